@@ -1,0 +1,3 @@
+// npm run bench: every bench in one run. Each bench prints a markdown table; --quick for CI-sized runs.
+'use strict';
+require('./gemm').main();

@@ -1,0 +1,374 @@
+// addon.cc — the only file that knows N-API. Every exported function checks each argument (kind of typed
+// array, length against the sizes it claims, ranges, aliasing) and only then calls a kernel; a bad call throws
+// a TypeError or RangeError that names the argument. Kernels never see unchecked sizes.
+#include <napi.h>
+
+#include <cmath>
+#include <cstdint>
+#include <string>
+
+#include "dispatch.h"
+#include "kernels.h"
+#include "threads.h"
+
+namespace nodenn {
+namespace {
+
+const int64_t kMaxDim = (int64_t)1 << 31;  // any single size must be below 2^31
+
+[[noreturn]] void type_error(Napi::Env env, const std::string& msg) { throw Napi::TypeError::New(env, msg); }
+[[noreturn]] void range_error(Napi::Env env, const std::string& msg) { throw Napi::RangeError::New(env, msg); }
+
+void expect_args(const Napi::CallbackInfo& info, size_t n, const char* signature) {
+  if (info.Length() < n)
+    type_error(info.Env(), std::string(signature) + ": expected " + std::to_string(n) + " arguments, got " +
+                               std::to_string(info.Length()));
+}
+
+std::string describe(const Napi::Value& v) {
+  if (v.IsUndefined()) return "undefined";
+  if (v.IsNull()) return "null";
+  if (v.IsNumber()) {
+    double d = v.As<Napi::Number>().DoubleValue();
+    if (std::isnan(d)) return "NaN";
+    if (std::isinf(d)) return d > 0 ? "Infinity" : "-Infinity";
+    return std::to_string(d);
+  }
+  if (v.IsTypedArray()) {
+    switch (v.As<Napi::TypedArray>().TypedArrayType()) {
+      case napi_float32_array: return "Float32Array";
+      case napi_float64_array: return "Float64Array";
+      case napi_int32_array: return "Int32Array";
+      case napi_uint8_array: return "Uint8Array";
+      default: return "another typed array";
+    }
+  }
+  if (v.IsArray()) return "an Array";
+  if (v.IsString()) return "a string";
+  if (v.IsBoolean()) return "a boolean";
+  return "an object";
+}
+
+// A size argument: an integer in [0, 2^31).
+int64_t size_arg(const Napi::CallbackInfo& info, size_t i, const char* name) {
+  Napi::Value v = info[i];
+  if (!v.IsNumber()) type_error(info.Env(), std::string(name) + " must be a number, got " + describe(v));
+  double d = v.As<Napi::Number>().DoubleValue();
+  if (!(d >= 0) || d >= (double)kMaxDim || d != std::floor(d))
+    range_error(info.Env(), std::string(name) + " must be an integer in [0, 2^31), got " + describe(v));
+  return (int64_t)d;
+}
+
+double finite_arg(const Napi::CallbackInfo& info, size_t i, const char* name) {
+  Napi::Value v = info[i];
+  if (!v.IsNumber()) type_error(info.Env(), std::string(name) + " must be a number, got " + describe(v));
+  double d = v.As<Napi::Number>().DoubleValue();
+  if (!std::isfinite(d)) range_error(info.Env(), std::string(name) + " must be a finite number, got " + describe(v));
+  return d;
+}
+
+bool bool_arg(const Napi::CallbackInfo& info, size_t i, const char* name) {
+  if (!info[i].IsBoolean()) type_error(info.Env(), std::string(name) + " must be a boolean, got " + describe(info[i]));
+  return info[i].As<Napi::Boolean>().Value();
+}
+
+int64_t mul(Napi::Env env, int64_t a, int64_t b, const char* what) {
+  int64_t r;
+  if (__builtin_mul_overflow(a, b, &r) || r >= ((int64_t)1 << 53)) range_error(env, std::string(what) + " is too large");
+  return r;
+}
+
+// A typed array argument as raw memory.
+struct View {
+  void* data;
+  int64_t length;  // elements
+  napi_typedarray_type type;
+  const char* name;
+  uintptr_t begin() const { return (uintptr_t)data; }
+  uintptr_t end() const { return (uintptr_t)data + (uintptr_t)length * (type == napi_float64_array ? 8 : 4); }
+};
+
+View array_arg(const Napi::CallbackInfo& info, size_t i, const char* name, const char* expected) {
+  Napi::Value v = info[i];
+  if (!v.IsTypedArray()) type_error(info.Env(), std::string(name) + " must be " + expected + ", got " + describe(v));
+  napi_typedarray_type type;
+  size_t length;
+  void* data;
+  napi_value buffer;
+  size_t offset;
+  if (napi_get_typedarray_info(info.Env(), v, &type, &length, &data, &buffer, &offset) != napi_ok)
+    type_error(info.Env(), std::string(name) + ": cannot read the typed array");
+  if (data == nullptr) length = 0;  // a detached buffer has no memory at all
+  return View{data, (int64_t)length, type, name};
+}
+
+const char* type_name(napi_typedarray_type t) {
+  return t == napi_float32_array ? "Float32Array" : t == napi_float64_array ? "Float64Array" : "Int32Array";
+}
+
+// A float array of the call's dtype (fixed by its first float argument) holding at least `need` elements.
+View float_arg(const Napi::CallbackInfo& info, size_t i, const char* name, int64_t need, napi_typedarray_type* dtype) {
+  View a = array_arg(info, i, name, "a Float32Array or Float64Array");
+  if (a.type != napi_float32_array && a.type != napi_float64_array)
+    type_error(info.Env(), std::string(name) + " must be a Float32Array or Float64Array, got " + describe(info[i]));
+  if (*dtype == napi_int8_array) *dtype = a.type;  // napi_int8_array marks "not fixed yet"
+  if (a.type != *dtype)
+    type_error(info.Env(), std::string(name) + " must be a " + type_name(*dtype) + " like the other arrays, got " +
+                               type_name(a.type));
+  if (a.length < need)
+    range_error(info.Env(), std::string(name) + " has " + std::to_string(a.length) + " elements, expected at least " +
+                                std::to_string(need));
+  return a;
+}
+
+View int32_arg(const Napi::CallbackInfo& info, size_t i, const char* name, int64_t need) {
+  View a = array_arg(info, i, name, "an Int32Array");
+  if (a.type != napi_int32_array)
+    type_error(info.Env(), std::string(name) + " must be an Int32Array, got " + describe(info[i]));
+  if (a.length < need)
+    range_error(info.Env(), std::string(name) + " has " + std::to_string(a.length) + " elements, expected at least " +
+                                std::to_string(need));
+  return a;
+}
+
+// Output memory must not partly overlap an input; exactly the same memory is allowed where `same_ok`.
+void check_alias(Napi::Env env, const View& out, const View& in, bool same_ok) {
+  if (out.length == 0 || in.length == 0) return;
+  bool overlap = out.begin() < in.end() && in.begin() < out.end();
+  if (!overlap) return;
+  if (same_ok && out.begin() == in.begin()) return;
+  range_error(env, std::string(out.name) + " must not share memory with " + in.name +
+                       (same_ok ? " (other than being the very same array)" : ""));
+}
+
+#define DISPATCH(dtype, f32_call, f64_call) \
+  do {                                      \
+    if ((dtype) == napi_float32_array) {    \
+      f32_call;                             \
+    } else {                                \
+      f64_call;                             \
+    }                                       \
+  } while (0)
+#define F(v) ((float*)(v).data)
+#define D(v) ((double*)(v).data)
+
+// gemm(transA, transB, M, N, K, alpha, A, B, beta, C): C (M x N) = alpha op(A) op(B) + beta C.
+Napi::Value Gemm(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  expect_args(info, 10, "gemm(transA, transB, M, N, K, alpha, A, B, beta, C)");
+  bool ta = bool_arg(info, 0, "transA"), tb = bool_arg(info, 1, "transB");
+  int64_t M = size_arg(info, 2, "M"), N = size_arg(info, 3, "N"), K = size_arg(info, 4, "K");
+  double alpha = finite_arg(info, 5, "alpha"), beta = finite_arg(info, 8, "beta");
+  napi_typedarray_type dt = napi_int8_array;
+  View A = float_arg(info, 6, "A", mul(env, M, K, "M * K"), &dt);
+  View B = float_arg(info, 7, "B", mul(env, K, N, "K * N"), &dt);
+  View C = float_arg(info, 9, "C", mul(env, M, N, "M * N"), &dt);
+  check_alias(env, C, A, false);
+  check_alias(env, C, B, false);
+  int64_t lda = ta ? M : K, ldb = tb ? K : N;
+  bool ok;
+  DISPATCH(dt, ok = kernels().gemm_f32(ta, tb, M, N, K, (float)alpha, F(A), lda, F(B), ldb, (float)beta, F(C), N),
+           ok = kernels().gemm_f64(ta, tb, M, N, K, alpha, D(A), lda, D(B), ldb, beta, D(C), N));
+  if (!ok) range_error(env, "gemm: out of memory for the packed panels");
+  return env.Undefined();
+}
+
+int activation_kind(const Napi::CallbackInfo& info, size_t i) {
+  if (!info[i].IsString()) type_error(info.Env(), "activation must be a string, got " + describe(info[i]));
+  std::string s = info[i].As<Napi::String>().Utf8Value();
+  if (s == "relu") return kRelu;
+  if (s == "leakyRelu") return kLeakyRelu;
+  if (s == "sigmoid") return kSigmoid;
+  if (s == "tanh") return kTanh;
+  range_error(info.Env(), "activation must be 'relu', 'leakyRelu', 'sigmoid' or 'tanh', got '" + s + "'");
+}
+
+// activationForward(kind, n, x, y, slope)
+Napi::Value ActivationForward(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  expect_args(info, 5, "activationForward(kind, n, x, y, slope)");
+  int kind = activation_kind(info, 0);
+  int64_t n = size_arg(info, 1, "n");
+  napi_typedarray_type dt = napi_int8_array;
+  View x = float_arg(info, 2, "x", n, &dt), y = float_arg(info, 3, "y", n, &dt);
+  double slope = finite_arg(info, 4, "slope");
+  check_alias(env, y, x, true);
+  DISPATCH(dt, kernels().activation_forward_f32(kind, n, F(x), F(y), (float)slope),
+           kernels().activation_forward_f64(kind, n, D(x), D(y), slope));
+  return env.Undefined();
+}
+
+// activationBackward(kind, n, x, y, dy, dx, slope)
+Napi::Value ActivationBackward(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  expect_args(info, 7, "activationBackward(kind, n, x, y, dy, dx, slope)");
+  int kind = activation_kind(info, 0);
+  int64_t n = size_arg(info, 1, "n");
+  napi_typedarray_type dt = napi_int8_array;
+  View x = float_arg(info, 2, "x", n, &dt), y = float_arg(info, 3, "y", n, &dt);
+  View dy = float_arg(info, 4, "dy", n, &dt), dx = float_arg(info, 5, "dx", n, &dt);
+  double slope = finite_arg(info, 6, "slope");
+  check_alias(env, dx, x, false);
+  check_alias(env, dx, y, false);
+  check_alias(env, dx, dy, true);
+  DISPATCH(dt, kernels().activation_backward_f32(kind, n, F(x), F(y), F(dy), F(dx), (float)slope),
+           kernels().activation_backward_f64(kind, n, D(x), D(y), D(dy), D(dx), slope));
+  return env.Undefined();
+}
+
+// biasAdd(rows, cols, y, bias)
+Napi::Value BiasAdd(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  expect_args(info, 4, "biasAdd(rows, cols, y, bias)");
+  int64_t rows = size_arg(info, 0, "rows"), cols = size_arg(info, 1, "cols");
+  napi_typedarray_type dt = napi_int8_array;
+  View y = float_arg(info, 2, "y", mul(env, rows, cols, "rows * cols"), &dt), b = float_arg(info, 3, "bias", cols, &dt);
+  check_alias(env, y, b, false);
+  DISPATCH(dt, kernels().bias_add_f32(rows, cols, F(y), F(b)), kernels().bias_add_f64(rows, cols, D(y), D(b)));
+  return env.Undefined();
+}
+
+// biasBackward(rows, cols, dy, dbias): dbias += column sums of dy
+Napi::Value BiasBackward(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  expect_args(info, 4, "biasBackward(rows, cols, dy, dbias)");
+  int64_t rows = size_arg(info, 0, "rows"), cols = size_arg(info, 1, "cols");
+  napi_typedarray_type dt = napi_int8_array;
+  View dy = float_arg(info, 2, "dy", mul(env, rows, cols, "rows * cols"), &dt);
+  View db = float_arg(info, 3, "dbias", cols, &dt);
+  check_alias(env, db, dy, false);
+  DISPATCH(dt, kernels().bias_backward_f32(rows, cols, F(dy), F(db)),
+           kernels().bias_backward_f64(rows, cols, D(dy), D(db)));
+  return env.Undefined();
+}
+
+// softmax(rows, cols, x, y)
+Napi::Value Softmax(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  expect_args(info, 4, "softmax(rows, cols, x, y)");
+  int64_t rows = size_arg(info, 0, "rows"), cols = size_arg(info, 1, "cols");
+  if (rows > 0 && cols == 0) range_error(env, "cols must be at least 1");
+  napi_typedarray_type dt = napi_int8_array;
+  int64_t n = mul(env, rows, cols, "rows * cols");
+  View x = float_arg(info, 2, "x", n, &dt), y = float_arg(info, 3, "y", n, &dt);
+  check_alias(env, y, x, true);
+  DISPATCH(dt, kernels().softmax_f32(rows, cols, F(x), F(y)), kernels().softmax_f64(rows, cols, D(x), D(y)));
+  return env.Undefined();
+}
+
+// The optional gradient output of the loss kernels: a float array of the call's dtype, or null/undefined.
+View optional_grad(const Napi::CallbackInfo& info, size_t i, int64_t n, napi_typedarray_type* dt) {
+  if (info.Length() <= i || info[i].IsNull() || info[i].IsUndefined()) return View{nullptr, 0, *dt, "grad"};
+  return float_arg(info, i, "grad", n, dt);
+}
+
+// softmaxCrossEntropyIndex(rows, cols, logits, labels, grad?) -> mean loss
+Napi::Value SoftmaxCrossEntropyIndex(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  expect_args(info, 4, "softmaxCrossEntropyIndex(rows, cols, logits, labels, grad)");
+  int64_t rows = size_arg(info, 0, "rows"), cols = size_arg(info, 1, "cols");
+  if (rows == 0 || cols == 0) range_error(env, "rows and cols must be at least 1");
+  int64_t n = mul(env, rows, cols, "rows * cols");
+  napi_typedarray_type dt = napi_int8_array;
+  View logits = float_arg(info, 2, "logits", n, &dt);
+  View labels = int32_arg(info, 3, "labels", rows);
+  View grad = optional_grad(info, 4, n, &dt);
+  check_alias(env, grad, logits, true);
+  const int32_t* lab = (const int32_t*)labels.data;
+  for (int64_t r = 0; r < rows; r++)
+    if (lab[r] < 0 || lab[r] >= cols)
+      range_error(env, "labels[" + std::to_string(r) + "] = " + std::to_string(lab[r]) + " is outside [0, " +
+                           std::to_string(cols) + ")");
+  double loss;
+  DISPATCH(dt, loss = kernels().softmax_cross_entropy_index_f32(rows, cols, F(logits), lab, F(grad)),
+           loss = kernels().softmax_cross_entropy_index_f64(rows, cols, D(logits), lab, D(grad)));
+  return Napi::Number::New(env, loss);
+}
+
+// softmaxCrossEntropyTarget(rows, cols, logits, targets, grad?) -> mean loss
+Napi::Value SoftmaxCrossEntropyTarget(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  expect_args(info, 4, "softmaxCrossEntropyTarget(rows, cols, logits, targets, grad)");
+  int64_t rows = size_arg(info, 0, "rows"), cols = size_arg(info, 1, "cols");
+  if (rows == 0 || cols == 0) range_error(env, "rows and cols must be at least 1");
+  int64_t n = mul(env, rows, cols, "rows * cols");
+  napi_typedarray_type dt = napi_int8_array;
+  View logits = float_arg(info, 2, "logits", n, &dt), targets = float_arg(info, 3, "targets", n, &dt);
+  View grad = optional_grad(info, 4, n, &dt);
+  check_alias(env, grad, logits, true);
+  check_alias(env, grad, targets, true);
+  double loss;
+  DISPATCH(dt, loss = kernels().softmax_cross_entropy_target_f32(rows, cols, F(logits), F(targets), F(grad)),
+           loss = kernels().softmax_cross_entropy_target_f64(rows, cols, D(logits), D(targets), D(grad)));
+  return Napi::Number::New(env, loss);
+}
+
+// sgd(n, p, g, lr): p -= lr * g
+Napi::Value Sgd(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  expect_args(info, 4, "sgd(n, p, g, lr)");
+  int64_t n = size_arg(info, 0, "n");
+  napi_typedarray_type dt = napi_int8_array;
+  View p = float_arg(info, 1, "p", n, &dt), g = float_arg(info, 2, "g", n, &dt);
+  double lr = finite_arg(info, 3, "lr");
+  check_alias(env, p, g, false);
+  DISPATCH(dt, kernels().sgd_f32(n, F(p), F(g), (float)lr), kernels().sgd_f64(n, D(p), D(g), lr));
+  return env.Undefined();
+}
+
+Napi::Value Info(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("isa", kernels().isa);
+  o.Set("bestIsa", best_isa());
+  Napi::Array supported = Napi::Array::New(env);
+  uint32_t k = 0;
+  for (const char* isa : {"scalar", "avx2", "avx512"})
+    if (isa_supported(isa)) supported.Set(k++, isa);
+  o.Set("supportedIsas", supported);
+  o.Set("threads", get_threads());
+  o.Set("napiVersion", NAPI_VERSION);
+  return o;
+}
+
+// setIsa(name): forces an ISA; throws if unknown or not supported by this CPU.
+Napi::Value SetIsa(const Napi::CallbackInfo& info) {
+  expect_args(info, 1, "setIsa(isa)");
+  if (!info[0].IsString()) type_error(info.Env(), "isa must be a string, got " + describe(info[0]));
+  std::string err = select_isa(info[0].As<Napi::String>().Utf8Value());
+  if (!err.empty()) range_error(info.Env(), "isa: " + err);
+  return info.Env().Undefined();
+}
+
+// setThreads(n), 1 <= n <= 1024
+Napi::Value SetThreads(const Napi::CallbackInfo& info) {
+  expect_args(info, 1, "setThreads(n)");
+  int64_t n = size_arg(info, 0, "n");
+  if (n < 1 || n > 1024) range_error(info.Env(), "n must be between 1 and 1024, got " + std::to_string(n));
+  set_threads((int)n);
+  return info.Env().Undefined();
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  std::string err = init_dispatch();
+  exports.Set("initError", err.empty() ? env.Null() : Napi::String::New(env, err));
+  exports.Set("info", Napi::Function::New(env, Info));
+  exports.Set("setIsa", Napi::Function::New(env, SetIsa));
+  exports.Set("setThreads", Napi::Function::New(env, SetThreads));
+  exports.Set("gemm", Napi::Function::New(env, Gemm));
+  exports.Set("activationForward", Napi::Function::New(env, ActivationForward));
+  exports.Set("activationBackward", Napi::Function::New(env, ActivationBackward));
+  exports.Set("biasAdd", Napi::Function::New(env, BiasAdd));
+  exports.Set("biasBackward", Napi::Function::New(env, BiasBackward));
+  exports.Set("softmax", Napi::Function::New(env, Softmax));
+  exports.Set("softmaxCrossEntropyIndex", Napi::Function::New(env, SoftmaxCrossEntropyIndex));
+  exports.Set("softmaxCrossEntropyTarget", Napi::Function::New(env, SoftmaxCrossEntropyTarget));
+  exports.Set("sgd", Napi::Function::New(env, Sgd));
+  return exports;
+}
+
+}  // namespace
+}  // namespace nodenn
+
+static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) { return nodenn::Init(env, exports); }
+NODE_API_MODULE(nodenn, InitAddon)

@@ -1,0 +1,161 @@
+// elementwise.cc — activations, bias, softmax cross-entropy and optimizer updates. Compiled once per ISA; the
+// loops are written so the compiler vectorizes them. Reductions run in a fixed order (no threads here), so the
+// results never depend on the thread count.
+#include <math.h>
+
+#include "kernels.h"
+#include "simd.h"
+
+namespace nodenn {
+namespace NODENN_ISA_NS {
+namespace {
+
+inline float exp_(float x) { return expf(x); }
+inline double exp_(double x) { return exp(x); }
+inline float tanh_(float x) { return tanhf(x); }
+inline double tanh_(double x) { return tanh(x); }
+
+// 1 / (1 + e^-x) without overflow: exp only ever sees a non-positive argument.
+template <typename T> inline T sigmoid_(T x) {
+  T e = exp_(-(x < 0 ? -x : x));
+  return x >= 0 ? 1 / (1 + e) : e / (1 + e);
+}
+
+template <typename T> inline T row_max(long cols, const T* x) {
+  T m = x[0];
+  for (long c = 1; c < cols; c++) m = x[c] > m ? x[c] : m;
+  return m;
+}
+
+// Stable softmax of one row: p = exp(x - max); returns the sum of p (accumulated in double).
+template <typename T> inline double row_exp(long cols, const T* x, T m, T* p) {
+  double s = 0;
+  for (long c = 0; c < cols; c++) {
+    p[c] = exp_(x[c] - m);
+    s += p[c];
+  }
+  return s;
+}
+
+}  // namespace
+
+template <typename T> void activation_forward(int kind, long n, const T* x, T* y, T slope) {
+  switch (kind) {
+    case kRelu:
+      for (long i = 0; i < n; i++) y[i] = x[i] > 0 ? x[i] : 0;
+      break;
+    case kLeakyRelu:
+      for (long i = 0; i < n; i++) y[i] = x[i] > 0 ? x[i] : slope * x[i];
+      break;
+    case kSigmoid:
+      for (long i = 0; i < n; i++) y[i] = sigmoid_(x[i]);
+      break;
+    case kTanh:
+      for (long i = 0; i < n; i++) y[i] = tanh_(x[i]);
+      break;
+  }
+}
+
+template <typename T> void activation_backward(int kind, long n, const T* x, const T* y, const T* dy, T* dx, T slope) {
+  switch (kind) {
+    case kRelu:
+      for (long i = 0; i < n; i++) dx[i] = x[i] > 0 ? dy[i] : 0;
+      break;
+    case kLeakyRelu:
+      for (long i = 0; i < n; i++) dx[i] = x[i] > 0 ? dy[i] : slope * dy[i];
+      break;
+    case kSigmoid:
+      for (long i = 0; i < n; i++) dx[i] = dy[i] * y[i] * (1 - y[i]);
+      break;
+    case kTanh:
+      for (long i = 0; i < n; i++) dx[i] = dy[i] * (1 - y[i] * y[i]);
+      break;
+  }
+}
+
+template <typename T> void bias_add(long rows, long cols, T* y, const T* bias) {
+  for (long r = 0; r < rows; r++) {
+    T* row = y + r * cols;
+    for (long c = 0; c < cols; c++) row[c] += bias[c];
+  }
+}
+
+template <typename T> void bias_backward(long rows, long cols, const T* dy, T* dbias) {
+  for (long r = 0; r < rows; r++) {
+    const T* row = dy + r * cols;
+    for (long c = 0; c < cols; c++) dbias[c] += row[c];
+  }
+}
+
+template <typename T> void softmax(long rows, long cols, const T* x, T* y) {
+  for (long r = 0; r < rows; r++) {
+    T* p = y + r * cols;
+    T inv = (T)(1.0 / row_exp(cols, x + r * cols, row_max(cols, x + r * cols), p));
+    for (long c = 0; c < cols; c++) p[c] *= inv;
+  }
+}
+
+template <typename T>
+double softmax_cross_entropy_index(long rows, long cols, const T* logits, const int32_t* labels, T* grad) {
+  double total = 0;
+  for (long r = 0; r < rows; r++) {
+    const T* x = logits + r * cols;
+    T m = row_max(cols, x);
+    double s = 0;
+    if (grad) {
+      T* g = grad + r * cols;
+      s = row_exp(cols, x, m, g);
+      T scale = (T)(1.0 / (s * (double)rows));  // softmax / rows
+      for (long c = 0; c < cols; c++) g[c] *= scale;
+      g[labels[r]] -= (T)(1.0 / (double)rows);
+    } else {
+      for (long c = 0; c < cols; c++) s += exp_(x[c] - m);
+    }
+    total += (double)m + log(s) - (double)x[labels[r]];
+  }
+  return total / (double)rows;
+}
+
+template <typename T>
+double softmax_cross_entropy_target(long rows, long cols, const T* logits, const T* targets, T* grad) {
+  double total = 0;
+  for (long r = 0; r < rows; r++) {
+    const T* x = logits + r * cols;
+    const T* t = targets + r * cols;
+    T m = row_max(cols, x);
+    double s = 0;
+    for (long c = 0; c < cols; c++) s += exp_(x[c] - m);
+    double lse = (double)m + log(s);
+    double tsum = 0, tx = 0;
+    for (long c = 0; c < cols; c++) {
+      tsum += t[c];
+      tx += (double)t[c] * x[c];
+    }
+    total += tsum * lse - tx;
+    if (grad) {
+      // d/dx of (sum t) * lse - t.x  =  (sum t) * softmax - t
+      T* g = grad + r * cols;
+      for (long c = 0; c < cols; c++) g[c] = (T)((tsum * exp((double)x[c] - lse) - t[c]) / (double)rows);
+    }
+  }
+  return total / (double)rows;
+}
+
+template <typename T> void sgd(long n, T* p, const T* g, T lr) {
+  for (long i = 0; i < n; i++) p[i] -= lr * g[i];
+}
+
+#define NODENN_INSTANTIATE(T)                                                                              \
+  template void activation_forward<T>(int, long, const T*, T*, T);                                         \
+  template void activation_backward<T>(int, long, const T*, const T*, const T*, T*, T);                    \
+  template void bias_add<T>(long, long, T*, const T*);                                                     \
+  template void bias_backward<T>(long, long, const T*, T*);                                                \
+  template void softmax<T>(long, long, const T*, T*);                                                      \
+  template double softmax_cross_entropy_index<T>(long, long, const T*, const int32_t*, T*);                \
+  template double softmax_cross_entropy_target<T>(long, long, const T*, const T*, T*);                     \
+  template void sgd<T>(long, T*, const T*, T);
+NODENN_INSTANTIATE(float)
+NODENN_INSTANTIATE(double)
+
+}  // namespace NODENN_ISA_NS
+}  // namespace nodenn

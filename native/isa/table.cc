@@ -1,0 +1,17 @@
+// The kernel table of one ISA. Compiled once per ISA with that ISA's flags, like the kernel sources.
+#include "../kernels.h"
+
+namespace nodenn {
+namespace NODENN_ISA_NS {
+
+#define NODENN_TABLE_ENTRIES(T)                                                                  \
+  gemm<T>, activation_forward<T>, activation_backward<T>, bias_add<T>, bias_backward<T>, softmax<T>, \
+      softmax_cross_entropy_index<T>, softmax_cross_entropy_target<T>, sgd<T>
+
+#define NODENN_STR2(x) #x
+#define NODENN_STR(x) NODENN_STR2(x)
+
+extern const Kernels kernels = {NODENN_STR(NODENN_ISA_NS), NODENN_TABLE_ENTRIES(float), NODENN_TABLE_ENTRIES(double)};
+
+}  // namespace NODENN_ISA_NS
+}  // namespace nodenn

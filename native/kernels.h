@@ -1,0 +1,63 @@
+// The kernel table. Every kernel exists once per ISA (namespaces scalar, avx2, avx512), compiled from the same
+// sources with different flags; dispatch.cc picks one table at load time. All sizes are validated by addon.cc
+// before a kernel is called: kernels trust their arguments.
+#pragma once
+#include <stdint.h>
+
+namespace nodenn {
+
+enum Activation { kRelu = 0, kLeakyRelu = 1, kSigmoid = 2, kTanh = 3 };
+
+#define NODENN_KERNELS_FOR(T, S)                                                                              \
+  /* C = alpha op(A) op(B) + beta C; op(A) M x K, op(B) K x N; row-major; false when out of memory */\
+  bool (*gemm_##S)(bool trans_a, bool trans_b, long M, long N, long K, T alpha, const T* A, long lda,         \
+                   const T* B, long ldb, T beta, T* C, long ldc);                                            \
+  /* y = act(x) over n elements (y may be x) */                                                              \
+  void (*activation_forward_##S)(int kind, long n, const T* x, T* y, T slope);                               \
+  /* dx = dy * act'(x) (relu, leaky relu use x; sigmoid, tanh use y); dx may be dy */                        \
+  void (*activation_backward_##S)(int kind, long n, const T* x, const T* y, const T* dy, T* dx, T slope);    \
+  /* y[r, c] += bias[c] */                                                                                   \
+  void (*bias_add_##S)(long rows, long cols, T* y, const T* bias);                                           \
+  /* dbias[c] += sum_r dy[r, c], summed in row order */                                                      \
+  void (*bias_backward_##S)(long rows, long cols, const T* dy, T* dbias);                                    \
+  /* y = softmax(x) row by row */                                                                            \
+  void (*softmax_##S)(long rows, long cols, const T* x, T* y);                                               \
+  /* mean cross-entropy of softmax(logits) against label indices; grad = (p - onehot) / rows if not null */  \
+  double (*softmax_cross_entropy_index_##S)(long rows, long cols, const T* logits, const int32_t* labels,    \
+                                            T* grad);                                                        \
+  /* the same against target distributions (one-hot or soft) */                                             \
+  double (*softmax_cross_entropy_target_##S)(long rows, long cols, const T* logits, const T* targets,        \
+                                             T* grad);                                                       \
+  /* p -= lr * g */                                                                                          \
+  void (*sgd_##S)(long n, T* p, const T* g, T lr);
+
+struct Kernels {
+  const char* isa;
+  NODENN_KERNELS_FOR(float, f32)
+  NODENN_KERNELS_FOR(double, f64)
+};
+
+namespace scalar { extern const Kernels kernels; }
+namespace avx2 { extern const Kernels kernels; }
+namespace avx512 { extern const Kernels kernels; }
+
+#ifdef NODENN_ISA_NS
+// Declarations of the per-ISA implementations (generic in T), visible to the sources compiled for one ISA.
+namespace NODENN_ISA_NS {
+template <typename T>
+bool gemm(bool trans_a, bool trans_b, long M, long N, long K, T alpha, const T* A, long lda, const T* B, long ldb,
+          T beta, T* C, long ldc);
+template <typename T> void activation_forward(int kind, long n, const T* x, T* y, T slope);
+template <typename T> void activation_backward(int kind, long n, const T* x, const T* y, const T* dy, T* dx, T slope);
+template <typename T> void bias_add(long rows, long cols, T* y, const T* bias);
+template <typename T> void bias_backward(long rows, long cols, const T* dy, T* dbias);
+template <typename T> void softmax(long rows, long cols, const T* x, T* y);
+template <typename T>
+double softmax_cross_entropy_index(long rows, long cols, const T* logits, const int32_t* labels, T* grad);
+template <typename T>
+double softmax_cross_entropy_target(long rows, long cols, const T* logits, const T* targets, T* grad);
+template <typename T> void sgd(long n, T* p, const T* g, T lr);
+}  // namespace NODENN_ISA_NS
+#endif
+
+}  // namespace nodenn

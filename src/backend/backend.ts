@@ -1,0 +1,45 @@
+// The kernel interface. Layers never loop over numbers themselves: they call these kernels on a Backend.
+// Both backends ('ts' and 'native') implement every kernel for Float32Array and Float64Array (all float
+// arguments of one call share a dtype), with the same argument checks and the same errors.
+import type { FloatArray } from '../tensor';
+
+export type ActivationKind = 'relu' | 'leakyRelu' | 'sigmoid' | 'tanh';
+export type BackendName = 'ts' | 'native';
+export type Isa = 'avx512' | 'avx2' | 'scalar';
+
+export interface Kernels {
+  /** C (M x N) = alpha * op(A) op(B) + beta * C; op(A) is M x K, op(B) is K x N; row-major, contiguous. */
+  gemm(transA: boolean, transB: boolean, M: number, N: number, K: number, alpha: number,
+    A: FloatArray, B: FloatArray, beta: number, C: FloatArray): void;
+  /** y = act(x) over n elements; y may be x. */
+  activationForward(kind: ActivationKind, n: number, x: FloatArray, y: FloatArray, slope: number): void;
+  /** dx = dy * act'(x): relu and leaky relu read x, sigmoid and tanh read y; dx may be dy. */
+  activationBackward(kind: ActivationKind, n: number, x: FloatArray, y: FloatArray, dy: FloatArray,
+    dx: FloatArray, slope: number): void;
+  /** y[r, c] += bias[c] */
+  biasAdd(rows: number, cols: number, y: FloatArray, bias: FloatArray): void;
+  /** dbias[c] += sum over r of dy[r, c] (accumulates) */
+  biasBackward(rows: number, cols: number, dy: FloatArray, dbias: FloatArray): void;
+  /** y = softmax(x) row by row (stable); y may be x. */
+  softmax(rows: number, cols: number, x: FloatArray, y: FloatArray): void;
+  /** Mean softmax cross-entropy against label indices; writes grad = (softmax - onehot) / rows unless null. */
+  softmaxCrossEntropyIndex(rows: number, cols: number, logits: FloatArray, labels: Int32Array,
+    grad: FloatArray | null): number;
+  /** The same against target distributions (one-hot or soft): grad = (sum(t) softmax - t) / rows. */
+  softmaxCrossEntropyTarget(rows: number, cols: number, logits: FloatArray, targets: FloatArray,
+    grad: FloatArray | null): number;
+  /** p -= lr * g */
+  sgd(n: number, p: FloatArray, g: FloatArray, lr: number): void;
+}
+
+export interface Backend extends Kernels {
+  readonly name: BackendName;
+}
+
+export interface BackendInfo {
+  name: BackendName;
+  /** The native kernels' instruction set, null on the ts backend. */
+  isa: Isa | null;
+  threads: number;
+  version: string;
+}

@@ -1,0 +1,149 @@
+// Activations, bias, softmax cross-entropy and optimizer updates — the readable reference of
+// native/elementwise.cc. Sums are accumulated in double (JS numbers) in row order, like the native kernels.
+import type { FloatArray } from '../../tensor';
+import type { ActivationKind } from '../backend';
+import * as check from './checks';
+
+/** 1 / (1 + e^-x) without overflow: exp only ever sees a non-positive argument. */
+export function sigmoid(x: number): number {
+  const e = Math.exp(-Math.abs(x));
+  return x >= 0 ? 1 / (1 + e) : e / (1 + e);
+}
+
+export function activationForward(kind: ActivationKind, n: number, x: FloatArray, y: FloatArray, slope: number): void {
+  check.activation(kind); check.size(n, 'n');
+  check.floats([x, 'x', n], [y, 'y', n]);
+  check.finite(slope, 'slope');
+  check.noAlias(y, 'y', x, 'x', true);
+  switch (kind) {
+    case 'relu': for (let i = 0; i < n; i++) y[i] = x[i] > 0 ? x[i] : 0; break;
+    case 'leakyRelu': for (let i = 0; i < n; i++) y[i] = x[i] > 0 ? x[i] : slope * x[i]; break;
+    case 'sigmoid': for (let i = 0; i < n; i++) y[i] = sigmoid(x[i]); break;
+    case 'tanh': for (let i = 0; i < n; i++) y[i] = Math.tanh(x[i]); break;
+  }
+}
+
+export function activationBackward(kind: ActivationKind, n: number, x: FloatArray, y: FloatArray, dy: FloatArray,
+  dx: FloatArray, slope: number): void {
+  check.activation(kind); check.size(n, 'n');
+  check.floats([x, 'x', n], [y, 'y', n], [dy, 'dy', n], [dx, 'dx', n]);
+  check.finite(slope, 'slope');
+  check.noAlias(dx, 'dx', x, 'x', false);
+  check.noAlias(dx, 'dx', y, 'y', false);
+  check.noAlias(dx, 'dx', dy, 'dy', true);
+  switch (kind) {
+    case 'relu': for (let i = 0; i < n; i++) dx[i] = x[i] > 0 ? dy[i] : 0; break;
+    case 'leakyRelu': for (let i = 0; i < n; i++) dx[i] = x[i] > 0 ? dy[i] : slope * dy[i]; break;
+    case 'sigmoid': for (let i = 0; i < n; i++) dx[i] = dy[i] * y[i] * (1 - y[i]); break;
+    case 'tanh': for (let i = 0; i < n; i++) dx[i] = dy[i] * (1 - y[i] * y[i]); break;
+  }
+}
+
+export function biasAdd(rows: number, cols: number, y: FloatArray, bias: FloatArray): void {
+  check.size(rows, 'rows'); check.size(cols, 'cols');
+  check.floats([y, 'y', check.product(rows, cols, 'rows * cols')], [bias, 'bias', cols]);
+  check.noAlias(y, 'y', bias, 'bias', false);
+  for (let r = 0; r < rows; r++) {
+    const o = r * cols;
+    for (let c = 0; c < cols; c++) y[o + c] += bias[c];
+  }
+}
+
+export function biasBackward(rows: number, cols: number, dy: FloatArray, dbias: FloatArray): void {
+  check.size(rows, 'rows'); check.size(cols, 'cols');
+  check.floats([dy, 'dy', check.product(rows, cols, 'rows * cols')], [dbias, 'dbias', cols]);
+  check.noAlias(dbias, 'dbias', dy, 'dy', false);
+  for (let r = 0; r < rows; r++) {
+    const o = r * cols;
+    for (let c = 0; c < cols; c++) dbias[c] += dy[o + c];
+  }
+}
+
+function rowMax(x: FloatArray, o: number, cols: number): number {
+  let m = x[o];
+  for (let c = 1; c < cols; c++) if (x[o + c] > m) m = x[o + c];
+  return m;
+}
+
+export function softmax(rows: number, cols: number, x: FloatArray, y: FloatArray): void {
+  check.size(rows, 'rows'); check.size(cols, 'cols');
+  if (rows > 0 && cols === 0) throw new RangeError('cols must be at least 1');
+  const n = check.product(rows, cols, 'rows * cols');
+  check.floats([x, 'x', n], [y, 'y', n]);
+  check.noAlias(y, 'y', x, 'x', true);
+  for (let r = 0; r < rows; r++) {
+    const o = r * cols, m = rowMax(x, o, cols);
+    let s = 0;
+    for (let c = 0; c < cols; c++) { y[o + c] = Math.exp(x[o + c] - m); s += y[o + c]; }
+    const inv = 1 / s;
+    for (let c = 0; c < cols; c++) y[o + c] *= inv;
+  }
+}
+
+function optionalGrad(grad: FloatArray | null, n: number): [unknown, string, number][] {
+  return grad === null ? [] : [[grad, 'grad', n]];
+}
+
+function lossChecks(rows: number, cols: number): number {
+  check.size(rows, 'rows'); check.size(cols, 'cols');
+  if (rows === 0 || cols === 0) throw new RangeError('rows and cols must be at least 1');
+  return check.product(rows, cols, 'rows * cols');
+}
+
+export function softmaxCrossEntropyIndex(rows: number, cols: number, logits: FloatArray, labels: Int32Array,
+  grad: FloatArray | null): number {
+  const n = lossChecks(rows, cols);
+  grad = grad ?? null;
+  check.floats([logits, 'logits', n], ...optionalGrad(grad, n));
+  check.int32s(labels, 'labels', rows);
+  check.noAlias(grad, 'grad', logits, 'logits', true);
+  for (let r = 0; r < rows; r++) {
+    if (labels[r] < 0 || labels[r] >= cols) throw new RangeError(`labels[${r}] = ${labels[r]} is outside [0, ${cols})`);
+  }
+  let total = 0;
+  for (let r = 0; r < rows; r++) {
+    const o = r * cols, m = rowMax(logits, o, cols), label = logits[o + labels[r]];
+    let s = 0;
+    if (grad) {
+      for (let c = 0; c < cols; c++) { grad[o + c] = Math.exp(logits[o + c] - m); s += grad[o + c]; }
+      const scale = 1 / (s * rows);
+      for (let c = 0; c < cols; c++) grad[o + c] *= scale;
+      grad[o + labels[r]] -= 1 / rows;
+    } else {
+      for (let c = 0; c < cols; c++) s += Math.exp(logits[o + c] - m);
+    }
+    total += m + Math.log(s) - label;
+  }
+  return total / rows;
+}
+
+export function softmaxCrossEntropyTarget(rows: number, cols: number, logits: FloatArray, targets: FloatArray,
+  grad: FloatArray | null): number {
+  const n = lossChecks(rows, cols);
+  grad = grad ?? null;
+  check.floats([logits, 'logits', n], [targets, 'targets', n], ...optionalGrad(grad, n));
+  check.noAlias(grad, 'grad', logits, 'logits', true);
+  if (grad) check.noAlias(grad, 'grad', targets, 'targets', true);
+  let total = 0;
+  for (let r = 0; r < rows; r++) {
+    const o = r * cols, m = rowMax(logits, o, cols);
+    let s = 0;
+    for (let c = 0; c < cols; c++) s += Math.exp(logits[o + c] - m);
+    const lse = m + Math.log(s);
+    let tsum = 0, tx = 0;
+    for (let c = 0; c < cols; c++) { tsum += targets[o + c]; tx += targets[o + c] * logits[o + c]; }
+    total += tsum * lse - tx;
+    if (grad) {
+      for (let c = 0; c < cols; c++) grad[o + c] = (tsum * Math.exp(logits[o + c] - lse) - targets[o + c]) / rows;
+    }
+  }
+  return total / rows;
+}
+
+export function sgd(n: number, p: FloatArray, g: FloatArray, lr: number): void {
+  check.size(n, 'n');
+  check.floats([p, 'p', n], [g, 'g', n]);
+  check.finite(lr, 'lr');
+  check.noAlias(p, 'p', g, 'g', false);
+  for (let i = 0; i < n; i++) p[i] -= lr * g[i];
+}

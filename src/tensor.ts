@@ -1,0 +1,135 @@
+// Tensor: a shape and a contiguous row-major Float32Array or Float64Array. Nothing clever.
+export type DType = 'float32' | 'float64';
+export type FloatArray = Float32Array | Float64Array;
+export type Shape = readonly number[];
+
+export function sizeOf(shape: Shape): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+export function checkShape(shape: Shape, name = 'shape'): void {
+  if (!Array.isArray(shape)) throw new TypeError(`${name} must be an array of sizes, got ${typeof shape}`);
+  for (const d of shape) {
+    if (!Number.isInteger(d) || d < 0) {
+      throw new RangeError(`${name} must hold non-negative integers, got [${shape.join(', ')}]`);
+    }
+  }
+}
+
+export function dtypeOf(data: FloatArray): DType {
+  return data instanceof Float64Array ? 'float64' : 'float32';
+}
+
+export function allocate(dtype: DType, n: number): FloatArray {
+  if (dtype === 'float32') return new Float32Array(n);
+  if (dtype === 'float64') return new Float64Array(n);
+  throw new TypeError(`dtype must be 'float32' or 'float64', got ${String(dtype)}`);
+}
+
+export function formatShape(shape: Shape): string {
+  return `[${shape.join(', ')}]`;
+}
+
+export class Tensor {
+  readonly data: FloatArray;
+  readonly shape: readonly number[];
+
+  constructor(data: FloatArray | ArrayLike<number>, shape?: Shape, dtype?: DType) {
+    let array: FloatArray;
+    if (data instanceof Float32Array || data instanceof Float64Array) {
+      if (dtype !== undefined && dtype !== dtypeOf(data)) {
+        throw new TypeError(`data is a ${data.constructor.name} but dtype '${dtype}' was asked for`);
+      }
+      array = data;
+    } else if (data !== null && typeof data === 'object' && typeof (data as ArrayLike<number>).length === 'number') {
+      array = dtype === 'float64' ? Float64Array.from(data) : Float32Array.from(data);
+    } else {
+      throw new TypeError(`data must be a Float32Array, a Float64Array or an array of numbers, got ${typeof data}`);
+    }
+    const s = shape ?? [array.length];
+    checkShape(s);
+    if (sizeOf(s) !== array.length) {
+      throw new RangeError(`shape ${formatShape(s)} holds ${sizeOf(s)} elements but data has ${array.length}`);
+    }
+    this.data = array;
+    this.shape = Object.freeze([...s]);
+  }
+
+  static zeros(shape: Shape, dtype: DType = 'float32'): Tensor {
+    checkShape(shape);
+    return new Tensor(allocate(dtype, sizeOf(shape)), shape);
+  }
+
+  static full(shape: Shape, value: number, dtype: DType = 'float32'): Tensor {
+    const t = Tensor.zeros(shape, dtype);
+    t.data.fill(value);
+    return t;
+  }
+
+  get dtype(): DType {
+    return dtypeOf(this.data);
+  }
+
+  get size(): number {
+    return this.data.length;
+  }
+
+  get ndim(): number {
+    return this.shape.length;
+  }
+
+  /** A view with another shape over the same data; one size may be -1. */
+  reshape(shape: Shape): Tensor {
+    const s = [...shape];
+    const free = s.indexOf(-1);
+    if (free >= 0) {
+      const rest = sizeOf(s.filter((_, i) => i !== free));
+      if (rest === 0 || this.size % rest !== 0) {
+        throw new RangeError(`cannot reshape ${formatShape(this.shape)} to ${formatShape(shape)}`);
+      }
+      s[free] = this.size / rest;
+    }
+    checkShape(s);
+    if (sizeOf(s) !== this.size) {
+      throw new RangeError(`cannot reshape ${formatShape(this.shape)} (${this.size} elements) to ${formatShape(shape)}`);
+    }
+    return new Tensor(this.data, s);
+  }
+
+  clone(): Tensor {
+    return new Tensor(this.data.slice(), this.shape);
+  }
+
+  /** A copy in another dtype (or this tensor's data copied when the dtype is the same). */
+  astype(dtype: DType): Tensor {
+    const out = allocate(dtype, this.size);
+    out.set(this.data);
+    return new Tensor(out, this.shape);
+  }
+
+  /** Element at a multi-index. */
+  get(...index: number[]): number {
+    if (index.length !== this.shape.length) {
+      throw new RangeError(`get() needs ${this.shape.length} indices for shape ${formatShape(this.shape)}`);
+    }
+    let offset = 0;
+    for (let i = 0; i < index.length; i++) {
+      const k = index[i];
+      if (!Number.isInteger(k) || k < 0 || k >= this.shape[i]) {
+        throw new RangeError(`index ${i} is ${k}, outside [0, ${this.shape[i]})`);
+      }
+      offset = offset * this.shape[i] + k;
+    }
+    return this.data[offset];
+  }
+
+  toArray(): number[] {
+    return Array.from(this.data);
+  }
+
+  toString(): string {
+    return `Tensor(${formatShape(this.shape)}, ${this.dtype})`;
+  }
+}

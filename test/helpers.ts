@@ -1,0 +1,93 @@
+// Shared by the specs: the backends every kernel spec runs against, naive references and a small seeded RNG.
+import { nativeAddon, nativeAvailable, setBackend, setIsa, setThreads } from '../src/backend/index';
+import type { FloatArray } from '../src/tensor';
+
+export interface BackendCase {
+  label: string;
+  backend: 'ts' | 'native';
+  isa?: 'scalar' | 'avx2' | 'avx512';
+}
+
+/** 'ts', then native once per ISA this CPU supports (every dispatch path runs the same specs). */
+export const backends: BackendCase[] = (() => {
+  const list: BackendCase[] = [{ label: 'ts', backend: 'ts' }];
+  if (process.env.NODENN_BACKEND === 'ts' || !nativeAvailable()) return list;
+  for (const isa of nativeAddon().info().supportedIsas) list.push({ label: `native/${isa}`, backend: 'native', isa });
+  return list;
+})();
+
+export const nativeIsas = backends.filter((b) => b.backend === 'native');
+
+export function useBackend(c: BackendCase): void {
+  setBackend(c.backend);
+  if (c.isa) setIsa(c.isa);
+}
+
+export function withThreads<T>(n: number, f: () => T): T {
+  const before = nativeAddon().info().threads;
+  setThreads(n);
+  try {
+    return f();
+  } finally {
+    setThreads(before);
+  }
+}
+
+/** mulberry32: small, seeded, good enough for test data. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export type Ctor = Float32ArrayConstructor | Float64ArrayConstructor;
+export const dtypes: [string, Ctor][] = [['float32', Float32Array], ['float64', Float64Array]];
+
+export function randomArray(C: Ctor, n: number, seed: number, lo = -1, hi = 1): FloatArray {
+  const r = rng(seed);
+  const a = new C(n);
+  for (let i = 0; i < n; i++) a[i] = lo + (hi - lo) * r();
+  return a;
+}
+
+/** Tolerance for comparing with a float64 reference: float32 rounding grows with the length of a sum. */
+export function tolerance(C: Ctor, terms = 1): number {
+  return C === Float32Array ? 2e-6 * Math.max(8, Math.sqrt(terms) * 4) : 1e-13 * Math.max(8, terms);
+}
+
+/** Asserts |a - b| <= tol * max(1, |b|) elementwise, naming the first bad index. */
+export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tol: number): void {
+  if (actual.length !== expected.length) throw new Error(`length ${actual.length} != ${expected.length}`);
+  for (let i = 0; i < actual.length; i++) {
+    const a = actual[i], b = expected[i];
+    if (!(Math.abs(a - b) <= tol * Math.max(1, Math.abs(b)))) {
+      throw new Error(`element ${i}: got ${a}, expected ${b} (tolerance ${tol})`);
+    }
+  }
+}
+
+export function expectBitwiseEqual(a: FloatArray, b: FloatArray): void {
+  const ua = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+  const ub = new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+  if (ua.length !== ub.length) throw new Error('lengths differ');
+  for (let i = 0; i < ua.length; i++) if (ua[i] !== ub[i]) throw new Error(`byte ${i} differs`);
+}
+
+/** The textbook triple loop in float64: C = alpha op(A) op(B) + beta C. */
+export function referenceGemm(transA: boolean, transB: boolean, M: number, N: number, K: number, alpha: number,
+  A: ArrayLike<number>, B: ArrayLike<number>, beta: number, C: ArrayLike<number>): Float64Array {
+  const out = new Float64Array(M * N);
+  for (let i = 0; i < M; i++) {
+    for (let j = 0; j < N; j++) {
+      let s = 0;
+      for (let k = 0; k < K; k++) s += (transA ? A[k * M + i] : A[i * K + k]) * (transB ? B[j * K + k] : B[k * N + j]);
+      out[i * N + j] = alpha * s + (beta === 0 ? 0 : beta * C[i * N + j]);
+    }
+  }
+  return out;
+}

@@ -1,0 +1,143 @@
+// Every kernel on every backend (ts, and native once per ISA), float32 and float64, against naive references.
+import { beforeEach, describe, expect, it } from 'vitest';
+import { getBackend } from '../src/backend/index';
+import type { ActivationKind } from '../src/backend/backend';
+import {
+  backends, dtypes, expectClose, randomArray, referenceGemm, tolerance, useBackend,
+} from './helpers';
+
+const sizes = [1, 3, 17, 65, 257];
+
+describe.each(backends)('kernels on $label', (bc) => {
+  beforeEach(() => useBackend(bc));
+
+  describe.each(dtypes)('%s', (_name, C) => {
+    it('gemm matches the triple loop on odd sizes, all transposes, alpha and beta', () => {
+      const shapes: [number, number, number][] = [];
+      for (const m of sizes) for (const n of [1, 17, 65]) for (const k of [1, 3, 257]) shapes.push([m, n, k]);
+      shapes.push([257, 257, 65], [100, 100, 784], [33, 513, 300]);
+      let seed = 1;
+      for (const [M, N, K] of shapes) {
+        for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+          const alpha = seed % 3 === 0 ? 1 : -0.75, beta = [0, 1, 0.5][seed % 3];
+          const A = randomArray(C, M * K, seed++), B = randomArray(C, K * N, seed++);
+          const Cm = randomArray(C, M * N, seed++);
+          const expected = referenceGemm(ta, tb, M, N, K, alpha, A, B, beta, Cm);
+          getBackend().gemm(ta, tb, M, N, K, alpha, A, B, beta, Cm);
+          expectClose(Cm, expected, tolerance(C, K));
+        }
+      }
+    });
+
+    it('gemm with beta = 0 ignores NaN in C, and K = 0 only scales C', () => {
+      const A = new C([1, 2, 3, 4]), B = new C([5, 6, 7, 8]);
+      const out = new C([NaN, NaN, NaN, NaN]);
+      getBackend().gemm(false, false, 2, 2, 2, 1, A, B, 0, out);
+      expect(Array.from(out)).toEqual([19, 22, 43, 50]);
+      const c2 = new C([1, 2, 3, 4]);
+      getBackend().gemm(false, false, 2, 2, 0, 1, new C(0), new C(0), 3, c2);
+      expect(Array.from(c2)).toEqual([3, 6, 9, 12]);
+    });
+
+    it('activations forward and backward match their formulas', () => {
+      for (const n of sizes) {
+        const x = randomArray(C, n, n, -20, 20);
+        x[0] = 0;
+        const dy = randomArray(C, n, n + 1);
+        const cases: [ActivationKind, (v: number) => number, (v: number, y: number) => number][] = [
+          ['relu', (v) => Math.max(0, v), (v) => (v > 0 ? 1 : 0)],
+          ['leakyRelu', (v) => (v > 0 ? v : 0.1 * v), (v) => (v > 0 ? 1 : 0.1)],
+          ['sigmoid', (v) => 1 / (1 + Math.exp(-v)), (_v, y) => y * (1 - y)],
+          ['tanh', (v) => Math.tanh(v), (_v, y) => 1 - y * y],
+        ];
+        for (const [kind, f, df] of cases) {
+          const y = new C(n), dx = new C(n);
+          getBackend().activationForward(kind, n, x, y, 0.1);
+          expectClose(y, Array.from(x, f), C === Float32Array ? 1e-6 : 1e-14);
+          getBackend().activationBackward(kind, n, x, y, dy, dx, 0.1);
+          expectClose(dx, Array.from(x, (v, i) => dy[i] * df(v, y[i])), C === Float32Array ? 1e-6 : 1e-14);
+        }
+      }
+    });
+
+    it('sigmoid is stable for large |x| and relu can run in place', () => {
+      const x = new C([-1000, -50, 0, 50, 1000]);
+      const y = new C(5);
+      getBackend().activationForward('sigmoid', 5, x, y, 0);
+      expect(Array.from(y).every(Number.isFinite)).toBe(true);
+      expect(y[0]).toBe(0);
+      expect(y[2]).toBe(0.5);
+      expect(y[4]).toBe(1);
+      expect(Math.abs(y[1] / Math.exp(-50) - 1)).toBeLessThan(1e-6);
+      getBackend().activationForward('relu', 5, x, x, 0);
+      expect(Array.from(x)).toEqual([0, 0, 0, 50, 1000]);
+    });
+
+    it('bias add and its backward (column sums, accumulated)', () => {
+      for (const [rows, cols] of [[1, 1], [3, 17], [65, 3], [257, 65]]) {
+        const y = randomArray(C, rows * cols, rows), b = randomArray(C, cols, cols);
+        const expected = Array.from(y, (v, i) => v + b[i % cols]);
+        getBackend().biasAdd(rows, cols, y, b);
+        expectClose(y, expected, tolerance(C));
+        const db = new C(cols).fill(1);
+        const sums = new Float64Array(cols).fill(1);
+        for (let i = 0; i < rows * cols; i++) sums[i % cols] += y[i];
+        getBackend().biasBackward(rows, cols, y, db);
+        expectClose(db, sums, tolerance(C, rows));
+      }
+    });
+
+    it('softmax is stable and rows sum to one', () => {
+      const x = new C([1000, 1001, 1002, -1000, 0, 1000]);
+      const y = new C(6);
+      getBackend().softmax(2, 3, x, y);
+      const e = [Math.exp(-2), Math.exp(-1), 1];
+      const s = e[0] + e[1] + e[2];
+      expectClose(y.subarray(0, 3), e.map((v) => v / s), 1e-6);
+      expectClose(y.subarray(3), [0, 0, 1], 1e-6);
+    });
+
+    it('softmax cross-entropy with index labels and with one-hot targets: loss and gradient', () => {
+      for (const [rows, cols] of [[1, 1], [3, 10], [17, 3], [65, 17]]) {
+        const logits = randomArray(C, rows * cols, rows + cols, -30, 30);
+        const labels = Int32Array.from({ length: rows }, (_, r) => (r * 7) % cols);
+        const onehot = new C(rows * cols);
+        labels.forEach((l, r) => { onehot[r * cols + l] = 1; });
+        let loss = 0;
+        const grad = new Float64Array(rows * cols);
+        for (let r = 0; r < rows; r++) {
+          const row = Array.from(logits.subarray(r * cols, (r + 1) * cols));
+          const m = Math.max(...row);
+          const lse = m + Math.log(row.reduce((a, v) => a + Math.exp(v - m), 0));
+          loss += lse - row[labels[r]];
+          row.forEach((v, c) => { grad[r * cols + c] = (Math.exp(v - lse) - (c === labels[r] ? 1 : 0)) / rows; });
+        }
+        loss /= rows;
+        const g1 = new C(rows * cols), g2 = new C(rows * cols);
+        const tol = C === Float32Array ? 1e-5 : 1e-12;
+        const l1 = getBackend().softmaxCrossEntropyIndex(rows, cols, logits, labels, g1);
+        const l2 = getBackend().softmaxCrossEntropyTarget(rows, cols, logits, onehot, g2);
+        expect(Math.abs(l1 - loss)).toBeLessThan(tol * Math.max(1, loss));
+        expect(Math.abs(l2 - loss)).toBeLessThan(tol * Math.max(1, loss));
+        expectClose(g1, grad, tol);
+        expectClose(g2, grad, tol);
+        const l3 = getBackend().softmaxCrossEntropyIndex(rows, cols, logits, labels, null);
+        expect(Math.abs(l3 - l1)).toBeLessThan(tol * Math.max(1, l1));
+      }
+    });
+
+    it('softmax cross-entropy golden value: uniform logits give log(C)', () => {
+      const loss = getBackend().softmaxCrossEntropyIndex(2, 4, new C(8), new Int32Array([0, 3]), null);
+      expect(loss).toBeCloseTo(Math.log(4), 6);
+    });
+
+    it('sgd update', () => {
+      for (const n of sizes) {
+        const p = randomArray(C, n, n), g = randomArray(C, n, n + 9);
+        const expected = Array.from(p, (v, i) => v - 0.1 * g[i]);
+        getBackend().sgd(n, p, g, 0.1);
+        expectClose(p, expected, tolerance(C));
+      }
+    });
+  });
+});

@@ -1,0 +1,139 @@
+// Behaviour that only a fresh process shows: environment switches, the fallback when the addon cannot load,
+// and the package's two module faces. Runs the compiled package (dist/), as users get it.
+import { execFileSync, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { nativeAddon, nativeAvailable } from '../src/backend/index';
+
+const root = path.join(__dirname, '..');
+
+function run(code: string, env: Record<string, string> = {}, module = false) {
+  const args = module ? ['--input-type=module', '-e', code] : ['-e', code];
+  const r = spawnSync(process.execPath, args, {
+    cwd: root, encoding: 'utf8', env: { ...process.env, NODENN_BACKEND: '', NODENN_ISA: '', NODENN_ADDON: '', NODENN_THREADS: '', ...env },
+  });
+  return { status: r.status, stdout: r.stdout.trim(), stderr: r.stderr };
+}
+
+const info = "const nn = require('nodenn'); console.log(JSON.stringify(nn.backendInfo()));";
+
+describe('the compiled package', () => {
+  it('is built (npm run build:ts)', () => {
+    expect(fs.existsSync(path.join(root, 'dist/cjs/index.js')), 'run `npm run build` first').toBe(true);
+    expect(fs.existsSync(path.join(root, 'dist/esm/index.mjs'))).toBe(true);
+  });
+
+  it('loads from require and from import, sharing one module instance', () => {
+    const cjs = run("const nn = require('nodenn'); console.log(typeof nn.Tensor, nn.version);");
+    expect(cjs.stdout).toBe('function 0.1.0');
+    const esm = run("import * as nn from 'nodenn'; import def from 'nodenn'; import { createRequire } from 'node:module';" +
+      "const req = createRequire(import.meta.url); console.log(typeof nn.Tensor, nn.Tensor === req('nodenn').Tensor, def.Tensor === nn.Tensor);", {}, true);
+    expect(esm.stdout).toBe('function true true');
+  });
+
+  it('package.json and src/version.ts agree', () => {
+    const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
+    expect(run("console.log(require('nodenn').version)").stdout).toBe(pkg.version);
+  });
+});
+
+describe('backend switches', () => {
+  it('NODENN_BACKEND=ts selects the TS backend without a warning', () => {
+    const r = run(info, { NODENN_BACKEND: 'ts' });
+    expect(JSON.parse(r.stdout)).toMatchObject({ name: 'ts', isa: null, threads: 1 });
+    expect(r.stderr).not.toMatch(/Warning/);
+  });
+
+  it('NODENN_BACKEND=bogus is refused with a clear error', () => {
+    const r = run(info, { NODENN_BACKEND: 'gpu' });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/NODENN_BACKEND must be 'ts' or 'native', got "gpu"/);
+  });
+
+  it('an unloadable addon falls back to TS, warns exactly once, and still computes', () => {
+    const junk = path.join(os.tmpdir(), `nodenn-junk-${process.pid}.node`);
+    fs.writeFileSync(junk, 'this is not a shared object');
+    const r = run(`const nn = require('nodenn');
+      const b = nn.getBackend(); nn.getBackend(); nn.backendInfo();
+      const C = new Float32Array(4); b.gemm(false, false, 2, 2, 2, 1, new Float32Array([1,2,3,4]), new Float32Array([5,6,7,8]), 0, C);
+      console.log(JSON.stringify({ name: nn.backendInfo().name, C: Array.from(C) }));`, { NODENN_ADDON: junk });
+    fs.rmSync(junk);
+    expect(JSON.parse(r.stdout)).toEqual({ name: 'ts', C: [19, 22, 43, 50] });
+    expect(r.stderr.match(/NODENN_NO_NATIVE/g)).toHaveLength(1);
+    expect(r.stderr).toMatch(/using the pure-TypeScript backend/);
+  });
+
+  it('setBackend("native") with no addon throws, naming the reason', () => {
+    const r = run("const nn = require('nodenn'); try { nn.setBackend('native') } catch (e) { console.log(e.message) }",
+      { NODENN_ADDON: '/nonexistent/nodenn.node' });
+    expect(r.stdout).toMatch(/native backend is not available: Cannot find module/);
+  });
+});
+
+describe.skipIf(!nativeAvailable())('native switches', () => {
+  const supported: string[] = nativeAvailable() ? nativeAddon().info().supportedIsas : [];
+
+  it.each(['scalar', 'avx2', 'avx512'])('NODENN_ISA=%s is used when the CPU has it, refused otherwise', (isa) => {
+    const r = run(info, { NODENN_ISA: isa });
+    if (supported.includes(isa)) {
+      expect(JSON.parse(r.stdout)).toMatchObject({ name: 'native', isa });
+    } else {
+      expect(r.status).not.toBe(0);
+      expect(r.stderr).toMatch(new RegExp(`NODENN_ISA=${isa}: this CPU does not support '${isa}'`));
+    }
+  });
+
+  it('NODENN_ISA with an unknown name is refused', () => {
+    const r = run(info, { NODENN_ISA: 'sse9' });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/unknown ISA 'sse9'/);
+  });
+
+  it('by default the best ISA is picked', () => {
+    expect(JSON.parse(run(info).stdout).isa).toBe(nativeAddon().info().bestIsa);
+  });
+
+  it('NODENN_THREADS sets the pool size; the default is the number of cores', () => {
+    expect(JSON.parse(run(info, { NODENN_THREADS: '1' }).stdout).threads).toBe(1);
+    expect(JSON.parse(run(info, { NODENN_THREADS: '3' }).stdout).threads).toBe(3);
+    expect(JSON.parse(run(info).stdout).threads).toBe(os.availableParallelism());
+  });
+});
+
+describe('build files', () => {
+  function cmakeSources(): string[] {
+    const text = fs.readFileSync(path.join(root, 'CMakeLists.txt'), 'utf8');
+    const lists = [...text.matchAll(/set\((NODENN_(?:COMMON|KERNEL)_SOURCES)([^)]*)\)/g)];
+    expect(lists.map((m) => m[1]).sort()).toEqual(['NODENN_COMMON_SOURCES', 'NODENN_KERNEL_SOURCES']);
+    return lists.flatMap((m) => m[1] + ':' + m[2].trim().split(/\s+/).sort().join(','));
+  }
+  function gypSources(): string[] {
+    const text = fs.readFileSync(path.join(root, 'binding.gyp'), 'utf8').replace(/^\s*#.*$/gm, '');
+    const gyp = JSON.parse(text);
+    return [
+      'NODENN_COMMON_SOURCES:' + [...gyp.variables.common_sources].sort().join(','),
+      'NODENN_KERNEL_SOURCES:' + [...gyp.variables.kernel_sources].sort().join(','),
+    ];
+  }
+
+  it('CMakeLists.txt and binding.gyp compile the same sources', () => {
+    expect(cmakeSources()).toEqual(gypSources());
+  });
+
+  it('every native source file is in the build', () => {
+    const listed = new Set(gypSources().flatMap((l) => l.split(':')[1].split(',')));
+    const onDisk = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard', 'native'], { cwd: root, encoding: 'utf8' })
+      .split('\n').filter((f) => f.endsWith('.cc'));
+    expect(onDisk.length).toBeGreaterThan(0);
+    for (const f of onDisk) expect(listed.has(f), `${f} is not built`).toBe(true);
+  });
+
+  it('no -march=native anywhere in the build', () => {
+    for (const f of ['CMakeLists.txt', 'binding.gyp']) {
+      const code = fs.readFileSync(path.join(root, f), 'utf8').replace(/#.*$/gm, '');
+      expect(code).not.toMatch(/-march=native/);
+    }
+  });
+});
