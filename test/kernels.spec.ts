@@ -141,3 +141,12 @@ describe.each(backends)('kernels on $label', (bc) => {
     });
   });
 });
+
+describe('kernel lists', () => {
+  it('the native and TS backends offer the same kernels', async () => {
+    const { tsBackend, nativeAvailable, nativeAddon } = await import('../src/backend/index');
+    if (!nativeAvailable()) return;
+    const { nativeBackend } = await import('../src/backend/native');
+    expect(Object.keys(nativeBackend(nativeAddon())).sort()).toEqual(Object.keys(tsBackend).sort());
+  });
+});

@@ -43,17 +43,13 @@ export function loadAddon(): { addon: NativeAddon } | { error: string } {
   }
 }
 
+const NOT_KERNELS = new Set(['initError', 'info', 'setIsa', 'setThreads']);
+
+/** The backend over the addon: its kernels are the addon's own functions (no wrapper per call). */
 export function nativeBackend(addon: NativeAddon): Backend {
-  return {
-    name: 'native',
-    gemm: addon.gemm,
-    activationForward: addon.activationForward,
-    activationBackward: addon.activationBackward,
-    biasAdd: addon.biasAdd,
-    biasBackward: addon.biasBackward,
-    softmax: addon.softmax,
-    softmaxCrossEntropyIndex: addon.softmaxCrossEntropyIndex,
-    softmaxCrossEntropyTarget: addon.softmaxCrossEntropyTarget,
-    sgd: addon.sgd,
-  };
+  const backend: Record<string, unknown> = { name: 'native' };
+  for (const [key, value] of Object.entries(addon)) {
+    if (!NOT_KERNELS.has(key) && typeof value === 'function') backend[key] = value;
+  }
+  return backend as unknown as Backend;
 }
