@@ -10,7 +10,10 @@
     "kernel_sources": [
       "native/gemm.cc",
       "native/elementwise.cc",
-      "native/isa/table.cc"
+      "native/isa/table.cc",
+      "native/conv.cc",
+      "native/pool.cc",
+      "native/batchnorm.cc"
     ],
     "kernel_cflags": ["-O3", "-std=c++17", "-fPIC", "-fvisibility=hidden"]
   },

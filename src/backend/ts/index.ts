@@ -5,6 +5,10 @@ import {
   activationBackward, activationForward, biasAdd, biasBackward, sgd, softmax, softmaxCrossEntropyIndex,
   softmaxCrossEntropyTarget,
 } from './elementwise';
+// conv kernels
+import { conv2dBackwardData, conv2dBackwardFilter, conv2dForward } from './conv';
+import { avgPool2dBackward, avgPool2dForward, maxPool2dBackward, maxPool2dForward } from './pool';
+import { batchNormBackward, batchNormForward } from './batchnorm';
 
 export const tsBackend: Backend = {
   name: 'ts',
@@ -17,4 +21,14 @@ export const tsBackend: Backend = {
   softmaxCrossEntropyIndex,
   softmaxCrossEntropyTarget,
   sgd,
+  // conv kernels
+  conv2dForward,
+  conv2dBackwardData,
+  conv2dBackwardFilter,
+  maxPool2dForward,
+  maxPool2dBackward,
+  avgPool2dForward,
+  avgPool2dBackward,
+  batchNormForward,
+  batchNormBackward,
 };
