@@ -1,0 +1,13 @@
+// BatchNorm2D: batch normalization of (N, C, H, W) images, per channel C over N, H and W.
+import type { Tensor } from '../tensor';
+import { BatchNorm, type BatchNormOptions } from './batch_norm';
+
+export class BatchNorm2D extends BatchNorm {
+  constructor(numFeatures: number, opts: BatchNormOptions = {}) {
+    super('BatchNorm2D', numFeatures, opts);
+  }
+
+  protected checkShape(x: Tensor): void {
+    if (x.ndim !== 4) throw new RangeError(`BatchNorm2D: input must be (N, C, H, W), got shape [${x.shape.join(', ')}]`);
+  }
+}
