@@ -46,14 +46,27 @@ template <typename T> void max_forward_task(void* ctx, long t) {
       for (long ow = 0; ow < g.OW; ow++) {
         long best = oh * g.sh * g.W + ow * g.sw;
         T m = x[best];
+        bool nan = false;
+        // branch-free selects: random data would mispredict an if
         for (long kh = 0; kh < g.KH; kh++) {
           const long row = (oh * g.sh + kh) * g.W + ow * g.sw;
           for (long kw = 0; kw < g.KW; kw++) {
-            T v = x[row + kw];
-            if (m == m && (v > m || v != v)) {
-              m = v;
-              best = row + kw;
-            }
+            const T v = x[row + kw];
+            const bool greater = v > m;
+            m = greater ? v : m;
+            best = greater ? row + kw : best;
+            nan |= v != v;
+          }
+        }
+        if (nan && m == m) {  // rare: the first NaN of the window wins
+          for (long kh = 0; kh < g.KH && m == m; kh++) {
+            const long row = (oh * g.sh + kh) * g.W + ow * g.sw;
+            for (long kw = 0; kw < g.KW; kw++)
+              if (x[row + kw] != x[row + kw]) {
+                m = x[row + kw];
+                best = row + kw;
+                break;
+              }
           }
         }
         y[oh * g.OW + ow] = m;
