@@ -5,3 +5,7 @@ export {
   type Backend, type BackendInfo, type BackendName, type Isa, type ActivationKind, type Kernels,
 } from './backend/index';
 export { VERSION as version } from './version';
+export * as gradcheck from './gradcheck';
+export { Layer, type LayerConfig, type InitContext } from './layers/layer';
+export { registerLayer, layerFromConfig, registeredLayers, type LayerFactory } from './layers/registry';
+export { Random } from './random';
