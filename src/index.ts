@@ -6,6 +6,17 @@ export {
 } from './backend/index';
 export { VERSION as version } from './version';
 export * as gradcheck from './gradcheck';
-export { Layer, type LayerConfig, type InitContext } from './layers/layer';
-export { registerLayer, layerFromConfig, registeredLayers, type LayerFactory } from './layers/registry';
 export { Random } from './random';
+export * from './layers/index';
+export { initWeight, initBias, type InitKind, type InitSpec } from './init';
+export * as losses from './losses';
+export type { LossResult, LossName, LossFunction } from './losses';
+export {
+  Optimizer, SGD, AdaGrad, RMSProp, Adam, AdamW, clipGradNorm, schedules, stepDecay, exponentialDecay, cosineDecay,
+  type OptimizerOptions, type SGDOptions, type AdamOptions, type LrSchedule, type ParamRef,
+} from './optimizers';
+export {
+  Sequential, FitAbortedError, type SequentialOptions, type SequentialConfig, type FitOptions, type History,
+  type NamedParameter, type BatchInfo, type EpochInfo, type EvaluateOptions, type TrainOptions,
+} from './network';
+export * as data from './data/index';
