@@ -9,19 +9,9 @@ import {
 import { Random } from '../src/random';
 import { Tensor } from '../src/tensor';
 import { backends, useBackend } from './helpers';
+import { randn } from './net-helpers';
 
-/** Normal float64 data, nudged away from 0 so that ReLU's kink is never inside ±h. */
-export function randn(shape: number[], seed: number, scale = 1): Tensor {
-  const r = new Random(seed), t = Tensor.zeros(shape, 'float64');
-  for (let i = 0; i < t.size; i++) {
-    let v = r.normal() * scale;
-    if (Math.abs(v) < 1e-3) v += 1e-2;
-    t.data[i] = v;
-  }
-  return t;
-}
-
-export const layerCases: [string, () => Layer, number[]][] = [
+const layerCases: [string, () => Layer, number[]][] = [
   ['Dense 2-D input', () => new Dense(5, 4, { dtype: 'float64', init: 'he', seed: 1 }), [3, 5]],
   ['Dense 4-D input', () => new Dense(12, 3, { dtype: 'float64', init: 'xavier', seed: 2 }), [2, 3, 2, 2]],
   ['Dense without bias', () => new Dense(4, 2, { dtype: 'float64', bias: false, seed: 3 }), [3, 4]],
