@@ -11,6 +11,9 @@
       "native/gemm.cc",
       "native/elementwise.cc",
       "native/isa/table.cc",
+      "native/ops.cc",
+      "native/loss.cc",
+      "native/optim.cc",
       "native/conv.cc",
       "native/pool.cc",
       "native/batchnorm.cc"

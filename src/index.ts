@@ -5,12 +5,18 @@ export {
   type Backend, type BackendInfo, type BackendName, type Isa, type ActivationKind, type Kernels,
 } from './backend/index';
 export { VERSION as version } from './version';
-// conv layers
-export { Conv2D, type Conv2DOptions, type ConvInit } from './layers/conv2d';
-export { Conv1D, type Conv1DOptions } from './layers/conv1d';
-export { MaxPool2D, Pool2D, type PoolOptions } from './layers/max_pool2d';
-export { AvgPool2D } from './layers/avg_pool2d';
-export { GlobalAvgPool2D } from './layers/global_avg_pool2d';
-export { BatchNorm, type BatchNormOptions } from './layers/batch_norm';
-export { BatchNorm1D } from './layers/batch_norm1d';
-export { BatchNorm2D } from './layers/batch_norm2d';
+export * as gradcheck from './gradcheck';
+export { Random } from './random';
+export * from './layers/index';
+export { initWeight, initBias, type InitKind, type InitSpec } from './init';
+export * as losses from './losses';
+export type { LossResult, LossName, LossFunction } from './losses';
+export {
+  Optimizer, SGD, AdaGrad, RMSProp, Adam, AdamW, clipGradNorm, schedules, stepDecay, exponentialDecay, cosineDecay,
+  type OptimizerOptions, type SGDOptions, type AdamOptions, type LrSchedule, type ParamRef,
+} from './optimizers';
+export {
+  Sequential, FitAbortedError, type SequentialOptions, type SequentialConfig, type FitOptions, type History,
+  type NamedParameter, type BatchInfo, type EpochInfo, type EvaluateOptions, type TrainOptions,
+} from './network';
+export * as data from './data/index';

@@ -2,6 +2,7 @@
 import { getBackend } from '../backend/index';
 import type { Tensor } from '../tensor';
 import { Pool2D, type PoolOptions } from './max_pool2d';
+import { registerLayer } from './registry';
 
 export class AvgPool2D extends Pool2D {
   constructor(kernelSize: number | [number, number], opts: PoolOptions = {}) {
@@ -20,3 +21,5 @@ export class AvgPool2D extends Pool2D {
     return dx;
   }
 }
+
+registerLayer('AvgPool2D', (c) => new AvgPool2D(c.kernelSize as [number, number], { stride: c.stride as [number, number] }));

@@ -5,6 +5,7 @@ import { Tensor } from '../tensor';
 import { type ConvInit, Conv2D } from './conv2d';
 import type { InitContext, LayerConfig } from './layer';
 import { checkInput, nonNegativeInt, positiveInt, windowLength } from './spatial';
+import { registerLayer } from './registry';
 
 export interface Conv1DOptions {
   /** Stride (default 1). */
@@ -62,3 +63,8 @@ export class Conv1D extends Conv2D {
     };
   }
 }
+
+registerLayer('Conv1D', (c) => new Conv1D(c.inChannels as number, c.outChannels as number, c.kernelSize as number, {
+  stride: c.stride as number, padding: c.padding as number, bias: c.bias as boolean | undefined,
+  init: c.init as ConvInit | undefined,
+}));

@@ -1,10 +1,12 @@
 // Conv2D: y = conv(x, W) + b on NCHW images, W (F, C, KH, KW), b (F), zero padding, stride per axis.
 // OH = 1 + floor((H + 2 padH - KH) / strideH), OW alike.
 import { getBackend } from '../backend/index';
+import { initBias, initWeight } from '../init';
 import { Random } from '../random';
 import { type DType, Tensor } from '../tensor';
 import { Layer, type InitContext, type LayerConfig } from './layer';
 import { checkDout, checkInput, nonNegativeInt, pair, positiveInt, windowLength } from './spatial';
+import { registerLayer } from './registry';
 
 export type ConvInit = 'kaimingUniform' | 'he';
 
@@ -25,15 +27,11 @@ export interface Conv2DOptions {
   seed?: number;
 }
 
-/** Draws conv weights and bias of fan-in C·KH·KW with the given initialization. */
+/** Conv weights (and bias) of fan-in C·KH·KW drawn by src/init.ts: bias uniform for kaimingUniform, else zero. */
 export function initConv(init: ConvInit, wShape: number[], fanIn: number, bias: boolean, ctx: InitContext): Tensor[] {
-  const w = Tensor.zeros(wShape, ctx.dtype);
-  const bound = 1 / Math.sqrt(fanIn), std = Math.sqrt(2 / fanIn);
-  for (let i = 0; i < w.size; i++) w.data[i] = init === 'he' ? ctx.rng.normal() * std : (2 * ctx.rng.uniform() - 1) * bound;
-  if (!bias) return [w];
-  const b = Tensor.zeros([wShape[0]], ctx.dtype);
-  if (init === 'kaimingUniform') for (let i = 0; i < b.size; i++) b.data[i] = (2 * ctx.rng.uniform() - 1) * bound;
-  return [w, b];
+  const spec = { kind: init, fanIn };
+  const w = initWeight(wShape, spec, ctx.rng, ctx.dtype);
+  return bias ? [w, initBias([wShape[0]], spec, ctx.rng, ctx.dtype)] : [w];
 }
 
 export function checkConvInit(v: unknown, layer: string): ConvInit {
@@ -121,3 +119,9 @@ export class Conv2D extends Layer {
     };
   }
 }
+
+registerLayer('Conv2D', (c) => new Conv2D(c.inChannels as number, c.outChannels as number,
+  c.kernelSize as [number, number], {
+    stride: c.stride as [number, number], padding: c.padding as [number, number], bias: c.bias as boolean | undefined,
+    init: c.init as ConvInit | undefined,
+  }));

@@ -4,6 +4,7 @@ import { getBackend } from '../backend/index';
 import { Tensor } from '../tensor';
 import { Layer, type LayerConfig } from './layer';
 import { checkDout, checkInput } from './spatial';
+import { registerLayer } from './registry';
 
 export class GlobalAvgPool2D extends Layer {
   private x: Tensor | null = null;
@@ -36,3 +37,5 @@ export class GlobalAvgPool2D extends Layer {
     return { type: 'GlobalAvgPool2D' };
   }
 }
+
+registerLayer('GlobalAvgPool2D', () => new GlobalAvgPool2D());

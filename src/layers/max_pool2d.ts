@@ -5,6 +5,7 @@ import { getBackend } from '../backend/index';
 import { Tensor } from '../tensor';
 import { Layer, type LayerConfig } from './layer';
 import { checkDout, checkInput, pair, positiveInt, windowLength } from './spatial';
+import { registerLayer } from './registry';
 
 export interface PoolOptions {
   /** Stride, one number or [strideH, strideW] (default: the kernel size, i.e. windows side by side). */
@@ -85,3 +86,5 @@ export class MaxPool2D extends Pool2D {
     return dx;
   }
 }
+
+registerLayer('MaxPool2D', (c) => new MaxPool2D(c.kernelSize as [number, number], { stride: c.stride as [number, number] }));

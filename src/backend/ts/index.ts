@@ -5,6 +5,10 @@ import {
   activationBackward, activationForward, biasAdd, biasBackward, sgd, softmax, softmaxCrossEntropyIndex,
   softmaxCrossEntropyTarget,
 } from './elementwise';
+// net kernels
+import { add, argmaxRows, axpy, mul, scale, softmaxBackward, sumSquares } from './ops';
+import { bceLogits, bceProbs, mse } from './loss';
+import { adagrad, adam, rmsprop, sgdMomentum } from './optim';
 // conv kernels
 import { conv2dBackwardData, conv2dBackwardFilter, conv2dForward } from './conv';
 import { avgPool2dBackward, avgPool2dForward, maxPool2dBackward, maxPool2dForward } from './pool';
@@ -21,6 +25,10 @@ export const tsBackend: Backend = {
   softmaxCrossEntropyIndex,
   softmaxCrossEntropyTarget,
   sgd,
+  // net kernels
+  mul, add, scale, axpy, sumSquares, argmaxRows, softmaxBackward,
+  bceLogits, bceProbs, mse,
+  sgdMomentum, adagrad, rmsprop, adam,
   // conv kernels
   conv2dForward,
   conv2dBackwardData,
