@@ -2,7 +2,8 @@
 // parameter layout and clear errors.
 import { beforeEach, describe, expect, it } from 'vitest';
 import {
-  AvgPool2D, BatchNorm1D, BatchNorm2D, Conv1D, Conv2D, GlobalAvgPool2D, MaxPool2D, Tensor,
+  AvgPool2D, BatchNorm1D, BatchNorm2D, Conv1D, Conv2D, Dense, Flatten, GlobalAvgPool2D, MaxPool2D, ReLU, SGD,
+  Sequential, Tensor,
 } from '../src/index';
 import { Random } from '../src/random';
 import { backends, expectClose, useBackend } from './helpers';
@@ -152,5 +153,48 @@ describe.each(backends)('conv layers on $label', (bc) => {
     bn.training = false;
     expect(bn.forward(Tensor.zeros([1, 3], 'float64')).shape).toEqual([1, 3]);
     expect(bn.config()).toEqual({ type: 'BatchNorm1D', numFeatures: 3, momentum: 0.5, eps: 1e-3 });
+  });
+});
+
+describe.each(backends)('CNNs in Sequential on $label', (bc) => {
+  beforeEach(() => useBackend(bc));
+
+  const cnn = () => new Sequential([
+    new Conv2D(1, 4, 3, { padding: 1, bias: false }), new BatchNorm2D(4), new ReLU(), new MaxPool2D(2),
+    new Conv2D(4, 6, 3, { stride: [1, 2] }), new ReLU(), new AvgPool2D(2, { stride: 1 }), new Flatten(), new Dense(6 * 1 * 1, 3),
+  ], { seed: 11 });
+
+  it('summary shows every output shape; stateDict holds the running statistics; config round-trips', () => {
+    const net = cnn();
+    const text = net.summary([1, 8, 10]);
+    for (const s of ['(N, 4, 8, 10)', '(N, 4, 4, 5)', '(N, 6, 2, 2)', '(N, 6, 1, 1)', '(N, 6)', '(N, 3)']) expect(text).toContain(s);
+    expect(text).toMatch(/BatchNorm2D/);
+    const x = Tensor.full([5, 1, 8, 10], 0);
+    x.data.forEach((_, i) => { x.data[i] = Math.sin(i); });
+    net.forward(x);
+    const dict = net.stateDict();
+    expect(Object.keys(dict)).toEqual(['0.weight', '1.weight', '1.bias', '1.running_mean', '1.running_var', '4.weight',
+      '4.bias', '8.weight', '8.bias']);
+    expect(dict['1.running_mean'].data.some((v) => v !== 0)).toBe(true);
+    const copy = Sequential.fromConfig(JSON.parse(JSON.stringify(net.toConfig())));
+    copy.loadStateDict(dict);
+    net.eval(); copy.eval();
+    expect(copy.forward(x).toArray()).toEqual(net.forward(x).toArray());
+    // one sample without the batch dimension
+    expect(net.predict(new Tensor(x.data.slice(0, 80), [1, 8, 10])).length).toBe(1);
+  });
+
+  it('the same seeded CNN trains to the same parameters on this backend as on ts (float32 rounding)', async () => {
+    const x = Tensor.zeros([16, 1, 8, 10]);
+    x.data.forEach((_, i) => { x.data[i] = Math.cos(i * 0.37); });
+    const y = Int32Array.from({ length: 16 }, (_, i) => i % 3);
+    const train = async (backend: 'ts' | 'native') => {
+      useBackend(backend === 'ts' ? { label: 'ts', backend: 'ts' } : bc);
+      const net = cnn();
+      await net.fit(x, y, { epochs: 3, batchSize: 4, optimizer: new SGD({ lr: 0.05, momentum: 0.9 }) });
+      return net.stateDict();
+    };
+    const here = await train(bc.backend), ref = await train('ts');
+    for (const [k, t] of Object.entries(ref)) expectClose(here[k].data, t.data, 1e-4);
   });
 });

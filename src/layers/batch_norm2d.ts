@@ -8,6 +8,8 @@ export class BatchNorm2D extends BatchNorm {
     super('BatchNorm2D', numFeatures, opts);
   }
 
+  readonly inputRank = 4;
+
   protected checkShape(x: Tensor): void {
     if (x.ndim !== 4) throw new RangeError(`BatchNorm2D: input must be (N, C, H, W), got shape [${x.shape.join(', ')}]`);
   }

@@ -36,6 +36,8 @@ export class Conv1D extends Conv2D {
     this.grads[0] = this.grads[0].reshape([F, C, K]);
   }
 
+  override get inputRank(): number { return 3; }
+
   override forward(x: Tensor): Tensor {
     checkInput(x, 'Conv1D', 3, '(N, C, L)', this.inChannels, this.weight.dtype);
     const [N, C, L] = x.shape;

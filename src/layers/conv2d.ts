@@ -71,6 +71,9 @@ export class Conv2D extends Layer {
     this.setParams(this.hasBias ? ['weight', 'bias'] : ['weight'], params);
   }
 
+  /** Rank of the input, batch included (Sequential.predict adds the batch dimension to one sample). */
+  get inputRank(): number { return 4; }
+
   get weight(): Tensor { return this.params[0]; }
   get bias(): Tensor | null { return this.hasBias ? this.params[1] : null; }
 

@@ -7,6 +7,7 @@ import { checkDout, checkInput } from './spatial';
 import { registerLayer } from './registry';
 
 export class GlobalAvgPool2D extends Layer {
+  readonly inputRank = 4;
   private x: Tensor | null = null;
 
   forward(x: Tensor): Tensor {

@@ -27,6 +27,8 @@ export abstract class Pool2D extends Layer {
     this.stride = opts.stride === undefined ? [...this.kernelSize] : pair(opts.stride, `${type} stride`, positiveInt);
   }
 
+  readonly inputRank = 4;
+
   /** The kernel arguments N, C, H, W, KH, KW, strideH, strideW. */
   protected geometry(shape: readonly number[]) {
     const [N, C, H, W] = shape;
