@@ -4,7 +4,8 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { getBackend } from '../src/backend/index';
 import type { FloatArray } from '../src/tensor';
 import {
-  backends, dtypes, expectBitwiseEqual, expectClose, nativeIsas, randomArray, tolerance, useBackend, withThreads,
+  type BackendCase, backends, dtypes, expectBitwiseEqual, expectClose, nativeIsas, randomArray, tolerance, useBackend,
+  withThreads,
 } from './helpers';
 
 interface Geo { N: number; C: number; H: number; W: number; F: number; KH: number; KW: number;
@@ -165,5 +166,26 @@ describe.skipIf(nativeIsas.length === 0).each(nativeIsas)('conv threads on $labe
       const one = run(1), two = run(2), three = run(3);
       one.forEach((a, i) => { expectBitwiseEqual(a, two[i]); expectBitwiseEqual(a, three[i]); });
     }
+  });
+});
+
+describe.skipIf(nativeIsas.length === 0).each(nativeIsas)('conv kernels on $label agree with ts', (bc) => {
+  it('forward, backward-data and backward-filter within float32 rounding of the TS reference', () => {
+    const g: Geo = { N: 6, C: 5, F: 7, H: 13, W: 11, KH: 3, KW: 3, sh: 2, sw: 1, ph: 1, pw: 2 };
+    const [OH, OW] = outSize(g);
+    const x = randomArray(Float32Array, g.N * g.C * g.H * g.W, 1), w = randomArray(Float32Array, g.F * g.C * 9, 2);
+    const b = randomArray(Float32Array, g.F, 3), dy = randomArray(Float32Array, g.N * g.F * OH * OW, 4);
+    const run = (c: BackendCase) => {
+      useBackend(c);
+      const y = new Float32Array(dy.length), dx = new Float32Array(x.length), dw = new Float32Array(w.length);
+      const db = new Float32Array(g.F);
+      getBackend().conv2dForward(...args(g), x, w, b, y);
+      getBackend().conv2dBackwardData(...args(g), dy, w, dx);
+      getBackend().conv2dBackwardFilter(...args(g), x, dy, dw, db);
+      return [y, dx, dw, db];
+    };
+    const native = run(bc), ts = run({ label: 'ts', backend: 'ts' });
+    const terms = [g.C * 9, g.F * 9, g.N * OH * OW, g.N * OH * OW];
+    native.forEach((a, i) => expectClose(a, ts[i], tolerance(Float32Array, terms[i])));
   });
 });
