@@ -10,6 +10,10 @@
 namespace nodenn {
 namespace {
 
+// Set while a thread runs pool tasks: a parallel_for called from inside a task (e.g. a GEMM inside a conv task
+// over images) runs its tasks inline instead of waiting on the pool that is busy running its caller.
+thread_local bool t_in_task = false;
+
 // Workers sleep on a condition variable between jobs; a job is a task counter the workers and the caller drain.
 class Pool {
  public:
@@ -53,11 +57,13 @@ class Pool {
 
  private:
   void drain() {
+    t_in_task = true;
     for (;;) {
       long t = next_.fetch_add(1);
       if (t >= n_tasks_) break;
       fn_(ctx_, t);
     }
+    t_in_task = false;
   }
 
   void loop(unsigned long seen) {
@@ -116,7 +122,7 @@ void set_threads(int n) {
 
 void parallel_for(long n_tasks, TaskFn fn, void* ctx) {
   if (n_tasks <= 0) return;
-  if (n_tasks == 1 || get_threads() == 1) {
+  if (n_tasks == 1 || t_in_task || get_threads() == 1) {
     for (long t = 0; t < n_tasks; t++) fn(ctx, t);
     return;
   }
