@@ -7,3 +7,4 @@ export {
 export { VERSION as version } from './version';
 // model files and data (issue 5)
 export { saveSafetensors, loadSafetensors, SafetensorsError, type SafetensorsFile, type SafetensorsDType } from './io/safetensors';
+export * as plot from './plot';
