@@ -183,7 +183,8 @@ export function progressLine(p: { epoch: number; epochs: number; batch: number; 
   const head = `epoch ${p.epoch}/${p.epochs} `;
   const tail = ` ${p.batch}/${p.batches}  loss ${p.loss.toFixed(4)}  acc ${pct(p.accuracy)}  ` +
     `${Math.round(p.samplesPerSec).toLocaleString('en-US')} samples/s  ETA ${formatDuration(p.eta)}`;
-  const width = Math.max(10, Math.min(40, p.columns - head.length - tail.length - 3));
+  // The bar's width depends only on the terminal's, so it does not jitter as the numbers change.
+  const width = Math.max(10, Math.min(30, p.columns - 95));
   const done = Math.round((p.batch / p.batches) * width);
   const bar = '[' + '='.repeat(Math.max(0, done - 1)) + (done > 0 ? (done === width ? '=' : '>') : '') + ' '.repeat(width - done) + ']';
   return head + bar + tail;
@@ -224,22 +225,24 @@ async function train(args: string[], v: Values, io: Output): Promise<number> {
   say(`training: ${epochs} epoch${epochs === 1 ? '' : 's'}, batch ${batchSize}, ${optName} lr ${lr}` +
     `${optimizer.schedule ? ' (cosine decay)' : ''}, seed ${seed}`);
 
-  let epochStart = performance.now();
-  let lastDraw = 0;
-  let seen = 0;
+  // Live line: running means over the epoch so far (a single batch's loss is too noisy to read).
+  let epochT0 = performance.now();
+  let lastDraw = 0, seen = 0, lossSum = 0, correctSum = 0;
   const onBatchEnd = (b: BatchInfo): void => {
     if (!io.isTTY || v.quiet) return;
+    if (b.batch === 0) { seen = 0; lossSum = 0; correctSum = 0; }
+    const m = Math.min(batchSize, nTrain - b.batch * batchSize);
+    seen += m;
+    lossSum += b.loss * m;
+    correctSum += b.accuracy * m;
     const now = performance.now();
-    if (b.batch === 0) { epochStart = now; seen = 0; }
-    seen = Math.min(nTrain, (b.batch + 1) * batchSize);
     if (now - lastDraw < 100 && b.batch + 1 < b.batches) return;
     lastDraw = now;
-    const secs = (now - epochStart) / 1000;
-    const rate = seen / Math.max(secs, 1e-9);
-    io.out('\r\x1b[2K' + progressLine({ epoch: b.epoch + 1, epochs, batch: b.batch + 1, batches: b.batches, loss: b.loss,
-      accuracy: b.accuracy, samplesPerSec: rate, eta: (nTrain - seen) / rate, columns: io.columns }));
+    const secs = Math.max((now - epochT0) / 1000, 1e-3);
+    const rate = seen / secs;
+    io.out('\r\x1b[2K' + progressLine({ epoch: b.epoch + 1, epochs, batch: b.batch + 1, batches: b.batches, loss: lossSum / seen,
+      accuracy: correctSum / seen, samplesPerSec: rate, eta: (nTrain - seen) / rate, columns: io.columns }));
   };
-  let epochT0 = performance.now();
   const onEpochEnd = (e: EpochInfo): void => {
     const secs = (performance.now() - epochT0) / 1000;
     epochT0 = performance.now();
@@ -250,6 +253,7 @@ async function train(args: string[], v: Values, io: Output): Promise<number> {
       `${formatDuration(secs)}  ${Math.round(nTrain / secs).toLocaleString('en-US')} samples/s\n`);
   };
   const tTrain0 = performance.now();
+  epochT0 = tTrain0;
   const history = await net.fit(xTrain, yTrain, {
     optimizer, epochs, batchSize, validationData, onBatchEnd, onEpochEnd, loss: 'softmaxCrossEntropy',
   });

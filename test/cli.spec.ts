@@ -109,6 +109,12 @@ describe('nodenn CLI', () => {
     expect(io.errText()).toContain("Run 'nodenn --help'");
   });
 
+  it('bench runs bench/run.js with its arguments', () => {
+    const r = run(['bench', '--quick']);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^\| .* \| float32 \| ts \|/m);
+  });
+
   it('a corrupted model file is refused with exit 1 and the reason', () => {
     const bad = path.join(dir, 'bad.safetensors');
     const good = fs.readFileSync(path.join(dir, 'm.safetensors'));
@@ -122,9 +128,10 @@ describe('nodenn CLI', () => {
 
   it('helpers: progress line, durations, ASCII art', () => {
     const line = progressLine({ epoch: 2, epochs: 5, batch: 50, batches: 100, loss: 0.1234567, accuracy: 0.9512,
-      samplesPerSec: 31234.4, eta: 75, columns: 120 });
+      samplesPerSec: 31234.4, eta: 75, columns: 125 });
     expect(line).toMatch(/^epoch 2\/5 \[=+> +\] 50\/100 {2}loss 0\.1235 {2}acc 95\.12% {2}31,234 samples\/s {2}ETA 1m15s$/);
-    expect(line.length).toBeLessThanOrEqual(120);
+    expect(line.length).toBeLessThanOrEqual(125);
+    expect(/\[([^\]]*)\]/.exec(line)![1]).toHaveLength(30);
     const bar = /\[([^\]]*)\]/.exec(line)![1];
     expect(bar.replace(/ /g, '').length).toBe(bar.length / 2);
     expect(formatDuration(3.21)).toBe('3.2s');
