@@ -136,52 +136,65 @@ template <typename T> void pack_task(void* ctx, long t) {
   }
 }
 
-// The register tile: acc = a_strip (MR x kc) * b_strip (kc x NR), then merged into C (rows x cols of it).
+// The register tile: acc = a_strip (RM x kc) * b_strip (kc x NV vectors), then merged into C (rows x cols of it).
+// The full tile is RM = MR, NV = 2; the edges of C use the smaller tiles (rows <= MR / 2, cols <= L) so that
+// little of the work is spent on the zero padding. Packed strips keep their MR and NR strides.
 // overwrite: C = alpha * acc (beta == 0 on the first K block: C is not read, NaN in C does not leak);
 // otherwise C = beta * C + alpha * acc.
-template <typename T>
+template <typename T, int RM, int NV>
 inline void micro_kernel(long kc, const T* __restrict a, const T* __restrict b, T* C, long ldc, long rows, long cols,
                          T alpha, T beta, bool overwrite) {
   typedef Blocking<T> Bk;
   typedef typename Bk::V V;
   typedef typename Bk::U U;
   enum { MR = Bk::MR, NR = Bk::NR, L = Bk::L };
-  V acc[MR][2];
+  V acc[RM][NV];
 #pragma GCC unroll 16
-  for (int r = 0; r < MR; r++) acc[r][0] = acc[r][1] = V{};
+  for (int r = 0; r < RM; r++)
+    for (int v = 0; v < NV; v++) acc[r][v] = V{};
   for (long k = 0; k < kc; k++) {
-    V b0 = *(const V*)(b + k * NR), b1 = *(const V*)(b + k * NR + L);
+    V bv[NV];
+    for (int v = 0; v < NV; v++) bv[v] = *(const V*)(b + k * NR + v * L);
 #pragma GCC unroll 16
-    for (int r = 0; r < MR; r++) {
+    for (int r = 0; r < RM; r++) {
       V ar = a[k * MR + r] - V{};  // x - 0 is exactly x: a broadcast load, no arithmetic
-      acc[r][0] += ar * b0;
-      acc[r][1] += ar * b1;
+      for (int v = 0; v < NV; v++) acc[r][v] += ar * bv[v];
     }
   }
-  if (rows == MR && cols == NR) {
+  if (rows == RM && cols == NV * L) {
 #pragma GCC unroll 16
-    for (int r = 0; r < MR; r++) {
+    for (int r = 0; r < RM; r++) {
       U* c = (U*)(C + r * ldc);
-      if (overwrite) {
-        c[0] = alpha * acc[r][0];
-        c[1] = alpha * acc[r][1];
-      } else {
-        c[0] = beta * c[0] + alpha * acc[r][0];
-        c[1] = beta * c[1] + alpha * acc[r][1];
-      }
+      for (int v = 0; v < NV; v++) c[v] = overwrite ? alpha * acc[r][v] : beta * c[v] + alpha * acc[r][v];
     }
     return;
   }
-  T tile[MR * NR] __attribute__((aligned(64)));
-  for (int r = 0; r < MR; r++) {
-    *(V*)(tile + r * NR) = acc[r][0];
-    *(V*)(tile + r * NR + L) = acc[r][1];
-  }
+  T tile[RM * NV * L] __attribute__((aligned(64)));
+  for (int r = 0; r < RM; r++)
+    for (int v = 0; v < NV; v++) *(V*)(tile + (r * NV + v) * L) = acc[r][v];
   for (long r = 0; r < rows; r++)
     for (long c = 0; c < cols; c++) {
       T* p = C + r * ldc + c;
-      *p = overwrite ? alpha * tile[r * NR + c] : beta * *p + alpha * tile[r * NR + c];
+      *p = overwrite ? alpha * tile[r * NV * L + c] : beta * *p + alpha * tile[r * NV * L + c];
     }
+}
+
+template <typename T>
+inline void any_tile(long kc, const T* a, const T* b, T* C, long ldc, long rows, long cols, T alpha, T beta,
+                     bool overwrite) {
+  typedef Blocking<T> Bk;
+  enum { MR = Bk::MR, L = Bk::L };
+  if (rows > MR / 2) {
+    if (cols > L)
+      micro_kernel<T, MR, 2>(kc, a, b, C, ldc, rows, cols, alpha, beta, overwrite);
+    else
+      micro_kernel<T, MR, 1>(kc, a, b, C, ldc, rows, cols, alpha, beta, overwrite);
+  } else {
+    if (cols > L)
+      micro_kernel<T, MR / 2, 2>(kc, a, b, C, ldc, rows, cols, alpha, beta, overwrite);
+    else
+      micro_kernel<T, MR / 2, 1>(kc, a, b, C, ldc, rows, cols, alpha, beta, overwrite);
+  }
 }
 
 // Compute task t: the tile of mt A strips by nt B strips, all K blocks in order.
@@ -201,53 +214,79 @@ template <typename T> void compute_task(void* ctx, long t) {
       long row0 = s * MR, rows = j.M - row0 < MR ? j.M - row0 : MR;
       for (long q = q_begin; q < q_end; q++) {
         long col0 = q * NR, cols = j.N - col0 < NR ? j.N - col0 : NR;
-        micro_kernel<T>(kc, a, j.b_pack + pc * j.n_pad + q * NR * kc, j.C + row0 * j.ldc + col0, j.ldc, rows, cols,
+        any_tile<T>(kc, a, j.b_pack + pc * j.n_pad + q * NR * kc, j.C + row0 * j.ldc + col0, j.ldc, rows, cols,
                         j.alpha, beta, overwrite);
       }
     }
   }
 }
 
-// C row i (cols [j0, j0 + NV * L)) from unpacked A and B (not transposed): B rows are read in place.
-template <typename T, int NV>
-inline void small_row_block(const GemmJob<T>& j, long i, long j0) {
+// C row i, columns [j0, j0 + (NV - 1) * L + last), from unpacked A and B (not transposed): one pass down the rows
+// of B, which are read in place, NV vectors of accumulators. PARTIAL: the last vector has last < L lanes.
+template <typename T, int NV, bool PARTIAL>
+inline void small_row_chunk(const GemmJob<T>& j, long i, long j0, int last) {
   typedef typename Vec<T>::V V;
   typedef typename Vec<T>::U U;
   enum { L = Vec<T>::L };
   V acc[NV];
+#pragma GCC unroll 8
   for (int v = 0; v < NV; v++) acc[v] = V{};
   long a_step = j.trans_a ? j.lda : 1;
   const T* a = j.trans_a ? j.A + i : j.A + i * j.lda;
   const T* b = j.B + j0;
   for (long k = 0; k < j.K; k++, a += a_step, b += j.ldb) {
-    V ak = *a - V{};
+    V ak = *a - V{};  // a broadcast (x - 0 is exactly x)
 #pragma GCC unroll 8
-    for (int v = 0; v < NV; v++) acc[v] += ak * *(const U*)(b + v * L);
+    for (int v = 0; v < NV - 1; v++) acc[v] += ak * *(const U*)(b + v * L);
+    acc[NV - 1] += ak * (PARTIAL ? load_partial(b + (NV - 1) * L, last) : *(const U*)(b + (NV - 1) * L));
   }
-  U* c = (U*)(j.C + i * j.ldc + j0);
-  for (int v = 0; v < NV; v++) c[v] = j.beta == 0 ? j.alpha * acc[v] : j.beta * c[v] + j.alpha * acc[v];
+  T* c = j.C + i * j.ldc + j0;
+#pragma GCC unroll 8
+  for (int v = 0; v < NV; v++) {
+    bool part = PARTIAL && v == NV - 1;
+    V out = j.alpha * acc[v];
+    if (j.beta != 0) out += j.beta * (part ? load_partial(c + v * L, last) : *(const U*)(c + v * L));
+    if (part)
+      store_partial(c + v * L, out, last);
+    else
+      *(U*)(c + v * L) = out;
+  }
 }
 
-// A few rows of C without packing. op(B) = B: rows of C are sums of rows of B (vectors along N).
-// op(B) = B^T (A not transposed): dot products of contiguous rows (vectors along K, lanes summed in order).
+template <typename T, int NV> inline void small_row_chunk_n(const GemmJob<T>& j, long i, long j0, int last) {
+  if (last == Vec<T>::L)
+    small_row_chunk<T, NV, false>(j, i, j0, last);
+  else
+    small_row_chunk<T, NV, true>(j, i, j0, last);
+}
+
+// A few rows of C without packing (a batch-1 forward, a GEMV). op(B) = B: each row of C sums rows of B, up to
+// NODENN_REGS / 4 vectors of C at a time. op(B) = B^T (A not transposed): dot products of contiguous rows, lanes
+// summed in a fixed order.
 template <typename T> void small_gemm(const GemmJob<T>& j) {
   typedef typename Vec<T>::V V;
   typedef typename Vec<T>::U U;
-  enum { L = Vec<T>::L };
+  enum { L = Vec<T>::L, NV = NODENN_REGS / 4 };
   for (long i = 0; i < j.M; i++) {
-    T* crow = j.C + i * j.ldc;
     if (!j.trans_b) {
-      long c0 = 0;
-      for (; c0 + 4 * L <= j.N; c0 += 4 * L) small_row_block<T, 4>(j, i, c0);
-      for (; c0 + L <= j.N; c0 += L) small_row_block<T, 1>(j, i, c0);
-      for (; c0 < j.N; c0++) {
-        T s = 0;
-        for (long k = 0; k < j.K; k++)
-          s += (j.trans_a ? j.A[k * j.lda + i] : j.A[i * j.lda + k]) * j.B[k * j.ldb + c0];
-        crow[c0] = j.beta == 0 ? j.alpha * s : j.beta * crow[c0] + j.alpha * s;
+      for (long j0 = 0; j0 < j.N; j0 += NV * L) {
+        long rest = j.N - j0;
+        int nv = rest >= NV * L ? NV : (int)((rest + L - 1) / L);
+        int last = (int)(rest - (long)(nv - 1) * L < L ? rest - (long)(nv - 1) * L : L);
+        switch (nv) {
+          case 8: small_row_chunk_n<T, 8>(j, i, j0, last); break;
+          case 7: small_row_chunk_n<T, 7>(j, i, j0, last); break;
+          case 6: small_row_chunk_n<T, 6>(j, i, j0, last); break;
+          case 5: small_row_chunk_n<T, 5>(j, i, j0, last); break;
+          case 4: small_row_chunk_n<T, 4>(j, i, j0, last); break;
+          case 3: small_row_chunk_n<T, 3>(j, i, j0, last); break;
+          case 2: small_row_chunk_n<T, 2>(j, i, j0, last); break;
+          default: small_row_chunk_n<T, 1>(j, i, j0, last); break;
+        }
       }
     } else {
       const T* arow = j.A + i * j.lda;
+      T* crow = j.C + i * j.ldc;
       for (long c0 = 0; c0 < j.N; c0++) {
         const T* brow = j.B + c0 * j.ldb;
         V acc0 = V{}, acc1 = V{};
