@@ -13,6 +13,7 @@ export function gemm(transA: boolean, transB: boolean, M: number, N: number, K: 
     [C, 'C', check.product(M, N, 'M * N')]);
   check.noAlias(C, 'C', A, 'A', false);
   check.noAlias(C, 'C', B, 'B', false);
+  if (N === 0) return; // C is empty (and no empty loop over up to 2^31 rows)
 
   for (let i = 0; i < M; i++) {
     const c0 = i * N;
