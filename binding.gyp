@@ -10,7 +10,10 @@
     "kernel_sources": [
       "native/gemm.cc",
       "native/elementwise.cc",
-      "native/isa/table.cc"
+      "native/isa/table.cc",
+      "native/ops.cc",
+      "native/loss.cc",
+      "native/optim.cc"
     ],
     "kernel_cflags": ["-O3", "-std=c++17", "-fPIC", "-fvisibility=hidden"]
   },

@@ -316,6 +316,218 @@ Napi::Value Sgd(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// ---- net kernels: ops.cc, loss.cc, optim.cc ----
+
+// A finite scalar restricted to [lo, hi] (or (lo, hi] when open_lo).
+double ranged_arg(const Napi::CallbackInfo& info, size_t i, const char* name, double lo, double hi, bool open_lo) {
+  double d = finite_arg(info, i, name);
+  if ((open_lo ? !(d > lo) : !(d >= lo)) || !(d <= hi))
+    range_error(info.Env(), std::string(name) + " must be in " + (open_lo ? "(" : "[") + std::to_string(lo) + ", " +
+                                std::to_string(hi) + "], got " + describe(info[i]));
+  return d;
+}
+
+// mul(n, a, b, y) / add(n, a, b, y): y = a op b elementwise; y may be a or b.
+Napi::Value Binary(const Napi::CallbackInfo& info, bool is_mul) {
+  Napi::Env env = info.Env();
+  expect_args(info, 4, is_mul ? "mul(n, a, b, y)" : "add(n, a, b, y)");
+  int64_t n = size_arg(info, 0, "n");
+  napi_typedarray_type dt = napi_int8_array;
+  View a = float_arg(info, 1, "a", n, &dt), b = float_arg(info, 2, "b", n, &dt), y = float_arg(info, 3, "y", n, &dt);
+  check_alias(env, y, a, true);
+  check_alias(env, y, b, true);
+  if (is_mul)
+    DISPATCH(dt, kernels().mul_f32(n, F(a), F(b), F(y)), kernels().mul_f64(n, D(a), D(b), D(y)));
+  else
+    DISPATCH(dt, kernels().add_f32(n, F(a), F(b), F(y)), kernels().add_f64(n, D(a), D(b), D(y)));
+  return env.Undefined();
+}
+Napi::Value Mul(const Napi::CallbackInfo& info) { return Binary(info, true); }
+Napi::Value Add(const Napi::CallbackInfo& info) { return Binary(info, false); }
+
+// scale(n, x, alpha): x *= alpha
+Napi::Value Scale(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  expect_args(info, 3, "scale(n, x, alpha)");
+  int64_t n = size_arg(info, 0, "n");
+  napi_typedarray_type dt = napi_int8_array;
+  View x = float_arg(info, 1, "x", n, &dt);
+  double alpha = finite_arg(info, 2, "alpha");
+  DISPATCH(dt, kernels().scale_f32(n, F(x), (float)alpha), kernels().scale_f64(n, D(x), alpha));
+  return env.Undefined();
+}
+
+// axpy(n, alpha, x, y): y += alpha x
+Napi::Value Axpy(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  expect_args(info, 4, "axpy(n, alpha, x, y)");
+  int64_t n = size_arg(info, 0, "n");
+  double alpha = finite_arg(info, 1, "alpha");
+  napi_typedarray_type dt = napi_int8_array;
+  View x = float_arg(info, 2, "x", n, &dt), y = float_arg(info, 3, "y", n, &dt);
+  check_alias(env, y, x, false);
+  DISPATCH(dt, kernels().axpy_f32(n, (float)alpha, F(x), F(y)), kernels().axpy_f64(n, alpha, D(x), D(y)));
+  return env.Undefined();
+}
+
+// sumSquares(n, x) -> sum of x^2
+Napi::Value SumSquares(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  expect_args(info, 2, "sumSquares(n, x)");
+  int64_t n = size_arg(info, 0, "n");
+  napi_typedarray_type dt = napi_int8_array;
+  View x = float_arg(info, 1, "x", n, &dt);
+  double s;
+  DISPATCH(dt, s = kernels().sum_squares_f32(n, F(x)), s = kernels().sum_squares_f64(n, D(x)));
+  return Napi::Number::New(env, s);
+}
+
+// argmaxRows(rows, cols, x, out): out[r] = first index of the row maximum
+Napi::Value ArgmaxRows(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  expect_args(info, 4, "argmaxRows(rows, cols, x, out)");
+  int64_t rows = size_arg(info, 0, "rows"), cols = size_arg(info, 1, "cols");
+  if (rows > 0 && cols == 0) range_error(env, "cols must be at least 1");
+  napi_typedarray_type dt = napi_int8_array;
+  View x = float_arg(info, 2, "x", mul(env, rows, cols, "rows * cols"), &dt);
+  View out = int32_arg(info, 3, "out", rows);
+  DISPATCH(dt, kernels().argmax_rows_f32(rows, cols, F(x), (int32_t*)out.data),
+           kernels().argmax_rows_f64(rows, cols, D(x), (int32_t*)out.data));
+  return env.Undefined();
+}
+
+// softmaxBackward(rows, cols, y, dy, dx): dx = y (dy - sum(dy y)) per row; dx may be dy
+Napi::Value SoftmaxBackward(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  expect_args(info, 5, "softmaxBackward(rows, cols, y, dy, dx)");
+  int64_t rows = size_arg(info, 0, "rows"), cols = size_arg(info, 1, "cols");
+  int64_t n = mul(env, rows, cols, "rows * cols");
+  napi_typedarray_type dt = napi_int8_array;
+  View y = float_arg(info, 2, "y", n, &dt), dy = float_arg(info, 3, "dy", n, &dt), dx = float_arg(info, 4, "dx", n, &dt);
+  check_alias(env, dx, y, false);
+  check_alias(env, dx, dy, true);
+  DISPATCH(dt, kernels().softmax_backward_f32(rows, cols, F(y), F(dy), F(dx)),
+           kernels().softmax_backward_f64(rows, cols, D(y), D(dy), D(dx)));
+  return env.Undefined();
+}
+
+// bceLogits(n, logits, targets, grad?) / bceProbs(n, probs, targets, eps, grad?) -> mean loss
+Napi::Value Bce(const Napi::CallbackInfo& info, bool from_logits) {
+  Napi::Env env = info.Env();
+  const char* x_name = from_logits ? "logits" : "probs";
+  expect_args(info, from_logits ? 3 : 4,
+              from_logits ? "bceLogits(n, logits, targets, grad)" : "bceProbs(n, probs, targets, eps, grad)");
+  int64_t n = size_arg(info, 0, "n");
+  if (n == 0) range_error(env, "n must be at least 1");
+  napi_typedarray_type dt = napi_int8_array;
+  View x = float_arg(info, 1, x_name, n, &dt), t = float_arg(info, 2, "targets", n, &dt);
+  double eps = from_logits ? 0 : ranged_arg(info, 3, "eps", 0, 0.5, true);
+  View grad = optional_grad(info, from_logits ? 3 : 4, n, &dt);
+  check_alias(env, grad, x, true);
+  check_alias(env, grad, t, true);
+  double loss;
+  if (from_logits)
+    DISPATCH(dt, loss = kernels().bce_logits_f32(n, F(x), F(t), F(grad)),
+             loss = kernels().bce_logits_f64(n, D(x), D(t), D(grad)));
+  else
+    DISPATCH(dt, loss = kernels().bce_probs_f32(n, F(x), F(t), eps, F(grad)),
+             loss = kernels().bce_probs_f64(n, D(x), D(t), eps, D(grad)));
+  return Napi::Number::New(env, loss);
+}
+Napi::Value BceLogits(const Napi::CallbackInfo& info) { return Bce(info, true); }
+Napi::Value BceProbs(const Napi::CallbackInfo& info) { return Bce(info, false); }
+
+// mse(rows, cols, pred, target, half, grad?) -> loss (sum over cols, mean over rows)
+Napi::Value Mse(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  expect_args(info, 5, "mse(rows, cols, pred, target, half, grad)");
+  int64_t rows = size_arg(info, 0, "rows"), cols = size_arg(info, 1, "cols");
+  if (rows == 0 || cols == 0) range_error(env, "rows and cols must be at least 1");
+  int64_t n = mul(env, rows, cols, "rows * cols");
+  napi_typedarray_type dt = napi_int8_array;
+  View p = float_arg(info, 2, "pred", n, &dt), t = float_arg(info, 3, "target", n, &dt);
+  bool half = bool_arg(info, 4, "half");
+  View grad = optional_grad(info, 5, n, &dt);
+  check_alias(env, grad, p, true);
+  check_alias(env, grad, t, true);
+  double loss;
+  DISPATCH(dt, loss = kernels().mse_f32(rows, cols, F(p), F(t), half, F(grad)),
+           loss = kernels().mse_f64(rows, cols, D(p), D(t), half, D(grad)));
+  return Napi::Number::New(env, loss);
+}
+
+// The parameter, gradient and state arrays of an optimizer update: same dtype, n elements, no overlaps.
+struct OptimArgs {
+  int64_t n;
+  napi_typedarray_type dt;
+  View p, g, s1, s2;
+};
+OptimArgs optim_args(const Napi::CallbackInfo& info, const char* s1_name, const char* s2_name) {
+  Napi::Env env = info.Env();
+  OptimArgs a;
+  a.n = size_arg(info, 0, "n");
+  a.dt = napi_int8_array;
+  a.p = float_arg(info, 1, "p", a.n, &a.dt);
+  a.g = float_arg(info, 2, "g", a.n, &a.dt);
+  a.s1 = float_arg(info, 3, s1_name, a.n, &a.dt);
+  a.s2 = s2_name ? float_arg(info, 4, s2_name, a.n, &a.dt) : View{nullptr, 0, a.dt, "none"};
+  const View* all[4] = {&a.p, &a.g, &a.s1, &a.s2};
+  for (int i = 0; i < 4; i++)
+    for (int j = i + 1; j < 4; j++) check_alias(env, *all[i], *all[j], false);
+  return a;
+}
+
+// sgdMomentum(n, p, g, v, lr, momentum, nesterov)
+Napi::Value SgdMomentum(const Napi::CallbackInfo& info) {
+  expect_args(info, 7, "sgdMomentum(n, p, g, v, lr, momentum, nesterov)");
+  OptimArgs a = optim_args(info, "v", nullptr);
+  double lr = finite_arg(info, 4, "lr"), mom = ranged_arg(info, 5, "momentum", 0, 1, false);
+  bool nesterov = bool_arg(info, 6, "nesterov");
+  DISPATCH(a.dt, kernels().sgd_momentum_f32(a.n, F(a.p), F(a.g), F(a.s1), lr, mom, nesterov),
+           kernels().sgd_momentum_f64(a.n, D(a.p), D(a.g), D(a.s1), lr, mom, nesterov));
+  return info.Env().Undefined();
+}
+
+// adagrad(n, p, g, h, lr, eps)
+Napi::Value Adagrad(const Napi::CallbackInfo& info) {
+  expect_args(info, 6, "adagrad(n, p, g, h, lr, eps)");
+  OptimArgs a = optim_args(info, "h", nullptr);
+  double lr = finite_arg(info, 4, "lr"), eps = ranged_arg(info, 5, "eps", 0, 1, true);
+  DISPATCH(a.dt, kernels().adagrad_f32(a.n, F(a.p), F(a.g), F(a.s1), lr, eps),
+           kernels().adagrad_f64(a.n, D(a.p), D(a.g), D(a.s1), lr, eps));
+  return info.Env().Undefined();
+}
+
+// rmsprop(n, p, g, h, lr, decay, eps)
+Napi::Value Rmsprop(const Napi::CallbackInfo& info) {
+  expect_args(info, 7, "rmsprop(n, p, g, h, lr, decay, eps)");
+  OptimArgs a = optim_args(info, "h", nullptr);
+  double lr = finite_arg(info, 4, "lr"), decay = ranged_arg(info, 5, "decay", 0, 1, false);
+  double eps = ranged_arg(info, 6, "eps", 0, 1, true);
+  DISPATCH(a.dt, kernels().rmsprop_f32(a.n, F(a.p), F(a.g), F(a.s1), lr, decay, eps),
+           kernels().rmsprop_f64(a.n, D(a.p), D(a.g), D(a.s1), lr, decay, eps));
+  return info.Env().Undefined();
+}
+
+// adam(n, p, g, m, v, lr, beta1, beta2, eps, step, weightDecay)
+Napi::Value Adam(const Napi::CallbackInfo& info) {
+  expect_args(info, 11, "adam(n, p, g, m, v, lr, beta1, beta2, eps, step, weightDecay)");
+  OptimArgs a = optim_args(info, "m", "v");
+  double lr = finite_arg(info, 5, "lr");
+  double b1 = ranged_arg(info, 6, "beta1", 0, 1, false), b2 = ranged_arg(info, 7, "beta2", 0, 1, false);
+  if (b1 >= 1 || b2 >= 1) range_error(info.Env(), "beta1 and beta2 must be below 1");
+  double eps = ranged_arg(info, 8, "eps", 0, 1, true);
+  int64_t step = size_arg(info, 9, "step");
+  if (step < 1) range_error(info.Env(), "step must be at least 1, got 0");
+  double wd = finite_arg(info, 10, "weightDecay");
+  if (wd < 0) range_error(info.Env(), "weightDecay must be non-negative, got " + describe(info[10]));
+  DISPATCH(a.dt, kernels().adam_f32(a.n, F(a.p), F(a.g), F(a.s1), F(a.s2), lr, b1, b2, eps, step, wd),
+           kernels().adam_f64(a.n, D(a.p), D(a.g), D(a.s1), D(a.s2), lr, b1, b2, eps, step, wd));
+  return info.Env().Undefined();
+}
+
+// ---- end of net kernels ----
+
 Napi::Value Info(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Object o = Napi::Object::New(env);
@@ -364,6 +576,21 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("softmaxCrossEntropyIndex", Napi::Function::New(env, SoftmaxCrossEntropyIndex));
   exports.Set("softmaxCrossEntropyTarget", Napi::Function::New(env, SoftmaxCrossEntropyTarget));
   exports.Set("sgd", Napi::Function::New(env, Sgd));
+  // net kernels
+  exports.Set("mul", Napi::Function::New(env, Mul));
+  exports.Set("add", Napi::Function::New(env, Add));
+  exports.Set("scale", Napi::Function::New(env, Scale));
+  exports.Set("axpy", Napi::Function::New(env, Axpy));
+  exports.Set("sumSquares", Napi::Function::New(env, SumSquares));
+  exports.Set("argmaxRows", Napi::Function::New(env, ArgmaxRows));
+  exports.Set("softmaxBackward", Napi::Function::New(env, SoftmaxBackward));
+  exports.Set("bceLogits", Napi::Function::New(env, BceLogits));
+  exports.Set("bceProbs", Napi::Function::New(env, BceProbs));
+  exports.Set("mse", Napi::Function::New(env, Mse));
+  exports.Set("sgdMomentum", Napi::Function::New(env, SgdMomentum));
+  exports.Set("adagrad", Napi::Function::New(env, Adagrad));
+  exports.Set("rmsprop", Napi::Function::New(env, Rmsprop));
+  exports.Set("adam", Napi::Function::New(env, Adam));
   return exports;
 }
 

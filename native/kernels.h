@@ -29,7 +29,25 @@ enum Activation { kRelu = 0, kLeakyRelu = 1, kSigmoid = 2, kTanh = 3 };
   double (*softmax_cross_entropy_target_##S)(long rows, long cols, const T* logits, const T* targets,        \
                                              T* grad);                                                       \
   /* p -= lr * g */                                                                                          \
-  void (*sgd_##S)(long n, T* p, const T* g, T lr);
+  void (*sgd_##S)(long n, T* p, const T* g, T lr);                                                           \
+  /* net kernels: ops.cc */                                                                                  \
+  void (*mul_##S)(long n, const T* a, const T* b, T* y);                                                     \
+  void (*add_##S)(long n, const T* a, const T* b, T* y);                                                     \
+  void (*scale_##S)(long n, T* x, T alpha);                                                                  \
+  void (*axpy_##S)(long n, T alpha, const T* x, T* y);                                                       \
+  double (*sum_squares_##S)(long n, const T* x);                                                             \
+  void (*argmax_rows_##S)(long rows, long cols, const T* x, int32_t* out);                                   \
+  void (*softmax_backward_##S)(long rows, long cols, const T* y, const T* dy, T* dx);                        \
+  /* net kernels: loss.cc (mean loss; grad written unless null) */                                          \
+  double (*bce_logits_##S)(long n, const T* logits, const T* targets, T* grad);                              \
+  double (*bce_probs_##S)(long n, const T* probs, const T* targets, double eps, T* grad);                     \
+  double (*mse_##S)(long rows, long cols, const T* pred, const T* target, bool half, T* grad);               \
+  /* net kernels: optim.cc (fused, in place) */                                                              \
+  void (*sgd_momentum_##S)(long n, T* p, const T* g, T* v, double lr, double momentum, bool nesterov);       \
+  void (*adagrad_##S)(long n, T* p, const T* g, T* h, double lr, double eps);                                \
+  void (*rmsprop_##S)(long n, T* p, const T* g, T* h, double lr, double decay, double eps);                  \
+  void (*adam_##S)(long n, T* p, const T* g, T* m, T* v, double lr, double beta1, double beta2, double eps,  \
+                   long t, double weight_decay);
 
 struct Kernels {
   const char* isa;
@@ -57,6 +75,23 @@ double softmax_cross_entropy_index(long rows, long cols, const T* logits, const 
 template <typename T>
 double softmax_cross_entropy_target(long rows, long cols, const T* logits, const T* targets, T* grad);
 template <typename T> void sgd(long n, T* p, const T* g, T lr);
+// net kernels
+template <typename T> void mul(long n, const T* a, const T* b, T* y);
+template <typename T> void add(long n, const T* a, const T* b, T* y);
+template <typename T> void scale(long n, T* x, T alpha);
+template <typename T> void axpy(long n, T alpha, const T* x, T* y);
+template <typename T> double sum_squares(long n, const T* x);
+template <typename T> void argmax_rows(long rows, long cols, const T* x, int32_t* out);
+template <typename T> void softmax_backward(long rows, long cols, const T* y, const T* dy, T* dx);
+template <typename T> double bce_logits(long n, const T* logits, const T* targets, T* grad);
+template <typename T> double bce_probs(long n, const T* probs, const T* targets, double eps, T* grad);
+template <typename T> double mse(long rows, long cols, const T* pred, const T* target, bool half, T* grad);
+template <typename T> void sgd_momentum(long n, T* p, const T* g, T* v, double lr, double momentum, bool nesterov);
+template <typename T> void adagrad(long n, T* p, const T* g, T* h, double lr, double eps);
+template <typename T> void rmsprop(long n, T* p, const T* g, T* h, double lr, double decay, double eps);
+template <typename T>
+void adam(long n, T* p, const T* g, T* m, T* v, double lr, double beta1, double beta2, double eps, long t,
+          double weight_decay);
 }  // namespace NODENN_ISA_NS
 #endif
 

@@ -5,3 +5,18 @@ export {
   type Backend, type BackendInfo, type BackendName, type Isa, type ActivationKind, type Kernels,
 } from './backend/index';
 export { VERSION as version } from './version';
+export * as gradcheck from './gradcheck';
+export { Random } from './random';
+export * from './layers/index';
+export { initWeight, initBias, type InitKind, type InitSpec } from './init';
+export * as losses from './losses';
+export type { LossResult, LossName, LossFunction } from './losses';
+export {
+  Optimizer, SGD, AdaGrad, RMSProp, Adam, AdamW, clipGradNorm, schedules, stepDecay, exponentialDecay, cosineDecay,
+  type OptimizerOptions, type SGDOptions, type AdamOptions, type LrSchedule, type ParamRef,
+} from './optimizers';
+export {
+  Sequential, FitAbortedError, type SequentialOptions, type SequentialConfig, type FitOptions, type History,
+  type NamedParameter, type BatchInfo, type EpochInfo, type EvaluateOptions, type TrainOptions,
+} from './network';
+export * as data from './data/index';

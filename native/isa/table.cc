@@ -6,7 +6,10 @@ namespace NODENN_ISA_NS {
 
 #define NODENN_TABLE_ENTRIES(T)                                                                  \
   gemm<T>, activation_forward<T>, activation_backward<T>, bias_add<T>, bias_backward<T>, softmax<T>, \
-      softmax_cross_entropy_index<T>, softmax_cross_entropy_target<T>, sgd<T>
+      softmax_cross_entropy_index<T>, softmax_cross_entropy_target<T>, sgd<T>,                    \
+      /* net kernels */                                                                          \
+      mul<T>, add<T>, scale<T>, axpy<T>, sum_squares<T>, argmax_rows<T>, softmax_backward<T>,       \
+      bce_logits<T>, bce_probs<T>, mse<T>, sgd_momentum<T>, adagrad<T>, rmsprop<T>, adam<T>
 
 #define NODENN_STR2(x) #x
 #define NODENN_STR(x) NODENN_STR2(x)

@@ -30,6 +30,39 @@ export interface Kernels {
     grad: FloatArray | null): number;
   /** p -= lr * g */
   sgd(n: number, p: FloatArray, g: FloatArray, lr: number): void;
+
+  // net kernels: ops (ops.ts / ops.cc)
+  /** y = a * b elementwise; y may be a or b. */
+  mul(n: number, a: FloatArray, b: FloatArray, y: FloatArray): void;
+  /** y = a + b elementwise; y may be a or b. */
+  add(n: number, a: FloatArray, b: FloatArray, y: FloatArray): void;
+  /** x *= alpha */
+  scale(n: number, x: FloatArray, alpha: number): void;
+  /** y += alpha * x */
+  axpy(n: number, alpha: number, x: FloatArray, y: FloatArray): void;
+  /** Σ x², accumulated in double in index order. */
+  sumSquares(n: number, x: FloatArray): number;
+  /** out[r] = index of the first maximum of row r. */
+  argmaxRows(rows: number, cols: number, x: FloatArray, out: Int32Array): void;
+  /** dx = y * (dy - Σ dy·y) per row (backward of softmax); dx may be dy. */
+  softmaxBackward(rows: number, cols: number, y: FloatArray, dy: FloatArray, dx: FloatArray): void;
+  // net kernels: losses (loss.ts / loss.cc); each returns the mean loss and writes grad unless it is null
+  /** Binary cross-entropy from logits (stable), mean over n. */
+  bceLogits(n: number, logits: FloatArray, targets: FloatArray, grad: FloatArray | null): number;
+  /** Binary cross-entropy from probabilities clipped to [eps, 1 - eps], mean over n. */
+  bceProbs(n: number, probs: FloatArray, targets: FloatArray, eps: number, grad: FloatArray | null): number;
+  /** Squared error summed over cols, mean over rows; halved if half. */
+  mse(rows: number, cols: number, pred: FloatArray, target: FloatArray, half: boolean, grad: FloatArray | null): number;
+  // net kernels: optimizers (optim.ts / optim.cc), fused and in place
+  /** v = momentum v + g; p -= lr (nesterov ? g + momentum v : v) */
+  sgdMomentum(n: number, p: FloatArray, g: FloatArray, v: FloatArray, lr: number, momentum: number, nesterov: boolean): void;
+  /** h += g²; p -= lr g / (√h + eps) */
+  adagrad(n: number, p: FloatArray, g: FloatArray, h: FloatArray, lr: number, eps: number): void;
+  /** h = decay h + (1 - decay) g²; p -= lr g / (√h + eps) */
+  rmsprop(n: number, p: FloatArray, g: FloatArray, h: FloatArray, lr: number, decay: number, eps: number): void;
+  /** Adam step (1-based) with decoupled weight decay (AdamW) when weightDecay > 0. */
+  adam(n: number, p: FloatArray, g: FloatArray, m: FloatArray, v: FloatArray, lr: number, beta1: number,
+    beta2: number, eps: number, step: number, weightDecay: number): void;
 }
 
 export interface Backend extends Kernels {

@@ -5,6 +5,10 @@ import {
   activationBackward, activationForward, biasAdd, biasBackward, sgd, softmax, softmaxCrossEntropyIndex,
   softmaxCrossEntropyTarget,
 } from './elementwise';
+// net kernels
+import { add, argmaxRows, axpy, mul, scale, softmaxBackward, sumSquares } from './ops';
+import { bceLogits, bceProbs, mse } from './loss';
+import { adagrad, adam, rmsprop, sgdMomentum } from './optim';
 
 export const tsBackend: Backend = {
   name: 'ts',
@@ -17,4 +21,8 @@ export const tsBackend: Backend = {
   softmaxCrossEntropyIndex,
   softmaxCrossEntropyTarget,
   sgd,
+  // net kernels
+  mul, add, scale, axpy, sumSquares, argmaxRows, softmaxBackward,
+  bceLogits, bceProbs, mse,
+  sgdMomentum, adagrad, rmsprop, adam,
 };

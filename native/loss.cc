@@ -1,0 +1,60 @@
+// loss.cc — losses that return the mean loss and write its gradient in the same pass (grad may be null).
+// Sums are accumulated in double in index order. Compiled once per ISA.
+#include <math.h>
+
+#include "kernels.h"
+
+namespace nodenn {
+namespace NODENN_ISA_NS {
+
+// Binary cross-entropy from logits, mean over n: max(x, 0) - x t + log(1 + e^-|x|) (never overflows);
+// grad = (sigmoid(x) - t) / n.
+template <typename T> double bce_logits(long n, const T* logits, const T* targets, T* grad) {
+  double total = 0;
+  for (long i = 0; i < n; i++) {
+    double x = logits[i], t = targets[i];
+    double e = exp(-fabs(x));
+    total += (x > 0 ? x : 0) - x * t + log1p(e);
+    if (grad) {
+      double s = x >= 0 ? 1 / (1 + e) : e / (1 + e);
+      grad[i] = (T)((s - t) / (double)n);
+    }
+  }
+  return total / (double)n;
+}
+
+// Binary cross-entropy from probabilities clipped to [eps, 1 - eps], mean over n; the gradient is zero where
+// the clip is active (the clipped function is flat there).
+template <typename T> double bce_probs(long n, const T* probs, const T* targets, double eps, T* grad) {
+  double total = 0;
+  for (long i = 0; i < n; i++) {
+    double p = probs[i], t = targets[i];
+    double pc = p < eps ? eps : p > 1 - eps ? 1 - eps : p;
+    total -= t * log(pc) + (1 - t) * log(1 - pc);
+    if (grad) grad[i] = (T)(pc == p ? (p - t) / (p * (1 - p)) / (double)n : 0.0);
+  }
+  return total / (double)n;
+}
+
+// Mean squared error: sum over the cols features, mean over the rows; halved if `half`.
+// grad = (half ? 1 : 2) (pred - target) / rows.
+template <typename T> double mse(long rows, long cols, const T* pred, const T* target, bool half, T* grad) {
+  double total = 0, k = half ? 1.0 : 2.0;
+  long n = rows * cols;
+  for (long i = 0; i < n; i++) {
+    double d = (double)pred[i] - (double)target[i];
+    total += d * d;
+    if (grad) grad[i] = (T)(k * d / (double)rows);
+  }
+  return (half ? 0.5 : 1.0) * total / (double)rows;
+}
+
+#define NODENN_INSTANTIATE(T)                                                 \
+  template double bce_logits<T>(long, const T*, const T*, T*);                \
+  template double bce_probs<T>(long, const T*, const T*, double, T*);         \
+  template double mse<T>(long, long, const T*, const T*, bool, T*);
+NODENN_INSTANTIATE(float)
+NODENN_INSTANTIATE(double)
+
+}  // namespace NODENN_ISA_NS
+}  // namespace nodenn

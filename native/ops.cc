@@ -1,0 +1,72 @@
+// ops.cc — small tensor operations the layers and the training loop need: elementwise products and sums
+// (Mul/Add graph nodes, dropout masks), scaling and axpy (weight decay, gradient clipping), sums of squares
+// (L2 term, global gradient norm), row argmax (predict, accuracy) and the softmax backward pass.
+// Compiled once per ISA; single-threaded with a fixed summation order, so results never depend on threads.
+#include "kernels.h"
+
+namespace nodenn {
+namespace NODENN_ISA_NS {
+
+// y = a * b elementwise (y may be a or b)
+template <typename T> void mul(long n, const T* a, const T* b, T* y) {
+  for (long i = 0; i < n; i++) y[i] = a[i] * b[i];
+}
+
+// y = a + b elementwise (y may be a or b)
+template <typename T> void add(long n, const T* a, const T* b, T* y) {
+  for (long i = 0; i < n; i++) y[i] = a[i] + b[i];
+}
+
+// x *= alpha
+template <typename T> void scale(long n, T* x, T alpha) {
+  for (long i = 0; i < n; i++) x[i] *= alpha;
+}
+
+// y += alpha * x
+template <typename T> void axpy(long n, T alpha, const T* x, T* y) {
+  for (long i = 0; i < n; i++) y[i] += alpha * x[i];
+}
+
+// sum of x^2, accumulated in double in index order
+template <typename T> double sum_squares(long n, const T* x) {
+  double s = 0;
+  for (long i = 0; i < n; i++) s += (double)x[i] * (double)x[i];
+  return s;
+}
+
+// out[r] = index of the first maximum of row r
+template <typename T> void argmax_rows(long rows, long cols, const T* x, int32_t* out) {
+  for (long r = 0; r < rows; r++) {
+    const T* row = x + r * cols;
+    long best = 0;
+    for (long c = 1; c < cols; c++)
+      if (row[c] > row[best]) best = c;
+    out[r] = (int32_t)best;
+  }
+}
+
+// dx = y * (dy - sum(dy * y)) row by row, the backward pass of y = softmax(x) (dx may be dy)
+template <typename T> void softmax_backward(long rows, long cols, const T* y, const T* dy, T* dx) {
+  for (long r = 0; r < rows; r++) {
+    const T* yr = y + r * cols;
+    const T* dyr = dy + r * cols;
+    T* dxr = dx + r * cols;
+    double dot = 0;
+    for (long c = 0; c < cols; c++) dot += (double)dyr[c] * (double)yr[c];
+    for (long c = 0; c < cols; c++) dxr[c] = (T)((double)yr[c] * ((double)dyr[c] - dot));
+  }
+}
+
+#define NODENN_INSTANTIATE(T)                                               \
+  template void mul<T>(long, const T*, const T*, T*);                       \
+  template void add<T>(long, const T*, const T*, T*);                       \
+  template void scale<T>(long, T*, T);                                      \
+  template void axpy<T>(long, T, const T*, T*);                             \
+  template double sum_squares<T>(long, const T*);                           \
+  template void argmax_rows<T>(long, long, const T*, int32_t*);             \
+  template void softmax_backward<T>(long, long, const T*, const T*, T*);
+NODENN_INSTANTIATE(float)
+NODENN_INSTANTIATE(double)
+
+}  // namespace NODENN_ISA_NS
+}  // namespace nodenn

@@ -1,0 +1,65 @@
+// optim.cc — optimizer updates, fused and in place: one pass over the parameters updates the state and the
+// parameters together. The arithmetic runs in double and is rounded once when stored, like the TS reference,
+// so both backends agree to float32 rounding. Compiled once per ISA; single-threaded, deterministic.
+#include <math.h>
+
+#include "kernels.h"
+
+namespace nodenn {
+namespace NODENN_ISA_NS {
+
+// SGD with momentum (PyTorch form): v = momentum v + g; p -= lr (nesterov ? g + momentum v : v)
+template <typename T>
+void sgd_momentum(long n, T* p, const T* g, T* v, double lr, double momentum, bool nesterov) {
+  for (long i = 0; i < n; i++) {
+    double vi = momentum * (double)v[i] + (double)g[i];
+    v[i] = (T)vi;
+    double step = nesterov ? (double)g[i] + momentum * (double)v[i] : (double)v[i];
+    p[i] = (T)((double)p[i] - lr * step);
+  }
+}
+
+// AdaGrad: h += g^2; p -= lr g / (sqrt(h) + eps)
+template <typename T> void adagrad(long n, T* p, const T* g, T* h, double lr, double eps) {
+  for (long i = 0; i < n; i++) {
+    double gi = g[i];
+    h[i] = (T)((double)h[i] + gi * gi);
+    p[i] = (T)((double)p[i] - lr * gi / (sqrt((double)h[i]) + eps));
+  }
+}
+
+// RMSProp: h = decay h + (1 - decay) g^2; p -= lr g / (sqrt(h) + eps)
+template <typename T> void rmsprop(long n, T* p, const T* g, T* h, double lr, double decay, double eps) {
+  for (long i = 0; i < n; i++) {
+    double gi = g[i];
+    h[i] = (T)(decay * (double)h[i] + (1 - decay) * gi * gi);
+    p[i] = (T)((double)p[i] - lr * gi / (sqrt((double)h[i]) + eps));
+  }
+}
+
+// Adam at step t (1-based), with decoupled weight decay (AdamW) when weight_decay > 0:
+// p -= lr wd p; m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2; p -= lr m^ / (sqrt(v^) + eps),
+// m^ = m / (1 - b1^t), v^ = v / (1 - b2^t).
+template <typename T>
+void adam(long n, T* p, const T* g, T* m, T* v, double lr, double beta1, double beta2, double eps, long t,
+          double weight_decay) {
+  double c1 = 1 / (1 - pow(beta1, (double)t)), c2 = 1 / (1 - pow(beta2, (double)t));
+  for (long i = 0; i < n; i++) {
+    double gi = g[i], pi = p[i];
+    if (weight_decay != 0) pi -= lr * weight_decay * pi;
+    m[i] = (T)(beta1 * (double)m[i] + (1 - beta1) * gi);
+    v[i] = (T)(beta2 * (double)v[i] + (1 - beta2) * gi * gi);
+    p[i] = (T)(pi - lr * ((double)m[i] * c1) / (sqrt((double)v[i] * c2) + eps));
+  }
+}
+
+#define NODENN_INSTANTIATE(T)                                                                        \
+  template void sgd_momentum<T>(long, T*, const T*, T*, double, double, bool);                        \
+  template void adagrad<T>(long, T*, const T*, T*, double, double);                                   \
+  template void rmsprop<T>(long, T*, const T*, T*, double, double, double);                           \
+  template void adam<T>(long, T*, const T*, T*, T*, double, double, double, double, long, double);
+NODENN_INSTANTIATE(float)
+NODENN_INSTANTIATE(double)
+
+}  // namespace NODENN_ISA_NS
+}  // namespace nodenn

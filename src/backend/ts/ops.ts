@@ -1,0 +1,80 @@
+// Small tensor operations — the readable reference of native/ops.cc: elementwise products and sums, scaling,
+// axpy, sums of squares, row argmax and the softmax backward pass.
+import type { FloatArray } from '../../tensor';
+import * as check from './checks';
+
+/** y = a * b elementwise (y may be a or b). */
+export function mul(n: number, a: FloatArray, b: FloatArray, y: FloatArray): void {
+  binaryChecks(n, a, b, y);
+  for (let i = 0; i < n; i++) y[i] = a[i] * b[i];
+}
+
+/** y = a + b elementwise (y may be a or b). */
+export function add(n: number, a: FloatArray, b: FloatArray, y: FloatArray): void {
+  binaryChecks(n, a, b, y);
+  for (let i = 0; i < n; i++) y[i] = a[i] + b[i];
+}
+
+function binaryChecks(n: number, a: FloatArray, b: FloatArray, y: FloatArray): void {
+  check.size(n, 'n');
+  check.floats([a, 'a', n], [b, 'b', n], [y, 'y', n]);
+  check.noAlias(y, 'y', a, 'a', true);
+  check.noAlias(y, 'y', b, 'b', true);
+}
+
+/** x *= alpha */
+export function scale(n: number, x: FloatArray, alpha: number): void {
+  check.size(n, 'n');
+  check.floats([x, 'x', n]);
+  check.finite(alpha, 'alpha');
+  const a = x instanceof Float32Array ? Math.fround(alpha) : alpha;
+  for (let i = 0; i < n; i++) x[i] *= a;
+}
+
+/** y += alpha * x */
+export function axpy(n: number, alpha: number, x: FloatArray, y: FloatArray): void {
+  check.size(n, 'n');
+  check.finite(alpha, 'alpha');
+  check.floats([x, 'x', n], [y, 'y', n]);
+  check.noAlias(y, 'y', x, 'x', false);
+  const a = x instanceof Float32Array ? Math.fround(alpha) : alpha;
+  for (let i = 0; i < n; i++) y[i] += a * x[i];
+}
+
+/** The sum of x², accumulated in double in index order. */
+export function sumSquares(n: number, x: FloatArray): number {
+  check.size(n, 'n');
+  check.floats([x, 'x', n]);
+  let s = 0;
+  for (let i = 0; i < n; i++) s += x[i] * x[i];
+  return s;
+}
+
+/** out[r] = the index of the first maximum of row r. */
+export function argmaxRows(rows: number, cols: number, x: FloatArray, out: Int32Array): void {
+  check.size(rows, 'rows'); check.size(cols, 'cols');
+  if (rows > 0 && cols === 0) throw new RangeError('cols must be at least 1');
+  check.floats([x, 'x', check.product(rows, cols, 'rows * cols')]);
+  check.int32s(out, 'out', rows);
+  for (let r = 0; r < rows; r++) {
+    const o = r * cols;
+    let best = 0;
+    for (let c = 1; c < cols; c++) if (x[o + c] > x[o + best]) best = c;
+    out[r] = best;
+  }
+}
+
+/** dx = y * (dy - Σ dy·y) row by row: the backward pass of y = softmax(x) (dx may be dy). */
+export function softmaxBackward(rows: number, cols: number, y: FloatArray, dy: FloatArray, dx: FloatArray): void {
+  check.size(rows, 'rows'); check.size(cols, 'cols');
+  const n = check.product(rows, cols, 'rows * cols');
+  check.floats([y, 'y', n], [dy, 'dy', n], [dx, 'dx', n]);
+  check.noAlias(dx, 'dx', y, 'y', false);
+  check.noAlias(dx, 'dx', dy, 'dy', true);
+  for (let r = 0; r < rows; r++) {
+    const o = r * cols;
+    let dot = 0;
+    for (let c = 0; c < cols; c++) dot += dy[o + c] * y[o + c];
+    for (let c = 0; c < cols; c++) dx[o + c] = y[o + c] * (dy[o + c] - dot);
+  }
+}

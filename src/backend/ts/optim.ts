@@ -1,0 +1,84 @@
+// Optimizer updates, fused and in place — the readable reference of native/optim.cc. The arithmetic is done
+// in double and rounded once when stored, as the native kernels do.
+import type { FloatArray } from '../../tensor';
+import * as check from './checks';
+
+function ranged(v: number, name: string, lo: number, hi: number, openLo: boolean): number {
+  check.finite(v, name);
+  if (!(openLo ? v > lo : v >= lo) || !(v <= hi)) {
+    throw new RangeError(`${name} must be in ${openLo ? '(' : '['}${lo}, ${hi}], got ${v}`);
+  }
+  return v;
+}
+
+function optimArrays(n: number, arrays: [FloatArray, string][]): void {
+  check.size(n, 'n');
+  check.floats(...arrays.map(([a, name]) => [a, name, n] as [unknown, string, number]));
+  for (let i = 0; i < arrays.length; i++) {
+    for (let j = i + 1; j < arrays.length; j++) check.noAlias(arrays[i][0], arrays[i][1], arrays[j][0], arrays[j][1], false);
+  }
+}
+
+/** SGD with momentum (PyTorch form): v = μ·v + g; p −= lr·(nesterov ? g + μ·v : v). */
+export function sgdMomentum(n: number, p: FloatArray, g: FloatArray, v: FloatArray, lr: number, momentum: number,
+  nesterov: boolean): void {
+  optimArrays(n, [[p, 'p'], [g, 'g'], [v, 'v']]);
+  check.finite(lr, 'lr');
+  ranged(momentum, 'momentum', 0, 1, false);
+  check.bool(nesterov, 'nesterov');
+  for (let i = 0; i < n; i++) {
+    v[i] = momentum * v[i] + g[i];
+    p[i] = p[i] - lr * (nesterov ? g[i] + momentum * v[i] : v[i]);
+  }
+}
+
+/** AdaGrad: h += g²; p −= lr·g / (√h + eps). */
+export function adagrad(n: number, p: FloatArray, g: FloatArray, h: FloatArray, lr: number, eps: number): void {
+  optimArrays(n, [[p, 'p'], [g, 'g'], [h, 'h']]);
+  check.finite(lr, 'lr');
+  ranged(eps, 'eps', 0, 1, true);
+  for (let i = 0; i < n; i++) {
+    h[i] = h[i] + g[i] * g[i];
+    p[i] = p[i] - (lr * g[i]) / (Math.sqrt(h[i]) + eps);
+  }
+}
+
+/** RMSProp: h = decay·h + (1 − decay)·g²; p −= lr·g / (√h + eps). */
+export function rmsprop(n: number, p: FloatArray, g: FloatArray, h: FloatArray, lr: number, decay: number,
+  eps: number): void {
+  optimArrays(n, [[p, 'p'], [g, 'g'], [h, 'h']]);
+  check.finite(lr, 'lr');
+  ranged(decay, 'decay', 0, 1, false);
+  ranged(eps, 'eps', 0, 1, true);
+  for (let i = 0; i < n; i++) {
+    h[i] = decay * h[i] + (1 - decay) * g[i] * g[i];
+    p[i] = p[i] - (lr * g[i]) / (Math.sqrt(h[i]) + eps);
+  }
+}
+
+/**
+ * Adam at step t (1-based) with decoupled weight decay (AdamW) when weightDecay > 0:
+ * p −= lr·wd·p; m = β1·m + (1 − β1)·g; v = β2·v + (1 − β2)·g²; p −= lr·m̂ / (√v̂ + eps).
+ */
+export function adam(n: number, p: FloatArray, g: FloatArray, m: FloatArray, v: FloatArray, lr: number,
+  beta1: number, beta2: number, eps: number, step: number, weightDecay: number): void {
+  optimArrays(n, [[p, 'p'], [g, 'g'], [m, 'm'], [v, 'v']]);
+  check.finite(lr, 'lr');
+  ranged(beta1, 'beta1', 0, 1, false);
+  ranged(beta2, 'beta2', 0, 1, false);
+  if (beta1 >= 1 || beta2 >= 1) throw new RangeError('beta1 and beta2 must be below 1');
+  ranged(eps, 'eps', 0, 1, true);
+  check.size(step, 'step');
+  if (step < 1) throw new RangeError('step must be at least 1, got 0');
+  check.finite(weightDecay, 'weightDecay');
+  if (weightDecay < 0) throw new RangeError(`weightDecay must be non-negative, got ${weightDecay}`);
+  const c1 = 1 / (1 - beta1 ** step), c2 = 1 / (1 - beta2 ** step);
+  for (let i = 0; i < n; i++) {
+    const gi = g[i];
+    let pi = p[i];
+    if (weightDecay !== 0) pi -= lr * weightDecay * pi;
+    m[i] = beta1 * m[i] + (1 - beta1) * gi;
+    v[i] = beta2 * v[i] + (1 - beta2) * gi * gi;
+    p[i] = pi - (lr * (m[i] * c1)) / (Math.sqrt(v[i] * c2) + eps);
+  }
+}

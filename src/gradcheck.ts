@@ -1,0 +1,181 @@
+// Gradient checking by central differences, for any layer or network — including users' own layers.
+//
+// The analytic gradient a layer's backward() computes is compared with a numerical one,
+//   df/dp ≈ (f(p + h) − f(p − h)) / 2h,
+// element by element, with the relative error |a − b| / max(1e-8, |a| + |b|). In float64 with h = 1e-5 a
+// correct layer typically shows errors around 1e-9 or below; 1e-6 is the usual pass mark.
+//
+// Checking your own layer:
+//   class Cube extends nn.Layer { forward(x) {...} backward(dout) {...} ... }
+//   const r = nn.gradcheck.checkLayer(new Cube(), nn.Tensor.from(...), { dtype: 'float64' });
+//   if (r.maxRelError > 1e-6) console.log(r.input, r.params);   // which gradient is wrong
+import type { Layer } from './layers/layer';
+import { Random } from './random';
+import { type DType, Tensor, formatShape } from './tensor';
+
+export interface NumericalOptions {
+  /** Step of the central difference (default 1e-5; meant for float64 data). */
+  h?: number;
+}
+
+function stepOf(opts: NumericalOptions | undefined): number {
+  const h = opts?.h ?? 1e-5;
+  if (typeof h !== 'number' || !(h > 0) || !Number.isFinite(h)) throw new RangeError(`h must be a positive finite number, got ${h}`);
+  return h;
+}
+
+function expectTensor(t: unknown, name: string): Tensor {
+  if (!(t instanceof Tensor)) throw new TypeError(`${name} must be a Tensor`);
+  return t;
+}
+
+/**
+ * The numerical gradient of a scalar function f at x by central differences: each element of x is moved by
+ * ±h in place, f is called, and the element is restored. f may read x directly or use its argument.
+ */
+export function numericalGradient(f: (x: Tensor) => number, x: Tensor, opts?: NumericalOptions): Tensor {
+  if (typeof f !== 'function') throw new TypeError('f must be a function returning a number');
+  expectTensor(x, 'x');
+  const h = stepOf(opts);
+  const grad = Tensor.zeros(x.shape, 'float64');
+  const d = x.data;
+  for (let i = 0; i < d.length; i++) {
+    const old = d[i];
+    d[i] = old + h;
+    const fp = f(x);
+    d[i] = old - h;
+    const fm = f(x);
+    d[i] = old;
+    if (typeof fp !== 'number' || typeof fm !== 'number') throw new TypeError('f must return a number');
+    grad.data[i] = (fp - fm) / (2 * h);
+  }
+  return grad;
+}
+
+/**
+ * The numerical gradient of Σ f(x) · dout for a tensor-valued f (the "from upstream dout" variant):
+ * grad[i] = Σ_j (f(x + h e_i)_j − f(x − h e_i)_j) · dout_j / 2h. This is what backward(dout) must return.
+ */
+export function numericalGradientFromUpstream(f: (x: Tensor) => Tensor, x: Tensor, dout: Tensor,
+  opts?: NumericalOptions): Tensor {
+  if (typeof f !== 'function') throw new TypeError('f must be a function returning a Tensor');
+  expectTensor(dout, 'dout');
+  return numericalGradient((t) => {
+    const y = expectTensor(f(t), 'the result of f');
+    if (y.size !== dout.size) {
+      throw new RangeError(`f returned shape ${formatShape(y.shape)} but dout has shape ${formatShape(dout.shape)}`);
+    }
+    let s = 0;
+    for (let j = 0; j < y.size; j++) s += y.data[j] * dout.data[j];
+    return s;
+  }, x, opts);
+}
+
+/** The largest |a − b| / max(1e-8, |a| + |b|) over all elements. */
+export function relativeError(a: Tensor | ArrayLike<number>, b: Tensor | ArrayLike<number>): number {
+  const x = a instanceof Tensor ? a.data : a, y = b instanceof Tensor ? b.data : b;
+  if (x.length !== y.length) throw new RangeError(`cannot compare ${x.length} elements with ${y.length}`);
+  let worst = 0;
+  for (let i = 0; i < x.length; i++) {
+    const e = Math.abs(x[i] - y[i]) / Math.max(1e-8, Math.abs(x[i]) + Math.abs(y[i]));
+    if (!(e <= worst)) worst = e;  // NaN propagates as the worst
+  }
+  return worst;
+}
+
+export interface CheckLayerOptions extends NumericalOptions {
+  /** The dtype the check runs in (default 'float64'); the layer is re-initialized in it if needed. */
+  dtype?: DType;
+  /** Seed of the random upstream gradient (and of re-initialization). */
+  seed?: number;
+  /** The upstream gradient dout; random normal by default. */
+  dout?: Tensor;
+}
+
+export interface CheckResult {
+  /** The worst relative error over the input gradient and every parameter gradient. */
+  maxRelError: number;
+  /** Relative error of dx (the gradient with respect to the input). */
+  input: number;
+  /** Relative error of each parameter gradient, by parameter name ('weight', 'bias', ...). */
+  params: Record<string, number>;
+}
+
+function randomLike(shape: readonly number[], dtype: DType, rng: Random): Tensor {
+  const t = Tensor.zeros(shape, dtype);
+  for (let i = 0; i < t.size; i++) t.data[i] = rng.normal();
+  return t;
+}
+
+/**
+ * Checks a layer's backward() against central differences: dx and every parameter gradient, for the scalar
+ * Σ forward(x) · dout with a fixed random dout. The layer keeps its training/eval mode; a layer whose forward
+ * is random (Dropout in training mode) must be made deterministic first.
+ */
+export function checkLayer(layer: Layer, x: Tensor, opts: CheckLayerOptions = {}): CheckResult {
+  expectTensor(x, 'x');
+  const dtype = opts.dtype ?? 'float64';
+  const rng = new Random(opts.seed ?? 0);
+  if (layer.params.some((p) => p.dtype !== dtype)) layer.initialize({ rng: new Random(opts.seed ?? 0), dtype });
+  const input = x.astype(dtype);
+  const y = layer.forward(input);
+  const dout = opts.dout ? opts.dout.astype(dtype) : randomLike(y.shape, dtype, rng);
+  if (dout.size !== y.size) {
+    throw new RangeError(`dout has shape ${formatShape(dout.shape)} but the layer's output has shape ${formatShape(y.shape)}`);
+  }
+  layer.zeroGrad();
+  const dx = layer.backward(dout).clone();
+  const analytic = layer.grads.map((g) => g.clone());
+  const f = () => layer.forward(input);
+  const params: Record<string, number> = {};
+  const inputErr = relativeError(dx, numericalGradientFromUpstream(f, input, dout, opts));
+  let worst = inputErr;
+  layer.params.forEach((p, i) => {
+    const e = relativeError(analytic[i], numericalGradientFromUpstream(f, p, dout, opts));
+    params[layer.paramNames[i] ?? String(i)] = e;
+    if (!(e <= worst)) worst = e;
+  });
+  return { maxRelError: worst, input: inputErr, params };
+}
+
+/** What checkNetwork needs of a network (Sequential provides it). */
+export interface CheckableNetwork {
+  parameters(): { name: string; param: Tensor; grad: Tensor }[];
+  /** Clears the gradients, runs forward, loss (with any regularization) and backward; returns the loss. */
+  lossAndGradients(x: Tensor, y: Tensor | Int32Array, opts: Record<string, unknown>): number;
+}
+
+export interface CheckNetworkOptions extends NumericalOptions {
+  /** Passed to lossAndGradients: e.g. { loss: 'mse', weightDecay: 1e-3 }. */
+  [option: string]: unknown;
+}
+
+export interface NetworkCheckResult {
+  maxRelError: number;
+  /** Relative error of each parameter gradient by its network name ('0.weight', ...). */
+  params: Record<string, number>;
+}
+
+/**
+ * Checks every parameter gradient of a whole network, loss and regularization included, against central
+ * differences of the scalar loss. Build the network in float64 for a meaningful check.
+ */
+export function checkNetwork(net: CheckableNetwork, x: Tensor, y: Tensor | Int32Array,
+  opts: CheckNetworkOptions = {}): NetworkCheckResult {
+  expectTensor(x, 'x');
+  const { h, ...lossOpts } = opts;
+  const numOpts = { h: h as number | undefined };
+  net.lossAndGradients(x, y, lossOpts);
+  const entries = net.parameters();
+  const analytic = entries.map((e) => e.grad.clone());
+  const params: Record<string, number> = {};
+  let worst = 0;
+  entries.forEach((e, i) => {
+    const num = numericalGradient(() => net.lossAndGradients(x, y, lossOpts), e.param, numOpts);
+    const err = relativeError(analytic[i], num);
+    params[e.name] = err;
+    if (!(err <= worst)) worst = err;
+  });
+  net.lossAndGradients(x, y, lossOpts);  // leave the analytic gradients in place
+  return { maxRelError: worst, params };
+}

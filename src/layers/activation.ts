@@ -1,0 +1,39 @@
+// The elementwise activations (ReLU, LeakyReLU, Sigmoid, Tanh) share one shape: y = act(x) through the
+// activation kernels; backward reads x (ReLU, LeakyReLU) or y (Sigmoid, Tanh).
+import type { ActivationKind } from '../backend/backend';
+import { getBackend } from '../backend/index';
+import { Tensor, formatShape } from '../tensor';
+import { Layer } from './layer';
+
+export abstract class Activation extends Layer {
+  private x: Tensor | null = null;
+  private y: Tensor | null = null;
+
+  protected constructor(private readonly kind: ActivationKind, protected readonly slope = 0) {
+    super();
+  }
+
+  forward(x: Tensor): Tensor {
+    if (!(x instanceof Tensor)) throw new TypeError(`${this.name}: input must be a Tensor`);
+    const y = Tensor.zeros(x.shape, x.dtype);
+    getBackend().activationForward(this.kind, x.size, x.data, y.data, this.slope);
+    this.x = x;
+    this.y = y;
+    return y;
+  }
+
+  backward(dout: Tensor): Tensor {
+    const x = this.x, y = this.y;
+    if (!x || !y) throw new Error(`${this.name}: backward() called before forward()`);
+    if (dout.size !== x.size || dout.dtype !== x.dtype) {
+      throw new RangeError(`${this.name}: dout must be ${x.dtype} of shape ${formatShape(x.shape)}, got ${dout.dtype} ${formatShape(dout.shape)}`);
+    }
+    const dx = Tensor.zeros(x.shape, x.dtype);
+    getBackend().activationBackward(this.kind, x.size, x.data, y.data, dout.data, dx.data, this.slope);
+    return dx;
+  }
+
+  outputShape(inputShape: readonly number[]): number[] {
+    return [...inputShape];
+  }
+}

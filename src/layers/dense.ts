@@ -1,0 +1,101 @@
+// Dense (fully connected): y = x W + b with W (in, out) and b (out). Any input (N, ...) is flattened to
+// (N, in) and dx gets the input's shape back.
+import { getBackend } from '../backend/index';
+import { checkInitKind, initBias, initWeight, type InitKind } from '../init';
+import { Random } from '../random';
+import { type DType, Tensor, formatShape, sizeOf } from '../tensor';
+import { Layer, type InitContext, type LayerConfig } from './layer';
+import { registerLayer } from './registry';
+
+export interface DenseOptions {
+  /** Weight initialization (default 'kaimingUniform', PyTorch's default). */
+  init?: InitKind;
+  /** Standard deviation of init 'random' (default 0.01). */
+  std?: number;
+  /** Whether the layer has a bias (default true). */
+  bias?: boolean;
+  dtype?: DType;
+  /** Seed of the initial weights when the layer is used on its own (a Sequential re-initializes it). */
+  seed?: number;
+}
+
+function positiveInt(v: unknown, name: string): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new RangeError(`${name} must be a positive integer, got ${String(v)}`);
+  return v;
+}
+
+/** Checks that x is (N, ...) with prod(...) = features and the layer's dtype; returns N. */
+export function checkBatchInput(x: Tensor, features: number, dtype: DType, layer: string): number {
+  if (!(x instanceof Tensor)) throw new TypeError(`${layer}: input must be a Tensor`);
+  if (x.ndim < 2 || sizeOf(x.shape.slice(1)) !== features) {
+    throw new RangeError(`${layer}: input shape ${formatShape(x.shape)} must be (N, ...) with ${features} features per sample`);
+  }
+  if (x.dtype !== dtype) throw new TypeError(`${layer}: input is ${x.dtype} but the layer's parameters are ${dtype}`);
+  return x.shape[0];
+}
+
+export class Dense extends Layer {
+  readonly inFeatures: number;
+  readonly outFeatures: number;
+  readonly init: InitKind;
+  readonly std: number;
+  readonly hasBias: boolean;
+  private x: Tensor | null = null;
+
+  constructor(inFeatures: number, outFeatures: number, opts: DenseOptions = {}) {
+    super();
+    this.inFeatures = positiveInt(inFeatures, 'Dense inFeatures');
+    this.outFeatures = positiveInt(outFeatures, 'Dense outFeatures');
+    this.init = checkInitKind(opts.init ?? 'kaimingUniform', 'Dense init');
+    this.std = opts.std ?? 0.01;
+    if (!(this.std >= 0) || !Number.isFinite(this.std)) throw new RangeError(`Dense std must be a non-negative number, got ${this.std}`);
+    this.hasBias = opts.bias ?? true;
+    this.initialize({ rng: new Random(opts.seed ?? 0), dtype: opts.dtype ?? 'float32' });
+  }
+
+  override initialize(ctx: InitContext): void {
+    const spec = { kind: this.init, fanIn: this.inFeatures, std: this.std };
+    const w = initWeight([this.inFeatures, this.outFeatures], spec, ctx.rng, ctx.dtype);
+    if (this.hasBias) this.setParams(['weight', 'bias'], [w, initBias([this.outFeatures], spec, ctx.rng, ctx.dtype)]);
+    else this.setParams(['weight'], [w]);
+  }
+
+  get weight(): Tensor { return this.params[0]; }
+  get bias(): Tensor | null { return this.hasBias ? this.params[1] : null; }
+
+  forward(x: Tensor): Tensor {
+    const n = checkBatchInput(x, this.inFeatures, this.weight.dtype, 'Dense');
+    const y = Tensor.zeros([n, this.outFeatures], x.dtype);
+    const b = getBackend();
+    b.gemm(false, false, n, this.outFeatures, this.inFeatures, 1, x.data, this.weight.data, 0, y.data);
+    if (this.hasBias) b.biasAdd(n, this.outFeatures, y.data, this.params[1].data);
+    this.x = x;
+    return y;
+  }
+
+  backward(dout: Tensor): Tensor {
+    const x = this.x;
+    if (!x) throw new Error('Dense: backward() called before forward()');
+    const n = x.shape[0];
+    if (dout.size !== n * this.outFeatures || dout.dtype !== x.dtype) {
+      throw new RangeError(`Dense: dout must be ${x.dtype} of shape [${n}, ${this.outFeatures}], got ${dout.dtype} ${formatShape(dout.shape)}`);
+    }
+    const b = getBackend();
+    const dx = Tensor.zeros(x.shape, x.dtype);
+    b.gemm(false, true, n, this.inFeatures, this.outFeatures, 1, dout.data, this.weight.data, 0, dx.data);
+    b.gemm(true, false, this.inFeatures, this.outFeatures, n, 1, x.data, dout.data, 1, this.grads[0].data);
+    if (this.hasBias) b.biasBackward(n, this.outFeatures, dout.data, this.grads[1].data);
+    return dx;
+  }
+
+  outputShape(inputShape: readonly number[]): number[] {
+    return [inputShape[0], this.outFeatures];
+  }
+
+  config(): LayerConfig {
+    return { type: 'Dense', inFeatures: this.inFeatures, outFeatures: this.outFeatures, init: this.init, std: this.std, bias: this.hasBias };
+  }
+}
+
+registerLayer('Dense', (c) => new Dense(c.inFeatures as number, c.outFeatures as number,
+  { init: c.init as InitKind, std: c.std as number | undefined, bias: c.bias as boolean | undefined }));

@@ -1,0 +1,65 @@
+// Inverted dropout: in training each element is kept with probability 1 − p and scaled by 1/(1 − p), so the
+// expected output equals the input and evaluation needs no rescaling; in eval mode the layer is the identity.
+// The mask is drawn from the network's seeded generator (set by initialize), so a seed reproduces a run.
+import { getBackend } from '../backend/index';
+import { Random } from '../random';
+import { Tensor, formatShape } from '../tensor';
+import { Layer, type InitContext, type LayerConfig } from './layer';
+import { registerLayer } from './registry';
+
+export class Dropout extends Layer {
+  readonly p: number;
+  private rng: Random;
+  private mask: Tensor | null = null;
+
+  constructor(p = 0.5, opts: { seed?: number } = {}) {
+    super();
+    if (typeof p !== 'number' || !(p >= 0 && p < 1)) throw new RangeError(`Dropout p must be in [0, 1), got ${String(p)}`);
+    this.p = p;
+    this.rng = new Random(opts.seed ?? 0);
+  }
+
+  override initialize(ctx: InitContext): void {
+    this.rng = ctx.rng;
+  }
+
+  /** Uses this generator for the masks from now on (e.g. to make a gradient check deterministic). */
+  setRandom(rng: Random): void {
+    this.rng = rng;
+  }
+
+  forward(x: Tensor): Tensor {
+    if (!(x instanceof Tensor)) throw new TypeError('Dropout: input must be a Tensor');
+    if (!this.training || this.p === 0) {
+      this.mask = null;
+      return x;
+    }
+    const mask = Tensor.zeros(x.shape, x.dtype), keep = 1 / (1 - this.p), m = mask.data;
+    for (let i = 0; i < m.length; i++) m[i] = this.rng.uniform() < this.p ? 0 : keep;
+    const y = Tensor.zeros(x.shape, x.dtype);
+    getBackend().mul(x.size, x.data, m, y.data);
+    this.mask = mask;
+    return y;
+  }
+
+  backward(dout: Tensor): Tensor {
+    const mask = this.mask;
+    if (!mask) return dout;  // eval mode or p = 0: the identity
+    if (dout.size !== mask.size || dout.dtype !== mask.dtype) {
+      throw new RangeError(`Dropout: dout must be ${mask.dtype} of shape ${formatShape(mask.shape)}, got ${dout.dtype} ${formatShape(dout.shape)}`);
+    }
+    const dx = Tensor.zeros(mask.shape, mask.dtype);
+    getBackend().mul(mask.size, dout.data, mask.data, dx.data);
+    return dx;
+  }
+
+  outputShape(inputShape: readonly number[]): number[] {
+    return [...inputShape];
+  }
+
+  config(): LayerConfig {
+    return { type: 'Dropout', p: this.p };
+  }
+}
+
+registerLayer('Dropout', (c) => new Dropout(c.p as number | undefined));

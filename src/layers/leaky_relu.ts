@@ -1,0 +1,17 @@
+// Leaky ReLU: y = x for x > 0, slope·x otherwise.
+import type { LayerConfig } from './layer';
+import { Activation } from './activation';
+import { registerLayer } from './registry';
+
+export class LeakyReLU extends Activation {
+  constructor(slope = 0.01) {
+    if (typeof slope !== 'number' || !Number.isFinite(slope)) throw new RangeError(`LeakyReLU slope must be a finite number, got ${String(slope)}`);
+    super('leakyRelu', slope);
+  }
+
+  config(): LayerConfig {
+    return { type: 'LeakyReLU', slope: this.slope };
+  }
+}
+
+registerLayer('LeakyReLU', (c) => new LeakyReLU(c.slope as number | undefined));

@@ -1,0 +1,16 @@
+// Logistic sigmoid: y = 1 / (1 + e^-x), computed without overflow.
+import type { LayerConfig } from './layer';
+import { Activation } from './activation';
+import { registerLayer } from './registry';
+
+export class Sigmoid extends Activation {
+  constructor() {
+    super('sigmoid');
+  }
+
+  config(): LayerConfig {
+    return { type: 'Sigmoid' };
+  }
+}
+
+registerLayer('Sigmoid', () => new Sigmoid());

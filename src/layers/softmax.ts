@@ -1,0 +1,41 @@
+// Softmax over the last dimension (stable); backward dx = y (dout − Σ dout·y) row by row. For training with
+// cross-entropy, leave the last layer linear and use losses.softmaxCrossEntropy, which fuses both.
+import { getBackend } from '../backend/index';
+import { Tensor, formatShape } from '../tensor';
+import { Layer, type LayerConfig } from './layer';
+import { registerLayer } from './registry';
+
+export class Softmax extends Layer {
+  private y: Tensor | null = null;
+
+  forward(x: Tensor): Tensor {
+    if (!(x instanceof Tensor) || x.ndim < 1) throw new TypeError('Softmax: input must be a Tensor with at least one dimension');
+    const cols = x.shape[x.ndim - 1], rows = cols === 0 ? 0 : x.size / cols;
+    const y = Tensor.zeros(x.shape, x.dtype);
+    getBackend().softmax(rows, cols, x.data, y.data);
+    this.y = y;
+    return y;
+  }
+
+  backward(dout: Tensor): Tensor {
+    const y = this.y;
+    if (!y) throw new Error('Softmax: backward() called before forward()');
+    if (dout.size !== y.size || dout.dtype !== y.dtype) {
+      throw new RangeError(`Softmax: dout must be ${y.dtype} of shape ${formatShape(y.shape)}, got ${dout.dtype} ${formatShape(dout.shape)}`);
+    }
+    const cols = y.shape[y.ndim - 1], rows = cols === 0 ? 0 : y.size / cols;
+    const dx = Tensor.zeros(y.shape, y.dtype);
+    getBackend().softmaxBackward(rows, cols, y.data, dout.data, dx.data);
+    return dx;
+  }
+
+  outputShape(inputShape: readonly number[]): number[] {
+    return [...inputShape];
+  }
+
+  config(): LayerConfig {
+    return { type: 'Softmax' };
+  }
+}
+
+registerLayer('Softmax', () => new Softmax());

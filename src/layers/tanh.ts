@@ -1,0 +1,16 @@
+// Hyperbolic tangent.
+import type { LayerConfig } from './layer';
+import { Activation } from './activation';
+import { registerLayer } from './registry';
+
+export class Tanh extends Activation {
+  constructor() {
+    super('tanh');
+  }
+
+  config(): LayerConfig {
+    return { type: 'Tanh' };
+  }
+}
+
+registerLayer('Tanh', () => new Tanh());

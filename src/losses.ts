@@ -1,0 +1,131 @@
+// Losses: each returns { loss, grad } from one backend kernel call (the mean loss and its gradient with
+// respect to the network's output). L2 regularization lives here too, since fit() adds it to the loss.
+import { getBackend } from './backend/index';
+import { Tensor, allocate, formatShape } from './tensor';
+
+export interface LossResult {
+  loss: number;
+  /** d loss / d input, same shape and dtype as the input. */
+  grad: Tensor;
+}
+
+export type LossName = 'softmaxCrossEntropy' | 'binaryCrossEntropy' | 'mse';
+export const LOSS_NAMES: readonly LossName[] = ['softmaxCrossEntropy', 'binaryCrossEntropy', 'mse'];
+
+function checkTensor(t: unknown, name: string): Tensor {
+  if (!(t instanceof Tensor)) throw new TypeError(`${name} must be a Tensor`);
+  return t;
+}
+
+/** Rows and columns of a (N, C) input (any (N, ...) is read as N rows). */
+function rowsCols(x: Tensor, name: string): [number, number] {
+  if (x.ndim < 1 || x.shape[0] === 0 || x.size === 0) throw new RangeError(`${name} must be a non-empty (N, ...) tensor, got ${formatShape(x.shape)}`);
+  return [x.shape[0], x.size / x.shape[0]];
+}
+
+/** Targets as a float tensor the size of x: a Tensor is checked; an Int32Array holds class indices (one-hot
+ * for several columns) or, for a single column, the target values themselves. */
+export function targetTensor(x: Tensor, targets: Tensor | Int32Array, name = 'targets'): Tensor {
+  const [rows, cols] = rowsCols(x, 'input');
+  if (targets instanceof Tensor) {
+    if (targets.size !== x.size) {
+      throw new RangeError(`${name} has shape ${formatShape(targets.shape)} but the input has shape ${formatShape(x.shape)}`);
+    }
+    return targets.dtype === x.dtype ? targets : targets.astype(x.dtype);
+  }
+  if (!(targets instanceof Int32Array)) throw new TypeError(`${name} must be a Tensor or an Int32Array of labels`);
+  if (targets.length !== rows) throw new RangeError(`${name} has ${targets.length} labels but the input has ${rows} rows`);
+  const out = allocate(x.dtype, x.size);
+  if (cols === 1) {
+    out.set(targets);
+  } else {
+    for (let r = 0; r < rows; r++) {
+      const k = targets[r];
+      if (!(k >= 0 && k < cols)) throw new RangeError(`${name}[${r}] = ${k} is outside [0, ${cols})`);
+      out[r * cols + k] = 1;
+    }
+  }
+  return new Tensor(out, x.shape);
+}
+
+/**
+ * Mean softmax cross-entropy of logits (N, C) against class indices (Int32Array of N) or target
+ * distributions (one-hot or soft, a Tensor (N, C)). Stable (log-sum-exp); grad = (softmax − t)/N.
+ */
+export function softmaxCrossEntropy(logits: Tensor, labels: Int32Array | Tensor): LossResult {
+  checkTensor(logits, 'logits');
+  const [rows, cols] = rowsCols(logits, 'logits');
+  const grad = Tensor.zeros(logits.shape, logits.dtype);
+  let loss: number;
+  if (labels instanceof Int32Array) {
+    if (labels.length !== rows) throw new RangeError(`labels has ${labels.length} entries but logits has ${rows} rows`);
+    loss = getBackend().softmaxCrossEntropyIndex(rows, cols, logits.data, labels, grad.data);
+  } else {
+    const t = targetTensor(logits, checkTensor(labels, 'labels'), 'labels');
+    loss = getBackend().softmaxCrossEntropyTarget(rows, cols, logits.data, t.data, grad.data);
+  }
+  return { loss, grad };
+}
+
+export interface BceOptions {
+  /** Whether the input holds logits (default true: stable, no clipping) or probabilities. */
+  fromLogits?: boolean;
+  /** Clip of probabilities to [eps, 1 − eps] when fromLogits is false (default 1e-7). */
+  eps?: number;
+}
+
+/** Binary cross-entropy, mean over all elements; targets in [0, 1] (Tensor) or 0/1 labels (Int32Array). */
+export function binaryCrossEntropy(input: Tensor, targets: Tensor | Int32Array, opts: BceOptions = {}): LossResult {
+  checkTensor(input, 'input');
+  const t = targetTensor(input, targets);
+  const grad = Tensor.zeros(input.shape, input.dtype);
+  const loss = (opts.fromLogits ?? true)
+    ? getBackend().bceLogits(input.size, input.data, t.data, grad.data)
+    : getBackend().bceProbs(input.size, input.data, t.data, opts.eps ?? 1e-7, grad.data);
+  return { loss, grad };
+}
+
+export interface MseOptions {
+  /** Halve the loss (½ Σ (p − t)²), so its gradient is p − t (default false). */
+  half?: boolean;
+}
+
+/** Mean squared error: summed over the features of a sample, averaged over the batch. */
+export function mse(pred: Tensor, target: Tensor | Int32Array, opts: MseOptions = {}): LossResult {
+  checkTensor(pred, 'pred');
+  const [rows, cols] = rowsCols(pred, 'pred');
+  const t = targetTensor(pred, target, 'target');
+  const grad = Tensor.zeros(pred.shape, pred.dtype);
+  const loss = getBackend().mse(rows, cols, pred.data, t.data, opts.half ?? false, grad.data);
+  return { loss, grad };
+}
+
+export type LossFunction = (output: Tensor, targets: Tensor | Int32Array) => LossResult;
+
+/** A loss by name (or a custom function, passed through). */
+export function lossFunction(loss: LossName | LossFunction): LossFunction {
+  if (typeof loss === 'function') return loss;
+  switch (loss) {
+    case 'softmaxCrossEntropy': return softmaxCrossEntropy;
+    case 'binaryCrossEntropy': return (o, t) => binaryCrossEntropy(o, t);
+    case 'mse': return (o, t) => mse(o, t);
+    default:
+      throw new RangeError(`loss must be one of ${LOSS_NAMES.map((n) => `'${n}'`).join(', ')} or a function, got ${JSON.stringify(loss)}`);
+  }
+}
+
+/**
+ * L2 regularization over weight tensors (biases excluded): returns reg · Σ W² and, when grads are given, adds
+ * 2 · reg · W to each weight's gradient.
+ */
+export function l2Penalty(weights: Tensor[], reg: number, grads?: Tensor[]): number {
+  if (typeof reg !== 'number' || !(reg >= 0) || !Number.isFinite(reg)) throw new RangeError(`weight decay must be a non-negative number, got ${reg}`);
+  if (reg === 0) return 0;
+  const b = getBackend();
+  let sum = 0;
+  weights.forEach((w, i) => {
+    sum += b.sumSquares(w.size, w.data);
+    if (grads) b.axpy(w.size, 2 * reg, w.data, grads[i].data);
+  });
+  return reg * sum;
+}

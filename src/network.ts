@@ -1,0 +1,448 @@
+// Sequential: a stack of layers with forward/backward, named parameters, prediction, evaluation, state
+// dictionaries, a JSON config (rebuilt through the layer registry) and an async fit() loop.
+import { getBackend } from './backend/index';
+import { Layer, type LayerConfig } from './layers/layer';
+import { layerFromConfig } from './layers/registry';
+import { Softmax } from './layers/softmax';
+import { Sigmoid } from './layers/sigmoid';
+import { l2Penalty, lossFunction, type LossFunction, type LossName } from './losses';
+import { type Optimizer, SGD } from './optimizers';
+import { Random } from './random';
+import { type DType, type FloatArray, Tensor, allocate, formatShape } from './tensor';
+
+export interface SequentialOptions {
+  /** Seed of the generator that draws initial weights, shuffles and dropout masks (default 0). */
+  seed?: number;
+  /** dtype of every parameter (default 'float32'; 'float64' for gradient checks). */
+  dtype?: DType;
+}
+
+export interface NamedParameter {
+  name: string;
+  param: Tensor;
+  grad: Tensor;
+}
+
+export interface SequentialConfig {
+  format: 'nodenn.Sequential';
+  version: 1;
+  dtype: DType;
+  seed: number;
+  layers: LayerConfig[];
+}
+
+export interface TrainOptions {
+  /** A loss name or a function (output, targets) => { loss, grad } (default 'softmaxCrossEntropy'). */
+  loss?: LossName | LossFunction;
+  /** L2 regularization: weightDecay · Σ W² added to the loss, 2 · weightDecay · W to weight gradients. */
+  weightDecay?: number;
+}
+
+export interface BatchInfo { epoch: number; batch: number; batches: number; loss: number; accuracy: number; }
+export interface EpochInfo { epoch: number; loss: number; accuracy: number; valLoss?: number; valAccuracy?: number; }
+
+export interface FitOptions extends TrainOptions {
+  optimizer?: Optimizer;
+  epochs?: number;
+  batchSize?: number;
+  /** Shuffle the samples every epoch with the network's seeded generator (default true). */
+  shuffle?: boolean;
+  validationData?: [Tensor, Int32Array | Tensor];
+  onBatchEnd?: (info: BatchInfo) => void | Promise<void>;
+  onEpochEnd?: (info: EpochInfo) => void | Promise<void>;
+  /** Aborting stops training before the next batch; fit() then rejects with an AbortError holding the history. */
+  signal?: AbortSignal;
+}
+
+export interface History {
+  loss: number[];
+  accuracy: number[];
+  valLoss: number[];
+  valAccuracy: number[];
+}
+
+export interface EvaluateOptions {
+  loss?: LossName | LossFunction;
+  batchSize?: number;
+}
+
+/** The error fit() rejects with when its signal is aborted. */
+export class FitAbortedError extends Error {
+  constructor(message: string, readonly history: History) {
+    super(message);
+    this.name = 'AbortError';
+  }
+}
+
+function positiveInt(v: unknown, name: string): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new RangeError(`${name} must be a positive integer, got ${String(v)}`);
+  return v;
+}
+
+function checkTargets(y: unknown, n: number, name: string): Int32Array | Tensor {
+  if (y instanceof Int32Array) {
+    if (y.length !== n) throw new RangeError(`${name} has ${y.length} labels but x has ${n} samples`);
+    return y;
+  }
+  if (y instanceof Tensor) {
+    if (y.ndim < 1 || y.shape[0] !== n) throw new RangeError(`${name} has shape ${formatShape(y.shape)} but x has ${n} samples`);
+    return y;
+  }
+  throw new TypeError(`${name} must be an Int32Array of labels or a Tensor of targets`);
+}
+
+/** Rows [start, end) of a (N, ...) tensor as a view. */
+function rowsView(t: Tensor, start: number, end: number): Tensor {
+  const s = t.shape[0] === 0 ? 0 : t.size / t.shape[0];
+  return new Tensor(t.data.subarray(start * s, end * s), [end - start, ...t.shape.slice(1)]);
+}
+
+function targetRows(y: Int32Array | Tensor, start: number, end: number): Int32Array | Tensor {
+  return y instanceof Int32Array ? y.subarray(start, end) : rowsView(y, start, end);
+}
+
+const nextTick = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+export class Sequential {
+  readonly layers: Layer[] = [];
+  readonly dtype: DType;
+  readonly seed: number;
+  /** The generator of initial weights, shuffles and dropout masks. */
+  readonly rng: Random;
+  private training = true;
+  private lastInputShape: readonly number[] | null = null;
+
+  constructor(layers: Layer[] = [], opts: SequentialOptions = {}) {
+    if (!Array.isArray(layers)) throw new TypeError('layers must be an array of layers');
+    this.dtype = opts.dtype ?? 'float32';
+    if (this.dtype !== 'float32' && this.dtype !== 'float64') throw new TypeError(`dtype must be 'float32' or 'float64', got ${String(opts.dtype)}`);
+    this.seed = opts.seed ?? 0;
+    this.rng = new Random(this.seed);
+    for (const l of layers) this.add(l);
+  }
+
+  /** Appends a layer, (re)initializing its parameters from the network's generator in the network's dtype. */
+  add(layer: Layer): this {
+    if (!(layer instanceof Layer)) throw new TypeError(`layer ${this.layers.length} is not a Layer`);
+    layer.initialize({ rng: this.rng, dtype: this.dtype });
+    layer.training = this.training;
+    this.layers.push(layer);
+    return this;
+  }
+
+  train(): this {
+    this.training = true;
+    for (const l of this.layers) l.training = true;
+    return this;
+  }
+
+  eval(): this {
+    this.training = false;
+    for (const l of this.layers) l.training = false;
+    return this;
+  }
+
+  get isTraining(): boolean {
+    return this.training;
+  }
+
+  private input(x: Tensor): Tensor {
+    if (!(x instanceof Tensor)) throw new TypeError('x must be a Tensor');
+    return x.dtype === this.dtype ? x : x.astype(this.dtype);
+  }
+
+  forward(x: Tensor): Tensor {
+    let y = this.input(x);
+    this.lastInputShape = y.shape;
+    for (const l of this.layers) y = l.forward(y);
+    return y;
+  }
+
+  backward(dout: Tensor): Tensor {
+    let d = dout;
+    for (let i = this.layers.length - 1; i >= 0; i--) d = this.layers[i].backward(d);
+    return d;
+  }
+
+  zeroGrad(): void {
+    for (const l of this.layers) l.zeroGrad();
+  }
+
+  /** Every parameter with its gradient, named '<layer index>.<name>' ('0.weight', '0.bias', ...). */
+  parameters(): NamedParameter[] {
+    const out: NamedParameter[] = [];
+    this.layers.forEach((l, i) => l.params.forEach((p, j) => out.push({ name: `${i}.${l.paramNames[j]}`, param: p, grad: l.grads[j] })));
+    return out;
+  }
+
+  /** Weight tensors and their gradients (parameters named 'weight'): what L2 regularization applies to. */
+  private weights(): [Tensor[], Tensor[]] {
+    const ws: Tensor[] = [], gs: Tensor[] = [];
+    for (const l of this.layers) {
+      l.params.forEach((p, j) => {
+        if (l.paramNames[j] === 'weight') { ws.push(p); gs.push(l.grads[j]); }
+      });
+    }
+    return [ws, gs];
+  }
+
+  /** Clears the gradients, runs forward, the loss (plus L2) and backward; returns the total loss. */
+  lossAndGradients(x: Tensor, y: Tensor | Int32Array, opts: TrainOptions = {}): number {
+    const lossFn = lossFunction(opts.loss ?? 'softmaxCrossEntropy');
+    this.zeroGrad();
+    const out = this.forward(x);
+    const { loss, grad } = lossFn(out, y);
+    this.backward(grad);
+    const [ws, gs] = this.weights();
+    return loss + l2Penalty(ws, opts.weightDecay ?? 0, gs);
+  }
+
+  /** A single sample (without the batch dimension) gets one: a 1-D tensor, or a first layer's inputRank − 1. */
+  private asBatch(x: Tensor): Tensor {
+    if (!(x instanceof Tensor)) throw new TypeError('x must be a Tensor');
+    const rank = (this.layers[0] as { inputRank?: number } | undefined)?.inputRank;
+    if (x.ndim === 1 || (rank !== undefined && x.ndim === rank - 1)) return x.reshape([1, ...x.shape]);
+    return x;
+  }
+
+  private inEvalMode<T>(f: () => T): T {
+    const was = this.training;
+    this.eval();
+    try {
+      return f();
+    } finally {
+      if (was) this.train();
+    }
+  }
+
+  /**
+   * Class probabilities for a batch (or one sample), in eval mode: the output itself if the last layer is
+   * Softmax or Sigmoid, else softmax of the output (several columns) or sigmoid (one column).
+   */
+  predictProba(x: Tensor, opts: { batchSize?: number } = {}): Tensor {
+    const xb = this.input(this.asBatch(x));
+    const n = xb.shape[0], bs = positiveInt(opts.batchSize ?? 1000, 'batchSize');
+    return this.inEvalMode(() => {
+      let out: Tensor | null = null, cols = 0;
+      for (let start = 0; start < n; start += bs) {
+        const end = Math.min(n, start + bs);
+        const y = this.forward(rowsView(xb, start, end));
+        if (!out) { cols = y.size / y.shape[0]; out = Tensor.zeros([n, ...y.shape.slice(1)], y.dtype); }
+        out.data.set(y.data, start * cols);
+      }
+      if (!out) throw new RangeError('x holds no samples');
+      const last = this.layers[this.layers.length - 1];
+      if (last instanceof Softmax || last instanceof Sigmoid) return out;
+      const b = getBackend();
+      if (cols === 1) b.activationForward('sigmoid', out.size, out.data, out.data, 0);
+      else b.softmax(n, cols, out.data, out.data);
+      return out;
+    });
+  }
+
+  /** Predicted class indices (argmax; for a single output column, probability > 0.5), batch or one sample. */
+  predict(x: Tensor, opts: { batchSize?: number } = {}): Int32Array {
+    const p = this.predictProba(x, opts);
+    return classesOf(p, 0.5);
+  }
+
+  /** Mean loss and accuracy over (x, y), in eval mode, in batches. */
+  evaluate(x: Tensor, y: Int32Array | Tensor, opts: EvaluateOptions = {}): { loss: number; accuracy: number } {
+    const xin = this.input(x);
+    if (xin.ndim < 1 || xin.shape[0] === 0) throw new RangeError('x holds no samples');
+    const n = xin.shape[0];
+    checkTargets(y, n, 'y');
+    const lossFn = lossFunction(opts.loss ?? 'softmaxCrossEntropy');
+    const bs = positiveInt(opts.batchSize ?? 1000, 'batchSize');
+    const threshold = opts.loss === 'binaryCrossEntropy' ? 0 : 0.5;
+    return this.inEvalMode(() => {
+      let total = 0, correct = 0;
+      for (let start = 0; start < n; start += bs) {
+        const end = Math.min(n, start + bs);
+        const out = this.forward(rowsView(xin, start, end));
+        const yb = targetRows(y, start, end);
+        total += lossFn(out, yb).loss * (end - start);
+        correct += countCorrect(out, yb, threshold);
+      }
+      return { loss: total / n, accuracy: correct / n };
+    });
+  }
+
+  /** Trains with mini-batches; resolves to the per-epoch history. */
+  async fit(x: Tensor, y: Int32Array | Tensor, opts: FitOptions = {}): Promise<History> {
+    const xin = this.input(x);
+    if (xin.ndim < 1 || xin.shape[0] === 0) throw new RangeError('x holds no samples');
+    const n = xin.shape[0];
+    checkTargets(y, n, 'y');
+    const lossName = opts.loss ?? 'softmaxCrossEntropy';
+    const lossFn = lossFunction(lossName);
+    const optimizer = opts.optimizer ?? new SGD({ lr: 0.01 });
+    const epochs = positiveInt(opts.epochs ?? 1, 'epochs');
+    const bs = Math.min(positiveInt(opts.batchSize ?? 32, 'batchSize'), n);
+    const weightDecay = opts.weightDecay ?? 0;
+    l2Penalty([], weightDecay);  // validates it
+    const threshold = lossName === 'binaryCrossEntropy' ? 0 : 0.5;
+    const shuffle = opts.shuffle ?? true;
+    let val: [Tensor, Int32Array | Tensor] | undefined;
+    if (opts.validationData !== undefined) {
+      if (!Array.isArray(opts.validationData) || opts.validationData.length !== 2) throw new TypeError('validationData must be [x, y]');
+      const vx = this.input(opts.validationData[0]);
+      val = [vx, checkTargets(opts.validationData[1], vx.shape[0], 'validationData y')];
+    }
+    const signal = opts.signal;
+
+    // Batch buffers, reused by every batch (the last partial batch uses a prefix of them).
+    const sample = xin.size / n;
+    const xBuf = allocate(this.dtype, bs * sample);
+    const yBuf: Int32Array | FloatArray = y instanceof Int32Array ? new Int32Array(bs) : allocate(y.dtype, bs * (y.size / n));
+    const ySample = y instanceof Int32Array ? 1 : y.size / n;
+    const order = new Int32Array(n);
+    for (let i = 0; i < n; i++) order[i] = i;
+    const batches = Math.ceil(n / bs);
+    const history: History = { loss: [], accuracy: [], valLoss: [], valAccuracy: [] };
+    const [ws, gs] = this.weights();
+    const params = this.parameters();
+
+    this.train();
+    for (let epoch = 0; epoch < epochs; epoch++) {
+      optimizer.setEpoch(epoch);
+      if (shuffle) this.rng.shuffle(order);
+      let lossSum = 0, correct = 0;
+      for (let b = 0; b < batches; b++) {
+        if (signal?.aborted) throw new FitAbortedError(`fit() was aborted before epoch ${epoch + 1}, batch ${b + 1}`, history);
+        const start = b * bs, m = Math.min(bs, n - start);
+        for (let i = 0; i < m; i++) {
+          const k = order[start + i];
+          xBuf.set(xin.data.subarray(k * sample, (k + 1) * sample), i * sample);
+          if (y instanceof Int32Array) (yBuf as Int32Array)[i] = y[k];
+          else (yBuf as FloatArray).set(y.data.subarray(k * ySample, (k + 1) * ySample), i * ySample);
+        }
+        const xb = new Tensor(xBuf.subarray(0, m * sample), [m, ...xin.shape.slice(1)]);
+        const yb = y instanceof Int32Array ? (yBuf as Int32Array).subarray(0, m)
+          : new Tensor((yBuf as FloatArray).subarray(0, m * ySample), [m, ...y.shape.slice(1)]);
+
+        this.zeroGrad();
+        const out = this.forward(xb);
+        const res = lossFn(out, yb);
+        const loss = res.loss + l2Penalty(ws, weightDecay);
+        if (!Number.isFinite(loss)) {
+          throw new Error(`fit(): the loss became ${loss} at epoch ${epoch + 1}, batch ${b + 1} of ${batches}; ` +
+            'check the input for NaN/Infinity or lower the learning rate');
+        }
+        this.backward(res.grad);
+        l2Penalty(ws, weightDecay, gs);
+        optimizer.step(params);
+
+        const batchCorrect = countCorrect(out, yb, threshold);
+        lossSum += loss * m;
+        correct += batchCorrect;
+        if (opts.onBatchEnd) await opts.onBatchEnd({ epoch, batch: b, batches, loss, accuracy: batchCorrect / m });
+        await nextTick();  // let the event loop run between batches
+      }
+      history.loss.push(lossSum / n);
+      history.accuracy.push(correct / n);
+      const info: EpochInfo = { epoch, loss: lossSum / n, accuracy: correct / n };
+      if (val) {
+        const r = this.evaluate(val[0], val[1], { loss: lossName, batchSize: Math.max(bs, 1000) });
+        this.train();
+        history.valLoss.push(r.loss);
+        history.valAccuracy.push(r.accuracy);
+        info.valLoss = r.loss;
+        info.valAccuracy = r.accuracy;
+      }
+      if (opts.onEpochEnd) await opts.onEpochEnd(info);
+    }
+    return history;
+  }
+
+  /** Parameters and layer buffers by name ('0.weight', '3.running_mean', ...); the tensors themselves. */
+  stateDict(): Record<string, Tensor> {
+    const dict: Record<string, Tensor> = {};
+    this.layers.forEach((l, i) => {
+      l.params.forEach((p, j) => { dict[`${i}.${l.paramNames[j]}`] = p; });
+      l.buffers.forEach((b, j) => { dict[`${i}.${l.bufferNames[j]}`] = b; });
+    });
+    return dict;
+  }
+
+  /**
+   * Copies tensors into the parameters and buffers by name. Every expected name must be present with the same
+   * shape; unknown names are an error unless strict is false. Values are converted to the network's dtype.
+   */
+  loadStateDict(dict: Record<string, Tensor>, opts: { strict?: boolean } = {}): void {
+    if (dict === null || typeof dict !== 'object') throw new TypeError('state dict must be an object of tensors');
+    const own = this.stateDict();
+    const strict = opts.strict ?? true;
+    const missing = Object.keys(own).filter((k) => !(k in dict));
+    if (missing.length) throw new RangeError(`state dict is missing ${missing.join(', ')}`);
+    const unexpected = Object.keys(dict).filter((k) => !(k in own));
+    if (strict && unexpected.length) throw new RangeError(`state dict has unexpected entries ${unexpected.join(', ')}`);
+    for (const [k, t] of Object.entries(own)) {
+      const src = dict[k];
+      if (!(src instanceof Tensor)) throw new TypeError(`state dict entry '${k}' must be a Tensor`);
+      if (src.shape.join() !== t.shape.join()) {
+        throw new RangeError(`state dict entry '${k}' has shape ${formatShape(src.shape)}, expected ${formatShape(t.shape)}`);
+      }
+    }
+    for (const [k, t] of Object.entries(own)) t.data.set(dict[k].data);
+  }
+
+  /** The architecture as JSON (layer configs), for saving; rebuild with Sequential.fromConfig. */
+  toConfig(): SequentialConfig {
+    return { format: 'nodenn.Sequential', version: 1, dtype: this.dtype, seed: this.seed, layers: this.layers.map((l) => l.config()) };
+  }
+
+  /** Rebuilds a network from toConfig() output through the layer registry (weights freshly initialized). */
+  static fromConfig(config: SequentialConfig, opts: SequentialOptions = {}): Sequential {
+    if (config === null || typeof config !== 'object' || !Array.isArray(config.layers)) {
+      throw new TypeError('config must be an object with a layers array (Sequential.toConfig())');
+    }
+    return new Sequential(config.layers.map((c) => layerFromConfig(c)),
+      { seed: opts.seed ?? config.seed, dtype: opts.dtype ?? config.dtype });
+  }
+
+  /** A table of the layers, their output shapes (N = batch) and parameter counts. */
+  summary(inputShape?: readonly number[]): string {
+    const firstIn = (this.layers[0] as unknown as { inFeatures?: number } | undefined)?.inFeatures;
+    let shape: number[] | null = inputShape ? [1, ...inputShape]
+      : this.lastInputShape ? [1, ...this.lastInputShape.slice(1)]
+        : firstIn !== undefined ? [1, firstIn] : null;
+    const rows: string[][] = [['#', 'Layer', 'Output shape', 'Params']];
+    let total = 0;
+    this.layers.forEach((l, i) => {
+      let shown = '?';
+      if (shape) {
+        try {
+          shape = l.outputShape(shape);
+          shown = `(N, ${shape.slice(1).join(', ')})`;
+        } catch {
+          shape = null;
+        }
+      }
+      const count = l.params.reduce((s, p) => s + p.size, 0);
+      total += count;
+      rows.push([String(i), l.name, shown, String(count)]);
+    });
+    const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+    const line = (r: string[]) => r.map((cell, c) => (c === 3 ? cell.padStart(widths[c]) : cell.padEnd(widths[c]))).join('  ');
+    const rule = '-'.repeat(widths.reduce((a, b) => a + b + 2, -2));
+    return [line(rows[0]), rule, ...rows.slice(1).map(line), rule, `Total parameters: ${total} (${this.dtype})`].join('\n');
+  }
+}
+
+/** Class indices of a (N, C) output: argmax, or value > threshold for one column. */
+function classesOf(out: Tensor, threshold: number): Int32Array {
+  const n = out.shape[0], cols = out.size / n, classes = new Int32Array(n);
+  if (cols === 1) for (let i = 0; i < n; i++) classes[i] = out.data[i] > threshold ? 1 : 0;
+  else getBackend().argmaxRows(n, cols, out.data, classes);
+  return classes;
+}
+
+/** How many rows of the output are classified like the targets (labels or target rows). */
+function countCorrect(out: Tensor, y: Int32Array | Tensor, threshold: number): number {
+  const pred = classesOf(out, threshold);
+  const truth = y instanceof Int32Array ? y : classesOf(y, 0.5);
+  let c = 0;
+  for (let i = 0; i < pred.length; i++) if (pred[i] === truth[i]) c++;
+  return c;
+}

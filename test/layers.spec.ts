@@ -1,0 +1,166 @@
+// Every layer on every backend: float64 gradient checks of dx and each parameter gradient (≤ 1e-6), shapes,
+// modes, initializations, configs, and the "apple price" graph of Mul and Add nodes.
+import { beforeEach, describe, expect, it } from 'vitest';
+import { checkLayer, numericalGradientFromUpstream, relativeError } from '../src/gradcheck';
+import { initWeight } from '../src/init';
+import {
+  Add, Dense, Dropout, Flatten, LeakyReLU, Mul, ReLU, Sigmoid, Softmax, Tanh, layerFromConfig, type Layer,
+} from '../src/layers/index';
+import { Random } from '../src/random';
+import { Tensor } from '../src/tensor';
+import { backends, useBackend } from './helpers';
+import { randn } from './net-helpers';
+
+const layerCases: [string, () => Layer, number[]][] = [
+  ['Dense 2-D input', () => new Dense(5, 4, { dtype: 'float64', init: 'he', seed: 1 }), [3, 5]],
+  ['Dense 4-D input', () => new Dense(12, 3, { dtype: 'float64', init: 'xavier', seed: 2 }), [2, 3, 2, 2]],
+  ['Dense without bias', () => new Dense(4, 2, { dtype: 'float64', bias: false, seed: 3 }), [3, 4]],
+  ['ReLU', () => new ReLU(), [4, 5]],
+  ['LeakyReLU', () => new LeakyReLU(0.1), [2, 3, 4]],
+  ['Sigmoid', () => new Sigmoid(), [4, 5]],
+  ['Tanh', () => new Tanh(), [4, 5]],
+  ['Softmax', () => new Softmax(), [4, 6]],
+  ['Flatten', () => new Flatten(), [2, 3, 2, 2]],
+  ['Dropout (eval)', () => { const d = new Dropout(0.5); d.training = false; return d; }, [3, 4]],
+];
+
+describe.each(backends)('layers on $label', (bc) => {
+  beforeEach(() => useBackend(bc));
+
+  it.each(layerCases)('%s passes the float64 gradient check (dx and every parameter)', (_name, make, shape) => {
+    const layer = make();
+    const r = checkLayer(layer, randn(shape, 5));
+    expect(r.input).toBeLessThanOrEqual(1e-6);
+    for (const [name, e] of Object.entries(r.params)) expect(e, name).toBeLessThanOrEqual(1e-6);
+    expect(Object.keys(r.params)).toEqual(layer.paramNames);
+    expect(r.maxRelError).toBeLessThanOrEqual(1e-6);
+  });
+
+  it('Dropout in training passes the gradient check with its mask held fixed', () => {
+    const d = new Dropout(0.3);
+    const x = randn([4, 5], 9), dout = randn([4, 5], 10);
+    const f = (t: Tensor) => { d.setRandom(new Random(7)); return d.forward(t); };
+    f(x);
+    const dx = d.backward(dout);
+    expect(relativeError(dx, numericalGradientFromUpstream(f, x, dout))).toBeLessThanOrEqual(1e-6);
+  });
+
+  it('Dense maps (N, ...) to (N, out), computes x W + b and restores the input shape in backward', () => {
+    const d = new Dense(4, 2, { dtype: 'float64' });
+    d.weight.data.set([1, 2, 3, 4, 5, 6, 7, 8]);
+    d.bias!.data.set([0.5, -1]);
+    const x = new Tensor(new Float64Array([1, 0, -1, 2, 0, 1, 1, 1]), [2, 1, 2, 2]);
+    const y = d.forward(x);
+    expect(y.shape).toEqual([2, 2]);
+    expect(Array.from(y.data)).toEqual([1 - 5 + 14 + 0.5, 2 - 6 + 16 - 1, 3 + 5 + 7 + 0.5, 4 + 6 + 8 - 1]);
+    const dx = d.backward(new Tensor(new Float64Array([1, 0, 0, 1]), [2, 2]));
+    expect(dx.shape).toEqual([2, 1, 2, 2]);
+    expect(Array.from(dx.data)).toEqual([1, 3, 5, 7, 2, 4, 6, 8]);
+    expect(Array.from(d.grads[1].data)).toEqual([1, 1]);
+    d.backward(new Tensor(new Float64Array([1, 0, 0, 1]), [2, 2]));  // accumulates
+    expect(Array.from(d.grads[1].data)).toEqual([2, 2]);
+    d.zeroGrad();
+    expect(Array.from(d.grads[1].data)).toEqual([0, 0]);
+  });
+
+  it('layers reject bad input with named errors', () => {
+    const d = new Dense(4, 2);
+    expect(() => d.forward(Tensor.zeros([3, 5]))).toThrow(/Dense: input shape \[3, 5\] must be \(N, \.\.\.\) with 4 features/);
+    expect(() => d.forward(Tensor.zeros([3, 4], 'float64'))).toThrow(/input is float64 but the layer's parameters are float32/);
+    expect(() => new Dense(0, 2)).toThrow(/inFeatures must be a positive integer/);
+    expect(() => new Dense(2, 2, { init: 'bogus' as never })).toThrow(/init must be one of/);
+    expect(() => new Dropout(1)).toThrow(/p must be in \[0, 1\)/);
+    expect(() => new ReLU().backward(Tensor.zeros([1]))).toThrow(/before forward/);
+    d.forward(Tensor.zeros([3, 4]));
+    expect(() => d.backward(Tensor.zeros([3, 3]))).toThrow(/dout must be float32 of shape \[3, 2\]/);
+  });
+
+  it('Dropout keeps about 1 - p of the elements scaled by 1/(1-p), and is the identity in eval mode', () => {
+    const d = new Dropout(0.25);
+    d.setRandom(new Random(3));
+    const x = Tensor.full([100, 100], 2);
+    const y = d.forward(x);
+    let kept = 0;
+    for (const v of y.data) {
+      if (v !== 0) { kept++; expect(v).toBeCloseTo(2 / 0.75, 6); }
+    }
+    expect(kept / 10000).toBeGreaterThan(0.73);
+    expect(kept / 10000).toBeLessThan(0.77);
+    d.training = false;
+    expect(d.forward(x)).toBe(x);
+    expect(d.backward(x)).toBe(x);
+  });
+
+  it('the same seed draws the same dropout mask', () => {
+    const masks = [0, 1].map(() => { const d = new Dropout(0.5); d.setRandom(new Random(11)); return Array.from(d.forward(Tensor.full([50], 1)).data); });
+    expect(masks[0]).toEqual(masks[1]);
+  });
+
+  it('Softmax rows sum to 1 and survive huge logits', () => {
+    const y = new Softmax().forward(new Tensor(new Float32Array([1000, 1000, -1000, 1, 2, 3]), [2, 3]));
+    expect(y.data[0]).toBeCloseTo(0.5, 6);
+    expect(y.data[2]).toBe(0);
+    expect(y.data[3] + y.data[4] + y.data[5]).toBeCloseTo(1, 6);
+  });
+
+  it('the apple price graph gives 715 and the gradients 110, 2.2, 3.3, 165, 650', () => {
+    const mulApple = new Mul(), mulOrange = new Mul(), addFruit = new Add(), mulTax = new Mul();
+    const apple = mulApple.forward(100, 2), orange = mulOrange.forward(150, 3);
+    const all = addFruit.forward(apple, orange);
+    const price = mulTax.forward(all, 1.1);
+    expect(price.data[0]).toBeCloseTo(715, 10);
+    const [dAll, dTax] = mulTax.backward(1);
+    const [dApple, dOrange] = addFruit.backward(dAll);
+    const [dApplePrice, dAppleNum] = mulApple.backward(dApple);
+    const [dOrangePrice, dOrangeNum] = mulOrange.backward(dOrange);
+    expect(dAppleNum.data[0]).toBeCloseTo(110, 10);
+    expect(dApplePrice.data[0]).toBeCloseTo(2.2, 10);
+    expect(dOrangePrice.data[0]).toBeCloseTo(3.3, 10);
+    expect(dOrangeNum.data[0]).toBeCloseTo(165, 10);
+    expect(dTax.data[0]).toBeCloseTo(650, 10);
+  });
+
+  it('Mul and Add pass the gradient check for both inputs', () => {
+    const x = randn([3, 4], 1), y = randn([3, 4], 2), dout = randn([3, 4], 3);
+    for (const node of [new Mul(), new Add()]) {
+      node.forward(x, y);
+      const [dx, dy] = node.backward(dout);
+      expect(relativeError(dx, numericalGradientFromUpstream((t) => node.forward(t, y), x, dout))).toBeLessThanOrEqual(1e-6);
+      expect(relativeError(dy, numericalGradientFromUpstream((t) => node.forward(x, t), y, dout))).toBeLessThanOrEqual(1e-6);
+    }
+    expect(() => new Mul().forward(Tensor.zeros([2]), Tensor.zeros([3]))).toThrow(/same shape and dtype/);
+  });
+});
+
+describe('initializations', () => {
+  function stats(t: Tensor): [number, number] {
+    let s = 0, s2 = 0;
+    for (const v of t.data) { s += v; s2 += v * v; }
+    const m = s / t.size;
+    return [m, Math.sqrt(s2 / t.size - m * m)];
+  }
+
+  it('draw the documented distributions from the seeded generator', () => {
+    const draw = (kind: 'random' | 'he' | 'xavier' | 'zeros' | 'kaimingUniform') =>
+      initWeight([200, 100], { kind, fanIn: 200, std: 0.01 }, new Random(1), 'float64');
+    const near = (v: number, want: number) => expect(Math.abs(v / want - 1)).toBeLessThan(0.02);
+    near(stats(draw('random'))[1], 0.01);
+    near(stats(draw('he'))[1], Math.sqrt(2 / 200));
+    near(stats(draw('xavier'))[1], Math.sqrt(1 / 200));
+    expect(draw('zeros').data.every((v) => v === 0)).toBe(true);
+    const ku = draw('kaimingUniform');
+    const bound = 1 / Math.sqrt(200);
+    expect(Math.max(...ku.data)).toBeLessThanOrEqual(bound);
+    expect(Math.min(...ku.data)).toBeGreaterThanOrEqual(-bound);
+    near(stats(ku)[1], bound / Math.sqrt(3));  // uniform std = b/√3
+    expect(Array.from(draw('he').data)).toEqual(Array.from(draw('he').data));
+  });
+
+  it('every layer rebuilds from its config through the registry', () => {
+    for (const [, make] of layerCases) {
+      const layer = make(), copy = layerFromConfig(JSON.parse(JSON.stringify(layer.config())));
+      expect(copy.config()).toEqual(layer.config());
+      expect(copy.constructor).toBe(layer.constructor);
+    }
+  });
+});
