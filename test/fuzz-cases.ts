@@ -74,6 +74,47 @@ export const signatures: Record<string, Signature> = {
     sizes: { n: [0, 40] },
     args: [size('n'), f((s) => s.n, true), f((s) => s.n), scalar(0, 1)],
   },
+  // net kernels: ops, losses, optimizers
+  mul: { sizes: { n: [0, 40] }, args: [size('n'), f((s) => s.n), f((s) => s.n), f((s) => s.n, true)] },
+  add: { sizes: { n: [0, 40] }, args: [size('n'), f((s) => s.n), f((s) => s.n), f((s) => s.n, true)] },
+  scale: { sizes: { n: [0, 40] }, args: [size('n'), f((s) => s.n, true), scalar()] },
+  axpy: { sizes: { n: [0, 40] }, args: [size('n'), scalar(), f((s) => s.n), f((s) => s.n, true)] },
+  sumSquares: { sizes: { n: [0, 40] }, args: [size('n'), f((s) => s.n)] },
+  argmaxRows: {
+    sizes: { rows: [0, 6], cols: [1, 6] },
+    args: [size('rows'), size('cols'), f((s) => s.rows * s.cols), { t: 'int32', len: (s) => s.rows, lo: 0, hi: () => 1 }],
+  },
+  softmaxBackward: {
+    sizes: { rows: [0, 6], cols: [0, 6] },
+    args: [size('rows'), size('cols'), f((s) => s.rows * s.cols), f((s) => s.rows * s.cols), f((s) => s.rows * s.cols, true)],
+  },
+  bceLogits: { sizes: { n: [1, 40] }, args: [size('n'), f((s) => s.n), f((s) => s.n), { t: 'optFloat', len: (s) => s.n }] },
+  bceProbs: {
+    sizes: { n: [1, 40] },
+    args: [size('n'), f((s) => s.n), f((s) => s.n), scalar(1e-7, 0.4), { t: 'optFloat', len: (s) => s.n }],
+  },
+  mse: {
+    sizes: { rows: [1, 6], cols: [1, 6] },
+    args: [size('rows'), size('cols'), f((s) => s.rows * s.cols), f((s) => s.rows * s.cols), { t: 'bool' },
+      { t: 'optFloat', len: (s) => s.rows * s.cols }],
+  },
+  sgdMomentum: {
+    sizes: { n: [0, 40] },
+    args: [size('n'), f((s) => s.n, true), f((s) => s.n), f((s) => s.n, true), scalar(0, 1), scalar(0, 1), { t: 'bool' }],
+  },
+  adagrad: {
+    sizes: { n: [0, 40] },
+    args: [size('n'), f((s) => s.n, true), f((s) => s.n), f((s) => s.n, true), scalar(0, 1), scalar(1e-8, 1e-3)],
+  },
+  rmsprop: {
+    sizes: { n: [0, 40] },
+    args: [size('n'), f((s) => s.n, true), f((s) => s.n), f((s) => s.n, true), scalar(0, 1), scalar(0, 1), scalar(1e-8, 1e-3)],
+  },
+  adam: {
+    sizes: { n: [0, 40], step: [1, 100] },
+    args: [size('n'), f((s) => s.n, true), f((s) => s.n), f((s) => s.n, true), f((s) => s.n, true), scalar(0, 1),
+      scalar(0, 0.99), scalar(0, 0.999), scalar(1e-8, 1e-3), size('step'), scalar(0, 0.1)],
+  },
 };
 
 /** Numbers no size or scalar should survive unchecked. */
@@ -125,7 +166,7 @@ export function makeCase(name: string, sig: Signature, r: () => number): Case {
     const i = int(0, args.length - 1);
     const spec = sig.args[i];
     const cur = args[i];
-    const kind = int(0, 13);
+    const kind = int(0, 15);
     let desc = '';
     try {
       desc = mutate();
@@ -154,11 +195,11 @@ export function makeCase(name: string, sig: Signature, r: () => number): Case {
       args[i] = a.subarray(0, Math.max(0, a.length - int(1, 3)));
       desc = 'shortened';
     } else if (kind === 4 && ArrayBuffer.isView(cur)) {
-      args[i] = new (cur as Float32Array).constructor(0);
+      args[i] = new ((cur as Float32Array).constructor as Float32ArrayConstructor)(0);
       desc = 'empty';
     } else if (kind === 5 && ArrayBuffer.isView(cur)) {
       const a = cur as Float32Array;
-      const ctor = a.constructor as Float32ArrayConstructor;
+      const ctor = a.constructor as Float32ArrayConstructor | Float64ArrayConstructor;
       args[i] = ctor === Float32Array || ctor === Float64Array ? detached(a.length, ctor) : new ctor(0);
       desc = 'detached';
     } else if (kind === 6 && ArrayBuffer.isView(cur)) {
@@ -191,6 +232,32 @@ export function makeCase(name: string, sig: Signature, r: () => number): Case {
       const a = cur as Float32Array;
       if (a.length) a[int(0, a.length - 1)] = pick([NaN, Infinity, -Infinity, 3e38, -3e38, 1e-45]);
       desc = 'non-finite element';
+    } else if (kind === 14 && ArrayBuffer.isView(cur)) {
+      // This argument's kind of array over ANOTHER argument's memory (e.g. a float output over Int32 labels).
+      const others = args.map((v, k) => [v, k] as const).filter(([v, k]) => k !== i && ArrayBuffer.isView(v) &&
+        (v as Float32Array).byteLength > 0);
+      if (others.length) {
+        const [o, k] = pick(others);
+        const ov = o as Float32Array;
+        const ctor = (cur as Float32Array).constructor as Float32ArrayConstructor;
+        const bytes = ctor.BYTES_PER_ELEMENT;
+        const start = Math.ceil(ov.byteOffset / bytes) * bytes;
+        const room = Math.floor((ov.buffer.byteLength - start) / bytes);
+        args[i] = new ctor(ov.buffer, start, Math.min(room, Math.max((cur as Float32Array).length, 1)));
+        desc = `${ctor.name} over arg ${k}'s memory`;
+      }
+    } else if (kind === 15 && ArrayBuffer.isView(cur)) {
+      // Over a resizable ArrayBuffer, then shrunk: a fixed-length view goes out of bounds (length 0), a
+      // length-tracking one follows the new size.
+      const a = cur as Float32Array;
+      const ctor = a.constructor as Float32ArrayConstructor;
+      const bytes = ctor.BYTES_PER_ELEMENT;
+      const buf = new (ArrayBuffer as unknown as new (n: number, o: object) => ArrayBuffer & { resize(n: number): void })(
+        (a.length + 2) * bytes, { maxByteLength: (a.length + 8) * bytes });
+      const tracking = r() < 0.5;
+      args[i] = tracking ? new ctor(buf, bytes) : new ctor(buf, bytes, a.length);
+      buf.resize(int(0, a.length + 1) * bytes);
+      desc = `${tracking ? 'length-tracking' : 'fixed'} view of a shrunk resizable buffer`;
     } else if (kind === 13 && typeof cur === 'string') {
       args[i] = pick(['', 'RELU', 'avx1024', 'relu\0x', 'x'.repeat(10000)]);
       desc = 'bad string';

@@ -4,7 +4,8 @@
 // error types, so a check that addon.cc misses shows up as a disagreement even when it does not crash.
 // NODENN_FUZZ_CASES sets the number of cases (CI default below; `npm run fuzz` runs 10,000).
 import { afterAll, describe, expect, it } from 'vitest';
-import { nativeAddon, nativeAvailable, tsBackend } from '../src/backend/index';
+import { getBackend, nativeAddon, nativeAvailable, tsBackend } from '../src/backend/index';
+import { backends, useBackend } from './helpers';
 import { blindCase, caseStream, makeCase, signatures, type Case } from './fuzz-cases';
 
 const CASES = Number(process.env.NODENN_FUZZ_CASES || 3000);
@@ -101,4 +102,23 @@ describe.skipIf(!nativeAvailable())('native addon fuzz', () => {
     console.log(`fuzz: ${CASES} cases over ${names.length} functions (seed ${SEED}): ${counts.threw} threw a ` +
       `TypeError/RangeError, ${counts.ok} returned (${counts.validOk} unmutated valid calls), ${counts.blind} blind`);
   }, 600_000);
+});
+
+// Holes the fuzzer's cross-type alias mutation points at, pinned: an Int32 input read by index while a float output
+// is written over the same memory (the labels changed under the kernel: an out-of-bounds write, a crash before).
+describe.each(backends)('an output over an Int32 argument\'s memory on $label', (bc) => {
+  it('softmaxCrossEntropyIndex: grad over labels is refused', () => {
+    useBackend(bc);
+    const buf = new ArrayBuffer(64);
+    const labels = new Int32Array(buf, 0, 2);
+    expect(() => getBackend().softmaxCrossEntropyIndex(2, 2, new Float32Array([1, 2, 3, 4]), labels,
+      new Float32Array(buf, 0, 4))).toThrow(/grad must not share memory with labels/);
+    expect(Array.from(labels)).toEqual([0, 0]);
+  });
+
+  it('argmaxRows: out over x is refused', () => {
+    useBackend(bc);
+    const x = new Float32Array([1, 5, 2, 0]);
+    expect(() => getBackend().argmaxRows(2, 2, x, new Int32Array(x.buffer, 0, 2))).toThrow(/out must not share memory with x/);
+  });
 });

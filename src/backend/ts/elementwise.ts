@@ -99,6 +99,7 @@ export function softmaxCrossEntropyIndex(rows: number, cols: number, logits: Flo
   check.floats([logits, 'logits', n], ...optionalGrad(grad, n));
   check.int32s(labels, 'labels', rows);
   check.noAlias(grad, 'grad', logits, 'logits', true);
+  check.noAlias(grad, 'grad', labels, 'labels', false);
   for (let r = 0; r < rows; r++) {
     if (labels[r] < 0 || labels[r] >= cols) throw new RangeError(`labels[${r}] = ${labels[r]} is outside [0, ${cols})`);
   }
