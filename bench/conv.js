@@ -5,7 +5,7 @@
 // Usage: node bench/conv.js [--quick] [--threads N]
 'use strict';
 const nn = require('..');
-const { median, timeIt } = require('./util');
+const { median, timeItSync } = require('./util');
 
 const quick = process.argv.includes('--quick');
 const threadsArg = process.argv.indexOf('--threads');
@@ -50,7 +50,7 @@ function poolOps(s, C) {
 }
 
 function measure(fn, slow) {
-  return median(timeIt(fn, { reps: quick || slow ? 3 : 7, minSeconds: quick ? 0.05 : slow ? 0.2 : 0.3 }));
+  return median(timeItSync(fn, { reps: quick || slow ? 3 : 7, minSeconds: quick ? 0.05 : slow ? 0.2 : 0.3 }));
 }
 
 function main() {

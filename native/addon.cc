@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <initializer_list>
 #include <string>
+#include <vector>
 
 #include "dispatch.h"
 #include "kernels.h"
@@ -275,7 +276,11 @@ Napi::Value SoftmaxCrossEntropyIndex(const Napi::CallbackInfo& info) {
   View labels = int32_arg(info, 3, "labels", rows);
   View grad = optional_grad(info, 4, n, &dt);
   check_alias(env, grad, logits, true);
-  const int32_t* lab = (const int32_t*)labels.data;
+  check_alias(env, grad, labels, false);
+  // The kernel indexes with the labels: it gets a private copy of the checked values, so that nothing (writes to
+  // grad over the same memory, another thread writing a SharedArrayBuffer) can change them after the check.
+  std::vector<int32_t> lab_copy((const int32_t*)labels.data, (const int32_t*)labels.data + rows);
+  const int32_t* lab = lab_copy.data();
   for (int64_t r = 0; r < rows; r++)
     if (lab[r] < 0 || lab[r] >= cols)
       range_error(env, "labels[" + std::to_string(r) + "] = " + std::to_string(lab[r]) + " is outside [0, " +
@@ -392,6 +397,7 @@ Napi::Value ArgmaxRows(const Napi::CallbackInfo& info) {
   napi_typedarray_type dt = napi_int8_array;
   View x = float_arg(info, 2, "x", mul(env, rows, cols, "rows * cols"), &dt);
   View out = int32_arg(info, 3, "out", rows);
+  check_alias(env, out, x, false);
   DISPATCH(dt, kernels().argmax_rows_f32(rows, cols, F(x), (int32_t*)out.data),
            kernels().argmax_rows_f64(rows, cols, D(x), (int32_t*)out.data));
   return env.Undefined();

@@ -1,6 +1,5 @@
 // Argument checks of the TS kernels: the same rules and the same error types as native/addon.cc, so that
 // both backends reject a bad call alike.
-import type { FloatArray } from '../../tensor';
 
 const MAX_DIM = 2 ** 31;
 
@@ -58,8 +57,9 @@ export function int32s(v: unknown, name: string, need: number): Int32Array {
 }
 
 /** An output must not partly overlap an input; the very same memory is allowed where sameOk. */
-export function noAlias(out: FloatArray | null, outName: string, input: FloatArray, inName: string, sameOk: boolean): void {
-  if (out === null || out.length === 0 || input.length === 0 || out.buffer !== input.buffer) return;
+export function noAlias(out: ArrayBufferView | null, outName: string, input: ArrayBufferView, inName: string,
+  sameOk: boolean): void {
+  if (out === null || out.byteLength === 0 || input.byteLength === 0 || out.buffer !== input.buffer) return;
   const a0 = out.byteOffset, a1 = a0 + out.byteLength, b0 = input.byteOffset, b1 = b0 + input.byteLength;
   if (!(a0 < b1 && b0 < a1)) return;
   if (sameOk && a0 === b0) return;
