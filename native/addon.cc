@@ -657,7 +657,7 @@ Napi::Value Conv2dBackwardData(const Napi::CallbackInfo& info) {
 // dweight and dbias (may be null) accumulate
 Napi::Value Conv2dBackwardFilter(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  expect_args(info, 15, CONV_SIGNATURE("conv2dBackwardFilter", "x, dy, dweight, dbias"));
+  expect_args(info, 14, CONV_SIGNATURE("conv2dBackwardFilter", "x, dy, dweight, dbias"));  // dbias optional
   ConvShape g = conv_shape(info);
   napi_typedarray_type dt = napi_int8_array;
   View x = float_arg(info, 11, "x", prod(env, {g.N, g.C, g.H, g.W}, "N * C * H * W"), &dt);

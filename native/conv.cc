@@ -21,6 +21,7 @@ struct ColBuffer {
   void* ptr = nullptr;
   size_t bytes = 0;
   void* reserve(size_t need) {
+    if (need == 0) need = 64;  // an empty matrix (C = 0) still gets a valid pointer
     if (bytes < need) {
       free(ptr);
       need = (need + 4095) & ~(size_t)4095;

@@ -31,6 +31,21 @@ const size = (name: string): ArgSpec => ({ t: 'size', size: name });
 const scalar = (lo = -2, hi = 2): ArgSpec => ({ t: 'scalar', lo, hi });
 const activations: ArgSpec = { t: 'choice', values: ['relu', 'leakyRelu', 'sigmoid', 'tanh'] };
 
+// conv kernels: sizes that always make a valid geometry (the kernel fits the padded input)
+const convSizes: Record<string, [number, number]> = {
+  N: [0, 3], C: [0, 3], H: [3, 6], W: [3, 6], F: [0, 3], KH: [1, 3], KW: [1, 3], sh: [1, 2], sw: [1, 2], ph: [0, 1], pw: [0, 1],
+};
+const convGeometry = ['N', 'C', 'H', 'W', 'F', 'KH', 'KW', 'sh', 'sw', 'ph', 'pw'].map(size);
+const poolSizes: Record<string, [number, number]> = { N: [0, 3], C: [0, 3], H: [3, 6], W: [3, 6], KH: [1, 3], KW: [1, 3], sh: [1, 3], sw: [1, 3] };
+const poolGeometry = ['N', 'C', 'H', 'W', 'KH', 'KW', 'sh', 'sw'].map(size);
+const outOf = (n: number, k: number, st: number, p: number) => 1 + Math.floor((n + 2 * p - k) / st);
+const inLen = (s: Sizes) => s.N * s.C * s.H * s.W;
+const wLen = (s: Sizes) => s.F * s.C * s.KH * s.KW;
+const convOutLen = (s: Sizes) => s.N * s.F * outOf(s.H, s.KH, s.sh, s.ph) * outOf(s.W, s.KW, s.sw, s.pw);
+const poolOutLen = (s: Sizes) => s.N * s.C * outOf(s.H, s.KH, s.sh, 0) * outOf(s.W, s.KW, s.sw, 0);
+const normLen = (s: Sizes) => s.N * s.C * s.S;
+const chans = (s: Sizes) => s.C;
+
 export const signatures: Record<string, Signature> = {
   info: { sizes: {}, args: [] },
   setIsa: { sizes: {}, args: [{ t: 'choice', values: ['scalar', 'avx2'] }], stateful: true },
@@ -114,6 +129,36 @@ export const signatures: Record<string, Signature> = {
     sizes: { n: [0, 40], step: [1, 100] },
     args: [size('n'), f((s) => s.n, true), f((s) => s.n), f((s) => s.n, true), f((s) => s.n, true), scalar(0, 1),
       scalar(0, 0.99), scalar(0, 0.999), scalar(1e-8, 1e-3), size('step'), scalar(0, 0.1)],
+  },
+  // conv kernels: geometry N, C, H, W, F, KH, KW, strideH, strideW, padH, padW (pooling: N, C, H, W, KH, KW, sh, sw)
+  conv2dForward: {
+    sizes: convSizes,
+    args: [...convGeometry, f(inLen), f(wLen), { t: 'optFloat', len: (s) => s.F }, f(convOutLen, true)],
+  },
+  conv2dBackwardData: { sizes: convSizes, args: [...convGeometry, f(convOutLen), f(wLen), f(inLen, true)] },
+  conv2dBackwardFilter: {
+    sizes: convSizes,
+    args: [...convGeometry, f(inLen), f(convOutLen), f(wLen, true), { t: 'optFloat', len: (s) => s.F }],
+  },
+  maxPool2dForward: {
+    sizes: poolSizes,
+    args: [...poolGeometry, f(inLen), f(poolOutLen, true), { t: 'int32', len: poolOutLen, lo: 0, hi: () => 1 }],
+  },
+  maxPool2dBackward: {
+    sizes: poolSizes,
+    args: [...poolGeometry, f(poolOutLen), { t: 'int32', len: poolOutLen, lo: 0, hi: (s) => s.H * s.W }, f(inLen, true)],
+  },
+  avgPool2dForward: { sizes: poolSizes, args: [...poolGeometry, f(inLen), f(poolOutLen, true)] },
+  avgPool2dBackward: { sizes: poolSizes, args: [...poolGeometry, f(poolOutLen), f(inLen, true)] },
+  batchNormForward: {
+    sizes: { N: [2, 4], C: [0, 3], S: [1, 4] },
+    args: [size('N'), size('C'), size('S'), f(normLen), f(chans), f(chans), f(normLen, true), f(chans, true),
+      f(chans, true), f(chans, true), f(chans, true), { t: 'bool' }, scalar(0, 1), scalar(1e-5, 1e-2)],
+  },
+  batchNormBackward: {
+    sizes: { N: [2, 4], C: [0, 3], S: [1, 4] },
+    args: [size('N'), size('C'), size('S'), f(normLen), f(normLen), f(chans), f(chans), f(chans), f(normLen, true),
+      f(chans, true), f(chans, true), { t: 'bool' }],
   },
 };
 

@@ -77,7 +77,8 @@ export class MaxPool2D extends Pool2D {
 
   forward(x: Tensor): Tensor {
     const y = this.begin(x);
-    this.argmax = new Int32Array(y.size);
+    // the argmax indices are internal: reuse them while the size stays (fresh memory costs page faults)
+    if (this.argmax.length !== y.size) this.argmax = new Int32Array(y.size);
     getBackend().maxPool2dForward(...this.geometry(x.shape), x.data, y.data, this.argmax);
     return y;
   }

@@ -96,13 +96,13 @@ export function productOf(sizes: number[], what: string): number {
 }
 
 /** No output may overlap an input or another output (arrays given as [array, name]; null entries are absent). */
-export function disjoint(outs: [FloatArray | Int32Array | null, string][], ins: [FloatArray | Int32Array | null, string][]): void {
+export function disjoint(outs: [ArrayBufferView | null, string][], ins: [ArrayBufferView | null, string][]): void {
   outs.forEach(([o, oName], k) => {
     if (o === null) return;
-    for (const [i, iName] of ins) if (i !== null) noAlias(o as FloatArray, oName, i as FloatArray, iName, false);
+    for (const [i, iName] of ins) if (i !== null) noAlias(o, oName, i, iName, false);
     for (let m = 0; m < k; m++) {
       const [p, pName] = outs[m];
-      if (p !== null) noAlias(o as FloatArray, oName, p as FloatArray, pName, false);
+      if (p !== null) noAlias(o, oName, p, pName, false);
     }
   });
 }

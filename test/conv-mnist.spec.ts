@@ -1,0 +1,43 @@
+// A small CNN (conv-relu-pool-conv-relu-pool-dense) on 2,000 real MNIST images for one epoch: the loss falls
+// clearly on the TS backend and on the native one, and both give the same losses within float32 rounding.
+import { describe, expect, it } from 'vitest';
+import { Adam, Conv2D, Dense, Flatten, MaxPool2D, ReLU, Sequential, data } from '../src/index';
+import { type BackendCase, nativeIsas, useBackend } from './helpers';
+
+const engines: BackendCase[] = [{ label: 'ts', backend: 'ts' }, ...nativeIsas.slice(-1)];
+
+async function trainOneEpoch(bc: BackendCase): Promise<{ losses: number[]; accuracy: number }> {
+  useBackend(bc);
+  const { train, test } = await data.loadMnist({ flatten: false, limit: { train: 2000, test: 1000 } });
+  expect(train.x.shape).toEqual([2000, 1, 28, 28]);
+  const net = new Sequential([
+    new Conv2D(1, 8, 3, { padding: 1 }), new ReLU(), new MaxPool2D(2),
+    new Conv2D(8, 16, 3, { padding: 1 }), new ReLU(), new MaxPool2D(2),
+    new Flatten(), new Dense(16 * 7 * 7, 10),
+  ], { seed: 1 });
+  const losses: number[] = [];
+  await net.fit(train.x, train.y, {
+    optimizer: new Adam({ lr: 2e-3 }), epochs: 1, batchSize: 64, onBatchEnd: (b) => { losses.push(b.loss); },
+  });
+  return { losses, accuracy: net.evaluate(test.x, test.y).accuracy };
+}
+
+describe('a small CNN on 2,000 MNIST images', () => {
+  const results: Record<string, { losses: number[]; accuracy: number }> = {};
+
+  it.each(engines)('one epoch on $label: the loss falls clearly', async (bc) => {
+    const r = await trainOneEpoch(bc);
+    results[bc.label] = r;
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    expect(r.losses.length).toBe(32);
+    expect(r.losses[0]).toBeGreaterThan(2.1);                 // about ln 10 at the start
+    expect(mean(r.losses.slice(-6))).toBeLessThan(mean(r.losses.slice(0, 6)) - 0.6);
+    expect(r.accuracy).toBeGreaterThan(0.6);                   // on 1,000 test images (chance: 0.1)
+  }, 180_000);
+
+  it.skipIf(engines.length < 2)('the native backend follows the TS backend step for step', () => {
+    const [ts, native] = engines.map((e) => results[e.label]);
+    expect(ts && native, 'both trainings ran').toBeTruthy();
+    for (let i = 0; i < ts.losses.length; i++) expect(Math.abs(native.losses[i] - ts.losses[i])).toBeLessThan(2e-3);
+  });
+});
