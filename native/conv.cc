@@ -1,7 +1,8 @@
 // conv.cc — 2-D convolution in NCHW: forward, backward-data (dx) and backward-filter (dw, db).
 // Compiled once per ISA. Each image goes through im2col into a per-thread scratch matrix and then through the
-// packed GEMM of the same ISA; a 1x1 convolution with stride 1 and no padding uses the image itself as that
-// matrix. Work is split over images; every output element is written by one task, and the batch sum of
+// packed GEMM of the same ISA — or, when the inner dimension is tiny (a first layer's C KH KW = 9, or few
+// filters in backward-data), through a register-blocked product that needs no packing; a 1x1 convolution with
+// stride 1 and no padding uses the image itself as the im2col matrix. Work is split over images; every output element is written by one task, and the batch sum of
 // backward-filter runs in fixed chunks of images summed in chunk order, so results never depend on the number
 // of threads.
 #include <stdlib.h>
@@ -10,16 +11,18 @@
 #include <atomic>
 
 #include "kernels.h"
+#include "simd.h"
 #include "threads.h"
 
 namespace nodenn {
 namespace NODENN_ISA_NS {
 namespace {
 
-// The im2col matrix of the calling thread, grown on demand and kept between calls.
-struct ColBuffer {
+// A scratch buffer of the calling thread, grown on demand and kept between calls (64-byte aligned).
+struct Scratch {
   void* ptr = nullptr;
   size_t bytes = 0;
+  ~Scratch() { free(ptr); }
   void* reserve(size_t need) {
     if (need == 0) need = 64;  // an empty matrix (C = 0) still gets a valid pointer
     if (bytes < need) {
@@ -31,7 +34,9 @@ struct ColBuffer {
     return ptr;
   }
 };
-thread_local ColBuffer col_buffer;
+thread_local Scratch col_buffer;
+// The per-chunk partial sums of backward-filter, kept by the calling thread (fresh memory would cost page faults).
+thread_local Scratch partial_buffer;
 
 inline long ceil_div(long a, long s) { return a <= 0 ? 0 : (a + s - 1) / s; }
 
@@ -104,6 +109,80 @@ template <typename T> void col2im(const ConvShape& g, const T* col, T* dx) {
     }
 }
 
+enum { kSmallK = 16 };
+
+// C (M x N) = op(A) (M x K) B (K x N) for K <= kSmallK, without packing: each vector of columns of B is loaded
+// once and reused for every row of C. op(A) = A (M x K, row-major) or, with trans_a, A^T for A (K x M).
+// B and C are row-major with N columns. Each element is summed over k in order, whatever the ISA's width.
+template <typename T> void small_k_product(bool trans_a, long M, long N, long K, const T* A, const T* B, T* C) {
+  typedef typename Vec<T>::V V;
+  typedef typename Vec<T>::U U;
+  const long L = Vec<T>::L, sm = trans_a ? 1 : K, sk = trans_a ? M : 1;  // op(A)[m][k] = A[m sm + k sk]
+  long j = 0;
+  for (; j + L <= N; j += L) {
+    V b[kSmallK];
+    for (long k = 0; k < K; k++) b[k] = *(const U*)(B + k * N + j);
+    for (long m = 0; m < M; m++) {
+      V acc = V{};
+      for (long k = 0; k < K; k++) acc += A[m * sm + k * sk] * b[k];
+      *(U*)(C + m * N + j) = acc;
+    }
+  }
+  for (; j < N; j++)
+    for (long m = 0; m < M; m++) {
+      T acc = 0;
+      for (long k = 0; k < K; k++) acc += A[m * sm + k * sk] * B[k * N + j];
+      C[m * N + j] = acc;
+    }
+}
+
+// The sum of a[0..n): lane-wise over vectors, then the lanes in order, then the tail (a fixed order per ISA).
+template <typename T> T row_sum(const T* a, long n) {
+  typedef typename Vec<T>::V V;
+  typedef typename Vec<T>::U U;
+  const long L = Vec<T>::L, nv = n - n % L;
+  V acc = V{};
+  for (long k = 0; k < nv; k += L) acc += *(const U*)(a + k);
+  T sum = 0;
+  for (long l = 0; l < L; l++) sum += acc[l];
+  for (long k = nv; k < n; k++) sum += a[k];
+  return sum;
+}
+
+// C (M x N) += A (M x K) B^T for B (N x K) with N <= kSmallK and a long K, without packing: each vector of a row
+// of A is loaded once and multiplied with all N rows of B; every element ends as its lanes summed in order, then
+// the tail of K. (Backward-filter of a first layer: N = C KH KW = 9, K = OH OW.)
+template <typename T> void small_n_product_bt(long M, long N, long K, const T* A, const T* B, T* C) {
+  typedef typename Vec<T>::V V;
+  typedef typename Vec<T>::U U;
+  const long L = Vec<T>::L, Kv = K - K % L;
+  for (long m = 0; m < M; m++) {
+    const T* a = A + m * K;
+    V acc[kSmallK];
+    for (long n = 0; n < N; n++) acc[n] = V{};
+    for (long k = 0; k < Kv; k += L) {
+      const V av = *(const U*)(a + k);
+      for (long n = 0; n < N; n++) acc[n] += av * *(const U*)(B + n * K + k);
+    }
+    for (long n = 0; n < N; n++) {
+      T sum = 0;
+      for (long l = 0; l < L; l++) sum += acc[n][l];
+      for (long k = Kv; k < K; k++) sum += a[k] * B[n * K + k];
+      C[m * N + n] += sum;
+    }
+  }
+}
+
+// C (M x N) = op(A) B: the unpacked product for a tiny K, else the packed GEMM. The choice depends on the shape
+// only, so results stay independent of the thread count.
+template <typename T> bool product(bool trans_a, long M, long N, long K, const T* A, const T* B, T* C) {
+  if (K <= kSmallK) {
+    small_k_product(trans_a, M, N, K, A, B, C);
+    return true;
+  }
+  return gemm<T>(trans_a, false, M, N, K, 1, A, trans_a ? M : K, B, N, 0, C, N);
+}
+
 template <typename T> struct ConvJob {
   const ConvShape* g;
   const T* x;
@@ -135,7 +214,7 @@ template <typename T> void forward_image(void* ctx, long n) {
   const T* col = columns(g, j.x + n * g.C * g.H * g.W, j.failed);
   if (!col) return;
   T* y = j.out + n * g.F * P;
-  if (!gemm<T>(false, false, g.F, P, CKK, 1, j.w, CKK, col, P, 0, y, P)) j.failed = true;
+  if (!product<T>(false, g.F, P, CKK, j.w, col, y)) j.failed = true;
   if (j.b)
     for (long f = 0; f < g.F; f++) {
       const T bf = j.b[f];
@@ -151,11 +230,11 @@ template <typename T> void backward_data_image(void* ctx, long n) {
   const T* dy = j.dy + n * g.F * P;
   T* dx = j.out + n * g.C * HW;
   if (is_pointwise(g)) {
-    if (!gemm<T>(true, false, CKK, P, g.F, 1, j.w, CKK, dy, P, 0, dx, P)) j.failed = true;
+    if (!product<T>(true, CKK, P, g.F, j.w, dy, dx)) j.failed = true;
     return;
   }
   T* dcol = (T*)col_buffer.reserve(sizeof(T) * (size_t)CKK * (size_t)P);
-  if (!dcol || !gemm<T>(true, false, CKK, P, g.F, 1, j.w, CKK, dy, P, 0, dcol, P)) {
+  if (!dcol || !product<T>(true, CKK, P, g.F, j.w, dy, dcol)) {
     j.failed = true;
     return;
   }
@@ -176,15 +255,15 @@ template <typename T> void backward_filter_chunk(void* ctx, long k) {
     const T* col = columns(g, j.x + n * g.C * g.H * g.W, j.failed);
     if (!col) return;
     const T* dy = j.dy + n * g.F * P;
-    if (!gemm<T>(false, true, g.F, CKK, P, 1, dy, P, col, P, n == n0 ? 0 : 1, part, CKK)) {
+    if (CKK <= kSmallK) {
+      if (n == n0)
+        for (long i = 0; i < g.F * CKK; i++) part[i] = 0;
+      small_n_product_bt(g.F, CKK, P, dy, col, part);
+    } else if (!gemm<T>(false, true, g.F, CKK, P, 1, dy, P, col, P, n == n0 ? 0 : 1, part, CKK)) {
       j.failed = true;
       return;
     }
-    for (long f = 0; f < g.F; f++) {
-      T s = 0;
-      for (long p = 0; p < P; p++) s += dy[f * P + p];
-      db[f] += s;
-    }
+    for (long f = 0; f < g.F; f++) db[f] += row_sum(dy + f * P, P);
   }
 }
 
@@ -240,7 +319,7 @@ template <typename T> bool conv2d_backward_filter(const ConvShape& g, const T* x
   j.dy = dy;
   j.chunk = (g.N + chunks - 1) / chunks;
   chunks = (g.N + j.chunk - 1) / j.chunk;
-  j.out = (T*)malloc(sizeof(T) * (size_t)(chunks * part_len));
+  j.out = (T*)partial_buffer.reserve(sizeof(T) * (size_t)(chunks * part_len));
   if (!j.out) return false;
   over_images(chunks, backward_filter_chunk<T>, &j);
   if (!j.failed) {
@@ -251,7 +330,6 @@ template <typename T> bool conv2d_backward_filter(const ConvShape& g, const T* x
         for (long f = 0; f < g.F; f++) db[f] += part[g.F * CKK + f];
     }
   }
-  free(j.out);
   return !j.failed;
 }
 

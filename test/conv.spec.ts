@@ -66,6 +66,10 @@ const configs: Geo[] = (() => {
   list.push({ N: 2, C: 2, F: 3, H: 3, W: 4, KH: 5, KW: 6, sh: 2, sw: 3, ph: 1, pw: 1 });
   list.push({ N: 3, C: 5, F: 4, H: 4, W: 6, KH: 1, KW: 1, sh: 1, sw: 1, ph: 0, pw: 0 });
   list.push({ N: 1, C: 2, F: 2, H: 1, W: 11, KH: 1, KW: 3, sh: 1, sw: 2, ph: 0, pw: 1 });
+  // the native products switch on the inner size (16 and below: unpacked): cover both sides of the switch
+  list.push({ N: 2, C: 2, F: 20, H: 5, W: 6, KH: 3, KW: 3, sh: 1, sw: 1, ph: 1, pw: 1 });
+  list.push({ N: 2, C: 1, F: 17, H: 6, W: 5, KH: 4, KW: 4, sh: 2, sw: 1, ph: 2, pw: 0 });
+  list.push({ N: 2, C: 17, F: 16, H: 3, W: 7, KH: 1, KW: 1, sh: 1, sw: 1, ph: 0, pw: 0 });
   return list;
 })();
 
