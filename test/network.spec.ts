@@ -74,6 +74,10 @@ describe.each(backends)('Sequential on $label', (bc) => {
     expect(r.maxRelError).toBeLessThanOrEqual(1e-6);
   });
 
+  it('checkNetwork refuses a float32 network with a clear error', () => {
+    expect(() => checkNetwork(mlp(1), randn([2, 4], 1), new Int32Array(2))).toThrow(/needs a float64 network \('0.weight' is float32\)/);
+  });
+
   it('predict and predictProba work for a batch and for a single sample', () => {
     const net = mlp(3);
     const x = randn([6, 4], 1).astype('float32');
