@@ -19,7 +19,7 @@ async function main() {
   ], { seed: 1 });
   console.log(net.summary([1, 28, 28]));
 
-  const epochs = quick ? 1 : 4;
+  const epochs = quick ? 2 : 4;
   await net.fit(train.x, train.y, {
     optimizer: new nn.Adam({ lr: 0.001, schedule: nn.cosineDecay({ tMax: epochs, minLr: 5e-5 }) }),
     epochs, batchSize: 64,
