@@ -28,6 +28,20 @@ const labels = new Int32Array([2, 0, 1, 2, 1]);
 const net = (make, y, opts) => () => gradcheck.checkNetwork(make(), randn([5, 4], 9), y, opts).maxRelError;
 const f64 = { dtype: 'float64' };
 
+// conv layers: max pooling is checked on distinct values 0.01 apart (no near-ties inside ±h); batch norm with
+// random weight and bias
+const pool = (make, shape) => () => {
+  const x = nn.Tensor.zeros(shape, 'float64'), p = new nn.Random(3).permutation(x.size);
+  for (let i = 0; i < x.size; i++) x.data[i] = (p[i] - x.size / 2) * 0.01;
+  return gradcheck.checkLayer(make(), x).maxRelError;
+};
+const batchNorm = (bn, training) => {
+  bn.weight.data.set(randn([bn.numFeatures], 20).data);
+  bn.bias.data.set(randn([bn.numFeatures], 21).data);
+  bn.training = training;
+  return bn;
+};
+
 const rows = [
   ['Dense (2-D input)', layer(() => new nn.Dense(5, 4, { ...f64, init: 'he', seed: 1 }), [3, 5])],
   ['Dense (4-D input)', layer(() => new nn.Dense(12, 3, { ...f64, init: 'xavier', seed: 2 }), [2, 3, 2, 2])],
@@ -65,6 +79,23 @@ const rows = [
   ['net Dense-Sigmoid-Dense + MSE', net(() => new nn.Sequential([new nn.Dense(4, 6, { init: 'xavier' }), new nn.Sigmoid(), new nn.Dense(6, 2)], { ...f64, seed: 4 }), uniform([5, 2], 1, -1, 1), { loss: 'mse' })],
   ['net Dense-ReLU-Dense + CE, weight decay 0.01', net(() => new nn.Sequential([new nn.Dense(4, 6), new nn.ReLU(), new nn.Dense(6, 3)], { ...f64, seed: 3 }), labels, { loss: 'softmaxCrossEntropy', weightDecay: 0.01 })],
   ['net Dense-Sigmoid-Dense + MSE, weight decay 0.1', net(() => new nn.Sequential([new nn.Dense(4, 6, { init: 'xavier' }), new nn.Sigmoid(), new nn.Dense(6, 2)], { ...f64, seed: 5 }), uniform([5, 2], 2, -1, 1), { loss: 'mse', weightDecay: 0.1 })],
+  // conv layers
+  ['Conv2D 3→4, 3×3, stride 1, pad 1', layer(() => new nn.Conv2D(3, 4, 3, { ...f64, padding: 1, seed: 1 }), [2, 3, 5, 6])],
+  ['Conv2D 1→2, 5×5, stride 2, pad 2', layer(() => new nn.Conv2D(1, 2, 5, { ...f64, stride: 2, padding: 2, seed: 2 }), [4, 1, 7, 5])],
+  ['Conv2D 3→2, 1×1, no bias', layer(() => new nn.Conv2D(3, 2, 1, { ...f64, bias: false, seed: 3 }), [1, 3, 4, 5])],
+  ['Conv1D 2→3, k 3, stride 2, pad 1', layer(() => new nn.Conv1D(2, 3, 3, { ...f64, stride: 2, padding: 1, seed: 4 }), [2, 2, 9])],
+  ['MaxPool2D 2×2 (adjacent windows)', pool(() => new nn.MaxPool2D(2), [2, 3, 4, 6])],
+  ['MaxPool2D 3×3, stride 2 (overlapping, uneven)', pool(() => new nn.MaxPool2D(3, { stride: 2 }), [1, 2, 7, 5])],
+  ['AvgPool2D 3×3, stride 2', layer(() => new nn.AvgPool2D(3, { stride: 2 }), [1, 2, 7, 5])],
+  ['GlobalAvgPool2D', layer(() => new nn.GlobalAvgPool2D(), [3, 4, 5, 2])],
+  ['BatchNorm1D (N, C), training', layer(() => batchNorm(new nn.BatchNorm1D(3, f64), true), [4, 3])],
+  ['BatchNorm1D (N, C), eval', layer(() => batchNorm(new nn.BatchNorm1D(3, f64), false), [4, 3])],
+  ['BatchNorm2D, training', layer(() => batchNorm(new nn.BatchNorm2D(3, f64), true), [2, 3, 4, 5])],
+  ['BatchNorm2D, eval', layer(() => batchNorm(new nn.BatchNorm2D(3, f64), false), [2, 3, 4, 5])],
+  ['net Conv-BN-ReLU-MaxPool-Conv-ReLU-Dense + CE', () => gradcheck.checkNetwork(new nn.Sequential([
+    new nn.Conv2D(1, 2, 3, { padding: 1, bias: false }), new nn.BatchNorm2D(2), new nn.ReLU(), new nn.MaxPool2D(2),
+    new nn.Conv2D(2, 3, 3, { stride: 2, padding: 1 }), new nn.ReLU(), new nn.Flatten(), new nn.Dense(12, 3),
+  ], { ...f64, seed: 5 }), randn([3, 1, 7, 8], 6), new Int32Array([0, 2, 1]), { loss: 'softmaxCrossEntropy' }).maxRelError],
 ];
 
 function main() {

@@ -89,6 +89,8 @@ describe.each(backends)('conv layers on $label', (bc) => {
     expect(conv.outputShape([4, 1, 9])).toEqual([4, 1, 5]);
     expect(() => new Conv1D(1, 1, 3).forward(Tensor.zeros([1, 1, 2]))).toThrow(/Conv1D: the kernel length 3 is larger than the input length 2/);
     expect(() => conv.forward(Tensor.zeros([1, 1, 1, 5], 'float64'))).toThrow(/Conv1D: input must be \(N, C, L\)/);
+    expect(() => new Conv1D(1, 1, 3, { init: 'zeros' as never })).toThrow(/Conv1D init must be 'kaimingUniform' or 'he'/);
+    expect(() => new Conv1D(1, 1, 0)).toThrow(/Conv1D kernelSize must be a positive integer/);
   });
 
   it('MaxPool2D: first maximum wins, gradients of overlapping windows add up; stride defaults to the kernel', () => {

@@ -2,7 +2,7 @@
 // input seen as (N, C, 1, L), so both share the conv2d kernels. L_out = 1 + floor((L + 2 padding - K) / stride).
 import type { DType } from '../tensor';
 import { Tensor } from '../tensor';
-import { type ConvInit, Conv2D } from './conv2d';
+import { type ConvInit, Conv2D, checkConvInit } from './conv2d';
 import type { InitContext, LayerConfig } from './layer';
 import { checkInput, nonNegativeInt, positiveInt, windowLength } from './spatial';
 import { registerLayer } from './registry';
@@ -25,6 +25,7 @@ export class Conv1D extends Conv2D {
       ...opts,
       stride: [1, positiveInt(opts.stride ?? 1, 'Conv1D stride')],
       padding: [0, nonNegativeInt(opts.padding ?? 0, 'Conv1D padding')],
+      init: checkConvInit(opts.init ?? 'kaimingUniform', 'Conv1D'),
     });
   }
 
