@@ -59,6 +59,9 @@ export class Conv2D extends Layer {
     this.kernelSize = pair(kernelSize, 'Conv2D kernelSize', positiveInt);
     this.stride = pair(opts.stride ?? 1, 'Conv2D stride', positiveInt);
     this.padding = pair(opts.padding ?? 0, 'Conv2D padding', nonNegativeInt);
+    if (opts.bias !== undefined && typeof opts.bias !== 'boolean') {
+      throw new TypeError(`Conv2D bias must be true or false, got ${JSON.stringify(opts.bias)}`);
+    }
     this.hasBias = opts.bias ?? true;
     this.init = checkConvInit(opts.init ?? 'kaimingUniform', 'Conv2D');
     this.initialize({ rng: new Random(opts.seed ?? 0), dtype: opts.dtype ?? 'float32' });
