@@ -19,10 +19,10 @@ async function main() {
   ], { seed: 1 });
   console.log(net.summary([1, 28, 28]));
 
-  const epochs = quick ? 2 : 4;
+  const epochs = quick ? 2 : 3;
   await net.fit(train.x, train.y, {
-    optimizer: new nn.Adam({ lr: 0.001, schedule: nn.cosineDecay({ tMax: epochs, minLr: 5e-5 }) }),
-    epochs, batchSize: 64,
+    optimizer: new nn.Adam({ lr: 0.002, schedule: nn.cosineDecay({ tMax: epochs, minLr: 1e-4 }) }),
+    epochs, batchSize: quick ? 32 : 64,
     onEpochEnd: (e) => console.log(`epoch ${e.epoch + 1}: loss ${e.loss.toFixed(4)}, accuracy ${(100 * e.accuracy).toFixed(2)}%`),
   });
   const { accuracy } = net.evaluate(test.x, test.y);

@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { asciiImage, formatDuration, main, progressLine, type Output } from '../src/cli';
+import { asciiImage, benchCommand, formatDuration, main, progressLine, type Output } from '../src/cli';
 import { loadSafetensors } from '../src/io/safetensors';
 
 const root = path.join(__dirname, '..');
@@ -50,7 +50,7 @@ describe('nodenn CLI', () => {
     expect(t.out).toMatch(/^epoch 1\/1 {2}loss \d\.\d{4} {2}acc \d+\.\d\d% {2}val_loss \d\.\d{4} {2}val_acc \d+\.\d\d% /m);
     const acc = Number(/test accuracy (\d+\.\d\d)%/.exec(t.out)![1]);
     expect(acc).toBeGreaterThan(75);
-    expect(t.out).toMatch(/wall time \d+\.\d\ds \(data \d+\.\d\ds, training \d+\.\d\ds\)/);
+    expect(t.out).toMatch(/wall time \d+\.\d\ds \(data \d+\.\d\ds, training \d+\.\d\ds; cpu \d+\.\d\ds\)/);
     expect(fs.readFileSync(plot, 'utf8')).toMatch(/^<\?xml[\s\S]*<polyline[\s\S]*<\/svg>\n$/);
 
     const e = run(['eval', model, '--limit', '3000']);
@@ -114,6 +114,19 @@ describe('nodenn CLI', () => {
     const r = run(['bench', '--quick', '--only', 'gemm-100x100x784-f32', '--engines', 'native,ts']);
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/^\| GEMM 100×784·784×100 float32 \| ts \| [\d.]+ GFLOP\/s \|/m);
+  });
+
+  it('bench runs the bench script with the arguments after the command', () => {
+    const script = path.join(dir, 'fake-bench.js');
+    const marker = path.join(dir, 'bench-args.json');
+    fs.writeFileSync(script, `require('fs').writeFileSync(${JSON.stringify(marker)}, JSON.stringify(process.argv.slice(2))); process.exitCode = 3;`);
+    const io = capture(false);
+    expect(benchCommand(['--quick', '--only', 'gemm'], io, script)).toBe(3);
+    expect(JSON.parse(fs.readFileSync(marker, 'utf8'))).toEqual(['--quick', '--only', 'gemm']);
+    expect(benchCommand([], io, path.join(dir, 'missing.js'))).toBe(1);
+    expect(io.errText()).toMatch(/missing\.js is not part of this installation/);
+    // The real one ships in the source tree.
+    expect(fs.existsSync(path.join(root, 'bench', 'run.js'))).toBe(true);
   });
 
   it('a corrupted model file is refused with exit 1 and the reason', () => {
