@@ -64,6 +64,18 @@ describe('nodenn CLI', () => {
     expect(p.out.split('\n').filter((l) => /[@%#]/.test(l)).length).toBeGreaterThan(10);
   });
 
+  it('--model cnn: trains on images (N, 1, 28, 28), saves, and eval reads the input shape back', () => {
+    const model = path.join(dir, 'cnn.safetensors');
+    const t = run(['train', 'mnist', '--model', 'cnn', '--limit', '1000', '--epochs', '1', '--batch-size', '32', '--out', model]);
+    expect(t.err).toBe('');
+    expect(t.code).toBe(0);
+    const acc = Number(/test accuracy (\d+\.\d\d)%/.exec(t.out)![1]);
+    expect(acc).toBeGreaterThan(40);
+    const e = run(['eval', model, '--limit', '1000']);
+    expect(e.code).toBe(0);
+    expect(e.out).toContain(`mnist test accuracy ${acc.toFixed(2)}%`);
+  });
+
   it('the model file is safetensors with the architecture and the run in its metadata', async () => {
     const model = path.join(dir, 'm.safetensors');
     const f = await loadSafetensors(model);
