@@ -11,7 +11,7 @@ import { loadModelFile } from './io/model';
 import { writeFileAtomic } from './io/atomic';
 import { packageRoot } from './backend/native';
 import * as layers from './layers/index';
-import { Sequential, type BatchInfo, type EpochInfo, type SequentialConfig } from './network';
+import { FitAbortedError, Sequential, type BatchInfo, type EpochInfo, type History, type SequentialConfig } from './network';
 import { Adam, AdamW, AdaGrad, cosineDecay, type Optimizer, RMSProp, SGD } from './optimizers';
 import { trainingCurvesSvg } from './plot';
 import { Tensor } from './tensor';
@@ -258,9 +258,28 @@ async function train(args: string[], v: Values, io: Output): Promise<number> {
   };
   const tTrain0 = performance.now();
   epochT0 = tTrain0;
-  const history = await net.fit(xTrain, yTrain, {
-    optimizer, epochs, batchSize, validationData, onBatchEnd, onEpochEnd, loss: 'softmaxCrossEntropy',
-  });
+  // Ctrl-C stops training after the current batch; the model trained so far is still tested and saved.
+  const stop = new AbortController();
+  const onSigint = (): void => {
+    if (stop.signal.aborted) process.exit(130);  // a second Ctrl-C quits at once
+    stop.abort();
+  };
+  process.on('SIGINT', onSigint);
+  let history: History;
+  let interrupted = false;
+  try {
+    history = await net.fit(xTrain, yTrain, {
+      optimizer, epochs, batchSize, validationData, onBatchEnd, onEpochEnd, loss: 'softmaxCrossEntropy', signal: stop.signal,
+    });
+  } catch (e) {
+    if (!(e instanceof FitAbortedError)) throw e;
+    interrupted = true;
+    history = e.history;
+    if (io.isTTY) io.out('\r\x1b[2K');
+    io.out(`interrupted: ${e.message}; testing the model as it is\n`);
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
   const tTrain = (performance.now() - tTrain0) / 1000;
   const test = net.evaluate(data.test.x, data.test.y, { batchSize: 1000 });
   const wall = (performance.now() - t0) / 1000;
@@ -268,7 +287,7 @@ async function train(args: string[], v: Values, io: Output): Promise<number> {
   const cpu = process.cpuUsage(cpu0);
   io.out(`wall time ${wall.toFixed(2)}s (data ${tLoad.toFixed(2)}s, training ${tTrain.toFixed(2)}s; ` +
     `cpu ${((cpu.user + cpu.system) / 1e6).toFixed(2)}s)\n`);
-  if (v.plot) {
+  if (v.plot && history.loss.length > 0) {
     writeFileAtomic(v.plot, Buffer.from(trainingCurvesSvg(history, { title: `${kind} · ${model} · test ${pct(test.accuracy)}` })));
     say(`curves written to ${v.plot}`);
   }
@@ -282,7 +301,7 @@ async function train(args: string[], v: Values, io: Output): Promise<number> {
     });
     say(`model saved to ${v.out}`);
   }
-  return 0;
+  return interrupted ? 130 : 0;
 }
 
 async function loadForEval(file: string | undefined, v: Values, limit?: number) {

@@ -1,5 +1,5 @@
 // The `nodenn` command, spawned as users run it (dist/cjs/cli.js, built by pretest), on a subset of MNIST.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -86,6 +86,26 @@ describe('nodenn CLI', () => {
       .toEqual(['Dense', 'ReLU', 'Dense', 'ReLU', 'Dense']);
     expect(f.metadata['nodenn.dataset']).toBe('mnist');
     expect(JSON.parse(f.metadata['nodenn.input_shape'])).toEqual([784]);
+  });
+
+  it('Ctrl-C (SIGINT) stops after the current batch, then tests and saves the model so far; exit 130', async () => {
+    const model = path.join(dir, 'interrupted.safetensors');
+    const child = spawn(process.execPath, [cli, 'train', 'mnist', '--limit', '30000', '--batch-size', '4', '--epochs', '3', '--out', model],
+      { cwd: root, env: { ...process.env, NODENN_DATA: '' } });
+    let out = '', sent = false;
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('training:') && !sent) {
+        sent = true;  // one Ctrl-C only: a second one quits at once
+        setTimeout(() => child.kill('SIGINT'), 300);
+      }
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(out).toMatch(/interrupted: fit\(\) was aborted before epoch 1, batch \d+; testing the model as it is/);
+    expect(out).toMatch(/test accuracy \d+\.\d\d%/);
+    expect(out).toContain(`model saved to ${model}`);
+    expect(code).toBe(130);
+    expect(fs.existsSync(model)).toBe(true);
   });
 
   it('a terminal gets a live progress bar', async () => {
