@@ -43,7 +43,7 @@ Train options:
   --lr X                 learning rate (default: adam 0.002, cosine-decayed over the epochs)
   --no-decay             keep the learning rate constant
   --validation N         hold out the last N training samples for validation (default 5000; 0 = none)
-  --limit N              use only the first N training and test samples (quick runs, CI)
+  --limit N              use only the first N training and test samples (quick runs, CI; eval too)
   --seed N               seed of initial weights and shuffling (default 1)
   --out FILE             save the trained model (safetensors, architecture in the metadata)
   --plot FILE            write loss/accuracy curves per epoch as SVG
@@ -390,7 +390,8 @@ export async function main(argv: string[], io: Output = stdio): Promise<number> 
   const v = parsed.values as Values;
   const [command, ...rest] = parsed.positionals;
   if (v.version) { io.out(`${VERSION}\n`); return 0; }
-  if (v.help || command === undefined || command === 'help') { io.out(HELP); return command === undefined && !v.help ? 2 : 0; }
+  if (v.help || command === 'help') { io.out(HELP); return 0; }
+  if (command === undefined) { io.err(HELP); return 2; }
   try {
     switch (command) {
       case 'train': return await train(rest, v, io);

@@ -35,7 +35,10 @@ describe('nodenn CLI', () => {
     const v = run(['--version']);
     expect(v.code).toBe(0);
     expect(v.out.trim()).toMatch(/^\d+\.\d+\.\d+/);
-    expect(run([]).code).toBe(2);
+    const none = run([]);
+    expect(none.code).toBe(2);
+    expect(none.out).toBe('');
+    expect(none.err).toContain('Usage:');
   });
 
   it('train (subset, 1 epoch) → eval → predict, with the model file and the plot', () => {
