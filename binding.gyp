@@ -18,7 +18,7 @@
       "native/pool.cc",
       "native/batchnorm.cc"
     ],
-    "kernel_cflags": ["-O3", "-std=c++17", "-fPIC", "-fvisibility=hidden"]
+    "kernel_cflags": ["-O3", "-fno-math-errno", "-std=c++17", "-fPIC", "-fvisibility=hidden"]
   },
   "targets": [
     {
@@ -28,7 +28,7 @@
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions", "-std=gnu++17", "-std=gnu++1y", "-std=gnu++20"],
-      "cflags_cc": ["-O3", "-std=c++17", "-fexceptions", "-fvisibility=hidden"],
+      "cflags_cc": ["-O3", "-fno-math-errno", "-std=c++17", "-fexceptions", "-fvisibility=hidden"],
       "dependencies": ["nodenn_scalar"],
       "conditions": [
         ["target_arch=='x64'", { "dependencies": ["nodenn_avx2", "nodenn_avx512"] }]

@@ -1,10 +1,10 @@
 // The `nodenn` command, spawned as users run it (dist/cjs/cli.js, built by pretest), on a subset of MNIST.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { asciiImage, formatDuration, main, progressLine, type Output } from '../src/cli';
+import { asciiImage, benchCommand, formatDuration, main, progressLine, type Output } from '../src/cli';
 import { loadSafetensors } from '../src/io/safetensors';
 
 const root = path.join(__dirname, '..');
@@ -35,7 +35,10 @@ describe('nodenn CLI', () => {
     const v = run(['--version']);
     expect(v.code).toBe(0);
     expect(v.out.trim()).toMatch(/^\d+\.\d+\.\d+/);
-    expect(run([]).code).toBe(2);
+    const none = run([]);
+    expect(none.code).toBe(2);
+    expect(none.out).toBe('');
+    expect(none.err).toContain('Usage:');
   });
 
   it('train (subset, 1 epoch) → eval → predict, with the model file and the plot', () => {
@@ -50,7 +53,7 @@ describe('nodenn CLI', () => {
     expect(t.out).toMatch(/^epoch 1\/1 {2}loss \d\.\d{4} {2}acc \d+\.\d\d% {2}val_loss \d\.\d{4} {2}val_acc \d+\.\d\d% /m);
     const acc = Number(/test accuracy (\d+\.\d\d)%/.exec(t.out)![1]);
     expect(acc).toBeGreaterThan(75);
-    expect(t.out).toMatch(/wall time \d+\.\d\ds \(data \d+\.\d\ds, training \d+\.\d\ds\)/);
+    expect(t.out).toMatch(/wall time \d+\.\d\ds \(data \d+\.\d\ds, training \d+\.\d\ds; cpu \d+\.\d\ds\)/);
     expect(fs.readFileSync(plot, 'utf8')).toMatch(/^<\?xml[\s\S]*<polyline[\s\S]*<\/svg>\n$/);
 
     const e = run(['eval', model, '--limit', '3000']);
@@ -64,6 +67,18 @@ describe('nodenn CLI', () => {
     expect(p.out.split('\n').filter((l) => /[@%#]/.test(l)).length).toBeGreaterThan(10);
   });
 
+  it('--model cnn: trains on images (N, 1, 28, 28), saves, and eval reads the input shape back', () => {
+    const model = path.join(dir, 'cnn.safetensors');
+    const t = run(['train', 'mnist', '--model', 'cnn', '--limit', '1000', '--epochs', '1', '--batch-size', '32', '--out', model]);
+    expect(t.err).toBe('');
+    expect(t.code).toBe(0);
+    const acc = Number(/test accuracy (\d+\.\d\d)%/.exec(t.out)![1]);
+    expect(acc).toBeGreaterThan(40);
+    const e = run(['eval', model, '--limit', '1000']);
+    expect(e.code).toBe(0);
+    expect(e.out).toContain(`mnist test accuracy ${acc.toFixed(2)}%`);
+  });
+
   it('the model file is safetensors with the architecture and the run in its metadata', async () => {
     const model = path.join(dir, 'm.safetensors');
     const f = await loadSafetensors(model);
@@ -74,6 +89,26 @@ describe('nodenn CLI', () => {
       .toEqual(['Dense', 'ReLU', 'Dense', 'ReLU', 'Dense']);
     expect(f.metadata['nodenn.dataset']).toBe('mnist');
     expect(JSON.parse(f.metadata['nodenn.input_shape'])).toEqual([784]);
+  });
+
+  it('Ctrl-C (SIGINT) stops after the current batch, then tests and saves the model so far; exit 130', async () => {
+    const model = path.join(dir, 'interrupted.safetensors');
+    const child = spawn(process.execPath, [cli, 'train', 'mnist', '--limit', '30000', '--batch-size', '4', '--epochs', '3', '--out', model],
+      { cwd: root, env: { ...process.env, NODENN_DATA: '' } });
+    let out = '', sent = false;
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('training:') && !sent) {
+        sent = true;  // one Ctrl-C only: a second one quits at once
+        setTimeout(() => child.kill('SIGINT'), 300);
+      }
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(out).toMatch(/interrupted: fit\(\) was aborted before epoch 1, batch \d+; testing the model as it is/);
+    expect(out).toMatch(/test accuracy \d+\.\d\d%/);
+    expect(out).toContain(`model saved to ${model}`);
+    expect(code).toBe(130);
+    expect(fs.existsSync(model)).toBe(true);
   });
 
   it('a terminal gets a live progress bar', async () => {
@@ -114,6 +149,19 @@ describe('nodenn CLI', () => {
     const r = run(['bench', '--quick', '--only', 'gemm-100x100x784-f32', '--engines', 'native,ts']);
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/^\| GEMM 100×784·784×100 float32 \| ts \| [\d.]+ GFLOP\/s \|/m);
+  });
+
+  it('bench runs the bench script with the arguments after the command', () => {
+    const script = path.join(dir, 'fake-bench.js');
+    const marker = path.join(dir, 'bench-args.json');
+    fs.writeFileSync(script, `require('fs').writeFileSync(${JSON.stringify(marker)}, JSON.stringify(process.argv.slice(2))); process.exitCode = 3;`);
+    const io = capture(false);
+    expect(benchCommand(['--quick', '--only', 'gemm'], io, script)).toBe(3);
+    expect(JSON.parse(fs.readFileSync(marker, 'utf8'))).toEqual(['--quick', '--only', 'gemm']);
+    expect(benchCommand([], io, path.join(dir, 'missing.js'))).toBe(1);
+    expect(io.errText()).toMatch(/missing\.js is not part of this installation/);
+    // The real one ships in the source tree.
+    expect(fs.existsSync(path.join(root, 'bench', 'run.js'))).toBe(true);
   });
 
   it('a corrupted model file is refused with exit 1 and the reason', () => {

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadMnist } from '../src/data/mnist';
 import { loadModelFile, saveModelFile } from '../src/io/model';
 import { loadSafetensors, saveSafetensors, SafetensorsError } from '../src/io/safetensors';
+import * as L from '../src/layers/index';
 import { Dense, Dropout, ReLU, Sigmoid, Tanh } from '../src/layers/index';
 import { Sequential } from '../src/network';
 import { Adam } from '../src/optimizers';
@@ -44,6 +45,27 @@ describe.each(backends)('model save/load ($label)', (bc) => {
     const { metadata } = await loadModelFile(file);
     expect(metadata.note).toBe('test');
     expect(metadata.format).toBe('nodenn');
+  });
+});
+
+const hasConv = 'Conv2D' in L && 'MaxPool2D' in L && 'BatchNorm2D' in L;
+describe.skipIf(!hasConv)('CNN save/load', () => {
+  it('conv, batch norm (running statistics as buffers), pooling: bitwise-identical predictions after load', async () => {
+    const C = L as unknown as Record<string, new (...a: unknown[]) => L.Layer>;
+    const { train, test } = await loadMnist({ flatten: false, limit: { train: 300, test: 500 } });
+    const net = new Sequential([
+      new C.Conv2D(1, 4, 3, { padding: 1 }), new C.BatchNorm2D(4), new ReLU(), new C.MaxPool2D(2),
+      new L.Flatten(), new Dense(4 * 14 * 14, 10),
+    ], { seed: 3 });
+    await net.fit(train.x, train.y, { optimizer: new Adam({ lr: 0.003 }), epochs: 1, batchSize: 50 });
+    const file = path.join(dir, 'cnn.safetensors');
+    await net.save(file);
+    const names = Object.keys((await loadSafetensors(file)).tensors);
+    expect(names).toContain('1.running_mean');
+    expect(names).toContain('0.weight');
+    const back = await Sequential.load(file);
+    expect(sameBits(net.predictProba(test.x), back.predictProba(test.x))).toBe(true);
+    for (const [k, t] of Object.entries(net.stateDict())) expect(sameBits(t, back.stateDict()[k])).toBe(true);
   });
 });
 

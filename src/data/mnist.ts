@@ -328,16 +328,22 @@ function limitOf(limit: LoadMnistOptions['limit'], which: 'train' | 'test'): num
   return n;
 }
 
+/** out[i] = src[i] * scale, one loop per output type so each stays monomorphic (47 million pixels for MNIST). */
+function convertBytes(src: Uint8Array, scale: number, out: Float32Array | Float64Array): void {
+  if (out instanceof Float32Array) {
+    for (let i = 0; i < src.length; i++) out[i] = src[i] * scale;
+  } else {
+    for (let i = 0; i < src.length; i++) out[i] = src[i] * scale;
+  }
+}
+
 function toTensors(split: RawSplit, opts: Required<Pick<LoadMnistOptions, 'normalize' | 'flatten' | 'oneHot' | 'dtype'>>,
   limit: number): { x: Tensor; y: Int32Array | Tensor } {
   const { rows, cols } = split.images;
   const n = Math.min(split.images.count, limit);
   const px = rows * cols;
   const x = Tensor.zeros(opts.flatten ? [n, px] : [n, 1, rows, cols], opts.dtype);
-  const xd = x.data;
-  const src = split.images.pixels;
-  const scale = opts.normalize ? 1 / 255 : 1;
-  for (let i = 0; i < n * px; i++) xd[i] = src[i] * scale;
+  convertBytes(split.images.pixels.subarray(0, n * px), opts.normalize ? 1 / 255 : 1, x.data);
   if (opts.oneHot) {
     const y = Tensor.zeros([n, 10], opts.dtype);
     for (let i = 0; i < n; i++) y.data[i * 10 + split.labels[i]] = 1;
