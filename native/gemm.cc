@@ -68,41 +68,50 @@ template <typename T> struct GemmJob {
   long ldc;
   // Packed A: K block starting at pc, strip s at a_pack[pc * m_pad + s * MR * kc], element (r, k) at [k * MR + r].
   // Packed B: K block starting at pc, strip q at b_pack[pc * n_pad + q * NR * kc], element (k, c) at [k * NR + c].
-  T* a_pack;
+  T* a_pack;  // null: A is not transposed and read in place (full strips; a partial strip is packed per task)
   T* b_pack;
   long m_strips, n_strips, m_pad, n_pad;
   long mt, nt, m_tiles, n_tiles;  // strips per tile, tiles
+  long pack_first;                // first pack task: m_strips when A is read in place (only B is packed)
 };
 
-// Pack task t: A strip t for t < m_strips, else B strip t - m_strips; all K blocks, zero-padded past M and N.
+// Packs rows [i0, i0 + rows) of op(A), K block [pc, pc + kc), as an MR-row strip: (r, k) at dst[k * MR + r],
+// zero-padded past `rows`.
+template <typename T> void pack_a_strip(const GemmJob<T>& j, long i0, long rows, long pc, long kc, T* dst) {
+  enum { MR = Blocking<T>::MR };
+  if (!j.trans_a) {
+    for (long r = 0; r < rows; r++) {
+      const T* src = j.A + (i0 + r) * j.lda + pc;
+      for (long k = 0; k < kc; k++) dst[k * MR + r] = src[k];
+    }
+  } else if (rows == MR) {
+    for (long k = 0; k < kc; k++) {
+      const T* src = j.A + (pc + k) * j.lda + i0;
+      for (int r = 0; r < MR; r++) dst[k * MR + r] = src[r];
+    }
+  } else {
+    for (long k = 0; k < kc; k++) {
+      const T* src = j.A + (pc + k) * j.lda + i0;
+      for (long r = 0; r < rows; r++) dst[k * MR + r] = src[r];
+    }
+  }
+  if (rows < MR)
+    for (long k = 0; k < kc; k++)
+      for (long r = rows; r < MR; r++) dst[k * MR + r] = 0;
+}
+
+// Pack task t: A strip t for t < m_strips (none when A is read in place), else B strip t - m_strips; all K
+// blocks, zero-padded past M and N.
 template <typename T> void pack_task(void* ctx, long t) {
   typedef Blocking<T> Bk;
   enum { MR = Bk::MR, NR = Bk::NR };
   const GemmJob<T>& j = *(const GemmJob<T>*)ctx;
+  t += j.pack_first;
   if (t < j.m_strips) {
     long i0 = t * MR, rows = j.M - i0 < MR ? j.M - i0 : MR;
     for (long pc = 0; pc < j.K; pc += Bk::KC) {
       long kc = j.K - pc < Bk::KC ? j.K - pc : Bk::KC;
-      T* dst = j.a_pack + pc * j.m_pad + t * MR * kc;
-      if (!j.trans_a) {
-        for (long r = 0; r < rows; r++) {
-          const T* src = j.A + (i0 + r) * j.lda + pc;
-          for (long k = 0; k < kc; k++) dst[k * MR + r] = src[k];
-        }
-      } else if (rows == MR) {
-        for (long k = 0; k < kc; k++) {
-          const T* src = j.A + (pc + k) * j.lda + i0;
-          for (int r = 0; r < MR; r++) dst[k * MR + r] = src[r];
-        }
-      } else {
-        for (long k = 0; k < kc; k++) {
-          const T* src = j.A + (pc + k) * j.lda + i0;
-          for (long r = 0; r < rows; r++) dst[k * MR + r] = src[r];
-        }
-      }
-      if (rows < MR)
-        for (long k = 0; k < kc; k++)
-          for (long r = rows; r < MR; r++) dst[k * MR + r] = 0;
+      pack_a_strip(j, i0, rows, pc, kc, j.a_pack + pc * j.m_pad + t * MR * kc);
     }
     return;
   }
@@ -139,11 +148,12 @@ template <typename T> void pack_task(void* ctx, long t) {
 // The register tile: acc = a_strip (RM x kc) * b_strip (kc x NV vectors), then merged into C (rows x cols of it).
 // The full tile is RM = MR, NV = 2; the edges of C use the smaller tiles (rows <= MR / 2, cols <= L) so that
 // little of the work is spent on the zero padding. Packed strips keep their MR and NR strides.
+// DIRECT: A is read in place, (r, k) at a[r * lda + k], instead of from a packed strip.
 // overwrite: C = alpha * acc (beta == 0 on the first K block: C is not read, NaN in C does not leak);
 // otherwise C = beta * C + alpha * acc.
-template <typename T, int RM, int NV>
-inline void micro_kernel(long kc, const T* __restrict a, const T* __restrict b, T* C, long ldc, long rows, long cols,
-                         T alpha, T beta, bool overwrite) {
+template <typename T, int RM, int NV, bool DIRECT>
+inline void micro_kernel(long kc, const T* __restrict a, long lda, const T* __restrict b, T* C, long ldc, long rows,
+                         long cols, T alpha, T beta, bool overwrite) {
   typedef Blocking<T> Bk;
   typedef typename Bk::V V;
   typedef typename Bk::U U;
@@ -157,7 +167,7 @@ inline void micro_kernel(long kc, const T* __restrict a, const T* __restrict b, 
     for (int v = 0; v < NV; v++) bv[v] = *(const V*)(b + k * NR + v * L);
 #pragma GCC unroll 16
     for (int r = 0; r < RM; r++) {
-      V ar = a[k * MR + r] - V{};  // x - 0 is exactly x: a broadcast load, no arithmetic
+      V ar = (DIRECT ? a[r * lda + k] : a[k * MR + r]) - V{};  // x - 0 is exactly x: a broadcast load
       for (int v = 0; v < NV; v++) acc[r][v] += ar * bv[v];
     }
   }
@@ -179,21 +189,21 @@ inline void micro_kernel(long kc, const T* __restrict a, const T* __restrict b, 
     }
 }
 
-template <typename T>
-inline void any_tile(long kc, const T* a, const T* b, T* C, long ldc, long rows, long cols, T alpha, T beta,
+template <typename T, bool DIRECT>
+inline void any_tile(long kc, const T* a, long lda, const T* b, T* C, long ldc, long rows, long cols, T alpha, T beta,
                      bool overwrite) {
   typedef Blocking<T> Bk;
   enum { MR = Bk::MR, L = Bk::L };
-  if (rows > MR / 2) {
+  if (rows > MR / 2 || DIRECT) {
     if (cols > L)
-      micro_kernel<T, MR, 2>(kc, a, b, C, ldc, rows, cols, alpha, beta, overwrite);
+      micro_kernel<T, MR, 2, DIRECT>(kc, a, lda, b, C, ldc, rows, cols, alpha, beta, overwrite);
     else
-      micro_kernel<T, MR, 1>(kc, a, b, C, ldc, rows, cols, alpha, beta, overwrite);
+      micro_kernel<T, MR, 1, DIRECT>(kc, a, lda, b, C, ldc, rows, cols, alpha, beta, overwrite);
   } else {
     if (cols > L)
-      micro_kernel<T, MR / 2, 2>(kc, a, b, C, ldc, rows, cols, alpha, beta, overwrite);
+      micro_kernel<T, MR / 2, 2, false>(kc, a, lda, b, C, ldc, rows, cols, alpha, beta, overwrite);
     else
-      micro_kernel<T, MR / 2, 1>(kc, a, b, C, ldc, rows, cols, alpha, beta, overwrite);
+      micro_kernel<T, MR / 2, 1, false>(kc, a, lda, b, C, ldc, rows, cols, alpha, beta, overwrite);
   }
 }
 
@@ -210,12 +220,28 @@ template <typename T> void compute_task(void* ctx, long t) {
     bool overwrite = pc == 0 && j.beta == 0;
     T beta = pc == 0 ? j.beta : (T)1;
     for (long s = s_begin; s < s_end; s++) {
-      const T* a = j.a_pack + pc * j.m_pad + s * MR * kc;
       long row0 = s * MR, rows = j.M - row0 < MR ? j.M - row0 : MR;
-      for (long q = q_begin; q < q_end; q++) {
-        long col0 = q * NR, cols = j.N - col0 < NR ? j.N - col0 : NR;
-        any_tile<T>(kc, a, j.b_pack + pc * j.n_pad + q * NR * kc, j.C + row0 * j.ldc + col0, j.ldc, rows, cols,
-                        j.alpha, beta, overwrite);
+      const T* b = j.b_pack + pc * j.n_pad;
+      T* c = j.C + row0 * j.ldc;
+      if (j.a_pack) {
+        const T* a = j.a_pack + pc * j.m_pad + s * MR * kc;
+        for (long q = q_begin; q < q_end; q++) {
+          long cols = j.N - q * NR < NR ? j.N - q * NR : NR;
+          any_tile<T, false>(kc, a, MR, b + q * NR * kc, c + q * NR, j.ldc, rows, cols, j.alpha, beta, overwrite);
+        }
+      } else if (rows == MR) {
+        const T* a = j.A + row0 * j.lda + pc;
+        for (long q = q_begin; q < q_end; q++) {
+          long cols = j.N - q * NR < NR ? j.N - q * NR : NR;
+          any_tile<T, true>(kc, a, j.lda, b + q * NR * kc, c + q * NR, j.ldc, rows, cols, j.alpha, beta, overwrite);
+        }
+      } else {
+        T a[MR * Bk::KC] __attribute__((aligned(64)));  // the last, partial strip: packed here
+        pack_a_strip(j, row0, rows, pc, kc, a);
+        for (long q = q_begin; q < q_end; q++) {
+          long cols = j.N - q * NR < NR ? j.N - q * NR : NR;
+          any_tile<T, false>(kc, a, MR, b + q * NR * kc, c + q * NR, j.ldc, rows, cols, j.alpha, beta, overwrite);
+        }
       }
     }
   }
@@ -316,6 +342,8 @@ template <typename T> void scale_rows_task(void* ctx, long r) {
 
 // Below this many flops the pool's wake-up costs more than a second thread gains.
 const double kParallelFlops = 2e6;
+// Below this many columns of C, A (not transposed) is not packed.
+const long kDirectMaxN = 512;
 
 inline void run_tasks(long n, TaskFn fn, void* ctx, bool parallel) {
   if (parallel && n > 1) {
@@ -378,14 +406,18 @@ bool gemm(bool trans_a, bool trans_b, long M, long N, long K, T alpha, const T* 
   j.n_strips = (N + Bk::NR - 1) / Bk::NR;
   j.m_pad = j.m_strips * Bk::MR;
   j.n_pad = j.n_strips * Bk::NR;
-  size_t a_elems = (size_t)j.m_pad * K, b_elems = (size_t)j.n_pad * K;
+  // A (not transposed) is read in place when there are too few columns to repay packing it: packing costs
+  // about as much per element as the N / NR micro-kernel steps that then reuse it.
+  bool direct = !trans_a && N < kDirectMaxN;
+  size_t a_elems = direct ? 0 : (size_t)j.m_pad * K, b_elems = (size_t)j.n_pad * K;
   a_elems = (a_elems + 15) & ~(size_t)15;  // keep the B panels 64-byte aligned
-  T* pack = (T*)grow(scratch, sizeof(T) * (a_elems + b_elems));
+  T* pack = (T*)grow(scratch, sizeof(T) * (a_elems + b_elems + 1));
   if (!pack) return false;
-  j.a_pack = pack;
+  j.a_pack = direct ? nullptr : pack;
   j.b_pack = pack + a_elems;
+  j.pack_first = direct ? j.m_strips : 0;
   choose_tiles(j);
-  run_tasks(j.m_strips + j.n_strips, pack_task<T>, &j, parallel);
+  run_tasks(j.m_strips + j.n_strips - j.pack_first, pack_task<T>, &j, parallel);
   run_tasks(j.m_tiles * j.n_tiles, compute_task<T>, &j, parallel);
   return true;
 }
