@@ -110,6 +110,11 @@ async function main() {
   const file = path.join(dir, `${meta.date.replace(/[:.]/g, '-')}${opts.quick ? '-quick' : ''}.json`);
   fs.writeFileSync(file, JSON.stringify({ ...meta, reference: REFERENCE, results }, null, 2));
   console.log(`\nwritten ${path.relative(process.cwd(), file)}`);
+  // conv and pooling kernels, native per ISA against the TS backend (bench/conv.js prints its own table)
+  if (!opts.only || opts.only.some((s) => 'conv'.includes(s) || s.includes('conv'))) {
+    console.log('');
+    require('./conv').main();
+  }
 }
 
 main().catch((e) => {

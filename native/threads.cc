@@ -12,6 +12,10 @@
 namespace nodenn {
 namespace {
 
+// Set while a thread runs a pool task: a parallel_for called from inside a task (e.g. a GEMM inside a conv task
+// over images) runs its tasks inline instead of waiting on the pool that is busy running its caller.
+thread_local bool t_in_task = false;
+
 // A job is published as one atomic word, (generation << 32) | next task index; the caller and the workers claim
 // tasks from it by compare-and-swap. The caller returns once every task has completed, so it never waits for a
 // worker that has not started (on a busy machine a descheduled worker costs nothing; the caller does its share).
@@ -87,7 +91,9 @@ class Pool {
       long t = (long)(cur & 0xffffffffu);
       if (t >= slot.n.load(std::memory_order_relaxed)) return;
       if (!job_.compare_exchange_weak(cur, cur + 1, std::memory_order_acq_rel, std::memory_order_acquire)) continue;
+      t_in_task = true;
       slot.fn.load(std::memory_order_relaxed)(slot.ctx.load(std::memory_order_relaxed), t);
+      t_in_task = false;
       done_.fetch_add(1, std::memory_order_release);
       cur = job_.load(std::memory_order_acquire);
     }
@@ -157,7 +163,7 @@ void set_threads(int n) {
 
 void parallel_for(long n_tasks, TaskFn fn, void* ctx) {
   if (n_tasks <= 0) return;
-  if (n_tasks == 1 || get_threads() == 1) {
+  if (n_tasks == 1 || t_in_task || get_threads() == 1) {
     for (long t = 0; t < n_tasks; t++) fn(ctx, t);
     return;
   }

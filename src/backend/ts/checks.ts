@@ -1,6 +1,5 @@
 // Argument checks of the TS kernels: the same rules and the same error types as native/addon.cc, so that
 // both backends reject a bad call alike.
-import type { FloatArray } from '../../tensor';
 
 const MAX_DIM = 2 ** 31;
 
@@ -58,8 +57,9 @@ export function int32s(v: unknown, name: string, need: number): Int32Array {
 }
 
 /** An output must not partly overlap an input; the very same memory is allowed where sameOk. */
-export function noAlias(out: FloatArray | null, outName: string, input: FloatArray, inName: string, sameOk: boolean): void {
-  if (out === null || out.length === 0 || input.length === 0 || out.buffer !== input.buffer) return;
+export function noAlias(out: ArrayBufferView | null, outName: string, input: ArrayBufferView, inName: string,
+  sameOk: boolean): void {
+  if (out === null || out.byteLength === 0 || input.byteLength === 0 || out.buffer !== input.buffer) return;
   const a0 = out.byteOffset, a1 = a0 + out.byteLength, b0 = input.byteOffset, b1 = b0 + input.byteLength;
   if (!(a0 < b1 && b0 < a1)) return;
   if (sameOk && a0 === b0) return;
@@ -72,4 +72,37 @@ export function activation(kind: unknown): void {
   if (!['relu', 'leakyRelu', 'sigmoid', 'tanh'].includes(kind)) {
     throw new RangeError(`activation must be 'relu', 'leakyRelu', 'sigmoid' or 'tanh', got '${kind}'`);
   }
+}
+
+// conv kernels
+
+/** Output length of a sliding window along one axis, 1 + floor((input + 2 pad - k) / stride), as addon.cc checks it. */
+export function windowOutput(input: number, k: number, stride: number, pad: number, inName: string, kName: string,
+  strideName: string, padName: string | null): number {
+  if (k < 1) throw new RangeError(`${kName} must be at least 1, got ${k}`);
+  if (stride < 1) throw new RangeError(`${strideName} must be at least 1, got ${stride}`);
+  if (input + 2 * pad < k) {
+    const room = padName ? `${inName} + 2 * ${padName}` : inName;
+    throw new RangeError(`${kName} = ${k} is larger than ${room} = ${input + 2 * pad}`);
+  }
+  return 1 + Math.floor((input + 2 * pad - k) / stride);
+}
+
+/** The product of sizes, with the same overflow rule as addon.cc. */
+export function productOf(sizes: number[], what: string): number {
+  let r = 1;
+  for (const s of sizes) r = product(r, s, what);
+  return r;
+}
+
+/** No output may overlap an input or another output (arrays given as [array, name]; null entries are absent). */
+export function disjoint(outs: [FloatArray | Int32Array | null, string][], ins: [FloatArray | Int32Array | null, string][]): void {
+  outs.forEach(([o, oName], k) => {
+    if (o === null) return;
+    for (const [i, iName] of ins) if (i !== null) noAlias(o as FloatArray, oName, i as FloatArray, iName, false);
+    for (let m = 0; m < k; m++) {
+      const [p, pName] = outs[m];
+      if (p !== null) noAlias(o as FloatArray, oName, p as FloatArray, pName, false);
+    }
+  });
 }

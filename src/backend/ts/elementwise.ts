@@ -16,7 +16,7 @@ export function activationForward(kind: ActivationKind, n: number, x: FloatArray
   check.finite(slope, 'slope');
   check.noAlias(y, 'y', x, 'x', true);
   switch (kind) {
-    case 'relu': for (let i = 0; i < n; i++) y[i] = x[i] > 0 ? x[i] : 0; break;
+    case 'relu': for (let i = 0; i < n; i++) y[i] = x[i] < 0 ? 0 : x[i]; break;  // NaN passes through
     case 'leakyRelu': for (let i = 0; i < n; i++) y[i] = x[i] > 0 ? x[i] : slope * x[i]; break;
     case 'sigmoid': for (let i = 0; i < n; i++) y[i] = sigmoid(x[i]); break;
     case 'tanh': for (let i = 0; i < n; i++) y[i] = Math.tanh(x[i]); break;
@@ -43,6 +43,7 @@ export function biasAdd(rows: number, cols: number, y: FloatArray, bias: FloatAr
   check.size(rows, 'rows'); check.size(cols, 'cols');
   check.floats([y, 'y', check.product(rows, cols, 'rows * cols')], [bias, 'bias', cols]);
   check.noAlias(y, 'y', bias, 'bias', false);
+  if (cols === 0) return; // nothing to add (and no empty loop over up to 2^31 rows)
   for (let r = 0; r < rows; r++) {
     const o = r * cols;
     for (let c = 0; c < cols; c++) y[o + c] += bias[c];
@@ -53,6 +54,7 @@ export function biasBackward(rows: number, cols: number, dy: FloatArray, dbias: 
   check.size(rows, 'rows'); check.size(cols, 'cols');
   check.floats([dy, 'dy', check.product(rows, cols, 'rows * cols')], [dbias, 'dbias', cols]);
   check.noAlias(dbias, 'dbias', dy, 'dy', false);
+  if (cols === 0) return; // nothing to sum (and no empty loop over up to 2^31 rows)
   for (let r = 0; r < rows; r++) {
     const o = r * cols;
     for (let c = 0; c < cols; c++) dbias[c] += dy[o + c];
@@ -97,6 +99,7 @@ export function softmaxCrossEntropyIndex(rows: number, cols: number, logits: Flo
   check.floats([logits, 'logits', n], ...optionalGrad(grad, n));
   check.int32s(labels, 'labels', rows);
   check.noAlias(grad, 'grad', logits, 'logits', true);
+  check.noAlias(grad, 'grad', labels, 'labels', false);
   for (let r = 0; r < rows; r++) {
     if (labels[r] < 0 || labels[r] >= cols) throw new RangeError(`labels[${r}] = ${labels[r]} is outside [0, ${cols})`);
   }

@@ -17,6 +17,7 @@ export function gemm(transA: boolean, transB: boolean, M: number, N: number, K: 
     [C, 'C', check.product(M, N, 'M * N')]);
   check.noAlias(C, 'C', A, 'A', false);
   check.noAlias(C, 'C', B, 'B', false);
+  if (N === 0) return; // C is empty (and no empty loop over up to 2^31 rows)
 
   if (beta === 0) C.fill(0, 0, M * N);
   else if (beta !== 1) for (let x = 0; x < M * N; x++) C[x] *= beta;

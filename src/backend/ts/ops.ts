@@ -56,6 +56,7 @@ export function argmaxRows(rows: number, cols: number, x: FloatArray, out: Int32
   if (rows > 0 && cols === 0) throw new RangeError('cols must be at least 1');
   check.floats([x, 'x', check.product(rows, cols, 'rows * cols')]);
   check.int32s(out, 'out', rows);
+  check.noAlias(out, 'out', x, 'x', false);
   for (let r = 0; r < rows; r++) {
     const o = r * cols;
     let best = 0;

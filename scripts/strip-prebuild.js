@@ -1,0 +1,21 @@
+#!/usr/bin/env node
+// prebuildify's --strip-bin: keeps an unstripped copy of the binary (build-prebuild/<platform>-<arch>/, not
+// shipped) for scripts/check-portability.js, whose per-function check needs the symbols, then runs `strip`
+// with prebuildify's arguments. The shipped and the kept binary have the same .text (the check verifies it).
+'use strict';
+const { spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const path = require('node:path');
+
+const args = process.argv.slice(2);
+const file = args.find((a) => !a.startsWith('-'));
+if (!file) {
+  console.error('strip-prebuild: no file given');
+  process.exit(2);
+}
+const keep = path.join(process.cwd(), 'build-prebuild', `${process.platform}-${process.arch}`);
+fs.mkdirSync(keep, { recursive: true });
+// Copy rather than link: strip may rewrite the file in place, and node-gyp hard-links its outputs.
+fs.copyFileSync(file, path.join(keep, path.basename(file)));
+const r = spawnSync(process.env.NODENN_STRIP || 'strip', args, { stdio: 'inherit' });
+process.exit(r.status === null ? 1 : r.status);

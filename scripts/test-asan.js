@@ -1,0 +1,47 @@
+#!/usr/bin/env node
+// Runs the test suite against the ASan+UBSan build of the addon (`npm run build:asan` -> build-asan/).
+// Node itself is not instrumented, so the ASan runtime is preloaded (LD_PRELOAD, the very libasan the addon
+// links to) and leak detection is off (Node's own allocations at exit are not ours to judge). Any ASan or UBSan
+// report aborts the process (halt_on_error, -fno-sanitize-recover=all), which fails the run.
+// Extra arguments go to vitest (e.g. a spec file). test/install.spec.ts is left out: it packs and compiles its
+// own binaries with npm and node-gyp, and does not load this addon.
+'use strict';
+const { execFileSync, spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const path = require('node:path');
+
+const root = path.join(__dirname, '..');
+const addon = path.join(root, 'build-asan', 'Release', 'nodenn.node');
+if (!fs.existsSync(addon)) {
+  console.error(`test-asan: ${addon} is missing; run \`npm run build:asan\` first`);
+  process.exit(2);
+}
+const ldd = execFileSync('ldd', [addon], { encoding: 'utf8' });
+const libasan = /libasan\.so[.\d]*\s*=>\s*(\S+)/.exec(ldd);
+if (!libasan || !/libubsan/.test(ldd)) {
+  console.error(`test-asan: ${addon} is not linked against libasan and libubsan:\n${ldd}`);
+  process.exit(2);
+}
+const env = {
+  ...process.env,
+  NODENN_ADDON: addon,
+  LD_PRELOAD: libasan[1],
+  ASAN_OPTIONS: 'detect_leaks=0:halt_on_error=1:abort_on_error=1:detect_stack_use_after_return=0:allocator_may_return_null=1',
+  UBSAN_OPTIONS: 'halt_on_error=1:abort_on_error=1:print_stacktrace=1',
+};
+// The addon really is the instrumented one, with the sanitizer runtimes in the process.
+const probe = spawnSync(process.execPath, ['-e', `
+  const nn = require(${JSON.stringify(path.join(root, 'dist/cjs/index.js'))});
+  const backend = nn.backendInfo().name;
+  const maps = require('fs').readFileSync('/proc/self/maps', 'utf8');
+  console.log(JSON.stringify({ backend, asan: /libasan/.test(maps), ubsan: /libubsan/.test(maps),
+    addon: maps.includes(${JSON.stringify(addon)}) }));`], { env, encoding: 'utf8' });
+const seen = probe.status === 0 ? JSON.parse(probe.stdout) : null;
+if (!seen || !seen.asan || !seen.ubsan || !seen.addon || seen.backend !== 'native') {
+  console.error(`test-asan: the instrumented addon did not load: ${probe.stdout}${probe.stderr}`);
+  process.exit(1);
+}
+const vitest = path.join(root, 'node_modules', 'vitest', 'vitest.mjs');
+const args = [vitest, 'run', '--exclude', 'test/install.spec.ts', ...process.argv.slice(2)];
+const r = spawnSync(process.execPath, args, { env, stdio: 'inherit', cwd: root });
+process.exit(r.status === null ? 1 : r.status);

@@ -1,0 +1,283 @@
+// The fuzzer's table: one signature per exported native function, and a generator of random and hostile calls.
+// A signature says how to build a VALID call from a few random sizes; each case then starts from a valid call and
+// applies random mutations (wrong types, short/empty/detached/shared buffers, hostile numbers, overlapping
+// outputs, missing or extra arguments). test/fuzz.spec.ts fails if the addon exports a function that has no
+// signature here, so a new kernel cannot ship unfuzzed: add its line to `signatures`.
+import { rng } from './helpers';
+
+/** How one argument of a valid call is made from the call's sizes. */
+export type ArgSpec =
+  | { t: 'bool' }
+  | { t: 'size'; size: string }
+  | { t: 'scalar'; lo: number; hi: number } // a finite number
+  | { t: 'float'; len: (s: Sizes) => number; out?: boolean } // a float array of the call's dtype
+  | { t: 'optFloat'; len: (s: Sizes) => number } // a float array or null (an optional output)
+  | { t: 'labels'; len: (s: Sizes) => number; below: string } // Int32Array of values in [0, sizes[below])
+  | { t: 'int32'; len: (s: Sizes) => number; lo: number; hi: (s: Sizes) => number } // Int32Array of values in [lo, hi)
+  | { t: 'choice'; values: unknown[] }; // one of these values (strings of an enum)
+
+export type Sizes = Record<string, number>;
+
+export interface Signature {
+  /** Size names with their [min, max] for valid calls (kept small so a case runs in microseconds). */
+  sizes: Record<string, [number, number]>;
+  args: ArgSpec[];
+  /** Functions that change global state (ISA, threads) are restored by the caller. */
+  stateful?: boolean;
+}
+
+const f = (len: (s: Sizes) => number, out = false): ArgSpec => ({ t: 'float', len, out });
+const size = (name: string): ArgSpec => ({ t: 'size', size: name });
+const scalar = (lo = -2, hi = 2): ArgSpec => ({ t: 'scalar', lo, hi });
+const activations: ArgSpec = { t: 'choice', values: ['relu', 'leakyRelu', 'sigmoid', 'tanh'] };
+
+export const signatures: Record<string, Signature> = {
+  info: { sizes: {}, args: [] },
+  setIsa: { sizes: {}, args: [{ t: 'choice', values: ['scalar', 'avx2'] }], stateful: true },
+  setThreads: { sizes: { n: [1, 3] }, args: [size('n')], stateful: true },
+  gemm: {
+    sizes: { M: [0, 7], N: [0, 7], K: [0, 7] },
+    args: [{ t: 'bool' }, { t: 'bool' }, size('M'), size('N'), size('K'), scalar(),
+      f((s) => s.M * s.K), f((s) => s.K * s.N), scalar(), f((s) => s.M * s.N, true)],
+  },
+  activationForward: {
+    sizes: { n: [0, 40] },
+    args: [activations, size('n'), f((s) => s.n), f((s) => s.n, true), scalar(0, 1)],
+  },
+  activationBackward: {
+    sizes: { n: [0, 40] },
+    args: [activations, size('n'), f((s) => s.n), f((s) => s.n), f((s) => s.n), f((s) => s.n, true), scalar(0, 1)],
+  },
+  biasAdd: {
+    sizes: { rows: [0, 6], cols: [0, 6] },
+    args: [size('rows'), size('cols'), f((s) => s.rows * s.cols, true), f((s) => s.cols)],
+  },
+  biasBackward: {
+    sizes: { rows: [0, 6], cols: [0, 6] },
+    args: [size('rows'), size('cols'), f((s) => s.rows * s.cols), f((s) => s.cols, true)],
+  },
+  softmax: {
+    sizes: { rows: [0, 6], cols: [1, 6] },
+    args: [size('rows'), size('cols'), f((s) => s.rows * s.cols), f((s) => s.rows * s.cols, true)],
+  },
+  softmaxCrossEntropyIndex: {
+    sizes: { rows: [1, 6], cols: [1, 6] },
+    args: [size('rows'), size('cols'), f((s) => s.rows * s.cols), { t: 'labels', len: (s) => s.rows, below: 'cols' },
+      { t: 'optFloat', len: (s) => s.rows * s.cols }],
+  },
+  softmaxCrossEntropyTarget: {
+    sizes: { rows: [1, 6], cols: [1, 6] },
+    args: [size('rows'), size('cols'), f((s) => s.rows * s.cols), f((s) => s.rows * s.cols),
+      { t: 'optFloat', len: (s) => s.rows * s.cols }],
+  },
+  sgd: {
+    sizes: { n: [0, 40] },
+    args: [size('n'), f((s) => s.n, true), f((s) => s.n), scalar(0, 1)],
+  },
+  // net kernels: ops, losses, optimizers
+  mul: { sizes: { n: [0, 40] }, args: [size('n'), f((s) => s.n), f((s) => s.n), f((s) => s.n, true)] },
+  add: { sizes: { n: [0, 40] }, args: [size('n'), f((s) => s.n), f((s) => s.n), f((s) => s.n, true)] },
+  scale: { sizes: { n: [0, 40] }, args: [size('n'), f((s) => s.n, true), scalar()] },
+  axpy: { sizes: { n: [0, 40] }, args: [size('n'), scalar(), f((s) => s.n), f((s) => s.n, true)] },
+  sumSquares: { sizes: { n: [0, 40] }, args: [size('n'), f((s) => s.n)] },
+  argmaxRows: {
+    sizes: { rows: [0, 6], cols: [1, 6] },
+    args: [size('rows'), size('cols'), f((s) => s.rows * s.cols), { t: 'int32', len: (s) => s.rows, lo: 0, hi: () => 1 }],
+  },
+  softmaxBackward: {
+    sizes: { rows: [0, 6], cols: [0, 6] },
+    args: [size('rows'), size('cols'), f((s) => s.rows * s.cols), f((s) => s.rows * s.cols), f((s) => s.rows * s.cols, true)],
+  },
+  bceLogits: { sizes: { n: [1, 40] }, args: [size('n'), f((s) => s.n), f((s) => s.n), { t: 'optFloat', len: (s) => s.n }] },
+  bceProbs: {
+    sizes: { n: [1, 40] },
+    args: [size('n'), f((s) => s.n), f((s) => s.n), scalar(1e-7, 0.4), { t: 'optFloat', len: (s) => s.n }],
+  },
+  mse: {
+    sizes: { rows: [1, 6], cols: [1, 6] },
+    args: [size('rows'), size('cols'), f((s) => s.rows * s.cols), f((s) => s.rows * s.cols), { t: 'bool' },
+      { t: 'optFloat', len: (s) => s.rows * s.cols }],
+  },
+  sgdMomentum: {
+    sizes: { n: [0, 40] },
+    args: [size('n'), f((s) => s.n, true), f((s) => s.n), f((s) => s.n, true), scalar(0, 1), scalar(0, 1), { t: 'bool' }],
+  },
+  adagrad: {
+    sizes: { n: [0, 40] },
+    args: [size('n'), f((s) => s.n, true), f((s) => s.n), f((s) => s.n, true), scalar(0, 1), scalar(1e-8, 1e-3)],
+  },
+  rmsprop: {
+    sizes: { n: [0, 40] },
+    args: [size('n'), f((s) => s.n, true), f((s) => s.n), f((s) => s.n, true), scalar(0, 1), scalar(0, 1), scalar(1e-8, 1e-3)],
+  },
+  adam: {
+    sizes: { n: [0, 40], step: [1, 100] },
+    args: [size('n'), f((s) => s.n, true), f((s) => s.n), f((s) => s.n, true), f((s) => s.n, true), scalar(0, 1),
+      scalar(0, 0.99), scalar(0, 0.999), scalar(1e-8, 1e-3), size('step'), scalar(0, 0.1)],
+  },
+};
+
+/** Numbers no size or scalar should survive unchecked. */
+export const hostileNumbers = [-1, -0, 0.5, -2.5, NaN, Infinity, -Infinity, 2 ** 31, 2 ** 31 - 1, 2 ** 32, 2 ** 32 + 1,
+  2 ** 53, 2 ** 53 + 2, -(2 ** 53), 2 ** 63, Number.MAX_VALUE, Number.MIN_VALUE, Number.EPSILON, 1e300, -1e-300, 65536,
+  46341 /* 46341^2 > 2^31 */, 3037000500 /* its square passes 2^63 */];
+
+const FloatCtors = [Float32Array, Float64Array];
+
+export interface Case {
+  name: string;
+  args: unknown[];
+  /** What was done to the valid call, for the failure message. */
+  mutations: string[];
+}
+
+function detached(len: number, C: Float32ArrayConstructor | Float64ArrayConstructor) {
+  const a = new C(len);
+  structuredClone(a.buffer, { transfer: [a.buffer] });
+  return a;
+}
+
+/** A deterministic stream of cases for one function. */
+export function makeCase(name: string, sig: Signature, r: () => number): Case {
+  const int = (lo: number, hi: number) => lo + Math.floor(r() * (hi - lo + 1));
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];
+  const sizes: Sizes = {};
+  for (const [k, [lo, hi]] of Object.entries(sig.sizes)) sizes[k] = int(lo, hi);
+  const C = pick(FloatCtors);
+  const args: unknown[] = sig.args.map((a) => {
+    switch (a.t) {
+      case 'bool': return r() < 0.5;
+      case 'size': return sizes[a.size];
+      case 'scalar': return a.lo + (a.hi - a.lo) * r();
+      case 'float': case 'optFloat': {
+        if (a.t === 'optFloat' && r() < 0.3) return null;
+        const x = new C(a.len(sizes) + (r() < 0.2 ? int(1, 3) : 0));
+        for (let i = 0; i < x.length; i++) x[i] = 4 * r() - 2;
+        return x;
+      }
+      case 'labels': return Int32Array.from({ length: a.len(sizes) }, () => int(0, sizes[a.below] - 1));
+      case 'int32': return Int32Array.from({ length: a.len(sizes) }, () => int(a.lo, a.hi(sizes) - 1));
+      case 'choice': return pick(a.values);
+    }
+  });
+  const mutations: string[] = [];
+  const nMut = r() < 0.1 ? 0 : int(1, 3);
+  for (let attempt = 0; attempt < 30 && mutations.length < nMut && args.length > 0; attempt++) {
+    const i = int(0, args.length - 1);
+    const spec = sig.args[i];
+    const cur = args[i];
+    const kind = int(0, 15);
+    let desc = '';
+    try {
+      desc = mutate();
+    } catch {
+      desc = ''; // the mutation does not apply to this value (e.g. a detached array cannot be copied)
+    }
+    if (desc) mutations.push(`arg ${i}: ${desc}`);
+
+    function mutate(): string {
+    let desc = '';
+    if (kind === 0) { args[i] = pick(hostileNumbers); desc = `${String(args[i])}`; }
+    else if (kind === 1) {
+      const junk: unknown[] = [undefined, null, true, 'x', '3', {}, [], [1, 2, 3], 10n, Symbol('s'), () => 1,
+        new Date(0), new ArrayBuffer(16), new DataView(new ArrayBuffer(16)), { length: 4 },
+        Object.create(Float32Array.prototype), new Proxy(new Float32Array(4), {})];
+      const j = int(0, junk.length - 1);
+      args[i] = junk[j];
+      desc = `junk #${j}`;
+    } else if (kind === 2 && ArrayBuffer.isView(cur)) {
+      const kinds = [Int32Array, Uint8Array, Uint8ClampedArray, Int16Array, Float32Array, Float64Array, BigInt64Array];
+      const K = pick(kinds);
+      args[i] = new K((cur as Float32Array).length);
+      desc = `as ${K.name}`;
+    } else if (kind === 3 && ArrayBuffer.isView(cur)) {
+      const a = cur as Float32Array;
+      args[i] = a.subarray(0, Math.max(0, a.length - int(1, 3)));
+      desc = 'shortened';
+    } else if (kind === 4 && ArrayBuffer.isView(cur)) {
+      args[i] = new ((cur as Float32Array).constructor as Float32ArrayConstructor)(0);
+      desc = 'empty';
+    } else if (kind === 5 && ArrayBuffer.isView(cur)) {
+      const a = cur as Float32Array;
+      const ctor = a.constructor as Float32ArrayConstructor | Float64ArrayConstructor;
+      args[i] = ctor === Float32Array || ctor === Float64Array ? detached(a.length, ctor) : new ctor(0);
+      desc = 'detached';
+    } else if (kind === 6 && ArrayBuffer.isView(cur)) {
+      const a = cur as Float32Array;
+      const ctor = a.constructor as Float32ArrayConstructor;
+      const s = new ctor(new SharedArrayBuffer(a.byteLength + ctor.BYTES_PER_ELEMENT));
+      s.set(a);
+      args[i] = s.subarray(0, a.length);
+      desc = 'SharedArrayBuffer-backed';
+    } else if (kind === 7 && ArrayBuffer.isView(cur)) {
+      // Alias another array argument: the very same array, or a window partly overlapping it.
+      const others = args.map((v, k) => [v, k] as const).filter(([v, k]) => k !== i && ArrayBuffer.isView(v));
+      if (others.length) {
+        const [o, k] = pick(others);
+        const arr = o as Float32Array;
+        args[i] = r() < 0.5 ? arr : arr.subarray(Math.min(arr.length, int(0, 2)));
+        desc = `aliases arg ${k}`;
+      }
+    } else if (kind === 8 && spec && spec.t === 'size') {
+      args[i] = (cur as number) + pick([1, 2, 1000, 2 ** 20, 2 ** 30]);
+      desc = 'size grown';
+    } else if (kind === 9) { args.length = int(0, args.length - 1); desc = `only ${args.length} args`; }
+    else if (kind === 10) { args.push(pick([1, null, new Float32Array(2)])); desc = 'extra arg'; }
+    else if (kind === 11 && cur instanceof Int32Array) {
+      const a = Int32Array.from(cur);
+      if (a.length) a[int(0, a.length - 1)] = pick([-1, -(2 ** 31), 2 ** 31 - 1, 1000]);
+      args[i] = a;
+      desc = 'label out of range';
+    } else if (kind === 12 && ArrayBuffer.isView(cur)) {
+      const a = cur as Float32Array;
+      if (a.length) a[int(0, a.length - 1)] = pick([NaN, Infinity, -Infinity, 3e38, -3e38, 1e-45]);
+      desc = 'non-finite element';
+    } else if (kind === 14 && ArrayBuffer.isView(cur)) {
+      // This argument's kind of array over ANOTHER argument's memory (e.g. a float output over Int32 labels).
+      const others = args.map((v, k) => [v, k] as const).filter(([v, k]) => k !== i && ArrayBuffer.isView(v) &&
+        (v as Float32Array).byteLength > 0);
+      if (others.length) {
+        const [o, k] = pick(others);
+        const ov = o as Float32Array;
+        const ctor = (cur as Float32Array).constructor as Float32ArrayConstructor;
+        const bytes = ctor.BYTES_PER_ELEMENT;
+        const start = Math.ceil(ov.byteOffset / bytes) * bytes;
+        const room = Math.floor((ov.buffer.byteLength - start) / bytes);
+        args[i] = new ctor(ov.buffer, start, Math.min(room, Math.max((cur as Float32Array).length, 1)));
+        desc = `${ctor.name} over arg ${k}'s memory`;
+      }
+    } else if (kind === 15 && ArrayBuffer.isView(cur)) {
+      // Over a resizable ArrayBuffer, then shrunk: a fixed-length view goes out of bounds (length 0), a
+      // length-tracking one follows the new size.
+      const a = cur as Float32Array;
+      const ctor = a.constructor as Float32ArrayConstructor;
+      const bytes = ctor.BYTES_PER_ELEMENT;
+      const buf = new (ArrayBuffer as unknown as new (n: number, o: object) => ArrayBuffer & { resize(n: number): void })(
+        (a.length + 2) * bytes, { maxByteLength: (a.length + 8) * bytes });
+      const tracking = r() < 0.5;
+      args[i] = tracking ? new ctor(buf, bytes) : new ctor(buf, bytes, a.length);
+      buf.resize(int(0, a.length + 1) * bytes);
+      desc = `${tracking ? 'length-tracking' : 'fixed'} view of a shrunk resizable buffer`;
+    } else if (kind === 13 && typeof cur === 'string') {
+      args[i] = pick(['', 'RELU', 'avx1024', 'relu\0x', 'x'.repeat(10000)]);
+      desc = 'bad string';
+    }
+    return desc;
+    }
+  }
+  return { name, args, mutations };
+}
+
+/** Arguments that are hostile through and through, for a function with no signature (or as extra cases). */
+export function blindCase(name: string, r: () => number): Case {
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];
+  const values: unknown[] = [...hostileNumbers, 0, 1, 2, 3, true, false, null, undefined, 'relu', '', {},
+    new Float32Array(0), new Float32Array(3), new Float64Array(5), new Int32Array(2), new Uint8Array(7),
+    detached(4, Float32Array)];
+  const n = Math.floor(r() * 14);
+  return { name, args: Array.from({ length: n }, () => pick(values)), mutations: ['blind'] };
+}
+
+export function caseStream(seed: number) {
+  return rng(seed);
+}

@@ -1,0 +1,124 @@
+// Fuzzing the native addon: every exported function, random and hostile arguments (see test/fuzz-cases.ts).
+// Each call must either return or throw a TypeError/RangeError; the process must survive (a crash fails the
+// file). The TS backend is the oracle: both backends must accept or reject each kernel call alike, with the same
+// error types, so a check that addon.cc misses shows up as a disagreement even when it does not crash.
+// NODENN_FUZZ_CASES sets the number of cases (CI default below; `npm run fuzz` runs 10,000).
+import { afterAll, describe, expect, it } from 'vitest';
+import { getBackend, nativeAddon, nativeAvailable, tsBackend } from '../src/backend/index';
+import { backends, useBackend } from './helpers';
+import { blindCase, caseStream, makeCase, signatures, type Case } from './fuzz-cases';
+
+const CASES = Number(process.env.NODENN_FUZZ_CASES || 3000);
+const SEED = Number(process.env.NODENN_FUZZ_SEED || 20261125);
+
+type Outcome = { kind: 'ok' } | { kind: 'threw'; error: unknown };
+
+function call(fn: (...a: unknown[]) => unknown, args: unknown[]): Outcome {
+  try {
+    fn(...args);
+    return { kind: 'ok' };
+  } catch (error) {
+    return { kind: 'threw', error };
+  }
+}
+
+function show(v: unknown): string {
+  if (ArrayBuffer.isView(v)) {
+    const a = v as Float32Array;
+    const shared = a.buffer instanceof SharedArrayBuffer ? ' shared' : '';
+    return `${v.constructor.name}(${a.length}${shared}${a.byteOffset ? ` @${a.byteOffset}` : ''})`;
+  }
+  if (typeof v === 'string') return JSON.stringify(v.length > 20 ? `${v.slice(0, 20)}...` : v);
+  if (typeof v === 'symbol' || typeof v === 'bigint' || typeof v === 'function') return typeof v;
+  try {
+    return JSON.stringify(v) ?? String(v);
+  } catch {
+    return String(v);
+  }
+}
+
+function label(c: Case): string {
+  return `${c.name}(${c.args.map(show).join(', ')}) [${c.mutations.join('; ') || 'valid'}]`;
+}
+
+const isTypedError = (e: unknown) => e instanceof TypeError || e instanceof RangeError;
+
+describe.skipIf(!nativeAvailable())('native addon fuzz', () => {
+  const addon = nativeAvailable() ? (nativeAddon() as unknown as Record<string, unknown>) : {};
+  const exported = Object.keys(addon).filter((k) => typeof addon[k] === 'function');
+  const before = nativeAvailable() ? nativeAddon().info() : undefined;
+
+  afterAll(() => {
+    if (!before) return;
+    nativeAddon().setIsa(before.isa);
+    nativeAddon().setThreads(before.threads);
+  });
+
+  it('every exported native function has a fuzz signature (add new kernels to test/fuzz-cases.ts)', () => {
+    expect(exported.filter((k) => !(k in signatures))).toEqual([]);
+    expect(Object.keys(signatures).filter((k) => !exported.includes(k))).toEqual([]);
+  });
+
+  it(`${CASES} random and hostile calls: each returns or throws a TypeError/RangeError, as the TS backend does`, () => {
+    const r = caseStream(SEED);
+    const problems: string[] = [];
+    const counts = { ok: 0, threw: 0, blind: 0, validOk: 0 };
+    const names = exported;
+    for (let i = 0; i < CASES; i++) {
+      const name = names[i % names.length];
+      const sig = signatures[name];
+      const c = sig && r() > 0.05 ? makeCase(name, sig, r) : blindCase(name, r);
+      if (c.mutations[0] === 'blind') counts.blind++;
+      const native = call(addon[name] as (...a: unknown[]) => unknown, c.args);
+      if (native.kind === 'threw') {
+        counts.threw++;
+        if (!isTypedError(native.error)) problems.push(`native threw ${String(native.error)}: ${label(c)}`);
+        else if (!(native.error as Error).message) problems.push(`native threw an empty message: ${label(c)}`);
+      } else {
+        counts.ok++;
+      }
+      if (c.mutations.length === 0) {
+        if (native.kind === 'threw') problems.push(`a valid call threw ${String(native.error)}: ${label(c)}`);
+        else counts.validOk++;
+      }
+      const ts = (tsBackend as unknown as Record<string, unknown>)[name];
+      if (typeof ts === 'function' && !sig?.stateful) {
+        const other = call(ts as (...a: unknown[]) => unknown, c.args);
+        // The two may name different arguments (they check in a different order), but both reject or both accept.
+        if (other.kind === 'threw' && !isTypedError(other.error)) problems.push(`ts threw ${String(other.error)}: ${label(c)}`);
+        const cls = (o: Outcome) => (o.kind === 'ok' ? 'ok' : (o.error as Error)?.constructor?.name ?? 'non-error');
+        if (other.kind !== native.kind) {
+          problems.push(`native ${cls(native)} (${native.kind === 'threw' ? (native.error as Error).message : ''}) ` +
+            `but ts ${cls(other)} (${other.kind === 'threw' ? (other.error as Error).message : ''}): ${label(c)}`);
+        }
+      }
+      if (problems.length >= 20) break;
+    }
+    expect(problems).toEqual([]);
+    // The stream reaches both sides: many calls rejected, many accepted, valid calls all accepted.
+    expect(counts.threw).toBeGreaterThan(CASES / 4);
+    expect(counts.ok).toBeGreaterThan(CASES / 20);
+    expect(counts.validOk).toBeGreaterThan(0);
+    console.log(`fuzz: ${CASES} cases over ${names.length} functions (seed ${SEED}): ${counts.threw} threw a ` +
+      `TypeError/RangeError, ${counts.ok} returned (${counts.validOk} unmutated valid calls), ${counts.blind} blind`);
+  }, 600_000);
+});
+
+// Holes the fuzzer's cross-type alias mutation points at, pinned: an Int32 input read by index while a float output
+// is written over the same memory (the labels changed under the kernel: an out-of-bounds write, a crash before).
+describe.each(backends)('an output over an Int32 argument\'s memory on $label', (bc) => {
+  it('softmaxCrossEntropyIndex: grad over labels is refused', () => {
+    useBackend(bc);
+    const buf = new ArrayBuffer(64);
+    const labels = new Int32Array(buf, 0, 2);
+    expect(() => getBackend().softmaxCrossEntropyIndex(2, 2, new Float32Array([1, 2, 3, 4]), labels,
+      new Float32Array(buf, 0, 4))).toThrow(/grad must not share memory with labels/);
+    expect(Array.from(labels)).toEqual([0, 0]);
+  });
+
+  it('argmaxRows: out over x is refused', () => {
+    useBackend(bc);
+    const x = new Float32Array([1, 5, 2, 0]);
+    expect(() => getBackend().argmaxRows(2, 2, x, new Int32Array(x.buffer, 0, 2))).toThrow(/out must not share memory with x/);
+  });
+});
