@@ -66,10 +66,13 @@ async function listEngines(nn) {
 async function tfInfo() {
   const t = await loadTf();
   if (!t) return null;
-  return {
-    version: t.tf.version.tfjs,
-    wasmThreads: typeof t.wasm.getThreadsCount === 'function' ? t.wasm.getThreadsCount() : null,
-  };
+  let wasmThreads = null;
+  try {
+    wasmThreads = t.wasm.getThreadsCount();  // throws unless the wasm backend has been started
+  } catch {
+    // not started in this run
+  }
+  return { version: t.tf.version.tfjs, wasmThreads };
 }
 
 module.exports = { listEngines, loadTf, tfInfo };
