@@ -29,20 +29,11 @@ function loadTf() {
 async function listEngines(nn) {
   const engines = [];
   if (nn.nativeAvailable()) {
-    const info = require('../dist/cjs/backend/index.js').nativeAddon().info();
-    const threads = info.threads;
-    for (const isa of info.supportedIsas.slice().reverse()) {
+    const isas = require('../dist/cjs/backend/index.js').nativeAddon().info().supportedIsas;
+    for (const isa of isas.slice().reverse()) {
       engines.push({
-        id: `native/${isa}`, kind: 'nodenn', isa, threads,
-        activate() { nn.setBackend('native'); nn.setIsa(isa); nn.setThreads(threads); },
-      });
-    }
-    // the best ISA on one thread, for the scaling of the GEMM rows (same code, same tiling, same results)
-    if (threads > 1) {
-      const isa = info.bestIsa;
-      engines.push({
-        id: `native/${isa} 1 thread`, kind: 'nodenn', isa, threads: 1, scaling: true,
-        activate() { nn.setBackend('native'); nn.setIsa(isa); nn.setThreads(1); },
+        id: `native/${isa}`, kind: 'nodenn', isa,
+        activate() { nn.setBackend('native'); nn.setIsa(isa); },
       });
     }
   }
@@ -62,17 +53,23 @@ async function listEngines(nn) {
   return engines;
 }
 
+/** The wasm backend's thread count, null when it was not initialized in this run (no wasm engine ran). */
+function wasmThreads(wasm) {
+  try {
+    return typeof wasm.getThreadsCount === 'function' ? wasm.getThreadsCount() : null;
+  } catch {
+    return null;
+  }
+}
+
 /** TensorFlow.js version and wasm details for the report (null without it). */
 async function tfInfo() {
   const t = await loadTf();
   if (!t) return null;
-  let wasmThreads = null;
-  try {
-    wasmThreads = t.wasm.getThreadsCount();  // throws unless the wasm backend has been started
-  } catch {
-    // not started in this run
-  }
-  return { version: t.tf.version.tfjs, wasmThreads };
+  return {
+    version: t.tf.version.tfjs,
+    wasmThreads: wasmThreads(t.wasm),
+  };
 }
 
 module.exports = { listEngines, loadTf, tfInfo };

