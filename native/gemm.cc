@@ -286,48 +286,62 @@ template <typename T, int NV> inline void small_row_chunk_n(const GemmJob<T>& j,
     small_row_chunk<T, NV, true>(j, i, j0, last);
 }
 
-// A few rows of C without packing (a batch-1 forward, a GEMV). op(B) = B: each row of C sums rows of B, up to
-// NODENN_REGS / 4 vectors of C at a time. op(B) = B^T (A not transposed): dot products of contiguous rows, lanes
-// summed in a fixed order.
-template <typename T> void small_gemm(const GemmJob<T>& j) {
+// C[i][c0 .. c0 + NC) as dot products of row i of A with rows c0.. of B (op(B) = B^T): contiguous vectors along
+// K, two accumulators per column, lanes summed in a fixed order.
+template <typename T, int NC> inline void small_dots(const GemmJob<T>& j, const T* arow, long i, long c0) {
   typedef typename Vec<T>::V V;
   typedef typename Vec<T>::U U;
+  enum { L = Vec<T>::L };
+  V acc[NC][2];
+  for (int c = 0; c < NC; c++) acc[c][0] = acc[c][1] = V{};
+  const T* brow[NC];
+  for (int c = 0; c < NC; c++) brow[c] = j.B + (c0 + c) * j.ldb;
+  long k = 0;
+  for (; k + 2 * L <= j.K; k += 2 * L) {
+    V a0 = *(const U*)(arow + k), a1 = *(const U*)(arow + k + L);
+#pragma GCC unroll 4
+    for (int c = 0; c < NC; c++) {
+      acc[c][0] += a0 * *(const U*)(brow[c] + k);
+      acc[c][1] += a1 * *(const U*)(brow[c] + k + L);
+    }
+  }
+  T* crow = j.C + i * j.ldc + c0;
+  for (int c = 0; c < NC; c++) {
+    V v = acc[c][0] + acc[c][1];
+    T s = 0;
+    for (int l = 0; l < L; l++) s += v[l];
+    for (long kk = k; kk < j.K; kk++) s += arow[kk] * brow[c][kk];
+    crow[c] = j.beta == 0 ? j.alpha * s : j.beta * crow[c] + j.alpha * s;
+  }
+}
+
+// Row i of C without packing (a batch-1 forward, a GEMV). op(B) = B: the row sums rows of B, up to
+// NODENN_REGS / 4 vectors of C at a time. op(B) = B^T (A not transposed): dot products of contiguous rows, lanes
+// summed in a fixed order. Rows are independent tasks.
+template <typename T> void small_row_task(void* ctx, long i) {
   enum { L = Vec<T>::L, NV = NODENN_REGS / 4 };
-  for (long i = 0; i < j.M; i++) {
-    if (!j.trans_b) {
-      for (long j0 = 0; j0 < j.N; j0 += NV * L) {
-        long rest = j.N - j0;
-        int nv = rest >= NV * L ? NV : (int)((rest + L - 1) / L);
-        int last = (int)(rest - (long)(nv - 1) * L < L ? rest - (long)(nv - 1) * L : L);
-        switch (nv) {
-          case 8: small_row_chunk_n<T, 8>(j, i, j0, last); break;
-          case 7: small_row_chunk_n<T, 7>(j, i, j0, last); break;
-          case 6: small_row_chunk_n<T, 6>(j, i, j0, last); break;
-          case 5: small_row_chunk_n<T, 5>(j, i, j0, last); break;
-          case 4: small_row_chunk_n<T, 4>(j, i, j0, last); break;
-          case 3: small_row_chunk_n<T, 3>(j, i, j0, last); break;
-          case 2: small_row_chunk_n<T, 2>(j, i, j0, last); break;
-          default: small_row_chunk_n<T, 1>(j, i, j0, last); break;
-        }
-      }
-    } else {
-      const T* arow = j.A + i * j.lda;
-      T* crow = j.C + i * j.ldc;
-      for (long c0 = 0; c0 < j.N; c0++) {
-        const T* brow = j.B + c0 * j.ldb;
-        V acc0 = V{}, acc1 = V{};
-        long k = 0;
-        for (; k + 2 * L <= j.K; k += 2 * L) {
-          acc0 += *(const U*)(arow + k) * *(const U*)(brow + k);
-          acc1 += *(const U*)(arow + k + L) * *(const U*)(brow + k + L);
-        }
-        acc0 += acc1;
-        T s = 0;
-        for (int l = 0; l < L; l++) s += acc0[l];
-        for (; k < j.K; k++) s += arow[k] * brow[k];
-        crow[c0] = j.beta == 0 ? j.alpha * s : j.beta * crow[c0] + j.alpha * s;
+  const GemmJob<T>& j = *(const GemmJob<T>*)ctx;
+  if (!j.trans_b) {
+    for (long j0 = 0; j0 < j.N; j0 += NV * L) {
+      long rest = j.N - j0;
+      int nv = rest >= NV * L ? NV : (int)((rest + L - 1) / L);
+      int last = (int)(rest - (long)(nv - 1) * L < L ? rest - (long)(nv - 1) * L : L);
+      switch (nv) {
+        case 8: small_row_chunk_n<T, 8>(j, i, j0, last); break;
+        case 7: small_row_chunk_n<T, 7>(j, i, j0, last); break;
+        case 6: small_row_chunk_n<T, 6>(j, i, j0, last); break;
+        case 5: small_row_chunk_n<T, 5>(j, i, j0, last); break;
+        case 4: small_row_chunk_n<T, 4>(j, i, j0, last); break;
+        case 3: small_row_chunk_n<T, 3>(j, i, j0, last); break;
+        case 2: small_row_chunk_n<T, 2>(j, i, j0, last); break;
+        default: small_row_chunk_n<T, 1>(j, i, j0, last); break;
       }
     }
+  } else {
+    const T* arow = j.A + i * j.lda;
+    long c0 = 0;
+    for (; c0 + 4 <= j.N; c0 += 4) small_dots<T, 4>(j, arow, i, c0);
+    for (; c0 < j.N; c0++) small_dots<T, 1>(j, arow, i, c0);
   }
 }
 
@@ -398,8 +412,10 @@ bool gemm(bool trans_a, bool trans_b, long M, long N, long K, T alpha, const T* 
     if (beta != 1) run_tasks(M, scale_rows_task<T>, &j, (double)M * N >= 1e6);
     return true;
   }
-  if (M <= Bk::SMALL_M && !(trans_a && trans_b)) {
-    small_gemm<T>(j);
+  // A few rows (a batch-1 forward), or op(B) = B^T narrower than a vector with a long K (a convolution's
+  // filter gradient): no packing, which would be mostly padding.
+  if ((M <= Bk::SMALL_M && !(trans_a && trans_b)) || (trans_b && !trans_a && N <= Bk::L && K >= 4 * Bk::L)) {
+    run_tasks(M, small_row_task<T>, &j, parallel);
     return true;
   }
   j.m_strips = (M + Bk::MR - 1) / Bk::MR;
