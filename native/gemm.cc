@@ -3,9 +3,12 @@
 // code with wider vectors and more rows.
 //
 // Two parallel passes per call, one pool wake-up each:
-//   1. pack: every MR-row strip of op(A) and every NR-column strip of op(B), all K blocks, into scratch
-//      (transposed operands are handled here, never by copies of the whole matrix);
-//   2. compute: tiles of C (a few A strips x a few B strips), each walking the K blocks in order.
+//   1. pack: every NR-column strip of op(B), all K blocks, into scratch (B transposed is handled here, never by
+//      a copy of the whole matrix);
+//   2. compute: tiles of C (a few MR-row strips of A x a few B strips), each walking the K blocks in order.
+//      A is read in place, transposed or not: the micro-kernel broadcasts its elements straight from the
+//      matrix (MR rows, or MR contiguous elements per k), which measured faster than packing it at every size
+//      tried (100 to 1024, both dtypes); only the last, partial strip is packed, by the task that uses it.
 // Every element of C is produced by exactly one task, tile boundaries depend only on the problem size and K is
 // always walked in the same blocks in the same order, so the result does not depend on the number of threads.
 // Problems with a handful of rows (a batch-1 forward) skip packing altogether.
@@ -66,13 +69,10 @@ template <typename T> struct GemmJob {
   T beta;
   T* C;
   long ldc;
-  // Packed A: K block starting at pc, strip s at a_pack[pc * m_pad + s * MR * kc], element (r, k) at [k * MR + r].
   // Packed B: K block starting at pc, strip q at b_pack[pc * n_pad + q * NR * kc], element (k, c) at [k * NR + c].
-  T* a_pack;  // null: A is not transposed and read in place (full strips; a partial strip is packed per task)
   T* b_pack;
-  long m_strips, n_strips, m_pad, n_pad;
+  long m_strips, n_strips, n_pad;
   long mt, nt, m_tiles, n_tiles;  // strips per tile, tiles
-  long pack_first;                // first pack task: m_strips when A is read in place (only B is packed)
 };
 
 // Packs rows [i0, i0 + rows) of op(A), K block [pc, pc + kc), as an MR-row strip: (r, k) at dst[k * MR + r],
@@ -100,22 +100,11 @@ template <typename T> void pack_a_strip(const GemmJob<T>& j, long i0, long rows,
       for (long r = rows; r < MR; r++) dst[k * MR + r] = 0;
 }
 
-// Pack task t: A strip t for t < m_strips (none when A is read in place), else B strip t - m_strips; all K
-// blocks, zero-padded past M and N.
-template <typename T> void pack_task(void* ctx, long t) {
+// Pack task q: B strip q, all K blocks, zero-padded past N.
+template <typename T> void pack_task(void* ctx, long q) {
   typedef Blocking<T> Bk;
-  enum { MR = Bk::MR, NR = Bk::NR };
+  enum { NR = Bk::NR };
   const GemmJob<T>& j = *(const GemmJob<T>*)ctx;
-  t += j.pack_first;
-  if (t < j.m_strips) {
-    long i0 = t * MR, rows = j.M - i0 < MR ? j.M - i0 : MR;
-    for (long pc = 0; pc < j.K; pc += Bk::KC) {
-      long kc = j.K - pc < Bk::KC ? j.K - pc : Bk::KC;
-      pack_a_strip(j, i0, rows, pc, kc, j.a_pack + pc * j.m_pad + t * MR * kc);
-    }
-    return;
-  }
-  long q = t - j.m_strips;
   long j0 = q * NR, cols = j.N - j0 < NR ? j.N - j0 : NR;
   for (long pc = 0; pc < j.K; pc += Bk::KC) {
     long kc = j.K - pc < Bk::KC ? j.K - pc : Bk::KC;
@@ -148,10 +137,13 @@ template <typename T> void pack_task(void* ctx, long t) {
 // The register tile: acc = a_strip (RM x kc) * b_strip (kc x NV vectors), then merged into C (rows x cols of it).
 // The full tile is RM = MR, NV = 2; the edges of C use the smaller tiles (rows <= MR / 2, cols <= L) so that
 // little of the work is spent on the zero padding. Packed strips keep their MR and NR strides.
-// DIRECT: A is read in place, (r, k) at a[r * lda + k], instead of from a packed strip.
+// AM: where A's (r, k) is: kPacked a[k * MR + r] (a packed strip); A read in place, kRows a[r * lda + k]
+// (A not transposed) or kCols a[k * lda + r] (A transposed).
 // overwrite: C = alpha * acc (beta == 0 on the first K block: C is not read, NaN in C does not leak);
 // otherwise C = beta * C + alpha * acc.
-template <typename T, int RM, int NV, bool DIRECT>
+enum { kPacked = 0, kRows = 1, kCols = 2 };
+
+template <typename T, int RM, int NV, int AM>
 inline void micro_kernel(long kc, const T* __restrict a, long lda, const T* __restrict b, T* C, long ldc, long rows,
                          long cols, T alpha, T beta, bool overwrite) {
   typedef Blocking<T> Bk;
@@ -167,7 +159,8 @@ inline void micro_kernel(long kc, const T* __restrict a, long lda, const T* __re
     for (int v = 0; v < NV; v++) bv[v] = *(const V*)(b + k * NR + v * L);
 #pragma GCC unroll 16
     for (int r = 0; r < RM; r++) {
-      V ar = (DIRECT ? a[r * lda + k] : a[k * MR + r]) - V{};  // x - 0 is exactly x: a broadcast load
+      T x = AM == kRows ? a[r * lda + k] : AM == kCols ? a[k * lda + r] : a[k * MR + r];
+      V ar = x - V{};  // x - 0 is exactly x: a broadcast load, no arithmetic
       for (int v = 0; v < NV; v++) acc[r][v] += ar * bv[v];
     }
   }
@@ -189,21 +182,21 @@ inline void micro_kernel(long kc, const T* __restrict a, long lda, const T* __re
     }
 }
 
-template <typename T, bool DIRECT>
+template <typename T, int AM>
 inline void any_tile(long kc, const T* a, long lda, const T* b, T* C, long ldc, long rows, long cols, T alpha, T beta,
                      bool overwrite) {
   typedef Blocking<T> Bk;
   enum { MR = Bk::MR, L = Bk::L };
-  if (rows > MR / 2 || DIRECT) {
+  if (rows > MR / 2 || AM != kPacked) {
     if (cols > L)
-      micro_kernel<T, MR, 2, DIRECT>(kc, a, lda, b, C, ldc, rows, cols, alpha, beta, overwrite);
+      micro_kernel<T, MR, 2, AM>(kc, a, lda, b, C, ldc, rows, cols, alpha, beta, overwrite);
     else
-      micro_kernel<T, MR, 1, DIRECT>(kc, a, lda, b, C, ldc, rows, cols, alpha, beta, overwrite);
+      micro_kernel<T, MR, 1, AM>(kc, a, lda, b, C, ldc, rows, cols, alpha, beta, overwrite);
   } else {
     if (cols > L)
-      micro_kernel<T, MR / 2, 2, false>(kc, a, lda, b, C, ldc, rows, cols, alpha, beta, overwrite);
+      micro_kernel<T, MR / 2, 2, kPacked>(kc, a, lda, b, C, ldc, rows, cols, alpha, beta, overwrite);
     else
-      micro_kernel<T, MR / 2, 1, false>(kc, a, lda, b, C, ldc, rows, cols, alpha, beta, overwrite);
+      micro_kernel<T, MR / 2, 1, kPacked>(kc, a, lda, b, C, ldc, rows, cols, alpha, beta, overwrite);
   }
 }
 
@@ -223,24 +216,24 @@ template <typename T> void compute_task(void* ctx, long t) {
       long row0 = s * MR, rows = j.M - row0 < MR ? j.M - row0 : MR;
       const T* b = j.b_pack + pc * j.n_pad;
       T* c = j.C + row0 * j.ldc;
-      if (j.a_pack) {
-        const T* a = j.a_pack + pc * j.m_pad + s * MR * kc;
-        for (long q = q_begin; q < q_end; q++) {
-          long cols = j.N - q * NR < NR ? j.N - q * NR : NR;
-          any_tile<T, false>(kc, a, MR, b + q * NR * kc, c + q * NR, j.ldc, rows, cols, j.alpha, beta, overwrite);
-        }
-      } else if (rows == MR) {
+      if (rows == MR && !j.trans_a) {
         const T* a = j.A + row0 * j.lda + pc;
         for (long q = q_begin; q < q_end; q++) {
           long cols = j.N - q * NR < NR ? j.N - q * NR : NR;
-          any_tile<T, true>(kc, a, j.lda, b + q * NR * kc, c + q * NR, j.ldc, rows, cols, j.alpha, beta, overwrite);
+          any_tile<T, kRows>(kc, a, j.lda, b + q * NR * kc, c + q * NR, j.ldc, rows, cols, j.alpha, beta, overwrite);
+        }
+      } else if (rows == MR) {
+        const T* a = j.A + pc * j.lda + row0;
+        for (long q = q_begin; q < q_end; q++) {
+          long cols = j.N - q * NR < NR ? j.N - q * NR : NR;
+          any_tile<T, kCols>(kc, a, j.lda, b + q * NR * kc, c + q * NR, j.ldc, rows, cols, j.alpha, beta, overwrite);
         }
       } else {
         T a[MR * Bk::KC] __attribute__((aligned(64)));  // the last, partial strip: packed here
         pack_a_strip(j, row0, rows, pc, kc, a);
         for (long q = q_begin; q < q_end; q++) {
           long cols = j.N - q * NR < NR ? j.N - q * NR : NR;
-          any_tile<T, false>(kc, a, MR, b + q * NR * kc, c + q * NR, j.ldc, rows, cols, j.alpha, beta, overwrite);
+          any_tile<T, kPacked>(kc, a, MR, b + q * NR * kc, c + q * NR, j.ldc, rows, cols, j.alpha, beta, overwrite);
         }
       }
     }
@@ -356,8 +349,6 @@ template <typename T> void scale_rows_task(void* ctx, long r) {
 
 // Below this many flops the pool's wake-up costs more than a second thread gains.
 const double kParallelFlops = 2e6;
-// Below this many columns of C, A (not transposed) is not packed.
-const long kDirectMaxN = 512;
 
 inline void run_tasks(long n, TaskFn fn, void* ctx, bool parallel) {
   if (parallel && n > 1) {
@@ -420,20 +411,11 @@ bool gemm(bool trans_a, bool trans_b, long M, long N, long K, T alpha, const T* 
   }
   j.m_strips = (M + Bk::MR - 1) / Bk::MR;
   j.n_strips = (N + Bk::NR - 1) / Bk::NR;
-  j.m_pad = j.m_strips * Bk::MR;
   j.n_pad = j.n_strips * Bk::NR;
-  // A (not transposed) is read in place when there are too few columns to repay packing it: packing costs
-  // about as much per element as the N / NR micro-kernel steps that then reuse it.
-  bool direct = !trans_a && N < kDirectMaxN;
-  size_t a_elems = direct ? 0 : (size_t)j.m_pad * K, b_elems = (size_t)j.n_pad * K;
-  a_elems = (a_elems + 15) & ~(size_t)15;  // keep the B panels 64-byte aligned
-  T* pack = (T*)grow(scratch, sizeof(T) * (a_elems + b_elems + 1));
-  if (!pack) return false;
-  j.a_pack = direct ? nullptr : pack;
-  j.b_pack = pack + a_elems;
-  j.pack_first = direct ? j.m_strips : 0;
+  j.b_pack = (T*)grow(scratch, sizeof(T) * (size_t)j.n_pad * K);
+  if (!j.b_pack) return false;
   choose_tiles(j);
-  run_tasks(j.m_strips + j.n_strips - j.pack_first, pack_task<T>, &j, parallel);
+  run_tasks(j.n_strips, pack_task<T>, &j, parallel);
   run_tasks(j.m_tiles * j.n_tiles, compute_task<T>, &j, parallel);
   return true;
 }
