@@ -29,11 +29,20 @@ function loadTf() {
 async function listEngines(nn) {
   const engines = [];
   if (nn.nativeAvailable()) {
-    const isas = require('../dist/cjs/backend/index.js').nativeAddon().info().supportedIsas;
-    for (const isa of isas.slice().reverse()) {
+    const info = require('../dist/cjs/backend/index.js').nativeAddon().info();
+    const threads = info.threads;
+    for (const isa of info.supportedIsas.slice().reverse()) {
       engines.push({
-        id: `native/${isa}`, kind: 'nodenn', isa,
-        activate() { nn.setBackend('native'); nn.setIsa(isa); },
+        id: `native/${isa}`, kind: 'nodenn', isa, threads,
+        activate() { nn.setBackend('native'); nn.setIsa(isa); nn.setThreads(threads); },
+      });
+    }
+    // the best ISA on one thread, for the scaling of the GEMM rows (same code, same tiling, same results)
+    if (threads > 1) {
+      const isa = info.bestIsa;
+      engines.push({
+        id: `native/${isa} 1 thread`, kind: 'nodenn', isa, threads: 1, scaling: true,
+        activate() { nn.setBackend('native'); nn.setIsa(isa); nn.setThreads(1); },
       });
     }
   }

@@ -87,6 +87,7 @@ async function main() {
       if (opts.engines && !opts.engines.some((s) => engine.id.includes(s))) continue;
       // model workloads run on the best ISA only (the others are covered by the GEMM rows) unless --all-isas
       if (engine.isa && engine !== bestNative && !w.id.startsWith('gemm') && !opts.allIsas) continue;
+      if (engine.scaling && !w.id.startsWith('gemm')) continue;
       if (!w.engines(engine, opts, nn)) continue;
       process.stderr.write(`${w.id} on ${engine.id} ... `);
       try {

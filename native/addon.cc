@@ -52,10 +52,13 @@ std::string describe(const Napi::Value& v) {
 }
 
 // A size argument: an integer in [0, 2^31).
+// The argument checks below ask N-API once per argument on the success path (the value's kind comes from the
+// status): a batch-1 forward makes several kernel calls of a few microseconds each, and every N-API call costs.
 int64_t size_arg(const Napi::CallbackInfo& info, size_t i, const char* name) {
   Napi::Value v = info[i];
-  if (!v.IsNumber()) type_error(info.Env(), std::string(name) + " must be a number, got " + describe(v));
-  double d = v.As<Napi::Number>().DoubleValue();
+  double d;
+  if (napi_get_value_double(info.Env(), v, &d) != napi_ok)
+    type_error(info.Env(), std::string(name) + " must be a number, got " + describe(v));
   if (!(d >= 0) || d >= (double)kMaxDim || d != std::floor(d))
     range_error(info.Env(), std::string(name) + " must be an integer in [0, 2^31), got " + describe(v));
   return (int64_t)d;
@@ -63,15 +66,18 @@ int64_t size_arg(const Napi::CallbackInfo& info, size_t i, const char* name) {
 
 double finite_arg(const Napi::CallbackInfo& info, size_t i, const char* name) {
   Napi::Value v = info[i];
-  if (!v.IsNumber()) type_error(info.Env(), std::string(name) + " must be a number, got " + describe(v));
-  double d = v.As<Napi::Number>().DoubleValue();
+  double d;
+  if (napi_get_value_double(info.Env(), v, &d) != napi_ok)
+    type_error(info.Env(), std::string(name) + " must be a number, got " + describe(v));
   if (!std::isfinite(d)) range_error(info.Env(), std::string(name) + " must be a finite number, got " + describe(v));
   return d;
 }
 
 bool bool_arg(const Napi::CallbackInfo& info, size_t i, const char* name) {
-  if (!info[i].IsBoolean()) type_error(info.Env(), std::string(name) + " must be a boolean, got " + describe(info[i]));
-  return info[i].As<Napi::Boolean>().Value();
+  bool b;
+  if (napi_get_value_bool(info.Env(), info[i], &b) != napi_ok)
+    type_error(info.Env(), std::string(name) + " must be a boolean, got " + describe(info[i]));
+  return b;
 }
 
 int64_t mul(Napi::Env env, int64_t a, int64_t b, const char* what) {
@@ -92,14 +98,11 @@ struct View {
 
 View array_arg(const Napi::CallbackInfo& info, size_t i, const char* name, const char* expected) {
   Napi::Value v = info[i];
-  if (!v.IsTypedArray()) type_error(info.Env(), std::string(name) + " must be " + expected + ", got " + describe(v));
   napi_typedarray_type type;
   size_t length;
   void* data;
-  napi_value buffer;
-  size_t offset;
-  if (napi_get_typedarray_info(info.Env(), v, &type, &length, &data, &buffer, &offset) != napi_ok)
-    type_error(info.Env(), std::string(name) + ": cannot read the typed array");
+  if (napi_get_typedarray_info(info.Env(), v, &type, &length, &data, nullptr, nullptr) != napi_ok)
+    type_error(info.Env(), std::string(name) + " must be " + expected + ", got " + describe(v));
   if (data == nullptr) length = 0;  // a detached buffer has no memory at all
   return View{data, (int64_t)length, type, name};
 }

@@ -57,11 +57,24 @@ export function gemm(transA: boolean, transB: boolean, M: number, N: number, K: 
   }
 }
 
-/** C[r][j] += alpha * sum over k in [k0, k1) of op(A)[r][k] op(B)[k][j], for rows [r0, r1), columns [j0, N). */
+/**
+ * C[r][j] += alpha * sum over k in [k0, k1) of op(A)[r][k] op(B)[k][j], for rows [r0, r1), columns [j0, N):
+ * the rows and columns left over by the 4 x 4 tiles (all rows when M < 4), four columns at a time.
+ */
 function edge(r0: number, r1: number, j0: number, N: number, k0: number, k1: number, alpha: number,
   A: FloatArray, aRow: number, aCol: number, B: FloatArray, bRow: number, bCol: number, C: FloatArray): void {
   for (let r = r0; r < r1; r++) {
-    for (let j = j0; j < N; j++) {
+    let j = j0;
+    for (; j + 4 <= N; j += 4) {
+      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+      for (let k = k0, a = r * aRow + k0 * aCol, b = k0 * bRow + j * bCol; k < k1; k++, a += aCol, b += bRow) {
+        const y = A[a];
+        s0 += y * B[b]; s1 += y * B[b + bCol]; s2 += y * B[b + 2 * bCol]; s3 += y * B[b + 3 * bCol];
+      }
+      const c = r * N + j;
+      C[c] += alpha * s0; C[c + 1] += alpha * s1; C[c + 2] += alpha * s2; C[c + 3] += alpha * s3;
+    }
+    for (; j < N; j++) {
       let s = 0;
       for (let k = k0, a = r * aRow + k0 * aCol, b = k0 * bRow + j * bCol; k < k1; k++, a += aCol, b += bRow) {
         s += A[a] * B[b];
