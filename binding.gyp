@@ -13,7 +13,10 @@
       "native/isa/table.cc",
       "native/ops.cc",
       "native/loss.cc",
-      "native/optim.cc"
+      "native/optim.cc",
+      "native/conv.cc",
+      "native/pool.cc",
+      "native/batchnorm.cc"
     ],
     "kernel_cflags": ["-O3", "-std=c++17", "-fPIC", "-fvisibility=hidden"]
   },

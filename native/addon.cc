@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <initializer_list>
 #include <string>
 #include <vector>
 
@@ -534,6 +535,265 @@ Napi::Value Adam(const Napi::CallbackInfo& info) {
 
 // ---- end of net kernels ----
 
+
+// conv kernels ------------------------------------------------------------------------------------------------
+
+int64_t prod(Napi::Env env, std::initializer_list<int64_t> sizes, const char* what) {
+  int64_t r = 1;
+  for (int64_t s : sizes) r = mul(env, r, s, what);
+  return r;
+}
+
+// Output length of a sliding window along one axis: 1 + (in + 2 pad - k) / stride, every rule checked.
+int64_t window_output(Napi::Env env, int64_t in, int64_t k, int64_t stride, int64_t pad, const char* in_name,
+                      const char* k_name, const char* stride_name, const char* pad_name) {
+  if (k < 1) range_error(env, std::string(k_name) + " must be at least 1, got " + std::to_string(k));
+  if (stride < 1) range_error(env, std::string(stride_name) + " must be at least 1, got " + std::to_string(stride));
+  if (in + 2 * pad < k) {
+    std::string room = pad_name ? std::string(in_name) + " + 2 * " + pad_name : std::string(in_name);
+    range_error(env, std::string(k_name) + " = " + std::to_string(k) + " is larger than " + room + " = " +
+                         std::to_string(in + 2 * pad));
+  }
+  return 1 + (in + 2 * pad - k) / stride;
+}
+
+// The 11 leading size arguments of the conv kernels: N, C, H, W, F, KH, KW, strideH, strideW, padH, padW.
+ConvShape conv_shape(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  ConvShape g;
+  g.N = size_arg(info, 0, "N");
+  g.C = size_arg(info, 1, "C");
+  g.H = size_arg(info, 2, "H");
+  g.W = size_arg(info, 3, "W");
+  g.F = size_arg(info, 4, "F");
+  g.KH = size_arg(info, 5, "KH");
+  g.KW = size_arg(info, 6, "KW");
+  g.sh = size_arg(info, 7, "strideH");
+  g.sw = size_arg(info, 8, "strideW");
+  g.ph = size_arg(info, 9, "padH");
+  g.pw = size_arg(info, 10, "padW");
+  g.OH = window_output(env, g.H, g.KH, g.sh, g.ph, "H", "KH", "strideH", "padH");
+  g.OW = window_output(env, g.W, g.KW, g.sw, g.pw, "W", "KW", "strideW", "padW");
+  // the im2col matrix of one image, (C KH KW) x (OH OW), must be addressable
+  prod(env, {g.C, g.KH, g.KW, g.OH, g.OW}, "C * KH * KW * OH * OW");
+  return g;
+}
+
+// The 8 leading size arguments of the pooling kernels: N, C, H, W, KH, KW, strideH, strideW.
+PoolShape pool_shape(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  PoolShape g;
+  g.N = size_arg(info, 0, "N");
+  g.C = size_arg(info, 1, "C");
+  g.H = size_arg(info, 2, "H");
+  g.W = size_arg(info, 3, "W");
+  g.KH = size_arg(info, 4, "KH");
+  g.KW = size_arg(info, 5, "KW");
+  g.sh = size_arg(info, 6, "strideH");
+  g.sw = size_arg(info, 7, "strideW");
+  g.OH = window_output(env, g.H, g.KH, g.sh, 0, "H", "KH", "strideH", nullptr);
+  g.OW = window_output(env, g.W, g.KW, g.sw, 0, "W", "KW", "strideW", nullptr);
+  if (g.H * g.W >= kMaxDim) range_error(env, "H * W must be below 2^31 (argmax holds plane indices)");
+  return g;
+}
+
+// An optional float argument (null or undefined: absent).
+View optional_float(const Napi::CallbackInfo& info, size_t i, const char* name, int64_t need,
+                    napi_typedarray_type* dt) {
+  if (info.Length() <= i || info[i].IsNull() || info[i].IsUndefined()) return View{nullptr, 0, *dt, name};
+  return float_arg(info, i, name, need, dt);
+}
+
+// No output may overlap an input or another output.
+void check_disjoint(Napi::Env env, std::initializer_list<const View*> outs, std::initializer_list<const View*> ins) {
+  size_t k = 0;
+  for (const View* o : outs) {
+    for (const View* i : ins) check_alias(env, *o, *i, false);
+    size_t m = 0;
+    for (const View* p : outs)
+      if (m++ < k) check_alias(env, *o, *p, false);
+    k++;
+  }
+}
+
+#define CONV_SIGNATURE(name, arrays) name "(N, C, H, W, F, KH, KW, strideH, strideW, padH, padW, " arrays ")"
+
+// conv2dForward(N, C, H, W, F, KH, KW, strideH, strideW, padH, padW, x, weight, bias, y); bias may be null
+Napi::Value Conv2dForward(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  expect_args(info, 15, CONV_SIGNATURE("conv2dForward", "x, weight, bias, y"));
+  ConvShape g = conv_shape(info);
+  napi_typedarray_type dt = napi_int8_array;
+  View x = float_arg(info, 11, "x", prod(env, {g.N, g.C, g.H, g.W}, "N * C * H * W"), &dt);
+  View w = float_arg(info, 12, "weight", prod(env, {g.F, g.C, g.KH, g.KW}, "F * C * KH * KW"), &dt);
+  View b = optional_float(info, 13, "bias", g.F, &dt);
+  View y = float_arg(info, 14, "y", prod(env, {g.N, g.F, g.OH, g.OW}, "N * F * OH * OW"), &dt);
+  check_disjoint(env, {&y}, {&x, &w, &b});
+  bool ok;
+  DISPATCH(dt, ok = kernels().conv2d_forward_f32(g, F(x), F(w), F(b), F(y)),
+           ok = kernels().conv2d_forward_f64(g, D(x), D(w), D(b), D(y)));
+  if (!ok) range_error(env, "conv2dForward: out of memory for the im2col matrix");
+  return env.Undefined();
+}
+
+// conv2dBackwardData(N, C, H, W, F, KH, KW, strideH, strideW, padH, padW, dy, weight, dx): dx is overwritten
+Napi::Value Conv2dBackwardData(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  expect_args(info, 14, CONV_SIGNATURE("conv2dBackwardData", "dy, weight, dx"));
+  ConvShape g = conv_shape(info);
+  napi_typedarray_type dt = napi_int8_array;
+  View dy = float_arg(info, 11, "dy", prod(env, {g.N, g.F, g.OH, g.OW}, "N * F * OH * OW"), &dt);
+  View w = float_arg(info, 12, "weight", prod(env, {g.F, g.C, g.KH, g.KW}, "F * C * KH * KW"), &dt);
+  View dx = float_arg(info, 13, "dx", prod(env, {g.N, g.C, g.H, g.W}, "N * C * H * W"), &dt);
+  check_disjoint(env, {&dx}, {&dy, &w});
+  bool ok;
+  DISPATCH(dt, ok = kernels().conv2d_backward_data_f32(g, F(dy), F(w), F(dx)),
+           ok = kernels().conv2d_backward_data_f64(g, D(dy), D(w), D(dx)));
+  if (!ok) range_error(env, "conv2dBackwardData: out of memory for the im2col matrix");
+  return env.Undefined();
+}
+
+// conv2dBackwardFilter(N, C, H, W, F, KH, KW, strideH, strideW, padH, padW, x, dy, dweight, dbias):
+// dweight and dbias (may be null) accumulate
+Napi::Value Conv2dBackwardFilter(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  expect_args(info, 15, CONV_SIGNATURE("conv2dBackwardFilter", "x, dy, dweight, dbias"));
+  ConvShape g = conv_shape(info);
+  napi_typedarray_type dt = napi_int8_array;
+  View x = float_arg(info, 11, "x", prod(env, {g.N, g.C, g.H, g.W}, "N * C * H * W"), &dt);
+  View dy = float_arg(info, 12, "dy", prod(env, {g.N, g.F, g.OH, g.OW}, "N * F * OH * OW"), &dt);
+  View dw = float_arg(info, 13, "dweight", prod(env, {g.F, g.C, g.KH, g.KW}, "F * C * KH * KW"), &dt);
+  View db = optional_float(info, 14, "dbias", g.F, &dt);
+  check_disjoint(env, {&dw, &db}, {&x, &dy});
+  bool ok;
+  DISPATCH(dt, ok = kernels().conv2d_backward_filter_f32(g, F(x), F(dy), F(dw), F(db)),
+           ok = kernels().conv2d_backward_filter_f64(g, D(x), D(dy), D(dw), D(db)));
+  if (!ok) range_error(env, "conv2dBackwardFilter: out of memory for the im2col matrix");
+  return env.Undefined();
+}
+
+#define POOL_SIGNATURE(name, arrays) name "(N, C, H, W, KH, KW, strideH, strideW, " arrays ")"
+
+// maxPool2dForward(N, C, H, W, KH, KW, strideH, strideW, x, y, argmax)
+Napi::Value MaxPool2dForward(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  expect_args(info, 11, POOL_SIGNATURE("maxPool2dForward", "x, y, argmax"));
+  PoolShape g = pool_shape(info);
+  int64_t out = prod(env, {g.N, g.C, g.OH, g.OW}, "N * C * OH * OW");
+  napi_typedarray_type dt = napi_int8_array;
+  View x = float_arg(info, 8, "x", prod(env, {g.N, g.C, g.H, g.W}, "N * C * H * W"), &dt);
+  View y = float_arg(info, 9, "y", out, &dt);
+  View arg = int32_arg(info, 10, "argmax", out);
+  check_disjoint(env, {&y, &arg}, {&x});
+  DISPATCH(dt, kernels().max_pool2d_forward_f32(g, F(x), F(y), (int32_t*)arg.data),
+           kernels().max_pool2d_forward_f64(g, D(x), D(y), (int32_t*)arg.data));
+  return env.Undefined();
+}
+
+// maxPool2dBackward(N, C, H, W, KH, KW, strideH, strideW, dy, argmax, dx): dx is overwritten
+Napi::Value MaxPool2dBackward(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  expect_args(info, 11, POOL_SIGNATURE("maxPool2dBackward", "dy, argmax, dx"));
+  PoolShape g = pool_shape(info);
+  int64_t out = prod(env, {g.N, g.C, g.OH, g.OW}, "N * C * OH * OW");
+  napi_typedarray_type dt = napi_int8_array;
+  View dy = float_arg(info, 8, "dy", out, &dt);
+  View arg = int32_arg(info, 9, "argmax", out);
+  View dx = float_arg(info, 10, "dx", prod(env, {g.N, g.C, g.H, g.W}, "N * C * H * W"), &dt);
+  check_disjoint(env, {&dx}, {&dy, &arg});
+  const int32_t* a = (const int32_t*)arg.data;
+  for (int64_t i = 0; i < out; i++)
+    if (a[i] < 0 || a[i] >= g.H * g.W)
+      range_error(env, "argmax[" + std::to_string(i) + "] = " + std::to_string(a[i]) + " is outside [0, H * W = " +
+                           std::to_string(g.H * g.W) + ")");
+  DISPATCH(dt, kernels().max_pool2d_backward_f32(g, F(dy), a, F(dx)),
+           kernels().max_pool2d_backward_f64(g, D(dy), a, D(dx)));
+  return env.Undefined();
+}
+
+// avgPool2dForward(N, C, H, W, KH, KW, strideH, strideW, x, y)
+Napi::Value AvgPool2dForward(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  expect_args(info, 10, POOL_SIGNATURE("avgPool2dForward", "x, y"));
+  PoolShape g = pool_shape(info);
+  napi_typedarray_type dt = napi_int8_array;
+  View x = float_arg(info, 8, "x", prod(env, {g.N, g.C, g.H, g.W}, "N * C * H * W"), &dt);
+  View y = float_arg(info, 9, "y", prod(env, {g.N, g.C, g.OH, g.OW}, "N * C * OH * OW"), &dt);
+  check_disjoint(env, {&y}, {&x});
+  DISPATCH(dt, kernels().avg_pool2d_forward_f32(g, F(x), F(y)), kernels().avg_pool2d_forward_f64(g, D(x), D(y)));
+  return env.Undefined();
+}
+
+// avgPool2dBackward(N, C, H, W, KH, KW, strideH, strideW, dy, dx): dx is overwritten
+Napi::Value AvgPool2dBackward(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  expect_args(info, 10, POOL_SIGNATURE("avgPool2dBackward", "dy, dx"));
+  PoolShape g = pool_shape(info);
+  napi_typedarray_type dt = napi_int8_array;
+  View dy = float_arg(info, 8, "dy", prod(env, {g.N, g.C, g.OH, g.OW}, "N * C * OH * OW"), &dt);
+  View dx = float_arg(info, 9, "dx", prod(env, {g.N, g.C, g.H, g.W}, "N * C * H * W"), &dt);
+  check_disjoint(env, {&dx}, {&dy});
+  DISPATCH(dt, kernels().avg_pool2d_backward_f32(g, F(dy), F(dx)), kernels().avg_pool2d_backward_f64(g, D(dy), D(dx)));
+  return env.Undefined();
+}
+
+// batchNormForward(N, C, S, x, gamma, beta, y, mean, invstd, runningMean, runningVar, training, momentum, eps)
+Napi::Value BatchNormForward(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  expect_args(info, 14,
+              "batchNormForward(N, C, S, x, gamma, beta, y, mean, invstd, runningMean, runningVar, training, "
+              "momentum, eps)");
+  int64_t N = size_arg(info, 0, "N"), C = size_arg(info, 1, "C"), S = size_arg(info, 2, "S");
+  int64_t n = prod(env, {N, C, S}, "N * C * S");
+  napi_typedarray_type dt = napi_int8_array;
+  View x = float_arg(info, 3, "x", n, &dt);
+  View gamma = float_arg(info, 4, "gamma", C, &dt), beta = float_arg(info, 5, "beta", C, &dt);
+  View y = float_arg(info, 6, "y", n, &dt);
+  View mean = float_arg(info, 7, "mean", C, &dt), invstd = float_arg(info, 8, "invstd", C, &dt);
+  View rm = float_arg(info, 9, "runningMean", C, &dt), rv = float_arg(info, 10, "runningVar", C, &dt);
+  bool training = bool_arg(info, 11, "training");
+  double momentum = finite_arg(info, 12, "momentum"), eps = finite_arg(info, 13, "eps");
+  if (momentum < 0 || momentum > 1) range_error(env, "momentum must be in [0, 1], got " + describe(info[12]));
+  if (!(eps > 0)) range_error(env, "eps must be positive, got " + describe(info[13]));
+  if (training && C > 0 && N * S < 2)
+    range_error(env, "batch norm in training needs more than one value per channel, got N * S = " +
+                         std::to_string(N * S));
+  check_alias(env, y, x, true);
+  check_disjoint(env, {&y, &mean, &invstd, &rm, &rv}, {&gamma, &beta});
+  check_disjoint(env, {&mean, &invstd, &rm, &rv}, {&x});
+  DISPATCH(dt,
+           kernels().batch_norm_forward_f32(N, C, S, F(x), F(gamma), F(beta), F(y), F(mean), F(invstd), F(rm), F(rv),
+                                            training, (float)momentum, (float)eps),
+           kernels().batch_norm_forward_f64(N, C, S, D(x), D(gamma), D(beta), D(y), D(mean), D(invstd), D(rm), D(rv),
+                                            training, momentum, eps));
+  return env.Undefined();
+}
+
+// batchNormBackward(N, C, S, x, dy, gamma, mean, invstd, dx, dgamma, dbeta, training): dx is overwritten (it may
+// be dy), dgamma and dbeta accumulate
+Napi::Value BatchNormBackward(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  expect_args(info, 12, "batchNormBackward(N, C, S, x, dy, gamma, mean, invstd, dx, dgamma, dbeta, training)");
+  int64_t N = size_arg(info, 0, "N"), C = size_arg(info, 1, "C"), S = size_arg(info, 2, "S");
+  int64_t n = prod(env, {N, C, S}, "N * C * S");
+  napi_typedarray_type dt = napi_int8_array;
+  View x = float_arg(info, 3, "x", n, &dt), dy = float_arg(info, 4, "dy", n, &dt);
+  View gamma = float_arg(info, 5, "gamma", C, &dt);
+  View mean = float_arg(info, 6, "mean", C, &dt), invstd = float_arg(info, 7, "invstd", C, &dt);
+  View dx = float_arg(info, 8, "dx", n, &dt);
+  View dgamma = float_arg(info, 9, "dgamma", C, &dt), dbeta = float_arg(info, 10, "dbeta", C, &dt);
+  bool training = bool_arg(info, 11, "training");
+  check_alias(env, dx, dy, true);
+  check_disjoint(env, {&dx, &dgamma, &dbeta}, {&x, &gamma, &mean, &invstd});
+  check_disjoint(env, {&dgamma, &dbeta}, {&dy});
+  DISPATCH(dt,
+           kernels().batch_norm_backward_f32(N, C, S, F(x), F(dy), F(gamma), F(mean), F(invstd), F(dx), F(dgamma),
+                                             F(dbeta), training),
+           kernels().batch_norm_backward_f64(N, C, S, D(x), D(dy), D(gamma), D(mean), D(invstd), D(dx), D(dgamma),
+                                             D(dbeta), training));
+  return env.Undefined();
+}
+
 Napi::Value Info(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Object o = Napi::Object::New(env);
@@ -597,6 +857,16 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("adagrad", Napi::Function::New(env, Adagrad));
   exports.Set("rmsprop", Napi::Function::New(env, Rmsprop));
   exports.Set("adam", Napi::Function::New(env, Adam));
+  // conv kernels
+  exports.Set("conv2dForward", Napi::Function::New(env, Conv2dForward));
+  exports.Set("conv2dBackwardData", Napi::Function::New(env, Conv2dBackwardData));
+  exports.Set("conv2dBackwardFilter", Napi::Function::New(env, Conv2dBackwardFilter));
+  exports.Set("maxPool2dForward", Napi::Function::New(env, MaxPool2dForward));
+  exports.Set("maxPool2dBackward", Napi::Function::New(env, MaxPool2dBackward));
+  exports.Set("avgPool2dForward", Napi::Function::New(env, AvgPool2dForward));
+  exports.Set("avgPool2dBackward", Napi::Function::New(env, AvgPool2dBackward));
+  exports.Set("batchNormForward", Napi::Function::New(env, BatchNormForward));
+  exports.Set("batchNormBackward", Napi::Function::New(env, BatchNormBackward));
   return exports;
 }
 

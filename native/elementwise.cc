@@ -41,8 +41,8 @@ template <typename T> inline double row_exp(long cols, const T* x, T m, T* p) {
 
 template <typename T> void activation_forward(int kind, long n, const T* x, T* y, T slope) {
   switch (kind) {
-    case kRelu:
-      for (long i = 0; i < n; i++) y[i] = x[i] > 0 ? x[i] : 0;
+    case kRelu:  // written so that NaN passes through (a NaN input must reach the loss, not become 0)
+      for (long i = 0; i < n; i++) y[i] = x[i] < 0 ? 0 : x[i];
       break;
     case kLeakyRelu:
       for (long i = 0; i < n; i++) y[i] = x[i] > 0 ? x[i] : slope * x[i];

@@ -1,6 +1,14 @@
 // gemm.cc — C = alpha * op(A) op(B) + beta * C, packed and cache-blocked (Goto/BLIS scheme).
-// Compiled once per ISA. Every output element is produced by exactly one task, and K is always walked in the
-// same blocks in the same order, so the result does not depend on the number of threads.
+// Compiled once per ISA; the register tile follows the vector width (simd.h), so the AVX-512 code is the AVX2
+// code with wider vectors and more rows.
+//
+// Two parallel passes per call, one pool wake-up each:
+//   1. pack: every MR-row strip of op(A) and every NR-column strip of op(B), all K blocks, into scratch
+//      (transposed operands are handled here, never by copies of the whole matrix);
+//   2. compute: tiles of C (a few A strips x a few B strips), each walking the K blocks in order.
+// Every element of C is produced by exactly one task, tile boundaries depend only on the problem size and K is
+// always walked in the same blocks in the same order, so the result does not depend on the number of threads.
+// Problems with a handful of rows (a batch-1 forward) skip packing altogether.
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,8 +20,8 @@ namespace nodenn {
 namespace NODENN_ISA_NS {
 namespace {
 
-// Register tile: MR rows of C by NR = 2 vectors of columns. MR * 2 accumulators + 2 B vectors + 1 broadcast
-// must fit in the register file (32 with AVX-512, 16 otherwise).
+// Register tile: MR rows of C by NR = 2 vectors of columns: 2 * MR accumulators, 2 B vectors, and A elements
+// broadcast straight from memory. 12 x 2 = 24 of 32 registers with AVX-512, 6 x 2 = 12 of 16 otherwise.
 template <typename T> struct Blocking {
   typedef typename Vec<T>::V V;
   typedef typename Vec<T>::U U;
@@ -21,18 +29,21 @@ template <typename T> struct Blocking {
     L = Vec<T>::L,
     NR = 2 * L,
     MR = NODENN_REGS == 32 ? 12 : 6,
-    KC = 256,             // depth of one packed block: an MR x KC and a KC x NR panel stay in L1
-    MC = MR * 12,         // rows of packed A per task: MC x KC stays in L2
-    NC = NR * 16,         // columns per task
+    KC = 256,  // depth of a K block: the MR x KC A strip of the inner loop stays in L1
+    // Largest tile of one compute task: MT A strips by NT B strips. The NT B strips of one K block
+    // (KC x NT*NR, 256 KiB) stay in L2 while the task walks its A strips.
+    MT = 8,
+    NT = (256 * 1024) / (KC * NR * (int)sizeof(T)),
+    SMALL_M = 4,  // at most this many rows: no packing (batch-1 forward, GEMV)
   };
 };
 
-// Scratch for the packed panels, kept per calling thread and grown on demand: no allocation per call.
+// Packed panels, kept per calling thread and grown on demand: no allocation per call in steady state.
 struct Scratch {
   void* ptr;
   size_t bytes;
 };
-thread_local Scratch scratch_a = {nullptr, 0}, scratch_b = {nullptr, 0};
+thread_local Scratch scratch = {nullptr, 0};
 
 void* grow(Scratch& s, size_t bytes) {
   if (s.bytes < bytes) {
@@ -55,129 +66,247 @@ template <typename T> struct GemmJob {
   T beta;
   T* C;
   long ldc;
-  // current K block
-  long pc, kc;
-  bool first;  // first K block: C is scaled by beta (or overwritten when beta == 0)
-  T* a_pack;   // ceil(M / MR) strips of kc x MR
-  T* b_pack;   // ceil(N / NR) strips of kc x NR
-  long m_strips, n_strips, m_tiles, n_tiles;
+  // Packed A: K block starting at pc, strip s at a_pack[pc * m_pad + s * MR * kc], element (r, k) at [k * MR + r].
+  // Packed B: K block starting at pc, strip q at b_pack[pc * n_pad + q * NR * kc], element (k, c) at [k * NR + c].
+  T* a_pack;
+  T* b_pack;
+  long m_strips, n_strips, m_pad, n_pad;
+  long mt, nt, m_tiles, n_tiles;  // strips per tile, tiles
 };
 
-// a_pack strip s holds op(A)[s*MR + r][pc + k] at [k * MR + r], zero-padded past M.
-template <typename T> void pack_a_task(void* ctx, long s) {
+// Pack task t: A strip t for t < m_strips, else B strip t - m_strips; all K blocks, zero-padded past M and N.
+template <typename T> void pack_task(void* ctx, long t) {
   typedef Blocking<T> Bk;
-  GemmJob<T>& j = *(GemmJob<T>*)ctx;
-  T* dst = j.a_pack + s * Bk::MR * j.kc;
-  long i0 = s * Bk::MR, rows = j.M - i0 < Bk::MR ? j.M - i0 : Bk::MR;
-  if (!j.trans_a) {
-    for (long r = 0; r < rows; r++) {
-      const T* src = j.A + (i0 + r) * j.lda + j.pc;
-      for (long k = 0; k < j.kc; k++) dst[k * Bk::MR + r] = src[k];
+  enum { MR = Bk::MR, NR = Bk::NR };
+  const GemmJob<T>& j = *(const GemmJob<T>*)ctx;
+  if (t < j.m_strips) {
+    long i0 = t * MR, rows = j.M - i0 < MR ? j.M - i0 : MR;
+    for (long pc = 0; pc < j.K; pc += Bk::KC) {
+      long kc = j.K - pc < Bk::KC ? j.K - pc : Bk::KC;
+      T* dst = j.a_pack + pc * j.m_pad + t * MR * kc;
+      if (!j.trans_a) {
+        for (long r = 0; r < rows; r++) {
+          const T* src = j.A + (i0 + r) * j.lda + pc;
+          for (long k = 0; k < kc; k++) dst[k * MR + r] = src[k];
+        }
+      } else if (rows == MR) {
+        for (long k = 0; k < kc; k++) {
+          const T* src = j.A + (pc + k) * j.lda + i0;
+          for (int r = 0; r < MR; r++) dst[k * MR + r] = src[r];
+        }
+      } else {
+        for (long k = 0; k < kc; k++) {
+          const T* src = j.A + (pc + k) * j.lda + i0;
+          for (long r = 0; r < rows; r++) dst[k * MR + r] = src[r];
+        }
+      }
+      if (rows < MR)
+        for (long k = 0; k < kc; k++)
+          for (long r = rows; r < MR; r++) dst[k * MR + r] = 0;
     }
-  } else {
-    for (long k = 0; k < j.kc; k++) {
-      const T* src = j.A + (j.pc + k) * j.lda + i0;
-      for (long r = 0; r < rows; r++) dst[k * Bk::MR + r] = src[r];
+    return;
+  }
+  long q = t - j.m_strips;
+  long j0 = q * NR, cols = j.N - j0 < NR ? j.N - j0 : NR;
+  for (long pc = 0; pc < j.K; pc += Bk::KC) {
+    long kc = j.K - pc < Bk::KC ? j.K - pc : Bk::KC;
+    T* dst = j.b_pack + pc * j.n_pad + q * NR * kc;
+    if (!j.trans_b) {
+      if (cols == NR) {
+        for (long k = 0; k < kc; k++) {
+          const T* src = j.B + (pc + k) * j.ldb + j0;
+          for (int c = 0; c < NR; c++) dst[k * NR + c] = src[c];
+        }
+      } else {
+        for (long k = 0; k < kc; k++) {
+          const T* src = j.B + (pc + k) * j.ldb + j0;
+          long c = 0;
+          for (; c < cols; c++) dst[k * NR + c] = src[c];
+          for (; c < NR; c++) dst[k * NR + c] = 0;
+        }
+      }
+    } else {
+      for (long c = 0; c < cols; c++) {
+        const T* src = j.B + (j0 + c) * j.ldb + pc;
+        for (long k = 0; k < kc; k++) dst[k * NR + c] = src[k];
+      }
+      for (long c = cols; c < NR; c++)
+        for (long k = 0; k < kc; k++) dst[k * NR + c] = 0;
     }
   }
-  if (rows < Bk::MR)
-    for (long k = 0; k < j.kc; k++)
-      for (long r = rows; r < Bk::MR; r++) dst[k * Bk::MR + r] = 0;
 }
 
-// b_pack strip s holds op(B)[pc + k][s*NR + c] at [k * NR + c], zero-padded past N.
-template <typename T> void pack_b_task(void* ctx, long s) {
-  typedef Blocking<T> Bk;
-  GemmJob<T>& j = *(GemmJob<T>*)ctx;
-  T* dst = j.b_pack + s * Bk::NR * j.kc;
-  long j0 = s * Bk::NR, cols = j.N - j0 < Bk::NR ? j.N - j0 : Bk::NR;
-  if (!j.trans_b) {
-    for (long k = 0; k < j.kc; k++) {
-      const T* src = j.B + (j.pc + k) * j.ldb + j0;
-      long c = 0;
-      for (; c < cols; c++) dst[k * Bk::NR + c] = src[c];
-      for (; c < Bk::NR; c++) dst[k * Bk::NR + c] = 0;
-    }
-  } else {
-    for (long c = 0; c < cols; c++) {
-      const T* src = j.B + (j0 + c) * j.ldb + j.pc;
-      for (long k = 0; k < j.kc; k++) dst[k * Bk::NR + c] = src[k];
-    }
-    for (long c = cols; c < Bk::NR; c++)
-      for (long k = 0; k < j.kc; k++) dst[k * Bk::NR + c] = 0;
-  }
-}
-
-// The register tile: acc[MR][2] = a_strip (MR x kc) * b_strip (kc x NR), then merged into C.
-template <typename T>
+// The register tile: acc = a_strip (RM x kc) * b_strip (kc x NV vectors), then merged into C (rows x cols of it).
+// The full tile is RM = MR, NV = 2; the edges of C use the smaller tiles (rows <= MR / 2, cols <= L) so that
+// little of the work is spent on the zero padding. Packed strips keep their MR and NR strides.
+// overwrite: C = alpha * acc (beta == 0 on the first K block: C is not read, NaN in C does not leak);
+// otherwise C = beta * C + alpha * acc.
+template <typename T, int RM, int NV>
 inline void micro_kernel(long kc, const T* __restrict a, const T* __restrict b, T* C, long ldc, long rows, long cols,
                          T alpha, T beta, bool overwrite) {
   typedef Blocking<T> Bk;
   typedef typename Bk::V V;
   typedef typename Bk::U U;
   enum { MR = Bk::MR, NR = Bk::NR, L = Bk::L };
-  V acc[MR][2];
+  V acc[RM][NV];
 #pragma GCC unroll 16
-  for (int r = 0; r < MR; r++) acc[r][0] = acc[r][1] = V{} ;
+  for (int r = 0; r < RM; r++)
+    for (int v = 0; v < NV; v++) acc[r][v] = V{};
   for (long k = 0; k < kc; k++) {
-    V b0 = *(const V*)(b + k * NR), b1 = *(const V*)(b + k * NR + L);
+    V bv[NV];
+    for (int v = 0; v < NV; v++) bv[v] = *(const V*)(b + k * NR + v * L);
 #pragma GCC unroll 16
-    for (int r = 0; r < MR; r++) {
-      V ar = V{} + a[k * MR + r];
-      acc[r][0] += ar * b0;
-      acc[r][1] += ar * b1;
+    for (int r = 0; r < RM; r++) {
+      V ar = a[k * MR + r] - V{};  // x - 0 is exactly x: a broadcast load, no arithmetic
+      for (int v = 0; v < NV; v++) acc[r][v] += ar * bv[v];
     }
   }
-  if (rows == MR && cols == NR) {
+  if (rows == RM && cols == NV * L) {
 #pragma GCC unroll 16
-    for (int r = 0; r < MR; r++) {
+    for (int r = 0; r < RM; r++) {
       U* c = (U*)(C + r * ldc);
-      if (overwrite) {
-        c[0] = alpha * acc[r][0];
-        c[1] = alpha * acc[r][1];
-      } else {
-        c[0] = beta * c[0] + alpha * acc[r][0];
-        c[1] = beta * c[1] + alpha * acc[r][1];
-      }
+      for (int v = 0; v < NV; v++) c[v] = overwrite ? alpha * acc[r][v] : beta * c[v] + alpha * acc[r][v];
     }
     return;
   }
-  T tile[MR * NR] __attribute__((aligned(64)));
-  for (int r = 0; r < MR; r++) {
-    *(V*)(tile + r * NR) = acc[r][0];
-    *(V*)(tile + r * NR + L) = acc[r][1];
-  }
+  T tile[RM * NV * L] __attribute__((aligned(64)));
+  for (int r = 0; r < RM; r++)
+    for (int v = 0; v < NV; v++) *(V*)(tile + (r * NV + v) * L) = acc[r][v];
   for (long r = 0; r < rows; r++)
     for (long c = 0; c < cols; c++) {
       T* p = C + r * ldc + c;
-      *p = overwrite ? alpha * tile[r * NR + c] : beta * *p + alpha * tile[r * NR + c];
+      *p = overwrite ? alpha * tile[r * NV * L + c] : beta * *p + alpha * tile[r * NV * L + c];
     }
 }
 
-// One task: an MC x NC tile of C for the current K block.
+template <typename T>
+inline void any_tile(long kc, const T* a, const T* b, T* C, long ldc, long rows, long cols, T alpha, T beta,
+                     bool overwrite) {
+  typedef Blocking<T> Bk;
+  enum { MR = Bk::MR, L = Bk::L };
+  if (rows > MR / 2) {
+    if (cols > L)
+      micro_kernel<T, MR, 2>(kc, a, b, C, ldc, rows, cols, alpha, beta, overwrite);
+    else
+      micro_kernel<T, MR, 1>(kc, a, b, C, ldc, rows, cols, alpha, beta, overwrite);
+  } else {
+    if (cols > L)
+      micro_kernel<T, MR / 2, 2>(kc, a, b, C, ldc, rows, cols, alpha, beta, overwrite);
+    else
+      micro_kernel<T, MR / 2, 1>(kc, a, b, C, ldc, rows, cols, alpha, beta, overwrite);
+  }
+}
+
+// Compute task t: the tile of mt A strips by nt B strips, all K blocks in order.
 template <typename T> void compute_task(void* ctx, long t) {
   typedef Blocking<T> Bk;
-  GemmJob<T>& j = *(GemmJob<T>*)ctx;
-  long mt = t / j.n_tiles, nt = t % j.n_tiles;
-  long s_begin = mt * (Bk::MC / Bk::MR), s_end = s_begin + Bk::MC / Bk::MR;
-  if (s_end > j.m_strips) s_end = j.m_strips;
-  long q_begin = nt * (Bk::NC / Bk::NR), q_end = q_begin + Bk::NC / Bk::NR;
-  if (q_end > j.n_strips) q_end = j.n_strips;
-  bool overwrite = j.first && j.beta == 0;
-  T beta = j.first ? j.beta : (T)1;
-  for (long q = q_begin; q < q_end; q++) {
-    const T* b = j.b_pack + q * Bk::NR * j.kc;
-    long col0 = q * Bk::NR, cols = j.N - col0 < Bk::NR ? j.N - col0 : Bk::NR;
+  enum { MR = Bk::MR, NR = Bk::NR };
+  const GemmJob<T>& j = *(const GemmJob<T>*)ctx;
+  long s_begin = (t / j.n_tiles) * j.mt, q_begin = (t % j.n_tiles) * j.nt;
+  long s_end = s_begin + j.mt < j.m_strips ? s_begin + j.mt : j.m_strips;
+  long q_end = q_begin + j.nt < j.n_strips ? q_begin + j.nt : j.n_strips;
+  for (long pc = 0; pc < j.K; pc += Bk::KC) {
+    long kc = j.K - pc < Bk::KC ? j.K - pc : Bk::KC;
+    bool overwrite = pc == 0 && j.beta == 0;
+    T beta = pc == 0 ? j.beta : (T)1;
     for (long s = s_begin; s < s_end; s++) {
-      long row0 = s * Bk::MR, rows = j.M - row0 < Bk::MR ? j.M - row0 : Bk::MR;
-      micro_kernel<T>(j.kc, j.a_pack + s * Bk::MR * j.kc, b, j.C + row0 * j.ldc + col0, j.ldc, rows, cols, j.alpha,
-                      beta, overwrite);
+      const T* a = j.a_pack + pc * j.m_pad + s * MR * kc;
+      long row0 = s * MR, rows = j.M - row0 < MR ? j.M - row0 : MR;
+      for (long q = q_begin; q < q_end; q++) {
+        long col0 = q * NR, cols = j.N - col0 < NR ? j.N - col0 : NR;
+        any_tile<T>(kc, a, j.b_pack + pc * j.n_pad + q * NR * kc, j.C + row0 * j.ldc + col0, j.ldc, rows, cols,
+                        j.alpha, beta, overwrite);
+      }
+    }
+  }
+}
+
+// C row i, columns [j0, j0 + (NV - 1) * L + last), from unpacked A and B (not transposed): one pass down the rows
+// of B, which are read in place, NV vectors of accumulators. PARTIAL: the last vector has last < L lanes.
+template <typename T, int NV, bool PARTIAL>
+inline void small_row_chunk(const GemmJob<T>& j, long i, long j0, int last) {
+  typedef typename Vec<T>::V V;
+  typedef typename Vec<T>::U U;
+  enum { L = Vec<T>::L };
+  V acc[NV];
+#pragma GCC unroll 8
+  for (int v = 0; v < NV; v++) acc[v] = V{};
+  long a_step = j.trans_a ? j.lda : 1;
+  const T* a = j.trans_a ? j.A + i : j.A + i * j.lda;
+  const T* b = j.B + j0;
+  for (long k = 0; k < j.K; k++, a += a_step, b += j.ldb) {
+    V ak = *a - V{};  // a broadcast (x - 0 is exactly x)
+#pragma GCC unroll 8
+    for (int v = 0; v < NV - 1; v++) acc[v] += ak * *(const U*)(b + v * L);
+    acc[NV - 1] += ak * (PARTIAL ? load_partial(b + (NV - 1) * L, last) : *(const U*)(b + (NV - 1) * L));
+  }
+  T* c = j.C + i * j.ldc + j0;
+#pragma GCC unroll 8
+  for (int v = 0; v < NV; v++) {
+    bool part = PARTIAL && v == NV - 1;
+    V out = j.alpha * acc[v];
+    if (j.beta != 0) out += j.beta * (part ? load_partial(c + v * L, last) : *(const U*)(c + v * L));
+    if (part)
+      store_partial(c + v * L, out, last);
+    else
+      *(U*)(c + v * L) = out;
+  }
+}
+
+template <typename T, int NV> inline void small_row_chunk_n(const GemmJob<T>& j, long i, long j0, int last) {
+  if (last == Vec<T>::L)
+    small_row_chunk<T, NV, false>(j, i, j0, last);
+  else
+    small_row_chunk<T, NV, true>(j, i, j0, last);
+}
+
+// A few rows of C without packing (a batch-1 forward, a GEMV). op(B) = B: each row of C sums rows of B, up to
+// NODENN_REGS / 4 vectors of C at a time. op(B) = B^T (A not transposed): dot products of contiguous rows, lanes
+// summed in a fixed order.
+template <typename T> void small_gemm(const GemmJob<T>& j) {
+  typedef typename Vec<T>::V V;
+  typedef typename Vec<T>::U U;
+  enum { L = Vec<T>::L, NV = NODENN_REGS / 4 };
+  for (long i = 0; i < j.M; i++) {
+    if (!j.trans_b) {
+      for (long j0 = 0; j0 < j.N; j0 += NV * L) {
+        long rest = j.N - j0;
+        int nv = rest >= NV * L ? NV : (int)((rest + L - 1) / L);
+        int last = (int)(rest - (long)(nv - 1) * L < L ? rest - (long)(nv - 1) * L : L);
+        switch (nv) {
+          case 8: small_row_chunk_n<T, 8>(j, i, j0, last); break;
+          case 7: small_row_chunk_n<T, 7>(j, i, j0, last); break;
+          case 6: small_row_chunk_n<T, 6>(j, i, j0, last); break;
+          case 5: small_row_chunk_n<T, 5>(j, i, j0, last); break;
+          case 4: small_row_chunk_n<T, 4>(j, i, j0, last); break;
+          case 3: small_row_chunk_n<T, 3>(j, i, j0, last); break;
+          case 2: small_row_chunk_n<T, 2>(j, i, j0, last); break;
+          default: small_row_chunk_n<T, 1>(j, i, j0, last); break;
+        }
+      }
+    } else {
+      const T* arow = j.A + i * j.lda;
+      T* crow = j.C + i * j.ldc;
+      for (long c0 = 0; c0 < j.N; c0++) {
+        const T* brow = j.B + c0 * j.ldb;
+        V acc0 = V{}, acc1 = V{};
+        long k = 0;
+        for (; k + 2 * L <= j.K; k += 2 * L) {
+          acc0 += *(const U*)(arow + k) * *(const U*)(brow + k);
+          acc1 += *(const U*)(arow + k + L) * *(const U*)(brow + k + L);
+        }
+        acc0 += acc1;
+        T s = 0;
+        for (int l = 0; l < L; l++) s += acc0[l];
+        for (; k < j.K; k++) s += arow[k] * brow[k];
+        crow[c0] = j.beta == 0 ? j.alpha * s : j.beta * crow[c0] + j.alpha * s;
+      }
     }
   }
 }
 
 template <typename T> void scale_rows_task(void* ctx, long r) {
-  GemmJob<T>& j = *(GemmJob<T>*)ctx;
+  const GemmJob<T>& j = *(const GemmJob<T>*)ctx;
   T* c = j.C + r * j.ldc;
   if (j.beta == 0)
     for (long x = 0; x < j.N; x++) c[x] = 0;
@@ -185,12 +314,32 @@ template <typename T> void scale_rows_task(void* ctx, long r) {
     for (long x = 0; x < j.N; x++) c[x] *= j.beta;
 }
 
-// Tasks are worth handing to the pool only when they carry enough work to pay for the wake-up.
-inline void run_tasks(long n, TaskFn fn, void* ctx, double flops_per_task) {
-  if (flops_per_task < 2e4 || n == 1) {
-    for (long t = 0; t < n; t++) fn(ctx, t);
-  } else {
+// Below this many flops the pool's wake-up costs more than a second thread gains.
+const double kParallelFlops = 2e6;
+
+inline void run_tasks(long n, TaskFn fn, void* ctx, bool parallel) {
+  if (parallel && n > 1) {
     parallel_for(n, fn, ctx);
+  } else {
+    for (long t = 0; t < n; t++) fn(ctx, t);
+  }
+}
+
+// Tiles of C for the compute pass: start from MT x NT strips and halve the longer side until there are enough
+// tasks to share out (a fixed count, not the thread count: the tiling, hence the result, depends on sizes only).
+template <typename T> void choose_tiles(GemmJob<T>& j) {
+  typedef Blocking<T> Bk;
+  const long want = 8;
+  j.mt = j.m_strips < Bk::MT ? j.m_strips : Bk::MT;
+  j.nt = j.n_strips < Bk::NT ? j.n_strips : Bk::NT;
+  for (;;) {
+    j.m_tiles = (j.m_strips + j.mt - 1) / j.mt;
+    j.n_tiles = (j.n_strips + j.nt - 1) / j.nt;
+    if (j.m_tiles * j.n_tiles >= want || (j.mt == 1 && j.nt == 1)) break;
+    if ((j.mt * Bk::MR >= j.nt * Bk::NR && j.mt > 1) || j.nt == 1)
+      j.mt = (j.mt + 1) / 2;
+    else
+      j.nt = (j.nt + 1) / 2;
   }
 }
 
@@ -215,27 +364,29 @@ bool gemm(bool trans_a, bool trans_b, long M, long N, long K, T alpha, const T* 
   j.beta = beta;
   j.C = C;
   j.ldc = ldc;
+  double flops = 2.0 * M * N * K;
+  bool parallel = flops >= kParallelFlops;
   if (K == 0 || alpha == 0) {
-    if (beta != 1) run_tasks(M, scale_rows_task<T>, &j, (double)N * 1000);
+    if (beta != 1) run_tasks(M, scale_rows_task<T>, &j, (double)M * N >= 1e6);
+    return true;
+  }
+  if (M <= Bk::SMALL_M && !(trans_a && trans_b)) {
+    small_gemm<T>(j);
     return true;
   }
   j.m_strips = (M + Bk::MR - 1) / Bk::MR;
   j.n_strips = (N + Bk::NR - 1) / Bk::NR;
-  j.m_tiles = (j.m_strips + Bk::MC / Bk::MR - 1) / (Bk::MC / Bk::MR);
-  j.n_tiles = (j.n_strips + Bk::NC / Bk::NR - 1) / (Bk::NC / Bk::NR);
-  long kc_max = K < Bk::KC ? K : Bk::KC;
-  j.a_pack = (T*)grow(scratch_a, sizeof(T) * j.m_strips * Bk::MR * kc_max);
-  j.b_pack = (T*)grow(scratch_b, sizeof(T) * j.n_strips * Bk::NR * kc_max);
-  if (!j.a_pack || !j.b_pack) return false;
-  for (long pc = 0; pc < K; pc += Bk::KC) {
-    j.pc = pc;
-    j.kc = K - pc < Bk::KC ? K - pc : Bk::KC;
-    j.first = pc == 0;
-    run_tasks(j.m_strips, pack_a_task<T>, &j, (double)Bk::MR * j.kc * 8);
-    run_tasks(j.n_strips, pack_b_task<T>, &j, (double)Bk::NR * j.kc * 8);
-    double tile_flops = 2.0 * j.kc * (M < Bk::MC ? M : Bk::MC) * (N < Bk::NC ? N : Bk::NC);
-    run_tasks(j.m_tiles * j.n_tiles, compute_task<T>, &j, tile_flops);
-  }
+  j.m_pad = j.m_strips * Bk::MR;
+  j.n_pad = j.n_strips * Bk::NR;
+  size_t a_elems = (size_t)j.m_pad * K, b_elems = (size_t)j.n_pad * K;
+  a_elems = (a_elems + 15) & ~(size_t)15;  // keep the B panels 64-byte aligned
+  T* pack = (T*)grow(scratch, sizeof(T) * (a_elems + b_elems));
+  if (!pack) return false;
+  j.a_pack = pack;
+  j.b_pack = pack + a_elems;
+  choose_tiles(j);
+  run_tasks(j.m_strips + j.n_strips, pack_task<T>, &j, parallel);
+  run_tasks(j.m_tiles * j.n_tiles, compute_task<T>, &j, parallel);
   return true;
 }
 

@@ -8,6 +8,19 @@ namespace nodenn {
 
 enum Activation { kRelu = 0, kLeakyRelu = 1, kSigmoid = 2, kTanh = 3 };
 
+// conv kernels: the geometry of one convolution / pooling call, validated by addon.cc.
+struct ConvShape {
+  long N, C, H, W;    // input
+  long F, KH, KW;     // filters
+  long sh, sw, ph, pw;  // stride and zero padding per axis
+  long OH, OW;        // output: 1 + (H + 2 ph - KH) / sh, ...
+};
+struct PoolShape {
+  long N, C, H, W;  // input
+  long KH, KW, sh, sw;
+  long OH, OW;      // 1 + (H - KH) / sh, ...
+};
+
 #define NODENN_KERNELS_FOR(T, S)                                                                              \
   /* C = alpha op(A) op(B) + beta C; op(A) M x K, op(B) K x N; row-major; false when out of memory */\
   bool (*gemm_##S)(bool trans_a, bool trans_b, long M, long N, long K, T alpha, const T* A, long lda,         \
@@ -47,7 +60,29 @@ enum Activation { kRelu = 0, kLeakyRelu = 1, kSigmoid = 2, kTanh = 3 };
   void (*adagrad_##S)(long n, T* p, const T* g, T* h, double lr, double eps);                                \
   void (*rmsprop_##S)(long n, T* p, const T* g, T* h, double lr, double decay, double eps);                  \
   void (*adam_##S)(long n, T* p, const T* g, T* m, T* v, double lr, double beta1, double beta2, double eps,  \
-                   long t, double weight_decay);
+                   long t, double weight_decay);                                                              \
+  /* conv kernels: x (N,C,H,W), w (F,C,KH,KW), y (N,F,OH,OW); false when out of memory */                   \
+  /* y = conv(x, w) + b (b may be null) */                                                                   \
+  bool (*conv2d_forward_##S)(const ConvShape& g, const T* x, const T* w, const T* b, T* y);                  \
+  /* dx = conv_transpose(dy, w) (overwrites dx) */                                                           \
+  bool (*conv2d_backward_data_##S)(const ConvShape& g, const T* dy, const T* w, T* dx);                      \
+  /* dw += sum_n dy_n (x) x_n, db += sum dy (db may be null); batch summed in fixed chunks, in order */      \
+  bool (*conv2d_backward_filter_##S)(const ConvShape& g, const T* x, const T* dy, T* dw, T* db);             \
+  /* pooling over (N*C) planes of H x W; windows KH x KW every (sh, sw); argmax = first max, plane index */  \
+  void (*max_pool2d_forward_##S)(const PoolShape& g, const T* x, T* y, int32_t* argmax);                     \
+  /* dx = 0, then dx[argmax] += dy */                                                                        \
+  void (*max_pool2d_backward_##S)(const PoolShape& g, const T* dy, const int32_t* argmax, T* dx);           \
+  void (*avg_pool2d_forward_##S)(const PoolShape& g, const T* x, T* y);                                      \
+  /* dx = 0, then every window's dx += dy / (KH KW) */                                                       \
+  void (*avg_pool2d_backward_##S)(const PoolShape& g, const T* dy, T* dx);                                   \
+  /* batch norm per channel of x (N, C, S): train uses batch statistics (and updates running ones), eval */ \
+  /* uses running ones; writes the mean and 1/sqrt(var + eps) used, for backward */                          \
+  void (*batch_norm_forward_##S)(long N, long C, long S, const T* x, const T* gamma, const T* beta, T* y,     \
+                                 T* mean, T* invstd, T* running_mean, T* running_var, bool training,         \
+                                 T momentum, T eps);                                                         \
+  /* dx (overwritten, may be dy), dgamma += sum dy xhat, dbeta += sum dy */                                  \
+  void (*batch_norm_backward_##S)(long N, long C, long S, const T* x, const T* dy, const T* gamma,            \
+                                  const T* mean, const T* invstd, T* dx, T* dgamma, T* dbeta, bool training);
 
 struct Kernels {
   const char* isa;
@@ -92,6 +127,20 @@ template <typename T> void rmsprop(long n, T* p, const T* g, T* h, double lr, do
 template <typename T>
 void adam(long n, T* p, const T* g, T* m, T* v, double lr, double beta1, double beta2, double eps, long t,
           double weight_decay);
+// conv kernels
+template <typename T> bool conv2d_forward(const ConvShape& g, const T* x, const T* w, const T* b, T* y);
+template <typename T> bool conv2d_backward_data(const ConvShape& g, const T* dy, const T* w, T* dx);
+template <typename T> bool conv2d_backward_filter(const ConvShape& g, const T* x, const T* dy, T* dw, T* db);
+template <typename T> void max_pool2d_forward(const PoolShape& g, const T* x, T* y, int32_t* argmax);
+template <typename T> void max_pool2d_backward(const PoolShape& g, const T* dy, const int32_t* argmax, T* dx);
+template <typename T> void avg_pool2d_forward(const PoolShape& g, const T* x, T* y);
+template <typename T> void avg_pool2d_backward(const PoolShape& g, const T* dy, T* dx);
+template <typename T>
+void batch_norm_forward(long N, long C, long S, const T* x, const T* gamma, const T* beta, T* y, T* mean, T* invstd,
+                        T* running_mean, T* running_var, bool training, T momentum, T eps);
+template <typename T>
+void batch_norm_backward(long N, long C, long S, const T* x, const T* dy, const T* gamma, const T* mean,
+                         const T* invstd, T* dx, T* dgamma, T* dbeta, bool training);
 }  // namespace NODENN_ISA_NS
 #endif
 

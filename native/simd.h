@@ -2,6 +2,10 @@
 // follows the flags of that compilation, so one generic source gives SSE2/NEON, AVX2+FMA and AVX-512 code.
 #pragma once
 
+#if defined(__AVX2__) || defined(__AVX512F__)
+#include <immintrin.h>
+#endif
+
 #if defined(__AVX512F__)
 #define NODENN_VEC_BYTES 64
 #elif defined(__AVX2__)
@@ -36,6 +40,33 @@ template <> struct Vec<double> {
   typedef vf64u U;
   enum { L = NODENN_VEC_BYTES / 8 };
 };
+
+// The first n lanes (0 < n <= L) of a vector from p, zeros in the others; memory past p + n is not touched.
+// Stores write the first n lanes only.
+#if defined(__AVX512F__)
+inline vf32 load_partial(const float* p, int n) { return (vf32)_mm512_maskz_loadu_ps((__mmask16)((1u << n) - 1), p); }
+inline vf64 load_partial(const double* p, int n) { return (vf64)_mm512_maskz_loadu_pd((__mmask8)((1u << n) - 1), p); }
+inline void store_partial(float* p, vf32 v, int n) { _mm512_mask_storeu_ps(p, (__mmask16)((1u << n) - 1), (__m512)v); }
+inline void store_partial(double* p, vf64 v, int n) { _mm512_mask_storeu_pd(p, (__mmask8)((1u << n) - 1), (__m512d)v); }
+#elif defined(__AVX2__)
+inline __m256i lanes_below(int n) { return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)); }
+inline __m256i lanes_below64(int n) { return _mm256_cmpgt_epi64(_mm256_set1_epi64x(n), _mm256_setr_epi64x(0, 1, 2, 3)); }
+inline vf32 load_partial(const float* p, int n) { return (vf32)_mm256_maskload_ps(p, lanes_below(n)); }
+inline vf64 load_partial(const double* p, int n) { return (vf64)_mm256_maskload_pd(p, lanes_below64(n)); }
+inline void store_partial(float* p, vf32 v, int n) { _mm256_maskstore_ps(p, lanes_below(n), (__m256)v); }
+inline void store_partial(double* p, vf64 v, int n) { _mm256_maskstore_pd(p, lanes_below64(n), (__m256d)v); }
+#else
+template <typename V, typename T> inline V load_partial_lanes(const T* p, int n) {
+  V v = {};
+  for (int i = 0; i < n; i++) v[i] = p[i];
+  return v;
+}
+inline vf32 load_partial(const float* p, int n) { return load_partial_lanes<vf32>(p, n); }
+inline vf64 load_partial(const double* p, int n) { return load_partial_lanes<vf64>(p, n); }
+template <typename V, typename T> inline void store_partial(T* p, V v, int n) {
+  for (int i = 0; i < n; i++) p[i] = v[i];
+}
+#endif
 
 }  // namespace NODENN_ISA_NS
 }  // namespace nodenn

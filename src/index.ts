@@ -20,3 +20,6 @@ export {
   type NamedParameter, type BatchInfo, type EpochInfo, type EvaluateOptions, type TrainOptions,
 } from './network';
 export * as data from './data/index';
+// model files and plots (issue 5)
+export { saveSafetensors, loadSafetensors, SafetensorsError, type SafetensorsFile, type SafetensorsDType } from './io/safetensors';
+export * as plot from './plot';

@@ -1,6 +1,7 @@
 // Sequential: a stack of layers with forward/backward, named parameters, prediction, evaluation, state
 // dictionaries, a JSON config (rebuilt through the layer registry) and an async fit() loop.
 import { getBackend } from './backend/index';
+import { loadModelFile, saveModelFile } from './io/model';
 import { Layer, type LayerConfig } from './layers/layer';
 import { layerFromConfig } from './layers/registry';
 import { Softmax } from './layers/softmax';
@@ -385,6 +386,22 @@ export class Sequential {
       }
     }
     for (const [k, t] of Object.entries(own)) t.data.set(dict[k].data);
+  }
+
+  /**
+   * Saves the model: weights as float32 safetensors under PyTorch-style names ('0.weight', ...) and the
+   * architecture (toConfig()) as JSON in the metadata; atomic. `metadata` adds string entries of your own.
+   */
+  async save(path: string, opts: { metadata?: Record<string, string> } = {}): Promise<void> {
+    await saveModelFile(path, this.toConfig(), this.stateDict(), opts.metadata);
+  }
+
+  /** Rebuilds a network saved by save(): architecture from the metadata, then the weights (shape-checked). */
+  static async load(path: string, opts: SequentialOptions = {}): Promise<Sequential> {
+    const { config, tensors } = await loadModelFile(path);
+    const net = Sequential.fromConfig(config as SequentialConfig, opts);
+    net.loadStateDict(tensors);
+    return net;
   }
 
   /** The architecture as JSON (layer configs), for saving; rebuild with Sequential.fromConfig. */

@@ -40,6 +40,12 @@ describe.each(backends)('net kernels on $label', (bc) => {
       expect(k.sumSquares(0, a)).toBe(0);
     });
 
+    it('relu lets NaN through (a NaN input must reach the loss)', () => {
+      const y = new C(3);
+      getBackend().activationForward('relu', 3, new C([NaN, -1, 2]), y, 0);
+      expect(Array.from(y)).toEqual([NaN, 0, 2]);
+    });
+
     it('argmaxRows returns the first maximum of each row', () => {
       const x = new C([1, 3, 3, 0, -1, -2, -3, -1, 5, 5, 5, 5]);
       const out = new Int32Array(3);

@@ -63,6 +63,43 @@ export interface Kernels {
   /** Adam step (1-based) with decoupled weight decay (AdamW) when weightDecay > 0. */
   adam(n: number, p: FloatArray, g: FloatArray, m: FloatArray, v: FloatArray, lr: number, beta1: number,
     beta2: number, eps: number, step: number, weightDecay: number): void;
+  // conv kernels. x (N, C, H, W), weight (F, C, KH, KW), y (N, F, OH, OW), OH = 1 + floor((H + 2 padH - KH) /
+  // strideH), OW alike; zero padding. Pooling has no padding: OH = 1 + floor((H - KH) / strideH).
+  /** y = conv(x, weight) + bias (bias may be null). */
+  conv2dForward(N: number, C: number, H: number, W: number, F: number, KH: number, KW: number, strideH: number,
+    strideW: number, padH: number, padW: number, x: FloatArray, weight: FloatArray, bias: FloatArray | null,
+    y: FloatArray): void;
+  /** dx = d conv / dx applied to dy (dx is overwritten). */
+  conv2dBackwardData(N: number, C: number, H: number, W: number, F: number, KH: number, KW: number, strideH: number,
+    strideW: number, padH: number, padW: number, dy: FloatArray, weight: FloatArray, dx: FloatArray): void;
+  /** dweight += d conv / dweight applied to dy, dbias += sums of dy (dbias may be null); same for any thread count. */
+  conv2dBackwardFilter(N: number, C: number, H: number, W: number, F: number, KH: number, KW: number,
+    strideH: number, strideW: number, padH: number, padW: number, x: FloatArray, dy: FloatArray, dweight: FloatArray,
+    dbias: FloatArray | null): void;
+  /** y = window maxima; argmax = index h * W + w in the plane of the first maximum (a NaN wins: it propagates). */
+  maxPool2dForward(N: number, C: number, H: number, W: number, KH: number, KW: number, strideH: number,
+    strideW: number, x: FloatArray, y: FloatArray, argmax: Int32Array): void;
+  /** dx = 0, then dx[argmax] += dy (dx is overwritten). */
+  maxPool2dBackward(N: number, C: number, H: number, W: number, KH: number, KW: number, strideH: number,
+    strideW: number, dy: FloatArray, argmax: Int32Array, dx: FloatArray): void;
+  /** y = window means. */
+  avgPool2dForward(N: number, C: number, H: number, W: number, KH: number, KW: number, strideH: number,
+    strideW: number, x: FloatArray, y: FloatArray): void;
+  /** dx = 0, then each window's inputs += dy / (KH KW) (dx is overwritten). */
+  avgPool2dBackward(N: number, C: number, H: number, W: number, KH: number, KW: number, strideH: number,
+    strideW: number, dy: FloatArray, dx: FloatArray): void;
+  /**
+   * Batch norm per channel of x (N, C, S): training normalizes with batch statistics (biased variance) and updates
+   * the running ones (unbiased variance, running = (1 - momentum) running + momentum batch); eval uses the running
+   * ones. Writes the mean and invstd = 1 / sqrt(var + eps) used, for backward. y may be x.
+   */
+  batchNormForward(N: number, C: number, S: number, x: FloatArray, gamma: FloatArray, beta: FloatArray,
+    y: FloatArray, mean: FloatArray, invstd: FloatArray, runningMean: FloatArray, runningVar: FloatArray,
+    training: boolean, momentum: number, eps: number): void;
+  /** dx (overwritten; may be dy), dgamma += sum dy xhat, dbeta += sum dy. */
+  batchNormBackward(N: number, C: number, S: number, x: FloatArray, dy: FloatArray, gamma: FloatArray,
+    mean: FloatArray, invstd: FloatArray, dx: FloatArray, dgamma: FloatArray, dbeta: FloatArray,
+    training: boolean): void;
 }
 
 export interface Backend extends Kernels {

@@ -11,3 +11,12 @@ export { Softmax } from './softmax';
 export { Flatten } from './flatten';
 export { Dropout } from './dropout';
 export { Mul, Add } from './graph';
+// conv layers
+export { Conv2D, type Conv2DOptions, type ConvInit } from './conv2d';
+export { Conv1D, type Conv1DOptions } from './conv1d';
+export { MaxPool2D, Pool2D, type PoolOptions } from './max_pool2d';
+export { AvgPool2D } from './avg_pool2d';
+export { GlobalAvgPool2D } from './global_avg_pool2d';
+export { BatchNorm, type BatchNormOptions } from './batch_norm';
+export { BatchNorm1D } from './batch_norm1d';
+export { BatchNorm2D } from './batch_norm2d';

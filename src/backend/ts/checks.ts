@@ -73,3 +73,36 @@ export function activation(kind: unknown): void {
     throw new RangeError(`activation must be 'relu', 'leakyRelu', 'sigmoid' or 'tanh', got '${kind}'`);
   }
 }
+
+// conv kernels
+
+/** Output length of a sliding window along one axis, 1 + floor((input + 2 pad - k) / stride), as addon.cc checks it. */
+export function windowOutput(input: number, k: number, stride: number, pad: number, inName: string, kName: string,
+  strideName: string, padName: string | null): number {
+  if (k < 1) throw new RangeError(`${kName} must be at least 1, got ${k}`);
+  if (stride < 1) throw new RangeError(`${strideName} must be at least 1, got ${stride}`);
+  if (input + 2 * pad < k) {
+    const room = padName ? `${inName} + 2 * ${padName}` : inName;
+    throw new RangeError(`${kName} = ${k} is larger than ${room} = ${input + 2 * pad}`);
+  }
+  return 1 + Math.floor((input + 2 * pad - k) / stride);
+}
+
+/** The product of sizes, with the same overflow rule as addon.cc. */
+export function productOf(sizes: number[], what: string): number {
+  let r = 1;
+  for (const s of sizes) r = product(r, s, what);
+  return r;
+}
+
+/** No output may overlap an input or another output (arrays given as [array, name]; null entries are absent). */
+export function disjoint(outs: [FloatArray | Int32Array | null, string][], ins: [FloatArray | Int32Array | null, string][]): void {
+  outs.forEach(([o, oName], k) => {
+    if (o === null) return;
+    for (const [i, iName] of ins) if (i !== null) noAlias(o as FloatArray, oName, i as FloatArray, iName, false);
+    for (let m = 0; m < k; m++) {
+      const [p, pName] = outs[m];
+      if (p !== null) noAlias(o as FloatArray, oName, p as FloatArray, pName, false);
+    }
+  });
+}

@@ -16,7 +16,7 @@ export function activationForward(kind: ActivationKind, n: number, x: FloatArray
   check.finite(slope, 'slope');
   check.noAlias(y, 'y', x, 'x', true);
   switch (kind) {
-    case 'relu': for (let i = 0; i < n; i++) y[i] = x[i] > 0 ? x[i] : 0; break;
+    case 'relu': for (let i = 0; i < n; i++) y[i] = x[i] < 0 ? 0 : x[i]; break;  // NaN passes through
     case 'leakyRelu': for (let i = 0; i < n; i++) y[i] = x[i] > 0 ? x[i] : slope * x[i]; break;
     case 'sigmoid': for (let i = 0; i < n; i++) y[i] = sigmoid(x[i]); break;
     case 'tanh': for (let i = 0; i < n; i++) y[i] = Math.tanh(x[i]); break;

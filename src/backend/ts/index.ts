@@ -9,6 +9,10 @@ import {
 import { add, argmaxRows, axpy, mul, scale, softmaxBackward, sumSquares } from './ops';
 import { bceLogits, bceProbs, mse } from './loss';
 import { adagrad, adam, rmsprop, sgdMomentum } from './optim';
+// conv kernels
+import { conv2dBackwardData, conv2dBackwardFilter, conv2dForward } from './conv';
+import { avgPool2dBackward, avgPool2dForward, maxPool2dBackward, maxPool2dForward } from './pool';
+import { batchNormBackward, batchNormForward } from './batchnorm';
 
 export const tsBackend: Backend = {
   name: 'ts',
@@ -25,4 +29,14 @@ export const tsBackend: Backend = {
   mul, add, scale, axpy, sumSquares, argmaxRows, softmaxBackward,
   bceLogits, bceProbs, mse,
   sgdMomentum, adagrad, rmsprop, adam,
+  // conv kernels
+  conv2dForward,
+  conv2dBackwardData,
+  conv2dBackwardFilter,
+  maxPool2dForward,
+  maxPool2dBackward,
+  avgPool2dForward,
+  avgPool2dBackward,
+  batchNormForward,
+  batchNormBackward,
 };

@@ -1,0 +1,265 @@
+// conv.cc — 2-D convolution in NCHW: forward, backward-data (dx) and backward-filter (dw, db).
+// Compiled once per ISA. Each image goes through im2col into a per-thread scratch matrix and then through the
+// packed GEMM of the same ISA; a 1x1 convolution with stride 1 and no padding uses the image itself as that
+// matrix. Work is split over images; every output element is written by one task, and the batch sum of
+// backward-filter runs in fixed chunks of images summed in chunk order, so results never depend on the number
+// of threads.
+#include <stdlib.h>
+#include <string.h>
+
+#include <atomic>
+
+#include "kernels.h"
+#include "threads.h"
+
+namespace nodenn {
+namespace NODENN_ISA_NS {
+namespace {
+
+// The im2col matrix of the calling thread, grown on demand and kept between calls.
+struct ColBuffer {
+  void* ptr = nullptr;
+  size_t bytes = 0;
+  void* reserve(size_t need) {
+    if (bytes < need) {
+      free(ptr);
+      need = (need + 4095) & ~(size_t)4095;
+      ptr = aligned_alloc(64, need);
+      bytes = ptr ? need : 0;
+    }
+    return ptr;
+  }
+};
+thread_local ColBuffer col_buffer;
+
+inline long ceil_div(long a, long s) { return a <= 0 ? 0 : (a + s - 1) / s; }
+
+// The outputs o in [lo, hi) whose input index o*s - p + k falls inside [0, n).
+inline void valid_outputs(long k, long s, long p, long n, long out, long* lo, long* hi) {
+  *lo = ceil_div(p - k, s);
+  *hi = ceil_div(n + p - k, s);
+  if (*lo > out) *lo = out;
+  if (*hi > out) *hi = out;
+  if (*hi < *lo) *hi = *lo;
+}
+
+inline bool is_pointwise(const ConvShape& g) {
+  return g.KH == 1 && g.KW == 1 && g.sh == 1 && g.sw == 1 && g.ph == 0 && g.pw == 0;
+}
+
+// col (C*KH*KW, OH*OW): col[(c, kh, kw), (oh, ow)] = x[c, oh*sh - ph + kh, ow*sw - pw + kw], zero outside.
+template <typename T> void im2col(const ConvShape& g, const T* x, T* col) {
+  const long P = g.OH * g.OW;
+  for (long c = 0; c < g.C; c++)
+    for (long kh = 0; kh < g.KH; kh++) {
+      long oh0, oh1;
+      valid_outputs(kh, g.sh, g.ph, g.H, g.OH, &oh0, &oh1);
+      for (long kw = 0; kw < g.KW; kw++) {
+        long ow0, ow1;
+        valid_outputs(kw, g.sw, g.pw, g.W, g.OW, &ow0, &ow1);
+        T* row = col + ((c * g.KH + kh) * g.KW + kw) * P;
+        for (long oh = 0; oh < g.OH; oh++) {
+          T* r = row + oh * g.OW;
+          if (oh < oh0 || oh >= oh1) {
+            for (long ow = 0; ow < g.OW; ow++) r[ow] = 0;
+            continue;
+          }
+          const T* xr = x + (c * g.H + oh * g.sh - g.ph + kh) * g.W;
+          const long iw0 = kw - g.pw;  // input column of output column 0
+          for (long ow = 0; ow < ow0; ow++) r[ow] = 0;
+          if (g.sw == 1) {
+            for (long ow = ow0; ow < ow1; ow++) r[ow] = xr[ow + iw0];
+          } else {
+            for (long ow = ow0; ow < ow1; ow++) r[ow] = xr[ow * g.sw + iw0];
+          }
+          for (long ow = ow1; ow < g.OW; ow++) r[ow] = 0;
+        }
+      }
+    }
+}
+
+// The adjoint of im2col: dx[c, ih, iw] += every col entry that was read from it. dx must be zeroed first.
+template <typename T> void col2im(const ConvShape& g, const T* col, T* dx) {
+  const long P = g.OH * g.OW;
+  for (long c = 0; c < g.C; c++)
+    for (long kh = 0; kh < g.KH; kh++) {
+      long oh0, oh1;
+      valid_outputs(kh, g.sh, g.ph, g.H, g.OH, &oh0, &oh1);
+      for (long kw = 0; kw < g.KW; kw++) {
+        long ow0, ow1;
+        valid_outputs(kw, g.sw, g.pw, g.W, g.OW, &ow0, &ow1);
+        const T* row = col + ((c * g.KH + kh) * g.KW + kw) * P;
+        for (long oh = oh0; oh < oh1; oh++) {
+          const T* r = row + oh * g.OW;
+          T* xr = dx + (c * g.H + oh * g.sh - g.ph + kh) * g.W;
+          const long iw0 = kw - g.pw;
+          if (g.sw == 1) {
+            for (long ow = ow0; ow < ow1; ow++) xr[ow + iw0] += r[ow];
+          } else {
+            for (long ow = ow0; ow < ow1; ow++) xr[ow * g.sw + iw0] += r[ow];
+          }
+        }
+      }
+    }
+}
+
+template <typename T> struct ConvJob {
+  const ConvShape* g;
+  const T* x;
+  const T* w;
+  const T* b;
+  const T* dy;
+  T* out;       // y (forward), dx (backward-data), or the per-chunk partial sums (backward-filter)
+  long chunk;   // images per chunk (backward-filter)
+  std::atomic<bool> failed{false};
+};
+
+// The im2col matrix of image n: the image itself for a pointwise convolution, else the thread's scratch.
+template <typename T> const T* columns(const ConvShape& g, const T* x_n, std::atomic<bool>& failed) {
+  if (is_pointwise(g)) return x_n;
+  T* col = (T*)col_buffer.reserve(sizeof(T) * (size_t)(g.C * g.KH * g.KW) * (size_t)(g.OH * g.OW));
+  if (!col) {
+    failed = true;
+    return nullptr;
+  }
+  im2col(g, x_n, col);
+  return col;
+}
+
+// y_n (F, P) = w (F, CKK) col_n (CKK, P) + b
+template <typename T> void forward_image(void* ctx, long n) {
+  ConvJob<T>& j = *(ConvJob<T>*)ctx;
+  const ConvShape& g = *j.g;
+  const long P = g.OH * g.OW, CKK = g.C * g.KH * g.KW;
+  const T* col = columns(g, j.x + n * g.C * g.H * g.W, j.failed);
+  if (!col) return;
+  T* y = j.out + n * g.F * P;
+  if (!gemm<T>(false, false, g.F, P, CKK, 1, j.w, CKK, col, P, 0, y, P)) j.failed = true;
+  if (j.b)
+    for (long f = 0; f < g.F; f++) {
+      const T bf = j.b[f];
+      for (long p = 0; p < P; p++) y[f * P + p] += bf;
+    }
+}
+
+// dcol (CKK, P) = w^T dy_n, then dx_n = col2im(dcol)
+template <typename T> void backward_data_image(void* ctx, long n) {
+  ConvJob<T>& j = *(ConvJob<T>*)ctx;
+  const ConvShape& g = *j.g;
+  const long P = g.OH * g.OW, CKK = g.C * g.KH * g.KW, HW = g.H * g.W;
+  const T* dy = j.dy + n * g.F * P;
+  T* dx = j.out + n * g.C * HW;
+  if (is_pointwise(g)) {
+    if (!gemm<T>(true, false, CKK, P, g.F, 1, j.w, CKK, dy, P, 0, dx, P)) j.failed = true;
+    return;
+  }
+  T* dcol = (T*)col_buffer.reserve(sizeof(T) * (size_t)CKK * (size_t)P);
+  if (!dcol || !gemm<T>(true, false, CKK, P, g.F, 1, j.w, CKK, dy, P, 0, dcol, P)) {
+    j.failed = true;
+    return;
+  }
+  for (long i = 0; i < g.C * HW; i++) dx[i] = 0;
+  col2im(g, dcol, dx);
+}
+
+// partial k = [dw (F, CKK) | db (F)] summed over the images of chunk k, in image order.
+template <typename T> void backward_filter_chunk(void* ctx, long k) {
+  ConvJob<T>& j = *(ConvJob<T>*)ctx;
+  const ConvShape& g = *j.g;
+  const long P = g.OH * g.OW, CKK = g.C * g.KH * g.KW;
+  T* part = j.out + k * (g.F * CKK + g.F);
+  T* db = part + g.F * CKK;
+  for (long f = 0; f < g.F; f++) db[f] = 0;
+  long n0 = k * j.chunk, n1 = n0 + j.chunk < g.N ? n0 + j.chunk : g.N;
+  for (long n = n0; n < n1; n++) {
+    const T* col = columns(g, j.x + n * g.C * g.H * g.W, j.failed);
+    if (!col) return;
+    const T* dy = j.dy + n * g.F * P;
+    if (!gemm<T>(false, true, g.F, CKK, P, 1, dy, P, col, P, n == n0 ? 0 : 1, part, CKK)) {
+      j.failed = true;
+      return;
+    }
+    for (long f = 0; f < g.F; f++) {
+      T s = 0;
+      for (long p = 0; p < P; p++) s += dy[f * P + p];
+      db[f] += s;
+    }
+  }
+}
+
+// Images are spread over the pool when there are enough of them; otherwise the GEMM inside spreads its own
+// work. Either way each image's result is computed the same way.
+inline void over_images(long n, TaskFn fn, void* ctx) {
+  if (n >= get_threads()) {
+    parallel_for(n, fn, ctx);
+  } else {
+    for (long i = 0; i < n; i++) fn(ctx, i);
+  }
+}
+
+}  // namespace
+
+template <typename T> bool conv2d_forward(const ConvShape& g, const T* x, const T* w, const T* b, T* y) {
+  if (g.N == 0 || g.F == 0 || g.OH * g.OW == 0) return true;
+  ConvJob<T> j;
+  j.g = &g;
+  j.x = x;
+  j.w = w;
+  j.b = b;
+  j.out = y;
+  over_images(g.N, forward_image<T>, &j);
+  return !j.failed;
+}
+
+template <typename T> bool conv2d_backward_data(const ConvShape& g, const T* dy, const T* w, T* dx) {
+  if (g.N == 0 || g.C * g.H * g.W == 0) return true;
+  if (g.F == 0 || g.OH * g.OW == 0) {
+    memset(dx, 0, sizeof(T) * (size_t)(g.N * g.C * g.H * g.W));
+    return true;
+  }
+  ConvJob<T> j;
+  j.g = &g;
+  j.w = w;
+  j.dy = dy;
+  j.out = dx;
+  over_images(g.N, backward_data_image<T>, &j);
+  return !j.failed;
+}
+
+template <typename T> bool conv2d_backward_filter(const ConvShape& g, const T* x, const T* dy, T* dw, T* db) {
+  const long CKK = g.C * g.KH * g.KW, part_len = g.F * CKK + g.F;
+  if (g.N == 0 || g.F == 0) return true;
+  // Fixed chunking that depends on the problem only: at most 16 chunks, and at most ~2^24 partial elements.
+  long chunks = g.N < 16 ? g.N : 16;
+  long cap = ((long)1 << 24) / part_len;
+  if (chunks > cap) chunks = cap < 1 ? 1 : cap;
+  ConvJob<T> j;
+  j.g = &g;
+  j.x = x;
+  j.dy = dy;
+  j.chunk = (g.N + chunks - 1) / chunks;
+  chunks = (g.N + j.chunk - 1) / j.chunk;
+  j.out = (T*)malloc(sizeof(T) * (size_t)(chunks * part_len));
+  if (!j.out) return false;
+  over_images(chunks, backward_filter_chunk<T>, &j);
+  if (!j.failed) {
+    for (long k = 0; k < chunks; k++) {
+      const T* part = j.out + k * part_len;
+      for (long i = 0; i < g.F * CKK; i++) dw[i] += part[i];
+      if (db)
+        for (long f = 0; f < g.F; f++) db[f] += part[g.F * CKK + f];
+    }
+  }
+  free(j.out);
+  return !j.failed;
+}
+
+#define NODENN_CONV_INSTANTIATE(T)                                                                   \
+  template bool conv2d_forward<T>(const ConvShape&, const T*, const T*, const T*, T*);              \
+  template bool conv2d_backward_data<T>(const ConvShape&, const T*, const T*, T*);                  \
+  template bool conv2d_backward_filter<T>(const ConvShape&, const T*, const T*, T*, T*);
+NODENN_CONV_INSTANTIATE(float)
+NODENN_CONV_INSTANTIATE(double)
+
+}  // namespace NODENN_ISA_NS
+}  // namespace nodenn

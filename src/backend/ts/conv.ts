@@ -1,0 +1,138 @@
+// 2-D convolution in NCHW — the readable reference of native/conv.cc. x (N, C, H, W), weight (F, C, KH, KW),
+// y (N, F, OH, OW) with OH = 1 + floor((H + 2 padH - KH) / strideH) (OW alike); zero padding. Direct loops: every
+// output plane is accumulated in float64, one weight at a time, over the outputs whose input lies inside x.
+import type { FloatArray } from '../../tensor';
+import * as check from './checks';
+
+export interface ConvShape {
+  N: number; C: number; H: number; W: number;
+  F: number; KH: number; KW: number;
+  strideH: number; strideW: number; padH: number; padW: number;
+  OH: number; OW: number;
+}
+
+/** Checks the 11 size arguments of the conv kernels in the order addon.cc does. */
+export function convShape(N: number, C: number, H: number, W: number, F: number, KH: number, KW: number,
+  strideH: number, strideW: number, padH: number, padW: number): ConvShape {
+  check.size(N, 'N'); check.size(C, 'C'); check.size(H, 'H'); check.size(W, 'W'); check.size(F, 'F');
+  check.size(KH, 'KH'); check.size(KW, 'KW'); check.size(strideH, 'strideH'); check.size(strideW, 'strideW');
+  check.size(padH, 'padH'); check.size(padW, 'padW');
+  const OH = check.windowOutput(H, KH, strideH, padH, 'H', 'KH', 'strideH', 'padH');
+  const OW = check.windowOutput(W, KW, strideW, padW, 'W', 'KW', 'strideW', 'padW');
+  check.productOf([C, KH, KW, OH, OW], 'C * KH * KW * OH * OW');
+  return { N, C, H, W, F, KH, KW, strideH, strideW, padH, padW, OH, OW };
+}
+
+/** The outputs o in [lo, hi) whose input index o * stride - pad + k lies in [0, n). */
+export function validOutputs(k: number, stride: number, pad: number, n: number, out: number): [number, number] {
+  const ceilDiv = (a: number) => (a <= 0 ? 0 : Math.ceil(a / stride));
+  const lo = Math.min(ceilDiv(pad - k), out);
+  const hi = Math.max(lo, Math.min(ceilDiv(n + pad - k), out));
+  return [lo, hi];
+}
+
+/** y = conv(x, weight) + bias; bias may be null. */
+export function conv2dForward(N: number, C: number, H: number, W: number, F: number, KH: number, KW: number,
+  strideH: number, strideW: number, padH: number, padW: number, x: FloatArray, weight: FloatArray,
+  bias: FloatArray | null, y: FloatArray): void {
+  const g = convShape(N, C, H, W, F, KH, KW, strideH, strideW, padH, padW);
+  const { OH, OW } = g;
+  check.floats([x, 'x', check.productOf([N, C, H, W], 'N * C * H * W')],
+    [weight, 'weight', check.productOf([F, C, KH, KW], 'F * C * KH * KW')],
+    ...(bias === null || bias === undefined ? [] : [[bias, 'bias', F] as [unknown, string, number]]),
+    [y, 'y', check.productOf([N, F, OH, OW], 'N * F * OH * OW')]);
+  check.disjoint([[y, 'y']], [[x, 'x'], [weight, 'weight'], [bias ?? null, 'bias']]);
+  const acc = new Float64Array(OH * OW);
+  for (let n = 0; n < N; n++) {
+    for (let f = 0; f < F; f++) {
+      acc.fill(0);
+      for (let c = 0; c < C; c++) {
+        for (let kh = 0; kh < KH; kh++) {
+          const [oh0, oh1] = validOutputs(kh, strideH, padH, H, OH);
+          for (let kw = 0; kw < KW; kw++) {
+            const [ow0, ow1] = validOutputs(kw, strideW, padW, W, OW);
+            const wv = weight[((f * C + c) * KH + kh) * KW + kw];
+            for (let oh = oh0; oh < oh1; oh++) {
+              const xRow = ((n * C + c) * H + oh * strideH - padH + kh) * W - padW + kw;
+              for (let ow = ow0; ow < ow1; ow++) acc[oh * OW + ow] += wv * x[xRow + ow * strideW];
+            }
+          }
+        }
+      }
+      const b = bias ? bias[f] : 0, o = (n * F + f) * OH * OW;
+      for (let p = 0; p < OH * OW; p++) y[o + p] = acc[p] + b;
+    }
+  }
+}
+
+/** dx = the gradient of conv(x, weight) with respect to x, given dy (dx is overwritten). */
+export function conv2dBackwardData(N: number, C: number, H: number, W: number, F: number, KH: number, KW: number,
+  strideH: number, strideW: number, padH: number, padW: number, dy: FloatArray, weight: FloatArray,
+  dx: FloatArray): void {
+  const g = convShape(N, C, H, W, F, KH, KW, strideH, strideW, padH, padW);
+  const { OH, OW } = g;
+  check.floats([dy, 'dy', check.productOf([N, F, OH, OW], 'N * F * OH * OW')],
+    [weight, 'weight', check.productOf([F, C, KH, KW], 'F * C * KH * KW')],
+    [dx, 'dx', check.productOf([N, C, H, W], 'N * C * H * W')]);
+  check.disjoint([[dx, 'dx']], [[dy, 'dy'], [weight, 'weight']]);
+  const acc = new Float64Array(H * W);
+  for (let n = 0; n < N; n++) {
+    for (let c = 0; c < C; c++) {
+      acc.fill(0);
+      for (let f = 0; f < F; f++) {
+        for (let kh = 0; kh < KH; kh++) {
+          const [oh0, oh1] = validOutputs(kh, strideH, padH, H, OH);
+          for (let kw = 0; kw < KW; kw++) {
+            const [ow0, ow1] = validOutputs(kw, strideW, padW, W, OW);
+            const wv = weight[((f * C + c) * KH + kh) * KW + kw];
+            for (let oh = oh0; oh < oh1; oh++) {
+              const xRow = (oh * strideH - padH + kh) * W - padW + kw, dyRow = ((n * F + f) * OH + oh) * OW;
+              for (let ow = ow0; ow < ow1; ow++) acc[xRow + ow * strideW] += wv * dy[dyRow + ow];
+            }
+          }
+        }
+      }
+      dx.set(acc, (n * C + c) * H * W);
+    }
+  }
+}
+
+/** dweight += the gradient of conv(x, weight) with respect to weight; dbias += sum of dy (dbias may be null). */
+export function conv2dBackwardFilter(N: number, C: number, H: number, W: number, F: number, KH: number, KW: number,
+  strideH: number, strideW: number, padH: number, padW: number, x: FloatArray, dy: FloatArray,
+  dweight: FloatArray, dbias: FloatArray | null): void {
+  const g = convShape(N, C, H, W, F, KH, KW, strideH, strideW, padH, padW);
+  const { OH, OW } = g;
+  check.floats([x, 'x', check.productOf([N, C, H, W], 'N * C * H * W')],
+    [dy, 'dy', check.productOf([N, F, OH, OW], 'N * F * OH * OW')],
+    [dweight, 'dweight', check.productOf([F, C, KH, KW], 'F * C * KH * KW')],
+    ...(dbias === null || dbias === undefined ? [] : [[dbias, 'dbias', F] as [unknown, string, number]]));
+  check.disjoint([[dweight, 'dweight'], [dbias ?? null, 'dbias']], [[x, 'x'], [dy, 'dy']]);
+  for (let f = 0; f < F; f++) {
+    for (let c = 0; c < C; c++) {
+      for (let kh = 0; kh < KH; kh++) {
+        const [oh0, oh1] = validOutputs(kh, strideH, padH, H, OH);
+        for (let kw = 0; kw < KW; kw++) {
+          const [ow0, ow1] = validOutputs(kw, strideW, padW, W, OW);
+          let s = 0;
+          for (let n = 0; n < N; n++) {
+            for (let oh = oh0; oh < oh1; oh++) {
+              const xRow = ((n * C + c) * H + oh * strideH - padH + kh) * W - padW + kw;
+              const dyRow = ((n * F + f) * OH + oh) * OW;
+              for (let ow = ow0; ow < ow1; ow++) s += dy[dyRow + ow] * x[xRow + ow * strideW];
+            }
+          }
+          dweight[((f * C + c) * KH + kh) * KW + kw] += s;
+        }
+      }
+    }
+    if (dbias) {
+      let s = 0;
+      for (let n = 0; n < N; n++) {
+        const o = (n * F + f) * OH * OW;
+        for (let p = 0; p < OH * OW; p++) s += dy[o + p];
+      }
+      dbias[f] += s;
+    }
+  }
+}

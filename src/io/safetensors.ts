@@ -1,0 +1,252 @@
+// safetensors files: an 8-byte little-endian header length N, N bytes of JSON
+//   { "<name>": { "dtype": "F32", "shape": [..], "data_offsets": [begin, end] }, ..., "__metadata__": { str: str } }
+// (padded with spaces), then the tensor bytes, little-endian, each tensor contiguous and row-major. Offsets are
+// relative to the start of the data region, which the tensors cover exactly (no gaps, no overlaps).
+// Loading trusts nothing in the file: every size and offset is checked before a byte is read.
+import * as fs from 'node:fs';
+import { Tensor, type DType } from '../tensor';
+import { writeFileAtomic } from './atomic';
+
+export class SafetensorsError extends Error {
+  readonly file: string;
+  constructor(message: string, file: string) {
+    super(`${file}: ${message}`);
+    this.name = 'SafetensorsError';
+    this.file = file;
+  }
+}
+
+/** Bytes per element of every dtype the format defines that nodenn can read. */
+export const SAFETENSORS_DTYPES = {
+  F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U64: 8, U32: 4, U16: 2, U8: 1, BOOL: 1,
+} as const;
+export type SafetensorsDType = keyof typeof SAFETENSORS_DTYPES;
+
+/** Headers larger than this are refused before they are read (the reference implementation uses 100 MB too). */
+export const MAX_HEADER_BYTES = 100_000_000;
+
+export interface SafetensorsFile {
+  tensors: Record<string, Tensor>;
+  metadata: Record<string, string>;
+  /** The dtype each tensor had in the file (F32 and F64 load as such; others are widened, see loadSafetensors). */
+  dtypes: Record<string, SafetensorsDType>;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+/** The header and data bytes of a safetensors file holding `tensors` (name order kept). */
+export function encodeSafetensors(tensors: Record<string, Tensor>, metadata?: Record<string, string>): Uint8Array[] {
+  if (!isPlainObject(tensors)) throw new TypeError('tensors must be an object mapping names to Tensors');
+  const header: Record<string, unknown> = {};
+  if (metadata !== undefined) {
+    if (!isPlainObject(metadata)) throw new TypeError('metadata must be an object of string values');
+    for (const [k, v] of Object.entries(metadata)) {
+      if (typeof v !== 'string') throw new TypeError(`metadata['${k}'] must be a string, got ${typeof v}`);
+    }
+    header.__metadata__ = metadata;
+  }
+  const parts: Uint8Array[] = [];
+  let offset = 0;
+  for (const [name, t] of Object.entries(tensors)) {
+    if (name === '' || name === '__metadata__') throw new TypeError(`'${name}' cannot name a tensor`);
+    if (!(t instanceof Tensor)) throw new TypeError(`tensors['${name}'] must be a Tensor, got ${t === null ? 'null' : typeof t}`);
+    const bytes = new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+    header[name] = { dtype: safetensorsDtypeOf(t.dtype), shape: [...t.shape], data_offsets: [offset, offset + bytes.length] };
+    parts.push(bytes);
+    offset += bytes.length;
+  }
+  let json = JSON.stringify(header);
+  // Pad with spaces so the data starts on an 8-byte boundary, as the reference writer does.
+  const jsonBytes = Buffer.byteLength(json, 'utf8');
+  json += ' '.repeat((8 - ((8 + jsonBytes) % 8)) % 8);
+  const head = Buffer.from(json, 'utf8');
+  const len = Buffer.alloc(8);
+  len.writeBigUInt64LE(BigInt(head.length));
+  return [len, head, ...parts];
+}
+
+/**
+ * Writes tensors (float32 as F32, float64 as F64) and string metadata to `path`, atomically (a temporary file in
+ * the same directory, fsync, rename).
+ */
+export async function saveSafetensors(path: string, tensors: Record<string, Tensor>, metadata?: Record<string, string>): Promise<void> {
+  if (typeof path !== 'string' || path === '') throw new TypeError('path must be a non-empty string');
+  writeFileAtomic(path, ...encodeSafetensors(tensors, metadata));
+}
+
+interface Entry { name: string; dtype: SafetensorsDType; shape: number[]; begin: number; end: number }
+
+/** Checks a parsed header against the data region's length; returns the tensor entries in file order. */
+function checkHeader(header: unknown, dataBytes: number, file: string): { entries: Entry[]; metadata: Record<string, string> } {
+  if (!isPlainObject(header)) throw new SafetensorsError('the header is not a JSON object', file);
+  const metadata: Record<string, string> = {};
+  const entries: Entry[] = [];
+  for (const [name, info] of Object.entries(header)) {
+    if (name === '__metadata__') {
+      if (!isPlainObject(info)) throw new SafetensorsError('__metadata__ must be an object of strings', file);
+      for (const [k, v] of Object.entries(info)) {
+        if (typeof v !== 'string') throw new SafetensorsError(`__metadata__['${k}'] must be a string, got ${JSON.stringify(v)}`, file);
+        metadata[k] = v;
+      }
+      continue;
+    }
+    const what = `tensor '${name}'`;
+    if (!isPlainObject(info)) throw new SafetensorsError(`${what}: its entry must be an object`, file);
+    for (const key of Object.keys(info)) {
+      if (key !== 'dtype' && key !== 'shape' && key !== 'data_offsets') throw new SafetensorsError(`${what}: unknown field '${key}'`, file);
+    }
+    const { dtype, shape, data_offsets: offsets } = info;
+    if (typeof dtype !== 'string' || !Object.hasOwn(SAFETENSORS_DTYPES, dtype)) {
+      throw new SafetensorsError(`${what}: unsupported dtype ${JSON.stringify(dtype)} (expected one of ` +
+        `${Object.keys(SAFETENSORS_DTYPES).join(', ')})`, file);
+    }
+    if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+      throw new SafetensorsError(`${what}: shape must be an array of non-negative integers, got ${JSON.stringify(shape)}`, file);
+    }
+    if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isSafeInteger(o) && o >= 0)) {
+      throw new SafetensorsError(`${what}: data_offsets must be [begin, end] non-negative integers, got ${JSON.stringify(offsets)}`, file);
+    }
+    const [begin, end] = offsets as number[];
+    if (begin > end || end > dataBytes) {
+      throw new SafetensorsError(`${what}: data_offsets [${begin}, ${end}] lie outside the ${dataBytes}-byte data region`, file);
+    }
+    let bytes = SAFETENSORS_DTYPES[dtype as SafetensorsDType];
+    for (const d of shape as number[]) bytes *= d;
+    if (bytes !== end - begin) {
+      throw new SafetensorsError(`${what}: shape [${shape.join(', ')}] of ${dtype} needs ${bytes} bytes but data_offsets ` +
+        `[${begin}, ${end}] hold ${end - begin}`, file);
+    }
+    entries.push({ name, dtype: dtype as SafetensorsDType, shape: shape as number[], begin, end });
+  }
+  // The tensors must tile the data region: sorted by offset, each starts where the previous ended.
+  const sorted = [...entries].sort((a, b) => a.begin - b.begin || a.end - b.end);
+  let at = 0;
+  for (const e of sorted) {
+    if (e.begin < at) throw new SafetensorsError(`tensor '${e.name}' overlaps the previous tensor (starts at ${e.begin}, before ${at})`, file);
+    if (e.begin > at) throw new SafetensorsError(`gap in the data region: bytes [${at}, ${e.begin}) belong to no tensor`, file);
+    at = e.end;
+  }
+  if (at !== dataBytes) throw new SafetensorsError(`bytes [${at}, ${dataBytes}) at the end of the data region belong to no tensor`, file);
+  return { entries, metadata };
+}
+
+function halfToFloat(h: number): number {
+  const sign = h & 0x8000 ? -1 : 1;
+  const exp = (h >> 10) & 0x1f;
+  const frac = h & 0x3ff;
+  if (exp === 0) return sign * frac * 2 ** -24;
+  if (exp === 31) return frac ? NaN : sign * Infinity;
+  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
+}
+
+/** Little-endian tensor bytes as a Float32Array (F32, F16, BF16) or a Float64Array (F64 and the integers). */
+function decode(e: Entry, bytes: Uint8Array, file: string): Float32Array | Float64Array {
+  const n = (e.end - e.begin) / SAFETENSORS_DTYPES[e.dtype];
+  const view = new DataView(bytes.buffer, bytes.byteOffset + e.begin, e.end - e.begin);
+  const f32 = e.dtype === 'F32' || e.dtype === 'F16' || e.dtype === 'BF16';
+  const out = f32 ? new Float32Array(n) : new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    switch (e.dtype) {
+      case 'F32': out[i] = view.getFloat32(4 * i, true); break;
+      case 'F64': out[i] = view.getFloat64(8 * i, true); break;
+      case 'F16': out[i] = halfToFloat(view.getUint16(2 * i, true)); break;
+      case 'BF16': out[i] = new Float32Array(new Uint32Array([view.getUint16(2 * i, true) << 16]).buffer)[0]; break;
+      case 'I32': out[i] = view.getInt32(4 * i, true); break;
+      case 'U32': out[i] = view.getUint32(4 * i, true); break;
+      case 'I16': out[i] = view.getInt16(2 * i, true); break;
+      case 'U16': out[i] = view.getUint16(2 * i, true); break;
+      case 'I8': out[i] = view.getInt8(i); break;
+      case 'U8': out[i] = view.getUint8(i); break;
+      case 'BOOL': out[i] = view.getUint8(i) ? 1 : 0; break;
+      case 'I64': case 'U64': {
+        const v = e.dtype === 'I64' ? view.getBigInt64(8 * i, true) : view.getBigUint64(8 * i, true);
+        if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < -BigInt(Number.MAX_SAFE_INTEGER)) {
+          throw new SafetensorsError(`tensor '${e.name}': ${e.dtype} value ${v} at index ${i} does not fit a float64 exactly`, file);
+        }
+        out[i] = Number(v);
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+/** Parses the bytes of a whole safetensors file (see loadSafetensors). `file` names it in errors. */
+export function decodeSafetensors(buf: Uint8Array, file = '<buffer>'): SafetensorsFile {
+  if (buf.length < 8) throw new SafetensorsError(`file is ${buf.length} bytes, shorter than the 8-byte header length`, file);
+  const n = new DataView(buf.buffer, buf.byteOffset, 8).getBigUint64(0, true);
+  checkHeaderLength(n, buf.length, file);
+  return parse(buf.subarray(8, 8 + Number(n)), buf.subarray(8 + Number(n)), file);
+}
+
+function checkHeaderLength(n: bigint, fileBytes: number, file: string): void {
+  if (n < 2n) throw new SafetensorsError(`header length ${n} is too small for a JSON object`, file);
+  if (n > BigInt(MAX_HEADER_BYTES)) throw new SafetensorsError(`header length ${n} exceeds the ${MAX_HEADER_BYTES}-byte limit`, file);
+  if (8n + n > BigInt(fileBytes)) {
+    throw new SafetensorsError(`header length ${n} runs past the end of the ${fileBytes}-byte file (truncated?)`, file);
+  }
+}
+
+function parse(headerBytes: Uint8Array, data: Uint8Array, file: string): SafetensorsFile {
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(headerBytes);
+  } catch {
+    throw new SafetensorsError('the header is not valid UTF-8', file);
+  }
+  if (!text.startsWith('{')) throw new SafetensorsError(`the header must start with '{', got ${JSON.stringify(text.slice(0, 16))}`, file);
+  let header: unknown;
+  try {
+    header = JSON.parse(text);
+  } catch (e) {
+    throw new SafetensorsError(`the header is not valid JSON: ${(e as Error).message}`, file);
+  }
+  const { entries, metadata } = checkHeader(header, data.length, file);
+  const tensors: Record<string, Tensor> = {};
+  const dtypes: Record<string, SafetensorsDType> = {};
+  for (const e of entries) {
+    tensors[e.name] = new Tensor(decode(e, data, file), e.shape);
+    dtypes[e.name] = e.dtype;
+  }
+  return { tensors, metadata, dtypes };
+}
+
+/**
+ * Reads a safetensors file. F32 loads as float32 and F64 as float64; F16/BF16 widen to float32 and the integer
+ * dtypes to float64 (exactly; a 64-bit integer beyond 2^53 is an error). Every malformed file (truncated, header
+ * too large or not JSON, unknown dtype, size/shape disagreement, offsets out of range, overlaps, gaps) is a
+ * SafetensorsError naming the file; the header length is checked before the header is read.
+ */
+export async function loadSafetensors(path: string): Promise<SafetensorsFile> {
+  if (typeof path !== 'string' || path === '') throw new TypeError('path must be a non-empty string');
+  const fh = await fs.promises.open(path, 'r');
+  try {
+    const size = (await fh.stat()).size;
+    if (size < 8) throw new SafetensorsError(`file is ${size} bytes, shorter than the 8-byte header length`, path);
+    const lenBuf = new Uint8Array(8);
+    await readExactly(fh, lenBuf, 0, path);
+    const n = new DataView(lenBuf.buffer).getBigUint64(0, true);
+    checkHeaderLength(n, size, path);
+    const rest = new Uint8Array(size - 8);
+    await readExactly(fh, rest, 8, path);
+    return parse(rest.subarray(0, Number(n)), rest.subarray(Number(n)), path);
+  } finally {
+    await fh.close();
+  }
+}
+
+async function readExactly(fh: fs.promises.FileHandle, into: Uint8Array, position: number, file: string): Promise<void> {
+  let off = 0;
+  while (off < into.length) {
+    const { bytesRead } = await fh.read(into, off, into.length - off, position + off);
+    if (bytesRead === 0) throw new SafetensorsError(`file ended early (changed while reading?)`, file);
+    off += bytesRead;
+  }
+}
+
+/** The dtype a tensor of `dtype` is stored as. */
+export function safetensorsDtypeOf(dtype: DType): SafetensorsDType {
+  return dtype === 'float64' ? 'F64' : 'F32';
+}

@@ -1,0 +1,101 @@
+// Batch normalization per channel, as PyTorch's BatchNorm1d/2d: in training, y = weight (x - mean) / sqrt(var +
+// eps) + bias with the batch mean and biased variance, and running_mean / running_var move by momentum towards
+// the batch mean and the unbiased variance; in eval the running statistics are used. BatchNorm1D takes (N, C) or
+// (N, C, L), BatchNorm2D (N, C, H, W); the statistics run over every axis but C.
+import { getBackend } from '../backend/index';
+import { Random } from '../random';
+import { type DType, Tensor } from '../tensor';
+import { Layer, type InitContext, type LayerConfig } from './layer';
+import { checkDout, positiveInt } from './spatial';
+
+export interface BatchNormOptions {
+  /** Weight of the batch statistics in the running ones (default 0.1, as PyTorch). */
+  momentum?: number;
+  /** Added to the variance (default 1e-5). */
+  eps?: number;
+  dtype?: DType;
+}
+
+export abstract class BatchNorm extends Layer {
+  readonly numFeatures: number;
+  readonly momentum: number;
+  readonly eps: number;
+  private x: Tensor | null = null;
+  private mean: Tensor | null = null;
+  private invstd: Tensor | null = null;
+  private trainedForward = true;
+  private readonly type: string;
+
+  constructor(type: string, numFeatures: number, opts: BatchNormOptions) {
+    super();
+    this.type = type;
+    this.numFeatures = positiveInt(numFeatures, `${type} numFeatures`);
+    this.momentum = opts.momentum ?? 0.1;
+    if (typeof this.momentum !== 'number' || !(this.momentum >= 0 && this.momentum <= 1)) {
+      throw new RangeError(`${type} momentum must be a number in [0, 1], got ${String(opts.momentum)}`);
+    }
+    this.eps = opts.eps ?? 1e-5;
+    if (typeof this.eps !== 'number' || !(this.eps > 0) || !Number.isFinite(this.eps)) {
+      throw new RangeError(`${type} eps must be a positive number, got ${String(opts.eps)}`);
+    }
+    this.initialize({ rng: new Random(0), dtype: opts.dtype ?? 'float32' });
+  }
+
+  /** weight = 1, bias = 0, running_mean = 0, running_var = 1 (no random draws). */
+  override initialize(ctx: InitContext): void {
+    const C = this.numFeatures;
+    this.setParams(['weight', 'bias'], [Tensor.full([C], 1, ctx.dtype), Tensor.zeros([C], ctx.dtype)]);
+    this.bufferNames = ['running_mean', 'running_var'];
+    this.buffers = [Tensor.zeros([C], ctx.dtype), Tensor.full([C], 1, ctx.dtype)];
+  }
+
+  get weight(): Tensor { return this.params[0]; }
+  get bias(): Tensor { return this.params[1]; }
+  get runningMean(): Tensor { return this.buffers[0]; }
+  get runningVar(): Tensor { return this.buffers[1]; }
+
+  /** Throws unless the input's shape is one this layer accepts. */
+  protected abstract checkShape(x: Tensor): void;
+
+  forward(x: Tensor): Tensor {
+    if (!(x instanceof Tensor)) throw new TypeError(`${this.name}: input must be a Tensor`);
+    this.checkShape(x);
+    if (x.shape[1] !== this.numFeatures) {
+      throw new RangeError(`${this.name}: input has ${x.shape[1]} channels, expected ${this.numFeatures} ([${x.shape.join(', ')}])`);
+    }
+    if (x.dtype !== this.weight.dtype) {
+      throw new TypeError(`${this.name}: input is ${x.dtype} but the layer's parameters are ${this.weight.dtype}`);
+    }
+    const N = x.shape[0], C = this.numFeatures, S = x.size / Math.max(1, N * C);
+    if (this.training && N * S < 2) {
+      throw new RangeError(`${this.name}: training needs more than one value per channel, got input shape [${x.shape.join(', ')}]`);
+    }
+    const y = Tensor.zeros(x.shape, x.dtype);
+    this.mean = Tensor.zeros([C], x.dtype);
+    this.invstd = Tensor.zeros([C], x.dtype);
+    getBackend().batchNormForward(N, C, S, x.data, this.weight.data, this.bias.data, y.data, this.mean.data,
+      this.invstd.data, this.runningMean.data, this.runningVar.data, this.training, this.momentum, this.eps);
+    this.x = x;
+    this.trainedForward = this.training;
+    return y;
+  }
+
+  backward(dout: Tensor): Tensor {
+    const x = this.x;
+    if (!x || !this.mean || !this.invstd) throw new Error(`${this.name}: backward() called before forward()`);
+    checkDout(dout, this.name, x.shape, x.dtype);
+    const N = x.shape[0], C = this.numFeatures, S = x.size / Math.max(1, N * C);
+    const dx = Tensor.zeros(x.shape, x.dtype);
+    getBackend().batchNormBackward(N, C, S, x.data, dout.data, this.weight.data, this.mean.data, this.invstd.data,
+      dx.data, this.grads[0].data, this.grads[1].data, this.trainedForward);
+    return dx;
+  }
+
+  outputShape(inputShape: readonly number[]): number[] {
+    return [...inputShape];
+  }
+
+  config(): LayerConfig {
+    return { type: this.type, numFeatures: this.numFeatures, momentum: this.momentum, eps: this.eps };
+  }
+}

@@ -1,0 +1,130 @@
+// Conv2D: y = conv(x, W) + b on NCHW images, W (F, C, KH, KW), b (F), zero padding, stride per axis.
+// OH = 1 + floor((H + 2 padH - KH) / strideH), OW alike.
+import { getBackend } from '../backend/index';
+import { initBias, initWeight } from '../init';
+import { Random } from '../random';
+import { type DType, Tensor } from '../tensor';
+import { Layer, type InitContext, type LayerConfig } from './layer';
+import { checkDout, checkInput, nonNegativeInt, pair, positiveInt, windowLength } from './spatial';
+import { registerLayer } from './registry';
+
+export type ConvInit = 'kaimingUniform' | 'he';
+
+export interface Conv2DOptions {
+  /** Stride, one number or [strideH, strideW] (default 1). */
+  stride?: number | [number, number];
+  /** Zero padding on each side, one number or [padH, padW] (default 0). */
+  padding?: number | [number, number];
+  /** Whether the layer has a bias (default true). */
+  bias?: boolean;
+  /**
+   * 'kaimingUniform' (default, PyTorch's: kaiming_uniform with a = √5, i.e. W and b ~ U(−1/√fanIn, 1/√fanIn)) or
+   * 'he' (W ~ N(0, 2/fanIn), b = 0); fanIn = C·KH·KW.
+   */
+  init?: ConvInit;
+  dtype?: DType;
+  /** Seed of the initial weights when the layer is used on its own (a Sequential re-initializes it). */
+  seed?: number;
+}
+
+/** Conv weights (and bias) of fan-in C·KH·KW drawn by src/init.ts: bias uniform for kaimingUniform, else zero. */
+export function initConv(init: ConvInit, wShape: number[], fanIn: number, bias: boolean, ctx: InitContext): Tensor[] {
+  const spec = { kind: init, fanIn };
+  const w = initWeight(wShape, spec, ctx.rng, ctx.dtype);
+  return bias ? [w, initBias([wShape[0]], spec, ctx.rng, ctx.dtype)] : [w];
+}
+
+export function checkConvInit(v: unknown, layer: string): ConvInit {
+  if (v !== 'kaimingUniform' && v !== 'he') {
+    throw new RangeError(`${layer} init must be 'kaimingUniform' or 'he', got ${JSON.stringify(v)}`);
+  }
+  return v;
+}
+
+export class Conv2D extends Layer {
+  readonly inChannels: number;
+  readonly outChannels: number;
+  readonly kernelSize: [number, number];
+  readonly stride: [number, number];
+  readonly padding: [number, number];
+  readonly hasBias: boolean;
+  readonly init: ConvInit;
+  private x: Tensor | null = null;
+  private yShape: number[] = [];
+
+  constructor(inChannels: number, outChannels: number, kernelSize: number | [number, number], opts: Conv2DOptions = {}) {
+    super();
+    this.inChannels = positiveInt(inChannels, 'Conv2D inChannels');
+    this.outChannels = positiveInt(outChannels, 'Conv2D outChannels');
+    this.kernelSize = pair(kernelSize, 'Conv2D kernelSize', positiveInt);
+    this.stride = pair(opts.stride ?? 1, 'Conv2D stride', positiveInt);
+    this.padding = pair(opts.padding ?? 0, 'Conv2D padding', nonNegativeInt);
+    this.hasBias = opts.bias ?? true;
+    this.init = checkConvInit(opts.init ?? 'kaimingUniform', 'Conv2D');
+    this.initialize({ rng: new Random(opts.seed ?? 0), dtype: opts.dtype ?? 'float32' });
+  }
+
+  override initialize(ctx: InitContext): void {
+    const [kh, kw] = this.kernelSize;
+    const params = initConv(this.init, [this.outChannels, this.inChannels, kh, kw], this.inChannels * kh * kw,
+      this.hasBias, ctx);
+    this.setParams(this.hasBias ? ['weight', 'bias'] : ['weight'], params);
+  }
+
+  /** Rank of the input, batch included (Sequential.predict adds the batch dimension to one sample). */
+  get inputRank(): number { return 4; }
+
+  get weight(): Tensor { return this.params[0]; }
+  get bias(): Tensor | null { return this.hasBias ? this.params[1] : null; }
+
+  /** The kernel arguments N, C, H, W, F, KH, KW, strideH, strideW, padH, padW for an input shape. */
+  private geometry(shape: readonly number[]) {
+    const [N, C, H, W] = shape;
+    return [N, C, H, W, this.outChannels, ...this.kernelSize, ...this.stride, ...this.padding] as const;
+  }
+
+  forward(x: Tensor): Tensor {
+    checkInput(x, 'Conv2D', 4, '(N, C, H, W)', this.inChannels, this.weight.dtype);
+    const y = Tensor.zeros(this.output4d(x.shape), x.dtype);
+    getBackend().conv2dForward(...this.geometry(x.shape), x.data, this.weight.data, this.bias?.data ?? null, y.data);
+    this.x = x;
+    this.yShape = [...y.shape];
+    return y;
+  }
+
+  backward(dout: Tensor): Tensor {
+    const x = this.x;
+    if (!x) throw new Error(`${this.name}: backward() called before forward()`);
+    checkDout(dout, this.name, this.yShape, x.dtype);
+    const b = getBackend(), g = this.geometry(x.shape);
+    const dx = Tensor.zeros(x.shape, x.dtype);
+    b.conv2dBackwardData(...g, dout.data, this.weight.data, dx.data);
+    b.conv2dBackwardFilter(...g, x.data, dout.data, this.grads[0].data, this.hasBias ? this.grads[1].data : null);
+    return dx;
+  }
+
+  /** (N, F, OH, OW) for an (N, C, H, W) input. */
+  protected output4d(inputShape: readonly number[]): number[] {
+    const [N, , H, W] = inputShape;
+    return [N, this.outChannels,
+      windowLength(this.name, 'height', H, this.kernelSize[0], this.stride[0], this.padding[0]),
+      windowLength(this.name, 'width', W, this.kernelSize[1], this.stride[1], this.padding[1])];
+  }
+
+  outputShape(inputShape: readonly number[]): number[] {
+    return this.output4d(inputShape);
+  }
+
+  config(): LayerConfig {
+    return {
+      type: 'Conv2D', inChannels: this.inChannels, outChannels: this.outChannels, kernelSize: this.kernelSize,
+      stride: this.stride, padding: this.padding, bias: this.hasBias, init: this.init,
+    };
+  }
+}
+
+registerLayer('Conv2D', (c) => new Conv2D(c.inChannels as number, c.outChannels as number,
+  c.kernelSize as [number, number], {
+    stride: c.stride as [number, number], padding: c.padding as [number, number], bias: c.bias as boolean | undefined,
+    init: c.init as ConvInit | undefined,
+  }));

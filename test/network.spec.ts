@@ -1,0 +1,259 @@
+// Sequential on every backend: naming, prediction, evaluation, state dicts, configs, whole-network gradient
+// checks (float64), the spiral and XOR results, fit()'s batching, callbacks, abort and NaN handling; and the
+// same seeded training on ts and native ending with the same parameters.
+import { beforeEach, describe, expect, it } from 'vitest';
+import { nativeAvailable, setBackend } from '../src/backend/index';
+import { spiral, xor } from '../src/data/toy';
+import { checkNetwork } from '../src/gradcheck';
+import { Dense, Dropout, Layer, ReLU, Sigmoid, Softmax, Tanh, type LayerConfig } from '../src/layers/index';
+import { registerLayer } from '../src/layers/registry';
+import { Adam, SGD } from '../src/optimizers';
+import { FitAbortedError, Sequential } from '../src/network';
+import { Tensor } from '../src/tensor';
+import { backends, useBackend } from './helpers';
+import { randn, uniform } from './net-helpers';
+
+// A layer with a buffer, to see buffers in state dicts: y = x + shift, shift a saved (non-trained) tensor.
+class Shift extends Layer {
+  constructor(readonly features: number) {
+    super();
+    this.buffers = [Tensor.full([features], 0.5)];
+    this.bufferNames = ['shift'];
+  }
+  forward(x: Tensor): Tensor {
+    const y = x.clone();
+    for (let i = 0; i < y.size; i++) y.data[i] += this.buffers[0].data[i % this.features];
+    return y;
+  }
+  backward(dout: Tensor): Tensor { return dout; }
+  outputShape(s: readonly number[]): number[] { return [...s]; }
+  config(): LayerConfig { return { type: 'TestShift', features: this.features }; }
+}
+registerLayer('TestShift', (c) => new Shift(c.features as number));
+
+function mlp(seed = 1, dtype: 'float32' | 'float64' = 'float32'): Sequential {
+  return new Sequential([new Dense(4, 8, { init: 'he' }), new ReLU(), new Dense(8, 3, { init: 'xavier' })], { seed, dtype });
+}
+
+/** max |a − b| / max(|a|, |b|, 0.01): relative error, read as absolute (×0.01) for parameters below 0.01, whose
+ * few float32 bits left after cancellation (biases near 0) carry no relative meaning. */
+function maxRelDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let worst = 0;
+  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]) / Math.max(Math.abs(a[i]), Math.abs(b[i]), 0.01));
+  return worst;
+}
+
+describe.each(backends)('Sequential on $label', (bc) => {
+  beforeEach(() => useBackend(bc));
+
+  it('names parameters by layer index, and the same seed builds the same network', () => {
+    const net = mlp(7);
+    expect(net.parameters().map((p) => p.name)).toEqual(['0.weight', '0.bias', '2.weight', '2.bias']);
+    expect(net.parameters()[0].param.shape).toEqual([4, 8]);
+    expect(Array.from(mlp(7).parameters()[2].param.data)).toEqual(Array.from(net.parameters()[2].param.data));
+    expect(Array.from(mlp(8).parameters()[2].param.data)).not.toEqual(Array.from(net.parameters()[2].param.data));
+  });
+
+  it.each([
+    ['Dense-ReLU-Dense, softmax CE, index labels', () => new Sequential([new Dense(4, 6), new ReLU(), new Dense(6, 3)], { dtype: 'float64', seed: 2 }),
+      new Int32Array([0, 2, 1, 1, 0]), { loss: 'softmaxCrossEntropy' }],
+    ['Dense-ReLU-Dense, softmax CE, one-hot, weight decay', () => new Sequential([new Dense(4, 6), new ReLU(), new Dense(6, 3)], { dtype: 'float64', seed: 3 }),
+      new Tensor(new Float64Array([1, 0, 0, 0, 0, 1, 0, 1, 0, 0, 1, 0, 1, 0, 0]), [5, 3]), { loss: 'softmaxCrossEntropy', weightDecay: 0.01 }],
+    ['Dense-Sigmoid-Dense, MSE', () => new Sequential([new Dense(4, 6, { init: 'xavier' }), new Sigmoid(), new Dense(6, 2)], { dtype: 'float64', seed: 4 }),
+      uniform([5, 2], 1, -1, 1), { loss: 'mse' }],
+    ['Dense-Sigmoid-Dense, MSE, weight decay', () => new Sequential([new Dense(4, 6, { init: 'xavier' }), new Sigmoid(), new Dense(6, 2)], { dtype: 'float64', seed: 5 }),
+      uniform([5, 2], 2, -1, 1), { loss: 'mse', weightDecay: 0.1 }],
+    ['Dense-Tanh-Dense-Softmax, MSE', () => new Sequential([new Dense(4, 5), new Tanh(), new Dense(5, 3), new Softmax()], { dtype: 'float64', seed: 6 }),
+      new Int32Array([0, 2, 1, 1, 0]), { loss: 'mse' }],
+    ['Dense-ReLU-Dense, BCE from logits', () => new Sequential([new Dense(4, 6), new ReLU(), new Dense(6, 1)], { dtype: 'float64', seed: 7 }),
+      new Int32Array([0, 1, 1, 0, 1]), { loss: 'binaryCrossEntropy', weightDecay: 0.05 }],
+  ] as [string, () => Sequential, Int32Array | Tensor, Record<string, unknown>][])('%s passes the whole-network gradient check', (_name, make, y, opts) => {
+    const net = make();
+    const r = checkNetwork(net, randn([5, 4], 9), y, opts);
+    expect(Object.keys(r.params)).toEqual(net.parameters().map((p) => p.name));
+    expect(r.maxRelError).toBeLessThanOrEqual(1e-6);
+  });
+
+  it('predict and predictProba work for a batch and for a single sample', () => {
+    const net = mlp(3);
+    const x = randn([6, 4], 1).astype('float32');
+    const p = net.predictProba(x);
+    expect(p.shape).toEqual([6, 3]);
+    for (let r = 0; r < 6; r++) expect(p.data[3 * r] + p.data[3 * r + 1] + p.data[3 * r + 2]).toBeCloseTo(1, 5);
+    const classes = net.predict(x);
+    expect(classes).toBeInstanceOf(Int32Array);
+    for (let r = 0; r < 6; r++) {
+      const row = Array.from(p.data.subarray(3 * r, 3 * r + 3));
+      expect(classes[r]).toBe(row.indexOf(Math.max(...row)));
+    }
+    const one = net.predict(new Tensor(x.data.slice(8, 12), [4]));
+    expect(Array.from(one)).toEqual([classes[2]]);
+    expect(Array.from(net.predict(x, { batchSize: 4 }))).toEqual(Array.from(classes));
+    const bin = new Sequential([new Dense(4, 1)], { seed: 1 });
+    const probs = bin.predictProba(x);
+    expect(Array.from(bin.predict(x))).toEqual(Array.from(probs.data, (v) => (v > 0.5 ? 1 : 0)));
+  });
+
+  it('evaluate gives the same loss and accuracy in any batch size', () => {
+    const net = new Sequential([new Dense(2, 8), new ReLU(), new Dense(8, 3)], { seed: 4 }), { x, y } = spiralData();
+    const a = net.evaluate(x, y, { batchSize: 1000 }), b = net.evaluate(x, y, { batchSize: 7 });
+    expect(b.loss).toBeCloseTo(a.loss, 5);
+    expect(b.accuracy).toBe(a.accuracy);
+    expect(a.loss).toBeCloseTo(Math.log(3), 0);
+  });
+
+  it('state dicts hold parameters and buffers, load shape-checked, and configs rebuild the network', () => {
+    const net = new Sequential([new Dense(3, 4), new Shift(4), new ReLU(), new Dense(4, 2)], { seed: 5 });
+    const dict = net.stateDict();
+    expect(Object.keys(dict)).toEqual(['0.weight', '0.bias', '1.shift', '3.weight', '3.bias']);
+    const config = JSON.parse(JSON.stringify(net.toConfig()));
+    const copy = Sequential.fromConfig(config, { seed: 99 });
+    copy.loadStateDict(Object.fromEntries(Object.entries(dict).map(([k, t]) => [k, t.clone()])));
+    const x = randn([5, 3], 2).astype('float32');
+    expect(Array.from(copy.forward(x).data)).toEqual(Array.from(net.forward(x).data));
+    expect(() => copy.loadStateDict({ ...dict, '0.weight': Tensor.zeros([4, 3]) })).toThrow(/'0.weight' has shape \[4, 3\], expected \[3, 4\]/);
+    const { '3.bias': _drop, ...missing } = dict;
+    expect(() => copy.loadStateDict(missing)).toThrow(/missing 3.bias/);
+    expect(() => copy.loadStateDict({ ...dict, extra: Tensor.zeros([1]) })).toThrow(/unexpected entries extra/);
+    expect(() => copy.loadStateDict({ ...dict, extra: Tensor.zeros([1]) }, { strict: false })).not.toThrow();
+    expect(config.layers[1]).toEqual({ type: 'TestShift', features: 4 });
+  });
+
+  it('summary lists layers, output shapes and parameter counts', () => {
+    const s = new Sequential([new Dense(784, 100), new ReLU(), new Dropout(0.2), new Dense(100, 10)]).summary();
+    expect(s).toMatch(/0 +Dense +\(N, 100\) +78500/);
+    expect(s).toMatch(/2 +Dropout +\(N, 100\) +0/);
+    expect(s).toMatch(/3 +Dense +\(N, 10\) +1010/);
+    expect(s).toMatch(/Total parameters: 79510 \(float32\)/);
+  });
+
+  it('train/eval switch dropout, and predict runs in eval mode without changing the mode', () => {
+    const net = new Sequential([new Dense(4, 50), new Dropout(0.5), new Dense(50, 3)], { seed: 1 });
+    const x = randn([3, 4], 1).astype('float32');
+    const a = net.forward(x), b = net.forward(x);
+    expect(Array.from(a.data)).not.toEqual(Array.from(b.data));
+    net.eval();
+    expect(Array.from(net.forward(x).data)).toEqual(Array.from(net.forward(x).data));
+    net.train();
+    net.predict(x);
+    expect(net.isTraining).toBe(true);
+  });
+
+  it('fit handles the last partial batch, validation data and callbacks, and returns the history', async () => {
+    const { x, y } = spiralData(10);  // 30 samples
+    const net2 = new Sequential([new Dense(2, 16, { init: 'he' }), new ReLU(), new Dense(16, 3)], { seed: 2 });
+    const sizes: number[] = [], epochs: number[] = [];
+    let batchSeen = 0;
+    const h = await net2.fit(x, y, {
+      optimizer: new SGD({ lr: 0.5 }), epochs: 3, batchSize: 8, validationData: [x, y],
+      onBatchEnd: (b) => { sizes.push(b.batch); batchSeen++; expect(b.batches).toBe(4); },
+      onEpochEnd: (e) => { epochs.push(e.epoch); expect(e.valAccuracy).toBeGreaterThanOrEqual(0); },
+    });
+    expect(batchSeen).toBe(12);
+    expect(sizes.slice(0, 4)).toEqual([0, 1, 2, 3]);
+    expect(epochs).toEqual([0, 1, 2]);
+    for (const k of ['loss', 'accuracy', 'valLoss', 'valAccuracy'] as const) expect(h[k]).toHaveLength(3);
+    expect(h.loss[2]).toBeLessThan(h.loss[0]);
+    expect(h.valLoss[2]).toBeCloseTo(net2.evaluate(x, y).loss, 5);
+  });
+
+  it('fit with the same seed trains the same network', async () => {
+    const { x, y } = spiralData(20);
+    const run = async () => {
+      const net = new Sequential([new Dense(2, 10), new ReLU(), new Dropout(0.1), new Dense(10, 3)], { seed: 11 });
+      await net.fit(x, y, { optimizer: new Adam({ lr: 0.01 }), epochs: 2, batchSize: 16 });
+      return Array.from(net.parameters()[2].param.data);
+    };
+    expect(await run()).toEqual(await run());
+  });
+
+  it('fit stops within one batch of an abort, with an AbortError holding the history', async () => {
+    const { x, y } = spiralData(50);
+    const small = new Sequential([new Dense(2, 8), new ReLU(), new Dense(8, 3)], { seed: 1 });
+    const ctrl = new AbortController();
+    let batches = 0;
+    const p = small.fit(x, y, { epochs: 100, batchSize: 10, signal: ctrl.signal, onBatchEnd: (b) => { batches++; if (b.epoch === 1 && b.batch === 2) ctrl.abort(); } });
+    await expect(p).rejects.toThrow(FitAbortedError);
+    await expect(p).rejects.toMatchObject({ name: 'AbortError', message: /epoch 2, batch 4/ });
+    expect(batches).toBe(15 + 3);
+    const err = (await p.catch((e: unknown) => e)) as FitAbortedError;
+    expect(err.history.loss).toHaveLength(1);
+  });
+
+  it('fit yields to the event loop between batches, so a timer-driven abort lands', async () => {
+    const { x, y } = spiralData(50);
+    const net = new Sequential([new Dense(2, 8), new ReLU(), new Dense(8, 3)], { seed: 1 });
+    const ctrl = new AbortController();
+    let ticks = 0;
+    const timer = setInterval(() => { ticks++; if (ticks === 3) ctrl.abort(); }, 1);
+    try {
+      await expect(net.fit(x, y, { epochs: 100000, batchSize: 10, signal: ctrl.signal })).rejects.toThrow(/aborted/);
+    } finally {
+      clearInterval(timer);
+    }
+    expect(ticks).toBeGreaterThanOrEqual(3);
+  });
+
+  it('a NaN in the input stops fit with an error naming the epoch and the batch', async () => {
+    const { x, y } = spiralData(10);
+    x.data[2 * 13] = NaN;  // sample 13: batch 4 of 8 (batch size 4, no shuffle)
+    const net = new Sequential([new Dense(2, 8), new ReLU(), new Dense(8, 3)], { seed: 1 });
+    await expect(net.fit(x, y, { epochs: 2, batchSize: 4, shuffle: false })).rejects.toThrow(/loss became NaN at epoch 1, batch 4 of 8/);
+  });
+
+  it('fit validates its arguments', async () => {
+    const { x, y } = spiralData(5);
+    const net = new Sequential([new Dense(2, 3)]);
+    await expect(net.fit(x, y.subarray(1))).rejects.toThrow(/y has 14 labels but x has 15 samples/);
+    await expect(net.fit(x, y, { epochs: 0 })).rejects.toThrow(/epochs must be a positive integer/);
+    await expect(net.fit(x, y, { loss: 'nope' as never })).rejects.toThrow(/loss must be one of/);
+    await expect(net.fit(x, y, { weightDecay: -1 })).rejects.toThrow(/weight decay must be a non-negative/);
+    expect(() => new Sequential([{} as Layer])).toThrow(/layer 0 is not a Layer/);
+  });
+
+  it('learns the spiral: 3 x 100 points, 2-100-3 ReLU, softmax CE, SGD lr 1.0, L2 1e-3 -> at least 0.98', async () => {
+    const { x, y } = spiral({ n: 100, k: 3, seed: 0 });
+    const net = new Sequential([new Dense(2, 100, { init: 'he' }), new ReLU(), new Dense(100, 3, { init: 'he' })], { seed: 1 });
+    const h = await net.fit(x, y, { optimizer: new SGD({ lr: 1.0 }), epochs: 10000, batchSize: 300, shuffle: false, weightDecay: 1e-3 });
+    const r = net.evaluate(x, y);
+    console.log(`spiral on ${bc.label}: final training loss ${h.loss[h.loss.length - 1].toFixed(4)}, accuracy ${r.accuracy.toFixed(4)}`);
+    expect(r.accuracy).toBeGreaterThanOrEqual(0.98);
+  });
+
+  it('learns XOR: 2-8-1 sigmoid, MSE, SGD lr 1.0 -> all four correct', async () => {
+    const { x, y } = xor();
+    const net = new Sequential([new Dense(2, 8, { init: 'xavier' }), new Sigmoid(), new Dense(8, 1, { init: 'xavier' }), new Sigmoid()], { seed: 1 });
+    const h = await net.fit(x, y, { loss: 'mse', optimizer: new SGD({ lr: 1.0 }), epochs: 5000, batchSize: 4 });
+    const p = net.predictProba(x);
+    console.log(`xor on ${bc.label}: final loss ${h.loss[h.loss.length - 1].toExponential(2)}, outputs ${Array.from(p.data, (v) => v.toFixed(3)).join(' ')}`);
+    expect(Array.from(net.predict(x))).toEqual([0, 1, 1, 0]);
+    expect(net.evaluate(x, y, { loss: 'mse' }).accuracy).toBe(1);
+  });
+});
+
+function spiralData(n = 30) {
+  return spiral({ n, k: 3, seed: 3 });
+}
+
+describe.skipIf(!nativeAvailable())('the same seeded training on ts and native', () => {
+  it.each([
+    ['20 SGD steps', () => new SGD({ lr: 0.1 })],
+    ['20 SGD steps with Nesterov momentum', () => new SGD({ lr: 0.05, momentum: 0.9, nesterov: true })],
+    ['20 Adam steps', () => new Adam({ lr: 0.01 })],
+  ])('%s end with the same float32 parameters (1e-5 relative)', async (_name, makeOpt) => {
+    const { x, y } = spiral({ n: 40, k: 3, seed: 5 });  // 120 samples, batch 24: 5 steps per epoch, 4 epochs
+    const params: Float32Array[][] = [];
+    for (const backend of ['ts', 'native'] as const) {
+      setBackend(backend);
+      const net = new Sequential([new Dense(2, 32, { init: 'he' }), new ReLU(), new Dropout(0.1), new Dense(32, 3)], { seed: 42 });
+      let steps = 0;
+      await net.fit(x, y, { optimizer: makeOpt(), epochs: 4, batchSize: 24, weightDecay: 1e-3, onBatchEnd: () => { steps++; } });
+      expect(steps).toBe(20);
+      params.push(net.parameters().map((p) => p.param.data as Float32Array));
+    }
+    let worst = 0;
+    params[0].forEach((a, i) => { worst = Math.max(worst, maxRelDiff(a, params[1][i])); });
+    console.log(`${_name}: max relative parameter difference ts vs native ${worst.toExponential(2)}`);
+    expect(worst).toBeLessThanOrEqual(1e-5);
+  });
+});
