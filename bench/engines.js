@@ -53,13 +53,22 @@ async function listEngines(nn) {
   return engines;
 }
 
+/** The wasm backend's thread count, null when it was not initialized in this run (no wasm engine ran). */
+function wasmThreads(wasm) {
+  try {
+    return typeof wasm.getThreadsCount === 'function' ? wasm.getThreadsCount() : null;
+  } catch {
+    return null;
+  }
+}
+
 /** TensorFlow.js version and wasm details for the report (null without it). */
 async function tfInfo() {
   const t = await loadTf();
   if (!t) return null;
   return {
     version: t.tf.version.tfjs,
-    wasmThreads: typeof t.wasm.getThreadsCount === 'function' ? t.wasm.getThreadsCount() : null,
+    wasmThreads: wasmThreads(t.wasm),
   };
 }
 

@@ -9,7 +9,7 @@ const out = outIndex > 0 ? process.argv[outIndex + 1] : 'mnist-cnn.safetensors';
 
 async function main() {
   // flatten: false gives images as (N, 1, 28, 28), the NCHW layout convolutions take.
-  const { train, test } = await nn.data.loadMnist({ flatten: false, limit: quick ? { train: 1000, test: 500 } : undefined });
+  const { train, test } = await nn.data.loadMnist({ flatten: false, limit: quick ? { train: 2000, test: 500 } : undefined });
   const net = new nn.Sequential([
     new nn.Conv2D(1, 16, 3, { padding: 1 }), new nn.ReLU(), new nn.MaxPool2D(2),
     new nn.Conv2D(16, 32, 3, { padding: 1 }), new nn.ReLU(), new nn.MaxPool2D(2),
@@ -19,7 +19,7 @@ async function main() {
   ], { seed: 1 });
   console.log(net.summary([1, 28, 28]));
 
-  const epochs = quick ? 1 : 4;
+  const epochs = quick ? 2 : 4;
   await net.fit(train.x, train.y, {
     optimizer: new nn.Adam({ lr: 0.001, schedule: nn.cosineDecay({ tMax: epochs, minLr: 5e-5 }) }),
     epochs, batchSize: 64,

@@ -31,6 +31,18 @@ const size = (name: string): ArgSpec => ({ t: 'size', size: name });
 const scalar = (lo = -2, hi = 2): ArgSpec => ({ t: 'scalar', lo, hi });
 const activations: ArgSpec = { t: 'choice', values: ['relu', 'leakyRelu', 'sigmoid', 'tanh'] };
 
+// conv and pooling: N C H W (F) KH KW strideH strideW (padH padW), drawn so that a window always fits
+const convSizes: Record<string, [number, number]> = {
+  N: [1, 3], C: [1, 3], H: [3, 6], W: [3, 6], F: [1, 3], KH: [1, 3], KW: [1, 3], sH: [1, 2], sW: [1, 2], pH: [0, 1], pW: [0, 1],
+};
+const convDims = ['N', 'C', 'H', 'W', 'F', 'KH', 'KW', 'sH', 'sW', 'pH', 'pW'].map(size);
+const convOut = (s: Sizes, a: 'H' | 'W') => 1 + Math.floor((s[a] + 2 * s['p' + a] - s['K' + a]) / s['s' + a]);
+const poolSizes: Record<string, [number, number]> = {
+  N: [1, 3], C: [1, 3], H: [3, 6], W: [3, 6], KH: [1, 3], KW: [1, 3], sH: [1, 2], sW: [1, 2],
+};
+const poolDims = ['N', 'C', 'H', 'W', 'KH', 'KW', 'sH', 'sW'].map(size);
+const poolOut = (s: Sizes, a: 'H' | 'W') => 1 + Math.floor((s[a] - s['K' + a]) / s['s' + a]);
+
 export const signatures: Record<string, Signature> = {
   info: { sizes: {}, args: [] },
   setIsa: { sizes: {}, args: [{ t: 'choice', values: ['scalar', 'avx2'] }], stateful: true },
@@ -114,6 +126,53 @@ export const signatures: Record<string, Signature> = {
     sizes: { n: [0, 40], step: [1, 100] },
     args: [size('n'), f((s) => s.n, true), f((s) => s.n), f((s) => s.n, true), f((s) => s.n, true), scalar(0, 1),
       scalar(0, 0.99), scalar(0, 0.999), scalar(1e-8, 1e-3), size('step'), scalar(0, 0.1)],
+  },
+  // conv kernels: sizes drawn so that the kernel always fits (KH <= H); output sizes follow the formula
+  conv2dForward: {
+    sizes: convSizes,
+    args: [...convDims, f((s) => s.N * s.C * s.H * s.W), f((s) => s.F * s.C * s.KH * s.KW), { t: 'optFloat', len: (s) => s.F },
+      f((s) => s.N * s.F * convOut(s, 'H') * convOut(s, 'W'), true)],
+  },
+  conv2dBackwardData: {
+    sizes: convSizes,
+    args: [...convDims, f((s) => s.N * s.F * convOut(s, 'H') * convOut(s, 'W')), f((s) => s.F * s.C * s.KH * s.KW),
+      f((s) => s.N * s.C * s.H * s.W, true)],
+  },
+  conv2dBackwardFilter: {
+    sizes: convSizes,
+    args: [...convDims, f((s) => s.N * s.C * s.H * s.W), f((s) => s.N * s.F * convOut(s, 'H') * convOut(s, 'W')),
+      f((s) => s.F * s.C * s.KH * s.KW, true), { t: 'optFloat', len: (s) => s.F }],
+  },
+  maxPool2dForward: {
+    sizes: poolSizes,
+    args: [...poolDims, f((s) => s.N * s.C * s.H * s.W), f((s) => s.N * s.C * poolOut(s, 'H') * poolOut(s, 'W'), true),
+      { t: 'int32', len: (s) => s.N * s.C * poolOut(s, 'H') * poolOut(s, 'W'), lo: 0, hi: () => 1 }],
+  },
+  maxPool2dBackward: {
+    sizes: poolSizes,
+    args: [...poolDims, f((s) => s.N * s.C * poolOut(s, 'H') * poolOut(s, 'W')),
+      { t: 'int32', len: (s) => s.N * s.C * poolOut(s, 'H') * poolOut(s, 'W'), lo: 0, hi: (s) => s.H * s.W },
+      f((s) => s.N * s.C * s.H * s.W, true)],
+  },
+  avgPool2dForward: {
+    sizes: poolSizes,
+    args: [...poolDims, f((s) => s.N * s.C * s.H * s.W), f((s) => s.N * s.C * poolOut(s, 'H') * poolOut(s, 'W'), true)],
+  },
+  avgPool2dBackward: {
+    sizes: poolSizes,
+    args: [...poolDims, f((s) => s.N * s.C * poolOut(s, 'H') * poolOut(s, 'W')), f((s) => s.N * s.C * s.H * s.W, true)],
+  },
+  batchNormForward: {
+    sizes: { N: [1, 4], C: [1, 4], S: [1, 5] },
+    args: [size('N'), size('C'), size('S'), f((s) => s.N * s.C * s.S), f((s) => s.C), f((s) => s.C),
+      f((s) => s.N * s.C * s.S, true), f((s) => s.C, true), f((s) => s.C, true), f((s) => s.C, true), f((s) => s.C, true),
+      { t: 'bool' }, scalar(0, 1), scalar(1e-5, 1e-3)],
+  },
+  batchNormBackward: {
+    sizes: { N: [1, 4], C: [1, 4], S: [1, 5] },
+    args: [size('N'), size('C'), size('S'), f((s) => s.N * s.C * s.S), f((s) => s.N * s.C * s.S), f((s) => s.C),
+      f((s) => s.C), f((s) => s.C), f((s) => s.N * s.C * s.S, true), f((s) => s.C, true), f((s) => s.C, true),
+      { t: 'bool' }],
   },
 };
 

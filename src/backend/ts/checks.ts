@@ -1,6 +1,8 @@
 // Argument checks of the TS kernels: the same rules and the same error types as native/addon.cc, so that
 // both backends reject a bad call alike.
 
+import type { FloatArray } from '../../tensor';
+
 const MAX_DIM = 2 ** 31;
 
 function describe(v: unknown): string {
