@@ -5,10 +5,15 @@
 // element by element, with the relative error |a − b| / max(1e-8, |a| + |b|). In float64 with h = 1e-5 a
 // correct layer typically shows errors around 1e-9 or below; 1e-6 is the usual pass mark.
 //
-// Checking your own layer:
-//   class Cube extends nn.Layer { forward(x) {...} backward(dout) {...} ... }
-//   const r = nn.gradcheck.checkLayer(new Cube(), nn.Tensor.from(...), { dtype: 'float64' });
-//   if (r.maxRelError > 1e-6) console.log(r.input, r.params);   // which gradient is wrong
+// Checking your own layer (any subclass of nn.Layer: forward caches, backward returns dx and accumulates into
+// this.grads):
+//   const layer = new MyLayer(...);                          // parameters are re-created in float64 if needed
+//   const x = new nn.Tensor(new Float64Array(2 * 5).map(() => Math.random() - 0.5), [2, 5]);
+//   const r = nn.gradcheck.checkLayer(layer, x);             // { maxRelError, input, params: { weight, ... } }
+//   if (r.maxRelError > 1e-6) console.log(r);                // names the gradient that is wrong
+// For a whole network: nn.gradcheck.checkNetwork(net, x, y, { loss: 'mse', weightDecay: 1e-3 }) on a
+// Sequential built with { dtype: 'float64' }. For anything else, numericalGradient(f, tensor) and
+// numericalGradientFromUpstream(f, tensor, dout) give the numerical side and relativeError compares.
 import type { Layer } from './layers/layer';
 import { Random } from './random';
 import { type DType, Tensor, formatShape } from './tensor';
@@ -165,6 +170,11 @@ export function checkNetwork(net: CheckableNetwork, x: Tensor, y: Tensor | Int32
   expectTensor(x, 'x');
   const { h, ...lossOpts } = opts;
   const numOpts = { h: h as number | undefined };
+  const narrow = net.parameters().find((e) => e.param.dtype !== 'float64');
+  if (narrow) {
+    throw new TypeError(`checkNetwork needs a float64 network ('${narrow.name}' is ${narrow.param.dtype}): build it with ` +
+      "{ dtype: 'float64' }; float32 rounding swamps central differences");
+  }
   net.lossAndGradients(x, y, lossOpts);
   const entries = net.parameters();
   const analytic = entries.map((e) => e.grad.clone());

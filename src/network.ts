@@ -56,8 +56,11 @@ export interface FitOptions extends TrainOptions {
 }
 
 export interface History {
+  /** Mean training loss of each epoch over its batches (the L2 term included when weightDecay > 0). */
   loss: number[];
+  /** Training accuracy of each epoch, counted on the batches as they were trained (train mode). */
   accuracy: number[];
+  /** Loss and accuracy on validationData after each epoch, in eval mode, without the L2 term. */
   valLoss: number[];
   valAccuracy: number[];
 }
