@@ -704,7 +704,10 @@ Napi::Value MaxPool2dBackward(const Napi::CallbackInfo& info) {
   View arg = int32_arg(info, 9, "argmax", out);
   View dx = float_arg(info, 10, "dx", prod(env, {g.N, g.C, g.H, g.W}, "N * C * H * W"), &dt);
   check_disjoint(env, {&dx}, {&dy, &arg});
-  const int32_t* a = (const int32_t*)arg.data;
+  // The kernel writes at these indices: it gets a private copy of the checked values (a SharedArrayBuffer could
+  // change under it after the check).
+  std::vector<int32_t> arg_copy((const int32_t*)arg.data, (const int32_t*)arg.data + out);
+  const int32_t* a = arg_copy.data();
   for (int64_t i = 0; i < out; i++)
     if (a[i] < 0 || a[i] >= g.H * g.W)
       range_error(env, "argmax[" + std::to_string(i) + "] = " + std::to_string(a[i]) + " is outside [0, H * W = " +

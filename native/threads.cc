@@ -121,7 +121,7 @@ class Pool {
     }
   }
 
-  static constexpr int kSpinUs = 200;  // constexpr: inline (odr-used by chrono at -O2 -g, as in the ASan build)
+  static constexpr int kSpinUs = 200;  // constexpr: an inline definition (odr-used by microseconds(const int&); a Debug or ASan build failed to link)
   std::mutex mu_, run_mu_;
   std::condition_variable cv_;
   std::vector<std::thread> threads_;

@@ -24,6 +24,8 @@ export interface Signature {
   args: ArgSpec[];
   /** Functions that change global state (ISA, threads) are restored by the caller. */
   stateful?: boolean;
+  /** Makes the random sizes consistent (e.g. a kernel no larger than its padded input) and adds derived ones. */
+  fix?: (s: Sizes) => void;
 }
 
 const f = (len: (s: Sizes) => number, out = false): ArgSpec => ({ t: 'float', len, out });
@@ -31,20 +33,29 @@ const size = (name: string): ArgSpec => ({ t: 'size', size: name });
 const scalar = (lo = -2, hi = 2): ArgSpec => ({ t: 'scalar', lo, hi });
 const activations: ArgSpec = { t: 'choice', values: ['relu', 'leakyRelu', 'sigmoid', 'tanh'] };
 
-// conv kernels: sizes that always make a valid geometry (the kernel fits the padded input)
-const convSizes: Record<string, [number, number]> = {
-  N: [0, 3], C: [0, 3], H: [3, 6], W: [3, 6], F: [0, 3], KH: [1, 3], KW: [1, 3], sh: [1, 2], sw: [1, 2], ph: [0, 1], pw: [0, 1],
+const windowOut = (input: number, k: number, stride: number, pad: number) => 1 + Math.floor((input + 2 * pad - k) / stride);
+const convSizes: Pick<Signature, 'sizes' | 'fix'> = {
+  sizes: { N: [0, 2], C: [1, 3], H: [1, 6], W: [1, 6], F: [1, 3], KH: [1, 3], KW: [1, 3], sh: [1, 2], sw: [1, 2],
+    ph: [0, 1], pw: [0, 1] },
+  fix: (s) => {
+    s.H = Math.max(s.H, s.KH); s.W = Math.max(s.W, s.KW);
+    s.OH = windowOut(s.H, s.KH, s.sh, s.ph); s.OW = windowOut(s.W, s.KW, s.sw, s.pw);
+  },
 };
-const convGeometry = ['N', 'C', 'H', 'W', 'F', 'KH', 'KW', 'sh', 'sw', 'ph', 'pw'].map(size);
-const poolSizes: Record<string, [number, number]> = { N: [0, 3], C: [0, 3], H: [3, 6], W: [3, 6], KH: [1, 3], KW: [1, 3], sh: [1, 3], sw: [1, 3] };
-const poolGeometry = ['N', 'C', 'H', 'W', 'KH', 'KW', 'sh', 'sw'].map(size);
-const outOf = (n: number, k: number, st: number, p: number) => 1 + Math.floor((n + 2 * p - k) / st);
-const inLen = (s: Sizes) => s.N * s.C * s.H * s.W;
-const wLen = (s: Sizes) => s.F * s.C * s.KH * s.KW;
-const convOutLen = (s: Sizes) => s.N * s.F * outOf(s.H, s.KH, s.sh, s.ph) * outOf(s.W, s.KW, s.sw, s.pw);
-const poolOutLen = (s: Sizes) => s.N * s.C * outOf(s.H, s.KH, s.sh, 0) * outOf(s.W, s.KW, s.sw, 0);
-const normLen = (s: Sizes) => s.N * s.C * s.S;
-const chans = (s: Sizes) => s.C;
+const convArgs = ['N', 'C', 'H', 'W', 'F', 'KH', 'KW', 'sh', 'sw', 'ph', 'pw'].map(size);
+const poolSizes: Pick<Signature, 'sizes' | 'fix'> = {
+  sizes: { N: [0, 2], C: [1, 3], H: [1, 6], W: [1, 6], KH: [1, 3], KW: [1, 3], sh: [1, 2], sw: [1, 2] },
+  fix: (s) => {
+    s.H = Math.max(s.H, s.KH); s.W = Math.max(s.W, s.KW);
+    s.OH = windowOut(s.H, s.KH, s.sh, 0); s.OW = windowOut(s.W, s.KW, s.sw, 0);
+  },
+};
+const poolArgs = ['N', 'C', 'H', 'W', 'KH', 'KW', 'sh', 'sw'].map(size);
+// Training needs two values per channel: N * S >= 2.
+const bnSizes: Pick<Signature, 'sizes' | 'fix'> = {
+  sizes: { N: [1, 3], C: [0, 3], S: [1, 4] },
+  fix: (s) => { if (s.N * s.S < 2) s.S = 2; },
+};
 
 export const signatures: Record<string, Signature> = {
   info: { sizes: {}, args: [] },
@@ -130,35 +141,50 @@ export const signatures: Record<string, Signature> = {
     args: [size('n'), f((s) => s.n, true), f((s) => s.n), f((s) => s.n, true), f((s) => s.n, true), scalar(0, 1),
       scalar(0, 0.99), scalar(0, 0.999), scalar(1e-8, 1e-3), size('step'), scalar(0, 0.1)],
   },
-  // conv kernels: geometry N, C, H, W, F, KH, KW, strideH, strideW, padH, padW (pooling: N, C, H, W, KH, KW, sh, sw)
+  // conv kernels: conv2d, pooling, batch norm
   conv2dForward: {
-    sizes: convSizes,
-    args: [...convGeometry, f(inLen), f(wLen), { t: 'optFloat', len: (s) => s.F }, f(convOutLen, true)],
+    ...convSizes,
+    args: [...convArgs, f((s) => s.N * s.C * s.H * s.W), f((s) => s.F * s.C * s.KH * s.KW),
+      { t: 'optFloat', len: (s) => s.F }, f((s) => s.N * s.F * s.OH * s.OW, true)],
   },
-  conv2dBackwardData: { sizes: convSizes, args: [...convGeometry, f(convOutLen), f(wLen), f(inLen, true)] },
+  conv2dBackwardData: {
+    ...convSizes,
+    args: [...convArgs, f((s) => s.N * s.F * s.OH * s.OW), f((s) => s.F * s.C * s.KH * s.KW),
+      f((s) => s.N * s.C * s.H * s.W, true)],
+  },
   conv2dBackwardFilter: {
-    sizes: convSizes,
-    args: [...convGeometry, f(inLen), f(convOutLen), f(wLen, true), { t: 'optFloat', len: (s) => s.F }],
+    ...convSizes,
+    args: [...convArgs, f((s) => s.N * s.C * s.H * s.W), f((s) => s.N * s.F * s.OH * s.OW),
+      f((s) => s.F * s.C * s.KH * s.KW, true), { t: 'optFloat', len: (s) => s.F }],
   },
   maxPool2dForward: {
-    sizes: poolSizes,
-    args: [...poolGeometry, f(inLen), f(poolOutLen, true), { t: 'int32', len: poolOutLen, lo: 0, hi: () => 1 }],
+    ...poolSizes,
+    args: [...poolArgs, f((s) => s.N * s.C * s.H * s.W), f((s) => s.N * s.C * s.OH * s.OW, true),
+      { t: 'int32', len: (s) => s.N * s.C * s.OH * s.OW, lo: 0, hi: () => 1 }],
   },
   maxPool2dBackward: {
-    sizes: poolSizes,
-    args: [...poolGeometry, f(poolOutLen), { t: 'int32', len: poolOutLen, lo: 0, hi: (s) => s.H * s.W }, f(inLen, true)],
+    ...poolSizes,
+    args: [...poolArgs, f((s) => s.N * s.C * s.OH * s.OW),
+      { t: 'int32', len: (s) => s.N * s.C * s.OH * s.OW, lo: 0, hi: (s) => s.H * s.W }, f((s) => s.N * s.C * s.H * s.W, true)],
   },
-  avgPool2dForward: { sizes: poolSizes, args: [...poolGeometry, f(inLen), f(poolOutLen, true)] },
-  avgPool2dBackward: { sizes: poolSizes, args: [...poolGeometry, f(poolOutLen), f(inLen, true)] },
+  avgPool2dForward: {
+    ...poolSizes,
+    args: [...poolArgs, f((s) => s.N * s.C * s.H * s.W), f((s) => s.N * s.C * s.OH * s.OW, true)],
+  },
+  avgPool2dBackward: {
+    ...poolSizes,
+    args: [...poolArgs, f((s) => s.N * s.C * s.OH * s.OW), f((s) => s.N * s.C * s.H * s.W, true)],
+  },
   batchNormForward: {
-    sizes: { N: [2, 4], C: [0, 3], S: [1, 4] },
-    args: [size('N'), size('C'), size('S'), f(normLen), f(chans), f(chans), f(normLen, true), f(chans, true),
-      f(chans, true), f(chans, true), f(chans, true), { t: 'bool' }, scalar(0, 1), scalar(1e-5, 1e-2)],
+    ...bnSizes,
+    args: [size('N'), size('C'), size('S'), f((s) => s.N * s.C * s.S), f((s) => s.C), f((s) => s.C),
+      f((s) => s.N * s.C * s.S, true), f((s) => s.C, true), f((s) => s.C, true), f((s) => s.C, true), f((s) => s.C, true),
+      { t: 'bool' }, scalar(0, 1), scalar(1e-5, 1e-3)],
   },
   batchNormBackward: {
-    sizes: { N: [2, 4], C: [0, 3], S: [1, 4] },
-    args: [size('N'), size('C'), size('S'), f(normLen), f(normLen), f(chans), f(chans), f(chans), f(normLen, true),
-      f(chans, true), f(chans, true), { t: 'bool' }],
+    ...bnSizes,
+    args: [size('N'), size('C'), size('S'), f((s) => s.N * s.C * s.S), f((s) => s.N * s.C * s.S), f((s) => s.C),
+      f((s) => s.C), f((s) => s.C), f((s) => s.N * s.C * s.S, true), f((s) => s.C, true), f((s) => s.C, true), { t: 'bool' }],
   },
 };
 
@@ -188,6 +214,7 @@ export function makeCase(name: string, sig: Signature, r: () => number): Case {
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];
   const sizes: Sizes = {};
   for (const [k, [lo, hi]] of Object.entries(sig.sizes)) sizes[k] = int(lo, hi);
+  sig.fix?.(sizes);
   const C = pick(FloatCtors);
   const args: unknown[] = sig.args.map((a) => {
     switch (a.t) {

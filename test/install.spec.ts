@@ -3,7 +3,8 @@
 // project OFFLINE, with an empty private npm cache (its two dependencies are installed from tarballs packed
 // out of our node_modules), so any download at install time fails the test. Each check runs in a fresh Node
 // process inside the installed project:
-//   (1) prebuilt binary present: loaded as is (no build/ directory), native backend, trains XOR to 4/4;
+//   (1) prebuilt binary present: loaded as is (no build/ directory), native backend, trains XOR to 4/4
+//       (Sequential + fit, test/fixtures/xor-train.cjs);
 //   (2) prebuilt binary removed: the install compiles binding.gyp (node-gyp-build -> node-gyp) and works;
 //   (3) no usable binary (the compiler fails): the install still succeeds, nodenn warns once, runs on TS.
 // Also the portability check of the prebuilt binary (scripts/check-portability.js).

@@ -42,7 +42,7 @@ export function conv2dForward(N: number, C: number, H: number, W: number, F: num
     ...(bias === null || bias === undefined ? [] : [[bias, 'bias', F] as [unknown, string, number]]),
     [y, 'y', check.productOf([N, F, OH, OW], 'N * F * OH * OW')]);
   check.disjoint([[y, 'y']], [[x, 'x'], [weight, 'weight'], [bias ?? null, 'bias']]);
-  if (N * F === 0) return;
+  if (N === 0 || F === 0) return; // y is empty (and OH * OW may be huge: no scratch for it)
   const acc = new Float64Array(OH * OW);
   for (let n = 0; n < N; n++) {
     for (let f = 0; f < F; f++) {
@@ -76,7 +76,7 @@ export function conv2dBackwardData(N: number, C: number, H: number, W: number, F
     [weight, 'weight', check.productOf([F, C, KH, KW], 'F * C * KH * KW')],
     [dx, 'dx', check.productOf([N, C, H, W], 'N * C * H * W')]);
   check.disjoint([[dx, 'dx']], [[dy, 'dy'], [weight, 'weight']]);
-  if (N * C === 0) return;
+  if (N === 0 || C === 0) return; // dx is empty (and H * W may be huge: no scratch for it)
   const acc = new Float64Array(H * W);
   for (let n = 0; n < N; n++) {
     for (let c = 0; c < C; c++) {

@@ -64,7 +64,7 @@ export function maxPool2dBackward(N: number, C: number, H: number, W: number, KH
       throw new RangeError(`argmax[${i}] = ${argmax[i]} is outside [0, H * W = ${H * W})`);
     }
   }
-  if (N * C * H * W === 0) return;
+  if (N * C * H * W === 0) return; // dx is empty (it may even be detached: fill would throw)
   dx.fill(0, 0, N * C * H * W);
   for (let p = 0; p < N * C; p++) {
     const xo = p * H * W, yo = p * OH * OW;
@@ -102,7 +102,7 @@ export function avgPool2dBackward(N: number, C: number, H: number, W: number, KH
     [dx, 'dx', check.productOf([N, C, H, W], 'N * C * H * W')]);
   check.disjoint([[dx, 'dx']], [[dy, 'dy']]);
   const area = KH * KW;
-  if (N * C * H * W === 0) return;
+  if (N * C * H * W === 0) return; // dx is empty (it may even be detached: fill would throw)
   dx.fill(0, 0, N * C * H * W);
   for (let p = 0; p < N * C; p++) {
     const xo = p * H * W, yo = p * OH * OW;
