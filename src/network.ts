@@ -107,6 +107,8 @@ function targetRows(y: Int32Array | Tensor, start: number, end: number): Int32Ar
 }
 
 const nextTick = () => new Promise<void>((resolve) => setImmediate(resolve));
+/** fit() gives the event loop a turn after a batch once this many milliseconds have passed since the last. */
+const YIELD_MS = 2;
 
 export class Sequential {
   readonly layers: Layer[] = [];
@@ -116,6 +118,8 @@ export class Sequential {
   readonly rng: Random;
   private training = true;
   private lastInputShape: readonly number[] | null = null;
+  /** predictProba's probabilities of a single batch, before they are copied out. */
+  private readonly probs = new ReusableTensor();
 
   constructor(layers: Layer[] = [], opts: SequentialOptions = {}) {
     if (!Array.isArray(layers)) throw new TypeError('layers must be an array of layers');
@@ -270,23 +274,34 @@ export class Sequential {
    */
   predictProba(x: Tensor, opts: { batchSize?: number } = {}): Tensor {
     const xb = this.input(this.asBatch(x));
-    const n = xb.shape[0], bs = positiveInt(opts.batchSize ?? 1000, 'batchSize');
-    return this.inEvalMode(() => {
+    const n = xb.ndim === 0 ? 0 : xb.shape[0], bs = positiveInt(opts.batchSize ?? 1000, 'batchSize');
+    if (n === 0) throw new RangeError('x holds no samples');
+    const was = this.training;
+    if (was) this.eval();
+    try {
+      const last = this.layers[this.layers.length - 1];
+      const squash = !(last instanceof Softmax || last instanceof Sigmoid);
+      if (n <= bs) {
+        // one batch (e.g. a single sample): squash into a kept buffer, then copy out; the kernels only ever see
+        // long-lived arrays, so a call allocates nothing but the result
+        const y = this.run(xb);
+        if (!squash) return y.clone();
+        const p = this.probs.take(y.shape, y.dtype, true);
+        probabilities(y, p);
+        return p.clone();
+      }
       let out: Tensor | null = null, cols = 0;
       for (let start = 0; start < n; start += bs) {
         const end = Math.min(n, start + bs);
-        const y = this.run(start === 0 && end === n ? xb : rowsView(xb, start, end));
+        const y = this.run(rowsView(xb, start, end));
         if (!out) { cols = y.size / y.shape[0]; out = Tensor.zeros([n, ...y.shape.slice(1)], y.dtype); }
         out.data.set(y.data, start * cols);
       }
-      if (!out) throw new RangeError('x holds no samples');
-      const last = this.layers[this.layers.length - 1];
-      if (last instanceof Softmax || last instanceof Sigmoid) return out;
-      const b = getBackend();
-      if (cols === 1) b.activationForward('sigmoid', out.size, out.data, out.data, 0);
-      else b.softmax(n, cols, out.data, out.data);
-      return out;
-    });
+      if (squash && out) probabilities(out, out);
+      return out as Tensor;
+    } finally {
+      if (was) this.train();
+    }
   }
 
   /** Predicted class indices (argmax; for a single output column, probability > 0.5), batch or one sample. */
@@ -356,6 +371,7 @@ export class Sequential {
     const xShape = xin.shape.slice(1), yShape = y instanceof Int32Array ? [] : y.shape.slice(1);
 
     this.train();
+    let lastYield = performance.now();
     for (let epoch = 0; epoch < epochs; epoch++) {
       optimizer.setEpoch(epoch);
       if (shuffle) this.rng.shuffle(order);
@@ -398,7 +414,13 @@ export class Sequential {
         lossSum += loss * m;
         correct += batchCorrect;
         if (opts.onBatchEnd) await opts.onBatchEnd({ epoch, batch: b, batches, loss, accuracy: batchCorrect / m });
-        await nextTick();  // let the event loop run between batches
+        // let the event loop run between batches: every batch that ends 2 ms or more after the last turn (a turn
+        // costs a few µs, which small batches would feel)
+        const now = performance.now();
+        if (now - lastYield >= YIELD_MS) {
+          await nextTick();
+          lastYield = performance.now();
+        }
       }
       history.loss.push(lossSum / n);
       history.accuracy.push(correct / n);
@@ -505,6 +527,13 @@ export class Sequential {
     const rule = '-'.repeat(widths.reduce((a, b) => a + b + 2, -2));
     return [line(rows[0]), rule, ...rows.slice(1).map(line), rule, `Total parameters: ${total} (${this.dtype})`].join('\n');
   }
+}
+
+/** Softmax of the rows of a (N, C) output (sigmoid for one column) into p (which may be the output). */
+function probabilities(out: Tensor, p: Tensor): void {
+  const n = out.shape[0], cols = out.size / n, b = getBackend();
+  if (cols === 1) b.activationForward('sigmoid', out.size, out.data, p.data, 0);
+  else b.softmax(n, cols, out.data, p.data);
 }
 
 /** Class indices of a (N, C) output: argmax, or value > threshold for one column (into `into` if given). */

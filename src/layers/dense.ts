@@ -3,7 +3,7 @@
 import { getBackend } from '../backend/index';
 import { checkInitKind, initBias, initWeight, type InitKind } from '../init';
 import { Random } from '../random';
-import { type DType, Tensor, formatShape, sizeOf } from '../tensor';
+import { type DType, Tensor, formatShape } from '../tensor';
 import { ReusableTensor, type TrainBackward } from './buffers';
 import { Layer, type InitContext, type LayerConfig } from './layer';
 import { registerLayer } from './registry';
@@ -28,7 +28,9 @@ function positiveInt(v: unknown, name: string): number {
 /** Checks that x is (N, ...) with prod(...) = features and the layer's dtype; returns N. */
 export function checkBatchInput(x: Tensor, features: number, dtype: DType, layer: string): number {
   if (!(x instanceof Tensor)) throw new TypeError(`${layer}: input must be a Tensor`);
-  if (x.ndim < 2 || sizeOf(x.shape.slice(1)) !== features) {
+  let f = 1;
+  for (let i = 1; i < x.shape.length; i++) f *= x.shape[i];
+  if (x.ndim < 2 || f !== features) {
     throw new RangeError(`${layer}: input shape ${formatShape(x.shape)} must be (N, ...) with ${features} features per sample`);
   }
   if (x.dtype !== dtype) throw new TypeError(`${layer}: input is ${x.dtype} but the layer's parameters are ${dtype}`);
