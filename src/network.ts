@@ -316,9 +316,10 @@ export class Sequential {
     if (xin.ndim < 1 || xin.shape[0] === 0) throw new RangeError('x holds no samples');
     const n = xin.shape[0];
     checkTargets(y, n, 'y');
-    const lossFn = lossFunction(opts.loss ?? 'softmaxCrossEntropy');
+    const lossFn = lossFunction(opts.loss ?? 'softmaxCrossEntropy', new ReusableTensor());
     const bs = positiveInt(opts.batchSize ?? 1000, 'batchSize');
     const threshold = opts.loss === 'binaryCrossEntropy' ? 0 : 0.5;
+    const classes = new Int32Array(Math.min(bs, n)), truth = y instanceof Int32Array ? null : new Int32Array(Math.min(bs, n));
     return this.inEvalMode(() => {
       let total = 0, correct = 0;
       for (let start = 0; start < n; start += bs) {
@@ -326,7 +327,7 @@ export class Sequential {
         const out = this.run(start === 0 && end === n ? xin : rowsView(xin, start, end));
         const yb = targetRows(y, start, end);
         total += lossFn(out, yb).loss * (end - start);
-        correct += countCorrect(out, yb, threshold);
+        correct += countCorrect(out, yb, threshold, classes, truth);
       }
       return { loss: total / n, accuracy: correct / n };
     });
