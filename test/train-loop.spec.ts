@@ -8,7 +8,8 @@ import { Adam, type Optimizer, SGD } from '../src/optimizers';
 import { softmaxCrossEntropy, mse } from '../src/losses';
 import { Sequential } from '../src/network';
 import { Tensor } from '../src/tensor';
-import { backends, expectBitwiseEqual, useBackend } from './helpers';
+import { nativeAddon, setThreads } from '../src/backend/index';
+import { backends, expectBitwiseEqual, nativeIsas, useBackend } from './helpers';
 import { randn } from './net-helpers';
 
 function mlp(dtype: 'float32' | 'float64' = 'float32', dropout = 0): Sequential {
@@ -139,5 +140,28 @@ describe.each(backends)('training loop buffers on $label', (bc) => {
     expectBitwiseEqual(dx2!.data, dx.data);
     d.grads.forEach((t, i) => expectBitwiseEqual(t.data, g[i].data.map((v) => v + v)));
     expect(() => d.backwardTrain(Tensor.zeros([5, 2]), false, true)).toThrow(/Dense: dout must be float32 of shape \[5, 3\]/);
+  });
+});
+
+describe.skipIf(nativeIsas.length === 0).each(nativeIsas)('training with threads on $label', (bc) => {
+  beforeEach(() => useBackend(bc));
+
+  it('fit() ends with bitwise-identical parameters on 1 and 2 threads (chunked ReLU, Adam, bias over 65,536 elements)', async () => {
+    // batch 256 x 300 features: the activations, bias adds and the 90,000-weight Adam update all run chunked
+    const x = randn([512, 40], 8).astype('float32'), y = labels(512);
+    const train = async (threads: number) => {
+      const before = nativeAddon().info().threads;
+      setThreads(threads);  // for the whole asynchronous fit (withThreads would restore it at the first await)
+      try {
+        const net = new Sequential([new Dense(40, 300), new ReLU(), new Dense(300, 300), new Tanh(), new Dense(300, 3)], { seed: 3 });
+        await net.fit(x, y, { optimizer: new Adam({ lr: 0.01 }), epochs: 2, batchSize: 256,
+          onBatchEnd: () => expect(nativeAddon().info().threads).toBe(threads) });
+        return net;
+      } finally {
+        setThreads(before);
+      }
+    };
+    const a = await train(1), b = await train(2);
+    a.parameters().forEach((p, i) => expectBitwiseEqual(p.param.data, b.parameters()[i].param.data));
   });
 });
