@@ -1,8 +1,10 @@
 // elementwise.cc — activations, bias, softmax cross-entropy and optimizer updates. Compiled once per ISA; the
-// loops are written so the compiler vectorizes them. Reductions run in a fixed order (no threads here), so the
-// results never depend on the thread count.
+// loops are written so the compiler vectorizes them. Large elementwise loops run in fixed chunks on the pool
+// (chunks.h: every output element depends on its own inputs only); reductions (bias backward, softmax, losses)
+// run single-threaded in a fixed order. Either way the results never depend on the thread count.
 #include <math.h>
 
+#include "chunks.h"
 #include "kernels.h"
 #include "simd.h"
 
@@ -42,16 +44,24 @@ template <typename T> inline double row_exp(long cols, const T* x, T m, T* p) {
 template <typename T> void activation_forward(int kind, long n, const T* x, T* y, T slope) {
   switch (kind) {
     case kRelu:  // written so that NaN passes through (a NaN input must reach the loss, not become 0)
-      for (long i = 0; i < n; i++) y[i] = x[i] < 0 ? 0 : x[i];
+      for_chunks(n, [=](long b, long e) {
+        for (long i = b; i < e; i++) y[i] = x[i] < 0 ? 0 : x[i];
+      });
       break;
     case kLeakyRelu:
-      for (long i = 0; i < n; i++) y[i] = x[i] > 0 ? x[i] : slope * x[i];
+      for_chunks(n, [=](long b, long e) {
+        for (long i = b; i < e; i++) y[i] = x[i] > 0 ? x[i] : slope * x[i];
+      });
       break;
-    case kSigmoid:
-      for (long i = 0; i < n; i++) y[i] = sigmoid_(x[i]);
+    case kSigmoid:  // exp per element: worth threads from fewer elements on
+      for_chunks(n, [=](long b, long e) {
+        for (long i = b; i < e; i++) y[i] = sigmoid_(x[i]);
+      }, kChunk / 4, kChunk / 2);
       break;
     case kTanh:
-      for (long i = 0; i < n; i++) y[i] = tanh_(x[i]);
+      for_chunks(n, [=](long b, long e) {
+        for (long i = b; i < e; i++) y[i] = tanh_(x[i]);
+      }, kChunk / 4, kChunk / 2);
       break;
   }
 }
@@ -59,25 +69,38 @@ template <typename T> void activation_forward(int kind, long n, const T* x, T* y
 template <typename T> void activation_backward(int kind, long n, const T* x, const T* y, const T* dy, T* dx, T slope) {
   switch (kind) {
     case kRelu:
-      for (long i = 0; i < n; i++) dx[i] = x[i] > 0 ? dy[i] : 0;
+      for_chunks(n, [=](long b, long e) {
+        for (long i = b; i < e; i++) dx[i] = x[i] > 0 ? dy[i] : 0;
+      });
       break;
     case kLeakyRelu:
-      for (long i = 0; i < n; i++) dx[i] = x[i] > 0 ? dy[i] : slope * dy[i];
+      for_chunks(n, [=](long b, long e) {
+        for (long i = b; i < e; i++) dx[i] = x[i] > 0 ? dy[i] : slope * dy[i];
+      });
       break;
     case kSigmoid:
-      for (long i = 0; i < n; i++) dx[i] = dy[i] * y[i] * (1 - y[i]);
+      for_chunks(n, [=](long b, long e) {
+        for (long i = b; i < e; i++) dx[i] = dy[i] * y[i] * (1 - y[i]);
+      });
       break;
     case kTanh:
-      for (long i = 0; i < n; i++) dx[i] = dy[i] * (1 - y[i] * y[i]);
+      for_chunks(n, [=](long b, long e) {
+        for (long i = b; i < e; i++) dx[i] = dy[i] * (1 - y[i] * y[i]);
+      });
       break;
   }
 }
 
 template <typename T> void bias_add(long rows, long cols, T* y, const T* bias) {
-  for (long r = 0; r < rows; r++) {
-    T* row = y + r * cols;
-    for (long c = 0; c < cols; c++) row[c] += bias[c];
-  }
+  if (rows <= 0 || cols <= 0) return;
+  // chunks of whole rows
+  long per = cols >= kChunk ? 1 : kChunk / cols;
+  for_chunks(rows, [=](long r0, long r1) {
+    for (long r = r0; r < r1; r++) {
+      T* row = y + r * cols;
+      for (long c = 0; c < cols; c++) row[c] += bias[c];
+    }
+  }, per, rows * cols >= kParallelMin ? 2 * per : rows + 1);
 }
 
 template <typename T> void bias_backward(long rows, long cols, const T* dy, T* dbias) {
@@ -142,7 +165,9 @@ double softmax_cross_entropy_target(long rows, long cols, const T* logits, const
 }
 
 template <typename T> void sgd(long n, T* p, const T* g, T lr) {
-  for (long i = 0; i < n; i++) p[i] -= lr * g[i];
+  for_chunks(n, [=](long b, long e) {
+    for (long i = b; i < e; i++) p[i] -= lr * g[i];
+  });
 }
 
 #define NODENN_INSTANTIATE(T)                                                                              \

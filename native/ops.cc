@@ -1,7 +1,9 @@
 // ops.cc — small tensor operations the layers and the training loop need: elementwise products and sums
 // (Mul/Add graph nodes, dropout masks), scaling and axpy (weight decay, gradient clipping), sums of squares
 // (L2 term, global gradient norm), row argmax (predict, accuracy) and the softmax backward pass.
-// Compiled once per ISA; single-threaded with a fixed summation order, so results never depend on threads.
+// Compiled once per ISA. The elementwise loops run in fixed chunks on the pool when large (chunks.h); the
+// reductions are single-threaded with a fixed summation order, so results never depend on threads.
+#include "chunks.h"
 #include "kernels.h"
 
 namespace nodenn {
@@ -9,22 +11,30 @@ namespace NODENN_ISA_NS {
 
 // y = a * b elementwise (y may be a or b)
 template <typename T> void mul(long n, const T* a, const T* b, T* y) {
-  for (long i = 0; i < n; i++) y[i] = a[i] * b[i];
+  for_chunks(n, [=](long b0, long e0) {
+    for (long i = b0; i < e0; i++) y[i] = a[i] * b[i];
+  });
 }
 
 // y = a + b elementwise (y may be a or b)
 template <typename T> void add(long n, const T* a, const T* b, T* y) {
-  for (long i = 0; i < n; i++) y[i] = a[i] + b[i];
+  for_chunks(n, [=](long b0, long e0) {
+    for (long i = b0; i < e0; i++) y[i] = a[i] + b[i];
+  });
 }
 
 // x *= alpha
 template <typename T> void scale(long n, T* x, T alpha) {
-  for (long i = 0; i < n; i++) x[i] *= alpha;
+  for_chunks(n, [=](long b0, long e0) {
+    for (long i = b0; i < e0; i++) x[i] *= alpha;
+  });
 }
 
 // y += alpha * x
 template <typename T> void axpy(long n, T alpha, const T* x, T* y) {
-  for (long i = 0; i < n; i++) y[i] += alpha * x[i];
+  for_chunks(n, [=](long b0, long e0) {
+    for (long i = b0; i < e0; i++) y[i] += alpha * x[i];
+  });
 }
 
 // sum of x^2, accumulated in double in index order

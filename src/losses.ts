@@ -1,6 +1,7 @@
 // Losses: each returns { loss, grad } from one backend kernel call (the mean loss and its gradient with
 // respect to the network's output). L2 regularization lives here too, since fit() adds it to the loss.
 import { getBackend } from './backend/index';
+import { ReusableTensor } from './layers/buffers';
 import { Tensor, allocate, formatShape } from './tensor';
 
 export interface LossResult {
@@ -53,9 +54,18 @@ export function targetTensor(x: Tensor, targets: Tensor | Int32Array, name = 'ta
  * distributions (one-hot or soft, a Tensor (N, C)). Stable (log-sum-exp); grad = (softmax − t)/N.
  */
 export function softmaxCrossEntropy(logits: Tensor, labels: Int32Array | Tensor): LossResult {
+  return sceInto(logits, labels, null);
+}
+
+/** The gradient tensor of a loss: from `into` (reused, overwritten) or fresh. */
+function gradFor(x: Tensor, into: ReusableTensor | null): Tensor {
+  return into ? into.take(x.shape, x.dtype, true) : Tensor.zeros(x.shape, x.dtype);
+}
+
+function sceInto(logits: Tensor, labels: Int32Array | Tensor, into: ReusableTensor | null): LossResult {
   checkTensor(logits, 'logits');
   const [rows, cols] = rowsCols(logits, 'logits');
-  const grad = Tensor.zeros(logits.shape, logits.dtype);
+  const grad = gradFor(logits, into);
   let loss: number;
   if (labels instanceof Int32Array) {
     if (labels.length !== rows) throw new RangeError(`labels has ${labels.length} entries but logits has ${rows} rows`);
@@ -76,9 +86,13 @@ export interface BceOptions {
 
 /** Binary cross-entropy, mean over all elements; targets in [0, 1] (Tensor) or 0/1 labels (Int32Array). */
 export function binaryCrossEntropy(input: Tensor, targets: Tensor | Int32Array, opts: BceOptions = {}): LossResult {
+  return bceInto(input, targets, opts, null);
+}
+
+function bceInto(input: Tensor, targets: Tensor | Int32Array, opts: BceOptions, into: ReusableTensor | null): LossResult {
   checkTensor(input, 'input');
   const t = targetTensor(input, targets);
-  const grad = Tensor.zeros(input.shape, input.dtype);
+  const grad = gradFor(input, into);
   const loss = (opts.fromLogits ?? true)
     ? getBackend().bceLogits(input.size, input.data, t.data, grad.data)
     : getBackend().bceProbs(input.size, input.data, t.data, opts.eps ?? 1e-7, grad.data);
@@ -92,23 +106,30 @@ export interface MseOptions {
 
 /** Mean squared error: summed over the features of a sample, averaged over the batch. */
 export function mse(pred: Tensor, target: Tensor | Int32Array, opts: MseOptions = {}): LossResult {
+  return mseInto(pred, target, opts, null);
+}
+
+function mseInto(pred: Tensor, target: Tensor | Int32Array, opts: MseOptions, into: ReusableTensor | null): LossResult {
   checkTensor(pred, 'pred');
   const [rows, cols] = rowsCols(pred, 'pred');
   const t = targetTensor(pred, target, 'target');
-  const grad = Tensor.zeros(pred.shape, pred.dtype);
+  const grad = gradFor(pred, into);
   const loss = getBackend().mse(rows, cols, pred.data, t.data, opts.half ?? false, grad.data);
   return { loss, grad };
 }
 
 export type LossFunction = (output: Tensor, targets: Tensor | Int32Array) => LossResult;
 
-/** A loss by name (or a custom function, passed through). */
-export function lossFunction(loss: LossName | LossFunction): LossFunction {
+/**
+ * A loss by name (or a custom function, passed through). With `gradInto`, a named loss writes its gradient into
+ * that reused tensor (valid until the next call), as the training loop wants; without it, a fresh tensor.
+ */
+export function lossFunction(loss: LossName | LossFunction, gradInto: ReusableTensor | null = null): LossFunction {
   if (typeof loss === 'function') return loss;
   switch (loss) {
-    case 'softmaxCrossEntropy': return softmaxCrossEntropy;
-    case 'binaryCrossEntropy': return (o, t) => binaryCrossEntropy(o, t);
-    case 'mse': return (o, t) => mse(o, t);
+    case 'softmaxCrossEntropy': return gradInto ? (o, t) => sceInto(o, t, gradInto) : softmaxCrossEntropy;
+    case 'binaryCrossEntropy': return (o, t) => bceInto(o, t, {}, gradInto);
+    case 'mse': return (o, t) => mseInto(o, t, {}, gradInto);
     default:
       throw new RangeError(`loss must be one of ${LOSS_NAMES.map((n) => `'${n}'`).join(', ')} or a function, got ${JSON.stringify(loss)}`);
   }

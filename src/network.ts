@@ -2,6 +2,7 @@
 // dictionaries, a JSON config (rebuilt through the layer registry) and an async fit() loop.
 import { getBackend } from './backend/index';
 import { loadModelFile, saveModelFile } from './io/model';
+import { ReusableTensor, hasTrainBackward } from './layers/buffers';
 import { Layer, type LayerConfig } from './layers/layer';
 import { layerFromConfig } from './layers/registry';
 import { Softmax } from './layers/softmax';
@@ -106,6 +107,8 @@ function targetRows(y: Int32Array | Tensor, start: number, end: number): Int32Ar
 }
 
 const nextTick = () => new Promise<void>((resolve) => setImmediate(resolve));
+/** fit() gives the event loop a turn after a batch once this many milliseconds have passed since the last. */
+const YIELD_MS = 2;
 
 export class Sequential {
   readonly layers: Layer[] = [];
@@ -115,6 +118,8 @@ export class Sequential {
   readonly rng: Random;
   private training = true;
   private lastInputShape: readonly number[] | null = null;
+  /** predictProba's probabilities of a single batch, before they are copied out. */
+  private readonly probs = new ReusableTensor();
 
   constructor(layers: Layer[] = [], opts: SequentialOptions = {}) {
     if (!Array.isArray(layers)) throw new TypeError('layers must be an array of layers');
@@ -130,6 +135,9 @@ export class Sequential {
     if (!(layer instanceof Layer)) throw new TypeError(`layer ${this.layers.length} is not a Layer`);
     layer.initialize({ rng: this.rng, dtype: this.dtype });
     layer.training = this.training;
+    // The network's layers reuse their output and gradient tensors from call to call (layers/buffers.ts); what
+    // forward(), backward() and predict return is copied out of them.
+    layer.reuseBuffers = true;
     this.layers.push(layer);
     return this;
   }
@@ -155,17 +163,58 @@ export class Sequential {
     return x.dtype === this.dtype ? x : x.astype(this.dtype);
   }
 
+  /** The output for x (a tensor of its own: later calls do not change it). */
   forward(x: Tensor): Tensor {
+    return this.run(x).clone();
+  }
+
+  /** Backpropagates dout through every layer, accumulating parameter gradients; returns dx (a copy). */
+  backward(dout: Tensor): Tensor {
+    return this.backprop(dout).clone();
+  }
+
+  /** forward() without the copy: the result is the last layer's buffer, valid until the next forward. */
+  private run(x: Tensor): Tensor {
     let y = this.input(x);
     this.lastInputShape = y.shape;
     for (const l of this.layers) y = l.forward(y);
     return y;
   }
 
-  backward(dout: Tensor): Tensor {
+  private backprop(dout: Tensor): Tensor {
     let d = dout;
     for (let i = this.layers.length - 1; i >= 0; i--) d = this.layers[i].backward(d);
     return d;
+  }
+
+  /**
+   * The training loop's backward: clears and fills every parameter gradient (layers with a fast backward
+   * overwrite theirs, the others are zeroed first) and stops at the first layer with parameters, whose input
+   * gradient nothing uses. Call zeroGradForTrain() before the forward pass.
+   */
+  private trainBackward(dout: Tensor): void {
+    const first = this.firstTrainable();
+    let d = dout;
+    for (let i = this.layers.length - 1; i >= first; i--) {
+      const l = this.layers[i];
+      if (hasTrainBackward(l)) {
+        const dx = l.backwardTrain(d, false, i > first);
+        if (dx) d = dx;
+      } else {
+        d = l.backward(d);
+      }
+    }
+  }
+
+  /** Zeroes the gradients of the layers that trainBackward() does not overwrite. */
+  private zeroGradForTrain(): void {
+    for (const l of this.layers) if (!hasTrainBackward(l)) l.zeroGrad();
+  }
+
+  /** The index of the first layer with parameters (the layers before it need no backward pass). */
+  private firstTrainable(): number {
+    const i = this.layers.findIndex((l) => l.params.length > 0);
+    return i < 0 ? this.layers.length : i;
   }
 
   zeroGrad(): void {
@@ -194,9 +243,9 @@ export class Sequential {
   lossAndGradients(x: Tensor, y: Tensor | Int32Array, opts: TrainOptions = {}): number {
     const lossFn = lossFunction(opts.loss ?? 'softmaxCrossEntropy');
     this.zeroGrad();
-    const out = this.forward(x);
+    const out = this.run(x);
     const { loss, grad } = lossFn(out, y);
-    this.backward(grad);
+    this.backprop(grad);
     const [ws, gs] = this.weights();
     return loss + l2Penalty(ws, opts.weightDecay ?? 0, gs);
   }
@@ -225,23 +274,34 @@ export class Sequential {
    */
   predictProba(x: Tensor, opts: { batchSize?: number } = {}): Tensor {
     const xb = this.input(this.asBatch(x));
-    const n = xb.shape[0], bs = positiveInt(opts.batchSize ?? 1000, 'batchSize');
-    return this.inEvalMode(() => {
+    const n = xb.ndim === 0 ? 0 : xb.shape[0], bs = positiveInt(opts.batchSize ?? 1000, 'batchSize');
+    if (n === 0) throw new RangeError('x holds no samples');
+    const was = this.training;
+    if (was) this.eval();
+    try {
+      const last = this.layers[this.layers.length - 1];
+      const squash = !(last instanceof Softmax || last instanceof Sigmoid);
+      if (n <= bs) {
+        // one batch (e.g. a single sample): squash into a kept buffer, then copy out; the kernels only ever see
+        // long-lived arrays, so a call allocates nothing but the result
+        const y = this.run(xb);
+        if (!squash) return y.clone();
+        const p = this.probs.take(y.shape, y.dtype, true);
+        probabilities(y, p);
+        return p.clone();
+      }
       let out: Tensor | null = null, cols = 0;
       for (let start = 0; start < n; start += bs) {
         const end = Math.min(n, start + bs);
-        const y = this.forward(rowsView(xb, start, end));
+        const y = this.run(rowsView(xb, start, end));
         if (!out) { cols = y.size / y.shape[0]; out = Tensor.zeros([n, ...y.shape.slice(1)], y.dtype); }
         out.data.set(y.data, start * cols);
       }
-      if (!out) throw new RangeError('x holds no samples');
-      const last = this.layers[this.layers.length - 1];
-      if (last instanceof Softmax || last instanceof Sigmoid) return out;
-      const b = getBackend();
-      if (cols === 1) b.activationForward('sigmoid', out.size, out.data, out.data, 0);
-      else b.softmax(n, cols, out.data, out.data);
-      return out;
-    });
+      if (squash && out) probabilities(out, out);
+      return out as Tensor;
+    } finally {
+      if (was) this.train();
+    }
   }
 
   /** Predicted class indices (argmax; for a single output column, probability > 0.5), batch or one sample. */
@@ -256,17 +316,18 @@ export class Sequential {
     if (xin.ndim < 1 || xin.shape[0] === 0) throw new RangeError('x holds no samples');
     const n = xin.shape[0];
     checkTargets(y, n, 'y');
-    const lossFn = lossFunction(opts.loss ?? 'softmaxCrossEntropy');
+    const lossFn = lossFunction(opts.loss ?? 'softmaxCrossEntropy', new ReusableTensor());
     const bs = positiveInt(opts.batchSize ?? 1000, 'batchSize');
     const threshold = opts.loss === 'binaryCrossEntropy' ? 0 : 0.5;
+    const classes = new Int32Array(Math.min(bs, n)), truth = y instanceof Int32Array ? null : new Int32Array(Math.min(bs, n));
     return this.inEvalMode(() => {
       let total = 0, correct = 0;
       for (let start = 0; start < n; start += bs) {
         const end = Math.min(n, start + bs);
-        const out = this.forward(rowsView(xin, start, end));
+        const out = this.run(start === 0 && end === n ? xin : rowsView(xin, start, end));
         const yb = targetRows(y, start, end);
         total += lossFn(out, yb).loss * (end - start);
-        correct += countCorrect(out, yb, threshold);
+        correct += countCorrect(out, yb, threshold, classes, truth);
       }
       return { loss: total / n, accuracy: correct / n };
     });
@@ -279,7 +340,7 @@ export class Sequential {
     const n = xin.shape[0];
     checkTargets(y, n, 'y');
     const lossName = opts.loss ?? 'softmaxCrossEntropy';
-    const lossFn = lossFunction(lossName);
+    const lossFn = lossFunction(lossName, new ReusableTensor());
     const optimizer = opts.optimizer ?? new SGD({ lr: 0.01 });
     const epochs = positiveInt(opts.epochs ?? 1, 'epochs');
     const bs = Math.min(positiveInt(opts.batchSize ?? 32, 'batchSize'), n);
@@ -297,8 +358,9 @@ export class Sequential {
 
     // Batch buffers, reused by every batch (the last partial batch uses a prefix of them).
     const sample = xin.size / n;
-    const xBuf = allocate(this.dtype, bs * sample);
-    const yBuf: Int32Array | FloatArray = y instanceof Int32Array ? new Int32Array(bs) : allocate(y.dtype, bs * (y.size / n));
+    const rows = shuffle ? bs : 0;  // without shuffling, batches are views of the data
+    const xBuf = allocate(this.dtype, rows * sample);
+    const yBuf: Int32Array | FloatArray = y instanceof Int32Array ? new Int32Array(rows) : allocate(y.dtype, rows * (y.size / n));
     const ySample = y instanceof Int32Array ? 1 : y.size / n;
     const order = new Int32Array(n);
     for (let i = 0; i < n; i++) order[i] = i;
@@ -306,8 +368,11 @@ export class Sequential {
     const history: History = { loss: [], accuracy: [], valLoss: [], valAccuracy: [] };
     const [ws, gs] = this.weights();
     const params = this.parameters();
+    const classes = new Int32Array(bs), truth = y instanceof Int32Array ? null : new Int32Array(bs);
+    const xShape = xin.shape.slice(1), yShape = y instanceof Int32Array ? [] : y.shape.slice(1);
 
     this.train();
+    let lastYield = performance.now();
     for (let epoch = 0; epoch < epochs; epoch++) {
       optimizer.setEpoch(epoch);
       if (shuffle) this.rng.shuffle(order);
@@ -315,33 +380,48 @@ export class Sequential {
       for (let b = 0; b < batches; b++) {
         if (signal?.aborted) throw new FitAbortedError(`fit() was aborted before epoch ${epoch + 1}, batch ${b + 1}`, history);
         const start = b * bs, m = Math.min(bs, n - start);
-        for (let i = 0; i < m; i++) {
-          const k = order[start + i];
-          xBuf.set(xin.data.subarray(k * sample, (k + 1) * sample), i * sample);
-          if (y instanceof Int32Array) (yBuf as Int32Array)[i] = y[k];
-          else (yBuf as FloatArray).set(y.data.subarray(k * ySample, (k + 1) * ySample), i * ySample);
+        let xb: Tensor, yb: Int32Array | Tensor;
+        if (shuffle) {
+          // gather the shuffled rows into the batch buffers
+          for (let i = 0; i < m; i++) {
+            const k = order[start + i];
+            xBuf.set(xin.data.subarray(k * sample, (k + 1) * sample), i * sample);
+            if (y instanceof Int32Array) (yBuf as Int32Array)[i] = y[k];
+            else (yBuf as FloatArray).set(y.data.subarray(k * ySample, (k + 1) * ySample), i * ySample);
+          }
+          xb = new Tensor(m === bs ? xBuf : xBuf.subarray(0, m * sample), [m, ...xShape]);
+          yb = y instanceof Int32Array ? (m === bs ? yBuf as Int32Array : (yBuf as Int32Array).subarray(0, m))
+            : new Tensor(m === bs ? yBuf as FloatArray : (yBuf as FloatArray).subarray(0, m * ySample), [m, ...yShape]);
+        } else {
+          // in order: the batch is a view of the data, nothing to copy
+          xb = new Tensor(xin.data.subarray(start * sample, (start + m) * sample), [m, ...xShape]);
+          yb = y instanceof Int32Array ? y.subarray(start, start + m)
+            : new Tensor(y.data.subarray(start * ySample, (start + m) * ySample), [m, ...yShape]);
         }
-        const xb = new Tensor(xBuf.subarray(0, m * sample), [m, ...xin.shape.slice(1)]);
-        const yb = y instanceof Int32Array ? (yBuf as Int32Array).subarray(0, m)
-          : new Tensor((yBuf as FloatArray).subarray(0, m * ySample), [m, ...y.shape.slice(1)]);
 
-        this.zeroGrad();
-        const out = this.forward(xb);
+        this.zeroGradForTrain();
+        const out = this.run(xb);
         const res = lossFn(out, yb);
         const loss = res.loss + l2Penalty(ws, weightDecay);
         if (!Number.isFinite(loss)) {
           throw new Error(`fit(): the loss became ${loss} at epoch ${epoch + 1}, batch ${b + 1} of ${batches}; ` +
             'check the input for NaN/Infinity or lower the learning rate');
         }
-        this.backward(res.grad);
+        this.trainBackward(res.grad);
         l2Penalty(ws, weightDecay, gs);
         optimizer.step(params);
 
-        const batchCorrect = countCorrect(out, yb, threshold);
+        const batchCorrect = countCorrect(out, yb, threshold, classes, truth);
         lossSum += loss * m;
         correct += batchCorrect;
         if (opts.onBatchEnd) await opts.onBatchEnd({ epoch, batch: b, batches, loss, accuracy: batchCorrect / m });
-        await nextTick();  // let the event loop run between batches
+        // let the event loop run between batches: every batch that ends 2 ms or more after the last turn (a turn
+        // costs a few µs, which small batches would feel)
+        const now = performance.now();
+        if (now - lastYield >= YIELD_MS) {
+          await nextTick();
+          lastYield = performance.now();
+        }
       }
       history.loss.push(lossSum / n);
       history.accuracy.push(correct / n);
@@ -450,18 +530,27 @@ export class Sequential {
   }
 }
 
-/** Class indices of a (N, C) output: argmax, or value > threshold for one column. */
-function classesOf(out: Tensor, threshold: number): Int32Array {
-  const n = out.shape[0], cols = out.size / n, classes = new Int32Array(n);
+/** Softmax of the rows of a (N, C) output (sigmoid for one column) into p (which may be the output). */
+function probabilities(out: Tensor, p: Tensor): void {
+  const n = out.shape[0], cols = out.size / n, b = getBackend();
+  if (cols === 1) b.activationForward('sigmoid', out.size, out.data, p.data, 0);
+  else b.softmax(n, cols, out.data, p.data);
+}
+
+/** Class indices of a (N, C) output: argmax, or value > threshold for one column (into `into` if given). */
+function classesOf(out: Tensor, threshold: number, into?: Int32Array | null): Int32Array {
+  const n = out.shape[0], cols = out.size / n;
+  const classes = into ? (into.length === n ? into : into.subarray(0, n)) : new Int32Array(n);
   if (cols === 1) for (let i = 0; i < n; i++) classes[i] = out.data[i] > threshold ? 1 : 0;
   else getBackend().argmaxRows(n, cols, out.data, classes);
   return classes;
 }
 
 /** How many rows of the output are classified like the targets (labels or target rows). */
-function countCorrect(out: Tensor, y: Int32Array | Tensor, threshold: number): number {
-  const pred = classesOf(out, threshold);
-  const truth = y instanceof Int32Array ? y : classesOf(y, 0.5);
+function countCorrect(out: Tensor, y: Int32Array | Tensor, threshold: number, predInto?: Int32Array,
+  truthInto?: Int32Array | null): number {
+  const pred = classesOf(out, threshold, predInto);
+  const truth = y instanceof Int32Array ? y : classesOf(y, 0.5, truthInto);
   let c = 0;
   for (let i = 0; i < pred.length; i++) if (pred[i] === truth[i]) c++;
   return c;

@@ -3,11 +3,14 @@
 import type { ActivationKind } from '../backend/backend';
 import { getBackend } from '../backend/index';
 import { Tensor, formatShape } from '../tensor';
+import { ReusableTensor } from './buffers';
 import { Layer } from './layer';
 
 export abstract class Activation extends Layer {
   private x: Tensor | null = null;
   private y: Tensor | null = null;
+  private readonly out = new ReusableTensor();
+  private readonly dxBuf = new ReusableTensor();
 
   protected constructor(private readonly kind: ActivationKind, protected readonly slope = 0) {
     super();
@@ -15,7 +18,7 @@ export abstract class Activation extends Layer {
 
   forward(x: Tensor): Tensor {
     if (!(x instanceof Tensor)) throw new TypeError(`${this.name}: input must be a Tensor`);
-    const y = Tensor.zeros(x.shape, x.dtype);
+    const y = this.out.take(x.shape, x.dtype, this.reuseBuffers);
     getBackend().activationForward(this.kind, x.size, x.data, y.data, this.slope);
     this.x = x;
     this.y = y;
@@ -28,7 +31,7 @@ export abstract class Activation extends Layer {
     if (dout.size !== x.size || dout.dtype !== x.dtype) {
       throw new RangeError(`${this.name}: dout must be ${x.dtype} of shape ${formatShape(x.shape)}, got ${dout.dtype} ${formatShape(dout.shape)}`);
     }
-    const dx = Tensor.zeros(x.shape, x.dtype);
+    const dx = this.dxBuf.take(x.shape, x.dtype, this.reuseBuffers);
     getBackend().activationBackward(this.kind, x.size, x.data, y.data, dout.data, dx.data, this.slope);
     return dx;
   }

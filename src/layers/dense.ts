@@ -3,7 +3,8 @@
 import { getBackend } from '../backend/index';
 import { checkInitKind, initBias, initWeight, type InitKind } from '../init';
 import { Random } from '../random';
-import { type DType, Tensor, formatShape, sizeOf } from '../tensor';
+import { type DType, Tensor, formatShape } from '../tensor';
+import { ReusableTensor, type TrainBackward } from './buffers';
 import { Layer, type InitContext, type LayerConfig } from './layer';
 import { registerLayer } from './registry';
 
@@ -27,20 +28,24 @@ function positiveInt(v: unknown, name: string): number {
 /** Checks that x is (N, ...) with prod(...) = features and the layer's dtype; returns N. */
 export function checkBatchInput(x: Tensor, features: number, dtype: DType, layer: string): number {
   if (!(x instanceof Tensor)) throw new TypeError(`${layer}: input must be a Tensor`);
-  if (x.ndim < 2 || sizeOf(x.shape.slice(1)) !== features) {
+  let f = 1;
+  for (let i = 1; i < x.shape.length; i++) f *= x.shape[i];
+  if (x.ndim < 2 || f !== features) {
     throw new RangeError(`${layer}: input shape ${formatShape(x.shape)} must be (N, ...) with ${features} features per sample`);
   }
   if (x.dtype !== dtype) throw new TypeError(`${layer}: input is ${x.dtype} but the layer's parameters are ${dtype}`);
   return x.shape[0];
 }
 
-export class Dense extends Layer {
+export class Dense extends Layer implements TrainBackward {
   readonly inFeatures: number;
   readonly outFeatures: number;
   readonly init: InitKind;
   readonly std: number;
   readonly hasBias: boolean;
   private x: Tensor | null = null;
+  private readonly out = new ReusableTensor();
+  private readonly dxBuf = new ReusableTensor();
 
   constructor(inFeatures: number, outFeatures: number, opts: DenseOptions = {}) {
     super();
@@ -65,7 +70,7 @@ export class Dense extends Layer {
 
   forward(x: Tensor): Tensor {
     const n = checkBatchInput(x, this.inFeatures, this.weight.dtype, 'Dense');
-    const y = Tensor.zeros([n, this.outFeatures], x.dtype);
+    const y = this.out.take([n, this.outFeatures], x.dtype, this.reuseBuffers);
     const b = getBackend();
     b.gemm(false, false, n, this.outFeatures, this.inFeatures, 1, x.data, this.weight.data, 0, y.data);
     if (this.hasBias) b.biasAdd(n, this.outFeatures, y.data, this.params[1].data);
@@ -74,17 +79,29 @@ export class Dense extends Layer {
   }
 
   backward(dout: Tensor): Tensor {
+    return this.backwardTrain(dout, true, true) as Tensor;
+  }
+
+  /** backward() for the training loop: overwrites the gradients unless accumulate; skips dx unless inputGrad. */
+  backwardTrain(dout: Tensor, accumulate: boolean, inputGrad: boolean): Tensor | null {
     const x = this.x;
     if (!x) throw new Error('Dense: backward() called before forward()');
     const n = x.shape[0];
-    if (dout.size !== n * this.outFeatures || dout.dtype !== x.dtype) {
-      throw new RangeError(`Dense: dout must be ${x.dtype} of shape [${n}, ${this.outFeatures}], got ${dout.dtype} ${formatShape(dout.shape)}`);
+    if (!(dout instanceof Tensor) || dout.size !== n * this.outFeatures || dout.dtype !== x.dtype) {
+      const got = dout instanceof Tensor ? `${dout.dtype} ${formatShape(dout.shape)}` : typeof dout;
+      throw new RangeError(`Dense: dout must be ${x.dtype} of shape [${n}, ${this.outFeatures}], got ${got}`);
     }
     const b = getBackend();
-    const dx = Tensor.zeros(x.shape, x.dtype);
-    b.gemm(false, true, n, this.inFeatures, this.outFeatures, 1, dout.data, this.weight.data, 0, dx.data);
-    b.gemm(true, false, this.inFeatures, this.outFeatures, n, 1, x.data, dout.data, 1, this.grads[0].data);
-    if (this.hasBias) b.biasBackward(n, this.outFeatures, dout.data, this.grads[1].data);
+    let dx: Tensor | null = null;
+    if (inputGrad) {
+      dx = this.dxBuf.take(x.shape, x.dtype, this.reuseBuffers);
+      b.gemm(false, true, n, this.inFeatures, this.outFeatures, 1, dout.data, this.weight.data, 0, dx.data);
+    }
+    b.gemm(true, false, this.inFeatures, this.outFeatures, n, 1, x.data, dout.data, accumulate ? 1 : 0, this.grads[0].data);
+    if (this.hasBias) {
+      if (!accumulate) this.grads[1].data.fill(0);
+      b.biasBackward(n, this.outFeatures, dout.data, this.grads[1].data);
+    }
     return dx;
   }
 

@@ -4,6 +4,7 @@
 import { getBackend } from '../backend/index';
 import { Random } from '../random';
 import { Tensor, formatShape } from '../tensor';
+import { ReusableTensor } from './buffers';
 import { Layer, type InitContext, type LayerConfig } from './layer';
 import { registerLayer } from './registry';
 
@@ -11,6 +12,9 @@ export class Dropout extends Layer {
   readonly p: number;
   private rng: Random;
   private mask: Tensor | null = null;
+  private readonly maskBuf = new ReusableTensor();
+  private readonly out = new ReusableTensor();
+  private readonly dxBuf = new ReusableTensor();
 
   constructor(p = 0.5, opts: { seed?: number } = {}) {
     super();
@@ -34,9 +38,9 @@ export class Dropout extends Layer {
       this.mask = null;
       return x;
     }
-    const mask = Tensor.zeros(x.shape, x.dtype), keep = 1 / (1 - this.p), m = mask.data;
+    const mask = this.maskBuf.take(x.shape, x.dtype, this.reuseBuffers), keep = 1 / (1 - this.p), m = mask.data;
     for (let i = 0; i < m.length; i++) m[i] = this.rng.uniform() < this.p ? 0 : keep;
-    const y = Tensor.zeros(x.shape, x.dtype);
+    const y = this.out.take(x.shape, x.dtype, this.reuseBuffers);
     getBackend().mul(x.size, x.data, m, y.data);
     this.mask = mask;
     return y;
@@ -48,7 +52,7 @@ export class Dropout extends Layer {
     if (dout.size !== mask.size || dout.dtype !== mask.dtype) {
       throw new RangeError(`Dropout: dout must be ${mask.dtype} of shape ${formatShape(mask.shape)}, got ${dout.dtype} ${formatShape(dout.shape)}`);
     }
-    const dx = Tensor.zeros(mask.shape, mask.dtype);
+    const dx = this.dxBuf.take(mask.shape, mask.dtype, this.reuseBuffers);
     getBackend().mul(mask.size, dout.data, mask.data, dx.data);
     return dx;
   }

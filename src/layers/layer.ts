@@ -24,6 +24,11 @@ export abstract class Layer {
   buffers: Tensor[] = [];
   bufferNames: string[] = [];
   training = true;
+  /**
+   * Whether forward()/backward() may return tensors the layer reuses on its next call (see buffers.ts): set by
+   * Sequential for the layers it owns, so training allocates nothing per step. False for a layer on its own.
+   */
+  reuseBuffers = false;
 
   abstract forward(x: Tensor): Tensor;
   abstract backward(dout: Tensor): Tensor;

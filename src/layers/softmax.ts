@@ -2,16 +2,19 @@
 // cross-entropy, leave the last layer linear and use losses.softmaxCrossEntropy, which fuses both.
 import { getBackend } from '../backend/index';
 import { Tensor, formatShape } from '../tensor';
+import { ReusableTensor } from './buffers';
 import { Layer, type LayerConfig } from './layer';
 import { registerLayer } from './registry';
 
 export class Softmax extends Layer {
   private y: Tensor | null = null;
+  private readonly out = new ReusableTensor();
+  private readonly dxBuf = new ReusableTensor();
 
   forward(x: Tensor): Tensor {
     if (!(x instanceof Tensor) || x.ndim < 1) throw new TypeError('Softmax: input must be a Tensor with at least one dimension');
     const cols = x.shape[x.ndim - 1], rows = cols === 0 ? 0 : x.size / cols;
-    const y = Tensor.zeros(x.shape, x.dtype);
+    const y = this.out.take(x.shape, x.dtype, this.reuseBuffers);
     getBackend().softmax(rows, cols, x.data, y.data);
     this.y = y;
     return y;
@@ -24,7 +27,7 @@ export class Softmax extends Layer {
       throw new RangeError(`Softmax: dout must be ${y.dtype} of shape ${formatShape(y.shape)}, got ${dout.dtype} ${formatShape(dout.shape)}`);
     }
     const cols = y.shape[y.ndim - 1], rows = cols === 0 ? 0 : y.size / cols;
-    const dx = Tensor.zeros(y.shape, y.dtype);
+    const dx = this.dxBuf.take(y.shape, y.dtype, this.reuseBuffers);
     getBackend().softmaxBackward(rows, cols, y.data, dout.data, dx.data);
     return dx;
   }

@@ -1,0 +1,36 @@
+// chunks.h — elementwise loops on the thread pool. The range [0, n) is cut into chunks of kChunk elements (the
+// boundaries depend only on n, never on the thread count) and each chunk runs f(begin, end) on some thread.
+// Only for loops whose every output element depends on its own inputs alone: their results are then bitwise
+// the same whatever the number of threads. Small ranges run inline, without waking the pool.
+#pragma once
+
+#include "threads.h"
+
+namespace nodenn {
+namespace NODENN_ISA_NS {
+
+enum { kChunk = 16384, kParallelMin = 4 * kChunk };
+
+template <typename F> struct ChunkJob {
+  const F* f;
+  long n, chunk;
+};
+
+template <typename F> void chunk_task(void* ctx, long t) {
+  const ChunkJob<F>* j = (const ChunkJob<F>*)ctx;
+  long b = t * j->chunk, e = b + j->chunk < j->n ? b + j->chunk : j->n;
+  (*j->f)(b, e);
+}
+
+// f(begin, end) over [0, n) in chunks of `chunk` (default kChunk); parallel from `min_parallel` elements on.
+template <typename F> inline void for_chunks(long n, const F& f, long chunk = kChunk, long min_parallel = kParallelMin) {
+  if (n < min_parallel || n <= chunk) {
+    if (n > 0) f(0, n);
+    return;
+  }
+  ChunkJob<F> j = {&f, n, chunk};
+  parallel_for((n + chunk - 1) / chunk, chunk_task<F>, &j);
+}
+
+}  // namespace NODENN_ISA_NS
+}  // namespace nodenn
