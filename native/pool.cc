@@ -1,7 +1,10 @@
 // pool.cc — max and average pooling over the (N*C) planes of an NCHW tensor, forward and backward, no padding.
 // Compiled once per ISA. Planes are independent: tasks take whole planes, so results never depend on the
 // number of threads.
+#include <string.h>
+
 #include "kernels.h"
+#include "simd.h"
 #include "threads.h"
 
 namespace nodenn {
@@ -31,6 +34,87 @@ inline void plane_range(long t, long per, long planes, long* p0, long* p1) {
   *p1 = *p0 + per < planes ? *p0 + per : planes;
 }
 
+// Whether v replaces the running maximum m: a larger number, or the first NaN (once m is NaN nothing replaces
+// it). Branch-free, so random data costs no mispredictions and the 2x2 loop below vectorizes.
+template <typename T> inline bool takes(T v, T m) { return (v > m) | ((v != v) & (m == m)); }
+
+// Integer vectors as wide as Vec<T>: comparison masks and window offsets; I32 holds L int32 lanes (argmax).
+template <typename T> struct PoolVec;
+template <> struct PoolVec<float> {
+  typedef int32_t E;
+  typedef int32_t I __attribute__((vector_size(NODENN_VEC_BYTES)));
+  typedef int32_t I32 __attribute__((vector_size(NODENN_VEC_BYTES)));
+};
+template <> struct PoolVec<double> {
+  typedef int64_t E;
+  typedef int64_t I __attribute__((vector_size(NODENN_VEC_BYTES)));
+  typedef int32_t I32 __attribute__((vector_size(NODENN_VEC_BYTES / 2)));
+};
+
+// The common 2x2 window with stride 2 (windows side by side): one output row reads two input rows. Each window's
+// four values are visited in row-major order with the rule of takes(), as in the general loop, so both give the
+// same y and argmax. L outputs at a time: two vector loads per input row, split into even and odd columns.
+template <typename T> void max_forward_2x2(const PoolShape& g, const T* x, T* y, int32_t* arg) {
+  typedef typename Vec<T>::V V;
+  typedef typename Vec<T>::U U;
+  typedef typename PoolVec<T>::I I;
+  typedef typename PoolVec<T>::I32 I32;
+  typedef typename PoolVec<T>::E E;
+  const long L = Vec<T>::L, W = g.W, OW = g.OW;
+  I even, odd, step;
+  for (long l = 0; l < L; l++) {
+    even[l] = (E)(2 * l);
+    odd[l] = (E)(2 * l + 1);
+    step[l] = (E)(2 * l);
+  }
+  const I zero = I{}, one = zero + (E)1, w0 = zero + (E)W, w1 = zero + (E)(W + 1);
+  for (long oh = 0; oh < g.OH; oh++) {
+    const T* r0 = x + 2 * oh * W;
+    const T* r1 = r0 + W;
+    T* yr = y + oh * g.OW;
+    int32_t* ar = arg + oh * g.OW;
+    const int32_t base = (int32_t)(2 * oh * W);
+    long ow = 0;
+    for (; ow + L <= OW; ow += L) {
+      const V p0 = *(const U*)(r0 + 2 * ow), p1 = *(const U*)(r0 + 2 * ow + L);
+      const V q0 = *(const U*)(r1 + 2 * ow), q1 = *(const U*)(r1 + 2 * ow + L);
+      const V a = __builtin_shuffle(p0, p1, even), b = __builtin_shuffle(p0, p1, odd);
+      const V c = __builtin_shuffle(q0, q1, even), d = __builtin_shuffle(q0, q1, odd);
+      V m = a;
+      I k = zero;
+      I t = (b > m) | ((b != b) & (m == m));
+      m = t ? b : m;
+      k = t ? one : k;
+      t = (c > m) | ((c != c) & (m == m));
+      m = t ? c : m;
+      k = t ? w0 : k;
+      t = (d > m) | ((d != d) & (m == m));
+      m = t ? d : m;
+      k = t ? w1 : k;
+      *(U*)(yr + ow) = m;
+      const I idx = k + step + (E)(base + 2 * ow);
+      const I32 idx32 = __builtin_convertvector(idx, I32);
+      memcpy(ar + ow, &idx32, sizeof idx32);
+    }
+    for (; ow < OW; ow++) {
+      const T a = r0[2 * ow], b = r0[2 * ow + 1], c = r1[2 * ow], d = r1[2 * ow + 1];
+      T m = a;
+      int32_t k = 0;
+      bool t = takes(b, m);
+      m = t ? b : m;
+      k = t ? 1 : k;
+      t = takes(c, m);
+      m = t ? c : m;
+      k = t ? (int32_t)W : k;
+      t = takes(d, m);
+      m = t ? d : m;
+      k = t ? (int32_t)W + 1 : k;
+      yr[ow] = m;
+      ar[ow] = base + (int32_t)(2 * ow) + k;
+    }
+  }
+}
+
 // y = the largest value of each window; argmax = its index h*W + w in the plane. The first maximum in row-major
 // window order wins; a NaN wins over numbers (the first NaN), so NaN propagates.
 template <typename T> void max_forward_task(void* ctx, long t) {
@@ -38,35 +122,26 @@ template <typename T> void max_forward_task(void* ctx, long t) {
   const PoolShape& g = *j.g;
   long p0, p1;
   plane_range(t, j.planes_per_task, g.N * g.C, &p0, &p1);
+  const bool two = g.KH == 2 && g.KW == 2 && g.sh == 2 && g.sw == 2;
   for (long p = p0; p < p1; p++) {
     const T* x = j.in + p * g.H * g.W;
     T* y = j.out + p * g.OH * g.OW;
     int32_t* arg = j.index_out + p * g.OH * g.OW;
+    if (two) {
+      max_forward_2x2(g, x, y, arg);
+      continue;
+    }
     for (long oh = 0; oh < g.OH; oh++)
       for (long ow = 0; ow < g.OW; ow++) {
         long best = oh * g.sh * g.W + ow * g.sw;
         T m = x[best];
-        bool nan = false;
-        // branch-free selects: random data would mispredict an if
         for (long kh = 0; kh < g.KH; kh++) {
           const long row = (oh * g.sh + kh) * g.W + ow * g.sw;
           for (long kw = 0; kw < g.KW; kw++) {
             const T v = x[row + kw];
-            const bool greater = v > m;
-            m = greater ? v : m;
-            best = greater ? row + kw : best;
-            nan |= v != v;
-          }
-        }
-        if (nan && m == m) {  // rare: the first NaN of the window wins
-          for (long kh = 0; kh < g.KH && m == m; kh++) {
-            const long row = (oh * g.sh + kh) * g.W + ow * g.sw;
-            for (long kw = 0; kw < g.KW; kw++)
-              if (x[row + kw] != x[row + kw]) {
-                m = x[row + kw];
-                best = row + kw;
-                break;
-              }
+            const bool t = takes(v, m);
+            m = t ? v : m;
+            best = t ? row + kw : best;
           }
         }
         y[oh * g.OW + ow] = m;

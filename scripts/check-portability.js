@@ -6,7 +6,7 @@
 //
 //   node scripts/check-portability.js [unstripped.node] [shipped.node]
 // defaults: build-prebuild/<platform>-<arch>/nodenn.node (kept by scripts/strip-prebuild.js during
-// `npm run prebuild`) and prebuilds/<platform>-<arch>/nodenn.node. The per-function check needs symbols, so
+// `npm run build:prebuilds`) and prebuilds/<platform>-<arch>/nodenn.node. The per-function check needs symbols, so
 // it reads the unstripped copy and first proves that its code (.text) is byte for byte the shipped one's.
 // Then it loads the shipped binary with NODENN_ISA=scalar in a fresh process and runs a small GEMM.
 // Prints a JSON summary; exits 1 on any violation.
@@ -137,7 +137,7 @@ if (require.main === module) {
   const shipped = process.argv[3] || path.join('prebuilds', tag, 'nodenn.node');
   for (const f of [unstripped, shipped]) {
     if (!fs.existsSync(f)) {
-      console.error(`check-portability: ${f} does not exist; run \`npm run prebuild\` first`);
+      console.error(`check-portability: ${f} does not exist; run \`npm run build:prebuilds\` first`);
       process.exit(2);
     }
   }

@@ -1,5 +1,5 @@
 // The three install paths, as a user meets them: the package is staged (the `files` of package.json), its
-// prebuilt binary built (`npm run prebuild`), packed (`npm pack`), and the tarball installed into an empty
+// prebuilt binary built (`npm run build:prebuilds`), packed (`npm pack`), and the tarball installed into an empty
 // project OFFLINE, with an empty private npm cache (its two dependencies are installed from tarballs packed
 // out of our node_modules), so any download at install time fails the test. Each check runs in a fresh Node
 // process inside the installed project:
@@ -72,7 +72,7 @@ describe.skipIf(!canRun)('install paths: pack, install offline into an empty pro
     fs.copyFileSync(path.join(root, 'scripts/strip-prebuild.js'), path.join(stage, 'scripts/strip-prebuild.js'));
     fs.symlinkSync(path.join(root, 'node_modules'), path.join(stage, 'node_modules'));
 
-    mustRun('npm', ['run', 'prebuild'], stage);
+    mustRun('npm', ['run', 'build:prebuilds'], stage);
     const packs = path.join(work, 'packs');
     fs.mkdirSync(path.join(packs, 'with'), { recursive: true });
     fs.mkdirSync(path.join(packs, 'without'), { recursive: true });

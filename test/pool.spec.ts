@@ -23,6 +23,8 @@ function eachWindow(g: Geo, visit: (yi: number, xs: number[]) => void): void {
 const configs: Geo[] = [
   [1, 1, 4, 4, 2, 2, 2, 2], [2, 3, 7, 5, 3, 3, 2, 2], [1, 2, 9, 6, 3, 2, 1, 3], [4, 1, 5, 8, 2, 3, 3, 1],
   [2, 2, 6, 6, 6, 6, 1, 1], [3, 2, 1, 9, 1, 4, 1, 2], [1, 1, 11, 10, 4, 4, 3, 3],
+  // the 2x2 stride-2 fast path of native/pool.cc: odd sizes (an ignored last row and column), vector tails
+  [2, 3, 9, 37, 2, 2, 2, 2], [3, 5, 28, 28, 2, 2, 2, 2],
 ];
 
 describe.each(backends)('pooling kernels on $label', (bc) => {
@@ -97,6 +99,32 @@ describe.each(backends)('pooling kernels on $label', (bc) => {
       const dg = new C(32);
       getBackend().avgPool2dBackward(1, 2, 4, 4, 4, 4, 1, 1, new C([16, 32]), dg);
       expect(Array.from(dg)).toEqual([...new Array(16).fill(1), ...new Array(16).fill(2)]);
+    });
+
+    it('NaNs anywhere: the first NaN of each window wins (value and argmax), else the first maximum', () => {
+      let seed = 40;
+      for (const g of configs) {
+        const [N, Ch, H, W] = g, [OH, OW] = outSize(g);
+        const x = randomArray(C, N * Ch * H * W, seed++);
+        for (let i = 0; i < x.length; i++) if ((i * 7919) % 11 === 3) x[i] = NaN;
+        for (let i = 1; i < x.length; i += 5) x[i] = Math.round(x[i]);
+        const y = new C(N * Ch * OH * OW), arg = new Int32Array(y.length);
+        getBackend().maxPool2dForward(...g, x, y, arg);
+        const earg = new Int32Array(y.length);
+        let nans = 0;
+        eachWindow(g, (yi, xs) => {
+          let best = xs[0];
+          for (const i of xs) {
+            if (Number.isNaN(x[best])) break;
+            if (Number.isNaN(x[i]) || x[i] > x[best]) best = i;
+          }
+          earg[yi] = best % (H * W);
+          if (Number.isNaN(x[best])) nans++;
+        });
+        expect(Array.from(arg)).toEqual(Array.from(earg));
+        for (let i = 0; i < y.length; i++) expect(Object.is(y[i], x[Math.floor(i / (OH * OW)) * H * W + arg[i]])).toBe(true);
+        expect(nans).toBeGreaterThan(0);
+      }
     });
 
     it('a NaN in a window propagates to the output', () => {

@@ -4,6 +4,7 @@ import { getBackend } from '../backend/index';
 import { initBias, initWeight } from '../init';
 import { Random } from '../random';
 import { type DType, Tensor } from '../tensor';
+import { ReusableTensor, type TrainBackward } from './buffers';
 import { Layer, type InitContext, type LayerConfig } from './layer';
 import { checkDout, checkInput, nonNegativeInt, pair, positiveInt, windowLength } from './spatial';
 import { registerLayer } from './registry';
@@ -41,7 +42,7 @@ export function checkConvInit(v: unknown, layer: string): ConvInit {
   return v;
 }
 
-export class Conv2D extends Layer {
+export class Conv2D extends Layer implements TrainBackward {
   readonly inChannels: number;
   readonly outChannels: number;
   readonly kernelSize: [number, number];
@@ -51,6 +52,8 @@ export class Conv2D extends Layer {
   readonly init: ConvInit;
   private x: Tensor | null = null;
   private yShape: number[] = [];
+  private readonly out = new ReusableTensor();
+  private readonly dxBuf = new ReusableTensor();
 
   constructor(inChannels: number, outChannels: number, kernelSize: number | [number, number], opts: Conv2DOptions = {}) {
     super();
@@ -88,7 +91,8 @@ export class Conv2D extends Layer {
 
   forward(x: Tensor): Tensor {
     checkInput(x, 'Conv2D', 4, '(N, C, H, W)', this.inChannels, this.weight.dtype);
-    const y = Tensor.zeros(this.output4d(x.shape), x.dtype);
+    // the kernels write every element of y and dx, so reused (stale) buffers are fine
+    const y = this.out.take(this.output4d(x.shape), x.dtype, this.reuseBuffers);
     getBackend().conv2dForward(...this.geometry(x.shape), x.data, this.weight.data, this.bias?.data ?? null, y.data);
     this.x = x;
     this.yShape = [...y.shape];
@@ -96,12 +100,21 @@ export class Conv2D extends Layer {
   }
 
   backward(dout: Tensor): Tensor {
+    return this.backwardTrain(dout, true, true) as Tensor;
+  }
+
+  /** backward() for the training loop: overwrites the gradients unless accumulate; skips dx unless inputGrad. */
+  backwardTrain(dout: Tensor, accumulate: boolean, inputGrad: boolean): Tensor | null {
     const x = this.x;
     if (!x) throw new Error(`${this.name}: backward() called before forward()`);
     checkDout(dout, this.name, this.yShape, x.dtype);
     const b = getBackend(), g = this.geometry(x.shape);
-    const dx = Tensor.zeros(x.shape, x.dtype);
-    b.conv2dBackwardData(...g, dout.data, this.weight.data, dx.data);
+    let dx: Tensor | null = null;
+    if (inputGrad) {
+      dx = this.dxBuf.take(x.shape, x.dtype, this.reuseBuffers);
+      b.conv2dBackwardData(...g, dout.data, this.weight.data, dx.data);
+    }
+    if (!accumulate) this.zeroGrad();
     b.conv2dBackwardFilter(...g, x.data, dout.data, this.grads[0].data, this.hasBias ? this.grads[1].data : null);
     return dx;
   }

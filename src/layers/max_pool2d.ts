@@ -3,6 +3,7 @@
 // last rows or columns that no window reaches are ignored, as in PyTorch).
 import { getBackend } from '../backend/index';
 import { Tensor } from '../tensor';
+import { ReusableTensor } from './buffers';
 import { Layer, type LayerConfig } from './layer';
 import { checkDout, checkInput, pair, positiveInt, windowLength } from './spatial';
 import { registerLayer } from './registry';
@@ -19,6 +20,8 @@ export abstract class Pool2D extends Layer {
   protected x: Tensor | null = null;
   protected yShape: number[] = [];
   private readonly type: string;
+  private readonly out = new ReusableTensor();
+  private readonly dxBuf = new ReusableTensor();
 
   constructor(type: string, kernelSize: number | [number, number], opts: PoolOptions) {
     super();
@@ -35,21 +38,21 @@ export abstract class Pool2D extends Layer {
     return [N, C, H, W, ...this.kernelSize, ...this.stride] as const;
   }
 
-  /** Checks x, caches it and returns a zeroed output. */
+  /** Checks x, caches it and returns the output tensor (reused, stale values: the kernels write every element). */
   protected begin(x: Tensor): Tensor {
     checkInput(x, this.name, 4, '(N, C, H, W)', null, null);
-    const y = Tensor.zeros(this.outputShape(x.shape), x.dtype);
+    const y = this.out.take(this.outputShape(x.shape), x.dtype, this.reuseBuffers);
     this.x = x;
     this.yShape = [...y.shape];
     return y;
   }
 
-  /** Checks dout against the last forward and returns [x, a zeroed dx]. */
+  /** Checks dout against the last forward and returns [x, dx] (dx reused: the kernels overwrite it). */
   protected beginBackward(dout: Tensor): [Tensor, Tensor] {
     const x = this.x;
     if (!x) throw new Error(`${this.name}: backward() called before forward()`);
     checkDout(dout, this.name, this.yShape, x.dtype);
-    return [x, Tensor.zeros(x.shape, x.dtype)];
+    return [x, this.dxBuf.take(x.shape, x.dtype, this.reuseBuffers)];
   }
 
   outputShape(inputShape: readonly number[]): number[] {
