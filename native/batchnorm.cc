@@ -1,11 +1,13 @@
 // batchnorm.cc — batch normalization per channel of x (N, C, S): S = H*W for images, 1 for (N, C) features.
-// Compiled once per ISA. Channels are independent tasks and each channel's sums run in a fixed order in double,
-// so results never depend on the number of threads. As in PyTorch: the batch variance normalizing in training
+// Compiled once per ISA. Channels are independent tasks. Each plane of a channel is summed in vector lanes of T
+// (at most S / L elements per lane), the lanes in order, and the planes into a double: a fixed order per ISA, so
+// results never depend on the number of threads. The elementwise passes run in T. As in PyTorch: the batch variance normalizing in training
 // is the biased one, the running variance is updated with the unbiased one, and
 // running = (1 - momentum) running + momentum batch.
 #include <math.h>
 
 #include "kernels.h"
+#include "simd.h"
 #include "threads.h"
 
 namespace nodenn {
@@ -20,22 +22,36 @@ template <typename T> struct NormJob {
   T momentum, eps;
 };
 
+// The sums over one plane: of f(lanes of x) (a vector function), in lanes, then the lanes in order, then the tail.
+template <typename T, typename F> inline double plane_sum(const T* x, long S, const F& f) {
+  typedef typename Vec<T>::V V;
+  typedef typename Vec<T>::U U;
+  const long L = Vec<T>::L, Sv = S - S % L;
+  V acc = V{};
+  for (long i = 0; i < Sv; i += L) acc += f(*(const U*)(x + i), i);
+  double s = 0;
+  for (long l = 0; l < L; l++) s += acc[l];
+  if (Sv < S) {
+    const V t = f(load_partial(x + Sv, (int)(S - Sv)), Sv);
+    for (long l = 0; l < S - Sv; l++) s += t[l];
+  }
+  return s;
+}
+
 template <typename T> void forward_channel(void* ctx, long c) {
+  typedef typename Vec<T>::V V;
+  typedef typename Vec<T>::U U;
   NormJob<T>& j = *(NormJob<T>*)ctx;
-  const long count = j.N * j.S;
+  const long count = j.N * j.S, S = j.S, L = Vec<T>::L;
   double mean, invstd;
   if (j.training) {
     double s = 0;
-    for (long n = 0; n < j.N; n++) {
-      const T* x = j.x + (n * j.C + c) * j.S;
-      for (long i = 0; i < j.S; i++) s += x[i];
-    }
+    for (long n = 0; n < j.N; n++) s += plane_sum(j.x + (n * j.C + c) * S, S, [](V v, long) { return v; });
     mean = s / count;
+    const T mt = (T)mean;
     double q = 0;
-    for (long n = 0; n < j.N; n++) {
-      const T* x = j.x + (n * j.C + c) * j.S;
-      for (long i = 0; i < j.S; i++) q += (x[i] - mean) * (x[i] - mean);
-    }
+    for (long n = 0; n < j.N; n++)
+      q += plane_sum(j.x + (n * j.C + c) * S, S, [mt](V v, long) { const V d = v - mt; return d * d; });
     const double var = q / count;
     invstd = 1 / sqrt(var + (double)j.eps);
     const double m = j.momentum;
@@ -47,39 +63,48 @@ template <typename T> void forward_channel(void* ctx, long c) {
   }
   j.mean[c] = (T)mean;
   j.invstd[c] = (T)invstd;
-  const double scale = j.gamma[c] * invstd, shift = j.beta[c];
+  const T mt = (T)mean, scale = (T)(j.gamma[c] * invstd), shift = j.beta[c];
+  const long Sv = S - S % L;
   for (long n = 0; n < j.N; n++) {
-    const T* x = j.x + (n * j.C + c) * j.S;
-    T* y = j.y + (n * j.C + c) * j.S;
-    for (long i = 0; i < j.S; i++) y[i] = (T)((x[i] - mean) * scale + shift);
+    const T* x = j.x + (n * j.C + c) * S;
+    T* y = j.y + (n * j.C + c) * S;
+    for (long i = 0; i < Sv; i += L) *(U*)(y + i) = (*(const U*)(x + i) - mt) * scale + shift;
+    for (long i = Sv; i < S; i++) y[i] = (x[i] - mt) * scale + shift;
   }
 }
 
 // Training: dx = gamma invstd / m (m dy - sum dy - xhat sum(dy xhat)), m = N*S; eval: dx = gamma invstd dy.
 template <typename T> void backward_channel(void* ctx, long c) {
+  typedef typename Vec<T>::V V;
+  typedef typename Vec<T>::U U;
   NormJob<T>& j = *(NormJob<T>*)ctx;
-  const long count = j.N * j.S;
-  const double mean = j.mean[c], invstd = j.invstd[c];
+  const long count = j.N * j.S, S = j.S, L = Vec<T>::L, Sv = S - S % L;
+  const T mt = j.mean[c], it = j.invstd[c];
   double sum_dy = 0, sum_dy_xhat = 0;
   for (long n = 0; n < j.N; n++) {
-    const T* x = j.x + (n * j.C + c) * j.S;
-    const T* dy = j.dy + (n * j.C + c) * j.S;
-    for (long i = 0; i < j.S; i++) {
-      sum_dy += dy[i];
-      sum_dy_xhat += dy[i] * ((x[i] - mean) * invstd);
-    }
+    const T* x = j.x + (n * j.C + c) * S;
+    const T* dy = j.dy + (n * j.C + c) * S;
+    sum_dy += plane_sum(dy, S, [](V v, long) { return v; });
+    sum_dy_xhat += plane_sum(dy, S, [x, mt, it, S, Sv](V d, long i) {
+      const V xv = i < Sv ? *(const U*)(x + i) : load_partial(x + i, (int)(S - i));
+      return d * ((xv - mt) * it);
+    });
   }
   j.dbeta[c] += (T)sum_dy;
   j.dgamma[c] += (T)sum_dy_xhat;
-  const double k = j.gamma[c] * invstd;
-  const double mean_dy = j.training ? sum_dy / count : 0, mean_dy_xhat = j.training ? sum_dy_xhat / count : 0;
+  const T k = (T)(j.gamma[c] * (double)it);
+  const T mean_dy = (T)(j.training ? sum_dy / count : 0), mean_dy_xhat = (T)(j.training ? sum_dy_xhat / count : 0);
   for (long n = 0; n < j.N; n++) {
-    const T* x = j.x + (n * j.C + c) * j.S;
-    const T* dy = j.dy + (n * j.C + c) * j.S;
-    T* dx = j.dx + (n * j.C + c) * j.S;
-    for (long i = 0; i < j.S; i++) {
-      const double xhat = (x[i] - mean) * invstd;
-      dx[i] = (T)(k * (dy[i] - mean_dy - xhat * mean_dy_xhat));
+    const T* x = j.x + (n * j.C + c) * S;
+    const T* dy = j.dy + (n * j.C + c) * S;
+    T* dx = j.dx + (n * j.C + c) * S;
+    for (long i = 0; i < Sv; i += L) {
+      const V xhat = (*(const U*)(x + i) - mt) * it;
+      *(U*)(dx + i) = k * (*(const U*)(dy + i) - mean_dy - xhat * mean_dy_xhat);
+    }
+    for (long i = Sv; i < S; i++) {
+      const T xhat = (x[i] - mt) * it;
+      dx[i] = k * (dy[i] - mean_dy - xhat * mean_dy_xhat);
     }
   }
 }

@@ -35,6 +35,8 @@ struct Scratch {
   }
 };
 thread_local Scratch col_buffer;
+// The forward output of one image as (P, F), before it is transposed into y (forward_image).
+thread_local Scratch out_buffer;
 // The per-chunk partial sums of backward-filter, kept by the calling thread (fresh memory would cost page faults).
 thread_local Scratch partial_buffer;
 
@@ -74,7 +76,7 @@ template <typename T> void im2col(const ConvShape& g, const T* x, T* col) {
           const long iw0 = kw - g.pw;  // input column of output column 0
           for (long ow = 0; ow < ow0; ow++) r[ow] = 0;
           if (g.sw == 1) {
-            for (long ow = ow0; ow < ow1; ow++) r[ow] = xr[ow + iw0];
+            copy_lanes(r + ow0, xr + ow0 + iw0, ow1 - ow0);
           } else {
             for (long ow = ow0; ow < ow1; ow++) r[ow] = xr[ow * g.sw + iw0];
           }
@@ -206,7 +208,10 @@ template <typename T> const T* columns(const ConvShape& g, const T* x_n, std::at
   return col;
 }
 
-// y_n (F, P) = w (F, CKK) col_n (CKK, P) + b
+// y_n (F, P) = w (F, CKK) col_n (CKK, P) + b. A tiny CKK (a first layer) takes the unpacked product straight
+// into y. Otherwise the GEMM runs transposed, y_n^T (P, F) = col_n^T w^T: the long side P becomes the rows, which
+// the GEMM reads in place from col, and only w (F x CKK, small) is packed, instead of the whole col matrix; F
+// columns fill the register tile (32 = 2 AVX-512 vectors). Then one pass transposes into y with the bias added.
 template <typename T> void forward_image(void* ctx, long n) {
   ConvJob<T>& j = *(ConvJob<T>*)ctx;
   const ConvShape& g = *j.g;
@@ -214,12 +219,30 @@ template <typename T> void forward_image(void* ctx, long n) {
   const T* col = columns(g, j.x + n * g.C * g.H * g.W, j.failed);
   if (!col) return;
   T* y = j.out + n * g.F * P;
-  if (!product<T>(false, g.F, P, CKK, j.w, col, y)) j.failed = true;
-  if (j.b)
-    for (long f = 0; f < g.F; f++) {
-      const T bf = j.b[f];
-      for (long p = 0; p < P; p++) y[f * P + p] += bf;
-    }
+  if (CKK <= kSmallK) {
+    small_k_product(false, g.F, P, CKK, j.w, col, y);
+    if (j.b)
+      for (long f = 0; f < g.F; f++) {
+        const T bf = j.b[f];
+        for (long p = 0; p < P; p++) y[f * P + p] += bf;
+      }
+    return;
+  }
+  T* yt = (T*)out_buffer.reserve(sizeof(T) * (size_t)P * (size_t)g.F);
+  if (!yt || !gemm<T>(true, true, P, g.F, CKK, 1, col, P, j.w, CKK, 0, yt, g.F)) {
+    j.failed = true;
+    return;
+  }
+  // y[f][p] = yt[p][f] + b[f]: L pixels of one filter at a time, gathered from yt (L rows of F, in L1)
+  typedef typename Vec<T>::U U;
+  const long F = g.F, L = Vec<T>::L;
+  long p0 = 0;
+  for (; p0 + L <= P; p0 += L)
+    for (long f = 0; f < F; f++) *(U*)(y + f * P + p0) = gather_stride(yt + p0 * F + f, F) + (j.b ? j.b[f] : (T)0);
+  for (long f = 0; f < F; f++) {
+    const T bf = j.b ? j.b[f] : (T)0;
+    for (long p = p0; p < P; p++) y[f * P + p] = yt[p * F + f] + bf;
+  }
 }
 
 // dcol (CKK, P) = w^T dy_n, then dx_n = col2im(dcol)

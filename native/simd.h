@@ -68,5 +68,44 @@ template <typename V, typename T> inline void store_partial(T* p, V v, int n) {
 }
 #endif
 
+// The L elements p[0], p[stride], ..., p[(L - 1) * stride] as a vector (stride * L must fit an int32).
+#if defined(__AVX512F__)
+inline vf32 gather_stride(const float* p, long stride) {
+  const __m512i idx = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                         _mm512_set1_epi32((int)stride));
+  return (vf32)_mm512_i32gather_ps(idx, p, 4);
+}
+inline vf64 gather_stride(const double* p, long stride) {
+  const __m256i idx = _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32((int)stride));
+  return (vf64)_mm512_i32gather_pd(idx, p, 8);
+}
+#elif defined(__AVX2__)
+inline vf32 gather_stride(const float* p, long stride) {
+  const __m256i idx = _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32((int)stride));
+  return (vf32)_mm256_i32gather_ps(p, idx, 4);
+}
+inline vf64 gather_stride(const double* p, long stride) {
+  const __m128i idx = _mm_mullo_epi32(_mm_setr_epi32(0, 1, 2, 3), _mm_set1_epi32((int)stride));
+  return (vf64)_mm256_i32gather_pd(p, idx, 8);
+}
+#else
+template <typename V, typename T> inline V gather_stride_lanes(const T* p, long stride) {
+  V v;
+  for (int i = 0; i < (int)(sizeof(V) / sizeof(T)); i++) v[i] = p[i * stride];
+  return v;
+}
+inline vf32 gather_stride(const float* p, long stride) { return gather_stride_lanes<vf32>(p, stride); }
+inline vf64 gather_stride(const double* p, long stride) { return gather_stride_lanes<vf64>(p, stride); }
+#endif
+
+// dst[0, n) = src[0, n) in vectors, the tail through a partial load and store.
+template <typename T> inline void copy_lanes(T* dst, const T* src, long n) {
+  typedef typename Vec<T>::U U;
+  const long L = Vec<T>::L;
+  long i = 0;
+  for (; i + L <= n; i += L) *(U*)(dst + i) = *(const U*)(src + i);
+  if (i < n) store_partial(dst + i, load_partial(src + i, (int)(n - i)), (int)(n - i));
+}
+
 }  // namespace NODENN_ISA_NS
 }  // namespace nodenn

@@ -5,6 +5,7 @@
 import { getBackend } from '../backend/index';
 import { Random } from '../random';
 import { type DType, Tensor } from '../tensor';
+import { ReusableTensor } from './buffers';
 import { Layer, type InitContext, type LayerConfig } from './layer';
 import { checkDout, positiveInt } from './spatial';
 
@@ -25,6 +26,8 @@ export abstract class BatchNorm extends Layer {
   private invstd: Tensor | null = null;
   private trainedForward = true;
   private readonly type: string;
+  private readonly out = new ReusableTensor();
+  private readonly dxBuf = new ReusableTensor();
 
   constructor(type: string, numFeatures: number, opts: BatchNormOptions) {
     super();
@@ -70,9 +73,13 @@ export abstract class BatchNorm extends Layer {
     if (this.training && N * S < 2) {
       throw new RangeError(`${this.name}: training needs more than one value per channel, got input shape [${x.shape.join(', ')}]`);
     }
-    const y = Tensor.zeros(x.shape, x.dtype);
-    this.mean = Tensor.zeros([C], x.dtype);
-    this.invstd = Tensor.zeros([C], x.dtype);
+    // y and dx: reused inside a Sequential (the kernels write every element); the per-channel statistics are
+    // internal and always kept
+    const y = this.out.take(x.shape, x.dtype, this.reuseBuffers);
+    if (!this.mean || !this.invstd || this.mean.dtype !== x.dtype) {
+      this.mean = Tensor.zeros([C], x.dtype);
+      this.invstd = Tensor.zeros([C], x.dtype);
+    }
     getBackend().batchNormForward(N, C, S, x.data, this.weight.data, this.bias.data, y.data, this.mean.data,
       this.invstd.data, this.runningMean.data, this.runningVar.data, this.training, this.momentum, this.eps);
     this.x = x;
@@ -85,7 +92,7 @@ export abstract class BatchNorm extends Layer {
     if (!x || !this.mean || !this.invstd) throw new Error(`${this.name}: backward() called before forward()`);
     checkDout(dout, this.name, x.shape, x.dtype);
     const N = x.shape[0], C = this.numFeatures, S = x.size / Math.max(1, N * C);
-    const dx = Tensor.zeros(x.shape, x.dtype);
+    const dx = this.dxBuf.take(x.shape, x.dtype, this.reuseBuffers);
     getBackend().batchNormBackward(N, C, S, x.data, dout.data, this.weight.data, this.mean.data, this.invstd.data,
       dx.data, this.grads[0].data, this.grads[1].data, this.trainedForward);
     return dx;
