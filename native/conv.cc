@@ -265,7 +265,9 @@ template <typename T> void backward_data_image(void* ctx, long n) {
   col2im(g, dcol, dx);
 }
 
-// partial k = [dw (F, CKK) | db (F)] summed over the images of chunk k, in image order.
+// partial k = [dw | db (F)] summed over the images of chunk k, in image order. dw is (F, CKK) for a tiny CKK (the
+// unpacked product), else transposed, (CKK, F) = col (CKK, P) dy^T: the GEMM then reads col in place and packs
+// only dy (F x P), instead of packing the whole col matrix transposed; conv2d_backward_filter transposes back.
 template <typename T> void backward_filter_chunk(void* ctx, long k) {
   ConvJob<T>& j = *(ConvJob<T>*)ctx;
   const ConvShape& g = *j.g;
@@ -282,7 +284,7 @@ template <typename T> void backward_filter_chunk(void* ctx, long k) {
       if (n == n0)
         for (long i = 0; i < g.F * CKK; i++) part[i] = 0;
       small_n_product_bt(g.F, CKK, P, dy, col, part);
-    } else if (!gemm<T>(false, true, g.F, CKK, P, 1, dy, P, col, P, n == n0 ? 0 : 1, part, CKK)) {
+    } else if (!gemm<T>(false, true, CKK, g.F, P, 1, col, P, dy, P, n == n0 ? 0 : 1, part, g.F)) {
       j.failed = true;
       return;
     }
@@ -346,9 +348,15 @@ template <typename T> bool conv2d_backward_filter(const ConvShape& g, const T* x
   if (!j.out) return false;
   over_images(chunks, backward_filter_chunk<T>, &j);
   if (!j.failed) {
+    const bool transposed = CKK > kSmallK;
     for (long k = 0; k < chunks; k++) {
       const T* part = j.out + k * part_len;
-      for (long i = 0; i < g.F * CKK; i++) dw[i] += part[i];
+      if (transposed) {
+        for (long f = 0; f < g.F; f++)
+          for (long i = 0; i < CKK; i++) dw[f * CKK + i] += part[i * g.F + f];
+      } else {
+        for (long i = 0; i < g.F * CKK; i++) dw[i] += part[i];
+      }
       if (db)
         for (long f = 0; f < g.F; f++) db[f] += part[g.F * CKK + f];
     }

@@ -70,7 +70,11 @@ template <typename T> void activation_backward(int kind, long n, const T* x, con
   switch (kind) {
     case kRelu:
       for_chunks(n, [=](long b, long e) {
-        for (long i = b; i < e; i++) dx[i] = x[i] > 0 ? dy[i] : 0;
+        // dy read unconditionally: a load under the condition keeps the loop from vectorizing
+        for (long i = b; i < e; i++) {
+          const T d = dy[i];
+          dx[i] = x[i] > 0 ? d : 0;
+        }
       });
       break;
     case kLeakyRelu:
