@@ -109,6 +109,8 @@ function targetRows(y: Int32Array | Tensor, start: number, end: number): Int32Ar
 const nextTick = () => new Promise<void>((resolve) => setImmediate(resolve));
 /** fit() gives the event loop a turn after a batch once this many milliseconds have passed since the last. */
 const YIELD_MS = 2;
+/** The largest activation of one eval-mode forward pass, in bytes (Sequential.cacheRows). */
+const EVAL_CACHE_BYTES = 6 * 2 ** 20;
 
 export class Sequential {
   readonly layers: Layer[] = [];
@@ -250,6 +252,28 @@ export class Sequential {
     return loss + l2Penalty(ws, opts.weightDecay ?? 0, gs);
   }
 
+  /**
+   * Rows per forward pass in eval mode (predict, evaluate): as many as keep the largest activation of the batch
+   * within EVAL_CACHE_BYTES, so that each layer's output is still in cache when the next layer reads it (a CNN's
+   * first feature maps are 50 KB per MNIST image: 1000 images stream 50 MB through memory per layer), and at
+   * least 16 rows so that the kernels keep their efficiency. The n rows are cut into equal parts. Each sample's
+   * result does not depend on its batch, so this changes speed only.
+   */
+  private cacheRows(x: Tensor, n: number): number {
+    if (x.ndim < 1 || n <= 16) return Math.max(1, n);
+    let shape = [1, ...x.shape.slice(1)], largest = shape.reduce((a, b) => a * b, 1);
+    try {
+      for (const l of this.layers) {
+        shape = l.outputShape(shape);
+        largest = Math.max(largest, shape.reduce((a, b) => a * b, 1));
+      }
+    } catch {
+      return n;  // a shape the layers reject: run() reports it
+    }
+    const rows = Math.max(16, Math.floor(EVAL_CACHE_BYTES / (largest * (this.dtype === 'float64' ? 8 : 4))));
+    return Math.ceil(n / Math.ceil(n / rows));
+  }
+
   /** A single sample (without the batch dimension) gets one: a 1-D tensor, or a first layer's inputRank − 1. */
   private asBatch(x: Tensor): Tensor {
     if (!(x instanceof Tensor)) throw new TypeError('x must be a Tensor');
@@ -274,7 +298,8 @@ export class Sequential {
    */
   predictProba(x: Tensor, opts: { batchSize?: number } = {}): Tensor {
     const xb = this.input(this.asBatch(x));
-    const n = xb.ndim === 0 ? 0 : xb.shape[0], bs = positiveInt(opts.batchSize ?? 1000, 'batchSize');
+    const n = xb.ndim === 0 ? 0 : xb.shape[0];
+    const bs = Math.min(positiveInt(opts.batchSize ?? 1000, 'batchSize'), this.cacheRows(xb, n));
     if (n === 0) throw new RangeError('x holds no samples');
     const was = this.training;
     if (was) this.eval();
@@ -317,7 +342,7 @@ export class Sequential {
     const n = xin.shape[0];
     checkTargets(y, n, 'y');
     const lossFn = lossFunction(opts.loss ?? 'softmaxCrossEntropy', new ReusableTensor());
-    const bs = positiveInt(opts.batchSize ?? 1000, 'batchSize');
+    const bs = Math.min(positiveInt(opts.batchSize ?? 1000, 'batchSize'), this.cacheRows(xin, n));
     const threshold = opts.loss === 'binaryCrossEntropy' ? 0 : 0.5;
     const classes = new Int32Array(Math.min(bs, n)), truth = y instanceof Int32Array ? null : new Int32Array(Math.min(bs, n));
     return this.inEvalMode(() => {

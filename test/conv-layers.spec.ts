@@ -3,7 +3,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import {
   AvgPool2D, BatchNorm1D, BatchNorm2D, Conv1D, Conv2D, Dense, Flatten, GlobalAvgPool2D, MaxPool2D, ReLU, SGD,
-  Sequential, Tensor,
+  Sequential, Softmax, Tensor,
 } from '../src/index';
 import { Random } from '../src/random';
 import { backends, expectClose, useBackend } from './helpers';
@@ -185,6 +185,34 @@ describe.each(backends)('CNNs in Sequential on $label', (bc) => {
     expect(copy.forward(x).toArray()).toEqual(net.forward(x).toArray());
     // one sample without the batch dimension
     expect(net.predict(new Tensor(x.data.slice(0, 80), [1, 8, 10])).length).toBe(1);
+  });
+
+  it('predict and evaluate run big batches in cache-sized parts, with exactly the results of one pass', () => {
+    // 32 x 48 x 48 floats = 288 KiB per sample in the first layer's output: a 6 MiB budget gives 21 rows, so 50
+    // samples go in 3 parts of 17, 17, 16
+    const net = new Sequential([
+      new Conv2D(1, 32, 3, { padding: 1 }), new ReLU(), new MaxPool2D(2), new Flatten(), new Dense(32 * 24 * 24, 3),
+      new Softmax(),
+    ], { seed: 5 });
+    const x = Tensor.zeros([50, 1, 48, 48]);
+    x.data.forEach((_, i) => { x.data[i] = Math.sin(i * 0.013); });
+    const y = Int32Array.from({ length: 50 }, (_, i) => i % 3);
+    net.eval();
+    const whole = net.forward(x);
+    const first = net.layers[0], rows: number[] = [], forward = first.forward.bind(first);
+    first.forward = (t: Tensor) => { rows.push(t.shape[0]); return forward(t); };
+    const p = net.predictProba(x);
+    expect(rows).toEqual([17, 17, 16]);
+    expect(Array.from(p.data)).toEqual(Array.from(whole.data));
+    rows.length = 0;
+    const r = net.evaluate(x, y, { batchSize: 1000 });
+    expect(rows).toEqual([17, 17, 16]);
+    const classes = net.predict(x);
+    expect(r.accuracy).toBe(classes.reduce((a, c, i) => a + (c === y[i] ? 1 : 0), 0) / 50);
+    // a batchSize below the cache size is kept
+    rows.length = 0;
+    net.predictProba(x, { batchSize: 10 });
+    expect(rows).toEqual([10, 10, 10, 10, 10]);
   });
 
   it('the same seeded CNN trains to the same parameters on this backend as on ts (float32 rounding)', async () => {
