@@ -193,6 +193,7 @@ template <typename T> struct ConvJob {
   const T* dy;
   T* out;       // y (forward), dx (backward-data), or the per-chunk partial sums (backward-filter)
   long chunk;   // images per chunk (backward-filter)
+  bool relu = false;  // forward: y = max(conv + b, 0), NaN kept (the ReLU layer's rule), fused into the last pass
   std::atomic<bool> failed{false};
 };
 
@@ -221,10 +222,18 @@ template <typename T> void forward_image(void* ctx, long n) {
   T* y = j.out + n * g.F * P;
   if (CKK <= kSmallK) {
     small_k_product(false, g.F, P, CKK, j.w, col, y);
-    if (j.b)
+    if (j.b || j.relu)
       for (long f = 0; f < g.F; f++) {
-        const T bf = j.b[f];
-        for (long p = 0; p < P; p++) y[f * P + p] += bf;
+        const T bf = j.b ? j.b[f] : (T)0;
+        T* yf = y + f * P;
+        if (j.relu) {
+          for (long p = 0; p < P; p++) {
+            const T v = yf[p] + bf;
+            yf[p] = v < 0 ? 0 : v;
+          }
+        } else {
+          for (long p = 0; p < P; p++) yf[p] += bf;
+        }
       }
     return;
   }
@@ -233,15 +242,24 @@ template <typename T> void forward_image(void* ctx, long n) {
     j.failed = true;
     return;
   }
-  // y[f][p] = yt[p][f] + b[f]: L pixels of one filter at a time, gathered from yt (L rows of F, in L1)
+  // y[f][p] = yt[p][f] + b[f] (then the ReLU): L pixels of one filter at a time, gathered from yt (L rows of F,
+  // in L1)
+  typedef typename Vec<T>::V V;
   typedef typename Vec<T>::U U;
   const long F = g.F, L = Vec<T>::L;
   long p0 = 0;
   for (; p0 + L <= P; p0 += L)
-    for (long f = 0; f < F; f++) *(U*)(y + f * P + p0) = gather_stride(yt + p0 * F + f, F) + (j.b ? j.b[f] : (T)0);
+    for (long f = 0; f < F; f++) {
+      V v = gather_stride(yt + p0 * F + f, F) + (j.b ? j.b[f] : (T)0);
+      if (j.relu) v = v < 0 ? V{} : v;
+      *(U*)(y + f * P + p0) = v;
+    }
   for (long f = 0; f < F; f++) {
     const T bf = j.b ? j.b[f] : (T)0;
-    for (long p = p0; p < P; p++) y[f * P + p] = yt[p * F + f] + bf;
+    for (long p = p0; p < P; p++) {
+      const T v = yt[p * F + f] + bf;
+      y[f * P + p] = j.relu && v < 0 ? 0 : v;
+    }
   }
 }
 
@@ -304,7 +322,7 @@ inline void over_images(long n, TaskFn fn, void* ctx) {
 
 }  // namespace
 
-template <typename T> bool conv2d_forward(const ConvShape& g, const T* x, const T* w, const T* b, T* y) {
+template <typename T> bool conv2d_forward(const ConvShape& g, const T* x, const T* w, const T* b, T* y, bool relu) {
   if (g.N == 0 || g.F == 0 || g.OH * g.OW == 0) return true;
   ConvJob<T> j;
   j.g = &g;
@@ -312,6 +330,7 @@ template <typename T> bool conv2d_forward(const ConvShape& g, const T* x, const 
   j.w = w;
   j.b = b;
   j.out = y;
+  j.relu = relu;
   over_images(g.N, forward_image<T>, &j);
   return !j.failed;
 }
@@ -365,7 +384,7 @@ template <typename T> bool conv2d_backward_filter(const ConvShape& g, const T* x
 }
 
 #define NODENN_CONV_INSTANTIATE(T)                                                                   \
-  template bool conv2d_forward<T>(const ConvShape&, const T*, const T*, const T*, T*);              \
+  template bool conv2d_forward<T>(const ConvShape&, const T*, const T*, const T*, T*, bool);        \
   template bool conv2d_backward_data<T>(const ConvShape&, const T*, const T*, T*);                  \
   template bool conv2d_backward_filter<T>(const ConvShape&, const T*, const T*, T*, T*);
 NODENN_CONV_INSTANTIATE(float)

@@ -5,6 +5,8 @@ import { loadModelFile, saveModelFile } from './io/model';
 import { ReusableTensor, hasTrainBackward } from './layers/buffers';
 import { Layer, type LayerConfig } from './layers/layer';
 import { layerFromConfig } from './layers/registry';
+import { Conv2D } from './layers/conv2d';
+import { ReLU } from './layers/relu';
 import { Softmax } from './layers/softmax';
 import { Sigmoid } from './layers/sigmoid';
 import { l2Penalty, lossFunction, type LossFunction, type LossName } from './losses';
@@ -183,6 +185,27 @@ export class Sequential {
     return y;
   }
 
+  /**
+   * run() for predict and evaluate (eval mode, no backward follows): a Conv2D directly followed by a ReLU runs as
+   * one kernel call with the ReLU fused into the convolution's last pass, saving a pass over its output. Same
+   * values as the two layers one after the other.
+   */
+  private infer(x: Tensor): Tensor {
+    let y = this.input(x);
+    this.lastInputShape = y.shape;
+    const ls = this.layers;
+    for (let i = 0; i < ls.length; i++) {
+      const l = ls[i];
+      if (l instanceof Conv2D && ls[i + 1] instanceof ReLU) {
+        y = l.forwardFused(y, true);
+        i++;
+      } else {
+        y = l.forward(y);
+      }
+    }
+    return y;
+  }
+
   private backprop(dout: Tensor): Tensor {
     let d = dout;
     for (let i = this.layers.length - 1; i >= 0; i--) d = this.layers[i].backward(d);
@@ -309,7 +332,7 @@ export class Sequential {
       if (n <= bs) {
         // one batch (e.g. a single sample): squash into a kept buffer, then copy out; the kernels only ever see
         // long-lived arrays, so a call allocates nothing but the result
-        const y = this.run(xb);
+        const y = this.infer(xb);
         if (!squash) return y.clone();
         const p = this.probs.take(y.shape, y.dtype, true);
         probabilities(y, p);
@@ -318,7 +341,7 @@ export class Sequential {
       let out: Tensor | null = null, cols = 0;
       for (let start = 0; start < n; start += bs) {
         const end = Math.min(n, start + bs);
-        const y = this.run(rowsView(xb, start, end));
+        const y = this.infer(rowsView(xb, start, end));
         if (!out) { cols = y.size / y.shape[0]; out = Tensor.zeros([n, ...y.shape.slice(1)], y.dtype); }
         out.data.set(y.data, start * cols);
       }
@@ -349,7 +372,7 @@ export class Sequential {
       let total = 0, correct = 0;
       for (let start = 0; start < n; start += bs) {
         const end = Math.min(n, start + bs);
-        const out = this.run(start === 0 && end === n ? xin : rowsView(xin, start, end));
+        const out = this.infer(start === 0 && end === n ? xin : rowsView(xin, start, end));
         const yb = targetRows(y, start, end);
         total += lossFn(out, yb).loss * (end - start);
         correct += countCorrect(out, yb, threshold, classes, truth);

@@ -89,6 +89,15 @@ describe.each(backends)('conv kernels on $label', (bc) => {
         const yNoBias = new C(y.length);
         getBackend().conv2dForward(...args(g), x, w, null, yNoBias);
         expectClose(yNoBias, refForward(g, x, w, null), tolerance(C, g.C * g.KH * g.KW));
+        // the fused ReLU is exactly the ReLU of the unfused output, NaN kept (x with a NaN poisons some outputs)
+        const relu = (a: FloatArray) => Array.from(a, (v) => (v < 0 ? 0 : v));
+        const xNaN = x.slice(); xNaN[Math.floor(x.length / 2)] = NaN;
+        for (const [xs, bias] of [[x, b], [x, null], [xNaN, b]] as const) {
+          const plain = new C(y.length), fused = new C(y.length).fill(NaN);
+          getBackend().conv2dForward(...args(g), xs, w, bias, plain);
+          getBackend().conv2dForward(...args(g), xs, w, bias, fused, true);
+          expect(Array.from(fused)).toEqual(relu(plain));
+        }
 
         const dx = new C(x.length).fill(NaN);
         getBackend().conv2dBackwardData(...args(g), dy, w, dx);

@@ -145,7 +145,7 @@ export const signatures: Record<string, Signature> = {
   conv2dForward: {
     ...convSizes,
     args: [...convArgs, f((s) => s.N * s.C * s.H * s.W), f((s) => s.F * s.C * s.KH * s.KW),
-      { t: 'optFloat', len: (s) => s.F }, f((s) => s.N * s.F * s.OH * s.OW, true)],
+      { t: 'optFloat', len: (s) => s.F }, f((s) => s.N * s.F * s.OH * s.OW, true), { t: 'bool' }],
   },
   conv2dBackwardData: {
     ...convSizes,

@@ -90,10 +90,19 @@ export class Conv2D extends Layer implements TrainBackward {
   }
 
   forward(x: Tensor): Tensor {
+    return this.forwardFused(x, false);
+  }
+
+  /**
+   * forward() with a following ReLU applied in the same pass (relu true): what Sequential's predict and evaluate
+   * run for a Conv2D-ReLU pair. The result then is not what backward() expects: inference only.
+   */
+  forwardFused(x: Tensor, relu: boolean): Tensor {
     checkInput(x, 'Conv2D', 4, '(N, C, H, W)', this.inChannels, this.weight.dtype);
     // the kernels write every element of y and dx, so reused (stale) buffers are fine
     const y = this.out.take(this.output4d(x.shape), x.dtype, this.reuseBuffers);
-    getBackend().conv2dForward(...this.geometry(x.shape), x.data, this.weight.data, this.bias?.data ?? null, y.data);
+    getBackend().conv2dForward(...this.geometry(x.shape), x.data, this.weight.data, this.bias?.data ?? null, y.data,
+      relu);
     this.x = x;
     this.yShape = [...y.shape];
     return y;

@@ -31,11 +31,12 @@ export function validOutputs(k: number, stride: number, pad: number, n: number, 
   return [lo, hi];
 }
 
-/** y = conv(x, weight) + bias; bias may be null. */
+/** y = conv(x, weight) + bias; bias may be null; relu: then y = max(y, 0) (NaN kept, as the ReLU layer). */
 export function conv2dForward(N: number, C: number, H: number, W: number, F: number, KH: number, KW: number,
   strideH: number, strideW: number, padH: number, padW: number, x: FloatArray, weight: FloatArray,
-  bias: FloatArray | null, y: FloatArray): void {
+  bias: FloatArray | null, y: FloatArray, relu?: boolean): void {
   const g = convShape(N, C, H, W, F, KH, KW, strideH, strideW, padH, padW);
+  if (relu !== undefined) check.bool(relu, 'relu');
   const { OH, OW } = g;
   check.floats([x, 'x', check.productOf([N, C, H, W], 'N * C * H * W')],
     [weight, 'weight', check.productOf([F, C, KH, KW], 'F * C * KH * KW')],
@@ -62,6 +63,8 @@ export function conv2dForward(N: number, C: number, H: number, W: number, F: num
       }
       const b = bias ? bias[f] : 0, o = (n * F + f) * OH * OW;
       for (let p = 0; p < OH * OW; p++) y[o + p] = acc[p] + b;
+      // the ReLU of the float result, as a separate ReLU layer would see it
+      if (relu) for (let p = o; p < o + OH * OW; p++) if (y[p] < 0) y[p] = 0;
     }
   }
 }
