@@ -56,8 +56,12 @@ inline bool is_pointwise(const ConvShape& g) {
 }
 
 // col (C*KH*KW, OH*OW): col[(c, kh, kw), (oh, ow)] = x[c, oh*sh - ph + kh, ow*sw - pw + kw], zero outside.
+// With stride 1 and "same" width (OW = W, e.g. 3x3 with padding 1), a row of col is the input plane shifted by a
+// constant: one contiguous copy for all its valid output rows, then the few columns that fell outside the input
+// zeroed; otherwise one copy per output row.
 template <typename T> void im2col(const ConvShape& g, const T* x, T* col) {
   const long P = g.OH * g.OW;
+  const bool shifted = g.sh == 1 && g.sw == 1 && g.OW == g.W;
   for (long c = 0; c < g.C; c++)
     for (long kh = 0; kh < g.KH; kh++) {
       long oh0, oh1;
@@ -66,6 +70,22 @@ template <typename T> void im2col(const ConvShape& g, const T* x, T* col) {
         long ow0, ow1;
         valid_outputs(kw, g.sw, g.pw, g.W, g.OW, &ow0, &ow1);
         T* row = col + ((c * g.KH + kh) * g.KW + kw) * P;
+        if (shifted) {
+          const long iw0 = kw - g.pw;
+          for (long i = 0; i < oh0 * g.OW; i++) row[i] = 0;
+          for (long i = oh1 * g.OW; i < P; i++) row[i] = 0;
+          if (oh1 > oh0 && ow1 > ow0) {
+            // from (oh0, ow0) to (oh1 - 1, ow1 - 1): every source index lies inside the plane
+            const long first = oh0 * g.OW + ow0, last = (oh1 - 1) * g.OW + ow1;
+            copy_lanes(row + first, x + (c * g.H + oh0 - g.ph + kh) * g.W + ow0 + iw0, last - first);
+          }
+          for (long oh = oh0; oh < oh1; oh++) {
+            T* r = row + oh * g.OW;
+            for (long ow = 0; ow < ow0; ow++) r[ow] = 0;
+            for (long ow = ow1 < ow0 ? ow0 : ow1; ow < g.OW; ow++) r[ow] = 0;
+          }
+          continue;
+        }
         for (long oh = 0; oh < g.OH; oh++) {
           T* r = row + oh * g.OW;
           if (oh < oh0 || oh >= oh1) {
