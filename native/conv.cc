@@ -131,7 +131,7 @@ template <typename T> void col2im(const ConvShape& g, const T* col, T* dx) {
     }
 }
 
-enum { kSmallK = 16 };
+enum { kSmallK = 16, kGatherMaxF = 4096 };
 
 // C (M x N) = op(A) (M x K) B (K x N) for K <= kSmallK, without packing: each vector of columns of B is loaded
 // once and reused for every row of C. op(A) = A (M x K, row-major) or, with trans_a, A^T for A (K x M).
@@ -255,6 +255,16 @@ template <typename T> void forward_image(void* ctx, long n) {
           for (long p = 0; p < P; p++) yf[p] += bf;
         }
       }
+    return;
+  }
+  if (g.F > kGatherMaxF) {  // very many filters: rows of yt too far apart to gather from; the direct product
+    if (!product<T>(false, g.F, P, CKK, j.w, col, y)) j.failed = true;
+    else if (j.b || j.relu)
+      for (long f = 0; f < g.F; f++)
+        for (long p = 0; p < P; p++) {
+          const T v = y[f * P + p] + (j.b ? j.b[f] : (T)0);
+          y[f * P + p] = j.relu && v < 0 ? 0 : v;
+        }
     return;
   }
   T* yt = (T*)out_buffer.reserve(sizeof(T) * (size_t)P * (size_t)g.F);

@@ -70,6 +70,8 @@ const configs: Geo[] = (() => {
   list.push({ N: 2, C: 2, F: 20, H: 5, W: 6, KH: 3, KW: 3, sh: 1, sw: 1, ph: 1, pw: 1 });
   list.push({ N: 2, C: 1, F: 17, H: 6, W: 5, KH: 4, KW: 4, sh: 2, sw: 1, ph: 2, pw: 0 });
   list.push({ N: 2, C: 17, F: 16, H: 3, W: 7, KH: 1, KW: 1, sh: 1, sw: 1, ph: 0, pw: 0 });
+  // more filters than native/conv.cc transposes through gathers (4096): the direct product
+  list.push({ N: 2, C: 2, F: 4097, H: 3, W: 2, KH: 3, KW: 3, sh: 1, sw: 1, ph: 1, pw: 1 });
   return list;
 })();
 
