@@ -37,7 +37,7 @@ Usage:
 
 Train options:
   --model mlp|cnn        mlp: 784-256-128-10 ReLU; cnn: two conv-batchnorm-relu-pool blocks + dense (default mlp)
-  --epochs N             passes over the training set (default: mlp 5, cnn 3)
+  --epochs N             passes over the training set (default: mlp 8, cnn 5)
   --batch-size N         samples per step (default: mlp 128, cnn 64)
   --optimizer NAME       adam|adamw|sgd|momentum|rmsprop|adagrad (default adam)
   --lr X                 learning rate (default: adam 0.002, cosine-decayed over the epochs)
@@ -136,7 +136,7 @@ export function buildModel(kind: string, seed: number): { net: Sequential; input
     if (!L.Conv2D || !L.MaxPool2D || !L.BatchNorm2D) {
       throw new UsageError('--model cnn needs the Conv2D, BatchNorm2D and MaxPool2D layers, which this build lacks');
     }
-    // Batch norm after each convolution: 99.1% after 3 epochs where the same network without it needs 4.
+    // Batch norm after each convolution: it reaches 99% in fewer epochs than the same network without it.
     const net = new Sequential([
       new L.Conv2D(1, 16, 3, { padding: 1 }), new L.BatchNorm2D(16), new layers.ReLU(), new L.MaxPool2D(2),   // 16 x 14 x 14
       new L.Conv2D(16, 32, 3, { padding: 1 }), new L.BatchNorm2D(32), new layers.ReLU(), new L.MaxPool2D(2),  // 32 x 7 x 7
@@ -199,7 +199,9 @@ async function train(args: string[], v: Values, io: Output): Promise<number> {
   if (args.length > 1) throw new UsageError(`train: unexpected argument '${args[1]}'`);
   const model = v.model ?? 'mlp';
   const optName = v.optimizer ?? 'adam';
-  const epochs = intArg(v.epochs, 'epochs', model === 'cnn' ? 3 : 5);
+  // Defaults measured over seeds 1-3 on a 2-core machine: mlp 8 epochs 98.23-98.36% test in ~5 s wall; cnn 5
+  // epochs 99.25-99.32% in ~30 s (mlp 5 and cnn 3 epochs were 98.07-98.19% and 98.98-99.08%: too close to 98/99)
+  const epochs = intArg(v.epochs, 'epochs', model === 'cnn' ? 5 : 8);
   const batchSize = intArg(v['batch-size'], 'batch-size', model === 'cnn' ? 64 : 128);
   const lr = numArg(v.lr, 'lr', defaultLr(optName, model));
   const seed = intArg(v.seed, 'seed', 1, 0);
