@@ -2,7 +2,8 @@
 // Compiled once per ISA; the register tile follows the vector width (simd.h), so the AVX-512 code is the AVX2
 // code with wider vectors and more rows.
 //
-// Two parallel passes per call, one pool wake-up each:
+// Two parallel passes per call, one pool wake-up each (a small B that is not transposed skips the first: it is
+// read in place, see gemm()):
 //   1. pack: every NR-column strip of op(B), all K blocks, into scratch (B transposed is handled here, never by
 //      a copy of the whole matrix);
 //   2. compute: tiles of C (a few MR-row strips of A x a few B strips), each walking the K blocks in order.
@@ -71,6 +72,9 @@ template <typename T> struct GemmJob {
   long ldc;
   // Packed B: K block starting at pc, strip q at b_pack[pc * n_pad + q * NR * kc], element (k, c) at [k * NR + c].
   T* b_pack;
+  // B read in place (not transposed, small): the full NR-column strips are read from B with stride ldb, only a
+  // last, partial strip is packed (into its usual slot of b_pack).
+  bool b_inplace;
   long m_strips, n_strips, n_pad;
   long mt, nt, m_tiles, n_tiles;  // strips per tile, tiles
 };
@@ -144,7 +148,7 @@ template <typename T> void pack_task(void* ctx, long q) {
 enum { kPacked = 0, kRows = 1, kCols = 2 };
 
 template <typename T, int RM, int NV, int AM>
-inline void micro_kernel(long kc, const T* __restrict a, long lda, const T* __restrict b, T* C, long ldc, long rows,
+inline void micro_kernel(long kc, const T* __restrict a, long lda, const T* __restrict b, long ldbk, T* C, long ldc, long rows,
                          long cols, T alpha, T beta, bool overwrite) {
   typedef Blocking<T> Bk;
   typedef typename Bk::V V;
@@ -156,7 +160,7 @@ inline void micro_kernel(long kc, const T* __restrict a, long lda, const T* __re
     for (int v = 0; v < NV; v++) acc[r][v] = V{};
   for (long k = 0; k < kc; k++) {
     V bv[NV];
-    for (int v = 0; v < NV; v++) bv[v] = *(const V*)(b + k * NR + v * L);
+    for (int v = 0; v < NV; v++) bv[v] = *(const U*)(b + k * ldbk + v * L);
 #pragma GCC unroll 16
     for (int r = 0; r < RM; r++) {
       T x = AM == kRows ? a[r * lda + k] : AM == kCols ? a[k * lda + r] : a[k * MR + r];
@@ -183,21 +187,33 @@ inline void micro_kernel(long kc, const T* __restrict a, long lda, const T* __re
 }
 
 template <typename T, int AM>
-inline void any_tile(long kc, const T* a, long lda, const T* b, T* C, long ldc, long rows, long cols, T alpha, T beta,
-                     bool overwrite) {
+inline void any_tile(long kc, const T* a, long lda, const T* b, long ldbk, T* C, long ldc, long rows, long cols, T alpha,
+                     T beta, bool overwrite) {
   typedef Blocking<T> Bk;
   enum { MR = Bk::MR, L = Bk::L };
   if (rows > MR / 2 || AM != kPacked) {
     if (cols > L)
-      micro_kernel<T, MR, 2, AM>(kc, a, lda, b, C, ldc, rows, cols, alpha, beta, overwrite);
+      micro_kernel<T, MR, 2, AM>(kc, a, lda, b, ldbk, C, ldc, rows, cols, alpha, beta, overwrite);
     else
-      micro_kernel<T, MR, 1, AM>(kc, a, lda, b, C, ldc, rows, cols, alpha, beta, overwrite);
+      micro_kernel<T, MR, 1, AM>(kc, a, lda, b, ldbk, C, ldc, rows, cols, alpha, beta, overwrite);
   } else {
     if (cols > L)
-      micro_kernel<T, MR / 2, 2, kPacked>(kc, a, lda, b, C, ldc, rows, cols, alpha, beta, overwrite);
+      micro_kernel<T, MR / 2, 2, kPacked>(kc, a, lda, b, ldbk, C, ldc, rows, cols, alpha, beta, overwrite);
     else
-      micro_kernel<T, MR / 2, 1, kPacked>(kc, a, lda, b, C, ldc, rows, cols, alpha, beta, overwrite);
+      micro_kernel<T, MR / 2, 1, kPacked>(kc, a, lda, b, ldbk, C, ldc, rows, cols, alpha, beta, overwrite);
   }
+}
+
+// Strip q of op(B) in K block pc: a full strip of B read in place (stride ldb), else its packed copy (stride NR).
+template <typename T>
+inline const T* b_strip(const GemmJob<T>& j, long pc, long kc, long q, long cols, long* ldbk) {
+  enum { NR = Blocking<T>::NR };
+  if (j.b_inplace && cols == NR) {
+    *ldbk = j.ldb;
+    return j.B + pc * j.ldb + q * NR;
+  }
+  *ldbk = NR;
+  return j.b_pack + pc * j.n_pad + q * NR * kc;
 }
 
 // Compute task t: the tile of mt A strips by nt B strips, all K blocks in order.
@@ -214,26 +230,28 @@ template <typename T> void compute_task(void* ctx, long t) {
     T beta = pc == 0 ? j.beta : (T)1;
     for (long s = s_begin; s < s_end; s++) {
       long row0 = s * MR, rows = j.M - row0 < MR ? j.M - row0 : MR;
-      const T* b = j.b_pack + pc * j.n_pad;
       T* c = j.C + row0 * j.ldc;
       if (rows == MR && !j.trans_a) {
         const T* a = j.A + row0 * j.lda + pc;
         for (long q = q_begin; q < q_end; q++) {
-          long cols = j.N - q * NR < NR ? j.N - q * NR : NR;
-          any_tile<T, kRows>(kc, a, j.lda, b + q * NR * kc, c + q * NR, j.ldc, rows, cols, j.alpha, beta, overwrite);
+          long cols = j.N - q * NR < NR ? j.N - q * NR : NR, ldbk;
+          const T* b = b_strip(j, pc, kc, q, cols, &ldbk);
+          any_tile<T, kRows>(kc, a, j.lda, b, ldbk, c + q * NR, j.ldc, rows, cols, j.alpha, beta, overwrite);
         }
       } else if (rows == MR) {
         const T* a = j.A + pc * j.lda + row0;
         for (long q = q_begin; q < q_end; q++) {
-          long cols = j.N - q * NR < NR ? j.N - q * NR : NR;
-          any_tile<T, kCols>(kc, a, j.lda, b + q * NR * kc, c + q * NR, j.ldc, rows, cols, j.alpha, beta, overwrite);
+          long cols = j.N - q * NR < NR ? j.N - q * NR : NR, ldbk;
+          const T* b = b_strip(j, pc, kc, q, cols, &ldbk);
+          any_tile<T, kCols>(kc, a, j.lda, b, ldbk, c + q * NR, j.ldc, rows, cols, j.alpha, beta, overwrite);
         }
       } else {
         T a[MR * Bk::KC] __attribute__((aligned(64)));  // the last, partial strip: packed here
         pack_a_strip(j, row0, rows, pc, kc, a);
         for (long q = q_begin; q < q_end; q++) {
-          long cols = j.N - q * NR < NR ? j.N - q * NR : NR;
-          any_tile<T, kPacked>(kc, a, MR, b + q * NR * kc, c + q * NR, j.ldc, rows, cols, j.alpha, beta, overwrite);
+          long cols = j.N - q * NR < NR ? j.N - q * NR : NR, ldbk;
+          const T* b = b_strip(j, pc, kc, q, cols, &ldbk);
+          any_tile<T, kPacked>(kc, a, MR, b, ldbk, c + q * NR, j.ldc, rows, cols, j.alpha, beta, overwrite);
         }
       }
     }
@@ -350,6 +368,9 @@ template <typename T> void scale_rows_task(void* ctx, long r) {
     for (long x = 0; x < j.N; x++) c[x] *= j.beta;
 }
 
+// Largest B (K x N, bytes) read in place instead of packed (see gemm()).
+const double kInplaceBytes = 1 << 20;
+
 // Below this many flops the pool's wake-up costs more than a second thread gains.
 const double kParallelFlops = 2e6;
 
@@ -418,7 +439,15 @@ bool gemm(bool trans_a, bool trans_b, long M, long N, long K, T alpha, const T* 
   j.b_pack = (T*)grow(scratch, sizeof(T) * (size_t)j.n_pad * K);
   if (!j.b_pack) return false;
   choose_tiles(j);
-  run_tasks(j.n_strips, pack_task<T>, &j, parallel);
+  // A small B that is not transposed (a layer's weights, K x N within kInplaceBytes) is read in place: packing it
+  // would copy all of it on every call (every forward of a training step) for little gain. Only a last, partial
+  // strip is packed. The choice depends on the sizes only.
+  j.b_inplace = !trans_b && (double)K * N * sizeof(T) <= kInplaceBytes;
+  if (j.b_inplace) {
+    if (N % Bk::NR != 0) pack_task<T>(&j, j.n_strips - 1);
+  } else {
+    run_tasks(j.n_strips, pack_task<T>, &j, parallel);
+  }
   run_tasks(j.m_tiles * j.n_tiles, compute_task<T>, &j, parallel);
   return true;
 }

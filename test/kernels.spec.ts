@@ -17,6 +17,8 @@ describe.each(backends)('kernels on $label', (bc) => {
       const shapes: [number, number, number][] = [];
       for (const m of sizes) for (const n of [1, 17, 65]) for (const k of [1, 3, 257]) shapes.push([m, n, k]);
       shapes.push([257, 257, 65], [100, 100, 784], [33, 513, 300]);
+      // N a multiple of every strip width (B read in place with no packed edge strip), and a B too big for that
+      shapes.push([40, 64, 300], [13, 96, 5], [20, 512, 600]);
       let seed = 1;
       for (const [M, N, K] of shapes) {
         for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]] as const) {
