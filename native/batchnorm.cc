@@ -80,15 +80,29 @@ template <typename T> void backward_channel(void* ctx, long c) {
   NormJob<T>& j = *(NormJob<T>*)ctx;
   const long count = j.N * j.S, S = j.S, L = Vec<T>::L, Sv = S - S % L;
   const T mt = j.mean[c], it = j.invstd[c];
+  // both sums in one pass over dy and x (lanes, then the lanes in order, then the planes in double)
   double sum_dy = 0, sum_dy_xhat = 0;
   for (long n = 0; n < j.N; n++) {
     const T* x = j.x + (n * j.C + c) * S;
     const T* dy = j.dy + (n * j.C + c) * S;
-    sum_dy += plane_sum(dy, S, [](V v, long) { return v; });
-    sum_dy_xhat += plane_sum(dy, S, [x, mt, it, S, Sv](V d, long i) {
-      const V xv = i < Sv ? *(const U*)(x + i) : load_partial(x + i, (int)(S - i));
-      return d * ((xv - mt) * it);
-    });
+    V a = V{}, b = V{};
+    for (long i = 0; i < Sv; i += L) {
+      const V d = *(const U*)(dy + i);
+      a += d;
+      b += d * ((*(const U*)(x + i) - mt) * it);
+    }
+    if (Sv < S) {  // the partial loads give zero lanes past S, which add nothing
+      const V d = load_partial(dy + Sv, (int)(S - Sv));
+      a += d;
+      b += d * ((load_partial(x + Sv, (int)(S - Sv)) - mt) * it);
+    }
+    double sa = 0, sb = 0;
+    for (long l = 0; l < L; l++) {
+      sa += a[l];
+      sb += b[l];
+    }
+    sum_dy += sa;
+    sum_dy_xhat += sb;
   }
   j.dbeta[c] += (T)sum_dy;
   j.dgamma[c] += (T)sum_dy_xhat;
