@@ -621,8 +621,9 @@ void check_disjoint(Napi::Env env, std::initializer_list<const View*> outs, std:
 
 #define CONV_SIGNATURE(name, arrays) name "(N, C, H, W, F, KH, KW, strideH, strideW, padH, padW, " arrays ")"
 
-// conv2dForward(N, C, H, W, F, KH, KW, strideH, strideW, padH, padW, x, weight, bias, y[, relu]); bias may be
-// null; relu (a boolean, default false) applies max(., 0) to the output (the ReLU layer's rule, NaN kept)
+// conv2dForward(N, C, H, W, F, KH, KW, strideH, strideW, padH, padW, x, weight, bias, y[, relu[, pool]]); bias
+// may be null; relu (a boolean, default false) applies max(., 0) to the output (the ReLU layer's rule, NaN kept);
+// pool (default false) fuses a 2x2 stride-2 max pooling: y is then (N, F, floor(OH/2), floor(OW/2)).
 Napi::Value Conv2dForward(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   expect_args(info, 15, CONV_SIGNATURE("conv2dForward", "x, weight, bias, y"));
@@ -631,12 +632,14 @@ Napi::Value Conv2dForward(const Napi::CallbackInfo& info) {
   View x = float_arg(info, 11, "x", prod(env, {g.N, g.C, g.H, g.W}, "N * C * H * W"), &dt);
   View w = float_arg(info, 12, "weight", prod(env, {g.F, g.C, g.KH, g.KW}, "F * C * KH * KW"), &dt);
   View b = optional_float(info, 13, "bias", g.F, &dt);
-  View y = float_arg(info, 14, "y", prod(env, {g.N, g.F, g.OH, g.OW}, "N * F * OH * OW"), &dt);
   const bool relu = info.Length() > 15 && !info[15].IsUndefined() ? bool_arg(info, 15, "relu") : false;
+  const bool pool = info.Length() > 16 && !info[16].IsUndefined() ? bool_arg(info, 16, "pool") : false;
+  View y = pool ? float_arg(info, 14, "y", prod(env, {g.N, g.F, g.OH / 2, g.OW / 2}, "N * F * floor(OH / 2) * floor(OW / 2)"), &dt)
+                : float_arg(info, 14, "y", prod(env, {g.N, g.F, g.OH, g.OW}, "N * F * OH * OW"), &dt);
   check_disjoint(env, {&y}, {&x, &w, &b});
   bool ok;
-  DISPATCH(dt, ok = kernels().conv2d_forward_f32(g, F(x), F(w), F(b), F(y), relu),
-           ok = kernels().conv2d_forward_f64(g, D(x), D(w), D(b), D(y), relu));
+  DISPATCH(dt, ok = kernels().conv2d_forward_f32(g, F(x), F(w), F(b), F(y), relu, pool),
+           ok = kernels().conv2d_forward_f64(g, D(x), D(w), D(b), D(y), relu, pool));
   if (!ok) range_error(env, "conv2dForward: out of memory for the im2col matrix");
   return env.Undefined();
 }

@@ -11,6 +11,7 @@
 #include <atomic>
 
 #include "kernels.h"
+#include "pool2x2.h"
 #include "simd.h"
 #include "threads.h"
 
@@ -214,6 +215,7 @@ template <typename T> struct ConvJob {
   T* out;       // y (forward), dx (backward-data), or the per-chunk partial sums (backward-filter)
   long chunk;   // images per chunk (backward-filter)
   bool relu = false;  // forward: y = max(conv + b, 0), NaN kept (the ReLU layer's rule), fused into the last pass
+  bool pool = false;  // forward: a 2x2 stride-2 max pooling fused too; y is (N, F, OH/2, OW/2)
   std::atomic<bool> failed{false};
 };
 
@@ -229,66 +231,116 @@ template <typename T> const T* columns(const ConvShape& g, const T* x_n, std::at
   return col;
 }
 
-// y_n (F, P) = w (F, CKK) col_n (CKK, P) + b. A tiny CKK (a first layer) takes the unpacked product straight
-// into y. Otherwise the GEMM runs transposed, y_n^T (P, F) = col_n^T w^T: the long side P becomes the rows, which
-// the GEMM reads in place from col, and only w (F x CKK, small) is packed, instead of the whole col matrix; F
-// columns fill the register tile (32 = 2 AVX-512 vectors). Then one pass transposes into y with the bias added.
+// y[f][q] = max(y[f][q] + b[f], 0) (relu) or y[f][q] + b[f], over F rows of Q.
+template <typename T> void bias_relu_rows(T* y, long F, long Q, const T* b, bool relu) {
+  if (!b && !relu) return;
+  for (long f = 0; f < F; f++) {
+    const T bf = b ? b[f] : (T)0;
+    T* yf = y + f * Q;
+    if (relu) {
+      for (long q = 0; q < Q; q++) {
+        const T v = yf[q] + bf;
+        yf[q] = v < 0 ? 0 : v;
+      }
+    } else {
+      for (long q = 0; q < Q; q++) yf[q] += bf;
+    }
+  }
+}
+
+// The 2x2 stride-2 max pooling of yt (P = OH x OW rows of F, pixel-major) into yq (OH/2 x OW/2 rows of F):
+// whole rows of F at a time, the four in row-major window order with the rule of takes() (pool2x2.h).
+template <typename T> void max_pool_rows(const T* yt, long OW, long QH, long QW, long F, T* yq) {
+  typedef typename Vec<T>::V V;
+  typedef typename Vec<T>::U U;
+  const long L = Vec<T>::L;
+  for (long qh = 0; qh < QH; qh++)
+    for (long qw = 0; qw < QW; qw++) {
+      const T* r00 = yt + (2 * qh * OW + 2 * qw) * F;
+      const T* r01 = r00 + F;
+      const T* r10 = r00 + OW * F;
+      const T* r11 = r10 + F;
+      T* out = yq + (qh * QW + qw) * F;
+      long f = 0;
+      for (; f + L <= F; f += L) {
+        V m = *(const U*)(r00 + f);
+        const V b = *(const U*)(r01 + f), c = *(const U*)(r10 + f), d = *(const U*)(r11 + f);
+        m = (b > m) | ((b != b) & (m == m)) ? b : m;
+        m = (c > m) | ((c != c) & (m == m)) ? c : m;
+        m = (d > m) | ((d != d) & (m == m)) ? d : m;
+        *(U*)(out + f) = m;
+      }
+      for (; f < F; f++) {
+        T m = r00[f];
+        m = takes(r01[f], m) ? r01[f] : m;
+        m = takes(r10[f], m) ? r10[f] : m;
+        m = takes(r11[f], m) ? r11[f] : m;
+        out[f] = m;
+      }
+    }
+}
+
+// y_n (F, P) = w (F, CKK) col_n (CKK, P) + b, then the ReLU (j.relu), or, for inference fused with a following
+// 2x2 stride-2 max pooling (j.pool), y_n (F, OH/2 x OW/2) = relu(maxpool(w col_n) + b): the same values as the
+// three layers one after the other (rounding x -> x + b is monotone, so the maximum commutes with the bias, and
+// the ReLU with the maximum; a NaN stays NaN either way).
+// A tiny CKK (a first layer) takes the unpacked product straight into y. Otherwise the GEMM runs transposed,
+// y_n^T (P, F) = col_n^T w^T: the long side P becomes the rows, which the GEMM reads in place from col, and only w
+// (F x CKK, small) is packed, instead of the whole col matrix; F columns fill the register tile (32 = 2 AVX-512
+// vectors). Then one pass transposes into y with the bias (and ReLU) applied.
 template <typename T> void forward_image(void* ctx, long n) {
   ConvJob<T>& j = *(ConvJob<T>*)ctx;
   const ConvShape& g = *j.g;
-  const long P = g.OH * g.OW, CKK = g.C * g.KH * g.KW;
+  const long P = g.OH * g.OW, CKK = g.C * g.KH * g.KW, F = g.F;
+  const long QH = j.pool ? g.OH / 2 : g.OH, QW = j.pool ? g.OW / 2 : g.OW, Q = QH * QW;
   const T* col = columns(g, j.x + n * g.C * g.H * g.W, j.failed);
   if (!col) return;
-  T* y = j.out + n * g.F * P;
-  if (CKK <= kSmallK) {
-    small_k_product(false, g.F, P, CKK, j.w, col, y);
-    if (j.b || j.relu)
-      for (long f = 0; f < g.F; f++) {
-        const T bf = j.b ? j.b[f] : (T)0;
-        T* yf = y + f * P;
-        if (j.relu) {
-          for (long p = 0; p < P; p++) {
-            const T v = yf[p] + bf;
-            yf[p] = v < 0 ? 0 : v;
-          }
-        } else {
-          for (long p = 0; p < P; p++) yf[p] += bf;
-        }
-      }
+  T* y = j.out + n * F * Q;
+  if (CKK <= kSmallK || F > kGatherMaxF) {
+    // very many filters: rows of yt too far apart to gather from; the direct product, as for a tiny CKK
+    T* full = j.pool ? (T*)out_buffer.reserve(sizeof(T) * (size_t)P * (size_t)F) : y;
+    if (!full) {
+      j.failed = true;
+      return;
+    }
+    if (CKK <= kSmallK) {
+      small_k_product(false, F, P, CKK, j.w, col, full);
+    } else if (!product<T>(false, F, P, CKK, j.w, col, full)) {
+      j.failed = true;
+      return;
+    }
+    if (j.pool)
+      for (long f = 0; f < F; f++) max_pool_2x2<T, false>(g.OW, QH, QW, full + f * P, y + f * Q, nullptr);
+    bias_relu_rows(y, F, Q, j.b, j.relu);
     return;
   }
-  if (g.F > kGatherMaxF) {  // very many filters: rows of yt too far apart to gather from; the direct product
-    if (!product<T>(false, g.F, P, CKK, j.w, col, y)) j.failed = true;
-    else if (j.b || j.relu)
-      for (long f = 0; f < g.F; f++)
-        for (long p = 0; p < P; p++) {
-          const T v = y[f * P + p] + (j.b ? j.b[f] : (T)0);
-          y[f * P + p] = j.relu && v < 0 ? 0 : v;
-        }
-    return;
-  }
-  T* yt = (T*)out_buffer.reserve(sizeof(T) * (size_t)P * (size_t)g.F);
-  if (!yt || !gemm<T>(true, true, P, g.F, CKK, 1, col, P, j.w, CKK, 0, yt, g.F)) {
+  T* yt = (T*)out_buffer.reserve(sizeof(T) * (size_t)(P + (j.pool ? Q : 0)) * (size_t)F);
+  if (!yt || !gemm<T>(true, true, P, F, CKK, 1, col, P, j.w, CKK, 0, yt, F)) {
     j.failed = true;
     return;
   }
-  // y[f][p] = yt[p][f] + b[f] (then the ReLU): L pixels of one filter at a time, gathered from yt (L rows of F,
+  const T* src = yt;
+  if (j.pool) {
+    max_pool_rows(yt, g.OW, QH, QW, F, yt + P * F);
+    src = yt + P * F;
+  }
+  // y[f][q] = src[q][f] + b[f] (then the ReLU): L pixels of one filter at a time, gathered from src (L rows of F,
   // in L1)
   typedef typename Vec<T>::V V;
   typedef typename Vec<T>::U U;
-  const long F = g.F, L = Vec<T>::L;
-  long p0 = 0;
-  for (; p0 + L <= P; p0 += L)
+  const long L = Vec<T>::L;
+  long q0 = 0;
+  for (; q0 + L <= Q; q0 += L)
     for (long f = 0; f < F; f++) {
-      V v = gather_stride(yt + p0 * F + f, F) + (j.b ? j.b[f] : (T)0);
+      V v = gather_stride(src + q0 * F + f, F) + (j.b ? j.b[f] : (T)0);
       if (j.relu) v = v < 0 ? V{} : v;
-      *(U*)(y + f * P + p0) = v;
+      *(U*)(y + f * Q + q0) = v;
     }
   for (long f = 0; f < F; f++) {
     const T bf = j.b ? j.b[f] : (T)0;
-    for (long p = p0; p < P; p++) {
-      const T v = yt[p * F + f] + bf;
-      y[f * P + p] = j.relu && v < 0 ? 0 : v;
+    for (long q = q0; q < Q; q++) {
+      const T v = src[q * F + f] + bf;
+      y[f * Q + q] = j.relu && v < 0 ? 0 : v;
     }
   }
 }
@@ -352,8 +404,9 @@ inline void over_images(long n, TaskFn fn, void* ctx) {
 
 }  // namespace
 
-template <typename T> bool conv2d_forward(const ConvShape& g, const T* x, const T* w, const T* b, T* y, bool relu) {
-  if (g.N == 0 || g.F == 0 || g.OH * g.OW == 0) return true;
+template <typename T>
+bool conv2d_forward(const ConvShape& g, const T* x, const T* w, const T* b, T* y, bool relu, bool pool) {
+  if (g.N == 0 || g.F == 0 || g.OH * g.OW == 0 || (pool && (g.OH < 2 || g.OW < 2))) return true;
   ConvJob<T> j;
   j.g = &g;
   j.x = x;
@@ -361,6 +414,7 @@ template <typename T> bool conv2d_forward(const ConvShape& g, const T* x, const 
   j.b = b;
   j.out = y;
   j.relu = relu;
+  j.pool = pool;
   over_images(g.N, forward_image<T>, &j);
   return !j.failed;
 }
@@ -414,7 +468,7 @@ template <typename T> bool conv2d_backward_filter(const ConvShape& g, const T* x
 }
 
 #define NODENN_CONV_INSTANTIATE(T)                                                                   \
-  template bool conv2d_forward<T>(const ConvShape&, const T*, const T*, const T*, T*, bool);        \
+  template bool conv2d_forward<T>(const ConvShape&, const T*, const T*, const T*, T*, bool, bool);  \
   template bool conv2d_backward_data<T>(const ConvShape&, const T*, const T*, T*);                  \
   template bool conv2d_backward_filter<T>(const ConvShape&, const T*, const T*, T*, T*);
 NODENN_CONV_INSTANTIATE(float)

@@ -63,7 +63,7 @@ struct PoolShape {
                    long t, double weight_decay);                                                              \
   /* conv kernels: x (N,C,H,W), w (F,C,KH,KW), y (N,F,OH,OW); false when out of memory */                   \
   /* y = conv(x, w) + b (b may be null) */                                                                   \
-  bool (*conv2d_forward_##S)(const ConvShape& g, const T* x, const T* w, const T* b, T* y, bool relu);                  \
+  bool (*conv2d_forward_##S)(const ConvShape& g, const T* x, const T* w, const T* b, T* y, bool relu, bool pool);                  \
   /* dx = conv_transpose(dy, w) (overwrites dx) */                                                           \
   bool (*conv2d_backward_data_##S)(const ConvShape& g, const T* dy, const T* w, T* dx);                      \
   /* dw += sum_n dy_n (x) x_n, db += sum dy (db may be null); batch summed in fixed chunks, in order */      \
@@ -128,7 +128,8 @@ template <typename T>
 void adam(long n, T* p, const T* g, T* m, T* v, double lr, double beta1, double beta2, double eps, long t,
           double weight_decay);
 // conv kernels
-template <typename T> bool conv2d_forward(const ConvShape& g, const T* x, const T* w, const T* b, T* y, bool relu);
+template <typename T>
+bool conv2d_forward(const ConvShape& g, const T* x, const T* w, const T* b, T* y, bool relu, bool pool);
 template <typename T> bool conv2d_backward_data(const ConvShape& g, const T* dy, const T* w, T* dx);
 template <typename T> bool conv2d_backward_filter(const ConvShape& g, const T* x, const T* dy, T* dw, T* db);
 template <typename T> void max_pool2d_forward(const PoolShape& g, const T* x, T* y, int32_t* argmax);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "kernels.h"
+#include "pool2x2.h"
 #include "simd.h"
 #include "threads.h"
 
@@ -34,77 +35,6 @@ inline void plane_range(long t, long per, long planes, long* p0, long* p1) {
   *p1 = *p0 + per < planes ? *p0 + per : planes;
 }
 
-// Whether v replaces the running maximum m: a larger number, or the first NaN (once m is NaN nothing replaces
-// it). Branch-free, so random data costs no mispredictions and the 2x2 loop below vectorizes.
-template <typename T> inline bool takes(T v, T m) { return (v > m) | ((v != v) & (m == m)); }
-
-// Integer vectors as wide as Vec<T>: comparison masks and window offsets; I32 holds L int32 lanes (argmax).
-template <typename T> struct PoolVec;
-template <> struct PoolVec<float> {
-  typedef int32_t E;
-  typedef int32_t I __attribute__((vector_size(NODENN_VEC_BYTES)));
-  typedef int32_t I32 __attribute__((vector_size(NODENN_VEC_BYTES)));
-};
-template <> struct PoolVec<double> {
-  typedef int64_t E;
-  typedef int64_t I __attribute__((vector_size(NODENN_VEC_BYTES)));
-  typedef int32_t I32 __attribute__((vector_size(NODENN_VEC_BYTES / 2)));
-};
-
-// The common 2x2 window with stride 2 (windows side by side): one output row reads two input rows. Each window's
-// four values are visited in row-major order with the rule of takes(), as in the general loop, so both give the
-// same y and argmax. L/2 outputs at a time (MNIST's rows are 28 and 14 wide, shorter than two AVX-512 vectors):
-// one vector load per input row, split into its even and odd columns; the last step loads and stores partially.
-template <typename T> void max_forward_2x2(const PoolShape& g, const T* x, T* y, int32_t* arg) {
-  typedef typename Vec<T>::V V;
-  typedef typename Vec<T>::U U;
-  typedef typename PoolVec<T>::I I;
-  typedef typename PoolVec<T>::I32 I32;
-  typedef typename PoolVec<T>::E E;
-  const long L = Vec<T>::L, H = L / 2, W = g.W, OW = g.OW;
-  I even, odd, step;
-  for (long l = 0; l < L; l++) {
-    even[l] = (E)(2 * l % L);
-    odd[l] = (E)((2 * l + 1) % L);
-    step[l] = (E)(2 * l);
-  }
-  const I zero = I{}, one = zero + (E)1, w0 = zero + (E)W, w1 = zero + (E)(W + 1);
-  for (long oh = 0; oh < g.OH; oh++) {
-    const T* r0 = x + 2 * oh * W;
-    const T* r1 = r0 + W;
-    T* yr = y + oh * g.OW;
-    int32_t* ar = arg + oh * g.OW;
-    const int32_t base = (int32_t)(2 * oh * W);
-    for (long ow = 0; ow < OW; ow += H) {
-      const long n = OW - ow < H ? OW - ow : H;
-      V p, q;
-      if (n == H) {  // 2 ow + L <= 2 OW <= W: inside the rows
-        p = *(const U*)(r0 + 2 * ow);
-        q = *(const U*)(r1 + 2 * ow);
-      } else {
-        p = load_partial(r0 + 2 * ow, (int)(2 * n));
-        q = load_partial(r1 + 2 * ow, (int)(2 * n));
-      }
-      const V a = __builtin_shuffle(p, even), b = __builtin_shuffle(p, odd);
-      const V c = __builtin_shuffle(q, even), d = __builtin_shuffle(q, odd);
-      V m = a;
-      I k = zero;
-      I t = (b > m) | ((b != b) & (m == m));
-      m = t ? b : m;
-      k = t ? one : k;
-      t = (c > m) | ((c != c) & (m == m));
-      m = t ? c : m;
-      k = t ? w0 : k;
-      t = (d > m) | ((d != d) & (m == m));
-      m = t ? d : m;
-      k = t ? w1 : k;
-      store_partial(yr + ow, m, (int)n);
-      const I32 idx = __builtin_convertvector(k + step + (E)(base + 2 * ow), I32);
-      memcpy(ar + ow, &idx, sizeof(int32_t) * (size_t)n);
-    }
-  }
-}
-
 // y = the largest value of each window; argmax = its index h*W + w in the plane. The first maximum in row-major
 // window order wins; a NaN wins over numbers (the first NaN), so NaN propagates.
 template <typename T> void max_forward_task(void* ctx, long t) {
@@ -118,7 +48,7 @@ template <typename T> void max_forward_task(void* ctx, long t) {
     T* y = j.out + p * g.OH * g.OW;
     int32_t* arg = j.index_out + p * g.OH * g.OW;
     if (two) {
-      max_forward_2x2(g, x, y, arg);
+      max_pool_2x2<T, true>(g.W, g.OH, g.OW, x, y, arg);
       continue;
     }
     for (long oh = 0; oh < g.OH; oh++)

@@ -6,6 +6,7 @@ import { ReusableTensor, hasTrainBackward } from './layers/buffers';
 import { Layer, type LayerConfig } from './layers/layer';
 import { layerFromConfig } from './layers/registry';
 import { Conv2D } from './layers/conv2d';
+import { MaxPool2D } from './layers/max_pool2d';
 import { ReLU } from './layers/relu';
 import { Softmax } from './layers/softmax';
 import { Sigmoid } from './layers/sigmoid';
@@ -186,9 +187,9 @@ export class Sequential {
   }
 
   /**
-   * run() for predict and evaluate (eval mode, no backward follows): a Conv2D directly followed by a ReLU runs as
-   * one kernel call with the ReLU fused into the convolution's last pass, saving a pass over its output. Same
-   * values as the two layers one after the other.
+   * run() for predict and evaluate (eval mode, no backward follows): a Conv2D followed by a ReLU and/or a 2x2
+   * stride-2 MaxPool2D runs as one kernel call, the ReLU and the pooling fused into the convolution's last pass:
+   * its full output is never written out and read back. Same values as the layers one after the other.
    */
   private infer(x: Tensor): Tensor {
     let y = this.input(x);
@@ -196,12 +197,19 @@ export class Sequential {
     const ls = this.layers;
     for (let i = 0; i < ls.length; i++) {
       const l = ls[i];
-      if (l instanceof Conv2D && ls[i + 1] instanceof ReLU) {
-        y = l.forwardFused(y, true);
-        i++;
-      } else {
+      if (!(l instanceof Conv2D)) {
         y = l.forward(y);
+        continue;
       }
+      const relu = ls[i + 1] instanceof ReLU;
+      const next = ls[i + (relu ? 2 : 1)];
+      let pool = next instanceof MaxPool2D && next.kernelSize.every((k) => k === 2) && next.stride.every((s) => s === 2);
+      if (pool && y.ndim === 4) {
+        const [, , oh, ow] = l.outputShape(y.shape);
+        pool = oh >= 2 && ow >= 2;  // else the pooling layer itself reports the error
+      }
+      y = l.forwardFused(y, relu, pool);
+      i += (relu ? 1 : 0) + (pool ? 1 : 0);
     }
     return y;
   }

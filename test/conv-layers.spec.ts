@@ -187,7 +187,7 @@ describe.each(backends)('CNNs in Sequential on $label', (bc) => {
     expect(net.predict(new Tensor(x.data.slice(0, 80), [1, 8, 10])).length).toBe(1);
   });
 
-  it('predict and evaluate run big batches in cache-sized parts, Conv2D-ReLU fused, with exactly the results of one plain pass', () => {
+  it('predict and evaluate run big batches in cache-sized parts, Conv2D-ReLU-MaxPool2D fused, with exactly the results of one plain pass', () => {
     // 32 x 48 x 48 floats = 288 KiB per sample in the first layer's output: a 6 MiB budget gives 21 rows, so 50
     // samples go in 3 parts of 17, 17, 16
     const net = new Sequential([
@@ -199,9 +199,9 @@ describe.each(backends)('CNNs in Sequential on $label', (bc) => {
     const y = Int32Array.from({ length: 50 }, (_, i) => i % 3);
     net.eval();
     const whole = net.forward(x);
-    // (the Conv2D-ReLU pair runs fused: count the rows reaching the pooling layer)
-    const pool = net.layers[2], rows: number[] = [], forward = pool.forward.bind(pool);
-    pool.forward = (t: Tensor) => { rows.push(t.shape[0]); return forward(t); };
+    // (Conv2D-ReLU-MaxPool2D runs fused: count the rows reaching the Flatten layer)
+    const flat = net.layers[3], rows: number[] = [], forward = flat.forward.bind(flat);
+    flat.forward = (t: Tensor) => { rows.push(t.shape[0]); return forward(t); };
     const p = net.predictProba(x);
     expect(rows).toEqual([17, 17, 16]);
     expect(Array.from(p.data)).toEqual(Array.from(whole.data));
@@ -214,6 +214,26 @@ describe.each(backends)('CNNs in Sequential on $label', (bc) => {
     rows.length = 0;
     net.predictProba(x, { batchSize: 10 });
     expect(rows).toEqual([10, 10, 10, 10, 10]);
+  });
+
+  it('inference fusion: every Conv2D / ReLU / MaxPool2D combination predicts exactly what forward() gives', () => {
+    const nets: [string, () => Sequential, number[]][] = [
+      ['conv-pool2', () => new Sequential([new Conv2D(2, 5, 3, { padding: 1 }), new MaxPool2D(2), new Flatten(), new Dense(5 * 3 * 4, 3), new Softmax()], { seed: 1 }), [2, 7, 9]],
+      ['conv-relu-pool2 stride 1 (not fused)', () => new Sequential([new Conv2D(2, 5, 3), new ReLU(), new MaxPool2D(2, { stride: 1 }), new Flatten(), new Dense(5 * 4 * 6, 3), new Softmax()], { seed: 2 }), [2, 7, 9]],
+      ['conv stride 2, odd output, relu-pool2', () => new Sequential([new Conv2D(2, 33, 3, { stride: 2, padding: 1 }), new ReLU(), new MaxPool2D(2), new Flatten(), new Dense(33 * 2 * 2, 3), new Softmax()], { seed: 3 }), [2, 9, 10]],
+      ['3x3 pooling (not fused)', () => new Sequential([new Conv2D(2, 4, 3, { padding: 1 }), new ReLU(), new MaxPool2D(3), new Flatten(), new Dense(4 * 2 * 3, 3), new Softmax()], { seed: 4 }), [2, 7, 9]],
+    ];
+    for (const [name, make, inShape] of nets) {
+      const net = make();
+      const x = Tensor.zeros([6, ...inShape]);
+      x.data.forEach((_, i) => { x.data[i] = Math.sin(i * 0.7) * 2; });
+      net.eval();
+      const want = Array.from(net.forward(x).data);
+      expect({ name, p: Array.from(net.predictProba(x).data) }).toEqual({ name, p: want });
+    }
+    // a 1 x 1 convolution output cannot be pooled: the pooling layer reports it, fused or not
+    const tiny = new Sequential([new Conv2D(1, 2, 3), new ReLU(), new MaxPool2D(2), new Flatten()]);
+    expect(() => tiny.predictProba(Tensor.zeros([2, 1, 3, 3]))).toThrow(/MaxPool2D/);
   });
 
   it('the same seeded CNN trains to the same parameters on this backend as on ts (float32 rounding)', async () => {

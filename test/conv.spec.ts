@@ -99,6 +99,19 @@ describe.each(backends)('conv kernels on $label', (bc) => {
           getBackend().conv2dForward(...args(g), xs, w, bias, plain);
           getBackend().conv2dForward(...args(g), xs, w, bias, fused, true);
           expect(Array.from(fused)).toEqual(relu(plain));
+          // with the 2x2 stride-2 max pooling fused too: exactly MaxPool2D(2) of those outputs
+          if (OH < 2 || OW < 2) continue;
+          for (const withRelu of [false, true]) {
+            const QH = Math.floor(OH / 2), QW = Math.floor(OW / 2);
+            const src = withRelu ? Float64Array.from(relu(plain)) : plain;
+            const want = new C(g.N * g.F * QH * QW), arg = new Int32Array(want.length);
+            useBackend({ label: 'ts', backend: 'ts' });
+            getBackend().maxPool2dForward(g.N, g.F, OH, OW, 2, 2, 2, 2, new C(src), want, arg);
+            useBackend(bc);
+            const pooled = new C(want.length).fill(NaN);
+            getBackend().conv2dForward(...args(g), xs, w, bias, pooled, withRelu, true);
+            expect(Array.from(pooled)).toEqual(Array.from(want));
+          }
         }
 
         const dx = new C(x.length).fill(NaN);

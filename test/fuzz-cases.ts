@@ -14,7 +14,8 @@ export type ArgSpec =
   | { t: 'optFloat'; len: (s: Sizes) => number } // a float array or null (an optional output)
   | { t: 'labels'; len: (s: Sizes) => number; below: string } // Int32Array of values in [0, sizes[below])
   | { t: 'int32'; len: (s: Sizes) => number; lo: number; hi: (s: Sizes) => number } // Int32Array of values in [lo, hi)
-  | { t: 'choice'; values: unknown[] }; // one of these values (strings of an enum)
+  | { t: 'choice'; values: unknown[] } // one of these values (strings of an enum)
+  | { t: 'flag'; size: string }; // a boolean drawn with the sizes: sizes[size] === 1 (other lengths may depend on it)
 
 export type Sizes = Record<string, number>;
 
@@ -145,7 +146,11 @@ export const signatures: Record<string, Signature> = {
   conv2dForward: {
     ...convSizes,
     args: [...convArgs, f((s) => s.N * s.C * s.H * s.W), f((s) => s.F * s.C * s.KH * s.KW),
-      { t: 'optFloat', len: (s) => s.F }, f((s) => s.N * s.F * s.OH * s.OW, true), { t: 'bool' }],
+      { t: 'optFloat', len: (s) => s.F },
+      // with the fused pooling (pool = 1) y is (N, F, floor(OH / 2), floor(OW / 2))
+      f((s) => s.N * s.F * (s.pool ? Math.floor(s.OH / 2) * Math.floor(s.OW / 2) : s.OH * s.OW), true), { t: 'bool' },
+      { t: 'flag', size: 'pool' }],
+    sizes: { ...convSizes.sizes, pool: [0, 1] },
   },
   conv2dBackwardData: {
     ...convSizes,
@@ -230,6 +235,7 @@ export function makeCase(name: string, sig: Signature, r: () => number): Case {
       case 'labels': return Int32Array.from({ length: a.len(sizes) }, () => int(0, sizes[a.below] - 1));
       case 'int32': return Int32Array.from({ length: a.len(sizes) }, () => int(a.lo, a.hi(sizes) - 1));
       case 'choice': return pick(a.values);
+      case 'flag': return sizes[a.size] === 1;
     }
   });
   const mutations: string[] = [];

@@ -65,10 +65,13 @@ export interface Kernels {
     beta2: number, eps: number, step: number, weightDecay: number): void;
   // conv kernels. x (N, C, H, W), weight (F, C, KH, KW), y (N, F, OH, OW), OH = 1 + floor((H + 2 padH - KH) /
   // strideH), OW alike; zero padding. Pooling has no padding: OH = 1 + floor((H - KH) / strideH).
-  /** y = conv(x, weight) + bias (bias may be null); relu: then y = max(y, 0) as the ReLU layer (NaN kept). */
+  /**
+   * y = conv(x, weight) + bias (bias may be null); relu: then y = max(y, 0) as the ReLU layer (NaN kept); pool:
+   * then a 2x2 stride-2 max pooling as MaxPool2D(2), y being (N, F, floor(OH / 2), floor(OW / 2)) (inference).
+   */
   conv2dForward(N: number, C: number, H: number, W: number, F: number, KH: number, KW: number, strideH: number,
     strideW: number, padH: number, padW: number, x: FloatArray, weight: FloatArray, bias: FloatArray | null,
-    y: FloatArray, relu?: boolean): void;
+    y: FloatArray, relu?: boolean, pool?: boolean): void;
   /** dx = d conv / dx applied to dy (dx is overwritten). */
   conv2dBackwardData(N: number, C: number, H: number, W: number, F: number, KH: number, KW: number, strideH: number,
     strideW: number, padH: number, padW: number, dy: FloatArray, weight: FloatArray, dx: FloatArray): void;

@@ -90,19 +90,26 @@ export class Conv2D extends Layer implements TrainBackward {
   }
 
   forward(x: Tensor): Tensor {
-    return this.forwardFused(x, false);
+    return this.forwardFused(x, false, false);
   }
 
   /**
-   * forward() with a following ReLU applied in the same pass (relu true): what Sequential's predict and evaluate
-   * run for a Conv2D-ReLU pair. The result then is not what backward() expects: inference only.
+   * forward() with the layers that follow done in the same kernel call: a ReLU (relu), then a 2x2 stride-2 max
+   * pooling (pool; the output is then (N, F, floor(OH / 2), floor(OW / 2)), and OH, OW must be at least 2). What
+   * Sequential's predict and evaluate run for Conv2D-ReLU-MaxPool2D(2). The result then is not what backward()
+   * expects: inference only.
    */
-  forwardFused(x: Tensor, relu: boolean): Tensor {
+  forwardFused(x: Tensor, relu: boolean, pool: boolean): Tensor {
     checkInput(x, 'Conv2D', 4, '(N, C, H, W)', this.inChannels, this.weight.dtype);
+    const full = this.output4d(x.shape);
+    if (pool && (full[2] < 2 || full[3] < 2)) {
+      throw new RangeError(`${this.name}: a fused 2x2 pooling needs an output of at least 2 x 2, got ${full[2]} x ${full[3]}`);
+    }
+    const shape = pool ? [full[0], full[1], Math.floor(full[2] / 2), Math.floor(full[3] / 2)] : full;
     // the kernels write every element of y and dx, so reused (stale) buffers are fine
-    const y = this.out.take(this.output4d(x.shape), x.dtype, this.reuseBuffers);
+    const y = this.out.take(shape, x.dtype, this.reuseBuffers);
     getBackend().conv2dForward(...this.geometry(x.shape), x.data, this.weight.data, this.bias?.data ?? null, y.data,
-      relu);
+      relu, pool);
     this.x = x;
     this.yShape = [...y.shape];
     return y;

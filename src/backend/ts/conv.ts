@@ -3,6 +3,7 @@
 // output plane is accumulated in float64, one weight at a time, over the outputs whose input lies inside x.
 import type { FloatArray } from '../../tensor';
 import * as check from './checks';
+import { maxPool2dForward } from './pool';
 
 export interface ConvShape {
   N: number; C: number; H: number; W: number;
@@ -31,19 +32,31 @@ export function validOutputs(k: number, stride: number, pad: number, n: number, 
   return [lo, hi];
 }
 
-/** y = conv(x, weight) + bias; bias may be null; relu: then y = max(y, 0) (NaN kept, as the ReLU layer). */
+/**
+ * y = conv(x, weight) + bias; bias may be null; relu: then y = max(y, 0) (NaN kept, as the ReLU layer); pool: then
+ * the 2x2 stride-2 max pooling of that (y is (N, F, floor(OH / 2), floor(OW / 2))), as MaxPool2D(2) would.
+ */
 export function conv2dForward(N: number, C: number, H: number, W: number, F: number, KH: number, KW: number,
   strideH: number, strideW: number, padH: number, padW: number, x: FloatArray, weight: FloatArray,
-  bias: FloatArray | null, y: FloatArray, relu?: boolean): void {
+  bias: FloatArray | null, y: FloatArray, relu?: boolean, pool?: boolean): void {
   const g = convShape(N, C, H, W, F, KH, KW, strideH, strideW, padH, padW);
   if (relu !== undefined) check.bool(relu, 'relu');
+  if (pool !== undefined) check.bool(pool, 'pool');
   const { OH, OW } = g;
   check.floats([x, 'x', check.productOf([N, C, H, W], 'N * C * H * W')],
     [weight, 'weight', check.productOf([F, C, KH, KW], 'F * C * KH * KW')],
     ...(bias === null || bias === undefined ? [] : [[bias, 'bias', F] as [unknown, string, number]]),
-    [y, 'y', check.productOf([N, F, OH, OW], 'N * F * OH * OW')]);
+    pool ? [y, 'y', check.productOf([N, F, Math.floor(OH / 2), Math.floor(OW / 2)], 'N * F * floor(OH / 2) * floor(OW / 2)')]
+      : [y, 'y', check.productOf([N, F, OH, OW], 'N * F * OH * OW')]);
   check.disjoint([[y, 'y']], [[x, 'x'], [weight, 'weight'], [bias ?? null, 'bias']]);
-  if (N === 0 || F === 0) return; // y is empty (and OH * OW may be huge: no scratch for it)
+  if (N === 0 || F === 0 || (pool && (OH < 2 || OW < 2))) return; // y is empty (and OH * OW may be huge: no scratch for it)
+  if (pool) {
+    // the reference: the full output in y's precision, then the pooling layer's kernel
+    const full = new (y.constructor as Float32ArrayConstructor | Float64ArrayConstructor)(N * F * OH * OW);
+    conv2dForward(N, C, H, W, F, KH, KW, strideH, strideW, padH, padW, x, weight, bias, full, relu);
+    maxPool2dForward(N, F, OH, OW, 2, 2, 2, 2, full, y, new Int32Array(y.length));
+    return;
+  }
   const acc = new Float64Array(OH * OW);
   for (let n = 0; n < N; n++) {
     for (let f = 0; f < F; f++) {
