@@ -332,25 +332,43 @@ template <typename T, int NC> inline void small_dots(const GemmJob<T>& j, const 
 // Row i of C without packing (a batch-1 forward, a GEMV). op(B) = B: the row sums rows of B, up to
 // NODENN_REGS / 4 vectors of C at a time. op(B) = B^T (A not transposed): dot products of contiguous rows, lanes
 // summed in a fixed order. Rows are independent tasks.
-template <typename T> void small_row_task(void* ctx, long i) {
+// Columns [c0, c1) of row i for op(B) = B.
+template <typename T> void small_row_columns(const GemmJob<T>& j, long i, long c0, long c1) {
   enum { L = Vec<T>::L, NV = NODENN_REGS / 4 };
+  for (long j0 = c0; j0 < c1; j0 += NV * L) {
+    long rest = c1 - j0;
+    int nv = rest >= NV * L ? NV : (int)((rest + L - 1) / L);
+    int last = (int)(rest - (long)(nv - 1) * L < L ? rest - (long)(nv - 1) * L : L);
+    switch (nv) {
+      case 8: small_row_chunk_n<T, 8>(j, i, j0, last); break;
+      case 7: small_row_chunk_n<T, 7>(j, i, j0, last); break;
+      case 6: small_row_chunk_n<T, 6>(j, i, j0, last); break;
+      case 5: small_row_chunk_n<T, 5>(j, i, j0, last); break;
+      case 4: small_row_chunk_n<T, 4>(j, i, j0, last); break;
+      case 3: small_row_chunk_n<T, 3>(j, i, j0, last); break;
+      case 2: small_row_chunk_n<T, 2>(j, i, j0, last); break;
+      default: small_row_chunk_n<T, 1>(j, i, j0, last); break;
+    }
+  }
+}
+
+// Task t of a GEMV-like product split by columns too (op(B) = B, B large): row t / 2, half t % 2 of the columns
+// (cut at a whole vector, so every column's sum is formed exactly as without the split). Each half of a row of B
+// is read by one thread: two cores' caches and load ports stream the weights.
+template <typename T> void small_row_half_task(void* ctx, long t) {
+  enum { L = Vec<T>::L };
+  const GemmJob<T>& j = *(const GemmJob<T>*)ctx;
+  const long mid = ((j.N + 2 * L - 1) / (2 * L)) * L;
+  if (t % 2 == 0)
+    small_row_columns(j, t / 2, 0, mid < j.N ? mid : j.N);
+  else if (mid < j.N)
+    small_row_columns(j, t / 2, mid, j.N);
+}
+
+template <typename T> void small_row_task(void* ctx, long i) {
   const GemmJob<T>& j = *(const GemmJob<T>*)ctx;
   if (!j.trans_b) {
-    for (long j0 = 0; j0 < j.N; j0 += NV * L) {
-      long rest = j.N - j0;
-      int nv = rest >= NV * L ? NV : (int)((rest + L - 1) / L);
-      int last = (int)(rest - (long)(nv - 1) * L < L ? rest - (long)(nv - 1) * L : L);
-      switch (nv) {
-        case 8: small_row_chunk_n<T, 8>(j, i, j0, last); break;
-        case 7: small_row_chunk_n<T, 7>(j, i, j0, last); break;
-        case 6: small_row_chunk_n<T, 6>(j, i, j0, last); break;
-        case 5: small_row_chunk_n<T, 5>(j, i, j0, last); break;
-        case 4: small_row_chunk_n<T, 4>(j, i, j0, last); break;
-        case 3: small_row_chunk_n<T, 3>(j, i, j0, last); break;
-        case 2: small_row_chunk_n<T, 2>(j, i, j0, last); break;
-        default: small_row_chunk_n<T, 1>(j, i, j0, last); break;
-      }
-    }
+    small_row_columns(j, i, 0, j.N);
   } else {
     const T* arow = j.A + i * j.lda;
     long c0 = 0;
@@ -367,6 +385,9 @@ template <typename T> void scale_rows_task(void* ctx, long r) {
   else
     for (long x = 0; x < j.N; x++) c[x] *= j.beta;
 }
+
+// Elements of B (K x N) from which a product of a few rows splits its columns over two tasks (see gemm()).
+const double kSplitColumns = 32768;
 
 // Largest B (K x N, bytes) read in place instead of packed (see gemm()).
 const double kInplaceBytes = 1 << 20;
@@ -430,7 +451,13 @@ bool gemm(bool trans_a, bool trans_b, long M, long N, long K, T alpha, const T* 
   // A few rows (a batch-1 forward), or op(B) = B^T narrower than a vector with a long K (a convolution's
   // filter gradient): no packing, which would be mostly padding.
   if ((M <= Bk::SMALL_M && !(trans_a && trans_b)) || (trans_b && !trans_a && N <= Bk::L && K >= 4 * Bk::L)) {
-    run_tasks(M, small_row_task<T>, &j, parallel);
+    // a large B (a layer's weights at batch 1: 784 x 100) is split by columns over two tasks, run in parallel
+    // (fewer flops than kParallelFlops, but the time goes to streaming B, which two cores do twice as fast)
+    if (!trans_b && (double)K * N >= kSplitColumns && N > Bk::L) {
+      run_tasks(2 * M, small_row_half_task<T>, &j, true);
+    } else {
+      run_tasks(M, small_row_task<T>, &j, parallel);
+    }
     return true;
   }
   j.m_strips = (M + Bk::MR - 1) / Bk::MR;

@@ -19,6 +19,8 @@ describe.each(backends)('kernels on $label', (bc) => {
       shapes.push([257, 257, 65], [100, 100, 784], [33, 513, 300]);
       // N a multiple of every strip width (B read in place with no packed edge strip), and a B too big for that
       shapes.push([40, 64, 300], [13, 96, 5], [20, 512, 600]);
+      // a few rows with a large B: the columns split over two tasks (N odd, N below one vector of the split)
+      shapes.push([1, 100, 784], [3, 129, 300], [2, 17, 2000]);
       let seed = 1;
       for (const [M, N, K] of shapes) {
         for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]] as const) {
