@@ -109,9 +109,9 @@ template <typename T> void pack_task(void* ctx, long q) {
   typedef Blocking<T> Bk;
   enum { NR = Bk::NR };
   const GemmJob<T>& j = *(const GemmJob<T>*)ctx;
-  long j0 = q * NR, cols = j.N - j0 < NR ? j.N - j0 : NR;
+  long j0 = q * NR, cols = j.N - j0 < NR ? j.N - j0 : (long)NR;
   for (long pc = 0; pc < j.K; pc += Bk::KC) {
-    long kc = j.K - pc < Bk::KC ? j.K - pc : Bk::KC;
+    long kc = j.K - pc < Bk::KC ? j.K - pc : (long)Bk::KC;
     T* dst = j.b_pack + pc * j.n_pad + q * NR * kc;
     if (!j.trans_b) {
       if (cols == NR) {
@@ -225,23 +225,23 @@ template <typename T> void compute_task(void* ctx, long t) {
   long s_end = s_begin + j.mt < j.m_strips ? s_begin + j.mt : j.m_strips;
   long q_end = q_begin + j.nt < j.n_strips ? q_begin + j.nt : j.n_strips;
   for (long pc = 0; pc < j.K; pc += Bk::KC) {
-    long kc = j.K - pc < Bk::KC ? j.K - pc : Bk::KC;
+    long kc = j.K - pc < Bk::KC ? j.K - pc : (long)Bk::KC;
     bool overwrite = pc == 0 && j.beta == 0;
     T beta = pc == 0 ? j.beta : (T)1;
     for (long s = s_begin; s < s_end; s++) {
-      long row0 = s * MR, rows = j.M - row0 < MR ? j.M - row0 : MR;
+      long row0 = s * MR, rows = j.M - row0 < MR ? j.M - row0 : (long)MR;
       T* c = j.C + row0 * j.ldc;
       if (rows == MR && !j.trans_a) {
         const T* a = j.A + row0 * j.lda + pc;
         for (long q = q_begin; q < q_end; q++) {
-          long cols = j.N - q * NR < NR ? j.N - q * NR : NR, ldbk;
+          long cols = j.N - q * NR < NR ? j.N - q * NR : (long)NR, ldbk;
           const T* b = b_strip(j, pc, kc, q, cols, &ldbk);
           any_tile<T, kRows>(kc, a, j.lda, b, ldbk, c + q * NR, j.ldc, rows, cols, j.alpha, beta, overwrite);
         }
       } else if (rows == MR) {
         const T* a = j.A + pc * j.lda + row0;
         for (long q = q_begin; q < q_end; q++) {
-          long cols = j.N - q * NR < NR ? j.N - q * NR : NR, ldbk;
+          long cols = j.N - q * NR < NR ? j.N - q * NR : (long)NR, ldbk;
           const T* b = b_strip(j, pc, kc, q, cols, &ldbk);
           any_tile<T, kCols>(kc, a, j.lda, b, ldbk, c + q * NR, j.ldc, rows, cols, j.alpha, beta, overwrite);
         }
@@ -249,7 +249,7 @@ template <typename T> void compute_task(void* ctx, long t) {
         T a[MR * Bk::KC] __attribute__((aligned(64)));  // the last, partial strip: packed here
         pack_a_strip(j, row0, rows, pc, kc, a);
         for (long q = q_begin; q < q_end; q++) {
-          long cols = j.N - q * NR < NR ? j.N - q * NR : NR, ldbk;
+          long cols = j.N - q * NR < NR ? j.N - q * NR : (long)NR, ldbk;
           const T* b = b_strip(j, pc, kc, q, cols, &ldbk);
           any_tile<T, kPacked>(kc, a, MR, b, ldbk, c + q * NR, j.ldc, rows, cols, j.alpha, beta, overwrite);
         }
@@ -338,7 +338,7 @@ template <typename T> void small_row_columns(const GemmJob<T>& j, long i, long c
   for (long j0 = c0; j0 < c1; j0 += NV * L) {
     long rest = c1 - j0;
     int nv = rest >= NV * L ? NV : (int)((rest + L - 1) / L);
-    int last = (int)(rest - (long)(nv - 1) * L < L ? rest - (long)(nv - 1) * L : L);
+    int last = (int)(rest - (long)(nv - 1) * L < L ? rest - (long)(nv - 1) * L : (long)L);
     switch (nv) {
       case 8: small_row_chunk_n<T, 8>(j, i, j0, last); break;
       case 7: small_row_chunk_n<T, 7>(j, i, j0, last); break;
@@ -408,8 +408,8 @@ inline void run_tasks(long n, TaskFn fn, void* ctx, bool parallel) {
 template <typename T> void choose_tiles(GemmJob<T>& j) {
   typedef Blocking<T> Bk;
   const long want = 8;
-  j.mt = j.m_strips < Bk::MT ? j.m_strips : Bk::MT;
-  j.nt = j.n_strips < Bk::NT ? j.n_strips : Bk::NT;
+  j.mt = j.m_strips < Bk::MT ? j.m_strips : (long)Bk::MT;
+  j.nt = j.n_strips < Bk::NT ? j.n_strips : (long)Bk::NT;
   for (;;) {
     j.m_tiles = (j.m_strips + j.mt - 1) / j.mt;
     j.n_tiles = (j.n_strips + j.nt - 1) / j.nt;

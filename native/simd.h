@@ -68,25 +68,26 @@ template <typename V, typename T> inline void store_partial(T* p, V v, int n) {
 }
 #endif
 
-// The L elements p[0], p[stride], ..., p[(L - 1) * stride] as a vector (stride * L must fit an int32).
+// The L elements p[0], p[stride], ..., p[(L - 1) * stride] as a vector (stride * L must fit an int32). The masked
+// forms with a zero source: the plain ones start from an "undefined" register that GCC 12 warns about.
 #if defined(__AVX512F__)
 inline vf32 gather_stride(const float* p, long stride) {
   const __m512i idx = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
                                          _mm512_set1_epi32((int)stride));
-  return (vf32)_mm512_i32gather_ps(idx, p, 4);
+  return (vf32)_mm512_mask_i32gather_ps(_mm512_setzero_ps(), (__mmask16)0xffff, idx, p, 4);
 }
 inline vf64 gather_stride(const double* p, long stride) {
   const __m256i idx = _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32((int)stride));
-  return (vf64)_mm512_i32gather_pd(idx, p, 8);
+  return (vf64)_mm512_mask_i32gather_pd(_mm512_setzero_pd(), (__mmask8)0xff, idx, p, 8);
 }
 #elif defined(__AVX2__)
 inline vf32 gather_stride(const float* p, long stride) {
   const __m256i idx = _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32((int)stride));
-  return (vf32)_mm256_i32gather_ps(p, idx, 4);
+  return (vf32)_mm256_mask_i32gather_ps(_mm256_setzero_ps(), p, idx, _mm256_castsi256_ps(_mm256_set1_epi32(-1)), 4);
 }
 inline vf64 gather_stride(const double* p, long stride) {
   const __m128i idx = _mm_mullo_epi32(_mm_setr_epi32(0, 1, 2, 3), _mm_set1_epi32((int)stride));
-  return (vf64)_mm256_i32gather_pd(p, idx, 8);
+  return (vf64)_mm256_mask_i32gather_pd(_mm256_setzero_pd(), p, idx, _mm256_castsi256_pd(_mm256_set1_epi64x(-1)), 8);
 }
 #else
 template <typename V, typename T> inline V gather_stride_lanes(const T* p, long stride) {
