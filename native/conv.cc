@@ -265,9 +265,9 @@ template <typename T> void max_pool_rows(const T* yt, long OW, long QH, long QW,
       for (; f + L <= F; f += L) {
         V m = *(const U*)(r00 + f);
         const V b = *(const U*)(r01 + f), c = *(const U*)(r10 + f), d = *(const U*)(r11 + f);
-        m = (b > m) | ((b != b) & (m == m)) ? b : m;
-        m = (c > m) | ((c != c) & (m == m)) ? c : m;
-        m = (d > m) | ((d != d) & (m == m)) ? d : m;
+        m = takes_lanes(b, m) ? b : m;
+        m = takes_lanes(c, m) ? c : m;
+        m = takes_lanes(d, m) ? d : m;
         *(U*)(out + f) = m;
       }
       for (; f < F; f++) {

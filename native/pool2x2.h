@@ -14,6 +14,8 @@ namespace NODENN_ISA_NS {
 // Whether v replaces the running maximum m: a larger number, or the first NaN (once m is NaN nothing replaces
 // it). Branch-free, so random data costs no mispredictions and the 2x2 loop below vectorizes.
 template <typename T> inline bool takes(T v, T m) { return (v > m) | ((v != v) & (m == m)); }
+// The same rule lane by lane: a mask (-1 where v replaces m) for vectors of the same width.
+template <typename V> inline auto takes_lanes(V v, V m) -> decltype(v > m) { return (v > m) | ((v != v) & (m == m)); }
 
 // Integer vectors as wide as Vec<T>: comparison masks and window offsets; I32 holds L int32 lanes (argmax).
 template <typename T> struct PoolVec;
@@ -67,13 +69,13 @@ inline void max_pool_2x2(long W, long OH, long OW, const T* x, T* y, int32_t* ar
       const V c = __builtin_shuffle(q, even), d = __builtin_shuffle(q, odd);
       V m = a;
       I k = zero;
-      I t = (b > m) | ((b != b) & (m == m));
+      I t = takes_lanes(b, m);
       m = t ? b : m;
       k = t ? one : k;
-      t = (c > m) | ((c != c) & (m == m));
+      t = takes_lanes(c, m);
       m = t ? c : m;
       k = t ? w0 : k;
-      t = (d > m) | ((d != d) & (m == m));
+      t = takes_lanes(d, m);
       m = t ? d : m;
       k = t ? w1 : k;
       store_partial(yr + ow, m, (int)n);

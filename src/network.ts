@@ -13,7 +13,7 @@ import { Sigmoid } from './layers/sigmoid';
 import { l2Penalty, lossFunction, type LossFunction, type LossName } from './losses';
 import { type Optimizer, SGD } from './optimizers';
 import { Random } from './random';
-import { type DType, type FloatArray, Tensor, allocate, formatShape } from './tensor';
+import { type DType, type FloatArray, Tensor, allocate, formatShape, sizeOf } from './tensor';
 
 export interface SequentialOptions {
   /** Seed of the generator that draws initial weights, shuffles and dropout masks (default 0). */
@@ -292,11 +292,11 @@ export class Sequential {
    */
   private cacheRows(x: Tensor, n: number): number {
     if (x.ndim < 1 || n <= 16) return Math.max(1, n);
-    let shape = [1, ...x.shape.slice(1)], largest = shape.reduce((a, b) => a * b, 1);
+    let shape = [1, ...x.shape.slice(1)], largest = sizeOf(shape);
     try {
       for (const l of this.layers) {
         shape = l.outputShape(shape);
-        largest = Math.max(largest, shape.reduce((a, b) => a * b, 1));
+        largest = Math.max(largest, sizeOf(shape));
       }
     } catch {
       return n;  // a shape the layers reject: run() reports it
