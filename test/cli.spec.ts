@@ -368,4 +368,13 @@ describe('nodenn CLI: broken output, output paths, signals', () => {
     expect(await main(['eval', bad, '--limit', '10'], io)).toBe(1);
     expect(io.errText()).toMatch(message);
   });
+
+  it('eval: an unknown nodenn.dataset in the metadata → exit 1 naming the file', async () => {
+    const f = await loadSafetensors(path.join(dir, 'm.safetensors'));
+    const bad = path.join(dir, 'bad-dataset.safetensors');
+    await saveSafetensors(bad, f.tensors, { ...f.metadata, 'nodenn.dataset': 'cifar' });
+    const io = capture(false);
+    expect(await main(['eval', bad, '--limit', '10'], io)).toBe(1);
+    expect(io.errText()).toMatch(/bad-dataset\.safetensors: metadata nodenn\.dataset must be 'mnist' or 'fashion', got "cifar"/);
+  });
 });
