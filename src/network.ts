@@ -172,10 +172,11 @@ export class Sequential {
   /** predictProba's probabilities of a single batch, before they are copied out. */
   private readonly probs = new ReusableTensor();
 
-  constructor(layers: Layer[] = [], opts: SequentialOptions = {}) {
-    if (!Array.isArray(layers)) throw new TypeError('layers must be an array of layers');
+  constructor(layers: Layer[] = [], options: SequentialOptions = {}) {
+    if (!Array.isArray(layers)) throw new TypeError(`layers must be an array of layers, got ${describeValue(layers)}`);
+    const opts = optionsObject(options, 'Sequential options');
     this.dtype = opts.dtype ?? 'float32';
-    if (this.dtype !== 'float32' && this.dtype !== 'float64') throw new TypeError(`dtype must be 'float32' or 'float64', got ${String(opts.dtype)}`);
+    if (this.dtype !== 'float32' && this.dtype !== 'float64') throw new TypeError(`dtype must be 'float32' or 'float64', got ${describeValue(opts.dtype)}`);
     this.seed = opts.seed ?? 0;
     this.rng = new Random(this.seed);
     for (const l of layers) this.add(l);
@@ -504,6 +505,7 @@ export class Sequential {
     const lossFn = lossFunction(lossName, new ReusableTensor());
     const optimizer = fitOptimizer(opts.optimizer);
     const epochs = positiveInt(opts.epochs ?? 1, 'epochs');
+    if (optimizer instanceof Optimizer) optimizer.checkSchedule(epochs);
     const bs = Math.min(positiveInt(opts.batchSize ?? 32, 'batchSize'), n);
     const weightDecay = opts.weightDecay ?? 0;
     if (typeof weightDecay !== 'number' || !(weightDecay >= 0) || !Number.isFinite(weightDecay)) {
@@ -573,7 +575,7 @@ export class Sequential {
     let lastYield = performance.now();
     for (let epoch = 0; epoch < epochs; epoch++) {
       optimizer.setEpoch(epoch);
-      void optimizer.lr;  // a schedule's rate for this epoch is checked before its first batch
+      void optimizer.lr;  // checked again: a schedule may depend on more than the epoch
       if (shuffle) this.rng.shuffle(order);
       let lossSum = 0, correct = 0;
       for (let b = 0; b < batches; b++) {

@@ -111,10 +111,18 @@ export abstract class Optimizer {
 
   /** The learning rate in use now (after the schedule); a schedule giving a negative or non-finite rate throws. */
   get lr(): number {
-    if (!this.schedule) return this.baseLr;
-    const lr: unknown = this.schedule(this.epoch, this.baseLr);
+    return this.schedule ? this.scheduledRate(this.schedule, this.epoch) : this.baseLr;
+  }
+
+  /** Throws if the schedule gives a negative or non-finite rate for any epoch of 0 .. epochs − 1 (fit() asks first). */
+  checkSchedule(epochs: number): void {
+    if (this.schedule) for (let e = 0; e < epochs; e++) this.scheduledRate(this.schedule, e);
+  }
+
+  private scheduledRate(schedule: LrSchedule, epoch: number): number {
+    const lr: unknown = schedule(epoch, this.baseLr);
     if (typeof lr !== 'number' || !(lr >= 0) || !Number.isFinite(lr)) {
-      throw new RangeError(`the learning-rate schedule gave ${describeValue(lr)} for epoch ${this.epoch} (0-based); ` +
+      throw new RangeError(`the learning-rate schedule gave ${describeValue(lr)} for epoch ${epoch} (0-based); ` +
         'a learning rate must be a finite number >= 0');
     }
     return lr;

@@ -1,4 +1,6 @@
 // Tensor: a shape and a contiguous row-major Float32Array or Float64Array. Nothing clever.
+import { describeValue } from './options';
+
 export type DType = 'float32' | 'float64';
 export type FloatArray = Float32Array | Float64Array;
 export type Shape = readonly number[];
@@ -25,7 +27,7 @@ export function dtypeOf(data: FloatArray): DType {
 export function allocate(dtype: DType, n: number): FloatArray {
   if (dtype === 'float32') return new Float32Array(n);
   if (dtype === 'float64') return new Float64Array(n);
-  throw new TypeError(`dtype must be 'float32' or 'float64', got ${String(dtype)}`);
+  throw new TypeError(`dtype must be 'float32' or 'float64', got ${describeValue(dtype)}`);
 }
 
 export function formatShape(shape: Shape): string {

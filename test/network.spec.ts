@@ -212,7 +212,7 @@ describe.each(backends)('Sequential on $label', (bc) => {
     await expect(net.fit(x, y.subarray(1))).rejects.toThrow(/y has 14 labels but x has 15 samples/);
     await expect(net.fit(x, y, { epochs: 0 })).rejects.toThrow(/epochs must be a positive integer/);
     await expect(net.fit(x, y, { loss: 'nope' as never })).rejects.toThrow(/loss must be one of/);
-    await expect(net.fit(x, y, { weightDecay: -1 })).rejects.toThrow(/weight decay must be a non-negative/);
+    await expect(net.fit(x, y, { weightDecay: -1 })).rejects.toThrow(/weightDecay must be a non-negative number, got -1/);
     expect(() => new Sequential([{} as Layer])).toThrow(/layer 0 is not a Layer/);
   });
 
@@ -371,14 +371,21 @@ describe.each(backends)('shared layers, fit guards and non-finite input on $labe
     expect(values(named)).toEqual(values(given));
   });
 
-  it('a schedule that gives a negative or non-finite learning rate stops fit naming the epoch and the value', async () => {
+  it('a schedule that gives a negative or non-finite learning rate stops fit before training, naming the epoch and the value', async () => {
     const { x, y } = spiralData(5);
     const net = new Sequential([new Dense(2, 3)], { seed: 1 });
+    const before = values(net);
     const optimizer = new SGD({ lr: 0.5, schedule: (e, lr) => lr - 0.375 * e });
-    let epochsDone = 0;
-    await expect(net.fit(x, y, { optimizer, epochs: 4, onEpochEnd: () => { epochsDone++; } }))
+    let batches = 0;
+    await expect(net.fit(x, y, { optimizer, epochs: 4, onBatchEnd: () => { batches++; } }))
       .rejects.toThrow(/the learning-rate schedule gave -0.25 for epoch 2 \(0-based\); a learning rate must be a finite number >= 0/);
-    expect(epochsDone).toBe(2);
+    expect(batches).toBe(0);
+    expect(values(net)).toEqual(before);
+    // a schedule that changes its mind while training is caught at the start of the epoch
+    let rate = 0.1;
+    const moody = new SGD({ lr: 0.1, schedule: () => rate });
+    await expect(net.fit(x, y, { optimizer: moody, epochs: 3, onEpochEnd: () => { rate = NaN; } }))
+      .rejects.toThrow(/schedule gave NaN for epoch 1/);
   });
 
   it('predict and evaluate refuse NaN or Infinity in x, naming the first offending index', () => {

@@ -47,13 +47,22 @@ export abstract class Layer {
   initialize(_ctx: InitContext): void {}
 
   /**
+   * Whether the parameters are in use, so that nothing may draw them again implicitly: a network has taken the
+   * layer, or they were trained or set since the layer drew them.
+   */
+  get parametersInUse(): boolean {
+    if (this.initializedByNetwork) return true;
+    return this.drawnFingerprint !== null && this.drawnFingerprint !== fingerprint([...this.params, ...this.buffers]);
+  }
+
+  /**
    * What a network calls when it takes the layer: initialize(ctx) unless the parameters are already in use — a
    * network initialized them before, or they were trained or set since the layer drew them. Returns whether it
    * initialized; a layer it did not initialize keeps its parameters (and their dtype) as they are.
    */
   initializeOnce(ctx: InitContext): boolean {
     if (this.initializedByNetwork) return false;
-    const untouched = this.drawnFingerprint === null || this.drawnFingerprint === fingerprint([...this.params, ...this.buffers]);
+    const untouched = !this.parametersInUse;
     this.initializedByNetwork = true;  // first, so that setParams skips the fingerprint
     this.drawnFingerprint = null;
     if (untouched) {
