@@ -131,16 +131,29 @@ function isAbortSignal(v: unknown): v is AbortSignal {
   return s !== null && typeof s === 'object' && typeof s.aborted === 'boolean' && typeof s.addEventListener === 'function';
 }
 
-/** Throws a RangeError naming the first NaN or ±Infinity of x (its index, sample and element) if x has one. */
-function checkFiniteInput(x: Tensor, caller: string, name: string): void {
-  if (Number.isFinite(getBackend().sumSquares(x.size, x.data))) return;  // one fast pass; a large sum may overflow
-  const d = x.data, per = x.shape[0] > 0 ? x.size / x.shape[0] : 1;
+/** The index of the first NaN or ±Infinity in d, or -1. */
+function firstNonFinite(d: FloatArray): number {
+  // v - v is 0 for every finite v and NaN otherwise: one subtraction and a well-predicted branch per element
   for (let i = 0; i < d.length; i++) {
-    if (!Number.isFinite(d[i])) {
-      throw new RangeError(`${caller}: ${name} holds ${d[i]} at index ${i} (sample ${Math.floor(i / per)}, element ${i % per}); ` +
-        'a network has no meaningful output for NaN or Infinity: clean or impute the input first');
-    }
+    const v = d[i];
+    if (v - v !== 0) return i;
   }
+  return -1;
+}
+
+/**
+ * Why a result (an output or a loss) is not finite: throws a RangeError naming the first NaN or ±Infinity of x
+ * (rows [start, end) of it) by index, sample and element, or, if x is finite there, the error `otherwise` gives.
+ * predict and evaluate check their result, as fit() checks its loss, and only then look at x: a NaN in x always
+ * reaches the output, so a clean input costs no extra pass over it.
+ */
+function nonFiniteResult(x: Tensor, start: number, end: number, caller: string, name: string, otherwise: () => Error): Error {
+  const per = x.shape[0] > 0 ? x.size / x.shape[0] : 1;
+  const rows = x.data.subarray(start * per, end * per), k = firstNonFinite(rows);
+  if (k < 0) return otherwise();
+  const i = start * per + k;
+  return new RangeError(`${caller}: ${name} holds ${rows[k]} at index ${i} (sample ${Math.floor(i / per)}, element ${i % per}); ` +
+    'a network has no meaningful output for NaN or Infinity: clean or impute the input first');
 }
 
 /** Rows [start, end) of a (N, ...) tensor as a view. */
@@ -400,8 +413,10 @@ export class Sequential {
 
   /**
    * Class probabilities for a batch (or one sample), in eval mode: the output itself if the last layer is
-   * Softmax or Sigmoid, else softmax of the output (several columns) or sigmoid (one column). NaN or Infinity
-   * in x, or an output that is not finite (broken parameters), is an error rather than a meaningless answer.
+   * Softmax or Sigmoid, else softmax of the output (several columns) or sigmoid (one column). An output that is
+   * not finite is an error rather than a meaningless answer, naming the NaN or ±Infinity of x that caused it (a
+   * NaN always reaches the output; an infinity that an activation saturates, e.g. Sigmoid(∞) = 1, may not) or
+   * else the parameters.
    */
   predictProba(x: Tensor, opts: { batchSize?: number } = {}): Tensor {
     return this.probabilities(x, opts, 'predictProba()');
@@ -412,7 +427,6 @@ export class Sequential {
     const n = xb.ndim === 0 ? 0 : xb.shape[0];
     const bs = Math.min(positiveInt(optionsObject(opts, `${caller} options`).batchSize ?? 1000, 'batchSize'), this.cacheRows(xb, n));
     if (n === 0) throw new RangeError('x holds no samples');
-    checkFiniteInput(xb, caller, 'x');
     const was = this.training;
     if (was) this.eval();
     try {
@@ -422,10 +436,10 @@ export class Sequential {
         // one batch (e.g. a single sample): squash into a kept buffer, then copy out; the kernels only ever see
         // long-lived arrays, so a call allocates nothing but the result
         const y = this.infer(xb);
-        if (!squash) return checkFiniteOutput(y, caller).clone();
+        if (!squash) return checkFiniteOutput(y, xb, caller).clone();
         const p = this.probs.take(y.shape, y.dtype, true);
         probabilities(y, p);
-        return checkFiniteOutput(p, caller).clone();
+        return checkFiniteOutput(p, xb, caller).clone();
       }
       let out: Tensor | null = null, cols = 0;
       for (let start = 0; start < n; start += bs) {
@@ -435,7 +449,7 @@ export class Sequential {
         out.data.set(y.data, start * cols);
       }
       if (squash && out) probabilities(out, out);
-      return checkFiniteOutput(out as Tensor, caller);
+      return checkFiniteOutput(out as Tensor, xb, caller);
     } finally {
       if (was) this.train();
     }
@@ -447,7 +461,7 @@ export class Sequential {
     return classesOf(p, 0.5);
   }
 
-  /** Mean loss and accuracy over (x, y), in eval mode, in batches; NaN or Infinity in x or the loss is an error. */
+  /** Mean loss and accuracy over (x, y), in eval mode, in batches; a loss that is not finite is an error, as in fit(). */
   evaluate(x: Tensor, y: Int32Array | Tensor, opts: EvaluateOptions = {}): { loss: number; accuracy: number } {
     return this.evaluateAs(x, y, opts, 'evaluate()', 'x', 'y');
   }
@@ -461,7 +475,6 @@ export class Sequential {
     checkTargets(y, n, yName);
     const lossFn = lossFunction(opts.loss ?? 'softmaxCrossEntropy', new ReusableTensor());
     const bs = Math.min(positiveInt(opts.batchSize ?? 1000, 'batchSize'), this.cacheRows(xin, n));
-    checkFiniteInput(xin, caller, xName);
     const threshold = opts.loss === 'binaryCrossEntropy' ? 0 : 0.5;
     const classes = new Int32Array(Math.min(bs, n)), truth = y instanceof Int32Array ? null : new Int32Array(Math.min(bs, n));
     return this.inEvalMode(() => {
@@ -472,8 +485,9 @@ export class Sequential {
         const yb = targetRows(y, start, end);
         const loss = lossFn(out, yb).loss;
         if (!Number.isFinite(loss)) {
-          throw new Error(`${caller}: the loss is ${loss} on samples ${start + 1} to ${end} of ${n}; ${xName} is finite, ` +
-            `so check ${yName} and the network's parameters for NaN or Infinity`);
+          throw nonFiniteResult(xin, start, end, caller, xName, () => new Error(`${caller}: the loss is ${loss} on samples ` +
+            `${start + 1} to ${end} of ${n} although ${xName} is finite there: check ${yName} and the network's ` +
+            'parameters for NaN or Infinity'));
         }
         total += loss * (end - start);
         correct += countCorrect(out, yb, threshold, classes, truth);
@@ -605,8 +619,16 @@ export class Sequential {
         const res = lossFn(out, yb);
         const loss = res.loss + l2Penalty(ws, weightDecay);
         if (!Number.isFinite(loss)) {
-          throw new Error(`fit(): the loss became ${loss} at epoch ${epoch + 1}, batch ${b + 1} of ${batches}; ` +
-            'check the input for NaN/Infinity or lower the learning rate');
+          // name the first NaN or ±Infinity of x among the batch's samples, if there is one
+          let bad = -1;
+          for (let i = 0; i < m; i++) {
+            const k = shuffle ? order[start + i] : start + i, j = firstNonFinite(xin.data.subarray(k * sample, (k + 1) * sample));
+            if (j >= 0 && (bad < 0 || k * sample + j < bad)) bad = k * sample + j;
+          }
+          const cause = bad >= 0
+            ? `x holds ${xin.data[bad]} at index ${bad} (sample ${Math.floor(bad / sample)}, element ${bad % sample})`
+            : 'check y for NaN/Infinity or lower the learning rate';
+          throw new Error(`fit(): the loss became ${loss} at epoch ${epoch + 1}, batch ${b + 1} of ${batches}; ${cause}`);
         }
         this.trainBackward(res.grad);
         l2Penalty(ws, weightDecay, gs);
@@ -732,17 +754,14 @@ export class Sequential {
   }
 }
 
-/** Throws naming the first row of the output (N, ...) that holds NaN or ±Infinity, if one does; returns out. */
-function checkFiniteOutput(out: Tensor, caller: string): Tensor {
-  if (Number.isFinite(getBackend().sumSquares(out.size, out.data))) return out;
-  const d = out.data, per = out.shape[0] > 0 ? out.size / out.shape[0] : 1;
-  for (let i = 0; i < d.length; i++) {
-    if (!Number.isFinite(d[i])) {
-      throw new Error(`${caller}: the network's output holds ${d[i]} at row ${Math.floor(i / per)} although x is finite: ` +
-        'its parameters hold NaN or Infinity (e.g. after a diverged training), or a layer overflowed');
-    }
-  }
-  return out;
+/** Returns out if it is finite; else throws naming the NaN or ±Infinity in x that caused it, or the parameters. */
+function checkFiniteOutput(out: Tensor, x: Tensor, caller: string): Tensor {
+  const i = firstNonFinite(out.data);
+  if (i < 0) return out;
+  const per = out.shape[0] > 0 ? out.size / out.shape[0] : 1;
+  throw nonFiniteResult(x, 0, x.shape[0], caller, 'x', () => new Error(`${caller}: the network's output holds ${out.data[i]} ` +
+    `at row ${Math.floor(i / per)} although x is finite: its parameters hold NaN or Infinity (e.g. after a diverged ` +
+    'training), or a layer overflowed'));
 }
 
 /** Softmax of the rows of a (N, C) output (sigmoid for one column) into p (which may be the output). */

@@ -203,7 +203,9 @@ describe.each(backends)('Sequential on $label', (bc) => {
     const { x, y } = spiralData(10);
     x.data[2 * 13] = NaN;  // sample 13: batch 4 of 8 (batch size 4, no shuffle)
     const net = new Sequential([new Dense(2, 8), new ReLU(), new Dense(8, 3)], { seed: 1 });
-    await expect(net.fit(x, y, { epochs: 2, batchSize: 4, shuffle: false })).rejects.toThrow(/loss became NaN at epoch 1, batch 4 of 8/);
+    await expect(net.fit(x, y, { epochs: 2, batchSize: 4, shuffle: false }))
+      .rejects.toThrow(/loss became NaN at epoch 1, batch 4 of 8; x holds NaN at index 26 \(sample 13, element 0\)/);
+    await expect(net.fit(x, y, { epochs: 2, batchSize: 4 })).rejects.toThrow(/x holds NaN at index 26 \(sample 13, element 0\)/);
   });
 
   it('fit validates its arguments', async () => {
@@ -401,6 +403,10 @@ describe.each(backends)('shared layers, fit guards and non-finite input on $labe
     expect(() => net.predict(x)).toThrow(/x holds Infinity at index 13 \(sample 3, element 1\)/);
     expect(() => net.predict(new Tensor(x.data.slice(12, 16), [4]))).toThrow(/x holds Infinity at index 1 \(sample 0, element 1\)/);
     x.data[13] = 1;
+    // the rule: a NaN always reaches the output; an infinity an activation saturates gives a finite, exact answer
+    const squashed = new Sequential([new Dense(4, 1), new Sigmoid()], { seed: 1 });
+    const inf = new Tensor(new Float32Array([Infinity, 0, 0, 0]), [1, 4]);
+    expect([0, 1]).toContain(squashed.predictProba(inf).data[0]);
     // finite input, broken weights: the output (predict) or the loss (evaluate) is reported
     net.parameters()[3].param.data[0] = NaN;  // the last bias
     expect(() => net.predict(x)).toThrow(/predict\(\): the network's output holds NaN at row 0 .* parameters/);
