@@ -132,7 +132,7 @@ export function lossFunction(loss: LossName | LossFunction, gradInto: ReusableTe
     case 'binaryCrossEntropy': return (o, t) => bceInto(o, t, {}, gradInto);
     case 'mse': return (o, t) => mseInto(o, t, {}, gradInto);
     default:
-      throw new RangeError(`loss must be one of ${LOSS_NAMES.map((n) => `'${n}'`).join(', ')} or a function, got ${JSON.stringify(loss)}`);
+      throw new RangeError(`loss must be one of ${LOSS_NAMES.map((n) => `'${n}'`).join(', ')} or a function, got ${describeValue(loss)}`);
   }
 }
 

@@ -359,7 +359,7 @@ describe.each(backends)('shared layers, fit guards and non-finite input on $labe
       [{ validationData: [Tensor.zeros([4, 3]), new Int32Array(4)] }, /validationData x has samples of shape \[3\] but x has \[2\]/],
       [{ validationData: 'v' }, /validationData must be \[x, y\]/],
       [{ epoch: 3 }, /unknown fit\(\) option 'epoch'; the options are .*epochs/],
-      [{ loss: 'nope' }, /loss must be one of/],
+      [{ loss: 'nope' }, /loss must be one of .* or a function, got the string 'nope'/],
     ];
     for (const [opts, message] of bad) {
       await expect(net.fit(x, y, opts as never), JSON.stringify(Object.keys(opts))).rejects.toThrow(message);
