@@ -7,7 +7,7 @@
 //
 // Checking your own layer (any subclass of nn.Layer: forward caches, backward returns dx and accumulates into
 // this.grads):
-//   const layer = new MyLayer(...);                          // parameters are re-created in float64 if needed
+//   const layer = new MyLayer(...);                          // fresh parameters are re-created in float64 if needed
 //   const x = new nn.Tensor(new Float64Array(2 * 5).map(() => Math.random() - 0.5), [2, 5]);
 //   const r = nn.gradcheck.checkLayer(layer, x);             // { maxRelError, input, params: { weight, ... } }
 //   if (r.maxRelError > 1e-6) console.log(r);                // names the gradient that is wrong
@@ -121,7 +121,15 @@ export function checkLayer(layer: Layer, x: Tensor, opts: CheckLayerOptions = {}
   expectTensor(x, 'x');
   const dtype = opts.dtype ?? 'float64';
   const rng = new Random(opts.seed ?? 0);
-  if (layer.params.some((p) => p.dtype !== dtype)) layer.initialize({ rng: new Random(opts.seed ?? 0), dtype });
+  const other = layer.params.find((p) => p.dtype !== dtype);
+  if (other) {
+    if (layer.parametersInUse) {
+      throw new TypeError(`checkLayer runs in ${dtype} but the layer's parameters are ${other.dtype} and in use (a network ` +
+        'holds the layer, or they were trained or set): it will not re-create them; check a new layer of the same ' +
+        `configuration, or pass { dtype: '${other.dtype}' }`);
+    }
+    layer.initialize({ rng: new Random(opts.seed ?? 0), dtype });
+  }
   const input = x.astype(dtype);
   const y = layer.forward(input);
   const dout = opts.dout ? opts.dout.astype(dtype) : randomLike(y.shape, dtype, rng);

@@ -13,7 +13,9 @@ export * as losses from './losses';
 export type { LossResult, LossName, LossFunction } from './losses';
 export {
   Optimizer, SGD, AdaGrad, RMSProp, Adam, AdamW, clipGradNorm, schedules, stepDecay, exponentialDecay, cosineDecay,
-  type OptimizerOptions, type SGDOptions, type AdamOptions, type LrSchedule, type ParamRef,
+  optimizerFromName, OPTIMIZER_NAMES,
+  type OptimizerOptions, type SGDOptions, type AdamOptions, type LrSchedule, type ParamRef, type ParamState,
+  type OptimizerName,
 } from './optimizers';
 export {
   Sequential, FitAbortedError, type SequentialOptions, type SequentialConfig, type FitOptions, type History,

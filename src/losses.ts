@@ -2,6 +2,7 @@
 // respect to the network's output). L2 regularization lives here too, since fit() adds it to the loss.
 import { getBackend } from './backend/index';
 import { ReusableTensor } from './layers/buffers';
+import { describeValue } from './options';
 import { Tensor, allocate, formatShape } from './tensor';
 
 export interface LossResult {
@@ -131,7 +132,7 @@ export function lossFunction(loss: LossName | LossFunction, gradInto: ReusableTe
     case 'binaryCrossEntropy': return (o, t) => bceInto(o, t, {}, gradInto);
     case 'mse': return (o, t) => mseInto(o, t, {}, gradInto);
     default:
-      throw new RangeError(`loss must be one of ${LOSS_NAMES.map((n) => `'${n}'`).join(', ')} or a function, got ${JSON.stringify(loss)}`);
+      throw new RangeError(`loss must be one of ${LOSS_NAMES.map((n) => `'${n}'`).join(', ')} or a function, got ${describeValue(loss)}`);
   }
 }
 
@@ -140,7 +141,7 @@ export function lossFunction(loss: LossName | LossFunction, gradInto: ReusableTe
  * 2 · reg · W to each weight's gradient.
  */
 export function l2Penalty(weights: Tensor[], reg: number, grads?: Tensor[]): number {
-  if (typeof reg !== 'number' || !(reg >= 0) || !Number.isFinite(reg)) throw new RangeError(`weight decay must be a non-negative number, got ${reg}`);
+  if (typeof reg !== 'number' || !(reg >= 0) || !Number.isFinite(reg)) throw new RangeError(`weight decay must be a non-negative number, got ${describeValue(reg)}`);
   if (reg === 0) return 0;
   const b = getBackend();
   let sum = 0;

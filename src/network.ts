@@ -11,9 +11,10 @@ import { ReLU } from './layers/relu';
 import { Softmax } from './layers/softmax';
 import { Sigmoid } from './layers/sigmoid';
 import { l2Penalty, lossFunction, type LossFunction, type LossName } from './losses';
-import { type Optimizer, SGD } from './optimizers';
+import { describeValue, optionalBoolean, optionsObject } from './options';
+import { OPTIMIZER_NAMES, Optimizer, type OptimizerName, SGD, optimizerFromName } from './optimizers';
 import { Random } from './random';
-import { type DType, type FloatArray, Tensor, allocate, formatShape, sizeOf } from './tensor';
+import { type DType, type FloatArray, Tensor, allocate, checkAttached, detachedMessage, formatShape, isDetached, sizeOf } from './tensor';
 
 export interface SequentialOptions {
   /** Seed of the generator that draws initial weights, shuffles and dropout masks (default 0). */
@@ -47,7 +48,8 @@ export interface BatchInfo { epoch: number; batch: number; batches: number; loss
 export interface EpochInfo { epoch: number; loss: number; accuracy: number; valLoss?: number; valAccuracy?: number; }
 
 export interface FitOptions extends TrainOptions {
-  optimizer?: Optimizer;
+  /** An Optimizer, or one by name with its default options ('sgd', 'adam', ...: OPTIMIZER_NAMES); default SGD lr 0.01. */
+  optimizer?: Optimizer | OptimizerName;
   epochs?: number;
   batchSize?: number;
   /** Shuffle the samples every epoch with the network's seeded generator (default true). */
@@ -83,20 +85,75 @@ export class FitAbortedError extends Error {
 }
 
 function positiveInt(v: unknown, name: string): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new RangeError(`${name} must be a positive integer, got ${String(v)}`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new RangeError(`${name} must be a positive integer, got ${describeValue(v)}`);
   return v;
 }
 
 function checkTargets(y: unknown, n: number, name: string): Int32Array | Tensor {
   if (y instanceof Int32Array) {
+    if (y.length === 0 && isDetached(y)) throw new TypeError(detachedMessage(name));
     if (y.length !== n) throw new RangeError(`${name} has ${y.length} labels but x has ${n} samples`);
     return y;
   }
   if (y instanceof Tensor) {
+    checkAttached(y, name);
     if (y.ndim < 1 || y.shape[0] !== n) throw new RangeError(`${name} has shape ${formatShape(y.shape)} but x has ${n} samples`);
     return y;
   }
   throw new TypeError(`${name} must be an Int32Array of labels or a Tensor of targets`);
+}
+
+/** The names fit() accepts (the compiler keeps this list in step with FitOptions). */
+const FIT_OPTIONS: Record<keyof FitOptions, true> = {
+  loss: true, weightDecay: true, optimizer: true, epochs: true, batchSize: true, shuffle: true, validationData: true,
+  onBatchEnd: true, onEpochEnd: true, signal: true,
+};
+
+function optionalFunction<T>(v: T | undefined, name: string): T | undefined {
+  if (v !== undefined && typeof v !== 'function') throw new TypeError(`${name} must be a function, got ${describeValue(v)}`);
+  return v;
+}
+
+/** fit()'s optimizer option: an Optimizer (or an object with its methods, e.g. from another copy of nodenn) or a name. */
+function fitOptimizer(v: unknown): Optimizer {
+  if (v === undefined) return new SGD({ lr: 0.01 });
+  if (v instanceof Optimizer) return v;
+  if (typeof v === 'string' && (OPTIMIZER_NAMES as readonly string[]).includes(v)) return optimizerFromName(v as OptimizerName);
+  const o = v as Partial<Optimizer> | null;
+  if (o !== null && typeof o === 'object' && typeof o.step === 'function' && typeof o.setEpoch === 'function') return o as Optimizer;
+  throw new TypeError('optimizer must be an Optimizer (new Adam({ lr: 0.001 }), ...) or one of ' +
+    `${OPTIMIZER_NAMES.map((n) => `'${n}'`).join(', ')}, got ${describeValue(v)}`);
+}
+
+function isAbortSignal(v: unknown): v is AbortSignal {
+  if (typeof AbortSignal === 'function' && v instanceof AbortSignal) return true;
+  const s = v as { aborted?: unknown; addEventListener?: unknown } | null;
+  return s !== null && typeof s === 'object' && typeof s.aborted === 'boolean' && typeof s.addEventListener === 'function';
+}
+
+/** The index of the first NaN or ±Infinity in d, or -1. */
+function firstNonFinite(d: FloatArray): number {
+  // v - v is 0 for every finite v and NaN otherwise: one subtraction and a well-predicted branch per element
+  for (let i = 0; i < d.length; i++) {
+    const v = d[i];
+    if (v - v !== 0) return i;
+  }
+  return -1;
+}
+
+/**
+ * Why a result (an output or a loss) is not finite: throws a RangeError naming the first NaN or ±Infinity of x
+ * (rows [start, end) of it) by index, sample and element, or, if x is finite there, the error `otherwise` gives.
+ * predict and evaluate check their result, as fit() checks its loss, and only then look at x: a NaN in x always
+ * reaches the output, so a clean input costs no extra pass over it.
+ */
+function nonFiniteResult(x: Tensor, start: number, end: number, caller: string, name: string, otherwise: () => Error): Error {
+  const per = x.shape[0] > 0 ? x.size / x.shape[0] : 1;
+  const rows = x.data.subarray(start * per, end * per), k = firstNonFinite(rows);
+  if (k < 0) return otherwise();
+  const i = start * per + k;
+  return new RangeError(`${caller}: ${name} holds ${rows[k]} at index ${i} (sample ${Math.floor(i / per)}, element ${i % per}); ` +
+    'a network has no meaningful output for NaN or Infinity: clean or impute the input first');
 }
 
 /** Rows [start, end) of a (N, ...) tensor as a view. */
@@ -122,23 +179,46 @@ export class Sequential {
   /** The generator of initial weights, shuffles and dropout masks. */
   readonly rng: Random;
   private training = true;
+  /** Whether a fit() is running (a second one at the same time would interleave its batches with the first's). */
+  private fitting = false;
   private lastInputShape: readonly number[] | null = null;
   /** predictProba's probabilities of a single batch, before they are copied out. */
   private readonly probs = new ReusableTensor();
 
-  constructor(layers: Layer[] = [], opts: SequentialOptions = {}) {
-    if (!Array.isArray(layers)) throw new TypeError('layers must be an array of layers');
+  constructor(layers: Layer[] = [], options: SequentialOptions = {}) {
+    if (!Array.isArray(layers)) throw new TypeError(`layers must be an array of layers, got ${describeValue(layers)}`);
+    const opts = optionsObject(options, 'Sequential options');
     this.dtype = opts.dtype ?? 'float32';
-    if (this.dtype !== 'float32' && this.dtype !== 'float64') throw new TypeError(`dtype must be 'float32' or 'float64', got ${String(opts.dtype)}`);
+    if (this.dtype !== 'float32' && this.dtype !== 'float64') throw new TypeError(`dtype must be 'float32' or 'float64', got ${describeValue(opts.dtype)}`);
     this.seed = opts.seed ?? 0;
     this.rng = new Random(this.seed);
     for (const l of layers) this.add(l);
   }
 
-  /** Appends a layer, (re)initializing its parameters from the network's generator in the network's dtype. */
+  /**
+   * Appends a layer. A layer no network has taken yet gets its parameters drawn from the network's generator, in
+   * the network's dtype; a layer another network initialized, or one trained or set on its own, keeps its
+   * parameters (shared, not copied), which must then be in the network's dtype. One layer instance cannot appear
+   * twice in a network: it keeps its forward input (and output buffers) for backward, so a second use would
+   * overwrite what the first needs.
+   */
   add(layer: Layer): this {
-    if (!(layer instanceof Layer)) throw new TypeError(`layer ${this.layers.length} is not a Layer`);
-    layer.initialize({ rng: this.rng, dtype: this.dtype });
+    const index = this.layers.length;
+    if (!(layer instanceof Layer)) throw new TypeError(`layer ${index} is not a Layer`);
+    const first = this.layers.indexOf(layer);
+    if (first >= 0) {
+      throw new RangeError(`layer ${index} (${layer.name}) is the same instance as layer ${first}: a layer keeps its ` +
+        'forward input for its backward pass, so one instance cannot be used twice in a network; create a new ' +
+        `${layer.name} for layer ${index} (layers do not share weights within a network)`);
+    }
+    if (!layer.initializeOnce({ rng: this.rng, dtype: this.dtype })) {
+      const other = [...layer.params, ...layer.buffers].find((t) => t.dtype !== this.dtype);
+      if (other) {
+        throw new TypeError(`layer ${index} (${layer.name}) already has ${other.dtype} parameters (another network ` +
+          `initialized them, or they were trained or set on the layer itself), which are kept, but the network is ` +
+          `${this.dtype}; build this network with { dtype: '${other.dtype}' } or use a new layer`);
+      }
+    }
     layer.training = this.training;
     // The network's layers reuse their output and gradient tensors from call to call (layers/buffers.ts); what
     // forward(), backward() and predict return is copied out of them.
@@ -163,9 +243,15 @@ export class Sequential {
     return this.training;
   }
 
-  private input(x: Tensor): Tensor {
-    if (!(x instanceof Tensor)) throw new TypeError('x must be a Tensor');
+  private input(x: Tensor, name = 'x'): Tensor {
+    if (!(x instanceof Tensor)) throw new TypeError(`${name} must be a Tensor`);
+    checkAttached(x, name);
     return x.dtype === this.dtype ? x : x.astype(this.dtype);
+  }
+
+  /** Puts every layer in the network's mode: a layer shared with another network may have been switched there. */
+  private syncMode(): void {
+    for (const l of this.layers) if (l.training !== this.training) l.training = this.training;
   }
 
   /** The output for x (a tensor of its own: later calls do not change it). */
@@ -181,6 +267,7 @@ export class Sequential {
   /** forward() without the copy: the result is the last layer's buffer, valid until the next forward. */
   private run(x: Tensor): Tensor {
     let y = this.input(x);
+    this.syncMode();
     this.lastInputShape = y.shape;
     for (const l of this.layers) y = l.forward(y);
     return y;
@@ -193,6 +280,7 @@ export class Sequential {
    */
   private infer(x: Tensor): Tensor {
     let y = this.input(x);
+    this.syncMode();
     this.lastInputShape = y.shape;
     const ls = this.layers;
     for (let i = 0; i < ls.length; i++) {
@@ -325,12 +413,19 @@ export class Sequential {
 
   /**
    * Class probabilities for a batch (or one sample), in eval mode: the output itself if the last layer is
-   * Softmax or Sigmoid, else softmax of the output (several columns) or sigmoid (one column).
+   * Softmax or Sigmoid, else softmax of the output (several columns) or sigmoid (one column). An output that is
+   * not finite is an error rather than a meaningless answer, naming the NaN or ±Infinity of x that caused it (a
+   * NaN always reaches the output; an infinity that an activation saturates, e.g. Sigmoid(∞) = 1, may not) or
+   * else the parameters.
    */
   predictProba(x: Tensor, opts: { batchSize?: number } = {}): Tensor {
+    return this.probabilities(x, opts, 'predictProba()');
+  }
+
+  private probabilities(x: Tensor, opts: { batchSize?: number }, caller: string): Tensor {
     const xb = this.input(this.asBatch(x));
     const n = xb.ndim === 0 ? 0 : xb.shape[0];
-    const bs = Math.min(positiveInt(opts.batchSize ?? 1000, 'batchSize'), this.cacheRows(xb, n));
+    const bs = Math.min(positiveInt(optionsObject(opts, `${caller} options`).batchSize ?? 1000, 'batchSize'), this.cacheRows(xb, n));
     if (n === 0) throw new RangeError('x holds no samples');
     const was = this.training;
     if (was) this.eval();
@@ -341,10 +436,10 @@ export class Sequential {
         // one batch (e.g. a single sample): squash into a kept buffer, then copy out; the kernels only ever see
         // long-lived arrays, so a call allocates nothing but the result
         const y = this.infer(xb);
-        if (!squash) return y.clone();
+        if (!squash) return checkFiniteOutput(y, xb, caller).clone();
         const p = this.probs.take(y.shape, y.dtype, true);
         probabilities(y, p);
-        return p.clone();
+        return checkFiniteOutput(p, xb, caller).clone();
       }
       let out: Tensor | null = null, cols = 0;
       for (let start = 0; start < n; start += bs) {
@@ -354,7 +449,7 @@ export class Sequential {
         out.data.set(y.data, start * cols);
       }
       if (squash && out) probabilities(out, out);
-      return out as Tensor;
+      return checkFiniteOutput(out as Tensor, xb, caller);
     } finally {
       if (was) this.train();
     }
@@ -362,16 +457,22 @@ export class Sequential {
 
   /** Predicted class indices (argmax; for a single output column, probability > 0.5), batch or one sample. */
   predict(x: Tensor, opts: { batchSize?: number } = {}): Int32Array {
-    const p = this.predictProba(x, opts);
+    const p = this.probabilities(x, opts, 'predict()');
     return classesOf(p, 0.5);
   }
 
-  /** Mean loss and accuracy over (x, y), in eval mode, in batches. */
+  /** Mean loss and accuracy over (x, y), in eval mode, in batches; a loss that is not finite is an error, as in fit(). */
   evaluate(x: Tensor, y: Int32Array | Tensor, opts: EvaluateOptions = {}): { loss: number; accuracy: number } {
-    const xin = this.input(x);
-    if (xin.ndim < 1 || xin.shape[0] === 0) throw new RangeError('x holds no samples');
+    return this.evaluateAs(x, y, opts, 'evaluate()', 'x', 'y');
+  }
+
+  private evaluateAs(x: Tensor, y: Int32Array | Tensor, options: EvaluateOptions, caller: string, xName: string,
+    yName: string): { loss: number; accuracy: number } {
+    const opts = optionsObject(options, `${caller} options`);
+    const xin = this.input(x, xName);
+    if (xin.ndim < 1 || xin.shape[0] === 0) throw new RangeError(`${xName} holds no samples`);
     const n = xin.shape[0];
-    checkTargets(y, n, 'y');
+    checkTargets(y, n, yName);
     const lossFn = lossFunction(opts.loss ?? 'softmaxCrossEntropy', new ReusableTensor());
     const bs = Math.min(positiveInt(opts.batchSize ?? 1000, 'batchSize'), this.cacheRows(xin, n));
     const threshold = opts.loss === 'binaryCrossEntropy' ? 0 : 0.5;
@@ -382,36 +483,93 @@ export class Sequential {
         const end = Math.min(n, start + bs);
         const out = this.infer(start === 0 && end === n ? xin : rowsView(xin, start, end));
         const yb = targetRows(y, start, end);
-        total += lossFn(out, yb).loss * (end - start);
+        const loss = lossFn(out, yb).loss;
+        if (!Number.isFinite(loss)) {
+          throw nonFiniteResult(xin, start, end, caller, xName, () => new Error(`${caller}: the loss is ${loss} on samples ` +
+            `${start + 1} to ${end} of ${n} although ${xName} is finite there: check ${yName} and the network's ` +
+            'parameters for NaN or Infinity'));
+        }
+        total += loss * (end - start);
         correct += countCorrect(out, yb, threshold, classes, truth);
       }
       return { loss: total / n, accuracy: correct / n };
     });
   }
 
-  /** Trains with mini-batches; resolves to the per-epoch history. */
-  async fit(x: Tensor, y: Int32Array | Tensor, opts: FitOptions = {}): Promise<History> {
+  /**
+   * Trains with mini-batches; resolves to the per-epoch history. Every option is checked before the first batch
+   * (the weights are untouched when one is wrong), and a second fit() while one runs on this network is refused.
+   */
+  async fit(x: Tensor, y: Int32Array | Tensor, options: FitOptions = {}): Promise<History> {
+    if (this.fitting) {
+      throw new Error('fit() is already running on this network: await it (or abort it through its signal) before ' +
+        'starting another; two at once would interleave their batches');
+    }
+    const opts = optionsObject(options, 'fit() options');
+    for (const k of Object.keys(opts)) {
+      if (!Object.hasOwn(FIT_OPTIONS, k)) {
+        throw new TypeError(`unknown fit() option '${k}'; the options are ${Object.keys(FIT_OPTIONS).join(', ')}`);
+      }
+    }
     const xin = this.input(x);
     if (xin.ndim < 1 || xin.shape[0] === 0) throw new RangeError('x holds no samples');
     const n = xin.shape[0];
     checkTargets(y, n, 'y');
     const lossName = opts.loss ?? 'softmaxCrossEntropy';
     const lossFn = lossFunction(lossName, new ReusableTensor());
-    const optimizer = opts.optimizer ?? new SGD({ lr: 0.01 });
+    const optimizer = fitOptimizer(opts.optimizer);
     const epochs = positiveInt(opts.epochs ?? 1, 'epochs');
+    if (optimizer instanceof Optimizer) optimizer.checkSchedule(epochs);
     const bs = Math.min(positiveInt(opts.batchSize ?? 32, 'batchSize'), n);
     const weightDecay = opts.weightDecay ?? 0;
-    l2Penalty([], weightDecay);  // validates it
+    if (typeof weightDecay !== 'number' || !(weightDecay >= 0) || !Number.isFinite(weightDecay)) {
+      throw new RangeError(`weightDecay must be a non-negative number, got ${describeValue(weightDecay)}`);
+    }
     const threshold = lossName === 'binaryCrossEntropy' ? 0 : 0.5;
-    const shuffle = opts.shuffle ?? true;
+    const shuffle = optionalBoolean(opts.shuffle, 'shuffle') ?? true;
     let val: [Tensor, Int32Array | Tensor] | undefined;
     if (opts.validationData !== undefined) {
-      if (!Array.isArray(opts.validationData) || opts.validationData.length !== 2) throw new TypeError('validationData must be [x, y]');
-      const vx = this.input(opts.validationData[0]);
+      if (!Array.isArray(opts.validationData) || opts.validationData.length !== 2) {
+        throw new TypeError(`validationData must be [x, y], got ${describeValue(opts.validationData)}`);
+      }
+      const vx = this.input(opts.validationData[0], 'validationData x');
+      const sampleShape = formatShape(xin.shape.slice(1)), vShape = formatShape(vx.shape.slice(1));
+      if (vx.ndim !== xin.ndim || sampleShape !== vShape) {
+        throw new RangeError(`validationData x has samples of shape ${vShape} but x has ${sampleShape}`);
+      }
+      if (vx.shape[0] === 0) throw new RangeError('validationData x holds no samples');
       val = [vx, checkTargets(opts.validationData[1], vx.shape[0], 'validationData y')];
+      const vy = val[1];
+      if (vy instanceof Tensor && y instanceof Tensor && formatShape(vy.shape.slice(1)) !== formatShape(y.shape.slice(1))) {
+        throw new RangeError(`validationData y has targets of shape ${formatShape(vy.shape.slice(1))} but y has ` +
+          formatShape(y.shape.slice(1)));
+      }
     }
+    const onBatchEnd = optionalFunction(opts.onBatchEnd, 'onBatchEnd');
+    const onEpochEnd = optionalFunction(opts.onEpochEnd, 'onEpochEnd');
     const signal = opts.signal;
+    if (signal !== undefined && !isAbortSignal(signal)) {
+      throw new TypeError(`signal must be an AbortSignal (new AbortController().signal), got ${describeValue(signal)}`);
+    }
 
+    this.fitting = true;
+    try {
+      return await this.trainLoop(xin, y, {
+        lossName, lossFn, optimizer, epochs, bs, weightDecay, threshold, shuffle, val, onBatchEnd, onEpochEnd, signal,
+      });
+    } finally {
+      this.fitting = false;
+    }
+  }
+
+  /** fit()'s loop, on checked options. */
+  private async trainLoop(xin: Tensor, y: Int32Array | Tensor, o: {
+    lossName: LossName | LossFunction; lossFn: LossFunction; optimizer: Optimizer; epochs: number; bs: number;
+    weightDecay: number; threshold: number; shuffle: boolean; val: [Tensor, Int32Array | Tensor] | undefined;
+    onBatchEnd: FitOptions['onBatchEnd']; onEpochEnd: FitOptions['onEpochEnd']; signal: AbortSignal | undefined;
+  }): Promise<History> {
+    const { lossName, lossFn, optimizer, epochs, bs, weightDecay, threshold, shuffle, val, onBatchEnd, onEpochEnd, signal } = o;
+    const n = xin.shape[0];
     // Batch buffers, reused by every batch (the last partial batch uses a prefix of them).
     const sample = xin.size / n;
     const rows = shuffle ? bs : 0;  // without shuffling, batches are views of the data
@@ -431,6 +589,7 @@ export class Sequential {
     let lastYield = performance.now();
     for (let epoch = 0; epoch < epochs; epoch++) {
       optimizer.setEpoch(epoch);
+      void optimizer.lr;  // checked again: a schedule may depend on more than the epoch
       if (shuffle) this.rng.shuffle(order);
       let lossSum = 0, correct = 0;
       for (let b = 0; b < batches; b++) {
@@ -460,8 +619,16 @@ export class Sequential {
         const res = lossFn(out, yb);
         const loss = res.loss + l2Penalty(ws, weightDecay);
         if (!Number.isFinite(loss)) {
-          throw new Error(`fit(): the loss became ${loss} at epoch ${epoch + 1}, batch ${b + 1} of ${batches}; ` +
-            'check the input for NaN/Infinity or lower the learning rate');
+          // name the first NaN or ±Infinity of x among the batch's samples, if there is one
+          let bad = -1;
+          for (let i = 0; i < m; i++) {
+            const k = shuffle ? order[start + i] : start + i, j = firstNonFinite(xin.data.subarray(k * sample, (k + 1) * sample));
+            if (j >= 0 && (bad < 0 || k * sample + j < bad)) bad = k * sample + j;
+          }
+          const cause = bad >= 0
+            ? `x holds ${xin.data[bad]} at index ${bad} (sample ${Math.floor(bad / sample)}, element ${bad % sample})`
+            : 'check y for NaN/Infinity or lower the learning rate';
+          throw new Error(`fit(): the loss became ${loss} at epoch ${epoch + 1}, batch ${b + 1} of ${batches}; ${cause}`);
         }
         this.trainBackward(res.grad);
         l2Penalty(ws, weightDecay, gs);
@@ -470,7 +637,7 @@ export class Sequential {
         const batchCorrect = countCorrect(out, yb, threshold, classes, truth);
         lossSum += loss * m;
         correct += batchCorrect;
-        if (opts.onBatchEnd) await opts.onBatchEnd({ epoch, batch: b, batches, loss, accuracy: batchCorrect / m });
+        if (onBatchEnd) await onBatchEnd({ epoch, batch: b, batches, loss, accuracy: batchCorrect / m });
         // let the event loop run between batches: every batch that ends 2 ms or more after the last turn (a turn
         // costs a few µs, which small batches would feel)
         const now = performance.now();
@@ -483,14 +650,15 @@ export class Sequential {
       history.accuracy.push(correct / n);
       const info: EpochInfo = { epoch, loss: lossSum / n, accuracy: correct / n };
       if (val) {
-        const r = this.evaluate(val[0], val[1], { loss: lossName, batchSize: Math.max(bs, 1000) });
+        const r = this.evaluateAs(val[0], val[1], { loss: lossName, batchSize: Math.max(bs, 1000) }, 'fit()',
+          'validationData x', 'validationData y');
         this.train();
         history.valLoss.push(r.loss);
         history.valAccuracy.push(r.accuracy);
         info.valLoss = r.loss;
         info.valAccuracy = r.accuracy;
       }
-      if (opts.onEpochEnd) await opts.onEpochEnd(info);
+      if (onEpochEnd) await onEpochEnd(info);
     }
     return history;
   }
@@ -584,6 +752,16 @@ export class Sequential {
     const rule = '-'.repeat(widths.reduce((a, b) => a + b + 2, -2));
     return [line(rows[0]), rule, ...rows.slice(1).map(line), rule, `Total parameters: ${total} (${this.dtype})`].join('\n');
   }
+}
+
+/** Returns out if it is finite; else throws naming the NaN or ±Infinity in x that caused it, or the parameters. */
+function checkFiniteOutput(out: Tensor, x: Tensor, caller: string): Tensor {
+  const i = firstNonFinite(out.data);
+  if (i < 0) return out;
+  const per = out.shape[0] > 0 ? out.size / out.shape[0] : 1;
+  throw nonFiniteResult(x, 0, x.shape[0], caller, 'x', () => new Error(`${caller}: the network's output holds ${out.data[i]} ` +
+    `at row ${Math.floor(i / per)} although x is finite: its parameters hold NaN or Infinity (e.g. after a diverged ` +
+    'training), or a layer overflowed'));
 }
 
 /** Softmax of the rows of a (N, C) output (sigmoid for one column) into p (which may be the output). */

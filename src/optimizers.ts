@@ -1,7 +1,11 @@
-// Optimizers: each step is one fused, in-place backend kernel per parameter tensor (state lives next to the
-// parameter, allocated on first use). Learning-rate schedules map the epoch to a rate; gradient clipping by
-// global norm runs before the update when clipNorm is set.
+// Optimizers: each step is one fused, in-place backend kernel per parameter tensor. The state of a parameter
+// (moment tensors, its own step count) is allocated on its first step and held weakly, keyed by the parameter
+// tensor: one optimizer may train many networks one after another without keeping dead ones alive, and a
+// parameter it has not seen starts from step 1 (Adam's bias correction) whatever the optimizer did before.
+// Learning-rate schedules map the epoch to a rate; gradient clipping by global norm runs before the update
+// when clipNorm is set.
 import { getBackend } from './backend/index';
+import { describeValue, optionalBoolean, optionsObject } from './options';
 import { Tensor } from './tensor';
 
 /** A parameter and its gradient, as Sequential.parameters() lists them. */
@@ -16,35 +20,43 @@ export type LrSchedule = (epoch: number, baseLr: number) => number;
 
 /** lr · gamma^floor(epoch / stepSize) */
 export function stepDecay(opts: { stepSize: number; gamma?: number }): LrSchedule {
-  const stepSize = opts.stepSize, gamma = opts.gamma ?? 0.1;
-  if (!Number.isInteger(stepSize) || stepSize < 1) throw new RangeError(`stepSize must be a positive integer, got ${stepSize}`);
-  positive(gamma, 'gamma');
+  optionsObject(opts, 'stepDecay options');
+  const stepSize = positiveInt(opts.stepSize, 'stepDecay stepSize'), gamma = positive(opts.gamma ?? 0.1, 'stepDecay gamma');
   return (epoch, lr) => lr * gamma ** Math.floor(epoch / stepSize);
 }
 
 /** lr · gamma^epoch */
 export function exponentialDecay(opts: { gamma: number }): LrSchedule {
-  positive(opts.gamma, 'gamma');
-  return (epoch, lr) => lr * opts.gamma ** epoch;
+  optionsObject(opts, 'exponentialDecay options');
+  const gamma = positive(opts.gamma, 'exponentialDecay gamma');
+  return (epoch, lr) => lr * gamma ** epoch;
 }
 
 /** Cosine annealing from lr to minLr over tMax epochs (then minLr): minLr + (lr − minLr)(1 + cos(π e/tMax))/2. */
 export function cosineDecay(opts: { tMax: number; minLr?: number }): LrSchedule {
-  const tMax = opts.tMax, minLr = opts.minLr ?? 0;
-  if (!Number.isInteger(tMax) || tMax < 1) throw new RangeError(`tMax must be a positive integer, got ${tMax}`);
+  optionsObject(opts, 'cosineDecay options');
+  const tMax = positiveInt(opts.tMax, 'cosineDecay tMax'), minLr = opts.minLr ?? 0;
+  if (typeof minLr !== 'number' || !(minLr >= 0) || !Number.isFinite(minLr)) {
+    throw new RangeError(`cosineDecay minLr must be a finite number >= 0, got ${describeValue(minLr)}`);
+  }
   return (epoch, lr) => minLr + ((lr - minLr) * (1 + Math.cos(Math.PI * Math.min(epoch, tMax) / tMax))) / 2;
 }
 
 export const schedules = { step: stepDecay, exponential: exponentialDecay, cosine: cosineDecay };
 
 function positive(v: unknown, name: string): number {
-  if (typeof v !== 'number' || !(v > 0) || !Number.isFinite(v)) throw new RangeError(`${name} must be a positive number, got ${String(v)}`);
+  if (typeof v !== 'number' || !(v > 0) || !Number.isFinite(v)) throw new RangeError(`${name} must be a positive number, got ${describeValue(v)}`);
+  return v;
+}
+
+function positiveInt(v: unknown, name: string): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new RangeError(`${name} must be a positive integer, got ${describeValue(v)}`);
   return v;
 }
 
 function inUnit(v: unknown, name: string, closedHigh: boolean): number {
   if (typeof v !== 'number' || !(v >= 0) || !(closedHigh ? v <= 1 : v < 1)) {
-    throw new RangeError(`${name} must be in [0, 1${closedHigh ? ']' : ')'}, got ${String(v)}`);
+    throw new RangeError(`${name} must be in [0, 1${closedHigh ? ']' : ')'}, got ${describeValue(v)}`);
   }
   return v;
 }
@@ -71,57 +83,111 @@ export interface OptimizerOptions {
   clipNorm?: number;
 }
 
+/** What an optimizer keeps for one parameter: its state tensors and the steps it has taken. */
+export interface ParamState {
+  slots: Tensor[];
+  steps: number;
+}
+
 export abstract class Optimizer {
   readonly baseLr: number;
   readonly schedule: LrSchedule | undefined;
   readonly clipNorm: number | undefined;
-  /** Steps taken so far. */
+  /** step() calls so far (each parameter also counts its own steps: see the file comment). */
   iterations = 0;
   private epoch = 0;
-  private readonly state = new Map<Tensor, Tensor[]>();
+  private readonly state = new WeakMap<Tensor, ParamState>();
 
   constructor(opts: OptimizerOptions, defaultLr: number) {
+    optionsObject(opts, 'optimizer options');
     this.baseLr = positive(opts.lr ?? defaultLr, 'lr');
-    if (opts.schedule !== undefined && typeof opts.schedule !== 'function') throw new TypeError('schedule must be a function (epoch, lr) => lr');
+    if (opts.schedule !== undefined && typeof opts.schedule !== 'function') {
+      throw new TypeError(`schedule must be a function (epoch, lr) => lr, got ${describeValue(opts.schedule)}`);
+    }
     this.schedule = opts.schedule;
     if (opts.clipNorm !== undefined) positive(opts.clipNorm, 'clipNorm');
     this.clipNorm = opts.clipNorm;
   }
 
-  /** The learning rate in use now (after the schedule). */
+  /** The learning rate in use now (after the schedule); a schedule giving a negative or non-finite rate throws. */
   get lr(): number {
-    return this.schedule ? this.schedule(this.epoch, this.baseLr) : this.baseLr;
+    return this.schedule ? this.scheduledRate(this.schedule, this.epoch) : this.baseLr;
+  }
+
+  /** Throws if the schedule gives a negative or non-finite rate for any epoch of 0 .. epochs − 1 (fit() asks first). */
+  checkSchedule(epochs: number): void {
+    if (this.schedule) for (let e = 0; e < epochs; e++) this.scheduledRate(this.schedule, e);
+  }
+
+  private scheduledRate(schedule: LrSchedule, epoch: number): number {
+    const lr: unknown = schedule(epoch, this.baseLr);
+    if (typeof lr !== 'number' || !(lr >= 0) || !Number.isFinite(lr)) {
+      throw new RangeError(`the learning-rate schedule gave ${describeValue(lr)} for epoch ${epoch} (0-based); ` +
+        'a learning rate must be a finite number >= 0');
+    }
+    return lr;
   }
 
   /** Tells the schedule which epoch (0-based) is running. */
   setEpoch(epoch: number): void {
+    if (typeof epoch !== 'number' || !Number.isInteger(epoch) || epoch < 0) {
+      throw new RangeError(`epoch must be a non-negative integer, got ${describeValue(epoch)}`);
+    }
     this.epoch = epoch;
   }
 
   /** One update of every parameter from its gradient. */
   step(params: ParamRef[]): void {
-    if (this.clipNorm !== undefined) clipGradNorm(params, this.clipNorm);
-    this.iterations++;
     const lr = this.lr;
     for (const p of params) {
       if (p.param.size !== p.grad.size || p.param.dtype !== p.grad.dtype) {
         throw new RangeError(`${p.name ?? 'a parameter'}: gradient and parameter differ in size or dtype`);
       }
-      this.update(p.param, p.grad, lr);
+    }
+    if (this.clipNorm !== undefined) clipGradNorm(params, this.clipNorm);
+    this.iterations++;
+    for (const p of params) {
+      const s = this.stateOf(p.param);
+      s.steps++;
+      this.update(p.param, p.grad, lr, s);
     }
   }
 
-  protected abstract update(param: Tensor, grad: Tensor, lr: number): void;
+  /** Updates one parameter; state.steps counts this step (1 on the parameter's first step). */
+  protected abstract update(param: Tensor, grad: Tensor, lr: number, state: ParamState): void;
 
-  /** The state tensors of a parameter (created zeroed on first use). */
-  protected slots(param: Tensor, count: number): Tensor[] {
+  private stateOf(param: Tensor): ParamState {
     let s = this.state.get(param);
     if (!s) {
-      s = Array.from({ length: count }, () => Tensor.zeros(param.shape, param.dtype));
+      s = { slots: [], steps: 0 };
       this.state.set(param, s);
     }
     return s;
   }
+
+  /** The first `count` state tensors of a parameter (created zeroed on first use). */
+  protected slots(param: Tensor, count: number): Tensor[] {
+    const s = this.stateOf(param);
+    while (s.slots.length < count) s.slots.push(Tensor.zeros(param.shape, param.dtype));
+    return s.slots;
+  }
+}
+
+/** The optimizers fit() accepts by name, built with their default options. */
+export const OPTIMIZER_NAMES = ['sgd', 'momentum', 'adam', 'adamw', 'rmsprop', 'adagrad'] as const;
+export type OptimizerName = (typeof OPTIMIZER_NAMES)[number];
+
+/** An optimizer given by name ('sgd', 'momentum' (SGD with momentum 0.9), 'adam', ...) with its defaults. */
+export function optimizerFromName(name: OptimizerName): Optimizer {
+  switch (name) {
+    case 'sgd': return new SGD();
+    case 'momentum': return new SGD({ momentum: 0.9 });
+    case 'adam': return new Adam();
+    case 'adamw': return new AdamW();
+    case 'rmsprop': return new RMSProp();
+    case 'adagrad': return new AdaGrad();
+  }
+  throw new RangeError(`optimizer must be one of ${OPTIMIZER_NAMES.map((n) => `'${n}'`).join(', ')}, got ${describeValue(name)}`);
 }
 
 export interface SGDOptions extends OptimizerOptions {
@@ -137,7 +203,7 @@ export class SGD extends Optimizer {
   constructor(opts: SGDOptions = {}) {
     super(opts, 0.01);
     this.momentum = inUnit(opts.momentum ?? 0, 'momentum', true);
-    this.nesterov = opts.nesterov ?? false;
+    this.nesterov = optionalBoolean(opts.nesterov, 'nesterov') ?? false;
     if (this.nesterov && this.momentum === 0) throw new RangeError('nesterov needs a momentum above 0');
   }
 
@@ -197,9 +263,9 @@ export class Adam extends Optimizer {
     this.eps = positive(opts.eps ?? 1e-8, 'eps');
   }
 
-  protected update(p: Tensor, g: Tensor, lr: number): void {
+  protected update(p: Tensor, g: Tensor, lr: number, state: ParamState): void {
     const [m, v] = this.slots(p, 2);
-    getBackend().adam(p.size, p.data, g.data, m.data, v.data, lr, this.beta1, this.beta2, this.eps, this.iterations,
+    getBackend().adam(p.size, p.data, g.data, m.data, v.data, lr, this.beta1, this.beta2, this.eps, state.steps,
       this.decoupledDecay);
   }
 }
@@ -211,7 +277,9 @@ export class AdamW extends Adam {
   constructor(opts: AdamOptions & { weightDecay?: number } = {}) {
     super(opts);
     const wd = opts.weightDecay ?? 0.01;
-    if (typeof wd !== 'number' || !(wd >= 0) || !Number.isFinite(wd)) throw new RangeError(`weightDecay must be a non-negative number, got ${wd}`);
+    if (typeof wd !== 'number' || !(wd >= 0) || !Number.isFinite(wd)) {
+      throw new RangeError(`weightDecay must be a non-negative number, got ${describeValue(wd)}`);
+    }
     this.weightDecay = wd;
     this.decoupledDecay = wd;
   }

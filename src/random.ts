@@ -1,5 +1,7 @@
 // The one seeded PRNG (xoshiro128**, seeded through splitmix32). It draws every initial weight, shuffle and
 // dropout mask on either backend, so the same seed gives the same network whichever backend runs it.
+import { describeValue } from './options';
+
 export class Random {
   private s0: number;
   private s1: number;
@@ -8,7 +10,7 @@ export class Random {
   private spare: number | null = null;
 
   constructor(seed = 0) {
-    if (!Number.isFinite(seed)) throw new TypeError(`seed must be a finite number, got ${seed}`);
+    if (!Number.isFinite(seed)) throw new TypeError(`seed must be a finite number, got ${describeValue(seed)}`);
     let x = (Math.floor(seed) ^ Math.floor(seed / 2 ** 32)) >>> 0;
     const next = () => {  // splitmix32
       x = (x + 0x9e3779b9) >>> 0;

@@ -1,4 +1,6 @@
 // Tensor: a shape and a contiguous row-major Float32Array or Float64Array. Nothing clever.
+import { describeValue } from './options';
+
 export type DType = 'float32' | 'float64';
 export type FloatArray = Float32Array | Float64Array;
 export type Shape = readonly number[];
@@ -25,11 +27,45 @@ export function dtypeOf(data: FloatArray): DType {
 export function allocate(dtype: DType, n: number): FloatArray {
   if (dtype === 'float32') return new Float32Array(n);
   if (dtype === 'float64') return new Float64Array(n);
-  throw new TypeError(`dtype must be 'float32' or 'float64', got ${String(dtype)}`);
+  throw new TypeError(`dtype must be 'float32' or 'float64', got ${describeValue(dtype)}`);
 }
 
 export function formatShape(shape: Shape): string {
   return `[${shape.join(', ')}]`;
+}
+
+/**
+ * Whether a typed array's ArrayBuffer was detached: transferred to a worker (postMessage with a transfer list)
+ * or by structuredClone(..., { transfer }). Its views then have no elements at all.
+ */
+export function isDetached(a: ArrayBufferView): boolean {
+  const b = a.buffer as ArrayBufferLike & { detached?: boolean };
+  if (typeof b.detached === 'boolean') return b.detached;
+  if (a.byteLength !== 0 || b.byteLength !== 0) return false;
+  try {
+    new Uint8Array(b);  // throws on a detached buffer only
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+/** The message for a detached buffer, `name` being what holds it ('x', 'Dense: input', ...). */
+export function detachedMessage(name: string): string {
+  return `${name}'s ArrayBuffer is detached: it was transferred (postMessage to a worker, or structuredClone with ` +
+    'transfer) and holds no data in this thread; copy the data (e.g. with .slice()) before transferring it';
+}
+
+/**
+ * Throws a TypeError naming `name` if the tensor's data no longer holds its shape's elements: its buffer was
+ * detached (or a resizable buffer shrank) after the tensor was made. Both backends see this check; without it
+ * a kernel would only report an array of 0 elements.
+ */
+export function checkAttached(t: Tensor, name: string): Tensor {
+  if (t.data.length === sizeOf(t.shape)) return t;
+  if (isDetached(t.data)) throw new TypeError(detachedMessage(name));
+  throw new TypeError(`${name} has ${t.data.length} elements but its shape ${formatShape(t.shape)} needs ${sizeOf(t.shape)}: ` +
+    'its ArrayBuffer was resized after the tensor was made');
 }
 
 export class Tensor {
@@ -48,6 +84,7 @@ export class Tensor {
     } else {
       throw new TypeError(`data must be a Float32Array, a Float64Array or an array of numbers, got ${typeof data}`);
     }
+    if (array.length === 0 && isDetached(array)) throw new TypeError(detachedMessage('data'));
     const s = shape ?? [array.length];
     checkShape(s);
     if (sizeOf(s) !== array.length) {
@@ -82,6 +119,7 @@ export class Tensor {
 
   /** A view with another shape over the same data; one size may be -1. */
   reshape(shape: Shape): Tensor {
+    checkAttached(this, 'tensor');
     const s = [...shape];
     const free = s.indexOf(-1);
     if (free >= 0) {
@@ -99,11 +137,13 @@ export class Tensor {
   }
 
   clone(): Tensor {
+    checkAttached(this, 'tensor');
     return new Tensor(this.data.slice(), this.shape);
   }
 
   /** A copy in another dtype (or this tensor's data copied when the dtype is the same). */
   astype(dtype: DType): Tensor {
+    checkAttached(this, 'tensor');
     const out = allocate(dtype, this.size);
     out.set(this.data);
     return new Tensor(out, this.shape);
@@ -114,6 +154,7 @@ export class Tensor {
     if (index.length !== this.shape.length) {
       throw new RangeError(`get() needs ${this.shape.length} indices for shape ${formatShape(this.shape)}`);
     }
+    checkAttached(this, 'tensor');
     let offset = 0;
     for (let i = 0; i < index.length; i++) {
       const k = index[i];
@@ -126,6 +167,7 @@ export class Tensor {
   }
 
   toArray(): number[] {
+    checkAttached(this, 'tensor');
     return Array.from(this.data);
   }
 

@@ -63,7 +63,7 @@ describe.each(backends)('conv layers on $label', (bc) => {
     expect(() => new Conv2D(1, 1, 3, { stride: 0 })).toThrow(/Conv2D stride must be a positive integer/);
     expect(() => new Conv2D(1, 1, 3, { padding: -1 })).toThrow(/Conv2D padding must be a non-negative integer/);
     expect(() => new Conv2D(1, 1, 3, { init: 'xavier' as never })).toThrow(/Conv2D init must be 'kaimingUniform' or 'he'/);
-    expect(() => new Conv2D(1, 1, 3, { bias: 'no' as never })).toThrow(/Conv2D bias must be true or false, got "no"/);
+    expect(() => new Conv2D(1, 1, 3, { bias: 'no' as never })).toThrow(/Conv2D bias must be true or false, got the string 'no'/);
     const conv = new Conv2D(3, 2, 5);
     expect(() => conv.forward(Tensor.zeros([1, 3, 4, 8]))).toThrow(/Conv2D: the kernel height 5 is larger than the input height 4/);
     expect(() => conv.forward(Tensor.zeros([1, 2, 8, 8]))).toThrow(/\(N, C, H, W\) with C = 3, got shape \[1, 2, 8, 8\]/);

@@ -7,6 +7,8 @@ import {
 } from '../src/gradcheck';
 import { Layer, type InitContext, type LayerConfig } from '../src/layers/layer';
 import { layerFromConfig, registerLayer, registeredLayers } from '../src/layers/registry';
+import { Dense } from '../src/layers/dense';
+import { Sequential } from '../src/network';
 import { Random } from '../src/random';
 import { Tensor } from '../src/tensor';
 import { backends, useBackend } from './helpers';
@@ -98,6 +100,15 @@ describe.each(backends)('checkLayer and checkNetwork on $label', (bc) => {
     expect(Object.keys(r.params)).toEqual(['weight', 'bias']);
     expect(r.maxRelError).toBeLessThan(1e-7);
     expect(r.input).toBeLessThan(1e-7);
+  });
+
+  it('checkLayer does not re-create the parameters of a layer a network holds', () => {
+    const net = new Sequential([new Dense(4, 3)], { seed: 1 });
+    const before = Array.from(net.parameters()[0].param.data);
+    expect(() => checkLayer(net.layers[0], randn([5, 4], 7)))
+      .toThrow(/checkLayer runs in float64 but the layer's parameters are float32 and in use .*check a new layer/);
+    expect(Array.from(net.parameters()[0].param.data)).toEqual(before);
+    expect(net.parameters()[0].param.dtype).toBe('float32');
   });
 
   it('a wrong bias gradient is caught and named', () => {

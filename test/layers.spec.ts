@@ -4,7 +4,8 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { checkLayer, numericalGradientFromUpstream, relativeError } from '../src/gradcheck';
 import { initWeight } from '../src/init';
 import {
-  Add, Dense, Dropout, Flatten, LeakyReLU, Mul, ReLU, Sigmoid, Softmax, Tanh, layerFromConfig, type Layer,
+  Add, BatchNorm1D, Conv1D, Conv2D, Dense, Dropout, Flatten, LeakyReLU, MaxPool2D, Mul, ReLU, Sigmoid, Softmax, Tanh,
+  layerFromConfig, type Layer,
 } from '../src/layers/index';
 import { Random } from '../src/random';
 import { Tensor } from '../src/tensor';
@@ -68,11 +69,29 @@ describe.each(backends)('layers on $label', (bc) => {
     expect(() => d.forward(Tensor.zeros([3, 5]))).toThrow(/Dense: input shape \[3, 5\] must be \(N, \.\.\.\) with 4 features/);
     expect(() => d.forward(Tensor.zeros([3, 4], 'float64'))).toThrow(/input is float64 but the layer's parameters are float32/);
     expect(() => new Dense(0, 2)).toThrow(/inFeatures must be a positive integer/);
-    expect(() => new Dense(2, 2, { init: 'bogus' as never })).toThrow(/init must be one of/);
+    expect(() => new Dense(2, 2, { init: 'bogus' as never })).toThrow(/init must be one of .*, got the string 'bogus'/);
     expect(() => new Dropout(1)).toThrow(/p must be in \[0, 1\)/);
     expect(() => new ReLU().backward(Tensor.zeros([1]))).toThrow(/before forward/);
     d.forward(Tensor.zeros([3, 4]));
     expect(() => d.backward(Tensor.zeros([3, 3]))).toThrow(/dout must be float32 of shape \[3, 2\]/);
+  });
+
+  it('layer options are type-checked: booleans must be booleans, numbers numbers, options an object', () => {
+    expect(() => new Dense(2, 2, { bias: 'no' as never })).toThrow(TypeError);
+    expect(() => new Dense(2, 2, { bias: 'no' as never })).toThrow(/Dense bias must be true or false, got the string 'no'/);
+    expect(() => new Dense(2, 2, { bias: 0 as never })).toThrow(/Dense bias must be true or false, got 0/);
+    expect(() => new Dense(2, 2, { std: '0.5' as never })).toThrow(/Dense std must be a non-negative number, got the string '0.5'/);
+    expect(() => new Dense(2, 2, { seed: '1' as never })).toThrow(/Dense seed must be a finite number, got the string '1'/);
+    expect(() => new Dense(2, 2, 'he' as never)).toThrow(/Dense options must be an options object, got the string 'he'/);
+    expect(() => new Dense('2' as never, 2)).toThrow(/Dense inFeatures must be a positive integer, got the string '2'/);
+    expect(() => new Conv2D(1, 2, 3, { bias: 'no' as never })).toThrow(/Conv2D bias must be true or false, got the string 'no'/);
+    expect(() => new Conv1D(1, 2, 3, { bias: 1 as never })).toThrow(/Conv1D bias must be true or false, got 1/);
+    expect(() => new Conv2D(1, 2, 3, { stride: '2' as never })).toThrow(/Conv2D stride must be a positive integer, got the string '2'/);
+    expect(() => new Dropout('0.5' as never)).toThrow(/Dropout p must be in \[0, 1\), got the string '0.5'/);
+    expect(() => new Dropout(0.5, { seed: 'x' as never })).toThrow(/Dropout seed must be a finite number, got the string 'x'/);
+    expect(() => new LeakyReLU('0.1' as never)).toThrow(/LeakyReLU slope must be a finite number, got the string '0.1'/);
+    expect(() => new BatchNorm1D(4, { momentum: '0.1' as never })).toThrow(/BatchNorm1D momentum must be a number in \[0, 1\], got the string '0.1'/);
+    expect(() => new MaxPool2D(2, 'x' as never)).toThrow(/MaxPool2D options must be an options object/);
   });
 
   it('Dropout keeps about 1 - p of the elements scaled by 1/(1-p), and is the identity in eval mode', () => {

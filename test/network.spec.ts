@@ -3,6 +3,7 @@
 // same seeded training on ts and native ending with the same parameters.
 import { beforeEach, describe, expect, it } from 'vitest';
 import { nativeAvailable, setBackend } from '../src/backend/index';
+import { tsBackend } from '../src/backend/ts/index';
 import { spiral, xor } from '../src/data/toy';
 import { checkNetwork } from '../src/gradcheck';
 import { Dense, Dropout, Layer, ReLU, Sigmoid, Softmax, Tanh, type LayerConfig } from '../src/layers/index';
@@ -202,7 +203,9 @@ describe.each(backends)('Sequential on $label', (bc) => {
     const { x, y } = spiralData(10);
     x.data[2 * 13] = NaN;  // sample 13: batch 4 of 8 (batch size 4, no shuffle)
     const net = new Sequential([new Dense(2, 8), new ReLU(), new Dense(8, 3)], { seed: 1 });
-    await expect(net.fit(x, y, { epochs: 2, batchSize: 4, shuffle: false })).rejects.toThrow(/loss became NaN at epoch 1, batch 4 of 8/);
+    await expect(net.fit(x, y, { epochs: 2, batchSize: 4, shuffle: false }))
+      .rejects.toThrow(/loss became NaN at epoch 1, batch 4 of 8; x holds NaN at index 26 \(sample 13, element 0\)/);
+    await expect(net.fit(x, y, { epochs: 2, batchSize: 4 })).rejects.toThrow(/x holds NaN at index 26 \(sample 13, element 0\)/);
   });
 
   it('fit validates its arguments', async () => {
@@ -211,7 +214,7 @@ describe.each(backends)('Sequential on $label', (bc) => {
     await expect(net.fit(x, y.subarray(1))).rejects.toThrow(/y has 14 labels but x has 15 samples/);
     await expect(net.fit(x, y, { epochs: 0 })).rejects.toThrow(/epochs must be a positive integer/);
     await expect(net.fit(x, y, { loss: 'nope' as never })).rejects.toThrow(/loss must be one of/);
-    await expect(net.fit(x, y, { weightDecay: -1 })).rejects.toThrow(/weight decay must be a non-negative/);
+    await expect(net.fit(x, y, { weightDecay: -1 })).rejects.toThrow(/weightDecay must be a non-negative number, got -1/);
     expect(() => new Sequential([{} as Layer])).toThrow(/layer 0 is not a Layer/);
   });
 
@@ -260,5 +263,170 @@ describe.skipIf(!nativeAvailable())('the same seeded training on ts and native',
     params[0].forEach((a, i) => { worst = Math.max(worst, maxRelDiff(a, params[1][i])); });
     console.log(`${_name}: max relative parameter difference ts vs native ${worst.toExponential(2)}`);
     expect(worst).toBeLessThanOrEqual(1e-5);
+  });
+});
+
+describe.each(backends)('shared layers, fit guards and non-finite input on $label', (bc) => {
+  beforeEach(() => useBackend(bc));
+  const values = (net: Sequential) => net.parameters().map((p) => Array.from(p.param.data));
+
+  it('a layer trained by one network keeps its weights when another network takes it', async () => {
+    const { x, y } = spiralData(30);
+    const a = new Sequential([new Dense(2, 32, { init: 'he' }), new ReLU(), new Dense(32, 3)], { seed: 3 });
+    await a.fit(x, y, { optimizer: new Adam({ lr: 0.02 }), epochs: 60, batchSize: 30 });
+    const trained = values(a), accuracy = a.evaluate(x, y).accuracy, classes = Array.from(a.predict(x));
+    expect(accuracy).toBeGreaterThan(0.8);
+    const b = new Sequential([a.layers[0], new Tanh(), new Dense(32, 3)], { seed: 9 });
+    expect(values(a)).toEqual(trained);
+    expect(a.evaluate(x, y).accuracy).toBe(accuracy);
+    expect(Array.from(a.predict(x))).toEqual(classes);
+    expect(b.parameters()[0].param).toBe(a.parameters()[0].param);  // shared, not copied
+    // B's own new layer is drawn from B's seed (the kept layer draws nothing)
+    const fresh = new Sequential([new Dense(32, 3)], { seed: 9 });
+    expect(Array.from(b.parameters()[2].param.data)).toEqual(Array.from(fresh.parameters()[0].param.data));
+    // training B moves the shared layer (that is what sharing means) and leaves A's other layer alone
+    await b.fit(x, y, { optimizer: new SGD({ lr: 0.1 }), epochs: 1, batchSize: 30 });
+    expect(Array.from(a.parameters()[0].param.data)).not.toEqual(trained[0]);
+    expect(Array.from(a.parameters()[2].param.data)).toEqual(trained[2]);
+  });
+
+  it('weights set or trained on a layer of its own are kept; untouched layers are drawn from the seed', () => {
+    const set = new Dense(2, 2);
+    set.weight.data.set([1, 2, 3, 4]);
+    expect(Array.from(new Sequential([set], { seed: 5 }).parameters()[0].param.data)).toEqual([1, 2, 3, 4]);
+    const trained = new Dense(2, 2, { dtype: 'float64' });
+    trained.forward(new Tensor(new Float64Array([1, 2]), [1, 2]));
+    trained.backward(new Tensor(new Float64Array([1, 1]), [1, 2]));
+    new SGD({ lr: 0.5 }).step(trained.params.map((param, i) => ({ param, grad: trained.grads[i] })));
+    const before = Array.from(trained.weight.data);
+    expect(Array.from(new Sequential([trained], { seed: 5, dtype: 'float64' }).parameters()[0].param.data)).toEqual(before);
+    // a layer as its constructor drew it is (re)drawn from the network's seed, whatever its own seed
+    const own = new Sequential([new Dense(2, 2, { seed: 77 })], { seed: 5 }), plain = new Sequential([new Dense(2, 2)], { seed: 5 });
+    expect(Array.from(own.parameters()[0].param.data)).toEqual(Array.from(plain.parameters()[0].param.data));
+    // a kept layer must already be in the network's dtype
+    expect(() => new Sequential([own.layers[0]], { dtype: 'float64' }))
+      .toThrow(/layer 0 \(Dense\) already has float32 parameters .* but the network is float64/);
+  });
+
+  it('refuses the same layer instance twice in one network, with a clear error', () => {
+    const d = new Dense(3, 3);
+    expect(() => new Sequential([d, new Tanh(), d])).toThrow(RangeError);
+    expect(() => new Sequential([d, new Tanh(), d])).toThrow(/layer 2 \(Dense\) is the same instance as layer 0: .*new Dense/);
+    expect(() => new Sequential([d, d])).toThrow(/layer 1 \(Dense\) is the same instance as layer 0/);
+    const net = new Sequential([d]);
+    expect(() => net.add(d)).toThrow(/layer 1 \(Dense\) is the same instance as layer 0/);
+    expect(net.layers).toHaveLength(1);
+  });
+
+  it('a layer shared by two networks runs in the mode of the network that calls it', () => {
+    const drop = new Dropout(0.5);
+    const a = new Sequential([new Dense(4, 16), drop], { seed: 1 }), b = new Sequential([new Dense(4, 16), drop], { seed: 2 });
+    const x = randn([3, 4], 1).astype('float32');
+    a.eval();
+    b.train();
+    b.forward(x);
+    expect(Array.from(a.forward(x).data)).toEqual(Array.from(a.forward(x).data));  // no dropout in A's eval mode
+    expect(Array.from(b.forward(x).data)).not.toEqual(Array.from(b.forward(x).data));
+  });
+
+  it('a second fit() on a network that is training is refused; the first one finishes', async () => {
+    const { x, y } = spiralData(10);
+    const net = new Sequential([new Dense(2, 8), new ReLU(), new Dense(8, 3)], { seed: 1 });
+    let batches = 0;
+    const first = net.fit(x, y, { epochs: 3, batchSize: 5, onBatchEnd: async () => { batches++; await new Promise((r) => setImmediate(r)); } });
+    await expect(net.fit(x, y)).rejects.toThrow(/fit\(\) is already running on this network/);
+    const h = await first;
+    expect(h.loss).toHaveLength(3);
+    expect(batches).toBe(18);
+    await expect(net.fit(x, y, { epochs: 1 })).resolves.toMatchObject({ loss: [expect.any(Number)] });
+  });
+
+  it('fit validates every option before the first batch, naming it, and leaves the weights alone', async () => {
+    const { x, y } = spiralData(5);
+    const net = new Sequential([new Dense(2, 3)], { seed: 1 });
+    const before = values(net);
+    const bad: [Record<string, unknown>, RegExp][] = [
+      [{ onBatchEnd: 'x' }, /onBatchEnd must be a function, got the string 'x'/],
+      [{ onEpochEnd: 1 }, /onEpochEnd must be a function, got 1/],
+      [{ signal: 'yes' }, /signal must be an AbortSignal .*, got the string 'yes'/],
+      [{ optimizer: {} }, /optimizer must be an Optimizer .* or one of 'sgd', .*'adam'.*, got an object/],
+      [{ optimizer: 'nadam' }, /optimizer must be .*, got the string 'nadam'/],
+      [{ epochs: 1.5 }, /epochs must be a positive integer, got 1.5/],
+      [{ epochs: '3' }, /epochs must be a positive integer, got the string '3'/],
+      [{ batchSize: 0 }, /batchSize must be a positive integer, got 0/],
+      [{ shuffle: 'yes' }, /shuffle must be true or false, got the string 'yes'/],
+      [{ weightDecay: '0.1' }, /weight ?[dD]ecay must be a non-negative number, got the string '0.1'/],
+      [{ validationData: [Tensor.zeros([4, 3]), new Int32Array(4)] }, /validationData x has samples of shape \[3\] but x has \[2\]/],
+      [{ validationData: 'v' }, /validationData must be \[x, y\]/],
+      [{ epoch: 3 }, /unknown fit\(\) option 'epoch'; the options are .*epochs/],
+      [{ loss: 'nope' }, /loss must be one of .* or a function, got the string 'nope'/],
+    ];
+    for (const [opts, message] of bad) {
+      await expect(net.fit(x, y, opts as never), JSON.stringify(Object.keys(opts))).rejects.toThrow(message);
+      expect(values(net)).toEqual(before);
+    }
+    await expect(net.fit(x, y, null as never)).rejects.toThrow(/fit\(\) options must be an options object, got null/);
+    // an optimizer by name trains with that optimizer's defaults
+    const named = new Sequential([new Dense(2, 3)], { seed: 1 }), given = new Sequential([new Dense(2, 3)], { seed: 1 });
+    await named.fit(x, y, { optimizer: 'adam', epochs: 2 });
+    await given.fit(x, y, { optimizer: new Adam(), epochs: 2 });
+    expect(values(named)).toEqual(values(given));
+  });
+
+  it('a schedule that gives a negative or non-finite learning rate stops fit before training, naming the epoch and the value', async () => {
+    const { x, y } = spiralData(5);
+    const net = new Sequential([new Dense(2, 3)], { seed: 1 });
+    const before = values(net);
+    const optimizer = new SGD({ lr: 0.5, schedule: (e, lr) => lr - 0.375 * e });
+    let batches = 0;
+    await expect(net.fit(x, y, { optimizer, epochs: 4, onBatchEnd: () => { batches++; } }))
+      .rejects.toThrow(/the learning-rate schedule gave -0.25 for epoch 2 \(0-based\); a learning rate must be a finite number >= 0/);
+    expect(batches).toBe(0);
+    expect(values(net)).toEqual(before);
+    // a schedule that changes its mind while training is caught at the start of the epoch
+    let rate = 0.1;
+    const moody = new SGD({ lr: 0.1, schedule: () => rate });
+    await expect(net.fit(x, y, { optimizer: moody, epochs: 3, onEpochEnd: () => { rate = NaN; } }))
+      .rejects.toThrow(/schedule gave NaN for epoch 1/);
+  });
+
+  it('predict and evaluate refuse NaN or Infinity in x, naming the first offending index', () => {
+    const net = new Sequential([new Dense(4, 8), new ReLU(), new Dense(8, 3)], { seed: 1 });
+    const x = randn([6, 4], 2).astype('float32');
+    x.data[9] = NaN;
+    x.data[13] = Infinity;
+    const message = /x holds NaN at index 9 \(sample 2, element 1\)/;
+    expect(() => net.predict(x)).toThrow(message);
+    expect(() => net.predictProba(x)).toThrow(message);
+    expect(() => net.evaluate(x, new Int32Array(6))).toThrow(message);
+    x.data[9] = 0;
+    expect(() => net.predict(x)).toThrow(/x holds Infinity at index 13 \(sample 3, element 1\)/);
+    expect(() => net.predict(new Tensor(x.data.slice(12, 16), [4]))).toThrow(/x holds Infinity at index 1 \(sample 0, element 1\)/);
+    x.data[13] = 1;
+    // the rule: a NaN always reaches the output; an infinity an activation saturates gives a finite, exact answer
+    const squashed = new Sequential([new Dense(4, 1), new Sigmoid()], { seed: 1 });
+    const inf = new Tensor(new Float32Array([Infinity, 0, 0, 0]), [1, 4]);
+    expect([0, 1]).toContain(squashed.predictProba(inf).data[0]);
+    // finite input, broken weights: the output (predict) or the loss (evaluate) is reported
+    net.parameters()[3].param.data[0] = NaN;  // the last bias
+    expect(() => net.predict(x)).toThrow(/predict\(\): the network's output holds NaN at row 0 .* parameters/);
+    expect(() => net.evaluate(x, new Int32Array(6))).toThrow(/evaluate\(\): the loss is NaN on samples 1 to 6 of 6/);
+  });
+
+  it('a tensor whose buffer was transferred (detached) is reported as detached', () => {
+    const net = new Sequential([new Dense(3, 2)], { seed: 1 });
+    const x = Tensor.zeros([2, 3]);
+    structuredClone(x.data.buffer, { transfer: [x.data.buffer] });
+    const message = /x's ArrayBuffer is detached/;
+    expect(() => net.predict(x)).toThrow(message);
+    expect(() => net.forward(x)).toThrow(message);
+    expect(() => new Dense(3, 2).forward(x)).toThrow(/Dense: input's ArrayBuffer is detached/);
+    expect(() => new ReLU().forward(x)).toThrow(/ReLU: input's ArrayBuffer is detached/);
+    expect(() => x.clone()).toThrow(/tensor's ArrayBuffer is detached: it was transferred/);
+    expect(() => new Tensor(x.data, [2, 3])).toThrow(/data's ArrayBuffer is detached/);
+    // the TS kernels' own argument checks say it too (native/addon.cc checks its arguments separately)
+    const out = new Float32Array(4);
+    expect(() => tsBackend.gemm(false, false, 2, 2, 3, 1, x.data, new Float32Array(6), 0, out)).toThrow(/A's ArrayBuffer is detached/);
+    expect(() => tsBackend.sumSquares(6, x.data)).toThrow(/x's ArrayBuffer is detached/);
   });
 });

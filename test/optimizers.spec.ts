@@ -5,6 +5,10 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import {
   AdaGrad, Adam, AdamW, type Optimizer, RMSProp, SGD, clipGradNorm, cosineDecay, exponentialDecay, stepDecay,
 } from '../src/optimizers';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { Dense, ReLU } from '../src/layers/index';
+import { Sequential } from '../src/network';
 import { Tensor } from '../src/tensor';
 import { backends, expectClose, useBackend } from './helpers';
 
@@ -96,5 +100,99 @@ describe('learning-rate schedules', () => {
     expect(() => new AdamW({ weightDecay: -1 })).toThrow(/weightDecay must be a non-negative/);
     expect(() => stepDecay({ stepSize: 0 })).toThrow(/stepSize/);
     expect(() => new SGD({ clipNorm: 0 })).toThrow(/clipNorm/);
+  });
+});
+
+describe('one optimizer used for several networks', () => {
+  const data = () => {
+    const x = new Tensor(new Float32Array(40).map((_, i) => Math.sin(i)), [20, 2]);
+    const y = new Int32Array(20).map((_, i) => i % 3);
+    return { x, y };
+  };
+  const net = (seed: number) => new Sequential([new Dense(2, 6), new ReLU(), new Dense(6, 3)], { seed });
+  const values = (n: Sequential) => n.parameters().map((p) => Array.from(p.param.data));
+
+  it.each([
+    ['Adam', () => new Adam({ lr: 0.01 })],
+    ['AdamW', () => new AdamW({ lr: 0.01 })],
+    ['SGD momentum', () => new SGD({ lr: 0.1, momentum: 0.9 })],
+    ['RMSProp', () => new RMSProp({ lr: 0.01 })],
+  ] as [string, () => Optimizer][])('%s reused on a second network steps it bitwise like a fresh one', async (_name, make) => {
+    const { x, y } = data();
+    const shared = make();
+    await net(1).fit(x, y, { optimizer: shared, epochs: 3, batchSize: 5 });
+    const second = net(2), fresh = net(2);
+    await second.fit(x, y, { optimizer: shared, epochs: 2, batchSize: 5 });
+    await fresh.fit(x, y, { optimizer: make(), epochs: 2, batchSize: 5 });
+    expect(values(second)).toEqual(values(fresh));
+  });
+
+  it('Adam counts its steps per parameter: a parameter first seen at step 5 gets the bias correction of step 1', () => {
+    const opt = new Adam({ lr: 0.1 });
+    const a = { param: Tensor.zeros([1], 'float64'), grad: Tensor.full([1], 1, 'float64') };
+    for (let i = 0; i < 4; i++) opt.step([a]);
+    const b = { param: new Tensor(new Float64Array([1, -2, 0.5]), [3]), grad: Tensor.zeros([3], 'float64') };
+    for (let t = 0; t < 3; t++) {
+      b.grad.data.set(gradients[t]);
+      opt.step([a, b]);
+      expectClose(b.param.data, cases[5][2][t], 1e-12);
+    }
+    expect(opt.iterations).toBe(7);
+  });
+
+  it("does not keep a dropped network's parameters alive", async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const { x, y } = data();
+    const shared = new Adam({ lr: 0.01 });
+    const refs: WeakRef<Tensor>[] = [];
+    const train = async () => {
+      const n = net(refs.length);
+      await n.fit(x, y, { optimizer: shared, epochs: 1, batchSize: 10 });
+      for (const p of n.parameters()) refs.push(new WeakRef(p.param));
+    };
+    for (let i = 0; i < 3; i++) await train();
+    const kept = net(7);
+    await kept.fit(x, y, { optimizer: shared, epochs: 1, batchSize: 10 });
+    let alive = refs.length;
+    for (let round = 0; round < 10 && alive > 0; round++) {
+      await new Promise((r) => setImmediate(r));
+      gc();
+      alive = refs.filter((r) => r.deref() !== undefined).length;
+    }
+    expect(alive).toBe(0);
+    // the optimizer still steps the live network from its kept state
+    await expect(kept.fit(x, y, { optimizer: shared, epochs: 1, batchSize: 10 })).resolves.toBeDefined();
+  });
+});
+
+describe('learning rates and option values', () => {
+  it('schedules refuse options that give a negative or non-finite rate', () => {
+    expect(() => cosineDecay({ tMax: 10, minLr: -5 })).toThrow(/cosineDecay minLr must be a finite number >= 0, got -5/);
+    expect(() => cosineDecay({ tMax: 10, minLr: NaN })).toThrow(/minLr must be a finite number >= 0, got NaN/);
+    expect(() => cosineDecay({ tMax: '10' as never })).toThrow(/tMax must be a positive integer, got the string '10'/);
+    expect(() => exponentialDecay({ gamma: Infinity })).toThrow(/gamma must be a positive number, got Infinity/);
+    expect(() => stepDecay({ stepSize: 2, gamma: -1 })).toThrow(/gamma must be a positive number, got -1/);
+  });
+
+  it('a schedule returning a negative or NaN rate is an error naming the epoch and the value', () => {
+    const p = { param: Tensor.full([1], 1, 'float64'), grad: Tensor.full([1], 1, 'float64') };
+    const neg = new SGD({ lr: 0.1, schedule: (e, lr) => lr - e });
+    neg.setEpoch(1);
+    expect(() => neg.lr).toThrow(/the learning-rate schedule gave -0.9 for epoch 1 \(0-based\)/);
+    expect(() => neg.step([p])).toThrow(RangeError);
+    expect(p.param.data[0]).toBe(1);  // not stepped
+    const nan = new Adam({ schedule: () => NaN });
+    expect(() => nan.step([p])).toThrow(/schedule gave NaN for epoch 0/);
+    const str = new SGD({ schedule: (() => '0.1') as never });
+    expect(() => str.lr).toThrow(/schedule gave the string '0.1' for epoch 0/);
+    expect(p.param.data[0]).toBe(1);
+  });
+
+  it('option errors say when a value is a string', () => {
+    expect(() => new SGD({ lr: '0.1' as never })).toThrow(/lr must be a positive number, got the string '0.1'/);
+    expect(() => new Adam({ beta1: '0.9' as never })).toThrow(/beta1 must be in \[0, 1\), got the string '0.9'/);
+    expect(() => new SGD({ lr: 0.1, momentum: 0.9, nesterov: 'yes' as never })).toThrow(/nesterov must be true or false, got the string 'yes'/);
+    expect(() => new AdamW({ weightDecay: '0' as never })).toThrow(/weightDecay must be a non-negative number, got the string '0'/);
   });
 });

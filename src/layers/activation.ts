@@ -2,7 +2,7 @@
 // activation kernels; backward reads x (ReLU, LeakyReLU) or y (Sigmoid, Tanh).
 import type { ActivationKind } from '../backend/backend';
 import { getBackend } from '../backend/index';
-import { Tensor, formatShape } from '../tensor';
+import { Tensor, checkAttached, formatShape } from '../tensor';
 import { ReusableTensor } from './buffers';
 import { Layer } from './layer';
 
@@ -18,6 +18,7 @@ export abstract class Activation extends Layer {
 
   forward(x: Tensor): Tensor {
     if (!(x instanceof Tensor)) throw new TypeError(`${this.name}: input must be a Tensor`);
+    checkAttached(x, `${this.name}: input`);
     const y = this.out.take(x.shape, x.dtype, this.reuseBuffers);
     getBackend().activationForward(this.kind, x.size, x.data, y.data, this.slope);
     this.x = x;

@@ -4,7 +4,8 @@
 // (N, C, L), BatchNorm2D (N, C, H, W); the statistics run over every axis but C.
 import { getBackend } from '../backend/index';
 import { Random } from '../random';
-import { type DType, Tensor } from '../tensor';
+import { describeValue, optionsObject } from '../options';
+import { type DType, Tensor, checkAttached } from '../tensor';
 import { ReusableTensor } from './buffers';
 import { Layer, type InitContext, type LayerConfig } from './layer';
 import { checkDout, positiveInt } from './spatial';
@@ -29,17 +30,18 @@ export abstract class BatchNorm extends Layer {
   private readonly out = new ReusableTensor();
   private readonly dxBuf = new ReusableTensor();
 
-  constructor(type: string, numFeatures: number, opts: BatchNormOptions) {
+  constructor(type: string, numFeatures: number, options: BatchNormOptions) {
     super();
+    const opts = optionsObject(options, `${type} options`);
     this.type = type;
     this.numFeatures = positiveInt(numFeatures, `${type} numFeatures`);
     this.momentum = opts.momentum ?? 0.1;
     if (typeof this.momentum !== 'number' || !(this.momentum >= 0 && this.momentum <= 1)) {
-      throw new RangeError(`${type} momentum must be a number in [0, 1], got ${String(opts.momentum)}`);
+      throw new RangeError(`${type} momentum must be a number in [0, 1], got ${describeValue(opts.momentum)}`);
     }
     this.eps = opts.eps ?? 1e-5;
     if (typeof this.eps !== 'number' || !(this.eps > 0) || !Number.isFinite(this.eps)) {
-      throw new RangeError(`${type} eps must be a positive number, got ${String(opts.eps)}`);
+      throw new RangeError(`${type} eps must be a positive number, got ${describeValue(opts.eps)}`);
     }
     this.initialize({ rng: new Random(0), dtype: opts.dtype ?? 'float32' });
   }
@@ -47,9 +49,9 @@ export abstract class BatchNorm extends Layer {
   /** weight = 1, bias = 0, running_mean = 0, running_var = 1 (no random draws). */
   override initialize(ctx: InitContext): void {
     const C = this.numFeatures;
-    this.setParams(['weight', 'bias'], [Tensor.full([C], 1, ctx.dtype), Tensor.zeros([C], ctx.dtype)]);
     this.bufferNames = ['running_mean', 'running_var'];
     this.buffers = [Tensor.zeros([C], ctx.dtype), Tensor.full([C], 1, ctx.dtype)];
+    this.setParams(['weight', 'bias'], [Tensor.full([C], 1, ctx.dtype), Tensor.zeros([C], ctx.dtype)]);
   }
 
   get weight(): Tensor { return this.params[0]; }
@@ -62,6 +64,7 @@ export abstract class BatchNorm extends Layer {
 
   forward(x: Tensor): Tensor {
     if (!(x instanceof Tensor)) throw new TypeError(`${this.name}: input must be a Tensor`);
+    checkAttached(x, `${this.name}: input`);
     this.checkShape(x);
     if (x.shape[1] !== this.numFeatures) {
       throw new RangeError(`${this.name}: input has ${x.shape[1]} channels, expected ${this.numFeatures} ([${x.shape.join(', ')}])`);

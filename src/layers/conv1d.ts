@@ -1,5 +1,6 @@
 // Conv1D: y = conv(x, W) + b on (N, C, L) sequences, W (F, C, K), b (F): a Conv2D with a 1 x K kernel on the
 // input seen as (N, C, 1, L), so both share the conv2d kernels. L_out = 1 + floor((L + 2 padding - K) / stride).
+import { optionsObject } from '../options';
 import type { DType } from '../tensor';
 import { Tensor } from '../tensor';
 import { type ConvInit, Conv2D, checkConvInit } from './conv2d';
@@ -20,13 +21,14 @@ export interface Conv1DOptions {
 }
 
 export class Conv1D extends Conv2D {
-  constructor(inChannels: number, outChannels: number, kernelSize: number, opts: Conv1DOptions = {}) {
+  constructor(inChannels: number, outChannels: number, kernelSize: number, options: Conv1DOptions = {}) {
+    const opts = optionsObject(options, 'Conv1D options');
     super(inChannels, outChannels, [1, positiveInt(kernelSize, 'Conv1D kernelSize')], {
       ...opts,
       stride: [1, positiveInt(opts.stride ?? 1, 'Conv1D stride')],
       padding: [0, nonNegativeInt(opts.padding ?? 0, 'Conv1D padding')],
       init: checkConvInit(opts.init ?? 'kaimingUniform', 'Conv1D'),
-    });
+    }, 'Conv1D');
   }
 
   /** The weight is (F, C, K), as PyTorch's Conv1d; its memory is that of the (F, C, 1, K) Conv2D weight. */

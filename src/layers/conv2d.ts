@@ -3,6 +3,7 @@
 import { getBackend } from '../backend/index';
 import { initBias, initWeight } from '../init';
 import { Random } from '../random';
+import { describeValue, optionalBoolean, optionalSeed, optionsObject } from '../options';
 import { type DType, Tensor } from '../tensor';
 import { ReusableTensor, type TrainBackward } from './buffers';
 import { Layer, type InitContext, type LayerConfig } from './layer';
@@ -37,7 +38,7 @@ export function initConv(init: ConvInit, wShape: number[], fanIn: number, bias: 
 
 export function checkConvInit(v: unknown, layer: string): ConvInit {
   if (v !== 'kaimingUniform' && v !== 'he') {
-    throw new RangeError(`${layer} init must be 'kaimingUniform' or 'he', got ${JSON.stringify(v)}`);
+    throw new RangeError(`${layer} init must be 'kaimingUniform' or 'he', got ${describeValue(v)}`);
   }
   return v;
 }
@@ -55,19 +56,18 @@ export class Conv2D extends Layer implements TrainBackward {
   private readonly out = new ReusableTensor();
   private readonly dxBuf = new ReusableTensor();
 
-  constructor(inChannels: number, outChannels: number, kernelSize: number | [number, number], opts: Conv2DOptions = {}) {
+  constructor(inChannels: number, outChannels: number, kernelSize: number | [number, number], options: Conv2DOptions = {},
+    type = 'Conv2D') {
     super();
-    this.inChannels = positiveInt(inChannels, 'Conv2D inChannels');
-    this.outChannels = positiveInt(outChannels, 'Conv2D outChannels');
+    const opts = optionsObject(options, `${type} options`);
+    this.inChannels = positiveInt(inChannels, `${type} inChannels`);
+    this.outChannels = positiveInt(outChannels, `${type} outChannels`);
     this.kernelSize = pair(kernelSize, 'Conv2D kernelSize', positiveInt);
     this.stride = pair(opts.stride ?? 1, 'Conv2D stride', positiveInt);
     this.padding = pair(opts.padding ?? 0, 'Conv2D padding', nonNegativeInt);
-    if (opts.bias !== undefined && typeof opts.bias !== 'boolean') {
-      throw new TypeError(`Conv2D bias must be true or false, got ${JSON.stringify(opts.bias)}`);
-    }
-    this.hasBias = opts.bias ?? true;
-    this.init = checkConvInit(opts.init ?? 'kaimingUniform', 'Conv2D');
-    this.initialize({ rng: new Random(opts.seed ?? 0), dtype: opts.dtype ?? 'float32' });
+    this.hasBias = optionalBoolean(opts.bias, `${type} bias`) ?? true;
+    this.init = checkConvInit(opts.init ?? 'kaimingUniform', type);
+    this.initialize({ rng: new Random(optionalSeed(opts.seed, `${type} seed`) ?? 0), dtype: opts.dtype ?? 'float32' });
   }
 
   override initialize(ctx: InitContext): void {

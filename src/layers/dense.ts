@@ -3,7 +3,8 @@
 import { getBackend } from '../backend/index';
 import { checkInitKind, initBias, initWeight, type InitKind } from '../init';
 import { Random } from '../random';
-import { type DType, Tensor, formatShape } from '../tensor';
+import { describeValue, optionalBoolean, optionalSeed, optionsObject } from '../options';
+import { type DType, Tensor, checkAttached, formatShape } from '../tensor';
 import { ReusableTensor, type TrainBackward } from './buffers';
 import { Layer, type InitContext, type LayerConfig } from './layer';
 import { registerLayer } from './registry';
@@ -21,13 +22,14 @@ export interface DenseOptions {
 }
 
 function positiveInt(v: unknown, name: string): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new RangeError(`${name} must be a positive integer, got ${String(v)}`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new RangeError(`${name} must be a positive integer, got ${describeValue(v)}`);
   return v;
 }
 
 /** Checks that x is (N, ...) with prod(...) = features and the layer's dtype; returns N. */
 export function checkBatchInput(x: Tensor, features: number, dtype: DType, layer: string): number {
   if (!(x instanceof Tensor)) throw new TypeError(`${layer}: input must be a Tensor`);
+  checkAttached(x, `${layer}: input`);
   let f = 1;
   for (let i = 1; i < x.shape.length; i++) f *= x.shape[i];
   if (x.ndim < 2 || f !== features) {
@@ -47,15 +49,19 @@ export class Dense extends Layer implements TrainBackward {
   private readonly out = new ReusableTensor();
   private readonly dxBuf = new ReusableTensor();
 
-  constructor(inFeatures: number, outFeatures: number, opts: DenseOptions = {}) {
+  constructor(inFeatures: number, outFeatures: number, options: DenseOptions = {}) {
     super();
+    const opts = optionsObject(options, 'Dense options');
     this.inFeatures = positiveInt(inFeatures, 'Dense inFeatures');
     this.outFeatures = positiveInt(outFeatures, 'Dense outFeatures');
     this.init = checkInitKind(opts.init ?? 'kaimingUniform', 'Dense init');
-    this.std = opts.std ?? 0.01;
-    if (!(this.std >= 0) || !Number.isFinite(this.std)) throw new RangeError(`Dense std must be a non-negative number, got ${this.std}`);
-    this.hasBias = opts.bias ?? true;
-    this.initialize({ rng: new Random(opts.seed ?? 0), dtype: opts.dtype ?? 'float32' });
+    const std: unknown = opts.std ?? 0.01;
+    if (typeof std !== 'number' || !(std >= 0) || !Number.isFinite(std)) {
+      throw new RangeError(`Dense std must be a non-negative number, got ${describeValue(std)}`);
+    }
+    this.std = std;
+    this.hasBias = optionalBoolean(opts.bias, 'Dense bias') ?? true;
+    this.initialize({ rng: new Random(optionalSeed(opts.seed, 'Dense seed') ?? 0), dtype: opts.dtype ?? 'float32' });
   }
 
   override initialize(ctx: InitContext): void {

@@ -3,7 +3,8 @@
 // The mask is drawn from the network's seeded generator (set by initialize), so a seed reproduces a run.
 import { getBackend } from '../backend/index';
 import { Random } from '../random';
-import { Tensor, formatShape } from '../tensor';
+import { describeValue, optionalSeed, optionsObject } from '../options';
+import { Tensor, checkAttached, formatShape } from '../tensor';
 import { ReusableTensor } from './buffers';
 import { Layer, type InitContext, type LayerConfig } from './layer';
 import { registerLayer } from './registry';
@@ -16,11 +17,12 @@ export class Dropout extends Layer {
   private readonly out = new ReusableTensor();
   private readonly dxBuf = new ReusableTensor();
 
-  constructor(p = 0.5, opts: { seed?: number } = {}) {
+  constructor(p = 0.5, options: { seed?: number } = {}) {
     super();
-    if (typeof p !== 'number' || !(p >= 0 && p < 1)) throw new RangeError(`Dropout p must be in [0, 1), got ${String(p)}`);
+    const opts = optionsObject(options, 'Dropout options');
+    if (typeof p !== 'number' || !(p >= 0 && p < 1)) throw new RangeError(`Dropout p must be in [0, 1), got ${describeValue(p)}`);
     this.p = p;
-    this.rng = new Random(opts.seed ?? 0);
+    this.rng = new Random(optionalSeed(opts.seed, 'Dropout seed') ?? 0);
   }
 
   override initialize(ctx: InitContext): void {
@@ -34,6 +36,7 @@ export class Dropout extends Layer {
 
   forward(x: Tensor): Tensor {
     if (!(x instanceof Tensor)) throw new TypeError('Dropout: input must be a Tensor');
+    checkAttached(x, 'Dropout: input');
     if (!this.training || this.p === 0) {
       this.mask = null;
       return x;

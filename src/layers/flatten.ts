@@ -1,5 +1,5 @@
 // Flatten: (N, ...) -> (N, prod(...)); a view, no copy. Backward gives dout the input's shape back.
-import { Tensor, sizeOf } from '../tensor';
+import { Tensor, checkAttached, sizeOf } from '../tensor';
 import { Layer, type LayerConfig } from './layer';
 import { registerLayer } from './registry';
 
@@ -8,6 +8,7 @@ export class Flatten extends Layer {
 
   forward(x: Tensor): Tensor {
     if (!(x instanceof Tensor) || x.ndim < 1) throw new TypeError('Flatten: input must be a Tensor (N, ...)');
+    checkAttached(x, 'Flatten: input');
     this.inputShape = x.shape;
     return x.reshape([x.shape[0], sizeOf(x.shape.slice(1))]);
   }

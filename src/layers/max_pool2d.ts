@@ -2,6 +2,7 @@
 // OH = 1 + floor((H - KH) / strideH): windows may overlap (stride < kernel) and need not cover the input (the
 // last rows or columns that no window reaches are ignored, as in PyTorch).
 import { getBackend } from '../backend/index';
+import { optionsObject } from '../options';
 import { Tensor } from '../tensor';
 import { ReusableTensor } from './buffers';
 import { Layer, type LayerConfig } from './layer';
@@ -23,8 +24,9 @@ export abstract class Pool2D extends Layer {
   private readonly out = new ReusableTensor();
   private readonly dxBuf = new ReusableTensor();
 
-  constructor(type: string, kernelSize: number | [number, number], opts: PoolOptions) {
+  constructor(type: string, kernelSize: number | [number, number], options: PoolOptions) {
     super();
+    const opts = optionsObject(options, `${type} options`);
     this.type = type;
     this.kernelSize = pair(kernelSize, `${type} kernelSize`, positiveInt);
     this.stride = opts.stride === undefined ? [...this.kernelSize] : pair(opts.stride, `${type} stride`, positiveInt);

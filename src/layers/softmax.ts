@@ -1,7 +1,7 @@
 // Softmax over the last dimension (stable); backward dx = y (dout − Σ dout·y) row by row. For training with
 // cross-entropy, leave the last layer linear and use losses.softmaxCrossEntropy, which fuses both.
 import { getBackend } from '../backend/index';
-import { Tensor, formatShape } from '../tensor';
+import { Tensor, checkAttached, formatShape } from '../tensor';
 import { ReusableTensor } from './buffers';
 import { Layer, type LayerConfig } from './layer';
 import { registerLayer } from './registry';
@@ -13,6 +13,7 @@ export class Softmax extends Layer {
 
   forward(x: Tensor): Tensor {
     if (!(x instanceof Tensor) || x.ndim < 1) throw new TypeError('Softmax: input must be a Tensor with at least one dimension');
+    checkAttached(x, 'Softmax: input');
     const cols = x.shape[x.ndim - 1], rows = cols === 0 ? 0 : x.size / cols;
     const y = this.out.take(x.shape, x.dtype, this.reuseBuffers);
     getBackend().softmax(rows, cols, x.data, y.data);

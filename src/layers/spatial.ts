@@ -1,16 +1,17 @@
 // Shared argument and shape checks of the convolution, pooling and batch-norm layers.
-import { type DType, Tensor, formatShape } from '../tensor';
+import { describeValue } from '../options';
+import { type DType, Tensor, checkAttached, formatShape } from '../tensor';
 
 export function positiveInt(v: unknown, name: string): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
-    throw new RangeError(`${name} must be a positive integer, got ${String(v)}`);
+    throw new RangeError(`${name} must be a positive integer, got ${describeValue(v)}`);
   }
   return v;
 }
 
 export function nonNegativeInt(v: unknown, name: string): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) {
-    throw new RangeError(`${name} must be a non-negative integer, got ${String(v)}`);
+    throw new RangeError(`${name} must be a non-negative integer, got ${describeValue(v)}`);
   }
   return v;
 }
@@ -41,6 +42,7 @@ export function windowLength(layer: string, axis: string, input: number, k: numb
 export function checkInput(x: unknown, layer: string, rank: number, layout: string, channels: number | null,
   dtype: DType | null): Tensor {
   if (!(x instanceof Tensor)) throw new TypeError(`${layer}: input must be a Tensor`);
+  checkAttached(x, `${layer}: input`);
   if (x.ndim !== rank) throw new RangeError(`${layer}: input must be ${layout}, got shape ${formatShape(x.shape)}`);
   if (channels !== null && x.shape[1] !== channels) {
     throw new RangeError(`${layer}: input must be ${layout} with C = ${channels}, got shape ${formatShape(x.shape)}`);

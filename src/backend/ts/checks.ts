@@ -1,7 +1,7 @@
 // Argument checks of the TS kernels: the same rules and the same error types as native/addon.cc, so that
 // both backends reject a bad call alike.
 
-import type { FloatArray } from '../../tensor';
+import { type FloatArray, detachedMessage, isDetached } from '../../tensor';
 
 const MAX_DIM = 2 ** 31;
 
@@ -48,13 +48,20 @@ export function floats(...args: [unknown, string, number][]): void {
     const k = v.constructor.name;
     if (kind === undefined) kind = k;
     else if (k !== kind) throw new TypeError(`${name} must be a ${kind} like the other arrays, got ${k}`);
-    if (v.length < need) throw new RangeError(`${name} has ${v.length} elements, expected at least ${need}`);
+    short(v, name, need);
   }
+}
+
+/** Throws a RangeError unless the array holds need elements (as addon.cc), saying so if its buffer is detached. */
+function short(v: ArrayBufferView & { length: number }, name: string, need: number): void {
+  if (v.length >= need) return;
+  if (isDetached(v)) throw new RangeError(detachedMessage(name));
+  throw new RangeError(`${name} has ${v.length} elements, expected at least ${need}`);
 }
 
 export function int32s(v: unknown, name: string, need: number): Int32Array {
   if (!(v instanceof Int32Array)) throw new TypeError(`${name} must be an Int32Array, got ${describe(v)}`);
-  if (v.length < need) throw new RangeError(`${name} has ${v.length} elements, expected at least ${need}`);
+  short(v, name, need);
   return v;
 }
 
