@@ -1,7 +1,8 @@
 // Sequential: a stack of layers with forward/backward, named parameters, prediction, evaluation, state
 // dictionaries, a JSON config (rebuilt through the layer registry) and an async fit() loop.
 import { getBackend } from './backend/index';
-import { loadModelFile, saveModelFile } from './io/model';
+import { ARCHITECTURE_FORMAT, ARCHITECTURE_VERSION, loadModelFile, saveModelFile } from './io/model';
+import { SafetensorsError } from './io/safetensors';
 import { ReusableTensor, hasTrainBackward } from './layers/buffers';
 import { Layer, type LayerConfig } from './layers/layer';
 import { layerFromConfig } from './layers/registry';
@@ -703,26 +704,57 @@ export class Sequential {
     await saveModelFile(path, this.toConfig(), this.stateDict(), opts.metadata);
   }
 
-  /** Rebuilds a network saved by save(): architecture from the metadata, then the weights (shape-checked). */
+  /**
+   * Rebuilds a network saved by save(): architecture from the metadata, then the weights. The file's format and
+   * version, and every tensor's name and shape against the architecture, are checked before any layer is built
+   * (loadModelFile); every error names the file.
+   */
   static async load(path: string, opts: SequentialOptions = {}): Promise<Sequential> {
     const { config, tensors } = await loadModelFile(path);
-    const net = Sequential.fromConfig(config as SequentialConfig, opts);
-    net.loadStateDict(tensors);
-    return net;
+    try {
+      const net = Sequential.fromConfig(config as SequentialConfig, opts);
+      net.loadStateDict(tensors);
+      return net;
+    } catch (e) {
+      if (e instanceof SafetensorsError || !(e instanceof Error)) throw e;
+      throw new SafetensorsError(e.message, path);
+    }
   }
 
   /** The architecture as JSON (layer configs), for saving; rebuild with Sequential.fromConfig. */
   toConfig(): SequentialConfig {
-    return { format: 'nodenn.Sequential', version: 1, dtype: this.dtype, seed: this.seed, layers: this.layers.map((l) => l.config()) };
+    return {
+      format: ARCHITECTURE_FORMAT, version: ARCHITECTURE_VERSION, dtype: this.dtype, seed: this.seed,
+      layers: this.layers.map((l) => l.config()),
+    };
   }
 
-  /** Rebuilds a network from toConfig() output through the layer registry (weights freshly initialized). */
+  /**
+   * Rebuilds a network from toConfig() output through the layer registry (weights freshly initialized). A
+   * config of another format or a newer version is refused; errors of a layer's config name its index.
+   */
   static fromConfig(config: SequentialConfig, opts: SequentialOptions = {}): Sequential {
     if (config === null || typeof config !== 'object' || !Array.isArray(config.layers)) {
       throw new TypeError('config must be an object with a layers array (Sequential.toConfig())');
     }
-    return new Sequential(config.layers.map((c) => layerFromConfig(c)),
-      { seed: opts.seed ?? config.seed, dtype: opts.dtype ?? config.dtype });
+    if (config.format !== undefined && config.format !== ARCHITECTURE_FORMAT) {
+      throw new TypeError(`config.format must be '${ARCHITECTURE_FORMAT}', got ${JSON.stringify(config.format)}`);
+    }
+    const v: unknown = config.version;
+    if (v !== undefined && (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > ARCHITECTURE_VERSION)) {
+      throw new RangeError(`config.version ${JSON.stringify(v)} is not one this nodenn reads (1 to ${ARCHITECTURE_VERSION})`);
+    }
+    const layers = config.layers.map((c, i) => {
+      try {
+        return layerFromConfig(c);
+      } catch (e) {
+        if (!(e instanceof Error)) throw e;
+        const type = c !== null && typeof c === 'object' && typeof c.type === 'string' ? ` (${c.type})` : '';
+        const Class = e instanceof TypeError ? TypeError : e instanceof RangeError ? RangeError : Error;
+        throw new Class(`layer ${i}${type}: ${e.message}`);
+      }
+    });
+    return new Sequential(layers, { seed: opts.seed ?? config.seed, dtype: opts.dtype ?? config.dtype });
   }
 
   /** A table of the layers, their output shapes (N = batch) and parameter counts. */

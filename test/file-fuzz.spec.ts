@@ -11,7 +11,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { Tensor } from '../src/tensor';
 import { DataError, maybeGunzip, parseIdxImages, parseIdxLabels } from '../src/data/mnist';
 import {
-  decodeSafetensors, encodeSafetensors, loadSafetensors, MAX_HEADER_BYTES, SafetensorsError,
+  decodeSafetensors, encodeSafetensors, loadSafetensors, MAX_HEADER_BYTES, readSafetensorsFile, SafetensorsError,
+  type SafetensorsFile,
 } from '../src/io/safetensors';
 import { rng } from './helpers';
 
@@ -52,50 +53,56 @@ describe('malformed safetensors', () => {
     expect(f.metadata).toEqual({ note: 'fuzz' });
   });
 
-  it(`${CASES} random corruptions: each loads consistently or is a SafetensorsError`, () => {
-    const r = rng(4242);
+  /** One random corruption of the valid file (truncation, byte flips, header length, hostile header fields). */
+  function corruption(r: () => number): { bytes: Uint8Array; what: string } {
     const int = (lo: number, hi: number) => lo + Math.floor(r() * (hi - lo + 1));
     const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];
+    let bytes: Uint8Array;
+    let what: string;
+    const kind = int(0, 5);
+    if (kind === 0) {
+      bytes = valid.subarray(0, int(0, valid.length - 1));
+      what = `truncated to ${bytes.length}`;
+    } else if (kind === 1) {
+      bytes = valid.slice();
+      const n = int(1, 4);
+      for (let k = 0; k < n; k++) bytes[int(0, bytes.length - 1)] = int(0, 255);
+      what = `${n} random bytes`;
+    } else if (kind === 2) {
+      bytes = valid.slice();
+      const v = pick([0n, 1n, 2n, BigInt(headerLen - 1), BigInt(headerLen + 1), BigInt(valid.length),
+        BigInt(MAX_HEADER_BYTES), BigInt(MAX_HEADER_BYTES + 1), 2n ** 53n, 2n ** 63n, 2n ** 64n - 1n]);
+      new DataView(bytes.buffer).setBigUint64(0, v, true);
+      what = `header length ${v}`;
+    } else {
+      const h = structuredClone(header);
+      const names = ['a', 'b', 'c'];
+      const name = pick(names);
+      const e = h[name];
+      const field = kind === 3 ? 'dtype' : kind === 4 ? 'shape' : 'data_offsets';
+      const hostile: unknown[] = field === 'dtype'
+        ? ['F16', 'BF16', 'I8', 'U8', 'I64', 'U64', 'BOOL', 'F8_E4M3', 'f32', '', 7, null, ['F32']]
+        : field === 'shape'
+          ? [[], [-1, 12], [12.5], [2 ** 31, 2 ** 31], [2 ** 53], ['3', 4], null, 'x', [1e308], [0], [12, 1, 1], [4, 3]]
+          : [[e.data_offsets[1], e.data_offsets[0]], [0, data.length + 4], [-4, 44], [0.5, 48.5], [0], null,
+            [0, 2 ** 53], [h[pick(names)].data_offsets[0], e.data_offsets[1]], [e.data_offsets[0] + 2, e.data_offsets[1] + 2],
+            [e.data_offsets[0] + 4, e.data_offsets[1] + 4], ['0', '48']];
+      e[field] = pick(hostile);
+      if (r() < 0.2) h.__metadata__ = pick([{ x: 1 }, [], 'm', { y: null }, { z: 'ok' }]);
+      if (r() < 0.1) h[pick(['d', '', '__metadata__x'])] = pick([{}, { dtype: 'F32', shape: [1], data_offsets: [0, 4] }]);
+      bytes = build(h, r() < 0.2 ? data.subarray(0, int(0, data.length)) : data, r() < 0.8);
+      what = `${name}.${field} = ${JSON.stringify(e[field])}`;
+    }
+    return { bytes, what };
+  }
+
+  it(`${CASES} random corruptions: each loads consistently or is a SafetensorsError`, () => {
+    const r = rng(4242);
     const counts = { rejected: 0, loaded: 0 };
     const problems: string[] = [];
     let slowest = 0;
     for (let i = 0; i < CASES; i++) {
-      let bytes: Uint8Array;
-      let what: string;
-      const kind = int(0, 5);
-      if (kind === 0) {
-        bytes = valid.subarray(0, int(0, valid.length - 1));
-        what = `truncated to ${bytes.length}`;
-      } else if (kind === 1) {
-        bytes = valid.slice();
-        const n = int(1, 4);
-        for (let k = 0; k < n; k++) bytes[int(0, bytes.length - 1)] = int(0, 255);
-        what = `${n} random bytes`;
-      } else if (kind === 2) {
-        bytes = valid.slice();
-        const v = pick([0n, 1n, 2n, BigInt(headerLen - 1), BigInt(headerLen + 1), BigInt(valid.length),
-          BigInt(MAX_HEADER_BYTES), BigInt(MAX_HEADER_BYTES + 1), 2n ** 53n, 2n ** 63n, 2n ** 64n - 1n]);
-        new DataView(bytes.buffer).setBigUint64(0, v, true);
-        what = `header length ${v}`;
-      } else {
-        const h = structuredClone(header);
-        const names = ['a', 'b', 'c'];
-        const name = pick(names);
-        const e = h[name];
-        const field = kind === 3 ? 'dtype' : kind === 4 ? 'shape' : 'data_offsets';
-        const hostile: unknown[] = field === 'dtype'
-          ? ['F16', 'BF16', 'I8', 'U8', 'I64', 'U64', 'BOOL', 'F8_E4M3', 'f32', '', 7, null, ['F32']]
-          : field === 'shape'
-            ? [[], [-1, 12], [12.5], [2 ** 31, 2 ** 31], [2 ** 53], ['3', 4], null, 'x', [1e308], [0], [12, 1, 1], [4, 3]]
-            : [[e.data_offsets[1], e.data_offsets[0]], [0, data.length + 4], [-4, 44], [0.5, 48.5], [0], null,
-              [0, 2 ** 53], [h[pick(names)].data_offsets[0], e.data_offsets[1]], [e.data_offsets[0] + 2, e.data_offsets[1] + 2],
-              [e.data_offsets[0] + 4, e.data_offsets[1] + 4], ['0', '48']];
-        e[field] = pick(hostile);
-        if (r() < 0.2) h.__metadata__ = pick([{ x: 1 }, [], 'm', { y: null }, { z: 'ok' }]);
-        if (r() < 0.1) h[pick(['d', '', '__metadata__x'])] = pick([{}, { dtype: 'F32', shape: [1], data_offsets: [0, 4] }]);
-        bytes = build(h, r() < 0.2 ? data.subarray(0, int(0, data.length)) : data, r() < 0.8);
-        what = `${name}.${field} = ${JSON.stringify(e[field])}`;
-      }
+      const { bytes, what } = corruption(r);
       let outcome: unknown;
       const ms = elapsedMs(() => {
         try {
@@ -120,6 +127,28 @@ describe('malformed safetensors', () => {
     expect(slowest).toBeLessThan(1000);
     console.log(`safetensors fuzz: ${CASES} cases, ${counts.rejected} rejected with a SafetensorsError, ${counts.loaded} ` +
       `loaded consistently; slowest ${slowest.toFixed(1)} ms`);
+  });
+
+  it('the file reader (1-, 5- and 4096-byte reads) agrees with the in-memory decoder on 300 corrupted files', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nodenn-stf-'));
+    try {
+      const r = rng(777);
+      const file = path.join(dir, 'fuzz.safetensors');
+      const outcome = (f: () => SafetensorsFile) => { try { return summary(f()); } catch (e) { return String(e); } };
+      const summary = (f: SafetensorsFile) => JSON.stringify([f.metadata, f.dtypes,
+        Object.entries(f.tensors).map(([n, t]) => [n, t.dtype, t.shape, Array.from(t.data, (v) => (Number.isNaN(v) ? 'NaN' : v))])]);
+      for (let i = 0; i < 300; i++) {
+        const { bytes, what } = corruption(r);
+        fs.writeFileSync(file, bytes);
+        const expected = outcome(() => decodeSafetensors(bytes, file));
+        const chunkBytes = [1, 5, 4096][i % 3];
+        let got: string;
+        try { got = summary(await readSafetensorsFile(file, { chunkBytes })); } catch (e) { got = String(e); }
+        expect(got, `${what}, ${chunkBytes}-byte reads`).toBe(expected);
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   describe('oversized inputs are refused before they are read', () => {

@@ -12,6 +12,7 @@ import { Dense, Dropout, ReLU, Sigmoid, Tanh } from '../src/layers/index';
 import { Sequential } from '../src/network';
 import { Adam } from '../src/optimizers';
 import { Tensor } from '../src/tensor';
+import { VERSION } from '../src/version';
 import { backends, useBackend } from './helpers';
 
 let dir: string;
@@ -121,5 +122,122 @@ describe('model files', () => {
     await expect(Sequential.load(wrong)).rejects.toThrow(/0\.weight/);
 
     await expect(net.save(path.join(dir, 'r.safetensors'), { metadata: { format: 'x' } })).rejects.toThrow(/reserved/);
+  });
+});
+
+describe('model files: what load checks before building anything', () => {
+  const major = Number(VERSION.split('.')[0]);
+
+  /** A model file written field by field: nodenn's metadata (overridable), an architecture and tensors. */
+  async function modelFile(name: string, layers: unknown[], tensors: Record<string, Tensor>,
+    meta: Record<string, string | undefined> = {}, arch: Record<string, unknown> = {}): Promise<string> {
+    const file = path.join(dir, name);
+    const metadata: Record<string, string | undefined> = {
+      format: 'nodenn', 'nodenn.version': VERSION,
+      'nodenn.architecture': JSON.stringify({ format: 'nodenn.Sequential', version: 1, dtype: 'float32', seed: 0, layers, ...arch }),
+      ...meta,
+    };
+    for (const k of Object.keys(metadata)) if (metadata[k] === undefined) delete metadata[k];
+    await saveSafetensors(file, tensors, metadata as Record<string, string>);
+    return file;
+  }
+  const dense = (i: number, o: number) => ({ type: 'Dense', inFeatures: i, outFeatures: o });
+  const small = { '0.weight': Tensor.zeros([2, 3]), '0.bias': Tensor.zeros([3]) };
+
+  async function expectRefused(file: string, pattern: RegExp): Promise<void> {
+    const rss = process.memoryUsage().rss;
+    let err: unknown;
+    try { await Sequential.load(file); } catch (e) { err = e; }
+    expect(err).toBeInstanceOf(SafetensorsError);
+    expect((err as Error).message.startsWith(`${file}: `), (err as Error).message).toBe(true);
+    expect((err as Error).message).toMatch(pattern);
+    expect(process.memoryUsage().rss - rss, 'memory allocated before refusing').toBeLessThan(64 * 2 ** 20);
+  }
+
+  it('a small file that declares a huge architecture is refused, naming the file and the layer, before any allocation', async () => {
+    const f1 = await modelFile('dense20k.safetensors', [dense(20000, 20000)], small);
+    expect(fs.statSync(f1).size).toBeLessThan(1024);
+    await expectRefused(f1, /layer 0 \(Dense\) needs '0\.weight' of shape \[20000, 20000\]; the file's is \[2, 3\]/);
+    const f2 = await modelFile('dense1e9.safetensors', [dense(1e9, 1e9)], small);
+    await expectRefused(f2, /layer 0 \(Dense\) needs '0\.weight' of shape \[1000000000, 1000000000\]/);
+    const f3 = await modelFile('third.safetensors', [dense(2, 3), { type: 'ReLU' }, dense(3, 50000)],
+      { ...small, '2.weight': Tensor.zeros([3, 2]), '2.bias': Tensor.zeros([2]) });
+    await expectRefused(f3, /layer 2 \(Dense\) needs '2\.weight' of shape \[3, 50000\]; the file's is \[3, 2\]/);
+    const f4 = await modelFile('bn.safetensors', [{ type: 'BatchNorm2D', numFeatures: 1e8 }], {});
+    await expectRefused(f4, /layer 0 \(BatchNorm2D\) needs a tensor '0\.weight' of shape \[100000000\]; the file has none/);
+    const f5 = await modelFile('conv.safetensors', [{ type: 'Conv2D', inChannels: 3, outChannels: 4096, kernelSize: [64, 64] }],
+      { '0.weight': Tensor.zeros([1, 1, 1, 1]), '0.bias': Tensor.zeros([1]) });
+    await expectRefused(f5, /layer 0 \(Conv2D\) needs '0\.weight' of shape \[4096, 3, 64, 64\]; the file's is \[1, 1, 1, 1\]/);
+  });
+
+  it('missing, unused and unknown tensors, bad layer configs and unknown layer types name the file and the layer', async () => {
+    await expectRefused(await modelFile('nobias.safetensors', [dense(2, 3)], { '0.weight': small['0.weight'] }),
+      /layer 0 \(Dense\) needs a tensor '0\.bias' of shape \[3\]; the file has none/);
+    await expectRefused(await modelFile('extra.safetensors', [dense(2, 3)], { ...small, '0.extra': Tensor.zeros([1]) }),
+      /a tensor '0\.extra' that the architecture does not use \(layer 0 \(Dense\) has no such parameter\)/);
+    await expectRefused(await modelFile('beyond.safetensors', [dense(2, 3)], { ...small, '5.weight': Tensor.zeros([1]) }),
+      /a tensor '5\.weight' that the architecture does not use \(there is no layer 5\)/);
+    await expectRefused(await modelFile('badcfg.safetensors', [dense(-1, 3)], small),
+      /layer 0 \(Dense\): Dense inFeatures must be a positive integer, got -1/);
+    await expectRefused(await modelFile('unknown.safetensors', [dense(2, 3), { type: 'Nope' }], small),
+      /layer 1 has the unknown type 'Nope' \(registered: .*Dense.*\)/);
+    await expectRefused(await modelFile('dtype.safetensors', [dense(2, 3)], small, {}, { dtype: 'float16' }),
+      /dtype must be 'float32' or 'float64'/);
+  });
+
+  it('refuses another format, a newer major version or a newer architecture version, naming the file', async () => {
+    const layers = [dense(2, 3)];
+    await expectRefused(await modelFile('pt.safetensors', layers, small, { format: 'pt' }),
+      /the 'format' metadata is "pt", not 'nodenn': not a nodenn model file/);
+    await expectRefused(await modelFile('noformat.safetensors', layers, small, { format: undefined }),
+      /the 'format' metadata is null, not 'nodenn'/);
+    const newer = `${major + 1}.0.0`;
+    await expectRefused(await modelFile('newer.safetensors', layers, small, { 'nodenn.version': newer }),
+      new RegExp(`written by nodenn ${newer.replace(/\./g, '\\.')}, a newer major version than this nodenn`));
+    await expectRefused(await modelFile('noversion.safetensors', layers, small, { 'nodenn.version': 'banana' }),
+      /the 'nodenn\.version' metadata must be a version like '\d+\.\d+\.\d+', got "banana"/);
+    await expectRefused(await modelFile('arch2.safetensors', layers, small, {}, { version: 2 }),
+      /the architecture is version 2 .*reads up to version 1/);
+    await expectRefused(await modelFile('keras.safetensors', layers, small, {}, { format: 'keras' }),
+      /the architecture's format is "keras", expected 'nodenn\.Sequential'/);
+    // an older (or the same) version loads
+    const older = await modelFile('older.safetensors', layers, small, { 'nodenn.version': '0.0.1' });
+    expect((await Sequential.load(older)).stateDict()['0.weight'].shape).toEqual([2, 3]);
+    const config = new Sequential([new Dense(2, 3)]).toConfig();
+    expect(() => Sequential.fromConfig({ ...config, version: 2 as 1 })).toThrow(/config\.version 2 is not one this nodenn reads/);
+    expect(() => Sequential.fromConfig({ ...config, format: 'keras' as 'nodenn.Sequential' })).toThrow(TypeError);
+    expect(() => Sequential.fromConfig({ ...config, layers: [dense(2, 3), dense(3, 0)] }))
+      .toThrow(/^layer 1 \(Dense\): Dense outFeatures must be a positive integer, got 0$/);
+  });
+
+  it('the shape functions of the built-in layers give the shapes of the layers they build', () => {
+    const layers = [new Dense(3, 4), new Dense(3, 4, { bias: false }), new L.Conv2D(2, 3, [3, 5]),
+      new L.Conv2D(2, 3, 1, { bias: false }), new L.Conv1D(2, 3, 4), new L.Conv1D(2, 3, 4, { bias: false }),
+      new L.BatchNorm1D(5), new L.BatchNorm2D(6)];
+    for (const l of layers) {
+      const built: Record<string, number[]> = {};
+      l.params.forEach((p, j) => { built[l.paramNames[j]] = [...p.shape]; });
+      l.buffers.forEach((b, j) => { built[l.bufferNames[j]] = [...b.shape]; });
+      expect(L.layerShapes(l.config()), JSON.stringify(l.config())).toEqual(built);
+    }
+  });
+
+  it('a custom layer registered without a shape function loads; its tensors are checked when it is built', async () => {
+    class Scale extends L.Layer {
+      constructor(readonly n: number) { super(); this.setParams(['gain'], [Tensor.full([n], 1)]); }
+      forward(x: Tensor): Tensor { return x; }
+      backward(d: Tensor): Tensor { return d; }
+      outputShape(s: readonly number[]): number[] { return [...s]; }
+      config() { return { type: 'TestScale', n: this.n }; }
+    }
+    L.registerLayer('TestScale', (c) => new Scale(c.n as number));
+    const net = new Sequential([new Dense(2, 3), new Scale(3)]);
+    net.stateDict()['1.gain'].data.set([1, 2, 3]);
+    const file = path.join(dir, 'custom.safetensors');
+    await net.save(file);
+    expect(Array.from((await Sequential.load(file)).stateDict()['1.gain'].data)).toEqual([1, 2, 3]);
+    const wrong = await modelFile('custom-wrong.safetensors', [dense(2, 3), { type: 'TestScale', n: 3 }],
+      { ...small, '1.gain': Tensor.zeros([4]) });
+    await expectRefused(wrong, /state dict entry '1\.gain' has shape \[4\], expected \[3\]/);
   });
 });

@@ -1,11 +1,14 @@
 // safetensors: round trips, the byte layout, a file written by the reference implementation (Python
 // safetensors 0.8.0, test/fixtures/reference.safetensors), atomic writes, and every malformed-file case.
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeAll } from '../src/io/atomic';
 import {
-  decodeSafetensors, encodeSafetensors, loadSafetensors, MAX_HEADER_BYTES, saveSafetensors, SafetensorsError,
+  decodeSafetensors, encodeSafetensors, loadSafetensors, MAX_HEADER_BYTES, readSafetensorsFile, saveSafetensors,
+  SafetensorsError,
 } from '../src/io/safetensors';
 import { Tensor } from '../src/tensor';
 
@@ -178,5 +181,122 @@ describe('safetensors', () => {
     b.writeBigUInt64LE(BigInt(MAX_HEADER_BYTES + 1), 0);
     fs.writeFileSync(p, b);
     await expect(loadSafetensors(p)).rejects.toThrow(/exceeds the 100000000-byte limit/);
+  });
+});
+
+describe('safetensors: large files, chunked reads and writes, non-regular files', () => {
+  it('reads in chunks of any size: every dtype decodes the same with 1-, 7- and 64-byte reads', async () => {
+    const reference = path.join(__dirname, 'fixtures', 'reference.safetensors');
+    const p = path.join(dir, 'chunks.safetensors');
+    await saveSafetensors(p, {
+      a: new Tensor(Float32Array.from({ length: 50 }, (_, i) => i / 3 - 5), [5, 10]),
+      b: new Tensor(Float64Array.from({ length: 9 }, (_, i) => Math.PI * i), [9]),
+      c: Tensor.zeros([0, 4]),
+    });
+    for (const file of [reference, p]) {
+      const whole = await loadSafetensors(file);
+      for (const chunkBytes of [1, 7, 64]) {
+        const f = await readSafetensorsFile(file, { chunkBytes });
+        expect(f.metadata).toEqual(whole.metadata);
+        expect(f.dtypes).toEqual(whole.dtypes);
+        for (const [name, t] of Object.entries(whole.tensors)) {
+          expect(f.tensors[name].shape, name).toEqual(t.shape);
+          expect(f.tensors[name].dtype, name).toBe(t.dtype);
+          expect(Array.from(f.tensors[name].data), `${name} with ${chunkBytes}-byte reads`).toEqual(Array.from(t.data));
+        }
+      }
+    }
+  });
+
+  it('checks the header against the file size before reading any tensor data', async () => {
+    const p = path.join(dir, 'short.safetensors');
+    // declares 1 GiB of data, holds 8 bytes: refused from the header, before a byte of data is read or allocated
+    fs.writeFileSync(p, fileOf({ w: { dtype: 'F32', shape: [2 ** 28], data_offsets: [0, 2 ** 30] } }, 8));
+    let sawHeader = false;
+    const rss = process.memoryUsage().rss;
+    await expect(readSafetensorsFile(p, { beforeData: () => { sawHeader = true; } }))
+      .rejects.toThrow(/short\.safetensors: tensor 'w': data_offsets \[0, 1073741824\] lie outside the 8-byte data region/);
+    expect(sawHeader).toBe(false);
+    expect(process.memoryUsage().rss - rss).toBeLessThan(64 * 2 ** 20);
+  });
+
+  it('writeAll writes in calls of at most the chunk size: the same bytes, and a buffer over 2 GiB in one call', () => {
+    const data = Uint8Array.from({ length: 1000 }, (_, i) => (i * 7919) % 251);
+    for (const chunkBytes of [1, 7, 999, 1000, 4096]) {
+      const p = path.join(dir, `w${chunkBytes}.bin`);
+      const fd = fs.openSync(p, 'w');
+      try { writeAll(fd, data, chunkBytes); } finally { fs.closeSync(fd); }
+      expect(fs.readFileSync(p).equals(Buffer.from(data)), `chunk ${chunkBytes}`).toBe(true);
+    }
+    // fs.writeSync refuses a length over 2^31 - 1 ("length" is out of range); the buffer's pages are never
+    // touched (zero-filled lazily), so this costs no memory.
+    const big = new Uint8Array(2 ** 31 + 8);
+    const fd = fs.openSync('/dev/null', 'w');
+    try { writeAll(fd, big); } finally { fs.closeSync(fd); }
+  });
+
+  // A sparse file: 2 GiB + 64 bytes long, holding a [2^29] F32 tensor whose disk blocks mostly do not exist (they
+  // read as zeros; on tmpfs without filling the page cache). Loading it needs the 2 GiB of the tensor itself;
+  // skipped where that much memory is not free.
+  const bigOk = os.freemem() > 6 * 2 ** 30 && process.platform !== 'win32';
+  it.skipIf(!bigOk)('loads a file over 2 GiB (a 2 GiB F32 tensor, read in 1 GiB pieces)', async () => {
+    const n = 2 ** 29;
+    const head = fileOf({ __metadata__: { big: 'yes' }, w: { dtype: 'F32', shape: [n], data_offsets: [0, 4 * n] } }, 0);
+    const shm = fs.existsSync('/dev/shm') ? fs.mkdtempSync('/dev/shm/nodenn-st-') : dir;
+    const p = path.join(shm, 'huge.safetensors');
+    const start = head.length;
+    // values at the first and last element and on both sides of the 1 GiB read boundary, the rest zeros
+    const marks: [number, number][] = [[0, 1.5], [2 ** 28 - 1, -2], [2 ** 28, 3.25], [n - 1, 7]];
+    const fd = fs.openSync(p, 'w');
+    try {
+      fs.writeSync(fd, head, 0, head.length, 0);
+      fs.ftruncateSync(fd, start + 4 * n);
+      for (const [i, v] of marks) fs.writeSync(fd, Buffer.from(new Float32Array([v]).buffer), 0, 4, start + 4 * i);
+    } finally {
+      fs.closeSync(fd);
+    }
+    expect(fs.statSync(p).size).toBeGreaterThan(2 ** 31);
+    let f: Awaited<ReturnType<typeof loadSafetensors>> | null;
+    try {
+      f = await loadSafetensors(p);
+    } finally {
+      fs.rmSync(p);
+      if (shm !== dir) fs.rmSync(shm, { recursive: true, force: true });
+    }
+    expect(f.metadata).toEqual({ big: 'yes' });
+    const w = f.tensors.w;
+    expect(w.shape).toEqual([n]);
+    for (const [i, v] of marks) expect(w.data[i], `w[${i}]`).toBe(v);
+    // the holes read as zeros (sampled: a full scan of 2^29 values costs seconds)
+    let nonZero = 0;
+    for (let i = 0; i < n; i += 4099) if (w.data[i] !== 0) nonZero++;
+    expect(nonZero).toBe(1);  // w[0]
+    f = null;
+  }, 120_000);
+
+  it.skipIf(process.platform === 'win32')('refuses a FIFO, a directory and a device without reading (no hang)', async () => {
+    const fifo = path.join(dir, 'pipe.safetensors');
+    execFileSync('mkfifo', [fifo]);
+    await expect(loadSafetensors(fifo)).rejects.toThrow(/pipe\.safetensors: a FIFO, not a regular file: refusing to read it/);
+    await expect(loadSafetensors(fifo)).rejects.toThrow(SafetensorsError);
+    await expect(loadSafetensors(dir)).rejects.toThrow(/: a directory, not a regular file/);
+    await expect(loadSafetensors('/dev/zero')).rejects.toThrow(/\/dev\/zero: a character device, not a regular file/);
+    expect(fs.statSync(fifo).isFIFO()).toBe(true);
+  }, 20_000);
+
+  it('refuses to write what loading would refuse, and leaves the previous file as it was', async () => {
+    const p = path.join(dir, 'good.safetensors');
+    await saveSafetensors(p, { w: new Tensor([1, 2, 3]) });
+    const before = fs.readFileSync(p);
+    // metadata that makes the header longer than the loader accepts
+    const meta = { note: 'x'.repeat(MAX_HEADER_BYTES) };
+    await expect(saveSafetensors(p, { w: new Tensor([4]) }, meta))
+      .rejects.toThrow(/good\.safetensors: not written, loading it would fail: .*header .*exceeds the 100000000-byte limit/);
+    // a dimension beyond 2^53 (an empty tensor, so it has no data at all)
+    const empty = new Tensor(new Float32Array(0), [0, 2 ** 60]);
+    await expect(saveSafetensors(p, { w: empty })).rejects.toThrow(RangeError);
+    await expect(saveSafetensors(p, { w: empty })).rejects.toThrow(/not written, loading it would fail: tensor 'w': shape must be an array of non-negative integers/);
+    expect(fs.readFileSync(p).equals(before)).toBe(true);
+    expect(fs.readdirSync(dir).filter((f) => f.includes('.tmp'))).toEqual([]);
   });
 });

@@ -18,6 +18,11 @@ export interface BatchNormOptions {
   dtype?: DType;
 }
 
+/** The parameters and buffers of a batch norm over C channels (what initialize() creates). */
+export function batchNormShapes(C: number): Record<string, number[]> {
+  return { weight: [C], bias: [C], running_mean: [C], running_var: [C] };
+}
+
 export abstract class BatchNorm extends Layer {
   readonly numFeatures: number;
   readonly momentum: number;

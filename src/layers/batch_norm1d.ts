@@ -1,6 +1,7 @@
 // BatchNorm1D: batch normalization of (N, C) features or (N, C, L) sequences, per channel C.
 import type { Tensor } from '../tensor';
-import { BatchNorm, type BatchNormOptions } from './batch_norm';
+import { BatchNorm, type BatchNormOptions, batchNormShapes } from './batch_norm';
+import { positiveInt } from './spatial';
 import { registerLayer } from './registry';
 
 export class BatchNorm1D extends BatchNorm {
@@ -13,4 +14,5 @@ export class BatchNorm1D extends BatchNorm {
   }
 }
 
-registerLayer('BatchNorm1D', (c) => new BatchNorm1D(c.numFeatures as number, { momentum: c.momentum as number, eps: c.eps as number }));
+registerLayer('BatchNorm1D', (c) => new BatchNorm1D(c.numFeatures as number, { momentum: c.momentum as number, eps: c.eps as number }),
+  { shapes: (c) => batchNormShapes(positiveInt(c.numFeatures, 'BatchNorm1D numFeatures')) });

@@ -1,6 +1,7 @@
 // BatchNorm2D: batch normalization of (N, C, H, W) images, per channel C over N, H and W.
 import type { Tensor } from '../tensor';
-import { BatchNorm, type BatchNormOptions } from './batch_norm';
+import { BatchNorm, type BatchNormOptions, batchNormShapes } from './batch_norm';
+import { positiveInt } from './spatial';
 import { registerLayer } from './registry';
 
 export class BatchNorm2D extends BatchNorm {
@@ -15,4 +16,5 @@ export class BatchNorm2D extends BatchNorm {
   }
 }
 
-registerLayer('BatchNorm2D', (c) => new BatchNorm2D(c.numFeatures as number, { momentum: c.momentum as number, eps: c.eps as number }));
+registerLayer('BatchNorm2D', (c) => new BatchNorm2D(c.numFeatures as number, { momentum: c.momentum as number, eps: c.eps as number }),
+  { shapes: (c) => batchNormShapes(positiveInt(c.numFeatures, 'BatchNorm2D numFeatures')) });

@@ -72,4 +72,10 @@ export class Conv1D extends Conv2D {
 registerLayer('Conv1D', (c) => new Conv1D(c.inChannels as number, c.outChannels as number, c.kernelSize as number, {
   stride: c.stride as number, padding: c.padding as number, bias: c.bias as boolean | undefined,
   init: c.init as ConvInit | undefined,
-}));
+}), {
+  shapes: (c): Record<string, number[]> => {
+    const F = positiveInt(c.outChannels, 'Conv1D outChannels'), C = positiveInt(c.inChannels, 'Conv1D inChannels');
+    const K = positiveInt(c.kernelSize, 'Conv1D kernelSize');
+    return (c.bias ?? true) ? { weight: [F, C, K], bias: [F] } : { weight: [F, C, K] };
+  },
+});

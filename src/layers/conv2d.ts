@@ -159,4 +159,10 @@ registerLayer('Conv2D', (c) => new Conv2D(c.inChannels as number, c.outChannels 
   c.kernelSize as [number, number], {
     stride: c.stride as [number, number], padding: c.padding as [number, number], bias: c.bias as boolean | undefined,
     init: c.init as ConvInit | undefined,
-  }));
+  }), {
+  shapes: (c): Record<string, number[]> => {
+    const F = positiveInt(c.outChannels, 'Conv2D outChannels'), C = positiveInt(c.inChannels, 'Conv2D inChannels');
+    const [kh, kw] = pair(c.kernelSize, 'Conv2D kernelSize', positiveInt);
+    return (c.bias ?? true) ? { weight: [F, C, kh, kw], bias: [F] } : { weight: [F, C, kh, kw] };
+  },
+});

@@ -121,4 +121,9 @@ export class Dense extends Layer implements TrainBackward {
 }
 
 registerLayer('Dense', (c) => new Dense(c.inFeatures as number, c.outFeatures as number,
-  { init: c.init as InitKind, std: c.std as number | undefined, bias: c.bias as boolean | undefined }));
+  { init: c.init as InitKind, std: c.std as number | undefined, bias: c.bias as boolean | undefined }), {
+  shapes: (c): Record<string, number[]> => {
+    const i = positiveInt(c.inFeatures, 'Dense inFeatures'), o = positiveInt(c.outFeatures, 'Dense outFeatures');
+    return (c.bias ?? true) ? { weight: [i, o], bias: [o] } : { weight: [i, o] };
+  },
+});

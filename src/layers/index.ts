@@ -1,6 +1,8 @@
 // Every built-in layer (importing this registers them all for layerFromConfig).
 export { Layer, type LayerConfig, type InitContext } from './layer';
-export { registerLayer, layerFromConfig, registeredLayers, type LayerFactory } from './registry';
+export {
+  registerLayer, layerFromConfig, registeredLayers, layerShapes, type LayerFactory, type LayerShapes, type LayerRegistration,
+} from './registry';
 export { Dense, type DenseOptions } from './dense';
 export { Activation } from './activation';
 export { ReLU } from './relu';

@@ -2,17 +2,44 @@
 // model's architecture can be turned back into layers (Sequential.fromConfig, model loading). Layers written
 // elsewhere (Conv2D, BatchNorm, users' own) register the same way:
 //   registerLayer('Dense', (c) => new Dense(c.inFeatures as number, c.outFeatures as number, c));
+// A layer type with parameters should also say which parameter and buffer shapes a config implies, computed
+// without allocating anything: loading a model file checks the file's tensors against them before building a
+// single layer, so a small file cannot make the loader allocate (and randomly initialize) gigabytes.
 import type { Layer, LayerConfig } from './layer';
 
 export type LayerFactory = (config: LayerConfig) => Layer;
+/**
+ * The shapes of the parameters and buffers a layer built from `config` has, by name ('weight', 'bias',
+ * 'running_mean', ...); throws as the factory would on a bad config. Must not allocate them.
+ */
+export type LayerShapes = (config: LayerConfig) => Record<string, number[]>;
+
+export interface LayerRegistration {
+  /** Parameter and buffer shapes of a config, without building the layer. */
+  shapes?: LayerShapes;
+}
 
 const factories = new Map<string, LayerFactory>();
+const shapeFunctions = new Map<string, LayerShapes>();
 
-/** Registers the factory of a layer type; registering a type twice replaces the earlier factory. */
-export function registerLayer(type: string, fromConfig: LayerFactory): void {
+/** Registers the factory of a layer type; registering a type twice replaces the earlier registration. */
+export function registerLayer(type: string, fromConfig: LayerFactory, opts: LayerRegistration = {}): void {
   if (typeof type !== 'string' || type.length === 0) throw new TypeError('type must be a non-empty string');
   if (typeof fromConfig !== 'function') throw new TypeError(`fromConfig for '${type}' must be a function`);
+  if (opts === null || typeof opts !== 'object') throw new TypeError(`options for '${type}' must be an object`);
+  if (opts.shapes !== undefined && typeof opts.shapes !== 'function') throw new TypeError(`shapes for '${type}' must be a function`);
   factories.set(type, fromConfig);
+  if (opts.shapes) shapeFunctions.set(type, opts.shapes);
+  else shapeFunctions.delete(type);
+}
+
+/**
+ * The parameter and buffer shapes a layer config implies, without building the layer; undefined when its type
+ * registered no shape function (or is unknown).
+ */
+export function layerShapes(config: LayerConfig): Record<string, number[]> | undefined {
+  if (config === null || typeof config !== 'object' || typeof config.type !== 'string') return undefined;
+  return shapeFunctions.get(config.type)?.(config);
 }
 
 /** The layer types that can be rebuilt from a config. */
