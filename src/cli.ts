@@ -12,11 +12,15 @@ import { loadModelFile } from './io/model';
 import { writeFileAtomic } from './io/atomic';
 import { packageRoot } from './backend/native';
 import * as layers from './layers/index';
-import { FitAbortedError, Sequential, type BatchInfo, type EpochInfo, type History, type SequentialConfig } from './network';
+import { FitAbortedError, Sequential, type History, type SequentialConfig } from './network';
 import { Adam, AdamW, AdaGrad, cosineDecay, type Optimizer, RMSProp, SGD } from './optimizers';
 import { trainingCurvesSvg } from './plot';
+import { type Output, ProgressBar, pct, processStdio } from './progress';
 import { Tensor } from './tensor';
 import { VERSION } from './version';
+
+// The progress renderer and the guarded output live in progress.ts (fit({ verbose }) uses them too).
+export { formatDuration, progressLine, streamOutput, type Output, type OutStream } from './progress';
 
 /** Thrown for a wrong command line: printed with the usage hint, exit code 2. */
 export class UsageError extends Error {
@@ -130,65 +134,6 @@ function numArg(v: string | undefined, name: string, def: number): number {
   return n;
 }
 
-export interface Output {
-  out: (s: string) => void;
-  err: (s: string) => void;
-  /** A live line (progress bar) is only drawn on a terminal. */
-  isTTY: boolean;
-  columns: number;
-}
-
-/** What streamOutput needs of process.stdout / process.stderr. */
-export interface OutStream {
-  write(s: string): unknown;
-  on(event: 'error', listener: (e: Error) => void): unknown;
-  isTTY?: boolean;
-  columns?: number;
-}
-
-/**
- * An Output on two streams that outlives them: a write error (the reader of a pipe has gone: `| head`, a full disk:
- * `> /dev/full`) marks that stream broken and later writes to it are dropped, so training and saving go on and the
- * exit code stays that of the run. A broken pipe is how a reader says it has read enough, so it passes silently;
- * any other error is noted once on the other stream.
- */
-export function streamOutput(stdout: OutStream, stderr: OutStream): Output {
-  const guard = (stream: OutStream, name: string, note: (s: string) => void): ((s: string) => void) => {
-    let broken = false;
-    const fail = (e: Error): void => {
-      if (broken) return;
-      broken = true;
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code !== 'EPIPE') note(`nodenn: cannot write to ${name} (${e.message}); the run goes on without it\n`);
-    };
-    stream.on('error', fail);
-    return (s) => {
-      if (broken) return;
-      try {
-        stream.write(s);
-      } catch (e) {
-        fail(e as Error);
-      }
-    };
-  };
-  let err: (s: string) => void = () => undefined;
-  const out = guard(stdout, 'stdout', (s) => err(s));
-  err = guard(stderr, 'stderr', out);
-  return {
-    out,
-    err,
-    isTTY: Boolean(stdout.isTTY),
-    // Read at each draw: the terminal may be resized during training.
-    get columns() { return stdout.columns || 100; },
-  };
-}
-
-let processOutput: Output | undefined;
-function stdio(): Output {
-  processOutput ??= streamOutput(process.stdout, process.stderr);
-  return processOutput;
-}
-
 function setupBackend(v: Values): void {
   if (v.backend !== undefined) {
     if (v.backend !== 'native' && v.backend !== 'ts') throw new UsageError(`--backend must be 'native' or 'ts', got '${v.backend}'`);
@@ -250,48 +195,6 @@ function defaultLr(optimizer: string, model: string): number {
   return 0.02;
 }
 
-export function formatDuration(s: number): string {
-  if (!Number.isFinite(s)) return '?';
-  if (s < 60) return `${s.toFixed(s < 10 ? 1 : 0)}s`;
-  const m = Math.floor(s / 60);
-  return `${m}m${String(Math.round(s - 60 * m)).padStart(2, '0')}s`;
-}
-
-function pct(a: number): string {
-  return `${(100 * a).toFixed(2)}%`;
-}
-
-/**
- * One progress line: epoch, bar, batches, running loss/accuracy, throughput, time left in the epoch. It fits in
- * `columns - 1` characters, since a live line that wraps is redrawn below itself instead of over itself (and some
- * terminals wrap on the last column): on a narrow terminal the throughput, the time left, the bar, the accuracy and
- * the loss go, in that order, and a terminal narrower than what is left gets the line cut.
- */
-export function progressLine(p: { epoch: number; epochs: number; batch: number; batches: number; loss: number; accuracy: number;
-  samplesPerSec: number; eta: number; columns: number }): string {
-  const limit = Math.max(1, Math.floor(p.columns) - 1);
-  // The bar's width depends only on the terminal's, so it does not jitter as the numbers change.
-  const width = Math.max(10, Math.min(30, p.columns - 95));
-  const done = Math.round((p.batch / p.batches) * width);
-  const bar = ' [' + '='.repeat(Math.max(0, done - 1)) + (done > 0 ? (done === width ? '=' : '>') : '') + ' '.repeat(width - done) + ']';
-  const parts = {
-    head: `epoch ${p.epoch}/${p.epochs}`,
-    bar,
-    count: ` ${p.batch}/${p.batches}`,
-    loss: `  loss ${p.loss.toFixed(4)}`,
-    acc: `  acc ${pct(p.accuracy)}`,
-    rate: `  ${Math.round(p.samplesPerSec).toLocaleString('en-US')} samples/s`,
-    eta: `  ETA ${formatDuration(p.eta)}`,
-  };
-  const shown = new Set(Object.keys(parts) as (keyof typeof parts)[]);
-  const line = (): string => [...shown].map((k) => parts[k]).join('');
-  for (const drop of ['rate', 'eta', 'bar', 'acc', 'loss'] as const) {
-    if (line().length <= limit) break;
-    shown.delete(drop);
-  }
-  return line().slice(0, limit);
-}
-
 async function train(args: string[], v: Values, io: Output): Promise<number> {
   const kind = args[0] ?? 'mnist';
   if (kind !== 'mnist' && kind !== 'fashion') throw new UsageError(`train: the data set must be 'mnist' or 'fashion', got '${kind}'`);
@@ -335,35 +238,11 @@ async function train(args: string[], v: Values, io: Output): Promise<number> {
   say(`training: ${epochs} epoch${epochs === 1 ? '' : 's'}, batch ${batchSize}, ${optName} lr ${lr}` +
     `${optimizer.schedule ? ' (cosine decay)' : ''}, seed ${seed}`);
 
-  // Live line: running means over the epoch so far (a single batch's loss is too noisy to read).
-  let epochT0 = performance.now();
-  let lastDraw = 0, seen = 0, lossSum = 0, correctSum = 0;
-  const onBatchEnd = (b: BatchInfo): void => {
-    if (!io.isTTY || v.quiet) return;
-    if (b.batch === 0) { seen = 0; lossSum = 0; correctSum = 0; }
-    const m = Math.min(batchSize, nTrain - b.batch * batchSize);
-    seen += m;
-    lossSum += b.loss * m;
-    correctSum += b.accuracy * m;
-    const now = performance.now();
-    if (now - lastDraw < 100 && b.batch + 1 < b.batches) return;
-    lastDraw = now;
-    const secs = Math.max((now - epochT0) / 1000, 1e-3);
-    const rate = seen / secs;
-    io.out('\r\x1b[2K' + progressLine({ epoch: b.epoch + 1, epochs, batch: b.batch + 1, batches: b.batches, loss: lossSum / seen,
-      accuracy: correctSum / seen, samplesPerSec: rate, eta: (nTrain - seen) / rate, columns: io.columns }));
-  };
-  const onEpochEnd = (e: EpochInfo): void => {
-    const secs = (performance.now() - epochT0) / 1000;
-    epochT0 = performance.now();
-    if (v.quiet) return;
-    if (io.isTTY) io.out('\r\x1b[2K');
-    const valPart = e.valLoss !== undefined ? `  val_loss ${e.valLoss.toFixed(4)}  val_acc ${pct(e.valAccuracy ?? NaN)}` : '';
-    io.out(`epoch ${e.epoch + 1}/${epochs}  loss ${e.loss.toFixed(4)}  acc ${pct(e.accuracy)}${valPart}  ` +
-      `${formatDuration(secs)}  ${Math.round(nTrain / secs).toLocaleString('en-US')} samples/s\n`);
-  };
+  // On a terminal a live bar, then a line per epoch; only the epoch lines elsewhere.
+  const progress = v.quiet ? undefined : new ProgressBar({
+    output: { write: io.out, get isTTY() { return io.isTTY; }, get columns() { return io.columns; } },
+  });
   const tTrain0 = performance.now();
-  epochT0 = tTrain0;
   // Ctrl-C, or SIGTERM (kill, a job scheduler, a container stop), ends training after the current batch; the model
   // trained so far is still tested and saved, and the exit code is then the signal's, 128 + its number, as a shell
   // reports a process the signal killed. A second signal quits at once. The handlers stay until the model is saved.
@@ -380,12 +259,13 @@ async function train(args: string[], v: Values, io: Output): Promise<number> {
     let history: History;
     try {
       history = await net.fit(xTrain, yTrain, {
-        optimizer, epochs, batchSize, validationData, onBatchEnd, onEpochEnd, loss: 'softmaxCrossEntropy', signal: stop.signal,
+        optimizer, epochs, batchSize, validationData, callbacks: progress ? [progress] : [], loss: 'softmaxCrossEntropy',
+        signal: stop.signal,
       });
     } catch (e) {
       if (!(e instanceof FitAbortedError)) throw e;
       history = e.history;
-      if (io.isTTY) io.out('\r\x1b[2K');
+      progress?.clear();
       io.out(`interrupted by ${signalled}: ${e.message}; testing the model as it is\n`);
     }
     const tTrain = (performance.now() - tTrain0) / 1000;
@@ -514,7 +394,7 @@ export function benchCommand(args: string[], io: Output, script = path.join(pack
 }
 
 /** Runs the CLI with `argv` (without node and the script); resolves to the exit code. */
-export async function main(argv: string[], io: Output = stdio()): Promise<number> {
+export async function main(argv: string[], io: Output = processStdio()): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });

@@ -1,6 +1,9 @@
 // Sequential: a stack of layers with forward/backward, named parameters, prediction, evaluation, state
 // dictionaries, a JSON config (rebuilt through the layer registry) and an async fit() loop.
 import { getBackend } from './backend/index';
+import {
+  type BatchInfo, type Callback, CallbackList, type Direction, type EpochInfo, type FitContext, checkCallbacks,
+} from './callbacks';
 import { ARCHITECTURE_FORMAT, ARCHITECTURE_VERSION, loadModelFile, saveModelFile } from './io/model';
 import { SafetensorsError } from './io/safetensors';
 import { ReusableTensor, hasTrainBackward } from './layers/buffers';
@@ -14,6 +17,7 @@ import { Sigmoid } from './layers/sigmoid';
 import { l2Penalty, lossFunction, type LossFunction, type LossName } from './losses';
 import { describeValue, optionalBoolean, optionsObject } from './options';
 import { OPTIMIZER_NAMES, Optimizer, type OptimizerName, SGD, optimizerFromName } from './optimizers';
+import { verboseCallbacks } from './progress';
 import { Random } from './random';
 import { type DType, type FloatArray, Tensor, allocate, checkAttached, detachedMessage, formatShape, isDetached, sizeOf } from './tensor';
 
@@ -45,8 +49,7 @@ export interface TrainOptions {
   weightDecay?: number;
 }
 
-export interface BatchInfo { epoch: number; batch: number; batches: number; loss: number; accuracy: number; }
-export interface EpochInfo { epoch: number; loss: number; accuracy: number; valLoss?: number; valAccuracy?: number; }
+export type { BatchInfo, EpochInfo } from './callbacks';
 
 export interface FitOptions extends TrainOptions {
   /** An Optimizer, or one by name with its default options ('sgd', 'adam', ...: OPTIMIZER_NAMES); default SGD lr 0.01. */
@@ -56,8 +59,19 @@ export interface FitOptions extends TrainOptions {
   /** Shuffle the samples every epoch with the network's seeded generator (default true). */
   shuffle?: boolean;
   validationData?: [Tensor, Int32Array | Tensor];
-  onBatchEnd?: (info: BatchInfo) => void | Promise<void>;
-  onEpochEnd?: (info: EpochInfo) => void | Promise<void>;
+  /**
+   * Hold out the last fraction of x and y (before any shuffling) as validation data, as Keras's validation_split
+   * (0 < validationSplit < 1; not with validationData).
+   */
+  validationSplit?: number;
+  /** Objects with onTrainBegin, onEpochBegin, onBatchEnd, onEpochEnd, onTrainEnd (EarlyStopping, ...), called in order. */
+  callbacks?: Callback[];
+  /** Shorthand for a callback with this onBatchEnd, called after the callbacks'. */
+  onBatchEnd?: Callback['onBatchEnd'];
+  /** Shorthand for a callback with this onEpochEnd, called after the callbacks'. */
+  onEpochEnd?: Callback['onEpochEnd'];
+  /** 0: silent (default); 1: a progress bar on a terminal, else a line per epoch, on stdout; 2: a line per epoch. */
+  verbose?: 0 | 1 | 2;
   /** Aborting stops training before the next batch; fit() then rejects with an AbortError holding the history. */
   signal?: AbortSignal;
 }
@@ -65,11 +79,18 @@ export interface FitOptions extends TrainOptions {
 export interface History {
   /** Mean training loss of each epoch over its batches (the L2 term included when weightDecay > 0). */
   loss: number[];
-  /** Training accuracy of each epoch, counted on the batches as they were trained (train mode). */
+  /**
+   * Training accuracy of each epoch, counted on the batches as they were trained (train mode); empty unless the
+   * loss is a classification loss.
+   */
   accuracy: number[];
-  /** Loss and accuracy on validationData after each epoch, in eval mode, without the L2 term. */
+  /** Loss and accuracy on the validation data after each epoch, in eval mode, without the L2 term (else empty). */
   valLoss: number[];
   valAccuracy: number[];
+  /** The learning rate of each epoch's last batch. */
+  lr: number[];
+  /** Each metric by name, and its value on the validation data as 'val' + its name ('f1', 'valF1'). */
+  [metric: string]: number[];
 }
 
 export interface EvaluateOptions {
@@ -107,8 +128,15 @@ function checkTargets(y: unknown, n: number, name: string): Int32Array | Tensor 
 /** The names fit() accepts (the compiler keeps this list in step with FitOptions). */
 const FIT_OPTIONS: Record<keyof FitOptions, true> = {
   loss: true, weightDecay: true, optimizer: true, epochs: true, batchSize: true, shuffle: true, validationData: true,
-  onBatchEnd: true, onEpochEnd: true, signal: true,
+  validationSplit: true, callbacks: true, onBatchEnd: true, onEpochEnd: true, verbose: true, signal: true,
 };
+
+/** The losses of classifiers: the ones fit() and evaluate() report an accuracy for. */
+const CLASSIFICATION_LOSSES: readonly string[] = ['softmaxCrossEntropy', 'binaryCrossEntropy', 'crossEntropy'];
+
+function isClassificationLoss(loss: LossName | LossFunction): boolean {
+  return typeof loss === 'string' && CLASSIFICATION_LOSSES.includes(loss);
+}
 
 function optionalFunction<T>(v: T | undefined, name: string): T | undefined {
   if (v !== undefined && typeof v !== 'function') throw new TypeError(`${name} must be a function, got ${describeValue(v)}`);
@@ -165,6 +193,20 @@ function rowsView(t: Tensor, start: number, end: number): Tensor {
 
 function targetRows(y: Int32Array | Tensor, start: number, end: number): Int32Array | Tensor {
   return y instanceof Int32Array ? y.subarray(start, end) : rowsView(y, start, end);
+}
+
+/**
+ * validationSplit: the last fraction of the samples (before any shuffling) held out, as Keras: the first
+ * floor(n · (1 − split)) samples train. Both parts are views of x and y.
+ */
+function splitValidation(x: Tensor, y: Int32Array | Tensor, split: unknown): [Tensor, Int32Array | Tensor, [Tensor, Int32Array | Tensor]] {
+  if (typeof split !== 'number' || !(split > 0 && split < 1)) {
+    throw new RangeError(`validationSplit must be a fraction of the samples, 0 < validationSplit < 1, got ${describeValue(split)}`);
+  }
+  const n = x.shape[0], at = Math.floor(n * (1 - split));
+  if (at === 0) throw new RangeError(`validationSplit ${split} of ${n} samples leaves none to train on`);
+  if (at === n) throw new RangeError(`validationSplit ${split} of ${n} samples holds out none (it needs at least 1 / ${n})`);
+  return [rowsView(x, 0, at), targetRows(y, 0, at), [rowsView(x, at, n), targetRows(y, at, n)]];
 }
 
 const nextTick = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -512,16 +554,13 @@ export class Sequential {
         throw new TypeError(`unknown fit() option '${k}'; the options are ${Object.keys(FIT_OPTIONS).join(', ')}`);
       }
     }
-    const xin = this.input(x);
+    let xin = this.input(x);
     if (xin.ndim < 1 || xin.shape[0] === 0) throw new RangeError('x holds no samples');
-    const n = xin.shape[0];
-    checkTargets(y, n, 'y');
+    checkTargets(y, xin.shape[0], 'y');
     const lossName = opts.loss ?? 'softmaxCrossEntropy';
     const lossFn = lossFunction(lossName, new ReusableTensor());
     const optimizer = fitOptimizer(opts.optimizer);
     const epochs = positiveInt(opts.epochs ?? 1, 'epochs');
-    if (optimizer instanceof Optimizer) optimizer.checkSchedule(epochs);
-    const bs = Math.min(positiveInt(opts.batchSize ?? 32, 'batchSize'), n);
     const weightDecay = opts.weightDecay ?? 0;
     if (typeof weightDecay !== 'number' || !(weightDecay >= 0) || !Number.isFinite(weightDecay)) {
       throw new RangeError(`weightDecay must be a non-negative number, got ${describeValue(weightDecay)}`);
@@ -529,6 +568,14 @@ export class Sequential {
     const threshold = lossName === 'binaryCrossEntropy' ? 0 : 0.5;
     const shuffle = optionalBoolean(opts.shuffle, 'shuffle') ?? true;
     let val: [Tensor, Int32Array | Tensor] | undefined;
+    if (opts.validationSplit !== undefined) {
+      if (opts.validationData !== undefined) {
+        throw new TypeError('validationSplit and validationData are exclusive: give validationData, or let ' +
+          'validationSplit hold out the last part of x and y');
+      }
+      [xin, y, val] = splitValidation(xin, y, opts.validationSplit);
+    }
+    const n = xin.shape[0];
     if (opts.validationData !== undefined) {
       if (!Array.isArray(opts.validationData) || opts.validationData.length !== 2) {
         throw new TypeError(`validationData must be [x, y], got ${describeValue(opts.validationData)}`);
@@ -546,8 +593,13 @@ export class Sequential {
           formatShape(y.shape.slice(1)));
       }
     }
-    const onBatchEnd = optionalFunction(opts.onBatchEnd, 'onBatchEnd');
-    const onEpochEnd = optionalFunction(opts.onEpochEnd, 'onEpochEnd');
+    const bs = Math.min(positiveInt(opts.batchSize ?? 32, 'batchSize'), n);
+    if (optimizer instanceof Optimizer) optimizer.checkSchedule(epochs, Math.ceil(n / bs));
+    const shorthand: Callback = {
+      onBatchEnd: optionalFunction(opts.onBatchEnd, 'onBatchEnd'),
+      onEpochEnd: optionalFunction(opts.onEpochEnd, 'onEpochEnd'),
+    };
+    const callbacks = new CallbackList([...verboseCallbacks(opts.verbose), ...checkCallbacks(opts.callbacks), shorthand]);
     const signal = opts.signal;
     if (signal !== undefined && !isAbortSignal(signal)) {
       throw new TypeError(`signal must be an AbortSignal (new AbortController().signal), got ${describeValue(signal)}`);
@@ -556,7 +608,7 @@ export class Sequential {
     this.fitting = true;
     try {
       return await this.trainLoop(xin, y, {
-        lossName, lossFn, optimizer, epochs, bs, weightDecay, threshold, shuffle, val, onBatchEnd, onEpochEnd, signal,
+        lossName, lossFn, optimizer, epochs, bs, weightDecay, threshold, shuffle, val, callbacks, signal,
       });
     } finally {
       this.fitting = false;
@@ -567,9 +619,9 @@ export class Sequential {
   private async trainLoop(xin: Tensor, y: Int32Array | Tensor, o: {
     lossName: LossName | LossFunction; lossFn: LossFunction; optimizer: Optimizer; epochs: number; bs: number;
     weightDecay: number; threshold: number; shuffle: boolean; val: [Tensor, Int32Array | Tensor] | undefined;
-    onBatchEnd: FitOptions['onBatchEnd']; onEpochEnd: FitOptions['onEpochEnd']; signal: AbortSignal | undefined;
+    callbacks: CallbackList; signal: AbortSignal | undefined;
   }): Promise<History> {
-    const { lossName, lossFn, optimizer, epochs, bs, weightDecay, threshold, shuffle, val, onBatchEnd, onEpochEnd, signal } = o;
+    const { lossName, lossFn, optimizer, epochs, bs, weightDecay, threshold, shuffle, val, callbacks, signal } = o;
     const n = xin.shape[0];
     // Batch buffers, reused by every batch (the last partial batch uses a prefix of them).
     const sample = xin.size / n;
@@ -580,21 +632,42 @@ export class Sequential {
     const order = new Int32Array(n);
     for (let i = 0; i < n; i++) order[i] = i;
     const batches = Math.ceil(n / bs);
-    const history: History = { loss: [], accuracy: [], valLoss: [], valAccuracy: [] };
+    const history: History = { loss: [], accuracy: [], valLoss: [], valAccuracy: [], lr: [] };
     const [ws, gs] = this.weights();
     const params = this.parameters();
     const classes = new Int32Array(bs), truth = y instanceof Int32Array ? null : new Int32Array(bs);
     const xShape = xin.shape.slice(1), yShape = y instanceof Int32Array ? [] : y.shape.slice(1);
+    const withAccuracy = isClassificationLoss(lossName);
 
-    this.train();
-    let lastYield = performance.now();
+    const reported: Record<string, Direction | null> = { loss: 'min', lr: null };
+    if (withAccuracy) reported.accuracy = 'max';
+    if (val) {
+      reported.valLoss = 'min';
+      if (withAccuracy) reported.valAccuracy = 'max';
+    }
+    let stop = false;
+    const fit: FitContext = Object.freeze({
+      network: this, optimizer, epochs, batches, samples: n, batchSize: bs, hasValidation: val !== undefined,
+      reported: Object.freeze(reported),
+      stopTraining: () => { stop = true; },
+      get stopRequested() { return stop; },
+    });
+    const hasBatchHooks = callbacks.has('onBatchEnd');
+    optimizer.startSchedule?.({ epochs, stepsPerEpoch: batches });
+    await callbacks.call('onTrainBegin', { epochs, batches, samples: n, batchSize: bs }, fit);
+
+    let lastYield = performance.now(), trained = 0;
     for (let epoch = 0; epoch < epochs; epoch++) {
       optimizer.setEpoch(epoch);
-      void optimizer.lr;  // checked again: a schedule may depend on more than the epoch
+      optimizer.setStep?.(epoch * batches);
+      // checked again: a schedule may depend on more than the epoch, a callback may have changed the base rate
+      let lr = optimizer.lr;
+      await callbacks.call('onEpochBegin', { epoch, lr }, fit);
       if (shuffle) this.rng.shuffle(order);
-      let lossSum = 0, correct = 0;
+      let lossSum = 0, correct = 0, seen = 0;
       for (let b = 0; b < batches; b++) {
         if (signal?.aborted) throw new FitAbortedError(`fit() was aborted before epoch ${epoch + 1}, batch ${b + 1}`, history);
+        if (!this.training) this.train();  // a callback may have switched the network to eval mode
         const start = b * bs, m = Math.min(bs, n - start);
         let xb: Tensor, yb: Int32Array | Tensor;
         if (shuffle) {
@@ -633,12 +706,24 @@ export class Sequential {
         }
         this.trainBackward(res.grad);
         l2Penalty(ws, weightDecay, gs);
+        if (b > 0) optimizer.setStep?.(epoch * batches + b);
+        lr = optimizer.lr;
         optimizer.step(params);
 
-        const batchCorrect = countCorrect(out, yb, threshold, classes, truth);
         lossSum += loss * m;
-        correct += batchCorrect;
-        if (onBatchEnd) await onBatchEnd({ epoch, batch: b, batches, loss, accuracy: batchCorrect / m });
+        seen += m;
+        let accuracy: number | undefined;
+        if (withAccuracy) {
+          const batchCorrect = countCorrect(out, yb, threshold, classes, truth);
+          correct += batchCorrect;
+          accuracy = batchCorrect / m;
+        }
+        if (hasBatchHooks) {
+          const info: BatchInfo = { epoch, batch: b, batches, size: m, loss, lr };
+          if (accuracy !== undefined) info.accuracy = accuracy;
+          await callbacks.call('onBatchEnd', info, fit);
+        }
+        if (stop) break;
         // let the event loop run between batches: every batch that ends 2 ms or more after the last turn (a turn
         // costs a few µs, which small batches would feel)
         const now = performance.now();
@@ -647,20 +732,25 @@ export class Sequential {
           lastYield = performance.now();
         }
       }
-      history.loss.push(lossSum / n);
-      history.accuracy.push(correct / n);
-      const info: EpochInfo = { epoch, loss: lossSum / n, accuracy: correct / n };
+      const info: EpochInfo = { epoch, loss: lossSum / seen, lr };
+      if (withAccuracy) info.accuracy = correct / seen;
       if (val) {
         const r = this.evaluateAs(val[0], val[1], { loss: lossName, batchSize: Math.max(bs, 1000) }, 'fit()',
           'validationData x', 'validationData y');
         this.train();
-        history.valLoss.push(r.loss);
-        history.valAccuracy.push(r.accuracy);
         info.valLoss = r.loss;
-        info.valAccuracy = r.accuracy;
+        if (withAccuracy) info.valAccuracy = r.accuracy;
       }
-      if (onEpochEnd) await onEpochEnd(info);
+      for (const k of Object.keys(reported)) {
+        const v = info[k];
+        if (typeof v === 'number') (history[k] ??= []).push(v);
+      }
+      await callbacks.call('onEpochEnd', info, fit);
+      if (!this.training) this.train();
+      trained++;
+      if (stop) break;
     }
+    await callbacks.call('onTrainEnd', { epochs: trained, stopped: stop }, fit);
     return history;
   }
 

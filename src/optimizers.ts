@@ -2,8 +2,8 @@
 // (moment tensors, its own step count) is allocated on its first step and held weakly, keyed by the parameter
 // tensor: one optimizer may train many networks one after another without keeping dead ones alive, and a
 // parameter it has not seen starts from step 1 (Adam's bias correction) whatever the optimizer did before.
-// Learning-rate schedules map the epoch to a rate; gradient clipping by global norm runs before the update
-// when clipNorm is set.
+// Learning-rate schedules map the position in training (epoch, and step for the per-step ones) and the base rate
+// to a rate; gradient clipping by global norm runs before the update when clipNorm is set.
 import { getBackend } from './backend/index';
 import { describeValue, optionalBoolean, optionsObject } from './options';
 import { Tensor } from './tensor';
@@ -15,8 +15,23 @@ export interface ParamRef {
   grad: Tensor;
 }
 
-/** Maps the epoch (0-based) and the base learning rate to the rate of that epoch. */
-export type LrSchedule = (epoch: number, baseLr: number) => number;
+/**
+ * Where training is, as a schedule sees it. `step` counts optimizer steps (batches) from 0 since training began:
+ * fit() restarts it at each call, as it restarts the epoch; each step() advances it. `stepsPerEpoch` and
+ * `totalSteps` are known inside fit() (its epochs × batches per epoch), else undefined.
+ */
+export interface SchedulePosition {
+  epoch: number;
+  step: number;
+  stepsPerEpoch: number | undefined;
+  totalSteps: number | undefined;
+}
+
+/**
+ * Maps the epoch (0-based) and the base learning rate to the rate to use: an epoch schedule reads the epoch only
+ * (its rate holds for the whole epoch); a per-step schedule reads the third argument's step.
+ */
+export type LrSchedule = (epoch: number, baseLr: number, position?: SchedulePosition) => number;
 
 /** lr · gamma^floor(epoch / stepSize) */
 export function stepDecay(opts: { stepSize: number; gamma?: number }): LrSchedule {
@@ -42,7 +57,109 @@ export function cosineDecay(opts: { tMax: number; minLr?: number }): LrSchedule 
   return (epoch, lr) => minLr + ((lr - minLr) * (1 + Math.cos(Math.PI * Math.min(epoch, tMax) / tMax))) / 2;
 }
 
-export const schedules = { step: stepDecay, exponential: exponentialDecay, cosine: cosineDecay };
+/** The total steps a per-step schedule runs for: its own option, else what fit() plans; one of them is needed. */
+function scheduleSteps(own: number | undefined, at: SchedulePosition | undefined, name: string): number {
+  if (at === undefined) throw new TypeError(`${name} is a per-step schedule: call it with (epoch, lr, { step, ... })`);
+  const total = own ?? at.totalSteps;
+  if (total === undefined) {
+    throw new RangeError(`${name} needs totalSteps when it is used outside fit() (fit() tells it epochs × batches)`);
+  }
+  if (at.step >= total) {
+    throw new RangeError(`${name} was built for ${total} steps but training has reached step ${at.step + 1}; give it ` +
+      'totalSteps that cover the whole training, or leave totalSteps out inside fit()');
+  }
+  return total;
+}
+
+function optionalSteps(v: unknown, name: string): number | undefined {
+  return v === undefined ? undefined : positiveInt(v, name);
+}
+
+/**
+ * Linear warmup, then cosine annealing, per step (batch). With w warmup steps, T total steps, base rate lr:
+ *   t < w:      lr · (startFactor + (1 − startFactor) · t / w)
+ *   w ≤ t < T:  minLr + (lr − minLr) · (1 + cos(π (t − w) / (T − w))) / 2
+ * which is PyTorch's SequentialLR([LinearLR(start_factor=startFactor, total_iters=w),
+ * CosineAnnealingLR(T_max=T − w, eta_min=minLr)], milestones=[w]) in closed form (with startFactor 0, the default,
+ * Hugging Face's get_cosine_schedule_with_warmup). `warmupSteps`, or `warmupFraction` of T (rounded down);
+ * `totalSteps` defaults to fit()'s epochs × batches.
+ */
+export function warmupCosine(opts: { warmupSteps?: number; warmupFraction?: number; totalSteps?: number; minLr?: number;
+  startFactor?: number }): LrSchedule {
+  optionsObject(opts, 'warmupCosine options');
+  const name = 'warmupCosine';
+  if ((opts.warmupSteps === undefined) === (opts.warmupFraction === undefined)) {
+    throw new TypeError(`${name} needs one of warmupSteps (a number of steps) or warmupFraction (of the total steps)`);
+  }
+  const warmupSteps = opts.warmupSteps === undefined ? undefined : nonNegativeInt(opts.warmupSteps, `${name} warmupSteps`);
+  const fraction = opts.warmupFraction === undefined ? undefined : inUnit(opts.warmupFraction, `${name} warmupFraction`, false);
+  const totalSteps = optionalSteps(opts.totalSteps, `${name} totalSteps`);
+  if (totalSteps !== undefined && warmupSteps !== undefined && warmupSteps >= totalSteps) {
+    throw new RangeError(`${name} warmupSteps (${warmupSteps}) must be below totalSteps (${totalSteps})`);
+  }
+  const minLr = nonNegative(opts.minLr ?? 0, `${name} minLr`);
+  const startFactor = inUnit(opts.startFactor ?? 0, `${name} startFactor`, true);
+  return (_epoch, lr, at) => {
+    const total = scheduleSteps(totalSteps, at, name);
+    const w = warmupSteps ?? Math.floor((fraction as number) * total);
+    if (w >= total) throw new RangeError(`${name} warmupSteps (${w}) must be below the total steps (${total})`);
+    const t = (at as SchedulePosition).step;
+    if (t < w) return lr * (startFactor + ((1 - startFactor) * t) / w);
+    return minLr + ((lr - minLr) * (1 + Math.cos((Math.PI * (t - w)) / (total - w)))) / 2;
+  };
+}
+
+/**
+ * The one-cycle policy per step (batch), PyTorch's OneCycleLR with max_lr = the optimizer's base rate and
+ * cycle_momentum=False (the rate only): from lr/divFactor up to lr over the first pctStart of the T steps, then
+ * down to lr/(divFactor·finalDivFactor) at step T − 1; with threePhase, up, back down to lr/divFactor, then down to
+ * the minimum (phase ends at steps pctStart·T − 1, 2·pctStart·T − 2, T − 1). anneal 'cos' (default):
+ * end + (start − end)(1 + cos(π·pct))/2; 'linear': start + (end − start)·pct. `totalSteps` defaults to fit()'s
+ * epochs × batches; a step at or past it is an error, as in PyTorch.
+ */
+export function oneCycle(opts: { totalSteps?: number; pctStart?: number; divFactor?: number; finalDivFactor?: number;
+  anneal?: 'cos' | 'linear'; threePhase?: boolean } = {}): LrSchedule {
+  optionsObject(opts, 'oneCycle options');
+  const name = 'oneCycle';
+  const totalSteps = optionalSteps(opts.totalSteps, `${name} totalSteps`);
+  const pctStart = opts.pctStart ?? 0.3;
+  if (typeof pctStart !== 'number' || !(pctStart > 0 && pctStart < 1)) {
+    throw new RangeError(`${name} pctStart must be in (0, 1), got ${describeValue(pctStart)}`);
+  }
+  const divFactor = positive(opts.divFactor ?? 25, `${name} divFactor`);
+  const finalDivFactor = positive(opts.finalDivFactor ?? 1e4, `${name} finalDivFactor`);
+  const anneal = opts.anneal ?? 'cos';
+  if (anneal !== 'cos' && anneal !== 'linear') throw new RangeError(`${name} anneal must be 'cos' or 'linear', got ${describeValue(anneal)}`);
+  const threePhase = optionalBoolean(opts.threePhase, `${name} threePhase`) ?? false;
+  const interpolate = anneal === 'cos'
+    ? (start: number, end: number, pct: number) => end + ((start - end) / 2) * (Math.cos(Math.PI * pct) + 1)
+    : (start: number, end: number, pct: number) => (end - start) * pct + start;
+  return (_epoch, lr, at) => {
+    const total = scheduleSteps(totalSteps, at, name);
+    const initial = lr / divFactor, min = initial / finalDivFactor;
+    const phases: [number, number, number][] = threePhase  // [end step, start rate, end rate]
+      ? [[pctStart * total - 1, initial, lr], [2 * pctStart * total - 2, lr, initial], [total - 1, initial, min]]
+      : [[pctStart * total - 1, initial, lr], [total - 1, lr, min]];
+    let start = 0;
+    for (const [end] of phases) {
+      if (!(end > start)) {
+        throw new RangeError(`${name} over ${total} steps with pctStart ${pctStart} leaves a phase without steps; ` +
+          'train for more steps or change pctStart');
+      }
+      start = end;
+    }
+    start = 0;
+    for (let i = 0; i < phases.length; i++) {
+      const [end, from, to] = phases[i];
+      const t = (at as SchedulePosition).step;
+      if (t <= end || i === phases.length - 1) return interpolate(from, to, (t - start) / (end - start));
+      start = end;
+    }
+    return min;  // not reached: the last phase takes every step
+  };
+}
+
+export const schedules = { step: stepDecay, exponential: exponentialDecay, cosine: cosineDecay, warmupCosine, oneCycle };
 
 function positive(v: unknown, name: string): number {
   if (typeof v !== 'number' || !(v > 0) || !Number.isFinite(v)) throw new RangeError(`${name} must be a positive number, got ${describeValue(v)}`);
@@ -51,6 +168,16 @@ function positive(v: unknown, name: string): number {
 
 function positiveInt(v: unknown, name: string): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new RangeError(`${name} must be a positive integer, got ${describeValue(v)}`);
+  return v;
+}
+
+function nonNegative(v: unknown, name: string): number {
+  if (typeof v !== 'number' || !(v >= 0) || !Number.isFinite(v)) throw new RangeError(`${name} must be a finite number >= 0, got ${describeValue(v)}`);
+  return v;
+}
+
+function nonNegativeInt(v: unknown, name: string): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new RangeError(`${name} must be an integer >= 0, got ${describeValue(v)}`);
   return v;
 }
 
@@ -77,7 +204,7 @@ export function clipGradNorm(params: ParamRef[], maxNorm: number): number {
 
 export interface OptimizerOptions {
   lr?: number;
-  /** Learning-rate schedule by epoch (fit() sets the epoch). */
+  /** Learning-rate schedule by epoch, or by step (fit() tells it where training is). */
   schedule?: LrSchedule;
   /** Clip gradients to this global L2 norm before each step. */
   clipNorm?: number;
@@ -90,42 +217,79 @@ export interface ParamState {
 }
 
 export abstract class Optimizer {
-  readonly baseLr: number;
   readonly schedule: LrSchedule | undefined;
   readonly clipNorm: number | undefined;
   /** step() calls so far (each parameter also counts its own steps: see the file comment). */
   iterations = 0;
-  private epoch = 0;
+  private base: number;
+  private readonly position: SchedulePosition = { epoch: 0, step: 0, stepsPerEpoch: undefined, totalSteps: undefined };
   private readonly state = new WeakMap<Tensor, ParamState>();
 
   constructor(opts: OptimizerOptions, defaultLr: number) {
     optionsObject(opts, 'optimizer options');
-    this.baseLr = positive(opts.lr ?? defaultLr, 'lr');
+    this.base = positive(opts.lr ?? defaultLr, 'lr');
     if (opts.schedule !== undefined && typeof opts.schedule !== 'function') {
-      throw new TypeError(`schedule must be a function (epoch, lr) => lr, got ${describeValue(opts.schedule)}`);
+      throw new TypeError(`schedule must be a function (epoch, lr, position) => lr, got ${describeValue(opts.schedule)}`);
     }
     this.schedule = opts.schedule;
     if (opts.clipNorm !== undefined) positive(opts.clipNorm, 'clipNorm');
     this.clipNorm = opts.clipNorm;
   }
 
+  /** The learning rate the schedule starts from (the rate itself without one). */
+  get baseLr(): number {
+    return this.base;
+  }
+
+  /** Changes the base learning rate (what ReduceLROnPlateau lowers); a schedule then scales the new one. */
+  setBaseLr(lr: number): void {
+    this.base = positive(lr, 'lr');
+  }
+
   /** The learning rate in use now (after the schedule); a schedule giving a negative or non-finite rate throws. */
   get lr(): number {
-    return this.schedule ? this.scheduledRate(this.schedule, this.epoch) : this.baseLr;
+    return this.schedule ? this.scheduledRate(this.schedule, this.position) : this.base;
   }
 
-  /** Throws if the schedule gives a negative or non-finite rate for any epoch of 0 .. epochs − 1 (fit() asks first). */
-  checkSchedule(epochs: number): void {
-    if (this.schedule) for (let e = 0; e < epochs; e++) this.scheduledRate(this.schedule, e);
+  /** Where training is, as the schedule sees it (a copy). */
+  get schedulePosition(): SchedulePosition {
+    return { ...this.position };
   }
 
-  private scheduledRate(schedule: LrSchedule, epoch: number): number {
-    const lr: unknown = schedule(epoch, this.baseLr);
+  /**
+   * Throws if the schedule gives a negative or non-finite rate at the first or the last step of any epoch of
+   * 0 .. epochs − 1 (fit() asks first, with its batches per epoch; a per-step schedule built for fewer steps than
+   * fit() runs fails here).
+   */
+  checkSchedule(epochs: number, stepsPerEpoch = 1): void {
+    if (!this.schedule) return;
+    const totalSteps = epochs * stepsPerEpoch;
+    for (let e = 0; e < epochs; e++) {
+      for (const step of new Set([e * stepsPerEpoch, (e + 1) * stepsPerEpoch - 1])) {
+        this.scheduledRate(this.schedule, { epoch: e, step, stepsPerEpoch, totalSteps });
+      }
+    }
+  }
+
+  private scheduledRate(schedule: LrSchedule, at: SchedulePosition): number {
+    const lr: unknown = schedule(at.epoch, this.base, { ...at });
     if (typeof lr !== 'number' || !(lr >= 0) || !Number.isFinite(lr)) {
-      throw new RangeError(`the learning-rate schedule gave ${describeValue(lr)} for epoch ${epoch} (0-based); ` +
+      // a schedule that reads the step (a third parameter) is told the step too
+      const where = schedule.length >= 3 ? `epoch ${at.epoch} (0-based), step ${at.step} (0-based)` : `epoch ${at.epoch} (0-based)`;
+      throw new RangeError(`the learning-rate schedule gave ${describeValue(lr)} for ${where}; ` +
         'a learning rate must be a finite number >= 0');
     }
     return lr;
+  }
+
+  /**
+   * Starts a schedule over: step 0 of epoch 0, and how long training will be (fit() calls this first, so that a
+   * per-step schedule knows its total steps).
+   */
+  startSchedule(plan: { epochs: number; stepsPerEpoch: number }): void {
+    optionsObject(plan, 'schedule plan');
+    const epochs = positiveInt(plan.epochs, 'epochs'), stepsPerEpoch = positiveInt(plan.stepsPerEpoch, 'stepsPerEpoch');
+    Object.assign(this.position, { epoch: 0, step: 0, stepsPerEpoch, totalSteps: epochs * stepsPerEpoch });
   }
 
   /** Tells the schedule which epoch (0-based) is running. */
@@ -133,7 +297,15 @@ export abstract class Optimizer {
     if (typeof epoch !== 'number' || !Number.isInteger(epoch) || epoch < 0) {
       throw new RangeError(`epoch must be a non-negative integer, got ${describeValue(epoch)}`);
     }
-    this.epoch = epoch;
+    this.position.epoch = epoch;
+  }
+
+  /** Sets the step (0-based) a per-step schedule reads; step() advances it by one. */
+  setStep(step: number): void {
+    if (typeof step !== 'number' || !Number.isInteger(step) || step < 0) {
+      throw new RangeError(`step must be a non-negative integer, got ${describeValue(step)}`);
+    }
+    this.position.step = step;
   }
 
   /** One update of every parameter from its gradient. */
@@ -146,6 +318,7 @@ export abstract class Optimizer {
     }
     if (this.clipNorm !== undefined) clipGradNorm(params, this.clipNorm);
     this.iterations++;
+    this.position.step++;
     for (const p of params) {
       const s = this.stateOf(p.param);
       s.steps++;
