@@ -22,9 +22,9 @@ import { VERSION } from './version';
 // The progress renderer and the guarded output live in progress.ts (fit({ verbose }) uses them too).
 export { formatDuration, progressLine, streamOutput, type Output, type OutStream } from './progress';
 
-/** Thrown for a wrong command line: printed with the usage hint, exit code 2. */
+/** Thrown for a wrong command line: printed with the command's usage line and the help hint, exit code 2. */
 export class UsageError extends Error {
-  constructor(message: string) {
+  constructor(message: string, readonly command?: string) {
     super(message);
     this.name = 'UsageError';
   }
@@ -83,6 +83,84 @@ const OPTIONS = {
 } as const;
 
 type Values = { [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K]['type'] extends 'boolean' ? boolean : string };
+type OptionName = keyof typeof OPTIONS;
+
+/** What each option's value looks like, as the help shows it. */
+const VALUE_OF: Partial<Record<OptionName, string>> = {
+  model: 'mlp|cnn', epochs: 'N', 'batch-size': 'N', optimizer: 'NAME', lr: 'X', validation: 'N', limit: 'N', seed: 'N',
+  out: 'FILE', plot: 'FILE', backend: 'native|ts', threads: 'N', data: 'DIR', index: 'I',
+};
+
+const COMMON: readonly OptionName[] = ['help', 'version', 'backend', 'threads', 'data', 'quiet'];
+/** The options each command reads; any other is refused rather than silently ignored. */
+const COMMAND_OPTIONS: Record<string, readonly OptionName[]> = {
+  train: [...COMMON, 'model', 'epochs', 'batch-size', 'optimizer', 'lr', 'no-decay', 'validation', 'limit', 'seed', 'out', 'plot'],
+  eval: [...COMMON, 'limit'],
+  predict: [...COMMON, 'index'],
+};
+COMMAND_OPTIONS.evaluate = COMMAND_OPTIONS.eval;
+
+/** The usage line of a command (the synopsis of all of them for none or an unknown one). */
+export function usageLine(command: string | undefined): string {
+  switch (command) {
+    case 'train': return 'Usage: nodenn train mnist|fashion [--model mlp|cnn] [--epochs N] [--batch-size N] [options]';
+    case 'eval': case 'evaluate': return 'Usage: nodenn eval <model.safetensors> [--limit N] [--data DIR] [--backend native|ts] [--threads N]';
+    case 'predict': return 'Usage: nodenn predict <model.safetensors> --index I [--data DIR] [--backend native|ts] [--threads N]';
+    default: return 'Usage: nodenn train mnist|fashion [options] | eval <model.safetensors> | predict <model.safetensors> --index I | bench [args]';
+  }
+}
+
+function editDistance(a: string, b: string): number {
+  const d = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let diag = d[0];
+    d[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const up = d[j];
+      d[j] = Math.min(d[j] + 1, d[j - 1] + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diag = up;
+    }
+  }
+  return d[b.length];
+}
+
+/**
+ * Reads the command line: util.parseArgs splits it, then every option is checked here, so that a mistake is reported
+ * in nodenn's words (an unknown option with the closest known one, a value missing or given to a switch, an option
+ * the command does not read). Everything after `bench` is the benchmark's own.
+ */
+function parseCommandLine(argv: string[]): { values: Values; positionals: string[]; command: string | undefined } {
+  const { tokens } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: false, tokens: true });
+  const first = tokens.find((t) => t.kind === 'positional');
+  const command = first?.kind === 'positional' ? first.value : undefined;
+  const end = command === 'bench' && first ? first.index + 1 : argv.length;
+  const options = OPTIONS as Record<string, { type: 'string' | 'boolean' }>;
+  const names = Object.keys(OPTIONS) as OptionName[];
+  for (const t of tokens) {
+    if (t.kind !== 'option' || t.index >= end) continue;
+    const def = Object.hasOwn(options, t.name) ? options[t.name] : undefined;
+    if (!def) {
+      const near = t.rawName.startsWith('--') ? names.filter((n) => editDistance(t.name, n) <= 2)
+        .sort((a, b) => editDistance(t.name, a) - editDistance(t.name, b))[0] : undefined;
+      throw new UsageError(`unknown option '${t.rawName}'${near ? ` (did you mean --${near}?)` : ''}`, command);
+    }
+    const name = t.name as OptionName;
+    if (def.type === 'boolean' && t.value !== undefined) {
+      throw new UsageError(`${t.rawName} takes no value, got '${t.rawName}=${t.value}'`, command);
+    }
+    // a value that is another option (--epochs --lr 3) means the value was forgotten
+    if (def.type === 'string' && (t.value === undefined || (!t.inlineValue && /^--?[A-Za-z]/.test(t.value)))) {
+      throw new UsageError(`${t.rawName} needs a value: ${t.rawName} ${VALUE_OF[name] ?? 'VALUE'}`, command);
+    }
+    const allowed = command === undefined ? undefined : COMMAND_OPTIONS[command];
+    if (allowed && !allowed.includes(name)) {
+      const owners = Object.keys(COMMAND_OPTIONS).filter((c) => c !== 'evaluate' && COMMAND_OPTIONS[c].includes(name));
+      throw new UsageError(`${command} does not take --${name} (an option of ${owners.join(' and ')})`, command);
+    }
+  }
+  const parsed = parseArgs({ args: argv.slice(0, end), options: OPTIONS, allowPositionals: true, strict: true });
+  return { values: parsed.values as Values, positionals: parsed.positionals, command };
+}
 
 function intArg(v: string | undefined, name: string, def: number, min = 1, max = Number.MAX_SAFE_INTEGER): number {
   if (v === undefined) return def;
@@ -395,16 +473,18 @@ export function benchCommand(args: string[], io: Output, script = path.join(pack
 
 /** Runs the CLI with `argv` (without node and the script); resolves to the exit code. */
 export async function main(argv: string[], io: Output = processStdio()): Promise<number> {
+  const usage = (e: UsageError, command: string | undefined): number => {
+    io.err(`nodenn: ${e.message}\n${usageLine(e.command ?? command)}\nRun 'nodenn --help' for the options.\n`);
+    return 2;
+  };
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+    parsed = parseCommandLine(argv);
   } catch (e) {
-    // bench takes its own arguments: pass everything after the command through.
-    if (argv[0] === 'bench') return benchCommand(argv.slice(1), io);
-    io.err(`nodenn: ${(e as Error).message}\nRun 'nodenn --help' for the options.\n`);
-    return 2;
+    if (e instanceof UsageError) return usage(e, undefined);
+    throw e;
   }
-  const v = parsed.values as Values;
+  const v = parsed.values;
   const [command, ...rest] = parsed.positionals;
   if (v.version) { io.out(`${VERSION}\n`); return 0; }
   if (v.help || command === 'help') { io.out(HELP); return 0; }
@@ -418,10 +498,7 @@ export async function main(argv: string[], io: Output = processStdio()): Promise
       default: throw new UsageError(`unknown command '${command}'`);
     }
   } catch (e) {
-    if (e instanceof UsageError) {
-      io.err(`nodenn: ${e.message}\nRun 'nodenn --help' for the options.\n`);
-      return 2;
-    }
+    if (e instanceof UsageError) return usage(e, command);
     io.err(`nodenn: ${(e as Error).message}\n`);
     return 1;
   }

@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { asciiImage, benchCommand, formatDuration, main, progressLine, streamOutput, type Output, type OutStream } from '../src/cli';
+import { asciiImage, benchCommand, formatDuration, main, progressLine, streamOutput, usageLine, type Output, type OutStream } from '../src/cli';
 import { loadSafetensors, saveSafetensors } from '../src/io/safetensors';
 
 const root = path.join(__dirname, '..');
@@ -132,7 +132,7 @@ describe('nodenn CLI', () => {
     [['train', 'mnist', '--optimizer', 'lion'], /--optimizer must be/],
     [['train', 'mnist', '--backend', 'gpu'], /--backend must be 'native' or 'ts'/],
     [['train', 'mnist', '--limit', '100', '--validation', '100'], /leaves no training samples/],
-    [['train', 'mnist', '--frobnicate'], /Unknown option '--frobnicate'/],
+    [['train', 'mnist', '--frobnicate'], /unknown option '--frobnicate'/],
     [['eval'], /a model file is needed/],
     [['eval', '/no/such/model.safetensors'], /no such file/],
     [['predict', 'x.safetensors'], /predict needs --index/],
@@ -144,7 +144,36 @@ describe('nodenn CLI', () => {
     const io = capture(false);
     expect(await main(args, io)).toBe(2);
     expect(io.errText()).toMatch(message);
-    expect(io.errText()).toContain("Run 'nodenn --help'");
+    expect(io.errText()).toMatch(/\nUsage: nodenn .*\nRun 'nodenn --help' for the options\.\n$/);
+  });
+
+  it.each([
+    [['train', 'mnist', '--frobnicate'], "unknown option '--frobnicate'", 'train'],
+    [['train', '--epoch', '3'], "unknown option '--epoch' (did you mean --epochs?)", 'train'],
+    [['train', '--batchsize', '3'], "unknown option '--batchsize' (did you mean --batch-size?)", 'train'],
+    [['eval', 'm.safetensors', '-x'], "unknown option '-x'", 'eval'],
+    [['train', 'mnist', '--epochs'], '--epochs needs a value: --epochs N', 'train'],
+    [['train', '--epochs', '--lr', '0.1'], '--epochs needs a value: --epochs N', 'train'],
+    [['predict', 'm.safetensors', '--index'], '--index needs a value: --index I', 'predict'],
+    [['train', '--quiet=yes'], "--quiet takes no value, got '--quiet=yes'", 'train'],
+    [['eval', 'm.safetensors', '--epochs', '3'], 'eval does not take --epochs (an option of train)', 'eval'],
+    [['predict', 'm.safetensors', '--limit', '3'], 'predict does not take --limit (an option of train and eval)', 'predict'],
+    [['--frobnicate'], "unknown option '--frobnicate'", undefined],
+  ])('command line %j → exit 2, in nodenn\'s words, with the usage line', async (args, message, command) => {
+    const io = capture(false);
+    expect(await main(args, io)).toBe(2);
+    expect(io.text()).toBe('');
+    expect(io.errText()).toBe(`nodenn: ${message}\n${usageLine(command)}\nRun 'nodenn --help' for the options.\n`);
+    expect(usageLine(command)).toMatch(command ? new RegExp(`^Usage: nodenn ${command} `) : /^Usage: nodenn train .* \| eval .* \| predict .* \| bench/);
+  });
+
+  it('a spawned nodenn with an unknown option: exit 2, nodenn\'s words on stderr, nothing from util.parseArgs', () => {
+    const r = run(['train', 'mnist', '--epoch', '2']);
+    expect(r.code).toBe(2);
+    expect(r.out).toBe('');
+    expect(r.err).toBe("nodenn: unknown option '--epoch' (did you mean --epochs?)\n" +
+      'Usage: nodenn train mnist|fashion [--model mlp|cnn] [--epochs N] [--batch-size N] [options]\n' +
+      "Run 'nodenn --help' for the options.\n");
   });
 
   it('bench runs bench/run.js with its arguments', () => {
