@@ -60,20 +60,36 @@ export function numericalGradient(f: (x: Tensor) => number, x: Tensor, opts?: Nu
 /**
  * The numerical gradient of Σ f(x) · dout for a tensor-valued f (the "from upstream dout" variant):
  * grad[i] = Σ_j (f(x + h e_i)_j − f(x − h e_i)_j) · dout_j / 2h. This is what backward(dout) must return.
+ * The differences are taken element by element before the sum: Σ f(x+h)·dout − Σ f(x−h)·dout would cancel two
+ * large, nearly equal sums and lose about four digits.
  */
 export function numericalGradientFromUpstream(f: (x: Tensor) => Tensor, x: Tensor, dout: Tensor,
   opts?: NumericalOptions): Tensor {
   if (typeof f !== 'function') throw new TypeError('f must be a function returning a Tensor');
+  expectTensor(x, 'x');
   expectTensor(dout, 'dout');
-  return numericalGradient((t) => {
-    const y = expectTensor(f(t), 'the result of f');
+  const h = stepOf(opts);
+  const evaluate = (): Tensor => {
+    const y = expectTensor(f(x), 'the result of f');
     if (y.size !== dout.size) {
       throw new RangeError(`f returned shape ${formatShape(y.shape)} but dout has shape ${formatShape(dout.shape)}`);
     }
+    return y;
+  };
+  const grad = Tensor.zeros(x.shape, 'float64');
+  const d = x.data, up = new Float64Array(dout.size);
+  for (let i = 0; i < d.length; i++) {
+    const old = d[i];
+    d[i] = old + h;
+    up.set(evaluate().data);  // a copy: f may return the same buffer on every call
+    d[i] = old - h;
+    const down = evaluate().data;
     let s = 0;
-    for (let j = 0; j < y.size; j++) s += y.data[j] * dout.data[j];
-    return s;
-  }, x, opts);
+    for (let j = 0; j < up.length; j++) s += (up[j] - down[j]) * dout.data[j];
+    d[i] = old;  // after the sum: f may return x itself (Flatten, Dropout in eval mode)
+    grad.data[i] = s / (2 * h);
+  }
+  return grad;
 }
 
 /** The largest |a − b| / max(1e-8, |a| + |b|) over all elements. */
