@@ -185,7 +185,8 @@ int activation_kind(const Napi::CallbackInfo& info, size_t i) {
   if (s == "leakyRelu") return kLeakyRelu;
   if (s == "sigmoid") return kSigmoid;
   if (s == "tanh") return kTanh;
-  range_error(info.Env(), "activation must be 'relu', 'leakyRelu', 'sigmoid' or 'tanh', got '" + s + "'");
+  if (s == "step") return kStep;
+  range_error(info.Env(), "activation must be 'relu', 'leakyRelu', 'sigmoid', 'tanh' or 'step', got '" + s + "'");
 }
 
 // activationForward(kind, n, x, y, slope)

@@ -6,7 +6,7 @@
 
 namespace nodenn {
 
-enum Activation { kRelu = 0, kLeakyRelu = 1, kSigmoid = 2, kTanh = 3 };
+enum Activation { kRelu = 0, kLeakyRelu = 1, kSigmoid = 2, kTanh = 3, kStep = 4 };
 
 // conv kernels: the geometry of one convolution / pooling call, validated by addon.cc.
 struct ConvShape {
@@ -27,7 +27,7 @@ struct PoolShape {
                    const T* B, long ldb, T beta, T* C, long ldc);                                            \
   /* y = act(x) over n elements (y may be x) */                                                              \
   void (*activation_forward_##S)(int kind, long n, const T* x, T* y, T slope);                               \
-  /* dx = dy * act'(x) (relu, leaky relu use x; sigmoid, tanh use y); dx may be dy */                        \
+  /* dx = dy * act'(x) (relu, leaky relu use x; sigmoid, tanh use y; step: 0); dx may be dy */               \
   void (*activation_backward_##S)(int kind, long n, const T* x, const T* y, const T* dy, T* dx, T slope);    \
   /* y[r, c] += bias[c] */                                                                                   \
   void (*bias_add_##S)(long rows, long cols, T* y, const T* bias);                                           \

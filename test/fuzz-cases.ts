@@ -32,7 +32,7 @@ export interface Signature {
 const f = (len: (s: Sizes) => number, out = false): ArgSpec => ({ t: 'float', len, out });
 const size = (name: string): ArgSpec => ({ t: 'size', size: name });
 const scalar = (lo = -2, hi = 2): ArgSpec => ({ t: 'scalar', lo, hi });
-const activations: ArgSpec = { t: 'choice', values: ['relu', 'leakyRelu', 'sigmoid', 'tanh'] };
+const activations: ArgSpec = { t: 'choice', values: ['relu', 'leakyRelu', 'sigmoid', 'tanh', 'step'] };
 
 const windowOut = (input: number, k: number, stride: number, pad: number) => 1 + Math.floor((input + 2 * pad - k) / stride);
 const convSizes: Pick<Signature, 'sizes' | 'fix'> = {

@@ -7,7 +7,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { checkLayer, numericalGradientFromUpstream, relativeError } from '../src/gradcheck';
 import {
   AvgPool2D, BatchNorm1D, BatchNorm2D, Conv1D, Conv2D, Dense, Dropout, Flatten, GlobalAvgPool2D, LeakyReLU, MaxPool2D,
-  ReLU, Sigmoid, Softmax, Tanh, registeredLayers, type Layer,
+  ReLU, Sigmoid, Softmax, Step, Tanh, registeredLayers, type Layer,
 } from '../src/layers/index';
 import { Tensor } from '../src/tensor';
 import { backends, useBackend } from './helpers';
@@ -19,6 +19,7 @@ const builtIn: [string, () => Layer, number[]][] = [
   ['LeakyReLU', () => new LeakyReLU(0.1), [2, 3, 4]],
   ['Sigmoid', () => new Sigmoid(), [4, 5]],
   ['Tanh', () => new Tanh(), [4, 5]],
+  ['Step', () => new Step(), [4, 5]],
   ['Softmax', () => new Softmax(), [4, 6]],
   ['Flatten', () => new Flatten(), [2, 3, 2, 2]],
   ['Dropout', () => { const d = new Dropout(0.5); d.training = false; return d; }, [3, 4]],

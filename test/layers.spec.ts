@@ -4,7 +4,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { checkLayer, numericalGradientFromUpstream, relativeError } from '../src/gradcheck';
 import { initWeight } from '../src/init';
 import {
-  Add, Dense, Dropout, Flatten, LeakyReLU, Mul, ReLU, Sigmoid, Softmax, Tanh, layerFromConfig, type Layer,
+  Add, Dense, Dropout, Flatten, LeakyReLU, Mul, ReLU, Sigmoid, Softmax, Step, Tanh, layerFromConfig, type Layer,
 } from '../src/layers/index';
 import { Random } from '../src/random';
 import { Tensor } from '../src/tensor';
@@ -19,6 +19,7 @@ const layerCases: [string, () => Layer, number[]][] = [
   ['LeakyReLU', () => new LeakyReLU(0.1), [2, 3, 4]],
   ['Sigmoid', () => new Sigmoid(), [4, 5]],
   ['Tanh', () => new Tanh(), [4, 5]],
+  ['Step', () => new Step(), [4, 5]],
   ['Softmax', () => new Softmax(), [4, 6]],
   ['Flatten', () => new Flatten(), [2, 3, 2, 2]],
   ['Dropout (eval)', () => { const d = new Dropout(0.5); d.training = false; return d; }, [3, 4]],
@@ -94,6 +95,19 @@ describe.each(backends)('layers on $label', (bc) => {
   it('the same seed draws the same dropout mask', () => {
     const masks = [0, 1].map(() => { const d = new Dropout(0.5); d.setRandom(new Random(11)); return Array.from(d.forward(Tensor.full([50], 1)).data); });
     expect(masks[0]).toEqual(masks[1]);
+  });
+
+  it('Step is the perceptron\'s step function: step_function(np.array([-1.0, 1.0, 2.0])) is [0, 1, 1]', () => {
+    const step = new Step();
+    for (const dtype of ['float32', 'float64'] as const) {
+      const y = step.forward(new Tensor(dtype === 'float32' ? new Float32Array([-1, 1, 2]) : new Float64Array([-1, 1, 2]), [3]));
+      expect(y.dtype).toBe(dtype);
+      expect(y.shape).toEqual([3]);
+      expect(Array.from(y.data)).toEqual([0, 1, 1]);
+      expect(Array.from(step.backward(new Tensor(dtype === 'float32' ? new Float32Array([5, 6, 7]) : new Float64Array([5, 6, 7]), [3])).data))
+        .toEqual([0, 0, 0]);
+    }
+    expect(step.config()).toEqual({ type: 'Step' });
   });
 
   it('Softmax rows sum to 1 and survive huge logits', () => {

@@ -3,7 +3,8 @@
 // arguments of one call share a dtype), with the same argument checks and the same errors.
 import type { FloatArray } from '../tensor';
 
-export type ActivationKind = 'relu' | 'leakyRelu' | 'sigmoid' | 'tanh';
+/** step: y = 1 for x > 0, 0 for x ≤ 0 (NaN kept), with a zero gradient (the perceptron's step function). */
+export type ActivationKind = 'relu' | 'leakyRelu' | 'sigmoid' | 'tanh' | 'step';
 export type BackendName = 'ts' | 'native';
 export type Isa = 'avx512' | 'avx2' | 'scalar';
 
@@ -13,7 +14,7 @@ export interface Kernels {
     A: FloatArray, B: FloatArray, beta: number, C: FloatArray): void;
   /** y = act(x) over n elements; y may be x. */
   activationForward(kind: ActivationKind, n: number, x: FloatArray, y: FloatArray, slope: number): void;
-  /** dx = dy * act'(x): relu and leaky relu read x, sigmoid and tanh read y; dx may be dy. */
+  /** dx = dy * act'(x): relu and leaky relu read x, sigmoid and tanh read y, step writes 0; dx may be dy. */
   activationBackward(kind: ActivationKind, n: number, x: FloatArray, y: FloatArray, dy: FloatArray,
     dx: FloatArray, slope: number): void;
   /** y[r, c] += bias[c] */

@@ -7,6 +7,7 @@ export { ReLU } from './relu';
 export { LeakyReLU } from './leaky_relu';
 export { Sigmoid } from './sigmoid';
 export { Tanh } from './tanh';
+export { Step } from './step';
 export { Softmax } from './softmax';
 export { Flatten } from './flatten';
 export { Dropout } from './dropout';
