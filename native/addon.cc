@@ -5,6 +5,8 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <initializer_list>
 #include <string>
 #include <vector>
@@ -467,6 +469,46 @@ Napi::Value Mse(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, loss);
 }
 
+// The shortest decimal that reads back as d, as JavaScript prints a number (so both backends' messages agree).
+std::string js_number(double d) {
+  if (std::isnan(d)) return "NaN";
+  if (std::isinf(d)) return d > 0 ? "Infinity" : "-Infinity";
+  char buf[32];
+  for (int digits = 1; digits <= 17; digits++) {
+    snprintf(buf, sizeof buf, "%.*g", digits, d);
+    if (strtod(buf, nullptr) == d) break;
+  }
+  return buf;
+}
+
+// crossEntropyProbs(rows, cols, probs, targets, eps, grad?) -> -sum t log(p + eps) / rows; every p in [0, 1]
+// (1e-6 of rounding above 1 allowed; NaN passes through to the loss).
+Napi::Value CrossEntropyProbs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  expect_args(info, 5, "crossEntropyProbs(rows, cols, probs, targets, eps, grad)");
+  int64_t rows = size_arg(info, 0, "rows"), cols = size_arg(info, 1, "cols");
+  if (rows == 0 || cols == 0) range_error(env, "rows and cols must be at least 1");
+  int64_t n = mul(env, rows, cols, "rows * cols");
+  napi_typedarray_type dt = napi_int8_array;
+  View p = float_arg(info, 2, "probs", n, &dt), t = float_arg(info, 3, "targets", n, &dt);
+  double eps = finite_arg(info, 4, "eps");
+  if (!(eps >= 0 && eps < 1)) range_error(env, "eps must be in [0, 1), got " + describe(info[4]));
+  View grad = optional_grad(info, 5, n, &dt);
+  check_alias(env, grad, p, true);
+  check_alias(env, grad, t, true);
+  for (int64_t i = 0; i < n; i++) {
+    double v = dt == napi_float32_array ? (double)F(p)[i] : D(p)[i];
+    if (v < 0 || v > 1 + 1e-6)
+      range_error(env, "probs[" + std::to_string(i) + "] = " + js_number(v) +
+                           " is outside [0, 1]: cross-entropy takes probabilities (e.g. a Softmax output); for logits "
+                           "use softmaxCrossEntropy");
+  }
+  double loss;
+  DISPATCH(dt, loss = kernels().cross_entropy_probs_f32(rows, cols, F(p), F(t), eps, F(grad)),
+           loss = kernels().cross_entropy_probs_f64(rows, cols, D(p), D(t), eps, D(grad)));
+  return Napi::Number::New(env, loss);
+}
+
 // The parameter, gradient and state arrays of an optimizer update: same dtype, n elements, no overlaps.
 struct OptimArgs {
   int64_t n;
@@ -865,6 +907,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("bceLogits", Napi::Function::New(env, BceLogits));
   exports.Set("bceProbs", Napi::Function::New(env, BceProbs));
   exports.Set("mse", Napi::Function::New(env, Mse));
+  exports.Set("crossEntropyProbs", Napi::Function::New(env, CrossEntropyProbs));
   exports.Set("sgdMomentum", Napi::Function::New(env, SgdMomentum));
   exports.Set("adagrad", Napi::Function::New(env, Adagrad));
   exports.Set("rmsprop", Napi::Function::New(env, Rmsprop));

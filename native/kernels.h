@@ -55,6 +55,8 @@ struct PoolShape {
   double (*bce_logits_##S)(long n, const T* logits, const T* targets, T* grad);                              \
   double (*bce_probs_##S)(long n, const T* probs, const T* targets, double eps, T* grad);                     \
   double (*mse_##S)(long rows, long cols, const T* pred, const T* target, bool half, T* grad);               \
+  double (*cross_entropy_probs_##S)(long rows, long cols, const T* probs, const T* targets, double eps,       \
+                                    T* grad);                                                                \
   /* net kernels: optim.cc (fused, in place) */                                                              \
   void (*sgd_momentum_##S)(long n, T* p, const T* g, T* v, double lr, double momentum, bool nesterov);       \
   void (*adagrad_##S)(long n, T* p, const T* g, T* h, double lr, double eps);                                \
@@ -121,6 +123,8 @@ template <typename T> void softmax_backward(long rows, long cols, const T* y, co
 template <typename T> double bce_logits(long n, const T* logits, const T* targets, T* grad);
 template <typename T> double bce_probs(long n, const T* probs, const T* targets, double eps, T* grad);
 template <typename T> double mse(long rows, long cols, const T* pred, const T* target, bool half, T* grad);
+template <typename T>
+double cross_entropy_probs(long rows, long cols, const T* probs, const T* targets, double eps, T* grad);
 template <typename T> void sgd_momentum(long n, T* p, const T* g, T* v, double lr, double momentum, bool nesterov);
 template <typename T> void adagrad(long n, T* p, const T* g, T* h, double lr, double eps);
 template <typename T> void rmsprop(long n, T* p, const T* g, T* h, double lr, double decay, double eps);

@@ -10,7 +10,7 @@ export { Random } from './random';
 export * from './layers/index';
 export { initWeight, initBias, type InitKind, type InitSpec } from './init';
 export * as losses from './losses';
-export type { LossResult, LossName, LossFunction } from './losses';
+export type { LossResult, LossName, LossFunction, MseOptions, MseReduction, CrossEntropyOptions } from './losses';
 export {
   Optimizer, SGD, AdaGrad, RMSProp, Adam, AdamW, clipGradNorm, schedules, stepDecay, exponentialDecay, cosineDecay,
   type OptimizerOptions, type SGDOptions, type AdamOptions, type LrSchedule, type ParamRef,

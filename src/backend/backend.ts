@@ -54,6 +54,12 @@ export interface Kernels {
   bceProbs(n: number, probs: FloatArray, targets: FloatArray, eps: number, grad: FloatArray | null): number;
   /** Squared error summed over cols, mean over rows; halved if half. */
   mse(rows: number, cols: number, pred: FloatArray, target: FloatArray, half: boolean, grad: FloatArray | null): number;
+  /**
+   * Cross-entropy of probabilities, −Σ t · log(p + eps) / rows; grad = −t / (p + eps) / rows. Every p must lie in
+   * [0, 1 + 1e-6] (NaN passes through): anything else is not a probability (logits go to softmaxCrossEntropy).
+   */
+  crossEntropyProbs(rows: number, cols: number, probs: FloatArray, targets: FloatArray, eps: number,
+    grad: FloatArray | null): number;
   // net kernels: optimizers (optim.ts / optim.cc), fused and in place
   /** v = momentum v + g; p -= lr (nesterov ? g + momentum v : v) */
   sgdMomentum(n: number, p: FloatArray, g: FloatArray, v: FloatArray, lr: number, momentum: number, nesterov: boolean): void;

@@ -7,7 +7,7 @@ import {
 } from './elementwise';
 // net kernels
 import { add, argmaxRows, axpy, mul, scale, softmaxBackward, sumSquares } from './ops';
-import { bceLogits, bceProbs, mse } from './loss';
+import { bceLogits, bceProbs, crossEntropyProbs, mse } from './loss';
 import { adagrad, adam, rmsprop, sgdMomentum } from './optim';
 // conv kernels
 import { conv2dBackwardData, conv2dBackwardFilter, conv2dForward } from './conv';
@@ -27,7 +27,7 @@ export const tsBackend: Backend = {
   sgd,
   // net kernels
   mul, add, scale, axpy, sumSquares, argmaxRows, softmaxBackward,
-  bceLogits, bceProbs, mse,
+  bceLogits, bceProbs, mse, crossEntropyProbs,
   sgdMomentum, adagrad, rmsprop, adam,
   // conv kernels
   conv2dForward,
