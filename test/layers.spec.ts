@@ -7,6 +7,7 @@ import {
   Add, Dense, Dropout, Flatten, LeakyReLU, Mul, ReLU, Sigmoid, Softmax, Step, Tanh, layerFromConfig, type Layer,
 } from '../src/layers/index';
 import { Random } from '../src/random';
+import { Sequential } from '../src/network';
 import { Tensor } from '../src/tensor';
 import { backends, useBackend } from './helpers';
 import { randn } from './net-helpers';
@@ -168,6 +169,51 @@ describe('initializations', () => {
     expect(Math.min(...ku.data)).toBeGreaterThanOrEqual(-bound);
     near(stats(ku)[1], bound / Math.sqrt(3));  // uniform std = b/√3
     expect(Array.from(draw('he').data)).toEqual(Array.from(draw('he').data));
+  });
+
+  it('Dense biasInit: zeros by default (the course\'s inits), random draws the weights\' distribution, seeded', () => {
+    const spec = (init: 'random' | 'he', std = 0.01) => ({ kind: init, fanIn: 4, std });
+    // default: zeros for 'random', 'he' and 'xavier'
+    for (const init of ['random', 'he', 'xavier'] as const) {
+      expect(Array.from(new Dense(4, 3, { init, seed: 1 }).bias!.data)).toEqual([0, 0, 0]);
+    }
+    // 'random': the draws that follow the weights from the same seeded generator, with the weights' std
+    for (const [init, std] of [['random', 0.01], ['random', 0.5], ['he', 0.01]] as const) {
+      const d = new Dense(4, 3, { init, std, biasInit: 'random', dtype: 'float64', seed: 7 });
+      const rng = new Random(7);
+      const w = initWeight([4, 3], spec(init, std), rng, 'float64'), b = initWeight([3], spec(init, std), rng, 'float64');
+      expect(Array.from(d.weight.data)).toEqual(Array.from(w.data));
+      expect(Array.from(d.bias!.data)).toEqual(Array.from(b.data));
+      expect(d.bias!.data.every((v) => v !== 0)).toBe(true);
+    }
+    const wide = new Dense(2, 20000, { init: 'random', std: 0.01, biasInit: 'random', dtype: 'float64' });
+    expect(Math.abs(stats(wide.bias!)[1] / 0.01 - 1)).toBeLessThan(0.03);
+    expect(Math.abs(stats(new Dense(8, 20000, { init: 'he', biasInit: 'random', dtype: 'float64' }).bias!)[1] / Math.sqrt(2 / 8) - 1))
+      .toBeLessThan(0.03);
+    // kaimingUniform keeps PyTorch's uniform bias by default; 'zeros' turns it off
+    const ku = new Dense(4, 1000, { seed: 2 });
+    expect(ku.biasInit).toBe('random');
+    expect(Math.max(...ku.bias!.data.map(Math.abs))).toBeLessThanOrEqual(0.5);
+    expect(ku.bias!.data.some((v) => v !== 0)).toBe(true);
+    expect(new Dense(4, 3, { biasInit: 'zeros' }).bias!.data.every((v) => v === 0)).toBe(true);
+    expect(new Dense(4, 3, { bias: false, biasInit: 'random' }).params.length).toBe(1);
+  });
+
+  it('Dense biasInit is checked and survives toConfig/fromConfig (and a Sequential\'s re-initialization)', () => {
+    expect(() => new Dense(4, 3, { biasInit: 'ones' as never })).toThrow(/Dense biasInit must be one of 'zeros', 'random', got "ones"/);
+    expect(() => new Dense(4, 3, { bias: 'yes' as never })).toThrow(/Dense bias must be a boolean/);
+    const d = new Dense(4, 3, { init: 'random', biasInit: 'random', seed: 3 });
+    const cfg = JSON.parse(JSON.stringify(d.config()));
+    expect(cfg).toEqual({ type: 'Dense', inFeatures: 4, outFeatures: 3, init: 'random', std: 0.01, bias: true, biasInit: 'random' });
+    const copy = layerFromConfig(cfg) as Dense;
+    expect(copy.biasInit).toBe('random');
+    // a config saved before biasInit existed gets the old behaviour
+    const { biasInit: _, ...old } = new Dense(4, 3, { init: 'he' }).config();
+    expect((layerFromConfig(old) as Dense).biasInit).toBe('zeros');
+    const net = new Sequential([new Dense(4, 3, { init: 'random', biasInit: 'random' })], { seed: 5 });
+    const rebuilt = Sequential.fromConfig(JSON.parse(JSON.stringify(net.toConfig())));
+    expect(Array.from(rebuilt.parameters()[1].param.data)).toEqual(Array.from(net.parameters()[1].param.data));
+    expect(net.parameters()[1].param.data.every((v) => v !== 0)).toBe(true);
   });
 
   it('every layer rebuilds from its config through the registry', () => {

@@ -1,7 +1,7 @@
 // Dense (fully connected): y = x W + b with W (in, out) and b (out). Any input (N, ...) is flattened to
 // (N, in) and dx gets the input's shape back.
 import { getBackend } from '../backend/index';
-import { checkInitKind, initBias, initWeight, type InitKind } from '../init';
+import { checkInitKind, initWeight, type InitKind } from '../init';
 import { Random } from '../random';
 import { type DType, Tensor, formatShape } from '../tensor';
 import { ReusableTensor, type TrainBackward } from './buffers';
@@ -15,9 +15,23 @@ export interface DenseOptions {
   std?: number;
   /** Whether the layer has a bias (default true). */
   bias?: boolean;
+  /**
+   * How the bias starts: 'zeros', or 'random', drawn from the weights' distribution (for init 'random', N(0, std²):
+   * the course's randn · 0.01). Default: 'random' for init 'kaimingUniform' (as PyTorch's Linear), 'zeros' for the
+   * others. Ignored without a bias.
+   */
+  biasInit?: BiasInit;
   dtype?: DType;
   /** Seed of the initial weights when the layer is used on its own (a Sequential re-initializes it). */
   seed?: number;
+}
+
+export type BiasInit = 'zeros' | 'random';
+export const BIAS_INITS: readonly BiasInit[] = ['zeros', 'random'];
+
+/** The default bias initialization of a weight initialization: PyTorch's uniform bias with its uniform weights. */
+export function defaultBiasInit(init: InitKind): BiasInit {
+  return init === 'kaimingUniform' ? 'random' : 'zeros';
 }
 
 function positiveInt(v: unknown, name: string): number {
@@ -43,6 +57,7 @@ export class Dense extends Layer implements TrainBackward {
   readonly init: InitKind;
   readonly std: number;
   readonly hasBias: boolean;
+  readonly biasInit: BiasInit;
   private x: Tensor | null = null;
   private readonly out = new ReusableTensor();
   private readonly dxBuf = new ReusableTensor();
@@ -55,14 +70,25 @@ export class Dense extends Layer implements TrainBackward {
     this.std = opts.std ?? 0.01;
     if (!(this.std >= 0) || !Number.isFinite(this.std)) throw new RangeError(`Dense std must be a non-negative number, got ${this.std}`);
     this.hasBias = opts.bias ?? true;
+    if (typeof this.hasBias !== 'boolean') throw new TypeError(`Dense bias must be a boolean, got ${JSON.stringify(this.hasBias)}`);
+    this.biasInit = opts.biasInit ?? defaultBiasInit(this.init);
+    if (!BIAS_INITS.includes(this.biasInit)) {
+      throw new RangeError(`Dense biasInit must be one of ${BIAS_INITS.map((k) => `'${k}'`).join(', ')}, got ${JSON.stringify(opts.biasInit)}`);
+    }
     this.initialize({ rng: new Random(opts.seed ?? 0), dtype: opts.dtype ?? 'float32' });
   }
 
   override initialize(ctx: InitContext): void {
     const spec = { kind: this.init, fanIn: this.inFeatures, std: this.std };
     const w = initWeight([this.inFeatures, this.outFeatures], spec, ctx.rng, ctx.dtype);
-    if (this.hasBias) this.setParams(['weight', 'bias'], [w, initBias([this.outFeatures], spec, ctx.rng, ctx.dtype)]);
-    else this.setParams(['weight'], [w]);
+    if (!this.hasBias) {
+      this.setParams(['weight'], [w]);
+      return;
+    }
+    const b = this.biasInit === 'random'
+      ? initWeight([this.outFeatures], spec, ctx.rng, ctx.dtype)
+      : Tensor.zeros([this.outFeatures], ctx.dtype);
+    this.setParams(['weight', 'bias'], [w, b]);
   }
 
   get weight(): Tensor { return this.params[0]; }
@@ -110,9 +136,13 @@ export class Dense extends Layer implements TrainBackward {
   }
 
   config(): LayerConfig {
-    return { type: 'Dense', inFeatures: this.inFeatures, outFeatures: this.outFeatures, init: this.init, std: this.std, bias: this.hasBias };
+    return {
+      type: 'Dense', inFeatures: this.inFeatures, outFeatures: this.outFeatures, init: this.init, std: this.std, bias: this.hasBias,
+      biasInit: this.biasInit,
+    };
   }
 }
 
 registerLayer('Dense', (c) => new Dense(c.inFeatures as number, c.outFeatures as number,
-  { init: c.init as InitKind, std: c.std as number | undefined, bias: c.bias as boolean | undefined }));
+  { init: c.init as InitKind, std: c.std as number | undefined, bias: c.bias as boolean | undefined,
+    biasInit: c.biasInit as BiasInit | undefined }));

@@ -1,7 +1,7 @@
 // Every built-in layer (importing this registers them all for layerFromConfig).
 export { Layer, type LayerConfig, type InitContext } from './layer';
 export { registerLayer, layerFromConfig, registeredLayers, type LayerFactory } from './registry';
-export { Dense, type DenseOptions } from './dense';
+export { Dense, type DenseOptions, type BiasInit } from './dense';
 export { Activation } from './activation';
 export { ReLU } from './relu';
 export { LeakyReLU } from './leaky_relu';
