@@ -339,23 +339,47 @@ double ranged_arg(const Napi::CallbackInfo& info, size_t i, const char* name, do
   return d;
 }
 
-// mul(n, a, b, y) / add(n, a, b, y): y = a op b elementwise; y may be a or b.
-Napi::Value Binary(const Napi::CallbackInfo& info, bool is_mul) {
+// mul(n, a, b, y) / add / div / power: y = a op b elementwise; y may be a or b.
+enum BinaryOp { kMul, kAdd, kDiv, kPower };
+Napi::Value Binary(const Napi::CallbackInfo& info, BinaryOp op) {
   Napi::Env env = info.Env();
-  expect_args(info, 4, is_mul ? "mul(n, a, b, y)" : "add(n, a, b, y)");
+  static const char* const signatures[] = {"mul(n, a, b, y)", "add(n, a, b, y)", "div(n, a, b, y)", "power(n, a, b, y)"};
+  expect_args(info, 4, signatures[op]);
   int64_t n = size_arg(info, 0, "n");
   napi_typedarray_type dt = napi_int8_array;
   View a = float_arg(info, 1, "a", n, &dt), b = float_arg(info, 2, "b", n, &dt), y = float_arg(info, 3, "y", n, &dt);
   check_alias(env, y, a, true);
   check_alias(env, y, b, true);
-  if (is_mul)
-    DISPATCH(dt, kernels().mul_f32(n, F(a), F(b), F(y)), kernels().mul_f64(n, D(a), D(b), D(y)));
-  else
-    DISPATCH(dt, kernels().add_f32(n, F(a), F(b), F(y)), kernels().add_f64(n, D(a), D(b), D(y)));
+  switch (op) {
+    case kMul: DISPATCH(dt, kernels().mul_f32(n, F(a), F(b), F(y)), kernels().mul_f64(n, D(a), D(b), D(y))); break;
+    case kAdd: DISPATCH(dt, kernels().add_f32(n, F(a), F(b), F(y)), kernels().add_f64(n, D(a), D(b), D(y))); break;
+    case kDiv: DISPATCH(dt, kernels().div_f32(n, F(a), F(b), F(y)), kernels().div_f64(n, D(a), D(b), D(y))); break;
+    case kPower: DISPATCH(dt, kernels().power_f32(n, F(a), F(b), F(y)), kernels().power_f64(n, D(a), D(b), D(y))); break;
+  }
   return env.Undefined();
 }
-Napi::Value Mul(const Napi::CallbackInfo& info) { return Binary(info, true); }
-Napi::Value Add(const Napi::CallbackInfo& info) { return Binary(info, false); }
+Napi::Value Mul(const Napi::CallbackInfo& info) { return Binary(info, kMul); }
+Napi::Value Add(const Napi::CallbackInfo& info) { return Binary(info, kAdd); }
+Napi::Value Div(const Napi::CallbackInfo& info) { return Binary(info, kDiv); }
+Napi::Value Power(const Napi::CallbackInfo& info) { return Binary(info, kPower); }
+
+// powerBackward(n, x, e, dy, dx, de): the gradients of y = x ^ e; dx and de may each be dy, x or e, not each other.
+Napi::Value PowerBackward(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  expect_args(info, 6, "powerBackward(n, x, e, dy, dx, de)");
+  int64_t n = size_arg(info, 0, "n");
+  napi_typedarray_type dt = napi_int8_array;
+  View x = float_arg(info, 1, "x", n, &dt), e = float_arg(info, 2, "e", n, &dt), dy = float_arg(info, 3, "dy", n, &dt);
+  View dx = float_arg(info, 4, "dx", n, &dt), de = float_arg(info, 5, "de", n, &dt);
+  for (const View* in : {&x, &e, &dy}) {
+    check_alias(env, dx, *in, true);
+    check_alias(env, de, *in, true);
+  }
+  check_alias(env, de, dx, false);
+  DISPATCH(dt, kernels().power_backward_f32(n, F(x), F(e), F(dy), F(dx), F(de)),
+           kernels().power_backward_f64(n, D(x), D(e), D(dy), D(dx), D(de)));
+  return env.Undefined();
+}
 
 // scale(n, x, alpha): x *= alpha
 Napi::Value Scale(const Napi::CallbackInfo& info) {
@@ -494,7 +518,7 @@ Napi::Value CrossEntropyProbs(const Napi::CallbackInfo& info) {
   double eps = finite_arg(info, 4, "eps");
   if (!(eps >= 0 && eps < 1)) range_error(env, "eps must be in [0, 1), got " + describe(info[4]));
   View grad = optional_grad(info, 5, n, &dt);
-  check_alias(env, grad, p, true);
+  check_alias(env, grad, p, false);  // unlike the other losses: the probabilities stay intact for the caller
   check_alias(env, grad, t, true);
   for (int64_t i = 0; i < n; i++) {
     double v = dt == napi_float32_array ? (double)F(p)[i] : D(p)[i];
@@ -899,6 +923,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   // net kernels
   exports.Set("mul", Napi::Function::New(env, Mul));
   exports.Set("add", Napi::Function::New(env, Add));
+  exports.Set("div", Napi::Function::New(env, Div));
+  exports.Set("power", Napi::Function::New(env, Power));
+  exports.Set("powerBackward", Napi::Function::New(env, PowerBackward));
   exports.Set("scale", Napi::Function::New(env, Scale));
   exports.Set("axpy", Napi::Function::New(env, Axpy));
   exports.Set("sumSquares", Napi::Function::New(env, SumSquares));

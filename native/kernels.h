@@ -46,6 +46,9 @@ struct PoolShape {
   /* net kernels: ops.cc */                                                                                  \
   void (*mul_##S)(long n, const T* a, const T* b, T* y);                                                     \
   void (*add_##S)(long n, const T* a, const T* b, T* y);                                                     \
+  void (*div_##S)(long n, const T* a, const T* b, T* y);                                                     \
+  void (*power_##S)(long n, const T* a, const T* b, T* y);                                                   \
+  void (*power_backward_##S)(long n, const T* x, const T* e, const T* dy, T* dx, T* de);                     \
   void (*scale_##S)(long n, T* x, T alpha);                                                                  \
   void (*axpy_##S)(long n, T alpha, const T* x, T* y);                                                       \
   double (*sum_squares_##S)(long n, const T* x);                                                             \
@@ -55,7 +58,7 @@ struct PoolShape {
   double (*bce_logits_##S)(long n, const T* logits, const T* targets, T* grad);                              \
   double (*bce_probs_##S)(long n, const T* probs, const T* targets, double eps, T* grad);                     \
   double (*mse_##S)(long rows, long cols, const T* pred, const T* target, bool half, T* grad);               \
-  double (*cross_entropy_probs_##S)(long rows, long cols, const T* probs, const T* targets, double eps,       \
+  double (*cross_entropy_probs_##S)(long rows, long cols, const T* probs, const T* targets, double eps,      \
                                     T* grad);                                                                \
   /* net kernels: optim.cc (fused, in place) */                                                              \
   void (*sgd_momentum_##S)(long n, T* p, const T* g, T* v, double lr, double momentum, bool nesterov);       \
@@ -115,6 +118,9 @@ template <typename T> void sgd(long n, T* p, const T* g, T lr);
 // net kernels
 template <typename T> void mul(long n, const T* a, const T* b, T* y);
 template <typename T> void add(long n, const T* a, const T* b, T* y);
+template <typename T> void div(long n, const T* a, const T* b, T* y);
+template <typename T> void power(long n, const T* a, const T* b, T* y);
+template <typename T> void power_backward(long n, const T* x, const T* e, const T* dy, T* dx, T* de);
 template <typename T> void scale(long n, T* x, T alpha);
 template <typename T> void axpy(long n, T alpha, const T* x, T* y);
 template <typename T> double sum_squares(long n, const T* x);

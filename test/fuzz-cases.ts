@@ -104,6 +104,12 @@ export const signatures: Record<string, Signature> = {
   // net kernels: ops, losses, optimizers
   mul: { sizes: { n: [0, 40] }, args: [size('n'), f((s) => s.n), f((s) => s.n), f((s) => s.n, true)] },
   add: { sizes: { n: [0, 40] }, args: [size('n'), f((s) => s.n), f((s) => s.n), f((s) => s.n, true)] },
+  div: { sizes: { n: [0, 40] }, args: [size('n'), f((s) => s.n), f((s) => s.n), f((s) => s.n, true)] },
+  power: { sizes: { n: [0, 40] }, args: [size('n'), f((s) => s.n), f((s) => s.n), f((s) => s.n, true)] },
+  powerBackward: {
+    sizes: { n: [0, 40] },
+    args: [size('n'), f((s) => s.n), f((s) => s.n), f((s) => s.n), f((s) => s.n, true), f((s) => s.n, true)],
+  },
   scale: { sizes: { n: [0, 40] }, args: [size('n'), f((s) => s.n, true), scalar()] },
   axpy: { sizes: { n: [0, 40] }, args: [size('n'), scalar(), f((s) => s.n), f((s) => s.n, true)] },
   sumSquares: { sizes: { n: [0, 40] }, args: [size('n'), f((s) => s.n)] },

@@ -4,13 +4,13 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { checkLayer, numericalGradientFromUpstream, relativeError } from '../src/gradcheck';
 import { initWeight } from '../src/init';
 import {
-  Add, Dense, Dropout, Flatten, LeakyReLU, Mul, ReLU, Sigmoid, Softmax, Step, Tanh, layerFromConfig, type Layer,
+  Add, Dense, Div, Dropout, Flatten, LeakyReLU, Mul, Pow, ReLU, Sigmoid, Softmax, Step, Sub, Tanh, layerFromConfig, type Layer,
 } from '../src/layers/index';
 import { Random } from '../src/random';
 import { Sequential } from '../src/network';
 import { Tensor } from '../src/tensor';
 import { backends, useBackend } from './helpers';
-import { randn } from './net-helpers';
+import { randn, uniform } from './net-helpers';
 
 const layerCases: [string, () => Layer, number[]][] = [
   ['Dense 2-D input', () => new Dense(5, 4, { dtype: 'float64', init: 'he', seed: 1 }), [3, 5]],
@@ -144,6 +144,56 @@ describe.each(backends)('layers on $label', (bc) => {
       expect(relativeError(dy, numericalGradientFromUpstream((t) => node.forward(x, t), y, dout))).toBeLessThanOrEqual(1e-6);
     }
     expect(() => new Mul().forward(Tensor.zeros([2]), Tensor.zeros([3]))).toThrow(/same shape and dtype/);
+  });
+
+  it('Sub, Div and Pow give the hand-derived values and gradients', () => {
+    const s = new Sub();
+    expect(s.forward(5, 3).data[0]).toBe(2);
+    expect(s.backward(1.5).map((t) => t.data[0])).toEqual([1.5, -1.5]);
+    const d = new Div();
+    expect(d.forward(6, 3).data[0]).toBe(2);
+    const [dx, dy] = d.backward(1);
+    expect(dx.data[0]).toBeCloseTo(1 / 3, 15);         // 1 / y
+    expect(dy.data[0]).toBeCloseTo(-6 / 9, 15);        // −x / y²
+    const p = new Pow();
+    expect(p.forward(2, 3).data[0]).toBe(8);
+    const [px, pe] = p.backward(1);
+    expect(px.data[0]).toBe(12);                       // 3 · 2²
+    expect(pe.data[0]).toBeCloseTo(8 * Math.LN2, 14);  // 2³ · ln 2
+    // where a derivative is undefined: PyTorch's rules
+    const x = new Tensor(new Float64Array([0, 0, -2, 4]), [4]), e = new Tensor(new Float64Array([2, 0, 3, 0.5]), [4]);
+    expect(Array.from(p.forward(x, e).data)).toEqual([0, 1, -8, 2]);
+    const [gx, ge] = p.backward(new Tensor(new Float64Array([1, 1, 1, 1]), [4]));
+    expect(Array.from(gx.data)).toEqual([0, 0, 12, 0.25]);
+    expect(Array.from(ge.data.subarray(0, 3))).toEqual([0, 0, NaN]);
+    expect(ge.data[3]).toBeCloseTo(2 * Math.log(4), 14);
+    expect(new Div().forward(1, 0).data[0]).toBe(Infinity);
+    expect(() => new Div().backward(1)).toThrow(/Div: backward\(\) called before forward\(\)/);
+    expect(() => new Pow().forward(Tensor.zeros([2]), Tensor.zeros([2], 'float64'))).toThrow(/Pow: x \(float32 \[2\]\) and y \(float64 \[2\]\) must have the same shape and dtype/);
+    expect(() => new Sub().forward('1' as never, 2)).toThrow(/x must be a Tensor or a number/);
+  });
+
+  it('(x − y)^k / z through Sub, Pow and Div: 1 and the gradients 1, −1, ln 2, −0.25 at x=5, y=3, k=2, z=4', () => {
+    const sub = new Sub(), pow = new Pow(), div = new Div();
+    const f = div.forward(pow.forward(sub.forward(5, 3), 2), 4);
+    expect(f.data[0]).toBe(1);
+    const [dPow, dz] = div.backward(1);
+    const [dSub, dk] = pow.backward(dPow);
+    const [dx, dy] = sub.backward(dSub);
+    expect(dx.data[0]).toBeCloseTo(1, 15);         // 2 (x − y) / z
+    expect(dy.data[0]).toBeCloseTo(-1, 15);
+    expect(dk.data[0]).toBeCloseTo(Math.LN2, 15);  // (x − y)^k ln(x − y) / z
+    expect(dz.data[0]).toBeCloseTo(-0.25, 15);     // −(x − y)^k / z²
+  });
+
+  it('Sub, Div and Pow pass the gradient check for both inputs', () => {
+    const x = uniform([3, 4], 1, 0.5, 2), y = uniform([3, 4], 2, 0.5, 2), dout = randn([3, 4], 3);
+    for (const node of [new Sub(), new Div(), new Pow()]) {
+      node.forward(x, y);
+      const [dx, dy] = node.backward(dout);
+      expect(relativeError(dx, numericalGradientFromUpstream((t) => node.forward(t, y), x, dout)), node.constructor.name).toBeLessThanOrEqual(1e-8);
+      expect(relativeError(dy, numericalGradientFromUpstream((t) => node.forward(x, t), y, dout)), node.constructor.name).toBeLessThanOrEqual(1e-8);
+    }
   });
 });
 

@@ -37,6 +37,15 @@ export interface Kernels {
   mul(n: number, a: FloatArray, b: FloatArray, y: FloatArray): void;
   /** y = a + b elementwise; y may be a or b. */
   add(n: number, a: FloatArray, b: FloatArray, y: FloatArray): void;
+  /** y = a / b elementwise (IEEE: x / 0 is ±Infinity or NaN); y may be a or b. */
+  div(n: number, a: FloatArray, b: FloatArray, y: FloatArray): void;
+  /** y = a ^ b elementwise (computed in double); y may be a or b. */
+  power(n: number, a: FloatArray, b: FloatArray, y: FloatArray): void;
+  /**
+   * Backward of y = x ^ e: dx = dy · e · x^(e−1) (0 where e = 0), de = dy · x^e · ln x (0 where x = 0 and e ≥ 0),
+   * PyTorch's rules. dx and de may each be dy, x or e, never each other.
+   */
+  powerBackward(n: number, x: FloatArray, e: FloatArray, dy: FloatArray, dx: FloatArray, de: FloatArray): void;
   /** x *= alpha */
   scale(n: number, x: FloatArray, alpha: number): void;
   /** y += alpha * x */
@@ -57,6 +66,7 @@ export interface Kernels {
   /**
    * Cross-entropy of probabilities, −Σ t · log(p + eps) / rows; grad = −t / (p + eps) / rows. Every p must lie in
    * [0, 1 + 1e-6] (NaN passes through): anything else is not a probability (logits go to softmaxCrossEntropy).
+   * grad may be targets, never probs.
    */
   crossEntropyProbs(rows: number, cols: number, probs: FloatArray, targets: FloatArray, eps: number,
     grad: FloatArray | null): number;

@@ -11,7 +11,7 @@ export { Step } from './step';
 export { Softmax } from './softmax';
 export { Flatten } from './flatten';
 export { Dropout } from './dropout';
-export { Mul, Add } from './graph';
+export { Mul, Add, Sub, Div, Pow } from './graph';
 // conv layers
 export { Conv2D, type Conv2DOptions, type ConvInit } from './conv2d';
 export { Conv1D, type Conv1DOptions } from './conv1d';

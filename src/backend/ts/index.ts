@@ -6,7 +6,7 @@ import {
   softmaxCrossEntropyTarget,
 } from './elementwise';
 // net kernels
-import { add, argmaxRows, axpy, mul, scale, softmaxBackward, sumSquares } from './ops';
+import { add, argmaxRows, axpy, div, mul, power, powerBackward, scale, softmaxBackward, sumSquares } from './ops';
 import { bceLogits, bceProbs, crossEntropyProbs, mse } from './loss';
 import { adagrad, adam, rmsprop, sgdMomentum } from './optim';
 // conv kernels
@@ -26,7 +26,7 @@ export const tsBackend: Backend = {
   softmaxCrossEntropyTarget,
   sgd,
   // net kernels
-  mul, add, scale, axpy, sumSquares, argmaxRows, softmaxBackward,
+  mul, add, div, power, powerBackward, scale, axpy, sumSquares, argmaxRows, softmaxBackward,
   bceLogits, bceProbs, mse, crossEntropyProbs,
   sgdMomentum, adagrad, rmsprop, adam,
   // conv kernels

@@ -60,7 +60,10 @@ export function crossEntropyProbs(rows: number, cols: number, probs: FloatArray,
   if (rows === 0 || cols === 0) throw new RangeError('rows and cols must be at least 1');
   const n = check.product(rows, cols, 'rows * cols');
   grad = grad ?? null;
-  lossArrays(n, probs, 'probs', targets, 'targets', grad);
+  check.floats([probs, 'probs', n], [targets, 'targets', n], ...(grad === null ? [] : [[grad, 'grad', n] as [unknown, string, number]]));
+  // unlike the other losses, grad may not be probs: the probabilities stay intact for the caller
+  check.noAlias(grad, 'grad', probs, 'probs', false);
+  if (grad) check.noAlias(grad, 'grad', targets, 'targets', true);
   check.finite(eps, 'eps');
   if (!(eps >= 0 && eps < 1)) throw new RangeError(`eps must be in [0, 1), got ${eps}`);
   for (let i = 0; i < n; i++) {
