@@ -23,3 +23,5 @@ export * as data from './data/index';
 // model files and plots (issue 5)
 export { saveSafetensors, loadSafetensors, SafetensorsError, type SafetensorsFile, type SafetensorsDType } from './io/safetensors';
 export * as plot from './plot';
+export * as metrics from './metrics';
+export type { Metric, MetricName, MetricKind, MetricOptions } from './metrics';
