@@ -270,7 +270,7 @@ describe('initializations', () => {
 
   it('Dense biasInit is checked and survives toConfig/fromConfig (and a Sequential\'s re-initialization)', () => {
     expect(() => new Dense(4, 3, { biasInit: 'ones' as never })).toThrow(/Dense biasInit must be one of 'zeros', 'random', got the string 'ones'/);
-    expect(() => new Dense(4, 3, { bias: 'yes' as never })).toThrow(/Dense bias must be a boolean/);
+    expect(() => new Dense(4, 3, { bias: 'yes' as never })).toThrow(/Dense bias must be true or false, got the string 'yes'/);
     const d = new Dense(4, 3, { init: 'random', biasInit: 'random', seed: 3 });
     const cfg = JSON.parse(JSON.stringify(d.config()));
     expect(cfg).toEqual({ type: 'Dense', inFeatures: 4, outFeatures: 3, init: 'random', std: 0.01, bias: true, biasInit: 'random' });
