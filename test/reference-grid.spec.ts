@@ -16,8 +16,8 @@
 //   batchnorm.cc  plane lengths around the vector width, channels spread over threads from 32768 elements.
 // Outputs a kernel overwrites start as NaN / Infinity (nothing may leak from them); outputs it accumulates into
 // start as random values. A kernel joins the grid by adding a row to `grid`.
-import { afterAll, beforeAll, beforeEach, describe, it } from 'vitest';
-import { getBackend, nativeAddon, setThreads } from '../src/backend/index';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { getBackend, nativeAddon, setThreads, tsBackend } from '../src/backend/index';
 import type { ActivationKind, Kernels } from '../src/backend/backend';
 import type { FloatArray } from '../src/tensor';
 import { backends, type Ctor, dtypes, randomArray, rng, tolerance, useBackend } from './helpers';
@@ -45,9 +45,10 @@ interface Row {
 }
 
 /** An output the kernel must overwrite: NaN, Infinity and -Infinity, so that anything read from it shows. */
+const poison = [NaN, Infinity, -Infinity];
 function poisoned(C: Ctor, n: number): FloatArray {
   const a = new C(n);
-  for (let i = 0; i < n; i++) a[i] = [NaN, Infinity, -Infinity][i % 3];
+  for (let i = 0; i < n; i++) a[i] = poison[i % 3];
   return a;
 }
 
@@ -338,7 +339,7 @@ function activationRows(): Row[] {
       kernel: 'activationBackward',
       cases: kinds.flatMap((kind) => perLength((n) => (k, C, seed, reference) => {
         const x = input(C, n, seed), dy = randomArray(C, n, seed + 1);
-        const y = cast(C, ref.activationForward(kind, x, 0.1));
+        const y = reference(`${kind} y`, () => cast(C, ref.activationForward(kind, x, 0.1)));
         const want = reference(kind, () => ref.activationBackward(kind, x, y, dy, 0.1));
         const dx = poisoned(C, n);
         k.activationBackward(kind, n, x, y, dy, dx, 0.1);
@@ -691,6 +692,14 @@ function verify(row: Row, c: Case, check: Check): void {
     }
   }
 }
+
+describe('reference grid', () => {
+  it('has a row for every kernel of the backend interface', () => {
+    const named = new Set(grid.flatMap((row) => row.kernel.split(/\W+/)));
+    const missing = Object.keys(tsBackend).filter((k) => k !== 'name' && !named.has(k));
+    expect(missing).toEqual([]);
+  });
+});
 
 // the references of each case and dtype, computed by the first backend and reused by the others
 const references = new Map<string, unknown>();
