@@ -349,7 +349,7 @@ async function train(args: string[], v: Values, io: Output): Promise<number> {
     const tTrain = (performance.now() - tTrain0) / 1000;
     const test = net.evaluate(data.test.x, data.test.y, { batchSize: 1000 });
     const wall = (performance.now() - t0) / 1000;
-    io.out(`test accuracy ${pct(test.accuracy)}  (loss ${test.loss.toFixed(4)}, ${data.test.x.shape[0]} samples)\n`);
+    io.out(`test accuracy ${pct(test.accuracy ?? NaN)}  (loss ${test.loss.toFixed(4)}, ${data.test.x.shape[0]} samples)\n`);
     const cpu = process.cpuUsage(cpu0);
     io.out(`wall time ${wall.toFixed(2)}s (data ${tLoad.toFixed(2)}s, training ${tTrain.toFixed(2)}s; ` +
       `cpu ${((cpu.user + cpu.system) / 1e6).toFixed(2)}s)\n`);
@@ -369,7 +369,7 @@ async function train(args: string[], v: Values, io: Output): Promise<number> {
       say(`no epoch finished: no curves written to ${v.plot}`);
     } else if (v.plot) {
       try {
-        writeFileAtomic(v.plot, Buffer.from(trainingCurvesSvg(history, { title: `${kind} · ${model} · test ${pct(test.accuracy)}` })));
+        writeFileAtomic(v.plot, Buffer.from(trainingCurvesSvg(history, { title: `${kind} · ${model} · test ${pct(test.accuracy ?? NaN)}` })));
         say(`curves written to ${v.plot}`);
       } catch (e) {
         io.err(`nodenn: cannot write the curves to ${v.plot}: ${(e as Error).message}\n`);
@@ -418,7 +418,7 @@ async function evalCommand(args: string[], v: Values, io: Output): Promise<numbe
   const t0 = performance.now();
   const { net, kind, data } = await loadForEval(args[0], v, limit);
   const r = net.evaluate(data.test.x, data.test.y, { batchSize: 1000 });
-  io.out(`${args[0]}: ${kind} test accuracy ${pct(r.accuracy)}  (loss ${r.loss.toFixed(4)}, ${data.test.x.shape[0]} samples, ` +
+  io.out(`${args[0]}: ${kind} test accuracy ${pct(r.accuracy ?? NaN)}  (loss ${r.loss.toFixed(4)}, ${data.test.x.shape[0]} samples, ` +
     `${((performance.now() - t0) / 1000).toFixed(2)}s, backend ${describeBackend()})\n`);
   return 0;
 }

@@ -6,6 +6,7 @@ import {
 } from './callbacks';
 import { ARCHITECTURE_FORMAT, ARCHITECTURE_VERSION, loadModelFile, saveModelFile } from './io/model';
 import { SafetensorsError } from './io/safetensors';
+import { type MetricPlan, type MetricSpec, OutputCollector, computeMetrics, metricPlan, validationKey } from './fit-metrics';
 import { ReusableTensor, hasTrainBackward } from './layers/buffers';
 import { Layer, type LayerConfig } from './layers/layer';
 import { layerFromConfig } from './layers/registry';
@@ -70,6 +71,12 @@ export interface FitOptions extends TrainOptions {
   onBatchEnd?: Callback['onBatchEnd'];
   /** Shorthand for a callback with this onEpochEnd, called after the callbacks'. */
   onEpochEnd?: Callback['onEpochEnd'];
+  /**
+   * Metrics to report besides the loss, each epoch on the training batches and on the validation data, by name
+   * ('f1', 'topKAccuracy', 'mae', ...) or metrics.get(name, options); history and EpochInfo get one key per metric
+   * and 'val' + its name ('f1', 'valF1'). The accuracy comes with a classification loss without being asked.
+   */
+  metrics?: MetricSpec[];
   /** 0: silent (default); 1: a progress bar on a terminal, else a line per epoch, on stdout; 2: a line per epoch. */
   verbose?: 0 | 1 | 2;
   /** Aborting stops training before the next batch; fit() then rejects with an AbortError holding the history. */
@@ -80,22 +87,31 @@ export interface History {
   /** Mean training loss of each epoch over its batches (the L2 term included when weightDecay > 0). */
   loss: number[];
   /**
-   * Training accuracy of each epoch, counted on the batches as they were trained (train mode); empty unless the
-   * loss is a classification loss.
+   * Training accuracy of each epoch, counted on the batches as they were trained (train mode): there for a
+   * classification loss, or when the metrics ask for it.
    */
-  accuracy: number[];
-  /** Loss and accuracy on the validation data after each epoch, in eval mode, without the L2 term (else empty). */
+  accuracy?: number[];
+  /** Loss and accuracy on the validation data after each epoch, in eval mode, without the L2 term (valLoss: else empty). */
   valLoss: number[];
-  valAccuracy: number[];
+  valAccuracy?: number[];
   /** The learning rate of each epoch's last batch. */
   lr: number[];
   /** Each metric by name, and its value on the validation data as 'val' + its name ('f1', 'valF1'). */
-  [metric: string]: number[];
+  [metric: string]: number[] | undefined;
 }
 
 export interface EvaluateOptions {
   loss?: LossName | LossFunction;
   batchSize?: number;
+  /** Metrics to report besides the loss (as fit's), computed once on all of x. */
+  metrics?: MetricSpec[];
+}
+
+/** evaluate()'s result: the mean loss, the accuracy for a classification loss (or when asked), each metric by name. */
+export interface EvaluateResult {
+  loss: number;
+  accuracy?: number;
+  [metric: string]: number | undefined;
 }
 
 /** The error fit() rejects with when its signal is aborted. */
@@ -128,7 +144,7 @@ function checkTargets(y: unknown, n: number, name: string): Int32Array | Tensor 
 /** The names fit() accepts (the compiler keeps this list in step with FitOptions). */
 const FIT_OPTIONS: Record<keyof FitOptions, true> = {
   loss: true, weightDecay: true, optimizer: true, epochs: true, batchSize: true, shuffle: true, validationData: true,
-  validationSplit: true, callbacks: true, onBatchEnd: true, onEpochEnd: true, verbose: true, signal: true,
+  validationSplit: true, callbacks: true, onBatchEnd: true, onEpochEnd: true, metrics: true, verbose: true, signal: true,
 };
 
 /** The losses of classifiers: the ones fit() and evaluate() report an accuracy for. */
@@ -227,6 +243,8 @@ export class Sequential {
   private lastInputShape: readonly number[] | null = null;
   /** predictProba's probabilities of a single batch, before they are copied out. */
   private readonly probs = new ReusableTensor();
+  /** The metrics fit() reports when its options name none: compile({ metrics }) sets them. */
+  private compiledMetrics: MetricSpec[] | undefined;
 
   constructor(layers: Layer[] = [], options: SequentialOptions = {}) {
     if (!Array.isArray(layers)) throw new TypeError(`layers must be an array of layers, got ${describeValue(layers)}`);
@@ -505,20 +523,24 @@ export class Sequential {
   }
 
   /** Mean loss and accuracy over (x, y), in eval mode, in batches; a loss that is not finite is an error, as in fit(). */
-  evaluate(x: Tensor, y: Int32Array | Tensor, opts: EvaluateOptions = {}): { loss: number; accuracy: number } {
+  evaluate(x: Tensor, y: Int32Array | Tensor, opts: EvaluateOptions = {}): EvaluateResult {
     return this.evaluateAs(x, y, opts, 'evaluate()', 'x', 'y');
   }
 
+  /** evaluate(), and fit()'s validation with fit's metric plan. */
   private evaluateAs(x: Tensor, y: Int32Array | Tensor, options: EvaluateOptions, caller: string, xName: string,
-    yName: string): { loss: number; accuracy: number } {
+    yName: string, fitPlan?: MetricPlan): EvaluateResult {
     const opts = optionsObject(options, `${caller} options`);
     const xin = this.input(x, xName);
     if (xin.ndim < 1 || xin.shape[0] === 0) throw new RangeError(`${xName} holds no samples`);
     const n = xin.shape[0];
     checkTargets(y, n, yName);
-    const lossFn = lossFunction(opts.loss ?? 'softmaxCrossEntropy', new ReusableTensor());
+    const lossName = opts.loss ?? 'softmaxCrossEntropy';
+    const lossFn = lossFunction(lossName, new ReusableTensor());
     const bs = Math.min(positiveInt(opts.batchSize ?? 1000, 'batchSize'), this.cacheRows(xin, n));
-    const threshold = opts.loss === 'binaryCrossEntropy' ? 0 : 0.5;
+    const threshold = lossName === 'binaryCrossEntropy' ? 0 : 0.5;
+    const plan = fitPlan ?? metricPlan(opts.metrics, lossName, isClassificationLoss(lossName), threshold, caller);
+    const collector = plan.metrics.length > 0 ? new OutputCollector(n) : null;
     const classes = new Int32Array(Math.min(bs, n)), truth = y instanceof Int32Array ? null : new Int32Array(Math.min(bs, n));
     return this.inEvalMode(() => {
       let total = 0, correct = 0;
@@ -533,9 +555,13 @@ export class Sequential {
             'parameters for NaN or Infinity'));
         }
         total += loss * (end - start);
-        correct += countCorrect(out, yb, threshold, classes, truth);
+        if (plan.accuracy) correct += countCorrect(out, yb, threshold, classes, truth);
+        collector?.add(out, yb);
       }
-      return { loss: total / n, accuracy: correct / n };
+      const result: EvaluateResult = { loss: total / n };
+      if (plan.accuracy) result.accuracy = correct / n;
+      if (collector) Object.assign(result, computeMetrics(plan.metrics, ...collector.collected(), caller));
+      return result;
     });
   }
 
@@ -595,6 +621,7 @@ export class Sequential {
     }
     const bs = Math.min(positiveInt(opts.batchSize ?? 32, 'batchSize'), n);
     if (optimizer instanceof Optimizer) optimizer.checkSchedule(epochs, Math.ceil(n / bs));
+    const plan = metricPlan(opts.metrics ?? this.compiledMetrics, lossName, isClassificationLoss(lossName), threshold, 'fit()');
     const shorthand: Callback = {
       onBatchEnd: optionalFunction(opts.onBatchEnd, 'onBatchEnd'),
       onEpochEnd: optionalFunction(opts.onEpochEnd, 'onEpochEnd'),
@@ -608,7 +635,7 @@ export class Sequential {
     this.fitting = true;
     try {
       return await this.trainLoop(xin, y, {
-        lossName, lossFn, optimizer, epochs, bs, weightDecay, threshold, shuffle, val, callbacks, signal,
+        lossName, lossFn, optimizer, epochs, bs, weightDecay, threshold, shuffle, val, plan, callbacks, signal,
       });
     } finally {
       this.fitting = false;
@@ -619,9 +646,9 @@ export class Sequential {
   private async trainLoop(xin: Tensor, y: Int32Array | Tensor, o: {
     lossName: LossName | LossFunction; lossFn: LossFunction; optimizer: Optimizer; epochs: number; bs: number;
     weightDecay: number; threshold: number; shuffle: boolean; val: [Tensor, Int32Array | Tensor] | undefined;
-    callbacks: CallbackList; signal: AbortSignal | undefined;
+    plan: MetricPlan; callbacks: CallbackList; signal: AbortSignal | undefined;
   }): Promise<History> {
-    const { lossName, lossFn, optimizer, epochs, bs, weightDecay, threshold, shuffle, val, callbacks, signal } = o;
+    const { lossName, lossFn, optimizer, epochs, bs, weightDecay, threshold, shuffle, val, plan, callbacks, signal } = o;
     const n = xin.shape[0];
     // Batch buffers, reused by every batch (the last partial batch uses a prefix of them).
     const sample = xin.size / n;
@@ -632,19 +659,24 @@ export class Sequential {
     const order = new Int32Array(n);
     for (let i = 0; i < n; i++) order[i] = i;
     const batches = Math.ceil(n / bs);
-    const history: History = { loss: [], accuracy: [], valLoss: [], valAccuracy: [], lr: [] };
+    const history: History = { loss: [], valLoss: [], lr: [] };
     const [ws, gs] = this.weights();
     const params = this.parameters();
     const classes = new Int32Array(bs), truth = y instanceof Int32Array ? null : new Int32Array(bs);
     const xShape = xin.shape.slice(1), yShape = y instanceof Int32Array ? [] : y.shape.slice(1);
-    const withAccuracy = isClassificationLoss(lossName);
+    const withAccuracy = plan.accuracy;
+    const collector = plan.metrics.length > 0 ? new OutputCollector(n) : null;
 
-    const reported: Record<string, Direction | null> = { loss: 'min', lr: null };
+    // what each epoch reports, in the order EpochInfo and History hold it
+    const reported: Record<string, Direction | null> = { loss: 'min' };
     if (withAccuracy) reported.accuracy = 'max';
+    for (const m of plan.metrics) reported[m.name] = m.greaterIsBetter ? 'max' : 'min';
     if (val) {
       reported.valLoss = 'min';
       if (withAccuracy) reported.valAccuracy = 'max';
+      for (const m of plan.metrics) reported[validationKey(m.name)] = m.greaterIsBetter ? 'max' : 'min';
     }
+    reported.lr = null;
     let stop = false;
     const fit: FitContext = Object.freeze({
       network: this, optimizer, epochs, batches, samples: n, batchSize: bs, hasValidation: val !== undefined,
@@ -664,6 +696,7 @@ export class Sequential {
       let lr = optimizer.lr;
       await callbacks.call('onEpochBegin', { epoch, lr }, fit);
       if (shuffle) this.rng.shuffle(order);
+      collector?.reset();
       let lossSum = 0, correct = 0, seen = 0;
       for (let b = 0; b < batches; b++) {
         if (signal?.aborted) throw new FitAbortedError(`fit() was aborted before epoch ${epoch + 1}, batch ${b + 1}`, history);
@@ -704,6 +737,11 @@ export class Sequential {
             : 'check y for NaN/Infinity or lower the learning rate';
           throw new Error(`fit(): the loss became ${loss} at epoch ${epoch + 1}, batch ${b + 1} of ${batches}; ${cause}`);
         }
+        if (collector) {
+          // a metric that cannot read this output or these targets fails on the first batch, before any step
+          if (epoch === 0 && b === 0) computeMetrics(plan.metrics, out, yb, 'fit()');
+          collector.add(out, yb);
+        }
         this.trainBackward(res.grad);
         l2Penalty(ws, weightDecay, gs);
         if (b > 0) optimizer.setStep?.(epoch * batches + b);
@@ -732,18 +770,22 @@ export class Sequential {
           lastYield = performance.now();
         }
       }
-      const info: EpochInfo = { epoch, loss: lossSum / seen, lr };
-      if (withAccuracy) info.accuracy = correct / seen;
+      const values: Record<string, number> = { loss: lossSum / seen };
+      if (withAccuracy) values.accuracy = correct / seen;
+      if (collector) Object.assign(values, computeMetrics(plan.metrics, ...collector.collected(), 'fit()'));
       if (val) {
         const r = this.evaluateAs(val[0], val[1], { loss: lossName, batchSize: Math.max(bs, 1000) }, 'fit()',
-          'validationData x', 'validationData y');
+          'validationData x', 'validationData y', plan);
         this.train();
-        info.valLoss = r.loss;
-        if (withAccuracy) info.valAccuracy = r.accuracy;
+        values.valLoss = r.loss;
+        if (withAccuracy) values.valAccuracy = r.accuracy as number;
+        for (const m of plan.metrics) values[validationKey(m.name)] = r[m.name] as number;
       }
+      values.lr = lr;
+      const info: EpochInfo = { epoch, loss: values.loss, lr };
       for (const k of Object.keys(reported)) {
-        const v = info[k];
-        if (typeof v === 'number') (history[k] ??= []).push(v);
+        info[k] = values[k];
+        (history[k] ??= []).push(values[k]);
       }
       await callbacks.call('onEpochEnd', info, fit);
       if (!this.training) this.train();
