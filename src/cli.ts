@@ -343,7 +343,6 @@ async function train(args: string[], v: Values, io: Output): Promise<number> {
     } catch (e) {
       if (!(e instanceof FitAbortedError)) throw e;
       history = e.history;
-      progress?.clear();
       io.out(`interrupted by ${signalled}: ${e.message}; testing the model as it is\n`);
     }
     const tTrain = (performance.now() - tTrain0) / 1000;

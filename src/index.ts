@@ -13,14 +13,21 @@ export * as losses from './losses';
 export type { LossResult, LossName, LossFunction, MseOptions, MseReduction, CrossEntropyOptions } from './losses';
 export {
   Optimizer, SGD, AdaGrad, RMSProp, Adam, AdamW, clipGradNorm, schedules, stepDecay, exponentialDecay, cosineDecay,
-  optimizerFromName, OPTIMIZER_NAMES,
-  type OptimizerOptions, type SGDOptions, type AdamOptions, type LrSchedule, type ParamRef, type ParamState,
-  type OptimizerName,
+  warmupCosine, oneCycle, optimizerFromName, OPTIMIZER_NAMES,
+  type OptimizerOptions, type SGDOptions, type AdamOptions, type LrSchedule, type SchedulePosition, type ParamRef,
+  type ParamState, type OptimizerName,
 } from './optimizers';
 export {
   Sequential, FitAbortedError, type SequentialOptions, type SequentialConfig, type FitOptions, type History,
-  type NamedParameter, type BatchInfo, type EpochInfo, type EvaluateOptions, type TrainOptions,
+  type NamedParameter, type BatchInfo, type EpochInfo, type EvaluateOptions, type EvaluateResult, type TrainOptions,
 } from './network';
+export {
+  EarlyStopping, ModelCheckpoint, ReduceLROnPlateau,
+  type Callback, type FitContext, type TrainBeginInfo, type EpochBeginInfo, type TrainEndInfo, type Direction,
+  type EarlyStoppingOptions, type ModelCheckpointOptions, type ReduceLROnPlateauOptions,
+} from './callbacks';
+export { ProgressBar, type ProgressBarOptions, type ProgressSink } from './progress';
+export type { MetricSpec } from './fit-metrics';
 export * as data from './data/index';
 // model files and plots (issue 5)
 export { saveSafetensors, loadSafetensors, SafetensorsError, type SafetensorsFile, type SafetensorsDType } from './io/safetensors';

@@ -18,7 +18,7 @@ import { Sigmoid } from './layers/sigmoid';
 import { l2Penalty, lossFunction, type LossFunction, type LossName } from './losses';
 import { describeValue, optionalBoolean, optionsObject } from './options';
 import { OPTIMIZER_NAMES, Optimizer, type OptimizerName, SGD, optimizerFromName } from './optimizers';
-import { verboseCallbacks } from './progress';
+import { ProgressBar, verboseCallbacks } from './progress';
 import { Random } from './random';
 import { type DType, type FloatArray, Tensor, allocate, checkAttached, detachedMessage, formatShape, isDetached, sizeOf } from './tensor';
 
@@ -243,7 +243,7 @@ export class Sequential {
   private lastInputShape: readonly number[] | null = null;
   /** predictProba's probabilities of a single batch, before they are copied out. */
   private readonly probs = new ReusableTensor();
-  /** The metrics fit() reports when its options name none: compile({ metrics }) sets them. */
+  /** The metrics fit() and evaluate() report when their options name none: compile({ metrics }) sets them. */
   private compiledMetrics: MetricSpec[] | undefined;
 
   constructor(layers: Layer[] = [], options: SequentialOptions = {}) {
@@ -539,7 +539,7 @@ export class Sequential {
     const lossFn = lossFunction(lossName, new ReusableTensor());
     const bs = Math.min(positiveInt(opts.batchSize ?? 1000, 'batchSize'), this.cacheRows(xin, n));
     const threshold = lossName === 'binaryCrossEntropy' ? 0 : 0.5;
-    const plan = fitPlan ?? metricPlan(opts.metrics, lossName, isClassificationLoss(lossName), threshold, caller);
+    const plan = fitPlan ?? metricPlan(opts.metrics ?? this.compiledMetrics, lossName, isClassificationLoss(lossName), threshold, caller);
     const collector = plan.metrics.length > 0 ? new OutputCollector(n) : null;
     const classes = new Int32Array(Math.min(bs, n)), truth = y instanceof Int32Array ? null : new Int32Array(Math.min(bs, n));
     return this.inEvalMode(() => {
@@ -626,7 +626,8 @@ export class Sequential {
       onBatchEnd: optionalFunction(opts.onBatchEnd, 'onBatchEnd'),
       onEpochEnd: optionalFunction(opts.onEpochEnd, 'onEpochEnd'),
     };
-    const callbacks = new CallbackList([...verboseCallbacks(opts.verbose), ...checkCallbacks(opts.callbacks), shorthand]);
+    const given = [...verboseCallbacks(opts.verbose), ...checkCallbacks(opts.callbacks), shorthand];
+    const callbacks = new CallbackList(given);
     const signal = opts.signal;
     if (signal !== undefined && !isAbortSignal(signal)) {
       throw new TypeError(`signal must be an AbortSignal (new AbortController().signal), got ${describeValue(signal)}`);
@@ -637,6 +638,10 @@ export class Sequential {
       return await this.trainLoop(xin, y, {
         lossName, lossFn, optimizer, epochs, bs, weightDecay, threshold, shuffle, val, plan, callbacks, signal,
       });
+    } catch (e) {
+      // a progress bar's live line is ended, so that what is printed next starts on a line of its own
+      for (const c of given) if (c instanceof ProgressBar) c.interrupt();
+      throw e;
     } finally {
       this.fitting = false;
     }

@@ -157,6 +157,8 @@ export class ProgressBar implements Callback {
   private correctSum = 0;
   private hasAccuracy = false;
   private epochSamples = 0;
+  /** Whether a live line is on the terminal, not yet replaced by an epoch's line. */
+  private lineOpen = false;
 
   constructor(opts: ProgressBarOptions = {}) {
     const o = optionsObject(opts, 'ProgressBar options');
@@ -200,6 +202,7 @@ export class ProgressBar implements Callback {
     const now = performance.now();
     if (now - this.lastDraw < DRAW_MS && b.batch + 1 < b.batches) return;
     this.lastDraw = now;
+    this.lineOpen = true;
     const secs = Math.max((now - this.epochT0) / 1000, 1e-3);
     const rate = this.seen / secs;
     this.sink.write('\r\x1b[2K' + progressLine({
@@ -211,18 +214,20 @@ export class ProgressBar implements Callback {
 
   onEpochEnd(e: EpochInfo): void {
     const secs = (performance.now() - this.epochT0) / 1000;
+    this.lineOpen = false;
     this.sink.write(`${this.tty ? '\r\x1b[2K' : ''}epoch ${e.epoch + 1}/${this.epochs}  loss ${e.loss.toFixed(4)}${epochValues(e)}  ` +
       `${formatDuration(secs)}  ${Math.round(this.seen / secs).toLocaleString('en-US')} samples/s\n`);
   }
 
-  /** Erases the live line (training was interrupted mid-epoch). */
-  clear(): void {
-    if (this.tty) this.sink.write('\r\x1b[2K');
+  /** Ends a live line with a newline, keeping it in view (fit() calls this when training stops on an error or an abort). */
+  interrupt(): void {
+    if (this.lineOpen) this.sink.write('\n');
+    this.lineOpen = false;
   }
 }
 
 /** What fit()'s verbose option adds: nothing (0), or a ProgressBar on process.stdout (1: live on a terminal, 2: epoch lines). */
-export function verboseCallbacks(verbose: unknown): Callback[] {
+export function verboseCallbacks(verbose: unknown): ProgressBar[] {
   if (verbose === undefined || verbose === 0) return [];
   if (verbose === 1 || verbose === 2) return [new ProgressBar({ verbose })];
   throw new RangeError(`verbose must be 0 (silent), 1 (a progress bar on a terminal, else a line per epoch) or 2 (a line ` +

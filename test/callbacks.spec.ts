@@ -377,6 +377,25 @@ describe('progress output (verbose)', () => {
     expect(reg.text()).toMatch(/^epoch 1\/1 {2}loss \d+\.\d{4} {2}[\d.]+m?s {2}[\d,]+ samples\/s\n$/);
   });
 
+  it('training stopped by an abort or an error ends the live line, keeping it in view', async () => {
+    const { x, y } = data(60);
+    for (const stop of ['abort', 'error'] as const) {
+      const term = fakeStream(true), ctrl = new AbortController();
+      const p = mlp().fit(x, y, { epochs: 2, batchSize: 5, signal: ctrl.signal, callbacks: [new ProgressBar({ output: term }), {
+        onBatchEnd: (b) => {
+          if (b.epoch === 1 && b.batch === 3) {
+            if (stop === 'abort') ctrl.abort();
+            else throw new Error('a callback failed');
+          }
+        },
+      }] });
+      await expect(p).rejects.toThrow(stop === 'abort' ? 'fit() was aborted before epoch 2, batch 5' : 'a callback failed');
+      const last = term.text().split('\n').at(-2)!.split('\r\x1b[2K').at(-1);
+      expect(last).toMatch(/^epoch 2\/2 \[[=> ]+\] \d+\/12 {2}loss /);
+      expect(term.text().endsWith('\n')).toBe(true);
+    }
+  });
+
   it('verbose 1 and 2 write to stdout, 0 and the default nothing', async () => {
     const { x, y } = data(30);
     let text = '';
