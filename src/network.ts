@@ -664,7 +664,6 @@ export class Sequential {
     const order = new Int32Array(n);
     for (let i = 0; i < n; i++) order[i] = i;
     const batches = Math.ceil(n / bs);
-    const history: History = { loss: [], valLoss: [], lr: [] };
     const [ws, gs] = this.weights();
     const params = this.parameters();
     const classes = new Int32Array(bs), truth = y instanceof Int32Array ? null : new Int32Array(bs);
@@ -682,6 +681,8 @@ export class Sequential {
       for (const m of plan.metrics) reported[validationKey(m.name)] = m.greaterIsBetter ? 'max' : 'min';
     }
     reported.lr = null;
+    const history = Object.fromEntries(Object.keys(reported).map((k) => [k, []])) as unknown as History;
+    history.valLoss ??= [];  // empty without validation data
     let stop = false;
     const fit: FitContext = Object.freeze({
       network: this, optimizer, epochs, batches, samples: n, batchSize: bs, hasValidation: val !== undefined,
@@ -790,7 +791,7 @@ export class Sequential {
       const info: EpochInfo = { epoch, loss: values.loss, lr };
       for (const k of Object.keys(reported)) {
         info[k] = values[k];
-        (history[k] ??= []).push(values[k]);
+        (history[k] as number[]).push(values[k]);
       }
       await callbacks.call('onEpochEnd', info, fit);
       if (!this.training) this.train();
