@@ -522,7 +522,11 @@ export class Sequential {
     return classesOf(p, 0.5);
   }
 
-  /** Mean loss and accuracy over (x, y), in eval mode, in batches; a loss that is not finite is an error, as in fit(). */
+  /**
+   * Mean loss over (x, y), in eval mode, in batches, the accuracy for a classification loss (or when the metrics
+   * ask for it), and each metric of the metrics option, computed once on all of x; a loss that is not finite is an
+   * error, as in fit().
+   */
   evaluate(x: Tensor, y: Int32Array | Tensor, opts: EvaluateOptions = {}): EvaluateResult {
     return this.evaluateAs(x, y, opts, 'evaluate()', 'x', 'y');
   }
