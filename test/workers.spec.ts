@@ -12,10 +12,10 @@ const DIST = JSON.stringify(path.join(root, 'dist/cjs/index.js'));
 
 interface Run { status: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
 
-/** Runs `code` in a fresh node process with no NODENN_* variables but `env`; killed after `timeoutMs`. */
+/** Runs `code` in a fresh node process with `env` and no NODENN_* variables but NODENN_ADDON (the binary under test); killed after `timeoutMs`. */
 function runNode(code: string, env: Record<string, string> = {}, timeoutMs = 100_000): Promise<Run> {
   const base: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('NODENN_')) base[k] = v;
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('NODENN_') || k === 'NODENN_ADDON') base[k] = v;
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['-e', `const DIST = ${DIST};\n${code}`],
       { cwd: root, env: { ...base, ...env }, timeout: timeoutMs, killSignal: 'SIGKILL' });
@@ -127,21 +127,22 @@ describe.skipIf(!nativeAvailable())('the native addon in worker threads', { time
         const nn = require(DIST);
         const sync = new Int32Array(sab);
         const parties = 5;
-        function barrier() {
+        // A thread that never arrives (it crashed, or hangs in the addon) fails the run instead of hanging it.
+        function barrier(round) {
           const gen = Atomics.load(sync, 1);
           if (Atomics.add(sync, 0, 1) === parties - 1) {
             Atomics.store(sync, 0, 0);
             Atomics.add(sync, 1, 1);
             Atomics.notify(sync, 1);
-          } else {
-            Atomics.wait(sync, 1, gen);
+          } else if (Atomics.wait(sync, 1, gen, 30000) === 'timed-out') {
+            throw new Error('thread ' + id + ', round ' + round + ': the other threads did not arrive within 30 s');
           }
         }
         const M = 96, N = 80, K = 120;
         const A = new Float32Array(M * K).map((_, i) => Math.sin(i + id)), B = new Float32Array(K * N).map((_, i) => Math.cos(i));
         let expected = null, wrongC = 0, wrongThreads = 0;
         for (let r = 0; r < 200; r++) {
-          barrier();
+          barrier(r);
           const t = 1 + ((r * 5 + id) % 4);
           nn.setThreads(t);
           const C = new Float32Array(M * N);
@@ -158,7 +159,7 @@ describe.skipIf(!nativeAvailable())('the native addon in worker threads', { time
       const results = [];
       const workers = [1, 2, 3, 4].map((id) => runWorker(${JSON.stringify(round)} +
         '\\nrequire("node:worker_threads").parentPort.postMessage(rounds(' + id + ', require("node:worker_threads").workerData));',
-        { workerData: sab }, (m) => results.push(m)));
+        { workerData: sab }, (m) => results.push(m)).catch((e) => { console.error('worker ' + id + ': ' + e.stack); process.exit(2); }));
       results.push(rounds(0, sab));
       Promise.all(workers).then((codes) => {
         results.sort((a, b) => a.id - b.id);

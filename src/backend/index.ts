@@ -82,7 +82,7 @@ export function nativeAddon(): NativeAddon {
   return nativeOrThrow().addon;
 }
 
-/** Forces the native kernels' instruction set; throws if this CPU lacks it. */
+/** Forces the native kernels' instruction set in this JS environment (not other workers); throws if this CPU lacks it. */
 export function setIsa(isa: Isa): void {
   nativeOrThrow().addon.setIsa(isa);
 }

@@ -7,6 +7,8 @@ import * as path from 'node:path';
 
 /** setThreads() accepts at most this many threads per available CPU: more only adds contention. */
 export const THREADS_PER_CPU = 4;
+/** The native addon's own limit (kMaxThreads in native/threads.h). */
+const MAX_THREADS = 1024;
 
 type ReadFile = (file: string) => string | undefined;
 
@@ -76,7 +78,7 @@ export function availableCpus(): number {
 
 /** The largest thread count setThreads() and NODENN_THREADS accept. */
 export function maxThreads(): number {
-  return THREADS_PER_CPU * availableCpus();
+  return Math.min(MAX_THREADS, THREADS_PER_CPU * availableCpus());
 }
 
 function describe(v: unknown): string {
@@ -90,7 +92,7 @@ export function checkThreads(n: unknown): number {
   if (typeof n !== 'number') throw new TypeError(`threads must be a number, got ${describe(n)}`);
   const max = maxThreads();
   if (!Number.isInteger(n) || n < 1 || n > max) {
-    throw new RangeError(`threads must be an integer in [1, ${max}] (${THREADS_PER_CPU} per available CPU, ` +
+    throw new RangeError(`threads must be an integer in [1, ${max}] (at most ${THREADS_PER_CPU} per available CPU, ` +
       `${availableCpus()} here), got ${n}`);
   }
   return n;
