@@ -89,8 +89,8 @@ export function setIsa(isa: Isa): void {
 
 /**
  * Threads of the native backend in this JS environment (the main thread and each worker have their own count;
- * the pool is shared). Default: NODENN_THREADS, else the CPUs available (affinity mask and cgroup quota); at most
- * THREADS_PER_CPU per available CPU.
+ * the pool is shared). Default: NODENN_THREADS, else the CPUs available (affinity mask and cgroup quota). At
+ * most 4 per available CPU (THREADS_PER_CPU): a TypeError or RangeError otherwise.
  */
 export function setThreads(n: number): void {
   threads = checkThreads(n);
