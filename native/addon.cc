@@ -112,9 +112,18 @@ View array_arg(const Napi::CallbackInfo& info, size_t i, const char* name, const
   napi_typedarray_type type;
   size_t length;
   void* data;
-  if (napi_get_typedarray_info(info.Env(), v, &type, &length, &data, nullptr, nullptr) != napi_ok)
+  napi_value buffer;
+  if (napi_get_typedarray_info(info.Env(), v, &type, &length, &data, &buffer, nullptr) != napi_ok)
     type_error(info.Env(), std::string(name) + " must be " + expected + ", got " + describe(v));
-  if (data == nullptr) length = 0;  // a detached buffer has no memory at all
+  if (data == nullptr) {
+    length = 0;  // a detached buffer has no memory at all; say so (the same words as src/tensor.ts)
+    bool detached = false;
+    if (napi_is_detached_arraybuffer(info.Env(), buffer, &detached) == napi_ok && detached)
+      range_error(info.Env(), std::string(name) +
+                                  "'s ArrayBuffer is detached: it was transferred (postMessage to a worker, or "
+                                  "structuredClone with transfer) and holds no data in this thread; copy the data "
+                                  "(e.g. with .slice()) before transferring it");
+  }
   return View{data, (int64_t)length, type, name};
 }
 

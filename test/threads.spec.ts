@@ -44,7 +44,7 @@ describe('thread count: default, limit and NODENN_THREADS', () => {
   it('setThreads accepts a positive integer up to THREADS_PER_CPU per available CPU, else a TypeError/RangeError naming threads', () => {
     const max = maxThreads();
     expect(max).toBe(Math.min(1024, THREADS_PER_CPU * availableCpus()));
-    expect(() => setThreads('2' as unknown as number)).toThrow(new TypeError('threads must be a number, got the string "2"'));
+    expect(() => setThreads('2' as unknown as number)).toThrow(new TypeError('threads must be a number, got the string \'2\''));
     expect(() => setThreads(undefined as unknown as number)).toThrow(new TypeError('threads must be a number, got undefined'));
     const range = `threads must be an integer in [1, ${max}] (at most ${THREADS_PER_CPU} per available CPU, ${availableCpus()} here), got `;
     for (const bad of [0, -1, 2.5, NaN, Infinity, max + 1]) {

@@ -4,6 +4,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { describeValue } from '../options';
 
 /** setThreads() accepts at most this many threads per available CPU: more only adds contention. */
 export const THREADS_PER_CPU = 4;
@@ -81,15 +82,9 @@ export function maxThreads(): number {
   return Math.min(MAX_THREADS, THREADS_PER_CPU * availableCpus());
 }
 
-function describe(v: unknown): string {
-  if (typeof v === 'string') return `the string ${JSON.stringify(v)}`;
-  if (typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean') return String(v);
-  return v === null ? 'null' : v === undefined ? 'undefined' : Array.isArray(v) ? 'an Array' : `a ${typeof v}`;
-}
-
 /** Checks a thread count given to setThreads(): a positive integer within maxThreads(). */
 export function checkThreads(n: unknown): number {
-  if (typeof n !== 'number') throw new TypeError(`threads must be a number, got ${describe(n)}`);
+  if (typeof n !== 'number') throw new TypeError(`threads must be a number, got ${describeValue(n)}`);
   const max = maxThreads();
   if (!Number.isInteger(n) || n < 1 || n > max) {
     throw new RangeError(`threads must be an integer in [1, ${max}] (at most ${THREADS_PER_CPU} per available CPU, ` +
