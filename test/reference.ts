@@ -27,11 +27,12 @@ export function gemm(transA: boolean, transB: boolean, M: number, N: number, K: 
 
 // ---- element-wise ----
 
-export type Activation = 'relu' | 'leakyRelu' | 'sigmoid' | 'tanh';
+export type Activation = 'relu' | 'leakyRelu' | 'sigmoid' | 'tanh' | 'step';
 
 export function activationForward(kind: Activation, x: Arr, slope: number): Float64Array {
   return Float64Array.from(x, (v) => {
     switch (kind) {
+      case 'step': return Number.isNaN(v) ? v : v > 0 ? 1 : 0;
       case 'relu': return Number.isNaN(v) ? v : Math.max(0, v);
       case 'leakyRelu': return v > 0 ? v : slope * v;
       case 'sigmoid': return 1 / (1 + Math.exp(-v));
@@ -44,6 +45,7 @@ export function activationForward(kind: Activation, x: Arr, slope: number): Floa
 export function activationBackward(kind: Activation, x: Arr, y: Arr, dy: Arr, slope: number): Float64Array {
   return Float64Array.from(dy, (d, i) => {
     switch (kind) {
+      case 'step': return 0;
       case 'relu': return x[i] > 0 ? d : 0;
       case 'leakyRelu': return x[i] > 0 ? d : slope * d;
       case 'sigmoid': return d * y[i] * (1 - y[i]);
@@ -400,4 +402,26 @@ export function batchNormBackward(N: number, C: number, S: number, x: Arr, dy: A
     }
   }
   return [dx, dg, dbt];
+}
+
+/** −Σ t·log(p + eps) / rows, with 0·log 0 = 0; grad = −t / (p + eps) / rows. */
+export function crossEntropyProbs(rows: number, p: Arr, t: Arr, eps: number): [number, Float64Array] {
+  const grad = new Float64Array(p.length);
+  let loss = 0;
+  for (let i = 0; i < p.length; i++) {
+    if (t[i] === 0) continue;
+    loss -= t[i] * Math.log(p[i] + eps);
+    grad[i] = -t[i] / (p[i] + eps) / rows;
+  }
+  return [loss / rows, grad];
+}
+
+/** Backward of y = x^e: dx = dy·e·x^(e−1) (0 where e = 0), de = dy·x^e·ln x (0 where x = 0 and e ≥ 0). */
+export function powerBackward(x: Arr, e: Arr, dy: Arr): [Float64Array, Float64Array] {
+  const dx = new Float64Array(x.length), de = new Float64Array(x.length);
+  for (let i = 0; i < x.length; i++) {
+    dx[i] = e[i] === 0 ? 0 : dy[i] * e[i] * x[i] ** (e[i] - 1);
+    de[i] = x[i] === 0 && e[i] >= 0 ? 0 : dy[i] * x[i] ** e[i] * Math.log(x[i]);
+  }
+  return [dx, de];
 }
