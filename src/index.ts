@@ -19,7 +19,8 @@ export {
 } from './optimizers';
 export {
   Sequential, FitAbortedError, type SequentialOptions, type SequentialConfig, type FitOptions, type History,
-  type NamedParameter, type BatchInfo, type EpochInfo, type EvaluateOptions, type TrainOptions,
+  type NamedParameter, type BatchInfo, type EpochInfo, type EvaluateOptions, type EvaluateResult, type TrainOptions,
+  type CompileOptions, type SaveOptions, type Targets, type Input,
 } from './network';
 export * as data from './data/index';
 // model files and plots (issue 5)

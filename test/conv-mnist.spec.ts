@@ -19,7 +19,7 @@ async function trainOneEpoch(bc: BackendCase): Promise<{ losses: number[]; accur
   await net.fit(train.x, train.y, {
     optimizer: new Adam({ lr: 2e-3 }), epochs: 1, batchSize: 64, onBatchEnd: (b) => { losses.push(b.loss); },
   });
-  return { losses, accuracy: net.evaluate(test.x, test.y).accuracy };
+  return { losses, accuracy: net.evaluate(test.x, test.y).accuracy as number };
 }
 
 describe('a small CNN on 2,000 MNIST images', () => {
