@@ -5,6 +5,8 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <initializer_list>
 #include <string>
 #include <vector>
@@ -185,7 +187,8 @@ int activation_kind(const Napi::CallbackInfo& info, size_t i) {
   if (s == "leakyRelu") return kLeakyRelu;
   if (s == "sigmoid") return kSigmoid;
   if (s == "tanh") return kTanh;
-  range_error(info.Env(), "activation must be 'relu', 'leakyRelu', 'sigmoid' or 'tanh', got '" + s + "'");
+  if (s == "step") return kStep;
+  range_error(info.Env(), "activation must be 'relu', 'leakyRelu', 'sigmoid', 'tanh' or 'step', got '" + s + "'");
 }
 
 // activationForward(kind, n, x, y, slope)
@@ -336,23 +339,47 @@ double ranged_arg(const Napi::CallbackInfo& info, size_t i, const char* name, do
   return d;
 }
 
-// mul(n, a, b, y) / add(n, a, b, y): y = a op b elementwise; y may be a or b.
-Napi::Value Binary(const Napi::CallbackInfo& info, bool is_mul) {
+// mul(n, a, b, y) / add / div / power: y = a op b elementwise; y may be a or b.
+enum BinaryOp { kMul, kAdd, kDiv, kPower };
+Napi::Value Binary(const Napi::CallbackInfo& info, BinaryOp op) {
   Napi::Env env = info.Env();
-  expect_args(info, 4, is_mul ? "mul(n, a, b, y)" : "add(n, a, b, y)");
+  static const char* const signatures[] = {"mul(n, a, b, y)", "add(n, a, b, y)", "div(n, a, b, y)", "power(n, a, b, y)"};
+  expect_args(info, 4, signatures[op]);
   int64_t n = size_arg(info, 0, "n");
   napi_typedarray_type dt = napi_int8_array;
   View a = float_arg(info, 1, "a", n, &dt), b = float_arg(info, 2, "b", n, &dt), y = float_arg(info, 3, "y", n, &dt);
   check_alias(env, y, a, true);
   check_alias(env, y, b, true);
-  if (is_mul)
-    DISPATCH(dt, kernels().mul_f32(n, F(a), F(b), F(y)), kernels().mul_f64(n, D(a), D(b), D(y)));
-  else
-    DISPATCH(dt, kernels().add_f32(n, F(a), F(b), F(y)), kernels().add_f64(n, D(a), D(b), D(y)));
+  switch (op) {
+    case kMul: DISPATCH(dt, kernels().mul_f32(n, F(a), F(b), F(y)), kernels().mul_f64(n, D(a), D(b), D(y))); break;
+    case kAdd: DISPATCH(dt, kernels().add_f32(n, F(a), F(b), F(y)), kernels().add_f64(n, D(a), D(b), D(y))); break;
+    case kDiv: DISPATCH(dt, kernels().div_f32(n, F(a), F(b), F(y)), kernels().div_f64(n, D(a), D(b), D(y))); break;
+    case kPower: DISPATCH(dt, kernels().power_f32(n, F(a), F(b), F(y)), kernels().power_f64(n, D(a), D(b), D(y))); break;
+  }
   return env.Undefined();
 }
-Napi::Value Mul(const Napi::CallbackInfo& info) { return Binary(info, true); }
-Napi::Value Add(const Napi::CallbackInfo& info) { return Binary(info, false); }
+Napi::Value Mul(const Napi::CallbackInfo& info) { return Binary(info, kMul); }
+Napi::Value Add(const Napi::CallbackInfo& info) { return Binary(info, kAdd); }
+Napi::Value Div(const Napi::CallbackInfo& info) { return Binary(info, kDiv); }
+Napi::Value Power(const Napi::CallbackInfo& info) { return Binary(info, kPower); }
+
+// powerBackward(n, x, e, dy, dx, de): the gradients of y = x ^ e; dx and de may each be dy, x or e, not each other.
+Napi::Value PowerBackward(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  expect_args(info, 6, "powerBackward(n, x, e, dy, dx, de)");
+  int64_t n = size_arg(info, 0, "n");
+  napi_typedarray_type dt = napi_int8_array;
+  View x = float_arg(info, 1, "x", n, &dt), e = float_arg(info, 2, "e", n, &dt), dy = float_arg(info, 3, "dy", n, &dt);
+  View dx = float_arg(info, 4, "dx", n, &dt), de = float_arg(info, 5, "de", n, &dt);
+  for (const View* in : {&x, &e, &dy}) {
+    check_alias(env, dx, *in, true);
+    check_alias(env, de, *in, true);
+  }
+  check_alias(env, de, dx, false);
+  DISPATCH(dt, kernels().power_backward_f32(n, F(x), F(e), F(dy), F(dx), F(de)),
+           kernels().power_backward_f64(n, D(x), D(e), D(dy), D(dx), D(de)));
+  return env.Undefined();
+}
 
 // scale(n, x, alpha): x *= alpha
 Napi::Value Scale(const Napi::CallbackInfo& info) {
@@ -463,6 +490,46 @@ Napi::Value Mse(const Napi::CallbackInfo& info) {
   double loss;
   DISPATCH(dt, loss = kernels().mse_f32(rows, cols, F(p), F(t), half, F(grad)),
            loss = kernels().mse_f64(rows, cols, D(p), D(t), half, D(grad)));
+  return Napi::Number::New(env, loss);
+}
+
+// The shortest decimal that reads back as d, as JavaScript prints a number (so both backends' messages agree).
+std::string js_number(double d) {
+  if (std::isnan(d)) return "NaN";
+  if (std::isinf(d)) return d > 0 ? "Infinity" : "-Infinity";
+  char buf[32];
+  for (int digits = 1; digits <= 17; digits++) {
+    snprintf(buf, sizeof buf, "%.*g", digits, d);
+    if (strtod(buf, nullptr) == d) break;
+  }
+  return buf;
+}
+
+// crossEntropyProbs(rows, cols, probs, targets, eps, grad?) -> -sum t log(p + eps) / rows; every p in [0, 1]
+// (1e-6 of rounding above 1 allowed; NaN passes through to the loss).
+Napi::Value CrossEntropyProbs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  expect_args(info, 5, "crossEntropyProbs(rows, cols, probs, targets, eps, grad)");
+  int64_t rows = size_arg(info, 0, "rows"), cols = size_arg(info, 1, "cols");
+  if (rows == 0 || cols == 0) range_error(env, "rows and cols must be at least 1");
+  int64_t n = mul(env, rows, cols, "rows * cols");
+  napi_typedarray_type dt = napi_int8_array;
+  View p = float_arg(info, 2, "probs", n, &dt), t = float_arg(info, 3, "targets", n, &dt);
+  double eps = finite_arg(info, 4, "eps");
+  if (!(eps >= 0 && eps < 1)) range_error(env, "eps must be in [0, 1), got " + describe(info[4]));
+  View grad = optional_grad(info, 5, n, &dt);
+  check_alias(env, grad, p, false);  // unlike the other losses: the probabilities stay intact for the caller
+  check_alias(env, grad, t, true);
+  for (int64_t i = 0; i < n; i++) {
+    double v = dt == napi_float32_array ? (double)F(p)[i] : D(p)[i];
+    if (v < 0 || v > 1 + 1e-6)
+      range_error(env, "probs[" + std::to_string(i) + "] = " + js_number(v) +
+                           " is outside [0, 1]: cross-entropy takes probabilities (e.g. a Softmax output); for logits "
+                           "use softmaxCrossEntropy");
+  }
+  double loss;
+  DISPATCH(dt, loss = kernels().cross_entropy_probs_f32(rows, cols, F(p), F(t), eps, F(grad)),
+           loss = kernels().cross_entropy_probs_f64(rows, cols, D(p), D(t), eps, D(grad)));
   return Napi::Number::New(env, loss);
 }
 
@@ -856,6 +923,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   // net kernels
   exports.Set("mul", Napi::Function::New(env, Mul));
   exports.Set("add", Napi::Function::New(env, Add));
+  exports.Set("div", Napi::Function::New(env, Div));
+  exports.Set("power", Napi::Function::New(env, Power));
+  exports.Set("powerBackward", Napi::Function::New(env, PowerBackward));
   exports.Set("scale", Napi::Function::New(env, Scale));
   exports.Set("axpy", Napi::Function::New(env, Axpy));
   exports.Set("sumSquares", Napi::Function::New(env, SumSquares));
@@ -864,6 +934,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("bceLogits", Napi::Function::New(env, BceLogits));
   exports.Set("bceProbs", Napi::Function::New(env, BceProbs));
   exports.Set("mse", Napi::Function::New(env, Mse));
+  exports.Set("crossEntropyProbs", Napi::Function::New(env, CrossEntropyProbs));
   exports.Set("sgdMomentum", Napi::Function::New(env, SgdMomentum));
   exports.Set("adagrad", Napi::Function::New(env, Adagrad));
   exports.Set("rmsprop", Napi::Function::New(env, Rmsprop));

@@ -63,6 +63,11 @@ template <typename T> void activation_forward(int kind, long n, const T* x, T* y
         for (long i = b; i < e; i++) y[i] = tanh_(x[i]);
       }, kChunk / 4, kChunk / 2);
       break;
+    case kStep:  // NaN passes through, as for ReLU
+      for_chunks(n, [=](long b, long e) {
+        for (long i = b; i < e; i++) y[i] = x[i] > 0 ? T(1) : x[i] <= 0 ? T(0) : x[i];
+      });
+      break;
   }
 }
 
@@ -90,6 +95,11 @@ template <typename T> void activation_backward(int kind, long n, const T* x, con
     case kTanh:
       for_chunks(n, [=](long b, long e) {
         for (long i = b; i < e; i++) dx[i] = dy[i] * (1 - y[i] * y[i]);
+      });
+      break;
+    case kStep:  // flat on both sides of 0 (undefined at 0, taken as 0 there too)
+      for_chunks(n, [=](long b, long e) {
+        for (long i = b; i < e; i++) dx[i] = 0;
       });
       break;
   }

@@ -6,7 +6,7 @@
 
 namespace nodenn {
 
-enum Activation { kRelu = 0, kLeakyRelu = 1, kSigmoid = 2, kTanh = 3 };
+enum Activation { kRelu = 0, kLeakyRelu = 1, kSigmoid = 2, kTanh = 3, kStep = 4 };
 
 // conv kernels: the geometry of one convolution / pooling call, validated by addon.cc.
 struct ConvShape {
@@ -27,7 +27,7 @@ struct PoolShape {
                    const T* B, long ldb, T beta, T* C, long ldc);                                            \
   /* y = act(x) over n elements (y may be x) */                                                              \
   void (*activation_forward_##S)(int kind, long n, const T* x, T* y, T slope);                               \
-  /* dx = dy * act'(x) (relu, leaky relu use x; sigmoid, tanh use y); dx may be dy */                        \
+  /* dx = dy * act'(x) (relu, leaky relu use x; sigmoid, tanh use y; step: 0); dx may be dy */               \
   void (*activation_backward_##S)(int kind, long n, const T* x, const T* y, const T* dy, T* dx, T slope);    \
   /* y[r, c] += bias[c] */                                                                                   \
   void (*bias_add_##S)(long rows, long cols, T* y, const T* bias);                                           \
@@ -46,6 +46,9 @@ struct PoolShape {
   /* net kernels: ops.cc */                                                                                  \
   void (*mul_##S)(long n, const T* a, const T* b, T* y);                                                     \
   void (*add_##S)(long n, const T* a, const T* b, T* y);                                                     \
+  void (*div_##S)(long n, const T* a, const T* b, T* y);                                                     \
+  void (*power_##S)(long n, const T* a, const T* b, T* y);                                                   \
+  void (*power_backward_##S)(long n, const T* x, const T* e, const T* dy, T* dx, T* de);                     \
   void (*scale_##S)(long n, T* x, T alpha);                                                                  \
   void (*axpy_##S)(long n, T alpha, const T* x, T* y);                                                       \
   double (*sum_squares_##S)(long n, const T* x);                                                             \
@@ -55,6 +58,8 @@ struct PoolShape {
   double (*bce_logits_##S)(long n, const T* logits, const T* targets, T* grad);                              \
   double (*bce_probs_##S)(long n, const T* probs, const T* targets, double eps, T* grad);                     \
   double (*mse_##S)(long rows, long cols, const T* pred, const T* target, bool half, T* grad);               \
+  double (*cross_entropy_probs_##S)(long rows, long cols, const T* probs, const T* targets, double eps,      \
+                                    T* grad);                                                                \
   /* net kernels: optim.cc (fused, in place) */                                                              \
   void (*sgd_momentum_##S)(long n, T* p, const T* g, T* v, double lr, double momentum, bool nesterov);       \
   void (*adagrad_##S)(long n, T* p, const T* g, T* h, double lr, double eps);                                \
@@ -113,6 +118,9 @@ template <typename T> void sgd(long n, T* p, const T* g, T lr);
 // net kernels
 template <typename T> void mul(long n, const T* a, const T* b, T* y);
 template <typename T> void add(long n, const T* a, const T* b, T* y);
+template <typename T> void div(long n, const T* a, const T* b, T* y);
+template <typename T> void power(long n, const T* a, const T* b, T* y);
+template <typename T> void power_backward(long n, const T* x, const T* e, const T* dy, T* dx, T* de);
 template <typename T> void scale(long n, T* x, T alpha);
 template <typename T> void axpy(long n, T alpha, const T* x, T* y);
 template <typename T> double sum_squares(long n, const T* x);
@@ -121,6 +129,8 @@ template <typename T> void softmax_backward(long rows, long cols, const T* y, co
 template <typename T> double bce_logits(long n, const T* logits, const T* targets, T* grad);
 template <typename T> double bce_probs(long n, const T* probs, const T* targets, double eps, T* grad);
 template <typename T> double mse(long rows, long cols, const T* pred, const T* target, bool half, T* grad);
+template <typename T>
+double cross_entropy_probs(long rows, long cols, const T* probs, const T* targets, double eps, T* grad);
 template <typename T> void sgd_momentum(long n, T* p, const T* g, T* v, double lr, double momentum, bool nesterov);
 template <typename T> void adagrad(long n, T* p, const T* g, T* h, double lr, double eps);
 template <typename T> void rmsprop(long n, T* p, const T* g, T* h, double lr, double decay, double eps);

@@ -49,10 +49,29 @@ template <typename T> double mse(long rows, long cols, const T* pred, const T* t
   return (half ? 0.5 : 1.0) * total / (double)rows;
 }
 
+// Cross-entropy of probabilities, -sum t log(p + eps) / rows (the course's cross_entropy_error); grad =
+// -t / (p + eps) / rows. addon.cc has checked that every p is a probability.
+template <typename T>
+double cross_entropy_probs(long rows, long cols, const T* probs, const T* targets, double eps, T* grad) {
+  double total = 0;
+  long n = rows * cols;
+  for (long i = 0; i < n; i++) {
+    double p = (double)probs[i] + eps, t = targets[i];
+    if (t == 0) {  // 0 log 0 = 0: a class with no target mass adds nothing, even at p = 0
+      if (grad) grad[i] = 0;
+      continue;
+    }
+    total -= t * log(p);
+    if (grad) grad[i] = (T)(-t / p / (double)rows);
+  }
+  return total / (double)rows;
+}
+
 #define NODENN_INSTANTIATE(T)                                                 \
   template double bce_logits<T>(long, const T*, const T*, T*);                \
   template double bce_probs<T>(long, const T*, const T*, double, T*);         \
-  template double mse<T>(long, long, const T*, const T*, bool, T*);
+  template double mse<T>(long, long, const T*, const T*, bool, T*);          \
+  template double cross_entropy_probs<T>(long, long, const T*, const T*, double, T*);
 NODENN_INSTANTIATE(float)
 NODENN_INSTANTIATE(double)
 

@@ -1,8 +1,11 @@
 // ops.cc — small tensor operations the layers and the training loop need: elementwise products and sums
-// (Mul/Add graph nodes, dropout masks), scaling and axpy (weight decay, gradient clipping), sums of squares
-// (L2 term, global gradient norm), row argmax (predict, accuracy) and the softmax backward pass.
+// (Mul/Add graph nodes, dropout masks), quotients and powers (Div/Pow graph nodes), scaling and axpy (weight
+// decay, gradient clipping), sums of squares (L2 term, global gradient norm), row argmax (predict, accuracy) and
+// the softmax backward pass.
 // Compiled once per ISA. The elementwise loops run in fixed chunks on the pool when large (chunks.h); the
 // reductions are single-threaded with a fixed summation order, so results never depend on threads.
+#include <math.h>
+
 #include "chunks.h"
 #include "kernels.h"
 
@@ -21,6 +24,32 @@ template <typename T> void add(long n, const T* a, const T* b, T* y) {
   for_chunks(n, [=](long b0, long e0) {
     for (long i = b0; i < e0; i++) y[i] = a[i] + b[i];
   });
+}
+
+// y = a / b elementwise (y may be a or b)
+template <typename T> void div(long n, const T* a, const T* b, T* y) {
+  for_chunks(n, [=](long b0, long e0) {
+    for (long i = b0; i < e0; i++) y[i] = a[i] / b[i];
+  });
+}
+
+// y = a ^ b elementwise, in double as the TS backend (y may be a or b)
+template <typename T> void power(long n, const T* a, const T* b, T* y) {
+  for_chunks(n, [=](long b0, long e0) {
+    for (long i = b0; i < e0; i++) y[i] = (T)::pow((double)a[i], (double)b[i]);
+  }, kChunk / 4, kChunk / 2);
+}
+
+// Backward of y = x ^ e, PyTorch's rules: dx = dy e x^(e-1), 0 where e = 0; de = dy x^e ln x, 0 where x = 0 and
+// e >= 0. Each element's inputs are read before its outputs are written (dx, de may be dy, x or e).
+template <typename T> void power_backward(long n, const T* x, const T* e, const T* dy, T* dx, T* de) {
+  for_chunks(n, [=](long b0, long e0) {
+    for (long i = b0; i < e0; i++) {
+      const double xi = x[i], ei = e[i], d = dy[i];
+      dx[i] = (T)(ei == 0 ? 0.0 : d * ei * ::pow(xi, ei - 1));
+      de[i] = (T)(xi == 0 && ei >= 0 ? 0.0 : d * ::pow(xi, ei) * ::log(xi));
+    }
+  }, kChunk / 4, kChunk / 2);
 }
 
 // x *= alpha
@@ -70,6 +99,9 @@ template <typename T> void softmax_backward(long rows, long cols, const T* y, co
 #define NODENN_INSTANTIATE(T)                                               \
   template void mul<T>(long, const T*, const T*, T*);                       \
   template void add<T>(long, const T*, const T*, T*);                       \
+  template void div<T>(long, const T*, const T*, T*);                       \
+  template void power<T>(long, const T*, const T*, T*);                     \
+  template void power_backward<T>(long, const T*, const T*, const T*, T*, T*); \
   template void scale<T>(long, T*, T);                                      \
   template void axpy<T>(long, T, const T*, T*);                             \
   template double sum_squares<T>(long, const T*);                           \

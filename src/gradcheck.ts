@@ -12,8 +12,10 @@
 //   const r = nn.gradcheck.checkLayer(layer, x);             // { maxRelError, input, params: { weight, ... } }
 //   if (r.maxRelError > 1e-6) console.log(r);                // names the gradient that is wrong
 // For a whole network: nn.gradcheck.checkNetwork(net, x, y, { loss: 'mse', weightDecay: 1e-3 }) on a
-// Sequential built with { dtype: 'float64' }. For anything else, numericalGradient(f, tensor) and
-// numericalGradientFromUpstream(f, tensor, dout) give the numerical side and relativeError compares.
+// Sequential built with { dtype: 'float64' } (worst relative error and mean absolute difference per parameter);
+// nn.gradcheck.numericalGradients(net, x, y, { loss }) gives the numerical gradients themselves, by name. For
+// anything else, numericalGradient(f, tensor) and numericalGradientFromUpstream(f, tensor, dout) give the numerical
+// side and relativeError compares.
 import type { Layer } from './layers/layer';
 import { Random } from './random';
 import { type DType, Tensor, formatShape } from './tensor';
@@ -60,20 +62,36 @@ export function numericalGradient(f: (x: Tensor) => number, x: Tensor, opts?: Nu
 /**
  * The numerical gradient of Σ f(x) · dout for a tensor-valued f (the "from upstream dout" variant):
  * grad[i] = Σ_j (f(x + h e_i)_j − f(x − h e_i)_j) · dout_j / 2h. This is what backward(dout) must return.
+ * The differences are taken element by element before the sum: Σ f(x+h)·dout − Σ f(x−h)·dout would cancel two
+ * large, nearly equal sums and lose about four digits.
  */
 export function numericalGradientFromUpstream(f: (x: Tensor) => Tensor, x: Tensor, dout: Tensor,
   opts?: NumericalOptions): Tensor {
   if (typeof f !== 'function') throw new TypeError('f must be a function returning a Tensor');
+  expectTensor(x, 'x');
   expectTensor(dout, 'dout');
-  return numericalGradient((t) => {
-    const y = expectTensor(f(t), 'the result of f');
+  const h = stepOf(opts);
+  const evaluate = (): Tensor => {
+    const y = expectTensor(f(x), 'the result of f');
     if (y.size !== dout.size) {
       throw new RangeError(`f returned shape ${formatShape(y.shape)} but dout has shape ${formatShape(dout.shape)}`);
     }
+    return y;
+  };
+  const grad = Tensor.zeros(x.shape, 'float64');
+  const d = x.data, up = new Float64Array(dout.size);
+  for (let i = 0; i < d.length; i++) {
+    const old = d[i];
+    d[i] = old + h;
+    up.set(evaluate().data);  // a copy: f may return the same buffer on every call
+    d[i] = old - h;
+    const down = evaluate().data;
     let s = 0;
-    for (let j = 0; j < y.size; j++) s += y.data[j] * dout.data[j];
-    return s;
-  }, x, opts);
+    for (let j = 0; j < up.length; j++) s += (up[j] - down[j]) * dout.data[j];
+    d[i] = old;  // after the sum: f may return x itself (Flatten, Dropout in eval mode)
+    grad.data[i] = s / (2 * h);
+  }
+  return grad;
 }
 
 /** The largest |a − b| / max(1e-8, |a| + |b|) over all elements. */
@@ -165,35 +183,69 @@ export interface CheckNetworkOptions extends NumericalOptions {
 
 export interface NetworkCheckResult {
   maxRelError: number;
-  /** Relative error of each parameter gradient by its network name ('0.weight', ...). */
+  /** Relative error of each parameter gradient by its network name ('0.weight', ...): the worst element's. */
   params: Record<string, number>;
+  /**
+   * Mean absolute difference between the analytic and the numerical gradient of each parameter, the course's
+   * metric: np.average(np.abs(grad_backprop[key] - grad_numerical[key])).
+   */
+  meanAbsError: Record<string, number>;
+}
+
+function float64Network(net: CheckableNetwork, what: string): void {
+  const narrow = net.parameters().find((e) => e.param.dtype !== 'float64');
+  if (narrow) {
+    throw new TypeError(`${what} needs a float64 network ('${narrow.name}' is ${narrow.param.dtype}): build it with ` +
+      "{ dtype: 'float64' }; float32 rounding swamps central differences");
+  }
+}
+
+/**
+ * The numerical gradient of the network's loss with respect to every parameter, by central differences (the
+ * course's net.numerical_gradient(x, t)): a record from parameter name ('0.weight', '0.bias', ...) to a float64
+ * tensor of the parameter's shape. `opts` holds the loss (default 'softmaxCrossEntropy'), weightDecay and h.
+ * Each parameter element costs two forward passes, so keep the network small. The network must be float64 and
+ * deterministic (no Dropout in training mode); its parameters are left unchanged, its gradients hold the
+ * analytic ones afterwards.
+ */
+export function numericalGradients(net: CheckableNetwork, x: Tensor, y: Tensor | Int32Array,
+  opts: CheckNetworkOptions = {}): Record<string, Tensor> {
+  expectTensor(x, 'x');
+  const { h, ...lossOpts } = opts;
+  const numOpts = { h: h as number | undefined };
+  stepOf(numOpts);
+  float64Network(net, 'numericalGradients');
+  const out: Record<string, Tensor> = {};
+  for (const e of net.parameters()) {
+    out[e.name] = numericalGradient(() => net.lossAndGradients(x, y, lossOpts), e.param, numOpts);
+  }
+  net.lossAndGradients(x, y, lossOpts);  // leave the analytic gradients in place
+  return out;
 }
 
 /**
  * Checks every parameter gradient of a whole network, loss and regularization included, against central
- * differences of the scalar loss. Build the network in float64 for a meaningful check.
+ * differences of the scalar loss: the worst relative error and the mean absolute difference per parameter.
+ * Build the network in float64 for a meaningful check.
  */
 export function checkNetwork(net: CheckableNetwork, x: Tensor, y: Tensor | Int32Array,
   opts: CheckNetworkOptions = {}): NetworkCheckResult {
   expectTensor(x, 'x');
-  const { h, ...lossOpts } = opts;
-  const numOpts = { h: h as number | undefined };
-  const narrow = net.parameters().find((e) => e.param.dtype !== 'float64');
-  if (narrow) {
-    throw new TypeError(`checkNetwork needs a float64 network ('${narrow.name}' is ${narrow.param.dtype}): build it with ` +
-      "{ dtype: 'float64' }; float32 rounding swamps central differences");
-  }
+  const { h: _h, ...lossOpts } = opts;
+  float64Network(net, 'checkNetwork');
   net.lossAndGradients(x, y, lossOpts);
-  const entries = net.parameters();
-  const analytic = entries.map((e) => e.grad.clone());
-  const params: Record<string, number> = {};
+  const analytic = new Map(net.parameters().map((e) => [e.name, e.grad.clone()]));
+  const numerical = numericalGradients(net, x, y, opts);
+  const params: Record<string, number> = {}, meanAbsError: Record<string, number> = {};
   let worst = 0;
-  entries.forEach((e, i) => {
-    const num = numericalGradient(() => net.lossAndGradients(x, y, lossOpts), e.param, numOpts);
-    const err = relativeError(analytic[i], num);
-    params[e.name] = err;
+  for (const [name, a] of analytic) {
+    const num = numerical[name];
+    const err = relativeError(a, num);
+    params[name] = err;
     if (!(err <= worst)) worst = err;
-  });
-  net.lossAndGradients(x, y, lossOpts);  // leave the analytic gradients in place
-  return { maxRelError: worst, params };
+    let sum = 0;
+    for (let i = 0; i < a.size; i++) sum += Math.abs(a.data[i] - num.data[i]);
+    meanAbsError[name] = a.size > 0 ? sum / a.size : 0;
+  }
+  return { maxRelError: worst, params, meanAbsError };
 }

@@ -10,7 +10,7 @@ export { Random } from './random';
 export * from './layers/index';
 export { initWeight, initBias, type InitKind, type InitSpec } from './init';
 export * as losses from './losses';
-export type { LossResult, LossName, LossFunction } from './losses';
+export type { LossResult, LossName, LossFunction, MseOptions, MseReduction, CrossEntropyOptions } from './losses';
 export {
   Optimizer, SGD, AdaGrad, RMSProp, Adam, AdamW, clipGradNorm, schedules, stepDecay, exponentialDecay, cosineDecay,
   optimizerFromName, OPTIMIZER_NAMES,
@@ -26,3 +26,5 @@ export * as data from './data/index';
 // model files and plots (issue 5)
 export { saveSafetensors, loadSafetensors, SafetensorsError, type SafetensorsFile, type SafetensorsDType } from './io/safetensors';
 export * as plot from './plot';
+export * as metrics from './metrics';
+export type { Metric, MetricName, MetricKind, MetricOptions } from './metrics';

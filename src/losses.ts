@@ -11,8 +11,8 @@ export interface LossResult {
   grad: Tensor;
 }
 
-export type LossName = 'softmaxCrossEntropy' | 'binaryCrossEntropy' | 'mse';
-export const LOSS_NAMES: readonly LossName[] = ['softmaxCrossEntropy', 'binaryCrossEntropy', 'mse'];
+export type LossName = 'softmaxCrossEntropy' | 'binaryCrossEntropy' | 'mse' | 'crossEntropy';
+export const LOSS_NAMES: readonly LossName[] = ['softmaxCrossEntropy', 'binaryCrossEntropy', 'mse', 'crossEntropy'];
 
 function checkTensor(t: unknown, name: string): Tensor {
   if (!(t instanceof Tensor)) throw new TypeError(`${name} must be a Tensor`);
@@ -129,22 +129,94 @@ function bceInto(input: Tensor, targets: Tensor | Int32Array, opts: BceOptions, 
   return { loss, grad };
 }
 
+/**
+ * How mse reduces the squared errors (p − t)² of an (N, ...) prediction:
+ * - 'batchMean' (the default): summed over the features of each sample, averaged over the N samples;
+ * - 'mean': averaged over every element — NumPy's np.mean((Y − T)**2), PyTorch's MSELoss(), Keras's 'mse' for
+ *   (N, features) outputs;
+ * - 'sum': summed over every element.
+ * They agree for one output per sample ('batchMean' and 'mean') or one sample ('batchMean' and 'sum').
+ */
+export type MseReduction = 'batchMean' | 'mean' | 'sum';
+export const MSE_REDUCTIONS: readonly MseReduction[] = ['batchMean', 'mean', 'sum'];
+
 export interface MseOptions {
-  /** Halve the loss (½ Σ (p − t)²), so its gradient is p − t (default false). */
+  /** Halve the loss (½ Σ (p − t)²), so its gradient is p − t (default false: no ½). */
   half?: boolean;
+  /** How the squared errors are reduced to one number (default 'batchMean'). */
+  reduction?: MseReduction;
 }
 
-/** Mean squared error: summed over the features of a sample, averaged over the batch. */
+/**
+ * Squared error, without the ½ unless `half`, reduced by `reduction`: by default Σ over the features of a sample,
+ * mean over the batch ('batchMean'). The course's mean_squared_error, 0.5 · Σ (y − t)², is
+ * `mse(y, t, { reduction: 'sum', half: true })`; its np.mean((Y − T)**2) is `mse(Y, T, { reduction: 'mean' })`.
+ * The gradient is that of the reduced loss. A 1-D prediction is N samples of one output each.
+ */
 export function mse(pred: Tensor, target: Tensor | Int32Array, opts: MseOptions = {}): LossResult {
   return mseInto(pred, target, opts, null);
 }
 
+function mseOptions(opts: unknown): { half: boolean; reduction: MseReduction } {
+  if (opts === null || typeof opts !== 'object') throw new TypeError(`mse options must be an object, got ${opts === null ? 'null' : typeof opts}`);
+  const { half = false, reduction = 'batchMean' } = opts as MseOptions;
+  if (typeof half !== 'boolean') throw new TypeError(`mse half must be a boolean, got ${JSON.stringify(half)}`);
+  if (!MSE_REDUCTIONS.includes(reduction)) {
+    throw new RangeError(`mse reduction must be one of ${MSE_REDUCTIONS.map((r) => `'${r}'`).join(', ')}, got ${JSON.stringify(reduction)}`);
+  }
+  return { half, reduction };
+}
+
 function mseInto(pred: Tensor, target: Tensor | Int32Array, opts: MseOptions, into: ReusableTensor | null): LossResult {
   checkTensor(pred, 'pred');
+  const { half, reduction } = mseOptions(opts);
   const [rows, cols] = rowsCols(pred, 'pred');
   const t = targetTensor(pred, target, 'target');
   const grad = gradFor(pred, into);
-  const loss = getBackend().mse(rows, cols, pred.data, t.data, opts.half ?? false, grad.data);
+  // The kernel sums over its cols and averages over its rows: the reduction is a choice of (rows, cols).
+  const [r, c] = reduction === 'batchMean' ? [rows, cols] : reduction === 'sum' ? [1, pred.size] : [pred.size, 1];
+  const loss = getBackend().mse(r, c, pred.data, t.data, half, grad.data);
+  return { loss, grad };
+}
+
+export interface CrossEntropyOptions {
+  /** Added to every probability inside the log, so that log(0) is never taken (default 1e-7, as the course). */
+  eps?: number;
+}
+
+/**
+ * Cross-entropy of probabilities (the output of a Softmax layer), the course's cross_entropy_error:
+ * −Σ t · log(p + eps) summed over the classes and averaged over the batch, with its gradient −t / (p + eps) / N
+ * with respect to the probabilities. `probs` is (N, C), or (C) for one sample; `labels` holds class indices
+ * (Int32Array of N) or target distributions (a Tensor the size of probs, one-hot or soft). A value outside
+ * [0, 1] is refused: logits belong to softmaxCrossEntropy (fused and stable, the better choice for training).
+ */
+export function crossEntropy(probs: Tensor, labels: Int32Array | Tensor, opts: CrossEntropyOptions = {}): LossResult {
+  return ceInto(probs, labels, opts, null);
+}
+
+function ceInto(probs: Tensor, labels: Int32Array | Tensor, opts: CrossEntropyOptions, into: ReusableTensor | null): LossResult {
+  checkTensor(probs, 'probs');
+  if (opts === null || typeof opts !== 'object') throw new TypeError('crossEntropy options must be an object');
+  const eps = opts.eps ?? 1e-7;
+  if (typeof eps !== 'number' || !(eps >= 0 && eps < 1)) throw new RangeError(`crossEntropy eps must be a number in [0, 1), got ${String(eps)}`);
+  // One sample may come as a 1-D (C) vector, as in the course: a batch of one.
+  const [rows, cols] = probs.ndim === 1 && probs.size > 0 ? [1, probs.size] : rowsCols(probs, 'probs');
+  let t: Tensor;
+  if (labels instanceof Int32Array) {
+    if (labels.length !== rows) throw new RangeError(`labels has ${labels.length} entries but probs has ${rows} rows (${formatShape(probs.shape)})`);
+    const data = allocate(probs.dtype, probs.size);
+    for (let r = 0; r < rows; r++) {
+      const k = labels[r];
+      if (!(k >= 0 && k < cols)) throw new RangeError(`labels[${r}] = ${k} is outside [0, ${cols})`);
+      data[r * cols + k] = 1;
+    }
+    t = new Tensor(data, probs.shape);
+  } else {
+    t = targetTensor(probs, checkTensor(labels, 'labels'), 'labels');
+  }
+  const grad = gradFor(probs, into);
+  const loss = getBackend().crossEntropyProbs(rows, cols, probs.data, t.data, eps, grad.data);
   return { loss, grad };
 }
 
@@ -160,6 +232,7 @@ export function lossFunction(loss: LossName | LossFunction, gradInto: ReusableTe
     case 'softmaxCrossEntropy': return gradInto ? (o, t) => sceInto(o, t, gradInto) : softmaxCrossEntropy;
     case 'binaryCrossEntropy': return (o, t) => bceInto(o, t, {}, gradInto);
     case 'mse': return (o, t) => mseInto(o, t, {}, gradInto);
+    case 'crossEntropy': return (o, t) => ceInto(o, t, {}, gradInto);
     default:
       throw new RangeError(`loss must be one of ${LOSS_NAMES.map((n) => `'${n}'`).join(', ')} or a function, got ${describeValue(loss)}`);
   }

@@ -19,6 +19,11 @@ export interface LineChartOptions {
   height?: number;
   /** Force the y range (e.g. [0, 1] for accuracy); by default it fits the data with round ticks. */
   yRange?: [number, number];
+  /**
+   * Limits the automatic y range never crosses, e.g. { min: 0 } for a loss, { min: 0, max: 100 } for a percentage
+   * (the headroom around the data stops there).
+   */
+  yBounds?: { min?: number; max?: number };
   /** Format of the y tick labels (default: as few digits as the tick step needs). */
   yFormat?: (v: number) => string;
 }
@@ -54,6 +59,39 @@ export function niceTicks(lo: number, hi: number, count = 5): { ticks: number[];
   return { ticks, step, lo: start, hi: end };
 }
 
+/**
+ * Ticks for an axis of whole numbers (epochs): steps of 1, 2 or 5 times a power of ten, at most about 10 labels,
+ * at the multiples of the step inside [lo, hi] (lo itself when no multiple falls inside).
+ */
+export function integerTicks(lo: number, hi: number): number[] {
+  if (!Number.isFinite(lo) || !Number.isFinite(hi)) throw new RangeError(`tick range must be finite, got [${lo}, ${hi}]`);
+  if (hi < lo) [lo, hi] = [hi, lo];
+  const raw = Math.max(1, (hi - lo) / 10);
+  const mag = 10 ** Math.floor(Math.log10(raw));
+  const f = raw / mag;
+  const step = Math.max(1, (f <= 1 ? 1 : f <= 2 ? 2 : f <= 5 ? 5 : 10) * mag);
+  const ticks: number[] = [];
+  for (let v = Math.ceil(lo / step) * step; v <= hi; v += step) ticks.push(v);
+  return ticks.length ? ticks : [Math.ceil(lo)];
+}
+
+/** The y ticks of a chart: yRange if given, else the data with 5% headroom, kept within yBounds. */
+function yTicksFor(ys: readonly number[], opts: LineChartOptions): { ticks: number[]; step: number; lo: number; hi: number } {
+  if (opts.yRange) return niceTicks(opts.yRange[0], opts.yRange[1]);
+  const yMin = ys.length ? Math.min(...ys) : 0, yMax = ys.length ? Math.max(...ys) : 1;
+  const min = opts.yBounds?.min ?? -Infinity, max = opts.yBounds?.max ?? Infinity;
+  let lo = Math.max(min, yMin - 0.05 * (yMax - yMin)), hi = Math.min(max, yMax + 0.05 * (yMax - yMin));
+  if (lo === hi) {  // a flat series: pad it, inside the bounds
+    const pad = lo === 0 ? 1 : Math.abs(lo) * 0.1;
+    lo = Math.max(min, lo - pad);
+    hi = Math.min(max, hi + pad);
+  }
+  const t = niceTicks(lo, hi);
+  if (t.lo >= min && t.hi <= max) return t;
+  const ticks = t.ticks.filter((v) => v >= min && v <= max);
+  return { ticks, step: t.step, lo: Math.max(min, t.lo), hi: Math.min(max, t.hi) };
+}
+
 function decimalsFor(step: number): number {
   return Math.max(0, Math.min(10, -Math.floor(Math.log10(step) + 1e-9)));
 }
@@ -67,14 +105,10 @@ function chartBody(series: readonly Series[], opts: LineChartOptions, f: Frame, 
   const xs = series.flatMap((s) => s.values.map((_, i) => s.x?.[i] ?? i + 1));
   const ys = series.flatMap((s) => s.values.filter((v) => Number.isFinite(v)));
   const xMin = xs.length ? Math.min(...xs) : 0, xMax = xs.length ? Math.max(...xs) : 1;
-  const yMin = ys.length ? Math.min(...ys) : 0, yMax = ys.length ? Math.max(...ys) : 1;
-  // Auto range: 5% headroom so points do not sit on the frame.
-  const yt = opts.yRange ? niceTicks(opts.yRange[0], opts.yRange[1])
-    : niceTicks(yMin - 0.05 * (yMax - yMin), yMax + 0.05 * (yMax - yMin));
-  // Integer x ticks (epochs); at most ~10 labels.
-  const xStep = Math.max(1, Math.ceil((xMax - xMin) / 10));
-  const xTicks: number[] = [];
-  for (let v = xMin; v <= xMax + 1e-9; v += xStep) xTicks.push(v);
+  const yt = yTicksFor(ys, opts);
+  // Whole-number x values (epochs) get whole-number ticks; others round ones.
+  const xTicks = xs.every(Number.isInteger) ? integerTicks(xMin, xMax)
+    : niceTicks(xMin, xMax, 6).ticks.filter((v) => v >= xMin - 1e-9 && v <= xMax + 1e-9);
   const xSpan = xMax - xMin || 1;
   const px = (v: number): number => (xMax === xMin ? (left + right) / 2 : left + ((v - xMin) / xSpan) * (right - left));
   const py = (v: number): number => bottom - ((v - yt.lo) / (yt.hi - yt.lo)) * (bottom - top);
@@ -201,6 +235,13 @@ function checkSeries(series: readonly Series[]): void {
 /** A line chart as a standalone SVG document. */
 export function lineChartSvg(series: readonly Series[], opts: LineChartOptions = {}): string {
   checkSeries(series);
+  const b = opts.yBounds;
+  if (b !== undefined) {
+    const ok = (v: unknown) => v === undefined || (typeof v === 'number' && !Number.isNaN(v));
+    if (b === null || typeof b !== 'object' || !ok(b.min) || !ok(b.max) || (b.min ?? -Infinity) >= (b.max ?? Infinity)) {
+      throw new RangeError(`yBounds must be { min?, max? } with min < max, got ${JSON.stringify(b)}`);
+    }
+  }
   const width = checkSize(opts.width ?? 640, 'width'), height = checkSize(opts.height ?? 400, 'height');
   return document(width, height, chartBody(series, opts, { x: 0, y: 0, w: width, h: height }, 'c0'));
 }
@@ -228,9 +269,13 @@ export function trainingCurvesSvg(history: History, opts: { title?: string; widt
   const parts: string[] = [];
   if (opts.title) parts.push(`<text class="title" x="${width / 2}" y="21" text-anchor="middle" font-size="16" font-weight="bold">${escapeXml(opts.title)}</text>`);
   const panelW = accSeries.length ? width / 2 : width;
-  parts.push(chartBody(lossSeries, { title: 'Loss', xLabel: 'epoch', yLabel: 'loss' }, { x: 0, y: top, w: panelW, h: height - top }, 'loss'));
+  // A loss that is never negative gets no negative ticks; a percentage stays within 0..100.
+  const nonNegative = lossSeries.every((s) => s.values.every((v) => !(v < 0)));
+  parts.push(chartBody(lossSeries, { title: 'Loss', xLabel: 'epoch', yLabel: 'loss', yBounds: nonNegative ? { min: 0 } : undefined },
+    { x: 0, y: top, w: panelW, h: height - top }, 'loss'));
   if (accSeries.length) {
-    parts.push(chartBody(accSeries, { title: 'Accuracy', xLabel: 'epoch', yLabel: 'accuracy (%)' }, { x: panelW, y: top, w: panelW, h: height - top }, 'acc'));
+    parts.push(chartBody(accSeries, { title: 'Accuracy', xLabel: 'epoch', yLabel: 'accuracy (%)', yBounds: { min: 0, max: 100 } },
+      { x: panelW, y: top, w: panelW, h: height - top }, 'acc'));
   }
   return document(width, height, parts.join('\n'));
 }
@@ -248,6 +293,11 @@ export interface DecisionRegionOptions {
   title?: string;
   /** Extra margin around the data, as a fraction of its range (default 0.1). */
   margin?: number;
+  /** Axis labels (default 'x1' and 'x2', the two input features). */
+  xLabel?: string;
+  yLabel?: string;
+  /** Names of the classes in the legend, by class index (default 'class 0', 'class 1', ...). */
+  classNames?: readonly string[];
 }
 
 /** The classifier's decision regions on a grid over the data, with the points on top (2-D inputs). */
@@ -288,13 +338,24 @@ export function decisionRegionsSvg(opts: DecisionRegionOptions): string {
   }
   if (!cls || cls.length !== res * res) throw new RangeError(`predict returned ${cls?.length} classes for ${res * res} grid points`);
 
+  // The classes in the legend: those of the points and of the regions.
+  const classes = [...new Set([...Array.from(y, Number), ...Array.from(cls, Number)])].sort((a, b) => a - b);
+  const names = opts.classNames;
+  if (names !== undefined && (!Array.isArray(names) || names.some((s) => typeof s !== 'string'))) {
+    throw new TypeError('classNames must be an array of strings');
+  }
+  const nameOf = (k: number): string => names?.[k] ?? `class ${k}`;
+  const legendW = 34 + 7 * Math.max(...classes.map((k) => nameOf(k).length));
+
   const title = opts.title ? 28 : 0;
-  const pad = 8;
-  const plotW = width - 2 * pad, plotH = height - 2 * pad - title;
+  const pad = 8, left = 58, bottom = 46;
+  const ox = left, oy = pad + title;  // the plot area's top left corner
+  const plotW = width - left - legendW - 2 * pad, plotH = height - oy - bottom;
+  if (plotW < 40 || plotH < 40) throw new RangeError(`width and height leave no room for the plot (${Math.round(plotW)} x ${Math.round(plotH)} px)`);
   const cw = plotW / res, ch = plotH / res;
   const p = (v: number): string => v.toFixed(2);
   const out: string[] = [];
-  if (opts.title) out.push(`<text class="title" x="${width / 2}" y="20" text-anchor="middle" font-size="15" font-weight="bold">${escapeXml(opts.title)}</text>`);
+  if (opts.title) out.push(`<text class="title" x="${p(ox + plotW / 2)}" y="20" text-anchor="middle" font-size="15" font-weight="bold">${escapeXml(opts.title)}</text>`);
   // Regions: one rect per run of equal classes along a row (far fewer elements than one per cell).
   out.push(`<g class="regions" shape-rendering="crispEdges">`);
   for (let r = 0; r < res; r++) {
@@ -304,18 +365,47 @@ export function decisionRegionsSvg(opts: DecisionRegionOptions): string {
       let e = c + 1;
       while (e < res && cls[r * res + e] === k) e++;
       // +0.5 px overlap hides hairline seams between neighbouring rects.
-      out.push(`<rect x="${p(pad + c * cw)}" y="${p(pad + title + r * ch)}" width="${p((e - c) * cw + 0.5)}" height="${p(ch + 0.5)}" fill="${tint(PALETTE[Number(k) % PALETTE.length], 0.3)}"/>`);
+      out.push(`<rect x="${p(ox + c * cw)}" y="${p(oy + r * ch)}" width="${p((e - c) * cw + 0.5)}" height="${p(ch + 0.5)}" fill="${tint(PALETTE[Number(k) % PALETTE.length], 0.3)}"/>`);
       c = e;
     }
   }
   out.push(`</g>`);
-  out.push(`<rect x="${pad}" y="${pad + title}" width="${p(plotW)}" height="${p(plotH)}" fill="none" stroke="#333"/>`);
+  out.push(`<rect x="${ox}" y="${oy}" width="${p(plotW)}" height="${p(plotH)}" fill="none" stroke="#333"/>`);
+  const sx = (v: number): number => ox + ((v - x0) / (x1 - x0)) * plotW;
+  const sy = (v: number): number => oy + ((y1 - v) / (y1 - y0)) * plotH;
+  // Axis ticks at round values inside the plotted range, and the axis labels.
+  const xt = niceTicks(x0, x1, 6), yt = niceTicks(y0, y1, 6);
+  const inside = (v: number, lo: number, hi: number): boolean => v >= lo - 1e-9 * (hi - lo) && v <= hi + 1e-9 * (hi - lo);
+  out.push(`<g class="x-ticks" font-size="11" text-anchor="middle" fill="#333">`);
+  for (const t of xt.ticks.filter((v) => inside(v, x0, x1))) {
+    out.push(`<line x1="${p(sx(t))}" x2="${p(sx(t))}" y1="${p(oy + plotH)}" y2="${p(oy + plotH + 4)}" stroke="#333"/>` +
+      `<text x="${p(sx(t))}" y="${p(oy + plotH + 17)}">${t.toFixed(decimalsFor(xt.step))}</text>`);
+  }
+  out.push(`</g>`);
+  out.push(`<g class="y-ticks" font-size="11" text-anchor="end" fill="#333">`);
+  for (const t of yt.ticks.filter((v) => inside(v, y0, y1))) {
+    out.push(`<line x1="${p(ox - 4)}" x2="${p(ox)}" y1="${p(sy(t))}" y2="${p(sy(t))}" stroke="#333"/>` +
+      `<text x="${p(ox - 7)}" y="${p(sy(t) + 4)}">${t.toFixed(decimalsFor(yt.step))}</text>`);
+  }
+  out.push(`</g>`);
+  out.push(`<text class="x-label" x="${p(ox + plotW / 2)}" y="${p(oy + plotH + 36)}" text-anchor="middle" font-size="12">${escapeXml(opts.xLabel ?? 'x1')}</text>`);
+  const lx = pad + 6, ly = oy + plotH / 2;
+  out.push(`<text class="y-label" x="${p(lx)}" y="${p(ly)}" text-anchor="middle" font-size="12" transform="rotate(-90 ${p(lx)} ${p(ly)})">${escapeXml(opts.yLabel ?? 'x2')}</text>`);
   out.push(`<g class="points" stroke="#222" stroke-width="0.8">`);
   for (let i = 0; i < n; i++) {
-    const cx = pad + ((x.data[2 * i] - x0) / (x1 - x0)) * plotW;
-    const cy = pad + title + ((y1 - x.data[2 * i + 1]) / (y1 - y0)) * plotH;
-    out.push(`<circle cx="${p(cx)}" cy="${p(cy)}" r="3.5" fill="${PALETTE[Number(y[i]) % PALETTE.length]}"/>`);
+    out.push(`<circle cx="${p(sx(x.data[2 * i]))}" cy="${p(sy(x.data[2 * i + 1]))}" r="3.5" fill="${PALETTE[Number(y[i]) % PALETTE.length]}"/>`);
   }
+  out.push(`</g>`);
+  // The class legend, right of the plot: the region's tint with a point of the class's colour on it.
+  const gx = ox + plotW + pad + 4;
+  out.push(`<g class="legend" font-size="11"><text x="${p(gx)}" y="${p(oy + 12)}" font-weight="bold">class</text>`);
+  classes.forEach((k, i) => {
+    const yy = oy + 20 + 20 * i, color = PALETTE[k % PALETTE.length];
+    out.push(`<g class="legend-entry" data-class="${k}"><rect x="${p(gx)}" y="${p(yy)}" width="16" height="14" fill="${tint(color, 0.3)}" stroke="#999"/>` +
+      // a dot drawn as a path, so that <circle> elements remain the data points only
+      `<path d="M${p(gx + 4.5)},${p(yy + 7)}a3.5,3.5 0 1,0 7,0a3.5,3.5 0 1,0 -7,0" fill="${color}" stroke="#222" stroke-width="0.8"/>` +
+      `<text x="${p(gx + 22)}" y="${p(yy + 11)}">${escapeXml(nameOf(k))}</text></g>`);
+  });
   out.push(`</g>`);
   return document(width, height, out.join('\n'));
 }

@@ -14,15 +14,23 @@ const CASES: Case[] = [
   ['leakyRelu forward', (k, [x, y], n) => k.activationForward('leakyRelu', n, x, y, 0.1), 2],
   ['sigmoid forward', (k, [x, y], n) => k.activationForward('sigmoid', n, x, y, 0), 2],
   ['tanh forward', (k, [x, y], n) => k.activationForward('tanh', n, x, y, 0), 2],
+  ['step forward', (k, [x, y], n) => k.activationForward('step', n, x, y, 0), 2],
   ['relu backward', (k, [x, y, dy, dx], n) => k.activationBackward('relu', n, x, y, dy, dx, 0), 4],
   ['leakyRelu backward', (k, [x, y, dy, dx], n) => k.activationBackward('leakyRelu', n, x, y, dy, dx, 0.2), 4],
   ['sigmoid backward', (k, [x, y, dy, dx], n) => k.activationBackward('sigmoid', n, x, y, dy, dx, 0), 4],
   ['tanh backward', (k, [x, y, dy, dx], n) => k.activationBackward('tanh', n, x, y, dy, dx, 0), 4],
+  ['step backward', (k, [x, y, dy, dx], n) => { dx.fill(7); k.activationBackward('step', n, x, y, dy, dx, 0); }, 4],
   ['biasAdd', (k, [y, b], n) => k.biasAdd(n / 7, 7, y, b.subarray(0, 7)), 2],
   ['biasAdd wide rows', (k, [y, b], n) => k.biasAdd(7, n / 7, y, b.subarray(0, n / 7)), 2],
   ['sgd', (k, [p, g], n) => k.sgd(n, p, g, 0.1), 2],
   ['mul', (k, [a, b, y], n) => k.mul(n, a, b, y), 3],
   ['add', (k, [a, b, y], n) => k.add(n, a, b, y), 3],
+  ['div', (k, [a, b, y], n) => k.div(n, a, b, y), 3],
+  ['power', (k, [a, b, y], n) => { for (let i = 0; i < n; i++) a[i] = Math.abs(a[i]); k.power(n, a, b, y); }, 3],
+  ['powerBackward', (k, [x, e, dy, dx, de], n) => {
+    for (let i = 0; i < n; i++) x[i] = Math.abs(x[i]);
+    k.powerBackward(n, x, e, dy, dx, de);
+  }, 5],
   ['scale', (k, [x], n) => k.scale(n, x, 0.75), 1],
   ['axpy', (k, [x, y], n) => k.axpy(n, -0.5, x, y), 2],
   ['sgdMomentum nesterov', (k, [p, g, v], n) => k.sgdMomentum(n, p, g, v, 0.1, 0.9, true), 3],

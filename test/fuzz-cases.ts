@@ -10,7 +10,7 @@ export type ArgSpec =
   | { t: 'bool' }
   | { t: 'size'; size: string }
   | { t: 'scalar'; lo: number; hi: number } // a finite number
-  | { t: 'float'; len: (s: Sizes) => number; out?: boolean } // a float array of the call's dtype
+  | { t: 'float'; len: (s: Sizes) => number; out?: boolean; lo?: number; hi?: number } // a float array of the call's dtype, values in [lo, hi) (default [-2, 2))
   | { t: 'optFloat'; len: (s: Sizes) => number } // a float array or null (an optional output)
   | { t: 'labels'; len: (s: Sizes) => number; below: string } // Int32Array of values in [0, sizes[below])
   | { t: 'int32'; len: (s: Sizes) => number; lo: number; hi: (s: Sizes) => number } // Int32Array of values in [lo, hi)
@@ -32,7 +32,7 @@ export interface Signature {
 const f = (len: (s: Sizes) => number, out = false): ArgSpec => ({ t: 'float', len, out });
 const size = (name: string): ArgSpec => ({ t: 'size', size: name });
 const scalar = (lo = -2, hi = 2): ArgSpec => ({ t: 'scalar', lo, hi });
-const activations: ArgSpec = { t: 'choice', values: ['relu', 'leakyRelu', 'sigmoid', 'tanh'] };
+const activations: ArgSpec = { t: 'choice', values: ['relu', 'leakyRelu', 'sigmoid', 'tanh', 'step'] };
 
 const windowOut = (input: number, k: number, stride: number, pad: number) => 1 + Math.floor((input + 2 * pad - k) / stride);
 const convSizes: Pick<Signature, 'sizes' | 'fix'> = {
@@ -104,6 +104,12 @@ export const signatures: Record<string, Signature> = {
   // net kernels: ops, losses, optimizers
   mul: { sizes: { n: [0, 40] }, args: [size('n'), f((s) => s.n), f((s) => s.n), f((s) => s.n, true)] },
   add: { sizes: { n: [0, 40] }, args: [size('n'), f((s) => s.n), f((s) => s.n), f((s) => s.n, true)] },
+  div: { sizes: { n: [0, 40] }, args: [size('n'), f((s) => s.n), f((s) => s.n), f((s) => s.n, true)] },
+  power: { sizes: { n: [0, 40] }, args: [size('n'), f((s) => s.n), f((s) => s.n), f((s) => s.n, true)] },
+  powerBackward: {
+    sizes: { n: [0, 40] },
+    args: [size('n'), f((s) => s.n), f((s) => s.n), f((s) => s.n), f((s) => s.n, true), f((s) => s.n, true)],
+  },
   scale: { sizes: { n: [0, 40] }, args: [size('n'), f((s) => s.n, true), scalar()] },
   axpy: { sizes: { n: [0, 40] }, args: [size('n'), scalar(), f((s) => s.n), f((s) => s.n, true)] },
   sumSquares: { sizes: { n: [0, 40] }, args: [size('n'), f((s) => s.n)] },
@@ -124,6 +130,11 @@ export const signatures: Record<string, Signature> = {
     sizes: { rows: [1, 6], cols: [1, 6] },
     args: [size('rows'), size('cols'), f((s) => s.rows * s.cols), f((s) => s.rows * s.cols), { t: 'bool' },
       { t: 'optFloat', len: (s) => s.rows * s.cols }],
+  },
+  crossEntropyProbs: {
+    sizes: { rows: [1, 6], cols: [1, 6] },
+    args: [size('rows'), size('cols'), { t: 'float', len: (s) => s.rows * s.cols, lo: 0, hi: 1 }, f((s) => s.rows * s.cols),
+      scalar(0, 0.5), { t: 'optFloat', len: (s) => s.rows * s.cols }],
   },
   sgdMomentum: {
     sizes: { n: [0, 40] },
@@ -229,7 +240,8 @@ export function makeCase(name: string, sig: Signature, r: () => number): Case {
       case 'float': case 'optFloat': {
         if (a.t === 'optFloat' && r() < 0.3) return null;
         const x = new C(a.len(sizes) + (r() < 0.2 ? int(1, 3) : 0));
-        for (let i = 0; i < x.length; i++) x[i] = 4 * r() - 2;
+        const lo = a.t === 'float' ? a.lo ?? -2 : -2, hi = a.t === 'float' ? a.hi ?? 2 : 2;
+        for (let i = 0; i < x.length; i++) x[i] = lo + (hi - lo) * r();
         return x;
       }
       case 'labels': return Int32Array.from({ length: a.len(sizes) }, () => int(0, sizes[a.below] - 1));

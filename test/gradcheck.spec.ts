@@ -3,15 +3,16 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { getBackend } from '../src/backend/index';
 import {
-  checkLayer, checkNetwork, numericalGradient, numericalGradientFromUpstream, relativeError,
+  checkLayer, checkNetwork, numericalGradient, numericalGradientFromUpstream, numericalGradients, relativeError,
 } from '../src/gradcheck';
+import { Dense, ReLU } from '../src/layers/index';
+import { Sequential } from '../src/network';
 import { Layer, type InitContext, type LayerConfig } from '../src/layers/layer';
 import { layerFromConfig, registerLayer, registeredLayers } from '../src/layers/registry';
-import { Dense } from '../src/layers/dense';
-import { Sequential } from '../src/network';
 import { Random } from '../src/random';
 import { Tensor } from '../src/tensor';
 import { backends, useBackend } from './helpers';
+import { uniform } from './net-helpers';
 
 // y = x W + b through the backend's gemm; `wrongBias` makes the bias gradient twice what it should be.
 class Affine extends Layer {
@@ -143,6 +144,45 @@ describe.each(backends)('checkLayer and checkNetwork on $label', (bc) => {
     const r = checkNetwork(net, randn([4, 3], 11), new Int32Array(4), { weightDecay: 0.3 });
     expect(Object.keys(r.params)).toEqual(['0.weight', '0.bias']);
     expect(r.maxRelError).toBeLessThan(1e-7);
+    expect(Object.keys(r.meanAbsError)).toEqual(['0.weight', '0.bias']);
+    expect(r.meanAbsError['0.weight']).toBeLessThan(1e-9);
+  });
+
+  // The course's gradient_check.py on TwoLayerNet (Affine, ReLU, Affine, SoftmaxWithLoss; weights randn · 0.01,
+  // biases zero) prints np.average(np.abs(grad_backprop[key] - grad_numerical[key])) of about 1e-10 to 1e-13.
+  it('numericalGradients of a TwoLayerNet-style network, and checkNetwork\'s mean absolute difference per parameter', () => {
+    const net = new Sequential([
+      new Dense(40, 12, { init: 'random', std: 0.01 }), new ReLU(), new Dense(12, 10, { init: 'random', std: 0.01 }),
+    ], { dtype: 'float64', seed: 1 });
+    const x = uniform([3, 40], 5, 0, 1), t = new Int32Array([7, 2, 1]);  // pixel-like inputs
+    const params = net.parameters().map((e) => e.param.clone());
+    const numerical = numericalGradients(net, x, t, { loss: 'softmaxCrossEntropy' });
+    expect(Object.keys(numerical)).toEqual(['0.weight', '0.bias', '2.weight', '2.bias']);
+    expect(numerical['0.weight'].shape).toEqual([40, 12]);
+    expect(numerical['2.bias'].shape).toEqual([10]);
+    // parameters untouched; the analytic gradients are left in place
+    net.parameters().forEach((e, i) => expect(Array.from(e.param.data)).toEqual(Array.from(params[i].data)));
+    for (const e of net.parameters()) {
+      let diff = 0;
+      for (let i = 0; i < e.grad.size; i++) diff += Math.abs(e.grad.data[i] - numerical[e.name].data[i]);
+      expect(diff / e.grad.size, e.name).toBeLessThan(1e-10);
+    }
+    // the output bias gradient is Σ (softmax − onehot) / 3 over the batch, softmax ≈ 0.1 from tiny weights
+    expect(numerical['2.bias'].data[7]).toBeCloseTo((3 * 0.1 - 1) / 3, 3);
+    expect(numerical['2.bias'].data[9]).toBeCloseTo(0.1, 3);
+    const r = checkNetwork(net, x, t, { loss: 'softmaxCrossEntropy' });
+    expect(Object.keys(r.meanAbsError)).toEqual(['0.weight', '0.bias', '2.weight', '2.bias']);
+    for (const [name, e] of Object.entries(r.meanAbsError)) expect(e, name).toBeLessThan(1e-10);
+    expect(r.maxRelError).toBeLessThan(1e-6);
+  });
+
+  it('numericalGradients refuses a float32 network and a bad step', () => {
+    const net = new Sequential([new Dense(2, 2)], { seed: 1 });
+    expect(() => numericalGradients(net, Tensor.zeros([1, 2]), new Int32Array(1))).toThrow(
+      /numericalGradients needs a float64 network \('0.weight' is float32\): build it with \{ dtype: 'float64' \}/);
+    const net64 = new Sequential([new Dense(2, 2)], { dtype: 'float64', seed: 1 });
+    expect(() => numericalGradients(net64, Tensor.zeros([1, 2], 'float64'), new Int32Array(1), { h: 0 })).toThrow(/h must be a positive/);
+    expect(() => numericalGradients(net64, Tensor.zeros([1, 2], 'float64'), new Int32Array(1), { loss: 'hinge' })).toThrow(/loss must be one of/);
   });
 });
 

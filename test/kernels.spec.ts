@@ -54,6 +54,7 @@ describe.each(backends)('kernels on $label', (bc) => {
           ['leakyRelu', (v) => (v > 0 ? v : 0.1 * v), (v) => (v > 0 ? 1 : 0.1)],
           ['sigmoid', (v) => 1 / (1 + Math.exp(-v)), (_v, y) => y * (1 - y)],
           ['tanh', (v) => Math.tanh(v), (_v, y) => 1 - y * y],
+          ['step', (v) => (v > 0 ? 1 : 0), () => 0],
         ];
         for (const [kind, f, df] of cases) {
           const y = new C(n), dx = new C(n);
@@ -76,6 +77,21 @@ describe.each(backends)('kernels on $label', (bc) => {
       expect(Math.abs(y[1] / Math.exp(-50) - 1)).toBeLessThan(1e-6);
       getBackend().activationForward('relu', 5, x, x, 0);
       expect(Array.from(x)).toEqual([0, 0, 0, 50, 1000]);
+    });
+
+    it('step: 1 above 0, 0 at and below 0 (-0 too), NaN kept, in place; its gradient is 0 even for dx over dy', () => {
+      const n = 70;  // past one SIMD register, with a tail
+      const x = new C(n);
+      for (let i = 0; i < n; i++) x[i] = [-1, 1, 2, 0, -0, 1e-30, -1e-30, NaN, Infinity, -Infinity][i % 10];
+      const y = new C(n);
+      getBackend().activationForward('step', n, x, y, 0);
+      expect(Array.from(y.subarray(0, 10))).toEqual([0, 1, 1, 0, 0, 1, 0, NaN, 1, 0]);
+      expect(Array.from(y)).toEqual(Array.from(x, (v) => (v > 0 ? 1 : v <= 0 ? 0 : NaN)));
+      const dy = randomArray(C, n, 3);
+      getBackend().activationBackward('step', n, x, y, dy, dy, 0);
+      expect(Array.from(dy)).toEqual(new Array(n).fill(0));
+      getBackend().activationForward('step', n, x, x, 0);
+      expect(Array.from(x)).toEqual(Array.from(y));
     });
 
     it('bias add and its backward (column sums, accumulated)', () => {

@@ -4,13 +4,14 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { checkLayer, numericalGradientFromUpstream, relativeError } from '../src/gradcheck';
 import { initWeight } from '../src/init';
 import {
-  Add, BatchNorm1D, Conv1D, Conv2D, Dense, Dropout, Flatten, LeakyReLU, MaxPool2D, Mul, ReLU, Sigmoid, Softmax, Tanh,
-  layerFromConfig, type Layer,
+  Add, BatchNorm1D, Conv1D, Conv2D, Dense, Div, Dropout, Flatten, LeakyReLU, MaxPool2D, Mul, Pow, ReLU, Sigmoid, Softmax,
+  Step, Sub, Tanh, layerFromConfig, type Layer,
 } from '../src/layers/index';
 import { Random } from '../src/random';
+import { Sequential } from '../src/network';
 import { Tensor } from '../src/tensor';
 import { backends, useBackend } from './helpers';
-import { randn } from './net-helpers';
+import { randn, uniform } from './net-helpers';
 
 const layerCases: [string, () => Layer, number[]][] = [
   ['Dense 2-D input', () => new Dense(5, 4, { dtype: 'float64', init: 'he', seed: 1 }), [3, 5]],
@@ -20,6 +21,7 @@ const layerCases: [string, () => Layer, number[]][] = [
   ['LeakyReLU', () => new LeakyReLU(0.1), [2, 3, 4]],
   ['Sigmoid', () => new Sigmoid(), [4, 5]],
   ['Tanh', () => new Tanh(), [4, 5]],
+  ['Step', () => new Step(), [4, 5]],
   ['Softmax', () => new Softmax(), [4, 6]],
   ['Flatten', () => new Flatten(), [2, 3, 2, 2]],
   ['Dropout (eval)', () => { const d = new Dropout(0.5); d.training = false; return d; }, [3, 4]],
@@ -115,6 +117,19 @@ describe.each(backends)('layers on $label', (bc) => {
     expect(masks[0]).toEqual(masks[1]);
   });
 
+  it('Step is the perceptron\'s step function: step_function(np.array([-1.0, 1.0, 2.0])) is [0, 1, 1]', () => {
+    const step = new Step();
+    for (const dtype of ['float32', 'float64'] as const) {
+      const y = step.forward(new Tensor(dtype === 'float32' ? new Float32Array([-1, 1, 2]) : new Float64Array([-1, 1, 2]), [3]));
+      expect(y.dtype).toBe(dtype);
+      expect(y.shape).toEqual([3]);
+      expect(Array.from(y.data)).toEqual([0, 1, 1]);
+      expect(Array.from(step.backward(new Tensor(dtype === 'float32' ? new Float32Array([5, 6, 7]) : new Float64Array([5, 6, 7]), [3])).data))
+        .toEqual([0, 0, 0]);
+    }
+    expect(step.config()).toEqual({ type: 'Step' });
+  });
+
   it('Softmax rows sum to 1 and survive huge logits', () => {
     const y = new Softmax().forward(new Tensor(new Float32Array([1000, 1000, -1000, 1, 2, 3]), [2, 3]));
     expect(y.data[0]).toBeCloseTo(0.5, 6);
@@ -149,6 +164,56 @@ describe.each(backends)('layers on $label', (bc) => {
     }
     expect(() => new Mul().forward(Tensor.zeros([2]), Tensor.zeros([3]))).toThrow(/same shape and dtype/);
   });
+
+  it('Sub, Div and Pow give the hand-derived values and gradients', () => {
+    const s = new Sub();
+    expect(s.forward(5, 3).data[0]).toBe(2);
+    expect(s.backward(1.5).map((t) => t.data[0])).toEqual([1.5, -1.5]);
+    const d = new Div();
+    expect(d.forward(6, 3).data[0]).toBe(2);
+    const [dx, dy] = d.backward(1);
+    expect(dx.data[0]).toBeCloseTo(1 / 3, 15);         // 1 / y
+    expect(dy.data[0]).toBeCloseTo(-6 / 9, 15);        // −x / y²
+    const p = new Pow();
+    expect(p.forward(2, 3).data[0]).toBe(8);
+    const [px, pe] = p.backward(1);
+    expect(px.data[0]).toBe(12);                       // 3 · 2²
+    expect(pe.data[0]).toBeCloseTo(8 * Math.LN2, 14);  // 2³ · ln 2
+    // where a derivative is undefined: PyTorch's rules
+    const x = new Tensor(new Float64Array([0, 0, -2, 4]), [4]), e = new Tensor(new Float64Array([2, 0, 3, 0.5]), [4]);
+    expect(Array.from(p.forward(x, e).data)).toEqual([0, 1, -8, 2]);
+    const [gx, ge] = p.backward(new Tensor(new Float64Array([1, 1, 1, 1]), [4]));
+    expect(Array.from(gx.data)).toEqual([0, 0, 12, 0.25]);
+    expect(Array.from(ge.data.subarray(0, 3))).toEqual([0, 0, NaN]);
+    expect(ge.data[3]).toBeCloseTo(2 * Math.log(4), 14);
+    expect(new Div().forward(1, 0).data[0]).toBe(Infinity);
+    expect(() => new Div().backward(1)).toThrow(/Div: backward\(\) called before forward\(\)/);
+    expect(() => new Pow().forward(Tensor.zeros([2]), Tensor.zeros([2], 'float64'))).toThrow(/Pow: x \(float32 \[2\]\) and y \(float64 \[2\]\) must have the same shape and dtype/);
+    expect(() => new Sub().forward('1' as never, 2)).toThrow(/x must be a Tensor or a number/);
+  });
+
+  it('(x − y)^k / z through Sub, Pow and Div: 1 and the gradients 1, −1, ln 2, −0.25 at x=5, y=3, k=2, z=4', () => {
+    const sub = new Sub(), pow = new Pow(), div = new Div();
+    const f = div.forward(pow.forward(sub.forward(5, 3), 2), 4);
+    expect(f.data[0]).toBe(1);
+    const [dPow, dz] = div.backward(1);
+    const [dSub, dk] = pow.backward(dPow);
+    const [dx, dy] = sub.backward(dSub);
+    expect(dx.data[0]).toBeCloseTo(1, 15);         // 2 (x − y) / z
+    expect(dy.data[0]).toBeCloseTo(-1, 15);
+    expect(dk.data[0]).toBeCloseTo(Math.LN2, 15);  // (x − y)^k ln(x − y) / z
+    expect(dz.data[0]).toBeCloseTo(-0.25, 15);     // −(x − y)^k / z²
+  });
+
+  it('Sub, Div and Pow pass the gradient check for both inputs', () => {
+    const x = uniform([3, 4], 1, 0.5, 2), y = uniform([3, 4], 2, 0.5, 2), dout = randn([3, 4], 3);
+    for (const node of [new Sub(), new Div(), new Pow()]) {
+      node.forward(x, y);
+      const [dx, dy] = node.backward(dout);
+      expect(relativeError(dx, numericalGradientFromUpstream((t) => node.forward(t, y), x, dout)), node.constructor.name).toBeLessThanOrEqual(1e-8);
+      expect(relativeError(dy, numericalGradientFromUpstream((t) => node.forward(x, t), y, dout)), node.constructor.name).toBeLessThanOrEqual(1e-8);
+    }
+  });
 });
 
 describe('initializations', () => {
@@ -173,6 +238,51 @@ describe('initializations', () => {
     expect(Math.min(...ku.data)).toBeGreaterThanOrEqual(-bound);
     near(stats(ku)[1], bound / Math.sqrt(3));  // uniform std = b/√3
     expect(Array.from(draw('he').data)).toEqual(Array.from(draw('he').data));
+  });
+
+  it('Dense biasInit: zeros by default (the course\'s inits), random draws the weights\' distribution, seeded', () => {
+    const spec = (init: 'random' | 'he', std = 0.01) => ({ kind: init, fanIn: 4, std });
+    // default: zeros for 'random', 'he' and 'xavier'
+    for (const init of ['random', 'he', 'xavier'] as const) {
+      expect(Array.from(new Dense(4, 3, { init, seed: 1 }).bias!.data)).toEqual([0, 0, 0]);
+    }
+    // 'random': the draws that follow the weights from the same seeded generator, with the weights' std
+    for (const [init, std] of [['random', 0.01], ['random', 0.5], ['he', 0.01]] as const) {
+      const d = new Dense(4, 3, { init, std, biasInit: 'random', dtype: 'float64', seed: 7 });
+      const rng = new Random(7);
+      const w = initWeight([4, 3], spec(init, std), rng, 'float64'), b = initWeight([3], spec(init, std), rng, 'float64');
+      expect(Array.from(d.weight.data)).toEqual(Array.from(w.data));
+      expect(Array.from(d.bias!.data)).toEqual(Array.from(b.data));
+      expect(d.bias!.data.every((v) => v !== 0)).toBe(true);
+    }
+    const wide = new Dense(2, 20000, { init: 'random', std: 0.01, biasInit: 'random', dtype: 'float64' });
+    expect(Math.abs(stats(wide.bias!)[1] / 0.01 - 1)).toBeLessThan(0.03);
+    expect(Math.abs(stats(new Dense(8, 20000, { init: 'he', biasInit: 'random', dtype: 'float64' }).bias!)[1] / Math.sqrt(2 / 8) - 1))
+      .toBeLessThan(0.03);
+    // kaimingUniform keeps PyTorch's uniform bias by default; 'zeros' turns it off
+    const ku = new Dense(4, 1000, { seed: 2 });
+    expect(ku.biasInit).toBe('random');
+    expect(Math.max(...ku.bias!.data.map(Math.abs))).toBeLessThanOrEqual(0.5);
+    expect(ku.bias!.data.some((v) => v !== 0)).toBe(true);
+    expect(new Dense(4, 3, { biasInit: 'zeros' }).bias!.data.every((v) => v === 0)).toBe(true);
+    expect(new Dense(4, 3, { bias: false, biasInit: 'random' }).params.length).toBe(1);
+  });
+
+  it('Dense biasInit is checked and survives toConfig/fromConfig (and a Sequential\'s re-initialization)', () => {
+    expect(() => new Dense(4, 3, { biasInit: 'ones' as never })).toThrow(/Dense biasInit must be one of 'zeros', 'random', got the string 'ones'/);
+    expect(() => new Dense(4, 3, { bias: 'yes' as never })).toThrow(/Dense bias must be true or false, got the string 'yes'/);
+    const d = new Dense(4, 3, { init: 'random', biasInit: 'random', seed: 3 });
+    const cfg = JSON.parse(JSON.stringify(d.config()));
+    expect(cfg).toEqual({ type: 'Dense', inFeatures: 4, outFeatures: 3, init: 'random', std: 0.01, bias: true, biasInit: 'random' });
+    const copy = layerFromConfig(cfg) as Dense;
+    expect(copy.biasInit).toBe('random');
+    // a config saved before biasInit existed gets the old behaviour
+    const { biasInit: _, ...old } = new Dense(4, 3, { init: 'he' }).config();
+    expect((layerFromConfig(old) as Dense).biasInit).toBe('zeros');
+    const net = new Sequential([new Dense(4, 3, { init: 'random', biasInit: 'random' })], { seed: 5 });
+    const rebuilt = Sequential.fromConfig(JSON.parse(JSON.stringify(net.toConfig())));
+    expect(Array.from(rebuilt.parameters()[1].param.data)).toEqual(Array.from(net.parameters()[1].param.data));
+    expect(net.parameters()[1].param.data.every((v) => v !== 0)).toBe(true);
   });
 
   it('every layer rebuilds from its config through the registry', () => {

@@ -2,7 +2,13 @@
 // inputs, and the L2 term.
 import { beforeEach, describe, expect, it } from 'vitest';
 import { numericalGradient, relativeError } from '../src/gradcheck';
-import { binaryCrossEntropy, l2Penalty, lossFunction, mse, softmaxCrossEntropy, targetTensor, type LossResult } from '../src/losses';
+import {
+  binaryCrossEntropy, crossEntropy, l2Penalty, lossFunction, mse, softmaxCrossEntropy, targetTensor, type LossResult,
+} from '../src/losses';
+import { Dense, Sigmoid, Softmax } from '../src/layers/index';
+import { Sequential } from '../src/network';
+import { checkNetwork } from '../src/gradcheck';
+import { SGD } from '../src/optimizers';
 import { Tensor } from '../src/tensor';
 import { backends, useBackend } from './helpers';
 import { randn, uniform } from './net-helpers';
@@ -14,6 +20,10 @@ function lossGradError(f: (x: Tensor) => LossResult, x: Tensor): number {
 }
 
 const labels = new Int32Array([2, 0, 1, 2, 1]);
+// The course's example output of a 10-class network (a softmax output), and one-hot targets.
+const courseY = [0.1, 0.05, 0.6, 0.0, 0.05, 0.1, 0.0, 0.1, 0.0, 0.0];
+const f64 = (data: number[], shape = [data.length]) => new Tensor(Float64Array.from(data), shape);
+const oneHotOf = (k: number) => f64(Array.from({ length: 10 }, (_, i) => (i === k ? 1 : 0)));
 const oneHot = targetTensor(Tensor.zeros([5, 3], 'float64'), labels);
 
 describe.each(backends)('losses on $label', (bc) => {
@@ -43,6 +53,8 @@ describe.each(backends)('losses on $label', (bc) => {
     ['MSE', (x: Tensor) => mse(x, uniform([5, 3], 6, -1, 1))],
     ['MSE halved', (x: Tensor) => mse(x, uniform([5, 3], 6, -1, 1), { half: true })],
     ['MSE against index labels (one-hot)', (x: Tensor) => mse(x, labels)],
+    ['MSE, reduction mean', (x: Tensor) => mse(x, uniform([5, 3], 6, -1, 1), { reduction: 'mean' })],
+    ['MSE, reduction sum, halved', (x: Tensor) => mse(x, uniform([5, 3], 6, -1, 1), { reduction: 'sum', half: true })],
   ] as [string, (x: Tensor) => LossResult][])('%s passes the float64 gradient check', (_name, f) => {
     expect(lossGradError(f, randn([5, 3], 3, 2))).toBeLessThanOrEqual(1e-6);
   });
@@ -69,6 +81,100 @@ describe.each(backends)('losses on $label', (bc) => {
     expect(mse(pred, target).loss).toBeCloseTo((1 + 4 + 4 + 9) / 2, 14);
     expect(mse(pred, target, { half: true }).loss).toBeCloseTo((1 + 4 + 4 + 9) / 4, 14);
     expect(Array.from(mse(pred, target).grad.data)).toEqual([1, 2, 2, 3]);
+  });
+
+  it('MSE reductions: batchMean (the default) sums features and averages samples; mean averages all; sum sums all', () => {
+    const pred = f64([1, 2, 3, 4, 5, 6], [2, 3]), target = f64([0, 0, 0, 1, 1, 1], [2, 3]);
+    const sq = 1 + 4 + 9 + 9 + 16 + 25;  // 64
+    expect(mse(pred, target).loss).toBe(sq / 2);
+    expect(mse(pred, target, { reduction: 'batchMean' }).loss).toBe(sq / 2);
+    expect(mse(pred, target, { reduction: 'mean' }).loss).toBeCloseTo(sq / 6, 14);
+    expect(mse(pred, target, { reduction: 'sum' }).loss).toBe(sq);
+    expect(mse(pred, target, { reduction: 'sum', half: true }).loss).toBe(sq / 2);
+    // the gradient of each reduced loss: 2 (p − t) / (2 | 6 | 1)
+    expect(Array.from(mse(pred, target).grad.data)).toEqual([1, 2, 3, 3, 4, 5]);
+    expect(Array.from(mse(pred, target, { reduction: 'mean' }).grad.data).map((v) => v * 3)).toEqual([1, 2, 3, 3, 4, 5].map((v) => expect.closeTo(v, 14)));
+    expect(Array.from(mse(pred, target, { reduction: 'sum' }).grad.data)).toEqual([2, 4, 6, 6, 8, 10]);
+  });
+
+  it('MSE gives the course\'s numbers: mean_squared_error 0.0975 and 0.5975, np.mean((Y-T)**2) 0.0195', () => {
+    const y = f64(courseY);
+    // mean_squared_error(y, t) = 0.5 * np.sum((y - t)**2)
+    expect(mse(y, oneHotOf(2), { reduction: 'sum', half: true }).loss).toBe(0.09750000000000003);
+    expect(mse(y, oneHotOf(7), { reduction: 'sum', half: true }).loss).toBe(0.5975);
+    // as one sample of a batch, the default reduction is the same number
+    expect(mse(y.reshape([1, 10]), oneHotOf(2).reshape([1, 10]), { half: true }).loss).toBe(0.09750000000000003);
+    expect(mse(y, oneHotOf(2), { reduction: 'mean' }).loss).toBeCloseTo(0.019500000000000007, 16);
+    expect(mse(y, oneHotOf(7), { reduction: 'mean' }).loss).toBeCloseTo(0.11950000000000001, 16);
+  });
+
+  it('MSE options are checked', () => {
+    const x = Tensor.zeros([2, 3], 'float64');
+    expect(() => mse(x, x, { reduction: 'avg' as never })).toThrow(/mse reduction must be one of 'batchMean', 'mean', 'sum', got "avg"/);
+    expect(() => mse(x, x, { half: 1 as never })).toThrow(/mse half must be a boolean/);
+    expect(() => mse(x, x, null as never)).toThrow(TypeError);
+  });
+
+  it('cross-entropy of probabilities gives the course\'s numbers: 0.510825457099338 and 2.302584092994546', () => {
+    const y = f64(courseY);
+    // cross_entropy_error(y, t) = -np.sum(t * np.log(y + 1e-7)), one-hot or index labels, 1-D as one sample
+    expect(crossEntropy(y, oneHotOf(2), { eps: 1e-7 }).loss).toBe(0.510825457099338);
+    expect(crossEntropy(y, oneHotOf(7), { eps: 1e-7 }).loss).toBe(2.302584092994546);
+    expect(crossEntropy(y, new Int32Array([2])).loss).toBe(0.510825457099338);
+    expect(crossEntropy(y.reshape([1, 10]), new Int32Array([7])).loss).toBe(2.302584092994546);
+    // a batch averages over its rows
+    const batch = f64([...courseY, ...courseY], [2, 10]);
+    expect(crossEntropy(batch, new Int32Array([2, 7])).loss).toBeCloseTo((0.510825457099338 + 2.302584092994546) / 2, 15);
+    const r = crossEntropy(y, new Int32Array([2]));
+    expect(r.grad.shape).toEqual([10]);
+    expect(r.grad.data[2]).toBeCloseTo(-1 / (0.6 + 1e-7), 14);
+    expect(r.grad.data.filter((v) => v !== 0).length).toBe(1);
+    // float32 agrees to float32 rounding
+    expect(crossEntropy(y.astype('float32'), new Int32Array([2])).loss).toBeCloseTo(0.510825457099338, 6);
+    // eps 0 is the plain −log p; the zero probabilities of other classes add nothing (0 · log 0 = 0)
+    const plain = crossEntropy(y, new Int32Array([2]), { eps: 0 });
+    expect(plain.loss).toBeCloseTo(-Math.log(0.6), 15);
+    expect(Array.from(plain.grad.data)).toEqual(courseY.map((_, i) => (i === 2 ? -1 / 0.6 : 0)));
+    expect(crossEntropy(y, new Int32Array([3]), { eps: 0 }).loss).toBe(Infinity);
+  });
+
+  it.each([
+    ['index labels', (x: Tensor) => crossEntropy(x, labels)],
+    ['one-hot targets', (x: Tensor) => crossEntropy(x, oneHot)],
+    ['soft targets', (x: Tensor) => crossEntropy(x, uniform([5, 3], 4, 0, 1), { eps: 1e-3 })],
+  ] as [string, (x: Tensor) => LossResult][])('cross-entropy of probabilities, %s, passes the float64 gradient check', (_name, f) => {
+    expect(lossGradError(f, uniform([5, 3], 7, 0.05, 0.95))).toBeLessThanOrEqual(1e-6);
+  });
+
+  it('cross-entropy of probabilities refuses logits, bad labels and a bad eps', () => {
+    const logits = f64([2.5, -1, 0.3, 0.1, 0.2, 0.7], [2, 3]);
+    expect(() => crossEntropy(logits, new Int32Array([0, 1]))).toThrow(
+      /probs\[0\] = 2.5 is outside \[0, 1\]: cross-entropy takes probabilities \(e.g. a Softmax output\); for logits use softmaxCrossEntropy/);
+    expect(() => crossEntropy(f64([0.5, -0.25], [1, 2]), new Int32Array([0]))).toThrow(/probs\[1\] = -0.25 is outside \[0, 1\]/);
+    const p = f64([0.2, 0.3, 0.5, 1, 0, 0], [2, 3]);
+    expect(() => crossEntropy(p, new Int32Array([0, 3]))).toThrow(/labels\[1\] = 3 is outside \[0, 3\)/);
+    expect(() => crossEntropy(p, new Int32Array([0]))).toThrow(/labels has 1 entries but probs has 2 rows/);
+    expect(() => crossEntropy(p, Tensor.zeros([5], 'float64'))).toThrow(/labels has shape \[5\] but the input has shape \[2, 3\]/);
+    expect(() => crossEntropy(p, new Int32Array([0, 1]), { eps: -1 })).toThrow(/crossEntropy eps must be a number in \[0, 1\)/);
+    expect(() => crossEntropy(p, new Int32Array([0, 1]), { eps: NaN })).toThrow(RangeError);
+    // a NaN is no verdict on the input: it reaches the loss
+    expect(crossEntropy(f64([NaN, 0.5], [1, 2]), new Int32Array([0])).loss).toBeNaN();
+    // a softmax output a rounding above 1 is a probability
+    expect(crossEntropy(f64([1 + 1e-7, 0], [1, 2]), new Int32Array([0])).loss).toBeCloseTo(0, 6);
+  });
+
+  it('cross-entropy trains a network ending in Softmax (loss \'crossEntropy\'), gradient-checked end to end', async () => {
+    const make = () => new Sequential([new Dense(4, 6, { init: 'xavier' }), new Sigmoid(), new Dense(6, 3), new Softmax()],
+      { dtype: 'float64', seed: 5 });
+    const x = randn([5, 4], 1);
+    const check = checkNetwork(make(), x, labels, { loss: 'crossEntropy' });
+    expect(check.maxRelError).toBeLessThanOrEqual(1e-6);
+    // lossFunction knows it by name
+    expect(lossFunction('crossEntropy')(f64([0.2, 0.8], [1, 2]), new Int32Array([1])).loss).toBeCloseTo(-Math.log(0.8 + 1e-7), 15);
+    const net = make(), before = net.evaluate(x, labels, { loss: 'crossEntropy' }).loss;
+    const history = await net.fit(x, labels, { loss: 'crossEntropy', optimizer: new SGD({ lr: 1 }), epochs: 60, batchSize: 5 });
+    expect(history.loss[0]).toBeCloseTo(before, 10);
+    expect(history.loss[59]).toBeLessThan(before / 4);
   });
 
   it('the L2 term reg·ΣW² has the gradient 2·reg·W (checked numerically)', () => {

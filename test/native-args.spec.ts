@@ -25,6 +25,7 @@ const bad: Call[] = [
   ['missing args', (k) => (k.gemm as (...a: unknown[]) => void)(false, false, 2), TypeError, /./],
   ['non-boolean trans', (k) => k.gemm(1 as never, false, 1, 1, 1, 1, f32(1), f32(1), 0, f32(1)), TypeError, /transA must be a boolean/],
   ['output aliasing input', (k) => { const a = f32(4); k.gemm(false, false, 2, 2, 2, 1, a, f32(4), 0, a); }, RangeError, /C must not share memory with A/],
+  ['output aliasing B', (k) => { const b = f32(4); k.gemm(false, false, 2, 2, 2, 1, f32(4), b, 0, b); }, RangeError, /C must not share memory with B/],
   ['unknown activation', (k) => k.activationForward('gelu' as never, 1, f32(1), f32(1), 0), RangeError, /activation must be/],
   ['activation short y', (k) => k.activationForward('relu', 4, f32(4), f32(3), 0), RangeError, /y has 3 elements/],
   ['partial overlap', (k) => { const a = f32(8); k.activationForward('relu', 4, a.subarray(0, 4), a.subarray(2, 6), 0); }, RangeError, /y must not share memory with x/],

@@ -40,6 +40,29 @@ describe.each(backends)('net kernels on $label', (bc) => {
       expect(k.sumSquares(0, a)).toBe(0);
     });
 
+    it('div, power and powerBackward match their formulas (PyTorch\'s rules where a derivative is undefined)', () => {
+      const a = randomArray(C, n, 1, 0.1, 3), b = randomArray(C, n, 2, -2, 2), y = new C(n);
+      const k = getBackend();
+      k.div(n, a, b, y);
+      expectClose(y, Array.from(a, (v, i) => v / b[i]), tol(C) * 1e3);  // |a / b| reaches 1e3 near b = 0
+      k.power(n, a, b, y);
+      expectClose(y, Array.from(a, (v, i) => Math.pow(v, b[i])), tol(C) * 100);
+      const dy = randomArray(C, n, 3), dx = new C(n), de = new C(n);
+      k.powerBackward(n, a, b, dy, dx, de);
+      expectClose(dx, Array.from(a, (v, i) => dy[i] * b[i] * Math.pow(v, b[i] - 1)), tol(C) * 1e3);
+      expectClose(de, Array.from(a, (v, i) => dy[i] * Math.pow(v, b[i]) * Math.log(v)), tol(C) * 100);
+      const x = new C([0, 0, 0, -2, 2]), e = new C([2, 0, -1, 3, 0]), ones = new C([1, 1, 1, 1, 1]);
+      k.power(5, x, e, y);
+      expect(Array.from(y.subarray(0, 5))).toEqual([0, 1, Infinity, -8, 1]);
+      k.powerBackward(5, x, e, ones, dx, de);
+      expect(Array.from(dx.subarray(0, 5))).toEqual([0, 0, -Infinity, 12, 0]);
+      expect(Array.from(de.subarray(0, 5))).toEqual([0, 0, -Infinity, NaN, expect.closeTo(Math.LN2, 6)]);  // 0^-1 ln 0 = ∞ · −∞
+      // the quotient and its gradients may overwrite an input; the two gradients may not share memory
+      const q = a.slice(); k.div(n, q, b, q);
+      expectClose(q, Array.from(a, (v, i) => v / b[i]), tol(C) * 1e3);
+      expect(() => k.powerBackward(n, a, b, dy, dx, dx)).toThrow(/de must not share memory with dx/);
+    });
+
     it('relu lets NaN through (a NaN input must reach the loss)', () => {
       const y = new C(3);
       getBackend().activationForward('relu', 3, new C([NaN, -1, 2]), y, 0);
@@ -99,6 +122,9 @@ function runAll(k: Kernels, C: Ctor): FloatArray[] {
   const m = 4099, a = randomArray(C, m, 1), b = randomArray(C, m, 2), out: FloatArray[] = [];
   const y = new C(m); k.mul(m, a, b, y); out.push(y);
   const z = new C(m); k.add(m, a, b, z); out.push(z);
+  const q = new C(m); k.div(m, a, b, q); out.push(q);
+  const pw = new C(m), pa = Array.from(a, Math.abs); k.power(m, C.from(pa), b, pw); out.push(pw);
+  const pdx = new C(m), pde = new C(m); k.powerBackward(m, C.from(pa), b, a, pdx, pde); out.push(pdx, pde);
   const s = a.slice(); k.scale(m, s, 0.3); out.push(s);
   const ax = b.slice(); k.axpy(m, 0.7, a, ax); out.push(ax);
   out.push(new C([k.sumSquares(m, a)]));

@@ -1,7 +1,7 @@
 // SVG plots: well-formed XML, one polyline point per epoch at the right place, axis labels, ticks, legend,
 // decision regions that follow the classifier.
 import { describe, expect, it } from 'vitest';
-import { decisionRegionsSvg, escapeXml, lineChartSvg, niceTicks, tint, trainingCurvesSvg } from '../src/plot';
+import { decisionRegionsSvg, escapeXml, integerTicks, lineChartSvg, niceTicks, tint, trainingCurvesSvg } from '../src/plot';
 import { Tensor } from '../src/tensor';
 
 /** A strict little XML well-formedness check: balanced tags, quoted attributes, known entities only. */
@@ -122,10 +122,12 @@ describe('plots', () => {
     // Each of the 20 rows is two runs: left half class 0, right half class 1.
     expect(regions).toHaveLength(40);
     const c0 = tint('#0072B2', 0.3), c1 = tint('#D55E00', 0.3);
+    const frame = svg.match(/<rect [^>]*fill="none" stroke="#333"\/>/)![0];
+    const middle = Number(attr(frame, 'x')) + Number(attr(frame, 'width')) / 2;
     for (let r = 0; r < 20; r++) {
       expect(attr(regions[2 * r], 'fill')).toBe(c0);
       expect(attr(regions[2 * r + 1], 'fill')).toBe(c1);
-      expect(Number(attr(regions[2 * r + 1], 'x'))).toBeCloseTo(8 + 384 / 2, 0);
+      expect(Number(attr(regions[2 * r + 1], 'x'))).toBeCloseTo(middle, 0);
     }
     const circles = svg.match(/<g class="points"[\s\S]*?<\/g>/)![0].match(/<circle [^>]*\/>/g)!;
     expect(circles.map((c) => attr(c, 'fill'))).toEqual(['#0072B2', '#0072B2', '#D55E00', '#D55E00']);
@@ -135,5 +137,70 @@ describe('plots', () => {
     expect(() => decisionRegionsSvg({ predict, x: new Tensor([1, 2, 3], [1, 3]), y: [0] })).toThrow(/\[N, 2\]/);
     expect(() => decisionRegionsSvg({ predict, x, y: [0] })).toThrow(/one class per point/);
     expect(() => decisionRegionsSvg({ predict: () => new Int32Array(3), x, y, resolution: 20 })).toThrow(/predict returned 3/);
+  });
+
+  const tickLabels = (group: string) => [...group.matchAll(/>(-?[\d.]+)<\/text>/g)].map((m) => m[1]);
+  const groups = (svg: string, cls: string) => svg.match(new RegExp(`<g class="${cls}"[\\s\\S]*?<\\/g>`, 'g'))!;
+
+  it('the loss axis stays at or above 0 for a non-negative loss; accuracy never passes 100%', () => {
+    // the 5% headroom used to give ticks of -0.1 and 101
+    const svg = trainingCurvesSvg({ loss: [0.3, 0.1, 0.01], accuracy: [0.97, 0.995, 1], valLoss: [0.35, 0.12, 0.02] });
+    expectWellFormed(svg);
+    const [lossTicks, accTicks] = groups(svg, 'y-ticks').map(tickLabels);
+    expect(lossTicks[0]).toBe('0.0');
+    expect(lossTicks.every((t) => Number(t) >= 0)).toBe(true);
+    expect(accTicks[accTicks.length - 1]).toBe('100');
+    expect(accTicks.every((t) => Number(t) <= 100)).toBe(true);
+    // flat at 100% and at a loss of 0: still inside the bounds
+    const flat = trainingCurvesSvg({ loss: [0, 0], accuracy: [1, 1] });
+    const [l2, a2] = groups(flat, 'y-ticks').map(tickLabels);
+    expect(Math.min(...l2.map(Number))).toBe(0);
+    expect(Math.max(...a2.map(Number))).toBe(100);
+    // a loss that does go negative keeps its negative ticks
+    const neg = trainingCurvesSvg({ loss: [0.5, -0.2] });
+    expect(tickLabels(groups(neg, 'y-ticks')[0]).some((t) => Number(t) < 0)).toBe(true);
+    // the same bounds for any line chart
+    const custom = lineChartSvg([{ name: 'p', values: [1, 50, 99.5] }], { yBounds: { min: 0, max: 100 } });
+    expect(tickLabels(groups(custom, 'y-ticks')[0]).map(Number).every((v) => v >= 0 && v <= 100)).toBe(true);
+    expect(() => lineChartSvg([{ name: 'p', values: [1] }], { yBounds: { min: 1, max: 0 } })).toThrow(/yBounds must be \{ min\?, max\? \} with min < max/);
+  });
+
+  it('epoch ticks are whole numbers at round steps; other x values get round ticks', () => {
+    expect(integerTicks(1, 4)).toEqual([1, 2, 3, 4]);
+    expect(integerTicks(1, 20)).toEqual([2, 4, 6, 8, 10, 12, 14, 16, 18, 20]);
+    expect(integerTicks(1, 30)).toEqual([5, 10, 15, 20, 25, 30]);
+    expect(integerTicks(1, 100)).toEqual([10, 20, 30, 40, 50, 60, 70, 80, 90, 100]);
+    expect(integerTicks(1, 1)).toEqual([1]);
+    const svg = trainingCurvesSvg({ loss: Array.from({ length: 30 }, (_, i) => 1 / (i + 1)) });
+    expect(tickLabels(groups(svg, 'x-ticks')[0])).toEqual(['5', '10', '15', '20', '25', '30']);
+    const frac = lineChartSvg([{ name: 'a', values: [1, 2, 3], x: [0.5, 1, 1.5] }]);
+    expect(tickLabels(groups(frac, 'x-ticks')[0])).toEqual(['0.6', '0.8', '1', '1.2', '1.4']);
+  });
+
+  it('decision regions have axis ticks, axis labels and a legend of the classes', () => {
+    const x = new Tensor([-1, -1, -0.5, 1, 0.5, 0, 1, 1], [4, 2]);
+    const predict = (g: Tensor): Int32Array => Int32Array.from({ length: g.shape[0] }, (_, i) => (g.data[2 * i + 1] > 0.9 ? 2 : g.data[2 * i] > 0 ? 1 : 0));
+    const svg = decisionRegionsSvg({ predict, x, y: new Int32Array([0, 0, 1, 1]), resolution: 30 });
+    expectWellFormed(svg);
+    // the data span [-1, 1] on both axes, 10% margin: ticks from -1 to 1
+    const [xTicks] = groups(svg, 'x-ticks').map(tickLabels), [yTicks] = groups(svg, 'y-ticks').map(tickLabels);
+    expect(xTicks).toEqual(['-1.0', '-0.5', '0.0', '0.5', '1.0']);
+    expect(yTicks).toEqual(['-1.0', '-0.5', '0.0', '0.5', '1.0']);
+    expect(svg).toMatch(/class="x-label"[^>]*>x1</);
+    expect(svg).toMatch(/class="y-label"[^>]*>x2</);
+    // classes of the points and of the regions (class 2 is only predicted)
+    const entries = [...svg.matchAll(/<g class="legend-entry" data-class="(\d+)">[\s\S]*?<text[^>]*>([^<]*)<\/text><\/g>/g)].map((m) => [m[1], m[2]]);
+    expect(entries).toEqual([['0', 'class 0'], ['1', 'class 1'], ['2', 'class 2']]);
+    expect(svg.match(/<circle /g)).toHaveLength(4);  // the data points only
+    // tick marks sit on the data coordinates: x = 0 half way between x = -1 and x = 1
+    const xs = [...groups(svg, 'x-ticks')[0].matchAll(/<text x="([\d.]+)"/g)].map((m) => Number(m[1]));
+    expect(xs[2] - xs[0]).toBeCloseTo(xs[4] - xs[2], 1);
+    const named = decisionRegionsSvg({ predict, x, y: new Int32Array([0, 0, 1, 1]), resolution: 10,
+      classNames: ['cat', 'dog <3', 'bird'], xLabel: 'petal length', yLabel: 'petal width' });
+    expectWellFormed(named);
+    expect([...named.matchAll(/<g class="legend-entry"[\s\S]*?<text[^>]*>([^<]*)<\/text><\/g>/g)].map((m) => m[1])).toEqual(['cat', 'dog &lt;3', 'bird']);
+    expect(named).toMatch(/class="x-label"[^>]*>petal length</);
+    expect(named).toMatch(/class="y-label"[^>]*>petal width</);
+    expect(() => decisionRegionsSvg({ predict, x, y: [0, 0, 1, 1], classNames: [1, 2] as never })).toThrow(/classNames must be an array of strings/);
   });
 });

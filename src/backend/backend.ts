@@ -3,7 +3,8 @@
 // arguments of one call share a dtype), with the same argument checks and the same errors.
 import type { FloatArray } from '../tensor';
 
-export type ActivationKind = 'relu' | 'leakyRelu' | 'sigmoid' | 'tanh';
+/** step: y = 1 for x > 0, 0 for x ≤ 0 (NaN kept), with a zero gradient (the perceptron's step function). */
+export type ActivationKind = 'relu' | 'leakyRelu' | 'sigmoid' | 'tanh' | 'step';
 export type BackendName = 'ts' | 'native';
 export type Isa = 'avx512' | 'avx2' | 'scalar';
 
@@ -13,7 +14,7 @@ export interface Kernels {
     A: FloatArray, B: FloatArray, beta: number, C: FloatArray): void;
   /** y = act(x) over n elements; y may be x. */
   activationForward(kind: ActivationKind, n: number, x: FloatArray, y: FloatArray, slope: number): void;
-  /** dx = dy * act'(x): relu and leaky relu read x, sigmoid and tanh read y; dx may be dy. */
+  /** dx = dy * act'(x): relu and leaky relu read x, sigmoid and tanh read y, step writes 0; dx may be dy. */
   activationBackward(kind: ActivationKind, n: number, x: FloatArray, y: FloatArray, dy: FloatArray,
     dx: FloatArray, slope: number): void;
   /** y[r, c] += bias[c] */
@@ -36,6 +37,15 @@ export interface Kernels {
   mul(n: number, a: FloatArray, b: FloatArray, y: FloatArray): void;
   /** y = a + b elementwise; y may be a or b. */
   add(n: number, a: FloatArray, b: FloatArray, y: FloatArray): void;
+  /** y = a / b elementwise (IEEE: x / 0 is ±Infinity or NaN); y may be a or b. */
+  div(n: number, a: FloatArray, b: FloatArray, y: FloatArray): void;
+  /** y = a ^ b elementwise (computed in double); y may be a or b. */
+  power(n: number, a: FloatArray, b: FloatArray, y: FloatArray): void;
+  /**
+   * Backward of y = x ^ e: dx = dy · e · x^(e−1) (0 where e = 0), de = dy · x^e · ln x (0 where x = 0 and e ≥ 0),
+   * PyTorch's rules. dx and de may each be dy, x or e, never each other.
+   */
+  powerBackward(n: number, x: FloatArray, e: FloatArray, dy: FloatArray, dx: FloatArray, de: FloatArray): void;
   /** x *= alpha */
   scale(n: number, x: FloatArray, alpha: number): void;
   /** y += alpha * x */
@@ -53,6 +63,13 @@ export interface Kernels {
   bceProbs(n: number, probs: FloatArray, targets: FloatArray, eps: number, grad: FloatArray | null): number;
   /** Squared error summed over cols, mean over rows; halved if half. */
   mse(rows: number, cols: number, pred: FloatArray, target: FloatArray, half: boolean, grad: FloatArray | null): number;
+  /**
+   * Cross-entropy of probabilities, −Σ t · log(p + eps) / rows; grad = −t / (p + eps) / rows. Every p must lie in
+   * [0, 1 + 1e-6] (NaN passes through): anything else is not a probability (logits go to softmaxCrossEntropy).
+   * grad may be targets, never probs.
+   */
+  crossEntropyProbs(rows: number, cols: number, probs: FloatArray, targets: FloatArray, eps: number,
+    grad: FloatArray | null): number;
   // net kernels: optimizers (optim.ts / optim.cc), fused and in place
   /** v = momentum v + g; p -= lr (nesterov ? g + momentum v : v) */
   sgdMomentum(n: number, p: FloatArray, g: FloatArray, v: FloatArray, lr: number, momentum: number, nesterov: boolean): void;

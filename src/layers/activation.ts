@@ -1,5 +1,5 @@
-// The elementwise activations (ReLU, LeakyReLU, Sigmoid, Tanh) share one shape: y = act(x) through the
-// activation kernels; backward reads x (ReLU, LeakyReLU) or y (Sigmoid, Tanh).
+// The elementwise activations (ReLU, LeakyReLU, Sigmoid, Tanh, Step) share one shape: y = act(x) through the
+// activation kernels; backward reads x (ReLU, LeakyReLU) or y (Sigmoid, Tanh); Step's gradient is 0.
 import type { ActivationKind } from '../backend/backend';
 import { getBackend } from '../backend/index';
 import { Tensor, checkAttached, formatShape } from '../tensor';

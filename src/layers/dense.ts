@@ -1,7 +1,7 @@
 // Dense (fully connected): y = x W + b with W (in, out) and b (out). Any input (N, ...) is flattened to
 // (N, in) and dx gets the input's shape back.
 import { getBackend } from '../backend/index';
-import { checkInitKind, initBias, initWeight, type InitKind } from '../init';
+import { checkInitKind, initWeight, type InitKind } from '../init';
 import { Random } from '../random';
 import { describeValue, optionalBoolean, optionalSeed, optionsObject } from '../options';
 import { type DType, Tensor, checkAttached, formatShape } from '../tensor';
@@ -16,9 +16,23 @@ export interface DenseOptions {
   std?: number;
   /** Whether the layer has a bias (default true). */
   bias?: boolean;
+  /**
+   * How the bias starts: 'zeros', or 'random', drawn from the weights' distribution (for init 'random', N(0, std²):
+   * the course's randn · 0.01). Default: 'random' for init 'kaimingUniform' (as PyTorch's Linear), 'zeros' for the
+   * others. Ignored without a bias.
+   */
+  biasInit?: BiasInit;
   dtype?: DType;
   /** Seed of the initial weights when the layer is used on its own (a Sequential re-initializes it). */
   seed?: number;
+}
+
+export type BiasInit = 'zeros' | 'random';
+export const BIAS_INITS: readonly BiasInit[] = ['zeros', 'random'];
+
+/** The default bias initialization of a weight initialization: PyTorch's uniform bias with its uniform weights. */
+export function defaultBiasInit(init: InitKind): BiasInit {
+  return init === 'kaimingUniform' ? 'random' : 'zeros';
 }
 
 function positiveInt(v: unknown, name: string): number {
@@ -45,6 +59,7 @@ export class Dense extends Layer implements TrainBackward {
   readonly init: InitKind;
   readonly std: number;
   readonly hasBias: boolean;
+  readonly biasInit: BiasInit;
   private x: Tensor | null = null;
   private readonly out = new ReusableTensor();
   private readonly dxBuf = new ReusableTensor();
@@ -61,14 +76,24 @@ export class Dense extends Layer implements TrainBackward {
     }
     this.std = std;
     this.hasBias = optionalBoolean(opts.bias, 'Dense bias') ?? true;
+    this.biasInit = opts.biasInit ?? defaultBiasInit(this.init);
+    if (!BIAS_INITS.includes(this.biasInit)) {
+      throw new RangeError(`Dense biasInit must be one of ${BIAS_INITS.map((k) => `'${k}'`).join(', ')}, got ${describeValue(opts.biasInit)}`);
+    }
     this.initialize({ rng: new Random(optionalSeed(opts.seed, 'Dense seed') ?? 0), dtype: opts.dtype ?? 'float32' });
   }
 
   override initialize(ctx: InitContext): void {
     const spec = { kind: this.init, fanIn: this.inFeatures, std: this.std };
     const w = initWeight([this.inFeatures, this.outFeatures], spec, ctx.rng, ctx.dtype);
-    if (this.hasBias) this.setParams(['weight', 'bias'], [w, initBias([this.outFeatures], spec, ctx.rng, ctx.dtype)]);
-    else this.setParams(['weight'], [w]);
+    if (!this.hasBias) {
+      this.setParams(['weight'], [w]);
+      return;
+    }
+    const b = this.biasInit === 'random'
+      ? initWeight([this.outFeatures], spec, ctx.rng, ctx.dtype)
+      : Tensor.zeros([this.outFeatures], ctx.dtype);
+    this.setParams(['weight', 'bias'], [w, b]);
   }
 
   get weight(): Tensor { return this.params[0]; }
@@ -120,12 +145,16 @@ export class Dense extends Layer implements TrainBackward {
   }
 
   config(): LayerConfig {
-    return { type: 'Dense', inFeatures: this.inFeatures, outFeatures: this.outFeatures, init: this.init, std: this.std, bias: this.hasBias };
+    return {
+      type: 'Dense', inFeatures: this.inFeatures, outFeatures: this.outFeatures, init: this.init, std: this.std, bias: this.hasBias,
+      biasInit: this.biasInit,
+    };
   }
 }
 
 registerLayer('Dense', (c) => new Dense(c.inFeatures as number, c.outFeatures as number,
-  { init: c.init as InitKind, std: c.std as number | undefined, bias: c.bias as boolean | undefined }), {
+  { init: c.init as InitKind, std: c.std as number | undefined, bias: c.bias as boolean | undefined,
+    biasInit: c.biasInit as BiasInit | undefined }), {
   shapes: (c): Record<string, number[]> => {
     const i = positiveInt(c.inFeatures, 'Dense inFeatures'), o = positiveInt(c.outFeatures, 'Dense outFeatures');
     return (c.bias ?? true) ? { weight: [i, o], bias: [o] } : { weight: [i, o] };

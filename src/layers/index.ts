@@ -3,16 +3,17 @@ export { Layer, type LayerConfig, type InitContext } from './layer';
 export {
   registerLayer, layerFromConfig, registeredLayers, layerShapes, type LayerFactory, type LayerShapes, type LayerRegistration,
 } from './registry';
-export { Dense, type DenseOptions } from './dense';
+export { Dense, type DenseOptions, type BiasInit } from './dense';
 export { Activation } from './activation';
 export { ReLU } from './relu';
 export { LeakyReLU } from './leaky_relu';
 export { Sigmoid } from './sigmoid';
 export { Tanh } from './tanh';
+export { Step } from './step';
 export { Softmax } from './softmax';
 export { Flatten } from './flatten';
 export { Dropout } from './dropout';
-export { Mul, Add } from './graph';
+export { Mul, Add, Sub, Div, Pow } from './graph';
 // conv layers
 export { Conv2D, type Conv2DOptions, type ConvInit } from './conv2d';
 export { Conv1D, type Conv1DOptions } from './conv1d';

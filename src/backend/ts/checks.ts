@@ -78,8 +78,8 @@ export function noAlias(out: ArrayBufferView | null, outName: string, input: Arr
 
 export function activation(kind: unknown): void {
   if (typeof kind !== 'string') throw new TypeError(`activation must be a string, got ${describe(kind)}`);
-  if (!['relu', 'leakyRelu', 'sigmoid', 'tanh'].includes(kind)) {
-    throw new RangeError(`activation must be 'relu', 'leakyRelu', 'sigmoid' or 'tanh', got '${kind}'`);
+  if (!['relu', 'leakyRelu', 'sigmoid', 'tanh', 'step'].includes(kind)) {
+    throw new RangeError(`activation must be 'relu', 'leakyRelu', 'sigmoid', 'tanh' or 'step', got '${kind}'`);
   }
 }
 

@@ -20,6 +20,7 @@ export function activationForward(kind: ActivationKind, n: number, x: FloatArray
     case 'leakyRelu': for (let i = 0; i < n; i++) y[i] = x[i] > 0 ? x[i] : slope * x[i]; break;
     case 'sigmoid': for (let i = 0; i < n; i++) y[i] = sigmoid(x[i]); break;
     case 'tanh': for (let i = 0; i < n; i++) y[i] = Math.tanh(x[i]); break;
+    case 'step': for (let i = 0; i < n; i++) y[i] = x[i] > 0 ? 1 : x[i] <= 0 ? 0 : x[i]; break;  // NaN passes through
   }
 }
 
@@ -36,6 +37,7 @@ export function activationBackward(kind: ActivationKind, n: number, x: FloatArra
     case 'leakyRelu': for (let i = 0; i < n; i++) dx[i] = x[i] > 0 ? dy[i] : slope * dy[i]; break;
     case 'sigmoid': for (let i = 0; i < n; i++) dx[i] = dy[i] * y[i] * (1 - y[i]); break;
     case 'tanh': for (let i = 0; i < n; i++) dx[i] = dy[i] * (1 - y[i] * y[i]); break;
+    case 'step': dx.fill(0, 0, n); break;  // flat on both sides of 0 (undefined at 0, taken as 0 there too)
   }
 }
 

@@ -6,8 +6,8 @@ import {
   softmaxCrossEntropyTarget,
 } from './elementwise';
 // net kernels
-import { add, argmaxRows, axpy, mul, scale, softmaxBackward, sumSquares } from './ops';
-import { bceLogits, bceProbs, mse } from './loss';
+import { add, argmaxRows, axpy, div, mul, power, powerBackward, scale, softmaxBackward, sumSquares } from './ops';
+import { bceLogits, bceProbs, crossEntropyProbs, mse } from './loss';
 import { adagrad, adam, rmsprop, sgdMomentum } from './optim';
 // conv kernels
 import { conv2dBackwardData, conv2dBackwardFilter, conv2dForward } from './conv';
@@ -26,8 +26,8 @@ export const tsBackend: Backend = {
   softmaxCrossEntropyTarget,
   sgd,
   // net kernels
-  mul, add, scale, axpy, sumSquares, argmaxRows, softmaxBackward,
-  bceLogits, bceProbs, mse,
+  mul, add, div, power, powerBackward, scale, axpy, sumSquares, argmaxRows, softmaxBackward,
+  bceLogits, bceProbs, mse, crossEntropyProbs,
   sgdMomentum, adagrad, rmsprop, adam,
   // conv kernels
   conv2dForward,

@@ -46,6 +46,45 @@ export function bceProbs(n: number, probs: FloatArray, targets: FloatArray, eps:
   return total / n;
 }
 
+/** Above 1 by at most this, a probability is 1 with float rounding (a softmax output may be 1 + 1 ulp). */
+export const PROB_SLACK = 1e-6;
+
+/**
+ * Cross-entropy of probabilities (the course's cross_entropy_error): −Σ t · log(p + eps) / rows, summed over the
+ * cols classes and averaged over the rows; grad = −t / (p + eps) / rows; a term with t = 0 is 0 (0 · log 0 = 0). A p outside [0, 1] is refused: it is not
+ * a probability (logits belong to softmaxCrossEntropy). NaN passes through, to reach the loss.
+ */
+export function crossEntropyProbs(rows: number, cols: number, probs: FloatArray, targets: FloatArray, eps: number,
+  grad: FloatArray | null): number {
+  check.size(rows, 'rows'); check.size(cols, 'cols');
+  if (rows === 0 || cols === 0) throw new RangeError('rows and cols must be at least 1');
+  const n = check.product(rows, cols, 'rows * cols');
+  grad = grad ?? null;
+  check.floats([probs, 'probs', n], [targets, 'targets', n], ...(grad === null ? [] : [[grad, 'grad', n] as [unknown, string, number]]));
+  // unlike the other losses, grad may not be probs: the probabilities stay intact for the caller
+  check.noAlias(grad, 'grad', probs, 'probs', false);
+  if (grad) check.noAlias(grad, 'grad', targets, 'targets', true);
+  check.finite(eps, 'eps');
+  if (!(eps >= 0 && eps < 1)) throw new RangeError(`eps must be in [0, 1), got ${eps}`);
+  for (let i = 0; i < n; i++) {
+    if (probs[i] < 0 || probs[i] > 1 + PROB_SLACK) {
+      throw new RangeError(`probs[${i}] = ${probs[i]} is outside [0, 1]: cross-entropy takes probabilities (e.g. a ` +
+        'Softmax output); for logits use softmaxCrossEntropy');
+    }
+  }
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    const p = probs[i] + eps, t = targets[i];
+    if (t === 0) {  // 0 · log 0 = 0: a class with no target mass adds nothing, even at p = 0
+      if (grad) grad[i] = 0;
+      continue;
+    }
+    total -= t * Math.log(p);
+    if (grad) grad[i] = -t / p / rows;
+  }
+  return total / rows;
+}
+
 /** Mean squared error: Σ over the cols features, mean over the rows, halved if `half`; grad = (half ? 1 : 2)(p − t)/rows. */
 export function mse(rows: number, cols: number, pred: FloatArray, target: FloatArray, half: boolean,
   grad: FloatArray | null): number {

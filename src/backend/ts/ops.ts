@@ -15,6 +15,34 @@ export function add(n: number, a: FloatArray, b: FloatArray, y: FloatArray): voi
   for (let i = 0; i < n; i++) y[i] = a[i] + b[i];
 }
 
+/** y = a / b elementwise (y may be a or b). */
+export function div(n: number, a: FloatArray, b: FloatArray, y: FloatArray): void {
+  binaryChecks(n, a, b, y);
+  for (let i = 0; i < n; i++) y[i] = a[i] / b[i];
+}
+
+/** y = a ^ b elementwise, in double (y may be a or b). */
+export function power(n: number, a: FloatArray, b: FloatArray, y: FloatArray): void {
+  binaryChecks(n, a, b, y);
+  for (let i = 0; i < n; i++) y[i] = Math.pow(a[i], b[i]);
+}
+
+/** Backward of y = x ^ e: dx = dy e x^(e−1) (0 where e = 0), de = dy x^e ln x (0 where x = 0 and e ≥ 0). */
+export function powerBackward(n: number, x: FloatArray, e: FloatArray, dy: FloatArray, dx: FloatArray, de: FloatArray): void {
+  check.size(n, 'n');
+  check.floats([x, 'x', n], [e, 'e', n], [dy, 'dy', n], [dx, 'dx', n], [de, 'de', n]);
+  for (const [arr, name] of [[x, 'x'], [e, 'e'], [dy, 'dy']] as const) {
+    check.noAlias(dx, 'dx', arr, name, true);
+    check.noAlias(de, 'de', arr, name, true);
+  }
+  check.noAlias(de, 'de', dx, 'dx', false);
+  for (let i = 0; i < n; i++) {
+    const xi = x[i], ei = e[i], d = dy[i];
+    dx[i] = ei === 0 ? 0 : d * ei * Math.pow(xi, ei - 1);
+    de[i] = xi === 0 && ei >= 0 ? 0 : d * Math.pow(xi, ei) * Math.log(xi);
+  }
+}
+
 function binaryChecks(n: number, a: FloatArray, b: FloatArray, y: FloatArray): void {
   check.size(n, 'n');
   check.floats([a, 'a', n], [b, 'b', n], [y, 'y', n]);

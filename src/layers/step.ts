@@ -1,0 +1,17 @@
+// The step function of the perceptron: y = 1 for x > 0, 0 otherwise (NaN passes through). Its gradient is 0
+// everywhere, so no error flows back through it: use it for perceptrons and plots, Sigmoid or ReLU to train.
+import type { LayerConfig } from './layer';
+import { Activation } from './activation';
+import { registerLayer } from './registry';
+
+export class Step extends Activation {
+  constructor() {
+    super('step');
+  }
+
+  config(): LayerConfig {
+    return { type: 'Step' };
+  }
+}
+
+registerLayer('Step', () => new Step());
