@@ -492,8 +492,9 @@ async function loadForEval(file: string | undefined, v: Values, limit?: number) 
   const data = await loadMnist({ kind, dir: given.dir, flatten: inputShape.length === 1, limit: limit === undefined ? undefined : { test: limit, train: 1 } });
   // a model saved as [28, 28] takes the images without their channel axis
   const test = inputShape.length === 2 ? { ...data.test, x: data.test.x.reshape([data.test.x.shape[0], 28, 28]) } : data.test;
-  // A file without a recorded loss was written by an older train: a softmax classifier on logits (the CLI's only kind)
-  const loss = net.loss ?? 'softmaxCrossEntropy';
+  // A file without a recorded loss was written before nodenn recorded it: a 10-class classifier, on logits unless it
+  // ends in Softmax
+  const loss = net.loss ?? (net.layers.at(-1) instanceof layers.Softmax ? 'crossEntropy' : 'softmaxCrossEntropy');
   return { net, kind, data: { ...data, test }, loss };
 }
 

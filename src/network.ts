@@ -9,7 +9,9 @@ import { layerFromConfig } from './layers/registry';
 import { Conv2D } from './layers/conv2d';
 import { Dense } from './layers/dense';
 import { MaxPool2D } from './layers/max_pool2d';
+import { LeakyReLU } from './layers/leaky_relu';
 import { ReLU } from './layers/relu';
+import { Tanh } from './layers/tanh';
 import { Softmax } from './layers/softmax';
 import { Sigmoid } from './layers/sigmoid';
 import { LOSS_NAMES, l2Penalty, lossFunction, oneColumnMessage, type LossFunction, type LossName } from './losses';
@@ -54,7 +56,7 @@ export interface TrainOptions {
   weightDecay?: number;
 }
 
-/** accuracy is there for the classification losses only (softmaxCrossEntropy, binaryCrossEntropy). */
+/** accuracy is there for the classification losses only (softmaxCrossEntropy, crossEntropy, binaryCrossEntropy). */
 export interface BatchInfo { epoch: number; batch: number; batches: number; loss: number; accuracy?: number; }
 export interface EpochInfo { epoch: number; loss: number; accuracy?: number; valLoss?: number; valAccuracy?: number; }
 
@@ -97,7 +99,8 @@ export interface History {
   loss: number[];
   /**
    * Training accuracy of each epoch, counted on the batches as they were trained (train mode); only for the
-   * classification losses (softmaxCrossEntropy, binaryCrossEntropy): a regression history has no accuracy key.
+   * classification losses (softmaxCrossEntropy, crossEntropy, binaryCrossEntropy): a regression history has no
+   * accuracy key.
    */
   accuracy?: number[];
   /** Loss and accuracy on validationData after each epoch, in eval mode, without the L2 term. */
@@ -164,10 +167,14 @@ function plainTargets(y: unknown[], name: string, dtype: DType): Int32Array | Te
   return labels;
 }
 
-/** The losses whose outputs are class scores: fit and evaluate report an accuracy for them. */
+/**
+ * The losses whose outputs are class scores, for which fit and evaluate report an accuracy: one class per sample
+ * (softmaxCrossEntropy on logits, crossEntropy on probabilities), or a yes/no per output (binaryCrossEntropy).
+ */
 type Task = 'softmax' | 'binary' | null;
 function taskOf(loss: LossName | LossFunction): Task {
-  return loss === 'softmaxCrossEntropy' ? 'softmax' : loss === 'binaryCrossEntropy' ? 'binary' : null;
+  if (loss === 'softmaxCrossEntropy' || loss === 'crossEntropy') return 'softmax';
+  return loss === 'binaryCrossEntropy' ? 'binary' : null;
 }
 
 /**
@@ -183,6 +190,11 @@ function checkLossAfter(loss: LossName | LossFunction, last: Layer | undefined, 
     throw new TypeError(`${caller}: the last layer is Sigmoid but the loss 'binaryCrossEntropy' takes logits: drop the ` +
       'Sigmoid layer (the loss applies the sigmoid itself, fused and numerically stable) or pass the loss on ' +
       'probabilities, loss: (out, t) => nn.losses.binaryCrossEntropy(out, t, { fromLogits: false })');
+  }
+  if (loss === 'crossEntropy' && [Dense, Conv2D, ReLU, LeakyReLU, Tanh].some((L) => last instanceof L)) {
+    throw new TypeError(`${caller}: the loss 'crossEntropy' takes probabilities, but the last layer is ${last?.name}, ` +
+      "whose outputs are not: add a Softmax layer, or drop it from the loss and use 'softmaxCrossEntropy' on the " +
+      'logits (fused and numerically stable, the better choice for training)');
   }
 }
 
@@ -650,13 +662,14 @@ export class Sequential {
   }
 
   /**
-   * How predictProba() turns an output into probabilities: as it is after a final Softmax or Sigmoid; else the
+   * How predictProba() turns an output into probabilities: as it is after a final Softmax or Sigmoid (or for the
+   * loss crossEntropy, which takes probabilities); else the
    * output holds logits — sigmoid per column for binaryCrossEntropy (one or several independent yes/no outputs),
    * else softmax over the columns (sigmoid for a single column). An output trained with mse is a value, not a score.
    */
   private probabilityRule(caller: string): 'asIs' | 'sigmoid' | 'softmax' {
     const last = this.layers.at(-1);
-    if (last instanceof Softmax || last instanceof Sigmoid) return 'asIs';
+    if (last instanceof Softmax || last instanceof Sigmoid || this.lossSpec === 'crossEntropy') return 'asIs';
     if (this.lossSpec === 'mse') {
       throw new TypeError(`${caller}: this network's loss is 'mse' and its last layer is ${last?.name ?? 'missing'}: its ` +
         'outputs are values, not class scores; use predict() (a classifier is trained with softmaxCrossEntropy or ' +
@@ -735,7 +748,7 @@ export class Sequential {
    * (multi-label: each column is its own yes/no; threshold predictProba's columns instead).
    */
   predictClasses(x: Input, opts: { batchSize?: number } = {}): Int32Array {
-    this.probabilityRule('predictClasses()');
+    const rule = this.probabilityRule('predictClasses()');
     const { xb } = this.batchOf(x, 'predictClasses()');
     const out = this.outputs(xb, opts, 'predictClasses()', null);
     const cols = out.size / out.shape[0];
@@ -743,12 +756,12 @@ export class Sequential {
       throw new TypeError(`predictClasses(): this network's loss is 'binaryCrossEntropy' on ${cols} outputs (multi-label: ` +
         'each output is its own yes/no), so a sample has no single class; threshold predictProba(x) at 0.5 per output');
     }
-    return classesOf(out, this.layers.at(-1) instanceof Sigmoid ? 0.5 : 0);
+    return classesOf(out, rule === 'asIs' ? 0.5 : 0);
   }
 
   /**
-   * Mean loss over (x, y), in eval mode, in batches, and the accuracy for a classification loss (softmaxCrossEntropy,
-   * binaryCrossEntropy: per output column, against targets ≥ 0.5); a loss that is not finite is an error, as in
+   * Mean loss over (x, y), in eval mode, in batches, and the accuracy for a classification loss (softmaxCrossEntropy
+   * and crossEntropy: the argmax; binaryCrossEntropy: per output column, against targets ≥ 0.5); a loss that is not finite is an error, as in
    * fit(). The loss is the option's, else the network's (compile(), the last fit(), the loaded file); a network
    * with neither is an error, not a guess. Labels are checked first, and a bad one is named by its index.
    */
@@ -806,6 +819,10 @@ export class Sequential {
     if (!out) return;
     const cols = sizeOf(out.slice(1));
     if (loss === 'softmaxCrossEntropy' && cols === 1) throw new RangeError(oneColumnMessage([x.shape[0], ...out.slice(1)]));
+    if (loss === 'crossEntropy' && cols === 1) {
+      throw new RangeError("crossEntropy needs at least 2 classes (columns), but the output has 1 column: a distribution " +
+        "over one class is always 1; use loss 'binaryCrossEntropy' for two classes or 'mse' for regression");
+    }
     if (y instanceof Int32Array) checkLabels(y, loss, cols, name);
     else if (defaulted && y.size === x.shape[0] * cols) checkDistributions(y, cols);
   }

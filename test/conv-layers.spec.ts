@@ -208,13 +208,14 @@ describe.each(backends)('CNNs in Sequential on $label', (bc) => {
     expect(rows).toEqual([17, 17, 16]);
     expect(Array.from(p.data)).toEqual(Array.from(whole.data));
     rows.length = 0;
-    // (mse against the one-hot labels: the loss of a final Softmax here)
-    const r = net.evaluate(x, y, { batchSize: 1000, loss: 'mse' });
+    // (crossEntropy: the loss on the probabilities of a final Softmax)
+    const r = net.evaluate(x, y, { batchSize: 1000, loss: 'crossEntropy' });
     expect(rows).toEqual([17, 17, 16]);
-    let sq = 0;
-    whole.data.forEach((v, i) => { sq += (v - (y[Math.floor(i / 3)] === i % 3 ? 1 : 0)) ** 2; });
-    expect(r.loss).toBeCloseTo(sq / 50, 6);
+    let ce = 0;
+    y.forEach((k, i) => { ce -= Math.log(whole.data[3 * i + k] + 1e-7); });
+    expect(r.loss).toBeCloseTo(ce / 50, 5);
     const classes = net.predictClasses(x);
+    expect(r.accuracy).toBe(classes.reduce((a, c, i) => a + (c === y[i] ? 1 : 0), 0) / 50);
     classes.forEach((c, i) => {
       const row = Array.from(whole.data.subarray(3 * i, 3 * i + 3));
       expect(c).toBe(row.indexOf(Math.max(...row)));

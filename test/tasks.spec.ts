@@ -56,6 +56,16 @@ describe.each(backends)('tasks, losses and outputs on $label', (bc) => {
     expect(h.loss[29]).toBeLessThan(h.loss[0]);
     // a final Softmax trained with mse on one-hot targets is a legitimate pair
     await expect(twice().fit(x, y, { loss: 'mse', epochs: 1 })).resolves.toMatchObject({ loss: [expect.any(Number)] });
+    // ... and so is crossEntropy, on the Softmax's probabilities: a classification loss, with an accuracy
+    const probs = twice();
+    const hp = await probs.fit(x, y, { loss: 'crossEntropy', optimizer: new Adam({ lr: 0.05 }), epochs: 30, batchSize: 30 });
+    expect(hp.loss[29]).toBeLessThan(hp.loss[0]);
+    expect(hp.accuracy).toHaveLength(30);
+    const pr = probs.evaluate(x, y);
+    expect(pr.accuracy).toBe(Array.from(probs.predictClasses(x)).filter((k, i) => k === y[i]).length / 30);
+    expect(Array.from(probs.predictProba(x).data)).toEqual(Array.from(probs.predict(x).data));
+    // the reverse mistake: crossEntropy on logits
+    await expect(fused.fit(x, y, { loss: 'crossEntropy' })).rejects.toThrow(/fit\(\): the loss 'crossEntropy' takes probabilities, but the last layer is Dense, whose outputs are not: add a Softmax layer/);
 
     const sig = () => new Sequential([new Dense(2, 4), new Tanh(), new Dense(4, 1), new Sigmoid()], { seed: 1 });
     const { x: xx, y: xy } = xor();
