@@ -672,8 +672,8 @@ export class Sequential {
     if (last instanceof Softmax || last instanceof Sigmoid || this.lossSpec === 'crossEntropy') return 'asIs';
     if (this.lossSpec === 'mse') {
       throw new TypeError(`${caller}: this network's loss is 'mse' and its last layer is ${last?.name ?? 'missing'}: its ` +
-        'outputs are values, not class scores; use predict() (a classifier is trained with softmaxCrossEntropy or ' +
-        'binaryCrossEntropy, or ends in Softmax or Sigmoid)');
+        'outputs are values, not class scores; use predict() (a classifier is trained with softmaxCrossEntropy, ' +
+        'crossEntropy or binaryCrossEntropy, or ends in Softmax or Sigmoid)');
     }
     return this.lossSpec === 'binaryCrossEntropy' ? 'sigmoid' : 'softmax';
   }
