@@ -663,9 +663,9 @@ export class Sequential {
 
   /**
    * How predictProba() turns an output into probabilities: as it is after a final Softmax or Sigmoid (or for the
-   * loss crossEntropy, which takes probabilities); else the
-   * output holds logits — sigmoid per column for binaryCrossEntropy (one or several independent yes/no outputs),
-   * else softmax over the columns (sigmoid for a single column). An output trained with mse is a value, not a score.
+   * loss crossEntropy, which takes probabilities); else the output holds logits — sigmoid per column for
+   * binaryCrossEntropy (one or several independent yes/no outputs), else softmax over the columns (sigmoid for a
+   * single column). An output trained with mse is a value, not a score.
    */
   private probabilityRule(caller: string): 'asIs' | 'sigmoid' | 'softmax' {
     const last = this.layers.at(-1);
@@ -761,9 +761,10 @@ export class Sequential {
 
   /**
    * Mean loss over (x, y), in eval mode, in batches, and the accuracy for a classification loss (softmaxCrossEntropy
-   * and crossEntropy: the argmax; binaryCrossEntropy: per output column, against targets ≥ 0.5); a loss that is not finite is an error, as in
-   * fit(). The loss is the option's, else the network's (compile(), the last fit(), the loaded file); a network
-   * with neither is an error, not a guess. Labels are checked first, and a bad one is named by its index.
+   * and crossEntropy: the argmax; binaryCrossEntropy: per output column, against targets ≥ 0.5); a loss that is not
+   * finite is an error, as in fit(). The loss is the option's, else the network's (compile(), the last fit(), the
+   * loaded file); a network with neither is an error, not a guess. Labels are checked first, and a bad one is named
+   * by its index.
    */
   evaluate(x: Input, y: Targets, opts: EvaluateOptions = {}): EvaluateResult {
     return this.evaluateAs(x, y, opts, 'evaluate()', 'x', 'y', false);
@@ -786,6 +787,7 @@ export class Sequential {
     if (!checked) this.checkTargetValues(xin, targets, loss, false, yName);
     const bs = Math.min(positiveInt(opts.batchSize ?? 1000, 'batchSize'), this.cacheRows(xin, n));
     const task = taskOf(loss);
+    const classes = new Int32Array(Math.min(bs, n)), truth = targets instanceof Int32Array ? null : new Int32Array(Math.min(bs, n));
     return this.inEvalMode(() => {
       let total = 0, correct = 0, counted = 0;
       for (let start = 0; start < n; start += bs) {
@@ -800,7 +802,7 @@ export class Sequential {
         }
         total += value * (end - start);
         if (task) {
-          correct += countCorrect(out, yb, task);
+          correct += countCorrect(out, yb, task, classes, truth);
           counted += task === 'binary' ? out.size : end - start;
         }
       }
