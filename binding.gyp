@@ -31,7 +31,8 @@
       "cflags_cc": ["-O3", "-fno-math-errno", "-std=c++17", "-fexceptions", "-fvisibility=hidden"],
       "dependencies": ["nodenn_scalar"],
       "conditions": [
-        ["target_arch=='x64'", { "dependencies": ["nodenn_avx2", "nodenn_avx512"] }]
+        ["target_arch=='x64'", { "dependencies": ["nodenn_avx2", "nodenn_avx512"] }],
+        ["OS=='linux'", { "libraries": ["-ldl"] }]
       ]
     },
     {

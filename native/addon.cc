@@ -3,12 +3,21 @@
 // a TypeError or RangeError that names the argument. Kernels never see unchecked sizes.
 #include <napi.h>
 
+#if defined(_WIN32)
+#include <windows.h>
+#else
+#include <dlfcn.h>
+#endif
+
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <initializer_list>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "dispatch.h"
@@ -103,9 +112,18 @@ View array_arg(const Napi::CallbackInfo& info, size_t i, const char* name, const
   napi_typedarray_type type;
   size_t length;
   void* data;
-  if (napi_get_typedarray_info(info.Env(), v, &type, &length, &data, nullptr, nullptr) != napi_ok)
+  napi_value buffer;
+  if (napi_get_typedarray_info(info.Env(), v, &type, &length, &data, &buffer, nullptr) != napi_ok)
     type_error(info.Env(), std::string(name) + " must be " + expected + ", got " + describe(v));
-  if (data == nullptr) length = 0;  // a detached buffer has no memory at all
+  if (data == nullptr) {
+    length = 0;  // a detached buffer has no memory at all; say so (the same words as src/tensor.ts)
+    bool detached = false;
+    if (napi_is_detached_arraybuffer(info.Env(), buffer, &detached) == napi_ok && detached)
+      range_error(info.Env(), std::string(name) +
+                                  "'s ArrayBuffer is detached: it was transferred (postMessage to a worker, or "
+                                  "structuredClone with transfer) and holds no data in this thread; copy the data "
+                                  "(e.g. with .slice()) before transferring it");
+  }
   return View{data, (int64_t)length, type, name};
 }
 
@@ -148,8 +166,29 @@ void check_alias(Napi::Env env, const View& out, const View& in, bool same_ok) {
                        (same_ok ? " (other than being the very same array)" : ""));
 }
 
+// The settings of one JS environment (the main thread or one worker): its ISA and its thread count. The JS
+// loader sets them from that environment's own process.env right after loading; nothing here is process-wide
+// but the thread pool they share.
+struct Settings {
+  const Kernels* kernels;
+  int threads;
+};
+
+Settings& settings(Napi::Env env) { return *env.GetInstanceData<Settings>(); }
+
+// One kernel call from JS: the calling environment's table, and its thread count in force for the pool.
+struct Call {
+  explicit Call(const Napi::CallbackInfo& info) : Call(settings(info.Env())) {}
+  explicit Call(const Settings& s) : kernels(*s.kernels), threads(s.threads) {}
+  const Kernels& kernels;
+  ThreadsInForce threads;
+};
+
+// Calls the float or the double kernel; the calls name the calling environment's kernel table `kern`.
 #define DISPATCH(dtype, f32_call, f64_call) \
   do {                                      \
+    Call call_(info);                       \
+    const Kernels& kern = call_.kernels;    \
     if ((dtype) == napi_float32_array) {    \
       f32_call;                             \
     } else {                                \
@@ -174,8 +213,8 @@ Napi::Value Gemm(const Napi::CallbackInfo& info) {
   check_alias(env, C, B, false);
   int64_t lda = ta ? M : K, ldb = tb ? K : N;
   bool ok;
-  DISPATCH(dt, ok = kernels().gemm_f32(ta, tb, M, N, K, (float)alpha, F(A), lda, F(B), ldb, (float)beta, F(C), N),
-           ok = kernels().gemm_f64(ta, tb, M, N, K, alpha, D(A), lda, D(B), ldb, beta, D(C), N));
+  DISPATCH(dt, ok = kern.gemm_f32(ta, tb, M, N, K, (float)alpha, F(A), lda, F(B), ldb, (float)beta, F(C), N),
+           ok = kern.gemm_f64(ta, tb, M, N, K, alpha, D(A), lda, D(B), ldb, beta, D(C), N));
   if (!ok) range_error(env, "gemm: out of memory for the packed panels");
   return env.Undefined();
 }
@@ -201,8 +240,8 @@ Napi::Value ActivationForward(const Napi::CallbackInfo& info) {
   View x = float_arg(info, 2, "x", n, &dt), y = float_arg(info, 3, "y", n, &dt);
   double slope = finite_arg(info, 4, "slope");
   check_alias(env, y, x, true);
-  DISPATCH(dt, kernels().activation_forward_f32(kind, n, F(x), F(y), (float)slope),
-           kernels().activation_forward_f64(kind, n, D(x), D(y), slope));
+  DISPATCH(dt, kern.activation_forward_f32(kind, n, F(x), F(y), (float)slope),
+           kern.activation_forward_f64(kind, n, D(x), D(y), slope));
   return env.Undefined();
 }
 
@@ -219,8 +258,8 @@ Napi::Value ActivationBackward(const Napi::CallbackInfo& info) {
   check_alias(env, dx, x, false);
   check_alias(env, dx, y, false);
   check_alias(env, dx, dy, true);
-  DISPATCH(dt, kernels().activation_backward_f32(kind, n, F(x), F(y), F(dy), F(dx), (float)slope),
-           kernels().activation_backward_f64(kind, n, D(x), D(y), D(dy), D(dx), slope));
+  DISPATCH(dt, kern.activation_backward_f32(kind, n, F(x), F(y), F(dy), F(dx), (float)slope),
+           kern.activation_backward_f64(kind, n, D(x), D(y), D(dy), D(dx), slope));
   return env.Undefined();
 }
 
@@ -232,7 +271,7 @@ Napi::Value BiasAdd(const Napi::CallbackInfo& info) {
   napi_typedarray_type dt = napi_int8_array;
   View y = float_arg(info, 2, "y", mul(env, rows, cols, "rows * cols"), &dt), b = float_arg(info, 3, "bias", cols, &dt);
   check_alias(env, y, b, false);
-  DISPATCH(dt, kernels().bias_add_f32(rows, cols, F(y), F(b)), kernels().bias_add_f64(rows, cols, D(y), D(b)));
+  DISPATCH(dt, kern.bias_add_f32(rows, cols, F(y), F(b)), kern.bias_add_f64(rows, cols, D(y), D(b)));
   return env.Undefined();
 }
 
@@ -245,8 +284,8 @@ Napi::Value BiasBackward(const Napi::CallbackInfo& info) {
   View dy = float_arg(info, 2, "dy", mul(env, rows, cols, "rows * cols"), &dt);
   View db = float_arg(info, 3, "dbias", cols, &dt);
   check_alias(env, db, dy, false);
-  DISPATCH(dt, kernels().bias_backward_f32(rows, cols, F(dy), F(db)),
-           kernels().bias_backward_f64(rows, cols, D(dy), D(db)));
+  DISPATCH(dt, kern.bias_backward_f32(rows, cols, F(dy), F(db)),
+           kern.bias_backward_f64(rows, cols, D(dy), D(db)));
   return env.Undefined();
 }
 
@@ -260,7 +299,7 @@ Napi::Value Softmax(const Napi::CallbackInfo& info) {
   int64_t n = mul(env, rows, cols, "rows * cols");
   View x = float_arg(info, 2, "x", n, &dt), y = float_arg(info, 3, "y", n, &dt);
   check_alias(env, y, x, true);
-  DISPATCH(dt, kernels().softmax_f32(rows, cols, F(x), F(y)), kernels().softmax_f64(rows, cols, D(x), D(y)));
+  DISPATCH(dt, kern.softmax_f32(rows, cols, F(x), F(y)), kern.softmax_f64(rows, cols, D(x), D(y)));
   return env.Undefined();
 }
 
@@ -292,8 +331,8 @@ Napi::Value SoftmaxCrossEntropyIndex(const Napi::CallbackInfo& info) {
       range_error(env, "labels[" + std::to_string(r) + "] = " + std::to_string(lab[r]) + " is outside [0, " +
                            std::to_string(cols) + ")");
   double loss;
-  DISPATCH(dt, loss = kernels().softmax_cross_entropy_index_f32(rows, cols, F(logits), lab, F(grad)),
-           loss = kernels().softmax_cross_entropy_index_f64(rows, cols, D(logits), lab, D(grad)));
+  DISPATCH(dt, loss = kern.softmax_cross_entropy_index_f32(rows, cols, F(logits), lab, F(grad)),
+           loss = kern.softmax_cross_entropy_index_f64(rows, cols, D(logits), lab, D(grad)));
   return Napi::Number::New(env, loss);
 }
 
@@ -310,8 +349,8 @@ Napi::Value SoftmaxCrossEntropyTarget(const Napi::CallbackInfo& info) {
   check_alias(env, grad, logits, true);
   check_alias(env, grad, targets, true);
   double loss;
-  DISPATCH(dt, loss = kernels().softmax_cross_entropy_target_f32(rows, cols, F(logits), F(targets), F(grad)),
-           loss = kernels().softmax_cross_entropy_target_f64(rows, cols, D(logits), D(targets), D(grad)));
+  DISPATCH(dt, loss = kern.softmax_cross_entropy_target_f32(rows, cols, F(logits), F(targets), F(grad)),
+           loss = kern.softmax_cross_entropy_target_f64(rows, cols, D(logits), D(targets), D(grad)));
   return Napi::Number::New(env, loss);
 }
 
@@ -324,7 +363,7 @@ Napi::Value Sgd(const Napi::CallbackInfo& info) {
   View p = float_arg(info, 1, "p", n, &dt), g = float_arg(info, 2, "g", n, &dt);
   double lr = finite_arg(info, 3, "lr");
   check_alias(env, p, g, false);
-  DISPATCH(dt, kernels().sgd_f32(n, F(p), F(g), (float)lr), kernels().sgd_f64(n, D(p), D(g), lr));
+  DISPATCH(dt, kern.sgd_f32(n, F(p), F(g), (float)lr), kern.sgd_f64(n, D(p), D(g), lr));
   return env.Undefined();
 }
 
@@ -351,10 +390,10 @@ Napi::Value Binary(const Napi::CallbackInfo& info, BinaryOp op) {
   check_alias(env, y, a, true);
   check_alias(env, y, b, true);
   switch (op) {
-    case kMul: DISPATCH(dt, kernels().mul_f32(n, F(a), F(b), F(y)), kernels().mul_f64(n, D(a), D(b), D(y))); break;
-    case kAdd: DISPATCH(dt, kernels().add_f32(n, F(a), F(b), F(y)), kernels().add_f64(n, D(a), D(b), D(y))); break;
-    case kDiv: DISPATCH(dt, kernels().div_f32(n, F(a), F(b), F(y)), kernels().div_f64(n, D(a), D(b), D(y))); break;
-    case kPower: DISPATCH(dt, kernels().power_f32(n, F(a), F(b), F(y)), kernels().power_f64(n, D(a), D(b), D(y))); break;
+    case kMul: DISPATCH(dt, kern.mul_f32(n, F(a), F(b), F(y)), kern.mul_f64(n, D(a), D(b), D(y))); break;
+    case kAdd: DISPATCH(dt, kern.add_f32(n, F(a), F(b), F(y)), kern.add_f64(n, D(a), D(b), D(y))); break;
+    case kDiv: DISPATCH(dt, kern.div_f32(n, F(a), F(b), F(y)), kern.div_f64(n, D(a), D(b), D(y))); break;
+    case kPower: DISPATCH(dt, kern.power_f32(n, F(a), F(b), F(y)), kern.power_f64(n, D(a), D(b), D(y))); break;
   }
   return env.Undefined();
 }
@@ -376,8 +415,8 @@ Napi::Value PowerBackward(const Napi::CallbackInfo& info) {
     check_alias(env, de, *in, true);
   }
   check_alias(env, de, dx, false);
-  DISPATCH(dt, kernels().power_backward_f32(n, F(x), F(e), F(dy), F(dx), F(de)),
-           kernels().power_backward_f64(n, D(x), D(e), D(dy), D(dx), D(de)));
+  DISPATCH(dt, kern.power_backward_f32(n, F(x), F(e), F(dy), F(dx), F(de)),
+           kern.power_backward_f64(n, D(x), D(e), D(dy), D(dx), D(de)));
   return env.Undefined();
 }
 
@@ -389,7 +428,7 @@ Napi::Value Scale(const Napi::CallbackInfo& info) {
   napi_typedarray_type dt = napi_int8_array;
   View x = float_arg(info, 1, "x", n, &dt);
   double alpha = finite_arg(info, 2, "alpha");
-  DISPATCH(dt, kernels().scale_f32(n, F(x), (float)alpha), kernels().scale_f64(n, D(x), alpha));
+  DISPATCH(dt, kern.scale_f32(n, F(x), (float)alpha), kern.scale_f64(n, D(x), alpha));
   return env.Undefined();
 }
 
@@ -402,7 +441,7 @@ Napi::Value Axpy(const Napi::CallbackInfo& info) {
   napi_typedarray_type dt = napi_int8_array;
   View x = float_arg(info, 2, "x", n, &dt), y = float_arg(info, 3, "y", n, &dt);
   check_alias(env, y, x, false);
-  DISPATCH(dt, kernels().axpy_f32(n, (float)alpha, F(x), F(y)), kernels().axpy_f64(n, alpha, D(x), D(y)));
+  DISPATCH(dt, kern.axpy_f32(n, (float)alpha, F(x), F(y)), kern.axpy_f64(n, alpha, D(x), D(y)));
   return env.Undefined();
 }
 
@@ -414,7 +453,7 @@ Napi::Value SumSquares(const Napi::CallbackInfo& info) {
   napi_typedarray_type dt = napi_int8_array;
   View x = float_arg(info, 1, "x", n, &dt);
   double s;
-  DISPATCH(dt, s = kernels().sum_squares_f32(n, F(x)), s = kernels().sum_squares_f64(n, D(x)));
+  DISPATCH(dt, s = kern.sum_squares_f32(n, F(x)), s = kern.sum_squares_f64(n, D(x)));
   return Napi::Number::New(env, s);
 }
 
@@ -428,8 +467,8 @@ Napi::Value ArgmaxRows(const Napi::CallbackInfo& info) {
   View x = float_arg(info, 2, "x", mul(env, rows, cols, "rows * cols"), &dt);
   View out = int32_arg(info, 3, "out", rows);
   check_alias(env, out, x, false);
-  DISPATCH(dt, kernels().argmax_rows_f32(rows, cols, F(x), (int32_t*)out.data),
-           kernels().argmax_rows_f64(rows, cols, D(x), (int32_t*)out.data));
+  DISPATCH(dt, kern.argmax_rows_f32(rows, cols, F(x), (int32_t*)out.data),
+           kern.argmax_rows_f64(rows, cols, D(x), (int32_t*)out.data));
   return env.Undefined();
 }
 
@@ -443,8 +482,8 @@ Napi::Value SoftmaxBackward(const Napi::CallbackInfo& info) {
   View y = float_arg(info, 2, "y", n, &dt), dy = float_arg(info, 3, "dy", n, &dt), dx = float_arg(info, 4, "dx", n, &dt);
   check_alias(env, dx, y, false);
   check_alias(env, dx, dy, true);
-  DISPATCH(dt, kernels().softmax_backward_f32(rows, cols, F(y), F(dy), F(dx)),
-           kernels().softmax_backward_f64(rows, cols, D(y), D(dy), D(dx)));
+  DISPATCH(dt, kern.softmax_backward_f32(rows, cols, F(y), F(dy), F(dx)),
+           kern.softmax_backward_f64(rows, cols, D(y), D(dy), D(dx)));
   return env.Undefined();
 }
 
@@ -464,11 +503,11 @@ Napi::Value Bce(const Napi::CallbackInfo& info, bool from_logits) {
   check_alias(env, grad, t, true);
   double loss;
   if (from_logits)
-    DISPATCH(dt, loss = kernels().bce_logits_f32(n, F(x), F(t), F(grad)),
-             loss = kernels().bce_logits_f64(n, D(x), D(t), D(grad)));
+    DISPATCH(dt, loss = kern.bce_logits_f32(n, F(x), F(t), F(grad)),
+             loss = kern.bce_logits_f64(n, D(x), D(t), D(grad)));
   else
-    DISPATCH(dt, loss = kernels().bce_probs_f32(n, F(x), F(t), eps, F(grad)),
-             loss = kernels().bce_probs_f64(n, D(x), D(t), eps, D(grad)));
+    DISPATCH(dt, loss = kern.bce_probs_f32(n, F(x), F(t), eps, F(grad)),
+             loss = kern.bce_probs_f64(n, D(x), D(t), eps, D(grad)));
   return Napi::Number::New(env, loss);
 }
 Napi::Value BceLogits(const Napi::CallbackInfo& info) { return Bce(info, true); }
@@ -488,8 +527,8 @@ Napi::Value Mse(const Napi::CallbackInfo& info) {
   check_alias(env, grad, p, true);
   check_alias(env, grad, t, true);
   double loss;
-  DISPATCH(dt, loss = kernels().mse_f32(rows, cols, F(p), F(t), half, F(grad)),
-           loss = kernels().mse_f64(rows, cols, D(p), D(t), half, D(grad)));
+  DISPATCH(dt, loss = kern.mse_f32(rows, cols, F(p), F(t), half, F(grad)),
+           loss = kern.mse_f64(rows, cols, D(p), D(t), half, D(grad)));
   return Napi::Number::New(env, loss);
 }
 
@@ -528,8 +567,8 @@ Napi::Value CrossEntropyProbs(const Napi::CallbackInfo& info) {
                            "use softmaxCrossEntropy");
   }
   double loss;
-  DISPATCH(dt, loss = kernels().cross_entropy_probs_f32(rows, cols, F(p), F(t), eps, F(grad)),
-           loss = kernels().cross_entropy_probs_f64(rows, cols, D(p), D(t), eps, D(grad)));
+  DISPATCH(dt, loss = kern.cross_entropy_probs_f32(rows, cols, F(p), F(t), eps, F(grad)),
+           loss = kern.cross_entropy_probs_f64(rows, cols, D(p), D(t), eps, D(grad)));
   return Napi::Number::New(env, loss);
 }
 
@@ -560,8 +599,8 @@ Napi::Value SgdMomentum(const Napi::CallbackInfo& info) {
   OptimArgs a = optim_args(info, "v", nullptr);
   double lr = finite_arg(info, 4, "lr"), mom = ranged_arg(info, 5, "momentum", 0, 1, false);
   bool nesterov = bool_arg(info, 6, "nesterov");
-  DISPATCH(a.dt, kernels().sgd_momentum_f32(a.n, F(a.p), F(a.g), F(a.s1), lr, mom, nesterov),
-           kernels().sgd_momentum_f64(a.n, D(a.p), D(a.g), D(a.s1), lr, mom, nesterov));
+  DISPATCH(a.dt, kern.sgd_momentum_f32(a.n, F(a.p), F(a.g), F(a.s1), lr, mom, nesterov),
+           kern.sgd_momentum_f64(a.n, D(a.p), D(a.g), D(a.s1), lr, mom, nesterov));
   return info.Env().Undefined();
 }
 
@@ -570,8 +609,8 @@ Napi::Value Adagrad(const Napi::CallbackInfo& info) {
   expect_args(info, 6, "adagrad(n, p, g, h, lr, eps)");
   OptimArgs a = optim_args(info, "h", nullptr);
   double lr = finite_arg(info, 4, "lr"), eps = ranged_arg(info, 5, "eps", 0, 1, true);
-  DISPATCH(a.dt, kernels().adagrad_f32(a.n, F(a.p), F(a.g), F(a.s1), lr, eps),
-           kernels().adagrad_f64(a.n, D(a.p), D(a.g), D(a.s1), lr, eps));
+  DISPATCH(a.dt, kern.adagrad_f32(a.n, F(a.p), F(a.g), F(a.s1), lr, eps),
+           kern.adagrad_f64(a.n, D(a.p), D(a.g), D(a.s1), lr, eps));
   return info.Env().Undefined();
 }
 
@@ -581,8 +620,8 @@ Napi::Value Rmsprop(const Napi::CallbackInfo& info) {
   OptimArgs a = optim_args(info, "h", nullptr);
   double lr = finite_arg(info, 4, "lr"), decay = ranged_arg(info, 5, "decay", 0, 1, false);
   double eps = ranged_arg(info, 6, "eps", 0, 1, true);
-  DISPATCH(a.dt, kernels().rmsprop_f32(a.n, F(a.p), F(a.g), F(a.s1), lr, decay, eps),
-           kernels().rmsprop_f64(a.n, D(a.p), D(a.g), D(a.s1), lr, decay, eps));
+  DISPATCH(a.dt, kern.rmsprop_f32(a.n, F(a.p), F(a.g), F(a.s1), lr, decay, eps),
+           kern.rmsprop_f64(a.n, D(a.p), D(a.g), D(a.s1), lr, decay, eps));
   return info.Env().Undefined();
 }
 
@@ -598,8 +637,8 @@ Napi::Value Adam(const Napi::CallbackInfo& info) {
   if (step < 1) range_error(info.Env(), "step must be at least 1, got 0");
   double wd = finite_arg(info, 10, "weightDecay");
   if (wd < 0) range_error(info.Env(), "weightDecay must be non-negative, got " + describe(info[10]));
-  DISPATCH(a.dt, kernels().adam_f32(a.n, F(a.p), F(a.g), F(a.s1), F(a.s2), lr, b1, b2, eps, step, wd),
-           kernels().adam_f64(a.n, D(a.p), D(a.g), D(a.s1), D(a.s2), lr, b1, b2, eps, step, wd));
+  DISPATCH(a.dt, kern.adam_f32(a.n, F(a.p), F(a.g), F(a.s1), F(a.s2), lr, b1, b2, eps, step, wd),
+           kern.adam_f64(a.n, D(a.p), D(a.g), D(a.s1), D(a.s2), lr, b1, b2, eps, step, wd));
   return info.Env().Undefined();
 }
 
@@ -705,8 +744,8 @@ Napi::Value Conv2dForward(const Napi::CallbackInfo& info) {
                 : float_arg(info, 14, "y", prod(env, {g.N, g.F, g.OH, g.OW}, "N * F * OH * OW"), &dt);
   check_disjoint(env, {&y}, {&x, &w, &b});
   bool ok;
-  DISPATCH(dt, ok = kernels().conv2d_forward_f32(g, F(x), F(w), F(b), F(y), relu, pool),
-           ok = kernels().conv2d_forward_f64(g, D(x), D(w), D(b), D(y), relu, pool));
+  DISPATCH(dt, ok = kern.conv2d_forward_f32(g, F(x), F(w), F(b), F(y), relu, pool),
+           ok = kern.conv2d_forward_f64(g, D(x), D(w), D(b), D(y), relu, pool));
   if (!ok) range_error(env, "conv2dForward: out of memory for the im2col matrix");
   return env.Undefined();
 }
@@ -722,8 +761,8 @@ Napi::Value Conv2dBackwardData(const Napi::CallbackInfo& info) {
   View dx = float_arg(info, 13, "dx", prod(env, {g.N, g.C, g.H, g.W}, "N * C * H * W"), &dt);
   check_disjoint(env, {&dx}, {&dy, &w});
   bool ok;
-  DISPATCH(dt, ok = kernels().conv2d_backward_data_f32(g, F(dy), F(w), F(dx)),
-           ok = kernels().conv2d_backward_data_f64(g, D(dy), D(w), D(dx)));
+  DISPATCH(dt, ok = kern.conv2d_backward_data_f32(g, F(dy), F(w), F(dx)),
+           ok = kern.conv2d_backward_data_f64(g, D(dy), D(w), D(dx)));
   if (!ok) range_error(env, "conv2dBackwardData: out of memory for the im2col matrix");
   return env.Undefined();
 }
@@ -741,8 +780,8 @@ Napi::Value Conv2dBackwardFilter(const Napi::CallbackInfo& info) {
   View db = optional_float(info, 14, "dbias", g.F, &dt);
   check_disjoint(env, {&dw, &db}, {&x, &dy});
   bool ok;
-  DISPATCH(dt, ok = kernels().conv2d_backward_filter_f32(g, F(x), F(dy), F(dw), F(db)),
-           ok = kernels().conv2d_backward_filter_f64(g, D(x), D(dy), D(dw), D(db)));
+  DISPATCH(dt, ok = kern.conv2d_backward_filter_f32(g, F(x), F(dy), F(dw), F(db)),
+           ok = kern.conv2d_backward_filter_f64(g, D(x), D(dy), D(dw), D(db)));
   if (!ok) range_error(env, "conv2dBackwardFilter: out of memory for the im2col matrix");
   return env.Undefined();
 }
@@ -760,8 +799,8 @@ Napi::Value MaxPool2dForward(const Napi::CallbackInfo& info) {
   View y = float_arg(info, 9, "y", out, &dt);
   View arg = int32_arg(info, 10, "argmax", out);
   check_disjoint(env, {&y, &arg}, {&x});
-  DISPATCH(dt, kernels().max_pool2d_forward_f32(g, F(x), F(y), (int32_t*)arg.data),
-           kernels().max_pool2d_forward_f64(g, D(x), D(y), (int32_t*)arg.data));
+  DISPATCH(dt, kern.max_pool2d_forward_f32(g, F(x), F(y), (int32_t*)arg.data),
+           kern.max_pool2d_forward_f64(g, D(x), D(y), (int32_t*)arg.data));
   return env.Undefined();
 }
 
@@ -784,8 +823,8 @@ Napi::Value MaxPool2dBackward(const Napi::CallbackInfo& info) {
     if (a[i] < 0 || a[i] >= g.H * g.W)
       range_error(env, "argmax[" + std::to_string(i) + "] = " + std::to_string(a[i]) + " is outside [0, H * W = " +
                            std::to_string(g.H * g.W) + ")");
-  DISPATCH(dt, kernels().max_pool2d_backward_f32(g, F(dy), a, F(dx)),
-           kernels().max_pool2d_backward_f64(g, D(dy), a, D(dx)));
+  DISPATCH(dt, kern.max_pool2d_backward_f32(g, F(dy), a, F(dx)),
+           kern.max_pool2d_backward_f64(g, D(dy), a, D(dx)));
   return env.Undefined();
 }
 
@@ -798,7 +837,7 @@ Napi::Value AvgPool2dForward(const Napi::CallbackInfo& info) {
   View x = float_arg(info, 8, "x", prod(env, {g.N, g.C, g.H, g.W}, "N * C * H * W"), &dt);
   View y = float_arg(info, 9, "y", prod(env, {g.N, g.C, g.OH, g.OW}, "N * C * OH * OW"), &dt);
   check_disjoint(env, {&y}, {&x});
-  DISPATCH(dt, kernels().avg_pool2d_forward_f32(g, F(x), F(y)), kernels().avg_pool2d_forward_f64(g, D(x), D(y)));
+  DISPATCH(dt, kern.avg_pool2d_forward_f32(g, F(x), F(y)), kern.avg_pool2d_forward_f64(g, D(x), D(y)));
   return env.Undefined();
 }
 
@@ -811,7 +850,7 @@ Napi::Value AvgPool2dBackward(const Napi::CallbackInfo& info) {
   View dy = float_arg(info, 8, "dy", prod(env, {g.N, g.C, g.OH, g.OW}, "N * C * OH * OW"), &dt);
   View dx = float_arg(info, 9, "dx", prod(env, {g.N, g.C, g.H, g.W}, "N * C * H * W"), &dt);
   check_disjoint(env, {&dx}, {&dy});
-  DISPATCH(dt, kernels().avg_pool2d_backward_f32(g, F(dy), F(dx)), kernels().avg_pool2d_backward_f64(g, D(dy), D(dx)));
+  DISPATCH(dt, kern.avg_pool2d_backward_f32(g, F(dy), F(dx)), kern.avg_pool2d_backward_f64(g, D(dy), D(dx)));
   return env.Undefined();
 }
 
@@ -840,9 +879,9 @@ Napi::Value BatchNormForward(const Napi::CallbackInfo& info) {
   check_disjoint(env, {&y, &mean, &invstd, &rm, &rv}, {&gamma, &beta});
   check_disjoint(env, {&mean, &invstd, &rm, &rv}, {&x});
   DISPATCH(dt,
-           kernels().batch_norm_forward_f32(N, C, S, F(x), F(gamma), F(beta), F(y), F(mean), F(invstd), F(rm), F(rv),
+           kern.batch_norm_forward_f32(N, C, S, F(x), F(gamma), F(beta), F(y), F(mean), F(invstd), F(rm), F(rv),
                                             training, (float)momentum, (float)eps),
-           kernels().batch_norm_forward_f64(N, C, S, D(x), D(gamma), D(beta), D(y), D(mean), D(invstd), D(rm), D(rv),
+           kern.batch_norm_forward_f64(N, C, S, D(x), D(gamma), D(beta), D(y), D(mean), D(invstd), D(rm), D(rv),
                                             training, momentum, eps));
   return env.Undefined();
 }
@@ -865,49 +904,83 @@ Napi::Value BatchNormBackward(const Napi::CallbackInfo& info) {
   check_disjoint(env, {&dx, &dgamma, &dbeta}, {&x, &gamma, &mean, &invstd});
   check_disjoint(env, {&dgamma, &dbeta}, {&dy});
   DISPATCH(dt,
-           kernels().batch_norm_backward_f32(N, C, S, F(x), F(dy), F(gamma), F(mean), F(invstd), F(dx), F(dgamma),
+           kern.batch_norm_backward_f32(N, C, S, F(x), F(dy), F(gamma), F(mean), F(invstd), F(dx), F(dgamma),
                                              F(dbeta), training),
-           kernels().batch_norm_backward_f64(N, C, S, D(x), D(dy), D(gamma), D(mean), D(invstd), D(dx), D(dgamma),
+           kern.batch_norm_backward_f64(N, C, S, D(x), D(dy), D(gamma), D(mean), D(invstd), D(dx), D(dgamma),
                                              D(dbeta), training));
   return env.Undefined();
 }
 
 Napi::Value Info(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
+  const Settings& s = settings(env);
   Napi::Object o = Napi::Object::New(env);
-  o.Set("isa", kernels().isa);
+  o.Set("isa", s.kernels->isa);
   o.Set("bestIsa", best_isa());
   Napi::Array supported = Napi::Array::New(env);
   uint32_t k = 0;
   for (const char* isa : {"scalar", "avx2", "avx512"})
     if (isa_supported(isa)) supported.Set(k++, isa);
   o.Set("supportedIsas", supported);
-  o.Set("threads", get_threads());
+  o.Set("threads", s.threads);
   o.Set("napiVersion", NAPI_VERSION);
   return o;
 }
 
-// setIsa(name): forces an ISA; throws if unknown or not supported by this CPU.
+// setIsa(name): this environment's ISA; throws if unknown or not supported by this CPU.
 Napi::Value SetIsa(const Napi::CallbackInfo& info) {
   expect_args(info, 1, "setIsa(isa)");
   if (!info[0].IsString()) type_error(info.Env(), "isa must be a string, got " + describe(info[0]));
-  std::string err = select_isa(info[0].As<Napi::String>().Utf8Value());
-  if (!err.empty()) range_error(info.Env(), "isa: " + err);
+  std::string err;
+  const Kernels* table = isa_table(info[0].As<Napi::String>().Utf8Value(), &err);
+  if (!table) range_error(info.Env(), "isa: " + err);
+  settings(info.Env()).kernels = table;
   return info.Env().Undefined();
 }
 
-// setThreads(n), 1 <= n <= 1024
+// setThreads(n), 1 <= n <= kMaxThreads: this environment's thread count.
 Napi::Value SetThreads(const Napi::CallbackInfo& info) {
   expect_args(info, 1, "setThreads(n)");
   int64_t n = size_arg(info, 0, "n");
-  if (n < 1 || n > 1024) range_error(info.Env(), "n must be between 1 and 1024, got " + std::to_string(n));
-  set_threads((int)n);
+  if (n < 1 || n > kMaxThreads)
+    range_error(info.Env(), "n must be between 1 and " + std::to_string(kMaxThreads) + ", got " + std::to_string(n));
+  Settings& s = settings(info.Env());
+  request_threads(s.threads, (int)n);
+  s.threads = (int)n;
   return info.Env().Undefined();
 }
 
+// Keeps this module loaded until the process ends. Node unloads an addon when the last environment that loaded
+// it goes away (a worker that exits while the main thread never loaded it); the pool's workers would then run
+// unmapped code, and a later load would start a second pool beside them.
+void stay_resident() {
+#if defined(_WIN32)
+  HMODULE self;
+  GetModuleHandleExW(GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS | GET_MODULE_HANDLE_EX_FLAG_PIN,
+                     (LPCWSTR)(void*)&stay_resident, &self);
+#else
+  Dl_info self;
+  if (dladdr((void*)&stay_resident, &self) && self.dli_fname)
+    dlopen(self.dli_fname, RTLD_LAZY | RTLD_NOLOAD | RTLD_NODELETE);  // never closed
+#endif
+}
+
+// At the environment's teardown: its thread count no longer counts (with no environment left, the pool stops).
+void release_settings(Napi::Env, Settings* s) {
+  request_threads(s->threads, 0);
+  delete s;
+}
+
+// Runs once per environment that loads the addon. Until the JS loader says otherwise: the best ISA, and as many
+// threads as the hardware has.
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
-  std::string err = init_dispatch();
-  exports.Set("initError", err.empty() ? env.Null() : Napi::String::New(env, err));
+  static std::once_flag resident;
+  std::call_once(resident, stay_resident);
+  std::string err;
+  unsigned hw = std::thread::hardware_concurrency();
+  Settings* s = new Settings{isa_table(best_isa(), &err), std::max(1, std::min((int)hw, kMaxThreads))};
+  request_threads(0, s->threads);
+  env.SetInstanceData<Settings, release_settings>(s);
   exports.Set("info", Napi::Function::New(env, Info));
   exports.Set("setIsa", Napi::Function::New(env, SetIsa));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));

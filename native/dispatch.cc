@@ -1,11 +1,7 @@
 #include "dispatch.h"
 
-#include <cstdlib>
-
 namespace nodenn {
 namespace {
-
-const Kernels* g_active = &scalar::kernels;
 
 const Kernels* table_for(const std::string& isa) {
   if (isa == "scalar") return &scalar::kernels;
@@ -17,8 +13,6 @@ const Kernels* table_for(const std::string& isa) {
 }
 
 }  // namespace
-
-const Kernels& kernels() { return *g_active; }
 
 bool isa_supported(const std::string& isa) {
   if (isa == "scalar") return true;
@@ -40,21 +34,17 @@ const char* best_isa() {
   return "scalar";
 }
 
-std::string select_isa(const std::string& isa) {
+const Kernels* isa_table(const std::string& isa, std::string* err) {
   const Kernels* t = table_for(isa);
-  if (!t) return "unknown ISA '" + isa + "' (expected 'scalar', 'avx2' or 'avx512')";
-  if (!isa_supported(isa)) return "this CPU does not support '" + isa + "' (best available: '" + best_isa() + "')";
-  g_active = t;
-  return "";
-}
-
-std::string init_dispatch() {
-  const char* env = std::getenv("NODENN_ISA");
-  if (env && *env) {
-    std::string err = select_isa(env);
-    return err.empty() ? err : "NODENN_ISA=" + std::string(env) + ": " + err;
+  if (!t) {
+    *err = "unknown ISA '" + isa + "' (expected 'scalar', 'avx2' or 'avx512')";
+    return nullptr;
   }
-  return select_isa(best_isa());
+  if (!isa_supported(isa)) {
+    *err = "this CPU does not support '" + isa + "' (best available: '" + best_isa() + "')";
+    return nullptr;
+  }
+  return t;
 }
 
 }  // namespace nodenn

@@ -1,4 +1,5 @@
-// Picks the kernel table for this CPU once at load; NODENN_ISA=scalar|avx2|avx512 forces one.
+// The kernel tables by ISA, and which ones this CPU runs. Each JS environment holds its own choice (addon.cc); the
+// JS loader applies NODENN_ISA from that environment's process.env.
 #pragma once
 #include <string>
 
@@ -6,17 +7,11 @@
 
 namespace nodenn {
 
-// The active table. Never null after init_dispatch() succeeded.
-const Kernels& kernels();
-
 // The best ISA this CPU and OS support ("avx512", "avx2" or "scalar").
 const char* best_isa();
 bool isa_supported(const std::string& isa);
 
-// Selects an ISA by name. Returns an empty string on success, else the reason it was refused.
-std::string select_isa(const std::string& isa);
-
-// Reads NODENN_ISA (if set) or picks the best; returns an error message, empty on success.
-std::string init_dispatch();
+// The table of an ISA by name; null when unknown or not supported here, with the reason in *err.
+const Kernels* isa_table(const std::string& isa, std::string* err);
 
 }  // namespace nodenn

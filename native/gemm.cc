@@ -43,11 +43,14 @@ template <typename T> struct Blocking {
 };
 
 // Packed panels, kept per calling thread and grown on demand: no allocation per call in steady state.
+// Freed when its thread ends: a worker_threads Worker that ran one large GEMM would otherwise leave its panels
+// behind for the life of the process.
 struct Scratch {
-  void* ptr;
-  size_t bytes;
+  void* ptr = nullptr;
+  size_t bytes = 0;
+  ~Scratch() { free(ptr); }
 };
-thread_local Scratch scratch = {nullptr, 0};
+thread_local Scratch scratch;
 
 void* grow(Scratch& s, size_t bytes) {
   if (s.bytes < bytes) {

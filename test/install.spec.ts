@@ -167,7 +167,7 @@ describe.skipIf(!canRun)('install paths: pack, install offline into an empty pro
     expect(stderr).toMatch(/using the pure-TypeScript backend/);
   }, 180_000);
 
-  it('the prebuilt binary is portable: no AVX outside the per-ISA kernels, same code as shipped, runs with NODENN_ISA=scalar', () => {
+  it('the prebuilt binary is portable: no AVX outside the per-ISA kernels, same code as shipped, runs on the scalar kernels', () => {
     const r = sh(process.execPath, [path.join(root, 'scripts/check-portability.js'),
       path.join(stage, 'build-prebuild', tag, `${pkg.name}.node`), path.join(stage, 'prebuilds', tag, `${pkg.name}.node`)], root);
     const summary = JSON.parse(r.stdout);

@@ -117,11 +117,11 @@ describe.each(backends)('bad kernel calls on $label', (bc) => {
     expect((thrown as Error).message).toMatch(message);
   });
 
-  it('a detached buffer is seen as empty (a RangeError; the TS checks say it is detached)', () => {
+  it('a detached buffer is a RangeError that says it is detached, on every backend', () => {
     const a = f32(4);
     structuredClone(a.buffer, { transfer: [a.buffer] });
     expect(() => getBackend().sgd(4, a, f32(4), 0.1)).toThrow(RangeError);
-    expect(() => getBackend().sgd(4, a, f32(4), 0.1)).toThrow(bc.backend === 'ts' ? /p's ArrayBuffer is detached/ : /p has 0 elements/);
+    expect(() => getBackend().sgd(4, a, f32(4), 0.1)).toThrow(/p's ArrayBuffer is detached/);
   });
 
   it('a typed array over a SharedArrayBuffer works', () => {

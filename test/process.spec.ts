@@ -52,23 +52,59 @@ describe('backend switches', () => {
     expect(r.stderr).toMatch(/NODENN_BACKEND must be 'ts' or 'native', got "gpu"/);
   });
 
-  it('an unloadable addon falls back to TS, warns exactly once, and still computes', () => {
-    const junk = path.join(os.tmpdir(), `nodenn-junk-${process.pid}.node`);
-    fs.writeFileSync(junk, 'this is not a shared object');
-    const r = run(`const nn = require('nodenn');
-      const b = nn.getBackend(); nn.getBackend(); nn.backendInfo();
-      const C = new Float32Array(4); b.gemm(false, false, 2, 2, 2, 1, new Float32Array([1,2,3,4]), new Float32Array([5,6,7,8]), 0, C);
-      console.log(JSON.stringify({ name: nn.backendInfo().name, C: Array.from(C) }));`, { NODENN_ADDON: junk });
-    fs.rmSync(junk);
-    expect(JSON.parse(r.stdout)).toEqual({ name: 'ts', C: [19, 22, 43, 50] });
-    expect(r.stderr.match(/NODENN_NO_NATIVE/g)).toHaveLength(1);
-    expect(r.stderr).toMatch(/using the pure-TypeScript backend/);
+  it('with no usable binary (none built, none prebuilt) nodenn falls back to TS, warns exactly once, and still computes', () => {
+    // A copy of the compiled package without build/ or prebuilds/: node-gyp-build finds nothing to load.
+    const pkg = fs.mkdtempSync(path.join(os.tmpdir(), 'nodenn-nobinary-'));
+    try {
+      fs.writeFileSync(path.join(pkg, 'package.json'), JSON.stringify({ name: 'nodenn', version: '0.0.0' }));
+      fs.cpSync(path.join(root, 'dist/cjs'), path.join(pkg, 'dist/cjs'), { recursive: true });
+      fs.symlinkSync(path.join(root, 'node_modules'), path.join(pkg, 'node_modules'));
+      const r = run(`const nn = require(${JSON.stringify(path.join(pkg, 'dist/cjs/index.js'))});
+        const b = nn.getBackend(); nn.getBackend(); nn.backendInfo();
+        const C = new Float32Array(4); b.gemm(false, false, 2, 2, 2, 1, new Float32Array([1,2,3,4]), new Float32Array([5,6,7,8]), 0, C);
+        console.log(JSON.stringify({ name: nn.backendInfo().name, C: Array.from(C) }));`);
+      expect(JSON.parse(r.stdout)).toEqual({ name: 'ts', C: [19, 22, 43, 50] });
+      expect(r.stderr.match(/NODENN_NO_NATIVE/g)).toHaveLength(1);
+      expect(r.stderr).toMatch(/using the pure-TypeScript backend/);
+    } finally {
+      fs.rmSync(pkg, { recursive: true, force: true });
+    }
   });
 
-  it('setBackend("native") with no addon throws, naming the reason', () => {
+  it('NODENN_ADDON naming a file that does not load is an error when the backend is first needed, not a silent fallback', () => {
+    const junk = path.join(os.tmpdir(), `nodenn-junk-${process.pid}.node`);
+    fs.writeFileSync(junk, 'this is not a shared object');
+    try {
+      const code = `const nn = require('nodenn'); console.log('loaded');
+        try { nn.getBackend(); console.log('no error'); } catch (e) { console.log(e.constructor.name + ': ' + e.message); }`;
+      const r = run(code, { NODENN_ADDON: junk });
+      expect(r.stdout.split('\n')[0]).toBe('loaded');
+      expect(r.stdout.split('\n')[1]).toMatch(new RegExp(`^Error: nodenn: the native backend is not available: NODENN_ADDON=${junk.replace(/[.]/g, '\\.')} cannot be loaded: .+`));
+      expect(r.stderr).not.toMatch(/NODENN_NO_NATIVE/);
+      // Not needed, not loaded: NODENN_BACKEND=ts never touches it.
+      expect(run(code, { NODENN_ADDON: junk, NODENN_BACKEND: 'ts' }).stdout).toBe('loaded\nno error');
+    } finally {
+      fs.rmSync(junk);
+    }
+  });
+
+  it('NODENN_ADDON must name a .node file: anything else is refused, never run as JavaScript', () => {
+    const script = path.join(os.tmpdir(), `nodenn-not-an-addon-${process.pid}.js`);
+    fs.writeFileSync(script, "console.log('RAN AS JAVASCRIPT'); module.exports = {};");
+    try {
+      for (const file of [script, '/etc/passwd']) {
+        const r = run("try { require('nodenn').getBackend() } catch (e) { console.log(e.message) }", { NODENN_ADDON: file });
+        expect(r.stdout).toBe(`nodenn: the native backend is not available: NODENN_ADDON must name a compiled addon (a .node file), got ${JSON.stringify(file)}`);
+      }
+    } finally {
+      fs.rmSync(script);
+    }
+  });
+
+  it('setBackend("native") with no addon throws, naming the variable, the path and the reason', () => {
     const r = run("const nn = require('nodenn'); try { nn.setBackend('native') } catch (e) { console.log(e.message) }",
       { NODENN_ADDON: '/nonexistent/nodenn.node' });
-    expect(r.stdout).toMatch(/native backend is not available: Cannot find module/);
+    expect(r.stdout).toMatch(/native backend is not available: NODENN_ADDON=\/nonexistent\/nodenn\.node cannot be loaded: Cannot find module/);
   });
 });
 

@@ -1,20 +1,33 @@
 // Backend selection: native by default, NODENN_BACKEND or setBackend() to choose; if the addon cannot load,
-// the TS backend is used and one warning says why.
+// the TS backend is used and one warning says why (unless NODENN_ADDON named it: then it is an error).
+// Everything here is per JS environment: the main thread and each worker load the addon and read their own
+// process.env (NODENN_BACKEND, NODENN_ADDON, NODENN_ISA, NODENN_THREADS); their ISA and thread counts are
+// independent, while the native thread pool is shared.
 import type { Backend, BackendInfo, BackendName, Isa } from './backend';
-import { loadAddon, nativeBackend, type NativeAddon } from './native';
+import { applyIsaEnv, loadAddon, nativeBackend, type NativeAddon } from './native';
+import { checkThreads, defaultThreads } from './threads';
 import { tsBackend } from './ts';
 import { VERSION } from '../version';
 
+type Native = { addon: NativeAddon; backend: Backend; isaError: string | null } | { error: string; explicit: boolean };
+
 let current: Backend | undefined;
-let native: { addon: NativeAddon; backend: Backend } | { error: string } | undefined;
+let native: Native | undefined;
 let warned = false;
 let threads: number | undefined;
 
-function loadNative(): { addon: NativeAddon; backend: Backend } | { error: string } {
+function loadNative(): Native {
   if (native === undefined) {
     const r = loadAddon();
-    native = 'addon' in r ? { addon: r.addon, backend: nativeBackend(r.addon) } : r;
-    if ('addon' in native && threads !== undefined) native.addon.setThreads(threads);
+    if ('addon' in r) {
+      const isaError = applyIsaEnv(r.addon);
+      threads ??= defaultThreads(process.env.NODENN_THREADS,
+        (message) => process.emitWarning(message, { code: 'NODENN_BAD_THREADS' }));
+      r.addon.setThreads(threads);
+      native = { addon: r.addon, backend: nativeBackend(r.addon), isaError };
+    } else {
+      native = r;
+    }
   }
   return native;
 }
@@ -23,7 +36,7 @@ function nativeOrThrow(): { addon: NativeAddon; backend: Backend } {
   const n = loadNative();
   if ('error' in n) throw new Error(`nodenn: the native backend is not available: ${n.error}`);
   // NODENN_ISA asked for an instruction set this CPU lacks (or a name that does not exist): refuse.
-  if (n.addon.initError) throw new Error(`nodenn: ${n.addon.initError}`);
+  if (n.isaError) throw new Error(`nodenn: ${n.isaError}`);
   return n;
 }
 
@@ -41,7 +54,7 @@ export function getBackend(): Backend {
     return current;
   }
   const n = loadNative();
-  if ('error' in n) {
+  if ('error' in n && !n.explicit) {
     if (!warned) {
       warned = true;
       process.emitWarning(`native addon unavailable (${n.error}); using the pure-TypeScript backend, which is slower`,
@@ -69,17 +82,20 @@ export function nativeAddon(): NativeAddon {
   return nativeOrThrow().addon;
 }
 
-/** Forces the native kernels' instruction set; throws if this CPU lacks it. */
+/** Forces the native kernels' instruction set in this JS environment (not other workers); throws if this CPU lacks it. */
 export function setIsa(isa: Isa): void {
   nativeOrThrow().addon.setIsa(isa);
 }
 
-/** Threads of the native backend (default: NODENN_THREADS, else the number of cores). */
+/**
+ * Threads of the native backend in this JS environment (the main thread and each worker have their own count;
+ * the pool is shared). Default: NODENN_THREADS, else the CPUs available (affinity mask and cgroup quota). At
+ * most 4 per available CPU (THREADS_PER_CPU): a TypeError or RangeError otherwise.
+ */
 export function setThreads(n: number): void {
-  if (!Number.isInteger(n) || n < 1 || n > 1024) throw new RangeError(`threads must be an integer in [1, 1024], got ${n}`);
-  threads = n;
+  threads = checkThreads(n);
   const nat = loadNative();
-  if ('addon' in nat) nat.addon.setThreads(n);
+  if ('addon' in nat) nat.addon.setThreads(threads);
 }
 
 export function backendInfo(): BackendInfo {

@@ -1,11 +1,12 @@
 // Loads the native addon: NODENN_ADDON (an explicit .node path) if set, else the prebuilt binary or the local
-// build found by node-gyp-build. Never throws: a failure is returned as a reason, for the fallback warning.
+// build found by node-gyp-build. Never throws: a failure is returned as a reason; the caller decides between the
+// fallback warning and an error (an explicit NODENN_ADDON that fails is always an error).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Backend, Isa, Kernels } from './backend';
 
 export interface NativeAddon extends Kernels {
-  initError: string | null;
+  /** This JS environment's ISA and thread count (each worker has its own), and what the CPU offers. */
   info(): { isa: Isa; bestIsa: Isa; supportedIsas: Isa[]; threads: number; napiVersion: number };
   setIsa(isa: string): void;
   setThreads(n: number): void;
@@ -29,21 +30,54 @@ export function packageRoot(): string {
   }
 }
 
-export function loadAddon(): { addon: NativeAddon } | { error: string } {
+export type LoadResult = { addon: NativeAddon } | { error: string; explicit: boolean };
+
+export function loadAddon(explicit = process.env.NODENN_ADDON): LoadResult {
   try {
-    const explicit = process.env.NODENN_ADDON;
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const addon: NativeAddon = explicit ? require(path.resolve(explicit)) : require('node-gyp-build')(packageRoot());
+    let addon: NativeAddon;
+    if (explicit) {
+      // Only a compiled addon: require() of any other file would run it as JavaScript.
+      if (path.extname(explicit) !== '.node') {
+        return { error: `NODENN_ADDON must name a compiled addon (a .node file), got ${JSON.stringify(explicit)}`, explicit: true };
+      }
+      try {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        addon = require(path.resolve(explicit));
+      } catch (e) {
+        return { error: `NODENN_ADDON=${explicit} cannot be loaded: ${firstLine(e)}`, explicit: true };
+      }
+    } else {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      addon = require('node-gyp-build')(packageRoot());
+    }
     if (typeof addon.gemm !== 'function' || typeof addon.info !== 'function') {
-      return { error: 'the native addon does not export the expected kernels' };
+      return { error: 'the native addon does not export the expected kernels', explicit: Boolean(explicit) };
     }
     return { addon };
   } catch (e) {
-    return { error: e instanceof Error ? e.message.split('\n')[0] : String(e) };
+    return { error: firstLine(e), explicit: false };
   }
 }
 
-const NOT_KERNELS = new Set(['initError', 'info', 'setIsa', 'setThreads']);
+function firstLine(e: unknown): string {
+  return e instanceof Error ? e.message.split('\n')[0] : String(e);
+}
+
+/**
+ * Applies this environment's NODENN_ISA to a freshly loaded addon; returns why it was refused, or null. Each JS
+ * environment (the main thread, each worker) reads its own process.env (a worker's `env` option).
+ */
+export function applyIsaEnv(addon: NativeAddon, isa = process.env.NODENN_ISA): string | null {
+  if (!isa) return null;
+  try {
+    addon.setIsa(isa);
+    return null;
+  } catch (e) {
+    return `NODENN_ISA=${isa}: ${firstLine(e).replace(/^isa: /, '')}`;
+  }
+}
+
+const NOT_KERNELS = new Set(['info', 'setIsa', 'setThreads']);
 
 /** The backend over the addon: its kernels are the addon's own functions (no wrapper per call). */
 export function nativeBackend(addon: NativeAddon): Backend {
