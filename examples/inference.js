@@ -10,14 +10,15 @@ const file = process.argv.slice(2).find((a) => !a.startsWith('--')) ?? 'mnist-ml
 async function main() {
   const net = await nn.Sequential.load(file);
   net.eval();
-  const { test } = await nn.data.loadMnist({ flatten: !net.layers.some((l) => l.name === 'Conv2D'), limit: quick ? { train: 1, test: 1000 } : undefined });
+  // the file records the shape of one sample: [784] for an MLP, [1, 28, 28] for a CNN
+  const { test } = await nn.data.loadMnist({ flatten: net.inputShape.length === 1, limit: quick ? { train: 1, test: 1000 } : undefined });
   const n = test.x.shape[0], sample = test.x.size / n, batch = 500;
   const confusion = Array.from({ length: 10 }, () => new Array(10).fill(0));
   const t0 = performance.now();
   for (let start = 0; start < n; start += batch) {
     const end = Math.min(n, start + batch);
     const x = new nn.Tensor(test.x.data.subarray(start * sample, end * sample), [end - start, ...test.x.shape.slice(1)]);
-    const pred = net.predict(x);
+    const pred = net.predictClasses(x);
     for (let i = 0; i < pred.length; i++) confusion[test.y[start + i]][pred[i]]++;
   }
   const ms = performance.now() - t0;

@@ -27,7 +27,7 @@ async function main() {
   });
   const { accuracy } = net.evaluate(test.x, test.y);
   console.log(`test accuracy ${(100 * accuracy).toFixed(2)}%`);
-  await net.save(out);
+  await net.save(out, { dataset: 'mnist' });
   console.log(`model saved to ${out}`);
 }
 

@@ -32,7 +32,7 @@ async function main() {
   const { accuracy } = net.evaluate(test.x, test.y);
   console.log(`test accuracy ${(100 * accuracy).toFixed(2)}%`);
 
-  await net.save(out);
+  await net.save(out, { dataset: 'mnist' });  // the data set in the file: `nodenn eval` scores it on MNIST
   fs.writeFileSync(out.replace(/\.safetensors$/, '') + '-curves.svg', nn.plot.trainingCurvesSvg(history, { title: 'MNIST MLP' }));
   console.log(`model saved to ${out}`);
 }

@@ -22,7 +22,7 @@ async function main() {
   console.log(`spiral: ${history.loss.length} epochs, final loss ${history.loss.at(-1).toFixed(4)}, ` +
     `training accuracy ${(100 * accuracy).toFixed(1)}%`);
   const svg = nn.plot.decisionRegionsSvg({
-    predict: (grid) => net.predict(grid), x, y, title: `spiral: 2-64-64-3 MLP, accuracy ${(100 * accuracy).toFixed(1)}%`,
+    predict: (grid) => net.predictClasses(grid), x, y, title: `spiral: 2-64-64-3 MLP, accuracy ${(100 * accuracy).toFixed(1)}%`,
   });
   fs.writeFileSync(out, svg);
   console.log(`decision regions written to ${out}`);

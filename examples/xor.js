@@ -10,7 +10,7 @@ async function main() {
   const net = new nn.Sequential([new nn.Dense(2, 8), new nn.Tanh(), new nn.Dense(8, 2)], { seed: 3 });
   await net.fit(x, y, { optimizer: new nn.Adam({ lr: 0.05 }), epochs: quick ? 150 : 500, batchSize: 4 });
   const p = net.predictProba(x);
-  const pred = net.predict(x);
+  const pred = net.predictClasses(x);
   for (let i = 0; i < 4; i++) {
     console.log(`${x.data[2 * i]} XOR ${x.data[2 * i + 1]} = ${pred[i]}   (p(1) = ${p.data[2 * i + 1].toFixed(3)}, expected ${y[i]})`);
   }

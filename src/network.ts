@@ -4,23 +4,26 @@ import { getBackend } from './backend/index';
 import {
   type BatchInfo, type Callback, CallbackList, type Direction, type EpochInfo, type FitContext, checkCallbacks,
 } from './callbacks';
-import { ARCHITECTURE_FORMAT, ARCHITECTURE_VERSION, loadModelFile, saveModelFile } from './io/model';
+import { ARCHITECTURE_FORMAT, ARCHITECTURE_VERSION, loadModelFile, saveModelFile, type ModelInfo } from './io/model';
 import { SafetensorsError } from './io/safetensors';
 import { type MetricPlan, type MetricSpec, OutputCollector, computeMetrics, metricPlan, validationKey } from './fit-metrics';
 import { ReusableTensor, hasTrainBackward } from './layers/buffers';
 import { Layer, type LayerConfig } from './layers/layer';
 import { layerFromConfig } from './layers/registry';
 import { Conv2D } from './layers/conv2d';
+import { Dense } from './layers/dense';
 import { MaxPool2D } from './layers/max_pool2d';
+import { LeakyReLU } from './layers/leaky_relu';
 import { ReLU } from './layers/relu';
+import { Tanh } from './layers/tanh';
 import { Softmax } from './layers/softmax';
 import { Sigmoid } from './layers/sigmoid';
-import { l2Penalty, lossFunction, type LossFunction, type LossName } from './losses';
+import { LOSS_NAMES, l2Penalty, lossFunction, oneColumnMessage, type LossFunction, type LossName } from './losses';
 import { describeValue, optionalBoolean, optionsObject } from './options';
 import { OPTIMIZER_NAMES, Optimizer, type OptimizerName, SGD, optimizerFromName } from './optimizers';
 import { ProgressBar, verboseCallbacks } from './progress';
 import { Random } from './random';
-import { type DType, type FloatArray, Tensor, allocate, checkAttached, detachedMessage, formatShape, isDetached, sizeOf } from './tensor';
+import { type DType, type FloatArray, type NestedArray, Tensor, allocate, checkAttached, detachedMessage, formatShape, isDetached, sizeOf } from './tensor';
 
 export interface SequentialOptions {
   /** Seed of the generator that draws initial weights, shuffles and dropout masks (default 0). */
@@ -43,14 +46,41 @@ export interface SequentialConfig {
   layers: LayerConfig[];
 }
 
+/** Targets: class labels (an Int32Array, or a plain array of integers), or a Tensor of target rows. */
+export type Targets = Int32Array | Tensor | readonly number[] | NestedArray;
+/** An input: a Tensor, or a (nested) array of numbers read as one (new Tensor(x)). */
+export type Input = Tensor | NestedArray;
+
 export interface TrainOptions {
-  /** A loss name or a function (output, targets) => { loss, grad } (default 'softmaxCrossEntropy'). */
+  /**
+   * A loss name or a function (output, targets) => { loss, grad }. fit() and lossAndGradients() take the one given
+   * here, else the network's (compile(), the last fit(), or the loaded file's), else 'softmaxCrossEntropy'.
+   */
   loss?: LossName | LossFunction;
   /** L2 regularization: weightDecay · Σ W² added to the loss, 2 · weightDecay · W to weight gradients. */
   weightDecay?: number;
 }
 
 export type { BatchInfo, EpochInfo } from './callbacks';
+export interface CompileOptions {
+  /** The optimizer fit() uses when its options name none (an Optimizer, kept with its state across fits, or a name). */
+  optimizer?: Optimizer | OptimizerName;
+  /** The loss fit(), evaluate() and lossAndGradients() use when their options name none. */
+  loss?: LossName | LossFunction;
+  /** The metrics fit() and evaluate() report when their options name none (as FitOptions.metrics). */
+  metrics?: MetricSpec[];
+}
+
+export interface SaveOptions {
+  /** String entries of your own for the file's metadata. */
+  metadata?: Record<string, string>;
+  /** The shape of one sample, without the batch axis (default: the one of the last fit/forward/predict, or a first Dense layer's [inFeatures]). */
+  inputShape?: readonly number[];
+  /** One name per class (for one output column: two, for labels 0 and 1). */
+  classNames?: readonly string[];
+  /** The data set the network was trained on (default: fit()'s dataset option, or the loaded file's). */
+  dataset?: string;
+}
 
 export interface FitOptions extends TrainOptions {
   /** An Optimizer, or one by name with its default options ('sgd', 'adam', ...: OPTIMIZER_NAMES); default SGD lr 0.01. */
@@ -59,7 +89,7 @@ export interface FitOptions extends TrainOptions {
   batchSize?: number;
   /** Shuffle the samples every epoch with the network's seeded generator (default true). */
   shuffle?: boolean;
-  validationData?: [Tensor, Int32Array | Tensor];
+  validationData?: [Input, Targets];
   /**
    * Hold out the last fraction of x and y (before any shuffling) as validation data, as Keras's validation_split
    * (0 < validationSplit < 1; not with validationData).
@@ -79,6 +109,8 @@ export interface FitOptions extends TrainOptions {
   metrics?: MetricSpec[];
   /** 0: silent (default); 1: a progress bar on a terminal, else a line per epoch, on stdout; 2: a line per epoch. */
   verbose?: 0 | 1 | 2;
+  /** The name of the data set trained on ('mnist', 'fashion', ...): kept by the network and written by save(). */
+  dataset?: string;
   /** Aborting stops training before the next batch; fit() then rejects with an AbortError holding the history. */
   signal?: AbortSignal;
 }
@@ -87,8 +119,9 @@ export interface History {
   /** Mean training loss of each epoch over its batches (the L2 term included when weightDecay > 0). */
   loss: number[];
   /**
-   * Training accuracy of each epoch, counted on the batches as they were trained (train mode): there for a
-   * classification loss, or when the metrics ask for it.
+   * Training accuracy of each epoch, counted on the batches as they were trained (train mode): there for the
+   * classification losses (softmaxCrossEntropy, crossEntropy, binaryCrossEntropy), or when the metrics ask for it;
+   * a regression history has no accuracy key.
    */
   accuracy?: number[];
   /** Loss and accuracy on the validation data after each epoch, in eval mode, without the L2 term (valLoss: else empty). */
@@ -101,6 +134,7 @@ export interface History {
 }
 
 export interface EvaluateOptions {
+  /** The loss (default: the network's, from compile(), the last fit() or the loaded file; an error if it has none). */
   loss?: LossName | LossFunction;
   batchSize?: number;
   /** Metrics to report besides the loss (as fit's), computed once on all of x. */
@@ -112,6 +146,12 @@ export interface EvaluateResult {
   loss: number;
   accuracy?: number;
   [metric: string]: number | undefined;
+}
+
+/** evaluate()'s result: the mean loss, and the accuracy for the classification losses only. */
+export interface EvaluateResult {
+  loss: number;
+  accuracy?: number;
 }
 
 /** The error fit() rejects with when its signal is aborted. */
@@ -127,7 +167,12 @@ function positiveInt(v: unknown, name: string): number {
   return v;
 }
 
-function checkTargets(y: unknown, n: number, name: string): Int32Array | Tensor {
+/**
+ * Targets as fit() and evaluate() use them: an Int32Array of labels or a Tensor, one per sample. A plain array of
+ * numbers holds class labels: each must be an integer (it becomes an Int32Array); a nested array is a Tensor.
+ */
+function checkTargets(y: unknown, n: number, name: string, dtype: DType): Int32Array | Tensor {
+  if (Array.isArray(y)) y = plainTargets(y, name, dtype);
   if (y instanceof Int32Array) {
     if (y.length === 0 && isDetached(y)) throw new TypeError(detachedMessage(name));
     if (y.length !== n) throw new RangeError(`${name} has ${y.length} labels but x has ${n} samples`);
@@ -138,14 +183,125 @@ function checkTargets(y: unknown, n: number, name: string): Int32Array | Tensor 
     if (y.ndim < 1 || y.shape[0] !== n) throw new RangeError(`${name} has shape ${formatShape(y.shape)} but x has ${n} samples`);
     return y;
   }
-  throw new TypeError(`${name} must be an Int32Array of labels or a Tensor of targets`);
+  throw new TypeError(`${name} must be an Int32Array of labels (or an array of integers) or a Tensor of targets, got ${describeValue(y)}`);
+}
+
+function plainTargets(y: unknown[], name: string, dtype: DType): Int32Array | Tensor {
+  if (y.length > 0 && y[0] !== null && typeof y[0] === 'object') return new Tensor(y as NestedArray, undefined, dtype);
+  const labels = new Int32Array(y.length);
+  for (let i = 0; i < y.length; i++) {
+    const v = y[i];
+    if (typeof v !== 'number') throw new TypeError(`${name}[${i}] is ${describeValue(v)}, not a number`);
+    if (!Number.isInteger(v) || v < -(2 ** 31) || v >= 2 ** 31) {
+      throw new RangeError(`${name}[${i}] = ${v} is not an integer label; targets that are not class labels go in a ` +
+        `Tensor: new nn.Tensor(${name}, [${y.length}, 1])`);
+    }
+    labels[i] = v;
+  }
+  return labels;
+}
+
+/**
+ * The losses whose outputs are class scores, for which fit and evaluate report an accuracy: one class per sample
+ * (softmaxCrossEntropy on logits, crossEntropy on probabilities), or a yes/no per output (binaryCrossEntropy).
+ */
+type Task = 'softmax' | 'binary' | null;
+function taskOf(loss: LossName | LossFunction): Task {
+  if (loss === 'softmaxCrossEntropy' || loss === 'crossEntropy') return 'softmax';
+  return loss === 'binaryCrossEntropy' ? 'binary' : null;
+}
+
+/**
+ * How fit() and evaluate() count the accuracy: by the loss's task, or, for another loss whose metrics ask for the
+ * accuracy (e.g. mse on a Sigmoid output), as classes: the argmax, or a single column's value ≥ 0.5.
+ */
+function accuracyTask(loss: LossName | LossFunction, plan: MetricPlan): Task {
+  return plan.accuracy ? taskOf(loss) ?? 'softmax' : null;
+}
+
+/** The threshold of a single output column for the metrics: a logit's 0 for binaryCrossEntropy, else 0.5. */
+function metricThreshold(loss: LossName | LossFunction): number {
+  return loss === 'binaryCrossEntropy' ? 0 : 0.5;
+}
+
+/**
+ * A named loss that takes logits after a last layer that already squashes them would apply softmax (or sigmoid)
+ * twice and train a worse network without a word: refused.
+ */
+function checkLossAfter(loss: LossName | LossFunction, last: Layer | undefined, caller: string): void {
+  if (loss === 'softmaxCrossEntropy' && last instanceof Softmax) {
+    throw new TypeError(`${caller}: the last layer is Softmax but the loss 'softmaxCrossEntropy' takes logits: drop the ` +
+      "Softmax layer (the loss applies softmax itself, fused and numerically stable) or use loss 'crossEntropy' (on probabilities)");
+  }
+  if (loss === 'binaryCrossEntropy' && last instanceof Sigmoid) {
+    throw new TypeError(`${caller}: the last layer is Sigmoid but the loss 'binaryCrossEntropy' takes logits: drop the ` +
+      'Sigmoid layer (the loss applies the sigmoid itself, fused and numerically stable) or pass the loss on ' +
+      'probabilities, loss: (out, t) => nn.losses.binaryCrossEntropy(out, t, { fromLogits: false })');
+  }
+  if (loss === 'crossEntropy' && [Dense, Conv2D, ReLU, LeakyReLU, Tanh].some((L) => last instanceof L)) {
+    throw new TypeError(`${caller}: the loss 'crossEntropy' takes probabilities, but the last layer is ${last?.name}, ` +
+      "whose outputs are not: add a Softmax layer, or drop it from the loss and use 'softmaxCrossEntropy' on the " +
+      'logits (fused and numerically stable, the better choice for training)');
+  }
+}
+
+/**
+ * Labels checked once, before training or evaluating, so that a bad one is named by its index in the data set: for
+ * a loss on classes, an integer in [0, cols) (0 or 1 for one output column); for mse with several columns (one-hot
+ * targets) too; for mse on one column a label is its target value, and a custom loss gets them as they are.
+ */
+function checkLabels(y: Int32Array, loss: LossName | LossFunction, cols: number, name: string): void {
+  if (typeof loss === 'function' || (loss === 'mse' && cols === 1)) return;
+  const classes = cols === 1 ? 2 : cols;
+  for (let i = 0; i < y.length; i++) {
+    const k = y[i];
+    if (k >= 0 && k < classes) continue;
+    const outputs = `the network's ${cols} output${cols === 1 ? '' : 's'}`;
+    throw new RangeError(`${name}[${i}] = ${k} is not a class of ${outputs}: labels must be ` +
+      (cols === 1 ? `0 or 1 (${loss})` : `integers in [0, ${cols})`));
+  }
+}
+
+/**
+ * With no loss named anywhere, fit() defaults to softmaxCrossEntropy, which reads target rows as class
+ * distributions: rows that are not (regression targets) are refused rather than fitted to the wrong task.
+ */
+function checkDistributions(y: Tensor, cols: number): void {
+  const rows = y.shape[0], d = y.data;
+  for (let r = 0; r < rows; r++) {
+    let sum = 0, ok = true;
+    for (let c = 0; c < cols; c++) {
+      const v = d[r * cols + c];
+      if (!(v >= 0 && v <= 1)) ok = false;
+      sum += v;
+    }
+    if (ok && Math.abs(sum - 1) <= 1e-3) continue;
+    const row = Array.from(d.subarray(r * cols, r * cols + Math.min(cols, 5)), (v) => Number(v.toPrecision(4))).join(', ');
+    throw new TypeError(`fit() was given no loss (neither in its options nor by compile()), and the default ` +
+      `'softmaxCrossEntropy' takes class labels or class distributions, but y[${r}] = [${row}${cols > 5 ? ', ...' : ''}] ` +
+      "is not a class distribution (non-negative, summing to 1): name the loss, e.g. loss: 'mse' for regression");
+  }
 }
 
 /** The names fit() accepts (the compiler keeps this list in step with FitOptions). */
 const FIT_OPTIONS: Record<keyof FitOptions, true> = {
   loss: true, weightDecay: true, optimizer: true, epochs: true, batchSize: true, shuffle: true, validationData: true,
   validationSplit: true, callbacks: true, onBatchEnd: true, onEpochEnd: true, metrics: true, verbose: true, signal: true,
+  dataset: true,
 };
+const COMPILE_OPTIONS: Record<keyof CompileOptions, true> = { optimizer: true, loss: true, metrics: true };
+const SAVE_OPTIONS: Record<keyof SaveOptions, true> = { metadata: true, inputShape: true, classNames: true, dataset: true };
+
+function checkOptionNames(opts: object, known: object, caller: string): void {
+  for (const k of Object.keys(opts)) {
+    if (!Object.hasOwn(known, k)) throw new TypeError(`unknown ${caller} option '${k}'; the options are ${Object.keys(known).join(', ')}`);
+  }
+}
+
+function optionalName(v: unknown, name: string): string | undefined {
+  if (v !== undefined && (typeof v !== 'string' || v === '')) throw new TypeError(`${name} must be a non-empty string, got ${describeValue(v)}`);
+  return v;
+}
 
 /** The losses of classifiers: the ones fit() and evaluate() report an accuracy for. */
 const CLASSIFICATION_LOSSES: readonly string[] = ['softmaxCrossEntropy', 'binaryCrossEntropy', 'crossEntropy'];
@@ -240,11 +396,22 @@ export class Sequential {
   private training = true;
   /** Whether a fit() is running (a second one at the same time would interleave its batches with the first's). */
   private fitting = false;
+  /** The input shape (batch included) of the last forward pass that went through, or [1, ...] of a loaded file's. */
   private lastInputShape: readonly number[] | null = null;
   /** predictProba's probabilities of a single batch, before they are copied out. */
   private readonly probs = new ReusableTensor();
   /** The metrics fit() and evaluate() report when their options name none: compile({ metrics }) sets them. */
   private compiledMetrics: MetricSpec[] | undefined;
+  /** The loss of compile(), the last fit() or the loaded file. */
+  private lossSpec: LossName | LossFunction | null = null;
+  /** compile()'s optimizer. */
+  private compiledOptimizer: Optimizer | null = null;
+  /** The output rank of the last forward() when its input was one sample (backward then takes dout without the batch axis). */
+  private singleForwardRank = -1;
+  /** One name per class, written by save() (set here, by save's option, or from the loaded file). */
+  classNames: string[] | null = null;
+  /** The data set trained on ('mnist', 'fashion', ...), written by save() (set here, by fit's option, or from the loaded file). */
+  dataset: string | null = null;
 
   constructor(layers: Layer[] = [], options: SequentialOptions = {}) {
     if (!Array.isArray(layers)) throw new TypeError(`layers must be an array of layers, got ${describeValue(layers)}`);
@@ -304,10 +471,101 @@ export class Sequential {
     return this.training;
   }
 
-  private input(x: Tensor, name = 'x'): Tensor {
-    if (!(x instanceof Tensor)) throw new TypeError(`${name} must be a Tensor`);
+  /**
+   * The loss the network was compiled, last trained or loaded with (null if none): what evaluate() uses, and what
+   * tells predictProba() and predictClasses() how to read the output.
+   */
+  get loss(): LossName | LossFunction | null {
+    return this.lossSpec;
+  }
+
+  /**
+   * The shape of one sample, without the batch axis: the input of the last forward pass (fit, forward, predict,
+   * evaluate), or the loaded file's; null before any.
+   */
+  get inputShape(): number[] | null {
+    return this.lastInputShape ? this.lastInputShape.slice(1) : null;
+  }
+
+  /**
+   * Sets the loss (and optimizer) that fit(), evaluate() and lossAndGradients() use when their options name none,
+   * as Keras's compile does; optional. Everything is checked at once: the loss name, the optimizer, and that the
+   * loss fits the last layer. A loss given to fit() replaces this one.
+   */
+  compile(options: CompileOptions): this {
+    const opts = optionsObject(options, 'compile() options');
+    checkOptionNames(opts, COMPILE_OPTIONS, 'compile()');
+    const optimizer = opts.optimizer === undefined ? null : fitOptimizer(opts.optimizer);
+    if (opts.loss !== undefined) {
+      lossFunction(opts.loss);
+      checkLossAfter(opts.loss, this.layers.at(-1), 'compile()');
+    }
+    if (opts.metrics !== undefined) {
+      // checked against the loss they will be reported with (the default loss of fit() if none is known yet)
+      const loss = opts.loss ?? this.lossSpec ?? 'softmaxCrossEntropy';
+      metricPlan(opts.metrics, loss, isClassificationLoss(loss), metricThreshold(loss), 'compile()');
+    }
+    if (optimizer) this.compiledOptimizer = optimizer;
+    if (opts.loss !== undefined) this.lossSpec = opts.loss;
+    if (opts.metrics !== undefined) this.compiledMetrics = opts.metrics;
+    return this;
+  }
+
+  private input(x: Input, name = 'x'): Tensor {
+    if (Array.isArray(x)) return new Tensor(x as NestedArray, undefined, this.dtype);
+    if (!(x instanceof Tensor)) throw new TypeError(`${name} must be a Tensor (or a nested array of numbers), got ${describeValue(x)}`);
     checkAttached(x, name);
     return x.dtype === this.dtype ? x : x.astype(this.dtype);
+  }
+
+  /**
+   * The rank of one sample: the first layer's input rank less the batch axis where the layer fixes it (Conv2D: 3),
+   * else the rank of the last input's samples (so a Flatten-first network fit on images takes one image), else 1.
+   */
+  private sampleRank(): number {
+    const rank = (this.layers[0] as { inputRank?: number } | undefined)?.inputRank;
+    if (rank !== undefined) return rank - 1;
+    return this.lastInputShape ? this.lastInputShape.length - 1 : 1;
+  }
+
+  /**
+   * An input for forward() and predict*(): a batch (N, ...) as it is, or one sample — an input of rank 1, or of the
+   * sample rank — as a batch of one (single: the caller then drops the batch axis of the result).
+   */
+  private batchOf(x: Input, caller: string): { xb: Tensor; single: boolean } {
+    const t = this.input(x);
+    if (t.ndim !== 1 && t.ndim !== this.sampleRank()) return { xb: t, single: false };
+    const first = this.layers[0];
+    if (first instanceof Dense && t.size !== first.inFeatures) {
+      const f = first.inFeatures, k = t.size / f;
+      throw new RangeError(`${caller}: x has shape ${formatShape(t.shape)}: an input of rank ${t.ndim} is one sample, but ` +
+        `the network takes samples of ${f} feature${f === 1 ? '' : 's'}` +
+        (Number.isInteger(k) && k > 1 && t.ndim === 1 ? `; for ${k} samples use x.reshape([${k}, ${f}])` : ''));
+    }
+    return { xb: t.reshape([1, ...t.shape]), single: true };
+  }
+
+  /** fit() and evaluate() take batches: one sample (rank 1, or the rank the first layer fixes for one) is refused. */
+  private batchInput(x: Input, caller: string, name: string): Tensor {
+    const t = this.input(x, name);
+    const rank = (this.layers[0] as { inputRank?: number } | undefined)?.inputRank;
+    if (t.ndim === 1 || (rank !== undefined && t.ndim === rank - 1)) {
+      throw new RangeError(`${caller}: ${name} has the shape of one sample (${formatShape(t.shape)}); it takes a batch ` +
+        `(N, ${t.shape.join(', ')}): ${name}.reshape([1, ${t.shape.join(', ')}])`);
+    }
+    if (t.ndim < 1 || t.shape[0] === 0) throw new RangeError(`${name} holds no samples`);
+    return t;
+  }
+
+  /** The output shape for samples of `sample` shape (batch 1), or null where a layer refuses it (forward reports that). */
+  private outputShapeFor(sample: readonly number[]): number[] | null {
+    let shape = [1, ...sample];
+    try {
+      for (const l of this.layers) shape = l.outputShape(shape);
+    } catch {
+      return null;
+    }
+    return shape;
   }
 
   /** Puts every layer in the network's mode: a layer shared with another network may have been switched there. */
@@ -315,22 +573,33 @@ export class Sequential {
     for (const l of this.layers) if (l.training !== this.training) l.training = this.training;
   }
 
-  /** The output for x (a tensor of its own: later calls do not change it). */
-  forward(x: Tensor): Tensor {
-    return this.run(x).clone();
+  /**
+   * The output for x (a tensor of its own: later calls do not change it), in the network's mode. One sample (see
+   * predict) goes through as a batch of one, and its output has no batch axis.
+   */
+  forward(x: Input): Tensor {
+    const { xb, single } = this.batchOf(x, 'forward()');
+    const y = this.run(xb).clone();
+    this.singleForwardRank = single ? y.ndim : -1;
+    return single ? y.reshape(y.shape.slice(1)) : y;
   }
 
-  /** Backpropagates dout through every layer, accumulating parameter gradients; returns dx (a copy). */
+  /**
+   * Backpropagates dout through every layer, accumulating parameter gradients; returns dx (a copy). After a forward
+   * of one sample, dout and dx have no batch axis either.
+   */
   backward(dout: Tensor): Tensor {
-    return this.backprop(dout).clone();
+    const single = this.singleForwardRank >= 0 && dout instanceof Tensor && dout.ndim === this.singleForwardRank - 1;
+    const dx = this.backprop(single ? dout.reshape([1, ...dout.shape]) : dout).clone();
+    return single ? dx.reshape(dx.shape.slice(1)) : dx;
   }
 
   /** forward() without the copy: the result is the last layer's buffer, valid until the next forward. */
   private run(x: Tensor): Tensor {
     let y = this.input(x);
     this.syncMode();
-    this.lastInputShape = y.shape;
     for (const l of this.layers) y = l.forward(y);
+    this.lastInputShape = x.shape;
     return y;
   }
 
@@ -342,7 +611,6 @@ export class Sequential {
   private infer(x: Tensor): Tensor {
     let y = this.input(x);
     this.syncMode();
-    this.lastInputShape = y.shape;
     const ls = this.layers;
     for (let i = 0; i < ls.length; i++) {
       const l = ls[i];
@@ -360,6 +628,7 @@ export class Sequential {
       y = l.forwardFused(y, relu, pool);
       i += (relu ? 1 : 0) + (pool ? 1 : 0);
     }
+    this.lastInputShape = x.shape;
     return y;
   }
 
@@ -421,9 +690,14 @@ export class Sequential {
     return [ws, gs];
   }
 
-  /** Clears the gradients, runs forward, the loss (plus L2) and backward; returns the total loss. */
+  /**
+   * Clears the gradients, runs forward, the loss (plus L2) and backward; returns the total loss. The loss is the
+   * option's, else the network's, else 'softmaxCrossEntropy' (as in fit).
+   */
   lossAndGradients(x: Tensor, y: Tensor | Int32Array, opts: TrainOptions = {}): number {
-    const lossFn = lossFunction(opts.loss ?? 'softmaxCrossEntropy');
+    const lossName = optionsObject(opts, 'lossAndGradients() options').loss ?? this.lossSpec ?? 'softmaxCrossEntropy';
+    const lossFn = lossFunction(lossName);
+    checkLossAfter(lossName, this.layers.at(-1), 'lossAndGradients()');
     this.zeroGrad();
     const out = this.run(x);
     const { loss, grad } = lossFn(out, y);
@@ -454,14 +728,6 @@ export class Sequential {
     return Math.ceil(n / Math.ceil(n / rows));
   }
 
-  /** A single sample (without the batch dimension) gets one: a 1-D tensor, or a first layer's inputRank − 1. */
-  private asBatch(x: Tensor): Tensor {
-    if (!(x instanceof Tensor)) throw new TypeError('x must be a Tensor');
-    const rank = (this.layers[0] as { inputRank?: number } | undefined)?.inputRank;
-    if (x.ndim === 1 || (rank !== undefined && x.ndim === rank - 1)) return x.reshape([1, ...x.shape]);
-    return x;
-  }
-
   private inEvalMode<T>(f: () => T): T {
     const was = this.training;
     this.eval();
@@ -473,33 +739,43 @@ export class Sequential {
   }
 
   /**
-   * Class probabilities for a batch (or one sample), in eval mode: the output itself if the last layer is
-   * Softmax or Sigmoid, else softmax of the output (several columns) or sigmoid (one column). An output that is
-   * not finite is an error rather than a meaningless answer, naming the NaN or ±Infinity of x that caused it (a
-   * NaN always reaches the output; an infinity that an activation saturates, e.g. Sigmoid(∞) = 1, may not) or
-   * else the parameters.
+   * How predictProba() turns an output into probabilities: as it is after a final Softmax or Sigmoid (or for the
+   * loss crossEntropy, which takes probabilities); else the output holds logits — sigmoid per column for
+   * binaryCrossEntropy (one or several independent yes/no outputs), else softmax over the columns (sigmoid for a
+   * single column). An output trained with mse is a value, not a score.
    */
-  predictProba(x: Tensor, opts: { batchSize?: number } = {}): Tensor {
-    return this.probabilities(x, opts, 'predictProba()');
+  private probabilityRule(caller: string): 'asIs' | 'sigmoid' | 'softmax' {
+    const last = this.layers.at(-1);
+    if (last instanceof Softmax || last instanceof Sigmoid || this.lossSpec === 'crossEntropy') return 'asIs';
+    if (this.lossSpec === 'mse') {
+      throw new TypeError(`${caller}: this network's loss is 'mse' and its last layer is ${last?.name ?? 'missing'}: its ` +
+        'outputs are values, not class scores; use predict() (a classifier is trained with softmaxCrossEntropy, ' +
+        'crossEntropy or binaryCrossEntropy, or ends in Softmax or Sigmoid)');
+    }
+    return this.lossSpec === 'binaryCrossEntropy' ? 'sigmoid' : 'softmax';
   }
 
-  private probabilities(x: Tensor, opts: { batchSize?: number }, caller: string): Tensor {
-    const xb = this.input(this.asBatch(x));
+  /**
+   * Rows of outputs for x in eval mode, in cache-sized batches, probabilities by `rule` (null: raw). An output that
+   * is not finite is an error rather than a meaningless answer, naming the NaN or ±Infinity of x that caused it (a
+   * NaN always reaches the output; an infinity that an activation saturates, e.g. Sigmoid(∞) = 1, may not) or else
+   * the parameters.
+   */
+  private outputs(xb: Tensor, opts: { batchSize?: number }, caller: string, rule: 'asIs' | 'sigmoid' | 'softmax' | null): Tensor {
     const n = xb.ndim === 0 ? 0 : xb.shape[0];
     const bs = Math.min(positiveInt(optionsObject(opts, `${caller} options`).batchSize ?? 1000, 'batchSize'), this.cacheRows(xb, n));
     if (n === 0) throw new RangeError('x holds no samples');
+    const squash = rule === 'sigmoid' || rule === 'softmax' ? rule : null;
     const was = this.training;
     if (was) this.eval();
     try {
-      const last = this.layers[this.layers.length - 1];
-      const squash = !(last instanceof Softmax || last instanceof Sigmoid);
       if (n <= bs) {
         // one batch (e.g. a single sample): squash into a kept buffer, then copy out; the kernels only ever see
         // long-lived arrays, so a call allocates nothing but the result
         const y = this.infer(xb);
         if (!squash) return checkFiniteOutput(y, xb, caller).clone();
         const p = this.probs.take(y.shape, y.dtype, true);
-        probabilities(y, p);
+        probabilities(y, p, squash);
         return checkFiniteOutput(p, xb, caller).clone();
       }
       let out: Tensor | null = null, cols = 0;
@@ -509,101 +785,171 @@ export class Sequential {
         if (!out) { cols = y.size / y.shape[0]; out = Tensor.zeros([n, ...y.shape.slice(1)], y.dtype); }
         out.data.set(y.data, start * cols);
       }
-      if (squash && out) probabilities(out, out);
+      if (squash && out) probabilities(out, out, squash);
       return checkFiniteOutput(out as Tensor, xb, caller);
     } finally {
       if (was) this.train();
     }
   }
 
-  /** Predicted class indices (argmax; for a single output column, probability > 0.5), batch or one sample. */
-  predict(x: Tensor, opts: { batchSize?: number } = {}): Int32Array {
-    const p = this.probabilities(x, opts, 'predict()');
-    return classesOf(p, 0.5);
+  /**
+   * The network's output for x, in eval mode (dropout off, batch norm on its running statistics), as a Tensor: the
+   * raw outputs (logits of a classifier, the values of a regression), as Keras's and TensorFlow.js's predict.
+   * x is a batch (N, ...) or one sample: an input of rank 1, or of the rank of one sample (the first layer's input
+   * rank less the batch axis, e.g. (C, H, W) for Conv2D, else that of the samples of the last fit/forward), whose
+   * output then has no batch axis, as NumPy code would have it.
+   */
+  predict(x: Input, opts: { batchSize?: number } = {}): Tensor {
+    const { xb, single } = this.batchOf(x, 'predict()');
+    const out = this.outputs(xb, opts, 'predict()', null);
+    return single ? out.reshape(out.shape.slice(1)) : out;
   }
 
   /**
-   * Mean loss over (x, y), in eval mode, in batches, the accuracy for a classification loss (or when the metrics
-   * ask for it), and each metric of the metrics option, computed once on all of x; a loss that is not finite is an
-   * error, as in fit().
+   * Class probabilities for x (a batch, or one sample as in predict), in eval mode: the output as it is after a final
+   * Softmax or Sigmoid layer; otherwise the output holds logits: softmax over the columns (sigmoid for a single
+   * column; sigmoid per column for a network trained with binaryCrossEntropy, multi-label). A network whose loss is
+   * mse and whose last layer squashes nothing (a regression) is refused: its outputs are not class scores.
    */
-  evaluate(x: Tensor, y: Int32Array | Tensor, opts: EvaluateOptions = {}): EvaluateResult {
-    return this.evaluateAs(x, y, opts, 'evaluate()', 'x', 'y');
+  predictProba(x: Input, opts: { batchSize?: number } = {}): Tensor {
+    const rule = this.probabilityRule('predictProba()');
+    const { xb, single } = this.batchOf(x, 'predictProba()');
+    const out = this.outputs(xb, opts, 'predictProba()', rule);
+    return single ? out.reshape(out.shape.slice(1)) : out;
   }
 
-  /** evaluate(), and fit()'s validation with fit's metric plan. */
-  private evaluateAs(x: Tensor, y: Int32Array | Tensor, options: EvaluateOptions, caller: string, xName: string,
-    yName: string, fitPlan?: MetricPlan): EvaluateResult {
+  /**
+   * Predicted class indices for x (a batch, or one sample: an Int32Array of one), in eval mode: the argmax of each
+   * output row; for a single output column, class 1 where the probability is at least 0.5: a final Sigmoid's output
+   * ≥ 0.5, a logit ≥ 0. Refused for a regression (as predictProba) and for binaryCrossEntropy on several columns
+   * (multi-label: each column is its own yes/no; threshold predictProba's columns instead).
+   */
+  predictClasses(x: Input, opts: { batchSize?: number } = {}): Int32Array {
+    const rule = this.probabilityRule('predictClasses()');
+    const { xb } = this.batchOf(x, 'predictClasses()');
+    const out = this.outputs(xb, opts, 'predictClasses()', null);
+    const cols = out.size / out.shape[0];
+    if (this.lossSpec === 'binaryCrossEntropy' && cols > 1) {
+      throw new TypeError(`predictClasses(): this network's loss is 'binaryCrossEntropy' on ${cols} outputs (multi-label: ` +
+        'each output is its own yes/no), so a sample has no single class; threshold predictProba(x) at 0.5 per output');
+    }
+    return classesOf(out, rule === 'asIs' ? 0.5 : 0);
+  }
+
+  /**
+   * Mean loss over (x, y), in eval mode, in batches, the accuracy for a classification loss (softmaxCrossEntropy
+   * and crossEntropy: the argmax; binaryCrossEntropy: per output column, against targets ≥ 0.5) or when the metrics
+   * ask for it, and each metric of the metrics option, computed once on all of x; a loss that is not finite is an
+   * error, as in fit(). The loss is the option's, else the network's (compile(), the last fit(), the
+   * loaded file); a network with neither is an error, not a guess. Labels are checked first, and a bad one is named
+   * by its index.
+   */
+  evaluate(x: Input, y: Targets, opts: EvaluateOptions = {}): EvaluateResult {
+    return this.evaluateAs(x, y, opts, 'evaluate()', 'x', 'y', false);
+  }
+
+  /** evaluate(), and fit()'s validation (labels already checked, fit's metric plan). */
+  private evaluateAs(x: Input, y: Targets, options: EvaluateOptions, caller: string, xName: string, yName: string,
+    checked: boolean, fitPlan?: MetricPlan): EvaluateResult {
     const opts = optionsObject(options, `${caller} options`);
-    const xin = this.input(x, xName);
-    if (xin.ndim < 1 || xin.shape[0] === 0) throw new RangeError(`${xName} holds no samples`);
+    const loss = opts.loss ?? this.lossSpec;
+    if (loss === null) {
+      throw new TypeError(`${caller} needs a loss: this network was neither compiled nor trained (nor loaded from a file ` +
+        "that records one); pass { loss: 'softmaxCrossEntropy' } for classification or { loss: 'mse' } for regression, " +
+        'or call net.compile({ loss })');
+    }
+    const lossFn = lossFunction(loss, new ReusableTensor());
+    checkLossAfter(loss, this.layers.at(-1), caller);
+    const xin = this.batchInput(x, caller, xName);
     const n = xin.shape[0];
-    checkTargets(y, n, yName);
-    const lossName = opts.loss ?? 'softmaxCrossEntropy';
-    const lossFn = lossFunction(lossName, new ReusableTensor());
+    const targets = checkTargets(y, n, yName, this.dtype);
+    if (!checked) this.checkTargetValues(xin, targets, loss, false, yName);
     const bs = Math.min(positiveInt(opts.batchSize ?? 1000, 'batchSize'), this.cacheRows(xin, n));
-    const threshold = lossName === 'binaryCrossEntropy' ? 0 : 0.5;
-    const plan = fitPlan ?? metricPlan(opts.metrics ?? this.compiledMetrics, lossName, isClassificationLoss(lossName), threshold, caller);
+    const plan = fitPlan ?? metricPlan(opts.metrics ?? this.compiledMetrics, loss, isClassificationLoss(loss), metricThreshold(loss), caller);
+    const task = accuracyTask(loss, plan);
     const collector = plan.metrics.length > 0 ? new OutputCollector(n) : null;
-    const classes = new Int32Array(Math.min(bs, n)), truth = y instanceof Int32Array ? null : new Int32Array(Math.min(bs, n));
+    const classes = new Int32Array(Math.min(bs, n)), truth = targets instanceof Int32Array ? null : new Int32Array(Math.min(bs, n));
     return this.inEvalMode(() => {
-      let total = 0, correct = 0;
+      let total = 0, correct = 0, counted = 0;
       for (let start = 0; start < n; start += bs) {
         const end = Math.min(n, start + bs);
         const out = this.infer(start === 0 && end === n ? xin : rowsView(xin, start, end));
-        const yb = targetRows(y, start, end);
-        const loss = lossFn(out, yb).loss;
-        if (!Number.isFinite(loss)) {
-          throw nonFiniteResult(xin, start, end, caller, xName, () => new Error(`${caller}: the loss is ${loss} on samples ` +
+        const yb = targetRows(targets, start, end);
+        const value = lossFn(out, yb).loss;
+        if (!Number.isFinite(value)) {
+          throw nonFiniteResult(xin, start, end, caller, xName, () => new Error(`${caller}: the loss is ${value} on samples ` +
             `${start + 1} to ${end} of ${n} although ${xName} is finite there: check ${yName} and the network's ` +
             'parameters for NaN or Infinity'));
         }
-        total += loss * (end - start);
-        if (plan.accuracy) correct += countCorrect(out, yb, threshold, classes, truth);
+        total += value * (end - start);
+        if (task) {
+          correct += countCorrect(out, yb, task, classes, truth);
+          counted += task === 'binary' ? out.size : end - start;
+        }
         collector?.add(out, yb);
       }
       const result: EvaluateResult = { loss: total / n };
-      if (plan.accuracy) result.accuracy = correct / n;
+      if (task) result.accuracy = correct / counted;
       if (collector) Object.assign(result, computeMetrics(plan.metrics, ...collector.collected(), caller));
       return result;
     });
   }
 
   /**
+   * What fit() and evaluate() check of the targets before the first batch, against the output the samples of x
+   * give: labels (checkLabels), softmaxCrossEntropy's two columns at least, and — for fit()'s default loss — target
+   * rows that are class distributions.
+   */
+  private checkTargetValues(x: Tensor, y: Int32Array | Tensor, loss: LossName | LossFunction, defaulted: boolean,
+    name: string): void {
+    const out = this.outputShapeFor(x.shape.slice(1));
+    if (!out) return;
+    const cols = sizeOf(out.slice(1));
+    if (loss === 'softmaxCrossEntropy' && cols === 1) throw new RangeError(oneColumnMessage([x.shape[0], ...out.slice(1)]));
+    if (loss === 'crossEntropy' && cols === 1) {
+      throw new RangeError("crossEntropy needs at least 2 classes (columns), but the output has 1 column: a distribution " +
+        "over one class is always 1; use loss 'binaryCrossEntropy' for two classes or 'mse' for regression");
+    }
+    if (y instanceof Int32Array) checkLabels(y, loss, cols, name);
+    else if (defaulted && y.size === x.shape[0] * cols) checkDistributions(y, cols);
+  }
+
+  /**
    * Trains with mini-batches; resolves to the per-epoch history. Every option is checked before the first batch
    * (the weights are untouched when one is wrong), and a second fit() while one runs on this network is refused.
+   * The loss is the option's, else compile()'s (or the last fit's, or the loaded file's), else softmaxCrossEntropy,
+   * which is then refused for targets it cannot mean (one output column, rows that are not class distributions);
+   * the network keeps the loss it trained with, for evaluate() and save(). Labels are checked before the first
+   * batch, and a bad one is named by its index in y.
    */
-  async fit(x: Tensor, y: Int32Array | Tensor, options: FitOptions = {}): Promise<History> {
+  async fit(x: Input, y: Targets, options: FitOptions = {}): Promise<History> {
     if (this.fitting) {
       throw new Error('fit() is already running on this network: await it (or abort it through its signal) before ' +
         'starting another; two at once would interleave their batches');
     }
     const opts = optionsObject(options, 'fit() options');
-    for (const k of Object.keys(opts)) {
-      if (!Object.hasOwn(FIT_OPTIONS, k)) {
-        throw new TypeError(`unknown fit() option '${k}'; the options are ${Object.keys(FIT_OPTIONS).join(', ')}`);
-      }
-    }
-    let xin = this.input(x);
-    if (xin.ndim < 1 || xin.shape[0] === 0) throw new RangeError('x holds no samples');
-    checkTargets(y, xin.shape[0], 'y');
-    const lossName = opts.loss ?? 'softmaxCrossEntropy';
+    checkOptionNames(opts, FIT_OPTIONS, 'fit()');
+    const lossName = opts.loss ?? this.lossSpec ?? 'softmaxCrossEntropy';
     const lossFn = lossFunction(lossName, new ReusableTensor());
-    const optimizer = fitOptimizer(opts.optimizer);
+    checkLossAfter(lossName, this.layers.at(-1), 'fit()');
+    let xin = this.batchInput(x, 'fit()', 'x');
+    let targets = checkTargets(y, xin.shape[0], 'y', this.dtype);
+    this.checkTargetValues(xin, targets, lossName, opts.loss === undefined && this.lossSpec === null, 'y');
+    const optimizer = opts.optimizer !== undefined ? fitOptimizer(opts.optimizer) : this.compiledOptimizer ?? fitOptimizer(undefined);
     const epochs = positiveInt(opts.epochs ?? 1, 'epochs');
     const weightDecay = opts.weightDecay ?? 0;
     if (typeof weightDecay !== 'number' || !(weightDecay >= 0) || !Number.isFinite(weightDecay)) {
       throw new RangeError(`weightDecay must be a non-negative number, got ${describeValue(weightDecay)}`);
     }
-    const threshold = lossName === 'binaryCrossEntropy' ? 0 : 0.5;
     const shuffle = optionalBoolean(opts.shuffle, 'shuffle') ?? true;
+    const dataset = optionalName(opts.dataset, 'dataset');
     let val: [Tensor, Int32Array | Tensor] | undefined;
     if (opts.validationSplit !== undefined) {
       if (opts.validationData !== undefined) {
         throw new TypeError('validationSplit and validationData are exclusive: give validationData, or let ' +
           'validationSplit hold out the last part of x and y');
       }
-      [xin, y, val] = splitValidation(xin, y, opts.validationSplit);
+      [xin, targets, val] = splitValidation(xin, targets, opts.validationSplit);
     }
     const n = xin.shape[0];
     if (opts.validationData !== undefined) {
@@ -616,16 +962,17 @@ export class Sequential {
         throw new RangeError(`validationData x has samples of shape ${vShape} but x has ${sampleShape}`);
       }
       if (vx.shape[0] === 0) throw new RangeError('validationData x holds no samples');
-      val = [vx, checkTargets(opts.validationData[1], vx.shape[0], 'validationData y')];
+      val = [vx, checkTargets(opts.validationData[1], vx.shape[0], 'validationData y', this.dtype)];
       const vy = val[1];
-      if (vy instanceof Tensor && y instanceof Tensor && formatShape(vy.shape.slice(1)) !== formatShape(y.shape.slice(1))) {
+      if (vy instanceof Tensor && targets instanceof Tensor && formatShape(vy.shape.slice(1)) !== formatShape(targets.shape.slice(1))) {
         throw new RangeError(`validationData y has targets of shape ${formatShape(vy.shape.slice(1))} but y has ` +
-          formatShape(y.shape.slice(1)));
+          formatShape(targets.shape.slice(1)));
       }
+      this.checkTargetValues(vx, vy, lossName, false, 'validationData y');
     }
     const bs = Math.min(positiveInt(opts.batchSize ?? 32, 'batchSize'), n);
     if (optimizer instanceof Optimizer) optimizer.checkSchedule(epochs, Math.ceil(n / bs));
-    const plan = metricPlan(opts.metrics ?? this.compiledMetrics, lossName, isClassificationLoss(lossName), threshold, 'fit()');
+    const plan = metricPlan(opts.metrics ?? this.compiledMetrics, lossName, isClassificationLoss(lossName), metricThreshold(lossName), 'fit()');
     const shorthand: Callback = {
       onBatchEnd: optionalFunction(opts.onBatchEnd, 'onBatchEnd'),
       onEpochEnd: optionalFunction(opts.onEpochEnd, 'onEpochEnd'),
@@ -637,10 +984,12 @@ export class Sequential {
       throw new TypeError(`signal must be an AbortSignal (new AbortController().signal), got ${describeValue(signal)}`);
     }
 
+    this.lossSpec = lossName;
+    if (dataset !== undefined) this.dataset = dataset;
     this.fitting = true;
     try {
-      return await this.trainLoop(xin, y, {
-        lossName, lossFn, optimizer, epochs, bs, weightDecay, threshold, shuffle, val, plan, callbacks, signal,
+      return await this.trainLoop(xin, targets, {
+        lossName, lossFn, optimizer, epochs, bs, weightDecay, shuffle, val, plan, callbacks, signal,
       });
     } catch (e) {
       // a progress bar's live line is ended, so that what is printed next starts on a line of its own
@@ -654,10 +1003,10 @@ export class Sequential {
   /** fit()'s loop, on checked options. */
   private async trainLoop(xin: Tensor, y: Int32Array | Tensor, o: {
     lossName: LossName | LossFunction; lossFn: LossFunction; optimizer: Optimizer; epochs: number; bs: number;
-    weightDecay: number; threshold: number; shuffle: boolean; val: [Tensor, Int32Array | Tensor] | undefined;
+    weightDecay: number; shuffle: boolean; val: [Tensor, Int32Array | Tensor] | undefined;
     plan: MetricPlan; callbacks: CallbackList; signal: AbortSignal | undefined;
   }): Promise<History> {
-    const { lossName, lossFn, optimizer, epochs, bs, weightDecay, threshold, shuffle, val, plan, callbacks, signal } = o;
+    const { lossName, lossFn, optimizer, epochs, bs, weightDecay, shuffle, val, plan, callbacks, signal } = o;
     const n = xin.shape[0];
     // Batch buffers, reused by every batch (the last partial batch uses a prefix of them).
     const sample = xin.size / n;
@@ -672,7 +1021,7 @@ export class Sequential {
     const params = this.parameters();
     const classes = new Int32Array(bs), truth = y instanceof Int32Array ? null : new Int32Array(bs);
     const xShape = xin.shape.slice(1), yShape = y instanceof Int32Array ? [] : y.shape.slice(1);
-    const withAccuracy = plan.accuracy;
+    const task = accuracyTask(lossName, plan), withAccuracy = task !== null;
     const collector = plan.metrics.length > 0 ? new OutputCollector(n) : null;
 
     // what each epoch reports, in the order EpochInfo and History hold it
@@ -707,7 +1056,7 @@ export class Sequential {
       await callbacks.call('onEpochBegin', { epoch, lr }, fit);
       if (shuffle) this.rng.shuffle(order);
       collector?.reset();
-      let lossSum = 0, correct = 0, seen = 0;
+      let lossSum = 0, correct = 0, counted = 0, seen = 0;
       for (let b = 0; b < batches; b++) {
         if (signal?.aborted) throw new FitAbortedError(`fit() was aborted before epoch ${epoch + 1}, batch ${b + 1}`, history);
         if (!this.training) this.train();  // a callback may have switched the network to eval mode
@@ -761,10 +1110,12 @@ export class Sequential {
         lossSum += loss * m;
         seen += m;
         let accuracy: number | undefined;
-        if (withAccuracy) {
-          const batchCorrect = countCorrect(out, yb, threshold, classes, truth);
+        if (task) {
+          // binaryCrossEntropy counts every output column, the other tasks every sample
+          const batchCorrect = countCorrect(out, yb, task, classes, truth), batchCounted = task === 'binary' ? out.size : m;
           correct += batchCorrect;
-          accuracy = batchCorrect / m;
+          counted += batchCounted;
+          accuracy = batchCorrect / batchCounted;
         }
         if (hasBatchHooks) {
           const info: BatchInfo = { epoch, batch: b, batches, size: m, loss, lr };
@@ -781,14 +1132,14 @@ export class Sequential {
         }
       }
       const values: Record<string, number> = { loss: lossSum / seen };
-      if (withAccuracy) values.accuracy = correct / seen;
+      if (task) values.accuracy = correct / counted;
       if (collector) Object.assign(values, computeMetrics(plan.metrics, ...collector.collected(), 'fit()'));
       if (val) {
         const r = this.evaluateAs(val[0], val[1], { loss: lossName, batchSize: Math.max(bs, 1000) }, 'fit()',
-          'validationData x', 'validationData y', plan);
+          'validationData x', 'validationData y', true, plan);
         this.train();
         values.valLoss = r.loss;
-        if (withAccuracy) values.valAccuracy = r.accuracy as number;
+        if (task) values.valAccuracy = r.accuracy as number;
         for (const m of plan.metrics) values[validationKey(m.name)] = r[m.name] as number;
       }
       values.lr = lr;
@@ -840,27 +1191,106 @@ export class Sequential {
 
   /**
    * Saves the model: weights as float32 safetensors under PyTorch-style names ('0.weight', ...) and the
-   * architecture (toConfig()) as JSON in the metadata; atomic. `metadata` adds string entries of your own.
+   * architecture (toConfig()) as JSON in the metadata; atomic. The metadata also records what a file alone must
+   * tell to be used correctly: the input shape of one sample (always: the option, else the last input's, else a
+   * first Dense layer's [inFeatures]; a network whose input shape none of these tells is refused), the loss (a named
+   * one), the class names and the data set (where known: the options, else the network's). `metadata` adds string
+   * entries of your own.
    */
-  async save(path: string, opts: { metadata?: Record<string, string> } = {}): Promise<void> {
-    await saveModelFile(path, this.toConfig(), this.stateDict(), opts.metadata);
+  async save(path: string, options: SaveOptions = {}): Promise<void> {
+    const opts = optionsObject(options, 'save() options');
+    checkOptionNames(opts, SAVE_OPTIONS, 'save()');
+    const info: ModelInfo = { inputShape: this.inputShapeToSave(opts.inputShape) };
+    if (typeof this.lossSpec === 'string') info.loss = this.lossSpec;
+    const classNames = opts.classNames ?? this.classNames;
+    if (classNames !== null) info.classNames = this.checkClassNames(classNames, info.inputShape ?? null, 'save(): classNames');
+    const dataset = optionalName(opts.dataset, 'save(): dataset') ?? this.dataset;
+    if (dataset !== null) info.dataset = dataset;
+    await saveModelFile(path, this.toConfig(), this.stateDict(), opts.metadata, info);
+  }
+
+  private inputShapeToSave(given: readonly number[] | undefined): number[] {
+    let shape: readonly number[];
+    if (given !== undefined) {
+      if (!Array.isArray(given) || given.length === 0 || !given.every((d) => Number.isInteger(d) && d > 0)) {
+        throw new TypeError(`save(): inputShape must be an array of positive integers (one sample, without the batch ` +
+          `axis), got ${describeValue(given)}`);
+      }
+      shape = given;
+    } else {
+      const first = this.layers[0];
+      const known = this.inputShape ?? (first instanceof Dense ? [first.inFeatures] : null);
+      if (!known) {
+        throw new TypeError(`save(): the network's input shape is unknown (it has not run, and its first layer, ` +
+          `${first?.name ?? 'missing'}, does not fix it): run it once (fit, forward or predict) or pass ` +
+          'save(path, { inputShape }) with the shape of one sample, e.g. [1, 28, 28]');
+      }
+      shape = known;
+    }
+    let out = [1, ...shape];
+    this.layers.forEach((l, i) => {
+      try {
+        out = l.outputShape(out);
+      } catch (e) {
+        throw new RangeError(`save(): the input shape ${formatShape(shape)} does not fit layer ${i} (${l.name}): ` +
+          (e as Error).message);
+      }
+    });
+    return [...shape];
+  }
+
+  /** Class names: strings, one per class (two for a single output column), where the output's width is known. */
+  private checkClassNames(names: unknown, inputShape: readonly number[] | null, name: string): string[] {
+    if (!Array.isArray(names) || !names.every((v) => typeof v === 'string')) {
+      throw new TypeError(`${name} must be an array of strings, got ${describeValue(names)}`);
+    }
+    const out = inputShape ? this.outputShapeFor(inputShape) : null;
+    if (out) {
+      const cols = sizeOf(out.slice(1)), classes = cols === 1 ? 2 : cols;
+      if (names.length !== classes) {
+        throw new RangeError(`${name} has ${names.length} names but the network's ${cols} output${cols === 1 ? '' : 's'} ` +
+          `make ${classes} classes`);
+      }
+    }
+    return [...names];
   }
 
   /**
-   * Rebuilds a network saved by save(): architecture from the metadata, then the weights. The file's format and
-   * version, and every tensor's name and shape against the architecture, are checked before any layer is built
-   * (loadModelFile); every error names the file.
+   * Rebuilds a network saved by save(): architecture from the metadata, then the weights, then what the file
+   * records of its use (loss, input shape, class names, data set: net.loss, net.inputShape, net.classNames,
+   * net.dataset). The file's format and version, and every tensor's name and shape against the architecture, are
+   * checked before any layer is built (loadModelFile); every error names the file.
    */
   static async load(path: string, opts: SequentialOptions = {}): Promise<Sequential> {
-    const { config, tensors } = await loadModelFile(path);
+    const { config, tensors, info } = await loadModelFile(path);
     try {
       const net = Sequential.fromConfig(config as SequentialConfig, opts);
       net.loadStateDict(tensors);
+      net.restoreInfo(info);
       return net;
     } catch (e) {
       if (e instanceof SafetensorsError || !(e instanceof Error)) throw e;
       throw new SafetensorsError(e.message, path);
     }
+  }
+
+  /** A loaded file's descriptive metadata, checked against the network. */
+  private restoreInfo(info: ModelInfo): void {
+    if (info.loss !== undefined) {
+      if (!(LOSS_NAMES as readonly string[]).includes(info.loss)) {
+        throw new RangeError(`the 'nodenn.loss' metadata names the loss ${JSON.stringify(info.loss)}, which this nodenn ` +
+          `does not know (${LOSS_NAMES.join(', ')})`);
+      }
+      this.lossSpec = info.loss as LossName;
+    }
+    if (info.inputShape) {
+      if (!this.outputShapeFor(info.inputShape)) {
+        throw new RangeError(`the 'nodenn.input_shape' metadata ${formatShape(info.inputShape)} does not fit the architecture's layers`);
+      }
+      this.lastInputShape = [1, ...info.inputShape];
+    }
+    if (info.classNames) this.classNames = this.checkClassNames(info.classNames, this.inputShape, "the 'nodenn.class_names' metadata");
+    if (info.dataset !== undefined) this.dataset = info.dataset;
   }
 
   /** The architecture as JSON (layer configs), for saving; rebuild with Sequential.fromConfig. */
@@ -938,28 +1368,43 @@ function checkFiniteOutput(out: Tensor, x: Tensor, caller: string): Tensor {
     'training), or a layer overflowed'));
 }
 
-/** Softmax of the rows of a (N, C) output (sigmoid for one column) into p (which may be the output). */
-function probabilities(out: Tensor, p: Tensor): void {
+/** Probabilities of a (N, C) output into p (which may be the output): softmax of each row (sigmoid for one column), or sigmoid of every element. */
+function probabilities(out: Tensor, p: Tensor, rule: 'sigmoid' | 'softmax'): void {
   const n = out.shape[0], cols = out.size / n, b = getBackend();
-  if (cols === 1) b.activationForward('sigmoid', out.size, out.data, p.data, 0);
+  if (cols === 1 || rule === 'sigmoid') b.activationForward('sigmoid', out.size, out.data, p.data, 0);
   else b.softmax(n, cols, out.data, p.data);
 }
 
-/** Class indices of a (N, C) output: argmax, or value > threshold for one column (into `into` if given). */
+/** Class indices of a (N, C) output: argmax, or value ≥ threshold for one column (into `into` if given). */
 function classesOf(out: Tensor, threshold: number, into?: Int32Array | null): Int32Array {
   const n = out.shape[0], cols = out.size / n;
   const classes = into ? (into.length === n ? into : into.subarray(0, n)) : new Int32Array(n);
-  if (cols === 1) for (let i = 0; i < n; i++) classes[i] = out.data[i] > threshold ? 1 : 0;
+  if (cols === 1) for (let i = 0; i < n; i++) classes[i] = out.data[i] >= threshold ? 1 : 0;
   else getBackend().argmaxRows(n, cols, out.data, classes);
   return classes;
 }
 
-/** How many rows of the output are classified like the targets (labels or target rows). */
-function countCorrect(out: Tensor, y: Int32Array | Tensor, threshold: number, predInto?: Int32Array,
+/**
+ * How many outputs are classified like the targets. softmax: rows, the argmax against the label or the target
+ * row's argmax. binary: every element, logit ≥ 0 against the target ≥ 0.5 (a label 0/1 for one column, one-hot
+ * labels for several).
+ */
+function countCorrect(out: Tensor, y: Int32Array | Tensor, task: 'softmax' | 'binary', predInto?: Int32Array,
   truthInto?: Int32Array | null): number {
-  const pred = classesOf(out, threshold, predInto);
-  const truth = y instanceof Int32Array ? y : classesOf(y, 0.5, truthInto);
   let c = 0;
+  if (task === 'binary') {
+    const d = out.data, cols = out.size / out.shape[0];
+    if (y instanceof Tensor) {
+      for (let i = 0; i < d.length; i++) if ((d[i] >= 0) === (y.data[i] >= 0.5)) c++;
+    } else if (cols === 1) {
+      for (let i = 0; i < d.length; i++) if ((d[i] >= 0) === (y[i] === 1)) c++;
+    } else {
+      for (let i = 0; i < d.length; i++) if ((d[i] >= 0) === (y[Math.floor(i / cols)] === i % cols)) c++;
+    }
+    return c;
+  }
+  const pred = classesOf(out, 0.5, predInto);  // one column (probabilities): ≥ 0.5
+  const truth = y instanceof Int32Array ? y : classesOf(y, 0.5, truthInto);
   for (let i = 0; i < pred.length; i++) if (pred[i] === truth[i]) c++;
   return c;
 }

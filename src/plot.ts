@@ -281,7 +281,7 @@ export function trainingCurvesSvg(history: History, opts: { title?: string; widt
 }
 
 export interface DecisionRegionOptions {
-  /** Class indices for a batch of points (N, 2), e.g. `(x) => net.predict(x)`. */
+  /** Class indices for a batch of points (N, 2), e.g. `(x) => net.predictClasses(x)`. */
   predict: (x: Tensor) => Int32Array | ArrayLike<number>;
   /** The data points (N, 2) and their classes. */
   x: Tensor;
@@ -331,6 +331,11 @@ export function decisionRegionsSvg(opts: DecisionRegionOptions): string {
     }
   }
   const cls = predict(grid);
+  if (cls instanceof Tensor) {
+    // net.predict gives the raw outputs (logits, or a single sigmoid's probability): no class indices to colour by
+    throw new TypeError('predict must return class indices (an Int32Array), not a Tensor of outputs: use ' +
+      '(x) => net.predictClasses(x)');
+  }
   if (!cls || cls.length !== res * res) throw new RangeError(`predict returned ${cls?.length} classes for ${res * res} grid points`);
 
   // The classes in the legend: those of the points and of the regions.

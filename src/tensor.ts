@@ -68,21 +68,78 @@ export function checkAttached(t: Tensor, name: string): Tensor {
     'its ArrayBuffer was resized after the tensor was made');
 }
 
+/** Numbers, or arrays of them nested to any depth (what plain JavaScript and the course material's lists give). */
+export type NestedArray = ArrayLike<number> | ArrayLike<NestedArray>;
+
+/**
+ * The shape and the row-major values of a rectangular nested array of numbers: every array at one depth has the
+ * same length, every leaf is a number (NaN and ±Infinity included); anything else is an error naming the element.
+ */
+function flattenNested(data: NestedArray, dtype: DType): { data: FloatArray; shape: number[] } {
+  const shape: number[] = [];
+  for (let level: unknown = data; isArrayLike(level); level = level[0]) {
+    shape.push(level.length);
+    if (level.length === 0) break;
+  }
+  const out = allocate(dtype, sizeOf(shape));
+  let k = 0;
+  const walk = (a: ArrayLike<unknown>, depth: number, name: string): void => {
+    if (a.length !== shape[depth]) {
+      throw new RangeError(`data is ragged: ${name} has ${a.length} elements but ${firstOf(depth)} has ${shape[depth]}`);
+    }
+    const leaf = depth === shape.length - 1;
+    for (let i = 0; i < a.length; i++) {
+      const v = a[i], at = `${name}[${i}]`;
+      if (leaf) {
+        if (isArrayLike(v)) throw new RangeError(`data is ragged: ${at} is an array but ${firstOf(depth + 1)} is a number`);
+        if (typeof v !== 'number') throw new TypeError(`${at} is ${describeValue(v)}, not a number`);
+        out[k++] = v;
+      } else {
+        if (!isArrayLike(v)) {
+          throw new RangeError(`data is ragged: ${at} is ${typeof v === 'number' ? 'a number' : describeValue(v)} but ` +
+            `${firstOf(depth + 1)} is an array`);
+        }
+        walk(v, depth + 1, at);
+      }
+    }
+  };
+  walk(data, 0, 'data');
+  return { data: out, shape };
+}
+
+function isArrayLike(v: unknown): v is ArrayLike<unknown> {
+  return v !== null && typeof v === 'object' && typeof (v as ArrayLike<unknown>).length === 'number';
+}
+
+/** 'data', 'data[0]', 'data[0][0]', ...: the first element at a depth, which sets the shape there. */
+function firstOf(depth: number): string {
+  return 'data' + '[0]'.repeat(depth);
+}
+
 export class Tensor {
   readonly data: FloatArray;
   readonly shape: readonly number[];
 
-  constructor(data: FloatArray | ArrayLike<number>, shape?: Shape, dtype?: DType) {
+  /**
+   * A Float32Array or Float64Array is used as is (not copied); any other typed array, or a (nested) array of numbers,
+   * is copied into a new one of `dtype` (default float32). A nested array gives its shape (rectangular, checked), and
+   * `shape` may then reshape it; without a shape, flat data is 1-D.
+   */
+  constructor(data: FloatArray | NestedArray, shape?: Shape, dtype?: DType) {
     let array: FloatArray;
     if (data instanceof Float32Array || data instanceof Float64Array) {
       if (dtype !== undefined && dtype !== dtypeOf(data)) {
         throw new TypeError(`data is a ${data.constructor.name} but dtype '${dtype}' was asked for`);
       }
       array = data;
+    } else if (ArrayBuffer.isView(data) && !(data instanceof DataView)) {
+      array = dtype === 'float64' ? Float64Array.from(data as ArrayLike<number>) : Float32Array.from(data as ArrayLike<number>);
     } else if (data !== null && typeof data === 'object' && typeof (data as ArrayLike<number>).length === 'number') {
-      array = dtype === 'float64' ? Float64Array.from(data) : Float32Array.from(data);
+      const nested = flattenNested(data as NestedArray, dtype ?? 'float32');
+      array = nested.data;
+      shape ??= nested.shape;
     } else {
-      throw new TypeError(`data must be a Float32Array, a Float64Array or an array of numbers, got ${typeof data}`);
+      throw new TypeError(`data must be a Float32Array, a Float64Array or a (nested) array of numbers, got ${describeValue(data)}`);
     }
     if (array.length === 0 && isDetached(array)) throw new TypeError(detachedMessage('data'));
     const s = shape ?? [array.length];

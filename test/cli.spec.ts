@@ -4,8 +4,12 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { asciiImage, benchCommand, formatDuration, main, progressLine, streamOutput, usageLine, type Output, type OutStream } from '../src/cli';
+import { FASHION_CLASSES, asciiImage, benchCommand, formatDuration, main, progressLine, streamOutput, usageLine, type Output, type OutStream } from '../src/cli';
+import { loadMnist } from '../src/data/mnist';
+import { saveModelFile } from '../src/io/model';
 import { loadSafetensors, saveSafetensors } from '../src/io/safetensors';
+import { Conv2D, Dense, Flatten, MaxPool2D, ReLU } from '../src/layers/index';
+import { Sequential } from '../src/network';
 
 const root = path.join(__dirname, '..');
 const cli = path.join(root, 'dist', 'cjs', 'cli.js');
@@ -15,6 +19,13 @@ function run(args: string[], env: Record<string, string> = {}): { code: number; 
     cwd: root, encoding: 'utf8', timeout: 120_000, env: { ...process.env, NODENN_DATA: '', ...env },
   });
   return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
+}
+
+/** main() in this process: what run() gives, without starting node and loading nodenn again. */
+async function inProcess(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const io = capture(false);
+  const code = await main(args, io);
+  return { code, out: io.text(), err: io.errText() };
 }
 
 function capture(isTTY: boolean): Output & { text: () => string; errText: () => string } {
@@ -89,6 +100,8 @@ describe('nodenn CLI', () => {
       .toEqual(['Dense', 'ReLU', 'Dense', 'ReLU', 'Dense']);
     expect(f.metadata['nodenn.dataset']).toBe('mnist');
     expect(JSON.parse(f.metadata['nodenn.input_shape'])).toEqual([784]);
+    expect(f.metadata['nodenn.loss']).toBe('softmaxCrossEntropy');
+    expect(JSON.parse(f.metadata['nodenn.class_names'])).toEqual(['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
   });
 
   it('Ctrl-C (SIGINT) stops after the current batch, then tests and saves the model so far; exit 130', async () => {
@@ -385,9 +398,9 @@ describe('nodenn CLI: broken output, output paths, signals', () => {
   });
 
   it.each([
-    ['[784', /bad-shape-0\.safetensors: metadata nodenn\.input_shape must be \[784\] or \[1, 28, 28\] \(MNIST images\), got "\[784"/],
-    ['[3, 32, 32]', /bad-shape-1\.safetensors: metadata nodenn\.input_shape must be/],
-    ['{"a": 1}', /bad-shape-2\.safetensors: metadata nodenn\.input_shape must be/],
+    ['[784', /bad-shape-0\.safetensors: the 'nodenn\.input_shape' metadata must be a JSON array of positive integers \(the shape of one sample\), got "\[784"/],
+    ['[3, 32, 32]', /bad-shape-1\.safetensors: the 'nodenn\.input_shape' metadata \[3, 32, 32\] does not fit the architecture's layers/],
+    ['{"a": 1}', /bad-shape-2\.safetensors: the 'nodenn\.input_shape' metadata must be a JSON array/],
   ])('eval: bad nodenn.input_shape metadata %j → exit 1 naming the file', async (shape, message) => {
     const f = await loadSafetensors(path.join(dir, 'm.safetensors'));
     const index = ['[784', '[3, 32, 32]', '{"a": 1}'].indexOf(shape);
@@ -404,6 +417,69 @@ describe('nodenn CLI: broken output, output paths, signals', () => {
     await saveSafetensors(bad, f.tensors, { ...f.metadata, 'nodenn.dataset': 'cifar' });
     const io = capture(false);
     expect(await main(['eval', bad, '--limit', '10'], io)).toBe(1);
-    expect(io.errText()).toMatch(/bad-dataset\.safetensors: metadata nodenn\.dataset must be 'mnist' or 'fashion', got "cifar"/);
+    expect(io.errText()).toMatch(/bad-dataset\.safetensors: the model was trained on the data set 'cifar'; nodenn eval and predict score MNIST and Fashion-MNIST models only/);
+  });
+
+  it('eval and predict on models saved from the API: the input shape from the file, the data set from the file or --data', async () => {
+    const { train } = await loadMnist({ flatten: false, limit: { train: 600, test: 1 } });
+    const cnn = new Sequential([
+      new Conv2D(1, 4, 3, { padding: 1 }), new ReLU(), new MaxPool2D(2), new Flatten(), new Dense(4 * 14 * 14, 10),
+    ], { seed: 1 });
+    await cnn.fit(train.x, train.y, { optimizer: 'adam', epochs: 2 });
+    const file = path.join(dir, 'api-cnn.safetensors');
+    await cnn.save(file);  // no data set: eval must not guess one
+    const none = await inProcess(['eval', file, '--limit', '200']);
+    expect(none.code).toBe(2);
+    expect(none.err).toContain(`${file} does not record the data set it was trained on: give it with --data mnist or --data fashion`);
+    const e = run(['eval', file, '--limit', '200', '--data', 'mnist']);
+    expect(e.err).toBe('');
+    expect(e.code).toBe(0);
+    expect(Number(/mnist test accuracy (\d+\.\d\d)%/.exec(e.out)![1])).toBeGreaterThan(50);
+    const p = await inProcess(['predict', file, '--index', '0', '--data', 'mnist']);
+    expect(p.code).toBe(0);
+    expect(p.out).toMatch(/test image 0: predicted \d with probability \d+\.\d%, label 7 [✓✗]/);
+    // recorded as Fashion-MNIST: scored on Fashion-MNIST, named with the file's class names, never on MNIST
+    const fashion = path.join(dir, 'api-fashion.safetensors');
+    await cnn.save(fashion, { dataset: 'fashion', classNames: FASHION_CLASSES });
+    const f = await inProcess(['eval', fashion, '--limit', '200']);
+    expect(f.code).toBe(0);
+    expect(f.out).toMatch(/api-fashion\.safetensors: fashion test accuracy \d+\.\d\d% {2}\(loss \d+\.\d{4}, 200 samples/);
+    const mismatch = await inProcess(['eval', fashion, '--data', 'mnist']);
+    expect(mismatch.code).toBe(2);
+    expect(mismatch.err).toContain(`${fashion} was trained on fashion, but --data says mnist`);
+    const fp = await inProcess(['predict', fashion, '--index', '0']);
+    expect(fp.code).toBe(0);
+    expect(fp.out).toMatch(/label 9 \(Ankle boot\)/);
+    // a file written before nodenn recorded input shapes: a first Conv2D layer takes images
+    const old = path.join(dir, 'api-old.safetensors');
+    await saveModelFile(old, cnn.toConfig(), cnn.stateDict(), {}, { dataset: 'mnist' });
+    const o = await inProcess(['eval', old, '--limit', '200']);
+    expect(o.code).toBe(0);
+    expect(o.out).toContain(/mnist test accuracy (\d+\.\d\d)%/.exec(e.out)![0]);
+    // a model that is not an MNIST classifier
+    const wide = path.join(dir, 'api-wide.safetensors');
+    await new Sequential([new Dense(784, 3)]).save(wide, { dataset: 'mnist' });
+    const w = await inProcess(['eval', wide]);
+    expect(w.code).toBe(1);
+    expect(w.err).toContain(`${wide}: the model has 3 outputs; MNIST has 10 classes`);
+    const small = path.join(dir, 'api-small.safetensors');
+    await new Sequential([new Dense(16, 10)]).save(small, { dataset: 'mnist' });
+    expect((await inProcess(['eval', small])).err).toContain(`${small}: the model takes samples of shape [16], not MNIST images`);
+  });
+
+  it('--data names the data set or a directory; --data-dir a directory', async () => {
+    const io = capture(false);
+    expect(await main(['eval', path.join(dir, 'm.safetensors'), '--data', './nowhere', '--data-dir', './elsewhere'], io)).toBe(2);
+    expect(io.errText()).toMatch(/--data \.\/nowhere and --data-dir \.\/elsewhere both name a directory; --data takes mnist or fashion/);
+    const t = capture(false);
+    expect(await main(['train', 'mnist', '--data', 'fashion'], t)).toBe(2);
+    expect(t.errText()).toMatch(/train mnist --data fashion: two different data sets/);
+    // a directory through either flag
+    const d = capture(false);
+    expect(await main(['eval', path.join(dir, 'm.safetensors'), '--data-dir', path.join(dir, 'no-idx'), '--limit', '10'], d)).toBe(1);
+    expect(d.errText()).toMatch(/no mnist idx files in dir/);
+    const d2 = capture(false);
+    expect(await main(['eval', path.join(dir, 'm.safetensors'), '--data', path.join(dir, 'no-idx'), '--limit', '10'], d2)).toBe(1);
+    expect(d2.errText()).toMatch(/no mnist idx files in dir/);
   });
 });

@@ -184,7 +184,9 @@ describe.each(backends)('CNNs in Sequential on $label', (bc) => {
     net.eval(); copy.eval();
     expect(copy.forward(x).toArray()).toEqual(net.forward(x).toArray());
     // one sample without the batch dimension
-    expect(net.predict(new Tensor(x.data.slice(0, 80), [1, 8, 10])).length).toBe(1);
+    const one = net.predict(new Tensor(x.data.slice(0, 80), [1, 8, 10]));
+    expect(one.shape).toEqual(net.predict(x).shape.slice(1));
+    expect(net.predictClasses(new Tensor(x.data.slice(0, 80), [1, 8, 10])).length).toBe(1);
   });
 
   it('predict and evaluate run big batches in cache-sized parts, Conv2D-ReLU-MaxPool2D fused, with exactly the results of one plain pass', () => {
@@ -206,10 +208,18 @@ describe.each(backends)('CNNs in Sequential on $label', (bc) => {
     expect(rows).toEqual([17, 17, 16]);
     expect(Array.from(p.data)).toEqual(Array.from(whole.data));
     rows.length = 0;
-    const r = net.evaluate(x, y, { batchSize: 1000 });
+    // (crossEntropy: the loss on the probabilities of a final Softmax)
+    const r = net.evaluate(x, y, { batchSize: 1000, loss: 'crossEntropy' });
     expect(rows).toEqual([17, 17, 16]);
-    const classes = net.predict(x);
+    let ce = 0;
+    y.forEach((k, i) => { ce -= Math.log(whole.data[3 * i + k] + 1e-7); });
+    expect(r.loss).toBeCloseTo(ce / 50, 5);
+    const classes = net.predictClasses(x);
     expect(r.accuracy).toBe(classes.reduce((a, c, i) => a + (c === y[i] ? 1 : 0), 0) / 50);
+    classes.forEach((c, i) => {
+      const row = Array.from(whole.data.subarray(3 * i, 3 * i + 3));
+      expect(c).toBe(row.indexOf(Math.max(...row)));
+    });
     // a batchSize below the cache size is kept
     rows.length = 0;
     net.predictProba(x, { batchSize: 10 });

@@ -75,14 +75,28 @@ describe.each(backends)('metrics in fit() and evaluate() on $label', (bc) => {
     const { x, y } = classification();
     const net = new Sequential([new Dense(4, 8), new ReLU(), new Dense(8, 3)], { seed: 2 });
     const out = net.forward(x);  // no dropout or batch norm: the same in eval mode
-    const all = net.evaluate(x, y, { metrics: ['f1', 'recall'] });
-    const batched = net.evaluate(x, y, { metrics: ['f1', 'recall'], batchSize: 7 });
+    const all = net.evaluate(x, y, { loss: 'softmaxCrossEntropy', metrics: ['f1', 'recall'] });
+    const batched = net.evaluate(x, y, { loss: 'softmaxCrossEntropy', metrics: ['f1', 'recall'], batchSize: 7 });
     expect(Object.keys(all)).toEqual(['loss', 'accuracy', 'f1', 'recall']);
     expect(all.f1).toBeCloseTo(metrics.f1(out, y), 12);
     expect(all.recall).toBeCloseTo(metrics.recall(out, y), 12);
     expect(all.accuracy).toBeCloseTo(metrics.accuracy(out, y), 12);
     expect(batched.f1).toBe(all.f1);
     expect(batched.recall).toBe(all.recall);
+  });
+
+  it('compile({ metrics }) sets the metrics fit() and evaluate() report when their options name none', async () => {
+    const { x, y } = classification();
+    const net = new Sequential([new Dense(4, 8), new ReLU(), new Dense(8, 3)], { seed: 2 });
+    net.compile({ loss: 'softmaxCrossEntropy', optimizer: frozen(), metrics: ['f1'] });
+    const h = await net.fit(x, y, { epochs: 1, batchSize: 8, shuffle: false });
+    expect(Object.keys(h)).toEqual(['loss', 'accuracy', 'f1', 'lr', 'valLoss']);
+    expect(h.f1?.[0]).toBeCloseTo(metrics.f1(net.forward(x), y), 12);
+    expect(Object.keys(net.evaluate(x, y))).toEqual(['loss', 'accuracy', 'f1']);
+    expect(Object.keys(net.evaluate(x, y, { metrics: ['recall'] }))).toEqual(['loss', 'accuracy', 'recall']);
+    expect(() => net.compile({ loss: 'mse', metrics: ['r2', 'f1'] })).not.toThrow();
+    expect(() => net.compile({ loss: 'softmaxCrossEntropy', metrics: ['r2'] })).toThrow(/r2/);
+    expect(() => net.compile({ metrics: ['nope'] as never })).toThrow(/nope/);
   });
 });
 
@@ -135,7 +149,7 @@ describe('accuracy and metric options', () => {
     await expect(net.fit(x, y, { metrics: [{ name: 'f1' } as never] })).rejects.toThrow('fit(): metrics[0] must be a metric name or a metrics.get() result, got an object');
     await expect(net.fit(x, y, { metrics: ['mae'] }))
       .rejects.toThrow("fit(): 'mae' is a regression metric, but the loss the string 'softmaxCrossEntropy' is a classification loss");
-    expect(() => net.evaluate(x, y, { metrics: ['r2'] })).toThrow("evaluate(): 'r2' is a regression metric");
+    expect(() => net.evaluate(x, y, { loss: 'softmaxCrossEntropy', metrics: ['r2'] })).toThrow("evaluate(): 'r2' is a regression metric");
     // f1 of a regression's real-valued targets: the registry's error, on the first batch
     const reg = new Sequential([new Dense(4, 1)], { seed: 1 });
     const regBefore = Float32Array.from(reg.layers[0].params[0].data);

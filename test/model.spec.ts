@@ -11,9 +11,11 @@ import * as L from '../src/layers/index';
 import { Dense, Dropout, ReLU, Sigmoid, Tanh } from '../src/layers/index';
 import { Sequential } from '../src/network';
 import { Adam } from '../src/optimizers';
+import { mse } from '../src/losses';
 import { Tensor } from '../src/tensor';
 import { VERSION } from '../src/version';
 import { backends, useBackend } from './helpers';
+import { randn } from './net-helpers';
 
 let dir: string;
 beforeAll(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nodenn-model-')); });
@@ -41,7 +43,7 @@ describe.each(backends)('model save/load ($label)', (bc) => {
     const after = back.predictProba(test.x);
     expect(after.shape).toEqual([10000, 10]);
     expect(sameBits(before, after)).toBe(true);
-    expect(Array.from(back.predict(test.x))).toEqual(Array.from(net.predict(test.x)));
+    expect(Array.from(back.predictClasses(test.x))).toEqual(Array.from(net.predictClasses(test.x)));
     for (const [k, t] of Object.entries(net.stateDict())) expect(sameBits(t, back.stateDict()[k])).toBe(true);
     const { metadata } = await loadModelFile(file);
     expect(metadata.note).toBe('test');
@@ -122,6 +124,74 @@ describe('model files', () => {
     await expect(Sequential.load(wrong)).rejects.toThrow(/0\.weight/);
 
     await expect(net.save(path.join(dir, 'r.safetensors'), { metadata: { format: 'x' } })).rejects.toThrow(/reserved/);
+  });
+});
+
+describe.each(backends)('what a model file records of its use ($label)', (bc) => {
+  beforeAll(() => useBackend(bc));
+
+  it('save records the input shape, the loss, the class names and the data set; load restores them', async () => {
+    const net = new Sequential([new L.Conv2D(1, 2, 3), new ReLU(), new L.Flatten(), new Dense(2 * 4 * 4, 3)], { seed: 1 });
+    const x = randn([6, 1, 6, 6], 3).astype('float32'), y = new Int32Array([0, 1, 2, 0, 1, 2]);
+    const file = path.join(dir, `uses-${bc.label.replace('/', '-')}.safetensors`);
+    // a convolutional network that has not run cannot tell its input's height and width
+    await expect(net.save(file)).rejects.toThrow(/save\(\): the network's input shape is unknown \(it has not run, and its first layer, Conv2D, does not fix it\): .* save\(path, \{ inputShape \}\)/);
+    await net.fit(x, y, { loss: 'softmaxCrossEntropy', epochs: 1, dataset: 'shapes' });
+    expect(net.dataset).toBe('shapes');
+    await net.save(file, { classNames: ['circle', 'square', 'star'] });
+    const { metadata } = await loadModelFile(file);
+    expect(metadata['nodenn.input_shape']).toBe('[1,6,6]');
+    expect(metadata['nodenn.loss']).toBe('softmaxCrossEntropy');
+    expect(metadata['nodenn.class_names']).toBe('["circle","square","star"]');
+    expect(metadata['nodenn.dataset']).toBe('shapes');
+    const back = await Sequential.load(file);
+    expect(back.inputShape).toEqual([1, 6, 6]);
+    expect(back.loss).toBe('softmaxCrossEntropy');
+    expect(back.classNames).toEqual(['circle', 'square', 'star']);
+    expect(back.dataset).toBe('shapes');
+    expect(back.evaluate(x, y)).toEqual(net.evaluate(x, y));  // the file's loss, no option needed
+    expect(back.predict(new Tensor(x.data.slice(0, 36), [1, 6, 6])).shape).toEqual([3]);  // one image: the file's rank
+    // save's options are checked against the network
+    await expect(net.save(file, { classNames: ['a', 'b'] })).rejects.toThrow(/save\(\): classNames has 2 names but the network's 3 outputs make 3 classes/);
+    await expect(net.save(file, { inputShape: [1, 5, 5] })).rejects.toThrow(/save\(\): the input shape \[1, 5, 5\] does not fit layer 3 \(Dense\)/);
+    await expect(net.save(file, { inputShape: [1, 0, 6] })).rejects.toThrow(/inputShape must be an array of positive integers/);
+    await expect(net.save(file, { dataset: '' })).rejects.toThrow(/dataset must be a non-empty string/);
+    await expect(net.save(file, { metadata: { 'nodenn.dataset': 'mnist' } })).rejects.toThrow(/'nodenn.dataset' is reserved for nodenn: use save\(path, \{ dataset \}\)/);
+    await expect(net.save(file, { metadata: { 'nodenn.loss': 'mse' } })).rejects.toThrow(/'nodenn.loss' is reserved for nodenn/);
+    await expect(net.save(file, { extra: 1 } as never)).rejects.toThrow(/unknown save\(\) option 'extra'/);
+    // one output column: two class names (labels 0 and 1)
+    const bin = new Sequential([new Dense(4, 1)], { seed: 1 });
+    await expect(bin.save(file, { classNames: ['no', 'yes', 'maybe'] })).rejects.toThrow(/3 names but the network's 1 output make 2 classes/);
+    await bin.save(file, { classNames: ['no', 'yes'] });
+    expect((await Sequential.load(file)).inputShape).toEqual([4]);  // a first Dense layer fixes it
+    // a loss function is not recorded: the loaded network has none, and evaluate asks for one
+    bin.compile({ loss: (o, t) => mse(o, t) });
+    await bin.save(file);
+    const fnBack = await Sequential.load(file);
+    expect(fnBack.loss).toBeNull();
+    expect(() => fnBack.evaluate(randn([2, 4], 1), new Int32Array([0, 1]))).toThrow(/evaluate\(\) needs a loss/);
+  });
+
+  it('descriptive metadata that is malformed or does not fit the network is refused, naming the file', async () => {
+    const net = new Sequential([new Dense(4, 3)], { seed: 1 });
+    const file = path.join(dir, `bad-uses-${bc.label.replace('/', '-')}.safetensors`);
+    const write = (info: object) => saveModelFile(file, net.toConfig(), net.stateDict(), {}, info);
+    await write({ loss: 'hinge' });
+    await expect(Sequential.load(file)).rejects.toThrow(SafetensorsError);
+    await expect(Sequential.load(file)).rejects.toThrow(/bad-uses.*\.safetensors: the 'nodenn.loss' metadata names the loss "hinge", which this nodenn does not know/);
+    await write({ inputShape: [5] });
+    await expect(Sequential.load(file)).rejects.toThrow(/\.safetensors: the 'nodenn.input_shape' metadata \[5\] does not fit the architecture's layers/);
+    await write({ inputShape: [4], classNames: ['a', 'b'] });
+    await expect(Sequential.load(file)).rejects.toThrow(/\.safetensors: the 'nodenn.class_names' metadata has 2 names but the network's 3 outputs make 3 classes/);
+    const raw = async (key: string, value: string) => {
+      await saveModelFile(file, net.toConfig(), net.stateDict());
+      const f = await loadSafetensors(file);
+      await saveSafetensors(file, f.tensors, { ...f.metadata, [key]: value });
+    };
+    await raw('nodenn.input_shape', '[4, "x"]');
+    await expect(Sequential.load(file)).rejects.toThrow(/\.safetensors: the 'nodenn.input_shape' metadata must be a JSON array of positive integers/);
+    await raw('nodenn.class_names', '{"a": 1}');
+    await expect(Sequential.load(file)).rejects.toThrow(/\.safetensors: the 'nodenn.class_names' metadata must be a JSON array of strings/);
   });
 });
 

@@ -79,29 +79,29 @@ describe.each(backends)('Sequential on $label', (bc) => {
     expect(() => checkNetwork(mlp(1), randn([2, 4], 1), new Int32Array(2))).toThrow(/needs a float64 network \('0.weight' is float32\)/);
   });
 
-  it('predict and predictProba work for a batch and for a single sample', () => {
+  it('predictProba and predictClasses work for a batch and for a single sample', () => {
     const net = mlp(3);
     const x = randn([6, 4], 1).astype('float32');
     const p = net.predictProba(x);
     expect(p.shape).toEqual([6, 3]);
     for (let r = 0; r < 6; r++) expect(p.data[3 * r] + p.data[3 * r + 1] + p.data[3 * r + 2]).toBeCloseTo(1, 5);
-    const classes = net.predict(x);
+    const classes = net.predictClasses(x);
     expect(classes).toBeInstanceOf(Int32Array);
     for (let r = 0; r < 6; r++) {
       const row = Array.from(p.data.subarray(3 * r, 3 * r + 3));
       expect(classes[r]).toBe(row.indexOf(Math.max(...row)));
     }
-    const one = net.predict(new Tensor(x.data.slice(8, 12), [4]));
+    const one = net.predictClasses(new Tensor(x.data.slice(8, 12), [4]));
     expect(Array.from(one)).toEqual([classes[2]]);
-    expect(Array.from(net.predict(x, { batchSize: 4 }))).toEqual(Array.from(classes));
+    expect(Array.from(net.predictClasses(x, { batchSize: 4 }))).toEqual(Array.from(classes));
     const bin = new Sequential([new Dense(4, 1)], { seed: 1 });
     const probs = bin.predictProba(x);
-    expect(Array.from(bin.predict(x))).toEqual(Array.from(probs.data, (v) => (v > 0.5 ? 1 : 0)));
+    expect(Array.from(bin.predictClasses(x))).toEqual(Array.from(probs.data, (v) => (v >= 0.5 ? 1 : 0)));
   });
 
   it('evaluate gives the same loss and accuracy in any batch size', () => {
     const net = new Sequential([new Dense(2, 8), new ReLU(), new Dense(8, 3)], { seed: 4 }), { x, y } = spiralData();
-    const a = net.evaluate(x, y, { batchSize: 1000 }), b = net.evaluate(x, y, { batchSize: 7 });
+    const a = net.evaluate(x, y, { batchSize: 1000, loss: 'softmaxCrossEntropy' }), b = net.evaluate(x, y, { batchSize: 7, loss: 'softmaxCrossEntropy' });
     expect(b.loss).toBeCloseTo(a.loss, 5);
     expect(b.accuracy).toBe(a.accuracy);
     expect(a.loss).toBeCloseTo(Math.log(3), 0);
@@ -234,10 +234,10 @@ describe.each(backends)('Sequential on $label', (bc) => {
     const h = await net.fit(x, y, { loss: 'mse', optimizer: new SGD({ lr: 1.0 }), epochs: 5000, batchSize: 4 });
     const p = net.predictProba(x);
     console.log(`xor on ${bc.label}: final loss ${h.loss[h.loss.length - 1].toExponential(2)}, outputs ${Array.from(p.data, (v) => v.toFixed(3)).join(' ')}`);
-    expect(Array.from(net.predict(x))).toEqual([0, 1, 1, 0]);
+    expect(Array.from(net.predictClasses(x))).toEqual([0, 1, 1, 0]);
     // mse is a regression loss: evaluate reports the loss, and the accuracy when asked
-    expect(Object.keys(net.evaluate(x, y, { loss: 'mse' }))).toEqual(['loss']);
-    expect(net.evaluate(x, y, { loss: 'mse', metrics: ['accuracy'] }).accuracy).toBe(1);
+    expect(Object.keys(net.evaluate(x, y))).toEqual(['loss']);
+    expect(net.evaluate(x, y, { metrics: ['accuracy'] }).accuracy).toBe(1);
   }, 120_000);
 });
 
@@ -276,12 +276,12 @@ describe.each(backends)('shared layers, fit guards and non-finite input on $labe
     const { x, y } = spiralData(30);
     const a = new Sequential([new Dense(2, 32, { init: 'he' }), new ReLU(), new Dense(32, 3)], { seed: 3 });
     await a.fit(x, y, { optimizer: new Adam({ lr: 0.02 }), epochs: 60, batchSize: 30 });
-    const trained = values(a), accuracy = a.evaluate(x, y).accuracy, classes = Array.from(a.predict(x));
+    const trained = values(a), accuracy = a.evaluate(x, y).accuracy, classes = Array.from(a.predictClasses(x));
     expect(accuracy).toBeGreaterThan(0.8);
     const b = new Sequential([a.layers[0], new Tanh(), new Dense(32, 3)], { seed: 9 });
     expect(values(a)).toEqual(trained);
     expect(a.evaluate(x, y).accuracy).toBe(accuracy);
-    expect(Array.from(a.predict(x))).toEqual(classes);
+    expect(Array.from(a.predictClasses(x))).toEqual(classes);
     expect(b.parameters()[0].param).toBe(a.parameters()[0].param);  // shared, not copied
     // B's own new layer is drawn from B's seed (the kept layer draws nothing)
     const fresh = new Sequential([new Dense(32, 3)], { seed: 9 });
@@ -400,7 +400,7 @@ describe.each(backends)('shared layers, fit guards and non-finite input on $labe
     const message = /x holds NaN at index 9 \(sample 2, element 1\)/;
     expect(() => net.predict(x)).toThrow(message);
     expect(() => net.predictProba(x)).toThrow(message);
-    expect(() => net.evaluate(x, new Int32Array(6))).toThrow(message);
+    expect(() => net.evaluate(x, new Int32Array(6), { loss: 'softmaxCrossEntropy' })).toThrow(message);
     x.data[9] = 0;
     expect(() => net.predict(x)).toThrow(/x holds Infinity at index 13 \(sample 3, element 1\)/);
     expect(() => net.predict(new Tensor(x.data.slice(12, 16), [4]))).toThrow(/x holds Infinity at index 1 \(sample 0, element 1\)/);
@@ -412,7 +412,7 @@ describe.each(backends)('shared layers, fit guards and non-finite input on $labe
     // finite input, broken weights: the output (predict) or the loss (evaluate) is reported
     net.parameters()[3].param.data[0] = NaN;  // the last bias
     expect(() => net.predict(x)).toThrow(/predict\(\): the network's output holds NaN at row 0 .* parameters/);
-    expect(() => net.evaluate(x, new Int32Array(6))).toThrow(/evaluate\(\): the loss is NaN on samples 1 to 6 of 6/);
+    expect(() => net.evaluate(x, new Int32Array(6), { loss: 'softmaxCrossEntropy' })).toThrow(/evaluate\(\): the loss is NaN on samples 1 to 6 of 6/);
   });
 
   it('a tensor whose buffer was transferred (detached) is reported as detached', () => {

@@ -13,8 +13,29 @@ export const MODEL_METADATA = {
   format: 'format',
   architecture: 'nodenn.architecture',
   version: 'nodenn.version',
+  /** JSON: the shape of one sample, without the batch axis ([784], [1, 28, 28]). */
+  inputShape: 'nodenn.input_shape',
+  /** The name of the loss the network was trained or compiled with. */
+  loss: 'nodenn.loss',
+  /** JSON: an array of the class names, one per class. */
+  classNames: 'nodenn.class_names',
+  /** The data set the network was trained on ('mnist', 'fashion', or a name of the user's). */
+  dataset: 'nodenn.dataset',
 } as const;
 export const MODEL_FORMAT = 'nodenn';
+
+/** The save() option that writes each of nodenn's descriptive metadata keys. */
+const KEY_OPTIONS: Partial<Record<string, string>> = {
+  [MODEL_METADATA.inputShape]: 'inputShape', [MODEL_METADATA.classNames]: 'classNames', [MODEL_METADATA.dataset]: 'dataset',
+};
+
+/** What a model file says about its network beyond the architecture (each only where the file records it). */
+export interface ModelInfo {
+  inputShape?: number[];
+  loss?: string;
+  classNames?: string[];
+  dataset?: string;
+}
 
 export interface ModelFile {
   /** The parsed architecture JSON (what Sequential.fromConfig takes). */
@@ -22,23 +43,68 @@ export interface ModelFile {
   tensors: Record<string, Tensor>;
   /** All metadata, nodenn's keys included. */
   metadata: Record<string, string>;
+  /** nodenn's descriptive metadata, parsed and checked. */
+  info: ModelInfo;
 }
 
-/** Writes weights (as float32) and the architecture atomically; `metadata` adds string entries of the caller's. */
+/**
+ * Writes weights (as float32) and the architecture atomically; `metadata` adds string entries of the caller's, and
+ * `info` nodenn's descriptive entries (input shape, loss, class names, data set).
+ */
 export async function saveModelFile(path: string, config: unknown, stateDict: Record<string, Tensor>,
-  metadata: Record<string, string> = {}): Promise<void> {
+  metadata: Record<string, string> = {}, info: ModelInfo = {}): Promise<void> {
   if (metadata === null || typeof metadata !== 'object') throw new TypeError('metadata must be an object of strings');
   for (const key of Object.values(MODEL_METADATA)) {
-    if (key in metadata) throw new TypeError(`metadata key '${key}' is reserved for nodenn`);
+    if (key in metadata) {
+      const option = KEY_OPTIONS[key];
+      throw new TypeError(`metadata key '${key}' is reserved for nodenn${option ? `: use save(path, { ${option} })` : ''}`);
+    }
   }
   const tensors: Record<string, Tensor> = {};
   for (const [name, t] of Object.entries(stateDict)) tensors[name] = t.dtype === 'float32' ? t : t.astype('float32');
+  const described: Record<string, string> = {};
+  if (info.inputShape) described[MODEL_METADATA.inputShape] = JSON.stringify(info.inputShape);
+  if (info.loss !== undefined) described[MODEL_METADATA.loss] = info.loss;
+  if (info.classNames) described[MODEL_METADATA.classNames] = JSON.stringify(info.classNames);
+  if (info.dataset !== undefined) described[MODEL_METADATA.dataset] = info.dataset;
   await saveSafetensors(path, tensors, {
     ...metadata,
+    ...described,
     [MODEL_METADATA.format]: MODEL_FORMAT,
     [MODEL_METADATA.version]: VERSION,
     [MODEL_METADATA.architecture]: JSON.stringify(config),
   });
+}
+
+/** nodenn's descriptive metadata of a file, each entry checked for its form (the network checks the values). */
+function readModelInfo(metadata: Record<string, string>, file: string): ModelInfo {
+  const info: ModelInfo = {};
+  const json = (key: string): unknown => {
+    try {
+      return JSON.parse(metadata[key]);
+    } catch {
+      return undefined;
+    }
+  };
+  if (metadata[MODEL_METADATA.inputShape] !== undefined) {
+    const shape = json(MODEL_METADATA.inputShape);
+    if (!Array.isArray(shape) || shape.length === 0 || !shape.every((d) => Number.isInteger(d) && d > 0)) {
+      throw new SafetensorsError(`the '${MODEL_METADATA.inputShape}' metadata must be a JSON array of positive integers ` +
+        `(the shape of one sample), got ${JSON.stringify(metadata[MODEL_METADATA.inputShape])}`, file);
+    }
+    info.inputShape = shape as number[];
+  }
+  if (metadata[MODEL_METADATA.classNames] !== undefined) {
+    const names = json(MODEL_METADATA.classNames);
+    if (!Array.isArray(names) || !names.every((n) => typeof n === 'string')) {
+      throw new SafetensorsError(`the '${MODEL_METADATA.classNames}' metadata must be a JSON array of strings, got ` +
+        `${JSON.stringify(metadata[MODEL_METADATA.classNames])}`, file);
+    }
+    info.classNames = names as string[];
+  }
+  if (metadata[MODEL_METADATA.loss] !== undefined) info.loss = metadata[MODEL_METADATA.loss];
+  if (metadata[MODEL_METADATA.dataset] !== undefined) info.dataset = metadata[MODEL_METADATA.dataset];
+  return info;
 }
 
 /** The architecture format Sequential.toConfig() writes, and the newest version of it this nodenn reads. */
@@ -134,15 +200,19 @@ function checkTensors(layers: unknown[], header: SafetensorsHeader, file: string
 /**
  * Reads a model file. Before any tensor data is read (or any layer is built), the metadata must say a nodenn
  * model (format 'nodenn', a version whose major is not newer than this nodenn's, an architecture of a known
- * format and version, every layer type registered) and the file's tensors must have exactly the names and
- * shapes the architecture implies; anything else is a SafetensorsError naming the file (and the layer).
+ * format and version, every layer type registered, nodenn's descriptive entries well formed) and the file's
+ * tensors must have exactly the names and shapes the architecture implies; anything else is a SafetensorsError
+ * naming the file (and the layer).
  */
 export async function loadModelFile(path: string): Promise<ModelFile> {
-  let config: unknown;
+  let config: unknown, info: ModelInfo = {};
   const { tensors, metadata } = await readSafetensorsFile(path, {
-    beforeData: (header) => { config = checkModelHeader(header, path); },
+    beforeData: (header) => {
+      config = checkModelHeader(header, path);
+      info = readModelInfo(header.metadata, path);
+    },
   });
-  return { config, tensors, metadata };
+  return { config, tensors, metadata, info };
 }
 
 /** The architecture of a model file's header, after every check loadModelFile makes before the data. */

@@ -137,6 +137,10 @@ export class Dense extends Layer implements TrainBackward {
   }
 
   outputShape(inputShape: readonly number[]): number[] {
+    const features = inputShape.slice(1).reduce((a, b) => a * b, 1);
+    if (inputShape.length < 2 || features !== this.inFeatures) {
+      throw new RangeError(`Dense: input shape ${formatShape(inputShape)} must be (N, ...) with ${this.inFeatures} features per sample`);
+    }
     return [inputShape[0], this.outFeatures];
   }
 
