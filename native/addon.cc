@@ -103,6 +103,7 @@ struct View {
   int64_t length;  // elements
   napi_typedarray_type type;
   const char* name;
+  bool detached = false;  // its ArrayBuffer was transferred: no memory at all
   uintptr_t begin() const { return (uintptr_t)data; }
   uintptr_t end() const { return (uintptr_t)data + (uintptr_t)length * (type == napi_float64_array ? 8 : 4); }
 };
@@ -115,16 +116,23 @@ View array_arg(const Napi::CallbackInfo& info, size_t i, const char* name, const
   napi_value buffer;
   if (napi_get_typedarray_info(info.Env(), v, &type, &length, &data, &buffer, nullptr) != napi_ok)
     type_error(info.Env(), std::string(name) + " must be " + expected + ", got " + describe(v));
+  bool detached = false;
   if (data == nullptr) {
-    length = 0;  // a detached buffer has no memory at all; say so (the same words as src/tensor.ts)
-    bool detached = false;
-    if (napi_is_detached_arraybuffer(info.Env(), buffer, &detached) == napi_ok && detached)
-      range_error(info.Env(), std::string(name) +
-                                  "'s ArrayBuffer is detached: it was transferred (postMessage to a worker, or "
-                                  "structuredClone with transfer) and holds no data in this thread; copy the data "
-                                  "(e.g. with .slice()) before transferring it");
+    length = 0;  // a detached buffer has no memory at all
+    if (napi_is_detached_arraybuffer(info.Env(), buffer, &detached) != napi_ok) detached = false;
   }
-  return View{data, (int64_t)length, type, name};
+  return View{data, (int64_t)length, type, name, detached};
+}
+
+// An array shorter than the call needs; a detached one is named as such (the same words as src/tensor.ts).
+[[noreturn]] void too_short(Napi::Env env, const View& a, int64_t need) {
+  if (a.detached)
+    range_error(env, std::string(a.name) +
+                         "'s ArrayBuffer is detached: it was transferred (postMessage to a worker, or structuredClone "
+                         "with transfer) and holds no data in this thread; copy the data (e.g. with .slice()) before "
+                         "transferring it");
+  range_error(env, std::string(a.name) + " has " + std::to_string(a.length) + " elements, expected at least " +
+                       std::to_string(need));
 }
 
 const char* type_name(napi_typedarray_type t) {
@@ -140,9 +148,7 @@ View float_arg(const Napi::CallbackInfo& info, size_t i, const char* name, int64
   if (a.type != *dtype)
     type_error(info.Env(), std::string(name) + " must be a " + type_name(*dtype) + " like the other arrays, got " +
                                type_name(a.type));
-  if (a.length < need)
-    range_error(info.Env(), std::string(name) + " has " + std::to_string(a.length) + " elements, expected at least " +
-                                std::to_string(need));
+  if (a.length < need) too_short(info.Env(), a, need);
   return a;
 }
 
@@ -150,9 +156,7 @@ View int32_arg(const Napi::CallbackInfo& info, size_t i, const char* name, int64
   View a = array_arg(info, i, name, "an Int32Array");
   if (a.type != napi_int32_array)
     type_error(info.Env(), std::string(name) + " must be an Int32Array, got " + describe(info[i]));
-  if (a.length < need)
-    range_error(info.Env(), std::string(name) + " has " + std::to_string(a.length) + " elements, expected at least " +
-                                std::to_string(need));
+  if (a.length < need) too_short(info.Env(), a, need);
   return a;
 }
 
