@@ -167,11 +167,19 @@ describe.skipIf(!posix)('save() targets: links, modes, non-regular files, stale 
     fs.chmodSync(p, 0o444);
     const before = fs.readFileSync(p);
     if (asRoot) {
-      const script = `const nn = require(${JSON.stringify(path.join(root, 'dist/cjs/index.js'))});
+      // the unprivileged user must reach the library and the folder (mkdtemp makes them 0700): a readable copy
+      // of dist, and the test folder opened for the duration, so that the one refusal left is the file's mode
+      fs.chmodSync(dir, 0o755);
+      const lib = fs.mkdtempSync(path.join(dir, 'lib-'));
+      fs.chmodSync(lib, 0o755);
+      fs.cpSync(path.join(root, 'dist', 'cjs'), lib, { recursive: true });
+      const script = `const nn = require(${JSON.stringify(path.join(lib, 'index.js'))});
         new nn.Sequential([new nn.Dense(3, 2)], { seed: 2 }).save(process.argv[1])
           .then(() => console.log('saved'), (e) => console.log(e.code + ' ' + e.message));`;
       const r = spawnSync(process.execPath, ['-e', script, p], { uid: 65534, gid: 65534, encoding: 'utf8', env: { ...process.env, NODENN_BACKEND: 'ts' } });
-      expect(r.stdout).toMatch(/^EACCES /);
+      fs.chmodSync(dir, 0o700);
+      // refused by the file's own mode (access W_OK), not by a folder on the way (lstat)
+      expect(r.stdout.trim()).toBe(`EACCES EACCES: permission denied, access '${p}'`);
     } else {
       await expect(netB.save(p)).rejects.toThrow(/EACCES/);
     }
