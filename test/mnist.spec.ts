@@ -259,6 +259,43 @@ describe('download into a cache from a local HTTP server', () => {
   const hashes = Object.fromEntries(Object.entries(files).map(([k, v]) => [k, sha(v)]));
   const hits: string[] = [];
   const endless = { sent: 0, closed: false };
+  const trickle: { res?: http.ServerResponse } = {};
+
+  /** Polls `cond` in real time (setImmediate, which the fake clock leaves alone), for up to 20 s. */
+  const until = async (cond: () => boolean, what: string): Promise<void> => {
+    const t0 = Date.now();
+    while (!cond()) {
+      if (Date.now() - t0 > 20_000) throw new Error(`gave up waiting for ${what}`);
+      await new Promise((r) => setImmediate(r));
+    }
+  };
+
+  /**
+   * Runs `body` with setTimeout/clearTimeout on a fake clock that only `advance` moves: download timeouts are
+   * then tested to the millisecond, however slow the machine. `arms(ms)` counts the timers set for `ms`.
+   */
+  async function onFakeClock(body: (clock: { advance: (ms: number) => Promise<void>; arms: (ms: number) => number }) => Promise<void>) {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const fakeSetTimeout = globalThis.setTimeout;
+    const armed = new Map<number, number>();
+    globalThis.setTimeout = ((fn: () => void, ms?: number, ...rest: unknown[]) => {
+      armed.set(ms ?? 0, (armed.get(ms ?? 0) ?? 0) + 1);
+      return fakeSetTimeout(fn, ms, ...rest);
+    }) as typeof setTimeout;
+    try {
+      await body({ advance: async (ms) => { await vi.advanceTimersByTimeAsync(ms); }, arms: (ms) => armed.get(ms) ?? 0 });
+    } finally {
+      globalThis.setTimeout = fakeSetTimeout;
+      vi.useRealTimers();
+    }
+  }
+
+  /** A call whose outcome is read later: { done, error }. */
+  function pending(p: Promise<unknown>): { done: boolean; error: unknown } {
+    const state = { done: false, error: undefined as unknown };
+    p.then(() => { state.done = true; }, (e: unknown) => { state.error = e; state.done = true; });
+    return state;
+  }
 
   beforeAll(async () => {
     server = http.createServer((req, res) => {
@@ -294,17 +331,8 @@ describe('download into a cache from a local HTTP server', () => {
       // A gzip bomb: 1 MiB of zeros in about a kilobyte, where a 60008-byte label file belongs.
       if (mode === 'bomb' && key === 'train-labels-idx1-ubyte') { res.end(zlib.gzipSync(Buffer.alloc(1 << 20))); return; }
       if (mode === 'trickle' && key === 'train-images-idx3-ubyte') {
-        // A slow but live server: 12 pieces 300 ms apart, 3.6 s in all, never 3 s without data.
-        const gz = zlib.gzipSync(body);
-        const pieces = 12, step = Math.ceil(gz.length / pieces);
-        let i = 0;
-        const next = (): void => {
-          if (i === pieces) { res.end(); return; }
-          res.write(gz.subarray(i * step, (i + 1) * step));
-          i++;
-          setTimeout(next, 300);
-        };
-        next();
+        // A slow but live server: the test sends the pieces of the body, on a clock of its own.
+        trickle.res = res;
         return;
       }
       res.end(zlib.gzipSync(body));
@@ -365,20 +393,34 @@ describe('download into a cache from a local HTTP server', () => {
     expect(fs.existsSync(cacheDir)).toBe(false);
   });
 
-  it('a server that never answers → TIMEOUT', async () => {
+  it('a server that never answers → TIMEOUT after exactly timeoutMs without data; nothing cached', async () => {
     const cacheDir = path.join(tmpRoot, 'cache-hang');
-    const t0 = Date.now();
-    const e = await expectDataError(loadMnist({ local: false, baseUrl: `${base}/hang/`, cacheDir, sha256: hashes, timeoutMs: 300 }),
-      'TIMEOUT', /hang\/train-images/);
-    expect(e.message).toContain('nothing received for 300 ms');
-    expect(Date.now() - t0).toBeLessThan(10_000);
+    hits.length = 0;
+    await onFakeClock(async (clock) => {
+      const load = pending(loadMnist({ local: false, baseUrl: `${base}/hang/`, cacheDir, sha256: hashes, timeoutMs: 300 }));
+      await until(() => hits.length > 0, 'the request at the server');
+      await clock.advance(299);
+      await new Promise((r) => setImmediate(r));
+      expect(load.done).toBe(false);
+      await clock.advance(2);
+      await until(() => load.done, 'the timeout');
+      expect(load.error).toBeInstanceOf(DataError);
+      expect(load.error).toMatchObject({ code: 'TIMEOUT', file: `${base}/hang/train-images-idx3-ubyte.gz` });
+      expect((load.error as DataError).message).toContain('nothing received for 300 ms');
+    });
     expect(fs.existsSync(cacheDir)).toBe(false);
   });
 
   it('an AbortSignal stops the download → ABORTED; a refused connection → NETWORK; download:false → NOT_FOUND', async () => {
     const ac = new AbortController();
-    setTimeout(() => ac.abort(), 100);
-    await expectDataError(loadMnist({ local: false, baseUrl: `${base}/hang/`, cacheDir: path.join(tmpRoot, 'c-abort'), sha256: hashes, signal: ac.signal }), 'ABORTED');
+    hits.length = 0;
+    const aborted = pending(loadMnist({ local: false, baseUrl: `${base}/hang/`, cacheDir: path.join(tmpRoot, 'c-abort'), sha256: hashes, signal: ac.signal }));
+    // aborted while the request waits at the server (no timer involved)
+    await until(() => hits.length > 0, 'the request at the server');
+    expect(aborted.done).toBe(false);
+    ac.abort();
+    await until(() => aborted.done, 'the abort');
+    expect(aborted.error).toMatchObject({ name: 'DataError', code: 'ABORTED' });
     // Port 1 on localhost: nothing listens there.
     await expectDataError(loadMnist({ local: false, baseUrl: 'http://127.0.0.1:1/', cacheDir: path.join(tmpRoot, 'c-refused'), sha256: hashes }), 'NETWORK');
     await expectDataError(loadMnist({ local: false, cacheDir: path.join(tmpRoot, 'c-none'), download: false }), 'NOT_FOUND');
@@ -416,7 +458,26 @@ describe('download into a cache from a local HTTP server', () => {
 
   it('the timeout counts time without data, not the whole download: a slow live server succeeds', async () => {
     const cacheDir = path.join(tmpRoot, 'cache-trickle');
-    const m = await loadMnist({ local: false, baseUrl: `${base}/trickle/`, cacheDir, sha256: hashes, timeoutMs: 3000 });
+    const gz = zlib.gzipSync(files['train-images-idx3-ubyte']);
+    const pieces = 12, step = Math.ceil(gz.length / pieces), timeoutMs = 2750;
+    trickle.res = undefined;
+    await onFakeClock(async (clock) => {
+      const load = pending(loadMnist({ local: false, baseUrl: `${base}/trickle/`, cacheDir, sha256: hashes, timeoutMs }));
+      await until(() => trickle.res !== undefined, 'the request at the server');
+      // a piece, then 2 s of the clock (under the timeout) once the client has taken it and re-armed its timer:
+      // 24 s in all, nearly nine timeouts' worth, never 2.75 s without data
+      for (let i = 0; i < pieces; i++) {
+        const before = clock.arms(timeoutMs);
+        trickle.res!.write(gz.subarray(i * step, (i + 1) * step));
+        await until(() => clock.arms(timeoutMs) > before, `the client reading piece ${i}`);
+        expect(load.done).toBe(false);
+        await clock.advance(2000);
+      }
+      trickle.res!.end();
+      await until(() => load.done, 'the load');
+      expect(load.error).toBeUndefined();
+    });
+    const m = await loadMnist({ local: false, cacheDir, sha256: hashes, download: false });
     expect(Array.from(m.train.y)).toEqual(TRAIN_LABELS);
     expect(fs.readdirSync(cacheDir).sort()).toEqual(Object.keys(files).sort());
   });
@@ -426,28 +487,22 @@ describe('download into a cache from a local HTTP server', () => {
     const cacheDir = path.join(tmpRoot, 'cache-default-timeout');
     const ac = new AbortController();
     hits.length = 0;
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     try {
-      let error: unknown;
-      let done = false;
-      void loadMnist({ local: false, baseUrl: `${base}/hang/`, cacheDir, sha256: hashes, signal: ac.signal })
-        .then(() => { done = true; }, (e: unknown) => { error = e; done = true; });
-      // Real time until the request is at the server; from then on the clock is ours.
-      const until = async (cond: () => boolean): Promise<void> => {
-        const t0 = Date.now();
-        while (!cond() && Date.now() - t0 < 20_000) await new Promise((r) => setImmediate(r));
-      };
-      await until(() => hits.length > 0);
-      await vi.advanceTimersByTimeAsync(29_000);
-      expect(done).toBe(false);
-      await vi.advanceTimersByTimeAsync(2_000);
-      await until(() => done);
-      expect(error).toBeInstanceOf(DataError);
-      expect((error as DataError).code).toBe('TIMEOUT');
-      expect((error as DataError).message).toContain('nothing received for 30000 ms');
+      await onFakeClock(async (clock) => {
+        const load = pending(loadMnist({ local: false, baseUrl: `${base}/hang/`, cacheDir, sha256: hashes, signal: ac.signal }));
+        // real time until the request is at the server; from then on the clock is ours
+        await until(() => hits.length > 0, 'the request at the server');
+        await clock.advance(29_999);
+        await new Promise((r) => setImmediate(r));
+        expect(load.done).toBe(false);
+        await clock.advance(2);
+        await until(() => load.done, 'the timeout');
+        expect(load.error).toBeInstanceOf(DataError);
+        expect((load.error as DataError).code).toBe('TIMEOUT');
+        expect((load.error as DataError).message).toContain('nothing received for 30000 ms');
+      });
     } finally {
       ac.abort();
-      vi.useRealTimers();
     }
   });
 });
