@@ -50,6 +50,6 @@ export function initWeight(shape: Shape, spec: InitSpec, rng: Random, dtype: DTy
 
 /** A bias tensor: U(−1/√fanIn, 1/√fanIn) for 'kaimingUniform' (as PyTorch), zeros otherwise. */
 export function initBias(shape: Shape, spec: InitSpec, rng: Random, dtype: DType): Tensor {
-  if (spec.kind !== 'kaimingUniform') return Tensor.zeros(shape, dtype);
+  if (checkInitKind(spec.kind) !== 'kaimingUniform') return Tensor.zeros(shape, dtype);
   return initWeight(shape, spec, rng, dtype);
 }

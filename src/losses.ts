@@ -222,12 +222,27 @@ function ceInto(probs: Tensor, labels: Int32Array | Tensor, opts: CrossEntropyOp
 
 export type LossFunction = (output: Tensor, targets: Tensor | Int32Array) => LossResult;
 
+/** What a custom loss function returned, checked: the training loop would otherwise fail far from the cause. */
+function checkLossResult(r: unknown, output: Tensor): LossResult {
+  const expected = `it must return { loss: number, grad: Tensor } with grad of the output's shape ${formatShape(output.shape)}`;
+  if (r === null || typeof r !== 'object') throw new TypeError(`the loss function returned ${describeValue(r)}; ${expected}`);
+  const { loss, grad } = r as Partial<LossResult>;
+  if (typeof loss !== 'number') throw new TypeError(`the loss function returned a loss of ${describeValue(loss)}; it must be a number`);
+  if (!(grad instanceof Tensor)) throw new TypeError(`the loss function returned a grad of ${describeValue(grad)}; it must be a Tensor`);
+  const fits = `it must have the output's shape ${formatShape(output.shape)} and dtype ${output.dtype}`;
+  if (grad.shape.join() !== output.shape.join()) {
+    throw new RangeError(`the loss function returned a grad of shape ${formatShape(grad.shape)}; ${fits}`);
+  }
+  if (grad.dtype !== output.dtype) throw new RangeError(`the loss function returned a grad of dtype ${grad.dtype}; ${fits}`);
+  return r as LossResult;
+}
+
 /**
- * A loss by name (or a custom function, passed through). With `gradInto`, a named loss writes its gradient into
+ * A loss by name (or a custom function, its result checked). With `gradInto`, a named loss writes its gradient into
  * that reused tensor (valid until the next call), as the training loop wants; without it, a fresh tensor.
  */
 export function lossFunction(loss: LossName | LossFunction, gradInto: ReusableTensor | null = null): LossFunction {
-  if (typeof loss === 'function') return loss;
+  if (typeof loss === 'function') return (output, targets) => checkLossResult(loss(output, targets), output);
   switch (loss) {
     case 'softmaxCrossEntropy': return gradInto ? (o, t) => sceInto(o, t, gradInto) : softmaxCrossEntropy;
     case 'binaryCrossEntropy': return (o, t) => bceInto(o, t, {}, gradInto);

@@ -179,6 +179,9 @@ export class Tensor {
     checkAttached(this, 'tensor');
     const s = [...shape];
     const free = s.indexOf(-1);
+    if (free >= 0 && s.indexOf(-1, free + 1) >= 0) {
+      throw new RangeError(`cannot reshape ${formatShape(this.shape)} to ${formatShape(shape)}: only one size can be -1`);
+    }
     if (free >= 0) {
       const rest = sizeOf(s.filter((_, i) => i !== free));
       if (rest === 0 || this.size % rest !== 0) {

@@ -2,6 +2,8 @@
 // own generation number, every weight set to that number) and is killed with SIGKILL at a random moment; then
 // the file must load (Sequential.load) and hold exactly one whole generation. Repeated many times, the kills
 // land at every stage of save(): encoding, writing the temporary file, fsync, rename.
+// The kill moments scale with the time a save takes on this machine (measured by the child), so a slow or loaded
+// machine spreads them over the same stages; rounds go on (up to 4x) until kills have landed at different points.
 // NODENN_KILL_ROUNDS sets the number of kills (CI default below). Then what save() does with its target: links,
 // modes, non-regular files, unwritable files and the temporary files killed saves leave.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
@@ -25,18 +27,27 @@ const net = new nn.Sequential([new nn.Dense(256, 1024), new nn.ReLU(), new nn.De
 (async () => {
   for (let g = Number(process.argv[2]); ; g++) {
     for (const p of net.parameters()) p.param.data.fill(g);
+    const t = performance.now();
     await net.save(file, { metadata: { generation: String(g) } });
-    if (g === Number(process.argv[2])) process.stdout.write('saved\\n');
+    if (g === Number(process.argv[2])) process.stdout.write('saved in ' + (performance.now() - t) + ' ms\\n');
   }
 })();
 `;
 
-function runAndKill(file: string, firstGeneration: number, delayMs: number): Promise<void> {
+/** Starts a saver and kills it `saves` save-durations (a fraction, random) after its first save completed. */
+function runAndKill(file: string, firstGeneration: number, saves: number): Promise<void> {
   return new Promise((resolve, reject) => {
     const p = spawn(process.execPath, ['-e', child, file, String(firstGeneration)], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let err = '';
+    let err = '', out = '', scheduled = false;
     p.stderr.on('data', (d) => { err += d; });
-    p.stdout.once('data', () => setTimeout(() => p.kill('SIGKILL'), delayMs));
+    p.stdout.on('data', (d) => {
+      out += d;
+      if (scheduled || !out.includes('\n')) return;
+      scheduled = true;
+      const ms = Number(/^saved in ([\d.]+) ms\n/.exec(out)?.[1]);
+      if (Number.isFinite(ms)) setTimeout(() => p.kill('SIGKILL'), Math.floor(saves * Math.max(ms, 2)));
+      else { p.kill('SIGKILL'); reject(new Error(`unexpected output of the saver: ${out}`)); }
+    });
     p.on('exit', (code, signal) => (signal === 'SIGKILL' ? resolve() : reject(new Error(`child exited ${code}: ${err}`))));
   });
 }
@@ -50,8 +61,10 @@ describe('atomic model save under SIGKILL', () => {
     const seen = new Set<number>();
     // Four files side by side, each with its own sequence of killed savers.
     const lanes = [0, 1, 2, 3].map((i) => ({ file: path.join(dir, `model${i}.safetensors`), generation: 1 }));
-    for (let round = 0; round < ROUNDS; round += lanes.length) {
-      await Promise.all(lanes.map((l) => runAndKill(l.file, l.generation, Math.floor(r() * 60))));
+    const stray = () => fs.readdirSync(dir).filter((f) => !/^model\d\.safetensors$/.test(f));
+    let kills = 0;
+    for (; kills < ROUNDS || ((seen.size < 2 || stray().length === 0) && kills < 4 * ROUNDS); kills += lanes.length) {
+      await Promise.all(lanes.map((l) => runAndKill(l.file, l.generation, 3 * r())));
       for (const lane of lanes) {
         const net = await Sequential.load(lane.file); // throws on a torn file
         const g = Number((await loadSafetensors(lane.file)).metadata.generation);
@@ -67,12 +80,14 @@ describe('atomic model save under SIGKILL', () => {
     // The kills did not all land at the same point: different numbers of completed saves per round.
     expect(seen.size).toBeGreaterThan(1);
     // Temporary files of killed saves stay behind (nothing runs after SIGKILL), never under a model's name.
-    const stray = fs.readdirSync(dir).filter((f) => !/^model\d\.safetensors$/.test(f));
-    expect(stray.every((f) => /^\.model\d\.safetensors\.\d+\.[0-9a-f]+\.tmp$/.test(f))).toBe(true);
-    expect(stray.length, "some kills landed while a temporary file was being written").toBeGreaterThan(0);
+    const left = stray();
+    expect(left.every((f) => /^\.model\d\.safetensors\.\d+\.[0-9a-f]+\.tmp$/.test(f))).toBe(true);
+    expect(left.length, "some kills landed while a temporary file was being written").toBeGreaterThan(0);
+    console.log(`${kills} kills: ${[...seen].sort((a, b) => a - b).join(', ')} saves completed after the first; ` +
+      `${left.length} temporary files left behind`);
     // The next save of each model removes them once they are older than STALE_TEMP_MS (their processes are gone).
     const old = new Date(Date.now() - STALE_TEMP_MS - 60_000);
-    for (const f of stray) fs.utimesSync(path.join(dir, f), old, old);
+    for (const f of left) fs.utimesSync(path.join(dir, f), old, old);
     const net = new Sequential([new Dense(2, 2)]);
     for (const lane of lanes) await net.save(lane.file);
     expect(fs.readdirSync(dir).sort()).toEqual(lanes.map((l) => path.basename(l.file)).sort());

@@ -3,13 +3,15 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { backendInfo, nativeAddon, nativeAvailable, setBackend, setThreads } from '../src/backend/index';
 import { FASHION_CLASSES, asciiImage, benchCommand, formatDuration, main, progressLine, streamOutput, usageLine, type Output, type OutStream } from '../src/cli';
-import { loadMnist } from '../src/data/mnist';
+import { loadMnist, mnistDataPackageDir, SYSTEM_DIRS } from '../src/data/mnist';
 import { saveModelFile } from '../src/io/model';
 import { loadSafetensors, saveSafetensors } from '../src/io/safetensors';
 import { Conv2D, Dense, Flatten, MaxPool2D, ReLU } from '../src/layers/index';
 import { Sequential } from '../src/network';
+import { Tensor } from '../src/tensor';
 
 const root = path.join(__dirname, '..');
 const cli = path.join(root, 'dist', 'cjs', 'cli.js');
@@ -37,6 +39,44 @@ let dir: string;
 beforeAll(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nodenn-cli-')); });
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
+interface Trained { model: string; plot: string; run: { code: number; out: string; err: string } }
+let trained: Trained | undefined;
+/**
+ * The model `nodenn train` writes (a 3000-image subset, 1 epoch), trained by whichever test needs it first, so that
+ * every test runs alone (vitest -t) or in any order.
+ */
+function trainedModel(): Trained {
+  if (!trained) {
+    const model = path.join(dir, 'm.safetensors'), plot = path.join(dir, 'curves.svg');
+    const r = run(['train', 'mnist', '--limit', '3000', '--epochs', '1', '--batch-size', '32', '--seed', '3', '--out', model, '--plot', plot]);
+    if (r.code !== 0) throw new Error(`nodenn train failed (${r.code}): ${r.err}`);
+    trained = { model, plot, run: r };
+  }
+  return trained;
+}
+
+/**
+ * Spawns `nodenn train ...` and sends `signal` once training is under way: after the first epoch line, which the
+ * CLI prints from inside fit(), after its signal handlers are installed (a fixed delay after the start could land
+ * before them on a slow machine, and the default action would kill the process).
+ */
+async function trainAndSignal(signal: 'SIGINT' | 'SIGTERM', model: string) {
+  // 2,700 training images a epoch: the first epoch line comes in about a second; 1000 epochs never finish first.
+  const child = spawn(process.execPath, [cli, 'train', 'mnist', '--limit', '3000', '--batch-size', '4', '--epochs', '1000', '--out', model],
+    { cwd: root, env: { ...process.env, NODENN_DATA: '' } });
+  let out = '', err = '', sent = false;
+  child.stdout.on('data', (d: Buffer) => {
+    out += d.toString();
+    if (!sent && /^epoch 1\/1000 /m.test(out)) {
+      sent = true;  // one signal only: a second one quits at once
+      child.kill(signal);
+    }
+  });
+  child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+  const [code, sig] = await new Promise<[number | null, string | null]>((resolve) => child.on('close', (c, s) => resolve([c, s])));
+  return { out, err, code, signal: sig, sent };
+}
+
 describe('nodenn CLI', () => {
   it('--help and --version; no command prints the usage and exits 2', () => {
     const h = run(['--help']);
@@ -53,9 +93,7 @@ describe('nodenn CLI', () => {
   });
 
   it('train (subset, 1 epoch) → eval → predict, with the model file and the plot', () => {
-    const model = path.join(dir, 'm.safetensors');
-    const plot = path.join(dir, 'curves.svg');
-    const t = run(['train', 'mnist', '--limit', '3000', '--epochs', '1', '--batch-size', '32', '--seed', '3', '--out', model, '--plot', plot]);
+    const { model, plot, run: t } = trainedModel();
     expect(t.err).toBe('');
     expect(t.code).toBe(0);
     // Not a terminal: one line per epoch, no carriage returns.
@@ -78,6 +116,24 @@ describe('nodenn CLI', () => {
     expect(p.out.split('\n').filter((l) => /[@%#]/.test(l)).length).toBeGreaterThan(10);
   });
 
+  it('predict: the top 3 classes, most probable first, as the saved model computes them', async () => {
+    const { model } = trainedModel();
+    const io = capture(false);
+    expect(await main(['predict', model, '--index', '8'], io)).toBe(0);
+    // the saved model's probabilities for test image 8: the softmax of its logits
+    const net = await Sequential.load(model);
+    const { test } = await loadMnist({ limit: { train: 1, test: 9 } });
+    net.eval();
+    const logits = Array.from(net.forward(new Tensor(test.x.data.slice(8 * 784, 9 * 784), [1, 784])).data);
+    const top = Math.max(...logits), e = logits.map((z) => Math.exp(z - top)), total = e.reduce((a, b) => a + b, 0);
+    const order = e.map((v, k) => [100 * v / total, k]).sort((a, b) => b[0] - a[0]).slice(0, 3);
+    const m = /^top 3: (\d) (\d+\.\d)%, (\d) (\d+\.\d)%, (\d) (\d+\.\d)%$/m.exec(io.text());
+    expect(m, io.text()).not.toBeNull();
+    expect([m![1], m![3], m![5]].map(Number)).toEqual(order.map(([, k]) => k));
+    [m![2], m![4], m![6]].forEach((shown, i) => expect(Math.abs(Number(shown) - order[i][0])).toBeLessThanOrEqual(0.051));
+    expect(io.text()).toMatch(new RegExp(`test image 8: predicted ${order[0][1]} with probability ${m![2]}%, label ${test.y[8]} [✓✗]`));
+  });
+
   it('--model cnn: trains on images (N, 1, 28, 28), saves, and eval reads the input shape back', () => {
     const model = path.join(dir, 'cnn.safetensors');
     const t = run(['train', 'mnist', '--model', 'cnn', '--limit', '1000', '--epochs', '1', '--batch-size', '32', '--out', model]);
@@ -91,7 +147,7 @@ describe('nodenn CLI', () => {
   });
 
   it('the model file is safetensors with the architecture and the run in its metadata', async () => {
-    const model = path.join(dir, 'm.safetensors');
+    const { model } = trainedModel();
     const f = await loadSafetensors(model);
     expect(Object.keys(f.tensors)).toEqual(['0.weight', '0.bias', '2.weight', '2.bias', '4.weight', '4.bias']);
     expect(f.tensors['0.weight'].shape).toEqual([784, 256]);
@@ -106,22 +162,14 @@ describe('nodenn CLI', () => {
 
   it('Ctrl-C (SIGINT) stops after the current batch, then tests and saves the model so far; exit 130', async () => {
     const model = path.join(dir, 'interrupted.safetensors');
-    const child = spawn(process.execPath, [cli, 'train', 'mnist', '--limit', '30000', '--batch-size', '4', '--epochs', '3', '--out', model],
-      { cwd: root, env: { ...process.env, NODENN_DATA: '' } });
-    let out = '', sent = false;
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (out.includes('training:') && !sent) {
-        sent = true;  // one Ctrl-C only: a second one quits at once
-        setTimeout(() => child.kill('SIGINT'), 300);
-      }
-    });
-    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-    expect(out).toMatch(/interrupted by SIGINT: fit\(\) was aborted before epoch 1, batch \d+; testing the model as it is/);
-    expect(out).toMatch(/test accuracy \d+\.\d\d%/);
-    expect(out).toContain(`model saved to ${model}`);
-    expect(code).toBe(130);
-    expect(fs.existsSync(model)).toBe(true);
+    const r = await trainAndSignal('SIGINT', model);
+    expect(r.sent).toBe(true);
+    expect(r.err).toBe('');
+    expect(r.out).toMatch(/interrupted by SIGINT: fit\(\) was aborted before epoch \d+, batch \d+; testing the model as it is/);
+    expect(r.out).toMatch(/test accuracy \d+\.\d\d%/);
+    expect(r.out).toContain(`model saved to ${model}`);
+    expect([r.code, r.signal]).toEqual([130, null]);
+    expect((await loadSafetensors(model)).metadata['nodenn.dataset']).toBe('mnist');
   });
 
   it('a terminal gets a live progress bar', async () => {
@@ -211,13 +259,13 @@ describe('nodenn CLI', () => {
 
   it('a corrupted model file is refused with exit 1 and the reason', () => {
     const bad = path.join(dir, 'bad.safetensors');
-    const good = fs.readFileSync(path.join(dir, 'm.safetensors'));
+    const good = fs.readFileSync(trainedModel().model);
     const b = Buffer.from(good);
     b.writeBigUInt64LE(BigInt(good.length), 0);
     fs.writeFileSync(bad, b);
     const r = run(['eval', bad]);
     expect(r.code).toBe(1);
-    expect(r.err).toMatch(/bad\.safetensors: header length \d+ runs past the end/);
+    expect(r.err).toBe(`nodenn: ${bad}: header length ${good.length} runs past the end of the ${good.length}-byte file (truncated?)\n`);
   });
 
   it('helpers: progress line, durations, ASCII art', () => {
@@ -353,20 +401,12 @@ describe('nodenn CLI: broken output, output paths, signals', () => {
 
   it('SIGTERM stops after the current batch, then tests and saves the model so far; exit 143', async () => {
     const model = path.join(dir, 'terminated.safetensors');
-    const child = spawn(process.execPath, [cli, 'train', 'mnist', '--limit', '30000', '--batch-size', '4', '--epochs', '3', '--out', model],
-      { cwd: root, env: { ...process.env, NODENN_DATA: '' } });
-    let out = '', sent = false;
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (out.includes('training:') && !sent) {
-        sent = true;
-        setTimeout(() => child.kill('SIGTERM'), 300);
-      }
-    });
-    const [code, signal] = await new Promise<[number | null, string | null]>((resolve) => child.on('close', (c, s) => resolve([c, s])));
-    expect(out).toMatch(/interrupted by SIGTERM: fit\(\) was aborted before epoch 1, batch \d+; testing the model as it is/);
-    expect(out).toContain(`model saved to ${model}`);
-    expect([code, signal]).toEqual([143, null]);
+    const r = await trainAndSignal('SIGTERM', model);
+    expect(r.sent).toBe(true);
+    expect(r.err).toBe('');
+    expect(r.out).toMatch(/interrupted by SIGTERM: fit\(\) was aborted before epoch \d+, batch \d+; testing the model as it is/);
+    expect(r.out).toContain(`model saved to ${model}`);
+    expect([r.code, r.signal]).toEqual([143, null]);
     expect(fs.existsSync(model)).toBe(true);
   });
 
@@ -402,7 +442,7 @@ describe('nodenn CLI: broken output, output paths, signals', () => {
     ['[3, 32, 32]', /bad-shape-1\.safetensors: the 'nodenn\.input_shape' metadata \[3, 32, 32\] does not fit the architecture's layers/],
     ['{"a": 1}', /bad-shape-2\.safetensors: the 'nodenn\.input_shape' metadata must be a JSON array/],
   ])('eval: bad nodenn.input_shape metadata %j → exit 1 naming the file', async (shape, message) => {
-    const f = await loadSafetensors(path.join(dir, 'm.safetensors'));
+    const f = await loadSafetensors(trainedModel().model);
     const index = ['[784', '[3, 32, 32]', '{"a": 1}'].indexOf(shape);
     const bad = path.join(dir, `bad-shape-${index}.safetensors`);
     await saveSafetensors(bad, f.tensors, { ...f.metadata, 'nodenn.input_shape': shape });
@@ -412,7 +452,7 @@ describe('nodenn CLI: broken output, output paths, signals', () => {
   });
 
   it('eval: an unknown nodenn.dataset in the metadata → exit 1 naming the file', async () => {
-    const f = await loadSafetensors(path.join(dir, 'm.safetensors'));
+    const f = await loadSafetensors(trainedModel().model);
     const bad = path.join(dir, 'bad-dataset.safetensors');
     await saveSafetensors(bad, f.tensors, { ...f.metadata, 'nodenn.dataset': 'cifar' });
     const io = capture(false);
@@ -469,17 +509,126 @@ describe('nodenn CLI: broken output, output paths, signals', () => {
 
   it('--data names the data set or a directory; --data-dir a directory', async () => {
     const io = capture(false);
-    expect(await main(['eval', path.join(dir, 'm.safetensors'), '--data', './nowhere', '--data-dir', './elsewhere'], io)).toBe(2);
+    expect(await main(['eval', trainedModel().model, '--data', './nowhere', '--data-dir', './elsewhere'], io)).toBe(2);
     expect(io.errText()).toMatch(/--data \.\/nowhere and --data-dir \.\/elsewhere both name a directory; --data takes mnist or fashion/);
     const t = capture(false);
     expect(await main(['train', 'mnist', '--data', 'fashion'], t)).toBe(2);
     expect(t.errText()).toMatch(/train mnist --data fashion: two different data sets/);
     // a directory through either flag
     const d = capture(false);
-    expect(await main(['eval', path.join(dir, 'm.safetensors'), '--data-dir', path.join(dir, 'no-idx'), '--limit', '10'], d)).toBe(1);
+    expect(await main(['eval', trainedModel().model, '--data-dir', path.join(dir, 'no-idx'), '--limit', '10'], d)).toBe(1);
     expect(d.errText()).toMatch(/no mnist idx files in dir/);
     const d2 = capture(false);
-    expect(await main(['eval', path.join(dir, 'm.safetensors'), '--data', path.join(dir, 'no-idx'), '--limit', '10'], d2)).toBe(1);
+    expect(await main(['eval', trainedModel().model, '--data', path.join(dir, 'no-idx'), '--limit', '10'], d2)).toBe(1);
     expect(d2.errText()).toMatch(/no mnist idx files in dir/);
+  });
+});
+
+describe('nodenn train options, in-process', () => {
+  const savedData = process.env.NODENN_DATA;
+  const threadsBefore = nativeAvailable() ? nativeAddon().info().threads : 1;
+  // The first 500 training and test images of MNIST in a directory of their own: loaded in milliseconds.
+  let subset = '';
+  beforeAll(() => {
+    delete process.env.NODENN_DATA;
+    subset = path.join(dir, 'mnist-500');
+    fs.mkdirSync(subset, { recursive: true });
+    const from = mnistDataPackageDir()!;
+    for (const [name, header, bytes] of [['train-images-idx3-ubyte', 16, 784], ['train-labels-idx1-ubyte', 8, 1],
+      ['t10k-images-idx3-ubyte', 16, 784], ['t10k-labels-idx1-ubyte', 8, 1]] as const) {
+      const b = fs.readFileSync(path.join(from, name)).subarray(0, header + 500 * bytes);
+      b.writeUInt32BE(500, 4);
+      fs.writeFileSync(path.join(subset, name), b);
+    }
+  });
+  afterAll(() => { if (savedData !== undefined) process.env.NODENN_DATA = savedData; });
+  // --backend and --threads set process-wide state: put it back for the other tests of this file
+  afterEach(() => {
+    setBackend(nativeAvailable() ? 'native' : 'ts');
+    if (nativeAvailable()) setThreads(threadsBefore);
+  });
+
+  /** `nodenn train mnist` on 500 images (no validation), 2 epochs of batch 25; the output lines. */
+  async function train(args: string[], data = 'mnist') {
+    const io = capture(false);
+    const source = data === 'mnist' ? ['--data', subset] : [];
+    const code = await main(['train', data, ...source, '--limit', '500', '--validation', '0', '--epochs', '2', '--batch-size', '25', ...args], io);
+    expect(io.errText()).toBe('');
+    expect(code).toBe(0);
+    const out = io.text();
+    const result = /^test accuracy (\d+\.\d\d)% {2}\(loss (\d\.\d{4}), (\d+) samples\)$/m.exec(out);
+    expect(result, out).not.toBeNull();
+    return { out, lines: out.trimEnd().split('\n'), accuracy: Number(result![1]), loss: Number(result![2]), result: result![0] };
+  }
+
+  it('--optimizer: each one trains with its own default learning rate, and they train differently', async () => {
+    const defaults: [string, number][] = [['adam', 0.002], ['adamw', 0.002], ['sgd', 0.05], ['momentum', 0.02], ['rmsprop', 0.001], ['adagrad', 0.05]];
+    const losses: number[] = [];
+    for (const [name, lr] of defaults) {
+      const r = await train(['--optimizer', name]);
+      expect(r.out).toContain(`training: 2 epochs, batch 25, ${name} lr ${lr} (cosine decay), seed 1\n`);
+      expect(r.accuracy, name).toBeGreaterThan(30);  // chance is 10%; sgd, the slowest, reaches about 49% here
+      losses.push(r.loss);
+    }
+    expect(new Set(losses).size).toBe(defaults.length);
+  });
+
+  it('--no-decay keeps the learning rate constant: another run, and the line says so', async () => {
+    const decayed = await train([]), constant = await train(['--no-decay']);
+    expect(decayed.out).toContain('training: 2 epochs, batch 25, adam lr 0.002 (cosine decay), seed 1\n');
+    expect(constant.out).toContain('training: 2 epochs, batch 25, adam lr 0.002, seed 1\n');
+    expect(constant.loss).not.toBe(decayed.loss);
+  });
+
+  it.skipIf(!nativeAvailable())('--threads N: the native backend runs N threads, with the very same result', async () => {
+    const one = await train(['--threads', '1']), two = await train(['--threads', '2']);
+    expect(one.lines[0]).toMatch(/ · backend native \(\w+, 1 thread\)$/);
+    expect(two.lines[0]).toMatch(/ · backend native \(\w+, 2 threads\)$/);
+    expect(two.result).toBe(one.result);
+  });
+
+  it('--backend ts: the TypeScript kernels train the same network to the same accuracy (float32 rounding aside)', async () => {
+    const ts = await train(['--backend', 'ts']);
+    expect(ts.lines[0]).toMatch(/ · backend ts \(pure TypeScript\)$/);
+    expect(backendInfo().name).toBe('ts');
+    if (nativeAvailable()) {
+      const native = await train(['--backend', 'native']);
+      expect(native.lines[0]).toMatch(/ · backend native \(/);
+      expect(Math.abs(ts.accuracy - native.accuracy)).toBeLessThanOrEqual(1);
+      expect(Math.abs(ts.loss - native.loss)).toBeLessThanOrEqual(0.01);
+    }
+  });
+
+  it('--quiet: only the result lines', async () => {
+    const model = path.join(dir, 'quiet.safetensors');
+    const r = await train(['--quiet', '--out', model]);
+    expect(r.lines).toHaveLength(2);
+    expect(r.lines[0]).toBe(r.result);
+    expect(r.lines[1]).toMatch(/^wall time \d+\.\d\ds \(data \d+\.\d\ds, training \d+\.\d\ds; cpu \d+\.\d\ds\)$/);
+    expect(fs.existsSync(model)).toBe(true);
+  });
+
+  it('--data DIR: the idx files of that directory', async () => {
+    const data = path.join(dir, 'tiny-mnist');
+    fs.mkdirSync(data, { recursive: true });
+    const u32 = (n: number) => { const b = Buffer.alloc(4); b.writeUInt32BE(n); return b; };
+    const images = (n: number) => Buffer.concat([u32(0x803), u32(n), u32(28), u32(28), Buffer.alloc(n * 784, 9)]);
+    const labels = (ls: number[]) => Buffer.concat([u32(0x801), u32(ls.length), Buffer.from(ls)]);
+    fs.writeFileSync(path.join(data, 'train-images-idx3-ubyte'), images(40));
+    fs.writeFileSync(path.join(data, 'train-labels-idx1-ubyte'), labels(Array.from({ length: 40 }, (_, i) => i % 10)));
+    fs.writeFileSync(path.join(data, 't10k-images-idx3-ubyte'), images(10));
+    fs.writeFileSync(path.join(data, 't10k-labels-idx1-ubyte'), labels([3, 3, 3, 3, 3, 3, 3, 3, 3, 3]));
+    const io = capture(false);
+    expect(await main(['train', 'mnist', '--data', data, '--validation', '0', '--epochs', '1', '--batch-size', '8'], io)).toBe(0);
+    expect(io.text()).toMatch(new RegExp(`^data: 40 train, 10 test \\(from ${data}, \\d+\\.\\d\\ds\\)$`, 'm'));
+    expect(io.text()).toMatch(/^test accuracy \d+\.\d\d% {2}\(loss \d\.\d{4}, 10 samples\)$/m);
+  });
+
+  const fashionDir = SYSTEM_DIRS.fashion.find((d) => fs.existsSync(path.join(d, 'train-labels-idx1-ubyte.gz')));
+  it.skipIf(!fashionDir)('train fashion: Fashion-MNIST from the system directory (Debian dataset-fashion-mnist)', async () => {
+    const r = await train([], 'fashion');
+    expect(r.lines[0]).toMatch(/^nodenn \d+\.\d+\.\d+ · fashion · mlp · backend /);
+    expect(r.out).toContain(`data: 500 train, 500 test (from ${fashionDir}, `);
+    expect(r.accuracy).toBeGreaterThan(50);
   });
 });

@@ -10,6 +10,61 @@ import { backends, expectClose, useBackend } from './helpers';
 
 const t64 = (data: number[], shape: number[]) => new Tensor(Float64Array.from(data), shape);
 
+/**
+ * A Sequential of Conv2D, ReLU, MaxPool2D, Flatten, Dense and Softmax layers evaluated by plain loops in float64
+ * from the layers' parameters: the reference for paths (fused, batched) that the backends share code with.
+ */
+function referenceForward(net: Sequential, x: Tensor): number[] {
+  let shape = [...x.shape], v = Array.from(x.data);
+  for (const layer of net.layers) {
+    if (layer instanceof Conv2D) {
+      const [N, C, H, W] = shape, F = layer.outChannels, [KH, KW] = layer.kernelSize, [sh, sw] = layer.stride, [ph, pw] = layer.padding;
+      const OH = Math.floor((H + 2 * ph - KH) / sh) + 1, OW = Math.floor((W + 2 * pw - KW) / sw) + 1;
+      const w = layer.weight.data, b = layer.bias?.data, y = new Array(N * F * OH * OW).fill(0);
+      for (let n = 0; n < N; n++) for (let f = 0; f < F; f++) for (let i = 0; i < OH; i++) for (let j = 0; j < OW; j++) {
+        let sum = b ? b[f] : 0;
+        for (let c = 0; c < C; c++) for (let ki = 0; ki < KH; ki++) for (let kj = 0; kj < KW; kj++) {
+          const r = i * sh - ph + ki, q = j * sw - pw + kj;
+          if (r >= 0 && r < H && q >= 0 && q < W) sum += v[((n * C + c) * H + r) * W + q] * w[((f * C + c) * KH + ki) * KW + kj];
+        }
+        y[((n * F + f) * OH + i) * OW + j] = sum;
+      }
+      shape = [N, F, OH, OW]; v = y;
+    } else if (layer instanceof ReLU) {
+      v = v.map((a) => Math.max(a, 0));
+    } else if (layer instanceof MaxPool2D) {
+      const [N, C, H, W] = shape, [KH, KW] = layer.kernelSize, [sh, sw] = layer.stride;
+      const OH = Math.floor((H - KH) / sh) + 1, OW = Math.floor((W - KW) / sw) + 1, y: number[] = [];
+      for (let p = 0; p < N * C; p++) for (let i = 0; i < OH; i++) for (let j = 0; j < OW; j++) {
+        let m = -Infinity;
+        for (let ki = 0; ki < KH; ki++) for (let kj = 0; kj < KW; kj++) m = Math.max(m, v[(p * H + i * sh + ki) * W + j * sw + kj]);
+        y.push(m);
+      }
+      shape = [N, C, OH, OW]; v = y;
+    } else if (layer instanceof Flatten) {
+      shape = [shape[0], shape.slice(1).reduce((a, d) => a * d, 1)];
+    } else if (layer instanceof Dense) {
+      const [N, K] = shape, M = layer.outFeatures, w = layer.weight.data, b = layer.bias?.data, y: number[] = [];
+      for (let n = 0; n < N; n++) for (let m = 0; m < M; m++) {
+        let sum = b ? b[m] : 0;
+        for (let k = 0; k < K; k++) sum += v[n * K + k] * w[k * M + m];
+        y.push(sum);
+      }
+      shape = [N, M]; v = y;
+    } else if (layer instanceof Softmax) {
+      const [N, M] = shape;
+      for (let n = 0; n < N; n++) {
+        const row = v.slice(n * M, n * M + M), top = Math.max(...row), e = row.map((a) => Math.exp(a - top));
+        const total = e.reduce((a, b) => a + b, 0);
+        e.forEach((a, m) => { v[n * M + m] = a / total; });
+      }
+    } else {
+      throw new Error(`referenceForward: no reference for ${layer.constructor.name}`);
+    }
+  }
+  return v;
+}
+
 describe.each(backends)('conv layers on $label', (bc) => {
   beforeEach(() => useBackend(bc));
 
@@ -239,7 +294,10 @@ describe.each(backends)('CNNs in Sequential on $label', (bc) => {
       x.data.forEach((_, i) => { x.data[i] = Math.sin(i * 0.7) * 2; });
       net.eval();
       const want = Array.from(net.forward(x).data);
-      expect({ name, p: Array.from(net.predictProba(x).data) }).toEqual({ name, p: want });
+      const fused = Array.from(net.predictProba(x).data);
+      expect({ name, p: fused }).toEqual({ name, p: want });
+      // and both are the network's function, computed here by plain loops in float64 (not by any backend)
+      expectClose(fused, referenceForward(net, x), 1e-5);
     }
     // a 1 x 1 convolution output cannot be pooled: the pooling layer reports it, fused or not
     const tiny = new Sequential([new Conv2D(1, 2, 3), new ReLU(), new MaxPool2D(2), new Flatten()]);

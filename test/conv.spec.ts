@@ -50,6 +50,17 @@ function refBackwardFilter(g: Geo, x: FloatArray, dy: FloatArray): [Float64Array
   return [dw, db];
 }
 
+/** 2x2 max pooling with stride 2 over `planes` planes of OH x OW (odd edges dropped); NaN wins, as in max(). */
+function refMaxPool2x2(src: number[], planes: number, OH: number, OW: number): number[] {
+  const QH = Math.floor(OH / 2), QW = Math.floor(OW / 2), out: number[] = [];
+  for (let p = 0; p < planes; p++) for (let i = 0; i < QH; i++) for (let j = 0; j < QW; j++) {
+    const at = (di: number, dj: number) => src[(p * OH + 2 * i + di) * OW + 2 * j + dj];
+    const window = [at(0, 0), at(0, 1), at(1, 0), at(1, 1)];
+    out.push(window.some(Number.isNaN) ? NaN : Math.max(...window));
+  }
+  return out;
+}
+
 const args = (g: Geo) => [g.N, g.C, g.H, g.W, g.F, g.KH, g.KW, g.sh, g.sw, g.ph, g.pw] as const;
 
 /** stride 1/2 x padding 0/1/2 x kernel 1/3/5, over shapes with H != W, batch 1 and 4, channels 1 and 3. */
@@ -102,15 +113,11 @@ describe.each(backends)('conv kernels on $label', (bc) => {
           // with the 2x2 stride-2 max pooling fused too: exactly MaxPool2D(2) of those outputs
           if (OH < 2 || OW < 2) continue;
           for (const withRelu of [false, true]) {
-            const QH = Math.floor(OH / 2), QW = Math.floor(OW / 2);
-            const src = withRelu ? Float64Array.from(relu(plain)) : plain;
-            const want = new C(g.N * g.F * QH * QW), arg = new Int32Array(want.length);
-            useBackend({ label: 'ts', backend: 'ts' });
-            getBackend().maxPool2dForward(g.N, g.F, OH, OW, 2, 2, 2, 2, new C(src), want, arg);
-            useBackend(bc);
+            const src = withRelu ? relu(plain) : Array.from(plain);
+            const want = refMaxPool2x2(src, g.N * g.F, OH, OW);
             const pooled = new C(want.length).fill(NaN);
             getBackend().conv2dForward(...args(g), xs, w, bias, pooled, withRelu, true);
-            expect(Array.from(pooled)).toEqual(Array.from(want));
+            expect(Array.from(pooled)).toEqual(want);
           }
         }
 
@@ -161,12 +168,39 @@ describe.each(backends)('conv kernels on $label', (bc) => {
       expect(Array.from(y2)).toEqual([...x, ...x.map((v) => 1 - 2 * v)]);
     });
 
-    it('an empty batch does nothing; zero filters give an empty output', () => {
+    it('an empty batch writes nothing; zero filters give an empty output and a zero dx', () => {
+      // Outputs are zero-length views into a sentinel-filled buffer: a write past a view would show.
+      const view = (n: number) => {
+        const buf = new C(n + 8).fill(7);
+        return { all: buf, out: buf.subarray(4, 4 + n) };
+      };
+      const untouched = (a: FloatArray) => expect(Array.from(a).every((v) => v === 7)).toBe(true);
       const g: Geo = { N: 0, C: 2, H: 4, W: 4, F: 3, KH: 3, KW: 3, sh: 1, sw: 1, ph: 1, pw: 1 };
-      getBackend().conv2dForward(...args(g), new C(0), new C(54), null, new C(0));
-      const dw = new C(54).fill(1);
-      getBackend().conv2dBackwardFilter(...args(g), new C(0), new C(0), dw, null);
-      expect(dw.every((v) => v === 1)).toBe(true);
+      const y = view(0), dx = view(0);
+      getBackend().conv2dForward(...args(g), new C(0), new C(54), new C(3), y.out);
+      getBackend().conv2dForward(...args(g), new C(0), new C(54), null, y.out, true, true);
+      getBackend().conv2dBackwardData(...args(g), new C(0), new C(54), dx.out);
+      untouched(y.all);
+      untouched(dx.all);
+      // backward-filter accumulates: no samples add nothing, to the weights' and the bias' gradients
+      const dw = new C(54).fill(1), db = new C(3).fill(-2);
+      getBackend().conv2dBackwardFilter(...args(g), new C(0), new C(0), dw, db);
+      expect(Array.from(dw)).toEqual(new Array(54).fill(1));
+      expect(Array.from(db)).toEqual([-2, -2, -2]);
+
+      const f0: Geo = { ...g, N: 2, F: 0 };
+      const x = randomArray(C, 2 * 2 * 16, 5);
+      const y0 = view(0);
+      getBackend().conv2dForward(...args(f0), x, new C(0), new C(0), y0.out);
+      untouched(y0.all);
+      // no filter reaches the input: its gradient is zero (written, not left as it was)
+      const dx0 = new C(x.length).fill(NaN);
+      getBackend().conv2dBackwardData(...args(f0), new C(0), new C(0), dx0);
+      expect(Array.from(dx0)).toEqual(new Array(x.length).fill(0));
+      const dw0 = view(0), db0 = view(0);
+      getBackend().conv2dBackwardFilter(...args(f0), x, new C(0), dw0.out, db0.out);
+      untouched(dw0.all);
+      untouched(db0.all);
     });
   });
 });

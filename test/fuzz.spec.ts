@@ -2,10 +2,10 @@
 // Each call must either return or throw a TypeError/RangeError; the process must survive (a crash fails the
 // file). The TS backend is the oracle: both backends must accept or reject each kernel call alike, with the same
 // error types, so a check that addon.cc misses shows up as a disagreement even when it does not crash.
-// NODENN_FUZZ_CASES sets the number of cases (CI default below; `npm run fuzz` runs 10,000).
+// NODENN_FUZZ_CASES sets the number of cases per ISA (CI default below; `npm run fuzz` runs 10,000).
 import { afterAll, describe, expect, it } from 'vitest';
 import { getBackend, nativeAddon, nativeAvailable, tsBackend } from '../src/backend/index';
-import { backends, useBackend } from './helpers';
+import { backends, nativeIsas, useBackend } from './helpers';
 import { blindCase, caseStream, makeCase, signatures, type Case } from './fuzz-cases';
 
 const CASES = Number(process.env.NODENN_FUZZ_CASES || 3000);
@@ -59,17 +59,26 @@ describe.skipIf(!nativeAvailable())('native addon fuzz', () => {
     expect(Object.keys(signatures).filter((k) => !exported.includes(k))).toEqual([]);
   });
 
-  it(`${CASES} random and hostile calls: each returns or throws a TypeError/RangeError, as the TS backend does`, () => {
+  // Once per ISA: the stream calls setIsa and setThreads too, so the ISA under test is put back after each of
+  // those calls and checked before every other one (else the first setIsa would decide the rest of the run).
+  it.each(nativeIsas)(`${CASES} random and hostile calls on $label: each returns or throws a TypeError/RangeError, as the TS backend does`, (bc) => {
+    const isa = bc.isa!;
+    nativeAddon().setIsa(isa);
     const r = caseStream(SEED);
     const problems: string[] = [];
-    const counts = { ok: 0, threw: 0, blind: 0, validOk: 0 };
+    const counts = { ok: 0, threw: 0, blind: 0, validOk: 0, onIsa: 0 };
     const names = exported;
     for (let i = 0; i < CASES; i++) {
       const name = names[i % names.length];
       const sig = signatures[name];
       const c = sig && r() > 0.05 ? makeCase(name, sig, r) : blindCase(name, r);
       if (c.mutations[0] === 'blind') counts.blind++;
+      if (name !== 'setIsa' && name !== 'setThreads') {
+        if (nativeAddon().info().isa !== isa) problems.push(`${name} would run on ${nativeAddon().info().isa}, not ${isa}`);
+        else counts.onIsa++;
+      }
       const native = call(addon[name] as (...a: unknown[]) => unknown, c.args);
+      if (name === 'setIsa' || name === 'setThreads') nativeAddon().setIsa(isa);
       if (native.kind === 'threw') {
         counts.threw++;
         if (!isTypedError(native.error)) problems.push(`native threw ${String(native.error)}: ${label(c)}`);
@@ -99,7 +108,8 @@ describe.skipIf(!nativeAvailable())('native addon fuzz', () => {
     expect(counts.threw).toBeGreaterThan(CASES / 4);
     expect(counts.ok).toBeGreaterThan(CASES / 20);
     expect(counts.validOk).toBeGreaterThan(0);
-    console.log(`fuzz: ${CASES} cases over ${names.length} functions (seed ${SEED}): ${counts.threw} threw a ` +
+    expect(counts.onIsa).toBeGreaterThan(CASES / 2);
+    console.log(`fuzz on ${isa}: ${CASES} cases over ${names.length} functions (seed ${SEED}): ${counts.threw} threw a ` +
       `TypeError/RangeError, ${counts.ok} returned (${counts.validOk} unmutated valid calls), ${counts.blind} blind`);
   }, 600_000);
 });

@@ -192,7 +192,13 @@ describe.each(backends)('losses on $label', (bc) => {
     const x = Tensor.zeros([2, 3], 'float64');
     expect(() => softmaxCrossEntropy(x, new Int32Array([0, 3]))).toThrow(/labels\[1\] = 3 is outside \[0, 3\)/);
     expect(() => softmaxCrossEntropy(x, new Int32Array([0]))).toThrow(/labels has 1 entries but logits has 2 rows/);
-    expect(() => mse(x, Tensor.zeros([3, 2]).reshape([6]))).not.toThrow();
+    // a target of the same size in another shape is read in the input's shape (row-major)
+    const pred = f64([1, 2, 3, 4, 5, 6], [2, 3]), flat = f64([0.5, -1, 2, 0, 3, 1], [6]);
+    const asFlat = mse(pred, flat), asShaped = mse(pred, flat.reshape([2, 3]));
+    expect(asFlat.loss).toBeCloseTo(((0.25 + 9 + 1) + (16 + 4 + 25)) / 2, 12);
+    expect(asFlat.loss).toBe(asShaped.loss);
+    expect(asFlat.grad.shape).toEqual([2, 3]);
+    expect(Array.from(asFlat.grad.data)).toEqual(Array.from(asShaped.grad.data));
     expect(() => mse(x, Tensor.zeros([5]))).toThrow(/target has shape \[5\] but the input has shape \[2, 3\]/);
     expect(() => lossFunction('hinge' as never)).toThrow(/loss must be one of/);
     expect(() => binaryCrossEntropy(x, Tensor.zeros([2, 3], 'float64'), { fromLogits: false, eps: 0.7 })).toThrow(/eps must be in/);

