@@ -124,12 +124,19 @@ function detached(len: number, C: Float32ArrayConstructor | Float64ArrayConstruc
   return a;
 }
 
-/** A deterministic stream of cases for one function. */
-export function makeCase(name: string, sig: Signature, r: () => number): Case {
+export interface ValidCallOptions {
+  /** Every size at least 1 (so that a size's minimum can be broken). */
+  nonEmpty?: boolean;
+  /** Arrays of exactly the needed length, optional ones never null. */
+  exact?: boolean;
+}
+
+/** A valid call of a signature: the arguments, with the sizes drawn for it. */
+export function validCall(sig: Signature, r: () => number, opts: ValidCallOptions = {}): { args: unknown[]; sizes: Sizes } {
   const int = (lo: number, hi: number) => lo + Math.floor(r() * (hi - lo + 1));
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];
   const sizes: Sizes = {};
-  for (const [k, [lo, hi]] of Object.entries(sig.sizes)) sizes[k] = int(lo, hi);
+  for (const [k, [lo, hi]] of Object.entries(sig.sizes)) sizes[k] = opts.nonEmpty ? int(Math.max(lo, 1), Math.max(hi, 1)) : int(lo, hi);
   sig.fix?.(sizes);
   const C = pick(FloatCtors);
   const args: unknown[] = sig.args.map((a) => {
@@ -137,8 +144,8 @@ export function makeCase(name: string, sig: Signature, r: () => number): Case {
       case 'size': return sizes[a.size];
       case 'scalar': return a.lo + (a.hi - a.lo) * r();
       case 'float': case 'optFloat': {
-        if (a.t === 'optFloat' && r() < 0.3) return null;
-        const x = new C(a.len(sizes) + (r() < 0.2 ? int(1, 3) : 0));
+        if (a.t === 'optFloat' && r() < 0.3 && !opts.exact) return null;
+        const x = new C(a.len(sizes) + (r() < 0.2 && !opts.exact ? int(1, 3) : 0));
         const lo = a.t === 'float' ? a.lo ?? -2 : -2, hi = a.t === 'float' ? a.hi ?? 2 : 2;
         for (let i = 0; i < x.length; i++) x[i] = lo + (hi - lo) * r();
         return x;
@@ -148,6 +155,14 @@ export function makeCase(name: string, sig: Signature, r: () => number): Case {
       case 'flag': return sizes[a.size] === 1;
     }
   });
+  return { args, sizes };
+}
+
+/** A deterministic stream of cases for one function. */
+export function makeCase(name: string, sig: Signature, r: () => number): Case {
+  const int = (lo: number, hi: number) => lo + Math.floor(r() * (hi - lo + 1));
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];
+  const { args } = validCall(sig, r);
   const mutations: string[] = [];
   const nMut = r() < 0.1 ? 0 : int(1, 3);
   for (let attempt = 0; attempt < 30 && mutations.length < nMut && args.length > 0; attempt++) {

@@ -51,7 +51,7 @@ export function loadAddon(explicit = process.env.NODENN_ADDON): LoadResult {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       addon = require('node-gyp-build')(packageRoot());
     }
-    const missing = [...ADDON_CONTROLS, ...kernelNames].filter((k) => typeof addon[k] !== 'function');
+    const missing = missingExports(addon as unknown as Record<string, unknown>);
     if (missing.length) {
       return { error: `the native addon does not export the expected kernels (missing: ${missing.join(', ')})`,
         explicit: Boolean(explicit) };
@@ -82,6 +82,11 @@ export function applyIsaEnv(addon: NativeAddon, isa = process.env.NODENN_ISA): s
 
 /** What the addon exports besides the spec's kernels. */
 export const ADDON_CONTROLS = ['info', 'setIsa', 'setThreads'] as const;
+
+/** The functions an addon must export (every kernel of the spec, and the controls) that this one lacks. */
+export function missingExports(addon: Record<string, unknown>): string[] {
+  return [...ADDON_CONTROLS, ...kernelNames].filter((k) => typeof addon[k] !== 'function');
+}
 
 /** The backend over the addon: its kernels are the addon's own functions (no wrapper per call). */
 export function nativeBackend(addon: NativeAddon): Backend {
