@@ -174,16 +174,16 @@ class Args {
       if (spec.args[i].kind < kFloats) read_scalar(i);
     if (spec.hook) {
       int64_t in[kMaxSlots];
-      for (int j = 0; j < spec.hook_arg_count; j++) in[j] = slot_[spec.hook_args[j]];
-      spec.hook(*this, in, slot_ + spec.arg_count);
+      for (int j = 0; j < spec.hook->arg_count; j++) in[j] = slot_[spec.hook->args[j]];
+      spec.hook->check(*this, in, slot_ + spec.arg_count);
     }
     for (int i = 0; i < spec.arg_count; i++)
       if (spec.args[i].kind >= kFloats) read_array(i);
     check_memory();
     for (int i = 0; i < spec.arg_count; i++) {
       const ArgSpec& s = spec.args[i];
-      if (s.has_index) check_indices(i);
-      if (s.check) s.check(*this, i);
+      if (s.array.has_index) check_indices(i);
+      if (s.array.check) s.array.check(*this, i);
     }
   }
 
@@ -204,7 +204,7 @@ class Args {
   napi_env env() const { return env_; }
   const View& view(int i) const { return view_[i]; }
   const char* name(int i) const { return spec_.args[i].name; }
-  int64_t needed(int i) const { return length(spec_.args[i].length); }
+  int64_t needed(int i) const { return length(spec_.args[i].array.length); }
 
   // Runs the kernel of the calling environment's table, float or double as the arrays are: fn(kernels, T{})
   // returns nothing, a number, or false when the kernel ran out of memory.
@@ -231,8 +231,8 @@ class Args {
     switch (s.kind) {
       case kSize: {
         slot_[i] = size_value(env_, v, s.name);
-        if (slot_[i] < s.min && (s.unless_zero < 0 || slot_[s.unless_zero] != 0))
-          range_error(env_, std::string(s.name) + " must be at least " + std::to_string(s.min) + ", got " +
+        if (slot_[i] < s.size.min && (s.size.unless_zero < 0 || slot_[s.size.unless_zero] != 0))
+          range_error(env_, std::string(s.name) + " must be at least " + std::to_string(s.size.min) + ", got " +
                                 std::to_string(slot_[i]));
         break;
       }
@@ -242,9 +242,9 @@ class Args {
           type_error(env_, std::string(s.name) + " must be a number, got " + describe(env_, v));
         if (!std::isfinite(d))
           range_error(env_, std::string(s.name) + " must be a finite number, got " + describe(env_, v));
-        if (s.range_text &&
-            !((s.lo_open ? d > s.lo : d >= s.lo) && (s.hi_open ? d < s.hi : d <= s.hi)))
-          range_error(env_, std::string(s.name) + " must be " + s.range_text + ", got " + describe(env_, v));
+        const NumberRule& r = s.number;
+        if (r.text && !((r.lo_open ? d > r.lo : d >= r.lo) && (r.hi_open ? d < r.hi : d <= r.hi)))
+          range_error(env_, std::string(s.name) + " must be " + r.text + ", got " + describe(env_, v));
         number_[i] = d;
         break;
       }
@@ -259,12 +259,12 @@ class Args {
         Napi::Value value(env_, v);
         if (!value.IsString()) type_error(env_, std::string(s.name) + " must be a string, got " + describe(env_, v));
         const std::string name = value.As<Napi::String>().Utf8Value();
-        for (int k = 0; k < s.value_count; k++)
-          if (name == s.values[k]) {
+        for (int k = 0; k < s.choice.count; k++)
+          if (name == s.choice.values[k]) {
             slot_[i] = k;
             return;
           }
-        range_error(env_, std::string(s.name) + " must be " + s.choices + ", got '" + name + "'");
+        range_error(env_, std::string(s.name) + " must be " + s.choice.choices + ", got '" + name + "'");
       }
       default: break;
     }
@@ -315,7 +315,7 @@ class Args {
                               "(e.g. with .slice()) before transferring it");
     }
     a.length = (int64_t)length;
-    const int64_t need = this->length(s.length);
+    const int64_t need = this->length(s.array.length);
     if (a.length < need)
       range_error(env_, std::string(s.name) + " has " + std::to_string(a.length) + " elements, expected at least " +
                             std::to_string(need));
@@ -327,12 +327,12 @@ class Args {
       if (!(present_ & (1u << j))) continue;
       for (int i = 0; i < j; i++) {
         if (!(present_ & (1u << i))) continue;
-        const bool j_out = spec_.args[j].io == kOut;
-        if (!j_out && spec_.args[i].io != kOut) continue;
+        const bool j_out = spec_.args[j].array.io == kOut;
+        if (!j_out && spec_.args[i].array.io != kOut) continue;
         const int o = j_out ? j : i, other = j_out ? i : j;
         const View &out = view_[o], &in = view_[other];
         if (out.length == 0 || in.length == 0 || !(out.begin() < in.end() && in.begin() < out.end())) continue;
-        const bool same_ok = spec_.args[o].same_as & (1u << other);
+        const bool same_ok = spec_.args[o].array.same_as & (1u << other);
         if (same_ok && out.begin() == in.begin()) continue;
         range_error(env_, std::string(spec_.args[o].name) + " must not share memory with " + spec_.args[other].name +
                               (same_ok ? " (other than being the very same array)" : ""));
@@ -343,14 +343,14 @@ class Args {
   // The kernel reads by these indices: it gets a private copy of the checked values, so that nothing (writes to an
   // output over the same memory, another thread writing a SharedArrayBuffer) can change them after the check.
   void check_indices(int i) {
-    const ArgSpec& s = spec_.args[i];
+    const ArrayRule& s = spec_.args[i].array;
     const int64_t bound = product(s.index), n = length(s.length);
     const int32_t* x = (const int32_t*)view_[i].data;
     index_copy_.assign(x, x + n);
     for (int64_t k = 0; k < n; k++)
       if (index_copy_[k] < 0 || index_copy_[k] >= bound) {
         const bool one_size = s.index.count == 1 && s.index.factors[0].div == 1;
-        range_error(env_, std::string(s.name) + "[" + std::to_string(k) + "] = " + std::to_string(index_copy_[k]) +
+        range_error(env_, std::string(spec_.args[i].name) + "[" + std::to_string(k) + "] = " + std::to_string(index_copy_[k]) +
                               " is outside [0, " + (one_size ? "" : std::string(s.index.text) + " = ") +
                               std::to_string(bound) + ")");
       }

@@ -40,90 +40,70 @@ typedef void (*ValueCheck)(const Args& a, int arg);
 // derives, and may fill the shape the C++ kernel takes.
 typedef void (*Hook)(Args& a, const int64_t* in, int64_t* derived);
 
-struct ArgSpec {
-  const char* name;
-  ArgKind kind;
-  bool optional;  // a flag that may be left out (false), an array that may be null or left out
-  // size: at least min, unless the size in slot unless_zero (if >= 0) is 0
+// size: at least min, unless the size in slot unless_zero (if >= 0) is 0
+struct SizeRule {
   int64_t min;
   int8_t unless_zero;
-  // number: in [lo, hi] with open ends as flagged; range_text states the rule ("in (0, 1]", "at least 0")
+};
+// number: in [lo, hi] with open ends as flagged; text states the rule ("in (0, 1]", "non-negative"), null: any
+struct NumberRule {
   double lo, hi;
   bool lo_open, hi_open;
-  const char* range_text;
-  // enum: one of values (the kernel gets the index); choices lists them for the message
+  const char* text;
+};
+// enum: one of values (the kernel gets the index); choices lists them for the message
+struct EnumRule {
   const char* const* values;
-  uint8_t value_count;
+  uint8_t count;
   const char* choices;
-  // arrays
+};
+// arrays: written if kOut; an output may be exactly the arguments in same_as (a bit per position); has_index: an
+// Int32Array of indices in [0, index)
+struct ArrayRule {
   Io io;
-  uint32_t same_as;  // arguments (a bit per position) this output may be, exactly
+  uint32_t same_as;
   Length length;
-  bool has_index;  // an Int32Array of indices in [0, index)
+  bool has_index;
   P index;
   ValueCheck check;
 };
 
-constexpr ArgSpec arg(const char* name, ArgKind kind) {
-  ArgSpec a{};
-  a.name = name;
-  a.kind = kind;
-  a.unless_zero = -1;
-  a.lo = -kInf;
-  a.hi = kInf;
-  a.lo_open = a.hi_open = true;
-  return a;
-}
+struct ArgSpec {
+  const char* name;
+  ArgKind kind;
+  bool optional;  // a flag that may be left out (false), an array that may be null or left out
+  SizeRule size;
+  NumberRule number;
+  EnumRule choice;
+  ArrayRule array;
+};
+
 constexpr ArgSpec size_arg(const char* name, int64_t min = 0, int unless_zero = -1) {
-  ArgSpec a = arg(name, kSize);
-  a.min = min;
-  a.unless_zero = (int8_t)unless_zero;
-  return a;
+  return {name, kSize, false, {min, (int8_t)unless_zero}, {}, {}, {}};
 }
-constexpr ArgSpec number_arg(const char* name) { return arg(name, kNumber); }
-constexpr ArgSpec number_arg(const char* name, double lo, double hi, bool lo_open, bool hi_open, const char* text) {
-  ArgSpec a = arg(name, kNumber);
-  a.lo = lo;
-  a.hi = hi;
-  a.lo_open = lo_open;
-  a.hi_open = hi_open;
-  a.range_text = text;
-  return a;
+constexpr ArgSpec number_arg(const char* name, NumberRule rule = {-kInf, kInf, true, true, nullptr}) {
+  return {name, kNumber, false, {}, rule, {}, {}};
 }
-constexpr ArgSpec flag_arg(const char* name, bool optional = false) {
-  ArgSpec a = arg(name, kFlag);
-  a.optional = optional;
-  return a;
-}
-constexpr ArgSpec enum_arg(const char* name, const char* const* values, int count, const char* choices) {
-  ArgSpec a = arg(name, kEnum);
-  a.values = values;
-  a.value_count = (uint8_t)count;
-  a.choices = choices;
-  return a;
-}
+constexpr ArgSpec flag_arg(const char* name, bool optional = false) { return {name, kFlag, optional, {}, {}, {}, {}}; }
+constexpr ArgSpec enum_arg(const char* name, EnumRule rule) { return {name, kEnum, false, {}, {}, rule, {}}; }
 constexpr ArgSpec floats_arg(const char* name, Io io, Length length, uint32_t same_as = 0, bool nullable = false,
                              ValueCheck check = nullptr) {
-  ArgSpec a = arg(name, kFloats);
-  a.io = io;
-  a.length = length;
-  a.same_as = same_as;
-  a.optional = nullable;
-  a.check = check;
-  return a;
+  return {name, kFloats, nullable, {}, {}, {}, {io, same_as, length, false, {}, check}};
 }
 constexpr ArgSpec int32s_arg(const char* name, Io io, Length length) {
-  ArgSpec a = arg(name, kInt32s);
-  a.io = io;
-  a.length = length;
-  return a;
+  return {name, kInt32s, false, {}, {}, {}, {io, 0, length, false, {}, nullptr}};
 }
 constexpr ArgSpec int32s_arg(const char* name, Io io, Length length, P index) {
-  ArgSpec a = int32s_arg(name, io, length);
-  a.has_index = true;
-  a.index = index;
-  return a;
+  return {name, kInt32s, false, {}, {}, {}, {io, 0, length, true, index, nullptr}};
 }
+
+// A hook as kernels use it: its check, the slots of the sizes it reads, and how many sizes it derives.
+struct HookUse {
+  Hook check;
+  uint8_t args[kMaxSlots];
+  uint8_t arg_count;
+  uint8_t derived_count;
+};
 
 struct KernelSpec {
   const char* name;
@@ -131,10 +111,7 @@ struct KernelSpec {
   const ArgSpec* args;
   uint8_t arg_count;
   uint8_t required;  // trailing nullable arrays and optional flags may be left out
-  Hook hook;
-  uint8_t hook_args[kMaxSlots];
-  uint8_t hook_arg_count;
-  uint8_t derived_count;
+  const HookUse* hook;
   const char* oom;  // the kernel returns false when out of memory for this scratch (null: it returns no bool)
 };
 

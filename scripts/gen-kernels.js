@@ -223,16 +223,10 @@ function sources(spec) {
 }
 
 function generateKernelsH(spec) {
-  const out = [
-    `// ${HEADER}`,
-    '// The kernels\' C++ signatures, generic in the float type T: one list per source file native/<source>.cc, each',
-    '// entry X(name, Ret, (parameters)). kernels.h declares the templates and the table from them, isa/table.cc fills',
-    '// the table by name, and each source file instantiates its own list.',
-    '#pragma once',
-    '',
-    'namespace nodenn {',
-    '',
-  ];
+  const out = cppHeader('The kernels\' C++ signatures, generic in the float type T: one list per source file ' +
+    'native/<source>.cc, each entry X(name, Ret, (parameters)). kernels.h declares the templates and the table ' +
+    'from them, isa/table.cc fills the table by name, and each source file instantiates its own list.');
+  out.push('namespace nodenn {', '');
   for (const e of Object.values(spec.enums)) {
     out.push(`enum ${e.cpp} { ${e.values.map((v, i) => `${enumConstant(v)} = ${i}`).join(', ')} };`);
   }
@@ -257,6 +251,11 @@ function generateKernelsH(spec) {
 
 // ---- C++ argument tables
 
+/** The first lines of a generated C++ header. */
+function cppHeader(what) {
+  return [`// ${HEADER}`, ...wrap(what, '// ', 116), '#pragma once', ''];
+}
+
 function cppString(s) {
   return JSON.stringify(s);
 }
@@ -268,18 +267,30 @@ function cppNumber(v) {
 }
 
 function generateArgsH(spec) {
-  const out = [
-    `// ${HEADER}`,
-    '// The argument tables of the kernels (native/args.h says how to read them) and, per kernel, its C++ call in',
-    '// terms of the read arguments `a` and the float type T: X(name, jsName, (call arguments)).',
-    '#pragma once',
-    '',
-  ];
+  const out = cppHeader('The argument tables of the kernels (native/args.h says how to read them) and, per ' +
+    'kernel, its C++ call in terms of the read arguments `a` and the float type T: X(name, jsName, (call arguments)).');
   for (const [ename, e] of Object.entries(spec.enums)) {
     out.push(`constexpr const char* kEnum_${ename}[] = {${e.values.map(cppString).join(', ')}};`);
   }
   out.push('');
+  // each hook once: its check, the slots it reads (the same in every kernel), and the size arguments it reads as a
+  // macro where they lead the arguments of every kernel that uses it (conv, pool)
+  const users = (h) => Object.values(spec.kernels).filter((k) => k.hook === h);
+  const leads = (h) => users(h).every((k) => spec.hooks[h].args.every((a, i) => k.args[i]?.name === a));
+  for (const [h, hook] of Object.entries(spec.hooks)) {
+    if (users(h).length === 0) continue;
+    const slotLists = new Set(users(h).map((k) => hook.args.map((a) => slots(spec, k).get(a)).join(', ')));
+    check(slotLists.size === 1, `hook ${h} reads its sizes at different positions in different kernels`);
+    out.push(`constexpr HookUse kHook_${h} = {hook_${snake(h)}, {${[...slotLists][0]}}, ${hook.args.length}, ` +
+      `${hook.derived.length}};`);
+    if (leads(h)) {
+      out.push(...macro(`#define NODENN_${snake(h).toUpperCase()}_SIZES`,
+        wrapList('  ', hook.args.map((a) => `size_arg(${cppString(a)})`), '', '  ')));
+    }
+  }
+  out.push('');
   const calls = [];
+  const tables = new Map();  // the entries of a table -> the kernel that has it first (mul, add, div share one)
   for (const [name, k] of Object.entries(spec.kernels)) {
     const at = slots(spec, k);
     const product = (text) => {
@@ -297,12 +308,12 @@ function generateArgsH(spec) {
         case 'number': {
           if (!a.range) return `number_arg(${cppString(a.name)})`;
           const r = spec.parseRange(a.range);
-          return `number_arg(${cppString(a.name)}, ${cppNumber(r.lo)}, ${cppNumber(r.hi)}, ${r.loOpen}, ${r.hiOpen}, ` +
-            `${cppString(r.text)})`;
+          return `number_arg(${cppString(a.name)}, {${cppNumber(r.lo)}, ${cppNumber(r.hi)}, ${r.loOpen}, ${r.hiOpen}, ` +
+            `${cppString(r.text)}})`;
         }
         case 'bool': return `flag_arg(${cppString(a.name)}${a.optional ? ', true' : ''})`;
-        case 'enum': return `enum_arg(${cppString(a.name)}, kEnum_${a.enum}, ${spec.enums[a.enum].values.length}, ` +
-          `${cppString(spec.enumChoices(a.enum))})`;
+        case 'enum': return `enum_arg(${cppString(a.name)}, {kEnum_${a.enum}, ${spec.enums[a.enum].values.length}, ` +
+          `${cppString(spec.enumChoices(a.enum))}})`;
         case 'floats': {
           const mask = (a.sameAs ?? []).reduce((m, s) => m | (1 << at.get(s)), 0) >>> 0;
           const opts = [`${mask}u`, a.nullable ? 'true' : 'false', a.check ? `check_${snake(a.check)}` : 'nullptr'];
@@ -314,14 +325,16 @@ function generateArgsH(spec) {
       }
       throw new Error(a.kind);
     });
+    if (k.hook && leads(k.hook)) entries.splice(0, spec.hooks[k.hook].args.length, `NODENN_${snake(k.hook).toUpperCase()}_SIZES`);
     out.push(`// ${spec.signature(name, k)}`);
-    out.push(...wrapList(`constexpr ArgSpec kArgs_${name}[] = {`, entries, '};', '    '));
-    const hook = k.hook ? spec.hooks[k.hook] : null;
-    const hookArgs = hook ? `hook_${snake(k.hook)}, {${hook.args.map((h) => at.get(h)).join(', ')}}, ${hook.args.length}, ` +
-      `${hook.derived.length}` : 'nullptr, {}, 0, 0';
+    const key = entries.join(', ');
+    if (!tables.has(key)) {
+      tables.set(key, name);
+      out.push(...wrapList(`constexpr ArgSpec kArgs_${name}[] = {`, entries, '};', '    '));
+    }
     out.push(...wrapList(`constexpr KernelSpec kSpec_${name} = {`, [cppString(name), cppString(spec.signature(name, k)),
-      `kArgs_${name}`, `${k.args.length}`, `${spec.requiredArgs(k)}`, hookArgs, k.oom ? cppString(k.oom) : 'nullptr'],
-    '};', '    '));
+      `kArgs_${tables.get(key)}`, `${k.args.length}`, `${spec.requiredArgs(k)}`, k.hook ? `&kHook_${k.hook}` : 'nullptr',
+      k.oom ? cppString(k.oom) : 'nullptr'], '};', '    '));
     out.push('');
     calls.push(...wrapList(`  X(${snake(name)}, ${name}, (`, cppParams(spec, k).map((p) => p.value), '))', '    '));
   }
