@@ -33,8 +33,6 @@ namespace {
 const int64_t kMaxDim = (int64_t)1 << 31;      // any single size must be below 2^31
 const int64_t kMaxProduct = (int64_t)1 << 53;  // and any product of sizes below 2^53, as in JS
 
-[[noreturn]] void type_error(napi_env env, const std::string& msg) { throw Napi::TypeError::New(env, msg); }
-[[noreturn]] void range_error(napi_env env, const std::string& msg) { throw Napi::RangeError::New(env, msg); }
 
 // A number as JavaScript's Number.prototype.toString writes it: the shortest decimal that reads back as d, in
 // plain notation from 1e-6 to 1e21 and in exponent notation outside, so that both backends' messages agree.
@@ -110,28 +108,58 @@ std::string describe(napi_env env, napi_value v) {
   return "an object";
 }
 
+// ", got <the value>", the tail of most messages.
+struct Got {
+  napi_env env;
+  napi_value value;
+};
+
+void append(std::string& s, const char* part) { s += part; }
+void append(std::string& s, const std::string& part) { s += part; }
+void append(std::string& s, Got got) { s += ", got " + describe(got.env, got.value); }
+template <typename I, typename = std::enable_if_t<std::is_integral_v<I>>> void append(std::string& s, I part) {
+  s += std::to_string(part);
+}
+
+#if defined(__GNUC__)
+#define NODENN_COLD __attribute__((cold, noinline))
+#define NODENN_INLINE inline __attribute__((always_inline))
+#else
+#define NODENN_COLD __declspec(noinline)
+#define NODENN_INLINE __forceinline
+#endif
+
+// Throws a TypeError or RangeError whose message is the parts in order. Out of line and marked cold, so that the
+// checks' success path stays short.
+enum ErrorType { kTypeError, kRangeError };
+template <typename... Parts> [[noreturn]] NODENN_COLD void fail(napi_env env, ErrorType type, const Parts&... parts) {
+  std::string message;
+  (append(message, parts), ...);
+  if (type == kTypeError) throw Napi::TypeError::New(env, message);
+  throw Napi::RangeError::New(env, message);
+}
+
 // A size: an integer in [0, 2^31).
 // The checks ask N-API once per argument on the success path (the value's kind comes from the status): a
 // batch-1 forward makes several kernel calls of a few microseconds each, and every N-API call costs.
-int64_t size_value(napi_env env, napi_value v, const char* name) {
+NODENN_INLINE int64_t size_value(napi_env env, napi_value v, const char* name) {
   double d;
   if (napi_get_value_double(env, v, &d) != napi_ok)
-    type_error(env, std::string(name) + " must be a number, got " + describe(env, v));
+    fail(env, kTypeError, name, " must be a number", Got{env, v});
   if (!(d >= 0) || d >= (double)kMaxDim || d != std::floor(d))
-    range_error(env, std::string(name) + " must be an integer in [0, 2^31), got " + describe(env, v));
+    fail(env, kRangeError, name, " must be an integer in [0, 2^31)", Got{env, v});
   return (int64_t)d;
 }
 
 void expect_args(const Napi::CallbackInfo& info, size_t n, const char* signature) {
   if (info.Length() < n)
-    type_error(info.Env(), std::string(signature) + ": expected " + std::to_string(n) + " arguments, got " +
-                               std::to_string(info.Length()));
+    fail(info.Env(), kTypeError, signature, ": expected ", n, " arguments, got ", info.Length());
 }
 
 int64_t checked_product(napi_env env, std::initializer_list<int64_t> factors, const char* text) {
   int64_t r = 1;
   for (int64_t f : factors)
-    if (__builtin_mul_overflow(r, f, &r) || r >= kMaxProduct) range_error(env, std::string(text) + " is too large");
+    if (__builtin_mul_overflow(r, f, &r) || r >= kMaxProduct) fail(env, kRangeError, text, " is too large");
   return r;
 }
 
@@ -168,22 +196,20 @@ class Args {
  public:
   Args(const Napi::CallbackInfo& info, const KernelSpec& spec) : info_(info), env_(info.Env()), spec_(spec) {
     if (info.Length() < spec.required)
-      type_error(env_, std::string(spec.signature) + ": expected " + std::to_string(spec.required) +
-                           " arguments, got " + std::to_string(info.Length()));
-    for (int i = 0; i < spec.arg_count; i++)
-      if (spec.args[i].kind < kFloats) read_scalar(i);
+      fail(env_, kTypeError, spec.signature, ": expected ", spec.required, " arguments, got ", info.Length());
+    const Plan& plan = spec.plan;
+    for (int k = 0; k < plan.scalar_count; k++) read_scalar(plan.scalars[k]);
     if (spec.hook) {
       int64_t in[kMaxSlots];
       for (int j = 0; j < spec.hook->arg_count; j++) in[j] = slot_[spec.hook->args[j]];
       spec.hook->check(*this, in, slot_ + spec.arg_count);
     }
-    for (int i = 0; i < spec.arg_count; i++)
-      if (spec.args[i].kind >= kFloats) read_array(i);
-    check_memory();
-    for (int i = 0; i < spec.arg_count; i++) {
-      const ArgSpec& s = spec.args[i];
-      if (s.array.has_index) check_indices(i);
-      if (s.array.check) s.array.check(*this, i);
+    for (int k = 0; k < plan.array_count; k++) read_array(plan.arrays[k]);
+    for (int k = 0; k < plan.memory_count; k++) check_memory(plan.memory[k]);
+    for (int k = 0; k < plan.content_count; k++) {
+      const int i = plan.contents[k];
+      if (spec.args[i].array.has_index) check_indices(i);
+      if (spec.args[i].array.check) spec.args[i].array.check(*this, i);
     }
   }
 
@@ -197,8 +223,8 @@ class Args {
   const int32_t* in_int32(int i) const { return (const int32_t*)view_[i].data; }
   int32_t* out_int32(int i) const { return (int32_t*)view_[i].data; }
   // Filled by the conv and pool hooks.
-  ConvShape conv{};
-  PoolShape pool{};
+  ConvShape conv;
+  PoolShape pool;
 
   // For hooks and value checks.
   napi_env env() const { return env_; }
@@ -219,63 +245,69 @@ class Args {
       return Napi::Number::New(env_, f32 ? fn(call.kernels, float{}) : fn(call.kernels, double{}));
     } else {
       if (!(f32 ? fn(call.kernels, float{}) : fn(call.kernels, double{})))
-        range_error(env_, std::string(spec_.name) + ": out of memory for " + spec_.oom);
+        fail(env_, kRangeError, spec_.name, ": out of memory for ", spec_.oom);
       return Napi::Env(env_).Undefined();
     }
   }
 
  private:
-  void read_scalar(int i) {
+  NODENN_INLINE void read_scalar(int i) {
     const ArgSpec& s = spec_.args[i];
     napi_value v = info_[i];
     switch (s.kind) {
       case kSize: {
         slot_[i] = size_value(env_, v, s.name);
         if (slot_[i] < s.size.min && (s.size.unless_zero < 0 || slot_[s.size.unless_zero] != 0))
-          range_error(env_, std::string(s.name) + " must be at least " + std::to_string(s.size.min) + ", got " +
-                                std::to_string(slot_[i]));
+          fail(env_, kRangeError, s.name, " must be at least ", s.size.min, ", got ", slot_[i]);
         break;
       }
       case kNumber: {
         double d;
         if (napi_get_value_double(env_, v, &d) != napi_ok)
-          type_error(env_, std::string(s.name) + " must be a number, got " + describe(env_, v));
+          fail(env_, kTypeError, s.name, " must be a number", Got{env_, v});
         if (!std::isfinite(d))
-          range_error(env_, std::string(s.name) + " must be a finite number, got " + describe(env_, v));
+          fail(env_, kRangeError, s.name, " must be a finite number", Got{env_, v});
         const NumberRule& r = s.number;
         if (r.text && !((r.lo_open ? d > r.lo : d >= r.lo) && (r.hi_open ? d < r.hi : d <= r.hi)))
-          range_error(env_, std::string(s.name) + " must be " + r.text + ", got " + describe(env_, v));
+          fail(env_, kRangeError, s.name, " must be ", r.text, Got{env_, v});
         number_[i] = d;
         break;
       }
       case kFlag: {
         bool b = false;
-        if (!(s.optional && Napi::Value(env_, v).IsUndefined()) && napi_get_value_bool(env_, v, &b) != napi_ok)
-          type_error(env_, std::string(s.name) + " must be a boolean, got " + describe(env_, v));
+        if (s.optional && (size_t)i >= info_.Length()) {
+          slot_[i] = 0;  // left out
+          break;
+        }
+        if (napi_get_value_bool(env_, v, &b) != napi_ok && !(s.optional && Napi::Value(env_, v).IsUndefined()))
+          fail(env_, kTypeError, s.name, " must be a boolean", Got{env_, v});
         slot_[i] = b;
         break;
       }
       case kEnum: {
         Napi::Value value(env_, v);
-        if (!value.IsString()) type_error(env_, std::string(s.name) + " must be a string, got " + describe(env_, v));
+        if (!value.IsString()) fail(env_, kTypeError, s.name, " must be a string", Got{env_, v});
         const std::string name = value.As<Napi::String>().Utf8Value();
         for (int k = 0; k < s.choice.count; k++)
           if (name == s.choice.values[k]) {
             slot_[i] = k;
             return;
           }
-        range_error(env_, std::string(s.name) + " must be " + s.choice.choices + ", got '" + name + "'");
+        fail(env_, kRangeError, s.name, " must be ", s.choice.choices, ", got '", name, "'");
       }
       default: break;
     }
   }
 
-  // A product of slots: a length or an index bound.
+  // A product of slots: a length or an index bound. It divides only where the spec says floor(X / k): a division
+  // costs more than the rest of a factor (and `div > 1`, unlike `div != 1`, keeps the compiler from dividing always).
   int64_t product(const P& p) const {
     int64_t r = 1;
-    for (int f = 0; f < p.count; f++)
-      if (__builtin_mul_overflow(r, slot_[p.factors[f].slot] / p.factors[f].div, &r) || r >= kMaxProduct)
-        range_error(env_, std::string(p.text) + " is too large");
+    for (int f = 0; f < p.count; f++) {
+      const Factor& x = p.factors[f];
+      const int64_t v = x.div > 1 ? slot_[x.slot] / x.div : slot_[x.slot];
+      if (__builtin_mul_overflow(r, v, &r) || r >= kMaxProduct) fail(env_, kRangeError, p.text, " is too large");
+    }
     return r;
   }
 
@@ -286,58 +318,48 @@ class Args {
     napi_value v = info_[i];
     View& a = view_[i];
     a = View{nullptr, 0, napi_int8_array};
-    if (s.optional) {
+    size_t length;
+    napi_value buffer;
+    const bool floats = s.kind == kFloats;
+    const bool typed = napi_get_typedarray_info(env_, v, &a.type, &length, &a.data, &buffer, nullptr) == napi_ok;
+    if (!typed && s.optional) {
       napi_valuetype t;
       napi_typeof(env_, v, &t);
       if (t == napi_null || t == napi_undefined) return;  // absent
     }
+    if (!typed || (floats ? a.type != napi_float32_array && a.type != napi_float64_array : a.type != napi_int32_array))
+      fail(env_, kTypeError, s.name, floats ? " must be a Float32Array or Float64Array" : " must be an Int32Array",
+           Got{env_, v});
     present_ |= 1u << i;
-    size_t length;
-    napi_value buffer;
-    const bool floats = s.kind == kFloats;
-    if (napi_get_typedarray_info(env_, v, &a.type, &length, &a.data, &buffer, nullptr) != napi_ok ||
-        (floats ? a.type != napi_float32_array && a.type != napi_float64_array : a.type != napi_int32_array))
-      type_error(env_, std::string(s.name) + (floats ? " must be a Float32Array or Float64Array" : " must be an Int32Array") +
-                           ", got " + describe(env_, v));
     if (floats) {
       if (dtype_ == napi_int8_array) dtype_ = a.type;  // napi_int8_array marks "not fixed yet"
       if (a.type != dtype_)
-        type_error(env_, std::string(s.name) + " must be a " + typed_array_name(dtype_) +
-                             " like the other arrays, got " + typed_array_name(a.type));
+        fail(env_, kTypeError, s.name, " must be a ", typed_array_name(dtype_), " like the other arrays, got ",
+             typed_array_name(a.type));
     }
     if (a.data == nullptr) {
       length = 0;  // a detached buffer has no memory at all; say so (the same words as src/tensor.ts)
       bool detached = false;
       if (napi_is_detached_arraybuffer(env_, buffer, &detached) == napi_ok && detached)
-        range_error(env_, std::string(s.name) +
-                              "'s ArrayBuffer is detached: it was transferred (postMessage to a worker, or "
+        fail(env_, kRangeError, s.name,
+             "'s ArrayBuffer is detached: it was transferred (postMessage to a worker, or "
                               "structuredClone with transfer) and holds no data in this thread; copy the data "
                               "(e.g. with .slice()) before transferring it");
     }
     a.length = (int64_t)length;
     const int64_t need = this->length(s.array.length);
     if (a.length < need)
-      range_error(env_, std::string(s.name) + " has " + std::to_string(a.length) + " elements, expected at least " +
-                            std::to_string(need));
+      fail(env_, kRangeError, s.name, " has ", a.length, " elements, expected at least ", need);
   }
 
   // An output shares no memory with another array, unless it is the very same array as an input it may be.
-  void check_memory() const {
-    for (int j = 0; j < spec_.arg_count; j++) {
-      if (!(present_ & (1u << j))) continue;
-      for (int i = 0; i < j; i++) {
-        if (!(present_ & (1u << i))) continue;
-        const bool j_out = spec_.args[j].array.io == kOut;
-        if (!j_out && spec_.args[i].array.io != kOut) continue;
-        const int o = j_out ? j : i, other = j_out ? i : j;
-        const View &out = view_[o], &in = view_[other];
-        if (out.length == 0 || in.length == 0 || !(out.begin() < in.end() && in.begin() < out.end())) continue;
-        const bool same_ok = spec_.args[o].array.same_as & (1u << other);
-        if (same_ok && out.begin() == in.begin()) continue;
-        range_error(env_, std::string(spec_.args[o].name) + " must not share memory with " + spec_.args[other].name +
-                              (same_ok ? " (other than being the very same array)" : ""));
-      }
-    }
+  void check_memory(const MemoryRule& rule) const {
+    if (!(present_ & (1u << rule.out)) || !(present_ & (1u << rule.other))) return;
+    const View &out = view_[rule.out], &in = view_[rule.other];
+    if (out.length == 0 || in.length == 0 || !(out.begin() < in.end() && in.begin() < out.end())) return;
+    if (rule.same_ok && out.begin() == in.begin()) return;
+    fail(env_, kRangeError, spec_.args[rule.out].name, " must not share memory with ", spec_.args[rule.other].name,
+         rule.same_ok ? " (other than being the very same array)" : "");
   }
 
   // The kernel reads by these indices: it gets a private copy of the checked values, so that nothing (writes to an
@@ -350,9 +372,8 @@ class Args {
     for (int64_t k = 0; k < n; k++)
       if (index_copy_[k] < 0 || index_copy_[k] >= bound) {
         const bool one_size = s.index.count == 1 && s.index.factors[0].div == 1;
-        range_error(env_, std::string(spec_.args[i].name) + "[" + std::to_string(k) + "] = " + std::to_string(index_copy_[k]) +
-                              " is outside [0, " + (one_size ? "" : std::string(s.index.text) + " = ") +
-                              std::to_string(bound) + ")");
+        fail(env_, kRangeError, spec_.args[i].name, "[", k, "] = ", index_copy_[k], " is outside [0, ",
+             one_size ? "" : s.index.text, one_size ? "" : " = ", bound, ")");
       }
     view_[i].data = index_copy_.data();
   }
@@ -360,7 +381,8 @@ class Args {
   const Napi::CallbackInfo& info_;
   napi_env env_;
   const KernelSpec& spec_;
-  int64_t slot_[kMaxSlots] = {};
+  // every slot is written before it is read: scalars in order, then derived sizes (nothing zeroed per call)
+  int64_t slot_[kMaxSlots];
   double number_[kMaxSlots];
   View view_[kMaxSlots];
   uint32_t present_ = 0;  // arrays given (not null)
@@ -375,13 +397,11 @@ namespace {
 // Output length of a sliding window along one axis: 1 + (in + 2 pad - k) / stride, every rule checked.
 int64_t window_output(napi_env env, int64_t in, int64_t k, int64_t stride, int64_t pad, const char* in_name,
                       const char* k_name, const char* stride_name, const char* pad_name) {
-  if (k < 1) range_error(env, std::string(k_name) + " must be at least 1, got " + std::to_string(k));
-  if (stride < 1) range_error(env, std::string(stride_name) + " must be at least 1, got " + std::to_string(stride));
-  if (in + 2 * pad < k) {
-    std::string room = pad_name ? std::string(in_name) + " + 2 * " + pad_name : std::string(in_name);
-    range_error(env, std::string(k_name) + " = " + std::to_string(k) + " is larger than " + room + " = " +
-                         std::to_string(in + 2 * pad));
-  }
+  if (k < 1) fail(env, kRangeError, k_name, " must be at least 1, got ", k);
+  if (stride < 1) fail(env, kRangeError, stride_name, " must be at least 1, got ", stride);
+  if (in + 2 * pad < k)
+    fail(env, kRangeError, k_name, " = ", k, " is larger than ", in_name, pad_name ? " + 2 * " : "", pad_name ? pad_name : "",
+         " = ", in + 2 * pad);
   return 1 + (in + 2 * pad - k) / stride;
 }
 
@@ -403,7 +423,7 @@ void hook_pool(Args& a, const int64_t* v, int64_t* derived) {
   g = PoolShape{v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], 0, 0};
   g.OH = window_output(a.env(), g.H, g.KH, g.sh, 0, "H", "KH", "strideH", nullptr);
   g.OW = window_output(a.env(), g.W, g.KW, g.sw, 0, "W", "KW", "strideW", nullptr);
-  if (g.H * g.W >= kMaxDim) range_error(a.env(), "H * W must be below 2^31 (argmax holds plane indices)");
+  if (g.H * g.W >= kMaxDim) fail(a.env(), kRangeError, "H * W must be below 2^31 (argmax holds plane indices)");
   derived[0] = g.OH;
   derived[1] = g.OW;
 }
@@ -412,8 +432,7 @@ void hook_pool(Args& a, const int64_t* v, int64_t* derived) {
 void hook_batch_norm(Args& a, const int64_t* v, int64_t*) {
   const int64_t N = v[0], C = v[1], S = v[2];
   if (v[3] && C > 0 && N * S < 2)
-    range_error(a.env(), "batch norm in training needs more than one value per channel, got N * S = " +
-                             std::to_string(N * S));
+    fail(a.env(), kRangeError, "batch norm in training needs more than one value per channel, got N * S = ", N * S);
 }
 
 // Every value in [0, 1], with 1e-6 of rounding above 1; NaN passes through (to the loss).
@@ -423,9 +442,9 @@ void check_probabilities(const Args& a, int i) {
   for (int64_t k = 0; k < n; k++) {
     double v = p.type == napi_float32_array ? (double)((const float*)p.data)[k] : ((const double*)p.data)[k];
     if (v < 0 || v > 1 + 1e-6)
-      range_error(a.env(), std::string(a.name(i)) + "[" + std::to_string(k) + "] = " + js_number(v) +
-                               " is outside [0, 1]: cross-entropy takes probabilities (e.g. a Softmax output); for "
-                               "logits use softmaxCrossEntropy");
+      fail(a.env(), kRangeError, a.name(i), "[", k, "] = ", js_number(v),
+           " is outside [0, 1]: cross-entropy takes probabilities (e.g. a Softmax output); for logits use "
+           "softmaxCrossEntropy");
   }
 }
 
@@ -471,10 +490,10 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
 // setIsa(name): this environment's ISA; throws if unknown or not supported by this CPU.
 Napi::Value SetIsa(const Napi::CallbackInfo& info) {
   expect_args(info, 1, "setIsa(isa)");
-  if (!info[0].IsString()) type_error(info.Env(), "isa must be a string, got " + describe(info.Env(), info[0]));
+  if (!info[0].IsString()) fail(info.Env(), kTypeError, "isa must be a string", Got{info.Env(), info[0]});
   std::string err;
   const Kernels* table = isa_table(info[0].As<Napi::String>().Utf8Value(), &err);
-  if (!table) range_error(info.Env(), "isa: " + err);
+  if (!table) fail(info.Env(), kRangeError, "isa: ", err);
   settings(info.Env()).kernels = table;
   return info.Env().Undefined();
 }
@@ -484,7 +503,7 @@ Napi::Value SetThreads(const Napi::CallbackInfo& info) {
   expect_args(info, 1, "setThreads(n)");
   int64_t n = size_value(info.Env(), info[0], "n");
   if (n < 1 || n > kMaxThreads)
-    range_error(info.Env(), "n must be between 1 and " + std::to_string(kMaxThreads) + ", got " + std::to_string(n));
+    fail(info.Env(), kRangeError, "n must be between 1 and ", kMaxThreads, ", got ", n);
   Settings& s = settings(info.Env());
   request_threads(s.threads, (int)n);
   s.threads = (int)n;

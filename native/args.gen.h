@@ -21,7 +21,7 @@ constexpr ArgSpec kArgs_gemm[] = {flag_arg("transA"), flag_arg("transB"), size_a
     floats_arg("B", kIn, len(P{"K * N", 2, {{4, 1}, {3, 1}}})), number_arg("beta"),
     floats_arg("C", kOut, len(P{"M * N", 2, {{2, 1}, {3, 1}}}))};
 constexpr KernelSpec kSpec_gemm = {"gemm", "gemm(transA, transB, M, N, K, alpha, A, B, beta, C)", kArgs_gemm, 10, 10,
-    nullptr, "the packed panels"};
+    nullptr, "the packed panels", {{0, 1, 2, 3, 4, 5, 8}, 7, {6, 7, 9}, 3, {{9, 6, false}, {9, 7, false}}, 2, {}, 0}};
 
 // activationForward(activation, n, x, y, slope)
 constexpr ArgSpec kArgs_activationForward[] = {
@@ -29,7 +29,7 @@ constexpr ArgSpec kArgs_activationForward[] = {
     floats_arg("x", kIn, len(P{"n", 1, {{1, 1}}})), floats_arg("y", kOut, len(P{"n", 1, {{1, 1}}}), 4u),
     number_arg("slope")};
 constexpr KernelSpec kSpec_activationForward = {"activationForward", "activationForward(activation, n, x, y, slope)",
-    kArgs_activationForward, 5, 5, nullptr, nullptr};
+    kArgs_activationForward, 5, 5, nullptr, nullptr, {{0, 1, 4}, 3, {2, 3}, 2, {{3, 2, true}}, 1, {}, 0}};
 
 // activationBackward(activation, n, x, y, dy, dx, slope)
 constexpr ArgSpec kArgs_activationBackward[] = {
@@ -38,27 +38,29 @@ constexpr ArgSpec kArgs_activationBackward[] = {
     floats_arg("dy", kIn, len(P{"n", 1, {{1, 1}}})), floats_arg("dx", kOut, len(P{"n", 1, {{1, 1}}}), 16u),
     number_arg("slope")};
 constexpr KernelSpec kSpec_activationBackward = {"activationBackward",
-    "activationBackward(activation, n, x, y, dy, dx, slope)", kArgs_activationBackward, 7, 7, nullptr, nullptr};
+    "activationBackward(activation, n, x, y, dy, dx, slope)", kArgs_activationBackward, 7, 7, nullptr, nullptr,
+    {{0, 1, 6}, 3, {2, 3, 4, 5}, 4, {{5, 2, false}, {5, 3, false}, {5, 4, true}}, 3, {}, 0}};
 
 // biasAdd(rows, cols, y, bias)
 constexpr ArgSpec kArgs_biasAdd[] = {size_arg("rows"), size_arg("cols"),
     floats_arg("y", kOut, len(P{"rows * cols", 2, {{0, 1}, {1, 1}}})),
     floats_arg("bias", kIn, len(P{"cols", 1, {{1, 1}}}))};
 constexpr KernelSpec kSpec_biasAdd = {"biasAdd", "biasAdd(rows, cols, y, bias)", kArgs_biasAdd, 4, 4, nullptr,
-    nullptr};
+    nullptr, {{0, 1}, 2, {2, 3}, 2, {{2, 3, false}}, 1, {}, 0}};
 
 // biasBackward(rows, cols, dy, dbias)
 constexpr ArgSpec kArgs_biasBackward[] = {size_arg("rows"), size_arg("cols"),
     floats_arg("dy", kIn, len(P{"rows * cols", 2, {{0, 1}, {1, 1}}})),
     floats_arg("dbias", kOut, len(P{"cols", 1, {{1, 1}}}))};
 constexpr KernelSpec kSpec_biasBackward = {"biasBackward", "biasBackward(rows, cols, dy, dbias)", kArgs_biasBackward,
-    4, 4, nullptr, nullptr};
+    4, 4, nullptr, nullptr, {{0, 1}, 2, {2, 3}, 2, {{3, 2, false}}, 1, {}, 0}};
 
 // softmax(rows, cols, x, y)
 constexpr ArgSpec kArgs_softmax[] = {size_arg("rows"), size_arg("cols", 1, 0),
     floats_arg("x", kIn, len(P{"rows * cols", 2, {{0, 1}, {1, 1}}})),
     floats_arg("y", kOut, len(P{"rows * cols", 2, {{0, 1}, {1, 1}}}), 4u)};
-constexpr KernelSpec kSpec_softmax = {"softmax", "softmax(rows, cols, x, y)", kArgs_softmax, 4, 4, nullptr, nullptr};
+constexpr KernelSpec kSpec_softmax = {"softmax", "softmax(rows, cols, x, y)", kArgs_softmax, 4, 4, nullptr, nullptr,
+    {{0, 1}, 2, {2, 3}, 2, {{3, 2, true}}, 1, {}, 0}};
 
 // softmaxBackward(rows, cols, y, dy, dx)
 constexpr ArgSpec kArgs_softmaxBackward[] = {size_arg("rows"), size_arg("cols"),
@@ -66,49 +68,58 @@ constexpr ArgSpec kArgs_softmaxBackward[] = {size_arg("rows"), size_arg("cols"),
     floats_arg("dy", kIn, len(P{"rows * cols", 2, {{0, 1}, {1, 1}}})),
     floats_arg("dx", kOut, len(P{"rows * cols", 2, {{0, 1}, {1, 1}}}), 8u)};
 constexpr KernelSpec kSpec_softmaxBackward = {"softmaxBackward", "softmaxBackward(rows, cols, y, dy, dx)",
-    kArgs_softmaxBackward, 5, 5, nullptr, nullptr};
+    kArgs_softmaxBackward, 5, 5, nullptr, nullptr,
+    {{0, 1}, 2, {2, 3, 4}, 3, {{4, 2, false}, {4, 3, true}}, 2, {}, 0}};
 
 // mul(n, a, b, y)
 constexpr ArgSpec kArgs_mul[] = {size_arg("n"), floats_arg("a", kIn, len(P{"n", 1, {{0, 1}}})),
     floats_arg("b", kIn, len(P{"n", 1, {{0, 1}}})), floats_arg("y", kOut, len(P{"n", 1, {{0, 1}}}), 6u)};
-constexpr KernelSpec kSpec_mul = {"mul", "mul(n, a, b, y)", kArgs_mul, 4, 4, nullptr, nullptr};
+constexpr KernelSpec kSpec_mul = {"mul", "mul(n, a, b, y)", kArgs_mul, 4, 4, nullptr, nullptr,
+    {{0}, 1, {1, 2, 3}, 3, {{3, 1, true}, {3, 2, true}}, 2, {}, 0}};
 
 // add(n, a, b, y)
-constexpr KernelSpec kSpec_add = {"add", "add(n, a, b, y)", kArgs_mul, 4, 4, nullptr, nullptr};
+constexpr KernelSpec kSpec_add = {"add", "add(n, a, b, y)", kArgs_mul, 4, 4, nullptr, nullptr,
+    {{0}, 1, {1, 2, 3}, 3, {{3, 1, true}, {3, 2, true}}, 2, {}, 0}};
 
 // div(n, a, b, y)
-constexpr KernelSpec kSpec_div = {"div", "div(n, a, b, y)", kArgs_mul, 4, 4, nullptr, nullptr};
+constexpr KernelSpec kSpec_div = {"div", "div(n, a, b, y)", kArgs_mul, 4, 4, nullptr, nullptr,
+    {{0}, 1, {1, 2, 3}, 3, {{3, 1, true}, {3, 2, true}}, 2, {}, 0}};
 
 // power(n, a, b, y)
-constexpr KernelSpec kSpec_power = {"power", "power(n, a, b, y)", kArgs_mul, 4, 4, nullptr, nullptr};
+constexpr KernelSpec kSpec_power = {"power", "power(n, a, b, y)", kArgs_mul, 4, 4, nullptr, nullptr,
+    {{0}, 1, {1, 2, 3}, 3, {{3, 1, true}, {3, 2, true}}, 2, {}, 0}};
 
 // powerBackward(n, x, e, dy, dx, de)
 constexpr ArgSpec kArgs_powerBackward[] = {size_arg("n"), floats_arg("x", kIn, len(P{"n", 1, {{0, 1}}})),
     floats_arg("e", kIn, len(P{"n", 1, {{0, 1}}})), floats_arg("dy", kIn, len(P{"n", 1, {{0, 1}}})),
     floats_arg("dx", kOut, len(P{"n", 1, {{0, 1}}}), 14u), floats_arg("de", kOut, len(P{"n", 1, {{0, 1}}}), 14u)};
 constexpr KernelSpec kSpec_powerBackward = {"powerBackward", "powerBackward(n, x, e, dy, dx, de)",
-    kArgs_powerBackward, 6, 6, nullptr, nullptr};
+    kArgs_powerBackward, 6, 6, nullptr, nullptr,
+    {{0}, 1, {1, 2, 3, 4, 5}, 5, {{4, 1, true}, {4, 2, true}, {4, 3, true}, {5, 1, true}, {5, 2, true}, {5, 3, true}, {5, 4, false}}, 7, {}, 0}};
 
 // scale(n, x, alpha)
 constexpr ArgSpec kArgs_scale[] = {size_arg("n"), floats_arg("x", kOut, len(P{"n", 1, {{0, 1}}})),
     number_arg("alpha")};
-constexpr KernelSpec kSpec_scale = {"scale", "scale(n, x, alpha)", kArgs_scale, 3, 3, nullptr, nullptr};
+constexpr KernelSpec kSpec_scale = {"scale", "scale(n, x, alpha)", kArgs_scale, 3, 3, nullptr, nullptr,
+    {{0, 2}, 2, {1}, 1, {}, 0, {}, 0}};
 
 // axpy(n, alpha, x, y)
 constexpr ArgSpec kArgs_axpy[] = {size_arg("n"), number_arg("alpha"), floats_arg("x", kIn, len(P{"n", 1, {{0, 1}}})),
     floats_arg("y", kOut, len(P{"n", 1, {{0, 1}}}))};
-constexpr KernelSpec kSpec_axpy = {"axpy", "axpy(n, alpha, x, y)", kArgs_axpy, 4, 4, nullptr, nullptr};
+constexpr KernelSpec kSpec_axpy = {"axpy", "axpy(n, alpha, x, y)", kArgs_axpy, 4, 4, nullptr, nullptr,
+    {{0, 1}, 2, {2, 3}, 2, {{3, 2, false}}, 1, {}, 0}};
 
 // sumSquares(n, x)
 constexpr ArgSpec kArgs_sumSquares[] = {size_arg("n"), floats_arg("x", kIn, len(P{"n", 1, {{0, 1}}}))};
-constexpr KernelSpec kSpec_sumSquares = {"sumSquares", "sumSquares(n, x)", kArgs_sumSquares, 2, 2, nullptr, nullptr};
+constexpr KernelSpec kSpec_sumSquares = {"sumSquares", "sumSquares(n, x)", kArgs_sumSquares, 2, 2, nullptr, nullptr,
+    {{0}, 1, {1}, 1, {}, 0, {}, 0}};
 
 // argmaxRows(rows, cols, x, out)
 constexpr ArgSpec kArgs_argmaxRows[] = {size_arg("rows"), size_arg("cols", 1, 0),
     floats_arg("x", kIn, len(P{"rows * cols", 2, {{0, 1}, {1, 1}}})),
     int32s_arg("out", kOut, len(P{"rows", 1, {{0, 1}}}))};
 constexpr KernelSpec kSpec_argmaxRows = {"argmaxRows", "argmaxRows(rows, cols, x, out)", kArgs_argmaxRows, 4, 4,
-    nullptr, nullptr};
+    nullptr, nullptr, {{0, 1}, 2, {2, 3}, 2, {{3, 2, false}}, 1, {}, 0}};
 
 // softmaxCrossEntropyIndex(rows, cols, logits, labels, grad)
 constexpr ArgSpec kArgs_softmaxCrossEntropyIndex[] = {size_arg("rows", 1, -1), size_arg("cols", 1, -1),
@@ -117,7 +128,7 @@ constexpr ArgSpec kArgs_softmaxCrossEntropyIndex[] = {size_arg("rows", 1, -1), s
     floats_arg("grad", kOut, len(P{"rows * cols", 2, {{0, 1}, {1, 1}}}), 4u, true)};
 constexpr KernelSpec kSpec_softmaxCrossEntropyIndex = {"softmaxCrossEntropyIndex",
     "softmaxCrossEntropyIndex(rows, cols, logits, labels, grad)", kArgs_softmaxCrossEntropyIndex, 5, 4, nullptr,
-    nullptr};
+    nullptr, {{0, 1}, 2, {2, 3, 4}, 3, {{4, 2, true}, {4, 3, false}}, 2, {3}, 1}};
 
 // softmaxCrossEntropyTarget(rows, cols, logits, targets, grad)
 constexpr ArgSpec kArgs_softmaxCrossEntropyTarget[] = {size_arg("rows", 1, -1), size_arg("cols", 1, -1),
@@ -126,21 +137,21 @@ constexpr ArgSpec kArgs_softmaxCrossEntropyTarget[] = {size_arg("rows", 1, -1), 
     floats_arg("grad", kOut, len(P{"rows * cols", 2, {{0, 1}, {1, 1}}}), 12u, true)};
 constexpr KernelSpec kSpec_softmaxCrossEntropyTarget = {"softmaxCrossEntropyTarget",
     "softmaxCrossEntropyTarget(rows, cols, logits, targets, grad)", kArgs_softmaxCrossEntropyTarget, 5, 4, nullptr,
-    nullptr};
+    nullptr, {{0, 1}, 2, {2, 3, 4}, 3, {{4, 2, true}, {4, 3, true}}, 2, {}, 0}};
 
 // bceLogits(n, logits, targets, grad)
 constexpr ArgSpec kArgs_bceLogits[] = {size_arg("n", 1, -1), floats_arg("logits", kIn, len(P{"n", 1, {{0, 1}}})),
     floats_arg("targets", kIn, len(P{"n", 1, {{0, 1}}})),
     floats_arg("grad", kOut, len(P{"n", 1, {{0, 1}}}), 6u, true)};
 constexpr KernelSpec kSpec_bceLogits = {"bceLogits", "bceLogits(n, logits, targets, grad)", kArgs_bceLogits, 4, 3,
-    nullptr, nullptr};
+    nullptr, nullptr, {{0}, 1, {1, 2, 3}, 3, {{3, 1, true}, {3, 2, true}}, 2, {}, 0}};
 
 // bceProbs(n, probs, targets, eps, grad)
 constexpr ArgSpec kArgs_bceProbs[] = {size_arg("n", 1, -1), floats_arg("probs", kIn, len(P{"n", 1, {{0, 1}}})),
     floats_arg("targets", kIn, len(P{"n", 1, {{0, 1}}})), number_arg("eps", {0.0, 0.5, true, false, "in (0, 0.5]"}),
     floats_arg("grad", kOut, len(P{"n", 1, {{0, 1}}}), 6u, true)};
 constexpr KernelSpec kSpec_bceProbs = {"bceProbs", "bceProbs(n, probs, targets, eps, grad)", kArgs_bceProbs, 5, 4,
-    nullptr, nullptr};
+    nullptr, nullptr, {{0, 3}, 2, {1, 2, 4}, 3, {{4, 1, true}, {4, 2, true}}, 2, {}, 0}};
 
 // mse(rows, cols, pred, target, half, grad)
 constexpr ArgSpec kArgs_mse[] = {size_arg("rows", 1, -1), size_arg("cols", 1, -1),
@@ -148,7 +159,7 @@ constexpr ArgSpec kArgs_mse[] = {size_arg("rows", 1, -1), size_arg("cols", 1, -1
     floats_arg("target", kIn, len(P{"rows * cols", 2, {{0, 1}, {1, 1}}})), flag_arg("half"),
     floats_arg("grad", kOut, len(P{"rows * cols", 2, {{0, 1}, {1, 1}}}), 12u, true)};
 constexpr KernelSpec kSpec_mse = {"mse", "mse(rows, cols, pred, target, half, grad)", kArgs_mse, 6, 5, nullptr,
-    nullptr};
+    nullptr, {{0, 1, 4}, 3, {2, 3, 5}, 3, {{5, 2, true}, {5, 3, true}}, 2, {}, 0}};
 
 // crossEntropyProbs(rows, cols, probs, targets, eps, grad)
 constexpr ArgSpec kArgs_crossEntropyProbs[] = {size_arg("rows", 1, -1), size_arg("cols", 1, -1),
@@ -157,26 +168,29 @@ constexpr ArgSpec kArgs_crossEntropyProbs[] = {size_arg("rows", 1, -1), size_arg
     number_arg("eps", {0.0, 1.0, false, true, "in [0, 1)"}),
     floats_arg("grad", kOut, len(P{"rows * cols", 2, {{0, 1}, {1, 1}}}), 8u, true)};
 constexpr KernelSpec kSpec_crossEntropyProbs = {"crossEntropyProbs",
-    "crossEntropyProbs(rows, cols, probs, targets, eps, grad)", kArgs_crossEntropyProbs, 6, 5, nullptr, nullptr};
+    "crossEntropyProbs(rows, cols, probs, targets, eps, grad)", kArgs_crossEntropyProbs, 6, 5, nullptr, nullptr,
+    {{0, 1, 4}, 3, {2, 3, 5}, 3, {{5, 2, false}, {5, 3, true}}, 2, {2}, 1}};
 
 // sgd(n, p, g, lr)
 constexpr ArgSpec kArgs_sgd[] = {size_arg("n"), floats_arg("p", kOut, len(P{"n", 1, {{0, 1}}})),
     floats_arg("g", kIn, len(P{"n", 1, {{0, 1}}})), number_arg("lr")};
-constexpr KernelSpec kSpec_sgd = {"sgd", "sgd(n, p, g, lr)", kArgs_sgd, 4, 4, nullptr, nullptr};
+constexpr KernelSpec kSpec_sgd = {"sgd", "sgd(n, p, g, lr)", kArgs_sgd, 4, 4, nullptr, nullptr,
+    {{0, 3}, 2, {1, 2}, 2, {{1, 2, false}}, 1, {}, 0}};
 
 // sgdMomentum(n, p, g, v, lr, momentum, nesterov)
 constexpr ArgSpec kArgs_sgdMomentum[] = {size_arg("n"), floats_arg("p", kOut, len(P{"n", 1, {{0, 1}}})),
     floats_arg("g", kIn, len(P{"n", 1, {{0, 1}}})), floats_arg("v", kOut, len(P{"n", 1, {{0, 1}}})), number_arg("lr"),
     number_arg("momentum", {0.0, 1.0, false, false, "in [0, 1]"}), flag_arg("nesterov")};
 constexpr KernelSpec kSpec_sgdMomentum = {"sgdMomentum", "sgdMomentum(n, p, g, v, lr, momentum, nesterov)",
-    kArgs_sgdMomentum, 7, 7, nullptr, nullptr};
+    kArgs_sgdMomentum, 7, 7, nullptr, nullptr,
+    {{0, 4, 5, 6}, 4, {1, 2, 3}, 3, {{1, 2, false}, {3, 1, false}, {3, 2, false}}, 3, {}, 0}};
 
 // adagrad(n, p, g, h, lr, eps)
 constexpr ArgSpec kArgs_adagrad[] = {size_arg("n"), floats_arg("p", kOut, len(P{"n", 1, {{0, 1}}})),
     floats_arg("g", kIn, len(P{"n", 1, {{0, 1}}})), floats_arg("h", kOut, len(P{"n", 1, {{0, 1}}})), number_arg("lr"),
     number_arg("eps", {0.0, 1.0, true, false, "in (0, 1]"})};
 constexpr KernelSpec kSpec_adagrad = {"adagrad", "adagrad(n, p, g, h, lr, eps)", kArgs_adagrad, 6, 6, nullptr,
-    nullptr};
+    nullptr, {{0, 4, 5}, 3, {1, 2, 3}, 3, {{1, 2, false}, {3, 1, false}, {3, 2, false}}, 3, {}, 0}};
 
 // rmsprop(n, p, g, h, lr, decay, eps)
 constexpr ArgSpec kArgs_rmsprop[] = {size_arg("n"), floats_arg("p", kOut, len(P{"n", 1, {{0, 1}}})),
@@ -184,7 +198,7 @@ constexpr ArgSpec kArgs_rmsprop[] = {size_arg("n"), floats_arg("p", kOut, len(P{
     number_arg("decay", {0.0, 1.0, false, false, "in [0, 1]"}),
     number_arg("eps", {0.0, 1.0, true, false, "in (0, 1]"})};
 constexpr KernelSpec kSpec_rmsprop = {"rmsprop", "rmsprop(n, p, g, h, lr, decay, eps)", kArgs_rmsprop, 7, 7, nullptr,
-    nullptr};
+    nullptr, {{0, 4, 5, 6}, 4, {1, 2, 3}, 3, {{1, 2, false}, {3, 1, false}, {3, 2, false}}, 3, {}, 0}};
 
 // adam(n, p, g, m, v, lr, beta1, beta2, eps, step, weightDecay)
 constexpr ArgSpec kArgs_adam[] = {size_arg("n"), floats_arg("p", kOut, len(P{"n", 1, {{0, 1}}})),
@@ -195,7 +209,8 @@ constexpr ArgSpec kArgs_adam[] = {size_arg("n"), floats_arg("p", kOut, len(P{"n"
     number_arg("eps", {0.0, 1.0, true, false, "in (0, 1]"}), size_arg("step", 1, -1),
     number_arg("weightDecay", {0.0, kInf, false, true, "non-negative"})};
 constexpr KernelSpec kSpec_adam = {"adam", "adam(n, p, g, m, v, lr, beta1, beta2, eps, step, weightDecay)",
-    kArgs_adam, 11, 11, nullptr, nullptr};
+    kArgs_adam, 11, 11, nullptr, nullptr,
+    {{0, 5, 6, 7, 8, 9, 10}, 7, {1, 2, 3, 4}, 4, {{1, 2, false}, {3, 1, false}, {3, 2, false}, {4, 1, false}, {4, 2, false}, {4, 3, false}}, 6, {}, 0}};
 
 // conv2dForward(N, C, H, W, F, KH, KW, strideH, strideW, padH, padW, x, weight, bias, y, relu, pool)
 constexpr ArgSpec kArgs_conv2dForward[] = {NODENN_CONV_SIZES,
@@ -206,7 +221,8 @@ constexpr ArgSpec kArgs_conv2dForward[] = {NODENN_CONV_SIZES,
     flag_arg("relu", true), flag_arg("pool", true)};
 constexpr KernelSpec kSpec_conv2dForward = {"conv2dForward",
     "conv2dForward(N, C, H, W, F, KH, KW, strideH, strideW, padH, padW, x, weight, bias, y, relu, pool)",
-    kArgs_conv2dForward, 17, 15, &kHook_conv, "the im2col matrix"};
+    kArgs_conv2dForward, 17, 15, &kHook_conv, "the im2col matrix",
+    {{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 15, 16}, 13, {11, 12, 13, 14}, 4, {{14, 11, false}, {14, 12, false}, {14, 13, false}}, 3, {}, 0}};
 
 // conv2dBackwardData(N, C, H, W, F, KH, KW, strideH, strideW, padH, padW, dy, weight, dx)
 constexpr ArgSpec kArgs_conv2dBackwardData[] = {NODENN_CONV_SIZES,
@@ -215,7 +231,8 @@ constexpr ArgSpec kArgs_conv2dBackwardData[] = {NODENN_CONV_SIZES,
     floats_arg("dx", kOut, len(P{"N * C * H * W", 4, {{0, 1}, {1, 1}, {2, 1}, {3, 1}}}))};
 constexpr KernelSpec kSpec_conv2dBackwardData = {"conv2dBackwardData",
     "conv2dBackwardData(N, C, H, W, F, KH, KW, strideH, strideW, padH, padW, dy, weight, dx)",
-    kArgs_conv2dBackwardData, 14, 14, &kHook_conv, "the im2col matrix"};
+    kArgs_conv2dBackwardData, 14, 14, &kHook_conv, "the im2col matrix",
+    {{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, 11, {11, 12, 13}, 3, {{13, 11, false}, {13, 12, false}}, 2, {}, 0}};
 
 // conv2dBackwardFilter(N, C, H, W, F, KH, KW, strideH, strideW, padH, padW, x, dy, dweight, dbias)
 constexpr ArgSpec kArgs_conv2dBackwardFilter[] = {NODENN_CONV_SIZES,
@@ -225,7 +242,8 @@ constexpr ArgSpec kArgs_conv2dBackwardFilter[] = {NODENN_CONV_SIZES,
     floats_arg("dbias", kOut, len(P{"F", 1, {{4, 1}}}), 0u, true)};
 constexpr KernelSpec kSpec_conv2dBackwardFilter = {"conv2dBackwardFilter",
     "conv2dBackwardFilter(N, C, H, W, F, KH, KW, strideH, strideW, padH, padW, x, dy, dweight, dbias)",
-    kArgs_conv2dBackwardFilter, 15, 14, &kHook_conv, "the im2col matrix"};
+    kArgs_conv2dBackwardFilter, 15, 14, &kHook_conv, "the im2col matrix",
+    {{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, 11, {11, 12, 13, 14}, 4, {{13, 11, false}, {13, 12, false}, {14, 11, false}, {14, 12, false}, {14, 13, false}}, 5, {}, 0}};
 
 // maxPool2dForward(N, C, H, W, KH, KW, strideH, strideW, x, y, argmax)
 constexpr ArgSpec kArgs_maxPool2dForward[] = {NODENN_POOL_SIZES,
@@ -234,7 +252,8 @@ constexpr ArgSpec kArgs_maxPool2dForward[] = {NODENN_POOL_SIZES,
     int32s_arg("argmax", kOut, len(P{"N * C * OH * OW", 4, {{0, 1}, {1, 1}, {11, 1}, {12, 1}}}))};
 constexpr KernelSpec kSpec_maxPool2dForward = {"maxPool2dForward",
     "maxPool2dForward(N, C, H, W, KH, KW, strideH, strideW, x, y, argmax)", kArgs_maxPool2dForward, 11, 11,
-    &kHook_pool, nullptr};
+    &kHook_pool, nullptr,
+    {{0, 1, 2, 3, 4, 5, 6, 7}, 8, {8, 9, 10}, 3, {{9, 8, false}, {10, 8, false}, {10, 9, false}}, 3, {}, 0}};
 
 // maxPool2dBackward(N, C, H, W, KH, KW, strideH, strideW, dy, argmax, dx)
 constexpr ArgSpec kArgs_maxPool2dBackward[] = {NODENN_POOL_SIZES,
@@ -243,7 +262,7 @@ constexpr ArgSpec kArgs_maxPool2dBackward[] = {NODENN_POOL_SIZES,
     floats_arg("dx", kOut, len(P{"N * C * H * W", 4, {{0, 1}, {1, 1}, {2, 1}, {3, 1}}}))};
 constexpr KernelSpec kSpec_maxPool2dBackward = {"maxPool2dBackward",
     "maxPool2dBackward(N, C, H, W, KH, KW, strideH, strideW, dy, argmax, dx)", kArgs_maxPool2dBackward, 11, 11,
-    &kHook_pool, nullptr};
+    &kHook_pool, nullptr, {{0, 1, 2, 3, 4, 5, 6, 7}, 8, {8, 9, 10}, 3, {{10, 8, false}, {10, 9, false}}, 2, {9}, 1}};
 
 // avgPool2dForward(N, C, H, W, KH, KW, strideH, strideW, x, y)
 constexpr ArgSpec kArgs_avgPool2dForward[] = {NODENN_POOL_SIZES,
@@ -251,7 +270,7 @@ constexpr ArgSpec kArgs_avgPool2dForward[] = {NODENN_POOL_SIZES,
     floats_arg("y", kOut, len(P{"N * C * OH * OW", 4, {{0, 1}, {1, 1}, {10, 1}, {11, 1}}}))};
 constexpr KernelSpec kSpec_avgPool2dForward = {"avgPool2dForward",
     "avgPool2dForward(N, C, H, W, KH, KW, strideH, strideW, x, y)", kArgs_avgPool2dForward, 10, 10, &kHook_pool,
-    nullptr};
+    nullptr, {{0, 1, 2, 3, 4, 5, 6, 7}, 8, {8, 9}, 2, {{9, 8, false}}, 1, {}, 0}};
 
 // avgPool2dBackward(N, C, H, W, KH, KW, strideH, strideW, dy, dx)
 constexpr ArgSpec kArgs_avgPool2dBackward[] = {NODENN_POOL_SIZES,
@@ -259,7 +278,7 @@ constexpr ArgSpec kArgs_avgPool2dBackward[] = {NODENN_POOL_SIZES,
     floats_arg("dx", kOut, len(P{"N * C * H * W", 4, {{0, 1}, {1, 1}, {2, 1}, {3, 1}}}))};
 constexpr KernelSpec kSpec_avgPool2dBackward = {"avgPool2dBackward",
     "avgPool2dBackward(N, C, H, W, KH, KW, strideH, strideW, dy, dx)", kArgs_avgPool2dBackward, 10, 10, &kHook_pool,
-    nullptr};
+    nullptr, {{0, 1, 2, 3, 4, 5, 6, 7}, 8, {8, 9}, 2, {{9, 8, false}}, 1, {}, 0}};
 
 // batchNormForward(N, C, S, x, gamma, beta, y, mean, invstd, runningMean, runningVar, training, momentum, eps)
 constexpr ArgSpec kArgs_batchNormForward[] = {size_arg("N"), size_arg("C"), size_arg("S"),
@@ -273,7 +292,8 @@ constexpr ArgSpec kArgs_batchNormForward[] = {size_arg("N"), size_arg("C"), size
     number_arg("eps", {0.0, kInf, true, true, "positive"})};
 constexpr KernelSpec kSpec_batchNormForward = {"batchNormForward",
     "batchNormForward(N, C, S, x, gamma, beta, y, mean, invstd, runningMean, runningVar, training, momentum, eps)",
-    kArgs_batchNormForward, 14, 14, &kHook_batchNorm, nullptr};
+    kArgs_batchNormForward, 14, 14, &kHook_batchNorm, nullptr,
+    {{0, 1, 2, 11, 12, 13}, 6, {3, 4, 5, 6, 7, 8, 9, 10}, 8, {{6, 3, true}, {6, 4, false}, {6, 5, false}, {7, 3, false}, {7, 4, false}, {7, 5, false}, {7, 6, false}, {8, 3, false}, {8, 4, false}, {8, 5, false}, {8, 6, false}, {8, 7, false}, {9, 3, false}, {9, 4, false}, {9, 5, false}, {9, 6, false}, {9, 7, false}, {9, 8, false}, {10, 3, false}, {10, 4, false}, {10, 5, false}, {10, 6, false}, {10, 7, false}, {10, 8, false}, {10, 9, false}}, 25, {}, 0}};
 
 // batchNormBackward(N, C, S, x, dy, gamma, mean, invstd, dx, dgamma, dbeta, training)
 constexpr ArgSpec kArgs_batchNormBackward[] = {size_arg("N"), size_arg("C"), size_arg("S"),
@@ -286,7 +306,8 @@ constexpr ArgSpec kArgs_batchNormBackward[] = {size_arg("N"), size_arg("C"), siz
     flag_arg("training")};
 constexpr KernelSpec kSpec_batchNormBackward = {"batchNormBackward",
     "batchNormBackward(N, C, S, x, dy, gamma, mean, invstd, dx, dgamma, dbeta, training)", kArgs_batchNormBackward,
-    12, 12, nullptr, nullptr};
+    12, 12, nullptr, nullptr,
+    {{0, 1, 2, 11}, 4, {3, 4, 5, 6, 7, 8, 9, 10}, 8, {{8, 3, false}, {8, 4, true}, {8, 5, false}, {8, 6, false}, {8, 7, false}, {9, 3, false}, {9, 4, false}, {9, 5, false}, {9, 6, false}, {9, 7, false}, {9, 8, false}, {10, 3, false}, {10, 4, false}, {10, 5, false}, {10, 6, false}, {10, 7, false}, {10, 8, false}, {10, 9, false}}, 18, {}, 0}};
 
 #define NODENN_KERNEL_CALLS(X)                                                                                         \
   X(gemm, gemm, (a.flag(0), a.flag(1), a.size(2), a.size(3), a.size(4), (T)a.number(5), a.in<T>(6),                    \

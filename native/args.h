@@ -105,6 +105,22 @@ struct HookUse {
   uint8_t derived_count;
 };
 
+// An output and another array that must not overlap, unless same_ok and they are the very same array.
+struct MemoryRule {
+  uint8_t out, other;
+  bool same_ok;
+};
+const int kMaxMemoryRules = 32;
+
+// The order of the checks, by argument position (spec.ts plan()): lists of positions, each with its count.
+struct Plan {
+  uint8_t scalars[kMaxSlots], scalar_count;
+  uint8_t arrays[kMaxSlots], array_count;
+  MemoryRule memory[kMaxMemoryRules];
+  uint8_t memory_count;
+  uint8_t contents[kMaxSlots], content_count;
+};
+
 struct KernelSpec {
   const char* name;
   const char* signature;  // "gemm(transA, transB, M, ...)", as the argument-count error names the call
@@ -113,6 +129,7 @@ struct KernelSpec {
   uint8_t required;  // trailing nullable arrays and optional flags may be left out
   const HookUse* hook;
   const char* oom;  // the kernel returns false when out of memory for this scratch (null: it returns no bool)
+  Plan plan;
 };
 
 }  // namespace nodenn

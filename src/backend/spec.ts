@@ -426,6 +426,41 @@ export function requiredArgs(k: KernelSpec): number {
   return n;
 }
 
+/**
+ * The order in which a call is checked (rules 2, 4, 5 and 6 above), by argument position: the scalars, the arrays,
+ * the memory rules [output, other array, may be the very same array] (for each array, each earlier one, when
+ * either is an output; the message names the output, the later one if both are), the arrays whose contents are
+ * checked.
+ */
+export interface Plan {
+  scalars: number[];
+  arrays: number[];
+  memory: [number, number, boolean][];
+  contents: number[];
+}
+
+export function plan(k: KernelSpec): Plan {
+  const isArray = (a: ArgSpec) => a.kind === 'floats' || a.kind === 'int32s';
+  const output = (a: ArgSpec) => (a.kind === 'floats' || a.kind === 'int32s') && !!a.output;
+  const arrays = k.args.flatMap((a, i) => (isArray(a) ? [i] : []));
+  const memory: [number, number, boolean][] = [];
+  for (const j of arrays) {
+    for (const i of arrays) {
+      if (i >= j) break;
+      if (!output(k.args[i]) && !output(k.args[j])) continue;
+      const [o, other] = output(k.args[j]) ? [j, i] : [i, j];
+      const out = k.args[o];
+      memory.push([o, other, out.kind === 'floats' && (out.sameAs ?? []).includes(k.args[other].name)]);
+    }
+  }
+  return {
+    scalars: k.args.flatMap((a, i) => (isArray(a) ? [] : [i])),
+    arrays,
+    memory,
+    contents: k.args.flatMap((a, i) => ((a.kind === 'int32s' && a.index) || (a.kind === 'floats' && a.check) ? [i] : [])),
+  };
+}
+
 /** 'gemm(transA, transB, M, N, K, alpha, A, B, beta, C)', as error messages name a call. */
 export function signature(name: string, k: KernelSpec): string {
   return `${name}(${k.args.map((a) => a.name).join(', ')})`;

@@ -4,7 +4,8 @@
 import { detachedMessage, isDetached } from '../../tensor';
 import {
   type ArgSpec, type HookName, type KernelName, type KernelSpec, type Length, type Product, type Range,
-  type ValueCheckName, enumChoices, enums, hooks, inRange, kernels, parseProduct, parseRange, requiredArgs, signature,
+  type ValueCheckName, enumChoices, enums, hooks, inRange, kernels, parseProduct, parseRange, plan, requiredArgs,
+  signature,
 } from '../spec';
 
 /** Sizes are integers below this; products of sizes below 2^53. */
@@ -63,6 +64,7 @@ interface CompiledKernel {
   hook: { check: (v: number[]) => number[]; args: number[]; derived: number } | null;
   /** Memory rules: [named first, the other, the very same array allowed]. */
   pairs: [number, number, boolean][];
+  contents: number[];
   /** Values of the current call by slot (sizes, numbers, flags as 0/1, enum indices, then derived sizes). */
   values: number[];
 }
@@ -95,27 +97,16 @@ function compile(k: KernelSpec): CompiledKernel {
       };
     }
   });
-  const arrays = args.flatMap((a, i) => (a.kind === 'floats' || a.kind === 'int32s' ? [i] : []));
-  const pairs: [number, number, boolean][] = [];
-  for (const j of arrays) {
-    for (const i of arrays) {
-      if (i >= j) break;
-      const aj = args[j], ai = args[i];
-      if (!(aj.kind === 'floats' || aj.kind === 'int32s') || !(ai.kind === 'floats' || ai.kind === 'int32s')) continue;
-      if (!aj.output && !ai.output) continue;
-      const [o, other] = aj.output ? [j, i] : [i, j];
-      const out = args[o] as { sameAs: number[] };
-      pairs.push([o, other, out.sameAs.includes(other)]);
-    }
-  }
+  const order = plan(k);
   return {
     signature: '',
     required: requiredArgs(k),
     args,
-    scalars: args.flatMap((a, i) => (a.kind === 'floats' || a.kind === 'int32s' ? [] : [i])),
-    arrays,
+    scalars: order.scalars,
+    arrays: order.arrays,
     hook: k.hook ? { check: hookChecks[k.hook], args: hook!.args.map(at), derived: hook!.derived.length } : null,
-    pairs,
+    pairs: order.memory,
+    contents: order.contents,
     values: new Array<number>(k.args.length + (hook?.derived.length ?? 0)).fill(0),
   };
 }
@@ -209,7 +200,7 @@ function check(c: CompiledKernel, args: ArrayLike<unknown>): void {
     throw new RangeError(`${c.args[o].name} must not share memory with ${c.args[i].name}` +
       (sameOk ? ' (other than being the very same array)' : ''));
   }
-  for (const i of c.arrays) {
+  for (const i of c.contents) {
     const a = c.args[i] as Extract<CompiledArg, { kind: 'floats' | 'int32s' }>;
     if (a.index) {
       const bound = product(a.index, v), n = needed(a.length, v), x = args[i] as Int32Array;
