@@ -128,8 +128,9 @@ const activation: ArgSpec = { kind: 'enum', name: 'activation', enum: 'activatio
 
 const convSizes = sizes(...hooks.conv.args);
 const poolSizes = sizes(...hooks.pool.args);
-const binary = (doc: string): KernelSpec => ({
-  doc, source: 'ops', args: [size('n'), input('a', 'n'), input('b', 'n'), output('y', 'n', { sameAs: ['a', 'b'] })],
+const binary = (doc: string) => ({
+  doc, source: 'ops' as const,
+  args: [size('n'), input('a', 'n'), input('b', 'n'), output('y', 'n', { sameAs: ['a', 'b'] })],
 });
 
 export const kernels = {

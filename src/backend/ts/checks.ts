@@ -23,7 +23,7 @@ const byteOffsetOf = getter('byteOffset') as (this: ArrayBufferView) => number;
 const byteLengthOf = getter('byteLength') as (this: ArrayBufferView) => number;
 
 /** A value as error messages show it (the addon's describe() says the same). */
-export function describe(v: unknown): string {
+function describe(v: unknown): string {
   switch (typeof v) {
     case 'undefined': return 'undefined';
     case 'number': return String(v);
@@ -51,8 +51,8 @@ type CompiledArg =
   | { kind: 'bool'; name: string; optional: boolean }
   | { kind: 'enum'; name: string; values: readonly string[]; choices: string }
   | {
-    kind: 'floats' | 'int32s'; name: string; length: CompiledLength; output: boolean; sameAs: number[];
-    nullable: boolean; index: CompiledProduct | null; check: ValueCheckName | null;
+    kind: 'floats' | 'int32s'; name: string; length: CompiledLength; nullable: boolean; index: CompiledProduct | null;
+    check: ValueCheckName | null;
   };
 
 interface CompiledKernel {
@@ -69,7 +69,7 @@ interface CompiledKernel {
   values: number[];
 }
 
-function compile(k: KernelSpec): CompiledKernel {
+function compile(name: KernelName, k: KernelSpec): CompiledKernel {
   const hook = k.hook ? hooks[k.hook] : null;
   const slot = new Map<string, number>(k.args.map((a, i) => [a.name, i]));
   hook?.derived.forEach((d, j) => slot.set(d, k.args.length + j));
@@ -90,8 +90,7 @@ function compile(k: KernelSpec): CompiledKernel {
       case 'bool': return { kind: 'bool', name: a.name, optional: a.optional ?? false };
       case 'enum': return { kind: 'enum', name: a.name, values: enums[a.enum].values, choices: enumChoices(a.enum) };
       case 'floats': case 'int32s': return {
-        kind: a.kind, name: a.name, length: length(a.length), output: a.output ?? false,
-        sameAs: a.kind === 'floats' ? (a.sameAs ?? []).map(at) : [], nullable: a.kind === 'floats' && !!a.nullable,
+        kind: a.kind, name: a.name, length: length(a.length), nullable: a.kind === 'floats' && !!a.nullable,
         index: a.kind === 'int32s' && a.index ? product(parseProduct(a.index)) : null,
         check: a.kind === 'floats' ? a.check ?? null : null,
       };
@@ -99,7 +98,7 @@ function compile(k: KernelSpec): CompiledKernel {
   });
   const order = plan(k);
   return {
-    signature: '',
+    signature: signature(name, k),
     required: requiredArgs(k),
     args,
     scalars: order.scalars,
@@ -250,7 +249,7 @@ const hookChecks: { [K in HookName]: (v: number[]) => number[] } = {
 };
 
 /** Above 1 by at most this, a probability is 1 with float rounding (a softmax output may be 1 + 1 ulp). */
-export const PROB_SLACK = 1e-6;
+const PROB_SLACK = 1e-6;
 
 const valueChecks: { [K in ValueCheckName]: (name: string, x: ArrayLike<number>, n: number) => void } = {
   probabilities(name, x, n) {
@@ -265,16 +264,8 @@ const valueChecks: { [K in ValueCheckName]: (name: string, x: ArrayLike<number>,
 
 // ---- the checked kernels
 
-const compiled = new Map<string, CompiledKernel>();
-
 /** The checks of one kernel: a function of the call's arguments that throws what the addon would. */
 export function checker(name: KernelName): (args: ArrayLike<unknown>) => void {
-  let c = compiled.get(name);
-  if (!c) {
-    const k: KernelSpec = kernels[name];
-    c = { ...compile(k), signature: signature(name, k) };
-    compiled.set(name, c);
-  }
-  const kernel = c;
-  return (args) => check(kernel, args);
+  const c = compile(name, kernels[name]);
+  return (args) => check(c, args);
 }
