@@ -203,6 +203,26 @@ describe.each(backends)('numbers in messages as JavaScript writes them, on $labe
       .toThrow(new RangeError(`momentum must be in [0, 1], got ${String(v)}`));
   });
 
+  it('3000 random doubles (random bit patterns: subnormals, powers of two, huge and tiny) as String(v) writes them', () => {
+    useBackend(bc);
+    const r = rng(77);
+    const bits = new Float64Array(1), words = new Uint32Array(bits.buffer);
+    const wrong: string[] = [];
+    for (let i = 0; i < 3000; i++) {
+      words[0] = Math.floor(r() * 2 ** 32);
+      words[1] = Math.floor(r() * 2 ** 32);
+      const v = bits[0];
+      if (!Number.isFinite(v) || (v >= 0 && v <= 1)) continue;
+      try {
+        getBackend().sgdMomentum(1, new Float32Array(1), new Float32Array(1), new Float32Array(1), 0.1, v, false);
+        wrong.push(`${v}: accepted`);
+      } catch (e) {
+        if ((e as Error).message !== `momentum must be in [0, 1], got ${String(v)}`) wrong.push((e as Error).message);
+      }
+    }
+    expect(wrong).toEqual([]);
+  });
+
   it('sizes and probabilities too', () => {
     useBackend(bc);
     expect(() => getBackend().sgd(1.25e-7, new Float32Array(1), new Float32Array(1), 0.1))
