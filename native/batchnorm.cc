@@ -173,13 +173,7 @@ void batch_norm_backward(long N, long C, long S, const T* x, const T* dy, const 
   run_channels(j, backward_channel<T>);
 }
 
-#define NODENN_NORM_INSTANTIATE(T)                                                                          \
-  template void batch_norm_forward<T>(long, long, long, const T*, const T*, const T*, T*, T*, T*, T*, T*, bool, \
-                                      T, T);                                                                 \
-  template void batch_norm_backward<T>(long, long, long, const T*, const T*, const T*, const T*, const T*, T*, \
-                                       T*, T*, bool);
-NODENN_NORM_INSTANTIATE(float)
-NODENN_NORM_INSTANTIATE(double)
+NODENN_KERNELS_BATCHNORM(NODENN_INSTANTIATE)
 
 }  // namespace NODENN_ISA_NS
 }  // namespace nodenn

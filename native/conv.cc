@@ -467,12 +467,7 @@ template <typename T> bool conv2d_backward_filter(const ConvShape& g, const T* x
   return !j.failed;
 }
 
-#define NODENN_CONV_INSTANTIATE(T)                                                                   \
-  template bool conv2d_forward<T>(const ConvShape&, const T*, const T*, const T*, T*, bool, bool);  \
-  template bool conv2d_backward_data<T>(const ConvShape&, const T*, const T*, T*);                  \
-  template bool conv2d_backward_filter<T>(const ConvShape&, const T*, const T*, T*, T*);
-NODENN_CONV_INSTANTIATE(float)
-NODENN_CONV_INSTANTIATE(double)
+NODENN_KERNELS_CONV(NODENN_INSTANTIATE)
 
 }  // namespace NODENN_ISA_NS
 }  // namespace nodenn

@@ -184,17 +184,7 @@ template <typename T> void sgd(long n, T* p, const T* g, T lr) {
   });
 }
 
-#define NODENN_INSTANTIATE(T)                                                                              \
-  template void activation_forward<T>(int, long, const T*, T*, T);                                         \
-  template void activation_backward<T>(int, long, const T*, const T*, const T*, T*, T);                    \
-  template void bias_add<T>(long, long, T*, const T*);                                                     \
-  template void bias_backward<T>(long, long, const T*, T*);                                                \
-  template void softmax<T>(long, long, const T*, T*);                                                      \
-  template double softmax_cross_entropy_index<T>(long, long, const T*, const int32_t*, T*);                \
-  template double softmax_cross_entropy_target<T>(long, long, const T*, const T*, T*);                     \
-  template void sgd<T>(long, T*, const T*, T);
-NODENN_INSTANTIATE(float)
-NODENN_INSTANTIATE(double)
+NODENN_KERNELS_ELEMENTWISE(NODENN_INSTANTIATE)
 
 }  // namespace NODENN_ISA_NS
 }  // namespace nodenn

@@ -482,10 +482,7 @@ bool gemm(bool trans_a, bool trans_b, long M, long N, long K, T alpha, const T* 
   return true;
 }
 
-template bool gemm<float>(bool, bool, long, long, long, float, const float*, long, const float*, long, float, float*,
-                          long);
-template bool gemm<double>(bool, bool, long, long, long, double, const double*, long, const double*, long, double,
-                           double*, long);
+NODENN_KERNELS_GEMM(NODENN_INSTANTIATE)
 
 }  // namespace NODENN_ISA_NS
 }  // namespace nodenn

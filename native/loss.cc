@@ -67,13 +67,7 @@ double cross_entropy_probs(long rows, long cols, const T* probs, const T* target
   return total / (double)rows;
 }
 
-#define NODENN_INSTANTIATE(T)                                                 \
-  template double bce_logits<T>(long, const T*, const T*, T*);                \
-  template double bce_probs<T>(long, const T*, const T*, double, T*);         \
-  template double mse<T>(long, long, const T*, const T*, bool, T*);          \
-  template double cross_entropy_probs<T>(long, long, const T*, const T*, double, T*);
-NODENN_INSTANTIATE(float)
-NODENN_INSTANTIATE(double)
+NODENN_KERNELS_LOSS(NODENN_INSTANTIATE)
 
 }  // namespace NODENN_ISA_NS
 }  // namespace nodenn

@@ -96,19 +96,7 @@ template <typename T> void softmax_backward(long rows, long cols, const T* y, co
   }
 }
 
-#define NODENN_INSTANTIATE(T)                                               \
-  template void mul<T>(long, const T*, const T*, T*);                       \
-  template void add<T>(long, const T*, const T*, T*);                       \
-  template void div<T>(long, const T*, const T*, T*);                       \
-  template void power<T>(long, const T*, const T*, T*);                     \
-  template void power_backward<T>(long, const T*, const T*, const T*, T*, T*); \
-  template void scale<T>(long, T*, T);                                      \
-  template void axpy<T>(long, T, const T*, T*);                             \
-  template double sum_squares<T>(long, const T*);                           \
-  template void argmax_rows<T>(long, long, const T*, int32_t*);             \
-  template void softmax_backward<T>(long, long, const T*, const T*, T*);
-NODENN_INSTANTIATE(float)
-NODENN_INSTANTIATE(double)
+NODENN_KERNELS_OPS(NODENN_INSTANTIATE)
 
 }  // namespace NODENN_ISA_NS
 }  // namespace nodenn

@@ -63,13 +63,7 @@ void adam(long n, T* p, const T* g, T* m, T* v, double lr, double beta1, double 
   });
 }
 
-#define NODENN_INSTANTIATE(T)                                                                        \
-  template void sgd_momentum<T>(long, T*, const T*, T*, double, double, bool);                        \
-  template void adagrad<T>(long, T*, const T*, T*, double, double);                                   \
-  template void rmsprop<T>(long, T*, const T*, T*, double, double, double);                           \
-  template void adam<T>(long, T*, const T*, T*, T*, double, double, double, double, long, double);
-NODENN_INSTANTIATE(float)
-NODENN_INSTANTIATE(double)
+NODENN_KERNELS_OPTIM(NODENN_INSTANTIATE)
 
 }  // namespace NODENN_ISA_NS
 }  // namespace nodenn

@@ -158,13 +158,7 @@ template <typename T> void avg_pool2d_backward(const PoolShape& g, const T* dy, 
   run_planes(g, j, avg_backward_task<T>);
 }
 
-#define NODENN_POOL_INSTANTIATE(T)                                                                    \
-  template void max_pool2d_forward<T>(const PoolShape&, const T*, T*, int32_t*);                      \
-  template void max_pool2d_backward<T>(const PoolShape&, const T*, const int32_t*, T*);               \
-  template void avg_pool2d_forward<T>(const PoolShape&, const T*, T*);                                \
-  template void avg_pool2d_backward<T>(const PoolShape&, const T*, T*);
-NODENN_POOL_INSTANTIATE(float)
-NODENN_POOL_INSTANTIATE(double)
+NODENN_KERNELS_POOL(NODENN_INSTANTIATE)
 
 }  // namespace NODENN_ISA_NS
 }  // namespace nodenn

@@ -1,21 +1,24 @@
 // The fuzzer's table: one signature per exported native function, and a generator of random and hostile calls.
 // A signature says how to build a VALID call from a few random sizes; each case then starts from a valid call and
 // applies random mutations (wrong types, short/empty/detached/shared buffers, hostile numbers, overlapping
-// outputs, missing or extra arguments). test/fuzz.spec.ts fails if the addon exports a function that has no
-// signature here, so a new kernel cannot ship unfuzzed: add its line to `signatures`.
+// outputs, missing or extra arguments). The kernels' signatures come from the kernel spec (src/backend/spec.ts):
+// the arguments, their lengths and ranges; only the sizes a valid call draws (kept small so a case runs in
+// microseconds) and the rules of the check hooks are written here. test/fuzz.spec.ts fails if the addon exports a
+// function that has no signature here.
+import {
+  type ArgSpec as KernelArg, type HookName, type KernelSpec, type Length, enums, kernels, parseProduct, parseRange,
+} from '../src/backend/spec';
 import { rng } from './helpers';
 
 /** How one argument of a valid call is made from the call's sizes. */
 export type ArgSpec =
-  | { t: 'bool' }
   | { t: 'size'; size: string }
   | { t: 'scalar'; lo: number; hi: number } // a finite number
   | { t: 'float'; len: (s: Sizes) => number; out?: boolean; lo?: number; hi?: number } // a float array of the call's dtype, values in [lo, hi) (default [-2, 2))
   | { t: 'optFloat'; len: (s: Sizes) => number } // a float array or null (an optional output)
-  | { t: 'labels'; len: (s: Sizes) => number; below: string } // Int32Array of values in [0, sizes[below])
   | { t: 'int32'; len: (s: Sizes) => number; lo: number; hi: (s: Sizes) => number } // Int32Array of values in [lo, hi)
-  | { t: 'choice'; values: unknown[] } // one of these values (strings of an enum)
-  | { t: 'flag'; size: string }; // a boolean drawn with the sizes: sizes[size] === 1 (other lengths may depend on it)
+  | { t: 'choice'; values: readonly unknown[] } // one of these values (strings of an enum)
+  | { t: 'flag'; size: string }; // a boolean drawn with the sizes: sizes[size] === 1 (lengths may depend on it)
 
 export type Sizes = Record<string, number>;
 
@@ -29,179 +32,76 @@ export interface Signature {
   fix?: (s: Sizes) => void;
 }
 
-const f = (len: (s: Sizes) => number, out = false): ArgSpec => ({ t: 'float', len, out });
-const size = (name: string): ArgSpec => ({ t: 'size', size: name });
-const scalar = (lo = -2, hi = 2): ArgSpec => ({ t: 'scalar', lo, hi });
-const activations: ArgSpec = { t: 'choice', values: ['relu', 'leakyRelu', 'sigmoid', 'tanh', 'step'] };
-
 const windowOut = (input: number, k: number, stride: number, pad: number) => 1 + Math.floor((input + 2 * pad - k) / stride);
-const convSizes: Pick<Signature, 'sizes' | 'fix'> = {
-  sizes: { N: [0, 2], C: [1, 3], H: [1, 6], W: [1, 6], F: [1, 3], KH: [1, 3], KW: [1, 3], sh: [1, 2], sw: [1, 2],
-    ph: [0, 1], pw: [0, 1] },
-  fix: (s) => {
-    s.H = Math.max(s.H, s.KH); s.W = Math.max(s.W, s.KW);
-    s.OH = windowOut(s.H, s.KH, s.sh, s.ph); s.OW = windowOut(s.W, s.KW, s.sw, s.pw);
+
+/** Valid sizes of each check hook's arguments, and the rule that keeps them valid (adding the derived sizes). */
+const hookSizes: { [K in HookName]: Pick<Signature, 'sizes' | 'fix'> } = {
+  conv: {
+    sizes: { N: [0, 2], C: [1, 3], H: [1, 6], W: [1, 6], F: [1, 3], KH: [1, 3], KW: [1, 3], strideH: [1, 2],
+      strideW: [1, 2], padH: [0, 1], padW: [0, 1] },
+    fix: (s) => {
+      s.H = Math.max(s.H, s.KH); s.W = Math.max(s.W, s.KW);
+      s.OH = windowOut(s.H, s.KH, s.strideH, s.padH); s.OW = windowOut(s.W, s.KW, s.strideW, s.padW);
+    },
   },
-};
-const convArgs = ['N', 'C', 'H', 'W', 'F', 'KH', 'KW', 'sh', 'sw', 'ph', 'pw'].map(size);
-const poolSizes: Pick<Signature, 'sizes' | 'fix'> = {
-  sizes: { N: [0, 2], C: [1, 3], H: [1, 6], W: [1, 6], KH: [1, 3], KW: [1, 3], sh: [1, 2], sw: [1, 2] },
-  fix: (s) => {
-    s.H = Math.max(s.H, s.KH); s.W = Math.max(s.W, s.KW);
-    s.OH = windowOut(s.H, s.KH, s.sh, 0); s.OW = windowOut(s.W, s.KW, s.sw, 0);
+  pool: {
+    sizes: { N: [0, 2], C: [1, 3], H: [1, 6], W: [1, 6], KH: [1, 3], KW: [1, 3], strideH: [1, 2], strideW: [1, 2] },
+    fix: (s) => {
+      s.H = Math.max(s.H, s.KH); s.W = Math.max(s.W, s.KW);
+      s.OH = windowOut(s.H, s.KH, s.strideH, 0); s.OW = windowOut(s.W, s.KW, s.strideW, 0);
+    },
   },
+  // training needs two values per channel: N * S >= 2
+  batchNorm: { sizes: { N: [1, 3], C: [0, 3], S: [1, 4] }, fix: (s) => { if (s.N * s.S < 2) s.S = 2; } },
 };
-const poolArgs = ['N', 'C', 'H', 'W', 'KH', 'KW', 'sh', 'sw'].map(size);
-// Training needs two values per channel: N * S >= 2.
-const bnSizes: Pick<Signature, 'sizes' | 'fix'> = {
-  sizes: { N: [1, 3], C: [0, 3], S: [1, 4] },
-  fix: (s) => { if (s.N * s.S < 2) s.S = 2; },
-};
+
+/** A length of the spec over the drawn sizes. */
+function lengthOf(l: Length): (s: Sizes) => number {
+  const product = (text: string) => {
+    const { factors } = parseProduct(text);
+    return (s: Sizes) => factors.reduce((r, f) => r * Math.floor(s[f.name] / f.div), 1);
+  };
+  if (typeof l === 'string') return product(l);
+  const [cond, then, otherwise] = [l.if, product(l.then), product(l.else)];
+  return (s) => (s[cond] ? then(s) : otherwise(s));
+}
+
+/** How a valid value of a spec'd argument is drawn. */
+function argOf(a: KernelArg): ArgSpec {
+  switch (a.kind) {
+    case 'size': return { t: 'size', size: a.name };
+    case 'number': {
+      if (!a.range) return { t: 'scalar', lo: -2, hi: 2 };
+      const r = parseRange(a.range);
+      return { t: 'scalar', lo: Math.max(r.lo, -2) + (r.loOpen ? 1e-6 : 0), hi: Math.min(r.hi, 2) };
+    }
+    case 'bool': return { t: 'flag', size: a.name };
+    case 'enum': return { t: 'choice', values: enums[a.enum].values };
+    case 'floats':
+      if (a.nullable) return { t: 'optFloat', len: lengthOf(a.length) };
+      // probabilities: [0, 1); anything else in [-2, 2)
+      return a.check ? { t: 'float', len: lengthOf(a.length), lo: 0, hi: 1 } : { t: 'float', len: lengthOf(a.length), out: a.output };
+    case 'int32s': return { t: 'int32', len: lengthOf(a.length), lo: 0, hi: a.index ? lengthOf(a.index) : () => 1 };
+  }
+}
+
+/** A kernel's signature from its spec: sizes of at most 6 (40 for a kernel of one size), those of its hook. */
+function kernelSignature(k: KernelSpec): Signature {
+  const sizeArgs = k.args.filter((a) => a.kind === 'size');
+  const sizes: Record<string, [number, number]> = {};
+  for (const a of k.args) {
+    if (a.kind === 'size') sizes[a.name] = [a.min ?? 0, sizeArgs.length === 1 ? 40 : 6];
+    if (a.kind === 'bool') sizes[a.name] = [0, 1];
+  }
+  const hook = k.hook ? hookSizes[k.hook] : null;
+  return { sizes: { ...sizes, ...hook?.sizes }, args: k.args.map(argOf), fix: hook?.fix };
+}
 
 export const signatures: Record<string, Signature> = {
   info: { sizes: {}, args: [] },
   setIsa: { sizes: {}, args: [{ t: 'choice', values: ['scalar', 'avx2'] }], stateful: true },
-  setThreads: { sizes: { n: [1, 3] }, args: [size('n')], stateful: true },
-  gemm: {
-    sizes: { M: [0, 7], N: [0, 7], K: [0, 7] },
-    args: [{ t: 'bool' }, { t: 'bool' }, size('M'), size('N'), size('K'), scalar(),
-      f((s) => s.M * s.K), f((s) => s.K * s.N), scalar(), f((s) => s.M * s.N, true)],
-  },
-  activationForward: {
-    sizes: { n: [0, 40] },
-    args: [activations, size('n'), f((s) => s.n), f((s) => s.n, true), scalar(0, 1)],
-  },
-  activationBackward: {
-    sizes: { n: [0, 40] },
-    args: [activations, size('n'), f((s) => s.n), f((s) => s.n), f((s) => s.n), f((s) => s.n, true), scalar(0, 1)],
-  },
-  biasAdd: {
-    sizes: { rows: [0, 6], cols: [0, 6] },
-    args: [size('rows'), size('cols'), f((s) => s.rows * s.cols, true), f((s) => s.cols)],
-  },
-  biasBackward: {
-    sizes: { rows: [0, 6], cols: [0, 6] },
-    args: [size('rows'), size('cols'), f((s) => s.rows * s.cols), f((s) => s.cols, true)],
-  },
-  softmax: {
-    sizes: { rows: [0, 6], cols: [1, 6] },
-    args: [size('rows'), size('cols'), f((s) => s.rows * s.cols), f((s) => s.rows * s.cols, true)],
-  },
-  softmaxCrossEntropyIndex: {
-    sizes: { rows: [1, 6], cols: [1, 6] },
-    args: [size('rows'), size('cols'), f((s) => s.rows * s.cols), { t: 'labels', len: (s) => s.rows, below: 'cols' },
-      { t: 'optFloat', len: (s) => s.rows * s.cols }],
-  },
-  softmaxCrossEntropyTarget: {
-    sizes: { rows: [1, 6], cols: [1, 6] },
-    args: [size('rows'), size('cols'), f((s) => s.rows * s.cols), f((s) => s.rows * s.cols),
-      { t: 'optFloat', len: (s) => s.rows * s.cols }],
-  },
-  sgd: {
-    sizes: { n: [0, 40] },
-    args: [size('n'), f((s) => s.n, true), f((s) => s.n), scalar(0, 1)],
-  },
-  // net kernels: ops, losses, optimizers
-  mul: { sizes: { n: [0, 40] }, args: [size('n'), f((s) => s.n), f((s) => s.n), f((s) => s.n, true)] },
-  add: { sizes: { n: [0, 40] }, args: [size('n'), f((s) => s.n), f((s) => s.n), f((s) => s.n, true)] },
-  div: { sizes: { n: [0, 40] }, args: [size('n'), f((s) => s.n), f((s) => s.n), f((s) => s.n, true)] },
-  power: { sizes: { n: [0, 40] }, args: [size('n'), f((s) => s.n), f((s) => s.n), f((s) => s.n, true)] },
-  powerBackward: {
-    sizes: { n: [0, 40] },
-    args: [size('n'), f((s) => s.n), f((s) => s.n), f((s) => s.n), f((s) => s.n, true), f((s) => s.n, true)],
-  },
-  scale: { sizes: { n: [0, 40] }, args: [size('n'), f((s) => s.n, true), scalar()] },
-  axpy: { sizes: { n: [0, 40] }, args: [size('n'), scalar(), f((s) => s.n), f((s) => s.n, true)] },
-  sumSquares: { sizes: { n: [0, 40] }, args: [size('n'), f((s) => s.n)] },
-  argmaxRows: {
-    sizes: { rows: [0, 6], cols: [1, 6] },
-    args: [size('rows'), size('cols'), f((s) => s.rows * s.cols), { t: 'int32', len: (s) => s.rows, lo: 0, hi: () => 1 }],
-  },
-  softmaxBackward: {
-    sizes: { rows: [0, 6], cols: [0, 6] },
-    args: [size('rows'), size('cols'), f((s) => s.rows * s.cols), f((s) => s.rows * s.cols), f((s) => s.rows * s.cols, true)],
-  },
-  bceLogits: { sizes: { n: [1, 40] }, args: [size('n'), f((s) => s.n), f((s) => s.n), { t: 'optFloat', len: (s) => s.n }] },
-  bceProbs: {
-    sizes: { n: [1, 40] },
-    args: [size('n'), f((s) => s.n), f((s) => s.n), scalar(1e-7, 0.4), { t: 'optFloat', len: (s) => s.n }],
-  },
-  mse: {
-    sizes: { rows: [1, 6], cols: [1, 6] },
-    args: [size('rows'), size('cols'), f((s) => s.rows * s.cols), f((s) => s.rows * s.cols), { t: 'bool' },
-      { t: 'optFloat', len: (s) => s.rows * s.cols }],
-  },
-  crossEntropyProbs: {
-    sizes: { rows: [1, 6], cols: [1, 6] },
-    args: [size('rows'), size('cols'), { t: 'float', len: (s) => s.rows * s.cols, lo: 0, hi: 1 }, f((s) => s.rows * s.cols),
-      scalar(0, 0.5), { t: 'optFloat', len: (s) => s.rows * s.cols }],
-  },
-  sgdMomentum: {
-    sizes: { n: [0, 40] },
-    args: [size('n'), f((s) => s.n, true), f((s) => s.n), f((s) => s.n, true), scalar(0, 1), scalar(0, 1), { t: 'bool' }],
-  },
-  adagrad: {
-    sizes: { n: [0, 40] },
-    args: [size('n'), f((s) => s.n, true), f((s) => s.n), f((s) => s.n, true), scalar(0, 1), scalar(1e-8, 1e-3)],
-  },
-  rmsprop: {
-    sizes: { n: [0, 40] },
-    args: [size('n'), f((s) => s.n, true), f((s) => s.n), f((s) => s.n, true), scalar(0, 1), scalar(0, 1), scalar(1e-8, 1e-3)],
-  },
-  adam: {
-    sizes: { n: [0, 40], step: [1, 100] },
-    args: [size('n'), f((s) => s.n, true), f((s) => s.n), f((s) => s.n, true), f((s) => s.n, true), scalar(0, 1),
-      scalar(0, 0.99), scalar(0, 0.999), scalar(1e-8, 1e-3), size('step'), scalar(0, 0.1)],
-  },
-  // conv kernels: conv2d, pooling, batch norm
-  conv2dForward: {
-    ...convSizes,
-    args: [...convArgs, f((s) => s.N * s.C * s.H * s.W), f((s) => s.F * s.C * s.KH * s.KW),
-      { t: 'optFloat', len: (s) => s.F },
-      // with the fused pooling (pool = 1) y is (N, F, floor(OH / 2), floor(OW / 2))
-      f((s) => s.N * s.F * (s.pool ? Math.floor(s.OH / 2) * Math.floor(s.OW / 2) : s.OH * s.OW), true), { t: 'bool' },
-      { t: 'flag', size: 'pool' }],
-    sizes: { ...convSizes.sizes, pool: [0, 1] },
-  },
-  conv2dBackwardData: {
-    ...convSizes,
-    args: [...convArgs, f((s) => s.N * s.F * s.OH * s.OW), f((s) => s.F * s.C * s.KH * s.KW),
-      f((s) => s.N * s.C * s.H * s.W, true)],
-  },
-  conv2dBackwardFilter: {
-    ...convSizes,
-    args: [...convArgs, f((s) => s.N * s.C * s.H * s.W), f((s) => s.N * s.F * s.OH * s.OW),
-      f((s) => s.F * s.C * s.KH * s.KW, true), { t: 'optFloat', len: (s) => s.F }],
-  },
-  maxPool2dForward: {
-    ...poolSizes,
-    args: [...poolArgs, f((s) => s.N * s.C * s.H * s.W), f((s) => s.N * s.C * s.OH * s.OW, true),
-      { t: 'int32', len: (s) => s.N * s.C * s.OH * s.OW, lo: 0, hi: () => 1 }],
-  },
-  maxPool2dBackward: {
-    ...poolSizes,
-    args: [...poolArgs, f((s) => s.N * s.C * s.OH * s.OW),
-      { t: 'int32', len: (s) => s.N * s.C * s.OH * s.OW, lo: 0, hi: (s) => s.H * s.W }, f((s) => s.N * s.C * s.H * s.W, true)],
-  },
-  avgPool2dForward: {
-    ...poolSizes,
-    args: [...poolArgs, f((s) => s.N * s.C * s.H * s.W), f((s) => s.N * s.C * s.OH * s.OW, true)],
-  },
-  avgPool2dBackward: {
-    ...poolSizes,
-    args: [...poolArgs, f((s) => s.N * s.C * s.OH * s.OW), f((s) => s.N * s.C * s.H * s.W, true)],
-  },
-  batchNormForward: {
-    ...bnSizes,
-    args: [size('N'), size('C'), size('S'), f((s) => s.N * s.C * s.S), f((s) => s.C), f((s) => s.C),
-      f((s) => s.N * s.C * s.S, true), f((s) => s.C, true), f((s) => s.C, true), f((s) => s.C, true), f((s) => s.C, true),
-      { t: 'bool' }, scalar(0, 1), scalar(1e-5, 1e-3)],
-  },
-  batchNormBackward: {
-    ...bnSizes,
-    args: [size('N'), size('C'), size('S'), f((s) => s.N * s.C * s.S), f((s) => s.N * s.C * s.S), f((s) => s.C),
-      f((s) => s.C), f((s) => s.C), f((s) => s.N * s.C * s.S, true), f((s) => s.C, true), f((s) => s.C, true), { t: 'bool' }],
-  },
+  setThreads: { sizes: { n: [1, 3] }, args: [{ t: 'size', size: 'n' }], stateful: true },
+  ...Object.fromEntries(Object.entries(kernels).map(([name, k]: [string, KernelSpec]) => [name, kernelSignature(k)])),
 };
 
 /** Numbers no size or scalar should survive unchecked. */
@@ -224,32 +124,45 @@ function detached(len: number, C: Float32ArrayConstructor | Float64ArrayConstruc
   return a;
 }
 
-/** A deterministic stream of cases for one function. */
-export function makeCase(name: string, sig: Signature, r: () => number): Case {
+export interface ValidCallOptions {
+  /** Every size at least 1 (so that a size's minimum can be broken). */
+  nonEmpty?: boolean;
+  /** Arrays of exactly the needed length, optional ones never null. */
+  exact?: boolean;
+}
+
+/** A valid call of a signature: the arguments, with the sizes drawn for it. */
+export function validCall(sig: Signature, r: () => number, opts: ValidCallOptions = {}): { args: unknown[]; sizes: Sizes } {
   const int = (lo: number, hi: number) => lo + Math.floor(r() * (hi - lo + 1));
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];
   const sizes: Sizes = {};
-  for (const [k, [lo, hi]] of Object.entries(sig.sizes)) sizes[k] = int(lo, hi);
+  for (const [k, [lo, hi]] of Object.entries(sig.sizes)) sizes[k] = opts.nonEmpty ? int(Math.max(lo, 1), Math.max(hi, 1)) : int(lo, hi);
   sig.fix?.(sizes);
   const C = pick(FloatCtors);
   const args: unknown[] = sig.args.map((a) => {
     switch (a.t) {
-      case 'bool': return r() < 0.5;
       case 'size': return sizes[a.size];
       case 'scalar': return a.lo + (a.hi - a.lo) * r();
       case 'float': case 'optFloat': {
-        if (a.t === 'optFloat' && r() < 0.3) return null;
-        const x = new C(a.len(sizes) + (r() < 0.2 ? int(1, 3) : 0));
+        if (a.t === 'optFloat' && r() < 0.3 && !opts.exact) return null;
+        const x = new C(a.len(sizes) + (r() < 0.2 && !opts.exact ? int(1, 3) : 0));
         const lo = a.t === 'float' ? a.lo ?? -2 : -2, hi = a.t === 'float' ? a.hi ?? 2 : 2;
         for (let i = 0; i < x.length; i++) x[i] = lo + (hi - lo) * r();
         return x;
       }
-      case 'labels': return Int32Array.from({ length: a.len(sizes) }, () => int(0, sizes[a.below] - 1));
       case 'int32': return Int32Array.from({ length: a.len(sizes) }, () => int(a.lo, a.hi(sizes) - 1));
       case 'choice': return pick(a.values);
       case 'flag': return sizes[a.size] === 1;
     }
   });
+  return { args, sizes };
+}
+
+/** A deterministic stream of cases for one function. */
+export function makeCase(name: string, sig: Signature, r: () => number): Case {
+  const int = (lo: number, hi: number) => lo + Math.floor(r() * (hi - lo + 1));
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];
+  const { args } = validCall(sig, r);
   const mutations: string[] = [];
   const nMut = r() < 0.1 ? 0 : int(1, 3);
   for (let attempt = 0; attempt < 30 && mutations.length < nMut && args.length > 0; attempt++) {

@@ -4,6 +4,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Backend, Isa, Kernels } from './backend';
+import { kernelNames } from './spec';
 
 export interface NativeAddon extends Kernels {
   /** This JS environment's ISA and thread count (each worker has its own), and what the CPU offers. */
@@ -50,8 +51,10 @@ export function loadAddon(explicit = process.env.NODENN_ADDON): LoadResult {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       addon = require('node-gyp-build')(packageRoot());
     }
-    if (typeof addon.gemm !== 'function' || typeof addon.info !== 'function') {
-      return { error: 'the native addon does not export the expected kernels', explicit: Boolean(explicit) };
+    const missing = missingExports(addon as unknown as Record<string, unknown>);
+    if (missing.length) {
+      return { error: `the native addon does not export the expected kernels (missing: ${missing.join(', ')})`,
+        explicit: Boolean(explicit) };
     }
     return { addon };
   } catch (e) {
@@ -77,13 +80,17 @@ export function applyIsaEnv(addon: NativeAddon, isa = process.env.NODENN_ISA): s
   }
 }
 
-const NOT_KERNELS = new Set(['info', 'setIsa', 'setThreads']);
+/** What the addon exports besides the spec's kernels. */
+export const ADDON_CONTROLS = ['info', 'setIsa', 'setThreads'] as const;
+
+/** The functions an addon must export (every kernel of the spec, and the controls) that this one lacks. */
+export function missingExports(addon: Record<string, unknown>): string[] {
+  return [...ADDON_CONTROLS, ...kernelNames].filter((k) => typeof addon[k] !== 'function');
+}
 
 /** The backend over the addon: its kernels are the addon's own functions (no wrapper per call). */
 export function nativeBackend(addon: NativeAddon): Backend {
   const backend: Record<string, unknown> = { name: 'native' };
-  for (const [key, value] of Object.entries(addon)) {
-    if (!NOT_KERNELS.has(key) && typeof value === 'function') backend[key] = value;
-  }
+  for (const name of kernelNames) backend[name] = addon[name];
   return backend as unknown as Backend;
 }

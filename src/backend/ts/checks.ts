@@ -1,92 +1,221 @@
-// Argument checks of the TS kernels: the same rules and the same error types as native/addon.cc, so that
-// both backends reject a bad call alike.
+// The argument checks of the TS kernels, read from the kernel spec (../spec.ts): the same rules, in the same
+// order and with the same words as native/addon.cc, so both backends reject a bad call alike. The kernels
+// themselves trust their arguments, as the C++ ones do.
+import { detachedMessage, isDetached } from '../../tensor';
+import {
+  type ArgSpec, type HookName, type KernelName, type KernelSpec, type Length, type Product, type Range,
+  type ValueCheckName, enumChoices, enums, hooks, inRange, kernels, parseProduct, parseRange, plan, requiredArgs,
+  signature,
+} from '../spec';
 
-import { type FloatArray, detachedMessage, isDetached } from '../../tensor';
-
+/** Sizes are integers below this; products of sizes below 2^53. */
 const MAX_DIM = 2 ** 31;
+const MAX_PRODUCT = 2 ** 53;
 
+// The typed-array accessors of the intrinsic %TypedArray%.prototype, which an object cannot fake (a Proxy or an
+// object with a typed array's prototype has no [[TypedArrayName]]): what N-API sees as a typed array.
+const TypedArrayPrototype = Object.getPrototypeOf(Int8Array.prototype) as object;
+const getter = (key: PropertyKey) => Object.getOwnPropertyDescriptor(TypedArrayPrototype, key)!.get!;
+const typedArrayName = getter(Symbol.toStringTag) as (this: unknown) => string | undefined;
+const lengthOf = getter('length') as (this: ArrayBufferView) => number;
+const bufferOf = getter('buffer') as (this: ArrayBufferView) => ArrayBufferLike;
+const byteOffsetOf = getter('byteOffset') as (this: ArrayBufferView) => number;
+const byteLengthOf = getter('byteLength') as (this: ArrayBufferView) => number;
+
+/** A value as error messages show it (the addon's describe() says the same). */
 function describe(v: unknown): string {
-  if (v === null) return 'null';
-  if (typeof v === 'number') return String(v);
-  if (ArrayBuffer.isView(v)) return v.constructor.name;
-  if (Array.isArray(v)) return 'an Array';
-  return typeof v;
-}
-
-export function size(v: unknown, name: string): number {
-  if (typeof v !== 'number') throw new TypeError(`${name} must be a number, got ${describe(v)}`);
-  if (!(v >= 0) || v >= MAX_DIM || !Number.isInteger(v)) {
-    throw new RangeError(`${name} must be an integer in [0, 2^31), got ${describe(v)}`);
+  switch (typeof v) {
+    case 'undefined': return 'undefined';
+    case 'number': return String(v);
+    case 'string': return 'a string';
+    case 'boolean': return 'a boolean';
+    case 'bigint': return 'a bigint';
+    case 'symbol': return 'a symbol';
+    case 'function': return 'a function';
   }
-  return v;
+  if (v === null) return 'null';
+  const name = typedArrayName.call(v);
+  if (name !== undefined) return name;
+  if (ArrayBuffer.isView(v)) return 'a DataView';
+  if (Array.isArray(v)) return 'an Array';
+  return 'an object';
 }
 
-export function finite(v: unknown, name: string): number {
-  if (typeof v !== 'number') throw new TypeError(`${name} must be a number, got ${describe(v)}`);
-  if (!Number.isFinite(v)) throw new RangeError(`${name} must be a finite number, got ${describe(v)}`);
-  return v;
+// ---- the spec, compiled once per kernel: names resolved to slots (argument positions, then derived sizes)
+
+interface CompiledProduct { text: string; slots: number[]; divs: number[] }
+interface CompiledLength { cond: number; then: CompiledProduct; else: CompiledProduct }
+type CompiledArg =
+  | { kind: 'size'; name: string; min: number; unlessZero: number }
+  | { kind: 'number'; name: string; range: Range | null }
+  | { kind: 'bool'; name: string; optional: boolean }
+  | { kind: 'enum'; name: string; values: readonly string[]; choices: string }
+  | {
+    kind: 'floats' | 'int32s'; name: string; length: CompiledLength; nullable: boolean; index: CompiledProduct | null;
+    check: ValueCheckName | null;
+  };
+
+interface CompiledKernel {
+  signature: string;
+  required: number;
+  args: CompiledArg[];
+  scalars: number[];
+  arrays: number[];
+  hook: { check: (v: number[]) => number[]; args: number[]; derived: number } | null;
+  /** Memory rules: [named first, the other, the very same array allowed]. */
+  pairs: [number, number, boolean][];
+  contents: number[];
+  /** Values of the current call by slot (sizes, numbers, flags as 0/1, enum indices, then derived sizes). */
+  values: number[];
 }
 
-export function bool(v: unknown, name: string): boolean {
-  if (typeof v !== 'boolean') throw new TypeError(`${name} must be a boolean, got ${describe(v)}`);
-  return v;
+function compile(name: KernelName, k: KernelSpec): CompiledKernel {
+  const hook = k.hook ? hooks[k.hook] : null;
+  const slot = new Map<string, number>(k.args.map((a, i) => [a.name, i]));
+  hook?.derived.forEach((d, j) => slot.set(d, k.args.length + j));
+  const at = (name: string): number => {
+    const i = slot.get(name);
+    if (i === undefined) throw new Error(`kernel spec: unknown name '${name}'`);
+    return i;
+  };
+  const product = (p: Product): CompiledProduct =>
+    ({ text: p.text, slots: p.factors.map((f) => at(f.name)), divs: p.factors.map((f) => f.div) });
+  const length = (l: Length): CompiledLength => typeof l === 'string'
+    ? { cond: -1, then: product(parseProduct(l)), else: product(parseProduct(l)) }
+    : { cond: at(l.if), then: product(parseProduct(l.then)), else: product(parseProduct(l.else)) };
+  const args = k.args.map((a: ArgSpec): CompiledArg => {
+    switch (a.kind) {
+      case 'size': return { kind: 'size', name: a.name, min: a.min ?? 0, unlessZero: a.unlessZero ? at(a.unlessZero) : -1 };
+      case 'number': return { kind: 'number', name: a.name, range: a.range ? parseRange(a.range) : null };
+      case 'bool': return { kind: 'bool', name: a.name, optional: a.optional ?? false };
+      case 'enum': return { kind: 'enum', name: a.name, values: enums[a.enum].values, choices: enumChoices(a.enum) };
+      case 'floats': case 'int32s': return {
+        kind: a.kind, name: a.name, length: length(a.length), nullable: a.kind === 'floats' && !!a.nullable,
+        index: a.kind === 'int32s' && a.index ? product(parseProduct(a.index)) : null,
+        check: a.kind === 'floats' ? a.check ?? null : null,
+      };
+    }
+  });
+  const order = plan(k);
+  return {
+    signature: signature(name, k),
+    required: requiredArgs(k),
+    args,
+    scalars: order.scalars,
+    arrays: order.arrays,
+    hook: k.hook ? { check: hookChecks[k.hook], args: hook!.args.map(at), derived: hook!.derived.length } : null,
+    pairs: order.memory,
+    contents: order.contents,
+    values: new Array<number>(k.args.length + (hook?.derived.length ?? 0)).fill(0),
+  };
 }
 
-export function product(a: number, b: number, what: string): number {
-  const r = a * b;
-  if (r >= 2 ** 53) throw new RangeError(`${what} is too large`);
+// ---- reading a call
+
+function product(p: CompiledProduct, v: number[]): number {
+  let r = 1;
+  for (let f = 0; f < p.slots.length; f++) {
+    r *= Math.floor(v[p.slots[f]] / p.divs[f]);
+    if (r >= MAX_PRODUCT) throw new RangeError(`${p.text} is too large`);
+  }
   return r;
 }
 
-/** Checks that every array is a float array of the first one's kind, holding at least its needed length. */
-export function floats(...args: [unknown, string, number][]): void {
-  let kind: string | undefined;
-  for (const [v, name, need] of args) {
-    if (!(v instanceof Float32Array || v instanceof Float64Array)) {
-      throw new TypeError(`${name} must be a Float32Array or Float64Array, got ${describe(v)}`);
+function needed(l: CompiledLength, v: number[]): number {
+  return product(l.cond < 0 || v[l.cond] !== 0 ? l.then : l.else, v);
+}
+
+function scalar(a: CompiledArg, x: unknown, v: number[]): number {
+  switch (a.kind) {
+    case 'size': {
+      if (typeof x !== 'number') throw new TypeError(`${a.name} must be a number, got ${describe(x)}`);
+      if (!(x >= 0) || x >= MAX_DIM || !Number.isInteger(x)) {
+        throw new RangeError(`${a.name} must be an integer in [0, 2^31), got ${describe(x)}`);
+      }
+      if (x < a.min && (a.unlessZero < 0 || v[a.unlessZero] !== 0)) {
+        throw new RangeError(`${a.name} must be at least ${a.min}, got ${x}`);
+      }
+      return x;
     }
-    const k = v.constructor.name;
-    if (kind === undefined) kind = k;
-    else if (k !== kind) throw new TypeError(`${name} must be a ${kind} like the other arrays, got ${k}`);
-    short(v, name, need);
+    case 'number': {
+      if (typeof x !== 'number') throw new TypeError(`${a.name} must be a number, got ${describe(x)}`);
+      if (!Number.isFinite(x)) throw new RangeError(`${a.name} must be a finite number, got ${describe(x)}`);
+      if (a.range && !inRange(x, a.range)) throw new RangeError(`${a.name} must be ${a.range.text}, got ${describe(x)}`);
+      return x;
+    }
+    case 'bool':
+      if (a.optional && x === undefined) return 0;
+      if (typeof x !== 'boolean') throw new TypeError(`${a.name} must be a boolean, got ${describe(x)}`);
+      return x ? 1 : 0;
+    case 'enum': {
+      if (typeof x !== 'string') throw new TypeError(`${a.name} must be a string, got ${describe(x)}`);
+      const i = a.values.indexOf(x);
+      if (i < 0) throw new RangeError(`${a.name} must be ${a.choices}, got '${x}'`);
+      return i;
+    }
+    default:
+      throw new Error('not a scalar');
   }
 }
 
-/** Throws a RangeError unless the array holds need elements (as addon.cc), saying so if its buffer is detached. */
-function short(v: ArrayBufferView & { length: number }, name: string, need: number): void {
-  if (v.length >= need) return;
-  if (isDetached(v)) throw new RangeError(detachedMessage(name));
-  throw new RangeError(`${name} has ${v.length} elements, expected at least ${need}`);
-}
-
-export function int32s(v: unknown, name: string, need: number): Int32Array {
-  if (!(v instanceof Int32Array)) throw new TypeError(`${name} must be an Int32Array, got ${describe(v)}`);
-  short(v, name, need);
-  return v;
-}
-
-/** An output must not partly overlap an input; the very same memory is allowed where sameOk. */
-export function noAlias(out: ArrayBufferView | null, outName: string, input: ArrayBufferView, inName: string,
-  sameOk: boolean): void {
-  if (out === null || out.byteLength === 0 || input.byteLength === 0 || out.buffer !== input.buffer) return;
-  const a0 = out.byteOffset, a1 = a0 + out.byteLength, b0 = input.byteOffset, b1 = b0 + input.byteLength;
-  if (!(a0 < b1 && b0 < a1)) return;
-  if (sameOk && a0 === b0) return;
-  throw new RangeError(`${outName} must not share memory with ${inName}` +
-    (sameOk ? ' (other than being the very same array)' : ''));
-}
-
-export function activation(kind: unknown): void {
-  if (typeof kind !== 'string') throw new TypeError(`activation must be a string, got ${describe(kind)}`);
-  if (!['relu', 'leakyRelu', 'sigmoid', 'tanh', 'step'].includes(kind)) {
-    throw new RangeError(`activation must be 'relu', 'leakyRelu', 'sigmoid', 'tanh' or 'step', got '${kind}'`);
+/** Checks one call of a kernel (its arguments as passed); throws the TypeError or RangeError the addon throws. */
+function check(c: CompiledKernel, args: ArrayLike<unknown>): void {
+  if (args.length < c.required) {
+    throw new TypeError(`${c.signature}: expected ${c.required} arguments, got ${args.length}`);
+  }
+  const v = c.values;
+  for (const i of c.scalars) v[i] = scalar(c.args[i], args[i], v);
+  if (c.hook) {
+    const derived = c.hook.check(c.hook.args.map((i) => v[i]));
+    for (let j = 0; j < c.hook.derived; j++) v[c.args.length + j] = derived[j];
+  }
+  let dtype: string | undefined;
+  for (const i of c.arrays) {
+    const a = c.args[i] as Extract<CompiledArg, { kind: 'floats' | 'int32s' }>;
+    const x = args[i];
+    if (a.nullable && (x === null || x === undefined)) continue;
+    const name = typedArrayName.call(x);
+    if (a.kind === 'floats') {
+      if (name !== 'Float32Array' && name !== 'Float64Array') {
+        throw new TypeError(`${a.name} must be a Float32Array or Float64Array, got ${describe(x)}`);
+      }
+      if (dtype === undefined) dtype = name;
+      else if (name !== dtype) throw new TypeError(`${a.name} must be a ${dtype} like the other arrays, got ${name}`);
+    } else if (name !== 'Int32Array') {
+      throw new TypeError(`${a.name} must be an Int32Array, got ${describe(x)}`);
+    }
+    const view = x as ArrayBufferView;
+    if (isDetached(view)) throw new RangeError(detachedMessage(a.name));
+    const need = needed(a.length, v);
+    const length = lengthOf.call(view);
+    if (length < need) throw new RangeError(`${a.name} has ${length} elements, expected at least ${need}`);
+  }
+  for (const [o, i, sameOk] of c.pairs) {
+    const out = args[o] as ArrayBufferView | null | undefined, other = args[i] as ArrayBufferView | null | undefined;
+    if (out == null || other == null || bufferOf.call(out) !== bufferOf.call(other)) continue;
+    const o0 = byteOffsetOf.call(out), o1 = o0 + byteLengthOf.call(out);
+    const i0 = byteOffsetOf.call(other), i1 = i0 + byteLengthOf.call(other);
+    if (o0 === o1 || i0 === i1 || !(o0 < i1 && i0 < o1) || (sameOk && o0 === i0)) continue;
+    throw new RangeError(`${c.args[o].name} must not share memory with ${c.args[i].name}` +
+      (sameOk ? ' (other than being the very same array)' : ''));
+  }
+  for (const i of c.contents) {
+    const a = c.args[i] as Extract<CompiledArg, { kind: 'floats' | 'int32s' }>;
+    if (a.index) {
+      const bound = product(a.index, v), n = needed(a.length, v), x = args[i] as Int32Array;
+      const shown = a.index.slots.length === 1 && a.index.divs[0] === 1 ? `${bound}` : `${a.index.text} = ${bound}`;
+      for (let k = 0; k < n; k++) {
+        if (!(x[k] >= 0 && x[k] < bound)) throw new RangeError(`${a.name}[${k}] = ${x[k]} is outside [0, ${shown})`);
+      }
+    }
+    if (a.check) valueChecks[a.check](a.name, args[i] as ArrayLike<number>, needed(a.length, v));
   }
 }
 
-// conv kernels
+// ---- the hand-written checks the spec names (native/addon.cc has the same)
 
-/** Output length of a sliding window along one axis, 1 + floor((input + 2 pad - k) / stride), as addon.cc checks it. */
-export function windowOutput(input: number, k: number, stride: number, pad: number, inName: string, kName: string,
+/** Output length of a sliding window along one axis, 1 + floor((input + 2 pad - k) / stride). */
+function windowOutput(input: number, k: number, stride: number, pad: number, inName: string, kName: string,
   strideName: string, padName: string | null): number {
   if (k < 1) throw new RangeError(`${kName} must be at least 1, got ${k}`);
   if (stride < 1) throw new RangeError(`${strideName} must be at least 1, got ${stride}`);
@@ -97,21 +226,46 @@ export function windowOutput(input: number, k: number, stride: number, pad: numb
   return 1 + Math.floor((input + 2 * pad - k) / stride);
 }
 
-/** The product of sizes, with the same overflow rule as addon.cc. */
-export function productOf(sizes: number[], what: string): number {
-  let r = 1;
-  for (const s of sizes) r = product(r, s, what);
-  return r;
-}
-
-/** No output may overlap an input or another output (arrays given as [array, name]; null entries are absent). */
-export function disjoint(outs: [ArrayBufferView | null, string][], ins: [ArrayBufferView | null, string][]): void {
-  outs.forEach(([o, oName], k) => {
-    if (o === null) return;
-    for (const [i, iName] of ins) if (i !== null) noAlias(o, oName, i, iName, false);
-    for (let m = 0; m < k; m++) {
-      const [p, pName] = outs[m];
-      if (p !== null) noAlias(o, oName, p, pName, false);
+const hookChecks: { [K in HookName]: (v: number[]) => number[] } = {
+  conv([, C, H, W, , KH, KW, strideH, strideW, padH, padW]) {
+    const OH = windowOutput(H, KH, strideH, padH, 'H', 'KH', 'strideH', 'padH');
+    const OW = windowOutput(W, KW, strideW, padW, 'W', 'KW', 'strideW', 'padW');
+    // the im2col matrix of one image, (C KH KW) x (OH OW), must be addressable
+    product({ text: 'C * KH * KW * OH * OW', slots: [0, 1, 2, 3, 4], divs: [1, 1, 1, 1, 1] }, [C, KH, KW, OH, OW]);
+    return [OH, OW];
+  },
+  pool([, , H, W, KH, KW, strideH, strideW]) {
+    const OH = windowOutput(H, KH, strideH, 0, 'H', 'KH', 'strideH', null);
+    const OW = windowOutput(W, KW, strideW, 0, 'W', 'KW', 'strideW', null);
+    if (H * W >= MAX_DIM) throw new RangeError('H * W must be below 2^31 (argmax holds plane indices)');
+    return [OH, OW];
+  },
+  batchNorm([N, C, S, training]) {
+    if (training && C > 0 && N * S < 2) {
+      throw new RangeError(`batch norm in training needs more than one value per channel, got N * S = ${N * S}`);
     }
-  });
+    return [];
+  },
+};
+
+/** Above 1 by at most this, a probability is 1 with float rounding (a softmax output may be 1 + 1 ulp). */
+const PROB_SLACK = 1e-6;
+
+const valueChecks: { [K in ValueCheckName]: (name: string, x: ArrayLike<number>, n: number) => void } = {
+  probabilities(name, x, n) {
+    for (let i = 0; i < n; i++) {
+      if (x[i] < 0 || x[i] > 1 + PROB_SLACK) {
+        throw new RangeError(`${name}[${i}] = ${x[i]} is outside [0, 1]: cross-entropy takes probabilities (e.g. a ` +
+          'Softmax output); for logits use softmaxCrossEntropy');
+      }
+    }
+  },
+};
+
+// ---- the checked kernels
+
+/** The checks of one kernel: a function of the call's arguments that throws what the addon would. */
+export function checker(name: KernelName): (args: ArrayLike<unknown>) => void {
+  const c = compile(name, kernels[name]);
+  return (args) => check(c, args);
 }

@@ -2,26 +2,11 @@
 // y (N, F, OH, OW) with OH = 1 + floor((H + 2 padH - KH) / strideH) (OW alike); zero padding. Direct loops: every
 // output plane is accumulated in float64, one weight at a time, over the outputs whose input lies inside x.
 import type { FloatArray } from '../../tensor';
-import * as check from './checks';
 import { maxPool2dForward } from './pool';
 
-export interface ConvShape {
-  N: number; C: number; H: number; W: number;
-  F: number; KH: number; KW: number;
-  strideH: number; strideW: number; padH: number; padW: number;
-  OH: number; OW: number;
-}
-
-/** Checks the 11 size arguments of the conv kernels in the order addon.cc does. */
-export function convShape(N: number, C: number, H: number, W: number, F: number, KH: number, KW: number,
-  strideH: number, strideW: number, padH: number, padW: number): ConvShape {
-  check.size(N, 'N'); check.size(C, 'C'); check.size(H, 'H'); check.size(W, 'W'); check.size(F, 'F');
-  check.size(KH, 'KH'); check.size(KW, 'KW'); check.size(strideH, 'strideH'); check.size(strideW, 'strideW');
-  check.size(padH, 'padH'); check.size(padW, 'padW');
-  const OH = check.windowOutput(H, KH, strideH, padH, 'H', 'KH', 'strideH', 'padH');
-  const OW = check.windowOutput(W, KW, strideW, padW, 'W', 'KW', 'strideW', 'padW');
-  check.productOf([C, KH, KW, OH, OW], 'C * KH * KW * OH * OW');
-  return { N, C, H, W, F, KH, KW, strideH, strideW, padH, padW, OH, OW };
+/** The output size along one axis: 1 + floor((input + 2 pad - k) / stride). */
+function windows(input: number, k: number, stride: number, pad: number): number {
+  return 1 + Math.floor((input + 2 * pad - k) / stride);
 }
 
 /** The outputs o in [lo, hi) whose input index o * stride - pad + k lies in [0, n). */
@@ -39,16 +24,7 @@ export function validOutputs(k: number, stride: number, pad: number, n: number, 
 export function conv2dForward(N: number, C: number, H: number, W: number, F: number, KH: number, KW: number,
   strideH: number, strideW: number, padH: number, padW: number, x: FloatArray, weight: FloatArray,
   bias: FloatArray | null, y: FloatArray, relu?: boolean, pool?: boolean): void {
-  const g = convShape(N, C, H, W, F, KH, KW, strideH, strideW, padH, padW);
-  if (relu !== undefined) check.bool(relu, 'relu');
-  if (pool !== undefined) check.bool(pool, 'pool');
-  const { OH, OW } = g;
-  check.floats([x, 'x', check.productOf([N, C, H, W], 'N * C * H * W')],
-    [weight, 'weight', check.productOf([F, C, KH, KW], 'F * C * KH * KW')],
-    ...(bias === null || bias === undefined ? [] : [[bias, 'bias', F] as [unknown, string, number]]),
-    pool ? [y, 'y', check.productOf([N, F, Math.floor(OH / 2), Math.floor(OW / 2)], 'N * F * floor(OH / 2) * floor(OW / 2)')]
-      : [y, 'y', check.productOf([N, F, OH, OW], 'N * F * OH * OW')]);
-  check.disjoint([[y, 'y']], [[x, 'x'], [weight, 'weight'], [bias ?? null, 'bias']]);
+  const OH = windows(H, KH, strideH, padH), OW = windows(W, KW, strideW, padW);
   if (N === 0 || F === 0 || (pool && (OH < 2 || OW < 2))) return; // y is empty (and OH * OW may be huge: no scratch for it)
   if (pool) {
     // the reference: the full output in y's precision, then the pooling layer's kernel
@@ -86,12 +62,7 @@ export function conv2dForward(N: number, C: number, H: number, W: number, F: num
 export function conv2dBackwardData(N: number, C: number, H: number, W: number, F: number, KH: number, KW: number,
   strideH: number, strideW: number, padH: number, padW: number, dy: FloatArray, weight: FloatArray,
   dx: FloatArray): void {
-  const g = convShape(N, C, H, W, F, KH, KW, strideH, strideW, padH, padW);
-  const { OH, OW } = g;
-  check.floats([dy, 'dy', check.productOf([N, F, OH, OW], 'N * F * OH * OW')],
-    [weight, 'weight', check.productOf([F, C, KH, KW], 'F * C * KH * KW')],
-    [dx, 'dx', check.productOf([N, C, H, W], 'N * C * H * W')]);
-  check.disjoint([[dx, 'dx']], [[dy, 'dy'], [weight, 'weight']]);
+  const OH = windows(H, KH, strideH, padH), OW = windows(W, KW, strideW, padW);
   if (N === 0 || C === 0) return; // dx is empty (and H * W may be huge: no scratch for it)
   const acc = new Float64Array(H * W);
   for (let n = 0; n < N; n++) {
@@ -119,13 +90,7 @@ export function conv2dBackwardData(N: number, C: number, H: number, W: number, F
 export function conv2dBackwardFilter(N: number, C: number, H: number, W: number, F: number, KH: number, KW: number,
   strideH: number, strideW: number, padH: number, padW: number, x: FloatArray, dy: FloatArray,
   dweight: FloatArray, dbias: FloatArray | null): void {
-  const g = convShape(N, C, H, W, F, KH, KW, strideH, strideW, padH, padW);
-  const { OH, OW } = g;
-  check.floats([x, 'x', check.productOf([N, C, H, W], 'N * C * H * W')],
-    [dy, 'dy', check.productOf([N, F, OH, OW], 'N * F * OH * OW')],
-    [dweight, 'dweight', check.productOf([F, C, KH, KW], 'F * C * KH * KW')],
-    ...(dbias === null || dbias === undefined ? [] : [[dbias, 'dbias', F] as [unknown, string, number]]));
-  check.disjoint([[dweight, 'dweight'], [dbias ?? null, 'dbias']], [[x, 'x'], [dy, 'dy']]);
+  const OH = windows(H, KH, strideH, padH), OW = windows(W, KW, strideW, padW);
   for (let f = 0; f < F; f++) {
     for (let c = 0; c < C; c++) {
       for (let kh = 0; kh < KH; kh++) {

@@ -2,7 +2,6 @@
 // native/elementwise.cc. Sums are accumulated in double (JS numbers) in row order, like the native kernels.
 import type { FloatArray } from '../../tensor';
 import type { ActivationKind } from '../backend';
-import * as check from './checks';
 
 /** 1 / (1 + e^-x) without overflow: exp only ever sees a non-positive argument. */
 export function sigmoid(x: number): number {
@@ -11,10 +10,6 @@ export function sigmoid(x: number): number {
 }
 
 export function activationForward(kind: ActivationKind, n: number, x: FloatArray, y: FloatArray, slope: number): void {
-  check.activation(kind); check.size(n, 'n');
-  check.floats([x, 'x', n], [y, 'y', n]);
-  check.finite(slope, 'slope');
-  check.noAlias(y, 'y', x, 'x', true);
   switch (kind) {
     case 'relu': for (let i = 0; i < n; i++) y[i] = x[i] < 0 ? 0 : x[i]; break;  // NaN passes through
     case 'leakyRelu': for (let i = 0; i < n; i++) y[i] = x[i] > 0 ? x[i] : slope * x[i]; break;
@@ -26,12 +21,6 @@ export function activationForward(kind: ActivationKind, n: number, x: FloatArray
 
 export function activationBackward(kind: ActivationKind, n: number, x: FloatArray, y: FloatArray, dy: FloatArray,
   dx: FloatArray, slope: number): void {
-  check.activation(kind); check.size(n, 'n');
-  check.floats([x, 'x', n], [y, 'y', n], [dy, 'dy', n], [dx, 'dx', n]);
-  check.finite(slope, 'slope');
-  check.noAlias(dx, 'dx', x, 'x', false);
-  check.noAlias(dx, 'dx', y, 'y', false);
-  check.noAlias(dx, 'dx', dy, 'dy', true);
   switch (kind) {
     case 'relu': for (let i = 0; i < n; i++) dx[i] = x[i] > 0 ? dy[i] : 0; break;
     case 'leakyRelu': for (let i = 0; i < n; i++) dx[i] = x[i] > 0 ? dy[i] : slope * dy[i]; break;
@@ -42,9 +31,6 @@ export function activationBackward(kind: ActivationKind, n: number, x: FloatArra
 }
 
 export function biasAdd(rows: number, cols: number, y: FloatArray, bias: FloatArray): void {
-  check.size(rows, 'rows'); check.size(cols, 'cols');
-  check.floats([y, 'y', check.product(rows, cols, 'rows * cols')], [bias, 'bias', cols]);
-  check.noAlias(y, 'y', bias, 'bias', false);
   if (cols === 0) return; // nothing to add (and no empty loop over up to 2^31 rows)
   for (let r = 0; r < rows; r++) {
     const o = r * cols;
@@ -53,9 +39,6 @@ export function biasAdd(rows: number, cols: number, y: FloatArray, bias: FloatAr
 }
 
 export function biasBackward(rows: number, cols: number, dy: FloatArray, dbias: FloatArray): void {
-  check.size(rows, 'rows'); check.size(cols, 'cols');
-  check.floats([dy, 'dy', check.product(rows, cols, 'rows * cols')], [dbias, 'dbias', cols]);
-  check.noAlias(dbias, 'dbias', dy, 'dy', false);
   if (cols === 0) return; // nothing to sum (and no empty loop over up to 2^31 rows)
   for (let r = 0; r < rows; r++) {
     const o = r * cols;
@@ -70,11 +53,6 @@ function rowMax(x: FloatArray, o: number, cols: number): number {
 }
 
 export function softmax(rows: number, cols: number, x: FloatArray, y: FloatArray): void {
-  check.size(rows, 'rows'); check.size(cols, 'cols');
-  if (rows > 0 && cols === 0) throw new RangeError('cols must be at least 1');
-  const n = check.product(rows, cols, 'rows * cols');
-  check.floats([x, 'x', n], [y, 'y', n]);
-  check.noAlias(y, 'y', x, 'x', true);
   for (let r = 0; r < rows; r++) {
     const o = r * cols, m = rowMax(x, o, cols);
     let s = 0;
@@ -84,27 +62,8 @@ export function softmax(rows: number, cols: number, x: FloatArray, y: FloatArray
   }
 }
 
-function optionalGrad(grad: FloatArray | null, n: number): [unknown, string, number][] {
-  return grad === null ? [] : [[grad, 'grad', n]];
-}
-
-function lossChecks(rows: number, cols: number): number {
-  check.size(rows, 'rows'); check.size(cols, 'cols');
-  if (rows === 0 || cols === 0) throw new RangeError('rows and cols must be at least 1');
-  return check.product(rows, cols, 'rows * cols');
-}
-
 export function softmaxCrossEntropyIndex(rows: number, cols: number, logits: FloatArray, labels: Int32Array,
   grad: FloatArray | null): number {
-  const n = lossChecks(rows, cols);
-  grad = grad ?? null;
-  check.floats([logits, 'logits', n], ...optionalGrad(grad, n));
-  check.int32s(labels, 'labels', rows);
-  check.noAlias(grad, 'grad', logits, 'logits', true);
-  check.noAlias(grad, 'grad', labels, 'labels', false);
-  for (let r = 0; r < rows; r++) {
-    if (labels[r] < 0 || labels[r] >= cols) throw new RangeError(`labels[${r}] = ${labels[r]} is outside [0, ${cols})`);
-  }
   let total = 0;
   for (let r = 0; r < rows; r++) {
     const o = r * cols, m = rowMax(logits, o, cols), label = logits[o + labels[r]];
@@ -124,11 +83,6 @@ export function softmaxCrossEntropyIndex(rows: number, cols: number, logits: Flo
 
 export function softmaxCrossEntropyTarget(rows: number, cols: number, logits: FloatArray, targets: FloatArray,
   grad: FloatArray | null): number {
-  const n = lossChecks(rows, cols);
-  grad = grad ?? null;
-  check.floats([logits, 'logits', n], [targets, 'targets', n], ...optionalGrad(grad, n));
-  check.noAlias(grad, 'grad', logits, 'logits', true);
-  if (grad) check.noAlias(grad, 'grad', targets, 'targets', true);
   let total = 0;
   for (let r = 0; r < rows; r++) {
     const o = r * cols, m = rowMax(logits, o, cols);
@@ -146,9 +100,5 @@ export function softmaxCrossEntropyTarget(rows: number, cols: number, logits: Fl
 }
 
 export function sgd(n: number, p: FloatArray, g: FloatArray, lr: number): void {
-  check.size(n, 'n');
-  check.floats([p, 'p', n], [g, 'g', n]);
-  check.finite(lr, 'lr');
-  check.noAlias(p, 'p', g, 'g', false);
   for (let i = 0; i < n; i++) p[i] -= lr * g[i];
 }

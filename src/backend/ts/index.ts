@@ -1,42 +1,42 @@
-// The pure-TypeScript backend: the readable reference, and the fallback when the addon cannot load.
-import type { Backend } from '../backend';
-import { gemm } from './gemm';
-import {
-  activationBackward, activationForward, biasAdd, biasBackward, sgd, softmax, softmaxCrossEntropyIndex,
-  softmaxCrossEntropyTarget,
-} from './elementwise';
-// net kernels
-import { add, argmaxRows, axpy, div, mul, power, powerBackward, scale, softmaxBackward, sumSquares } from './ops';
-import { bceLogits, bceProbs, crossEntropyProbs, mse } from './loss';
-import { adagrad, adam, rmsprop, sgdMomentum } from './optim';
-// conv kernels
-import { conv2dBackwardData, conv2dBackwardFilter, conv2dForward } from './conv';
-import { avgPool2dBackward, avgPool2dForward, maxPool2dBackward, maxPool2dForward } from './pool';
-import { batchNormBackward, batchNormForward } from './batchnorm';
+// The pure-TypeScript backend: the readable reference, and the fallback when the addon cannot load. Each kernel
+// is the plain function of the file the spec names (trusting its arguments, like the C++ kernels) behind the
+// spec's checks.
+import type { Backend, Kernels } from '../backend';
+import { type KernelName, type Source, kernelNames, kernels as spec } from '../spec';
+import { checker } from './checks';
+import * as batchnorm from './batchnorm';
+import * as conv from './conv';
+import * as elementwise from './elementwise';
+import * as gemm from './gemm';
+import * as loss from './loss';
+import * as ops from './ops';
+import * as optim from './optim';
+import * as pool from './pool';
 
-export const tsBackend: Backend = {
-  name: 'ts',
-  gemm,
-  activationForward,
-  activationBackward,
-  biasAdd,
-  biasBackward,
-  softmax,
-  softmaxCrossEntropyIndex,
-  softmaxCrossEntropyTarget,
-  sgd,
-  // net kernels
-  mul, add, div, power, powerBackward, scale, axpy, sumSquares, argmaxRows, softmaxBackward,
-  bceLogits, bceProbs, mse, crossEntropyProbs,
-  sgdMomentum, adagrad, rmsprop, adam,
-  // conv kernels
-  conv2dForward,
-  conv2dBackwardData,
-  conv2dBackwardFilter,
-  maxPool2dForward,
-  maxPool2dBackward,
-  avgPool2dForward,
-  avgPool2dBackward,
-  batchNormForward,
-  batchNormBackward,
+const sources = { batchnorm, conv, elementwise, gemm, loss, ops, optim, pool } satisfies Record<Source, object>;
+
+/** Each kernel as its source file exports it: the type fails to compile if a file lacks one, or has it wrong. */
+type Exports<S extends Source> = (typeof sources)[S];
+type Found = {
+  [K in KernelName]: K extends keyof Exports<(typeof spec)[K]['source']> ? Exports<(typeof spec)[K]['source']>[K]
+    : `${K} is not exported by src/backend/ts/${(typeof spec)[K]['source']}.ts`;
 };
+const found: Kernels = Object.fromEntries(kernelNames.map((name) => {
+  const file: Record<string, unknown> = sources[spec[name].source];
+  return [name, file[name]];
+})) as Found;
+
+function checked(): Kernels {
+  const out: Record<string, (...args: unknown[]) => unknown> = {};
+  for (const name of kernelNames) {
+    const check = checker(name);
+    const kernel = found[name] as (...args: unknown[]) => unknown;
+    out[name] = (...args: unknown[]) => {
+      check(args);
+      return kernel(...args);
+    };
+  }
+  return out as unknown as Kernels;
+}
+
+export const tsBackend: Backend = { name: 'ts', ...checked() };

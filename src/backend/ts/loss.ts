@@ -1,25 +1,9 @@
 // Losses that return the mean loss and write its gradient in the same pass — the readable reference of
 // native/loss.cc. Sums are accumulated in double in index order.
 import type { FloatArray } from '../../tensor';
-import * as check from './checks';
-
-function lossArrays(n: number, x: FloatArray, xName: string, t: FloatArray, tName: string, grad: FloatArray | null): void {
-  check.floats([x, xName, n], [t, tName, n], ...(grad === null ? [] : [[grad, 'grad', n] as [unknown, string, number]]));
-  check.noAlias(grad, 'grad', x, xName, true);
-  if (grad) check.noAlias(grad, 'grad', t, tName, true);
-}
-
-function atLeastOne(n: number): number {
-  check.size(n, 'n');
-  if (n === 0) throw new RangeError('n must be at least 1');
-  return n;
-}
 
 /** Binary cross-entropy from logits, mean over n: max(x,0) − x·t + log(1 + e^−|x|); grad = (σ(x) − t)/n. */
 export function bceLogits(n: number, logits: FloatArray, targets: FloatArray, grad: FloatArray | null): number {
-  atLeastOne(n);
-  grad = grad ?? null;
-  lossArrays(n, logits, 'logits', targets, 'targets', grad);
   let total = 0;
   for (let i = 0; i < n; i++) {
     const x = logits[i], t = targets[i], e = Math.exp(-Math.abs(x));
@@ -31,11 +15,6 @@ export function bceLogits(n: number, logits: FloatArray, targets: FloatArray, gr
 
 /** Binary cross-entropy from probabilities clipped to [eps, 1 − eps], mean over n (zero gradient where clipped). */
 export function bceProbs(n: number, probs: FloatArray, targets: FloatArray, eps: number, grad: FloatArray | null): number {
-  atLeastOne(n);
-  grad = grad ?? null;
-  lossArrays(n, probs, 'probs', targets, 'targets', grad);
-  check.finite(eps, 'eps');
-  if (!(eps > 0 && eps <= 0.5)) throw new RangeError(`eps must be in (0, 0.5], got ${eps}`);
   let total = 0;
   for (let i = 0; i < n; i++) {
     const p = probs[i], t = targets[i];
@@ -46,9 +25,6 @@ export function bceProbs(n: number, probs: FloatArray, targets: FloatArray, eps:
   return total / n;
 }
 
-/** Above 1 by at most this, a probability is 1 with float rounding (a softmax output may be 1 + 1 ulp). */
-export const PROB_SLACK = 1e-6;
-
 /**
  * Cross-entropy of probabilities (the course's cross_entropy_error): −Σ t · log(p + eps) / rows, summed over the
  * cols classes and averaged over the rows; grad = −t / (p + eps) / rows; a term with t = 0 is 0 (0 · log 0 = 0). A p outside [0, 1] is refused: it is not
@@ -56,22 +32,7 @@ export const PROB_SLACK = 1e-6;
  */
 export function crossEntropyProbs(rows: number, cols: number, probs: FloatArray, targets: FloatArray, eps: number,
   grad: FloatArray | null): number {
-  check.size(rows, 'rows'); check.size(cols, 'cols');
-  if (rows === 0 || cols === 0) throw new RangeError('rows and cols must be at least 1');
-  const n = check.product(rows, cols, 'rows * cols');
-  grad = grad ?? null;
-  check.floats([probs, 'probs', n], [targets, 'targets', n], ...(grad === null ? [] : [[grad, 'grad', n] as [unknown, string, number]]));
-  // unlike the other losses, grad may not be probs: the probabilities stay intact for the caller
-  check.noAlias(grad, 'grad', probs, 'probs', false);
-  if (grad) check.noAlias(grad, 'grad', targets, 'targets', true);
-  check.finite(eps, 'eps');
-  if (!(eps >= 0 && eps < 1)) throw new RangeError(`eps must be in [0, 1), got ${eps}`);
-  for (let i = 0; i < n; i++) {
-    if (probs[i] < 0 || probs[i] > 1 + PROB_SLACK) {
-      throw new RangeError(`probs[${i}] = ${probs[i]} is outside [0, 1]: cross-entropy takes probabilities (e.g. a ` +
-        'Softmax output); for logits use softmaxCrossEntropy');
-    }
-  }
+  const n = rows * cols;
   let total = 0;
   for (let i = 0; i < n; i++) {
     const p = probs[i] + eps, t = targets[i];
@@ -88,12 +49,7 @@ export function crossEntropyProbs(rows: number, cols: number, probs: FloatArray,
 /** Mean squared error: Σ over the cols features, mean over the rows, halved if `half`; grad = (half ? 1 : 2)(p − t)/rows. */
 export function mse(rows: number, cols: number, pred: FloatArray, target: FloatArray, half: boolean,
   grad: FloatArray | null): number {
-  check.size(rows, 'rows'); check.size(cols, 'cols');
-  if (rows === 0 || cols === 0) throw new RangeError('rows and cols must be at least 1');
-  const n = check.product(rows, cols, 'rows * cols');
-  grad = grad ?? null;
-  lossArrays(n, pred, 'pred', target, 'target', grad);
-  check.bool(half, 'half');
+  const n = rows * cols;
   const k = half ? 1 : 2;
   let total = 0;
   for (let i = 0; i < n; i++) {

@@ -1,41 +1,29 @@
 // Small tensor operations — the readable reference of native/ops.cc: elementwise products and sums, scaling,
 // axpy, sums of squares, row argmax and the softmax backward pass.
 import type { FloatArray } from '../../tensor';
-import * as check from './checks';
 
 /** y = a * b elementwise (y may be a or b). */
 export function mul(n: number, a: FloatArray, b: FloatArray, y: FloatArray): void {
-  binaryChecks(n, a, b, y);
   for (let i = 0; i < n; i++) y[i] = a[i] * b[i];
 }
 
 /** y = a + b elementwise (y may be a or b). */
 export function add(n: number, a: FloatArray, b: FloatArray, y: FloatArray): void {
-  binaryChecks(n, a, b, y);
   for (let i = 0; i < n; i++) y[i] = a[i] + b[i];
 }
 
 /** y = a / b elementwise (y may be a or b). */
 export function div(n: number, a: FloatArray, b: FloatArray, y: FloatArray): void {
-  binaryChecks(n, a, b, y);
   for (let i = 0; i < n; i++) y[i] = a[i] / b[i];
 }
 
 /** y = a ^ b elementwise, in double (y may be a or b). */
 export function power(n: number, a: FloatArray, b: FloatArray, y: FloatArray): void {
-  binaryChecks(n, a, b, y);
   for (let i = 0; i < n; i++) y[i] = Math.pow(a[i], b[i]);
 }
 
 /** Backward of y = x ^ e: dx = dy e x^(e−1) (0 where e = 0), de = dy x^e ln x (0 where x = 0 and e ≥ 0). */
 export function powerBackward(n: number, x: FloatArray, e: FloatArray, dy: FloatArray, dx: FloatArray, de: FloatArray): void {
-  check.size(n, 'n');
-  check.floats([x, 'x', n], [e, 'e', n], [dy, 'dy', n], [dx, 'dx', n], [de, 'de', n]);
-  for (const [arr, name] of [[x, 'x'], [e, 'e'], [dy, 'dy']] as const) {
-    check.noAlias(dx, 'dx', arr, name, true);
-    check.noAlias(de, 'de', arr, name, true);
-  }
-  check.noAlias(de, 'de', dx, 'dx', false);
   for (let i = 0; i < n; i++) {
     const xi = x[i], ei = e[i], d = dy[i];
     dx[i] = ei === 0 ? 0 : d * ei * Math.pow(xi, ei - 1);
@@ -43,36 +31,20 @@ export function powerBackward(n: number, x: FloatArray, e: FloatArray, dy: Float
   }
 }
 
-function binaryChecks(n: number, a: FloatArray, b: FloatArray, y: FloatArray): void {
-  check.size(n, 'n');
-  check.floats([a, 'a', n], [b, 'b', n], [y, 'y', n]);
-  check.noAlias(y, 'y', a, 'a', true);
-  check.noAlias(y, 'y', b, 'b', true);
-}
-
 /** x *= alpha */
 export function scale(n: number, x: FloatArray, alpha: number): void {
-  check.size(n, 'n');
-  check.floats([x, 'x', n]);
-  check.finite(alpha, 'alpha');
   const a = x instanceof Float32Array ? Math.fround(alpha) : alpha;
   for (let i = 0; i < n; i++) x[i] *= a;
 }
 
 /** y += alpha * x */
 export function axpy(n: number, alpha: number, x: FloatArray, y: FloatArray): void {
-  check.size(n, 'n');
-  check.finite(alpha, 'alpha');
-  check.floats([x, 'x', n], [y, 'y', n]);
-  check.noAlias(y, 'y', x, 'x', false);
   const a = x instanceof Float32Array ? Math.fround(alpha) : alpha;
   for (let i = 0; i < n; i++) y[i] += a * x[i];
 }
 
 /** The sum of x², accumulated in double in index order. */
 export function sumSquares(n: number, x: FloatArray): number {
-  check.size(n, 'n');
-  check.floats([x, 'x', n]);
   let s = 0;
   for (let i = 0; i < n; i++) s += x[i] * x[i];
   return s;
@@ -80,11 +52,6 @@ export function sumSquares(n: number, x: FloatArray): number {
 
 /** out[r] = the index of the first maximum of row r. */
 export function argmaxRows(rows: number, cols: number, x: FloatArray, out: Int32Array): void {
-  check.size(rows, 'rows'); check.size(cols, 'cols');
-  if (rows > 0 && cols === 0) throw new RangeError('cols must be at least 1');
-  check.floats([x, 'x', check.product(rows, cols, 'rows * cols')]);
-  check.int32s(out, 'out', rows);
-  check.noAlias(out, 'out', x, 'x', false);
   for (let r = 0; r < rows; r++) {
     const o = r * cols;
     let best = 0;
@@ -95,11 +62,6 @@ export function argmaxRows(rows: number, cols: number, x: FloatArray, out: Int32
 
 /** dx = y * (dy - Σ dy·y) row by row: the backward pass of y = softmax(x) (dx may be dy). */
 export function softmaxBackward(rows: number, cols: number, y: FloatArray, dy: FloatArray, dx: FloatArray): void {
-  check.size(rows, 'rows'); check.size(cols, 'cols');
-  const n = check.product(rows, cols, 'rows * cols');
-  check.floats([y, 'y', n], [dy, 'dy', n], [dx, 'dx', n]);
-  check.noAlias(dx, 'dx', y, 'y', false);
-  check.noAlias(dx, 'dx', dy, 'dy', true);
   for (let r = 0; r < rows; r++) {
     const o = r * cols;
     let dot = 0;

@@ -1,31 +1,10 @@
 // Optimizer updates, fused and in place — the readable reference of native/optim.cc. The arithmetic is done
 // in double and rounded once when stored, as the native kernels do.
 import type { FloatArray } from '../../tensor';
-import * as check from './checks';
-
-function ranged(v: number, name: string, lo: number, hi: number, openLo: boolean): number {
-  check.finite(v, name);
-  if (!(openLo ? v > lo : v >= lo) || !(v <= hi)) {
-    throw new RangeError(`${name} must be in ${openLo ? '(' : '['}${lo}, ${hi}], got ${v}`);
-  }
-  return v;
-}
-
-function optimArrays(n: number, arrays: [FloatArray, string][]): void {
-  check.size(n, 'n');
-  check.floats(...arrays.map(([a, name]) => [a, name, n] as [unknown, string, number]));
-  for (let i = 0; i < arrays.length; i++) {
-    for (let j = i + 1; j < arrays.length; j++) check.noAlias(arrays[i][0], arrays[i][1], arrays[j][0], arrays[j][1], false);
-  }
-}
 
 /** SGD with momentum (PyTorch form): v = μ·v + g; p −= lr·(nesterov ? g + μ·v : v). */
 export function sgdMomentum(n: number, p: FloatArray, g: FloatArray, v: FloatArray, lr: number, momentum: number,
   nesterov: boolean): void {
-  optimArrays(n, [[p, 'p'], [g, 'g'], [v, 'v']]);
-  check.finite(lr, 'lr');
-  ranged(momentum, 'momentum', 0, 1, false);
-  check.bool(nesterov, 'nesterov');
   for (let i = 0; i < n; i++) {
     v[i] = momentum * v[i] + g[i];
     p[i] = p[i] - lr * (nesterov ? g[i] + momentum * v[i] : v[i]);
@@ -34,9 +13,6 @@ export function sgdMomentum(n: number, p: FloatArray, g: FloatArray, v: FloatArr
 
 /** AdaGrad: h += g²; p −= lr·g / (√h + eps). */
 export function adagrad(n: number, p: FloatArray, g: FloatArray, h: FloatArray, lr: number, eps: number): void {
-  optimArrays(n, [[p, 'p'], [g, 'g'], [h, 'h']]);
-  check.finite(lr, 'lr');
-  ranged(eps, 'eps', 0, 1, true);
   for (let i = 0; i < n; i++) {
     h[i] = h[i] + g[i] * g[i];
     p[i] = p[i] - (lr * g[i]) / (Math.sqrt(h[i]) + eps);
@@ -46,10 +22,6 @@ export function adagrad(n: number, p: FloatArray, g: FloatArray, h: FloatArray, 
 /** RMSProp: h = decay·h + (1 − decay)·g²; p −= lr·g / (√h + eps). */
 export function rmsprop(n: number, p: FloatArray, g: FloatArray, h: FloatArray, lr: number, decay: number,
   eps: number): void {
-  optimArrays(n, [[p, 'p'], [g, 'g'], [h, 'h']]);
-  check.finite(lr, 'lr');
-  ranged(decay, 'decay', 0, 1, false);
-  ranged(eps, 'eps', 0, 1, true);
   for (let i = 0; i < n; i++) {
     h[i] = decay * h[i] + (1 - decay) * g[i] * g[i];
     p[i] = p[i] - (lr * g[i]) / (Math.sqrt(h[i]) + eps);
@@ -62,16 +34,6 @@ export function rmsprop(n: number, p: FloatArray, g: FloatArray, h: FloatArray, 
  */
 export function adam(n: number, p: FloatArray, g: FloatArray, m: FloatArray, v: FloatArray, lr: number,
   beta1: number, beta2: number, eps: number, step: number, weightDecay: number): void {
-  optimArrays(n, [[p, 'p'], [g, 'g'], [m, 'm'], [v, 'v']]);
-  check.finite(lr, 'lr');
-  ranged(beta1, 'beta1', 0, 1, false);
-  ranged(beta2, 'beta2', 0, 1, false);
-  if (beta1 >= 1 || beta2 >= 1) throw new RangeError('beta1 and beta2 must be below 1');
-  ranged(eps, 'eps', 0, 1, true);
-  check.size(step, 'step');
-  if (step < 1) throw new RangeError('step must be at least 1, got 0');
-  check.finite(weightDecay, 'weightDecay');
-  if (weightDecay < 0) throw new RangeError(`weightDecay must be non-negative, got ${weightDecay}`);
   const c1 = 1 / (1 - beta1 ** step), c2 = 1 / (1 - beta2 ** step);
   for (let i = 0; i < n; i++) {
     const gi = g[i];
