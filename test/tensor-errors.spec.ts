@@ -32,9 +32,9 @@ describe('Tensor', () => {
   });
 
   it('the constructor: data, shape and dtype errors', () => {
-    expect(() => new Tensor(3 as never)).toThrow(new TypeError('data must be a Float32Array, a Float64Array or an array of numbers, got number'));
-    expect(() => new Tensor(null as never)).toThrow(/data must be .*, got object/);
-    expect(() => new Tensor('abc' as never)).toThrow(/data must be .*, got string/);
+    expect(() => new Tensor(3 as never)).toThrow(new TypeError('data must be a Float32Array, a Float64Array or a (nested) array of numbers, got 3'));
+    expect(() => new Tensor(null as never)).toThrow(/data must be .*, got null$/);
+    expect(() => new Tensor('abc' as never)).toThrow(/data must be .*, got the string 'abc'$/);
     expect(() => new Tensor(new Float32Array(2), undefined, 'float64')).toThrow(new TypeError("data is a Float32Array but dtype 'float64' was asked for"));
     expect(() => new Tensor(new Float64Array(2), [2], 'float32')).toThrow(/data is a Float64Array but dtype 'float32'/);
     expect(() => new Tensor(new Float32Array(6), '6' as never)).toThrow(new TypeError('shape must be an array of sizes, got string'));
