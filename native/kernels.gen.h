@@ -17,28 +17,22 @@ enum Activation { kRelu = 0, kLeakyRelu = 1, kSigmoid = 2, kTanh = 3, kStep = 4 
     long ldb, T beta, T* C, long ldc))
 
 // native/elementwise.cc
-#define NODENN_KERNELS_ELEMENTWISE(X)                                                                             \
-  /* y = act(x) over n elements; y may be x. */                                                                   \
-  X(activation_forward, void, (int activation, long n, const T* x, T* y, T slope))                                \
-  /* dx = dy * act'(x): relu and leaky relu read x, sigmoid and tanh read y, step writes 0; dx may be dy. */      \
-  X(activation_backward, void, (int activation, long n, const T* x, const T* y, const T* dy, T* dx, T slope))     \
-  /* y[r, c] += bias[c] */                                                                                        \
-  X(bias_add, void, (long rows, long cols, T* y, const T* bias))                                                  \
-  /* dbias[c] += sum over r of dy[r, c] (accumulates) */                                                          \
-  X(bias_backward, void, (long rows, long cols, const T* dy, T* dbias))                                           \
-  /* y = softmax(x) row by row (stable); y may be x. */                                                           \
-  X(softmax, void, (long rows, long cols, const T* x, T* y))                                                      \
-  /* Mean softmax cross-entropy against label indices; writes grad = (softmax - onehot) / rows unless null. */    \
-  X(softmax_cross_entropy_index, double, (long rows, long cols, const T* logits, const int32_t* labels, T* grad)) \
-  /* The same against target distributions (one-hot or soft): grad = (sum(t) softmax - t) / rows. */              \
-  X(softmax_cross_entropy_target, double, (long rows, long cols, const T* logits, const T* targets, T* grad))     \
-  /* p -= lr * g */                                                                                               \
-  X(sgd, void, (long n, T* p, const T* g, T lr))
+#define NODENN_KERNELS_ELEMENTWISE(X)                                                                         \
+  /* y = act(x) over n elements; y may be x. */                                                               \
+  X(activation_forward, void, (int activation, long n, const T* x, T* y, T slope))                            \
+  /* dx = dy * act'(x): relu and leaky relu read x, sigmoid and tanh read y, step writes 0; dx may be dy. */  \
+  X(activation_backward, void, (int activation, long n, const T* x, const T* y, const T* dy, T* dx, T slope)) \
+  /* y[r, c] += bias[c] */                                                                                    \
+  X(bias_add, void, (long rows, long cols, T* y, const T* bias))                                              \
+  /* dbias[c] += sum over r of dy[r, c] (accumulates) */                                                      \
+  X(bias_backward, void, (long rows, long cols, const T* dy, T* dbias))                                       \
+  /* y = softmax(x) row by row (stable); y may be x. */                                                       \
+  X(softmax, void, (long rows, long cols, const T* x, T* y))                                                  \
+  /* dx = y * (dy - Σ dy·y) per row (backward of softmax); dx may be dy. */                                   \
+  X(softmax_backward, void, (long rows, long cols, const T* y, const T* dy, T* dx))
 
 // native/ops.cc
 #define NODENN_KERNELS_OPS(X)                                                                                  \
-  /* dx = y * (dy - Σ dy·y) per row (backward of softmax); dx may be dy. */                                    \
-  X(softmax_backward, void, (long rows, long cols, const T* y, const T* dy, T* dx))                            \
   /* y = a * b elementwise; y may be a or b. */                                                                \
   X(mul, void, (long n, const T* a, const T* b, T* y))                                                         \
   /* y = a + b elementwise; y may be a or b. */                                                                \
@@ -60,20 +54,26 @@ enum Activation { kRelu = 0, kLeakyRelu = 1, kSigmoid = 2, kTanh = 3, kStep = 4 
   X(argmax_rows, void, (long rows, long cols, const T* x, int32_t* out))
 
 // native/loss.cc
-#define NODENN_KERNELS_LOSS(X)                                                                                  \
-  /* Binary cross-entropy from logits (stable), mean over n. */                                                 \
-  X(bce_logits, double, (long n, const T* logits, const T* targets, T* grad))                                   \
-  /* Binary cross-entropy from probabilities clipped to [eps, 1 - eps], mean over n. */                         \
-  X(bce_probs, double, (long n, const T* probs, const T* targets, double eps, T* grad))                         \
-  /* Squared error summed over cols, mean over rows; halved if half. */                                         \
-  X(mse, double, (long rows, long cols, const T* pred, const T* target, bool half, T* grad))                    \
-  /* Cross-entropy of probabilities, −Σ t · log(p + eps) / rows; grad = −t / (p + eps) / rows. Every p must lie \
-     in [0, 1 + 1e-6] (NaN passes through): anything else is not a probability (logits go to                    \
-     softmaxCrossEntropy). grad may be targets, never probs. */                                                 \
+#define NODENN_KERNELS_LOSS(X)                                                                                    \
+  /* Mean softmax cross-entropy against label indices; writes grad = (softmax - onehot) / rows unless null. */    \
+  X(softmax_cross_entropy_index, double, (long rows, long cols, const T* logits, const int32_t* labels, T* grad)) \
+  /* The same against target distributions (one-hot or soft): grad = (sum(t) softmax - t) / rows. */              \
+  X(softmax_cross_entropy_target, double, (long rows, long cols, const T* logits, const T* targets, T* grad))     \
+  /* Binary cross-entropy from logits (stable), mean over n. */                                                   \
+  X(bce_logits, double, (long n, const T* logits, const T* targets, T* grad))                                     \
+  /* Binary cross-entropy from probabilities clipped to [eps, 1 - eps], mean over n. */                           \
+  X(bce_probs, double, (long n, const T* probs, const T* targets, double eps, T* grad))                           \
+  /* Squared error summed over cols, mean over rows; halved if half. */                                           \
+  X(mse, double, (long rows, long cols, const T* pred, const T* target, bool half, T* grad))                      \
+  /* Cross-entropy of probabilities, −Σ t · log(p + eps) / rows; grad = −t / (p + eps) / rows. Every p must lie   \
+     in [0, 1 + 1e-6] (NaN passes through): anything else is not a probability (logits go to                      \
+     softmaxCrossEntropy). grad may be targets, never probs. */                                                   \
   X(cross_entropy_probs, double, (long rows, long cols, const T* probs, const T* targets, double eps, T* grad))
 
 // native/optim.cc
 #define NODENN_KERNELS_OPTIM(X)                                                                                      \
+  /* p -= lr * g */                                                                                                  \
+  X(sgd, void, (long n, T* p, const T* g, T lr))                                                                     \
   /* v = momentum v + g; p -= lr (nesterov ? g + momentum v : v) */                                                  \
   X(sgd_momentum, void, (long n, T* p, const T* g, T* v, double lr, double momentum, bool nesterov))                 \
   /* h += g²; p -= lr g / (√h + eps) */                                                                              \

@@ -1,7 +1,6 @@
 // ops.cc — small tensor operations the layers and the training loop need: elementwise products and sums
 // (Mul/Add graph nodes, dropout masks), quotients and powers (Div/Pow graph nodes), scaling and axpy (weight
-// decay, gradient clipping), sums of squares (L2 term, global gradient norm), row argmax (predict, accuracy) and
-// the softmax backward pass.
+// decay, gradient clipping), sums of squares (L2 term, global gradient norm) and row argmax (predict, accuracy).
 // Compiled once per ISA. The elementwise loops run in fixed chunks on the pool when large (chunks.h); the
 // reductions are single-threaded with a fixed summation order, so results never depend on threads.
 #include <math.h>
@@ -81,18 +80,6 @@ template <typename T> void argmax_rows(long rows, long cols, const T* x, int32_t
     for (long c = 1; c < cols; c++)
       if (row[c] > row[best]) best = c;
     out[r] = (int32_t)best;
-  }
-}
-
-// dx = y * (dy - sum(dy * y)) row by row, the backward pass of y = softmax(x) (dx may be dy)
-template <typename T> void softmax_backward(long rows, long cols, const T* y, const T* dy, T* dx) {
-  for (long r = 0; r < rows; r++) {
-    const T* yr = y + r * cols;
-    const T* dyr = dy + r * cols;
-    T* dxr = dx + r * cols;
-    double dot = 0;
-    for (long c = 0; c < cols; c++) dot += (double)dyr[c] * (double)yr[c];
-    for (long c = 0; c < cols; c++) dxr[c] = (T)((double)yr[c] * ((double)dyr[c] - dot));
   }
 }
 

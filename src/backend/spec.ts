@@ -177,7 +177,7 @@ export const kernels = {
   },
   softmaxBackward: {
     doc: 'dx = y * (dy - Σ dy·y) per row (backward of softmax); dx may be dy.',
-    source: 'ops',
+    source: 'elementwise',
     args: [...sizes('rows', 'cols'), input('y', 'rows * cols'), input('dy', 'rows * cols'),
       output('dx', 'rows * cols', { sameAs: ['dy'] })],
   },
@@ -220,14 +220,14 @@ export const kernels = {
   // ---- losses: each returns the mean loss and writes its gradient unless grad is null
   softmaxCrossEntropyIndex: {
     doc: 'Mean softmax cross-entropy against label indices; writes grad = (softmax - onehot) / rows unless null.',
-    source: 'elementwise',
+    source: 'loss',
     args: [size('rows', { min: 1 }), size('cols', { min: 1 }), input('logits', 'rows * cols'),
       { kind: 'int32s', name: 'labels', length: 'rows', index: 'cols' }, grad('rows * cols', ['logits'])],
     returns: 'number',
   },
   softmaxCrossEntropyTarget: {
     doc: 'The same against target distributions (one-hot or soft): grad = (sum(t) softmax - t) / rows.',
-    source: 'elementwise',
+    source: 'loss',
     args: [size('rows', { min: 1 }), size('cols', { min: 1 }), input('logits', 'rows * cols'),
       input('targets', 'rows * cols'), grad('rows * cols', ['logits', 'targets'])],
     returns: 'number',
@@ -265,7 +265,7 @@ export const kernels = {
   // ---- optimizer updates, fused and in place
   sgd: {
     doc: 'p -= lr * g',
-    source: 'elementwise',
+    source: 'optim',
     args: [size('n'), output('p', 'n'), input('g', 'n'), num('lr')],
   },
   sgdMomentum: {
