@@ -67,6 +67,23 @@ export interface KernelSpec {
   cpp?: string[];
 }
 
+/**
+ * Numbers both backends hold to. The TS side reads them here; `npm run gen` writes them into native/kernels.gen.h as
+ * constants named after the key (maxSize -> kMaxSize).
+ */
+export const limits = {
+  maxSize: { value: 2 ** 31, doc: 'every size argument is an integer below this (rule 2), so that it fits an int32' },
+  maxProduct: {
+    value: 2 ** 53,
+    doc: 'every product of sizes (rule 4) stays below this: the largest range of integers a JS number holds exactly',
+  },
+  maxThreads: {
+    value: 1024,
+    doc: 'the most threads one JS environment may ask the native pool for; setThreads() and NODENN_THREADS allow ' +
+      'fewer, from the CPUs available (src/backend/threads.ts)',
+  },
+} as const;
+
 export type Source = 'gemm' | 'elementwise' | 'ops' | 'loss' | 'optim' | 'conv' | 'pool' | 'batchnorm';
 
 export const enums = {
