@@ -39,12 +39,12 @@ template <typename T> void activation_forward(int kind, long n, const T* x, T* y
     case kSigmoid:  // exp per element: worth threads from fewer elements on
       for_chunks(n, [=](long b, long e) {
         for (long i = b; i < e; i++) y[i] = sigmoid_(x[i]);
-      }, kChunk / 4, kChunk / 2);
+      }, kCostlyChunk, kCostlyParallelMin);
       break;
     case kTanh:
       for_chunks(n, [=](long b, long e) {
         for (long i = b; i < e; i++) y[i] = tanh_(x[i]);
-      }, kChunk / 4, kChunk / 2);
+      }, kCostlyChunk, kCostlyParallelMin);
       break;
     case kStep:  // NaN passes through, as for ReLU
       for_chunks(n, [=](long b, long e) {

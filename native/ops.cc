@@ -36,7 +36,7 @@ template <typename T> void div(long n, const T* a, const T* b, T* y) {
 template <typename T> void power(long n, const T* a, const T* b, T* y) {
   for_chunks(n, [=](long b0, long e0) {
     for (long i = b0; i < e0; i++) y[i] = (T)::pow((double)a[i], (double)b[i]);
-  }, kChunk / 4, kChunk / 2);
+  }, kCostlyChunk, kCostlyParallelMin);
 }
 
 // Backward of y = x ^ e, PyTorch's rules: dx = dy e x^(e-1), 0 where e = 0; de = dy x^e ln x, 0 where x = 0 and
@@ -48,7 +48,7 @@ template <typename T> void power_backward(long n, const T* x, const T* e, const 
       dx[i] = (T)(ei == 0 ? 0.0 : d * ei * ::pow(xi, ei - 1));
       de[i] = (T)(xi == 0 && ei >= 0 ? 0.0 : d * ::pow(xi, ei) * ::log(xi));
     }
-  }, kChunk / 4, kChunk / 2);
+  }, kCostlyChunk, kCostlyParallelMin);
 }
 
 // x *= alpha
