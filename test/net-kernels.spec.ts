@@ -117,7 +117,7 @@ describe.each(backends)('ops, softmax backward and losses on $label', (bc) => {
   });
 });
 
-// Every new kernel once, on fixed data; returns all outputs concatenated for comparisons.
+// Every kernel of this file once, on fixed data; returns all outputs concatenated for comparisons.
 function runAll(k: Kernels, C: Ctor): FloatArray[] {
   const m = 4099, a = randomArray(C, m, 1), b = randomArray(C, m, 2), out: FloatArray[] = [];
   const y = new C(m); k.mul(m, a, b, y); out.push(y);
