@@ -55,6 +55,18 @@ const refused: Bad[] = [
   ['bceLogits short grad', (k) => k.bceLogits(2, f64(1, 2), f64(1, 0), f64(0)), RangeError, 'grad has 1 elements, expected at least 2'],
   ['bceLogits n 0', (k) => k.bceLogits(0, f64(), f64(), null), RangeError, 'n must be at least 1'],
   ['bceProbs short probs', (k) => k.bceProbs(2, f64(0.5), f64(1, 0), 0.1, null), RangeError, 'probs has 1 elements, expected at least 2'],
+  ['bceLogits short logits', (k) => k.bceLogits(2, f64(1), f64(1, 0), null), RangeError, 'logits has 1 elements, expected at least 2'],
+  ['bceLogits short targets', (k) => k.bceLogits(2, f64(1, 0), f64(1), null), RangeError, 'targets has 1 elements, expected at least 2'],
+  ['bceLogits n -1', (k) => k.bceLogits(-1, f64(1), f64(1), null), RangeError, 'n must be an integer in [0, 2^31), got -1'],
+  ['mse short pred', (k) => k.mse(2, 1, f64(1), f64(1, 0), false, null), RangeError, 'pred has 1 elements, expected at least 2'],
+  ['mse rows -1', (k) => k.mse(-1, 1, f64(1), f64(1), false, null), RangeError, 'rows must be an integer in [0, 2^31), got -1'],
+  ['mse cols -1', (k) => k.mse(1, -1, f64(1), f64(1), false, null), RangeError, 'cols must be an integer in [0, 2^31), got -1'],
+  ['mse rows * cols past 2^53', (k) => k.mse(2 ** 30, 2 ** 30, f64(1), f64(1), false, null), RangeError, 'rows * cols is too large'],
+  ['crossEntropyProbs rows -1', (k) => k.crossEntropyProbs(-1, 1, f64(1), f64(1), 0, null), RangeError, 'rows must be an integer in [0, 2^31), got -1'],
+  ['crossEntropyProbs cols NaN', (k) => k.crossEntropyProbs(1, NaN, f64(1), f64(1), 0, null), RangeError, 'cols must be an integer in [0, 2^31), got NaN'],
+  ['crossEntropyProbs rows * cols past 2^53', (k) => k.crossEntropyProbs(2 ** 30, 2 ** 30, f64(1), f64(1), 0, null), RangeError, 'rows * cols is too large'],
+  ['crossEntropyProbs short grad', (k) => k.crossEntropyProbs(1, 2, f64(0.5, 0.5), f64(1, 0), 0, f64(0)), RangeError, 'grad has 1 elements, expected at least 2'],
+  ['crossEntropyProbs p past the rounding slack', (k) => k.crossEntropyProbs(1, 2, f64(0, 1 + 2e-6), f64(0, 1), 0, null), RangeError, 'probs[1] = 1.000002 is outside [0, 1]'],
 ];
 
 /** Each pair of a kernel's arrays that must not overlap (an array shared by two arguments). */
@@ -67,6 +79,14 @@ const aliasing: [string, (k: Kernels, shared: Float64Array) => unknown, string][
   ['adam m = v', (k, a) => k.adam(2, f64(1, 1), f64(1, 1), a, a, 0.1, 0.9, 0.999, 1e-8, 1, 0), 'm must not share memory with v'],
   ['adam g = v', (k, a) => k.adam(2, f64(1, 1), a, f64(0, 0), a, 0.1, 0.9, 0.999, 1e-8, 1, 0), 'g must not share memory with v'],
   ['crossEntropyProbs grad = probs', (k, a) => k.crossEntropyProbs(1, 2, a.fill(0.5), f64(1, 0), 0, a), 'grad must not share memory with probs'],
+  ['bceLogits grad over part of targets', (k) => {
+    const b = f64(1, 2, 3);
+    return k.bceLogits(2, f64(0, 0), b.subarray(0, 2), b.subarray(1, 3));
+  }, 'grad must not share memory with targets'],
+  ['crossEntropyProbs grad over part of targets', (k) => {
+    const b = f64(1, 0, 0);
+    return k.crossEntropyProbs(1, 2, f64(0.5, 0.5), b.subarray(0, 2), 0, b.subarray(1, 3));
+  }, 'grad must not share memory with targets'],
   ['mse grad over part of target', (k) => {
     const b = f64(1, 2, 3);
     return k.mse(1, 2, f64(0, 0), b.subarray(0, 2), false, b.subarray(1, 3));
@@ -109,6 +129,31 @@ describe.each(backends)('kernel argument rules on $label', (bc) => {
     const inf = f64(Infinity);
     k.adam(1, inf, f64(0), f64(0), f64(0), 0.5, 0.9, 0.999, 1e-8, 1, 0);
     expect(inf[0]).toBe(Infinity);
+  });
+
+  it('loss kernels: eps 0.5 for BCE from probabilities, probabilities up to 1 + 1e-6, the gradient in place or null', () => {
+    const k = getBackend();
+    expect(k.bceProbs(1, f64(0.5), f64(1), 0.5, null)).toBeCloseTo(Math.log(2), 14);
+    // a softmax output may round to 1 + a few ulps: accepted up to 1 + PROB_SLACK
+    expect(k.crossEntropyProbs(1, 2, f64(0, 1 + 1e-6), f64(0, 1), 0, null)).toBeCloseTo(-Math.log(1 + 1e-6), 15);
+    // past rows * cols nothing is read: a bad value there is not looked at
+    expect(k.crossEntropyProbs(1, 2, f64(0.5, 0.5, 7), f64(1, 0, 0), 0, null)).toBeCloseTo(Math.log(2), 15);
+    // the gradient may overwrite the inputs it is computed from (the very same array), except probabilities
+    const x = f64(0, 2), withGrad = f64(0, 0);
+    const loss = k.bceLogits(2, f64(0, 2), f64(1, 0), withGrad);
+    expect(k.bceLogits(2, x, f64(1, 0), x)).toBe(loss);
+    expect(Array.from(x)).toEqual(Array.from(withGrad));
+    expect(k.bceLogits(2, f64(0, 2), f64(1, 0), null)).toBe(loss);
+    const t = f64(1, 0);
+    expect(k.crossEntropyProbs(1, 2, f64(0.5, 0.5), t, 0, t)).toBeCloseTo(Math.log(2), 15);
+    expect(Array.from(t)).toEqual([-2, 0]);
+    expect(k.crossEntropyProbs(1, 2, f64(0.25, 0.75), f64(0, 1), 0, null)).toBeCloseTo(-Math.log(0.75), 15);
+    const pred = f64(1, 3), g = f64(0, 0);
+    expect(k.mse(1, 2, pred, f64(0, 1), false, null)).toBe(5);
+    expect(k.mse(1, 2, pred, f64(0, 1), true, pred)).toBe(2.5);
+    expect(Array.from(pred)).toEqual([1, 2]);
+    expect(k.mse(1, 2, f64(1, 3), f64(0, 1), false, g)).toBe(5);
+    expect(Array.from(g)).toEqual([2, 4]);
   });
 
   it('arrays longer than n: only the first n elements are read and written', () => {
