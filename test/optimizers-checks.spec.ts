@@ -40,7 +40,7 @@ describe.each(backends)('optimizer options on $label', (bc) => {
   it('optimizer options: lr, schedule, clipNorm, and each optimizer\'s own; the boundaries of [0, 1] and [0, 1)', () => {
     expect(() => new SGD(null as never)).toThrow(new TypeError('optimizer options must be an options object, got null'));
     expect(() => new SGD({ lr: 0 })).toThrow(new RangeError('lr must be a positive number, got 0'));
-    expect(() => new Adam({ schedule: 3 as never })).toThrow(new TypeError('schedule must be a function (epoch, lr) => lr, got 3'));
+    expect(() => new Adam({ schedule: 3 as never })).toThrow(new TypeError('schedule must be a function (epoch, lr, position) => lr, got 3'));
     expect(() => new Adam({ clipNorm: -1 })).toThrow(new RangeError('clipNorm must be a positive number, got -1'));
     // momentum and RMSProp's decay may be 1; Adam's betas may not
     expect(new SGD({ momentum: 1 }).momentum).toBe(1);
