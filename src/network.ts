@@ -8,6 +8,7 @@ import {
 import { ARCHITECTURE_FORMAT, ARCHITECTURE_VERSION, loadModelFile, saveModelFile, type ModelInfo } from './io/model';
 import { SafetensorsError } from './io/safetensors';
 import { type Batch, BatchIterator, rowsOf, targetRowsOf } from './data/batches';
+import { Dataset } from './data/dataset';
 import { InferencePlan } from './inference/plan';
 import { type MetricPlan, type MetricSpec, OutputCollector, computeMetrics, metricPlan, validationKey } from './fit-metrics';
 import { ReusableTensor, hasTrainBackward } from './layers/buffers';
@@ -88,10 +89,18 @@ export interface FitOptions extends TrainOptions {
   /** An Optimizer, or one by name with its default options ('sgd', 'adam', ...: OPTIMIZER_NAMES); default SGD lr 0.01. */
   optimizer?: Optimizer | OptimizerName;
   epochs?: number;
+  /** Samples per batch (default 32; not for a dataset, which is batched with dataset.batch(n)). */
   batchSize?: number;
-  /** Shuffle the samples every epoch with the network's seeded generator (default true). */
+  /** Shuffle the samples every epoch with the network's seeded generator (default true; not for a dataset: dataset.shuffle()). */
   shuffle?: boolean;
-  validationData?: [Input, Targets];
+  /** Data to evaluate on after each epoch: [x, y], or a Dataset of batches. */
+  validationData?: [Input, Targets] | Dataset<Batch>;
+  /**
+   * For a dataset: batches per epoch. The dataset is then read on from where the last epoch stopped, and started
+   * again when a pass ends (as Keras's steps_per_epoch); needed for a dataset whose length is unknown (a generator,
+   * filter()) or without end (repeat()). Without it an epoch is one pass.
+   */
+  stepsPerEpoch?: number;
   /**
    * Hold out the last fraction of x and y (before any shuffling) as validation data, as Keras's validation_split
    * (0 < validationSplit < 1; not with validationData).
@@ -289,7 +298,7 @@ function checkDistributions(y: Tensor, cols: number): void {
 const FIT_OPTIONS: Record<keyof FitOptions, true> = {
   loss: true, weightDecay: true, optimizer: true, epochs: true, batchSize: true, shuffle: true, validationData: true,
   validationSplit: true, callbacks: true, onBatchEnd: true, onEpochEnd: true, metrics: true, verbose: true, signal: true,
-  dataset: true,
+  dataset: true, stepsPerEpoch: true,
 };
 const COMPILE_OPTIONS: Record<keyof CompileOptions, true> = { optimizer: true, loss: true, metrics: true };
 const SAVE_OPTIONS: Record<keyof SaveOptions, true> = { metadata: true, inputShape: true, classNames: true, dataset: true };
@@ -382,13 +391,80 @@ function nonFiniteCause(batch: Batch): string {
   let bad = -1, value = 0;
   for (let i = 0; i < batch.size; i++) {
     const row = x.data.subarray(i * per, (i + 1) * per), j = firstNonFinite(row);
-    if (j >= 0 && (bad < 0 || samples[i] * per + j < bad)) {
-      bad = samples[i] * per + j;
+    const at = (samples ? samples[i] : i) * per + j;
+    if (j >= 0 && (bad < 0 || at < bad)) {
+      bad = at;
       value = row[j];
     }
   }
-  return bad >= 0 ? `x holds ${value} at index ${bad} (sample ${Math.floor(bad / per)}, element ${bad % per})`
-    : 'check y for NaN/Infinity or lower the learning rate';
+  if (bad < 0) return 'check y for NaN/Infinity or lower the learning rate';
+  const where = `index ${bad} (sample ${Math.floor(bad / per)}, element ${bad % per})`;
+  return samples ? `x holds ${value} at ${where}` : `the batch's x holds ${value} at ${where} of the batch`;
+}
+
+/** Refuses a dataset that is not one of batches (fit() and evaluate() take batches). */
+function checkBatchedDataset(data: Dataset<unknown>, caller: string, name: string): void {
+  if (!data.batched) {
+    throw new TypeError(`${caller}: ${name} yields single samples; batch them first: dataset.batch(32) (or, for a ` +
+      'source of batches, Dataset.from(source, { batched: true }))');
+  }
+}
+
+/** What fit()'s loop reads: batches per epoch, and the counts the callbacks are told. */
+interface BatchSource {
+  readonly batches: number;
+  readonly samples: number;
+  readonly batchSize: number;
+  epoch(): Iterable<Batch<Int32Array | Tensor>> | AsyncIterable<Batch<Int32Array | Tensor>>;
+}
+
+/**
+ * fit()'s batches of a dataset: one pass per epoch, or stepsPerEpoch batches each, read on from where the last
+ * epoch stopped (a pass that ends is started again). start() reads the first batch, for the batch size where the
+ * dataset does not tell it.
+ */
+class DatasetBatches implements BatchSource {
+  batches = 0;
+  samples = 0;
+  batchSize = 0;
+  private it: AsyncIterator<Batch> | null = null;
+  private next: IteratorResult<Batch> | null = null;
+
+  constructor(private readonly data: Dataset<Batch>, private readonly steps: number | null,
+    private readonly check: (b: Batch, index: number) => Batch<Int32Array | Tensor>) {}
+
+  async start(): Promise<void> {
+    this.it = this.data[Symbol.asyncIterator]();
+    this.next = await this.it.next();
+    if (this.next.done) throw new RangeError('fit(): the dataset yielded no batches');
+    const c = this.data.cardinality;
+    this.batchSize = this.data.batchSize ?? this.next.value.size;
+    this.batches = this.steps ?? c as number;
+    this.samples = this.steps === null && this.data.samples !== null ? this.data.samples : this.batches * this.batchSize;
+  }
+
+  async *epoch(): AsyncGenerator<Batch<Int32Array | Tensor>> {
+    for (let b = 0; this.steps === null || b < this.steps; b++) {
+      let r = this.next ?? (this.it ? await this.it.next() : { done: true as const, value: undefined });
+      this.next = null;
+      if (r.done) {
+        this.it = this.data[Symbol.asyncIterator]();
+        if (this.steps === null) {
+          if (b > 0) return;  // the pass is over; the next epoch reads the next one
+        }
+        r = await this.it.next();
+        if (r.done) throw new RangeError(`fit(): the dataset yielded no batches (a pass ended before batch ${b + 1} of ${this.batches})`);
+      }
+      yield this.check(r.value, b);
+    }
+  }
+
+  /** Ends an unfinished pass (open files of a stream). */
+  async close(): Promise<void> {
+    const it = this.it;
+    this.it = null;
+    await it?.return?.();
+  }
 }
 
 const nextTick = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -842,20 +918,98 @@ export class Sequential {
    * loaded file); a network with neither is an error, not a guess. Labels are checked first, and a bad one is named
    * by its index.
    */
-  evaluate(x: Input, y: Targets, opts: EvaluateOptions = {}): EvaluateResult {
-    return this.evaluateAs(x, y, opts, 'evaluate()', 'x', 'y', false);
+  evaluate(x: Input, y: Targets, opts?: EvaluateOptions): EvaluateResult;
+  /**
+   * evaluate() on a Dataset of batches ({ x, y }), read once: resolves to the same result. Each batch's targets are
+   * checked as it comes, a bad label named by its batch and row; a batch larger than the batchSize option (or than
+   * what stays in cache) is cut into parts.
+   */
+  evaluate(data: Dataset<Batch>, opts?: EvaluateOptions): Promise<EvaluateResult>;
+  evaluate(x: Input | Dataset<Batch>, y?: Targets | EvaluateOptions, opts: EvaluateOptions = {}): EvaluateResult | Promise<EvaluateResult> {
+    if (x instanceof Dataset) return this.evaluateDataset(x, (y ?? {}) as EvaluateOptions, 'evaluate()');
+    return this.evaluateAs(x, y as Targets, opts, 'evaluate()', 'x', 'y', false);
+  }
+
+  /** The loss evaluate() uses: the option's, else the network's; a network with neither is refused. */
+  private evaluationLoss(given: LossName | LossFunction | undefined, caller: string): LossName | LossFunction {
+    const loss = given ?? this.lossSpec;
+    if (loss === null) {
+      throw new TypeError(`${caller} needs a loss: this network was neither compiled nor trained (nor loaded from a file ` +
+        "that records one); pass { loss: 'softmaxCrossEntropy' } for classification or { loss: 'mse' } for regression, " +
+        'or call net.compile({ loss })');
+    }
+    return loss;
+  }
+
+  /** evaluate() of a dataset, and fit()'s validation on one (fit's metric plan). */
+  private async evaluateDataset(data: Dataset<Batch>, options: EvaluateOptions, caller: string, fitPlan?: MetricPlan,
+    name = 'the dataset'): Promise<EvaluateResult> {
+    const opts = optionsObject(options, `${caller} options`);
+    const loss = this.evaluationLoss(opts.loss, caller);
+    const lossFn = lossFunction(loss, new ReusableTensor());
+    checkLossAfter(loss, this.layers.at(-1), caller);
+    checkBatchedDataset(data, caller, name);
+    if (data.cardinality === Infinity) throw new RangeError(`${caller}: ${name} repeats without end: take(n) the batches to evaluate on`);
+    if (opts.batchSize !== undefined) positiveInt(opts.batchSize, 'batchSize');
+    const plan = fitPlan ?? metricPlan(opts.metrics ?? this.compiledMetrics, loss, isClassificationLoss(loss), metricThreshold(loss), caller);
+    const task = accuracyTask(loss, plan);
+    const collector = plan.metrics.length > 0 ? new OutputCollector(data.samples ?? DEFAULT_EVAL_BATCH_SIZE) : null;
+    const was = this.training;
+    this.setMode(false);
+    try {
+      let total = 0, correct = 0, counted = 0, n = 0;
+      for await (const batch of data) {
+        const { x: xb, y: yb } = this.checkedBatch(batch, loss, false, caller, `${name}'s batch ${batch.index}`);
+        this.setMode(false);  // a pass may have been interleaved with other calls on the network
+        const m = xb.shape[0], rows = this.evalBatchSize(xb, m, opts.batchSize);
+        for (let start = 0; start < m; start += rows) {
+          const end = Math.min(m, start + rows);
+          const xv = start === 0 && end === m ? xb : rowsOf(xb, start, end), yv = targetRowsOf(yb, start, end);
+          const out = this.infer(xv);
+          const value = lossFn(out, yv).loss;
+          if (!Number.isFinite(value)) {
+            throw nonFiniteResult(xb, start, end, caller, `${name}'s batch ${batch.index}: x`, () => new Error(`${caller}: the ` +
+              `loss is ${value} on rows ${start} to ${end - 1} of ${name}'s batch ${batch.index} although its x is finite ` +
+              "there: check its y and the network's parameters for NaN or Infinity"));
+          }
+          total += value * (end - start);
+          if (task) {
+            correct += countCorrect(out, yv, task);
+            counted += task === 'binary' ? out.size : end - start;
+          }
+          collector?.add(out, yv);
+        }
+        n += m;
+      }
+      if (n === 0) throw new RangeError(`${caller}: ${name} yielded no samples`);
+      const result: EvaluateResult = { loss: total / n };
+      if (task) result.accuracy = correct / counted;
+      if (collector) Object.assign(result, computeMetrics(plan.metrics, ...collector.collected(), caller));
+      return result;
+    } finally {
+      this.setMode(was);
+    }
+  }
+
+  /**
+   * A dataset's batch as fit() and evaluate() use it: x in the network's dtype and of batch rank, targets present,
+   * of its length, and with values the loss can read (checkTargetValues), each error naming the batch.
+   */
+  private checkedBatch(batch: Batch, loss: LossName | LossFunction, defaulted: boolean, caller: string, name: string): Batch<Int32Array | Tensor> {
+    const x = this.batchInput(batch.x, caller, `${name}: x`);
+    if (batch.y === null) {
+      throw new TypeError(`${caller}: ${name} has no targets (y): training and evaluating need { x, y } batches`);
+    }
+    const y = checkTargets(batch.y, x.shape[0], `${name}: y`, this.dtype);
+    this.checkTargetValues(x, y, loss, defaulted, `${name}: y`);
+    return { ...batch, x, y };
   }
 
   /** evaluate(), and fit()'s validation (labels already checked, fit's metric plan). */
   private evaluateAs(x: Input, y: Targets, options: EvaluateOptions, caller: string, xName: string, yName: string,
     checked: boolean, fitPlan?: MetricPlan): EvaluateResult {
     const opts = optionsObject(options, `${caller} options`);
-    const loss = opts.loss ?? this.lossSpec;
-    if (loss === null) {
-      throw new TypeError(`${caller} needs a loss: this network was neither compiled nor trained (nor loaded from a file ` +
-        "that records one); pass { loss: 'softmaxCrossEntropy' } for classification or { loss: 'mse' } for regression, " +
-        'or call net.compile({ loss })');
-    }
+    const loss = this.evaluationLoss(opts.loss, caller);
     const lossFn = lossFunction(loss, new ReusableTensor());
     checkLossAfter(loss, this.layers.at(-1), caller);
     const xin = this.batchInput(x, caller, xName);
@@ -919,13 +1073,24 @@ export class Sequential {
    * the network keeps the loss it trained with, for evaluate() and save(). Labels are checked before the first
    * batch, and a bad one is named by its index in y.
    */
-  async fit(x: Input, y: Targets, options: FitOptions = {}): Promise<History> {
+  async fit(x: Input, y: Targets, options?: FitOptions): Promise<History>;
+  /**
+   * fit() on a Dataset of batches ({ x, y }): an epoch is one pass (or stepsPerEpoch batches); batching and
+   * shuffling are the dataset's (batchSize, shuffle and validationSplit are refused). Each batch's targets are
+   * checked as it comes, a bad label named by its batch and row.
+   */
+  async fit(data: Dataset<Batch>, options?: FitOptions): Promise<History>;
+  async fit(x: Input | Dataset<Batch>, y?: Targets | FitOptions, options: FitOptions = {}): Promise<History> {
     if (this.fitting) {
       throw new Error('fit() is already running on this network: await it (or abort it through its signal) before ' +
         'starting another; two at once would interleave their batches');
     }
+    if (x instanceof Dataset) return this.fitDataset(x, (y ?? {}) as FitOptions);
     const opts = optionsObject(options, 'fit() options');
     checkOptionNames(opts, FIT_OPTIONS, 'fit()');
+    if (opts.stepsPerEpoch !== undefined) {
+      throw new TypeError('stepsPerEpoch is for a dataset (fit(dataset, { stepsPerEpoch })); with tensors an epoch is every sample once');
+    }
     const lossName = opts.loss ?? this.lossSpec ?? 'softmaxCrossEntropy';
     const lossFn = lossFunction(lossName, new ReusableTensor());
     checkLossAfter(lossName, this.layers.at(-1), 'fit()');
@@ -940,7 +1105,7 @@ export class Sequential {
     }
     const shuffle = optionalBoolean(opts.shuffle, 'shuffle') ?? true;
     const dataset = optionalName(opts.dataset, 'dataset');
-    let val: [Tensor, Int32Array | Tensor] | undefined;
+    let val: [Tensor, Int32Array | Tensor] | Dataset<Batch> | undefined;
     if (opts.validationSplit !== undefined) {
       if (opts.validationData !== undefined) {
         throw new TypeError('validationSplit and validationData are exclusive: give validationData, or let ' +
@@ -949,7 +1114,10 @@ export class Sequential {
       [xin, targets, val] = splitValidation(xin, targets, opts.validationSplit);
     }
     const n = xin.shape[0];
-    if (opts.validationData !== undefined) {
+    if (opts.validationData instanceof Dataset) {
+      checkBatchedDataset(opts.validationData, 'fit()', 'validationData');
+      val = opts.validationData;
+    } else if (opts.validationData !== undefined) {
       if (!Array.isArray(opts.validationData) || opts.validationData.length !== 2) {
         throw new TypeError(`validationData must be [x, y], got ${describeValue(opts.validationData)}`);
       }
@@ -997,17 +1165,88 @@ export class Sequential {
     }
   }
 
+  /** fit() of a dataset: the options checked as for tensors, then the same loop over the dataset's batches. */
+  private async fitDataset(data: Dataset<Batch>, options: FitOptions): Promise<History> {
+    const opts = optionsObject(options, 'fit() options');
+    checkOptionNames(opts, FIT_OPTIONS, 'fit()');
+    const refused = { batchSize: 'dataset.batch(n)', shuffle: 'dataset.shuffle({ seed })', validationSplit: 'dataset.split([0.9, 0.1])' };
+    for (const [k, instead] of Object.entries(refused)) {
+      if (opts[k as keyof typeof refused] !== undefined) {
+        throw new TypeError(`fit(): ${k} is for tensors; a dataset does it itself: ${instead}`);
+      }
+    }
+    checkBatchedDataset(data, 'fit()', 'the dataset');
+    const lossName = opts.loss ?? this.lossSpec ?? 'softmaxCrossEntropy';
+    const lossFn = lossFunction(lossName, new ReusableTensor());
+    checkLossAfter(lossName, this.layers.at(-1), 'fit()');
+    const defaulted = opts.loss === undefined && this.lossSpec === null;
+    const optimizer = opts.optimizer !== undefined ? fitOptimizer(opts.optimizer) : this.compiledOptimizer ?? fitOptimizer(undefined);
+    const epochs = positiveInt(opts.epochs ?? 1, 'epochs');
+    const weightDecay = opts.weightDecay ?? 0;
+    if (typeof weightDecay !== 'number' || !(weightDecay >= 0) || !Number.isFinite(weightDecay)) {
+      throw new RangeError(`weightDecay must be a non-negative number, got ${describeValue(weightDecay)}`);
+    }
+    const dataset = optionalName(opts.dataset, 'dataset');
+    const steps = opts.stepsPerEpoch === undefined ? null : positiveInt(opts.stepsPerEpoch, 'stepsPerEpoch');
+    if (steps === null && (data.cardinality === null || data.cardinality === Infinity)) {
+      throw new RangeError(`fit(): the dataset's number of batches is ${data.cardinality === null ? 'unknown (a generator, ' +
+        'or filter())' : 'infinite (repeat())'}: pass fit(dataset, { stepsPerEpoch }) to say how many batches an epoch is`);
+    }
+    if (data.cardinality === 0) throw new RangeError('fit(): the dataset holds no batches');
+    let val: [Tensor, Int32Array | Tensor] | Dataset<Batch> | undefined;
+    const v = opts.validationData;
+    if (v instanceof Dataset) {
+      checkBatchedDataset(v, 'fit()', 'validationData');
+      val = v;
+    } else if (v !== undefined) {
+      if (!Array.isArray(v) || v.length !== 2) throw new TypeError(`validationData must be [x, y] or a Dataset of batches, got ${describeValue(v)}`);
+      const vx = this.batchInput(v[0], 'fit()', 'validationData x');
+      val = [vx, checkTargets(v[1], vx.shape[0], 'validationData y', this.dtype)];
+      this.checkTargetValues(vx, val[1], lossName, false, 'validationData y');
+    }
+    const plan = metricPlan(opts.metrics ?? this.compiledMetrics, lossName, isClassificationLoss(lossName), metricThreshold(lossName), 'fit()');
+    const shorthand: Callback = {
+      onBatchEnd: optionalFunction(opts.onBatchEnd, 'onBatchEnd'),
+      onEpochEnd: optionalFunction(opts.onEpochEnd, 'onEpochEnd'),
+    };
+    const given = [...verboseCallbacks(opts.verbose), ...checkCallbacks(opts.callbacks), shorthand];
+    const callbacks = new CallbackList(given);
+    const signal = opts.signal;
+    if (signal !== undefined && !isAbortSignal(signal)) {
+      throw new TypeError(`signal must be an AbortSignal (new AbortController().signal), got ${describeValue(signal)}`);
+    }
+    const source = new DatasetBatches(data, steps,
+      (b, index) => this.checkedBatch({ ...b, index }, lossName, defaulted, 'fit()', `batch ${index}`));
+
+    this.fitting = true;
+    try {
+      await source.start();
+      if (optimizer instanceof Optimizer) optimizer.checkSchedule(epochs, source.batches);
+      this.lossSpec = lossName;
+      if (dataset !== undefined) this.dataset = dataset;
+      this.plan = null;
+      return await this.trainLoop(source, { lossName, lossFn, optimizer, epochs, weightDecay, val, plan, callbacks, signal });
+    } catch (e) {
+      for (const c of given) if (c instanceof ProgressBar) c.interrupt();
+      throw e;
+    } finally {
+      this.fitting = false;
+      await source.close();
+    }
+  }
+
   /** fit()'s loop, on checked options. */
-  private async trainLoop(data: BatchIterator<Int32Array | Tensor>, o: {
+  private async trainLoop(data: BatchSource, o: {
     lossName: LossName | LossFunction; lossFn: LossFunction; optimizer: Optimizer; epochs: number;
-    weightDecay: number; val: [Tensor, Int32Array | Tensor] | undefined;
+    weightDecay: number; val: [Tensor, Int32Array | Tensor] | Dataset<Batch> | undefined;
     plan: MetricPlan; callbacks: CallbackList; signal: AbortSignal | undefined;
   }): Promise<History> {
     const { lossName, lossFn, optimizer, epochs, weightDecay, val, plan, callbacks, signal } = o;
     const { samples: n, batchSize: bs, batches } = data;
     const [ws, gs] = this.weights();
     const params = this.parameters();
-    const classes = new Int32Array(bs), truth = data.y instanceof Int32Array ? null : new Int32Array(bs);
+    // the accuracy's class buffers, as long as the largest batch
+    let classes = new Int32Array(bs), truth = new Int32Array(bs);
     const task = accuracyTask(lossName, plan), withAccuracy = task !== null;
     const collector = plan.metrics.length > 0 ? new OutputCollector(n) : null;
 
@@ -1043,7 +1282,7 @@ export class Sequential {
       await callbacks.call('onEpochBegin', { epoch, lr }, fit);
       collector?.reset();
       let lossSum = 0, correct = 0, counted = 0, seen = 0;
-      for (const batch of data.epoch()) {
+      for await (const batch of data.epoch()) {
         const { x: xb, y: yb, size: m, index: b } = batch;
         if (signal?.aborted) throw new FitAbortedError(`fit() was aborted before epoch ${epoch + 1}, batch ${b + 1}`, history);
         if (!this.training) this.train();  // a callback may have switched the network to eval mode
@@ -1072,6 +1311,7 @@ export class Sequential {
         let accuracy: number | undefined;
         if (task) {
           // binaryCrossEntropy counts every output column, the other tasks every sample
+          if (classes.length < m) { classes = new Int32Array(m); truth = new Int32Array(m); }
           const batchCorrect = countCorrect(out, yb, task, classes, truth), batchCounted = task === 'binary' ? out.size : m;
           correct += batchCorrect;
           counted += batchCounted;
@@ -1095,8 +1335,9 @@ export class Sequential {
       if (task) values.accuracy = correct / counted;
       if (collector) Object.assign(values, computeMetrics(plan.metrics, ...collector.collected(), 'fit()'));
       if (val) {
-        const r = this.evaluateAs(val[0], val[1], { loss: lossName, batchSize: Math.max(bs, DEFAULT_EVAL_BATCH_SIZE) }, 'fit()',
-          'validationData x', 'validationData y', true, plan);
+        const r = val instanceof Dataset ? await this.evaluateDataset(val, { loss: lossName }, 'fit()', plan, 'validationData')
+          : this.evaluateAs(val[0], val[1], { loss: lossName, batchSize: Math.max(bs, DEFAULT_EVAL_BATCH_SIZE) }, 'fit()',
+            'validationData x', 'validationData y', true, plan);
         this.train();
         values.valLoss = r.loss;
         if (task) values.valAccuracy = r.accuracy as number;

@@ -1,7 +1,7 @@
 // The batch iterator (src/data/batches.ts): which samples each batch holds, in which order for a seed, the last
 // partial batch and dropRemainder, views in order and reused buffers when shuffled, and its argument checks.
 import { describe, expect, it } from 'vitest';
-import { type Batch, BatchIterator } from '../src/data/batches';
+import { BatchIterator, type IndexedBatch } from '../src/data/batches';
 import { Random } from '../src/random';
 import { Tensor } from '../src/tensor';
 
@@ -22,7 +22,7 @@ function epochSamples<Y extends Int32Array | Tensor | null>(it: BatchIterator<Y>
   return out;
 }
 
-function checkRows(b: Batch<Int32Array | Tensor | null>): void {
+function checkRows(b: IndexedBatch<Int32Array | Tensor | null>): void {
   for (let i = 0; i < b.size; i++) {
     const k = b.samples[i];
     expect(Array.from(b.x.data.subarray(i * 6, i * 6 + 6))).toEqual([0, 1, 2, 3, 4, 5].map((j) => 100 * k + j));

@@ -21,6 +21,11 @@ export interface BatchIteratorOptions {
   seed?: number;
   /** Leave out the last batch of an epoch when it holds fewer than batchSize samples (default false). */
   dropRemainder?: boolean;
+  /**
+   * Gather shuffled batches into buffers kept from batch to batch (default true: a batch is then valid until the
+   * next one is drawn); false gives each batch arrays of its own, for consumers that keep batches (prefetch, cache).
+   */
+  reuseBuffers?: boolean;
 }
 
 export interface Batch<Y extends BatchTargets = BatchTargets> {
@@ -32,7 +37,15 @@ export interface Batch<Y extends BatchTargets = BatchTargets> {
   size: number;
   /** The batch's position in its epoch, from 0. */
   index: number;
-  /** The data set index of each sample: row i of x is sample samples[i] (for naming a bad sample by its index). */
+  /**
+   * The data set index of each sample where the batch knows it: row i of x is sample samples[i] (for naming a bad
+   * sample by its index).
+   */
+  samples?: Int32Array;
+}
+
+/** A batch of an in-memory data set, which knows the index of each of its samples. */
+export interface IndexedBatch<Y extends BatchTargets = BatchTargets> extends Batch<Y> {
   samples: Int32Array;
 }
 
@@ -72,6 +85,7 @@ export class BatchIterator<Y extends BatchTargets = BatchTargets> {
   private readonly xBuf: FloatArray;
   private readonly yBuf: Int32Array | FloatArray | null;
   private readonly bufferRows: number;
+  private readonly reuseBuffers: boolean;
 
   constructor(readonly x: Tensor, readonly y: Y, options: BatchIteratorOptions) {
     const opts = optionsObject(options, 'BatchIterator options');
@@ -92,6 +106,7 @@ export class BatchIterator<Y extends BatchTargets = BatchTargets> {
     this.batchSize = positiveInt(opts.batchSize, 'batchSize');
     this.shuffle = optionalBoolean(opts.shuffle, 'shuffle') ?? false;
     this.dropRemainder = optionalBoolean(opts.dropRemainder, 'dropRemainder') ?? false;
+    this.reuseBuffers = optionalBoolean(opts.reuseBuffers, 'reuseBuffers') ?? true;
     if (opts.rng !== undefined && opts.seed !== undefined) {
       throw new TypeError('BatchIterator: give rng or seed, not both (the seed makes a generator of its own)');
     }
@@ -108,33 +123,36 @@ export class BatchIterator<Y extends BatchTargets = BatchTargets> {
     this.targetSize = y === null || y instanceof Int32Array || n === 0 ? 1 : y.size / n;
     this.xShape = x.shape.slice(1);
     this.yShape = y instanceof Tensor ? y.shape.slice(1) : [];
-    const rows = this.bufferRows = this.shuffle ? Math.min(this.batchSize, n) : 0;
+    const rows = this.bufferRows = this.shuffle && this.reuseBuffers ? Math.min(this.batchSize, n) : 0;
     this.xBuf = allocate(x.dtype, rows * this.sampleSize);
     this.yBuf = y === null ? null : y instanceof Int32Array ? new Int32Array(rows) : allocate(y.dtype, rows * this.targetSize);
   }
 
   /** One epoch's batches. Shuffling draws the epoch's order when the first batch is asked for. */
-  *epoch(): Generator<Batch<Y>, void, undefined> {
+  *epoch(): Generator<IndexedBatch<Y>, void, undefined> {
     if (this.rng) this.rng.shuffle(this.order);
     for (let b = 0; b < this.batches; b++) yield this.batch(b);
   }
 
-  private batch(index: number): Batch<Y> {
+  private batch(index: number): IndexedBatch<Y> {
     const start = index * this.batchSize, size = Math.min(this.batchSize, this.samples - start);
     const samples = this.order.subarray(start, start + size);
     if (!this.rng) {
       const y = this.y === null ? null : targetRowsOf(this.y as Int32Array | Tensor, start, start + size);
       return { x: rowsOf(this.x, start, start + size), y: y as Y, size, index, samples };
     }
-    const s = this.sampleSize, t = this.targetSize, xd = this.x.data, xBuf = this.xBuf;
-    const y = this.y, yBuf = this.yBuf;
+    const s = this.sampleSize, t = this.targetSize, xd = this.x.data, y = this.y;
+    const own = !this.reuseBuffers;
+    const xBuf = own ? allocate(this.x.dtype, size * s) : this.xBuf;
+    const yBuf = own && y !== null ? (y instanceof Int32Array ? new Int32Array(size) : allocate((y as Tensor).dtype, size * t))
+      : this.yBuf;
     for (let i = 0; i < size; i++) {
       const k = samples[i];
       xBuf.set(xd.subarray(k * s, (k + 1) * s), i * s);
       if (y instanceof Int32Array) (yBuf as Int32Array)[i] = y[k];
       else if (y !== null) (yBuf as FloatArray).set((y as Tensor).data.subarray(k * t, (k + 1) * t), i * t);
     }
-    const full = size === this.bufferRows;
+    const full = own || size === this.bufferRows;
     const x = new Tensor(full ? xBuf : xBuf.subarray(0, size * s), [size, ...this.xShape]);
     let yb: BatchTargets = null;
     if (yBuf instanceof Int32Array) yb = full ? yBuf : yBuf.subarray(0, size);

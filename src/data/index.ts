@@ -5,4 +5,5 @@ export {
   parseIdxImages, parseIdxLabels,
   type LoadMnistOptions, type Mnist, type MnistKind, type DataErrorCode, type IdxImages,
 } from './mnist';
-export { BatchIterator, type Batch, type BatchIteratorOptions, type BatchTargets } from './batches';
+export { BatchIterator, type Batch, type BatchIteratorOptions, type BatchTargets, type IndexedBatch } from './batches';
+export { Dataset, type Sample, type DatasetSource, type FromOptions, type ShuffleOptions, type BatchOptions, type FromIdxOptions } from './dataset';
