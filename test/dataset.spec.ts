@@ -127,6 +127,10 @@ describe('Dataset transformations', () => {
       for (const b of it.epoch()) expected.push(...Array.from(b.samples));
       expect(await pass(shuffled)).toEqual(expected);
     }
+    // one sample at a time, the same orders
+    const samples = Dataset.fromTensors(x, y).shuffle({ seed: 3 });
+    const inBatches = Dataset.fromTensors(x, y).shuffle({ seed: 3 }).batch(4);
+    expect([await pass(samples), await pass(samples)]).toEqual([await pass(inBatches), await pass(inBatches)]);
     const again = Dataset.fromTensors(x, y).shuffle({ seed: 3 }).batch(4);
     expect(await pass(again)).not.toEqual(await pass(Dataset.fromTensors(x, y).shuffle({ seed: 4 }).batch(4)));
     const batches = await shuffled.toArray();  // kept together: each holds its own rows

@@ -417,13 +417,17 @@ export class Dataset<T = Sample> implements AsyncIterable<T> {
 
 /** The samples of tensors in memory: shuffle() and batch() gather rows (BatchIterator) instead of going sample by sample. */
 class TensorDataset extends Dataset<Sample> {
+  /** The samples one by one; its order carries on from pass to pass, as a batch() iterator's does. */
+  private sampleIterator: BatchIterator | null = null;
+
   constructor(private readonly x: Tensor, private readonly y: BatchTargets, private readonly rng: Random | null) {
     const n = x.shape[0];
     super(() => this.samplesPass(), { cardinality: n, batched: false, batchSize: null, samples: n });
   }
 
   private async *samplesPass(): AsyncGenerator<Sample> {
-    for await (const b of this.batchIterator(1, false).epoch()) {
+    this.sampleIterator ??= this.batchIterator(1, false);
+    for (const b of this.sampleIterator.epoch()) {
       const x = b.x.reshape(b.x.shape.slice(1));
       const y = b.y;
       yield y === null ? { x } : { x, y: y instanceof Int32Array ? y[0] : y.reshape(y.shape.slice(1)) };
