@@ -13,8 +13,7 @@ import { Conv2D, Dense, Flatten, MaxPool2D, ReLU, Tanh } from '../src/layers/ind
 import { Sequential } from '../src/network';
 import { Adam } from '../src/optimizers';
 import { Tensor } from '../src/tensor';
-import { backends, expectBitwiseEqual, useBackend } from './helpers';
-import { randn } from './net-helpers';
+import { backends, expectBitwiseEqual, randn, useBackend } from './helpers';
 
 /** x (n, 3): sample k is [k, k + 0.25, k + 0.5]; labels k % 3. */
 function data(n: number) {

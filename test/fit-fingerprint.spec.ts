@@ -10,8 +10,7 @@ import {
 import { Adam, SGD } from '../src/optimizers';
 import { Sequential, type History } from '../src/network';
 import { Tensor } from '../src/tensor';
-import { backends, useBackend } from './helpers';
-import { randn, uniform } from './net-helpers';
+import { backends, randn, uniform, useBackend } from './helpers';
 
 /** A 53-bit hash of the bits of numbers (float32 or float64 arrays, or plain numbers hashed as float64). */
 function hashBits(arrays: readonly (ArrayLike<number> & { buffer?: ArrayBufferLike })[]): string {

@@ -8,8 +8,7 @@ import { EVAL_CACHE_BYTES, InferencePlan, MIN_ROWS_PER_PASS } from '../src/infer
 import { mse, softmaxCrossEntropy } from '../src/losses';
 import { Sequential } from '../src/network';
 import { Tensor } from '../src/tensor';
-import { backends, expectBitwiseEqual, useBackend } from './helpers';
-import { randn } from './net-helpers';
+import { backends, expectBitwiseEqual, randn, useBackend } from './helpers';
 
 /** Every kind of block: fused Conv2D+ReLU+MaxPool2D, Conv2D+MaxPool2D, Conv2D+ReLU, and pools that do not fuse. */
 function cnn(dtype: 'float32' | 'float64' = 'float32'): Sequential {
