@@ -4,6 +4,8 @@
 #pragma once
 
 constexpr const char* kEnum_activation[] = {"relu", "leakyRelu", "sigmoid", "tanh", "step"};
+constexpr const char* kEnum_reduceOp[] = {"sum", "mean", "prod", "max", "min", "logSumExp"};
+constexpr const char* kEnum_argReduceOp[] = {"argmax", "argmin"};
 
 constexpr HookUse kHook_conv = {hook_conv, {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, 11, 2};
 #define NODENN_CONV_SIZES                                                                                    \
@@ -309,6 +311,87 @@ constexpr KernelSpec kSpec_batchNormBackward = {"batchNormBackward",
     12, 12, nullptr, nullptr,
     {{0, 1, 2, 11}, 4, {3, 4, 5, 6, 7, 8, 9, 10}, 8, {{8, 3, false}, {8, 4, true}, {8, 5, false}, {8, 6, false}, {8, 7, false}, {9, 3, false}, {9, 4, false}, {9, 5, false}, {9, 6, false}, {9, 7, false}, {9, 8, false}, {10, 3, false}, {10, 4, false}, {10, 5, false}, {10, 6, false}, {10, 7, false}, {10, 8, false}, {10, 9, false}}, 18, {}, 0}};
 
+// reduceAxis(op, outer, n, inner, x, y)
+constexpr ArgSpec kArgs_reduceAxis[] = {
+    enum_arg("op", {kEnum_reduceOp, 6, "'sum', 'mean', 'prod', 'max', 'min' or 'logSumExp'"}), size_arg("outer"),
+    size_arg("n"), size_arg("inner"), floats_arg("x", kIn, len(P{"outer * n * inner", 3, {{1, 1}, {2, 1}, {3, 1}}})),
+    floats_arg("y", kOut, len(P{"outer * inner", 2, {{1, 1}, {3, 1}}}))};
+constexpr KernelSpec kSpec_reduceAxis = {"reduceAxis", "reduceAxis(op, outer, n, inner, x, y)", kArgs_reduceAxis, 6,
+    6, nullptr, nullptr, {{0, 1, 2, 3}, 4, {4, 5}, 2, {{5, 4, false}}, 1, {}, 0}};
+
+// varianceAxis(outer, n, inner, ddof, sqrt, x, y)
+constexpr ArgSpec kArgs_varianceAxis[] = {size_arg("outer"), size_arg("n"), size_arg("inner"),
+    number_arg("ddof", {0.0, kInf, false, true, "non-negative"}), flag_arg("sqrt"),
+    floats_arg("x", kIn, len(P{"outer * n * inner", 3, {{0, 1}, {1, 1}, {2, 1}}})),
+    floats_arg("y", kOut, len(P{"outer * inner", 2, {{0, 1}, {2, 1}}}))};
+constexpr KernelSpec kSpec_varianceAxis = {"varianceAxis", "varianceAxis(outer, n, inner, ddof, sqrt, x, y)",
+    kArgs_varianceAxis, 7, 7, nullptr, nullptr, {{0, 1, 2, 3, 4}, 5, {5, 6}, 2, {{6, 5, false}}, 1, {}, 0}};
+
+// argReduceAxis(op, outer, n, inner, x, out)
+constexpr ArgSpec kArgs_argReduceAxis[] = {enum_arg("op", {kEnum_argReduceOp, 2, "'argmax' or 'argmin'"}),
+    size_arg("outer"), size_arg("n", 1, 1), size_arg("inner"),
+    floats_arg("x", kIn, len(P{"outer * n * inner", 3, {{1, 1}, {2, 1}, {3, 1}}})),
+    int32s_arg("out", kOut, len(P{"outer * inner", 2, {{1, 1}, {3, 1}}}))};
+constexpr KernelSpec kSpec_argReduceAxis = {"argReduceAxis", "argReduceAxis(op, outer, n, inner, x, out)",
+    kArgs_argReduceAxis, 6, 6, nullptr, nullptr, {{0, 1, 2, 3}, 4, {4, 5}, 2, {{5, 4, false}}, 1, {}, 0}};
+
+// softmaxAxis(log, outer, n, inner, x, y)
+constexpr ArgSpec kArgs_softmaxAxis[] = {flag_arg("log"), size_arg("outer"), size_arg("n"), size_arg("inner"),
+    floats_arg("x", kIn, len(P{"outer * n * inner", 3, {{1, 1}, {2, 1}, {3, 1}}})),
+    floats_arg("y", kOut, len(P{"outer * n * inner", 3, {{1, 1}, {2, 1}, {3, 1}}}), 16u)};
+constexpr KernelSpec kSpec_softmaxAxis = {"softmaxAxis", "softmaxAxis(log, outer, n, inner, x, y)", kArgs_softmaxAxis,
+    6, 6, nullptr, nullptr, {{0, 1, 2, 3}, 4, {4, 5}, 2, {{5, 4, true}}, 1, {}, 0}};
+
+// gemmBatched(transA, transB, batch, M, N, K, broadcastA, broadcastB, A, B, C)
+constexpr ArgSpec kArgs_gemmBatched[] = {flag_arg("transA"), flag_arg("transB"), size_arg("batch"), size_arg("M"),
+    size_arg("N"), size_arg("K"), flag_arg("broadcastA"), flag_arg("broadcastB"),
+    floats_arg("A", kIn, len_if(6, P{"M * K", 2, {{3, 1}, {5, 1}}}, P{"batch * M * K", 3, {{2, 1}, {3, 1}, {5, 1}}})),
+    floats_arg("B", kIn, len_if(7, P{"K * N", 2, {{5, 1}, {4, 1}}}, P{"batch * K * N", 3, {{2, 1}, {5, 1}, {4, 1}}})),
+    floats_arg("C", kOut, len(P{"batch * M * N", 3, {{2, 1}, {3, 1}, {4, 1}}}))};
+constexpr KernelSpec kSpec_gemmBatched = {"gemmBatched",
+    "gemmBatched(transA, transB, batch, M, N, K, broadcastA, broadcastB, A, B, C)", kArgs_gemmBatched, 11, 11,
+    nullptr, "the packed panels",
+    {{0, 1, 2, 3, 4, 5, 6, 7}, 8, {8, 9, 10}, 3, {{10, 8, false}, {10, 9, false}}, 2, {}, 0}};
+
+// swapAxes(outer, m, mid, n, inner, x, y)
+constexpr ArgSpec kArgs_swapAxes[] = {size_arg("outer"), size_arg("m"), size_arg("mid"), size_arg("n"),
+    size_arg("inner"),
+    floats_arg("x", kIn, len(P{"outer * m * mid * n * inner", 5, {{0, 1}, {1, 1}, {2, 1}, {3, 1}, {4, 1}}})),
+    floats_arg("y", kOut, len(P{"outer * m * mid * n * inner", 5, {{0, 1}, {1, 1}, {2, 1}, {3, 1}, {4, 1}}}))};
+constexpr KernelSpec kSpec_swapAxes = {"swapAxes", "swapAxes(outer, m, mid, n, inner, x, y)", kArgs_swapAxes, 7, 7,
+    nullptr, nullptr, {{0, 1, 2, 3, 4}, 5, {5, 6}, 2, {{6, 5, false}}, 1, {}, 0}};
+
+// gatherAxis(outer, n, inner, count, x, index, y)
+constexpr ArgSpec kArgs_gatherAxis[] = {size_arg("outer"), size_arg("n"), size_arg("inner"), size_arg("count"),
+    floats_arg("x", kIn, len(P{"outer * n * inner", 3, {{0, 1}, {1, 1}, {2, 1}}})),
+    int32s_arg("index", kIn, len(P{"count", 1, {{3, 1}}}), P{"n", 1, {{1, 1}}}),
+    floats_arg("y", kOut, len(P{"outer * count * inner", 3, {{0, 1}, {3, 1}, {2, 1}}}))};
+constexpr KernelSpec kSpec_gatherAxis = {"gatherAxis", "gatherAxis(outer, n, inner, count, x, index, y)",
+    kArgs_gatherAxis, 7, 7, nullptr, nullptr,
+    {{0, 1, 2, 3}, 4, {4, 5, 6}, 3, {{6, 4, false}, {6, 5, false}}, 2, {5}, 1}};
+
+// scatterAxis(outer, n, inner, count, x, index, y, accumulate)
+constexpr ArgSpec kArgs_scatterAxis[] = {size_arg("outer"), size_arg("n"), size_arg("inner"), size_arg("count"),
+    floats_arg("x", kIn, len(P{"outer * count * inner", 3, {{0, 1}, {3, 1}, {2, 1}}})),
+    int32s_arg("index", kIn, len(P{"count", 1, {{3, 1}}}), P{"n", 1, {{1, 1}}}),
+    floats_arg("y", kOut, len(P{"outer * n * inner", 3, {{0, 1}, {1, 1}, {2, 1}}})), flag_arg("accumulate")};
+constexpr KernelSpec kSpec_scatterAxis = {"scatterAxis",
+    "scatterAxis(outer, n, inner, count, x, index, y, accumulate)", kArgs_scatterAxis, 8, 8, nullptr, nullptr,
+    {{0, 1, 2, 3, 7}, 5, {4, 5, 6}, 3, {{6, 4, false}, {6, 5, false}}, 2, {5}, 1}};
+
+// oneHot(n, depth, index, y)
+constexpr ArgSpec kArgs_oneHot[] = {size_arg("n"), size_arg("depth"),
+    int32s_arg("index", kIn, len(P{"n", 1, {{0, 1}}}), P{"depth", 1, {{1, 1}}}),
+    floats_arg("y", kOut, len(P{"n * depth", 2, {{0, 1}, {1, 1}}}))};
+constexpr KernelSpec kSpec_oneHot = {"oneHot", "oneHot(n, depth, index, y)", kArgs_oneHot, 4, 4, nullptr, nullptr,
+    {{0, 1}, 2, {2, 3}, 2, {{3, 2, false}}, 1, {2}, 1}};
+
+// nonzeroIndices(n, mask, out)
+constexpr ArgSpec kArgs_nonzeroIndices[] = {size_arg("n"), floats_arg("mask", kIn, len(P{"n", 1, {{0, 1}}})),
+    int32s_arg("out", kOut, len(P{"n", 1, {{0, 1}}}))};
+constexpr KernelSpec kSpec_nonzeroIndices = {"nonzeroIndices", "nonzeroIndices(n, mask, out)", kArgs_nonzeroIndices,
+    3, 3, nullptr, nullptr, {{0}, 1, {1, 2}, 2, {{2, 1, false}}, 1, {}, 0}};
+
 #define NODENN_KERNEL_CALLS(X)                                                                                         \
   X(gemm, gemm, (a.flag(0), a.flag(1), a.size(2), a.size(3), a.size(4), (T)a.number(5), a.in<T>(6),                    \
     a.flag(0) ? a.size(2) : a.size(4), a.in<T>(7), a.flag(1) ? a.size(4) : a.size(3), (T)a.number(8), a.out<T>(9),     \
@@ -354,4 +437,16 @@ constexpr KernelSpec kSpec_batchNormBackward = {"batchNormBackward",
   X(batch_norm_forward, batchNormForward, (a.size(0), a.size(1), a.size(2), a.in<T>(3), a.in<T>(4), a.in<T>(5),        \
     a.out<T>(6), a.out<T>(7), a.out<T>(8), a.out<T>(9), a.out<T>(10), a.flag(11), (T)a.number(12), (T)a.number(13)))   \
   X(batch_norm_backward, batchNormBackward, (a.size(0), a.size(1), a.size(2), a.in<T>(3), a.in<T>(4), a.in<T>(5),      \
-    a.in<T>(6), a.in<T>(7), a.out<T>(8), a.out<T>(9), a.out<T>(10), a.flag(11)))
+    a.in<T>(6), a.in<T>(7), a.out<T>(8), a.out<T>(9), a.out<T>(10), a.flag(11)))                                       \
+  X(reduce_axis, reduceAxis, (a.choice(0), a.size(1), a.size(2), a.size(3), a.in<T>(4), a.out<T>(5)))                  \
+  X(variance_axis, varianceAxis, (a.size(0), a.size(1), a.size(2), a.number(3), a.flag(4), a.in<T>(5), a.out<T>(6)))   \
+  X(arg_reduce_axis, argReduceAxis, (a.choice(0), a.size(1), a.size(2), a.size(3), a.in<T>(4), a.out_int32(5)))        \
+  X(softmax_axis, softmaxAxis, (a.flag(0), a.size(1), a.size(2), a.size(3), a.in<T>(4), a.out<T>(5)))                  \
+  X(gemm_batched, gemmBatched, (a.flag(0), a.flag(1), a.size(2), a.size(3), a.size(4), a.size(5), a.flag(6),           \
+    a.flag(7), a.in<T>(8), a.in<T>(9), a.out<T>(10)))                                                                  \
+  X(swap_axes, swapAxes, (a.size(0), a.size(1), a.size(2), a.size(3), a.size(4), a.in<T>(5), a.out<T>(6)))             \
+  X(gather_axis, gatherAxis, (a.size(0), a.size(1), a.size(2), a.size(3), a.in<T>(4), a.in_int32(5), a.out<T>(6)))     \
+  X(scatter_axis, scatterAxis, (a.size(0), a.size(1), a.size(2), a.size(3), a.in<T>(4), a.in_int32(5), a.out<T>(6),    \
+    a.flag(7)))                                                                                                        \
+  X(one_hot, oneHot, (a.size(0), a.size(1), a.in_int32(2), a.out<T>(3)))                                               \
+  X(nonzero_indices, nonzeroIndices, (a.size(0), a.in<T>(1), a.out_int32(2)))

@@ -7,6 +7,8 @@
 namespace nodenn {
 
 enum Activation { kRelu = 0, kLeakyRelu = 1, kSigmoid = 2, kTanh = 3, kStep = 4 };
+enum ReduceOp { kSum = 0, kMean = 1, kProd = 2, kMax = 3, kMin = 4, kLogSumExp = 5 };
+enum ArgReduceOp { kArgmax = 0, kArgmin = 1 };
 
 }  // namespace nodenn
 
@@ -118,6 +120,41 @@ enum Activation { kRelu = 0, kLeakyRelu = 1, kSigmoid = 2, kTanh = 3, kStep = 4 
   X(batch_norm_backward, void, (long N, long C, long S, const T* x, const T* dy, const T* gamma, const T* mean,  \
     const T* invstd, T* dx, T* dgamma, T* dbeta, bool training))
 
+// native/reduce.cc
+#define NODENN_KERNELS_REDUCE(X)                                                                                  \
+  /* y[o, i] = op over k of x[o, k, i] (op: sum, mean, prod, max, min, logSumExp), summed in a fixed blocked      \
+     order that does not depend on the thread count. */                                                           \
+  X(reduce_axis, void, (int op, long outer, long n, long inner, const T* x, T* y))                                \
+  /* y[o, i] = Σ_k (x[o, k, i] − mean)² / max(n − ddof, 0) (two passes), its square root if sqrt. */              \
+  X(variance_axis, void, (long outer, long n, long inner, double ddof, bool sqrt, const T* x, T* y))              \
+  /* out[o, i] = k of the first maximum (argmax) or minimum (argmin) of x[o, k, i]; a NaN wins. */                \
+  X(arg_reduce_axis, void, (int op, long outer, long n, long inner, const T* x, int32_t* out))                    \
+  /* y = softmax(x) along the middle axis of (outer, n, inner), stable (x − max); log: logSoftmax. y may be x. */ \
+  X(softmax_axis, void, (bool log, long outer, long n, long inner, const T* x, T* y))
+
+// native/linalg.cc
+#define NODENN_KERNELS_LINALG(X)                                                                                \
+  /* C[b] = op(A[b]) op(B[b]) for b < batch (op(A) M x K, op(B) K x N, as gemm); broadcastA: one A for every b, \
+     broadcastB alike. */                                                                                       \
+  X(gemm_batched, bool, (bool transA, bool transB, long batch, long M, long N, long K, bool broadcastA,         \
+    bool broadcastB, const T* A, const T* B, T* C))
+
+// native/shape.cc
+#define NODENN_KERNELS_SHAPE(X)                                                                                  \
+  /* y[o, j, c, i, k] = x[o, i, c, j, k]: x (outer, m, mid, n, inner) with its axes of sizes m and n swapped. */ \
+  X(swap_axes, void, (long outer, long m, long mid, long n, long inner, const T* x, T* y))                       \
+  /* y[o, j, i] = x[o, index[j], i]: x (outer, n, inner), y (outer, count, inner). */                            \
+  X(gather_axis, void, (long outer, long n, long inner, long count, const T* x, const int32_t* index, T* y))     \
+  /* y[o, index[j], i] = x[o, j, i], or += if accumulate (repeated indices add up in the order of j): x (outer,  \
+     count, inner), y (outer, n, inner); the rest of y is left as it is. */                                      \
+  X(scatter_axis, void, (long outer, long n, long inner, long count, const T* x, const int32_t* index, T* y,     \
+    bool accumulate))                                                                                            \
+  /* y (n, depth) = 1 at [r, index[r]], 0 elsewhere. */                                                          \
+  X(one_hot, void, (long n, long depth, const int32_t* index, T* y))                                             \
+  /* Writes the indices k of the nonzero mask[k] (NaN counts as nonzero) in increasing order to out; returns how \
+     many. */                                                                                                    \
+  X(nonzero_indices, double, (long n, const T* mask, int32_t* out))
+
 // Every kernel.
 #define NODENN_KERNELS(X)       \
   NODENN_KERNELS_GEMM(X)        \
@@ -127,4 +164,7 @@ enum Activation { kRelu = 0, kLeakyRelu = 1, kSigmoid = 2, kTanh = 3, kStep = 4 
   NODENN_KERNELS_OPTIM(X)       \
   NODENN_KERNELS_CONV(X)        \
   NODENN_KERNELS_POOL(X)        \
-  NODENN_KERNELS_BATCHNORM(X)
+  NODENN_KERNELS_BATCHNORM(X)   \
+  NODENN_KERNELS_REDUCE(X)      \
+  NODENN_KERNELS_LINALG(X)      \
+  NODENN_KERNELS_SHAPE(X)

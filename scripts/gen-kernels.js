@@ -366,7 +366,7 @@ function loadSpec(root) {
   try {
     const tsc = path.join(root, 'node_modules', '.bin', process.platform === 'win32' ? 'tsc.cmd' : 'tsc');
     const r = spawnSync(tsc, [path.join(root, 'src', 'backend', 'spec.ts'), '--outDir', out,
-      '--ignoreConfig', '--module', 'commonjs', '--target', 'es2022', '--strict', '--skipLibCheck', '--types', ''], { stdio: 'inherit' });
+      '--ignoreConfig', '--module', 'commonjs', '--target', 'es2022', '--strict', '--skipLibCheck'], { stdio: 'inherit' });
     if (r.status !== 0) throw new Error('src/backend/spec.ts does not compile');
     return require(path.join(out, 'spec.js'));
   } finally {

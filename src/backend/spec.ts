@@ -67,7 +67,8 @@ export interface KernelSpec {
   cpp?: string[];
 }
 
-export type Source = 'gemm' | 'elementwise' | 'ops' | 'loss' | 'optim' | 'conv' | 'pool' | 'batchnorm';
+export type Source = 'gemm' | 'elementwise' | 'ops' | 'loss' | 'optim' | 'conv' | 'pool' | 'batchnorm' | 'reduce' | 'linalg' |
+  'shape';
 
 export const enums = {
   activation: {
@@ -75,6 +76,19 @@ export const enums = {
     cpp: 'Activation',
     doc: 'step: y = 1 for x > 0, 0 for x ≤ 0 (NaN kept), with a zero gradient (the perceptron\'s step function).',
     values: ['relu', 'leakyRelu', 'sigmoid', 'tanh', 'step'],
+  },
+  reduceOp: {
+    ts: 'ReduceOpKind',
+    cpp: 'ReduceOp',
+    doc: 'An axis reduction: NaN propagates through every one; over no values sum = 0, prod = 1, mean = NaN, ' +
+      'max = -Infinity, min = Infinity, logSumExp = -Infinity.',
+    values: ['sum', 'mean', 'prod', 'max', 'min', 'logSumExp'],
+  },
+  argReduceOp: {
+    ts: 'ArgReduceOpKind',
+    cpp: 'ArgReduceOp',
+    doc: 'The index of the first maximum or minimum along an axis; a NaN counts as the extreme (NumPy\'s rule).',
+    values: ['argmax', 'argmin'],
   },
 } as const;
 export type EnumName = keyof typeof enums;
@@ -370,6 +384,77 @@ export const kernels = {
     args: [...sizes('N', 'C', 'S'), input('x', 'N * C * S'), input('dy', 'N * C * S'), input('gamma', 'C'),
       input('mean', 'C'), input('invstd', 'C'), output('dx', 'N * C * S', { sameAs: ['dy'] }), output('dgamma', 'C'),
       output('dbeta', 'C'), flag('training')],
+  },
+
+  // ---- tensor operations on a canonical (outer, n, inner) view: the axis of size n between two blocks of axes.
+  // Reductions, the gathers and scatters along an axis, and the axis swaps of transposes.
+  reduceAxis: {
+    doc: 'y[o, i] = op over k of x[o, k, i] (op: sum, mean, prod, max, min, logSumExp), summed in a fixed blocked ' +
+      'order that does not depend on the thread count.',
+    source: 'reduce',
+    args: [{ kind: 'enum', name: 'op', enum: 'reduceOp' }, ...sizes('outer', 'n', 'inner'),
+      input('x', 'outer * n * inner'), output('y', 'outer * inner')],
+  },
+  varianceAxis: {
+    doc: 'y[o, i] = Σ_k (x[o, k, i] − mean)² / max(n − ddof, 0) (two passes), its square root if sqrt.',
+    source: 'reduce',
+    args: [...sizes('outer', 'n', 'inner'), dbl('ddof', '>= 0'), flag('sqrt'), input('x', 'outer * n * inner'),
+      output('y', 'outer * inner')],
+  },
+  argReduceAxis: {
+    doc: 'out[o, i] = k of the first maximum (argmax) or minimum (argmin) of x[o, k, i]; a NaN wins.',
+    source: 'reduce',
+    args: [{ kind: 'enum', name: 'op', enum: 'argReduceOp' }, size('outer'),
+      size('n', { min: 1, unlessZero: 'outer' }), size('inner'), input('x', 'outer * n * inner'),
+      { kind: 'int32s', name: 'out', length: 'outer * inner', output: true }],
+  },
+  softmaxAxis: {
+    doc: 'y = softmax(x) along the middle axis of (outer, n, inner), stable (x − max); log: logSoftmax. y may be x.',
+    source: 'reduce',
+    args: [flag('log'), ...sizes('outer', 'n', 'inner'), input('x', 'outer * n * inner'),
+      output('y', 'outer * n * inner', { sameAs: ['x'] })],
+  },
+  gemmBatched: {
+    doc: 'C[b] = op(A[b]) op(B[b]) for b < batch (op(A) M x K, op(B) K x N, as gemm); broadcastA: one A for every b, ' +
+      'broadcastB alike.',
+    source: 'linalg',
+    args: [flag('transA'), flag('transB'), ...sizes('batch', 'M', 'N', 'K'), flag('broadcastA'), flag('broadcastB'),
+      input('A', { if: 'broadcastA', then: 'M * K', else: 'batch * M * K' }),
+      input('B', { if: 'broadcastB', then: 'K * N', else: 'batch * K * N' }), output('C', 'batch * M * N')],
+    oom: 'the packed panels',
+  },
+  swapAxes: {
+    doc: 'y[o, j, c, i, k] = x[o, i, c, j, k]: x (outer, m, mid, n, inner) with its axes of sizes m and n swapped.',
+    source: 'shape',
+    args: [...sizes('outer', 'm', 'mid', 'n', 'inner'), input('x', 'outer * m * mid * n * inner'),
+      output('y', 'outer * m * mid * n * inner')],
+  },
+  gatherAxis: {
+    doc: 'y[o, j, i] = x[o, index[j], i]: x (outer, n, inner), y (outer, count, inner).',
+    source: 'shape',
+    args: [...sizes('outer', 'n', 'inner', 'count'), input('x', 'outer * n * inner'),
+      { kind: 'int32s', name: 'index', length: 'count', index: 'n' }, output('y', 'outer * count * inner')],
+  },
+  scatterAxis: {
+    doc: 'y[o, index[j], i] = x[o, j, i], or += if accumulate (repeated indices add up in the order of j): ' +
+      'x (outer, count, inner), y (outer, n, inner); the rest of y is left as it is.',
+    source: 'shape',
+    args: [...sizes('outer', 'n', 'inner', 'count'), input('x', 'outer * count * inner'),
+      { kind: 'int32s', name: 'index', length: 'count', index: 'n' }, output('y', 'outer * n * inner'),
+      flag('accumulate')],
+  },
+  oneHot: {
+    doc: 'y (n, depth) = 1 at [r, index[r]], 0 elsewhere.',
+    source: 'shape',
+    args: [...sizes('n', 'depth'), { kind: 'int32s', name: 'index', length: 'n', index: 'depth' },
+      output('y', 'n * depth')],
+  },
+  nonzeroIndices: {
+    doc: 'Writes the indices k of the nonzero mask[k] (NaN counts as nonzero) in increasing order to out; returns ' +
+      'how many.',
+    source: 'shape',
+    args: [size('n'), input('mask', 'n'), { kind: 'int32s', name: 'out', length: 'n', output: true }],
+    returns: 'number',
   },
 } satisfies Record<string, KernelSpec>;
 

@@ -8,12 +8,15 @@ import * as batchnorm from './batchnorm';
 import * as conv from './conv';
 import * as elementwise from './elementwise';
 import * as gemm from './gemm';
+import * as linalg from './linalg';
 import * as loss from './loss';
 import * as ops from './ops';
 import * as optim from './optim';
 import * as pool from './pool';
+import * as reduce from './reduce';
+import * as shape from './shape';
 
-const sources = { batchnorm, conv, elementwise, gemm, loss, ops, optim, pool } satisfies Record<Source, object>;
+const sources = { batchnorm, conv, elementwise, gemm, loss, ops, optim, pool, reduce, linalg, shape } satisfies Record<Source, object>;
 
 /** Each kernel as its source file exports it: the type fails to compile if a file lacks one, or has it wrong. */
 type Exports<S extends Source> = (typeof sources)[S];
