@@ -361,26 +361,26 @@ constexpr ArgSpec kArgs_swapAxes[] = {size_arg("outer"), size_arg("m"), size_arg
 constexpr KernelSpec kSpec_swapAxes = {"swapAxes", "swapAxes(outer, m, mid, n, inner, x, y)", kArgs_swapAxes, 7, 7,
     nullptr, nullptr, {{0, 1, 2, 3, 4}, 5, {5, 6}, 2, {{6, 5, false}}, 1, {}, 0}};
 
-// gatherAxis(outer, n, inner, count, x, index, y)
-constexpr ArgSpec kArgs_gatherAxis[] = {size_arg("outer"), size_arg("n"), size_arg("inner"), size_arg("count"),
-    floats_arg("x", kIn, len(P{"outer * n * inner", 3, {{0, 1}, {1, 1}, {2, 1}}})),
-    int32s_arg("index", kIn, len(P{"count", 1, {{3, 1}}}), P{"n", 1, {{1, 1}}}),
-    floats_arg("y", kOut, len(P{"outer * count * inner", 3, {{0, 1}, {3, 1}, {2, 1}}}))};
-constexpr KernelSpec kSpec_gatherAxis = {"gatherAxis", "gatherAxis(outer, n, inner, count, x, index, y)",
+// gatherAxis(count, outer, n, inner, x, index, y)
+constexpr ArgSpec kArgs_gatherAxis[] = {size_arg("count"), size_arg("outer"), size_arg("n", 1, 0), size_arg("inner"),
+    floats_arg("x", kIn, len(P{"outer * n * inner", 3, {{1, 1}, {2, 1}, {3, 1}}})),
+    int32s_arg("index", kIn, len(P{"count", 1, {{0, 1}}}), P{"n", 1, {{2, 1}}}),
+    floats_arg("y", kOut, len(P{"outer * count * inner", 3, {{1, 1}, {0, 1}, {3, 1}}}))};
+constexpr KernelSpec kSpec_gatherAxis = {"gatherAxis", "gatherAxis(count, outer, n, inner, x, index, y)",
     kArgs_gatherAxis, 7, 7, nullptr, nullptr,
     {{0, 1, 2, 3}, 4, {4, 5, 6}, 3, {{6, 4, false}, {6, 5, false}}, 2, {5}, 1}};
 
-// scatterAxis(outer, n, inner, count, x, index, y, accumulate)
-constexpr ArgSpec kArgs_scatterAxis[] = {size_arg("outer"), size_arg("n"), size_arg("inner"), size_arg("count"),
-    floats_arg("x", kIn, len(P{"outer * count * inner", 3, {{0, 1}, {3, 1}, {2, 1}}})),
-    int32s_arg("index", kIn, len(P{"count", 1, {{3, 1}}}), P{"n", 1, {{1, 1}}}),
-    floats_arg("y", kOut, len(P{"outer * n * inner", 3, {{0, 1}, {1, 1}, {2, 1}}})), flag_arg("accumulate")};
+// scatterAxis(count, outer, n, inner, x, index, y, accumulate)
+constexpr ArgSpec kArgs_scatterAxis[] = {size_arg("count"), size_arg("outer"), size_arg("n", 1, 0), size_arg("inner"),
+    floats_arg("x", kIn, len(P{"outer * count * inner", 3, {{1, 1}, {0, 1}, {3, 1}}})),
+    int32s_arg("index", kIn, len(P{"count", 1, {{0, 1}}}), P{"n", 1, {{2, 1}}}),
+    floats_arg("y", kOut, len(P{"outer * n * inner", 3, {{1, 1}, {2, 1}, {3, 1}}})), flag_arg("accumulate")};
 constexpr KernelSpec kSpec_scatterAxis = {"scatterAxis",
-    "scatterAxis(outer, n, inner, count, x, index, y, accumulate)", kArgs_scatterAxis, 8, 8, nullptr, nullptr,
+    "scatterAxis(count, outer, n, inner, x, index, y, accumulate)", kArgs_scatterAxis, 8, 8, nullptr, nullptr,
     {{0, 1, 2, 3, 7}, 5, {4, 5, 6}, 3, {{6, 4, false}, {6, 5, false}}, 2, {5}, 1}};
 
 // oneHot(n, depth, index, y)
-constexpr ArgSpec kArgs_oneHot[] = {size_arg("n"), size_arg("depth"),
+constexpr ArgSpec kArgs_oneHot[] = {size_arg("n"), size_arg("depth", 1, 0),
     int32s_arg("index", kIn, len(P{"n", 1, {{0, 1}}}), P{"depth", 1, {{1, 1}}}),
     floats_arg("y", kOut, len(P{"n * depth", 2, {{0, 1}, {1, 1}}}))};
 constexpr KernelSpec kSpec_oneHot = {"oneHot", "oneHot(n, depth, index, y)", kArgs_oneHot, 4, 4, nullptr, nullptr,

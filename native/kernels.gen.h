@@ -144,10 +144,10 @@ enum ArgReduceOp { kArgmax = 0, kArgmin = 1 };
   /* y[o, j, c, i, k] = x[o, i, c, j, k]: x (outer, m, mid, n, inner) with its axes of sizes m and n swapped. */ \
   X(swap_axes, void, (long outer, long m, long mid, long n, long inner, const T* x, T* y))                       \
   /* y[o, j, i] = x[o, index[j], i]: x (outer, n, inner), y (outer, count, inner). */                            \
-  X(gather_axis, void, (long outer, long n, long inner, long count, const T* x, const int32_t* index, T* y))     \
+  X(gather_axis, void, (long count, long outer, long n, long inner, const T* x, const int32_t* index, T* y))     \
   /* y[o, index[j], i] = x[o, j, i], or += if accumulate (repeated indices add up in the order of j): x (outer,  \
      count, inner), y (outer, n, inner); the rest of y is left as it is. */                                      \
-  X(scatter_axis, void, (long outer, long n, long inner, long count, const T* x, const int32_t* index, T* y,     \
+  X(scatter_axis, void, (long count, long outer, long n, long inner, const T* x, const int32_t* index, T* y,     \
     bool accumulate))                                                                                            \
   /* y (n, depth) = 1 at [r, index[r]], 0 elsewhere. */                                                          \
   X(one_hot, void, (long n, long depth, const int32_t* index, T* y))                                             \

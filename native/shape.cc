@@ -66,7 +66,7 @@ template <typename T> void swap_axes(long outer, long m, long mid, long n, long 
 
 // y[o, j, i] = x[o, index[j], i]
 template <typename T>
-void gather_axis(long outer, long n, long inner, long count, const T* x, const int32_t* index, T* y) {
+void gather_axis(long count, long outer, long n, long inner, const T* x, const int32_t* index, T* y) {
   const long total = outer * count * inner;
   if (total == 0) return;
   // tasks of about kChunk elements: a run of j within one o
@@ -87,7 +87,7 @@ void gather_axis(long outer, long n, long inner, long count, const T* x, const i
 // y[o, index[j], i] = x[o, j, i], or += if accumulate; a task owns a strip of columns of one o and walks every j
 // in order, so repeated indices add up in the order of j and no two tasks write the same element
 template <typename T>
-void scatter_axis(long outer, long n, long inner, long count, const T* x, const int32_t* index, T* y,
+void scatter_axis(long count, long outer, long n, long inner, const T* x, const int32_t* index, T* y,
                   bool accumulate) {
   const long total = outer * count * inner;
   if (total == 0) return;

@@ -827,7 +827,7 @@ function tensorOpRows(): Row[] {
   }));
   const axisShapes: [number, number, number, number][] = [
     [3, 10, 1, 7], [2, 10, 784, 64], [1, 1000, 100, 700], [1, 100, 1, 70000], [2, 10, 1025, 12], [70, 5, 1000, 8],
-    [2, 5, 3, 0], [0, 5, 3, 4], [1, 1, 1, 1], [2, 6, 17, 30],
+    [2, 5, 3, 0], [0, 5, 3, 4], [2, 0, 3, 0], [1, 1, 1, 1], [2, 6, 17, 30],
   ];
   const gather: Case[] = axisShapes.map(([outer, n, inner, count]) => ({
     label: `(${outer}, ${n}, ${inner}) count ${count}`,
@@ -835,7 +835,7 @@ function tensorOpRows(): Row[] {
       const x = randomArray(C, outer * n * inner, seed), index = randomIndices(count, n, seed + 1);
       const want = reference('y', () => ref.gatherAxis(outer, n, inner, index, x));
       const y = poisoned(C, outer * count * inner);
-      k.gatherAxis(outer, n, inner, count, x, index, y);
+      k.gatherAxis(count, outer, n, inner, x, index, y);
       return [{ what: 'y', got: y, want, tol: 0 }];
     },
   }));
@@ -847,7 +847,7 @@ function tensorOpRows(): Row[] {
       const index = randomIndices(count, n, seed + 1);
       const want = reference('y', () => ref.scatterAxis(outer, n, inner, index, x, y0, accumulate));
       const y = C.from(y0);
-      k.scatterAxis(outer, n, inner, count, x, index, y, accumulate);
+      k.scatterAxis(count, outer, n, inner, x, index, y, accumulate);
       return [{ what: 'y', got: y, want, tol: accumulate ? tolerance(C, count) : 0 }];
     },
   })));

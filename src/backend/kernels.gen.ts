@@ -142,13 +142,13 @@ export interface Kernels {
   /** y[o, j, c, i, k] = x[o, i, c, j, k]: x (outer, m, mid, n, inner) with its axes of sizes m and n swapped. */
   swapAxes(outer: number, m: number, mid: number, n: number, inner: number, x: FloatArray, y: FloatArray): void;
   /** y[o, j, i] = x[o, index[j], i]: x (outer, n, inner), y (outer, count, inner). */
-  gatherAxis(outer: number, n: number, inner: number, count: number, x: FloatArray, index: Int32Array,
+  gatherAxis(count: number, outer: number, n: number, inner: number, x: FloatArray, index: Int32Array,
     y: FloatArray): void;
   /**
    * y[o, index[j], i] = x[o, j, i], or += if accumulate (repeated indices add up in the order of j): x (outer, count,
    * inner), y (outer, n, inner); the rest of y is left as it is.
    */
-  scatterAxis(outer: number, n: number, inner: number, count: number, x: FloatArray, index: Int32Array, y: FloatArray,
+  scatterAxis(count: number, outer: number, n: number, inner: number, x: FloatArray, index: Int32Array, y: FloatArray,
     accumulate: boolean): void;
   /** y (n, depth) = 1 at [r, index[r]], 0 elsewhere. */
   oneHot(n: number, depth: number, index: Int32Array, y: FloatArray): void;

@@ -432,21 +432,22 @@ export const kernels = {
   gatherAxis: {
     doc: 'y[o, j, i] = x[o, index[j], i]: x (outer, n, inner), y (outer, count, inner).',
     source: 'shape',
-    args: [...sizes('outer', 'n', 'inner', 'count'), input('x', 'outer * n * inner'),
-      { kind: 'int32s', name: 'index', length: 'count', index: 'n' }, output('y', 'outer * count * inner')],
+    args: [...sizes('count', 'outer'), size('n', { min: 1, unlessZero: 'count' }), size('inner'),
+      input('x', 'outer * n * inner'), { kind: 'int32s', name: 'index', length: 'count', index: 'n' },
+      output('y', 'outer * count * inner')],
   },
   scatterAxis: {
     doc: 'y[o, index[j], i] = x[o, j, i], or += if accumulate (repeated indices add up in the order of j): ' +
       'x (outer, count, inner), y (outer, n, inner); the rest of y is left as it is.',
     source: 'shape',
-    args: [...sizes('outer', 'n', 'inner', 'count'), input('x', 'outer * count * inner'),
-      { kind: 'int32s', name: 'index', length: 'count', index: 'n' }, output('y', 'outer * n * inner'),
-      flag('accumulate')],
+    args: [...sizes('count', 'outer'), size('n', { min: 1, unlessZero: 'count' }), size('inner'),
+      input('x', 'outer * count * inner'), { kind: 'int32s', name: 'index', length: 'count', index: 'n' },
+      output('y', 'outer * n * inner'), flag('accumulate')],
   },
   oneHot: {
     doc: 'y (n, depth) = 1 at [r, index[r]], 0 elsewhere.',
     source: 'shape',
-    args: [...sizes('n', 'depth'), { kind: 'int32s', name: 'index', length: 'n', index: 'depth' },
+    args: [size('n'), size('depth', { min: 1, unlessZero: 'n' }), { kind: 'int32s', name: 'index', length: 'n', index: 'depth' },
       output('y', 'n * depth')],
   },
   nonzeroIndices: {

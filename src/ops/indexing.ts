@@ -125,7 +125,7 @@ export function maskedSelect(x: Tensor, mask: Tensor | readonly unknown[]): Tens
   const positions = new Int32Array(n);
   const count = k.nonzeroIndices(n, m.data, positions);
   const y = empty([count, ...x.shape.slice(m.ndim)], x.dtype);
-  if (y.size > 0) k.gatherAxis(1, n, inner, count, x.data, positions.subarray(0, count), y.data);
+  if (y.size > 0) k.gatherAxis(count, 1, n, inner, x.data, positions.subarray(0, count), y.data);
   return y;
 }
 
@@ -178,6 +178,6 @@ export function scatterAdd(x: Tensor, indices: Int32Array | readonly number[] | 
   const y = x.dtype === dtype ? x.clone() : x.astype(dtype);
   const u = updates.dtype === dtype ? updates : updates.astype(dtype);
   const [outer, n, inner] = around(x.shape, a);
-  getBackend().scatterAxis(outer, n, inner, valid.length, u.data, valid, y.data, true);
+  getBackend().scatterAxis(valid.length, outer, n, inner, u.data, valid, y.data, true);
   return y;
 }

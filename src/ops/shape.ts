@@ -240,7 +240,7 @@ export function concat(tensors: readonly Tensor[], axis = 0): Tensor {
     const index = new Int32Array(count);
     for (let j = 0; j < count; j++) index[j] = offset + j;
     const src = t.dtype === dtype ? t : t.astype(dtype);
-    k.scatterAxis(outer, total, inner, count, src.data, index, y.data, false);
+    k.scatterAxis(count, outer, total, inner, src.data, index, y.data, false);
     offset += count;
   }
   return y;
@@ -303,7 +303,7 @@ export function gatherAlong(x: Tensor, axis: number, index: Int32Array): Tensor 
   const shape = [...x.shape];
   shape[axis] = index.length;
   const y = empty(shape, x.dtype);
-  getBackend().gatherAxis(outer, n, inner, index.length, x.data, index, y.data);
+  getBackend().gatherAxis(index.length, outer, n, inner, x.data, index, y.data);
   return y;
 }
 
@@ -378,7 +378,7 @@ export function pad(x: Tensor, width: number | readonly number[] | readonly (rea
     out.data.fill(value);
     const index = new Int32Array(n);
     for (let j = 0; j < n; j++) index[j] = before + j;
-    k.scatterAxis(outer, shape[a], inner, n, y.data, index, out.data, false);
+    k.scatterAxis(n, outer, shape[a], inner, y.data, index, out.data, false);
     y = out;
   });
   return y === x ? x.clone() : y;

@@ -19,7 +19,7 @@ export function swapAxes(outer: number, m: number, mid: number, n: number, inner
 }
 
 /** y[o, j, i] = x[o, index[j], i]: x (outer, n, inner), y (outer, count, inner). */
-export function gatherAxis(outer: number, n: number, inner: number, count: number, x: FloatArray, index: Int32Array,
+export function gatherAxis(count: number, outer: number, n: number, inner: number, x: FloatArray, index: Int32Array,
   y: FloatArray): void {
   for (let o = 0; o < outer; o++) {
     for (let j = 0; j < count; j++) {
@@ -30,7 +30,7 @@ export function gatherAxis(outer: number, n: number, inner: number, count: numbe
 }
 
 /** y[o, index[j], i] = x[o, j, i], or += if accumulate (repeated indices add up in the order of j). */
-export function scatterAxis(outer: number, n: number, inner: number, count: number, x: FloatArray, index: Int32Array,
+export function scatterAxis(count: number, outer: number, n: number, inner: number, x: FloatArray, index: Int32Array,
   y: FloatArray, accumulate = false): void {
   for (let o = 0; o < outer; o++) {
     for (let j = 0; j < count; j++) {
@@ -42,6 +42,7 @@ export function scatterAxis(outer: number, n: number, inner: number, count: numb
 
 /** y (n, depth) = 1 at [r, index[r]], 0 elsewhere. */
 export function oneHot(n: number, depth: number, index: Int32Array, y: FloatArray): void {
+  if (n * depth === 0) return;
   y.fill(0, 0, n * depth);
   for (let r = 0; r < n; r++) y[r * depth + index[r]] = 1;
 }
