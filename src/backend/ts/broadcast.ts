@@ -19,12 +19,21 @@ function broadcastSizes(...dims: number[][]): number[] {
   return [0, 1, 2, 3].map((i) => dims.reduce((y, d) => (d[i] !== 1 ? d[i] : y), 1));
 }
 
+/**
+ * a ^ b as C's pow (and so NumPy) has it: where JavaScript's ** says NaN, 1 ^ anything is 1 (NaN included) and
+ * (−1) ^ ±Infinity is 1.
+ */
+export function pow(a: number, b: number): number {
+  if (a === 1 || (a === -1 && (b === Infinity || b === -Infinity))) return 1;
+  return Math.pow(a, b);
+}
+
 const binaryOps: Record<BinaryOp, (a: number, b: number) => number> = {
   add: (a, b) => a + b,
   sub: (a, b) => a - b,
   mul: (a, b) => a * b,
   div: (a, b) => a / b,
-  pow: (a, b) => Math.pow(a, b),
+  pow,
   maximum: (a, b) => (a > b || a !== a ? a : b),  // NaN on either side gives NaN
   minimum: (a, b) => (a < b || a !== a ? a : b),
   gt: (a, b) => (a > b ? 1 : 0),
