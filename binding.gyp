@@ -17,6 +17,8 @@
       "native/conv.cc",
       "native/pool.cc",
       "native/batchnorm.cc",
+      "native/broadcast.cc",
+      "native/unary.cc",
       "native/reduce.cc",
       "native/linalg.cc",
       "native/shape.cc"

@@ -7,7 +7,9 @@
 namespace nodenn {
 
 enum Activation { kRelu = 0, kLeakyRelu = 1, kSigmoid = 2, kTanh = 3, kStep = 4 };
-enum ReduceOp { kSum = 0, kMean = 1, kProd = 2, kMax = 3, kMin = 4, kLogSumExp = 5 };
+enum BinaryOp { kBinaryAdd = 0, kBinarySub = 1, kBinaryMul = 2, kBinaryDiv = 3, kBinaryPow = 4, kBinaryMaximum = 5, kBinaryMinimum = 6, kBinaryGt = 7, kBinaryGe = 8, kBinaryLt = 9, kBinaryLe = 10, kBinaryEq = 11, kBinaryNe = 12 };
+enum UnaryOp { kUnaryNeg = 0, kUnaryAbs = 1, kUnarySign = 2, kUnaryExp = 3, kUnaryLog = 4, kUnaryLog1p = 5, kUnarySqrt = 6, kUnarySquare = 7, kUnaryRelu = 8, kUnaryLeakyRelu = 9, kUnarySigmoid = 10, kUnaryTanh = 11, kUnaryStep = 12, kUnarySoftplus = 13, kUnaryGelu = 14, kUnaryClamp = 15 };
+enum ReduceOp { kReduceSum = 0, kReduceMean = 1, kReduceProd = 2, kReduceMax = 3, kReduceMin = 4, kReduceLogSumExp = 5 };
 enum ArgReduceOp { kArgmax = 0, kArgmin = 1 };
 
 }  // namespace nodenn
@@ -120,6 +122,22 @@ enum ArgReduceOp { kArgmax = 0, kArgmin = 1 };
   X(batch_norm_backward, void, (long N, long C, long S, const T* x, const T* dy, const T* gamma, const T* mean,  \
     const T* invstd, T* dx, T* dgamma, T* dbeta, bool training))
 
+// native/broadcast.cc
+#define NODENN_KERNELS_BROADCAST(X)                                                                                   \
+  /* y = op(a, b) with NumPy broadcasting: a is (a0, a1, a2, a3), b is (b0, b1, b2, b3), y is their broadcast         \
+     shape (y0, y1, y2, y3), all row-major; y may be a or b (then of y's shape). */                                   \
+  X(broadcast_binary, void, (int op, long a0, long a1, long a2, long a3, long b0, long b1, long b2, long b3,          \
+    const T* a, const T* b, T* y))                                                                                    \
+  /* y = cond ≠ 0 ? a : b (NaN counts as true) with NumPy broadcasting of cond (c0..c3), a (a0..a3) and b             \
+     (b0..b3) to y (y0..y3); y may be a or b (then of y's shape). */                                                  \
+  X(broadcast_where, void, (long c0, long c1, long c2, long c3, long a0, long a1, long a2, long a3, long b0, long b1, \
+    long b2, long b3, const T* cond, const T* a, const T* b, T* y))
+
+// native/unary.cc
+#define NODENN_KERNELS_UNARY(X)                                           \
+  /* y = op(x) over n elements (alpha, beta: see UnaryOp); y may be x. */ \
+  X(unary, void, (int op, long n, const T* x, T* y, T alpha, T beta))
+
 // native/reduce.cc
 #define NODENN_KERNELS_REDUCE(X)                                                                                  \
   /* y[o, i] = op over k of x[o, k, i] (op: sum, mean, prod, max, min, logSumExp), summed in a fixed blocked      \
@@ -165,6 +183,8 @@ enum ArgReduceOp { kArgmax = 0, kArgmin = 1 };
   NODENN_KERNELS_CONV(X)        \
   NODENN_KERNELS_POOL(X)        \
   NODENN_KERNELS_BATCHNORM(X)   \
+  NODENN_KERNELS_BROADCAST(X)   \
+  NODENN_KERNELS_UNARY(X)       \
   NODENN_KERNELS_REDUCE(X)      \
   NODENN_KERNELS_LINALG(X)      \
   NODENN_KERNELS_SHAPE(X)

@@ -158,31 +158,31 @@ template <typename T> double row_reduce(int op, const T* x, long n, bool paralle
   part.resize(blocks > 0 ? blocks : 1);
   double* p = part.data();
   switch (op) {
-    case kSum: case kMean: {
+    case kReduceSum: case kReduceMean: {
       fold_blocks(n, parallel, p, [&](long b, long len) { return block_sum(x + b, len); });
       double s = 0;
       for (long b = 0; b < blocks; b++) s += p[b];
-      return op == kMean ? s / (double)n : s;
+      return op == kReduceMean ? s / (double)n : s;
     }
-    case kProd: {
+    case kReduceProd: {
       fold_blocks(n, parallel, p, [&](long b, long len) { return block_prod(x + b, len); });
       T r = 1;
       for (long b = 0; b < blocks; b++) r *= (T)p[b];
       return r;
     }
-    case kMax: case kMin: {
-      if (n == 0) return op == kMax ? -INFINITY : INFINITY;
-      if (op == kMax) fold_blocks(n, parallel, p, [&](long b, long len) { return (double)block_extreme<T, true>(x + b, len); });
+    case kReduceMax: case kReduceMin: {
+      if (n == 0) return op == kReduceMax ? -INFINITY : INFINITY;
+      if (op == kReduceMax) fold_blocks(n, parallel, p, [&](long b, long len) { return (double)block_extreme<T, true>(x + b, len); });
       else fold_blocks(n, parallel, p, [&](long b, long len) { return (double)block_extreme<T, false>(x + b, len); });
       double m = p[0];
       for (long b = 1; b < blocks; b++) {
         if (p[b] != p[b] || m != m) m = NAN;
-        else if (op == kMax ? p[b] > m : p[b] < m) m = p[b];
+        else if (op == kReduceMax ? p[b] > m : p[b] < m) m = p[b];
       }
       return m;
     }
-    case kLogSumExp: {
-      const double m = row_reduce(kMax, x, n, parallel, part);
+    case kReduceLogSumExp: {
+      const double m = row_reduce(kReduceMax, x, n, parallel, part);
       // NaN, no values (log 0 = -Infinity), or an infinite maximum: the answer, without x − m = NaN
       if (m != m || m == INFINITY || m == -INFINITY) return m;
       p = part.data();
@@ -196,7 +196,7 @@ template <typename T> double row_reduce(int op, const T* x, long n, bool paralle
 }
 
 template <typename T> double row_variance(const T* x, long n, double divisor, bool parallel, std::vector<double>& part) {
-  const double mean = row_reduce(kMean, x, n, parallel, part);
+  const double mean = row_reduce(kReduceMean, x, n, parallel, part);
   const long blocks = (n + kBlock - 1) / kBlock;
   double* p = part.data();
   fold_blocks(n, parallel, p, [&](long b, long len) { return block_squared_deviations(x + b, len, mean); });
@@ -249,16 +249,16 @@ template <typename T> void reduce_axis(int op, long outer, long n, long inner, c
     const long w = i1 - i0;
     T acc[kStrip];
     switch (op) {
-      case kSum: case kMean: {
+      case kReduceSum: case kReduceMean: {
         for (long i = 0; i < w; i++) acc[i] = 0;
         for (long k = 0; k < n; k++) {
           const T* xk = xo + k * inner + i0;
           for (long i = 0; i < w; i++) acc[i] += xk[i];
         }
-        if (op == kMean) for (long i = 0; i < w; i++) acc[i] = (T)((double)acc[i] / (double)n);
+        if (op == kReduceMean) for (long i = 0; i < w; i++) acc[i] = (T)((double)acc[i] / (double)n);
         break;
       }
-      case kProd: {
+      case kReduceProd: {
         for (long i = 0; i < w; i++) acc[i] = 1;
         for (long k = 0; k < n; k++) {
           const T* xk = xo + k * inner + i0;
@@ -266,16 +266,16 @@ template <typename T> void reduce_axis(int op, long outer, long n, long inner, c
         }
         break;
       }
-      case kMax: case kMin: case kLogSumExp: {
+      case kReduceMax: case kReduceMin: case kReduceLogSumExp: {
         // a NaN, once in acc, stays: v > NaN and v < NaN are false, and v != v catches a NaN v
-        const bool is_min = op == kMin;
+        const bool is_min = op == kReduceMin;
         for (long i = 0; i < w; i++) acc[i] = is_min ? (T)INFINITY : (T)-INFINITY;
         for (long k = 0; k < n; k++) {
           const T* xk = xo + k * inner + i0;
           if (is_min) for (long i = 0; i < w; i++) acc[i] = xk[i] < acc[i] || xk[i] != xk[i] ? xk[i] : acc[i];
           else for (long i = 0; i < w; i++) acc[i] = xk[i] > acc[i] || xk[i] != xk[i] ? xk[i] : acc[i];
         }
-        if (op == kLogSumExp) {
+        if (op == kReduceLogSumExp) {
           double s[kStrip];
           for (long i = 0; i < w; i++) s[i] = 0;
           for (long k = 0; k < n; k++) {

@@ -1,5 +1,8 @@
-// Tensor: a shape and a contiguous row-major Float32Array or Float64Array. Nothing clever.
+// Tensor: a shape and a contiguous row-major Float32Array or Float64Array. Nothing clever. The operations live in
+// src/ops/ (each a function of nn.ops); the methods below delegate to them.
 import { describeValue } from './options';
+import * as elementwise from './ops/elementwise';
+import * as format from './ops/format';
 // The ops import Tensor and Tensor's methods call the ops: the namespaces are only read when a method runs, by
 // which time both modules are loaded, whichever came first.
 import * as indexingOps from './ops/indexing';
@@ -237,8 +240,92 @@ export class Tensor {
     return Array.from(this.data);
   }
 
+  /** The values as NumPy's str() prints them (`[[1. 2.]\n [3. 4.]]`), summarised with '...' beyond 1000 elements. */
   toString(): string {
-    return `Tensor(${formatShape(this.shape)}, ${this.dtype})`;
+    return format.toText(this);
+  }
+
+  /** What console.log and util.inspect show: `Tensor([[1., 2.],\n        [3., 4.]], dtype=float32)` (NumPy's repr). */
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return format.toRepr(this);
+  }
+
+  /** The values as nested arrays of numbers (a number for shape []), as NumPy's tolist(). */
+  toNested(): format.Nested {
+    return format.toNested(this);
+  }
+
+  /** The value of a tensor of one element. */
+  item(): number {
+    return format.item(this);
+  }
+
+  // element-wise operations (src/ops/elementwise.ts). Binary ones broadcast as NumPy does; a number operand takes
+  // this tensor's dtype; a float32 and a float64 tensor give float64. Comparisons give a 0/1 float mask.
+
+  /** this + other, broadcast. */
+  add(other: Tensor | number): Tensor { return elementwise.add(this, other); }
+  /** this − other, broadcast. */
+  sub(other: Tensor | number): Tensor { return elementwise.sub(this, other); }
+  /** this · other, broadcast. */
+  mul(other: Tensor | number): Tensor { return elementwise.mul(this, other); }
+  /** this / other, broadcast. */
+  div(other: Tensor | number): Tensor { return elementwise.div(this, other); }
+  /** this ^ other, broadcast. */
+  pow(other: Tensor | number): Tensor { return elementwise.pow(this, other); }
+  /** The larger of this and other, broadcast (NaN if either is NaN). */
+  maximum(other: Tensor | number): Tensor { return elementwise.maximum(this, other); }
+  /** The smaller of this and other, broadcast (NaN if either is NaN). */
+  minimum(other: Tensor | number): Tensor { return elementwise.minimum(this, other); }
+  /** 1 where this > other, else 0. */
+  gt(other: Tensor | number): Tensor { return elementwise.gt(this, other); }
+  /** 1 where this ≥ other, else 0. */
+  ge(other: Tensor | number): Tensor { return elementwise.ge(this, other); }
+  /** 1 where this < other, else 0. */
+  lt(other: Tensor | number): Tensor { return elementwise.lt(this, other); }
+  /** 1 where this ≤ other, else 0. */
+  le(other: Tensor | number): Tensor { return elementwise.le(this, other); }
+  /** 1 where this = other, else 0. */
+  eq(other: Tensor | number): Tensor { return elementwise.eq(this, other); }
+  /** 1 where this ≠ other, else 0. */
+  ne(other: Tensor | number): Tensor { return elementwise.ne(this, other); }
+  /** −this */
+  neg(): Tensor { return elementwise.neg(this); }
+  /** |this| */
+  abs(): Tensor { return elementwise.abs(this); }
+  /** −1, 0 or 1 by the sign of each element (±0 and NaN kept). */
+  sign(): Tensor { return elementwise.sign(this); }
+  /** e^this */
+  exp(): Tensor { return elementwise.exp(this); }
+  /** ln this */
+  log(): Tensor { return elementwise.log(this); }
+  /** ln(1 + this) */
+  log1p(): Tensor { return elementwise.log1p(this); }
+  /** √this */
+  sqrt(): Tensor { return elementwise.sqrt(this); }
+  /** this² */
+  square(): Tensor { return elementwise.square(this); }
+  /** min(max(this, min), max); either bound may be left out (null or undefined). */
+  clamp(min?: Tensor | number | null, max?: Tensor | number | null): Tensor { return elementwise.clamp(this, min, max); }
+  /** max(this, 0) */
+  relu(): Tensor { return elementwise.relu(this); }
+  /** this for positive elements, slope · this elsewhere (slope 0.01 by default). */
+  leakyRelu(slope?: number): Tensor { return elementwise.leakyRelu(this, slope); }
+  /** 1 / (1 + e^−this) */
+  sigmoid(): Tensor { return elementwise.sigmoid(this); }
+  /** tanh this */
+  tanh(): Tensor { return elementwise.tanh(this); }
+  /** 1 for positive elements, 0 elsewhere (NaN kept). */
+  step(): Tensor { return elementwise.step(this); }
+  /** ln(1 + e^this) */
+  softplus(): Tensor { return elementwise.softplus(this); }
+  /** this · Φ(this), the exact GELU. */
+  gelu(): Tensor { return elementwise.gelu(this); }
+  /** Same shape and equal elements (NaN equals nothing). */
+  equal(other: Tensor): boolean { return elementwise.equal(this, other); }
+  /** |this − other| ≤ atol + rtol · |other| everywhere, broadcast (NumPy's allclose). */
+  allClose(other: Tensor | number, rtol?: number, atol?: number): boolean {
+    return elementwise.allClose(this, other, rtol, atol);
   }
 
   // reductions, shape and indexing (src/ops/reduce.ts, linalg.ts, shape.ts, indexing.ts)

@@ -703,6 +703,108 @@ function batchNormRows(): Row[] {
   return [{ kernel: 'batchNormForward', cases: fwd }, { kernel: 'batchNormBackward', cases: bwd }];
 }
 
+// ---- broadcast element-wise operations and unary maps (broadcast.cc, unary.cc) ----
+
+const binaryOps: ref.BinaryOpName[] = ['add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum', 'gt', 'ge', 'lt', 'le',
+  'eq', 'ne'];
+// a and b as 4 axes: same shapes around the vector widths and the threaded chunks (16384 elements from 65536 on,
+// 4096 from 8192 for pow); inner runs of each kind (both contiguous, a scalar on either side, both scalars); rows
+// that straddle chunk boundaries; all four axes broadcast both ways; no elements
+const broadcastShapes: [number[], number[]][] = [
+  ...[1, 7, 8, 9, 17, 33, 8193, 65537].map((n): [number[], number[]] => [[1, 1, 1, n], [1, 1, 1, n]]),
+  [[1, 1, 1, 65537], [1, 1, 1, 1]], [[1, 1, 1, 1], [1, 1, 1, 33]], [[1, 1, 1, 1], [1, 1, 1, 1]],
+  [[1, 1, 3, 17], [1, 1, 1, 17]], [[1, 1, 100, 700], [1, 1, 1, 700]], [[1, 1, 5, 33], [1, 1, 5, 1]],
+  [[1, 1, 1000, 67], [1, 1, 1000, 1]], [[1, 1, 1, 9], [1, 1, 17, 1]], [[1, 1, 260, 1], [1, 1, 1, 257]],
+  [[2, 1, 3, 1], [1, 4, 1, 5]], [[3, 4, 5, 6], [3, 1, 5, 1]], [[1, 7, 1, 1], [2, 7, 3, 9]],
+  [[0, 1, 1, 3], [1, 1, 2, 3]], [[1, 1, 2, 0], [1, 1, 1, 1]],
+];
+
+/** Values with ties (so equality shows), zeros, NaN and ±Infinity at fixed places. */
+function specialValues(C: Ctor, n: number, seed: number): FloatArray {
+  const r = rng(seed), a = new C(n);
+  const special = [0, -0, NaN, Infinity, -Infinity, 1, -1];
+  for (let i = 0; i < n; i++) a[i] = i % 13 === 5 ? special[(i / 13 | 0) % special.length] : Math.round(r() * 8 - 4) / 2;
+  return a;
+}
+
+function broadcastRows(): Row[] {
+  const sizeOf = (d: number[]) => d.reduce((p, v) => p * v, 1);
+  const label = (d: number[]) => `(${d.join(', ')})`;
+  return [
+    {
+      kernel: 'broadcastBinary (every op; NaN, ±Infinity, ties; in place)',
+      cases: broadcastShapes.map(([da, db]) => ({
+        label: `${label(da)} with ${label(db)}`,
+        run(k, C, seed, reference) {
+          const a = specialValues(C, sizeOf(da), seed), b = specialValues(C, sizeOf(db), seed + 1);
+          b[0] = 2;  // a nonzero divisor and exponent somewhere
+          const checks: Check[] = [];
+          // the threaded sizes: one op of each kind (vectorized, scalar loop, comparison)
+          for (const op of sizeOf(da) + sizeOf(db) > 20000 ? ['add', 'pow', 'maximum', 'ne'] as const : binaryOps) {
+            const want = reference(op, () => ref.broadcastMap([da, db], [a, b], (x, y) => ref.binaryScalar(op, x, y)));
+            const y = poisoned(C, want.y.length);
+            k.broadcastBinary(op, da[0], da[1], da[2], da[3], db[0], db[1], db[2], db[3], a, b, y);
+            // pow in double, rounded once; the rest exact up to the dtype's rounding
+            const tol = op === 'pow' ? (C === Float32Array ? 1e-6 : 1e-14) : tolerance(C);
+            checks.push({ what: op, got: y, want: want.y, tol });
+            if (sizeOf(da) === want.y.length && want.y.length > 0) {
+              const inPlace = C.from(a);
+              k.broadcastBinary(op, da[0], da[1], da[2], da[3], db[0], db[1], db[2], db[3], inPlace, b, inPlace);
+              checks.push({ what: `${op} in place`, got: inPlace, want: want.y, tol });
+            }
+          }
+          return checks;
+        },
+      })),
+    },
+    {
+      kernel: 'broadcastWhere',
+      cases: ([[[1, 1, 1, 65537], [1, 1, 1, 65537], [1, 1, 1, 65537]], [[1, 1, 1, 17], [1, 1, 1, 1], [1, 1, 3, 17]],
+        [[1, 1, 300, 1], [1, 1, 1, 301], [1, 1, 1, 1]], [[2, 1, 3, 1], [1, 4, 1, 5], [2, 4, 1, 1]],
+        [[1, 1, 0, 3], [1, 1, 1, 3], [1, 1, 1, 1]]] as number[][][]).map(([dc, da, db]) => ({
+        label: `${label(dc)}, ${label(da)}, ${label(db)}`,
+        run(k, C, seed, reference) {
+          const c = specialValues(C, sizeOf(dc), seed), a = randomArray(C, sizeOf(da), seed + 1);
+          const b = randomArray(C, sizeOf(db), seed + 2);
+          const want = reference('where', () => ref.broadcastMap([dc, da, db], [c, a, b], (x, p, q) => (x !== 0 ? p : q)));
+          const y = poisoned(C, want.y.length);
+          k.broadcastWhere(dc[0], dc[1], dc[2], dc[3], da[0], da[1], da[2], da[3], db[0], db[1], db[2], db[3], c, a, b, y);
+          return [{ what: 'y', got: y, want: want.y, tol: 0 }];
+        },
+      })),
+    },
+  ];
+}
+
+function unaryRows(): Row[] {
+  const ops: ref.UnaryOpName[] = ['neg', 'abs', 'sign', 'exp', 'log', 'log1p', 'sqrt', 'square', 'relu', 'leakyRelu',
+    'sigmoid', 'tanh', 'step', 'softplus', 'gelu', 'clamp'];
+  const input = (C: Ctor, n: number, seed: number) => {
+    const x = randomArray(C, n, seed, -6, 6);
+    const special = [0, -0, NaN, Infinity, -Infinity, -1, 1e-7];
+    for (let i = 0; i < Math.min(n, special.length); i++) x[i * 3 % n] = special[i];
+    return x;
+  };
+  return [{
+    kernel: 'unary (every op; NaN, ±Infinity, ±0; in place)',
+    cases: perLength((n) => (k, C, seed, reference) => {
+      const x = input(C, n, seed);
+      return (n > 10000 ? ['exp', 'relu', 'clamp', 'gelu'] as const : ops).flatMap((op): Check[] => {
+        const [alpha, beta] = op === 'clamp' ? [-0.5, 2] : [0.1, 0];
+        const want = reference(op, () => Float64Array.from(x, (v) => ref.unaryScalar(op, v, C === Float32Array ? Math.fround(alpha) : alpha, beta)));
+        const y = poisoned(C, n);
+        k.unary(op, n, x, y, alpha, beta);
+        const inPlace = C.from(x);
+        k.unary(op, n, inPlace, inPlace, alpha, beta);
+        // one rounding of a libm result (float32), within a few ulps (float64); gelu's 1 + erf(x / √2) cancels for
+        // negative x, where the erf of each side (libm, the TS series, the reference's) differ by 1e-16 absolute
+        const tol = C === Float32Array ? 2e-6 : op === 'gelu' ? 1e-12 : 1e-14;
+        return [{ what: op, got: y, want, tol }, { what: `${op} in place`, got: inPlace, want, tol }];
+      });
+    }, [1, 7, 8, 9, 17, 33, 4097, 8193, 65537]),
+  }];
+}
+
 // ---- tensor operations: reduce.cc (rows in blocks of 4096, few long rows split by block from 8192 on, strips of
 // 256 columns, threads from 65536 elements), linalg.cc, shape.cc (16 x 16 tiles, 1024-column scatter strips,
 // threads from 65536 elements) ----
@@ -898,6 +1000,8 @@ const grid: Row[] = [
   ...vectorRows(),
   ...optimizerRows(),
   ...batchNormRows(),
+  ...broadcastRows(),
+  ...unaryRows(),
   ...tensorOpRows(),
 ];
 

@@ -67,8 +67,8 @@ export interface KernelSpec {
   cpp?: string[];
 }
 
-export type Source = 'gemm' | 'elementwise' | 'ops' | 'loss' | 'optim' | 'conv' | 'pool' | 'batchnorm' | 'reduce' | 'linalg' |
-  'shape';
+export type Source = 'gemm' | 'elementwise' | 'ops' | 'loss' | 'optim' | 'conv' | 'pool' | 'batchnorm' | 'broadcast'
+  | 'unary' | 'reduce' | 'linalg' | 'shape';
 
 export const enums = {
   activation: {
@@ -77,9 +77,27 @@ export const enums = {
     doc: 'step: y = 1 for x > 0, 0 for x ≤ 0 (NaN kept), with a zero gradient (the perceptron\'s step function).',
     values: ['relu', 'leakyRelu', 'sigmoid', 'tanh', 'step'],
   },
+  binaryOp: {
+    ts: 'BinaryOp',
+    cpp: 'BinaryOp',
+    prefix: 'Binary',
+    doc: 'The operation of broadcastBinary. Comparisons give 1 or 0 in the float dtype (NaN compares false, so ' +
+      '`ne` gives 1); maximum and minimum propagate NaN; pow is computed in double.',
+    values: ['add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum', 'gt', 'ge', 'lt', 'le', 'eq', 'ne'],
+  },
+  unaryOp: {
+    ts: 'UnaryOp',
+    cpp: 'UnaryOp',
+    prefix: 'Unary',
+    doc: 'The operation of unary. leakyRelu uses alpha as its slope; clamp is min(max(x, alpha), beta) (NaN ' +
+      'kept); gelu is the exact one, x Φ(x); step is 1 for x > 0, 0 for x ≤ 0 (NaN kept).',
+    values: ['neg', 'abs', 'sign', 'exp', 'log', 'log1p', 'sqrt', 'square', 'relu', 'leakyRelu', 'sigmoid', 'tanh',
+      'step', 'softplus', 'gelu', 'clamp'],
+  },
   reduceOp: {
     ts: 'ReduceOpKind',
     cpp: 'ReduceOp',
+    prefix: 'Reduce',
     doc: 'An axis reduction: NaN propagates through every one; over no values sum = 0, prod = 1, mean = NaN, ' +
       'max = -Infinity, min = Infinity, logSumExp = -Infinity.',
     values: ['sum', 'mean', 'prod', 'max', 'min', 'logSumExp'],
@@ -114,6 +132,19 @@ export const hooks = {
     doc: 'training needs more than one value per channel',
     args: ['N', 'C', 'S', 'training'],
     derived: [],
+    shape: null,
+  },
+  broadcast: {
+    doc: 'NumPy broadcasting of a (a0..a3) with b (b0..b3): on each axis the sizes are equal or one is 1; ' +
+      'y_i = b_i where a_i = 1, else a_i',
+    args: ['a0', 'a1', 'a2', 'a3', 'b0', 'b1', 'b2', 'b3'],
+    derived: ['y0', 'y1', 'y2', 'y3'],
+    shape: null,
+  },
+  broadcastWhere: {
+    doc: 'NumPy broadcasting of cond (c0..c3), a (a0..a3) and b (b0..b3) together, as for broadcast',
+    args: ['c0', 'c1', 'c2', 'c3', 'a0', 'a1', 'a2', 'a3', 'b0', 'b1', 'b2', 'b3'],
+    derived: ['y0', 'y1', 'y2', 'y3'],
     shape: null,
   },
 } as const;
@@ -384,6 +415,33 @@ export const kernels = {
     args: [...sizes('N', 'C', 'S'), input('x', 'N * C * S'), input('dy', 'N * C * S'), input('gamma', 'C'),
       input('mean', 'C'), input('invstd', 'C'), output('dx', 'N * C * S', { sameAs: ['dy'] }), output('dgamma', 'C'),
       output('dbeta', 'C'), flag('training')],
+  },
+
+  // ---- tensor operations (src/ops/elementwise.ts): element-wise with NumPy broadcasting over up to 4 axes (the
+  // ops collapse longer shapes first), and unary maps
+  broadcastBinary: {
+    doc: 'y = op(a, b) with NumPy broadcasting: a is (a0, a1, a2, a3), b is (b0, b1, b2, b3), y is their ' +
+      'broadcast shape (y0, y1, y2, y3), all row-major; y may be a or b (then of y\'s shape).',
+    source: 'broadcast',
+    args: [{ kind: 'enum', name: 'op', enum: 'binaryOp' }, ...sizes('a0', 'a1', 'a2', 'a3', 'b0', 'b1', 'b2', 'b3'),
+      input('a', 'a0 * a1 * a2 * a3'), input('b', 'b0 * b1 * b2 * b3'),
+      output('y', 'y0 * y1 * y2 * y3', { sameAs: ['a', 'b'] })],
+    hook: 'broadcast',
+  },
+  broadcastWhere: {
+    doc: 'y = cond ≠ 0 ? a : b (NaN counts as true) with NumPy broadcasting of cond (c0..c3), a (a0..a3) and ' +
+      'b (b0..b3) to y (y0..y3); y may be a or b (then of y\'s shape).',
+    source: 'broadcast',
+    args: [...sizes('c0', 'c1', 'c2', 'c3', 'a0', 'a1', 'a2', 'a3', 'b0', 'b1', 'b2', 'b3'),
+      input('cond', 'c0 * c1 * c2 * c3'), input('a', 'a0 * a1 * a2 * a3'), input('b', 'b0 * b1 * b2 * b3'),
+      output('y', 'y0 * y1 * y2 * y3', { sameAs: ['a', 'b'] })],
+    hook: 'broadcastWhere',
+  },
+  unary: {
+    doc: 'y = op(x) over n elements (alpha, beta: see UnaryOp); y may be x.',
+    source: 'unary',
+    args: [{ kind: 'enum', name: 'op', enum: 'unaryOp' }, size('n'), input('x', 'n'),
+      output('y', 'n', { sameAs: ['x'] }), num('alpha'), num('beta')],
   },
 
   // ---- tensor operations on a canonical (outer, n, inner) view: the axis of size n between two blocks of axes.
