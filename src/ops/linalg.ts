@@ -4,6 +4,7 @@
 import { getBackend } from '../backend/index';
 import { Tensor, type DType, formatShape, sizeOf } from '../tensor';
 import { describeValue } from '../options';
+import { mul } from './elementwise';
 import { broadcastTo, commonDType, empty, permute, tensorArg } from './shape';
 
 export interface MatmulOptions {
@@ -86,16 +87,14 @@ export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tenso
 }
 
 /**
- * NumPy's dot: the inner product of two vectors (a 0-d tensor), matmul for matrices and for an N-D a with a 1-D
+ * NumPy's dot: the product with a 0-d tensor (mul), the inner product of two vectors (a 0-d tensor), matmul for matrices and for an N-D a with a 1-D
  * or 2-D b; for an N-D a and an M-D b (M > 2) the sum over a's last axis and b's second-to-last, the result shaped
  * a.shape[:-1] + b.shape[:-2] + b.shape[-1:].
  */
 export function dot(a: Tensor, b: Tensor): Tensor {
   a = tensorArg(a, 'a');
   b = tensorArg(b, 'b');
-  if (a.ndim === 0 || b.ndim === 0) {
-    throw new RangeError(`dot of a 0-d tensor (a ${formatShape(a.shape)}, b ${formatShape(b.shape)}): use mul`);
-  }
+  if (a.ndim === 0 || b.ndim === 0) return mul(a, b);
   if (b.ndim <= 2 || a.ndim === 1) return matmul(a, b);
   const K = a.shape[a.ndim - 1];
   if (b.shape[b.ndim - 2] !== K) {

@@ -131,7 +131,7 @@ export interface ArgOptions {
 
 function argOp(op: 'argmax' | 'argmin', x: Tensor, axisOrOptions?: number | null | ArgOptions, keepdims?: boolean): Tensor {
   x = tensorArg(x, 'x');
-  const opts = axisOrOptions !== null && typeof axisOrOptions === 'object'
+  const opts = axisOrOptions !== null && typeof axisOrOptions === 'object' && !Array.isArray(axisOrOptions)
     ? { axis: axisOrOptions.axis, keepdims: axisOrOptions.keepdims ?? keepdims ?? false }
     : { axis: axisOrOptions, keepdims: keepdims ?? false };
   if (Array.isArray(opts.axis)) throw new TypeError(`${op} takes one axis or none, got [${opts.axis.join(', ')}]`);
