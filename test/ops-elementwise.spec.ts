@@ -99,6 +99,12 @@ describe.each(backends)('element-wise ops on $label', (bc) => {
       expect(empty.shape).toEqual([0, 3]);
       expect(nn.zeros([2, 0]).add(nn.zeros([2, 1])).shape).toEqual([2, 0]);
       expect(nn.zeros([1, 0]).add(nn.zeros([3, 1])).shape).toEqual([3, 0]);
+      // one-element operands of either rank
+      expect(nn.tensor([2]).add(nn.tensor([[3]])).toNested()).toEqual([[5]]);
+      expect(nn.tensor([[2]]).add(nn.tensor([3])).toNested()).toEqual([[5]]);
+      expect(nn.tensor([2]).add(nn.tensor([[3, 4]])).toNested()).toEqual([[5, 6]]);
+      expect(nn.zeros([0]).add(nn.tensor(1)).shape).toEqual([0]);
+      expect(nn.tensor(1).add(nn.zeros([2, 0])).shape).toEqual([2, 0]);
     });
 
     it('more than 4 axes that do not collapse run block by block', () => {
