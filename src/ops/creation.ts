@@ -113,7 +113,7 @@ function like(x: unknown): Shape {
 
 /**
  * start, start + step, ... up to but not including stop (NumPy's arange): arange(5) is [0, 1, 2, 3, 4];
- * arange(1, 2, 0.25) is [1, 1.25, 1.5, 1.75]. ceil((stop − start) / step) elements, each start + i · step.
+ * arange(1, 2, 0.25) is [1, 1.25, 1.5, 1.75]: ceil((stop − start) / step) elements, start + i · step each.
  */
 export function arange(start: number, stop?: number, step = 1, opts?: CreationOptions): Tensor {
   if (stop === undefined) [start, stop] = [0, start];
@@ -124,7 +124,9 @@ export function arange(start: number, stop?: number, step = 1, opts?: CreationOp
   const n = Math.max(0, Math.ceil((stop - start) / step));
   if (n >= 2 ** 31) throw new RangeError(`arange(${start}, ${stop}, ${step}) would hold ${n} elements (at most 2^31 - 1)`);
   const out = allocate(dtypeOption(opts), n);
-  for (let i = 0; i < n; i++) out[i] = start + i * step;
+  // NumPy's arange steps by the difference of its first two values, which may differ from step in the last bit
+  const delta = (start + step) - start;
+  for (let i = 0; i < n; i++) out[i] = start + i * delta;
   return new Tensor(out);
 }
 
