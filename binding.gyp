@@ -16,7 +16,12 @@
       "native/optim.cc",
       "native/conv.cc",
       "native/pool.cc",
-      "native/batchnorm.cc"
+      "native/batchnorm.cc",
+      "native/broadcast.cc",
+      "native/unary.cc",
+      "native/reduce.cc",
+      "native/linalg.cc",
+      "native/shape.cc"
     ],
     "kernel_cflags": ["-O3", "-fno-math-errno", "-std=c++17", "-fPIC", "-fvisibility=hidden"]
   },

@@ -1,8 +1,14 @@
 // nodenn — the public API (re-exports only).
-export { Tensor, type DType, type FloatArray, type Shape } from './tensor';
+export { Tensor, type DType, type FloatArray, type Shape, type NestedArray } from './tensor';
+export * as ops from './ops/index';
+export {
+  tensor, zeros, ones, full, arange, linspace, eye, rand, randn, randint, zerosLike, onesLike, fullLike, manualSeed,
+  where, type CreationOptions, type RandomOptions, type TensorLike,
+} from './ops/index';
 export {
   getBackend, setBackend, backendInfo, setThreads, setIsa, nativeAvailable,
-  type Backend, type BackendInfo, type BackendName, type Isa, type ActivationKind, type Kernels,
+  type Backend, type BackendInfo, type BackendName, type Isa, type ActivationKind, type BinaryOp, type UnaryOp,
+  type Kernels,
 } from './backend/index';
 export { VERSION as version } from './version';
 export * as gradcheck from './gradcheck';

@@ -246,7 +246,23 @@ const hookChecks: { [K in HookName]: (v: number[]) => number[] } = {
     }
     return [];
   },
+  broadcast(v) {
+    return [0, 1, 2, 3].map((i) => broadcastAxis(i, ['a', 'b'], [v[i], v[4 + i]]));
+  },
+  broadcastWhere(v) {
+    return [0, 1, 2, 3].map((i) => broadcastAxis(i, ['c', 'a', 'b'], [v[i], v[4 + i], v[8 + i]]));
+  },
 };
+
+/** The broadcast size of one axis over operands named `names` with sizes `d`: each is 1 or the one size that is not. */
+function broadcastAxis(axis: number, names: string[], d: number[]): number {
+  let y = 1;
+  for (const s of d) if (s !== 1) y = s;
+  if (d.every((s) => s === 1 || s === y)) return y;
+  const parts = names.map((n, k) => `${n}${axis} = ${d[k]}`);
+  const list = parts.length === 2 ? parts.join(' and ') : `${parts.slice(0, -1).join(', ')} and ${parts[parts.length - 1]}`;
+  throw new RangeError(`${list} do not broadcast: each axis needs equal sizes or a 1`);
+}
 
 /** Above 1 by at most this, a probability is 1 with float rounding (a softmax output may be 1 + 1 ulp). */
 const PROB_SLACK = 1e-6;
