@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { resolveWriteTarget } from './io/atomic';
 import type { Sequential } from './network';
 import type { Optimizer } from './optimizers';
-import { describeValue, optionalBoolean, optionsObject } from './options';
+import { describeValue, optionalBoolean, optionsObject } from './validate';
 import type { Tensor } from './tensor';
 
 /** After each batch: where it was, and its loss (and accuracy, for a classification loss) in train mode. */

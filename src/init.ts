@@ -1,6 +1,6 @@
 // Weight initializations, all drawn from the seeded generator (src/random.ts) so a seed reproduces a network
 // on either backend. fanIn is the number of inputs feeding one output (Dense: inFeatures; Conv2D: C·KH·KW).
-import { describeValue } from './options';
+import { describeValue } from './validate';
 import type { Random } from './random';
 import { type DType, type Shape, Tensor } from './tensor';
 

@@ -2,7 +2,7 @@
 // respect to the network's output). L2 regularization lives here too, since fit() adds it to the loss.
 import { getBackend } from './backend/index';
 import { ReusableTensor } from './layers/buffers';
-import { describeValue } from './options';
+import { describeValue } from './validate';
 import { Tensor, allocate, formatShape } from './tensor';
 
 export interface LossResult {

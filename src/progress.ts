@@ -2,7 +2,7 @@
 // loss and accuracy, throughput, time left) redrawn in place, then one line per epoch; elsewhere (a pipe, a log file)
 // the epoch lines only. Also the guarded output both write through.
 import type { BatchInfo, Callback, EpochInfo, TrainBeginInfo } from './callbacks';
-import { describeValue, optionsObject } from './options';
+import { describeValue, optionsObject } from './validate';
 
 export interface Output {
   out: (s: string) => void;

@@ -1,5 +1,5 @@
 // Tensor: a shape and a contiguous row-major Float32Array or Float64Array. Nothing clever.
-import { describeValue } from './options';
+import { describeValue } from './validate';
 
 export type DType = 'float32' | 'float64';
 export type FloatArray = Float32Array | Float64Array;
