@@ -19,7 +19,10 @@ import { Tanh } from './layers/tanh';
 import { Softmax } from './layers/softmax';
 import { Sigmoid } from './layers/sigmoid';
 import { LOSS_NAMES, l2Penalty, lossFunction, oneColumnMessage, type LossFunction, type LossName } from './losses';
-import { describeValue, optionalBoolean, optionsObject } from './validate';
+import {
+  describeValue, invalid, isAbortSignal, nonNegativeNumber, numberIn, optionalBoolean, optionalFunction, optionalString,
+  optionsObject, positiveInt,
+} from './validate';
 import { OPTIMIZER_NAMES, Optimizer, type OptimizerName, SGD, optimizerFromName } from './optimizers';
 import { ProgressBar, verboseCallbacks } from './progress';
 import { Random } from './random';
@@ -162,11 +165,6 @@ export class FitAbortedError extends Error {
   }
 }
 
-function positiveInt(v: unknown, name: string): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new RangeError(`${name} must be a positive integer, got ${describeValue(v)}`);
-  return v;
-}
-
 /**
  * Targets as fit() and evaluate() use them: an Int32Array of labels or a Tensor, one per sample. A plain array of
  * numbers holds class labels: each must be an integer (it becomes an Int32Array); a nested array is a Tensor.
@@ -291,6 +289,8 @@ const FIT_OPTIONS: Record<keyof FitOptions, true> = {
 };
 const COMPILE_OPTIONS: Record<keyof CompileOptions, true> = { optimizer: true, loss: true, metrics: true };
 const SAVE_OPTIONS: Record<keyof SaveOptions, true> = { metadata: true, inputShape: true, classNames: true, dataset: true };
+const EVALUATE_OPTIONS: Record<keyof EvaluateOptions, true> = { loss: true, batchSize: true, metrics: true };
+const PREDICT_OPTIONS = { batchSize: true };
 
 function checkOptionNames(opts: object, known: object, caller: string): void {
   for (const k of Object.keys(opts)) {
@@ -298,21 +298,11 @@ function checkOptionNames(opts: object, known: object, caller: string): void {
   }
 }
 
-function optionalName(v: unknown, name: string): string | undefined {
-  if (v !== undefined && (typeof v !== 'string' || v === '')) throw new TypeError(`${name} must be a non-empty string, got ${describeValue(v)}`);
-  return v;
-}
-
 /** The losses of classifiers: the ones fit() and evaluate() report an accuracy for. */
 const CLASSIFICATION_LOSSES: readonly string[] = ['softmaxCrossEntropy', 'binaryCrossEntropy', 'crossEntropy'];
 
 function isClassificationLoss(loss: LossName | LossFunction): boolean {
   return typeof loss === 'string' && CLASSIFICATION_LOSSES.includes(loss);
-}
-
-function optionalFunction<T>(v: T | undefined, name: string): T | undefined {
-  if (v !== undefined && typeof v !== 'function') throw new TypeError(`${name} must be a function, got ${describeValue(v)}`);
-  return v;
 }
 
 /** fit()'s optimizer option: an Optimizer (or an object with its methods, e.g. from another copy of nodenn) or a name. */
@@ -324,12 +314,6 @@ function fitOptimizer(v: unknown): Optimizer {
   if (o !== null && typeof o === 'object' && typeof o.step === 'function' && typeof o.setEpoch === 'function') return o as Optimizer;
   throw new TypeError('optimizer must be an Optimizer (new Adam({ lr: 0.001 }), ...) or one of ' +
     `${OPTIMIZER_NAMES.map((n) => `'${n}'`).join(', ')}, got ${describeValue(v)}`);
-}
-
-function isAbortSignal(v: unknown): v is AbortSignal {
-  if (typeof AbortSignal === 'function' && v instanceof AbortSignal) return true;
-  const s = v as { aborted?: unknown; addEventListener?: unknown } | null;
-  return s !== null && typeof s === 'object' && typeof s.aborted === 'boolean' && typeof s.addEventListener === 'function';
 }
 
 /** The index of the first NaN or ±Infinity in d, or -1. */
@@ -372,10 +356,8 @@ function targetRows(y: Int32Array | Tensor, start: number, end: number): Int32Ar
  * floor(n · (1 − split)) samples train. Both parts are views of x and y.
  */
 function splitValidation(x: Tensor, y: Int32Array | Tensor, split: unknown): [Tensor, Int32Array | Tensor, [Tensor, Int32Array | Tensor]] {
-  if (typeof split !== 'number' || !(split > 0 && split < 1)) {
-    throw new RangeError(`validationSplit must be a fraction of the samples, 0 < validationSplit < 1, got ${describeValue(split)}`);
-  }
-  const n = x.shape[0], at = Math.floor(n * (1 - split));
+  const fraction = numberIn(split, 'validationSplit', '(0, 1)', 'the fraction of the samples held out');
+  const n = x.shape[0], at = Math.floor(n * (1 - fraction));
   if (at === 0) throw new RangeError(`validationSplit ${split} of ${n} samples leaves none to train on`);
   if (at === n) throw new RangeError(`validationSplit ${split} of ${n} samples holds out none (it needs at least 1 / ${n})`);
   return [rowsView(x, 0, at), targetRows(y, 0, at), [rowsView(x, at, n), targetRows(y, at, n)]];
@@ -763,7 +745,8 @@ export class Sequential {
    */
   private outputs(xb: Tensor, opts: { batchSize?: number }, caller: string, rule: 'asIs' | 'sigmoid' | 'softmax' | null): Tensor {
     const n = xb.ndim === 0 ? 0 : xb.shape[0];
-    const bs = Math.min(positiveInt(optionsObject(opts, `${caller} options`).batchSize ?? 1000, 'batchSize'), this.cacheRows(xb, n));
+    checkOptionNames(optionsObject(opts, `${caller} options`), PREDICT_OPTIONS, caller);
+    const bs = Math.min(positiveInt(opts.batchSize ?? 1000, 'batchSize'), this.cacheRows(xb, n));
     if (n === 0) throw new RangeError('x holds no samples');
     const squash = rule === 'sigmoid' || rule === 'softmax' ? rule : null;
     const was = this.training;
@@ -852,6 +835,8 @@ export class Sequential {
   private evaluateAs(x: Input, y: Targets, options: EvaluateOptions, caller: string, xName: string, yName: string,
     checked: boolean, fitPlan?: MetricPlan): EvaluateResult {
     const opts = optionsObject(options, `${caller} options`);
+    checkOptionNames(opts, EVALUATE_OPTIONS, caller);
+    const batchSize = positiveInt(opts.batchSize ?? 1000, 'batchSize');
     const loss = opts.loss ?? this.lossSpec;
     if (loss === null) {
       throw new TypeError(`${caller} needs a loss: this network was neither compiled nor trained (nor loaded from a file ` +
@@ -864,7 +849,7 @@ export class Sequential {
     const n = xin.shape[0];
     const targets = checkTargets(y, n, yName, this.dtype);
     if (!checked) this.checkTargetValues(xin, targets, loss, false, yName);
-    const bs = Math.min(positiveInt(opts.batchSize ?? 1000, 'batchSize'), this.cacheRows(xin, n));
+    const bs = Math.min(batchSize, this.cacheRows(xin, n));
     const plan = fitPlan ?? metricPlan(opts.metrics ?? this.compiledMetrics, loss, isClassificationLoss(loss), metricThreshold(loss), caller);
     const task = accuracyTask(loss, plan);
     const collector = plan.metrics.length > 0 ? new OutputCollector(n) : null;
@@ -937,12 +922,9 @@ export class Sequential {
     this.checkTargetValues(xin, targets, lossName, opts.loss === undefined && this.lossSpec === null, 'y');
     const optimizer = opts.optimizer !== undefined ? fitOptimizer(opts.optimizer) : this.compiledOptimizer ?? fitOptimizer(undefined);
     const epochs = positiveInt(opts.epochs ?? 1, 'epochs');
-    const weightDecay = opts.weightDecay ?? 0;
-    if (typeof weightDecay !== 'number' || !(weightDecay >= 0) || !Number.isFinite(weightDecay)) {
-      throw new RangeError(`weightDecay must be a non-negative number, got ${describeValue(weightDecay)}`);
-    }
+    const weightDecay = nonNegativeNumber(opts.weightDecay ?? 0, 'weightDecay');
     const shuffle = optionalBoolean(opts.shuffle, 'shuffle') ?? true;
-    const dataset = optionalName(opts.dataset, 'dataset');
+    const dataset = optionalString(opts.dataset, 'dataset');
     let val: [Tensor, Int32Array | Tensor] | undefined;
     if (opts.validationSplit !== undefined) {
       if (opts.validationData !== undefined) {
@@ -981,7 +963,7 @@ export class Sequential {
     const callbacks = new CallbackList(given);
     const signal = opts.signal;
     if (signal !== undefined && !isAbortSignal(signal)) {
-      throw new TypeError(`signal must be an AbortSignal (new AbortController().signal), got ${describeValue(signal)}`);
+      throw invalid('signal', 'an AbortSignal (new AbortController().signal)', signal, 'type');
     }
 
     this.lossSpec = lossName;
@@ -1204,7 +1186,7 @@ export class Sequential {
     if (typeof this.lossSpec === 'string') info.loss = this.lossSpec;
     const classNames = opts.classNames ?? this.classNames;
     if (classNames !== null) info.classNames = this.checkClassNames(classNames, info.inputShape ?? null, 'save(): classNames');
-    const dataset = optionalName(opts.dataset, 'save(): dataset') ?? this.dataset;
+    const dataset = optionalString(opts.dataset, 'save(): dataset') ?? this.dataset;
     if (dataset !== null) info.dataset = dataset;
     await saveModelFile(path, this.toConfig(), this.stateDict(), opts.metadata, info);
   }

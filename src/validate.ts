@@ -7,6 +7,7 @@
 // optimizer and batch-norm hyper-parameters are read from the kernel spec, so the public checks accept exactly
 // what the kernels accept.
 import { type KernelName, type Range, inRange, kernels, parseRange } from './backend/spec';
+import type { DType } from './tensor';
 
 // ---- how a value is shown, and the one error
 
@@ -106,9 +107,14 @@ export function rangeText(range: string | Range): string {
   return `a number ${r.loOpen ? 'greater than' : 'at least'} ${r.lo}`;
 }
 
-/** A finite number in the range ('[0, 1)', '(0, 1]', '> 0', '>= 0', or a parsed Range). */
-export function numberIn(v: unknown, name: string, range: string | Range): number {
-  if (!isInRange(v, range)) throw invalid(name, rangeText(range), v, isNumber(v) ? 'range' : 'type');
+/**
+ * A finite number in the range ('[0, 1)', '(0, 1]', '> 0', '>= 0', or a parsed Range); `meaning`, if given, says
+ * in the message what the number is ('in (0, 1) (it multiplies the rate)').
+ */
+export function numberIn(v: unknown, name: string, range: string | Range, meaning?: string): number {
+  if (!isInRange(v, range)) {
+    throw invalid(name, rangeText(range) + (meaning ? ` (${meaning})` : ''), v, isNumber(v) ? 'range' : 'type');
+  }
   return v;
 }
 
@@ -122,10 +128,11 @@ export function nonNegativeNumber(v: unknown, name: string): number {
   return numberIn(v, name, '>= 0');
 }
 
-/** 'a' or 'b'; one of 'a', 'b', 'c' (as messages list choices). */
+/** How messages list choices: 'a' or 'b'; 'a', 'b' or 'c'; from four on, one of 'a', 'b', 'c', 'd'. */
 export function choicesText(values: readonly unknown[]): string {
   const q = values.map((v) => (typeof v === 'string' ? `'${v}'` : String(v)));
-  return q.length === 2 ? `${q[0]} or ${q[1]}` : `one of ${q.join(', ')}`;
+  if (q.length > 3) return `one of ${q.join(', ')}`;
+  return q.length === 1 ? q[0] : `${q.slice(0, -1).join(', ')} or ${q[q.length - 1]}`;
 }
 
 /** One of the values (a string that is none of them is a RangeError; anything else a TypeError). */
@@ -161,6 +168,8 @@ export function optionalSeed(v: unknown, name: string): number | undefined {
   if (v !== undefined && !isFiniteNumber(v)) throw invalid(name, 'a finite number', v, isNumber(v) ? 'range' : 'type');
   return v;
 }
+
+export const DTYPES: readonly DType[] = ['float32', 'float64'];
 
 /** A size given as one number (both axes) or [height, width], each passing `check`. */
 export function sizePair(v: unknown, name: string, check: (v: unknown, name: string) => number): [number, number] {
