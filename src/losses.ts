@@ -2,7 +2,7 @@
 // respect to the network's output). L2 regularization lives here too, since fit() adds it to the loss.
 import { getBackend } from './backend/index';
 import { ReusableTensor } from './layers/buffers';
-import { describeValue, kernelNumber, nonNegativeNumber, oneOf, optionalBoolean, optionsObject } from './validate';
+import { describeValue, kernelNumber, knownOptions, nonNegativeNumber, oneOf, optionalBoolean, optionsObject } from './validate';
 import { Tensor, allocate, formatShape } from './tensor';
 
 export interface LossResult {
@@ -121,6 +121,7 @@ export function binaryCrossEntropy(input: Tensor, targets: Tensor | Int32Array, 
 
 function bceInto(input: Tensor, targets: Tensor | Int32Array, options: BceOptions, into: ReusableTensor | null): LossResult {
   const opts = optionsObject(options, 'binaryCrossEntropy options');
+  knownOptions(opts, ['fromLogits', 'eps'], 'binaryCrossEntropy');
   const fromLogits = optionalBoolean(opts.fromLogits, 'binaryCrossEntropy fromLogits') ?? true;
   const eps = kernelNumber(opts.eps ?? 1e-7, 'binaryCrossEntropy eps', 'bceProbs', 'eps');
   checkTensor(input, 'input');
@@ -162,6 +163,7 @@ export function mse(pred: Tensor, target: Tensor | Int32Array, opts: MseOptions 
 
 function mseOptions(options: MseOptions): { half: boolean; reduction: MseReduction } {
   const opts = optionsObject(options, 'mse options');
+  knownOptions(opts, ['half', 'reduction'], 'mse');
   return {
     half: optionalBoolean(opts.half, 'mse half') ?? false,
     reduction: oneOf(opts.reduction ?? 'batchMean', MSE_REDUCTIONS, 'mse reduction'),
@@ -198,7 +200,9 @@ export function crossEntropy(probs: Tensor, labels: Int32Array | Tensor, opts: C
 
 function ceInto(probs: Tensor, labels: Int32Array | Tensor, options: CrossEntropyOptions, into: ReusableTensor | null): LossResult {
   checkTensor(probs, 'probs');
-  const eps = kernelNumber(optionsObject(options, 'crossEntropy options').eps ?? 1e-7, 'crossEntropy eps', 'crossEntropyProbs', 'eps');
+  const opts = optionsObject(options, 'crossEntropy options');
+  knownOptions(opts, ['eps'], 'crossEntropy');
+  const eps = kernelNumber(opts.eps ?? 1e-7, 'crossEntropy eps', 'crossEntropyProbs', 'eps');
   // One sample may come as a 1-D (C) vector, as in the course: a batch of one.
   const [rows, cols] = probs.ndim === 1 && probs.size > 0 ? [1, probs.size] : rowsCols(probs, 'probs');
   let t: Tensor;

@@ -20,7 +20,7 @@ import { Softmax } from './layers/softmax';
 import { Sigmoid } from './layers/sigmoid';
 import { LOSS_NAMES, l2Penalty, lossFunction, oneColumnMessage, type LossFunction, type LossName } from './losses';
 import {
-  describeValue, invalid, isAbortSignal, nonNegativeNumber, numberIn, optionalBoolean, optionalFunction, optionalString,
+  describeValue, invalid, isAbortSignal, knownOptions, nonNegativeNumber, numberIn, optionalBoolean, optionalFunction, optionalString,
   optionsObject, positiveInt,
 } from './validate';
 import { OPTIMIZER_NAMES, Optimizer, type OptimizerName, SGD, optimizerFromName } from './optimizers';
@@ -292,12 +292,6 @@ const SAVE_OPTIONS: Record<keyof SaveOptions, true> = { metadata: true, inputSha
 const EVALUATE_OPTIONS: Record<keyof EvaluateOptions, true> = { loss: true, batchSize: true, metrics: true };
 const PREDICT_OPTIONS = { batchSize: true };
 
-function checkOptionNames(opts: object, known: object, caller: string): void {
-  for (const k of Object.keys(opts)) {
-    if (!Object.hasOwn(known, k)) throw new TypeError(`unknown ${caller} option '${k}'; the options are ${Object.keys(known).join(', ')}`);
-  }
-}
-
 /** The losses of classifiers: the ones fit() and evaluate() report an accuracy for. */
 const CLASSIFICATION_LOSSES: readonly string[] = ['softmaxCrossEntropy', 'binaryCrossEntropy', 'crossEntropy'];
 
@@ -476,7 +470,7 @@ export class Sequential {
    */
   compile(options: CompileOptions): this {
     const opts = optionsObject(options, 'compile() options');
-    checkOptionNames(opts, COMPILE_OPTIONS, 'compile()');
+    knownOptions(opts, COMPILE_OPTIONS, 'compile()');
     const optimizer = opts.optimizer === undefined ? null : fitOptimizer(opts.optimizer);
     if (opts.loss !== undefined) {
       lossFunction(opts.loss);
@@ -745,7 +739,7 @@ export class Sequential {
    */
   private outputs(xb: Tensor, opts: { batchSize?: number }, caller: string, rule: 'asIs' | 'sigmoid' | 'softmax' | null): Tensor {
     const n = xb.ndim === 0 ? 0 : xb.shape[0];
-    checkOptionNames(optionsObject(opts, `${caller} options`), PREDICT_OPTIONS, caller);
+    knownOptions(optionsObject(opts, `${caller} options`), PREDICT_OPTIONS, caller);
     const bs = Math.min(positiveInt(opts.batchSize ?? 1000, 'batchSize'), this.cacheRows(xb, n));
     if (n === 0) throw new RangeError('x holds no samples');
     const squash = rule === 'sigmoid' || rule === 'softmax' ? rule : null;
@@ -835,7 +829,7 @@ export class Sequential {
   private evaluateAs(x: Input, y: Targets, options: EvaluateOptions, caller: string, xName: string, yName: string,
     checked: boolean, fitPlan?: MetricPlan): EvaluateResult {
     const opts = optionsObject(options, `${caller} options`);
-    checkOptionNames(opts, EVALUATE_OPTIONS, caller);
+    knownOptions(opts, EVALUATE_OPTIONS, caller);
     const batchSize = positiveInt(opts.batchSize ?? 1000, 'batchSize');
     const loss = opts.loss ?? this.lossSpec;
     if (loss === null) {
@@ -913,7 +907,7 @@ export class Sequential {
         'starting another; two at once would interleave their batches');
     }
     const opts = optionsObject(options, 'fit() options');
-    checkOptionNames(opts, FIT_OPTIONS, 'fit()');
+    knownOptions(opts, FIT_OPTIONS, 'fit()');
     const lossName = opts.loss ?? this.lossSpec ?? 'softmaxCrossEntropy';
     const lossFn = lossFunction(lossName, new ReusableTensor());
     checkLossAfter(lossName, this.layers.at(-1), 'fit()');
@@ -1181,7 +1175,7 @@ export class Sequential {
    */
   async save(path: string, options: SaveOptions = {}): Promise<void> {
     const opts = optionsObject(options, 'save() options');
-    checkOptionNames(opts, SAVE_OPTIONS, 'save()');
+    knownOptions(opts, SAVE_OPTIONS, 'save()');
     const info: ModelInfo = { inputShape: this.inputShapeToSave(opts.inputShape) };
     if (typeof this.lossSpec === 'string') info.loss = this.lossSpec;
     const classNames = opts.classNames ?? this.classNames;

@@ -6,7 +6,7 @@
 // to a rate; gradient clipping by global norm runs before the update when clipNorm is set.
 import { getBackend } from './backend/index';
 import {
-  describeValue, invalid, isFunction, kernelNumber, nonNegativeInt, nonNegativeNumber, numberIn, oneOf, optionalBoolean,
+  describeValue, invalid, isFunction, kernelNumber, knownOptions, nonNegativeInt, nonNegativeNumber, numberIn, oneOf, optionalBoolean,
   optionsObject, positiveInt, positiveNumber,
 } from './validate';
 import { Tensor } from './tensor';
@@ -195,8 +195,16 @@ export abstract class Optimizer {
   private readonly position: SchedulePosition = { epoch: 0, step: 0, stepsPerEpoch: undefined, totalSteps: undefined };
   private readonly state = new WeakMap<Tensor, ParamState>();
 
+  /**
+   * The options a built-in optimizer takes; an unknown one is refused. A subclass that does not declare its own
+   * list (a custom optimizer) is not checked for unknown options.
+   */
+  static readonly optionNames: readonly string[] = ['lr', 'schedule', 'clipNorm'];
+
   constructor(opts: OptimizerOptions, defaultLr: number) {
     optionsObject(opts, 'optimizer options');
+    const type = new.target;
+    if (opts !== undefined && Object.hasOwn(type, 'optionNames')) knownOptions(opts, type.optionNames, type.name);
     this.base = positiveNumber(opts.lr ?? defaultLr, 'lr');
     if (opts.schedule !== undefined && !isFunction(opts.schedule)) {
       throw invalid('schedule', 'a function (epoch, lr, position) => lr', opts.schedule, 'type');
@@ -333,6 +341,7 @@ export interface SGDOptions extends OptimizerOptions {
 
 /** Stochastic gradient descent: p −= lr·g; with momentum (PyTorch form) v = μv + g, p −= lr·v (Nesterov: lr·(g + μv)). */
 export class SGD extends Optimizer {
+  static override readonly optionNames = [...Optimizer.optionNames, 'momentum', 'nesterov'];
   readonly momentum: number;
   readonly nesterov: boolean;
 
@@ -351,6 +360,7 @@ export class SGD extends Optimizer {
 
 /** AdaGrad: h += g²; p −= lr·g/(√h + eps). */
 export class AdaGrad extends Optimizer {
+  static override readonly optionNames = [...Optimizer.optionNames, 'eps'];
   readonly eps: number;
 
   constructor(opts: OptimizerOptions & { eps?: number } = {}) {
@@ -365,6 +375,7 @@ export class AdaGrad extends Optimizer {
 
 /** RMSProp: h = decay·h + (1 − decay)·g²; p −= lr·g/(√h + eps). */
 export class RMSProp extends Optimizer {
+  static override readonly optionNames = [...Optimizer.optionNames, 'decay', 'eps'];
   readonly decay: number;
   readonly eps: number;
 
@@ -387,6 +398,7 @@ export interface AdamOptions extends OptimizerOptions {
 
 /** Adam (bias-corrected moments). */
 export class Adam extends Optimizer {
+  static override readonly optionNames = [...Optimizer.optionNames, 'beta1', 'beta2', 'eps'];
   readonly beta1: number;
   readonly beta2: number;
   readonly eps: number;
@@ -408,6 +420,7 @@ export class Adam extends Optimizer {
 
 /** AdamW: Adam with decoupled weight decay, p −= lr·weightDecay·p before the Adam step (default 0.01). */
 export class AdamW extends Adam {
+  static override readonly optionNames = [...Adam.optionNames, 'weightDecay'];
   readonly weightDecay: number;
 
   constructor(opts: AdamOptions & { weightDecay?: number } = {}) {

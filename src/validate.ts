@@ -163,6 +163,18 @@ export function optionsObject<T extends object>(opts: T | undefined, name: strin
   return opts;
 }
 
+/**
+ * Refuses an option the caller does not have (a misspelt or another library's option would else be ignored
+ * silently): `unknown Conv2D option 'dilation'; the options are stride, padding, ...`. `known` lists the names, or
+ * is an object keyed by them.
+ */
+export function knownOptions(opts: object, known: readonly string[] | object, caller: string): void {
+  const names = Array.isArray(known) ? known as readonly string[] : Object.keys(known);
+  for (const k of Object.keys(opts)) {
+    if (!names.includes(k)) throw new TypeError(`unknown ${caller} option '${k}'; the options are ${names.join(', ')}`);
+  }
+}
+
 /** undefined or a finite number (a seed). */
 export function optionalSeed(v: unknown, name: string): number | undefined {
   if (v !== undefined && !isFiniteNumber(v)) throw invalid(name, 'a finite number', v, isNumber(v) ? 'range' : 'type');

@@ -10,7 +10,7 @@ import { promisify } from 'node:util';
 import { writeFileAtomic } from '../io/atomic';
 import { Tensor, type DType } from '../tensor';
 import {
-  DTYPES, invalid, isAbortSignal, isPlainObject, numberIn, oneOf, optionalBoolean, optionalFunction, optionalString,
+  DTYPES, invalid, isAbortSignal, isPlainObject, knownOptions, numberIn, oneOf, optionalBoolean, optionalFunction, optionalString,
   optionsObject, positiveInt,
 } from '../validate';
 
@@ -397,10 +397,18 @@ async function readSplit(imagesFile: string, labelsFile: string): Promise<RawSpl
 
 function limitOf(limit: LoadMnistOptions['limit'], which: 'train' | 'test'): number {
   if (limit === undefined) return Infinity;
-  if (isPlainObject(limit)) return limit[which] === undefined ? Infinity : positiveInt(limit[which], `limit.${which}`);
+  if (isPlainObject(limit)) {
+    knownOptions(limit, ['train', 'test'], 'loadMnist limit');
+    return limit[which] === undefined ? Infinity : positiveInt(limit[which], `limit.${which}`);
+  }
   if (typeof limit !== 'number') throw invalid('limit', 'a positive integer or { train, test }', limit, 'type');
   return positiveInt(limit, 'limit');
 }
+
+const LOAD_MNIST_OPTIONS: Record<keyof LoadMnistOptions, true> = {
+  dir: true, kind: true, normalize: true, flatten: true, oneHot: true, dtype: true, limit: true, baseUrl: true,
+  cacheDir: true, local: true, download: true, timeoutMs: true, sha256: true, signal: true, onProgress: true,
+};
 
 /** setTimeout takes at most 2^31 - 1 ms (a longer delay fires at once). */
 const MAX_TIMEOUT_MS = 2 ** 31 - 1;
@@ -408,6 +416,7 @@ const MAX_TIMEOUT_MS = 2 ** 31 - 1;
 /** Checks every option of loadMnist() before anything is read or fetched. */
 function checkLoadOptions(options: LoadMnistOptions): Required<Pick<LoadMnistOptions, 'kind' | 'normalize' | 'flatten' | 'oneHot' | 'dtype'>> {
   const opts = optionsObject(options, 'loadMnist options');
+  knownOptions(opts, LOAD_MNIST_OPTIONS, 'loadMnist');
   optionalString(opts.dir, 'dir');
   optionalString(opts.baseUrl, 'baseUrl');
   optionalString(opts.cacheDir, 'cacheDir');

@@ -1,7 +1,7 @@
 // Toy data sets: the classic spiral (CS231n) and XOR, generated with the seeded generator.
 import { Random } from '../random';
 import { Tensor } from '../tensor';
-import { invalid, nonNegativeNumber, optionalSeed, optionsObject, positiveInt } from '../validate';
+import { invalid, knownOptions, nonNegativeNumber, optionalSeed, optionsObject, positiveInt } from '../validate';
 
 export interface SpiralOptions {
   /** Points per class (default 100). */
@@ -22,6 +22,7 @@ export interface SpiralOptions {
  */
 export function spiral(options: SpiralOptions = {}): { x: Tensor; y: Int32Array } {
   const opts = optionsObject(options, 'spiral options');
+  knownOptions(opts, ['n', 'd', 'k', 'noise', 'seed'], 'spiral');
   const n = positiveInt(opts.n ?? 100, 'spiral n'), k = positiveInt(opts.k ?? 3, 'spiral k');
   const d = opts.d ?? 2;
   if (d !== 2) throw invalid('spiral d', '2 (the only dimension defined)', d, typeof d === 'number' ? 'range' : 'type');

@@ -4,7 +4,9 @@
 // (N, C, L), BatchNorm2D (N, C, H, W); the statistics run over every axis but C.
 import { getBackend } from '../backend/index';
 import { Random } from '../random';
-import { batchNormCanTrain, batchNormSizes, kernelNumber, optionsObject, positiveInt } from '../validate';
+import {
+  DTYPES, batchNormCanTrain, batchNormSizes, kernelNumber, knownOptions, oneOf, optionsObject, positiveInt,
+} from '../validate';
 import { type DType, Tensor, checkAttached } from '../tensor';
 import { ReusableTensor } from './buffers';
 import { Layer, type InitContext, type LayerConfig } from './layer';
@@ -38,11 +40,12 @@ export abstract class BatchNorm extends Layer {
   constructor(type: string, numFeatures: number, options: BatchNormOptions) {
     super();
     const opts = optionsObject(options, `${type} options`);
+    knownOptions(opts, ['momentum', 'eps', 'dtype'], type);
     this.type = type;
     this.numFeatures = positiveInt(numFeatures, `${type} numFeatures`);
     this.momentum = kernelNumber(opts.momentum ?? 0.1, `${type} momentum`, 'batchNormForward', 'momentum');
     this.eps = kernelNumber(opts.eps ?? 1e-5, `${type} eps`, 'batchNormForward', 'eps');
-    this.initialize({ rng: new Random(0), dtype: opts.dtype ?? 'float32' });
+    this.initialize({ rng: new Random(0), dtype: oneOf(opts.dtype ?? 'float32', DTYPES, `${type} dtype`) });
   }
 
   /** weight = 1, bias = 0, running_mean = 0, running_var = 1 (no random draws). */

@@ -4,7 +4,7 @@ import { getBackend } from '../backend/index';
 import { initBias, initWeight } from '../init';
 import { Random } from '../random';
 import {
-  nonNegativeInt, oneOf, optionalBoolean, optionalSeed, optionsObject, positiveInt, sizePair,
+  DTYPES, knownOptions, nonNegativeInt, oneOf, optionalBoolean, optionalSeed, optionsObject, positiveInt, sizePair,
 } from '../validate';
 import { type DType, Tensor } from '../tensor';
 import { ReusableTensor, type TrainBackward } from './buffers';
@@ -38,6 +38,8 @@ export function initConv(init: ConvInit, wShape: number[], fanIn: number, bias: 
   return bias ? [w, initBias([wShape[0]], spec, ctx.rng, ctx.dtype)] : [w];
 }
 
+export const CONV_OPTIONS: readonly (keyof Conv2DOptions)[] = ['stride', 'padding', 'bias', 'init', 'dtype', 'seed'];
+
 export const CONV_INITS: readonly ConvInit[] = ['kaimingUniform', 'he'];
 
 export function checkConvInit(v: unknown, layer: string): ConvInit {
@@ -61,6 +63,7 @@ export class Conv2D extends Layer implements TrainBackward {
     type = 'Conv2D') {
     super();
     const opts = optionsObject(options, `${type} options`);
+    knownOptions(opts, CONV_OPTIONS, type);
     this.inChannels = positiveInt(inChannels, `${type} inChannels`);
     this.outChannels = positiveInt(outChannels, `${type} outChannels`);
     this.kernelSize = sizePair(kernelSize, 'Conv2D kernelSize', positiveInt);
@@ -68,7 +71,7 @@ export class Conv2D extends Layer implements TrainBackward {
     this.padding = sizePair(opts.padding ?? 0, 'Conv2D padding', nonNegativeInt);
     this.hasBias = optionalBoolean(opts.bias, `${type} bias`) ?? true;
     this.init = checkConvInit(opts.init ?? 'kaimingUniform', type);
-    this.initialize({ rng: new Random(optionalSeed(opts.seed, `${type} seed`) ?? 0), dtype: opts.dtype ?? 'float32' });
+    this.initialize({ rng: new Random(optionalSeed(opts.seed, `${type} seed`) ?? 0), dtype: oneOf(opts.dtype ?? 'float32', DTYPES, `${type} dtype`) });
   }
 
   override initialize(ctx: InitContext): void {

@@ -3,7 +3,9 @@
 import { getBackend } from '../backend/index';
 import { checkInitKind, initWeight, type InitKind } from '../init';
 import { Random } from '../random';
-import { nonNegativeNumber, oneOf, optionalBoolean, optionalSeed, optionsObject, positiveInt } from '../validate';
+import {
+  DTYPES, knownOptions, nonNegativeNumber, oneOf, optionalBoolean, optionalSeed, optionsObject, positiveInt,
+} from '../validate';
 import { type DType, Tensor, checkAttached, formatShape } from '../tensor';
 import { ReusableTensor, type TrainBackward } from './buffers';
 import { Layer, type InitContext, type LayerConfig } from './layer';
@@ -62,13 +64,14 @@ export class Dense extends Layer implements TrainBackward {
   constructor(inFeatures: number, outFeatures: number, options: DenseOptions = {}) {
     super();
     const opts = optionsObject(options, 'Dense options');
+    knownOptions(opts, ['init', 'std', 'bias', 'biasInit', 'dtype', 'seed'], 'Dense');
     this.inFeatures = positiveInt(inFeatures, 'Dense inFeatures');
     this.outFeatures = positiveInt(outFeatures, 'Dense outFeatures');
     this.init = checkInitKind(opts.init ?? 'kaimingUniform', 'Dense init');
     this.std = nonNegativeNumber(opts.std ?? 0.01, 'Dense std');
     this.hasBias = optionalBoolean(opts.bias, 'Dense bias') ?? true;
     this.biasInit = oneOf(opts.biasInit ?? defaultBiasInit(this.init), BIAS_INITS, 'Dense biasInit');
-    this.initialize({ rng: new Random(optionalSeed(opts.seed, 'Dense seed') ?? 0), dtype: opts.dtype ?? 'float32' });
+    this.initialize({ rng: new Random(optionalSeed(opts.seed, 'Dense seed') ?? 0), dtype: oneOf(opts.dtype ?? 'float32', DTYPES, 'Dense dtype') });
   }
 
   override initialize(ctx: InitContext): void {

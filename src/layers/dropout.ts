@@ -3,7 +3,7 @@
 // The mask is drawn from the network's seeded generator (set by initialize), so a seed reproduces a run.
 import { getBackend } from '../backend/index';
 import { Random } from '../random';
-import { numberIn, optionalSeed, optionsObject } from '../validate';
+import { knownOptions, numberIn, optionalSeed, optionsObject } from '../validate';
 import { Tensor, checkAttached, formatShape } from '../tensor';
 import { ReusableTensor } from './buffers';
 import { Layer, type InitContext, type LayerConfig } from './layer';
@@ -20,6 +20,7 @@ export class Dropout extends Layer {
   constructor(p = 0.5, options: { seed?: number } = {}) {
     super();
     const opts = optionsObject(options, 'Dropout options');
+    knownOptions(opts, ['seed'], 'Dropout');
     this.p = numberIn(p, 'Dropout p', '[0, 1)');
     this.rng = new Random(optionalSeed(opts.seed, 'Dropout seed') ?? 0);
   }

@@ -2,7 +2,7 @@
 // OH = 1 + floor((H - KH) / strideH): windows may overlap (stride < kernel) and need not cover the input (the
 // last rows or columns that no window reaches are ignored, as in PyTorch).
 import { getBackend } from '../backend/index';
-import { optionsObject, positiveInt, sizePair } from '../validate';
+import { knownOptions, optionsObject, positiveInt, sizePair } from '../validate';
 import { Tensor } from '../tensor';
 import { ReusableTensor } from './buffers';
 import { Layer, type LayerConfig } from './layer';
@@ -27,6 +27,7 @@ export abstract class Pool2D extends Layer {
   constructor(type: string, kernelSize: number | [number, number], options: PoolOptions) {
     super();
     const opts = optionsObject(options, `${type} options`);
+    knownOptions(opts, ['stride'], type);
     this.type = type;
     this.kernelSize = sizePair(kernelSize, `${type} kernelSize`, positiveInt);
     this.stride = opts.stride === undefined ? [...this.kernelSize] : sizePair(opts.stride, `${type} stride`, positiveInt);
