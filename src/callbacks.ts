@@ -11,7 +11,7 @@ import { resolveWriteTarget } from './io/atomic';
 import type { Sequential } from './network';
 import type { Optimizer } from './optimizers';
 import {
-  describeValue, finiteNumber, invalid, nonNegativeInt, nonNegativeNumber, numberIn, oneOf, optionalBoolean, optionsObject,
+  describeValue, finiteNumber, invalid, knownOptions, nonNegativeInt, nonNegativeNumber, numberIn, oneOf, optionalBoolean, optionsObject,
 } from './validate';
 import type { Tensor } from './tensor';
 
@@ -262,6 +262,7 @@ export class EarlyStopping implements Callback {
 
   constructor(opts: EarlyStoppingOptions = {}) {
     const o = optionsObject(opts, 'EarlyStopping options');
+    knownOptions(o, ['monitor', 'patience', 'minDelta', 'mode', 'restoreBestWeights', 'baseline'], 'EarlyStopping');
     this.monitor = new Monitor('EarlyStopping', o.monitor ?? 'valLoss', o.mode ?? 'auto');
     this.patience = nonNegativeInt(o.patience ?? 0, 'EarlyStopping patience');
     this.minDelta = Math.abs(nonNegativeNumber(o.minDelta ?? 0, 'EarlyStopping minDelta'));
@@ -333,6 +334,7 @@ export class ModelCheckpoint implements Callback {
 
   constructor(opts: ModelCheckpointOptions) {
     const o = optionsObject(opts, 'ModelCheckpoint options');
+    knownOptions(o, ['path', 'monitor', 'saveBestOnly', 'mode'], 'ModelCheckpoint');
     if (typeof o.path !== 'string' || o.path === '') throw new TypeError(`ModelCheckpoint path must be a file name, got ${describeValue(o.path)}`);
     for (const [, , spec] of o.path.matchAll(FIELD)) {
       if (spec !== undefined && !/^(0?\d*d|\.\d+f)$/.test(spec)) {
@@ -430,6 +432,7 @@ export class ReduceLROnPlateau implements Callback {
 
   constructor(opts: ReduceLROnPlateauOptions = {}) {
     const o = optionsObject(opts, 'ReduceLROnPlateau options');
+    knownOptions(o, ['monitor', 'factor', 'patience', 'minDelta', 'mode', 'cooldown', 'minLr'], 'ReduceLROnPlateau');
     this.monitor = new Monitor('ReduceLROnPlateau', o.monitor ?? 'valLoss', o.mode ?? 'auto');
     this.factor = numberIn(o.factor ?? 0.1, 'ReduceLROnPlateau factor', '(0, 1)', 'it multiplies the rate');
     this.patience = nonNegativeInt(o.patience ?? 10, 'ReduceLROnPlateau patience');

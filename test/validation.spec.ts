@@ -3,6 +3,7 @@
 // RangeError), and the optimizer, batch-norm and loss hyper-parameters accept exactly what their kernels accept.
 import { describe, expect, it } from 'vitest';
 import { getBackend } from '../src/backend/index';
+import { EarlyStopping, ModelCheckpoint, ReduceLROnPlateau } from '../src/callbacks';
 import { type KernelName, kernels, parseRange } from '../src/backend/spec';
 import { loadMnist } from '../src/data/mnist';
 import { spiral } from '../src/data/toy';
@@ -11,6 +12,7 @@ import {
 } from '../src/layers/index';
 import { binaryCrossEntropy, crossEntropy, mse } from '../src/losses';
 import { Sequential } from '../src/network';
+import { ProgressBar } from '../src/progress';
 import {
   AdaGrad, Adam, AdamW, type Optimizer, RMSProp, SGD, cosineDecay, exponentialDecay, oneCycle, optimizerFromName,
   stepDecay, warmupCosine,
@@ -208,8 +210,18 @@ const dataRows: Row[] = [
   ['spiral an unknown option', () => spiral({ classes: 3 } as never), T, "unknown spiral option 'classes'; the options are n, d, k, noise, seed"],
 ];
 
+const callbackRows: Row[] = [
+  ['EarlyStopping patience -1', () => new EarlyStopping({ patience: -1 }), R, 'EarlyStopping patience must be a non-negative integer, got -1'],
+  ['EarlyStopping an unknown option', () => new EarlyStopping({ minDelta: 0, verbose: 1 } as never), T,
+    "unknown EarlyStopping option 'verbose'; the options are monitor, patience, minDelta, mode, restoreBestWeights, baseline"],
+  ['ReduceLROnPlateau factor 1', () => new ReduceLROnPlateau({ factor: 1 }), R, 'ReduceLROnPlateau factor must be in (0, 1) (it multiplies the rate), got 1'],
+  ['ModelCheckpoint an unknown option', () => new ModelCheckpoint({ path: 'm.safetensors', saveWeightsOnly: true } as never), T,
+    "unknown ModelCheckpoint option 'saveWeightsOnly'; the options are path, monitor, saveBestOnly, mode"],
+  ['ProgressBar verbose 3', () => new ProgressBar({ verbose: 3 as never }), R, 'ProgressBar verbose must be 1 or 2, got 3'],
+];
+
 describe('every option is checked at construction, naming it', () => {
-  it.each([...optimizerRows, ...layerRows, ...lossRows, ...dataRows])('%s', (_label, fn, cls, message) => {
+  it.each([...optimizerRows, ...layerRows, ...lossRows, ...dataRows, ...callbackRows])('%s', (_label, fn, cls, message) => {
     expect(thrown(fn)).toEqual([cls, message]);
   });
 });
