@@ -20,8 +20,8 @@ import { Softmax } from './layers/softmax';
 import { Sigmoid } from './layers/sigmoid';
 import { LOSS_NAMES, l2Penalty, lossFunction, oneColumnMessage, type LossFunction, type LossName } from './losses';
 import {
-  describeValue, invalid, isAbortSignal, knownOptions, nonNegativeNumber, numberIn, optionalBoolean, optionalFunction, optionalString,
-  optionsObject, positiveInt,
+  DTYPES, describeValue, invalid, isAbortSignal, knownOptions, nonNegativeNumber, numberIn, oneOf, optionalBoolean,
+  optionalFunction, optionalSeed, optionalString, optionsObject, positiveInt,
 } from './validate';
 import { OPTIMIZER_NAMES, Optimizer, type OptimizerName, SGD, optimizerFromName } from './optimizers';
 import { ProgressBar, verboseCallbacks } from './progress';
@@ -392,9 +392,9 @@ export class Sequential {
   constructor(layers: Layer[] = [], options: SequentialOptions = {}) {
     if (!Array.isArray(layers)) throw new TypeError(`layers must be an array of layers, got ${describeValue(layers)}`);
     const opts = optionsObject(options, 'Sequential options');
-    this.dtype = opts.dtype ?? 'float32';
-    if (this.dtype !== 'float32' && this.dtype !== 'float64') throw new TypeError(`dtype must be 'float32' or 'float64', got ${describeValue(opts.dtype)}`);
-    this.seed = opts.seed ?? 0;
+    knownOptions(opts, ['seed', 'dtype'], 'Sequential');
+    this.dtype = oneOf(opts.dtype ?? 'float32', DTYPES, 'Sequential dtype');
+    this.seed = optionalSeed(opts.seed, 'Sequential seed') ?? 0;
     this.rng = new Random(this.seed);
     for (const l of layers) this.add(l);
   }

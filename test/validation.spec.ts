@@ -184,6 +184,11 @@ const layerRows: Row[] = [
   ['BatchNorm2D eps 0', () => new BatchNorm2D(2, { eps: 0 }), R, 'BatchNorm2D eps must be a positive number, got 0'],
   ['BatchNorm2D eps Infinity', () => new BatchNorm2D(2, { eps: Infinity }), R, 'BatchNorm2D eps must be a positive number, got Infinity'],
   ['BatchNorm2D affine', () => new BatchNorm2D(2, { affine: false } as never), T, "unknown BatchNorm2D option 'affine'; the options are momentum, eps, dtype"],
+  ['Sequential dtype', () => new Sequential([], { dtype: 'float16' as never }), R,
+    "Sequential dtype must be 'float32' or 'float64', got the string 'float16'"],
+  ['Sequential seed', () => new Sequential([], { seed: 'x' as never }), T, "Sequential seed must be a finite number, got the string 'x'"],
+  ['Sequential an unknown option', () => new Sequential([], { inputShape: [2] } as never), T,
+    "unknown Sequential option 'inputShape'; the options are seed, dtype"],
   ['LeakyReLU slope NaN', () => new LeakyReLU(NaN), R, 'LeakyReLU slope must be a finite number, got NaN'],
   ['LeakyReLU slope an object', () => new LeakyReLU({ alpha: 0.1 } as never), T, 'LeakyReLU slope must be a finite number, got an object'],
 ];
