@@ -175,6 +175,15 @@ export function knownOptions(opts: object, known: readonly string[] | object, ca
   }
 }
 
+/**
+ * Refuses arguments to a constructor that takes none (a layer without options), which would else be ignored:
+ * `Softmax() must be called without arguments (it normalizes over the last axis), got an object`.
+ */
+export function noArguments(args: readonly unknown[], caller: string, why: string): void {
+  const given = args.find((a) => a !== undefined);
+  if (given !== undefined) throw invalid(`${caller}()`, `called without arguments (${why})`, given, 'type');
+}
+
 /** undefined or a finite number (a seed). */
 export function optionalSeed(v: unknown, name: string): number | undefined {
   if (v !== undefined && !isFiniteNumber(v)) throw invalid(name, 'a finite number', v, isNumber(v) ? 'range' : 'type');

@@ -8,7 +8,8 @@ import { type KernelName, kernels, parseRange } from '../src/backend/spec';
 import { loadMnist } from '../src/data/mnist';
 import { spiral } from '../src/data/toy';
 import {
-  AvgPool2D, BatchNorm1D, BatchNorm2D, Conv1D, Conv2D, Dense, Dropout, LeakyReLU, MaxPool2D,
+  AvgPool2D, BatchNorm1D, BatchNorm2D, Conv1D, Conv2D, Dense, Dropout, Flatten, GlobalAvgPool2D, LeakyReLU, MaxPool2D, ReLU,
+  Softmax,
 } from '../src/layers/index';
 import { binaryCrossEntropy, crossEntropy, mse } from '../src/losses';
 import { Sequential } from '../src/network';
@@ -189,6 +190,13 @@ const layerRows: Row[] = [
   ['Sequential seed', () => new Sequential([], { seed: 'x' as never }), T, "Sequential seed must be a finite number, got the string 'x'"],
   ['Sequential an unknown option', () => new Sequential([], { inputShape: [2] } as never), T,
     "unknown Sequential option 'inputShape'; the options are seed, dtype"],
+  ['Softmax axis (it has none)', () => new (Softmax as new (o: unknown) => Softmax)({ axis: 1 }), T,
+    'Softmax() must be called without arguments (it normalizes over the last axis), got an object'],
+  ['Flatten startDim', () => new (Flatten as new (o: unknown) => Flatten)(2), T,
+    'Flatten() must be called without arguments (it flattens every axis after the first), got 2'],
+  ['GlobalAvgPool2D options', () => new (GlobalAvgPool2D as new (o: unknown) => GlobalAvgPool2D)({ keepDims: true }), T,
+    'GlobalAvgPool2D() must be called without arguments (it averages each channel over the whole image), got an object'],
+  ['ReLU maxValue', () => new (ReLU as new (o: unknown) => ReLU)(6), T, 'ReLU() must be called without arguments (it has no options), got 6'],
   ['LeakyReLU slope NaN', () => new LeakyReLU(NaN), R, 'LeakyReLU slope must be a finite number, got NaN'],
   ['LeakyReLU slope an object', () => new LeakyReLU({ alpha: 0.1 } as never), T, 'LeakyReLU slope must be a finite number, got an object'],
 ];
