@@ -48,8 +48,7 @@ export const isNonNegativeInt = (v: unknown): v is number => Number.isInteger(v)
 export const isBoolean = (v: unknown): v is boolean => typeof v === 'boolean';
 export const isString = (v: unknown): v is string => typeof v === 'string';
 export const isNonEmptyString = (v: unknown): v is string => typeof v === 'string' && v !== '';
-// eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
-export const isFunction = (v: unknown): v is Function => typeof v === 'function';
+export const isFunction = (v: unknown): v is (...args: never[]) => unknown => typeof v === 'function';
 
 /** An object literal or a class instance: not null, an array, a typed array, a Map, a Date or a function. */
 export function isPlainObject(v: unknown): v is Record<string, unknown> {
