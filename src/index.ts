@@ -33,5 +33,6 @@ export * as data from './data/index';
 // model files and plots (issue 5)
 export { saveSafetensors, loadSafetensors, SafetensorsError, type SafetensorsFile, type SafetensorsDType } from './io/safetensors';
 export * as plot from './plot';
+export * as io from './io/index';
 export * as metrics from './metrics';
 export type { Metric, MetricName, MetricKind, MetricOptions } from './metrics';

@@ -1,0 +1,2 @@
+// nn.io: readers and writers of other frameworks' model files.
+export { loadPickle, decodePickle, PickleError, MAX_PICKLE_DEPTH, type PickleValue, type NumpyArray, type LoadPickleOptions } from './pickle';
