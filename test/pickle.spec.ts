@@ -22,7 +22,7 @@ describe('loadPickle: sample_weight.pkl', () => {
       W3: ['float32', 100, 10], b3: ['float32', 10] });
     // values as numpy prints them (float32), and W1's sum in float64
     expect([d.W1.data[0], d.W3.data[999], d.b3.data[9]]).toEqual([-0.007412489, 0.03177173, 0.053233497].map(Math.fround));
-    expect(d.W1.data.reduce((a, b) => a + b, 0)).toBeCloseTo(24.710748511527072, 9);
+    expect(Array.from(d.W1.data).reduce((a, b) => a + b, 0)).toBeCloseTo(24.710748511527072, 9);
   });
 
   let d: Record<string, Tensor>, test: { x: Tensor; y: Int32Array };
