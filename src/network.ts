@@ -6,6 +6,7 @@ import {
 } from './callbacks';
 import { ARCHITECTURE_FORMAT, ARCHITECTURE_VERSION, loadModelFile, saveModelFile, type ModelInfo } from './io/model';
 import { SafetensorsError } from './io/safetensors';
+import { type ExportOnnxOptions, exportOnnx } from './io/onnx/export';
 import { type MetricPlan, type MetricSpec, OutputCollector, computeMetrics, metricPlan, validationKey } from './fit-metrics';
 import { ReusableTensor, hasTrainBackward } from './layers/buffers';
 import { Layer, type LayerConfig } from './layers/layer';
@@ -1327,6 +1328,16 @@ export class Sequential {
       }
     });
     return new Sequential(layers, { seed: opts.seed ?? config.seed, dtype: opts.dtype ?? config.dtype });
+  }
+
+  // Interop with other frameworks' formats (src/io/onnx, src/io/pytorch.ts, src/io/tfjs.ts)
+
+  /**
+   * Writes the network as an ONNX model for inference (ONNX Runtime and others): one or a few standard operators
+   * per layer, float32 weights, Dropout left out, BatchNorm with its running statistics.
+   */
+  async exportOnnx(path: string, options: ExportOnnxOptions = {}): Promise<void> {
+    await exportOnnx(this, path, options);
   }
 
   /** A table of the layers, their output shapes (N = batch) and parameter counts. */

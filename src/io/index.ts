@@ -1,2 +1,4 @@
 // nn.io: readers and writers of other frameworks' model files.
 export { loadPickle, decodePickle, PickleError, MAX_PICKLE_DEPTH, type PickleValue, type NumpyArray, type LoadPickleOptions } from './pickle';
+export { encodeOnnx, exportOnnx, type ExportOnnxOptions } from './onnx/export';
+export { OnnxError } from './onnx/proto';
