@@ -34,5 +34,6 @@ export * as data from './data/index';
 export { saveSafetensors, loadSafetensors, SafetensorsError, type SafetensorsFile, type SafetensorsDType } from './io/safetensors';
 export * as plot from './plot';
 export * as io from './io/index';
+export { loadOnnx } from './io/onnx/import';
 export * as metrics from './metrics';
 export type { Metric, MetricName, MetricKind, MetricOptions } from './metrics';

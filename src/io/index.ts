@@ -2,3 +2,4 @@
 export { loadPickle, decodePickle, PickleError, MAX_PICKLE_DEPTH, type PickleValue, type NumpyArray, type LoadPickleOptions } from './pickle';
 export { encodeOnnx, exportOnnx, type ExportOnnxOptions } from './onnx/export';
 export { OnnxError } from './onnx/proto';
+export { loadOnnx, decodeOnnx, ONNX_IMPORT_OPS } from './onnx/import';
