@@ -21,6 +21,7 @@ export {
   Sequential, FitAbortedError, type SequentialOptions, type SequentialConfig, type FitOptions, type History,
   type NamedParameter, type BatchInfo, type EpochInfo, type EvaluateOptions, type EvaluateResult, type TrainOptions,
   type CompileOptions, type SaveOptions, type Targets, type Input,
+  type StateDictLayout, type StateDictOptions, type LoadStateDictOptions, type LoadOptions,
 } from './network';
 export {
   EarlyStopping, ModelCheckpoint, ReduceLROnPlateau,

@@ -3,3 +3,4 @@ export { loadPickle, decodePickle, PickleError, MAX_PICKLE_DEPTH, type PickleVal
 export { encodeOnnx, exportOnnx, type ExportOnnxOptions } from './onnx/export';
 export { OnnxError } from './onnx/proto';
 export { loadOnnx, decodeOnnx, ONNX_IMPORT_OPS } from './onnx/import';
+export { toPytorchStateDict, fromPytorchStateDict, type PytorchNames, type FromPytorchOptions } from './pytorch';
