@@ -36,5 +36,6 @@ export { saveSafetensors, loadSafetensors, SafetensorsError, type SafetensorsFil
 export * as plot from './plot';
 export * as io from './io/index';
 export { loadOnnx } from './io/onnx/import';
+export { loadTfjs } from './io/tfjs';
 export * as metrics from './metrics';
 export type { Metric, MetricName, MetricKind, MetricOptions } from './metrics';

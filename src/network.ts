@@ -8,6 +8,7 @@ import { ARCHITECTURE_FORMAT, ARCHITECTURE_VERSION, loadModelFile, saveModelFile
 import { SafetensorsError, loadSafetensors } from './io/safetensors';
 import { type ExportOnnxOptions, exportOnnx } from './io/onnx/export';
 import { type PytorchNames, fromPytorchStateDict, toPytorchStateDict } from './io/pytorch';
+import { type ExportTfjsOptions, exportTfjs } from './io/tfjs';
 import { type MetricPlan, type MetricSpec, OutputCollector, computeMetrics, metricPlan, validationKey } from './fit-metrics';
 import { ReusableTensor, hasTrainBackward } from './layers/buffers';
 import { Layer, type LayerConfig } from './layers/layer';
@@ -1404,6 +1405,11 @@ export class Sequential {
    */
   async exportOnnx(path: string, options: ExportOnnxOptions = {}): Promise<void> {
     await exportOnnx(this, path, options);
+  }
+
+  /** Writes the network in TensorFlow.js's Layers format: dir/model.json and dir/weights.bin (tf.loadLayersModel). */
+  async exportTfjs(dir: string, options: ExportTfjsOptions = {}): Promise<void> {
+    await exportTfjs(this, dir, options);
   }
 
   /** A table of the layers, their output shapes (N = batch) and parameter counts. */
