@@ -54,7 +54,8 @@ describe.each(backends)('PyTorch safetensors → nodenn ($label)', (c) => {
     const { tensors } = await loadSafetensors(path.join(FIXTURES, 'cnn.safetensors'));
     expect(Object.keys(tensors)).toContain('1.num_batches_tracked');
     const file = path.join(FIXTURES, 'cnn.safetensors');
-    await expect(Sequential.load(file)).rejects.toThrow("no 'nodenn.architecture' metadata");
+    await expect(Sequential.load(file)).rejects.toThrow("no 'nodenn.architecture' metadata: not a nodenn model file (weights only, " +
+      "such as PyTorch's, load with Sequential.load(path, { architecture }); plain tensors with loadSafetensors)");
     const net = await Sequential.load(file, { architecture: cnnLayers().map((l) => l.config()) });
     check(net, 'cnn');
     check(await Sequential.load(path.join(FIXTURES, 'conv1d.safetensors'), { architecture: conv1d() }), 'conv1d');
