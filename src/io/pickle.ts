@@ -107,9 +107,16 @@ function float16(bits: number): number {
   return s * (1 + f / 1024) * 2 ** (e - 15);
 }
 
+const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
 /** The elements of raw data as numbers or BigInts, in file order. */
 function decodeElements(dtype: Dtype, raw: Uint8Array): ArrayLike<number | bigint> & { length: number } {
   const little = dtype.byteOrder !== '>';
+  if (little && LITTLE_ENDIAN_HOST && dtype.kind === 'f' && dtype.size !== 2) {
+    const out = dtype.size === 8 ? new Float64Array(raw.byteLength / 8) : new Float32Array(raw.byteLength / 4);
+    new Uint8Array(out.buffer).set(raw);
+    return out;
+  }
   const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
   const n = raw.byteLength / dtype.size, s = dtype.size;
   const read = (k: string): (i: number) => number | bigint => {

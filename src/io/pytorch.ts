@@ -26,12 +26,19 @@ function transpose(t: Tensor): Tensor {
   return new Tensor(out, [c, r]);
 }
 
-/** The layer's parameters and buffers in PyTorch's layout, by name. */
+/** The layer's parameters and buffers in PyTorch's layout (copies), by name. */
 function pytorchEntries(layer: Layer): [string, Tensor][] {
   const out: [string, Tensor][] = [];
-  layer.params.forEach((p, j) => out.push([layer.paramNames[j], layer instanceof Dense && layer.paramNames[j] === 'weight' ? transpose(p) : p]));
-  layer.buffers.forEach((b, j) => out.push([layer.bufferNames[j], b]));
+  layer.params.forEach((p, j) => out.push([layer.paramNames[j], layer instanceof Dense && layer.paramNames[j] === 'weight' ? transpose(p) : p.clone()]));
+  layer.buffers.forEach((b, j) => out.push([layer.bufferNames[j], b.clone()]));
   return out;
+}
+
+/** The names and PyTorch shapes of the layer's parameters and buffers. */
+function pytorchShapes(layer: Layer): [string, readonly number[]][] {
+  const linear = (name: string, shape: readonly number[]) => (layer instanceof Dense && name === 'weight' ? [shape[1], shape[0]] : shape);
+  return [...layer.params.map((p, j): [string, readonly number[]] => [layer.paramNames[j], linear(layer.paramNames[j], p.shape)]),
+    ...layer.buffers.map((b, j): [string, readonly number[]] => [layer.bufferNames[j], b.shape])];
 }
 
 /** A state dict under PyTorch's names ('0.weight', ...) and layouts (Linear weights (out, in), copies). */
@@ -95,7 +102,7 @@ export function fromPytorchStateDict(layers: readonly Layer[], dict: Record<stri
     if (seen.has(i)) throw new RangeError(`'${seen.get(i)}' and '${prefix}' are both mapped to ${describeLayer(layers, i)}`);
     seen.set(i, prefix);
     const entries = modules.get(prefix)!, layer = layers[i], key = (name: string) => (prefix ? `${prefix}.${name}` : name);
-    const expected = pytorchEntries(layer);
+    const expected = pytorchShapes(layer);
     const names = expected.map(([n]) => n);
     const extra = [...entries.keys()].filter((n) => !names.includes(n)), missing = names.filter((n) => !entries.has(n));
     if (extra.length || missing.length) {
@@ -104,10 +111,10 @@ export function fromPytorchStateDict(layers: readonly Layer[], dict: Record<stri
     }
     for (const [name, want] of expected) {
       const t = entries.get(name)!;
-      if (t.shape.join() !== want.shape.join()) {
+      if (t.shape.join() !== want.join()) {
         const linear = layer instanceof Dense && name === 'weight' ? ' (a Linear weight is (out, in))' : '';
         throw new RangeError(`'${key(name)}' has shape ${formatShape(t.shape)}, ${describeLayer(layers, i)} needs ` +
-          `${formatShape(want.shape)}${linear}`);
+          `${formatShape(want)}${linear}`);
       }
       out[`${i}.${name}`] = layer instanceof Dense && name === 'weight' ? transpose(t) : t;
     }
