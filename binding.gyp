@@ -1,5 +1,5 @@
 # node-gyp build used at install time when no prebuilt binary fits (node-gyp-build runs it).
-# The source lists must match CMakeLists.txt (checked by test/build.spec.ts).
+# The source lists must match CMakeLists.txt (checked by test/process.spec.ts).
 {
   "variables": {
     "common_sources": [

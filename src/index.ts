@@ -31,7 +31,7 @@ export {
 export { ProgressBar, type ProgressBarOptions, type ProgressSink } from './progress';
 export type { MetricSpec } from './fit-metrics';
 export * as data from './data/index';
-// model files and plots (issue 5)
+// model files, plots and metrics
 export { saveSafetensors, loadSafetensors, SafetensorsError, type SafetensorsFile, type SafetensorsDType } from './io/safetensors';
 export * as plot from './plot';
 export * as io from './io/index';

@@ -1,5 +1,5 @@
 // Plain references for every kernel: the definitions written as loops over float64 numbers, straight from the
-// kernel interface's comments (src/backend/backend.ts), with no blocking, no vectors and no shared code with
+// kernel spec's docs (src/backend/spec.ts), with no blocking, no vectors and no shared code with
 // either backend. Each returns fresh Float64Arrays (or numbers); accumulating kernels take the initial values and
 // return the accumulated ones. test/reference-grid.spec.ts compares every backend and ISA with these.
 

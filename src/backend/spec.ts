@@ -67,6 +67,23 @@ export interface KernelSpec {
   cpp?: string[];
 }
 
+/**
+ * Numbers both backends hold to. The TS side reads them here; `npm run gen` writes them into native/kernels.gen.h as
+ * constants named after the key (maxSize -> kMaxSize).
+ */
+export const limits = {
+  maxSize: { value: 2 ** 31, doc: 'every size argument is an integer below this (rule 2), so that it fits an int32' },
+  maxProduct: {
+    value: 2 ** 53,
+    doc: 'every product of sizes (rule 4) stays below this: the largest range of integers a JS number holds exactly',
+  },
+  maxThreads: {
+    value: 1024,
+    doc: 'the most threads one JS environment may ask the native pool for; setThreads() and NODENN_THREADS allow ' +
+      'fewer, from the CPUs available (src/backend/threads.ts)',
+  },
+} as const;
+
 export type Source = 'gemm' | 'elementwise' | 'ops' | 'loss' | 'optim' | 'conv' | 'pool' | 'batchnorm';
 
 export const enums = {
@@ -177,7 +194,7 @@ export const kernels = {
   },
   softmaxBackward: {
     doc: 'dx = y * (dy - Σ dy·y) per row (backward of softmax); dx may be dy.',
-    source: 'ops',
+    source: 'elementwise',
     args: [...sizes('rows', 'cols'), input('y', 'rows * cols'), input('dy', 'rows * cols'),
       output('dx', 'rows * cols', { sameAs: ['dy'] })],
   },
@@ -220,14 +237,14 @@ export const kernels = {
   // ---- losses: each returns the mean loss and writes its gradient unless grad is null
   softmaxCrossEntropyIndex: {
     doc: 'Mean softmax cross-entropy against label indices; writes grad = (softmax - onehot) / rows unless null.',
-    source: 'elementwise',
+    source: 'loss',
     args: [size('rows', { min: 1 }), size('cols', { min: 1 }), input('logits', 'rows * cols'),
       { kind: 'int32s', name: 'labels', length: 'rows', index: 'cols' }, grad('rows * cols', ['logits'])],
     returns: 'number',
   },
   softmaxCrossEntropyTarget: {
     doc: 'The same against target distributions (one-hot or soft): grad = (sum(t) softmax - t) / rows.',
-    source: 'elementwise',
+    source: 'loss',
     args: [size('rows', { min: 1 }), size('cols', { min: 1 }), input('logits', 'rows * cols'),
       input('targets', 'rows * cols'), grad('rows * cols', ['logits', 'targets'])],
     returns: 'number',
@@ -265,7 +282,7 @@ export const kernels = {
   // ---- optimizer updates, fused and in place
   sgd: {
     doc: 'p -= lr * g',
-    source: 'elementwise',
+    source: 'optim',
     args: [size('n'), output('p', 'n'), input('g', 'n'), num('lr')],
   },
   sgdMomentum: {
