@@ -143,6 +143,13 @@ describe('exportOnnx: the file, the batch axis and the options', () => {
     await expect(runOrt(model, input([3, 3], 1), 'x', 'y')).rejects.toThrow(/dimension|Got: 3 Expected: 2/i);
   });
 
+  it('a float64 network exports float32 weights that give its outputs to float32 precision', async () => {
+    const net = new Sequential([new Conv2D(1, 3, 3), new Tanh(), new Flatten(), new Dense(3 * 4 * 4, 4), new Softmax()], { seed: 6, dtype: 'float64' });
+    const x64 = new Tensor(randomArray(Float64Array, 2 * 36, 3) as Float64Array, [2, 1, 6, 6]);
+    const got = await runOrt(io.encodeOnnx(net, { inputShape: [1, 6, 6] }), x64);
+    expectClose(got.data, net.eval().forward(x64).data, 1e-5);
+  });
+
   it('the input shape defaults to the last input seen or a first Dense layer; otherwise it is asked for', () => {
     expect(() => io.encodeOnnx(new Sequential([new Conv2D(1, 1, 1)]))).toThrow("exportOnnx: the network's input shape is unknown");
     const net = new Sequential([new Conv2D(1, 1, 1), new Flatten()]);

@@ -77,6 +77,38 @@ describe.each(backends)('nodenn → tfjs → nodenn ($label)', (c) => {
   });
 });
 
+describe.each(backends)('a model made and saved by TensorFlow.js → nodenn ($label)', (c) => {
+  it('Dense layers with their activations (relu, tanh, softmax), Dropout and a BatchNormalization, as tf.Sequential saves them', async () => {
+    useBackend(c);
+    const model = tf.sequential({
+      layers: [
+        tf.layers.dense({ units: 8, activation: 'relu', inputShape: [5], name: 'hidden1' }),
+        tf.layers.batchNormalization({ name: 'norm' }),
+        tf.layers.dropout({ rate: 0.25 }),
+        tf.layers.dense({ units: 6, activation: 'tanh', useBias: false }),
+        tf.layers.dense({ units: 3, activation: 'softmax' }),
+      ],
+    });
+    // statistics away from their defaults
+    const norm = model.getLayer('norm');
+    norm.setWeights(norm.getWeights().map((w, k) => tf.add(w, tf.mul(tf.randomUniform(w.shape, 0, 1, 'float32', 7 + k), k === 3 ? 1 : 0.5))));
+    let saved: tf.io.ModelArtifacts | null = null;
+    await model.save(tf.io.withSaveHandler(async (a) => { saved = a; return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } }; }));
+    const a = saved as unknown as tf.io.ModelArtifacts;
+    const out = path.join(dir, `made-by-tfjs-${c.label.replace('/', '-')}`);
+    fs.mkdirSync(out);
+    fs.writeFileSync(path.join(out, 'weights.bin'), new Uint8Array(a.weightData as ArrayBuffer));
+    fs.writeFileSync(path.join(out, 'model.json'), JSON.stringify({ format: 'layers-model', modelTopology: a.modelTopology,
+      weightsManifest: [{ paths: ['weights.bin'], weights: a.weightSpecs }] }));
+    const net = await loadTfjs(path.join(out, 'model.json'));
+    expect(net.layers.map((l) => l.name)).toEqual(['Dense', 'ReLU', 'BatchNorm1D', 'Dropout', 'Dense', 'Tanh', 'Dense', 'Softmax']);
+    const x = new Tensor(randomArray(Float32Array, 4 * 5, 11) as Float32Array, [4, 5]);
+    const want = model.predict(tf.tensor(Array.from(x.data), [4, 5])) as tf.Tensor;
+    expectClose(net.predict(x).data, await want.data(), 1e-5);
+    model.dispose();
+  });
+});
+
 describe('TensorFlow.js: what has no counterpart is refused, naming it', () => {
   it('export: Step; import: channels_last convolutions, unknown classes, missing weights', async () => {
     expect(() => io.encodeTfjs(new Sequential([new Dense(2, 2), new Step()]))).toThrow('exportTfjs: layer 1 (Step) has no TensorFlow.js counterpart');
