@@ -6,10 +6,13 @@ import {
   type BatchInfo, type Callback, CallbackList, type Direction, type EpochInfo, type FitContext, checkCallbacks,
 } from './callbacks';
 import { ARCHITECTURE_FORMAT, ARCHITECTURE_VERSION, loadModelFile, saveModelFile, type ModelInfo } from './io/model';
-import { SafetensorsError } from './io/safetensors';
 import { type Batch, BatchIterator, rowsOf, targetRowsOf } from './data/batches';
 import { Dataset } from './data/dataset';
 import { InferencePlan } from './inference/plan';
+import { SafetensorsError, loadSafetensors } from './io/safetensors';
+import { type ExportOnnxOptions, exportOnnx } from './io/onnx/export';
+import { type PytorchNames, fromPytorchStateDict, toPytorchStateDict } from './io/pytorch';
+import { type ExportTfjsOptions, exportTfjs } from './io/tfjs';
 import { type MetricPlan, type MetricSpec, OutputCollector, computeMetrics, metricPlan, validationKey } from './fit-metrics';
 import { ReusableTensor, hasTrainBackward } from './layers/buffers';
 import { Layer, type LayerConfig } from './layers/layer';
@@ -75,6 +78,42 @@ export interface CompileOptions {
   loss?: LossName | LossFunction;
   /** The metrics fit() and evaluate() report when their options name none (as FitOptions.metrics). */
   metrics?: MetricSpec[];
+}
+
+/** The layout of a state dict: nodenn's own, or PyTorch's (names by index, Linear weights (out, in)). */
+export type StateDictLayout = 'nodenn' | 'pytorch';
+
+export interface StateDictOptions {
+  /** The layout returned (default 'nodenn'). */
+  to?: StateDictLayout;
+}
+
+export interface LoadStateDictOptions {
+  /** Whether names the network does not have are an error (default true). */
+  strict?: boolean;
+  /** The layout of the dict (default 'nodenn'). */
+  from?: StateDictLayout;
+  /** With from 'pytorch': which PyTorch module ('fc1', 'features.0') is which layer index. */
+  names?: PytorchNames;
+}
+
+export interface LoadOptions extends SequentialOptions {
+  /**
+   * The architecture of a file of weights only (no nodenn metadata): toConfig() output, an array of layer configs or
+   * a Sequential to copy.
+   */
+  architecture?: SequentialConfig | LayerConfig[] | Sequential;
+  /** The layout of such a file (default: 'nodenn' if its metadata says so, else 'pytorch'). */
+  from?: StateDictLayout;
+  /** As loadStateDict's. */
+  names?: PytorchNames;
+}
+
+function stateDictLayout(opts: unknown, key: 'to' | 'from', caller: string): StateDictLayout {
+  const o = optionsObject(opts as object, `${caller} options`) as Record<string, unknown>;
+  const v = o[key] ?? 'nodenn';
+  if (v !== 'nodenn' && v !== 'pytorch') throw new TypeError(`${caller}: ${key} must be 'nodenn' or 'pytorch', got ${describeValue(v)}`);
+  return v;
 }
 
 export interface SaveOptions {
@@ -1335,8 +1374,12 @@ export class Sequential {
     return history;
   }
 
-  /** Parameters and layer buffers by name ('0.weight', '3.running_mean', ...); the tensors themselves. */
-  stateDict(): Record<string, Tensor> {
+  /**
+   * Parameters and layer buffers by name ('0.weight', '3.running_mean', ...); the tensors themselves. With
+   * { to: 'pytorch' }: PyTorch's layouts (Linear weights (out, in)), as copies, for an nn.Sequential of the same layers.
+   */
+  stateDict(options: StateDictOptions = {}): Record<string, Tensor> {
+    if (stateDictLayout(options, 'to', 'stateDict()') === 'pytorch') return toPytorchStateDict(this.layers);
     const dict: Record<string, Tensor> = {};
     this.layers.forEach((l, i) => {
       l.params.forEach((p, j) => { dict[`${i}.${l.paramNames[j]}`] = p; });
@@ -1347,10 +1390,13 @@ export class Sequential {
 
   /**
    * Copies tensors into the parameters and buffers by name. Every expected name must be present with the same
-   * shape; unknown names are an error unless strict is false. Values are converted to the network's dtype.
+   * shape; unknown names are an error unless strict is false. Values are converted to the network's dtype. With
+   * { from: 'pytorch' }: a PyTorch state dict (io/pytorch.ts: Linear weights transposed, modules matched by index
+   * names, by `names` or by position, num_batches_tracked skipped).
    */
-  loadStateDict(dict: Record<string, Tensor>, opts: { strict?: boolean } = {}): void {
+  loadStateDict(dict: Record<string, Tensor>, opts: LoadStateDictOptions = {}): void {
     if (dict === null || typeof dict !== 'object') throw new TypeError('state dict must be an object of tensors');
+    if (stateDictLayout(opts, 'from', 'loadStateDict()') === 'pytorch') dict = fromPytorchStateDict(this.layers, dict, { names: opts.names });
     const own = this.stateDict();
     const strict = opts.strict ?? true;
     const missing = Object.keys(own).filter((k) => !(k in dict));
@@ -1440,7 +1486,8 @@ export class Sequential {
    * net.dataset). The file's format and version, and every tensor's name and shape against the architecture, are
    * checked before any layer is built (loadModelFile); every error names the file.
    */
-  static async load(path: string, opts: SequentialOptions = {}): Promise<Sequential> {
+  static async load(path: string, opts: LoadOptions = {}): Promise<Sequential> {
+    if (opts !== null && typeof opts === 'object' && opts.architecture !== undefined) return Sequential.loadWeights(path, opts);
     const { config, tensors, info } = await loadModelFile(path);
     try {
       const net = Sequential.fromConfig(config as SequentialConfig, opts);
@@ -1506,6 +1553,42 @@ export class Sequential {
       }
     });
     return new Sequential(layers, { seed: opts.seed ?? config.seed, dtype: opts.dtype ?? config.dtype });
+  }
+
+  /**
+   * load() of a file of weights only (a PyTorch or Hugging Face safetensors file) into the given architecture: its
+   * layout is PyTorch's unless the file says nodenn (or { from: 'nodenn' }).
+   */
+  private static async loadWeights(path: string, opts: LoadOptions): Promise<Sequential> {
+    const arch = opts.architecture;
+    const config: SequentialConfig = arch instanceof Sequential ? arch.toConfig()
+      : Array.isArray(arch) ? { format: ARCHITECTURE_FORMAT, version: ARCHITECTURE_VERSION, dtype: 'float32', seed: 0, layers: arch }
+        : arch as SequentialConfig;
+    const net = Sequential.fromConfig(config, opts);
+    const { tensors, metadata } = await loadSafetensors(path);
+    const from = opts.from ?? (metadata.format === 'nodenn' ? 'nodenn' : 'pytorch');
+    try {
+      net.loadStateDict(tensors, { from, names: opts.names });
+    } catch (e) {
+      if (!(e instanceof Error)) throw e;
+      throw new SafetensorsError(e.message, path);
+    }
+    return net;
+  }
+
+  // Interop with other frameworks' formats (src/io/onnx, src/io/pytorch.ts, src/io/tfjs.ts)
+
+  /**
+   * Writes the network as an ONNX model for inference (ONNX Runtime and others): one or a few standard operators
+   * per layer, float32 weights, Dropout left out, BatchNorm with its running statistics.
+   */
+  async exportOnnx(path: string, options: ExportOnnxOptions = {}): Promise<void> {
+    await exportOnnx(this, path, options);
+  }
+
+  /** Writes the network in TensorFlow.js's Layers format: dir/model.json and dir/weights.bin (tf.loadLayersModel). */
+  async exportTfjs(dir: string, options: ExportTfjsOptions = {}): Promise<void> {
+    await exportTfjs(this, dir, options);
   }
 
   /** A table of the layers, their output shapes (N = batch) and parameter counts. */
