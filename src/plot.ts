@@ -223,7 +223,8 @@ function checkSize(v: number, name: string): number {
 }
 
 function checkSeries(series: readonly Series[]): void {
-  if (!Array.isArray(series) || series.length === 0) throw new TypeError('series must be a non-empty array of { name, values }');
+  const given: unknown = series;  // any value: Array.isArray(series) would make its elements `any`
+  if (!Array.isArray(given) || given.length === 0) throw new TypeError('series must be a non-empty array of { name, values }');
   for (const [i, s] of series.entries()) {
     if (s === null || typeof s !== 'object' || !Array.isArray(s.values)) throw new TypeError(`series[${i}].values must be an array of numbers`);
     if (s.x !== undefined && (!Array.isArray(s.x) || s.x.length !== s.values.length)) {
@@ -341,7 +342,8 @@ export function decisionRegionsSvg(opts: DecisionRegionOptions): string {
   // The classes in the legend: those of the points and of the regions.
   const classes = [...new Set([...Array.from(y, Number), ...Array.from(cls, Number)])].sort((a, b) => a - b);
   const names = opts.classNames;
-  if (names !== undefined && (!Array.isArray(names) || names.some((s) => typeof s !== 'string'))) {
+  const givenNames: unknown = names;
+  if (givenNames !== undefined && (!Array.isArray(givenNames) || givenNames.some((s) => typeof s !== 'string'))) {
     throw new TypeError('classNames must be an array of strings');
   }
   const nameOf = (k: number): string => names?.[k] ?? `class ${k}`;
