@@ -1,5 +1,5 @@
 // nodenn — the public API (re-exports only).
-export { Tensor, type DType, type FloatArray, type Shape } from './tensor';
+export { Tensor, type DType, type FloatArray, type NestedArray, type Shape } from './tensor';
 export {
   getBackend, setBackend, backendInfo, setThreads, setIsa, nativeAvailable,
   type Backend, type BackendInfo, type BackendName, type Isa, type ActivationKind, type Kernels,

@@ -25,6 +25,7 @@ import { ProgressBar, verboseCallbacks } from './progress';
 import { Random } from './random';
 import { type DType, type FloatArray, type NestedArray, Tensor, allocate, checkAttached, detachedMessage, formatShape, isDetached, sizeOf } from './tensor';
 
+/** Options of new Sequential(). */
 export interface SequentialOptions {
   /** Seed of the generator that draws initial weights, shuffles and dropout masks (default 0). */
   seed?: number;
@@ -32,12 +33,14 @@ export interface SequentialOptions {
   dtype?: DType;
 }
 
+/** A parameter with its gradient and its name in the network ('0.weight', ...). */
 export interface NamedParameter {
   name: string;
   param: Tensor;
   grad: Tensor;
 }
 
+/** A network's architecture as JSON (toConfig(), fromConfig(), and saved in model files). */
 export interface SequentialConfig {
   format: 'nodenn.Sequential';
   version: 1;
@@ -51,6 +54,7 @@ export type Targets = Int32Array | Tensor | readonly number[] | NestedArray;
 /** An input: a Tensor, or a (nested) array of numbers read as one (new Tensor(x)). */
 export type Input = Tensor | NestedArray;
 
+/** The loss options shared by fit() and lossAndGradients(). */
 export interface TrainOptions {
   /**
    * A loss name or a function (output, targets) => { loss, grad }. fit() and lossAndGradients() take the one given
@@ -62,6 +66,7 @@ export interface TrainOptions {
 }
 
 export type { BatchInfo, EpochInfo } from './callbacks';
+/** What compile() sets for later fit() and evaluate() calls. */
 export interface CompileOptions {
   /** The optimizer fit() uses when its options name none (an Optimizer, kept with its state across fits, or a name). */
   optimizer?: Optimizer | OptimizerName;
@@ -71,6 +76,7 @@ export interface CompileOptions {
   metrics?: MetricSpec[];
 }
 
+/** Options of save(): what the model file records besides the parameters. */
 export interface SaveOptions {
   /** String entries of your own for the file's metadata. */
   metadata?: Record<string, string>;
@@ -82,6 +88,7 @@ export interface SaveOptions {
   dataset?: string;
 }
 
+/** Options of fit(). */
 export interface FitOptions extends TrainOptions {
   /** An Optimizer, or one by name with its default options ('sgd', 'adam', ...: OPTIMIZER_NAMES); default SGD lr 0.01. */
   optimizer?: Optimizer | OptimizerName;
@@ -115,6 +122,7 @@ export interface FitOptions extends TrainOptions {
   signal?: AbortSignal;
 }
 
+/** What fit() returns: per-epoch losses, accuracies, learning rates and metrics. */
 export interface History {
   /** Mean training loss of each epoch over its batches (the L2 term included when weightDecay > 0). */
   loss: number[];
@@ -133,6 +141,7 @@ export interface History {
   [metric: string]: number[] | undefined;
 }
 
+/** Options of evaluate(). */
 export interface EvaluateOptions {
   /** The loss (default: the network's, from compile(), the last fit() or the loaded file; an error if it has none). */
   loss?: LossName | LossFunction;
@@ -146,12 +155,6 @@ export interface EvaluateResult {
   loss: number;
   accuracy?: number;
   [metric: string]: number | undefined;
-}
-
-/** evaluate()'s result: the mean loss, and the accuracy for the classification losses only. */
-export interface EvaluateResult {
-  loss: number;
-  accuracy?: number;
 }
 
 /** The error fit() rejects with when its signal is aborted. */
@@ -387,6 +390,7 @@ const YIELD_MS = 2;
 /** The largest activation of one eval-mode forward pass, in bytes (Sequential.cacheRows). */
 const EVAL_CACHE_BYTES = 6 * 2 ** 20;
 
+/** A network that runs its layers one after another: forward, backward, fit, predict, evaluate, save and load. */
 export class Sequential {
   readonly layers: Layer[] = [];
   readonly dtype: DType;
@@ -455,18 +459,21 @@ export class Sequential {
     return this;
   }
 
+  /** Puts the network and its layers in training mode (dropout active, batch statistics); returns it. */
   train(): this {
     this.training = true;
     for (const l of this.layers) l.training = true;
     return this;
   }
 
+  /** Puts the network and its layers in evaluation mode (no dropout, running statistics); returns it. */
   eval(): this {
     this.training = false;
     for (const l of this.layers) l.training = false;
     return this;
   }
 
+  /** Whether the network is in training mode. */
   get isTraining(): boolean {
     return this.training;
   }
@@ -668,6 +675,7 @@ export class Sequential {
     return i < 0 ? this.layers.length : i;
   }
 
+  /** Sets every parameter gradient to zero. */
   zeroGrad(): void {
     for (const l of this.layers) l.zeroGrad();
   }

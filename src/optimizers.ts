@@ -159,7 +159,19 @@ export function oneCycle(opts: { totalSteps?: number; pctStart?: number; divFact
   };
 }
 
-export const schedules = { step: stepDecay, exponential: exponentialDecay, cosine: cosineDecay, warmupCosine, oneCycle };
+/** The learning-rate schedules by short name. */
+export const schedules = {
+  /** {@link stepDecay} */
+  step: stepDecay,
+  /** {@link exponentialDecay} */
+  exponential: exponentialDecay,
+  /** {@link cosineDecay} */
+  cosine: cosineDecay,
+  /** {@link warmupCosine} */
+  warmupCosine,
+  /** {@link oneCycle} */
+  oneCycle,
+};
 
 function positive(v: unknown, name: string): number {
   if (typeof v !== 'number' || !(v > 0) || !Number.isFinite(v)) throw new RangeError(`${name} must be a positive number, got ${describeValue(v)}`);
@@ -202,6 +214,7 @@ export function clipGradNorm(params: ParamRef[], maxNorm: number): number {
   return norm;
 }
 
+/** Options every optimizer takes. */
 export interface OptimizerOptions {
   lr?: number;
   /** Learning-rate schedule by epoch, or by step (fit() tells it where training is). */
@@ -216,6 +229,7 @@ export interface ParamState {
   steps: number;
 }
 
+/** The base of the optimizers: step() updates parameters from their gradients, at the scheduled learning rate. */
 export abstract class Optimizer {
   readonly schedule: LrSchedule | undefined;
   readonly clipNorm: number | undefined;
@@ -348,6 +362,7 @@ export abstract class Optimizer {
 
 /** The optimizers fit() accepts by name, built with their default options. */
 export const OPTIMIZER_NAMES = ['sgd', 'momentum', 'adam', 'adamw', 'rmsprop', 'adagrad'] as const;
+/** An optimizer by name, as fit() and compile() accept it. */
 export type OptimizerName = (typeof OPTIMIZER_NAMES)[number];
 
 /** An optimizer given by name ('sgd', 'momentum' (SGD with momentum 0.9), 'adam', ...) with its defaults. */
@@ -363,6 +378,7 @@ export function optimizerFromName(name: OptimizerName): Optimizer {
   throw new RangeError(`optimizer must be one of ${OPTIMIZER_NAMES.map((n) => `'${n}'`).join(', ')}, got ${describeValue(name)}`);
 }
 
+/** Options of SGD: momentum μ (default 0: plain SGD) and Nesterov momentum. */
 export interface SGDOptions extends OptimizerOptions {
   momentum?: number;
   nesterov?: boolean;
@@ -416,6 +432,7 @@ export class RMSProp extends Optimizer {
   }
 }
 
+/** Options of Adam and AdamW: the moment decay rates β1, β2 and the ε added to the denominator. */
 export interface AdamOptions extends OptimizerOptions {
   beta1?: number;
   beta2?: number;

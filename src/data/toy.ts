@@ -2,6 +2,7 @@
 import { Random } from '../random';
 import { Tensor } from '../tensor';
 
+/** Options of spiral(). */
 export interface SpiralOptions {
   /** Points per class (default 100). */
   n?: number;

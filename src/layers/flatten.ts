@@ -3,6 +3,7 @@ import { Tensor, checkAttached, sizeOf } from '../tensor';
 import { Layer, type LayerConfig } from './layer';
 import { registerLayer } from './registry';
 
+/** Flattens (N, ...) to (N, product of the rest), without a copy. */
 export class Flatten extends Layer {
   private inputShape: readonly number[] | null = null;
 

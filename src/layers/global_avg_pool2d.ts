@@ -6,6 +6,7 @@ import { Layer, type LayerConfig } from './layer';
 import { checkDout, checkInput } from './spatial';
 import { registerLayer } from './registry';
 
+/** The mean of each channel over the whole image: (N, C, H, W) -> (N, C). */
 export class GlobalAvgPool2D extends Layer {
   readonly inputRank = 4;
   private x: Tensor | null = null;

@@ -6,6 +6,7 @@ import { ReusableTensor } from './buffers';
 import { Layer, type LayerConfig } from './layer';
 import { registerLayer } from './registry';
 
+/** Softmax over the last dimension (to train with cross-entropy, prefer the fused losses.softmaxCrossEntropy). */
 export class Softmax extends Layer {
   private y: Tensor | null = null;
   private readonly out = new ReusableTensor();

@@ -4,6 +4,7 @@ import type { LayerConfig } from './layer';
 import { Activation } from './activation';
 import { registerLayer } from './registry';
 
+/** The perceptron's step function: y = 1 for x > 0, else 0; its gradient is 0, so it does not train. */
 export class Step extends Activation {
   constructor() {
     super('step');

@@ -3,6 +3,7 @@ import type { LayerConfig } from './layer';
 import { Activation } from './activation';
 import { registerLayer } from './registry';
 
+/** Hyperbolic tangent: y = tanh(x). */
 export class Tanh extends Activation {
   constructor() {
     super('tanh');
