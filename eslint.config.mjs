@@ -74,6 +74,8 @@ export default tseslint.config(
   style,
   {
     rules: {
+      // 120 columns, but a warning only (shown by editors and `npx eslint .`; npm run lint/format pass --quiet):
+      // --fix cannot wrap a line, and about 170 lines are longer today, string literals aside.
       '@stylistic/max-len': ['warn', {
         code: 120, ignoreStrings: true, ignoreTemplateLiterals: true, ignoreRegExpLiterals: true, ignoreUrls: true,
       }],
