@@ -79,9 +79,9 @@ export default tseslint.config(
       '@stylistic/max-len': ['warn', {
         code: 120, ignoreStrings: true, ignoreTemplateLiterals: true, ignoreRegExpLiterals: true, ignoreUrls: true,
       }],
-      '@stylistic/object-curly-spacing': ['error', 'always'],
-      '@stylistic/array-bracket-spacing': ['error', 'never'],
       '@stylistic/function-call-spacing': ['error', 'never'],
+      // Type literals that wrap keep their closing brace on the last member's line: `{ a: number;\n b: number }`.
+      '@stylistic/member-delimiter-style': ['error', { multilineDetection: 'last-member' }],
       // Trailing comments are set off by two spaces, as in the C++.
       '@stylistic/no-multi-spaces': ['error', { ignoreEOLComments: true }],
       '@stylistic/quotes': ['error', 'single', { avoidEscape: true, allowTemplateLiterals: 'always' }],
