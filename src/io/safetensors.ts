@@ -89,7 +89,6 @@ export function encodeSafetensors(tensors: Record<string, Tensor>, metadata?: Re
  * loadSafetensors would refuse (a header over MAX_HEADER_BYTES, a dimension beyond 2^53) is a RangeError and
  * nothing is written.
  */
-// eslint-disable-next-line @typescript-eslint/require-await -- async so that bad arguments reject, as I/O errors do
 export async function saveSafetensors(path: string, tensors: Record<string, Tensor>, metadata?: Record<string, string>): Promise<void> {
   if (typeof path !== 'string' || path === '') throw new TypeError('path must be a non-empty string');
   if (metadata !== null && typeof metadata === 'object') {
