@@ -43,12 +43,14 @@ export interface EpochInfo {
   [key: string]: number | undefined;
 }
 
+/** What onEpochBegin gets: the epoch (from 0) and its learning rate. */
 export interface EpochBeginInfo {
   epoch: number;
   /** The learning rate of the epoch's first batch. */
   lr: number;
 }
 
+/** What onTrainBegin gets: the plan of the training. */
 export interface TrainBeginInfo {
   epochs: number;
   /** Batches per epoch. */
@@ -58,6 +60,7 @@ export interface TrainBeginInfo {
   batchSize: number;
 }
 
+/** What onTrainEnd gets. */
 export interface TrainEndInfo {
   /** Epochs trained (fewer than planned when a callback stopped training). */
   epochs: number;
@@ -96,10 +99,15 @@ type Hook<I> = (info: I, fit: FitContext) => void | Promise<void>;
  * fit() calls them in the order of its callbacks option and awaits each.
  */
 export interface Callback {
+  /** Before the first epoch. */
   onTrainBegin?: Hook<TrainBeginInfo>;
+  /** At the start of each epoch. */
   onEpochBegin?: Hook<EpochBeginInfo>;
+  /** After each batch's optimizer step. */
   onBatchEnd?: Hook<BatchInfo>;
+  /** After each epoch, its validation included. */
   onEpochEnd?: Hook<EpochInfo>;
+  /** After the last epoch, or when a callback stopped training. */
   onTrainEnd?: Hook<TrainEndInfo>;
 }
 
@@ -224,6 +232,7 @@ function restore(net: Sequential, saved: Map<string, Tensor>): void {
   for (const [k, t] of Object.entries(net.stateDict())) t.data.set((saved.get(k) as Tensor).data);
 }
 
+/** Options of EarlyStopping. */
 export interface EarlyStoppingOptions {
   /** The value to watch (default 'valLoss'). */
   monitor?: string;
@@ -303,6 +312,7 @@ export class EarlyStopping implements Callback {
   }
 }
 
+/** Options of ModelCheckpoint. */
 export interface ModelCheckpointOptions {
   /**
    * Where to save (network.save(): atomic). May hold the epoch and reported values: 'ckpt-{epoch:03d}.safetensors',
@@ -397,6 +407,7 @@ export class ModelCheckpoint implements Callback {
   }
 }
 
+/** Options of ReduceLROnPlateau. */
 export interface ReduceLROnPlateauOptions {
   /** The value to watch (default 'valLoss'). */
   monitor?: string;

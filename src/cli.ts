@@ -297,7 +297,7 @@ function makeOptimizer(name: string, lr: number, epochs: number, decay: boolean)
   }
 }
 
-function defaultLr(optimizer: string, model: string): number {
+function defaultLr(optimizer: string): number {
   if (optimizer === 'adam' || optimizer === 'adamw') return 0.002;
   if (optimizer === 'rmsprop') return 0.001;
   if (optimizer === 'sgd' || optimizer === 'adagrad') return 0.05;
@@ -320,7 +320,7 @@ async function train(args: string[], v: Values, io: Output): Promise<number> {
   // epochs 99.25-99.32% in ~30 s (mlp 5 and cnn 3 epochs were 98.07-98.19% and 98.98-99.08%: too close to 98/99)
   const epochs = intArg(v.epochs, 'epochs', model === 'cnn' ? 5 : 8);
   const batchSize = intArg(v['batch-size'], 'batch-size', model === 'cnn' ? 64 : 128);
-  const lr = numArg(v.lr, 'lr', defaultLr(optName, model));
+  const lr = numArg(v.lr, 'lr', defaultLr(optName));
   const seed = intArg(v.seed, 'seed', 1, 0);
   const limit = v.limit === undefined ? undefined : intArg(v.limit, 'limit', 0);
   const validation = intArg(v.validation, 'validation', limit === undefined ? 5000 : Math.floor(limit / 10), 0);
@@ -597,6 +597,9 @@ export async function main(argv: string[], io: Output = processStdio()): Promise
 }
 
 if (require.main === module) {
-  main(process.argv.slice(2)).then((code) => { process.exitCode = code; });
+  main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (e: unknown) => {
+    console.error(e);  // not a usage or run error (main reports those): a bug, so the whole stack
+    process.exitCode = 1;
+  });
 }
 

@@ -4,9 +4,11 @@ import { oneOf } from './validate';
 import type { Random } from './random';
 import { type DType, type Shape, Tensor } from './tensor';
 
+/** The weight initializations: 'random' (normal, std), 'he', 'xavier', 'zeros', 'kaimingUniform' (PyTorch's default). */
 export type InitKind = 'random' | 'he' | 'xavier' | 'zeros' | 'kaimingUniform';
 export const INIT_KINDS: readonly InitKind[] = ['random', 'he', 'xavier', 'zeros', 'kaimingUniform'];
 
+/** An initialization: its kind and the fan-in it scales by. */
 export interface InitSpec {
   kind: InitKind;
   fanIn: number;

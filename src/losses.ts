@@ -5,13 +5,16 @@ import { ReusableTensor } from './layers/buffers';
 import { describeValue, kernelNumber, knownOptions, nonNegativeNumber, oneOf, optionalBoolean, optionsObject } from './validate';
 import { Tensor, allocate, formatShape } from './tensor';
 
+/** A loss function's result: the loss and its gradient with respect to the input. */
 export interface LossResult {
   loss: number;
   /** d loss / d input, same shape and dtype as the input. */
   grad: Tensor;
 }
 
+/** The built-in losses, by the name fit() and compile() accept. */
 export type LossName = 'softmaxCrossEntropy' | 'binaryCrossEntropy' | 'mse' | 'crossEntropy';
+/** Every LossName. */
 export const LOSS_NAMES: readonly LossName[] = ['softmaxCrossEntropy', 'binaryCrossEntropy', 'mse', 'crossEntropy'];
 
 function checkTensor(t: unknown, name: string): Tensor {
@@ -107,6 +110,7 @@ function sceInto(logits: Tensor, labels: Int32Array | Tensor, into: ReusableTens
   return { loss, grad };
 }
 
+/** Options of binaryCrossEntropy. */
 export interface BceOptions {
   /** Whether the input holds logits (default true: stable, no clipping) or probabilities. */
   fromLogits?: boolean;
@@ -142,8 +146,10 @@ function bceInto(input: Tensor, targets: Tensor | Int32Array, options: BceOption
  * They agree for one output per sample ('batchMean' and 'mean') or one sample ('batchMean' and 'sum').
  */
 export type MseReduction = 'batchMean' | 'mean' | 'sum';
+/** Every MseReduction. */
 export const MSE_REDUCTIONS: readonly MseReduction[] = ['batchMean', 'mean', 'sum'];
 
+/** Options of mse. */
 export interface MseOptions {
   /** Halve the loss (½ Σ (p − t)²), so its gradient is p − t (default false: no ½). */
   half?: boolean;
@@ -182,6 +188,7 @@ function mseInto(pred: Tensor, target: Tensor | Int32Array, opts: MseOptions, in
   return { loss, grad };
 }
 
+/** Options of crossEntropy (a cross-entropy of probabilities, e.g. a Softmax layer's output). */
 export interface CrossEntropyOptions {
   /** Added to every probability inside the log, so that log(0) is never taken (default 1e-7, as the course). */
   eps?: number;
@@ -223,6 +230,7 @@ function ceInto(probs: Tensor, labels: Int32Array | Tensor, options: CrossEntrop
   return { loss, grad };
 }
 
+/** A loss of your own: the loss and its gradient for a batch of outputs and targets. */
 export type LossFunction = (output: Tensor, targets: Tensor | Int32Array) => LossResult;
 
 /** What a custom loss function returned, checked: the training loop would otherwise fail far from the cause. */

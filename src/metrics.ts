@@ -15,8 +15,10 @@ import { getBackend } from './backend/index';
 import { Tensor, formatShape } from './tensor';
 import { finiteNumber, optionsObject, positiveInt } from './validate';
 
+/** What a metric scores: class predictions or regression values. */
 export type MetricKind = 'classification' | 'regression';
 
+/** Options of the classification metrics. */
 export interface ClassificationOptions {
   /** The decision threshold of a single-column output: 0 for a logit, 0.5 for a probability. Required there. */
   threshold?: number;
@@ -24,6 +26,7 @@ export interface ClassificationOptions {
   numClasses?: number;
 }
 
+/** Options of precision, recall and F1. */
 export interface ScoreOptions extends ClassificationOptions {
   /**
    * The value of a precision or recall whose denominator is 0 (a class never predicted, or never present),
@@ -32,6 +35,7 @@ export interface ScoreOptions extends ClassificationOptions {
   zeroDivision?: 0 | 1;
 }
 
+/** Options of topKAccuracy. */
 export interface TopKOptions {
   /** How many of the highest scores count (default 5, as Keras's top_k_categorical_accuracy). */
   k?: number;
@@ -291,13 +295,16 @@ export function r2(output: Tensor, target: Tensor | Int32Array): number {
   return total / cols;
 }
 
+/** The built-in metrics, by name. */
 export type MetricName = 'accuracy' | 'topKAccuracy' | 'precision' | 'recall' | 'f1' | 'mae' | 'mse' | 'rmse' | 'r2';
 
+/** A metric with its options bound, as metrics.get() returns it. */
 export interface Metric {
   readonly name: MetricName;
   readonly kind: MetricKind;
   /** Whether a larger value is better (accuracy, R²) or worse (MAE): what a callback monitoring it needs. */
   readonly greaterIsBetter: boolean;
+  /** The metric of a batch of outputs against its targets (class indices or a tensor). */
   compute(output: Tensor, target: Int32Array | Tensor): number;
 }
 
@@ -317,6 +324,7 @@ const REGISTRY: Record<MetricName, { kind: MetricKind; greaterIsBetter: boolean;
   r2: { kind: 'regression', greaterIsBetter: true, fn: r2, options: [] },
 };
 
+/** Every MetricName. */
 export const METRIC_NAMES = Object.keys(REGISTRY) as MetricName[];
 
 /**

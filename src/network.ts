@@ -34,6 +34,7 @@ import { ProgressBar, verboseCallbacks } from './progress';
 import { Random } from './random';
 import { type DType, type FloatArray, type NestedArray, Tensor, checkAttached, detachedMessage, formatShape, isDetached, sizeOf } from './tensor';
 
+/** Options of new Sequential(). */
 export interface SequentialOptions {
   /** Seed of the generator that draws initial weights, shuffles and dropout masks (default 0). */
   seed?: number;
@@ -41,12 +42,14 @@ export interface SequentialOptions {
   dtype?: DType;
 }
 
+/** A parameter with its gradient and its name in the network ('0.weight', ...). */
 export interface NamedParameter {
   name: string;
   param: Tensor;
   grad: Tensor;
 }
 
+/** A network's architecture as JSON (toConfig(), fromConfig(), and saved in model files). */
 export interface SequentialConfig {
   format: 'nodenn.Sequential';
   version: 1;
@@ -60,6 +63,7 @@ export type Targets = Int32Array | Tensor | readonly number[] | NestedArray;
 /** An input: a Tensor, or a (nested) array of numbers read as one (new Tensor(x)). */
 export type Input = Tensor | NestedArray;
 
+/** The loss options shared by fit() and lossAndGradients(). */
 export interface TrainOptions {
   /**
    * A loss name or a function (output, targets) => { loss, grad }. fit() and lossAndGradients() take the one given
@@ -71,6 +75,7 @@ export interface TrainOptions {
 }
 
 export type { BatchInfo, EpochInfo } from './callbacks';
+/** What compile() sets for later fit() and evaluate() calls. */
 export interface CompileOptions {
   /** The optimizer fit() uses when its options name none (an Optimizer, kept with its state across fits, or a name). */
   optimizer?: Optimizer | OptimizerName;
@@ -127,6 +132,7 @@ export interface SaveOptions {
   dataset?: string;
 }
 
+/** Options of fit(). */
 export interface FitOptions extends TrainOptions {
   /** An Optimizer, or one by name with its default options ('sgd', 'adam', ...: OPTIMIZER_NAMES); default SGD lr 0.01. */
   optimizer?: Optimizer | OptimizerName;
@@ -168,6 +174,7 @@ export interface FitOptions extends TrainOptions {
   signal?: AbortSignal;
 }
 
+/** What fit() returns: per-epoch losses, accuracies, learning rates and metrics. */
 export interface History {
   /** Mean training loss of each epoch over its batches (the L2 term included when weightDecay > 0). */
   loss: number[];
@@ -186,6 +193,7 @@ export interface History {
   [metric: string]: number[] | undefined;
 }
 
+/** Options of evaluate(). */
 export interface EvaluateOptions {
   /** The loss (default: the network's, from compile(), the last fit() or the loaded file; an error if it has none). */
   loss?: LossName | LossFunction;
@@ -199,12 +207,6 @@ export interface EvaluateResult {
   loss: number;
   accuracy?: number;
   [metric: string]: number | undefined;
-}
-
-/** evaluate()'s result: the mean loss, and the accuracy for the classification losses only. */
-export interface EvaluateResult {
-  loss: number;
-  accuracy?: number;
 }
 
 /** The error fit() rejects with when its signal is aborted. */
@@ -493,6 +495,7 @@ const DEFAULT_BATCH_SIZE = 32;
  */
 const DEFAULT_EVAL_BATCH_SIZE = 1000;
 
+/** A network that runs its layers one after another: forward, backward, fit, predict, evaluate, save and load. */
 export class Sequential {
   readonly layers: Layer[] = [];
   readonly dtype: DType;
@@ -779,6 +782,7 @@ export class Sequential {
     return i < 0 ? this.layers.length : i;
   }
 
+  /** Sets every parameter gradient to zero. */
   zeroGrad(): void {
     for (const l of this.layers) l.zeroGrad();
   }

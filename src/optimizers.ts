@@ -155,7 +155,19 @@ export function oneCycle(opts: { totalSteps?: number; pctStart?: number; divFact
   };
 }
 
-export const schedules = { step: stepDecay, exponential: exponentialDecay, cosine: cosineDecay, warmupCosine, oneCycle };
+/** The learning-rate schedules by short name. */
+export const schedules = {
+  /** {@link stepDecay} */
+  step: stepDecay,
+  /** {@link exponentialDecay} */
+  exponential: exponentialDecay,
+  /** {@link cosineDecay} */
+  cosine: cosineDecay,
+  /** {@link warmupCosine} */
+  warmupCosine,
+  /** {@link oneCycle} */
+  oneCycle,
+};
 
 
 /** The global L2 norm of all gradients; if it exceeds maxNorm every gradient is scaled by maxNorm / norm. */
@@ -172,6 +184,7 @@ export function clipGradNorm(params: ParamRef[], maxNorm: number): number {
   return norm;
 }
 
+/** Options every optimizer takes. */
 export interface OptimizerOptions {
   lr?: number;
   /** Learning-rate schedule by epoch, or by step (fit() tells it where training is). */
@@ -186,6 +199,7 @@ export interface ParamState {
   steps: number;
 }
 
+/** The base of the optimizers: step() updates parameters from their gradients, at the scheduled learning rate. */
 export abstract class Optimizer {
   readonly schedule: LrSchedule | undefined;
   readonly clipNorm: number | undefined;
@@ -320,6 +334,7 @@ export abstract class Optimizer {
 
 /** The optimizers fit() accepts by name, built with their default options. */
 export const OPTIMIZER_NAMES = ['sgd', 'momentum', 'adam', 'adamw', 'rmsprop', 'adagrad'] as const;
+/** An optimizer by name, as fit() and compile() accept it. */
 export type OptimizerName = (typeof OPTIMIZER_NAMES)[number];
 
 /** An optimizer given by name ('sgd', 'momentum' (SGD with momentum 0.9), 'adam', ...) with its defaults. */
@@ -334,6 +349,7 @@ export function optimizerFromName(name: OptimizerName): Optimizer {
   }
 }
 
+/** Options of SGD: momentum μ (default 0: plain SGD) and Nesterov momentum. */
 export interface SGDOptions extends OptimizerOptions {
   momentum?: number;
   nesterov?: boolean;
@@ -390,6 +406,7 @@ export class RMSProp extends Optimizer {
   }
 }
 
+/** Options of Adam and AdamW: the moment decay rates β1, β2 and the ε added to the denominator. */
 export interface AdamOptions extends OptimizerOptions {
   beta1?: number;
   beta2?: number;

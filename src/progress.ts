@@ -125,11 +125,13 @@ function epochValues(e: EpochInfo): string {
 
 /** Where a ProgressBar writes: a stream (process.stdout) or anything with write(); isTTY and columns as a stream's. */
 export interface ProgressSink {
+  /** Writes the text as it is (it holds its own newlines and carriage returns). */
   write(s: string): unknown;
   isTTY?: boolean;
   columns?: number;
 }
 
+/** Options of ProgressBar. */
 export interface ProgressBarOptions {
   /** Where to write (default process.stdout, guarded against a closed pipe). */
   output?: ProgressSink;

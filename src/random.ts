@@ -2,6 +2,7 @@
 // dropout mask on either backend, so the same seed gives the same network whichever backend runs it.
 import { describeValue } from './validate';
 
+/** The seeded generator (xoshiro128**) behind every initial weight, shuffle and dropout mask. */
 export class Random {
   private s0: number;
   private s1: number;

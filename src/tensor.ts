@@ -10,8 +10,11 @@ import * as linalgOps from './ops/linalg';
 import * as reduceOps from './ops/reduce';
 import * as shapeOps from './ops/shape';
 
+/** The element type of a tensor's data. */
 export type DType = 'float32' | 'float64';
+/** The typed array behind a tensor: Float32Array for 'float32', Float64Array for 'float64'. */
 export type FloatArray = Float32Array | Float64Array;
+/** A tensor's dimensions, outermost first (row-major). */
 export type Shape = readonly number[];
 
 export function sizeOf(shape: Shape): number {
@@ -125,6 +128,7 @@ function firstOf(depth: number): string {
   return 'data' + '[0]'.repeat(depth);
 }
 
+/** An n-dimensional array: a shape and a contiguous row-major Float32Array or Float64Array. */
 export class Tensor {
   readonly data: FloatArray;
   readonly shape: readonly number[];
@@ -160,25 +164,30 @@ export class Tensor {
     this.shape = Object.freeze([...s]);
   }
 
+  /** A new tensor of the shape, filled with zeros. */
   static zeros(shape: Shape, dtype: DType = 'float32'): Tensor {
     checkShape(shape);
     return new Tensor(allocate(dtype, sizeOf(shape)), shape);
   }
 
+  /** A new tensor of the shape, every element `value`. */
   static full(shape: Shape, value: number, dtype: DType = 'float32'): Tensor {
     const t = Tensor.zeros(shape, dtype);
     t.data.fill(value);
     return t;
   }
 
+  /** 'float32' or 'float64', from the data's array type. */
   get dtype(): DType {
     return dtypeOf(this.data);
   }
 
+  /** The number of elements (the product of the shape). */
   get size(): number {
     return this.data.length;
   }
 
+  /** The number of dimensions. */
   get ndim(): number {
     return this.shape.length;
   }
@@ -205,6 +214,7 @@ export class Tensor {
     return new Tensor(this.data, s);
   }
 
+  /** A copy with its own data. */
   clone(): Tensor {
     checkAttached(this, 'tensor');
     return new Tensor(this.data.slice(), this.shape);
@@ -235,6 +245,7 @@ export class Tensor {
     return this.data[offset];
   }
 
+  /** The elements as a flat array of numbers, in row-major order. */
   toArray(): number[] {
     checkAttached(this, 'tensor');
     return Array.from(this.data);

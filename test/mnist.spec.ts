@@ -406,7 +406,7 @@ describe('download into a cache from a local HTTP server', () => {
     expect(progress).toHaveLength(4);
     // Cached decompressed, under the canonical names, nothing else (no temporary files).
     expect(fs.readdirSync(cacheDir).sort()).toEqual(Object.keys(files).sort());
-    for (const [name, data] of Object.entries(files)) expect(sha(fs.readFileSync(path.join(cacheDir, name)))).toBe(hashes[name]);
+    for (const name of Object.keys(files)) expect(sha(fs.readFileSync(path.join(cacheDir, name)))).toBe(hashes[name]);
     // Offline: a base URL that cannot answer and download disabled still load, from the cache.
     hits.length = 0;
     const again = await loadMnist({ local: false, baseUrl: `${base}/error/`, cacheDir, sha256: hashes, download: false });

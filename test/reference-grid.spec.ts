@@ -1014,7 +1014,8 @@ function verify(row: Row, c: Case, check: Check): void {
   const where = `${row.kernel}, ${c.label}: ${check.what}`;
   if (typeof check.want === 'number' || typeof check.got === 'number') {
     if (typeof check.got !== 'number' || typeof check.want !== 'number' || !near(check.got, check.want, check.tol)) {
-      throw new Error(`${where} = ${check.got}, expected ${check.want} (tolerance ${check.tol})`);
+      const show = (v: ArrayLike<number> | number) => (typeof v === 'number' ? String(v) : `[${Array.from(v).join(', ')}]`);
+      throw new Error(`${where} = ${show(check.got)}, expected ${show(check.want)} (tolerance ${check.tol})`);
     }
     return;
   }

@@ -98,6 +98,7 @@ export function setThreads(n: number): void {
   if ('addon' in nat) nat.addon.setThreads(threads);
 }
 
+/** The backend in use, with the native kernels' ISA and thread count. */
 export function backendInfo(): BackendInfo {
   const b = getBackend();
   if (b.name === 'ts') return { name: 'ts', isa: null, threads: 1, version: VERSION };

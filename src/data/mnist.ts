@@ -28,10 +28,12 @@ export class DataError extends Error {
   }
 }
 
+/** Why a data set could not be loaded (DataError's code). */
 export type DataErrorCode =
   | 'NOT_FOUND' | 'BAD_MAGIC' | 'TRUNCATED' | 'TRAILING_BYTES' | 'BAD_DIMENSIONS' | 'BAD_LABEL' | 'COUNT_MISMATCH'
   | 'BAD_GZIP' | 'CHECKSUM' | 'HTTP' | 'TIMEOUT' | 'ABORTED' | 'NETWORK' | 'TOO_LARGE';
 
+/** Which data set: MNIST's digits or Fashion-MNIST's garments (same format). */
 export type MnistKind = 'mnist' | 'fashion';
 
 export const IDX_IMAGES_MAGIC = 0x00000803;
@@ -106,6 +108,7 @@ export const SYSTEM_DIRS: Record<MnistKind, string[]> = {
   fashion: ['/usr/share/datasets/fashion-mnist'],
 };
 
+/** Images read from an idx3 file. */
 export interface IdxImages {
   count: number;
   rows: number;
@@ -194,6 +197,7 @@ export interface MnistSplit {
   y: Int32Array | Tensor;
 }
 
+/** What loadMnist() returns: the training and test splits, and where they came from. */
 export interface Mnist<Y = Int32Array> {
   train: { x: Tensor; y: Y };
   test: { x: Tensor; y: Y };
@@ -202,6 +206,7 @@ export interface Mnist<Y = Int32Array> {
   kind: MnistKind;
 }
 
+/** Options of loadMnist(). */
 export interface LoadMnistOptions {
   /** Read the four files from this directory (raw or .gz names); no other source is tried. */
   dir?: string;

@@ -3,6 +3,7 @@ import { Random } from '../random';
 import { Tensor } from '../tensor';
 import { invalid, knownOptions, nonNegativeNumber, optionalSeed, optionsObject, positiveInt } from '../validate';
 
+/** Options of spiral(). */
 export interface SpiralOptions {
   /** Points per class (default 100). */
   n?: number;

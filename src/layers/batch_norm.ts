@@ -12,6 +12,7 @@ import { ReusableTensor } from './buffers';
 import { Layer, type InitContext, type LayerConfig } from './layer';
 import { checkDout } from './spatial';
 
+/** Options of BatchNorm1D and BatchNorm2D. */
 export interface BatchNormOptions {
   /** Weight of the batch statistics in the running ones (default 0.1, as PyTorch). */
   momentum?: number;
@@ -25,6 +26,7 @@ export function batchNormShapes(C: number): Record<string, number[]> {
   return { weight: [C], bias: [C], running_mean: [C], running_var: [C] };
 }
 
+/** The base of BatchNorm1D and BatchNorm2D: normalization per channel, as PyTorch's. */
 export abstract class BatchNorm extends Layer {
   readonly numFeatures: number;
   readonly momentum: number;
@@ -56,9 +58,13 @@ export abstract class BatchNorm extends Layer {
     this.setParams(['weight', 'bias'], [Tensor.full([C], 1, ctx.dtype), Tensor.zeros([C], ctx.dtype)]);
   }
 
+  /** The scale γ, (C). */
   get weight(): Tensor { return this.params[0]; }
+  /** The shift β, (C). */
   get bias(): Tensor { return this.params[1]; }
+  /** The running mean that evaluation normalizes with, (C). */
   get runningMean(): Tensor { return this.buffers[0]; }
+  /** The running (unbiased) variance that evaluation normalizes with, (C). */
   get runningVar(): Tensor { return this.buffers[1]; }
 
   /** Throws unless the input's shape is one this layer accepts. */

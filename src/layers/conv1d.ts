@@ -8,6 +8,7 @@ import type { InitContext, LayerConfig } from './layer';
 import { checkInput, windowLength } from './spatial';
 import { registerLayer } from './registry';
 
+/** Options of Conv1D. */
 export interface Conv1DOptions {
   /** Stride (default 1). */
   stride?: number;
@@ -20,6 +21,7 @@ export interface Conv1DOptions {
   seed?: number;
 }
 
+/** 1-D convolution of (N, C, L) sequences: W (F, C, K), b (F); a Conv2D with a 1 x K kernel. */
 export class Conv1D extends Conv2D {
   constructor(inChannels: number, outChannels: number, kernelSize: number, options: Conv1DOptions = {}) {
     const opts = optionsObject(options, 'Conv1D options');

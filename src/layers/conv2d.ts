@@ -12,8 +12,10 @@ import { Layer, type InitContext, type LayerConfig } from './layer';
 import { checkDout, checkInput, windowLength } from './spatial';
 import { registerLayer } from './registry';
 
+/** How convolution weights start: 'kaimingUniform' (PyTorch's default) or 'he'. */
 export type ConvInit = 'kaimingUniform' | 'he';
 
+/** Options of Conv2D. */
 export interface Conv2DOptions {
   /** Stride, one number or [strideH, strideW] (default 1). */
   stride?: number | [number, number];
@@ -46,6 +48,7 @@ export function checkConvInit(v: unknown, layer: string): ConvInit {
   return oneOf(v, CONV_INITS, `${layer} init`);
 }
 
+/** 2-D convolution of NCHW images: W (F, C, KH, KW), b (F), zero padding, a stride per axis. */
 export class Conv2D extends Layer implements TrainBackward {
   readonly inChannels: number;
   readonly outChannels: number;
@@ -84,7 +87,9 @@ export class Conv2D extends Layer implements TrainBackward {
   /** Rank of the input, batch included (Sequential.predict adds the batch dimension to one sample). */
   get inputRank(): number { return 4; }
 
+  /** The filters W, (F, C, KH, KW). */
   get weight(): Tensor { return this.params[0]; }
+  /** b, (F), or null without a bias. */
   get bias(): Tensor | null { return this.hasBias ? this.params[1] : null; }
 
   /** The kernel arguments N, C, H, W, F, KH, KW, strideH, strideW, padH, padW for an input shape. */

@@ -11,6 +11,7 @@ import { ReusableTensor, type TrainBackward } from './buffers';
 import { Layer, type InitContext, type LayerConfig } from './layer';
 import { registerLayer } from './registry';
 
+/** Options of Dense. */
 export interface DenseOptions {
   /** Weight initialization (default 'kaimingUniform', PyTorch's default). */
   init?: InitKind;
@@ -29,6 +30,7 @@ export interface DenseOptions {
   seed?: number;
 }
 
+/** How a bias starts: at zero, or drawn as PyTorch does. */
 export type BiasInit = 'zeros' | 'random';
 export const BIAS_INITS: readonly BiasInit[] = ['zeros', 'random'];
 
@@ -50,6 +52,7 @@ export function checkBatchInput(x: Tensor, features: number, dtype: DType, layer
   return x.shape[0];
 }
 
+/** Fully connected: y = x W + b, W (in, out), b (out); any input (N, ...) is flattened to (N, in). */
 export class Dense extends Layer implements TrainBackward {
   readonly inFeatures: number;
   readonly outFeatures: number;
@@ -87,7 +90,9 @@ export class Dense extends Layer implements TrainBackward {
     this.setParams(['weight', 'bias'], [w, b]);
   }
 
+  /** W, (inFeatures, outFeatures). */
   get weight(): Tensor { return this.params[0]; }
+  /** b, (outFeatures), or null without a bias. */
   get bias(): Tensor | null { return this.hasBias ? this.params[1] : null; }
 
   forward(x: Tensor): Tensor {

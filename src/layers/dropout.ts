@@ -9,6 +9,7 @@ import { ReusableTensor } from './buffers';
 import { Layer, type InitContext, type LayerConfig } from './layer';
 import { registerLayer } from './registry';
 
+/** Inverted dropout: in training, zeroes each element with probability p and scales the rest by 1/(1 − p). */
 export class Dropout extends Layer {
   readonly p: number;
   private rng: Random;

@@ -4,6 +4,7 @@ import { Layer, type LayerConfig } from './layer';
 import { registerLayer } from './registry';
 import { noArguments } from '../validate';
 
+/** Flattens (N, ...) to (N, product of the rest), without a copy. */
 export class Flatten extends Layer {
   private inputShape: readonly number[] | null = null;
 

@@ -7,6 +7,7 @@ import { checkDout, checkInput } from './spatial';
 import { registerLayer } from './registry';
 import { noArguments } from '../validate';
 
+/** The mean of each channel over the whole image: (N, C, H, W) -> (N, C). */
 export class GlobalAvgPool2D extends Layer {
   readonly inputRank = 4;
   private x: Tensor | null = null;

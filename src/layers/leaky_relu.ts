@@ -4,6 +4,7 @@ import type { LayerConfig } from './layer';
 import { Activation } from './activation';
 import { registerLayer } from './registry';
 
+/** Leaky ReLU: y = x for x > 0, slope·x otherwise (default slope 0.01). */
 export class LeakyReLU extends Activation {
   constructor(slope = 0.01) {
     super('leakyRelu', finiteNumber(slope, 'LeakyReLU slope'));

@@ -9,6 +9,7 @@ import { Layer, type LayerConfig } from './layer';
 import { checkDout, checkInput, windowLength } from './spatial';
 import { registerLayer } from './registry';
 
+/** Options of MaxPool2D and AvgPool2D. */
 export interface PoolOptions {
   /** Stride, one number or [strideH, strideW] (default: the kernel size, i.e. windows side by side). */
   stride?: number | [number, number];

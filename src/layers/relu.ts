@@ -4,6 +4,7 @@ import { Activation } from './activation';
 import { registerLayer } from './registry';
 import { noArguments } from '../validate';
 
+/** Rectified linear unit: y = max(x, 0). */
 export class ReLU extends Activation {
   constructor(...args: never[]) {
     super('relu');

@@ -4,6 +4,7 @@ import { Activation } from './activation';
 import { registerLayer } from './registry';
 import { noArguments } from '../validate';
 
+/** Logistic sigmoid: y = 1 / (1 + e^−x). */
 export class Sigmoid extends Activation {
   constructor(...args: never[]) {
     super('sigmoid');

@@ -7,6 +7,7 @@ import { Layer, type LayerConfig } from './layer';
 import { registerLayer } from './registry';
 import { noArguments } from '../validate';
 
+/** Softmax over the last dimension (to train with cross-entropy, prefer the fused losses.softmaxCrossEntropy). */
 export class Softmax extends Layer {
   private y: Tensor | null = null;
   private readonly out = new ReusableTensor();

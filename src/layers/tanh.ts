@@ -4,6 +4,7 @@ import { Activation } from './activation';
 import { registerLayer } from './registry';
 import { noArguments } from '../validate';
 
+/** Hyperbolic tangent: y = tanh(x). */
 export class Tanh extends Activation {
   constructor(...args: never[]) {
     super('tanh');

@@ -16,6 +16,7 @@ const MAX_PRODUCT = limits.maxProduct.value;
 // The typed-array accessors of the intrinsic %TypedArray%.prototype, which an object cannot fake (a Proxy or an
 // object with a typed array's prototype has no [[TypedArrayName]]): what N-API sees as a typed array.
 const TypedArrayPrototype = Object.getPrototypeOf(Int8Array.prototype) as object;
+// eslint-disable-next-line @typescript-eslint/unbound-method -- each accessor is called on a view with .call()
 const getter = (key: PropertyKey) => Object.getOwnPropertyDescriptor(TypedArrayPrototype, key)!.get!;
 const typedArrayName = getter(Symbol.toStringTag) as (this: unknown) => string | undefined;
 const lengthOf = getter('length') as (this: ArrayBufferView) => number;

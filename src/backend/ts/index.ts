@@ -37,6 +37,7 @@ function checked(): Kernels {
   const out: Record<string, (...args: unknown[]) => unknown> = {};
   for (const name of kernelNames) {
     const check = checker(name);
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- the TS kernels are plain functions
     const kernel = found[name] as (...args: unknown[]) => unknown;
     out[name] = (...args: unknown[]) => {
       check(args);
