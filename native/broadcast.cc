@@ -134,11 +134,14 @@ template <int K, typename F> inline void walk_runs(const Walk& w, long begin, lo
 
 template <typename Op, typename T> void binary_walk(const Walk& w, const T* a, const T* b, T* y) {
   const long sa = w.s[0][3], sb = w.s[1][3];
-  for_chunks(w.count, [&](long begin, long end) {
-    walk_runs<2>(w, begin, end, [&](long i, const long* off, long len) {
-      binary_run<Op>(len, a + off[0], sa, b + off[1], sb, y + i);
-    });
-  }, Op::vec ? (long)kChunk : (long)kChunk / 4, Op::vec ? (long)kParallelMin : (long)kChunk / 2);
+  for_chunks(
+      w.count,
+      [&](long begin, long end) {
+        walk_runs<2>(w, begin, end, [&](long i, const long* off, long len) {
+          binary_run<Op>(len, a + off[0], sa, b + off[1], sb, y + i);
+        });
+      },
+      Op::vec ? (long)kChunk : (long)kChunk / 4, Op::vec ? (long)kParallelMin : (long)kChunk / 2);
 }
 
 }  // namespace

@@ -31,7 +31,8 @@ template <typename F> void chunk_task(void* ctx, long t) {
 }
 
 // f(begin, end) over [0, n) in chunks of `chunk` (default kChunk); parallel from `min_parallel` elements on.
-template <typename F> inline void for_chunks(long n, const F& f, long chunk = kChunk, long min_parallel = kParallelMin) {
+template <typename F>
+inline void for_chunks(long n, const F& f, long chunk = kChunk, long min_parallel = kParallelMin) {
   if (n < min_parallel || n <= chunk) {
     if (n > 0) f(0, n);
     return;

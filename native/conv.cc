@@ -2,9 +2,9 @@
 // Compiled once per ISA. Each image goes through im2col into a per-thread scratch matrix and then through the
 // packed GEMM of the same ISA — or, when the inner dimension is tiny (a first layer's C KH KW = 9, or few
 // filters in backward-data), through a register-blocked product that needs no packing; a 1x1 convolution with
-// stride 1 and no padding uses the image itself as the im2col matrix. Work is split over images; every output element is written by one task, and the batch sum of
-// backward-filter runs in fixed chunks of images summed in chunk order, so results never depend on the number
-// of threads.
+// stride 1 and no padding uses the image itself as the im2col matrix. Work is split over images; every output element
+// is written by one task, and the batch sum of backward-filter runs in fixed chunks of images summed in chunk order, so
+// results never depend on the number of threads.
 #include <stdlib.h>
 #include <string.h>
 
@@ -206,8 +206,8 @@ template <typename T> struct ConvJob {
   const T* w;
   const T* b;
   const T* dy;
-  T* out;       // y (forward), dx (backward-data), or the per-chunk partial sums (backward-filter)
-  long chunk;   // images per chunk (backward-filter)
+  T* out;             // y (forward), dx (backward-data), or the per-chunk partial sums (backward-filter)
+  long chunk;         // images per chunk (backward-filter)
   bool relu = false;  // forward: y = max(conv + b, 0), NaN kept (the ReLU layer's rule), fused into the last pass
   bool pool = false;  // forward: a 2x2 stride-2 max pooling fused too; y is (N, F, OH/2, OW/2)
   std::atomic<bool> failed{false};

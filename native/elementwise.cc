@@ -37,14 +37,20 @@ template <typename T> void activation_forward(int kind, long n, const T* x, T* y
       });
       break;
     case kSigmoid:  // exp per element: worth threads from fewer elements on
-      for_chunks(n, [=](long b, long e) {
-        for (long i = b; i < e; i++) y[i] = sigmoid_(x[i]);
-      }, kCostlyChunk, kCostlyParallelMin);
+      for_chunks(
+          n,
+          [=](long b, long e) {
+            for (long i = b; i < e; i++) y[i] = sigmoid_(x[i]);
+          },
+          kCostlyChunk, kCostlyParallelMin);
       break;
     case kTanh:
-      for_chunks(n, [=](long b, long e) {
-        for (long i = b; i < e; i++) y[i] = tanh_(x[i]);
-      }, kCostlyChunk, kCostlyParallelMin);
+      for_chunks(
+          n,
+          [=](long b, long e) {
+            for (long i = b; i < e; i++) y[i] = tanh_(x[i]);
+          },
+          kCostlyChunk, kCostlyParallelMin);
       break;
     case kStep:  // NaN passes through, as for ReLU
       for_chunks(n, [=](long b, long e) {
@@ -92,12 +98,15 @@ template <typename T> void bias_add(long rows, long cols, T* y, const T* bias) {
   if (rows <= 0 || cols <= 0) return;
   // chunks of whole rows
   long per = cols >= kChunk ? 1 : kChunk / cols;
-  for_chunks(rows, [=](long r0, long r1) {
-    for (long r = r0; r < r1; r++) {
-      T* row = y + r * cols;
-      for (long c = 0; c < cols; c++) row[c] += bias[c];
-    }
-  }, per, rows * cols >= kParallelMin ? 2 * per : rows + 1);
+  for_chunks(
+      rows,
+      [=](long r0, long r1) {
+        for (long r = r0; r < r1; r++) {
+          T* row = y + r * cols;
+          for (long c = 0; c < cols; c++) row[c] += bias[c];
+        }
+      },
+      per, rows * cols >= kParallelMin ? 2 * per : rows + 1);
 }
 
 template <typename T> void bias_backward(long rows, long cols, const T* dy, T* dbias) {

@@ -136,8 +136,8 @@ template <typename T> void pack_task(void* ctx, long q) {
 enum { kPacked = 0, kRows = 1, kCols = 2 };
 
 template <typename T, int RM, int NV, int AM>
-inline void micro_kernel(long kc, const T* __restrict a, long lda, const T* __restrict b, long ldbk, T* C, long ldc, long rows,
-                         long cols, T alpha, T beta, bool overwrite) {
+inline void micro_kernel(long kc, const T* __restrict a, long lda, const T* __restrict b, long ldbk, T* C, long ldc,
+                         long rows, long cols, T alpha, T beta, bool overwrite) {
   typedef Blocking<T> Bk;
   typedef typename Bk::V V;
   typedef typename Bk::U U;
@@ -175,8 +175,8 @@ inline void micro_kernel(long kc, const T* __restrict a, long lda, const T* __re
 }
 
 template <typename T, int AM>
-inline void any_tile(long kc, const T* a, long lda, const T* b, long ldbk, T* C, long ldc, long rows, long cols, T alpha,
-                     T beta, bool overwrite) {
+inline void any_tile(long kc, const T* a, long lda, const T* b, long ldbk, T* C, long ldc, long rows, long cols,
+                     T alpha, T beta, bool overwrite) {
   typedef Blocking<T> Bk;
   enum { MR = Bk::MR, L = Bk::L };
   if (rows > MR / 2 || AM != kPacked) {
@@ -193,8 +193,7 @@ inline void any_tile(long kc, const T* a, long lda, const T* b, long ldbk, T* C,
 }
 
 // Strip q of op(B) in K block pc: a full strip of B read in place (stride ldb), else its packed copy (stride NR).
-template <typename T>
-inline const T* b_strip(const GemmJob<T>& j, long pc, long kc, long q, long cols, long* ldbk) {
+template <typename T> inline const T* b_strip(const GemmJob<T>& j, long pc, long kc, long q, long cols, long* ldbk) {
   enum { NR = Blocking<T>::NR };
   if (j.b_inplace && cols == NR) {
     *ldbk = j.ldb;

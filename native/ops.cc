@@ -34,21 +34,27 @@ template <typename T> void div(long n, const T* a, const T* b, T* y) {
 
 // y = a ^ b elementwise, in double as the TS backend (y may be a or b)
 template <typename T> void power(long n, const T* a, const T* b, T* y) {
-  for_chunks(n, [=](long b0, long e0) {
-    for (long i = b0; i < e0; i++) y[i] = (T)::pow((double)a[i], (double)b[i]);
-  }, kCostlyChunk, kCostlyParallelMin);
+  for_chunks(
+      n,
+      [=](long b0, long e0) {
+        for (long i = b0; i < e0; i++) y[i] = (T)::pow((double)a[i], (double)b[i]);
+      },
+      kCostlyChunk, kCostlyParallelMin);
 }
 
 // Backward of y = x ^ e, PyTorch's rules: dx = dy e x^(e-1), 0 where e = 0; de = dy x^e ln x, 0 where x = 0 and
 // e >= 0. Each element's inputs are read before its outputs are written (dx, de may be dy, x or e).
 template <typename T> void power_backward(long n, const T* x, const T* e, const T* dy, T* dx, T* de) {
-  for_chunks(n, [=](long b0, long e0) {
-    for (long i = b0; i < e0; i++) {
-      const double xi = x[i], ei = e[i], d = dy[i];
-      dx[i] = (T)(ei == 0 ? 0.0 : d * ei * ::pow(xi, ei - 1));
-      de[i] = (T)(xi == 0 && ei >= 0 ? 0.0 : d * ::pow(xi, ei) * ::log(xi));
-    }
-  }, kCostlyChunk, kCostlyParallelMin);
+  for_chunks(
+      n,
+      [=](long b0, long e0) {
+        for (long i = b0; i < e0; i++) {
+          const double xi = x[i], ei = e[i], d = dy[i];
+          dx[i] = (T)(ei == 0 ? 0.0 : d * ei * ::pow(xi, ei - 1));
+          de[i] = (T)(xi == 0 && ei >= 0 ? 0.0 : d * ::pow(xi, ei) * ::log(xi));
+        }
+      },
+      kCostlyChunk, kCostlyParallelMin);
 }
 
 // x *= alpha

@@ -18,8 +18,7 @@ template <typename T> void sgd(long n, T* p, const T* g, T lr) {
 }
 
 // SGD with momentum (PyTorch form): v = momentum v + g; p -= lr (nesterov ? g + momentum v : v)
-template <typename T>
-void sgd_momentum(long n, T* p, const T* g, T* v, double lr, double momentum, bool nesterov) {
+template <typename T> void sgd_momentum(long n, T* p, const T* g, T* v, double lr, double momentum, bool nesterov) {
   for_chunks(n, [=](long b, long e) {
     for (long i = b; i < e; i++) {
       double vi = momentum * (double)v[i] + (double)g[i];

@@ -149,8 +149,10 @@ template <typename F> void fold_blocks(long n, bool parallel, double* part, cons
     const long begin = b * kBlock, len = n - begin < kBlock ? n - begin : kBlock;
     part[b] = block(begin, len);
   };
-  if (parallel) for_tasks(blocks, n, one);
-  else for (long b = 0; b < blocks; b++) one(b);
+  if (parallel)
+    for_tasks(blocks, n, one);
+  else
+    for (long b = 0; b < blocks; b++) one(b);
 }
 
 template <typename T> double row_reduce(int op, const T* x, long n, bool parallel, std::vector<double>& part) {
@@ -158,7 +160,8 @@ template <typename T> double row_reduce(int op, const T* x, long n, bool paralle
   part.resize(blocks > 0 ? blocks : 1);
   double* p = part.data();
   switch (op) {
-    case kReduceSum: case kReduceMean: {
+    case kReduceSum:
+    case kReduceMean: {
       fold_blocks(n, parallel, p, [&](long b, long len) { return block_sum(x + b, len); });
       double s = 0;
       for (long b = 0; b < blocks; b++) s += p[b];
@@ -170,14 +173,19 @@ template <typename T> double row_reduce(int op, const T* x, long n, bool paralle
       for (long b = 0; b < blocks; b++) r *= (T)p[b];
       return r;
     }
-    case kReduceMax: case kReduceMin: {
+    case kReduceMax:
+    case kReduceMin: {
       if (n == 0) return op == kReduceMax ? -INFINITY : INFINITY;
-      if (op == kReduceMax) fold_blocks(n, parallel, p, [&](long b, long len) { return (double)block_extreme<T, true>(x + b, len); });
-      else fold_blocks(n, parallel, p, [&](long b, long len) { return (double)block_extreme<T, false>(x + b, len); });
+      if (op == kReduceMax)
+        fold_blocks(n, parallel, p, [&](long b, long len) { return (double)block_extreme<T, true>(x + b, len); });
+      else
+        fold_blocks(n, parallel, p, [&](long b, long len) { return (double)block_extreme<T, false>(x + b, len); });
       double m = p[0];
       for (long b = 1; b < blocks; b++) {
-        if (p[b] != p[b] || m != m) m = NAN;
-        else if (op == kReduceMax ? p[b] > m : p[b] < m) m = p[b];
+        if (p[b] != p[b] || m != m)
+          m = NAN;
+        else if (op == kReduceMax ? p[b] > m : p[b] < m)
+          m = p[b];
       }
       return m;
     }
@@ -195,7 +203,8 @@ template <typename T> double row_reduce(int op, const T* x, long n, bool paralle
   return 0;
 }
 
-template <typename T> double row_variance(const T* x, long n, double divisor, bool parallel, std::vector<double>& part) {
+template <typename T>
+double row_variance(const T* x, long n, double divisor, bool parallel, std::vector<double>& part) {
   const double mean = row_reduce(kReduceMean, x, n, parallel, part);
   const long blocks = (n + kBlock - 1) / kBlock;
   double* p = part.data();
@@ -249,13 +258,15 @@ template <typename T> void reduce_axis(int op, long outer, long n, long inner, c
     const long w = i1 - i0;
     T acc[kStrip];
     switch (op) {
-      case kReduceSum: case kReduceMean: {
+      case kReduceSum:
+      case kReduceMean: {
         for (long i = 0; i < w; i++) acc[i] = 0;
         for (long k = 0; k < n; k++) {
           const T* xk = xo + k * inner + i0;
           for (long i = 0; i < w; i++) acc[i] += xk[i];
         }
-        if (op == kReduceMean) for (long i = 0; i < w; i++) acc[i] = (T)((double)acc[i] / (double)n);
+        if (op == kReduceMean)
+          for (long i = 0; i < w; i++) acc[i] = (T)((double)acc[i] / (double)n);
         break;
       }
       case kReduceProd: {
@@ -266,14 +277,18 @@ template <typename T> void reduce_axis(int op, long outer, long n, long inner, c
         }
         break;
       }
-      case kReduceMax: case kReduceMin: case kReduceLogSumExp: {
+      case kReduceMax:
+      case kReduceMin:
+      case kReduceLogSumExp: {
         // a NaN, once in acc, stays: v > NaN and v < NaN are false, and v != v catches a NaN v
         const bool is_min = op == kReduceMin;
         for (long i = 0; i < w; i++) acc[i] = is_min ? (T)INFINITY : (T)-INFINITY;
         for (long k = 0; k < n; k++) {
           const T* xk = xo + k * inner + i0;
-          if (is_min) for (long i = 0; i < w; i++) acc[i] = xk[i] < acc[i] || xk[i] != xk[i] ? xk[i] : acc[i];
-          else for (long i = 0; i < w; i++) acc[i] = xk[i] > acc[i] || xk[i] != xk[i] ? xk[i] : acc[i];
+          if (is_min)
+            for (long i = 0; i < w; i++) acc[i] = xk[i] < acc[i] || xk[i] != xk[i] ? xk[i] : acc[i];
+          else
+            for (long i = 0; i < w; i++) acc[i] = xk[i] > acc[i] || xk[i] != xk[i] ? xk[i] : acc[i];
         }
         if (op == kReduceLogSumExp) {
           double s[kStrip];

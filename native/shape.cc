@@ -33,8 +33,10 @@ template <typename F> void for_tasks(long tasks, long work, const F& f) {
 
 // `inner` contiguous elements: a plain assignment for one, vectors for more.
 template <typename T> inline void copy_block(T* dst, const T* src, long inner) {
-  if (inner == 1) *dst = *src;
-  else copy_lanes(dst, src, inner);
+  if (inner == 1)
+    *dst = *src;
+  else
+    copy_lanes(dst, src, inner);
 }
 
 }  // namespace
@@ -87,8 +89,7 @@ void gather_axis(long count, long outer, long n, long inner, const T* x, const i
 // y[o, index[j], i] = x[o, j, i], or += if accumulate; a task owns a strip of columns of one o and walks every j
 // in order, so repeated indices add up in the order of j and no two tasks write the same element
 template <typename T>
-void scatter_axis(long count, long outer, long n, long inner, const T* x, const int32_t* index, T* y,
-                  bool accumulate) {
+void scatter_axis(long count, long outer, long n, long inner, const T* x, const int32_t* index, T* y, bool accumulate) {
   const long total = outer * count * inner;
   if (total == 0) return;
   const long strips = (inner + kStrip - 1) / kStrip;

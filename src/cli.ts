@@ -602,4 +602,3 @@ if (require.main === module) {
     process.exitCode = 1;
   });
 }
-

@@ -71,7 +71,7 @@ function predictedClasses(output: Tensor | Int32Array, opts: ClassificationOptio
     const t = opts.threshold;
     if (t === undefined) {
       fail(name, 'the output has one column (a binary classifier): pass { threshold: 0 } for logits or ' +
-        '{ threshold: 0.5 } for probabilities');
+      '{ threshold: 0.5 } for probabilities');
     }
     finiteNumber(t, `${name}: threshold`);
     for (let i = 0; i < n; i++) pred[i] = d[i] > t ? 1 : 0;

@@ -460,7 +460,7 @@ class DatasetBatches implements BatchSource {
     this.samples = this.steps === null && this.data.samples !== null ? this.data.samples : this.batches * this.batchSize;
   }
 
-  async *epoch(): AsyncGenerator<Batch<Int32Array | Tensor>> {
+  async* epoch(): AsyncGenerator<Batch<Int32Array | Tensor>> {
     for (let b = 0; this.steps === null || b < this.steps; b++) {
       let r = this.next ?? (this.it ? await this.it.next() : { done: true as const, value: undefined });
       this.next = null;
@@ -1081,7 +1081,7 @@ export class Sequential {
     const cols = sizeOf(out.slice(1));
     if (loss === 'softmaxCrossEntropy' && cols === 1) throw new RangeError(oneColumnMessage([x.shape[0], ...out.slice(1)]));
     if (loss === 'crossEntropy' && cols === 1) {
-      throw new RangeError("crossEntropy needs at least 2 classes (columns), but the output has 1 column: a distribution " +
+      throw new RangeError('crossEntropy needs at least 2 classes (columns), but the output has 1 column: a distribution ' +
         "over one class is always 1; use loss 'binaryCrossEntropy' for two classes or 'mse' for regression");
     }
     if (y instanceof Int32Array) checkLabels(y, loss, cols, name);
@@ -1357,7 +1357,7 @@ export class Sequential {
       if (val) {
         const r = val instanceof Dataset ? await this.evaluateDataset(val, { loss: lossName }, 'fit()', plan, 'validationData')
           : this.evaluateAs(val[0], val[1], { loss: lossName, batchSize: Math.max(bs, DEFAULT_EVAL_BATCH_SIZE) }, 'fit()',
-            'validationData x', 'validationData y', true, plan);
+              'validationData x', 'validationData y', true, plan);
         this.train();
         values.valLoss = r.loss;
         if (task) values.valAccuracy = r.accuracy as number;

@@ -169,7 +169,6 @@ export const schedules = {
   oneCycle,
 };
 
-
 /** The global L2 norm of all gradients; if it exceeds maxNorm every gradient is scaled by maxNorm / norm. */
 export function clipGradNorm(params: ParamRef[], maxNorm: number): number {
   positiveNumber(maxNorm, 'maxNorm');

@@ -173,8 +173,8 @@ function chartBody(series: readonly Series[], opts: LineChartOptions, f: Frame, 
     // The corner whose box covers the fewest data points (ties: top right, bottom right, top left, bottom left).
     const pts = series.flatMap((s) => s.values.flatMap((v, i) => (Number.isFinite(v) ? [[px(s.x?.[i] ?? i + 1), py(v)]] : [])));
     const corners = [[right - lw - 8, top + 8], [right - lw - 8, bottom - lh - 8], [left + 8, top + 8], [left + 8, bottom - lh - 8]];
-    const inside = ([cx, cy]: number[]): number => pts.filter(([a, b]) => a >= cx - 6 && a <= cx + lw + 6 && b >= cy - 6 && b <= cy + lh + 6).length
-      + lineHits(series, px, py, cx, cy, lw, lh);
+    const inside = ([cx, cy]: number[]): number => pts.filter(([a, b]) => a >= cx - 6 && a <= cx + lw + 6 && b >= cy - 6 && b <= cy + lh + 6).length +
+      lineHits(series, px, py, cx, cy, lw, lh);
     const [lx, ly] = corners.reduce((best, c) => (inside(c) < inside(best) ? c : best));
     out.push(`<g class="legend" font-size="11"><rect x="${p(lx)}" y="${p(ly)}" width="${p(lw)}" height="${lh}" fill="#fff" fill-opacity="0.85" stroke="#bbb"/>`);
     series.forEach((s, k) => {

@@ -232,8 +232,8 @@ describe('Dataset transformations', () => {
 describe('Dataset.fromIdx', () => {
   const dir = mkdtempSync(join(tmpdir(), 'nodenn-idx-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
-  const u32 = (...v: number[]) => Buffer.from(new Uint32Array(v).map((n) => ((n & 0xff) << 24) | ((n & 0xff00) << 8) |
-    ((n >>> 8) & 0xff00) | (n >>> 24)).buffer);
+  const u32 = (...v: number[]) => Buffer.from(new Uint32Array(v).map((n) => ((n & 0xff) << 24) | ((n & 0xff00) << 8)
+    | ((n >>> 8) & 0xff00) | (n >>> 24)).buffer);
   const images = (count: number, rows: number, cols: number) => Buffer.concat([u32(0x803, count, rows, cols),
     Buffer.from(range(count * rows * cols).map((i) => (i * 7) % 256))]);
   const labels = (count: number) => Buffer.concat([u32(0x801, count), Buffer.from(range(count).map((i) => i % 10))]);

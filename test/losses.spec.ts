@@ -25,7 +25,6 @@ const f64 = (data: number[], shape = [data.length]) => new Tensor(Float64Array.f
 const oneHotOf = (k: number) => f64(Array.from({ length: 10 }, (_, i) => (i === k ? 1 : 0)));
 const oneHot = targetTensor(Tensor.zeros([5, 3], 'float64'), labels);
 
-
 /**
  * The notebooks' numbers to within 2 ulps: NumPy sums in its own order, the kernels (SIMD, and the compiler's
  * choices at each optimization level) in theirs, so the last bit may differ.

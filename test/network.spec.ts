@@ -20,11 +20,13 @@ class Shift extends Layer {
     this.buffers = [Tensor.full([features], 0.5)];
     this.bufferNames = ['shift'];
   }
+
   forward(x: Tensor): Tensor {
     const y = x.clone();
     for (let i = 0; i < y.size; i++) y.data[i] += this.buffers[0].data[i % this.features];
     return y;
   }
+
   backward(dout: Tensor): Tensor { return dout; }
   outputShape(s: readonly number[]): number[] { return [...s]; }
   config(): LayerConfig { return { type: 'TestShift', features: this.features }; }

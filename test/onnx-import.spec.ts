@@ -133,7 +133,7 @@ describe('loadOnnx: what it cannot read is named', () => {
   it('attributes and shapes nodenn has no layer for', () => {
     const cases: [Uint8Array, string][] = [
       [model([{ op_type: 'Softmax', input: ['x'], output: ['y'], attribute: [int('axis', 1)] }], { input: ['N', 2, 4] }),
-        "node 0 (Softmax): softmax over axis 1 of a 3-axis input is not supported (only the last axis)"],
+        'node 0 (Softmax): softmax over axis 1 of a 3-axis input is not supported (only the last axis)'],
       [model([{ op_type: 'Reshape', input: ['x', 's'], output: ['y'] }], { inits: [i64('s', [-1, 2, 2])] }),
         'a Reshape to [-1, 2, 2] is not supported (only flattening each sample: [-1, 4] or [0, -1])'],
       [model([{ op_type: 'MaxPool', input: ['x'], output: ['y'], attribute: [ints('kernel_shape', [2, 2]), int('ceil_mode', 1)] }], { input: ['N', 1, 4, 4] }),

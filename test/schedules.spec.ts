@@ -127,7 +127,7 @@ describe('per-step learning-rate schedules', () => {
     expect(() => oneCycle({ threePhase: 1 as never })).toThrow('oneCycle threePhase must be true or false, got 1');
     // 3 steps with pctStart 0.3: the warmup phase would end at step −0.1
     expect(() => new SGD({ schedule: oneCycle({ totalSteps: 3 }) }).lr).toThrow(/leaves a phase without steps/);
-    expect(() => new SGD({ schedule: oneCycle() }).lr).toThrow("oneCycle needs totalSteps when it is used outside fit() (fit() tells it epochs × batches)");
+    expect(() => new SGD({ schedule: oneCycle() }).lr).toThrow('oneCycle needs totalSteps when it is used outside fit() (fit() tells it epochs × batches)');
     // past the end, as PyTorch
     const done = new SGD({ schedule: oneCycle({ totalSteps: 4 }) });
     rates(done, 4);

@@ -257,7 +257,7 @@ const mnistRows: [string, unknown, string, string][] = [
   ['onProgress', { onProgress: 'log' }, T, "onProgress must be a function, got the string 'log'"],
   ['sha256', { sha256: 'abc' }, T, "sha256 must be an object of checksums by file name, got the string 'abc'"],
   ['an unknown option', { path: '/tmp' }, T, "unknown loadMnist option 'path'; the options are dir, kind, normalize, flatten, " +
-    'oneHot, dtype, limit, baseUrl, cacheDir, local, download, timeoutMs, sha256, signal, onProgress'],
+  'oneHot, dtype, limit, baseUrl, cacheDir, local, download, timeoutMs, sha256, signal, onProgress'],
   ['not an object', 'mnist', T, "loadMnist options must be an options object, got the string 'mnist'"],
 ];
 

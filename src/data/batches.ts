@@ -129,7 +129,7 @@ export class BatchIterator<Y extends BatchTargets = BatchTargets> {
   }
 
   /** One epoch's batches. Shuffling draws the epoch's order when the first batch is asked for. */
-  *epoch(): Generator<IndexedBatch<Y>, void, undefined> {
+  * epoch(): Generator<IndexedBatch<Y>, void, undefined> {
     if (this.rng) this.rng.shuffle(this.order);
     for (let b = 0; b < this.batches; b++) yield this.batch(b);
   }

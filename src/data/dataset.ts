@@ -65,7 +65,7 @@ function nonNegativeInt(v: unknown, name: string): number {
 function isIterable(v: unknown): v is Iterable<unknown> | AsyncIterable<unknown> {
   return v !== null && (typeof v === 'object' || typeof v === 'string') &&
     (typeof (v as Iterable<unknown>)[Symbol.iterator] === 'function' ||
-     typeof (v as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function');
+      typeof (v as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function');
 }
 
 async function* iterate<T>(source: Iterable<T> | AsyncIterable<T>): AsyncGenerator<T> {
@@ -425,7 +425,7 @@ class TensorDataset extends Dataset<Sample> {
     super(() => this.samplesPass(), { cardinality: n, batched: false, batchSize: null, samples: n });
   }
 
-  private async *samplesPass(): AsyncGenerator<Sample> {
+  private async* samplesPass(): AsyncGenerator<Sample> {
     this.sampleIterator ??= this.batchIterator(1, false);
     for (const b of this.sampleIterator.epoch()) {
       const x = b.x.reshape(b.x.shape.slice(1));

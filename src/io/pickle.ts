@@ -34,8 +34,8 @@ export interface NumpyArray {
  * numpy arrays NumpyArray; dicts (and OrderedDicts) plain objects (keys as strings, in order); lists and tuples
  * arrays; sets Sets; bytes Uint8Array; integers numbers (BigInt beyond 2^53); None null.
  */
-export type PickleValue = null | boolean | number | bigint | string | Uint8Array | Tensor | NumpyArray | PickleValue[] |
-  Set<PickleValue> | { [key: string]: PickleValue };
+export type PickleValue = null | boolean | number | bigint | string | Uint8Array | Tensor | NumpyArray | PickleValue[]
+  | Set<PickleValue> | { [key: string]: PickleValue };
 
 export interface LoadPickleOptions {
   /** The largest file read, in bytes (default 2 GiB). */
@@ -138,7 +138,7 @@ function decodeElements(dtype: Dtype, raw: Uint8Array): ArrayLike<number | bigin
   const out = dtype.kind === 'f' ? (s === 8 ? new Float64Array(n) : new Float32Array(n))
     : dtype.kind === 'b' ? new Uint8Array(n)
       : new ({ i1: Int8Array, u1: Uint8Array, i2: Int16Array, u2: Uint16Array, i4: Int32Array, u4: Uint32Array,
-        i8: BigInt64Array, u8: BigUint64Array } as Record<string, new (n: number) => ArrayLike<number | bigint>>)[`${dtype.kind}${s}`](n);
+          i8: BigInt64Array, u8: BigUint64Array } as Record<string, new (n: number) => ArrayLike<number | bigint>>)[`${dtype.kind}${s}`](n);
   const w = out as unknown as { [i: number]: number | bigint };
   for (let i = 0; i < n; i++) w[i] = f(i);
   return out;
