@@ -283,8 +283,11 @@ describe.each(backends)('fit and evaluate on datasets on $label', (bc) => {
     const hb = await b.fit(ds.batch(5), { epochs: 3, optimizer: new Adam({ lr: 0.05 }), validationData: ds.batch(1000),
       metrics: ['f1'] });
     const hc = await c.fit(ds.batch(5), { epochs: 3, optimizer: new Adam({ lr: 0.05 }), validationData: [x, y], metrics: ['f1'] });
+    const hd = await mlp().fit(x, y, { epochs: 3, batchSize: 5, shuffle: false, optimizer: new Adam({ lr: 0.05 }),
+      validationData: ds.batch(1000), metrics: ['f1'] });
     expect(hb).toEqual(ha);
     expect(hc).toEqual(ha);
+    expect(hd).toEqual(ha);
     for (const net of [b, c]) {
       Object.entries(net.stateDict()).forEach(([k, t]) => expectBitwiseEqual(t.data, a.stateDict()[k].data));
     }
