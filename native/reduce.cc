@@ -331,18 +331,17 @@ template <typename T> void arg_reduce_axis(int op, long outer, long n, long inne
   if (outer == 0 || inner == 0) return;
   const bool is_max = op == kArgmax;
   if (inner == 1) {
+    // the extreme in vectors first, then the first index holding it (or the first NaN)
     for_rows<T>(outer, n, [&](long r, bool, std::vector<double>&) {
       const T* row = x + r * n;
-      long best = 0;
-      T bv = row[0];
-      for (long k = 1; k < n && bv == bv; k++) {
-        const T v = row[k];
-        if (v != v || (is_max ? v > bv : v < bv)) {
-          best = k;
-          bv = v;
-        }
+      const T m = is_max ? block_extreme<T, true>(row, n) : block_extreme<T, false>(row, n);
+      long k = 0;
+      if (m != m) {
+        while (row[k] == row[k]) k++;
+      } else {
+        while (row[k] != m) k++;
       }
-      out[r] = (int32_t)best;
+      out[r] = (int32_t)k;
     });
     return;
   }
