@@ -9,8 +9,7 @@
 //     with the strip in vector registers; strips spread over threads.
 // Compiled once per ISA.
 #include <math.h>
-
-#include <vector>
+#include <stdlib.h>
 
 #include "chunks.h"
 #include "kernels.h"
@@ -142,93 +141,81 @@ template <typename T> double block_sum_exp(const T* x, long n, T m) {
 
 // ---- one contiguous row, folded block by block (blocks of kBlock elements, combined in order)
 
-// The folds of the blocks of a row, each written to part[b]; the blocks spread over threads if `parallel`.
-template <typename F> void fold_blocks(long n, bool parallel, double* part, const F& block) {
+// The blocks of a row of n elements folded by block(begin, length), the results handed to combine() in block order.
+// With `parallel`, the blocks spread over threads into a scratch array first (if it cannot be had, they run here):
+// the same block results, combined in the same order, whatever runs them.
+template <typename F, typename C> void fold_row(long n, bool parallel, const F& block, const C& combine) {
   const long blocks = (n + kBlock - 1) / kBlock;
-  auto one = [&](long b) {
-    const long begin = b * kBlock, len = n - begin < kBlock ? n - begin : kBlock;
-    part[b] = block(begin, len);
-  };
-  if (parallel)
-    for_tasks(blocks, n, one);
-  else
-    for (long b = 0; b < blocks; b++) one(b);
+  double* part = parallel && blocks > 1 ? (double*)malloc(sizeof(double) * blocks) : nullptr;
+  auto length = [&](long b) { return n - b * kBlock < kBlock ? n - b * kBlock : (long)kBlock; };
+  if (part) {
+    for_tasks(blocks, n, [&](long b) { part[b] = block(b * kBlock, length(b)); });
+    for (long b = 0; b < blocks; b++) combine(part[b]);
+    free(part);
+  } else {
+    for (long b = 0; b < blocks; b++) combine(block(b * kBlock, length(b)));
+  }
 }
 
-template <typename T> double row_reduce(int op, const T* x, long n, bool parallel, std::vector<double>& part) {
-  const long blocks = (n + kBlock - 1) / kBlock;
-  part.resize(blocks > 0 ? blocks : 1);
-  double* p = part.data();
+template <typename T> double row_reduce(int op, const T* x, long n, bool parallel) {
   switch (op) {
-    case kReduceSum:
-    case kReduceMean: {
-      fold_blocks(n, parallel, p, [&](long b, long len) { return block_sum(x + b, len); });
+    case kReduceSum: case kReduceMean: {
       double s = 0;
-      for (long b = 0; b < blocks; b++) s += p[b];
+      fold_row(n, parallel, [&](long b, long len) { return block_sum(x + b, len); }, [&](double v) { s += v; });
       return op == kReduceMean ? s / (double)n : s;
     }
     case kReduceProd: {
-      fold_blocks(n, parallel, p, [&](long b, long len) { return block_prod(x + b, len); });
       T r = 1;
-      for (long b = 0; b < blocks; b++) r *= (T)p[b];
+      fold_row(n, parallel, [&](long b, long len) { return block_prod(x + b, len); }, [&](double v) { r *= (T)v; });
       return r;
     }
-    case kReduceMax:
-    case kReduceMin: {
+    case kReduceMax: case kReduceMin: {
       if (n == 0) return op == kReduceMax ? -INFINITY : INFINITY;
-      if (op == kReduceMax)
-        fold_blocks(n, parallel, p, [&](long b, long len) { return (double)block_extreme<T, true>(x + b, len); });
-      else
-        fold_blocks(n, parallel, p, [&](long b, long len) { return (double)block_extreme<T, false>(x + b, len); });
-      double m = p[0];
-      for (long b = 1; b < blocks; b++) {
-        if (p[b] != p[b] || m != m)
-          m = NAN;
-        else if (op == kReduceMax ? p[b] > m : p[b] < m)
-          m = p[b];
+      double m = x[0];
+      auto combine = [&](double v) {
+        if (v != v || m != m) m = NAN;
+        else if (op == kReduceMax ? v > m : v < m) m = v;
+      };
+      if (op == kReduceMax) {
+        fold_row(n, parallel, [&](long b, long len) { return (double)block_extreme<T, true>(x + b, len); }, combine);
+      } else {
+        fold_row(n, parallel, [&](long b, long len) { return (double)block_extreme<T, false>(x + b, len); }, combine);
       }
       return m;
     }
     case kReduceLogSumExp: {
-      const double m = row_reduce(kReduceMax, x, n, parallel, part);
+      const double m = row_reduce(kReduceMax, x, n, parallel);
       // NaN, no values (log 0 = -Infinity), or an infinite maximum: the answer, without x − m = NaN
       if (m != m || m == INFINITY || m == -INFINITY) return m;
-      p = part.data();
-      fold_blocks(n, parallel, p, [&](long b, long len) { return block_sum_exp(x + b, len, (T)m); });
       double s = 0;
-      for (long b = 0; b < blocks; b++) s += p[b];
+      fold_row(n, parallel, [&](long b, long len) { return block_sum_exp(x + b, len, (T)m); }, [&](double v) { s += v; });
       return m + log(s);
     }
   }
   return 0;
 }
 
-template <typename T>
-double row_variance(const T* x, long n, double divisor, bool parallel, std::vector<double>& part) {
-  const double mean = row_reduce(kReduceMean, x, n, parallel, part);
-  const long blocks = (n + kBlock - 1) / kBlock;
-  double* p = part.data();
-  fold_blocks(n, parallel, p, [&](long b, long len) { return block_squared_deviations(x + b, len, mean); });
+template <typename T> double row_variance(const T* x, long n, double divisor, bool parallel) {
+  const double mean = row_reduce(kReduceMean, x, n, parallel);
   double s = 0;
-  for (long b = 0; b < blocks; b++) s += p[b];
+  fold_row(n, parallel, [&](long b, long len) { return block_squared_deviations(x + b, len, mean); },
+           [&](double v) { s += v; });
   return s / divisor;
 }
 
-// Rows of n contiguous elements: y[r] = fold(row r) for r < rows.
-template <typename T, typename F> void for_rows(long rows, long n, const F& row) {
+// Rows of n contiguous elements: row(r, parallel) for r < rows.
+template <typename F> void for_rows(long rows, long n, const F& row) {
   if (rows >= 4 || n < 2 * kBlock) {
     // rows over threads, a chunk of rows per task
     const long per = n >= kChunk ? 1 : (kChunk + n) / (n + 1);
     const long tasks = (rows + per - 1) / per;
     for_tasks(tasks, rows * n, [&](long t) {
-      std::vector<double> part;
       const long e = (t + 1) * per < rows ? (t + 1) * per : rows;
-      for (long r = t * per; r < e; r++) row(r, false, part);
+      for (long r = t * per; r < e; r++) row(r, false);
     });
   } else {
     // few long rows: the blocks of each row over threads
-    std::vector<double> part;
-    for (long r = 0; r < rows; r++) row(r, true, part);
+    for (long r = 0; r < rows; r++) row(r, true);
   }
 }
 
@@ -247,8 +234,8 @@ template <typename F> void for_strips(long outer, long n, long inner, const F& f
 template <typename T> void reduce_axis(int op, long outer, long n, long inner, const T* x, T* y) {
   if (outer == 0 || inner == 0) return;
   if (inner == 1) {
-    for_rows<T>(outer, n, [&](long r, bool parallel, std::vector<double>& part) {
-      y[r] = (T)row_reduce(op, x + r * n, n, parallel, part);
+    for_rows(outer, n, [&](long r, bool parallel) {
+      y[r] = (T)row_reduce(op, x + r * n, n, parallel);
     });
     return;
   }
@@ -258,15 +245,13 @@ template <typename T> void reduce_axis(int op, long outer, long n, long inner, c
     const long w = i1 - i0;
     T acc[kStrip];
     switch (op) {
-      case kReduceSum:
-      case kReduceMean: {
+      case kReduceSum: case kReduceMean: {
         for (long i = 0; i < w; i++) acc[i] = 0;
         for (long k = 0; k < n; k++) {
           const T* xk = xo + k * inner + i0;
           for (long i = 0; i < w; i++) acc[i] += xk[i];
         }
-        if (op == kReduceMean)
-          for (long i = 0; i < w; i++) acc[i] = (T)((double)acc[i] / (double)n);
+        if (op == kReduceMean) for (long i = 0; i < w; i++) acc[i] = (T)((double)acc[i] / (double)n);
         break;
       }
       case kReduceProd: {
@@ -277,18 +262,14 @@ template <typename T> void reduce_axis(int op, long outer, long n, long inner, c
         }
         break;
       }
-      case kReduceMax:
-      case kReduceMin:
-      case kReduceLogSumExp: {
+      case kReduceMax: case kReduceMin: case kReduceLogSumExp: {
         // a NaN, once in acc, stays: v > NaN and v < NaN are false, and v != v catches a NaN v
         const bool is_min = op == kReduceMin;
         for (long i = 0; i < w; i++) acc[i] = is_min ? (T)INFINITY : (T)-INFINITY;
         for (long k = 0; k < n; k++) {
           const T* xk = xo + k * inner + i0;
-          if (is_min)
-            for (long i = 0; i < w; i++) acc[i] = xk[i] < acc[i] || xk[i] != xk[i] ? xk[i] : acc[i];
-          else
-            for (long i = 0; i < w; i++) acc[i] = xk[i] > acc[i] || xk[i] != xk[i] ? xk[i] : acc[i];
+          if (is_min) for (long i = 0; i < w; i++) acc[i] = xk[i] < acc[i] || xk[i] != xk[i] ? xk[i] : acc[i];
+          else for (long i = 0; i < w; i++) acc[i] = xk[i] > acc[i] || xk[i] != xk[i] ? xk[i] : acc[i];
         }
         if (op == kReduceLogSumExp) {
           double s[kStrip];
@@ -314,8 +295,8 @@ template <typename T> void variance_axis(long outer, long n, long inner, double 
   if (outer == 0 || inner == 0) return;
   const double divisor = n - ddof > 0 ? n - ddof : 0;
   if (inner == 1) {
-    for_rows<T>(outer, n, [&](long r, bool parallel, std::vector<double>& part) {
-      const double v = row_variance(x + r * n, n, divisor, parallel, part);
+    for_rows(outer, n, [&](long r, bool parallel) {
+      const double v = row_variance(x + r * n, n, divisor, parallel);
       y[r] = (T)(sqrt_ ? sqrt(v) : v);
     });
     return;
@@ -346,18 +327,17 @@ template <typename T> void arg_reduce_axis(int op, long outer, long n, long inne
   if (outer == 0 || inner == 0) return;
   const bool is_max = op == kArgmax;
   if (inner == 1) {
-    for_rows<T>(outer, n, [&](long r, bool, std::vector<double>&) {
+    // the extreme in vectors first, then the first index holding it (or the first NaN)
+    for_rows(outer, n, [&](long r, bool) {
       const T* row = x + r * n;
-      long best = 0;
-      T bv = row[0];
-      for (long k = 1; k < n && bv == bv; k++) {
-        const T v = row[k];
-        if (v != v || (is_max ? v > bv : v < bv)) {
-          best = k;
-          bv = v;
-        }
+      const T m = is_max ? block_extreme<T, true>(row, n) : block_extreme<T, false>(row, n);
+      long k = 0;
+      if (m != m) {
+        while (row[k] == row[k]) k++;
+      } else {
+        while (row[k] != m) k++;
       }
-      out[r] = (int32_t)best;
+      out[r] = (int32_t)k;
     });
     return;
   }
@@ -389,7 +369,7 @@ template <typename T> void arg_reduce_axis(int op, long outer, long n, long inne
 template <typename T> void softmax_axis(bool log_, long outer, long n, long inner, const T* x, T* y) {
   if (outer == 0 || inner == 0 || n == 0) return;
   if (inner == 1) {
-    for_rows<T>(outer, n, [&](long r, bool, std::vector<double>&) {
+    for_rows(outer, n, [&](long r, bool) {
       const T* xr = x + r * n;
       T* yr = y + r * n;
       T m = xr[0];

@@ -42,25 +42,28 @@ template <typename T> inline void copy_block(T* dst, const T* src, long inner) {
 }  // namespace
 
 // y[o, j, c, i, k] = x[o, i, c, j, k]: per (o, c) a transpose of an m x n matrix of blocks of `inner` elements,
-// in kTile x kTile tiles so both sides stay in cache
+// in kTile x kTile tiles so both sides stay in cache. A task writes a band of kTile rows of y from start to end:
+// each output page is first touched by one thread, in order (a fresh result's page faults cost more than the
+// copy when threads fault the same pages in scattered order).
 template <typename T> void swap_axes(long outer, long m, long mid, long n, long inner, const T* x, T* y) {
   const long total = outer * m * mid * n * inner;
   if (total == 0) return;
   const long xrow = mid * n * inner, yrow = mid * m * inner;  // the strides of i in x and of j in y
-  const long tiles = (m + kTile - 1) / kTile;
-  for_tasks(outer * mid * tiles, total, [&](long t) {
-    const long oc = t / tiles, o = oc / mid, c = oc % mid;
-    const long i0 = (t % tiles) * kTile, i1 = i0 + kTile < m ? i0 + kTile : m;
-    const T* xs = x + ((o * m) * mid + c) * n * inner;
-    T* ys = y + ((o * n) * mid + c) * m * inner;
-    for (long j0 = 0; j0 < n; j0 += kTile) {
-      const long j1 = j0 + kTile < n ? j0 + kTile : n;
-      if (inner == 1) {
-        for (long j = j0; j < j1; j++)
-          for (long i = i0; i < i1; i++) ys[j * yrow + i] = xs[i * xrow + j];
-      } else {
-        for (long j = j0; j < j1; j++)
-          for (long i = i0; i < i1; i++) copy_block(ys + j * yrow + i * inner, xs + i * xrow + j * inner, inner);
+  const long bands = (n + kTile - 1) / kTile;
+  for_tasks(outer * bands, total, [&](long t) {
+    const long o = t / bands, j0 = (t % bands) * kTile, j1 = j0 + kTile < n ? j0 + kTile : n;
+    for (long c = 0; c < mid; c++) {
+      const T* xs = x + ((o * m) * mid + c) * n * inner;
+      T* ys = y + ((o * n) * mid + c) * m * inner;
+      for (long i0 = 0; i0 < m; i0 += kTile) {
+        const long i1 = i0 + kTile < m ? i0 + kTile : m;
+        if (inner == 1) {
+          for (long j = j0; j < j1; j++)
+            for (long i = i0; i < i1; i++) ys[j * yrow + i] = xs[i * xrow + j];
+        } else {
+          for (long j = j0; j < j1; j++)
+            for (long i = i0; i < i1; i++) copy_block(ys + j * yrow + i * inner, xs + i * xrow + j * inner, inner);
+        }
       }
     }
   });

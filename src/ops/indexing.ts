@@ -3,7 +3,7 @@
 // gatherAxis / scatterAxis / oneHot / nonzeroIndices kernels. An index out of range is a RangeError naming the
 // index, the axis and its size.
 import { getBackend } from '../backend/index';
-import { Tensor, type DType, type NestedArray, allocate, formatShape, sizeOf } from '../tensor';
+import { Tensor, type DType, type NestedArray, formatShape, sizeOf } from '../tensor';
 import { describeValue } from '../validate';
 import { around, commonDType, empty, gatherAlong, indexArray, normalizeAxis, tensorArg, wrapIndices } from './shape';
 
@@ -152,7 +152,7 @@ export function oneHot(indices: Int32Array | readonly number[] | Tensor, depth: 
       throw new RangeError(`index ${index[i]} (indices[${i}]) is out of bounds for oneHot depth ${depth}`);
     }
   }
-  const y = new Tensor(allocate(dtype, index.length * depth), [...shape, depth]);
+  const y = empty([...shape, depth], dtype);
   getBackend().oneHot(index.length, depth, index, y.data);
   return y;
 }

@@ -51,9 +51,21 @@ export function around(shape: Shape, axis: number): [number, number, number] {
   return [span(shape, 0, axis), shape[axis], span(shape, axis + 1, shape.length)];
 }
 
-/** A new tensor of `shape` and `dtype` (its data zero). */
+/** From this many bytes on, an output's memory is taken uninitialized (see `empty`). */
+const UNINITIALIZED_MIN_BYTES = 4096;
+
+/**
+ * A new tensor of `shape` and `dtype` for a kernel to overwrite entirely: its data is not initialized. A zeroed
+ * typed array of a megabyte costs milliseconds here (zeroing, and the garbage collections its external memory
+ * triggers), more than the operations themselves; Buffer.allocUnsafeSlow gives an ArrayBuffer of its own, with
+ * no pool shared with other buffers, so the tensor's buffer can be transferred like any other.
+ */
 export function empty(shape: Shape, dtype: DType): Tensor {
-  return new Tensor(allocate(dtype, sizeOf(shape)), shape);
+  const n = sizeOf(shape), bytes = n * (dtype === 'float64' ? 8 : 4);
+  if (bytes < UNINITIALIZED_MIN_BYTES) return new Tensor(allocate(dtype, n), shape);
+  const b = Buffer.allocUnsafeSlow(bytes);
+  return new Tensor(dtype === 'float64' ? new Float64Array(b.buffer, b.byteOffset, n) : new Float32Array(b.buffer, b.byteOffset, n),
+    shape);
 }
 
 /** Indices as an Int32Array: an Int32Array as is, any other array or a tensor's values converted (integers only). */
@@ -175,7 +187,7 @@ export function permute(x: Tensor, axes: readonly number[]): Tensor {
   for (let p = 0; p < want.length; p++) {
     const q = cur.indexOf(want[p]);
     if (q === p) continue;
-    const out = allocate(x.dtype, x.size);
+    const out = empty([x.size], x.dtype).data;
     k.swapAxes(span(sizes, 0, p), sizes[p], span(sizes, p + 1, q), sizes[q], span(sizes, q + 1, sizes.length), data, out);
     data = out;
     cur = [...cur];
