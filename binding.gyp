@@ -16,7 +16,8 @@
       "native/optim.cc",
       "native/conv.cc",
       "native/pool.cc",
-      "native/batchnorm.cc"
+      "native/batchnorm.cc",
+      "native/augment.cc"
     ],
     "kernel_cflags": ["-O3", "-fno-math-errno", "-std=c++17", "-fPIC", "-fvisibility=hidden"]
   },

@@ -4,6 +4,7 @@
 import type { Backend, Kernels } from '../backend';
 import { type KernelName, type Source, kernelNames, kernels as spec } from '../spec';
 import { checker } from './checks';
+import * as augment from './augment';
 import * as batchnorm from './batchnorm';
 import * as conv from './conv';
 import * as elementwise from './elementwise';
@@ -13,7 +14,7 @@ import * as ops from './ops';
 import * as optim from './optim';
 import * as pool from './pool';
 
-const sources = { batchnorm, conv, elementwise, gemm, loss, ops, optim, pool } satisfies Record<Source, object>;
+const sources = { augment, batchnorm, conv, elementwise, gemm, loss, ops, optim, pool } satisfies Record<Source, object>;
 
 /** Each kernel as its source file exports it: the type fails to compile if a file lacks one, or has it wrong. */
 type Exports<S extends Source> = (typeof sources)[S];
