@@ -79,7 +79,9 @@ function imageOf(x: unknown, fn: string): Image {
 
 function rngOf(opts: RandomSource, fn: string): Random {
   if (opts.rng !== undefined) {
-    if (!(opts.rng instanceof Random)) throw new TypeError(`${fn} rng must be a Random, got ${describeValue(opts.rng)}`);
+    if (!(opts.rng instanceof Random)) {
+      throw new TypeError(`${fn} rng must be a Random, got ${describeValue(opts.rng)}`);
+    }
     if (opts.seed !== undefined) throw new TypeError(`${fn}: give either seed or rng, not both`);
     return opts.rng;
   }
@@ -92,9 +94,13 @@ function rngOf(opts: RandomSource, fn: string): Random {
 
 function inPlaceOf(opts: InPlace, fn: string): boolean {
   const v = opts.inPlace;
-  if (v !== undefined && typeof v !== 'boolean') throw new TypeError(`${fn} inPlace must be true or false, got ${describeValue(v)}`);
+  if (v !== undefined && typeof v !== 'boolean') {
+    throw new TypeError(`${fn} inPlace must be true or false, got ${describeValue(v)}`);
+  }
   return v ?? false;
 }
+
+type Interval = [number, number];
 
 const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 
@@ -113,7 +119,7 @@ function describe(v: unknown): string {
 }
 
 /** d -> [-d, d] for d >= 0, or [min, max] with min <= max; all finite. */
-function symmetricRange(v: unknown, name: string, unit: string): [number, number] {
+function symmetricRange(v: unknown, name: string, unit: string): Interval {
   if (isNumber(v) && v >= 0) return [-v, v];
   if (Array.isArray(v) && v.length === 2 && v.every(isNumber) && v[0] <= v[1]) return [v[0], v[1]];
   throw new RangeError(`${name} must be a non-negative number of ${unit} or a range [min, max] with min <= max, got ` +
@@ -194,7 +200,9 @@ export function randomFlip(x: Tensor, options: RandomFlipOptions = {}): Tensor {
   unknownOptions(opts, flipKeys, fn);
   const g = imageOf(x, fn);
   const p = opts.probability ?? 0.5;
-  if (!isNumber(p) || p < 0 || p > 1) throw new RangeError(`${fn} probability must be in [0, 1], got ${describeValue(p)}`);
+  if (!isNumber(p) || p < 0 || p > 1) {
+    throw new RangeError(`${fn} probability must be in [0, 1], got ${describeValue(p)}`);
+  }
   const rng = rngOf(opts, fn), inPlace = inPlaceOf(opts, fn);
   const flags = new Int32Array(g.N);
   for (let n = 0; n < g.N; n++) flags[n] = rng.uniform() < p ? 1 : 0;
@@ -205,34 +213,37 @@ export function randomFlip(x: Tensor, options: RandomFlipOptions = {}): Tensor {
 
 const affineKeys = ['degrees', 'translate', 'scale', 'shear', 'seed', 'rng', 'inPlace'];
 
-interface AffineRanges { degrees: [number, number]; translate: [number, number]; scale: [number, number]; shear: [number, number] }
+interface AffineRanges { degrees: Interval; translate: Interval; scale: Interval; shear: Interval }
 
 function affineRanges(opts: RandomAffineOptions, fn: string): AffineRanges {
-  const degrees = opts.degrees === undefined ? [0, 0] as [number, number] : symmetricRange(opts.degrees, `${fn} degrees`, 'degrees');
-  const shear = opts.shear === undefined ? [0, 0] as [number, number] : symmetricRange(opts.shear, `${fn} shear`, 'degrees');
+  const degrees: Interval = opts.degrees === undefined ? [0, 0]
+    : symmetricRange(opts.degrees, `${fn} degrees`, 'degrees');
+  const shear: Interval = opts.shear === undefined ? [0, 0] : symmetricRange(opts.shear, `${fn} shear`, 'degrees');
   if (Math.max(Math.abs(shear[0]), Math.abs(shear[1])) >= 90) {
     throw new RangeError(`${fn} shear must lie within (-90, 90) degrees, got ${describe(opts.shear)}`);
   }
-  let translate: [number, number] = [0, 0];
+  let translate: Interval = [0, 0];
   if (opts.translate !== undefined) {
     const t = opts.translate as unknown;
     if (!(Array.isArray(t) && t.length === 2 && t.every((v) => isNumber(v) && v >= 0 && v <= 1))) {
-      throw new RangeError(`${fn} translate must be a pair [x, y] of fractions of the image size in [0, 1], got ${describe(t)}`);
+      throw new RangeError(`${fn} translate must be a pair [x, y] of fractions of the image size in [0, 1], got ` +
+        describe(t));
     }
     translate = [t[0], t[1]];
   }
-  let scale: [number, number] = [1, 1];
+  let scale: Interval = [1, 1];
   if (opts.scale !== undefined) {
     const s = opts.scale as unknown;
     if (!(Array.isArray(s) && s.length === 2 && s.every((v) => isNumber(v) && v > 0) && s[0] <= s[1])) {
-      throw new RangeError(`${fn} scale must be a range [min, max] of positive numbers with min <= max, got ${describe(s)}`);
+      throw new RangeError(`${fn} scale must be a range [min, max] of positive numbers with min <= max, got ` +
+        describe(s));
     }
     scale = [s[0], s[1]];
   }
   return { degrees, translate, scale, shear };
 }
 
-const uniformIn = (rng: Random, [lo, hi]: [number, number]) => (lo === hi ? lo : lo + (hi - lo) * rng.uniform());
+const uniformIn = (rng: Random, [lo, hi]: Interval) => (lo === hi ? lo : lo + (hi - lo) * rng.uniform());
 
 /**
  * The map from output to input pixel indices of the affine transform about the image center (W - 1) / 2,
@@ -325,20 +336,21 @@ export function augmentation(steps: readonly AugmentationStep[]): Augmentation {
     const { op, ...opts } = step as { op: unknown } & Record<string, unknown>;
     const keys = typeof op === 'string' ? stepKeys[op] : undefined;
     if (!keys || !Object.hasOwn(stepKeys, op as string)) {
-      throw new TypeError(`${fn}: steps[${i}].op must be one of ${Object.keys(stepKeys).map((k) => `'${k}'`).join(', ')}, ` +
-        `got ${describeValue(op)}`);
+      const ops = Object.keys(stepKeys).map((k) => `'${k}'`).join(', ');
+      throw new TypeError(`${fn}: steps[${i}].op must be one of ${ops}, got ${describeValue(op)}`);
     }
-    unknownOptions(opts, keys.filter((k) => k !== 'seed' && k !== 'rng' && k !== 'inPlace'), `${fn}: steps[${i}] (${op})`);
+    const own = keys.filter((k) => k !== 'seed' && k !== 'rng' && k !== 'inPlace');
+    unknownOptions(opts, own, `${fn}: steps[${i}] (${op})`);
     // check the options now, on an empty batch, rather than at the first batch
     const channels = [opts.mean, opts.std].find((v) => Array.isArray(v)) as unknown[] | undefined;
     const probe = new Tensor(new Float32Array(0), [0, channels?.length ?? 1, 1, 1]);
     const apply = (x: Tensor, rng: Random, inPlace: boolean): Tensor => {
       switch (op) {
-        case 'randomTranslate': return randomTranslate(x, { ...(opts as unknown as RandomTranslateOptions), rng, inPlace });
-        case 'randomCrop': return randomCrop(x, { ...(opts as unknown as RandomCropOptions), rng, inPlace });
+        case 'randomTranslate': return randomTranslate(x, { ...(opts as { maxShift: number }), rng, inPlace });
+        case 'randomCrop': return randomCrop(x, { ...(opts as { padding: number }), rng, inPlace });
         case 'randomFlip': return randomFlip(x, { ...(opts as RandomFlipOptions), rng, inPlace });
         case 'randomAffine': return randomAffine(x, { ...(opts as RandomAffineOptions), rng, inPlace });
-        default: return normalize(x, { ...(opts as unknown as NormalizeOptions), inPlace });
+        default: return normalize(x, { ...(opts as { mean: number; std: number }), inPlace });
       }
     };
     apply(probe, new Random(0), false);
