@@ -174,6 +174,11 @@ describe.each(backends)('augmentation on $label', (bc) => {
     const r = new Random(3);
     const byHand = normalize(randomFlip(randomTranslate(x, { maxShift: 1, rng: r }), { rng: r }), { mean: 0.5, std: 2 });
     expectBitwiseEqual(aug(x, 3).data, byHand.data);
+    const inPlace = augmentation([{ op: 'randomTranslate', maxShift: 1 }, { op: 'randomFlip' }], { inPlace: true });
+    const copy = new Tensor(x.data.slice(), x.shape);
+    expect(inPlace(copy, 3)).toBe(copy);
+    const r2 = new Random(3);
+    expectBitwiseEqual(copy.data, randomFlip(randomTranslate(x, { maxShift: 1, rng: r2 }), { rng: r2 }).data);
   });
 });
 
@@ -249,6 +254,8 @@ describe('augmentation options', () => {
     'randomTranslate maxShift must be a non-negative integer or a pair [height, width] of them, got 1.5', RangeError],
     ['a seed inside a step', () => augmentation([{ op: 'randomFlip', seed: 1 } as never]),
       "augmentation: steps[0] (randomFlip): unknown option 'seed' (known: probability)", TypeError],
+    ['augmentation inPlace not a boolean', () => augmentation([], { inPlace: 'yes' as never }),
+      "augmentation inPlace must be true or false, got the string 'yes'", TypeError],
     ['a bad seed for the augmentation', () => mnistAugmentation()(x, NaN),
       'augmentation seed must be a finite number, got NaN', TypeError],
   ];

@@ -322,12 +322,16 @@ const stepKeys: Record<string, string[]> = {
 
 /**
  * The steps applied in order to each batch, as one function for a Dataset's map or your own training loop. The
- * first step writes a new tensor (the batch given is left as it is), the others work in place on it. Options are
- * checked here, once; each call draws every step's parameters from the one rng, in step order.
+ * first step writes a new tensor (the batch given is left as it is) unless `inPlace` (for a batch that is already
+ * a fresh copy: no allocation then), the others work in place on it. Options are checked here, once; each call
+ * draws every step's parameters from the one rng, in step order.
  */
-export function augmentation(steps: readonly AugmentationStep[]): Augmentation {
+export function augmentation(steps: readonly AugmentationStep[], options: InPlace = {}): Augmentation {
   const fn = 'augmentation';
   if (!Array.isArray(steps)) throw new TypeError(`${fn}: steps must be an array, got ${describeValue(steps)}`);
+  const opts = optionsObject(options, `${fn} options`);
+  unknownOptions(opts, ['inPlace'], fn);
+  const inPlace = inPlaceOf(opts, fn);
   const run = steps.map((step, i): ((x: Tensor, rng: Random, inPlace: boolean) => Tensor) => {
     if (typeof step === 'function') return (x, rng) => step(x, rng);
     if (step === null || typeof step !== 'object') {
@@ -359,7 +363,7 @@ export function augmentation(steps: readonly AugmentationStep[]): Augmentation {
   return (batch: Tensor, rng: Random | number = 0): Tensor => {
     const r = rng instanceof Random ? rng : rngOf({ seed: rng }, fn);
     let x = batch;
-    run.forEach((f, i) => { x = f(x, r, i > 0 && x !== batch); });
+    run.forEach((f) => { x = f(x, r, inPlace || x !== batch); });
     return x;
   };
 }
