@@ -17,6 +17,11 @@
       "native/conv.cc",
       "native/pool.cc",
       "native/batchnorm.cc",
+      "native/broadcast.cc",
+      "native/unary.cc",
+      "native/reduce.cc",
+      "native/linalg.cc",
+      "native/shape.cc",
       "native/augment.cc"
     ],
     "kernel_cflags": ["-O3", "-fno-math-errno", "-std=c++17", "-fPIC", "-fvisibility=hidden"]

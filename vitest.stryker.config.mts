@@ -6,7 +6,12 @@
 import { defineConfig, mergeConfig } from 'vitest/config';
 import base from './vitest.config.mts';
 
-export default mergeConfig(base, defineConfig({
+// NODENN_MUTATE_SPECS: a comma-separated list of spec globs to run instead of the whole suite, for a run over one
+// target (`NODENN_MUTATE_SPECS=test/optimizers*.spec.ts npm run mutate -- --mutate src/optimizers.ts`); a mutant
+// that only the left-out specs would kill then survives, so a target's score is only final with every spec.
+const only = process.env.NODENN_MUTATE_SPECS?.split(',').map((s) => s.trim()).filter(Boolean);
+
+const config = mergeConfig(base, defineConfig({
   test: {
     exclude: [
       'test/install.spec.ts', 'test/examples.spec.ts', 'test/cli.spec.ts', 'test/leak.spec.ts', 'test/process.spec.ts',
@@ -15,3 +20,7 @@ export default mergeConfig(base, defineConfig({
     testNamePattern: /^(?!.*(kills at random moments of save\(\)|refuses to replace a file it may not write))/,
   },
 }));
+// mergeConfig concatenates arrays: the list replaces the base include rather than joining it.
+if (only?.length) config.test!.include = only;
+
+export default config;

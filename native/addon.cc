@@ -431,6 +431,41 @@ void hook_batch_norm(Args& a, const int64_t* v, int64_t*) {
     fail(a.env(), kRangeError, "batch norm in training needs more than one value per channel, got N * S = ", N * S);
 }
 
+// The broadcast size of one axis over `count` operands named by `names` (their sizes in `d`): each is 1 or the
+// one size that is not.
+int64_t broadcast_axis(napi_env env, int axis, int count, const char* const* names, const int64_t* d) {
+  int64_t y = 1;
+  for (int k = 0; k < count; k++)
+    if (d[k] != 1) y = d[k];
+  for (int k = 0; k < count; k++) {
+    if (d[k] == 1 || d[k] == y) continue;
+    if (count == 2)
+      fail(env, kRangeError, names[0], axis, " = ", d[0], " and ", names[1], axis, " = ", d[1],
+           " do not broadcast: each axis needs equal sizes or a 1");
+    fail(env, kRangeError, names[0], axis, " = ", d[0], ", ", names[1], axis, " = ", d[1], " and ", names[2], axis, " = ",
+         d[2], " do not broadcast: each axis needs equal sizes or a 1");
+  }
+  return y;
+}
+
+// a0..a3, b0..b3 -> y0..y3
+void hook_broadcast(Args& a, const int64_t* v, int64_t* derived) {
+  static const char* const names[] = {"a", "b"};
+  for (int i = 0; i < 4; i++) {
+    const int64_t d[] = {v[i], v[4 + i]};
+    derived[i] = broadcast_axis(a.env(), i, 2, names, d);
+  }
+}
+
+// c0..c3, a0..a3, b0..b3 -> y0..y3
+void hook_broadcast_where(Args& a, const int64_t* v, int64_t* derived) {
+  static const char* const names[] = {"c", "a", "b"};
+  for (int i = 0; i < 4; i++) {
+    const int64_t d[] = {v[i], v[4 + i], v[8 + i]};
+    derived[i] = broadcast_axis(a.env(), i, 3, names, d);
+  }
+}
+
 // Every value in [0, 1], with 1e-6 of rounding above 1; NaN passes through (to the loss).
 void check_probabilities(const Args& a, int i) {
   const View& p = a.view(i);

@@ -9,6 +9,10 @@
 namespace nodenn {
 
 enum Activation { kRelu = 0, kLeakyRelu = 1, kSigmoid = 2, kTanh = 3, kStep = 4 };
+enum BinaryOp { kBinaryAdd = 0, kBinarySub = 1, kBinaryMul = 2, kBinaryDiv = 3, kBinaryPow = 4, kBinaryMaximum = 5, kBinaryMinimum = 6, kBinaryGt = 7, kBinaryGe = 8, kBinaryLt = 9, kBinaryLe = 10, kBinaryEq = 11, kBinaryNe = 12 };
+enum UnaryOp { kUnaryNeg = 0, kUnaryAbs = 1, kUnarySign = 2, kUnaryExp = 3, kUnaryLog = 4, kUnaryLog1p = 5, kUnarySqrt = 6, kUnarySquare = 7, kUnaryRelu = 8, kUnaryLeakyRelu = 9, kUnarySigmoid = 10, kUnaryTanh = 11, kUnaryStep = 12, kUnarySoftplus = 13, kUnaryGelu = 14, kUnaryClamp = 15 };
+enum ReduceOp { kReduceSum = 0, kReduceMean = 1, kReduceProd = 2, kReduceMax = 3, kReduceMin = 4, kReduceLogSumExp = 5 };
+enum ArgReduceOp { kArgmax = 0, kArgmin = 1 };
 
 // Every size argument is an integer below this (rule 2), so that it fits an int32.
 constexpr int64_t kMaxSize = (int64_t)1 << 31;
@@ -128,6 +132,57 @@ constexpr int kMaxThreads = 1024;
   X(batch_norm_backward, void, (long N, long C, long S, const T* x, const T* dy, const T* gamma, const T* mean,  \
     const T* invstd, T* dx, T* dgamma, T* dbeta, bool training))
 
+// native/broadcast.cc
+#define NODENN_KERNELS_BROADCAST(X)                                                                                   \
+  /* y = op(a, b) with NumPy broadcasting: a is (a0, a1, a2, a3), b is (b0, b1, b2, b3), y is their broadcast         \
+     shape (y0, y1, y2, y3), all row-major; y may be a or b (then of y's shape). */                                   \
+  X(broadcast_binary, void, (int op, long a0, long a1, long a2, long a3, long b0, long b1, long b2, long b3,          \
+    const T* a, const T* b, T* y))                                                                                    \
+  /* y = cond ≠ 0 ? a : b (NaN counts as true) with NumPy broadcasting of cond (c0..c3), a (a0..a3) and b             \
+     (b0..b3) to y (y0..y3); y may be a or b (then of y's shape). */                                                  \
+  X(broadcast_where, void, (long c0, long c1, long c2, long c3, long a0, long a1, long a2, long a3, long b0, long b1, \
+    long b2, long b3, const T* cond, const T* a, const T* b, T* y))
+
+// native/unary.cc
+#define NODENN_KERNELS_UNARY(X)                                           \
+  /* y = op(x) over n elements (alpha, beta: see UnaryOp); y may be x. */ \
+  X(unary, void, (int op, long n, const T* x, T* y, T alpha, T beta))
+
+// native/reduce.cc
+#define NODENN_KERNELS_REDUCE(X)                                                                                  \
+  /* y[o, i] = op over k of x[o, k, i] (op: sum, mean, prod, max, min, logSumExp), summed in a fixed blocked      \
+     order that does not depend on the thread count. */                                                           \
+  X(reduce_axis, void, (int op, long outer, long n, long inner, const T* x, T* y))                                \
+  /* y[o, i] = Σ_k (x[o, k, i] − mean)² / max(n − ddof, 0) (two passes), its square root if sqrt. */              \
+  X(variance_axis, void, (long outer, long n, long inner, double ddof, bool sqrt, const T* x, T* y))              \
+  /* out[o, i] = k of the first maximum (argmax) or minimum (argmin) of x[o, k, i]; a NaN wins. */                \
+  X(arg_reduce_axis, void, (int op, long outer, long n, long inner, const T* x, int32_t* out))                    \
+  /* y = softmax(x) along the middle axis of (outer, n, inner), stable (x − max); log: logSoftmax. y may be x. */ \
+  X(softmax_axis, void, (bool log, long outer, long n, long inner, const T* x, T* y))
+
+// native/linalg.cc
+#define NODENN_KERNELS_LINALG(X)                                                                                \
+  /* C[b] = op(A[b]) op(B[b]) for b < batch (op(A) M x K, op(B) K x N, as gemm); broadcastA: one A for every b, \
+     broadcastB alike. */                                                                                       \
+  X(gemm_batched, bool, (bool transA, bool transB, long batch, long M, long N, long K, bool broadcastA,         \
+    bool broadcastB, const T* A, const T* B, T* C))
+
+// native/shape.cc
+#define NODENN_KERNELS_SHAPE(X)                                                                                  \
+  /* y[o, j, c, i, k] = x[o, i, c, j, k]: x (outer, m, mid, n, inner) with its axes of sizes m and n swapped. */ \
+  X(swap_axes, void, (long outer, long m, long mid, long n, long inner, const T* x, T* y))                       \
+  /* y[o, j, i] = x[o, index[j], i]: x (outer, n, inner), y (outer, count, inner). */                            \
+  X(gather_axis, void, (long count, long outer, long n, long inner, const T* x, const int32_t* index, T* y))     \
+  /* y[o, index[j], i] = x[o, j, i], or += if accumulate (repeated indices add up in the order of j): x (outer,  \
+     count, inner), y (outer, n, inner); the rest of y is left as it is. */                                      \
+  X(scatter_axis, void, (long count, long outer, long n, long inner, const T* x, const int32_t* index, T* y,     \
+    bool accumulate))                                                                                            \
+  /* y (n, depth) = 1 at [r, index[r]], 0 elsewhere. */                                                          \
+  X(one_hot, void, (long n, long depth, const int32_t* index, T* y))                                             \
+  /* Writes the indices k of the nonzero mask[k] (NaN counts as nonzero) in increasing order to out; returns how \
+     many. */                                                                                                    \
+  X(nonzero_indices, double, (long n, const T* mask, int32_t* out))
+
 // native/augment.cc
 #define NODENN_KERNELS_AUGMENT(X)                                                                                    \
   /* y[n, c, h, w] = x[n, c, h - shiftH[n], w - shiftW[n]], 0 where that falls outside the image (a random crop      \
@@ -154,4 +209,9 @@ constexpr int kMaxThreads = 1024;
   NODENN_KERNELS_CONV(X)        \
   NODENN_KERNELS_POOL(X)        \
   NODENN_KERNELS_BATCHNORM(X)   \
+  NODENN_KERNELS_BROADCAST(X)   \
+  NODENN_KERNELS_UNARY(X)       \
+  NODENN_KERNELS_REDUCE(X)      \
+  NODENN_KERNELS_LINALG(X)      \
+  NODENN_KERNELS_SHAPE(X)       \
   NODENN_KERNELS_AUGMENT(X)

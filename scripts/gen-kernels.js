@@ -29,9 +29,9 @@ function snake(name) {
   return name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 }
 
-/** 'leakyRelu' -> 'kLeakyRelu' */
-function enumConstant(value) {
-  return `k${value[0].toUpperCase()}${value.slice(1)}`;
+/** 'leakyRelu' -> 'kLeakyRelu'; with the enum's prefix 'Unary', 'kUnaryLeakyRelu' (C++ enums share one scope) */
+function enumConstant(value, prefix = '') {
+  return `k${prefix}${value[0].toUpperCase()}${value.slice(1)}`;
 }
 
 /** Words wrapped into lines of at most `width` characters, each starting with `prefix`. */
@@ -238,7 +238,7 @@ function generateKernelsH(spec) {
     'from them, isa/table.cc fills the table by name, and each source file instantiates its own list.');
   out.push('#include <stdint.h>', '', 'namespace nodenn {', '');
   for (const e of Object.values(spec.enums)) {
-    out.push(`enum ${e.cpp} { ${e.values.map((v, i) => `${enumConstant(v)} = ${i}`).join(', ')} };`);
+    out.push(`enum ${e.cpp} { ${e.values.map((v, i) => `${enumConstant(v, e.prefix)} = ${i}`).join(', ')} };`);
   }
   out.push('');
   for (const [name, { value, doc }] of Object.entries(spec.limits)) {

@@ -53,7 +53,30 @@ const hookSizes: { [K in HookName]: Pick<Signature, 'sizes' | 'fix'> } = {
   },
   // training needs two values per channel: N * S >= 2
   batchNorm: { sizes: { N: [1, 3], C: [0, 3], S: [1, 4] }, fix: (s) => { if (s.N * s.S < 2) s.S = 2; } },
+  // each axis: equal sizes or a 1 (an odd pair becomes a 1 on one side, so both kinds of axis occur)
+  broadcast: {
+    sizes: Object.fromEntries(['a', 'b'].flatMap((p) => [0, 1, 2, 3].map((i) => [`${p}${i}`, [0, 3]]))),
+    fix: (s) => broadcastFix(s, ['a', 'b']),
+  },
+  broadcastWhere: {
+    sizes: Object.fromEntries(['c', 'a', 'b'].flatMap((p) => [0, 1, 2, 3].map((i) => [`${p}${i}`, [0, 3]]))),
+    fix: (s) => broadcastFix(s, ['c', 'a', 'b']),
+  },
 };
+
+/** Makes the operands' sizes broadcast (a size other than the first one found, and other than 1, becomes 1). */
+function broadcastFix(s: Sizes, operands: string[]): void {
+  for (let i = 0; i < 4; i++) {
+    let y = 1;
+    for (const p of operands) {
+      const d = s[`${p}${i}`];
+      if (d === 1) continue;
+      if (y === 1) y = d;
+      else if (d !== y) s[`${p}${i}`] = 1;
+    }
+    s[`y${i}`] = y;
+  }
+}
 
 /** A length of the spec over the drawn sizes. */
 function lengthOf(l: Length): (s: Sizes) => number {

@@ -4,7 +4,7 @@
 // declared once, in the kernel spec (spec.ts); the Kernels interface is generated from it (kernels.gen.ts).
 import type { Kernels } from './kernels.gen';
 
-export type { ActivationKind, Kernels } from './kernels.gen';
+export type { ActivationKind, BinaryOp, Kernels, UnaryOp } from './kernels.gen';
 export type BackendName = 'ts' | 'native';
 export type Isa = 'avx512' | 'avx2' | 'scalar';
 

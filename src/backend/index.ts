@@ -105,5 +105,5 @@ export function backendInfo(): BackendInfo {
   return { name: 'native', isa: info.isa, threads: info.threads, version: VERSION };
 }
 
-export type { Backend, BackendInfo, BackendName, Isa, ActivationKind, Kernels } from './backend';
+export type { Backend, BackendInfo, BackendName, Isa, ActivationKind, BinaryOp, Kernels, UnaryOp } from './backend';
 export { tsBackend };

@@ -4,7 +4,7 @@
 // every backend, ISA and thread count (bitwise, bilinear sampling included: both backends compute it in double in
 // the same order). Augment training batches only, never validation or test data.
 import { getBackend } from '../backend/index';
-import { describeValue, optionsObject } from '../options';
+import { describeValue, knownOptions, optionalBoolean, optionalSeed, optionsObject } from '../validate';
 import { Random } from '../random';
 import { type FloatArray, Tensor, allocate, checkAttached, formatShape } from '../tensor';
 
@@ -85,19 +85,11 @@ function rngOf(opts: RandomSource, fn: string): Random {
     if (opts.seed !== undefined) throw new TypeError(`${fn}: give either seed or rng, not both`);
     return opts.rng;
   }
-  const seed = opts.seed;
-  if (seed !== undefined && (typeof seed !== 'number' || !Number.isFinite(seed))) {
-    throw new TypeError(`${fn} seed must be a finite number, got ${describeValue(seed)}`);
-  }
-  return new Random(seed ?? 0);
+  return new Random(optionalSeed(opts.seed, `${fn} seed`) ?? 0);
 }
 
 function inPlaceOf(opts: InPlace, fn: string): boolean {
-  const v = opts.inPlace;
-  if (v !== undefined && typeof v !== 'boolean') {
-    throw new TypeError(`${fn} inPlace must be true or false, got ${describeValue(v)}`);
-  }
-  return v ?? false;
+  return optionalBoolean(opts.inPlace, `${fn} inPlace`) ?? false;
 }
 
 type Interval = [number, number];
@@ -126,11 +118,6 @@ function symmetricRange(v: unknown, name: string, unit: string): Interval {
     describe(v));
 }
 
-function unknownOptions(opts: object, known: string[], fn: string): void {
-  for (const key of Object.keys(opts)) {
-    if (!known.includes(key)) throw new TypeError(`${fn}: unknown option '${key}' (known: ${known.join(', ')})`);
-  }
-}
 
 // ---- the transforms
 
@@ -157,7 +144,7 @@ const translateKeys = ['maxShift', 'seed', 'rng', 'inPlace'];
 export function randomTranslate(x: Tensor, options: RandomTranslateOptions): Tensor {
   const fn = 'randomTranslate';
   const opts = optionsObject(options, `${fn} options`);
-  unknownOptions(opts, translateKeys, fn);
+  knownOptions(opts, translateKeys, fn);
   const g = imageOf(x, fn);
   const [kh, kw] = pixelPair(opts.maxShift, `${fn} maxShift`);
   const rng = rngOf(opts, fn), inPlace = inPlaceOf(opts, fn);
@@ -179,7 +166,7 @@ const cropKeys = ['padding', 'seed', 'rng', 'inPlace'];
 export function randomCrop(x: Tensor, options: RandomCropOptions): Tensor {
   const fn = 'randomCrop';
   const opts = optionsObject(options, `${fn} options`);
-  unknownOptions(opts, cropKeys, fn);
+  knownOptions(opts, cropKeys, fn);
   const g = imageOf(x, fn);
   const [ph, pw] = pixelPair(opts.padding, `${fn} padding`);
   const rng = rngOf(opts, fn), inPlace = inPlaceOf(opts, fn);
@@ -197,7 +184,7 @@ const flipKeys = ['probability', 'seed', 'rng', 'inPlace'];
 export function randomFlip(x: Tensor, options: RandomFlipOptions = {}): Tensor {
   const fn = 'randomFlip';
   const opts = optionsObject(options, `${fn} options`);
-  unknownOptions(opts, flipKeys, fn);
+  knownOptions(opts, flipKeys, fn);
   const g = imageOf(x, fn);
   const p = opts.probability ?? 0.5;
   if (!isNumber(p) || p < 0 || p > 1) {
@@ -270,7 +257,7 @@ export function affineMatrix(H: number, W: number, degrees: number, scale: numbe
 export function randomAffine(x: Tensor, options: RandomAffineOptions): Tensor {
   const fn = 'randomAffine';
   const opts = optionsObject(options, `${fn} options`);
-  unknownOptions(opts, affineKeys, fn);
+  knownOptions(opts, affineKeys, fn);
   const g = imageOf(x, fn);
   const r = affineRanges(opts, fn);
   const rng = rngOf(opts, fn), inPlace = inPlaceOf(opts, fn);
@@ -303,7 +290,7 @@ function perChannel(v: unknown, C: number, name: string, positive: boolean): Flo
 export function normalize(x: Tensor, options: NormalizeOptions): Tensor {
   const fn = 'normalize';
   const opts = optionsObject(options, `${fn} options`);
-  unknownOptions(opts, normalizeKeys, fn);
+  knownOptions(opts, normalizeKeys, fn);
   const g = imageOf(x, fn);
   const mean = perChannel(opts.mean, g.C, `${fn} mean`, false), std = perChannel(opts.std, g.C, `${fn} std`, true);
   const inPlace = inPlaceOf(opts, fn);
@@ -330,7 +317,7 @@ export function augmentation(steps: readonly AugmentationStep[], options: InPlac
   const fn = 'augmentation';
   if (!Array.isArray(steps)) throw new TypeError(`${fn}: steps must be an array, got ${describeValue(steps)}`);
   const opts = optionsObject(options, `${fn} options`);
-  unknownOptions(opts, ['inPlace'], fn);
+  knownOptions(opts, ['inPlace'], fn);
   const inPlace = inPlaceOf(opts, fn);
   const run = steps.map((step, i): ((x: Tensor, rng: Random, inPlace: boolean) => Tensor) => {
     if (typeof step === 'function') return (x, rng) => step(x, rng);
@@ -344,7 +331,7 @@ export function augmentation(steps: readonly AugmentationStep[], options: InPlac
       throw new TypeError(`${fn}: steps[${i}].op must be one of ${ops}, got ${describeValue(op)}`);
     }
     const own = keys.filter((k) => k !== 'seed' && k !== 'rng' && k !== 'inPlace');
-    unknownOptions(opts, own, `${fn}: steps[${i}] (${op})`);
+    knownOptions(opts, own, `${fn} steps[${i}] (${op})`);
     // check the options now, on an empty batch, rather than at the first batch
     const channels = [opts.mean, opts.std].find((v) => Array.isArray(v)) as unknown[] | undefined;
     const probe = new Tensor(new Float32Array(0), [0, channels?.length ?? 1, 1, 1]);

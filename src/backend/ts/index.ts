@@ -6,15 +6,22 @@ import { type KernelName, type Source, kernelNames, kernels as spec } from '../s
 import { checker } from './checks';
 import * as augment from './augment';
 import * as batchnorm from './batchnorm';
+import * as broadcast from './broadcast';
 import * as conv from './conv';
 import * as elementwise from './elementwise';
 import * as gemm from './gemm';
+import * as linalg from './linalg';
 import * as loss from './loss';
 import * as ops from './ops';
 import * as optim from './optim';
 import * as pool from './pool';
+import * as reduce from './reduce';
+import * as shape from './shape';
+import * as unary from './unary';
 
-const sources = { augment, batchnorm, conv, elementwise, gemm, loss, ops, optim, pool } satisfies Record<Source, object>;
+const sources = {
+  augment, batchnorm, broadcast, conv, elementwise, gemm, loss, ops, optim, pool, unary, reduce, linalg, shape,
+} satisfies Record<Source, object>;
 
 /** Each kernel as its source file exports it: the type fails to compile if a file lacks one, or has it wrong. */
 type Exports<S extends Source> = (typeof sources)[S];
