@@ -21,7 +21,8 @@
       "native/unary.cc",
       "native/reduce.cc",
       "native/linalg.cc",
-      "native/shape.cc"
+      "native/shape.cc",
+      "native/augment.cc"
     ],
     "kernel_cflags": ["-O3", "-fno-math-errno", "-std=c++17", "-fPIC", "-fvisibility=hidden"]
   },

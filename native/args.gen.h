@@ -429,6 +429,43 @@ constexpr ArgSpec kArgs_nonzeroIndices[] = {size_arg("n"), floats_arg("mask", kI
 constexpr KernelSpec kSpec_nonzeroIndices = {"nonzeroIndices", "nonzeroIndices(n, mask, out)", kArgs_nonzeroIndices,
     3, 3, nullptr, nullptr, {{0}, 1, {1, 2}, 2, {{2, 1, false}}, 1, {}, 0}};
 
+// translate2d(N, C, H, W, x, shiftH, shiftW, y)
+constexpr ArgSpec kArgs_translate2d[] = {size_arg("N"), size_arg("C"), size_arg("H"), size_arg("W"),
+    floats_arg("x", kIn, len(P{"N * C * H * W", 4, {{0, 1}, {1, 1}, {2, 1}, {3, 1}}})),
+    int32s_arg("shiftH", kIn, len(P{"N", 1, {{0, 1}}})), int32s_arg("shiftW", kIn, len(P{"N", 1, {{0, 1}}})),
+    floats_arg("y", kOut, len(P{"N * C * H * W", 4, {{0, 1}, {1, 1}, {2, 1}, {3, 1}}}), 16u)};
+constexpr KernelSpec kSpec_translate2d = {"translate2d", "translate2d(N, C, H, W, x, shiftH, shiftW, y)",
+    kArgs_translate2d, 8, 8, nullptr, nullptr,
+    {{0, 1, 2, 3}, 4, {4, 5, 6, 7}, 4, {{7, 4, true}, {7, 5, false}, {7, 6, false}}, 3, {}, 0}};
+
+// flip2d(N, C, H, W, x, flags, y)
+constexpr ArgSpec kArgs_flip2d[] = {size_arg("N"), size_arg("C"), size_arg("H"), size_arg("W"),
+    floats_arg("x", kIn, len(P{"N * C * H * W", 4, {{0, 1}, {1, 1}, {2, 1}, {3, 1}}})),
+    int32s_arg("flags", kIn, len(P{"N", 1, {{0, 1}}})),
+    floats_arg("y", kOut, len(P{"N * C * H * W", 4, {{0, 1}, {1, 1}, {2, 1}, {3, 1}}}), 16u)};
+constexpr KernelSpec kSpec_flip2d = {"flip2d", "flip2d(N, C, H, W, x, flags, y)", kArgs_flip2d, 7, 7, nullptr,
+    nullptr, {{0, 1, 2, 3}, 4, {4, 5, 6}, 3, {{6, 4, true}, {6, 5, false}}, 2, {}, 0}};
+
+// affine2d(N, C, H, W, x, m0, m1, m2, m3, m4, m5, y)
+constexpr ArgSpec kArgs_affine2d[] = {size_arg("N"), size_arg("C"), size_arg("H"), size_arg("W"),
+    floats_arg("x", kIn, len(P{"N * C * H * W", 4, {{0, 1}, {1, 1}, {2, 1}, {3, 1}}})),
+    floats_arg("m0", kIn, len(P{"N", 1, {{0, 1}}})), floats_arg("m1", kIn, len(P{"N", 1, {{0, 1}}})),
+    floats_arg("m2", kIn, len(P{"N", 1, {{0, 1}}})), floats_arg("m3", kIn, len(P{"N", 1, {{0, 1}}})),
+    floats_arg("m4", kIn, len(P{"N", 1, {{0, 1}}})), floats_arg("m5", kIn, len(P{"N", 1, {{0, 1}}})),
+    floats_arg("y", kOut, len(P{"N * C * H * W", 4, {{0, 1}, {1, 1}, {2, 1}, {3, 1}}}))};
+constexpr KernelSpec kSpec_affine2d = {"affine2d", "affine2d(N, C, H, W, x, m0, m1, m2, m3, m4, m5, y)",
+    kArgs_affine2d, 12, 12, nullptr, nullptr,
+    {{0, 1, 2, 3}, 4, {4, 5, 6, 7, 8, 9, 10, 11}, 8, {{11, 4, false}, {11, 5, false}, {11, 6, false}, {11, 7, false}, {11, 8, false}, {11, 9, false}, {11, 10, false}}, 7, {}, 0}};
+
+// normalizeChannels(N, C, S, x, mean, std, y)
+constexpr ArgSpec kArgs_normalizeChannels[] = {size_arg("N"), size_arg("C"), size_arg("S"),
+    floats_arg("x", kIn, len(P{"N * C * S", 3, {{0, 1}, {1, 1}, {2, 1}}})),
+    floats_arg("mean", kIn, len(P{"C", 1, {{1, 1}}})), floats_arg("std", kIn, len(P{"C", 1, {{1, 1}}})),
+    floats_arg("y", kOut, len(P{"N * C * S", 3, {{0, 1}, {1, 1}, {2, 1}}}), 8u)};
+constexpr KernelSpec kSpec_normalizeChannels = {"normalizeChannels", "normalizeChannels(N, C, S, x, mean, std, y)",
+    kArgs_normalizeChannels, 7, 7, nullptr, nullptr,
+    {{0, 1, 2}, 3, {3, 4, 5, 6}, 4, {{6, 3, true}, {6, 4, false}, {6, 5, false}}, 3, {}, 0}};
+
 #define NODENN_KERNEL_CALLS(X)                                                                                         \
   X(gemm, gemm, (a.flag(0), a.flag(1), a.size(2), a.size(3), a.size(4), (T)a.number(5), a.in<T>(6),                    \
     a.flag(0) ? a.size(2) : a.size(4), a.in<T>(7), a.flag(1) ? a.size(4) : a.size(3), (T)a.number(8), a.out<T>(9),     \
@@ -491,4 +528,11 @@ constexpr KernelSpec kSpec_nonzeroIndices = {"nonzeroIndices", "nonzeroIndices(n
   X(scatter_axis, scatterAxis, (a.size(0), a.size(1), a.size(2), a.size(3), a.in<T>(4), a.in_int32(5), a.out<T>(6),    \
     a.flag(7)))                                                                                                        \
   X(one_hot, oneHot, (a.size(0), a.size(1), a.in_int32(2), a.out<T>(3)))                                               \
-  X(nonzero_indices, nonzeroIndices, (a.size(0), a.in<T>(1), a.out_int32(2)))
+  X(nonzero_indices, nonzeroIndices, (a.size(0), a.in<T>(1), a.out_int32(2)))                                          \
+  X(translate2d, translate2d, (a.size(0), a.size(1), a.size(2), a.size(3), a.in<T>(4), a.in_int32(5), a.in_int32(6),   \
+    a.out<T>(7)))                                                                                                      \
+  X(flip2d, flip2d, (a.size(0), a.size(1), a.size(2), a.size(3), a.in<T>(4), a.in_int32(5), a.out<T>(6)))              \
+  X(affine2d, affine2d, (a.size(0), a.size(1), a.size(2), a.size(3), a.in<T>(4), a.in<T>(5), a.in<T>(6), a.in<T>(7),   \
+    a.in<T>(8), a.in<T>(9), a.in<T>(10), a.out<T>(11)))                                                                \
+  X(normalize_channels, normalizeChannels, (a.size(0), a.size(1), a.size(2), a.in<T>(3), a.in<T>(4), a.in<T>(5),       \
+    a.out<T>(6)))

@@ -183,6 +183,22 @@ constexpr int kMaxThreads = 1024;
      many. */                                                                                                    \
   X(nonzero_indices, double, (long n, const T* mask, int32_t* out))
 
+// native/augment.cc
+#define NODENN_KERNELS_AUGMENT(X)                                                                                    \
+  /* y[n, c, h, w] = x[n, c, h - shiftH[n], w - shiftW[n]], 0 where that falls outside the image (a random crop      \
+     of the zero-padded image is such a shift); y may be x. */                                                       \
+  X(translate2d, void, (long N, long C, long H, long W, const T* x, const int32_t* shiftH, const int32_t* shiftW,    \
+    T* y))                                                                                                           \
+  /* y[n] = x[n] mirrored left to right where flags[n] is not 0, else x[n] as it is; y may be x. */                  \
+  X(flip2d, void, (long N, long C, long H, long W, const T* x, const int32_t* flags, T* y))                          \
+  /* y[n, c, h, w] = x[n, c] sampled bilinearly at (sx, sy) = (m0 w + m1 h + m2, m3 w + m4 h + m5), each m read      \
+     at [n] (a map from output to input pixel indices); taps outside the image read 0, and y is 0 where (sx, sy)     \
+     lies a pixel or more outside. Computed in double in a fixed order: bitwise the same on every backend. */        \
+  X(affine2d, void, (long N, long C, long H, long W, const T* x, const T* m0, const T* m1, const T* m2, const T* m3, \
+    const T* m4, const T* m5, T* y))                                                                                 \
+  /* y[n, c, s] = (x[n, c, s] - mean[c]) / std[c], computed in double; y may be x. */                                \
+  X(normalize_channels, void, (long N, long C, long S, const T* x, const T* mean, const T* std, T* y))
+
 // Every kernel.
 #define NODENN_KERNELS(X)       \
   NODENN_KERNELS_GEMM(X)        \
@@ -197,4 +213,5 @@ constexpr int kMaxThreads = 1024;
   NODENN_KERNELS_UNARY(X)       \
   NODENN_KERNELS_REDUCE(X)      \
   NODENN_KERNELS_LINALG(X)      \
-  NODENN_KERNELS_SHAPE(X)
+  NODENN_KERNELS_SHAPE(X)       \
+  NODENN_KERNELS_AUGMENT(X)

@@ -14,6 +14,8 @@
 //   elementwise.cc, ops.cc, loss.cc, optim.cc: lengths around the vector width (8 and 16 lanes) and the chunked
 //                 threading (16384-element chunks from 65536 on; sigmoid and tanh 4096 from 8192 on).
 //   batchnorm.cc  plane lengths around the vector width, channels spread over threads from 32768 elements.
+//   augment.cc    planes grouped per task (16k elements: 21 planes of 28x28), odd and even widths (the middle
+//                 column of a mirror image), shifts and sampling points inside, across and beyond every edge.
 // Outputs a kernel overwrites start as NaN / Infinity (nothing may leak from them); outputs it accumulates into
 // start as random values. A kernel joins the grid by adding a row to `grid`.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -985,6 +987,97 @@ function tensorOpRows(): Row[] {
   ];
 }
 
+// ---- image augmentation ----
+
+// N x C x H x W: one pixel, odd and even widths, 24 planes of 28x28 (two tasks), planes longer than a task
+const augmentShapes: [number, number, number, number][] = [[1, 1, 1, 1], [2, 3, 5, 7], [3, 2, 4, 4], [2, 1, 6, 1],
+  [3, 8, 28, 28], [2, 2, 1, 20000]];
+
+/** Per-sample shifts: inside, past the edges by one and far beyond, and the int32 extremes. */
+function shiftsFor(N: number, extent: number, seed: number): Int32Array {
+  const r = rng(seed), s = new Int32Array(N);
+  for (let n = 0; n < N; n++) {
+    const k = Math.floor(r() * 10);
+    s[n] = k === 0 ? -(2 ** 31) : k === 1 ? 2 ** 31 - 1 : k === 2 ? extent + 1 : Math.round((r() * 2 - 1) * (extent + 1));
+  }
+  return s;
+}
+
+/** Per-sample maps: random rotation, zoom and shift about the center; the identity; far outside; NaN. */
+function matricesFor(C: Ctor, N: number, H: number, W: number, seed: number): FloatArray[] {
+  const r = rng(seed), m = Array.from({ length: 6 }, () => new C(N));
+  for (let n = 0; n < N; n++) {
+    const kind = n % 5, a = (r() * 2 - 1) * Math.PI, s = 0.5 + r(), cx = (W - 1) / 2, cy = (H - 1) / 2;
+    const tx = (r() * 2 - 1) * W / 2, ty = (r() * 2 - 1) * H / 2;
+    const rows = kind === 1 ? [1, 0, 0, 0, 1, 0]
+      : kind === 3 ? [1, 0, 1e30, 0, 1, 0]
+        : kind === 4 ? [NaN, 0, 0, 0, 1, 0]
+          : [s * Math.cos(a), s * Math.sin(a), cx + tx, -s * Math.sin(a), s * Math.cos(a), cy + ty];
+    if (kind === 0 || kind === 2) {
+      rows[2] -= rows[0] * cx + rows[1] * cy;
+      rows[5] -= rows[3] * cx + rows[4] * cy;
+    }
+    rows.forEach((v, i) => { m[i][n] = v; });
+  }
+  return m;
+}
+
+function augmentRows(): Row[] {
+  const tr: Case[] = [], fl: Case[] = [], af: Case[] = [], no: Case[] = [];
+  for (const [N, Ch, H, W] of augmentShapes) {
+    const label = `N ${N} C ${Ch} ${H}x${W}`, size = N * Ch * H * W;
+    tr.push({
+      label,
+      run(k, C, seed, reference) {
+        const x = randomArray(C, size, seed), shiftH = shiftsFor(N, H, seed + 1), shiftW = shiftsFor(N, W, seed + 2);
+        const want = reference('y', () => ref.translate2d(N, Ch, H, W, x, shiftH, shiftW));
+        const y = poisoned(C, size);
+        k.translate2d(N, Ch, H, W, x, shiftH, shiftW, y);
+        const inPlace = C.from(x);
+        k.translate2d(N, Ch, H, W, inPlace, shiftH, shiftW, inPlace);
+        return [{ what: 'y', got: y, want, tol: 0 }, { what: 'y (in place)', got: inPlace, want, tol: 0 }];
+      },
+    });
+    fl.push({
+      label,
+      run(k, C, seed, reference) {
+        const x = randomArray(C, size, seed), flags = shiftsFor(N, 1, seed + 1);
+        const want = reference('y', () => ref.flip2d(N, Ch, H, W, x, flags));
+        const y = poisoned(C, size);
+        k.flip2d(N, Ch, H, W, x, flags, y);
+        const inPlace = C.from(x);
+        k.flip2d(N, Ch, H, W, inPlace, flags, inPlace);
+        return [{ what: 'y', got: y, want, tol: 0 }, { what: 'y (in place)', got: inPlace, want, tol: 0 }];
+      },
+    });
+    af.push({
+      label,
+      run(k, C, seed, reference) {
+        const x = randomArray(C, size, seed), m = matricesFor(C, N, H, W, seed + 1);
+        const want = reference('y', () => ref.affine2d(N, Ch, H, W, x, m));
+        const y = poisoned(C, size);
+        k.affine2d(N, Ch, H, W, x, m[0], m[1], m[2], m[3], m[4], m[5], y);
+        return [{ what: 'y', got: y, want, tol: tolerance(C, 4) }];
+      },
+    });
+    no.push({
+      label,
+      run(k, C, seed, reference) {
+        const x = randomArray(C, size, seed, -2, 3), mean = randomArray(C, Ch, seed + 1);
+        const std = randomArray(C, Ch, seed + 2, 0.1, 2);
+        const want = reference('y', () => ref.normalizeChannels(N, Ch, H * W, x, mean, std));
+        const y = poisoned(C, size);
+        k.normalizeChannels(N, Ch, H * W, x, mean, std, y);
+        const inPlace = C.from(x);
+        k.normalizeChannels(N, Ch, H * W, inPlace, mean, std, inPlace);
+        return [{ what: 'y', got: y, want, tol: tolerance(C) }, { what: 'y (in place)', got: inPlace, want: y, tol: 0 }];
+      },
+    });
+  }
+  return [{ kernel: 'translate2d', cases: tr }, { kernel: 'flip2d', cases: fl }, { kernel: 'affine2d', cases: af },
+    { kernel: 'normalizeChannels', cases: no }];
+}
+
 // ---- the grid ----
 
 const grid: Row[] = [
@@ -1003,6 +1096,7 @@ const grid: Row[] = [
   ...broadcastRows(),
   ...unaryRows(),
   ...tensorOpRows(),
+  ...augmentRows(),
 ];
 
 function near(got: number, want: number, tol: number): boolean {

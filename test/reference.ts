@@ -667,3 +667,60 @@ export function oneHot(depth: number, index: ArrayLike<number>): Float64Array {
 export function nonzeroIndices(mask: Arr): Int32Array {
   return Int32Array.from(Array.from(mask).flatMap((v, k) => (v !== 0 ? [k] : [])));
 }
+
+// ---- image augmentation of x (N, C, H, W) ----
+
+/** The pixel (h, w) of plane p, or 0 outside the image. */
+function pixel(x: Arr, p: number, H: number, W: number, h: number, w: number): number {
+  return h >= 0 && h < H && w >= 0 && w < W ? x[(p * H + h) * W + w] : 0;
+}
+
+/** y[n, c, h, w] = x[n, c, h - shiftH[n], w - shiftW[n]], 0 outside. */
+export function translate2d(N: number, C: number, H: number, W: number, x: Arr, shiftH: Arr, shiftW: Arr): Float64Array {
+  const y = new Float64Array(N * C * H * W);
+  for (let p = 0; p < N * C; p++) {
+    const n = Math.floor(p / C);
+    for (let h = 0; h < H; h++) {
+      for (let w = 0; w < W; w++) y[(p * H + h) * W + w] = pixel(x, p, H, W, h - shiftH[n], w - shiftW[n]);
+    }
+  }
+  return y;
+}
+
+/** y[n, c, h, w] = x[n, c, h, W - 1 - w] where flags[n] != 0, else x[n, c, h, w]. */
+export function flip2d(N: number, C: number, H: number, W: number, x: Arr, flags: Arr): Float64Array {
+  const y = new Float64Array(N * C * H * W);
+  for (let p = 0; p < N * C; p++) {
+    const flip = flags[Math.floor(p / C)] !== 0;
+    for (let h = 0; h < H; h++) {
+      for (let w = 0; w < W; w++) y[(p * H + h) * W + w] = x[(p * H + h) * W + (flip ? W - 1 - w : w)];
+    }
+  }
+  return y;
+}
+
+/** Bilinear sampling at (m0 w + m1 h + m2, m3 w + m4 h + m5) with zero padding: Σ over the four taps of weight · value. */
+export function affine2d(N: number, C: number, H: number, W: number, x: Arr, m: Arr[]): Float64Array {
+  const y = new Float64Array(N * C * H * W);
+  for (let p = 0; p < N * C; p++) {
+    const n = Math.floor(p / C);
+    for (let h = 0; h < H; h++) {
+      for (let w = 0; w < W; w++) {
+        const sx = m[0][n] * w + m[1][n] * h + m[2][n], sy = m[3][n] * w + m[4][n] * h + m[5][n];
+        let v = 0;
+        const x0 = Math.floor(sx), y0 = Math.floor(sy);
+        for (const [dy, dx] of [[0, 0], [0, 1], [1, 0], [1, 1]]) {
+          const weight = (dy ? sy - y0 : 1 - (sy - y0)) * (dx ? sx - x0 : 1 - (sx - x0));
+          if (weight !== 0) v += weight * pixel(x, p, H, W, y0 + dy, x0 + dx);
+        }
+        y[(p * H + h) * W + w] = Number.isFinite(sx) && Number.isFinite(sy) ? v : 0;
+      }
+    }
+  }
+  return y;
+}
+
+/** (x - mean[c]) / std[c]. */
+export function normalizeChannels(N: number, C: number, S: number, x: Arr, mean: Arr, std: Arr): Float64Array {
+  return Float64Array.from(x, (v, i) => (v - mean[Math.floor(i / S) % C]) / std[Math.floor(i / S) % C]);
+}

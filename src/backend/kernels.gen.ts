@@ -177,4 +177,22 @@ export interface Kernels {
    * Writes the indices k of the nonzero mask[k] (NaN counts as nonzero) in increasing order to out; returns how many.
    */
   nonzeroIndices(n: number, mask: FloatArray, out: Int32Array): number;
+  /**
+   * y[n, c, h, w] = x[n, c, h - shiftH[n], w - shiftW[n]], 0 where that falls outside the image (a random crop of the
+   * zero-padded image is such a shift); y may be x.
+   */
+  translate2d(N: number, C: number, H: number, W: number, x: FloatArray, shiftH: Int32Array, shiftW: Int32Array,
+    y: FloatArray): void;
+  /** y[n] = x[n] mirrored left to right where flags[n] is not 0, else x[n] as it is; y may be x. */
+  flip2d(N: number, C: number, H: number, W: number, x: FloatArray, flags: Int32Array, y: FloatArray): void;
+  /**
+   * y[n, c, h, w] = x[n, c] sampled bilinearly at (sx, sy) = (m0 w + m1 h + m2, m3 w + m4 h + m5), each m read at [n]
+   * (a map from output to input pixel indices); taps outside the image read 0, and y is 0 where (sx, sy) lies a pixel
+   * or more outside. Computed in double in a fixed order: bitwise the same on every backend.
+   */
+  affine2d(N: number, C: number, H: number, W: number, x: FloatArray, m0: FloatArray, m1: FloatArray, m2: FloatArray,
+    m3: FloatArray, m4: FloatArray, m5: FloatArray, y: FloatArray): void;
+  /** y[n, c, s] = (x[n, c, s] - mean[c]) / std[c], computed in double; y may be x. */
+  normalizeChannels(N: number, C: number, S: number, x: FloatArray, mean: FloatArray, std: FloatArray,
+    y: FloatArray): void;
 }

@@ -85,7 +85,7 @@ export const limits = {
 } as const;
 
 export type Source = 'gemm' | 'elementwise' | 'ops' | 'loss' | 'optim' | 'conv' | 'pool' | 'batchnorm' | 'broadcast'
-  | 'unary' | 'reduce' | 'linalg' | 'shape';
+  | 'unary' | 'reduce' | 'linalg' | 'shape' | 'augment';
 
 export const enums = {
   activation: {
@@ -531,6 +531,35 @@ export const kernels = {
     source: 'shape',
     args: [size('n'), input('mask', 'n'), { kind: 'int32s', name: 'out', length: 'n', output: true }],
     returns: 'number',
+  },
+
+  // ---- image augmentation of a batch x (N, C, H, W), per-sample parameters drawn by the caller
+  translate2d: {
+    doc: 'y[n, c, h, w] = x[n, c, h - shiftH[n], w - shiftW[n]], 0 where that falls outside the image (a random ' +
+      'crop of the zero-padded image is such a shift); y may be x.',
+    source: 'augment',
+    args: [...sizes('N', 'C', 'H', 'W'), input('x', 'N * C * H * W'), { kind: 'int32s', name: 'shiftH', length: 'N' },
+      { kind: 'int32s', name: 'shiftW', length: 'N' }, output('y', 'N * C * H * W', { sameAs: ['x'] })],
+  },
+  flip2d: {
+    doc: 'y[n] = x[n] mirrored left to right where flags[n] is not 0, else x[n] as it is; y may be x.',
+    source: 'augment',
+    args: [...sizes('N', 'C', 'H', 'W'), input('x', 'N * C * H * W'), { kind: 'int32s', name: 'flags', length: 'N' },
+      output('y', 'N * C * H * W', { sameAs: ['x'] })],
+  },
+  affine2d: {
+    doc: 'y[n, c, h, w] = x[n, c] sampled bilinearly at (sx, sy) = (m0 w + m1 h + m2, m3 w + m4 h + m5), each m ' +
+      'read at [n] (a map from output to input pixel indices); taps outside the image read 0, and y is 0 where ' +
+      '(sx, sy) lies a pixel or more outside. Computed in double in a fixed order: bitwise the same on every backend.',
+    source: 'augment',
+    args: [...sizes('N', 'C', 'H', 'W'), input('x', 'N * C * H * W'),
+      ...['m0', 'm1', 'm2', 'm3', 'm4', 'm5'].map((m) => input(m, 'N')), output('y', 'N * C * H * W')],
+  },
+  normalizeChannels: {
+    doc: 'y[n, c, s] = (x[n, c, s] - mean[c]) / std[c], computed in double; y may be x.',
+    source: 'augment',
+    args: [...sizes('N', 'C', 'S'), input('x', 'N * C * S'), input('mean', 'C'), input('std', 'C'),
+      output('y', 'N * C * S', { sameAs: ['x'] })],
   },
 } satisfies Record<string, KernelSpec>;
 

@@ -1,4 +1,4 @@
-// nn.data: data sets (toy sets here; loaders such as loadMnist join this namespace) and the batch iterator.
+// nn.data: data sets (toy sets, loaders such as loadMnist, the Dataset and its batch iterator) and image augmentation.
 export { spiral, xor, type SpiralOptions } from './toy';
 export {
   loadMnist, DataError, MNIST_FILES, MNIST_FILE_BYTES, MNIST_MIRRORS, MNIST_SHA256, DOWNLOAD_TIMEOUT_MS, SYSTEM_DIRS,
@@ -7,3 +7,4 @@ export {
 } from './mnist';
 export { BatchIterator, type Batch, type BatchIteratorOptions, type BatchTargets, type IndexedBatch } from './batches';
 export { Dataset, type Sample, type DatasetSource, type FromOptions, type ShuffleOptions, type BatchOptions, type FromIdxOptions } from './dataset';
+export * as augment from './augment';

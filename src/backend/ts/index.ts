@@ -4,6 +4,7 @@
 import type { Backend, Kernels } from '../backend';
 import { type KernelName, type Source, kernelNames, kernels as spec } from '../spec';
 import { checker } from './checks';
+import * as augment from './augment';
 import * as batchnorm from './batchnorm';
 import * as broadcast from './broadcast';
 import * as conv from './conv';
@@ -19,7 +20,7 @@ import * as shape from './shape';
 import * as unary from './unary';
 
 const sources = {
-  batchnorm, broadcast, conv, elementwise, gemm, loss, ops, optim, pool, unary, reduce, linalg, shape,
+  augment, batchnorm, broadcast, conv, elementwise, gemm, loss, ops, optim, pool, unary, reduce, linalg, shape,
 } satisfies Record<Source, object>;
 
 /** Each kernel as its source file exports it: the type fails to compile if a file lacks one, or has it wrong. */
