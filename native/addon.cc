@@ -30,10 +30,6 @@
 namespace nodenn {
 namespace {
 
-const int64_t kMaxDim = (int64_t)1 << 31;      // any single size must be below 2^31
-const int64_t kMaxProduct = (int64_t)1 << 53;  // and any product of sizes below 2^53, as in JS
-
-
 // A number as JavaScript's Number.prototype.toString writes it: the shortest decimal that reads back as d, in
 // plain notation from 1e-6 to 1e21 and in exponent notation outside, so that both backends' messages agree.
 std::string js_number(double d) {
@@ -146,7 +142,7 @@ NODENN_INLINE int64_t size_value(napi_env env, napi_value v, const char* name) {
   double d;
   if (napi_get_value_double(env, v, &d) != napi_ok)
     fail(env, kTypeError, name, " must be a number", Got{env, v});
-  if (!(d >= 0) || d >= (double)kMaxDim || d != std::floor(d))
+  if (!(d >= 0) || d >= (double)kMaxSize || d != std::floor(d))
     fail(env, kRangeError, name, " must be an integer in [0, 2^31)", Got{env, v});
   return (int64_t)d;
 }
@@ -423,7 +419,7 @@ void hook_pool(Args& a, const int64_t* v, int64_t* derived) {
   g = PoolShape{v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], 0, 0};
   g.OH = window_output(a.env(), g.H, g.KH, g.sh, 0, "H", "KH", "strideH", nullptr);
   g.OW = window_output(a.env(), g.W, g.KW, g.sw, 0, "W", "KW", "strideW", nullptr);
-  if (g.H * g.W >= kMaxDim) fail(a.env(), kRangeError, "H * W must be below 2^31 (argmax holds plane indices)");
+  if (g.H * g.W >= kMaxSize) fail(a.env(), kRangeError, "H * W must be below 2^31 (argmax holds plane indices)");
   derived[0] = g.OH;
   derived[1] = g.OW;
 }

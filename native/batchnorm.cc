@@ -123,8 +123,11 @@ template <typename T> void backward_channel(void* ctx, long c) {
   }
 }
 
+// Below this many elements (N C S), the channels run on the calling thread: waking the pool would cost more.
+const double kParallelElements = 32768;
+
 template <typename T> void run_channels(NormJob<T>& j, TaskFn fn) {
-  if ((double)j.N * j.S * j.C < 32768) {
+  if ((double)j.N * j.S * j.C < kParallelElements) {
     for (long c = 0; c < j.C; c++) fn(&j, c);
   } else {
     parallel_for(j.C, fn, &j);

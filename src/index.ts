@@ -35,8 +35,9 @@ export {
 } from './callbacks';
 export { ProgressBar, type ProgressBarOptions, type ProgressSink } from './progress';
 export type { MetricSpec } from './fit-metrics';
+export { InferencePlan, type PlanStep } from './inference/plan';
 export * as data from './data/index';
-// model files and plots (issue 5)
+// model files, plots and metrics
 export { saveSafetensors, loadSafetensors, SafetensorsError, type SafetensorsFile, type SafetensorsDType } from './io/safetensors';
 export * as plot from './plot';
 export * as metrics from './metrics';

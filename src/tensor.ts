@@ -3,6 +3,12 @@
 import { describeValue } from './options';
 import * as elementwise from './ops/elementwise';
 import * as format from './ops/format';
+// The ops import Tensor and Tensor's methods call the ops: the namespaces are only read when a method runs, by
+// which time both modules are loaded, whichever came first.
+import * as indexingOps from './ops/indexing';
+import * as linalgOps from './ops/linalg';
+import * as reduceOps from './ops/reduce';
+import * as shapeOps from './ops/shape';
 
 export type DType = 'float32' | 'float64';
 export type FloatArray = Float32Array | Float64Array;
@@ -320,5 +326,147 @@ export class Tensor {
   /** |this − other| ≤ atol + rtol · |other| everywhere, broadcast (NumPy's allclose). */
   allClose(other: Tensor | number, rtol?: number, atol?: number): boolean {
     return elementwise.allClose(this, other, rtol, atol);
+  }
+
+  // reductions, shape and indexing (src/ops/reduce.ts, linalg.ts, shape.ts, indexing.ts)
+
+  /** Σ over the axes (all by default): `x.sum()`, `x.sum(1)`, `x.sum([0, 2], true)`, `x.sum({ axis: 1, keepdims: true })`. */
+  sum(axis?: reduceOps.Axis | reduceOps.ReduceOptions, keepdims?: boolean): Tensor {
+    return reduceOps.sum(this, axis, keepdims);
+  }
+
+  /** The mean over the axes (all by default). */
+  mean(axis?: reduceOps.Axis | reduceOps.ReduceOptions, keepdims?: boolean): Tensor {
+    return reduceOps.mean(this, axis, keepdims);
+  }
+
+  /** Π over the axes (all by default). */
+  prod(axis?: reduceOps.Axis | reduceOps.ReduceOptions, keepdims?: boolean): Tensor {
+    return reduceOps.prod(this, axis, keepdims);
+  }
+
+  /** The maximum over the axes (all by default); NaN propagates. */
+  max(axis?: reduceOps.Axis | reduceOps.ReduceOptions, keepdims?: boolean): Tensor {
+    return reduceOps.max(this, axis, keepdims);
+  }
+
+  /** The minimum over the axes (all by default); NaN propagates. */
+  min(axis?: reduceOps.Axis | reduceOps.ReduceOptions, keepdims?: boolean): Tensor {
+    return reduceOps.min(this, axis, keepdims);
+  }
+
+  /** The variance over the axes, ddof 0 by default (NumPy's): `x.var(0, { ddof: 1 })` reads `x.var({ axis: 0, ddof: 1 })`. */
+  var(axis?: reduceOps.Axis | reduceOps.VarianceOptions, keepdims?: boolean): Tensor {
+    return reduceOps.variance(this, axis, keepdims);
+  }
+
+  /** The standard deviation over the axes, ddof 0 by default (NumPy's). */
+  std(axis?: reduceOps.Axis | reduceOps.VarianceOptions, keepdims?: boolean): Tensor {
+    return reduceOps.std(this, axis, keepdims);
+  }
+
+  /** log Σ exp over the axes, stable. */
+  logSumExp(axis?: reduceOps.Axis | reduceOps.ReduceOptions, keepdims?: boolean): Tensor {
+    return reduceOps.logSumExp(this, axis, keepdims);
+  }
+
+  /** The index of the first maximum along `axis` (of the flattened tensor when none); NaN counts as the maximum. */
+  argmax(axis?: number | null | reduceOps.ArgOptions, keepdims?: boolean): Tensor {
+    return reduceOps.argmax(this, axis, keepdims);
+  }
+
+  /** The index of the first minimum along `axis` (of the flattened tensor when none). */
+  argmin(axis?: number | null | reduceOps.ArgOptions, keepdims?: boolean): Tensor {
+    return reduceOps.argmin(this, axis, keepdims);
+  }
+
+  /** softmax along `axis` (default the last), stable. */
+  softmax(axis = -1): Tensor {
+    return reduceOps.softmax(this, axis);
+  }
+
+  /** log softmax along `axis` (default the last), stable. */
+  logSoftmax(axis = -1): Tensor {
+    return reduceOps.logSoftmax(this, axis);
+  }
+
+  /** NumPy's matmul (batch axes broadcast); transposes as options are passed to GEMM, not copied. */
+  matmul(other: Tensor, options?: linalgOps.MatmulOptions): Tensor {
+    return linalgOps.matmul(this, other, options);
+  }
+
+  /** NumPy's dot. */
+  dot(other: Tensor): Tensor {
+    return linalgOps.dot(this, other);
+  }
+
+  /** The axes reversed, or permuted as `axes` says (a copy unless only size-1 axes move). */
+  transpose(axes?: readonly number[]): Tensor {
+    return shapeOps.transpose(this, axes);
+  }
+
+  /** The transpose: the axes reversed (NumPy's .T). */
+  get T(): Tensor {
+    return shapeOps.transpose(this);
+  }
+
+  /** Axis i of the result is axis axes[i] of this tensor: `x.permute(0, 2, 3, 1)` or `x.permute([0, 2, 3, 1])`. */
+  permute(...axes: number[] | [readonly number[]]): Tensor {
+    return shapeOps.permute(this, (Array.isArray(axes[0]) ? axes[0] : axes) as number[]);
+  }
+
+  /** Without size-1 axes (or only the ones named), sharing the data. */
+  squeeze(axis?: number | readonly number[] | null): Tensor {
+    return shapeOps.squeeze(this, axis);
+  }
+
+  /** With a new size-1 axis at `axis`, sharing the data. */
+  unsqueeze(axis: number): Tensor {
+    return shapeOps.unsqueeze(this, axis);
+  }
+
+  /** The axes startAxis..endAxis (default: all) merged into one, sharing the data. */
+  flatten(startAxis = 0, endAxis = -1): Tensor {
+    return shapeOps.flatten(this, startAxis, endAxis);
+  }
+
+  /** Repeated along size-1 (and new leading) axes to `shape` (a copy). */
+  broadcastTo(shape: Shape): Tensor {
+    return shapeOps.broadcastTo(this, shape);
+  }
+
+  /** NumPy's constant pad. */
+  pad(width: number | readonly number[] | readonly (readonly number[])[], value = 0): Tensor {
+    return shapeOps.pad(this, width, value);
+  }
+
+  /** NumPy's split: `sections` equal parts, or the parts between the split points. */
+  split(sections: number | readonly number[], axis = 0): Tensor[] {
+    return shapeOps.split(this, sections, axis);
+  }
+
+  /** Sliced axis by axis: `x.slice([1, 3], null, [null, null, -1])` is x[1:3, :, ::-1] (a copy). */
+  slice(...specs: indexingOps.SliceSpec[]): Tensor {
+    return indexingOps.slice(this, ...specs);
+  }
+
+  /** NumPy's take: the elements at `indices` along `axis` (of the flattened tensor when none). */
+  take(indices: Int32Array | readonly number[] | Tensor | number, axis?: number | null): Tensor {
+    return indexingOps.take(this, indices, axis);
+  }
+
+  /** take along `axis` (default 0): `xTrain.gather(batchMask)` is x_train[batch_mask]. */
+  gather(indices: Int32Array | readonly number[] | Tensor | number, axis = 0): Tensor {
+    return indexingOps.gather(this, indices, axis);
+  }
+
+  /** The elements where `mask` is nonzero (x[mask] in NumPy), as a 1-D tensor (or rows, for a mask of leading axes). */
+  maskedSelect(mask: Tensor | readonly unknown[]): Tensor {
+    return indexingOps.maskedSelect(this, mask);
+  }
+
+  /** A copy with `updates` added at `indices` along `axis` (repeated indices add up). */
+  scatterAdd(indices: Int32Array | readonly number[] | Tensor, updates: Tensor, axis = 0): Tensor {
+    return indexingOps.scatterAdd(this, indices, updates, axis);
   }
 }

@@ -14,8 +14,7 @@ import { Sequential } from '../src/network';
 import { SGD } from '../src/optimizers';
 import { ProgressBar } from '../src/progress';
 import { Tensor } from '../src/tensor';
-import { backends, expectBitwiseEqual, useBackend } from './helpers';
-import { randn } from './net-helpers';
+import { backends, expectBitwiseEqual, randn, useBackend } from './helpers';
 
 function data(n = 24, seed = 1): { x: Tensor; y: Int32Array } {
   return { x: randn([n, 3], seed).astype('float32'), y: Int32Array.from({ length: n }, (_, i) => i % 3) };

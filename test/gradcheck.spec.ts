@@ -11,8 +11,7 @@ import { Layer, type InitContext, type LayerConfig } from '../src/layers/layer';
 import { layerFromConfig, registerLayer, registeredLayers } from '../src/layers/registry';
 import { Random } from '../src/random';
 import { Tensor } from '../src/tensor';
-import { backends, useBackend } from './helpers';
-import { uniform } from './net-helpers';
+import { backends, uniform, useBackend } from './helpers';
 
 // y = x W + b through the backend's gemm; `wrongBias` makes the bias gradient twice what it should be.
 class Affine extends Layer {

@@ -10,8 +10,7 @@ import {
 import { Random } from '../src/random';
 import { Sequential } from '../src/network';
 import { Tensor } from '../src/tensor';
-import { backends, useBackend } from './helpers';
-import { randn, uniform } from './net-helpers';
+import { backends, randn, uniform, useBackend } from './helpers';
 
 const layerCases: [string, () => Layer, number[]][] = [
   ['Dense 2-D input', () => new Dense(5, 4, { dtype: 'float64', init: 'he', seed: 1 }), [3, 5]],

@@ -10,8 +10,7 @@ import { Sequential } from '../src/network';
 import { checkNetwork } from '../src/gradcheck';
 import { SGD } from '../src/optimizers';
 import { Tensor } from '../src/tensor';
-import { backends, useBackend } from './helpers';
-import { randn, uniform } from './net-helpers';
+import { backends, randn, uniform, useBackend } from './helpers';
 
 /** The loss gradient against central differences of the loss value. */
 function lossGradError(f: (x: Tensor) => LossResult, x: Tensor): number {

@@ -11,8 +11,7 @@ import { registerLayer } from '../src/layers/registry';
 import { Adam, SGD } from '../src/optimizers';
 import { FitAbortedError, Sequential } from '../src/network';
 import { Tensor } from '../src/tensor';
-import { backends, useBackend } from './helpers';
-import { randn, uniform } from './net-helpers';
+import { backends, randn, uniform, useBackend } from './helpers';
 
 // A layer with a buffer, to see buffers in state dicts: y = x + shift, shift a saved (non-trained) tensor.
 class Shift extends Layer {

@@ -805,6 +805,186 @@ function unaryRows(): Row[] {
   }];
 }
 
+// ---- tensor operations: reduce.cc (rows in blocks of 4096, few long rows split by block from 8192 on, strips of
+// 256 columns, threads from 65536 elements), linalg.cc, shape.cc (16 x 16 tiles, 1024-column scatter strips,
+// threads from 65536 elements) ----
+
+/** Random values with ±Infinity at two places (they reach max, min and logSumExp without a NaN). */
+function withInfinities(C: Ctor, n: number, seed: number): FloatArray {
+  const a = randomArray(C, n, seed, -3, 3);
+  if (n > 3) {
+    a[Math.floor(n / 3)] = Infinity;
+    a[n - 2] = -Infinity;
+  }
+  return a;
+}
+
+/** Random indices in [0, n) (repeats included). */
+function randomIndices(count: number, n: number, seed: number): Int32Array {
+  const r = rng(seed), a = new Int32Array(count);
+  for (let j = 0; j < count; j++) a[j] = Math.floor(r() * n);
+  return a;
+}
+
+function tensorOpRows(): Row[] {
+  const reduceShapes: [number, number, number][] = [
+    [3, 0, 1], [0, 5, 1], [2, 0, 3], [1, 1, 1], [5, 7, 1], [4, 15, 1], [4, 16, 1], [3, 17, 1], [3, 33, 1],
+    [2, 4095, 1], [2, 4097, 1], [2, 9000, 1], [1, 70000, 1], [40, 2000, 1], [3, 5, 255], [2, 5, 256], [2, 7, 257],
+    [1, 300, 300], [3, 1, 5],
+  ];
+  const ops = ['sum', 'mean', 'prod', 'max', 'min', 'logSumExp'] as const;
+  const reduce: Case[] = [], variance: Case[] = [], arg: Case[] = [], soft: Case[] = [];
+  for (const [outer, n, inner] of reduceShapes) {
+    const len = outer * n * inner, shape = `(${outer}, ${n}, ${inner})`;
+    for (const op of ops) {
+      const data = [['random', (C: Ctor, seed: number) => op === 'prod' ? randomArray(C, len, seed, 0.99, 1.01)
+        : randomArray(C, len, seed)]] as [string, (C: Ctor, seed: number) => FloatArray][];
+      if (n <= 33) data.push(['ties and NaN', (C, seed) => tiesAndNaN(C, len, seed)]);
+      if (op !== 'prod' && op !== 'mean' && op !== 'sum') data.push(['±Infinity', (C, seed) => withInfinities(C, len, seed)]);
+      for (const [what, make] of data) {
+        reduce.push({
+          label: `${op} ${shape} ${what}`,
+          run(k, C, seed, reference) {
+            const x = make(C, seed);
+            const want = reference('y', () => ref.reduceAxis(op, outer, n, inner, x));
+            const y = poisoned(C, outer * inner);
+            k.reduceAxis(op, outer, n, inner, x, y);
+            const tol = op === 'prod' ? (C === Float32Array ? 1e-5 + 1e-6 * n : 1e-13 * Math.max(8, n)) : tolerance(C, n);
+            return [{ what: 'y', got: y, want, tol: op === 'logSumExp' ? Math.max(tol, tolerance(C, 16)) : tol }];
+          },
+        });
+      }
+    }
+    for (const [ddof, sqrt] of [[0, false], [1, true], [2.5, false]] as const) {
+      variance.push({
+        label: `${shape} ddof ${ddof}${sqrt ? ' sqrt' : ''}`,
+        run(k, C, seed, reference) {
+          const x = randomArray(C, len, seed, 2, 4);
+          const want = reference('y', () => ref.varianceAxis(outer, n, inner, ddof, sqrt, x));
+          const y = poisoned(C, outer * inner);
+          k.varianceAxis(outer, n, inner, ddof, sqrt, x, y);
+          return [{ what: 'y', got: y, want, tol: tolerance(C, 4 * n) }];
+        },
+      });
+    }
+    if (n > 0 || outer === 0) {
+      for (const op of ['argmax', 'argmin'] as const) {
+        for (const [what, make] of [['random', randomArray], ['ties and NaN', tiesAndNaN]] as const) {
+          if (what !== 'random' && n > 33) continue;
+          arg.push({
+            label: `${op} ${shape} ${what}`,
+            run(k, C, seed, reference) {
+              const x = make(C, len, seed);
+              const want = reference('out', () => ref.argReduceAxis(op, outer, n, inner, x));
+              const out = new Int32Array(outer * inner).fill(-7);
+              k.argReduceAxis(op, outer, n, inner, x, out);
+              return [{ what: 'out', got: out, want, tol: 0 }];
+            },
+          });
+        }
+      }
+    }
+    for (const log of [false, true]) {
+      for (const inPlace of [false, true]) {
+        soft.push({
+          label: `${log ? 'log ' : ''}${shape}${inPlace ? ' in place' : ''}`,
+          run(k, C, seed, reference) {
+            const x = randomArray(C, len, seed, -5, 5);
+            const want = reference('y', () => ref.softmaxAxis(log, outer, n, inner, x));
+            const y = inPlace ? x : poisoned(C, len);
+            k.softmaxAxis(log, outer, n, inner, x, y);
+            return [{ what: 'y', got: y, want, tol: tolerance(C, n) }];
+          },
+        });
+      }
+    }
+  }
+  const matmul: Case[] = [];
+  for (const [batch, M, N, K] of [[3, 5, 7, 4], [1, 13, 17, 20], [4, 2, 3, 1], [0, 3, 3, 3], [2, 3, 4, 0], [2, 40, 33, 64]]) {
+    for (const [ta, tb] of allTrans) {
+      for (const [ba, bb] of [[false, false], [true, false], [false, true], [true, true]]) {
+        matmul.push({
+          label: `batch ${batch} M ${M} N ${N} K ${K} trans ${ta},${tb} broadcast ${ba},${bb}`,
+          run(k, C, seed, reference) {
+            const A = randomArray(C, (ba ? 1 : batch) * M * K, seed), B = randomArray(C, (bb ? 1 : batch) * K * N, seed + 1);
+            const want = reference('C', () => ref.gemmBatched(ta, tb, batch, M, N, K, ba, bb, A, B));
+            const got = poisoned(C, batch * M * N);
+            k.gemmBatched(ta, tb, batch, M, N, K, ba, bb, A, B, got);
+            return [{ what: 'C', got, want, tol: tolerance(C, K) }];
+          },
+        });
+      }
+    }
+  }
+  const swap: Case[] = [[1, 17, 1, 33, 1], [2, 16, 1, 16, 1], [2, 3, 4, 5, 6], [1, 300, 1, 300, 1], [3, 5, 2, 7, 17],
+    [0, 3, 1, 3, 1], [2, 1, 3, 1, 4], [1, 2, 3, 40000, 1]].map(([outer, m, mid, n, inner]) => ({
+    label: `(${outer}, ${m}, ${mid}, ${n}, ${inner})`,
+    run(k, C, seed, reference) {
+      const len = outer * m * mid * n * inner, x = randomArray(C, len, seed);
+      const want = reference('y', () => ref.swapAxes(outer, m, mid, n, inner, x));
+      const y = poisoned(C, len);
+      k.swapAxes(outer, m, mid, n, inner, x, y);
+      return [{ what: 'y', got: y, want, tol: 0 }];
+    },
+  }));
+  const axisShapes: [number, number, number, number][] = [
+    [3, 10, 1, 7], [2, 10, 784, 64], [1, 1000, 100, 700], [1, 100, 1, 70000], [2, 10, 1025, 12], [70, 5, 1000, 8],
+    [2, 5, 3, 0], [0, 5, 3, 4], [2, 0, 3, 0], [1, 1, 1, 1], [2, 6, 17, 30],
+  ];
+  const gather: Case[] = axisShapes.map(([outer, n, inner, count]) => ({
+    label: `(${outer}, ${n}, ${inner}) count ${count}`,
+    run(k, C, seed, reference) {
+      const x = randomArray(C, outer * n * inner, seed), index = randomIndices(count, n, seed + 1);
+      const want = reference('y', () => ref.gatherAxis(outer, n, inner, index, x));
+      const y = poisoned(C, outer * count * inner);
+      k.gatherAxis(count, outer, n, inner, x, index, y);
+      return [{ what: 'y', got: y, want, tol: 0 }];
+    },
+  }));
+  const scatter: Case[] = axisShapes.flatMap(([outer, n, inner, count]) => [false, true].map((accumulate) => ({
+    label: `(${outer}, ${n}, ${inner}) count ${count}${accumulate ? ' accumulate' : ''}`,
+    run(k, C, seed, reference) {
+      const x = randomArray(C, outer * count * inner, seed), y0 = randomArray(C, outer * n * inner, seed + 2);
+      // assignment with repeated indices: the last j wins in both, so the indices may repeat there too
+      const index = randomIndices(count, n, seed + 1);
+      const want = reference('y', () => ref.scatterAxis(outer, n, inner, index, x, y0, accumulate));
+      const y = C.from(y0);
+      k.scatterAxis(count, outer, n, inner, x, index, y, accumulate);
+      return [{ what: 'y', got: y, want, tol: accumulate ? tolerance(C, count) : 0 }];
+    },
+  })));
+  const hot: Case[] = [[5, 3], [0, 4], [4, 0], [70, 1000]].map(([n, depth]) => ({
+    label: `n ${n} depth ${depth}`,
+    run(k, C, seed, reference) {
+      const index = depth > 0 ? randomIndices(n, depth, seed) : new Int32Array(0);
+      const rows = depth > 0 ? n : 0;
+      const want = reference('y', () => ref.oneHot(depth, index));
+      const y = poisoned(C, rows * depth);
+      k.oneHot(rows, depth, index, y);
+      return [{ what: 'y', got: y, want, tol: 0 }];
+    },
+  }));
+  const nonzero: Case[] = [0, 1, 7, 17, 1000].map((n) => ({
+    label: `n ${n} (zeros, -0, NaN, ±Infinity)`,
+    run(k, C, seed, reference) {
+      const r = rng(seed), mask = new C(n);
+      const pick = [0, -0, 1, NaN, Infinity, -Infinity, 0.5, 0];
+      for (let i = 0; i < n; i++) mask[i] = pick[Math.floor(r() * pick.length)];
+      const want = reference('out', () => ref.nonzeroIndices(mask));
+      const out = new Int32Array(n).fill(-7);
+      const count = k.nonzeroIndices(n, mask, out);
+      return [{ what: 'count', got: count, want: want.length, tol: 0 },
+        { what: 'out', got: out.subarray(0, count), want, tol: 0 }];
+    },
+  }));
+  return [
+    { kernel: 'reduceAxis', cases: reduce }, { kernel: 'varianceAxis', cases: variance },
+    { kernel: 'argReduceAxis (ties: the first; NaN wins)', cases: arg }, { kernel: 'softmaxAxis', cases: soft },
+    { kernel: 'gemmBatched', cases: matmul }, { kernel: 'swapAxes', cases: swap }, { kernel: 'gatherAxis', cases: gather },
+    { kernel: 'scatterAxis', cases: scatter }, { kernel: 'oneHot', cases: hot }, { kernel: 'nonzeroIndices', cases: nonzero },
+  ];
+}
+
 // ---- the grid ----
 
 const grid: Row[] = [
@@ -822,6 +1002,7 @@ const grid: Row[] = [
   ...batchNormRows(),
   ...broadcastRows(),
   ...unaryRows(),
+  ...tensorOpRows(),
 ];
 
 function near(got: number, want: number, tol: number): boolean {

@@ -1,5 +1,5 @@
 // Plain references for every kernel: the definitions written as loops over float64 numbers, straight from the
-// kernel interface's comments (src/backend/backend.ts), with no blocking, no vectors and no shared code with
+// kernel spec's docs (src/backend/spec.ts), with no blocking, no vectors and no shared code with
 // either backend. Each returns fresh Float64Arrays (or numbers); accumulating kernels take the initial values and
 // return the accumulated ones. test/reference-grid.spec.ts compares every backend and ISA with these.
 
@@ -534,4 +534,136 @@ export function unaryScalar(op: UnaryOpName, x: number, alpha: number, beta: num
     case 'gelu': return 0.5 * x * (1 + erf(x / Math.SQRT2));
     case 'clamp': return Number.isNaN(x) ? x : Math.min(Math.max(x, alpha), beta);
   }
+}
+
+// ---- tensor operations on (outer, n, inner): the middle axis of x[(o * n + k) * inner + i]
+
+/** The values x[o, 0..n, i] of one output position. */
+function lane(x: Arr, outer: number, n: number, inner: number, o: number, i: number): number[] {
+  return Array.from({ length: n }, (_, k) => x[(o * n + k) * inner + i]);
+}
+
+function perLane(outer: number, n: number, inner: number, x: Arr, f: (v: number[]) => number): Float64Array {
+  const y = new Float64Array(outer * inner);
+  for (let o = 0; o < outer; o++) for (let i = 0; i < inner; i++) y[o * inner + i] = f(lane(x, outer, n, inner, o, i));
+  return y;
+}
+
+/** y[o, i] = op of x[o, :, i]; NaN propagates; over no values the identity (mean NaN). */
+export function reduceAxis(op: string, outer: number, n: number, inner: number, x: Arr): Float64Array {
+  return perLane(outer, n, inner, x, (v) => {
+    if (v.some(Number.isNaN)) return NaN;
+    switch (op) {
+      case 'sum': return v.reduce((s, a) => s + a, 0);
+      case 'mean': return v.reduce((s, a) => s + a, 0) / v.length;
+      case 'prod': return v.reduce((s, a) => s * a, 1);
+      case 'max': return Math.max(...v);
+      case 'min': return Math.min(...v);
+      case 'logSumExp': {
+        const m = Math.max(...v);
+        if (!Number.isFinite(m)) return m;
+        return m + Math.log(v.reduce((s, a) => s + Math.exp(a - m), 0));
+      }
+    }
+    throw new Error(op);
+  });
+}
+
+/** Σ (x − mean)² / max(n − ddof, 0), square-rooted if sqrt. */
+export function varianceAxis(outer: number, n: number, inner: number, ddof: number, sqrt: boolean, x: Arr): Float64Array {
+  return perLane(outer, n, inner, x, (v) => {
+    const mean = v.reduce((s, a) => s + a, 0) / v.length;
+    const r = v.reduce((s, a) => s + (a - mean) ** 2, 0) / Math.max(v.length - ddof, 0);
+    return sqrt ? Math.sqrt(r) : r;
+  });
+}
+
+/** The first index of the maximum (argmax) or minimum (argmin); the first NaN if any. */
+export function argReduceAxis(op: string, outer: number, n: number, inner: number, x: Arr): Int32Array {
+  return Int32Array.from(perLane(outer, n, inner, x, (v) => {
+    const nan = v.findIndex(Number.isNaN);
+    if (nan >= 0) return nan;
+    const best = op === 'argmax' ? Math.max(...v) : Math.min(...v);
+    return v.indexOf(best);
+  }));
+}
+
+/** softmax (or log softmax) of each x[o, :, i]. */
+export function softmaxAxis(log: boolean, outer: number, n: number, inner: number, x: Arr): Float64Array {
+  const y = new Float64Array(outer * n * inner);
+  for (let o = 0; o < outer; o++) {
+    for (let i = 0; i < inner; i++) {
+      const v = lane(x, outer, n, inner, o, i);
+      const m = v.reduce((a, b) => (Number.isNaN(b) || b > a ? b : a), -Infinity);
+      const s = v.reduce((acc, a) => acc + Math.exp(a - m), 0);
+      v.forEach((a, k) => { y[(o * n + k) * inner + i] = log ? a - m - Math.log(s) : Math.exp(a - m) / s; });
+    }
+  }
+  return y;
+}
+
+/** C[b] = op(A[b]) op(B[b]), each through the gemm reference above. */
+export function gemmBatched(transA: boolean, transB: boolean, batch: number, M: number, N: number, K: number,
+  broadcastA: boolean, broadcastB: boolean, A: Arr, B: Arr): Float64Array {
+  const C = new Float64Array(batch * M * N);
+  const part = (a: Arr, b: number, size: number, broadcast: boolean) =>
+    Array.prototype.slice.call(a, broadcast ? 0 : b * size, broadcast ? size : (b + 1) * size) as number[];
+  for (let b = 0; b < batch; b++) {
+    C.set(gemm(transA, transB, M, N, K, 1, part(A, b, M * K, broadcastA), part(B, b, K * N, broadcastB), 0,
+      new Float64Array(M * N)), b * M * N);
+  }
+  return C;
+}
+
+/** x (outer, m, mid, n, inner) -> y (outer, n, mid, m, inner). */
+export function swapAxes(outer: number, m: number, mid: number, n: number, inner: number, x: Arr): Float64Array {
+  const y = new Float64Array(outer * m * mid * n * inner);
+  let at = 0;
+  for (let o = 0; o < outer; o++) {
+    for (let i = 0; i < m; i++) {
+      for (let c = 0; c < mid; c++) {
+        for (let j = 0; j < n; j++) {
+          for (let k = 0; k < inner; k++) y[(((o * n + j) * mid + c) * m + i) * inner + k] = x[at++];
+        }
+      }
+    }
+  }
+  return y;
+}
+
+/** y[o, j, i] = x[o, index[j], i]. */
+export function gatherAxis(outer: number, n: number, inner: number, index: ArrayLike<number>, x: Arr): Float64Array {
+  const y = new Float64Array(outer * index.length * inner);
+  let at = 0;
+  for (let o = 0; o < outer; o++) {
+    for (let j = 0; j < index.length; j++) for (let i = 0; i < inner; i++) y[at++] = x[(o * n + index[j]) * inner + i];
+  }
+  return y;
+}
+
+/** y (given) with y[o, index[j], i] = x[o, j, i], or += when accumulate, for j in order. */
+export function scatterAxis(outer: number, n: number, inner: number, index: ArrayLike<number>, x: Arr, y0: Arr,
+  accumulate: boolean): Float64Array {
+  const y = Float64Array.from(y0);
+  let at = 0;
+  for (let o = 0; o < outer; o++) {
+    for (let j = 0; j < index.length; j++) {
+      for (let i = 0; i < inner; i++) {
+        const to = (o * n + index[j]) * inner + i;
+        y[to] = accumulate ? y[to] + x[at++] : x[at++];
+      }
+    }
+  }
+  return y;
+}
+
+export function oneHot(depth: number, index: ArrayLike<number>): Float64Array {
+  const y = new Float64Array(index.length * depth);
+  for (let r = 0; r < index.length; r++) y[r * depth + index[r]] = 1;
+  return y;
+}
+
+/** The positions of the nonzero (or NaN) values. */
+export function nonzeroIndices(mask: Arr): Int32Array {
+  return Int32Array.from(Array.from(mask).flatMap((v, k) => (v !== 0 ? [k] : [])));
 }

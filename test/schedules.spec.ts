@@ -6,7 +6,7 @@ import { Dense } from '../src/layers/index';
 import { Sequential } from '../src/network';
 import { Adam, SGD, oneCycle, stepDecay, warmupCosine, type LrSchedule, type Optimizer } from '../src/optimizers';
 import { Tensor } from '../src/tensor';
-import { randn } from './net-helpers';
+import { randn } from './helpers';
 
 /** The rate of each of `steps` optimizer steps taken outside fit() (step() advances the schedule). */
 function rates(opt: Optimizer, steps: number): number[] {

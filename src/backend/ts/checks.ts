@@ -4,13 +4,13 @@
 import { detachedMessage, isDetached } from '../../tensor';
 import {
   type ArgSpec, type HookName, type KernelName, type KernelSpec, type Length, type Product, type Range,
-  type ValueCheckName, enumChoices, enums, hooks, inRange, kernels, parseProduct, parseRange, plan, requiredArgs,
-  signature,
+  type ValueCheckName, enumChoices, enums, hooks, inRange, kernels, limits, parseProduct, parseRange, plan,
+  requiredArgs, signature,
 } from '../spec';
 
-/** Sizes are integers below this; products of sizes below 2^53. */
-const MAX_DIM = 2 ** 31;
-const MAX_PRODUCT = 2 ** 53;
+/** Sizes are integers below this; products of sizes below MAX_PRODUCT. */
+const MAX_SIZE = limits.maxSize.value;
+const MAX_PRODUCT = limits.maxProduct.value;
 
 // The typed-array accessors of the intrinsic %TypedArray%.prototype, which an object cannot fake (a Proxy or an
 // object with a typed array's prototype has no [[TypedArrayName]]): what N-API sees as a typed array.
@@ -129,7 +129,7 @@ function scalar(a: CompiledArg, x: unknown, v: number[]): number {
   switch (a.kind) {
     case 'size': {
       if (typeof x !== 'number') throw new TypeError(`${a.name} must be a number, got ${describe(x)}`);
-      if (!(x >= 0) || x >= MAX_DIM || !Number.isInteger(x)) {
+      if (!(x >= 0) || x >= MAX_SIZE || !Number.isInteger(x)) {
         throw new RangeError(`${a.name} must be an integer in [0, 2^31), got ${describe(x)}`);
       }
       if (x < a.min && (a.unlessZero < 0 || v[a.unlessZero] !== 0)) {
@@ -237,7 +237,7 @@ const hookChecks: { [K in HookName]: (v: number[]) => number[] } = {
   pool([, , H, W, KH, KW, strideH, strideW]) {
     const OH = windowOutput(H, KH, strideH, 0, 'H', 'KH', 'strideH', null);
     const OW = windowOutput(W, KW, strideW, 0, 'W', 'KW', 'strideW', null);
-    if (H * W >= MAX_DIM) throw new RangeError('H * W must be below 2^31 (argmax holds plane indices)');
+    if (H * W >= MAX_SIZE) throw new RangeError('H * W must be below 2^31 (argmax holds plane indices)');
     return [OH, OW];
   },
   batchNorm([N, C, S, training]) {

@@ -9,13 +9,18 @@ import * as broadcast from './broadcast';
 import * as conv from './conv';
 import * as elementwise from './elementwise';
 import * as gemm from './gemm';
+import * as linalg from './linalg';
 import * as loss from './loss';
 import * as ops from './ops';
 import * as optim from './optim';
 import * as pool from './pool';
+import * as reduce from './reduce';
+import * as shape from './shape';
 import * as unary from './unary';
 
-const sources = { batchnorm, broadcast, conv, elementwise, gemm, loss, ops, optim, pool, unary } satisfies Record<Source, object>;
+const sources = {
+  batchnorm, broadcast, conv, elementwise, gemm, loss, ops, optim, pool, unary, reduce, linalg, shape,
+} satisfies Record<Source, object>;
 
 /** Each kernel as its source file exports it: the type fails to compile if a file lacks one, or has it wrong. */
 type Exports<S extends Source> = (typeof sources)[S];

@@ -1,0 +1,120 @@
+// The kernel argument checks' exact words, on every backend (src/backend/ts/checks.ts and native/addon.cc read
+// the same spec and must say the same): how each kind of bad value is described, the call's signature when
+// arguments are missing, the window and pooling hooks, the batch-norm hook, index bounds named by their product,
+// the probability check's full message, and the memory rules that allow the very same array.
+import { beforeEach, describe, expect, it } from 'vitest';
+import { getBackend } from '../src/backend/index';
+import type { Kernels } from '../src/backend/backend';
+import { backends, useBackend } from './helpers';
+
+const f32 = (n: number) => new Float32Array(n);
+const f64 = (n: number) => new Float64Array(n);
+
+type Refusal = [string, (k: Kernels) => unknown, ErrorConstructor, string];
+
+const refused: Refusal[] = [
+  // how a bad value is described, as a size and as an array
+  ['a bigint size', (k) => k.sgd(1n as never, f64(1), f64(1), 0.1), TypeError, 'n must be a number, got a bigint'],
+  ['a symbol size', (k) => k.sgd(Symbol('n') as never, f64(1), f64(1), 0.1), TypeError, 'n must be a number, got a symbol'],
+  ['a function size', (k) => k.sgd((() => 1) as never, f64(1), f64(1), 0.1), TypeError, 'n must be a number, got a function'],
+  ['a boolean size', (k) => k.sgd(true as never, f64(1), f64(1), 0.1), TypeError, 'n must be a number, got a boolean'],
+  ['a string size', (k) => k.sgd('1' as never, f64(1), f64(1), 0.1), TypeError, 'n must be a number, got a string'],
+  ['an undefined size', (k) => k.sgd(undefined as never, f64(1), f64(1), 0.1), TypeError, 'n must be a number, got undefined'],
+  ['a null size', (k) => k.sgd(null as never, f64(1), f64(1), 0.1), TypeError, 'n must be a number, got null'],
+  ['an object size', (k) => k.sgd({} as never, f64(1), f64(1), 0.1), TypeError, 'n must be a number, got an object'],
+  ['an Array as an array', (k) => k.sgd(1, [0] as never, f64(1), 0.1), TypeError, 'p must be a Float32Array or Float64Array, got an Array'],
+  ['a DataView as an array', (k) => k.sgd(1, new DataView(new ArrayBuffer(8)) as never, f64(1), 0.1), TypeError,
+    'p must be a Float32Array or Float64Array, got a DataView'],
+  ['an Int32Array as a float array', (k) => k.sgd(1, new Int32Array(1) as never, f64(1), 0.1), TypeError,
+    'p must be a Float32Array or Float64Array, got Int32Array'],
+  ['a Float64Array as labels', (k) => k.softmaxCrossEntropyIndex(1, 2, f64(2), f64(1) as never, null), TypeError,
+    'labels must be an Int32Array, got Float64Array'],
+  ['mixed dtypes', (k) => k.sgd(1, f32(1), f64(1), 0.1), TypeError, 'g must be a Float32Array like the other arrays, got Float64Array'],
+  ['a fractional size', (k) => k.sgd(1.5, f64(2), f64(2), 0.1), RangeError, 'n must be an integer in [0, 2^31), got 1.5'],
+  ['a string number', (k) => k.sgd(1, f64(1), f64(1), '0.1' as never), TypeError, 'lr must be a number, got a string'],
+  ['an infinite number', (k) => k.sgd(1, f64(1), f64(1), -Infinity), RangeError, 'lr must be a finite number, got -Infinity'],
+  ['a flag that is not a boolean', (k) => k.mse(1, 1, f64(1), f64(1), 0 as never, null), TypeError, 'half must be a boolean, got 0'],
+  ['an optional flag that is not a boolean',
+    (k) => k.conv2dForward(1, 1, 2, 2, 1, 1, 1, 1, 1, 0, 0, f64(4), f64(1), null, f64(4), 'yes' as never), TypeError,
+    'relu must be a boolean, got a string'],
+  ['an enum that is not a string', (k) => k.activationForward(1 as never, 1, f64(1), f64(1), 0), TypeError,
+    'activation must be a string, got 1'],
+  ['an enum outside its names', (k) => k.activationForward('gelu' as never, 1, f64(1), f64(1), 0), RangeError,
+    "activation must be 'relu', 'leakyRelu', 'sigmoid', 'tanh' or 'step', got 'gelu'"],
+  // missing arguments: the call's signature
+  ['missing arguments', (k) => (k.sgd as (...a: unknown[]) => unknown)(1, f64(1)), TypeError, 'sgd(n, p, g, lr): expected 4 arguments, got 2'],
+  // products of sizes
+  ['a size product past 2^53', (k) => k.biasAdd(2 ** 30, 2 ** 30, f64(1), f64(1)), RangeError, 'rows * cols is too large'],
+  // windows: kernel, stride, the padded input, with and without padding
+  ['conv KH 0', (k) => k.conv2dForward(1, 1, 4, 4, 1, 0, 1, 1, 1, 0, 0, f64(16), f64(0), null, f64(16)), RangeError, 'KH must be at least 1, got 0'],
+  ['conv strideW 0', (k) => k.conv2dForward(1, 1, 4, 4, 1, 1, 1, 1, 0, 0, 0, f64(16), f64(1), null, f64(16)), RangeError, 'strideW must be at least 1, got 0'],
+  ['conv KH larger than the padded H', (k) => k.conv2dForward(1, 1, 2, 4, 1, 5, 1, 1, 1, 1, 0, f64(8), f64(5), null, f64(8)), RangeError,
+    'KH = 5 is larger than H + 2 * padH = 4'],
+  ['pool KW larger than W', (k) => k.avgPool2dForward(1, 1, 4, 2, 1, 3, 1, 1, f64(8), f64(8)), RangeError, 'KW = 3 is larger than W = 2'],
+  ['pool KH 0', (k) => k.avgPool2dForward(1, 1, 4, 4, 0, 1, 1, 1, f64(16), f64(16)), RangeError, 'KH must be at least 1, got 0'],
+  ['pool strideH 0', (k) => k.avgPool2dForward(1, 1, 4, 4, 1, 1, 0, 1, f64(16), f64(16)), RangeError, 'strideH must be at least 1, got 0'],
+  ['pool plane of 2^31 values', (k) => k.avgPool2dForward(0, 1, 2 ** 16, 2 ** 15, 2 ** 16, 2 ** 15, 1, 1, f64(0), f64(0)), RangeError,
+    'H * W must be below 2^31 (argmax holds plane indices)'],
+  ['the im2col matrix past 2^53', (k) => k.conv2dForward(0, 2 ** 20, 2 ** 20, 2 ** 20, 1, 2 ** 10, 1, 1, 1, 0, 0, f64(0), f64(0), null, f64(0)),
+    RangeError, 'C * KH * KW * OH * OW is too large'],
+  // indices bounded by a product of sizes
+  ['an argmax outside the plane', (k) => k.maxPool2dBackward(1, 1, 2, 2, 1, 1, 1, 1, f64(4), new Int32Array([0, 1, 4, 0]), f64(4)),
+    RangeError, 'argmax[2] = 4 is outside [0, H * W = 4)'],
+  ['a negative argmax', (k) => k.maxPool2dBackward(1, 1, 2, 2, 1, 1, 1, 1, f64(4), new Int32Array([0, -1, 0, 0]), f64(4)),
+    RangeError, 'argmax[1] = -1 is outside [0, H * W = 4)'],
+  ['a label outside the classes', (k) => k.softmaxCrossEntropyIndex(1, 2, f64(2), new Int32Array([2]), null), RangeError,
+    'labels[0] = 2 is outside [0, 2)'],
+  // batch norm in training needs two values per channel
+  ['batch norm training on one value per channel',
+    (k) => k.batchNormForward(1, 2, 1, f64(2), f64(2), f64(2), f64(2), f64(2), f64(2), f64(2), f64(2), true, 0.1, 1e-5),
+    RangeError, 'batch norm in training needs more than one value per channel, got N * S = 1'],
+  // probabilities
+  ['a probability above 1', (k) => k.crossEntropyProbs(1, 2, Float64Array.of(0.5, 2), Float64Array.of(0, 1), 0, null), RangeError,
+    'probs[1] = 2 is outside [0, 1]: cross-entropy takes probabilities (e.g. a Softmax output); for logits use softmaxCrossEntropy'],
+  // the memory rules: a partial overlap where the very same array is allowed
+  ['a partial overlap where the same array is allowed', (k) => {
+    const b = f64(3);
+    return k.mul(2, b.subarray(0, 2), f64(2), b.subarray(1, 3));
+  }, RangeError, 'y must not share memory with a (other than being the very same array)'],
+];
+
+describe.each(backends)('kernel checks word for word on $label', (bc) => {
+  beforeEach(() => useBackend(bc));
+
+  it.each(refused)('%s', (_name, call, type, message) => {
+    let thrown: unknown;
+    try { call(getBackend()); } catch (e) { thrown = e; }
+    expect(thrown).toBeInstanceOf(type);
+    expect((thrown as Error).message).toBe(message);
+  });
+
+  it('what the checks let through: the very same array, empty arrays, disjoint views, batch norm in eval', () => {
+    const k = getBackend();
+    const a = Float64Array.of(2, 3);
+    k.mul(2, a, a, a);
+    expect(Array.from(a)).toEqual([4, 9]);
+    // two halves of one buffer do not overlap
+    const buf = Float64Array.of(1, 2, 3, 4);
+    k.add(2, buf.subarray(0, 2), buf.subarray(0, 2), buf.subarray(2, 4));
+    expect(Array.from(buf)).toEqual([1, 2, 2, 4]);
+    // an empty view anywhere in a buffer shares no memory
+    k.add(0, buf.subarray(1, 1), buf, buf.subarray(0, 0));
+    // a channel with one value is fine in eval, and in training when there are no channels
+    const y = f64(1);
+    k.batchNormForward(1, 1, 1, Float64Array.of(3), Float64Array.of(1), Float64Array.of(0), y, f64(1), f64(1),
+      Float64Array.of(1), Float64Array.of(3), false, 0.1, 1);
+    expect(y[0]).toBe(1);
+    k.batchNormForward(1, 0, 1, f64(0), f64(0), f64(0), f64(0), f64(0), f64(0), f64(0), f64(0), true, 0.1, 1e-5);
+    // a kernel the size of the padded input, and a pool window the size of the plane
+    const out = f64(1);
+    k.conv2dForward(1, 1, 1, 1, 1, 3, 3, 1, 1, 1, 1, Float64Array.of(2), Float64Array.of(0, 0, 0, 0, 5, 0, 0, 0, 0), null, out);
+    expect(out[0]).toBe(10);
+    k.avgPool2dForward(1, 1, 2, 2, 2, 2, 1, 1, Float64Array.of(1, 2, 3, 6), out);
+    expect(out[0]).toBe(3);
+    // indices up to H * W - 1, labels up to cols - 1
+    const dx = f64(4);
+    k.maxPool2dBackward(1, 1, 2, 2, 1, 1, 1, 1, Float64Array.of(1, 2, 3, 4), new Int32Array([3, 2, 1, 0]), dx);
+    expect(Array.from(dx)).toEqual([4, 3, 2, 1]);
+    expect(k.softmaxCrossEntropyIndex(1, 2, Float64Array.of(0, 0), new Int32Array([1]), null)).toBeCloseTo(Math.log(2), 15);
+  });
+});

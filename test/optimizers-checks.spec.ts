@@ -1,0 +1,166 @@
+// Optimizers' and schedules' options at their boundaries, on every backend: every refusal named, the defaults,
+// optimizers by name, the schedule checks, a step over mismatched gradients, and gradient clipping exactly at and
+// above the limit. (Update rules and golden values: optimizers.spec.ts.)
+import { beforeEach, describe, expect, it } from 'vitest';
+import {
+  AdaGrad, Adam, AdamW, clipGradNorm, cosineDecay, exponentialDecay, oneCycle, OPTIMIZER_NAMES, optimizerFromName,
+  RMSProp, SGD, stepDecay, warmupCosine,
+} from '../src/optimizers';
+import { Tensor } from '../src/tensor';
+import { backends, useBackend } from './helpers';
+
+const f64 = (data: number[]) => new Tensor(Float64Array.from(data), [data.length]);
+
+describe.each(backends)('optimizer options on $label', (bc) => {
+  beforeEach(() => useBackend(bc));
+
+  it('schedules: options objects and their values', () => {
+    expect(() => stepDecay(null as never)).toThrow(new TypeError('stepDecay options must be an options object, got null'));
+    expect(() => exponentialDecay(3 as never)).toThrow(new TypeError('exponentialDecay options must be an options object, got 3'));
+    expect(() => cosineDecay([] as never)).toThrow(new TypeError('cosineDecay options must be an options object, got an array of length 0'));
+    for (const stepSize of [0, 1.5, -2, '3']) {
+      expect(() => stepDecay({ stepSize: stepSize as number }), String(stepSize)).toThrow(new RangeError(
+        `stepDecay stepSize must be a positive integer, got ${typeof stepSize === 'string' ? `the string '${stepSize}'` : stepSize}`));
+    }
+    for (const gamma of [0, -0.5, NaN, Infinity]) {
+      expect(() => exponentialDecay({ gamma }), String(gamma)).toThrow(new RangeError(`exponentialDecay gamma must be a positive number, got ${gamma}`));
+    }
+    expect(() => stepDecay({ stepSize: 2, gamma: 0 })).toThrow(/stepDecay gamma must be a positive number, got 0/);
+    for (const minLr of [-0.1, NaN, Infinity, '0']) {
+      expect(() => cosineDecay({ tMax: 4, minLr: minLr as number }), String(minLr)).toThrow(RangeError);
+    }
+    expect(() => cosineDecay({ tMax: 4, minLr: -1 })).toThrow(new RangeError('cosineDecay minLr must be a finite number >= 0, got -1'));
+    expect(() => cosineDecay({ tMax: 0 })).toThrow(new RangeError('cosineDecay tMax must be a positive integer, got 0'));
+    // a floor of 0 is allowed: the rate goes to 0 and stays there
+    const c = cosineDecay({ tMax: 4, minLr: 0 });
+    expect([0, 2, 4, 9].map((e) => c(e, 0.8))).toEqual([0.8, expect.closeTo(0.4, 15), 0, 0]);
+    expect([0, 1, 2, 3].map((e) => stepDecay({ stepSize: 2, gamma: 0.5 })(e, 1))).toEqual([1, 1, 0.5, 0.5]);
+  });
+
+  it('optimizer options: lr, schedule, clipNorm, and each optimizer\'s own; the boundaries of [0, 1] and [0, 1)', () => {
+    expect(() => new SGD(null as never)).toThrow(new TypeError('optimizer options must be an options object, got null'));
+    expect(() => new SGD({ lr: 0 })).toThrow(new RangeError('lr must be a positive number, got 0'));
+    expect(() => new Adam({ schedule: 3 as never })).toThrow(new TypeError('schedule must be a function (epoch, lr, position) => lr, got 3'));
+    expect(() => new Adam({ clipNorm: -1 })).toThrow(new RangeError('clipNorm must be a positive number, got -1'));
+    // momentum and RMSProp's decay may be 1; Adam's betas may not
+    expect(new SGD({ momentum: 1 }).momentum).toBe(1);
+    expect(() => new SGD({ momentum: 1.01 })).toThrow(new RangeError('momentum must be in [0, 1], got 1.01'));
+    expect(new RMSProp({ decay: 1 }).decay).toBe(1);
+    expect(() => new RMSProp({ decay: -0.1 })).toThrow(new RangeError('decay must be in [0, 1], got -0.1'));
+    expect(new Adam({ beta1: 0, beta2: 0 }).beta2).toBe(0);
+    expect(() => new Adam({ beta1: 1 })).toThrow(new RangeError('beta1 must be in [0, 1), got 1'));
+    expect(() => new Adam({ beta2: 1 })).toThrow(new RangeError('beta2 must be in [0, 1), got 1'));
+    expect(() => new Adam({ beta2: NaN })).toThrow(/beta2 must be in \[0, 1\), got NaN/);
+    // eps: each default, a given one kept, a non-positive one refused by name
+    expect([new AdaGrad().eps, new RMSProp().eps, new Adam().eps, new AdamW().eps]).toEqual([1e-7, 1e-7, 1e-8, 1e-8]);
+    expect([new AdaGrad({ eps: 0.5 }).eps, new RMSProp({ eps: 0.25 }).eps, new Adam({ eps: 0.125 }).eps]).toEqual([0.5, 0.25, 0.125]);
+    expect(() => new AdaGrad({ eps: 0 })).toThrow(new RangeError('eps must be a positive number, got 0'));
+    expect(() => new RMSProp({ eps: -1 })).toThrow(new RangeError('eps must be a positive number, got -1'));
+    expect(() => new Adam({ eps: 0 })).toThrow(new RangeError('eps must be a positive number, got 0'));
+    // AdamW's decoupled weight decay: 0.01 by default, 0 allowed, a negative or non-finite one refused
+    expect([new AdamW().weightDecay, new AdamW({ weightDecay: 0 }).weightDecay]).toEqual([0.01, 0]);
+    for (const wd of [-0.1, NaN, Infinity, '0.1']) {
+      expect(() => new AdamW({ weightDecay: wd as number }), String(wd)).toThrow(RangeError);
+    }
+    expect(() => new AdamW({ weightDecay: -1 })).toThrow(new RangeError('weightDecay must be a non-negative number, got -1'));
+  });
+
+  it('optimizers by name, with their defaults; an unknown name lists the names', () => {
+    const made = OPTIMIZER_NAMES.map((n) => optimizerFromName(n));
+    expect(made.map((o) => o.constructor.name)).toEqual(['SGD', 'SGD', 'Adam', 'AdamW', 'RMSProp', 'AdaGrad']);
+    expect([(made[0] as SGD).momentum, (made[1] as SGD).momentum]).toEqual([0, 0.9]);
+    expect(made.map((o) => o.baseLr)).toEqual([0.01, 0.01, 0.001, 0.001, 0.01, 0.01]);
+    expect(() => optimizerFromName('lion' as never)).toThrow(new RangeError(
+      "optimizer must be one of 'sgd', 'momentum', 'adam', 'adamw', 'rmsprop', 'adagrad', got the string 'lion'"));
+  });
+
+  it('the schedule is checked for exactly the epochs asked; a rate of 0 is allowed; setEpoch takes epoch numbers', () => {
+    const opt = new SGD({ lr: 0.5, schedule: (e) => (e < 3 ? 0.1 * e : -1) });
+    opt.checkSchedule(3);  // epochs 0, 1 and 2: rates 0, 0.1, 0.2
+    expect(opt.lr).toBe(0);
+    expect(() => opt.checkSchedule(4)).toThrow(new RangeError(
+      'the learning-rate schedule gave -1 for epoch 3 (0-based); a learning rate must be a finite number >= 0'));
+    for (const epoch of [-1, 1.5, NaN, '2']) {
+      expect(() => opt.setEpoch(epoch as number), String(epoch)).toThrow(RangeError);
+    }
+    expect(() => opt.setEpoch(-1)).toThrow(new RangeError('epoch must be a non-negative integer, got -1'));
+    opt.setEpoch(2);
+    expect(opt.lr).toBeCloseTo(0.2, 15);
+    const bad = new SGD({ schedule: () => Infinity });
+    expect(() => bad.lr).toThrow(/the learning-rate schedule gave Infinity for epoch 0/);
+  });
+
+  it('a step refuses a gradient of another size or dtype, naming the parameter, before updating anything', () => {
+    const w = f64([1, 2]), b = f64([3]);
+    const opt = new SGD({ lr: 1 });
+    expect(() => opt.step([{ param: w, grad: f64([1, 1]) }, { name: '0.bias', param: b, grad: f64([1, 1]) }]))
+      .toThrow(new RangeError('0.bias: gradient and parameter differ in size or dtype'));
+    expect(() => opt.step([{ param: w, grad: new Tensor([1, 1], [2]) }])).toThrow(new RangeError('a parameter: gradient and parameter differ in size or dtype'));
+    expect([w.toArray(), b.toArray()]).toEqual([[1, 2], [3]]);
+    expect(opt.iterations).toBe(0);
+  });
+
+  it('clipGradNorm: gradients at the limit are left alone; above it they are scaled to just under it', () => {
+    const at = { param: f64([0, 0]), grad: f64([3, 4]) };
+    expect(clipGradNorm([at], 5)).toBe(5);
+    expect(at.grad.toArray()).toEqual([3, 4]);
+    const above = [{ param: f64([0, 0]), grad: f64([6, 8]) }, { param: f64([0]), grad: f64([0]) }];
+    expect(clipGradNorm(above, 5)).toBe(10);
+    const norm = Math.hypot(...above[0].grad.toArray());
+    expect(norm).toBeLessThan(5);
+    expect(norm).toBeCloseTo(5, 5);
+    expect(above[0].grad.data[0] / above[0].grad.data[1]).toBeCloseTo(0.75, 14);
+    expect(() => clipGradNorm(above, 0)).toThrow(new RangeError('maxNorm must be a positive number, got 0'));
+  });
+});
+
+describe('per-step schedules and the schedule position at their boundaries', () => {
+  const at = (step: number, totalSteps?: number) => ({ epoch: 0, step, stepsPerEpoch: undefined, totalSteps });
+
+  it('warmupCosine: each option named; warmupSteps an integer >= 0; a warmup fraction with totalSteps', () => {
+    expect(() => warmupCosine(null as never)).toThrow(new TypeError('warmupCosine options must be an options object, got null'));
+    expect(() => warmupCosine({ warmupSteps: 1.5 })).toThrow(new RangeError('warmupCosine warmupSteps must be an integer >= 0, got 1.5'));
+    expect(() => warmupCosine({ warmupSteps: 1, totalSteps: 0 })).toThrow(new RangeError('warmupCosine totalSteps must be a positive integer, got 0'));
+    // no warmup at all: cosine from the first step
+    expect(warmupCosine({ warmupSteps: 0, totalSteps: 4 })(0, 0.8, at(0))).toBe(0.8);
+    expect(warmupCosine({ warmupSteps: 0, totalSteps: 4 })(0, 0.8, at(2))).toBeCloseTo(0.4, 15);
+    // a fraction and a total: 2 warmup steps of 10
+    const s = warmupCosine({ warmupFraction: 0.2, totalSteps: 10 });
+    expect([0, 1, 2].map((t) => s(0, 1, at(t)))).toEqual([0, 0.5, 1]);
+  });
+
+  it('oneCycle: each option named; pctStart 0 refused; a phase of one step is refused by name', () => {
+    expect(() => oneCycle(null as never)).toThrow(new TypeError('oneCycle options must be an options object, got null'));
+    expect(() => oneCycle({ pctStart: 0 })).toThrow(new RangeError('oneCycle pctStart must be in (0, 1), got 0'));
+    expect(() => oneCycle({ finalDivFactor: 0 })).toThrow(new RangeError('oneCycle finalDivFactor must be a positive number, got 0'));
+    // 4 steps with pctStart 0.25: the warmup would end at step 0, where it starts
+    expect(() => oneCycle({ totalSteps: 4, pctStart: 0.25 })(0, 1, at(0))).toThrow(new RangeError(
+      'oneCycle over 4 steps with pctStart 0.25 leaves a phase without steps; train for more steps or change pctStart'));
+    expect(oneCycle({ totalSteps: 5, pctStart: 0.4 })(0, 1, at(1))).toBe(1);
+  });
+
+  it('setStep takes step numbers; startSchedule names its plan; schedulePosition is a copy of where training is', () => {
+    const opt = new SGD({ lr: 0.5 });
+    for (const [step, message] of [[1.5, '1.5'], [-1, '-1'], ['2', "the string '2'"]] as const) {
+      expect(() => opt.setStep(step as number), String(step)).toThrow(new RangeError(`step must be a non-negative integer, got ${message}`));
+    }
+    expect(() => opt.startSchedule(null as never)).toThrow(new TypeError('schedule plan must be an options object, got null'));
+    expect(() => opt.startSchedule({ epochs: 0, stepsPerEpoch: 2 })).toThrow(new RangeError('epochs must be a positive integer, got 0'));
+    expect(() => opt.startSchedule({ epochs: 2, stepsPerEpoch: 0 })).toThrow(new RangeError('stepsPerEpoch must be a positive integer, got 0'));
+    opt.startSchedule({ epochs: 2, stepsPerEpoch: 3 });
+    opt.setEpoch(1);
+    opt.setStep(0);
+    opt.setStep(4);
+    const pos = opt.schedulePosition;
+    expect(pos).toEqual({ epoch: 1, step: 4, stepsPerEpoch: 3, totalSteps: 6 });
+    pos.step = 99;
+    expect(opt.schedulePosition.step).toBe(4);
+  });
+
+  it('checkSchedule asks for the first step of every epoch (e · stepsPerEpoch) and its last', () => {
+    const firstOfSecond = new SGD({ lr: 0.1, schedule: (_e, lr, p) => (p!.step === 3 ? -1 : lr) });
+    expect(() => firstOfSecond.checkSchedule(2, 3)).toThrow(new RangeError(
+      'the learning-rate schedule gave -1 for epoch 1 (0-based), step 3 (0-based); a learning rate must be a finite number >= 0'));
+    firstOfSecond.checkSchedule(1, 3);
+  });
+});
