@@ -10,7 +10,9 @@ import * as path from 'node:path';
 import { resolveWriteTarget } from './io/atomic';
 import type { Sequential } from './network';
 import type { Optimizer } from './optimizers';
-import { describeValue, optionalBoolean, optionsObject } from './options';
+import {
+  describeValue, finiteNumber, invalid, knownOptions, nonNegativeInt, nonNegativeNumber, numberIn, oneOf, optionalBoolean, optionsObject,
+} from './validate';
 import type { Tensor } from './tensor';
 
 /** After each batch: where it was, and its loss (and accuracy, for a classification loss) in train mode. */
@@ -164,12 +166,9 @@ class Monitor {
   private resolved: Direction | undefined;
 
   constructor(private readonly owner: string, private readonly name: unknown, mode: unknown) {
-    if (typeof name !== 'string' || name === '') throw new TypeError(`${owner} monitor must be a name like 'valLoss', got ${describeValue(name)}`);
+    if (typeof name !== 'string' || name === '') throw invalid(`${owner} monitor`, "a name like 'valLoss'", name, 'type');
     this.key = reportedKey(name);
-    if (mode !== 'auto' && mode !== 'min' && mode !== 'max') {
-      throw new RangeError(`${owner} mode must be 'auto', 'min' or 'max', got ${describeValue(mode)}`);
-    }
-    this.mode = mode;
+    this.mode = oneOf(mode, ['auto', 'min', 'max'] as const, `${owner} mode`);
   }
 
   private label(): string {
@@ -212,16 +211,6 @@ class Monitor {
   get worst(): number {
     return this.direction === 'min' ? Infinity : -Infinity;
   }
-}
-
-function nonNegative(v: unknown, name: string): number {
-  if (typeof v !== 'number' || !(v >= 0) || !Number.isFinite(v)) throw new RangeError(`${name} must be a finite number >= 0, got ${describeValue(v)}`);
-  return v;
-}
-
-function nonNegativeInt(v: unknown, name: string): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new RangeError(`${name} must be an integer >= 0, got ${describeValue(v)}`);
-  return v;
 }
 
 /** Copies of every parameter and buffer's values (the network's stateDict), to put back bit for bit. */
@@ -273,14 +262,12 @@ export class EarlyStopping implements Callback {
 
   constructor(opts: EarlyStoppingOptions = {}) {
     const o = optionsObject(opts, 'EarlyStopping options');
+    knownOptions(o, ['monitor', 'patience', 'minDelta', 'mode', 'restoreBestWeights', 'baseline'], 'EarlyStopping');
     this.monitor = new Monitor('EarlyStopping', o.monitor ?? 'valLoss', o.mode ?? 'auto');
     this.patience = nonNegativeInt(o.patience ?? 0, 'EarlyStopping patience');
-    this.minDelta = Math.abs(nonNegative(o.minDelta ?? 0, 'EarlyStopping minDelta'));
+    this.minDelta = Math.abs(nonNegativeNumber(o.minDelta ?? 0, 'EarlyStopping minDelta'));
     this.restoreBestWeights = optionalBoolean(o.restoreBestWeights, 'EarlyStopping restoreBestWeights') ?? false;
-    if (o.baseline !== undefined && (typeof o.baseline !== 'number' || !Number.isFinite(o.baseline))) {
-      throw new TypeError(`EarlyStopping baseline must be a finite number, got ${describeValue(o.baseline)}`);
-    }
-    this.baseline = o.baseline;
+    this.baseline = o.baseline === undefined ? undefined : finiteNumber(o.baseline, 'EarlyStopping baseline');
   }
 
   onTrainBegin(_info: TrainBeginInfo, fit: FitContext): void {
@@ -347,6 +334,7 @@ export class ModelCheckpoint implements Callback {
 
   constructor(opts: ModelCheckpointOptions) {
     const o = optionsObject(opts, 'ModelCheckpoint options');
+    knownOptions(o, ['path', 'monitor', 'saveBestOnly', 'mode'], 'ModelCheckpoint');
     if (typeof o.path !== 'string' || o.path === '') throw new TypeError(`ModelCheckpoint path must be a file name, got ${describeValue(o.path)}`);
     for (const [, , spec] of o.path.matchAll(FIELD)) {
       if (spec !== undefined && !/^(0?\d*d|\.\d+f)$/.test(spec)) {
@@ -444,16 +432,13 @@ export class ReduceLROnPlateau implements Callback {
 
   constructor(opts: ReduceLROnPlateauOptions = {}) {
     const o = optionsObject(opts, 'ReduceLROnPlateau options');
+    knownOptions(o, ['monitor', 'factor', 'patience', 'minDelta', 'mode', 'cooldown', 'minLr'], 'ReduceLROnPlateau');
     this.monitor = new Monitor('ReduceLROnPlateau', o.monitor ?? 'valLoss', o.mode ?? 'auto');
-    const factor = o.factor ?? 0.1;
-    if (typeof factor !== 'number' || !(factor > 0 && factor < 1)) {
-      throw new RangeError(`ReduceLROnPlateau factor must be in (0, 1) (it multiplies the rate), got ${describeValue(factor)}`);
-    }
-    this.factor = factor;
+    this.factor = numberIn(o.factor ?? 0.1, 'ReduceLROnPlateau factor', '(0, 1)', 'it multiplies the rate');
     this.patience = nonNegativeInt(o.patience ?? 10, 'ReduceLROnPlateau patience');
-    this.minDelta = nonNegative(o.minDelta ?? 1e-4, 'ReduceLROnPlateau minDelta');
+    this.minDelta = nonNegativeNumber(o.minDelta ?? 1e-4, 'ReduceLROnPlateau minDelta');
     this.cooldown = nonNegativeInt(o.cooldown ?? 0, 'ReduceLROnPlateau cooldown');
-    this.minLr = nonNegative(o.minLr ?? 0, 'ReduceLROnPlateau minLr');
+    this.minLr = nonNegativeNumber(o.minLr ?? 0, 'ReduceLROnPlateau minLr');
   }
 
   onTrainBegin(_info: TrainBeginInfo, fit: FitContext): void {

@@ -4,7 +4,7 @@
 // predict() keeps its outputs) and each metric is computed once on all of them.
 import type { LossFunction, LossName } from './losses';
 import { METRIC_NAMES, type Metric, type MetricName, get as getMetric } from './metrics';
-import { describeValue } from './options';
+import { describeValue } from './validate';
 import { type FloatArray, Tensor, allocate } from './tensor';
 
 /** A metric by name ('f1', 'topKAccuracy', 'mae', ...: the metrics registry), or one made by metrics.get(name, options). */

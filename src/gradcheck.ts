@@ -19,6 +19,7 @@
 import type { Layer } from './layers/layer';
 import { Random } from './random';
 import { type DType, Tensor, formatShape } from './tensor';
+import { positiveNumber } from './validate';
 
 export interface NumericalOptions {
   /** Step of the central difference (default 1e-5; meant for float64 data). */
@@ -26,9 +27,7 @@ export interface NumericalOptions {
 }
 
 function stepOf(opts: NumericalOptions | undefined): number {
-  const h = opts?.h ?? 1e-5;
-  if (typeof h !== 'number' || !(h > 0) || !Number.isFinite(h)) throw new RangeError(`h must be a positive finite number, got ${h}`);
-  return h;
+  return positiveNumber(opts?.h ?? 1e-5, 'h');
 }
 
 function expectTensor(t: unknown, name: string): Tensor {

@@ -27,6 +27,7 @@ export {
   Sequential, FitAbortedError, type SequentialOptions, type SequentialConfig, type FitOptions, type History,
   type NamedParameter, type BatchInfo, type EpochInfo, type EvaluateOptions, type EvaluateResult, type TrainOptions,
   type CompileOptions, type SaveOptions, type Targets, type Input,
+  type StateDictLayout, type StateDictOptions, type LoadStateDictOptions, type LoadOptions,
 } from './network';
 export {
   EarlyStopping, ModelCheckpoint, ReduceLROnPlateau,
@@ -40,5 +41,8 @@ export * as data from './data/index';
 // model files, plots and metrics
 export { saveSafetensors, loadSafetensors, SafetensorsError, type SafetensorsFile, type SafetensorsDType } from './io/safetensors';
 export * as plot from './plot';
+export * as io from './io/index';
+export { loadOnnx } from './io/onnx/import';
+export { loadTfjs } from './io/tfjs';
 export * as metrics from './metrics';
 export type { Metric, MetricName, MetricKind, MetricOptions } from './metrics';

@@ -1,6 +1,6 @@
 // Weight initializations, all drawn from the seeded generator (src/random.ts) so a seed reproduces a network
 // on either backend. fanIn is the number of inputs feeding one output (Dense: inFeatures; Conv2D: C·KH·KW).
-import { describeValue } from './options';
+import { oneOf } from './validate';
 import type { Random } from './random';
 import { type DType, type Shape, Tensor } from './tensor';
 
@@ -15,10 +15,7 @@ export interface InitSpec {
 }
 
 export function checkInitKind(kind: unknown, name = 'init'): InitKind {
-  if (!INIT_KINDS.includes(kind as InitKind)) {
-    throw new RangeError(`${name} must be one of ${INIT_KINDS.map((k) => `'${k}'`).join(', ')}, got ${describeValue(kind)}`);
-  }
-  return kind as InitKind;
+  return oneOf(kind, INIT_KINDS, name);
 }
 
 /**

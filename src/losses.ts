@@ -2,7 +2,7 @@
 // respect to the network's output). L2 regularization lives here too, since fit() adds it to the loss.
 import { getBackend } from './backend/index';
 import { ReusableTensor } from './layers/buffers';
-import { describeValue } from './options';
+import { describeValue, kernelNumber, knownOptions, nonNegativeNumber, oneOf, optionalBoolean, optionsObject } from './validate';
 import { Tensor, allocate, formatShape } from './tensor';
 
 export interface LossResult {
@@ -119,13 +119,17 @@ export function binaryCrossEntropy(input: Tensor, targets: Tensor | Int32Array, 
   return bceInto(input, targets, opts, null);
 }
 
-function bceInto(input: Tensor, targets: Tensor | Int32Array, opts: BceOptions, into: ReusableTensor | null): LossResult {
+function bceInto(input: Tensor, targets: Tensor | Int32Array, options: BceOptions, into: ReusableTensor | null): LossResult {
+  const opts = optionsObject(options, 'binaryCrossEntropy options');
+  knownOptions(opts, ['fromLogits', 'eps'], 'binaryCrossEntropy');
+  const fromLogits = optionalBoolean(opts.fromLogits, 'binaryCrossEntropy fromLogits') ?? true;
+  const eps = kernelNumber(opts.eps ?? 1e-7, 'binaryCrossEntropy eps', 'bceProbs', 'eps');
   checkTensor(input, 'input');
   const t = targetTensor(input, targets);
   const grad = gradFor(input, into);
-  const loss = (opts.fromLogits ?? true)
+  const loss = fromLogits
     ? getBackend().bceLogits(input.size, input.data, t.data, grad.data)
-    : getBackend().bceProbs(input.size, input.data, t.data, opts.eps ?? 1e-7, grad.data);
+    : getBackend().bceProbs(input.size, input.data, t.data, eps, grad.data);
   return { loss, grad };
 }
 
@@ -157,14 +161,13 @@ export function mse(pred: Tensor, target: Tensor | Int32Array, opts: MseOptions 
   return mseInto(pred, target, opts, null);
 }
 
-function mseOptions(opts: unknown): { half: boolean; reduction: MseReduction } {
-  if (opts === null || typeof opts !== 'object') throw new TypeError(`mse options must be an object, got ${opts === null ? 'null' : typeof opts}`);
-  const { half = false, reduction = 'batchMean' } = opts as MseOptions;
-  if (typeof half !== 'boolean') throw new TypeError(`mse half must be a boolean, got ${JSON.stringify(half)}`);
-  if (!MSE_REDUCTIONS.includes(reduction)) {
-    throw new RangeError(`mse reduction must be one of ${MSE_REDUCTIONS.map((r) => `'${r}'`).join(', ')}, got ${JSON.stringify(reduction)}`);
-  }
-  return { half, reduction };
+function mseOptions(options: MseOptions): { half: boolean; reduction: MseReduction } {
+  const opts = optionsObject(options, 'mse options');
+  knownOptions(opts, ['half', 'reduction'], 'mse');
+  return {
+    half: optionalBoolean(opts.half, 'mse half') ?? false,
+    reduction: oneOf(opts.reduction ?? 'batchMean', MSE_REDUCTIONS, 'mse reduction'),
+  };
 }
 
 function mseInto(pred: Tensor, target: Tensor | Int32Array, opts: MseOptions, into: ReusableTensor | null): LossResult {
@@ -195,11 +198,11 @@ export function crossEntropy(probs: Tensor, labels: Int32Array | Tensor, opts: C
   return ceInto(probs, labels, opts, null);
 }
 
-function ceInto(probs: Tensor, labels: Int32Array | Tensor, opts: CrossEntropyOptions, into: ReusableTensor | null): LossResult {
+function ceInto(probs: Tensor, labels: Int32Array | Tensor, options: CrossEntropyOptions, into: ReusableTensor | null): LossResult {
   checkTensor(probs, 'probs');
-  if (opts === null || typeof opts !== 'object') throw new TypeError('crossEntropy options must be an object');
-  const eps = opts.eps ?? 1e-7;
-  if (typeof eps !== 'number' || !(eps >= 0 && eps < 1)) throw new RangeError(`crossEntropy eps must be a number in [0, 1), got ${String(eps)}`);
+  const opts = optionsObject(options, 'crossEntropy options');
+  knownOptions(opts, ['eps'], 'crossEntropy');
+  const eps = kernelNumber(opts.eps ?? 1e-7, 'crossEntropy eps', 'crossEntropyProbs', 'eps');
   // One sample may come as a 1-D (C) vector, as in the course: a batch of one.
   const [rows, cols] = probs.ndim === 1 && probs.size > 0 ? [1, probs.size] : rowsCols(probs, 'probs');
   let t: Tensor;
@@ -258,7 +261,7 @@ export function lossFunction(loss: LossName | LossFunction, gradInto: ReusableTe
  * 2 · reg · W to each weight's gradient.
  */
 export function l2Penalty(weights: Tensor[], reg: number, grads?: Tensor[]): number {
-  if (typeof reg !== 'number' || !(reg >= 0) || !Number.isFinite(reg)) throw new RangeError(`weight decay must be a non-negative number, got ${describeValue(reg)}`);
+  nonNegativeNumber(reg, 'weight decay');
   if (reg === 0) return 0;
   const b = getBackend();
   let sum = 0;

@@ -13,6 +13,7 @@
 // one output per sample).
 import { getBackend } from './backend/index';
 import { Tensor, formatShape } from './tensor';
+import { finiteNumber, optionsObject, positiveInt } from './validate';
 
 export type MetricKind = 'classification' | 'regression';
 
@@ -68,7 +69,7 @@ function predictedClasses(output: Tensor | Int32Array, opts: ClassificationOptio
       fail(name, 'the output has one column (a binary classifier): pass { threshold: 0 } for logits or ' +
         '{ threshold: 0.5 } for probabilities');
     }
-    if (typeof t !== 'number' || !Number.isFinite(t)) fail(name, `threshold must be a finite number, got ${String(t)}`);
+    finiteNumber(t, `${name}: threshold`);
     for (let i = 0; i < n; i++) pred[i] = d[i] > t ? 1 : 0;
     return [pred, 2];
   }
@@ -108,11 +109,11 @@ function trueClasses(labels: Int32Array | Tensor, n: number, cols: number, name:
 
 function classesOf(output: Tensor | Int32Array, labels: Int32Array | Tensor, opts: ClassificationOptions,
   name: string): { pred: Int32Array; truth: Int32Array; numClasses: number } {
-  if (opts === null || typeof opts !== 'object') fail(name, 'options must be an object', 'type');
+  optionsObject(opts, `${name}: options`);
   const [pred, cols] = predictedClasses(output, opts, name);
   let numClasses = cols;
   if (opts.numClasses !== undefined) {
-    if (!Number.isInteger(opts.numClasses) || opts.numClasses < 1) fail(name, `numClasses must be a positive integer, got ${String(opts.numClasses)}`);
+    positiveInt(opts.numClasses, `${name}: numClasses`);
     if (cols > 0 && opts.numClasses !== cols) fail(name, `numClasses is ${opts.numClasses} but the output has ${cols} classes`);
     numClasses = opts.numClasses;
   }
@@ -143,8 +144,7 @@ export function topKAccuracy(output: Tensor, labels: Int32Array | Tensor, opts: 
   const name = 'topKAccuracy';
   const n = samplesOf(output, name), cols = output.size / n;
   if (cols < 2) fail(name, `output must hold scores of at least 2 classes, got shape ${formatShape(output.shape)}`);
-  const k = opts.k ?? 5;
-  if (!Number.isInteger(k) || k < 1) fail(name, `k must be a positive integer, got ${String(k)}`);
+  const k = positiveInt(optionsObject(opts, `${name}: options`).k ?? 5, `${name}: k`);
   const truth = trueClasses(labels, n, cols, name);
   const d = output.data;
   let correct = 0;

@@ -6,10 +6,13 @@ import {
   type BatchInfo, type Callback, CallbackList, type Direction, type EpochInfo, type FitContext, checkCallbacks,
 } from './callbacks';
 import { ARCHITECTURE_FORMAT, ARCHITECTURE_VERSION, loadModelFile, saveModelFile, type ModelInfo } from './io/model';
-import { SafetensorsError } from './io/safetensors';
 import { type Batch, BatchIterator, rowsOf, targetRowsOf } from './data/batches';
 import { Dataset } from './data/dataset';
 import { InferencePlan } from './inference/plan';
+import { SafetensorsError, loadSafetensors } from './io/safetensors';
+import { type ExportOnnxOptions, exportOnnx } from './io/onnx/export';
+import { type PytorchNames, fromPytorchStateDict, toPytorchStateDict } from './io/pytorch';
+import { type ExportTfjsOptions, exportTfjs } from './io/tfjs';
 import { type MetricPlan, type MetricSpec, OutputCollector, computeMetrics, metricPlan, validationKey } from './fit-metrics';
 import { ReusableTensor, hasTrainBackward } from './layers/buffers';
 import { Layer, type LayerConfig } from './layers/layer';
@@ -22,7 +25,10 @@ import { Tanh } from './layers/tanh';
 import { Softmax } from './layers/softmax';
 import { Sigmoid } from './layers/sigmoid';
 import { LOSS_NAMES, l2Penalty, lossFunction, oneColumnMessage, type LossFunction, type LossName } from './losses';
-import { describeValue, optionalBoolean, optionsObject } from './options';
+import {
+  DTYPES, describeValue, invalid, isAbortSignal, knownOptions, nonNegativeNumber, numberIn, oneOf, optionalBoolean,
+  optionalFunction, optionalSeed, optionalString, optionsObject, positiveInt,
+} from './validate';
 import { OPTIMIZER_NAMES, Optimizer, type OptimizerName, SGD, optimizerFromName } from './optimizers';
 import { ProgressBar, verboseCallbacks } from './progress';
 import { Random } from './random';
@@ -72,6 +78,42 @@ export interface CompileOptions {
   loss?: LossName | LossFunction;
   /** The metrics fit() and evaluate() report when their options name none (as FitOptions.metrics). */
   metrics?: MetricSpec[];
+}
+
+/** The layout of a state dict: nodenn's own, or PyTorch's (names by index, Linear weights (out, in)). */
+export type StateDictLayout = 'nodenn' | 'pytorch';
+
+export interface StateDictOptions {
+  /** The layout returned (default 'nodenn'). */
+  to?: StateDictLayout;
+}
+
+export interface LoadStateDictOptions {
+  /** Whether names the network does not have are an error (default true). */
+  strict?: boolean;
+  /** The layout of the dict (default 'nodenn'). */
+  from?: StateDictLayout;
+  /** With from 'pytorch': which PyTorch module ('fc1', 'features.0') is which layer index. */
+  names?: PytorchNames;
+}
+
+export interface LoadOptions extends SequentialOptions {
+  /**
+   * The architecture of a file of weights only (no nodenn metadata): toConfig() output, an array of layer configs or
+   * a Sequential to copy.
+   */
+  architecture?: SequentialConfig | LayerConfig[] | Sequential;
+  /** The layout of such a file (default: 'nodenn' if its metadata says so, else 'pytorch'). */
+  from?: StateDictLayout;
+  /** As loadStateDict's. */
+  names?: PytorchNames;
+}
+
+function stateDictLayout(opts: unknown, key: 'to' | 'from', caller: string): StateDictLayout {
+  const o = optionsObject(opts as object, `${caller} options`) as Record<string, unknown>;
+  const v = o[key] ?? 'nodenn';
+  if (v !== 'nodenn' && v !== 'pytorch') throw new TypeError(`${caller}: ${key} must be 'nodenn' or 'pytorch', got ${describeValue(v)}`);
+  return v;
 }
 
 export interface SaveOptions {
@@ -171,11 +213,6 @@ export class FitAbortedError extends Error {
     super(message);
     this.name = 'AbortError';
   }
-}
-
-function positiveInt(v: unknown, name: string): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new RangeError(`${name} must be a positive integer, got ${describeValue(v)}`);
-  return v;
 }
 
 /**
@@ -302,28 +339,14 @@ const FIT_OPTIONS: Record<keyof FitOptions, true> = {
 };
 const COMPILE_OPTIONS: Record<keyof CompileOptions, true> = { optimizer: true, loss: true, metrics: true };
 const SAVE_OPTIONS: Record<keyof SaveOptions, true> = { metadata: true, inputShape: true, classNames: true, dataset: true };
-
-function checkOptionNames(opts: object, known: object, caller: string): void {
-  for (const k of Object.keys(opts)) {
-    if (!Object.hasOwn(known, k)) throw new TypeError(`unknown ${caller} option '${k}'; the options are ${Object.keys(known).join(', ')}`);
-  }
-}
-
-function optionalName(v: unknown, name: string): string | undefined {
-  if (v !== undefined && (typeof v !== 'string' || v === '')) throw new TypeError(`${name} must be a non-empty string, got ${describeValue(v)}`);
-  return v;
-}
+const EVALUATE_OPTIONS: Record<keyof EvaluateOptions, true> = { loss: true, batchSize: true, metrics: true };
+const PREDICT_OPTIONS = { batchSize: true };
 
 /** The losses of classifiers: the ones fit() and evaluate() report an accuracy for. */
 const CLASSIFICATION_LOSSES: readonly string[] = ['softmaxCrossEntropy', 'binaryCrossEntropy', 'crossEntropy'];
 
 function isClassificationLoss(loss: LossName | LossFunction): boolean {
   return typeof loss === 'string' && CLASSIFICATION_LOSSES.includes(loss);
-}
-
-function optionalFunction<T>(v: T | undefined, name: string): T | undefined {
-  if (v !== undefined && typeof v !== 'function') throw new TypeError(`${name} must be a function, got ${describeValue(v)}`);
-  return v;
 }
 
 /** fit()'s optimizer option: an Optimizer (or an object with its methods, e.g. from another copy of nodenn) or a name. */
@@ -335,12 +358,6 @@ function fitOptimizer(v: unknown): Optimizer {
   if (o !== null && typeof o === 'object' && typeof o.step === 'function' && typeof o.setEpoch === 'function') return o as Optimizer;
   throw new TypeError('optimizer must be an Optimizer (new Adam({ lr: 0.001 }), ...) or one of ' +
     `${OPTIMIZER_NAMES.map((n) => `'${n}'`).join(', ')}, got ${describeValue(v)}`);
-}
-
-function isAbortSignal(v: unknown): v is AbortSignal {
-  if (typeof AbortSignal === 'function' && v instanceof AbortSignal) return true;
-  const s = v as { aborted?: unknown; addEventListener?: unknown } | null;
-  return s !== null && typeof s === 'object' && typeof s.aborted === 'boolean' && typeof s.addEventListener === 'function';
 }
 
 /** The index of the first NaN or ±Infinity in d, or -1. */
@@ -373,10 +390,8 @@ function nonFiniteResult(x: Tensor, start: number, end: number, caller: string, 
  * floor(n · (1 − split)) samples train. Both parts are views of x and y.
  */
 function splitValidation(x: Tensor, y: Int32Array | Tensor, split: unknown): [Tensor, Int32Array | Tensor, [Tensor, Int32Array | Tensor]] {
-  if (typeof split !== 'number' || !(split > 0 && split < 1)) {
-    throw new RangeError(`validationSplit must be a fraction of the samples, 0 < validationSplit < 1, got ${describeValue(split)}`);
-  }
-  const n = x.shape[0], at = Math.floor(n * (1 - split));
+  const fraction = numberIn(split, 'validationSplit', '(0, 1)', 'the fraction of the samples held out');
+  const n = x.shape[0], at = Math.floor(n * (1 - fraction));
   if (at === 0) throw new RangeError(`validationSplit ${split} of ${n} samples leaves none to train on`);
   if (at === n) throw new RangeError(`validationSplit ${split} of ${n} samples holds out none (it needs at least 1 / ${n})`);
   return [rowsOf(x, 0, at), targetRowsOf(y, 0, at), [rowsOf(x, at, n), targetRowsOf(y, at, n)]];
@@ -509,9 +524,9 @@ export class Sequential {
   constructor(layers: Layer[] = [], options: SequentialOptions = {}) {
     if (!Array.isArray(layers)) throw new TypeError(`layers must be an array of layers, got ${describeValue(layers)}`);
     const opts = optionsObject(options, 'Sequential options');
-    this.dtype = opts.dtype ?? 'float32';
-    if (this.dtype !== 'float32' && this.dtype !== 'float64') throw new TypeError(`dtype must be 'float32' or 'float64', got ${describeValue(opts.dtype)}`);
-    this.seed = opts.seed ?? 0;
+    knownOptions(opts, ['seed', 'dtype'], 'Sequential');
+    this.dtype = oneOf(opts.dtype ?? 'float32', DTYPES, 'Sequential dtype');
+    this.seed = optionalSeed(opts.seed, 'Sequential seed') ?? 0;
     this.rng = new Random(this.seed);
     for (const l of layers) this.add(l);
   }
@@ -610,7 +625,7 @@ export class Sequential {
    */
   compile(options: CompileOptions): this {
     const opts = optionsObject(options, 'compile() options');
-    checkOptionNames(opts, COMPILE_OPTIONS, 'compile()');
+    knownOptions(opts, COMPILE_OPTIONS, 'compile()');
     const optimizer = opts.optimizer === undefined ? null : fitOptimizer(opts.optimizer);
     if (opts.loss !== undefined) {
       lossFunction(opts.loss);
@@ -842,7 +857,9 @@ export class Sequential {
    */
   private outputs(xb: Tensor, opts: { batchSize?: number }, caller: string, rule: 'asIs' | 'sigmoid' | 'softmax' | null): Tensor {
     const n = xb.ndim === 0 ? 0 : xb.shape[0];
-    const bs = this.evalBatchSize(xb, n, optionsObject(opts, `${caller} options`).batchSize);
+    const o = optionsObject(opts, `${caller} options`);
+    knownOptions(o, PREDICT_OPTIONS, caller);
+    const bs = this.evalBatchSize(xb, n, o.batchSize);
     if (n === 0) throw new RangeError('x holds no samples');
     const squash = rule === 'sigmoid' || rule === 'softmax' ? rule : null;
     return this.inEvalMode(() => {
@@ -945,6 +962,7 @@ export class Sequential {
   private async evaluateDataset(data: Dataset<Batch>, options: EvaluateOptions, caller: string, fitPlan?: MetricPlan,
     name = 'the dataset'): Promise<EvaluateResult> {
     const opts = optionsObject(options, `${caller} options`);
+    knownOptions(opts, EVALUATE_OPTIONS, caller);
     const loss = this.evaluationLoss(opts.loss, caller);
     const lossFn = lossFunction(loss, new ReusableTensor());
     checkLossAfter(loss, this.layers.at(-1), caller);
@@ -1009,6 +1027,7 @@ export class Sequential {
   private evaluateAs(x: Input, y: Targets, options: EvaluateOptions, caller: string, xName: string, yName: string,
     checked: boolean, fitPlan?: MetricPlan): EvaluateResult {
     const opts = optionsObject(options, `${caller} options`);
+    knownOptions(opts, EVALUATE_OPTIONS, caller);
     const loss = this.evaluationLoss(opts.loss, caller);
     const lossFn = lossFunction(loss, new ReusableTensor());
     checkLossAfter(loss, this.layers.at(-1), caller);
@@ -1087,7 +1106,7 @@ export class Sequential {
     }
     if (x instanceof Dataset) return this.fitDataset(x, (y ?? {}) as FitOptions);
     const opts = optionsObject(options, 'fit() options');
-    checkOptionNames(opts, FIT_OPTIONS, 'fit()');
+    knownOptions(opts, FIT_OPTIONS, 'fit()');
     if (opts.stepsPerEpoch !== undefined) {
       throw new TypeError('stepsPerEpoch is for a dataset (fit(dataset, { stepsPerEpoch })); with tensors an epoch is every sample once');
     }
@@ -1099,12 +1118,9 @@ export class Sequential {
     this.checkTargetValues(xin, targets, lossName, opts.loss === undefined && this.lossSpec === null, 'y');
     const optimizer = opts.optimizer !== undefined ? fitOptimizer(opts.optimizer) : this.compiledOptimizer ?? fitOptimizer(undefined);
     const epochs = positiveInt(opts.epochs ?? 1, 'epochs');
-    const weightDecay = opts.weightDecay ?? 0;
-    if (typeof weightDecay !== 'number' || !(weightDecay >= 0) || !Number.isFinite(weightDecay)) {
-      throw new RangeError(`weightDecay must be a non-negative number, got ${describeValue(weightDecay)}`);
-    }
+    const weightDecay = nonNegativeNumber(opts.weightDecay ?? 0, 'weightDecay');
     const shuffle = optionalBoolean(opts.shuffle, 'shuffle') ?? true;
-    const dataset = optionalName(opts.dataset, 'dataset');
+    const dataset = optionalString(opts.dataset, 'dataset');
     let val: [Tensor, Int32Array | Tensor] | Dataset<Batch> | undefined;
     if (opts.validationSplit !== undefined) {
       if (opts.validationData !== undefined) {
@@ -1147,7 +1163,7 @@ export class Sequential {
     const callbacks = new CallbackList(given);
     const signal = opts.signal;
     if (signal !== undefined && !isAbortSignal(signal)) {
-      throw new TypeError(`signal must be an AbortSignal (new AbortController().signal), got ${describeValue(signal)}`);
+      throw invalid('signal', 'an AbortSignal (new AbortController().signal)', signal, 'type');
     }
 
     this.lossSpec = lossName;
@@ -1168,7 +1184,7 @@ export class Sequential {
   /** fit() of a dataset: the options checked as for tensors, then the same loop over the dataset's batches. */
   private async fitDataset(data: Dataset<Batch>, options: FitOptions): Promise<History> {
     const opts = optionsObject(options, 'fit() options');
-    checkOptionNames(opts, FIT_OPTIONS, 'fit()');
+    knownOptions(opts, FIT_OPTIONS, 'fit()');
     const refused = { batchSize: 'dataset.batch(n)', shuffle: 'dataset.shuffle({ seed })', validationSplit: 'dataset.split([0.9, 0.1])' };
     for (const [k, instead] of Object.entries(refused)) {
       if (opts[k as keyof typeof refused] !== undefined) {
@@ -1186,7 +1202,7 @@ export class Sequential {
     if (typeof weightDecay !== 'number' || !(weightDecay >= 0) || !Number.isFinite(weightDecay)) {
       throw new RangeError(`weightDecay must be a non-negative number, got ${describeValue(weightDecay)}`);
     }
-    const dataset = optionalName(opts.dataset, 'dataset');
+    const dataset = optionalString(opts.dataset, 'dataset');
     const steps = opts.stepsPerEpoch === undefined ? null : positiveInt(opts.stepsPerEpoch, 'stepsPerEpoch');
     if (steps === null && (data.cardinality === null || data.cardinality === Infinity)) {
       throw new RangeError(`fit(): the dataset's number of batches is ${data.cardinality === null ? 'unknown (a generator, ' +
@@ -1358,8 +1374,12 @@ export class Sequential {
     return history;
   }
 
-  /** Parameters and layer buffers by name ('0.weight', '3.running_mean', ...); the tensors themselves. */
-  stateDict(): Record<string, Tensor> {
+  /**
+   * Parameters and layer buffers by name ('0.weight', '3.running_mean', ...); the tensors themselves. With
+   * { to: 'pytorch' }: PyTorch's layouts (Linear weights (out, in)), as copies, for an nn.Sequential of the same layers.
+   */
+  stateDict(options: StateDictOptions = {}): Record<string, Tensor> {
+    if (stateDictLayout(options, 'to', 'stateDict()') === 'pytorch') return toPytorchStateDict(this.layers);
     const dict: Record<string, Tensor> = {};
     this.layers.forEach((l, i) => {
       l.params.forEach((p, j) => { dict[`${i}.${l.paramNames[j]}`] = p; });
@@ -1370,10 +1390,13 @@ export class Sequential {
 
   /**
    * Copies tensors into the parameters and buffers by name. Every expected name must be present with the same
-   * shape; unknown names are an error unless strict is false. Values are converted to the network's dtype.
+   * shape; unknown names are an error unless strict is false. Values are converted to the network's dtype. With
+   * { from: 'pytorch' }: a PyTorch state dict (io/pytorch.ts: Linear weights transposed, modules matched by index
+   * names, by `names` or by position, num_batches_tracked skipped).
    */
-  loadStateDict(dict: Record<string, Tensor>, opts: { strict?: boolean } = {}): void {
+  loadStateDict(dict: Record<string, Tensor>, opts: LoadStateDictOptions = {}): void {
     if (dict === null || typeof dict !== 'object') throw new TypeError('state dict must be an object of tensors');
+    if (stateDictLayout(opts, 'from', 'loadStateDict()') === 'pytorch') dict = fromPytorchStateDict(this.layers, dict, { names: opts.names });
     const own = this.stateDict();
     const strict = opts.strict ?? true;
     const missing = Object.keys(own).filter((k) => !(k in dict));
@@ -1401,12 +1424,12 @@ export class Sequential {
    */
   async save(path: string, options: SaveOptions = {}): Promise<void> {
     const opts = optionsObject(options, 'save() options');
-    checkOptionNames(opts, SAVE_OPTIONS, 'save()');
+    knownOptions(opts, SAVE_OPTIONS, 'save()');
     const info: ModelInfo = { inputShape: this.inputShapeToSave(opts.inputShape) };
     if (typeof this.lossSpec === 'string') info.loss = this.lossSpec;
     const classNames = opts.classNames ?? this.classNames;
     if (classNames !== null) info.classNames = this.checkClassNames(classNames, info.inputShape ?? null, 'save(): classNames');
-    const dataset = optionalName(opts.dataset, 'save(): dataset') ?? this.dataset;
+    const dataset = optionalString(opts.dataset, 'save(): dataset') ?? this.dataset;
     if (dataset !== null) info.dataset = dataset;
     await saveModelFile(path, this.toConfig(), this.stateDict(), opts.metadata, info);
   }
@@ -1463,7 +1486,8 @@ export class Sequential {
    * net.dataset). The file's format and version, and every tensor's name and shape against the architecture, are
    * checked before any layer is built (loadModelFile); every error names the file.
    */
-  static async load(path: string, opts: SequentialOptions = {}): Promise<Sequential> {
+  static async load(path: string, opts: LoadOptions = {}): Promise<Sequential> {
+    if (opts !== null && typeof opts === 'object' && opts.architecture !== undefined) return Sequential.loadWeights(path, opts);
     const { config, tensors, info } = await loadModelFile(path);
     try {
       const net = Sequential.fromConfig(config as SequentialConfig, opts);
@@ -1529,6 +1553,42 @@ export class Sequential {
       }
     });
     return new Sequential(layers, { seed: opts.seed ?? config.seed, dtype: opts.dtype ?? config.dtype });
+  }
+
+  /**
+   * load() of a file of weights only (a PyTorch or Hugging Face safetensors file) into the given architecture: its
+   * layout is PyTorch's unless the file says nodenn (or { from: 'nodenn' }).
+   */
+  private static async loadWeights(path: string, opts: LoadOptions): Promise<Sequential> {
+    const arch = opts.architecture;
+    const config: SequentialConfig = arch instanceof Sequential ? arch.toConfig()
+      : Array.isArray(arch) ? { format: ARCHITECTURE_FORMAT, version: ARCHITECTURE_VERSION, dtype: 'float32', seed: 0, layers: arch }
+        : arch as SequentialConfig;
+    const net = Sequential.fromConfig(config, opts);
+    const { tensors, metadata } = await loadSafetensors(path);
+    const from = opts.from ?? (metadata.format === 'nodenn' ? 'nodenn' : 'pytorch');
+    try {
+      net.loadStateDict(tensors, { from, names: opts.names });
+    } catch (e) {
+      if (!(e instanceof Error)) throw e;
+      throw new SafetensorsError(e.message, path);
+    }
+    return net;
+  }
+
+  // Interop with other frameworks' formats (src/io/onnx, src/io/pytorch.ts, src/io/tfjs.ts)
+
+  /**
+   * Writes the network as an ONNX model for inference (ONNX Runtime and others): one or a few standard operators
+   * per layer, float32 weights, Dropout left out, BatchNorm with its running statistics.
+   */
+  async exportOnnx(path: string, options: ExportOnnxOptions = {}): Promise<void> {
+    await exportOnnx(this, path, options);
+  }
+
+  /** Writes the network in TensorFlow.js's Layers format: dir/model.json and dir/weights.bin (tf.loadLayersModel). */
+  async exportTfjs(dir: string, options: ExportTfjsOptions = {}): Promise<void> {
+    await exportTfjs(this, dir, options);
   }
 
   /** A table of the layers, their output shapes (N = batch) and parameter counts. */

@@ -1,6 +1,6 @@
 // Tensor: a shape and a contiguous row-major Float32Array or Float64Array. Nothing clever. The operations live in
 // src/ops/ (each a function of nn.ops); the methods below delegate to them.
-import { describeValue } from './options';
+import { describeValue } from './validate';
 import * as elementwise from './ops/elementwise';
 import * as format from './ops/format';
 // The ops import Tensor and Tensor's methods call the ops: the namespaces are only read when a method runs, by

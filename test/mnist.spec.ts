@@ -200,7 +200,7 @@ describe('synthetic idx files', () => {
     const e = await expectDataError(loadMnist({ dir }), 'NOT_FOUND', dir);
     expect(e.message).toContain('t10k-labels-idx1-ubyte');
     expect(e.message).not.toContain('train-images');
-    await expect(loadMnist({ kind: 'cifar' as 'mnist' })).rejects.toThrow(TypeError);
+    await expect(loadMnist({ kind: 'cifar' as 'mnist' })).rejects.toThrow(new RangeError("kind must be 'mnist' or 'fashion', got the string 'cifar'"));
     await expect(loadMnist({ dir: tmpDir('set-false'), limit: 0 })).rejects.toThrow(RangeError);
     await expect(loadMnist({ dir: tmpDir('set-false'), dtype: 'int8' as 'float32' })).rejects.toThrow(/dtype/);
   });

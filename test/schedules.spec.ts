@@ -114,10 +114,10 @@ describe('per-step learning-rate schedules', () => {
   it('options are checked, and a per-step schedule outside fit() needs totalSteps', () => {
     expect(() => warmupCosine({})).toThrow(new TypeError('warmupCosine needs one of warmupSteps (a number of steps) or warmupFraction (of the total steps)'));
     expect(() => warmupCosine({ warmupSteps: 2, warmupFraction: 0.1 })).toThrow(/needs one of warmupSteps/);
-    expect(() => warmupCosine({ warmupSteps: -1 })).toThrow('warmupCosine warmupSteps must be an integer >= 0, got -1');
+    expect(() => warmupCosine({ warmupSteps: -1 })).toThrow('warmupCosine warmupSteps must be a non-negative integer, got -1');
     expect(() => warmupCosine({ warmupSteps: 10, totalSteps: 10 })).toThrow('warmupCosine warmupSteps (10) must be below totalSteps (10)');
     expect(() => warmupCosine({ warmupFraction: 1 })).toThrow('warmupCosine warmupFraction must be in [0, 1), got 1');
-    expect(() => warmupCosine({ warmupSteps: 1, minLr: -1 })).toThrow('warmupCosine minLr must be a finite number >= 0, got -1');
+    expect(() => warmupCosine({ warmupSteps: 1, minLr: -1 })).toThrow('warmupCosine minLr must be a non-negative number, got -1');
     expect(() => warmupCosine({ warmupSteps: 1, startFactor: 2 })).toThrow('warmupCosine startFactor must be in [0, 1], got 2');
     expect(() => oneCycle({ pctStart: 1 })).toThrow('oneCycle pctStart must be in (0, 1), got 1');
     expect(() => oneCycle({ pctStart: '0.3' as never })).toThrow("oneCycle pctStart must be in (0, 1), got the string '0.3'");

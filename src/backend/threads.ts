@@ -4,7 +4,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { describeValue } from '../options';
+import { describeValue } from '../validate';
 import { limits } from './spec';
 
 /** setThreads() accepts at most this many threads per available CPU: more only adds contention. */

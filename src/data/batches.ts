@@ -3,7 +3,7 @@
 // seeded random order drawn anew each epoch. In order, a batch is a view of the data (nothing is copied); shuffled,
 // its rows are gathered into buffers the iterator keeps, so an epoch allocates nothing per batch. A batch's tensors
 // are valid until the next batch is drawn.
-import { describeValue, optionalBoolean, optionalSeed, optionsObject } from '../options';
+import { describeValue, optionalBoolean, optionalSeed, optionsObject } from '../validate';
 import { Random } from '../random';
 import { type FloatArray, Tensor, allocate, formatShape } from '../tensor';
 

@@ -7,7 +7,7 @@
 // A seeded transformation (shuffle, split) gives the same sequence of passes for the same seed: each pass of a
 // shuffled dataset has a new order, drawn from the generator the dataset keeps.
 import { open } from 'node:fs/promises';
-import { describeValue, optionalBoolean, optionalSeed, optionsObject } from '../options';
+import { describeValue, optionalBoolean, optionalSeed, optionsObject } from '../validate';
 import { Random } from '../random';
 import { type DType, type FloatArray, type NestedArray, Tensor, allocate, formatShape } from '../tensor';
 import { type Batch, BatchIterator, type BatchTargets } from './batches';

@@ -1,7 +1,7 @@
 // BatchNorm1D: batch normalization of (N, C) features or (N, C, L) sequences, per channel C.
 import type { Tensor } from '../tensor';
 import { BatchNorm, type BatchNormOptions, batchNormShapes } from './batch_norm';
-import { positiveInt } from './spatial';
+import { positiveInt } from '../validate';
 import { registerLayer } from './registry';
 
 export class BatchNorm1D extends BatchNorm {

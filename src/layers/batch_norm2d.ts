@@ -1,7 +1,7 @@
 // BatchNorm2D: batch normalization of (N, C, H, W) images, per channel C over N, H and W.
 import type { Tensor } from '../tensor';
 import { BatchNorm, type BatchNormOptions, batchNormShapes } from './batch_norm';
-import { positiveInt } from './spatial';
+import { positiveInt } from '../validate';
 import { registerLayer } from './registry';
 
 export class BatchNorm2D extends BatchNorm {

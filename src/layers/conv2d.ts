@@ -3,11 +3,13 @@
 import { getBackend } from '../backend/index';
 import { initBias, initWeight } from '../init';
 import { Random } from '../random';
-import { describeValue, optionalBoolean, optionalSeed, optionsObject } from '../options';
+import {
+  DTYPES, knownOptions, nonNegativeInt, oneOf, optionalBoolean, optionalSeed, optionsObject, positiveInt, sizePair,
+} from '../validate';
 import { type DType, Tensor } from '../tensor';
 import { ReusableTensor, type TrainBackward } from './buffers';
 import { Layer, type InitContext, type LayerConfig } from './layer';
-import { checkDout, checkInput, nonNegativeInt, pair, positiveInt, windowLength } from './spatial';
+import { checkDout, checkInput, windowLength } from './spatial';
 import { registerLayer } from './registry';
 
 export type ConvInit = 'kaimingUniform' | 'he';
@@ -36,11 +38,12 @@ export function initConv(init: ConvInit, wShape: number[], fanIn: number, bias: 
   return bias ? [w, initBias([wShape[0]], spec, ctx.rng, ctx.dtype)] : [w];
 }
 
+export const CONV_OPTIONS: readonly (keyof Conv2DOptions)[] = ['stride', 'padding', 'bias', 'init', 'dtype', 'seed'];
+
+export const CONV_INITS: readonly ConvInit[] = ['kaimingUniform', 'he'];
+
 export function checkConvInit(v: unknown, layer: string): ConvInit {
-  if (v !== 'kaimingUniform' && v !== 'he') {
-    throw new RangeError(`${layer} init must be 'kaimingUniform' or 'he', got ${describeValue(v)}`);
-  }
-  return v;
+  return oneOf(v, CONV_INITS, `${layer} init`);
 }
 
 export class Conv2D extends Layer implements TrainBackward {
@@ -60,14 +63,15 @@ export class Conv2D extends Layer implements TrainBackward {
     type = 'Conv2D') {
     super();
     const opts = optionsObject(options, `${type} options`);
+    knownOptions(opts, CONV_OPTIONS, type);
     this.inChannels = positiveInt(inChannels, `${type} inChannels`);
     this.outChannels = positiveInt(outChannels, `${type} outChannels`);
-    this.kernelSize = pair(kernelSize, 'Conv2D kernelSize', positiveInt);
-    this.stride = pair(opts.stride ?? 1, 'Conv2D stride', positiveInt);
-    this.padding = pair(opts.padding ?? 0, 'Conv2D padding', nonNegativeInt);
+    this.kernelSize = sizePair(kernelSize, 'Conv2D kernelSize', positiveInt);
+    this.stride = sizePair(opts.stride ?? 1, 'Conv2D stride', positiveInt);
+    this.padding = sizePair(opts.padding ?? 0, 'Conv2D padding', nonNegativeInt);
     this.hasBias = optionalBoolean(opts.bias, `${type} bias`) ?? true;
     this.init = checkConvInit(opts.init ?? 'kaimingUniform', type);
-    this.initialize({ rng: new Random(optionalSeed(opts.seed, `${type} seed`) ?? 0), dtype: opts.dtype ?? 'float32' });
+    this.initialize({ rng: new Random(optionalSeed(opts.seed, `${type} seed`) ?? 0), dtype: oneOf(opts.dtype ?? 'float32', DTYPES, `${type} dtype`) });
   }
 
   override initialize(ctx: InitContext): void {
@@ -162,7 +166,7 @@ registerLayer('Conv2D', (c) => new Conv2D(c.inChannels as number, c.outChannels 
   }), {
   shapes: (c): Record<string, number[]> => {
     const F = positiveInt(c.outChannels, 'Conv2D outChannels'), C = positiveInt(c.inChannels, 'Conv2D inChannels');
-    const [kh, kw] = pair(c.kernelSize, 'Conv2D kernelSize', positiveInt);
+    const [kh, kw] = sizePair(c.kernelSize, 'Conv2D kernelSize', positiveInt);
     return (c.bias ?? true) ? { weight: [F, C, kh, kw], bias: [F] } : { weight: [F, C, kh, kw] };
   },
 });

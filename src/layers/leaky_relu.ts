@@ -1,13 +1,12 @@
 // Leaky ReLU: y = x for x > 0, slope·x otherwise.
-import { describeValue } from '../options';
+import { finiteNumber } from '../validate';
 import type { LayerConfig } from './layer';
 import { Activation } from './activation';
 import { registerLayer } from './registry';
 
 export class LeakyReLU extends Activation {
   constructor(slope = 0.01) {
-    if (typeof slope !== 'number' || !Number.isFinite(slope)) throw new RangeError(`LeakyReLU slope must be a finite number, got ${describeValue(slope)}`);
-    super('leakyRelu', slope);
+    super('leakyRelu', finiteNumber(slope, 'LeakyReLU slope'));
   }
 
   config(): LayerConfig {

@@ -3,10 +3,12 @@
 import type { LayerConfig } from './layer';
 import { Activation } from './activation';
 import { registerLayer } from './registry';
+import { noArguments } from '../validate';
 
 export class Step extends Activation {
-  constructor() {
+  constructor(...args: never[]) {
     super('step');
+    noArguments(args, 'Step', 'it has no options');
   }
 
   config(): LayerConfig {

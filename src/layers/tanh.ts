@@ -2,10 +2,12 @@
 import type { LayerConfig } from './layer';
 import { Activation } from './activation';
 import { registerLayer } from './registry';
+import { noArguments } from '../validate';
 
 export class Tanh extends Activation {
-  constructor() {
+  constructor(...args: never[]) {
     super('tanh');
+    noArguments(args, 'Tanh', 'it has no options');
   }
 
   config(): LayerConfig {

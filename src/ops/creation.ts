@@ -5,7 +5,7 @@ import { Random } from '../random';
 import {
   type DType, type FloatArray, type NestedArray, type Shape, Tensor, allocate, checkShape, sizeOf,
 } from '../tensor';
-import { describeValue, optionalSeed, optionsObject } from '../options';
+import { describeValue, optionalSeed, optionsObject } from '../validate';
 
 export interface CreationOptions {
   /** 'float32' (default) or 'float64'. */

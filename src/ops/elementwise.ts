@@ -10,7 +10,7 @@ import type { BinaryOp, UnaryOp } from '../backend/backend';
 import {
   type DType, type FloatArray, type Shape, Tensor, allocate, checkAttached, sizeOf,
 } from '../tensor';
-import { describeValue } from '../options';
+import { describeValue } from '../validate';
 import { broadcastShapes, contiguousStrides } from './broadcast';
 
 /** A tensor, or a number standing for a tensor of shape [] of the other operand's dtype. */

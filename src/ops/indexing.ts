@@ -4,7 +4,7 @@
 // index, the axis and its size.
 import { getBackend } from '../backend/index';
 import { Tensor, type DType, type NestedArray, allocate, formatShape, sizeOf } from '../tensor';
-import { describeValue } from '../options';
+import { describeValue } from '../validate';
 import { around, commonDType, empty, gatherAlong, indexArray, normalizeAxis, tensorArg, wrapIndices } from './shape';
 
 /**

@@ -3,7 +3,7 @@
 // never copied.
 import { getBackend } from '../backend/index';
 import { Tensor, type DType, formatShape, sizeOf } from '../tensor';
-import { describeValue } from '../options';
+import { describeValue } from '../validate';
 import { mul } from './elementwise';
 import { broadcastTo, commonDType, empty, permute, tensorArg } from './shape';
 

@@ -4,7 +4,7 @@
 import { getBackend } from '../backend/index';
 import type { ReduceOpKind } from '../backend/kernels.gen';
 import { Tensor, formatShape } from '../tensor';
-import { describeValue } from '../options';
+import { describeValue } from '../validate';
 import { empty, normalizeAxes, normalizeAxis, permute, span, tensorArg } from './shape';
 
 /** The axes to reduce: one, several, or all of them (undefined or null). */

@@ -5,7 +5,7 @@
 // data, as NumPy returns views.
 import { getBackend } from '../backend/index';
 import { Tensor, type DType, type NestedArray, type Shape, allocate, checkAttached, formatShape, sizeOf } from '../tensor';
-import { describeValue } from '../options';
+import { describeValue } from '../validate';
 
 // ---- arguments shared by the ops
 

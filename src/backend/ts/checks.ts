@@ -2,6 +2,7 @@
 // order and with the same words as native/addon.cc, so both backends reject a bad call alike. The kernels
 // themselves trust their arguments, as the C++ ones do.
 import { detachedMessage, isDetached } from '../../tensor';
+import { batchNormCanTrain, windowCount } from '../../validate';
 import {
   type ArgSpec, type HookName, type KernelName, type KernelSpec, type Length, type Product, type Range,
   type ValueCheckName, enumChoices, enums, hooks, inRange, kernels, limits, parseProduct, parseRange, plan,
@@ -214,16 +215,17 @@ function check(c: CompiledKernel, args: ArrayLike<unknown>): void {
 
 // ---- the hand-written checks the spec names (native/addon.cc has the same)
 
-/** Output length of a sliding window along one axis, 1 + floor((input + 2 pad - k) / stride). */
+/** The windows along one axis (validate.ts windowCount), after the checks that the kernel and stride are sizes. */
 function windowOutput(input: number, k: number, stride: number, pad: number, inName: string, kName: string,
   strideName: string, padName: string | null): number {
   if (k < 1) throw new RangeError(`${kName} must be at least 1, got ${k}`);
   if (stride < 1) throw new RangeError(`${strideName} must be at least 1, got ${stride}`);
-  if (input + 2 * pad < k) {
+  const n = windowCount(input, k, stride, pad);
+  if (n === 0) {
     const room = padName ? `${inName} + 2 * ${padName}` : inName;
     throw new RangeError(`${kName} = ${k} is larger than ${room} = ${input + 2 * pad}`);
   }
-  return 1 + Math.floor((input + 2 * pad - k) / stride);
+  return n;
 }
 
 const hookChecks: { [K in HookName]: (v: number[]) => number[] } = {
@@ -241,7 +243,7 @@ const hookChecks: { [K in HookName]: (v: number[]) => number[] } = {
     return [OH, OW];
   },
   batchNorm([N, C, S, training]) {
-    if (training && C > 0 && N * S < 2) {
+    if (training && C > 0 && !batchNormCanTrain(N, S)) {
       throw new RangeError(`batch norm in training needs more than one value per channel, got N * S = ${N * S}`);
     }
     return [];
