@@ -13,6 +13,7 @@ export {
 export { VERSION as version } from './version';
 export * as gradcheck from './gradcheck';
 export { noGrad, enableGrad, isGradEnabled, grad, type Node as GradNode } from './autograd/tape';
+export { Module } from './autograd/module';
 export { Random } from './random';
 export * from './layers/index';
 export { initWeight, initBias, type InitKind, type InitSpec } from './init';
