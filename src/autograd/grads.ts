@@ -8,6 +8,7 @@ import * as ew from '../ops/elementwise';
 import * as linalg from '../ops/linalg';
 import * as red from '../ops/reduce';
 import * as shp from '../ops/shape';
+import { getBackend } from '../backend/index';
 
 export type GradFunction = (g: Tensor, inputs: readonly unknown[], y: Tensor, attrs: unknown) => (Tensor | null)[];
 
@@ -166,4 +167,28 @@ export const gradFunctions: Record<string, GradFunction> = {
   permute: (g, [x], _y, perm) => [wants(x) ? shp.permute(g, inverse(perm as number[])) : null],
   broadcastTo: (g, [x]) => [wants(x) ? unbroadcast(g, x.shape) : null],
   identity: (g, [x]) => [wants(x) ? g : null],
+  // slice, take, gather, split: g added back at the rows taken (a row taken twice gets both)
+  gatherAxis: (g, [x], _y, attrs) => {
+    if (!wants(x)) return [null];
+    const { axis, index } = attrs as { axis: number; index: Int32Array };
+    const [outer, n, inner] = shp.around(x.shape, axis);
+    const dx = shp.empty(x.shape, g.dtype);
+    dx.data.fill(0);
+    if (index.length > 0 && dx.size > 0) getBackend().scatterAxis(index.length, outer, n, inner, g.data, index, dx.data, true);
+    return [dx];
+  },
+  concat: (g, inputs, _y, axis) => {
+    let offset = 0;
+    return inputs.map((x) => {
+      const t = x as Tensor, begin = offset;
+      offset += t.shape[axis as number];
+      return wants(t) ? shp.sliceAxis(g, axis as number, begin, offset) : null;
+    });
+  },
+  pad: (g, [x], _y, widths) => {
+    if (!wants(x)) return [null];
+    let d = g;
+    (widths as [number, number][]).forEach(([before], a) => { d = shp.sliceAxis(d, a, before, before + x.shape[a]); });
+    return [d];
+  },
 };

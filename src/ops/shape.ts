@@ -246,7 +246,7 @@ export function concat(tensors: readonly Tensor[], axis = 0): Tensor {
     k.scatterAxis(count, outer, total, inner, src.data, index, y.data, false);
     offset += count;
   }
-  return y;
+  return record('concat', ts, y, a);
 }
 
 /** The tensors (all of one shape) joined along a new axis. */
@@ -307,7 +307,7 @@ export function gatherAlong(x: Tensor, axis: number, index: Int32Array): Tensor 
   shape[axis] = index.length;
   const y = empty(shape, x.dtype);
   getBackend().gatherAxis(index.length, outer, n, inner, x.data, index, y.data);
-  return y;
+  return record('gatherAxis', [x], y, { axis, index });
 }
 
 // ---- broadcasting and padding
@@ -384,5 +384,5 @@ export function pad(x: Tensor, width: number | readonly number[] | readonly (rea
     k.scatterAxis(n, outer, shape[a], inner, y.data, index, out.data, false);
     y = out;
   });
-  return y === x ? x.clone() : y;
+  return record('pad', [x], y === x ? x.clone() : y, widths);
 }
