@@ -84,6 +84,44 @@ describe('nn.Module', () => {
   });
 });
 
+class DenseBlock extends nn.Module {
+  fc = new nn.Dense(4, 4, { dtype: 'float64', seed: 3 });
+  drop = new nn.Dropout(0.5);
+  forward(x: Tensor): Tensor { return this.fc.call(x).relu().add(x); }
+}
+
+describe.each(backends)('built-in layers inside a Module on $label', (bc) => {
+  it('the issue\'s residual block: fc.weight/fc.bias found; gradients through Dense\'s own backward match central differences', () => {
+    useBackend(bc);
+    const m = new DenseBlock();
+    expect(m.namedParameters().map(([n]) => n)).toEqual(['fc.weight', 'fc.bias']);
+    expect(m.parameters()[0]).toBe(m.fc.weight);
+    const x = nn.randn([3, 4], { dtype: 'float64', seed: 11 }).requiresGrad_();
+    const loss = () => m.call(x).square().mean();
+    loss().backward();
+    expect(m.fc.weight.grad!.shape).toEqual([4, 4]);
+    for (const [name, p] of [...m.namedParameters(), ['x', x] as [string, Tensor]]) {
+      const numeric = nn.noGrad(() => nn.gradcheck.numericalGradient(() => loss().item(), p, { h: 1e-6 }));
+      expect(nn.gradcheck.relativeError(p.grad!, numeric), name).toBeLessThanOrEqual(1e-7);
+    }
+  });
+
+  it('eval() reaches built-in layers; a layer called twice before backward is a clear error', () => {
+    useBackend(bc);
+    const m = new DenseBlock();
+    m.eval();
+    expect(m.drop.training).toBe(false);
+    const x = nn.randn([2, 4], { dtype: 'float64', seed: 1 });
+    const first = m.call(x);
+    m.call(x);
+    expect(() => first.sum().backward()).toThrow(/Dense: the layer was called again .* once per backward pass/);
+    // a layer returning its input (Dropout at inference) leaves the caller's tensor a leaf
+    const d = nn.tensor([1, 2], { requiresGrad: true });
+    expect(m.drop.call(d)).not.toBe(d);
+    expect(d.isLeaf).toBe(true);
+  });
+});
+
 describe.each(backends)('optimizers over a parameter list on $label', (bc) => {
   it('SGD step(model.parameters()) is p − lr · grad; zeroGrad() clears the gradients of the last step', () => {
     useBackend(bc);

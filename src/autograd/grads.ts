@@ -4,6 +4,7 @@
 // tensor operations, so they run on the backend's kernels; backward() calls them with recording off. A gradient
 // for an operand that was broadcast is summed over the broadcast axes back to the operand's shape.
 import type { Tensor } from '../tensor';
+import type { Layer } from '../layers/layer';
 import * as ew from '../ops/elementwise';
 import * as linalg from '../ops/linalg';
 import * as red from '../ops/reduce';
@@ -167,6 +168,17 @@ export const gradFunctions: Record<string, GradFunction> = {
   permute: (g, [x], _y, perm) => [wants(x) ? shp.permute(g, inverse(perm as number[])) : null],
   broadcastTo: (g, [x]) => [wants(x) ? unbroadcast(g, x.shape) : null],
   identity: (g, [x]) => [wants(x) ? g : null],
+  // a built-in layer (Layer.call): its own backward, the parameter gradients it fills, copied out
+  layer: (g, _inputs, _y, attrs) => {
+    const { layer, call } = attrs as { layer: Layer; call: number };
+    if (layer.autogradCalls !== call) {
+      throw new Error(`${layer.name}: the layer was called again after the call being differentiated; a built-in layer ` +
+        'keeps only its last forward, so call it once per backward pass (or write the computation with tensor operations)');
+    }
+    layer.zeroGrad();
+    const dx = layer.backward(g);
+    return [dx.clone(), ...layer.grads.map((t) => t.clone())];
+  },
   // slice, take, gather, split: g added back at the rows taken (a row taken twice gets both)
   gatherAxis: (g, [x], _y, attrs) => {
     if (!wants(x)) return [null];

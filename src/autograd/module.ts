@@ -1,7 +1,8 @@
 // nn.Module: a model written as a class whose forward() uses tensor operations; autograd gives its backward.
 // Parameters and sub-modules are found from the object's own properties, PyTorch's way: a Tensor that requires a
-// gradient is a parameter, a Module a sub-module, and an array of them (PyTorch's ModuleList/ParameterList) holds
-// several; names are the property paths ('fc.weight', 'blocks.0.bias').
+// gradient is a parameter, a Module a sub-module, a built-in layer (nn.Dense, ...) a leaf module whose parameters
+// are its own, and an array of them (PyTorch's ModuleList/ParameterList) holds several; names are the property
+// paths ('fc.weight', 'blocks.0.bias'). Built-in layers are called with layer.call(x) (see Layer.call).
 //
 //   class Affine extends nn.Module {
 //     constructor() { super(); this.weight = nn.randn([3, 2]).requiresGrad_(); this.bias = nn.zeros([2]).requiresGrad_(); }
@@ -12,6 +13,7 @@
 import { Tensor, formatShape } from '../tensor';
 import { describeValue } from '../validate';
 import { noGrad } from './tape';
+import { Layer } from '../layers/layer';
 
 export abstract class Module {
   /** Training mode (dropout and batch statistics on); train() and eval() set it on every sub-module. */
@@ -44,10 +46,16 @@ export abstract class Module {
     const out: [string, Tensor][] = [];
     const seen = new Set<Tensor>();
     for (const [prefix, m] of this.namedModules()) {
-      for (const [name, t] of m.ownEntries()) {
-        if (!(t instanceof Tensor) || !t.requiresGrad || seen.has(t)) continue;
-        seen.add(t);
-        out.push([prefix === '' ? name : `${prefix}.${name}`, t]);
+      for (const [name, v] of m.ownEntries()) {
+        const full = prefix === '' ? name : `${prefix}.${name}`;
+        // a built-in layer's parameters, by its names for them ('fc.weight'); they become autograd parameters
+        const entries: [string, unknown][] = v instanceof Layer ? v.params.map((p, i) => [`${full}.${v.paramNames[i]}`, p]) : [[full, v]];
+        for (const [n, t] of entries) {
+          if (!(t instanceof Tensor) || seen.has(t) || !(t.requiresGrad || v instanceof Layer)) continue;
+          if (!t.requiresGrad) t.requiresGrad = true;
+          seen.add(t);
+          out.push([n, t]);
+        }
       }
     }
     return out;
@@ -94,7 +102,10 @@ export abstract class Module {
   /** Training mode for this module and every sub-module; returns this. */
   train(mode = true): this {
     if (typeof mode !== 'boolean') throw new TypeError(`train: mode must be a boolean, got ${describeValue(mode)}`);
-    for (const [, m] of this.namedModules()) m.training = mode;
+    for (const [, m] of this.namedModules()) {
+      m.training = mode;
+      for (const [, v] of m.ownEntries()) if (v instanceof Layer) v.training = mode;
+    }
     return this;
   }
 
