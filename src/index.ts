@@ -1,5 +1,5 @@
 // nodenn — the public API (re-exports only).
-export { Tensor, type DType, type FloatArray, type Shape, type NestedArray } from './tensor';
+export { Tensor, type DType, type FloatArray, type Shape, type NestedArray, type TensorOptions } from './tensor';
 export * as ops from './ops/index';
 export {
   tensor, zeros, ones, full, arange, linspace, eye, rand, randn, randint, zerosLike, onesLike, fullLike, manualSeed,
@@ -12,6 +12,8 @@ export {
 } from './backend/index';
 export { VERSION as version } from './version';
 export * as gradcheck from './gradcheck';
+export { noGrad, enableGrad, isGradEnabled, grad, type Node as GradNode } from './autograd/tape';
+export { Module } from './autograd/module';
 export { Random } from './random';
 export * from './layers/index';
 export { initWeight, initBias, type InitKind, type InitSpec } from './init';

@@ -11,6 +11,21 @@ import {
 } from './validate';
 import { Tensor } from './tensor';
 
+/** Tensors (autograd parameters, .grad filled) as ParamRefs; a tensor without a gradient is left out. */
+function refs(list: readonly (ParamRef | Tensor)[]): ParamRef[] {
+  const out: ParamRef[] = [];
+  for (const p of list) {
+    if (p instanceof Tensor) {
+      if (p.grad !== null) out.push({ param: p, grad: p.grad });
+    } else if (p !== null && typeof p === 'object' && p.param instanceof Tensor && p.grad instanceof Tensor) {
+      out.push(p);
+    } else {
+      throw new TypeError(`step: each parameter must be a Tensor or a { param, grad } pair, got ${describeValue(p)}`);
+    }
+  }
+  return out;
+}
+
 /** A parameter and its gradient, as Sequential.parameters() lists them. */
 export interface ParamRef {
   name?: string;
@@ -207,6 +222,7 @@ export abstract class Optimizer {
   private base: number;
   private readonly position: SchedulePosition = { epoch: 0, step: 0, stepsPerEpoch: undefined, totalSteps: undefined };
   private readonly state = new WeakMap<Tensor, ParamState>();
+  private lastParams: readonly (ParamRef | Tensor)[] = [];
 
   /**
    * The options a built-in optimizer takes; an unknown one is refused. A subclass that does not declare its own
@@ -293,8 +309,14 @@ export abstract class Optimizer {
     this.position.step = nonNegativeInt(step, 'step');
   }
 
-  /** One update of every parameter from its gradient. */
-  step(params: ParamRef[]): void {
+  /**
+   * One update of every parameter from its gradient: ParamRefs (Sequential.parameters()) or tensors whose .grad
+   * autograd filled (a Module's parameters(); one without a gradient is skipped, as in PyTorch).
+   */
+  step(list: readonly (ParamRef | Tensor)[]): void {
+    if (!Array.isArray(list)) throw new TypeError(`step: params must be an array of parameters, got ${describeValue(list)}`);
+    this.lastParams = list;
+    const params = refs(list);
     const lr = this.lr;
     for (const p of params) {
       if (p.param.size !== p.grad.size || p.param.dtype !== p.grad.dtype) {
@@ -308,6 +330,19 @@ export abstract class Optimizer {
       const s = this.stateOf(p.param);
       s.steps++;
       this.update(p.param, p.grad, lr, s);
+    }
+  }
+
+  /**
+   * Clears the gradients of `params` (default: those of the last step()): a tensor's .grad becomes null (PyTorch's
+   * default), a ParamRef's gradient is filled with 0.
+   */
+  zeroGrad(params?: readonly (ParamRef | Tensor)[]): void {
+    const list = params ?? this.lastParams;
+    if (!Array.isArray(list)) throw new TypeError(`zeroGrad: params must be an array of parameters, got ${describeValue(list)}`);
+    for (const p of list) {
+      if (p instanceof Tensor) p.grad = null;
+      else p.grad.data.fill(0);
     }
   }
 

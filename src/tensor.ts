@@ -1,6 +1,7 @@
 // Tensor: a shape and a contiguous row-major Float32Array or Float64Array. Nothing clever. The operations live in
 // src/ops/ (each a function of nn.ops); the methods below delegate to them.
 import { describeValue } from './validate';
+import * as tape from './autograd/tape';
 import * as elementwise from './ops/elementwise';
 import * as format from './ops/format';
 // The ops import Tensor and Tensor's methods call the ops: the namespaces are only read when a method runs, by
@@ -128,17 +129,28 @@ function firstOf(depth: number): string {
   return 'data' + '[0]'.repeat(depth);
 }
 
+export interface TensorOptions {
+  /** Record the operations on this tensor so that backward() gives its gradient in .grad (default false). */
+  requiresGrad?: boolean;
+}
+
 /** An n-dimensional array: a shape and a contiguous row-major Float32Array or Float64Array. */
 export class Tensor {
   readonly data: FloatArray;
   readonly shape: readonly number[];
+  /** d loss / d this, accumulated by backward() into a tensor that requires a gradient and has no gradFn (a leaf). */
+  grad: Tensor | null = null;
+  /** The recorded operation that computed this tensor (PyTorch's grad_fn); null for a leaf. */
+  gradFn: tape.Node | null = null;
+  private leafRequiresGrad = false;
 
   /**
    * A Float32Array or Float64Array is used as is (not copied); any other typed array, or a (nested) array of numbers,
    * is copied into a new one of `dtype` (default float32). A nested array gives its shape (rectangular, checked), and
-   * `shape` may then reshape it; without a shape, flat data is 1-D.
+   * `shape` may then reshape it; without a shape, flat data is 1-D. `options.requiresGrad` makes it a leaf of
+   * autograd.
    */
-  constructor(data: FloatArray | NestedArray, shape?: Shape, dtype?: DType) {
+  constructor(data: FloatArray | NestedArray, shape?: Shape, dtype?: DType, options?: TensorOptions) {
     let array: FloatArray;
     if (data instanceof Float32Array || data instanceof Float64Array) {
       if (dtype !== undefined && dtype !== dtypeOf(data)) {
@@ -162,6 +174,52 @@ export class Tensor {
     }
     this.data = array;
     this.shape = Object.freeze([...s]);
+    if (options !== undefined) {
+      if (options === null || typeof options !== 'object') {
+        throw new TypeError(`options must be an object, got ${describeValue(options)}`);
+      }
+      if (options.requiresGrad !== undefined) this.requiresGrad = options.requiresGrad;
+    }
+  }
+
+  // autograd (src/autograd/): PyTorch's semantics
+
+  /** Whether operations on this tensor are recorded for backward(): set on a leaf, true for a recorded result. */
+  get requiresGrad(): boolean {
+    return this.leafRequiresGrad || this.gradFn !== null;
+  }
+
+  set requiresGrad(flag: boolean) {
+    if (typeof flag !== 'boolean') throw new TypeError(`requiresGrad must be a boolean, got ${describeValue(flag)}`);
+    if (this.gradFn !== null && !flag) {
+      throw new Error(`requiresGrad can only be turned off on a leaf tensor; this one was computed by ${this.gradFn.op} ` +
+        '(use detach() for a tensor without the history)');
+    }
+    this.leafRequiresGrad = flag;
+  }
+
+  /** Sets requiresGrad (true by default) and returns this tensor: `nn.randn([3, 2]).requiresGrad_()`. */
+  requiresGrad_(flag = true): this {
+    this.requiresGrad = flag;
+    return this;
+  }
+
+  /** Whether this tensor is a leaf of the graph: no recorded operation computed it. */
+  get isLeaf(): boolean {
+    return this.gradFn === null;
+  }
+
+  /**
+   * Computes d this / d leaf for every leaf this tensor depends on and adds it to leaf.grad. `grad` (d loss / d this,
+   * of this shape) may be left out for a tensor of one element.
+   */
+  backward(grad?: Tensor | null): void {
+    tape.backward(this, grad);
+  }
+
+  /** The same data without the recorded history: a leaf that needs no gradient. */
+  detach(): Tensor {
+    return new Tensor(this.data, this.shape);
   }
 
   /** A new tensor of the shape, filled with zeros. */
@@ -211,13 +269,13 @@ export class Tensor {
     if (sizeOf(s) !== this.size) {
       throw new RangeError(`cannot reshape ${formatShape(this.shape)} (${this.size} elements) to ${formatShape(shape)}`);
     }
-    return new Tensor(this.data, s);
+    return tape.record('reshape', [this], new Tensor(this.data, s));
   }
 
   /** A copy with its own data. */
   clone(): Tensor {
     checkAttached(this, 'tensor');
-    return new Tensor(this.data.slice(), this.shape);
+    return tape.record('identity', [this], new Tensor(this.data.slice(), this.shape));
   }
 
   /** A copy in another dtype (or this tensor's data copied when the dtype is the same). */
@@ -225,7 +283,7 @@ export class Tensor {
     checkAttached(this, 'tensor');
     const out = allocate(dtype, this.size);
     out.set(this.data);
-    return new Tensor(out, this.shape);
+    return tape.record('identity', [this], new Tensor(out, this.shape));
   }
 
   /** Element at a multi-index. */

@@ -53,6 +53,19 @@ describe('examples', () => {
     expect(out).toContain('dApple: 2.2, dAppleNum: 110, dOrange: 3.3, dOrangeNum: 165, dTax: 650');
   });
 
+  it('autograd-basics: gradients of x0² + x1², gradient descent to ~(0, 0) and the apple/orange graph match by hand', () => {
+    const out = example('autograd-basics');
+    expect(out).toContain('f(3, 4) = 25: autograd gradient (6, 8), numerical (6, 8)\n');
+    expect(out).toContain('f(0, 2) = 4: autograd gradient (0, 4), numerical (0, 4)\n');
+    expect(out).toContain('nn.grad(f)(3, 4) = (6, 8)\n');
+    // the course material's result: [-6.11110793e-10  8.14814391e-10]
+    expect(out).toContain('gradient descent from (-3, 4): autograd (-6.111e-10, 8.148e-10), numerical (-6.111e-10, 8.148e-10)\n');
+    expect(out).toContain('autograd price: 715\n');
+    expect(out).toContain('autograd dApple: 2.2, dAppleNum: 110, dOrange: 3.3, dOrangeNum: 165, dTax: 650\n');
+    expect(out).toContain('Mul/Add dApple: 2.2, dAppleNum: 110, dOrange: 3.3, dOrangeNum: 165, dTax: 650\n');
+    expect(out).toContain('autograd and the Mul/Add layers agree');
+  });
+
   it('numpy-basics: the course material\'s NumPy cells print NumPy\'s values; x_train[batch_mask] takes those rows', async () => {
     const out = example('numpy-basics');
     // chapter 1, as NumPy prints float arrays

@@ -9,6 +9,7 @@
 import type { Random } from '../random';
 import type { DType } from '../tensor';
 import { Tensor } from '../tensor';
+import { record } from '../autograd/tape';
 
 /** Everything needed to rebuild a layer (stored as JSON in saved models). */
 export interface LayerConfig {
@@ -45,10 +46,27 @@ export abstract class Layer {
   /** A fingerprint of the parameters and buffers as the layer last drew them (setParams), if it drew any. */
   private drawnFingerprint: number | null = null;
 
+  /** How many times call() ran: tells autograd whether the cached forward is still the one it differentiates. */
+  autogradCalls = 0;
+
   /** The output for input x, caching what backward() needs (in training mode). */
   abstract forward(x: Tensor): Tensor;
   /** The gradient of the input for dout, the gradient of the last forward()'s output; adds (+=) the parameter gradients into grads. */
   abstract backward(dout: Tensor): Tensor;
+
+  /**
+   * forward(x) recorded as one operation of autograd whose backward is the layer's own backward(): how a Module
+   * uses a built-in layer (`this.fc.call(x)`), keeping its fused kernels. The parameters become autograd
+   * parameters (requiresGrad) and receive their gradients in .grad. A layer caches only its last forward, so call
+   * it once per backward pass (a second call makes backward through the first an error).
+   */
+  call(x: Tensor): Tensor {
+    for (const p of this.params) if (!p.requiresGrad) p.requiresGrad = true;
+    const y = this.forward(x);
+    // a layer that returns its input (Dropout at inference) must not put a gradFn on the caller's tensor
+    const out = y === x ? new Tensor(y.data, y.shape) : y;
+    return record('layer', [x, ...this.params], out, { layer: this, call: ++this.autogradCalls });
+  }
 
   /** (Re)creates parameters from the given generator and dtype. Layers without parameters keep the default. */
   initialize(_ctx: InitContext): void {}

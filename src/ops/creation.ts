@@ -10,6 +10,8 @@ import { describeValue, optionalSeed, optionsObject } from '../validate';
 export interface CreationOptions {
   /** 'float32' (default) or 'float64'. */
   dtype?: DType;
+  /** tensor() only: make the result a leaf of autograd (default false). */
+  requiresGrad?: boolean;
 }
 
 export interface RandomOptions extends CreationOptions {
@@ -60,17 +62,18 @@ function shapeArg(shape: unknown): Shape {
 export function tensor(data: NestedArray | FloatArray | ArrayBufferView | number, opts?: CreationOptions): Tensor {
   const fallback = data instanceof Float64Array ? 'float64' : 'float32';
   const dtype = dtypeOption(opts, fallback);
+  const grad = { requiresGrad: opts?.requiresGrad ?? false };
   if (typeof data === 'number') {
     const out = allocate(dtype, 1);
     out[0] = data;
-    return new Tensor(out, []);
+    return new Tensor(out, [], undefined, grad);
   }
   if (data instanceof Float32Array || data instanceof Float64Array) {
     const out = allocate(dtype, data.length);
     out.set(data);
-    return new Tensor(out);
+    return new Tensor(out, undefined, undefined, grad);
   }
-  return new Tensor(data as NestedArray, undefined, dtype);
+  return new Tensor(data as NestedArray, undefined, dtype, grad);
 }
 
 /** A tensor of `shape` (an array of sizes, or one size) filled with 0. */

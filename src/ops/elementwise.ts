@@ -12,6 +12,7 @@ import {
 } from '../tensor';
 import { describeValue } from '../validate';
 import { broadcastShapes, contiguousStrides } from './broadcast';
+import { record } from '../autograd/tape';
 
 /** A tensor, or a number standing for a tensor of shape [] of the other operand's dtype. */
 export type TensorLike = Tensor | number;
@@ -118,14 +119,14 @@ function binary(op: BinaryOp, a: unknown, b: unknown): Tensor {
     const shape = scalarB || sameShape(ta.shape, tb.shape) ? ta.shape : tb.shape;
     const y = allocate(dtype, shape === ta.shape ? na : nb);
     if (y.length > 0) backend.broadcastBinary(op, 1, 1, 1, na, 1, 1, 1, nb, ta.data, tb.data, y);
-    return new Tensor(y, shape);
+    return record(op, [a, b], new Tensor(y, shape));
   }
   const shape = broadcastShapes(ta.shape, tb.shape);
   const y = allocate(dtype, sizeOf(shape));
   runBroadcast([ta, tb], shape, y, (d, x, out) => {
     backend.broadcastBinary(op, d[0][0], d[0][1], d[0][2], d[0][3], d[1][0], d[1][1], d[1][2], d[1][3], x[0], x[1], out);
   });
-  return new Tensor(y, shape);
+  return record(op, [a, b], new Tensor(y, shape));
 }
 
 /** y = op(x), through the unary kernel. */
@@ -133,7 +134,7 @@ function unary(op: UnaryOp, x: unknown, alpha = 0, beta = 0): Tensor {
   const t = checkTensor(x, 'x');
   const y = allocate(t.dtype, t.size);
   getBackend().unary(op, t.size, t.data, y, alpha, beta);
-  return new Tensor(y, t.shape);
+  return record(op, [t], new Tensor(y, t.shape), [alpha, beta]);
 }
 
 // ---- arithmetic (NumPy broadcasting; a number operand takes the tensor's dtype; float64 wins)
@@ -186,7 +187,7 @@ export function where(cond: TensorLike, a: TensorLike, b: TensorLike): Tensor {
     backend.broadcastWhere(dc[0], dc[1], dc[2], dc[3], da[0], da[1], da[2], da[3], db[0], db[1], db[2], db[3], xc, xa, xb,
       out);
   });
-  return new Tensor(y, shape);
+  return record('where', [cond, a, b], new Tensor(y, shape));
 }
 
 function checkTensorOrNumber(x: unknown, name: string): void {

@@ -6,6 +6,7 @@ import { Tensor, type DType, formatShape, sizeOf } from '../tensor';
 import { describeValue } from '../validate';
 import { mul } from './elementwise';
 import { broadcastTo, commonDType, empty, permute, tensorArg } from './shape';
+import { record } from '../autograd/tape';
 
 export interface MatmulOptions {
   /** Use the transpose of a's last two axes (passed to GEMM, not copied). */
@@ -80,10 +81,9 @@ export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tenso
     getBackend().gemmBatched(transA && a.ndim > 1, transB && b.ndim > 1, count, M, N, Ka, broadcastA, broadcastB,
       Ad.data, Bd.data, y.data);
   }
-  if (a.ndim === 1 && b.ndim === 1) return y.reshape([]);
-  if (a.ndim === 1) return y.reshape([...batch, N]);
-  if (b.ndim === 1) return y.reshape([...batch, M]);
-  return y;
+  const out = a.ndim === 1 && b.ndim === 1 ? y.reshape([])
+    : a.ndim === 1 ? y.reshape([...batch, N]) : b.ndim === 1 ? y.reshape([...batch, M]) : y;
+  return record('matmul', [a, b], out, { transposeA: transA, transposeB: transB });
 }
 
 /**

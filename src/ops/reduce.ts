@@ -6,6 +6,7 @@ import type { ReduceOpKind } from '../backend/kernels.gen';
 import { Tensor, formatShape } from '../tensor';
 import { describeValue } from '../validate';
 import { empty, normalizeAxes, normalizeAxis, permute, span, tensorArg } from './shape';
+import { record } from '../autograd/tape';
 
 /** The axes to reduce: one, several, or all of them (undefined or null). */
 export type Axis = number | readonly number[] | null | undefined;
@@ -60,13 +61,14 @@ function plan(x: Tensor, opts: ReduceOptions): Plan {
 
 function reduceOp(op: ReduceOpKind, name: string, x: Tensor, axisOrOptions: Axis | ReduceOptions, keepdims?: boolean): Tensor {
   x = tensorArg(x, 'x');
-  const p = plan(x, readOptions(axisOrOptions, keepdims));
+  const opts = readOptions(axisOrOptions, keepdims);
+  const p = plan(x, opts);
   if ((op === 'max' || op === 'min') && p.n === 0 && p.outer * p.inner > 0) {
     throw new RangeError(`${name} of an empty axis (shape ${formatShape(x.shape)}): the reduction has no identity`);
   }
   const y = empty(p.shape, x.dtype);
   getBackend().reduceAxis(op, p.outer, p.n, p.inner, p.x.data, y.data);
-  return y;
+  return record(op, [x], y, opts);
 }
 
 /** Σ over the axes (all by default). */
@@ -109,7 +111,7 @@ function varianceOp(sqrt: boolean, x: Tensor, axisOrOptions: Axis | VarianceOpti
   const p = plan(x, opts);
   const y = empty(p.shape, x.dtype);
   getBackend().varianceAxis(p.outer, p.n, p.inner, ddof, sqrt, p.x.data, y.data);
-  return y;
+  return record(sqrt ? 'std' : 'var', [x], y, opts);
 }
 
 /** The variance over the axes: Σ (x − mean)² / (n − ddof), ddof 0 by default (NumPy's). */
@@ -178,7 +180,7 @@ function softmaxOp(log: boolean, x: Tensor, axis: number): Tensor {
   const a = normalizeAxis(axis, x.ndim);
   const y = empty(x.shape, x.dtype);
   getBackend().softmaxAxis(log, span(x.shape, 0, a), x.shape[a], span(x.shape, a + 1, x.ndim), x.data, y.data);
-  return y;
+  return record(log ? 'logSoftmax' : 'softmax', [x], y, a);
 }
 
 /** exp(x) / Σ exp(x) along `axis` (default the last), computed stably with x − max. */

@@ -6,6 +6,7 @@
 import { getBackend } from '../backend/index';
 import { Tensor, type DType, type NestedArray, type Shape, allocate, checkAttached, formatShape, sizeOf } from '../tensor';
 import { describeValue } from '../validate';
+import { record } from '../autograd/tape';
 
 // ---- arguments shared by the ops
 
@@ -176,7 +177,9 @@ export function permute(x: Tensor, axes: readonly number[]): Tensor {
     if (last && last[last.length - 1] === a - 1) last.push(a);
     else runs.push([a]);
   }
-  if (runs.length <= 1 || runs.every((r, i) => i === 0 || r[0] > runs[i - 1][0])) return x.reshape(outShape);
+  if (runs.length <= 1 || runs.every((r, i) => i === 0 || r[0] > runs[i - 1][0])) {
+    return record('permute', [x], x.reshape(outShape), perm);
+  }
   // x as the runs in their order in x; then swap runs into the wanted order, one swapAxes pass per swap
   const byStart = [...runs].sort((p, q) => p[0] - q[0]);
   let cur = byStart.map((r) => r[0]);  // each run named by its first axis
@@ -195,7 +198,7 @@ export function permute(x: Tensor, axes: readonly number[]): Tensor {
     [cur[p], cur[q]] = [cur[q], cur[p]];
     [sizes[p], sizes[q]] = [sizes[q], sizes[p]];
   }
-  return new Tensor(data, outShape);
+  return record('permute', [x], new Tensor(data, outShape), perm);
 }
 
 /** NumPy's transpose: the axes reversed, or permuted as `axes` says. */
@@ -255,7 +258,7 @@ export function concat(tensors: readonly Tensor[], axis = 0): Tensor {
     k.scatterAxis(count, outer, total, inner, src.data, index, y.data, false);
     offset += count;
   }
-  return y;
+  return record('concat', ts, y, a);
 }
 
 /** The tensors (all of one shape) joined along a new axis. */
@@ -316,7 +319,7 @@ export function gatherAlong(x: Tensor, axis: number, index: Int32Array): Tensor 
   shape[axis] = index.length;
   const y = empty(shape, x.dtype);
   getBackend().gatherAxis(index.length, outer, n, inner, x.data, index, y.data);
-  return y;
+  return record('gatherAxis', [x], y, { axis, index });
 }
 
 // ---- broadcasting and padding
@@ -343,7 +346,7 @@ export function broadcastTo(x: Tensor, shape: Shape): Tensor {
     y = gatherAlong(y, a, new Int32Array(to[a]));  // index 0, to[a] times
     copied = true;
   }
-  return copied ? y : y.clone();
+  return record('broadcastTo', [x], copied ? y : y.clone());
 }
 
 /** Pad widths as NumPy's pad takes them: one number, one [before, after] for every axis, or one pair per axis. */
@@ -393,5 +396,5 @@ export function pad(x: Tensor, width: number | readonly number[] | readonly (rea
     k.scatterAxis(n, outer, shape[a], inner, y.data, index, out.data, false);
     y = out;
   });
-  return y === x ? x.clone() : y;
+  return record('pad', [x], y === x ? x.clone() : y, widths);
 }

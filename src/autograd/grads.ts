@@ -1,0 +1,206 @@
+// The backward of every differentiable tensor operation, by the name record() was given: each takes d loss /
+// d output (g), the operands, the output and the operation's attributes, and gives d loss / d operand for each
+// operand (null where there is none: a number, or an operand that needs no gradient). They are written with the
+// tensor operations, so they run on the backend's kernels; backward() calls them with recording off. A gradient
+// for an operand that was broadcast is summed over the broadcast axes back to the operand's shape.
+import type { Tensor } from '../tensor';
+import type { Layer } from '../layers/layer';
+import * as ew from '../ops/elementwise';
+import * as linalg from '../ops/linalg';
+import * as red from '../ops/reduce';
+import * as shp from '../ops/shape';
+import { getBackend } from '../backend/index';
+
+export type GradFunction = (g: Tensor, inputs: readonly unknown[], y: Tensor, attrs: unknown) => (Tensor | null)[];
+
+/** Whether operand x is a tensor that wants a gradient. */
+function wants(x: unknown): x is Tensor {
+  return typeof x === 'object' && x !== null && (x as Tensor).requiresGrad === true;
+}
+
+/** g summed over the axes that broadcasting added or stretched, to `shape`. */
+export function unbroadcast(g: Tensor, shape: readonly number[]): Tensor {
+  if (g.ndim === shape.length && g.shape.every((d, i) => d === shape[i])) return g;
+  const lead = g.ndim - shape.length;
+  const axes: number[] = [];
+  for (let i = 0; i < g.ndim; i++) if (i < lead || (shape[i - lead] === 1 && g.shape[i] !== 1)) axes.push(i);
+  return (axes.length > 0 ? red.sum(g, axes, true) : g).reshape(shape);
+}
+
+/** A binary operation's gradients: da(g) and db(g) are called only for operands that want one. */
+function binary(da: (a: Tensor | number, b: Tensor | number, g: Tensor, y: Tensor) => Tensor,
+  db: (a: Tensor | number, b: Tensor | number, g: Tensor, y: Tensor) => Tensor): GradFunction {
+  return (g, [a, b], y) => [
+    wants(a) ? unbroadcast(da(a, b as Tensor | number, g, y), a.shape) : null,
+    wants(b) ? unbroadcast(db(a as Tensor | number, b, g, y), b.shape) : null,
+  ];
+}
+
+/** A unary operation's gradient from g, its input and its output. */
+function unary(dx: (g: Tensor, x: Tensor, y: Tensor, attrs: [number, number]) => Tensor): GradFunction {
+  return (g, [x], y, attrs) => [wants(x) ? dx(g, x, y, attrs as [number, number]) : null];
+}
+
+interface ReduceAttrs { axis?: red.Axis; keepdims?: boolean; ddof?: number }
+
+/** x's shape with the reduced axes kept as size 1: the shape y has with keepdims. */
+function keptShape(x: Tensor, attrs: ReduceAttrs): number[] {
+  const axes = new Set(shp.normalizeAxes(attrs.axis, x.ndim));
+  return x.shape.map((d, i) => (axes.has(i) ? 1 : d));
+}
+
+/** How many elements each result of a reduction summarises. */
+function reducedCount(x: Tensor, attrs: ReduceAttrs): number {
+  return shp.normalizeAxes(attrs.axis, x.ndim).reduce((n, i) => n * x.shape[i], 1);
+}
+
+/** g (the reduction's output gradient) as a tensor of x's shape. */
+function spread(g: Tensor, x: Tensor, attrs: ReduceAttrs): Tensor {
+  return shp.broadcastTo(g.reshape(keptShape(x, attrs)), x.shape);
+}
+
+/** The gradient of max/min: shared equally by the elements equal to the extreme (PyTorch's amax/amin). */
+const extreme: GradFunction = (g, [x], y, attrs) => {
+  if (!wants(x)) return [null];
+  const kept = keptShape(x, attrs as ReduceAttrs);
+  const mask = ew.eq(x, y.reshape(kept));
+  return [ew.mul(mask, ew.div(g.reshape(kept), red.sum(mask, (attrs as ReduceAttrs).axis, true)))];
+};
+
+/** The gradient of var and std: 2 (x − mean) / (n − ddof), times 1 / (2 std) for std. */
+function variance(std: boolean): GradFunction {
+  return (g, [x], y, attrs) => {
+    if (!wants(x)) return [null];
+    const a = attrs as ReduceAttrs;
+    const kept = keptShape(x, a);
+    const centred = ew.sub(x, red.mean(x, a.axis, true));
+    const scale = 1 / (reducedCount(x, a) - (a.ddof ?? 0));
+    const gk = g.reshape(kept);
+    return [std ? ew.mul(centred, ew.mul(ew.div(gk, y.reshape(kept)), scale)) : ew.mul(centred, ew.mul(gk, 2 * scale))];
+  };
+}
+
+/**
+ * The gradients of matmul, on the operands as matrices (a 1-D a a row, a 1-D b a column) and summed over batch
+ * axes that were broadcast. With C = op(A) op(B): d op(A) = g op(B)ᵀ and d op(B) = op(A)ᵀ g, transposed back
+ * where op is a transpose; the transposes are GEMM flags.
+ */
+const matmul: GradFunction = (g, [a, b], _y, attrs) => {
+  const A = a as Tensor, B = b as Tensor;
+  const { transposeA = false, transposeB = false } = (attrs ?? {}) as linalg.MatmulOptions;
+  const a2 = A.ndim === 1 ? A.reshape([1, A.shape[0]]) : A;
+  const b2 = B.ndim === 1 ? B.reshape([B.shape[0], 1]) : B;
+  const tA = transposeA && A.ndim > 1, tB = transposeB && B.ndim > 1;
+  const M = tA ? a2.shape[a2.ndim - 1] : a2.shape[a2.ndim - 2];
+  const N = tB ? b2.shape[b2.ndim - 2] : b2.shape[b2.ndim - 1];
+  const g2 = g.reshape([...g.shape.slice(0, g.ndim - (A.ndim > 1 ? 1 : 0) - (B.ndim > 1 ? 1 : 0)), M, N]);
+  let da: Tensor | null = null, db: Tensor | null = null;
+  if (wants(A)) {
+    const d = tA ? linalg.matmul(b2, g2, { transposeA: tB, transposeB: true }) : linalg.matmul(g2, b2, { transposeB: !tB });
+    da = unbroadcast(d, a2.shape).reshape(A.shape);
+  }
+  if (wants(B)) {
+    const d = tB ? linalg.matmul(g2, a2, { transposeA: true, transposeB: tA }) : linalg.matmul(a2, g2, { transposeA: !tA });
+    db = unbroadcast(d, b2.shape).reshape(B.shape);
+  }
+  return [da, db];
+};
+
+/** The inverse of a permutation. */
+function inverse(perm: readonly number[]): number[] {
+  const inv = new Array<number>(perm.length);
+  perm.forEach((p, i) => { inv[p] = i; });
+  return inv;
+}
+
+export const gradFunctions: Record<string, GradFunction> = {
+  add: binary((_a, _b, g) => g, (_a, _b, g) => g),
+  sub: binary((_a, _b, g) => g, (_a, _b, g) => ew.neg(g)),
+  mul: binary((_a, b, g) => ew.mul(g, b), (a, _b, g) => ew.mul(g, a)),
+  div: binary((_a, b, g) => ew.div(g, b), (_a, b, g, y) => ew.neg(ew.div(ew.mul(g, y), b))),
+  pow: binary((a, b, g) => ew.mul(g, ew.mul(b, ew.pow(a, typeof b === 'number' ? b - 1 : ew.sub(b, 1)))),
+    (a, _b, g, y) => ew.mul(g, ew.mul(y, typeof a === 'number' ? Math.log(a) : ew.log(a)))),
+  // ties share the gradient equally, as PyTorch
+  maximum: binary((a, b, g) => ew.mul(g, ew.add(ew.gt(a, b), ew.mul(ew.eq(a, b), 0.5))),
+    (a, b, g) => ew.mul(g, ew.add(ew.lt(a, b), ew.mul(ew.eq(a, b), 0.5)))),
+  minimum: binary((a, b, g) => ew.mul(g, ew.add(ew.lt(a, b), ew.mul(ew.eq(a, b), 0.5))),
+    (a, b, g) => ew.mul(g, ew.add(ew.gt(a, b), ew.mul(ew.eq(a, b), 0.5)))),
+  where: (g, [cond, a, b]) => [
+    null,
+    wants(a) ? unbroadcast(ew.where(cond as Tensor, g, 0), a.shape) : null,
+    wants(b) ? unbroadcast(ew.where(cond as Tensor, 0, g), b.shape) : null,
+  ],
+  neg: unary((g) => ew.neg(g)),
+  abs: unary((g, x) => ew.mul(g, ew.sign(x))),
+  exp: unary((g, _x, y) => ew.mul(g, y)),
+  log: unary((g, x) => ew.div(g, x)),
+  log1p: unary((g, x) => ew.div(g, ew.add(x, 1))),
+  sqrt: unary((g, _x, y) => ew.div(g, ew.mul(y, 2))),
+  square: unary((g, x) => ew.mul(g, ew.mul(x, 2))),
+  relu: unary((g, x) => ew.mul(g, ew.gt(x, 0))),
+  leakyRelu: unary((g, x, _y, [slope]) => ew.mul(g, ew.where(ew.gt(x, 0), 1, slope))),
+  sigmoid: unary((g, _x, y) => ew.mul(g, ew.mul(y, ew.sub(1, y)))),
+  tanh: unary((g, _x, y) => ew.mul(g, ew.sub(1, ew.square(y)))),
+  softplus: unary((g, x) => ew.mul(g, ew.sigmoid(x))),
+  // Φ(x) + x φ(x); Φ(x) = gelu(x) / x away from 0
+  gelu: unary((g, x, y) => {
+    const cdf = ew.where(ew.eq(x, 0), 0.5, ew.div(y, x));
+    const pdf = ew.mul(ew.exp(ew.mul(ew.square(x), -0.5)), 1 / Math.sqrt(2 * Math.PI));
+    return ew.mul(g, ew.add(cdf, ew.mul(x, pdf)));
+  }),
+  // 1 inside [min, max] (bounds included, as PyTorch), else 0
+  clamp: unary((g, x, _y, [lo, hi]) => ew.mul(g, ew.mul(ew.ge(x, lo), ew.le(x, hi)))),
+  sum: (g, [x], _y, attrs) => [wants(x) ? spread(g, x, attrs as ReduceAttrs) : null],
+  mean: (g, [x], _y, attrs) => [wants(x) ? ew.div(spread(g, x, attrs as ReduceAttrs), reducedCount(x, attrs as ReduceAttrs)) : null],
+  max: extreme,
+  min: extreme,
+  logSumExp: (g, [x], y, attrs) => {
+    if (!wants(x)) return [null];
+    const kept = keptShape(x, attrs as ReduceAttrs);
+    return [ew.mul(g.reshape(kept), ew.exp(ew.sub(x, y.reshape(kept))))];
+  },
+  var: variance(false),
+  std: variance(true),
+  softmax: (g, [x], y, axis) => [wants(x) ? ew.mul(y, ew.sub(g, red.sum(ew.mul(g, y), axis as number, true))) : null],
+  logSoftmax: (g, [x], y, axis) => [wants(x) ? ew.sub(g, ew.mul(ew.exp(y), red.sum(g, axis as number, true))) : null],
+  matmul,
+  reshape: (g, [x]) => [wants(x) ? g.reshape(x.shape) : null],
+  permute: (g, [x], _y, perm) => [wants(x) ? shp.permute(g, inverse(perm as number[])) : null],
+  broadcastTo: (g, [x]) => [wants(x) ? unbroadcast(g, x.shape) : null],
+  identity: (g, [x]) => [wants(x) ? g : null],
+  // a built-in layer (Layer.call): its own backward, the parameter gradients it fills, copied out
+  layer: (g, _inputs, _y, attrs) => {
+    const { layer, call } = attrs as { layer: Layer; call: number };
+    if (layer.autogradCalls !== call) {
+      throw new Error(`${layer.name}: the layer was called again after the call being differentiated; a built-in layer ` +
+        'keeps only its last forward, so call it once per backward pass (or write the computation with tensor operations)');
+    }
+    layer.zeroGrad();
+    const dx = layer.backward(g);
+    return [dx.clone(), ...layer.grads.map((t) => t.clone())];
+  },
+  // slice, take, gather, split: g added back at the rows taken (a row taken twice gets both)
+  gatherAxis: (g, [x], _y, attrs) => {
+    if (!wants(x)) return [null];
+    const { axis, index } = attrs as { axis: number; index: Int32Array };
+    const [outer, n, inner] = shp.around(x.shape, axis);
+    const dx = shp.empty(x.shape, g.dtype);
+    dx.data.fill(0);
+    if (index.length > 0 && dx.size > 0) getBackend().scatterAxis(index.length, outer, n, inner, g.data, index, dx.data, true);
+    return [dx];
+  },
+  concat: (g, inputs, _y, axis) => {
+    let offset = 0;
+    return inputs.map((x) => {
+      const t = x as Tensor, begin = offset;
+      offset += t.shape[axis as number];
+      return wants(t) ? shp.sliceAxis(g, axis as number, begin, offset) : null;
+    });
+  },
+  pad: (g, [x], _y, widths) => {
+    if (!wants(x)) return [null];
+    let d = g;
+    (widths as [number, number][]).forEach(([before], a) => { d = shp.sliceAxis(d, a, before, before + x.shape[a]); });
+    return [d];
+  },
+};

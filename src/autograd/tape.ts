@@ -1,0 +1,170 @@
+// The recorded graph and reverse-mode differentiation, PyTorch's semantics. An operation whose inputs include a
+// tensor that requires a gradient (while recording is on) calls record(): its output gets a Node (its `gradFn`)
+// naming the operation, its inputs and whatever the backward needs. There is no global list: the graph is the
+// Nodes reachable from the tensor whose backward() runs, so a result nobody keeps costs nothing after it goes.
+// backward() walks them in reverse topological order, calling each operation's backward (src/autograd/grads.ts,
+// itself written with tensor operations, so on backend kernels) and sums the gradients reaching each tensor;
+// leaves (tensors that require a gradient and have no gradFn) accumulate theirs into `.grad`.
+import { Tensor, formatShape } from '../tensor';
+import { describeValue } from '../validate';
+import { gradFunctions } from './grads';
+
+export interface Node {
+  /** The operation's name ('add', 'matmul', ...): its entry in the backward table. */
+  readonly op: string;
+  /** The operands as given (numbers included: they get no gradient). */
+  readonly inputs: readonly unknown[];
+  /** What the backward needs besides inputs and output: axes, options. */
+  readonly attrs: unknown;
+}
+
+let enabled = true;
+
+/** Whether operations record themselves now (false inside noGrad). */
+export function isGradEnabled(): boolean {
+  return enabled;
+}
+
+/**
+ * Runs fn with recording off: no result inside needs a gradient (PyTorch's torch.no_grad()). For inference and for
+ * updating parameters in place. fn is called synchronously; recording is back on when it returns or throws.
+ */
+export function noGrad<T>(fn: () => T): T {
+  if (typeof fn !== 'function') throw new TypeError(`noGrad: fn must be a function, got ${describeValue(fn)}`);
+  const before = enabled;
+  enabled = false;
+  try {
+    return fn();
+  } finally {
+    enabled = before;
+  }
+}
+
+/** fn with recording on, whatever the caller's state (PyTorch's torch.enable_grad()). */
+export function enableGrad<T>(fn: () => T): T {
+  const before = enabled;
+  enabled = true;
+  try {
+    return fn();
+  } finally {
+    enabled = before;
+  }
+}
+
+/**
+ * Marks `output` as computed by `op` from `inputs` when recording is on and some input requires a gradient, and an
+ * operation of that name has a backward; returns output. Operations without a backward (comparisons, argmax)
+ * give tensors that need no gradient, as in PyTorch.
+ */
+export function record(op: string, inputs: readonly unknown[], output: Tensor, attrs?: unknown): Tensor {
+  if (!enabled) return output;
+  let needed = false;
+  for (const x of inputs) if (x instanceof Tensor && x.requiresGrad) { needed = true; break; }
+  if (!needed || !(op in gradFunctions)) return output;
+  output.gradFn = { op, inputs, attrs };
+  return output;
+}
+
+/** The tensors reachable from root through gradFn, each after every tensor computed from it (root first). */
+function reverseTopological(root: Tensor): Tensor[] {
+  const order: Tensor[] = [];
+  const seen = new Set<Tensor>([root]);
+  // iterative depth-first post-order: long chains (an unrolled loop) must not overflow the stack
+  const stack: [Tensor, number][] = [[root, 0]];
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1];
+    const inputs = top[0].gradFn?.inputs ?? [];
+    let pushed = false;
+    while (top[1] < inputs.length) {
+      const x = inputs[top[1]++];
+      if (x instanceof Tensor && x.requiresGrad && !seen.has(x)) {
+        seen.add(x);
+        stack.push([x, 0]);
+        pushed = true;
+        break;
+      }
+    }
+    if (!pushed) {
+      order.push(top[0]);
+      stack.pop();
+    }
+  }
+  return order.reverse();
+}
+
+function checkGradient(g: Tensor, t: Tensor, what: string): Tensor {
+  if (g.shape.length !== t.shape.length || g.shape.some((d, i) => d !== t.shape[i])) {
+    throw new RangeError(`${what} has shape ${formatShape(g.shape)} but the tensor has shape ${formatShape(t.shape)}`);
+  }
+  return g.dtype === t.dtype ? g : g.astype(t.dtype);
+}
+
+/**
+ * d root / d leaf for every leaf root depends on, accumulated into leaf.grad. `grad` is d loss / d root; it may
+ * be left out only for a tensor of one element (then 1). The graph is kept: backward may run again over it (the
+ * gradients add up), unlike PyTorch's default of freeing it.
+ */
+export function backward(root: Tensor, grad?: Tensor | null): void {
+  if (!(root instanceof Tensor)) throw new TypeError(`backward: expected a Tensor, got ${describeValue(root)}`);
+  if (!root.requiresGrad) {
+    throw new Error('backward: the tensor does not require a gradient and has no gradFn: no input of the ' +
+      'operations that computed it has requiresGrad set (or they ran inside noGrad)');
+  }
+  let seed: Tensor;
+  if (grad === undefined || grad === null) {
+    if (root.size !== 1) {
+      throw new RangeError(`backward: a gradient can be left out only for a tensor of one element (a scalar loss); ` +
+        `this one has shape ${formatShape(root.shape)}, so pass backward(grad) with d loss / d tensor of that shape`);
+    }
+    seed = Tensor.full(root.shape, 1, root.dtype);
+  } else {
+    if (!(grad instanceof Tensor)) throw new TypeError(`backward: grad must be a Tensor, got ${describeValue(grad)}`);
+    seed = checkGradient(grad, root, 'backward: grad');
+  }
+  noGrad(() => {
+    const grads = new Map<Tensor, Tensor>([[root, seed]]);
+    for (const t of reverseTopological(root)) {
+      const g = grads.get(t);
+      if (g === undefined) continue;
+      grads.delete(t);
+      const node = t.gradFn;
+      if (node === null) {
+        t.grad = t.grad === null ? g.clone() : t.grad.add(g);
+        continue;
+      }
+      const inputGrads = gradFunctions[node.op](g, node.inputs, t, node.attrs);
+      node.inputs.forEach((x, i) => {
+        const gi = inputGrads[i];
+        if (!(x instanceof Tensor) || !x.requiresGrad || gi === null || gi === undefined) return;
+        const gx = checkGradient(gi, x, `the gradient ${node.op} gives its input ${i}`);
+        const prev = grads.get(x);
+        grads.set(x, prev === undefined ? gx : prev.add(gx));
+      });
+    }
+  });
+}
+
+/**
+ * f's gradient as a function (JAX's grad, PyTorch's torch.func.grad): `nn.grad(f)(x)` is d f(x) / dx, and
+ * `nn.grad(f)(x, y)` an array of the gradients for each argument (null for one that is not a tensor). f must
+ * return a tensor of one element. The arguments are not changed and their .grad is left alone.
+ */
+export function grad(f: (...xs: Tensor[]) => Tensor): (...xs: Tensor[]) => Tensor | (Tensor | null)[] {
+  if (typeof f !== 'function') throw new TypeError(`grad: f must be a function, got ${describeValue(f)}`);
+  return (...xs: Tensor[]) => {
+    if (xs.length === 0) throw new TypeError('grad: call the returned function with at least one tensor');
+    const leaves = xs.map((x) => (x instanceof Tensor ? x.detach().requiresGrad_() : x));
+    const y = enableGrad(() => f(...leaves));
+    if (!(y instanceof Tensor)) throw new TypeError(`grad: f must return a Tensor, got ${describeValue(y)}`);
+    if (y.size !== 1) {
+      throw new RangeError(`grad: f must return a tensor of one element (a scalar), got shape ${formatShape(y.shape)}`);
+    }
+    const grads = leaves.map((x) => {
+      if (!(x instanceof Tensor)) return null;
+      return x;
+    });
+    if (y.requiresGrad) backward(y);
+    const out = grads.map((x) => (x === null ? null : x.grad ?? Tensor.zeros(x.shape, x.dtype)));
+    return xs.length === 1 ? out[0]! : out;
+  };
+}
