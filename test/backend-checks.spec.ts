@@ -77,7 +77,11 @@ const refused: Refusal[] = [
   // probabilities
   ['a probability above 1', (k) => k.crossEntropyProbs(1, 2, Float64Array.of(0.5, 2), Float64Array.of(0, 1), 0, null), RangeError,
     'probs[1] = 2 is outside [0, 1]: cross-entropy takes probabilities (e.g. a Softmax output); for logits use softmaxCrossEntropy'],
-  // the memory rules: a partial overlap where the very same array is allowed
+  // the memory rules: any overlap where none is allowed, a partial one where the very same array is allowed
+  ['an output over an input', (k) => {
+    const a = f64(4);
+    return k.gemm(false, false, 2, 2, 2, 1, a, f64(4), 0, a);
+  }, RangeError, 'C must not share memory with A'],
   ['a partial overlap where the same array is allowed', (k) => {
     const b = f64(3);
     return k.mul(2, b.subarray(0, 2), f64(2), b.subarray(1, 3));
