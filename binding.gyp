@@ -1,5 +1,5 @@
 # node-gyp build used at install time when no prebuilt binary fits (node-gyp-build runs it).
-# The source lists must match CMakeLists.txt (checked by test/build.spec.ts).
+# The source lists must match CMakeLists.txt (checked by test/process.spec.ts).
 {
   "variables": {
     "common_sources": [
@@ -16,7 +16,12 @@
       "native/optim.cc",
       "native/conv.cc",
       "native/pool.cc",
-      "native/batchnorm.cc"
+      "native/batchnorm.cc",
+      "native/broadcast.cc",
+      "native/unary.cc",
+      "native/reduce.cc",
+      "native/linalg.cc",
+      "native/shape.cc"
     ],
     "kernel_cflags": ["-O3", "-fno-math-errno", "-std=c++17", "-fPIC", "-fvisibility=hidden"]
   },

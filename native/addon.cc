@@ -30,10 +30,6 @@
 namespace nodenn {
 namespace {
 
-const int64_t kMaxDim = (int64_t)1 << 31;      // any single size must be below 2^31
-const int64_t kMaxProduct = (int64_t)1 << 53;  // and any product of sizes below 2^53, as in JS
-
-
 // A number as JavaScript's Number.prototype.toString writes it: the shortest decimal that reads back as d, in
 // plain notation from 1e-6 to 1e21 and in exponent notation outside, so that both backends' messages agree.
 std::string js_number(double d) {
@@ -144,16 +140,14 @@ template <typename... Parts> [[noreturn]] NODENN_COLD void fail(napi_env env, Er
 // batch-1 forward makes several kernel calls of a few microseconds each, and every N-API call costs.
 NODENN_INLINE int64_t size_value(napi_env env, napi_value v, const char* name) {
   double d;
-  if (napi_get_value_double(env, v, &d) != napi_ok)
-    fail(env, kTypeError, name, " must be a number", Got{env, v});
-  if (!(d >= 0) || d >= (double)kMaxDim || d != std::floor(d))
+  if (napi_get_value_double(env, v, &d) != napi_ok) fail(env, kTypeError, name, " must be a number", Got{env, v});
+  if (!(d >= 0) || d >= (double)kMaxSize || d != std::floor(d))
     fail(env, kRangeError, name, " must be an integer in [0, 2^31)", Got{env, v});
   return (int64_t)d;
 }
 
 void expect_args(const Napi::CallbackInfo& info, size_t n, const char* signature) {
-  if (info.Length() < n)
-    fail(info.Env(), kTypeError, signature, ": expected ", n, " arguments, got ", info.Length());
+  if (info.Length() < n) fail(info.Env(), kTypeError, signature, ": expected ", n, " arguments, got ", info.Length());
 }
 
 int64_t checked_product(napi_env env, std::initializer_list<int64_t> factors, const char* text) {
@@ -265,8 +259,7 @@ class Args {
         double d;
         if (napi_get_value_double(env_, v, &d) != napi_ok)
           fail(env_, kTypeError, s.name, " must be a number", Got{env_, v});
-        if (!std::isfinite(d))
-          fail(env_, kRangeError, s.name, " must be a finite number", Got{env_, v});
+        if (!std::isfinite(d)) fail(env_, kRangeError, s.name, " must be a finite number", Got{env_, v});
         const NumberRule& r = s.number;
         if (r.text && !((r.lo_open ? d > r.lo : d >= r.lo) && (r.hi_open ? d < r.hi : d <= r.hi)))
           fail(env_, kRangeError, s.name, " must be ", r.text, Got{env_, v});
@@ -343,13 +336,12 @@ class Args {
       if (napi_is_detached_arraybuffer(env_, buffer, &detached) == napi_ok && detached)
         fail(env_, kRangeError, s.name,
              "'s ArrayBuffer is detached: it was transferred (postMessage to a worker, or "
-                              "structuredClone with transfer) and holds no data in this thread; copy the data "
-                              "(e.g. with .slice()) before transferring it");
+             "structuredClone with transfer) and holds no data in this thread; copy the data "
+             "(e.g. with .slice()) before transferring it");
     }
     a.length = (int64_t)length;
     const int64_t need = this->length(s.array.length);
-    if (a.length < need)
-      fail(env_, kRangeError, s.name, " has ", a.length, " elements, expected at least ", need);
+    if (a.length < need) fail(env_, kRangeError, s.name, " has ", a.length, " elements, expected at least ", need);
   }
 
   // An output shares no memory with another array, unless it is the very same array as an input it may be.
@@ -400,8 +392,8 @@ int64_t window_output(napi_env env, int64_t in, int64_t k, int64_t stride, int64
   if (k < 1) fail(env, kRangeError, k_name, " must be at least 1, got ", k);
   if (stride < 1) fail(env, kRangeError, stride_name, " must be at least 1, got ", stride);
   if (in + 2 * pad < k)
-    fail(env, kRangeError, k_name, " = ", k, " is larger than ", in_name, pad_name ? " + 2 * " : "", pad_name ? pad_name : "",
-         " = ", in + 2 * pad);
+    fail(env, kRangeError, k_name, " = ", k, " is larger than ", in_name, pad_name ? " + 2 * " : "",
+         pad_name ? pad_name : "", " = ", in + 2 * pad);
   return 1 + (in + 2 * pad - k) / stride;
 }
 
@@ -423,7 +415,7 @@ void hook_pool(Args& a, const int64_t* v, int64_t* derived) {
   g = PoolShape{v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], 0, 0};
   g.OH = window_output(a.env(), g.H, g.KH, g.sh, 0, "H", "KH", "strideH", nullptr);
   g.OW = window_output(a.env(), g.W, g.KW, g.sw, 0, "W", "KW", "strideW", nullptr);
-  if (g.H * g.W >= kMaxDim) fail(a.env(), kRangeError, "H * W must be below 2^31 (argmax holds plane indices)");
+  if (g.H * g.W >= kMaxSize) fail(a.env(), kRangeError, "H * W must be below 2^31 (argmax holds plane indices)");
   derived[0] = g.OH;
   derived[1] = g.OW;
 }
@@ -433,6 +425,41 @@ void hook_batch_norm(Args& a, const int64_t* v, int64_t*) {
   const int64_t N = v[0], C = v[1], S = v[2];
   if (v[3] && C > 0 && N * S < 2)
     fail(a.env(), kRangeError, "batch norm in training needs more than one value per channel, got N * S = ", N * S);
+}
+
+// The broadcast size of one axis over `count` operands named by `names` (their sizes in `d`): each is 1 or the
+// one size that is not.
+int64_t broadcast_axis(napi_env env, int axis, int count, const char* const* names, const int64_t* d) {
+  int64_t y = 1;
+  for (int k = 0; k < count; k++)
+    if (d[k] != 1) y = d[k];
+  for (int k = 0; k < count; k++) {
+    if (d[k] == 1 || d[k] == y) continue;
+    if (count == 2)
+      fail(env, kRangeError, names[0], axis, " = ", d[0], " and ", names[1], axis, " = ", d[1],
+           " do not broadcast: each axis needs equal sizes or a 1");
+    fail(env, kRangeError, names[0], axis, " = ", d[0], ", ", names[1], axis, " = ", d[1], " and ", names[2], axis,
+         " = ", d[2], " do not broadcast: each axis needs equal sizes or a 1");
+  }
+  return y;
+}
+
+// a0..a3, b0..b3 -> y0..y3
+void hook_broadcast(Args& a, const int64_t* v, int64_t* derived) {
+  static const char* const names[] = {"a", "b"};
+  for (int i = 0; i < 4; i++) {
+    const int64_t d[] = {v[i], v[4 + i]};
+    derived[i] = broadcast_axis(a.env(), i, 2, names, d);
+  }
+}
+
+// c0..c3, a0..a3, b0..b3 -> y0..y3
+void hook_broadcast_where(Args& a, const int64_t* v, int64_t* derived) {
+  static const char* const names[] = {"c", "a", "b"};
+  for (int i = 0; i < 4; i++) {
+    const int64_t d[] = {v[i], v[4 + i], v[8 + i]};
+    derived[i] = broadcast_axis(a.env(), i, 3, names, d);
+  }
 }
 
 // Every value in [0, 1], with 1e-6 of rounding above 1; NaN passes through (to the loss).
@@ -458,13 +485,13 @@ template <typename T, typename F32, typename F64> constexpr auto pick(F32 f32, F
 }
 
 // One exported function per kernel: read the call by its table, then run the float or the double kernel.
-#define NODENN_WRAPPER(name, js, call)                      \
-  Napi::Value js_##js(const Napi::CallbackInfo& info) {     \
-    Args a(info, kSpec_##js);                               \
-    return a.run([&](const Kernels& k, auto type) {         \
-      using T = decltype(type);                             \
-      return pick<T>(k.name##_f32, k.name##_f64) call;      \
-    });                                                     \
+#define NODENN_WRAPPER(name, js, call)                  \
+  Napi::Value js_##js(const Napi::CallbackInfo& info) { \
+    Args a(info, kSpec_##js);                           \
+    return a.run([&](const Kernels& k, auto type) {     \
+      using T = decltype(type);                         \
+      return pick<T>(k.name##_f32, k.name##_f64) call;  \
+    });                                                 \
   }
 NODENN_KERNEL_CALLS(NODENN_WRAPPER)
 #undef NODENN_WRAPPER
@@ -502,8 +529,7 @@ Napi::Value SetIsa(const Napi::CallbackInfo& info) {
 Napi::Value SetThreads(const Napi::CallbackInfo& info) {
   expect_args(info, 1, "setThreads(n)");
   int64_t n = size_value(info.Env(), info[0], "n");
-  if (n < 1 || n > kMaxThreads)
-    fail(info.Env(), kRangeError, "n must be between 1 and ", kMaxThreads, ", got ", n);
+  if (n < 1 || n > kMaxThreads) fail(info.Env(), kRangeError, "n must be between 1 and ", kMaxThreads, ", got ", n);
   Settings& s = settings(info.Env());
   request_threads(s.threads, (int)n);
   s.threads = (int)n;

@@ -4,6 +4,10 @@
 #pragma once
 
 constexpr const char* kEnum_activation[] = {"relu", "leakyRelu", "sigmoid", "tanh", "step"};
+constexpr const char* kEnum_binaryOp[] = {"add", "sub", "mul", "div", "pow", "maximum", "minimum", "gt", "ge", "lt", "le", "eq", "ne"};
+constexpr const char* kEnum_unaryOp[] = {"neg", "abs", "sign", "exp", "log", "log1p", "sqrt", "square", "relu", "leakyRelu", "sigmoid", "tanh", "step", "softplus", "gelu", "clamp"};
+constexpr const char* kEnum_reduceOp[] = {"sum", "mean", "prod", "max", "min", "logSumExp"};
+constexpr const char* kEnum_argReduceOp[] = {"argmax", "argmin"};
 
 constexpr HookUse kHook_conv = {hook_conv, {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, 11, 2};
 #define NODENN_CONV_SIZES                                                                                    \
@@ -14,6 +18,11 @@ constexpr HookUse kHook_pool = {hook_pool, {0, 1, 2, 3, 4, 5, 6, 7}, 8, 2};
   size_arg("N"), size_arg("C"), size_arg("H"), size_arg("W"), size_arg("KH"), size_arg("KW"), size_arg("strideH"), \
   size_arg("strideW")
 constexpr HookUse kHook_batchNorm = {hook_batch_norm, {0, 1, 2, 11}, 4, 0};
+constexpr HookUse kHook_broadcast = {hook_broadcast, {1, 2, 3, 4, 5, 6, 7, 8}, 8, 4};
+constexpr HookUse kHook_broadcastWhere = {hook_broadcast_where, {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}, 12, 4};
+#define NODENN_BROADCAST_WHERE_SIZES                                                                              \
+  size_arg("c0"), size_arg("c1"), size_arg("c2"), size_arg("c3"), size_arg("a0"), size_arg("a1"), size_arg("a2"), \
+  size_arg("a3"), size_arg("b0"), size_arg("b1"), size_arg("b2"), size_arg("b3")
 
 // gemm(transA, transB, M, N, K, alpha, A, B, beta, C)
 constexpr ArgSpec kArgs_gemm[] = {flag_arg("transA"), flag_arg("transB"), size_arg("M"), size_arg("N"), size_arg("K"),
@@ -309,6 +318,117 @@ constexpr KernelSpec kSpec_batchNormBackward = {"batchNormBackward",
     12, 12, nullptr, nullptr,
     {{0, 1, 2, 11}, 4, {3, 4, 5, 6, 7, 8, 9, 10}, 8, {{8, 3, false}, {8, 4, true}, {8, 5, false}, {8, 6, false}, {8, 7, false}, {9, 3, false}, {9, 4, false}, {9, 5, false}, {9, 6, false}, {9, 7, false}, {9, 8, false}, {10, 3, false}, {10, 4, false}, {10, 5, false}, {10, 6, false}, {10, 7, false}, {10, 8, false}, {10, 9, false}}, 18, {}, 0}};
 
+// broadcastBinary(op, a0, a1, a2, a3, b0, b1, b2, b3, a, b, y)
+constexpr ArgSpec kArgs_broadcastBinary[] = {
+    enum_arg("op", {kEnum_binaryOp, 13, "'add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum', 'gt', 'ge', 'lt', 'le', 'eq' or 'ne'"}),
+    size_arg("a0"), size_arg("a1"), size_arg("a2"), size_arg("a3"), size_arg("b0"), size_arg("b1"), size_arg("b2"),
+    size_arg("b3"), floats_arg("a", kIn, len(P{"a0 * a1 * a2 * a3", 4, {{1, 1}, {2, 1}, {3, 1}, {4, 1}}})),
+    floats_arg("b", kIn, len(P{"b0 * b1 * b2 * b3", 4, {{5, 1}, {6, 1}, {7, 1}, {8, 1}}})),
+    floats_arg("y", kOut, len(P{"y0 * y1 * y2 * y3", 4, {{12, 1}, {13, 1}, {14, 1}, {15, 1}}}), 1536u)};
+constexpr KernelSpec kSpec_broadcastBinary = {"broadcastBinary",
+    "broadcastBinary(op, a0, a1, a2, a3, b0, b1, b2, b3, a, b, y)", kArgs_broadcastBinary, 12, 12, &kHook_broadcast,
+    nullptr, {{0, 1, 2, 3, 4, 5, 6, 7, 8}, 9, {9, 10, 11}, 3, {{11, 9, true}, {11, 10, true}}, 2, {}, 0}};
+
+// broadcastWhere(c0, c1, c2, c3, a0, a1, a2, a3, b0, b1, b2, b3, cond, a, b, y)
+constexpr ArgSpec kArgs_broadcastWhere[] = {NODENN_BROADCAST_WHERE_SIZES,
+    floats_arg("cond", kIn, len(P{"c0 * c1 * c2 * c3", 4, {{0, 1}, {1, 1}, {2, 1}, {3, 1}}})),
+    floats_arg("a", kIn, len(P{"a0 * a1 * a2 * a3", 4, {{4, 1}, {5, 1}, {6, 1}, {7, 1}}})),
+    floats_arg("b", kIn, len(P{"b0 * b1 * b2 * b3", 4, {{8, 1}, {9, 1}, {10, 1}, {11, 1}}})),
+    floats_arg("y", kOut, len(P{"y0 * y1 * y2 * y3", 4, {{16, 1}, {17, 1}, {18, 1}, {19, 1}}}), 24576u)};
+constexpr KernelSpec kSpec_broadcastWhere = {"broadcastWhere",
+    "broadcastWhere(c0, c1, c2, c3, a0, a1, a2, a3, b0, b1, b2, b3, cond, a, b, y)", kArgs_broadcastWhere, 16, 16,
+    &kHook_broadcastWhere, nullptr,
+    {{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}, 12, {12, 13, 14, 15}, 4, {{15, 12, false}, {15, 13, true}, {15, 14, true}}, 3, {}, 0}};
+
+// unary(op, n, x, y, alpha, beta)
+constexpr ArgSpec kArgs_unary[] = {
+    enum_arg("op", {kEnum_unaryOp, 16, "'neg', 'abs', 'sign', 'exp', 'log', 'log1p', 'sqrt', 'square', 'relu', 'leakyRelu', 'sigmoid', 'tanh', 'step', 'softplus', 'gelu' or 'clamp'"}),
+    size_arg("n"), floats_arg("x", kIn, len(P{"n", 1, {{1, 1}}})),
+    floats_arg("y", kOut, len(P{"n", 1, {{1, 1}}}), 4u), number_arg("alpha"), number_arg("beta")};
+constexpr KernelSpec kSpec_unary = {"unary", "unary(op, n, x, y, alpha, beta)", kArgs_unary, 6, 6, nullptr, nullptr,
+    {{0, 1, 4, 5}, 4, {2, 3}, 2, {{3, 2, true}}, 1, {}, 0}};
+
+// reduceAxis(op, outer, n, inner, x, y)
+constexpr ArgSpec kArgs_reduceAxis[] = {
+    enum_arg("op", {kEnum_reduceOp, 6, "'sum', 'mean', 'prod', 'max', 'min' or 'logSumExp'"}), size_arg("outer"),
+    size_arg("n"), size_arg("inner"), floats_arg("x", kIn, len(P{"outer * n * inner", 3, {{1, 1}, {2, 1}, {3, 1}}})),
+    floats_arg("y", kOut, len(P{"outer * inner", 2, {{1, 1}, {3, 1}}}))};
+constexpr KernelSpec kSpec_reduceAxis = {"reduceAxis", "reduceAxis(op, outer, n, inner, x, y)", kArgs_reduceAxis, 6,
+    6, nullptr, nullptr, {{0, 1, 2, 3}, 4, {4, 5}, 2, {{5, 4, false}}, 1, {}, 0}};
+
+// varianceAxis(outer, n, inner, ddof, sqrt, x, y)
+constexpr ArgSpec kArgs_varianceAxis[] = {size_arg("outer"), size_arg("n"), size_arg("inner"),
+    number_arg("ddof", {0.0, kInf, false, true, "non-negative"}), flag_arg("sqrt"),
+    floats_arg("x", kIn, len(P{"outer * n * inner", 3, {{0, 1}, {1, 1}, {2, 1}}})),
+    floats_arg("y", kOut, len(P{"outer * inner", 2, {{0, 1}, {2, 1}}}))};
+constexpr KernelSpec kSpec_varianceAxis = {"varianceAxis", "varianceAxis(outer, n, inner, ddof, sqrt, x, y)",
+    kArgs_varianceAxis, 7, 7, nullptr, nullptr, {{0, 1, 2, 3, 4}, 5, {5, 6}, 2, {{6, 5, false}}, 1, {}, 0}};
+
+// argReduceAxis(op, outer, n, inner, x, out)
+constexpr ArgSpec kArgs_argReduceAxis[] = {enum_arg("op", {kEnum_argReduceOp, 2, "'argmax' or 'argmin'"}),
+    size_arg("outer"), size_arg("n", 1, 1), size_arg("inner"),
+    floats_arg("x", kIn, len(P{"outer * n * inner", 3, {{1, 1}, {2, 1}, {3, 1}}})),
+    int32s_arg("out", kOut, len(P{"outer * inner", 2, {{1, 1}, {3, 1}}}))};
+constexpr KernelSpec kSpec_argReduceAxis = {"argReduceAxis", "argReduceAxis(op, outer, n, inner, x, out)",
+    kArgs_argReduceAxis, 6, 6, nullptr, nullptr, {{0, 1, 2, 3}, 4, {4, 5}, 2, {{5, 4, false}}, 1, {}, 0}};
+
+// softmaxAxis(log, outer, n, inner, x, y)
+constexpr ArgSpec kArgs_softmaxAxis[] = {flag_arg("log"), size_arg("outer"), size_arg("n"), size_arg("inner"),
+    floats_arg("x", kIn, len(P{"outer * n * inner", 3, {{1, 1}, {2, 1}, {3, 1}}})),
+    floats_arg("y", kOut, len(P{"outer * n * inner", 3, {{1, 1}, {2, 1}, {3, 1}}}), 16u)};
+constexpr KernelSpec kSpec_softmaxAxis = {"softmaxAxis", "softmaxAxis(log, outer, n, inner, x, y)", kArgs_softmaxAxis,
+    6, 6, nullptr, nullptr, {{0, 1, 2, 3}, 4, {4, 5}, 2, {{5, 4, true}}, 1, {}, 0}};
+
+// gemmBatched(transA, transB, batch, M, N, K, broadcastA, broadcastB, A, B, C)
+constexpr ArgSpec kArgs_gemmBatched[] = {flag_arg("transA"), flag_arg("transB"), size_arg("batch"), size_arg("M"),
+    size_arg("N"), size_arg("K"), flag_arg("broadcastA"), flag_arg("broadcastB"),
+    floats_arg("A", kIn, len_if(6, P{"M * K", 2, {{3, 1}, {5, 1}}}, P{"batch * M * K", 3, {{2, 1}, {3, 1}, {5, 1}}})),
+    floats_arg("B", kIn, len_if(7, P{"K * N", 2, {{5, 1}, {4, 1}}}, P{"batch * K * N", 3, {{2, 1}, {5, 1}, {4, 1}}})),
+    floats_arg("C", kOut, len(P{"batch * M * N", 3, {{2, 1}, {3, 1}, {4, 1}}}))};
+constexpr KernelSpec kSpec_gemmBatched = {"gemmBatched",
+    "gemmBatched(transA, transB, batch, M, N, K, broadcastA, broadcastB, A, B, C)", kArgs_gemmBatched, 11, 11,
+    nullptr, "the packed panels",
+    {{0, 1, 2, 3, 4, 5, 6, 7}, 8, {8, 9, 10}, 3, {{10, 8, false}, {10, 9, false}}, 2, {}, 0}};
+
+// swapAxes(outer, m, mid, n, inner, x, y)
+constexpr ArgSpec kArgs_swapAxes[] = {size_arg("outer"), size_arg("m"), size_arg("mid"), size_arg("n"),
+    size_arg("inner"),
+    floats_arg("x", kIn, len(P{"outer * m * mid * n * inner", 5, {{0, 1}, {1, 1}, {2, 1}, {3, 1}, {4, 1}}})),
+    floats_arg("y", kOut, len(P{"outer * m * mid * n * inner", 5, {{0, 1}, {1, 1}, {2, 1}, {3, 1}, {4, 1}}}))};
+constexpr KernelSpec kSpec_swapAxes = {"swapAxes", "swapAxes(outer, m, mid, n, inner, x, y)", kArgs_swapAxes, 7, 7,
+    nullptr, nullptr, {{0, 1, 2, 3, 4}, 5, {5, 6}, 2, {{6, 5, false}}, 1, {}, 0}};
+
+// gatherAxis(count, outer, n, inner, x, index, y)
+constexpr ArgSpec kArgs_gatherAxis[] = {size_arg("count"), size_arg("outer"), size_arg("n", 1, 0), size_arg("inner"),
+    floats_arg("x", kIn, len(P{"outer * n * inner", 3, {{1, 1}, {2, 1}, {3, 1}}})),
+    int32s_arg("index", kIn, len(P{"count", 1, {{0, 1}}}), P{"n", 1, {{2, 1}}}),
+    floats_arg("y", kOut, len(P{"outer * count * inner", 3, {{1, 1}, {0, 1}, {3, 1}}}))};
+constexpr KernelSpec kSpec_gatherAxis = {"gatherAxis", "gatherAxis(count, outer, n, inner, x, index, y)",
+    kArgs_gatherAxis, 7, 7, nullptr, nullptr,
+    {{0, 1, 2, 3}, 4, {4, 5, 6}, 3, {{6, 4, false}, {6, 5, false}}, 2, {5}, 1}};
+
+// scatterAxis(count, outer, n, inner, x, index, y, accumulate)
+constexpr ArgSpec kArgs_scatterAxis[] = {size_arg("count"), size_arg("outer"), size_arg("n", 1, 0), size_arg("inner"),
+    floats_arg("x", kIn, len(P{"outer * count * inner", 3, {{1, 1}, {0, 1}, {3, 1}}})),
+    int32s_arg("index", kIn, len(P{"count", 1, {{0, 1}}}), P{"n", 1, {{2, 1}}}),
+    floats_arg("y", kOut, len(P{"outer * n * inner", 3, {{1, 1}, {2, 1}, {3, 1}}})), flag_arg("accumulate")};
+constexpr KernelSpec kSpec_scatterAxis = {"scatterAxis",
+    "scatterAxis(count, outer, n, inner, x, index, y, accumulate)", kArgs_scatterAxis, 8, 8, nullptr, nullptr,
+    {{0, 1, 2, 3, 7}, 5, {4, 5, 6}, 3, {{6, 4, false}, {6, 5, false}}, 2, {5}, 1}};
+
+// oneHot(n, depth, index, y)
+constexpr ArgSpec kArgs_oneHot[] = {size_arg("n"), size_arg("depth", 1, 0),
+    int32s_arg("index", kIn, len(P{"n", 1, {{0, 1}}}), P{"depth", 1, {{1, 1}}}),
+    floats_arg("y", kOut, len(P{"n * depth", 2, {{0, 1}, {1, 1}}}))};
+constexpr KernelSpec kSpec_oneHot = {"oneHot", "oneHot(n, depth, index, y)", kArgs_oneHot, 4, 4, nullptr, nullptr,
+    {{0, 1}, 2, {2, 3}, 2, {{3, 2, false}}, 1, {2}, 1}};
+
+// nonzeroIndices(n, mask, out)
+constexpr ArgSpec kArgs_nonzeroIndices[] = {size_arg("n"), floats_arg("mask", kIn, len(P{"n", 1, {{0, 1}}})),
+    int32s_arg("out", kOut, len(P{"n", 1, {{0, 1}}}))};
+constexpr KernelSpec kSpec_nonzeroIndices = {"nonzeroIndices", "nonzeroIndices(n, mask, out)", kArgs_nonzeroIndices,
+    3, 3, nullptr, nullptr, {{0}, 1, {1, 2}, 2, {{2, 1, false}}, 1, {}, 0}};
+
 #define NODENN_KERNEL_CALLS(X)                                                                                         \
   X(gemm, gemm, (a.flag(0), a.flag(1), a.size(2), a.size(3), a.size(4), (T)a.number(5), a.in<T>(6),                    \
     a.flag(0) ? a.size(2) : a.size(4), a.in<T>(7), a.flag(1) ? a.size(4) : a.size(3), (T)a.number(8), a.out<T>(9),     \
@@ -354,4 +474,21 @@ constexpr KernelSpec kSpec_batchNormBackward = {"batchNormBackward",
   X(batch_norm_forward, batchNormForward, (a.size(0), a.size(1), a.size(2), a.in<T>(3), a.in<T>(4), a.in<T>(5),        \
     a.out<T>(6), a.out<T>(7), a.out<T>(8), a.out<T>(9), a.out<T>(10), a.flag(11), (T)a.number(12), (T)a.number(13)))   \
   X(batch_norm_backward, batchNormBackward, (a.size(0), a.size(1), a.size(2), a.in<T>(3), a.in<T>(4), a.in<T>(5),      \
-    a.in<T>(6), a.in<T>(7), a.out<T>(8), a.out<T>(9), a.out<T>(10), a.flag(11)))
+    a.in<T>(6), a.in<T>(7), a.out<T>(8), a.out<T>(9), a.out<T>(10), a.flag(11)))                                       \
+  X(broadcast_binary, broadcastBinary, (a.choice(0), a.size(1), a.size(2), a.size(3), a.size(4), a.size(5), a.size(6), \
+    a.size(7), a.size(8), a.in<T>(9), a.in<T>(10), a.out<T>(11)))                                                      \
+  X(broadcast_where, broadcastWhere, (a.size(0), a.size(1), a.size(2), a.size(3), a.size(4), a.size(5), a.size(6),     \
+    a.size(7), a.size(8), a.size(9), a.size(10), a.size(11), a.in<T>(12), a.in<T>(13), a.in<T>(14), a.out<T>(15)))     \
+  X(unary, unary, (a.choice(0), a.size(1), a.in<T>(2), a.out<T>(3), (T)a.number(4), (T)a.number(5)))                   \
+  X(reduce_axis, reduceAxis, (a.choice(0), a.size(1), a.size(2), a.size(3), a.in<T>(4), a.out<T>(5)))                  \
+  X(variance_axis, varianceAxis, (a.size(0), a.size(1), a.size(2), a.number(3), a.flag(4), a.in<T>(5), a.out<T>(6)))   \
+  X(arg_reduce_axis, argReduceAxis, (a.choice(0), a.size(1), a.size(2), a.size(3), a.in<T>(4), a.out_int32(5)))        \
+  X(softmax_axis, softmaxAxis, (a.flag(0), a.size(1), a.size(2), a.size(3), a.in<T>(4), a.out<T>(5)))                  \
+  X(gemm_batched, gemmBatched, (a.flag(0), a.flag(1), a.size(2), a.size(3), a.size(4), a.size(5), a.flag(6),           \
+    a.flag(7), a.in<T>(8), a.in<T>(9), a.out<T>(10)))                                                                  \
+  X(swap_axes, swapAxes, (a.size(0), a.size(1), a.size(2), a.size(3), a.size(4), a.in<T>(5), a.out<T>(6)))             \
+  X(gather_axis, gatherAxis, (a.size(0), a.size(1), a.size(2), a.size(3), a.in<T>(4), a.in_int32(5), a.out<T>(6)))     \
+  X(scatter_axis, scatterAxis, (a.size(0), a.size(1), a.size(2), a.size(3), a.in<T>(4), a.in_int32(5), a.out<T>(6),    \
+    a.flag(7)))                                                                                                        \
+  X(one_hot, oneHot, (a.size(0), a.size(1), a.in_int32(2), a.out<T>(3)))                                               \
+  X(nonzero_indices, nonzeroIndices, (a.size(0), a.in<T>(1), a.out_int32(2)))

@@ -8,6 +8,8 @@
 
 namespace nodenn {
 
+// The capacities of the tables below. scripts/gen-kernels.js reads them from here (in this form,
+// `const int kName = n;`) and refuses a spec that needs more.
 // Slots: a kernel's arguments by position, then the sizes its check hook derives (OH, OW).
 const int kMaxSlots = 24;
 const int kMaxFactors = 6;

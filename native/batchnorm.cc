@@ -1,9 +1,9 @@
 // batchnorm.cc — batch normalization per channel of x (N, C, S): S = H*W for images, 1 for (N, C) features.
 // Compiled once per ISA. Channels are independent tasks. Each plane of a channel is summed in vector lanes of T
 // (at most S / L elements per lane), the lanes in order, and the planes into a double: a fixed order per ISA, so
-// results never depend on the number of threads. The elementwise passes run in T. As in PyTorch: the batch variance normalizing in training
-// is the biased one, the running variance is updated with the unbiased one, and
-// running = (1 - momentum) running + momentum batch.
+// results never depend on the number of threads. The elementwise passes run in T. As in PyTorch: the batch variance
+// normalizing in training is the biased one, the running variance is updated with the unbiased one, and running = (1 -
+// momentum) running + momentum batch.
 #include <math.h>
 
 #include "kernels.h"
@@ -51,7 +51,10 @@ template <typename T> void forward_channel(void* ctx, long c) {
     const T mt = (T)mean;
     double q = 0;
     for (long n = 0; n < j.N; n++)
-      q += plane_sum(j.x + (n * j.C + c) * S, S, [mt](V v, long) { const V d = v - mt; return d * d; });
+      q += plane_sum(j.x + (n * j.C + c) * S, S, [mt](V v, long) {
+        const V d = v - mt;
+        return d * d;
+      });
     const double var = q / count;
     invstd = 1 / sqrt(var + (double)j.eps);
     const double m = j.momentum;
@@ -123,8 +126,11 @@ template <typename T> void backward_channel(void* ctx, long c) {
   }
 }
 
+// Below this many elements (N C S), the channels run on the calling thread: waking the pool would cost more.
+const double kParallelElements = 32768;
+
 template <typename T> void run_channels(NormJob<T>& j, TaskFn fn) {
-  if ((double)j.N * j.S * j.C < 32768) {
+  if ((double)j.N * j.S * j.C < kParallelElements) {
     for (long c = 0; c < j.C; c++) fn(&j, c);
   } else {
     parallel_for(j.C, fn, &j);

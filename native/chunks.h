@@ -9,7 +9,15 @@
 namespace nodenn {
 namespace NODENN_ISA_NS {
 
-enum { kChunk = 16384, kParallelMin = 4 * kChunk };
+// kChunk elements per task; from kParallelMin elements on, a loop goes to the pool (below, waking it costs more
+// than the other threads save). A loop that calls exp, tanh or pow per element costs several times more per
+// element: it is worth threads from fewer elements on (kCostlyChunk, kCostlyParallelMin).
+enum {
+  kChunk = 16384,
+  kParallelMin = 4 * kChunk,
+  kCostlyChunk = kChunk / 4,
+  kCostlyParallelMin = kChunk / 2,
+};
 
 template <typename F> struct ChunkJob {
   const F* f;
@@ -23,7 +31,8 @@ template <typename F> void chunk_task(void* ctx, long t) {
 }
 
 // f(begin, end) over [0, n) in chunks of `chunk` (default kChunk); parallel from `min_parallel` elements on.
-template <typename F> inline void for_chunks(long n, const F& f, long chunk = kChunk, long min_parallel = kParallelMin) {
+template <typename F>
+inline void for_chunks(long n, const F& f, long chunk = kChunk, long min_parallel = kParallelMin) {
   if (n < min_parallel || n <= chunk) {
     if (n > 0) f(0, n);
     return;

@@ -2,9 +2,9 @@
 // Compiled once per ISA. Each image goes through im2col into a per-thread scratch matrix and then through the
 // packed GEMM of the same ISA — or, when the inner dimension is tiny (a first layer's C KH KW = 9, or few
 // filters in backward-data), through a register-blocked product that needs no packing; a 1x1 convolution with
-// stride 1 and no padding uses the image itself as the im2col matrix. Work is split over images; every output element is written by one task, and the batch sum of
-// backward-filter runs in fixed chunks of images summed in chunk order, so results never depend on the number
-// of threads.
+// stride 1 and no padding uses the image itself as the im2col matrix. Work is split over images; every output element
+// is written by one task, and the batch sum of backward-filter runs in fixed chunks of images summed in chunk order, so
+// results never depend on the number of threads.
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,6 +12,7 @@
 
 #include "kernels.h"
 #include "pool2x2.h"
+#include "scratch.h"
 #include "simd.h"
 #include "threads.h"
 
@@ -19,22 +20,7 @@ namespace nodenn {
 namespace NODENN_ISA_NS {
 namespace {
 
-// A scratch buffer of the calling thread, grown on demand and kept between calls (64-byte aligned).
-struct Scratch {
-  void* ptr = nullptr;
-  size_t bytes = 0;
-  ~Scratch() { free(ptr); }
-  void* reserve(size_t need) {
-    if (need == 0) need = 64;  // an empty matrix (C = 0) still gets a valid pointer
-    if (bytes < need) {
-      free(ptr);
-      need = (need + 4095) & ~(size_t)4095;
-      ptr = aligned_alloc(64, need);
-      bytes = ptr ? need : 0;
-    }
-    return ptr;
-  }
-};
+// The im2col matrix of one image (scratch.h).
 thread_local Scratch col_buffer;
 // The forward output of one image as (P, F), before it is transposed into y (forward_image).
 thread_local Scratch out_buffer;
@@ -132,7 +118,15 @@ template <typename T> void col2im(const ConvShape& g, const T* col, T* dx) {
     }
 }
 
+// An inner dimension (C KH KW, or F in backward-data) up to kSmallK goes through the unpacked products below: the
+// packed GEMM's packing would cost more than it saves. Above kGatherMaxF filters, forward writes y directly: the
+// rows of its transposed output lie too far apart to gather from.
 enum { kSmallK = 16, kGatherMaxF = 4096 };
+
+// Backward-filter sums the batch in at most kFilterChunks chunks of images (the tasks), each into its own partial
+// dweight and dbias, and keeps the partials within kFilterPartials elements.
+enum { kFilterChunks = 16 };
+const long kFilterPartials = (long)1 << 24;
 
 // C (M x N) = op(A) (M x K) B (K x N) for K <= kSmallK, without packing: each vector of columns of B is loaded
 // once and reused for every row of C. op(A) = A (M x K, row-major) or, with trans_a, A^T for A (K x M).
@@ -212,8 +206,8 @@ template <typename T> struct ConvJob {
   const T* w;
   const T* b;
   const T* dy;
-  T* out;       // y (forward), dx (backward-data), or the per-chunk partial sums (backward-filter)
-  long chunk;   // images per chunk (backward-filter)
+  T* out;             // y (forward), dx (backward-data), or the per-chunk partial sums (backward-filter)
+  long chunk;         // images per chunk (backward-filter)
   bool relu = false;  // forward: y = max(conv + b, 0), NaN kept (the ReLU layer's rule), fused into the last pass
   bool pool = false;  // forward: a 2x2 stride-2 max pooling fused too; y is (N, F, OH/2, OW/2)
   std::atomic<bool> failed{false};
@@ -437,9 +431,10 @@ template <typename T> bool conv2d_backward_data(const ConvShape& g, const T* dy,
 template <typename T> bool conv2d_backward_filter(const ConvShape& g, const T* x, const T* dy, T* dw, T* db) {
   const long CKK = g.C * g.KH * g.KW, part_len = g.F * CKK + g.F;
   if (g.N == 0 || g.F == 0) return true;
-  // Fixed chunking that depends on the problem only: at most 16 chunks, and at most ~2^24 partial elements.
-  long chunks = g.N < 16 ? g.N : 16;
-  long cap = ((long)1 << 24) / part_len;
+  // Fixed chunking that depends on the problem only: at most kFilterChunks chunks, and at most
+  // kFilterPartials partial elements.
+  long chunks = g.N < kFilterChunks ? g.N : kFilterChunks;
+  long cap = kFilterPartials / part_len;
   if (chunks > cap) chunks = cap < 1 ? 1 : cap;
   ConvJob<T> j;
   j.g = &g;

@@ -1,19 +1,18 @@
-// elementwise.cc — activations, bias, softmax cross-entropy and optimizer updates. Compiled once per ISA; the
+// elementwise.cc — activations (softmax included: forward and backward) and bias. Compiled once per ISA; the
 // loops are written so the compiler vectorizes them. Large elementwise loops run in fixed chunks on the pool
-// (chunks.h: every output element depends on its own inputs only); reductions (bias backward, softmax, losses)
-// run single-threaded in a fixed order. Either way the results never depend on the thread count.
+// (chunks.h: every output element depends on its own inputs only); reductions (bias backward, softmax) run
+// single-threaded in a fixed order. Either way the results never depend on the thread count.
 #include <math.h>
 
 #include "chunks.h"
 #include "kernels.h"
 #include "simd.h"
+#include "softmax.h"
 
 namespace nodenn {
 namespace NODENN_ISA_NS {
 namespace {
 
-inline float exp_(float x) { return expf(x); }
-inline double exp_(double x) { return exp(x); }
 inline float tanh_(float x) { return tanhf(x); }
 inline double tanh_(double x) { return tanh(x); }
 
@@ -21,22 +20,6 @@ inline double tanh_(double x) { return tanh(x); }
 template <typename T> inline T sigmoid_(T x) {
   T e = exp_(-(x < 0 ? -x : x));
   return x >= 0 ? 1 / (1 + e) : e / (1 + e);
-}
-
-template <typename T> inline T row_max(long cols, const T* x) {
-  T m = x[0];
-  for (long c = 1; c < cols; c++) m = x[c] > m ? x[c] : m;
-  return m;
-}
-
-// Stable softmax of one row: p = exp(x - max); returns the sum of p (accumulated in double).
-template <typename T> inline double row_exp(long cols, const T* x, T m, T* p) {
-  double s = 0;
-  for (long c = 0; c < cols; c++) {
-    p[c] = exp_(x[c] - m);
-    s += p[c];
-  }
-  return s;
 }
 
 }  // namespace
@@ -54,14 +37,20 @@ template <typename T> void activation_forward(int kind, long n, const T* x, T* y
       });
       break;
     case kSigmoid:  // exp per element: worth threads from fewer elements on
-      for_chunks(n, [=](long b, long e) {
-        for (long i = b; i < e; i++) y[i] = sigmoid_(x[i]);
-      }, kChunk / 4, kChunk / 2);
+      for_chunks(
+          n,
+          [=](long b, long e) {
+            for (long i = b; i < e; i++) y[i] = sigmoid_(x[i]);
+          },
+          kCostlyChunk, kCostlyParallelMin);
       break;
     case kTanh:
-      for_chunks(n, [=](long b, long e) {
-        for (long i = b; i < e; i++) y[i] = tanh_(x[i]);
-      }, kChunk / 4, kChunk / 2);
+      for_chunks(
+          n,
+          [=](long b, long e) {
+            for (long i = b; i < e; i++) y[i] = tanh_(x[i]);
+          },
+          kCostlyChunk, kCostlyParallelMin);
       break;
     case kStep:  // NaN passes through, as for ReLU
       for_chunks(n, [=](long b, long e) {
@@ -109,12 +98,15 @@ template <typename T> void bias_add(long rows, long cols, T* y, const T* bias) {
   if (rows <= 0 || cols <= 0) return;
   // chunks of whole rows
   long per = cols >= kChunk ? 1 : kChunk / cols;
-  for_chunks(rows, [=](long r0, long r1) {
-    for (long r = r0; r < r1; r++) {
-      T* row = y + r * cols;
-      for (long c = 0; c < cols; c++) row[c] += bias[c];
-    }
-  }, per, rows * cols >= kParallelMin ? 2 * per : rows + 1);
+  for_chunks(
+      rows,
+      [=](long r0, long r1) {
+        for (long r = r0; r < r1; r++) {
+          T* row = y + r * cols;
+          for (long c = 0; c < cols; c++) row[c] += bias[c];
+        }
+      },
+      per, rows * cols >= kParallelMin ? 2 * per : rows + 1);
 }
 
 template <typename T> void bias_backward(long rows, long cols, const T* dy, T* dbias) {
@@ -132,56 +124,16 @@ template <typename T> void softmax(long rows, long cols, const T* x, T* y) {
   }
 }
 
-template <typename T>
-double softmax_cross_entropy_index(long rows, long cols, const T* logits, const int32_t* labels, T* grad) {
-  double total = 0;
+// dx = y * (dy - sum(dy * y)) row by row, the backward pass of y = softmax(x) (dx may be dy)
+template <typename T> void softmax_backward(long rows, long cols, const T* y, const T* dy, T* dx) {
   for (long r = 0; r < rows; r++) {
-    const T* x = logits + r * cols;
-    T m = row_max(cols, x);
-    double s = 0;
-    if (grad) {
-      T* g = grad + r * cols;
-      s = row_exp(cols, x, m, g);
-      T scale = (T)(1.0 / (s * (double)rows));  // softmax / rows
-      for (long c = 0; c < cols; c++) g[c] *= scale;
-      g[labels[r]] -= (T)(1.0 / (double)rows);
-    } else {
-      for (long c = 0; c < cols; c++) s += exp_(x[c] - m);
-    }
-    total += (double)m + log(s) - (double)x[labels[r]];
+    const T* yr = y + r * cols;
+    const T* dyr = dy + r * cols;
+    T* dxr = dx + r * cols;
+    double dot = 0;
+    for (long c = 0; c < cols; c++) dot += (double)dyr[c] * (double)yr[c];
+    for (long c = 0; c < cols; c++) dxr[c] = (T)((double)yr[c] * ((double)dyr[c] - dot));
   }
-  return total / (double)rows;
-}
-
-template <typename T>
-double softmax_cross_entropy_target(long rows, long cols, const T* logits, const T* targets, T* grad) {
-  double total = 0;
-  for (long r = 0; r < rows; r++) {
-    const T* x = logits + r * cols;
-    const T* t = targets + r * cols;
-    T m = row_max(cols, x);
-    double s = 0;
-    for (long c = 0; c < cols; c++) s += exp_(x[c] - m);
-    double lse = (double)m + log(s);
-    double tsum = 0, tx = 0;
-    for (long c = 0; c < cols; c++) {
-      tsum += t[c];
-      tx += (double)t[c] * x[c];
-    }
-    total += tsum * lse - tx;
-    if (grad) {
-      // d/dx of (sum t) * lse - t.x  =  (sum t) * softmax - t
-      T* g = grad + r * cols;
-      for (long c = 0; c < cols; c++) g[c] = (T)((tsum * exp((double)x[c] - lse) - t[c]) / (double)rows);
-    }
-  }
-  return total / (double)rows;
-}
-
-template <typename T> void sgd(long n, T* p, const T* g, T lr) {
-  for_chunks(n, [=](long b, long e) {
-    for (long i = b; i < e; i++) p[i] -= lr * g[i];
-  });
 }
 
 NODENN_KERNELS_ELEMENTWISE(NODENN_INSTANTIATE)

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "kernels.h"
+#include "scratch.h"
 #include "simd.h"
 #include "threads.h"
 
@@ -35,32 +36,16 @@ template <typename T> struct Blocking {
     MR = NODENN_REGS == 32 ? 12 : 6,
     KC = 256,  // depth of a K block: the MR x KC A strip of the inner loop stays in L1
     // Largest tile of one compute task: MT A strips by NT B strips. The NT B strips of one K block
-    // (KC x NT*NR, 256 KiB) stay in L2 while the task walks its A strips.
+    // (KC x NT*NR, L2_BYTES) stay in L2 while the task walks its A strips.
     MT = 8,
-    NT = (256 * 1024) / (KC * NR * (int)sizeof(T)),
+    L2_BYTES = 256 * 1024,
+    NT = L2_BYTES / (KC * NR * (int)sizeof(T)),
     SMALL_M = 4,  // at most this many rows: no packing (batch-1 forward, GEMV)
   };
 };
 
-// Packed panels, kept per calling thread and grown on demand: no allocation per call in steady state.
-// Freed when its thread ends: a worker_threads Worker that ran one large GEMM would otherwise leave its panels
-// behind for the life of the process.
-struct Scratch {
-  void* ptr = nullptr;
-  size_t bytes = 0;
-  ~Scratch() { free(ptr); }
-};
+// The packed panels of B, per calling thread (scratch.h).
 thread_local Scratch scratch;
-
-void* grow(Scratch& s, size_t bytes) {
-  if (s.bytes < bytes) {
-    free(s.ptr);
-    bytes = (bytes + 4095) & ~(size_t)4095;
-    s.ptr = aligned_alloc(64, bytes);
-    s.bytes = s.ptr ? bytes : 0;
-  }
-  return s.ptr;
-}
 
 template <typename T> struct GemmJob {
   bool trans_a, trans_b;
@@ -151,8 +136,8 @@ template <typename T> void pack_task(void* ctx, long q) {
 enum { kPacked = 0, kRows = 1, kCols = 2 };
 
 template <typename T, int RM, int NV, int AM>
-inline void micro_kernel(long kc, const T* __restrict a, long lda, const T* __restrict b, long ldbk, T* C, long ldc, long rows,
-                         long cols, T alpha, T beta, bool overwrite) {
+inline void micro_kernel(long kc, const T* __restrict a, long lda, const T* __restrict b, long ldbk, T* C, long ldc,
+                         long rows, long cols, T alpha, T beta, bool overwrite) {
   typedef Blocking<T> Bk;
   typedef typename Bk::V V;
   typedef typename Bk::U U;
@@ -179,7 +164,7 @@ inline void micro_kernel(long kc, const T* __restrict a, long lda, const T* __re
     }
     return;
   }
-  T tile[RM * NV * L] __attribute__((aligned(64)));
+  T tile[RM * NV * L] __attribute__((aligned(kCacheLine)));
   for (int r = 0; r < RM; r++)
     for (int v = 0; v < NV; v++) *(V*)(tile + (r * NV + v) * L) = acc[r][v];
   for (long r = 0; r < rows; r++)
@@ -190,8 +175,8 @@ inline void micro_kernel(long kc, const T* __restrict a, long lda, const T* __re
 }
 
 template <typename T, int AM>
-inline void any_tile(long kc, const T* a, long lda, const T* b, long ldbk, T* C, long ldc, long rows, long cols, T alpha,
-                     T beta, bool overwrite) {
+inline void any_tile(long kc, const T* a, long lda, const T* b, long ldbk, T* C, long ldc, long rows, long cols,
+                     T alpha, T beta, bool overwrite) {
   typedef Blocking<T> Bk;
   enum { MR = Bk::MR, L = Bk::L };
   if (rows > MR / 2 || AM != kPacked) {
@@ -208,8 +193,7 @@ inline void any_tile(long kc, const T* a, long lda, const T* b, long ldbk, T* C,
 }
 
 // Strip q of op(B) in K block pc: a full strip of B read in place (stride ldb), else its packed copy (stride NR).
-template <typename T>
-inline const T* b_strip(const GemmJob<T>& j, long pc, long kc, long q, long cols, long* ldbk) {
+template <typename T> inline const T* b_strip(const GemmJob<T>& j, long pc, long kc, long q, long cols, long* ldbk) {
   enum { NR = Blocking<T>::NR };
   if (j.b_inplace && cols == NR) {
     *ldbk = j.ldb;
@@ -249,7 +233,7 @@ template <typename T> void compute_task(void* ctx, long t) {
           any_tile<T, kCols>(kc, a, j.lda, b, ldbk, c + q * NR, j.ldc, rows, cols, j.alpha, beta, overwrite);
         }
       } else {
-        T a[MR * Bk::KC] __attribute__((aligned(64)));  // the last, partial strip: packed here
+        T a[MR * Bk::KC] __attribute__((aligned(kCacheLine)));  // the last, partial strip: packed here
         pack_a_strip(j, row0, rows, pc, kc, a);
         for (long q = q_begin; q < q_end; q++) {
           long cols = j.N - q * NR < NR ? j.N - q * NR : (long)NR, ldbk;
@@ -274,7 +258,7 @@ inline void small_row_chunk(const GemmJob<T>& j, long i, long j0, int last) {
   long a_step = j.trans_a ? j.lda : 1;
   const T* a = j.trans_a ? j.A + i : j.A + i * j.lda;
   const T* b = j.B + j0;
-  enum { kAhead = 8, kLineStep = 64 / (L * (int)sizeof(T)) > 0 ? 64 / (L * (int)sizeof(T)) : 1 };
+  enum { kAhead = 8, kLineStep = kCacheLine / (L * (int)sizeof(T)) > 0 ? kCacheLine / (L * (int)sizeof(T)) : 1 };
   for (long k = 0; k < j.K; k++, a += a_step, b += j.ldb) {
     // B streams from L2 once per call: fetch the row kAhead rows down now (measured +10% on 1 x 100 x 784)
     for (int v = 0; v < NV; v += kLineStep) __builtin_prefetch(b + kAhead * j.ldb + v * L);
@@ -398,6 +382,12 @@ const double kInplaceBytes = 1 << 20;
 // Below this many flops the pool's wake-up costs more than a second thread gains.
 const double kParallelFlops = 2e6;
 
+// C scaled by beta alone (K = 0 or alpha = 0) goes to the pool from this many elements of C.
+const double kParallelScale = 1e6;
+
+// The compute pass wants at least this many tiles to share out (see choose_tiles).
+const long kTilesWanted = 8;
+
 inline void run_tasks(long n, TaskFn fn, void* ctx, bool parallel) {
   if (parallel && n > 1) {
     parallel_for(n, fn, ctx);
@@ -410,13 +400,12 @@ inline void run_tasks(long n, TaskFn fn, void* ctx, bool parallel) {
 // tasks to share out (a fixed count, not the thread count: the tiling, hence the result, depends on sizes only).
 template <typename T> void choose_tiles(GemmJob<T>& j) {
   typedef Blocking<T> Bk;
-  const long want = 8;
   j.mt = j.m_strips < Bk::MT ? j.m_strips : (long)Bk::MT;
   j.nt = j.n_strips < Bk::NT ? j.n_strips : (long)Bk::NT;
   for (;;) {
     j.m_tiles = (j.m_strips + j.mt - 1) / j.mt;
     j.n_tiles = (j.n_strips + j.nt - 1) / j.nt;
-    if (j.m_tiles * j.n_tiles >= want || (j.mt == 1 && j.nt == 1)) break;
+    if (j.m_tiles * j.n_tiles >= kTilesWanted || (j.mt == 1 && j.nt == 1)) break;
     if ((j.mt * Bk::MR >= j.nt * Bk::NR && j.mt > 1) || j.nt == 1)
       j.mt = (j.mt + 1) / 2;
     else
@@ -448,7 +437,7 @@ bool gemm(bool trans_a, bool trans_b, long M, long N, long K, T alpha, const T* 
   double flops = 2.0 * M * N * K;
   bool parallel = flops >= kParallelFlops;
   if (K == 0 || alpha == 0) {
-    if (beta != 1) run_tasks(M, scale_rows_task<T>, &j, (double)M * N >= 1e6);
+    if (beta != 1) run_tasks(M, scale_rows_task<T>, &j, (double)M * N >= kParallelScale);
     return true;
   }
   // A few rows (a batch-1 forward), or op(B) = B^T narrower than a vector with a long K (a convolution's
@@ -466,7 +455,7 @@ bool gemm(bool trans_a, bool trans_b, long M, long N, long K, T alpha, const T* 
   j.m_strips = (M + Bk::MR - 1) / Bk::MR;
   j.n_strips = (N + Bk::NR - 1) / Bk::NR;
   j.n_pad = j.n_strips * Bk::NR;
-  j.b_pack = (T*)grow(scratch, sizeof(T) * (size_t)j.n_pad * K);
+  j.b_pack = (T*)scratch.reserve(sizeof(T) * (size_t)j.n_pad * K);
   if (!j.b_pack) return false;
   choose_tiles(j);
   // A small B that is not transposed (a layer's weights, K x N within kInplaceBytes) is read in place: packing it

@@ -11,15 +11,15 @@ namespace nodenn {
 
 // The geometry of one convolution / pooling call, validated by addon.cc.
 struct ConvShape {
-  long N, C, H, W;    // input
-  long F, KH, KW;     // filters
+  long N, C, H, W;      // input
+  long F, KH, KW;       // filters
   long sh, sw, ph, pw;  // stride and zero padding per axis
-  long OH, OW;        // output: 1 + (H + 2 ph - KH) / sh, ...
+  long OH, OW;          // output: 1 + (H + 2 ph - KH) / sh, ...
 };
 struct PoolShape {
   long N, C, H, W;  // input
   long KH, KW, sh, sw;
-  long OH, OW;      // 1 + (H - KH) / sh, ...
+  long OH, OW;  // 1 + (H - KH) / sh, ...
 };
 
 // The type of each kernel for one float type: KernelTypes<float>::gemm is bool(bool, bool, long, ...).
@@ -39,9 +39,15 @@ struct Kernels {
 #undef NODENN_KERNEL_MEMBERS
 };
 
-namespace scalar { extern const Kernels kernels; }
-namespace avx2 { extern const Kernels kernels; }
-namespace avx512 { extern const Kernels kernels; }
+namespace scalar {
+extern const Kernels kernels;
+}
+namespace avx2 {
+extern const Kernels kernels;
+}
+namespace avx512 {
+extern const Kernels kernels;
+}
 
 #ifdef NODENN_ISA_NS
 // The per-ISA implementations (generic in T), visible to the sources compiled for one ISA. Each source file ends
@@ -51,7 +57,7 @@ namespace NODENN_ISA_NS {
 NODENN_KERNELS(NODENN_KERNEL_DECLARE)
 #undef NODENN_KERNEL_DECLARE
 }  // namespace NODENN_ISA_NS
-#define NODENN_INSTANTIATE(name, Ret, params)     \
+#define NODENN_INSTANTIATE(name, Ret, params)    \
   template KernelTypes<float>::name name<float>; \
   template KernelTypes<double>::name name<double>;
 #endif

@@ -1,8 +1,10 @@
-// loss.cc — losses that return the mean loss and write its gradient in the same pass (grad may be null).
+// loss.cc — losses that return the mean loss and write its gradient in the same pass (grad may be null): binary
+// cross-entropy, mean squared error, cross-entropy of probabilities and softmax cross-entropy.
 // Sums are accumulated in double in index order. Compiled once per ISA.
 #include <math.h>
 
 #include "kernels.h"
+#include "softmax.h"
 
 namespace nodenn {
 namespace NODENN_ISA_NS {
@@ -63,6 +65,52 @@ double cross_entropy_probs(long rows, long cols, const T* probs, const T* target
     }
     total -= t * log(p);
     if (grad) grad[i] = (T)(-t / p / (double)rows);
+  }
+  return total / (double)rows;
+}
+
+template <typename T>
+double softmax_cross_entropy_index(long rows, long cols, const T* logits, const int32_t* labels, T* grad) {
+  double total = 0;
+  for (long r = 0; r < rows; r++) {
+    const T* x = logits + r * cols;
+    T m = row_max(cols, x);
+    double s = 0;
+    if (grad) {
+      T* g = grad + r * cols;
+      s = row_exp(cols, x, m, g);
+      T scale = (T)(1.0 / (s * (double)rows));  // softmax / rows
+      for (long c = 0; c < cols; c++) g[c] *= scale;
+      g[labels[r]] -= (T)(1.0 / (double)rows);
+    } else {
+      for (long c = 0; c < cols; c++) s += exp_(x[c] - m);
+    }
+    total += (double)m + log(s) - (double)x[labels[r]];
+  }
+  return total / (double)rows;
+}
+
+template <typename T>
+double softmax_cross_entropy_target(long rows, long cols, const T* logits, const T* targets, T* grad) {
+  double total = 0;
+  for (long r = 0; r < rows; r++) {
+    const T* x = logits + r * cols;
+    const T* t = targets + r * cols;
+    T m = row_max(cols, x);
+    double s = 0;
+    for (long c = 0; c < cols; c++) s += exp_(x[c] - m);
+    double lse = (double)m + log(s);
+    double tsum = 0, tx = 0;
+    for (long c = 0; c < cols; c++) {
+      tsum += t[c];
+      tx += (double)t[c] * x[c];
+    }
+    total += tsum * lse - tx;
+    if (grad) {
+      // d/dx of (sum t) * lse - t.x  =  (sum t) * softmax - t
+      T* g = grad + r * cols;
+      for (long c = 0; c < cols; c++) g[c] = (T)((tsum * exp((double)x[c] - lse) - t[c]) / (double)rows);
+    }
   }
   return total / (double)rows;
 }

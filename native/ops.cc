@@ -1,7 +1,6 @@
 // ops.cc — small tensor operations the layers and the training loop need: elementwise products and sums
 // (Mul/Add graph nodes, dropout masks), quotients and powers (Div/Pow graph nodes), scaling and axpy (weight
-// decay, gradient clipping), sums of squares (L2 term, global gradient norm), row argmax (predict, accuracy) and
-// the softmax backward pass.
+// decay, gradient clipping), sums of squares (L2 term, global gradient norm) and row argmax (predict, accuracy).
 // Compiled once per ISA. The elementwise loops run in fixed chunks on the pool when large (chunks.h); the
 // reductions are single-threaded with a fixed summation order, so results never depend on threads.
 #include <math.h>
@@ -35,21 +34,27 @@ template <typename T> void div(long n, const T* a, const T* b, T* y) {
 
 // y = a ^ b elementwise, in double as the TS backend (y may be a or b)
 template <typename T> void power(long n, const T* a, const T* b, T* y) {
-  for_chunks(n, [=](long b0, long e0) {
-    for (long i = b0; i < e0; i++) y[i] = (T)::pow((double)a[i], (double)b[i]);
-  }, kChunk / 4, kChunk / 2);
+  for_chunks(
+      n,
+      [=](long b0, long e0) {
+        for (long i = b0; i < e0; i++) y[i] = (T)::pow((double)a[i], (double)b[i]);
+      },
+      kCostlyChunk, kCostlyParallelMin);
 }
 
 // Backward of y = x ^ e, PyTorch's rules: dx = dy e x^(e-1), 0 where e = 0; de = dy x^e ln x, 0 where x = 0 and
 // e >= 0. Each element's inputs are read before its outputs are written (dx, de may be dy, x or e).
 template <typename T> void power_backward(long n, const T* x, const T* e, const T* dy, T* dx, T* de) {
-  for_chunks(n, [=](long b0, long e0) {
-    for (long i = b0; i < e0; i++) {
-      const double xi = x[i], ei = e[i], d = dy[i];
-      dx[i] = (T)(ei == 0 ? 0.0 : d * ei * ::pow(xi, ei - 1));
-      de[i] = (T)(xi == 0 && ei >= 0 ? 0.0 : d * ::pow(xi, ei) * ::log(xi));
-    }
-  }, kChunk / 4, kChunk / 2);
+  for_chunks(
+      n,
+      [=](long b0, long e0) {
+        for (long i = b0; i < e0; i++) {
+          const double xi = x[i], ei = e[i], d = dy[i];
+          dx[i] = (T)(ei == 0 ? 0.0 : d * ei * ::pow(xi, ei - 1));
+          de[i] = (T)(xi == 0 && ei >= 0 ? 0.0 : d * ::pow(xi, ei) * ::log(xi));
+        }
+      },
+      kCostlyChunk, kCostlyParallelMin);
 }
 
 // x *= alpha
@@ -81,18 +86,6 @@ template <typename T> void argmax_rows(long rows, long cols, const T* x, int32_t
     for (long c = 1; c < cols; c++)
       if (row[c] > row[best]) best = c;
     out[r] = (int32_t)best;
-  }
-}
-
-// dx = y * (dy - sum(dy * y)) row by row, the backward pass of y = softmax(x) (dx may be dy)
-template <typename T> void softmax_backward(long rows, long cols, const T* y, const T* dy, T* dx) {
-  for (long r = 0; r < rows; r++) {
-    const T* yr = y + r * cols;
-    const T* dyr = dy + r * cols;
-    T* dxr = dx + r * cols;
-    double dot = 0;
-    for (long c = 0; c < cols; c++) dot += (double)dyr[c] * (double)yr[c];
-    for (long c = 0; c < cols; c++) dxr[c] = (T)((double)yr[c] * ((double)dyr[c] - dot));
   }
 }
 

@@ -1,5 +1,5 @@
 // optim.cc — optimizer updates, fused and in place: one pass over the parameters updates the state and the
-// parameters together. The arithmetic runs in double and is rounded once when stored, like the TS reference,
+// parameters together. The stateful updates run in double and round once when stored, like the TS reference,
 // so both backends agree to float32 rounding. Compiled once per ISA; large tensors are updated in fixed chunks
 // on the pool (chunks.h: each element's update reads only its own state), so results never depend on threads.
 #include <math.h>
@@ -10,9 +10,15 @@
 namespace nodenn {
 namespace NODENN_ISA_NS {
 
+// Plain SGD: p -= lr g, in T (it keeps no state); the updates below run in double.
+template <typename T> void sgd(long n, T* p, const T* g, T lr) {
+  for_chunks(n, [=](long b, long e) {
+    for (long i = b; i < e; i++) p[i] -= lr * g[i];
+  });
+}
+
 // SGD with momentum (PyTorch form): v = momentum v + g; p -= lr (nesterov ? g + momentum v : v)
-template <typename T>
-void sgd_momentum(long n, T* p, const T* g, T* v, double lr, double momentum, bool nesterov) {
+template <typename T> void sgd_momentum(long n, T* p, const T* g, T* v, double lr, double momentum, bool nesterov) {
   for_chunks(n, [=](long b, long e) {
     for (long i = b; i < e; i++) {
       double vi = momentum * (double)v[i] + (double)g[i];

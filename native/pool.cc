@@ -3,6 +3,7 @@
 // number of threads.
 #include <string.h>
 
+#include "chunks.h"
 #include "kernels.h"
 #include "pool2x2.h"
 #include "simd.h"
@@ -21,11 +22,11 @@ template <typename T> struct PoolJob {
   int32_t* index_out;
 };
 
-// Planes in groups of at least ~16k input elements per task, so that waking the pool pays off.
+// Planes in groups of at least kChunk input elements per task (chunks.h), so that waking the pool pays off.
 template <typename T> void run_planes(const PoolShape& g, PoolJob<T>& j, TaskFn fn) {
   long planes = g.N * g.C, hw = g.H * g.W > 0 ? g.H * g.W : 1;
   j.g = &g;
-  j.planes_per_task = (16384 + hw - 1) / hw;
+  j.planes_per_task = (kChunk + hw - 1) / hw;
   long tasks = (planes + j.planes_per_task - 1) / j.planes_per_task;
   parallel_for(tasks, fn, &j);
 }

@@ -32,10 +32,10 @@ template <> struct PoolVec<double> {
 
 // The 2x2 window with stride 2 (windows side by side) over a plane W wide, OH x OW outputs: one output row reads
 // two input rows. Each window's four values are visited in row-major order with the rule of takes(), as in the
-// general loop of pool.cc, so both give the same y and argmax. L/2 outputs at a time (MNIST's rows are 28 and 14 wide, shorter than two AVX-512 vectors):
-// one vector load per input row, split into its even and odd columns; the last step loads and stores partially.
-template <typename T, bool ARG>
-inline void max_pool_2x2(long W, long OH, long OW, const T* x, T* y, int32_t* arg) {
+// general loop of pool.cc, so both give the same y and argmax. L/2 outputs at a time (MNIST's rows are 28 and 14 wide,
+// shorter than two AVX-512 vectors): one vector load per input row, split into its even and odd columns; the last step
+// loads and stores partially.
+template <typename T, bool ARG> inline void max_pool_2x2(long W, long OH, long OW, const T* x, T* y, int32_t* arg) {
   typedef typename Vec<T>::V V;
   typedef typename Vec<T>::U U;
   typedef typename PoolVec<T>::I I;

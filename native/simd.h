@@ -49,8 +49,12 @@ inline vf64 load_partial(const double* p, int n) { return (vf64)_mm512_maskz_loa
 inline void store_partial(float* p, vf32 v, int n) { _mm512_mask_storeu_ps(p, (__mmask16)((1u << n) - 1), (__m512)v); }
 inline void store_partial(double* p, vf64 v, int n) { _mm512_mask_storeu_pd(p, (__mmask8)((1u << n) - 1), (__m512d)v); }
 #elif defined(__AVX2__)
-inline __m256i lanes_below(int n) { return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)); }
-inline __m256i lanes_below64(int n) { return _mm256_cmpgt_epi64(_mm256_set1_epi64x(n), _mm256_setr_epi64x(0, 1, 2, 3)); }
+inline __m256i lanes_below(int n) {
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+inline __m256i lanes_below64(int n) {
+  return _mm256_cmpgt_epi64(_mm256_set1_epi64x(n), _mm256_setr_epi64x(0, 1, 2, 3));
+}
 inline vf32 load_partial(const float* p, int n) { return (vf32)_mm256_maskload_ps(p, lanes_below(n)); }
 inline vf64 load_partial(const double* p, int n) { return (vf64)_mm256_maskload_pd(p, lanes_below64(n)); }
 inline void store_partial(float* p, vf32 v, int n) { _mm256_maskstore_ps(p, lanes_below(n), (__m256)v); }

@@ -57,7 +57,7 @@ class Pool {
     if (sleepers_.load() > 0) cv_.notify_all();
     drain(gen);
     for (int spins = 0; done_.load(std::memory_order_acquire) != n_tasks; spins++) {
-      if (spins < 4096)
+      if (spins < kSpinsBeforeYield)
         cpu_relax();
       else
         std::this_thread::yield();  // a worker is descheduled in the middle of a task: give it the core
@@ -140,7 +140,8 @@ class Pool {
       auto t0 = std::chrono::steady_clock::now();
       for (int spins = 0; !posted(seen); spins++) {
         cpu_relax();
-        if ((spins & 255) == 255 && std::chrono::steady_clock::now() - t0 > std::chrono::microseconds(kSpinUs)) {
+        if ((spins & (kSpinsPerClockRead - 1)) == kSpinsPerClockRead - 1 &&
+            std::chrono::steady_clock::now() - t0 > std::chrono::microseconds(kSpinUs)) {
           std::unique_lock<std::mutex> lock(mu_);
           sleepers_.fetch_add(1);
           cv_.wait(lock, [&] { return posted(seen); });
@@ -154,7 +155,14 @@ class Pool {
     }
   }
 
-  static constexpr int kSpinUs = 200;  // constexpr: an inline definition (odr-used by microseconds(const int&); a Debug or ASan build failed to link)
+  // An idle worker spins this long for the next job before it sleeps: jobs of one training step follow each other
+  // within microseconds, and waking a sleeper costs more. constexpr, so that the member is defined inline:
+  // microseconds() takes it by reference, which needs a definition at -O0.
+  static constexpr int kSpinUs = 200;
+  // Reading the clock costs more than a spin: once every this many spins (a power of two).
+  static constexpr int kSpinsPerClockRead = 256;
+  // The caller waiting for the last tasks spins this many times, then yields its core to a descheduled worker.
+  static constexpr int kSpinsBeforeYield = 4096;
   std::mutex mu_, run_mu_;
   std::condition_variable cv_;
   std::vector<std::thread> threads_;  // changed only under run_mu_

@@ -8,9 +8,6 @@
 
 namespace nodenn {
 
-// The most threads any environment may ask for (the JS API sets a lower limit from the CPUs available).
-const int kMaxThreads = 1024;
-
 // Runs fn(ctx, task) for task in [0, n_tasks) with up to get_threads() threads (the calling thread takes part).
 // Blocks until done. When another environment's job holds the pool, the calling thread runs every task itself.
 // A plain function pointer, not std::function: this header is included by the per-ISA objects, which must not

@@ -87,10 +87,10 @@ const MUTATIONS = [
     search: 'long tasks = (planes + j.planes_per_task - 1) / j.planes_per_task;',
     replace: 'long tasks = planes / j.planes_per_task > 0 ? planes / j.planes_per_task : 1;', specs: [GRID] },
   // ---- elementwise.cc, chunks.h, ops.cc, loss.cc ----
-  { id: 'softmax-CE: soft-target gradient without the target sum', file: 'native/elementwise.cc',
+  { id: 'softmax-CE: soft-target gradient without the target sum', file: 'native/loss.cc',
     search: 'g[c] = (T)((tsum * exp((double)x[c] - lse) - t[c]) / (double)rows);',
     replace: 'g[c] = (T)((exp((double)x[c] - lse) - t[c]) / (double)rows);', specs: [GRID] },
-  { id: 'softmax-CE: index gradient subtracts 1 instead of 1 / rows', file: 'native/elementwise.cc',
+  { id: 'softmax-CE: index gradient subtracts 1 instead of 1 / rows', file: 'native/loss.cc',
     search: 'g[labels[r]] -= (T)(1.0 / (double)rows);', replace: 'g[labels[r]] -= 1;', specs: [GRID] },
   { id: 'relu backward passes the gradient at x = 0', file: 'native/elementwise.cc',
     search: 'dx[i] = x[i] > 0 ? d : 0;', replace: 'dx[i] = x[i] >= 0 ? d : 0;', specs: [GRID] },

@@ -10,7 +10,9 @@ import * as path from 'node:path';
 import { resolveWriteTarget } from './io/atomic';
 import type { Sequential } from './network';
 import type { Optimizer } from './optimizers';
-import { describeValue, optionalBoolean, optionsObject } from './options';
+import {
+  describeValue, finiteNumber, invalid, knownOptions, nonNegativeInt, nonNegativeNumber, numberIn, oneOf, optionalBoolean, optionsObject,
+} from './validate';
 import type { Tensor } from './tensor';
 
 /** After each batch: where it was, and its loss (and accuracy, for a classification loss) in train mode. */
@@ -41,12 +43,14 @@ export interface EpochInfo {
   [key: string]: number | undefined;
 }
 
+/** What onEpochBegin gets: the epoch (from 0) and its learning rate. */
 export interface EpochBeginInfo {
   epoch: number;
   /** The learning rate of the epoch's first batch. */
   lr: number;
 }
 
+/** What onTrainBegin gets: the plan of the training. */
 export interface TrainBeginInfo {
   epochs: number;
   /** Batches per epoch. */
@@ -56,6 +60,7 @@ export interface TrainBeginInfo {
   batchSize: number;
 }
 
+/** What onTrainEnd gets. */
 export interface TrainEndInfo {
   /** Epochs trained (fewer than planned when a callback stopped training). */
   epochs: number;
@@ -94,10 +99,15 @@ type Hook<I> = (info: I, fit: FitContext) => void | Promise<void>;
  * fit() calls them in the order of its callbacks option and awaits each.
  */
 export interface Callback {
+  /** Before the first epoch. */
   onTrainBegin?: Hook<TrainBeginInfo>;
+  /** At the start of each epoch. */
   onEpochBegin?: Hook<EpochBeginInfo>;
+  /** After each batch's optimizer step. */
   onBatchEnd?: Hook<BatchInfo>;
+  /** After each epoch, its validation included. */
   onEpochEnd?: Hook<EpochInfo>;
+  /** After the last epoch, or when a callback stopped training. */
   onTrainEnd?: Hook<TrainEndInfo>;
 }
 
@@ -164,12 +174,9 @@ class Monitor {
   private resolved: Direction | undefined;
 
   constructor(private readonly owner: string, private readonly name: unknown, mode: unknown) {
-    if (typeof name !== 'string' || name === '') throw new TypeError(`${owner} monitor must be a name like 'valLoss', got ${describeValue(name)}`);
+    if (typeof name !== 'string' || name === '') throw invalid(`${owner} monitor`, "a name like 'valLoss'", name, 'type');
     this.key = reportedKey(name);
-    if (mode !== 'auto' && mode !== 'min' && mode !== 'max') {
-      throw new RangeError(`${owner} mode must be 'auto', 'min' or 'max', got ${describeValue(mode)}`);
-    }
-    this.mode = mode;
+    this.mode = oneOf(mode, ['auto', 'min', 'max'] as const, `${owner} mode`);
   }
 
   private label(): string {
@@ -214,16 +221,6 @@ class Monitor {
   }
 }
 
-function nonNegative(v: unknown, name: string): number {
-  if (typeof v !== 'number' || !(v >= 0) || !Number.isFinite(v)) throw new RangeError(`${name} must be a finite number >= 0, got ${describeValue(v)}`);
-  return v;
-}
-
-function nonNegativeInt(v: unknown, name: string): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new RangeError(`${name} must be an integer >= 0, got ${describeValue(v)}`);
-  return v;
-}
-
 /** Copies of every parameter and buffer's values (the network's stateDict), to put back bit for bit. */
 function snapshot(net: Sequential): Map<string, Tensor> {
   const out = new Map<string, Tensor>();
@@ -235,6 +232,7 @@ function restore(net: Sequential, saved: Map<string, Tensor>): void {
   for (const [k, t] of Object.entries(net.stateDict())) t.data.set((saved.get(k) as Tensor).data);
 }
 
+/** Options of EarlyStopping. */
 export interface EarlyStoppingOptions {
   /** The value to watch (default 'valLoss'). */
   monitor?: string;
@@ -273,14 +271,12 @@ export class EarlyStopping implements Callback {
 
   constructor(opts: EarlyStoppingOptions = {}) {
     const o = optionsObject(opts, 'EarlyStopping options');
+    knownOptions(o, ['monitor', 'patience', 'minDelta', 'mode', 'restoreBestWeights', 'baseline'], 'EarlyStopping');
     this.monitor = new Monitor('EarlyStopping', o.monitor ?? 'valLoss', o.mode ?? 'auto');
     this.patience = nonNegativeInt(o.patience ?? 0, 'EarlyStopping patience');
-    this.minDelta = Math.abs(nonNegative(o.minDelta ?? 0, 'EarlyStopping minDelta'));
+    this.minDelta = Math.abs(nonNegativeNumber(o.minDelta ?? 0, 'EarlyStopping minDelta'));
     this.restoreBestWeights = optionalBoolean(o.restoreBestWeights, 'EarlyStopping restoreBestWeights') ?? false;
-    if (o.baseline !== undefined && (typeof o.baseline !== 'number' || !Number.isFinite(o.baseline))) {
-      throw new TypeError(`EarlyStopping baseline must be a finite number, got ${describeValue(o.baseline)}`);
-    }
-    this.baseline = o.baseline;
+    this.baseline = o.baseline === undefined ? undefined : finiteNumber(o.baseline, 'EarlyStopping baseline');
   }
 
   onTrainBegin(_info: TrainBeginInfo, fit: FitContext): void {
@@ -316,6 +312,7 @@ export class EarlyStopping implements Callback {
   }
 }
 
+/** Options of ModelCheckpoint. */
 export interface ModelCheckpointOptions {
   /**
    * Where to save (network.save(): atomic). May hold the epoch and reported values: 'ckpt-{epoch:03d}.safetensors',
@@ -347,6 +344,7 @@ export class ModelCheckpoint implements Callback {
 
   constructor(opts: ModelCheckpointOptions) {
     const o = optionsObject(opts, 'ModelCheckpoint options');
+    knownOptions(o, ['path', 'monitor', 'saveBestOnly', 'mode'], 'ModelCheckpoint');
     if (typeof o.path !== 'string' || o.path === '') throw new TypeError(`ModelCheckpoint path must be a file name, got ${describeValue(o.path)}`);
     for (const [, , spec] of o.path.matchAll(FIELD)) {
       if (spec !== undefined && !/^(0?\d*d|\.\d+f)$/.test(spec)) {
@@ -409,6 +407,7 @@ export class ModelCheckpoint implements Callback {
   }
 }
 
+/** Options of ReduceLROnPlateau. */
 export interface ReduceLROnPlateauOptions {
   /** The value to watch (default 'valLoss'). */
   monitor?: string;
@@ -444,16 +443,13 @@ export class ReduceLROnPlateau implements Callback {
 
   constructor(opts: ReduceLROnPlateauOptions = {}) {
     const o = optionsObject(opts, 'ReduceLROnPlateau options');
+    knownOptions(o, ['monitor', 'factor', 'patience', 'minDelta', 'mode', 'cooldown', 'minLr'], 'ReduceLROnPlateau');
     this.monitor = new Monitor('ReduceLROnPlateau', o.monitor ?? 'valLoss', o.mode ?? 'auto');
-    const factor = o.factor ?? 0.1;
-    if (typeof factor !== 'number' || !(factor > 0 && factor < 1)) {
-      throw new RangeError(`ReduceLROnPlateau factor must be in (0, 1) (it multiplies the rate), got ${describeValue(factor)}`);
-    }
-    this.factor = factor;
+    this.factor = numberIn(o.factor ?? 0.1, 'ReduceLROnPlateau factor', '(0, 1)', 'it multiplies the rate');
     this.patience = nonNegativeInt(o.patience ?? 10, 'ReduceLROnPlateau patience');
-    this.minDelta = nonNegative(o.minDelta ?? 1e-4, 'ReduceLROnPlateau minDelta');
+    this.minDelta = nonNegativeNumber(o.minDelta ?? 1e-4, 'ReduceLROnPlateau minDelta');
     this.cooldown = nonNegativeInt(o.cooldown ?? 0, 'ReduceLROnPlateau cooldown');
-    this.minLr = nonNegative(o.minLr ?? 0, 'ReduceLROnPlateau minLr');
+    this.minLr = nonNegativeNumber(o.minLr ?? 0, 'ReduceLROnPlateau minLr');
   }
 
   onTrainBegin(_info: TrainBeginInfo, fit: FitContext): void {

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The `nodenn` command: train MNIST (or Fashion-MNIST) with a progress bar and keep the model, evaluate a
-// saved model, show a prediction, run the benchmarks.
+// saved model (nodenn's, ONNX or TensorFlow.js), show a prediction, export a model to ONNX or TensorFlow.js, run
+// the benchmarks.
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -12,6 +13,8 @@ import { loadMnist, type MnistKind } from './data/mnist';
 import { writeFileAtomic } from './io/atomic';
 import { packageRoot } from './backend/native';
 import * as layers from './layers/index';
+import { loadOnnx } from './io/onnx/import';
+import { loadTfjs } from './io/tfjs';
 import { FitAbortedError, Sequential, type History, type SequentialConfig } from './network';
 import { Adam, AdamW, AdaGrad, cosineDecay, type Optimizer, RMSProp, SGD } from './optimizers';
 import { trainingCurvesSvg } from './plot';
@@ -35,8 +38,11 @@ export const HELP = `nodenn ${VERSION}: neural networks for Node.js
 Usage:
   nodenn train mnist|fashion [options]   train a classifier, print test accuracy, optionally save it
   nodenn eval <model.safetensors>        accuracy of a saved model on the test set of its data set
+                                         (also model.onnx, or a TensorFlow.js model.json or its folder)
   nodenn predict <model.safetensors> --index <i>
                                          show test image i as ASCII art with the model's prediction
+  nodenn export <model.safetensors> --format onnx|tfjs --out PATH
+                                         write a saved model as ONNX (a file) or TensorFlow.js (a folder)
   nodenn bench [args]                    run the benchmarks (bench/run.js)
   nodenn --help | --version
 
@@ -52,6 +58,11 @@ Train options:
   --seed N               seed of initial weights and shuffling (default 1)
   --out FILE             save the trained model (safetensors, architecture in the metadata)
   --plot FILE            write loss/accuracy curves per epoch as SVG
+
+Export options:
+  --format onnx|tfjs     ONNX (opset 17, a free batch axis) or TensorFlow.js Layers (model.json + weights.bin)
+  --out PATH             the .onnx file, or the folder of model.json and weights.bin
+  --opset N              the ONNX opset, 13 to 17 (default 17)
 
 Common options:
   --backend native|ts    kernels to use (default native, else ts); env NODENN_BACKEND
@@ -82,6 +93,8 @@ const OPTIONS = {
   data: { type: 'string' },
   'data-dir': { type: 'string' },
   index: { type: 'string' },
+  format: { type: 'string' },
+  opset: { type: 'string' },
   quiet: { type: 'boolean', short: 'q' },
 } as const;
 
@@ -91,7 +104,7 @@ type OptionName = keyof typeof OPTIONS;
 /** What each option's value looks like, as the help shows it. */
 const VALUE_OF: Partial<Record<OptionName, string>> = {
   model: 'mlp|cnn', epochs: 'N', 'batch-size': 'N', optimizer: 'NAME', lr: 'X', validation: 'N', limit: 'N', seed: 'N',
-  out: 'FILE', plot: 'FILE', backend: 'native|ts', threads: 'N', data: 'DIR', index: 'I',
+  out: 'FILE', plot: 'FILE', backend: 'native|ts', threads: 'N', data: 'DIR', index: 'I', format: 'onnx|tfjs', opset: 'N',
 };
 
 const COMMON: readonly OptionName[] = ['help', 'version', 'backend', 'threads', 'data', 'data-dir', 'quiet'];
@@ -100,6 +113,7 @@ const COMMAND_OPTIONS: Record<string, readonly OptionName[]> = {
   train: [...COMMON, 'model', 'epochs', 'batch-size', 'optimizer', 'lr', 'no-decay', 'validation', 'limit', 'seed', 'out', 'plot'],
   eval: [...COMMON, 'limit'],
   predict: [...COMMON, 'index'],
+  export: ['help', 'version', 'quiet', 'format', 'out', 'opset'],
 };
 COMMAND_OPTIONS.evaluate = COMMAND_OPTIONS.eval;
 
@@ -109,7 +123,8 @@ export function usageLine(command: string | undefined): string {
     case 'train': return 'Usage: nodenn train mnist|fashion [--model mlp|cnn] [--epochs N] [--batch-size N] [options]';
     case 'eval': case 'evaluate': return 'Usage: nodenn eval <model.safetensors> [--limit N] [--data mnist|fashion] [--data-dir DIR] [--backend native|ts] [--threads N]';
     case 'predict': return 'Usage: nodenn predict <model.safetensors> --index I [--data mnist|fashion] [--data-dir DIR] [--backend native|ts] [--threads N]';
-    default: return 'Usage: nodenn train mnist|fashion [options] | eval <model.safetensors> | predict <model.safetensors> --index I | bench [args]';
+    case 'export': return 'Usage: nodenn export <model.safetensors> --format onnx|tfjs --out PATH [--opset N]';
+    default: return 'Usage: nodenn train mnist|fashion [options] | eval <model.safetensors> | predict <model.safetensors> --index I | export <model.safetensors> --format onnx|tfjs --out PATH | bench [args]';
   }
 }
 
@@ -282,7 +297,7 @@ function makeOptimizer(name: string, lr: number, epochs: number, decay: boolean)
   }
 }
 
-function defaultLr(optimizer: string, model: string): number {
+function defaultLr(optimizer: string): number {
   if (optimizer === 'adam' || optimizer === 'adamw') return 0.002;
   if (optimizer === 'rmsprop') return 0.001;
   if (optimizer === 'sgd' || optimizer === 'adagrad') return 0.05;
@@ -305,7 +320,7 @@ async function train(args: string[], v: Values, io: Output): Promise<number> {
   // epochs 99.25-99.32% in ~30 s (mlp 5 and cnn 3 epochs were 98.07-98.19% and 98.98-99.08%: too close to 98/99)
   const epochs = intArg(v.epochs, 'epochs', model === 'cnn' ? 5 : 8);
   const batchSize = intArg(v['batch-size'], 'batch-size', model === 'cnn' ? 64 : 128);
-  const lr = numArg(v.lr, 'lr', defaultLr(optName, model));
+  const lr = numArg(v.lr, 'lr', defaultLr(optName));
   const seed = intArg(v.seed, 'seed', 1, 0);
   const limit = v.limit === undefined ? undefined : intArg(v.limit, 'limit', 0);
   const validation = intArg(v.validation, 'validation', limit === undefined ? 5000 : Math.floor(limit / 10), 0);
@@ -426,7 +441,7 @@ async function loadForEval(file: string | undefined, v: Values, limit?: number) 
   const given = dataArgs(v);
   setupBackend(v);
   if (!fs.existsSync(file)) throw new UsageError(`no such file: ${file}`);
-  const net = await Sequential.load(file);
+  const net = await loadAnyModel(file);
   const recorded = net.dataset;
   if (recorded !== null && !(DATASETS as readonly string[]).includes(recorded)) {
     throw new Error(`${file}: the model was trained on the data set '${recorded}'; nodenn eval and predict score MNIST ` +
@@ -451,6 +466,41 @@ async function loadForEval(file: string | undefined, v: Values, limit?: number) 
   // ends in Softmax
   const loss = net.loss ?? (net.layers.at(-1) instanceof layers.Softmax ? 'crossEntropy' : 'softmaxCrossEntropy');
   return { net, kind, data: { ...data, test }, loss };
+}
+
+/** A model file of any format nodenn reads: .onnx, a TensorFlow.js model.json (or its folder), else nodenn's. */
+async function loadAnyModel(file: string): Promise<Sequential> {
+  if (/\.onnx$/i.test(file)) return loadOnnx(file);
+  if (/\.json$/i.test(file) || fs.statSync(file).isDirectory()) return loadTfjs(file);
+  return Sequential.load(file);
+}
+
+/** nodenn export: a saved model written as ONNX or TensorFlow.js, its input shape from the file. */
+async function exportCommand(args: string[], v: Values, io: Output): Promise<number> {
+  const file = args[0];
+  if (!file) throw new UsageError('a model file is needed: nodenn export <model.safetensors> --format onnx|tfjs --out PATH');
+  if (args.length > 1) throw new UsageError(`export takes one model file, got ${args.length}: ${args.join(' ')}`);
+  if (v.format !== 'onnx' && v.format !== 'tfjs') {
+    throw new UsageError(v.format === undefined ? 'export needs --format onnx or --format tfjs' : `--format must be 'onnx' or 'tfjs', got '${v.format}'`);
+  }
+  if (v.out === undefined) throw new UsageError(`export needs --out ${v.format === 'onnx' ? 'FILE.onnx' : 'DIR'}`);
+  if (v.opset !== undefined && v.format !== 'onnx') throw new UsageError('--opset is an option of --format onnx');
+  const opset = intArg(v.opset, 'opset', 17, 13, 17);
+  if (v.format === 'onnx') {
+    checkOutputPath(v.out, 'out');
+  } else {
+    if (v.out === '') throw new UsageError('--out needs a folder name');
+    if (!fs.existsSync(v.out)) checkOutputPath(v.out, 'out');  // a new folder, made where it can be
+    else if (!fs.statSync(v.out).isDirectory()) throw new UsageError(`--out ${v.out} is a file; TensorFlow.js needs a folder`);
+    else checkOutputPath(path.join(v.out, 'model.json'), 'out');
+  }
+  if (!fs.existsSync(file)) throw new UsageError(`no such file: ${file}`);
+  const net = await Sequential.load(file);
+  if (v.format === 'onnx') await net.exportOnnx(v.out, { opset });
+  else await net.exportTfjs(v.out);
+  const written = v.format === 'onnx' ? v.out : `${path.join(v.out, 'model.json')} and ${path.join(v.out, 'weights.bin')}`;
+  io.out(`${file}: wrote ${written} (${v.format === 'onnx' ? `ONNX opset ${opset}` : 'TensorFlow.js Layers'}, input ${formatShape(net.inputShape ?? [])})\n`);
+  return 0;
 }
 
 async function evalCommand(args: string[], v: Values, io: Output): Promise<number> {
@@ -535,6 +585,7 @@ export async function main(argv: string[], io: Output = processStdio()): Promise
       case 'train': return await train(rest, v, io);
       case 'eval': case 'evaluate': return await evalCommand(rest, v, io);
       case 'predict': return await predictCommand(rest, v, io);
+      case 'export': return await exportCommand(rest, v, io);
       case 'bench': return benchCommand(argv.slice(argv.indexOf('bench') + 1), io);
       default: throw new UsageError(`unknown command '${command}'`);
     }
@@ -546,6 +597,8 @@ export async function main(argv: string[], io: Output = processStdio()): Promise
 }
 
 if (require.main === module) {
-  main(process.argv.slice(2)).then((code) => { process.exitCode = code; });
+  main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (e: unknown) => {
+    console.error(e);  // not a usage or run error (main reports those): a bug, so the whole stack
+    process.exitCode = 1;
+  });
 }
-

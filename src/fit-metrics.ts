@@ -4,7 +4,7 @@
 // predict() keeps its outputs) and each metric is computed once on all of them.
 import type { LossFunction, LossName } from './losses';
 import { METRIC_NAMES, type Metric, type MetricName, get as getMetric } from './metrics';
-import { describeValue } from './options';
+import { describeValue } from './validate';
 import { type FloatArray, Tensor, allocate } from './tensor';
 
 /** A metric by name ('f1', 'topKAccuracy', 'mae', ...: the metrics registry), or one made by metrics.get(name, options). */
@@ -93,15 +93,20 @@ export function computeMetrics(metrics: readonly Metric[], output: Tensor, targe
   return out;
 }
 
-/** Output rows and their targets, batch after batch, copied into arrays sized for `capacity` samples (made on first use). */
+/**
+ * Output rows and their targets, batch after batch, copied into arrays sized for `capacity` samples (made on first
+ * use), grown (doubled) when more come, as from a dataset whose size is not known in advance.
+ */
 export class OutputCollector {
   private out: FloatArray | null = null;
   private target: Int32Array | FloatArray | null = null;
   private outShape: number[] = [];
   private targetShape: number[] = [];
+  private outPer = 0;
+  private targetPer = 0;
   private rows = 0;
 
-  constructor(private readonly capacity: number) {}
+  constructor(private capacity: number) {}
 
   reset(): void {
     this.rows = 0;
@@ -111,26 +116,42 @@ export class OutputCollector {
     const m = output.shape[0];
     if (!this.out) {
       this.outShape = output.shape.slice(1);
-      this.out = allocate(output.dtype, this.capacity * (output.size / m));
+      this.outPer = output.size / m;
+      this.capacity = Math.max(this.capacity, m);
+      this.out = allocate(output.dtype, this.capacity * this.outPer);
       if (target instanceof Int32Array) {
+        this.targetPer = 1;
         this.target = new Int32Array(this.capacity);
       } else {
         this.targetShape = target.shape.slice(1);
-        this.target = allocate(target.dtype, this.capacity * (target.size / m));
+        this.targetPer = target.size / m;
+        this.target = allocate(target.dtype, this.capacity * this.targetPer);
       }
     }
-    this.out.set(output.data, this.rows * (output.size / m));
+    if (this.rows + m > this.capacity) this.grow(Math.max(2 * this.capacity, this.rows + m));
+    this.out.set(output.data, this.rows * this.outPer);
     if (target instanceof Int32Array) (this.target as Int32Array).set(target, this.rows);
-    else (this.target as FloatArray).set(target.data, this.rows * (target.size / m));
+    else (this.target as FloatArray).set(target.data, this.rows * this.targetPer);
     this.rows += m;
+  }
+
+  private grow(capacity: number): void {
+    const out = this.out as FloatArray, target = this.target as Int32Array | FloatArray;
+    const bigger = allocate(out instanceof Float64Array ? 'float64' : 'float32', capacity * this.outPer);
+    bigger.set(out.subarray(0, this.rows * this.outPer));
+    const biggerTarget = target instanceof Int32Array ? new Int32Array(capacity)
+      : allocate(target instanceof Float64Array ? 'float64' : 'float32', capacity * this.targetPer);
+    biggerTarget.set(target.subarray(0, this.rows * this.targetPer));
+    this.out = bigger;
+    this.target = biggerTarget;
+    this.capacity = capacity;
   }
 
   /** The rows added since the last reset, as an output tensor and targets (views of the kept arrays). */
   collected(): [Tensor, Int32Array | Tensor] {
     const out = this.out as FloatArray, target = this.target as Int32Array | FloatArray;
-    const per = out.length / this.capacity, perTarget = target.length / this.capacity;
-    const output = new Tensor(out.subarray(0, this.rows * per), [this.rows, ...this.outShape]);
+    const output = new Tensor(out.subarray(0, this.rows * this.outPer), [this.rows, ...this.outShape]);
     return [output, target instanceof Int32Array ? target.subarray(0, this.rows)
-      : new Tensor(target.subarray(0, this.rows * perTarget), [this.rows, ...this.targetShape])];
+      : new Tensor(target.subarray(0, this.rows * this.targetPer), [this.rows, ...this.targetShape])];
   }
 }

@@ -19,16 +19,16 @@
 import type { Layer } from './layers/layer';
 import { Random } from './random';
 import { type DType, Tensor, formatShape } from './tensor';
+import { positiveNumber } from './validate';
 
+/** Options of the numerical (central-difference) gradients. */
 export interface NumericalOptions {
   /** Step of the central difference (default 1e-5; meant for float64 data). */
   h?: number;
 }
 
 function stepOf(opts: NumericalOptions | undefined): number {
-  const h = opts?.h ?? 1e-5;
-  if (typeof h !== 'number' || !(h > 0) || !Number.isFinite(h)) throw new RangeError(`h must be a positive finite number, got ${h}`);
-  return h;
+  return positiveNumber(opts?.h ?? 1e-5, 'h');
 }
 
 function expectTensor(t: unknown, name: string): Tensor {
@@ -106,6 +106,7 @@ export function relativeError(a: Tensor | ArrayLike<number>, b: Tensor | ArrayLi
   return worst;
 }
 
+/** Options of checkLayer. */
 export interface CheckLayerOptions extends NumericalOptions {
   /** The dtype the check runs in (default 'float64'); the layer is re-initialized in it if needed. */
   dtype?: DType;
@@ -115,6 +116,7 @@ export interface CheckLayerOptions extends NumericalOptions {
   dout?: Tensor;
 }
 
+/** checkLayer's result: the relative errors of the analytic gradients against the numerical ones. */
 export interface CheckResult {
   /** The worst relative error over the input gradient and every parameter gradient. */
   maxRelError: number;
@@ -171,16 +173,19 @@ export function checkLayer(layer: Layer, x: Tensor, opts: CheckLayerOptions = {}
 
 /** What checkNetwork needs of a network (Sequential provides it). */
 export interface CheckableNetwork {
+  /** The parameters with their gradients and names. */
   parameters(): { name: string; param: Tensor; grad: Tensor }[];
   /** Clears the gradients, runs forward, loss (with any regularization) and backward; returns the loss. */
   lossAndGradients(x: Tensor, y: Tensor | Int32Array, opts: Record<string, unknown>): number;
 }
 
+/** Options of checkNetwork. */
 export interface CheckNetworkOptions extends NumericalOptions {
   /** Passed to lossAndGradients: e.g. { loss: 'mse', weightDecay: 1e-3 }. */
   [option: string]: unknown;
 }
 
+/** checkNetwork's result: the errors of each parameter gradient against the numerical one. */
 export interface NetworkCheckResult {
   maxRelError: number;
   /** Relative error of each parameter gradient by its network name ('0.weight', ...): the worst element's. */

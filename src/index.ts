@@ -1,8 +1,14 @@
 // nodenn — the public API (re-exports only).
-export { Tensor, type DType, type FloatArray, type Shape } from './tensor';
+export { Tensor, type DType, type FloatArray, type Shape, type NestedArray } from './tensor';
+export * as ops from './ops/index';
+export {
+  tensor, zeros, ones, full, arange, linspace, eye, rand, randn, randint, zerosLike, onesLike, fullLike, manualSeed,
+  where, type CreationOptions, type RandomOptions, type TensorLike,
+} from './ops/index';
 export {
   getBackend, setBackend, backendInfo, setThreads, setIsa, nativeAvailable,
-  type Backend, type BackendInfo, type BackendName, type Isa, type ActivationKind, type Kernels,
+  type Backend, type BackendInfo, type BackendName, type Isa, type ActivationKind, type BinaryOp, type UnaryOp,
+  type Kernels,
 } from './backend/index';
 export { VERSION as version } from './version';
 export * as gradcheck from './gradcheck';
@@ -21,6 +27,7 @@ export {
   Sequential, FitAbortedError, type SequentialOptions, type SequentialConfig, type FitOptions, type History,
   type NamedParameter, type BatchInfo, type EpochInfo, type EvaluateOptions, type EvaluateResult, type TrainOptions,
   type CompileOptions, type SaveOptions, type Targets, type Input,
+  type StateDictLayout, type StateDictOptions, type LoadStateDictOptions, type LoadOptions,
 } from './network';
 export {
   EarlyStopping, ModelCheckpoint, ReduceLROnPlateau,
@@ -29,9 +36,13 @@ export {
 } from './callbacks';
 export { ProgressBar, type ProgressBarOptions, type ProgressSink } from './progress';
 export type { MetricSpec } from './fit-metrics';
+export { InferencePlan, type PlanStep } from './inference/plan';
 export * as data from './data/index';
-// model files and plots (issue 5)
+// model files, plots and metrics
 export { saveSafetensors, loadSafetensors, SafetensorsError, type SafetensorsFile, type SafetensorsDType } from './io/safetensors';
 export * as plot from './plot';
+export * as io from './io/index';
+export { loadOnnx } from './io/onnx/import';
+export { loadTfjs } from './io/tfjs';
 export * as metrics from './metrics';
 export type { Metric, MetricName, MetricKind, MetricOptions } from './metrics';

@@ -1,12 +1,14 @@
 // Weight initializations, all drawn from the seeded generator (src/random.ts) so a seed reproduces a network
 // on either backend. fanIn is the number of inputs feeding one output (Dense: inFeatures; Conv2D: C·KH·KW).
-import { describeValue } from './options';
+import { oneOf } from './validate';
 import type { Random } from './random';
 import { type DType, type Shape, Tensor } from './tensor';
 
+/** The weight initializations: 'random' (normal, std), 'he', 'xavier', 'zeros', 'kaimingUniform' (PyTorch's default). */
 export type InitKind = 'random' | 'he' | 'xavier' | 'zeros' | 'kaimingUniform';
 export const INIT_KINDS: readonly InitKind[] = ['random', 'he', 'xavier', 'zeros', 'kaimingUniform'];
 
+/** An initialization: its kind and the fan-in it scales by. */
 export interface InitSpec {
   kind: InitKind;
   fanIn: number;
@@ -15,10 +17,7 @@ export interface InitSpec {
 }
 
 export function checkInitKind(kind: unknown, name = 'init'): InitKind {
-  if (!INIT_KINDS.includes(kind as InitKind)) {
-    throw new RangeError(`${name} must be one of ${INIT_KINDS.map((k) => `'${k}'`).join(', ')}, got ${describeValue(kind)}`);
-  }
-  return kind as InitKind;
+  return oneOf(kind, INIT_KINDS, name);
 }
 
 /**

@@ -2,16 +2,19 @@
 // respect to the network's output). L2 regularization lives here too, since fit() adds it to the loss.
 import { getBackend } from './backend/index';
 import { ReusableTensor } from './layers/buffers';
-import { describeValue } from './options';
+import { describeValue, kernelNumber, knownOptions, nonNegativeNumber, oneOf, optionalBoolean, optionsObject } from './validate';
 import { Tensor, allocate, formatShape } from './tensor';
 
+/** A loss function's result: the loss and its gradient with respect to the input. */
 export interface LossResult {
   loss: number;
   /** d loss / d input, same shape and dtype as the input. */
   grad: Tensor;
 }
 
+/** The built-in losses, by the name fit() and compile() accept. */
 export type LossName = 'softmaxCrossEntropy' | 'binaryCrossEntropy' | 'mse' | 'crossEntropy';
+/** Every LossName. */
 export const LOSS_NAMES: readonly LossName[] = ['softmaxCrossEntropy', 'binaryCrossEntropy', 'mse', 'crossEntropy'];
 
 function checkTensor(t: unknown, name: string): Tensor {
@@ -107,6 +110,7 @@ function sceInto(logits: Tensor, labels: Int32Array | Tensor, into: ReusableTens
   return { loss, grad };
 }
 
+/** Options of binaryCrossEntropy. */
 export interface BceOptions {
   /** Whether the input holds logits (default true: stable, no clipping) or probabilities. */
   fromLogits?: boolean;
@@ -119,13 +123,17 @@ export function binaryCrossEntropy(input: Tensor, targets: Tensor | Int32Array, 
   return bceInto(input, targets, opts, null);
 }
 
-function bceInto(input: Tensor, targets: Tensor | Int32Array, opts: BceOptions, into: ReusableTensor | null): LossResult {
+function bceInto(input: Tensor, targets: Tensor | Int32Array, options: BceOptions, into: ReusableTensor | null): LossResult {
+  const opts = optionsObject(options, 'binaryCrossEntropy options');
+  knownOptions(opts, ['fromLogits', 'eps'], 'binaryCrossEntropy');
+  const fromLogits = optionalBoolean(opts.fromLogits, 'binaryCrossEntropy fromLogits') ?? true;
+  const eps = kernelNumber(opts.eps ?? 1e-7, 'binaryCrossEntropy eps', 'bceProbs', 'eps');
   checkTensor(input, 'input');
   const t = targetTensor(input, targets);
   const grad = gradFor(input, into);
-  const loss = (opts.fromLogits ?? true)
+  const loss = fromLogits
     ? getBackend().bceLogits(input.size, input.data, t.data, grad.data)
-    : getBackend().bceProbs(input.size, input.data, t.data, opts.eps ?? 1e-7, grad.data);
+    : getBackend().bceProbs(input.size, input.data, t.data, eps, grad.data);
   return { loss, grad };
 }
 
@@ -138,8 +146,10 @@ function bceInto(input: Tensor, targets: Tensor | Int32Array, opts: BceOptions, 
  * They agree for one output per sample ('batchMean' and 'mean') or one sample ('batchMean' and 'sum').
  */
 export type MseReduction = 'batchMean' | 'mean' | 'sum';
+/** Every MseReduction. */
 export const MSE_REDUCTIONS: readonly MseReduction[] = ['batchMean', 'mean', 'sum'];
 
+/** Options of mse. */
 export interface MseOptions {
   /** Halve the loss (½ Σ (p − t)²), so its gradient is p − t (default false: no ½). */
   half?: boolean;
@@ -157,14 +167,13 @@ export function mse(pred: Tensor, target: Tensor | Int32Array, opts: MseOptions 
   return mseInto(pred, target, opts, null);
 }
 
-function mseOptions(opts: unknown): { half: boolean; reduction: MseReduction } {
-  if (opts === null || typeof opts !== 'object') throw new TypeError(`mse options must be an object, got ${opts === null ? 'null' : typeof opts}`);
-  const { half = false, reduction = 'batchMean' } = opts as MseOptions;
-  if (typeof half !== 'boolean') throw new TypeError(`mse half must be a boolean, got ${JSON.stringify(half)}`);
-  if (!MSE_REDUCTIONS.includes(reduction)) {
-    throw new RangeError(`mse reduction must be one of ${MSE_REDUCTIONS.map((r) => `'${r}'`).join(', ')}, got ${JSON.stringify(reduction)}`);
-  }
-  return { half, reduction };
+function mseOptions(options: MseOptions): { half: boolean; reduction: MseReduction } {
+  const opts = optionsObject(options, 'mse options');
+  knownOptions(opts, ['half', 'reduction'], 'mse');
+  return {
+    half: optionalBoolean(opts.half, 'mse half') ?? false,
+    reduction: oneOf(opts.reduction ?? 'batchMean', MSE_REDUCTIONS, 'mse reduction'),
+  };
 }
 
 function mseInto(pred: Tensor, target: Tensor | Int32Array, opts: MseOptions, into: ReusableTensor | null): LossResult {
@@ -179,6 +188,7 @@ function mseInto(pred: Tensor, target: Tensor | Int32Array, opts: MseOptions, in
   return { loss, grad };
 }
 
+/** Options of crossEntropy (a cross-entropy of probabilities, e.g. a Softmax layer's output). */
 export interface CrossEntropyOptions {
   /** Added to every probability inside the log, so that log(0) is never taken (default 1e-7, as the course). */
   eps?: number;
@@ -195,11 +205,11 @@ export function crossEntropy(probs: Tensor, labels: Int32Array | Tensor, opts: C
   return ceInto(probs, labels, opts, null);
 }
 
-function ceInto(probs: Tensor, labels: Int32Array | Tensor, opts: CrossEntropyOptions, into: ReusableTensor | null): LossResult {
+function ceInto(probs: Tensor, labels: Int32Array | Tensor, options: CrossEntropyOptions, into: ReusableTensor | null): LossResult {
   checkTensor(probs, 'probs');
-  if (opts === null || typeof opts !== 'object') throw new TypeError('crossEntropy options must be an object');
-  const eps = opts.eps ?? 1e-7;
-  if (typeof eps !== 'number' || !(eps >= 0 && eps < 1)) throw new RangeError(`crossEntropy eps must be a number in [0, 1), got ${String(eps)}`);
+  const opts = optionsObject(options, 'crossEntropy options');
+  knownOptions(opts, ['eps'], 'crossEntropy');
+  const eps = kernelNumber(opts.eps ?? 1e-7, 'crossEntropy eps', 'crossEntropyProbs', 'eps');
   // One sample may come as a 1-D (C) vector, as in the course: a batch of one.
   const [rows, cols] = probs.ndim === 1 && probs.size > 0 ? [1, probs.size] : rowsCols(probs, 'probs');
   let t: Tensor;
@@ -220,6 +230,7 @@ function ceInto(probs: Tensor, labels: Int32Array | Tensor, opts: CrossEntropyOp
   return { loss, grad };
 }
 
+/** A loss of your own: the loss and its gradient for a batch of outputs and targets. */
 export type LossFunction = (output: Tensor, targets: Tensor | Int32Array) => LossResult;
 
 /** What a custom loss function returned, checked: the training loop would otherwise fail far from the cause. */
@@ -258,7 +269,7 @@ export function lossFunction(loss: LossName | LossFunction, gradInto: ReusableTe
  * 2 · reg · W to each weight's gradient.
  */
 export function l2Penalty(weights: Tensor[], reg: number, grads?: Tensor[]): number {
-  if (typeof reg !== 'number' || !(reg >= 0) || !Number.isFinite(reg)) throw new RangeError(`weight decay must be a non-negative number, got ${describeValue(reg)}`);
+  nonNegativeNumber(reg, 'weight decay');
   if (reg === 0) return 0;
   const b = getBackend();
   let sum = 0;

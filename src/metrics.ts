@@ -13,9 +13,12 @@
 // one output per sample).
 import { getBackend } from './backend/index';
 import { Tensor, formatShape } from './tensor';
+import { finiteNumber, optionsObject, positiveInt } from './validate';
 
+/** What a metric scores: class predictions or regression values. */
 export type MetricKind = 'classification' | 'regression';
 
+/** Options of the classification metrics. */
 export interface ClassificationOptions {
   /** The decision threshold of a single-column output: 0 for a logit, 0.5 for a probability. Required there. */
   threshold?: number;
@@ -23,6 +26,7 @@ export interface ClassificationOptions {
   numClasses?: number;
 }
 
+/** Options of precision, recall and F1. */
 export interface ScoreOptions extends ClassificationOptions {
   /**
    * The value of a precision or recall whose denominator is 0 (a class never predicted, or never present),
@@ -31,6 +35,7 @@ export interface ScoreOptions extends ClassificationOptions {
   zeroDivision?: 0 | 1;
 }
 
+/** Options of topKAccuracy. */
 export interface TopKOptions {
   /** How many of the highest scores count (default 5, as Keras's top_k_categorical_accuracy). */
   k?: number;
@@ -66,9 +71,9 @@ function predictedClasses(output: Tensor | Int32Array, opts: ClassificationOptio
     const t = opts.threshold;
     if (t === undefined) {
       fail(name, 'the output has one column (a binary classifier): pass { threshold: 0 } for logits or ' +
-        '{ threshold: 0.5 } for probabilities');
+      '{ threshold: 0.5 } for probabilities');
     }
-    if (typeof t !== 'number' || !Number.isFinite(t)) fail(name, `threshold must be a finite number, got ${String(t)}`);
+    finiteNumber(t, `${name}: threshold`);
     for (let i = 0; i < n; i++) pred[i] = d[i] > t ? 1 : 0;
     return [pred, 2];
   }
@@ -108,11 +113,11 @@ function trueClasses(labels: Int32Array | Tensor, n: number, cols: number, name:
 
 function classesOf(output: Tensor | Int32Array, labels: Int32Array | Tensor, opts: ClassificationOptions,
   name: string): { pred: Int32Array; truth: Int32Array; numClasses: number } {
-  if (opts === null || typeof opts !== 'object') fail(name, 'options must be an object', 'type');
+  optionsObject(opts, `${name}: options`);
   const [pred, cols] = predictedClasses(output, opts, name);
   let numClasses = cols;
   if (opts.numClasses !== undefined) {
-    if (!Number.isInteger(opts.numClasses) || opts.numClasses < 1) fail(name, `numClasses must be a positive integer, got ${String(opts.numClasses)}`);
+    positiveInt(opts.numClasses, `${name}: numClasses`);
     if (cols > 0 && opts.numClasses !== cols) fail(name, `numClasses is ${opts.numClasses} but the output has ${cols} classes`);
     numClasses = opts.numClasses;
   }
@@ -143,8 +148,7 @@ export function topKAccuracy(output: Tensor, labels: Int32Array | Tensor, opts: 
   const name = 'topKAccuracy';
   const n = samplesOf(output, name), cols = output.size / n;
   if (cols < 2) fail(name, `output must hold scores of at least 2 classes, got shape ${formatShape(output.shape)}`);
-  const k = opts.k ?? 5;
-  if (!Number.isInteger(k) || k < 1) fail(name, `k must be a positive integer, got ${String(k)}`);
+  const k = positiveInt(optionsObject(opts, `${name}: options`).k ?? 5, `${name}: k`);
   const truth = trueClasses(labels, n, cols, name);
   const d = output.data;
   let correct = 0;
@@ -291,13 +295,16 @@ export function r2(output: Tensor, target: Tensor | Int32Array): number {
   return total / cols;
 }
 
+/** The built-in metrics, by name. */
 export type MetricName = 'accuracy' | 'topKAccuracy' | 'precision' | 'recall' | 'f1' | 'mae' | 'mse' | 'rmse' | 'r2';
 
+/** A metric with its options bound, as metrics.get() returns it. */
 export interface Metric {
   readonly name: MetricName;
   readonly kind: MetricKind;
   /** Whether a larger value is better (accuracy, R²) or worse (MAE): what a callback monitoring it needs. */
   readonly greaterIsBetter: boolean;
+  /** The metric of a batch of outputs against its targets (class indices or a tensor). */
   compute(output: Tensor, target: Int32Array | Tensor): number;
 }
 
@@ -317,6 +324,7 @@ const REGISTRY: Record<MetricName, { kind: MetricKind; greaterIsBetter: boolean;
   r2: { kind: 'regression', greaterIsBetter: true, fn: r2, options: [] },
 };
 
+/** Every MetricName. */
 export const METRIC_NAMES = Object.keys(REGISTRY) as MetricName[];
 
 /**

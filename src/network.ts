@@ -1,30 +1,40 @@
 // Sequential: a stack of layers with forward/backward, named parameters, prediction, evaluation, state
-// dictionaries, a JSON config (rebuilt through the layer registry) and an async fit() loop.
+// dictionaries, a JSON config (rebuilt through the layer registry) and an async fit() loop. Batches come from the
+// batch iterator (data/batches.ts); predict() and evaluate() run the inference plan (inference/plan.ts).
 import { getBackend } from './backend/index';
 import {
   type BatchInfo, type Callback, CallbackList, type Direction, type EpochInfo, type FitContext, checkCallbacks,
 } from './callbacks';
 import { ARCHITECTURE_FORMAT, ARCHITECTURE_VERSION, loadModelFile, saveModelFile, type ModelInfo } from './io/model';
-import { SafetensorsError } from './io/safetensors';
+import { type Batch, BatchIterator, rowsOf, targetRowsOf } from './data/batches';
+import { Dataset } from './data/dataset';
+import { InferencePlan } from './inference/plan';
+import { SafetensorsError, loadSafetensors } from './io/safetensors';
+import { type ExportOnnxOptions, exportOnnx } from './io/onnx/export';
+import { type PytorchNames, fromPytorchStateDict, toPytorchStateDict } from './io/pytorch';
+import { type ExportTfjsOptions, exportTfjs } from './io/tfjs';
 import { type MetricPlan, type MetricSpec, OutputCollector, computeMetrics, metricPlan, validationKey } from './fit-metrics';
 import { ReusableTensor, hasTrainBackward } from './layers/buffers';
 import { Layer, type LayerConfig } from './layers/layer';
 import { layerFromConfig } from './layers/registry';
 import { Conv2D } from './layers/conv2d';
 import { Dense } from './layers/dense';
-import { MaxPool2D } from './layers/max_pool2d';
 import { LeakyReLU } from './layers/leaky_relu';
 import { ReLU } from './layers/relu';
 import { Tanh } from './layers/tanh';
 import { Softmax } from './layers/softmax';
 import { Sigmoid } from './layers/sigmoid';
 import { LOSS_NAMES, l2Penalty, lossFunction, oneColumnMessage, type LossFunction, type LossName } from './losses';
-import { describeValue, optionalBoolean, optionsObject } from './options';
+import {
+  DTYPES, describeValue, invalid, isAbortSignal, knownOptions, nonNegativeNumber, numberIn, oneOf, optionalBoolean,
+  optionalFunction, optionalSeed, optionalString, optionsObject, positiveInt,
+} from './validate';
 import { OPTIMIZER_NAMES, Optimizer, type OptimizerName, SGD, optimizerFromName } from './optimizers';
 import { ProgressBar, verboseCallbacks } from './progress';
 import { Random } from './random';
-import { type DType, type FloatArray, type NestedArray, Tensor, allocate, checkAttached, detachedMessage, formatShape, isDetached, sizeOf } from './tensor';
+import { type DType, type FloatArray, type NestedArray, Tensor, checkAttached, detachedMessage, formatShape, isDetached, sizeOf } from './tensor';
 
+/** Options of new Sequential(). */
 export interface SequentialOptions {
   /** Seed of the generator that draws initial weights, shuffles and dropout masks (default 0). */
   seed?: number;
@@ -32,12 +42,14 @@ export interface SequentialOptions {
   dtype?: DType;
 }
 
+/** A parameter with its gradient and its name in the network ('0.weight', ...). */
 export interface NamedParameter {
   name: string;
   param: Tensor;
   grad: Tensor;
 }
 
+/** A network's architecture as JSON (toConfig(), fromConfig(), and saved in model files). */
 export interface SequentialConfig {
   format: 'nodenn.Sequential';
   version: 1;
@@ -51,6 +63,7 @@ export type Targets = Int32Array | Tensor | readonly number[] | NestedArray;
 /** An input: a Tensor, or a (nested) array of numbers read as one (new Tensor(x)). */
 export type Input = Tensor | NestedArray;
 
+/** The loss options shared by fit() and lossAndGradients(). */
 export interface TrainOptions {
   /**
    * A loss name or a function (output, targets) => { loss, grad }. fit() and lossAndGradients() take the one given
@@ -62,6 +75,7 @@ export interface TrainOptions {
 }
 
 export type { BatchInfo, EpochInfo } from './callbacks';
+/** What compile() sets for later fit() and evaluate() calls. */
 export interface CompileOptions {
   /** The optimizer fit() uses when its options name none (an Optimizer, kept with its state across fits, or a name). */
   optimizer?: Optimizer | OptimizerName;
@@ -69,6 +83,42 @@ export interface CompileOptions {
   loss?: LossName | LossFunction;
   /** The metrics fit() and evaluate() report when their options name none (as FitOptions.metrics). */
   metrics?: MetricSpec[];
+}
+
+/** The layout of a state dict: nodenn's own, or PyTorch's (names by index, Linear weights (out, in)). */
+export type StateDictLayout = 'nodenn' | 'pytorch';
+
+export interface StateDictOptions {
+  /** The layout returned (default 'nodenn'). */
+  to?: StateDictLayout;
+}
+
+export interface LoadStateDictOptions {
+  /** Whether names the network does not have are an error (default true). */
+  strict?: boolean;
+  /** The layout of the dict (default 'nodenn'). */
+  from?: StateDictLayout;
+  /** With from 'pytorch': which PyTorch module ('fc1', 'features.0') is which layer index. */
+  names?: PytorchNames;
+}
+
+export interface LoadOptions extends SequentialOptions {
+  /**
+   * The architecture of a file of weights only (no nodenn metadata): toConfig() output, an array of layer configs or
+   * a Sequential to copy.
+   */
+  architecture?: SequentialConfig | LayerConfig[] | Sequential;
+  /** The layout of such a file (default: 'nodenn' if its metadata says so, else 'pytorch'). */
+  from?: StateDictLayout;
+  /** As loadStateDict's. */
+  names?: PytorchNames;
+}
+
+function stateDictLayout(opts: unknown, key: 'to' | 'from', caller: string): StateDictLayout {
+  const o = optionsObject(opts as object, `${caller} options`) as Record<string, unknown>;
+  const v = o[key] ?? 'nodenn';
+  if (v !== 'nodenn' && v !== 'pytorch') throw new TypeError(`${caller}: ${key} must be 'nodenn' or 'pytorch', got ${describeValue(v)}`);
+  return v;
 }
 
 export interface SaveOptions {
@@ -82,14 +132,23 @@ export interface SaveOptions {
   dataset?: string;
 }
 
+/** Options of fit(). */
 export interface FitOptions extends TrainOptions {
   /** An Optimizer, or one by name with its default options ('sgd', 'adam', ...: OPTIMIZER_NAMES); default SGD lr 0.01. */
   optimizer?: Optimizer | OptimizerName;
   epochs?: number;
+  /** Samples per batch (default 32; not for a dataset, which is batched with dataset.batch(n)). */
   batchSize?: number;
-  /** Shuffle the samples every epoch with the network's seeded generator (default true). */
+  /** Shuffle the samples every epoch with the network's seeded generator (default true; not for a dataset: dataset.shuffle()). */
   shuffle?: boolean;
-  validationData?: [Input, Targets];
+  /** Data to evaluate on after each epoch: [x, y], or a Dataset of batches. */
+  validationData?: [Input, Targets] | Dataset<Batch>;
+  /**
+   * For a dataset: batches per epoch. The dataset is then read on from where the last epoch stopped, and started
+   * again when a pass ends (as Keras's steps_per_epoch); needed for a dataset whose length is unknown (a generator,
+   * filter()) or without end (repeat()). Without it an epoch is one pass.
+   */
+  stepsPerEpoch?: number;
   /**
    * Hold out the last fraction of x and y (before any shuffling) as validation data, as Keras's validation_split
    * (0 < validationSplit < 1; not with validationData).
@@ -115,6 +174,7 @@ export interface FitOptions extends TrainOptions {
   signal?: AbortSignal;
 }
 
+/** What fit() returns: per-epoch losses, accuracies, learning rates and metrics. */
 export interface History {
   /** Mean training loss of each epoch over its batches (the L2 term included when weightDecay > 0). */
   loss: number[];
@@ -133,6 +193,7 @@ export interface History {
   [metric: string]: number[] | undefined;
 }
 
+/** Options of evaluate(). */
 export interface EvaluateOptions {
   /** The loss (default: the network's, from compile(), the last fit() or the loaded file; an error if it has none). */
   loss?: LossName | LossFunction;
@@ -148,23 +209,12 @@ export interface EvaluateResult {
   [metric: string]: number | undefined;
 }
 
-/** evaluate()'s result: the mean loss, and the accuracy for the classification losses only. */
-export interface EvaluateResult {
-  loss: number;
-  accuracy?: number;
-}
-
 /** The error fit() rejects with when its signal is aborted. */
 export class FitAbortedError extends Error {
   constructor(message: string, readonly history: History) {
     super(message);
     this.name = 'AbortError';
   }
-}
-
-function positiveInt(v: unknown, name: string): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new RangeError(`${name} must be a positive integer, got ${describeValue(v)}`);
-  return v;
 }
 
 /**
@@ -287,32 +337,18 @@ function checkDistributions(y: Tensor, cols: number): void {
 const FIT_OPTIONS: Record<keyof FitOptions, true> = {
   loss: true, weightDecay: true, optimizer: true, epochs: true, batchSize: true, shuffle: true, validationData: true,
   validationSplit: true, callbacks: true, onBatchEnd: true, onEpochEnd: true, metrics: true, verbose: true, signal: true,
-  dataset: true,
+  dataset: true, stepsPerEpoch: true,
 };
 const COMPILE_OPTIONS: Record<keyof CompileOptions, true> = { optimizer: true, loss: true, metrics: true };
 const SAVE_OPTIONS: Record<keyof SaveOptions, true> = { metadata: true, inputShape: true, classNames: true, dataset: true };
-
-function checkOptionNames(opts: object, known: object, caller: string): void {
-  for (const k of Object.keys(opts)) {
-    if (!Object.hasOwn(known, k)) throw new TypeError(`unknown ${caller} option '${k}'; the options are ${Object.keys(known).join(', ')}`);
-  }
-}
-
-function optionalName(v: unknown, name: string): string | undefined {
-  if (v !== undefined && (typeof v !== 'string' || v === '')) throw new TypeError(`${name} must be a non-empty string, got ${describeValue(v)}`);
-  return v;
-}
+const EVALUATE_OPTIONS: Record<keyof EvaluateOptions, true> = { loss: true, batchSize: true, metrics: true };
+const PREDICT_OPTIONS = { batchSize: true };
 
 /** The losses of classifiers: the ones fit() and evaluate() report an accuracy for. */
 const CLASSIFICATION_LOSSES: readonly string[] = ['softmaxCrossEntropy', 'binaryCrossEntropy', 'crossEntropy'];
 
 function isClassificationLoss(loss: LossName | LossFunction): boolean {
   return typeof loss === 'string' && CLASSIFICATION_LOSSES.includes(loss);
-}
-
-function optionalFunction<T>(v: T | undefined, name: string): T | undefined {
-  if (v !== undefined && typeof v !== 'function') throw new TypeError(`${name} must be a function, got ${describeValue(v)}`);
-  return v;
 }
 
 /** fit()'s optimizer option: an Optimizer (or an object with its methods, e.g. from another copy of nodenn) or a name. */
@@ -324,12 +360,6 @@ function fitOptimizer(v: unknown): Optimizer {
   if (o !== null && typeof o === 'object' && typeof o.step === 'function' && typeof o.setEpoch === 'function') return o as Optimizer;
   throw new TypeError('optimizer must be an Optimizer (new Adam({ lr: 0.001 }), ...) or one of ' +
     `${OPTIMIZER_NAMES.map((n) => `'${n}'`).join(', ')}, got ${describeValue(v)}`);
-}
-
-function isAbortSignal(v: unknown): v is AbortSignal {
-  if (typeof AbortSignal === 'function' && v instanceof AbortSignal) return true;
-  const s = v as { aborted?: unknown; addEventListener?: unknown } | null;
-  return s !== null && typeof s === 'object' && typeof s.aborted === 'boolean' && typeof s.addEventListener === 'function';
 }
 
 /** The index of the first NaN or ±Infinity in d, or -1. */
@@ -357,36 +387,115 @@ function nonFiniteResult(x: Tensor, start: number, end: number, caller: string, 
     'a network has no meaningful output for NaN or Infinity: clean or impute the input first');
 }
 
-/** Rows [start, end) of a (N, ...) tensor as a view. */
-function rowsView(t: Tensor, start: number, end: number): Tensor {
-  const s = t.shape[0] === 0 ? 0 : t.size / t.shape[0];
-  return new Tensor(t.data.subarray(start * s, end * s), [end - start, ...t.shape.slice(1)]);
-}
-
-function targetRows(y: Int32Array | Tensor, start: number, end: number): Int32Array | Tensor {
-  return y instanceof Int32Array ? y.subarray(start, end) : rowsView(y, start, end);
-}
-
 /**
  * validationSplit: the last fraction of the samples (before any shuffling) held out, as Keras: the first
  * floor(n · (1 − split)) samples train. Both parts are views of x and y.
  */
 function splitValidation(x: Tensor, y: Int32Array | Tensor, split: unknown): [Tensor, Int32Array | Tensor, [Tensor, Int32Array | Tensor]] {
-  if (typeof split !== 'number' || !(split > 0 && split < 1)) {
-    throw new RangeError(`validationSplit must be a fraction of the samples, 0 < validationSplit < 1, got ${describeValue(split)}`);
-  }
-  const n = x.shape[0], at = Math.floor(n * (1 - split));
+  const fraction = numberIn(split, 'validationSplit', '(0, 1)', 'the fraction of the samples held out');
+  const n = x.shape[0], at = Math.floor(n * (1 - fraction));
   if (at === 0) throw new RangeError(`validationSplit ${split} of ${n} samples leaves none to train on`);
   if (at === n) throw new RangeError(`validationSplit ${split} of ${n} samples holds out none (it needs at least 1 / ${n})`);
-  return [rowsView(x, 0, at), targetRows(y, 0, at), [rowsView(x, at, n), targetRows(y, at, n)]];
+  return [rowsOf(x, 0, at), targetRowsOf(y, 0, at), [rowsOf(x, at, n), targetRowsOf(y, at, n)]];
+}
+
+/**
+ * What made a training batch's loss NaN or ±Infinity: the first NaN or ±Infinity of x among the batch's samples,
+ * named by its index in x (and its sample and element), if there is one.
+ */
+function nonFiniteCause(batch: Batch): string {
+  const { x, samples } = batch, per = x.size / batch.size;
+  let bad = -1, value = 0;
+  for (let i = 0; i < batch.size; i++) {
+    const row = x.data.subarray(i * per, (i + 1) * per), j = firstNonFinite(row);
+    const at = (samples ? samples[i] : i) * per + j;
+    if (j >= 0 && (bad < 0 || at < bad)) {
+      bad = at;
+      value = row[j];
+    }
+  }
+  if (bad < 0) return 'check y for NaN/Infinity or lower the learning rate';
+  const where = `index ${bad} (sample ${Math.floor(bad / per)}, element ${bad % per})`;
+  return samples ? `x holds ${value} at ${where}` : `the batch's x holds ${value} at ${where} of the batch`;
+}
+
+/** Refuses a dataset that is not one of batches (fit() and evaluate() take batches). */
+function checkBatchedDataset(data: Dataset<unknown>, caller: string, name: string): void {
+  if (!data.batched) {
+    throw new TypeError(`${caller}: ${name} yields single samples; batch them first: dataset.batch(32) (or, for a ` +
+      'source of batches, Dataset.from(source, { batched: true }))');
+  }
+}
+
+/** What fit()'s loop reads: batches per epoch, and the counts the callbacks are told. */
+interface BatchSource {
+  readonly batches: number;
+  readonly samples: number;
+  readonly batchSize: number;
+  epoch(): Iterable<Batch<Int32Array | Tensor>> | AsyncIterable<Batch<Int32Array | Tensor>>;
+}
+
+/**
+ * fit()'s batches of a dataset: one pass per epoch, or stepsPerEpoch batches each, read on from where the last
+ * epoch stopped (a pass that ends is started again). start() reads the first batch, for the batch size where the
+ * dataset does not tell it.
+ */
+class DatasetBatches implements BatchSource {
+  batches = 0;
+  samples = 0;
+  batchSize = 0;
+  private it: AsyncIterator<Batch> | null = null;
+  private next: IteratorResult<Batch> | null = null;
+
+  constructor(private readonly data: Dataset<Batch>, private readonly steps: number | null,
+    private readonly check: (b: Batch, index: number) => Batch<Int32Array | Tensor>) {}
+
+  async start(): Promise<void> {
+    this.it = this.data[Symbol.asyncIterator]();
+    this.next = await this.it.next();
+    if (this.next.done) throw new RangeError('fit(): the dataset yielded no batches');
+    const c = this.data.cardinality;
+    this.batchSize = this.data.batchSize ?? this.next.value.size;
+    this.batches = this.steps ?? c as number;
+    this.samples = this.steps === null && this.data.samples !== null ? this.data.samples : this.batches * this.batchSize;
+  }
+
+  async* epoch(): AsyncGenerator<Batch<Int32Array | Tensor>> {
+    for (let b = 0; this.steps === null || b < this.steps; b++) {
+      let r = this.next ?? (this.it ? await this.it.next() : { done: true as const, value: undefined });
+      this.next = null;
+      if (r.done) {
+        this.it = this.data[Symbol.asyncIterator]();
+        if (this.steps === null) {
+          if (b > 0) return;  // the pass is over; the next epoch reads the next one
+        }
+        r = await this.it.next();
+        if (r.done) throw new RangeError(`fit(): the dataset yielded no batches (a pass ended before batch ${b + 1} of ${this.batches})`);
+      }
+      yield this.check(r.value, b);
+    }
+  }
+
+  /** Ends an unfinished pass (open files of a stream). */
+  async close(): Promise<void> {
+    const it = this.it;
+    this.it = null;
+    await it?.return?.();
+  }
 }
 
 const nextTick = () => new Promise<void>((resolve) => setImmediate(resolve));
 /** fit() gives the event loop a turn after a batch once this many milliseconds have passed since the last. */
 const YIELD_MS = 2;
-/** The largest activation of one eval-mode forward pass, in bytes (Sequential.cacheRows). */
-const EVAL_CACHE_BYTES = 6 * 2 ** 20;
+/** fit()'s batch size when its options name none. */
+const DEFAULT_BATCH_SIZE = 32;
+/**
+ * predict()'s and evaluate()'s batch size when their options name none, and the least of fit()'s validation
+ * batches: the inference plan cuts it further into cache-sized parts (InferencePlan.rowsPerPass).
+ */
+const DEFAULT_EVAL_BATCH_SIZE = 1000;
 
+/** A network that runs its layers one after another: forward, backward, fit, predict, evaluate, save and load. */
 export class Sequential {
   readonly layers: Layer[] = [];
   readonly dtype: DType;
@@ -398,6 +507,8 @@ export class Sequential {
   private fitting = false;
   /** The input shape (batch included) of the last forward pass that went through, or [1, ...] of a loaded file's. */
   private lastInputShape: readonly number[] | null = null;
+  /** What predict() and evaluate() run: made on eval() (or first use), dropped when the network trains or changes. */
+  private plan: InferencePlan | null = null;
   /** predictProba's probabilities of a single batch, before they are copied out. */
   private readonly probs = new ReusableTensor();
   /** The metrics fit() and evaluate() report when their options name none: compile({ metrics }) sets them. */
@@ -416,9 +527,9 @@ export class Sequential {
   constructor(layers: Layer[] = [], options: SequentialOptions = {}) {
     if (!Array.isArray(layers)) throw new TypeError(`layers must be an array of layers, got ${describeValue(layers)}`);
     const opts = optionsObject(options, 'Sequential options');
-    this.dtype = opts.dtype ?? 'float32';
-    if (this.dtype !== 'float32' && this.dtype !== 'float64') throw new TypeError(`dtype must be 'float32' or 'float64', got ${describeValue(opts.dtype)}`);
-    this.seed = opts.seed ?? 0;
+    knownOptions(opts, ['seed', 'dtype'], 'Sequential');
+    this.dtype = oneOf(opts.dtype ?? 'float32', DTYPES, 'Sequential dtype');
+    this.seed = optionalSeed(opts.seed, 'Sequential seed') ?? 0;
     this.rng = new Random(this.seed);
     for (const l of layers) this.add(l);
   }
@@ -452,19 +563,42 @@ export class Sequential {
     // forward(), backward() and predict return is copied out of them.
     layer.reuseBuffers = true;
     this.layers.push(layer);
+    this.plan = null;
     return this;
   }
 
+  /** Training mode (dropout on, batch norm on batch statistics); the inference plan is made anew on the next eval(). */
   train(): this {
-    this.training = true;
-    for (const l of this.layers) l.training = true;
+    this.setMode(true);
+    this.plan = null;
     return this;
   }
 
+  /** Eval mode (dropout off, batch norm on its running statistics), with the inference plan made for the layers. */
   eval(): this {
-    this.training = false;
-    for (const l of this.layers) l.training = false;
+    this.setMode(false);
+    this.planForLayers();
     return this;
+  }
+
+  /** The mode of the network and its layers; predict() and evaluate() switch it for a call, keeping the plan. */
+  private setMode(training: boolean): void {
+    this.training = training;
+    for (const l of this.layers) l.training = training;
+  }
+
+  /**
+   * How predict() and evaluate() run the layers (fused blocks, cache-sized parts: inference/plan.ts). Made on eval(),
+   * or on first use, for the layers as they are; made anew after train(), fit(), loadStateDict() or a change of the
+   * layers.
+   */
+  get inferencePlan(): InferencePlan {
+    return this.planForLayers();
+  }
+
+  private planForLayers(): InferencePlan {
+    if (!this.plan?.isFor(this.layers)) this.plan = new InferencePlan(this.layers);
+    return this.plan;
   }
 
   get isTraining(): boolean {
@@ -494,7 +628,7 @@ export class Sequential {
    */
   compile(options: CompileOptions): this {
     const opts = optionsObject(options, 'compile() options');
-    checkOptionNames(opts, COMPILE_OPTIONS, 'compile()');
+    knownOptions(opts, COMPILE_OPTIONS, 'compile()');
     const optimizer = opts.optimizer === undefined ? null : fitOptimizer(opts.optimizer);
     if (opts.loss !== undefined) {
       lossFunction(opts.loss);
@@ -603,31 +737,11 @@ export class Sequential {
     return y;
   }
 
-  /**
-   * run() for predict and evaluate (eval mode, no backward follows): a Conv2D followed by a ReLU and/or a 2x2
-   * stride-2 MaxPool2D runs as one kernel call, the ReLU and the pooling fused into the convolution's last pass:
-   * its full output is never written out and read back. Same values as the layers one after the other.
-   */
+  /** run() for predict and evaluate (eval mode, no backward follows), through the inference plan. */
   private infer(x: Tensor): Tensor {
-    let y = this.input(x);
+    const xin = this.input(x);
     this.syncMode();
-    const ls = this.layers;
-    for (let i = 0; i < ls.length; i++) {
-      const l = ls[i];
-      if (!(l instanceof Conv2D)) {
-        y = l.forward(y);
-        continue;
-      }
-      const relu = ls[i + 1] instanceof ReLU;
-      const next = ls[i + (relu ? 2 : 1)];
-      let pool = next instanceof MaxPool2D && next.kernelSize.every((k) => k === 2) && next.stride.every((s) => s === 2);
-      if (pool && y.ndim === 4) {
-        const [, , oh, ow] = l.outputShape(y.shape);
-        pool = oh >= 2 && ow >= 2;  // else the pooling layer itself reports the error
-      }
-      y = l.forwardFused(y, relu, pool);
-      i += (relu ? 1 : 0) + (pool ? 1 : 0);
-    }
+    const y = this.planForLayers().run(xin);
     this.lastInputShape = x.shape;
     return y;
   }
@@ -668,6 +782,7 @@ export class Sequential {
     return i < 0 ? this.layers.length : i;
   }
 
+  /** Sets every parameter gradient to zero. */
   zeroGrad(): void {
     for (const l of this.layers) l.zeroGrad();
   }
@@ -706,35 +821,18 @@ export class Sequential {
     return loss + l2Penalty(ws, opts.weightDecay ?? 0, gs);
   }
 
-  /**
-   * Rows per forward pass in eval mode (predict, evaluate): as many as keep the largest activation of the batch
-   * within EVAL_CACHE_BYTES, so that each layer's output is still in cache when the next layer reads it (a CNN's
-   * first feature maps are 50 KB per MNIST image: 1000 images stream 50 MB through memory per layer), and at
-   * least 16 rows so that the kernels keep their efficiency. The n rows are cut into equal parts. Each sample's
-   * result does not depend on its batch, so this changes speed only.
-   */
-  private cacheRows(x: Tensor, n: number): number {
-    if (x.ndim < 1 || n <= 16) return Math.max(1, n);
-    let shape = [1, ...x.shape.slice(1)], largest = sizeOf(shape);
-    try {
-      for (const l of this.layers) {
-        shape = l.outputShape(shape);
-        largest = Math.max(largest, sizeOf(shape));
-      }
-    } catch {
-      return n;  // a shape the layers reject: run() reports it
-    }
-    const rows = Math.max(16, Math.floor(EVAL_CACHE_BYTES / (largest * (this.dtype === 'float64' ? 8 : 4))));
-    return Math.ceil(n / Math.ceil(n / rows));
+  /** Rows per batch of predict() and evaluate(): the option (or the default), at most the plan's cache-sized part. */
+  private evalBatchSize(x: Tensor, n: number, batchSize: unknown): number {
+    return Math.min(positiveInt(batchSize ?? DEFAULT_EVAL_BATCH_SIZE, 'batchSize'), this.planForLayers().rowsPerPass(x, n, this.dtype));
   }
 
   private inEvalMode<T>(f: () => T): T {
     const was = this.training;
-    this.eval();
+    this.setMode(false);
     try {
       return f();
     } finally {
-      if (was) this.train();
+      if (was) this.setMode(true);
     }
   }
 
@@ -763,12 +861,12 @@ export class Sequential {
    */
   private outputs(xb: Tensor, opts: { batchSize?: number }, caller: string, rule: 'asIs' | 'sigmoid' | 'softmax' | null): Tensor {
     const n = xb.ndim === 0 ? 0 : xb.shape[0];
-    const bs = Math.min(positiveInt(optionsObject(opts, `${caller} options`).batchSize ?? 1000, 'batchSize'), this.cacheRows(xb, n));
+    const o = optionsObject(opts, `${caller} options`);
+    knownOptions(o, PREDICT_OPTIONS, caller);
+    const bs = this.evalBatchSize(xb, n, o.batchSize);
     if (n === 0) throw new RangeError('x holds no samples');
     const squash = rule === 'sigmoid' || rule === 'softmax' ? rule : null;
-    const was = this.training;
-    if (was) this.eval();
-    try {
+    return this.inEvalMode(() => {
       if (n <= bs) {
         // one batch (e.g. a single sample): squash into a kept buffer, then copy out; the kernels only ever see
         // long-lived arrays, so a call allocates nothing but the result
@@ -779,17 +877,14 @@ export class Sequential {
         return checkFiniteOutput(p, xb, caller).clone();
       }
       let out: Tensor | null = null, cols = 0;
-      for (let start = 0; start < n; start += bs) {
-        const end = Math.min(n, start + bs);
-        const y = this.infer(rowsView(xb, start, end));
+      for (const batch of new BatchIterator(xb, null, { batchSize: bs }).epoch()) {
+        const y = this.infer(batch.x);
         if (!out) { cols = y.size / y.shape[0]; out = Tensor.zeros([n, ...y.shape.slice(1)], y.dtype); }
-        out.data.set(y.data, start * cols);
+        out.data.set(y.data, batch.index * bs * cols);
       }
       if (squash && out) probabilities(out, out, squash);
       return checkFiniteOutput(out as Tensor, xb, caller);
-    } finally {
-      if (was) this.train();
-    }
+    });
   }
 
   /**
@@ -844,37 +939,116 @@ export class Sequential {
    * loaded file); a network with neither is an error, not a guess. Labels are checked first, and a bad one is named
    * by its index.
    */
-  evaluate(x: Input, y: Targets, opts: EvaluateOptions = {}): EvaluateResult {
-    return this.evaluateAs(x, y, opts, 'evaluate()', 'x', 'y', false);
+  evaluate(x: Input, y: Targets, opts?: EvaluateOptions): EvaluateResult;
+  /**
+   * evaluate() on a Dataset of batches ({ x, y }), read once: resolves to the same result. Each batch's targets are
+   * checked as it comes, a bad label named by its batch and row; a batch larger than the batchSize option (or than
+   * what stays in cache) is cut into parts.
+   */
+  evaluate(data: Dataset<Batch>, opts?: EvaluateOptions): Promise<EvaluateResult>;
+  evaluate(x: Input | Dataset<Batch>, y?: Targets | EvaluateOptions, opts: EvaluateOptions = {}): EvaluateResult | Promise<EvaluateResult> {
+    if (x instanceof Dataset) return this.evaluateDataset(x, (y ?? {}) as EvaluateOptions, 'evaluate()');
+    return this.evaluateAs(x, y as Targets, opts, 'evaluate()', 'x', 'y', false);
+  }
+
+  /** The loss evaluate() uses: the option's, else the network's; a network with neither is refused. */
+  private evaluationLoss(given: LossName | LossFunction | undefined, caller: string): LossName | LossFunction {
+    const loss = given ?? this.lossSpec;
+    if (loss === null) {
+      throw new TypeError(`${caller} needs a loss: this network was neither compiled nor trained (nor loaded from a file ` +
+        "that records one); pass { loss: 'softmaxCrossEntropy' } for classification or { loss: 'mse' } for regression, " +
+        'or call net.compile({ loss })');
+    }
+    return loss;
+  }
+
+  /** evaluate() of a dataset, and fit()'s validation on one (fit's metric plan). */
+  private async evaluateDataset(data: Dataset<Batch>, options: EvaluateOptions, caller: string, fitPlan?: MetricPlan,
+    name = 'the dataset'): Promise<EvaluateResult> {
+    const opts = optionsObject(options, `${caller} options`);
+    knownOptions(opts, EVALUATE_OPTIONS, caller);
+    const loss = this.evaluationLoss(opts.loss, caller);
+    const lossFn = lossFunction(loss, new ReusableTensor());
+    checkLossAfter(loss, this.layers.at(-1), caller);
+    checkBatchedDataset(data, caller, name);
+    if (data.cardinality === Infinity) throw new RangeError(`${caller}: ${name} repeats without end: take(n) the batches to evaluate on`);
+    if (opts.batchSize !== undefined) positiveInt(opts.batchSize, 'batchSize');
+    const plan = fitPlan ?? metricPlan(opts.metrics ?? this.compiledMetrics, loss, isClassificationLoss(loss), metricThreshold(loss), caller);
+    const task = accuracyTask(loss, plan);
+    const collector = plan.metrics.length > 0 ? new OutputCollector(data.samples ?? DEFAULT_EVAL_BATCH_SIZE) : null;
+    const was = this.training;
+    this.setMode(false);
+    try {
+      let total = 0, correct = 0, counted = 0, n = 0;
+      for await (const batch of data) {
+        const { x: xb, y: yb } = this.checkedBatch(batch, loss, false, caller, `${name}'s batch ${batch.index}`);
+        this.setMode(false);  // a pass may have been interleaved with other calls on the network
+        const m = xb.shape[0], rows = this.evalBatchSize(xb, m, opts.batchSize);
+        for (let start = 0; start < m; start += rows) {
+          const end = Math.min(m, start + rows);
+          const xv = start === 0 && end === m ? xb : rowsOf(xb, start, end), yv = targetRowsOf(yb, start, end);
+          const out = this.infer(xv);
+          const value = lossFn(out, yv).loss;
+          if (!Number.isFinite(value)) {
+            throw nonFiniteResult(xb, start, end, caller, `${name}'s batch ${batch.index}: x`, () => new Error(`${caller}: the ` +
+              `loss is ${value} on rows ${start} to ${end - 1} of ${name}'s batch ${batch.index} although its x is finite ` +
+              "there: check its y and the network's parameters for NaN or Infinity"));
+          }
+          total += value * (end - start);
+          if (task) {
+            correct += countCorrect(out, yv, task);
+            counted += task === 'binary' ? out.size : end - start;
+          }
+          collector?.add(out, yv);
+        }
+        n += m;
+      }
+      if (n === 0) throw new RangeError(`${caller}: ${name} yielded no samples`);
+      const result: EvaluateResult = { loss: total / n };
+      if (task) result.accuracy = correct / counted;
+      if (collector) Object.assign(result, computeMetrics(plan.metrics, ...collector.collected(), caller));
+      return result;
+    } finally {
+      this.setMode(was);
+    }
+  }
+
+  /**
+   * A dataset's batch as fit() and evaluate() use it: x in the network's dtype and of batch rank, targets present,
+   * of its length, and with values the loss can read (checkTargetValues), each error naming the batch.
+   */
+  private checkedBatch(batch: Batch, loss: LossName | LossFunction, defaulted: boolean, caller: string, name: string): Batch<Int32Array | Tensor> {
+    const x = this.batchInput(batch.x, caller, `${name}: x`);
+    if (batch.y === null) {
+      throw new TypeError(`${caller}: ${name} has no targets (y): training and evaluating need { x, y } batches`);
+    }
+    const y = checkTargets(batch.y, x.shape[0], `${name}: y`, this.dtype);
+    this.checkTargetValues(x, y, loss, defaulted, `${name}: y`);
+    return { ...batch, x, y };
   }
 
   /** evaluate(), and fit()'s validation (labels already checked, fit's metric plan). */
   private evaluateAs(x: Input, y: Targets, options: EvaluateOptions, caller: string, xName: string, yName: string,
     checked: boolean, fitPlan?: MetricPlan): EvaluateResult {
     const opts = optionsObject(options, `${caller} options`);
-    const loss = opts.loss ?? this.lossSpec;
-    if (loss === null) {
-      throw new TypeError(`${caller} needs a loss: this network was neither compiled nor trained (nor loaded from a file ` +
-        "that records one); pass { loss: 'softmaxCrossEntropy' } for classification or { loss: 'mse' } for regression, " +
-        'or call net.compile({ loss })');
-    }
+    knownOptions(opts, EVALUATE_OPTIONS, caller);
+    const loss = this.evaluationLoss(opts.loss, caller);
     const lossFn = lossFunction(loss, new ReusableTensor());
     checkLossAfter(loss, this.layers.at(-1), caller);
     const xin = this.batchInput(x, caller, xName);
     const n = xin.shape[0];
     const targets = checkTargets(y, n, yName, this.dtype);
     if (!checked) this.checkTargetValues(xin, targets, loss, false, yName);
-    const bs = Math.min(positiveInt(opts.batchSize ?? 1000, 'batchSize'), this.cacheRows(xin, n));
+    const bs = this.evalBatchSize(xin, n, opts.batchSize);
     const plan = fitPlan ?? metricPlan(opts.metrics ?? this.compiledMetrics, loss, isClassificationLoss(loss), metricThreshold(loss), caller);
     const task = accuracyTask(loss, plan);
     const collector = plan.metrics.length > 0 ? new OutputCollector(n) : null;
     const classes = new Int32Array(Math.min(bs, n)), truth = targets instanceof Int32Array ? null : new Int32Array(Math.min(bs, n));
     return this.inEvalMode(() => {
       let total = 0, correct = 0, counted = 0;
-      for (let start = 0; start < n; start += bs) {
-        const end = Math.min(n, start + bs);
-        const out = this.infer(start === 0 && end === n ? xin : rowsView(xin, start, end));
-        const yb = targetRows(targets, start, end);
+      for (const { x: xb, y: yb, index } of new BatchIterator(xin, targets, { batchSize: bs }).epoch()) {
+        const start = index * bs, end = start + xb.shape[0];
+        const out = this.infer(xb);
         const value = lossFn(out, yb).loss;
         if (!Number.isFinite(value)) {
           throw nonFiniteResult(xin, start, end, caller, xName, () => new Error(`${caller}: the loss is ${value} on samples ` +
@@ -907,7 +1081,7 @@ export class Sequential {
     const cols = sizeOf(out.slice(1));
     if (loss === 'softmaxCrossEntropy' && cols === 1) throw new RangeError(oneColumnMessage([x.shape[0], ...out.slice(1)]));
     if (loss === 'crossEntropy' && cols === 1) {
-      throw new RangeError("crossEntropy needs at least 2 classes (columns), but the output has 1 column: a distribution " +
+      throw new RangeError('crossEntropy needs at least 2 classes (columns), but the output has 1 column: a distribution ' +
         "over one class is always 1; use loss 'binaryCrossEntropy' for two classes or 'mse' for regression");
     }
     if (y instanceof Int32Array) checkLabels(y, loss, cols, name);
@@ -922,13 +1096,24 @@ export class Sequential {
    * the network keeps the loss it trained with, for evaluate() and save(). Labels are checked before the first
    * batch, and a bad one is named by its index in y.
    */
-  async fit(x: Input, y: Targets, options: FitOptions = {}): Promise<History> {
+  async fit(x: Input, y: Targets, options?: FitOptions): Promise<History>;
+  /**
+   * fit() on a Dataset of batches ({ x, y }): an epoch is one pass (or stepsPerEpoch batches); batching and
+   * shuffling are the dataset's (batchSize, shuffle and validationSplit are refused). Each batch's targets are
+   * checked as it comes, a bad label named by its batch and row.
+   */
+  async fit(data: Dataset<Batch>, options?: FitOptions): Promise<History>;
+  async fit(x: Input | Dataset<Batch>, y?: Targets | FitOptions, options: FitOptions = {}): Promise<History> {
     if (this.fitting) {
       throw new Error('fit() is already running on this network: await it (or abort it through its signal) before ' +
         'starting another; two at once would interleave their batches');
     }
+    if (x instanceof Dataset) return this.fitDataset(x, (y ?? {}) as FitOptions);
     const opts = optionsObject(options, 'fit() options');
-    checkOptionNames(opts, FIT_OPTIONS, 'fit()');
+    knownOptions(opts, FIT_OPTIONS, 'fit()');
+    if (opts.stepsPerEpoch !== undefined) {
+      throw new TypeError('stepsPerEpoch is for a dataset (fit(dataset, { stepsPerEpoch })); with tensors an epoch is every sample once');
+    }
     const lossName = opts.loss ?? this.lossSpec ?? 'softmaxCrossEntropy';
     const lossFn = lossFunction(lossName, new ReusableTensor());
     checkLossAfter(lossName, this.layers.at(-1), 'fit()');
@@ -937,13 +1122,10 @@ export class Sequential {
     this.checkTargetValues(xin, targets, lossName, opts.loss === undefined && this.lossSpec === null, 'y');
     const optimizer = opts.optimizer !== undefined ? fitOptimizer(opts.optimizer) : this.compiledOptimizer ?? fitOptimizer(undefined);
     const epochs = positiveInt(opts.epochs ?? 1, 'epochs');
-    const weightDecay = opts.weightDecay ?? 0;
-    if (typeof weightDecay !== 'number' || !(weightDecay >= 0) || !Number.isFinite(weightDecay)) {
-      throw new RangeError(`weightDecay must be a non-negative number, got ${describeValue(weightDecay)}`);
-    }
+    const weightDecay = nonNegativeNumber(opts.weightDecay ?? 0, 'weightDecay');
     const shuffle = optionalBoolean(opts.shuffle, 'shuffle') ?? true;
-    const dataset = optionalName(opts.dataset, 'dataset');
-    let val: [Tensor, Int32Array | Tensor] | undefined;
+    const dataset = optionalString(opts.dataset, 'dataset');
+    let val: [Tensor, Int32Array | Tensor] | Dataset<Batch> | undefined;
     if (opts.validationSplit !== undefined) {
       if (opts.validationData !== undefined) {
         throw new TypeError('validationSplit and validationData are exclusive: give validationData, or let ' +
@@ -952,7 +1134,10 @@ export class Sequential {
       [xin, targets, val] = splitValidation(xin, targets, opts.validationSplit);
     }
     const n = xin.shape[0];
-    if (opts.validationData !== undefined) {
+    if (opts.validationData instanceof Dataset) {
+      checkBatchedDataset(opts.validationData, 'fit()', 'validationData');
+      val = opts.validationData;
+    } else if (opts.validationData !== undefined) {
       if (!Array.isArray(opts.validationData) || opts.validationData.length !== 2) {
         throw new TypeError(`validationData must be [x, y], got ${describeValue(opts.validationData)}`);
       }
@@ -970,8 +1155,75 @@ export class Sequential {
       }
       this.checkTargetValues(vx, vy, lossName, false, 'validationData y');
     }
-    const bs = Math.min(positiveInt(opts.batchSize ?? 32, 'batchSize'), n);
-    if (optimizer instanceof Optimizer) optimizer.checkSchedule(epochs, Math.ceil(n / bs));
+    const bs = Math.min(positiveInt(opts.batchSize ?? DEFAULT_BATCH_SIZE, 'batchSize'), n);
+    const data = new BatchIterator(xin, targets, { batchSize: bs, shuffle, rng: this.rng });
+    if (optimizer instanceof Optimizer) optimizer.checkSchedule(epochs, data.batches);
+    const plan = metricPlan(opts.metrics ?? this.compiledMetrics, lossName, isClassificationLoss(lossName), metricThreshold(lossName), 'fit()');
+    const shorthand: Callback = {
+      onBatchEnd: optionalFunction(opts.onBatchEnd, 'onBatchEnd'),
+      onEpochEnd: optionalFunction(opts.onEpochEnd, 'onEpochEnd'),
+    };
+    const given = [...verboseCallbacks(opts.verbose), ...checkCallbacks(opts.callbacks), shorthand];
+    const callbacks = new CallbackList(given);
+    const signal = opts.signal;
+    if (signal !== undefined && !isAbortSignal(signal)) {
+      throw invalid('signal', 'an AbortSignal (new AbortController().signal)', signal, 'type');
+    }
+
+    this.lossSpec = lossName;
+    if (dataset !== undefined) this.dataset = dataset;
+    this.plan = null;
+    this.fitting = true;
+    try {
+      return await this.trainLoop(data, { lossName, lossFn, optimizer, epochs, weightDecay, val, plan, callbacks, signal });
+    } catch (e) {
+      // a progress bar's live line is ended, so that what is printed next starts on a line of its own
+      for (const c of given) if (c instanceof ProgressBar) c.interrupt();
+      throw e;
+    } finally {
+      this.fitting = false;
+    }
+  }
+
+  /** fit() of a dataset: the options checked as for tensors, then the same loop over the dataset's batches. */
+  private async fitDataset(data: Dataset<Batch>, options: FitOptions): Promise<History> {
+    const opts = optionsObject(options, 'fit() options');
+    knownOptions(opts, FIT_OPTIONS, 'fit()');
+    const refused = { batchSize: 'dataset.batch(n)', shuffle: 'dataset.shuffle({ seed })', validationSplit: 'dataset.split([0.9, 0.1])' };
+    for (const [k, instead] of Object.entries(refused)) {
+      if (opts[k as keyof typeof refused] !== undefined) {
+        throw new TypeError(`fit(): ${k} is for tensors; a dataset does it itself: ${instead}`);
+      }
+    }
+    checkBatchedDataset(data, 'fit()', 'the dataset');
+    const lossName = opts.loss ?? this.lossSpec ?? 'softmaxCrossEntropy';
+    const lossFn = lossFunction(lossName, new ReusableTensor());
+    checkLossAfter(lossName, this.layers.at(-1), 'fit()');
+    const defaulted = opts.loss === undefined && this.lossSpec === null;
+    const optimizer = opts.optimizer !== undefined ? fitOptimizer(opts.optimizer) : this.compiledOptimizer ?? fitOptimizer(undefined);
+    const epochs = positiveInt(opts.epochs ?? 1, 'epochs');
+    const weightDecay = opts.weightDecay ?? 0;
+    if (typeof weightDecay !== 'number' || !(weightDecay >= 0) || !Number.isFinite(weightDecay)) {
+      throw new RangeError(`weightDecay must be a non-negative number, got ${describeValue(weightDecay)}`);
+    }
+    const dataset = optionalString(opts.dataset, 'dataset');
+    const steps = opts.stepsPerEpoch === undefined ? null : positiveInt(opts.stepsPerEpoch, 'stepsPerEpoch');
+    if (steps === null && (data.cardinality === null || data.cardinality === Infinity)) {
+      throw new RangeError(`fit(): the dataset's number of batches is ${data.cardinality === null ? 'unknown (a generator, ' +
+        'or filter())' : 'infinite (repeat())'}: pass fit(dataset, { stepsPerEpoch }) to say how many batches an epoch is`);
+    }
+    if (data.cardinality === 0) throw new RangeError('fit(): the dataset holds no batches');
+    let val: [Tensor, Int32Array | Tensor] | Dataset<Batch> | undefined;
+    const v = opts.validationData;
+    if (v instanceof Dataset) {
+      checkBatchedDataset(v, 'fit()', 'validationData');
+      val = v;
+    } else if (v !== undefined) {
+      if (!Array.isArray(v) || v.length !== 2) throw new TypeError(`validationData must be [x, y] or a Dataset of batches, got ${describeValue(v)}`);
+      const vx = this.batchInput(v[0], 'fit()', 'validationData x');
+      val = [vx, checkTargets(v[1], vx.shape[0], 'validationData y', this.dtype)];
+      this.checkTargetValues(vx, val[1], lossName, false, 'validationData y');
+    }
     const plan = metricPlan(opts.metrics ?? this.compiledMetrics, lossName, isClassificationLoss(lossName), metricThreshold(lossName), 'fit()');
     const shorthand: Callback = {
       onBatchEnd: optionalFunction(opts.onBatchEnd, 'onBatchEnd'),
@@ -983,44 +1235,38 @@ export class Sequential {
     if (signal !== undefined && !isAbortSignal(signal)) {
       throw new TypeError(`signal must be an AbortSignal (new AbortController().signal), got ${describeValue(signal)}`);
     }
+    const source = new DatasetBatches(data, steps,
+      (b, index) => this.checkedBatch({ ...b, index }, lossName, defaulted, 'fit()', `batch ${index}`));
 
-    this.lossSpec = lossName;
-    if (dataset !== undefined) this.dataset = dataset;
     this.fitting = true;
     try {
-      return await this.trainLoop(xin, targets, {
-        lossName, lossFn, optimizer, epochs, bs, weightDecay, shuffle, val, plan, callbacks, signal,
-      });
+      await source.start();
+      if (optimizer instanceof Optimizer) optimizer.checkSchedule(epochs, source.batches);
+      this.lossSpec = lossName;
+      if (dataset !== undefined) this.dataset = dataset;
+      this.plan = null;
+      return await this.trainLoop(source, { lossName, lossFn, optimizer, epochs, weightDecay, val, plan, callbacks, signal });
     } catch (e) {
-      // a progress bar's live line is ended, so that what is printed next starts on a line of its own
       for (const c of given) if (c instanceof ProgressBar) c.interrupt();
       throw e;
     } finally {
       this.fitting = false;
+      await source.close();
     }
   }
 
   /** fit()'s loop, on checked options. */
-  private async trainLoop(xin: Tensor, y: Int32Array | Tensor, o: {
-    lossName: LossName | LossFunction; lossFn: LossFunction; optimizer: Optimizer; epochs: number; bs: number;
-    weightDecay: number; shuffle: boolean; val: [Tensor, Int32Array | Tensor] | undefined;
+  private async trainLoop(data: BatchSource, o: {
+    lossName: LossName | LossFunction; lossFn: LossFunction; optimizer: Optimizer; epochs: number;
+    weightDecay: number; val: [Tensor, Int32Array | Tensor] | Dataset<Batch> | undefined;
     plan: MetricPlan; callbacks: CallbackList; signal: AbortSignal | undefined;
   }): Promise<History> {
-    const { lossName, lossFn, optimizer, epochs, bs, weightDecay, shuffle, val, plan, callbacks, signal } = o;
-    const n = xin.shape[0];
-    // Batch buffers, reused by every batch (the last partial batch uses a prefix of them).
-    const sample = xin.size / n;
-    const rows = shuffle ? bs : 0;  // without shuffling, batches are views of the data
-    const xBuf = allocate(this.dtype, rows * sample);
-    const yBuf: Int32Array | FloatArray = y instanceof Int32Array ? new Int32Array(rows) : allocate(y.dtype, rows * (y.size / n));
-    const ySample = y instanceof Int32Array ? 1 : y.size / n;
-    const order = new Int32Array(n);
-    for (let i = 0; i < n; i++) order[i] = i;
-    const batches = Math.ceil(n / bs);
+    const { lossName, lossFn, optimizer, epochs, weightDecay, val, plan, callbacks, signal } = o;
+    const { samples: n, batchSize: bs, batches } = data;
     const [ws, gs] = this.weights();
     const params = this.parameters();
-    const classes = new Int32Array(bs), truth = y instanceof Int32Array ? null : new Int32Array(bs);
-    const xShape = xin.shape.slice(1), yShape = y instanceof Int32Array ? [] : y.shape.slice(1);
+    // the accuracy's class buffers, as long as the largest batch
+    let classes = new Int32Array(bs), truth = new Int32Array(bs);
     const task = accuracyTask(lossName, plan), withAccuracy = task !== null;
     const collector = plan.metrics.length > 0 ? new OutputCollector(n) : null;
 
@@ -1054,47 +1300,20 @@ export class Sequential {
       // checked again: a schedule may depend on more than the epoch, a callback may have changed the base rate
       let lr = optimizer.lr;
       await callbacks.call('onEpochBegin', { epoch, lr }, fit);
-      if (shuffle) this.rng.shuffle(order);
       collector?.reset();
       let lossSum = 0, correct = 0, counted = 0, seen = 0;
-      for (let b = 0; b < batches; b++) {
+      for await (const batch of data.epoch()) {
+        const { x: xb, y: yb, size: m, index: b } = batch;
         if (signal?.aborted) throw new FitAbortedError(`fit() was aborted before epoch ${epoch + 1}, batch ${b + 1}`, history);
         if (!this.training) this.train();  // a callback may have switched the network to eval mode
-        const start = b * bs, m = Math.min(bs, n - start);
-        let xb: Tensor, yb: Int32Array | Tensor;
-        if (shuffle) {
-          // gather the shuffled rows into the batch buffers
-          for (let i = 0; i < m; i++) {
-            const k = order[start + i];
-            xBuf.set(xin.data.subarray(k * sample, (k + 1) * sample), i * sample);
-            if (y instanceof Int32Array) (yBuf as Int32Array)[i] = y[k];
-            else (yBuf as FloatArray).set(y.data.subarray(k * ySample, (k + 1) * ySample), i * ySample);
-          }
-          xb = new Tensor(m === bs ? xBuf : xBuf.subarray(0, m * sample), [m, ...xShape]);
-          yb = y instanceof Int32Array ? (m === bs ? yBuf as Int32Array : (yBuf as Int32Array).subarray(0, m))
-            : new Tensor(m === bs ? yBuf as FloatArray : (yBuf as FloatArray).subarray(0, m * ySample), [m, ...yShape]);
-        } else {
-          // in order: the batch is a view of the data, nothing to copy
-          xb = new Tensor(xin.data.subarray(start * sample, (start + m) * sample), [m, ...xShape]);
-          yb = y instanceof Int32Array ? y.subarray(start, start + m)
-            : new Tensor(y.data.subarray(start * ySample, (start + m) * ySample), [m, ...yShape]);
-        }
 
         this.zeroGradForTrain();
         const out = this.run(xb);
         const res = lossFn(out, yb);
         const loss = res.loss + l2Penalty(ws, weightDecay);
         if (!Number.isFinite(loss)) {
-          // name the first NaN or ±Infinity of x among the batch's samples, if there is one
-          let bad = -1;
-          for (let i = 0; i < m; i++) {
-            const k = shuffle ? order[start + i] : start + i, j = firstNonFinite(xin.data.subarray(k * sample, (k + 1) * sample));
-            if (j >= 0 && (bad < 0 || k * sample + j < bad)) bad = k * sample + j;
-          }
-          const cause = bad >= 0
-            ? `x holds ${xin.data[bad]} at index ${bad} (sample ${Math.floor(bad / sample)}, element ${bad % sample})`
-            : 'check y for NaN/Infinity or lower the learning rate';
-          throw new Error(`fit(): the loss became ${loss} at epoch ${epoch + 1}, batch ${b + 1} of ${batches}; ${cause}`);
+          throw new Error(`fit(): the loss became ${loss} at epoch ${epoch + 1}, batch ${b + 1} of ${batches}; ` +
+            nonFiniteCause(batch));
         }
         if (collector) {
           // a metric that cannot read this output or these targets fails on the first batch, before any step
@@ -1112,6 +1331,7 @@ export class Sequential {
         let accuracy: number | undefined;
         if (task) {
           // binaryCrossEntropy counts every output column, the other tasks every sample
+          if (classes.length < m) { classes = new Int32Array(m); truth = new Int32Array(m); }
           const batchCorrect = countCorrect(out, yb, task, classes, truth), batchCounted = task === 'binary' ? out.size : m;
           correct += batchCorrect;
           counted += batchCounted;
@@ -1123,8 +1343,8 @@ export class Sequential {
           await callbacks.call('onBatchEnd', info, fit);
         }
         if (stop) break;
-        // let the event loop run between batches: every batch that ends 2 ms or more after the last turn (a turn
-        // costs a few µs, which small batches would feel)
+        // let the event loop run between batches: every batch that ends YIELD_MS or more after the last turn (a
+        // turn costs a few µs, which small batches would feel)
         const now = performance.now();
         if (now - lastYield >= YIELD_MS) {
           await nextTick();
@@ -1135,8 +1355,9 @@ export class Sequential {
       if (task) values.accuracy = correct / counted;
       if (collector) Object.assign(values, computeMetrics(plan.metrics, ...collector.collected(), 'fit()'));
       if (val) {
-        const r = this.evaluateAs(val[0], val[1], { loss: lossName, batchSize: Math.max(bs, 1000) }, 'fit()',
-          'validationData x', 'validationData y', true, plan);
+        const r = val instanceof Dataset ? await this.evaluateDataset(val, { loss: lossName }, 'fit()', plan, 'validationData')
+          : this.evaluateAs(val[0], val[1], { loss: lossName, batchSize: Math.max(bs, DEFAULT_EVAL_BATCH_SIZE) }, 'fit()',
+              'validationData x', 'validationData y', true, plan);
         this.train();
         values.valLoss = r.loss;
         if (task) values.valAccuracy = r.accuracy as number;
@@ -1157,8 +1378,12 @@ export class Sequential {
     return history;
   }
 
-  /** Parameters and layer buffers by name ('0.weight', '3.running_mean', ...); the tensors themselves. */
-  stateDict(): Record<string, Tensor> {
+  /**
+   * Parameters and layer buffers by name ('0.weight', '3.running_mean', ...); the tensors themselves. With
+   * { to: 'pytorch' }: PyTorch's layouts (Linear weights (out, in)), as copies, for an nn.Sequential of the same layers.
+   */
+  stateDict(options: StateDictOptions = {}): Record<string, Tensor> {
+    if (stateDictLayout(options, 'to', 'stateDict()') === 'pytorch') return toPytorchStateDict(this.layers);
     const dict: Record<string, Tensor> = {};
     this.layers.forEach((l, i) => {
       l.params.forEach((p, j) => { dict[`${i}.${l.paramNames[j]}`] = p; });
@@ -1169,10 +1394,13 @@ export class Sequential {
 
   /**
    * Copies tensors into the parameters and buffers by name. Every expected name must be present with the same
-   * shape; unknown names are an error unless strict is false. Values are converted to the network's dtype.
+   * shape; unknown names are an error unless strict is false. Values are converted to the network's dtype. With
+   * { from: 'pytorch' }: a PyTorch state dict (io/pytorch.ts: Linear weights transposed, modules matched by index
+   * names, by `names` or by position, num_batches_tracked skipped).
    */
-  loadStateDict(dict: Record<string, Tensor>, opts: { strict?: boolean } = {}): void {
+  loadStateDict(dict: Record<string, Tensor>, opts: LoadStateDictOptions = {}): void {
     if (dict === null || typeof dict !== 'object') throw new TypeError('state dict must be an object of tensors');
+    if (stateDictLayout(opts, 'from', 'loadStateDict()') === 'pytorch') dict = fromPytorchStateDict(this.layers, dict, { names: opts.names });
     const own = this.stateDict();
     const strict = opts.strict ?? true;
     const missing = Object.keys(own).filter((k) => !(k in dict));
@@ -1187,6 +1415,7 @@ export class Sequential {
       }
     }
     for (const [k, t] of Object.entries(own)) t.data.set(dict[k].data);
+    this.plan = null;
   }
 
   /**
@@ -1199,12 +1428,12 @@ export class Sequential {
    */
   async save(path: string, options: SaveOptions = {}): Promise<void> {
     const opts = optionsObject(options, 'save() options');
-    checkOptionNames(opts, SAVE_OPTIONS, 'save()');
+    knownOptions(opts, SAVE_OPTIONS, 'save()');
     const info: ModelInfo = { inputShape: this.inputShapeToSave(opts.inputShape) };
     if (typeof this.lossSpec === 'string') info.loss = this.lossSpec;
     const classNames = opts.classNames ?? this.classNames;
     if (classNames !== null) info.classNames = this.checkClassNames(classNames, info.inputShape ?? null, 'save(): classNames');
-    const dataset = optionalName(opts.dataset, 'save(): dataset') ?? this.dataset;
+    const dataset = optionalString(opts.dataset, 'save(): dataset') ?? this.dataset;
     if (dataset !== null) info.dataset = dataset;
     await saveModelFile(path, this.toConfig(), this.stateDict(), opts.metadata, info);
   }
@@ -1261,7 +1490,8 @@ export class Sequential {
    * net.dataset). The file's format and version, and every tensor's name and shape against the architecture, are
    * checked before any layer is built (loadModelFile); every error names the file.
    */
-  static async load(path: string, opts: SequentialOptions = {}): Promise<Sequential> {
+  static async load(path: string, opts: LoadOptions = {}): Promise<Sequential> {
+    if (opts !== null && typeof opts === 'object' && opts.architecture !== undefined) return Sequential.loadWeights(path, opts);
     const { config, tensors, info } = await loadModelFile(path);
     try {
       const net = Sequential.fromConfig(config as SequentialConfig, opts);
@@ -1327,6 +1557,42 @@ export class Sequential {
       }
     });
     return new Sequential(layers, { seed: opts.seed ?? config.seed, dtype: opts.dtype ?? config.dtype });
+  }
+
+  /**
+   * load() of a file of weights only (a PyTorch or Hugging Face safetensors file) into the given architecture: its
+   * layout is PyTorch's unless the file says nodenn (or { from: 'nodenn' }).
+   */
+  private static async loadWeights(path: string, opts: LoadOptions): Promise<Sequential> {
+    const arch = opts.architecture;
+    const config: SequentialConfig = arch instanceof Sequential ? arch.toConfig()
+      : Array.isArray(arch) ? { format: ARCHITECTURE_FORMAT, version: ARCHITECTURE_VERSION, dtype: 'float32', seed: 0, layers: arch }
+        : arch as SequentialConfig;
+    const net = Sequential.fromConfig(config, opts);
+    const { tensors, metadata } = await loadSafetensors(path);
+    const from = opts.from ?? (metadata.format === 'nodenn' ? 'nodenn' : 'pytorch');
+    try {
+      net.loadStateDict(tensors, { from, names: opts.names });
+    } catch (e) {
+      if (!(e instanceof Error)) throw e;
+      throw new SafetensorsError(e.message, path);
+    }
+    return net;
+  }
+
+  // Interop with other frameworks' formats (src/io/onnx, src/io/pytorch.ts, src/io/tfjs.ts)
+
+  /**
+   * Writes the network as an ONNX model for inference (ONNX Runtime and others): one or a few standard operators
+   * per layer, float32 weights, Dropout left out, BatchNorm with its running statistics.
+   */
+  async exportOnnx(path: string, options: ExportOnnxOptions = {}): Promise<void> {
+    await exportOnnx(this, path, options);
+  }
+
+  /** Writes the network in TensorFlow.js's Layers format: dir/model.json and dir/weights.bin (tf.loadLayersModel). */
+  async exportTfjs(dir: string, options: ExportTfjsOptions = {}): Promise<void> {
+    await exportTfjs(this, dir, options);
   }
 
   /** A table of the layers, their output shapes (N = batch) and parameter counts. */

@@ -5,7 +5,10 @@
 // Learning-rate schedules map the position in training (epoch, and step for the per-step ones) and the base rate
 // to a rate; gradient clipping by global norm runs before the update when clipNorm is set.
 import { getBackend } from './backend/index';
-import { describeValue, optionalBoolean, optionsObject } from './options';
+import {
+  describeValue, invalid, isFunction, kernelNumber, knownOptions, nonNegativeInt, nonNegativeNumber, numberIn, oneOf, optionalBoolean,
+  optionsObject, positiveInt, positiveNumber,
+} from './validate';
 import { Tensor } from './tensor';
 
 /** A parameter and its gradient, as Sequential.parameters() lists them. */
@@ -36,24 +39,21 @@ export type LrSchedule = (epoch: number, baseLr: number, position?: SchedulePosi
 /** lr · gamma^floor(epoch / stepSize) */
 export function stepDecay(opts: { stepSize: number; gamma?: number }): LrSchedule {
   optionsObject(opts, 'stepDecay options');
-  const stepSize = positiveInt(opts.stepSize, 'stepDecay stepSize'), gamma = positive(opts.gamma ?? 0.1, 'stepDecay gamma');
+  const stepSize = positiveInt(opts.stepSize, 'stepDecay stepSize'), gamma = positiveNumber(opts.gamma ?? 0.1, 'stepDecay gamma');
   return (epoch, lr) => lr * gamma ** Math.floor(epoch / stepSize);
 }
 
 /** lr · gamma^epoch */
 export function exponentialDecay(opts: { gamma: number }): LrSchedule {
   optionsObject(opts, 'exponentialDecay options');
-  const gamma = positive(opts.gamma, 'exponentialDecay gamma');
+  const gamma = positiveNumber(opts.gamma, 'exponentialDecay gamma');
   return (epoch, lr) => lr * gamma ** epoch;
 }
 
 /** Cosine annealing from lr to minLr over tMax epochs (then minLr): minLr + (lr − minLr)(1 + cos(π e/tMax))/2. */
 export function cosineDecay(opts: { tMax: number; minLr?: number }): LrSchedule {
   optionsObject(opts, 'cosineDecay options');
-  const tMax = positiveInt(opts.tMax, 'cosineDecay tMax'), minLr = opts.minLr ?? 0;
-  if (typeof minLr !== 'number' || !(minLr >= 0) || !Number.isFinite(minLr)) {
-    throw new RangeError(`cosineDecay minLr must be a finite number >= 0, got ${describeValue(minLr)}`);
-  }
+  const tMax = positiveInt(opts.tMax, 'cosineDecay tMax'), minLr = nonNegativeNumber(opts.minLr ?? 0, 'cosineDecay minLr');
   return (epoch, lr) => minLr + ((lr - minLr) * (1 + Math.cos(Math.PI * Math.min(epoch, tMax) / tMax))) / 2;
 }
 
@@ -92,13 +92,13 @@ export function warmupCosine(opts: { warmupSteps?: number; warmupFraction?: numb
     throw new TypeError(`${name} needs one of warmupSteps (a number of steps) or warmupFraction (of the total steps)`);
   }
   const warmupSteps = opts.warmupSteps === undefined ? undefined : nonNegativeInt(opts.warmupSteps, `${name} warmupSteps`);
-  const fraction = opts.warmupFraction === undefined ? undefined : inUnit(opts.warmupFraction, `${name} warmupFraction`, false);
+  const fraction = opts.warmupFraction === undefined ? undefined : numberIn(opts.warmupFraction, `${name} warmupFraction`, '[0, 1)');
   const totalSteps = optionalSteps(opts.totalSteps, `${name} totalSteps`);
   if (totalSteps !== undefined && warmupSteps !== undefined && warmupSteps >= totalSteps) {
     throw new RangeError(`${name} warmupSteps (${warmupSteps}) must be below totalSteps (${totalSteps})`);
   }
-  const minLr = nonNegative(opts.minLr ?? 0, `${name} minLr`);
-  const startFactor = inUnit(opts.startFactor ?? 0, `${name} startFactor`, true);
+  const minLr = nonNegativeNumber(opts.minLr ?? 0, `${name} minLr`);
+  const startFactor = numberIn(opts.startFactor ?? 0, `${name} startFactor`, '[0, 1]');
   return (_epoch, lr, at) => {
     const total = scheduleSteps(totalSteps, at, name);
     const w = warmupSteps ?? Math.floor((fraction as number) * total);
@@ -122,14 +122,10 @@ export function oneCycle(opts: { totalSteps?: number; pctStart?: number; divFact
   optionsObject(opts, 'oneCycle options');
   const name = 'oneCycle';
   const totalSteps = optionalSteps(opts.totalSteps, `${name} totalSteps`);
-  const pctStart = opts.pctStart ?? 0.3;
-  if (typeof pctStart !== 'number' || !(pctStart > 0 && pctStart < 1)) {
-    throw new RangeError(`${name} pctStart must be in (0, 1), got ${describeValue(pctStart)}`);
-  }
-  const divFactor = positive(opts.divFactor ?? 25, `${name} divFactor`);
-  const finalDivFactor = positive(opts.finalDivFactor ?? 1e4, `${name} finalDivFactor`);
-  const anneal = opts.anneal ?? 'cos';
-  if (anneal !== 'cos' && anneal !== 'linear') throw new RangeError(`${name} anneal must be 'cos' or 'linear', got ${describeValue(anneal)}`);
+  const pctStart = numberIn(opts.pctStart ?? 0.3, `${name} pctStart`, '(0, 1)');
+  const divFactor = positiveNumber(opts.divFactor ?? 25, `${name} divFactor`);
+  const finalDivFactor = positiveNumber(opts.finalDivFactor ?? 1e4, `${name} finalDivFactor`);
+  const anneal = oneOf(opts.anneal ?? 'cos', ['cos', 'linear'] as const, `${name} anneal`);
   const threePhase = optionalBoolean(opts.threePhase, `${name} threePhase`) ?? false;
   const interpolate = anneal === 'cos'
     ? (start: number, end: number, pct: number) => end + ((start - end) / 2) * (Math.cos(Math.PI * pct) + 1)
@@ -159,38 +155,23 @@ export function oneCycle(opts: { totalSteps?: number; pctStart?: number; divFact
   };
 }
 
-export const schedules = { step: stepDecay, exponential: exponentialDecay, cosine: cosineDecay, warmupCosine, oneCycle };
-
-function positive(v: unknown, name: string): number {
-  if (typeof v !== 'number' || !(v > 0) || !Number.isFinite(v)) throw new RangeError(`${name} must be a positive number, got ${describeValue(v)}`);
-  return v;
-}
-
-function positiveInt(v: unknown, name: string): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new RangeError(`${name} must be a positive integer, got ${describeValue(v)}`);
-  return v;
-}
-
-function nonNegative(v: unknown, name: string): number {
-  if (typeof v !== 'number' || !(v >= 0) || !Number.isFinite(v)) throw new RangeError(`${name} must be a finite number >= 0, got ${describeValue(v)}`);
-  return v;
-}
-
-function nonNegativeInt(v: unknown, name: string): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new RangeError(`${name} must be an integer >= 0, got ${describeValue(v)}`);
-  return v;
-}
-
-function inUnit(v: unknown, name: string, closedHigh: boolean): number {
-  if (typeof v !== 'number' || !(v >= 0) || !(closedHigh ? v <= 1 : v < 1)) {
-    throw new RangeError(`${name} must be in [0, 1${closedHigh ? ']' : ')'}, got ${describeValue(v)}`);
-  }
-  return v;
-}
+/** The learning-rate schedules by short name. */
+export const schedules = {
+  /** {@link stepDecay} */
+  step: stepDecay,
+  /** {@link exponentialDecay} */
+  exponential: exponentialDecay,
+  /** {@link cosineDecay} */
+  cosine: cosineDecay,
+  /** {@link warmupCosine} */
+  warmupCosine,
+  /** {@link oneCycle} */
+  oneCycle,
+};
 
 /** The global L2 norm of all gradients; if it exceeds maxNorm every gradient is scaled by maxNorm / norm. */
 export function clipGradNorm(params: ParamRef[], maxNorm: number): number {
-  positive(maxNorm, 'maxNorm');
+  positiveNumber(maxNorm, 'maxNorm');
   const b = getBackend();
   let sq = 0;
   for (const p of params) sq += b.sumSquares(p.grad.size, p.grad.data);
@@ -202,6 +183,7 @@ export function clipGradNorm(params: ParamRef[], maxNorm: number): number {
   return norm;
 }
 
+/** Options every optimizer takes. */
 export interface OptimizerOptions {
   lr?: number;
   /** Learning-rate schedule by epoch, or by step (fit() tells it where training is). */
@@ -216,6 +198,7 @@ export interface ParamState {
   steps: number;
 }
 
+/** The base of the optimizers: step() updates parameters from their gradients, at the scheduled learning rate. */
 export abstract class Optimizer {
   readonly schedule: LrSchedule | undefined;
   readonly clipNorm: number | undefined;
@@ -225,14 +208,22 @@ export abstract class Optimizer {
   private readonly position: SchedulePosition = { epoch: 0, step: 0, stepsPerEpoch: undefined, totalSteps: undefined };
   private readonly state = new WeakMap<Tensor, ParamState>();
 
+  /**
+   * The options a built-in optimizer takes; an unknown one is refused. A subclass that does not declare its own
+   * list (a custom optimizer) is not checked for unknown options.
+   */
+  static readonly optionNames: readonly string[] = ['lr', 'schedule', 'clipNorm'];
+
   constructor(opts: OptimizerOptions, defaultLr: number) {
     optionsObject(opts, 'optimizer options');
-    this.base = positive(opts.lr ?? defaultLr, 'lr');
-    if (opts.schedule !== undefined && typeof opts.schedule !== 'function') {
-      throw new TypeError(`schedule must be a function (epoch, lr, position) => lr, got ${describeValue(opts.schedule)}`);
+    const type = new.target;
+    if (opts !== undefined && Object.hasOwn(type, 'optionNames')) knownOptions(opts, type.optionNames, type.name);
+    this.base = positiveNumber(opts.lr ?? defaultLr, 'lr');
+    if (opts.schedule !== undefined && !isFunction(opts.schedule)) {
+      throw invalid('schedule', 'a function (epoch, lr, position) => lr', opts.schedule, 'type');
     }
     this.schedule = opts.schedule;
-    if (opts.clipNorm !== undefined) positive(opts.clipNorm, 'clipNorm');
+    if (opts.clipNorm !== undefined) positiveNumber(opts.clipNorm, 'clipNorm');
     this.clipNorm = opts.clipNorm;
   }
 
@@ -243,7 +234,7 @@ export abstract class Optimizer {
 
   /** Changes the base learning rate (what ReduceLROnPlateau lowers); a schedule then scales the new one. */
   setBaseLr(lr: number): void {
-    this.base = positive(lr, 'lr');
+    this.base = positiveNumber(lr, 'lr');
   }
 
   /** The learning rate in use now (after the schedule); a schedule giving a negative or non-finite rate throws. */
@@ -294,18 +285,12 @@ export abstract class Optimizer {
 
   /** Tells the schedule which epoch (0-based) is running. */
   setEpoch(epoch: number): void {
-    if (typeof epoch !== 'number' || !Number.isInteger(epoch) || epoch < 0) {
-      throw new RangeError(`epoch must be a non-negative integer, got ${describeValue(epoch)}`);
-    }
-    this.position.epoch = epoch;
+    this.position.epoch = nonNegativeInt(epoch, 'epoch');
   }
 
   /** Sets the step (0-based) a per-step schedule reads; step() advances it by one. */
   setStep(step: number): void {
-    if (typeof step !== 'number' || !Number.isInteger(step) || step < 0) {
-      throw new RangeError(`step must be a non-negative integer, got ${describeValue(step)}`);
-    }
-    this.position.step = step;
+    this.position.step = nonNegativeInt(step, 'step');
   }
 
   /** One update of every parameter from its gradient. */
@@ -348,11 +333,12 @@ export abstract class Optimizer {
 
 /** The optimizers fit() accepts by name, built with their default options. */
 export const OPTIMIZER_NAMES = ['sgd', 'momentum', 'adam', 'adamw', 'rmsprop', 'adagrad'] as const;
+/** An optimizer by name, as fit() and compile() accept it. */
 export type OptimizerName = (typeof OPTIMIZER_NAMES)[number];
 
 /** An optimizer given by name ('sgd', 'momentum' (SGD with momentum 0.9), 'adam', ...) with its defaults. */
 export function optimizerFromName(name: OptimizerName): Optimizer {
-  switch (name) {
+  switch (oneOf(name, OPTIMIZER_NAMES, 'optimizer')) {
     case 'sgd': return new SGD();
     case 'momentum': return new SGD({ momentum: 0.9 });
     case 'adam': return new Adam();
@@ -360,9 +346,9 @@ export function optimizerFromName(name: OptimizerName): Optimizer {
     case 'rmsprop': return new RMSProp();
     case 'adagrad': return new AdaGrad();
   }
-  throw new RangeError(`optimizer must be one of ${OPTIMIZER_NAMES.map((n) => `'${n}'`).join(', ')}, got ${describeValue(name)}`);
 }
 
+/** Options of SGD: momentum μ (default 0: plain SGD) and Nesterov momentum. */
 export interface SGDOptions extends OptimizerOptions {
   momentum?: number;
   nesterov?: boolean;
@@ -370,12 +356,13 @@ export interface SGDOptions extends OptimizerOptions {
 
 /** Stochastic gradient descent: p −= lr·g; with momentum (PyTorch form) v = μv + g, p −= lr·v (Nesterov: lr·(g + μv)). */
 export class SGD extends Optimizer {
+  static override readonly optionNames = [...Optimizer.optionNames, 'momentum', 'nesterov'];
   readonly momentum: number;
   readonly nesterov: boolean;
 
   constructor(opts: SGDOptions = {}) {
     super(opts, 0.01);
-    this.momentum = inUnit(opts.momentum ?? 0, 'momentum', true);
+    this.momentum = kernelNumber(opts.momentum ?? 0, 'momentum', 'sgdMomentum', 'momentum');
     this.nesterov = optionalBoolean(opts.nesterov, 'nesterov') ?? false;
     if (this.nesterov && this.momentum === 0) throw new RangeError('nesterov needs a momentum above 0');
   }
@@ -388,11 +375,12 @@ export class SGD extends Optimizer {
 
 /** AdaGrad: h += g²; p −= lr·g/(√h + eps). */
 export class AdaGrad extends Optimizer {
+  static override readonly optionNames = [...Optimizer.optionNames, 'eps'];
   readonly eps: number;
 
   constructor(opts: OptimizerOptions & { eps?: number } = {}) {
     super(opts, 0.01);
-    this.eps = positive(opts.eps ?? 1e-7, 'eps');
+    this.eps = kernelNumber(opts.eps ?? 1e-7, 'eps', 'adagrad', 'eps');
   }
 
   protected update(p: Tensor, g: Tensor, lr: number): void {
@@ -402,13 +390,14 @@ export class AdaGrad extends Optimizer {
 
 /** RMSProp: h = decay·h + (1 − decay)·g²; p −= lr·g/(√h + eps). */
 export class RMSProp extends Optimizer {
+  static override readonly optionNames = [...Optimizer.optionNames, 'decay', 'eps'];
   readonly decay: number;
   readonly eps: number;
 
   constructor(opts: OptimizerOptions & { decay?: number; eps?: number } = {}) {
     super(opts, 0.01);
-    this.decay = inUnit(opts.decay ?? 0.99, 'decay', true);
-    this.eps = positive(opts.eps ?? 1e-7, 'eps');
+    this.decay = kernelNumber(opts.decay ?? 0.99, 'decay', 'rmsprop', 'decay');
+    this.eps = kernelNumber(opts.eps ?? 1e-7, 'eps', 'rmsprop', 'eps');
   }
 
   protected update(p: Tensor, g: Tensor, lr: number): void {
@@ -416,6 +405,7 @@ export class RMSProp extends Optimizer {
   }
 }
 
+/** Options of Adam and AdamW: the moment decay rates β1, β2 and the ε added to the denominator. */
 export interface AdamOptions extends OptimizerOptions {
   beta1?: number;
   beta2?: number;
@@ -424,6 +414,7 @@ export interface AdamOptions extends OptimizerOptions {
 
 /** Adam (bias-corrected moments). */
 export class Adam extends Optimizer {
+  static override readonly optionNames = [...Optimizer.optionNames, 'beta1', 'beta2', 'eps'];
   readonly beta1: number;
   readonly beta2: number;
   readonly eps: number;
@@ -431,9 +422,9 @@ export class Adam extends Optimizer {
 
   constructor(opts: AdamOptions = {}) {
     super(opts, 0.001);
-    this.beta1 = inUnit(opts.beta1 ?? 0.9, 'beta1', false);
-    this.beta2 = inUnit(opts.beta2 ?? 0.999, 'beta2', false);
-    this.eps = positive(opts.eps ?? 1e-8, 'eps');
+    this.beta1 = kernelNumber(opts.beta1 ?? 0.9, 'beta1', 'adam', 'beta1');
+    this.beta2 = kernelNumber(opts.beta2 ?? 0.999, 'beta2', 'adam', 'beta2');
+    this.eps = kernelNumber(opts.eps ?? 1e-8, 'eps', 'adam', 'eps');
   }
 
   protected update(p: Tensor, g: Tensor, lr: number, state: ParamState): void {
@@ -445,15 +436,12 @@ export class Adam extends Optimizer {
 
 /** AdamW: Adam with decoupled weight decay, p −= lr·weightDecay·p before the Adam step (default 0.01). */
 export class AdamW extends Adam {
+  static override readonly optionNames = [...Adam.optionNames, 'weightDecay'];
   readonly weightDecay: number;
 
   constructor(opts: AdamOptions & { weightDecay?: number } = {}) {
     super(opts);
-    const wd = opts.weightDecay ?? 0.01;
-    if (typeof wd !== 'number' || !(wd >= 0) || !Number.isFinite(wd)) {
-      throw new RangeError(`weightDecay must be a non-negative number, got ${describeValue(wd)}`);
-    }
-    this.weightDecay = wd;
-    this.decoupledDecay = wd;
+    this.weightDecay = kernelNumber(opts.weightDecay ?? 0.01, 'weightDecay', 'adam', 'weightDecay');
+    this.decoupledDecay = this.weightDecay;
   }
 }

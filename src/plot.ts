@@ -2,6 +2,7 @@
 // classifier with its data points. Output is a standalone SVG document (opens in any browser).
 import { Tensor } from './tensor';
 
+/** A named line of a line chart. */
 export interface Series {
   name: string;
   /** One value per x (x = 1, 2, ... unless `x` is given); NaN or missing values leave a gap. */
@@ -11,6 +12,7 @@ export interface Series {
   dashed?: boolean;
 }
 
+/** Options of lineChartSvg: titles, size and axis bounds. */
 export interface LineChartOptions {
   title?: string;
   xLabel?: string;
@@ -31,6 +33,7 @@ export interface LineChartOptions {
 /** A colour-blind-safe palette (Okabe & Ito, 2008). */
 export const PALETTE = ['#0072B2', '#D55E00', '#009E73', '#CC79A7', '#E69F00', '#56B4E9', '#F0E442', '#000000'];
 
+/** The string with XML's special characters escaped, for text in SVG. */
 export function escapeXml(s: string): string {
   return s.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c]!);
 }
@@ -170,8 +173,8 @@ function chartBody(series: readonly Series[], opts: LineChartOptions, f: Frame, 
     // The corner whose box covers the fewest data points (ties: top right, bottom right, top left, bottom left).
     const pts = series.flatMap((s) => s.values.flatMap((v, i) => (Number.isFinite(v) ? [[px(s.x?.[i] ?? i + 1), py(v)]] : [])));
     const corners = [[right - lw - 8, top + 8], [right - lw - 8, bottom - lh - 8], [left + 8, top + 8], [left + 8, bottom - lh - 8]];
-    const inside = ([cx, cy]: number[]): number => pts.filter(([a, b]) => a >= cx - 6 && a <= cx + lw + 6 && b >= cy - 6 && b <= cy + lh + 6).length
-      + lineHits(series, px, py, cx, cy, lw, lh);
+    const inside = ([cx, cy]: number[]): number => pts.filter(([a, b]) => a >= cx - 6 && a <= cx + lw + 6 && b >= cy - 6 && b <= cy + lh + 6).length +
+      lineHits(series, px, py, cx, cy, lw, lh);
     const [lx, ly] = corners.reduce((best, c) => (inside(c) < inside(best) ? c : best));
     out.push(`<g class="legend" font-size="11"><rect x="${p(lx)}" y="${p(ly)}" width="${p(lw)}" height="${lh}" fill="#fff" fill-opacity="0.85" stroke="#bbb"/>`);
     series.forEach((s, k) => {
@@ -223,7 +226,8 @@ function checkSize(v: number, name: string): number {
 }
 
 function checkSeries(series: readonly Series[]): void {
-  if (!Array.isArray(series) || series.length === 0) throw new TypeError('series must be a non-empty array of { name, values }');
+  const given: unknown = series;  // any value: Array.isArray(series) would make its elements `any`
+  if (!Array.isArray(given) || given.length === 0) throw new TypeError('series must be a non-empty array of { name, values }');
   for (const [i, s] of series.entries()) {
     if (s === null || typeof s !== 'object' || !Array.isArray(s.values)) throw new TypeError(`series[${i}].values must be an array of numbers`);
     if (s.x !== undefined && (!Array.isArray(s.x) || s.x.length !== s.values.length)) {
@@ -246,6 +250,7 @@ export function lineChartSvg(series: readonly Series[], opts: LineChartOptions =
   return document(width, height, chartBody(series, opts, { x: 0, y: 0, w: width, h: height }, 'c0'));
 }
 
+/** The part of fit()'s History that trainingCurvesSvg plots. */
 export interface History {
   loss: readonly number[];
   accuracy?: readonly number[];
@@ -280,6 +285,7 @@ export function trainingCurvesSvg(history: History, opts: { title?: string; widt
   return document(width, height, parts.join('\n'));
 }
 
+/** Options of decisionRegionsSvg: the classifier, the points, and the plot's size. */
 export interface DecisionRegionOptions {
   /** Class indices for a batch of points (N, 2), e.g. `(x) => net.predictClasses(x)`. */
   predict: (x: Tensor) => Int32Array | ArrayLike<number>;
@@ -341,7 +347,8 @@ export function decisionRegionsSvg(opts: DecisionRegionOptions): string {
   // The classes in the legend: those of the points and of the regions.
   const classes = [...new Set([...Array.from(y, Number), ...Array.from(cls, Number)])].sort((a, b) => a - b);
   const names = opts.classNames;
-  if (names !== undefined && (!Array.isArray(names) || names.some((s) => typeof s !== 'string'))) {
+  const givenNames: unknown = names;
+  if (givenNames !== undefined && (!Array.isArray(givenNames) || givenNames.some((s) => typeof s !== 'string'))) {
     throw new TypeError('classNames must be an array of strings');
   }
   const nameOf = (k: number): string => names?.[k] ?? `class ${k}`;

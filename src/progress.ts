@@ -2,7 +2,7 @@
 // loss and accuracy, throughput, time left) redrawn in place, then one line per epoch; elsewhere (a pipe, a log file)
 // the epoch lines only. Also the guarded output both write through.
 import type { BatchInfo, Callback, EpochInfo, TrainBeginInfo } from './callbacks';
-import { describeValue, optionsObject } from './options';
+import { describeValue, invalid, knownOptions, oneOf, optionsObject } from './validate';
 
 export interface Output {
   out: (s: string) => void;
@@ -125,11 +125,13 @@ function epochValues(e: EpochInfo): string {
 
 /** Where a ProgressBar writes: a stream (process.stdout) or anything with write(); isTTY and columns as a stream's. */
 export interface ProgressSink {
+  /** Writes the text as it is (it holds its own newlines and carriage returns). */
   write(s: string): unknown;
   isTTY?: boolean;
   columns?: number;
 }
 
+/** Options of ProgressBar. */
 export interface ProgressBarOptions {
   /** Where to write (default process.stdout, guarded against a closed pipe). */
   output?: ProgressSink;
@@ -162,11 +164,10 @@ export class ProgressBar implements Callback {
 
   constructor(opts: ProgressBarOptions = {}) {
     const o = optionsObject(opts, 'ProgressBar options');
-    if (o.verbose !== undefined && o.verbose !== 1 && o.verbose !== 2) {
-      throw new RangeError(`ProgressBar verbose must be 1 or 2, got ${describeValue(o.verbose)}`);
-    }
+    knownOptions(o, ['output', 'verbose'], 'ProgressBar');
+    if (o.verbose !== undefined) oneOf(o.verbose, [1, 2], 'ProgressBar verbose');
     if (o.output !== undefined && (o.output === null || typeof (o.output as ProgressSink).write !== 'function')) {
-      throw new TypeError(`ProgressBar output must be a stream (an object with write()), got ${describeValue(o.output)}`);
+      throw invalid('ProgressBar output', 'a stream (an object with write())', o.output, 'type');
     }
     this.sink = o.output ?? (() => {
       const io = processStdio();

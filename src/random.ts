@@ -1,7 +1,8 @@
 // The one seeded PRNG (xoshiro128**, seeded through splitmix32). It draws every initial weight, shuffle and
 // dropout mask on either backend, so the same seed gives the same network whichever backend runs it.
-import { describeValue } from './options';
+import { describeValue } from './validate';
 
+/** The seeded generator (xoshiro128**) behind every initial weight, shuffle and dropout mask. */
 export class Random {
   private s0: number;
   private s1: number;

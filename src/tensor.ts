@@ -1,8 +1,20 @@
-// Tensor: a shape and a contiguous row-major Float32Array or Float64Array. Nothing clever.
-import { describeValue } from './options';
+// Tensor: a shape and a contiguous row-major Float32Array or Float64Array. Nothing clever. The operations live in
+// src/ops/ (each a function of nn.ops); the methods below delegate to them.
+import { describeValue } from './validate';
+import * as elementwise from './ops/elementwise';
+import * as format from './ops/format';
+// The ops import Tensor and Tensor's methods call the ops: the namespaces are only read when a method runs, by
+// which time both modules are loaded, whichever came first.
+import * as indexingOps from './ops/indexing';
+import * as linalgOps from './ops/linalg';
+import * as reduceOps from './ops/reduce';
+import * as shapeOps from './ops/shape';
 
+/** The element type of a tensor's data. */
 export type DType = 'float32' | 'float64';
+/** The typed array behind a tensor: Float32Array for 'float32', Float64Array for 'float64'. */
 export type FloatArray = Float32Array | Float64Array;
+/** A tensor's dimensions, outermost first (row-major). */
 export type Shape = readonly number[];
 
 export function sizeOf(shape: Shape): number {
@@ -116,6 +128,7 @@ function firstOf(depth: number): string {
   return 'data' + '[0]'.repeat(depth);
 }
 
+/** An n-dimensional array: a shape and a contiguous row-major Float32Array or Float64Array. */
 export class Tensor {
   readonly data: FloatArray;
   readonly shape: readonly number[];
@@ -151,25 +164,30 @@ export class Tensor {
     this.shape = Object.freeze([...s]);
   }
 
+  /** A new tensor of the shape, filled with zeros. */
   static zeros(shape: Shape, dtype: DType = 'float32'): Tensor {
     checkShape(shape);
     return new Tensor(allocate(dtype, sizeOf(shape)), shape);
   }
 
+  /** A new tensor of the shape, every element `value`. */
   static full(shape: Shape, value: number, dtype: DType = 'float32'): Tensor {
     const t = Tensor.zeros(shape, dtype);
     t.data.fill(value);
     return t;
   }
 
+  /** 'float32' or 'float64', from the data's array type. */
   get dtype(): DType {
     return dtypeOf(this.data);
   }
 
+  /** The number of elements (the product of the shape). */
   get size(): number {
     return this.data.length;
   }
 
+  /** The number of dimensions. */
   get ndim(): number {
     return this.shape.length;
   }
@@ -196,6 +214,7 @@ export class Tensor {
     return new Tensor(this.data, s);
   }
 
+  /** A copy with its own data. */
   clone(): Tensor {
     checkAttached(this, 'tensor');
     return new Tensor(this.data.slice(), this.shape);
@@ -226,12 +245,239 @@ export class Tensor {
     return this.data[offset];
   }
 
+  /** The elements as a flat array of numbers, in row-major order. */
   toArray(): number[] {
     checkAttached(this, 'tensor');
     return Array.from(this.data);
   }
 
+  /** The values as NumPy's str() prints them (`[[1. 2.]\n [3. 4.]]`), summarised with '...' beyond 1000 elements. */
   toString(): string {
-    return `Tensor(${formatShape(this.shape)}, ${this.dtype})`;
+    return format.toText(this);
+  }
+
+  /** What console.log and util.inspect show: `Tensor([[1., 2.],\n        [3., 4.]], dtype=float32)` (NumPy's repr). */
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return format.toRepr(this);
+  }
+
+  /** The values as nested arrays of numbers (a number for shape []), as NumPy's tolist(). */
+  toNested(): format.Nested {
+    return format.toNested(this);
+  }
+
+  /** The value of a tensor of one element. */
+  item(): number {
+    return format.item(this);
+  }
+
+  // element-wise operations (src/ops/elementwise.ts). Binary ones broadcast as NumPy does; a number operand takes
+  // this tensor's dtype; a float32 and a float64 tensor give float64. Comparisons give a 0/1 float mask.
+
+  /** this + other, broadcast. */
+  add(other: Tensor | number): Tensor { return elementwise.add(this, other); }
+  /** this − other, broadcast. */
+  sub(other: Tensor | number): Tensor { return elementwise.sub(this, other); }
+  /** this · other, broadcast. */
+  mul(other: Tensor | number): Tensor { return elementwise.mul(this, other); }
+  /** this / other, broadcast. */
+  div(other: Tensor | number): Tensor { return elementwise.div(this, other); }
+  /** this ^ other, broadcast. */
+  pow(other: Tensor | number): Tensor { return elementwise.pow(this, other); }
+  /** The larger of this and other, broadcast (NaN if either is NaN). */
+  maximum(other: Tensor | number): Tensor { return elementwise.maximum(this, other); }
+  /** The smaller of this and other, broadcast (NaN if either is NaN). */
+  minimum(other: Tensor | number): Tensor { return elementwise.minimum(this, other); }
+  /** 1 where this > other, else 0. */
+  gt(other: Tensor | number): Tensor { return elementwise.gt(this, other); }
+  /** 1 where this ≥ other, else 0. */
+  ge(other: Tensor | number): Tensor { return elementwise.ge(this, other); }
+  /** 1 where this < other, else 0. */
+  lt(other: Tensor | number): Tensor { return elementwise.lt(this, other); }
+  /** 1 where this ≤ other, else 0. */
+  le(other: Tensor | number): Tensor { return elementwise.le(this, other); }
+  /** 1 where this = other, else 0. */
+  eq(other: Tensor | number): Tensor { return elementwise.eq(this, other); }
+  /** 1 where this ≠ other, else 0. */
+  ne(other: Tensor | number): Tensor { return elementwise.ne(this, other); }
+  /** −this */
+  neg(): Tensor { return elementwise.neg(this); }
+  /** |this| */
+  abs(): Tensor { return elementwise.abs(this); }
+  /** −1, 0 or 1 by the sign of each element (±0 and NaN kept). */
+  sign(): Tensor { return elementwise.sign(this); }
+  /** e^this */
+  exp(): Tensor { return elementwise.exp(this); }
+  /** ln this */
+  log(): Tensor { return elementwise.log(this); }
+  /** ln(1 + this) */
+  log1p(): Tensor { return elementwise.log1p(this); }
+  /** √this */
+  sqrt(): Tensor { return elementwise.sqrt(this); }
+  /** this² */
+  square(): Tensor { return elementwise.square(this); }
+  /** min(max(this, min), max); either bound may be left out (null or undefined). */
+  clamp(min?: Tensor | number | null, max?: Tensor | number | null): Tensor { return elementwise.clamp(this, min, max); }
+  /** max(this, 0) */
+  relu(): Tensor { return elementwise.relu(this); }
+  /** this for positive elements, slope · this elsewhere (slope 0.01 by default). */
+  leakyRelu(slope?: number): Tensor { return elementwise.leakyRelu(this, slope); }
+  /** 1 / (1 + e^−this) */
+  sigmoid(): Tensor { return elementwise.sigmoid(this); }
+  /** tanh this */
+  tanh(): Tensor { return elementwise.tanh(this); }
+  /** 1 for positive elements, 0 elsewhere (NaN kept). */
+  step(): Tensor { return elementwise.step(this); }
+  /** ln(1 + e^this) */
+  softplus(): Tensor { return elementwise.softplus(this); }
+  /** this · Φ(this), the exact GELU. */
+  gelu(): Tensor { return elementwise.gelu(this); }
+  /** Same shape and equal elements (NaN equals nothing). */
+  equal(other: Tensor): boolean { return elementwise.equal(this, other); }
+  /** |this − other| ≤ atol + rtol · |other| everywhere, broadcast (NumPy's allclose). */
+  allClose(other: Tensor | number, rtol?: number, atol?: number): boolean {
+    return elementwise.allClose(this, other, rtol, atol);
+  }
+
+  // reductions, shape and indexing (src/ops/reduce.ts, linalg.ts, shape.ts, indexing.ts)
+
+  /** Σ over the axes (all by default): `x.sum()`, `x.sum(1)`, `x.sum([0, 2], true)`, `x.sum({ axis: 1, keepdims: true })`. */
+  sum(axis?: reduceOps.Axis | reduceOps.ReduceOptions, keepdims?: boolean): Tensor {
+    return reduceOps.sum(this, axis, keepdims);
+  }
+
+  /** The mean over the axes (all by default). */
+  mean(axis?: reduceOps.Axis | reduceOps.ReduceOptions, keepdims?: boolean): Tensor {
+    return reduceOps.mean(this, axis, keepdims);
+  }
+
+  /** Π over the axes (all by default). */
+  prod(axis?: reduceOps.Axis | reduceOps.ReduceOptions, keepdims?: boolean): Tensor {
+    return reduceOps.prod(this, axis, keepdims);
+  }
+
+  /** The maximum over the axes (all by default); NaN propagates. */
+  max(axis?: reduceOps.Axis | reduceOps.ReduceOptions, keepdims?: boolean): Tensor {
+    return reduceOps.max(this, axis, keepdims);
+  }
+
+  /** The minimum over the axes (all by default); NaN propagates. */
+  min(axis?: reduceOps.Axis | reduceOps.ReduceOptions, keepdims?: boolean): Tensor {
+    return reduceOps.min(this, axis, keepdims);
+  }
+
+  /** The variance over the axes, ddof 0 by default (NumPy's): `x.var(0, { ddof: 1 })` reads `x.var({ axis: 0, ddof: 1 })`. */
+  var(axis?: reduceOps.Axis | reduceOps.VarianceOptions, keepdims?: boolean): Tensor {
+    return reduceOps.variance(this, axis, keepdims);
+  }
+
+  /** The standard deviation over the axes, ddof 0 by default (NumPy's). */
+  std(axis?: reduceOps.Axis | reduceOps.VarianceOptions, keepdims?: boolean): Tensor {
+    return reduceOps.std(this, axis, keepdims);
+  }
+
+  /** log Σ exp over the axes, stable. */
+  logSumExp(axis?: reduceOps.Axis | reduceOps.ReduceOptions, keepdims?: boolean): Tensor {
+    return reduceOps.logSumExp(this, axis, keepdims);
+  }
+
+  /** The index of the first maximum along `axis` (of the flattened tensor when none); NaN counts as the maximum. */
+  argmax(axis?: number | null | reduceOps.ArgOptions, keepdims?: boolean): Tensor {
+    return reduceOps.argmax(this, axis, keepdims);
+  }
+
+  /** The index of the first minimum along `axis` (of the flattened tensor when none). */
+  argmin(axis?: number | null | reduceOps.ArgOptions, keepdims?: boolean): Tensor {
+    return reduceOps.argmin(this, axis, keepdims);
+  }
+
+  /** softmax along `axis` (default the last), stable. */
+  softmax(axis = -1): Tensor {
+    return reduceOps.softmax(this, axis);
+  }
+
+  /** log softmax along `axis` (default the last), stable. */
+  logSoftmax(axis = -1): Tensor {
+    return reduceOps.logSoftmax(this, axis);
+  }
+
+  /** NumPy's matmul (batch axes broadcast); transposes as options are passed to GEMM, not copied. */
+  matmul(other: Tensor, options?: linalgOps.MatmulOptions): Tensor {
+    return linalgOps.matmul(this, other, options);
+  }
+
+  /** NumPy's dot. */
+  dot(other: Tensor): Tensor {
+    return linalgOps.dot(this, other);
+  }
+
+  /** The axes reversed, or permuted as `axes` says (a copy unless only size-1 axes move). */
+  transpose(axes?: readonly number[]): Tensor {
+    return shapeOps.transpose(this, axes);
+  }
+
+  /** The transpose: the axes reversed (NumPy's .T). */
+  get T(): Tensor {
+    return shapeOps.transpose(this);
+  }
+
+  /** Axis i of the result is axis axes[i] of this tensor: `x.permute(0, 2, 3, 1)` or `x.permute([0, 2, 3, 1])`. */
+  permute(...axes: number[] | [readonly number[]]): Tensor {
+    return shapeOps.permute(this, (Array.isArray(axes[0]) ? axes[0] : axes) as number[]);
+  }
+
+  /** Without size-1 axes (or only the ones named), sharing the data. */
+  squeeze(axis?: number | readonly number[] | null): Tensor {
+    return shapeOps.squeeze(this, axis);
+  }
+
+  /** With a new size-1 axis at `axis`, sharing the data. */
+  unsqueeze(axis: number): Tensor {
+    return shapeOps.unsqueeze(this, axis);
+  }
+
+  /** The axes startAxis..endAxis (default: all) merged into one, sharing the data. */
+  flatten(startAxis = 0, endAxis = -1): Tensor {
+    return shapeOps.flatten(this, startAxis, endAxis);
+  }
+
+  /** Repeated along size-1 (and new leading) axes to `shape` (a copy). */
+  broadcastTo(shape: Shape): Tensor {
+    return shapeOps.broadcastTo(this, shape);
+  }
+
+  /** NumPy's constant pad. */
+  pad(width: number | readonly number[] | readonly (readonly number[])[], value = 0): Tensor {
+    return shapeOps.pad(this, width, value);
+  }
+
+  /** NumPy's split: `sections` equal parts, or the parts between the split points. */
+  split(sections: number | readonly number[], axis = 0): Tensor[] {
+    return shapeOps.split(this, sections, axis);
+  }
+
+  /** Sliced axis by axis: `x.slice([1, 3], null, [null, null, -1])` is x[1:3, :, ::-1] (a copy). */
+  slice(...specs: indexingOps.SliceSpec[]): Tensor {
+    return indexingOps.slice(this, ...specs);
+  }
+
+  /** NumPy's take: the elements at `indices` along `axis` (of the flattened tensor when none). */
+  take(indices: Int32Array | readonly number[] | Tensor | number, axis?: number | null): Tensor {
+    return indexingOps.take(this, indices, axis);
+  }
+
+  /** take along `axis` (default 0): `xTrain.gather(batchMask)` is x_train[batch_mask]. */
+  gather(indices: Int32Array | readonly number[] | Tensor | number, axis = 0): Tensor {
+    return indexingOps.gather(this, indices, axis);
+  }
+
+  /** The elements where `mask` is nonzero (x[mask] in NumPy), as a 1-D tensor (or rows, for a mask of leading axes). */
+  maskedSelect(mask: Tensor | readonly unknown[]): Tensor {
+    return indexingOps.maskedSelect(this, mask);
+  }
+
+  /** A copy with `updates` added at `indices` along `axis` (repeated indices add up). */
+  scatterAdd(indices: Int32Array | readonly number[] | Tensor, updates: Tensor, axis = 0): Tensor {
+    return indexingOps.scatterAdd(this, indices, updates, axis);
   }
 }

@@ -82,7 +82,7 @@ describe('atomic model save under SIGKILL', () => {
     // Temporary files of killed saves stay behind (nothing runs after SIGKILL), never under a model's name.
     const left = stray();
     expect(left.every((f) => /^\.model\d\.safetensors\.\d+\.[0-9a-f]+\.tmp$/.test(f))).toBe(true);
-    expect(left.length, "some kills landed while a temporary file was being written").toBeGreaterThan(0);
+    expect(left.length, 'some kills landed while a temporary file was being written').toBeGreaterThan(0);
     console.log(`${kills} kills: ${[...seen].sort((a, b) => a - b).join(', ')} saves completed after the first; ` +
       `${left.length} temporary files left behind`);
     // The next save of each model removes them once they are older than STALE_TEMP_MS (their processes are gone).

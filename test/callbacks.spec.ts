@@ -14,8 +14,7 @@ import { Sequential } from '../src/network';
 import { SGD } from '../src/optimizers';
 import { ProgressBar } from '../src/progress';
 import { Tensor } from '../src/tensor';
-import { backends, expectBitwiseEqual, useBackend } from './helpers';
-import { randn } from './net-helpers';
+import { backends, expectBitwiseEqual, randn, useBackend } from './helpers';
 
 function data(n = 24, seed = 1): { x: Tensor; y: Int32Array } {
   return { x: randn([n, 3], seed).astype('float32'), y: Int32Array.from({ length: n }, (_, i) => i % 3) };
@@ -181,9 +180,9 @@ describe('EarlyStopping options and monitors', () => {
   });
 
   it.each([
-    [{ patience: -1 }, 'EarlyStopping patience must be an integer >= 0, got -1'],
-    [{ patience: 1.5 }, 'EarlyStopping patience must be an integer >= 0, got 1.5'],
-    [{ minDelta: NaN }, 'EarlyStopping minDelta must be a finite number >= 0, got NaN'],
+    [{ patience: -1 }, 'EarlyStopping patience must be a non-negative integer, got -1'],
+    [{ patience: 1.5 }, 'EarlyStopping patience must be a non-negative integer, got 1.5'],
+    [{ minDelta: NaN }, 'EarlyStopping minDelta must be a non-negative number, got NaN'],
     [{ mode: 'up' }, "EarlyStopping mode must be 'auto', 'min' or 'max', got the string 'up'"],
     [{ monitor: 3 }, "EarlyStopping monitor must be a name like 'valLoss', got 3"],
     [{ restoreBestWeights: 'yes' }, "EarlyStopping restoreBestWeights must be true or false, got the string 'yes'"],
@@ -290,8 +289,8 @@ describe('ReduceLROnPlateau', () => {
   it('options are checked; an optimizer without setBaseLr is refused before training', async () => {
     expect(() => new ReduceLROnPlateau({ factor: 1 })).toThrow('ReduceLROnPlateau factor must be in (0, 1) (it multiplies the rate), got 1');
     expect(() => new ReduceLROnPlateau({ factor: 0 })).toThrow('ReduceLROnPlateau factor must be in (0, 1)');
-    expect(() => new ReduceLROnPlateau({ cooldown: -1 })).toThrow('ReduceLROnPlateau cooldown must be an integer >= 0, got -1');
-    expect(() => new ReduceLROnPlateau({ minLr: -1 })).toThrow('ReduceLROnPlateau minLr must be a finite number >= 0, got -1');
+    expect(() => new ReduceLROnPlateau({ cooldown: -1 })).toThrow('ReduceLROnPlateau cooldown must be a non-negative integer, got -1');
+    expect(() => new ReduceLROnPlateau({ minLr: -1 })).toThrow('ReduceLROnPlateau minLr must be a non-negative number, got -1');
     const { x, y } = data();
     const real = new SGD({ lr: 0.1 });
     const foreign = { step: (p: never) => real.step(p), setEpoch: (e: number) => real.setEpoch(e), get lr() { return real.lr; } };
@@ -318,9 +317,9 @@ describe('validationSplit', () => {
   });
 
   it.each([
-    [{ validationSplit: 1 }, 'validationSplit must be a fraction of the samples, 0 < validationSplit < 1, got 1'],
-    [{ validationSplit: 0 }, 'validationSplit must be a fraction of the samples, 0 < validationSplit < 1, got 0'],
-    [{ validationSplit: '0.2' }, "validationSplit must be a fraction of the samples, 0 < validationSplit < 1, got the string '0.2'"],
+    [{ validationSplit: 1 }, 'validationSplit must be in (0, 1) (the fraction of the samples held out), got 1'],
+    [{ validationSplit: 0 }, 'validationSplit must be in (0, 1) (the fraction of the samples held out), got 0'],
+    [{ validationSplit: '0.2' }, "validationSplit must be in (0, 1) (the fraction of the samples held out), got the string '0.2'"],
     [{ validationSplit: 0.97 }, 'validationSplit 0.97 of 24 samples leaves none to train on'],
     [{ validationSplit: 1e-17 }, 'validationSplit 1e-17 of 24 samples holds out none (it needs at least 1 / 24)'],
   ])('fit(%j) is refused', async (opts, message) => {

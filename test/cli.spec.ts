@@ -180,6 +180,7 @@ describe('nodenn CLI', () => {
     const text = io.text();
     expect(text).toContain('\r\x1b[2K');
     expect(text).toMatch(/epoch 1\/1 \[[=> ]+\] \d+\/120 {2}loss \d\.\d{4} {2}acc \d+\.\d\d% {2}[\d,]+ samples\/s {2}ETA /);
+    // eslint-disable-next-line no-control-regex -- the progress line's ANSI erase-line sequence
     expect(text).toMatch(/\r\x1b\[2Kepoch 1\/1 {2}loss .* samples\/s\n/);
     expect(text).not.toContain('val_acc');
   });

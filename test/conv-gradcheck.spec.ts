@@ -6,8 +6,7 @@ import {
   Sequential, Tensor, gradcheck,
 } from '../src/index';
 import { Random } from '../src/random';
-import { backends, useBackend } from './helpers';
-import { randn } from './net-helpers';
+import { backends, randn, useBackend } from './helpers';
 
 /** Distinct values at least 0.01 apart in random order: no window of a max pool has a near-tie. */
 function distinct(shape: number[], seed: number): Tensor {

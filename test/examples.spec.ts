@@ -53,6 +53,35 @@ describe('examples', () => {
     expect(out).toContain('dApple: 2.2, dAppleNum: 110, dOrange: 3.3, dOrangeNum: 165, dTax: 650');
   });
 
+  it('numpy-basics: the course material\'s NumPy cells print NumPy\'s values; x_train[batch_mask] takes those rows', async () => {
+    const out = example('numpy-basics');
+    // chapter 1, as NumPy prints float arrays
+    for (const cell of [
+      'x\n[1. 2. 3.]\n', 'x + y\n[3. 6. 9.]\n', 'x - y\n[-1. -2. -3.]\n', 'x * y\n[ 2.  8. 18.]\n', 'x / y\n[0.5 0.5 0.5]\n',
+      'x / 2.0\n[0.5 1.  1.5]\n', 'A.shape (2, 2)\n', 'A + B\n[[ 4.  2.]\n [ 3. 10.]]\n', 'A * B\n[[ 3.  0.]\n [ 0. 24.]]\n',
+      'A * 10\n[[10. 20.]\n [30. 40.]]\n', 'A * B (broadcast)\n[[10. 40.]\n [30. 80.]]\n', 'X[0]\n[51. 55.]\n',
+      'X[0][1] 55\n', 'row [51. 55.]\nrow [14. 19.]\nrow [0. 4.]\n', 'X.flatten()\n[51. 55. 14. 19.  0.  4.]\n',
+      'X[np.array([0, 2, 4])]\n[51. 14.  0.]\n', 'X > 15\n[1. 1. 0. 1. 0. 0.]\n', 'X[X > 15]\n[51. 55. 19.]\n',
+      'x_train.shape (60000, 784)\n', 't_train.shape (60000, 10)\n', 'x_batch.shape (10, 784)\n', 't_batch.shape (10, 10)\n',
+    ]) expect(out).toContain(cell);
+    // chapter 4: the rows printed for the sampled indices are the training set's rows at those indices
+    const numbers = (label: string) => {
+      const m = new RegExp(`${label.replace(/[()[\]]/g, '\\$&')}\\n\\[([^\\]]*)\\]`).exec(out);
+      return m![1].trim().split(/\s+/).map(Number);
+    };
+    const mask = numbers('batch_mask'), labels = numbers('np.argmax(t_batch, axis=1)');
+    const ink = numbers('x_batch.sum(axis=1) (ink per image)');
+    expect(mask).toHaveLength(10);
+    const { train } = await loadMnist();
+    mask.forEach((row, i) => {
+      expect(Number.isInteger(row) && row >= 0 && row < 60000).toBe(true);
+      expect(labels[i]).toBe(train.y[row]);
+      let sum = 0;
+      for (let k = 0; k < 784; k++) sum += train.x.data[row * 784 + k];
+      expect(Math.abs(ink[i] - sum)).toBeLessThan(1e-3);
+    });
+  });
+
   it('mnist-mlp then inference on its model', () => {
     const out = example('mnist-mlp', ['--out', 'mlp.safetensors']);
     // seeded: 86.60% (2 epochs on 2,500 images) on every backend today

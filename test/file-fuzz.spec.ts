@@ -244,8 +244,8 @@ describe('malformed safetensors', () => {
           ? [[], [-1, 12], [12.5], [2 ** 31, 2 ** 31], [2 ** 53], ['3', 4], null, 'x', [1e308], [0], [12, 1, 1], [4, 3]]
           : field === 'data_offsets'
             ? [[e.data_offsets[1], e.data_offsets[0]], [0, data.length + 4], [-4, 44], [0.5, 48.5], [0], null,
-              [0, 2 ** 53], [h[pick(names)].data_offsets[0], e.data_offsets[1]], [e.data_offsets[0] + 2, e.data_offsets[1] + 2],
-              [e.data_offsets[0] + 4, e.data_offsets[1] + 4], ['0', '48'], [e.data_offsets[0], data.length + 1]]
+                [0, 2 ** 53], [h[pick(names)].data_offsets[0], e.data_offsets[1]], [e.data_offsets[0] + 2, e.data_offsets[1] + 2],
+                [e.data_offsets[0] + 4, e.data_offsets[1] + 4], ['0', '48'], [e.data_offsets[0], data.length + 1]]
             : [3, null, [], 'x', { ...e, strides: [1] }, { ...e, dtype: undefined }, {}];
       if (field === 'entry') h[name] = pick(hostile);
       else e[field] = pick(hostile);
@@ -295,7 +295,7 @@ describe('malformed safetensors', () => {
     const expected: Rule[] = ['short-file', 'header-length-small', 'header-length-limit', 'header-past-end', 'utf8', 'json',
       'metadata', 'entry', 'unknown-field', 'dtype', 'shape', 'offsets', 'offsets-outside', 'size-mismatch', 'overlap', 'gap',
       'trailing-bytes', 'int64-range'];
-    if (CASES >= 1500) expect(expected.filter((k) => !rules.has(k)), "rules no case reached").toEqual([]);
+    if (CASES >= 1500) expect(expected.filter((k) => !rules.has(k)), 'rules no case reached').toEqual([]);
     // No malformed header costs more than a trivial amount of work (no allocation from a hostile size, no blow-up).
     expect(costliest).toBeLessThan(1000);
     console.log(`safetensors fuzz: ${CASES} cases, ${counts.rejected} rejected with a SafetensorsError for a rule the file ` +

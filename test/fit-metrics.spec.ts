@@ -9,8 +9,7 @@ import { Sequential } from '../src/network';
 import { SGD } from '../src/optimizers';
 import { ProgressBar } from '../src/progress';
 import { Tensor } from '../src/tensor';
-import { backends, useBackend } from './helpers';
-import { randn } from './net-helpers';
+import { backends, randn, useBackend } from './helpers';
 
 /** 60 samples of 4 features, 3 classes that a random network gets partly right. */
 function classification(): { x: Tensor; y: Int32Array } {

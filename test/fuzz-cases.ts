@@ -53,7 +53,30 @@ const hookSizes: { [K in HookName]: Pick<Signature, 'sizes' | 'fix'> } = {
   },
   // training needs two values per channel: N * S >= 2
   batchNorm: { sizes: { N: [1, 3], C: [0, 3], S: [1, 4] }, fix: (s) => { if (s.N * s.S < 2) s.S = 2; } },
+  // each axis: equal sizes or a 1 (an odd pair becomes a 1 on one side, so both kinds of axis occur)
+  broadcast: {
+    sizes: Object.fromEntries(['a', 'b'].flatMap((p) => [0, 1, 2, 3].map((i) => [`${p}${i}`, [0, 3]]))),
+    fix: (s) => broadcastFix(s, ['a', 'b']),
+  },
+  broadcastWhere: {
+    sizes: Object.fromEntries(['c', 'a', 'b'].flatMap((p) => [0, 1, 2, 3].map((i) => [`${p}${i}`, [0, 3]]))),
+    fix: (s) => broadcastFix(s, ['c', 'a', 'b']),
+  },
 };
+
+/** Makes the operands' sizes broadcast (a size other than the first one found, and other than 1, becomes 1). */
+function broadcastFix(s: Sizes, operands: string[]): void {
+  for (let i = 0; i < 4; i++) {
+    let y = 1;
+    for (const p of operands) {
+      const d = s[`${p}${i}`];
+      if (d === 1) continue;
+      if (y === 1) y = d;
+      else if (d !== y) s[`${p}${i}`] = 1;
+    }
+    s[`y${i}`] = y;
+  }
+}
 
 /** A length of the spec over the drawn sizes. */
 function lengthOf(l: Length): (s: Sizes) => number {
@@ -179,93 +202,90 @@ export function makeCase(name: string, sig: Signature, r: () => number): Case {
     if (desc) mutations.push(`arg ${i}: ${desc}`);
 
     function mutate(): string {
-    let desc = '';
-    if (kind === 0) { args[i] = pick(hostileNumbers); desc = `${String(args[i])}`; }
-    else if (kind === 1) {
-      const junk: unknown[] = [undefined, null, true, 'x', '3', {}, [], [1, 2, 3], 10n, Symbol('s'), () => 1,
-        new Date(0), new ArrayBuffer(16), new DataView(new ArrayBuffer(16)), { length: 4 },
-        Object.create(Float32Array.prototype), new Proxy(new Float32Array(4), {})];
-      const j = int(0, junk.length - 1);
-      args[i] = junk[j];
-      desc = `junk #${j}`;
-    } else if (kind === 2 && ArrayBuffer.isView(cur)) {
-      const kinds = [Int32Array, Uint8Array, Uint8ClampedArray, Int16Array, Float32Array, Float64Array, BigInt64Array];
-      const K = pick(kinds);
-      args[i] = new K((cur as Float32Array).length);
-      desc = `as ${K.name}`;
-    } else if (kind === 3 && ArrayBuffer.isView(cur)) {
-      const a = cur as Float32Array;
-      args[i] = a.subarray(0, Math.max(0, a.length - int(1, 3)));
-      desc = 'shortened';
-    } else if (kind === 4 && ArrayBuffer.isView(cur)) {
-      args[i] = new ((cur as Float32Array).constructor as Float32ArrayConstructor)(0);
-      desc = 'empty';
-    } else if (kind === 5 && ArrayBuffer.isView(cur)) {
-      const a = cur as Float32Array;
-      const ctor = a.constructor as Float32ArrayConstructor | Float64ArrayConstructor;
-      args[i] = ctor === Float32Array || ctor === Float64Array ? detached(a.length, ctor) : new ctor(0);
-      desc = 'detached';
-    } else if (kind === 6 && ArrayBuffer.isView(cur)) {
-      const a = cur as Float32Array;
-      const ctor = a.constructor as Float32ArrayConstructor;
-      const s = new ctor(new SharedArrayBuffer(a.byteLength + ctor.BYTES_PER_ELEMENT));
-      s.set(a);
-      args[i] = s.subarray(0, a.length);
-      desc = 'SharedArrayBuffer-backed';
-    } else if (kind === 7 && ArrayBuffer.isView(cur)) {
+      let desc = '';
+      if (kind === 0) { args[i] = pick(hostileNumbers); desc = `${String(args[i])}`; } else if (kind === 1) {
+        const junk: unknown[] = [undefined, null, true, 'x', '3', {}, [], [1, 2, 3], 10n, Symbol('s'), () => 1,
+          new Date(0), new ArrayBuffer(16), new DataView(new ArrayBuffer(16)), { length: 4 },
+          Object.create(Float32Array.prototype), new Proxy(new Float32Array(4), {})];
+        const j = int(0, junk.length - 1);
+        args[i] = junk[j];
+        desc = `junk #${j}`;
+      } else if (kind === 2 && ArrayBuffer.isView(cur)) {
+        const kinds = [Int32Array, Uint8Array, Uint8ClampedArray, Int16Array, Float32Array, Float64Array, BigInt64Array];
+        const K = pick(kinds);
+        args[i] = new K((cur as Float32Array).length);
+        desc = `as ${K.name}`;
+      } else if (kind === 3 && ArrayBuffer.isView(cur)) {
+        const a = cur as Float32Array;
+        args[i] = a.subarray(0, Math.max(0, a.length - int(1, 3)));
+        desc = 'shortened';
+      } else if (kind === 4 && ArrayBuffer.isView(cur)) {
+        args[i] = new ((cur as Float32Array).constructor as Float32ArrayConstructor)(0);
+        desc = 'empty';
+      } else if (kind === 5 && ArrayBuffer.isView(cur)) {
+        const a = cur as Float32Array;
+        const ctor = a.constructor as Float32ArrayConstructor | Float64ArrayConstructor;
+        args[i] = ctor === Float32Array || ctor === Float64Array ? detached(a.length, ctor) : new ctor(0);
+        desc = 'detached';
+      } else if (kind === 6 && ArrayBuffer.isView(cur)) {
+        const a = cur as Float32Array;
+        const ctor = a.constructor as Float32ArrayConstructor;
+        const s = new ctor(new SharedArrayBuffer(a.byteLength + ctor.BYTES_PER_ELEMENT));
+        s.set(a);
+        args[i] = s.subarray(0, a.length);
+        desc = 'SharedArrayBuffer-backed';
+      } else if (kind === 7 && ArrayBuffer.isView(cur)) {
       // Alias another array argument: the very same array, or a window partly overlapping it.
-      const others = args.map((v, k) => [v, k] as const).filter(([v, k]) => k !== i && ArrayBuffer.isView(v));
-      if (others.length) {
-        const [o, k] = pick(others);
-        const arr = o as Float32Array;
-        args[i] = r() < 0.5 ? arr : arr.subarray(Math.min(arr.length, int(0, 2)));
-        desc = `aliases arg ${k}`;
-      }
-    } else if (kind === 8 && spec && spec.t === 'size') {
-      args[i] = (cur as number) + pick([1, 2, 1000, 2 ** 20, 2 ** 30]);
-      desc = 'size grown';
-    } else if (kind === 9) { args.length = int(0, args.length - 1); desc = `only ${args.length} args`; }
-    else if (kind === 10) { args.push(pick([1, null, new Float32Array(2)])); desc = 'extra arg'; }
-    else if (kind === 11 && cur instanceof Int32Array) {
-      const a = Int32Array.from(cur);
-      if (a.length) a[int(0, a.length - 1)] = pick([-1, -(2 ** 31), 2 ** 31 - 1, 1000]);
-      args[i] = a;
-      desc = 'label out of range';
-    } else if (kind === 12 && ArrayBuffer.isView(cur)) {
-      const a = cur as Float32Array;
-      if (a.length) a[int(0, a.length - 1)] = pick([NaN, Infinity, -Infinity, 3e38, -3e38, 1e-45]);
-      desc = 'non-finite element';
-    } else if (kind === 14 && ArrayBuffer.isView(cur)) {
+        const others = args.map((v, k) => [v, k] as const).filter(([v, k]) => k !== i && ArrayBuffer.isView(v));
+        if (others.length) {
+          const [o, k] = pick(others);
+          const arr = o as Float32Array;
+          args[i] = r() < 0.5 ? arr : arr.subarray(Math.min(arr.length, int(0, 2)));
+          desc = `aliases arg ${k}`;
+        }
+      } else if (kind === 8 && spec && spec.t === 'size') {
+        args[i] = (cur as number) + pick([1, 2, 1000, 2 ** 20, 2 ** 30]);
+        desc = 'size grown';
+      } else if (kind === 9) { args.length = int(0, args.length - 1); desc = `only ${args.length} args`; } else if (kind === 10) { args.push(pick([1, null, new Float32Array(2)])); desc = 'extra arg'; } else if (kind === 11 && cur instanceof Int32Array) {
+        const a = Int32Array.from(cur);
+        if (a.length) a[int(0, a.length - 1)] = pick([-1, -(2 ** 31), 2 ** 31 - 1, 1000]);
+        args[i] = a;
+        desc = 'label out of range';
+      } else if (kind === 12 && ArrayBuffer.isView(cur)) {
+        const a = cur as Float32Array;
+        if (a.length) a[int(0, a.length - 1)] = pick([NaN, Infinity, -Infinity, 3e38, -3e38, 1e-45]);
+        desc = 'non-finite element';
+      } else if (kind === 14 && ArrayBuffer.isView(cur)) {
       // This argument's kind of array over ANOTHER argument's memory (e.g. a float output over Int32 labels).
-      const others = args.map((v, k) => [v, k] as const).filter(([v, k]) => k !== i && ArrayBuffer.isView(v) &&
-        (v as Float32Array).byteLength > 0);
-      if (others.length) {
-        const [o, k] = pick(others);
-        const ov = o as Float32Array;
-        const ctor = (cur as Float32Array).constructor as Float32ArrayConstructor;
-        const bytes = ctor.BYTES_PER_ELEMENT;
-        const start = Math.ceil(ov.byteOffset / bytes) * bytes;
-        const room = Math.floor((ov.buffer.byteLength - start) / bytes);
-        args[i] = new ctor(ov.buffer, start, Math.min(room, Math.max((cur as Float32Array).length, 1)));
-        desc = `${ctor.name} over arg ${k}'s memory`;
-      }
-    } else if (kind === 15 && ArrayBuffer.isView(cur)) {
+        const others = args.map((v, k) => [v, k] as const).filter(([v, k]) => k !== i && ArrayBuffer.isView(v) &&
+          (v as Float32Array).byteLength > 0);
+        if (others.length) {
+          const [o, k] = pick(others);
+          const ov = o as Float32Array;
+          const ctor = (cur as Float32Array).constructor as Float32ArrayConstructor;
+          const bytes = ctor.BYTES_PER_ELEMENT;
+          const start = Math.ceil(ov.byteOffset / bytes) * bytes;
+          const room = Math.floor((ov.buffer.byteLength - start) / bytes);
+          args[i] = new ctor(ov.buffer, start, Math.min(room, Math.max((cur as Float32Array).length, 1)));
+          desc = `${ctor.name} over arg ${k}'s memory`;
+        }
+      } else if (kind === 15 && ArrayBuffer.isView(cur)) {
       // Over a resizable ArrayBuffer, then shrunk: a fixed-length view goes out of bounds (length 0), a
       // length-tracking one follows the new size.
-      const a = cur as Float32Array;
-      const ctor = a.constructor as Float32ArrayConstructor;
-      const bytes = ctor.BYTES_PER_ELEMENT;
-      const buf = new (ArrayBuffer as unknown as new (n: number, o: object) => ArrayBuffer & { resize(n: number): void })(
-        (a.length + 2) * bytes, { maxByteLength: (a.length + 8) * bytes });
-      const tracking = r() < 0.5;
-      args[i] = tracking ? new ctor(buf, bytes) : new ctor(buf, bytes, a.length);
-      buf.resize(int(0, a.length + 1) * bytes);
-      desc = `${tracking ? 'length-tracking' : 'fixed'} view of a shrunk resizable buffer`;
-    } else if (kind === 13 && typeof cur === 'string') {
-      args[i] = pick(['', 'RELU', 'avx1024', 'relu\0x', 'x'.repeat(10000)]);
-      desc = 'bad string';
-    }
-    return desc;
+        const a = cur as Float32Array;
+        const ctor = a.constructor as Float32ArrayConstructor;
+        const bytes = ctor.BYTES_PER_ELEMENT;
+        const buf = new (ArrayBuffer as unknown as new (n: number, o: object) => ArrayBuffer & { resize(n: number): void })(
+          (a.length + 2) * bytes, { maxByteLength: (a.length + 8) * bytes });
+        const tracking = r() < 0.5;
+        args[i] = tracking ? new ctor(buf, bytes) : new ctor(buf, bytes, a.length);
+        buf.resize(int(0, a.length + 1) * bytes);
+        desc = `${tracking ? 'length-tracking' : 'fixed'} view of a shrunk resizable buffer`;
+      } else if (kind === 13 && typeof cur === 'string') {
+        args[i] = pick(['', 'RELU', 'avx1024', 'relu\0x', 'x'.repeat(10000)]);
+        desc = 'bad string';
+      }
+      return desc;
     }
   }
   return { name, args, mutations };

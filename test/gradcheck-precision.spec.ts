@@ -10,8 +10,7 @@ import {
   ReLU, Sigmoid, Softmax, Step, Tanh, registeredLayers, type Layer,
 } from '../src/layers/index';
 import { Tensor } from '../src/tensor';
-import { backends, useBackend } from './helpers';
-import { randn } from './net-helpers';
+import { backends, randn, useBackend } from './helpers';
 
 const builtIn: [string, () => Layer, number[]][] = [
   ['Dense', () => new Dense(5, 4, { dtype: 'float64', init: 'he', seed: 1 }), [3, 5]],

@@ -11,8 +11,7 @@ import { Layer, type InitContext, type LayerConfig } from '../src/layers/layer';
 import { layerFromConfig, registerLayer, registeredLayers } from '../src/layers/registry';
 import { Random } from '../src/random';
 import { Tensor } from '../src/tensor';
-import { backends, useBackend } from './helpers';
-import { uniform } from './net-helpers';
+import { backends, uniform, useBackend } from './helpers';
 
 // y = x W + b through the backend's gemm; `wrongBias` makes the bias gradient twice what it should be.
 class Affine extends Layer {
@@ -20,12 +19,14 @@ class Affine extends Layer {
   constructor(readonly inF: number, readonly outF: number, readonly wrongBias = false) {
     super();
   }
+
   override initialize(ctx: InitContext): void {
     const w = Tensor.zeros([this.inF, this.outF], ctx.dtype), b = Tensor.zeros([this.outF], ctx.dtype);
     for (let i = 0; i < w.size; i++) w.data[i] = ctx.rng.normal();
     for (let i = 0; i < b.size; i++) b.data[i] = ctx.rng.normal();
     this.setParams(['weight', 'bias'], [w, b]);
   }
+
   forward(x: Tensor): Tensor {
     this.x = x;
     const n = x.shape[0], y = Tensor.zeros([n, this.outF], x.dtype);
@@ -33,6 +34,7 @@ class Affine extends Layer {
     getBackend().biasAdd(n, this.outF, y.data, this.params[1].data);
     return y;
   }
+
   backward(dout: Tensor): Tensor {
     const x = this.x!, n = x.shape[0], dx = Tensor.zeros(x.shape, x.dtype);
     getBackend().gemm(false, true, n, this.inF, this.outF, 1, dout.data, this.params[0].data, 0, dx.data);
@@ -41,9 +43,11 @@ class Affine extends Layer {
     if (this.wrongBias) getBackend().biasBackward(n, this.outF, dout.data, this.grads[1].data);
     return dx;
   }
+
   outputShape(s: readonly number[]): number[] {
     return [s[0], this.outF];
   }
+
   config(): LayerConfig {
     return { type: 'TestAffine', inF: this.inF, outF: this.outF };
   }

@@ -1,6 +1,8 @@
-// Shared by the specs: the backends every kernel spec runs against, naive references and a small seeded RNG.
+// Shared by the specs: the backends every spec runs against, seeded test data and comparisons. The naive kernel
+// references are test/reference.ts, the fuzzer's calls test/fuzz-cases.ts.
 import { nativeAddon, nativeAvailable, setBackend, setIsa, setThreads } from '../src/backend/index';
-import type { FloatArray } from '../src/tensor';
+import { Random } from '../src/random';
+import { type FloatArray, Tensor } from '../src/tensor';
 
 export interface BackendCase {
   label: string;
@@ -78,16 +80,20 @@ export function expectBitwiseEqual(a: FloatArray, b: FloatArray): void {
   for (let i = 0; i < ua.length; i++) if (ua[i] !== ub[i]) throw new Error(`byte ${i} differs`);
 }
 
-/** The textbook triple loop in float64: C = alpha op(A) op(B) + beta C. */
-export function referenceGemm(transA: boolean, transB: boolean, M: number, N: number, K: number, alpha: number,
-  A: ArrayLike<number>, B: ArrayLike<number>, beta: number, C: ArrayLike<number>): Float64Array {
-  const out = new Float64Array(M * N);
-  for (let i = 0; i < M; i++) {
-    for (let j = 0; j < N; j++) {
-      let s = 0;
-      for (let k = 0; k < K; k++) s += (transA ? A[k * M + i] : A[i * K + k]) * (transB ? B[j * K + k] : B[k * N + j]);
-      out[i * N + j] = alpha * s + (beta === 0 ? 0 : beta * C[i * N + j]);
-    }
+/** Normal float64 data, nudged away from 0 so that ReLU's kink is never inside ±h. */
+export function randn(shape: number[], seed: number, scale = 1): Tensor {
+  const r = new Random(seed), t = Tensor.zeros(shape, 'float64');
+  for (let i = 0; i < t.size; i++) {
+    let v = r.normal() * scale;
+    if (Math.abs(v) < 1e-3) v += 1e-2;
+    t.data[i] = v;
   }
-  return out;
+  return t;
+}
+
+/** Uniform float64 data in [lo, hi). */
+export function uniform(shape: number[], seed: number, lo: number, hi: number): Tensor {
+  const r = new Random(seed), t = Tensor.zeros(shape, 'float64');
+  for (let i = 0; i < t.size; i++) t.data[i] = lo + (hi - lo) * r.uniform();
+  return t;
 }

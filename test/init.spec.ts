@@ -37,7 +37,8 @@ describe('initBias', () => {
 
   it('an unknown kind is refused, as initWeight refuses it', () => {
     for (const kind of ['uniform', 'He', undefined] as unknown as InitKind[]) {
-      expect(() => initWeight([2], { kind, fanIn: 2 }, new Random(1), 'float32')).toThrow(RangeError);
+      // a name that is none of the kinds is a RangeError; anything but a string a TypeError
+      expect(() => initWeight([2], { kind, fanIn: 2 }, new Random(1), 'float32')).toThrow(kind === undefined ? TypeError : RangeError);
       expect(() => initBias([2], { kind, fanIn: 2 }, new Random(1), 'float32')).toThrow(/init must be one of 'random', 'he', 'xavier', 'zeros', 'kaimingUniform', got /);
     }
   });

@@ -109,7 +109,7 @@ function violations(): Violation[] {
           break;
         case 'enum':
           broken(`${a.name} = 3`, i, 3, TypeError, `${a.name} must be a string, got 3`);
-          broken(`${a.name} = 'gelu'`, i, 'gelu', RangeError, `${a.name} must be ${spec.enumChoices(a.enum)}, got 'gelu'`);
+          broken(`${a.name} = 'cube'`, i, 'cube', RangeError, `${a.name} must be ${spec.enumChoices(a.enum)}, got 'cube'`);
           break;
         case 'floats': case 'int32s': {
           const x = args[i] as Float32Array;

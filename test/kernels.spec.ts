@@ -4,8 +4,9 @@ import { getBackend, nativeAddon, nativeAvailable, tsBackend } from '../src/back
 import { nativeBackend } from '../src/backend/native';
 import type { ActivationKind } from '../src/backend/backend';
 import {
-  backends, dtypes, expectClose, randomArray, referenceGemm, tolerance, useBackend,
+  backends, dtypes, expectClose, randomArray, tolerance, useBackend,
 } from './helpers';
+import { gemm as referenceGemm } from './reference';
 
 const sizes = [1, 3, 17, 65, 257];
 

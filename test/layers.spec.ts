@@ -10,8 +10,7 @@ import {
 import { Random } from '../src/random';
 import { Sequential } from '../src/network';
 import { Tensor } from '../src/tensor';
-import { backends, useBackend } from './helpers';
-import { randn, uniform } from './net-helpers';
+import { backends, randn, uniform, useBackend } from './helpers';
 
 const layerCases: [string, () => Layer, number[]][] = [
   ['Dense 2-D input', () => new Dense(5, 4, { dtype: 'float64', init: 'he', seed: 1 }), [3, 5]],
@@ -92,7 +91,7 @@ describe.each(backends)('layers on $label', (bc) => {
     expect(() => new Dropout('0.5' as never)).toThrow(/Dropout p must be in \[0, 1\), got the string '0.5'/);
     expect(() => new Dropout(0.5, { seed: 'x' as never })).toThrow(/Dropout seed must be a finite number, got the string 'x'/);
     expect(() => new LeakyReLU('0.1' as never)).toThrow(/LeakyReLU slope must be a finite number, got the string '0.1'/);
-    expect(() => new BatchNorm1D(4, { momentum: '0.1' as never })).toThrow(/BatchNorm1D momentum must be a number in \[0, 1\], got the string '0.1'/);
+    expect(() => new BatchNorm1D(4, { momentum: '0.1' as never })).toThrow(new TypeError("BatchNorm1D momentum must be in [0, 1], got the string '0.1'"));
     expect(() => new MaxPool2D(2, 'x' as never)).toThrow(/MaxPool2D options must be an options object/);
   });
 
@@ -269,7 +268,7 @@ describe('initializations', () => {
   });
 
   it('Dense biasInit is checked and survives toConfig/fromConfig (and a Sequential\'s re-initialization)', () => {
-    expect(() => new Dense(4, 3, { biasInit: 'ones' as never })).toThrow(/Dense biasInit must be one of 'zeros', 'random', got the string 'ones'/);
+    expect(() => new Dense(4, 3, { biasInit: 'ones' as never })).toThrow(new RangeError("Dense biasInit must be 'zeros' or 'random', got the string 'ones'"));
     expect(() => new Dense(4, 3, { bias: 'yes' as never })).toThrow(/Dense bias must be true or false, got the string 'yes'/);
     const d = new Dense(4, 3, { init: 'random', biasInit: 'random', seed: 3 });
     const cfg = JSON.parse(JSON.stringify(d.config()));

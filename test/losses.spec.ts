@@ -10,8 +10,7 @@ import { Sequential } from '../src/network';
 import { checkNetwork } from '../src/gradcheck';
 import { SGD } from '../src/optimizers';
 import { Tensor } from '../src/tensor';
-import { backends, useBackend } from './helpers';
-import { randn, uniform } from './net-helpers';
+import { backends, randn, uniform, useBackend } from './helpers';
 
 /** The loss gradient against central differences of the loss value. */
 function lossGradError(f: (x: Tensor) => LossResult, x: Tensor): number {
@@ -25,7 +24,6 @@ const courseY = [0.1, 0.05, 0.6, 0.0, 0.05, 0.1, 0.0, 0.1, 0.0, 0.0];
 const f64 = (data: number[], shape = [data.length]) => new Tensor(Float64Array.from(data), shape);
 const oneHotOf = (k: number) => f64(Array.from({ length: 10 }, (_, i) => (i === k ? 1 : 0)));
 const oneHot = targetTensor(Tensor.zeros([5, 3], 'float64'), labels);
-
 
 /**
  * The notebooks' numbers to within 2 ulps: NumPy sums in its own order, the kernels (SIMD, and the compiler's
@@ -119,8 +117,8 @@ describe.each(backends)('losses on $label', (bc) => {
 
   it('MSE options are checked', () => {
     const x = Tensor.zeros([2, 3], 'float64');
-    expect(() => mse(x, x, { reduction: 'avg' as never })).toThrow(/mse reduction must be one of 'batchMean', 'mean', 'sum', got "avg"/);
-    expect(() => mse(x, x, { half: 1 as never })).toThrow(/mse half must be a boolean/);
+    expect(() => mse(x, x, { reduction: 'avg' as never })).toThrow(new RangeError("mse reduction must be 'batchMean', 'mean' or 'sum', got the string 'avg'"));
+    expect(() => mse(x, x, { half: 1 as never })).toThrow(new TypeError('mse half must be true or false, got 1'));
     expect(() => mse(x, x, null as never)).toThrow(TypeError);
   });
 
@@ -164,7 +162,7 @@ describe.each(backends)('losses on $label', (bc) => {
     expect(() => crossEntropy(p, new Int32Array([0, 3]))).toThrow(/labels\[1\] = 3 is outside \[0, 3\)/);
     expect(() => crossEntropy(p, new Int32Array([0]))).toThrow(/labels has 1 entries but probs has 2 rows/);
     expect(() => crossEntropy(p, Tensor.zeros([5], 'float64'))).toThrow(/labels has shape \[5\] but the input has shape \[2, 3\]/);
-    expect(() => crossEntropy(p, new Int32Array([0, 1]), { eps: -1 })).toThrow(/crossEntropy eps must be a number in \[0, 1\)/);
+    expect(() => crossEntropy(p, new Int32Array([0, 1]), { eps: -1 })).toThrow('crossEntropy eps must be in [0, 1), got -1');
     expect(() => crossEntropy(p, new Int32Array([0, 1]), { eps: NaN })).toThrow(RangeError);
     // a NaN is no verdict on the input: it reaches the loss
     expect(crossEntropy(f64([NaN, 0.5], [1, 2]), new Int32Array([0])).loss).toBeNaN();

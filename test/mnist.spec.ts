@@ -200,7 +200,7 @@ describe('synthetic idx files', () => {
     const e = await expectDataError(loadMnist({ dir }), 'NOT_FOUND', dir);
     expect(e.message).toContain('t10k-labels-idx1-ubyte');
     expect(e.message).not.toContain('train-images');
-    await expect(loadMnist({ kind: 'cifar' as 'mnist' })).rejects.toThrow(TypeError);
+    await expect(loadMnist({ kind: 'cifar' as 'mnist' })).rejects.toThrow(new RangeError("kind must be 'mnist' or 'fashion', got the string 'cifar'"));
     await expect(loadMnist({ dir: tmpDir('set-false'), limit: 0 })).rejects.toThrow(RangeError);
     await expect(loadMnist({ dir: tmpDir('set-false'), dtype: 'int8' as 'float32' })).rejects.toThrow(/dtype/);
   });
@@ -406,7 +406,7 @@ describe('download into a cache from a local HTTP server', () => {
     expect(progress).toHaveLength(4);
     // Cached decompressed, under the canonical names, nothing else (no temporary files).
     expect(fs.readdirSync(cacheDir).sort()).toEqual(Object.keys(files).sort());
-    for (const [name, data] of Object.entries(files)) expect(sha(fs.readFileSync(path.join(cacheDir, name)))).toBe(hashes[name]);
+    for (const name of Object.keys(files)) expect(sha(fs.readFileSync(path.join(cacheDir, name)))).toBe(hashes[name]);
     // Offline: a base URL that cannot answer and download disabled still load, from the cache.
     hits.length = 0;
     const again = await loadMnist({ local: false, baseUrl: `${base}/error/`, cacheDir, sha256: hashes, download: false });

@@ -14,8 +14,7 @@ import { Adam } from '../src/optimizers';
 import { mse } from '../src/losses';
 import { Tensor } from '../src/tensor';
 import { VERSION } from '../src/version';
-import { backends, useBackend } from './helpers';
-import { randn } from './net-helpers';
+import { backends, randn, useBackend } from './helpers';
 
 let dir: string;
 beforeAll(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nodenn-model-')); });

@@ -37,7 +37,7 @@ const bad: Call[] = [
   ['empty loss', (k) => k.softmaxCrossEntropyTarget(0, 3, f32(0), f32(0), null), RangeError, /at least 1/],
   ['sgd NaN lr', (k) => k.sgd(2, f32(2), f32(2), NaN), RangeError, /lr must be a finite number/],
   ['sgd short grad', (k) => k.sgd(3, f32(3), f32(2), 0.1), RangeError, /g has 2 elements/],
-  // net kernels
+  // ops, softmax backward, losses and optimizer updates
   ['mul mixed dtypes', (k) => k.mul(2, f32(2), f64(2), f32(2)), TypeError, /b must be a Float32Array/],
   ['add partial overlap', (k) => { const a = f32(8); k.add(4, a.subarray(0, 4), f32(4), a.subarray(1, 5)); }, RangeError, /y must not share memory with a/],
   ['scale NaN alpha', (k) => k.scale(2, f32(2), NaN), RangeError, /alpha must be a finite number/],
@@ -60,7 +60,7 @@ const bad: Call[] = [
   ['adam short v', (k) => k.adam(2, f32(2), f32(2), f32(2), f32(1), 0.1, 0.9, 0.999, 1e-8, 1, 0), RangeError, /v has 1 elements/],
   ['adam negative weight decay', (k) => k.adam(1, f32(1), f32(1), f32(1), f32(1), 0.1, 0.9, 0.999, 1e-8, 1, -1), RangeError, /weightDecay must be non-negative/],
   ['adam wrong kind', (k) => k.adam(1, f32(1), f32(1), f64(1), f32(1), 0.1, 0.9, 0.999, 1e-8, 1, 0), TypeError, /m must be a Float32Array/],
-  // conv kernels: geometry (N, C, H, W, F, KH, KW, strideH, strideW, padH, padW) = 2, 3, 5, 4, 2, 3, 3, 1, 1, 1, 1
+  // convolution: geometry (N, C, H, W, F, KH, KW, strideH, strideW, padH, padW) = 2, 3, 5, 4, 2, 3, 3, 1, 1, 1, 1
   ['conv zero stride', (k) => k.conv2dForward(1, 1, 4, 4, 1, 3, 3, 0, 1, 0, 0, f32(16), f32(9), null, f32(4)), RangeError, /strideH must be at least 1, got 0/],
   ['conv zero kernel', (k) => k.conv2dForward(1, 1, 4, 4, 1, 3, 0, 1, 1, 0, 0, f32(16), f32(0), null, f32(4)), RangeError, /KW must be at least 1/],
   ['conv kernel larger than padded input', (k) => k.conv2dForward(1, 1, 4, 2, 1, 3, 5, 1, 1, 0, 1, f32(8), f32(15), null, f32(4)), RangeError, /KW = 5 is larger than W \+ 2 \* padW = 4/],

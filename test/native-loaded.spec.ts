@@ -14,7 +14,7 @@ describe.skipIf(optedOut)('the native backend is under test', () => {
     const loaded = loadAddon();
     const why = 'error' in loaded ? loaded.error : '';
     expect(why, 'the native addon did not load: build it (npm run build:native), or run with NODENN_BACKEND=ts ' +
-      'or NODENN_EXPECT_NATIVE=0 to test without it').toBe('');
+    'or NODENN_EXPECT_NATIVE=0 to test without it').toBe('');
     expect(nativeAvailable()).toBe(true);
     const isas = nativeAddon().info().supportedIsas;
     expect(isas).toContain('scalar');

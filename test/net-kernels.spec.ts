@@ -14,7 +14,7 @@ function tol(C: Ctor): number {
   return C === Float32Array ? 2e-6 : 1e-13;
 }
 
-describe.each(backends)('net kernels on $label', (bc) => {
+describe.each(backends)('ops, softmax backward and losses on $label', (bc) => {
   beforeEach(() => useBackend(bc));
 
   describe.each(dtypes)('%s', (_name, C) => {
@@ -117,7 +117,7 @@ describe.each(backends)('net kernels on $label', (bc) => {
   });
 });
 
-// Every new kernel once, on fixed data; returns all outputs concatenated for comparisons.
+// Every kernel of this file once, on fixed data; returns all outputs concatenated for comparisons.
 function runAll(k: Kernels, C: Ctor): FloatArray[] {
   const m = 4099, a = randomArray(C, m, 1), b = randomArray(C, m, 2), out: FloatArray[] = [];
   const y = new C(m); k.mul(m, a, b, y); out.push(y);
@@ -144,7 +144,7 @@ function runAll(k: Kernels, C: Ctor): FloatArray[] {
   return out;
 }
 
-describe.skipIf(nativeIsas.length === 0).each(nativeIsas)('net kernels: threads and agreement on $label', (bc) => {
+describe.skipIf(nativeIsas.length === 0).each(nativeIsas)('ops, softmax backward and losses: threads and agreement on $label', (bc) => {
   beforeEach(() => useBackend(bc));
 
   it.each(dtypes)('1 and 2 threads give bitwise-identical results (%s)', (_n, C) => {

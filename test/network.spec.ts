@@ -11,8 +11,7 @@ import { registerLayer } from '../src/layers/registry';
 import { Adam, SGD } from '../src/optimizers';
 import { FitAbortedError, Sequential } from '../src/network';
 import { Tensor } from '../src/tensor';
-import { backends, useBackend } from './helpers';
-import { randn, uniform } from './net-helpers';
+import { backends, randn, uniform, useBackend } from './helpers';
 
 // A layer with a buffer, to see buffers in state dicts: y = x + shift, shift a saved (non-trained) tensor.
 class Shift extends Layer {
@@ -21,11 +20,13 @@ class Shift extends Layer {
     this.buffers = [Tensor.full([features], 0.5)];
     this.bufferNames = ['shift'];
   }
+
   forward(x: Tensor): Tensor {
     const y = x.clone();
     for (let i = 0; i < y.size; i++) y.data[i] += this.buffers[0].data[i % this.features];
     return y;
   }
+
   backward(dout: Tensor): Tensor { return dout; }
   outputShape(s: readonly number[]): number[] { return [...s]; }
   config(): LayerConfig { return { type: 'TestShift', features: this.features }; }

@@ -168,8 +168,8 @@ describe('one optimizer used for several networks', () => {
 
 describe('learning rates and option values', () => {
   it('schedules refuse options that give a negative or non-finite rate', () => {
-    expect(() => cosineDecay({ tMax: 10, minLr: -5 })).toThrow(/cosineDecay minLr must be a finite number >= 0, got -5/);
-    expect(() => cosineDecay({ tMax: 10, minLr: NaN })).toThrow(/minLr must be a finite number >= 0, got NaN/);
+    expect(() => cosineDecay({ tMax: 10, minLr: -5 })).toThrow(/cosineDecay minLr must be a non-negative number, got -5/);
+    expect(() => cosineDecay({ tMax: 10, minLr: NaN })).toThrow(/minLr must be a non-negative number, got NaN/);
     expect(() => cosineDecay({ tMax: '10' as never })).toThrow(/tMax must be a positive integer, got the string '10'/);
     expect(() => exponentialDecay({ gamma: Infinity })).toThrow(/gamma must be a positive number, got Infinity/);
     expect(() => stepDecay({ stepSize: 2, gamma: -1 })).toThrow(/gamma must be a positive number, got -1/);

@@ -143,7 +143,7 @@ describe('plots', () => {
   const groups = (svg: string, cls: string) => svg.match(new RegExp(`<g class="${cls}"[\\s\\S]*?<\\/g>`, 'g'))!;
 
   it('the loss axis stays at or above 0 for a non-negative loss; accuracy never passes 100%', () => {
-    // the 5% headroom used to give ticks of -0.1 and 101
+    // the 5% headroom above and below the data must not reach past the range the values can take (-0.1, 101)
     const svg = trainingCurvesSvg({ loss: [0.3, 0.1, 0.01], accuracy: [0.97, 0.995, 1], valLoss: [0.35, 0.12, 0.02] });
     expectWellFormed(svg);
     const [lossTicks, accTicks] = groups(svg, 'y-ticks').map(tickLabels);

@@ -166,6 +166,19 @@ describe('build files', () => {
     for (const f of onDisk) expect(listed.has(f), `${f} is not built`).toBe(true);
   });
 
+  it('the files the build files and the install fallback name exist, and so does the README section it names', () => {
+    for (const f of ['CMakeLists.txt', 'binding.gyp', 'scripts/install-fallback.js']) {
+      const text = fs.readFileSync(path.join(root, f), 'utf8');
+      const named = [...text.matchAll(/\b(?:test|src|native|scripts)\/[\w./-]+\.(?:ts|js|cc|h)\b/g)].map((m) => m[0]);
+      for (const ref of named) expect(fs.existsSync(path.join(root, ref)), `${f} names ${ref}`).toBe(true);
+    }
+    const r = spawnSync(process.execPath, [path.join(root, 'scripts', 'install-fallback.js')], { encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    const section = /README[^"]*"([^"]+)"/.exec(r.stderr)?.[1];
+    const headings = fs.readFileSync(path.join(root, 'README.md'), 'utf8').match(/^#+ .*$/gm)!.map((h) => h.replace(/^#+ /, ''));
+    expect(headings).toContain(section);
+  });
+
   it('no -march=native anywhere in the build', () => {
     for (const f of ['CMakeLists.txt', 'binding.gyp']) {
       const code = fs.readFileSync(path.join(root, f), 'utf8').replace(/#.*$/gm, '');

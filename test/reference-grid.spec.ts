@@ -703,6 +703,288 @@ function batchNormRows(): Row[] {
   return [{ kernel: 'batchNormForward', cases: fwd }, { kernel: 'batchNormBackward', cases: bwd }];
 }
 
+// ---- broadcast element-wise operations and unary maps (broadcast.cc, unary.cc) ----
+
+const binaryOps: ref.BinaryOpName[] = ['add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum', 'gt', 'ge', 'lt', 'le',
+  'eq', 'ne'];
+// a and b as 4 axes: same shapes around the vector widths and the threaded chunks (16384 elements from 65536 on,
+// 4096 from 8192 for pow); inner runs of each kind (both contiguous, a scalar on either side, both scalars); rows
+// that straddle chunk boundaries; all four axes broadcast both ways; no elements
+const broadcastShapes: [number[], number[]][] = [
+  ...[1, 7, 8, 9, 17, 33, 8193, 65537].map((n): [number[], number[]] => [[1, 1, 1, n], [1, 1, 1, n]]),
+  [[1, 1, 1, 65537], [1, 1, 1, 1]], [[1, 1, 1, 1], [1, 1, 1, 33]], [[1, 1, 1, 1], [1, 1, 1, 1]],
+  [[1, 1, 3, 17], [1, 1, 1, 17]], [[1, 1, 100, 700], [1, 1, 1, 700]], [[1, 1, 5, 33], [1, 1, 5, 1]],
+  [[1, 1, 1000, 67], [1, 1, 1000, 1]], [[1, 1, 1, 9], [1, 1, 17, 1]], [[1, 1, 260, 1], [1, 1, 1, 257]],
+  [[2, 1, 3, 1], [1, 4, 1, 5]], [[3, 4, 5, 6], [3, 1, 5, 1]], [[1, 7, 1, 1], [2, 7, 3, 9]],
+  [[0, 1, 1, 3], [1, 1, 2, 3]], [[1, 1, 2, 0], [1, 1, 1, 1]],
+];
+
+/** Values with ties (so equality shows), zeros, NaN and ±Infinity at fixed places. */
+function specialValues(C: Ctor, n: number, seed: number): FloatArray {
+  const r = rng(seed), a = new C(n);
+  const special = [0, -0, NaN, Infinity, -Infinity, 1, -1];
+  for (let i = 0; i < n; i++) a[i] = i % 13 === 5 ? special[(i / 13 | 0) % special.length] : Math.round(r() * 8 - 4) / 2;
+  return a;
+}
+
+function broadcastRows(): Row[] {
+  const sizeOf = (d: number[]) => d.reduce((p, v) => p * v, 1);
+  const label = (d: number[]) => `(${d.join(', ')})`;
+  return [
+    {
+      kernel: 'broadcastBinary (every op; NaN, ±Infinity, ties; in place)',
+      cases: broadcastShapes.map(([da, db]) => ({
+        label: `${label(da)} with ${label(db)}`,
+        run(k, C, seed, reference) {
+          const a = specialValues(C, sizeOf(da), seed), b = specialValues(C, sizeOf(db), seed + 1);
+          b[0] = 2;  // a nonzero divisor and exponent somewhere
+          const checks: Check[] = [];
+          // the threaded sizes: one op of each kind (vectorized, scalar loop, comparison)
+          for (const op of sizeOf(da) + sizeOf(db) > 20000 ? ['add', 'pow', 'maximum', 'ne'] as const : binaryOps) {
+            const want = reference(op, () => ref.broadcastMap([da, db], [a, b], (x, y) => ref.binaryScalar(op, x, y)));
+            const y = poisoned(C, want.y.length);
+            k.broadcastBinary(op, da[0], da[1], da[2], da[3], db[0], db[1], db[2], db[3], a, b, y);
+            // pow in double, rounded once; the rest exact up to the dtype's rounding
+            const tol = op === 'pow' ? (C === Float32Array ? 1e-6 : 1e-14) : tolerance(C);
+            checks.push({ what: op, got: y, want: want.y, tol });
+            if (sizeOf(da) === want.y.length && want.y.length > 0) {
+              const inPlace = C.from(a);
+              k.broadcastBinary(op, da[0], da[1], da[2], da[3], db[0], db[1], db[2], db[3], inPlace, b, inPlace);
+              checks.push({ what: `${op} in place`, got: inPlace, want: want.y, tol });
+            }
+          }
+          return checks;
+        },
+      })),
+    },
+    {
+      kernel: 'broadcastWhere',
+      cases: ([[[1, 1, 1, 65537], [1, 1, 1, 65537], [1, 1, 1, 65537]], [[1, 1, 1, 17], [1, 1, 1, 1], [1, 1, 3, 17]],
+        [[1, 1, 300, 1], [1, 1, 1, 301], [1, 1, 1, 1]], [[2, 1, 3, 1], [1, 4, 1, 5], [2, 4, 1, 1]],
+        [[1, 1, 0, 3], [1, 1, 1, 3], [1, 1, 1, 1]]] as number[][][]).map(([dc, da, db]) => ({
+        label: `${label(dc)}, ${label(da)}, ${label(db)}`,
+        run(k, C, seed, reference) {
+          const c = specialValues(C, sizeOf(dc), seed), a = randomArray(C, sizeOf(da), seed + 1);
+          const b = randomArray(C, sizeOf(db), seed + 2);
+          const want = reference('where', () => ref.broadcastMap([dc, da, db], [c, a, b], (x, p, q) => (x !== 0 ? p : q)));
+          const y = poisoned(C, want.y.length);
+          k.broadcastWhere(dc[0], dc[1], dc[2], dc[3], da[0], da[1], da[2], da[3], db[0], db[1], db[2], db[3], c, a, b, y);
+          return [{ what: 'y', got: y, want: want.y, tol: 0 }];
+        },
+      })),
+    },
+  ];
+}
+
+function unaryRows(): Row[] {
+  const ops: ref.UnaryOpName[] = ['neg', 'abs', 'sign', 'exp', 'log', 'log1p', 'sqrt', 'square', 'relu', 'leakyRelu',
+    'sigmoid', 'tanh', 'step', 'softplus', 'gelu', 'clamp'];
+  const input = (C: Ctor, n: number, seed: number) => {
+    const x = randomArray(C, n, seed, -6, 6);
+    const special = [0, -0, NaN, Infinity, -Infinity, -1, 1e-7];
+    for (let i = 0; i < Math.min(n, special.length); i++) x[i * 3 % n] = special[i];
+    return x;
+  };
+  return [{
+    kernel: 'unary (every op; NaN, ±Infinity, ±0; in place)',
+    cases: perLength((n) => (k, C, seed, reference) => {
+      const x = input(C, n, seed);
+      return (n > 10000 ? ['exp', 'relu', 'clamp', 'gelu'] as const : ops).flatMap((op): Check[] => {
+        const [alpha, beta] = op === 'clamp' ? [-0.5, 2] : [0.1, 0];
+        const want = reference(op, () => Float64Array.from(x, (v) => ref.unaryScalar(op, v, C === Float32Array ? Math.fround(alpha) : alpha, beta)));
+        const y = poisoned(C, n);
+        k.unary(op, n, x, y, alpha, beta);
+        const inPlace = C.from(x);
+        k.unary(op, n, inPlace, inPlace, alpha, beta);
+        // one rounding of a libm result (float32), within a few ulps (float64); gelu's 1 + erf(x / √2) cancels for
+        // negative x, where the erf of each side (libm, the TS series, the reference's) differ by 1e-16 absolute
+        const tol = C === Float32Array ? 2e-6 : op === 'gelu' ? 1e-12 : 1e-14;
+        return [{ what: op, got: y, want, tol }, { what: `${op} in place`, got: inPlace, want, tol }];
+      });
+    }, [1, 7, 8, 9, 17, 33, 4097, 8193, 65537]),
+  }];
+}
+
+// ---- tensor operations: reduce.cc (rows in blocks of 4096, few long rows split by block from 8192 on, strips of
+// 256 columns, threads from 65536 elements), linalg.cc, shape.cc (16 x 16 tiles, 1024-column scatter strips,
+// threads from 65536 elements) ----
+
+/** Random values with ±Infinity at two places (they reach max, min and logSumExp without a NaN). */
+function withInfinities(C: Ctor, n: number, seed: number): FloatArray {
+  const a = randomArray(C, n, seed, -3, 3);
+  if (n > 3) {
+    a[Math.floor(n / 3)] = Infinity;
+    a[n - 2] = -Infinity;
+  }
+  return a;
+}
+
+/** Random indices in [0, n) (repeats included). */
+function randomIndices(count: number, n: number, seed: number): Int32Array {
+  const r = rng(seed), a = new Int32Array(count);
+  for (let j = 0; j < count; j++) a[j] = Math.floor(r() * n);
+  return a;
+}
+
+function tensorOpRows(): Row[] {
+  const reduceShapes: [number, number, number][] = [
+    [3, 0, 1], [0, 5, 1], [2, 0, 3], [1, 1, 1], [5, 7, 1], [4, 15, 1], [4, 16, 1], [3, 17, 1], [3, 33, 1],
+    [2, 4095, 1], [2, 4097, 1], [2, 9000, 1], [1, 70000, 1], [40, 2000, 1], [3, 5, 255], [2, 5, 256], [2, 7, 257],
+    [1, 300, 300], [3, 1, 5],
+  ];
+  const ops = ['sum', 'mean', 'prod', 'max', 'min', 'logSumExp'] as const;
+  const reduce: Case[] = [], variance: Case[] = [], arg: Case[] = [], soft: Case[] = [];
+  for (const [outer, n, inner] of reduceShapes) {
+    const len = outer * n * inner, shape = `(${outer}, ${n}, ${inner})`;
+    for (const op of ops) {
+      const data = [['random', (C: Ctor, seed: number) => op === 'prod' ? randomArray(C, len, seed, 0.99, 1.01)
+        : randomArray(C, len, seed)]] as [string, (C: Ctor, seed: number) => FloatArray][];
+      if (n <= 33) data.push(['ties and NaN', (C, seed) => tiesAndNaN(C, len, seed)]);
+      if (op !== 'prod' && op !== 'mean' && op !== 'sum') data.push(['±Infinity', (C, seed) => withInfinities(C, len, seed)]);
+      for (const [what, make] of data) {
+        reduce.push({
+          label: `${op} ${shape} ${what}`,
+          run(k, C, seed, reference) {
+            const x = make(C, seed);
+            const want = reference('y', () => ref.reduceAxis(op, outer, n, inner, x));
+            const y = poisoned(C, outer * inner);
+            k.reduceAxis(op, outer, n, inner, x, y);
+            const tol = op === 'prod' ? (C === Float32Array ? 1e-5 + 1e-6 * n : 1e-13 * Math.max(8, n)) : tolerance(C, n);
+            return [{ what: 'y', got: y, want, tol: op === 'logSumExp' ? Math.max(tol, tolerance(C, 16)) : tol }];
+          },
+        });
+      }
+    }
+    for (const [ddof, sqrt] of [[0, false], [1, true], [2.5, false]] as const) {
+      variance.push({
+        label: `${shape} ddof ${ddof}${sqrt ? ' sqrt' : ''}`,
+        run(k, C, seed, reference) {
+          const x = randomArray(C, len, seed, 2, 4);
+          const want = reference('y', () => ref.varianceAxis(outer, n, inner, ddof, sqrt, x));
+          const y = poisoned(C, outer * inner);
+          k.varianceAxis(outer, n, inner, ddof, sqrt, x, y);
+          return [{ what: 'y', got: y, want, tol: tolerance(C, 4 * n) }];
+        },
+      });
+    }
+    if (n > 0 || outer === 0) {
+      for (const op of ['argmax', 'argmin'] as const) {
+        for (const [what, make] of [['random', randomArray], ['ties and NaN', tiesAndNaN]] as const) {
+          if (what !== 'random' && n > 33) continue;
+          arg.push({
+            label: `${op} ${shape} ${what}`,
+            run(k, C, seed, reference) {
+              const x = make(C, len, seed);
+              const want = reference('out', () => ref.argReduceAxis(op, outer, n, inner, x));
+              const out = new Int32Array(outer * inner).fill(-7);
+              k.argReduceAxis(op, outer, n, inner, x, out);
+              return [{ what: 'out', got: out, want, tol: 0 }];
+            },
+          });
+        }
+      }
+    }
+    for (const log of [false, true]) {
+      for (const inPlace of [false, true]) {
+        soft.push({
+          label: `${log ? 'log ' : ''}${shape}${inPlace ? ' in place' : ''}`,
+          run(k, C, seed, reference) {
+            const x = randomArray(C, len, seed, -5, 5);
+            const want = reference('y', () => ref.softmaxAxis(log, outer, n, inner, x));
+            const y = inPlace ? x : poisoned(C, len);
+            k.softmaxAxis(log, outer, n, inner, x, y);
+            return [{ what: 'y', got: y, want, tol: tolerance(C, n) }];
+          },
+        });
+      }
+    }
+  }
+  const matmul: Case[] = [];
+  for (const [batch, M, N, K] of [[3, 5, 7, 4], [1, 13, 17, 20], [4, 2, 3, 1], [0, 3, 3, 3], [2, 3, 4, 0], [2, 40, 33, 64]]) {
+    for (const [ta, tb] of allTrans) {
+      for (const [ba, bb] of [[false, false], [true, false], [false, true], [true, true]]) {
+        matmul.push({
+          label: `batch ${batch} M ${M} N ${N} K ${K} trans ${ta},${tb} broadcast ${ba},${bb}`,
+          run(k, C, seed, reference) {
+            const A = randomArray(C, (ba ? 1 : batch) * M * K, seed), B = randomArray(C, (bb ? 1 : batch) * K * N, seed + 1);
+            const want = reference('C', () => ref.gemmBatched(ta, tb, batch, M, N, K, ba, bb, A, B));
+            const got = poisoned(C, batch * M * N);
+            k.gemmBatched(ta, tb, batch, M, N, K, ba, bb, A, B, got);
+            return [{ what: 'C', got, want, tol: tolerance(C, K) }];
+          },
+        });
+      }
+    }
+  }
+  const swap: Case[] = [[1, 17, 1, 33, 1], [2, 16, 1, 16, 1], [2, 3, 4, 5, 6], [1, 300, 1, 300, 1], [3, 5, 2, 7, 17],
+    [0, 3, 1, 3, 1], [2, 1, 3, 1, 4], [1, 2, 3, 40000, 1]].map(([outer, m, mid, n, inner]) => ({
+    label: `(${outer}, ${m}, ${mid}, ${n}, ${inner})`,
+    run(k, C, seed, reference) {
+      const len = outer * m * mid * n * inner, x = randomArray(C, len, seed);
+      const want = reference('y', () => ref.swapAxes(outer, m, mid, n, inner, x));
+      const y = poisoned(C, len);
+      k.swapAxes(outer, m, mid, n, inner, x, y);
+      return [{ what: 'y', got: y, want, tol: 0 }];
+    },
+  }));
+  const axisShapes: [number, number, number, number][] = [
+    [3, 10, 1, 7], [2, 10, 784, 64], [1, 1000, 100, 700], [1, 100, 1, 70000], [2, 10, 1025, 12], [70, 5, 1000, 8],
+    [2, 5, 3, 0], [0, 5, 3, 4], [2, 0, 3, 0], [1, 1, 1, 1], [2, 6, 17, 30],
+  ];
+  const gather: Case[] = axisShapes.map(([outer, n, inner, count]) => ({
+    label: `(${outer}, ${n}, ${inner}) count ${count}`,
+    run(k, C, seed, reference) {
+      const x = randomArray(C, outer * n * inner, seed), index = randomIndices(count, n, seed + 1);
+      const want = reference('y', () => ref.gatherAxis(outer, n, inner, index, x));
+      const y = poisoned(C, outer * count * inner);
+      k.gatherAxis(count, outer, n, inner, x, index, y);
+      return [{ what: 'y', got: y, want, tol: 0 }];
+    },
+  }));
+  const scatter: Case[] = axisShapes.flatMap(([outer, n, inner, count]) => [false, true].map((accumulate) => ({
+    label: `(${outer}, ${n}, ${inner}) count ${count}${accumulate ? ' accumulate' : ''}`,
+    run(k, C, seed, reference) {
+      const x = randomArray(C, outer * count * inner, seed), y0 = randomArray(C, outer * n * inner, seed + 2);
+      // assignment with repeated indices: the last j wins in both, so the indices may repeat there too
+      const index = randomIndices(count, n, seed + 1);
+      const want = reference('y', () => ref.scatterAxis(outer, n, inner, index, x, y0, accumulate));
+      const y = C.from(y0);
+      k.scatterAxis(count, outer, n, inner, x, index, y, accumulate);
+      return [{ what: 'y', got: y, want, tol: accumulate ? tolerance(C, count) : 0 }];
+    },
+  })));
+  const hot: Case[] = [[5, 3], [0, 4], [4, 0], [70, 1000]].map(([n, depth]) => ({
+    label: `n ${n} depth ${depth}`,
+    run(k, C, seed, reference) {
+      const index = depth > 0 ? randomIndices(n, depth, seed) : new Int32Array(0);
+      const rows = depth > 0 ? n : 0;
+      const want = reference('y', () => ref.oneHot(depth, index));
+      const y = poisoned(C, rows * depth);
+      k.oneHot(rows, depth, index, y);
+      return [{ what: 'y', got: y, want, tol: 0 }];
+    },
+  }));
+  const nonzero: Case[] = [0, 1, 7, 17, 1000].map((n) => ({
+    label: `n ${n} (zeros, -0, NaN, ±Infinity)`,
+    run(k, C, seed, reference) {
+      const r = rng(seed), mask = new C(n);
+      const pick = [0, -0, 1, NaN, Infinity, -Infinity, 0.5, 0];
+      for (let i = 0; i < n; i++) mask[i] = pick[Math.floor(r() * pick.length)];
+      const want = reference('out', () => ref.nonzeroIndices(mask));
+      const out = new Int32Array(n).fill(-7);
+      const count = k.nonzeroIndices(n, mask, out);
+      return [{ what: 'count', got: count, want: want.length, tol: 0 },
+        { what: 'out', got: out.subarray(0, count), want, tol: 0 }];
+    },
+  }));
+  return [
+    { kernel: 'reduceAxis', cases: reduce }, { kernel: 'varianceAxis', cases: variance },
+    { kernel: 'argReduceAxis (ties: the first; NaN wins)', cases: arg }, { kernel: 'softmaxAxis', cases: soft },
+    { kernel: 'gemmBatched', cases: matmul }, { kernel: 'swapAxes', cases: swap }, { kernel: 'gatherAxis', cases: gather },
+    { kernel: 'scatterAxis', cases: scatter }, { kernel: 'oneHot', cases: hot }, { kernel: 'nonzeroIndices', cases: nonzero },
+  ];
+}
+
 // ---- the grid ----
 
 const grid: Row[] = [
@@ -718,6 +1000,9 @@ const grid: Row[] = [
   ...vectorRows(),
   ...optimizerRows(),
   ...batchNormRows(),
+  ...broadcastRows(),
+  ...unaryRows(),
+  ...tensorOpRows(),
 ];
 
 function near(got: number, want: number, tol: number): boolean {
@@ -729,7 +1014,8 @@ function verify(row: Row, c: Case, check: Check): void {
   const where = `${row.kernel}, ${c.label}: ${check.what}`;
   if (typeof check.want === 'number' || typeof check.got === 'number') {
     if (typeof check.got !== 'number' || typeof check.want !== 'number' || !near(check.got, check.want, check.tol)) {
-      throw new Error(`${where} = ${check.got}, expected ${check.want} (tolerance ${check.tol})`);
+      const show = (v: ArrayLike<number> | number) => (typeof v === 'number' ? String(v) : `[${Array.from(v).join(', ')}]`);
+      throw new Error(`${where} = ${show(check.got)}, expected ${show(check.want)} (tolerance ${check.tol})`);
     }
     return;
   }

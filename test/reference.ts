@@ -1,5 +1,5 @@
 // Plain references for every kernel: the definitions written as loops over float64 numbers, straight from the
-// kernel interface's comments (src/backend/backend.ts), with no blocking, no vectors and no shared code with
+// kernel spec's docs (src/backend/spec.ts), with no blocking, no vectors and no shared code with
 // either backend. Each returns fresh Float64Arrays (or numbers); accumulating kernels take the initial values and
 // return the accumulated ones. test/reference-grid.spec.ts compares every backend and ISA with these.
 
@@ -424,4 +424,246 @@ export function powerBackward(x: Arr, e: Arr, dy: Arr): [Float64Array, Float64Ar
     de[i] = x[i] === 0 && e[i] >= 0 ? 0 : dy[i] * x[i] ** e[i] * Math.log(x[i]);
   }
   return [dx, de];
+}
+
+// ---- broadcast element-wise operations and unary maps ----
+
+export type BinaryOpName = 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum' | 'gt' | 'ge' | 'lt' | 'le'
+  | 'eq' | 'ne';
+
+/** The operations as their definitions: IEEE arithmetic, NaN-propagating max/min, 0/1 comparisons. */
+export function binaryScalar(op: BinaryOpName, a: number, b: number): number {
+  switch (op) {
+    case 'add': return a + b;
+    case 'sub': return a - b;
+    case 'mul': return a * b;
+    case 'div': return a / b;
+    case 'pow': return a === 1 || (a === -1 && Math.abs(b) === Infinity) ? 1 : a ** b;  // C99's pow (NumPy)
+    case 'maximum': return Number.isNaN(a) || Number.isNaN(b) ? NaN : Math.max(a, b);
+    case 'minimum': return Number.isNaN(a) || Number.isNaN(b) ? NaN : Math.min(a, b);
+    case 'gt': return Number(a > b);
+    case 'ge': return Number(a >= b);
+    case 'lt': return Number(a < b);
+    case 'le': return Number(a <= b);
+    case 'eq': return Number(a === b);
+    case 'ne': return Number(a !== b);
+  }
+}
+
+/**
+ * The NumPy broadcast of operands of shapes `shapes` (any ranks): every output element's multi-index, unravelled
+ * and mapped into each operand (index 0 on its size-1 axes), calls f with the operands' values.
+ */
+export function broadcastMap(shapes: number[][], arrays: Arr[], f: (...v: number[]) => number): { shape: number[]; y: Float64Array } {
+  const rank = Math.max(...shapes.map((s) => s.length));
+  const padded = shapes.map((s) => [...new Array<number>(rank - s.length).fill(1), ...s]);
+  const shape = Array.from({ length: rank }, (_, i) => Math.max(...padded.map((s) => s[i])));
+  if (padded.some((s) => s.some((d) => d === 0))) shape.forEach((_, i) => { if (padded.some((s) => s[i] === 0)) shape[i] = 0; });
+  const size = shape.reduce((p, d) => p * d, 1);
+  const y = new Float64Array(size);
+  const index = new Array<number>(rank).fill(0);
+  for (let k = 0; k < size; k++) {
+    let rest = k;
+    for (let i = rank - 1; i >= 0; i--) {
+      index[i] = rest % shape[i];
+      rest = Math.floor(rest / shape[i]);
+    }
+    const values = padded.map((s, o) => {
+      let off = 0;
+      for (let i = 0; i < rank; i++) off = off * s[i] + (s[i] === 1 ? 0 : index[i]);
+      return arrays[o][off];
+    });
+    y[k] = f(...values);
+  }
+  return { shape, y };
+}
+
+/** erf to ~1e-15: the Maclaurin series below 2.5, the continued fraction of erfc above (Lentz's method). */
+export function erf(x: number): number {
+  if (Number.isNaN(x)) return NaN;
+  const ax = Math.abs(x);
+  let r: number;
+  if (ax < 2.5) {
+    let term = ax, sum = ax;
+    for (let n = 1; n < 200 && Math.abs(term) > 1e-18; n++) {
+      term *= (-ax * ax) / n;
+      sum += term / (2 * n + 1);
+    }
+    r = (2 / Math.sqrt(Math.PI)) * sum;
+  } else if (ax > 27) {
+    r = 1;
+  } else {
+    // erfc(x) = e^(-x²)/√π · 1/(x + (1/2)/(x + 1/(x + (3/2)/(x + 2/(x + ...)))))
+    const tiny = 1e-300;
+    let f = ax, C = ax, D = 0;
+    for (let n = 1; n < 500; n++) {
+      const an = n / 2;
+      D = ax + an * D;
+      D = D === 0 ? tiny : 1 / D;
+      C = ax + an / C;
+      if (C === 0) C = tiny;
+      const delta = C * D;
+      f *= delta;
+      if (Math.abs(delta - 1) < 1e-16) break;
+    }
+    r = 1 - Math.exp(-ax * ax) / Math.sqrt(Math.PI) / f;
+  }
+  return x < 0 ? -r : r;
+}
+
+export type UnaryOpName = 'neg' | 'abs' | 'sign' | 'exp' | 'log' | 'log1p' | 'sqrt' | 'square' | 'relu' | 'leakyRelu'
+  | 'sigmoid' | 'tanh' | 'step' | 'softplus' | 'gelu' | 'clamp';
+
+/** The unary maps by their definitions (alpha: leakyRelu's slope and clamp's low bound; beta: clamp's high bound). */
+export function unaryScalar(op: UnaryOpName, x: number, alpha: number, beta: number): number {
+  switch (op) {
+    case 'neg': return -x;
+    case 'abs': return Math.abs(x);
+    case 'sign': return Number.isNaN(x) || x === 0 ? x : Math.sign(x);
+    case 'exp': return Math.exp(x);
+    case 'log': return Math.log(x);
+    case 'log1p': return Math.log1p(x);
+    case 'sqrt': return Math.sqrt(x);
+    case 'square': return x * x;
+    case 'relu': return Number.isNaN(x) ? x : Math.max(x, 0);
+    case 'leakyRelu': return x > 0 ? x : alpha * x;
+    case 'sigmoid': return 1 / (1 + Math.exp(-x));
+    case 'tanh': return Math.tanh(x);
+    case 'step': return Number.isNaN(x) ? x : x > 0 ? 1 : 0;
+    case 'softplus': return x > 30 ? x : Math.log(1 + Math.exp(x));
+    case 'gelu': return 0.5 * x * (1 + erf(x / Math.SQRT2));
+    case 'clamp': return Number.isNaN(x) ? x : Math.min(Math.max(x, alpha), beta);
+  }
+}
+
+// ---- tensor operations on (outer, n, inner): the middle axis of x[(o * n + k) * inner + i]
+
+/** The values x[o, 0..n, i] of one output position. */
+function lane(x: Arr, outer: number, n: number, inner: number, o: number, i: number): number[] {
+  return Array.from({ length: n }, (_, k) => x[(o * n + k) * inner + i]);
+}
+
+function perLane(outer: number, n: number, inner: number, x: Arr, f: (v: number[]) => number): Float64Array {
+  const y = new Float64Array(outer * inner);
+  for (let o = 0; o < outer; o++) for (let i = 0; i < inner; i++) y[o * inner + i] = f(lane(x, outer, n, inner, o, i));
+  return y;
+}
+
+/** y[o, i] = op of x[o, :, i]; NaN propagates; over no values the identity (mean NaN). */
+export function reduceAxis(op: string, outer: number, n: number, inner: number, x: Arr): Float64Array {
+  return perLane(outer, n, inner, x, (v) => {
+    if (v.some(Number.isNaN)) return NaN;
+    switch (op) {
+      case 'sum': return v.reduce((s, a) => s + a, 0);
+      case 'mean': return v.reduce((s, a) => s + a, 0) / v.length;
+      case 'prod': return v.reduce((s, a) => s * a, 1);
+      case 'max': return Math.max(...v);
+      case 'min': return Math.min(...v);
+      case 'logSumExp': {
+        const m = Math.max(...v);
+        if (!Number.isFinite(m)) return m;
+        return m + Math.log(v.reduce((s, a) => s + Math.exp(a - m), 0));
+      }
+    }
+    throw new Error(op);
+  });
+}
+
+/** Σ (x − mean)² / max(n − ddof, 0), square-rooted if sqrt. */
+export function varianceAxis(outer: number, n: number, inner: number, ddof: number, sqrt: boolean, x: Arr): Float64Array {
+  return perLane(outer, n, inner, x, (v) => {
+    const mean = v.reduce((s, a) => s + a, 0) / v.length;
+    const r = v.reduce((s, a) => s + (a - mean) ** 2, 0) / Math.max(v.length - ddof, 0);
+    return sqrt ? Math.sqrt(r) : r;
+  });
+}
+
+/** The first index of the maximum (argmax) or minimum (argmin); the first NaN if any. */
+export function argReduceAxis(op: string, outer: number, n: number, inner: number, x: Arr): Int32Array {
+  return Int32Array.from(perLane(outer, n, inner, x, (v) => {
+    const nan = v.findIndex(Number.isNaN);
+    if (nan >= 0) return nan;
+    const best = op === 'argmax' ? Math.max(...v) : Math.min(...v);
+    return v.indexOf(best);
+  }));
+}
+
+/** softmax (or log softmax) of each x[o, :, i]. */
+export function softmaxAxis(log: boolean, outer: number, n: number, inner: number, x: Arr): Float64Array {
+  const y = new Float64Array(outer * n * inner);
+  for (let o = 0; o < outer; o++) {
+    for (let i = 0; i < inner; i++) {
+      const v = lane(x, outer, n, inner, o, i);
+      const m = v.reduce((a, b) => (Number.isNaN(b) || b > a ? b : a), -Infinity);
+      const s = v.reduce((acc, a) => acc + Math.exp(a - m), 0);
+      v.forEach((a, k) => { y[(o * n + k) * inner + i] = log ? a - m - Math.log(s) : Math.exp(a - m) / s; });
+    }
+  }
+  return y;
+}
+
+/** C[b] = op(A[b]) op(B[b]), each through the gemm reference above. */
+export function gemmBatched(transA: boolean, transB: boolean, batch: number, M: number, N: number, K: number,
+  broadcastA: boolean, broadcastB: boolean, A: Arr, B: Arr): Float64Array {
+  const C = new Float64Array(batch * M * N);
+  const part = (a: Arr, b: number, size: number, broadcast: boolean) =>
+    Array.prototype.slice.call(a, broadcast ? 0 : b * size, broadcast ? size : (b + 1) * size) as number[];
+  for (let b = 0; b < batch; b++) {
+    C.set(gemm(transA, transB, M, N, K, 1, part(A, b, M * K, broadcastA), part(B, b, K * N, broadcastB), 0,
+      new Float64Array(M * N)), b * M * N);
+  }
+  return C;
+}
+
+/** x (outer, m, mid, n, inner) -> y (outer, n, mid, m, inner). */
+export function swapAxes(outer: number, m: number, mid: number, n: number, inner: number, x: Arr): Float64Array {
+  const y = new Float64Array(outer * m * mid * n * inner);
+  let at = 0;
+  for (let o = 0; o < outer; o++) {
+    for (let i = 0; i < m; i++) {
+      for (let c = 0; c < mid; c++) {
+        for (let j = 0; j < n; j++) {
+          for (let k = 0; k < inner; k++) y[(((o * n + j) * mid + c) * m + i) * inner + k] = x[at++];
+        }
+      }
+    }
+  }
+  return y;
+}
+
+/** y[o, j, i] = x[o, index[j], i]. */
+export function gatherAxis(outer: number, n: number, inner: number, index: ArrayLike<number>, x: Arr): Float64Array {
+  const y = new Float64Array(outer * index.length * inner);
+  let at = 0;
+  for (let o = 0; o < outer; o++) {
+    for (let j = 0; j < index.length; j++) for (let i = 0; i < inner; i++) y[at++] = x[(o * n + index[j]) * inner + i];
+  }
+  return y;
+}
+
+/** y (given) with y[o, index[j], i] = x[o, j, i], or += when accumulate, for j in order. */
+export function scatterAxis(outer: number, n: number, inner: number, index: ArrayLike<number>, x: Arr, y0: Arr,
+  accumulate: boolean): Float64Array {
+  const y = Float64Array.from(y0);
+  let at = 0;
+  for (let o = 0; o < outer; o++) {
+    for (let j = 0; j < index.length; j++) {
+      for (let i = 0; i < inner; i++) {
+        const to = (o * n + index[j]) * inner + i;
+        y[to] = accumulate ? y[to] + x[at++] : x[at++];
+      }
+    }
+  }
+  return y;
+}
+
+export function oneHot(depth: number, index: ArrayLike<number>): Float64Array {
+  const y = new Float64Array(index.length * depth);
+  for (let r = 0; r < index.length; r++) y[r * depth + index[r]] = 1;
+  return y;
+}
+
+/** The positions of the nonzero (or NaN) values. */
+export function nonzeroIndices(mask: Arr): Int32Array {
+  return Int32Array.from(Array.from(mask).flatMap((v, k) => (v !== 0 ? [k] : [])));
 }

@@ -6,7 +6,7 @@ import { Dense } from '../src/layers/index';
 import { Sequential } from '../src/network';
 import { Adam, SGD, oneCycle, stepDecay, warmupCosine, type LrSchedule, type Optimizer } from '../src/optimizers';
 import { Tensor } from '../src/tensor';
-import { randn } from './net-helpers';
+import { randn } from './helpers';
 
 /** The rate of each of `steps` optimizer steps taken outside fit() (step() advances the schedule). */
 function rates(opt: Optimizer, steps: number): number[] {
@@ -114,10 +114,10 @@ describe('per-step learning-rate schedules', () => {
   it('options are checked, and a per-step schedule outside fit() needs totalSteps', () => {
     expect(() => warmupCosine({})).toThrow(new TypeError('warmupCosine needs one of warmupSteps (a number of steps) or warmupFraction (of the total steps)'));
     expect(() => warmupCosine({ warmupSteps: 2, warmupFraction: 0.1 })).toThrow(/needs one of warmupSteps/);
-    expect(() => warmupCosine({ warmupSteps: -1 })).toThrow('warmupCosine warmupSteps must be an integer >= 0, got -1');
+    expect(() => warmupCosine({ warmupSteps: -1 })).toThrow('warmupCosine warmupSteps must be a non-negative integer, got -1');
     expect(() => warmupCosine({ warmupSteps: 10, totalSteps: 10 })).toThrow('warmupCosine warmupSteps (10) must be below totalSteps (10)');
     expect(() => warmupCosine({ warmupFraction: 1 })).toThrow('warmupCosine warmupFraction must be in [0, 1), got 1');
-    expect(() => warmupCosine({ warmupSteps: 1, minLr: -1 })).toThrow('warmupCosine minLr must be a finite number >= 0, got -1');
+    expect(() => warmupCosine({ warmupSteps: 1, minLr: -1 })).toThrow('warmupCosine minLr must be a non-negative number, got -1');
     expect(() => warmupCosine({ warmupSteps: 1, startFactor: 2 })).toThrow('warmupCosine startFactor must be in [0, 1], got 2');
     expect(() => oneCycle({ pctStart: 1 })).toThrow('oneCycle pctStart must be in (0, 1), got 1');
     expect(() => oneCycle({ pctStart: '0.3' as never })).toThrow("oneCycle pctStart must be in (0, 1), got the string '0.3'");
@@ -127,7 +127,7 @@ describe('per-step learning-rate schedules', () => {
     expect(() => oneCycle({ threePhase: 1 as never })).toThrow('oneCycle threePhase must be true or false, got 1');
     // 3 steps with pctStart 0.3: the warmup phase would end at step −0.1
     expect(() => new SGD({ schedule: oneCycle({ totalSteps: 3 }) }).lr).toThrow(/leaves a phase without steps/);
-    expect(() => new SGD({ schedule: oneCycle() }).lr).toThrow("oneCycle needs totalSteps when it is used outside fit() (fit() tells it epochs × batches)");
+    expect(() => new SGD({ schedule: oneCycle() }).lr).toThrow('oneCycle needs totalSteps when it is used outside fit() (fit() tells it epochs × batches)');
     // past the end, as PyTorch
     const done = new SGD({ schedule: oneCycle({ totalSteps: 4 }) });
     rates(done, 4);

@@ -13,8 +13,7 @@ import { Sequential } from '../src/network';
 import { decisionRegionsSvg } from '../src/plot';
 import { Adam, SGD } from '../src/optimizers';
 import { Tensor } from '../src/tensor';
-import { backends, useBackend } from './helpers';
-import { randn } from './net-helpers';
+import { backends, randn, useBackend } from './helpers';
 
 let dir: string;
 beforeAll(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nodenn-tasks-')); });

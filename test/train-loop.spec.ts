@@ -9,8 +9,7 @@ import { softmaxCrossEntropy, mse } from '../src/losses';
 import { Sequential } from '../src/network';
 import { Tensor } from '../src/tensor';
 import { nativeAddon, setThreads } from '../src/backend/index';
-import { backends, expectBitwiseEqual, nativeIsas, useBackend } from './helpers';
-import { randn } from './net-helpers';
+import { backends, expectBitwiseEqual, nativeIsas, randn, useBackend } from './helpers';
 
 function mlp(dtype: 'float32' | 'float64' = 'float32', dropout = 0): Sequential {
   return new Sequential([new Flatten(), new Dense(12, 16), new ReLU(), new Dropout(dropout), new Dense(16, 8), new Tanh(),

@@ -98,6 +98,7 @@ export function setThreads(n: number): void {
   if ('addon' in nat) nat.addon.setThreads(threads);
 }
 
+/** The backend in use, with the native kernels' ISA and thread count. */
 export function backendInfo(): BackendInfo {
   const b = getBackend();
   if (b.name === 'ts') return { name: 'ts', isa: null, threads: 1, version: VERSION };
@@ -105,5 +106,5 @@ export function backendInfo(): BackendInfo {
   return { name: 'native', isa: info.isa, threads: info.threads, version: VERSION };
 }
 
-export type { Backend, BackendInfo, BackendName, Isa, ActivationKind, Kernels } from './backend';
+export type { Backend, BackendInfo, BackendName, Isa, ActivationKind, BinaryOp, Kernels, UnaryOp } from './backend';
 export { tsBackend };

@@ -4,6 +4,18 @@ import type { FloatArray } from '../tensor';
 /** step: y = 1 for x > 0, 0 for x ≤ 0 (NaN kept), with a zero gradient (the perceptron's step function). */
 export type ActivationKind = 'relu' | 'leakyRelu' | 'sigmoid' | 'tanh' | 'step';
 
+/** The operation of broadcastBinary. Comparisons give 1 or 0 in the float dtype (NaN compares false, so `ne` gives 1); maximum and minimum propagate NaN; pow is computed in double. */
+export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum' | 'gt' | 'ge' | 'lt' | 'le' | 'eq' | 'ne';
+
+/** The operation of unary. leakyRelu uses alpha as its slope; clamp is min(max(x, alpha), beta) (NaN kept); gelu is the exact one, x Φ(x); step is 1 for x > 0, 0 for x ≤ 0 (NaN kept). */
+export type UnaryOp = 'neg' | 'abs' | 'sign' | 'exp' | 'log' | 'log1p' | 'sqrt' | 'square' | 'relu' | 'leakyRelu' | 'sigmoid' | 'tanh' | 'step' | 'softplus' | 'gelu' | 'clamp';
+
+/** An axis reduction: NaN propagates through every one; over no values sum = 0, prod = 1, mean = NaN, max = -Infinity, min = Infinity, logSumExp = -Infinity. */
+export type ReduceOpKind = 'sum' | 'mean' | 'prod' | 'max' | 'min' | 'logSumExp';
+
+/** The index of the first maximum or minimum along an axis; a NaN counts as the extreme (NumPy's rule). */
+export type ArgReduceOpKind = 'argmax' | 'argmin';
+
 /** The kernels both backends implement (src/backend/spec.ts declares them). */
 export interface Kernels {
   /** C (M x N) = alpha * op(A) op(B) + beta * C; op(A) is M x K, op(B) is K x N; row-major, contiguous. */
@@ -115,4 +127,54 @@ export interface Kernels {
   batchNormBackward(N: number, C: number, S: number, x: FloatArray, dy: FloatArray, gamma: FloatArray,
     mean: FloatArray, invstd: FloatArray, dx: FloatArray, dgamma: FloatArray, dbeta: FloatArray,
     training: boolean): void;
+  /**
+   * y = op(a, b) with NumPy broadcasting: a is (a0, a1, a2, a3), b is (b0, b1, b2, b3), y is their broadcast shape
+   * (y0, y1, y2, y3), all row-major; y may be a or b (then of y's shape).
+   */
+  broadcastBinary(op: BinaryOp, a0: number, a1: number, a2: number, a3: number, b0: number, b1: number, b2: number,
+    b3: number, a: FloatArray, b: FloatArray, y: FloatArray): void;
+  /**
+   * y = cond ≠ 0 ? a : b (NaN counts as true) with NumPy broadcasting of cond (c0..c3), a (a0..a3) and b (b0..b3) to
+   * y (y0..y3); y may be a or b (then of y's shape).
+   */
+  broadcastWhere(c0: number, c1: number, c2: number, c3: number, a0: number, a1: number, a2: number, a3: number,
+    b0: number, b1: number, b2: number, b3: number, cond: FloatArray, a: FloatArray, b: FloatArray,
+    y: FloatArray): void;
+  /** y = op(x) over n elements (alpha, beta: see UnaryOp); y may be x. */
+  unary(op: UnaryOp, n: number, x: FloatArray, y: FloatArray, alpha: number, beta: number): void;
+  /**
+   * y[o, i] = op over k of x[o, k, i] (op: sum, mean, prod, max, min, logSumExp), summed in a fixed blocked order
+   * that does not depend on the thread count.
+   */
+  reduceAxis(op: ReduceOpKind, outer: number, n: number, inner: number, x: FloatArray, y: FloatArray): void;
+  /** y[o, i] = Σ_k (x[o, k, i] − mean)² / max(n − ddof, 0) (two passes), its square root if sqrt. */
+  varianceAxis(outer: number, n: number, inner: number, ddof: number, sqrt: boolean, x: FloatArray,
+    y: FloatArray): void;
+  /** out[o, i] = k of the first maximum (argmax) or minimum (argmin) of x[o, k, i]; a NaN wins. */
+  argReduceAxis(op: ArgReduceOpKind, outer: number, n: number, inner: number, x: FloatArray, out: Int32Array): void;
+  /** y = softmax(x) along the middle axis of (outer, n, inner), stable (x − max); log: logSoftmax. y may be x. */
+  softmaxAxis(log: boolean, outer: number, n: number, inner: number, x: FloatArray, y: FloatArray): void;
+  /**
+   * C[b] = op(A[b]) op(B[b]) for b < batch (op(A) M x K, op(B) K x N, as gemm); broadcastA: one A for every b,
+   * broadcastB alike.
+   */
+  gemmBatched(transA: boolean, transB: boolean, batch: number, M: number, N: number, K: number, broadcastA: boolean,
+    broadcastB: boolean, A: FloatArray, B: FloatArray, C: FloatArray): void;
+  /** y[o, j, c, i, k] = x[o, i, c, j, k]: x (outer, m, mid, n, inner) with its axes of sizes m and n swapped. */
+  swapAxes(outer: number, m: number, mid: number, n: number, inner: number, x: FloatArray, y: FloatArray): void;
+  /** y[o, j, i] = x[o, index[j], i]: x (outer, n, inner), y (outer, count, inner). */
+  gatherAxis(count: number, outer: number, n: number, inner: number, x: FloatArray, index: Int32Array,
+    y: FloatArray): void;
+  /**
+   * y[o, index[j], i] = x[o, j, i], or += if accumulate (repeated indices add up in the order of j): x (outer, count,
+   * inner), y (outer, n, inner); the rest of y is left as it is.
+   */
+  scatterAxis(count: number, outer: number, n: number, inner: number, x: FloatArray, index: Int32Array, y: FloatArray,
+    accumulate: boolean): void;
+  /** y (n, depth) = 1 at [r, index[r]], 0 elsewhere. */
+  oneHot(n: number, depth: number, index: Int32Array, y: FloatArray): void;
+  /**
+   * Writes the indices k of the nonzero mask[k] (NaN counts as nonzero) in increasing order to out; returns how many.
+   */
+  nonzeroIndices(n: number, mask: FloatArray, out: Int32Array): number;
 }

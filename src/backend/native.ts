@@ -20,7 +20,7 @@ export function packageRoot(): string {
     const pj = path.join(dir, 'package.json');
     if (fs.existsSync(pj)) {
       try {
-        if (JSON.parse(fs.readFileSync(pj, 'utf8')).name === 'nodenn') return dir;
+        if ((JSON.parse(fs.readFileSync(pj, 'utf8')) as { name?: unknown }).name === 'nodenn') return dir;
       } catch {
         // not ours; keep walking up
       }
@@ -43,13 +43,13 @@ export function loadAddon(explicit = process.env.NODENN_ADDON): LoadResult {
       }
       try {
         // eslint-disable-next-line @typescript-eslint/no-require-imports
-        addon = require(path.resolve(explicit));
+        addon = require(path.resolve(explicit)) as NativeAddon;
       } catch (e) {
         return { error: `NODENN_ADDON=${explicit} cannot be loaded: ${firstLine(e)}`, explicit: true };
       }
     } else {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
-      addon = require('node-gyp-build')(packageRoot());
+      addon = (require('node-gyp-build') as (dir: string) => NativeAddon)(packageRoot());
     }
     const missing = missingExports(addon as unknown as Record<string, unknown>);
     if (missing.length) {
@@ -91,6 +91,7 @@ export function missingExports(addon: Record<string, unknown>): string[] {
 /** The backend over the addon: its kernels are the addon's own functions (no wrapper per call). */
 export function nativeBackend(addon: NativeAddon): Backend {
   const backend: Record<string, unknown> = { name: 'native' };
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- the addon's kernels are plain functions
   for (const name of kernelNames) backend[name] = addon[name];
   return backend as unknown as Backend;
 }

@@ -67,7 +67,25 @@ export interface KernelSpec {
   cpp?: string[];
 }
 
-export type Source = 'gemm' | 'elementwise' | 'ops' | 'loss' | 'optim' | 'conv' | 'pool' | 'batchnorm';
+/**
+ * Numbers both backends hold to. The TS side reads them here; `npm run gen` writes them into native/kernels.gen.h as
+ * constants named after the key (maxSize -> kMaxSize).
+ */
+export const limits = {
+  maxSize: { value: 2 ** 31, doc: 'every size argument is an integer below this (rule 2), so that it fits an int32' },
+  maxProduct: {
+    value: 2 ** 53,
+    doc: 'every product of sizes (rule 4) stays below this: the largest range of integers a JS number holds exactly',
+  },
+  maxThreads: {
+    value: 1024,
+    doc: 'the most threads one JS environment may ask the native pool for; setThreads() and NODENN_THREADS allow ' +
+      'fewer, from the CPUs available (src/backend/threads.ts)',
+  },
+} as const;
+
+export type Source = 'gemm' | 'elementwise' | 'ops' | 'loss' | 'optim' | 'conv' | 'pool' | 'batchnorm' | 'broadcast'
+  | 'unary' | 'reduce' | 'linalg' | 'shape';
 
 export const enums = {
   activation: {
@@ -75,6 +93,37 @@ export const enums = {
     cpp: 'Activation',
     doc: 'step: y = 1 for x > 0, 0 for x ≤ 0 (NaN kept), with a zero gradient (the perceptron\'s step function).',
     values: ['relu', 'leakyRelu', 'sigmoid', 'tanh', 'step'],
+  },
+  binaryOp: {
+    ts: 'BinaryOp',
+    cpp: 'BinaryOp',
+    prefix: 'Binary',
+    doc: 'The operation of broadcastBinary. Comparisons give 1 or 0 in the float dtype (NaN compares false, so ' +
+      '`ne` gives 1); maximum and minimum propagate NaN; pow is computed in double.',
+    values: ['add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum', 'gt', 'ge', 'lt', 'le', 'eq', 'ne'],
+  },
+  unaryOp: {
+    ts: 'UnaryOp',
+    cpp: 'UnaryOp',
+    prefix: 'Unary',
+    doc: 'The operation of unary. leakyRelu uses alpha as its slope; clamp is min(max(x, alpha), beta) (NaN ' +
+      'kept); gelu is the exact one, x Φ(x); step is 1 for x > 0, 0 for x ≤ 0 (NaN kept).',
+    values: ['neg', 'abs', 'sign', 'exp', 'log', 'log1p', 'sqrt', 'square', 'relu', 'leakyRelu', 'sigmoid', 'tanh',
+      'step', 'softplus', 'gelu', 'clamp'],
+  },
+  reduceOp: {
+    ts: 'ReduceOpKind',
+    cpp: 'ReduceOp',
+    prefix: 'Reduce',
+    doc: 'An axis reduction: NaN propagates through every one; over no values sum = 0, prod = 1, mean = NaN, ' +
+      'max = -Infinity, min = Infinity, logSumExp = -Infinity.',
+    values: ['sum', 'mean', 'prod', 'max', 'min', 'logSumExp'],
+  },
+  argReduceOp: {
+    ts: 'ArgReduceOpKind',
+    cpp: 'ArgReduceOp',
+    doc: 'The index of the first maximum or minimum along an axis; a NaN counts as the extreme (NumPy\'s rule).',
+    values: ['argmax', 'argmin'],
   },
 } as const;
 export type EnumName = keyof typeof enums;
@@ -100,6 +149,19 @@ export const hooks = {
     doc: 'training needs more than one value per channel',
     args: ['N', 'C', 'S', 'training'],
     derived: [],
+    shape: null,
+  },
+  broadcast: {
+    doc: 'NumPy broadcasting of a (a0..a3) with b (b0..b3): on each axis the sizes are equal or one is 1; ' +
+      'y_i = b_i where a_i = 1, else a_i',
+    args: ['a0', 'a1', 'a2', 'a3', 'b0', 'b1', 'b2', 'b3'],
+    derived: ['y0', 'y1', 'y2', 'y3'],
+    shape: null,
+  },
+  broadcastWhere: {
+    doc: 'NumPy broadcasting of cond (c0..c3), a (a0..a3) and b (b0..b3) together, as for broadcast',
+    args: ['c0', 'c1', 'c2', 'c3', 'a0', 'a1', 'a2', 'a3', 'b0', 'b1', 'b2', 'b3'],
+    derived: ['y0', 'y1', 'y2', 'y3'],
     shape: null,
   },
 } as const;
@@ -177,7 +239,7 @@ export const kernels = {
   },
   softmaxBackward: {
     doc: 'dx = y * (dy - Σ dy·y) per row (backward of softmax); dx may be dy.',
-    source: 'ops',
+    source: 'elementwise',
     args: [...sizes('rows', 'cols'), input('y', 'rows * cols'), input('dy', 'rows * cols'),
       output('dx', 'rows * cols', { sameAs: ['dy'] })],
   },
@@ -220,14 +282,14 @@ export const kernels = {
   // ---- losses: each returns the mean loss and writes its gradient unless grad is null
   softmaxCrossEntropyIndex: {
     doc: 'Mean softmax cross-entropy against label indices; writes grad = (softmax - onehot) / rows unless null.',
-    source: 'elementwise',
+    source: 'loss',
     args: [size('rows', { min: 1 }), size('cols', { min: 1 }), input('logits', 'rows * cols'),
       { kind: 'int32s', name: 'labels', length: 'rows', index: 'cols' }, grad('rows * cols', ['logits'])],
     returns: 'number',
   },
   softmaxCrossEntropyTarget: {
     doc: 'The same against target distributions (one-hot or soft): grad = (sum(t) softmax - t) / rows.',
-    source: 'elementwise',
+    source: 'loss',
     args: [size('rows', { min: 1 }), size('cols', { min: 1 }), input('logits', 'rows * cols'),
       input('targets', 'rows * cols'), grad('rows * cols', ['logits', 'targets'])],
     returns: 'number',
@@ -265,7 +327,7 @@ export const kernels = {
   // ---- optimizer updates, fused and in place
   sgd: {
     doc: 'p -= lr * g',
-    source: 'elementwise',
+    source: 'optim',
     args: [size('n'), output('p', 'n'), input('g', 'n'), num('lr')],
   },
   sgdMomentum: {
@@ -370,6 +432,105 @@ export const kernels = {
     args: [...sizes('N', 'C', 'S'), input('x', 'N * C * S'), input('dy', 'N * C * S'), input('gamma', 'C'),
       input('mean', 'C'), input('invstd', 'C'), output('dx', 'N * C * S', { sameAs: ['dy'] }), output('dgamma', 'C'),
       output('dbeta', 'C'), flag('training')],
+  },
+
+  // ---- tensor operations (src/ops/elementwise.ts): element-wise with NumPy broadcasting over up to 4 axes (the
+  // ops collapse longer shapes first), and unary maps
+  broadcastBinary: {
+    doc: 'y = op(a, b) with NumPy broadcasting: a is (a0, a1, a2, a3), b is (b0, b1, b2, b3), y is their ' +
+      'broadcast shape (y0, y1, y2, y3), all row-major; y may be a or b (then of y\'s shape).',
+    source: 'broadcast',
+    args: [{ kind: 'enum', name: 'op', enum: 'binaryOp' }, ...sizes('a0', 'a1', 'a2', 'a3', 'b0', 'b1', 'b2', 'b3'),
+      input('a', 'a0 * a1 * a2 * a3'), input('b', 'b0 * b1 * b2 * b3'),
+      output('y', 'y0 * y1 * y2 * y3', { sameAs: ['a', 'b'] })],
+    hook: 'broadcast',
+  },
+  broadcastWhere: {
+    doc: 'y = cond ≠ 0 ? a : b (NaN counts as true) with NumPy broadcasting of cond (c0..c3), a (a0..a3) and ' +
+      'b (b0..b3) to y (y0..y3); y may be a or b (then of y\'s shape).',
+    source: 'broadcast',
+    args: [...sizes('c0', 'c1', 'c2', 'c3', 'a0', 'a1', 'a2', 'a3', 'b0', 'b1', 'b2', 'b3'),
+      input('cond', 'c0 * c1 * c2 * c3'), input('a', 'a0 * a1 * a2 * a3'), input('b', 'b0 * b1 * b2 * b3'),
+      output('y', 'y0 * y1 * y2 * y3', { sameAs: ['a', 'b'] })],
+    hook: 'broadcastWhere',
+  },
+  unary: {
+    doc: 'y = op(x) over n elements (alpha, beta: see UnaryOp); y may be x.',
+    source: 'unary',
+    args: [{ kind: 'enum', name: 'op', enum: 'unaryOp' }, size('n'), input('x', 'n'),
+      output('y', 'n', { sameAs: ['x'] }), num('alpha'), num('beta')],
+  },
+
+  // ---- tensor operations on a canonical (outer, n, inner) view: the axis of size n between two blocks of axes.
+  // Reductions, the gathers and scatters along an axis, and the axis swaps of transposes.
+  reduceAxis: {
+    doc: 'y[o, i] = op over k of x[o, k, i] (op: sum, mean, prod, max, min, logSumExp), summed in a fixed blocked ' +
+      'order that does not depend on the thread count.',
+    source: 'reduce',
+    args: [{ kind: 'enum', name: 'op', enum: 'reduceOp' }, ...sizes('outer', 'n', 'inner'),
+      input('x', 'outer * n * inner'), output('y', 'outer * inner')],
+  },
+  varianceAxis: {
+    doc: 'y[o, i] = Σ_k (x[o, k, i] − mean)² / max(n − ddof, 0) (two passes), its square root if sqrt.',
+    source: 'reduce',
+    args: [...sizes('outer', 'n', 'inner'), dbl('ddof', '>= 0'), flag('sqrt'), input('x', 'outer * n * inner'),
+      output('y', 'outer * inner')],
+  },
+  argReduceAxis: {
+    doc: 'out[o, i] = k of the first maximum (argmax) or minimum (argmin) of x[o, k, i]; a NaN wins.',
+    source: 'reduce',
+    args: [{ kind: 'enum', name: 'op', enum: 'argReduceOp' }, size('outer'),
+      size('n', { min: 1, unlessZero: 'outer' }), size('inner'), input('x', 'outer * n * inner'),
+      { kind: 'int32s', name: 'out', length: 'outer * inner', output: true }],
+  },
+  softmaxAxis: {
+    doc: 'y = softmax(x) along the middle axis of (outer, n, inner), stable (x − max); log: logSoftmax. y may be x.',
+    source: 'reduce',
+    args: [flag('log'), ...sizes('outer', 'n', 'inner'), input('x', 'outer * n * inner'),
+      output('y', 'outer * n * inner', { sameAs: ['x'] })],
+  },
+  gemmBatched: {
+    doc: 'C[b] = op(A[b]) op(B[b]) for b < batch (op(A) M x K, op(B) K x N, as gemm); broadcastA: one A for every b, ' +
+      'broadcastB alike.',
+    source: 'linalg',
+    args: [flag('transA'), flag('transB'), ...sizes('batch', 'M', 'N', 'K'), flag('broadcastA'), flag('broadcastB'),
+      input('A', { if: 'broadcastA', then: 'M * K', else: 'batch * M * K' }),
+      input('B', { if: 'broadcastB', then: 'K * N', else: 'batch * K * N' }), output('C', 'batch * M * N')],
+    oom: 'the packed panels',
+  },
+  swapAxes: {
+    doc: 'y[o, j, c, i, k] = x[o, i, c, j, k]: x (outer, m, mid, n, inner) with its axes of sizes m and n swapped.',
+    source: 'shape',
+    args: [...sizes('outer', 'm', 'mid', 'n', 'inner'), input('x', 'outer * m * mid * n * inner'),
+      output('y', 'outer * m * mid * n * inner')],
+  },
+  gatherAxis: {
+    doc: 'y[o, j, i] = x[o, index[j], i]: x (outer, n, inner), y (outer, count, inner).',
+    source: 'shape',
+    args: [...sizes('count', 'outer'), size('n', { min: 1, unlessZero: 'count' }), size('inner'),
+      input('x', 'outer * n * inner'), { kind: 'int32s', name: 'index', length: 'count', index: 'n' },
+      output('y', 'outer * count * inner')],
+  },
+  scatterAxis: {
+    doc: 'y[o, index[j], i] = x[o, j, i], or += if accumulate (repeated indices add up in the order of j): ' +
+      'x (outer, count, inner), y (outer, n, inner); the rest of y is left as it is.',
+    source: 'shape',
+    args: [...sizes('count', 'outer'), size('n', { min: 1, unlessZero: 'count' }), size('inner'),
+      input('x', 'outer * count * inner'), { kind: 'int32s', name: 'index', length: 'count', index: 'n' },
+      output('y', 'outer * n * inner'), flag('accumulate')],
+  },
+  oneHot: {
+    doc: 'y (n, depth) = 1 at [r, index[r]], 0 elsewhere.',
+    source: 'shape',
+    args: [size('n'), size('depth', { min: 1, unlessZero: 'n' }), { kind: 'int32s', name: 'index', length: 'n', index: 'depth' },
+      output('y', 'n * depth')],
+  },
+  nonzeroIndices: {
+    doc: 'Writes the indices k of the nonzero mask[k] (NaN counts as nonzero) in increasing order to out; returns ' +
+      'how many.',
+    source: 'shape',
+    args: [size('n'), input('mask', 'n'), { kind: 'int32s', name: 'out', length: 'n', output: true }],
+    returns: 'number',
   },
 } satisfies Record<string, KernelSpec>;
 

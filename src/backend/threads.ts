@@ -4,12 +4,13 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { describeValue } from '../options';
+import { describeValue } from '../validate';
+import { limits } from './spec';
 
 /** setThreads() accepts at most this many threads per available CPU: more only adds contention. */
 export const THREADS_PER_CPU = 4;
-/** The native addon's own limit (kMaxThreads in native/threads.h). */
-const MAX_THREADS = 1024;
+/** The native addon's own limit (the kernel spec's, kMaxThreads in native/kernels.gen.h). */
+const MAX_THREADS = limits.maxThreads.value;
 
 type ReadFile = (file: string) => string | undefined;
 

@@ -1,7 +1,9 @@
-// nn.data: data sets (toy sets here; loaders such as loadMnist join this namespace).
+// nn.data: data sets (toy sets here; loaders such as loadMnist join this namespace) and the batch iterator.
 export { spiral, xor, type SpiralOptions } from './toy';
 export {
   loadMnist, DataError, MNIST_FILES, MNIST_FILE_BYTES, MNIST_MIRRORS, MNIST_SHA256, DOWNLOAD_TIMEOUT_MS, SYSTEM_DIRS,
   parseIdxImages, parseIdxLabels,
   type LoadMnistOptions, type Mnist, type MnistKind, type DataErrorCode, type IdxImages,
 } from './mnist';
+export { BatchIterator, type Batch, type BatchIteratorOptions, type BatchTargets, type IndexedBatch } from './batches';
+export { Dataset, type Sample, type DatasetSource, type FromOptions, type ShuffleOptions, type BatchOptions, type FromIdxOptions } from './dataset';

@@ -9,6 +9,10 @@ import * as zlib from 'node:zlib';
 import { promisify } from 'node:util';
 import { writeFileAtomic } from '../io/atomic';
 import { Tensor, type DType } from '../tensor';
+import {
+  DTYPES, invalid, isAbortSignal, isPlainObject, knownOptions, numberIn, oneOf, optionalBoolean, optionalFunction, optionalString,
+  optionsObject, positiveInt,
+} from '../validate';
 
 const gunzip = promisify(zlib.gunzip);
 
@@ -24,10 +28,12 @@ export class DataError extends Error {
   }
 }
 
+/** Why a data set could not be loaded (DataError's code). */
 export type DataErrorCode =
   | 'NOT_FOUND' | 'BAD_MAGIC' | 'TRUNCATED' | 'TRAILING_BYTES' | 'BAD_DIMENSIONS' | 'BAD_LABEL' | 'COUNT_MISMATCH'
   | 'BAD_GZIP' | 'CHECKSUM' | 'HTTP' | 'TIMEOUT' | 'ABORTED' | 'NETWORK' | 'TOO_LARGE';
 
+/** Which data set: MNIST's digits or Fashion-MNIST's garments (same format). */
 export type MnistKind = 'mnist' | 'fashion';
 
 export const IDX_IMAGES_MAGIC = 0x00000803;
@@ -102,6 +108,7 @@ export const SYSTEM_DIRS: Record<MnistKind, string[]> = {
   fashion: ['/usr/share/datasets/fashion-mnist'],
 };
 
+/** Images read from an idx3 file. */
 export interface IdxImages {
   count: number;
   rows: number;
@@ -190,6 +197,7 @@ export interface MnistSplit {
   y: Int32Array | Tensor;
 }
 
+/** What loadMnist() returns: the training and test splits, and where they came from. */
 export interface Mnist<Y = Int32Array> {
   train: { x: Tensor; y: Y };
   test: { x: Tensor; y: Y };
@@ -198,6 +206,7 @@ export interface Mnist<Y = Int32Array> {
   kind: MnistKind;
 }
 
+/** Options of loadMnist(). */
 export interface LoadMnistOptions {
   /** Read the four files from this directory (raw or .gz names); no other source is tried. */
   dir?: string;
@@ -393,10 +402,42 @@ async function readSplit(imagesFile: string, labelsFile: string): Promise<RawSpl
 
 function limitOf(limit: LoadMnistOptions['limit'], which: 'train' | 'test'): number {
   if (limit === undefined) return Infinity;
-  const n = typeof limit === 'number' ? limit : limit[which];
-  if (n === undefined) return Infinity;
-  if (!Number.isInteger(n) || n < 1) throw new RangeError(`limit must be a positive integer, got ${n}`);
-  return n;
+  if (isPlainObject(limit)) {
+    knownOptions(limit, ['train', 'test'], 'loadMnist limit');
+    return limit[which] === undefined ? Infinity : positiveInt(limit[which], `limit.${which}`);
+  }
+  if (typeof limit !== 'number') throw invalid('limit', 'a positive integer or { train, test }', limit, 'type');
+  return positiveInt(limit, 'limit');
+}
+
+const LOAD_MNIST_OPTIONS: Record<keyof LoadMnistOptions, true> = {
+  dir: true, kind: true, normalize: true, flatten: true, oneHot: true, dtype: true, limit: true, baseUrl: true,
+  cacheDir: true, local: true, download: true, timeoutMs: true, sha256: true, signal: true, onProgress: true,
+};
+
+/** setTimeout takes at most 2^31 - 1 ms (a longer delay fires at once). */
+const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+
+/** Checks every option of loadMnist() before anything is read or fetched. */
+function checkLoadOptions(options: LoadMnistOptions): Required<Pick<LoadMnistOptions, 'kind' | 'normalize' | 'flatten' | 'oneHot' | 'dtype'>> {
+  const opts = optionsObject(options, 'loadMnist options');
+  knownOptions(opts, LOAD_MNIST_OPTIONS, 'loadMnist');
+  optionalString(opts.dir, 'dir');
+  optionalString(opts.baseUrl, 'baseUrl');
+  optionalString(opts.cacheDir, 'cacheDir');
+  optionalBoolean(opts.local, 'local');
+  optionalBoolean(opts.download, 'download');
+  if (opts.timeoutMs !== undefined) numberIn(opts.timeoutMs, 'timeoutMs', `(0, ${MAX_TIMEOUT_MS}]`);
+  if (opts.sha256 !== undefined && !isPlainObject(opts.sha256)) throw invalid('sha256', 'an object of checksums by file name', opts.sha256, 'type');
+  if (opts.signal !== undefined && !isAbortSignal(opts.signal)) throw invalid('signal', 'an AbortSignal', opts.signal, 'type');
+  optionalFunction(opts.onProgress, 'onProgress');
+  return {
+    kind: oneOf(opts.kind ?? 'mnist', ['mnist', 'fashion'] as const, 'kind'),
+    normalize: optionalBoolean(opts.normalize, 'normalize') ?? true,
+    flatten: optionalBoolean(opts.flatten, 'flatten') ?? true,
+    oneHot: optionalBoolean(opts.oneHot, 'oneHot') ?? false,
+    dtype: oneOf(opts.dtype ?? 'float32', DTYPES, 'dtype'),
+  };
 }
 
 /** out[i] = src[i] * scale, one loop per output type so each stays monomorphic (47 million pixels for MNIST). */
@@ -479,12 +520,7 @@ async function locate(opts: LoadMnistOptions, kind: MnistKind): Promise<{ files:
 export async function loadMnist(opts: LoadMnistOptions & { oneHot: true }): Promise<Mnist<Tensor>>;
 export async function loadMnist(opts?: LoadMnistOptions): Promise<Mnist<Int32Array>>;
 export async function loadMnist(opts: LoadMnistOptions = {}): Promise<Mnist<Int32Array | Tensor>> {
-  if (opts === null || typeof opts !== 'object') throw new TypeError(`loadMnist options must be an object, got ${opts}`);
-  const kind = opts.kind ?? 'mnist';
-  if (kind !== 'mnist' && kind !== 'fashion') throw new TypeError(`kind must be 'mnist' or 'fashion', got ${JSON.stringify(kind)}`);
-  const dtype = opts.dtype ?? 'float32';
-  if (dtype !== 'float32' && dtype !== 'float64') throw new TypeError(`dtype must be 'float32' or 'float64', got ${JSON.stringify(dtype)}`);
-  const conv = { normalize: opts.normalize ?? true, flatten: opts.flatten ?? true, oneHot: opts.oneHot ?? false, dtype };
+  const { kind, ...conv } = checkLoadOptions(opts);
   const trainLimit = limitOf(opts.limit, 'train');
   const testLimit = limitOf(opts.limit, 'test');
   const { files, source } = await locate(opts, kind);

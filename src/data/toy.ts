@@ -1,7 +1,9 @@
 // Toy data sets: the classic spiral (CS231n) and XOR, generated with the seeded generator.
 import { Random } from '../random';
 import { Tensor } from '../tensor';
+import { invalid, knownOptions, nonNegativeNumber, optionalSeed, optionsObject, positiveInt } from '../validate';
 
+/** Options of spiral(). */
 export interface SpiralOptions {
   /** Points per class (default 100). */
   n?: number;
@@ -14,23 +16,19 @@ export interface SpiralOptions {
   seed?: number;
 }
 
-function positiveInt(v: unknown, name: string): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new RangeError(`${name} must be a positive integer, got ${String(v)}`);
-  return v;
-}
-
 /**
  * k interleaved spiral arms of n points each: for arm j, radius r = linspace(0, 1, n) and angle
  * t = linspace(4j, 4(j + 1), n) + noise · N(0, 1); the point is (r sin t, r cos t), its label j.
  * x is (n·k, 2) float32, y the labels.
  */
-export function spiral(opts: SpiralOptions = {}): { x: Tensor; y: Int32Array } {
-  const n = positiveInt(opts.n ?? 100, 'n'), k = positiveInt(opts.k ?? 3, 'k');
+export function spiral(options: SpiralOptions = {}): { x: Tensor; y: Int32Array } {
+  const opts = optionsObject(options, 'spiral options');
+  knownOptions(opts, ['n', 'd', 'k', 'noise', 'seed'], 'spiral');
+  const n = positiveInt(opts.n ?? 100, 'spiral n'), k = positiveInt(opts.k ?? 3, 'spiral k');
   const d = opts.d ?? 2;
-  if (d !== 2) throw new RangeError(`spiral is defined for d = 2, got ${String(d)}`);
-  const noise = opts.noise ?? 0.2;
-  if (typeof noise !== 'number' || !(noise >= 0)) throw new RangeError(`noise must be a non-negative number, got ${String(noise)}`);
-  const rng = new Random(opts.seed ?? 0);
+  if (d !== 2) throw invalid('spiral d', '2 (the only dimension defined)', d, typeof d === 'number' ? 'range' : 'type');
+  const noise = nonNegativeNumber(opts.noise ?? 0.2, 'spiral noise');
+  const rng = new Random(optionalSeed(opts.seed, 'spiral seed') ?? 0);
   const x = new Float32Array(n * k * 2), y = new Int32Array(n * k);
   const step = n > 1 ? 1 / (n - 1) : 0;
   for (let j = 0; j < k; j++) {

@@ -220,8 +220,8 @@ function checkModelHeader(header: SafetensorsHeader, path: string): unknown {
   const { metadata } = header;
   const arch = metadata[MODEL_METADATA.architecture];
   if (arch === undefined) {
-    throw new SafetensorsError(`no '${MODEL_METADATA.architecture}' metadata: not a nodenn model file (plain tensors ` +
-      `can be read with loadSafetensors)`, path);
+    throw new SafetensorsError(`no '${MODEL_METADATA.architecture}' metadata: not a nodenn model file (weights only, ` +
+      `such as PyTorch's, load with Sequential.load(path, { architecture }); plain tensors with loadSafetensors)`, path);
   }
   let config: unknown;
   try {

@@ -11,6 +11,7 @@ import * as os from 'node:os';
 import { Tensor, type DType, type FloatArray } from '../tensor';
 import { fileKind, IO_CHUNK_BYTES, writeFileAtomic } from './atomic';
 
+/** A file that is not valid safetensors (or not one nodenn can load), with the file's name. */
 export class SafetensorsError extends Error {
   readonly file: string;
   /** The message without the file name. */
@@ -27,6 +28,7 @@ export class SafetensorsError extends Error {
 export const SAFETENSORS_DTYPES = {
   F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U64: 8, U32: 4, U16: 2, U8: 1, BOOL: 1,
 } as const;
+/** The dtypes of the safetensors format. */
 export type SafetensorsDType = keyof typeof SAFETENSORS_DTYPES;
 
 /** Headers larger than this are refused before they are read (the reference implementation uses 100 MB too). */
@@ -38,6 +40,7 @@ export interface SafetensorsHeader {
   metadata: Record<string, string>;
 }
 
+/** A loaded safetensors file: its tensors by name, its metadata, and each tensor's dtype in the file. */
 export interface SafetensorsFile {
   tensors: Record<string, Tensor>;
   metadata: Record<string, string>;

@@ -6,6 +6,7 @@ import { Tensor, checkAttached, formatShape } from '../tensor';
 import { ReusableTensor } from './buffers';
 import { Layer } from './layer';
 
+/** The base of the elementwise activations: y = act(x), no parameters. */
 export abstract class Activation extends Layer {
   private x: Tensor | null = null;
   private y: Tensor | null = null;

@@ -4,12 +4,15 @@
 // (N, C, L), BatchNorm2D (N, C, H, W); the statistics run over every axis but C.
 import { getBackend } from '../backend/index';
 import { Random } from '../random';
-import { describeValue, optionsObject } from '../options';
+import {
+  DTYPES, batchNormCanTrain, batchNormSizes, kernelNumber, knownOptions, oneOf, optionsObject, positiveInt,
+} from '../validate';
 import { type DType, Tensor, checkAttached } from '../tensor';
 import { ReusableTensor } from './buffers';
 import { Layer, type InitContext, type LayerConfig } from './layer';
-import { checkDout, positiveInt } from './spatial';
+import { checkDout } from './spatial';
 
+/** Options of BatchNorm1D and BatchNorm2D. */
 export interface BatchNormOptions {
   /** Weight of the batch statistics in the running ones (default 0.1, as PyTorch). */
   momentum?: number;
@@ -23,6 +26,7 @@ export function batchNormShapes(C: number): Record<string, number[]> {
   return { weight: [C], bias: [C], running_mean: [C], running_var: [C] };
 }
 
+/** The base of BatchNorm1D and BatchNorm2D: normalization per channel, as PyTorch's. */
 export abstract class BatchNorm extends Layer {
   readonly numFeatures: number;
   readonly momentum: number;
@@ -38,17 +42,12 @@ export abstract class BatchNorm extends Layer {
   constructor(type: string, numFeatures: number, options: BatchNormOptions) {
     super();
     const opts = optionsObject(options, `${type} options`);
+    knownOptions(opts, ['momentum', 'eps', 'dtype'], type);
     this.type = type;
     this.numFeatures = positiveInt(numFeatures, `${type} numFeatures`);
-    this.momentum = opts.momentum ?? 0.1;
-    if (typeof this.momentum !== 'number' || !(this.momentum >= 0 && this.momentum <= 1)) {
-      throw new RangeError(`${type} momentum must be a number in [0, 1], got ${describeValue(opts.momentum)}`);
-    }
-    this.eps = opts.eps ?? 1e-5;
-    if (typeof this.eps !== 'number' || !(this.eps > 0) || !Number.isFinite(this.eps)) {
-      throw new RangeError(`${type} eps must be a positive number, got ${describeValue(opts.eps)}`);
-    }
-    this.initialize({ rng: new Random(0), dtype: opts.dtype ?? 'float32' });
+    this.momentum = kernelNumber(opts.momentum ?? 0.1, `${type} momentum`, 'batchNormForward', 'momentum');
+    this.eps = kernelNumber(opts.eps ?? 1e-5, `${type} eps`, 'batchNormForward', 'eps');
+    this.initialize({ rng: new Random(0), dtype: oneOf(opts.dtype ?? 'float32', DTYPES, `${type} dtype`) });
   }
 
   /** weight = 1, bias = 0, running_mean = 0, running_var = 1 (no random draws). */
@@ -59,9 +58,13 @@ export abstract class BatchNorm extends Layer {
     this.setParams(['weight', 'bias'], [Tensor.full([C], 1, ctx.dtype), Tensor.zeros([C], ctx.dtype)]);
   }
 
+  /** The scale γ, (C). */
   get weight(): Tensor { return this.params[0]; }
+  /** The shift β, (C). */
   get bias(): Tensor { return this.params[1]; }
+  /** The running mean that evaluation normalizes with, (C). */
   get runningMean(): Tensor { return this.buffers[0]; }
+  /** The running (unbiased) variance that evaluation normalizes with, (C). */
   get runningVar(): Tensor { return this.buffers[1]; }
 
   /** Throws unless the input's shape is one this layer accepts. */
@@ -77,8 +80,8 @@ export abstract class BatchNorm extends Layer {
     if (x.dtype !== this.weight.dtype) {
       throw new TypeError(`${this.name}: input is ${x.dtype} but the layer's parameters are ${this.weight.dtype}`);
     }
-    const N = x.shape[0], C = this.numFeatures, S = x.size / Math.max(1, N * C);
-    if (this.training && N * S < 2) {
+    const [N, C, S] = batchNormSizes(x.shape);
+    if (this.training && !batchNormCanTrain(N, S)) {
       throw new RangeError(`${this.name}: training needs more than one value per channel, got input shape [${x.shape.join(', ')}]`);
     }
     // y and dx: reused inside a Sequential (the kernels write every element); the per-channel statistics are
@@ -99,7 +102,7 @@ export abstract class BatchNorm extends Layer {
     const x = this.x;
     if (!x || !this.mean || !this.invstd) throw new Error(`${this.name}: backward() called before forward()`);
     checkDout(dout, this.name, x.shape, x.dtype);
-    const N = x.shape[0], C = this.numFeatures, S = x.size / Math.max(1, N * C);
+    const [N, C, S] = batchNormSizes(x.shape);
     const dx = this.dxBuf.take(x.shape, x.dtype, this.reuseBuffers);
     getBackend().batchNormBackward(N, C, S, x.data, dout.data, this.weight.data, this.mean.data, this.invstd.data,
       dx.data, this.grads[0].data, this.grads[1].data, this.trainedForward);

@@ -1,9 +1,10 @@
 // BatchNorm1D: batch normalization of (N, C) features or (N, C, L) sequences, per channel C.
 import type { Tensor } from '../tensor';
 import { BatchNorm, type BatchNormOptions, batchNormShapes } from './batch_norm';
-import { positiveInt } from './spatial';
+import { positiveInt } from '../validate';
 import { registerLayer } from './registry';
 
+/** Batch normalization of (N, C) features or (N, C, L) sequences, per channel C. */
 export class BatchNorm1D extends BatchNorm {
   constructor(numFeatures: number, opts: BatchNormOptions = {}) {
     super('BatchNorm1D', numFeatures, opts);

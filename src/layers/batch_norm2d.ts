@@ -1,9 +1,10 @@
 // BatchNorm2D: batch normalization of (N, C, H, W) images, per channel C over N, H and W.
 import type { Tensor } from '../tensor';
 import { BatchNorm, type BatchNormOptions, batchNormShapes } from './batch_norm';
-import { positiveInt } from './spatial';
+import { positiveInt } from '../validate';
 import { registerLayer } from './registry';
 
+/** Batch normalization of (N, C, H, W) images, per channel C over N, H and W. */
 export class BatchNorm2D extends BatchNorm {
   constructor(numFeatures: number, opts: BatchNormOptions = {}) {
     super('BatchNorm2D', numFeatures, opts);

@@ -1,13 +1,14 @@
 // Conv1D: y = conv(x, W) + b on (N, C, L) sequences, W (F, C, K), b (F): a Conv2D with a 1 x K kernel on the
 // input seen as (N, C, 1, L), so both share the conv2d kernels. L_out = 1 + floor((L + 2 padding - K) / stride).
-import { optionsObject } from '../options';
+import { knownOptions, nonNegativeInt, optionsObject, positiveInt } from '../validate';
 import type { DType } from '../tensor';
 import { Tensor } from '../tensor';
-import { type ConvInit, Conv2D, checkConvInit } from './conv2d';
+import { CONV_OPTIONS, type ConvInit, Conv2D, checkConvInit } from './conv2d';
 import type { InitContext, LayerConfig } from './layer';
-import { checkInput, nonNegativeInt, positiveInt, windowLength } from './spatial';
+import { checkInput, windowLength } from './spatial';
 import { registerLayer } from './registry';
 
+/** Options of Conv1D. */
 export interface Conv1DOptions {
   /** Stride (default 1). */
   stride?: number;
@@ -20,9 +21,11 @@ export interface Conv1DOptions {
   seed?: number;
 }
 
+/** 1-D convolution of (N, C, L) sequences: W (F, C, K), b (F); a Conv2D with a 1 x K kernel. */
 export class Conv1D extends Conv2D {
   constructor(inChannels: number, outChannels: number, kernelSize: number, options: Conv1DOptions = {}) {
     const opts = optionsObject(options, 'Conv1D options');
+    knownOptions(opts, CONV_OPTIONS, 'Conv1D');
     super(inChannels, outChannels, [1, positiveInt(kernelSize, 'Conv1D kernelSize')], {
       ...opts,
       stride: [1, positiveInt(opts.stride ?? 1, 'Conv1D stride')],

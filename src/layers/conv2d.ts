@@ -3,15 +3,19 @@
 import { getBackend } from '../backend/index';
 import { initBias, initWeight } from '../init';
 import { Random } from '../random';
-import { describeValue, optionalBoolean, optionalSeed, optionsObject } from '../options';
+import {
+  DTYPES, knownOptions, nonNegativeInt, oneOf, optionalBoolean, optionalSeed, optionsObject, positiveInt, sizePair,
+} from '../validate';
 import { type DType, Tensor } from '../tensor';
 import { ReusableTensor, type TrainBackward } from './buffers';
 import { Layer, type InitContext, type LayerConfig } from './layer';
-import { checkDout, checkInput, nonNegativeInt, pair, positiveInt, windowLength } from './spatial';
+import { checkDout, checkInput, windowLength } from './spatial';
 import { registerLayer } from './registry';
 
+/** How convolution weights start: 'kaimingUniform' (PyTorch's default) or 'he'. */
 export type ConvInit = 'kaimingUniform' | 'he';
 
+/** Options of Conv2D. */
 export interface Conv2DOptions {
   /** Stride, one number or [strideH, strideW] (default 1). */
   stride?: number | [number, number];
@@ -36,13 +40,15 @@ export function initConv(init: ConvInit, wShape: number[], fanIn: number, bias: 
   return bias ? [w, initBias([wShape[0]], spec, ctx.rng, ctx.dtype)] : [w];
 }
 
+export const CONV_OPTIONS: readonly (keyof Conv2DOptions)[] = ['stride', 'padding', 'bias', 'init', 'dtype', 'seed'];
+
+export const CONV_INITS: readonly ConvInit[] = ['kaimingUniform', 'he'];
+
 export function checkConvInit(v: unknown, layer: string): ConvInit {
-  if (v !== 'kaimingUniform' && v !== 'he') {
-    throw new RangeError(`${layer} init must be 'kaimingUniform' or 'he', got ${describeValue(v)}`);
-  }
-  return v;
+  return oneOf(v, CONV_INITS, `${layer} init`);
 }
 
+/** 2-D convolution of NCHW images: W (F, C, KH, KW), b (F), zero padding, a stride per axis. */
 export class Conv2D extends Layer implements TrainBackward {
   readonly inChannels: number;
   readonly outChannels: number;
@@ -60,14 +66,15 @@ export class Conv2D extends Layer implements TrainBackward {
     type = 'Conv2D') {
     super();
     const opts = optionsObject(options, `${type} options`);
+    knownOptions(opts, CONV_OPTIONS, type);
     this.inChannels = positiveInt(inChannels, `${type} inChannels`);
     this.outChannels = positiveInt(outChannels, `${type} outChannels`);
-    this.kernelSize = pair(kernelSize, 'Conv2D kernelSize', positiveInt);
-    this.stride = pair(opts.stride ?? 1, 'Conv2D stride', positiveInt);
-    this.padding = pair(opts.padding ?? 0, 'Conv2D padding', nonNegativeInt);
+    this.kernelSize = sizePair(kernelSize, 'Conv2D kernelSize', positiveInt);
+    this.stride = sizePair(opts.stride ?? 1, 'Conv2D stride', positiveInt);
+    this.padding = sizePair(opts.padding ?? 0, 'Conv2D padding', nonNegativeInt);
     this.hasBias = optionalBoolean(opts.bias, `${type} bias`) ?? true;
     this.init = checkConvInit(opts.init ?? 'kaimingUniform', type);
-    this.initialize({ rng: new Random(optionalSeed(opts.seed, `${type} seed`) ?? 0), dtype: opts.dtype ?? 'float32' });
+    this.initialize({ rng: new Random(optionalSeed(opts.seed, `${type} seed`) ?? 0), dtype: oneOf(opts.dtype ?? 'float32', DTYPES, `${type} dtype`) });
   }
 
   override initialize(ctx: InitContext): void {
@@ -80,7 +87,9 @@ export class Conv2D extends Layer implements TrainBackward {
   /** Rank of the input, batch included (Sequential.predict adds the batch dimension to one sample). */
   get inputRank(): number { return 4; }
 
+  /** The filters W, (F, C, KH, KW). */
   get weight(): Tensor { return this.params[0]; }
+  /** b, (F), or null without a bias. */
   get bias(): Tensor | null { return this.hasBias ? this.params[1] : null; }
 
   /** The kernel arguments N, C, H, W, F, KH, KW, strideH, strideW, padH, padW for an input shape. */
@@ -162,7 +171,7 @@ registerLayer('Conv2D', (c) => new Conv2D(c.inChannels as number, c.outChannels 
   }), {
   shapes: (c): Record<string, number[]> => {
     const F = positiveInt(c.outChannels, 'Conv2D outChannels'), C = positiveInt(c.inChannels, 'Conv2D inChannels');
-    const [kh, kw] = pair(c.kernelSize, 'Conv2D kernelSize', positiveInt);
+    const [kh, kw] = sizePair(c.kernelSize, 'Conv2D kernelSize', positiveInt);
     return (c.bias ?? true) ? { weight: [F, C, kh, kw], bias: [F] } : { weight: [F, C, kh, kw] };
   },
 });

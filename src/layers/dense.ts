@@ -3,12 +3,15 @@
 import { getBackend } from '../backend/index';
 import { checkInitKind, initWeight, type InitKind } from '../init';
 import { Random } from '../random';
-import { describeValue, optionalBoolean, optionalSeed, optionsObject } from '../options';
+import {
+  DTYPES, knownOptions, nonNegativeNumber, oneOf, optionalBoolean, optionalSeed, optionsObject, positiveInt,
+} from '../validate';
 import { type DType, Tensor, checkAttached, formatShape } from '../tensor';
 import { ReusableTensor, type TrainBackward } from './buffers';
 import { Layer, type InitContext, type LayerConfig } from './layer';
 import { registerLayer } from './registry';
 
+/** Options of Dense. */
 export interface DenseOptions {
   /** Weight initialization (default 'kaimingUniform', PyTorch's default). */
   init?: InitKind;
@@ -27,17 +30,13 @@ export interface DenseOptions {
   seed?: number;
 }
 
+/** How a bias starts: at zero, or drawn as PyTorch does. */
 export type BiasInit = 'zeros' | 'random';
 export const BIAS_INITS: readonly BiasInit[] = ['zeros', 'random'];
 
 /** The default bias initialization of a weight initialization: PyTorch's uniform bias with its uniform weights. */
 export function defaultBiasInit(init: InitKind): BiasInit {
   return init === 'kaimingUniform' ? 'random' : 'zeros';
-}
-
-function positiveInt(v: unknown, name: string): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new RangeError(`${name} must be a positive integer, got ${describeValue(v)}`);
-  return v;
 }
 
 /** Checks that x is (N, ...) with prod(...) = features and the layer's dtype; returns N. */
@@ -53,6 +52,7 @@ export function checkBatchInput(x: Tensor, features: number, dtype: DType, layer
   return x.shape[0];
 }
 
+/** Fully connected: y = x W + b, W (in, out), b (out); any input (N, ...) is flattened to (N, in). */
 export class Dense extends Layer implements TrainBackward {
   readonly inFeatures: number;
   readonly outFeatures: number;
@@ -67,20 +67,14 @@ export class Dense extends Layer implements TrainBackward {
   constructor(inFeatures: number, outFeatures: number, options: DenseOptions = {}) {
     super();
     const opts = optionsObject(options, 'Dense options');
+    knownOptions(opts, ['init', 'std', 'bias', 'biasInit', 'dtype', 'seed'], 'Dense');
     this.inFeatures = positiveInt(inFeatures, 'Dense inFeatures');
     this.outFeatures = positiveInt(outFeatures, 'Dense outFeatures');
     this.init = checkInitKind(opts.init ?? 'kaimingUniform', 'Dense init');
-    const std: unknown = opts.std ?? 0.01;
-    if (typeof std !== 'number' || !(std >= 0) || !Number.isFinite(std)) {
-      throw new RangeError(`Dense std must be a non-negative number, got ${describeValue(std)}`);
-    }
-    this.std = std;
+    this.std = nonNegativeNumber(opts.std ?? 0.01, 'Dense std');
     this.hasBias = optionalBoolean(opts.bias, 'Dense bias') ?? true;
-    this.biasInit = opts.biasInit ?? defaultBiasInit(this.init);
-    if (!BIAS_INITS.includes(this.biasInit)) {
-      throw new RangeError(`Dense biasInit must be one of ${BIAS_INITS.map((k) => `'${k}'`).join(', ')}, got ${describeValue(opts.biasInit)}`);
-    }
-    this.initialize({ rng: new Random(optionalSeed(opts.seed, 'Dense seed') ?? 0), dtype: opts.dtype ?? 'float32' });
+    this.biasInit = oneOf(opts.biasInit ?? defaultBiasInit(this.init), BIAS_INITS, 'Dense biasInit');
+    this.initialize({ rng: new Random(optionalSeed(opts.seed, 'Dense seed') ?? 0), dtype: oneOf(opts.dtype ?? 'float32', DTYPES, 'Dense dtype') });
   }
 
   override initialize(ctx: InitContext): void {
@@ -96,7 +90,9 @@ export class Dense extends Layer implements TrainBackward {
     this.setParams(['weight', 'bias'], [w, b]);
   }
 
+  /** W, (inFeatures, outFeatures). */
   get weight(): Tensor { return this.params[0]; }
+  /** b, (outFeatures), or null without a bias. */
   get bias(): Tensor | null { return this.hasBias ? this.params[1] : null; }
 
   forward(x: Tensor): Tensor {

@@ -3,12 +3,13 @@
 // The mask is drawn from the network's seeded generator (set by initialize), so a seed reproduces a run.
 import { getBackend } from '../backend/index';
 import { Random } from '../random';
-import { describeValue, optionalSeed, optionsObject } from '../options';
+import { knownOptions, numberIn, optionalSeed, optionsObject } from '../validate';
 import { Tensor, checkAttached, formatShape } from '../tensor';
 import { ReusableTensor } from './buffers';
 import { Layer, type InitContext, type LayerConfig } from './layer';
 import { registerLayer } from './registry';
 
+/** Inverted dropout: in training, zeroes each element with probability p and scales the rest by 1/(1 − p). */
 export class Dropout extends Layer {
   readonly p: number;
   private rng: Random;
@@ -20,8 +21,8 @@ export class Dropout extends Layer {
   constructor(p = 0.5, options: { seed?: number } = {}) {
     super();
     const opts = optionsObject(options, 'Dropout options');
-    if (typeof p !== 'number' || !(p >= 0 && p < 1)) throw new RangeError(`Dropout p must be in [0, 1), got ${describeValue(p)}`);
-    this.p = p;
+    knownOptions(opts, ['seed'], 'Dropout');
+    this.p = numberIn(p, 'Dropout p', '[0, 1)');
     this.rng = new Random(optionalSeed(opts.seed, 'Dropout seed') ?? 0);
   }
 

@@ -2,9 +2,16 @@
 import { Tensor, checkAttached, sizeOf } from '../tensor';
 import { Layer, type LayerConfig } from './layer';
 import { registerLayer } from './registry';
+import { noArguments } from '../validate';
 
+/** Flattens (N, ...) to (N, product of the rest), without a copy. */
 export class Flatten extends Layer {
   private inputShape: readonly number[] | null = null;
+
+  constructor(...args: never[]) {
+    super();
+    noArguments(args, 'Flatten', 'it flattens every axis after the first');
+  }
 
   forward(x: Tensor): Tensor {
     if (!(x instanceof Tensor) || x.ndim < 1) throw new TypeError('Flatten: input must be a Tensor (N, ...)');

@@ -5,10 +5,17 @@ import { Tensor } from '../tensor';
 import { Layer, type LayerConfig } from './layer';
 import { checkDout, checkInput } from './spatial';
 import { registerLayer } from './registry';
+import { noArguments } from '../validate';
 
+/** The mean of each channel over the whole image: (N, C, H, W) -> (N, C). */
 export class GlobalAvgPool2D extends Layer {
   readonly inputRank = 4;
   private x: Tensor | null = null;
+
+  constructor(...args: never[]) {
+    super();
+    noArguments(args, 'GlobalAvgPool2D', 'it averages each channel over the whole image');
+  }
 
   forward(x: Tensor): Tensor {
     checkInput(x, 'GlobalAvgPool2D', 4, '(N, C, H, W)', null, null);

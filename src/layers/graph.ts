@@ -24,6 +24,7 @@ export class Mul {
   private x: Tensor | null = null;
   private y: Tensor | null = null;
 
+  /** The node's output for inputs x and y (numbers are one-element float64 tensors). */
   forward(x: Tensor | number, y: Tensor | number): Tensor {
     const a = asTensor(x, 'x'), b = asTensor(y, 'y');
     sameShape(a, b, 'Mul');
@@ -34,6 +35,7 @@ export class Mul {
     return out;
   }
 
+  /** The gradients of x and y for the gradient dout of the output, from the last forward(). */
   backward(dout: Tensor | number): [Tensor, Tensor] {
     if (!this.x || !this.y) throw new Error('Mul: backward() called before forward()');
     const d = asTensor(dout, 'dout');
@@ -47,6 +49,7 @@ export class Mul {
 
 /** out = x + y elementwise; backward passes dout to both inputs. */
 export class Add {
+  /** The node's output for inputs x and y (numbers are one-element float64 tensors). */
   forward(x: Tensor | number, y: Tensor | number): Tensor {
     const a = asTensor(x, 'x'), b = asTensor(y, 'y');
     sameShape(a, b, 'Add');
@@ -55,6 +58,7 @@ export class Add {
     return out;
   }
 
+  /** The gradients of x and y for the gradient dout of the output, from the last forward(). */
   backward(dout: Tensor | number): [Tensor, Tensor] {
     const d = asTensor(dout, 'dout');
     return [d.clone(), d.clone()];
@@ -63,6 +67,7 @@ export class Add {
 
 /** out = x − y elementwise; backward gives (dout, −dout). */
 export class Sub {
+  /** The node's output for inputs x and y (numbers are one-element float64 tensors). */
   forward(x: Tensor | number, y: Tensor | number): Tensor {
     const a = asTensor(x, 'x'), b = asTensor(y, 'y');
     sameShape(a, b, 'Sub');
@@ -71,6 +76,7 @@ export class Sub {
     return out;
   }
 
+  /** The gradients of x and y for the gradient dout of the output, from the last forward(). */
   backward(dout: Tensor | number): [Tensor, Tensor] {
     const d = asTensor(dout, 'dout');
     const dy = d.clone();
@@ -84,6 +90,7 @@ export class Div {
   private x: Tensor | null = null;
   private y: Tensor | null = null;
 
+  /** The node's output for inputs x and y (numbers are one-element float64 tensors). */
   forward(x: Tensor | number, y: Tensor | number): Tensor {
     const a = asTensor(x, 'x'), b = asTensor(y, 'y');
     sameShape(a, b, 'Div');
@@ -94,6 +101,7 @@ export class Div {
     return out;
   }
 
+  /** The gradients of x and y for the gradient dout of the output, from the last forward(). */
   backward(dout: Tensor | number): [Tensor, Tensor] {
     if (!this.x || !this.y) throw new Error('Div: backward() called before forward()');
     const d = asTensor(dout, 'dout');
@@ -117,6 +125,7 @@ export class Pow {
   private x: Tensor | null = null;
   private y: Tensor | null = null;
 
+  /** The node's output for inputs x and y (numbers are one-element float64 tensors). */
   forward(x: Tensor | number, y: Tensor | number): Tensor {
     const a = asTensor(x, 'x'), b = asTensor(y, 'y');
     sameShape(a, b, 'Pow');
@@ -127,6 +136,7 @@ export class Pow {
     return out;
   }
 
+  /** The gradients of x and y for the gradient dout of the output, from the last forward(). */
   backward(dout: Tensor | number): [Tensor, Tensor] {
     if (!this.x || !this.y) throw new Error('Pow: backward() called before forward()');
     const d = asTensor(dout, 'dout');

@@ -16,11 +16,16 @@ export interface LayerConfig {
   [option: string]: unknown;
 }
 
+/** What a layer draws its parameters from: the network's generator and dtype. */
 export interface InitContext {
   rng: Random;
   dtype: DType;
 }
 
+/**
+ * The base of every layer: forward(x) caches what backward needs, backward(dout) returns dx and accumulates (+=) the
+ * parameter gradients, zeroGrad() clears them.
+ */
 export abstract class Layer {
   /** Parameters and their gradients, same order; names are 'weight', 'bias', ... */
   params: Tensor[] = [];
@@ -40,7 +45,9 @@ export abstract class Layer {
   /** A fingerprint of the parameters and buffers as the layer last drew them (setParams), if it drew any. */
   private drawnFingerprint: number | null = null;
 
+  /** The output for input x, caching what backward() needs (in training mode). */
   abstract forward(x: Tensor): Tensor;
+  /** The gradient of the input for dout, the gradient of the last forward()'s output; adds (+=) the parameter gradients into grads. */
   abstract backward(dout: Tensor): Tensor;
 
   /** (Re)creates parameters from the given generator and dtype. Layers without parameters keep the default. */
@@ -82,6 +89,7 @@ export abstract class Layer {
   /** Constructor arguments as JSON, for save/load. */
   abstract config(): LayerConfig;
 
+  /** Sets every parameter gradient to zero. */
   zeroGrad(): void {
     for (const g of this.grads) g.data.fill(0);
   }
@@ -97,6 +105,7 @@ export abstract class Layer {
     if (!this.initializedByNetwork) this.drawnFingerprint = fingerprint([...params, ...this.buffers]);
   }
 
+  /** The layer's type name, as in its config ('Dense', 'ReLU', ...). */
   get name(): string {
     return this.config().type;
   }

@@ -2,13 +2,14 @@
 // OH = 1 + floor((H - KH) / strideH): windows may overlap (stride < kernel) and need not cover the input (the
 // last rows or columns that no window reaches are ignored, as in PyTorch).
 import { getBackend } from '../backend/index';
-import { optionsObject } from '../options';
+import { knownOptions, optionsObject, positiveInt, sizePair } from '../validate';
 import { Tensor } from '../tensor';
 import { ReusableTensor } from './buffers';
 import { Layer, type LayerConfig } from './layer';
-import { checkDout, checkInput, pair, positiveInt, windowLength } from './spatial';
+import { checkDout, checkInput, windowLength } from './spatial';
 import { registerLayer } from './registry';
 
+/** Options of MaxPool2D and AvgPool2D. */
 export interface PoolOptions {
   /** Stride, one number or [strideH, strideW] (default: the kernel size, i.e. windows side by side). */
   stride?: number | [number, number];
@@ -27,9 +28,10 @@ export abstract class Pool2D extends Layer {
   constructor(type: string, kernelSize: number | [number, number], options: PoolOptions) {
     super();
     const opts = optionsObject(options, `${type} options`);
+    knownOptions(opts, ['stride'], type);
     this.type = type;
-    this.kernelSize = pair(kernelSize, `${type} kernelSize`, positiveInt);
-    this.stride = opts.stride === undefined ? [...this.kernelSize] : pair(opts.stride, `${type} stride`, positiveInt);
+    this.kernelSize = sizePair(kernelSize, `${type} kernelSize`, positiveInt);
+    this.stride = opts.stride === undefined ? [...this.kernelSize] : sizePair(opts.stride, `${type} stride`, positiveInt);
   }
 
   readonly inputRank = 4;

@@ -7,6 +7,7 @@
 // single layer, so a small file cannot make the loader allocate (and randomly initialize) gigabytes.
 import type { Layer, LayerConfig } from './layer';
 
+/** Builds a layer from its config (for fromConfig() and model loading). */
 export type LayerFactory = (config: LayerConfig) => Layer;
 /**
  * The shapes of the parameters and buffers a layer built from `config` has, by name ('weight', 'bias',
@@ -14,6 +15,7 @@ export type LayerFactory = (config: LayerConfig) => Layer;
  */
 export type LayerShapes = (config: LayerConfig) => Record<string, number[]>;
 
+/** What registerLayer() may know of a layer type besides its factory. */
 export interface LayerRegistration {
   /** Parameter and buffer shapes of a config, without building the layer. */
   shapes?: LayerShapes;

@@ -2,10 +2,13 @@
 import type { LayerConfig } from './layer';
 import { Activation } from './activation';
 import { registerLayer } from './registry';
+import { noArguments } from '../validate';
 
+/** Logistic sigmoid: y = 1 / (1 + e^−x). */
 export class Sigmoid extends Activation {
-  constructor() {
+  constructor(...args: never[]) {
     super('sigmoid');
+    noArguments(args, 'Sigmoid', 'it has no options');
   }
 
   config(): LayerConfig {

@@ -5,11 +5,18 @@ import { Tensor, checkAttached, formatShape } from '../tensor';
 import { ReusableTensor } from './buffers';
 import { Layer, type LayerConfig } from './layer';
 import { registerLayer } from './registry';
+import { noArguments } from '../validate';
 
+/** Softmax over the last dimension (to train with cross-entropy, prefer the fused losses.softmaxCrossEntropy). */
 export class Softmax extends Layer {
   private y: Tensor | null = null;
   private readonly out = new ReusableTensor();
   private readonly dxBuf = new ReusableTensor();
+
+  constructor(...args: never[]) {
+    super();
+    noArguments(args, 'Softmax', 'it normalizes over the last axis');
+  }
 
   forward(x: Tensor): Tensor {
     if (!(x instanceof Tensor) || x.ndim < 1) throw new TypeError('Softmax: input must be a Tensor with at least one dimension');

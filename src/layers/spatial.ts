@@ -1,41 +1,15 @@
 // Shared argument and shape checks of the convolution, pooling and batch-norm layers.
-import { describeValue } from '../options';
+import { windowCount } from '../validate';
 import { type DType, Tensor, checkAttached, formatShape } from '../tensor';
 
-export function positiveInt(v: unknown, name: string): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
-    throw new RangeError(`${name} must be a positive integer, got ${describeValue(v)}`);
-  }
-  return v;
-}
-
-export function nonNegativeInt(v: unknown, name: string): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) {
-    throw new RangeError(`${name} must be a non-negative integer, got ${describeValue(v)}`);
-  }
-  return v;
-}
-
-/** A size given as one number (both axes) or [height, width]. */
-export function pair(v: unknown, name: string, check: (v: unknown, name: string) => number): [number, number] {
-  if (Array.isArray(v)) {
-    if (v.length !== 2) throw new RangeError(`${name} must be a number or [height, width], got [${v.join(', ')}]`);
-    return [check(v[0], `${name}[0]`), check(v[1], `${name}[1]`)];
-  }
-  const n = check(v, name);
-  return [n, n];
-}
-
-/**
- * Output length of a sliding window: 1 + floor((input + 2 pad - k) / stride); throws naming the layer and the
- * axis when the window does not fit.
- */
+/** The windows along one axis (validate.ts windowCount); throws naming the layer and the axis when none fits. */
 export function windowLength(layer: string, axis: string, input: number, k: number, stride: number, pad: number): number {
-  if (input + 2 * pad < k) {
+  const n = windowCount(input, k, stride, pad);
+  if (n === 0) {
     throw new RangeError(`${layer}: the kernel ${axis} ${k} is larger than the input ${axis} ${input}` +
       (pad ? ` plus padding 2 * ${pad}` : ''));
   }
-  return 1 + Math.floor((input + 2 * pad - k) / stride);
+  return n;
 }
 
 /** Checks an input of `rank` dimensions (N, channels, ...) in the layer's dtype; channels null accepts any. */

@@ -3,10 +3,13 @@
 import type { LayerConfig } from './layer';
 import { Activation } from './activation';
 import { registerLayer } from './registry';
+import { noArguments } from '../validate';
 
+/** The perceptron's step function: y = 1 for x > 0, else 0; its gradient is 0, so it does not train. */
 export class Step extends Activation {
-  constructor() {
+  constructor(...args: never[]) {
     super('step');
+    noArguments(args, 'Step', 'it has no options');
   }
 
   config(): LayerConfig {

@@ -2,19 +2,21 @@
 // order and with the same words as native/addon.cc, so both backends reject a bad call alike. The kernels
 // themselves trust their arguments, as the C++ ones do.
 import { detachedMessage, isDetached } from '../../tensor';
+import { batchNormCanTrain, windowCount } from '../../validate';
 import {
   type ArgSpec, type HookName, type KernelName, type KernelSpec, type Length, type Product, type Range,
-  type ValueCheckName, enumChoices, enums, hooks, inRange, kernels, parseProduct, parseRange, plan, requiredArgs,
-  signature,
+  type ValueCheckName, enumChoices, enums, hooks, inRange, kernels, limits, parseProduct, parseRange, plan,
+  requiredArgs, signature,
 } from '../spec';
 
-/** Sizes are integers below this; products of sizes below 2^53. */
-const MAX_DIM = 2 ** 31;
-const MAX_PRODUCT = 2 ** 53;
+/** Sizes are integers below this; products of sizes below MAX_PRODUCT. */
+const MAX_SIZE = limits.maxSize.value;
+const MAX_PRODUCT = limits.maxProduct.value;
 
 // The typed-array accessors of the intrinsic %TypedArray%.prototype, which an object cannot fake (a Proxy or an
 // object with a typed array's prototype has no [[TypedArrayName]]): what N-API sees as a typed array.
 const TypedArrayPrototype = Object.getPrototypeOf(Int8Array.prototype) as object;
+// eslint-disable-next-line @typescript-eslint/unbound-method -- each accessor is called on a view with .call()
 const getter = (key: PropertyKey) => Object.getOwnPropertyDescriptor(TypedArrayPrototype, key)!.get!;
 const typedArrayName = getter(Symbol.toStringTag) as (this: unknown) => string | undefined;
 const lengthOf = getter('length') as (this: ArrayBufferView) => number;
@@ -129,7 +131,7 @@ function scalar(a: CompiledArg, x: unknown, v: number[]): number {
   switch (a.kind) {
     case 'size': {
       if (typeof x !== 'number') throw new TypeError(`${a.name} must be a number, got ${describe(x)}`);
-      if (!(x >= 0) || x >= MAX_DIM || !Number.isInteger(x)) {
+      if (!(x >= 0) || x >= MAX_SIZE || !Number.isInteger(x)) {
         throw new RangeError(`${a.name} must be an integer in [0, 2^31), got ${describe(x)}`);
       }
       if (x < a.min && (a.unlessZero < 0 || v[a.unlessZero] !== 0)) {
@@ -214,16 +216,17 @@ function check(c: CompiledKernel, args: ArrayLike<unknown>): void {
 
 // ---- the hand-written checks the spec names (native/addon.cc has the same)
 
-/** Output length of a sliding window along one axis, 1 + floor((input + 2 pad - k) / stride). */
+/** The windows along one axis (validate.ts windowCount), after the checks that the kernel and stride are sizes. */
 function windowOutput(input: number, k: number, stride: number, pad: number, inName: string, kName: string,
   strideName: string, padName: string | null): number {
   if (k < 1) throw new RangeError(`${kName} must be at least 1, got ${k}`);
   if (stride < 1) throw new RangeError(`${strideName} must be at least 1, got ${stride}`);
-  if (input + 2 * pad < k) {
+  const n = windowCount(input, k, stride, pad);
+  if (n === 0) {
     const room = padName ? `${inName} + 2 * ${padName}` : inName;
     throw new RangeError(`${kName} = ${k} is larger than ${room} = ${input + 2 * pad}`);
   }
-  return 1 + Math.floor((input + 2 * pad - k) / stride);
+  return n;
 }
 
 const hookChecks: { [K in HookName]: (v: number[]) => number[] } = {
@@ -237,16 +240,32 @@ const hookChecks: { [K in HookName]: (v: number[]) => number[] } = {
   pool([, , H, W, KH, KW, strideH, strideW]) {
     const OH = windowOutput(H, KH, strideH, 0, 'H', 'KH', 'strideH', null);
     const OW = windowOutput(W, KW, strideW, 0, 'W', 'KW', 'strideW', null);
-    if (H * W >= MAX_DIM) throw new RangeError('H * W must be below 2^31 (argmax holds plane indices)');
+    if (H * W >= MAX_SIZE) throw new RangeError('H * W must be below 2^31 (argmax holds plane indices)');
     return [OH, OW];
   },
   batchNorm([N, C, S, training]) {
-    if (training && C > 0 && N * S < 2) {
+    if (training && C > 0 && !batchNormCanTrain(N, S)) {
       throw new RangeError(`batch norm in training needs more than one value per channel, got N * S = ${N * S}`);
     }
     return [];
   },
+  broadcast(v) {
+    return [0, 1, 2, 3].map((i) => broadcastAxis(i, ['a', 'b'], [v[i], v[4 + i]]));
+  },
+  broadcastWhere(v) {
+    return [0, 1, 2, 3].map((i) => broadcastAxis(i, ['c', 'a', 'b'], [v[i], v[4 + i], v[8 + i]]));
+  },
 };
+
+/** The broadcast size of one axis over operands named `names` with sizes `d`: each is 1 or the one size that is not. */
+function broadcastAxis(axis: number, names: string[], d: number[]): number {
+  let y = 1;
+  for (const s of d) if (s !== 1) y = s;
+  if (d.every((s) => s === 1 || s === y)) return y;
+  const parts = names.map((n, k) => `${n}${axis} = ${d[k]}`);
+  const list = parts.length === 2 ? parts.join(' and ') : `${parts.slice(0, -1).join(', ')} and ${parts[parts.length - 1]}`;
+  throw new RangeError(`${list} do not broadcast: each axis needs equal sizes or a 1`);
+}
 
 /** Above 1 by at most this, a probability is 1 with float rounding (a softmax output may be 1 + 1 ulp). */
 const PROB_SLACK = 1e-6;

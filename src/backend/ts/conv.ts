@@ -2,12 +2,8 @@
 // y (N, F, OH, OW) with OH = 1 + floor((H + 2 padH - KH) / strideH) (OW alike); zero padding. Direct loops: every
 // output plane is accumulated in float64, one weight at a time, over the outputs whose input lies inside x.
 import type { FloatArray } from '../../tensor';
+import { windowCount } from '../../validate';
 import { maxPool2dForward } from './pool';
-
-/** The output size along one axis: 1 + floor((input + 2 pad - k) / stride). */
-function windows(input: number, k: number, stride: number, pad: number): number {
-  return 1 + Math.floor((input + 2 * pad - k) / stride);
-}
 
 /** The outputs o in [lo, hi) whose input index o * stride - pad + k lies in [0, n). */
 export function validOutputs(k: number, stride: number, pad: number, n: number, out: number): [number, number] {
@@ -24,7 +20,7 @@ export function validOutputs(k: number, stride: number, pad: number, n: number, 
 export function conv2dForward(N: number, C: number, H: number, W: number, F: number, KH: number, KW: number,
   strideH: number, strideW: number, padH: number, padW: number, x: FloatArray, weight: FloatArray,
   bias: FloatArray | null, y: FloatArray, relu?: boolean, pool?: boolean): void {
-  const OH = windows(H, KH, strideH, padH), OW = windows(W, KW, strideW, padW);
+  const OH = windowCount(H, KH, strideH, padH), OW = windowCount(W, KW, strideW, padW);
   if (N === 0 || F === 0 || (pool && (OH < 2 || OW < 2))) return; // y is empty (and OH * OW may be huge: no scratch for it)
   if (pool) {
     // the reference: the full output in y's precision, then the pooling layer's kernel
@@ -62,7 +58,7 @@ export function conv2dForward(N: number, C: number, H: number, W: number, F: num
 export function conv2dBackwardData(N: number, C: number, H: number, W: number, F: number, KH: number, KW: number,
   strideH: number, strideW: number, padH: number, padW: number, dy: FloatArray, weight: FloatArray,
   dx: FloatArray): void {
-  const OH = windows(H, KH, strideH, padH), OW = windows(W, KW, strideW, padW);
+  const OH = windowCount(H, KH, strideH, padH), OW = windowCount(W, KW, strideW, padW);
   if (N === 0 || C === 0) return; // dx is empty (and H * W may be huge: no scratch for it)
   const acc = new Float64Array(H * W);
   for (let n = 0; n < N; n++) {
@@ -90,7 +86,7 @@ export function conv2dBackwardData(N: number, C: number, H: number, W: number, F
 export function conv2dBackwardFilter(N: number, C: number, H: number, W: number, F: number, KH: number, KW: number,
   strideH: number, strideW: number, padH: number, padW: number, x: FloatArray, dy: FloatArray,
   dweight: FloatArray, dbias: FloatArray | null): void {
-  const OH = windows(H, KH, strideH, padH), OW = windows(W, KW, strideW, padW);
+  const OH = windowCount(H, KH, strideH, padH), OW = windowCount(W, KW, strideW, padW);
   for (let f = 0; f < F; f++) {
     for (let c = 0; c < C; c++) {
       for (let kh = 0; kh < KH; kh++) {

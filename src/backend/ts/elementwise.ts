@@ -1,4 +1,4 @@
-// Activations, bias, softmax cross-entropy and optimizer updates — the readable reference of
+// Activations (softmax included: forward and backward) and bias — the readable reference of
 // native/elementwise.cc. Sums are accumulated in double (JS numbers) in row order, like the native kernels.
 import type { FloatArray } from '../../tensor';
 import type { ActivationKind } from '../backend';
@@ -46,7 +46,8 @@ export function biasBackward(rows: number, cols: number, dy: FloatArray, dbias: 
   }
 }
 
-function rowMax(x: FloatArray, o: number, cols: number): number {
+/** The first maximum of the row of `cols` values at x[o]. */
+export function rowMax(x: FloatArray, o: number, cols: number): number {
   let m = x[o];
   for (let c = 1; c < cols; c++) if (x[o + c] > m) m = x[o + c];
   return m;
@@ -62,43 +63,12 @@ export function softmax(rows: number, cols: number, x: FloatArray, y: FloatArray
   }
 }
 
-export function softmaxCrossEntropyIndex(rows: number, cols: number, logits: FloatArray, labels: Int32Array,
-  grad: FloatArray | null): number {
-  let total = 0;
+/** dx = y * (dy - Σ dy·y) row by row: the backward pass of y = softmax(x) (dx may be dy). */
+export function softmaxBackward(rows: number, cols: number, y: FloatArray, dy: FloatArray, dx: FloatArray): void {
   for (let r = 0; r < rows; r++) {
-    const o = r * cols, m = rowMax(logits, o, cols), label = logits[o + labels[r]];
-    let s = 0;
-    if (grad) {
-      for (let c = 0; c < cols; c++) { grad[o + c] = Math.exp(logits[o + c] - m); s += grad[o + c]; }
-      const scale = 1 / (s * rows);
-      for (let c = 0; c < cols; c++) grad[o + c] *= scale;
-      grad[o + labels[r]] -= 1 / rows;
-    } else {
-      for (let c = 0; c < cols; c++) s += Math.exp(logits[o + c] - m);
-    }
-    total += m + Math.log(s) - label;
+    const o = r * cols;
+    let dot = 0;
+    for (let c = 0; c < cols; c++) dot += dy[o + c] * y[o + c];
+    for (let c = 0; c < cols; c++) dx[o + c] = y[o + c] * (dy[o + c] - dot);
   }
-  return total / rows;
-}
-
-export function softmaxCrossEntropyTarget(rows: number, cols: number, logits: FloatArray, targets: FloatArray,
-  grad: FloatArray | null): number {
-  let total = 0;
-  for (let r = 0; r < rows; r++) {
-    const o = r * cols, m = rowMax(logits, o, cols);
-    let s = 0;
-    for (let c = 0; c < cols; c++) s += Math.exp(logits[o + c] - m);
-    const lse = m + Math.log(s);
-    let tsum = 0, tx = 0;
-    for (let c = 0; c < cols; c++) { tsum += targets[o + c]; tx += targets[o + c] * logits[o + c]; }
-    total += tsum * lse - tx;
-    if (grad) {
-      for (let c = 0; c < cols; c++) grad[o + c] = (tsum * Math.exp(logits[o + c] - lse) - targets[o + c]) / rows;
-    }
-  }
-  return total / rows;
-}
-
-export function sgd(n: number, p: FloatArray, g: FloatArray, lr: number): void {
-  for (let i = 0; i < n; i++) p[i] -= lr * g[i];
 }

@@ -5,15 +5,22 @@ import type { Backend, Kernels } from '../backend';
 import { type KernelName, type Source, kernelNames, kernels as spec } from '../spec';
 import { checker } from './checks';
 import * as batchnorm from './batchnorm';
+import * as broadcast from './broadcast';
 import * as conv from './conv';
 import * as elementwise from './elementwise';
 import * as gemm from './gemm';
+import * as linalg from './linalg';
 import * as loss from './loss';
 import * as ops from './ops';
 import * as optim from './optim';
 import * as pool from './pool';
+import * as reduce from './reduce';
+import * as shape from './shape';
+import * as unary from './unary';
 
-const sources = { batchnorm, conv, elementwise, gemm, loss, ops, optim, pool } satisfies Record<Source, object>;
+const sources = {
+  batchnorm, broadcast, conv, elementwise, gemm, loss, ops, optim, pool, unary, reduce, linalg, shape,
+} satisfies Record<Source, object>;
 
 /** Each kernel as its source file exports it: the type fails to compile if a file lacks one, or has it wrong. */
 type Exports<S extends Source> = (typeof sources)[S];
@@ -30,6 +37,7 @@ function checked(): Kernels {
   const out: Record<string, (...args: unknown[]) => unknown> = {};
   for (const name of kernelNames) {
     const check = checker(name);
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- the TS kernels are plain functions
     const kernel = found[name] as (...args: unknown[]) => unknown;
     out[name] = (...args: unknown[]) => {
       check(args);

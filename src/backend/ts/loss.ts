@@ -1,6 +1,8 @@
 // Losses that return the mean loss and write its gradient in the same pass — the readable reference of
-// native/loss.cc. Sums are accumulated in double in index order.
+// native/loss.cc: binary cross-entropy, mean squared error, cross-entropy of probabilities and softmax
+// cross-entropy. Sums are accumulated in double in index order.
 import type { FloatArray } from '../../tensor';
+import { rowMax } from './elementwise';
 
 /** Binary cross-entropy from logits, mean over n: max(x,0) − x·t + log(1 + e^−|x|); grad = (σ(x) − t)/n. */
 export function bceLogits(n: number, logits: FloatArray, targets: FloatArray, grad: FloatArray | null): number {
@@ -58,4 +60,41 @@ export function mse(rows: number, cols: number, pred: FloatArray, target: FloatA
     if (grad) grad[i] = (k * d) / rows;
   }
   return ((half ? 0.5 : 1) * total) / rows;
+}
+
+export function softmaxCrossEntropyIndex(rows: number, cols: number, logits: FloatArray, labels: Int32Array,
+  grad: FloatArray | null): number {
+  let total = 0;
+  for (let r = 0; r < rows; r++) {
+    const o = r * cols, m = rowMax(logits, o, cols), label = logits[o + labels[r]];
+    let s = 0;
+    if (grad) {
+      for (let c = 0; c < cols; c++) { grad[o + c] = Math.exp(logits[o + c] - m); s += grad[o + c]; }
+      const scale = 1 / (s * rows);
+      for (let c = 0; c < cols; c++) grad[o + c] *= scale;
+      grad[o + labels[r]] -= 1 / rows;
+    } else {
+      for (let c = 0; c < cols; c++) s += Math.exp(logits[o + c] - m);
+    }
+    total += m + Math.log(s) - label;
+  }
+  return total / rows;
+}
+
+export function softmaxCrossEntropyTarget(rows: number, cols: number, logits: FloatArray, targets: FloatArray,
+  grad: FloatArray | null): number {
+  let total = 0;
+  for (let r = 0; r < rows; r++) {
+    const o = r * cols, m = rowMax(logits, o, cols);
+    let s = 0;
+    for (let c = 0; c < cols; c++) s += Math.exp(logits[o + c] - m);
+    const lse = m + Math.log(s);
+    let tsum = 0, tx = 0;
+    for (let c = 0; c < cols; c++) { tsum += targets[o + c]; tx += targets[o + c] * logits[o + c]; }
+    total += tsum * lse - tx;
+    if (grad) {
+      for (let c = 0; c < cols; c++) grad[o + c] = (tsum * Math.exp(logits[o + c] - lse) - targets[o + c]) / rows;
+    }
+  }
+  return total / rows;
 }

@@ -1,5 +1,5 @@
-// Small tensor operations — the readable reference of native/ops.cc: elementwise products and sums, scaling,
-// axpy, sums of squares, row argmax and the softmax backward pass.
+// Small tensor operations — the readable reference of native/ops.cc: elementwise products and sums, quotients
+// and powers, scaling, axpy, sums of squares and row argmax.
 import type { FloatArray } from '../../tensor';
 
 /** y = a * b elementwise (y may be a or b). */
@@ -57,15 +57,5 @@ export function argmaxRows(rows: number, cols: number, x: FloatArray, out: Int32
     let best = 0;
     for (let c = 1; c < cols; c++) if (x[o + c] > x[o + best]) best = c;
     out[r] = best;
-  }
-}
-
-/** dx = y * (dy - Σ dy·y) row by row: the backward pass of y = softmax(x) (dx may be dy). */
-export function softmaxBackward(rows: number, cols: number, y: FloatArray, dy: FloatArray, dx: FloatArray): void {
-  for (let r = 0; r < rows; r++) {
-    const o = r * cols;
-    let dot = 0;
-    for (let c = 0; c < cols; c++) dot += dy[o + c] * y[o + c];
-    for (let c = 0; c < cols; c++) dx[o + c] = y[o + c] * (dy[o + c] - dot);
   }
 }

@@ -2,6 +2,11 @@
 // in double and rounded once when stored, as the native kernels do.
 import type { FloatArray } from '../../tensor';
 
+/** Plain SGD: p −= lr·g. */
+export function sgd(n: number, p: FloatArray, g: FloatArray, lr: number): void {
+  for (let i = 0; i < n; i++) p[i] -= lr * g[i];
+}
+
 /** SGD with momentum (PyTorch form): v = μ·v + g; p −= lr·(nesterov ? g + μ·v : v). */
 export function sgdMomentum(n: number, p: FloatArray, g: FloatArray, v: FloatArray, lr: number, momentum: number,
   nesterov: boolean): void {

@@ -1,11 +1,7 @@
 // Max and average pooling over the (N*C) planes of an NCHW tensor, no padding — the readable reference of
 // native/pool.cc. Windows KH x KW every (strideH, strideW); OH = 1 + floor((H - KH) / strideH), OW alike.
 import type { FloatArray } from '../../tensor';
-
-/** The output size along one axis: 1 + floor((input - k) / stride). */
-function windows(input: number, k: number, stride: number): number {
-  return 1 + Math.floor((input - k) / stride);
-}
+import { windowCount } from '../../validate';
 
 /**
  * y = the largest value of each window; argmax = its index h * W + w within the plane. The first maximum in
@@ -13,7 +9,7 @@ function windows(input: number, k: number, stride: number): number {
  */
 export function maxPool2dForward(N: number, C: number, H: number, W: number, KH: number, KW: number,
   strideH: number, strideW: number, x: FloatArray, y: FloatArray, argmax: Int32Array): void {
-  const OH = windows(H, KH, strideH), OW = windows(W, KW, strideW);
+  const OH = windowCount(H, KH, strideH), OW = windowCount(W, KW, strideW);
   for (let p = 0; p < N * C; p++) {
     const xo = p * H * W, yo = p * OH * OW;
     for (let oh = 0; oh < OH; oh++) {
@@ -36,7 +32,7 @@ export function maxPool2dForward(N: number, C: number, H: number, W: number, KH:
 /** dx = 0, then each dy goes to its window's argmax (dx is overwritten). */
 export function maxPool2dBackward(N: number, C: number, H: number, W: number, KH: number, KW: number,
   strideH: number, strideW: number, dy: FloatArray, argmax: Int32Array, dx: FloatArray): void {
-  const OH = windows(H, KH, strideH), OW = windows(W, KW, strideW);
+  const OH = windowCount(H, KH, strideH), OW = windowCount(W, KW, strideW);
   if (N * C * H * W === 0) return; // dx is empty (it may even be detached: fill would throw)
   dx.fill(0, 0, N * C * H * W);
   for (let p = 0; p < N * C; p++) {
@@ -48,7 +44,7 @@ export function maxPool2dBackward(N: number, C: number, H: number, W: number, KH
 /** y = the mean of each window. */
 export function avgPool2dForward(N: number, C: number, H: number, W: number, KH: number, KW: number,
   strideH: number, strideW: number, x: FloatArray, y: FloatArray): void {
-  const OH = windows(H, KH, strideH), OW = windows(W, KW, strideW);
+  const OH = windowCount(H, KH, strideH), OW = windowCount(W, KW, strideW);
   const area = KH * KW;
   for (let p = 0; p < N * C; p++) {
     const xo = p * H * W, yo = p * OH * OW;
@@ -67,7 +63,7 @@ export function avgPool2dForward(N: number, C: number, H: number, W: number, KH:
 /** dx = 0, then every window's inputs get dy / (KH KW) (dx is overwritten). */
 export function avgPool2dBackward(N: number, C: number, H: number, W: number, KH: number, KW: number,
   strideH: number, strideW: number, dy: FloatArray, dx: FloatArray): void {
-  const OH = windows(H, KH, strideH), OW = windows(W, KW, strideW);
+  const OH = windowCount(H, KH, strideH), OW = windowCount(W, KW, strideW);
   const area = KH * KW;
   if (N * C * H * W === 0) return; // dx is empty (it may even be detached: fill would throw)
   dx.fill(0, 0, N * C * H * W);

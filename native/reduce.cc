@@ -1,0 +1,445 @@
+// reduce.cc — axis reductions (sum, mean, prod, max, min, logSumExp, variance, argmax, argmin) and softmax along
+// an axis. Every kernel sees its tensor as (outer, n, inner) and works along the middle axis.
+//   inner == 1 (the axis is the last one, rows are contiguous): a row is cut into blocks of kBlock elements (the
+//     boundaries depend on n only); each block is folded with vector accumulators in a fixed lane order, and the
+//     block results are combined in double, in block order. Many rows: rows spread over threads; few long rows:
+//     the blocks of a row spread over threads. Either way every block and every combination is the same, so the
+//     result is bitwise the same for any thread count.
+//   inner > 1: each output column is folded over k in index order (as NumPy does), a strip of columns at a time
+//     with the strip in vector registers; strips spread over threads.
+// Compiled once per ISA.
+#include <math.h>
+
+#include <vector>
+
+#include "chunks.h"
+#include "kernels.h"
+#include "simd.h"
+
+namespace nodenn {
+namespace NODENN_ISA_NS {
+namespace {
+
+enum { kBlock = 4096, kStrip = 256, kReduceParallelMin = 1 << 16 };
+
+template <typename F> struct TaskJob {
+  const F* f;
+};
+template <typename F> void task_fn(void* ctx, long t) { (*((const TaskJob<F>*)ctx)->f)(t); }
+
+// f(t) for t in [0, tasks): on the pool when `work` (elements touched) is large.
+template <typename F> void for_tasks(long tasks, long work, const F& f) {
+  if (tasks <= 1 || work < kReduceParallelMin) {
+    for (long t = 0; t < tasks; t++) f(t);
+    return;
+  }
+  TaskJob<F> j = {&f};
+  parallel_for(tasks, task_fn<F>, &j);
+}
+
+inline float exp_(float x) { return expf(x); }
+inline double exp_(double x) { return exp(x); }
+
+// ---- folding one contiguous block of at most kBlock elements
+
+// Σ x[0, n) with 4 vector accumulators, the lanes added in a fixed order; returned in double.
+template <typename T> double block_sum(const T* x, long n) {
+  typedef typename Vec<T>::V V;
+  typedef typename Vec<T>::U U;
+  const long L = Vec<T>::L;
+  V a0 = {}, a1 = {}, a2 = {}, a3 = {};
+  long i = 0;
+  for (; i + 4 * L <= n; i += 4 * L) {
+    a0 += *(const U*)(x + i);
+    a1 += *(const U*)(x + i + L);
+    a2 += *(const U*)(x + i + 2 * L);
+    a3 += *(const U*)(x + i + 3 * L);
+  }
+  for (; i + L <= n; i += L) a0 += *(const U*)(x + i);
+  if (i < n) a1 += load_partial(x + i, (int)(n - i));
+  const V a = (a0 + a1) + (a2 + a3);
+  double s = 0;
+  for (long l = 0; l < L; l++) s += (double)a[l];
+  return s;
+}
+
+// Σ (x − mean)² over x[0, n), in double.
+template <typename T> double block_squared_deviations(const T* x, long n, double mean) {
+  double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  long i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const double d0 = x[i] - mean, d1 = x[i + 1] - mean, d2 = x[i + 2] - mean, d3 = x[i + 3] - mean;
+    s0 += d0 * d0;
+    s1 += d1 * d1;
+    s2 += d2 * d2;
+    s3 += d3 * d3;
+  }
+  for (; i < n; i++) {
+    const double d = x[i] - mean;
+    s0 += d * d;
+  }
+  return (s0 + s1) + (s2 + s3);
+}
+
+// Π x[0, n), in T with 4 vector accumulators as NumPy's float32 product; returned in double.
+template <typename T> double block_prod(const T* x, long n) {
+  typedef typename Vec<T>::V V;
+  typedef typename Vec<T>::U U;
+  const long L = Vec<T>::L;
+  V a0, a1, a2, a3;
+  for (long l = 0; l < L; l++) a0[l] = a1[l] = a2[l] = a3[l] = 1;
+  long i = 0;
+  for (; i + 4 * L <= n; i += 4 * L) {
+    a0 *= *(const U*)(x + i);
+    a1 *= *(const U*)(x + i + L);
+    a2 *= *(const U*)(x + i + 2 * L);
+    a3 *= *(const U*)(x + i + 3 * L);
+  }
+  for (; i + L <= n; i += L) a0 *= *(const U*)(x + i);
+  const V a = (a0 * a1) * (a2 * a3);
+  T p = 1;
+  for (long l = 0; l < L; l++) p *= a[l];
+  for (; i < n; i++) p *= x[i];
+  return (double)p;
+}
+
+// max (or min) of x[0, n), NaN if any element is NaN; n >= 1.
+template <typename T, bool kIsMax> T block_extreme(const T* x, long n) {
+  typedef typename Vec<T>::V V;
+  typedef typename Vec<T>::U U;
+  const long L = Vec<T>::L;
+  T m = x[0];
+  bool nan = false;
+  long i = 0;
+  if (n >= 2 * L) {
+    V m0 = *(const U*)x, m1 = *(const U*)(x + L);
+    auto bad = (m0 != m0) | (m1 != m1);  // all ones in a lane that has seen a NaN
+    for (i = 2 * L; i + 2 * L <= n; i += 2 * L) {
+      const V v0 = *(const U*)(x + i), v1 = *(const U*)(x + i + L);
+      m0 = kIsMax ? (v0 > m0 ? v0 : m0) : (v0 < m0 ? v0 : m0);
+      m1 = kIsMax ? (v1 > m1 ? v1 : m1) : (v1 < m1 ? v1 : m1);
+      bad |= (v0 != v0) | (v1 != v1);
+    }
+    for (long l = 0; l < L; l++) {
+      nan |= bad[l] != 0;
+      if (kIsMax ? m0[l] > m : m0[l] < m) m = m0[l];
+      if (kIsMax ? m1[l] > m : m1[l] < m) m = m1[l];
+    }
+  }
+  for (; i < n; i++) {
+    nan |= x[i] != x[i];
+    if (kIsMax ? x[i] > m : x[i] < m) m = x[i];
+  }
+  return nan || m != m ? (T)NAN : m;
+}
+
+// Σ exp(x − m) over x[0, n), in double.
+template <typename T> double block_sum_exp(const T* x, long n, T m) {
+  double s = 0;
+  for (long i = 0; i < n; i++) s += exp_((double)x[i] - (double)m);
+  return s;
+}
+
+// ---- one contiguous row, folded block by block (blocks of kBlock elements, combined in order)
+
+// The folds of the blocks of a row, each written to part[b]; the blocks spread over threads if `parallel`.
+template <typename F> void fold_blocks(long n, bool parallel, double* part, const F& block) {
+  const long blocks = (n + kBlock - 1) / kBlock;
+  auto one = [&](long b) {
+    const long begin = b * kBlock, len = n - begin < kBlock ? n - begin : kBlock;
+    part[b] = block(begin, len);
+  };
+  if (parallel)
+    for_tasks(blocks, n, one);
+  else
+    for (long b = 0; b < blocks; b++) one(b);
+}
+
+template <typename T> double row_reduce(int op, const T* x, long n, bool parallel, std::vector<double>& part) {
+  const long blocks = (n + kBlock - 1) / kBlock;
+  part.resize(blocks > 0 ? blocks : 1);
+  double* p = part.data();
+  switch (op) {
+    case kReduceSum:
+    case kReduceMean: {
+      fold_blocks(n, parallel, p, [&](long b, long len) { return block_sum(x + b, len); });
+      double s = 0;
+      for (long b = 0; b < blocks; b++) s += p[b];
+      return op == kReduceMean ? s / (double)n : s;
+    }
+    case kReduceProd: {
+      fold_blocks(n, parallel, p, [&](long b, long len) { return block_prod(x + b, len); });
+      T r = 1;
+      for (long b = 0; b < blocks; b++) r *= (T)p[b];
+      return r;
+    }
+    case kReduceMax:
+    case kReduceMin: {
+      if (n == 0) return op == kReduceMax ? -INFINITY : INFINITY;
+      if (op == kReduceMax)
+        fold_blocks(n, parallel, p, [&](long b, long len) { return (double)block_extreme<T, true>(x + b, len); });
+      else
+        fold_blocks(n, parallel, p, [&](long b, long len) { return (double)block_extreme<T, false>(x + b, len); });
+      double m = p[0];
+      for (long b = 1; b < blocks; b++) {
+        if (p[b] != p[b] || m != m)
+          m = NAN;
+        else if (op == kReduceMax ? p[b] > m : p[b] < m)
+          m = p[b];
+      }
+      return m;
+    }
+    case kReduceLogSumExp: {
+      const double m = row_reduce(kReduceMax, x, n, parallel, part);
+      // NaN, no values (log 0 = -Infinity), or an infinite maximum: the answer, without x − m = NaN
+      if (m != m || m == INFINITY || m == -INFINITY) return m;
+      p = part.data();
+      fold_blocks(n, parallel, p, [&](long b, long len) { return block_sum_exp(x + b, len, (T)m); });
+      double s = 0;
+      for (long b = 0; b < blocks; b++) s += p[b];
+      return m + log(s);
+    }
+  }
+  return 0;
+}
+
+template <typename T>
+double row_variance(const T* x, long n, double divisor, bool parallel, std::vector<double>& part) {
+  const double mean = row_reduce(kReduceMean, x, n, parallel, part);
+  const long blocks = (n + kBlock - 1) / kBlock;
+  double* p = part.data();
+  fold_blocks(n, parallel, p, [&](long b, long len) { return block_squared_deviations(x + b, len, mean); });
+  double s = 0;
+  for (long b = 0; b < blocks; b++) s += p[b];
+  return s / divisor;
+}
+
+// Rows of n contiguous elements: y[r] = fold(row r) for r < rows.
+template <typename T, typename F> void for_rows(long rows, long n, const F& row) {
+  if (rows >= 4 || n < 2 * kBlock) {
+    // rows over threads, a chunk of rows per task
+    const long per = n >= kChunk ? 1 : (kChunk + n) / (n + 1);
+    const long tasks = (rows + per - 1) / per;
+    for_tasks(tasks, rows * n, [&](long t) {
+      std::vector<double> part;
+      const long e = (t + 1) * per < rows ? (t + 1) * per : rows;
+      for (long r = t * per; r < e; r++) row(r, false, part);
+    });
+  } else {
+    // few long rows: the blocks of each row over threads
+    std::vector<double> part;
+    for (long r = 0; r < rows; r++) row(r, true, part);
+  }
+}
+
+// Strips of columns: f(o, i0, i1) over every o < outer and strip [i0, i1) of the inner axis.
+template <typename F> void for_strips(long outer, long n, long inner, const F& f) {
+  const long strips = (inner + kStrip - 1) / kStrip;
+  for_tasks(outer * strips, outer * n * inner, [&](long t) {
+    const long o = t / strips, i0 = (t % strips) * kStrip, i1 = i0 + kStrip < inner ? i0 + kStrip : inner;
+    f(o, i0, i1);
+  });
+}
+
+}  // namespace
+
+// y[o, i] = op over k of x[o, k, i]
+template <typename T> void reduce_axis(int op, long outer, long n, long inner, const T* x, T* y) {
+  if (outer == 0 || inner == 0) return;
+  if (inner == 1) {
+    for_rows<T>(outer, n, [&](long r, bool parallel, std::vector<double>& part) {
+      y[r] = (T)row_reduce(op, x + r * n, n, parallel, part);
+    });
+    return;
+  }
+  for_strips(outer, n, inner, [&](long o, long i0, long i1) {
+    const T* xo = x + o * n * inner;
+    T* yo = y + o * inner;
+    const long w = i1 - i0;
+    T acc[kStrip];
+    switch (op) {
+      case kReduceSum:
+      case kReduceMean: {
+        for (long i = 0; i < w; i++) acc[i] = 0;
+        for (long k = 0; k < n; k++) {
+          const T* xk = xo + k * inner + i0;
+          for (long i = 0; i < w; i++) acc[i] += xk[i];
+        }
+        if (op == kReduceMean)
+          for (long i = 0; i < w; i++) acc[i] = (T)((double)acc[i] / (double)n);
+        break;
+      }
+      case kReduceProd: {
+        for (long i = 0; i < w; i++) acc[i] = 1;
+        for (long k = 0; k < n; k++) {
+          const T* xk = xo + k * inner + i0;
+          for (long i = 0; i < w; i++) acc[i] *= xk[i];
+        }
+        break;
+      }
+      case kReduceMax:
+      case kReduceMin:
+      case kReduceLogSumExp: {
+        // a NaN, once in acc, stays: v > NaN and v < NaN are false, and v != v catches a NaN v
+        const bool is_min = op == kReduceMin;
+        for (long i = 0; i < w; i++) acc[i] = is_min ? (T)INFINITY : (T)-INFINITY;
+        for (long k = 0; k < n; k++) {
+          const T* xk = xo + k * inner + i0;
+          if (is_min)
+            for (long i = 0; i < w; i++) acc[i] = xk[i] < acc[i] || xk[i] != xk[i] ? xk[i] : acc[i];
+          else
+            for (long i = 0; i < w; i++) acc[i] = xk[i] > acc[i] || xk[i] != xk[i] ? xk[i] : acc[i];
+        }
+        if (op == kReduceLogSumExp) {
+          double s[kStrip];
+          for (long i = 0; i < w; i++) s[i] = 0;
+          for (long k = 0; k < n; k++) {
+            const T* xk = xo + k * inner + i0;
+            for (long i = 0; i < w; i++) s[i] += exp_((double)xk[i] - (double)acc[i]);
+          }
+          for (long i = 0; i < w; i++) {
+            const double m = acc[i];
+            acc[i] = m != m || m == INFINITY || m == -INFINITY ? (T)m : (T)(m + log(s[i]));
+          }
+        }
+        break;
+      }
+    }
+    for (long i = 0; i < w; i++) yo[i0 + i] = acc[i];
+  });
+}
+
+// y[o, i] = Σ_k (x[o, k, i] − mean)² / max(n − ddof, 0), its square root if sqrt
+template <typename T> void variance_axis(long outer, long n, long inner, double ddof, bool sqrt_, const T* x, T* y) {
+  if (outer == 0 || inner == 0) return;
+  const double divisor = n - ddof > 0 ? n - ddof : 0;
+  if (inner == 1) {
+    for_rows<T>(outer, n, [&](long r, bool parallel, std::vector<double>& part) {
+      const double v = row_variance(x + r * n, n, divisor, parallel, part);
+      y[r] = (T)(sqrt_ ? sqrt(v) : v);
+    });
+    return;
+  }
+  for_strips(outer, n, inner, [&](long o, long i0, long i1) {
+    const T* xo = x + o * n * inner;
+    const long w = i1 - i0;
+    double mean[kStrip], ss[kStrip];
+    for (long i = 0; i < w; i++) mean[i] = ss[i] = 0;
+    for (long k = 0; k < n; k++)
+      for (long i = 0; i < w; i++) mean[i] += xo[k * inner + i0 + i];
+    for (long i = 0; i < w; i++) mean[i] /= (double)n;
+    for (long k = 0; k < n; k++) {
+      for (long i = 0; i < w; i++) {
+        const double d = xo[k * inner + i0 + i] - mean[i];
+        ss[i] += d * d;
+      }
+    }
+    for (long i = 0; i < w; i++) {
+      const double v = ss[i] / divisor;
+      y[o * inner + i0 + i] = (T)(sqrt_ ? sqrt(v) : v);
+    }
+  });
+}
+
+// out[o, i] = k of the first maximum (argmax) or minimum (argmin) of x[o, k, i]; the first NaN wins
+template <typename T> void arg_reduce_axis(int op, long outer, long n, long inner, const T* x, int32_t* out) {
+  if (outer == 0 || inner == 0) return;
+  const bool is_max = op == kArgmax;
+  if (inner == 1) {
+    for_rows<T>(outer, n, [&](long r, bool, std::vector<double>&) {
+      const T* row = x + r * n;
+      long best = 0;
+      T bv = row[0];
+      for (long k = 1; k < n && bv == bv; k++) {
+        const T v = row[k];
+        if (v != v || (is_max ? v > bv : v < bv)) {
+          best = k;
+          bv = v;
+        }
+      }
+      out[r] = (int32_t)best;
+    });
+    return;
+  }
+  for_strips(outer, n, inner, [&](long o, long i0, long i1) {
+    const T* xo = x + o * n * inner;
+    const long w = i1 - i0;
+    T bv[kStrip];
+    int32_t best[kStrip];
+    for (long i = 0; i < w; i++) {
+      bv[i] = xo[i0 + i];
+      best[i] = 0;
+    }
+    for (long k = 1; k < n; k++) {
+      const T* xk = xo + k * inner + i0;
+      for (long i = 0; i < w; i++) {
+        const T v = xk[i];
+        // a NaN held in bv is never replaced (v > NaN is false, and v != v only for a NaN v while bv is a number)
+        if ((v != v && bv[i] == bv[i]) || (is_max ? v > bv[i] : v < bv[i])) {
+          bv[i] = v;
+          best[i] = (int32_t)k;
+        }
+      }
+    }
+    for (long i = 0; i < w; i++) out[o * inner + i0 + i] = best[i];
+  });
+}
+
+// y = softmax(x) along the middle axis, stable: exp(x − max) / Σ exp(x − max); log: x − max − log Σ exp(x − max)
+template <typename T> void softmax_axis(bool log_, long outer, long n, long inner, const T* x, T* y) {
+  if (outer == 0 || inner == 0 || n == 0) return;
+  if (inner == 1) {
+    for_rows<T>(outer, n, [&](long r, bool, std::vector<double>&) {
+      const T* xr = x + r * n;
+      T* yr = y + r * n;
+      T m = xr[0];
+      for (long k = 1; k < n; k++) m = xr[k] > m || xr[k] != xr[k] ? xr[k] : m;
+      double s = 0;
+      if (log_) {
+        for (long k = 0; k < n; k++) s += exp_((double)xr[k] - (double)m);
+        const double shift = (double)m + log(s);
+        for (long k = 0; k < n; k++) yr[k] = (T)((double)xr[k] - shift);
+      } else {
+        for (long k = 0; k < n; k++) {
+          yr[k] = exp_(xr[k] - m);
+          s += yr[k];
+        }
+        const T inv = (T)(1.0 / s);
+        for (long k = 0; k < n; k++) yr[k] *= inv;
+      }
+    });
+    return;
+  }
+  for_strips(outer, n, inner, [&](long o, long i0, long i1) {
+    const T* xo = x + o * n * inner;
+    T* yo = y + o * n * inner;
+    const long w = i1 - i0;
+    T m[kStrip];
+    double s[kStrip];
+    for (long i = 0; i < w; i++) {
+      m[i] = xo[i0 + i];
+      s[i] = 0;
+    }
+    for (long k = 1; k < n; k++) {
+      const T* xk = xo + k * inner + i0;
+      for (long i = 0; i < w; i++) m[i] = xk[i] > m[i] || xk[i] != xk[i] ? xk[i] : m[i];
+    }
+    for (long k = 0; k < n; k++) {
+      const T* xk = xo + k * inner + i0;
+      for (long i = 0; i < w; i++) s[i] += exp_((double)xk[i] - (double)m[i]);
+    }
+    for (long k = 0; k < n; k++) {
+      const T* xk = xo + k * inner + i0;
+      T* yk = yo + k * inner + i0;
+      for (long i = 0; i < w; i++) {
+        const double d = (double)xk[i] - (double)m[i];
+        yk[i] = (T)(log_ ? d - log(s[i]) : exp_(d) / s[i]);
+      }
+    }
+  });
+}
+
+NODENN_KERNELS_REDUCE(NODENN_INSTANTIATE)
+
+}  // namespace NODENN_ISA_NS
+}  // namespace nodenn

@@ -1,0 +1,133 @@
+// shape.cc — copies between shapes: axis swaps (the transposes), gathers and scatters of blocks along an axis
+// (take, slicing, concatenation, padding, mini-batch selection), one-hot rows and the indices of a mask's nonzero
+// elements. Tensors are seen as (outer, n, inner): a block is `inner` contiguous elements. Large copies spread
+// over threads in tasks whose boundaries depend on the sizes only; each output element is written by one task, so
+// the results never depend on the thread count (scatter accumulates each element in index order within a task).
+// Compiled once per ISA.
+#include <string.h>
+
+#include "chunks.h"
+#include "kernels.h"
+#include "simd.h"
+
+namespace nodenn {
+namespace NODENN_ISA_NS {
+namespace {
+
+enum { kTile = 16, kStrip = 1024 };
+
+template <typename F> struct TaskJob {
+  const F* f;
+};
+template <typename F> void task_fn(void* ctx, long t) { (*((const TaskJob<F>*)ctx)->f)(t); }
+
+// f(t) for t in [0, tasks): on the pool when `work` (elements copied) is large.
+template <typename F> void for_tasks(long tasks, long work, const F& f) {
+  if (tasks <= 1 || work < kParallelMin) {
+    for (long t = 0; t < tasks; t++) f(t);
+    return;
+  }
+  TaskJob<F> j = {&f};
+  parallel_for(tasks, task_fn<F>, &j);
+}
+
+// `inner` contiguous elements: a plain assignment for one, vectors for more.
+template <typename T> inline void copy_block(T* dst, const T* src, long inner) {
+  if (inner == 1)
+    *dst = *src;
+  else
+    copy_lanes(dst, src, inner);
+}
+
+}  // namespace
+
+// y[o, j, c, i, k] = x[o, i, c, j, k]: per (o, c) a transpose of an m x n matrix of blocks of `inner` elements,
+// in kTile x kTile tiles so both sides stay in cache
+template <typename T> void swap_axes(long outer, long m, long mid, long n, long inner, const T* x, T* y) {
+  const long total = outer * m * mid * n * inner;
+  if (total == 0) return;
+  const long xrow = mid * n * inner, yrow = mid * m * inner;  // the strides of i in x and of j in y
+  const long tiles = (m + kTile - 1) / kTile;
+  for_tasks(outer * mid * tiles, total, [&](long t) {
+    const long oc = t / tiles, o = oc / mid, c = oc % mid;
+    const long i0 = (t % tiles) * kTile, i1 = i0 + kTile < m ? i0 + kTile : m;
+    const T* xs = x + ((o * m) * mid + c) * n * inner;
+    T* ys = y + ((o * n) * mid + c) * m * inner;
+    for (long j0 = 0; j0 < n; j0 += kTile) {
+      const long j1 = j0 + kTile < n ? j0 + kTile : n;
+      if (inner == 1) {
+        for (long j = j0; j < j1; j++)
+          for (long i = i0; i < i1; i++) ys[j * yrow + i] = xs[i * xrow + j];
+      } else {
+        for (long j = j0; j < j1; j++)
+          for (long i = i0; i < i1; i++) copy_block(ys + j * yrow + i * inner, xs + i * xrow + j * inner, inner);
+      }
+    }
+  });
+}
+
+// y[o, j, i] = x[o, index[j], i]
+template <typename T>
+void gather_axis(long count, long outer, long n, long inner, const T* x, const int32_t* index, T* y) {
+  const long total = outer * count * inner;
+  if (total == 0) return;
+  // tasks of about kChunk elements: a run of j within one o
+  const long per = inner >= kChunk ? 1 : kChunk / inner;
+  const long runs = (count + per - 1) / per;
+  for_tasks(outer * runs, total, [&](long t) {
+    const long o = t / runs, j0 = (t % runs) * per, j1 = j0 + per < count ? j0 + per : count;
+    const T* xo = x + o * n * inner;
+    T* yo = y + o * count * inner;
+    if (inner == 1) {
+      for (long j = j0; j < j1; j++) yo[j] = xo[index[j]];
+    } else {
+      for (long j = j0; j < j1; j++) copy_block(yo + j * inner, xo + (long)index[j] * inner, inner);
+    }
+  });
+}
+
+// y[o, index[j], i] = x[o, j, i], or += if accumulate; a task owns a strip of columns of one o and walks every j
+// in order, so repeated indices add up in the order of j and no two tasks write the same element
+template <typename T>
+void scatter_axis(long count, long outer, long n, long inner, const T* x, const int32_t* index, T* y, bool accumulate) {
+  const long total = outer * count * inner;
+  if (total == 0) return;
+  const long strips = (inner + kStrip - 1) / kStrip;
+  for_tasks(outer * strips, total, [&](long t) {
+    const long o = t / strips, i0 = (t % strips) * kStrip, i1 = i0 + kStrip < inner ? i0 + kStrip : inner;
+    const T* xo = x + o * count * inner;
+    T* yo = y + o * n * inner;
+    for (long j = 0; j < count; j++) {
+      const T* src = xo + j * inner + i0;
+      T* dst = yo + (long)index[j] * inner + i0;
+      if (accumulate) {
+        for (long i = 0; i < i1 - i0; i++) dst[i] += src[i];
+      } else if (i1 - i0 == 1) {
+        *dst = *src;
+      } else {
+        copy_lanes(dst, src, i1 - i0);
+      }
+    }
+  });
+}
+
+// y (n, depth) = 1 at [r, index[r]], 0 elsewhere
+template <typename T> void one_hot(long n, long depth, const int32_t* index, T* y) {
+  for_chunks(n * depth, [=](long b, long e) { memset(y + b, 0, (size_t)(e - b) * sizeof(T)); });
+  for (long r = 0; r < n; r++) y[r * depth + index[r]] = 1;
+}
+
+// the indices of the nonzero mask[k] (NaN counts), in order; returns how many (out has room for n)
+template <typename T> double nonzero_indices(long n, const T* mask, int32_t* out) {
+  long count = 0;
+  for (long k = 0; k < n; k++) {
+    out[count] = (int32_t)k;
+    count += mask[k] != 0;
+  }
+  return (double)count;
+}
+
+NODENN_KERNELS_SHAPE(NODENN_INSTANTIATE)
+
+}  // namespace NODENN_ISA_NS
+}  // namespace nodenn

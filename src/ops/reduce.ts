@@ -1,0 +1,192 @@
+// Reductions over one or several axes (sum, mean, prod, max, min, var, std, logSumExp, argmax, argmin) and softmax
+// along an axis, NumPy's semantics. The reduced axes are brought together (a transpose when they are not
+// neighbours) so that one kernel call reduces the middle axis of an (outer, n, inner) view.
+import { getBackend } from '../backend/index';
+import type { ReduceOpKind } from '../backend/kernels.gen';
+import { Tensor, formatShape } from '../tensor';
+import { describeValue } from '../validate';
+import { empty, normalizeAxes, normalizeAxis, permute, span, tensorArg } from './shape';
+
+/** The axes to reduce: one, several, or all of them (undefined or null). */
+export type Axis = number | readonly number[] | null | undefined;
+
+export interface ReduceOptions {
+  axis?: Axis;
+  /** Keep the reduced axes as size-1 axes (default false). */
+  keepdims?: boolean;
+}
+
+export interface VarianceOptions extends ReduceOptions {
+  /** Delta degrees of freedom: the divisor is n − ddof (default 0, NumPy's; 1 for the unbiased estimate). */
+  ddof?: number;
+}
+
+/** `sum(x, 1)`, `sum(x, [0, 2], true)` and `sum(x, { axis: 1, keepdims: true })` all read the same. */
+function readOptions<O extends ReduceOptions>(axisOrOptions: Axis | O, keepdims: boolean | undefined): O {
+  if (axisOrOptions !== null && typeof axisOrOptions === 'object' && !Array.isArray(axisOrOptions)) {
+    return { ...(axisOrOptions as O), keepdims: (axisOrOptions as O).keepdims ?? keepdims ?? false };
+  }
+  return { axis: axisOrOptions as Axis, keepdims: keepdims ?? false } as O;
+}
+
+interface Plan {
+  x: Tensor;
+  outer: number;
+  n: number;
+  inner: number;
+  /** The result's shape. */
+  shape: number[];
+}
+
+/** x arranged so that the reduced axes are one block in the middle of (outer, n, inner). */
+function plan(x: Tensor, opts: ReduceOptions): Plan {
+  if (typeof opts.keepdims !== 'boolean') throw new TypeError(`keepdims must be a boolean, got ${describeValue(opts.keepdims)}`);
+  const axes = normalizeAxes(opts.axis, x.ndim);
+  const reduced = new Set(axes);
+  const shape = opts.keepdims
+    ? x.shape.map((d, i) => (reduced.has(i) ? 1 : d))
+    : x.shape.filter((_, i) => !reduced.has(i));
+  if (axes.length === 0) return { x, outer: x.size, n: 1, inner: 1, shape };
+  const first = axes[0], last = axes[axes.length - 1];
+  if (last - first + 1 === axes.length) {
+    return { x, outer: span(x.shape, 0, first), n: span(x.shape, first, last + 1), inner: span(x.shape, last + 1, x.ndim), shape };
+  }
+  // not neighbours: the kept axes first, the reduced ones last
+  const kept = x.shape.map((_, i) => i).filter((i) => !reduced.has(i));
+  const moved = permute(x, [...kept, ...axes]);
+  const outer = kept.reduce((s, i) => s * x.shape[i], 1), n = axes.reduce((s, i) => s * x.shape[i], 1);
+  return { x: moved, outer, n, inner: 1, shape };
+}
+
+function reduceOp(op: ReduceOpKind, name: string, x: Tensor, axisOrOptions: Axis | ReduceOptions, keepdims?: boolean): Tensor {
+  x = tensorArg(x, 'x');
+  const p = plan(x, readOptions(axisOrOptions, keepdims));
+  if ((op === 'max' || op === 'min') && p.n === 0 && p.outer * p.inner > 0) {
+    throw new RangeError(`${name} of an empty axis (shape ${formatShape(x.shape)}): the reduction has no identity`);
+  }
+  const y = empty(p.shape, x.dtype);
+  getBackend().reduceAxis(op, p.outer, p.n, p.inner, p.x.data, y.data);
+  return y;
+}
+
+/** Σ over the axes (all by default). */
+export function sum(x: Tensor, axis?: Axis | ReduceOptions, keepdims?: boolean): Tensor {
+  return reduceOp('sum', 'sum', x, axis, keepdims);
+}
+
+/** The mean over the axes (NaN over no values). */
+export function mean(x: Tensor, axis?: Axis | ReduceOptions, keepdims?: boolean): Tensor {
+  return reduceOp('mean', 'mean', x, axis, keepdims);
+}
+
+/** Π over the axes. */
+export function prod(x: Tensor, axis?: Axis | ReduceOptions, keepdims?: boolean): Tensor {
+  return reduceOp('prod', 'prod', x, axis, keepdims);
+}
+
+/** The maximum over the axes; NaN if any value is NaN; an empty axis is a RangeError. */
+export function max(x: Tensor, axis?: Axis | ReduceOptions, keepdims?: boolean): Tensor {
+  return reduceOp('max', 'max', x, axis, keepdims);
+}
+
+/** The minimum over the axes; NaN if any value is NaN; an empty axis is a RangeError. */
+export function min(x: Tensor, axis?: Axis | ReduceOptions, keepdims?: boolean): Tensor {
+  return reduceOp('min', 'min', x, axis, keepdims);
+}
+
+/** log Σ exp(x) over the axes, computed stably (max + log Σ exp(x − max)). */
+export function logSumExp(x: Tensor, axis?: Axis | ReduceOptions, keepdims?: boolean): Tensor {
+  return reduceOp('logSumExp', 'logSumExp', x, axis, keepdims);
+}
+
+function varianceOp(sqrt: boolean, x: Tensor, axisOrOptions: Axis | VarianceOptions, keepdims?: boolean): Tensor {
+  x = tensorArg(x, 'x');
+  const opts = readOptions<VarianceOptions>(axisOrOptions, keepdims);
+  const ddof = opts.ddof ?? 0;
+  if (typeof ddof !== 'number' || !(ddof >= 0) || !Number.isFinite(ddof)) {
+    throw new RangeError(`ddof must be a non-negative number, got ${describeValue(ddof)}`);
+  }
+  const p = plan(x, opts);
+  const y = empty(p.shape, x.dtype);
+  getBackend().varianceAxis(p.outer, p.n, p.inner, ddof, sqrt, p.x.data, y.data);
+  return y;
+}
+
+/** The variance over the axes: Σ (x − mean)² / (n − ddof), ddof 0 by default (NumPy's). */
+export function variance(x: Tensor, axis?: Axis | VarianceOptions, keepdims?: boolean): Tensor {
+  return varianceOp(false, x, axis, keepdims);
+}
+
+/** The standard deviation over the axes: √variance, ddof 0 by default (NumPy's). */
+export function std(x: Tensor, axis?: Axis | VarianceOptions, keepdims?: boolean): Tensor {
+  return varianceOp(true, x, axis, keepdims);
+}
+
+export { variance as var };
+
+export interface ArgOptions {
+  axis?: number | null;
+  keepdims?: boolean;
+}
+
+function argOp(op: 'argmax' | 'argmin', x: Tensor, axisOrOptions?: number | null | ArgOptions, keepdims?: boolean): Tensor {
+  x = tensorArg(x, 'x');
+  const opts = axisOrOptions !== null && typeof axisOrOptions === 'object' && !Array.isArray(axisOrOptions)
+    ? { axis: axisOrOptions.axis, keepdims: axisOrOptions.keepdims ?? keepdims ?? false }
+    : { axis: axisOrOptions, keepdims: keepdims ?? false };
+  if (Array.isArray(opts.axis)) throw new TypeError(`${op} takes one axis or none, got [${opts.axis.join(', ')}]`);
+  if (typeof opts.keepdims !== 'boolean') throw new TypeError(`keepdims must be a boolean, got ${describeValue(opts.keepdims)}`);
+  let outer: number, n: number, inner: number, shape: number[];
+  if (opts.axis === undefined || opts.axis === null) {
+    // the index into the flattened tensor, as NumPy
+    [outer, n, inner] = [1, x.size, 1];
+    shape = opts.keepdims ? x.shape.map(() => 1) : [];
+  } else {
+    const a = normalizeAxis(opts.axis, x.ndim);
+    [outer, n, inner] = [span(x.shape, 0, a), x.shape[a], span(x.shape, a + 1, x.ndim)];
+    shape = opts.keepdims ? x.shape.map((d, i) => (i === a ? 1 : d)) : x.shape.filter((_, i) => i !== a);
+  }
+  const count = outer * inner;
+  if (n === 0 && count > 0) {
+    throw new RangeError(`${op} of an empty sequence: axis of size 0 in shape ${formatShape(x.shape)}`);
+  }
+  // float32 holds every index below 2^24 exactly; longer axes give float64 indices
+  const y = empty(shape, x.dtype === 'float32' && n > 2 ** 24 ? 'float64' : x.dtype);
+  if (count === 0) return y;
+  const out = new Int32Array(count);
+  getBackend().argReduceAxis(op, outer, n, inner, x.data, out);
+  y.data.set(out);
+  return y;
+}
+
+/**
+ * The index of the first maximum along `axis` (of the flattened tensor when none); a NaN counts as the maximum
+ * (NumPy's rule). The indices come as a tensor of x's dtype (float64 for a float32 axis longer than 2^24).
+ */
+export function argmax(x: Tensor, axis?: number | null | ArgOptions, keepdims?: boolean): Tensor {
+  return argOp('argmax', x, axis, keepdims);
+}
+
+/** The index of the first minimum along `axis`, as argmax. */
+export function argmin(x: Tensor, axis?: number | null | ArgOptions, keepdims?: boolean): Tensor {
+  return argOp('argmin', x, axis, keepdims);
+}
+
+function softmaxOp(log: boolean, x: Tensor, axis: number): Tensor {
+  x = tensorArg(x, 'x');
+  if (x.ndim === 0) throw new RangeError(`${log ? 'logSoftmax' : 'softmax'} needs a tensor of at least one dimension`);
+  const a = normalizeAxis(axis, x.ndim);
+  const y = empty(x.shape, x.dtype);
+  getBackend().softmaxAxis(log, span(x.shape, 0, a), x.shape[a], span(x.shape, a + 1, x.ndim), x.data, y.data);
+  return y;
+}
+
+/** exp(x) / Σ exp(x) along `axis` (default the last), computed stably with x − max. */
+export function softmax(x: Tensor, axis = -1): Tensor {
+  return softmaxOp(false, x, axis);
+}
+
+/** log softmax along `axis` (default the last): x − logSumExp(x), stable. */
+export function logSoftmax(x: Tensor, axis = -1): Tensor {
+  return softmaxOp(true, x, axis);
+}
