@@ -394,8 +394,8 @@ function nonFiniteResult(x: Tensor, start: number, end: number, caller: string, 
 function splitValidation(x: Tensor, y: Int32Array | Tensor, split: unknown): [Tensor, Int32Array | Tensor, [Tensor, Int32Array | Tensor]] {
   const fraction = numberIn(split, 'validationSplit', '(0, 1)', 'the fraction of the samples held out');
   const n = x.shape[0], at = Math.floor(n * (1 - fraction));
-  if (at === 0) throw new RangeError(`validationSplit ${split} of ${n} samples leaves none to train on`);
-  if (at === n) throw new RangeError(`validationSplit ${split} of ${n} samples holds out none (it needs at least 1 / ${n})`);
+  if (at === 0) throw new RangeError(`validationSplit ${fraction} of ${n} samples leaves none to train on`);
+  if (at === n) throw new RangeError(`validationSplit ${fraction} of ${n} samples holds out none (it needs at least 1 / ${n})`);
   return [rowsOf(x, 0, at), targetRowsOf(y, 0, at), [rowsOf(x, at, n), targetRowsOf(y, at, n)]];
 }
 

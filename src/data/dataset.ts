@@ -7,7 +7,7 @@
 // A seeded transformation (shuffle, split) gives the same sequence of passes for the same seed: each pass of a
 // shuffled dataset has a new order, drawn from the generator the dataset keeps.
 import { open } from 'node:fs/promises';
-import { describeValue, optionalBoolean, optionalSeed, optionsObject } from '../validate';
+import { describeValue, isArray, optionalBoolean, optionalSeed, optionsObject } from '../validate';
 import { Random } from '../random';
 import { type DType, type FloatArray, type NestedArray, Tensor, allocate, formatShape } from '../tensor';
 import { type Batch, BatchIterator, type BatchTargets } from './batches';
@@ -354,7 +354,7 @@ export class Dataset<T = Sample> implements AsyncIterable<T> {
    * read this dataset each, so a shuffle() goes after split(), never before.
    */
   split(fractions: readonly number[], options: { seed?: number } = {}): Dataset<T>[] {
-    if (!Array.isArray(fractions) || fractions.length < 2 || !fractions.every((f) => typeof f === 'number' && f > 0 && f < 1)) {
+    if (!isArray(fractions) || fractions.length < 2 || !fractions.every((f) => typeof f === 'number' && f > 0 && f < 1)) {
       throw new RangeError(`split(): fractions must be an array of at least two numbers in (0, 1), got ${describeValue(fractions)}`);
     }
     const total = fractions.reduce((a, b) => a + b, 0);

@@ -8,6 +8,7 @@
 // allocated, and nesting is bounded.
 import { promises as fs } from 'node:fs';
 import { Tensor } from '../tensor';
+import { isArray } from '../validate';
 
 export class PickleError extends Error {
   readonly file: string;
@@ -84,8 +85,6 @@ class Dict {
 class PySet {
   constructor(readonly items: unknown[] = []) {}
 }
-
-const MARK = Symbol('mark');
 
 /** The dtypes of numpy arrays read (typestrings without the byte order). */
 function parseDtype(typestr: unknown, file: string): Dtype {
@@ -165,11 +164,11 @@ function fromFortran<T extends { length: number; [i: number]: number | bigint }>
 
 /** An ndarray's BUILD state (version, shape, dtype, is_fortran, rawdata) made into a Tensor or a NumpyArray. */
 function buildArray(state: unknown, file: string): Tensor | NumpyArray {
-  if (!Array.isArray(state) || (state.length !== 5 && state.length !== 4)) {
+  if (!isArray(state) || (state.length !== 5 && state.length !== 4)) {
     throw new PickleError('an ndarray state must be (version, shape, dtype, is_fortran, data)', file);
   }
   const [shape, dtype, fortran, data] = state.length === 5 ? state.slice(1) : state;
-  if (!Array.isArray(shape) || !shape.every((d) => typeof d === 'number' && Number.isInteger(d) && d >= 0)) {
+  if (!isArray(shape) || !shape.every((d) => typeof d === 'number' && Number.isInteger(d) && d >= 0)) {
     throw new PickleError('an ndarray shape must be a tuple of non-negative integers', file);
   }
   if (!(dtype instanceof Dtype)) throw new PickleError('an ndarray state must name a numpy.dtype', file);
