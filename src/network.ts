@@ -88,11 +88,13 @@ export interface CompileOptions {
 /** The layout of a state dict: nodenn's own, or PyTorch's (names by index, Linear weights (out, in)). */
 export type StateDictLayout = 'nodenn' | 'pytorch';
 
+/** Options of stateDict(): the layout of the names. */
 export interface StateDictOptions {
   /** The layout returned (default 'nodenn'). */
   to?: StateDictLayout;
 }
 
+/** Options of loadStateDict(): the layout of the dict and how strictly its names must match. */
 export interface LoadStateDictOptions {
   /** Whether names the network does not have are an error (default true). */
   strict?: boolean;
@@ -121,6 +123,7 @@ function stateDictLayout(opts: unknown, key: 'to' | 'from', caller: string): Sta
   return v;
 }
 
+/** Options of save(): what the file's metadata records beside the weights. */
 export interface SaveOptions {
   /** String entries of your own for the file's metadata. */
   metadata?: Record<string, string>;
@@ -601,6 +604,7 @@ export class Sequential {
     return this.plan;
   }
 
+  /** Whether the network is in training mode (train()) rather than eval mode (eval()). */
   get isTraining(): boolean {
     return this.training;
   }

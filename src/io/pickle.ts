@@ -10,6 +10,7 @@ import { promises as fs } from 'node:fs';
 import { Tensor } from '../tensor';
 import { isArray } from '../validate';
 
+/** A pickle file that loadPickle cannot read (malformed, unsafe or unsupported), naming the file. */
 export class PickleError extends Error {
   readonly file: string;
   /** The message without the file name. */
@@ -38,6 +39,7 @@ export interface NumpyArray {
 export type PickleValue = null | boolean | number | bigint | string | Uint8Array | Tensor | NumpyArray | PickleValue[]
   | Set<PickleValue> | { [key: string]: PickleValue };
 
+/** Options of loadPickle. */
 export interface LoadPickleOptions {
   /** The largest file read, in bytes (default 2 GiB). */
   maxBytes?: number;

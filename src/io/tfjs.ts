@@ -30,6 +30,7 @@ import { Tensor, formatShape } from '../tensor';
 import { VERSION } from '../version';
 import { writeFileAtomic } from './atomic';
 
+/** A TensorFlow.js model.json or weight file that loadTfjs cannot read, naming the file. */
 export class TfjsError extends Error {
   readonly file: string;
   readonly reason: string;
@@ -41,12 +42,14 @@ export class TfjsError extends Error {
   }
 }
 
-interface KerasLayer {
+/** One layer of a Keras model: its class name ('Dense', 'Conv2D', ...) and its config as Keras writes it. */
+export interface KerasLayer {
   class_name: string;
   config: Record<string, unknown>;
 }
 
-interface WeightSpec {
+/** One weight in model.json's weightsManifest: its name, shape and dtype, in the order of the weight bytes. */
+export interface TfjsWeightSpec {
   name: string;
   shape: number[];
   dtype: string;
@@ -58,9 +61,10 @@ export interface TfjsModelJson {
   generatedBy: string;
   convertedBy: null;
   modelTopology: { class_name: 'Sequential'; config: { name: string; layers: KerasLayer[] }; keras_version: string; backend: string };
-  weightsManifest: { paths: string[]; weights: WeightSpec[] }[];
+  weightsManifest: { paths: string[]; weights: TfjsWeightSpec[] }[];
 }
 
+/** Options of exportTfjs and encodeTfjs. */
 export interface ExportTfjsOptions {
   /** The shape of one sample, without the batch axis (default: the network's, as save() finds it). */
   inputShape?: readonly number[];
@@ -98,7 +102,7 @@ export function encodeTfjs(net: Sequential, options: ExportTfjsOptions = {}): { 
     throw new TypeError(`exportTfjs: inputShape must be an array of positive integers, got ${describeValue(sample)}`);
   }
   if (net.layers.length === 0) throw new RangeError('exportTfjs: the network has no layers');
-  const layers: KerasLayer[] = [], specs: WeightSpec[] = [], chunks: Float32Array[] = [];
+  const layers: KerasLayer[] = [], specs: TfjsWeightSpec[] = [], chunks: Float32Array[] = [];
   const add = (class_name: string, name: string, config: Record<string, unknown> = {}) => {
     const c: Record<string, unknown> = { name, trainable: true, ...config };
     if (layers.length === 0) Object.assign(c, { batch_input_shape: [null, ...sample], dtype: 'float32' });
@@ -393,7 +397,7 @@ export function decodeTfjs(modelJson: unknown, weights: Map<string, { shape: num
 }
 
 /** model.json's weightsManifest (none: no weights), each group's weight files and the weights they hold, checked. */
-function weightGroups(mj: unknown, file: string): { paths: readonly string[]; weights: (WeightSpec & { quantization?: unknown })[] }[] {
+function weightGroups(mj: unknown, file: string): { paths: readonly string[]; weights: (TfjsWeightSpec & { quantization?: unknown })[] }[] {
   const manifest = isPlainObject(mj) ? mj.weightsManifest : undefined;
   if (manifest === undefined) return [];
   const bad = (): never => { throw new TfjsError('weightsManifest must be a list of { paths: string[], weights: { name, shape, dtype }[] }', file); };

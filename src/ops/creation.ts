@@ -7,11 +7,13 @@ import {
 } from '../tensor';
 import { describeValue, optionalSeed, optionsObject } from '../validate';
 
+/** Options of the tensor factories (zeros, ones, full, arange, ...): the dtype made. */
 export interface CreationOptions {
   /** 'float32' (default) or 'float64'. */
   dtype?: DType;
 }
 
+/** Options of the random factories (rand, randn, randint): the dtype and where the draws come from. */
 export interface RandomOptions extends CreationOptions {
   /** Draws from a fresh generator with this seed. */
   seed?: number;

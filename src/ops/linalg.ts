@@ -7,6 +7,7 @@ import { describeValue } from '../validate';
 import { mul } from './elementwise';
 import { broadcastTo, commonDType, empty, permute, tensorArg } from './shape';
 
+/** Options of matmul: whether to use either operand transposed. */
 export interface MatmulOptions {
   /** Use the transpose of a's last two axes (passed to GEMM, not copied). */
   transposeA?: boolean;

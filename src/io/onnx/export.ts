@@ -24,6 +24,7 @@ import { VERSION } from '../../version';
 import { writeFileAtomic } from '../atomic';
 import { DATA_TYPE, IR_VERSION, OPSET_MAX, OPSET_MIN, onnxTypes } from './proto';
 
+/** Options of exportOnnx and encodeOnnx: the input shape, opset, batch size and the graph's input/output names. */
 export interface ExportOnnxOptions {
   /** The shape of one sample, without the batch axis (default: the network's input shape, as save() finds it). */
   inputShape?: readonly number[];
