@@ -3,7 +3,7 @@
 // only spawn the built CLI, examples, packages or bench scripts (they run dist/, which a mutant of src/ does not
 // reach), the native-only thread specs, the check that the addon loaded (the runs are TS-only), and the two
 // atomic-save tests whose children run dist/ (the SIGKILL rounds, the save as another user); the rest stays.
-import { defineConfig, mergeConfig } from 'vitest/config';
+import { type ViteUserConfig, defineConfig, mergeConfig } from 'vitest/config';
 import base from './vitest.config.mts';
 
 // NODENN_MUTATE_SPECS: a comma-separated list of spec globs to run instead of the whole suite, for a run over one
@@ -11,7 +11,7 @@ import base from './vitest.config.mts';
 // that only the left-out specs would kill then survives, so a target's score is only final with every spec.
 const only = process.env.NODENN_MUTATE_SPECS?.split(',').map((s) => s.trim()).filter(Boolean);
 
-const config = mergeConfig(base, defineConfig({
+const config: ViteUserConfig = mergeConfig(base, defineConfig({
   test: {
     exclude: [
       'test/install.spec.ts', 'test/examples.spec.ts', 'test/cli.spec.ts', 'test/leak.spec.ts', 'test/process.spec.ts',

@@ -15,7 +15,7 @@ import { packageRoot } from './backend/native';
 import * as layers from './layers/index';
 import { loadOnnx } from './io/onnx/import';
 import { loadTfjs } from './io/tfjs';
-import { FitAbortedError, Sequential, type History, type SequentialConfig } from './network';
+import { FitAbortedError, Sequential, type History } from './network';
 import { Adam, AdamW, AdaGrad, cosineDecay, type Optimizer, RMSProp, SGD } from './optimizers';
 import { trainingCurvesSvg } from './plot';
 import { type Output, ProgressBar, pct, processStdio } from './progress';

@@ -88,11 +88,13 @@ export interface CompileOptions {
 /** The layout of a state dict: nodenn's own, or PyTorch's (names by index, Linear weights (out, in)). */
 export type StateDictLayout = 'nodenn' | 'pytorch';
 
+/** Options of stateDict(): the layout of the names. */
 export interface StateDictOptions {
   /** The layout returned (default 'nodenn'). */
   to?: StateDictLayout;
 }
 
+/** Options of loadStateDict(): the layout of the dict and how strictly its names must match. */
 export interface LoadStateDictOptions {
   /** Whether names the network does not have are an error (default true). */
   strict?: boolean;
@@ -121,6 +123,7 @@ function stateDictLayout(opts: unknown, key: 'to' | 'from', caller: string): Sta
   return v;
 }
 
+/** Options of save(): what the file's metadata records beside the weights. */
 export interface SaveOptions {
   /** String entries of your own for the file's metadata. */
   metadata?: Record<string, string>;
@@ -394,8 +397,8 @@ function nonFiniteResult(x: Tensor, start: number, end: number, caller: string, 
 function splitValidation(x: Tensor, y: Int32Array | Tensor, split: unknown): [Tensor, Int32Array | Tensor, [Tensor, Int32Array | Tensor]] {
   const fraction = numberIn(split, 'validationSplit', '(0, 1)', 'the fraction of the samples held out');
   const n = x.shape[0], at = Math.floor(n * (1 - fraction));
-  if (at === 0) throw new RangeError(`validationSplit ${split} of ${n} samples leaves none to train on`);
-  if (at === n) throw new RangeError(`validationSplit ${split} of ${n} samples holds out none (it needs at least 1 / ${n})`);
+  if (at === 0) throw new RangeError(`validationSplit ${fraction} of ${n} samples leaves none to train on`);
+  if (at === n) throw new RangeError(`validationSplit ${fraction} of ${n} samples holds out none (it needs at least 1 / ${n})`);
   return [rowsOf(x, 0, at), targetRowsOf(y, 0, at), [rowsOf(x, at, n), targetRowsOf(y, at, n)]];
 }
 
@@ -601,6 +604,7 @@ export class Sequential {
     return this.plan;
   }
 
+  /** Whether the network is in training mode (train()) rather than eval mode (eval()). */
   get isTraining(): boolean {
     return this.training;
   }

@@ -55,6 +55,11 @@ export function isPlainObject(v: unknown): v is Record<string, unknown> {
   return Object.prototype.toString.call(v) === '[object Object]';
 }
 
+/** Array.isArray narrowed to elements of unknown type, so that checks on them stay type-safe. */
+export function isArray(v: unknown): v is readonly unknown[] {
+  return Array.isArray(v);
+}
+
 export function isOneOf<T>(v: unknown, values: readonly T[]): v is T {
   return values.includes(v as T);
 }

@@ -33,6 +33,7 @@ const refused: Refusal[] = [
   ['a fractional size', (k) => k.sgd(1.5, f64(2), f64(2), 0.1), RangeError, 'n must be an integer in [0, 2^31), got 1.5'],
   ['a string number', (k) => k.sgd(1, f64(1), f64(1), '0.1' as never), TypeError, 'lr must be a number, got a string'],
   ['an infinite number', (k) => k.sgd(1, f64(1), f64(1), -Infinity), RangeError, 'lr must be a finite number, got -Infinity'],
+  ['a required flag left undefined', (k) => k.mse(1, 1, f64(1), f64(1), undefined as never, null), TypeError, 'half must be a boolean, got undefined'],
   ['a flag that is not a boolean', (k) => k.mse(1, 1, f64(1), f64(1), 0 as never, null), TypeError, 'half must be a boolean, got 0'],
   ['an optional flag that is not a boolean',
     (k) => k.conv2dForward(1, 1, 2, 2, 1, 1, 1, 1, 1, 0, 0, f64(4), f64(1), null, f64(4), 'yes' as never), TypeError,
@@ -44,6 +45,8 @@ const refused: Refusal[] = [
   // missing arguments: the call's signature
   ['missing arguments', (k) => (k.sgd as (...a: unknown[]) => unknown)(1, f64(1)), TypeError, 'sgd(n, p, g, lr): expected 4 arguments, got 2'],
   // products of sizes
+  ['a size product of exactly 2^53', (k) => k.biasAdd(2 ** 30, 2 ** 23, f64(1), f64(1)), RangeError, 'rows * cols is too large'],
+  ['softmax with rows but no cols', (k) => k.softmax(1, 0, f64(0), f64(0)), RangeError, 'cols must be at least 1, got 0'],
   ['a size product past 2^53', (k) => k.biasAdd(2 ** 30, 2 ** 30, f64(1), f64(1)), RangeError, 'rows * cols is too large'],
   // windows: kernel, stride, the padded input, with and without padding
   ['conv KH 0', (k) => k.conv2dForward(1, 1, 4, 4, 1, 0, 1, 1, 1, 0, 0, f64(16), f64(0), null, f64(16)), RangeError, 'KH must be at least 1, got 0'],
@@ -68,10 +71,17 @@ const refused: Refusal[] = [
   ['batch norm training on one value per channel',
     (k) => k.batchNormForward(1, 2, 1, f64(2), f64(2), f64(2), f64(2), f64(2), f64(2), f64(2), f64(2), true, 0.1, 1e-5),
     RangeError, 'batch norm in training needs more than one value per channel, got N * S = 1'],
+  ['batch norm training on an empty batch',
+    (k) => k.batchNormForward(3, 2, 0, f64(0), f64(2), f64(2), f64(0), f64(2), f64(2), f64(2), f64(2), true, 0.1, 1e-5),
+    RangeError, 'batch norm in training needs more than one value per channel, got N * S = 0'],
   // probabilities
   ['a probability above 1', (k) => k.crossEntropyProbs(1, 2, Float64Array.of(0.5, 2), Float64Array.of(0, 1), 0, null), RangeError,
     'probs[1] = 2 is outside [0, 1]: cross-entropy takes probabilities (e.g. a Softmax output); for logits use softmaxCrossEntropy'],
-  // the memory rules: a partial overlap where the very same array is allowed
+  // the memory rules: any overlap where none is allowed, a partial one where the very same array is allowed
+  ['an output over an input', (k) => {
+    const a = f64(4);
+    return k.gemm(false, false, 2, 2, 2, 1, a, f64(4), 0, a);
+  }, RangeError, 'C must not share memory with A'],
   ['a partial overlap where the same array is allowed', (k) => {
     const b = f64(3);
     return k.mul(2, b.subarray(0, 2), f64(2), b.subarray(1, 3));
@@ -97,14 +107,29 @@ describe.each(backends)('kernel checks word for word on $label', (bc) => {
     const buf = Float64Array.of(1, 2, 3, 4);
     k.add(2, buf.subarray(0, 2), buf.subarray(0, 2), buf.subarray(2, 4));
     expect(Array.from(buf)).toEqual([1, 2, 2, 4]);
-    // an empty view anywhere in a buffer shares no memory
-    k.add(0, buf.subarray(1, 1), buf, buf.subarray(0, 0));
+    k.add(2, buf.subarray(2, 4), buf.subarray(2, 4), buf.subarray(0, 2));
+    expect(Array.from(buf)).toEqual([4, 8, 2, 4]);
+    // an empty view inside another array's memory shares none of it, as output or as input
+    k.add(0, buf, buf, buf.subarray(1, 1));
+    k.add(0, buf.subarray(1, 1), buf.subarray(1, 1), buf);
+    // softmax of no rows may have no cols
+    k.softmax(0, 0, f64(0), f64(0));
+    // conv with a null bias; fused 2x2 pooling needs y of only the pooled size (3x3 -> 1x1)
+    const pooled = f64(1);
+    k.conv2dForward(1, 1, 3, 3, 1, 1, 1, 1, 1, 0, 0, Float64Array.of(1, 2, 0, 3, 4, 0, 0, 0, 9), Float64Array.of(1), null, pooled, false, true);
+    expect(pooled[0]).toBe(4);
     // a channel with one value is fine in eval, and in training when there are no channels
     const y = f64(1);
     k.batchNormForward(1, 1, 1, Float64Array.of(3), Float64Array.of(1), Float64Array.of(0), y, f64(1), f64(1),
       Float64Array.of(1), Float64Array.of(3), false, 0.1, 1);
     expect(y[0]).toBe(1);
     k.batchNormForward(1, 0, 1, f64(0), f64(0), f64(0), f64(0), f64(0), f64(0), f64(0), f64(0), true, 0.1, 1e-5);
+    // two values per channel are enough in training
+    const y2 = f64(2);
+    k.batchNormForward(2, 1, 1, Float64Array.of(1, 3), Float64Array.of(1), Float64Array.of(0), y2, f64(1), f64(1),
+      f64(1), Float64Array.of(1), true, 0.1, 1e-12);
+    expect(y2[0]).toBeCloseTo(-1, 9);
+    expect(y2[1]).toBeCloseTo(1, 9);
     // a kernel the size of the padded input, and a pool window the size of the plane
     const out = f64(1);
     k.conv2dForward(1, 1, 1, 1, 1, 3, 3, 1, 1, 1, 1, Float64Array.of(2), Float64Array.of(0, 0, 0, 0, 5, 0, 0, 0, 0), null, out);

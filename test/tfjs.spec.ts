@@ -127,4 +127,23 @@ describe('TensorFlow.js: what has no counterpart is refused, naming it', () => {
     fs.writeFileSync(path.join(bad, 'model.json'), '{ nope');
     await expect(loadTfjs(bad)).rejects.toThrow(`${path.join(bad, 'model.json')}: model.json is not valid JSON`);
   });
+
+  it('a malformed weightsManifest is a TfjsError naming model.json', async () => {
+    const { modelJson } = io.encodeTfjs(new Sequential([new Dense(2, 2)]), { inputShape: [2] });
+    const want = 'weightsManifest must be a list of { paths: string[], weights: { name, shape, dtype }[] }';
+    const manifests: unknown[] = [
+      { paths: 'weights.bin', weights: [] },
+      [{ paths: ['weights.bin'], weights: [{ name: 'dense_0/kernel', shape: [2, -1], dtype: 'float32' }] }],
+      [{ paths: ['weights.bin'] }],
+      [null],
+    ];
+    for (const [k, weightsManifest] of manifests.entries()) {
+      const at = path.join(dir, `manifest-${k}`);
+      fs.mkdirSync(at);
+      fs.writeFileSync(path.join(at, 'model.json'), JSON.stringify({ ...modelJson, weightsManifest }));
+      const err = await loadTfjs(at).then(() => null, (e: unknown) => e);
+      expect(err).toBeInstanceOf(io.TfjsError);
+      expect((err as Error).message).toBe(`${path.join(at, 'model.json')}: ${want}`);
+    }
+  });
 });

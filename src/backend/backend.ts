@@ -4,7 +4,7 @@
 // declared once, in the kernel spec (spec.ts); the Kernels interface is generated from it (kernels.gen.ts).
 import type { Kernels } from './kernels.gen';
 
-export type { ActivationKind, BinaryOp, Kernels, UnaryOp } from './kernels.gen';
+export type { ActivationKind, ArgReduceOpKind, BinaryOp, Kernels, ReduceOpKind, UnaryOp } from './kernels.gen';
 /** The backends: 'native' (the C++ addon) and 'ts' (pure TypeScript, everywhere). */
 export type BackendName = 'ts' | 'native';
 /** The instruction sets the native kernels are compiled for. */

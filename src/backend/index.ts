@@ -106,5 +106,7 @@ export function backendInfo(): BackendInfo {
   return { name: 'native', isa: info.isa, threads: info.threads, version: VERSION };
 }
 
-export type { Backend, BackendInfo, BackendName, Isa, ActivationKind, BinaryOp, Kernels, UnaryOp } from './backend';
+export type {
+  Backend, BackendInfo, BackendName, Isa, ActivationKind, ArgReduceOpKind, BinaryOp, Kernels, ReduceOpKind, UnaryOp,
+} from './backend';
 export { tsBackend };

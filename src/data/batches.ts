@@ -10,6 +10,7 @@ import { type FloatArray, Tensor, allocate, formatShape } from '../tensor';
 /** What a batch holds beside x: a label per sample, target rows, or nothing (inputs alone, as predict() takes). */
 export type BatchTargets = Int32Array | Tensor | null;
 
+/** Options of a batch iterator over in-memory samples: batch size, order and buffer reuse. */
 export interface BatchIteratorOptions {
   /** Samples per batch; the last batch of an epoch holds what is left (fewer) unless dropRemainder. */
   batchSize: number;
@@ -28,6 +29,7 @@ export interface BatchIteratorOptions {
   reuseBuffers?: boolean;
 }
 
+/** A batch of samples and their targets, as iterators and Dataset.batch() give them. */
 export interface Batch<Y extends BatchTargets = BatchTargets> {
   /** The samples, (size, ...the sample shape). */
   x: Tensor;

@@ -7,7 +7,7 @@
 // A seeded transformation (shuffle, split) gives the same sequence of passes for the same seed: each pass of a
 // shuffled dataset has a new order, drawn from the generator the dataset keeps.
 import { open } from 'node:fs/promises';
-import { describeValue, optionalBoolean, optionalSeed, optionsObject } from '../validate';
+import { describeValue, isArray, optionalBoolean, optionalSeed, optionsObject } from '../validate';
 import { Random } from '../random';
 import { type DType, type FloatArray, type NestedArray, Tensor, allocate, formatShape } from '../tensor';
 import { type Batch, BatchIterator, type BatchTargets } from './batches';
@@ -22,11 +22,13 @@ export interface Sample {
 /** What from() and fromGenerator() take: an (async) iterable, or a function returning one (called once per pass). */
 export type DatasetSource<T> = Iterable<T> | AsyncIterable<T> | (() => Iterable<T> | AsyncIterable<T>);
 
+/** Options of Dataset.from(). */
 export interface FromOptions {
   /** The elements are batches ({ x: (N, ...), y: labels or (N, ...) targets }) rather than samples (default false). */
   batched?: boolean;
 }
 
+/** Options of Dataset.shuffle(). */
 export interface ShuffleOptions {
   /**
    * Elements held to draw from (default: all of them). Each element out is drawn at random from the buffer and
@@ -37,11 +39,13 @@ export interface ShuffleOptions {
   seed?: number;
 }
 
+/** Options of Dataset.batch(). */
 export interface BatchOptions {
   /** Leave out the last batch of a pass when it holds fewer than n elements (default false). */
   dropRemainder?: boolean;
 }
 
+/** Options of Dataset.fromIdx(): how the IDX images are scaled and shaped. */
 export interface FromIdxOptions {
   /** Scale the bytes to [0, 1] (default true); false keeps 0..255. */
   normalize?: boolean;
@@ -73,7 +77,7 @@ async function* iterate<T>(source: Iterable<T> | AsyncIterable<T>): AsyncGenerat
 }
 
 /** The metadata a dataset carries from one transformation to the next. */
-interface Meta {
+export interface DatasetMeta {
   /** Elements per pass: a count, Infinity, or null when unknown. */
   cardinality: number | null;
   /** Whether the elements are batches. */
@@ -84,8 +88,12 @@ interface Meta {
   samples: number | null;
 }
 
+/**
+ * A lazy, re-iterable pipeline of samples or batches (tf.data's Dataset): each for await pass reads the source
+ * again through the transformations (map, filter, shuffle, batch, ...), which return new datasets.
+ */
 export class Dataset<T = Sample> implements AsyncIterable<T> {
-  protected constructor(private readonly passes: () => AsyncIterator<T>, protected readonly meta: Meta) {}
+  protected constructor(private readonly passes: () => AsyncIterator<T>, protected readonly meta: DatasetMeta) {}
 
   /** Elements per pass: a count, Infinity (repeat()), or null when unknown (a generator, filter()). */
   get cardinality(): number | null { return this.meta.cardinality; }
@@ -96,6 +104,7 @@ export class Dataset<T = Sample> implements AsyncIterable<T> {
   /** The samples behind one pass where known (for batches: the samples they hold). */
   get samples(): number | null { return this.meta.samples; }
 
+  /** A new pass over the elements, from the start of the source. */
   [Symbol.asyncIterator](): AsyncIterator<T> {
     return this.passes();
   }
@@ -203,7 +212,7 @@ export class Dataset<T = Sample> implements AsyncIterable<T> {
   }
 
   /** A new dataset of a transformation of this one's passes. */
-  protected derive<U>(pass: () => AsyncIterator<U>, meta: Partial<Meta>): Dataset<U> {
+  protected derive<U>(pass: () => AsyncIterator<U>, meta: Partial<DatasetMeta>): Dataset<U> {
     return new Dataset<U>(pass, { ...this.meta, ...meta });
   }
 
@@ -354,7 +363,7 @@ export class Dataset<T = Sample> implements AsyncIterable<T> {
    * read this dataset each, so a shuffle() goes after split(), never before.
    */
   split(fractions: readonly number[], options: { seed?: number } = {}): Dataset<T>[] {
-    if (!Array.isArray(fractions) || fractions.length < 2 || !fractions.every((f) => typeof f === 'number' && f > 0 && f < 1)) {
+    if (!isArray(fractions) || fractions.length < 2 || !fractions.every((f) => typeof f === 'number' && f > 0 && f < 1)) {
       throw new RangeError(`split(): fractions must be an array of at least two numbers in (0, 1), got ${describeValue(fractions)}`);
     }
     const total = fractions.reduce((a, b) => a + b, 0);
@@ -456,7 +465,7 @@ class TensorDataset extends Dataset<Sample> {
   }
 }
 
-function batchedMeta(meta: Meta, size: number, dropRemainder: boolean): Partial<Meta> {
+function batchedMeta(meta: DatasetMeta, size: number, dropRemainder: boolean): Partial<DatasetMeta> {
   const c = meta.cardinality;
   const cardinality = c === null ? null : c === Infinity ? Infinity : dropRemainder ? Math.floor(c / size) : Math.ceil(c / size);
   const samples = c === null || c === Infinity ? c : dropRemainder ? cardinality as number * size : c;

@@ -6,5 +6,8 @@ export {
   type LoadMnistOptions, type Mnist, type MnistKind, type DataErrorCode, type IdxImages,
 } from './mnist';
 export { BatchIterator, type Batch, type BatchIteratorOptions, type BatchTargets, type IndexedBatch } from './batches';
-export { Dataset, type Sample, type DatasetSource, type FromOptions, type ShuffleOptions, type BatchOptions, type FromIdxOptions } from './dataset';
+export {
+  Dataset, type Sample, type DatasetSource, type FromOptions, type ShuffleOptions, type BatchOptions, type FromIdxOptions,
+  type DatasetMeta,
+} from './dataset';
 export * as augment from './augment';

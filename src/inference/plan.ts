@@ -53,6 +53,10 @@ function planSteps(layers: readonly Layer[]): PlanStep[] {
   return steps;
 }
 
+/**
+ * How a Sequential's layers run in eval mode: the steps, with Conv2D (+ ReLU) (+ 2x2 MaxPool2D) fused into one kernel
+ * call. Forward only: no backward pass may follow it.
+ */
 export class InferencePlan {
   readonly steps: readonly PlanStep[];
   private readonly layers: readonly Layer[];

@@ -4,4 +4,7 @@ export { encodeOnnx, exportOnnx, type ExportOnnxOptions } from './onnx/export';
 export { OnnxError } from './onnx/proto';
 export { loadOnnx, decodeOnnx, ONNX_IMPORT_OPS } from './onnx/import';
 export { toPytorchStateDict, fromPytorchStateDict, type PytorchNames, type FromPytorchOptions } from './pytorch';
-export { exportTfjs, loadTfjs, encodeTfjs, decodeTfjs, TfjsError, type ExportTfjsOptions, type TfjsModelJson } from './tfjs';
+export {
+  exportTfjs, loadTfjs, encodeTfjs, decodeTfjs, TfjsError, type ExportTfjsOptions, type TfjsModelJson, type KerasLayer,
+  type TfjsWeightSpec,
+} from './tfjs';

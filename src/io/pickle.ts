@@ -8,7 +8,9 @@
 // allocated, and nesting is bounded.
 import { promises as fs } from 'node:fs';
 import { Tensor } from '../tensor';
+import { isArray } from '../validate';
 
+/** A pickle file that loadPickle cannot read (malformed, unsafe or unsupported), naming the file. */
 export class PickleError extends Error {
   readonly file: string;
   /** The message without the file name. */
@@ -37,6 +39,7 @@ export interface NumpyArray {
 export type PickleValue = null | boolean | number | bigint | string | Uint8Array | Tensor | NumpyArray | PickleValue[]
   | Set<PickleValue> | { [key: string]: PickleValue };
 
+/** Options of loadPickle. */
 export interface LoadPickleOptions {
   /** The largest file read, in bytes (default 2 GiB). */
   maxBytes?: number;
@@ -84,8 +87,6 @@ class Dict {
 class PySet {
   constructor(readonly items: unknown[] = []) {}
 }
-
-const MARK = Symbol('mark');
 
 /** The dtypes of numpy arrays read (typestrings without the byte order). */
 function parseDtype(typestr: unknown, file: string): Dtype {
@@ -165,11 +166,11 @@ function fromFortran<T extends { length: number; [i: number]: number | bigint }>
 
 /** An ndarray's BUILD state (version, shape, dtype, is_fortran, rawdata) made into a Tensor or a NumpyArray. */
 function buildArray(state: unknown, file: string): Tensor | NumpyArray {
-  if (!Array.isArray(state) || (state.length !== 5 && state.length !== 4)) {
+  if (!isArray(state) || (state.length !== 5 && state.length !== 4)) {
     throw new PickleError('an ndarray state must be (version, shape, dtype, is_fortran, data)', file);
   }
   const [shape, dtype, fortran, data] = state.length === 5 ? state.slice(1) : state;
-  if (!Array.isArray(shape) || !shape.every((d) => typeof d === 'number' && Number.isInteger(d) && d >= 0)) {
+  if (!isArray(shape) || !shape.every((d) => typeof d === 'number' && Number.isInteger(d) && d >= 0)) {
     throw new PickleError('an ndarray shape must be a tuple of non-negative integers', file);
   }
   if (!(dtype instanceof Dtype)) throw new PickleError('an ndarray state must name a numpy.dtype', file);

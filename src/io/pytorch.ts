@@ -12,6 +12,7 @@ import { Tensor, formatShape } from '../tensor';
 /** Names of PyTorch modules (the key before the parameter name: 'fc1', 'features.0') → nodenn layer indices. */
 export type PytorchNames = Record<string, number>;
 
+/** Options of fromPytorchStateDict: which PyTorch module is which layer. */
 export interface FromPytorchOptions {
   /** Which PyTorch module is which layer; default: by index names, else by position. */
   names?: PytorchNames;

@@ -25,11 +25,12 @@ import { ReLU } from '../layers/relu';
 import { Sigmoid } from '../layers/sigmoid';
 import { Softmax } from '../layers/softmax';
 import { Tanh } from '../layers/tanh';
-import { describeValue } from '../validate';
+import { describeValue, isArray, isPlainObject, isShape, isString } from '../validate';
 import { Tensor, formatShape } from '../tensor';
 import { VERSION } from '../version';
 import { writeFileAtomic } from './atomic';
 
+/** A TensorFlow.js model.json or weight file that loadTfjs cannot read, naming the file. */
 export class TfjsError extends Error {
   readonly file: string;
   readonly reason: string;
@@ -41,12 +42,14 @@ export class TfjsError extends Error {
   }
 }
 
-interface KerasLayer {
+/** One layer of a Keras model: its class name ('Dense', 'Conv2D', ...) and its config as Keras writes it. */
+export interface KerasLayer {
   class_name: string;
   config: Record<string, unknown>;
 }
 
-interface WeightSpec {
+/** One weight in model.json's weightsManifest: its name, shape and dtype, in the order of the weight bytes. */
+export interface TfjsWeightSpec {
   name: string;
   shape: number[];
   dtype: string;
@@ -58,9 +61,10 @@ export interface TfjsModelJson {
   generatedBy: string;
   convertedBy: null;
   modelTopology: { class_name: 'Sequential'; config: { name: string; layers: KerasLayer[] }; keras_version: string; backend: string };
-  weightsManifest: { paths: string[]; weights: WeightSpec[] }[];
+  weightsManifest: { paths: string[]; weights: TfjsWeightSpec[] }[];
 }
 
+/** Options of exportTfjs and encodeTfjs. */
 export interface ExportTfjsOptions {
   /** The shape of one sample, without the batch axis (default: the network's, as save() finds it). */
   inputShape?: readonly number[];
@@ -94,11 +98,11 @@ export function encodeTfjs(net: Sequential, options: ExportTfjsOptions = {}): { 
   if (!sample) {
     throw new TypeError('exportTfjs: the network\'s input shape is unknown: pass { inputShape } with the shape of one sample, e.g. [1, 28, 28]');
   }
-  if (!Array.isArray(sample) || sample.length === 0 || !sample.every((d) => Number.isInteger(d) && d > 0)) {
+  if (!isArray(sample) || sample.length === 0 || !sample.every((d) => Number.isInteger(d) && d > 0)) {
     throw new TypeError(`exportTfjs: inputShape must be an array of positive integers, got ${describeValue(sample)}`);
   }
   if (net.layers.length === 0) throw new RangeError('exportTfjs: the network has no layers');
-  const layers: KerasLayer[] = [], specs: WeightSpec[] = [], chunks: Float32Array[] = [];
+  const layers: KerasLayer[] = [], specs: TfjsWeightSpec[] = [], chunks: Float32Array[] = [];
   const add = (class_name: string, name: string, config: Record<string, unknown> = {}) => {
     const c: Record<string, unknown> = { name, trainable: true, ...config };
     if (layers.length === 0) Object.assign(c, { batch_input_shape: [null, ...sample], dtype: 'float32' });
@@ -348,7 +352,7 @@ export function decodeTfjs(modelJson: unknown, weights: Map<string, { shape: num
           break;
         case 'LeakyReLU': push(new LeakyReLU(typeof c.alpha === 'number' ? c.alpha : 0.3)); break;
         case 'Softmax':
-          if (c.axis != null && c.axis !== -1 && c.axis !== shape.length - 1) fail(`${where}: softmax over axis ${String(c.axis)} (only the last axis)`);
+          if (c.axis != null && c.axis !== -1 && c.axis !== shape.length - 1) fail(`${where}: softmax over axis ${describeValue(c.axis)} (only the last axis)`);
           push(new Softmax());
           break;
         case 'Flatten':
@@ -392,24 +396,40 @@ export function decodeTfjs(modelJson: unknown, weights: Map<string, { shape: num
   return net;
 }
 
+/** model.json's weightsManifest (none: no weights), each group's weight files and the weights they hold, checked. */
+function weightGroups(mj: unknown, file: string): { paths: readonly string[]; weights: (TfjsWeightSpec & { quantization?: unknown })[] }[] {
+  const manifest = isPlainObject(mj) ? mj.weightsManifest : undefined;
+  if (manifest === undefined) return [];
+  const bad = (): never => { throw new TfjsError('weightsManifest must be a list of { paths: string[], weights: { name, shape, dtype }[] }', file); };
+  if (!isArray(manifest)) return bad();
+  return manifest.map((g) => {
+    if (!isPlainObject(g)) return bad();
+    const paths = g.paths, specs = g.weights;
+    if (!isArray(paths) || !paths.every(isString) || !isArray(specs)) return bad();
+    const weights = specs.map((w) => (isPlainObject(w) && typeof w.name === 'string' && typeof w.dtype === 'string' && isShape(w.shape)
+      ? { name: w.name, shape: w.shape, dtype: w.dtype, quantization: w.quantization } : bad()));
+    return { paths, weights };
+  });
+}
+
 /** Reads model.json (a path to it, or the folder holding it) and its weight files into a Sequential (eval mode). */
 export async function loadTfjs(location: string): Promise<Sequential> {
   if (typeof location !== 'string' || location === '') throw new TypeError(`loadTfjs: path must be a non-empty string, got ${describeValue(location)}`);
   const file = (await fs.stat(location)).isDirectory() ? path.join(location, 'model.json') : location;
-  let mj: { weightsManifest?: { paths: string[]; weights: WeightSpec[] }[] };
+  let mj: unknown;
   try {
     mj = JSON.parse(await fs.readFile(file, 'utf8'));
   } catch (e) {
     throw new TfjsError(`model.json is not valid JSON: ${(e as Error).message}`, file);
   }
   const weights = new Map<string, { shape: number[]; data: Float32Array }>();
-  for (const group of mj.weightsManifest ?? []) {
+  for (const group of weightGroups(mj, file)) {
     const parts = await Promise.all(group.paths.map((p) => fs.readFile(path.join(path.dirname(file), p))));
     const bytes = Buffer.concat(parts);
     let at = 0;
     for (const spec of group.weights) {
-      if (spec.dtype !== 'float32' || (spec as { quantization?: unknown }).quantization) {
-        throw new TfjsError(`the weight '${spec.name}' is ${spec.dtype}${(spec as { quantization?: unknown }).quantization ? ' (quantized)' : ''}; loadTfjs reads float32`, file);
+      if (spec.dtype !== 'float32' || spec.quantization) {
+        throw new TfjsError(`the weight '${spec.name}' is ${spec.dtype}${spec.quantization ? ' (quantized)' : ''}; loadTfjs reads float32`, file);
       }
       const n = spec.shape.reduce((a, b) => a * b, 1);
       if (at + 4 * n > bytes.length) throw new TfjsError(`the weight files end before the weight '${spec.name}' (${group.paths.join(', ')})`, file);

@@ -7,6 +7,7 @@ import {
 } from '../tensor';
 import { describeValue, optionalSeed, optionsObject } from '../validate';
 
+/** Options of the tensor factories (zeros, ones, full, arange, ...): the dtype made. */
 export interface CreationOptions {
   /** 'float32' (default) or 'float64'. */
   dtype?: DType;
@@ -14,6 +15,7 @@ export interface CreationOptions {
   requiresGrad?: boolean;
 }
 
+/** Options of the random factories (rand, randn, randint): the dtype and where the draws come from. */
 export interface RandomOptions extends CreationOptions {
   /** Draws from a fresh generator with this seed. */
   seed?: number;

@@ -235,6 +235,7 @@ export function toRepr(t: Tensor): string {
 /** Nested arrays of numbers (a plain number for shape []), as NumPy's tolist(). */
 export type Nested = number | Nested[];
 
+/** The tensor's values as nested arrays of numbers (a plain number for a 0-d tensor), as NumPy's tolist(). */
 export function toNested(t: Tensor): Nested {
   checkAttached(t, 'tensor');
   const build = (axis: number, offset: number, stride: number): Nested => {

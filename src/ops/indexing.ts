@@ -4,7 +4,7 @@
 // index, the axis and its size.
 import { getBackend } from '../backend/index';
 import { Tensor, type DType, type NestedArray, formatShape, sizeOf } from '../tensor';
-import { describeValue } from '../validate';
+import { describeValue, isArray } from '../validate';
 import { around, commonDType, empty, gatherAlong, indexArray, normalizeAxis, tensorArg, wrapIndices } from './shape';
 
 /**
@@ -63,7 +63,7 @@ export function slice(x: Tensor, ...specs: SliceSpec[]): Tensor {
       if (!Number.isInteger(spec)) throw new TypeError(`index of axis ${axis} must be an integer, got ${spec}`);
       index = wrapIndices(Int32Array.of(spec), size, axis);
       dropped.push(axis);
-    } else if (Array.isArray(spec)) {
+    } else if (isArray(spec)) {
       if (spec.length < 1 || spec.length > 3) {
         throw new RangeError(`slice of axis ${axis} must be [start, stop?, step?], got [${spec.join(', ')}]`);
       }

@@ -8,6 +8,7 @@ import { mul } from './elementwise';
 import { broadcastTo, commonDType, empty, permute, tensorArg } from './shape';
 import { record } from '../autograd/tape';
 
+/** Options of matmul: whether to use either operand transposed. */
 export interface MatmulOptions {
   /** Use the transpose of a's last two axes (passed to GEMM, not copied). */
   transposeA?: boolean;

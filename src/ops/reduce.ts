@@ -11,12 +11,14 @@ import { record } from '../autograd/tape';
 /** The axes to reduce: one, several, or all of them (undefined or null). */
 export type Axis = number | readonly number[] | null | undefined;
 
+/** Options of the reductions (sum, mean, max, ...): the axes reduced (default: all) and whether they are kept. */
 export interface ReduceOptions {
   axis?: Axis;
   /** Keep the reduced axes as size-1 axes (default false). */
   keepdims?: boolean;
 }
 
+/** Options of variance and std: ReduceOptions and the divisor's ddof. */
 export interface VarianceOptions extends ReduceOptions {
   /** Delta degrees of freedom: the divisor is n − ddof (default 0, NumPy's; 1 for the unbiased estimate). */
   ddof?: number;
@@ -126,6 +128,7 @@ export function std(x: Tensor, axis?: Axis | VarianceOptions, keepdims?: boolean
 
 export { variance as var };
 
+/** Options of argmax and argmin: the axis searched (default null: the flattened tensor) and whether it is kept. */
 export interface ArgOptions {
   axis?: number | null;
   keepdims?: boolean;

@@ -5,7 +5,7 @@
 // data, as NumPy returns views.
 import { getBackend } from '../backend/index';
 import { Tensor, type DType, type NestedArray, type Shape, allocate, checkAttached, formatShape, sizeOf } from '../tensor';
-import { describeValue } from '../validate';
+import { describeValue, isArray } from '../validate';
 import { record } from '../autograd/tape';
 
 // ---- arguments shared by the ops
@@ -292,7 +292,7 @@ export function split(x: Tensor, sections: number | readonly number[], axis = 0)
       throw new RangeError(`cannot split axis ${a} of size ${size} into ${sections} equal parts`);
     }
     bounds = Array.from({ length: sections + 1 }, (_, i) => (i * size) / sections);
-  } else if (Array.isArray(sections)) {
+  } else if (isArray(sections)) {
     const points = sections.map((p, i) => {
       if (!Number.isInteger(p)) throw new TypeError(`sections[${i}] must be an integer, got ${describeValue(p)}`);
       const q = p < 0 ? p + size : p;
@@ -327,7 +327,7 @@ export function gatherAlong(x: Tensor, axis: number, index: Int32Array): Tensor 
 /** `x` repeated along its size-1 axes (and new leading ones) to `shape`, NumPy's broadcasting rules; a copy. */
 export function broadcastTo(x: Tensor, shape: Shape): Tensor {
   x = tensorArg(x, 'x');
-  if (!Array.isArray(shape)) throw new TypeError(`shape must be an array of sizes, got ${describeValue(shape)}`);
+  if (!isArray(shape)) throw new TypeError(`shape must be an array of sizes, got ${describeValue(shape)}`);
   const to = [...shape];
   const lead = to.length - x.ndim;
   const bad = (i: number) => new RangeError(`cannot broadcast ${formatShape(x.shape)} to ${formatShape(to)}: ` +

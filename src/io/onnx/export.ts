@@ -18,12 +18,13 @@ import { Sigmoid } from '../../layers/sigmoid';
 import { Softmax } from '../../layers/softmax';
 import { Step } from '../../layers/step';
 import { Tanh } from '../../layers/tanh';
-import { describeValue, optionsObject } from '../../validate';
+import { describeValue, isArray, optionsObject } from '../../validate';
 import { type Tensor, formatShape } from '../../tensor';
 import { VERSION } from '../../version';
 import { writeFileAtomic } from '../atomic';
 import { DATA_TYPE, IR_VERSION, OPSET_MAX, OPSET_MIN, onnxTypes } from './proto';
 
+/** Options of exportOnnx and encodeOnnx: the input shape, opset, batch size and the graph's input/output names. */
 export interface ExportOnnxOptions {
   /** The shape of one sample, without the batch axis (default: the network's input shape, as save() finds it). */
   inputShape?: readonly number[];
@@ -159,7 +160,7 @@ export function encodeOnnx(net: Sequential, options: ExportOnnxOptions = {}): Ui
     throw new TypeError('exportOnnx: the network\'s input shape is unknown (it has not run, and its first layer does not fix ' +
       'it): pass exportOnnx(path, { inputShape }) with the shape of one sample, e.g. [1, 28, 28]');
   }
-  if (!Array.isArray(sample) || sample.length === 0 || !sample.every((d) => Number.isInteger(d) && d > 0)) {
+  if (!isArray(sample) || sample.length === 0 || !sample.every((d) => Number.isInteger(d) && d > 0)) {
     throw new TypeError(`exportOnnx: inputShape must be an array of positive integers (one sample, without the batch axis), ` +
       `got ${describeValue(opts.inputShape)}`);
   }

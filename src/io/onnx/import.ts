@@ -393,7 +393,7 @@ function buildNetwork(model: ModelProto, file: string): Sequential {
         const kernel = W.dims.slice(2);
         const ks = attrs.ints('kernel_shape');
         attrs.expect('kernel_shape', !ks || ks.join() === kernel.join(), ks, `the weight's [${kernel.join(', ')}]`);
-        const strides = attrs.ints('strides') ?? new Array(sd).fill(1), pads = attrs.ints('pads') ?? new Array(2 * sd).fill(0);
+        const strides = attrs.ints('strides') ?? new Array<number>(sd).fill(1), pads = attrs.ints('pads') ?? new Array<number>(2 * sd).fill(0);
         const dil = attrs.ints('dilations');
         attrs.expect('dilations', !dil || dil.every((d) => d === 1), dil, 'all 1');
         attrs.expect('group', attrs.int('group', 1) === 1, attrs.int('group', 1), '1');

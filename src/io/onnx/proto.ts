@@ -33,6 +33,7 @@ export const IR_VERSION = 8;
 export const OPSET_MIN = 13;
 export const OPSET_MAX = 17;
 
+/** An ONNX file that loadOnnx cannot read (malformed, or an operator or attribute nodenn lacks), naming the file. */
 export class OnnxError extends Error {
   readonly file: string;
   readonly reason: string;
