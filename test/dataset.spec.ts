@@ -150,7 +150,7 @@ describe('Dataset transformations', () => {
     const twin = Dataset.fromTensors(x, y).shuffle({ bufferSize: 3, seed: 9 });
     expect([await pass(twin), await pass(twin)]).toEqual([first, second]);
     expect(() => ds.shuffle({ bufferSize: 0 })).toThrow(new RangeError('shuffle(): bufferSize must be a positive integer, got 0'));
-    expect(() => ds.shuffle({ seed: Infinity })).toThrow(new TypeError('shuffle(): seed must be a finite number, got Infinity'));
+    expect(() => ds.shuffle({ seed: Infinity })).toThrow(new RangeError('shuffle(): seed must be a finite number, got Infinity'));
   });
 
   it('batch of samples: stacked x, labels or target rows, the last batch partial or dropped, checked shapes', async () => {

@@ -117,9 +117,9 @@ describe.each(backends)('optimizer options on $label', (bc) => {
 describe('per-step schedules and the schedule position at their boundaries', () => {
   const at = (step: number, totalSteps?: number) => ({ epoch: 0, step, stepsPerEpoch: undefined, totalSteps });
 
-  it('warmupCosine: each option named; warmupSteps an integer >= 0; a warmup fraction with totalSteps', () => {
+  it('warmupCosine: each option named; warmupSteps a non-negative integer; a warmup fraction with totalSteps', () => {
     expect(() => warmupCosine(null as never)).toThrow(new TypeError('warmupCosine options must be an options object, got null'));
-    expect(() => warmupCosine({ warmupSteps: 1.5 })).toThrow(new RangeError('warmupCosine warmupSteps must be an integer >= 0, got 1.5'));
+    expect(() => warmupCosine({ warmupSteps: 1.5 })).toThrow(new RangeError('warmupCosine warmupSteps must be a non-negative integer, got 1.5'));
     expect(() => warmupCosine({ warmupSteps: 1, totalSteps: 0 })).toThrow(new RangeError('warmupCosine totalSteps must be a positive integer, got 0'));
     // no warmup at all: cosine from the first step
     expect(warmupCosine({ warmupSteps: 0, totalSteps: 4 })(0, 0.8, at(0))).toBe(0.8);
@@ -141,8 +141,9 @@ describe('per-step schedules and the schedule position at their boundaries', () 
 
   it('setStep takes step numbers; startSchedule names its plan; schedulePosition is a copy of where training is', () => {
     const opt = new SGD({ lr: 0.5 });
-    for (const [step, message] of [[1.5, '1.5'], [-1, '-1'], ['2', "the string '2'"]] as const) {
-      expect(() => opt.setStep(step as number), String(step)).toThrow(new RangeError(`step must be a non-negative integer, got ${message}`));
+    // a number out of range is a RangeError, a value of another type a TypeError
+    for (const [step, message, E] of [[1.5, '1.5', RangeError], [-1, '-1', RangeError], ['2', "the string '2'", TypeError]] as const) {
+      expect(() => opt.setStep(step as number), String(step)).toThrow(new E(`step must be a non-negative integer, got ${message}`));
     }
     expect(() => opt.startSchedule(null as never)).toThrow(new TypeError('schedule plan must be an options object, got null'));
     expect(() => opt.startSchedule({ epochs: 0, stepsPerEpoch: 2 })).toThrow(new RangeError('epochs must be a positive integer, got 0'));
