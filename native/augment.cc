@@ -35,8 +35,10 @@ template <typename T> void run_planes(PlaneJob<T>& j, TaskFn fn) {
   const long hw = j.H * j.W > 0 ? j.H * j.W : 1;
   j.planes_per_task = (kChunk + hw - 1) / hw;
   const long tasks = (j.planes + j.planes_per_task - 1) / j.planes_per_task;
-  if (tasks == 1) fn(&j, 0);
-  else parallel_for(tasks, fn, &j);
+  if (tasks == 1)
+    fn(&j, 0);
+  else
+    parallel_for(tasks, fn, &j);
 }
 
 template <typename T> void plane_range(const PlaneJob<T>& j, long t, long* p0, long* p1) {

@@ -159,27 +159,35 @@ template <typename F, typename C> void fold_row(long n, bool parallel, const F& 
 
 template <typename T> double row_reduce(int op, const T* x, long n, bool parallel) {
   switch (op) {
-    case kReduceSum: case kReduceMean: {
+    case kReduceSum:
+    case kReduceMean: {
       double s = 0;
-      fold_row(n, parallel, [&](long b, long len) { return block_sum(x + b, len); }, [&](double v) { s += v; });
+      fold_row(
+          n, parallel, [&](long b, long len) { return block_sum(x + b, len); }, [&](double v) { s += v; });
       return op == kReduceMean ? s / (double)n : s;
     }
     case kReduceProd: {
       T r = 1;
-      fold_row(n, parallel, [&](long b, long len) { return block_prod(x + b, len); }, [&](double v) { r *= (T)v; });
+      fold_row(
+          n, parallel, [&](long b, long len) { return block_prod(x + b, len); }, [&](double v) { r *= (T)v; });
       return r;
     }
-    case kReduceMax: case kReduceMin: {
+    case kReduceMax:
+    case kReduceMin: {
       if (n == 0) return op == kReduceMax ? -INFINITY : INFINITY;
       double m = x[0];
       auto combine = [&](double v) {
-        if (v != v || m != m) m = NAN;
-        else if (op == kReduceMax ? v > m : v < m) m = v;
+        if (v != v || m != m)
+          m = NAN;
+        else if (op == kReduceMax ? v > m : v < m)
+          m = v;
       };
       if (op == kReduceMax) {
-        fold_row(n, parallel, [&](long b, long len) { return (double)block_extreme<T, true>(x + b, len); }, combine);
+        fold_row(
+            n, parallel, [&](long b, long len) { return (double)block_extreme<T, true>(x + b, len); }, combine);
       } else {
-        fold_row(n, parallel, [&](long b, long len) { return (double)block_extreme<T, false>(x + b, len); }, combine);
+        fold_row(
+            n, parallel, [&](long b, long len) { return (double)block_extreme<T, false>(x + b, len); }, combine);
       }
       return m;
     }
@@ -188,7 +196,8 @@ template <typename T> double row_reduce(int op, const T* x, long n, bool paralle
       // NaN, no values (log 0 = -Infinity), or an infinite maximum: the answer, without x − m = NaN
       if (m != m || m == INFINITY || m == -INFINITY) return m;
       double s = 0;
-      fold_row(n, parallel, [&](long b, long len) { return block_sum_exp(x + b, len, (T)m); }, [&](double v) { s += v; });
+      fold_row(
+          n, parallel, [&](long b, long len) { return block_sum_exp(x + b, len, (T)m); }, [&](double v) { s += v; });
       return m + log(s);
     }
   }
@@ -198,8 +207,9 @@ template <typename T> double row_reduce(int op, const T* x, long n, bool paralle
 template <typename T> double row_variance(const T* x, long n, double divisor, bool parallel) {
   const double mean = row_reduce(kReduceMean, x, n, parallel);
   double s = 0;
-  fold_row(n, parallel, [&](long b, long len) { return block_squared_deviations(x + b, len, mean); },
-           [&](double v) { s += v; });
+  fold_row(
+      n, parallel, [&](long b, long len) { return block_squared_deviations(x + b, len, mean); },
+      [&](double v) { s += v; });
   return s / divisor;
 }
 
@@ -234,9 +244,7 @@ template <typename F> void for_strips(long outer, long n, long inner, const F& f
 template <typename T> void reduce_axis(int op, long outer, long n, long inner, const T* x, T* y) {
   if (outer == 0 || inner == 0) return;
   if (inner == 1) {
-    for_rows(outer, n, [&](long r, bool parallel) {
-      y[r] = (T)row_reduce(op, x + r * n, n, parallel);
-    });
+    for_rows(outer, n, [&](long r, bool parallel) { y[r] = (T)row_reduce(op, x + r * n, n, parallel); });
     return;
   }
   for_strips(outer, n, inner, [&](long o, long i0, long i1) {
@@ -245,13 +253,15 @@ template <typename T> void reduce_axis(int op, long outer, long n, long inner, c
     const long w = i1 - i0;
     T acc[kStrip];
     switch (op) {
-      case kReduceSum: case kReduceMean: {
+      case kReduceSum:
+      case kReduceMean: {
         for (long i = 0; i < w; i++) acc[i] = 0;
         for (long k = 0; k < n; k++) {
           const T* xk = xo + k * inner + i0;
           for (long i = 0; i < w; i++) acc[i] += xk[i];
         }
-        if (op == kReduceMean) for (long i = 0; i < w; i++) acc[i] = (T)((double)acc[i] / (double)n);
+        if (op == kReduceMean)
+          for (long i = 0; i < w; i++) acc[i] = (T)((double)acc[i] / (double)n);
         break;
       }
       case kReduceProd: {
@@ -262,14 +272,18 @@ template <typename T> void reduce_axis(int op, long outer, long n, long inner, c
         }
         break;
       }
-      case kReduceMax: case kReduceMin: case kReduceLogSumExp: {
+      case kReduceMax:
+      case kReduceMin:
+      case kReduceLogSumExp: {
         // a NaN, once in acc, stays: v > NaN and v < NaN are false, and v != v catches a NaN v
         const bool is_min = op == kReduceMin;
         for (long i = 0; i < w; i++) acc[i] = is_min ? (T)INFINITY : (T)-INFINITY;
         for (long k = 0; k < n; k++) {
           const T* xk = xo + k * inner + i0;
-          if (is_min) for (long i = 0; i < w; i++) acc[i] = xk[i] < acc[i] || xk[i] != xk[i] ? xk[i] : acc[i];
-          else for (long i = 0; i < w; i++) acc[i] = xk[i] > acc[i] || xk[i] != xk[i] ? xk[i] : acc[i];
+          if (is_min)
+            for (long i = 0; i < w; i++) acc[i] = xk[i] < acc[i] || xk[i] != xk[i] ? xk[i] : acc[i];
+          else
+            for (long i = 0; i < w; i++) acc[i] = xk[i] > acc[i] || xk[i] != xk[i] ? xk[i] : acc[i];
         }
         if (op == kReduceLogSumExp) {
           double s[kStrip];

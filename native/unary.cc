@@ -3,7 +3,6 @@
 // for (the libm calls stay scalar). Large inputs run in fixed chunks on the pool (chunks.h), so results never
 // depend on the thread count.
 #include <math.h>
-
 #include <stdint.h>
 
 #include "chunks.h"
@@ -44,7 +43,7 @@ typedef int32_t vi32 __attribute__((vector_size(NODENN_VEC_BYTES)));
 inline vf32 exp_vec(vf32 x) {
   const vf32 t = x * 1.44269504088896341f + 0.5f;
   vf32 n = __builtin_convertvector(__builtin_convertvector(t, vi32), vf32);  // truncated
-  n = n > t ? n - 1.0f : n;                                                     // floor(x log2 e + 1/2)
+  n = n > t ? n - 1.0f : n;                                                  // floor(x log2 e + 1/2)
   vf32 r = x - n * 0.693359375f;
   r = r - n * -2.12194440e-4f;
   const vf32 z = r * r;
@@ -69,36 +68,43 @@ inline bool all_within(vf32 x, float lo, float hi) {
 // y = f(x) by vectors where every lane is within [lo, hi], by the scalar g elsewhere and in the tail.
 template <typename FV, typename FS>
 inline void map_vec(long n, const float* x, float* y, float lo, float hi, FV fv, FS fs) {
-  for_chunks(n, [=](long b, long e) {
-    const long L = Vec<float>::L;
-    long i = b;
-    for (; i + L <= e; i += L) {
-      const vf32 v = *(const vf32u*)(x + i);
-      if (all_within(v, lo, hi)) {
-        *(vf32u*)(y + i) = fv(v);
-      } else {
-        for (long j = i; j < i + L; j++) y[j] = fs(x[j]);
-      }
-    }
-    for (; i < e; i++) y[i] = fs(x[i]);
-  }, kChunk / 4, kChunk / 2);
+  for_chunks(
+      n,
+      [=](long b, long e) {
+        const long L = Vec<float>::L;
+        long i = b;
+        for (; i + L <= e; i += L) {
+          const vf32 v = *(const vf32u*)(x + i);
+          if (all_within(v, lo, hi)) {
+            *(vf32u*)(y + i) = fv(v);
+          } else {
+            for (long j = i; j < i + L; j++) y[j] = fs(x[j]);
+          }
+        }
+        for (; i < e; i++) y[i] = fs(x[i]);
+      },
+      kChunk / 4, kChunk / 2);
 }
 
 // The float32 maps with a vector form; false for the others (and for double).
 inline bool unary_vec(int op, long n, const float* x, float* y) {
   switch (op) {
     case kUnaryExp:
-      map_vec(n, x, y, -87.0f, 88.0f, [](vf32 v) { return exp_vec(v); }, [](float v) { return expf(v); });
+      map_vec(
+          n, x, y, -87.0f, 88.0f, [](vf32 v) { return exp_vec(v); }, [](float v) { return expf(v); });
       return true;
     case kUnarySigmoid:  // e = e^-|x|, never below e^-87
-      map_vec(n, x, y, -87.0f, 87.0f, [](vf32 v) {
-        const vf32 a = v < 0 ? -v : v;
-        const vf32 e = exp_vec(-a);
-        return (v >= 0 ? (vf32{} + 1.0f) : e) / (1.0f + e);
-      }, [](float v) {
-        const float e = expf(-fabsf(v));
-        return v >= 0 ? 1 / (1 + e) : e / (1 + e);
-      });
+      map_vec(
+          n, x, y, -87.0f, 87.0f,
+          [](vf32 v) {
+            const vf32 a = v < 0 ? -v : v;
+            const vf32 e = exp_vec(-a);
+            return (v >= 0 ? (vf32{} + 1.0f) : e) / (1.0f + e);
+          },
+          [](float v) {
+            const float e = expf(-fabsf(v));
+            return v >= 0 ? 1 / (1 + e) : e / (1 + e);
+          });
       return true;
   }
   return false;

@@ -342,7 +342,7 @@ export abstract class Optimizer {
     if (!Array.isArray(list)) throw new TypeError(`zeroGrad: params must be an array of parameters, got ${describeValue(list)}`);
     for (const p of list) {
       if (p instanceof Tensor) p.grad = null;
-      else p.grad.data.fill(0);
+      else (p as ParamRef).grad.data.fill(0);
     }
   }
 

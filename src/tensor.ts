@@ -129,6 +129,7 @@ function firstOf(depth: number): string {
   return 'data' + '[0]'.repeat(depth);
 }
 
+/** Options of the Tensor constructor. */
 export interface TensorOptions {
   /** Record the operations on this tensor so that backward() gives its gradient in .grad (default false). */
   requiresGrad?: boolean;
@@ -189,6 +190,7 @@ export class Tensor {
     return this.leafRequiresGrad || this.gradFn !== null;
   }
 
+  /** Turns recording on or off for a leaf (a computed tensor can only be detach()ed). */
   set requiresGrad(flag: boolean) {
     if (typeof flag !== 'boolean') throw new TypeError(`requiresGrad must be a boolean, got ${describeValue(flag)}`);
     if (this.gradFn !== null && !flag) {

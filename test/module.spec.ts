@@ -13,6 +13,7 @@ class Affine extends nn.Module {
     this.weight = nn.randn([nIn, nOut], { dtype: 'float64', seed }).mul(0.5).detach().requiresGrad_();
     this.bias = nn.zeros([nOut], { dtype: 'float64' }).requiresGrad_();
   }
+
   forward(x: Tensor): Tensor { return x.matmul(this.weight).add(this.bias); }
 }
 
@@ -25,6 +26,7 @@ class Block extends nn.Module {
     this.fc = new Affine(3, 3, 1);
     this.blocks = [new Affine(3, 3, 2), new Affine(3, 1, 3)];
   }
+
   forward(x: Tensor): Tensor {
     const h = this.fc.call(x).tanh().add(x);  // residual
     return this.blocks[1].call(this.blocks[0].call(h).relu().mul(this.scale));

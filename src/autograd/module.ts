@@ -15,6 +15,10 @@ import { describeValue } from '../validate';
 import { noGrad } from './tape';
 import { Layer } from '../layers/layer';
 
+/**
+ * A model written as a class: parameters and sub-modules are its properties, forward() uses tensor operations and
+ * built-in layers (layer.call(x)), and autograd gives the backward (PyTorch's nn.Module).
+ */
 export abstract class Module {
   /** Training mode (dropout and batch statistics on); train() and eval() set it on every sub-module. */
   training = true;

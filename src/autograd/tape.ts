@@ -9,6 +9,7 @@ import { Tensor, formatShape } from '../tensor';
 import { describeValue } from '../validate';
 import { gradFunctions } from './grads';
 
+/** A recorded operation (a tensor's gradFn): its name, its inputs and what its backward needs. */
 export interface Node {
   /** The operation's name ('add', 'matmul', ...): its entry in the backward table. */
   readonly op: string;

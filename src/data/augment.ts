@@ -4,7 +4,7 @@
 // every backend, ISA and thread count (bitwise, bilinear sampling included: both backends compute it in double in
 // the same order). Augment training batches only, never validation or test data.
 import { getBackend } from '../backend/index';
-import { describeValue, knownOptions, optionalBoolean, optionalSeed, optionsObject } from '../validate';
+import { describeValue, isArray, knownOptions, optionalBoolean, optionalSeed, optionsObject } from '../validate';
 import { Random } from '../random';
 import { type FloatArray, Tensor, allocate, checkAttached, formatShape } from '../tensor';
 
@@ -100,7 +100,7 @@ const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.is
 function pixelPair(v: unknown, name: string): [number, number] {
   const ok = (p: unknown) => isNumber(p) && Number.isInteger(p) && p >= 0 && p < 2 ** 31;
   if (ok(v)) return [v as number, v as number];
-  if (Array.isArray(v) && v.length === 2 && v.every(ok)) return [v[0], v[1]];
+  if (isArray(v) && v.length === 2 && v.every(ok)) return [v[0] as number, v[1] as number];
   throw new RangeError(`${name} must be a non-negative integer or a pair [height, width] of them, got ${describe(v)}`);
 }
 
@@ -117,7 +117,6 @@ function symmetricRange(v: unknown, name: string, unit: string): Interval {
   throw new RangeError(`${name} must be a non-negative number of ${unit} or a range [min, max] with min <= max, got ` +
     describe(v));
 }
-
 
 // ---- the transforms
 
@@ -212,20 +211,20 @@ function affineRanges(opts: RandomAffineOptions, fn: string): AffineRanges {
   let translate: Interval = [0, 0];
   if (opts.translate !== undefined) {
     const t = opts.translate as unknown;
-    if (!(Array.isArray(t) && t.length === 2 && t.every((v) => isNumber(v) && v >= 0 && v <= 1))) {
+    if (!(isArray(t) && t.length === 2 && t.every((v) => isNumber(v) && v >= 0 && v <= 1))) {
       throw new RangeError(`${fn} translate must be a pair [x, y] of fractions of the image size in [0, 1], got ` +
         describe(t));
     }
-    translate = [t[0], t[1]];
+    translate = [t[0] as number, t[1] as number];
   }
   let scale: Interval = [1, 1];
   if (opts.scale !== undefined) {
     const s = opts.scale as unknown;
-    if (!(Array.isArray(s) && s.length === 2 && s.every((v) => isNumber(v) && v > 0) && s[0] <= s[1])) {
+    if (!(isArray(s) && s.length === 2 && s.every((v) => isNumber(v) && v > 0) && (s[0] as number) <= (s[1] as number))) {
       throw new RangeError(`${fn} scale must be a range [min, max] of positive numbers with min <= max, got ` +
         describe(s));
     }
-    scale = [s[0], s[1]];
+    scale = [s[0] as number, s[1] as number];
   }
   return { degrees, translate, scale, shear };
 }
@@ -315,12 +314,12 @@ const stepKeys: Record<string, string[]> = {
  */
 export function augmentation(steps: readonly AugmentationStep[], options: InPlace = {}): Augmentation {
   const fn = 'augmentation';
-  if (!Array.isArray(steps)) throw new TypeError(`${fn}: steps must be an array, got ${describeValue(steps)}`);
+  if (!isArray(steps)) throw new TypeError(`${fn}: steps must be an array, got ${describeValue(steps)}`);
   const opts = optionsObject(options, `${fn} options`);
   knownOptions(opts, ['inPlace'], fn);
   const inPlace = inPlaceOf(opts, fn);
   const run = steps.map((step, i): ((x: Tensor, rng: Random, inPlace: boolean) => Tensor) => {
-    if (typeof step === 'function') return (x, rng) => step(x, rng);
+    if (typeof step === 'function') return (x, rng) => (step as (batch: Tensor, rng: Random) => Tensor)(x, rng);
     if (step === null || typeof step !== 'object') {
       throw new TypeError(`${fn}: steps[${i}] must be a function or an object with an op, got ${describeValue(step)}`);
     }
@@ -331,7 +330,7 @@ export function augmentation(steps: readonly AugmentationStep[], options: InPlac
       throw new TypeError(`${fn}: steps[${i}].op must be one of ${ops}, got ${describeValue(op)}`);
     }
     const own = keys.filter((k) => k !== 'seed' && k !== 'rng' && k !== 'inPlace');
-    knownOptions(opts, own, `${fn} steps[${i}] (${op})`);
+    knownOptions(opts, own, `${fn} steps[${i}] (${op as string})`);
     // check the options now, on an empty batch, rather than at the first batch
     const channels = [opts.mean, opts.std].find((v) => Array.isArray(v)) as unknown[] | undefined;
     const probe = new Tensor(new Float32Array(0), [0, channels?.length ?? 1, 1, 1]);
