@@ -131,7 +131,7 @@ describe('BatchIterator', () => {
       new TypeError('BatchIterator: give rng or seed, not both (the seed makes a generator of its own)'));
     expect(make({ batchSize: 2, shuffle: true, rng: Math.random })).toThrow(
       new TypeError('BatchIterator: rng must be a Random (nn.Random), got a function'));
-    expect(make({ batchSize: 2, shuffle: true, seed: NaN })).toThrow(new TypeError('seed must be a finite number, got NaN'));
+    expect(make({ batchSize: 2, shuffle: true, seed: NaN })).toThrow(new RangeError('seed must be a finite number, got NaN'));
     expect(make({ batchSize: 2 }, labels, [1, 2])).toThrow(new TypeError('BatchIterator: x must be a Tensor, got an array of length 2'));
     expect(make({ batchSize: 2 }, labels, new Tensor(new Float32Array([1]), []))).toThrow(
       new RangeError('BatchIterator: x must have a batch axis (N, ...), got shape []'));
