@@ -41,5 +41,21 @@ inline void for_chunks(long n, const F& f, long chunk = kChunk, long min_paralle
   parallel_for((n + chunk - 1) / chunk, chunk_task<F>, &j);
 }
 
+template <typename F> struct TaskJob {
+  const F* f;
+};
+template <typename F> void task_fn(void* ctx, long t) { (*((const TaskJob<F>*)ctx)->f)(t); }
+
+// f(t) for t in [0, tasks), on the pool when `work` (elements touched by all tasks) reaches `min_parallel`. The
+// caller cuts the work into tasks by the sizes alone, so that the result does not depend on the thread count.
+template <typename F> inline void for_tasks(long tasks, long work, const F& f, long min_parallel = kParallelMin) {
+  if (tasks <= 1 || work < min_parallel) {
+    for (long t = 0; t < tasks; t++) f(t);
+    return;
+  }
+  TaskJob<F> j = {&f};
+  parallel_for(tasks, task_fn<F>, &j);
+}
+
 }  // namespace NODENN_ISA_NS
 }  // namespace nodenn

@@ -19,22 +19,7 @@ namespace nodenn {
 namespace NODENN_ISA_NS {
 namespace {
 
-enum { kBlock = 4096, kStrip = 256, kReduceParallelMin = 1 << 16 };
-
-template <typename F> struct TaskJob {
-  const F* f;
-};
-template <typename F> void task_fn(void* ctx, long t) { (*((const TaskJob<F>*)ctx)->f)(t); }
-
-// f(t) for t in [0, tasks): on the pool when `work` (elements touched) is large.
-template <typename F> void for_tasks(long tasks, long work, const F& f) {
-  if (tasks <= 1 || work < kReduceParallelMin) {
-    for (long t = 0; t < tasks; t++) f(t);
-    return;
-  }
-  TaskJob<F> j = {&f};
-  parallel_for(tasks, task_fn<F>, &j);
-}
+enum { kBlock = 4096, kStrip = 256 };
 
 inline float exp_(float x) { return expf(x); }
 inline double exp_(double x) { return exp(x); }

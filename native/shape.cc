@@ -16,21 +16,6 @@ namespace {
 
 enum { kTile = 16, kStrip = 1024 };
 
-template <typename F> struct TaskJob {
-  const F* f;
-};
-template <typename F> void task_fn(void* ctx, long t) { (*((const TaskJob<F>*)ctx)->f)(t); }
-
-// f(t) for t in [0, tasks): on the pool when `work` (elements copied) is large.
-template <typename F> void for_tasks(long tasks, long work, const F& f) {
-  if (tasks <= 1 || work < kParallelMin) {
-    for (long t = 0; t < tasks; t++) f(t);
-    return;
-  }
-  TaskJob<F> j = {&f};
-  parallel_for(tasks, task_fn<F>, &j);
-}
-
 // `inner` contiguous elements: a plain assignment for one, vectors for more.
 template <typename T> inline void copy_block(T* dst, const T* src, long inner) {
   if (inner == 1)

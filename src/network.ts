@@ -487,6 +487,20 @@ class DatasetBatches implements BatchSource {
   }
 }
 
+/** fit()'s callbacks (verbose, callbacks, onBatchEnd/onEpochEnd) and its abort signal, checked. */
+function fitCallbacks(opts: FitOptions): { given: Callback[]; callbacks: CallbackList; signal: AbortSignal | undefined } {
+  const shorthand: Callback = {
+    onBatchEnd: optionalFunction(opts.onBatchEnd, 'onBatchEnd'),
+    onEpochEnd: optionalFunction(opts.onEpochEnd, 'onEpochEnd'),
+  };
+  const given = [...verboseCallbacks(opts.verbose), ...checkCallbacks(opts.callbacks), shorthand];
+  const signal: unknown = opts.signal;
+  if (signal !== undefined && !isAbortSignal(signal)) {
+    throw invalid('signal', 'an AbortSignal (new AbortController().signal)', signal, 'type');
+  }
+  return { given, callbacks: new CallbackList(given), signal };
+}
+
 const nextTick = () => new Promise<void>((resolve) => setImmediate(resolve));
 /** fit() gives the event loop a turn after a batch once this many milliseconds have passed since the last. */
 const YIELD_MS = 2;
@@ -1163,16 +1177,7 @@ export class Sequential {
     const data = new BatchIterator(xin, targets, { batchSize: bs, shuffle, rng: this.rng });
     if (optimizer instanceof Optimizer) optimizer.checkSchedule(epochs, data.batches);
     const plan = metricPlan(opts.metrics ?? this.compiledMetrics, lossName, isClassificationLoss(lossName), metricThreshold(lossName), 'fit()');
-    const shorthand: Callback = {
-      onBatchEnd: optionalFunction(opts.onBatchEnd, 'onBatchEnd'),
-      onEpochEnd: optionalFunction(opts.onEpochEnd, 'onEpochEnd'),
-    };
-    const given = [...verboseCallbacks(opts.verbose), ...checkCallbacks(opts.callbacks), shorthand];
-    const callbacks = new CallbackList(given);
-    const signal = opts.signal;
-    if (signal !== undefined && !isAbortSignal(signal)) {
-      throw invalid('signal', 'an AbortSignal (new AbortController().signal)', signal, 'type');
-    }
+    const { given, callbacks, signal } = fitCallbacks(opts);
 
     this.lossSpec = lossName;
     if (dataset !== undefined) this.dataset = dataset;
@@ -1229,16 +1234,7 @@ export class Sequential {
       this.checkTargetValues(vx, val[1], lossName, false, 'validationData y');
     }
     const plan = metricPlan(opts.metrics ?? this.compiledMetrics, lossName, isClassificationLoss(lossName), metricThreshold(lossName), 'fit()');
-    const shorthand: Callback = {
-      onBatchEnd: optionalFunction(opts.onBatchEnd, 'onBatchEnd'),
-      onEpochEnd: optionalFunction(opts.onEpochEnd, 'onEpochEnd'),
-    };
-    const given = [...verboseCallbacks(opts.verbose), ...checkCallbacks(opts.callbacks), shorthand];
-    const callbacks = new CallbackList(given);
-    const signal = opts.signal;
-    if (signal !== undefined && !isAbortSignal(signal)) {
-      throw new TypeError(`signal must be an AbortSignal (new AbortController().signal), got ${describeValue(signal)}`);
-    }
+    const { given, callbacks, signal } = fitCallbacks(opts);
     const source = new DatasetBatches(data, steps,
       (b, index) => this.checkedBatch({ ...b, index }, lossName, defaulted, 'fit()', `batch ${index}`));
 
