@@ -66,6 +66,20 @@ describe('examples', () => {
     expect(out).toContain('autograd and the Mul/Add layers agree');
   });
 
+  it('custom-layer: a Module of tensor ops passes the float64 gradient check, trains, and reloads from safetensors', () => {
+    const out = example('custom-layer');
+    const errors = [...out.matchAll(/^(\w+): max relative error (\S+)$/gm)];
+    expect(errors.map((m) => m[1])).toEqual(['weight', 'bias', 'scale']);
+    for (const m of errors) expect(Number(m[2])).toBeLessThanOrEqual(1e-7);
+    expect(out).toMatch(/gradient check passed: max relative error \S+\n/);
+    expect(out).toContain('step 0: loss 4.574762\n');
+    // seeded: 0.000797 on every backend; the loss must at least fall below 1e-3 from 4.57
+    const [, final, first] = /after 20 steps: loss (\S+) \(from (\S+)\)/.exec(out)!;
+    expect(Number(first)).toBe(4.574762);
+    expect(Number(final)).toBeCloseTo(0.000797, 5);
+    expect(out).toContain('reloaded from scaled-tanh.safetensors: outputs identical\n');
+  });
+
   it('numpy-basics: the course material\'s NumPy cells print NumPy\'s values; x_train[batch_mask] takes those rows', async () => {
     const out = example('numpy-basics');
     // chapter 1, as NumPy prints float arrays
