@@ -140,26 +140,31 @@ const RECORDED: Record<string, { mlp: Fingerprint; cnn: Fingerprint; regression:
 
 const record = process.env.NODENN_FINGERPRINT_RECORD === '1';
 
+// The native rows pin the bits of the Release build (npm run build:native). Another build of the addon
+// (NODENN_ADDON: the ASan+UBSan build of npm run test:asan, compiled with other flags) may contract float
+// operations differently; there only the same-seed-twice test below holds.
+const otherBuild = process.env.NODENN_ADDON !== undefined;
+
 describe.each(backends)('seeded fit + predict fingerprint on $label', (bc) => {
   beforeEach(() => useBackend(bc));
-  const expected = RECORDED[bc.label];
+  const expected = otherBuild && bc.label !== 'ts' ? undefined : RECORDED[bc.label];
 
   it.skipIf(!record && !expected)('an MLP (dropout, shuffle, validationSplit, metrics) gives the recorded bits', async () => {
     const got = await mlpFingerprint();
     if (record) console.log(bc.label, 'mlp', JSON.stringify(got));
-    else expect(got).toEqual(expected.mlp);
+    else expect(got).toEqual(expected?.mlp);
   });
 
   it.skipIf(!record && !expected)('a CNN (fused conv blocks, batch norm, validationData) gives the recorded bits', async () => {
     const got = await cnnFingerprint();
     if (record) console.log(bc.label, 'cnn', JSON.stringify(got));
-    else expect(got).toEqual(expected.cnn);
+    else expect(got).toEqual(expected?.cnn);
   });
 
   it.skipIf(!record && !expected)('a regression (target rows, unshuffled then shuffled) gives the recorded bits', async () => {
     const got = await regressionFingerprint();
     if (record) console.log(bc.label, 'regression', JSON.stringify(got));
-    else expect(got).toEqual(expected.regression);
+    else expect(got).toEqual(expected?.regression);
   });
 
   it('the same seed gives the same bits twice in one process', async () => {
