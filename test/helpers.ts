@@ -10,9 +10,15 @@ export interface BackendCase {
   isa?: 'scalar' | 'avx2' | 'avx512';
 }
 
-/** 'ts', then native once per ISA this CPU supports (every dispatch path runs the same specs). */
+/**
+ * 'ts', then native once per ISA this CPU supports (every dispatch path runs the same specs). NODENN_TEST_ROWS=native
+ * leaves out the ts rows (the sanitizer run: they never enter the addon); it needs the addon.
+ */
 export const backends: BackendCase[] = (() => {
-  const list: BackendCase[] = [{ label: 'ts', backend: 'ts' }];
+  const list: BackendCase[] = [];
+  const nativeOnly = process.env.NODENN_TEST_ROWS === 'native';
+  if (nativeOnly && !nativeAvailable()) throw new Error('NODENN_TEST_ROWS=native: the native addon did not load');
+  if (!nativeOnly) list.push({ label: 'ts', backend: 'ts' });
   if (process.env.NODENN_BACKEND === 'ts' || !nativeAvailable()) return list;
   for (const isa of nativeAddon().info().supportedIsas) list.push({ label: `native/${isa}`, backend: 'native', isa });
   return list;
