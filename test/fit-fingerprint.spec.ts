@@ -149,22 +149,15 @@ describe.each(backends)('seeded fit + predict fingerprint on $label', (bc) => {
   beforeEach(() => useBackend(bc));
   const expected = otherBuild && bc.label !== 'ts' ? undefined : RECORDED[bc.label];
 
-  it.skipIf(!record && !expected)('an MLP (dropout, shuffle, validationSplit, metrics) gives the recorded bits', async () => {
-    const got = await mlpFingerprint();
-    if (record) console.log(bc.label, 'mlp', JSON.stringify(got));
-    else expect(got).toEqual(expected?.mlp);
-  });
-
-  it.skipIf(!record && !expected)('a CNN (fused conv blocks, batch norm, validationData) gives the recorded bits', async () => {
-    const got = await cnnFingerprint();
-    if (record) console.log(bc.label, 'cnn', JSON.stringify(got));
-    else expect(got).toEqual(expected?.cnn);
-  });
-
-  it.skipIf(!record && !expected)('a regression (target rows, unshuffled then shuffled) gives the recorded bits', async () => {
-    const got = await regressionFingerprint();
-    if (record) console.log(bc.label, 'regression', JSON.stringify(got));
-    else expect(got).toEqual(expected?.regression);
+  const runs = [
+    ['mlp', 'an MLP (dropout, shuffle, validationSplit, metrics)', mlpFingerprint],
+    ['cnn', 'a CNN (fused conv blocks, batch norm, validationData)', cnnFingerprint],
+    ['regression', 'a regression (target rows, unshuffled then shuffled)', regressionFingerprint],
+  ] as const;
+  it.skipIf(!record && !expected).each(runs)('%s: %s gives the recorded bits', async (name, _what, run) => {
+    const got = await run();
+    if (record) console.log(bc.label, name, JSON.stringify(got));
+    else expect(got).toEqual(expected?.[name]);
   });
 
   it('the same seed gives the same bits twice in one process', async () => {
