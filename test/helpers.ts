@@ -103,3 +103,11 @@ export function uniform(shape: number[], seed: number, lo: number, hi: number): 
   for (let i = 0; i < t.size; i++) t.data[i] = lo + (hi - lo) * r.uniform();
   return t;
 }
+
+/** A safetensors file from a header object (or its raw text) and a data region, laid out as the format says. */
+export function safetensorsFile(header: unknown, data: Uint8Array | number, headerText?: string): Uint8Array {
+  const json = Buffer.from(headerText ?? JSON.stringify(header), 'utf8');
+  const len = Buffer.alloc(8);
+  len.writeBigUInt64LE(BigInt(json.length));
+  return Buffer.concat([len, json, typeof data === 'number' ? Buffer.alloc(data) : data]);
+}

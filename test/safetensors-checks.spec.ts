@@ -10,16 +10,10 @@ import {
   decodeSafetensors, loadSafetensors, MAX_HEADER_BYTES, readSafetensorsFile, saveSafetensors, SafetensorsError,
 } from '../src/io/safetensors';
 import { Tensor } from '../src/tensor';
+import { safetensorsFile as fileOf } from './helpers';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nodenn-stc-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
-
-function fileOf(header: unknown, data: Uint8Array | number, headerText?: string): Uint8Array {
-  const json = Buffer.from(headerText ?? JSON.stringify(header), 'utf8');
-  const len = Buffer.alloc(8);
-  len.writeBigUInt64LE(BigInt(json.length));
-  return Buffer.concat([len, json, typeof data === 'number' ? Buffer.alloc(data) : data]);
-}
 
 function refusal(f: () => unknown): SafetensorsError {
   try { f(); } catch (e) { if (e instanceof SafetensorsError) return e; throw e; }

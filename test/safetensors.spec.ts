@@ -11,18 +11,11 @@ import {
   SafetensorsError,
 } from '../src/io/safetensors';
 import { Tensor } from '../src/tensor';
+import { safetensorsFile as fileOf } from './helpers';
 
 let dir: string;
 beforeAll(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nodenn-st-')); });
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
-
-/** A file from a header object and a data region, laid out as the format says. */
-function fileOf(header: unknown, data: Uint8Array | number, headerText?: string): Uint8Array {
-  const json = Buffer.from(headerText ?? JSON.stringify(header), 'utf8');
-  const len = Buffer.alloc(8);
-  len.writeBigUInt64LE(BigInt(json.length));
-  return Buffer.concat([len, json, typeof data === 'number' ? Buffer.alloc(data) : data]);
-}
 
 function expectBad(buf: Uint8Array, pattern: RegExp): void {
   let err: unknown;
