@@ -35,7 +35,7 @@ describe.each(backends)('kernels on $label', (bc) => {
       }
     });
 
-    it('gemm with beta = 0 ignores NaN in C, and K = 0 only scales C', () => {
+    it('gemm with beta = 0 ignores NaN in C, K = 0 only scales C, and alpha = 0 reads neither A nor B', () => {
       const A = new C([1, 2, 3, 4]), B = new C([5, 6, 7, 8]);
       const out = new C([NaN, NaN, NaN, NaN]);
       getBackend().gemm(false, false, 2, 2, 2, 1, A, B, 0, out);
@@ -43,6 +43,11 @@ describe.each(backends)('kernels on $label', (bc) => {
       const c2 = new C([1, 2, 3, 4]);
       getBackend().gemm(false, false, 2, 2, 0, 1, new C(0), new C(0), 3, c2);
       expect(Array.from(c2)).toEqual([3, 6, 9, 12]);
+      // as in BLAS: alpha = 0 leaves C = beta C even where A B is NaN (0 * Inf would be NaN); 5 x 5 has a 4 x 4 tile
+      const bad = new C(25).fill(Infinity), c3 = new C(25).fill(2);
+      bad[7] = NaN;
+      getBackend().gemm(false, false, 5, 5, 5, 0, bad, bad, 0.5, c3);
+      expect(Array.from(c3)).toEqual(new Array(25).fill(1));
     });
 
     it('activations forward and backward match their formulas', () => {
