@@ -50,6 +50,22 @@ describe.each(backends)('kernels on $label', (bc) => {
       expect(Array.from(c3)).toEqual(new Array(25).fill(1));
     });
 
+    it('gemm writes only the first M N elements of a longer C (and beta scales only those)', () => {
+      // rows and columns around the 4 x 4 tile, so that an edge or tile loop running one row too far shows
+      for (const [M, N, K] of [[5, 5, 3], [8, 6, 2], [3, 9, 4]]) {
+        for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+          for (const beta of [0, 0.5, 1]) {
+            const A = randomArray(C, M * K, M + N), B = randomArray(C, K * N, K);
+            const Cm = randomArray(C, M * N + 7, 3), tail = Array.from(Cm.subarray(M * N));
+            const expected = referenceGemm(ta, tb, M, N, K, -0.75, A, B, beta, Cm.subarray(0, M * N));
+            getBackend().gemm(ta, tb, M, N, K, -0.75, A, B, beta, Cm);
+            expectClose(Cm.subarray(0, M * N), expected, tolerance(C, K));
+            expect(Array.from(Cm.subarray(M * N))).toEqual(tail);
+          }
+        }
+      }
+    });
+
     it('activations forward and backward match their formulas', () => {
       for (const n of sizes) {
         const x = randomArray(C, n, n, -20, 20);
