@@ -35,7 +35,7 @@ describe.each(backends)('kernels on $label', (bc) => {
       }
     });
 
-    it('gemm with beta = 0 ignores NaN in C, and K = 0 only scales C', () => {
+    it('gemm with beta = 0 ignores NaN in C, K = 0 only scales C, and alpha = 0 reads neither A nor B', () => {
       const A = new C([1, 2, 3, 4]), B = new C([5, 6, 7, 8]);
       const out = new C([NaN, NaN, NaN, NaN]);
       getBackend().gemm(false, false, 2, 2, 2, 1, A, B, 0, out);
@@ -43,6 +43,27 @@ describe.each(backends)('kernels on $label', (bc) => {
       const c2 = new C([1, 2, 3, 4]);
       getBackend().gemm(false, false, 2, 2, 0, 1, new C(0), new C(0), 3, c2);
       expect(Array.from(c2)).toEqual([3, 6, 9, 12]);
+      // as in BLAS: alpha = 0 leaves C = beta C even where A B is NaN (0 * Inf would be NaN); 5 x 5 has a 4 x 4 tile
+      const bad = new C(25).fill(Infinity), c3 = new C(25).fill(2);
+      bad[7] = NaN;
+      getBackend().gemm(false, false, 5, 5, 5, 0, bad, bad, 0.5, c3);
+      expect(Array.from(c3)).toEqual(new Array(25).fill(1));
+    });
+
+    it('gemm writes only the first M N elements of a longer C (and beta scales only those)', () => {
+      // rows and columns around the 4 x 4 tile, so that an edge or tile loop running one row too far shows
+      for (const [M, N, K] of [[5, 5, 3], [8, 6, 2], [3, 9, 4]]) {
+        for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+          for (const beta of [0, 0.5, 1]) {
+            const A = randomArray(C, M * K, M + N), B = randomArray(C, K * N, K);
+            const Cm = randomArray(C, M * N + 7, 3), tail = Array.from(Cm.subarray(M * N));
+            const expected = referenceGemm(ta, tb, M, N, K, -0.75, A, B, beta, Cm.subarray(0, M * N));
+            getBackend().gemm(ta, tb, M, N, K, -0.75, A, B, beta, Cm);
+            expectClose(Cm.subarray(0, M * N), expected, tolerance(C, K));
+            expect(Array.from(Cm.subarray(M * N))).toEqual(tail);
+          }
+        }
+      }
     });
 
     it('activations forward and backward match their formulas', () => {
