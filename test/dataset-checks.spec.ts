@@ -93,7 +93,8 @@ describe('Dataset checks word for word', () => {
     expect(meta(Dataset.from(new Set([1, 2])))).toEqual([null, null, false, null]);
     expect(meta(Dataset.from([{ x: Tensor.zeros([2, 3]) }], { batched: true }))).toEqual([1, null, true, null]);
     // a generator function of batches, checked as they come
-    const fromFn = Dataset.fromGenerator(function* () { yield { x: Tensor.zeros([2, 1]), y: [1, 0] }; }, { batched: true });
+    const fromFn = Dataset.fromGenerator(function* () { yield { x: Tensor.zeros([2, 1]), y: [1, 0] }; },
+      { batched: true }) as unknown as Dataset<Batch>;
     expect(meta(fromFn)).toEqual([null, null, true, null]);
     expect((await fromFn.toArray()).map((b) => [b.size, Array.from(b.y as Int32Array)])).toEqual([[2, [1, 0]]]);
     await expect(Dataset.fromGenerator(function* () { yield 7; }, { batched: true }).toArray()).rejects.toThrow(
