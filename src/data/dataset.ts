@@ -352,7 +352,7 @@ export class Dataset<T = Sample> implements AsyncIterable<T> {
       }
     }, {
       cardinality: c === null ? null : c === 0 ? 0 : c * count,
-      samples: this.meta.samples === null ? null : this.meta.samples * count,
+      samples: this.meta.samples === null ? null : this.meta.samples === 0 ? 0 : this.meta.samples * count,
     });
   }
 
