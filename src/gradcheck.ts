@@ -11,12 +11,15 @@
 //   const x = new nn.Tensor(new Float64Array(2 * 5).map(() => Math.random() - 0.5), [2, 5]);
 //   const r = nn.gradcheck.checkLayer(layer, x);             // { maxRelError, input, params: { weight, ... } }
 //   if (r.maxRelError > 1e-6) console.log(r);                // names the gradient that is wrong
+// A Module (nn.Module: forward of tensor ops, backward by autograd) is checked the same way, its parameters by their
+// names ('fc.weight'): nn.gradcheck.checkLayer(new MyModule(), x), the module built in float64.
 // For a whole network: nn.gradcheck.checkNetwork(net, x, y, { loss: 'mse', weightDecay: 1e-3 }) on a
 // Sequential built with { dtype: 'float64' } (worst relative error and mean absolute difference per parameter);
 // nn.gradcheck.numericalGradients(net, x, y, { loss }) gives the numerical gradients themselves, by name. For
 // anything else, numericalGradient(f, tensor) and numericalGradientFromUpstream(f, tensor, dout) give the numerical
 // side and relativeError compares.
 import type { Layer } from './layers/layer';
+import type { Module } from './autograd/module';
 import { Random } from './random';
 import { type DType, Tensor, formatShape } from './tensor';
 import { positiveNumber } from './validate';
@@ -135,10 +138,18 @@ function randomLike(shape: readonly number[], dtype: DType, rng: Random): Tensor
 /**
  * Checks a layer's backward() against central differences: dx and every parameter gradient, for the scalar
  * Σ forward(x) · dout with a fixed random dout. The layer keeps its training/eval mode; a layer whose forward
- * is random (Dropout in training mode) must be made deterministic first.
+ * is random (Dropout in training mode) must be made deterministic first. A Module is checked through
+ * module.asLayer(): autograd's gradients of its input and of every parameter (by name: 'fc.weight'); its
+ * parameters must be in the check's dtype (a Module makes its own: build it in float64).
  */
-export function checkLayer(layer: Layer, x: Tensor, opts: CheckLayerOptions = {}): CheckResult {
+export function checkLayer(layerOrModule: Layer | Module, x: Tensor, opts: CheckLayerOptions = {}): CheckResult {
   expectTensor(x, 'x');
+  const given = layerOrModule as unknown;
+  const layer = (given !== null && typeof given === 'object' && typeof (given as Module).asLayer === 'function'
+    ? (given as Module).asLayer() : given) as Layer;
+  if (layer === null || typeof layer !== 'object' || typeof layer.backward !== 'function') {
+    throw new TypeError(`checkLayer: layer must be a Layer or a Module, got ${layer === null ? 'null' : typeof layer}`);
+  }
   const dtype = opts.dtype ?? 'float64';
   const rng = new Random(opts.seed ?? 0);
   const other = layer.params.find((p) => p.dtype !== dtype);

@@ -14,6 +14,7 @@ export { VERSION as version } from './version';
 export * as gradcheck from './gradcheck';
 export { noGrad, enableGrad, isGradEnabled, grad, type Node as GradNode } from './autograd/tape';
 export { Module } from './autograd/module';
+export { ModuleLayer } from './autograd/module-layer';
 export { Random } from './random';
 export * from './layers/index';
 export { initWeight, initBias, type InitKind, type InitSpec } from './init';

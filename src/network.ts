@@ -16,7 +16,10 @@ import { type ExportTfjsOptions, exportTfjs } from './io/tfjs';
 import { type MetricPlan, type MetricSpec, OutputCollector, computeMetrics, metricPlan, validationKey } from './fit-metrics';
 import { ReusableTensor, hasTrainBackward } from './layers/buffers';
 import { Layer, type LayerConfig } from './layers/layer';
-import { layerFromConfig } from './layers/registry';
+import { layerFromConfig, registeredLayers } from './layers/registry';
+import { Module } from './autograd/module';
+import { ModuleLayer } from './autograd/module-layer';
+import { noGrad } from './autograd/tape';
 import { Conv2D } from './layers/conv2d';
 import { Dense } from './layers/dense';
 import { LeakyReLU } from './layers/leaky_relu';
@@ -541,7 +544,7 @@ export class Sequential {
   /** The data set trained on ('mnist', 'fashion', ...), written by save() (set here, by fit's option, or from the loaded file). */
   dataset: string | null = null;
 
-  constructor(layers: Layer[] = [], options: SequentialOptions = {}) {
+  constructor(layers: (Layer | Module)[] = [], options: SequentialOptions = {}) {
     if (!Array.isArray(layers)) throw new TypeError(`layers must be an array of layers, got ${describeValue(layers)}`);
     const opts = optionsObject(options, 'Sequential options');
     knownOptions(opts, ['seed', 'dtype'], 'Sequential');
@@ -556,11 +559,13 @@ export class Sequential {
    * the network's dtype; a layer another network initialized, or one trained or set on its own, keeps its
    * parameters (shared, not copied), which must then be in the network's dtype. One layer instance cannot appear
    * twice in a network: it keeps its forward input (and output buffers) for backward, so a second use would
-   * overwrite what the first needs.
+   * overwrite what the first needs. A Module is taken as a layer (module.asLayer(): forward recorded, backward by
+   * autograd) with the parameters it made, which must be in the network's dtype.
    */
-  add(layer: Layer): this {
+  add(layer: Layer | Module): this {
     const index = this.layers.length;
-    if (!(layer instanceof Layer)) throw new TypeError(`layer ${index} is not a Layer`);
+    if (layer instanceof Module) layer = layer.asLayer();
+    if (!(layer instanceof Layer)) throw new TypeError(`layer ${index} is not a Layer or a Module, got ${describeValue(layer)}`);
     const first = this.layers.indexOf(layer);
     if (first >= 0) {
       throw new RangeError(`layer ${index} (${layer.name}) is the same instance as layer ${first}: a layer keeps its ` +
@@ -746,6 +751,26 @@ export class Sequential {
     return single ? dx.reshape(dx.shape.slice(1)) : dx;
   }
 
+  /**
+   * The output for a batch x recorded by autograd, each layer one operation (a Module's own operations recorded
+   * as they run): how a Module uses a Sequential (`this.body.call(x)`), in the network's mode. Parameter gradients
+   * go to each parameter's .grad; a layer caches only its last forward, so call it once per backward pass.
+   */
+  call(x: Tensor): Tensor {
+    let y = this.input(x);
+    this.syncMode();
+    for (const l of this.layers) {
+      if (l instanceof ModuleLayer) {
+        if (l.module.training !== this.training) l.module.train(this.training);
+        y = l.module.call(y);
+      } else {
+        y = l.call(y);
+      }
+    }
+    this.lastInputShape = x.shape;
+    return y;
+  }
+
   /** forward() without the copy: the result is the last layer's buffer, valid until the next forward. */
   private run(x: Tensor): Tensor {
     let y = this.input(x);
@@ -759,7 +784,7 @@ export class Sequential {
   private infer(x: Tensor): Tensor {
     const xin = this.input(x);
     this.syncMode();
-    const y = this.planForLayers().run(xin);
+    const y = noGrad(() => this.planForLayers().run(xin));
     this.lastInputShape = x.shape;
     return y;
   }
@@ -1429,6 +1454,13 @@ export class Sequential {
   async save(path: string, options: SaveOptions = {}): Promise<void> {
     const opts = optionsObject(options, 'save() options');
     knownOptions(opts, SAVE_OPTIONS, 'save()');
+    this.layers.forEach((l, i) => {
+      if (l instanceof ModuleLayer && !registeredLayers().includes(l.name)) {
+        throw new TypeError(`save(): layer ${i} is a Module of type '${l.name}', which is not registered: a file must ` +
+          `name how to rebuild it; call nn.registerLayer('${l.name}', (config) => new ${l.module.constructor.name}(...)) ` +
+          '(in the loading script too), or save its weights alone with saveSafetensors(path, module.stateDict())');
+      }
+    });
     const info: ModelInfo = { inputShape: this.inputShapeToSave(opts.inputShape) };
     if (typeof this.lossSpec === 'string') info.loss = this.lossSpec;
     const classNames = opts.classNames ?? this.classNames;

@@ -17,6 +17,8 @@ interface Case {
   init?: Init;
 }
 
+const zeroMask = new Tensor([[1, 0, 1, 1], [0, 1, 0, 1], [1, 1, 1, 1]], undefined, 'float64');
+
 const cases: Case[] = [
   { name: 'add', f: (a, b) => a.add(b), shapes: [[2, 3], [3]] },
   { name: 'add (size-1 axes on both)', f: (a, b) => a.add(b), shapes: [[2, 1, 4], [3, 1]] },
@@ -80,6 +82,16 @@ const cases: Case[] = [
   { name: 'concat', f: (a, b) => ops.concat([a, b, a], 1).square(), shapes: [[2, 3], [2, 1]] },
   { name: 'stack', f: (a, b) => ops.stack([a, b], 1).square(), shapes: [[2, 3], [2, 3]] },
   { name: 'pad', f: (a) => a.pad([[1, 0], [2, 1]], 0.5).square(), shapes: [[2, 3]] },
+  { name: 'prod axis', f: (a) => a.prod(1), shapes: [[3, 4]], init: 'positive' },
+  { name: 'prod all keepdims', f: (a) => a.prod({ keepdims: true }), shapes: [[2, 3]] },
+  // rows with one zero, two zeros and none: only a lone zero gets a gradient (the product of the rest)
+  { name: 'prod with zeros', f: (a) => a.mul(zeroMask).prod(1), shapes: [[3, 4]] },
+  { name: 'scatterAdd (repeated indices, both operands)', f: (a, u) => ops.scatterAdd(a, [2, 0, 2], u, 1).square(), shapes: [[2, 3], [2, 3]] },
+  { name: 'scatterAdd axis 0', f: (a, u) => ops.scatterAdd(a, [1], u).exp(), shapes: [[3, 2], [1, 2]] },
+  { name: 'maskedSelect (elements)', f: (a) => ops.maskedSelect(a, a.gt(0)).square(), shapes: [[3, 4]], init: 'distinct' },
+  { name: 'maskedSelect (rows)', f: (a) => ops.maskedSelect(a, [true, false, true]).exp(), shapes: [[3, 2]] },
+  { name: 'outer', f: (a, b) => ops.outer(a, b), shapes: [[3], [4]] },
+  { name: 'swapaxes', f: (a, b) => ops.swapaxes(a, 0, 2).mul(b), shapes: [[2, 3, 4], [3, 1]] },
   { name: 'clone and astype', f: (a) => a.clone().mul(a.astype('float64')), shapes: [[2, 2]] },
   { name: 'composite: tanh(x W + b) mean', f: (x, w, b) => x.matmul(w).add(b).tanh().mean(), shapes: [[4, 3], [3, 2], [2]] },
 ];

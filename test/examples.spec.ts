@@ -109,6 +109,17 @@ describe('examples', () => {
     });
   });
 
+  it('residual-mlp: a Module of Dense layers and skip connections trains with fit, saves and reloads', () => {
+    const out = example('residual-mlp', ['--out', 'residual.safetensors']);
+    expect(out).toMatch(/^blocks\.1\.fc2 +Dense +\(N, 256\) +65792$/m);
+    expect(out).toContain('Total parameters: 466698 (float32)');
+    // seeded: 86.70% (2 epochs on 3,000 images) today
+    const acc = /test accuracy (\d+\.\d\d)%/.exec(out)![1];
+    expect(Number(acc)).toBeGreaterThanOrEqual(83);
+    expect(out).toContain(`reloaded ResidualMLP from residual.safetensors: test accuracy ${acc}%`);
+    expect(fs.existsSync(path.join(dir, 'residual.safetensors'))).toBe(true);
+  });
+
   it('mnist-mlp then inference on its model', () => {
     const out = example('mnist-mlp', ['--out', 'mlp.safetensors']);
     // seeded: 86.60% (2 epochs on 2,500 images) on every backend today

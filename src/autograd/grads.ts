@@ -152,6 +152,18 @@ export const gradFunctions: Record<string, GradFunction> = {
   clamp: unary((g, x, _y, [lo, hi]) => ew.mul(g, ew.mul(ew.ge(x, lo), ew.le(x, hi)))),
   sum: (g, [x], _y, attrs) => [wants(x) ? spread(g, x, attrs as ReduceAttrs) : null],
   mean: (g, [x], _y, attrs) => [wants(x) ? ew.div(spread(g, x, attrs as ReduceAttrs), reducedCount(x, attrs as ReduceAttrs)) : null],
+  // Π of the others: y / x without zeros; with one zero in a group only that element gets a gradient (the product
+  // of the nonzero rest), with two or more none does (PyTorch's prod backward)
+  prod: (g, [x], _y, attrs) => {
+    if (!wants(x)) return [null];
+    const a = attrs as ReduceAttrs;
+    const zero = ew.eq(x, 0);
+    const nonzero = ew.where(zero, 1, x);
+    const rest = red.prod(nonzero, a.axis, true);
+    const zeros = red.sum(zero, a.axis, true);
+    const d = ew.where(ew.eq(zeros, 0), ew.div(rest, nonzero), ew.mul(ew.mul(zero, ew.eq(zeros, 1)), rest));
+    return [ew.mul(g.reshape(keptShape(x, a)), d)];
+  },
   max: extreme,
   min: extreme,
   logSumExp: (g, [x], y, attrs) => {
@@ -188,6 +200,19 @@ export const gradFunctions: Record<string, GradFunction> = {
     dx.data.fill(0);
     if (index.length > 0 && dx.size > 0) getBackend().scatterAxis(index.length, outer, n, inner, g.data, index, dx.data, true);
     return [dx];
+  },
+  maskedSelect: (g, [x], _y, attrs) => {
+    if (!wants(x)) return [null];
+    const { n, inner, positions } = attrs as { n: number; inner: number; positions: Int32Array };
+    const dx = shp.empty(x.shape, g.dtype);
+    dx.data.fill(0);
+    if (positions.length > 0 && inner > 0) getBackend().scatterAxis(positions.length, 1, n, inner, g.data, positions, dx.data, true);
+    return [dx];
+  },
+  // y = x with updates added at the indices: x's gradient is g, the updates' the rows of g they were added to
+  scatterAdd: (g, [x, updates], _y, attrs) => {
+    const { axis, index } = attrs as { axis: number; index: Int32Array };
+    return [wants(x) ? g : null, wants(updates) ? shp.gatherAlong(g, axis, index) : null];
   },
   concat: (g, inputs, _y, axis) => {
     let offset = 0;

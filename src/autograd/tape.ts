@@ -8,6 +8,7 @@
 import { Tensor, formatShape } from '../tensor';
 import { describeValue } from '../validate';
 import { gradFunctions } from './grads';
+import { getBackend } from '../backend/index';
 
 /** A recorded operation (a tensor's gradFn): its name, its inputs and what its backward needs. */
 export interface Node {
@@ -101,6 +102,22 @@ function checkGradient(g: Tensor, t: Tensor, what: string): Tensor {
 }
 
 /**
+ * leaf.grad += g, in place as PyTorch does (a layer's gradient tensor set as .grad fills without a copy); a first
+ * gradient is a copy, and a .grad of another shape or dtype (set by hand) is replaced by the sum.
+ */
+function accumulate(leaf: Tensor, g: Tensor): void {
+  const prev = leaf.grad;
+  if (prev === null) {
+    leaf.grad = g.clone();
+  } else if (prev.dtype === g.dtype && prev.size === g.size && prev.shape.length === g.shape.length &&
+    prev.shape.every((d, i) => d === g.shape[i])) {
+    if (g.size > 0) getBackend().axpy(g.size, 1, g.data, prev.data);
+  } else {
+    leaf.grad = prev.add(g);
+  }
+}
+
+/**
  * d root / d leaf for every leaf root depends on, accumulated into leaf.grad. `grad` is d loss / d root; it may
  * be left out only for a tensor of one element (then 1). The graph is kept: backward may run again over it (the
  * gradients add up), unlike PyTorch's default of freeing it.
@@ -130,7 +147,7 @@ export function backward(root: Tensor, grad?: Tensor | null): void {
       grads.delete(t);
       const node = t.gradFn;
       if (node === null) {
-        t.grad = t.grad === null ? g.clone() : t.grad.add(g);
+        accumulate(t, g);
         continue;
       }
       const inputGrads = gradFunctions[node.op](g, node.inputs, t, node.attrs);

@@ -6,9 +6,10 @@
 // without allocating anything: loading a model file checks the file's tensors against them before building a
 // single layer, so a small file cannot make the loader allocate (and randomly initialize) gigabytes.
 import type { Layer, LayerConfig } from './layer';
+import type { Module } from '../autograd/module';
 
-/** Builds a layer from its config (for fromConfig() and model loading). */
-export type LayerFactory = (config: LayerConfig) => Layer;
+/** Builds a layer (or a Module, taken as module.asLayer()) from its config (for fromConfig() and model loading). */
+export type LayerFactory = (config: LayerConfig) => Layer | Module;
 /**
  * The shapes of the parameters and buffers a layer built from `config` has, by name ('weight', 'bias',
  * 'running_mean', ...); throws as the factory would on a bad config. Must not allocate them.
@@ -58,7 +59,9 @@ export function layerFromConfig(config: LayerConfig): Layer {
   if (!factory) {
     throw new RangeError(`unknown layer type '${config.type}'; registered types: ${registeredLayers().join(', ') || '(none)'}`);
   }
-  const layer = factory(config);
+  const made = factory(config);
+  const layer = made !== null && typeof made === 'object' && typeof (made as Module).asLayer === 'function'
+    ? (made as Module).asLayer() : made as Layer;
   if (layer === null || typeof layer !== 'object' || typeof layer.forward !== 'function') {
     throw new TypeError(`the factory of '${config.type}' did not return a layer`);
   }

@@ -2,6 +2,7 @@
 // material's x_train[batch_mask]), boolean-mask selection (x[x > 15]), oneHot and scatterAdd. The copies run on the
 // gatherAxis / scatterAxis / oneHot / nonzeroIndices kernels. An index out of range is a RangeError naming the
 // index, the axis and its size.
+import { record } from '../autograd/tape';
 import { getBackend } from '../backend/index';
 import { Tensor, type DType, type NestedArray, formatShape, sizeOf } from '../tensor';
 import { describeValue, isArray } from '../validate';
@@ -125,8 +126,9 @@ export function maskedSelect(x: Tensor, mask: Tensor | readonly unknown[]): Tens
   const positions = new Int32Array(n);
   const count = k.nonzeroIndices(n, m.data, positions);
   const y = empty([count, ...x.shape.slice(m.ndim)], x.dtype);
-  if (y.size > 0) k.gatherAxis(count, 1, n, inner, x.data, positions.subarray(0, count), y.data);
-  return y;
+  const taken = positions.subarray(0, count);
+  if (y.size > 0) k.gatherAxis(count, 1, n, inner, x.data, taken, y.data);
+  return record('maskedSelect', [x], y, { n, inner, positions: taken });
 }
 
 /** A nested array with true and false as 1 and 0. */
@@ -179,5 +181,5 @@ export function scatterAdd(x: Tensor, indices: Int32Array | readonly number[] | 
   const u = updates.dtype === dtype ? updates : updates.astype(dtype);
   const [outer, n, inner] = around(x.shape, a);
   getBackend().scatterAxis(valid.length, outer, n, inner, u.data, valid, y.data, true);
-  return y;
+  return record('scatterAdd', [x, updates], y, { axis: a, index: valid });
 }
