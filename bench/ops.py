@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
-"""NumPy's side of bench/ops.js: the same element-wise workloads, float32, timed the same way (median of 7 samples,
-each repeating the call for at least 0.2 s). Prints one JSON object: workload -> seconds per call."""
+"""NumPy's side of bench/ops.js: the same workloads, float32, timed the same way (the median of the samples, each
+repeating the call for at least min_seconds). Prints one JSON object: workload -> seconds per call.
+  python3 bench/ops.py [reps] [min_seconds]"""
 import json
+import sys
 import time
 
 import numpy as np
 
 
-def time_it(fn, reps=7, min_seconds=0.2):
+def time_it(fn, reps, min_seconds):
     fn()
     samples = []
     for _ in range(reps):
@@ -24,21 +26,50 @@ def time_it(fn, reps=7, min_seconds=0.2):
     return samples[len(samples) // 2]
 
 
-def main():
+def workloads():
     rng = np.random.default_rng(0)
     a = rng.standard_normal(1_000_000, dtype=np.float32)
     b = rng.standard_normal(1_000_000, dtype=np.float32)
+    y = np.empty_like(a)
     m = a.reshape(1000, 1000)
     row = rng.standard_normal(1000, dtype=np.float32)
     t1 = np.ones(4, dtype=np.float32)
     t2 = np.ones(4, dtype=np.float32)
-    print(json.dumps({
-        "numpy": np.__version__,
-        "add": time_it(lambda: a + b),
-        "addRow": time_it(lambda: m + row),
-        "exp": time_it(lambda: np.exp(a)),
-        "tiny": time_it(lambda: t1 + t2),
-    }))
+    ma = rng.standard_normal((512, 512), dtype=np.float32)
+    mb = rng.standard_normal((512, 512), dtype=np.float32)
+    x_train = np.ones((60000, 784), dtype=np.float32)
+    batch_mask = rng.integers(0, 60000, 64)
+
+    def softmax(x):
+        e = np.exp(x - x.max(axis=1, keepdims=True))
+        return e / e.sum(axis=1, keepdims=True)
+
+    return {
+        "add": lambda: a + b,
+        "addOut": lambda: np.add(a, b, out=y),
+        "addRow": lambda: m + row,
+        "addRowOut": lambda: np.add(m, row, out=y.reshape(1000, 1000)),
+        "exp": lambda: np.exp(a),
+        "expOut": lambda: np.exp(a, out=y),
+        "tiny": lambda: t1 + t2,
+        "sum": lambda: m.sum(),
+        "sum1": lambda: m.sum(axis=1),
+        "sum0": lambda: m.sum(axis=0),
+        "matmul": lambda: ma @ mb,
+        "gather": lambda: x_train[batch_mask],
+        "softmax": lambda: softmax(m),
+        "argmax": lambda: m.argmax(axis=1),
+        "transpose": lambda: np.ascontiguousarray(m.T),
+    }
+
+
+def main():
+    reps = int(sys.argv[1]) if len(sys.argv) > 1 else 7
+    min_seconds = float(sys.argv[2]) if len(sys.argv) > 2 else 0.2
+    out = {"numpy": np.__version__}
+    for name, fn in workloads().items():
+        out[name] = time_it(fn, reps, min_seconds)
+    print(json.dumps(out))
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 import { describeValue } from './validate';
 import * as tape from './autograd/tape';
 import * as elementwise from './ops/elementwise';
+import type { OutOptions } from './ops/elementwise';
 import * as format from './ops/format';
 // The ops import Tensor and Tensor's methods call the ops: the namespaces are only read when a method runs, by
 // which time both modules are loaded, whichever came first.
@@ -41,6 +42,58 @@ export function allocate(dtype: DType, n: number): FloatArray {
   if (dtype === 'float32') return new Float32Array(n);
   if (dtype === 'float64') return new Float64Array(n);
   throw new TypeError(`dtype must be 'float32' or 'float64', got ${describeValue(dtype)}`);
+}
+
+/** Results smaller than this many bytes are cut from a shared slab; larger ones get memory of their own. */
+const SLAB_MAX_BYTES = 4096;
+const SLAB_BYTES = 65536;
+let slab = new ArrayBuffer(0);
+let slabUsed = 0;
+
+/** What uninitialized memory is filled with (tests: `setUninitializedFill`), or null to leave it as it comes. */
+let uninitializedFill: number | null = null;
+
+/**
+ * Memory for an operation's result that a kernel overwrites entirely. Fresh memory costs more than the operation
+ * on a small or a large tensor, and this avoids most of it:
+ * - from 4 KiB on: Buffer.allocUnsafeSlow, not zeroed (zeroing a megabyte costs more than adding two); an
+ *   ArrayBuffer of its own, malloc's, 16-byte aligned.
+ * - below: a view into a shared 64 KiB slab (Node's Buffer.allocUnsafe pools small buffers the same way), each
+ *   piece handed out once and never reused, so it is zeros, never another tensor's data. A fresh small typed
+ *   array lives in V8's heap and is moved out of it the first time native code takes its address, which costs
+ *   several times the kernel call; a slab is moved once. The slab stays alive while any tensor cut from it does.
+ *   Such a result's `data.buffer` is shared: transfer a copy (`data.slice()`), not the buffer.
+ * Every caller must write every element before the array is seen: test/ops-uninitialized.spec.ts fills this
+ * memory with NaN and with another value and checks that no operation's result changes.
+ */
+export function allocateUninitialized(dtype: DType, n: number): FloatArray {
+  const bytes = n * (dtype === 'float64' ? 8 : 4);
+  let out: FloatArray;
+  if (bytes < SLAB_MAX_BYTES) {
+    if (slabUsed + bytes > slab.byteLength) {
+      slab = new ArrayBuffer(SLAB_BYTES);
+      slabUsed = 0;
+    }
+    out = dtype === 'float64' ? new Float64Array(slab, slabUsed, n) : new Float32Array(slab, slabUsed, n);
+    slabUsed += (bytes + 15) & ~15;
+  } else if (typeof Buffer === 'undefined') {
+    out = allocate(dtype, n);
+  } else {
+    const b = Buffer.allocUnsafeSlow(bytes);
+    out = dtype === 'float64' ? new Float64Array(b.buffer, b.byteOffset, n) : new Float32Array(b.buffer, b.byteOffset, n);
+  }
+  if (uninitializedFill !== null) out.fill(uninitializedFill);
+  return out;
+}
+
+/**
+ * For tests: fill every array allocateUninitialized() hands out with `value` (NaN, say), so that an operation that
+ * leaves an element unwritten shows it; null turns it off. Returns the previous setting.
+ */
+export function setUninitializedFill(value: number | null): number | null {
+  const before = uninitializedFill;
+  uninitializedFill = value;
+  return before;
 }
 
 export function formatShape(shape: Shape): string {
@@ -174,7 +227,8 @@ export class Tensor {
       throw new RangeError(`shape ${formatShape(s)} holds ${sizeOf(s)} elements but data has ${array.length}`);
     }
     this.data = array;
-    this.shape = Object.freeze([...s]);
+    // a frozen shape (every result's) cannot change under the tensor: shared rather than copied
+    this.shape = Object.isFrozen(s) ? s : Object.freeze([...s]);
     if (options !== undefined) {
       if (options === null || typeof options !== 'object') {
         throw new TypeError(`options must be an object, got ${describeValue(options)}`);
@@ -335,31 +389,31 @@ export class Tensor {
   // this tensor's dtype; a float32 and a float64 tensor give float64. Comparisons give a 0/1 float mask.
 
   /** this + other, broadcast. */
-  add(other: Tensor | number): Tensor { return elementwise.add(this, other); }
+  add(other: Tensor | number, options?: OutOptions): Tensor { return elementwise.add(this, other, options); }
   /** this − other, broadcast. */
-  sub(other: Tensor | number): Tensor { return elementwise.sub(this, other); }
+  sub(other: Tensor | number, options?: OutOptions): Tensor { return elementwise.sub(this, other, options); }
   /** this · other, broadcast. */
-  mul(other: Tensor | number): Tensor { return elementwise.mul(this, other); }
+  mul(other: Tensor | number, options?: OutOptions): Tensor { return elementwise.mul(this, other, options); }
   /** this / other, broadcast. */
-  div(other: Tensor | number): Tensor { return elementwise.div(this, other); }
+  div(other: Tensor | number, options?: OutOptions): Tensor { return elementwise.div(this, other, options); }
   /** this ^ other, broadcast. */
-  pow(other: Tensor | number): Tensor { return elementwise.pow(this, other); }
+  pow(other: Tensor | number, options?: OutOptions): Tensor { return elementwise.pow(this, other, options); }
   /** The larger of this and other, broadcast (NaN if either is NaN). */
-  maximum(other: Tensor | number): Tensor { return elementwise.maximum(this, other); }
+  maximum(other: Tensor | number, options?: OutOptions): Tensor { return elementwise.maximum(this, other, options); }
   /** The smaller of this and other, broadcast (NaN if either is NaN). */
-  minimum(other: Tensor | number): Tensor { return elementwise.minimum(this, other); }
+  minimum(other: Tensor | number, options?: OutOptions): Tensor { return elementwise.minimum(this, other, options); }
   /** 1 where this > other, else 0. */
-  gt(other: Tensor | number): Tensor { return elementwise.gt(this, other); }
+  gt(other: Tensor | number, options?: OutOptions): Tensor { return elementwise.gt(this, other, options); }
   /** 1 where this ≥ other, else 0. */
-  ge(other: Tensor | number): Tensor { return elementwise.ge(this, other); }
+  ge(other: Tensor | number, options?: OutOptions): Tensor { return elementwise.ge(this, other, options); }
   /** 1 where this < other, else 0. */
-  lt(other: Tensor | number): Tensor { return elementwise.lt(this, other); }
+  lt(other: Tensor | number, options?: OutOptions): Tensor { return elementwise.lt(this, other, options); }
   /** 1 where this ≤ other, else 0. */
-  le(other: Tensor | number): Tensor { return elementwise.le(this, other); }
+  le(other: Tensor | number, options?: OutOptions): Tensor { return elementwise.le(this, other, options); }
   /** 1 where this = other, else 0. */
-  eq(other: Tensor | number): Tensor { return elementwise.eq(this, other); }
+  eq(other: Tensor | number, options?: OutOptions): Tensor { return elementwise.eq(this, other, options); }
   /** 1 where this ≠ other, else 0. */
-  ne(other: Tensor | number): Tensor { return elementwise.ne(this, other); }
+  ne(other: Tensor | number, options?: OutOptions): Tensor { return elementwise.ne(this, other, options); }
   /** −this */
   neg(): Tensor { return elementwise.neg(this); }
   /** |this| */
@@ -392,6 +446,49 @@ export class Tensor {
   softplus(): Tensor { return elementwise.softplus(this); }
   /** this · Φ(this), the exact GELU. */
   gelu(): Tensor { return elementwise.gelu(this); }
+  // in place (PyTorch's trailing underscore): the result is written into this tensor, which is returned. `other`
+  // broadcasts to this tensor's shape and is converted to its dtype. Not recorded by autograd: with recording on,
+  // neither tensor may require a gradient (see OutOptions).
+
+  /** this += other */
+  add_(other: Tensor | number): this { elementwise.add(this, other, { out: this }); return this; }
+  /** this −= other */
+  sub_(other: Tensor | number): this { elementwise.sub(this, other, { out: this }); return this; }
+  /** this ·= other */
+  mul_(other: Tensor | number): this { elementwise.mul(this, other, { out: this }); return this; }
+  /** this /= other */
+  div_(other: Tensor | number): this { elementwise.div(this, other, { out: this }); return this; }
+  /** this = this ^ other */
+  pow_(other: Tensor | number): this { elementwise.pow(this, other, { out: this }); return this; }
+  /** this = max(this, other) */
+  maximum_(other: Tensor | number): this { elementwise.maximum(this, other, { out: this }); return this; }
+  /** this = min(this, other) */
+  minimum_(other: Tensor | number): this { elementwise.minimum(this, other, { out: this }); return this; }
+  /** this = min(max(this, min), max) */
+  clamp_(min?: Tensor | number | null, max?: Tensor | number | null): this {
+    elementwise.clamp(this, min, max, { out: this });
+    return this;
+  }
+
+  /** this = −this */
+  neg_(): this { elementwise.neg(this, { out: this }); return this; }
+  /** this = |this| */
+  abs_(): this { elementwise.abs(this, { out: this }); return this; }
+  /** this = e^this */
+  exp_(): this { elementwise.exp(this, { out: this }); return this; }
+  /** this = ln this */
+  log_(): this { elementwise.log(this, { out: this }); return this; }
+  /** this = √this */
+  sqrt_(): this { elementwise.sqrt(this, { out: this }); return this; }
+  /** this = this² */
+  square_(): this { elementwise.square(this, { out: this }); return this; }
+  /** this = max(this, 0) */
+  relu_(): this { elementwise.relu(this, { out: this }); return this; }
+  /** this = 1 / (1 + e^−this) */
+  sigmoid_(): this { elementwise.sigmoid(this, { out: this }); return this; }
+  /** this = tanh this */
+  tanh_(): this { elementwise.tanh(this, { out: this }); return this; }
+
   /** Same shape and equal elements (NaN equals nothing). */
   equal(other: Tensor): boolean { return elementwise.equal(this, other); }
   /** |this − other| ≤ atol + rtol · |other| everywhere, broadcast (NumPy's allclose). */

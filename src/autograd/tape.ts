@@ -5,7 +5,7 @@
 // backward() walks them in reverse topological order, calling each operation's backward (src/autograd/grads.ts,
 // itself written with tensor operations, so on backend kernels) and sums the gradients reaching each tensor;
 // leaves (tensors that require a gradient and have no gradFn) accumulate theirs into `.grad`.
-import { Tensor, formatShape } from '../tensor';
+import { type FloatArray, Tensor, formatShape } from '../tensor';
 import { describeValue } from '../validate';
 import { gradFunctions } from './grads';
 import { getBackend } from '../backend/index';
@@ -18,6 +18,20 @@ export interface Node {
   readonly inputs: readonly unknown[];
   /** What the backward needs besides inputs and output: axes, options. */
   readonly attrs: unknown;
+  /** The write versions (see markWritten) of the inputs' data and the output's when recorded. */
+  readonly versions?: readonly number[];
+}
+
+/** How many times each array was written in place (out=, add_, ...): absent is 0. */
+const writes = new WeakMap<FloatArray, number>();
+
+/** Notes a write in place into `data`: a recorded operation that saved a tensor over it can no longer use it. */
+export function markWritten(data: FloatArray): void {
+  writes.set(data, (writes.get(data) ?? 0) + 1);
+}
+
+function versionsOf(inputs: readonly unknown[], output: Tensor): number[] {
+  return [...inputs.map((x) => (x instanceof Tensor ? writes.get(x.data) ?? 0 : 0)), writes.get(output.data) ?? 0];
 }
 
 let enabled = true;
@@ -63,7 +77,7 @@ export function record(op: string, inputs: readonly unknown[], output: Tensor, a
   let needed = false;
   for (const x of inputs) if (x instanceof Tensor && x.requiresGrad) { needed = true; break; }
   if (!needed || !(op in gradFunctions)) return output;
-  output.gradFn = { op, inputs, attrs };
+  output.gradFn = { op, inputs, attrs, versions: versionsOf(inputs, output) };
   return output;
 }
 
@@ -149,6 +163,10 @@ export function backward(root: Tensor, grad?: Tensor | null): void {
       if (node === null) {
         accumulate(t, g);
         continue;
+      }
+      if (node.versions !== undefined && versionsOf(node.inputs, t).some((v, i) => v !== node.versions![i])) {
+        throw new Error(`backward: a tensor that ${node.op} needs for its gradient was modified in place (add_, ` +
+          'mul_, ..., or out=) after the operation ran; clone() it before modifying it');
       }
       const inputGrads = gradFunctions[node.op](g, node.inputs, t, node.attrs);
       node.inputs.forEach((x, i) => {

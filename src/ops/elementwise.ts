@@ -8,11 +8,11 @@
 import { getBackend } from '../backend/index';
 import type { BinaryOp, UnaryOp } from '../backend/backend';
 import {
-  type DType, type FloatArray, type Shape, Tensor, allocate, checkAttached, sizeOf,
+  type DType, type FloatArray, type Shape, Tensor, allocate, allocateUninitialized, checkAttached, formatShape, sizeOf,
 } from '../tensor';
 import { describeValue } from '../validate';
 import { broadcastShapes, contiguousStrides } from './broadcast';
-import { record } from '../autograd/tape';
+import { isGradEnabled, markWritten, record } from '../autograd/tape';
 
 /** A tensor, or a number standing for a tensor of shape [] of the other operand's dtype. */
 export type TensorLike = Tensor | number;
@@ -101,74 +101,125 @@ function runBroadcast(operands: Tensor[], outShape: Shape, y: FloatArray,
 }
 
 function sameShape(a: Shape, b: Shape): boolean {
+  if (a === b) return true;
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
 }
 
+/**
+ * Options of the element-wise operations. `out` (PyTorch's and NumPy's `out=`) takes the result instead of a new
+ * tensor: it must have the result's shape; the operands are converted to its dtype; it may be one of the operands
+ * (the operation then runs in place, as `a.add_(b)` does), but must share no other memory with them. Writing into
+ * `out` is not recorded by autograd: with gradient recording on, no operand nor `out` may require a gradient.
+ * Reusing one result tensor saves the allocation of a fresh one, which for large tensors costs more than the
+ * operation (see README, "Tensors").
+ */
+export interface OutOptions {
+  out?: Tensor | null;
+}
+
+/** options.out checked (a tensor, attached, not requiring a gradient), or undefined. */
+function outArg(options: OutOptions | undefined, op: string): Tensor | undefined {
+  if (options === undefined || options === null) return undefined;
+  if (typeof options !== 'object') throw new TypeError(`${op}: options must be an object, got ${describeValue(options)}`);
+  const out = options.out;
+  if (out === undefined || out === null) return undefined;
+  if (!(out instanceof Tensor)) throw new TypeError(`${op}: out must be a Tensor, got ${describeValue(out)}`);
+  return checkAttached(out, 'out');
+}
+
+/** out's data for a result of `shape`, after the checks: its shape, and nothing that autograd would record. */
+function outData(op: string, out: Tensor, shape: Shape, a: unknown, b?: unknown): FloatArray {
+  if (!sameShape(out.shape, shape)) {
+    throw new RangeError(`${op}: out has shape ${formatShape(out.shape)} but the result has shape ${formatShape(shape)}`);
+  }
+  if (isGradEnabled() && (out.requiresGrad || recording(a, b))) {
+    const name = out.requiresGrad ? 'out' : recording(a) ? (b === undefined ? 'x' : 'a') : 'b';
+    throw new Error(`${op}: writing into out (or in place) is not recorded by autograd, and ${name} requires a ` +
+      'gradient; use the operation without out, or run it inside noGrad()');
+  }
+  markWritten(out.data);
+  return out.data;
+}
+
+/** Whether autograd records an operation on these operands (record() would keep it): checked before its array. */
+function recording(a: unknown, b?: unknown): boolean {
+  return isGradEnabled() && ((a instanceof Tensor && a.requiresGrad) || (b instanceof Tensor && b.requiresGrad));
+}
+
 /** y = op(a, b) with broadcasting, through the broadcastBinary kernel. */
-function binary(op: BinaryOp, a: unknown, b: unknown): Tensor {
-  const dtype = (a instanceof Tensor && a.dtype === 'float64') || (b instanceof Tensor && b.dtype === 'float64')
-    ? 'float64' : 'float32';
+function binary(op: BinaryOp, a: unknown, b: unknown, options?: OutOptions): Tensor {
+  const out = outArg(options, op);
+  const dtype = out !== undefined ? out.dtype
+    : (a instanceof Tensor && a.dtype === 'float64') || (b instanceof Tensor && b.dtype === 'float64') ? 'float64'
+        : 'float32';
   const ta = operand(a, 'a', dtype), tb = operand(b, 'b', dtype);
   const backend = getBackend();
   // the common cases without the general walk: equal shapes, or a one-element operand on either side
   const na = ta.data.length, nb = tb.data.length;
-  const scalarB = nb === 1 && ta.shape.length >= tb.shape.length;
-  if (scalarB || sameShape(ta.shape, tb.shape) || (na === 1 && tb.shape.length >= ta.shape.length)) {
-    const shape = scalarB || sameShape(ta.shape, tb.shape) ? ta.shape : tb.shape;
-    const y = allocate(dtype, shape === ta.shape ? na : nb);
+  const same = sameShape(ta.shape, tb.shape);
+  const simple = same || (nb === 1 && ta.shape.length >= tb.shape.length) || (na === 1 && tb.shape.length >= ta.shape.length);
+  const shape = same || (simple && nb === 1 && ta.shape.length >= tb.shape.length) ? ta.shape
+    : simple ? tb.shape : broadcastShapes(ta.shape, tb.shape);
+  const y = out === undefined ? allocateUninitialized(dtype, shape === ta.shape ? na : simple ? nb : sizeOf(shape))
+    : outData(op, out, shape, a, b);
+  if (simple) {
     if (y.length > 0) backend.broadcastBinary(op, 1, 1, 1, na, 1, 1, 1, nb, ta.data, tb.data, y);
-    return record(op, [a, b], new Tensor(y, shape));
+  } else {
+    runBroadcast([ta, tb], shape, y, (d, x, o) => {
+      backend.broadcastBinary(op, d[0][0], d[0][1], d[0][2], d[0][3], d[1][0], d[1][1], d[1][2], d[1][3], x[0], x[1], o);
+    });
   }
-  const shape = broadcastShapes(ta.shape, tb.shape);
-  const y = allocate(dtype, sizeOf(shape));
-  runBroadcast([ta, tb], shape, y, (d, x, out) => {
-    backend.broadcastBinary(op, d[0][0], d[0][1], d[0][2], d[0][3], d[1][0], d[1][1], d[1][2], d[1][3], x[0], x[1], out);
-  });
-  return record(op, [a, b], new Tensor(y, shape));
+  if (out !== undefined) return out;
+  const t = new Tensor(y, shape);
+  return recording(a, b) ? record(op, [a, b], t) : t;
 }
 
 /** y = op(x), through the unary kernel. */
-function unary(op: UnaryOp, x: unknown, alpha = 0, beta = 0): Tensor {
-  const t = checkTensor(x, 'x');
-  const y = allocate(t.dtype, t.size);
+function unary(op: UnaryOp, x: unknown, alpha: number, beta: number, options: OutOptions | undefined): Tensor {
+  let t = checkTensor(x, 'x');
+  const out = outArg(options, op);
+  if (out !== undefined && out.dtype !== t.dtype) t = t.astype(out.dtype);
+  const y = out === undefined ? allocateUninitialized(t.dtype, t.size) : outData(op, out, t.shape, x);
   getBackend().unary(op, t.size, t.data, y, alpha, beta);
-  return record(op, [t], new Tensor(y, t.shape), [alpha, beta]);
+  if (out !== undefined) return out;
+  const r = new Tensor(y, t.shape);
+  return recording(t) ? record(op, [t], r, [alpha, beta]) : r;
 }
 
 // ---- arithmetic (NumPy broadcasting; a number operand takes the tensor's dtype; float64 wins)
 
 /** a + b, broadcast. */
-export function add(a: TensorLike, b: TensorLike): Tensor { return binary('add', a, b); }
+export function add(a: TensorLike, b: TensorLike, options?: OutOptions): Tensor { return binary('add', a, b, options); }
 /** a − b, broadcast. */
-export function sub(a: TensorLike, b: TensorLike): Tensor { return binary('sub', a, b); }
+export function sub(a: TensorLike, b: TensorLike, options?: OutOptions): Tensor { return binary('sub', a, b, options); }
 /** a · b, broadcast. */
-export function mul(a: TensorLike, b: TensorLike): Tensor { return binary('mul', a, b); }
+export function mul(a: TensorLike, b: TensorLike, options?: OutOptions): Tensor { return binary('mul', a, b, options); }
 /** a / b, broadcast (IEEE: x / 0 is ±Infinity, 0 / 0 is NaN). */
-export function div(a: TensorLike, b: TensorLike): Tensor { return binary('div', a, b); }
+export function div(a: TensorLike, b: TensorLike, options?: OutOptions): Tensor { return binary('div', a, b, options); }
 /** a ^ b, broadcast (computed in double, then rounded to the dtype; a negative base with a fractional power is NaN). */
-export function pow(a: TensorLike, b: TensorLike): Tensor { return binary('pow', a, b); }
+export function pow(a: TensorLike, b: TensorLike, options?: OutOptions): Tensor { return binary('pow', a, b, options); }
 /** The larger of a and b, broadcast; NaN if either is NaN (as NumPy's maximum). */
-export function maximum(a: TensorLike, b: TensorLike): Tensor { return binary('maximum', a, b); }
+export function maximum(a: TensorLike, b: TensorLike, options?: OutOptions): Tensor { return binary('maximum', a, b, options); }
 /** The smaller of a and b, broadcast; NaN if either is NaN (as NumPy's minimum). */
-export function minimum(a: TensorLike, b: TensorLike): Tensor { return binary('minimum', a, b); }
+export function minimum(a: TensorLike, b: TensorLike, options?: OutOptions): Tensor { return binary('minimum', a, b, options); }
 
 // ---- comparisons: 1 where true and 0 where false, in the result dtype (NumPy gives booleans; nodenn tensors are
 // float, and a 0/1 mask multiplies, sums to a count and selects through where()). NaN compares false (ne: true).
 
 /** 1 where a > b, else 0 (broadcast; a float 0/1 mask of the result dtype). */
-export function gt(a: TensorLike, b: TensorLike): Tensor { return binary('gt', a, b); }
+export function gt(a: TensorLike, b: TensorLike, options?: OutOptions): Tensor { return binary('gt', a, b, options); }
 /** 1 where a ≥ b, else 0 (broadcast; a float 0/1 mask). */
-export function ge(a: TensorLike, b: TensorLike): Tensor { return binary('ge', a, b); }
+export function ge(a: TensorLike, b: TensorLike, options?: OutOptions): Tensor { return binary('ge', a, b, options); }
 /** 1 where a < b, else 0 (broadcast; a float 0/1 mask). */
-export function lt(a: TensorLike, b: TensorLike): Tensor { return binary('lt', a, b); }
+export function lt(a: TensorLike, b: TensorLike, options?: OutOptions): Tensor { return binary('lt', a, b, options); }
 /** 1 where a ≤ b, else 0 (broadcast; a float 0/1 mask). */
-export function le(a: TensorLike, b: TensorLike): Tensor { return binary('le', a, b); }
+export function le(a: TensorLike, b: TensorLike, options?: OutOptions): Tensor { return binary('le', a, b, options); }
 /** 1 where a = b, else 0 (broadcast; a float 0/1 mask; NaN equals nothing). */
-export function eq(a: TensorLike, b: TensorLike): Tensor { return binary('eq', a, b); }
+export function eq(a: TensorLike, b: TensorLike, options?: OutOptions): Tensor { return binary('eq', a, b, options); }
 /** 1 where a ≠ b, else 0 (broadcast; a float 0/1 mask; NaN differs from everything, itself included). */
-export function ne(a: TensorLike, b: TensorLike): Tensor { return binary('ne', a, b); }
+export function ne(a: TensorLike, b: TensorLike, options?: OutOptions): Tensor { return binary('ne', a, b, options); }
 
 /**
  * a where cond is non-zero (NaN counts as true, as in NumPy), else b; the three broadcast together. The dtype is
@@ -181,7 +232,7 @@ export function where(cond: TensorLike, a: TensorLike, b: TensorLike): Tensor {
   const tc = operand(cond, 'cond', dtype), ta = operand(a, 'a', dtype), tb = operand(b, 'b', dtype);
   const shape = broadcastShapes(broadcastShapes(tc.shape, ta.shape, ['cond', 'a']), tb.shape,
     ['cond and a (broadcast)', 'b']);
-  const y = allocate(dtype, sizeOf(shape));
+  const y = allocateUninitialized(dtype, sizeOf(shape));
   const backend = getBackend();
   runBroadcast([tc, ta, tb], shape, y, ([dc, da, db], [xc, xa, xb], out) => {
     backend.broadcastWhere(dc[0], dc[1], dc[2], dc[3], da[0], da[1], da[2], da[3], db[0], db[1], db[2], db[3], xc, xa, xb,
@@ -199,46 +250,46 @@ function checkTensorOrNumber(x: unknown, name: string): void {
 // ---- unary maps (same shape and dtype as x)
 
 /** −x */
-export function neg(x: Tensor): Tensor { return unary('neg', x); }
+export function neg(x: Tensor, options?: OutOptions): Tensor { return unary('neg', x, 0, 0, options); }
 /** |x| */
-export function abs(x: Tensor): Tensor { return unary('abs', x); }
+export function abs(x: Tensor, options?: OutOptions): Tensor { return unary('abs', x, 0, 0, options); }
 /** 1 for x > 0, −1 for x < 0, x itself for ±0 and NaN. */
-export function sign(x: Tensor): Tensor { return unary('sign', x); }
+export function sign(x: Tensor, options?: OutOptions): Tensor { return unary('sign', x, 0, 0, options); }
 /** eˣ */
-export function exp(x: Tensor): Tensor { return unary('exp', x); }
+export function exp(x: Tensor, options?: OutOptions): Tensor { return unary('exp', x, 0, 0, options); }
 /** ln x (−Infinity at 0, NaN below). */
-export function log(x: Tensor): Tensor { return unary('log', x); }
+export function log(x: Tensor, options?: OutOptions): Tensor { return unary('log', x, 0, 0, options); }
 /** ln(1 + x), accurate near 0. */
-export function log1p(x: Tensor): Tensor { return unary('log1p', x); }
+export function log1p(x: Tensor, options?: OutOptions): Tensor { return unary('log1p', x, 0, 0, options); }
 /** √x (NaN below 0). */
-export function sqrt(x: Tensor): Tensor { return unary('sqrt', x); }
+export function sqrt(x: Tensor, options?: OutOptions): Tensor { return unary('sqrt', x, 0, 0, options); }
 /** x² */
-export function square(x: Tensor): Tensor { return unary('square', x); }
+export function square(x: Tensor, options?: OutOptions): Tensor { return unary('square', x, 0, 0, options); }
 /** max(x, 0), NaN kept. */
-export function relu(x: Tensor): Tensor { return unary('relu', x); }
+export function relu(x: Tensor, options?: OutOptions): Tensor { return unary('relu', x, 0, 0, options); }
 /** x for x > 0, slope · x otherwise (slope 0.01 by default, as the LeakyReLU layer and PyTorch). */
-export function leakyRelu(x: Tensor, slope = 0.01): Tensor {
+export function leakyRelu(x: Tensor, slope = 0.01, options?: OutOptions): Tensor {
   if (typeof slope !== 'number' || !Number.isFinite(slope)) {
     throw new TypeError(`slope must be a finite number, got ${describeValue(slope)}`);
   }
-  return unary('leakyRelu', x, slope);
+  return unary('leakyRelu', x, slope, 0, options);
 }
 /** 1 / (1 + e^−x), computed without overflow. */
-export function sigmoid(x: Tensor): Tensor { return unary('sigmoid', x); }
+export function sigmoid(x: Tensor, options?: OutOptions): Tensor { return unary('sigmoid', x, 0, 0, options); }
 /** tanh x */
-export function tanh(x: Tensor): Tensor { return unary('tanh', x); }
+export function tanh(x: Tensor, options?: OutOptions): Tensor { return unary('tanh', x, 0, 0, options); }
 /** 1 for x > 0, 0 for x ≤ 0, NaN kept (the perceptron's step function). */
-export function step(x: Tensor): Tensor { return unary('step', x); }
+export function step(x: Tensor, options?: OutOptions): Tensor { return unary('step', x, 0, 0, options); }
 /** ln(1 + eˣ), computed as max(x, 0) + ln(1 + e^−|x|) (no overflow). */
-export function softplus(x: Tensor): Tensor { return unary('softplus', x); }
+export function softplus(x: Tensor, options?: OutOptions): Tensor { return unary('softplus', x, 0, 0, options); }
 /** x Φ(x) = x (1 + erf(x / √2)) / 2, the exact GELU (PyTorch's default), computed in double. */
-export function gelu(x: Tensor): Tensor { return unary('gelu', x); }
+export function gelu(x: Tensor, options?: OutOptions): Tensor { return unary('gelu', x, 0, 0, options); }
 
 /**
  * min(max(x, min), max) element-wise (NumPy's clip, PyTorch's clamp): either bound may be left out (undefined or
  * null) and may be a tensor (broadcast) or a number; NaN in x stays NaN. With min > max every element is max.
  */
-export function clamp(x: Tensor, min?: TensorLike | null, max?: TensorLike | null): Tensor {
+export function clamp(x: Tensor, min?: TensorLike | null, max?: TensorLike | null, options?: OutOptions): Tensor {
   const t = checkTensor(x, 'x');
   for (const [name, v] of [['min', min], ['max', max]] as const) {
     if (v !== undefined && v !== null && !(v instanceof Tensor) && (typeof v !== 'number' || Number.isNaN(v))) {
@@ -248,10 +299,10 @@ export function clamp(x: Tensor, min?: TensorLike | null, max?: TensorLike | nul
   const lo = min ?? null, hi = max ?? null;
   if (lo === null && hi === null) throw new TypeError('clamp: give min, max or both');
   if (typeof lo === 'number' && typeof hi === 'number' && Number.isFinite(lo) && Number.isFinite(hi)) {
-    return unary('clamp', t, lo, hi);
+    return unary('clamp', t, lo, hi, options);
   }
-  const low = lo === null ? t : maximum(t, lo);
-  return hi === null ? low : minimum(low, hi);
+  if (hi === null) return maximum(t, lo!, options);
+  return minimum(lo === null ? t : maximum(t, lo), hi, options);
 }
 
 // ---- element-wise tests

@@ -1,7 +1,7 @@
 // nn.ops: the tensor operations as functions (most also Tensor methods).
 export { broadcastShapes, broadcastStrides, contiguousStrides } from './broadcast';
 export {
-  type TensorLike, resultDType, add, sub, mul, div, pow, maximum, minimum, gt, ge, lt, le, eq, ne, where, neg, abs, sign,
+  type TensorLike, type OutOptions, resultDType, add, sub, mul, div, pow, maximum, minimum, gt, ge, lt, le, eq, ne, where, neg, abs, sign,
   exp, log, log1p, sqrt, square, relu, leakyRelu, sigmoid, tanh, step, softplus, gelu, clamp, equal, allClose,
 } from './elementwise';
 export {

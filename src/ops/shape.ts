@@ -4,7 +4,9 @@
 // (reshape, squeeze, unsqueeze, flatten, a transpose that moves only size-1 axes) return a tensor sharing the
 // data, as NumPy returns views.
 import { getBackend } from '../backend/index';
-import { Tensor, type DType, type NestedArray, type Shape, allocate, checkAttached, formatShape, sizeOf } from '../tensor';
+import {
+  Tensor, type DType, type NestedArray, type Shape, allocateUninitialized, checkAttached, formatShape, sizeOf,
+} from '../tensor';
 import { describeValue, isArray } from '../validate';
 import { record } from '../autograd/tape';
 
@@ -52,21 +54,9 @@ export function around(shape: Shape, axis: number): [number, number, number] {
   return [span(shape, 0, axis), shape[axis], span(shape, axis + 1, shape.length)];
 }
 
-/** From this many bytes on, an output's memory is taken uninitialized (see `empty`). */
-const UNINITIALIZED_MIN_BYTES = 4096;
-
-/**
- * A new tensor of `shape` and `dtype` for a kernel to overwrite entirely: its data is not initialized. A zeroed
- * typed array of a megabyte costs milliseconds here (zeroing, and the garbage collections its external memory
- * triggers), more than the operations themselves; Buffer.allocUnsafeSlow gives an ArrayBuffer of its own, with
- * no pool shared with other buffers, so the tensor's buffer can be transferred like any other.
- */
+/** A new tensor of `shape` and `dtype` for a kernel to overwrite entirely (see allocateUninitialized). */
 export function empty(shape: Shape, dtype: DType): Tensor {
-  const n = sizeOf(shape), bytes = n * (dtype === 'float64' ? 8 : 4);
-  if (bytes < UNINITIALIZED_MIN_BYTES) return new Tensor(allocate(dtype, n), shape);
-  const b = Buffer.allocUnsafeSlow(bytes);
-  return new Tensor(dtype === 'float64' ? new Float64Array(b.buffer, b.byteOffset, n) : new Float32Array(b.buffer, b.byteOffset, n),
-    shape);
+  return new Tensor(allocateUninitialized(dtype, sizeOf(shape)), shape);
 }
 
 /** Indices as an Int32Array: an Int32Array as is, any other array or a tensor's values converted (integers only). */
