@@ -22,7 +22,8 @@
       "native/reduce.cc",
       "native/linalg.cc",
       "native/shape.cc",
-      "native/augment.cc"
+      "native/augment.cc",
+      "native/plan.cc"
     ],
     "kernel_cflags": ["-O3", "-fno-math-errno", "-std=c++17", "-fPIC", "-fvisibility=hidden"]
   },

@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -225,6 +226,20 @@ class Args {
   const View& view(int i) const { return view_[i]; }
   const char* name(int i) const { return spec_.args[i].name; }
   int64_t needed(int i) const { return length(spec_.args[i].array.length); }
+  bool present(int i) const { return (present_ >> i) & 1; }
+  // The position of the argument so named (-1 if none).
+  int index_of(const char* name) const {
+    for (int i = 0; i < spec_.arg_count; i++)
+      if (strcmp(spec_.args[i].name, name) == 0) return i;
+    return -1;
+  }
+  // A value check that reads an Int32Array's values has the kernel read a private copy of them, as for indices.
+  const int32_t* keep_copy(int i) {
+    const int32_t* x = (const int32_t*)view_[i].data;
+    value_copy_.assign(x, x + needed(i));
+    view_[i].data = value_copy_.data();
+    return value_copy_.data();
+  }
 
   // Runs the kernel of the calling environment's table, float or double as the arrays are: fn(kernels, T{})
   // returns nothing, a number, or false when the kernel ran out of memory.
@@ -379,7 +394,7 @@ class Args {
   View view_[kMaxSlots];
   uint32_t present_ = 0;  // arrays given (not null)
   napi_typedarray_type dtype_ = napi_int8_array;
-  std::vector<int32_t> index_copy_;
+  std::vector<int32_t> index_copy_, value_copy_;
 };
 
 namespace {
@@ -463,7 +478,7 @@ void hook_broadcast_where(Args& a, const int64_t* v, int64_t* derived) {
 }
 
 // Every value in [0, 1], with 1e-6 of rounding above 1; NaN passes through (to the loss).
-void check_probabilities(const Args& a, int i) {
+void check_probabilities(Args& a, int i) {
   const View& p = a.view(i);
   const int64_t n = a.needed(i);
   for (int64_t k = 0; k < n; k++) {
@@ -473,6 +488,59 @@ void check_probabilities(const Args& a, int i) {
            " is outside [0, 1]: cross-entropy takes probabilities (e.g. a Softmax output); for logits use "
            "softmaxCrossEntropy");
   }
+}
+
+// planForward's program (plan.cc): steps of 4 words, Dense layers 0, 1, ... in order and first, each with its
+// weight, at most floor(width / 2) wide, finite slopes, the last Dense as wide as outputs. The kernel reads the copy.
+void check_plan_program(Args& a, int i) {
+  static const int kOutputs = a.index_of("outputs"), kWidth = a.index_of("width"),
+                   kLength = a.index_of("programLength"), kD0 = a.index_of("d0"), kW0 = a.index_of("w0");
+  napi_env env = a.env();
+  const int64_t length = a.size(kLength), half = a.size(kWidth) / 2;
+  if (length % 4 != 0) fail(env, kRangeError, "programLength must be a multiple of 4 (steps of 4 words), got ", length);
+  const int32_t* p = a.keep_copy(i);
+  int dense = 0;
+  for (int64_t k = 0; k < length; k += 4) {
+    const int32_t op = p[k];
+    if (op < 0 || op > 2)
+      fail(env, kRangeError, "program[", k, "] = ", op, " is not a step (0 Dense, 1 activation, 2 softmax)");
+    if (op != 0 && dense == 0)
+      fail(env, kRangeError, "program[", k, "] = ", op, ": the first step must be Dense layer 0");
+    for (int64_t j = op == 1 ? 4 : op == 0 ? 2 : 1; j < 4; j++)
+      if (p[k + j] != 0)
+        fail(env, kRangeError, "program[", k + j, "] = ", p[k + j], " must be 0 (an unused word of a ",
+             op == 0 ? "Dense" : "softmax", " step)");
+    if (op == 0) {
+      if (p[k + 1] != dense)
+        fail(env, kRangeError, "program[", k + 1, "] = ", p[k + 1],
+             ": Dense steps run layers 0 to 3 in order, expected ", dense);
+      if (dense > 3)
+        fail(env, kRangeError, "program[", k + 1, "] = ", p[k + 1], ": Dense steps run layers 0 to 3 in order");
+      const int64_t in = a.size(kD0 + dense), out = a.size(kD0 + dense + 1);
+      if (in < 1 || out < 1)
+        fail(env, kRangeError, "Dense layer ", dense, " needs d", dense, " and d", dense + 1, " of at least 1, got ",
+             in, " and ", out);
+      if (!a.present(kW0 + 2 * dense))
+        fail(env, kRangeError, a.name(kW0 + 2 * dense), " is missing: program[", k, "] runs Dense layer ", dense);
+      if (out > half)
+        fail(env, kRangeError, "Dense layer ", dense, " is ", out, " wide, more than floor(width / 2) = ", half,
+             ": scratch holds two activations of rows x floor(width / 2)");
+      dense++;
+    } else if (op == 1) {
+      if (p[k + 1] < 0 || p[k + 1] > 4)
+        fail(env, kRangeError, "program[", k + 1, "] = ", p[k + 1],
+             " is not an activation (0 to 4: 'relu', 'leakyRelu', 'sigmoid', 'tanh' or 'step')");
+      const uint64_t bits = (uint64_t)(uint32_t)p[k + 2] | (uint64_t)(uint32_t)p[k + 3] << 32;
+      double slope;
+      memcpy(&slope, &bits, sizeof slope);
+      if (!std::isfinite(slope))
+        fail(env, kRangeError, "program[", k + 2, "..", k + 3, "] = ", js_number(slope), ": a slope must be finite");
+    }
+  }
+  if (dense == 0) fail(env, kRangeError, "program has no Dense step");
+  if (a.size(kOutputs) != a.size(kD0 + dense))
+    fail(env, kRangeError, "outputs must be ", a.size(kD0 + dense), " (d", dense, ", the width of Dense layer ",
+         dense - 1, "), got ", a.size(kOutputs));
 }
 
 #include "args.gen.h"

@@ -466,6 +466,26 @@ constexpr KernelSpec kSpec_normalizeChannels = {"normalizeChannels", "normalizeC
     kArgs_normalizeChannels, 7, 7, nullptr, nullptr,
     {{0, 1, 2}, 3, {3, 4, 5, 6}, 4, {{6, 3, true}, {6, 4, false}, {6, 5, false}}, 3, {}, 0}};
 
+// planForward(rows, outputs, width, programLength, d0, d1, d2, d3, d4, program, x, y, scratch, w0, b0, w1, b1, w2, b2, w3, b3)
+constexpr ArgSpec kArgs_planForward[] = {size_arg("rows"), size_arg("outputs"), size_arg("width"),
+    size_arg("programLength"), size_arg("d0"), size_arg("d1"), size_arg("d2"), size_arg("d3"), size_arg("d4"),
+    int32s_arg("program", kIn, len(P{"programLength", 1, {{3, 1}}}), check_plan_program),
+    floats_arg("x", kIn, len(P{"rows * d0", 2, {{0, 1}, {4, 1}}})),
+    floats_arg("y", kOut, len(P{"rows * outputs", 2, {{0, 1}, {1, 1}}})),
+    floats_arg("scratch", kOut, len(P{"rows * width", 2, {{0, 1}, {2, 1}}})),
+    floats_arg("w0", kIn, len(P{"d0 * d1", 2, {{4, 1}, {5, 1}}}), 0u, true),
+    floats_arg("b0", kIn, len(P{"d1", 1, {{5, 1}}}), 0u, true),
+    floats_arg("w1", kIn, len(P{"d1 * d2", 2, {{5, 1}, {6, 1}}}), 0u, true),
+    floats_arg("b1", kIn, len(P{"d2", 1, {{6, 1}}}), 0u, true),
+    floats_arg("w2", kIn, len(P{"d2 * d3", 2, {{6, 1}, {7, 1}}}), 0u, true),
+    floats_arg("b2", kIn, len(P{"d3", 1, {{7, 1}}}), 0u, true),
+    floats_arg("w3", kIn, len(P{"d3 * d4", 2, {{7, 1}, {8, 1}}}), 0u, true),
+    floats_arg("b3", kIn, len(P{"d4", 1, {{8, 1}}}), 0u, true)};
+constexpr KernelSpec kSpec_planForward = {"planForward",
+    "planForward(rows, outputs, width, programLength, d0, d1, d2, d3, d4, program, x, y, scratch, w0, b0, w1, b1, w2, b2, w3, b3)",
+    kArgs_planForward, 21, 13, nullptr, "the packed panels",
+    {{0, 1, 2, 3, 4, 5, 6, 7, 8}, 9, {9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20}, 12, {{11, 9, false}, {11, 10, false}, {12, 9, false}, {12, 10, false}, {12, 11, false}, {11, 13, false}, {12, 13, false}, {11, 14, false}, {12, 14, false}, {11, 15, false}, {12, 15, false}, {11, 16, false}, {12, 16, false}, {11, 17, false}, {12, 17, false}, {11, 18, false}, {12, 18, false}, {11, 19, false}, {12, 19, false}, {11, 20, false}, {12, 20, false}}, 21, {9}, 1}};
+
 #define NODENN_KERNEL_CALLS(X)                                                                                         \
   X(gemm, gemm, (a.flag(0), a.flag(1), a.size(2), a.size(3), a.size(4), (T)a.number(5), a.in<T>(6),                    \
     a.flag(0) ? a.size(2) : a.size(4), a.in<T>(7), a.flag(1) ? a.size(4) : a.size(3), (T)a.number(8), a.out<T>(9),     \
@@ -535,4 +555,7 @@ constexpr KernelSpec kSpec_normalizeChannels = {"normalizeChannels", "normalizeC
   X(affine2d, affine2d, (a.size(0), a.size(1), a.size(2), a.size(3), a.in<T>(4), a.in<T>(5), a.in<T>(6), a.in<T>(7),   \
     a.in<T>(8), a.in<T>(9), a.in<T>(10), a.out<T>(11)))                                                                \
   X(normalize_channels, normalizeChannels, (a.size(0), a.size(1), a.size(2), a.in<T>(3), a.in<T>(4), a.in<T>(5),       \
-    a.out<T>(6)))
+    a.out<T>(6)))                                                                                                      \
+  X(plan_forward, planForward, (a.size(0), a.size(1), a.size(2), a.size(3), a.size(4), a.size(5), a.size(6),           \
+    a.size(7), a.size(8), a.in_int32(9), a.in<T>(10), a.out<T>(11), a.out<T>(12), a.in<T>(13), a.in<T>(14),            \
+    a.in<T>(15), a.in<T>(16), a.in<T>(17), a.in<T>(18), a.in<T>(19), a.in<T>(20)))

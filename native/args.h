@@ -36,8 +36,9 @@ enum ArgKind : uint8_t { kSize, kNumber, kFlag, kEnum, kFloats, kInt32s };
 enum Io : bool { kIn = false, kOut = true };
 
 class Args;
-// A check of an array's values (args.gen.h names those of the spec; addon.cc defines them).
-typedef void (*ValueCheck)(const Args& a, int arg);
+// A check of an array's values (args.gen.h names those of the spec; addon.cc defines them). It may have the kernel
+// read a private copy of what it checked (Args::keep_copy).
+typedef void (*ValueCheck)(Args& a, int arg);
 // A kernel's check hook: reads its size arguments `in` (in the order the spec lists them), writes the sizes it
 // derives, and may fill the shape the C++ kernel takes.
 typedef void (*Hook)(Args& a, const int64_t* in, int64_t* derived);
@@ -97,6 +98,9 @@ constexpr ArgSpec int32s_arg(const char* name, Io io, Length length) {
 }
 constexpr ArgSpec int32s_arg(const char* name, Io io, Length length, P index) {
   return {name, kInt32s, false, {}, {}, {}, {io, 0, length, true, index, nullptr}};
+}
+constexpr ArgSpec int32s_arg(const char* name, Io io, Length length, ValueCheck check) {
+  return {name, kInt32s, false, {}, {}, {}, {io, 0, length, false, {}, check}};
 }
 
 // A hook as kernels use it: its check, the slots of the sizes it reads, and how many sizes it derives.

@@ -199,6 +199,18 @@ constexpr int kMaxThreads = 1024;
   /* y[n, c, s] = (x[n, c, s] - mean[c]) / std[c], computed in double; y may be x. */                                \
   X(normalize_channels, void, (long N, long C, long S, const T* x, const T* mean, const T* std, T* y))
 
+// native/plan.cc
+#define NODENN_KERNELS_PLAN(X)                                                                                         \
+  /* A small network's eval-mode forward pass in one call: up to 4 Dense layers, layer i with weight wi (di x          \
+     di+1, row-major) and bias bi (or null), and the activations and softmax after them, as `program` says in          \
+     steps of 4 words: [0, i, 0, 0] Dense layer i (gemm, then biasAdd); [1, activation, lo, hi]                        \
+     activationForward, with the slope the float64 whose low and high 32 bits are lo and hi; [2, 0, 0, 0]              \
+     softmax of each row. x is (rows, d0), y (rows, outputs); scratch holds two activations of rows x                  \
+     floor(width / 2). Bitwise what those kernels give when called one after another. */                               \
+  X(plan_forward, bool, (long rows, long outputs, long width, long programLength, long d0, long d1, long d2, long d3,  \
+    long d4, const int32_t* program, const T* x, T* y, T* scratch, const T* w0, const T* b0, const T* w1, const T* b1, \
+    const T* w2, const T* b2, const T* w3, const T* b3))
+
 // Every kernel.
 #define NODENN_KERNELS(X)       \
   NODENN_KERNELS_GEMM(X)        \
@@ -214,4 +226,5 @@ constexpr int kMaxThreads = 1024;
   NODENN_KERNELS_REDUCE(X)      \
   NODENN_KERNELS_LINALG(X)      \
   NODENN_KERNELS_SHAPE(X)       \
-  NODENN_KERNELS_AUGMENT(X)
+  NODENN_KERNELS_AUGMENT(X)     \
+  NODENN_KERNELS_PLAN(X)

@@ -123,8 +123,10 @@ function validate(spec) {
         }
         if (a.kind === 'int32s' && a.index) {
           check(!a.output, `${name}: ${a.name} is an output: its values are not indices to check`);
+          check(!a.check, `${name}: ${a.name} has both an index bound and a value check`);
           product(a.index);
         }
+        if (a.check) check(!a.output, `${name}: ${a.name} is an output: its values are not checked`);
         for (const s of a.sameAs ?? []) {
           check(a.output, `${name}: ${a.name} is not an output: sameAs means nothing`);
           check(k.args.some((b) => b.name === s && (b.kind === 'floats' || b.kind === 'int32s') && !b.output),
@@ -339,7 +341,7 @@ function generateArgsH(spec) {
           return `floats_arg(${[cppString(a.name), a.output ? 'kOut' : 'kIn', length(a.length), ...opts].join(', ')})`;
         }
         case 'int32s': return `int32s_arg(${cppString(a.name)}, ${a.output ? 'kOut' : 'kIn'}, ${length(a.length)}` +
-          `${a.index ? `, ${product(a.index)}` : ''})`;
+          `${a.index ? `, ${product(a.index)}` : ''}${a.check ? `, check_${snake(a.check)}` : ''})`;
       }
       throw new Error(a.kind);
     });

@@ -789,6 +789,15 @@ export class Sequential {
     return y;
   }
 
+  /** infer() squashed into probabilities in the same backend call, when the plan can (else null: nothing ran). */
+  private inferProbabilities(x: Tensor, squash: 'sigmoid' | 'softmax'): Tensor | null {
+    const xin = this.input(x);
+    this.syncMode();
+    const p = this.planForLayers().runProbabilities(xin, squash);
+    if (p) this.lastInputShape = x.shape;
+    return p;
+  }
+
   private backprop(dout: Tensor): Tensor {
     let d = dout;
     for (let i = this.layers.length - 1; i >= 0; i--) d = this.layers[i].backward(d);
@@ -913,6 +922,8 @@ export class Sequential {
       if (n <= bs) {
         // one batch (e.g. a single sample): squash into a kept buffer, then copy out; the kernels only ever see
         // long-lived arrays, so a call allocates nothing but the result
+        const fused = squash ? this.inferProbabilities(xb, squash) : null;
+        if (fused) return checkFiniteOutput(fused, xb, caller).clone();
         const y = this.infer(xb);
         if (!squash) return checkFiniteOutput(y, xb, caller).clone();
         const p = this.probs.take(y.shape, y.dtype, true);

@@ -18,7 +18,8 @@ export type ArgSpec =
   | { t: 'optFloat'; len: (s: Sizes) => number } // a float array or null (an optional output)
   | { t: 'int32'; len: (s: Sizes) => number; lo: number; hi: (s: Sizes) => number } // Int32Array of values in [lo, hi)
   | { t: 'choice'; values: readonly unknown[] } // one of these values (strings of an enum)
-  | { t: 'flag'; size: string }; // a boolean drawn with the sizes: sizes[size] === 1 (lengths may depend on it)
+  | { t: 'flag'; size: string } // a boolean drawn with the sizes: sizes[size] === 1 (lengths may depend on it)
+  | { t: 'custom'; make: (s: Sizes, r: () => number, C: FloatCtor, exact: boolean) => unknown }; // a kernel's own rule
 
 export type Sizes = Record<string, number>;
 
@@ -120,11 +121,65 @@ function kernelSignature(k: KernelSpec): Signature {
   return { sizes: { ...sizes, ...hook?.sizes }, args: k.args.map(argOf), fix: hook?.fix };
 }
 
+type FloatCtor = Float32ArrayConstructor | Float64ArrayConstructor;
+
+function floats(C: FloatCtor, n: number, r: () => number): Float32Array | Float64Array {
+  const x = new C(n);
+  for (let i = 0; i < x.length; i++) x[i] = 4 * r() - 2;
+  return x;
+}
+
+/**
+ * planForward: its program (the value check planProgram) is drawn with the sizes: `layers` Dense layers, after layer
+ * i `after<i>` activation or softmax steps; outputs and width follow from the widths d0 .. d4. The weights of the
+ * layers the program runs are always given, the others and the biases may be null.
+ */
+function planSignature(k: KernelSpec): Signature {
+  const base = kernelSignature(k);
+  const at = (name: string) => k.args.findIndex((a) => a.name === name);
+  const args = [...base.args];
+  args[at('program')] = {
+    t: 'custom',
+    make: (s, r) => {
+      const words: number[] = [];
+      for (let i = 0; i < s.layers; i++) {
+        words.push(0, i, 0, 0);
+        for (let j = 0; j < s[`after${i}`]; j++) {
+          if (r() < 0.2) { words.push(2, 0, 0, 0); continue; }
+          const kind = Math.floor(r() * 5), slope = new Float64Array([kind === 1 ? 2 * r() - 1 : 0]);
+          words.push(1, kind, ...new Int32Array(slope.buffer));
+        }
+      }
+      return Int32Array.from(words);
+    },
+  };
+  for (let i = 0; i < 4; i++) {
+    args[at(`w${i}`)] = {
+      t: 'custom',
+      make: (s, r, C, exact) => (i >= s.layers && !exact && r() < 0.3 ? null : floats(C, s[`d${i}`] * s[`d${i + 1}`], r)),
+    };
+    args[at(`b${i}`)] = { t: 'custom', make: (s, r, C, exact) => (!exact && r() < 0.3 ? null : floats(C, s[`d${i + 1}`], r)) };
+  }
+  return {
+    sizes: { ...base.sizes, rows: [0, 3], d0: [1, 6], d1: [1, 6], d2: [1, 6], d3: [1, 6], d4: [1, 6], layers: [1, 4], after0: [0, 2], after1: [0, 2], after2: [0, 2], after3: [0, 2],
+      extraWidth: [0, 2] },
+    args,
+    fix: (s) => {
+      s.outputs = s[`d${s.layers}`];
+      s.width = 2 * Math.max(...[1, 2, 3, 4].slice(0, s.layers).map((i) => s[`d${i}`])) + s.extraWidth;
+      let steps = s.layers;
+      for (let i = 0; i < s.layers; i++) steps += s[`after${i}`];
+      s.programLength = 4 * steps;
+    },
+  };
+}
+
 export const signatures: Record<string, Signature> = {
   info: { sizes: {}, args: [] },
   setIsa: { sizes: {}, args: [{ t: 'choice', values: ['scalar', 'avx2'] }], stateful: true },
   setThreads: { sizes: { n: [1, 3] }, args: [{ t: 'size', size: 'n' }], stateful: true },
   ...Object.fromEntries(Object.entries(kernels).map(([name, k]: [string, KernelSpec]) => [name, kernelSignature(k)])),
+  planForward: planSignature(kernels.planForward),
 };
 
 /** Numbers no size or scalar should survive unchecked. */
@@ -176,6 +231,7 @@ export function validCall(sig: Signature, r: () => number, opts: ValidCallOption
       case 'int32': return Int32Array.from({ length: a.len(sizes) }, () => int(a.lo, a.hi(sizes) - 1));
       case 'choice': return pick(a.values);
       case 'flag': return sizes[a.size] === 1;
+      case 'custom': return a.make(sizes, r, C, opts.exact ?? false);
     }
   });
   return { args, sizes };

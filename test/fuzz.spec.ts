@@ -6,7 +6,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { getBackend, nativeAddon, nativeAvailable, tsBackend } from '../src/backend/index';
 import { backends, nativeIsas, useBackend } from './helpers';
-import { blindCase, caseStream, makeCase, signatures, type Case } from './fuzz-cases';
+import { blindCase, caseStream, makeCase, signatures, validCall, type Case } from './fuzz-cases';
 
 const CASES = Number(process.env.NODENN_FUZZ_CASES || 3000);
 const SEED = Number(process.env.NODENN_FUZZ_SEED || 20261125);
@@ -129,4 +129,56 @@ describe.each(backends)('an output over an Int32 argument\'s memory on $label', 
     const x = new Float32Array([1, 5, 2, 0]);
     expect(() => getBackend().argmaxRows(2, 2, x, new Int32Array(x.buffer, 0, 2))).toThrow(/out must not share memory with x/);
   });
+});
+
+// planForward reads a program of steps (src/backend/spec.ts): beyond the generic stream above, each case here takes
+// a valid call and rewrites program words (a step kind, a layer index, an activation, a slope's bits, an unused
+// word), breaks the widths the program implies, or drops a weight the program needs. Each call must run or throw
+// the TS backend's error word for word, on every ISA.
+describe.skipIf(!nativeAvailable())('native addon fuzz: planForward programs', () => {
+  const addon = nativeAvailable() ? (nativeAddon() as unknown as Record<string, (...a: unknown[]) => unknown>) : {};
+  const before = nativeAvailable() ? nativeAddon().info() : undefined;
+  afterAll(() => { if (before) nativeAddon().setIsa(before.isa); });
+  const CASES_PLAN = Math.max(500, Math.floor(CASES / 3));
+  const names = ['rows', 'outputs', 'width', 'programLength', 'd0', 'd1', 'd2', 'd3', 'd4'];
+  const words = [-1, 0, 1, 2, 3, 4, 5, 2 ** 31 - 1, -(2 ** 31), 0x7ff00000 /* the high word of Infinity */, 0x7ff80000];
+
+  it.each(nativeIsas)(`${CASES_PLAN} mutated programs on $label: run, or the TS backend's error`, (bc) => {
+    nativeAddon().setIsa(bc.isa!);
+    const r = caseStream(SEED + 19);
+    const int = (lo: number, hi: number) => lo + Math.floor(r() * (hi - lo + 1));
+    const problems: string[] = [];
+    const counts = { ok: 0, threw: 0 };
+    for (let i = 0; i < CASES_PLAN && problems.length < 20; i++) {
+      const { args } = validCall(signatures.planForward, r);
+      const program = Int32Array.from(args[9] as Int32Array);
+      const what: string[] = [];
+      for (let m = int(1, 3); m > 0; m--) {
+        const kind = int(0, 3);
+        if (kind <= 1 && program.length > 0) {
+          const k = int(0, program.length - 1);
+          program[k] = words[int(0, words.length - 1)];
+          what.push(`program[${k}] = ${program[k]}`);
+        } else if (kind === 2) {
+          const n = int(0, names.length - 1);
+          args[n] = Math.max(0, (args[n] as number) + int(-2, 2));
+          what.push(`${names[n]} = ${String(args[n])}`);
+        } else {
+          const w = 13 + 2 * int(0, 3);
+          args[w] = null;
+          what.push(`arg ${w} null`);
+        }
+      }
+      args[9] = program;
+      const native = call(addon.planForward, args);
+      const ts = call((tsBackend as unknown as Record<string, (...a: unknown[]) => unknown>).planForward, args);
+      const said = (o: Outcome) => (o.kind === 'ok' ? 'ok' : `${(o.error as Error)?.constructor?.name}: ${(o.error as Error)?.message}`);
+      if (native.kind === 'threw' && !isTypedError(native.error)) problems.push(`native threw ${String(native.error)}`);
+      if (said(native) !== said(ts)) problems.push(`native ${said(native)} but ts ${said(ts)}: ${what.join('; ')} ${label({ name: 'planForward', args, mutations: what })}`);
+      counts[native.kind === 'ok' ? 'ok' : 'threw']++;
+    }
+    expect(problems).toEqual([]);
+    expect(counts.threw).toBeGreaterThan(CASES_PLAN / 4);
+    expect(counts.ok).toBeGreaterThan(CASES_PLAN / 20);
+  }, 600_000);
 });

@@ -1,14 +1,18 @@
 // The inference plan (src/inference/plan.ts) on every backend: which layers it fuses, that its output is the
 // layers' own forward passes bit for bit, when a network makes it anew, and how many rows one pass takes.
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { getBackend } from '../src/backend/index';
+import { slopeWords } from '../src/backend/ts/plan';
 import {
-  AvgPool2D, BatchNorm2D, Conv1D, Conv2D, Dense, Dropout, Flatten, MaxPool2D, ReLU, Tanh,
+  AvgPool2D, BatchNorm1D, BatchNorm2D, Conv1D, Conv2D, Dense, Dropout, Flatten, LeakyReLU, MaxPool2D, ReLU, Sigmoid,
+  Softmax, Step, Tanh,
 } from '../src/layers/index';
 import { EVAL_CACHE_BYTES, InferencePlan, MIN_ROWS_PER_PASS } from '../src/inference/plan';
 import { mse, softmaxCrossEntropy } from '../src/losses';
 import { Sequential } from '../src/network';
-import { Tensor } from '../src/tensor';
-import { backends, expectBitwiseEqual, randn, useBackend } from './helpers';
+import { SGD } from '../src/optimizers';
+import { type FloatArray, Tensor } from '../src/tensor';
+import { backends, expectBitwiseEqual, nativeIsas, randn, useBackend, withThreads } from './helpers';
 
 /** Every kind of block: fused Conv2D+ReLU+MaxPool2D, Conv2D+MaxPool2D, Conv2D+ReLU, and pools that do not fuse. */
 function cnn(dtype: 'float32' | 'float64' = 'float32'): Sequential {
@@ -144,5 +148,186 @@ describe('inference plan rows per pass', () => {
 
   it('leaves a shape the layers refuse to the forward pass that reports it', () => {
     expect(mnistCnn().rowsPerPass(Tensor.zeros([1, 1, 2, 2]), 500, 'float32')).toBe(500);
+  });
+});
+
+/** An MLP with every kind of step a chain runs: Flatten and Dropout around, no bias, each activation, a Softmax. */
+function mlp(dtype: 'float32' | 'float64' = 'float32', last: 'softmax' | 'none' | 'one' = 'none'): Sequential {
+  return new Sequential([
+    new Flatten(), new Dense(12, 9), new ReLU(), new Dropout(0.5), new Dense(9, 7, { bias: false }), new LeakyReLU(0.3),
+    new Tanh(), new Dense(7, 5), new Sigmoid(), new Step(), new Dense(5, last === 'one' ? 1 : 6),
+    ...(last === 'softmax' ? [new Softmax()] : []),
+  ], { seed: 7, dtype });
+}
+
+/** predictProba's squashing of an output, by the backend's own kernels (as network.ts does it). */
+function squashed(y: Tensor, rule: 'softmax' | 'sigmoid'): FloatArray {
+  const p = y.clone(), cols = y.size / y.shape[0];
+  if (cols === 1 || rule === 'sigmoid') getBackend().activationForward('sigmoid', y.size, y.data, p.data, 0);
+  else getBackend().softmax(y.shape[0], cols, y.data, p.data);
+  return p.data;
+}
+
+describe.each(backends)('inference plan of a chain of Dense layers on $label', (bc) => {
+  beforeEach(() => useBackend(bc));
+  afterEach(() => vi.restoreAllMocks());
+
+  it('runs the whole network as one planForward call, bitwise the layers, for predict and predictProba', () => {
+    for (const dtype of ['float32', 'float64'] as const) {
+      for (const last of ['none', 'softmax', 'one'] as const) {
+        const net = mlp(dtype, last).eval();
+        expect(net.inferencePlan.oneCall).toBe(true);
+        for (const n of [1, 5]) {
+          const x = randn([n, 3, 4], 11 + n).astype(dtype);
+          const expected = layerByLayer(net, x);
+          const spy = vi.spyOn(getBackend(), 'planForward');
+          expectBitwiseEqual(net.predict(x).data, expected.data);
+          expect(spy).toHaveBeenCalledTimes(1);
+          const proba = last === 'softmax' ? expected.data : squashed(expected, 'softmax');
+          expectBitwiseEqual(net.predictProba(x).data, proba);
+          expect(spy).toHaveBeenCalledTimes(2);  // squashed in the same call
+          spy.mockRestore();
+          // one sample without its batch axis, as predict takes it
+          if (n === 1) expectBitwiseEqual(net.predictProba(x.reshape([3, 4])).data, proba);
+        }
+      }
+    }
+  });
+
+  it("squashes by the network's rule: a sigmoid per column after binaryCrossEntropy", async () => {
+    const net = new Sequential([new Dense(4, 8), new ReLU(), new Dense(8, 3)], { seed: 3 });
+    const x = randn([6, 4], 2).astype('float32');
+    await net.fit(x, randn([6, 3], 4).astype('float32').gt(0).astype('float32'),
+      { loss: 'binaryCrossEntropy', epochs: 1, batchSize: 6 });
+    net.eval();
+    expectBitwiseEqual(net.predictProba(x).data, squashed(layerByLayer(net, x), 'sigmoid'));
+  });
+
+  it('leaves what is not such a chain to the layers', () => {
+    const plan = (layers: ConstructorParameters<typeof InferencePlan>[0]) => new InferencePlan(layers).oneCall;
+    expect(plan([new Dense(2, 2), new ReLU(), new Dense(2, 2), new Dense(2, 2), new Dense(2, 2)])).toBe(true);
+    expect(plan([new Dense(2, 2), new Dense(2, 2), new Dense(2, 2), new Dense(2, 2), new Dense(2, 2)])).toBe(false);
+    expect(plan([new ReLU(), new Dense(2, 2)])).toBe(false);   // arithmetic before the first Dense
+    expect(plan([new Flatten(), new Dropout(0.1), new Dense(2, 2)])).toBe(true);
+    expect(plan([new Dense(2, 2), new BatchNorm1D(2)])).toBe(false);
+    expect(plan([new Conv2D(1, 1, 1), new Flatten(), new Dense(1, 2)])).toBe(false);
+    expect(plan([new Flatten()])).toBe(false);
+    class Scaled extends Dense {
+      override forward(x: Tensor): Tensor { return super.forward(x).mul(2); }
+    }
+    expect(plan([new Scaled(2, 2)])).toBe(false);
+    const net = new Sequential([new Scaled(3, 2), new ReLU()], { seed: 1 }).eval();
+    const x = randn([2, 3], 1).astype('float32');
+    expectBitwiseEqual(net.predict(x).data, layerByLayer(net, x).data);
+  });
+
+  it('reads the weights as they are at each call: after fit, an optimizer step, loadStateDict, writes', async () => {
+    const net = mlp().eval();
+    const x = randn([4, 12], 5).astype('float32'), labels = new Int32Array([0, 1, 2, 3]);
+    const check = () => expectBitwiseEqual(net.predictProba(x).data, squashed(layerByLayer(net, x), 'softmax'));
+    const before = net.predict(x);
+    check();
+    await net.fit(x, labels, { epochs: 2, batchSize: 2 });
+    check();
+    expect(net.predict(x).data).not.toEqual(before.data);
+    // a training loop of the user's own: gradients, then an optimizer step on the parameters
+    net.eval().predict(x);
+    net.lossAndGradients(x, labels);
+    new SGD({ lr: 0.5 }).step(net.parameters());
+    check();
+    net.loadStateDict(mlp().stateDict());
+    check();
+    const plan = net.eval().inferencePlan;
+    const w = (net.layers[1] as Dense).weight;
+    w.data[0] += 1;
+    w.data.set(w.data.map((v) => -v), 0);
+    check();
+    (net.layers[7] as Dense).bias!.data.fill(3);
+    check();
+    expect(net.inferencePlan).toBe(plan);  // the same plan all along: it holds no copy to refresh
+  });
+
+  it('keeps its output and scratch from call to call, and leaves bad input to the layers, which report it', () => {
+    const net = mlp().eval();
+    const x = randn([3, 12], 5).astype('float32');
+    const plan = net.inferencePlan;
+    const y = plan.run(x);
+    expect(plan.run(x)).toBe(y);
+    expect(plan.runProbabilities(randn([3, 12], 6).astype('float32'), 'softmax')).toBe(plan.runProbabilities(x, 'softmax'));
+    expect(plan.runProbabilities(randn([3, 11], 6).astype('float32'), 'softmax')).toBeNull();
+    let layerError: unknown;
+    try { layerByLayer(net, randn([3, 11], 6).astype('float32')); } catch (e) { layerError = e; }
+    expect(() => net.predict(randn([3, 11], 6).astype('float32'))).toThrow((layerError as Error).message);
+    expect(() => net.predictProba(randn([3, 11], 6).astype('float32'))).toThrow((layerError as Error).message);
+  });
+
+  it('planForward gives its kernels one after another, bitwise (every step, no bias, a slope, 4 layers)', () => {
+    const k = getBackend();
+    for (const C of [Float32Array, Float64Array]) {
+      const rand = (n: number, seed: number) => C.from(randn([n], seed).data);
+      const d = [6, 5, 8, 3, 4], rows = 3;
+      const w = [0, 1, 2, 3].map((i) => rand(d[i] * d[i + 1], 20 + i));
+      const b = [rand(5, 30), null, rand(3, 32), rand(4, 33)];
+      const x = rand(rows * d[0], 40);
+      const slope = 0.37;
+      const program = Int32Array.from([0, 0, 0, 0, 1, 1, ...slopeWords(slope), 0, 1, 0, 0, 1, 3, 0, 0, 2, 0, 0, 0,
+        0, 2, 0, 0, 1, 2, 0, 0, 0, 3, 0, 0, 2, 0, 0, 0]);
+      const y = new C(rows * 4), scratch = new C(rows * 16);
+      k.planForward(rows, 4, 16, program.length, d[0], d[1], d[2], d[3], d[4], program, x, y, scratch, w[0], b[0], w[1],
+        b[1], w[2], b[2], w[3], b[3]);
+      // the same, kernel by kernel
+      let h = x;
+      const dense = (i: number) => {
+        const out = new C(rows * d[i + 1]);
+        k.gemm(false, false, rows, d[i + 1], d[i], 1, h, w[i], 0, out);
+        if (b[i]) k.biasAdd(rows, d[i + 1], out, b[i]!);
+        h = out;
+      };
+      dense(0);
+      k.activationForward('leakyRelu', h.length, h, h, slope);
+      dense(1);
+      k.activationForward('tanh', h.length, h, h, 0);
+      k.softmax(rows, d[2], h, h);
+      dense(2);
+      k.activationForward('sigmoid', h.length, h, h, 0);
+      dense(3);
+      k.softmax(rows, d[4], h, h);
+      expectBitwiseEqual(y, h);
+    }
+  });
+
+  it('refuses a program it cannot run, naming the step', () => {
+    const k = getBackend();
+    const x = new Float32Array(4), y = new Float32Array(4), scratch = new Float32Array(8), w0 = new Float32Array(4);
+    const run = (program: number[], outputs = 2) => () => k.planForward(2, outputs, 4, program.length, 2, 2, 0, 0, 0,
+      Int32Array.from(program), x, y.subarray(0, 2 * outputs), scratch, w0, null, null, null, null, null, null, null);
+    expect(run([0, 0, 0])).toThrow('programLength must be a multiple of 4 (steps of 4 words), got 3');
+    expect(run([1, 0, 0, 0])).toThrow('program[0] = 1: the first step must be Dense layer 0');
+    expect(run([0, 1, 0, 0])).toThrow('program[1] = 1: Dense steps run layers 0 to 3 in order, expected 0');
+    expect(run([0, 0, 0, 0, 7, 0, 0, 0])).toThrow('program[4] = 7 is not a step (0 Dense, 1 activation, 2 softmax)');
+    expect(run([0, 0, 0, 0, 2, 0, 1, 0])).toThrow('program[6] = 1 must be 0 (an unused word of a softmax step)');
+    expect(run([0, 0, 0, 0, 1, 5, 0, 0])).toThrow("program[5] = 5 is not an activation (0 to 4: 'relu', 'leakyRelu', 'sigmoid', 'tanh' or 'step')");
+    expect(run([0, 0, 0, 0, 1, 1, ...slopeWords(NaN)])).toThrow('program[6..7] = NaN: a slope must be finite');
+    expect(run([0, 0, 0, 0, 0, 1, 0, 0])).toThrow('Dense layer 1 needs d1 and d2 of at least 1, got 2 and 0');
+    expect(run([])).toThrow('program has no Dense step');
+    expect(run([0, 0, 0, 0], 1)).toThrow('outputs must be 2 (d1, the width of Dense layer 0), got 1');
+    expect(() => k.planForward(2, 2, 4, 4, 2, 2, 0, 0, 0, Int32Array.from([0, 0, 0, 0]), x, y, scratch, null, null, null, null, null, null, null, null))
+      .toThrow('w0 is missing: program[0] runs Dense layer 0');
+    expect(() => k.planForward(2, 2, 3, 4, 2, 2, 0, 0, 0, Int32Array.from([0, 0, 0, 0]), x, y, scratch, w0, null, null, null, null, null, null, null))
+      .toThrow('Dense layer 0 is 2 wide, more than floor(width / 2) = 1: scratch holds two activations of rows x floor(width / 2)');
+  });
+});
+
+describe.each(nativeIsas)('inference plan of a chain of Dense layers with 1 and 2 threads on $label', (bc) => {
+  it('gives the same bits whatever the thread count (the 784-100-10 MLP, batch 1 and 64)', () => {
+    useBackend(bc);
+    const net = new Sequential([new Dense(784, 100), new ReLU(), new Dense(100, 10)], { seed: 1 }).eval();
+    for (const n of [1, 64]) {
+      const x = randn([n, 784], n).astype('float32');
+      const one = withThreads(1, () => net.predictProba(x));
+      const two = withThreads(2, () => net.predictProba(x));
+      expectBitwiseEqual(one.data, two.data);
+      expectBitwiseEqual(two.data, squashed(layerByLayer(net, x), 'softmax'));
+    }
   });
 });

@@ -195,4 +195,16 @@ export interface Kernels {
   /** y[n, c, s] = (x[n, c, s] - mean[c]) / std[c], computed in double; y may be x. */
   normalizeChannels(N: number, C: number, S: number, x: FloatArray, mean: FloatArray, std: FloatArray,
     y: FloatArray): void;
+  /**
+   * A small network's eval-mode forward pass in one call: up to 4 Dense layers, layer i with weight wi (di x di+1,
+   * row-major) and bias bi (or null), and the activations and softmax after them, as `program` says in steps of 4
+   * words: [0, i, 0, 0] Dense layer i (gemm, then biasAdd); [1, activation, lo, hi] activationForward, with the slope
+   * the float64 whose low and high 32 bits are lo and hi; [2, 0, 0, 0] softmax of each row. x is (rows, d0), y (rows,
+   * outputs); scratch holds two activations of rows x floor(width / 2). Bitwise what those kernels give when called
+   * one after another.
+   */
+  planForward(rows: number, outputs: number, width: number, programLength: number, d0: number, d1: number, d2: number,
+    d3: number, d4: number, program: Int32Array, x: FloatArray, y: FloatArray, scratch: FloatArray,
+    w0: FloatArray | null, b0: FloatArray | null, w1: FloatArray | null, b1: FloatArray | null, w2: FloatArray | null,
+    b2: FloatArray | null, w3: FloatArray | null, b3: FloatArray | null): void;
 }

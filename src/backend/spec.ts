@@ -45,8 +45,8 @@ export type ArgSpec =
     kind: 'floats'; name: string; length: Length; output?: boolean; sameAs?: string[]; nullable?: boolean;
     check?: ValueCheckName;
   }
-  /** An Int32Array; an input with `index` holds values in [0, index). */
-  | { kind: 'int32s'; name: string; length: Length; output?: boolean; index?: Expr };
+  /** An Int32Array; an input with `index` holds values in [0, index), one with `check` passes that value check. */
+  | { kind: 'int32s'; name: string; length: Length; output?: boolean; index?: Expr; check?: ValueCheckName };
 
 export interface KernelSpec {
   /** The TSDoc of the kernel (one line or a few). */
@@ -85,7 +85,7 @@ export const limits = {
 } as const;
 
 export type Source = 'gemm' | 'elementwise' | 'ops' | 'loss' | 'optim' | 'conv' | 'pool' | 'batchnorm' | 'broadcast'
-  | 'unary' | 'reduce' | 'linalg' | 'shape' | 'augment';
+  | 'unary' | 'reduce' | 'linalg' | 'shape' | 'augment' | 'plan';
 
 export const enums = {
   activation: {
@@ -170,6 +170,12 @@ export type HookName = keyof typeof hooks;
 /** Checks of an array's values, after everything else. */
 export const valueChecks = {
   probabilities: { doc: 'every value in [0, 1 + 1e-6] (NaN passes): cross-entropy of probabilities, not logits' },
+  planProgram: {
+    doc: 'the steps of planForward: whole steps of 4 words, each a known step with its unused words 0; Dense ' +
+      'layers 0, 1, ... in order, each with its weight given, at least one, before any other step; every Dense ' +
+      'output at most floor(width / 2) wide; a finite slope; the last Dense output as wide as `outputs` (the ' +
+      'program is read from a private copy)',
+  },
 } as const;
 export type ValueCheckName = keyof typeof valueChecks;
 
@@ -561,6 +567,25 @@ export const kernels = {
     args: [...sizes('N', 'C', 'S'), input('x', 'N * C * S'), input('mean', 'C'), input('std', 'C'),
       output('y', 'N * C * S', { sameAs: ['x'] })],
   },
+
+  // ---- the inference plan (src/inference/plan.ts)
+  planForward: {
+    doc: 'A small network\'s eval-mode forward pass in one call: up to 4 Dense layers, layer i with weight wi ' +
+      '(di x di+1, row-major) and bias bi (or null), and the activations and softmax after them, as `program` says ' +
+      'in steps of 4 words: [0, i, 0, 0] Dense layer i (gemm, then biasAdd); [1, activation, lo, hi] ' +
+      'activationForward, with the slope the float64 whose low and high 32 bits are lo and hi; [2, 0, 0, 0] softmax ' +
+      'of each row. x is (rows, d0), y (rows, outputs); scratch holds two activations of rows x floor(width / 2). ' +
+      'Bitwise what those kernels give when called one after another.',
+    source: 'plan',
+    args: [...sizes('rows', 'outputs', 'width', 'programLength', 'd0', 'd1', 'd2', 'd3', 'd4'),
+      { kind: 'int32s', name: 'program', length: 'programLength', check: 'planProgram' }, input('x', 'rows * d0'),
+      output('y', 'rows * outputs'), output('scratch', 'rows * width'),
+      input('w0', 'd0 * d1', { nullable: true }), input('b0', 'd1', { nullable: true }),
+      input('w1', 'd1 * d2', { nullable: true }), input('b1', 'd2', { nullable: true }),
+      input('w2', 'd2 * d3', { nullable: true }), input('b2', 'd3', { nullable: true }),
+      input('w3', 'd3 * d4', { nullable: true }), input('b3', 'd4', { nullable: true })],
+    oom: 'the packed panels',
+  },
 } satisfies Record<string, KernelSpec>;
 
 export type KernelName = keyof typeof kernels;
@@ -648,7 +673,8 @@ export function plan(k: KernelSpec): Plan {
     scalars: k.args.flatMap((a, i) => (isArray(a) ? [] : [i])),
     arrays,
     memory,
-    contents: k.args.flatMap((a, i) => ((a.kind === 'int32s' && a.index) || (a.kind === 'floats' && a.check) ? [i] : [])),
+    contents: k.args.flatMap((a, i) => ((a.kind === 'int32s' && (a.index || a.check)) || (a.kind === 'floats' && a.check)
+      ? [i] : [])),
   };
 }
 

@@ -5,12 +5,31 @@
 // into parts whose activations stay in cache. The values are those of the layers one after the other; a fused
 // step's output is not what the layers' backward() expects, so no backward pass may follow.
 //
+// A small network of Dense layers with activations and softmax between them (an MLP, Flattens and Dropouts
+// aside) runs as one kernel call, planForward, with predictProba's softmax or sigmoid as its last step: a batch-1
+// predict then crosses into the backend once rather than once per layer and kernel, and allocates nothing but
+// its result. Its values are those of the layers' kernels one after the other, bit for bit.
+//
 // Only the exact classes fuse: a subclass may override forward(), which the fused kernel would skip. The plan
-// holds the layers, not copies of their parameters.
+// holds the layers, not copies of their parameters: the kernels read the weights where they are at each call, so
+// nothing goes stale when they change (fit, an optimizer step, loadStateDict, a write to a weight's data).
+import { getBackend } from '../backend/index';
+import { enums } from '../backend/spec';
+import { STEP_ACTIVATION, STEP_DENSE, STEP_SOFTMAX, slopeWords } from '../backend/ts/plan';
+import { Activation } from '../layers/activation';
+import { ReusableTensor } from '../layers/buffers';
 import { Conv2D } from '../layers/conv2d';
+import { Dense } from '../layers/dense';
+import { Dropout } from '../layers/dropout';
+import { Flatten } from '../layers/flatten';
 import type { Layer } from '../layers/layer';
+import { LeakyReLU } from '../layers/leaky_relu';
 import { MaxPool2D } from '../layers/max_pool2d';
 import { ReLU } from '../layers/relu';
+import { Sigmoid } from '../layers/sigmoid';
+import { Softmax } from '../layers/softmax';
+import { Step } from '../layers/step';
+import { Tanh } from '../layers/tanh';
 import { type DType, type Tensor, sizeOf } from '../tensor';
 
 /**
@@ -53,17 +72,113 @@ function planSteps(layers: readonly Layer[]): PlanStep[] {
   return steps;
 }
 
+/** The most Dense layers one planForward call runs (the kernel takes up to four weights and biases). */
+export const MAX_CHAIN_DENSE = 4;
+
+/** What a chain may end with besides its layers: predictProba's squashing of the output into probabilities. */
+export type Squash = 'softmax' | 'sigmoid';
+
+const ACTIVATIONS = [ReLU, LeakyReLU, Sigmoid, Tanh, Step];
+
+/**
+ * A network of Dense layers (at most MAX_CHAIN_DENSE, the first layer with arithmetic being one) with ReLU,
+ * LeakyReLU, Sigmoid, Tanh, Step and Softmax layers after them, and Flattens and Dropouts (identities in eval mode)
+ * anywhere: the whole forward pass as one planForward call.
+ */
+class DenseChain {
+  private readonly dense: Dense[] = [];
+  private readonly dropouts: Dropout[] = [];
+  /** d0 .. d4: the widths, 0 past the last layer. */
+  private readonly dims = [0, 0, 0, 0, 0];
+  /** The program without squashing, and with each. */
+  private readonly programs: Record<'none' | Squash, Int32Array>;
+  readonly outputs: number;
+  /** Twice the widest activation: scratch holds two rows of it per sample. */
+  private readonly width: number;
+  private readonly out = new ReusableTensor();
+  private readonly scratch = new ReusableTensor();
+
+  private constructor(layers: readonly Layer[]) {
+    const steps: number[] = [];
+    for (const l of layers) {
+      if (isExactly(l, Dense)) {
+        steps.push(STEP_DENSE, this.dense.length, 0, 0);
+        this.dims[this.dense.length] = l.inFeatures;
+        this.dims[this.dense.length + 1] = l.outFeatures;
+        this.dense.push(l);
+      } else if (l instanceof Activation) {
+        const { kind, slope } = l.activation;
+        steps.push(STEP_ACTIVATION, enums.activation.values.indexOf(kind), ...slopeWords(slope));
+      } else if (isExactly(l, Softmax)) {
+        steps.push(STEP_SOFTMAX, 0, 0, 0);
+      } else if (isExactly(l, Dropout)) {
+        this.dropouts.push(l);
+      }
+    }
+    this.outputs = this.dims[this.dense.length];
+    this.width = 2 * Math.max(...this.dims.slice(1));
+    const sigmoid = enums.activation.values.indexOf('sigmoid');
+    this.programs = {
+      none: Int32Array.from(steps),
+      // as predictProba squashes a row: sigmoid for a single column, whatever the rule
+      softmax: Int32Array.from([...steps, ...(this.outputs === 1 ? [STEP_ACTIVATION, sigmoid, 0, 0] : [STEP_SOFTMAX, 0, 0, 0])]),
+      sigmoid: Int32Array.from([...steps, STEP_ACTIVATION, sigmoid, 0, 0]),
+    };
+  }
+
+  /** The chain of these layers, or null if they are not one. */
+  static of(layers: readonly Layer[]): DenseChain | null {
+    let dense = 0;
+    for (const l of layers) {
+      if (isExactly(l, Dense)) dense++;
+      else if (isExactly(l, Flatten) || isExactly(l, Dropout)) continue;
+      else if (dense === 0 || !(ACTIVATIONS.some((A) => isExactly(l, A)) || isExactly(l, Softmax))) return null;
+    }
+    return dense > 0 && dense <= MAX_CHAIN_DENSE ? new DenseChain(layers) : null;
+  }
+
+  /**
+   * The output for a batch x (squashed into probabilities if asked), in the chain's buffer (valid until its next
+   * run), or null when x is not what the first Dense layer takes (its forward() then reports what is wrong) or a
+   * Dropout is in training mode.
+   */
+  run(x: Tensor, squash: Squash | null): Tensor | null {
+    const first = this.dense[0], dtype = first.weight.dtype;
+    if (x.ndim < 2 || x.dtype !== dtype) return null;
+    const n = x.shape[0];
+    if (n === 0 || x.size !== n * this.dims[0]) return null;
+    for (const d of this.dropouts) if (d.training) return null;
+    const program = this.programs[squash ?? 'none'];
+    const y = this.out.take([n, this.outputs], dtype, true);
+    const scratch = this.scratch.take([n * this.width], dtype, true);
+    const [d0, d1, d2, d3, d4] = this.dims, l = this.dense;
+    // the weights as they are now (a layer's parameters may have been replaced since the plan was made)
+    const w = (i: number) => (i < l.length ? l[i].params[0].data : null);
+    const bias = (i: number) => (i < l.length && l[i].hasBias ? l[i].params[1].data : null);
+    getBackend().planForward(n, this.outputs, this.width, program.length, d0, d1, d2, d3, d4, program, x.data, y.data,
+      scratch.data, w(0), bias(0), w(1), bias(1), w(2), bias(2), w(3), bias(3));
+    return y;
+  }
+}
+
 /**
  * How a Sequential's layers run in eval mode: the steps, with Conv2D (+ ReLU) (+ 2x2 MaxPool2D) fused into one kernel
- * call. Forward only: no backward pass may follow it.
+ * call, or a small chain of Dense layers as one call. Forward only: no backward pass may follow it.
  */
 export class InferencePlan {
   readonly steps: readonly PlanStep[];
   private readonly layers: readonly Layer[];
+  private readonly chain: DenseChain | null;
 
   constructor(layers: readonly Layer[]) {
     this.layers = [...layers];
     this.steps = planSteps(this.layers);
+    this.chain = DenseChain.of(this.layers);
+  }
+
+  /** Whether the whole forward pass is one planForward call (a small chain of Dense layers). */
+  get oneCall(): boolean {
+    return this.chain !== null;
   }
 
   /** Whether the plan was made for these layers, in this order (a network's layers may change after it was made). */
@@ -81,6 +196,8 @@ export class InferencePlan {
 
   /** The output for a batch x (the last step's buffer, valid until the plan or its layers run again). */
   run(x: Tensor): Tensor {
+    const fused = this.chain?.run(x, null);
+    if (fused) return fused;
     let y = x;
     for (const s of this.steps) {
       if (s.kind === 'layer') {
@@ -96,6 +213,14 @@ export class InferencePlan {
       if (s.pool && !pool) y = s.pool.forward(y);
     }
     return y;
+  }
+
+  /**
+   * The output for a batch x squashed into probabilities as predictProba does (softmax over each row, a sigmoid for a
+   * single column; or a sigmoid per element) in the same call, when the plan is one call for x; else null.
+   */
+  runProbabilities(x: Tensor, squash: Squash): Tensor | null {
+    return this.chain?.run(x, squash) ?? null;
   }
 
   /**

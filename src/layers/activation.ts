@@ -17,6 +17,11 @@ export abstract class Activation extends Layer {
     super();
   }
 
+  /** The activation kernel's kind and slope, for the inference plan, which calls the kernel itself. */
+  get activation(): { kind: ActivationKind; slope: number } {
+    return { kind: this.kind, slope: this.slope };
+  }
+
   forward(x: Tensor): Tensor {
     if (!(x instanceof Tensor)) throw new TypeError(`${this.name}: input must be a Tensor`);
     checkAttached(x, `${this.name}: input`);

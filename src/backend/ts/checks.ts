@@ -2,6 +2,7 @@
 // order and with the same words as native/addon.cc, so both backends reject a bad call alike. The kernels
 // themselves trust their arguments, as the C++ ones do.
 import { detachedMessage, isDetached } from '../../tensor';
+import { slopeOf } from './plan';
 import { batchNormCanTrain, windowCount } from '../../validate';
 import {
   type ArgSpec, type HookName, type KernelName, type KernelSpec, type Length, type Product, type Range,
@@ -69,6 +70,8 @@ interface CompiledKernel {
   contents: number[];
   /** Values of the current call by slot (sizes, numbers, flags as 0/1, enum indices, then derived sizes). */
   values: number[];
+  /** The slot of each name. */
+  slot: ReadonlyMap<string, number>;
 }
 
 function compile(name: KernelName, k: KernelSpec): CompiledKernel {
@@ -94,7 +97,7 @@ function compile(name: KernelName, k: KernelSpec): CompiledKernel {
       case 'floats': case 'int32s': return {
         kind: a.kind, name: a.name, length: length(a.length), nullable: a.kind === 'floats' && !!a.nullable,
         index: a.kind === 'int32s' && a.index ? product(parseProduct(a.index)) : null,
-        check: a.kind === 'floats' ? a.check ?? null : null,
+        check: a.check ?? null,
       };
     }
   });
@@ -109,6 +112,7 @@ function compile(name: KernelName, k: KernelSpec): CompiledKernel {
     pairs: order.memory,
     contents: order.contents,
     values: new Array<number>(k.args.length + (hook?.derived.length ?? 0)).fill(0),
+    slot,
   };
 }
 
@@ -210,7 +214,7 @@ function check(c: CompiledKernel, args: ArrayLike<unknown>): void {
         if (!(x[k] >= 0 && x[k] < bound)) throw new RangeError(`${a.name}[${k}] = ${x[k]} is outside [0, ${shown})`);
       }
     }
-    if (a.check) valueChecks[a.check](a.name, args[i] as ArrayLike<number>, needed(a.length, v));
+    if (a.check) valueChecks[a.check](a.name, args[i] as ArrayLike<number>, needed(a.length, v), { args, c });
   }
 }
 
@@ -270,13 +274,60 @@ function broadcastAxis(axis: number, names: string[], d: number[]): number {
 /** Above 1 by at most this, a probability is 1 with float rounding (a softmax output may be 1 + 1 ulp). */
 const PROB_SLACK = 1e-6;
 
-const valueChecks: { [K in ValueCheckName]: (name: string, x: ArrayLike<number>, n: number) => void } = {
+/** The call a value check belongs to: its arguments as passed, and the kernel (values by slot, slots by name). */
+interface CheckedCall { args: ArrayLike<unknown>; c: CompiledKernel }
+
+const valueChecks: { [K in ValueCheckName]: (name: string, x: ArrayLike<number>, n: number, call: CheckedCall) => void } = {
   probabilities(name, x, n) {
     for (let i = 0; i < n; i++) {
       if (x[i] < 0 || x[i] > 1 + PROB_SLACK) {
         throw new RangeError(`${name}[${i}] = ${x[i]} is outside [0, 1]: cross-entropy takes probabilities (e.g. a ` +
           'Softmax output); for logits use softmaxCrossEntropy');
       }
+    }
+  },
+  planProgram(_name, p, _n, { args, c }) {
+    const size = (name: string) => c.values[c.slot.get(name)!];
+    const length = size('programLength'), half = Math.floor(size('width') / 2), w0 = c.slot.get('w0')!;
+    if (length % 4 !== 0) throw new RangeError(`programLength must be a multiple of 4 (steps of 4 words), got ${length}`);
+    let dense = 0;
+    for (let k = 0; k < length; k += 4) {
+      const op = p[k];
+      if (op < 0 || op > 2) throw new RangeError(`program[${k}] = ${op} is not a step (0 Dense, 1 activation, 2 softmax)`);
+      if (op !== 0 && dense === 0) throw new RangeError(`program[${k}] = ${op}: the first step must be Dense layer 0`);
+      for (let j = op === 1 ? 4 : op === 0 ? 2 : 1; j < 4; j++) {
+        if (p[k + j] !== 0) {
+          throw new RangeError(`program[${k + j}] = ${p[k + j]} must be 0 (an unused word of a ${op === 0 ? 'Dense' : 'softmax'} step)`);
+        }
+      }
+      if (op === 0) {
+        if (p[k + 1] !== dense) {
+          throw new RangeError(`program[${k + 1}] = ${p[k + 1]}: Dense steps run layers 0 to 3 in order, expected ${dense}`);
+        }
+        if (dense > 3) throw new RangeError(`program[${k + 1}] = ${p[k + 1]}: Dense steps run layers 0 to 3 in order`);
+        const inputs = size(`d${dense}`), out = size(`d${dense + 1}`);
+        if (inputs < 1 || out < 1) {
+          throw new RangeError(`Dense layer ${dense} needs d${dense} and d${dense + 1} of at least 1, got ${inputs} and ${out}`);
+        }
+        if (args[w0 + 2 * dense] == null) throw new RangeError(`w${dense} is missing: program[${k}] runs Dense layer ${dense}`);
+        if (out > half) {
+          throw new RangeError(`Dense layer ${dense} is ${out} wide, more than floor(width / 2) = ${half}: scratch holds ` +
+            'two activations of rows x floor(width / 2)');
+        }
+        dense++;
+      } else if (op === 1) {
+        if (p[k + 1] < 0 || p[k + 1] > 4) {
+          throw new RangeError(`program[${k + 1}] = ${p[k + 1]} is not an activation (0 to 4: 'relu', 'leakyRelu', ` +
+            '\'sigmoid\', \'tanh\' or \'step\')');
+        }
+        const slope = slopeOf(p[k + 2], p[k + 3]);
+        if (!Number.isFinite(slope)) throw new RangeError(`program[${k + 2}..${k + 3}] = ${slope}: a slope must be finite`);
+      }
+    }
+    if (dense === 0) throw new RangeError('program has no Dense step');
+    if (size('outputs') !== size(`d${dense}`)) {
+      throw new RangeError(`outputs must be ${size(`d${dense}`)} (d${dense}, the width of Dense layer ${dense - 1}), ` +
+        `got ${size('outputs')}`);
     }
   },
 };

@@ -14,13 +14,14 @@ import * as linalg from './linalg';
 import * as loss from './loss';
 import * as ops from './ops';
 import * as optim from './optim';
+import * as plan from './plan';
 import * as pool from './pool';
 import * as reduce from './reduce';
 import * as shape from './shape';
 import * as unary from './unary';
 
 const sources = {
-  augment, batchnorm, broadcast, conv, elementwise, gemm, loss, ops, optim, pool, unary, reduce, linalg, shape,
+  augment, batchnorm, broadcast, conv, elementwise, gemm, loss, ops, optim, pool, unary, reduce, linalg, shape, plan,
 } satisfies Record<Source, object>;
 
 /** Each kernel as its source file exports it: the type fails to compile if a file lacks one, or has it wrong. */
