@@ -1169,3 +1169,42 @@ describe.each(backends)('reference grid on $label', (bc) => {
     });
   });
 });
+
+// The grid's tolerance is absolute below 1, so it cannot see a wrong result near the bottom of the range. exp and
+// sigmoid in float32 take a vector path where every lane lies in its range ([-87, 88] and [-87, 87]) and libm
+// elsewhere; here each result is held to a few units in the last place of Math.exp rounded to the dtype, over the
+// whole range: subnormal and underflowing results, both edges of the vector path, overflow.
+describe.each(backends)('exp and sigmoid to a few ulps over their whole range ($label)', (bc) => {
+  beforeEach(() => useBackend(bc));
+
+  /** Units in the last place between two non-negative values of the dtype (their bit patterns are ordered). */
+  function ulps(C: Ctor, a: number, b: number): number {
+    if (C === Float32Array) {
+      const bits = new Int32Array(new Float32Array([a, b]).buffer);
+      return Math.abs(bits[0] - bits[1]);
+    }
+    const bits = new BigInt64Array(new Float64Array([a, b]).buffer);
+    return Number(bits[0] > bits[1] ? bits[0] - bits[1] : bits[1] - bits[0]);
+  }
+
+  it.each(dtypes)('%s', (_, C) => {
+    // float32: multiples of 1/64, 64 consecutive inputs per unit, so whole vectors of lanes lie in [-88, -87], just
+    // below the vector path, and in every other unit interval; float64 (libm only): multiples of 1/4
+    const [lo, hi, per] = C === Float32Array ? [-104, 89, 64] : [-746, 710, 4];
+    const n = (hi - lo) * per + 1;
+    const x = new C(n);
+    for (let i = 0; i < n; i++) x[i] = lo + i / per;
+    const wants = {
+      exp: (v: number) => Math.exp(v),
+      sigmoid: (v: number) => (v >= 0 ? 1 / (1 + Math.exp(-v)) : Math.exp(v) / (1 + Math.exp(v))),
+    };
+    for (const [op, f] of Object.entries(wants) as [keyof typeof wants, (v: number) => number][]) {
+      const y = new C(n);
+      getBackend().unary(op, n, x, y, 0, 0);
+      const want = C.from(Float64Array.from(x, f));  // the float64 value rounded once to the dtype
+      for (let i = 0; i < n; i++) {
+        if (ulps(C, y[i], want[i]) > 4) throw new Error(`${op}(${x[i]}) = ${y[i]}, expected ${want[i]} (within 4 ulps)`);
+      }
+    }
+  });
+});
