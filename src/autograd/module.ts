@@ -14,6 +14,7 @@ import { Tensor, formatShape } from '../tensor';
 import { describeValue } from '../validate';
 import { noGrad } from './tape';
 import { Layer } from '../layers/layer';
+import { type ExportOnnxOptions, exportOnnx } from '../io/onnx/export';
 
 /**
  * A model written as a class: parameters and sub-modules are its properties, forward() uses tensor operations and
@@ -116,6 +117,15 @@ export abstract class Module {
   /** Inference mode (train(false)); returns this. */
   eval(): this {
     return this.train(false);
+  }
+
+  /**
+   * Writes the module as an ONNX model (torch.onnx.export): forward() is traced on example inputs of
+   * options.inputShape (one sample, without the batch axis) and the tensor operations and built-in layers it runs
+   * become the graph, in inference mode. An operation without an ONNX counterpart is an OnnxExportError naming it.
+   */
+  async exportOnnx(path: string, options: ExportOnnxOptions): Promise<void> {
+    await exportOnnx(this, path, options);
   }
 
   /** Sets every parameter's .grad to null (PyTorch's default). */

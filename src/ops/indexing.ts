@@ -3,6 +3,7 @@
 // gatherAxis / scatterAxis / oneHot / nonzeroIndices kernels. An index out of range is a RangeError naming the
 // index, the axis and its size.
 import { getBackend } from '../backend/index';
+import { notifyTracer } from '../autograd/tape';
 import { Tensor, type DType, type NestedArray, formatShape, sizeOf } from '../tensor';
 import { describeValue, isArray } from '../validate';
 import { around, commonDType, empty, gatherAlong, indexArray, normalizeAxis, tensorArg, wrapIndices } from './shape';
@@ -126,6 +127,7 @@ export function maskedSelect(x: Tensor, mask: Tensor | readonly unknown[]): Tens
   const count = k.nonzeroIndices(n, m.data, positions);
   const y = empty([count, ...x.shape.slice(m.ndim)], x.dtype);
   if (y.size > 0) k.gatherAxis(count, 1, n, inner, x.data, positions.subarray(0, count), y.data);
+  notifyTracer('maskedSelect', [x, m], y);
   return y;
 }
 
@@ -154,6 +156,7 @@ export function oneHot(indices: Int32Array | readonly number[] | Tensor, depth: 
   }
   const y = empty([...shape, depth], dtype);
   getBackend().oneHot(index.length, depth, index, y.data);
+  notifyTracer('oneHot', [indices], y, { depth });
   return y;
 }
 
@@ -179,5 +182,6 @@ export function scatterAdd(x: Tensor, indices: Int32Array | readonly number[] | 
   const u = updates.dtype === dtype ? updates : updates.astype(dtype);
   const [outer, n, inner] = around(x.shape, a);
   getBackend().scatterAxis(valid.length, outer, n, inner, u.data, valid, y.data, true);
+  notifyTracer('scatterAdd', [x, updates], y, { axis: a, index: valid });
   return y;
 }
