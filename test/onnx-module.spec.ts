@@ -112,6 +112,17 @@ class Zoo extends Module {
   }
 }
 
+/** Shapes taken from the batch size: an Expand and Reshapes that merge and split the batch axis. */
+class BatchShapes extends Module {
+  forward(x: Tensor): Tensor {
+    // x: (N, 1, 3)
+    const n = x.shape[0];
+    const b = x.broadcastTo([n, 2, 3]).add(nn.tensor([[0], [1]]));
+    const r = b.reshape([n * 2, 3]).relu().reshape([n, 6]);
+    return nn.ops.concat([r, r.slice(null, [4, null]).mul(3)], 1);
+  }
+}
+
 interface Case {
   name: string;
   make: () => Module;
@@ -129,6 +140,10 @@ const cases: Case[] = [
   {
     name: 'a small CNN (Conv2D, BatchNorm2D, MaxPool2D, Dropout via .call; reshape, matmul, softmax)', make: () => new SmallCNN(),
     inputShape: [2, 8, 8], ops: ['Add', 'BatchNormalization', 'Conv', 'LeakyRelu', 'MatMul', 'MaxPool', 'Relu', 'Reshape', 'Softmax'],
+  },
+  {
+    name: 'shapes that follow the batch size (Expand, Reshape merging and splitting the batch axis)', make: () => new BatchShapes(),
+    inputShape: [1, 3], ops: ['Add', 'Concat', 'Expand', 'Mul', 'Relu', 'Reshape', 'Slice'],
   },
   {
     name: 'every exported tensor operation', make: () => new Zoo(), inputShape: [3, 4], scale: 1.5,
