@@ -43,6 +43,7 @@ export { InferencePlan, type PlanStep } from './inference/plan';
 export * as data from './data/index';
 // model files, plots and metrics
 export { saveSafetensors, loadSafetensors, SafetensorsError, type SafetensorsFile, type SafetensorsDType } from './io/safetensors';
+export { ModelFormatError, type ModelFormat } from './io/errors';
 export * as plot from './plot';
 export * as io from './io/index';
 export { loadOnnx } from './io/onnx/import';

@@ -275,7 +275,9 @@ export class Tensor {
 
   /** The same data without the recorded history: a leaf that needs no gradient. */
   detach(): Tensor {
-    return new Tensor(this.data, this.shape);
+    const out = new Tensor(this.data, this.shape);
+    tape.notifyTracer('detach', [this], out);
+    return out;
   }
 
   /** A new tensor of the shape, filled with zeros. */

@@ -24,6 +24,7 @@ import {
 } from '../network';
 import type { Dataset } from '../data/dataset';
 import type { Batch } from '../data/batches';
+import { type ExportOnnxOptions, exportOnnx } from '../io/onnx/export';
 
 /** The Layer view of each Module (asLayer), and the Sequential of one layer that module.fit() and the like run. */
 const layerViews = new WeakMap<Module, ModuleLayer>();
@@ -171,6 +172,15 @@ export abstract class Module {
   /** Inference mode (train(false)); returns this. */
   eval(): this {
     return this.train(false);
+  }
+
+  /**
+   * Writes the module as an ONNX model (torch.onnx.export): forward() is traced on example inputs of
+   * options.inputShape (one sample, without the batch axis) and the tensor operations and built-in layers it runs
+   * become the graph, in inference mode. An operation without an ONNX counterpart is an OnnxExportError naming it.
+   */
+  async exportOnnx(path: string, options: ExportOnnxOptions): Promise<void> {
+    await exportOnnx(this, path, options);
   }
 
   /** Sets every parameter's .grad to null (PyTorch's default). */

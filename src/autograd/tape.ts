@@ -36,6 +36,30 @@ function versionsOf(inputs: readonly unknown[], output: Tensor): number[] {
 
 let enabled = true;
 
+/** What a tracer hears: each operation as it runs, its operands, result and attributes. */
+export type OperationListener = (op: string, inputs: readonly unknown[], output: Tensor, attrs: unknown) => void;
+
+let listener: OperationListener | null = null;
+
+/**
+ * Runs fn while `onOperation` hears every tensor operation, recorded for autograd or not (comparisons, argmax,
+ * operations inside noGrad): how exportOnnx traces a Module's forward. One tracer at a time.
+ */
+export function traceOperations<T>(fn: () => T, onOperation: OperationListener): T {
+  if (listener !== null) throw new Error('traceOperations: a trace is already running (exportOnnx inside a forward?)');
+  listener = onOperation;
+  try {
+    return fn();
+  } finally {
+    listener = null;
+  }
+}
+
+/** Tells the tracer, if one runs, of an operation that autograd does not record (it has no gradient). */
+export function notifyTracer(op: string, inputs: readonly unknown[], output: Tensor, attrs?: unknown): void {
+  if (listener !== null) listener(op, inputs, output, attrs);
+}
+
 /** Whether operations record themselves now (false inside noGrad). */
 export function isGradEnabled(): boolean {
   return enabled;
@@ -73,6 +97,7 @@ export function enableGrad<T>(fn: () => T): T {
  * give tensors that need no gradient, as in PyTorch.
  */
 export function record(op: string, inputs: readonly unknown[], output: Tensor, attrs?: unknown): Tensor {
+  if (listener !== null) listener(op, inputs, output, attrs);
   if (!enabled) return output;
   let needed = false;
   for (const x of inputs) if (x instanceof Tensor && x.requiresGrad) { needed = true; break; }

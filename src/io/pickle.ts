@@ -9,17 +9,13 @@
 import { promises as fs } from 'node:fs';
 import { Tensor } from '../tensor';
 import { isArray } from '../validate';
+import { ModelFormatError } from './errors';
 
 /** A pickle file that loadPickle cannot read (malformed, unsafe or unsupported), naming the file. */
-export class PickleError extends Error {
-  readonly file: string;
-  /** The message without the file name. */
-  readonly reason: string;
+export class PickleError extends ModelFormatError {
   constructor(message: string, file: string) {
-    super(`${file}: ${message}`);
+    super(message, file, 'pickle');
     this.name = 'PickleError';
-    this.file = file;
-    this.reason = message;
   }
 }
 

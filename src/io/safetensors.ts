@@ -10,17 +10,13 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { Tensor, type DType, type FloatArray } from '../tensor';
 import { fileKind, IO_CHUNK_BYTES, writeFileAtomic } from './atomic';
+import { ModelFormatError } from './errors';
 
 /** A file that is not valid safetensors (or not one nodenn can load), with the file's name. */
-export class SafetensorsError extends Error {
-  readonly file: string;
-  /** The message without the file name. */
-  readonly reason: string;
+export class SafetensorsError extends ModelFormatError {
   constructor(message: string, file: string) {
-    super(`${file}: ${message}`);
+    super(message, file, 'safetensors');
     this.name = 'SafetensorsError';
-    this.file = file;
-    this.reason = message;
   }
 }
 

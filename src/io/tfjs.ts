@@ -29,16 +29,13 @@ import { describeValue, isArray, isPlainObject, isShape, isString } from '../val
 import { Tensor, formatShape } from '../tensor';
 import { VERSION } from '../version';
 import { writeFileAtomic } from './atomic';
+import { ModelFormatError } from './errors';
 
 /** A TensorFlow.js model.json or weight file that loadTfjs cannot read, naming the file. */
-export class TfjsError extends Error {
-  readonly file: string;
-  readonly reason: string;
+export class TfjsError extends ModelFormatError {
   constructor(message: string, file: string) {
-    super(`${file}: ${message}`);
+    super(message, file, 'tfjs');
     this.name = 'TfjsError';
-    this.file = file;
-    this.reason = message;
   }
 }
 

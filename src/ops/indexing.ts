@@ -4,6 +4,7 @@
 // index, the axis and its size.
 import { record } from '../autograd/tape';
 import { getBackend } from '../backend/index';
+import { notifyTracer } from '../autograd/tape';
 import { Tensor, type DType, type NestedArray, formatShape, sizeOf } from '../tensor';
 import { describeValue, isArray } from '../validate';
 import { around, commonDType, empty, gatherAlong, indexArray, normalizeAxis, tensorArg, wrapIndices } from './shape';
@@ -156,6 +157,7 @@ export function oneHot(indices: Int32Array | readonly number[] | Tensor, depth: 
   }
   const y = empty([...shape, depth], dtype);
   getBackend().oneHot(index.length, depth, index, y.data);
+  notifyTracer('oneHot', [indices], y, { depth });
   return y;
 }
 

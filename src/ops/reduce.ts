@@ -6,7 +6,7 @@ import type { ReduceOpKind } from '../backend/kernels.gen';
 import { Tensor, formatShape } from '../tensor';
 import { describeValue } from '../validate';
 import { empty, normalizeAxes, normalizeAxis, permute, span, tensorArg } from './shape';
-import { record } from '../autograd/tape';
+import { notifyTracer, record } from '../autograd/tape';
 
 /** The axes to reduce: one, several, or all of them (undefined or null). */
 export type Axis = number | readonly number[] | null | undefined;
@@ -157,6 +157,7 @@ function argOp(op: 'argmax' | 'argmin', x: Tensor, axisOrOptions?: number | null
   }
   // float32 holds every index below 2^24 exactly; longer axes give float64 indices
   const y = empty(shape, x.dtype === 'float32' && n > 2 ** 24 ? 'float64' : x.dtype);
+  notifyTracer(op, [x], y, { axis: opts.axis ?? null, keepdims: opts.keepdims });
   if (count === 0) return y;
   const out = new Int32Array(count);
   getBackend().argReduceAxis(op, outer, n, inner, x.data, out);

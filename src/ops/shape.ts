@@ -386,5 +386,5 @@ export function pad(x: Tensor, width: number | readonly number[] | readonly (rea
     k.scatterAxis(n, outer, shape[a], inner, y.data, index, out.data, false);
     y = out;
   });
-  return record('pad', [x], y === x ? x.clone() : y, widths);
+  return record('pad', [x, value], y === x ? x.clone() : y, widths);
 }

@@ -1,7 +1,8 @@
-// The ONNX protobuf messages, from the official onnx.proto through protobufjs: an optional peer dependency
-// (`npm i protobufjs`), loaded on first use, so that nodenn installs and loads without it when ONNX is not used.
+// The ONNX protobuf messages, from the official onnx.proto through protobufjs (a dependency: exportOnnx and loadOnnx
+// are core API), loaded on first use, so that require('nodenn') does not pay for it in programs without ONNX.
 import type * as Protobuf from 'protobufjs';
 import { ONNX_PROTO_JSON } from './onnx-proto.gen';
+import { ModelFormatError } from '../errors';
 
 export interface OnnxTypes {
   ModelProto: Protobuf.Type;
@@ -16,8 +17,8 @@ export function onnxTypes(): OnnxTypes {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       protobuf = require('protobufjs') as typeof Protobuf;
     } catch (e) {
-      throw new Error(`ONNX files need the protobufjs package, which is not installed: npm install protobufjs ` +
-        `(${(e as Error).message.split('\n')[0]})`);
+      throw new Error(`ONNX files need the protobufjs package, a dependency of nodenn, which cannot be loaded (a broken ` +
+        `install? reinstall nodenn): ${(e as Error).message.split('\n')[0]}`);
     }
     const root = protobuf.Root.fromJSON(ONNX_PROTO_JSON as Protobuf.INamespace);
     types = { ModelProto: root.lookupType('onnx.ModelProto') };
@@ -34,13 +35,9 @@ export const OPSET_MIN = 13;
 export const OPSET_MAX = 17;
 
 /** An ONNX file that loadOnnx cannot read (malformed, or an operator or attribute nodenn lacks), naming the file. */
-export class OnnxError extends Error {
-  readonly file: string;
-  readonly reason: string;
+export class OnnxError extends ModelFormatError {
   constructor(message: string, file: string) {
-    super(`${file}: ${message}`);
+    super(message, file, 'onnx');
     this.name = 'OnnxError';
-    this.file = file;
-    this.reason = message;
   }
 }
