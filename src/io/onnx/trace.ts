@@ -412,7 +412,8 @@ function merge(a: GraphBuilder, b: GraphBuilder, o: CheckedOptions, batches: [nu
       throw new OnnxExportError(`exportOnnx: ${why}; the first that differs is ${name}`, name);
     }
   }
-  if (a.initializers.length !== b.initializers.length || a.initializers.some((t, i) => t.name !== b.initializers[i].name)) {
+  const names = (g: GraphBuilder) => g.initializers.map((t) => t.name).join('\n');
+  if (names(a) !== names(b)) {
     throw new OnnxExportError(`exportOnnx: ${why}`, 'forward');
   }
   const batchAdvice = 'export with { dynamicBatch: false } to fix the batch size';
