@@ -295,7 +295,7 @@ function call(fn: Global, args: unknown, file: string): unknown {
     case 'torch._utils._rebuild_tensor_v2':
       return rebuildTensor(args, file);
     case 'torch._utils._rebuild_parameter': {
-      const [data, , hooks] = args;
+      const [data, , hooks] = args as unknown[];
       if (!(data instanceof Tensor) && (data === null || typeof data !== 'object' || !('dtype' in data))) {
         throw new PickleError('_rebuild_parameter needs a tensor', file);
       }
@@ -619,7 +619,7 @@ export function decodePickleWith(bytes: Uint8Array, file: string, storages: Stor
             '(torch.save\'s format: read a .pt with nn.io.loadPt)');
         }
         const pid = pop();
-        const [kind, cls, key, , numel] = Array.isArray(pid) ? pid : [];
+        const [kind, cls, key, , numel] = (Array.isArray(pid) ? pid : []) as unknown[];
         if (!Array.isArray(pid) || pid.length !== 5 || kind !== 'storage' || !(cls instanceof Global) ||
           !Object.hasOwn(TORCH_STORAGES, cls.name) || typeof key !== 'string' || typeof numel !== 'number' ||
           !Number.isInteger(numel) || numel < 0) {
