@@ -1,10 +1,11 @@
 // The three install paths, as a user meets them: the package is staged (the `files` of package.json), its
 // prebuilt binary built (`npm run build:prebuilds`), packed (`npm pack`), and the tarball installed into an empty
-// project OFFLINE, with an empty private npm cache (its two dependencies are installed from tarballs packed
+// project OFFLINE, with an empty private npm cache (its dependencies, and theirs, are installed from tarballs packed
 // out of our node_modules), so any download at install time fails the test. Each check runs in a fresh Node
 // process inside the installed project:
 //   (1) prebuilt binary present: loaded as is (no build/ directory), native backend, trains XOR to 4/4
-//       (Sequential + fit, test/fixtures/xor-train.cjs);
+//       (Sequential + fit, test/fixtures/xor-train.cjs); ONNX export and import work with the protobufjs the
+//       install brought (test/fixtures/onnx-roundtrip.cjs);
 //   (2) prebuilt binary removed: the install compiles binding.gyp (node-gyp-build -> node-gyp) and works;
 //   (3) no usable binary (the compiler fails): the install still succeeds, nodenn warns once, runs on TS.
 // Also the portability check of the prebuilt binary (scripts/check-portability.js).
@@ -46,6 +47,34 @@ function mustRun(cmd: string, args: string[], cwd: string, env?: NodeJS.ProcessE
   return r.out;
 }
 
+/** Where Node finds package `name` from directory `from`: the nearest node_modules/name above it. */
+function packageDir(name: string, from: string): string {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    const candidate = path.join(dir, 'node_modules', name);
+    if (fs.existsSync(path.join(candidate, 'package.json'))) return candidate;
+    if (path.dirname(dir) === dir) throw new Error(`${name} (needed from ${from}) is not in any node_modules above it`);
+  }
+}
+
+/**
+ * The directories of our dependencies and of theirs, each once (a name installed in two versions, as protobufjs'
+ * own long@5 under it beside the long@4 of the dev tools, twice): what an offline install needs as tarballs.
+ */
+function dependencyDirs(from: string): string[] {
+  const seen = new Set<string>();
+  const visit = (dir: string) => {
+    const deps = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')).dependencies ?? {};
+    for (const name of Object.keys(deps)) {
+      const found = fs.realpathSync(packageDir(name, dir));
+      if (seen.has(found)) continue;
+      seen.add(found);
+      visit(found);
+    }
+  };
+  visit(from);
+  return [...seen];
+}
+
 const canRun = process.platform === 'linux' && process.arch === 'x64' &&
   sh('objdump', ['--version'], root).status === 0 && sh('g++', ['--version'], root).status === 0;
 
@@ -84,8 +113,7 @@ describe.skipIf(!canRun)('install paths: pack, install offline into an empty pro
     mustRun('npm', ['pack', '--ignore-scripts', '--pack-destination', path.join(packs, 'without')], stage);
     withoutPrebuild = path.join(packs, 'without', tarballName);
     fs.renameSync(path.join(work, 'prebuilds-aside'), path.join(stage, 'prebuilds'));
-    for (const dep of Object.keys(pkg.dependencies)) {
-      const dir = path.dirname(require.resolve(`${dep}/package.json`, { paths: [root] }));
+    for (const dir of dependencyDirs(root)) {
       mustRun('npm', ['pack', '--ignore-scripts', '--pack-destination', path.join(packs, 'deps'), dir], root);
     }
     deps = fs.readdirSync(path.join(packs, 'deps')).map((f) => path.join(packs, 'deps', f));
@@ -103,7 +131,7 @@ describe.skipIf(!canRun)('install paths: pack, install offline into an empty pro
     const r = sh('npm', ['install', '--offline', '--cache', path.join(work, 'empty-npm-cache'), ...extraArgs,
       ...deps, tarball], app, env);
     expect(r.status, r.out).toBe(0);
-    fs.copyFileSync(path.join(root, 'test/fixtures/xor-train.cjs'), path.join(app, 'xor-train.cjs'));
+    for (const f of ['xor-train.cjs', 'onnx-roundtrip.cjs']) fs.copyFileSync(path.join(root, 'test/fixtures', f), path.join(app, f));
     return { app, out: r.out, installed: path.join(app, 'node_modules', pkg.name) };
   }
 
@@ -136,6 +164,14 @@ describe.skipIf(!canRun)('install paths: pack, install offline into an empty pro
     // The same prebuilt binary forced to baseline code: still correct.
     const scalar = trainXor(app, { NODENN_ISA: 'scalar' }).result;
     expect(scalar).toMatchObject({ backend: 'native', isa: 'scalar', correct: 4 });
+    // ONNX is core API: a plain install brings protobufjs (and its long@5), resolved inside the project
+    const r = sh(process.execPath, ['onnx-roundtrip.cjs'], app);
+    expect(r.status, r.out).toBe(0);
+    const onnx = JSON.parse(r.stdout.trim().split('\n').pop() as string);
+    expect(onnx.protobufjs.startsWith(path.join(app, 'node_modules', 'protobufjs') + path.sep)).toBe(true);
+    expect(onnx.layers).toEqual(['Dense', 'Tanh', 'Dense']);
+    expect(onnx.maxDifference).toBeLessThan(1e-6);
+    expect(onnx.moduleBytes).toBeGreaterThan(40);
   }, 180_000);
 
   it('(1b) with install scripts disabled (--ignore-scripts, or npm allowScripts denying us): the prebuilt binary still loads', () => {

@@ -56,6 +56,32 @@ const GLOBALS = new Set([
   'numpy.core.multiarray.scalar', 'numpy._core.multiarray.scalar', 'collections.OrderedDict', '_codecs.encode',
 ]);
 
+/** torch.save's storage classes (named in a storage's persistent id) and the element types they hold. */
+const TORCH_STORAGES: Record<string, [kind: string, size: number]> = {
+  'torch.FloatStorage': ['f', 4], 'torch.DoubleStorage': ['f', 8], 'torch.HalfStorage': ['f', 2],
+  'torch.LongStorage': ['i', 8], 'torch.IntStorage': ['i', 4], 'torch.ShortStorage': ['i', 2],
+  'torch.CharStorage': ['i', 1], 'torch.ByteStorage': ['u', 1], 'torch.BoolStorage': ['b', 1],
+};
+
+/** The globals a torch.save file may name besides GLOBALS: its storage classes and the tensor rebuilders. */
+const TORCH_GLOBALS = new Set([...Object.keys(TORCH_STORAGES), 'torch._utils._rebuild_tensor_v2',
+  'torch._utils._rebuild_parameter']);
+
+/**
+ * The bytes of torch.save's storage `key` (data/<key> in the archive) if they are there and hold `byteLength`
+ * bytes, else undefined. decodePickle's only way out of the pickle, and only for a .pt.
+ */
+export type StorageLoader = (key: string, byteLength: number) => Uint8Array | undefined;
+
+/** A storage a persistent id named: its elements, decoded on first use (tensors may share one). */
+class Storage {
+  private decoded: ArrayLike<number | bigint> | null = null;
+  constructor(readonly dtype: Dtype, readonly raw: Uint8Array, readonly numel: number) {}
+  get elements(): ArrayLike<number | bigint> {
+    return (this.decoded ??= decodeElements(this.dtype, this.raw));
+  }
+}
+
 /** A global the file imported: only names in GLOBALS are ever made. */
 class Global {
   constructor(readonly name: string) {}
@@ -218,10 +244,66 @@ function buildScalar(args: unknown[], file: string): number | bigint | boolean {
   return typeof v === 'bigint' && v >= -(2n ** 53n) && v <= 2n ** 53n ? Number(v) : v;
 }
 
+const isIndexList = (v: unknown): v is number[] =>
+  Array.isArray(v) && v.every((d) => typeof d === 'number' && Number.isInteger(d) && d >= 0);
+
+/**
+ * torch._utils._rebuild_tensor_v2(storage, offset, size, stride, requires_grad, backward_hooks): the elements the
+ * view picks out of the storage, in C order, as a Tensor (float; float16 widened) or a NumpyArray.
+ */
+function rebuildTensor(args: unknown[], file: string): Tensor | NumpyArray {
+  const [storage, offset, size, stride, , hooks] = args;
+  if (!(storage instanceof Storage)) throw new PickleError('_rebuild_tensor_v2 needs a storage (a persistent id)', file);
+  if (typeof offset !== 'number' || !Number.isInteger(offset) || offset < 0 || !isIndexList(size) || !isIndexList(stride) ||
+    size.length !== stride.length) {
+    throw new PickleError('_rebuild_tensor_v2 needs an offset and a size and stride of one length', file);
+  }
+  if (hooks !== undefined && hooks !== null && !(hooks instanceof Dict && hooks.entries.size === 0)) {
+    throw new PickleError('a tensor with backward hooks is refused (hooks are code)', file);
+  }
+  let count = 1, last = offset;
+  for (let k = 0; k < size.length; k++) {
+    count *= size[k];
+    last += (size[k] - 1) * stride[k];
+  }
+  if (count > MAX_ARRAY_ELEMENTS) throw new PickleError(`a tensor of size (${size.join(', ')}) is too large`, file);
+  if (count > 0 && last >= storage.numel) {
+    throw new PickleError(`a tensor of size (${size.join(', ')}), stride (${stride.join(', ')}) and offset ${offset} ` +
+      `reaches past its storage of ${storage.numel} elements`, file);
+  }
+  const src = storage.elements, dtype = storage.dtype;
+  const out = (dtype.kind === 'f' ? (dtype.size === 8 ? new Float64Array(count) : new Float32Array(count))
+    : new (src.constructor as new (n: number) => { [i: number]: number | bigint })(count)) as { [i: number]: number | bigint };
+  const idx = new Array<number>(size.length).fill(0);
+  for (let c = 0; c < count; c++) {
+    let at = offset;
+    for (let k = 0; k < size.length; k++) at += idx[k] * stride[k];
+    out[c] = src[at];
+    for (let k = size.length - 1; k >= 0; k--) {
+      if (++idx[k] < size[k]) break;
+      idx[k] = 0;
+    }
+  }
+  if (dtype.kind === 'f') return new Tensor(out as unknown as Float32Array | Float64Array, [...size]);
+  return { dtype: dtype.name, shape: [...size], data: out as unknown as NumpyArray['data'] };
+}
+
 /** What calling one of the known globals with args gives. */
 function call(fn: Global, args: unknown, file: string): unknown {
   if (!Array.isArray(args)) throw new PickleError(`the arguments of ${fn.name} must be a tuple`, file);
   switch (fn.name) {
+    case 'torch._utils._rebuild_tensor_v2':
+      return rebuildTensor(args, file);
+    case 'torch._utils._rebuild_parameter': {
+      const [data, , hooks] = args as unknown[];
+      if (!(data instanceof Tensor) && (data === null || typeof data !== 'object' || !('dtype' in data))) {
+        throw new PickleError('_rebuild_parameter needs a tensor', file);
+      }
+      if (hooks !== undefined && hooks !== null && !(hooks instanceof Dict && hooks.entries.size === 0)) {
+        throw new PickleError('a parameter with backward hooks is refused (hooks are code)', file);
+      }
+      return data;
+    }
     case 'numpy.core.multiarray._reconstruct': case 'numpy._core.multiarray._reconstruct':
       if (!(args[0] instanceof Global) || args[0].name !== 'numpy.ndarray') {
         throw new PickleError(`${fn.name} may only make a numpy.ndarray`, file);
@@ -279,6 +361,7 @@ function finish(root: unknown, file: string): PickleValue {
       if (!v.value) throw new PickleError('an ndarray was never given its data (no BUILD)', file);
       return v.value;
     }
+    if (v instanceof Storage) throw new PickleError('the result holds a torch storage itself, not a tensor', file);
     if (v instanceof Global || v instanceof Dtype) {
       throw new PickleError(`the result holds ${v instanceof Global ? v.name : 'a numpy.dtype'} itself, not data`, file);
     }
@@ -307,6 +390,15 @@ function finish(root: unknown, file: string): PickleValue {
 
 /** Reads a pickle held in memory; `file` names it in errors. */
 export function decodePickle(bytes: Uint8Array, file = '<buffer>'): PickleValue {
+  return decodePickleWith(bytes, file, null);
+}
+
+/**
+ * decodePickle, with torch.save's storages when `storages` is given (a .pt's data.pkl): its persistent ids
+ * ('storage', torch.XStorage, key, location, numel) then load data/<key>, and _rebuild_tensor_v2 and
+ * _rebuild_parameter make tensors of them. Nothing else a .pt could name is allowed.
+ */
+export function decodePickleWith(bytes: Uint8Array, file: string, storages: StorageLoader | null): PickleValue {
   if (!(bytes instanceof Uint8Array)) throw new TypeError('bytes must be a Uint8Array');
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const utf8 = new TextDecoder('utf-8');
@@ -365,9 +457,10 @@ export function decodePickle(bytes: Uint8Array, file = '<buffer>'): PickleValue 
   const memoPut = (i: number) => { memo.set(i, top()); };
   const global = (module: string, name: string) => {
     const full = `${module}.${name}`;
-    if (!GLOBALS.has(full)) {
+    if (!GLOBALS.has(full) && !(storages !== null && TORCH_GLOBALS.has(full))) {
       fail(`refused the global '${full}': a pickle may name numpy arrays, dtypes, scalars and OrderedDict only ` +
-        '(this reader never imports or calls anything else)');
+        `${storages !== null ? '(and, in a .pt, torch storages and tensors) ' : ''}(this reader never imports or calls ` +
+        `anything else)${storages === null && TORCH_GLOBALS.has(full) ? ' (a torch.save file: read it with nn.io.loadPt)' : ''}`);
     }
     push(new Global(full));
   };
@@ -510,8 +603,8 @@ export function decodePickle(bytes: Uint8Array, file = '<buffer>'): PickleValue 
           if (s.length >= 5 && (s[3] !== null || s[4] !== null)) fail('structured numpy dtypes are refused');
           if (s.length >= 3 && s[2] !== null) fail('numpy sub-array dtypes are refused');
           obj.byteOrder = s[1] as string;
-        } else if (obj instanceof Dict && state instanceof Dict && state.entries.size === 0) {
-          // an OrderedDict's empty __dict__
+        } else if (obj instanceof Dict && state instanceof Dict && [...state.entries.keys()].every((k) => k === '_metadata')) {
+          // an OrderedDict's __dict__: empty, or a state_dict's _metadata (module versions), left out
         } else if (!(obj instanceof Dict && state === null)) {
           fail(`BUILD at byte ${at} of something other than an ndarray or a numpy.dtype`);
         }
@@ -520,7 +613,31 @@ export function decodePickle(bytes: Uint8Array, file = '<buffer>'): PickleValue 
       case 0x97: case 0x98:
         fail('out-of-band buffers (protocol 5 NEXT_BUFFER) are not supported: pickle the arrays in-band');
         break;
-      case 0x50: case 0x51:
+      case 0x51: {  // BINPERSID: in a .pt, ('storage', torch.XStorage, key, location, numel)
+        if (storages === null) {
+          fail(`persistent IDs (BINPERSID, at byte ${at}) are refused: they refer to objects outside the file ` +
+            '(torch.save\'s format: read a .pt with nn.io.loadPt)');
+        }
+        const pid = pop();
+        const [kind, cls, key, , numel] = (Array.isArray(pid) ? pid : []) as unknown[];
+        if (!Array.isArray(pid) || pid.length !== 5 || kind !== 'storage' || !(cls instanceof Global) ||
+          !Object.hasOwn(TORCH_STORAGES, cls.name) || typeof key !== 'string' || typeof numel !== 'number' ||
+          !Number.isInteger(numel) || numel < 0) {
+          fail(`the persistent ID at byte ${at} is not a torch storage ('storage', torch.XStorage, key, location, ` +
+            'numel): a .pt may refer to its storages only');
+        }
+        const [k, size] = TORCH_STORAGES[(cls as Global).name];
+        const dtype = new Dtype(k, size);
+        dtype.byteOrder = '<';
+        const raw = (storages as StorageLoader)(key as string, (numel as number) * size);
+        if (raw === undefined) {
+          fail(`the storage '${key as string}' (${numel as number} elements of ${dtype.name}) is missing from the archive ` +
+            'or has another size');
+        }
+        push(new Storage(dtype, raw as Uint8Array, numel as number));
+        break;
+      }
+      case 0x50:
         fail(`persistent IDs (PERSID, at byte ${at}) are refused: they refer to objects outside the file (torch.save's ` +
           'format); save the tensors with safetensors instead');
         break;

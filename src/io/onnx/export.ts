@@ -65,7 +65,8 @@ export function encodeOnnx(net: Sequential | Module, options: ExportOnnxOptions 
 }
 
 /** Writes the network (a Sequential or an nn.Module) as an ONNX model (atomically). */
-export async function exportOnnx(net: Sequential | Module, path: string, options: ExportOnnxOptions = {}): Promise<void> {
+export async function exportOnnx(net: Sequential | Module, path: string,
+  options: ExportOnnxOptions = {}): Promise<void> {
   if (typeof path !== 'string' || path === '') throw new TypeError(`exportOnnx: path must be a non-empty string, got ${describeValue(path)}`);
   writeFileAtomic(path, encodeOnnx(net, options));
 }

@@ -412,7 +412,8 @@ function merge(a: GraphBuilder, b: GraphBuilder, o: CheckedOptions, batches: [nu
       throw new OnnxExportError(`exportOnnx: ${why}; the first that differs is ${name}`, name);
     }
   }
-  if (a.initializers.length !== b.initializers.length || a.initializers.some((t, i) => t.name !== b.initializers[i].name)) {
+  const names = (g: GraphBuilder) => g.initializers.map((t) => t.name).join('\n');
+  if (names(a) !== names(b)) {
     throw new OnnxExportError(`exportOnnx: ${why}`, 'forward');
   }
   const batchAdvice = 'export with { dynamicBatch: false } to fix the batch size';
@@ -453,8 +454,9 @@ function merge(a: GraphBuilder, b: GraphBuilder, o: CheckedOptions, batches: [nu
     }
     if (note.role === 'constant' || note.role === 'weight') {
       throw new OnnxExportError(`exportOnnx: ${note.what()} changes with the input's values but no traced tensor operation ` +
-        'computes it from the input (it was made through .data, toArray(), a random draw, or an operation the trace ' +
-        'does not see); a graph would freeze the value it had in one trace: compute it with tensor operations', note.op);
+        'computes it from the input (it was made through .data, toArray(), a random draw, a Sequential\'s forward() ' +
+        'rather than its layers\' call(), or another operation the trace does not see); a graph would freeze the value ' +
+        'it had in one trace: compute it with tensor operations', note.op);
     }
     throw new OnnxExportError(`exportOnnx: ${note.what()} follows the batch size, which a graph with a free batch axis ` +
       `cannot hold here: ${batchAdvice}`, note.op);
