@@ -3,10 +3,11 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { getBackend, nativeAddon, nativeAvailable, tsBackend } from '../src/backend/index';
 import { nativeBackend } from '../src/backend/native';
 import type { ActivationKind } from '../src/backend/backend';
+import type { FloatArray } from '../src/tensor';
 import {
   backends, dtypes, expectClose, randomArray, tolerance, useBackend,
 } from './helpers';
-import { gemm as referenceGemm } from './reference';
+import * as ref from './reference';
 
 const sizes = [1, 3, 17, 65, 257];
 
@@ -28,7 +29,7 @@ describe.each(backends)('kernels on $label', (bc) => {
           const alpha = seed % 3 === 0 ? 1 : -0.75, beta = [0, 1, 0.5][seed % 3];
           const A = randomArray(C, M * K, seed++), B = randomArray(C, K * N, seed++);
           const Cm = randomArray(C, M * N, seed++);
-          const expected = referenceGemm(ta, tb, M, N, K, alpha, A, B, beta, Cm);
+          const expected = ref.gemm(ta, tb, M, N, K, alpha, A, B, beta, Cm);
           getBackend().gemm(ta, tb, M, N, K, alpha, A, B, beta, Cm);
           expectClose(Cm, expected, tolerance(C, K));
         }
@@ -57,7 +58,7 @@ describe.each(backends)('kernels on $label', (bc) => {
           for (const beta of [0, 0.5, 1]) {
             const A = randomArray(C, M * K, M + N), B = randomArray(C, K * N, K);
             const Cm = randomArray(C, M * N + 7, 3), tail = Array.from(Cm.subarray(M * N));
-            const expected = referenceGemm(ta, tb, M, N, K, -0.75, A, B, beta, Cm.subarray(0, M * N));
+            const expected = ref.gemm(ta, tb, M, N, K, -0.75, A, B, beta, Cm.subarray(0, M * N));
             getBackend().gemm(ta, tb, M, N, K, -0.75, A, B, beta, Cm);
             expectClose(Cm.subarray(0, M * N), expected, tolerance(C, K));
             expect(Array.from(Cm.subarray(M * N))).toEqual(tail);
@@ -166,6 +167,26 @@ describe.each(backends)('kernels on $label', (bc) => {
         expectClose(g2, grad, tol);
         const l3 = getBackend().softmaxCrossEntropyIndex(rows, cols, logits, labels, null);
         expect(Math.abs(l3 - l1)).toBeLessThan(tol * Math.max(1, l1));
+      }
+    });
+
+    it('loss kernels write only the first rows cols elements of a longer grad', () => {
+      const rows = 3, cols = 5, n = rows * cols, k = getBackend();
+      const x = randomArray(C, n, 1, -3, 3), p = randomArray(C, n, 2, 0.1, 0.9), t = randomArray(C, n, 3, 0, 1);
+      const labels = new Int32Array([4, 0, 2]);
+      const runs: [string, (g: FloatArray) => number, [number, Float64Array]][] = [
+        ['softmaxCrossEntropyIndex', (g) => k.softmaxCrossEntropyIndex(rows, cols, x, labels, g), ref.softmaxCrossEntropyIndex(rows, cols, x, labels)],
+        ['softmaxCrossEntropyTarget', (g) => k.softmaxCrossEntropyTarget(rows, cols, x, t, g), ref.softmaxCrossEntropyTarget(rows, cols, x, t)],
+        ['crossEntropyProbs', (g) => k.crossEntropyProbs(rows, cols, p, t, 1e-7, g), ref.crossEntropyProbs(rows, p, t, 1e-7)],
+        ['mse', (g) => k.mse(rows, cols, p, t, false, g), ref.mse(rows, p, t, false)],
+        ['bceLogits', (g) => k.bceLogits(n, x, t, g), ref.bceLogits(x, t)],
+        ['bceProbs', (g) => k.bceProbs(n, p, t, 1e-6, g), ref.bceProbs(p, t, 1e-6)],
+      ];
+      for (const [name, run, [loss, want]] of runs) {
+        const grad = new C(n + 3).fill(7);
+        expect(Math.abs(run(grad) - loss), name).toBeLessThan(tolerance(C, n) * Math.max(1, loss));
+        expectClose(grad.subarray(0, n), want, tolerance(C, n));
+        expect(Array.from(grad.subarray(n)), name).toEqual([7, 7, 7]);
       }
     });
 
