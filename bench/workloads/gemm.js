@@ -3,6 +3,8 @@
 // A workload: { id, title, metric, unit, engines(engine, opts) -> bool, setup(engine, nn, opts) -> { run, work } }
 // where run() does one call and work is what one call accomplishes in the metric's unit (GFLOP here).
 
+const { ortSession } = require('../engines');
+
 function randomArray(C, n, seed) {
   const a = new C(n);
   let s = seed >>> 0;
@@ -23,6 +25,7 @@ function gemmWorkload(M, N, K, dtype) {
     unit: 'GFLOP/s',
     engines(engine, opts) {
       if (engine.kind === 'tfjs') return dtype === 'float32' && !(opts.quick && engine.id === 'tfjs-cpu' && flops > 1e9);
+      if (engine.kind === 'ort') return dtype === 'float32';
       return !(opts.quick && engine.id === 'ts' && flops > 1e9);
     },
     async setup(engine, nn) {
@@ -31,6 +34,15 @@ function gemmWorkload(M, N, K, dtype) {
         const out = new C(M * N);
         const k = nn.getBackend();
         return { run: () => k.gemm(false, false, M, N, K, 1, A, B, 0, out), work: flops / 1e9, sync: true };
+      }
+      if (engine.kind === 'ort') {
+        // B as the weight of a Dense layer without bias, exported: a Gemm node with B as its initializer (which ONNX
+        // Runtime may prepack once, at session creation; nodenn reads B afresh at every call)
+        const dense = new nn.Dense(K, N, { bias: false });
+        dense.weight.data.set(B);
+        const session = await ortSession(engine, nn, new nn.Sequential([dense]), [K]);
+        const feeds = { input: new engine.ort.Tensor('float32', A, [M, K]) };
+        return { run: () => session.run(feeds), work: flops / 1e9, note: 'B a constant of the model; async run()' };
       }
       const tf = engine.tf;
       const a = tf.tensor2d(A, [M, K]), b = tf.tensor2d(B, [K, N]);

@@ -5,7 +5,10 @@
 //   CNN conv(1→16, 3×3, pad 1)-ReLU-maxpool 2-conv(16→32, 3×3, pad 1)-ReLU-maxpool 2-dense(1568→10),
 //     training with Adam (lr 1e-3) at batch 64, and inference on the 10,000 test images at batch 1000.
 // Slow engines run a fixed part of an epoch per call (noted in the table); times per epoch are scaled from it.
+// ONNX Runtime runs inference only, on nodenn's own network exported to ONNX (the same weights), with a final
+// Softmax layer for the probabilities.
 const { loadMnist } = require('../mnist');
+const { ortSession } = require('../engines');
 
 const SLOW = new Set(['ts', 'tfjs-cpu', 'native/scalar']);
 
@@ -71,7 +74,7 @@ const mlpEpoch = {
   unit: 's/epoch',
   lowerIsBetter: true,
   timing: { reps: 5, minSeconds: 0, warmup: 1 },
-  engines: () => true,
+  engines: (engine) => engine.kind !== 'ort',
   async setup(engine, nn, opts) {
     const steps = SLOW.has(engine.id) ? (opts.quick ? 5 : 30) : (opts.quick ? 60 : 600);
     const n = steps * 100;
@@ -108,6 +111,11 @@ const mlpPredict = {
       const net = nodennMlp(nn).eval();
       const x = new nn.Tensor(sample, [1, 784]);
       return { run: () => net.predictProba(x), scale: 1e6, sync: true };
+    }
+    if (engine.kind === 'ort') {
+      const session = await ortSession(engine, nn, new nn.Sequential([...nodennMlp(nn).layers, new nn.Softmax()]), [784]);
+      const feeds = { input: new engine.ort.Tensor('float32', sample, [1, 784]) };
+      return { run: () => session.run(feeds), scale: 1e6, note: 'async run()' };
     }
     const tf = engine.tf;
     const model = tfMlp(tf);
@@ -155,7 +163,7 @@ const cnnTrain = {
   title: 'CNN train, Adam, batch 64',
   unit: 'img/s',
   timing: { reps: 5, minSeconds: 0, warmup: 1 },
-  engines: (engine, opts, nn) => (engine.kind === 'tfjs' || hasConv(nn)) && !(opts.quick && SLOW.has(engine.id)),
+  engines: (engine, opts, nn) => engine.kind !== 'ort' && (engine.kind === 'tfjs' || hasConv(nn)) && !(opts.quick && SLOW.has(engine.id)),
   async setup(engine, nn, opts) {
     const steps = SLOW.has(engine.id) ? 1 : (opts.quick ? 4 : 20);
     const n = steps * 64;
@@ -192,6 +200,17 @@ const cnnInference = {
       const net = nodennCnn(nn).eval();
       const x = new nn.Tensor(d.x.subarray(0, n * 784), [n, 1, 28, 28]);
       return { run: () => net.predictProba(x, { batchSize: 1000 }), work: n, note, sync: true };
+    }
+    if (engine.kind === 'ort') {
+      const session = await ortSession(engine, nn, new nn.Sequential([...nodennCnn(nn).layers, new nn.Softmax()]), [1, 28, 28]);
+      const feeds = [];
+      for (let i = 0; i < n; i += 1000) {
+        feeds.push({ input: new engine.ort.Tensor('float32', d.x.subarray(i * 784, (i + 1000) * 784), [1000, 1, 28, 28]) });
+      }
+      return {
+        run: async () => { for (const f of feeds) await session.run(f); },
+        work: n, note: [note, 'batches of 1000'].filter(Boolean).join('; '),
+      };
     }
     const tf = engine.tf;
     const model = tfCnn(tf);
