@@ -817,6 +817,8 @@ export class Sequential {
   /** Zeroes the gradients of the layers that trainBackward() does not overwrite. */
   private zeroGradForTrain(): void {
     for (const l of this.layers) if (!hasTrainBackward(l)) l.zeroGrad();
+    const first = this.layers[this.firstTrainable()];
+    if (first instanceof ModuleLayer) first.inputGradNeeded = false;
   }
 
   /** The index of the first layer with parameters (the layers before it need no backward pass). */
