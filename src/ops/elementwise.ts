@@ -13,6 +13,7 @@ import {
 import { describeValue } from '../validate';
 import { broadcastShapes, contiguousStrides } from './broadcast';
 import { record } from '../autograd/tape';
+import { uninitialized } from './shape';
 
 /** A tensor, or a number standing for a tensor of shape [] of the other operand's dtype. */
 export type TensorLike = Tensor | number;
@@ -117,12 +118,12 @@ function binary(op: BinaryOp, a: unknown, b: unknown): Tensor {
   const scalarB = nb === 1 && ta.shape.length >= tb.shape.length;
   if (scalarB || sameShape(ta.shape, tb.shape) || (na === 1 && tb.shape.length >= ta.shape.length)) {
     const shape = scalarB || sameShape(ta.shape, tb.shape) ? ta.shape : tb.shape;
-    const y = allocate(dtype, shape === ta.shape ? na : nb);
+    const y = uninitialized(dtype, shape === ta.shape ? na : nb);
     if (y.length > 0) backend.broadcastBinary(op, 1, 1, 1, na, 1, 1, 1, nb, ta.data, tb.data, y);
     return record(op, [a, b], new Tensor(y, shape));
   }
   const shape = broadcastShapes(ta.shape, tb.shape);
-  const y = allocate(dtype, sizeOf(shape));
+  const y = uninitialized(dtype, sizeOf(shape));
   runBroadcast([ta, tb], shape, y, (d, x, out) => {
     backend.broadcastBinary(op, d[0][0], d[0][1], d[0][2], d[0][3], d[1][0], d[1][1], d[1][2], d[1][3], x[0], x[1], out);
   });
@@ -132,7 +133,7 @@ function binary(op: BinaryOp, a: unknown, b: unknown): Tensor {
 /** y = op(x), through the unary kernel. */
 function unary(op: UnaryOp, x: unknown, alpha = 0, beta = 0): Tensor {
   const t = checkTensor(x, 'x');
-  const y = allocate(t.dtype, t.size);
+  const y = uninitialized(t.dtype, t.size);
   getBackend().unary(op, t.size, t.data, y, alpha, beta);
   return record(op, [t], new Tensor(y, t.shape), [alpha, beta]);
 }
@@ -181,7 +182,7 @@ export function where(cond: TensorLike, a: TensorLike, b: TensorLike): Tensor {
   const tc = operand(cond, 'cond', dtype), ta = operand(a, 'a', dtype), tb = operand(b, 'b', dtype);
   const shape = broadcastShapes(broadcastShapes(tc.shape, ta.shape, ['cond', 'a']), tb.shape,
     ['cond and a (broadcast)', 'b']);
-  const y = allocate(dtype, sizeOf(shape));
+  const y = uninitialized(dtype, sizeOf(shape));
   const backend = getBackend();
   runBroadcast([tc, ta, tb], shape, y, ([dc, da, db], [xc, xa, xb], out) => {
     backend.broadcastWhere(dc[0], dc[1], dc[2], dc[3], da[0], da[1], da[2], da[3], db[0], db[1], db[2], db[3], xc, xa, xb,

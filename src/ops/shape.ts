@@ -4,7 +4,7 @@
 // (reshape, squeeze, unsqueeze, flatten, a transpose that moves only size-1 axes) return a tensor sharing the
 // data, as NumPy returns views.
 import { getBackend } from '../backend/index';
-import { Tensor, type DType, type NestedArray, type Shape, allocate, checkAttached, formatShape, sizeOf } from '../tensor';
+import { Tensor, type DType, type FloatArray, type NestedArray, type Shape, allocate, checkAttached, formatShape, sizeOf } from '../tensor';
 import { describeValue, isArray } from '../validate';
 import { record } from '../autograd/tape';
 
@@ -62,11 +62,15 @@ const UNINITIALIZED_MIN_BYTES = 4096;
  * no pool shared with other buffers, so the tensor's buffer can be transferred like any other.
  */
 export function empty(shape: Shape, dtype: DType): Tensor {
-  const n = sizeOf(shape), bytes = n * (dtype === 'float64' ? 8 : 4);
-  if (bytes < UNINITIALIZED_MIN_BYTES) return new Tensor(allocate(dtype, n), shape);
+  return new Tensor(uninitialized(dtype, sizeOf(shape)), shape);
+}
+
+/** n elements of dtype for a kernel to overwrite entirely (see empty): uninitialized from 4 KiB on. */
+export function uninitialized(dtype: DType, n: number): FloatArray {
+  const bytes = n * (dtype === 'float64' ? 8 : 4);
+  if (bytes < UNINITIALIZED_MIN_BYTES) return allocate(dtype, n);
   const b = Buffer.allocUnsafeSlow(bytes);
-  return new Tensor(dtype === 'float64' ? new Float64Array(b.buffer, b.byteOffset, n) : new Float32Array(b.buffer, b.byteOffset, n),
-    shape);
+  return dtype === 'float64' ? new Float64Array(b.buffer, b.byteOffset, n) : new Float32Array(b.buffer, b.byteOffset, n);
 }
 
 /** Indices as an Int32Array: an Int32Array as is, any other array or a tensor's values converted (integers only). */
