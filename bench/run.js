@@ -175,6 +175,11 @@ async function main() {
     console.log('');
     require('./conv').main();
   }
+  // autograd: a Module of tensor ops against the same Sequential, and the tape's cost per op (prints its own table)
+  if (!opts.only || opts.only.some((s) => 'autograd'.includes(s) || s.includes('autograd'))) {
+    console.log('');
+    await require('./autograd').main(opts.quick ? ['--quick'] : []);
+  }
 }
 
 main().catch((e) => {

@@ -754,7 +754,8 @@ export class Sequential {
   /**
    * The output for a batch x recorded by autograd, each layer one operation (a Module's own operations recorded
    * as they run): how a Module uses a Sequential (`this.body.call(x)`), in the network's mode. Parameter gradients
-   * go to each parameter's .grad; a layer caches only its last forward, so call it once per backward pass.
+   * go to each parameter's .grad; a layer caches only its last forward, so call it once per backward pass. The
+   * result is the caller's own (a later call does not change it).
    */
   call(x: Tensor): Tensor {
     let y = this.input(x);
@@ -768,7 +769,8 @@ export class Sequential {
       }
     }
     this.lastInputShape = x.shape;
-    return y;
+    // the last layer's output is its buffer, which the next call overwrites: the caller gets a copy (recorded)
+    return this.layers.length > 0 && !(this.layers[this.layers.length - 1] instanceof ModuleLayer) ? y.clone() : y;
   }
 
   /** forward() without the copy: the result is the last layer's buffer, valid until the next forward. */
@@ -826,6 +828,8 @@ export class Sequential {
   /** Zeroes the gradients of the layers that trainBackward() does not overwrite. */
   private zeroGradForTrain(): void {
     for (const l of this.layers) if (!hasTrainBackward(l)) l.zeroGrad();
+    const first = this.layers[this.firstTrainable()];
+    if (first instanceof ModuleLayer) first.inputGradNeeded = false;
   }
 
   /** The index of the first layer with parameters (the layers before it need no backward pass). */

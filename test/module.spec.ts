@@ -228,6 +228,11 @@ describe.each(backends)('Modules with Sequential, fit and gradcheck on $label', 
       const numeric = nn.noGrad(() => nn.gradcheck.numericalGradient(() => loss().item(), p, { h: 1e-6 }));
       expect(nn.gradcheck.relativeError(p.grad!, numeric), name).toBeLessThanOrEqual(1e-7);
     }
+    // each call's result is its own: a second call does not overwrite the first (the layers reuse their buffers)
+    const x1 = nn.randn([2, 3], { dtype: 'float64', seed: 10 }), x2 = nn.randn([2, 3], { dtype: 'float64', seed: 11 });
+    const first = m.body.call(x1), before = first.toArray();
+    m.body.call(x2);
+    expect(first.toArray()).toEqual(before);
     // eval() reaches the Sequential and its layers
     m.eval();
     expect(m.body.isTraining).toBe(false);

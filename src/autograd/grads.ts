@@ -10,6 +10,7 @@ import * as linalg from '../ops/linalg';
 import * as red from '../ops/reduce';
 import * as shp from '../ops/shape';
 import { getBackend } from '../backend/index';
+import type { ActivationKind } from '../backend/kernels.gen';
 
 export type GradFunction = (g: Tensor, inputs: readonly unknown[], y: Tensor, attrs: unknown) => (Tensor | null)[];
 
@@ -20,7 +21,11 @@ function wants(x: unknown): x is Tensor {
 
 /** g summed over the axes that broadcasting added or stretched, to `shape`. */
 export function unbroadcast(g: Tensor, shape: readonly number[]): Tensor {
-  if (g.ndim === shape.length && g.shape.every((d, i) => d === shape[i])) return g;
+  if (g.shape.length === shape.length) {
+    let same = true;
+    for (let i = 0; i < shape.length && same; i++) same = g.shape[i] === shape[i];
+    if (same) return g;
+  }
   const lead = g.ndim - shape.length;
   const axes: number[] = [];
   for (let i = 0; i < g.ndim; i++) if (i < lead || (shape[i - lead] === 1 && g.shape[i] !== 1)) axes.push(i);
@@ -39,6 +44,21 @@ function binary(da: (a: Tensor | number, b: Tensor | number, g: Tensor, y: Tenso
 /** A unary operation's gradient from g, its input and its output. */
 function unary(dx: (g: Tensor, x: Tensor, y: Tensor, attrs: [number, number]) => Tensor): GradFunction {
   return (g, [x], y, attrs) => [wants(x) ? dx(g, x, y, attrs as [number, number]) : null];
+}
+
+/**
+ * The activations' gradients through the layers' fused kernel, one pass: relu and leakyRelu read x (0 and slope at
+ * x ≤ 0, as PyTorch), sigmoid y (1 − y) and tanh 1 − y².
+ */
+function activation(kind: ActivationKind): GradFunction {
+  return (g, [x], y, attrs) => {
+    if (!wants(x)) return [null];
+    const dy = g.dtype === x.dtype ? g : g.astype(x.dtype);
+    const dx = shp.empty(x.shape, x.dtype);
+    const slope = kind === 'leakyRelu' ? (attrs as [number, number])[0] : 0;
+    if (dx.size > 0) getBackend().activationBackward(kind, dx.size, x.data, y.data, dy.data, dx.data, slope);
+    return [dx];
+  };
 }
 
 interface ReduceAttrs { axis?: red.Axis; keepdims?: boolean; ddof?: number }
@@ -96,15 +116,32 @@ const matmul: GradFunction = (g, [a, b], _y, attrs) => {
   const g2 = g.reshape([...g.shape.slice(0, g.ndim - (A.ndim > 1 ? 1 : 0) - (B.ndim > 1 ? 1 : 0)), M, N]);
   let da: Tensor | null = null, db: Tensor | null = null;
   if (wants(A)) {
-    const d = tA ? linalg.matmul(b2, g2, { transposeA: tB, transposeB: true }) : linalg.matmul(g2, b2, { transposeB: !tB });
-    da = unbroadcast(d, a2.shape).reshape(A.shape);
+    const [x, y, ta, tb] = tA ? [b2, g2, tB, true] : [g2, b2, false, !tB];
+    if (!gemmIntoLeaf(A, x, y, ta, tb)) da = unbroadcast(linalg.matmul(x, y, { transposeA: ta, transposeB: tb }), a2.shape).reshape(A.shape);
   }
   if (wants(B)) {
-    const d = tB ? linalg.matmul(g2, a2, { transposeA: true, transposeB: tA }) : linalg.matmul(a2, g2, { transposeA: !tA });
-    db = unbroadcast(d, b2.shape).reshape(B.shape);
+    const [x, y, ta, tb] = tB ? [g2, a2, true, tA] : [a2, g2, !tA, false];
+    if (!gemmIntoLeaf(B, x, y, ta, tb)) db = unbroadcast(linalg.matmul(x, y, { transposeA: ta, transposeB: tb }), b2.shape).reshape(B.shape);
   }
   return [da, db];
 };
+
+/**
+ * leaf.grad += op(x) op(y) in one GEMM (beta 1) when leaf is a 2-D leaf whose .grad is already there in its shape
+ * and dtype and x, y are 2-D matrices of that dtype: a weight's gradient, in place, with no temporary the size of
+ * the weight (PyTorch's AccumulateGrad does the same). Returns false (nothing done) otherwise; then the gradient
+ * goes back to the tape as usual.
+ */
+function gemmIntoLeaf(leaf: Tensor, x: Tensor, y: Tensor, ta: boolean, tb: boolean): boolean {
+  const grad = leaf.grad;
+  if (leaf.gradFn !== null || grad === null || leaf.ndim !== 2 || x.ndim !== 2 || y.ndim !== 2) return false;
+  if (grad.dtype !== leaf.dtype || x.dtype !== leaf.dtype || y.dtype !== leaf.dtype) return false;
+  if (grad.ndim !== 2 || grad.shape[0] !== leaf.shape[0] || grad.shape[1] !== leaf.shape[1]) return false;
+  const M = ta ? x.shape[1] : x.shape[0], K = ta ? x.shape[0] : x.shape[1], N = tb ? y.shape[0] : y.shape[1];
+  if (M !== leaf.shape[0] || N !== leaf.shape[1]) return false;
+  if (M * N > 0) getBackend().gemm(ta, tb, M, N, K, 1, x.data, y.data, 1, grad.data);
+  return true;
+}
 
 /** The inverse of a permutation. */
 function inverse(perm: readonly number[]): number[] {
@@ -137,10 +174,10 @@ export const gradFunctions: Record<string, GradFunction> = {
   log1p: unary((g, x) => ew.div(g, ew.add(x, 1))),
   sqrt: unary((g, _x, y) => ew.div(g, ew.mul(y, 2))),
   square: unary((g, x) => ew.mul(g, ew.mul(x, 2))),
-  relu: unary((g, x) => ew.mul(g, ew.gt(x, 0))),
-  leakyRelu: unary((g, x, _y, [slope]) => ew.mul(g, ew.where(ew.gt(x, 0), 1, slope))),
-  sigmoid: unary((g, _x, y) => ew.mul(g, ew.mul(y, ew.sub(1, y)))),
-  tanh: unary((g, _x, y) => ew.mul(g, ew.sub(1, ew.square(y)))),
+  relu: activation('relu'),
+  leakyRelu: activation('leakyRelu'),
+  sigmoid: activation('sigmoid'),
+  tanh: activation('tanh'),
   softplus: unary((g, x) => ew.mul(g, ew.sigmoid(x))),
   // Φ(x) + x φ(x); Φ(x) = gelu(x) / x away from 0
   gelu: unary((g, x, y) => {
@@ -189,7 +226,17 @@ export const gradFunctions: Record<string, GradFunction> = {
     }
     layer.zeroGrad();
     const dx = layer.backward(g);
-    return [dx.clone(), ...layer.grads.map((t) => t.clone())];
+    // a parameter whose .grad is there in its shape takes the layer's gradient in place (no copy)
+    const paramGrads = layer.grads.map((t, i) => {
+      const p = layer.params[i], into = p.grad;
+      if (into !== null && into.dtype === t.dtype && into.size === t.size && into.ndim === t.ndim &&
+        into.shape.every((d, k) => d === t.shape[k])) {
+        if (t.size > 0) getBackend().axpy(t.size, 1, t.data, into.data);
+        return null;
+      }
+      return t.clone();
+    });
+    return [layer.reuseBuffers ? dx.clone() : dx, ...paramGrads];
   },
   // slice, take, gather, split: g added back at the rows taken (a row taken twice gets both)
   gatherAxis: (g, [x], _y, attrs) => {

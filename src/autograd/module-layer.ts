@@ -12,6 +12,12 @@ export class ModuleLayer extends Layer {
   /** The input leaf and the output of the last forward that recorded (backward differentiates them). */
   private input: Tensor | null = null;
   private output: Tensor | null = null;
+  /**
+   * Whether the next forward's input needs a gradient: a network's training loop sets false, for that one forward,
+   * on its first layer with parameters, whose dx nothing uses (as built-in layers skip theirs).
+   */
+  inputGradNeeded = true;
+  private zeroInput: Tensor | null = null;
   /** Output shapes by input sample shape, found by running the Module once on a batch of one. */
   private readonly shapes = new Map<string, number[]>();
 
@@ -53,7 +59,8 @@ export class ModuleLayer extends Layer {
       this.input = this.output = null;
       return this.module.call(x);
     }
-    const input = x.detach().requiresGrad_();
+    const input = x.detach().requiresGrad_(this.inputGradNeeded);
+    this.inputGradNeeded = true;
     const y = enableGrad(() => this.module.call(input));
     if (!(y instanceof Tensor)) throw new TypeError(`${this.name}: forward() must return a Tensor, got ${typeof y}`);
     this.input = input;
@@ -67,17 +74,28 @@ export class ModuleLayer extends Layer {
     if (input === null || output === null) {
       throw new Error(`${this.name}: backward() needs a forward() first, with recording on (not inside noGrad)`);
     }
-    if (!output.requiresGrad) return Tensor.zeros(input.shape, input.dtype);  // the output depends on nothing trained
     // the tape adds into .grad in place: point each parameter's .grad at this layer's gradient for the pass
     const saved = this.params.map((p) => p.grad);
     this.params.forEach((p, i) => { p.grad = this.grads[i]; });
     input.grad = null;
+    if (!output.requiresGrad) return this.zerosLike(input);
     try {
       tapeBackward(output, dout.dtype === output.dtype ? dout : dout.astype(output.dtype));
     } finally {
       this.params.forEach((p, i) => { p.grad = saved[i]; });
     }
-    return input.grad ?? Tensor.zeros(input.shape, input.dtype);
+    return input.grad ?? this.zerosLike(input);
+  }
+
+  /** dx when the input needed no gradient (nothing reads it then): one zero tensor kept per shape, not one per step. */
+  private zerosLike(x: Tensor): Tensor {
+    const z = this.zeroInput;
+    if (z !== null && z.dtype === x.dtype && z.shape.length === x.shape.length && z.shape.every((d, i) => d === x.shape[i])) {
+      z.data.fill(0);
+      return z;
+    }
+    this.zeroInput = Tensor.zeros(x.shape, x.dtype);
+    return this.zeroInput;
   }
 
   /**

@@ -325,9 +325,9 @@ export abstract class Module {
     const layers = this.namedLayers().map(([, l]) => l);
     const patched: object[] = [];
     const watch = (o: Module | Layer) => {
-      const original = o.call;
+      const original = (o as unknown as { call: (...a: Tensor[]) => Tensor }).call;
       (o as { call: unknown }).call = (...xs: Tensor[]) => {
-        const y = (original as (...a: Tensor[]) => Tensor).apply(o, xs);
+        const y = original.apply(o, xs);
         if (y instanceof Tensor) into.set(o, y.shape);
         return y;
       };

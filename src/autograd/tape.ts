@@ -100,41 +100,66 @@ export function record(op: string, inputs: readonly unknown[], output: Tensor, a
   if (listener !== null) listener(op, inputs, output, attrs);
   if (!enabled) return output;
   let needed = false;
-  for (const x of inputs) if (x instanceof Tensor && x.requiresGrad) { needed = true; break; }
-  if (!needed || !(op in gradFunctions)) return output;
-  output.gradFn = { op, inputs, attrs, versions: versionsOf(inputs, output) };
+  for (let i = 0; i < inputs.length; i++) {
+    const x = inputs[i];
+    if (x instanceof Tensor && x.requiresGrad) { needed = true; break; }
+  }
+  if (!needed || gradFunctions[op] === undefined) return output;
+  output.gradFn = new RecordedNode(op, inputs, attrs, versionsOf(inputs, output));
   return output;
+}
+
+/** Every Node is made here, of one class: one object shape for the engine, whatever the operation. */
+class RecordedNode implements Node {
+  constructor(readonly op: string, readonly inputs: readonly unknown[], readonly attrs: unknown,
+    readonly versions: readonly number[]) {}
 }
 
 /** The tensors reachable from root through gradFn, each after every tensor computed from it (root first). */
 function reverseTopological(root: Tensor): Tensor[] {
   const order: Tensor[] = [];
-  const seen = new Set<Tensor>([root]);
-  // iterative depth-first post-order: long chains (an unrolled loop) must not overflow the stack
-  const stack: [Tensor, number][] = [[root, 0]];
-  while (stack.length > 0) {
-    const top = stack[stack.length - 1];
-    const inputs = top[0].gradFn?.inputs ?? [];
+  const seen = new Set<Tensor>();
+  seen.add(root);
+  // iterative depth-first post-order (long chains, an unrolled loop, must not overflow the stack); two parallel
+  // stacks, the tensors and how many of their inputs were visited, so that a step allocates nothing
+  const nodes: Tensor[] = [root];
+  const next: number[] = [0];
+  while (nodes.length > 0) {
+    const top = nodes.length - 1;
+    const t = nodes[top];
+    const inputs = t.gradFn === null ? NO_INPUTS : t.gradFn.inputs;
+    let i = next[top];
     let pushed = false;
-    while (top[1] < inputs.length) {
-      const x = inputs[top[1]++];
+    while (i < inputs.length) {
+      const x = inputs[i++];
       if (x instanceof Tensor && x.requiresGrad && !seen.has(x)) {
         seen.add(x);
-        stack.push([x, 0]);
+        next[top] = i;
+        nodes.push(x);
+        next.push(0);
         pushed = true;
         break;
       }
     }
     if (!pushed) {
-      order.push(top[0]);
-      stack.pop();
+      order.push(t);
+      nodes.pop();
+      next.pop();
     }
   }
   return order.reverse();
 }
 
+const NO_INPUTS: readonly unknown[] = [];
+
+function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 function checkGradient(g: Tensor, t: Tensor, what: string): Tensor {
-  if (g.shape.length !== t.shape.length || g.shape.some((d, i) => d !== t.shape[i])) {
+  if (!sameShape(g.shape, t.shape)) {
     throw new RangeError(`${what} has shape ${formatShape(g.shape)} but the tensor has shape ${formatShape(t.shape)}`);
   }
   return g.dtype === t.dtype ? g : g.astype(t.dtype);
@@ -148,8 +173,7 @@ function accumulate(leaf: Tensor, g: Tensor): void {
   const prev = leaf.grad;
   if (prev === null) {
     leaf.grad = g.clone();
-  } else if (prev.dtype === g.dtype && prev.size === g.size && prev.shape.length === g.shape.length &&
-    prev.shape.every((d, i) => d === g.shape[i])) {
+  } else if (prev.dtype === g.dtype && sameShape(prev.shape, g.shape)) {
     if (g.size > 0) getBackend().axpy(g.size, 1, g.data, prev.data);
   } else {
     leaf.grad = prev.add(g);
@@ -194,13 +218,15 @@ export function backward(root: Tensor, grad?: Tensor | null): void {
           'mul_, ..., or out=) after the operation ran; clone() it before modifying it');
       }
       const inputGrads = gradFunctions[node.op](g, node.inputs, t, node.attrs);
-      node.inputs.forEach((x, i) => {
-        const gi = inputGrads[i];
-        if (!(x instanceof Tensor) || !x.requiresGrad || gi === null || gi === undefined) return;
-        const gx = checkGradient(gi, x, `the gradient ${node.op} gives its input ${i}`);
+      const inputs = node.inputs;
+      for (let i = 0; i < inputs.length; i++) {
+        const x = inputs[i], gi = inputGrads[i];
+        if (!(x instanceof Tensor) || !x.requiresGrad || gi === null || gi === undefined) continue;
+        const gx = gi.dtype === x.dtype && sameShape(gi.shape, x.shape) ? gi
+          : checkGradient(gi, x, `the gradient ${node.op} gives its input ${i}`);
         const prev = grads.get(x);
         grads.set(x, prev === undefined ? gx : prev.add(gx));
-      });
+      }
     }
   });
 }
