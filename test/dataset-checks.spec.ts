@@ -321,6 +321,30 @@ describe('Dataset checks word for word', () => {
     // a sum off by rounding only is accepted
     expect(ds.split([0.1, 0.2, 0.7]).map((p) => p.cardinality)).toEqual([1, 2, 8]);
   });
+  it('samples of tensors: x and y as rows without the batch axis; samples without targets batch into y null', async () => {
+    const { x } = data(2);
+    const rows = new Tensor([[1, 2], [3, 4]]);
+    const samples = await Dataset.fromTensors(x, rows).toArray();
+    expect(samples.map((s) => [s.x.shape, Array.from(s.x.data), (s.y as Tensor).shape, Array.from((s.y as Tensor).data)])).toEqual(
+      [[[3], [0, 0.25, 0.5], [2], [1, 2]], [[3], [1, 1.25, 1.5], [2], [3, 4]]]);
+    const alone = await Dataset.fromTensors(x).toArray();
+    expect(alone.map((s) => [Object.keys(s), s.x.shape, Array.from(s.x.data)])).toEqual(
+      [[['x'], [3], [0, 0.25, 0.5]], [['x'], [3], [1, 1.25, 1.5]]]);
+    const [b] = await Dataset.from([{ x: new Tensor([1]) }, { x: new Tensor([2]) }]).batch(2).toArray();
+    expect([b.y, Array.from(b.x.data), b.size]).toEqual([null, [1, 2], 2]);
+    await expect(Dataset.from([{ x: new Tensor([1]) }, null] as never as Sample[]).batch(2).toArray()).rejects.toThrow(
+      new TypeError('batch(): sample 1 (batch 0, row 1) must be an object { x, y? }, got null'));
+    // batches of one number per sample, and without a y at all
+    const [c] = await Dataset.from([{ x: new Tensor([1, 2, 3]) }], { batched: true }).toArray();
+    expect([c.x.shape, c.y, c.size]).toEqual([[3], null, 3]);
+    expect(() => Dataset.fromTensors(x).batch(2, null as never)).toThrow(
+      new TypeError('batch() options must be an options object, got null'));
+    // a whole-set shuffle of tensors checks its buffer size too
+    expect(() => Dataset.fromTensors(x).shuffle({ bufferSize: 50.5 })).toThrow(
+      new RangeError('shuffle(): bufferSize must be a positive integer, got 50.5'));
+    expect(() => Dataset.fromTensors(x).shuffle({ bufferSize: 'all' as never })).toThrow(
+      new RangeError("shuffle(): bufferSize must be a positive integer, got the string 'all'"));
+  });
 });
 
 describe('Dataset.fromIdx refuses a file, and says why', () => {
@@ -346,6 +370,13 @@ describe('Dataset.fromIdx refuses a file, and says why', () => {
     const p = write('gz2', Buffer.from([0x1f, 0x8b]));
     expect(await reason(Dataset.fromIdx(p))).toBe('BAD_MAGIC: a gzip file: Dataset.fromIdx streams raw idx files ' +
       `(gunzip it first, or use loadMnist) (${p})`);
+    // a gzip file starts 1f 8b: either byte alone is a bad magic number
+    const g1 = write('g1', be32(0x1f000803, 1, 1, 1)), g2 = write('g2', be32(0x008b0803, 1, 1, 1));
+    expect(await reason(Dataset.fromIdx(g1))).toBe(`BAD_MAGIC: bad idx magic number 0x1f000803, expected 0x00000803 (${g1})`);
+    expect(await reason(Dataset.fromIdx(g2))).toBe(`BAD_MAGIC: bad idx magic number 0x008b0803, expected 0x00000803 (${g2})`);
+    // the magic number alone: the header is short, not the magic number
+    const four = write('four', be32(0x803));
+    expect(await reason(Dataset.fromIdx(four))).toBe(`TRUNCATED: file is 4 bytes, shorter than its 16-byte idx header (${four})`);
     const q = write('one', Buffer.from([0x1f]));
     expect(await reason(Dataset.fromIdx(q))).toBe(`TRUNCATED: file is 1 bytes, shorter than the idx magic number (${q})`);
     const e = write('empty', Buffer.alloc(0));
