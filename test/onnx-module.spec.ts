@@ -229,6 +229,17 @@ describe('exportOnnx of a Module', () => {
     expect(e.message).toMatch(/^exportOnnx: forward\(\) uses the tensor operation maskedSelect at test[/\\]onnx-module\.spec\.ts:\d+:\d+, which has no ONNX counterpart; the operations that export are add, sub, /);
   });
 
+  it('refuses an operation that writes into out (or in place): the trace would lose it', () => {
+    class InPlace extends Module {
+      forward(x: Tensor): Tensor {
+        const y = x.mul(2);
+        return y.add_(1);
+      }
+    }
+    expect(() => io.encodeOnnx(new InPlace(), { inputShape: [3] }))
+      .toThrow(/^add: writing into out \(or in place\) cannot be traced \(exportOnnx\): use the operation without out$/);
+  });
+
   it('names a built-in layer without an ONNX counterpart by its property path', () => {
     class Custom extends nn.ReLU {
       override get name(): string { return 'Custom'; }

@@ -55,6 +55,11 @@ export function traceOperations<T>(fn: () => T, onOperation: OperationListener):
   }
 }
 
+/** Whether a tracer runs (traceOperations): operations then go through record() even when nothing needs a gradient. */
+export function isTracing(): boolean {
+  return listener !== null;
+}
+
 /** Tells the tracer, if one runs, of an operation that autograd does not record (it has no gradient). */
 export function notifyTracer(op: string, inputs: readonly unknown[], output: Tensor, attrs?: unknown): void {
   if (listener !== null) listener(op, inputs, output, attrs);

@@ -12,7 +12,7 @@ import {
 } from '../tensor';
 import { describeValue } from '../validate';
 import { broadcastShapes, contiguousStrides } from './broadcast';
-import { isGradEnabled, markWritten, record } from '../autograd/tape';
+import { isGradEnabled, isTracing, markWritten, record } from '../autograd/tape';
 
 /** A tensor, or a number standing for a tensor of shape [] of the other operand's dtype. */
 export type TensorLike = Tensor | number;
@@ -139,6 +139,9 @@ function outData(op: string, out: Tensor, shape: Shape, a: unknown, b?: unknown)
     throw new Error(`${op}: writing into out (or in place) is not recorded by autograd, and ${name} requires a ` +
       'gradient; use the operation without out, or run it inside noGrad()');
   }
+  if (isTracing()) {
+    throw new Error(`${op}: writing into out (or in place) cannot be traced (exportOnnx): use the operation without out`);
+  }
   markWritten(out.data);
   return out.data;
 }
@@ -173,7 +176,7 @@ function binary(op: BinaryOp, a: unknown, b: unknown, options?: OutOptions): Ten
   }
   if (out !== undefined) return out;
   const t = new Tensor(y, shape);
-  return recording(a, b) ? record(op, [a, b], t) : t;
+  return recording(a, b) || isTracing() ? record(op, [a, b], t) : t;
 }
 
 /** y = op(x), through the unary kernel. */
@@ -185,7 +188,7 @@ function unary(op: UnaryOp, x: unknown, alpha: number, beta: number, options: Ou
   getBackend().unary(op, t.size, t.data, y, alpha, beta);
   if (out !== undefined) return out;
   const r = new Tensor(y, t.shape);
-  return recording(t) ? record(op, [t], r, [alpha, beta]) : r;
+  return recording(t) || isTracing() ? record(op, [t], r, [alpha, beta]) : r;
 }
 
 // ---- arithmetic (NumPy broadcasting; a number operand takes the tensor's dtype; float64 wins)
