@@ -64,7 +64,7 @@ Train options:
   --plot FILE            write loss/accuracy curves per epoch as SVG
   --augment              augment the training batches (never validation or test): mnist a random affine
                          (rotation ±10°, zoom 0.9-1.1, shift ±10%), fashion a random crop (padding 2) and
-                         a horizontal flip; more epochs by default (see AUGMENT_EPOCHS)
+                         a horizontal flip; default 15 epochs
 
 Export options:
   --format onnx|tfjs     ONNX (opset 17, a free batch axis) or TensorFlow.js Layers (model.json + weights.bin)
