@@ -4,7 +4,6 @@
 // then (a DataError naming the row and the column) and the number of rows is known to fit().
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { CsvError, parse } from 'csv-parse';
 import { describeValue, isArray, knownOptions, optionalBoolean, optionsObject } from '../validate';
 import { type DType, Tensor, allocate } from '../tensor';
 import { DataError } from './mnist';
@@ -41,8 +40,15 @@ export interface CsvSamples {
 
 const KEYS = ['label', 'features', 'header', 'delimiter', 'labelType', 'classes', 'dtype'];
 
+/** csv-parse, loaded on first use: the rest of nn.data does not need it. */
+function csvParse(): typeof import('csv-parse') {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('csv-parse') as typeof import('csv-parse');
+}
+
 /** The records of a CSV file, parsed as they are read; csv-parse's errors as DataError('BAD_CSV'). */
 async function* records(path: string, delimiter: string): AsyncGenerator<string[]> {
+  const { parse, CsvError } = csvParse();
   const parser = parse({ delimiter, bom: true, skip_empty_lines: true });
   const source = createReadStream(path);
   source.on('error', (e) => parser.destroy(e));
