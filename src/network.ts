@@ -35,7 +35,7 @@ import {
 import { OPTIMIZER_NAMES, Optimizer, type OptimizerName, SGD, optimizerFromName } from './optimizers';
 import { ProgressBar, verboseCallbacks } from './progress';
 import { Random } from './random';
-import { type DType, type FloatArray, type NestedArray, Tensor, checkAttached, detachedMessage, formatShape, isDetached, sizeOf } from './tensor';
+import { type DType, type FloatArray, type NestedArray, Tensor, allocate, checkAttached, detachedMessage, formatShape, isDetached, sizeOf } from './tensor';
 
 /** Options of new Sequential(). */
 export interface SequentialOptions {
@@ -1037,7 +1037,7 @@ export class Sequential {
     const was = this.training;
     this.setMode(false);
     try {
-      let total = 0, correct = 0, counted = 0, n = 0;
+      let total = 0, correct = 0, counted = 0, n = 0, last = performance.now();
       for await (const batch of data) {
         const { x: xb, y: yb } = this.checkedBatch(batch, loss, false, caller, `${name}'s batch ${batch.index}`);
         this.setMode(false);  // a pass may have been interleaved with other calls on the network
@@ -1060,6 +1060,11 @@ export class Sequential {
           collector?.add(out, yv);
         }
         n += m;
+        // a turn of the event loop between batches (a pass over tensors resolves without one)
+        if (performance.now() - last >= YIELD_MS) {
+          await nextTick();
+          last = performance.now();
+        }
       }
       if (n === 0) throw new RangeError(`${caller}: ${name} yielded no samples`);
       const result: EvaluateResult = { loss: total / n };
@@ -1088,6 +1093,35 @@ export class Sequential {
   /** evaluate(), and fit()'s validation (labels already checked, fit's metric plan). */
   private evaluateAs(x: Input, y: Targets, options: EvaluateOptions, caller: string, xName: string, yName: string,
     checked: boolean, fitPlan?: MetricPlan): EvaluateResult {
+    const steps = this.evaluationSteps(x, y, options, caller, xName, yName, checked, fitPlan, null);
+    for (;;) {
+      const r = steps.next();
+      if (r.done) return r.value;
+    }
+  }
+
+  /**
+   * fit()'s validation on tensors: evaluateAs, with a turn of the event loop between forward passes of `rows`
+   * samples (a training batch's worth), so that a long validation does not block the event loop. The outputs, and
+   * so the result, are evaluateAs's: the rows of a batch are computed in parts, the loss on the whole batch.
+   */
+  private async evaluateYielding(x: Tensor, y: Int32Array | Tensor, options: EvaluateOptions, plan: MetricPlan,
+    rows: number): Promise<EvaluateResult> {
+    const steps = this.evaluationSteps(x, y, options, 'fit()', 'validationData x', 'validationData y', true, plan, rows);
+    let last = performance.now();
+    for (;;) {
+      const r = steps.next();
+      if (r.done) return r.value;
+      if (performance.now() - last >= YIELD_MS) {
+        await nextTick();
+        last = performance.now();
+      }
+    }
+  }
+
+  /** evaluateAs's work, pausing (yield) after each forward pass of `rows` samples where rows is given. */
+  private* evaluationSteps(x: Input, y: Targets, options: EvaluateOptions, caller: string, xName: string, yName: string,
+    checked: boolean, fitPlan: MetricPlan | undefined, rows: number | null): Generator<void, EvaluateResult> {
     const opts = optionsObject(options, `${caller} options`);
     knownOptions(opts, EVALUATE_OPTIONS, caller);
     const loss = this.evaluationLoss(opts.loss, caller);
@@ -1102,11 +1136,33 @@ export class Sequential {
     const task = accuracyTask(loss, plan);
     const collector = plan.metrics.length > 0 ? new OutputCollector(n) : null;
     const classes = new Int32Array(Math.min(bs, n)), truth = targets instanceof Int32Array ? null : new Int32Array(Math.min(bs, n));
-    return this.inEvalMode(() => {
+    const was = this.training;
+    this.setMode(false);
+    try {
       let total = 0, correct = 0, counted = 0;
       for (const { x: xb, y: yb, index } of new BatchIterator(xin, targets, { batchSize: bs }).epoch()) {
         const start = index * bs, end = start + xb.shape[0];
-        const out = this.infer(xb);
+        let out: Tensor;
+        if (rows === null || xb.shape[0] <= rows) {
+          out = this.infer(xb);
+        } else {
+          // each part's output copied out of the plan's buffer, which the next part reuses
+          const m = xb.shape[0];
+          let data: FloatArray | null = null, shape: number[] = [];
+          for (let a = 0; a < m; a += rows) {
+            const b = Math.min(m, a + rows);
+            this.setMode(false);  // the turn between parts may have run other calls on the network
+            const part = this.infer(rowsOf(xb, a, b));
+            const per = part.size / (b - a);
+            if (data === null) {
+              data = allocate(part.dtype, m * per);
+              shape = [m, ...part.shape.slice(1)];
+            }
+            (data as FloatArray).set(part.data, a * per);
+            yield;
+          }
+          out = new Tensor(data as FloatArray, shape);
+        }
         const value = lossFn(out, yb).loss;
         if (!Number.isFinite(value)) {
           throw nonFiniteResult(xin, start, end, caller, xName, () => new Error(`${caller}: the loss is ${value} on samples ` +
@@ -1124,7 +1180,9 @@ export class Sequential {
       if (task) result.accuracy = correct / counted;
       if (collector) Object.assign(result, computeMetrics(plan.metrics, ...collector.collected(), caller));
       return result;
-    });
+    } finally {
+      if (was) this.setMode(true);
+    }
   }
 
   /**
@@ -1396,8 +1454,7 @@ export class Sequential {
       if (collector) Object.assign(values, computeMetrics(plan.metrics, ...collector.collected(), 'fit()'));
       if (val) {
         const r = val instanceof Dataset ? await this.evaluateDataset(val, { loss: lossName }, 'fit()', plan, 'validationData')
-          : this.evaluateAs(val[0], val[1], { loss: lossName, batchSize: Math.max(bs, DEFAULT_EVAL_BATCH_SIZE) }, 'fit()',
-              'validationData x', 'validationData y', true, plan);
+          : await this.evaluateYielding(val[0], val[1], { loss: lossName, batchSize: Math.max(bs, DEFAULT_EVAL_BATCH_SIZE) }, plan, bs);
         this.train();
         values.valLoss = r.loss;
         if (task) values.valAccuracy = r.accuracy as number;

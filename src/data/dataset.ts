@@ -11,6 +11,7 @@ import { describeValue, isArray, optionalBoolean, optionalSeed, optionsObject } 
 import { Random } from '../random';
 import { type DType, type FloatArray, type NestedArray, Tensor, allocate, formatShape } from '../tensor';
 import { type Batch, BatchIterator, type BatchTargets } from './batches';
+import { type FromCsvOptions, csvSamples } from './csv';
 import { DataError, IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC } from './mnist';
 
 /** One sample: its input (no batch axis) and, for training, its class label or target row. */
@@ -209,6 +210,18 @@ export class Dataset<T = Sample> implements AsyncIterable<T> {
       }
     }
     return new Dataset(pass, { cardinality: count, batched: false, batchSize: null, samples: count });
+  }
+
+  /**
+   * Samples of the rows of a CSV file: x the feature columns (every numeric column but the label, or `features`),
+   * y the label column's class label (or value, or class name's index). The file is parsed as a stream (csv-parse:
+   * quoted fields, LF or CRLF, a BOM), a row at a time, never read whole. Making the dataset reads it through once,
+   * so that a missing column or a cell that is not a number is a DataError here, naming its row and column
+   * (codes MISSING_COLUMN, BAD_VALUE, BAD_LABEL, BAD_CSV, NOT_FOUND), and the row count is known to fit().
+   */
+  static async fromCsv(path: string, options: FromCsvOptions = {}): Promise<Dataset<Sample>> {
+    const { pass, rows } = await csvSamples(path, options);
+    return new Dataset(pass, { cardinality: rows, batched: false, batchSize: null, samples: rows });
   }
 
   /** A new dataset of a transformation of this one's passes. */

@@ -10,4 +10,5 @@ export {
   Dataset, type Sample, type DatasetSource, type FromOptions, type ShuffleOptions, type BatchOptions, type FromIdxOptions,
   type DatasetMeta,
 } from './dataset';
+export type { FromCsvOptions } from './csv';
 export * as augment from './augment';

@@ -31,7 +31,9 @@ export class DataError extends Error {
 /** Why a data set could not be loaded (DataError's code). */
 export type DataErrorCode =
   | 'NOT_FOUND' | 'BAD_MAGIC' | 'TRUNCATED' | 'TRAILING_BYTES' | 'BAD_DIMENSIONS' | 'BAD_LABEL' | 'COUNT_MISMATCH'
-  | 'BAD_GZIP' | 'CHECKSUM' | 'HTTP' | 'TIMEOUT' | 'ABORTED' | 'NETWORK' | 'TOO_LARGE';
+  | 'BAD_GZIP' | 'CHECKSUM' | 'HTTP' | 'TIMEOUT' | 'ABORTED' | 'NETWORK' | 'TOO_LARGE'
+  // CSV files (Dataset.fromCsv): a parse error, a label or feature column not in the file, a cell that is not a number
+  | 'BAD_CSV' | 'MISSING_COLUMN' | 'BAD_VALUE';
 
 /** Which data set: MNIST's digits or Fashion-MNIST's garments (same format). */
 export type MnistKind = 'mnist' | 'fashion';
