@@ -283,7 +283,7 @@ describe.skipIf(nativeIsas.length === 0).each(nativeIsas)('tensor ops on $label:
         wide.softmax(1), wide.logSoftmax(1), d.sum(), d.var(), d.max(),
         wide.T, wide.reshape([6, 100, 500]).permute(2, 0, 1), wide.take(idx, 0).sum(0),
         ops.scatterAdd(ops.zeros([600, 500]), idx.subarray(0, 2000), wide.take(idx.subarray(0, 2000), 0)),
-        wide.matmul(wide, { transposeB: true }),
+        wide.matmul(wide, { transposeB: true }), wide.reshape([1000, 15, 20]).matmul(wide.reshape([1000, 20, 15])),
       ];
     };
     const one = results(1), two = results(2);
