@@ -1,11 +1,11 @@
 'use strict';
 // Tensor operations against NumPy in the same run, float32: element-wise (a + b on 10^6 elements, a row broadcast
 // over 1000 x 1000, exp), each also into a preallocated result (out=, as NumPy's out=); the per-call overhead of
-// adding two 4-element tensors; reductions on 1000 x 1000; matmul 512³; gathering 64 rows of 784 from 60000
-// (x_train[batch_mask]); softmax, argmax and a transpose copy for context. nodenn on the native backend (best ISA,
-// 2 threads), NumPy through bench/ops.py with OpenBLAS at 2 threads (skipped with a note when python3 cannot import
-// numpy). Every number is the median of the samples (7 of at least 0.2 s; `--quick`: 3 of 0.05 s). Ratios, not
-// absolute times, are what compare.
+// adding two 4-element tensors; reductions on 1000 x 1000; matmul 512³ and a batch of 1000 products of 16³;
+// gathering 64 rows of 784 from 60000 (x_train[batch_mask]); softmax, argmax and a transpose copy for context.
+// nodenn on the native backend (best ISA, 2 threads), NumPy through bench/ops.py with OpenBLAS at 2 threads
+// (skipped with a note when python3 cannot import numpy). Every number is the median of the samples (7 of at least
+// 0.2 s; `--quick`: 3 of 0.05 s). Ratios, not absolute times, are what compare.
 //   node bench/ops.js [--quick]            (after npm run build)
 const { spawnSync } = require('node:child_process');
 const path = require('node:path');
@@ -24,6 +24,7 @@ const a = nn.randn([1000000], { seed: 1 }), b = nn.randn([1000000], { seed: 2 })
 const m = a.reshape([1000, 1000]), row = nn.randn([1000], { seed: 3 }), ym = y.reshape([1000, 1000]);
 const t1 = nn.ones([4]), t2 = nn.ones([4]), y4 = new Float32Array(4);
 const ma = nn.randn([512, 512], { seed: 4 }), mb = nn.randn([512, 512], { seed: 5 });
+const ba = nn.randn([1000, 16, 16], { seed: 7 }), bb = nn.randn([1000, 16, 16], { seed: 8 });
 const xTrain = nn.ones([60000, 784]);
 const batchMask = Int32Array.from(nn.randint(0, 60000, [64], { seed: 6 }).data);
 
@@ -41,6 +42,7 @@ const workloads = [
   ['a.sum(axis=1) (1000 x 1000)', 'sum1', () => m.sum(1)],
   ['a.sum(axis=0) (1000 x 1000)', 'sum0', () => m.sum(0)],
   ['a.matmul(b) (512³)', 'matmul', () => ma.matmul(mb)],
+  ['batched matmul (1000 x 16³)', 'bmm', () => ba.matmul(bb)],
   ['x_train[batch_mask] (64 rows of 784 from 60000)', 'gather', () => xTrain.take(batchMask, 0)],
   ['softmax(a, axis=1) (1000 x 1000)', 'softmax', () => m.softmax(1)],
   ['a.argmax(axis=1) (1000 x 1000)', 'argmax', () => m.argmax(1)],

@@ -37,6 +37,8 @@ def workloads():
     t2 = np.ones(4, dtype=np.float32)
     ma = rng.standard_normal((512, 512), dtype=np.float32)
     mb = rng.standard_normal((512, 512), dtype=np.float32)
+    ba = rng.standard_normal((1000, 16, 16), dtype=np.float32)
+    bb = rng.standard_normal((1000, 16, 16), dtype=np.float32)
     x_train = np.ones((60000, 784), dtype=np.float32)
     batch_mask = rng.integers(0, 60000, 64)
 
@@ -56,6 +58,7 @@ def workloads():
         "sum1": lambda: m.sum(axis=1),
         "sum0": lambda: m.sum(axis=0),
         "matmul": lambda: ma @ mb,
+        "bmm": lambda: ba @ bb,
         "gather": lambda: x_train[batch_mask],
         "softmax": lambda: softmax(m),
         "argmax": lambda: m.argmax(axis=1),

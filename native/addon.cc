@@ -293,15 +293,18 @@ class Args {
         break;
       }
       case kEnum: {
-        Napi::Value value(env_, v);
-        if (!value.IsString()) fail(env_, kTypeError, s.name, " must be a string", Got{env_, v});
-        const std::string name = value.As<Napi::String>().Utf8Value();
+        // one N-API call into a buffer on the stack: every choice is shorter, so a longer string matches none
+        char name[32];
+        size_t length = 0;
+        if (napi_get_value_string_utf8(env_, v, name, sizeof name, &length) != napi_ok)
+          fail(env_, kTypeError, s.name, " must be a string", Got{env_, v});
         for (int k = 0; k < s.choice.count; k++)
-          if (name == s.choice.values[k]) {
+          if (strcmp(name, s.choice.values[k]) == 0 && strlen(name) == length) {
             slot_[i] = k;
             return;
           }
-        fail(env_, kRangeError, s.name, " must be ", s.choice.choices, ", got '", name, "'");
+        fail(env_, kRangeError, s.name, " must be ", s.choice.choices, ", got '",
+             Napi::Value(env_, v).As<Napi::String>().Utf8Value(), "'");
       }
       default: break;
     }

@@ -1,6 +1,11 @@
 // linalg.cc — batched matrix products: one gemm (gemm.cc: packed, blocked, threaded over M and N) per matrix of
 // the batch, the transposes passed on as gemm's flags. A broadcast operand is the same matrix for every product.
+// A batch of small products spreads its matrices over the threads instead (a gemm inside a pool task runs on that
+// thread alone); either way each product is computed the same, so the result does not depend on the threads.
 // Compiled once per ISA.
+#include <atomic>
+
+#include "chunks.h"
 #include "kernels.h"
 
 namespace nodenn {
@@ -11,11 +16,22 @@ template <typename T>
 bool gemm_batched(bool transA, bool transB, long batch, long M, long N, long K, bool broadcastA, bool broadcastB,
                   const T* A, const T* B, T* C) {
   const long lda = transA ? M : K, ldb = transB ? K : N;
-  for (long b = 0; b < batch; b++) {
+  auto product = [&](long b) {
     const T* a = broadcastA ? A : A + b * M * K;
     const T* bm = broadcastB ? B : B + b * K * N;
-    if (!gemm<T>(transA, transB, M, N, K, (T)1, a, lda, bm, ldb, (T)0, C + b * M * N, N)) return false;
+    return gemm<T>(transA, transB, M, N, K, (T)1, a, lda, bm, ldb, (T)0, C + b * M * N, N);
+  };
+  // below about 64³ multiply-adds a gemm has too little work to share between threads
+  const long flops = M * N * K;
+  if (batch > 1 && flops < 64 * 64 * 64) {
+    std::atomic<bool> ok{true};
+    for_tasks(batch, batch * flops / 8, [&](long b) {
+      if (!product(b)) ok.store(false, std::memory_order_relaxed);
+    });
+    return ok.load();
   }
+  for (long b = 0; b < batch; b++)
+    if (!product(b)) return false;
   return true;
 }
 

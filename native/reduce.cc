@@ -21,6 +21,12 @@ namespace {
 
 enum { kBlock = 4096, kStrip = 256 };
 
+#if defined(__GNUC__)
+#define NODENN_STRIP_INLINE inline __attribute__((always_inline))
+#else
+#define NODENN_STRIP_INLINE inline
+#endif
+
 inline float exp_(float x) { return expf(x); }
 inline double exp_(double x) { return exp(x); }
 
@@ -115,6 +121,58 @@ template <typename T, bool kIsMax> T block_extreme(const T* x, long n) {
     if (kIsMax ? x[i] > m : x[i] < m) m = x[i];
   }
   return nan || m != m ? (T)NAN : m;
+}
+
+// k of the first maximum (kIsMax) or minimum of x[0, n), or of the first NaN; n >= 1. One pass: each lane keeps
+// its extreme and the first k holding it (a later equal value does not replace it); the lanes are then combined
+// by value and, among equal values, by the smaller k: the first k whose value equals the extreme, as NumPy.
+template <typename T, bool kIsMax> long block_arg_extreme(const T* x, long n) {
+  typedef typename Vec<T>::V V;
+  typedef typename Vec<T>::U U;
+  typedef decltype(V{} < V{}) K;  // integer lanes as wide as T's: the indices
+  const long L = Vec<T>::L;
+  T m = x[0];
+  long best = 0, i = 0;
+  if (n >= L) {
+    V mv = *(const U*)x;
+    K kv, at, step;
+    for (long l = 0; l < L; l++) {
+      kv[l] = at[l] = l;
+      step[l] = L;
+    }
+    auto bad = mv != mv;
+    for (i = L; i + L <= n; i += L) {
+      const V v = *(const U*)(x + i);
+      at += step;
+      const auto better = kIsMax ? v > mv : v < mv;
+      mv = better ? v : mv;
+      kv = better ? at : kv;
+      bad |= v != v;
+    }
+    bool nan = false;
+    for (long l = 0; l < L; l++) nan |= bad[l] != 0;
+    if (nan) {
+      long k = 0;
+      while (x[k] == x[k]) k++;
+      return k;
+    }
+    m = mv[0];
+    best = kv[0];
+    for (long l = 1; l < L; l++) {
+      if ((kIsMax ? mv[l] > m : mv[l] < m) || (mv[l] == m && kv[l] < best)) {
+        m = mv[l];
+        best = kv[l];
+      }
+    }
+  }
+  for (; i < n; i++) {
+    if (x[i] != x[i]) return i;
+    if (kIsMax ? x[i] > m : x[i] < m) {
+      m = x[i];
+      best = i;
+    }
+  }
+  return best;
 }
 
 // Σ exp(x − m) over x[0, n), in double.
@@ -223,6 +281,16 @@ template <typename F> void for_strips(long outer, long n, long inner, const F& f
   });
 }
 
+// f(i, k, x[o, k, i0 + i]) for k in [k0, n) in order, and i < w for each k: the walk every strip kernel makes
+// down the columns of its strip (xo = x + o n inner), inlined into a loop over contiguous memory.
+template <typename T, typename F>
+NODENN_STRIP_INLINE void walk_strip(const T* xo, long k0, long n, long inner, long i0, long w, const F& f) {
+  for (long k = k0; k < n; k++) {
+    const T* xk = xo + k * inner + i0;
+    for (long i = 0; i < w; i++) f(i, k, xk[i]);
+  }
+}
+
 }  // namespace
 
 // y[o, i] = op over k of x[o, k, i]
@@ -241,20 +309,14 @@ template <typename T> void reduce_axis(int op, long outer, long n, long inner, c
       case kReduceSum:
       case kReduceMean: {
         for (long i = 0; i < w; i++) acc[i] = 0;
-        for (long k = 0; k < n; k++) {
-          const T* xk = xo + k * inner + i0;
-          for (long i = 0; i < w; i++) acc[i] += xk[i];
-        }
+        walk_strip(xo, 0, n, inner, i0, w, [&](long i, long, T v) { acc[i] += v; });
         if (op == kReduceMean)
           for (long i = 0; i < w; i++) acc[i] = (T)((double)acc[i] / (double)n);
         break;
       }
       case kReduceProd: {
         for (long i = 0; i < w; i++) acc[i] = 1;
-        for (long k = 0; k < n; k++) {
-          const T* xk = xo + k * inner + i0;
-          for (long i = 0; i < w; i++) acc[i] *= xk[i];
-        }
+        walk_strip(xo, 0, n, inner, i0, w, [&](long i, long, T v) { acc[i] *= v; });
         break;
       }
       case kReduceMax:
@@ -263,20 +325,14 @@ template <typename T> void reduce_axis(int op, long outer, long n, long inner, c
         // a NaN, once in acc, stays: v > NaN and v < NaN are false, and v != v catches a NaN v
         const bool is_min = op == kReduceMin;
         for (long i = 0; i < w; i++) acc[i] = is_min ? (T)INFINITY : (T)-INFINITY;
-        for (long k = 0; k < n; k++) {
-          const T* xk = xo + k * inner + i0;
-          if (is_min)
-            for (long i = 0; i < w; i++) acc[i] = xk[i] < acc[i] || xk[i] != xk[i] ? xk[i] : acc[i];
-          else
-            for (long i = 0; i < w; i++) acc[i] = xk[i] > acc[i] || xk[i] != xk[i] ? xk[i] : acc[i];
-        }
+        if (is_min)
+          walk_strip(xo, 0, n, inner, i0, w, [&](long i, long, T v) { acc[i] = v < acc[i] || v != v ? v : acc[i]; });
+        else
+          walk_strip(xo, 0, n, inner, i0, w, [&](long i, long, T v) { acc[i] = v > acc[i] || v != v ? v : acc[i]; });
         if (op == kReduceLogSumExp) {
           double s[kStrip];
           for (long i = 0; i < w; i++) s[i] = 0;
-          for (long k = 0; k < n; k++) {
-            const T* xk = xo + k * inner + i0;
-            for (long i = 0; i < w; i++) s[i] += exp_((double)xk[i] - (double)acc[i]);
-          }
+          walk_strip(xo, 0, n, inner, i0, w, [&](long i, long, T v) { s[i] += exp_((double)v - (double)acc[i]); });
           for (long i = 0; i < w; i++) {
             const double m = acc[i];
             acc[i] = m != m || m == INFINITY || m == -INFINITY ? (T)m : (T)(m + log(s[i]));
@@ -305,15 +361,12 @@ template <typename T> void variance_axis(long outer, long n, long inner, double 
     const long w = i1 - i0;
     double mean[kStrip], ss[kStrip];
     for (long i = 0; i < w; i++) mean[i] = ss[i] = 0;
-    for (long k = 0; k < n; k++)
-      for (long i = 0; i < w; i++) mean[i] += xo[k * inner + i0 + i];
+    walk_strip(xo, 0, n, inner, i0, w, [&](long i, long, T v) { mean[i] += v; });
     for (long i = 0; i < w; i++) mean[i] /= (double)n;
-    for (long k = 0; k < n; k++) {
-      for (long i = 0; i < w; i++) {
-        const double d = xo[k * inner + i0 + i] - mean[i];
-        ss[i] += d * d;
-      }
-    }
+    walk_strip(xo, 0, n, inner, i0, w, [&](long i, long, T v) {
+      const double d = v - mean[i];
+      ss[i] += d * d;
+    });
     for (long i = 0; i < w; i++) {
       const double v = ss[i] / divisor;
       y[o * inner + i0 + i] = (T)(sqrt_ ? sqrt(v) : v);
@@ -326,17 +379,9 @@ template <typename T> void arg_reduce_axis(int op, long outer, long n, long inne
   if (outer == 0 || inner == 0) return;
   const bool is_max = op == kArgmax;
   if (inner == 1) {
-    // the extreme in vectors first, then the first index holding it (or the first NaN)
     for_rows(outer, n, [&](long r, bool) {
       const T* row = x + r * n;
-      const T m = is_max ? block_extreme<T, true>(row, n) : block_extreme<T, false>(row, n);
-      long k = 0;
-      if (m != m) {
-        while (row[k] == row[k]) k++;
-      } else {
-        while (row[k] != m) k++;
-      }
-      out[r] = (int32_t)k;
+      out[r] = (int32_t)(is_max ? block_arg_extreme<T, true>(row, n) : block_arg_extreme<T, false>(row, n));
     });
     return;
   }
@@ -349,17 +394,13 @@ template <typename T> void arg_reduce_axis(int op, long outer, long n, long inne
       bv[i] = xo[i0 + i];
       best[i] = 0;
     }
-    for (long k = 1; k < n; k++) {
-      const T* xk = xo + k * inner + i0;
-      for (long i = 0; i < w; i++) {
-        const T v = xk[i];
-        // a NaN held in bv is never replaced (v > NaN is false, and v != v only for a NaN v while bv is a number)
-        if ((v != v && bv[i] == bv[i]) || (is_max ? v > bv[i] : v < bv[i])) {
-          bv[i] = v;
-          best[i] = (int32_t)k;
-        }
+    walk_strip(xo, 1, n, inner, i0, w, [&](long i, long k, T v) {
+      // a NaN held in bv is never replaced (v > NaN is false, and v != v only for a NaN v while bv is a number)
+      if ((v != v && bv[i] == bv[i]) || (is_max ? v > bv[i] : v < bv[i])) {
+        bv[i] = v;
+        best[i] = (int32_t)k;
       }
-    }
+    });
     for (long i = 0; i < w; i++) out[o * inner + i0 + i] = best[i];
   });
 }
@@ -399,14 +440,8 @@ template <typename T> void softmax_axis(bool log_, long outer, long n, long inne
       m[i] = xo[i0 + i];
       s[i] = 0;
     }
-    for (long k = 1; k < n; k++) {
-      const T* xk = xo + k * inner + i0;
-      for (long i = 0; i < w; i++) m[i] = xk[i] > m[i] || xk[i] != xk[i] ? xk[i] : m[i];
-    }
-    for (long k = 0; k < n; k++) {
-      const T* xk = xo + k * inner + i0;
-      for (long i = 0; i < w; i++) s[i] += exp_((double)xk[i] - (double)m[i]);
-    }
+    walk_strip(xo, 1, n, inner, i0, w, [&](long i, long, T v) { m[i] = v > m[i] || v != v ? v : m[i]; });
+    walk_strip(xo, 0, n, inner, i0, w, [&](long i, long, T v) { s[i] += exp_((double)v - (double)m[i]); });
     for (long k = 0; k < n; k++) {
       const T* xk = xo + k * inner + i0;
       T* yk = yo + k * inner + i0;

@@ -190,6 +190,10 @@ export interface TensorOptions {
 
 /** An n-dimensional array: a shape and a contiguous row-major Float32Array or Float64Array. */
 export class Tensor {
+  /**
+   * The elements, row-major. An operation's result under 4 KiB is a view into an ArrayBuffer shared with other
+   * small results (see allocateUninitialized): to transfer the data to a worker, transfer a copy (`data.slice()`).
+   */
   readonly data: FloatArray;
   readonly shape: readonly number[];
   /** d loss / d this, accumulated by backward() into a tensor that requires a gradient and has no gradFn (a leaf). */

@@ -42,6 +42,10 @@ const refused: Refusal[] = [
     'activation must be a string, got 1'],
   ['an enum outside its names', (k) => k.activationForward('gelu' as never, 1, f64(1), f64(1), 0), RangeError,
     "activation must be 'relu', 'leakyRelu', 'sigmoid', 'tanh' or 'step', got 'gelu'"],
+  ['an enum name with a NUL after a valid one', (k) => k.activationForward('relu\0x' as never, 1, f64(1), f64(1), 0),
+    RangeError, "activation must be 'relu', 'leakyRelu', 'sigmoid', 'tanh' or 'step', got 'relu\0x'"],
+  ['an enum name longer than any', (k) => k.activationForward('relu'.repeat(20) as never, 1, f64(1), f64(1), 0),
+    RangeError, `activation must be 'relu', 'leakyRelu', 'sigmoid', 'tanh' or 'step', got '${'relu'.repeat(20)}'`],
   // missing arguments: the call's signature
   ['missing arguments', (k) => (k.sgd as (...a: unknown[]) => unknown)(1, f64(1)), TypeError, 'sgd(n, p, g, lr): expected 4 arguments, got 2'],
   // products of sizes

@@ -283,10 +283,46 @@ describe.skipIf(nativeIsas.length === 0).each(nativeIsas)('tensor ops on $label:
         wide.softmax(1), wide.logSoftmax(1), d.sum(), d.var(), d.max(),
         wide.T, wide.reshape([6, 100, 500]).permute(2, 0, 1), wide.take(idx, 0).sum(0),
         ops.scatterAdd(ops.zeros([600, 500]), idx.subarray(0, 2000), wide.take(idx.subarray(0, 2000), 0)),
-        wide.matmul(wide, { transposeB: true }),
+        wide.matmul(wide, { transposeB: true }), wide.reshape([1000, 15, 20]).matmul(wide.reshape([1000, 20, 15])),
       ];
     };
     const one = results(1), two = results(2);
     one.forEach((r, i) => expectBitwiseEqual(r.data, two[i].data));
+  });
+});
+
+describe.each(backends)('argmax and argmin of rows on $label', (bc) => {
+  /** The first index of the extreme, a NaN winning: NumPy's rule, written out. */
+  const reference = (row: ArrayLike<number>, max: boolean): number => {
+    let best = 0;
+    for (let k = 0; k < row.length; k++) {
+      if (Number.isNaN(row[k])) return k;
+      if (max ? row[k] > row[best] : row[k] < row[best]) best = k;
+    }
+    return best;
+  };
+
+  it.each(['float32', 'float64'] as DType[])('the first extreme, ties, ±0, ±Infinity and NaN, every row length to 70 (%s)', (dtype) => {
+    useBackend(bc);
+    const Array_ = dtype === 'float32' ? Float32Array : Float64Array;
+    const pool = [0, -0, 1, -1, 2, -2, Infinity, -Infinity, 0.5];
+    let seed = 7;
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+    for (let n = 1; n <= 70; n++) {
+      const rows = 6;
+      const data = new Array_(rows * n).map(() => pool[Math.floor(next() * pool.length)]);
+      // row 4: one NaN somewhere; row 5: two NaNs
+      data[4 * n + Math.floor(next() * n)] = NaN;
+      data[5 * n + n - 1] = NaN;
+      data[5 * n + Math.floor(next() * n)] = NaN;
+      const x = new Tensor(data, [rows, n]);
+      for (const max of [true, false]) {
+        const got = max ? x.argmax(1) : x.argmin(1);
+        for (let r = 0; r < rows; r++) {
+          const want = reference(data.subarray(r * n, (r + 1) * n), max);
+          if (got.data[r] !== want) expect.fail(`${max ? 'argmax' : 'argmin'} of row ${r} of ${n}: ${got.data[r]}, want ${want}`);
+        }
+      }
+    }
   });
 });

@@ -61,47 +61,35 @@ function plan(x: Tensor, opts: ReduceOptions): Plan {
   return { x: moved, outer, n, inner: 1, shape };
 }
 
-function reduceOp(op: ReduceOpKind, name: string, x: Tensor, axisOrOptions: Axis | ReduceOptions, keepdims?: boolean): Tensor {
+function reduceOp(op: ReduceOpKind, x: Tensor, axisOrOptions: Axis | ReduceOptions, keepdims?: boolean): Tensor {
   x = tensorArg(x, 'x');
   const opts = readOptions(axisOrOptions, keepdims);
   const p = plan(x, opts);
   if ((op === 'max' || op === 'min') && p.n === 0 && p.outer * p.inner > 0) {
-    throw new RangeError(`${name} of an empty axis (shape ${formatShape(x.shape)}): the reduction has no identity`);
+    throw new RangeError(`${op} of an empty axis (shape ${formatShape(x.shape)}): the reduction has no identity`);
   }
   const y = empty(p.shape, x.dtype);
   getBackend().reduceAxis(op, p.outer, p.n, p.inner, p.x.data, y.data);
   return record(op, [x], y, opts);
 }
 
+/** A reduction over one or several axes: `f(x)`, `f(x, 1)`, `f(x, [0, 2], true)`, `f(x, { axis, keepdims })`. */
+export type Reduction = (x: Tensor, axis?: Axis | ReduceOptions, keepdims?: boolean) => Tensor;
+
+const reduction = (op: ReduceOpKind): Reduction => (x, axis, keepdims) => reduceOp(op, x, axis, keepdims);
+
 /** Σ over the axes (all by default). */
-export function sum(x: Tensor, axis?: Axis | ReduceOptions, keepdims?: boolean): Tensor {
-  return reduceOp('sum', 'sum', x, axis, keepdims);
-}
-
+export const sum = reduction('sum');
 /** The mean over the axes (NaN over no values). */
-export function mean(x: Tensor, axis?: Axis | ReduceOptions, keepdims?: boolean): Tensor {
-  return reduceOp('mean', 'mean', x, axis, keepdims);
-}
-
+export const mean = reduction('mean');
 /** Π over the axes. */
-export function prod(x: Tensor, axis?: Axis | ReduceOptions, keepdims?: boolean): Tensor {
-  return reduceOp('prod', 'prod', x, axis, keepdims);
-}
-
+export const prod = reduction('prod');
 /** The maximum over the axes; NaN if any value is NaN; an empty axis is a RangeError. */
-export function max(x: Tensor, axis?: Axis | ReduceOptions, keepdims?: boolean): Tensor {
-  return reduceOp('max', 'max', x, axis, keepdims);
-}
-
+export const max = reduction('max');
 /** The minimum over the axes; NaN if any value is NaN; an empty axis is a RangeError. */
-export function min(x: Tensor, axis?: Axis | ReduceOptions, keepdims?: boolean): Tensor {
-  return reduceOp('min', 'min', x, axis, keepdims);
-}
-
+export const min = reduction('min');
 /** log Σ exp(x) over the axes, computed stably (max + log Σ exp(x − max)). */
-export function logSumExp(x: Tensor, axis?: Axis | ReduceOptions, keepdims?: boolean): Tensor {
-  return reduceOp('logSumExp', 'logSumExp', x, axis, keepdims);
-}
+export const logSumExp = reduction('logSumExp');
 
 function varianceOp(sqrt: boolean, x: Tensor, axisOrOptions: Axis | VarianceOptions, keepdims?: boolean): Tensor {
   x = tensorArg(x, 'x');
@@ -117,14 +105,11 @@ function varianceOp(sqrt: boolean, x: Tensor, axisOrOptions: Axis | VarianceOpti
 }
 
 /** The variance over the axes: Σ (x − mean)² / (n − ddof), ddof 0 by default (NumPy's). */
-export function variance(x: Tensor, axis?: Axis | VarianceOptions, keepdims?: boolean): Tensor {
-  return varianceOp(false, x, axis, keepdims);
-}
-
+export const variance = (x: Tensor, axis?: Axis | VarianceOptions, keepdims?: boolean): Tensor =>
+  varianceOp(false, x, axis, keepdims);
 /** The standard deviation over the axes: √variance, ddof 0 by default (NumPy's). */
-export function std(x: Tensor, axis?: Axis | VarianceOptions, keepdims?: boolean): Tensor {
-  return varianceOp(true, x, axis, keepdims);
-}
+export const std = (x: Tensor, axis?: Axis | VarianceOptions, keepdims?: boolean): Tensor =>
+  varianceOp(true, x, axis, keepdims);
 
 export { variance as var };
 
@@ -165,18 +150,16 @@ function argOp(op: 'argmax' | 'argmin', x: Tensor, axisOrOptions?: number | null
   return y;
 }
 
+/** argmax or argmin: `f(x)` (over the flattened tensor), `f(x, axis, keepdims)`, `f(x, { axis, keepdims })`. */
+export type ArgReduction = (x: Tensor, axis?: number | null | ArgOptions, keepdims?: boolean) => Tensor;
+
 /**
  * The index of the first maximum along `axis` (of the flattened tensor when none); a NaN counts as the maximum
  * (NumPy's rule). The indices come as a tensor of x's dtype (float64 for a float32 axis longer than 2^24).
  */
-export function argmax(x: Tensor, axis?: number | null | ArgOptions, keepdims?: boolean): Tensor {
-  return argOp('argmax', x, axis, keepdims);
-}
-
+export const argmax: ArgReduction = (x, axis, keepdims) => argOp('argmax', x, axis, keepdims);
 /** The index of the first minimum along `axis`, as argmax. */
-export function argmin(x: Tensor, axis?: number | null | ArgOptions, keepdims?: boolean): Tensor {
-  return argOp('argmin', x, axis, keepdims);
-}
+export const argmin: ArgReduction = (x, axis, keepdims) => argOp('argmin', x, axis, keepdims);
 
 function softmaxOp(log: boolean, x: Tensor, axis: number): Tensor {
   x = tensorArg(x, 'x');
@@ -188,11 +171,6 @@ function softmaxOp(log: boolean, x: Tensor, axis: number): Tensor {
 }
 
 /** exp(x) / Σ exp(x) along `axis` (default the last), computed stably with x − max. */
-export function softmax(x: Tensor, axis = -1): Tensor {
-  return softmaxOp(false, x, axis);
-}
-
+export const softmax = (x: Tensor, axis = -1): Tensor => softmaxOp(false, x, axis);
 /** log softmax along `axis` (default the last): x − logSumExp(x), stable. */
-export function logSoftmax(x: Tensor, axis = -1): Tensor {
-  return softmaxOp(true, x, axis);
-}
+export const logSoftmax = (x: Tensor, axis = -1): Tensor => softmaxOp(true, x, axis);
