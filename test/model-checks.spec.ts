@@ -156,14 +156,24 @@ describe.each(backends)('model file checks word for word ($label)', (bc) => {
       .toBe("layer 0 (Dense) needs '0.weight' of shape [2, 3]; the file's is [3, 2]");
     expect(await reasonOf(await layers([dense(2, 3)], { '0.bias': Tensor.zeros([3]) })))
       .toBe("layer 0 (Dense) needs a tensor '0.weight' of shape [2, 3]; the file has none");
-    // names the architecture does not use: no layer index, an index past the layers, a parameter a layer lacks
+    // a tensor of fewer axes whose sizes start as the needed ones
+    expect(await reasonOf(await layers([dense(2, 3)], { ...small(), '0.weight': Tensor.zeros([2]) })))
+      .toBe("layer 0 (Dense) needs '0.weight' of shape [2, 3]; the file's is [2]");
+    // a layer config its type refuses
+    expect(await reasonOf(await layers([dense(-1, 3)])))
+      .toBe('layer 0 (Dense): Dense inFeatures must be a positive integer, got -1');
+    // names the architecture does not use: no layer index (also next to a layer whose tensors are checked when it is
+    // built), an index past the layers, a parameter a layer lacks
     for (const [name, why] of [['weight', 'names are <layer index>.<name>'], ['x.weight', 'names are <layer index>.<name>'],
-      ['1.weight', 'there is no layer 1'], ['0.gamma', 'layer 0 (Dense) has no such parameter']]) {
+      ['w0.gamma', 'names are <layer index>.<name>'], ['1.weight', 'there is no layer 1'], ['10.weight', 'there is no layer 10'],
+      ['0.gamma', 'layer 0 (Dense) has no such parameter']]) {
       expect(await reasonOf(await layers([dense(2, 3)], { ...small(), [name]: Tensor.zeros([1]) })), name)
         .toBe(`the file has a tensor '${name}' that the architecture does not use (${why})`);
     }
     // a layer type registered without a shape function (ReLU) is checked when it is built, not here
     expect(await reasonOf(await layers([{ type: 'ReLU' }], { '0.weight': Tensor.zeros([1]) }))).toBe('loaded');
+    expect(await reasonOf(await layers([dense(2, 3), { type: 'ReLU' }], { ...small(), weight: Tensor.zeros([1]) })))
+      .toBe("the file has a tensor 'weight' that the architecture does not use (names are <layer index>.<name>)");
     expect(await reasonOf(await layers([{ type: 'ReLU' }, dense(2, 3)], { '1.weight': Tensor.zeros([2, 3]), '1.bias': Tensor.zeros([3]) })))
       .toBe('loaded');
   });
