@@ -13,8 +13,9 @@
 // list must not rot silently as the sources change), if a mutant does not compile, or if the unmutated build
 // fails one of the specs (a mutant is only "killed" against a green baseline).
 //
-// Too slow for every CI run (one rebuild and a few spec files per mutant: about 15 to 30 minutes on 2 cores);
-// run it before resolving kernel work, and add a mutant here with every kernel bug fixed.
+// Too slow for every CI run (per mutant: one file rebuilt for every ISA, and the spec files or grid rows of the
+// mutated code: one to four minutes on 2 cores, an hour or more for the whole list); run it before resolving kernel
+// work, and add a mutant here with every kernel bug fixed.
 //
 //   node scripts/mutate-native.js [--list] [--only <regular expression>]
 //     --list        print the mutations and exit

@@ -841,6 +841,8 @@ function tensorOpRows(): Row[] {
     [3, 0, 1], [0, 5, 1], [2, 0, 3], [1, 1, 1], [5, 7, 1], [4, 15, 1], [4, 16, 1], [3, 17, 1], [3, 33, 1],
     [2, 4095, 1], [2, 4097, 1], [2, 9000, 1], [1, 70000, 1], [40, 2000, 1], [3, 5, 255], [2, 5, 256], [2, 7, 257],
     [1, 300, 300], [3, 1, 5],
+    // 29 columns: tiesAndNaN puts a NaN in column 11 at every k (the first NaN of a column must win, not the last)
+    [2, 9, 29],
   ];
   const ops = ['sum', 'mean', 'prod', 'max', 'min', 'logSumExp'] as const;
   const reduce: Case[] = [], variance: Case[] = [], arg: Case[] = [], soft: Case[] = [];
