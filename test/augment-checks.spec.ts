@@ -26,7 +26,8 @@ function dotAt(t: Tensor, n: number): [number, number] | null {
   return i < 0 ? null : [Math.floor(i / W), i % W];
 }
 
-const inside = (p: [number, number], H: number, W: number) => (p[0] >= 0 && p[0] < H && p[1] >= 0 && p[1] < W ? p : null);
+const inside = (p: [number, number], H: number, W: number) =>
+  (p[0] >= 0 && p[0] < H && p[1] >= 0 && p[1] < W ? p : null);
 
 describe.each(backends)('augmentation draws on $label', (bc) => {
   beforeEach(() => useBackend(bc));
@@ -87,7 +88,7 @@ describe.each(backends)('augmentation draws on $label', (bc) => {
       const at = plane.findIndex((v) => Math.abs(v - 1) < 1e-6);
       expect([Math.floor(at / 9), at % 9]).toEqual([4 + ty, 4 + tx]);
     }
-    // a drawn angle comes first: with degrees [0, 1e-9] (a draw, a turn of nothing) the shifts use the 2nd and 3rd draws
+    // a drawn angle comes first: with degrees [0, 1e-9] (a draw, a turn of nothing) the shifts use the next two draws
     const drawn = randomAffine(x, { degrees: [0, 1e-9], translate: [0.2, 0.2], seed: 6 });
     const r2 = new Random(6);
     for (let n = 0; n < N; n++) {

@@ -37,7 +37,8 @@ describe('BatchIterator, more', () => {
     const { x, labels, rows } = data(7);
     const order = Array.from(new Random(4).permutation(7));
     for (const y of [labels, rows, null]) {
-      const batches = [...new BatchIterator(x, y, { batchSize: 3, shuffle: true, seed: 4, reuseBuffers: false }).epoch()];
+      const it = new BatchIterator(x, y, { batchSize: 3, shuffle: true, seed: 4, reuseBuffers: false });
+      const batches = [...it.epoch()];
       expect(batches.map((b) => Array.from(b.samples))).toEqual([order.slice(0, 3), order.slice(3, 6), order.slice(6)]);
       // kept together, each still holds its own rows
       for (const b of batches) {
@@ -59,7 +60,8 @@ describe('BatchIterator, more', () => {
     const { x, labels, rows } = data(10);
     for (const y of [labels, rows]) {
       const batches = [...new BatchIterator(x, y, { batchSize: 3, shuffle: true, seed: 2 }).epoch()];
-      const yBuffer = (b: typeof batches[number]) => (b.y instanceof Int32Array ? b.y.buffer : (b.y as Tensor).data.buffer);
+      const yBuffer = (b: typeof batches[number]) =>
+        (b.y instanceof Int32Array ? b.y.buffer : (b.y as Tensor).data.buffer);
       for (const b of batches) {
         expect(b.x.data.buffer).toBe(batches[0].x.data.buffer);
         expect(yBuffer(b)).toBe(yBuffer(batches[0]));
