@@ -10,7 +10,7 @@ export {
 } from './creation';
 export { type Nested, toText, toRepr, toNested, item } from './format';
 export {
-  type Axis, type ReduceOptions, type VarianceOptions, type ArgOptions, sum, mean, prod, max, min, variance, var, std,
+  type Axis, type ReduceOptions, type VarianceOptions, type ArgOptions, type Reduction, type ArgReduction, sum, mean, prod, max, min, variance, var, std,
   logSumExp, argmax, argmin, softmax, logSoftmax,
 } from './reduce';
 export { type MatmulOptions, matmul, dot, outer } from './linalg';
