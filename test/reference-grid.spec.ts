@@ -24,6 +24,7 @@ import type { ActivationKind, Kernels } from '../src/backend/backend';
 import type { FloatArray } from '../src/tensor';
 import { backends, type Ctor, dtypes, randomArray, rng, tolerance, useBackend } from './helpers';
 import * as ref from './reference';
+import { STEP_ACTIVATION, STEP_DENSE, STEP_SOFTMAX, slopeWords } from '../src/backend/ts/plan';
 
 // ---- the table ----
 
@@ -1088,6 +1089,49 @@ function augmentRows(): Row[] {
     { kernel: 'normalizeChannels', cases: no }];
 }
 
+/** planForward: chains of Dense layers (with and without bias), activations and softmax, rows across the gemm paths. */
+function planRows(): Row[] {
+  const kinds: ActivationKind[] = ['relu', 'leakyRelu', 'sigmoid', 'tanh', 'step'];
+  // [layer sizes d0..dn, activation after each hidden layer, bias per layer, softmax at the end]
+  const nets: [number[], ActivationKind[], boolean[], boolean][] = [
+    [[33, 20, 9, 10], ['relu', 'leakyRelu'], [true, true, true], true],
+    [[7, 16, 5, 12, 3], ['tanh', 'sigmoid', 'step'], [false, true, false, true], false],
+    [[4, 3], [], [true], true],
+  ];
+  const cases: Case[] = nets.flatMap(([d, acts, bias, soft]) => [1, 5, 17].map((rows): Case => ({
+    label: `${d.join('-')} (${acts.join(', ') || 'no activation'}${soft ? ', softmax' : ''}), ${rows} rows`,
+    run: (k, C, seed, reference) => {
+      const layers = d.length - 1;
+      const w = d.slice(0, -1).map((n, i) => randomArray(C, n * d[i + 1], seed + 10 * i, -1, 1));
+      const b = d.slice(1).map((n, i) => (bias[i] ? randomArray(C, n, seed + 10 * i + 1, -1, 1) : null));
+      const x = randomArray(C, rows * d[0], seed + 99, -2, 2);
+      const program: number[] = [];
+      for (let i = 0; i < layers; i++) {
+        program.push(STEP_DENSE, i, 0, 0);
+        if (i < acts.length) program.push(STEP_ACTIVATION, kinds.indexOf(acts[i]), ...slopeWords(0.1));
+      }
+      if (soft) program.push(STEP_SOFTMAX, 0, 0, 0);
+      const want = reference('y', () => {
+        let h: Float64Array = Float64Array.from(x);
+        for (let i = 0; i < layers; i++) {
+          h = ref.gemm(false, false, rows, d[i + 1], d[i], 1, h, w[i], 0, new Float64Array(rows * d[i + 1]));
+          if (b[i]) h = ref.biasAdd(rows, d[i + 1], h, b[i]!);
+          if (i < acts.length) h = ref.activationForward(acts[i] as ref.Activation, h, 0.1);
+        }
+        return soft ? ref.softmax(rows, d[layers], h) : h;
+      });
+      const width = 2 * Math.max(...d.slice(1));
+      const y = poisoned(C, rows * d[layers]), scratch = poisoned(C, rows * width);
+      const dims = [0, 1, 2, 3, 4].map((i) => d[i] ?? 0);
+      const wb = [0, 1, 2, 3].flatMap((i) => [w[i] ?? null, b[i] ?? null]);
+      k.planForward(rows, d[layers], width, program.length, dims[0], dims[1], dims[2], dims[3], dims[4],
+        Int32Array.from(program), x, y, scratch, wb[0], wb[1], wb[2], wb[3], wb[4], wb[5], wb[6], wb[7]);
+      return [{ what: 'y', got: y, want, tol: C === Float32Array ? 3e-5 : 1e-12 }];
+    },
+  })));
+  return [{ kernel: 'planForward', cases }];
+}
+
 // ---- the grid ----
 
 const grid: Row[] = [
@@ -1107,6 +1151,7 @@ const grid: Row[] = [
   ...unaryRows(),
   ...tensorOpRows(),
   ...augmentRows(),
+  ...planRows(),
 ];
 
 function near(got: number, want: number, tol: number): boolean {
