@@ -140,7 +140,7 @@ describe.each(backends)('model file checks word for word ($label)', (bc) => {
   });
 
   it('layers: not an object with a string type, unknown types, missing and misshapen tensors, unused names', async () => {
-    const layers = (l: unknown[], tensors = small()) => modelFile('l.safetensors', { layers: l, tensors });
+    const layers = (l: unknown[], tensors: Record<string, Tensor> = small()) => modelFile('l.safetensors', { layers: l, tensors });
     for (const [l, shown] of [[null, 'null'], ['Dense', '"Dense"'], [{ type: 5 }, '{"type":5}'], [{}, '{}']] as const) {
       expect(await reasonOf(await layers([dense(2, 3), l])), shown)
         .toBe(`layer 1 must be an object with a string 'type', got ${shown}`);
