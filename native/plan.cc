@@ -50,8 +50,9 @@ bool plan_forward(long rows, long outputs, long width, long program_length, long
       default: softmax<T>(rows, cols, cur, (T*)cur); break;
     }
   }
-  // the check saw to it that a Dense step came first (cur is scratch) and that cols == outputs
-  memcpy(y, cur, sizeof(T) * (size_t)(rows * outputs));
+  // the check saw to it that a Dense step came first (cur is scratch) and that cols == outputs; an empty y may be a
+  // null pointer, which memcpy must not see even for 0 bytes
+  if (rows * outputs > 0) memcpy(y, cur, sizeof(T) * (size_t)(rows * outputs));
   return true;
 }
 
