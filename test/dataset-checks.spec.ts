@@ -11,26 +11,9 @@ import { Dataset, type Sample } from '../src/data/dataset';
 import { DataError } from '../src/data/mnist';
 import { Random } from '../src/random';
 import { Tensor } from '../src/tensor';
+import { data, pass, range } from './dataset-fixtures';
 
-/** x (n, 3): sample k is [k, k + 0.25, k + 0.5]; labels k % 3. */
-function data(n: number) {
-  const x = Tensor.zeros([n, 3]);
-  for (let k = 0; k < n; k++) x.data.set([k, k + 0.25, k + 0.5], 3 * k);
-  return { x, y: Int32Array.from({ length: n }, (_, k) => k % 3) };
-}
-
-const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 const meta = (ds: Dataset<unknown>) => [ds.cardinality, ds.samples, ds.batched, ds.batchSize];
-
-/** The sample numbers of one pass (the first entry of each row of x). */
-async function pass(ds: Dataset<Sample> | Dataset<Batch>): Promise<number[]> {
-  const out: number[] = [];
-  for await (const e of ds as AsyncIterable<Sample | Batch>) {
-    const rows = e.x.ndim === 1 ? 1 : e.x.shape[0];
-    for (let i = 0; i < rows; i++) out.push(e.x.data[3 * i]);
-  }
-  return out;
-}
 
 /** A generator function of the samples of data(n), one by one (unknown cardinality). */
 function generated(n: number): Dataset<Sample> {

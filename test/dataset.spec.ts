@@ -13,26 +13,8 @@ import { Conv2D, Dense, Flatten, MaxPool2D, ReLU, Tanh } from '../src/layers/ind
 import { Sequential } from '../src/network';
 import { Adam } from '../src/optimizers';
 import { Tensor } from '../src/tensor';
+import { data, pass, range } from './dataset-fixtures';
 import { backends, expectBitwiseEqual, randn, useBackend } from './helpers';
-
-/** x (n, 3): sample k is [k, k + 0.25, k + 0.5]; labels k % 3. */
-function data(n: number) {
-  const x = Tensor.zeros([n, 3]);
-  for (let k = 0; k < n; k++) x.data.set([k, k + 0.25, k + 0.5], 3 * k);
-  return { x, y: Int32Array.from({ length: n }, (_, k) => k % 3) };
-}
-
-/** The sample numbers of one pass of a dataset of samples or batches of data(n). */
-async function pass(ds: Dataset<Sample> | Dataset<Batch>): Promise<number[]> {
-  const out: number[] = [];
-  for await (const e of ds as AsyncIterable<Sample | Batch>) {
-    const rows = e.x.ndim === 1 ? 1 : e.x.shape[0];
-    for (let i = 0; i < rows; i++) out.push(e.x.data[3 * i]);
-  }
-  return out;
-}
-
-const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
 describe('Dataset sources', () => {
   it('fromTensors: one sample per row, with its label or target row; checks x and y', async () => {
