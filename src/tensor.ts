@@ -19,15 +19,18 @@ export type FloatArray = Float32Array | Float64Array;
 /** A tensor's dimensions, outermost first (row-major). */
 export type Shape = readonly number[];
 
+// Indexed loops here and below: every operation runs these, and V8 does not inline for-of over a frozen array
+// (every result's shape is one), which then costs more than the rest of a tiny operation's shape work.
 export function sizeOf(shape: Shape): number {
   let n = 1;
-  for (const d of shape) n *= d;
+  for (let i = 0; i < shape.length; i++) n *= shape[i];
   return n;
 }
 
 export function checkShape(shape: Shape, name = 'shape'): void {
   if (!Array.isArray(shape)) throw new TypeError(`${name} must be an array of sizes, got ${typeof shape}`);
-  for (const d of shape) {
+  for (let i = 0; i < shape.length; i++) {
+    const d = shape[i];
     if (!Number.isInteger(d) || d < 0) {
       throw new RangeError(`${name} must hold non-negative integers, got [${shape.join(', ')}]`);
     }
