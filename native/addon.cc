@@ -10,6 +10,9 @@
 #else
 #include <dlfcn.h>
 #endif
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 #include <algorithm>
 #include <cmath>
@@ -569,6 +572,32 @@ NODENN_KERNEL_CALLS(NODENN_WRAPPER)
 
 // ---- the functions that are not kernels
 
+// glibc's malloc, as it comes, hands memory back to the system as soon as it is free: a block above the mmap
+// threshold is unmapped, and the top of the heap is trimmed once 128 KiB of it are free. A tensor's result is
+// malloc's memory (an ArrayBuffer), freed only when V8 collects it, which it does once ~64 MiB of external memory
+// have piled up; by then the dynamic thresholds have either not risen yet or the dozens of blocks freed together
+// exceed the trim threshold, so every result lands in memory fresh from the system, and its page faults cost
+// 2-100 times the arithmetic (bench/README.md). NumPy escapes this by freeing each result at once.
+// The fix: keep blocks up to 32 MiB (glibc's own ceiling for its dynamic threshold) in the heap, and trim the heap
+// only when more than 128 MiB of it are free, which exceeds what V8 frees in one collection. Freed results are
+// then reused by the next ones. The cost: the process keeps up to 128 MiB of free memory for reuse instead of
+// returning it. Process-wide, so it is skipped when the user tuned malloc (GLIBC_TUNABLES names glibc.malloc) or
+// turned it off (NODENN_MALLOC_TUNING=0); other allocators (musl, macOS, Windows) are left alone.
+const size_t kMmapThreshold = size_t(32) << 20;
+const size_t kTrimThreshold = size_t(128) << 20;
+bool malloc_tuned = false;
+
+void tune_malloc() {
+#if defined(__GLIBC__)
+  const char* off = getenv("NODENN_MALLOC_TUNING");
+  if (off && (strcmp(off, "0") == 0 || strcmp(off, "off") == 0 || strcmp(off, "false") == 0)) return;
+  const char* tunables = getenv("GLIBC_TUNABLES");
+  if (tunables && strstr(tunables, "glibc.malloc.")) return;
+  malloc_tuned =
+      mallopt(M_MMAP_THRESHOLD, (int)kMmapThreshold) == 1 && mallopt(M_TRIM_THRESHOLD, (int)kTrimThreshold) == 1;
+#endif
+}
+
 Napi::Value Info(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const Settings& s = settings(env);
@@ -582,6 +611,7 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   o.Set("supportedIsas", supported);
   o.Set("threads", s.threads);
   o.Set("napiVersion", NAPI_VERSION);
+  o.Set("mallocTuned", malloc_tuned);
   return o;
 }
 
@@ -632,7 +662,10 @@ void release_settings(Napi::Env, Settings* s) {
 // threads as the hardware has.
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   static std::once_flag resident;
-  std::call_once(resident, stay_resident);
+  std::call_once(resident, [] {
+    stay_resident();
+    tune_malloc();
+  });
   std::string err;
   unsigned hw = std::thread::hardware_concurrency();
   Settings* s = new Settings{isa_table(best_isa(), &err), std::max(1, std::min((int)hw, kMaxThreads))};

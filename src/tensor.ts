@@ -19,15 +19,19 @@ export type FloatArray = Float32Array | Float64Array;
 /** A tensor's dimensions, outermost first (row-major). */
 export type Shape = readonly number[];
 
+// Indexed loops here and below: every operation runs these, and V8 does not inline for-of over a frozen array
+// (every result's shape is one), which then costs more than the rest of a tiny operation's shape work.
 export function sizeOf(shape: Shape): number {
   let n = 1;
-  for (const d of shape) n *= d;
+  for (let i = 0; i < shape.length; i++) n *= shape[i];
   return n;
 }
 
 export function checkShape(shape: Shape, name = 'shape'): void {
   if (!Array.isArray(shape)) throw new TypeError(`${name} must be an array of sizes, got ${typeof shape}`);
-  for (const d of shape) {
+  const sizes: Shape = shape;
+  for (let i = 0; i < sizes.length; i++) {
+    const d = sizes[i];
     if (!Number.isInteger(d) || d < 0) {
       throw new RangeError(`${name} must hold non-negative integers, got [${shape.join(', ')}]`);
     }
@@ -57,7 +61,9 @@ let uninitializedFill: number | null = null;
  * Memory for an operation's result that a kernel overwrites entirely. Fresh memory costs more than the operation
  * on a small or a large tensor, and this avoids most of it:
  * - from 4 KiB on: Buffer.allocUnsafeSlow, not zeroed (zeroing a megabyte costs more than adding two); an
- *   ArrayBuffer of its own, malloc's, 16-byte aligned.
+ *   ArrayBuffer of its own, malloc's, 16-byte aligned, freed when V8 collects it. The native addon has glibc's
+ *   malloc keep such freed memory for the next results (tune_malloc in native/addon.cc): memory fresh from the
+ *   system costs a page fault per 4 KiB, more than the operation.
  * - below: a view into a shared 64 KiB slab (Node's Buffer.allocUnsafe pools small buffers the same way), each
  *   piece handed out once and never reused, so it is zeros, never another tensor's data. A fresh small typed
  *   array lives in V8's heap and is moved out of it the first time native code takes its address, which costs

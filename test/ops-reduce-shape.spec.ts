@@ -289,6 +289,22 @@ describe.skipIf(nativeIsas.length === 0).each(nativeIsas)('tensor ops on $label:
     const one = results(1), two = results(2);
     one.forEach((r, i) => expectBitwiseEqual(r.data, two[i].data));
   });
+
+  it('a mini-batch of 64 rows of 784 (on the threads from 16,384 elements), and of 5 rows, is the rows themselves', () => {
+    const x = new Tensor(randomArray(Float32Array, 3000 * 784, 9), [3000, 784]);
+    for (const count of [64, 5, 21]) {
+      const rows = Int32Array.from({ length: count }, (_, j) => (j * 7919 + 11) % 3000);
+      rows[count - 1] = rows[0];  // a repeated row
+      const want = new Float32Array(count * 784);
+      rows.forEach((r, j) => want.set(x.data.subarray(r * 784, (r + 1) * 784), j * 784));
+      for (const threads of [1, 2, 3]) {
+        setThreads(threads);
+        const y = x.take(rows, 0);
+        expect(y.shape).toEqual([count, 784]);
+        expectBitwiseEqual(y.data, want);
+      }
+    }
+  });
 });
 
 describe.each(backends)('argmax and argmin of rows on $label', (bc) => {

@@ -8,7 +8,7 @@ import { kernelNames } from './spec';
 
 export interface NativeAddon extends Kernels {
   /** This JS environment's ISA and thread count (each worker has its own), and what the CPU offers. */
-  info(): { isa: Isa; bestIsa: Isa; supportedIsas: Isa[]; threads: number; napiVersion: number };
+  info(): { isa: Isa; bestIsa: Isa; supportedIsas: Isa[]; threads: number; napiVersion: number; mallocTuned: boolean };
   setIsa(isa: string): void;
   setThreads(n: number): void;
 }

@@ -102,7 +102,8 @@ export function take(x: Tensor, indices: Int32Array | readonly number[] | Tensor
   }
   const valid = wrapIndices(index, src.shape[a], a);
   const y = gatherAlong(src, a, valid);
-  return y.reshape([...src.shape.slice(0, a), ...indexShape, ...src.shape.slice(a + 1)]);
+  // 1-D indices (a mini-batch's) leave the gathered shape as it is
+  return indexShape.length === 1 ? y : y.reshape([...src.shape.slice(0, a), ...indexShape, ...src.shape.slice(a + 1)]);
 }
 
 /** TensorFlow's name for take along an axis (default 0). */
