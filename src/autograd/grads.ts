@@ -3,7 +3,7 @@
 // operand (null where there is none: a number, or an operand that needs no gradient). They are written with the
 // tensor operations, so they run on the backend's kernels; backward() calls them with recording off. A gradient
 // for an operand that was broadcast is summed over the broadcast axes back to the operand's shape.
-import type { Tensor } from '../tensor';
+import type { DType, Tensor } from '../tensor';
 import type { Layer } from '../layers/layer';
 import * as ew from '../ops/elementwise';
 import * as linalg from '../ops/linalg';
@@ -13,6 +13,21 @@ import { getBackend } from '../backend/index';
 import type { ActivationKind } from '../backend/kernels.gen';
 
 export type GradFunction = (g: Tensor, inputs: readonly unknown[], y: Tensor, attrs: unknown) => (Tensor | null)[];
+
+/**
+ * .grad tensors whose values are stale: the next gradient added into one overwrites it instead (a training loop's
+ * zeroing of the gradients without a pass over their memory; see ModuleLayer.backwardTrain). takeStale() answers
+ * whether a tensor was marked and clears the mark.
+ */
+const staleGrads = new WeakSet<Tensor>();
+
+export function markStale(grad: Tensor): void {
+  staleGrads.add(grad);
+}
+
+export function takeStale(grad: Tensor): boolean {
+  return staleGrads.delete(grad);
+}
 
 /** Whether operand x is a tensor that wants a gradient. */
 function wants(x: unknown): x is Tensor {
@@ -139,8 +154,68 @@ function gemmIntoLeaf(leaf: Tensor, x: Tensor, y: Tensor, ta: boolean, tb: boole
   if (grad.ndim !== 2 || grad.shape[0] !== leaf.shape[0] || grad.shape[1] !== leaf.shape[1]) return false;
   const M = ta ? x.shape[1] : x.shape[0], K = ta ? x.shape[0] : x.shape[1], N = tb ? y.shape[0] : y.shape[1];
   if (M !== leaf.shape[0] || N !== leaf.shape[1]) return false;
-  if (M * N > 0) getBackend().gemm(ta, tb, M, N, K, 1, x.data, y.data, 1, grad.data);
+  const beta = takeStale(grad) ? 0 : 1;
+  if (M * N > 0) getBackend().gemm(ta, tb, M, N, K, 1, x.data, y.data, beta, grad.data);
   return true;
+}
+
+/**
+ * The gradients of linear, y = act(x op(W) + b) with x as an (M, in) matrix, from g = dy act': dx = g op(W)ᵀ, dW = xᵀ g (gᵀ x for a
+ * transposed W) and db the column sums of g, two GEMMs with transposes as flags and one bias reduction. dW and db
+ * go straight into the parameter's .grad when it is there (leafGradInto), as a built-in layer's do.
+ */
+const linear: GradFunction = (dy, [x, w, b], y, attrs) => {
+  const X = x as Tensor, W = w as Tensor;
+  const { transposeWeight: tW, activation } = attrs as { transposeWeight: boolean; activation: linalg.LinearActivation | null };
+  const dtype = dy.dtype, backend = getBackend();
+  // through the activation first: relu's derivative from its output (y > 0 exactly where x W + b > 0), sigmoid's
+  // and tanh's as always
+  let g = dy;
+  if (activation !== null) {
+    g = shp.empty(y.shape, dtype);
+    if (g.size > 0) backend.activationBackward(activation, g.size, y.data, y.data, dy.data, g.data, 0);
+  }
+  const outF = tW ? W.shape[0] : W.shape[1], inF = tW ? W.shape[1] : W.shape[0];
+  let M = 1;
+  for (let i = 0; i < X.ndim - 1; i++) M *= X.shape[i];
+  const xd = X.dtype === dtype ? X : X.astype(dtype), wd = W.dtype === dtype ? W : W.astype(dtype);
+  let dx: Tensor | null = null, dw: Tensor | null = null, db: Tensor | null = null;
+  if (wants(X)) {
+    dx = shp.empty(X.shape, dtype);
+    if (outF === 0) dx.data.fill(0);
+    else if (dx.size > 0) backend.gemm(false, !tW, M, inF, outF, 1, g.data, wd.data, 0, dx.data);
+  }
+  if (wants(W)) {
+    const into = leafGradInto(W, dtype);
+    const overwrite = into === null || takeStale(into);
+    const target = into ?? (dw = shp.empty(W.shape, dtype));
+    const [rows, cols, A, B] = tW ? [outF, inF, g, xd] : [inF, outF, xd, g];
+    if (M > 0) {
+      if (target.size > 0) backend.gemm(true, false, rows, cols, M, 1, A.data, B.data, overwrite ? 0 : 1, target.data);
+    } else if (overwrite) {
+      target.data.fill(0);
+    }
+  }
+  if (wants(b)) {
+    const into = leafGradInto(b, dtype);
+    const target = into ?? (db = shp.empty(b.shape, dtype));
+    if (into === null || takeStale(into)) target.data.fill(0);
+    if (M > 0 && outF > 0) backend.biasBackward(M, outF, g.data, target.data);
+  }
+  return [dx, dw, db];
+};
+
+/**
+ * leaf's .grad when leaf is a leaf whose .grad is there in its shape and of `dtype`, for a gradient to be added
+ * into in place (PyTorch's AccumulateGrad does the same); null otherwise, and the gradient then goes back to the
+ * tape as usual.
+ */
+function leafGradInto(leaf: Tensor, dtype: DType): Tensor | null {
+  const grad = leaf.grad;
+  if (leaf.gradFn !== null || grad === null || grad.dtype !== dtype || leaf.dtype !== dtype) return null;
+  if (grad.ndim !== leaf.ndim) return null;
+  for (let i = 0; i < leaf.ndim; i++) if (grad.shape[i] !== leaf.shape[i]) return null;
+  return grad;
 }
 
 /** The inverse of a permutation. */
@@ -213,6 +288,7 @@ export const gradFunctions: Record<string, GradFunction> = {
   softmax: (g, [x], y, axis) => [wants(x) ? ew.mul(y, ew.sub(g, red.sum(ew.mul(g, y), axis as number, true))) : null],
   logSoftmax: (g, [x], y, axis) => [wants(x) ? ew.sub(g, ew.mul(ew.exp(y), red.sum(g, axis as number, true))) : null],
   matmul,
+  linear,
   reshape: (g, [x]) => [wants(x) ? g.reshape(x.shape) : null],
   permute: (g, [x], _y, perm) => [wants(x) ? shp.permute(g, inverse(perm as number[])) : null],
   broadcastTo: (g, [x]) => [wants(x) ? unbroadcast(g, x.shape) : null],
@@ -231,7 +307,8 @@ export const gradFunctions: Record<string, GradFunction> = {
       const p = layer.params[i], into = p.grad;
       if (into !== null && into.dtype === t.dtype && into.size === t.size && into.ndim === t.ndim &&
         into.shape.every((d, k) => d === t.shape[k])) {
-        if (t.size > 0) getBackend().axpy(t.size, 1, t.data, into.data);
+        if (takeStale(into)) into.data.set(t.data);
+        else if (t.size > 0) getBackend().axpy(t.size, 1, t.data, into.data);
         return null;
       }
       return t.clone();
