@@ -5,6 +5,7 @@
 // for an operand that was broadcast is summed over the broadcast axes back to the operand's shape.
 import type { DType, Tensor } from '../tensor';
 import type { Layer } from '../layers/layer';
+import { hasTrainBackward } from '../layers/buffers';
 import * as ew from '../ops/elementwise';
 import * as linalg from '../ops/linalg';
 import * as red from '../ops/reduce';
@@ -294,26 +295,46 @@ export const gradFunctions: Record<string, GradFunction> = {
   broadcastTo: (g, [x]) => [wants(x) ? unbroadcast(g, x.shape) : null],
   identity: (g, [x]) => [wants(x) ? g : null],
   // a built-in layer (Layer.call): its own backward, the parameter gradients it fills, copied out
-  layer: (g, _inputs, _y, attrs) => {
+  layer: (g, inputs, _y, attrs) => {
     const { layer, call } = attrs as { layer: Layer; call: number };
     if (layer.autogradCalls !== call) {
       throw new Error(`${layer.name}: the layer was called again after the call being differentiated; a built-in layer ` +
         'keeps only its last forward, so call it once per backward pass (or write the computation with tensor operations)');
     }
-    layer.zeroGrad();
-    const dx = layer.backward(g);
-    // a parameter whose .grad is there in its shape takes the layer's gradient in place (no copy)
-    const paramGrads = layer.grads.map((t, i) => {
-      const p = layer.params[i], into = p.grad;
-      if (into !== null && into.dtype === t.dtype && into.size === t.size && into.ndim === t.ndim &&
-        into.shape.every((d, k) => d === t.shape[k])) {
-        if (takeStale(into)) into.data.set(t.data);
-        else if (t.size > 0) getBackend().axpy(t.size, 1, t.data, into.data);
-        return null;
-      }
-      return t.clone();
+    const inputGrad = wants(inputs[0]);
+    // the parameters' .grad, where each is there in its gradient's shape and dtype, to take the gradient in place
+    const into = layer.grads.map((t, i) => {
+      const p = layer.params[i], to = p.grad;
+      return to !== null && to.dtype === t.dtype && to.ndim === t.ndim && to.shape.every((d, k) => d === t.shape[k]) ? to : null;
     });
-    return [layer.reuseBuffers ? dx.clone() : dx, ...paramGrads];
+    const stale = into.map((t) => t !== null && takeStale(t));
+    if (hasTrainBackward(layer) && into.every((t) => t !== null) && stale.every((st) => st === stale[0])) {
+      // the layer writes its gradients straight into them: added to, or overwritten where they are stale
+      const own = layer.grads;
+      layer.grads = into as Tensor[];
+      let dx: Tensor | null;
+      try {
+        dx = layer.backwardTrain(g, !stale[0], inputGrad);
+      } finally {
+        layer.grads = own;
+      }
+      return [dx !== null && layer.reuseBuffers ? dx.clone() : dx, ...into.map(() => null)];
+    }
+    let dx: Tensor | null;
+    if (hasTrainBackward(layer)) {
+      dx = layer.backwardTrain(g, false, inputGrad);
+    } else {
+      layer.zeroGrad();
+      dx = layer.backward(g);
+    }
+    const paramGrads = layer.grads.map((t, i) => {
+      const to = into[i];
+      if (to === null) return t.clone();
+      if (stale[i]) to.data.set(t.data);
+      else if (t.size > 0) getBackend().axpy(t.size, 1, t.data, to.data);
+      return null;
+    });
+    return [dx !== null && layer.reuseBuffers ? dx.clone() : dx, ...paramGrads];
   },
   // slice, take, gather, split: g added back at the rows taken (a row taken twice gets both)
   gatherAxis: (g, [x], _y, attrs) => {
