@@ -143,6 +143,20 @@ describe.each(backends)('autograd on $label', (bc) => {
     });
   });
 
+  it('a gradient made by a backward becomes a leaf\'s .grad without a copy, but never two leaves\' at once', () => {
+    useBackend(bc);
+    const a = nn.tensor([[1, -2]], { requiresGrad: true }), b = nn.tensor([[0.5, 3]], { requiresGrad: true });
+    const w = nn.tensor([[1, 2, 3], [4, 5, 6]], { requiresGrad: true });
+    // linear's dx reaches add, which hands the same tensor to both a and b
+    ops.linear(a.add(b), w, null, { activation: 'relu' }).sum().backward();
+    expect(a.grad!.toNested()).toEqual([[6, 15]]);
+    expect(b.grad!.toNested()).toEqual([[6, 15]]);
+    expect(a.grad).not.toBe(b.grad);
+    a.grad!.data[0] = 100;
+    expect(b.grad!.data[0]).toBe(6);
+    expect(w.grad!.toNested()).toEqual([[1.5, 1.5, 1.5], [1, 1, 1]]);
+  });
+
   it('float32 leaves get float32 gradients; mixed float32/float64 operands each get their own dtype', () => {
     useBackend(bc);
     const a = nn.tensor([[1, 2], [3, 4]], { requiresGrad: true });

@@ -30,6 +30,22 @@ export function takeStale(grad: Tensor): boolean {
   return staleGrads.delete(grad);
 }
 
+/**
+ * Gradients a backward allocated itself and hands on alone (no other tensor shares their memory): a leaf without a
+ * .grad takes one as it is instead of a copy (PyTorch's AccumulateGrad steals such a gradient too). takeFresh()
+ * answers whether a tensor was marked and clears the mark.
+ */
+const freshGrads = new WeakSet<Tensor>();
+
+function fresh(t: Tensor): Tensor {
+  freshGrads.add(t);
+  return t;
+}
+
+export function takeFresh(t: Tensor): boolean {
+  return freshGrads.delete(t);
+}
+
 /** Whether operand x is a tensor that wants a gradient. */
 function wants(x: unknown): x is Tensor {
   return typeof x === 'object' && x !== null && (x as Tensor).requiresGrad === true;
@@ -73,7 +89,7 @@ function activation(kind: ActivationKind): GradFunction {
     const dx = shp.empty(x.shape, x.dtype);
     const slope = kind === 'leakyRelu' ? (attrs as [number, number])[0] : 0;
     if (dx.size > 0) getBackend().activationBackward(kind, dx.size, x.data, y.data, dy.data, dx.data, slope);
-    return [dx];
+    return [fresh(dx)];
   };
 }
 
@@ -203,7 +219,7 @@ const linear: GradFunction = (dy, [x, w, b], y, attrs) => {
     if (into === null || takeStale(into)) target.data.fill(0);
     if (M > 0 && outF > 0) backend.biasBackward(M, outF, g.data, target.data);
   }
-  return [dx, dw, db];
+  return [dx && fresh(dx), dw && fresh(dw), db && fresh(db)];
 };
 
 /**
@@ -329,7 +345,7 @@ export const gradFunctions: Record<string, GradFunction> = {
     }
     const paramGrads = layer.grads.map((t, i) => {
       const to = into[i];
-      if (to === null) return t.clone();
+      if (to === null) return fresh(t.clone());
       if (stale[i]) to.data.set(t.data);
       else if (t.size > 0) getBackend().axpy(t.size, 1, t.data, to.data);
       return null;
