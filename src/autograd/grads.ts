@@ -3,7 +3,7 @@
 // operand (null where there is none: a number, or an operand that needs no gradient). They are written with the
 // tensor operations, so they run on the backend's kernels; backward() calls them with recording off. A gradient
 // for an operand that was broadcast is summed over the broadcast axes back to the operand's shape.
-import type { DType, Tensor } from '../tensor';
+import { type DType, type FloatArray, Tensor, allocate } from '../tensor';
 import type { Layer } from '../layers/layer';
 import { hasTrainBackward } from '../layers/buffers';
 import * as ew from '../ops/elementwise';
@@ -189,7 +189,8 @@ const linear: GradFunction = (dy, [x, w, b], y, attrs) => {
   // and tanh's as always
   let g = dy;
   if (activation !== null) {
-    g = shp.empty(y.shape, dtype);
+    // a temporary no one else sees (used up before this returns): one kept buffer, not an allocation per call
+    g = new Tensor(scratch(dtype, dy.size), dy.shape);
     if (g.size > 0) backend.activationBackward(activation, g.size, y.data, y.data, dy.data, g.data, 0);
   }
   const outF = tW ? W.shape[0] : W.shape[1], inF = tW ? W.shape[1] : W.shape[0];
@@ -221,6 +222,19 @@ const linear: GradFunction = (dy, [x, w, b], y, attrs) => {
   }
   return [dx && fresh(dx), dw && fresh(dw), db && fresh(db)];
 };
+
+const scratchBuffers: { float32: Float32Array; float64: Float64Array } = { float32: new Float32Array(0), float64: new Float64Array(0) };
+
+/** n elements of a buffer kept for temporaries that never leave a backward function (grown, never shrunk). */
+function scratch(dtype: DType, n: number): FloatArray {
+  let b: FloatArray = scratchBuffers[dtype];
+  if (b.length < n) {
+    b = allocate(dtype, n);
+    if (dtype === 'float32') scratchBuffers.float32 = b as Float32Array;
+    else scratchBuffers.float64 = b as Float64Array;
+  }
+  return b.length === n ? b : b.subarray(0, n);
+}
 
 /**
  * leaf's .grad when leaf is a leaf whose .grad is there in its shape and of `dtype`, for a gradient to be added
