@@ -177,13 +177,15 @@ function gemmIntoLeaf(leaf: Tensor, x: Tensor, y: Tensor, ta: boolean, tb: boole
 }
 
 /**
- * The gradients of linear, y = act(x op(W) + b) with x as an (M, in) matrix, from g = dy act': dx = g op(W)ᵀ, dW = xᵀ g (gᵀ x for a
- * transposed W) and db the column sums of g, two GEMMs with transposes as flags and one bias reduction. dW and db
- * go straight into the parameter's .grad when it is there (leafGradInto), as a built-in layer's do.
+ * The gradients of linear, y = act(x op(W) + b) with x as an (M, in) matrix, from g = dy act': dx = g op(W)ᵀ,
+ * dW = xᵀ g (gᵀ x for a transposed W) and db the column sums of g, two GEMMs with transposes as flags and one bias
+ * reduction. dW and db go straight into the parameter's .grad when it is there (leafGradInto), as a built-in
+ * layer's do.
  */
 const linear: GradFunction = (dy, [x, w, b], y, attrs) => {
   const X = x as Tensor, W = w as Tensor;
-  const { transposeWeight: tW, activation } = attrs as { transposeWeight: boolean; activation: linalg.LinearActivation | null };
+  const { transposeWeight: tW, activation } =
+    attrs as { transposeWeight: boolean; activation: linalg.LinearActivation | null };
   const dtype = dy.dtype, backend = getBackend();
   // through the activation first: relu's derivative from its output (y > 0 exactly where x W + b > 0), sigmoid's
   // and tanh's as always
@@ -209,7 +211,9 @@ const linear: GradFunction = (dy, [x, w, b], y, attrs) => {
     const target = into ?? (dw = shp.empty(W.shape, dtype));
     const [rows, cols, A, B] = tW ? [outF, inF, g, xd] : [inF, outF, xd, g];
     if (M > 0) {
-      if (target.size > 0) backend.gemm(true, false, rows, cols, M, 1, A.data, B.data, overwrite ? 0 : 1, target.data);
+      if (target.size > 0) {
+        backend.gemm(true, false, rows, cols, M, 1, A.data, B.data, overwrite ? 0 : 1, target.data);
+      }
     } else if (overwrite) {
       target.data.fill(0);
     }
@@ -223,7 +227,9 @@ const linear: GradFunction = (dy, [x, w, b], y, attrs) => {
   return [dx && fresh(dx), dw && fresh(dw), db && fresh(db)];
 };
 
-const scratchBuffers: { float32: Float32Array; float64: Float64Array } = { float32: new Float32Array(0), float64: new Float64Array(0) };
+const scratchBuffers: { float32: Float32Array; float64: Float64Array } = {
+  float32: new Float32Array(0), float64: new Float64Array(0),
+};
 
 /** n elements of a buffer kept for temporaries that never leave a backward function (grown, never shrunk). */
 function scratch(dtype: DType, n: number): FloatArray {
@@ -335,7 +341,8 @@ export const gradFunctions: Record<string, GradFunction> = {
     // the parameters' .grad, where each is there in its gradient's shape and dtype, to take the gradient in place
     const into = layer.grads.map((t, i) => {
       const p = layer.params[i], to = p.grad;
-      return to !== null && to.dtype === t.dtype && to.ndim === t.ndim && to.shape.every((d, k) => d === t.shape[k]) ? to : null;
+      const fits = to !== null && to.dtype === t.dtype && to.ndim === t.ndim && to.shape.every((d, k) => d === t.shape[k]);
+      return fits ? to : null;
     });
     const stale = into.map((t) => t !== null && takeStale(t));
     if (hasTrainBackward(layer) && into.every((t) => t !== null) && stale.every((st) => st === stale[0])) {
