@@ -832,6 +832,11 @@ export class Sequential {
     if (first instanceof ModuleLayer) first.inputGradNeeded = false;
   }
 
+  /** Modules' parameters fixed while fit() runs: those the optimizer was given (see ModuleLayer.holdParameters). */
+  private holdModuleParameters(on: boolean): void {
+    for (const l of this.layers) if (l instanceof ModuleLayer) l.holdParameters(on);
+  }
+
   /** The index of the first layer with parameters (the layers before it need no backward pass). */
   private firstTrainable(): number {
     const i = this.layers.findIndex((l) => l.params.length > 0);
@@ -1281,6 +1286,7 @@ export class Sequential {
     if (dataset !== undefined) this.dataset = dataset;
     this.plan = null;
     this.fitting = true;
+    this.holdModuleParameters(true);
     try {
       return await this.trainLoop(data, { lossName, lossFn, optimizer, epochs, weightDecay, val, plan, callbacks, signal });
     } catch (e) {
@@ -1289,6 +1295,7 @@ export class Sequential {
       throw e;
     } finally {
       this.fitting = false;
+      this.holdModuleParameters(false);
     }
   }
 
@@ -1337,6 +1344,7 @@ export class Sequential {
       (b, index) => this.checkedBatch({ ...b, index }, lossName, defaulted, 'fit()', `batch ${index}`));
 
     this.fitting = true;
+    this.holdModuleParameters(true);
     try {
       await source.start();
       if (optimizer instanceof Optimizer) optimizer.checkSchedule(epochs, source.batches);
@@ -1349,6 +1357,7 @@ export class Sequential {
       throw e;
     } finally {
       this.fitting = false;
+      this.holdModuleParameters(false);
       await source.close();
     }
   }

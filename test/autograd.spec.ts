@@ -69,6 +69,15 @@ const cases: Case[] = [
   { name: 'matmul transposeB', f: (a, b) => a.matmul(b, { transposeB: true }), shapes: [[3, 4], [2, 4]] },
   { name: 'matmul both transposed', f: (a, b) => a.matmul(b, { transposeA: true, transposeB: true }), shapes: [[2, 4, 3], [2, 4]] },
   { name: 'dot', f: (a, b) => a.dot(b), shapes: [[2, 3], [3, 2]] },
+  { name: 'linear', f: (x, w, b) => ops.linear(x, w, b), shapes: [[3, 4], [4, 2], [2]] },
+  { name: 'linear without bias', f: (x, w) => ops.linear(x, w), shapes: [[3, 4], [4, 2]] },
+  { name: 'linear batched input (2, 3, in)', f: (x, w, b) => ops.linear(x, w, b), shapes: [[2, 3, 4], [4, 5], [5]] },
+  { name: 'linear 1-D input', f: (x, w, b) => ops.linear(x, w, b), shapes: [[4], [4, 3], [3]] },
+  { name: 'linear transposeWeight (out, in)', f: (x, w, b) => ops.linear(x, w, b, { transposeWeight: true }), shapes: [[3, 4], [2, 4], [2]] },
+  { name: 'linear + relu fused', f: (x, w, b) => ops.linear(x, w, b, { activation: 'relu' }), shapes: [[4, 3], [3, 5], [5]], init: 'distinct' },
+  { name: 'linear + sigmoid fused, batched, transposeWeight', f: (x, w, b) => ops.linear(x, w, b, { activation: 'sigmoid', transposeWeight: true }),
+    shapes: [[2, 2, 3], [4, 3], [4]] },
+  { name: 'linear + tanh fused, no bias', f: (x, w) => ops.linear(x, w, null, { activation: 'tanh' }), shapes: [[3, 4], [4, 2]] },
   { name: 'reshape', f: (a) => a.reshape([3, -1]).mul(a.reshape([3, 2])), shapes: [[2, 3]] },
   { name: 'transpose', f: (a, b) => a.T.mul(b), shapes: [[2, 3], [3, 2]] },
   { name: 'permute', f: (a) => a.permute(2, 0, 1).square(), shapes: [[2, 3, 4]] },
@@ -132,6 +141,20 @@ describe.each(backends)('autograd on $label', (bc) => {
       const err = relativeError(x.grad!, numeric);
       expect(err, `${c.name}: input ${k}: ${x.grad!.toArray()} vs ${numeric.toArray()}`).toBeLessThanOrEqual(1e-7);
     });
+  });
+
+  it('a gradient made by a backward becomes a leaf\'s .grad without a copy, but never two leaves\' at once', () => {
+    useBackend(bc);
+    const a = nn.tensor([[1, -2]], { requiresGrad: true }), b = nn.tensor([[0.5, 3]], { requiresGrad: true });
+    const w = nn.tensor([[1, 2, 3], [4, 5, 6]], { requiresGrad: true });
+    // linear's dx reaches add, which hands the same tensor to both a and b
+    ops.linear(a.add(b), w, null, { activation: 'relu' }).sum().backward();
+    expect(a.grad!.toNested()).toEqual([[6, 15]]);
+    expect(b.grad!.toNested()).toEqual([[6, 15]]);
+    expect(a.grad).not.toBe(b.grad);
+    a.grad!.data[0] = 100;
+    expect(b.grad!.data[0]).toBe(6);
+    expect(w.grad!.toNested()).toEqual([[1.5, 1.5, 1.5], [1, 1, 1]]);
   });
 
   it('float32 leaves get float32 gradients; mixed float32/float64 operands each get their own dtype', () => {

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as nn from '../src/index';
 import { Tensor } from '../src/index';
-import { backends, useBackend } from './helpers';
+import { backends, expectClose, useBackend } from './helpers';
 
 class Affine extends nn.Module {
   weight: Tensor;
@@ -124,6 +124,43 @@ describe.each(backends)('built-in layers inside a Module on $label', (bc) => {
     const d = nn.tensor([1, 2], { requiresGrad: true });
     expect(m.drop.call(d)).not.toBe(d);
     expect(d.isLeaf).toBe(true);
+  });
+});
+
+describe.each(backends)('gradients of built-in layers in a Module, into .grad in place, on $label', (bc) => {
+  class ConvHead extends nn.Module {
+    conv = new nn.Conv2D(2, 3, 3, { padding: 1, seed: 4 });
+    fc = new nn.Dense(3 * 4 * 4, 2, { seed: 5 });
+    forward(x: Tensor): Tensor { return this.fc.call(this.conv.call(x).relu()); }
+  }
+  const data = () => nn.randn([2, 2, 4, 4], { seed: 6 });
+
+  it('a second backward adds the layers\' gradients into the .grad tensors of the first, doubling them', () => {
+    useBackend(bc);
+    const m = new ConvHead(), x = data();
+    const y = m.call(x);
+    const g = nn.randn(y.shape, { seed: 7 });
+    y.backward(g);
+    const grads = m.parameters().map((p) => p.grad!);
+    const once = grads.map((t) => Float64Array.from(t.data));
+    y.backward(g);
+    m.parameters().forEach((p, i) => {
+      expect(p.grad).toBe(grads[i]);
+      expectClose(p.grad!.data, once[i].map((v) => 2 * v), 1e-5);
+    });
+  });
+
+  it('fit() on the Module gives the parameters fit() on the same layers in a Sequential gives (3 SGD steps)', async () => {
+    useBackend(bc);
+    const m = new ConvHead();
+    const seq = new nn.Sequential([new nn.Conv2D(2, 3, 3, { padding: 1 }), new nn.ReLU(), new nn.Flatten(), new nn.Dense(48, 2)]);
+    seq.parameters().forEach((q, i) => q.param.data.set(m.parameters()[i].data));
+    const x = nn.randn([12, 2, 4, 4], { seed: 8 }), y = Int32Array.from({ length: 12 }, (_, i) => i % 2);
+    const opts = { epochs: 1, batchSize: 4, shuffle: false, verbose: 0 as const };
+    await m.fit(x, y, { ...opts, optimizer: new nn.SGD({ lr: 0.1, momentum: 0.5 }) });
+    await seq.fit(x, y, { ...opts, optimizer: new nn.SGD({ lr: 0.1, momentum: 0.5 }) });
+    const want = seq.parameters();
+    m.parameters().forEach((p, i) => expectClose(p.data, want[i].param.data, 1e-5));
   });
 });
 

@@ -84,6 +84,8 @@ class Zoo extends Module {
   w = param([4, 5], 11);
   v = param([3, 4], 12);
   u = param([4, 3], 13);
+  s = param([4, 4], 14);
+  c = param([4], 15);
   forward(x: Tensor): Tensor {
     // x: (N, 3, 4)
     const a = x.sigmoid().add(0.5);  // (0.5, 1.5): safe for log, sqrt, pow, div
@@ -95,6 +97,10 @@ class Zoo extends Module {
       x.sub(x.logSumExp(-1, true)), x.mul(x.max(1, true)), x.add(x.min([1, 2], true)), x.div(x.sum(2, true).abs().add(1)),
       x.mul(x.prod(-1, true)), x.sub(x.var(-1, true)), x.add(x.std(1, true)), x.mul(x.std({ axis: -1, keepdims: true, ddof: 1 })),
       x.add(x.argmax(-1, true)), x.sub(x.argmin(1, true).mul(0.1)), x.add(x.mean([1, 2], true)),
+      // linear: batched (MatMul, Add), and on a matrix (Gemm, transB with a weight (out, in)), activations fused
+      nn.ops.linear(x, this.s, this.c, { activation: 'sigmoid' }), nn.ops.linear(x, this.s, null, { transposeWeight: true }),
+      nn.ops.linear(x.reshape([-1, 4]), this.s, this.c, { transposeWeight: true, activation: 'tanh' }).reshape(x.shape),
+      nn.ops.linear(x.reshape([-1, 4]), this.s, null, { activation: 'relu' }).reshape(x.shape),
     ];
     // every part is an output of its own, so that an error in one is not lost in a sum
     const each = nn.ops.concat(parts.map((p) => p.unsqueeze(1)), 1).flatten(1);
@@ -147,7 +153,7 @@ const cases: Case[] = [
   },
   {
     name: 'every exported tensor operation', make: () => new Zoo(), inputShape: [3, 4], scale: 1.5,
-    ops: ['Abs', 'Add', 'ArgMax', 'ArgMin', 'Cast', 'Clip', 'Concat', 'Div', 'Equal', 'Erf', 'Exp', 'Expand', 'Gather', 'Greater',
+    ops: ['Abs', 'Add', 'ArgMax', 'ArgMin', 'Cast', 'Clip', 'Concat', 'Div', 'Equal', 'Erf', 'Exp', 'Expand', 'Gather', 'Gemm', 'Greater',
       'GreaterOrEqual', 'Identity', 'IsNaN', 'LeakyRelu', 'Less', 'LessOrEqual', 'Log', 'LogSoftmax', 'MatMul', 'Max', 'Min',
       'Mul', 'Neg', 'Not', 'Pad', 'Pow', 'ReduceLogSumExp', 'ReduceMax', 'ReduceMean', 'ReduceMin', 'ReduceProd', 'ReduceSum',
       'Relu', 'Reshape', 'Sigmoid', 'Sign', 'Slice', 'Softmax', 'Softplus', 'Sqrt', 'Sub', 'Tanh', 'Transpose', 'Where'],

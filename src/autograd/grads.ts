@@ -3,8 +3,9 @@
 // operand (null where there is none: a number, or an operand that needs no gradient). They are written with the
 // tensor operations, so they run on the backend's kernels; backward() calls them with recording off. A gradient
 // for an operand that was broadcast is summed over the broadcast axes back to the operand's shape.
-import type { Tensor } from '../tensor';
+import { type DType, type FloatArray, Tensor, allocate } from '../tensor';
 import type { Layer } from '../layers/layer';
+import { hasTrainBackward } from '../layers/buffers';
 import * as ew from '../ops/elementwise';
 import * as linalg from '../ops/linalg';
 import * as red from '../ops/reduce';
@@ -13,6 +14,37 @@ import { getBackend } from '../backend/index';
 import type { ActivationKind } from '../backend/kernels.gen';
 
 export type GradFunction = (g: Tensor, inputs: readonly unknown[], y: Tensor, attrs: unknown) => (Tensor | null)[];
+
+/**
+ * .grad tensors whose values are stale: the next gradient added into one overwrites it instead (a training loop's
+ * zeroing of the gradients without a pass over their memory; see ModuleLayer.backwardTrain). takeStale() answers
+ * whether a tensor was marked and clears the mark.
+ */
+const staleGrads = new WeakSet<Tensor>();
+
+export function markStale(grad: Tensor): void {
+  staleGrads.add(grad);
+}
+
+export function takeStale(grad: Tensor): boolean {
+  return staleGrads.delete(grad);
+}
+
+/**
+ * Gradients a backward allocated itself and hands on alone (no other tensor shares their memory): a leaf without a
+ * .grad takes one as it is instead of a copy (PyTorch's AccumulateGrad steals such a gradient too). takeFresh()
+ * answers whether a tensor was marked and clears the mark.
+ */
+const freshGrads = new WeakSet<Tensor>();
+
+function fresh(t: Tensor): Tensor {
+  freshGrads.add(t);
+  return t;
+}
+
+export function takeFresh(t: Tensor): boolean {
+  return freshGrads.delete(t);
+}
 
 /** Whether operand x is a tensor that wants a gradient. */
 function wants(x: unknown): x is Tensor {
@@ -57,7 +89,7 @@ function activation(kind: ActivationKind): GradFunction {
     const dx = shp.empty(x.shape, x.dtype);
     const slope = kind === 'leakyRelu' ? (attrs as [number, number])[0] : 0;
     if (dx.size > 0) getBackend().activationBackward(kind, dx.size, x.data, y.data, dy.data, dx.data, slope);
-    return [dx];
+    return [fresh(dx)];
   };
 }
 
@@ -139,8 +171,88 @@ function gemmIntoLeaf(leaf: Tensor, x: Tensor, y: Tensor, ta: boolean, tb: boole
   if (grad.ndim !== 2 || grad.shape[0] !== leaf.shape[0] || grad.shape[1] !== leaf.shape[1]) return false;
   const M = ta ? x.shape[1] : x.shape[0], K = ta ? x.shape[0] : x.shape[1], N = tb ? y.shape[0] : y.shape[1];
   if (M !== leaf.shape[0] || N !== leaf.shape[1]) return false;
-  if (M * N > 0) getBackend().gemm(ta, tb, M, N, K, 1, x.data, y.data, 1, grad.data);
+  const beta = takeStale(grad) ? 0 : 1;
+  if (M * N > 0) getBackend().gemm(ta, tb, M, N, K, 1, x.data, y.data, beta, grad.data);
   return true;
+}
+
+/**
+ * The gradients of linear, y = act(x op(W) + b) with x as an (M, in) matrix, from g = dy act': dx = g op(W)ᵀ,
+ * dW = xᵀ g (gᵀ x for a transposed W) and db the column sums of g, two GEMMs with transposes as flags and one bias
+ * reduction. dW and db go straight into the parameter's .grad when it is there (leafGradInto), as a built-in
+ * layer's do.
+ */
+const linear: GradFunction = (dy, [x, w, b], y, attrs) => {
+  const X = x as Tensor, W = w as Tensor;
+  const { transposeWeight: tW, activation } =
+    attrs as { transposeWeight: boolean; activation: linalg.LinearActivation | null };
+  const dtype = dy.dtype, backend = getBackend();
+  // through the activation first: relu's derivative from its output (y > 0 exactly where x W + b > 0), sigmoid's
+  // and tanh's as always
+  let g = dy;
+  if (activation !== null) {
+    // a temporary no one else sees (used up before this returns): one kept buffer, not an allocation per call
+    g = new Tensor(scratch(dtype, dy.size), dy.shape);
+    if (g.size > 0) backend.activationBackward(activation, g.size, y.data, y.data, dy.data, g.data, 0);
+  }
+  const outF = tW ? W.shape[0] : W.shape[1], inF = tW ? W.shape[1] : W.shape[0];
+  let M = 1;
+  for (let i = 0; i < X.ndim - 1; i++) M *= X.shape[i];
+  const xd = X.dtype === dtype ? X : X.astype(dtype), wd = W.dtype === dtype ? W : W.astype(dtype);
+  let dx: Tensor | null = null, dw: Tensor | null = null, db: Tensor | null = null;
+  if (wants(X)) {
+    dx = shp.empty(X.shape, dtype);
+    if (outF === 0) dx.data.fill(0);
+    else if (dx.size > 0) backend.gemm(false, !tW, M, inF, outF, 1, g.data, wd.data, 0, dx.data);
+  }
+  if (wants(W)) {
+    const into = leafGradInto(W, dtype);
+    const overwrite = into === null || takeStale(into);
+    const target = into ?? (dw = shp.empty(W.shape, dtype));
+    const [rows, cols, A, B] = tW ? [outF, inF, g, xd] : [inF, outF, xd, g];
+    if (M > 0) {
+      if (target.size > 0) {
+        backend.gemm(true, false, rows, cols, M, 1, A.data, B.data, overwrite ? 0 : 1, target.data);
+      }
+    } else if (overwrite) {
+      target.data.fill(0);
+    }
+  }
+  if (wants(b)) {
+    const into = leafGradInto(b, dtype);
+    const target = into ?? (db = shp.empty(b.shape, dtype));
+    if (into === null || takeStale(into)) target.data.fill(0);
+    if (M > 0 && outF > 0) backend.biasBackward(M, outF, g.data, target.data);
+  }
+  return [dx && fresh(dx), dw && fresh(dw), db && fresh(db)];
+};
+
+const scratchBuffers: { float32: Float32Array; float64: Float64Array } = {
+  float32: new Float32Array(0), float64: new Float64Array(0),
+};
+
+/** n elements of a buffer kept for temporaries that never leave a backward function (grown, never shrunk). */
+function scratch(dtype: DType, n: number): FloatArray {
+  let b: FloatArray = scratchBuffers[dtype];
+  if (b.length < n) {
+    b = allocate(dtype, n);
+    if (dtype === 'float32') scratchBuffers.float32 = b as Float32Array;
+    else scratchBuffers.float64 = b as Float64Array;
+  }
+  return b.length === n ? b : b.subarray(0, n);
+}
+
+/**
+ * leaf's .grad when leaf is a leaf whose .grad is there in its shape and of `dtype`, for a gradient to be added
+ * into in place (PyTorch's AccumulateGrad does the same); null otherwise, and the gradient then goes back to the
+ * tape as usual.
+ */
+function leafGradInto(leaf: Tensor, dtype: DType): Tensor | null {
+  const grad = leaf.grad;
+  if (leaf.gradFn !== null || grad === null || grad.dtype !== dtype || leaf.dtype !== dtype) return null;
+  if (grad.ndim !== leaf.ndim) return null;
+  for (let i = 0; i < leaf.ndim; i++) if (grad.shape[i] !== leaf.shape[i]) return null;
+  return grad;
 }
 
 /** The inverse of a permutation. */
@@ -213,30 +325,53 @@ export const gradFunctions: Record<string, GradFunction> = {
   softmax: (g, [x], y, axis) => [wants(x) ? ew.mul(y, ew.sub(g, red.sum(ew.mul(g, y), axis as number, true))) : null],
   logSoftmax: (g, [x], y, axis) => [wants(x) ? ew.sub(g, ew.mul(ew.exp(y), red.sum(g, axis as number, true))) : null],
   matmul,
+  linear,
   reshape: (g, [x]) => [wants(x) ? g.reshape(x.shape) : null],
   permute: (g, [x], _y, perm) => [wants(x) ? shp.permute(g, inverse(perm as number[])) : null],
   broadcastTo: (g, [x]) => [wants(x) ? unbroadcast(g, x.shape) : null],
   identity: (g, [x]) => [wants(x) ? g : null],
   // a built-in layer (Layer.call): its own backward, the parameter gradients it fills, copied out
-  layer: (g, _inputs, _y, attrs) => {
+  layer: (g, inputs, _y, attrs) => {
     const { layer, call } = attrs as { layer: Layer; call: number };
     if (layer.autogradCalls !== call) {
       throw new Error(`${layer.name}: the layer was called again after the call being differentiated; a built-in layer ` +
         'keeps only its last forward, so call it once per backward pass (or write the computation with tensor operations)');
     }
-    layer.zeroGrad();
-    const dx = layer.backward(g);
-    // a parameter whose .grad is there in its shape takes the layer's gradient in place (no copy)
-    const paramGrads = layer.grads.map((t, i) => {
-      const p = layer.params[i], into = p.grad;
-      if (into !== null && into.dtype === t.dtype && into.size === t.size && into.ndim === t.ndim &&
-        into.shape.every((d, k) => d === t.shape[k])) {
-        if (t.size > 0) getBackend().axpy(t.size, 1, t.data, into.data);
-        return null;
-      }
-      return t.clone();
+    const inputGrad = wants(inputs[0]);
+    // the parameters' .grad, where each is there in its gradient's shape and dtype, to take the gradient in place
+    const into = layer.grads.map((t, i) => {
+      const p = layer.params[i], to = p.grad;
+      const fits = to !== null && to.dtype === t.dtype && to.ndim === t.ndim && to.shape.every((d, k) => d === t.shape[k]);
+      return fits ? to : null;
     });
-    return [layer.reuseBuffers ? dx.clone() : dx, ...paramGrads];
+    const stale = into.map((t) => t !== null && takeStale(t));
+    if (hasTrainBackward(layer) && into.every((t) => t !== null) && stale.every((st) => st === stale[0])) {
+      // the layer writes its gradients straight into them: added to, or overwritten where they are stale
+      const own = layer.grads;
+      layer.grads = into as Tensor[];
+      let dx: Tensor | null;
+      try {
+        dx = layer.backwardTrain(g, !stale[0], inputGrad);
+      } finally {
+        layer.grads = own;
+      }
+      return [dx !== null && layer.reuseBuffers ? dx.clone() : dx, ...into.map(() => null)];
+    }
+    let dx: Tensor | null;
+    if (hasTrainBackward(layer)) {
+      dx = layer.backwardTrain(g, false, inputGrad);
+    } else {
+      layer.zeroGrad();
+      dx = layer.backward(g);
+    }
+    const paramGrads = layer.grads.map((t, i) => {
+      const to = into[i];
+      if (to === null) return fresh(t.clone());
+      if (stale[i]) to.data.set(t.data);
+      else if (t.size > 0) getBackend().axpy(t.size, 1, t.data, to.data);
+      return null;
+    });
+    return [dx !== null && layer.reuseBuffers ? dx.clone() : dx, ...paramGrads];
   },
   // slice, take, gather, split: g added back at the rows taken (a row taken twice gets both)
   gatherAxis: (g, [x], _y, attrs) => {

@@ -1,14 +1,17 @@
 // A Module seen as a Layer: what lets a Module sit in a Sequential (and so in fit, evaluate, predict, save and
 // load) next to built-in layers. forward() runs the Module's forward with recording on, from a fresh leaf holding
 // the input; backward(dout) runs autograd from the output and hands the Layer contract back: dx, and the
-// parameter gradients added (+=) into grads — the tape accumulates straight into them, so nothing is copied.
+// parameter gradients added (+=) into grads — the tape accumulates straight into them, so nothing is copied (and in
+// a training loop overwrites them, backwardTrain, so that nothing zeroes them first).
 import { Tensor, formatShape } from '../tensor';
 import { Layer, type InitContext, type LayerConfig } from '../layers/layer';
 import { backward as tapeBackward, enableGrad, isGradEnabled, noGrad } from './tape';
+import { markStale, takeStale } from './grads';
+import type { TrainBackward } from '../layers/buffers';
 import { type Module, inEvalMode } from './module';
 
 /** A Module as a Layer (its parameters and buffers under the Module's names, 'fc.weight'); see Module.asLayer(). */
-export class ModuleLayer extends Layer {
+export class ModuleLayer extends Layer implements TrainBackward {
   /** The input leaf and the output of the last forward that recorded (backward differentiates them). */
   private input: Tensor | null = null;
   private output: Tensor | null = null;
@@ -18,6 +21,7 @@ export class ModuleLayer extends Layer {
    */
   inputGradNeeded = true;
   private zeroInput: Tensor | null = null;
+  private held = false;
   /** Output shapes by input sample shape, found by running the Module once on a batch of one. */
   private readonly shapes = new Map<string, number[]>();
 
@@ -53,8 +57,17 @@ export class ModuleLayer extends Layer {
 
   override initialize(_ctx: InitContext): void {}
 
+  /**
+   * While a network's fit() runs, the parameters are those found when it began (the ones its optimizer updates),
+   * not looked for again at every forward.
+   */
+  holdParameters(on: boolean): void {
+    if (on) this.sync();
+    this.held = on;
+  }
+
   forward(x: Tensor): Tensor {
-    this.sync();
+    if (!this.held) this.sync();
     if (!isGradEnabled()) {
       this.input = this.output = null;
       return this.module.call(x);
@@ -70,20 +83,31 @@ export class ModuleLayer extends Layer {
   }
 
   backward(dout: Tensor): Tensor {
+    return this.backwardTrain(dout, true, true) as Tensor;
+  }
+
+  /**
+   * backward() for the training loop (TrainBackward): with accumulate false the parameter gradients are
+   * overwritten, not added to, so that the loop need not zero them first (the tape writes the first gradient into
+   * each with beta 0; one the graph does not reach is zeroed); inputGrad false returns null instead of dx.
+   */
+  backwardTrain(dout: Tensor, accumulate: boolean, inputGrad: boolean): Tensor | null {
     const { input, output } = this;
     if (input === null || output === null) {
       throw new Error(`${this.name}: backward() needs a forward() first, with recording on (not inside noGrad)`);
     }
+    if (!accumulate) for (const g of this.grads) markStale(g);
     // the tape adds into .grad in place: point each parameter's .grad at this layer's gradient for the pass
     const saved = this.params.map((p) => p.grad);
     this.params.forEach((p, i) => { p.grad = this.grads[i]; });
     input.grad = null;
-    if (!output.requiresGrad) return this.zerosLike(input);
     try {
-      tapeBackward(output, dout.dtype === output.dtype ? dout : dout.astype(output.dtype));
+      if (output.requiresGrad) tapeBackward(output, dout.dtype === output.dtype ? dout : dout.astype(output.dtype));
     } finally {
       this.params.forEach((p, i) => { p.grad = saved[i]; });
+      for (const g of this.grads) if (takeStale(g)) g.data.fill(0);
     }
+    if (!inputGrad) return null;
     return input.grad ?? this.zerosLike(input);
   }
 

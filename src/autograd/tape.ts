@@ -7,7 +7,7 @@
 // leaves (tensors that require a gradient and have no gradFn) accumulate theirs into `.grad`.
 import { type FloatArray, Tensor, formatShape } from '../tensor';
 import { describeValue } from '../validate';
-import { gradFunctions } from './grads';
+import { gradFunctions, takeFresh, takeStale } from './grads';
 import { getBackend } from '../backend/index';
 
 /** A recorded operation (a tensor's gradFn): its name, its inputs and what its backward needs. */
@@ -171,17 +171,19 @@ function checkGradient(g: Tensor, t: Tensor, what: string): Tensor {
 }
 
 /**
- * leaf.grad += g, in place as PyTorch does (a layer's gradient tensor set as .grad fills without a copy); a first
- * gradient is a copy, and a .grad of another shape or dtype (set by hand) is replaced by the sum.
+ * leaf.grad += g, in place as PyTorch does (a layer's gradient tensor set as .grad fills without a copy; one marked
+ * stale is overwritten); a first gradient is a copy, or the gradient itself when a backward made it for this leaf
+ * alone (takeFresh), and a .grad of another shape or dtype (set by hand) is replaced by the sum.
  */
 function accumulate(leaf: Tensor, g: Tensor): void {
   const prev = leaf.grad;
   if (prev === null) {
-    leaf.grad = g.clone();
+    leaf.grad = takeFresh(g) ? g : g.clone();
   } else if (prev.dtype === g.dtype && sameShape(prev.shape, g.shape)) {
-    if (g.size > 0) getBackend().axpy(g.size, 1, g.data, prev.data);
+    if (takeStale(prev)) prev.data.set(g.data);
+    else if (g.size > 0) getBackend().axpy(g.size, 1, g.data, prev.data);
   } else {
-    leaf.grad = prev.add(g);
+    leaf.grad = takeStale(prev) ? g.clone() : prev.add(g);
   }
 }
 

@@ -13,7 +13,7 @@ export {
   type Axis, type ReduceOptions, type VarianceOptions, type ArgOptions, type Reduction, type ArgReduction, sum, mean, prod, max, min, variance, var, std,
   logSumExp, argmax, argmin, softmax, logSoftmax,
 } from './reduce';
-export { type MatmulOptions, matmul, dot, outer } from './linalg';
+export { type MatmulOptions, type LinearOptions, type LinearActivation, matmul, dot, outer, linear } from './linalg';
 export {
   reshape, transpose, permute, swapaxes, squeeze, unsqueeze, flatten, concat, stack, split, broadcastTo, pad,
 } from './shape';

@@ -115,3 +115,79 @@ export function outer(a: Tensor, b: Tensor): Tensor {
   b = tensorArg(b, 'b');
   return matmul(a.reshape([a.size, 1]), b.reshape([1, b.size]));
 }
+
+/** Options of linear. */
+export interface LinearOptions {
+  /**
+   * The weight is (out, in), PyTorch's nn.Linear layout, instead of nodenn's (in, out) (Dense's); passed to GEMM as
+   * a flag, never copied. Default false.
+   */
+  transposeWeight?: boolean;
+  /**
+   * An activation applied to x W + b in the same operation (Keras' Dense(activation)): 'relu', 'sigmoid' or 'tanh',
+   * or null (default) for none. `linear(x, w, b, { activation: 'relu' })` equals `linear(x, w, b).relu()`, one pass
+   * and one temporary less each way.
+   */
+  activation?: LinearActivation | null;
+}
+
+/** The activations linear() fuses: those whose derivative its output alone gives. */
+export type LinearActivation = 'relu' | 'sigmoid' | 'tanh';
+const LINEAR_ACTIVATIONS: readonly LinearActivation[] = ['relu', 'sigmoid', 'tanh'];
+
+/**
+ * The fully connected layer as one operation: y = x W + b, W of shape (in, out) as Dense's weight, b of shape
+ * (out) or left out (null); x is (..., in), its leading axes any batch shape, and y (..., out). PyTorch's
+ * torch.nn.functional.linear, except that its weight is (out, in), y = x Wᵀ + b: pass such a weight with
+ * { transposeWeight: true }. One GEMM and one bias pass forward (the kernels of Dense), and one recorded operation
+ * whose backward gives dx, dW and db with two GEMMs and one bias reduction, adding dW and db straight into the
+ * parameters' .grad when it is there; x.matmul(w).add(b) computes the same with two recorded operations and a
+ * temporary. options.activation applies relu, sigmoid or tanh in the same operation. float64 wins over float32.
+ */
+export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null, options: LinearOptions = {}): Tensor {
+  x = tensorArg(x, 'x');
+  weight = tensorArg(weight, 'weight');
+  if (bias !== undefined && bias !== null) bias = tensorArg(bias, 'bias');
+  if (options === null || typeof options !== 'object') {
+    throw new TypeError(`linear: options must be an object, got ${describeValue(options)}`);
+  }
+  const transW = options.transposeWeight ?? false;
+  if (typeof transW !== 'boolean') {
+    throw new TypeError(`linear: transposeWeight must be a boolean, got ${describeValue(transW)}`);
+  }
+  const activation = options.activation ?? null;
+  if (activation !== null && !LINEAR_ACTIVATIONS.includes(activation)) {
+    throw new TypeError(`linear: activation must be one of ${LINEAR_ACTIVATIONS.map((a) => `'${a}'`).join(', ')} or null, ` +
+      `got ${describeValue(activation)}`);
+  }
+  const layout = transW ? '(out, in)' : '(in, out)';
+  if (weight.ndim !== 2) {
+    throw new RangeError(`linear: weight must be 2-D ${layout}, got shape ${formatShape(weight.shape)}`);
+  }
+  const [inF, outF] = transW ? [weight.shape[1], weight.shape[0]] : weight.shape;
+  if (x.ndim === 0) {
+    throw new RangeError(`linear: x must have at least one axis, the ${inF} input features last, got shape []`);
+  }
+  const K = x.shape[x.ndim - 1];
+  if (K !== inF) {
+    const want = transW ? `[${outF}, ${K}]` : `[${K}, ${outF}]`;
+    throw new RangeError(`linear: weight has shape ${formatShape(weight.shape)} but x ${formatShape(x.shape)} has ${K} ` +
+      `features (its last axis): weight must be ${layout}, ${want}${transW ? ' (transposeWeight)' : ''}`);
+  }
+  if (bias && (bias.ndim !== 1 || bias.shape[0] !== outF)) {
+    throw new RangeError(`linear: bias must have shape [${outF}] (the weight's ${outF} output features), got ` +
+      `${formatShape(bias.shape)}`);
+  }
+  const dtype = bias ? commonDType([x, weight, bias]) : commonDType([x, weight]);
+  const X = asDType(x, dtype), W = asDType(weight, dtype);
+  const M = K === 0 ? sizeOf(x.shape.slice(0, -1)) : x.size / K;
+  const y = empty([...x.shape.slice(0, -1), outF], dtype);
+  if (y.size > 0) {
+    const backend = getBackend();
+    if (K === 0) y.data.fill(0);
+    else backend.gemm(false, transW, M, outF, K, 1, X.data, W.data, 0, y.data);
+    if (bias) backend.biasAdd(M, outF, y.data, asDType(bias, dtype).data);
+    if (activation !== null) backend.activationForward(activation, y.size, y.data, y.data, 0);
+  }
+  return record('linear', [x, weight, bias ?? null], y, { transposeWeight: transW, activation });
+}

@@ -13,7 +13,7 @@ import * as path from 'node:path';
 import type { Module } from '../../autograd/module';
 import { noGrad, traceOperations } from '../../autograd/tape';
 import { Layer } from '../../layers/layer';
-import type { MatmulOptions } from '../../ops/linalg';
+import type { LinearActivation, MatmulOptions } from '../../ops/linalg';
 import type { Axis } from '../../ops/reduce';
 import { normalizeAxes } from '../../ops/shape';
 import { Random } from '../../random';
@@ -139,6 +139,8 @@ const argReduce = (onnx: string): Emitter => (e) => {
   return e.g.node('Cast', [r], [int('to', DATA_TYPE.FLOAT)], e.p);
 };
 
+const LINEAR_ACTIVATIONS: Record<LinearActivation, string> = { relu: 'Relu', sigmoid: 'Sigmoid', tanh: 'Tanh' };
+
 /** nodenn's tensor operations and their ONNX counterparts (operation names as autograd records them). */
 const EMITTERS: Record<string, Emitter> = {
   add: node2('Add'),
@@ -197,6 +199,20 @@ const EMITTERS: Record<string, Emitter> = {
     const a = transposeA && e.shapeOf(0).length > 1 ? lastTwoSwapped(e, 0) : e.x(0);
     const b = transposeB && e.shapeOf(1).length > 1 ? lastTwoSwapped(e, 1) : e.x(1);
     return e.g.node('MatMul', [a, b], [], e.p);
+  },
+  // a 2-D x: one Gemm (transB for a weight (out, in)), as a Dense layer; else MatMul and Add; then the activation
+  linear: (e) => {
+    const { transposeWeight, activation } = e.op.attrs as { transposeWeight: boolean; activation: LinearActivation | null };
+    const hasBias = e.op.inputs[2] instanceof Tensor;
+    let y: string;
+    if (e.shapeOf(0).length === 2) {
+      const inputs = [e.x(0), e.x(1), ...(hasBias ? [e.x(2)] : [])];
+      y = e.g.node('Gemm', inputs, transposeWeight ? [int('transB', 1)] : [], e.p);
+    } else {
+      y = e.g.node('MatMul', [e.x(0), transposeWeight ? lastTwoSwapped(e, 1) : e.x(1)], [], e.p);
+      if (hasBias) y = e.g.node('Add', [y, e.x(2)], [], e.p);
+    }
+    return activation === null ? y : e.g.node(LINEAR_ACTIVATIONS[activation], [y], [], e.p);
   },
   reshape: (e) => e.g.node('Reshape', [e.x(0), e.g.int64s(`${e.p}.shape`, e.y.shape,
     { role: 'shape', what: () => `the target shape of ${e.what()}`, op: e.op.op })], [], e.p),
