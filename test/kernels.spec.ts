@@ -117,6 +117,45 @@ describe.each(backends)('kernels on $label', (bc) => {
       expect(Array.from(x)).toEqual(Array.from(y));
     });
 
+    it('activations keep the sign of a zero as the native kernels do: relu, leakyRelu and tanh of -0 are -0', () => {
+      const n = 37;  // vectors and a tail
+      const x = new C(n);
+      for (let i = 0; i < n; i++) x[i] = i % 2 ? -0 : 0;
+      const signs = (a: FloatArray) => Array.from(a, (v) => (Object.is(v, -0) ? '-0' : String(v)));
+      for (const kind of ['relu', 'leakyRelu', 'tanh'] as const) {
+        const y = new C(n).fill(NaN);
+        getBackend().activationForward(kind, n, x, y, 0.1);
+        expect(signs(y)).toEqual(signs(x));
+        getBackend().unary(kind, n, x, y, 0.1, 0);
+        expect(signs(y)).toEqual(signs(x));
+      }
+      const y = new C(n).fill(NaN);
+      getBackend().activationForward('sigmoid', n, x, y, 0);
+      expect(Array.from(y)).toEqual(new Array(n).fill(0.5));
+      getBackend().unary('step', n, x, y, 0, 0);
+      expect(signs(y)).toEqual(new Array(n).fill('0'));
+    });
+
+    it('ties of zeros of either sign: maximum and minimum give b, clamp keeps x, max and min reductions the first', () => {
+      // NaN aside, these are the only inputs where an operator off by its equality (> for >=) changes a result.
+      const n = 37;
+      const a = new C(n), b = new C(n), y = new C(n);
+      for (let i = 0; i < n; i++) [a[i], b[i]] = i % 2 ? [-0, 0] : [0, -0];
+      const signs = (v: ArrayLike<number>) => Array.from(v, (e) => (Object.is(e, -0) ? '-0' : String(e)));
+      for (const op of ['maximum', 'minimum'] as const) {
+        getBackend().broadcastBinary(op, 1, 1, 1, n, 1, 1, 1, n, a, b, y);
+        expect(signs(y)).toEqual(signs(b));
+      }
+      for (const [lo, hi] of [[0, 1], [-0, 1], [-1, 0], [-1, -0]]) {
+        getBackend().unary('clamp', n, a, y, lo, hi);
+        expect(signs(y)).toEqual(signs(a));
+      }
+      for (const op of ['max', 'min'] as const) {
+        getBackend().reduceAxis(op, n, 2, 1, C.from({ length: 2 * n }, (_, i) => (i % 2 ? b : a)[i >> 1]), y);
+        expect(signs(y)).toEqual(signs(a));
+      }
+    });
+
     it('bias add and its backward (column sums, accumulated)', () => {
       for (const [rows, cols] of [[1, 1], [3, 17], [65, 3], [257, 65]]) {
         const y = randomArray(C, rows * cols, rows), b = randomArray(C, cols, cols);
@@ -139,6 +178,32 @@ describe.each(backends)('kernels on $label', (bc) => {
       const s = e[0] + e[1] + e[2];
       expectClose(y.subarray(0, 3), e.map((v) => v / s), 1e-6);
       expectClose(y.subarray(3), [0, 0, 1], 1e-6);
+    });
+
+    it('softmax, its backward and the bias gradient read and write only their rows x cols elements', () => {
+      // A row's maximum from its own values only: the next row's 1000 would underflow every exp of this row. 1000 starts
+      // every odd row and lies one past the end, so the even rows, the last one included, have exp sums above 1.
+      for (const [rows, cols] of [[3, 2], [3, 17], [5, 33]]) {
+        const x = randomArray(C, rows * cols + 1, cols, -3, 3);
+        for (let r = 1; r <= rows; r += 2) x[r * cols] = 1000;
+        x[rows * cols] = 1000;
+        const tail = [-1.5, 2.5, -3];
+        const y = new C([...new Array(rows * cols).fill(NaN), ...tail]);
+        getBackend().softmax(rows, cols, x, y);
+        const want = ref.softmax(rows, cols, x.subarray(0, rows * cols));
+        expectClose(y.subarray(0, rows * cols), want, 1e-6);
+        expect(Array.from(y.subarray(rows * cols))).toEqual(tail);
+        const yy = C.from(want), dy = randomArray(C, rows * cols, 7);
+        const dx = new C([...new Array(rows * cols).fill(NaN), ...tail]);
+        getBackend().softmaxBackward(rows, cols, yy, dy, dx);
+        expectClose(dx.subarray(0, rows * cols), ref.softmaxBackward(rows, cols, yy, dy), tolerance(C, cols));
+        expect(Array.from(dx.subarray(rows * cols))).toEqual(tail);
+        const db = new C([...new Array(cols).fill(0.5), ...tail]);
+        getBackend().biasBackward(rows, cols, dy, db);
+        expectClose(db.subarray(0, cols), ref.biasBackward(rows, cols, dy, new Float64Array(cols).fill(0.5)),
+          tolerance(C, rows));
+        expect(Array.from(db.subarray(cols))).toEqual(tail);
+      }
     });
 
     it('softmax cross-entropy with index labels and with one-hot targets: loss and gradient', () => {
