@@ -181,8 +181,8 @@ describe.each(backends)('kernels on $label', (bc) => {
     });
 
     it('softmax, its backward and the bias gradient read and write only their rows x cols elements', () => {
-      // A row's maximum from its own values only: the next row's 1000 would underflow every exp of this row. 1000 starts
-      // every odd row and lies one past the end, so the even rows, the last one included, have exp sums above 1.
+      // A row's maximum from its own values only: the next row's 1000 would underflow every exp of this row. 1000
+      // starts every odd row and lies one past the end, so the even rows, the last one included, have exp sums above 1.
       for (const [rows, cols] of [[3, 2], [3, 17], [5, 33]]) {
         const x = randomArray(C, rows * cols + 1, cols, -3, 3);
         for (let r = 1; r <= rows; r += 2) x[r * cols] = 1000;
