@@ -11,11 +11,12 @@
 // counters), and runs each mutant against only those rows, float32 and float64, on the TS backend.
 //
 // A mutant is killed when a row's check or the kernel throws; timed out when it evaluates its mutated code more than
-// 50 times as often as the unmutated run did, or runs 20 times as long (an endless loop); a static mutant (in code run
+// 10 times as often as the unmutated run did, or runs 5 times as long (an endless loop); a static mutant (in code run
 // when the module loads) cannot be switched on in a loaded module and is reported as such, to be applied by hand.
 // Only the grid runs, so a survivor may still die in another spec: apply it by hand against the kernel's specs.
 //
 //   node scripts/mutate-grid.js <file>[:<from>-<to>] [--rows <regular expression of grid kernel names>]
+//     [--resume <the .jsonl results of an interrupted run over the same file and lines> [--reuse]]
 // Writes reports/mutation/grid-<name>.json (Stryker's report format, statuses filled in) and prints the survivors.
 'use strict';
 const { spawnSync } = require('node:child_process');
@@ -24,9 +25,12 @@ const path = require('node:path');
 
 const root = path.resolve(__dirname, '..');
 const args = process.argv.slice(2);
-const target = args.find((a) => !a.startsWith('--') && args[args.indexOf(a) - 1] !== '--rows');
+const target = args.find((a, i) => !a.startsWith('--') && !['--rows', '--resume'].includes(args[i - 1]));
 const rowsAt = args.indexOf('--rows');
 const rows = rowsAt >= 0 ? args[rowsAt + 1] : '.';
+// --resume <file>: the results (.jsonl) of an interrupted run over the same file; its mutants are not run again
+const resumeAt = args.indexOf('--resume');
+const resumed = resumeAt >= 0 ? fs.readFileSync(args[resumeAt + 1], 'utf8') : '';
 if (!target) {
   console.error('usage: node scripts/mutate-grid.js <file>[:<from>-<to>] [--rows <regular expression>]');
   process.exit(2);
@@ -49,9 +53,13 @@ const listConfig = {
 const configFile = path.join(out, `list-${name}.config.json`);
 fs.writeFileSync(configFile, JSON.stringify(listConfig, null, 1));
 const tmp = path.join(root, '.stryker-tmp', `grid-${name}`);
-fs.rmSync(tmp, { recursive: true, force: true });
-let r = spawnSync('npx', ['stryker', 'run', configFile], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
-if (r.status !== 0) process.exit(r.status ?? 1);
+// --reuse: the sandbox and mutant list that an interrupted run left (with --resume: the source must be unchanged)
+let r;
+if (!(args.includes('--reuse') && fs.existsSync(tmp) && fs.existsSync(path.join(out, `list-${name}.json`)))) {
+  fs.rmSync(tmp, { recursive: true, force: true });
+  r = spawnSync('npx', ['stryker', 'run', configFile], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+  if (r.status !== 0) process.exit(r.status ?? 1);
+}
 const sandbox = path.join(tmp, fs.readdirSync(tmp)[0]);
 const report = JSON.parse(fs.readFileSync(path.join(out, `list-${name}.json`), 'utf8'));
 const [file] = Object.keys(report.files);
@@ -61,7 +69,7 @@ const mutants = report.files[file].mutants;
 const grid = fs.readFileSync(path.join(root, 'test', 'reference-grid.spec.ts'), 'utf8');
 const table = grid.slice(0, grid.indexOf("describe('reference grid', () => {"));
 const results = path.join(out, `grid-${name}.jsonl`);
-fs.writeFileSync(results, '');
+fs.writeFileSync(results, resumed);
 const harness = `${table}
 import { appendFileSync, readFileSync } from 'node:fs';
 
@@ -101,8 +109,8 @@ it('mutant sweep', () => {
   tests.sort((a, b) => ms.get(a.id)! - ms.get(b.id)!);
   const perTest: Record<string, Record<string, number>> = ns.mutantCoverage.perTest;
   let limit = 0, deadline = 0;
-  // read by the instrumented code at every evaluation of the active mutant: past 50 times the unmutated run's count,
-  // or 20 times its time (and at least 30 s), the mutant throws "Hit count limit reached": an endless loop
+  // read by the instrumented code at every evaluation of the active mutant: past 10 times the unmutated run's count,
+  // or 5 times its time (and at least 10 s), the mutant throws "Hit count limit reached": an endless loop
   Object.defineProperty(ns, 'hitLimit', { configurable: true,
     get: () => (ns.hitCount > limit || Date.now() > deadline ? 0 : Infinity) });
   for (const id of ids) {
@@ -112,8 +120,8 @@ it('mutant sweep', () => {
     if (reach.length === 0) { record({ id, status: 'NoCoverage' }); continue; }
     ns.activeMutant = id;
     ns.hitCount = 0;
-    limit = 1000 + 50 * hits;
-    deadline = Date.now() + Math.max(30_000, 20 * reach.reduce((s, t) => s + ms.get(t.id)!, 0));
+    limit = 1000 + 10 * hits;
+    deadline = Date.now() + Math.max(10_000, 5 * reach.reduce((s, t) => s + ms.get(t.id)!, 0));
     let status = 'Survived', by = '';
     for (const t of reach) {
       try {
@@ -131,7 +139,8 @@ it('mutant sweep', () => {
 }, 24 * 3600_000);
 `;
 fs.writeFileSync(path.join(sandbox, 'test', 'mutant-sweep.spec.ts'), harness);
-fs.writeFileSync(path.join(out, `ids-${name}.json`), JSON.stringify(mutants.map((m) => m.id)));
+const done = new Set(resumed.split('\n').filter(Boolean).map((l) => JSON.parse(l).id));
+fs.writeFileSync(path.join(out, `ids-${name}.json`), JSON.stringify(mutants.map((m) => m.id).filter((id) => !done.has(id))));
 
 // 3. one vitest process over every mutant
 r = spawnSync('npx', ['vitest', 'run', 'test/mutant-sweep.spec.ts'], {
