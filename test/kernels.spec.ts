@@ -206,6 +206,58 @@ describe.each(backends)('kernels on $label', (bc) => {
       }
     });
 
+    it('activations, batch norm and batched matmul write only their outputs\' elements of longer arrays', () => {
+      const tail = [-1.5, 2.5, -3];
+      const longer = (n: number) => new C([...new Array(n).fill(NaN), ...tail]);
+      const keepsTail = (a: FloatArray, n: number) => expect(Array.from(a.subarray(n))).toEqual(tail);
+      const n = 19, x = randomArray(C, n + 3, 1, -2, 2), dy = randomArray(C, n + 3, 2);
+      for (const kind of ['relu', 'leakyRelu', 'sigmoid', 'tanh', 'step'] as const) {
+        const y = longer(n);
+        getBackend().activationForward(kind, n, x, y, 0.1);
+        expectClose(y.subarray(0, n), ref.activationForward(kind, x.subarray(0, n), 0.1), 1e-6);
+        keepsTail(y, n);
+        const dx = longer(n);
+        getBackend().activationBackward(kind, n, x, y, dy, dx, 0.1);
+        expectClose(dx.subarray(0, n), ref.activationBackward(kind, x.subarray(0, n), y.subarray(0, n),
+          dy.subarray(0, n), 0.1), 1e-6);
+        keepsTail(dx, n);
+      }
+      // batch norm (N, C, S) = (3, 2, 5): y, mean and invstd forward, dx backward
+      const bx = randomArray(C, 30, 3), gamma = new C([1.5, 0.5]), beta = new C([0.25, -1]);
+      for (const training of [true, false]) {
+        const y = longer(30), mean = longer(2), invstd = longer(2), rm = new C([0.5, -0.5]), rv = new C([2, 0.5]);
+        getBackend().batchNormForward(3, 2, 5, bx, gamma, beta, y, mean, invstd, rm, rv, training, 0.1, 1e-5);
+        const want = ref.batchNormForward(3, 2, 5, bx, gamma, beta, new C([0.5, -0.5]), new C([2, 0.5]), training, 0.1,
+          1e-5);
+        expectClose(y.subarray(0, 30), want.y, tolerance(C, 15));
+        for (const [a, len] of [[y, 30], [mean, 2], [invstd, 2]] as const) keepsTail(a, len);
+        const dx = longer(30), dg = new C(2), db = new C(2);
+        getBackend().batchNormBackward(3, 2, 5, bx, randomArray(C, 30, 4), gamma, mean, invstd, dx, dg, db, training);
+        expect(Array.from(dx.subarray(0, 30)).every(Number.isFinite)).toBe(true);
+        keepsTail(dx, 30);
+      }
+      // two products of (2 x 3) (3 x 4) into a C of 2 · 2 · 4 elements and 3 more
+      const A = randomArray(C, 12, 5), B = randomArray(C, 24, 6), Cm = longer(16);
+      getBackend().gemmBatched(false, false, 2, 2, 4, 3, false, false, A, B, Cm);
+      for (let b = 0; b < 2; b++) {
+        expectClose(Cm.subarray(8 * b, 8 * b + 8), ref.gemm(false, false, 2, 4, 3, 1, A.subarray(6 * b, 6 * b + 6),
+          B.subarray(12 * b, 12 * b + 12), 0, new Float64Array(8)), tolerance(C, 3));
+      }
+      keepsTail(Cm, 16);
+    });
+
+    it('batched matmul with K = 0 takes empty operands as they are, even views past the end of a shrunk buffer', () => {
+      // An empty view whose buffer shrank below its offset cannot be cut with subarray (a RangeError)
+      const bytes = C.BYTES_PER_ELEMENT;
+      const rab = new (ArrayBuffer as unknown as new (n: number, o: object) => ArrayBuffer & { resize(n: number): void })(
+        16 * bytes, { maxByteLength: 16 * bytes });
+      const A = new C(rab, 8 * bytes, 0), B = new C(rab, 12 * bytes, 0);
+      rab.resize(4 * bytes);
+      const Cm = new C(24).fill(NaN);
+      getBackend().gemmBatched(false, false, 2, 3, 4, 0, false, false, A, B, Cm);
+      expect(Array.from(Cm)).toEqual(new Array(24).fill(0));
+    });
+
     it('softmax cross-entropy with index labels and with one-hot targets: loss and gradient', () => {
       for (const [rows, cols] of [[1, 1], [3, 10], [17, 3], [65, 17]]) {
         const logits = randomArray(C, rows * cols, rows + cols, -30, 30);
