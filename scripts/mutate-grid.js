@@ -77,7 +77,9 @@ const references = new Map<string, unknown>();
 
 it('mutant sweep', () => {
   const ns = (globalThis as any).__stryker__ ??= {};
-  const staticHits: Record<string, number> = { ...(ns.mutantCoverage?.static ?? {}) };
+  // the instrumented module keeps the object it first counted into: clear it in place, never replace it
+  const cov = ns.mutantCoverage ??= { static: {}, perTest: {} };
+  const staticHits: Record<string, number> = { ...cov.static };
   const ids: string[] = JSON.parse(readFileSync(${JSON.stringify(path.join(out, `ids-${name}.json`))}, 'utf8'));
   const record = (o: object) => appendFileSync(${JSON.stringify(results)}, JSON.stringify(o) + '\\n');
   useBackend({ label: 'ts', backend: 'ts' });
@@ -96,7 +98,8 @@ it('mutant sweep', () => {
   }
   // the unmutated run: the references, and which tests reach which mutant how often
   ns.activeMutant = undefined;
-  ns.mutantCoverage = { static: {}, perTest: {} };
+  cov.static = {};
+  cov.perTest = {};
   const ms = new Map<string, number>();
   for (const t of tests) {
     ns.currentTestId = t.id;
@@ -107,7 +110,7 @@ it('mutant sweep', () => {
   ns.currentTestId = undefined;
   // the quickest rows first: most mutants die in the first row that reaches them
   tests.sort((a, b) => ms.get(a.id)! - ms.get(b.id)!);
-  const perTest: Record<string, Record<string, number>> = ns.mutantCoverage.perTest;
+  const perTest: Record<string, Record<string, number>> = cov.perTest;
   let limit = 0, deadline = 0;
   // read by the instrumented code at every evaluation of the active mutant: past 10 times the unmutated run's count,
   // or 5 times its time (and at least 10 s), the mutant throws "Hit count limit reached": an endless loop

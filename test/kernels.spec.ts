@@ -249,8 +249,9 @@ describe.each(backends)('kernels on $label', (bc) => {
     it('batched matmul with K = 0 takes empty operands as they are, even views past the end of a shrunk buffer', () => {
       // An empty view whose buffer shrank below its offset cannot be cut with subarray (a RangeError)
       const bytes = C.BYTES_PER_ELEMENT;
-      const rab = new (ArrayBuffer as unknown as new (n: number, o: object) => ArrayBuffer & { resize(n: number): void })(
-        16 * bytes, { maxByteLength: 16 * bytes });
+      type Resizable = ArrayBuffer & { resize(n: number): void };
+      const rab = new (ArrayBuffer as unknown as new (n: number, o: object) => Resizable)(16 * bytes,
+        { maxByteLength: 16 * bytes });
       const A = new C(rab, 8 * bytes, 0), B = new C(rab, 12 * bytes, 0);
       rab.resize(4 * bytes);
       const Cm = new C(24).fill(NaN);
