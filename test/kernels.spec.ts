@@ -246,6 +246,31 @@ describe.each(backends)('kernels on $label', (bc) => {
       keepsTail(Cm, 16);
     });
 
+    it('axis swaps, gathers and scatters read only count indices and write only their outputs of longer arrays', () => {
+      const tail = [-1.5, 2.5, -3];
+      const longer = (a: ArrayLike<number>) => new C([...Array.from(a), ...tail]);
+      // x (outer 2, m 3, mid 2, n 4, inner 2) with its axes m and n swapped
+      const x = randomArray(C, 96, 1);
+      const y = longer(new Array(96).fill(NaN));
+      getBackend().swapAxes(2, 3, 2, 4, 2, x, y);
+      expect(Array.from(y.subarray(0, 96))).toEqual(Array.from(ref.swapAxes(2, 3, 2, 4, 2, x)));
+      expect(Array.from(y.subarray(96))).toEqual(tail);
+      // (outer 2, n 5, inner 3): 4 indices, and a fifth (valid) past count that must not be read; index 0 first, so
+      // that an outer index one too far lands in the tail
+      const src = randomArray(C, 30, 2), index = Int32Array.from([0, 1, 1, 3, 4]), count = 4;
+      const g = longer(new Array(24).fill(NaN));
+      getBackend().gatherAxis(count, 2, 5, 3, src, index, g);
+      expect(Array.from(g.subarray(0, 24))).toEqual(Array.from(ref.gatherAxis(2, 5, 3, index.subarray(0, count), src)));
+      expect(Array.from(g.subarray(24))).toEqual(tail);
+      for (const accumulate of [false, true]) {
+        const rows = randomArray(C, 24 + 3, 3), y0 = randomArray(C, 30, 4), s = longer(y0);
+        getBackend().scatterAxis(count, 2, 5, 3, rows, index, s, accumulate);
+        const want = ref.scatterAxis(2, 5, 3, index.subarray(0, count), rows.subarray(0, 24), y0, accumulate);
+        expectClose(s.subarray(0, 30), want, tolerance(C, 2));
+        expect(Array.from(s.subarray(30))).toEqual(tail);
+      }
+    });
+
     it('batched matmul with K = 0 takes empty operands as they are, even views past the end of a shrunk buffer', () => {
       // An empty view whose buffer shrank below its offset cannot be cut with subarray (a RangeError)
       const bytes = C.BYTES_PER_ELEMENT;
