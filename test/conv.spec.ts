@@ -202,6 +202,54 @@ describe.each(backends)('conv kernels on $label', (bc) => {
       untouched(dw0.all);
       untouched(db0.all);
     });
+
+    it('outputs longer than needed keep their tail (forward with ReLU and pooling, backward data and filter)', () => {
+      // The checks allow longer outputs; the tail holds negative values, which a ReLU one element too far would zero.
+      const g: Geo = { N: 2, C: 2, H: 5, W: 4, F: 3, KH: 3, KW: 2, sh: 1, sw: 1, ph: 1, pw: 0 };
+      const [OH, OW] = outSize(g);
+      const x = randomArray(C, g.N * g.C * g.H * g.W, 1), w = randomArray(C, g.F * g.C * g.KH * g.KW, 2);
+      const b = randomArray(C, g.F, 3), dy = randomArray(C, g.N * g.F * OH * OW, 4);
+      const tail = [-1, -2.5, -3];
+      const longer = (n: number, fill: number) => new C([...new Array(n).fill(fill), ...tail]);
+      const plain = refForward(g, x, w, b);
+      for (const [relu, pool] of [[false, false], [true, false], [false, true], [true, true]]) {
+        const act = relu ? plain.map((v) => (v < 0 ? 0 : v)) : plain;
+        const want = pool ? refMaxPool2x2(Array.from(act), g.N * g.F, OH, OW) : Array.from(act);
+        const y = longer(want.length, NaN);
+        getBackend().conv2dForward(...args(g), x, w, b, y, relu, pool);
+        expectClose(y.subarray(0, want.length), want, tolerance(C, g.C * g.KH * g.KW));
+        expect(Array.from(y.subarray(want.length))).toEqual(tail);
+      }
+      const dx = longer(x.length, NaN);
+      getBackend().conv2dBackwardData(...args(g), dy, w, dx);
+      expectClose(dx.subarray(0, x.length), refBackwardData(g, dy, w), tolerance(C, g.F * g.KH * g.KW));
+      expect(Array.from(dx.subarray(x.length))).toEqual(tail);
+      const dw = longer(w.length, 0), db = longer(g.F, 0);
+      getBackend().conv2dBackwardFilter(...args(g), x, dy, dw, db);
+      const [rw, rb] = refBackwardFilter(g, x, dy);
+      expectClose(dw.subarray(0, w.length), rw, tolerance(C, g.N * OH * OW));
+      expectClose(db.subarray(0, g.F), rb, tolerance(C, g.N * OH * OW));
+      expect([...dw.subarray(w.length), ...db.subarray(g.F)]).toEqual([...tail, ...tail]);
+    });
+
+    it('an empty output of a huge image allocates nothing the size of the image', () => {
+      // The checks allow planes of up to 2^31 x 2^31 when no array holds one (no image, no channel, or an output
+      // pooled away); a scratch plane of that size cannot be allocated, so a kernel that made one would throw.
+      const big = 2 ** 20;
+      const y = new C(3).fill(7), dx = new C(3).fill(7);
+      const keep = (a: FloatArray) => expect(Array.from(a)).toEqual([7, 7, 7]);
+      // no image
+      getBackend().conv2dForward(0, 1, big, big, 1, 1, 1, 1, 1, 0, 0, new C(0), new C(1), null, y.subarray(0, 0));
+      getBackend().conv2dBackwardData(0, 1, big, big, 1, 1, 1, 1, 1, 0, 0, new C(0), new C(1), dx.subarray(0, 0));
+      // no filter, no input channel
+      getBackend().conv2dForward(1, 0, big, big, 0, 1, 1, 1, 1, 0, 0, new C(0), new C(0), null, y.subarray(0, 0));
+      getBackend().conv2dBackwardData(1, 0, big, big, 0, 1, 1, 1, 1, 0, 0, new C(0), new C(0), dx.subarray(0, 0));
+      // one output row, pooled away by the fused 2x2 pooling (y has floor(1 / 2) = 0 rows)
+      getBackend().conv2dForward(big, 0, 1, 2 ** 30, 2 ** 10, 1, 1, 1, 1, 0, 0, new C(0), new C(0), null,
+        y.subarray(0, 0), false, true);
+      keep(y);
+      keep(dx);
+    });
   });
 });
 

@@ -117,6 +117,45 @@ describe.each(backends)('kernels on $label', (bc) => {
       expect(Array.from(x)).toEqual(Array.from(y));
     });
 
+    it('activations keep the sign of a zero as the native kernels do: relu, leakyRelu and tanh of -0 are -0', () => {
+      const n = 37;  // vectors and a tail
+      const x = new C(n);
+      for (let i = 0; i < n; i++) x[i] = i % 2 ? -0 : 0;
+      const signs = (a: FloatArray) => Array.from(a, (v) => (Object.is(v, -0) ? '-0' : String(v)));
+      for (const kind of ['relu', 'leakyRelu', 'tanh'] as const) {
+        const y = new C(n).fill(NaN);
+        getBackend().activationForward(kind, n, x, y, 0.1);
+        expect(signs(y)).toEqual(signs(x));
+        getBackend().unary(kind, n, x, y, 0.1, 0);
+        expect(signs(y)).toEqual(signs(x));
+      }
+      const y = new C(n).fill(NaN);
+      getBackend().activationForward('sigmoid', n, x, y, 0);
+      expect(Array.from(y)).toEqual(new Array(n).fill(0.5));
+      getBackend().unary('step', n, x, y, 0, 0);
+      expect(signs(y)).toEqual(new Array(n).fill('0'));
+    });
+
+    it('ties of zeros of either sign: maximum and minimum give b, clamp keeps x, max and min reductions the first', () => {
+      // NaN aside, these are the only inputs where an operator off by its equality (> for >=) changes a result.
+      const n = 37;
+      const a = new C(n), b = new C(n), y = new C(n);
+      for (let i = 0; i < n; i++) [a[i], b[i]] = i % 2 ? [-0, 0] : [0, -0];
+      const signs = (v: ArrayLike<number>) => Array.from(v, (e) => (Object.is(e, -0) ? '-0' : String(e)));
+      for (const op of ['maximum', 'minimum'] as const) {
+        getBackend().broadcastBinary(op, 1, 1, 1, n, 1, 1, 1, n, a, b, y);
+        expect(signs(y)).toEqual(signs(b));
+      }
+      for (const [lo, hi] of [[0, 1], [-0, 1], [-1, 0], [-1, -0]]) {
+        getBackend().unary('clamp', n, a, y, lo, hi);
+        expect(signs(y)).toEqual(signs(a));
+      }
+      for (const op of ['max', 'min'] as const) {
+        getBackend().reduceAxis(op, n, 2, 1, C.from({ length: 2 * n }, (_, i) => (i % 2 ? b : a)[i >> 1]), y);
+        expect(signs(y)).toEqual(signs(a));
+      }
+    });
+
     it('bias add and its backward (column sums, accumulated)', () => {
       for (const [rows, cols] of [[1, 1], [3, 17], [65, 3], [257, 65]]) {
         const y = randomArray(C, rows * cols, rows), b = randomArray(C, cols, cols);
@@ -139,6 +178,110 @@ describe.each(backends)('kernels on $label', (bc) => {
       const s = e[0] + e[1] + e[2];
       expectClose(y.subarray(0, 3), e.map((v) => v / s), 1e-6);
       expectClose(y.subarray(3), [0, 0, 1], 1e-6);
+    });
+
+    it('softmax, its backward and the bias gradient read and write only their rows x cols elements', () => {
+      // A row's maximum from its own values only: the next row's 1000 would underflow every exp of this row. 1000
+      // starts every odd row and lies one past the end, so the even rows, the last one included, have exp sums above 1.
+      for (const [rows, cols] of [[3, 2], [3, 17], [5, 33]]) {
+        const x = randomArray(C, rows * cols + 1, cols, -3, 3);
+        for (let r = 1; r <= rows; r += 2) x[r * cols] = 1000;
+        x[rows * cols] = 1000;
+        const tail = [-1.5, 2.5, -3];
+        const y = new C([...new Array(rows * cols).fill(NaN), ...tail]);
+        getBackend().softmax(rows, cols, x, y);
+        const want = ref.softmax(rows, cols, x.subarray(0, rows * cols));
+        expectClose(y.subarray(0, rows * cols), want, 1e-6);
+        expect(Array.from(y.subarray(rows * cols))).toEqual(tail);
+        const yy = C.from(want), dy = randomArray(C, rows * cols, 7);
+        const dx = new C([...new Array(rows * cols).fill(NaN), ...tail]);
+        getBackend().softmaxBackward(rows, cols, yy, dy, dx);
+        expectClose(dx.subarray(0, rows * cols), ref.softmaxBackward(rows, cols, yy, dy), tolerance(C, cols));
+        expect(Array.from(dx.subarray(rows * cols))).toEqual(tail);
+        const db = new C([...new Array(cols).fill(0.5), ...tail]);
+        getBackend().biasBackward(rows, cols, dy, db);
+        expectClose(db.subarray(0, cols), ref.biasBackward(rows, cols, dy, new Float64Array(cols).fill(0.5)),
+          tolerance(C, rows));
+        expect(Array.from(db.subarray(cols))).toEqual(tail);
+      }
+    });
+
+    it('activations, batch norm and batched matmul write only their outputs\' elements of longer arrays', () => {
+      const tail = [-1.5, 2.5, -3];
+      const longer = (n: number) => new C([...new Array(n).fill(NaN), ...tail]);
+      const keepsTail = (a: FloatArray, n: number) => expect(Array.from(a.subarray(n))).toEqual(tail);
+      const n = 19, x = randomArray(C, n + 3, 1, -2, 2), dy = randomArray(C, n + 3, 2);
+      for (const kind of ['relu', 'leakyRelu', 'sigmoid', 'tanh', 'step'] as const) {
+        const y = longer(n);
+        getBackend().activationForward(kind, n, x, y, 0.1);
+        expectClose(y.subarray(0, n), ref.activationForward(kind, x.subarray(0, n), 0.1), 1e-6);
+        keepsTail(y, n);
+        const dx = longer(n);
+        getBackend().activationBackward(kind, n, x, y, dy, dx, 0.1);
+        expectClose(dx.subarray(0, n), ref.activationBackward(kind, x.subarray(0, n), y.subarray(0, n),
+          dy.subarray(0, n), 0.1), 1e-6);
+        keepsTail(dx, n);
+      }
+      // batch norm (N, C, S) = (3, 2, 5): y, mean and invstd forward, dx backward
+      const bx = randomArray(C, 30, 3), gamma = new C([1.5, 0.5]), beta = new C([0.25, -1]);
+      for (const training of [true, false]) {
+        const y = longer(30), mean = longer(2), invstd = longer(2), rm = new C([0.5, -0.5]), rv = new C([2, 0.5]);
+        getBackend().batchNormForward(3, 2, 5, bx, gamma, beta, y, mean, invstd, rm, rv, training, 0.1, 1e-5);
+        const want = ref.batchNormForward(3, 2, 5, bx, gamma, beta, new C([0.5, -0.5]), new C([2, 0.5]), training, 0.1,
+          1e-5);
+        expectClose(y.subarray(0, 30), want.y, tolerance(C, 15));
+        for (const [a, len] of [[y, 30], [mean, 2], [invstd, 2]] as const) keepsTail(a, len);
+        const dx = longer(30), dg = new C(2), db = new C(2);
+        getBackend().batchNormBackward(3, 2, 5, bx, randomArray(C, 30, 4), gamma, mean, invstd, dx, dg, db, training);
+        expect(Array.from(dx.subarray(0, 30)).every(Number.isFinite)).toBe(true);
+        keepsTail(dx, 30);
+      }
+      // two products of (2 x 3) (3 x 4) into a C of 2 · 2 · 4 elements and 3 more
+      const A = randomArray(C, 12, 5), B = randomArray(C, 24, 6), Cm = longer(16);
+      getBackend().gemmBatched(false, false, 2, 2, 4, 3, false, false, A, B, Cm);
+      for (let b = 0; b < 2; b++) {
+        expectClose(Cm.subarray(8 * b, 8 * b + 8), ref.gemm(false, false, 2, 4, 3, 1, A.subarray(6 * b, 6 * b + 6),
+          B.subarray(12 * b, 12 * b + 12), 0, new Float64Array(8)), tolerance(C, 3));
+      }
+      keepsTail(Cm, 16);
+    });
+
+    it('axis swaps, gathers and scatters read only count indices and write only their outputs of longer arrays', () => {
+      const tail = [-1.5, 2.5, -3];
+      const longer = (a: ArrayLike<number>) => new C([...Array.from(a), ...tail]);
+      // x (outer 2, m 3, mid 2, n 4, inner 2) with its axes m and n swapped
+      const x = randomArray(C, 96, 1);
+      const y = longer(new Array(96).fill(NaN));
+      getBackend().swapAxes(2, 3, 2, 4, 2, x, y);
+      expect(Array.from(y.subarray(0, 96))).toEqual(Array.from(ref.swapAxes(2, 3, 2, 4, 2, x)));
+      expect(Array.from(y.subarray(96))).toEqual(tail);
+      // (outer 2, n 5, inner 3): 4 indices, and a fifth (valid) past count that must not be read; index 0 first, so
+      // that an outer index one too far lands in the tail
+      const src = randomArray(C, 30, 2), index = Int32Array.from([0, 1, 1, 3, 4]), count = 4;
+      const g = longer(new Array(24).fill(NaN));
+      getBackend().gatherAxis(count, 2, 5, 3, src, index, g);
+      expect(Array.from(g.subarray(0, 24))).toEqual(Array.from(ref.gatherAxis(2, 5, 3, index.subarray(0, count), src)));
+      expect(Array.from(g.subarray(24))).toEqual(tail);
+      for (const accumulate of [false, true]) {
+        const rows = randomArray(C, 24 + 3, 3), y0 = randomArray(C, 30, 4), s = longer(y0);
+        getBackend().scatterAxis(count, 2, 5, 3, rows, index, s, accumulate);
+        const want = ref.scatterAxis(2, 5, 3, index.subarray(0, count), rows.subarray(0, 24), y0, accumulate);
+        expectClose(s.subarray(0, 30), want, tolerance(C, 2));
+        expect(Array.from(s.subarray(30))).toEqual(tail);
+      }
+    });
+
+    it('batched matmul with K = 0 takes empty operands as they are, even views past the end of a shrunk buffer', () => {
+      // An empty view whose buffer shrank below its offset cannot be cut with subarray (a RangeError)
+      const bytes = C.BYTES_PER_ELEMENT;
+      type Resizable = ArrayBuffer & { resize(n: number): void };
+      const rab = new (ArrayBuffer as unknown as new (n: number, o: object) => Resizable)(16 * bytes,
+        { maxByteLength: 16 * bytes });
+      const A = new C(rab, 8 * bytes, 0), B = new C(rab, 12 * bytes, 0);
+      rab.resize(4 * bytes);
+      const Cm = new C(24).fill(NaN);
+      getBackend().gemmBatched(false, false, 2, 3, 4, 0, false, false, A, B, Cm);
+      expect(Array.from(Cm)).toEqual(new Array(24).fill(0));
     });
 
     it('softmax cross-entropy with index labels and with one-hot targets: loss and gradient', () => {
