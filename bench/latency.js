@@ -1,6 +1,6 @@
 'use strict';
-// Batch-1 latency in detail: predictProba of one MNIST-sized row on the 784-100-10 MLP, and the first layer's
-// 1x784x100 gemm alone, with 1 and 2 threads. Each sample is the mean of `calls` calls; prints the min and
+// Batch-1 latency in detail: predictProba of one MNIST-sized row on the 784-100-10 MLP, the inference plan's
+// one kernel call (planForward) under it, and the first layer's 1x784x100 gemm alone, with 1 and 2 threads. Each sample is the mean of `calls` calls; prints the min and
 // median of the samples (the min is the figure to compare on a loaded machine), and CPU time per call.
 //   node bench/latency.js [--samples 200] [--calls 200] [--isa avx512]
 const nn = require('..');
@@ -37,6 +37,8 @@ const rows = [];
 for (const threads of [1, 2]) {
   nn.setThreads(threads);
   rows.push([`predictProba, ${threads} thread(s)`, measure(() => net.predictProba(x))]);
+  const plan = net.eval().inferencePlan;
+  rows.push([`plan (planForward), ${threads} thread(s)`, measure(() => plan.runProbabilities(x, 'softmax'))]);
   rows.push([`gemm 1x784x100, ${threads} thread(s)`, measure(() => k.gemm(false, false, 1, 100, 784, 1, x.data, w, 0, h))]);
 }
 console.log(`${nn.backendInfo().name} ${nn.backendInfo().isa ?? ''}: µs per call, samples of ${calls} calls`);
