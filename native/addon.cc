@@ -20,6 +20,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
+#include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -164,9 +167,11 @@ int64_t checked_product(napi_env env, std::initializer_list<int64_t> factors, co
 // The settings of one JS environment (the main thread or one worker): its ISA and its thread count. The JS
 // loader sets them from that environment's own process.env right after loading; nothing here is process-wide
 // but the thread pool they share.
+struct AsyncQueue;
 struct Settings {
   const Kernels* kernels;
   int threads;
+  std::shared_ptr<AsyncQueue> queue;
 };
 
 Settings& settings(Napi::Env env) { return *env.GetInstanceData<Settings>(); }
@@ -242,6 +247,13 @@ class Args {
     value_copy_.assign(x, x + needed(i));
     view_[i].data = value_copy_.data();
     return value_copy_.data();
+  }
+
+  // The kernel of the calling environment's table bound to this call's values, to run later (see js_*Async): fn
+  // (kernels, T{}) returns it, float or double as the arrays are.
+  template <typename Fn> std::function<void()> bind(Fn&& fn) const {
+    const Kernels& kernels = *settings(env_).kernels;
+    return dtype_ == napi_float32_array ? fn(kernels, float{}) : fn(kernels, double{});
   }
 
   // Runs the kernel of the calling environment's table, float or double as the arrays are: fn(kernels, T{})
@@ -570,6 +582,96 @@ template <typename T, typename F32, typename F64> constexpr auto pick(F32 f32, F
 NODENN_KERNEL_CALLS(NODENN_WRAPPER)
 #undef NODENN_WRAPPER
 
+// ---- kernels off the main thread: <kernel>Async(...) takes the kernel's arguments, checks them at once (throwing
+// as the kernel does), and returns a Promise that resolves once the kernel has run on the libuv pool. The calls of
+// one environment run one after another in the order they were made (a FIFO drained by one pool thread at a time),
+// so a transform can queue its kernels without waiting; each runs on that thread alone (its thread count is 1
+// there: the calling thread keeps the nodenn pool), which gives the same bits as on the main thread, since no
+// kernel's result depends on its thread count. The typed arrays are kept from the garbage collector until then;
+// the caller must leave them alone meanwhile.
+
+struct AsyncJob {
+  std::function<void()> run;
+  std::vector<Napi::Reference<Napi::Value>> keep;
+  Napi::Promise::Deferred done;
+  explicit AsyncJob(Napi::Env env) : done(Napi::Promise::Deferred::New(env)) {}
+};
+
+struct AsyncQueue {
+  std::mutex mu;
+  std::deque<std::unique_ptr<AsyncJob>> pending;
+  bool draining = false;
+};
+
+// Runs queued jobs until the queue is empty, then settles their promises on the environment's thread.
+class Drain : public Napi::AsyncWorker {
+ public:
+  Drain(Napi::Env env, std::shared_ptr<AsyncQueue> queue) : Napi::AsyncWorker(env, "nodenn.async"), queue_(queue) {}
+
+  void Execute() override {
+    for (;;) {
+      std::unique_ptr<AsyncJob> job;
+      {
+        std::lock_guard<std::mutex> lock(queue_->mu);
+        if (queue_->pending.empty()) {
+          queue_->draining = false;
+          return;
+        }
+        job = std::move(queue_->pending.front());
+        queue_->pending.pop_front();
+      }
+      job->run();
+      ran_.push_back(std::move(job));
+    }
+  }
+
+  void OnOK() override {
+    for (auto& job : ran_) job->done.Resolve(Env().Undefined());
+    ran_.clear();  // the references go here, on the environment's thread
+  }
+
+ private:
+  std::shared_ptr<AsyncQueue> queue_;
+  std::vector<std::unique_ptr<AsyncJob>> ran_;
+};
+
+template <typename F> auto binder(F f) {
+  return [f](auto... args) { return std::function<void()>([f, args...]() { f(args...); }); };
+}
+
+// Only kernels whose arguments are the caller's own arrays (no private copies of checked indices) may run later.
+#define NODENN_ASYNC_WRAPPER(name, js, call)                                    \
+  [[maybe_unused]] Napi::Value js_##js##Async(const Napi::CallbackInfo& info) { \
+    Args a(info, kSpec_##js);                                                   \
+    auto job = std::make_unique<AsyncJob>(info.Env());                          \
+    job->run = a.bind([&](const Kernels& k, auto type) {                        \
+      using T = decltype(type);                                                 \
+      return binder(pick<T>(k.name##_f32, k.name##_f64)) call;                  \
+    });                                                                         \
+    return enqueue(info, std::move(job));                                       \
+  }
+
+Napi::Value enqueue(const Napi::CallbackInfo& info, std::unique_ptr<AsyncJob> job) {
+  for (size_t i = 0; i < info.Length(); i++)
+    if (info[i].IsTypedArray()) job->keep.push_back(Napi::Persistent(info[i]));
+  Napi::Promise promise = job->done.Promise();
+  std::shared_ptr<AsyncQueue> queue = settings(info.Env()).queue;
+  bool start = false;
+  {
+    std::lock_guard<std::mutex> lock(queue->mu);
+    queue->pending.push_back(std::move(job));
+    if (!queue->draining) start = queue->draining = true;
+  }
+  if (start) (new Drain(info.Env(), queue))->Queue();
+  return promise;
+}
+
+NODENN_KERNEL_CALLS(NODENN_ASYNC_WRAPPER)
+#undef NODENN_ASYNC_WRAPPER
+
+// The kernels that have an Async form.
+#define NODENN_ASYNC_KERNELS(X) X(translate2d) X(flip2d) X(affine2d) X(normalizeChannels)
+
 // ---- the functions that are not kernels
 
 // glibc's malloc, as it comes, hands memory back to the system as soon as it is free: a block above the mmap
@@ -668,7 +770,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   });
   std::string err;
   unsigned hw = std::thread::hardware_concurrency();
-  Settings* s = new Settings{isa_table(best_isa(), &err), std::max(1, std::min((int)hw, kMaxThreads))};
+  Settings* s = new Settings{isa_table(best_isa(), &err), std::max(1, std::min((int)hw, kMaxThreads)),
+                             std::make_shared<AsyncQueue>()};
   request_threads(0, s->threads);
   env.SetInstanceData<Settings, release_settings>(s);
   exports.Set("info", Napi::Function::New(env, Info));
@@ -677,6 +780,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
 #define NODENN_EXPORT(name, js, call) exports.Set(#js, Napi::Function::New(env, js_##js));
   NODENN_KERNEL_CALLS(NODENN_EXPORT)
 #undef NODENN_EXPORT
+#define NODENN_EXPORT_ASYNC(js) exports.Set(#js "Async", Napi::Function::New(env, js_##js##Async));
+  NODENN_ASYNC_KERNELS(NODENN_EXPORT_ASYNC)
+#undef NODENN_EXPORT_ASYNC
   return exports;
 }
 

@@ -63,8 +63,8 @@ Train options:
   --out FILE             save the trained model (safetensors, architecture in the metadata)
   --plot FILE            write loss/accuracy curves per epoch as SVG
   --augment              augment the training batches (never validation or test): mnist a random affine
-                         (rotation ±10°, zoom 0.9-1.1, shift ±10%), fashion a random crop (padding 2) and
-                         a horizontal flip; default 15 epochs
+                         (rotation ±8°, zoom 0.95-1.05, shift ±8%), fashion a random crop (padding 2) and
+                         a horizontal flip; default epochs mlp 15, cnn 20; the cnn twice as wide (32, 64)
 
 Export options:
   --format onnx|tfjs     ONNX (opset 17, a free batch axis) or TensorFlow.js Layers (model.json + weights.bin)
@@ -265,7 +265,7 @@ function describeBackend(): string {
 }
 
 /** The default networks; `cnn` needs Conv2D and MaxPool2D in the layer registry. */
-export function buildModel(kind: string, seed: number): { net: Sequential; inputShape: number[] } {
+export function buildModel(kind: string, seed: number, { wide = false } = {}): { net: Sequential; inputShape: number[] } {
   const L = layers as unknown as Record<string, new (...args: unknown[]) => layers.Layer>;
   if (kind === 'mlp') {
     const net = new Sequential([
@@ -279,12 +279,14 @@ export function buildModel(kind: string, seed: number): { net: Sequential; input
     if (!L.Conv2D || !L.MaxPool2D || !L.BatchNorm2D) {
       throw new UsageError('--model cnn needs the Conv2D, BatchNorm2D and MaxPool2D layers, which this build lacks');
     }
-    // Batch norm after each convolution: it reaches 99% in fewer epochs than the same network without it.
+    // Batch norm after each convolution: it reaches 99% in fewer epochs than the same network without it. Wide
+    // (twice the channels) for augmented data, which the narrow one underfits: it stops short of 99.5% on MNIST.
+    const [c1, c2] = wide ? [32, 64] : [16, 32];
     const net = new Sequential([
-      new L.Conv2D(1, 16, 3, { padding: 1 }), new L.BatchNorm2D(16), new layers.ReLU(), new L.MaxPool2D(2),   // 16 x 14 x 14
-      new L.Conv2D(16, 32, 3, { padding: 1 }), new L.BatchNorm2D(32), new layers.ReLU(), new L.MaxPool2D(2),  // 32 x 7 x 7
+      new L.Conv2D(1, c1, 3, { padding: 1 }), new L.BatchNorm2D(c1), new layers.ReLU(), new L.MaxPool2D(2),   // c1 x 14 x 14
+      new L.Conv2D(c1, c2, 3, { padding: 1 }), new L.BatchNorm2D(c2), new layers.ReLU(), new L.MaxPool2D(2),  // c2 x 7 x 7
       new layers.Flatten(),
-      new layers.Dense(32 * 7 * 7, 128), new layers.ReLU(),
+      new layers.Dense(c2 * 7 * 7, 128), new layers.ReLU(),
       new layers.Dense(128, 10),
     ], { seed });
     return { net, inputShape: [1, 28, 28] };
@@ -315,7 +317,7 @@ function defaultLr(optimizer: string): number {
 /** --augment's recipe per data set, applied to each training batch of images (N, 1, 28, 28). */
 export const AUGMENTATIONS: Readonly<Record<MnistKind, readonly AugmentationStep[]>> = {
   // a digit keeps its meaning under a small rotation, zoom or shift, but not under a mirror (2, 5, 7)
-  mnist: [{ op: 'randomAffine', degrees: 10, scale: [0.9, 1.1], translate: [0.1, 0.1] }],
+  mnist: [{ op: 'randomAffine', degrees: 8, scale: [0.95, 1.05], translate: [0.08, 0.08] }],
   // a garment mirrored is the same garment; the items are centred, so shifts stay small
   fashion: [{ op: 'randomCrop', padding: 2 }, { op: 'randomFlip' }],
 };
@@ -335,15 +337,17 @@ export function describeAugmentation(steps: readonly AugmentationStep[]): string
  * batchSize, each batch augmented with the data set's recipe (fresh parameters for every sample and epoch, from a
  * generator seeded by seed). x holds images (N, 1, 28, 28), or flat ones (N, 784) for the mlp, which keep that shape.
  */
-export function augmentedBatches(x: Tensor, y: Int32Array, kind: MnistKind, batchSize: number, seed: number): Dataset<Batch> {
+export function augmentedBatches(x: Tensor, y: Int32Array, kind: MnistKind, batchSize: number, seed: number,
+  { overlap = true } = {}): Dataset<Batch> {
   const augment = augmentation(AUGMENTATIONS[kind]);
   const rng = new Random(seed);
   const order = rng.nextUint32();  // the order's generator apart from the augmentation's
   const image = x.ndim === 4 ? x.shape.slice(1) : [1, 28, 28];
-  return Dataset.fromTensors(x, y).shuffle({ seed: order }).batch(batchSize).map((b) => {
-    const augmented = augment(b.x.reshape([b.size, ...image]), rng);
-    return { ...b, x: augmented.reshape(b.x.shape) };
-  });
+  const batches = Dataset.fromTensors(x, y).shuffle({ seed: order }).batch(batchSize);
+  // overlap: the kernels run off the main thread while fit() trains the batch before (the same bits)
+  return overlap
+    ? batches.map(async (b) => ({ ...b, x: (await augment.async(b.x.reshape([b.size, ...image]), rng)).reshape(b.x.shape) }))
+    : batches.map((b) => ({ ...b, x: augment(b.x.reshape([b.size, ...image]), rng).reshape(b.x.shape) }));
 }
 
 /** Class names the CLI saves with its models and prints: Fashion-MNIST's garments, MNIST's digits. */
@@ -354,7 +358,7 @@ const DIGITS = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'];
 // epochs 99.25-99.32% in ~30 s (mlp 5 and cnn 3 epochs were 98.07-98.19% and 98.98-99.08%: too close to 98/99)
 const EPOCHS = { mlp: 8, cnn: 5 };
 // With --augment each epoch shows new variants of the samples, and training needs more of them
-const AUGMENT_EPOCHS = { mlp: 15, cnn: 15 };
+const AUGMENT_EPOCHS = { mlp: 15, cnn: 20 };
 
 async function train(args: string[], v: Values, io: Output): Promise<number> {
   const data0 = dataArgs(v);
@@ -377,7 +381,7 @@ async function train(args: string[], v: Values, io: Output): Promise<number> {
   if (v.out !== undefined && v.plot !== undefined && path.resolve(v.out) === path.resolve(v.plot)) {
     throw new UsageError(`--out and --plot name the same file (${v.out}): the curves would replace the model`);
   }
-  const { net, inputShape } = buildModel(model, seed);
+  const { net, inputShape } = buildModel(model, seed, { wide: augment });
   setupBackend(v);
   const say = (s: string): void => { if (!v.quiet) io.out(s + '\n'); };
 

@@ -30,7 +30,7 @@ import { Sigmoid } from './layers/sigmoid';
 import { LOSS_NAMES, l2Penalty, lossFunction, oneColumnMessage, type LossFunction, type LossName } from './losses';
 import {
   DTYPES, describeValue, invalid, isAbortSignal, knownOptions, nonNegativeNumber, numberIn, oneOf, optionalBoolean,
-  optionalFunction, optionalSeed, optionalString, optionsObject, positiveInt,
+  optionalFunction, optionalSeed, optionalString, optionsObject, positiveInt, nonNegativeInt,
 } from './validate';
 import { OPTIMIZER_NAMES, Optimizer, type OptimizerName, SGD, optimizerFromName } from './optimizers';
 import { ProgressBar, verboseCallbacks } from './progress';
@@ -155,6 +155,12 @@ export interface FitOptions extends TrainOptions {
    * filter()) or without end (repeat()). Without it an epoch is one pass.
    */
   stepsPerEpoch?: number;
+  /**
+   * For a dataset: batches requested ahead while one trains (default 1; 0: each batch when it is needed), so that
+   * the dataset's asynchronous work (file reads, augmentation's async() kernels) overlaps with training. The same
+   * batches either way; a fit that stops early has read up to this many batches it does not train on.
+   */
+  prefetch?: number;
   /**
    * Hold out the last fraction of x and y (before any shuffling) as validation data, as Keras's validation_split
    * (0 < validationSplit < 1; not with validationData).
@@ -343,7 +349,7 @@ function checkDistributions(y: Tensor, cols: number): void {
 const FIT_OPTIONS: Record<keyof FitOptions, true> = {
   loss: true, weightDecay: true, optimizer: true, epochs: true, batchSize: true, shuffle: true, validationData: true,
   validationSplit: true, callbacks: true, onBatchEnd: true, onEpochEnd: true, metrics: true, verbose: true, signal: true,
-  dataset: true, stepsPerEpoch: true,
+  dataset: true, stepsPerEpoch: true, prefetch: true,
 };
 const COMPILE_OPTIONS: Record<keyof CompileOptions, true> = { optimizer: true, loss: true, metrics: true };
 const SAVE_OPTIONS: Record<keyof SaveOptions, true> = { metadata: true, inputShape: true, classNames: true, dataset: true };
@@ -445,6 +451,11 @@ interface BatchSource {
  * fit()'s batches of a dataset: one pass per epoch, or stepsPerEpoch batches each, read on from where the last
  * epoch stopped (a pass that ends is started again). start() reads the first batch, for the batch size where the
  * dataset does not tell it.
+ *
+ * Within an epoch it reads `prefetch` batches ahead: the next ones are requested before the current one is handed
+ * out, and the event loop gets a turn, in which the dataset's pipeline runs up to its asynchronous work (a file
+ * read, an augmentation's kernels queued off the main thread); that work then proceeds while the current batch
+ * trains on this thread. The dataset sees the same requests in the same order either way.
  */
 class DatasetBatches implements BatchSource {
   batches = 0;
@@ -452,9 +463,11 @@ class DatasetBatches implements BatchSource {
   batchSize = 0;
   private it: AsyncIterator<Batch> | null = null;
   private next: IteratorResult<Batch> | null = null;
+  /** Requests made ahead, oldest first. */
+  private ahead: Promise<IteratorResult<Batch>>[] = [];
 
   constructor(private readonly data: Dataset<Batch>, private readonly steps: number | null,
-    private readonly check: (b: Batch, index: number) => Batch<Int32Array | Tensor>) {}
+    private readonly check: (b: Batch, index: number) => Batch<Int32Array | Tensor>, private readonly prefetch = 1) {}
 
   async start(): Promise<void> {
     this.it = this.data[Symbol.asyncIterator]();
@@ -468,9 +481,11 @@ class DatasetBatches implements BatchSource {
 
   async* epoch(): AsyncGenerator<Batch<Int32Array | Tensor>> {
     for (let b = 0; this.steps === null || b < this.steps; b++) {
-      let r = this.next ?? (this.it ? await this.it.next() : { done: true as const, value: undefined });
+      const pending = this.ahead.shift();
+      let r = this.next ?? (pending ? await pending : this.it ? await this.it.next() : { done: true as const, value: undefined });
       this.next = null;
       if (r.done) {
+        this.ahead = [];
         this.it = this.data[Symbol.asyncIterator]();
         if (this.steps === null) {
           if (b > 0) return;  // the pass is over; the next epoch reads the next one
@@ -478,7 +493,18 @@ class DatasetBatches implements BatchSource {
         r = await this.it.next();
         if (r.done) throw new RangeError(`fit(): the dataset yielded no batches (a pass ended before batch ${b + 1} of ${this.batches})`);
       }
-      yield this.check(r.value, b);
+      const batch = this.check(r.value, b);
+      // ahead within this epoch only: the batches of a next epoch wait for it (training may stop before)
+      const it = this.it as AsyncIterator<Batch>;
+      let requested = false;
+      while (this.ahead.length < this.prefetch && (this.steps === null || b + 1 + this.ahead.length < this.steps)) {
+        const p = it.next();
+        p.catch(() => {});  // handled when its turn comes; a fit that stops early never awaits it
+        this.ahead.push(p);
+        requested = true;
+      }
+      if (requested) await turn();
+      yield batch;
     }
   }
 
@@ -486,6 +512,9 @@ class DatasetBatches implements BatchSource {
   async close(): Promise<void> {
     const it = this.it;
     this.it = null;
+    // a request in flight settles first: a generator cannot be returned while it runs
+    await Promise.allSettled(this.ahead);
+    this.ahead = [];
     await it?.return?.();
   }
 }
@@ -505,6 +534,8 @@ function fitCallbacks(opts: FitOptions): { given: Callback[]; callbacks: Callbac
 }
 
 const nextTick = () => new Promise<void>((resolve) => setImmediate(resolve));
+/** A turn of the event loop after the microtasks pending now (those a dataset's pipeline runs on). */
+const turn = nextTick;
 /** fit() gives the event loop a turn after a batch once this many milliseconds have passed since the last. */
 const YIELD_MS = 2;
 /** fit()'s batch size when its options name none. */
@@ -1235,6 +1266,7 @@ export class Sequential {
     if (opts.stepsPerEpoch !== undefined) {
       throw new TypeError('stepsPerEpoch is for a dataset (fit(dataset, { stepsPerEpoch })); with tensors an epoch is every sample once');
     }
+    if (opts.prefetch !== undefined) throw new TypeError('prefetch is for a dataset (fit(dataset, { prefetch })); tensors are in memory');
     const lossName = opts.loss ?? this.lossSpec ?? 'softmaxCrossEntropy';
     const lossFn = lossFunction(lossName, new ReusableTensor());
     checkLossAfter(lossName, this.layers.at(-1), 'fit()');
@@ -1322,6 +1354,7 @@ export class Sequential {
     }
     const dataset = optionalString(opts.dataset, 'dataset');
     const steps = opts.stepsPerEpoch === undefined ? null : positiveInt(opts.stepsPerEpoch, 'stepsPerEpoch');
+    const prefetch = opts.prefetch === undefined ? 1 : nonNegativeInt(opts.prefetch, 'prefetch');
     if (steps === null && (data.cardinality === null || data.cardinality === Infinity)) {
       throw new RangeError(`fit(): the dataset's number of batches is ${data.cardinality === null ? 'unknown (a generator, ' +
         'or filter())' : 'infinite (repeat())'}: pass fit(dataset, { stepsPerEpoch }) to say how many batches an epoch is`);
@@ -1341,7 +1374,7 @@ export class Sequential {
     const plan = metricPlan(opts.metrics ?? this.compiledMetrics, lossName, isClassificationLoss(lossName), metricThreshold(lossName), 'fit()');
     const { given, callbacks, signal } = fitCallbacks(opts);
     const source = new DatasetBatches(data, steps,
-      (b, index) => this.checkedBatch({ ...b, index }, lossName, defaulted, 'fit()', `batch ${index}`));
+      (b, index) => this.checkedBatch({ ...b, index }, lossName, defaulted, 'fit()', `batch ${index}`), prefetch);
 
     this.fitting = true;
     this.holdModuleParameters(true);

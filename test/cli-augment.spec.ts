@@ -6,7 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nativeAvailable, setBackend } from '../src/backend/index';
-import { AUGMENTATIONS, augmentedBatches, main, type Output } from '../src/cli';
+import { AUGMENTATIONS, augmentedBatches, buildModel, main, type Output } from '../src/cli';
 import { augmentation } from '../src/data/augment';
 import { loadMnist, mnistDataPackageDir, SYSTEM_DIRS } from '../src/data/mnist';
 import { Sequential } from '../src/network';
@@ -102,7 +102,7 @@ describe('nodenn train --augment', () => {
   it('trains on augmented batches, but validates and tests on the images as they are', async () => {
     const model = path.join(dir, 'augmented.safetensors');
     const augmented = await train(['--augment', '--out', model]);
-    expect(augmented.out).toContain('augmentation of the training batches: randomAffine (degrees 10, scale [0.9, 1.1], translate [0.1, 0.1])\n');
+    expect(augmented.out).toContain('augmentation of the training batches: randomAffine (degrees 8, scale [0.95, 1.05], translate [0.08, 0.08])\n');
     const plain = await train([]);
     expect(plain.out).not.toContain('augmentation');
     // another training path: another model
@@ -128,6 +128,21 @@ describe('nodenn train --augment', () => {
     expect(await run(['--augment'])).toBe('training: 15 epochs, batch 128, adam lr 0.002 (cosine decay), seed 1');
     expect(await run([])).toBe('training: 8 epochs, batch 128, adam lr 0.002 (cosine decay), seed 1');
     expect(await run(['--augment', '--epochs', '2'])).toBe('training: 2 epochs, batch 128, adam lr 0.002 (cosine decay), seed 1');
+    expect(await run(['--model', 'cnn', '--augment'])).toBe('training: 20 epochs, batch 64, adam lr 0.002 (cosine decay), seed 1');
+  });
+
+  it('--model cnn --augment trains the wide CNN (32 and 64 channels), which the narrow one underfits', async () => {
+    const model = path.join(dir, 'wide.safetensors');
+    const io = capture();
+    expect(await main(['train', 'mnist', '--data', subset, '--limit', '40', '--validation', '8', '--model', 'cnn', '--augment',
+      '--epochs', '1', '--out', model], io)).toBe(0);
+    const shapes = (await Sequential.load(model)).parameters().map((p) => p.param.shape);
+    expect(shapes.slice(0, 2)).toEqual([[32, 1, 3, 3], [32]]);
+    expect(shapes.filter((s) => s.length === 4)).toEqual([[32, 1, 3, 3], [64, 32, 3, 3]]);
+    expect(shapes.filter((s) => s.length === 2)).toEqual([[64 * 7 * 7, 128], [128, 10]]);
+    // without --augment, the narrow one
+    const narrow = buildModel('cnn', 1).net.parameters().map((p) => p.param.shape).filter((s) => s.length === 4);
+    expect(narrow).toEqual([[16, 1, 3, 3], [32, 16, 3, 3]]);
   });
 
   const fashionDir = SYSTEM_DIRS.fashion.find((d) => fs.existsSync(path.join(d, 'train-labels-idx1-ubyte.gz')));

@@ -8,6 +8,7 @@
 import {
   type ArgSpec as KernelArg, type HookName, type KernelSpec, type Length, enums, kernels, parseProduct, parseRange,
 } from '../src/backend/spec';
+import { ASYNC_KERNELS } from '../src/backend/backend';
 import { rng } from './helpers';
 
 /** How one argument of a valid call is made from the call's sizes. */
@@ -180,6 +181,8 @@ export const signatures: Record<string, Signature> = {
   setThreads: { sizes: { n: [1, 3] }, args: [{ t: 'size', size: 'n' }], stateful: true },
   ...Object.fromEntries(Object.entries(kernels).map(([name, k]: [string, KernelSpec]) => [name, kernelSignature(k)])),
   planForward: planSignature(kernels.planForward),
+  // the Async forms read their arguments as the kernels do
+  ...Object.fromEntries(ASYNC_KERNELS.map((k) => [`${k}Async`, kernelSignature(kernels[k])])),
 };
 
 /** Numbers no size or scalar should survive unchecked. */

@@ -10,8 +10,21 @@ export type BackendName = 'ts' | 'native';
 /** The instruction sets the native kernels are compiled for. */
 export type Isa = 'avx512' | 'avx2' | 'scalar';
 
+/** The kernels that also run off the main thread. */
+export const ASYNC_KERNELS = ['translate2d', 'flip2d', 'affine2d', 'normalizeChannels'] as const;
+export type AsyncKernelName = (typeof ASYNC_KERNELS)[number];
+
+/**
+ * A kernel's Async form: the same arguments, checked at once (a bad one throws as the kernel does); the promise
+ * resolves once the kernel has run, off the main thread, after the calls made before it. The arrays must be left
+ * alone until then.
+ */
+export type AsyncKernels = { [K in AsyncKernelName]: (...args: Parameters<Kernels[K]>) => Promise<void> };
+
 export interface Backend extends Kernels {
   readonly name: BackendName;
+  /** The Async forms, where the backend has threads to run them on (native); the ts backend has none. */
+  readonly async?: AsyncKernels;
 }
 
 /** What backendInfo() reports: the backend in use, its ISA and thread count, nodenn's version. */

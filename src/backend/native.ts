@@ -3,10 +3,10 @@
 // fallback warning and an error (an explicit NODENN_ADDON that fails is always an error).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Backend, Isa, Kernels } from './backend';
+import { ASYNC_KERNELS, type AsyncKernelName, type AsyncKernels, type Backend, type Isa, type Kernels } from './backend';
 import { kernelNames } from './spec';
 
-export interface NativeAddon extends Kernels {
+export interface NativeAddon extends Kernels, Record<`${AsyncKernelName}Async`, (...args: unknown[]) => Promise<void>> {
   /** This JS environment's ISA and thread count (each worker has its own), and what the CPU offers. */
   info(): { isa: Isa; bestIsa: Isa; supportedIsas: Isa[]; threads: number; napiVersion: number; mallocTuned: boolean };
   setIsa(isa: string): void;
@@ -83,9 +83,12 @@ export function applyIsaEnv(addon: NativeAddon, isa = process.env.NODENN_ISA): s
 /** What the addon exports besides the spec's kernels. */
 export const ADDON_CONTROLS = ['info', 'setIsa', 'setThreads'] as const;
 
-/** The functions an addon must export (every kernel of the spec, and the controls) that this one lacks. */
+/** The Async forms the addon exports (kernels queued off the main thread). */
+export const ADDON_ASYNC = ASYNC_KERNELS.map((k) => `${k}Async` as const);
+
+/** The functions an addon must export (every kernel of the spec, the controls, the Async forms) that this one lacks. */
 export function missingExports(addon: Record<string, unknown>): string[] {
-  return [...ADDON_CONTROLS, ...kernelNames].filter((k) => typeof addon[k] !== 'function');
+  return [...ADDON_CONTROLS, ...kernelNames, ...ADDON_ASYNC].filter((k) => typeof addon[k] !== 'function');
 }
 
 /** The backend over the addon: its kernels are the addon's own functions (no wrapper per call). */
@@ -93,5 +96,6 @@ export function nativeBackend(addon: NativeAddon): Backend {
   const backend: Record<string, unknown> = { name: 'native' };
   // eslint-disable-next-line @typescript-eslint/unbound-method -- the addon's kernels are plain functions
   for (const name of kernelNames) backend[name] = addon[name];
+  backend.async = Object.fromEntries(ASYNC_KERNELS.map((k) => [k, addon[`${k}Async`]])) as unknown as AsyncKernels;
   return backend as unknown as Backend;
 }

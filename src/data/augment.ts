@@ -2,8 +2,11 @@
 // kernels (src/backend/ts/augment.ts, native/augment.cc). The random parameters of each sample are drawn here, from
 // the one seeded PRNG, in sample order, and handed to the kernel as arrays: the same seed gives the same batch on
 // every backend, ISA and thread count (bitwise, bilinear sampling included: both backends compute it in double in
-// the same order). Augment training batches only, never validation or test data.
+// the same order). Augment training batches only, never validation or test data. An augmentation's async() form
+// queues the same kernels off the main thread (native: on the libuv pool), so that the next batch is augmented while
+// the current one trains; its parameters are drawn at the call, so the bits are those of the synchronous form.
 import { getBackend } from '../backend/index';
+import type { AsyncKernelName } from '../backend/backend';
 import { describeValue, isArray, knownOptions, optionalBoolean, optionalSeed, optionsObject } from '../validate';
 import { Random } from '../random';
 import { type FloatArray, Tensor, allocate, checkAttached, formatShape } from '../tensor';
@@ -62,7 +65,17 @@ export type AugmentationStep =
   | ((batch: Tensor, rng: Random) => Tensor);
 
 /** A composed augmentation: transforms a batch with parameters drawn from rng (a Random, or a seed; default 0). */
-export type Augmentation = (batch: Tensor, rng?: Random | number) => Tensor;
+export interface Augmentation {
+  (batch: Tensor, rng?: Random | number): Tensor;
+  /**
+   * The same transform with its kernels run off the main thread, after the ones queued before (native backend; the
+   * ts backend, or a recipe with a function step, computes it at once). The parameters are drawn at the call, in the
+   * order of the calls, so the same seed gives the same bits as the synchronous form. The batch must be left alone
+   * until the promise resolves; the result is the tensor it resolves to (an affine step then writes a new one even
+   * where inPlace).
+   */
+  async(batch: Tensor, rng?: Random | number): Promise<Tensor>;
+}
 
 // ---- checks
 
@@ -118,20 +131,31 @@ function symmetricRange(v: unknown, name: string, unit: string): Interval {
     describe(v));
 }
 
-// ---- the transforms
+// ---- the transforms: each draws its parameters and plans its kernel call, run now or queued (async())
+
+/** A kernel call with its arguments, and the tensor it writes. */
+interface Planned {
+  kernel: AsyncKernelName;
+  args: unknown[];
+  out: Tensor;
+}
+
+function run(p: Planned): Tensor {
+  (getBackend()[p.kernel] as (...args: unknown[]) => void)(...p.args);
+  return p.out;
+}
 
 function output(x: Tensor, inPlace: boolean): FloatArray {
   return inPlace ? x.data : allocate(x.dtype, x.data.length);
 }
 
-function result(x: Tensor, data: FloatArray): Tensor {
-  return data === x.data ? x : new Tensor(data, x.shape);
+function planned(kernel: AsyncKernelName, args: unknown[], x: Tensor, y: FloatArray): Planned {
+  return { kernel, args, out: y === x.data ? x : new Tensor(y, x.shape) };
 }
 
-function shiftBatch(x: Tensor, g: Image, shiftH: Int32Array, shiftW: Int32Array, inPlace: boolean): Tensor {
+function shiftBatch(x: Tensor, g: Image, shiftH: Int32Array, shiftW: Int32Array, inPlace: boolean): Planned {
   const y = output(x, inPlace);
-  getBackend().translate2d(g.N, g.C, g.H, g.W, x.data, shiftH, shiftW, y);
-  return result(x, y);
+  return planned('translate2d', [g.N, g.C, g.H, g.W, x.data, shiftH, shiftW, y], x, y);
 }
 
 const translateKeys = ['maxShift', 'seed', 'rng', 'inPlace'];
@@ -141,6 +165,10 @@ const translateKeys = ['maxShift', 'seed', 'rng', 'inPlace'];
  * sample), filling with 0.
  */
 export function randomTranslate(x: Tensor, options: RandomTranslateOptions): Tensor {
+  return run(planTranslate(x, options));
+}
+
+function planTranslate(x: Tensor, options: RandomTranslateOptions): Planned {
   const fn = 'randomTranslate';
   const opts = optionsObject(options, `${fn} options`);
   knownOptions(opts, translateKeys, fn);
@@ -163,6 +191,10 @@ const cropKeys = ['padding', 'seed', 'rng', 'inPlace'];
  * by padding - top, padding - left.
  */
 export function randomCrop(x: Tensor, options: RandomCropOptions): Tensor {
+  return run(planCrop(x, options));
+}
+
+function planCrop(x: Tensor, options: RandomCropOptions): Planned {
   const fn = 'randomCrop';
   const opts = optionsObject(options, `${fn} options`);
   knownOptions(opts, cropKeys, fn);
@@ -181,6 +213,10 @@ const flipKeys = ['probability', 'seed', 'rng', 'inPlace'];
 
 /** Mirrors each image left to right with the given probability (one uniform draw per sample). */
 export function randomFlip(x: Tensor, options: RandomFlipOptions = {}): Tensor {
+  return run(planFlip(x, options));
+}
+
+function planFlip(x: Tensor, options: RandomFlipOptions): Planned {
   const fn = 'randomFlip';
   const opts = optionsObject(options, `${fn} options`);
   knownOptions(opts, flipKeys, fn);
@@ -193,8 +229,7 @@ export function randomFlip(x: Tensor, options: RandomFlipOptions = {}): Tensor {
   const flags = new Int32Array(g.N);
   for (let n = 0; n < g.N; n++) flags[n] = rng.uniform() < p ? 1 : 0;
   const y = output(x, inPlace);
-  getBackend().flip2d(g.N, g.C, g.H, g.W, x.data, flags, y);
-  return result(x, y);
+  return planned('flip2d', [g.N, g.C, g.H, g.W, x.data, flags, y], x, y);
 }
 
 const affineKeys = ['degrees', 'translate', 'scale', 'shear', 'seed', 'rng', 'inPlace'];
@@ -254,6 +289,11 @@ export function affineMatrix(H: number, W: number, degrees: number, scale: numbe
  * one value draws nothing).
  */
 export function randomAffine(x: Tensor, options: RandomAffineOptions): Tensor {
+  return run(planAffine(x, options, false));
+}
+
+/** deferred: the call runs later, when x holds other values than now: in place means a new output then. */
+function planAffine(x: Tensor, options: RandomAffineOptions, deferred: boolean): Planned {
   const fn = 'randomAffine';
   const opts = optionsObject(options, `${fn} options`);
   knownOptions(opts, affineKeys, fn);
@@ -269,10 +309,10 @@ export function randomAffine(x: Tensor, options: RandomAffineOptions): Tensor {
     affineMatrix(g.H, g.W, angle, scale, shear, tx, ty).forEach((v, i) => { m[i][n] = v; });
   }
   // bilinear sampling reads neighbours: the kernel never writes over its input
-  const source = inPlace ? x.data.slice() : x.data;
-  const y = output(x, inPlace);
-  getBackend().affine2d(g.N, g.C, g.H, g.W, source, m[0], m[1], m[2], m[3], m[4], m[5], y);
-  return result(x, y);
+  const copy = inPlace && !deferred;
+  const source = copy ? x.data.slice() : x.data;
+  const y = output(x, copy);
+  return planned('affine2d', [g.N, g.C, g.H, g.W, source, m[0], m[1], m[2], m[3], m[4], m[5], y], x, y);
 }
 
 const normalizeKeys = ['mean', 'std', 'inPlace'];
@@ -287,6 +327,10 @@ function perChannel(v: unknown, C: number, name: string, positive: boolean): Flo
 
 /** (x - mean[c]) / std[c] per channel c, computed in double. */
 export function normalize(x: Tensor, options: NormalizeOptions): Tensor {
+  return run(planNormalize(x, options));
+}
+
+function planNormalize(x: Tensor, options: NormalizeOptions): Planned {
   const fn = 'normalize';
   const opts = optionsObject(options, `${fn} options`);
   knownOptions(opts, normalizeKeys, fn);
@@ -295,8 +339,7 @@ export function normalize(x: Tensor, options: NormalizeOptions): Tensor {
   const inPlace = inPlaceOf(opts, fn);
   const y = output(x, inPlace);
   const C = x.dtype === 'float32' ? Float32Array : Float64Array;
-  getBackend().normalizeChannels(g.N, g.C, g.H * g.W, x.data, C.from(mean), C.from(std), y);
-  return result(x, y);
+  return planned('normalizeChannels', [g.N, g.C, g.H * g.W, x.data, C.from(mean), C.from(std), y], x, y);
 }
 
 // ---- composition
@@ -318,8 +361,10 @@ export function augmentation(steps: readonly AugmentationStep[], options: InPlac
   const opts = optionsObject(options, `${fn} options`);
   knownOptions(opts, ['inPlace'], fn);
   const inPlace = inPlaceOf(opts, fn);
-  const run = steps.map((step, i): ((x: Tensor, rng: Random, inPlace: boolean) => Tensor) => {
-    if (typeof step === 'function') return (x, rng) => (step as (batch: Tensor, rng: Random) => Tensor)(x, rng);
+  type Plan = (x: Tensor, rng: Random, inPlace: boolean, deferred: boolean) => Planned;
+  type Step = { own: (x: Tensor, rng: Random) => Tensor } | { plan: Plan };
+  const plans = steps.map((step, i): Step => {
+    if (typeof step === 'function') return { own: (x, rng) => (step as (batch: Tensor, rng: Random) => Tensor)(x, rng) };
     if (step === null || typeof step !== 'object') {
       throw new TypeError(`${fn}: steps[${i}] must be a function or an object with an op, got ${describeValue(step)}`);
     }
@@ -334,22 +379,40 @@ export function augmentation(steps: readonly AugmentationStep[], options: InPlac
     // check the options now, on an empty batch, rather than at the first batch
     const channels = [opts.mean, opts.std].find((v) => Array.isArray(v)) as unknown[] | undefined;
     const probe = new Tensor(new Float32Array(0), [0, channels?.length ?? 1, 1, 1]);
-    const apply = (x: Tensor, rng: Random, inPlace: boolean): Tensor => {
+    const plan: Plan = (x, rng, inPlace, deferred) => {
       switch (op) {
-        case 'randomTranslate': return randomTranslate(x, { ...(opts as { maxShift: number }), rng, inPlace });
-        case 'randomCrop': return randomCrop(x, { ...(opts as { padding: number }), rng, inPlace });
-        case 'randomFlip': return randomFlip(x, { ...(opts as RandomFlipOptions), rng, inPlace });
-        case 'randomAffine': return randomAffine(x, { ...(opts as RandomAffineOptions), rng, inPlace });
-        default: return normalize(x, { ...(opts as { mean: number; std: number }), inPlace });
+        case 'randomTranslate': return planTranslate(x, { ...(opts as { maxShift: number }), rng, inPlace });
+        case 'randomCrop': return planCrop(x, { ...(opts as { padding: number }), rng, inPlace });
+        case 'randomFlip': return planFlip(x, { ...(opts as RandomFlipOptions), rng, inPlace });
+        case 'randomAffine': return planAffine(x, { ...(opts as RandomAffineOptions), rng, inPlace }, deferred);
+        default: return planNormalize(x, { ...(opts as { mean: number; std: number }), inPlace });
       }
     };
-    apply(probe, new Random(0), false);
-    return apply;
+    run(plan(probe, new Random(0), false, false));
+    return { plan };
   });
-  return (batch: Tensor, rng: Random | number = 0): Tensor => {
-    const r = rng instanceof Random ? rng : rngOf({ seed: rng }, fn);
+  const rngFor = (rng: Random | number): Random => (rng instanceof Random ? rng : rngOf({ seed: rng }, fn));
+  const apply = (batch: Tensor, rng: Random | number = 0): Tensor => {
+    const r = rngFor(rng);
     let x = batch;
-    run.forEach((f) => { x = f(x, r, inPlace || x !== batch); });
+    for (const s of plans) x = 'own' in s ? s.own(x, r) : run(s.plan(x, r, inPlace || x !== batch, false));
     return x;
   };
+  const queued = async (batch: Tensor, rng: Random | number = 0): Promise<Tensor> => {
+    const kernels = getBackend().async;
+    if (!kernels || plans.some((s) => 'own' in s)) return apply(batch, rng);
+    const r = rngFor(rng);
+    let x = batch;
+    const calls: Planned[] = [];
+    for (const s of plans) {
+      if (!('plan' in s)) continue;  // not reached: a function step computes at once, above
+      const p = s.plan(x, r, inPlace || x !== batch, true);
+      calls.push(p);
+      x = p.out;
+    }
+    // every call is queued before the first is awaited: they run one after another, off this thread
+    await Promise.all(calls.map((p) => (kernels[p.kernel] as (...args: unknown[]) => Promise<void>)(...p.args)));
+    return x;
+  };
+  return Object.assign(apply, { async: queued });
 }

@@ -192,12 +192,23 @@ export class Dataset<T = Sample> implements AsyncIterable<T> {
     async function* pass(): AsyncGenerator<Sample> {
       const images = await open(imagesPath, 'r');
       const labels = labelsPath === undefined ? null : await open(labelsPath, 'r');
+      // two buffers: the next chunk is read (on the libuv pool) while the samples of this one are handed out
+      const bufs = [new Uint8Array(chunk * px), new Uint8Array(chunk * px)];
+      const lbufs = [new Uint8Array(chunk), new Uint8Array(chunk)];
+      const read = (start: number, k: number): Promise<void> => {
+        const m = Math.min(chunk, count - start);
+        const p = Promise.all([readFully(images, bufs[k], m * px, 16 + start * px, imagesPath),
+          labels ? readFully(labels, lbufs[k], m, 8 + start, labelsPath as string) : undefined]).then(() => {});
+        p.catch(() => {});  // awaited in turn; a pass left early never awaits it
+        return p;
+      };
+      let next = count > 0 ? read(0, 0) : null;
       try {
-        const buf = new Uint8Array(chunk * px), lbuf = new Uint8Array(chunk);
-        for (let start = 0; start < count; start += chunk) {
+        for (let start = 0, k = 0; start < count; start += chunk, k ^= 1) {
           const m = Math.min(chunk, count - start);
-          await readFully(images, buf, m * px, 16 + start * px, imagesPath);
-          if (labels) await readFully(labels, lbuf, m, 8 + start, labelsPath as string);
+          await next;
+          next = start + chunk < count ? read(start + chunk, k ^ 1) : null;
+          const buf = bufs[k], lbuf = lbufs[k];
           for (let i = 0; i < m; i++) {
             const x = allocate(dtype, px);
             for (let j = 0; j < px; j++) x[j] = buf[i * px + j] * scale;
@@ -205,6 +216,7 @@ export class Dataset<T = Sample> implements AsyncIterable<T> {
           }
         }
       } finally {
+        await next?.catch(() => {});
         await images.close();
         await labels?.close();
       }
