@@ -271,6 +271,40 @@ describe.each(backends)('kernels on $label', (bc) => {
       }
     });
 
+    it('axis reductions write only their outputs of longer arrays; logSumExp of only -Infinity is -Infinity', () => {
+      const tail = [-1.5, 2.5, -3];
+      const longer = (n: number) => new C([...new Array(n).fill(NaN), ...tail]);
+      // (outer 2, n 3, inner 4); column (1, ·, 2) is all -Infinity: log Σ exp = log 0
+      const x = randomArray(C, 24, 1, -2, 2);
+      for (let k = 0; k < 3; k++) x[(3 + k) * 4 + 2] = -Infinity;
+      for (const op of ['sum', 'mean', 'prod', 'max', 'min', 'logSumExp'] as const) {
+        const y = longer(8);
+        getBackend().reduceAxis(op, 2, 3, 4, x, y);
+        // column (1, ·, 2) gives -Infinity for every op (prod: (-Infinity)^3); the other columns are finite
+        const want = ref.reduceAxis(op, 2, 3, 4, x);
+        expect(y[6]).toBe(-Infinity);
+        expect(want[6]).toBe(-Infinity);
+        expectClose([...y.subarray(0, 6), y[7]], [...want.subarray(0, 6), want[7]], tolerance(C, 3));
+        expect(Array.from(y.subarray(8))).toEqual(tail);
+      }
+      const finite = randomArray(C, 24, 2, -2, 2);
+      const v = longer(8);
+      getBackend().varianceAxis(2, 3, 4, 1, true, finite, v);
+      expectClose(v.subarray(0, 8), ref.varianceAxis(2, 3, 4, 1, true, finite), tolerance(C, 12));
+      expect(Array.from(v.subarray(8))).toEqual(tail);
+      for (const op of ['argmax', 'argmin'] as const) {
+        const out = Int32Array.from([...new Array(8).fill(-7), 5, 6, 7]);
+        getBackend().argReduceAxis(op, 2, 3, 4, finite, out);
+        expect(Array.from(out)).toEqual([...Array.from(ref.argReduceAxis(op, 2, 3, 4, finite)), 5, 6, 7]);
+      }
+      for (const log of [false, true]) {
+        const y = longer(24);
+        getBackend().softmaxAxis(log, 2, 3, 4, finite, y);
+        expectClose(y.subarray(0, 24), ref.softmaxAxis(log, 2, 3, 4, finite), tolerance(C, 3));
+        expect(Array.from(y.subarray(24))).toEqual(tail);
+      }
+    });
+
     it('batched matmul with K = 0 takes empty operands as they are, even views past the end of a shrunk buffer', () => {
       // An empty view whose buffer shrank below its offset cannot be cut with subarray (a RangeError)
       const bytes = C.BYTES_PER_ELEMENT;
