@@ -246,7 +246,7 @@ describe.each(backends)('kernels on $label', (bc) => {
       keepsTail(Cm, 16);
     });
 
-    it('axis swaps, gathers and scatters read only count indices and write only their outputs of longer arrays', () => {
+    it('swaps, gathers, scatters and one-hot read only count indices and write only their outputs of longer arrays', () => {
       const tail = [-1.5, 2.5, -3];
       const longer = (a: ArrayLike<number>) => new C([...Array.from(a), ...tail]);
       // x (outer 2, m 3, mid 2, n 4, inner 2) with its axes m and n swapped
@@ -269,6 +269,10 @@ describe.each(backends)('kernels on $label', (bc) => {
         expectClose(s.subarray(0, 30), want, tolerance(C, 2));
         expect(Array.from(s.subarray(30))).toEqual(tail);
       }
+      // one-hot rows of 3 classes for the first 2 of 3 indices
+      const hot = longer(new Array(6).fill(NaN));
+      getBackend().oneHot(2, 3, Int32Array.from([2, 0, 1]), hot);
+      expect(Array.from(hot)).toEqual([0, 0, 1, 1, 0, 0, ...tail]);
     });
 
     it('axis reductions write only their outputs of longer arrays; logSumExp of only -Infinity is -Infinity', () => {
