@@ -180,9 +180,13 @@ describe.each(backends)('kernels on $label', (bc) => {
       expectClose(y.subarray(3), [0, 0, 1], 1e-6);
     });
 
-    it('softmax, its backward and the bias gradient read and write only their rows x cols elements', () => {
+    it('softmax, its backward, bias add and its gradient read and write only their rows x cols elements', () => {
       // A row's maximum from its own values only: the next row's 1000 would underflow every exp of this row. 1000
       // starts every odd row and lies one past the end, so the even rows, the last one included, have exp sums above 1.
+      // the maximum of row 1 is its last value, which only a scan of that row's own values finds
+      const two = new C(4);
+      getBackend().softmax(2, 2, new C([5, 0, 0, 1000]), two);
+      expectClose(two, [1 / (1 + Math.exp(-5)), 1 / (1 + Math.exp(5)), 0, 1], 1e-6);
       for (const [rows, cols] of [[3, 2], [3, 17], [5, 33]]) {
         const x = randomArray(C, rows * cols + 1, cols, -3, 3);
         for (let r = 1; r <= rows; r += 2) x[r * cols] = 1000;
@@ -203,6 +207,10 @@ describe.each(backends)('kernels on $label', (bc) => {
         expectClose(db.subarray(0, cols), ref.biasBackward(rows, cols, dy, new Float64Array(cols).fill(0.5)),
           tolerance(C, rows));
         expect(Array.from(db.subarray(cols))).toEqual(tail);
+        const b = randomArray(C, cols, 8), yb = new C([...dy, ...tail]);
+        getBackend().biasAdd(rows, cols, yb, b);
+        expectClose(yb.subarray(0, rows * cols), ref.biasAdd(rows, cols, dy, b), tolerance(C));
+        expect(Array.from(yb.subarray(rows * cols))).toEqual(tail);
       }
     });
 
