@@ -151,7 +151,8 @@ describe.each(backends)('kernels on $label', (bc) => {
         expect(signs(y)).toEqual(signs(a));
       }
       for (const op of ['max', 'min'] as const) {
-        getBackend().reduceAxis(op, n, 2, 1, C.from({ length: 2 * n }, (_, i) => (i % 2 ? b : a)[i >> 1]), y);
+        const pairs = C.from(Array.from({ length: 2 * n }, (_, i) => (i % 2 ? b : a)[i >> 1]));
+        getBackend().reduceAxis(op, n, 2, 1, pairs, y);
         expect(signs(y)).toEqual(signs(a));
       }
     });
