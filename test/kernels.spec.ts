@@ -318,6 +318,22 @@ describe.each(backends)('kernels on $label', (bc) => {
       }
     });
 
+    it('broadcast binary operations and where() write only their outputs of longer arrays', () => {
+      const tail = [-1.5, 2.5, -3];
+      // a (2, 1, 3, 1) with b (1, 4, 1, 2): y (2, 4, 3, 2)
+      const a = randomArray(C, 6, 1), b = randomArray(C, 8, 2), y = new C([...new Array(48).fill(NaN), ...tail]);
+      getBackend().broadcastBinary('sub', 2, 1, 3, 1, 1, 4, 1, 2, a, b, y);
+      const want = ref.broadcastMap([[2, 1, 3, 1], [1, 4, 1, 2]], [a, b], (p, q) => p - q).y;
+      expectClose(y.subarray(0, 48), want, tolerance(C));
+      expect(Array.from(y.subarray(48))).toEqual(tail);
+      const cond = new C([1, 0, 0, 1, 1, 0]), w = new C([...new Array(48).fill(NaN), ...tail]);
+      getBackend().broadcastWhere(2, 1, 3, 1, 1, 4, 1, 2, 1, 1, 1, 1, cond, b.subarray(0, 8), new C([7]), w);
+      const wantW = ref.broadcastMap([[2, 1, 3, 1], [1, 4, 1, 2], [1, 1, 1, 1]], [cond, b, [7]],
+        (c, p, q) => (c !== 0 ? p : q)).y;
+      expect(Array.from(w.subarray(0, 48))).toEqual(Array.from(wantW));
+      expect(Array.from(w.subarray(48))).toEqual(tail);
+    });
+
     it('batched matmul with K = 0 takes empty operands as they are, even views past the end of a shrunk buffer', () => {
       // An empty view whose buffer shrank below its offset cannot be cut with subarray (a RangeError)
       const bytes = C.BYTES_PER_ELEMENT;
