@@ -244,8 +244,10 @@ describe.each(backends)('conv kernels on $label', (bc) => {
       // no filter, no input channel
       getBackend().conv2dForward(1, 0, big, big, 0, 1, 1, 1, 1, 0, 0, new C(0), new C(0), null, y.subarray(0, 0));
       getBackend().conv2dBackwardData(1, 0, big, big, 0, 1, 1, 1, 1, 0, 0, new C(0), new C(0), dx.subarray(0, 0));
-      // one output row, pooled away by the fused 2x2 pooling (y has floor(1 / 2) = 0 rows)
+      // one output row, or one output column, pooled away by the fused 2x2 pooling (y has floor(1 / 2) = 0 of them)
       getBackend().conv2dForward(big, 0, 1, 2 ** 30, 2 ** 10, 1, 1, 1, 1, 0, 0, new C(0), new C(0), null,
+        y.subarray(0, 0), false, true);
+      getBackend().conv2dForward(2 ** 11, 0, 2 ** 31 - 1, 1, 2 ** 11, 1, 1, 1, 1, 0, 0, new C(0), new C(0), null,
         y.subarray(0, 0), false, true);
       keep(y);
       keep(dx);

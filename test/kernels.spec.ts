@@ -151,7 +151,8 @@ describe.each(backends)('kernels on $label', (bc) => {
         expect(signs(y)).toEqual(signs(a));
       }
       for (const op of ['max', 'min'] as const) {
-        getBackend().reduceAxis(op, n, 2, 1, C.from({ length: 2 * n }, (_, i) => (i % 2 ? b : a)[i >> 1]), y);
+        const pairs = C.from(Array.from({ length: 2 * n }, (_, i) => (i % 2 ? b : a)[i >> 1]));
+        getBackend().reduceAxis(op, n, 2, 1, pairs, y);
         expect(signs(y)).toEqual(signs(a));
       }
     });
@@ -180,9 +181,13 @@ describe.each(backends)('kernels on $label', (bc) => {
       expectClose(y.subarray(3), [0, 0, 1], 1e-6);
     });
 
-    it('softmax, its backward and the bias gradient read and write only their rows x cols elements', () => {
+    it('softmax, its backward, bias add and its gradient read and write only their rows x cols elements', () => {
       // A row's maximum from its own values only: the next row's 1000 would underflow every exp of this row. 1000
       // starts every odd row and lies one past the end, so the even rows, the last one included, have exp sums above 1.
+      // the maximum of row 1 is its last value, which only a scan of that row's own values finds
+      const two = new C(4);
+      getBackend().softmax(2, 2, new C([5, 0, 0, 1000]), two);
+      expectClose(two, [1 / (1 + Math.exp(-5)), 1 / (1 + Math.exp(5)), 0, 1], 1e-6);
       for (const [rows, cols] of [[3, 2], [3, 17], [5, 33]]) {
         const x = randomArray(C, rows * cols + 1, cols, -3, 3);
         for (let r = 1; r <= rows; r += 2) x[r * cols] = 1000;
@@ -203,6 +208,10 @@ describe.each(backends)('kernels on $label', (bc) => {
         expectClose(db.subarray(0, cols), ref.biasBackward(rows, cols, dy, new Float64Array(cols).fill(0.5)),
           tolerance(C, rows));
         expect(Array.from(db.subarray(cols))).toEqual(tail);
+        const b = randomArray(C, cols, 8), yb = new C([...dy, ...tail]);
+        getBackend().biasAdd(rows, cols, yb, b);
+        expectClose(yb.subarray(0, rows * cols), ref.biasAdd(rows, cols, dy, b), tolerance(C));
+        expect(Array.from(yb.subarray(rows * cols))).toEqual(tail);
       }
     });
 
@@ -246,7 +255,7 @@ describe.each(backends)('kernels on $label', (bc) => {
       keepsTail(Cm, 16);
     });
 
-    it('axis swaps, gathers and scatters read only count indices and write only their outputs of longer arrays', () => {
+    it('swaps, gathers, scatters and one-hot read only count indices and write only their outputs of longer arrays', () => {
       const tail = [-1.5, 2.5, -3];
       const longer = (a: ArrayLike<number>) => new C([...Array.from(a), ...tail]);
       // x (outer 2, m 3, mid 2, n 4, inner 2) with its axes m and n swapped
@@ -269,6 +278,60 @@ describe.each(backends)('kernels on $label', (bc) => {
         expectClose(s.subarray(0, 30), want, tolerance(C, 2));
         expect(Array.from(s.subarray(30))).toEqual(tail);
       }
+      // one-hot rows of 3 classes for the first 2 of 3 indices
+      const hot = longer(new Array(6).fill(NaN));
+      getBackend().oneHot(2, 3, Int32Array.from([2, 0, 1]), hot);
+      expect(Array.from(hot)).toEqual([0, 0, 1, 1, 0, 0, ...tail]);
+    });
+
+    it('axis reductions write only their outputs of longer arrays; logSumExp of only -Infinity is -Infinity', () => {
+      const tail = [-1.5, 2.5, -3];
+      const longer = (n: number) => new C([...new Array(n).fill(NaN), ...tail]);
+      // (outer 2, n 3, inner 4); column (1, ·, 2) is all -Infinity: log Σ exp = log 0
+      const x = randomArray(C, 24, 1, -2, 2);
+      for (let k = 0; k < 3; k++) x[(3 + k) * 4 + 2] = -Infinity;
+      for (const op of ['sum', 'mean', 'prod', 'max', 'min', 'logSumExp'] as const) {
+        const y = longer(8);
+        getBackend().reduceAxis(op, 2, 3, 4, x, y);
+        // column (1, ·, 2) gives -Infinity for every op (prod: (-Infinity)^3); the other columns are finite
+        const want = ref.reduceAxis(op, 2, 3, 4, x);
+        expect(y[6]).toBe(-Infinity);
+        expect(want[6]).toBe(-Infinity);
+        expectClose([...y.subarray(0, 6), y[7]], [...want.subarray(0, 6), want[7]], tolerance(C, 3));
+        expect(Array.from(y.subarray(8))).toEqual(tail);
+      }
+      const finite = randomArray(C, 24, 2, -2, 2);
+      const v = longer(8);
+      getBackend().varianceAxis(2, 3, 4, 1, true, finite, v);
+      expectClose(v.subarray(0, 8), ref.varianceAxis(2, 3, 4, 1, true, finite), tolerance(C, 12));
+      expect(Array.from(v.subarray(8))).toEqual(tail);
+      for (const op of ['argmax', 'argmin'] as const) {
+        const out = Int32Array.from([...new Array(8).fill(-7), 5, 6, 7]);
+        getBackend().argReduceAxis(op, 2, 3, 4, finite, out);
+        expect(Array.from(out)).toEqual([...Array.from(ref.argReduceAxis(op, 2, 3, 4, finite)), 5, 6, 7]);
+      }
+      for (const log of [false, true]) {
+        const y = longer(24);
+        getBackend().softmaxAxis(log, 2, 3, 4, finite, y);
+        expectClose(y.subarray(0, 24), ref.softmaxAxis(log, 2, 3, 4, finite), tolerance(C, 3));
+        expect(Array.from(y.subarray(24))).toEqual(tail);
+      }
+    });
+
+    it('broadcast binary operations and where() write only their outputs of longer arrays', () => {
+      const tail = [-1.5, 2.5, -3];
+      // a (2, 1, 3, 1) with b (1, 4, 1, 2): y (2, 4, 3, 2)
+      const a = randomArray(C, 6, 1), b = randomArray(C, 8, 2), y = new C([...new Array(48).fill(NaN), ...tail]);
+      getBackend().broadcastBinary('sub', 2, 1, 3, 1, 1, 4, 1, 2, a, b, y);
+      const want = ref.broadcastMap([[2, 1, 3, 1], [1, 4, 1, 2]], [a, b], (p, q) => p - q).y;
+      expectClose(y.subarray(0, 48), want, tolerance(C));
+      expect(Array.from(y.subarray(48))).toEqual(tail);
+      const cond = new C([1, 0, 0, 1, 1, 0]), w = new C([...new Array(48).fill(NaN), ...tail]);
+      getBackend().broadcastWhere(2, 1, 3, 1, 1, 4, 1, 2, 1, 1, 1, 1, cond, b.subarray(0, 8), new C([7]), w);
+      const wantW = ref.broadcastMap([[2, 1, 3, 1], [1, 4, 1, 2], [1, 1, 1, 1]], [cond, b, [7]],
+        (c, p, q) => (c !== 0 ? p : q)).y;
+      expect(Array.from(w.subarray(0, 48))).toEqual(Array.from(wantW));
+      expect(Array.from(w.subarray(48))).toEqual(tail);
     });
 
     it('batched matmul with K = 0 takes empty operands as they are, even views past the end of a shrunk buffer', () => {
