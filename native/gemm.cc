@@ -379,10 +379,16 @@ inline void small_row_chunk_nv(const GemmJob<T>& j, long i, long j0, int nv, int
     small_row_chunk_nv<T, NV == 1 ? 1 : NV - 1, HALF>(j, i, j0, nv, last);
 }
 
-// Row i for op(B) = B (HALF: as small_row_chunk): chunks of at most kMaxNV vectors of columns (4 x kMaxNV
-// accumulators, a few registers left for the broadcasts), the vectors shared out evenly over the chunks.
+// The most vectors of columns one pass of small_row_chunk takes: its accumulators (4 per vector for both ranges, 2
+// for one) fill the registers but for a few for the broadcasts.
+template <int HALF> struct SmallRowTile {
+  enum { kMaxNV = (NODENN_REGS == 32 ? 28 : 12) / (HALF == 2 ? 4 : 2) };
+};
+
+// Row i for op(B) = B (HALF: as small_row_chunk): chunks of at most kMaxNV vectors of columns, the vectors shared
+// out evenly over the chunks.
 template <typename T, int HALF> void small_row_columns(const GemmJob<T>& j, long i) {
-  enum { L = Vec<T>::L, kMaxNV = NODENN_REGS == 32 ? 7 : 3 };
+  enum { L = Vec<T>::L, kMaxNV = SmallRowTile<HALF>::kMaxNV };
   const long vectors = (j.N + L - 1) / L, chunks = (vectors + kMaxNV - 1) / kMaxNV;
   const long per_chunk = (vectors + chunks - 1) / chunks;
   for (long j0 = 0; j0 < j.N; j0 += per_chunk * L) {
@@ -448,6 +454,12 @@ const double kSplitSums = 131072;
 // Largest B (K x N, bytes) read in place instead of packed (see gemm()).
 const double kInplaceBytes = 1 << 20;
 
+// Elements of B (K x N) from which a product of a few rows with more columns than one pass of small_row_chunk takes
+// sums each range of B's rows in its own pass, with 16 vector registers (see gemm()): with AVX2, 1 x 784 x 100 took
+// 3.8 us rather than 4.5, 1 x 784 x 256 10.9 rather than 14.4; a small B gains nothing. Not with 32 registers
+// (AVX-512, one pass of both ranges takes 112 float32 columns): 1 x 1000 x 1000 took 69 us rather than 49.
+const double kTwoPasses = 32768;
+
 // Below this many flops the pool's wake-up costs more than a second thread gains.
 const double kParallelFlops = 2e6;
 
@@ -512,14 +524,19 @@ bool gemm(bool trans_a, bool trans_b, long M, long N, long K, T alpha, const T* 
   // A few rows (a batch-1 forward), or op(B) = B^T narrower than a vector with a long K (a convolution's
   // filter gradient): no packing, which would be mostly padding.
   if ((M <= Bk::SMALL_M && !(trans_a && trans_b)) || (trans_b && !trans_a && N <= Bk::L && K >= 4 * Bk::L)) {
-    // with two threads, a large B is read half by each (fewer flops than kParallelFlops, but the time goes to
-    // streaming B, which two cores do twice as fast); the halves of the sums add up to the same bits as the whole
-    // sums of one thread
-    if (!trans_b && (double)K * N >= kSplitSums && get_threads() > 1) {
-      j.n_pad = (N + Bk::L - 1) / Bk::L * Bk::L;
+    // Each range of B's rows in its own pass (small_row_half_task), the two added afterwards, gives the bits of
+    // both ranges in one pass. Two passes when the columns need more than one pass of both ranges (a pass of one
+    // range holds twice the columns, and a pass over part of each row of B costs nearly as much as one over all
+    // of it), and with two threads for a large B, read half by each (fewer flops than kParallelFlops, but the time
+    // goes to streaming B, which two cores do twice as fast).
+    const long vectors = (N + Bk::L - 1) / Bk::L;
+    const bool split = (double)K * N >= kSplitSums && get_threads() > 1;
+    const bool two_passes = NODENN_REGS < 32 && vectors > SmallRowTile<2>::kMaxNV && (double)K * N >= kTwoPasses;
+    if (!trans_b && (two_passes || split)) {
+      j.n_pad = vectors * Bk::L;
       j.halves = (T*)scratch.reserve(sizeof(T) * (size_t)(2 * M * j.n_pad));
       if (!j.halves) return false;
-      run_tasks(2 * M, small_row_half_task<T>, &j, true);
+      run_tasks(2 * M, small_row_half_task<T>, &j, split);
       for (long i = 0; i < M; i++) small_row_add_halves(j, i);
     } else {
       run_tasks(M, small_row_task<T>, &j, parallel);
