@@ -310,6 +310,14 @@ describe.each(backends)('kernels on $label', (bc) => {
         getBackend().argReduceAxis(op, 2, 3, 4, finite, out);
         expect(Array.from(out)).toEqual([...Array.from(ref.argReduceAxis(op, 2, 3, 4, finite)), 5, 6, 7]);
       }
+      // the maximum along the axis from that column's own values: the next block's 1000 would underflow them, and
+      // a last value taken as the maximum would overflow the first
+      const peaks = new C([0, 0, 3, 3, 1000, 1000, 3, 1]);
+      for (const log of [false, true]) {
+        const y = new C(8);
+        getBackend().softmaxAxis(log, 2, 2, 2, peaks, y);
+        expectClose(y, ref.softmaxAxis(log, 2, 2, 2, peaks), 1e-6);
+      }
       for (const log of [false, true]) {
         const y = longer(24);
         getBackend().softmaxAxis(log, 2, 3, 4, finite, y);
@@ -332,6 +340,15 @@ describe.each(backends)('kernels on $label', (bc) => {
         (c, p, q) => (c !== 0 ? p : q)).y;
       expect(Array.from(w.subarray(0, 48))).toEqual(Array.from(wantW));
       expect(Array.from(w.subarray(48))).toEqual(tail);
+      // cond strided on axis 1, a on axis 2: cond (1, 2, 1, 2), a (2, 1, 3, 2), b a scalar
+      const c2 = new C([1, 0, 0, 1]), a2 = randomArray(C, 12, 3), w2 = new C(24);
+      getBackend().broadcastWhere(1, 2, 1, 2, 2, 1, 3, 2, 1, 1, 1, 1, c2, a2, new C([7]), w2);
+      expect(Array.from(w2)).toEqual(Array.from(ref.broadcastMap([[1, 2, 1, 2], [2, 1, 3, 2], [1, 1, 1, 1]],
+        [c2, a2, [7]], (c, p, q) => (c !== 0 ? p : q)).y));
+      // unary maps, one element past n kept
+      const u = new C([...new Array(5).fill(NaN), ...tail]);
+      getBackend().unary('square', 5, new C([1, -2, 3, 0.5, -1, 4, 5, 6]), u, 0, 0);
+      expect(Array.from(u)).toEqual([1, 4, 9, 0.25, 1, ...tail]);
     });
 
     it('batched matmul with K = 0 takes empty operands as they are, even views past the end of a shrunk buffer', () => {
