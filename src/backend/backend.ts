@@ -10,9 +10,10 @@ export type BackendName = 'ts' | 'native';
 /** The instruction sets the native kernels are compiled for. */
 export type Isa = 'avx512' | 'avx2' | 'scalar';
 
-/** The kernels that also run off the main thread. */
-export const ASYNC_KERNELS = ['translate2d', 'flip2d', 'affine2d', 'normalizeChannels'] as const;
-export type AsyncKernelName = (typeof ASYNC_KERNELS)[number];
+/** The kernels that also run off the main thread (the augmentation kernels, overlapped with training). */
+export type AsyncKernelName = 'translate2d' | 'flip2d' | 'affine2d' | 'normalizeChannels';
+/** @internal */
+export const ASYNC_KERNELS: readonly AsyncKernelName[] = ['translate2d', 'flip2d', 'affine2d', 'normalizeChannels'];
 
 /**
  * A kernel's Async form: the same arguments, checked at once (a bad one throws as the kernel does); the promise

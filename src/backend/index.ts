@@ -107,6 +107,7 @@ export function backendInfo(): BackendInfo {
 }
 
 export type {
-  Backend, BackendInfo, BackendName, Isa, ActivationKind, ArgReduceOpKind, BinaryOp, Kernels, ReduceOpKind, UnaryOp,
+  AsyncKernelName, AsyncKernels, Backend, BackendInfo, BackendName, Isa, ActivationKind, ArgReduceOpKind, BinaryOp,
+  Kernels, ReduceOpKind, UnaryOp,
 } from './backend';
 export { tsBackend };
