@@ -64,8 +64,6 @@ template <typename T> struct GemmJob {
   // last, partial strip is packed (into its usual slot of b_pack).
   bool b_inplace;
   long m_strips, n_strips, n_pad;
-  // A few rows split in halves (small_row_half_task): the two halves of row i's sums at halves[(2 i + h) n_pad].
-  T* halves;
   long mt, nt, m_tiles, n_tiles;  // strips per tile, tiles
 };
 
@@ -247,98 +245,46 @@ template <typename T> void compute_task(void* ctx, long t) {
   }
 }
 
-// The few-rows product with op(B) = B sums each column of C as four partial sums: B's rows are cut in two ranges,
-// [0, kh) and [kh, K) (small_row_split), and each range in two interleaved sums (its even and its odd rows, each in
-// increasing k), added as ((p0 + p1) + (p2 + p3)) at the end. A single running sum would be one chain of K
-// dependent FMAs per vector of C: a batch-1 forward of a 784 x 100 layer (7 vectors) would wait on FMA latency
-// (784 x 4 cycles) rather than stream B from L2; four chains per vector keep 28 FMAs in flight, and B is read as
-// two contiguous streams. With two threads each range is a task (half of B read by each core) and the two halves
-// are added afterwards by the same expression: the bits depend on K only, not on the split, the ISA's width, the
-// column chunks or the thread count.
-inline long small_row_split(long K) {
-  long kh = (K + 3) / 4 * 2;  // even, and at least K - kh: range 1 is never the longer one
-  return kh < K ? kh : K;
-}
-
-// out = alpha * (h0 + h1) + beta * c (c not read when beta == 0) for one vector of C: the last step of every
-// few-rows column sum, whole or split in halves, so that both give the same bits.
-template <typename T, bool PART>
-inline void small_row_out(T* c, typename Vec<T>::V h0, typename Vec<T>::V h1, T alpha, T beta, int last) {
-  typedef typename Vec<T>::V V;
-  typedef typename Vec<T>::U U;
-  V out = alpha * (h0 + h1);
-  if (beta != 0) out += beta * (PART ? load_partial(c, last) : *(const U*)c);
-  if (PART)
-    store_partial(c, out, last);
-  else
-    *(U*)c = out;
-}
-
-// acc += x * (NV vectors of B's row at b; the last has `last` lanes if PARTIAL).
+// C row i, columns [j0, j0 + (NV - 1) * L + last), from unpacked A and B (not transposed): one pass down the rows
+// of B, which are read in place, NV vectors of accumulators. PARTIAL: the last vector has last < L lanes.
 template <typename T, int NV, bool PARTIAL>
-inline void small_row_fma(typename Vec<T>::V (&acc)[NV], T x, const T* b, int last) {
-  typedef typename Vec<T>::V V;
-  typedef typename Vec<T>::U U;
-  enum { L = Vec<T>::L };
-  V ak = x - V{};  // a broadcast (x - 0 is exactly x)
-#pragma GCC unroll 8
-  for (int v = 0; v < NV - 1; v++) acc[v] += ak * *(const U*)(b + v * L);
-  acc[NV - 1] += ak * (PARTIAL ? load_partial(b + (NV - 1) * L, last) : *(const U*)(b + (NV - 1) * L));
-}
-
-// Row i, columns [j0, j0 + (NV - 1) * L + last), from unpacked A and B (not transposed), B read in place.
-// PARTIAL: the last vector has last < L lanes. HALF 2: both ranges of rows, the sum stored in C; HALF 0 or 1: that
-// range only, p0 + p1 (or p2 + p3) stored in j.halves.
-template <typename T, int NV, bool PARTIAL, int HALF>
 inline void small_row_chunk(const GemmJob<T>& j, long i, long j0, int last) {
   typedef typename Vec<T>::V V;
   typedef typename Vec<T>::U U;
-  enum { L = Vec<T>::L, NS = HALF == 2 ? 4 : 2 };
-  V acc[NS][NV];
-#pragma GCC unroll 32
-  for (int s = 0; s < NS; s++)
-    for (int v = 0; v < NV; v++) acc[s][v] = V{};
-  const long a_step = j.trans_a ? j.lda : 1, ldb = j.ldb, kh = small_row_split(j.K);
+  enum { L = Vec<T>::L };
+  V acc[NV];
+#pragma GCC unroll 8
+  for (int v = 0; v < NV; v++) acc[v] = V{};
+  long a_step = j.trans_a ? j.lda : 1;
   const T* a = j.trans_a ? j.A + i : j.A + i * j.lda;
   const T* b = j.B + j0;
-  // range 0 (rows [0, kh)) and range 1 (rows [kh, K)); one of them for a half
-  long n0 = HALF == 1 ? j.K - kh : kh, n1 = HALF == 2 ? j.K - kh : 0;
-  const T *a0 = HALF == 1 ? a + kh * a_step : a, *b0 = HALF == 1 ? b + kh * ldb : b;
-  const T *a1 = a + kh * a_step, *b1 = b + kh * ldb;
-  long m = 0;
-  if (HALF == 2) {
-    for (; m + 2 <= n1; m += 2, a0 += 2 * a_step, b0 += 2 * ldb, a1 += 2 * a_step, b1 += 2 * ldb) {
-      small_row_fma<T, NV, PARTIAL>(acc[0], a0[0], b0, last);
-      small_row_fma<T, NV, PARTIAL>(acc[1], a0[a_step], b0 + ldb, last);
-      small_row_fma<T, NV, PARTIAL>(acc[2 % NS], a1[0], b1, last);
-      small_row_fma<T, NV, PARTIAL>(acc[3 % NS], a1[a_step], b1 + ldb, last);
-    }
-    if (m < n1) small_row_fma<T, NV, PARTIAL>(acc[2 % NS], a1[0], b1, last);
-  }
-  for (; m + 2 <= n0; m += 2, a0 += 2 * a_step, b0 += 2 * ldb) {
-    small_row_fma<T, NV, PARTIAL>(acc[0], a0[0], b0, last);
-    small_row_fma<T, NV, PARTIAL>(acc[1], a0[a_step], b0 + ldb, last);
-  }
-  if (m < n0) small_row_fma<T, NV, PARTIAL>(acc[0], a0[0], b0, last);
-  if (HALF == 2) {
-    T* c = j.C + i * j.ldc + j0;
+  enum { kAhead = 8, kLineStep = kCacheLine / (L * (int)sizeof(T)) > 0 ? kCacheLine / (L * (int)sizeof(T)) : 1 };
+  for (long k = 0; k < j.K; k++, a += a_step, b += j.ldb) {
+    // B streams from L2 once per call: fetch the row kAhead rows down now (measured +10% on 1 x 100 x 784)
+    for (int v = 0; v < NV; v += kLineStep) __builtin_prefetch(b + kAhead * j.ldb + v * L);
+    V ak = *a - V{};  // a broadcast (x - 0 is exactly x)
 #pragma GCC unroll 8
-    for (int v = 0; v < NV - 1; v++)
-      small_row_out<T, false>(c + v * L, acc[0][v] + acc[1][v], acc[2 % NS][v] + acc[3 % NS][v], j.alpha, j.beta, L);
-    small_row_out<T, PARTIAL>(c + (NV - 1) * L, acc[0][NV - 1] + acc[1][NV - 1],
-                              acc[2 % NS][NV - 1] + acc[3 % NS][NV - 1], j.alpha, j.beta, last);
-  } else {
-    T* h = j.halves + (2 * i + HALF) * j.n_pad + j0;  // whole vectors: j.n_pad leaves room for the last one
+    for (int v = 0; v < NV - 1; v++) acc[v] += ak * *(const U*)(b + v * L);
+    acc[NV - 1] += ak * (PARTIAL ? load_partial(b + (NV - 1) * L, last) : *(const U*)(b + (NV - 1) * L));
+  }
+  T* c = j.C + i * j.ldc + j0;
 #pragma GCC unroll 8
-    for (int v = 0; v < NV; v++) *(U*)(h + v * L) = acc[0][v] + acc[1][v];
+  for (int v = 0; v < NV; v++) {
+    bool part = PARTIAL && v == NV - 1;
+    V out = j.alpha * acc[v];
+    if (j.beta != 0) out += j.beta * (part ? load_partial(c + v * L, last) : *(const U*)(c + v * L));
+    if (part)
+      store_partial(c + v * L, out, last);
+    else
+      *(U*)(c + v * L) = out;
   }
 }
 
-template <typename T, int NV, int HALF> inline void small_row_chunk_n(const GemmJob<T>& j, long i, long j0, int last) {
+template <typename T, int NV> inline void small_row_chunk_n(const GemmJob<T>& j, long i, long j0, int last) {
   if (last == Vec<T>::L)
-    small_row_chunk<T, NV, false, HALF>(j, i, j0, last);
+    small_row_chunk<T, NV, false>(j, i, j0, last);
   else
-    small_row_chunk<T, NV, true, HALF>(j, i, j0, last);
+    small_row_chunk<T, NV, true>(j, i, j0, last);
 }
 
 // C[i][c0 .. c0 + NC) as dot products of row i of A with rows c0.. of B (op(B) = B^T): contiguous vectors along
@@ -370,65 +316,46 @@ template <typename T, int NC> inline void small_dots(const GemmJob<T>& j, const 
   }
 }
 
-// A chunk of nv <= NV vectors (a compile-time count for the register tile).
-template <typename T, int NV, int HALF>
-inline void small_row_chunk_nv(const GemmJob<T>& j, long i, long j0, int nv, int last) {
-  if (NV == 1 || nv == NV)
-    small_row_chunk_n<T, NV, HALF>(j, i, j0, last);
-  else
-    small_row_chunk_nv<T, NV == 1 ? 1 : NV - 1, HALF>(j, i, j0, nv, last);
-}
-
-// The most vectors of columns one pass of small_row_chunk takes: its accumulators (4 per vector for both ranges, 2
-// for one) fill the registers but for a few for the broadcasts.
-template <int HALF> struct SmallRowTile {
-  enum { kMaxNV = (NODENN_REGS == 32 ? 28 : 12) / (HALF == 2 ? 4 : 2) };
-};
-
-// Row i for op(B) = B (HALF: as small_row_chunk): chunks of at most kMaxNV vectors of columns, the vectors shared
-// out evenly over the chunks.
-template <typename T, int HALF> void small_row_columns(const GemmJob<T>& j, long i) {
-  enum { L = Vec<T>::L, kMaxNV = SmallRowTile<HALF>::kMaxNV };
-  const long vectors = (j.N + L - 1) / L, chunks = (vectors + kMaxNV - 1) / kMaxNV;
-  const long per_chunk = (vectors + chunks - 1) / chunks;
-  for (long j0 = 0; j0 < j.N; j0 += per_chunk * L) {
-    long rest = j.N - j0;
-    int nv = rest >= per_chunk * L ? (int)per_chunk : (int)((rest + L - 1) / L);
+// Row i of C without packing (a batch-1 forward, a GEMV). op(B) = B: the row sums rows of B, up to
+// NODENN_REGS / 4 vectors of C at a time. op(B) = B^T (A not transposed): dot products of contiguous rows, lanes
+// summed in a fixed order. Rows are independent tasks.
+// Columns [c0, c1) of row i for op(B) = B.
+template <typename T> void small_row_columns(const GemmJob<T>& j, long i, long c0, long c1) {
+  enum { L = Vec<T>::L, NV = NODENN_REGS / 4 };
+  for (long j0 = c0; j0 < c1; j0 += NV * L) {
+    long rest = c1 - j0;
+    int nv = rest >= NV * L ? NV : (int)((rest + L - 1) / L);
     int last = (int)(rest - (long)(nv - 1) * L < L ? rest - (long)(nv - 1) * L : (long)L);
-    small_row_chunk_nv<T, kMaxNV, HALF>(j, i, j0, nv, last);
+    switch (nv) {
+      case 8: small_row_chunk_n<T, 8>(j, i, j0, last); break;
+      case 7: small_row_chunk_n<T, 7>(j, i, j0, last); break;
+      case 6: small_row_chunk_n<T, 6>(j, i, j0, last); break;
+      case 5: small_row_chunk_n<T, 5>(j, i, j0, last); break;
+      case 4: small_row_chunk_n<T, 4>(j, i, j0, last); break;
+      case 3: small_row_chunk_n<T, 3>(j, i, j0, last); break;
+      case 2: small_row_chunk_n<T, 2>(j, i, j0, last); break;
+      default: small_row_chunk_n<T, 1>(j, i, j0, last); break;
+    }
   }
 }
 
-// Task t of a few-rows product split in halves (op(B) = B, B large, two threads): range t % 2 of B's rows for row
-// t / 2, its sum into j.halves. Each thread reads half of B, so two cores' caches and load ports stream it.
+// Task t of a GEMV-like product split by columns too (op(B) = B, B large): row t / 2, half t % 2 of the columns
+// (cut at a whole vector, so every column's sum is formed exactly as without the split). Each half of a row of B
+// is read by one thread: two cores' caches and load ports stream the weights.
 template <typename T> void small_row_half_task(void* ctx, long t) {
-  const GemmJob<T>& j = *(const GemmJob<T>*)ctx;
-  if (t % 2 == 0)
-    small_row_columns<T, 0>(j, t / 2);
-  else
-    small_row_columns<T, 1>(j, t / 2);
-}
-
-// Row i of C from the two halves of its sums (small_row_half_task), as small_row_chunk adds them.
-template <typename T> void small_row_add_halves(const GemmJob<T>& j, long i) {
-  typedef typename Vec<T>::U U;
   enum { L = Vec<T>::L };
-  const T* h0 = j.halves + 2 * i * j.n_pad;
-  const T* h1 = h0 + j.n_pad;
-  T* c = j.C + i * j.ldc;
-  long x = 0;
-  for (; x + L <= j.N; x += L)
-    small_row_out<T, false>(c + x, *(const U*)(h0 + x), *(const U*)(h1 + x), j.alpha, j.beta, L);
-  if (x < j.N) small_row_out<T, true>(c + x, *(const U*)(h0 + x), *(const U*)(h1 + x), j.alpha, j.beta, (int)(j.N - x));
+  const GemmJob<T>& j = *(const GemmJob<T>*)ctx;
+  const long mid = ((j.N + 2 * L - 1) / (2 * L)) * L;
+  if (t % 2 == 0)
+    small_row_columns(j, t / 2, 0, mid < j.N ? mid : j.N);
+  else if (mid < j.N)
+    small_row_columns(j, t / 2, mid, j.N);
 }
 
-// Row i of C without packing (a batch-1 forward, a GEMV). op(B) = B: the row sums rows of B (four partial sums
-// per column, see above). op(B) = B^T (A not transposed): dot products of contiguous rows, lanes summed in a
-// fixed order. Rows are independent tasks.
 template <typename T> void small_row_task(void* ctx, long i) {
   const GemmJob<T>& j = *(const GemmJob<T>*)ctx;
   if (!j.trans_b) {
-    small_row_columns<T, 2>(j, i);
+    small_row_columns(j, i, 0, j.N);
   } else {
     const T* arow = j.A + i * j.lda;
     long c0 = 0;
@@ -446,19 +373,11 @@ template <typename T> void scale_rows_task(void* ctx, long r) {
     for (long x = 0; x < j.N; x++) c[x] *= j.beta;
 }
 
-// Elements of B (K x N) from which a product of a few rows splits its sums over two threads (see gemm()). Below,
-// the pool's round trip costs more than half the pass over B saves: 1 x 784 x 100 took 1.6 us on one thread and
-// 2.0-2.1 us on two, 1 x 784 x 256 9.0 and 5.3 us (float32, Zen 5).
-const double kSplitSums = 131072;
+// Elements of B (K x N) from which a product of a few rows splits its columns over two tasks (see gemm()).
+const double kSplitColumns = 32768;
 
 // Largest B (K x N, bytes) read in place instead of packed (see gemm()).
 const double kInplaceBytes = 1 << 20;
-
-// Elements of B (K x N) from which a product of a few rows with more columns than one pass of small_row_chunk takes
-// sums each range of B's rows in its own pass, with 16 vector registers (see gemm()): with AVX2, 1 x 784 x 100 took
-// 3.8 us rather than 4.5, 1 x 784 x 256 10.9 rather than 14.4; a small B gains nothing. Not with 32 registers
-// (AVX-512, one pass of both ranges takes 112 float32 columns): 1 x 1000 x 1000 took 69 us rather than 49.
-const double kTwoPasses = 32768;
 
 // Below this many flops the pool's wake-up costs more than a second thread gains.
 const double kParallelFlops = 2e6;
@@ -524,20 +443,10 @@ bool gemm(bool trans_a, bool trans_b, long M, long N, long K, T alpha, const T* 
   // A few rows (a batch-1 forward), or op(B) = B^T narrower than a vector with a long K (a convolution's
   // filter gradient): no packing, which would be mostly padding.
   if ((M <= Bk::SMALL_M && !(trans_a && trans_b)) || (trans_b && !trans_a && N <= Bk::L && K >= 4 * Bk::L)) {
-    // Each range of B's rows in its own pass (small_row_half_task), the two added afterwards, gives the bits of
-    // both ranges in one pass. Two passes when the columns need more than one pass of both ranges (a pass of one
-    // range holds twice the columns, and a pass over part of each row of B costs nearly as much as one over all
-    // of it), and with two threads for a large B, read half by each (fewer flops than kParallelFlops, but the time
-    // goes to streaming B, which two cores do twice as fast).
-    const long vectors = (N + Bk::L - 1) / Bk::L;
-    const bool split = (double)K * N >= kSplitSums && get_threads() > 1;
-    const bool two_passes = NODENN_REGS < 32 && vectors > SmallRowTile<2>::kMaxNV && (double)K * N >= kTwoPasses;
-    if (!trans_b && (two_passes || split)) {
-      j.n_pad = vectors * Bk::L;
-      j.halves = (T*)scratch.reserve(sizeof(T) * (size_t)(2 * M * j.n_pad));
-      if (!j.halves) return false;
-      run_tasks(2 * M, small_row_half_task<T>, &j, split);
-      for (long i = 0; i < M; i++) small_row_add_halves(j, i);
+    // a large B (a layer's weights at batch 1: 784 x 100) is split by columns over two tasks, run in parallel
+    // (fewer flops than kParallelFlops, but the time goes to streaming B, which two cores do twice as fast)
+    if (!trans_b && (double)K * N >= kSplitColumns && N > Bk::L) {
+      run_tasks(2 * M, small_row_half_task<T>, &j, true);
     } else {
       run_tasks(M, small_row_task<T>, &j, parallel);
     }

@@ -105,36 +105,36 @@ const RECORDED: Record<string, { mlp: Fingerprint; cnn: Fingerprint; regression:
   },
   'native/scalar': {
     mlp: {
-      state: '1d57cf61af1893', history: '1434272113dc3c', probs: '77bcb353333cc', classes: '68042de98c157',
-      evaluate: '14e4a5a1f268a8',
+      state: '132daba2698c96', history: '19065e589ec939', probs: '4b99659627fe2', classes: '68042de98c157',
+      evaluate: '18ee3e8715da58',
     },
     cnn: {
-      state: '13cbda64708387', history: '1f8d9966757405', predict: '5e4d34a87b348', one: '600d5e76e8654',
-      evaluate: '732d5e62a31c',
+      state: '146b5bd453062d', history: '1085f4f6d6ef2', predict: '3cc7459760d82', one: '6039060bd8ef3',
+      evaluate: '1ac5171c7d6f8b',
     },
-    regression: { state: '1981e3f551d1f8', history: '6e121a96220eb16433ee30bf97d', predict: '70faf777d91e6' },
+    regression: { state: '1a1fd990d1481c', history: '169359c7c823be4e5123614e431', predict: '1aff1692551043' },
   },
   'native/avx2': {
     mlp: {
-      state: '1c73cc7cbc83d4', history: '4f00fef51a4cb', probs: '23146342b149d', classes: '68042de98c157',
-      evaluate: '189df1ca12100a',
+      state: '10e2c83f2dd3de', history: '4ac98f888500b', probs: '1bdb2e57cf4293', classes: '68042de98c157',
+      evaluate: '1f4f4eeee7e17c',
     },
     cnn: {
-      state: '1ed0ca5fd506b9', history: '111480feb183d7', predict: '8f220a2b66732', one: '75489ce5fc77a',
-      evaluate: '1f1d4ee3b87a3b',
+      state: '7addae129013d', history: 'c7d532ab4e7ff', predict: '164cf4c7909e05', one: 'f0b6d39e0839b',
+      evaluate: '326c568108ae3',
     },
-    regression: { state: '2dff63e9decc2', history: '1aea9877e44402a7a8abd5566a3', predict: '58098d3feae0' },
+    regression: { state: '910ad2edc3568', history: '1da43c71c907e51deeedd3b73ccf', predict: '92495290eadb9' },
   },
   'native/avx512': {
     mlp: {
-      state: '1c73cc7cbc83d4', history: '4f00fef51a4cb', probs: '23146342b149d', classes: '68042de98c157',
-      evaluate: '189df1ca12100a',
+      state: '10e2c83f2dd3de', history: '4ac98f888500b', probs: '1bdb2e57cf4293', classes: '68042de98c157',
+      evaluate: '1f4f4eeee7e17c',
     },
     cnn: {
-      state: '247f3c67fe86e', history: '12e50c89236986', predict: '4d4df3b28d4d0', one: '152a0beec0b0d6',
-      evaluate: '1afc87ada6036f',
+      state: '158a7b1bd2fc2e', history: 'b3f1a983f166a', predict: '15421aed6338da', one: '1c4b7082444985',
+      evaluate: '235fef1c1f17d',
     },
-    regression: { state: '2dff63e9decc2', history: '1aea9877e44402a7a8abd5566a3', predict: '58098d3feae0' },
+    regression: { state: '910ad2edc3568', history: '1da43c71c907e51deeedd3b73ccf', predict: '92495290eadb9' },
   },
 };
 

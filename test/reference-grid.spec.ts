@@ -2,10 +2,9 @@
 // test/reference.ts, on shapes chosen to cross each blocking and threading boundary of the native code:
 //   gemm.cc       register tile MR x NR (MR 6 or 12 rows, NR = 2 vectors: 4..32 columns), the half-height edge
 //                 tile (MR / 2), the K block (256), the tile of MT = 8 strips by 256 KiB of B, the unpacked
-//                 paths (M <= 4; B^T narrower than a vector with K >= 4 vectors), the four partial sums of a
-//                 few rows (two ranges of K, each of odd and even rows: K = 1 .. 6 and odd K), their split over
-//                 two threads from K N = 131072 on, B read in place up to 1 MiB (untransposed), the 2e6-flop
-//                 threshold for threads, K = 0 and alpha = 0.
+//                 paths (M <= 4; B^T narrower than a vector with K >= 4 vectors), the column split of a few
+//                 rows with K N >= 32768, B read in place up to 1 MiB (untransposed), the 2e6-flop threshold
+//                 for threads, K = 0 and alpha = 0.
 //   conv.cc       C KH KW around 16 (unpacked product vs GEMM), pointwise 1x1, the shifted im2col (stride 1,
 //                 OW = W), F around the vectors and above 4096 (no gathered transpose), the pixel tail of the
 //                 transposed store, fused ReLU and 2x2 pooling, batch sizes around the backward-filter chunks
@@ -74,11 +73,8 @@ const bNotTransposed: Trans[] = [[false, false], [true, false]];
 const gemmShapes: [M: number, N: number, K: number, trans: Trans[]][] = [
   // a few rows, no packing (M <= 4): one column, row chunks of 4 or 8 vectors and a partial last vector
   [1, 1, 1, allTrans], [1, 129, 33, allTrans], [4, 17, 300, allTrans], [3, 7, 33, allTrans], [4, 5, 31, allTrans],
-  // a few rows, K from 1 to 6 (the ranges and partial sums of K rows, some empty)
-  [1, 20, 2, allTrans], [2, 50, 3, allTrans], [3, 113, 5, allTrans], [1, 7, 6, allTrans],
-  // a few rows with a large B: its rows split over two threads from K N = 131072 on, and just below
+  // a few rows with a large B: columns split over two tasks from K N = 32768 on, and just below
   [3, 129, 300, allTrans], [2, 33, 1000, allTrans], [1, 16, 2048, allTrans], [1, 17, 1927, allTrans],
-  [2, 131, 1001, allTrans], [1, 128, 1023, allTrans],
   // B^T narrower than a vector with K >= 4 vectors: dot products, four columns at a time and the rest
   [40, 5, 64, allTrans], [40, 16, 64, allTrans], [40, 17, 64, allTrans], [7, 3, 31, allTrans],
   // K around the K block (256): beta applied on the first block only
