@@ -102,7 +102,7 @@ describe('nodenn train --augment', () => {
   it('trains on augmented batches, but validates and tests on the images as they are', async () => {
     const model = path.join(dir, 'augmented.safetensors');
     const augmented = await train(['--augment', '--out', model]);
-    expect(augmented.out).toContain('augmentation of the training batches: randomAffine (degrees 8, scale [0.95, 1.05], translate [0.08, 0.08])\n');
+    expect(augmented.out).toContain('augmentation of the training batches: randomAffine (degrees 10, scale [0.9, 1.1], translate [0.1, 0.1])\n');
     const plain = await train([]);
     expect(plain.out).not.toContain('augmentation');
     // another training path: another model
