@@ -6,6 +6,7 @@ import type { FloatArray } from '../../tensor';
 /** y[n, c, h, w] = x[n, c, h - shiftH[n], w - shiftW[n]], 0 outside; rows go in an order that lets y be x. */
 export function translate2d(N: number, C: number, H: number, W: number, x: FloatArray, shiftH: Int32Array,
   shiftW: Int32Array, y: FloatArray): void {
+  if (H * W === 0) return; // nothing to write (and N * C may be huge)
   for (let p = 0; p < N * C; p++) {
     const n = Math.floor(p / C), sh = shiftH[n], sw = shiftW[n], off = p * H * W;
     const len = W - Math.abs(sw);
@@ -31,6 +32,7 @@ export function translate2d(N: number, C: number, H: number, W: number, x: Float
 /** y[n] = x[n] mirrored left to right where flags[n] is not 0, else x[n]; y may be x. */
 export function flip2d(N: number, C: number, H: number, W: number, x: FloatArray, flags: Int32Array,
   y: FloatArray): void {
+  if (H * W === 0) return; // nothing to write (and N * C may be huge)
   for (let p = 0; p < N * C; p++) {
     const flip = flags[Math.floor(p / C)] !== 0;
     for (let h = 0; h < H; h++) {
@@ -56,6 +58,7 @@ export function flip2d(N: number, C: number, H: number, W: number, x: FloatArray
  */
 export function affine2d(N: number, C: number, H: number, W: number, x: FloatArray, m0: FloatArray, m1: FloatArray,
   m2: FloatArray, m3: FloatArray, m4: FloatArray, m5: FloatArray, y: FloatArray): void {
+  if (H * W === 0) return; // nothing to write (and N * C may be huge)
   for (let p = 0; p < N * C; p++) {
     const n = Math.floor(p / C), off = p * H * W;
     const a = m0[n], b = m1[n], c = m2[n], d = m3[n], e = m4[n], f = m5[n];
@@ -83,6 +86,7 @@ export function affine2d(N: number, C: number, H: number, W: number, x: FloatArr
 /** y[n, c, s] = (x[n, c, s] - mean[c]) / std[c], in double; y may be x. */
 export function normalizeChannels(N: number, C: number, S: number, x: FloatArray, mean: FloatArray, std: FloatArray,
   y: FloatArray): void {
+  if (S === 0) return; // nothing to write (and N * C may be huge)
   for (let p = 0; p < N * C; p++) {
     const m = mean[p % C], s = std[p % C], off = p * S;
     for (let i = 0; i < S; i++) y[off + i] = (x[off + i] - m) / s;
