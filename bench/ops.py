@@ -3,27 +3,17 @@
 repeating the call for at least min_seconds). Prints one JSON object: workload -> seconds per call.
   python3 bench/ops.py [reps] [min_seconds]"""
 import json
+import statistics
 import sys
-import time
 
 import numpy as np
 
+from timing import samples
+
 
 def time_it(fn, reps, min_seconds):
-    fn()
-    samples = []
-    for _ in range(reps):
-        n = 0
-        t0 = time.perf_counter()
-        while True:
-            fn()
-            n += 1
-            dt = time.perf_counter() - t0
-            if dt >= min_seconds:
-                break
-        samples.append(dt / n)
-    samples.sort()
-    return samples[len(samples) // 2]
+    """The median seconds per call (bench/ops.js reports medians)."""
+    return statistics.median(samples(fn, reps, min_seconds))
 
 
 def workloads():

@@ -13,29 +13,10 @@ Prints one JSON object: {"versions": {...}, "results": [{workload, engine, sampl
 import json
 import os
 import sys
-import time
 
 import numpy as np
 
-
-def time_it(fn, reps, min_seconds, warmup):
-    t0 = time.perf_counter()
-    for _ in range(warmup):
-        fn()
-    if warmup and (time.perf_counter() - t0) / warmup > 5:
-        reps = min(reps, 3)  # a call of many seconds (PyTorch's CNN rows on a slow build): 3 samples keep the run short
-    samples = []
-    for _ in range(reps):
-        n = 0
-        t0 = time.perf_counter()
-        while True:
-            fn()
-            n += 1
-            dt = time.perf_counter() - t0
-            if dt >= min_seconds:
-                break
-        samples.append(dt / n)
-    return samples
+from timing import samples as time_it
 
 
 def load_mnist(directory, split):
