@@ -1,0 +1,64 @@
+// Kernel values at the corners the reference grid does not reach, and outputs longer than a kernel's sizes: every
+// backend, float32 and float64. Written against the surviving mutants of src/backend/ts (test/MUTATION.md).
+import { beforeEach, describe, expect, it } from 'vitest';
+import { getBackend } from '../src/backend/index';
+import type { FloatArray } from '../src/tensor';
+import { backends, dtypes, expectClose, randomArray, tolerance, useBackend } from './helpers';
+import * as ref from './reference';
+
+const tail = [-1.5, 2.5, -3];
+
+describe.each(backends)('kernel corners on $label', (bc) => {
+  beforeEach(() => useBackend(bc));
+
+  describe.each(dtypes)('%s', (_name, C) => {
+    const longer = (a: ArrayLike<number>) => new C([...Array.from(a), ...tail]);
+    const keepsTail = (a: FloatArray, n: number) => expect(Array.from(a.subarray(n))).toEqual(tail);
+
+    it('element-wise operations, scale, axpy, powerBackward and argmaxRows write only their first n of longer arrays', () => {
+      const k = getBackend(), n = 7;
+      const a = randomArray(C, n, 1, 0.5, 2), b = randomArray(C, n, 2, -2, 2);
+      const binary = [
+        ['mul', (p: number, q: number) => p * q], ['add', (p: number, q: number) => p + q],
+        ['div', (p: number, q: number) => p / q], ['power', (p: number, q: number) => p ** q],
+      ] as const;
+      for (const [op, f] of binary) {
+        const y = longer(new Array(n).fill(NaN));
+        k[op](n, longer(a), longer(b), y);
+        expectClose(y.subarray(0, n), Float64Array.from(a, (v, i) => f(v, b[i])), 1e-6);
+        keepsTail(y, n);
+      }
+      const dx = longer(new Array(n).fill(NaN)), de = longer(new Array(n).fill(NaN)), dy = randomArray(C, n, 3);
+      k.powerBackward(n, longer(a), longer(b), longer(dy), dx, de);
+      const [dxWant, deWant] = ref.powerBackward(a, b, dy);
+      expectClose(dx.subarray(0, n), dxWant, 1e-6);
+      expectClose(de.subarray(0, n), deWant, 1e-6);
+      keepsTail(dx, n);
+      keepsTail(de, n);
+      const s = longer(a);
+      k.scale(n, s, -1.5);
+      expectClose(s.subarray(0, n), Float64Array.from(a, (v) => -1.5 * v), tolerance(C));
+      keepsTail(s, n);
+      const y = longer(b);
+      k.axpy(n, 0.75, longer(a), y);
+      expectClose(y.subarray(0, n), Float64Array.from(b, (v, i) => v + 0.75 * a[i]), tolerance(C));
+      keepsTail(y, n);
+      // 2 rows of 3 and one more row past them, whose maximum is not its first element
+      const out = Int32Array.from([-7, -7, -7, 8, -9]);
+      k.argmaxRows(2, 3, new C([1, 3, 2, 5, 4, 6, 0, 9, 1]), out);
+      expect(Array.from(out)).toEqual([1, 2, -7, 8, -9]);
+    });
+
+    it('powerBackward at x = 0: e = 0 gives dx = de = 0, e < 0 infinities, 0 < e < 1 an infinite dx and de = 0', () => {
+      const x = new C([0, 0, 0, 0, 2, 2]), e = new C([0, 0, -1, 0.5, 0, 0]), dy = new C([1.5, -2, 3, 1, -1, 1]);
+      const dx = new C(6).fill(NaN), de = new C(6).fill(NaN);
+      getBackend().powerBackward(6, x, e, dy, dx, de);
+      // x^(e - 1) at x = 0 is Infinity for e < 1, but e = 0 makes dx 0; ln 0 = -Infinity, but e >= 0 makes de 0
+      expect(Array.from(dx)).toEqual([0, 0, -Infinity, Infinity, 0, 0]);
+      expect(Array.from(de.subarray(0, 4))).toEqual([0, 0, -Infinity, 0]);
+      expectClose(de.subarray(4), [-Math.log(2), Math.log(2)], tolerance(C));
+      // a +0, never the -0 of dy · 0 · x^(e - 1) with dy < 0
+      expect(Object.is(dx[1], 0) && Object.is(dx[4], 0)).toBe(true);
+    });
+  });
+});
