@@ -49,6 +49,42 @@ describe.each(backends)('kernel corners on $label', (bc) => {
       expect(Array.from(out)).toEqual([1, 2, -7, 8, -9]);
     });
 
+    it('pooling forward and backward write only their outputs of arrays a whole plane longer', () => {
+      // the extra plane of every input holds valid values (argmax indices in range), so that a loop running one
+      // plane, row or column too far finds something to write
+      const k = getBackend(), [N, Ch, H, W, KH, KW, sh, sw] = [2, 3, 5, 7, 3, 2, 2, 2];
+      const OH = 2, OW = 3, planes = N * Ch, n = planes * H * W, m = planes * OH * OW;
+      const x = randomArray(C, n + H * W, 1), dy = randomArray(C, m + OH * OW, 2);
+      // an output of len elements (NaN: each must be written) and `more` sevens after them
+      const output = (len: number, more: number) => new C(len + more).fill(NaN).fill(7, len);
+      const sevens = (len: number) => new Array(len).fill(7);
+
+      const y = output(m, OH * OW), arg = new Int32Array(m + OH * OW).fill(5);
+      k.maxPool2dForward(N, Ch, H, W, KH, KW, sh, sw, x, y, arg);
+      const [yWant, argWant] = ref.maxPool2dForward(N, Ch, H, W, KH, KW, sh, sw, x.subarray(0, n));
+      expect(Array.from(y.subarray(0, m))).toEqual(Array.from(yWant));
+      expect(Array.from(arg.subarray(0, m))).toEqual(Array.from(argWant));
+      expect(Array.from(y.subarray(m))).toEqual(sevens(OH * OW));
+      expect(Array.from(arg.subarray(m))).toEqual(new Array(OH * OW).fill(5));
+
+      const dx = output(n, H * W);
+      k.maxPool2dBackward(N, Ch, H, W, KH, KW, sh, sw, dy, arg, dx);
+      expectClose(dx.subarray(0, n), ref.maxPool2dBackward(N, Ch, H, W, OH, OW, dy.subarray(0, m),
+        arg.subarray(0, m)), tolerance(C));
+      expect(Array.from(dx.subarray(n))).toEqual(sevens(H * W));
+
+      const ya = output(m, OH * OW);
+      k.avgPool2dForward(N, Ch, H, W, KH, KW, sh, sw, x, ya);
+      expectClose(ya.subarray(0, m), ref.avgPool2dForward(N, Ch, H, W, KH, KW, sh, sw, x.subarray(0, n)), tolerance(C, 6));
+      expect(Array.from(ya.subarray(m))).toEqual(sevens(OH * OW));
+
+      const dxa = output(n, H * W);
+      k.avgPool2dBackward(N, Ch, H, W, KH, KW, sh, sw, dy, dxa);
+      expectClose(dxa.subarray(0, n), ref.avgPool2dBackward(N, Ch, H, W, KH, KW, sh, sw, dy.subarray(0, m)),
+        tolerance(C, 6));
+      expect(Array.from(dxa.subarray(n))).toEqual(sevens(H * W));
+    });
+
     it('powerBackward at x = 0: e = 0 gives dx = de = 0, e < 0 infinities, 0 < e < 1 an infinite dx and de = 0', () => {
       const x = new C([0, 0, 0, 0, 2, 2]), e = new C([0, 0, -1, 0.5, 0, 0]), dy = new C([1.5, -2, 3, 1, -1, 1]);
       const dx = new C(6).fill(NaN), de = new C(6).fill(NaN);
