@@ -75,7 +75,8 @@ describe.each(backends)('kernel corners on $label', (bc) => {
 
       const ya = output(m, OH * OW);
       k.avgPool2dForward(N, Ch, H, W, KH, KW, sh, sw, x, ya);
-      expectClose(ya.subarray(0, m), ref.avgPool2dForward(N, Ch, H, W, KH, KW, sh, sw, x.subarray(0, n)), tolerance(C, 6));
+      expectClose(ya.subarray(0, m), ref.avgPool2dForward(N, Ch, H, W, KH, KW, sh, sw, x.subarray(0, n)),
+        tolerance(C, 6));
       expect(Array.from(ya.subarray(m))).toEqual(sevens(OH * OW));
 
       const dxa = output(n, H * W);
@@ -83,6 +84,70 @@ describe.each(backends)('kernel corners on $label', (bc) => {
       expectClose(dxa.subarray(0, n), ref.avgPool2dBackward(N, Ch, H, W, KH, KW, sh, sw, dy.subarray(0, m)),
         tolerance(C, 6));
       expect(Array.from(dxa.subarray(n))).toEqual(sevens(H * W));
+    });
+
+    it('translate2d by every shift of up to 2 pixels each way, in place and not, writes only y of an array a plane longer', () => {
+      // 25 samples of 2 channels: shifts inside the image in every direction and 0, so that every branch copies rows
+      const N = 25, Ch = 2, H = 4, W = 5, n = N * Ch * H * W;
+      const shiftH = Int32Array.from({ length: N }, (_, i) => Math.floor(i / 5) - 2);
+      const shiftW = Int32Array.from({ length: N }, (_, i) => (i % 5) - 2);
+      const x = randomArray(C, n + H * W, 1, 1, 2);
+      const want = ref.translate2d(N, Ch, H, W, x.subarray(0, n), shiftH, shiftW);
+      const y = new C(n + H * W).fill(NaN).fill(7, n), inPlace = C.from(x);
+      getBackend().translate2d(N, Ch, H, W, x, shiftH, shiftW, y);
+      getBackend().translate2d(N, Ch, H, W, inPlace, shiftH, shiftW, inPlace);
+      expect(Array.from(y.subarray(0, n))).toEqual(Array.from(C.from(want)));
+      expect(Array.from(inPlace.subarray(0, n))).toEqual(Array.from(C.from(want)));
+      expect(Array.from(y.subarray(n))).toEqual(new Array(H * W).fill(7));
+      expect(Array.from(inPlace.subarray(n))).toEqual(Array.from(x.subarray(n)));
+    });
+
+    it('flip2d copies the unflagged samples into another y and mirrors the others, writing only y of a longer array', () => {
+      for (const W of [4, 5]) {
+        const N = 4, Ch = 2, H = 3, n = N * Ch * H * W, flags = Int32Array.from([0, 1, 0, -3]);
+        const x = randomArray(C, n + H * W, W, 1, 2), y = new C(n + H * W).fill(NaN).fill(7, n);
+        getBackend().flip2d(N, Ch, H, W, x, flags, y);
+        const want = ref.flip2d(N, Ch, H, W, x.subarray(0, n), flags);
+        expect(Array.from(y.subarray(0, n))).toEqual(Array.from(C.from(want)));
+        expect(Array.from(y.subarray(n))).toEqual(new Array(H * W).fill(7));
+      }
+    });
+
+    it('affine2d gives 0 a pixel outside without reading the pixel inside (Infinity there) and writes only y', () => {
+      // four samples moved by exactly one pixel: sx = w - 1, w + 1, sy = h - 1, h + 1; x[0, 0] of each plane is
+      // Infinity, which a tap of weight 0 at sx = -1 or sy = -1 would turn into NaN; at sx = W or sy = H a tap
+      // past the edge would read the next row or plane
+      const N = 4, Ch = 2, H = 3, W = 4, n = N * Ch * H * W;
+      const rows = [[1, 1, 1, 1], [0, 0, 0, 0], [-1, 1, 0, 0], [0, 0, 0, 0], [1, 1, 1, 1], [0, 0, -1, 1]];
+      const m = rows.map((r) => new C(r));
+      const x = randomArray(C, n + H * W, 2, 1, 2);
+      for (let p = 0; p < N * Ch; p++) x[p * H * W] = Infinity;
+      const y = new C(n + H * W).fill(NaN).fill(7, n);
+      getBackend().affine2d(N, Ch, H, W, x, m[0], m[1], m[2], m[3], m[4], m[5], y);
+      const want = C.from(ref.affine2d(N, Ch, H, W, x.subarray(0, n), m));
+      expect(Array.from(y.subarray(0, n))).toEqual(Array.from(want));
+      // moved right by one: y[0, 0] = 0 (sx = -1) and y[0, 1] = x[0, 0]; moved down by one alike (sample 2)
+      expect([y[0], y[1], y[2 * Ch * H * W], y[2 * Ch * H * W + W]]).toEqual([0, Infinity, 0, Infinity]);
+      expect(Array.from(y.subarray(n))).toEqual(new Array(H * W).fill(7));
+    });
+
+    it('augmentation of empty planes the other way round (H > 0 = W for translate2d) with a huge N * C returns at once', () => {
+      // augment.spec.ts has H = 0 for translate2d and W = 0 for flip2d and affine2d; a kernel that looped over the
+      // 6e9 planes (and their rows) instead would not return for minutes: the test fails by its timeout
+      const e = new C(0), big = 2 ** 31 - 1, shifts = new Int32Array(3), m = new C(3);
+      getBackend().translate2d(3, big, 5, 0, e, shifts, shifts, e);
+      getBackend().flip2d(3, big, 0, 5, e, shifts, e);
+      getBackend().affine2d(3, big, 0, 1, e, m, m, m, m, m, m, e);
+      getBackend().normalizeChannels(big, 3, 0, e, m, new C(3).fill(1), e);
+      expect(e.length).toBe(0);
+    }, 20_000);
+
+    it('normalizeChannels writes only y of an array a plane longer', () => {
+      const N = 3, Ch = 2, S = 5, n = N * Ch * S, x = randomArray(C, n + S, 3), mean = new C([0.5, -1]);
+      const std = new C([2, 0.25]), y = new C(n + S).fill(NaN).fill(7, n);
+      getBackend().normalizeChannels(N, Ch, S, x, mean, std, y);
+      expectClose(y.subarray(0, n), ref.normalizeChannels(N, Ch, S, x.subarray(0, n), mean, std), tolerance(C));
+      expect(Array.from(y.subarray(n))).toEqual(new Array(S).fill(7));
     });
 
     it('powerBackward at x = 0: e = 0 gives dx = de = 0, e < 0 infinities, 0 < e < 1 an infinite dx and de = 0', () => {
