@@ -172,14 +172,17 @@ template <typename T, bool kIsMax> long block_arg_extreme(const T* x, long n) {
       while (x[k] == x[k]) k++;
       return k;
     }
+    for (int a = 1; a < A; a++) {  // lane by lane into the first accumulator, then its lanes one by one
+      const auto take = (kIsMax ? mv[a] > mv[0] : mv[a] < mv[0]) | ((mv[a] == mv[0]) & (kv[a] < kv[0]));
+      mv[0] = take ? mv[a] : mv[0];
+      kv[0] = take ? kv[a] : kv[0];
+    }
     m = mv[0][0];
     best = kv[0][0];
-    for (int a = 0; a < A; a++) {
-      for (long l = 0; l < L; l++) {
-        if ((kIsMax ? mv[a][l] > m : mv[a][l] < m) || (mv[a][l] == m && kv[a][l] < best)) {
-          m = mv[a][l];
-          best = kv[a][l];
-        }
+    for (long l = 1; l < L; l++) {
+      if ((kIsMax ? mv[0][l] > m : mv[0][l] < m) || (mv[0][l] == m && kv[0][l] < best)) {
+        m = mv[0][l];
+        best = kv[0][l];
       }
     }
   }
