@@ -123,30 +123,46 @@ template <typename T, bool kIsMax> T block_extreme(const T* x, long n) {
   return nan || m != m ? (T)NAN : m;
 }
 
-// k of the first maximum (kIsMax) or minimum of x[0, n), or of the first NaN; n >= 1. One pass: each lane keeps
-// its extreme and the first k holding it (a later equal value does not replace it); the lanes are then combined
-// by value and, among equal values, by the smaller k: the first k whose value equals the extreme, as NumPy.
+// k of the first maximum (kIsMax) or minimum of x[0, n), or of the first NaN; n >= 1. One pass: each lane of each
+// accumulator keeps its extreme and the first k holding it (a later equal value does not replace it); they are then
+// combined by value and, among equal values, by the smaller k: the first k whose value equals the extreme, as NumPy.
 template <typename T, bool kIsMax> long block_arg_extreme(const T* x, long n) {
   typedef typename Vec<T>::V V;
   typedef typename Vec<T>::U U;
   typedef decltype(V{} < V{}) K;  // integer lanes as wide as T's: the indices
   const long L = Vec<T>::L;
+  enum { A = 4 };  // independent accumulators, so that a compare does not wait for the previous one
   T m = x[0];
   long best = 0, i = 0;
   if (n >= L) {
-    V mv = *(const U*)x;
-    K kv, at, step;
+    const V first = *(const U*)x;
+    V mv[A];
+    K kv[A], at, step;
     for (long l = 0; l < L; l++) {
-      kv[l] = at[l] = l;
+      at[l] = l;
       step[l] = L;
     }
-    auto bad = mv != mv;
-    for (i = L; i + L <= n; i += L) {
+    for (int a = 0; a < A; a++) {
+      mv[a] = first;
+      kv[a] = at;
+    }
+    auto bad = first != first;
+    for (i = L; i + A * L <= n; i += A * L) {
+      for (int a = 0; a < A; a++) {
+        const V v = *(const U*)(x + i + a * L);
+        at += step;
+        const auto better = kIsMax ? v > mv[a] : v < mv[a];
+        mv[a] = better ? v : mv[a];
+        kv[a] = better ? at : kv[a];
+        bad |= v != v;
+      }
+    }
+    for (; i + L <= n; i += L) {
       const V v = *(const U*)(x + i);
       at += step;
-      const auto better = kIsMax ? v > mv : v < mv;
-      mv = better ? v : mv;
-      kv = better ? at : kv;
+      const auto better = kIsMax ? v > mv[0] : v < mv[0];
+      mv[0] = better ? v : mv[0];
+      kv[0] = better ? at : kv[0];
       bad |= v != v;
     }
     bool nan = false;
@@ -156,12 +172,17 @@ template <typename T, bool kIsMax> long block_arg_extreme(const T* x, long n) {
       while (x[k] == x[k]) k++;
       return k;
     }
-    m = mv[0];
-    best = kv[0];
+    for (int a = 1; a < A; a++) {  // lane by lane into the first accumulator, then its lanes one by one
+      const auto take = (kIsMax ? mv[a] > mv[0] : mv[a] < mv[0]) | ((mv[a] == mv[0]) & (kv[a] < kv[0]));
+      mv[0] = take ? mv[a] : mv[0];
+      kv[0] = take ? kv[a] : kv[0];
+    }
+    m = mv[0][0];
+    best = kv[0][0];
     for (long l = 1; l < L; l++) {
-      if ((kIsMax ? mv[l] > m : mv[l] < m) || (mv[l] == m && kv[l] < best)) {
-        m = mv[l];
-        best = kv[l];
+      if ((kIsMax ? mv[0][l] > m : mv[0][l] < m) || (mv[0][l] == m && kv[0][l] < best)) {
+        m = mv[0][l];
+        best = kv[0][l];
       }
     }
   }

@@ -14,7 +14,7 @@ namespace nodenn {
 namespace NODENN_ISA_NS {
 namespace {
 
-enum { kTile = 16, kStrip = 1024, kCopyChunk = kChunk / 4, kCopyParallelMin = kChunk };
+enum { kTile = 16, kStrip = 1024, kCopyChunk = kChunk / 4, kCopyParallelMin = 16 * kChunk };
 
 // `inner` contiguous elements: a plain assignment for one, vectors for more.
 template <typename T> inline void copy_block(T* dst, const T* src, long inner) {
@@ -59,9 +59,9 @@ template <typename T>
 void gather_axis(long count, long outer, long n, long inner, const T* x, const int32_t* index, T* y) {
   const long total = outer * count * inner;
   if (total == 0) return;
-  // tasks of about kCopyChunk elements: a run of j within one o. A copy into a fresh result is bound by the
-  // writes' cache misses rather than by arithmetic, so threads pay off from fewer elements on than for a
-  // computation (a mini-batch of 64 MNIST rows, 50,176 elements, takes both cores).
+  // tasks of about kCopyChunk elements: a run of j within one o. A mini-batch of 64 MNIST rows (50,176 elements)
+  // runs on the calling thread: its copy takes a few microseconds, about what waking the pool costs; from
+  // kCopyParallelMin elements on, a copy into a fresh result, bound by the writes' cache misses, takes both cores.
   const long per = inner >= kCopyChunk ? 1 : kCopyChunk / inner;
   const long runs = (count + per - 1) / per;
   const auto task = [&](long t) {

@@ -97,7 +97,44 @@ const churn = `function churn(nn, rounds) {
   return { wrong, kept: kept.every((s, i) => s === snapshot[i]), values: [big.data[999999], mid.data[50175], small.data[6]] };
 }`;
 
+// Memory that held garbage (NaN bytes in buffers of the results' sizes, freed and collected) reused for results:
+// a + b, a + row and exp of 10^6 elements, a mini-batch gather and argmax, all kept alive together and then
+// checked element by element against values computed here.
+const garbage = `const nn = require(DIST); nn.setBackend('native');
+const wait = () => new Promise((resolve) => setTimeout(resolve, 200));
+(async () => {
+  for (const bytes of [4000000, 4000000, 200704, 4000]) {
+    for (let i = 0; i < 24; i++) Buffer.allocUnsafeSlow(bytes).fill(0xff);
+  }
+  await wait(); gc(); await wait();
+  const a = nn.randn([1000000], { seed: 1 }), b = nn.randn([1000000], { seed: 2 }), row = nn.randn([1000], { seed: 3 });
+  const x = new nn.Tensor(Float32Array.from({ length: 6000 * 784 }, (_, i) => i % 7919), [6000, 784]);
+  const rows = Int32Array.from({ length: 64 }, (_, j) => (j * 104729) % 6000);
+  const m = a.reshape([1000, 1000]);
+  const results = [];
+  for (let r = 0; r < 4; r++) results.push([a.add(b), m.add(row), a.exp(), x.take(rows, 0), m.argmax(1)]);
+  const f = Math.fround;
+  let wrong = 0;
+  for (const [sum, shifted, e, batch, arg] of results) {
+    for (let i = 0; i < 1000000; i++) {
+      if (sum.data[i] !== f(a.data[i] + b.data[i]) || shifted.data[i] !== f(a.data[i] + row.data[i % 1000])) wrong++;
+      if (!(Math.abs(e.data[i] - Math.exp(a.data[i])) <= 1e-6 * Math.exp(a.data[i]))) wrong++;
+    }
+    for (let j = 0; j < 64; j++) for (let k = 0; k < 784; k++) if (batch.data[j * 784 + k] !== (rows[j] * 784 + k) % 7919) wrong++;
+    for (let r = 0; r < 1000; r++) {
+      let best = 0;
+      for (let k = 1; k < 1000; k++) if (a.data[r * 1000 + k] > a.data[r * 1000 + best]) best = k;
+      if (arg.data[r] !== best) wrong++;
+    }
+  }
+  console.log(JSON.stringify({ wrong }));
+})();`;
+
 describe.skipIf(!nativeAvailable())('result memory on the native backend', { timeout: 200_000 }, () => {
+  it('results in memory that held garbage are written in full, and results kept together do not share memory', async () => {
+    expect(lastJson(await runNode(garbage, {}, ['--expose-gc']))).toEqual({ wrong: 0 });
+  });
+
   it('glibc malloc is tuned at load, unless NODENN_MALLOC_TUNING=0 or GLIBC_TUNABLES tunes malloc itself', async () => {
     const runs = await Promise.all([
       runNode(tuned),
