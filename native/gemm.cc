@@ -258,9 +258,24 @@ template <typename T> void compute_task(void* ctx, long t) {
 // dependency chains when the chunk is narrow (100 columns are 7 AVX-512 vectors), so G blocks are summed at once,
 // each its own accumulators and its own stream of B's rows: G * NV independent chains. (G up to 4 measured the
 // same as 2: 1 x 784 x 100 is then bound by reading B, 2.0 us against 2.9 for one block at a time.)
-// C row i, columns [j0, j0 + (NV - 1) * L + last), K blocks [blk0, blk0 + G), A and B read in place (B not
+// Vector v of op(B)'s row k, columns from j0 (b: the element (k, j0)); the last vector PART has n lanes. B
+// transposed (TB): op(B)'s row is one of B's columns, gathered with stride ldb.
+template <typename T, bool TB, bool PART>
+inline typename Vec<T>::V b_vector(const T* b, long ldb, int v, int n) {
+  typedef typename Vec<T>::V V;
+  typedef typename Vec<T>::U U;
+  enum { L = Vec<T>::L };
+  if (!TB) return PART ? load_partial(b + v * L, n) : *(const U*)(b + v * L);
+  const T* p = b + v * L * ldb;
+  if (!PART) return gather_stride(p, ldb);
+  V x = {};
+  for (int l = 0; l < n; l++) x[l] = p[l * ldb];
+  return x;
+}
+
+// C row i, columns [j0, j0 + (NV - 1) * L + last), K blocks [blk0, blk0 + G), A and B read in place (TB: B
 // transposed). PARTIAL: the last vector has last < L lanes.
-template <typename T, int G, int NV, bool PARTIAL>
+template <typename T, bool TB, int G, int NV, bool PARTIAL>
 inline void small_row_blocks(const GemmJob<T>& j, long i, long j0, int last, long blk0) {
   typedef typename Vec<T>::V V;
   typedef typename Vec<T>::U U;
@@ -269,31 +284,31 @@ inline void small_row_blocks(const GemmJob<T>& j, long i, long j0, int last, lon
 #pragma GCC unroll 16
   for (int g = 0; g < G; g++)
     for (int v = 0; v < NV; v++) acc[g][v] = V{};
-  const long a_step = j.trans_a ? j.lda : 1, pc0 = blk0 * KC;
+  const long a_step = j.trans_a ? j.lda : 1, pc0 = blk0 * KC, b_step = TB ? 1 : j.ldb;
   const T* a = (j.trans_a ? j.A + i : j.A + i * j.lda) + pc0 * a_step;
-  const T* b = j.B + pc0 * j.ldb + j0;
-  const long ga = KC * a_step, gb = KC * j.ldb;
+  const T* b = TB ? j.B + j0 * j.ldb + pc0 : j.B + pc0 * j.ldb + j0;
+  const long ga = KC * a_step, gb = KC * b_step;
   // blocks blk0 .. blk0 + G - 2 are full; the last one may be shorter (the end of K)
   const long kc_last = j.K - (pc0 + (G - 1) * KC) < KC ? j.K - (pc0 + (G - 1) * KC) : (long)KC;
   long k = 0;
-  for (; k < kc_last; k++, a += a_step, b += j.ldb) {
+  for (; k < kc_last; k++, a += a_step, b += b_step) {
 #pragma GCC unroll 4
     for (int g = 0; g < G; g++) {
       V ak = a[g * ga] - V{};  // a broadcast (x - 0 is exactly x)
       const T* bg = b + g * gb;
 #pragma GCC unroll 16
-      for (int v = 0; v < NV - 1; v++) acc[g][v] += ak * *(const U*)(bg + v * L);
-      acc[g][NV - 1] += ak * (PARTIAL ? load_partial(bg + (NV - 1) * L, last) : *(const U*)(bg + (NV - 1) * L));
+      for (int v = 0; v < NV - 1; v++) acc[g][v] += ak * b_vector<T, TB, false>(bg, j.ldb, v, L);
+      acc[g][NV - 1] += ak * b_vector<T, TB, PARTIAL>(bg, j.ldb, NV - 1, last);
     }
   }
-  for (; k < KC && G > 1; k++, a += a_step, b += j.ldb) {
+  for (; k < KC && G > 1; k++, a += a_step, b += b_step) {
 #pragma GCC unroll 4
     for (int g = 0; g < G - 1; g++) {
       V ak = a[g * ga] - V{};
       const T* bg = b + g * gb;
 #pragma GCC unroll 16
-      for (int v = 0; v < NV - 1; v++) acc[g][v] += ak * *(const U*)(bg + v * L);
-      acc[g][NV - 1] += ak * (PARTIAL ? load_partial(bg + (NV - 1) * L, last) : *(const U*)(bg + (NV - 1) * L));
+      for (int v = 0; v < NV - 1; v++) acc[g][v] += ak * b_vector<T, TB, false>(bg, j.ldb, v, L);
+      acc[g][NV - 1] += ak * b_vector<T, TB, PARTIAL>(bg, j.ldb, NV - 1, last);
     }
   }
   // merged block after block, as compute_task and micro_kernel do
@@ -317,23 +332,32 @@ inline void small_row_blocks(const GemmJob<T>& j, long i, long j0, int last, lon
 // The accumulators one pass of small_row_blocks may hold (G * NV): the rest of the registers take B and A.
 enum { kSmallAccs = NODENN_REGS == 32 ? 28 : 12, kSmallMaxNV = NODENN_REGS == 32 ? 16 : 12, kSmallMaxG = 2 };
 
-// small_row_blocks<T, G, nv> for a run-time nv in 1 .. NV.
-template <typename T, int G, int NV> struct SmallRowBlocks {
+// small_row_blocks<T, TB, G, nv> for a run-time nv in 1 .. NV.
+template <typename T, bool TB, int G, int NV> struct SmallRowBlocks {
   static void run(const GemmJob<T>& j, long i, long j0, int nv, int last, long blk0) {
     if (nv < NV) {
-      SmallRowBlocks<T, G, NV - 1>::run(j, i, j0, nv, last, blk0);
+      SmallRowBlocks<T, TB, G, NV - 1>::run(j, i, j0, nv, last, blk0);
     } else if (last == Vec<T>::L) {
-      small_row_blocks<T, G, NV, false>(j, i, j0, last, blk0);
+      small_row_blocks<T, TB, G, NV, false>(j, i, j0, last, blk0);
     } else {
-      small_row_blocks<T, G, NV, true>(j, i, j0, last, blk0);
+      small_row_blocks<T, TB, G, NV, true>(j, i, j0, last, blk0);
     }
   }
 };
-template <typename T, int G> struct SmallRowBlocks<T, G, 0> {
+template <typename T, bool TB, int G> struct SmallRowBlocks<T, TB, G, 0> {
   static void run(const GemmJob<T>&, long, long, int, int, long) {}
 };
 
-// Columns [c0, c1) of row i for op(B) = B: chunks of at most kSmallMaxNV vectors (as even as they come), each
+template <typename T, bool TB> inline void small_row_pass(const GemmJob<T>& j, long i, long j0, int g, int nv,
+                                                          int last, long blk) {
+  static_assert(kSmallMaxG == 2, "a pass of g blocks for each g up to kSmallMaxG");
+  if (g == 2)
+    SmallRowBlocks<T, TB, 2, kSmallAccs / 2>::run(j, i, j0, nv, last, blk);
+  else
+    SmallRowBlocks<T, TB, 1, kSmallMaxNV>::run(j, i, j0, nv, last, blk);
+}
+
+// Columns [c0, c1) of row i: chunks of at most kSmallMaxNV vectors (as even as they come), each
 // walking K in passes of G blocks, as many as the accumulators allow.
 template <typename T> void small_row_columns(const GemmJob<T>& j, long i, long c0, long c1) {
   enum { L = Vec<T>::L, KC = Blocking<T>::KC };
@@ -346,19 +370,17 @@ template <typename T> void small_row_columns(const GemmJob<T>& j, long i, long c
     const int most = kSmallAccs / nv < kSmallMaxG ? kSmallAccs / nv : kSmallMaxG;
     for (long blk = 0; blk < blocks;) {
       const int g = blocks - blk < most ? (int)(blocks - blk) : most;
-      switch (g) {
-        case 4: SmallRowBlocks<T, 4, kSmallAccs / 4>::run(j, i, j0, nv, last, blk); break;
-        case 3: SmallRowBlocks<T, 3, kSmallAccs / 3>::run(j, i, j0, nv, last, blk); break;
-        case 2: SmallRowBlocks<T, 2, kSmallAccs / 2>::run(j, i, j0, nv, last, blk); break;
-        default: SmallRowBlocks<T, 1, kSmallMaxNV>::run(j, i, j0, nv, last, blk); break;
-      }
+      if (j.trans_b)
+        small_row_pass<T, true>(j, i, j0, g, nv, last, blk);
+      else
+        small_row_pass<T, false>(j, i, j0, g, nv, last, blk);
       blk += g;
     }
   }
 }
 
 // C[i][c0 .. c0 + NC) as dot products of row i of A with rows c0.. of B (op(B) = B^T): contiguous vectors along
-// K, two accumulators per column, lanes summed in a fixed order. Only for N <= L (see gemm()), whatever M.
+// K, two accumulators per column, lanes summed in a fixed order. Only for narrow_bt, whatever M.
 template <typename T, int NC> inline void small_dots(const GemmJob<T>& j, const T* arow, long i, long c0) {
   typedef typename Vec<T>::V V;
   typedef typename Vec<T>::U U;
@@ -399,9 +421,16 @@ template <typename T> void small_row_half_task(void* ctx, long t) {
     small_row_columns(j, t / 2, mid, j.N);
 }
 
+// Whether op(B) = B^T is narrower than a vector with a long K and A is not transposed (a convolution's filter
+// gradient): then every M takes the dot products of small_dots (see gemm()).
+template <typename T> inline bool narrow_bt(bool trans_a, bool trans_b, long N, long K) {
+  enum { L = Vec<T>::L };
+  return trans_b && !trans_a && N <= L && K >= 4 * L;
+}
+
 template <typename T> void small_row_task(void* ctx, long i) {
   const GemmJob<T>& j = *(const GemmJob<T>*)ctx;
-  if (!j.trans_b) {
+  if (!narrow_bt<T>(j.trans_a, j.trans_b, j.N, j.K)) {
     small_row_columns(j, i, 0, j.N);
   } else {
     const T* arow = j.A + i * j.lda;
@@ -490,9 +519,12 @@ bool gemm(bool trans_a, bool trans_b, long M, long N, long K, T alpha, const T* 
     return true;
   }
   // A few rows (a batch-1 forward), or op(B) = B^T narrower than a vector with a long K (a convolution's
-  // filter gradient, whatever M): no packing, which would be mostly padding. A few rows with op(B) = B^T are
-  // packed like many: a row's sums must not depend on M, and B^T's rows run along K, not along C's columns.
-  if ((M <= Bk::SMALL_M && !trans_b) || (trans_b && !trans_a && N <= Bk::L && K >= 4 * Bk::L)) {
+  // filter gradient, whatever M): no packing, which would be mostly padding. With op(B) = B^T a single row gathers
+  // op(B)'s rows from B's columns (index vectors of 32 bits: ldb * L must fit them); 2 to 4 rows are packed, which
+  // then costs less than gathering again for each row (AVX-512, 1 x 784 x 100: 23 us gathered, 50 packed, 3.6 us
+  // as dot products, whose sums do not follow the packed path's order).
+  if ((M <= Bk::SMALL_M && !trans_b) || narrow_bt<T>(trans_a, trans_b, N, K) ||
+      (M == 1 && !trans_a && (double)ldb * Bk::L < 2147483647.0)) {
     // a large B (a layer's weights at batch 1: 784 x 100) is split by columns over two tasks, run in parallel
     // (fewer flops than kParallelFlops, but the time goes to streaming B, which two cores do twice as fast); on one
     // thread the halves would only read B twice, each half row from its own cache lines (same bits either way)
