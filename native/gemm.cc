@@ -258,10 +258,10 @@ template <typename T> void compute_task(void* ctx, long t) {
 // dependency chains when the chunk is narrow (100 columns are 7 AVX-512 vectors), so G blocks are summed at once,
 // each its own accumulators and its own stream of B's rows: G * NV independent chains. (G up to 4 measured the
 // same as 2: 1 x 784 x 100 is then bound by reading B, 2.0 us against 2.9 for one block at a time.)
+
 // Vector v of op(B)'s row k, columns from j0 (b: the element (k, j0)); the last vector PART has n lanes. B
 // transposed (TB): op(B)'s row is one of B's columns, gathered with stride ldb.
-template <typename T, bool TB, bool PART>
-inline typename Vec<T>::V b_vector(const T* b, long ldb, int v, int n) {
+template <typename T, bool TB, bool PART> inline typename Vec<T>::V b_vector(const T* b, long ldb, int v, int n) {
   typedef typename Vec<T>::V V;
   typedef typename Vec<T>::U U;
   enum { L = Vec<T>::L };
@@ -348,8 +348,8 @@ template <typename T, bool TB, int G> struct SmallRowBlocks<T, TB, G, 0> {
   static void run(const GemmJob<T>&, long, long, int, int, long) {}
 };
 
-template <typename T, bool TB> inline void small_row_pass(const GemmJob<T>& j, long i, long j0, int g, int nv,
-                                                          int last, long blk) {
+template <typename T, bool TB>
+inline void small_row_pass(const GemmJob<T>& j, long i, long j0, int g, int nv, int last, long blk) {
   static_assert(kSmallMaxG == 2, "a pass of g blocks for each g up to kSmallMaxG");
   if (g == 2)
     SmallRowBlocks<T, TB, 2, kSmallAccs / 2>::run(j, i, j0, nv, last, blk);

@@ -22,9 +22,11 @@ function rowsOf(C: Ctor, A: FloatArray, transA: boolean, M: number, K: number, r
 
 /** The first index where a and b differ as bit patterns (NaN payloads and -0 included), or -1. */
 function firstDifference(a: FloatArray, b: FloatArray): number {
-  const C = a instanceof Float64Array ? BigUint64Array : Uint32Array;
-  const x = new C(a.buffer, a.byteOffset, a.length), y = new C(b.buffer, b.byteOffset, b.length);
+  const bits = (v: FloatArray) => (v instanceof Float64Array
+    ? new BigUint64Array(v.buffer as ArrayBuffer, v.byteOffset, v.length)
+    : new Uint32Array(v.buffer as ArrayBuffer, v.byteOffset, v.length));
   if (a.length !== b.length) return Math.min(a.length, b.length);
+  const x = bits(a), y = bits(b);
   for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return i;
   return -1;
 }
@@ -35,7 +37,8 @@ interface Case { transA: boolean; transB: boolean; alpha: number; beta: number }
  * For each batch size and each m, the m rows starting at each offset computed alone against the same rows of the
  * whole batch: the bits must be equal. Returns the first mismatch described, or null.
  */
-function compareRows(C: Ctor, K: number, N: number, bigs: number[], ms: number[], c: Case, seed: number): string | null {
+function compareRows(C: Ctor, K: number, N: number, bigs: number[], ms: number[], c: Case,
+  seed: number): string | null {
   const B = randomArray(C, K * N, seed + 1);
   for (const M of bigs) {
     const A = randomArray(C, M * K, seed + M);
