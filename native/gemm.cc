@@ -12,7 +12,8 @@
 //      tried (100 to 1024, both dtypes); only the last, partial strip is packed, by the task that uses it.
 // Every element of C is produced by exactly one task, tile boundaries depend only on the problem size and K is
 // always walked in the same blocks in the same order, so the result does not depend on the number of threads.
-// Problems with a handful of rows (a batch-1 forward) skip packing altogether.
+// Problems with a handful of rows (a batch-1 forward, B not transposed) skip packing; each element of C is still
+// summed in the packed path's order, so a row's result does not depend on the other rows of the call.
 #include <stdlib.h>
 #include <string.h>
 
@@ -135,6 +136,13 @@ template <typename T> void pack_task(void* ctx, long q) {
 // otherwise C = beta * C + alpha * acc.
 enum { kPacked = 0, kRows = 1, kCols = 2 };
 
+// A K block's sums acc merged into C's values c. Every path of gemm merges through this one expression, in vectors
+// (a partial vector for the edges): whether the compiler fuses the multiply-add with beta's product or with alpha's
+// is then the same for every element of C, which a scalar copy of the expression would not promise.
+template <typename V, typename T> inline V merge_block(V c, V acc, T alpha, T beta, bool overwrite) {
+  return overwrite ? alpha * acc : beta * c + alpha * acc;
+}
+
 template <typename T, int RM, int NV, int AM>
 inline void micro_kernel(long kc, const T* __restrict a, long lda, const T* __restrict b, long ldbk, T* C, long ldc,
                          long rows, long cols, T alpha, T beta, bool overwrite) {
@@ -160,17 +168,15 @@ inline void micro_kernel(long kc, const T* __restrict a, long lda, const T* __re
 #pragma GCC unroll 16
     for (int r = 0; r < RM; r++) {
       U* c = (U*)(C + r * ldc);
-      for (int v = 0; v < NV; v++) c[v] = overwrite ? alpha * acc[r][v] : beta * c[v] + alpha * acc[r][v];
+      for (int v = 0; v < NV; v++) c[v] = merge_block((V)c[v], acc[r][v], alpha, beta, overwrite);
     }
     return;
   }
-  T tile[RM * NV * L] __attribute__((aligned(kCacheLine)));
-  for (int r = 0; r < RM; r++)
-    for (int v = 0; v < NV; v++) *(V*)(tile + (r * NV + v) * L) = acc[r][v];
   for (long r = 0; r < rows; r++)
-    for (long c = 0; c < cols; c++) {
-      T* p = C + r * ldc + c;
-      *p = overwrite ? alpha * tile[r * NV * L + c] : beta * *p + alpha * tile[r * NV * L + c];
+    for (int v = 0; v < NV && v * L < cols; v++) {
+      T* p = C + r * ldc + v * L;
+      const int n = cols - v * L < L ? (int)(cols - v * L) : (int)L;
+      store_partial(p, merge_block(overwrite ? V{} : load_partial(p, n), acc[r][v], alpha, beta, overwrite), n);
     }
 }
 
@@ -245,50 +251,136 @@ template <typename T> void compute_task(void* ctx, long t) {
   }
 }
 
-// C row i, columns [j0, j0 + (NV - 1) * L + last), from unpacked A and B (not transposed): one pass down the rows
-// of B, which are read in place, NV vectors of accumulators. PARTIAL: the last vector has last < L lanes.
-template <typename T, int NV, bool PARTIAL>
-inline void small_row_chunk(const GemmJob<T>& j, long i, long j0, int last) {
+// A few rows without packing, summed exactly as the packed path sums them: each element of C over each K block
+// from zero accumulators, k in order, one multiply-add at a time, then the block's sum merged into C with the
+// micro-kernel's expression, block after block. So a row's bits do not depend on how many rows share the call
+// (a sample predicted alone is that sample in a batch). The accumulators of a chunk of columns are only a few
+// dependency chains when the chunk is narrow (100 columns are 7 AVX-512 vectors), so G blocks are summed at once,
+// each its own accumulators and its own stream of B's rows: G * NV independent chains. (G up to 4 measured the
+// same as 2: 1 x 784 x 100 is then bound by reading B, 2.0 us against 2.9 for one block at a time.)
+
+// Vector v of op(B)'s row k, columns from j0 (b: the element (k, j0)); the last vector PART has n lanes. B
+// transposed (TB): op(B)'s row is one of B's columns, gathered with stride ldb.
+template <typename T, bool TB, bool PART> inline typename Vec<T>::V b_vector(const T* b, long ldb, int v, int n) {
   typedef typename Vec<T>::V V;
   typedef typename Vec<T>::U U;
   enum { L = Vec<T>::L };
-  V acc[NV];
-#pragma GCC unroll 8
-  for (int v = 0; v < NV; v++) acc[v] = V{};
-  long a_step = j.trans_a ? j.lda : 1;
-  const T* a = j.trans_a ? j.A + i : j.A + i * j.lda;
-  const T* b = j.B + j0;
-  enum { kAhead = 8, kLineStep = kCacheLine / (L * (int)sizeof(T)) > 0 ? kCacheLine / (L * (int)sizeof(T)) : 1 };
-  for (long k = 0; k < j.K; k++, a += a_step, b += j.ldb) {
-    // B streams from L2 once per call: fetch the row kAhead rows down now (measured +10% on 1 x 100 x 784)
-    for (int v = 0; v < NV; v += kLineStep) __builtin_prefetch(b + kAhead * j.ldb + v * L);
-    V ak = *a - V{};  // a broadcast (x - 0 is exactly x)
-#pragma GCC unroll 8
-    for (int v = 0; v < NV - 1; v++) acc[v] += ak * *(const U*)(b + v * L);
-    acc[NV - 1] += ak * (PARTIAL ? load_partial(b + (NV - 1) * L, last) : *(const U*)(b + (NV - 1) * L));
+  if (!TB) return PART ? load_partial(b + v * L, n) : *(const U*)(b + v * L);
+  const T* p = b + v * L * ldb;
+  if (!PART) return gather_stride(p, ldb);
+  V x = {};
+  for (int l = 0; l < n; l++) x[l] = p[l * ldb];
+  return x;
+}
+
+// C row i, columns [j0, j0 + (NV - 1) * L + last), K blocks [blk0, blk0 + G), A and B read in place (TB: B
+// transposed). PARTIAL: the last vector has last < L lanes.
+template <typename T, bool TB, int G, int NV, bool PARTIAL>
+inline void small_row_blocks(const GemmJob<T>& j, long i, long j0, int last, long blk0) {
+  typedef typename Vec<T>::V V;
+  typedef typename Vec<T>::U U;
+  enum { L = Vec<T>::L, KC = Blocking<T>::KC };
+  V acc[G][NV];
+#pragma GCC unroll 16
+  for (int g = 0; g < G; g++)
+    for (int v = 0; v < NV; v++) acc[g][v] = V{};
+  const long a_step = j.trans_a ? j.lda : 1, pc0 = blk0 * KC, b_step = TB ? 1 : j.ldb;
+  const T* a = (j.trans_a ? j.A + i : j.A + i * j.lda) + pc0 * a_step;
+  const T* b = TB ? j.B + j0 * j.ldb + pc0 : j.B + pc0 * j.ldb + j0;
+  const long ga = KC * a_step, gb = KC * b_step;
+  // blocks blk0 .. blk0 + G - 2 are full; the last one may be shorter (the end of K)
+  const long kc_last = j.K - (pc0 + (G - 1) * KC) < KC ? j.K - (pc0 + (G - 1) * KC) : (long)KC;
+  long k = 0;
+  for (; k < kc_last; k++, a += a_step, b += b_step) {
+#pragma GCC unroll 4
+    for (int g = 0; g < G; g++) {
+      V ak = a[g * ga] - V{};  // a broadcast (x - 0 is exactly x)
+      const T* bg = b + g * gb;
+#pragma GCC unroll 16
+      for (int v = 0; v < NV - 1; v++) acc[g][v] += ak * b_vector<T, TB, false>(bg, j.ldb, v, L);
+      acc[g][NV - 1] += ak * b_vector<T, TB, PARTIAL>(bg, j.ldb, NV - 1, last);
+    }
   }
+  for (; k < KC && G > 1; k++, a += a_step, b += b_step) {
+#pragma GCC unroll 4
+    for (int g = 0; g < G - 1; g++) {
+      V ak = a[g * ga] - V{};
+      const T* bg = b + g * gb;
+#pragma GCC unroll 16
+      for (int v = 0; v < NV - 1; v++) acc[g][v] += ak * b_vector<T, TB, false>(bg, j.ldb, v, L);
+      acc[g][NV - 1] += ak * b_vector<T, TB, PARTIAL>(bg, j.ldb, NV - 1, last);
+    }
+  }
+  // merged block after block, as compute_task and micro_kernel do
   T* c = j.C + i * j.ldc + j0;
-#pragma GCC unroll 8
-  for (int v = 0; v < NV; v++) {
-    bool part = PARTIAL && v == NV - 1;
-    V out = j.alpha * acc[v];
-    if (j.beta != 0) out += j.beta * (part ? load_partial(c + v * L, last) : *(const U*)(c + v * L));
-    if (part)
-      store_partial(c + v * L, out, last);
-    else
-      *(U*)(c + v * L) = out;
+  for (int g = 0; g < G; g++) {
+    const bool overwrite = blk0 + g == 0 && j.beta == 0;
+    const T beta = blk0 + g == 0 ? j.beta : (T)1, alpha = j.alpha;
+#pragma GCC unroll 16
+    for (int v = 0; v < NV; v++) {
+      if (PARTIAL && v == NV - 1) {
+        V cv = overwrite ? V{} : load_partial(c + v * L, last);
+        store_partial(c + v * L, merge_block(cv, acc[g][v], alpha, beta, overwrite), last);
+      } else {
+        U* cv = (U*)(c + v * L);
+        *cv = merge_block((V)*cv, acc[g][v], alpha, beta, overwrite);
+      }
+    }
   }
 }
 
-template <typename T, int NV> inline void small_row_chunk_n(const GemmJob<T>& j, long i, long j0, int last) {
-  if (last == Vec<T>::L)
-    small_row_chunk<T, NV, false>(j, i, j0, last);
+// The accumulators one pass of small_row_blocks may hold (G * NV): the rest of the registers take B and A.
+enum { kSmallAccs = NODENN_REGS == 32 ? 28 : 12, kSmallMaxNV = NODENN_REGS == 32 ? 16 : 12, kSmallMaxG = 2 };
+
+// small_row_blocks<T, TB, G, nv> for a run-time nv in 1 .. NV.
+template <typename T, bool TB, int G, int NV> struct SmallRowBlocks {
+  static void run(const GemmJob<T>& j, long i, long j0, int nv, int last, long blk0) {
+    if (nv < NV) {
+      SmallRowBlocks<T, TB, G, NV - 1>::run(j, i, j0, nv, last, blk0);
+    } else if (last == Vec<T>::L) {
+      small_row_blocks<T, TB, G, NV, false>(j, i, j0, last, blk0);
+    } else {
+      small_row_blocks<T, TB, G, NV, true>(j, i, j0, last, blk0);
+    }
+  }
+};
+template <typename T, bool TB, int G> struct SmallRowBlocks<T, TB, G, 0> {
+  static void run(const GemmJob<T>&, long, long, int, int, long) {}
+};
+
+template <typename T, bool TB>
+inline void small_row_pass(const GemmJob<T>& j, long i, long j0, int g, int nv, int last, long blk) {
+  static_assert(kSmallMaxG == 2, "a pass of g blocks for each g up to kSmallMaxG");
+  if (g == 2)
+    SmallRowBlocks<T, TB, 2, kSmallAccs / 2>::run(j, i, j0, nv, last, blk);
   else
-    small_row_chunk<T, NV, true>(j, i, j0, last);
+    SmallRowBlocks<T, TB, 1, kSmallMaxNV>::run(j, i, j0, nv, last, blk);
+}
+
+// Columns [c0, c1) of row i: chunks of at most kSmallMaxNV vectors (as even as they come), each
+// walking K in passes of G blocks, as many as the accumulators allow.
+template <typename T> void small_row_columns(const GemmJob<T>& j, long i, long c0, long c1) {
+  enum { L = Vec<T>::L, KC = Blocking<T>::KC };
+  const long vectors = (c1 - c0 + L - 1) / L, chunks = (vectors + kSmallMaxNV - 1) / kSmallMaxNV;
+  const long per_chunk = (vectors + chunks - 1) / chunks, blocks = (j.K + KC - 1) / KC;
+  for (long j0 = c0; j0 < c1; j0 += per_chunk * L) {
+    const long rest = c1 - j0;
+    const int nv = rest >= per_chunk * L ? (int)per_chunk : (int)((rest + L - 1) / L);
+    const int last = (int)(rest - (long)(nv - 1) * L < L ? rest - (long)(nv - 1) * L : (long)L);
+    const int most = kSmallAccs / nv < kSmallMaxG ? kSmallAccs / nv : kSmallMaxG;
+    for (long blk = 0; blk < blocks;) {
+      const int g = blocks - blk < most ? (int)(blocks - blk) : most;
+      if (j.trans_b)
+        small_row_pass<T, true>(j, i, j0, g, nv, last, blk);
+      else
+        small_row_pass<T, false>(j, i, j0, g, nv, last, blk);
+      blk += g;
+    }
+  }
 }
 
 // C[i][c0 .. c0 + NC) as dot products of row i of A with rows c0.. of B (op(B) = B^T): contiguous vectors along
-// K, two accumulators per column, lanes summed in a fixed order.
+// K, two accumulators per column, lanes summed in a fixed order. Only for narrow_bt, whatever M.
 template <typename T, int NC> inline void small_dots(const GemmJob<T>& j, const T* arow, long i, long c0) {
   typedef typename Vec<T>::V V;
   typedef typename Vec<T>::U U;
@@ -316,29 +408,6 @@ template <typename T, int NC> inline void small_dots(const GemmJob<T>& j, const 
   }
 }
 
-// Row i of C without packing (a batch-1 forward, a GEMV). op(B) = B: the row sums rows of B, up to
-// NODENN_REGS / 4 vectors of C at a time. op(B) = B^T (A not transposed): dot products of contiguous rows, lanes
-// summed in a fixed order. Rows are independent tasks.
-// Columns [c0, c1) of row i for op(B) = B.
-template <typename T> void small_row_columns(const GemmJob<T>& j, long i, long c0, long c1) {
-  enum { L = Vec<T>::L, NV = NODENN_REGS / 4 };
-  for (long j0 = c0; j0 < c1; j0 += NV * L) {
-    long rest = c1 - j0;
-    int nv = rest >= NV * L ? NV : (int)((rest + L - 1) / L);
-    int last = (int)(rest - (long)(nv - 1) * L < L ? rest - (long)(nv - 1) * L : (long)L);
-    switch (nv) {
-      case 8: small_row_chunk_n<T, 8>(j, i, j0, last); break;
-      case 7: small_row_chunk_n<T, 7>(j, i, j0, last); break;
-      case 6: small_row_chunk_n<T, 6>(j, i, j0, last); break;
-      case 5: small_row_chunk_n<T, 5>(j, i, j0, last); break;
-      case 4: small_row_chunk_n<T, 4>(j, i, j0, last); break;
-      case 3: small_row_chunk_n<T, 3>(j, i, j0, last); break;
-      case 2: small_row_chunk_n<T, 2>(j, i, j0, last); break;
-      default: small_row_chunk_n<T, 1>(j, i, j0, last); break;
-    }
-  }
-}
-
 // Task t of a GEMV-like product split by columns too (op(B) = B, B large): row t / 2, half t % 2 of the columns
 // (cut at a whole vector, so every column's sum is formed exactly as without the split). Each half of a row of B
 // is read by one thread: two cores' caches and load ports stream the weights.
@@ -352,9 +421,16 @@ template <typename T> void small_row_half_task(void* ctx, long t) {
     small_row_columns(j, t / 2, mid, j.N);
 }
 
+// Whether op(B) = B^T is narrower than a vector with a long K and A is not transposed (a convolution's filter
+// gradient): then every M takes the dot products of small_dots (see gemm()).
+template <typename T> inline bool narrow_bt(bool trans_a, bool trans_b, long N, long K) {
+  enum { L = Vec<T>::L };
+  return trans_b && !trans_a && N <= L && K >= 4 * L;
+}
+
 template <typename T> void small_row_task(void* ctx, long i) {
   const GemmJob<T>& j = *(const GemmJob<T>*)ctx;
-  if (!j.trans_b) {
+  if (!narrow_bt<T>(j.trans_a, j.trans_b, j.N, j.K)) {
     small_row_columns(j, i, 0, j.N);
   } else {
     const T* arow = j.A + i * j.lda;
@@ -373,8 +449,10 @@ template <typename T> void scale_rows_task(void* ctx, long r) {
     for (long x = 0; x < j.N; x++) c[x] *= j.beta;
 }
 
-// Elements of B (K x N) from which a product of a few rows splits its columns over two tasks (see gemm()).
-const double kSplitColumns = 32768;
+// Elements of B (K x N) from which a product of a few rows splits its columns over two tasks (see gemm()): below,
+// the pool's round trip and the half rows' extra cache lines cost more than the second core saves (1 x 784 x 256:
+// 4.3 us on one thread, 8.4 split; 1 x 784 x 512: 21 us, 11 split).
+const double kSplitColumns = 262144;
 
 // Largest B (K x N, bytes) read in place instead of packed (see gemm()).
 const double kInplaceBytes = 1 << 20;
@@ -441,11 +519,16 @@ bool gemm(bool trans_a, bool trans_b, long M, long N, long K, T alpha, const T* 
     return true;
   }
   // A few rows (a batch-1 forward), or op(B) = B^T narrower than a vector with a long K (a convolution's
-  // filter gradient): no packing, which would be mostly padding.
-  if ((M <= Bk::SMALL_M && !(trans_a && trans_b)) || (trans_b && !trans_a && N <= Bk::L && K >= 4 * Bk::L)) {
+  // filter gradient, whatever M): no packing, which would be mostly padding. With op(B) = B^T a single row gathers
+  // op(B)'s rows from B's columns (index vectors of 32 bits: ldb * L must fit them); 2 to 4 rows are packed, which
+  // then costs less than gathering again for each row (AVX-512, 1 x 784 x 100: 23 us gathered, 50 packed, 3.6 us
+  // as dot products, whose sums do not follow the packed path's order).
+  if ((M <= Bk::SMALL_M && !trans_b) || narrow_bt<T>(trans_a, trans_b, N, K) ||
+      (M == 1 && !trans_a && (double)ldb * Bk::L < 2147483647.0)) {
     // a large B (a layer's weights at batch 1: 784 x 100) is split by columns over two tasks, run in parallel
-    // (fewer flops than kParallelFlops, but the time goes to streaming B, which two cores do twice as fast)
-    if (!trans_b && (double)K * N >= kSplitColumns && N > Bk::L) {
+    // (fewer flops than kParallelFlops, but the time goes to streaming B, which two cores do twice as fast); on one
+    // thread the halves would only read B twice, each half row from its own cache lines (same bits either way)
+    if (!trans_b && (double)K * N >= kSplitColumns && N > Bk::L && get_threads() > 1) {
       run_tasks(2 * M, small_row_half_task<T>, &j, true);
     } else {
       run_tasks(M, small_row_task<T>, &j, parallel);

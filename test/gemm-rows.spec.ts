@@ -1,0 +1,111 @@
+// A row of a product gives the same bits whatever rows share the call: a sample predicted alone is the same
+// sample inside a batch (tasks, callbacks and dataset specs rely on it for the layers). The native gemm takes
+// another path for a few rows (no packing) than for many; both must sum each element of C over K in the same
+// order, with K cut into the same blocks.
+import { beforeEach, describe, expect, it } from 'vitest';
+import { getBackend } from '../src/backend/index';
+import { Dense } from '../src/layers/dense';
+import { ReLU } from '../src/layers/relu';
+import { Sequential } from '../src/network';
+import { Tensor, type FloatArray } from '../src/tensor';
+import { backends, dtypes, randomArray, useBackend, withThreads } from './helpers';
+
+type Ctor = Float32ArrayConstructor | Float64ArrayConstructor;
+
+/** Rows [r0, r0 + m) of op(A), as its own op(A) (A is K x M when transposed: the rows are columns). */
+function rowsOf(C: Ctor, A: FloatArray, transA: boolean, M: number, K: number, r0: number, m: number): FloatArray {
+  if (!transA) return A.slice(r0 * K, (r0 + m) * K);
+  const out = new C(K * m);
+  for (let k = 0; k < K; k++) for (let r = 0; r < m; r++) out[k * m + r] = A[k * M + r0 + r];
+  return out;
+}
+
+/** The first index where a and b differ as bit patterns (NaN payloads and -0 included), or -1. */
+function firstDifference(a: FloatArray, b: FloatArray): number {
+  const bits = (v: FloatArray) => (v instanceof Float64Array
+    ? new BigUint64Array(v.buffer as ArrayBuffer, v.byteOffset, v.length)
+    : new Uint32Array(v.buffer as ArrayBuffer, v.byteOffset, v.length));
+  if (a.length !== b.length) return Math.min(a.length, b.length);
+  const x = bits(a), y = bits(b);
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return i;
+  return -1;
+}
+
+interface Case { transA: boolean; transB: boolean; alpha: number; beta: number }
+
+/**
+ * For each batch size and each m, the m rows starting at each offset computed alone against the same rows of the
+ * whole batch: the bits must be equal. Returns the first mismatch described, or null.
+ */
+function compareRows(C: Ctor, K: number, N: number, bigs: number[], ms: number[], c: Case,
+  seed: number): string | null {
+  const B = randomArray(C, K * N, seed + 1);
+  for (const M of bigs) {
+    const A = randomArray(C, M * K, seed + M);
+    const C0 = randomArray(C, M * N, seed + 2 * M);
+    const all = C0.slice();
+    getBackend().gemm(c.transA, c.transB, M, N, K, c.alpha, A, B, c.beta, all);
+    for (const m of ms) {
+      for (const r0 of new Set([0, Math.min(13, M - m), M - m])) {
+        const alone = C0.slice(r0 * N, (r0 + m) * N);
+        getBackend().gemm(c.transA, c.transB, m, N, K, c.alpha, rowsOf(C, A, c.transA, M, K, r0, m), B, c.beta, alone);
+        const d = firstDifference(alone, all.subarray(r0 * N, (r0 + m) * N));
+        if (d >= 0) {
+          return `${JSON.stringify(c)} K=${K} N=${N}: rows ${r0}..${r0 + m - 1} alone differ from batch ${M} at ` +
+            `row ${r0 + Math.floor(d / N)} column ${d % N}: ${alone[d]} vs ${all[r0 * N + d]}`;
+        }
+      }
+    }
+  }
+  return null;
+}
+
+// K crossing the K blocks (256 deep) by one, and more blocks than one pass of a few rows sums at once; N below,
+// at and across the vector and tile widths of every ISA.
+const shapes: [number, number][] = [[784, 100], [257, 33], [600, 256], [1100, 70], [513, 7], [100, 10], [300, 129]];
+
+describe.each(backends)('gemm: rows alone and in a batch on $label', (bc) => {
+  beforeEach(() => useBackend(bc));
+
+  describe.each(dtypes)('%s', (_name, C) => {
+    it('rows 1..8 alone give the bits they have in batches of 64, 100 and 257 (a layer forward), 1 and 2 threads', () => {
+      const dense: Case = { transA: false, transB: false, alpha: 1, beta: 0 };
+      let seed = 1;
+      for (const threads of bc.backend === 'native' ? [1, 2] : [1]) {
+        withThreads(threads, () => {
+          for (const [K, N] of shapes) {
+            expect(compareRows(C, K, N, [64, 100, 257], [1, 2, 3, 4, 5, 6, 7, 8], dense, seed += 1000)).toBeNull();
+          }
+        });
+      }
+    });
+
+    it('the same with A or B transposed, accumulating into C, and alpha, beta other than 1, 0', () => {
+      const cases: Case[] = [
+        { transA: true, transB: false, alpha: 1, beta: 0 },
+        { transA: false, transB: true, alpha: 1, beta: 0 },
+        { transA: false, transB: false, alpha: 1, beta: 1 },
+        { transA: false, transB: false, alpha: -0.75, beta: 0.5 },
+        { transA: true, transB: false, alpha: 0.3, beta: 1 },
+      ];
+      let seed = 7;
+      for (const c of cases) {
+        for (const [K, N] of [[784, 100], [257, 33], [600, 256]]) {
+          expect(compareRows(C, K, N, [100], [1, 3, 4, 5], c, seed += 1000)).toBeNull();
+        }
+      }
+    });
+  });
+
+  it('predictProba of one MNIST-sized row (784-100-10) is that row of a batch of 64, bit for bit', () => {
+    for (const dtype of ['float32', 'float64'] as const) {
+      const net = new Sequential([new Dense(784, 100), new ReLU(), new Dense(100, 10)], { seed: 3, dtype }).eval();
+      const x = new Tensor(randomArray(dtype === 'float32' ? Float32Array : Float64Array, 64 * 784, 11), [64, 784]);
+      const all = net.predictProba(x).data.slice();
+      for (const i of [0, 5, 63]) {
+        const one = net.predictProba(new Tensor(x.data.slice(i * 784, (i + 1) * 784), [1, 784])).data;
+        expect(firstDifference(one, all.subarray(i * 10, (i + 1) * 10))).toBe(-1);
+      }
+    }
+  });
+});
