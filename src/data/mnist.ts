@@ -405,7 +405,8 @@ const READ_CHUNK = 1 << 20;
 /**
  * An idx3 image file. A raw one is checked by its header and size, and its pixels are later read in chunks straight
  * into the tensor (the next chunk read on the libuv pool while this one is converted): the file is never held whole,
- * which spares the time of first touching 47 MB of fresh memory (MNIST's training images). A gzip file is inflated whole.
+ * which spares the time of first touching 47 MB of fresh memory (MNIST's training images). A gzip file is inflated
+ * whole.
  */
 async function openImages(file: string, maxBytes = 256 * 1024 * 1024): Promise<ImageSource> {
   let handle: fs.promises.FileHandle;
@@ -424,7 +425,9 @@ async function openImages(file: string, maxBytes = 256 * 1024 * 1024): Promise<I
   }
   if (head.length >= 2 && head[0] === GZIP_MAGIC[0] && head[1] === GZIP_MAGIC[1]) {
     const { count, rows, cols, pixels } = checkImageSize(parseIdxImages(await readIdx(file), file), file);
-    return { count, rows, cols, read: async (out, n, scale) => convertBytes(pixels.subarray(0, n * rows * cols), scale, out) };
+    const read = async (out: Float32Array | Float64Array, n: number, scale: number): Promise<void> =>
+      convertBytes(pixels.subarray(0, n * rows * cols), scale, out);
+    return { count, rows, cols, read };
   }
   if (size > maxBytes) throw new DataError('TOO_LARGE', `${size} bytes, more than the ${maxBytes} expected`, file);
   const [count, rows, cols] = checkHeader(head, file, IDX_IMAGES_MAGIC, 3, size);
