@@ -126,7 +126,7 @@ describe('nodenn train --augment', () => {
       return /^training: .*$/m.exec(io.text())![0];
     };
     expect(await run(['--augment'])).toBe('training: 15 epochs, batch 128, adam lr 0.002 (cosine decay), seed 1');
-    expect(await run([])).toBe('training: 8 epochs, batch 128, adam lr 0.002 (cosine decay), seed 1');
+    expect(await run([])).toBe('training: 4 epochs, batch 128, adam lr 0.005 (one-cycle), seed 1');
     expect(await run(['--augment', '--epochs', '2'])).toBe('training: 2 epochs, batch 128, adam lr 0.002 (cosine decay), seed 1');
     expect(await run(['--model', 'cnn', '--augment'])).toBe('training: 20 epochs, batch 64, adam lr 0.002 (cosine decay), seed 1');
   });
@@ -143,6 +143,10 @@ describe('nodenn train --augment', () => {
     // without --augment, the narrow one
     const narrow = buildModel('cnn', 1).net.parameters().map((p) => p.param.shape).filter((s) => s.length === 4);
     expect(narrow).toEqual([[16, 1, 3, 3], [32, 16, 3, 3]]);
+    // the wide one normalizes before pooling, the narrow one after (batch norm and ReLU on a quarter of the values)
+    const types = (wide: boolean) => buildModel('cnn', 1, { wide }).net.layers.slice(0, 4).map((l) => l.constructor.name);
+    expect(types(true)).toEqual(['Conv2D', 'BatchNorm2D', 'ReLU', 'MaxPool2D']);
+    expect(types(false)).toEqual(['Conv2D', 'MaxPool2D', 'BatchNorm2D', 'ReLU']);
   });
 
   const fashionDir = SYSTEM_DIRS.fashion.find((d) => fs.existsSync(path.join(d, 'train-labels-idx1-ubyte.gz')));

@@ -141,6 +141,30 @@ describe('synthetic idx files', () => {
     expect(nchw.test.x.data[5]).toBe(files['t10k-images-idx3-ubyte'][16 + 5]);
   });
 
+  it.each([false, true])('a set of 3000 images (gz=%s), read in several chunks: every pixel in its place, limit too', async (gz) => {
+    const dir = tmpDir(`chunks-${gz}`);
+    const n = 3000, px = Buffer.alloc(n * 784);
+    for (let i = 0, h = 12345; i < px.length; i++) { h = (Math.imul(h, 1103515245) + 12345) >>> 0; px[i] = h >>> 24; }
+    const labels = Array.from({ length: n }, (_, i) => (i * 7) % 10);
+    writeSet(dir, {
+      ...syntheticFiles(),
+      'train-images-idx3-ubyte': Buffer.concat([u32be(0x803), u32be(n), u32be(28), u32be(28), px]),
+      'train-labels-idx1-ubyte': idxLabels(labels),
+    }, gz);
+    for (const [limit, dtype] of [[undefined, 'float32'], [2001, 'float64']] as const) {
+      const m = await loadMnist({ dir, limit: limit === undefined ? undefined : { train: limit }, dtype });
+      const k = limit ?? n;
+      expect(m.train.x.shape).toEqual([k, 784]);
+      expect(m.train.x.dtype).toBe(dtype);
+      expect(Array.from(m.train.y)).toEqual(labels.slice(0, k));
+      const want = dtype === 'float32' ? new Float32Array(k * 784) : new Float64Array(k * 784);
+      for (let i = 0; i < want.length; i++) want[i] = px[i] * (1 / 255);
+      let wrong = 0;
+      for (let i = 0; i < want.length; i++) if (m.train.x.data[i] !== want[i]) wrong++;
+      expect(wrong).toBe(0);
+    }
+  });
+
   it('parses headers directly', () => {
     const img = parseIdxImages(idxImages(2, 3, 4));
     expect([img.count, img.rows, img.cols, img.pixels.length]).toEqual([2, 3, 4, 24]);
