@@ -76,6 +76,9 @@ export function softmaxCrossEntropy(logits: Tensor, labels: Int32Array | Tensor 
     }
     y = Int32Array.of(labels);
   } else {
+    if (labels instanceof Tensor && labels.size !== cols) {
+      throw new RangeError(`labels has shape ${formatShape(labels.shape)} but the logits have shape ${formatShape(logits.shape)}`);
+    }
     y = labels instanceof Tensor && labels.ndim === 1 ? labels.reshape([1, labels.size]) : labels;
   }
   const r = sceInto(logits.reshape([1, cols]), y, null);

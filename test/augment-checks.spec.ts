@@ -282,4 +282,65 @@ describe('augmentation checks word for word', () => {
     ];
     for (const f of ok) expect(f().shape).toEqual([2, 1, 4, 4]);
   });
+
+  it('more refusals word for word: a detached x, an op that is not a string, ranges with a non-number, 8 values listed', () => {
+    const buf = new ArrayBuffer(72), d = new Tensor(new Float64Array(buf), [1, 1, 3, 3]);
+    structuredClone(buf, { transfer: [buf] });
+    expect(() => randomFlip(d)).toThrow(new TypeError("randomFlip: x's ArrayBuffer is detached: it was transferred (postMessage " +
+      'to a worker, or structuredClone with transfer) and holds no data in this thread; copy the data (e.g. with .slice()) ' +
+      'before transferring it'));
+    expect(() => augmentation([{ op: ['randomFlip'] } as never])).toThrow(new TypeError('augmentation: steps[0].op must be one of ' +
+      "'randomTranslate', 'randomCrop', 'randomFlip', 'randomAffine', 'normalize', got an array of length 1"));
+    const x = Tensor.zeros([2, 1, 3, 3]);
+    expect(() => normalize(x, { mean: [1, 2, 3, 4, 5, 6, 7, 8], std: 1 })).toThrow(new RangeError(
+      'normalize mean must be a finite number or an array of 1 of them (one per channel), got [1, 2, 3, 4, 5, 6, 7, 8]'));
+    expect(() => normalize(Tensor.zeros([1, 2, 2, 2]), { mean: [1, 'a'] as never, std: 1 })).toThrow(new RangeError(
+      'normalize mean must be a finite number or an array of 2 of them (one per channel), got an array of length 2'));
+    expect(() => randomAffine(x, { translate: [0.5, 'a'] as never })).toThrow(new RangeError('randomAffine translate must be a ' +
+      'pair [x, y] of fractions of the image size in [0, 1], got an array of length 2'));
+    expect(() => randomAffine(x, { degrees: ['0', 1] as never })).toThrow(new RangeError('randomAffine degrees must be a ' +
+      'non-negative number of degrees or a range [min, max] with min <= max, got an array of length 2'));
+    expect(() => randomAffine(x, { scale: [1, 2, 3] as never })).toThrow(new RangeError('randomAffine scale must be a range ' +
+      '[min, max] of positive numbers with min <= max, got [1, 2, 3]'));
+    expect(() => randomCrop(x, null as never)).toThrow(new TypeError('randomCrop options must be an options object, got null'));
+    expect(() => randomTranslate(x, null as never)).toThrow(new TypeError('randomTranslate options must be an options object, got null'));
+  });
+
+  it('each transform draws exactly its parameters from a given rng; a symmetric range is [-d, d]', () => {
+    const N = 3, x = dots(N, 5, 5, 2, 2);
+    const after = (k: number) => {
+      const r = new Random(11);
+      for (let i = 0; i < k; i++) r.uniform();
+      return r.uniform();
+    };
+    const cases: [(r: Random) => unknown, number][] = [
+      [(rng) => randomTranslate(x, { maxShift: 1, rng }), 2 * N], [(rng) => randomCrop(x, { padding: 1, rng }), 2 * N],
+      [(rng) => randomFlip(x, { rng }), N], [(rng) => randomAffine(x, { degrees: 10, rng }), N],
+    ];
+    for (const [f, draws] of cases) {
+      const rng = new Random(11);
+      f(rng);
+      expect(rng.uniform()).toBe(after(draws));
+    }
+    const affine = (o: object) => Array.from(randomAffine(x, { ...o, seed: 2 }).data);
+    expect(affine({ degrees: 30 })).toEqual(affine({ degrees: [-30, 30] }));
+    expect(affine({ shear: 20 })).toEqual(affine({ shear: [-20, 20] }));
+    // a draw equal to the probability does not flip (u < p)
+    const u = new Random(4).uniform();
+    expect(dotAt(randomFlip(dots(1, 3, 3, 1, 0), { probability: u, seed: 4 }), 0)).toEqual([1, 0]);
+  });
+
+  it('augmentation in place: an affine step writes into the batch; async() gives the same values', async () => {
+    const x = dots(2, 5, 5, 2, 2), want = randomAffine(x, { degrees: 30, seed: 1 });
+    const aug = augmentation([{ op: 'randomAffine', degrees: 30 }], { inPlace: true });
+    const copy = new Tensor(x.data.slice(), x.shape);
+    expect(aug(copy, 1)).toBe(copy);
+    expect(Array.from(copy.data)).toEqual(Array.from(want.data));
+    const again = new Tensor(x.data.slice(), x.shape);
+    expect(Array.from((await aug.async(again, 1)).data)).toEqual(Array.from(want.data));
+    // a step other than affine, queued, works in the batch itself where inPlace
+    const flip = augmentation([{ op: 'randomFlip', probability: 1 }], { inPlace: true }), third = new Tensor(x.data.slice(), x.shape);
+    expect(await flip.async(third, 1)).toBe(third);
+    expect(dotAt(third, 1)).toEqual([2, 2]);
+  });
 });

@@ -31,8 +31,7 @@ async function failure(p: Promise<unknown>): Promise<[string, string]> {
 describe('Dataset.fromCsv', () => {
   it('a header, the label by name: features in column order, integer labels, the row count, every pass alike', async () => {
     const ds = await Dataset.fromCsv(file('iris.csv', IRIS), { label: 'species' });
-    expect(ds.cardinality).toBe(4);
-    expect(ds.samples).toBe(4);
+    expect([ds.cardinality, ds.samples, ds.batched, ds.batchSize]).toEqual([4, 4, false, null]);
     const expected = [[[5.1, 3.5].map(Math.fround), 0], [[4.9, 3.0].map(Math.fround), 0], [[6.3, 3.3].map(Math.fround), 2],
       [[5.8, 2.7].map(Math.fround), 1]];
     expect(rows(await ds.toArray())).toEqual(expected);

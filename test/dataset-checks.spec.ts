@@ -216,6 +216,20 @@ describe('Dataset checks word for word', () => {
     expect(await Dataset.from(range(2)).prefetch(8).toArray()).toEqual(range(2));
   });
 
+  it('prefetch closes its source when the consumer stops early', async () => {
+    for (const k of [1, 3]) {
+      let closed = 0;
+      const source = Dataset.from(async function* () {
+        try {
+          for (const i of range(10)) yield i;
+        } finally {
+          closed++;
+        }
+      });
+      expect([await source.prefetch(k).take(2).toArray(), closed]).toEqual([[0, 1], 1]);
+    }
+  });
+
   it('prefetch(k) asks for k elements ahead, not more', async () => {
     let pulled = 0;
     const source = Dataset.from(async function* () { for (const k of range(10)) { pulled++; yield k; } });
@@ -307,6 +321,20 @@ describe('Dataset checks word for word', () => {
     expect(() => ds.split([0.5, 0.5], { seed: NaN })).toThrow(new RangeError('split(): seed must be a finite number, got NaN'));
     // a sum off by rounding only is accepted
     expect(ds.split([0.1, 0.2, 0.7]).map((p) => p.cardinality)).toEqual([1, 2, 8]);
+  });
+
+  it('split: each fraction strictly inside (0, 1) even where the sum would pass; a draw equal to a bound is the next part', async () => {
+    const ds = Dataset.fromTensors(data(4).x, data(4).y);
+    const msg = (n: number) => new RangeError(`split(): fractions must be an array of at least two numbers in (0, 1), got an array of length ${n}`);
+    // each of these sums to 1 within the rounding allowance (1e-9)
+    expect(() => ds.split([1 - 1e-10])).toThrow(msg(1));
+    expect(() => ds.split([-0.2, 0.6, 0.6])).toThrow(msg(3));
+    expect(() => ds.split([0, 0.5, 0.5])).toThrow(msg(3));
+    expect(() => ds.split([1, 1e-10])).toThrow(msg(2));
+    // an unknown size: element 0 draws u; with fractions [u, 1 - u] the first bound is u itself, and u < u is false
+    const u = new Random(3).uniform();
+    const parts = generated(1).split([u, 1 - u], { seed: 3 });
+    expect(await Promise.all(parts.map(pass))).toEqual([[], [0]]);
   });
   it('samples of tensors: x and y as rows without the batch axis; samples without targets batch into y null', async () => {
     const { x } = data(2);

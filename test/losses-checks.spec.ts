@@ -5,6 +5,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import {
   binaryCrossEntropy, crossEntropy, l2Penalty, lossFunction, mse, softmaxCrossEntropy, targetTensor,
 } from '../src/losses';
+import { ReusableTensor } from '../src/layers/buffers';
 import { Tensor } from '../src/tensor';
 import { backends, useBackend } from './helpers';
 
@@ -99,5 +100,63 @@ describe.each(backends)('loss arguments on $label', (bc) => {
     expect(gi.toArray()).toEqual([0.5, 0.5]);
     expect(l2Penalty([w], 0.5, [g])).toBeCloseTo(2.5, 14);
     expect(g.toArray()).toEqual([1, -2]);
+  });
+
+  it('softmaxCrossEntropy of 1-D logits: a number label in [0, C), a 1-D target or one label; the grad of their shape', () => {
+    const logits = f64([1, 2, 3]), lse = Math.log(Math.E + Math.E ** 2 + Math.E ** 3);
+    const soft = [1, 2, 3].map((v) => Math.exp(v - lse));
+    for (const [k, label] of [[0, 0], [2, 2], [2, Int32Array.of(2)], [1, f64([0, 1, 0])]] as const) {
+      const r = softmaxCrossEntropy(logits, label);
+      expect(r.loss).toBeCloseTo(lse - (k + 1), 12);
+      expect(r.grad.shape).toEqual([3]);
+      r.grad.toArray().forEach((g, i) => expect(g).toBeCloseTo(soft[i] - (i === k ? 1 : 0), 12));
+    }
+    for (const bad of [1.5, -1, 3]) {
+      expect(() => softmaxCrossEntropy(Tensor.zeros([3]), bad)).toThrow(
+        new RangeError(`label ${bad} is outside [0, 3) (the classes of the logits, shape [3])`));
+    }
+    // a target of another size is named in the shapes given, not the (1, C) the 1-D logits are computed as
+    for (const shape of [[4], [2, 2]]) {
+      expect(() => softmaxCrossEntropy(Tensor.zeros([3]), Tensor.zeros(shape))).toThrow(
+        new RangeError(`labels has shape [${shape.join(', ')}] but the logits have shape [3]`));
+    }
+    expect(() => softmaxCrossEntropy(f64([0.2, 0.8], [1, 2]), 1)).toThrow(new TypeError('labels must be an Int32Array of ' +
+      'class indices or a Tensor of targets for logits of shape [1, 2]; a single number is the label of 1-D logits (one sample)'));
+    for (const [shape, label] of [[[3, 1], new Int32Array(3)], [[1], 0]] as const) {
+      expect(() => softmaxCrossEntropy(Tensor.zeros([...shape]), label)).toThrow(new RangeError('softmaxCrossEntropy ' +
+        `needs at least 2 classes (columns), but the output has 1 column (shape [${shape[0]}, 1]): the softmax of a single ` +
+        "logit is always 1, so nothing could be learned; use loss 'binaryCrossEntropy' for two classes (labels 0/1) or " +
+        "'mse' for regression"));
+    }
+  });
+
+  it('option objects and label checks of binaryCrossEntropy, mse and crossEntropy, word for word', () => {
+    const x = f64([0.2, 0.8], [1, 2]), y = new Int32Array([1]);
+    expect(() => binaryCrossEntropy(x, y, null as never)).toThrow(new TypeError('binaryCrossEntropy options must be an options object, got null'));
+    expect(() => binaryCrossEntropy(x, y, { foo: 1 } as never)).toThrow(new TypeError("unknown binaryCrossEntropy option 'foo'; the options are fromLogits, eps"));
+    expect(() => binaryCrossEntropy(x, y, { fromLogits: 'yes' } as never)).toThrow(
+      new TypeError("binaryCrossEntropy fromLogits must be true or false, got the string 'yes'"));
+    expect(() => mse(x, y, { foo: 1 } as never)).toThrow(new TypeError("unknown mse option 'foo'; the options are half, reduction"));
+    expect(() => crossEntropy(x, y, { foo: 1 } as never)).toThrow(new TypeError("unknown crossEntropy option 'foo'; the options are eps"));
+    expect(() => crossEntropy(x, [1] as never)).toThrow(new TypeError('labels must be a Tensor'));
+    expect(() => crossEntropy(x, Tensor.zeros([1, 3], 'float64'))).toThrow(new RangeError('labels has shape [1, 3] but the input has shape [1, 2]'));
+  });
+
+  it('a Tensor target of the input dtype is used as it is, not copied', () => {
+    const x = Tensor.zeros([2, 2], 'float64'), t = f64([0, 1, 1, 0], [2, 2]);
+    expect(targetTensor(x, t)).toBe(t);
+  });
+
+  it('lossFunction with a reused gradient: every named loss writes into the same tensor, overwriting it', () => {
+    const a = f64([0.3, 0.6, 0.2, 0.1], [2, 2]), b = f64([0.7, 0.1, 0.4, 0.9], [2, 2]), y = new Int32Array([1, 0]);
+    const plain = { softmaxCrossEntropy, binaryCrossEntropy, mse, crossEntropy };
+    for (const name of ['softmaxCrossEntropy', 'binaryCrossEntropy', 'mse', 'crossEntropy'] as const) {
+      const f = lossFunction(name, new ReusableTensor());
+      const first = f(a, y).grad, second = f(b, y);
+      expect(second.grad, name).toBe(first);
+      expect(second.loss, name).toBe(plain[name](b, y).loss);
+      expect(second.grad.toArray(), name).toEqual(plain[name](b, y).grad.toArray());
+    }
+    expect(() => lossFunction('softmaxCrossEntropy', new ReusableTensor())([1, 2] as never, y)).toThrow(new TypeError('logits must be a Tensor'));
   });
 });
