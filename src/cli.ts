@@ -64,8 +64,8 @@ Train options:
   --plot FILE            write loss/accuracy curves per epoch as SVG
   --augment              augment the training batches (never validation or test): mnist a random affine
                          (rotation ±10°, zoom 0.9-1.1, shift ±10%), fashion a random crop (padding 2) and
-                         a horizontal flip; default epochs mlp 15, cnn 20; the cnn twice as wide (32, 64),
-                         conv-batchnorm-relu-pool, batch 64; adam lr 0.002 cosine-decayed over the epochs
+                         a horizontal flip; default epochs mlp 15, cnn 20; the cnn wider and deeper (32, 64, 64
+                         channels), conv-batchnorm-relu-pool, batch 64; adam lr 0.002 cosine-decayed over the epochs
 
 Export options:
   --format onnx|tfjs     ONNX (opset 17, a free batch axis) or TensorFlow.js Layers (model.json + weights.bin)
@@ -281,7 +281,8 @@ export function buildModel(kind: string, seed: number, { wide = false } = {}): {
       throw new UsageError('--model cnn needs the Conv2D, BatchNorm2D and MaxPool2D layers, which this build lacks');
     }
     // Batch norm after each convolution: it reaches 99% in fewer epochs than the same network without it. Wide
-    // (twice the channels) for augmented data, which the narrow one underfits: it stops short of 99.5% on MNIST.
+    // (twice the channels) and a third block for augmented data, which the narrow one underfits: the wide one of two
+    // blocks stopped at 99.44% on MNIST (seed 1, 20 epochs), short of 99.5%.
     if (!wide) {
       // The narrow one pools first: batch norm and ReLU then run on a quarter of the values, a quarter less time per
       // epoch than pooling last, and no less accurate (2 one-cycle epochs, seed 1: 99.24% test against 99.05%)
@@ -298,8 +299,9 @@ export function buildModel(kind: string, seed: number, { wide = false } = {}): {
     const net = new Sequential([
       new L.Conv2D(1, c1, 3, { padding: 1 }), new L.BatchNorm2D(c1), new layers.ReLU(), new L.MaxPool2D(2),   // c1 x 14 x 14
       new L.Conv2D(c1, c2, 3, { padding: 1 }), new L.BatchNorm2D(c2), new layers.ReLU(), new L.MaxPool2D(2),  // c2 x 7 x 7
+      new L.Conv2D(c2, 64, 3, { padding: 1 }), new L.BatchNorm2D(64), new layers.ReLU(), new L.MaxPool2D(2),  // 64 x 3 x 3
       new layers.Flatten(),
-      new layers.Dense(c2 * 7 * 7, 128), new layers.ReLU(),
+      new layers.Dense(64 * 3 * 3, 128), new layers.ReLU(),
       new layers.Dense(128, 10),
     ], { seed });
     return { net, inputShape: [1, 28, 28] };

@@ -453,9 +453,10 @@ interface BatchSource {
  * dataset does not tell it.
  *
  * Within an epoch it reads `prefetch` batches ahead: the next ones are requested before the current one is handed
- * out, and the event loop gets a turn, in which the dataset's pipeline runs up to its asynchronous work (a file
- * read, an augmentation's kernels queued off the main thread); that work then proceeds while the current batch
- * trains on this thread. The dataset sees the same requests in the same order either way.
+ * out, and the dataset's pipeline runs up to its asynchronous work (a file read, an augmentation's kernels queued
+ * off the main thread), given a turn of the event loop for it unless the request settles before (a pipeline in
+ * memory: nothing to overlap, and no turn to pay for); that work then proceeds while the current batch trains on
+ * this thread. The dataset sees the same requests in the same order either way.
  */
 class DatasetBatches implements BatchSource {
   batches = 0;
@@ -503,7 +504,9 @@ class DatasetBatches implements BatchSource {
         this.ahead.push(p);
         requested = true;
       }
-      if (requested) await turn();
+      // the turn or the request settled, whichever first: microtasks run before a turn, so a pipeline with no
+      // asynchronous work never waits for one
+      if (requested) await Promise.race([(this.ahead.at(-1) as Promise<unknown>).then(noop, noop), turn()]);
       yield batch;
     }
   }
@@ -534,6 +537,7 @@ function fitCallbacks(opts: FitOptions): { given: Callback[]; callbacks: Callbac
 }
 
 const nextTick = () => new Promise<void>((resolve) => setImmediate(resolve));
+const noop = (): void => {};
 /** A turn of the event loop after the microtasks pending now (those a dataset's pipeline runs on). */
 const turn = nextTick;
 /** fit() gives the event loop a turn after a batch once this many milliseconds have passed since the last. */

@@ -131,15 +131,15 @@ describe('nodenn train --augment', () => {
     expect(await run(['--model', 'cnn', '--augment'])).toBe('training: 20 epochs, batch 64, adam lr 0.002 (cosine decay), seed 1');
   });
 
-  it('--model cnn --augment trains the wide CNN (32 and 64 channels), which the narrow one underfits', async () => {
+  it('--model cnn --augment trains the wide CNN of three blocks (32, 64, 64 channels), which the narrow one underfits', async () => {
     const model = path.join(dir, 'wide.safetensors');
     const io = capture();
     expect(await main(['train', 'mnist', '--data', subset, '--limit', '40', '--validation', '8', '--model', 'cnn', '--augment',
       '--epochs', '1', '--out', model], io)).toBe(0);
     const shapes = (await Sequential.load(model)).parameters().map((p) => p.param.shape);
     expect(shapes.slice(0, 2)).toEqual([[32, 1, 3, 3], [32]]);
-    expect(shapes.filter((s) => s.length === 4)).toEqual([[32, 1, 3, 3], [64, 32, 3, 3]]);
-    expect(shapes.filter((s) => s.length === 2)).toEqual([[64 * 7 * 7, 128], [128, 10]]);
+    expect(shapes.filter((s) => s.length === 4)).toEqual([[32, 1, 3, 3], [64, 32, 3, 3], [64, 64, 3, 3]]);
+    expect(shapes.filter((s) => s.length === 2)).toEqual([[64 * 3 * 3, 128], [128, 10]]);
     // without --augment, the narrow one
     const narrow = buildModel('cnn', 1).net.parameters().map((p) => p.param.shape).filter((s) => s.length === 4);
     expect(narrow).toEqual([[16, 1, 3, 3], [32, 16, 3, 3]]);

@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { getBackend } from '../src/backend/index';
 import { augmentedBatches, buildModel } from '../src/cli';
 import { augmentation } from '../src/data/augment';
@@ -147,6 +147,51 @@ describe('fit() prefetch option', () => {
     await expect(net().fit(x, y, { prefetch: 1 })).rejects.toThrow(
       new TypeError('prefetch is for a dataset (fit(dataset, { prefetch })); tensors are in memory'));
     for (const prefetch of [0, 1, 3]) expect((await net().fit(data, { prefetch, epochs: 2 })).loss).toHaveLength(2);
+  });
+
+  it('waits for no turn of the event loop where the read-ahead has no asynchronous work; waits where it has', async () => {
+    // Immediates held (never run) and the clock stopped (no yield every few ms): fit() can only finish where its
+    // read-ahead settles without a turn of the event loop
+    const held: (() => void)[] = [];
+    const immediate = vi.spyOn(globalThis, 'setImmediate').mockImplementation(((cb: () => void) => {
+      held.push(cb);
+      return {} as NodeJS.Immediate;
+    }) as unknown as typeof setImmediate);
+    vi.spyOn(performance, 'now').mockReturnValue(0);
+    const fitWithin = async (data: Dataset<Batch>) => {
+      let timer: NodeJS.Timeout | undefined;
+      const hung = new Promise<'hung'>((resolve) => { timer = setTimeout(() => resolve('hung'), 20_000); });
+      const r = await Promise.race([net().fit(data, { epochs: 2, prefetch: 1 }).then((h) => h.loss.length), hung]);
+      clearTimeout(timer);
+      return r;
+    };
+    try {
+      const inMemory = Dataset.fromTensors(x, y).shuffle({ seed: 1 }).map((s) => ({ ...s, x: s.x.mul(2) })).batch(2)
+        .map((b) => ({ ...b, x: b.x.add(1) }));
+      expect(await fitWithin(inMemory)).toBe(2);
+      // a map that waits for a timer: fit() then waits for the event loop (here for the timer) before each batch
+      let timers = 0;
+      const slow = Dataset.fromTensors(x, y).batch(2).map(async (b) => {
+        await new Promise((resolve) => setTimeout(resolve, 1));
+        timers++;
+        return b;
+      });
+      const trained: number[] = [];
+      let batch = 0;
+      await net().fit(slow, {
+        epochs: 1, prefetch: 1,
+        loss: (out, t) => {
+          trained.push(timers - batch++);
+          return softmaxCrossEntropy(out, t);
+        },
+      });
+      // batch b trains with batch b + 1's timer fired (the read-ahead waited for), the last batch with none ahead
+      expect(trained).toEqual([2, 2, 2, 1]);
+    } finally {
+      immediate.mockRestore();
+      vi.restoreAllMocks();
+      for (const cb of held) cb();
+    }
   });
 
   it('reads no batch past the last step of an epoch (stepsPerEpoch): the next epoch starts where this one stopped', async () => {
