@@ -1,0 +1,81 @@
+// exportOnnx's checks and defaults word for word (the mutation run's survivors, test/MUTATION.md): file-level code,
+// the same on every backend, so it runs once.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { Conv2D, Dense, Flatten, ReLU, Sequential, Tensor, io } from '../src/index';
+import { onnxTypes } from '../src/io/onnx/proto';
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nodenn-onnx-checks-'));
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+interface Dim { dim_value?: number; dim_param?: string }
+interface ValueInfo { name: string; type: { tensor_type: { shape: { dim: Dim[] } } } }
+function decoded(model: Uint8Array): { graph: { input: ValueInfo[]; output: ValueInfo[]; node: { op_type: string }[] } } {
+  const t = onnxTypes().ModelProto;
+  return t.toObject(t.decode(model), { longs: Number }) as never;
+}
+const dims = (v: ValueInfo) => v.type.tensor_type.shape.dim.map((d) => (d.dim_param !== undefined && d.dim_param !== '' ? d.dim_param : d.dim_value));
+
+describe('exportOnnx checks word for word', () => {
+  it('net must be a Sequential or an nn.Module', () => {
+    for (const [v, got] of [[null, 'null'], [undefined, 'undefined'], [5, '5'], [{}, 'an object'], [{ layers: 3 }, 'an object'],
+      [{ forward: () => 0 }, 'an object'], [{ namedModules: () => [] }, 'an object']] as const) {
+      expect(() => io.encodeOnnx(v as never)).toThrow(new TypeError(`exportOnnx: net must be a Sequential or an nn.Module, got ${got}`));
+    }
+  });
+
+  it('the input shape: its message, its sources in order, and a network without layers', () => {
+    const net = new Sequential([new Dense(3, 2)]);
+    for (const [v, got] of [[[], 'an array of length 0'], [[1.5], 'an array of length 1'], [[3, -1], 'an array of length 2'],
+      ['3', "the string '3'"], [[0], 'an array of length 1']] as const) {
+      expect(() => io.encodeOnnx(net, { inputShape: v as never })).toThrow(new TypeError('exportOnnx: inputShape must be an array of ' +
+        `positive integers (one sample, without the batch axis), got ${got}`));
+    }
+    expect(() => io.encodeOnnx(new Sequential([new Conv2D(1, 1, 1)]))).toThrow(new TypeError('exportOnnx: the network\'s input ' +
+      'shape is unknown (it has not run, and its first layer does not fix it): pass exportOnnx(path, { inputShape }) with the ' +
+      'shape of one sample, e.g. [1, 28, 28]'));
+    expect(() => io.encodeOnnx(new Sequential([]), { inputShape: [2] })).toThrow(new RangeError('exportOnnx: the network has no layers'));
+    expect(() => io.encodeOnnx(new Sequential([]))).toThrow("exportOnnx: the network's input shape is unknown");
+    expect(() => io.encodeOnnx(net, { inputShape: [2, 4] })).toThrow(/^exportOnnx: the input shape \[2, 4\] does not fit layer 0 \(Dense\): \S/);
+    // a first Dense gives [inFeatures]; a shape seen comes before it; the option before both
+    expect(dims(decoded(io.encodeOnnx(net)).graph.input[0])).toEqual(['N', 3]);
+    const flat = new Sequential([new Flatten(), new Dense(6, 2)]);
+    expect(() => io.encodeOnnx(flat)).toThrow("exportOnnx: the network's input shape is unknown");
+    flat.predict(new Tensor(new Float32Array(12), [2, 2, 3]));
+    expect(dims(decoded(io.encodeOnnx(flat)).graph.input[0])).toEqual(['N', 2, 3]);
+    expect(dims(decoded(io.encodeOnnx(flat, { inputShape: [3, 2] })).graph.input[0])).toEqual(['N', 3, 2]);
+    const dense = new Sequential([new Flatten(), new Dense(6, 2)]);
+    expect(dims(decoded(io.encodeOnnx(new Sequential([new Dense(4, 2), new ReLU()]))).graph.input[0])).toEqual(['N', 4]);
+    dense.predict(new Tensor(new Float32Array(12), [2, 6]));
+    expect(dims(decoded(io.encodeOnnx(dense)).graph.input[0])).toEqual(['N', 6]);
+  });
+
+  it('the batch axis is N only when dynamic, in the input and the output alone', () => {
+    const net = new Sequential([new Conv2D(1, 2, 3), new ReLU(), new Flatten()], { seed: 1 });
+    const dyn = decoded(io.encodeOnnx(net, { inputShape: [1, 4, 5] })).graph;
+    expect([dims(dyn.input[0]), dims(dyn.output[0])]).toEqual([['N', 1, 4, 5], ['N', 12]]);
+    const fixed = decoded(io.encodeOnnx(net, { inputShape: [1, 4, 5], dynamicBatch: false, batchSize: 3 })).graph;
+    expect([dims(fixed.input[0]), dims(fixed.output[0])]).toEqual([[3, 1, 4, 5], [3, 12]]);
+    expect(fixed.node.map((n) => n.op_type)).toEqual(['Conv', 'Relu', 'Flatten']);
+  });
+
+  it('the inputShape option is not kept by reference', () => {
+    const shape = [1, 4, 5];
+    const net = new Sequential([new Conv2D(1, 2, 3), new Flatten()], { seed: 1 });
+    const a = io.encodeOnnx(net, { inputShape: shape });
+    expect(shape).toEqual([1, 4, 5]);
+    expect(io.encodeOnnx(net, { inputShape: shape })).toEqual(a);
+  });
+
+  it('exportOnnx writes encodeOnnx\'s bytes and checks its path', async () => {
+    const net = new Sequential([new Dense(3, 2)], { seed: 2 });
+    const file = path.join(dir, 'dense.onnx');
+    await io.exportOnnx(net, file);
+    expect(Buffer.from(fs.readFileSync(file)).equals(Buffer.from(io.encodeOnnx(net)))).toBe(true);
+    for (const [v, got] of [['', "the string ''"], [5, '5'], [undefined, 'undefined']] as const) {
+      await expect(io.exportOnnx(net, v as never)).rejects.toThrow(new TypeError(`exportOnnx: path must be a non-empty string, got ${got}`));
+    }
+  });
+});
