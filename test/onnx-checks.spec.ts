@@ -5,7 +5,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Conv2D, Dense, Flatten, ReLU, Sequential, Tensor, io } from '../src/index';
-import { onnxTypes } from '../src/io/onnx/proto';
+import { DATA_TYPE, IR_VERSION, OPSET_MAX, OPSET_MIN, OnnxError, onnxTypes } from '../src/io/onnx/proto';
+import { ModelFormatError } from '../src/io/errors';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nodenn-onnx-checks-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -77,5 +78,38 @@ describe('exportOnnx checks word for word', () => {
     for (const [v, got] of [['', "the string ''"], [5, '5'], [undefined, 'undefined']] as const) {
       await expect(io.exportOnnx(net, v as never)).rejects.toThrow(new TypeError(`exportOnnx: path must be a non-empty string, got ${got}`));
     }
+  });
+});
+
+describe('the ONNX protobuf types and constants', () => {
+  it('onnxTypes() loads once; the data types are onnx.proto\'s', () => {
+    const t = onnxTypes();
+    expect(onnxTypes()).toBe(t);
+    expect(t.ModelProto.fullName).toBe('.onnx.ModelProto');
+    const values = t.ModelProto.root.lookupEnum('onnx.TensorProto.DataType').values;
+    expect(DATA_TYPE).toEqual({ FLOAT: values.FLOAT, INT32: values.INT32, INT64: values.INT64, BOOL: values.BOOL, DOUBLE: values.DOUBLE });
+    expect(Object.values(DATA_TYPE)).toEqual([1, 6, 7, 9, 11]);
+  });
+
+  it('the IR version and the opsets written', () => {
+    const net = new Sequential([new Dense(3, 2)]);
+    const opsets: number[][] = [];
+    for (let v = OPSET_MIN; v <= OPSET_MAX; v++) {
+      const m = onnxTypes().ModelProto.toObject(onnxTypes().ModelProto.decode(io.encodeOnnx(net, { opset: v })), { longs: Number }) as {
+        ir_version: number; opset_import: { domain?: string; version: number }[];
+      };
+      expect(m.ir_version).toBe(IR_VERSION);
+      opsets.push(m.opset_import.map((o) => o.version));
+    }
+    expect([IR_VERSION, opsets]).toEqual([8, [[13], [14], [15], [16], [17]]]);
+    for (const v of [OPSET_MIN - 1, OPSET_MAX + 1, 13.5]) {
+      expect(() => io.encodeOnnx(net, { opset: v })).toThrow(new RangeError(`exportOnnx: opset must be an integer from 13 to 17, got ${v}`));
+    }
+  });
+
+  it('OnnxError names the file and keeps the reason', () => {
+    const e = new OnnxError('a reason', 'm.onnx');
+    expect(e).toBeInstanceOf(ModelFormatError);
+    expect([e.name, e.message, e.reason, e.file, e.format]).toEqual(['OnnxError', 'm.onnx: a reason', 'a reason', 'm.onnx', 'onnx']);
   });
 });
