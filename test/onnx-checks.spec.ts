@@ -22,7 +22,8 @@ const dims = (v: ValueInfo) => v.type.tensor_type.shape.dim.map((d) => (d.dim_pa
 describe('exportOnnx checks word for word', () => {
   it('net must be a Sequential or an nn.Module', () => {
     for (const [v, got] of [[null, 'null'], [undefined, 'undefined'], [5, '5'], [{}, 'an object'], [{ layers: 3 }, 'an object'],
-      [{ forward: () => 0 }, 'an object'], [{ namedModules: () => [] }, 'an object']] as const) {
+      [{ forward: () => 0 }, 'an object'], [{ namedModules: () => [] }, 'an object'],
+      [Object.assign(() => 0, { forward: () => 0, namedModules: () => [], layers: [] }), 'a function']] as const) {
       expect(() => io.encodeOnnx(v as never)).toThrow(new TypeError(`exportOnnx: net must be a Sequential or an nn.Module, got ${got}`));
     }
   });
@@ -60,6 +61,18 @@ describe('exportOnnx checks word for word', () => {
     const fixed = decoded(io.encodeOnnx(net, { inputShape: [1, 4, 5], dynamicBatch: false, batchSize: 3 })).graph;
     expect([dims(fixed.input[0]), dims(fixed.output[0])]).toEqual([[3, 1, 4, 5], [3, 12]]);
     expect(fixed.node.map((n) => n.op_type)).toEqual(['Conv', 'Relu', 'Flatten']);
+  });
+
+  it('the graph\'s name and the names of its nodes and weights carry the layer index', () => {
+    const t = onnxTypes().ModelProto;
+    const m = t.toObject(t.decode(io.encodeOnnx(new Sequential([new Dense(3, 2), new ReLU(), new Dense(2, 2)]))), { longs: Number }) as {
+      graph: { name: string; node: { name: string; input: string[]; output: string[] }[]; initializer: { name: string }[] };
+    };
+    expect(m.graph.name).toBe('nodenn.Sequential');
+    expect([m.graph.node.map((n) => [n.name, n.input, n.output]), m.graph.initializer.map((i) => i.name)]).toEqual([
+      [['0_0', ['input', '0.weight', '0.bias'], ['0_0']], ['1_1', ['0_0'], ['1_1']], ['2_2', ['1_1', '2.weight', '2.bias'], ['output']]],
+      ['0.weight', '0.bias', '2.weight', '2.bias'],
+    ]);
   });
 
   it('the inputShape option is not kept by reference', () => {
