@@ -13,7 +13,8 @@ afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 interface Dim { dim_value?: number; dim_param?: string }
 interface ValueInfo { name: string; type: { tensor_type: { shape: { dim: Dim[] } } } }
-function decoded(model: Uint8Array): { graph: { input: ValueInfo[]; output: ValueInfo[]; node: { op_type: string }[] } } {
+interface Graph { input: ValueInfo[]; output: ValueInfo[]; node: { op_type: string }[] }
+function decoded(model: Uint8Array): { graph: Graph } {
   const t = onnxTypes().ModelProto;
   return t.toObject(t.decode(model), { longs: Number }) as never;
 }
@@ -65,8 +66,11 @@ describe('exportOnnx checks word for word', () => {
 
   it('the graph\'s name and the names of its nodes and weights carry the layer index', () => {
     const t = onnxTypes().ModelProto;
-    const m = t.toObject(t.decode(io.encodeOnnx(new Sequential([new Dense(3, 2), new ReLU(), new Dense(2, 2)]))), { longs: Number }) as {
-      graph: { name: string; node: { name: string; input: string[]; output: string[] }[]; initializer: { name: string }[] };
+    const bytes = io.encodeOnnx(new Sequential([new Dense(3, 2), new ReLU(), new Dense(2, 2)]));
+    const m = t.toObject(t.decode(bytes), { longs: Number }) as {
+      graph: {
+        name: string; node: { name: string; input: string[]; output: string[] }[]; initializer: { name: string }[];
+      };
     };
     expect(m.graph.name).toBe('nodenn.Sequential');
     expect([m.graph.node.map((n) => [n.name, n.input, n.output]), m.graph.initializer.map((i) => i.name)]).toEqual([
@@ -100,7 +104,9 @@ describe('the ONNX protobuf types and constants', () => {
     expect(onnxTypes()).toBe(t);
     expect(t.ModelProto.fullName).toBe('.onnx.ModelProto');
     const values = t.ModelProto.root.lookupEnum('onnx.TensorProto.DataType').values;
-    expect(DATA_TYPE).toEqual({ FLOAT: values.FLOAT, INT32: values.INT32, INT64: values.INT64, BOOL: values.BOOL, DOUBLE: values.DOUBLE });
+    expect(DATA_TYPE).toEqual({
+      FLOAT: values.FLOAT, INT32: values.INT32, INT64: values.INT64, BOOL: values.BOOL, DOUBLE: values.DOUBLE,
+    });
     expect(Object.values(DATA_TYPE)).toEqual([1, 6, 7, 9, 11]);
   });
 
@@ -108,7 +114,8 @@ describe('the ONNX protobuf types and constants', () => {
     const net = new Sequential([new Dense(3, 2)]);
     const opsets: number[][] = [];
     for (let v = OPSET_MIN; v <= OPSET_MAX; v++) {
-      const m = onnxTypes().ModelProto.toObject(onnxTypes().ModelProto.decode(io.encodeOnnx(net, { opset: v })), { longs: Number }) as {
+      const { ModelProto } = onnxTypes();
+      const m = ModelProto.toObject(ModelProto.decode(io.encodeOnnx(net, { opset: v })), { longs: Number }) as {
         ir_version: number; opset_import: { domain?: string; version: number }[];
       };
       expect(m.ir_version).toBe(IR_VERSION);
