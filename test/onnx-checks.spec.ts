@@ -3,7 +3,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import Module from 'node:module';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { Conv2D, Dense, Flatten, ReLU, Sequential, Tensor, io } from '../src/index';
 import { DATA_TYPE, IR_VERSION, OPSET_MAX, OPSET_MIN, OnnxError, onnxTypes } from '../src/io/onnx/proto';
 import { ModelFormatError } from '../src/io/errors';
@@ -124,6 +125,24 @@ describe('the ONNX protobuf types and constants', () => {
     expect([IR_VERSION, opsets]).toEqual([8, [[13], [14], [15], [16], [17]]]);
     for (const v of [OPSET_MIN - 1, OPSET_MAX + 1, 13.5]) {
       expect(() => io.encodeOnnx(net, { opset: v })).toThrow(new RangeError(`exportOnnx: opset must be an integer from 13 to 17, got ${v}`));
+    }
+  });
+
+  it('a protobufjs that cannot load is named, with the first line of its error', async () => {
+    const M = Module as unknown as { _load: (request: string, ...rest: unknown[]) => unknown };
+    const load = M._load;
+    M._load = function (request: string, ...rest: unknown[]) {
+      if (request === 'protobufjs') throw new Error('Cannot find module \'protobufjs\'\nRequire stack:\n- x.js');
+      return load.call(this, request, ...rest);
+    };
+    try {
+      vi.resetModules();
+      const fresh = await vi.importActual<typeof import('../src/io/onnx/proto')>('../src/io/onnx/proto');
+      expect(() => fresh.onnxTypes()).toThrow(new Error('ONNX files need the protobufjs package, a dependency of nodenn, which ' +
+        "cannot be loaded (a broken install? reinstall nodenn): Cannot find module 'protobufjs'"));
+    } finally {
+      M._load = load;
+      vi.resetModules();
     }
   });
 
