@@ -1,0 +1,154 @@
+// exportOnnx's checks and defaults word for word (the mutation run's survivors, test/MUTATION.md): file-level code,
+// the same on every backend, so it runs once.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import Module from 'node:module';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { Conv2D, Dense, Flatten, ReLU, Sequential, Tensor, io } from '../src/index';
+import { DATA_TYPE, IR_VERSION, OPSET_MAX, OPSET_MIN, OnnxError, onnxTypes } from '../src/io/onnx/proto';
+import { ModelFormatError } from '../src/io/errors';
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nodenn-onnx-checks-'));
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+interface Dim { dim_value?: number; dim_param?: string }
+interface ValueInfo { name: string; type: { tensor_type: { shape: { dim: Dim[] } } } }
+interface Graph { input: ValueInfo[]; output: ValueInfo[]; node: { op_type: string }[] }
+function decoded(model: Uint8Array): { graph: Graph } {
+  const t = onnxTypes().ModelProto;
+  return t.toObject(t.decode(model), { longs: Number }) as never;
+}
+const dims = (v: ValueInfo) => v.type.tensor_type.shape.dim.map((d) => (d.dim_param !== undefined && d.dim_param !== '' ? d.dim_param : d.dim_value));
+
+describe('exportOnnx checks word for word', () => {
+  it('net must be a Sequential or an nn.Module', () => {
+    for (const [v, got] of [[null, 'null'], [undefined, 'undefined'], [5, '5'], [{}, 'an object'], [{ layers: 3 }, 'an object'],
+      [{ forward: () => 0 }, 'an object'], [{ namedModules: () => [] }, 'an object'],
+      [Object.assign(() => 0, { forward: () => 0, namedModules: () => [], layers: [] }), 'a function']] as const) {
+      expect(() => io.encodeOnnx(v as never)).toThrow(new TypeError(`exportOnnx: net must be a Sequential or an nn.Module, got ${got}`));
+    }
+  });
+
+  it('the input shape: its message, its sources in order, and a network without layers', () => {
+    const net = new Sequential([new Dense(3, 2)]);
+    for (const [v, got] of [[[], 'an array of length 0'], [[1.5], 'an array of length 1'], [[3, -1], 'an array of length 2'],
+      ['3', "the string '3'"], [[0], 'an array of length 1']] as const) {
+      expect(() => io.encodeOnnx(net, { inputShape: v as never })).toThrow(new TypeError('exportOnnx: inputShape must be an array of ' +
+        `positive integers (one sample, without the batch axis), got ${got}`));
+    }
+    expect(() => io.encodeOnnx(new Sequential([new Conv2D(1, 1, 1)]))).toThrow(new TypeError('exportOnnx: the network\'s input ' +
+      'shape is unknown (it has not run, and its first layer does not fix it): pass exportOnnx(path, { inputShape }) with the ' +
+      'shape of one sample, e.g. [1, 28, 28]'));
+    expect(() => io.encodeOnnx(new Sequential([]), { inputShape: [2] })).toThrow(new RangeError('exportOnnx: the network has no layers'));
+    expect(() => io.encodeOnnx(new Sequential([]))).toThrow("exportOnnx: the network's input shape is unknown");
+    expect(() => io.encodeOnnx(net, { inputShape: [2, 4] })).toThrow(/^exportOnnx: the input shape \[2, 4\] does not fit layer 0 \(Dense\): \S/);
+    // a first Dense gives [inFeatures]; a shape seen comes before it; the option before both
+    expect(dims(decoded(io.encodeOnnx(net)).graph.input[0])).toEqual(['N', 3]);
+    const flat = new Sequential([new Flatten(), new Dense(6, 2)]);
+    expect(() => io.encodeOnnx(flat)).toThrow("exportOnnx: the network's input shape is unknown");
+    flat.predict(new Tensor(new Float32Array(12), [2, 2, 3]));
+    expect(dims(decoded(io.encodeOnnx(flat)).graph.input[0])).toEqual(['N', 2, 3]);
+    expect(dims(decoded(io.encodeOnnx(flat, { inputShape: [3, 2] })).graph.input[0])).toEqual(['N', 3, 2]);
+    const dense = new Sequential([new Flatten(), new Dense(6, 2)]);
+    expect(dims(decoded(io.encodeOnnx(new Sequential([new Dense(4, 2), new ReLU()]))).graph.input[0])).toEqual(['N', 4]);
+    dense.predict(new Tensor(new Float32Array(12), [2, 6]));
+    expect(dims(decoded(io.encodeOnnx(dense)).graph.input[0])).toEqual(['N', 6]);
+  });
+
+  it('the batch axis is N only when dynamic, in the input and the output alone', () => {
+    const net = new Sequential([new Conv2D(1, 2, 3), new ReLU(), new Flatten()], { seed: 1 });
+    const dyn = decoded(io.encodeOnnx(net, { inputShape: [1, 4, 5] })).graph;
+    expect([dims(dyn.input[0]), dims(dyn.output[0])]).toEqual([['N', 1, 4, 5], ['N', 12]]);
+    const fixed = decoded(io.encodeOnnx(net, { inputShape: [1, 4, 5], dynamicBatch: false, batchSize: 3 })).graph;
+    expect([dims(fixed.input[0]), dims(fixed.output[0])]).toEqual([[3, 1, 4, 5], [3, 12]]);
+    expect(fixed.node.map((n) => n.op_type)).toEqual(['Conv', 'Relu', 'Flatten']);
+  });
+
+  it('the graph\'s name and the names of its nodes and weights carry the layer index', () => {
+    const t = onnxTypes().ModelProto;
+    const bytes = io.encodeOnnx(new Sequential([new Dense(3, 2), new ReLU(), new Dense(2, 2)]));
+    const m = t.toObject(t.decode(bytes), { longs: Number }) as {
+      graph: {
+        name: string; node: { name: string; input: string[]; output: string[] }[]; initializer: { name: string }[];
+      };
+    };
+    expect(m.graph.name).toBe('nodenn.Sequential');
+    expect([m.graph.node.map((n) => [n.name, n.input, n.output]), m.graph.initializer.map((i) => i.name)]).toEqual([
+      [['0_0', ['input', '0.weight', '0.bias'], ['0_0']], ['1_1', ['0_0'], ['1_1']], ['2_2', ['1_1', '2.weight', '2.bias'], ['output']]],
+      ['0.weight', '0.bias', '2.weight', '2.bias'],
+    ]);
+  });
+
+  it('the inputShape option is not kept by reference', () => {
+    const shape = [1, 4, 5];
+    const net = new Sequential([new Conv2D(1, 2, 3), new Flatten()], { seed: 1 });
+    const a = io.encodeOnnx(net, { inputShape: shape });
+    expect(shape).toEqual([1, 4, 5]);
+    expect(io.encodeOnnx(net, { inputShape: shape })).toEqual(a);
+  });
+
+  it('exportOnnx writes encodeOnnx\'s bytes and checks its path', async () => {
+    const net = new Sequential([new Dense(3, 2)], { seed: 2 });
+    const file = path.join(dir, 'dense.onnx');
+    await io.exportOnnx(net, file);
+    expect(Buffer.from(fs.readFileSync(file)).equals(Buffer.from(io.encodeOnnx(net)))).toBe(true);
+    for (const [v, got] of [['', "the string ''"], [5, '5'], [undefined, 'undefined']] as const) {
+      await expect(io.exportOnnx(net, v as never)).rejects.toThrow(new TypeError(`exportOnnx: path must be a non-empty string, got ${got}`));
+    }
+  });
+});
+
+describe('the ONNX protobuf types and constants', () => {
+  it('onnxTypes() loads once; the data types are onnx.proto\'s', () => {
+    const t = onnxTypes();
+    expect(onnxTypes()).toBe(t);
+    expect(t.ModelProto.fullName).toBe('.onnx.ModelProto');
+    const values = t.ModelProto.root.lookupEnum('onnx.TensorProto.DataType').values;
+    expect(DATA_TYPE).toEqual({
+      FLOAT: values.FLOAT, INT32: values.INT32, INT64: values.INT64, BOOL: values.BOOL, DOUBLE: values.DOUBLE,
+    });
+    expect(Object.values(DATA_TYPE)).toEqual([1, 6, 7, 9, 11]);
+  });
+
+  it('the IR version and the opsets written', () => {
+    const net = new Sequential([new Dense(3, 2)]);
+    const opsets: number[][] = [];
+    for (let v = OPSET_MIN; v <= OPSET_MAX; v++) {
+      const { ModelProto } = onnxTypes();
+      const m = ModelProto.toObject(ModelProto.decode(io.encodeOnnx(net, { opset: v })), { longs: Number }) as {
+        ir_version: number; opset_import: { domain?: string; version: number }[];
+      };
+      expect(m.ir_version).toBe(IR_VERSION);
+      opsets.push(m.opset_import.map((o) => o.version));
+    }
+    expect([IR_VERSION, opsets]).toEqual([8, [[13], [14], [15], [16], [17]]]);
+    for (const v of [OPSET_MIN - 1, OPSET_MAX + 1, 13.5]) {
+      expect(() => io.encodeOnnx(net, { opset: v })).toThrow(new RangeError(`exportOnnx: opset must be an integer from 13 to 17, got ${v}`));
+    }
+  });
+
+  it('a protobufjs that cannot load is named, with the first line of its error', async () => {
+    const M = Module as unknown as { _load: (request: string, ...rest: unknown[]) => unknown };
+    const load = M._load;
+    M._load = function (request: string, ...rest: unknown[]) {
+      if (request === 'protobufjs') throw new Error('Cannot find module \'protobufjs\'\nRequire stack:\n- x.js');
+      return load.call(this, request, ...rest);
+    };
+    try {
+      vi.resetModules();
+      const fresh = await vi.importActual<typeof import('../src/io/onnx/proto')>('../src/io/onnx/proto');
+      expect(() => fresh.onnxTypes()).toThrow(new Error('ONNX files need the protobufjs package, a dependency of nodenn, which ' +
+        "cannot be loaded (a broken install? reinstall nodenn): Cannot find module 'protobufjs'"));
+    } finally {
+      M._load = load;
+      vi.resetModules();
+    }
+  });
+
+  it('OnnxError names the file and keeps the reason', () => {
+    const e = new OnnxError('a reason', 'm.onnx');
+    expect(e).toBeInstanceOf(ModelFormatError);
+    expect([e.name, e.message, e.reason, e.file, e.format]).toEqual(['OnnxError', 'm.onnx: a reason', 'a reason', 'm.onnx', 'onnx']);
+  });
+});
