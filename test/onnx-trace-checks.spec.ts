@@ -1,6 +1,9 @@
 // exportOnnx of an nn.Module (src/io/onnx/trace.ts) word for word: the nodes, attributes and initializer names each
 // tensor operation writes, where the parameters' names come from, the example inputs, the modes restored, and every
 // message of the two-trace comparison.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import * as nn from '../src/index';
 import { Dense, Module, Tensor, io } from '../src/index';
@@ -53,6 +56,7 @@ function moduleOf(f: (this: Record<string, unknown>, x: Tensor) => Tensor, props
       super();
       Object.assign(this, props);
     }
+
     forward(x: Tensor): Tensor { return f.call(this as unknown as Record<string, unknown>, x); }
   }
   return new Traced();
@@ -94,6 +98,8 @@ describe('exportOnnx of a Module: the nodes each operation writes', () => {
       'Not ne_2_4(ne_2_3)', 'Cast ne_2_5(ne_2_4) {to=1}', 'LessOrEqual le_3_6(input, le_3.c1)', 'Cast le_3_7(le_3_6) {to=1}',
       'Cast where_4_8(gt_0_1) {to=9}', 'Where where_4_9(where_4_8, ne_2_5, le_3_7)',
     ]);
+    expect(nodes(function (x) { return x.softmax(1).add(x.logSoftmax(1)); }, [2, 3])).toEqual([
+      'Softmax softmax_0_0(input) {axis=1}', 'LogSoftmax logSoftmax_1_1(input) {axis=1}', 'Add add_2_2(softmax_0_0, logSoftmax_1_1)']);
     expect(nodes(function (x) { return x.detach().clone().relu(); }, [3]))
       .toEqual(['Identity detach_0_0(input)', 'Identity identity_1_1(detach_0_0)', 'Relu relu_2_2(identity_1_1)']);
   });
@@ -187,5 +193,238 @@ describe('exportOnnx of a Module: the nodes each operation writes', () => {
     const e = graphOf(function (x) { return x.add((this.c as Tensor).broadcastTo([2, 3])); }, [2, 3], {}, { c: w([3], 1) });
     expect(e.nodes).toEqual(['Expand broadcastTo_0_0(c, broadcastTo_0.shape)', 'Add add_1_1(input, broadcastTo_0_0)']);
     expect(e.inits['broadcastTo_0.shape']).toEqual({ dims: [2], data: [2, 3] });
+  });
+});
+
+const here = 'test[/\\\\]onnx-trace-checks\\.spec\\.ts:\\d+:\\d+';
+const advice = 'export with { dynamicBatch: false } to fix the batch size';
+
+describe('exportOnnx of a Module: names, example inputs and modes', () => {
+  it('parameters by property path: nested modules, arrays, a layer\'s parameters and buffers; the first name wins', () => {
+    class Inner extends Module {
+      fc = new Dense(2, 2, { seed: 1 });
+      scale = w([2], 2);
+      forward(x: Tensor): Tensor { return x; }
+    }
+    const shared = w([2], 3);
+    const bn = new nn.BatchNorm1D(2);
+    const g = graphOf(function (x) {
+      const inner = this.inner as Inner, blocks = this.blocks as Tensor[];
+      return x.matmul(inner.fc.weight).add(inner.scale).add(blocks[1]).add(this.alias as Tensor).sub(bn.runningMean)
+        .mul((this.norm as nn.BatchNorm1D).weight).add((this.fcs as Dense[])[0].bias as Tensor);
+    }, [2], {}, { inner: new Inner(), blocks: [w([2], 4), w([2], 5)], shared, alias: shared, norm: bn, fcs: [new Dense(2, 2, { seed: 6 })] });
+    expect(Object.keys(g.inits)).toEqual(['inner.fc.weight', 'inner.scale', 'blocks.1', 'shared', 'norm.running_mean', 'norm.weight',
+      'fcs.0.bias']);
+    expect(g.name).toBe('nodenn.Traced');
+    // a layer's parameter or buffer already seen under another name keeps that name
+    const d = new Dense(2, 2, { seed: 7 }), norm = new nn.BatchNorm1D(2);
+    const alias = graphOf(function (x) { return x.matmul(d.weight).add(norm.runningVar); }, [2], {},
+      { w: d.weight, rv: norm.runningVar, d, norm });
+    expect(Object.keys(alias.inits)).toEqual(['w', 'rv']);
+  });
+
+  it('a layer called inline is layer0, layer1, ... in the order first called, the same name when called again', () => {
+    const d1 = new Dense(3, 3, { seed: 1 }), d2 = new Dense(3, 3, { seed: 2 });
+    const g = graphOf(function (x) { return d1.call(d2.call(d1.call((this.named as Dense).call(x)))); }, [3], {}, { named: new Dense(3, 3, { seed: 3 }) });
+    expect(g.nodes).toEqual(['Gemm named_0(input, named.weight, named.bias)', 'Gemm layer0_1(named_0, layer0.weight, layer0.bias)',
+      'Gemm layer1_2(layer0_1, layer1.weight, layer1.bias)', 'Gemm layer0_3(layer1_2, layer0.weight, layer0.bias)']);
+    expect(Object.keys(g.inits)).toEqual(['named.weight', 'named.bias', 'layer0.weight', 'layer0.bias', 'layer1.weight', 'layer1.bias']);
+  });
+
+  it('forward() returning a tensor no operation computed: its initializer, by its name or as constant', () => {
+    const p = graphOf(function () { return this.p as Tensor; }, [3], {}, { p: w([2], 1) });
+    expect(p.nodes).toEqual(['Identity output(p)']);
+    expect(Object.keys(p.inits)).toEqual(['p']);
+    expect(p.output).toEqual([2]);
+    const c = graphOf(function () { return nn.ones([2]); }, [3]);
+    expect(c.inits).toEqual({ constant: { dims: [2], data: [1, 1] } });
+    expect(() => graphOf(function () { return 3 as unknown as Tensor; }, [3]))
+      .toThrow(new TypeError('exportOnnx: the Module\'s forward() must return a Tensor, got 3'));
+  });
+
+  it('the example inputs: normal draws seeded 1000 and 1001, batches 2 and 3 or the fixed batch twice, the parameters\' dtype', () => {
+    const seen: { shape: number[]; dtype: string; data: number[]; training: boolean }[] = [];
+    const record = function (this: Record<string, unknown>, x: Tensor) {
+      seen.push({ shape: [...x.shape], dtype: x.dtype, data: [...x.data], training: (this as unknown as Module).training });
+      return x.relu();
+    };
+    const draws = (seed: number, n: number) => { const r = new Random(seed); return Array.from({ length: n }, () => Math.fround(r.normal())); };
+    graphOf(record, [2]);
+    expect(seen).toEqual([
+      { shape: [2, 2], dtype: 'float32', data: draws(1000, 4), training: false },
+      { shape: [3, 2], dtype: 'float32', data: draws(1001, 6), training: false },
+    ]);
+    seen.length = 0;
+    const g = graphOf(record, [2], { dynamicBatch: false, batchSize: 4 }, { p: nn.zeros([1], { dtype: 'float64' }) });
+    const draws64 = (seed: number, n: number) => { const r = new Random(seed); return Array.from({ length: n }, () => r.normal()); };
+    expect(seen).toEqual([
+      { shape: [4, 2], dtype: 'float64', data: draws64(1000, 8), training: false },
+      { shape: [4, 2], dtype: 'float64', data: draws64(1001, 8), training: false },
+    ]);
+    expect(g.input).toEqual([4, 2]);
+    expect(g.output).toEqual([4, 2]);
+  });
+
+  it('inference mode while tracing; the modes and Error.stackTraceLimit come back, also when forward() throws', () => {
+    const inner = moduleOf(function (x) { return x; });
+    const drop = new nn.Dropout(0.5), off = new nn.Dropout(0.5);
+    off.training = false;
+    const during: boolean[] = [];
+    const m = moduleOf(function (x) {
+      during.push((this.inner as Module).training, drop.training, (this.drop as nn.Dropout).training);
+      if (this.fail) throw new Error('forward failed');
+      return (this.drop as nn.Dropout).call(x);
+    }, { inner, drop, off, fail: false });
+    const limit = Error.stackTraceLimit;
+    try {
+      Error.stackTraceLimit = 7;
+      io.encodeOnnx(m, { inputShape: [2] });
+      expect(Error.stackTraceLimit).toBe(7);
+      expect(during).toEqual([false, false, false, false, false, false]);
+      expect([m.training, inner.training, drop.training, off.training]).toEqual([true, true, true, false]);
+      (m as unknown as { fail: boolean }).fail = true;
+      expect(() => io.encodeOnnx(m, { inputShape: [2] })).toThrow(/^forward failed$/);
+      expect(Error.stackTraceLimit).toBe(7);
+      expect([m.training, inner.training, drop.training, off.training]).toEqual([true, true, true, false]);
+    } finally {
+      Error.stackTraceLimit = limit;
+    }
+  });
+
+  it('where forward() called an operation: the first frame outside nodenn and node_modules, else an unknown place', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nodenn-trace-'));
+    try {
+      const file = path.join(dir, 'node_modules', 'deep.js');
+      fs.mkdirSync(path.dirname(file));
+      fs.writeFileSync(file, 'exports.deep = function deep(x, n) { return n === 0 ? x.maskedSelect(x.gt(0)) : deep(x, n - 1); };\n');
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { deep } = require(file) as { deep: (x: Tensor, n: number) => Tensor };
+      const shallow = errorOf(() => graphOf(function (x) { return deep(x, 0); }, [3]));
+      expect(shallow.message).toMatch(new RegExp(`^exportOnnx: forward\\(\\) uses the tensor operation maskedSelect at ${here}, which has no ONNX counterpart; the operations that export are add, sub, .*, gatherAxis, pad and the built-in layers \\(layer\\.call\\(x\\)\\)$`));
+      expect(shallow.message).not.toMatch(/detach|identity|layer, /);
+      const lost = errorOf(() => graphOf(function (x) { return deep(x, 40); }, [3]));
+      expect(lost.message).toMatch(/^exportOnnx: forward\(\) uses the tensor operation maskedSelect at an unknown place, which/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('exportOnnx of a Module: two traces that differ', () => {
+  const branch = (dynamic: boolean) => `exportOnnx: forward() ran other operations on two example inputs (${dynamic ? 'batch sizes 2 and 3'
+    : 'two draws of values'}): a graph holds one path, so forward() must not branch on the input's values` +
+    `${dynamic ? ' or its batch size (or export with { dynamicBatch: false })' : ''}; the first that differs is `;
+
+  it('more or other nodes in one trace: the first that differs', () => {
+    const longer = errorOf(() => graphOf(function (x) { return x.shape[0] > 2 ? x.relu().tanh() : x.relu(); }, [3]));
+    expect([longer.message, longer.op]).toEqual([`${branch(true)}tanh`, 'tanh']);
+    const shorter = errorOf(() => graphOf(function (x) { return x.shape[0] > 2 ? x.relu() : x.relu().exp(); }, [3]));
+    expect([shorter.message, shorter.op]).toEqual([`${branch(true)}exp`, 'exp']);
+    // a layer is named by its path
+    const layer = errorOf(() => graphOf(function (x) { return (x.shape[0] > 2 ? this.second as Dense : this.first as Dense).call(x); }, [3],
+      {}, { first: new Dense(3, 3, { seed: 1 }), second: new Dense(3, 3, { seed: 2 }) }));
+    expect([layer.message, layer.op]).toEqual([`${branch(true)}first`, 'first']);
+    // a fixed batch: the two traces differ only in their values; the first values drawn decide the branch
+    const t = (new Random(1000).normal() + new Random(1001).normal()) / 2;
+    const values = errorOf(() => graphOf(function (x) { return x.data[0] > t ? x.relu() : x.neg(); }, [1], { dynamicBatch: false }));
+    expect(values.message).toBe(`${branch(false)}${new Random(1000).normal() > t ? 'relu' : 'neg'}`);
+  });
+
+  it('Reshape targets: one axis following the batch is written -1, more are refused', () => {
+    const one = graphOf(function (x) { return x.reshape([x.shape[0], 3, 1]); }, [3]);
+    expect(one.inits['reshape_0.shape']).toEqual({ dims: [3], data: [-1, 3, 1] });
+    const two = errorOf(() => graphOf(function (x) { const n = x.shape[0]; return x.matmul(x.permute([1, 0])).reshape([n, n, 1]); }, [1]));
+    expect(two.op).toBe('reshape');
+    expect(two.message).toMatch(new RegExp(`^exportOnnx: the target shape of reshape \\(at ${here}\\) follows the batch size in 2 axes ` +
+      `\\(\\[2, 2, 1\\] at batch 2, \\[3, 3, 1\\] at batch 3\\); a Reshape can leave one free: keep the batch in one axis, or ` +
+      `export with \\{ dynamicBatch: false \\} to fix the batch size$`));
+    const rank = errorOf(() => graphOf(function (x) { return x.reshape(x.shape[0] === 2 ? [6] : [3, 3]).sum(); }, [3]));
+    expect(rank.message).toMatch(new RegExp(`^exportOnnx: the target shape of reshape \\(at ${here}\\) follows the batch size, ` +
+      `which a graph with a free batch axis cannot hold here: ${advice.replace(/[{}]/g, '\\$&')}$`));
+    // a fixed batch: a target that follows the values is no batch axis to free
+    const t = (new Random(1000).normal() + new Random(1001).normal()) / 2;
+    const values = errorOf(() => graphOf(function (x) { return x.reshape(x.data[0] > t ? [2, 3] : [3, 2]).sum(); }, [6],
+      { dynamicBatch: false }));
+    expect(values.message).toMatch(/^exportOnnx: the target shape of reshape \(at .*\) follows the batch size, which a graph/);
+  });
+
+  it('Expand targets: an axis that grows in the expanded tensor too is written 1; a broadcast to the batch is refused', () => {
+    const grows = graphOf(function (x) { return x.broadcastTo([x.shape[0], 2, 3]); }, [1, 3]);
+    expect(grows.inits['broadcastTo_0.shape']).toEqual({ dims: [3], data: [1, 2, 3] });
+    const refused = (f: (this: Record<string, unknown>, x: Tensor) => Tensor, shape: number[], a: string, b: string) => {
+      const e = errorOf(() => graphOf(f, shape, {}, { c: w([3], 1) }));
+      expect(e.op).toBe('broadcastTo');
+      expect(e.message).toMatch(new RegExp(`^exportOnnx: the target shape of broadcastTo \\(at ${here}\\) broadcasts to the batch ` +
+        `size \\(${a} at batch 2, ${b} at batch 3\\), which a graph with a free batch axis cannot hold here: broadcast with an ` +
+        `operation on the input instead \\(x\\.mul\\(0\\)\\.add\\(t\\)\\), or export with \\{ dynamicBatch: false \\} to fix the batch size$`));
+    };
+    refused(function (x) { return x.broadcastTo([x.shape[0], x.shape[0]]); }, [1], '\\[2, 2\\]', '\\[3, 3\\]');
+    refused(function (x) { return x.add((this.c as Tensor).broadcastTo([x.shape[0], 3])); }, [3], '\\[2, 3\\]', '\\[3, 3\\]');
+  });
+
+  it('a parameter, slice bounds and counts that change between the traces', () => {
+    const p = w([2], 1);
+    const weight = errorOf(() => graphOf(function (x) { p.data.set(x.data.subarray(0, 2)); return x.add(p); }, [2], {}, { p }));
+    expect([weight.message, weight.op]).toEqual(['exportOnnx: the tensor p changes with the input\'s values but no traced tensor ' +
+      'operation computes it from the input (it was made through .data, toArray(), a random draw, a Sequential\'s forward() rather ' +
+      'than its layers\' call(), or another operation the trace does not see); a graph would freeze the value it had in one trace: ' +
+      'compute it with tensor operations', 'add']);
+    const end = errorOf(() => graphOf(function (x) { return x.slice([0, x.shape[0] - 1]); }, [2]));
+    expect(end.op).toBe('gatherAxis');
+    expect(end.message).toMatch(new RegExp(`^exportOnnx: the end of gatherAxis \\(at ${here}\\) follows the batch size, which a ` +
+      `graph with a free batch axis cannot hold here: export with \\{ dynamicBatch: false \\} to fix the batch size$`));
+    const count = errorOf(() => graphOf(function (x) { return x.var({ axis: 0, ddof: 1 }); }, [2]));
+    expect(count.op).toBe('var');
+    expect(count.message).toMatch(new RegExp(`^exportOnnx: the count n − ddof of var \\(at ${here}\\) follows the batch size, which a graph`));
+  });
+  it('what else follows the batch size is named: sum axes, pad widths, gather indices, a number operand, the returned constant', () => {
+    const followed = (f: (this: Record<string, unknown>, x: Tensor) => Tensor, what: string, op: string) => {
+      const e = errorOf(() => graphOf(f, [2, 3]));
+      expect(e.op).toBe(op);
+      expect(e.message).toMatch(new RegExp(`^exportOnnx: ${what} \\(at ${here}\\) follows the batch size, which a graph with a free ` +
+        'batch axis cannot hold here: export with \\{ dynamicBatch: false \\} to fix the batch size$'));
+    };
+    followed(function (x) { return x.sum(x.shape[0] === 2 ? 1 : 2); }, 'the axes of sum', 'sum');
+    followed(function (x) { return x.pad([[0, 0], [0, x.shape[0]], [0, 0]]); }, 'the pad widths of pad', 'pad');
+    followed(function (x) { return x.take(x.shape[0] === 2 ? [2, 0] : [1, 0], 2); }, 'the indices of gatherAxis', 'gatherAxis');
+    const number = errorOf(() => graphOf(function (x) { return x.add(x.shape[0]); }, [3]));
+    expect(number.op).toBe('add');
+    expect(number.message).toMatch(new RegExp(`^exportOnnx: operand 1 of add \\(at ${here}\\) changes with the input's values but no traced`));
+    const returned = errorOf(() => graphOf(function (x) { return nn.ones([x.shape[0]]); }, [3]));
+    const frozen = 'exportOnnx: the tensor forward() returns was made in forward() with a shape that follows the batch size ' +
+      '([2] at batch 2, [3] at batch 3); a graph would freeze it';
+    expect([returned.op, returned.message.slice(0, frozen.length)]).toEqual(['forward', frozen]);
+    // an Expand whose target changes rank
+    const rank = errorOf(() => graphOf(function (x) { return x.broadcastTo(x.shape[0] === 2 ? [2, 3] : [1, 3, 3]); }, [3]));
+    expect(rank.message).toMatch(new RegExp(`^exportOnnx: the target shape of broadcastTo \\(at ${here}\\) follows the batch size, which`));
+  });
+
+  it('forward() returning different parameters in the two traces', () => {
+    const e = errorOf(() => graphOf(function (x) { return (x.shape[0] === 2 ? this.p : this.q) as Tensor; }, [3], {},
+      { p: w([2], 1), q: w([2], 2) }));
+    expect([e.message, e.op]).toEqual([`exportOnnx: forward() ran other operations on two example inputs (batch sizes 2 and 3): a graph ` +
+      'holds one path, so forward() must not branch on the input\'s values or its batch size (or export with { dynamicBatch: false })',
+    'forward']);
+  });
+
+  it('an Expand after leading new axes: the axis that grows is found in the expanded tensor', () => {
+    const g = graphOf(function (x) { return x.broadcastTo([2, x.shape[0], 3]); }, [3]);
+    expect(g.inits['broadcastTo_0.shape']).toEqual({ dims: [3], data: [2, 1, 3] });
+    expect(g.output).toEqual([2, null, 3]);
+  });
+
+  it('an output axis that follows the batch size is N only when it is the first and its sizes are the batch sizes', () => {
+    // (N (N - 1)) flattened: 2 at batch 2, 6 at batch 3
+    const g = graphOf(function (x) { return x.matmul(x.slice([1, null]).permute([1, 0])).reshape([-1]); }, [1]);
+    expect(g.output).toEqual([null]);
+    expect(graphOf(function (x) { return x.reshape([-1]); }, [3]).output).toEqual([null]);
+  });
+
+  it('the first operation without an ONNX counterpart in the order forward() ran them', () => {
+    const e = errorOf(() => graphOf(function (x) {
+      const early = x.maskedSelect(x.gt(0)).sum();
+      return x.scatterAdd([0], x.slice([0, 1]), 0).sum().add(early);
+    }, [3]));
+    expect(e.op).toBe('maskedSelect');
   });
 });

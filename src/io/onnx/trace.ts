@@ -356,8 +356,16 @@ function checkSupported(trace: Trace, order: Tensor[], paths: Paths): void {
   first.op);
 }
 
-/** One trace as a graph; returns the graph and the name of the value forward() returned. */
-function emitTrace(trace: Trace, input: Tensor, inputName: string, paths: Paths): { g: GraphBuilder; output: string } {
+/** One trace as a graph. */
+interface Traced {
+  g: GraphBuilder;
+  /** The name of the value forward() returned. */
+  output: string;
+  /** For each node, the operation (or the layer's path) that wrote it. */
+  parts: string[];
+}
+
+function emitTrace(trace: Trace, input: Tensor, inputName: string, paths: Paths): Traced {
   const order = topological(trace);
   checkSupported(trace, order, paths);
   const g = new GraphBuilder();
@@ -370,6 +378,7 @@ function emitTrace(trace: Trace, input: Tensor, inputName: string, paths: Paths)
     inline.set(layer, name);
     return name;
   };
+  const parts: string[] = [];
   let count = 0;
   for (const t of order) {
     const op = trace.ops.get(t);
@@ -395,7 +404,10 @@ function emitTrace(trace: Trace, input: Tensor, inputName: string, paths: Paths)
         return made;
       },
     };
+    const before = g.nodes.length;
     values.set(t, EMITTERS[op.op](e));
+    const part = op.op === 'layer' ? layerPath((op.attrs as { layer: Layer }).layer) : op.op;
+    for (let k = before; k < g.nodes.length; k++) parts.push(part);
   }
   const root = trace.root;
   let output = values.get(root);
@@ -404,7 +416,7 @@ function emitTrace(trace: Trace, input: Tensor, inputName: string, paths: Paths)
     const name = paths.tensors.get(root) ?? 'constant';
     output = g.weight(name, root, root.shape, { role: 'constant', what: () => 'the tensor forward() returns', op: 'forward' });
   }
-  return { g, output };
+  return { g, output, parts };
 }
 
 const sameList = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((v, i) => v === b[i]);
@@ -416,7 +428,8 @@ const differences = (a: readonly number[], b: readonly number[]) => a.map((_, i)
  * Checks that two traces are the same graph and keeps the first, with the targets of Reshape and Expand that
  * follow the batch size made free (-1 and 1); anything else that differs is an error naming it.
  */
-function merge(a: GraphBuilder, b: GraphBuilder, o: CheckedOptions, batches: [number, number]): void {
+function merge(ta: Traced, tb: Traced, o: CheckedOptions, batches: [number, number]): void {
+  const a = ta.g, b = tb.g;
   const why = `forward() ran other operations on two example inputs (${o.dynamic ? `batch sizes ${batches[0]} and ` +
     `${batches[1]}` : 'two draws of values'}): a graph holds one path, so forward() must not branch on the input's ` +
     `values${o.dynamic ? ' or its batch size (or export with { dynamicBatch: false })' : ''}`;
@@ -424,7 +437,7 @@ function merge(a: GraphBuilder, b: GraphBuilder, o: CheckedOptions, batches: [nu
   for (let i = 0; i < n; i++) {
     const x = a.nodes[i], y = b.nodes[i];
     if (x === undefined || y === undefined || JSON.stringify(x) !== JSON.stringify(y)) {
-      const name = (x ?? y).name.replace(/_\d+$/, '');
+      const name = x !== undefined ? ta.parts[i] : tb.parts[i];
       throw new OnnxExportError(`exportOnnx: ${why}; the first that differs is ${name}`, name);
     }
   }
@@ -507,7 +520,7 @@ export function encodeModuleOnnx(module: Module, options: ExportOnnxOptions): Ui
     ...[...paths.layers.keys()].map((l): [Layer, boolean] => [l, l.training]),
   ];
   const batches: [number, number] = o.dynamic ? [2, 3] : [o.batch, o.batch];
-  let graphs: { g: GraphBuilder; output: string; shape: readonly number[] }[];
+  let graphs: (Traced & { shape: readonly number[] })[];
   module.eval();
   try {
     graphs = batches.map((n, k) => {
@@ -519,7 +532,7 @@ export function encodeModuleOnnx(module: Module, options: ExportOnnxOptions): Ui
     for (const [m, mode] of modes) m.training = mode;
   }
   const [a, b] = graphs;
-  merge(a.g, b.g, o, batches);
+  merge(a, b, o, batches);
   if (a.shape.length !== b.shape.length) {
     throw new OnnxExportError(`exportOnnx: forward() returned a tensor of shape ${formatShape(a.shape)} at batch ` +
       `${batches[0]} and ${formatShape(b.shape)} at batch ${batches[1]}: its rank must not follow the batch size`, 'forward');
