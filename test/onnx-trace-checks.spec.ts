@@ -284,6 +284,11 @@ describe('exportOnnx of a Module: names, example inputs and modes', () => {
       expect([m.training, inner.training, drop.training, off.training]).toEqual([true, true, true, false]);
       (m as unknown as { fail: boolean }).fail = true;
       expect(() => io.encodeOnnx(m, { inputShape: [2] })).toThrow(/^forward failed$/);
+    expect(() => io.encodeOnnx(m, { inputShape: null as never })).toThrow(new TypeError('exportOnnx: a Module needs ' +
+      'options.inputShape, the shape of one sample without the batch axis (e.g. { inputShape: [1, 28, 28] }): its forward() is ' +
+      'traced on an example input of that shape'));
+    expect(() => io.encodeOnnx(m, { inputShape: [3, 0] })).toThrow(new TypeError('exportOnnx: inputShape must be an array of ' +
+      'positive integers (one sample, without the batch axis), got an array of length 2'));
       expect(Error.stackTraceLimit).toBe(7);
       expect([m.training, inner.training, drop.training, off.training]).toEqual([true, true, true, false]);
     } finally {
@@ -359,6 +364,7 @@ describe('exportOnnx of a Module: two traces that differ', () => {
         `operation on the input instead \\(x\\.mul\\(0\\)\\.add\\(t\\)\\), or export with \\{ dynamicBatch: false \\} to fix the batch size$`));
     };
     refused(function (x) { return x.broadcastTo([x.shape[0], x.shape[0]]); }, [1], '\\[2, 2\\]', '\\[3, 3\\]');
+    refused(function (x) { return x.broadcastTo([2, x.shape[0], x.shape[0]]); }, [1], '\\[2, 2, 2\\]', '\\[2, 3, 3\\]');
     refused(function (x) { return x.add((this.c as Tensor).broadcastTo([x.shape[0], 3])); }, [3], '\\[2, 3\\]', '\\[3, 3\\]');
   });
 
@@ -426,5 +432,35 @@ describe('exportOnnx of a Module: two traces that differ', () => {
       return x.scatterAdd([0], x.slice([0, 1]), 0).sum().add(early);
     }, [3]));
     expect(e.op).toBe('maskedSelect');
+  });
+  it('a tensor read twice is computed once; Dropout in eval adds no node', () => {
+    expect(nodes(function (x) { const y = x.relu(); return y.add(y); }, [3])).toEqual(['Relu relu_0_0(input)', 'Add add_1_1(relu_0_0, relu_0_0)']);
+    const g = graphOf(function (x) { return (this.drop as nn.Dropout).call(x.relu()).tanh(); }, [3], {}, { drop: new nn.Dropout(0.5) });
+    // the layer's operation counts in the node names though it writes no node
+    expect(g.nodes).toEqual(['Relu relu_0_0(input)', 'Tanh tanh_2_1(relu_0_0)']);
+    expect(g.inits).toEqual({});
+  });
+
+  it('a constant whose rank follows the batch size; slice starts and axes that do', () => {
+    const e = errorOf(() => graphOf(function (x) { return x.add(nn.ones(x.shape[0] === 2 ? [3] : [3, 1])); }, [3]));
+    expect(e.message).toMatch(new RegExp(`^exportOnnx: operand 1 of add \\(at ${here}\\), a tensor of shape \\[3\\] was made in forward\\(\\) ` +
+      'with a shape that follows the batch size \\(\\[3\\] at batch 2, \\[3, 1\\] at batch 3\\); a graph would freeze it: compute it ' +
+      'from the input with tensor operations \\(nn\\.zerosLike\\(x\\) is a constant too: x\\.mul\\(0\\) is not\\), or export with ' +
+      '\\{ dynamicBatch: false \\} to fix the batch size$'));
+    const start = errorOf(() => graphOf(function (x) { return x.slice([x.shape[0] - 1, null]); }, [2]));
+    expect(start.message).toMatch(new RegExp(`^exportOnnx: the start of gatherAxis \\(at ${here}\\) follows the batch size, which a graph`));
+    const axis = errorOf(() => graphOf(function (x) { return x.take([0], x.shape[0] === 2 ? 1 : 2).reshape([-1]); }, [2, 3]));
+    expect(axis.message).toMatch(new RegExp(`^exportOnnx: the axis of gatherAxis \\(at ${here}\\) follows the batch size, which a graph`));
+    expect(nodes(function (x) { return x.take([], 1); }, [3])).toEqual(['Gather gatherAxis_0_0(input, gatherAxis_0.indices) {axis=1}']);
+  });
+
+  it('where an operation was called: the frame of an anonymous function too', () => {
+    const lineHere = () => Number(/onnx-trace-checks\.spec\.ts:(\d+):/.exec(String(new Error().stack).split('\n')[2])![1]);
+    let line = 0;
+    const e = errorOf(() => graphOf(function (x) {
+      line = lineHere();
+      return [x].map((t) => t.maskedSelect(t.gt(0)))[0];
+    }, [3]));
+    expect(e.message).toMatch(new RegExp(`at test[/\\\\]onnx-trace-checks\\.spec\\.ts:${line + 1}:\\d+, which`));
   });
 });
