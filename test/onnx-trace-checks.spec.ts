@@ -284,11 +284,11 @@ describe('exportOnnx of a Module: names, example inputs and modes', () => {
       expect([m.training, inner.training, drop.training, off.training]).toEqual([true, true, true, false]);
       (m as unknown as { fail: boolean }).fail = true;
       expect(() => io.encodeOnnx(m, { inputShape: [2] })).toThrow(/^forward failed$/);
-    expect(() => io.encodeOnnx(m, { inputShape: null as never })).toThrow(new TypeError('exportOnnx: a Module needs ' +
-      'options.inputShape, the shape of one sample without the batch axis (e.g. { inputShape: [1, 28, 28] }): its forward() is ' +
-      'traced on an example input of that shape'));
-    expect(() => io.encodeOnnx(m, { inputShape: [3, 0] })).toThrow(new TypeError('exportOnnx: inputShape must be an array of ' +
-      'positive integers (one sample, without the batch axis), got an array of length 2'));
+      expect(() => io.encodeOnnx(m, { inputShape: null as never })).toThrow(new TypeError('exportOnnx: a Module needs ' +
+        'options.inputShape, the shape of one sample without the batch axis (e.g. { inputShape: [1, 28, 28] }): its forward() is ' +
+        'traced on an example input of that shape'));
+      expect(() => io.encodeOnnx(m, { inputShape: [3, 0] })).toThrow(new TypeError('exportOnnx: inputShape must be an array of ' +
+        'positive integers (one sample, without the batch axis), got an array of length 2'));
       expect(Error.stackTraceLimit).toBe(7);
       expect([m.training, inner.training, drop.training, off.training]).toEqual([true, true, true, false]);
     } finally {
