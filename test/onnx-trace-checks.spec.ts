@@ -24,8 +24,13 @@ function decode(bytes: Uint8Array): Graph {
   const m = T.toObject(T.decode(bytes), { longs: Number, enums: String, bytes: Array, defaults: false }) as {
     graph: {
       name: string;
-      node: { op_type: string; name: string; input?: string[]; attribute?: { name: string; type: string; i?: number; f?: number; ints?: number[] }[] }[];
-      initializer: { name: string; dims?: number[]; raw_data?: number[]; float_data?: number[]; int64_data?: number[] }[];
+      node: {
+        op_type: string; name: string; input?: string[];
+        attribute?: { name: string; type: string; i?: number; f?: number; ints?: number[] }[];
+      }[];
+      initializer: {
+        name: string; dims?: number[]; raw_data?: number[]; float_data?: number[]; int64_data?: number[];
+      }[];
       input: { type: { tensor_type: { shape: { dim: { dim_value?: number; dim_param?: string }[] } } } }[];
       output: { type: { tensor_type: { shape: { dim?: { dim_value?: number; dim_param?: string }[] } } } }[];
     };
@@ -35,7 +40,8 @@ function decode(bytes: Uint8Array): Graph {
     `${a.name}=${a.type === 'INTS' ? `[${(a.ints ?? []).join(',')}]` : a.type === 'FLOAT' ? Math.fround(a.f ?? 0) : a.i ?? 0}`;
   const inits: Graph['inits'] = {};
   for (const t of g.initializer ?? []) {
-    const data = t.raw_data ? [...new Float32Array(Uint8Array.from(t.raw_data).buffer)] : t.float_data ?? t.int64_data ?? [];
+    const data = t.raw_data ? [...new Float32Array(Uint8Array.from(t.raw_data).buffer)]
+      : t.float_data ?? t.int64_data ?? [];
     inits[t.name] = { dims: t.dims ?? [], data };
   }
   const dim = (d: { dim_value?: number; dim_param?: string }) => d.dim_param ?? d.dim_value ?? null;
@@ -50,7 +56,9 @@ function decode(bytes: Uint8Array): Graph {
 }
 
 /** A Module whose forward is f, with the given properties. */
-function moduleOf(f: (this: Record<string, unknown>, x: Tensor) => Tensor, props: Record<string, unknown> = {}): Module {
+type Forward = (this: Record<string, unknown>, x: Tensor) => Tensor;
+
+function moduleOf(f: Forward, props: Record<string, unknown> = {}): Module {
   class Traced extends Module {
     constructor() {
       super();
@@ -62,7 +70,7 @@ function moduleOf(f: (this: Record<string, unknown>, x: Tensor) => Tensor, props
   return new Traced();
 }
 
-const graphOf = (f: (this: Record<string, unknown>, x: Tensor) => Tensor, inputShape: number[],
+const graphOf = (f: Forward, inputShape: number[],
   options: io.ExportOnnxOptions = {}, props: Record<string, unknown> = {}) =>
   decode(io.encodeOnnx(moduleOf(f, props), { ...options, inputShape }));
 
@@ -77,7 +85,7 @@ const errorOf = (fn: () => unknown): InstanceType<typeof io.OnnxExportError> => 
 
 const w = (shape: number[], seed: number) => nn.randn(shape, { seed });
 
-const nodes = (f: (this: Record<string, unknown>, x: Tensor) => Tensor, inputShape: number[], props: Record<string, unknown> = {}) =>
+const nodes = (f: Forward, inputShape: number[], props: Record<string, unknown> = {}) =>
   graphOf(f, inputShape, {}, props).nodes;
 
 describe('exportOnnx of a Module: the nodes each operation writes', () => {
@@ -106,7 +114,8 @@ describe('exportOnnx of a Module: the nodes each operation writes', () => {
 
   it('reductions: their axes and keepdims, var and std with ddof, no axes as an Identity', () => {
     const g = graphOf(function (x) {
-      return x.sum().add(x.mean(1, true)).add(x.max(-1, true)).add(x.var({ axis: 2, keepdims: true, ddof: 1 })).add(x.std(1, true));
+      return x.sum().add(x.mean(1, true)).add(x.max(-1, true)).add(x.var({ axis: 2, keepdims: true, ddof: 1 }))
+        .add(x.std(1, true));
     }, [2, 3]);
     expect(g.nodes).toEqual([
       'ReduceSum sum_0_0(input, sum_0.axes) {keepdims=0}', 'ReduceMean mean_1_1(input) {axes=[1] keepdims=1}',
@@ -147,13 +156,16 @@ describe('exportOnnx of a Module: the nodes each operation writes', () => {
   });
 
   it('matmul and linear: transposes of the last two axes (not of a vector), Gemm for a matrix', () => {
-    expect(nodes(function (x) { return x.matmul(this.a as Tensor, { transposeA: true }).matmul(this.v as Tensor, { transposeB: true }); },
-      [3, 2], { a: w([3, 4], 1), v: w([4], 2) }))
+    expect(nodes(function (x) {
+      return x.matmul(this.a as Tensor, { transposeA: true }).matmul(this.v as Tensor, { transposeB: true });
+    },
+    [3, 2], { a: w([3, 4], 1), v: w([4], 2) }))
       .toEqual(['Transpose matmul_0_0(input) {perm=[0,2,1]}', 'MatMul matmul_0_1(matmul_0_0, a)', 'MatMul matmul_1_2(matmul_0_1, v)']);
     expect(nodes(function (x) { return nn.ops.matmul(this.v as Tensor, x, { transposeA: true, transposeB: true }); },
       [4, 3], { v: w([3], 2) })).toEqual(['Transpose matmul_0_0(input) {perm=[0,2,1]}', 'MatMul matmul_0_1(v, matmul_0_0)']);
     expect(nodes(function (x) {
-      return nn.ops.linear(x, this.a as Tensor, null).add(nn.ops.linear(x.unsqueeze(1), this.b as Tensor, null, { transposeWeight: true }).reshape([-1, 4]));
+      return nn.ops.linear(x, this.a as Tensor, null)
+        .add(nn.ops.linear(x.unsqueeze(1), this.b as Tensor, null, { transposeWeight: true }).reshape([-1, 4]));
     }, [3], { a: w([3, 4], 1), b: w([4, 3], 2) })).toEqual([
       'Gemm linear_0_0(input, a)', 'Reshape reshape_1_1(input, reshape_1.shape)', 'Transpose linear_2_2(b) {perm=[1,0]}',
       'MatMul linear_2_3(reshape_1_1, linear_2_2)', 'Reshape reshape_3_4(linear_2_3, reshape_3.shape)', 'Add add_4_5(linear_0_0, reshape_3_4)',
@@ -167,7 +179,8 @@ describe('exportOnnx of a Module: the nodes each operation writes', () => {
 
   it('shape operations: targets, a Slice for a run of indices (open-ended to the end), else a Gather, pads', () => {
     const g = graphOf(function (x) {
-      return nn.ops.concat([x.reshape([-1, 3, 2]).permute([0, 2, 1]).reshape([-1, 6]), x.slice(null, [1, 6]), x.slice(null, [0, 2]),
+      return nn.ops.concat([x.reshape([-1, 3, 2]).permute([0, 2, 1]).reshape([-1, 6]), x.slice(null, [1, 6]),
+        x.slice(null, [0, 2]),
         x.take([4, 1], 1), x.take([2], 1)], 1).pad([[0, 0], [1, 2]], 0.5);
     }, [6]);
     expect(g.nodes).toEqual([
@@ -190,7 +203,8 @@ describe('exportOnnx of a Module: the nodes each operation writes', () => {
       'pad_8.pads': { dims: [4], data: [0, 1, 0, 2] }, 'pad_8.c1': { dims: [], data: [0.5] },
     });
     expect(g.output).toEqual(['N', 19]);
-    const e = graphOf(function (x) { return x.add((this.c as Tensor).broadcastTo([2, 3])); }, [2, 3], {}, { c: w([3], 1) });
+    const e = graphOf(function (x) { return x.add((this.c as Tensor).broadcastTo([2, 3])); }, [2, 3], {},
+      { c: w([3], 1) });
     expect(e.nodes).toEqual(['Expand broadcastTo_0_0(c, broadcastTo_0.shape)', 'Add add_1_1(input, broadcastTo_0_0)']);
     expect(e.inits['broadcastTo_0.shape']).toEqual({ dims: [2], data: [2, 3] });
   });
@@ -212,7 +226,10 @@ describe('exportOnnx of a Module: names, example inputs and modes', () => {
       const inner = this.inner as Inner, blocks = this.blocks as Tensor[];
       return x.matmul(inner.fc.weight).add(inner.scale).add(blocks[1]).add(this.alias as Tensor).sub(bn.runningMean)
         .mul((this.norm as nn.BatchNorm1D).weight).add((this.fcs as Dense[])[0].bias as Tensor);
-    }, [2], {}, { inner: new Inner(), blocks: [w([2], 4), w([2], 5)], shared, alias: shared, norm: bn, fcs: [new Dense(2, 2, { seed: 6 })] });
+    }, [2], {}, {
+      inner: new Inner(), blocks: [w([2], 4), w([2], 5)], shared, alias: shared, norm: bn,
+      fcs: [new Dense(2, 2, { seed: 6 })],
+    });
     expect(Object.keys(g.inits)).toEqual(['inner.fc.weight', 'inner.scale', 'blocks.1', 'shared', 'norm.running_mean', 'norm.weight',
       'fcs.0.bias']);
     expect(g.name).toBe('nodenn.Traced');
@@ -225,7 +242,8 @@ describe('exportOnnx of a Module: names, example inputs and modes', () => {
 
   it('a layer called inline is layer0, layer1, ... in the order first called, the same name when called again', () => {
     const d1 = new Dense(3, 3, { seed: 1 }), d2 = new Dense(3, 3, { seed: 2 });
-    const g = graphOf(function (x) { return d1.call(d2.call(d1.call((this.named as Dense).call(x)))); }, [3], {}, { named: new Dense(3, 3, { seed: 3 }) });
+    const g = graphOf(function (x) { return d1.call(d2.call(d1.call((this.named as Dense).call(x)))); }, [3], {},
+      { named: new Dense(3, 3, { seed: 3 }) });
     expect(g.nodes).toEqual(['Gemm named_0(input, named.weight, named.bias)', 'Gemm layer0_1(named_0, layer0.weight, layer0.bias)',
       'Gemm layer1_2(layer0_1, layer1.weight, layer1.bias)', 'Gemm layer0_3(layer1_2, layer0.weight, layer0.bias)']);
     expect(Object.keys(g.inits)).toEqual(['named.weight', 'named.bias', 'layer0.weight', 'layer0.bias', 'layer1.weight', 'layer1.bias']);
@@ -245,10 +263,14 @@ describe('exportOnnx of a Module: names, example inputs and modes', () => {
   it('the example inputs: normal draws seeded 1000 and 1001, batches 2 and 3 or the fixed batch twice, the parameters\' dtype', () => {
     const seen: { shape: number[]; dtype: string; data: number[]; training: boolean }[] = [];
     const record = function (this: Record<string, unknown>, x: Tensor) {
-      seen.push({ shape: [...x.shape], dtype: x.dtype, data: [...x.data], training: (this as unknown as Module).training });
+      const training = (this as unknown as Module).training;
+      seen.push({ shape: [...x.shape], dtype: x.dtype, data: [...x.data], training });
       return x.relu();
     };
-    const draws = (seed: number, n: number) => { const r = new Random(seed); return Array.from({ length: n }, () => Math.fround(r.normal())); };
+    const draws = (seed: number, n: number) => {
+      const r = new Random(seed);
+      return Array.from({ length: n }, () => Math.fround(r.normal()));
+    };
     graphOf(record, [2]);
     expect(seen).toEqual([
       { shape: [2, 2], dtype: 'float32', data: draws(1000, 4), training: false },
@@ -256,7 +278,10 @@ describe('exportOnnx of a Module: names, example inputs and modes', () => {
     ]);
     seen.length = 0;
     const g = graphOf(record, [2], { dynamicBatch: false, batchSize: 4 }, { p: nn.zeros([1], { dtype: 'float64' }) });
-    const draws64 = (seed: number, n: number) => { const r = new Random(seed); return Array.from({ length: n }, () => r.normal()); };
+    const draws64 = (seed: number, n: number) => {
+      const r = new Random(seed);
+      return Array.from({ length: n }, () => r.normal());
+    };
     expect(seen).toEqual([
       { shape: [4, 2], dtype: 'float64', data: draws64(1000, 8), training: false },
       { shape: [4, 2], dtype: 'float64', data: draws64(1001, 8), training: false },
@@ -326,19 +351,25 @@ describe('exportOnnx of a Module: two traces that differ', () => {
     const shorter = errorOf(() => graphOf(function (x) { return x.shape[0] > 2 ? x.relu() : x.relu().exp(); }, [3]));
     expect([shorter.message, shorter.op]).toEqual([`${branch(true)}exp`, 'exp']);
     // a layer is named by its path
-    const layer = errorOf(() => graphOf(function (x) { return (x.shape[0] > 2 ? this.second as Dense : this.first as Dense).call(x); }, [3],
-      {}, { first: new Dense(3, 3, { seed: 1 }), second: new Dense(3, 3, { seed: 2 }) }));
+    const layer = errorOf(() => graphOf(function (x) {
+      return (x.shape[0] > 2 ? this.second as Dense : this.first as Dense).call(x);
+    }, [3],
+    {}, { first: new Dense(3, 3, { seed: 1 }), second: new Dense(3, 3, { seed: 2 }) }));
     expect([layer.message, layer.op]).toEqual([`${branch(true)}first`, 'first']);
     // a fixed batch: the two traces differ only in their values; the first values drawn decide the branch
     const t = (new Random(1000).normal() + new Random(1001).normal()) / 2;
-    const values = errorOf(() => graphOf(function (x) { return x.data[0] > t ? x.relu() : x.neg(); }, [1], { dynamicBatch: false }));
+    const values = errorOf(() => graphOf(function (x) { return x.data[0] > t ? x.relu() : x.neg(); }, [1],
+      { dynamicBatch: false }));
     expect(values.message).toBe(`${branch(false)}${new Random(1000).normal() > t ? 'relu' : 'neg'}`);
   });
 
   it('Reshape targets: one axis following the batch is written -1, more are refused', () => {
     const one = graphOf(function (x) { return x.reshape([x.shape[0], 3, 1]); }, [3]);
     expect(one.inits['reshape_0.shape']).toEqual({ dims: [3], data: [-1, 3, 1] });
-    const two = errorOf(() => graphOf(function (x) { const n = x.shape[0]; return x.matmul(x.permute([1, 0])).reshape([n, n, 1]); }, [1]));
+    const two = errorOf(() => graphOf(function (x) {
+      const n = x.shape[0];
+      return x.matmul(x.permute([1, 0])).reshape([n, n, 1]);
+    }, [1]));
     expect(two.op).toBe('reshape');
     expect(two.message).toMatch(new RegExp(`^exportOnnx: the target shape of reshape \\(at ${here}\\) follows the batch size in 2 axes ` +
       `\\(\\[2, 2, 1\\] at batch 2, \\[3, 3, 1\\] at batch 3\\); a Reshape can leave one free: keep the batch in one axis, or ` +
@@ -356,7 +387,7 @@ describe('exportOnnx of a Module: two traces that differ', () => {
   it('Expand targets: an axis that grows in the expanded tensor too is written 1; a broadcast to the batch is refused', () => {
     const grows = graphOf(function (x) { return x.broadcastTo([x.shape[0], 2, 3]); }, [1, 3]);
     expect(grows.inits['broadcastTo_0.shape']).toEqual({ dims: [3], data: [1, 2, 3] });
-    const refused = (f: (this: Record<string, unknown>, x: Tensor) => Tensor, shape: number[], a: string, b: string) => {
+    const refused = (f: Forward, shape: number[], a: string, b: string) => {
       const e = errorOf(() => graphOf(f, shape, {}, { c: w([3], 1) }));
       expect(e.op).toBe('broadcastTo');
       expect(e.message).toMatch(new RegExp(`^exportOnnx: the target shape of broadcastTo \\(at ${here}\\) broadcasts to the batch ` +
@@ -370,7 +401,10 @@ describe('exportOnnx of a Module: two traces that differ', () => {
 
   it('a parameter, slice bounds and counts that change between the traces', () => {
     const p = w([2], 1);
-    const weight = errorOf(() => graphOf(function (x) { p.data.set(x.data.subarray(0, 2)); return x.add(p); }, [2], {}, { p }));
+    const weight = errorOf(() => graphOf(function (x) {
+      p.data.set(x.data.subarray(0, 2));
+      return x.add(p);
+    }, [2], {}, { p }));
     expect([weight.message, weight.op]).toEqual(['exportOnnx: the tensor p changes with the input\'s values but no traced tensor ' +
       'operation computes it from the input (it was made through .data, toArray(), a random draw, a Sequential\'s forward() rather ' +
       'than its layers\' call(), or another operation the trace does not see); a graph would freeze the value it had in one trace: ' +
@@ -384,7 +418,7 @@ describe('exportOnnx of a Module: two traces that differ', () => {
     expect(count.message).toMatch(new RegExp(`^exportOnnx: the count n − ddof of var \\(at ${here}\\) follows the batch size, which a graph`));
   });
   it('what else follows the batch size is named: sum axes, pad widths, gather indices, a number operand, the returned constant', () => {
-    const followed = (f: (this: Record<string, unknown>, x: Tensor) => Tensor, what: string, op: string) => {
+    const followed = (f: Forward, what: string, op: string) => {
       const e = errorOf(() => graphOf(f, [2, 3]));
       expect(e.op).toBe(op);
       expect(e.message).toMatch(new RegExp(`^exportOnnx: ${what} \\(at ${here}\\) follows the batch size, which a graph with a free ` +
@@ -401,7 +435,8 @@ describe('exportOnnx of a Module: two traces that differ', () => {
       '([2] at batch 2, [3] at batch 3); a graph would freeze it';
     expect([returned.op, returned.message.slice(0, frozen.length)]).toEqual(['forward', frozen]);
     // an Expand whose target changes rank
-    const rank = errorOf(() => graphOf(function (x) { return x.broadcastTo(x.shape[0] === 2 ? [2, 3] : [1, 3, 3]); }, [3]));
+    const rank = errorOf(() => graphOf(function (x) { return x.broadcastTo(x.shape[0] === 2 ? [2, 3] : [1, 3, 3]); },
+      [3]));
     expect(rank.message).toMatch(new RegExp(`^exportOnnx: the target shape of broadcastTo \\(at ${here}\\) follows the batch size, which`));
   });
 
@@ -425,7 +460,8 @@ describe('exportOnnx of a Module: two traces that differ', () => {
     expect(g.output).toEqual([null]);
     expect(graphOf(function (x) { return x.reshape([-1]); }, [3]).output).toEqual([null]);
     // 2N - 3 rows: 1 at batch 2, 3 at batch 3
-    expect(graphOf(function (x) { return nn.ops.concat([x, x.slice([1, null])], 0).slice([2, null]); }, [2]).output).toEqual([null, 2]);
+    expect(graphOf(function (x) { return nn.ops.concat([x, x.slice([1, null])], 0).slice([2, null]); }, [2]).output)
+      .toEqual([null, 2]);
   });
 
   it('the first operation without an ONNX counterpart in the order forward() ran them', () => {
@@ -437,7 +473,8 @@ describe('exportOnnx of a Module: two traces that differ', () => {
   });
   it('a tensor read twice is computed once; Dropout in eval adds no node', () => {
     expect(nodes(function (x) { const y = x.relu(); return y.add(y); }, [3])).toEqual(['Relu relu_0_0(input)', 'Add add_1_1(relu_0_0, relu_0_0)']);
-    const g = graphOf(function (x) { return (this.drop as nn.Dropout).call(x.relu()).tanh(); }, [3], {}, { drop: new nn.Dropout(0.5) });
+    const g = graphOf(function (x) { return (this.drop as nn.Dropout).call(x.relu()).tanh(); }, [3], {},
+      { drop: new nn.Dropout(0.5) });
     // the layer's operation counts in the node names though it writes no node
     expect(g.nodes).toEqual(['Relu relu_0_0(input)', 'Tanh tanh_2_1(relu_0_0)']);
     expect(g.inits).toEqual({});
@@ -451,7 +488,8 @@ describe('exportOnnx of a Module: two traces that differ', () => {
       '\\{ dynamicBatch: false \\} to fix the batch size$'));
     const start = errorOf(() => graphOf(function (x) { return x.slice([x.shape[0] - 1, null]); }, [2]));
     expect(start.message).toMatch(new RegExp(`^exportOnnx: the start of gatherAxis \\(at ${here}\\) follows the batch size, which a graph`));
-    const axis = errorOf(() => graphOf(function (x) { return x.take([0], x.shape[0] === 2 ? 1 : 2).reshape([-1]); }, [2, 3]));
+    const axis = errorOf(() => graphOf(function (x) { return x.take([0], x.shape[0] === 2 ? 1 : 2).reshape([-1]); },
+      [2, 3]));
     expect(axis.message).toMatch(new RegExp(`^exportOnnx: the axis of gatherAxis \\(at ${here}\\) follows the batch size, which a graph`));
     expect(nodes(function (x) { return x.take([], 1); }, [3])).toEqual(['Gather gatherAxis_0_0(input, gatherAxis_0.indices) {axis=1}']);
   });
