@@ -356,7 +356,7 @@ function finish(root: unknown, file: string): PickleValue {
     if (v === null || typeof v !== 'object') return v as PickleValue;
     if (v instanceof Uint8Array || v instanceof Tensor) return v;
     if (done.has(v)) return done.get(v) as PickleValue;
-    if (depth > MAX_PICKLE_DEPTH) throw new PickleError(`containers nest deeper than ${MAX_PICKLE_DEPTH} levels`, file);
+    if (depth >= MAX_PICKLE_DEPTH) throw new PickleError(`containers nest deeper than ${MAX_PICKLE_DEPTH} levels`, file);
     if (v instanceof PendingArray) {
       if (!v.value) throw new PickleError('an ndarray was never given its data (no BUILD)', file);
       return v.value;
