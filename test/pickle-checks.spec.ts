@@ -115,6 +115,11 @@ describe('pickle: numpy arrays of every dtype and byte order', () => {
     }
   });
 
+  it('little-endian float32 data are copied bit for bit: a signalling NaN keeps its bits', () => {
+    const t = read(ndarray([2], 'f4', binbytes(new Uint8Array(Uint32Array.of(0x7f800001, 0x3f800000).buffer)))) as Tensor;
+    expect([...new Uint32Array(t.data.buffer, t.data.byteOffset, 2)]).toEqual([0x7f800001, 0x3f800000]);
+  });
+
   it('typestrings without a byte order, and the ones refused', () => {
     expect([...(read(ndarray([1], 'f8', binbytes(raw('f8', [2.5], true)))) as Tensor).data]).toEqual([2.5]);
     // a leading zero is the same size
@@ -137,6 +142,7 @@ describe('pickle: numpy arrays of every dtype and byte order', () => {
     expect([t2.dtype, [...t2.data]]).toEqual(['float64', [1, 2, 3, 4]]);
     const c2 = read(ndarray([2, 2], 'f8', binbytes(raw('f8', [1, 3, 2, 4], true)), { fortran: i(0) })) as Tensor;
     expect([...c2.data]).toEqual([1, 3, 2, 4]);
+    expect(read(ndarray([0, 2], 'i8', binbytes([]), { fortran: [0x88] }))).toEqual({ dtype: 'int64', shape: [0, 2], data: new BigInt64Array(0) });
     const f1 = read(ndarray([3], 'u1', binbytes([5, 6, 7]), { fortran: [0x88] })) as io.NumpyArray;
     expect([...f1.data]).toEqual([5, 6, 7]);
     const empty = read(ndarray([0, 3], 'f4', binbytes([]))) as Tensor;
@@ -252,6 +258,7 @@ describe('pickle: the data opcodes', () => {
     expect(read([0x8b, ...le32(64), ...big])).toBe(2n ** 496n);
     expect(refused([0x8b, ...le32(65), ...big, 0])).toBe('an integer of 65 bytes is larger than this reader takes (64)');
     expect(refused([0x8a, 65, ...big, 0])).toBe('an integer of 65 bytes is larger than this reader takes (64)');
+    expect(refused([0x8a, 3, 1])).toBe('truncated: LONG at byte 4 declares 3 bytes, 2 are left');
   });
 
   it('floats, booleans, None, strings and bytes', () => {
@@ -265,6 +272,7 @@ describe('pickle: the data opcodes', () => {
     expect(read([0x54, ...le32(3)], 'a\xe9b')).toBe('aéb');
     expect(read([0x55, 2], '\xff!')).toBe('ÿ!');
     expect(refused([0x54, 0xff, 0xff, 0xff, 0xff])).toBe('BINSTRING at byte 2 declares a negative length');
+    expect(read([0x54, 0, 0, 0, 0])).toBe('');
     for (const [op, head] of [[0x42, le32(3)], [0x43, [3]], [0x8e, [3, 0, 0, 0, 0, 0, 0, 0]], [0x96, [3, 0, 0, 0, 0, 0, 0, 0]]] as [number, number[]][]) {
       const p = pk([op, ...head, 7, 8, 9]);
       const v = io.decodePickle(p) as Uint8Array;
@@ -284,6 +292,20 @@ describe('pickle: the data opcodes', () => {
     expect(why(bytes([0x80, 4, 0x47, 1]))).toBe('truncated: BINFLOAT at byte 3 declares 8 bytes, 1 are left');
     expect(why(bytes([0x80, 4, 0x4b]))).toBe('truncated: BININT1 at byte 3 declares 1 bytes, 0 are left');
     expect(why(bytes([0x80, 4, 0x8c, 3, 0x61]))).toBe('truncated: SHORT_BINUNICODE at byte 4 declares 3 bytes, 1 are left');
+    // each opcode's argument, and each length's bytes, cut off at the end: named in the message
+    const heads: [number, string, number][] = [[0x4a, 'BININT', 4], [0x4b, 'BININT1', 1], [0x4d, 'BININT2', 2], [0x8a, 'LONG1', 1],
+      [0x8b, 'LONG4', 4], [0x47, 'BINFLOAT', 8], [0x58, 'BINUNICODE', 4], [0x8c, 'SHORT_BINUNICODE', 1], [0x8d, 'BINUNICODE8', 8],
+      [0x54, 'BINSTRING', 4], [0x55, 'SHORT_BINSTRING', 1], [0x42, 'BINBYTES', 4], [0x43, 'SHORT_BINBYTES', 1],
+      [0x8e, 'BINBYTES8', 8], [0x96, 'BYTEARRAY8', 8], [0x68, 'BINGET', 1], [0x6a, 'LONG_BINGET', 4], [0x71, 'BINPUT', 1],
+      [0x72, 'LONG_BINPUT', 4], [0x80, 'PROTO', 1], [0x95, 'FRAME', 8]];
+    for (const [op, name, k] of heads) {
+      expect(why(bytes([0x80, 4, op])), name).toBe(`truncated: ${name} at byte 3 declares ${k} bytes, 0 are left`);
+      if (['BINUNICODE', 'SHORT_BINUNICODE', 'BINUNICODE8', 'BINSTRING', 'SHORT_BINSTRING', 'BINBYTES', 'SHORT_BINBYTES',
+        'BINBYTES8', 'BYTEARRAY8', 'LONG1', 'LONG4'].includes(name)) {
+        const body = name.startsWith('LONG') ? 'LONG' : name;
+        expect(why(bytes([0x80, 4, op, 1], new Array<number>(k - 1).fill(0))), name).toBe(`truncated: ${body} at byte ${3 + k} declares 1 bytes, 0 are left`);
+      }
+    }
     // FRAME: a hint, checked against the bytes after it
     expect(read([0x95, 2, 0, 0, 0, 0, 0, 0, 0], 'N')).toBe(null);
     expect(why(bytes([0x80, 4, 0x95, 3, 0, 0, 0, 0, 0, 0, 0], 'N.'))).toBe('truncated: FRAME at byte 2 declares 3 bytes, 2 are left');
@@ -307,6 +329,12 @@ describe('pickle: the data opcodes', () => {
     expect(read(i(1), i(2), '0')).toBe(1);
     expect(read(i(1), '(', i(2), i(3), '1')).toBe(1);
     expect(read('(', i(1), '(', i(2), 't', 't')).toEqual([1, [2]]);
+  });
+
+  it('a dict becomes a plain object of writable, enumerable, configurable keys', () => {
+    const v = read('}', s('a'), i(1), 's') as Record<string, unknown>;
+    expect(Object.getOwnPropertyDescriptor(v, 'a')).toEqual({ value: 1, writable: true, enumerable: true, configurable: true });
+    expect(Object.getPrototypeOf(v)).toBe(Object.prototype);
   });
 
   it('dict keys of every hashable kind a plain object can hold', () => {
@@ -475,6 +503,16 @@ describe('pickle: refusals word for word', () => {
     for (let v = io.decodePickle(dicts(100)) as { k?: object } | undefined; v; v = v.k) levels++;
     expect(levels).toBe(100);
     expect(why(dicts(101))).toBe(`containers nest deeper than ${io.MAX_PICKLE_DEPTH} levels`);
+    const sets = (n: number) => bytes([0x80, 4, 0x8f], '(\x8f'.repeat(n - 1), '\x90'.repeat(n - 1), '.');
+    expect(io.decodePickle(sets(100))).toBeInstanceOf(Set);
+    expect(why(sets(101))).toBe(`containers nest deeper than ${io.MAX_PICKLE_DEPTH} levels`);
+    // what the 100th level holds is not a level of its own: None, a number, bytes, a torch tensor
+    const innermost = (...items: Part[]) => bytes([0x80, 4], ']'.repeat(100), '(', ...items, 'e', 'a'.repeat(99), '.');
+    let v = decodePickleWith(innermost('N', i(1), binbytes([2]), G('torch._utils._rebuild_tensor_v2'), tup(tup(s('storage'),
+      G('torch.FloatStorage'), s('0'), s('cpu'), i(1)), 'Q', i(0), ')', ')'), 'R'), 't.pt', (key, n) => n === 4 ? raw('f4', [3], true) : undefined) as unknown[];
+    for (let d = 1; d < 100; d++) v = v[0] as unknown[];
+    expect(v.slice(0, 3)).toEqual([null, 1, Uint8Array.of(2)]);
+    expect([...(v[3] as Tensor).data]).toEqual([3]);
   });
 });
 
@@ -574,6 +612,7 @@ describe('pickle: torch storages and tensors (decodePickleWith, as loadPt reads 
     expect(ptWhy(files, tensor(storage(), i(0), dims(1), dims(1, 1)))).toBe(args);
     expect(ptWhy(files, G('torch._utils._rebuild_tensor_v2'), 'N', 'R')).toBe('the arguments of torch._utils._rebuild_tensor_v2 must be a tuple');
     // the count: over 2^31 - 1 refused before the extent, a count at the limit reaches the extent check
+    expect(ptWhy(files, tensor(storage(), i(0), dims(65536, 65536, 65536), dims(0, 0, 0)))).toBe('a tensor of size (65536, 65536, 65536) is too large');
     expect(ptWhy(files, tensor(storage(), i(0), dims(65536, 32768), dims(0, 0)))).toBe('a tensor of size (65536, 32768) is too large');
     expect(ptWhy(files, tensor(storage(), i(0), dims(2147483647), dims(1))))
       .toBe('a tensor of size (2147483647), stride (1) and offset 0 reaches past its storage of 3 elements');
