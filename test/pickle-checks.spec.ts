@@ -151,6 +151,13 @@ describe('pickle: numpy arrays of every dtype and byte order', () => {
     expect([[...scalar.shape], [...scalar.data]]).toEqual([[], [4.5]]);
   });
 
+  it('at most 64 dimensions, as numpy (each element walks every axis: 10^5 axes of 1 and 10^6 elements took tens of minutes)', () => {
+    const a64 = read(ndarray(new Array<number>(64).fill(1), 'u1', binbytes([7]), { fortran: [0x88] })) as io.NumpyArray;
+    expect([a64.shape.length, [...a64.data]]).toEqual([64, [7]]);
+    expect(refused(ndarray(new Array<number>(65).fill(1), 'u1', binbytes([7]), { fortran: [0x88] })))
+      .toBe('an ndarray of 65 dimensions is refused (numpy allows at most 64)');
+  });
+
   it('the state without its version, and data as a latin-1 string (Python 2)', () => {
     const four = read(bytes(RECONSTRUCT, tup(tup(i(2)), dtype('u1'), [0x89], binbytes([1, 2])), 'b')) as io.NumpyArray;
     expect([four.shape, [...four.data]]).toEqual([[2], [1, 2]]);
@@ -440,6 +447,15 @@ describe('pickle: refusals word for word', () => {
     expect(why(nones(n + 1))).toBe(`the stack holds more than ${n} items`);
   });
 
+  it('ADDITEMS of more items than a spread call takes (some 10^5)', () => {
+    const k = 300_000;
+    const p = new Uint8Array(k + 6).fill(0x4b);
+    p.set([0x80, 4, 0x8f, 0x28]);
+    p.set([0x90, 0x2e], k + 4);
+    // k / 2 BININT1s of the byte 0x4b
+    expect(io.decodePickle(p)).toEqual(new Set([0x4b]));
+  });
+
   it('containers on the wrong thing, odd item counts', () => {
     expect(refused('}N', 'a')).toBe(`APPEND at byte ${at('}N')} to something that is not a list`);
     expect(refused('}(N', 'e')).toBe(`APPENDS at byte ${at('}(N')} to something that is not a list`);
@@ -596,6 +612,9 @@ describe('pickle: torch storages and tensors (decodePickleWith, as loadPt reads 
   it('_rebuild_tensor_v2 arguments refused', () => {
     const files = { 0: raw('f4', [10, 11, 12], true) };
     const storage = () => pid('FloatStorage', s('0'), i(3));
+    const ones = (n: number) => dims(...new Array<number>(n).fill(1));
+    expect((pt(files, tensor(storage(), i(1), ones(64), ones(64))) as Tensor).shape.length).toBe(64);
+    expect(ptWhy(files, tensor(storage(), i(1), ones(65), ones(65)))).toBe('a tensor of 65 dimensions is refused (at most 64)');
     const args = '_rebuild_tensor_v2 needs an offset and a size and stride of one length';
     expect(ptWhy(files, tensor('N', i(0), dims(1), dims(1)))).toBe('_rebuild_tensor_v2 needs a storage (a persistent id)');
     expect(ptWhy(files, tensor(s('0'), i(0), dims(1), dims(1)))).toBe('_rebuild_tensor_v2 needs a storage (a persistent id)');
