@@ -201,7 +201,7 @@ describe('loadMnist from a directory', () => {
     expect(m.test.x.data[3]).toBeCloseTo(f['t10k-images-idx3-ubyte'][16 + 3] / 255, 7);
     const missing = await refusal(loadMnist({ dir: dirWith({ 'train-images-idx3-ubyte': f['train-images-idx3-ubyte'] }) }));
     expect(missing.slice(0, 3)).toEqual(['DataError', 'NOT_FOUND', 'no mnist idx files in dir: missing train-labels-idx1-ubyte[.gz], ' +
-      `t10k-images-idx3-ubyte[.gz], t10k-labels-idx1-ubyte[.gz] (${missing[3]})`]);
+    `t10k-images-idx3-ubyte[.gz], t10k-labels-idx1-ubyte[.gz] (${missing[3]})`]);
   });
 
   it('a directory where a file belongs → NOT_FOUND naming it', async () => {
@@ -379,6 +379,10 @@ describe('download corners against a local HTTP server', () => {
       if (mode === 'moved') { res.writeHead(302, { location: `/good/${file}` }); res.end(); return; }
       if (mode === 'missing') { res.writeHead(404); res.end(); return; }
       if (mode === 'blank') { res.writeHead(503, ''); res.end(); return; }
+      // answers without a body: fetch gives them a null body
+      if (mode === 'not-modified') { res.writeHead(304); res.end(); return; }
+      if (mode === 'no-content') { res.writeHead(204, file.startsWith('train-images') ? { 'content-length': String(2 ** 40) } : {}); res.end(); return; }
+      if (mode === 'empty') { res.writeHead(204); res.end(); return; }
       if (key === 'train-labels-idx1-ubyte' && mode !== 'good') {
         // the label file's cap exactly, or one byte more: announced, or sent without a length
         const n = cap + (mode.endsWith('over') ? 1 : 0);
@@ -443,6 +447,17 @@ describe('download corners against a local HTTP server', () => {
       `download failed: HTTP 404 Not Found (${base}/missing/train-images-idx3-ubyte.gz)`, `${base}/missing/train-images-idx3-ubyte.gz`]);
     expect((await refusal(loadMnist({ local: false, cacheDir, baseUrl: `${base}/blank/`, sha256: SUMS })))[2]).toBe(
       `download failed: HTTP 503 (${base}/blank/train-images-idx3-ubyte.gz)`);
+    expect((await refusal(loadMnist({ local: false, cacheDir, baseUrl: `${base}/not-modified/`, sha256: SUMS })))[2]).toBe(
+      `download failed: HTTP 304 Not Modified (${base}/not-modified/train-images-idx3-ubyte.gz)`);
+    const images = `${base}/no-content/train-images-idx3-ubyte.gz`;
+    const [, code0, message0] = await refusal(loadMnist({ local: false, cacheDir, baseUrl: `${base}/no-content/`, sha256: SUMS }));
+    // an answer without a body that announces a length: refused by the length, its (null) body left alone
+    expect(message0).toBe(`the server announces ${2 ** 40} bytes, more than the ${downloadCap(MNIST_FILE_BYTES['train-images-idx3-ubyte'])} ` +
+      `this file can take (${images})`);
+    expect(code0).toBe('TOO_LARGE');
+    expect((await refusal(loadMnist({ local: false, cacheDir, baseUrl: `${base}/empty/`, sha256: SUMS })))[2]).toBe(
+      `checksum mismatch: the decompressed file has SHA-256 ${sha(new Uint8Array(0))}, expected ${SUMS['train-images-idx3-ubyte']} ` +
+      `(${base}/empty/train-images-idx3-ubyte.gz)`);
     for (const mode of ['announce', 'stream']) {
       expect(await refusal(loadMnist({ local: false, cacheDir, baseUrl: `${base}/${mode}/`, sha256: SUMS }))).toEqual(['DataError',
         'TOO_LARGE', `${cap} bytes, more than the 60008 expected (${url(mode)})`, url(mode)]);
