@@ -378,6 +378,7 @@ describe('download corners against a local HTTP server', () => {
       const key = file?.replace(/\.gz$/, '') ?? '';
       if (mode === 'moved') { res.writeHead(302, { location: `/good/${file}` }); res.end(); return; }
       if (mode === 'missing') { res.writeHead(404); res.end(); return; }
+      if (mode === 'hang') return;  // never answers
       if (mode === 'blank') { res.writeHead(503, ''); res.end(); return; }
       // answers without a body: fetch gives them a null body
       if (mode === 'not-modified') { res.writeHead(304); res.end(); return; }
@@ -414,6 +415,14 @@ describe('download corners against a local HTTP server', () => {
     expect((await refusal(loadMnist({ local: false, cacheDir, signal, baseUrl: `${base}/good/`, sha256: SUMS })))[1]).toBe('ABORTED');
     expect(hits).toEqual([]);
     expect(getEventListeners(signal, 'abort')).toHaveLength(0);
+    // aborted while the request waits for its answer
+    const ac = new AbortController();
+    const load = refusal(loadMnist({ local: false, cacheDir, signal: ac.signal, baseUrl: `${base}/hang/`, sha256: SUMS }));
+    await vi.waitFor(() => expect(hits).toHaveLength(1), { timeout: 20_000, interval: 5 });
+    ac.abort();
+    expect(await load).toEqual(['DataError', 'ABORTED', `download aborted (${base}/hang/train-images-idx3-ubyte.gz)`,
+      `${base}/hang/train-images-idx3-ubyte.gz`]);
+    expect(getEventListeners(ac.signal, 'abort')).toHaveLength(0);
     expect(fs.existsSync(cacheDir)).toBe(false);
   });
 
