@@ -440,8 +440,12 @@ describe('download corners against a local HTTP server', () => {
       return t;
     }) as typeof setTimeout);
     vi.spyOn(globalThis, 'clearTimeout').mockImplementation((t) => { pending.delete(t); clear(t); });
+    // nothing is written outside the cache directory (a relative path would land in the working directory)
+    const cwd = process.cwd(), elsewhere = dirWith({});
+    process.chdir(elsewhere);
     const m = await loadMnist({ local: false, cacheDir, baseUrl: `${base}/moved`, sha256: SUMS, signal: ac.signal, timeoutMs,
-      onProgress: (s) => progress.push(s) });
+      onProgress: (s) => progress.push(s) }).finally(() => process.chdir(cwd));
+    expect(fs.readdirSync(elsewhere)).toEqual([]);
     expect([m.source, Array.from(m.train.y)]).toEqual([cacheDir, TRAIN]);
     expect(pending.size).toBe(0);
     expect(getEventListeners(ac.signal, 'abort')).toHaveLength(0);
