@@ -222,6 +222,15 @@ describe('loadMnist from a directory', () => {
     fs.truncateSync(imagesFile, 2 ** 28 + 1);  // sparse: nothing read
     expect(await refusal(loadMnist({ dir: big }))).toEqual(['DataError', 'TOO_LARGE',
       `268435457 bytes, more than the 268435456 expected (${imagesFile})`, imagesFile]);
+    // gzip is told by both magic bytes: a large file with only one of them is refused by its size, never read
+    const readFile = vi.spyOn(fs.promises, 'readFile');
+    for (const head of [[0x1f, 0x00], [0x00, 0x8b]]) {
+      fs.writeFileSync(imagesFile, Buffer.from(head));
+      fs.truncateSync(imagesFile, 2 ** 28 + 1);
+      expect((await refusal(loadMnist({ dir: big }))).slice(0, 3)).toEqual(['DataError', 'TOO_LARGE',
+        `268435457 bytes, more than the 268435456 expected (${imagesFile})`]);
+    }
+    expect(readFile.mock.calls.map(([file]) => file)).not.toContain(imagesFile);
     fs.writeFileSync(imagesFile, Buffer.alloc(0));
     fs.truncateSync(imagesFile, 2 ** 28);
     expect((await refusal(loadMnist({ dir: big }))).slice(0, 2)).toEqual(['DataError', 'BAD_MAGIC']);
@@ -256,6 +265,18 @@ describe('loadMnist from a directory', () => {
       if (file === imagesFile && ++opens === 2) change();
       return open(file, ...rest);
     });
+    // gone before its first look
+    fs.rmSync(path.join(dir, 'train-images-idx3-ubyte'));
+    fs.writeFileSync(path.join(dir, 'train-images-idx3-ubyte.gz'), zlib.gzipSync(images(3)));
+    const gzFile = path.join(dir, 'train-images-idx3-ubyte.gz');
+    vi.mocked(fs.promises.open).mockImplementationOnce(async (file, ...rest) => {
+      if (file === gzFile) fs.rmSync(gzFile);
+      return open(file, ...rest);
+    });
+    const [cls0, code0, message0, file0] = await refusal(loadMnist({ dir }));
+    expect([cls0, code0, file0]).toEqual(['DataError', 'NOT_FOUND', gzFile]);
+    expect(message0).toBe(`cannot read: ENOENT: no such file or directory, open '${gzFile}' (${gzFile})`);
+    fs.writeFileSync(imagesFile, images(3));
     change = () => fs.truncateSync(imagesFile, 16 + 784 + 100);
     expect(await refusal(loadMnist({ dir }))).toEqual(['DataError', 'TRUNCATED',
       `the file ended at byte 900 while being read (${imagesFile})`, imagesFile]);
