@@ -281,6 +281,13 @@ describe('loadMnist from a directory', () => {
     expect(await refusal(loadMnist({ dir }))).toEqual(['DataError', 'TRUNCATED',
       `the file ended at byte 900 while being read (${imagesFile})`, imagesFile]);
     expect(await openOn(imagesFile)).toBe(false);
+    // the same within a full chunk of reading (1337 images of 784 bytes in 1 MiB): 1400 images, cut after 10
+    fs.writeFileSync(imagesFile, idx(0x803, [1400, 28, 28], new Uint8Array(1400 * 784)));
+    fs.writeFileSync(path.join(dir, 'train-labels-idx1-ubyte'), labels(new Array(1400).fill(1)));
+    opens = 0;
+    change = () => fs.truncateSync(imagesFile, 16 + 784 * 10);
+    expect((await refusal(loadMnist({ dir })))[2]).toBe(`the file ended at byte 7856 while being read (${imagesFile})`);
+    fs.writeFileSync(path.join(dir, 'train-labels-idx1-ubyte'), labels(TRAIN));
     fs.writeFileSync(imagesFile, images(3));
     opens = 0;
     change = () => fs.rmSync(imagesFile);
