@@ -321,6 +321,19 @@ describe('loadMnist from a directory', () => {
 });
 
 describe('where the files are looked for', () => {
+  it('the source options are checked by name before anything is looked for', async () => {
+    const refused: [object, string][] = [
+      [{ baseUrl: '' }, "baseUrl must be a non-empty string, got the string ''"],
+      [{ cacheDir: 5 }, 'cacheDir must be a non-empty string, got 5'],
+      [{ local: 'yes' }, "local must be true or false, got the string 'yes'"],
+      [{ download: 1 }, 'download must be true or false, got 1'],
+    ];
+    for (const [opts, message] of refused) {
+      expect(await refusal(loadMnist({ dir: '/nonexistent/nodenn', ...opts } as never)), message).toEqual(['TypeError', '', message, undefined]);
+    }
+  });
+
+
   it('NODENN_DATA: its <kind> subdirectory first, then itself; ignored with local: false or a dir', async () => {
     const f = files();
     const root = dirWith(f);
