@@ -333,7 +333,6 @@ describe('where the files are looked for', () => {
     }
   });
 
-
   it('NODENN_DATA: its <kind> subdirectory first, then itself; ignored with local: false or a dir', async () => {
     const f = files();
     const root = dirWith(f);
