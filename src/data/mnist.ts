@@ -420,6 +420,9 @@ async function openImages(file: string, maxBytes = 256 * 1024 * 1024): Promise<I
     size = (await handle.stat()).size;
     head = new Uint8Array(16);
     head = head.subarray(0, (await handle.read(head, 0, 16, 0)).bytesRead);
+  } catch (e) {
+    // a directory opens, and fails at its first read
+    throw new DataError('NOT_FOUND', `cannot read: ${(e as Error).message}`, file);
   } finally {
     await handle.close();
   }
