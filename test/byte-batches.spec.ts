@@ -35,7 +35,7 @@ describe('byteBatches', () => {
   it('in order: batches of the scaled bytes with their labels, the last one partial', async () => {
     const images = Uint8Array.from({ length: 5 * 4 }, (_, i) => i * 10);
     const labels = Int32Array.from([3, 1, 4, 1, 5]);
-    const { data, batches } = byteBatches(images, labels, { batchSize: 2, sampleShape: [2, 2], scale: 0.5 });
+    const { data, batches } = byteBatches(images, labels, { batchSize: 2, sampleShape: [2, 2], divisor: 2 });
     expect(batches).toBe(3);
     const got: [number[], number[], number[]][] = [];
     for await (const b of data) got.push([[...b.x.shape], Array.from(b.x.data), Array.from(b.y as Int32Array)]);
