@@ -29,7 +29,8 @@ export interface ByteBatchesOptions {
  * for 255 the very floats loadMnist() makes (byte · (1 / 255) in double, rounded to float32, is the correctly
  * rounded quotient for every byte), so training on these batches gives the bits of training on its tensors.
  */
-export function byteBatches(images: Uint8Array, labels: Int32Array, options: ByteBatchesOptions): { data: Dataset<Batch>; batches: number } {
+export function byteBatches(images: Uint8Array, labels: Int32Array,
+  options: ByteBatchesOptions): { data: Dataset<Batch>; batches: number } {
   const { batchSize, sampleShape, rng, divisor = 255 } = options;
   const px = sampleShape.reduce((a, b) => a * b, 1), n = labels.length;
   if (images.length !== n * px) {

@@ -620,8 +620,7 @@ export interface MnistBytes {
  * float tensors' memory, for a caller that converts a batch at a time. Fresh memory is what loading costs: first
  * touching MNIST's 188 MB of floats takes longer than converting them, and longer than the MLP's training.
  */
-export async function loadMnistBytes(opts: Pick<LoadMnistOptions, 'dir' | 'kind' | 'limit' | 'local' | 'download' |
-  'baseUrl' | 'cacheDir' | 'timeoutMs' | 'sha256' | 'signal' | 'onProgress'> = {}): Promise<MnistBytes> {
+export async function loadMnistBytes(opts: Omit<LoadMnistOptions, 'normalize' | 'flatten' | 'oneHot' | 'dtype'> = {}): Promise<MnistBytes> {
   const { kind } = checkLoadOptions(opts);
   const { files, source } = await locate(opts, kind);
   const split = async (imagesFile: string, labelsFile: string, limit: number): Promise<MnistBytesSplit> => {
@@ -632,7 +631,8 @@ export async function loadMnistBytes(opts: Pick<LoadMnistOptions, 'dir' | 'kind'
       throw new DataError('COUNT_MISMATCH', `${images.count} images in ${imagesFile} but ${labels.length} labels`, labelsFile);
     }
     const count = Math.min(images.count, limit), px = images.rows * images.cols;
-    return { images: images.pixels.subarray(0, count * px), labels: Int32Array.from(labels.subarray(0, count)), count };
+    const pixels = images.pixels.subarray(0, count * px);
+    return { images: pixels, labels: Int32Array.from(labels.subarray(0, count)), count };
   };
   const [train, test] = await Promise.all([
     split(files.trainImages, files.trainLabels, limitOf(opts.limit, 'train')),
