@@ -3,7 +3,8 @@
 // kernel call is timed by the process CPU time around it (run with one thread, NODENN_THREADS=1, so the process CPU
 // time is the calling thread's), grouped by kernel and by the layer shape it ran for, plus the JS between the calls;
 // then the data loading and the test evaluation. CPU time, which the load of a shared machine inflates less than wall.
-// node bench/cnn-profile.js [--steps 60] [--batch 128]
+// --unfused runs every layer on its own (fit() otherwise fuses Conv2D + MaxPool2D(2)), for before/after in one build.
+// node bench/cnn-profile.js [--steps 60] [--batch 128] [--unfused]
 'use strict';
 const path = require('path');
 const nn = require(path.join(__dirname, '..', 'dist', 'cjs', 'index.js'));
@@ -13,6 +14,7 @@ const { loadMnist } = require(path.join(__dirname, '..', 'dist', 'cjs', 'data', 
 
 const arg = (name, def) => { const i = process.argv.indexOf(`--${name}`); return i < 0 ? def : Number(process.argv[i + 1]); };
 const steps = arg('steps', 60), batch = arg('batch', 128);
+if (process.argv.includes('--unfused')) require(path.join(__dirname, '..', 'dist', 'cjs', 'inference', 'plan.js')).fusablePool = () => false;
 const cpuNow = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };  // ms
 
 async function main() {

@@ -73,7 +73,8 @@ describe.each(backends)('fused Conv2D + MaxPool2D in training on $label', (bc) =
     class PooledConv extends Conv2D {
       override forward(x: Tensor): Tensor { return this.forwardPooled(x); }
     }
-    for (const [N, C, F, H, W, k, s, p] of [[2, 2, 3, 7, 6, 3, 1, 1], [3, 1, 17, 9, 8, 2, 1, 0], [1, 3, 2, 11, 9, 3, 2, 1]]) {
+    const configs = [[2, 2, 3, 7, 6, 3, 1, 1], [3, 1, 17, 9, 8, 2, 1, 0], [1, 3, 2, 11, 9, 3, 2, 1]];
+    for (const [N, C, F, H, W, k, s, p] of configs) {
       const layer = new PooledConv(C, F, k, { stride: s, padding: p, dtype: 'float64', seed: N + F });
       const x = new Tensor(randomArray(Float64Array, N * C * H * W, 7 + F), [N, C, H, W]);
       const r = gradcheck.checkLayer(layer, x, { dtype: 'float64', seed: 3 });
