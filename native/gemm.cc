@@ -143,7 +143,9 @@ template <typename V, typename T> inline V merge_block(V c, V acc, T alpha, T be
   return overwrite ? alpha * acc : beta * c + alpha * acc;
 }
 
-template <typename T, int RM, int NV, int AM>
+// PB: B is read in place and the tile's last vector of columns is partial (cols < NV * L): that vector is loaded with
+// its lanes past cols zero, as the packed strip's zero padding would give them.
+template <typename T, int RM, int NV, int AM, bool PB = false>
 inline void micro_kernel(long kc, const T* __restrict a, long lda, const T* __restrict b, long ldbk, T* C, long ldc,
                          long rows, long cols, T alpha, T beta, bool overwrite) {
   typedef Blocking<T> Bk;
@@ -156,7 +158,9 @@ inline void micro_kernel(long kc, const T* __restrict a, long lda, const T* __re
     for (int v = 0; v < NV; v++) acc[r][v] = V{};
   for (long k = 0; k < kc; k++) {
     V bv[NV];
-    for (int v = 0; v < NV; v++) bv[v] = *(const U*)(b + k * ldbk + v * L);
+    for (int v = 0; v < NV; v++)
+      bv[v] = PB && v == NV - 1 ? load_partial(b + k * ldbk + v * L, (int)(cols - v * L))
+                                : *(const U*)(b + k * ldbk + v * L);
 #pragma GCC unroll 16
     for (int r = 0; r < RM; r++) {
       T x = AM == kRows ? a[r * lda + k] : AM == kCols ? a[k * lda + r] : a[k * MR + r];
@@ -180,21 +184,55 @@ inline void micro_kernel(long kc, const T* __restrict a, long lda, const T* __re
     }
 }
 
-template <typename T, int AM>
+template <typename T, int AM, bool PB = false>
 inline void any_tile(long kc, const T* a, long lda, const T* b, long ldbk, T* C, long ldc, long rows, long cols,
                      T alpha, T beta, bool overwrite) {
   typedef Blocking<T> Bk;
   enum { MR = Bk::MR, L = Bk::L };
   if (rows > MR / 2 || AM != kPacked) {
     if (cols > L)
-      micro_kernel<T, MR, 2, AM>(kc, a, lda, b, ldbk, C, ldc, rows, cols, alpha, beta, overwrite);
+      micro_kernel<T, MR, 2, AM, PB>(kc, a, lda, b, ldbk, C, ldc, rows, cols, alpha, beta, overwrite);
     else
-      micro_kernel<T, MR, 1, AM>(kc, a, lda, b, ldbk, C, ldc, rows, cols, alpha, beta, overwrite);
+      micro_kernel<T, MR, 1, AM, PB>(kc, a, lda, b, ldbk, C, ldc, rows, cols, alpha, beta, overwrite);
   } else {
     if (cols > L)
-      micro_kernel<T, MR / 2, 2, kPacked>(kc, a, lda, b, ldbk, C, ldc, rows, cols, alpha, beta, overwrite);
+      micro_kernel<T, MR / 2, 2, kPacked, PB>(kc, a, lda, b, ldbk, C, ldc, rows, cols, alpha, beta, overwrite);
     else
-      micro_kernel<T, MR / 2, 1, kPacked>(kc, a, lda, b, ldbk, C, ldc, rows, cols, alpha, beta, overwrite);
+      micro_kernel<T, MR / 2, 1, kPacked, PB>(kc, a, lda, b, ldbk, C, ldc, rows, cols, alpha, beta, overwrite);
+  }
+}
+
+// A product of one B strip (N <= NR, B not transposed) and one K block (K <= KC), too small for threads: the 16 x 16
+// x 16 products of a batched matmul. B is read in place, its last vector masked when N is not a whole number of
+// vectors (no packing into scratch); A in place for full MR-row strips, the last strip packed on the stack. The
+// tiles, accumulators and merge are compute_task's for K block 0, so every element gets the packed path's bits.
+template <typename T> void tiny_product(const GemmJob<T>& j) {
+  typedef Blocking<T> Bk;
+  enum { MR = Bk::MR, L = Bk::L };
+  const long kc = j.K, cols = j.N;
+  const bool overwrite = j.beta == 0, partial = cols % L != 0;
+  for (long row0 = 0; row0 < j.M; row0 += MR) {
+    const long rows = j.M - row0 < MR ? j.M - row0 : (long)MR;
+    T* c = j.C + row0 * j.ldc;
+    if (rows == MR) {
+      const int am = j.trans_a ? kCols : kRows;
+      const T* a = j.trans_a ? j.A + row0 : j.A + row0 * j.lda;
+      if (am == kRows && partial)
+        any_tile<T, kRows, true>(kc, a, j.lda, j.B, j.ldb, c, j.ldc, rows, cols, j.alpha, j.beta, overwrite);
+      else if (am == kRows)
+        any_tile<T, kRows, false>(kc, a, j.lda, j.B, j.ldb, c, j.ldc, rows, cols, j.alpha, j.beta, overwrite);
+      else if (partial)
+        any_tile<T, kCols, true>(kc, a, j.lda, j.B, j.ldb, c, j.ldc, rows, cols, j.alpha, j.beta, overwrite);
+      else
+        any_tile<T, kCols, false>(kc, a, j.lda, j.B, j.ldb, c, j.ldc, rows, cols, j.alpha, j.beta, overwrite);
+    } else {
+      T a[MR * Bk::KC] __attribute__((aligned(kCacheLine)));
+      pack_a_strip(j, row0, rows, 0, kc, a);
+      if (partial)
+        any_tile<T, kPacked, true>(kc, a, MR, j.B, j.ldb, c, j.ldc, rows, cols, j.alpha, j.beta, overwrite);
+      else
+        any_tile<T, kPacked, false>(kc, a, MR, j.B, j.ldb, c, j.ldc, rows, cols, j.alpha, j.beta, overwrite);
+    }
   }
 }
 
@@ -533,6 +571,10 @@ bool gemm(bool trans_a, bool trans_b, long M, long N, long K, T alpha, const T* 
     } else {
       run_tasks(M, small_row_task<T>, &j, parallel);
     }
+    return true;
+  }
+  if (!trans_b && N <= Bk::NR && K <= Bk::KC && !parallel) {
+    tiny_product(j);
     return true;
   }
   j.m_strips = (M + Bk::MR - 1) / Bk::MR;
