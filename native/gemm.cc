@@ -203,37 +203,48 @@ inline void any_tile(long kc, const T* a, long lda, const T* b, long ldbk, T* C,
 }
 
 // A product of one B strip (N <= NR, B not transposed) and one K block (K <= KC), too small for threads: the 16 x 16
-// x 16 products of a batched matmul. B is read in place, its last vector masked when N is not a whole number of
-// vectors (no packing into scratch); A in place for full MR-row strips, the last strip packed on the stack. The
-// tiles, accumulators and merge are compute_task's for K block 0, so every element gets the packed path's bits.
-template <typename T> void tiny_product(const GemmJob<T>& j) {
-  typedef Blocking<T> Bk;
-  enum { MR = Bk::MR, L = Bk::L };
-  const long kc = j.K, cols = j.N;
-  const bool overwrite = j.beta == 0, partial = cols % L != 0;
-  for (long row0 = 0; row0 < j.M; row0 += MR) {
-    const long rows = j.M - row0 < MR ? j.M - row0 : (long)MR;
-    T* c = j.C + row0 * j.ldc;
-    if (rows == MR) {
-      const int am = j.trans_a ? kCols : kRows;
-      const T* a = j.trans_a ? j.A + row0 : j.A + row0 * j.lda;
-      if (am == kRows && partial)
-        any_tile<T, kRows, true>(kc, a, j.lda, j.B, j.ldb, c, j.ldc, rows, cols, j.alpha, j.beta, overwrite);
-      else if (am == kRows)
-        any_tile<T, kRows, false>(kc, a, j.lda, j.B, j.ldb, c, j.ldc, rows, cols, j.alpha, j.beta, overwrite);
-      else if (partial)
-        any_tile<T, kCols, true>(kc, a, j.lda, j.B, j.ldb, c, j.ldc, rows, cols, j.alpha, j.beta, overwrite);
-      else
-        any_tile<T, kCols, false>(kc, a, j.lda, j.B, j.ldb, c, j.ldc, rows, cols, j.alpha, j.beta, overwrite);
+// x 16 products of a batched matmul. Nothing is packed: B is read in place, its last vector masked when N is not a
+// whole number of vectors, and A in place, in tiles of MR rows and then of fewer (MR / 2, 4, 2, 1) for the last
+// rows. The accumulators and the merge are micro_kernel's for K block 0, so every element gets the packed path's
+// bits (the tile's height decides which elements share a pass, not how one is summed).
+template <typename T, int RM, int AM, bool PB> inline void tiny_tile(const GemmJob<T>& j, long row0) {
+  enum { L = Vec<T>::L };
+  const T* a = AM == kCols ? j.A + row0 : j.A + row0 * j.lda;
+  T* c = j.C + row0 * j.ldc;
+  if (j.N > L)
+    micro_kernel<T, RM, 2, AM, PB>(j.K, a, j.lda, j.B, j.ldb, c, j.ldc, RM, j.N, j.alpha, j.beta, j.beta == 0);
+  else
+    micro_kernel<T, RM, 1, AM, PB>(j.K, a, j.lda, j.B, j.ldb, c, j.ldc, RM, j.N, j.alpha, j.beta, j.beta == 0);
+}
+
+template <typename T, int AM, bool PB> void tiny_rows(const GemmJob<T>& j) {
+  enum { MR = Blocking<T>::MR, HALF = MR / 2, FOUR = HALF > 4 ? 4 : 1 };
+  long i = 0;
+  for (; i + MR <= j.M; i += MR) tiny_tile<T, MR, AM, PB>(j, i);
+  while (i < j.M) {
+    const long rest = j.M - i;
+    if (rest >= HALF) {
+      tiny_tile<T, HALF, AM, PB>(j, i);
+      i += HALF;
+    } else if (HALF > 4 && rest >= 4) {
+      tiny_tile<T, FOUR, AM, PB>(j, i);
+      i += FOUR;
+    } else if (rest >= 2) {
+      tiny_tile<T, 2, AM, PB>(j, i);
+      i += 2;
     } else {
-      T a[MR * Bk::KC] __attribute__((aligned(kCacheLine)));
-      pack_a_strip(j, row0, rows, 0, kc, a);
-      if (partial)
-        any_tile<T, kPacked, true>(kc, a, MR, j.B, j.ldb, c, j.ldc, rows, cols, j.alpha, j.beta, overwrite);
-      else
-        any_tile<T, kPacked, false>(kc, a, MR, j.B, j.ldb, c, j.ldc, rows, cols, j.alpha, j.beta, overwrite);
+      tiny_tile<T, 1, AM, PB>(j, i);
+      i += 1;
     }
   }
+}
+
+template <typename T> void tiny_product(const GemmJob<T>& j) {
+  const bool partial = j.N % Vec<T>::L != 0;
+  if (j.trans_a)
+    partial ? tiny_rows<T, kCols, true>(j) : tiny_rows<T, kCols, false>(j);
+  else
+    partial ? tiny_rows<T, kRows, true>(j) : tiny_rows<T, kRows, false>(j);
 }
 
 // Strip q of op(B) in K block pc: a full strip of B read in place (stride ldb), else its packed copy (stride NR).
