@@ -14,6 +14,8 @@
 // always walked in the same blocks in the same order, so the result does not depend on the number of threads.
 // Problems with a handful of rows (a batch-1 forward, B not transposed) skip packing; each element of C is still
 // summed in the packed path's order, so a row's result does not depend on the other rows of the call.
+// Products of one B strip and one K block below the threading threshold (a batched matmul's 16 x 16 x 16) skip
+// packing as well (tiny_product), through the same micro-kernel.
 #include <stdlib.h>
 #include <string.h>
 
