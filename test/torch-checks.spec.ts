@@ -69,6 +69,7 @@ describe('decodePt refuses, word for word', () => {
     expect(() => io.decodePt('PK' as never)).toThrow(new TypeError('bytes must be a Uint8Array'));
     expect(() => io.decodePt([0x50, 0x4b, 3, 4] as never)).toThrow(new TypeError('bytes must be a Uint8Array'));
     expect(reasonOf(new Uint8Array(0))).toBe('x.pt: not a torch.save file (not a zip archive)');
+    expect(() => io.decodePt(Uint8Array.of(1, 2))).toThrow(new io.PickleError('not a torch.save file (not a zip archive)', '<buffer>'));
     expect(reasonOf(Uint8Array.of(0x50, 0x4c, 3, 4))).toBe('x.pt: not a torch.save file (not a zip archive)');
     expect(reasonOf(Uint8Array.of(0x51, 0x4b, 3, 4))).toBe('x.pt: not a torch.save file (not a zip archive)');
     expect(reasonOf(Uint8Array.of(0x80, 2, 0x7d, 0x2e), 'old.pt')).toBe('old.pt: this is torch.save\'s legacy format (PyTorch ' +
@@ -96,6 +97,10 @@ describe('decodePt refuses, word for word', () => {
     const big = 'x.pt: the storages are not little-endian, which loadPt does not read';
     expect(reasonOf(archive({ 'a/data.pkl': pkl, 'a/byteorder': Buffer.from('big'), 'a/data/0': floats(1.5, -2) }))).toBe(big);
     expect(reasonOf(archive({ 'a/data.pkl': pkl, 'a/byteorder': Buffer.from('little'.repeat(3)), 'a/data/0': floats(1, 2) }))).toBe(big);
+    // the size its central directory declares is checked first: more than 16 bytes is refused unread
+    const little = archive({ 'a/data.pkl': dataPkl(), 'a/byteorder': Buffer.from('little') });
+    expect(io.decodePt(declareSize(little, 'a/byteorder', 16))).toEqual({ n: 1 });
+    expect(reasonOf(declareSize(little, 'a/byteorder', 17))).toBe(big);
     // the byteorder of the archive's own prefix only
     expect(io.decodePt(archive({ 'a/data.pkl': dataPkl(), 'b/byteorder': Buffer.from('big') }))).toEqual({ n: 1 });
   });
@@ -220,6 +225,10 @@ describe('fromPytorchStateDict and toPytorchStateDict', () => {
       .toThrow(new RangeError("the state dict's modules 'b', 'c' are not in names"));
     expect(() => io.fromPytorchStateDict(net(), { ...ok, 'a.gamma': range(3) }))
       .toThrow(new RangeError("'a' (weight, bias, gamma) does not match layer 0 (Dense), which has weight, bias; unexpected a.gamma"));
+    expect(() => io.fromPytorchStateDict(net(), { ...ok, 'b.gamma': range(4), 'b.beta': range(4) }))
+      .toThrow(new RangeError("'b' (weight, bias, gamma, beta) does not match layer 2 (Dense), which has weight, bias; unexpected b.gamma, b.beta"));
+    expect(() => io.fromPytorchStateDict(net(), { 'a.bias': ok['a.bias'], 'b.weight': ok['b.weight'], 'b.bias': ok['b.bias'] }))
+      .toThrow(new RangeError("'a' (bias) does not match layer 0 (Dense), which has weight, bias; missing a.weight"));
     expect(() => io.fromPytorchStateDict(net(), { 'a.weight': ok['a.weight'], 'a.gamma': range(3), 'b.weight': ok['b.weight'], 'b.bias': ok['b.bias'] }))
       .toThrow(new RangeError("'a' (weight, gamma) does not match layer 0 (Dense), which has weight, bias; missing a.bias; unexpected a.gamma"));
     expect(() => io.fromPytorchStateDict(net(), { ...ok, 'b.bias': range(3) }))
