@@ -154,9 +154,11 @@ describe('loadPt checks its arguments and the file size', () => {
 });
 
 describe('fromPytorchStateDict and toPytorchStateDict', () => {
-  const range = (n: number, f64 = false) => new Tensor((f64 ? Float64Array : Float32Array).from(Array.from({ length: n }, (_, i) => i + 1)), [n]);
+  const range = (n: number, f64 = false) =>
+    new Tensor((f64 ? Float64Array : Float32Array).from(Array.from({ length: n }, (_, i) => i + 1)), [n]);
   /** A PyTorch Linear(in, out)'s entries, weight (out, in) holding 1, 2, ... in order. */
-  const linear = (inF: number, outF: number, f64 = false) => ({ weight: range(inF * outF, f64).reshape([outF, inF]), bias: range(outF, f64) });
+  const linear = (inF: number, outF: number, f64 = false) =>
+    ({ weight: range(inF * outF, f64).reshape([outF, inF]), bias: range(outF, f64) });
   const prefixed = (prefix: string, e: Record<string, Tensor>) => Object.fromEntries(Object.entries(e).map(([k, t]) => [`${prefix}.${k}`, t]));
 
   it('Dense weights are transposed, in float32 and float64, and everything else copied', () => {
@@ -211,9 +213,9 @@ describe('fromPytorchStateDict and toPytorchStateDict', () => {
       .toThrow(new TypeError("state dict entry 'b.bias' must be a Tensor, got an array of length 2"));
     expect(() => io.fromPytorchStateDict(net(), {})).toThrow(new RangeError('the state dict has 0 modules with weights () but the ' +
       'network has 2 layers with parameters (layer 0 (Dense), layer 2 (Dense)); pass { names } to say which is which'));
-    expect(() => io.fromPytorchStateDict(net(), prefixed('a', linear(2, 3)))).toThrow(new RangeError("the state dict has 1 module " +
+    expect(() => io.fromPytorchStateDict(net(), prefixed('a', linear(2, 3)))).toThrow(new RangeError('the state dict has 1 module ' +
       "with weights ('a') but the network has 2 layers with parameters (layer 0 (Dense), layer 2 (Dense)); pass { names } to say which is which"));
-    expect(() => io.fromPytorchStateDict([new ReLU(), new Dense(2, 3)], ok)).toThrow(new RangeError("the state dict has 2 modules " +
+    expect(() => io.fromPytorchStateDict([new ReLU(), new Dense(2, 3)], ok)).toThrow(new RangeError('the state dict has 2 modules ' +
       "with weights ('a', 'b') but the network has 1 layer with parameters (layer 1 (Dense)); pass { names } to say which is which"));
     expect(() => io.fromPytorchStateDict(net(), ok, { names: null as never }))
       .toThrow(new TypeError('names must be an object of module names to layer indices, got null'));
