@@ -231,6 +231,9 @@ describe('fromPytorchStateDict and toPytorchStateDict', () => {
       .toThrow(new RangeError("'b' (weight, bias, gamma, beta) does not match layer 2 (Dense), which has weight, bias; unexpected b.gamma, b.beta"));
     expect(() => io.fromPytorchStateDict(net(), { 'a.bias': ok['a.bias'], 'b.weight': ok['b.weight'], 'b.bias': ok['b.bias'] }))
       .toThrow(new RangeError("'a' (bias) does not match layer 0 (Dense), which has weight, bias; missing a.weight"));
+    expect(() => io.fromPytorchStateDict(net(), { 'a.gamma': range(3), 'b.weight': ok['b.weight'], 'b.bias': ok['b.bias'] }))
+      .toThrow(new RangeError("'a' (gamma) does not match layer 0 (Dense), which has weight, bias; missing a.weight, a.bias; " +
+        'unexpected a.gamma'));
     expect(() => io.fromPytorchStateDict(net(), { 'a.weight': ok['a.weight'], 'a.gamma': range(3), 'b.weight': ok['b.weight'], 'b.bias': ok['b.bias'] }))
       .toThrow(new RangeError("'a' (weight, gamma) does not match layer 0 (Dense), which has weight, bias; missing a.bias; unexpected a.gamma"));
     expect(() => io.fromPytorchStateDict(net(), { ...ok, 'b.bias': range(3) }))
