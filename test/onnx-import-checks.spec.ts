@@ -146,7 +146,7 @@ describe('loadOnnx: tensors in every encoding it reads', () => {
     expect(flat({ name: 's', dims: [2], data_type: 6, int32_data: [-1, 4] })).toEqual(['Flatten']);
     expect(flat({ name: 's', dims: [2], data_type: 6, raw_data: le('i32', [0, -1]) })).toEqual(['Flatten']);
     expect(reason(reshape({ name: 's', dims: [2], data_type: 7, raw_data: le('i64', [4, -1]) })))
-      .toBe(graphProblems("node 0 (Reshape): a Reshape to [4, -1] is not supported (only flattening each sample: [-1, 4] or [0, -1])"));
+      .toBe(graphProblems('node 0 (Reshape): a Reshape to [4, -1] is not supported (only flattening each sample: [-1, 4] or [0, -1])'));
     expect(reason(reshape({ name: 's', dims: [2], data_type: 6, raw_data: le('i32', [-1, 2, 2]) })))
       .toBe("the tensor 's' of shape [2] holds 3 values, not 2");
     expect(reason(reshape({ name: 's', dims: [2], data_type: 7, int64_data: [-1] }))).toBe("the tensor 's' of shape [2] holds 1 values, not 2");
@@ -233,5 +233,118 @@ describe('loadOnnx: the graph around the chain', () => {
       .toBe("the graph's output 'y' is not the end of the chain of nodes (which ends at '')");
     expect(names(model([{ op_type: 'Identity', input: ['x'], output: ['a'] }, { op_type: 'Sigmoid', input: ['a'], output: ['b'] },
       { op_type: 'Tanh', input: ['b'], output: ['y'] }]))).toEqual(['Sigmoid', 'Tanh']);
+  });
+});
+
+describe('loadOnnx: each operator\'s attributes and shapes', () => {
+  type N = NodeSpec;
+  const node = (op_type: string, input: string[], attribute: object[] = [], output = ['y']): N => ({ op_type, input, output, attribute });
+  const configs = (nodes: N[], opts: ModelOpts = {}) => io.decodeOnnx(model(nodes, opts)).layers.map((l) => l.config());
+  const refused = (nodes: N[], opts: ModelOpts, ...lines: string[]) => expect(reason(model(nodes, opts))).toBe(graphProblems(...lines));
+  const ones = (name: string, dims: number[]) => f32(name, dims, new Array(dims.reduce((a, b) => a * b, 1)).fill(1));
+  const i64 = (name: string, values: number[]) => ({ name, dims: [values.length], data_type: 7, int64_data: values });
+  const img = (c: number, h: number, w: number) => ['N', c, h, w];
+
+  it('Identity, Pad, Relu, Sigmoid, Tanh, LeakyRelu', () => {
+    expect(configs([node('Identity', ['x'], [], ['a']), node('Pad', ['a'], [ints('pads', [0, 0, 0, 0]), { name: 'mode', type: 'STRING', s: Buffer.from('constant') }], ['b']),
+      node('Pad', ['b', 'p'], [], ['c']), node('Pad', ['c', ''], [], ['d']), node('Sigmoid', ['d'], [], ['e']), node('Tanh', ['e'], [], ['f']),
+      node('LeakyRelu', ['f'], [flt('alpha', 0.05)], ['g']), node('LeakyRelu', ['g'])], { inits: [i64('p', [0, 0, 0, 0])] }))
+      .toEqual([{ type: 'Sigmoid' }, { type: 'Tanh' }, { type: 'LeakyReLU', slope: 0.05 }, { type: 'LeakyReLU', slope: 0.01 }]);
+    refused([node('Identity', ['x'], [int('axis', 1)])], {}, "node 0 (Identity): the attribute 'axis' is not supported");
+    refused([node('Pad', ['x', 'p'])], { inits: [i64('p', [0, 1, 0, 0])] },
+      'node 0 (Pad): padding [0, 1, 0, 0] is not supported (only a Pad of zeros, which does nothing)');
+    refused([node('Pad', ['x'], [ints('pads', [1, 0]), int('bogus', 0)])], {},
+      "node 0 (Pad): the attribute 'bogus' is not supported", 'node 0 (Pad): padding [1, 0] is not supported (only a Pad of zeros, which does nothing)');
+    refused([node('Pad', ['x', 'p'])], { inits: [ones('p', [2, 2])] }, "node 0 (Pad): the pads 'p' has shape [2, 2], expected 1 axes");
+    refused([node('Sigmoid', ['x'], [int('axis', 1)])], {}, "node 0 (Sigmoid): the attribute 'axis' is not supported");
+    refused([node('Tanh', ['x'], [int('axis', 1)])], {}, "node 0 (Tanh): the attribute 'axis' is not supported");
+    refused([node('LeakyRelu', ['x'], [flt('slope', 1)])], {}, "node 0 (LeakyRelu): the attribute 'slope' is not supported");
+    expect(io.decodeOnnx(model([node('Relu', ['x'])])).layers[0].name).toBe('ReLU');
+    expect(io.decodeOnnx(model([node('Sigmoid', ['x'])])).layers[0].name).toBe('Sigmoid');
+  });
+
+  it('Softmax: the last axis only, in the opset\'s default', () => {
+    expect(configs([node('Softmax', ['x'])])).toEqual([{ type: 'Softmax' }]);
+    expect(configs([node('Softmax', ['x'], [int('axis', 1)])])).toEqual([{ type: 'Softmax' }]);
+    expect(configs([node('Softmax', ['x'])], { opset: 11 })).toEqual([{ type: 'Softmax' }]);
+    expect(configs([node('Softmax', ['x'])], { input: ['N', 2, 4] })).toEqual([{ type: 'Softmax' }]);
+    expect(configs([node('Softmax', ['x'], [int('axis', 2)])], { input: ['N', 2, 4] })).toEqual([{ type: 'Softmax' }]);
+    const over = (axis: number, rank: number) =>
+      `node 0 (Softmax): softmax over axis ${axis} of a ${rank}-axis input is not supported (only the last axis)`;
+    refused([node('Softmax', ['x'], [int('axis', 0)])], {}, over(0, 2));
+    refused([node('Softmax', ['x'])], { opset: 12, input: ['N', 2, 4] }, over(1, 3));
+    refused([node('Softmax', ['x'], [int('axis', -1)])], { opset: 11, input: ['N', 2, 4] }, over(-1, 3));
+    refused([node('Softmax', ['x'], [int('axis', 1), int('keep', 1)])], {}, "node 0 (Softmax): the attribute 'keep' is not supported");
+    // after a GlobalAveragePool, ONNX's value is (N, C, 1, 1): its last axis is not the channels
+    refused([node('GlobalAveragePool', ['x'], [], ['g']), node('Softmax', ['g'])], { input: img(2, 3, 3) }, over(-1, 2).replace('node 0', 'node 1'));
+    expect(configs([node('GlobalAveragePool', ['x'], [], ['g']), node('Flatten', ['g'], [], ['f']), node('Softmax', ['f'])], { input: img(2, 3, 3) }))
+      .toEqual([{ type: 'GlobalAvgPool2D' }, { type: 'Softmax' }]);
+    expect(configs([node('GlobalAveragePool', ['x'], [], ['g']), node('Reshape', ['g', 's'], [], ['f']), node('Softmax', ['f'])],
+      { input: img(2, 3, 3), inits: [i64('s', [0, -1])] })).toEqual([{ type: 'GlobalAvgPool2D' }, { type: 'Softmax' }]);
+  });
+
+  it('Flatten and Reshape: flattening each sample only', () => {
+    expect(configs([node('Flatten', ['x'], [int('axis', 1)], ['f']), node('Gemm', ['f', 'w'])], { input: img(2, 2, 2), inits: [ones('w', [8, 3])] })
+      .map((c) => c.type)).toEqual(['Flatten', 'Dense']);
+    expect(configs([node('Flatten', ['x'], [], ['f']), node('Relu', ['f'])])).toEqual([{ type: 'ReLU' }]);
+    refused([node('Flatten', ['x'], [int('axis', 2)])], { input: img(2, 2, 2) }, 'node 0 (Flatten): axis = 2 is not supported (only 1)');
+    refused([node('Flatten', ['x'], [int('start', 1)])], { input: img(2, 2, 2) }, "node 0 (Flatten): the attribute 'start' is not supported");
+    const reshape = (s: number[], extra: object[] = []) => model([node('Reshape', ['x', 's'], extra, ['f']), node('Gemm', ['f', 'w'])],
+      { input: img(2, 2, 2), inits: [i64('s', s), ones('w', [8, 3])] });
+    for (const s of [[-1, 8], [0, 8], [0, -1]]) expect(io.decodeOnnx(reshape(s)).layers.map((l) => l.name), String(s)).toEqual(['Flatten', 'Dense']);
+    expect(io.decodeOnnx(reshape([0, -1], [int('allowzero', 0)])).layers.map((l) => l.name)).toEqual(['Flatten', 'Dense']);
+    const not = (s: number[]) => `node 0 (Reshape): a Reshape to [${s.join(', ')}] is not supported (only flattening each sample: [-1, 8] or [0, -1])`;
+    for (const s of [[-1, -1], [1, 8], [-1, 4], [8], [-1, 8, 1], [2, -1]]) expect(reason(reshape(s)), String(s)).toBe(graphProblems(not(s)));
+    expect(reason(reshape([0, -1], [int('allowzero', 1)]))).toBe(graphProblems('node 0 (Reshape): allowzero = 1 is not supported (only 0)'));
+    refused([node('Reshape', ['x', 's'])], { inits: [ones('s', [1, 2])] }, "node 0 (Reshape): the shape 's' has shape [1, 2], expected 1 axes");
+    refused([node('Reshape', ['x'])], {}, "node 0 (Reshape): the shape '' must be a constant (an initializer)");
+    expect(configs([node('Reshape', ['x', 's'], [], ['f']), node('Relu', ['f'])], { inits: [i64('s', [-1, 4])] })).toEqual([{ type: 'ReLU' }]);
+  });
+
+  it('Gemm, MatMul and Add: Dense layers, their weights and biases', () => {
+    const dense = (nodes: N[], inits: object[], input: Dim[] = ['N', 2]) => {
+      const net = io.decodeOnnx(model(nodes, { input, inits }));
+      return { cfg: net.layers.map((l) => l.config()), sd: Object.fromEntries(Object.entries(net.stateDict()).map(([k, t]) => [k, [...t.shape, ...t.data]])) };
+    };
+    const w = f32('w', [2, 3], [1, 2, 3, 4, 5, 6]), b = f32('b', [3], [7, 8, 9]);
+    const attrs = [flt('alpha', 1), flt('beta', 1), int('transA', 0), int('transB', 0)];
+    expect(dense([node('Gemm', ['x', 'w', 'b'], attrs)], [w, b]).sd).toEqual({ '0.weight': [2, 3, 1, 2, 3, 4, 5, 6], '0.bias': [3, 7, 8, 9] });
+    expect(dense([node('Gemm', ['x', 'w', ''])], [w]).cfg[0]).toMatchObject({ type: 'Dense', inFeatures: 2, outFeatures: 3, bias: false });
+    expect(dense([node('Gemm', ['x', 'w', 'b'], [int('transB', 1)])], [f32('w', [3, 2], [1, 2, 3, 4, 5, 6]), b]).sd)
+      .toEqual({ '0.weight': [2, 3, 1, 3, 5, 2, 4, 6], '0.bias': [3, 7, 8, 9] });
+    expect(dense([node('MatMul', ['x', 'w'])], [w]).cfg[0]).toMatchObject({ inFeatures: 2, outFeatures: 3, bias: false });
+    for (const inputs of [['m', 'b'], ['b', 'm']]) {
+      const r = dense([node('MatMul', ['x', 'w'], [], ['m']), node('Add', inputs)], [w, b]);
+      expect(r.cfg[0]).toMatchObject({ inFeatures: 2, outFeatures: 3, bias: true });
+      expect(r.sd).toEqual({ '0.weight': [2, 3, 1, 2, 3, 4, 5, 6], '0.bias': [3, 7, 8, 9] });
+    }
+    // the second Dense's bias goes to the second layer
+    expect(dense([node('MatMul', ['x', 'w'], [], ['m']), node('Add', ['m', 'b'], [], ['a']), node('MatMul', ['a', 'v'], [], ['m2']), node('Add', ['m2', 'c'])],
+      [w, b, f32('v', [3, 1], [1, 1, 1]), f32('c', [1], [5])]).sd).toMatchObject({ '1.bias': [1, 5] });
+    const flat = { input: ['N', 2] as Dim[] };
+    refused([node('Gemm', ['x', 'w'], [flt('beta', 0.5), int('transA', 1)])], { ...flat, inits: [w] },
+      'node 0 (Gemm): beta = 0.5 is not supported (only 1)', 'node 0 (Gemm): transA = 1 is not supported (only 0)');
+    refused([node('Gemm', ['x', 'w'], [flt('gamma', 1)])], { ...flat, inits: [w] }, "node 0 (Gemm): the attribute 'gamma' is not supported");
+    refused([node('Gemm', ['x', 'w', 'b'])], { ...flat, inits: [w, f32('b', [2], [1, 2])] }, 'node 0 (Gemm): the bias has 2 values for 3 outputs');
+    refused([node('Gemm', ['x', 'w'])], { ...flat, inits: [ones('w', [2, 3, 1])] }, "node 0 (Gemm): the weight 'w' has shape [2, 3, 1], expected 2 axes");
+    refused([node('Gemm', ['x', 'w'])], { inits: [w] }, 'node 0 (Gemm): the weight takes 2 features, the input has 4');
+    refused([node('Gemm', ['x', 'w'])], { input: ['N', 2, 1], inits: [w] }, 'node 0 (Gemm): Gemm needs a 2-D input, this one is (N, 2, 1)');
+    refused([node('Gemm', ['x', 'w', 'b'])], { input: ['N', 2, 1], inits: [w, f32('b', [2], [1, 2])] }, 'node 0 (Gemm): Gemm needs a 2-D input, this one is (N, 2, 1)');
+    refused([node('MatMul', ['x', 'w'], [int('t', 1)])], { ...flat, inits: [w] }, "node 0 (MatMul): the attribute 't' is not supported");
+    refused([node('MatMul', ['x', 'w'])], { inits: [w] }, 'node 0 (MatMul): the weight takes 2 features, the input has 4');
+    refused([node('MatMul', ['x', 'w'])], { input: ['N', 2, 1], inits: [w] },
+      'node 0 (MatMul): MatMul is read as a Dense layer on a 2-D input; this one is (N, 2, 1)');
+    refused([node('MatMul', ['x', 'w'])], flat, "node 0 (MatMul): the weight 'w' must be a constant (an initializer)");
+    const addOnly = 'node 1 (Add): Add is read only as the bias of the MatMul just before it (a constant of its 3 outputs)';
+    refused([node('MatMul', ['x', 'w'], [], ['m']), node('Add', ['m', 'b'])], { ...flat, inits: [w, f32('b', [2], [1, 2])] }, addOnly);
+    refused([node('MatMul', ['x', 'w'], [], ['m']), node('Add', ['m', 'm'])], { ...flat, inits: [w] },
+      'node 1 (Add): Add is read only as the bias of the MatMul just before it (a constant of its 3 outputs)');
+    refused([node('Gemm', ['x', 'w'], [], ['m']), node('Add', ['m', 'b'])], { ...flat, inits: [w, b] }, addOnly);
+    refused([node('MatMul', ['x', 'w'], [], ['m']), node('Add', ['m', 'b'], [], ['a']), node('Add', ['a', 'b'])], { ...flat, inits: [w, b] },
+      'node 2 (Add): Add is read only as the bias of the MatMul just before it (a constant of its 3 outputs)');
+    refused([node('MatMul', ['x', 'w'], [], ['m']), node('Identity', ['m'], [], ['i']), node('Add', ['i', 'b'])], { ...flat, inits: [w, b] },
+      'node 2 (Add): Add is read only as the bias of the MatMul just before it (a constant of its 3 outputs)');
+    refused([node('Add', ['x', 'b'], [int('axis', 1)])], { inits: [f32('b', [4], [1, 2, 3, 4])] },
+      "node 0 (Add): the attribute 'axis' is not supported", 'node 0 (Add): Add is read only as the bias of the MatMul just before it (a constant of its 4 outputs)');
   });
 });
