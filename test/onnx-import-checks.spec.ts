@@ -2,7 +2,7 @@
 // refuse are named as the graph's problems (an OnnxError with the node), and each check of import.ts is shown to
 // decide (see test/MUTATION.md, src/io/onnx/import.ts). TS backend only: what is checked here is the reading.
 import { describe, expect, it } from 'vitest';
-import { io } from '../src/index';
+import { Tensor, io } from '../src/index';
 import { onnxTypes } from '../src/io/onnx/proto';
 
 type Dim = number | string;
@@ -346,5 +346,125 @@ describe('loadOnnx: each operator\'s attributes and shapes', () => {
       'node 2 (Add): Add is read only as the bias of the MatMul just before it (a constant of its 3 outputs)');
     refused([node('Add', ['x', 'b'], [int('axis', 1)])], { inits: [f32('b', [4], [1, 2, 3, 4])] },
       "node 0 (Add): the attribute 'axis' is not supported", 'node 0 (Add): Add is read only as the bias of the MatMul just before it (a constant of its 4 outputs)');
+  });
+  it('Conv: 1-D and 2-D, the weight\'s kernel, symmetric pads, no dilation or groups', () => {
+    const w = f32('w', [2, 1, 3, 3], new Array(18).fill(0).map((_, i) => i)), b = f32('b', [2], [5, 6]);
+    const conv2 = (attribute: object[], extra: Partial<ModelOpts> = {}) => model([node('Conv', ['x', 'w', 'b'], attribute)], { input: img(1, 6, 6), inits: [w, b], ...extra });
+    const net = io.decodeOnnx(conv2([ints('kernel_shape', [3, 3]), ints('strides', [2, 1]), ints('pads', [1, 0, 1, 0]), ints('dilations', [1, 1]), int('group', 1),
+      { name: 'auto_pad', type: 'STRING', s: Buffer.from('NOTSET') }]));
+    expect(net.layers[0].config()).toMatchObject({ type: 'Conv2D', inChannels: 1, outChannels: 2, kernelSize: [3, 3], stride: [2, 1], padding: [1, 0], bias: true });
+    expect([...net.stateDict()['0.bias'].data]).toEqual([5, 6]);
+    expect([...net.stateDict()['0.weight'].data]).toEqual(w.float_data);
+    expect(net.forward(Tensor.zeros([1, 1, 6, 6])).shape).toEqual([1, 2, 3, 4]);
+    expect(io.decodeOnnx(conv2([{ name: 'auto_pad', type: 'STRING', s: Buffer.from('VALID') }])).layers[0].config()).toMatchObject({ stride: [1, 1], padding: [0, 0] });
+    const c1 = io.decodeOnnx(model([node('Conv', ['x', 'w', ''], [ints('strides', [2]), ints('pads', [1, 1])])], { input: ['N', 1, 9], inits: [f32('w', [3, 1, 2], new Array(6).fill(1))] }));
+    expect(c1.layers[0].config()).toMatchObject({ type: 'Conv1D', inChannels: 1, outChannels: 3, kernelSize: 2, stride: 2, padding: 1, bias: false });
+    expect(io.decodeOnnx(model([node('Conv', ['x', 'w'])], { input: ['N', 1, 9], inits: [f32('w', [3, 1, 2], new Array(6).fill(1))] })).layers[0].config())
+      .toMatchObject({ stride: 1, padding: 0 });
+    const where = 'node 0 (Conv)';
+    expect(reason(conv2([ints('kernel_shape', [2, 2])]))).toBe(graphProblems(`${where}: kernel_shape = [2,2] is not supported (only the weight's [3, 3])`));
+    expect(reason(conv2([ints('dilations', [1, 2]), int('group', 2)]))).toBe(graphProblems(`${where}: dilations = [1,2] is not supported (only all 1)`,
+      `${where}: group = 2 is not supported (only 1)`));
+    expect(reason(conv2([{ name: 'auto_pad', type: 'STRING', s: Buffer.from('SAME_UPPER') }])))
+      .toBe(graphProblems(`${where}: auto_pad = "SAME_UPPER" is not supported (only 'NOTSET' or 'VALID' (give the pads))`));
+    expect(reason(conv2([ints('pads', [1, 1, 0, 1])]))).toBe(graphProblems(`${where}: pads = [1,1,0,1] is not supported (only the same padding at both ends)`));
+    expect(reason(conv2([int('bogus', 1)]))).toBe(graphProblems(`${where}: the attribute 'bogus' is not supported`));
+    expect(reason(conv2([], { input: img(3, 6, 6) }))).toBe(graphProblems(`${where}: the weight takes 1 channels, the input has 3`));
+    expect(reason(conv2([], { input: ['N', 1, 6] }))).toBe(graphProblems(`${where}: a 2-D convolution of an input of shape (N, 1, 6)`));
+    expect(reason(conv2([], { inits: [w, f32('b', [3], [1, 2, 3])] }))).toBe(graphProblems(`${where}: the bias has 3 values for 2 filters`));
+    expect(reason(conv2([], { inits: [w, f32('b', [1, 2], [1, 2])] }))).toBe(graphProblems(`${where}: the bias 'b' has shape [1, 2], expected 1 axes`));
+    expect(reason(conv2([], { input: img(1, 2, 2) }))).toMatch(/^cannot read this graph:\n {2}node 0 \(Conv\): Conv2D/);
+    for (const dims of [[2, 1, 3, 3, 3], [2, 1]]) {
+      expect(reason(model([node('Conv', ['x', 'w'])], { input: img(1, 6, 6), inits: [ones('w', dims)] })))
+        .toBe(graphProblems(`${where}: a ${dims.length - 2}-D convolution is not supported (Conv1D and Conv2D only)`));
+    }
+    expect(reason(model([node('Conv', ['x', 'w'])], { input: img(1, 6, 6) }))).toBe(graphProblems(`${where}: the weight 'w' must be a constant (an initializer)`));
+    // after a GlobalAveragePool, nothing spatial
+    expect(reason(model([node('GlobalAveragePool', ['x'], [], ['g']), node('Conv', ['g', 'w'])], { input: img(1, 6, 6), inits: [ones('w', [1, 1, 1])] })))
+      .toBe(graphProblems('node 1 (Conv): after a GlobalAveragePool only Flatten, Reshape and elementwise operators are read',
+        'node 1 (Conv): a 1-D convolution of an input of shape (N, 1)'));
+  });
+
+  it('MaxPool, AveragePool and GlobalAveragePool: 2-D, without padding', () => {
+    const pool = (op: string, attribute: object[], extra: Partial<ModelOpts> = {}, output = ['y']) =>
+      model([node(op, ['x'], attribute, output)], { input: img(2, 6, 6), ...extra });
+    const k = ints('kernel_shape', [3, 2]);
+    const mp = io.decodeOnnx(pool('MaxPool', [k, ints('strides', [1, 2]), ints('pads', [0, 0, 0, 0]), int('ceil_mode', 0), ints('dilations', [1, 1]),
+      int('storage_order', 0), { name: 'auto_pad', type: 'STRING', s: Buffer.from('VALID') }]));
+    expect(mp.layers[0].config()).toEqual({ type: 'MaxPool2D', kernelSize: [3, 2], stride: [1, 2] });
+    expect(mp.forward(Tensor.zeros([1, 2, 6, 6])).shape).toEqual([1, 2, 4, 3]);
+    expect(io.decodeOnnx(pool('AveragePool', [k, int('count_include_pad', 0)])).layers[0].config()).toEqual({ type: 'AvgPool2D', kernelSize: [3, 2], stride: [1, 1] });
+    expect(io.decodeOnnx(pool('MaxPool', [k], {}, ['y', ''])).layers[0].name).toBe('MaxPool2D');
+    const only = (op: string, ks: string) => `node 0 (${op}): only 2-D pooling of (N, C, H, W) inputs is supported (kernel_shape ${ks})`;
+    expect(reason(pool('MaxPool', []))).toBe(graphProblems(only('MaxPool', 'null')));
+    expect(reason(pool('MaxPool', [ints('kernel_shape', [2])]))).toBe(graphProblems(only('MaxPool', '[2]')));
+    expect(reason(pool('AveragePool', [k], { input: ['N', 2, 6] }))).toBe(graphProblems(only('AveragePool', '[3,2]')));
+    const w = 'node 0 (MaxPool)';
+    expect(reason(pool('MaxPool', [k, ints('pads', [0, 1, 0, 1]), int('ceil_mode', 1)]))).toBe(graphProblems(
+      `${w}: pads = [0,1,0,1] is not supported (only no padding)`, `${w}: ceil_mode = 1 is not supported (only 0)`));
+    expect(reason(pool('MaxPool', [k, { name: 'auto_pad', type: 'STRING', s: Buffer.from('SAME_LOWER') }, ints('dilations', [2, 1]), int('storage_order', 1)])))
+      .toBe(graphProblems(`${w}: auto_pad = "SAME_LOWER" is not supported (only 'NOTSET' or 'VALID')`, `${w}: dilations = [2,1] is not supported (only all 1)`,
+        `${w}: storage_order = 1 is not supported (only 0)`));
+    expect(reason(pool('MaxPool', [k], {}, ['y', 'idx']))).toBe(graphProblems(`${w}: the Indices output is not supported`));
+    expect(reason(pool('MaxPool', [k, int('count_include_pad', 1)]))).toBe(graphProblems(`${w}: the attribute 'count_include_pad' is not supported`));
+    expect(reason(pool('AveragePool', [k, int('storage_order', 0)]))).toBe(graphProblems("node 0 (AveragePool): the attribute 'storage_order' is not supported"));
+    expect(reason(pool('AveragePool', [ints('kernel_shape', [7, 2])]))).toMatch(/^cannot read this graph:\n {2}node 0 \(AveragePool\): AvgPool2D/);
+    expect(reason(model([node('GlobalAveragePool', ['x'], [], ['g']), node('MaxPool', ['g'], [k])], { input: img(2, 6, 6) })))
+      .toBe(graphProblems('node 1 (MaxPool): after a GlobalAveragePool only Flatten, Reshape and elementwise operators are read',
+        'node 1 (MaxPool): only 2-D pooling of (N, C, H, W) inputs is supported (kernel_shape [3,2])'));
+    const gap = io.decodeOnnx(model([node('GlobalAveragePool', ['x'], [], ['g']), node('Gemm', ['g', 'w'])], { input: img(2, 6, 6), inits: [ones('w', [2, 3])] }));
+    expect(gap.layers.map((l) => l.name)).toEqual(['GlobalAvgPool2D', 'Dense']);
+    expect(reason(model([node('GlobalAveragePool', ['x'])], { input: ['N', 2, 6] })))
+      .toBe(graphProblems('node 0 (GlobalAveragePool): only (N, C, H, W) inputs are supported, got (N, 2, 6)'));
+    expect(reason(model([node('GlobalAveragePool', ['x'], [int('keepdims', 1)])], { input: img(2, 6, 6) })))
+      .toBe(graphProblems("node 0 (GlobalAveragePool): the attribute 'keepdims' is not supported"));
+    expect(reason(model([node('GlobalAveragePool', ['x'], [], ['g']), node('GlobalAveragePool', ['g'])], { input: img(2, 6, 6) })))
+      .toBe(graphProblems('node 1 (GlobalAveragePool): after a GlobalAveragePool only Flatten, Reshape and elementwise operators are read',
+        'node 1 (GlobalAveragePool): only (N, C, H, W) inputs are supported, got (N, 2)'));
+  });
+
+  it('BatchNormalization: inference on 1-D or 2-D samples, its statistics and eps; momentum as nodenn counts it', () => {
+    const stats = (c: number) => ['s', 'b', 'm', 'v'].map((n, j) => f32(n, [c], Array.from({ length: c }, (_, i) => 1 + i + 10 * j)));
+    const bn = (attribute: object[], extra: Partial<ModelOpts> = {}, output = ['y']) =>
+      model([node('BatchNormalization', ['x', 's', 'b', 'm', 'v'], attribute, output)], { input: ['N', 2], inits: stats(2), ...extra });
+    const net = io.decodeOnnx(bn([flt('epsilon', 0.001), flt('momentum', 0.8), int('training_mode', 0), int('spatial', 1)]));
+    expect(net.layers[0].config()).toEqual({ type: 'BatchNorm1D', numFeatures: 2, eps: 0.001, momentum: 0.2 });
+    expect(Object.fromEntries(Object.entries(net.stateDict()).map(([k, t]) => [k, [...t.data]])))
+      .toEqual({ '0.weight': [1, 2], '0.bias': [11, 12], '0.running_mean': [21, 22], '0.running_var': [31, 32] });
+    expect(io.decodeOnnx(bn([], { input: img(2, 3, 3) }, ['y', '', ''])).layers[0].config()).toEqual({ type: 'BatchNorm2D', numFeatures: 2, eps: 1e-5, momentum: 0.1 });
+    expect(io.decodeOnnx(bn([], { input: ['N', 2, 5] })).layers[0].config()).toMatchObject({ type: 'BatchNorm1D' });
+    expect(io.decodeOnnx(bn([flt('momentum', 1.5)])).layers[0].config()).toMatchObject({ momentum: 0 });
+    expect(io.decodeOnnx(bn([flt('momentum', -1)])).layers[0].config()).toMatchObject({ momentum: 1 });
+    const w = 'node 0 (BatchNormalization)';
+    expect(reason(bn([int('training_mode', 1), int('spatial', 0)]))).toBe(graphProblems(
+      `${w}: training_mode = 1 is not supported (only 0 (inference))`, `${w}: spatial = 0 is not supported (only 1)`));
+    expect(reason(bn([int('axis', 1)]))).toBe(graphProblems(`${w}: the attribute 'axis' is not supported`));
+    expect(reason(bn([], { inits: stats(3) }))).toBe(graphProblems(...['scale', 'B', 'input_mean', 'input_var'].map((n) => `${w}: the ${n} has 3 values for 2 channels`)));
+    expect(reason(bn([], { inits: stats(2).slice(0, 3) }))).toBe(graphProblems(`${w}: the input_var 'v' must be a constant (an initializer)`));
+    expect(reason(bn([], { input: ['N', 2, 3, 3, 3] }))).toBe(graphProblems(`${w}: inputs of more than 2 spatial axes are not supported`));
+    expect(reason(bn([], {}, ['y', 'rm']))).toBe(graphProblems(`${w}: the training outputs (running mean and variance) are not supported`));
+    expect(reason(bn([], {}, ['y', '', 'rv']))).toBe(graphProblems(`${w}: the training outputs (running mean and variance) are not supported`));
+    expect(reason(model([node('GlobalAveragePool', ['x'], [], ['g']), node('BatchNormalization', ['g', 's', 'b', 'm', 'v'])], { input: img(2, 3, 3), inits: stats(2) })))
+      .toBe(graphProblems('node 1 (BatchNormalization): after a GlobalAveragePool only Flatten, Reshape and elementwise operators are read'));
+  });
+
+  it('Dropout: its ratio from the attribute or the input, inference only', () => {
+    const drop = (attribute: object[], input = ['x'], inits: object[] = [], output = ['y']) => model([node('Dropout', input, attribute, output)], { inits });
+    const p = (bytes: Uint8Array) => io.decodeOnnx(bytes).layers[0].config();
+    expect(p(drop([]))).toEqual({ type: 'Dropout', p: 0.5 });
+    expect(p(drop([flt('ratio', 0.1), int('seed', 3), int('is_test', 1)]))).toEqual({ type: 'Dropout', p: 0.1 });
+    expect(p(drop([], ['x', 'r'], [f32('r', [], [0.3])]))).toEqual({ type: 'Dropout', p: 0.3 });
+    expect(p(drop([], ['x', 'r', 't'], [f32('r', [], [0]), { name: 't', dims: [], data_type: 9, raw_data: Uint8Array.of(0) }]))).toEqual({ type: 'Dropout', p: 0 });
+    expect(p(drop([], ['x', '', 't'], [{ name: 't', dims: [], data_type: 9, int32_data: [0] }]))).toEqual({ type: 'Dropout', p: 0.5 });
+    expect(p(drop([], ['x'], [], ['y', '']))).toEqual({ type: 'Dropout', p: 0.5 });
+    const w = 'node 0 (Dropout)';
+    expect(reason(drop([flt('ratio', 1)]))).toBe(graphProblems(`${w}: ratio 1 is not supported (0 <= ratio < 1)`));
+    expect(reason(drop([flt('ratio', -0.5)]))).toBe(graphProblems(`${w}: ratio -0.5 is not supported (0 <= ratio < 1)`));
+    expect(reason(drop([flt('ratio', NaN)]))).toBe(graphProblems(`${w}: ratio NaN is not supported (0 <= ratio < 1)`));
+    expect(reason(drop([], ['x', 'r'], [f32('r', [], [1.5])]))).toBe(graphProblems(`${w}: ratio 1.5 is not supported (0 <= ratio < 1)`));
+    expect(reason(drop([], ['x', 'r']))).toBe(graphProblems(`${w}: the ratio 'r' must be a constant (an initializer)`));
+    expect(reason(drop([], ['x', '', 't']))).toBe(graphProblems(`${w}: the training_mode 't' must be a constant (an initializer)`));
+    expect(reason(drop([], ['x'], [], ['y', 'mask']))).toBe(graphProblems(`${w}: the mask output is not supported`));
+    expect(reason(drop([int('training', 1)]))).toBe(graphProblems(`${w}: the attribute 'training' is not supported`));
   });
 });
