@@ -227,6 +227,9 @@ describe('loadOnnx: the graph around the chain', () => {
     // a chain: each node reads the one before; the graph's output is its end
     expect(reason(model([{ op_type: 'Relu', input: ['x'], output: ['a'] }, { op_type: 'Tanh', input: ['b'], output: ['y'], name: 't' }])))
       .toBe(graphProblems("node 1 (Tanh 't') reads 'b', not the output of the node before it: loadOnnx reads graphs that are a chain"));
+    // the data is the first input of every operator but Add: a constant first is not read as the weight
+    expect(reason(model([{ op_type: 'MatMul', input: ['w', 'x'], output: ['y'] }], { inits: [f32('w', [4, 4], new Array(16).fill(1))] })))
+      .toBe(graphProblems("node 0 (MatMul) reads 'w', not the output of the node before it: loadOnnx reads graphs that are a chain"));
     expect(reason(model([{ op_type: 'Relu', input: [], output: ['y'] }])))
       .toBe(graphProblems("node 0 (Relu) reads 'undefined', not the output of the node before it: loadOnnx reads graphs that are a chain"));
     expect(reason(model([{ op_type: 'Relu', input: ['x'] }])))
