@@ -145,6 +145,9 @@ describe('loadOnnx: tensors in every encoding it reads', () => {
     expect(flat({ name: 's', dims: [2], data_type: 7, raw_data: le('i64', [0, -1]) })).toEqual(['Flatten']);
     expect(flat({ name: 's', dims: [2], data_type: 6, int32_data: [-1, 4] })).toEqual(['Flatten']);
     expect(flat({ name: 's', dims: [2], data_type: 6, raw_data: le('i32', [0, -1]) })).toEqual(['Flatten']);
+    // little-endian: 4 read big-endian is 67108864
+    expect(flat({ name: 's', dims: [2], data_type: 6, raw_data: le('i32', [-1, 4]) })).toEqual(['Flatten']);
+    expect(flat({ name: 's', dims: [2], data_type: 7, raw_data: le('i64', [-1, 4]) })).toEqual(['Flatten']);
     expect(reason(reshape({ name: 's', dims: [2], data_type: 7, raw_data: le('i64', [4, -1]) })))
       .toBe(graphProblems('node 0 (Reshape): a Reshape to [4, -1] is not supported (only flattening each sample: [-1, 4] or [0, -1])'));
     expect(reason(reshape({ name: 's', dims: [2], data_type: 6, raw_data: le('i32', [-1, 2, 2]) })))
