@@ -265,6 +265,8 @@ describe('loadOnnx: each operator\'s attributes and shapes', () => {
     refused([node('Sigmoid', ['x'], [int('axis', 1)])], {}, "node 0 (Sigmoid): the attribute 'axis' is not supported");
     refused([node('Tanh', ['x'], [int('axis', 1)])], {}, "node 0 (Tanh): the attribute 'axis' is not supported");
     refused([node('LeakyRelu', ['x'], [flt('slope', 1)])], {}, "node 0 (LeakyRelu): the attribute 'slope' is not supported");
+    // float attributes are float32: read back as the shortest decimal that rounds to them, up to 9 digits
+    expect(configs([node('LeakyRelu', ['x'], [flt('alpha', 0.100255385)])])).toEqual([{ type: 'LeakyReLU', slope: 0.100255385 }]);
     expect(io.decodeOnnx(model([node('Relu', ['x'])])).layers[0].name).toBe('ReLU');
     expect(io.decodeOnnx(model([node('Sigmoid', ['x'])])).layers[0].name).toBe('Sigmoid');
   });
