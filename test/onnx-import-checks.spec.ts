@@ -253,10 +253,11 @@ describe('loadOnnx: each operator\'s attributes and shapes', () => {
 
   it('Identity, Pad, Relu, Sigmoid, Tanh, LeakyRelu', () => {
     expect(configs([node('Identity', ['x'], [], ['a']), node('Pad', ['a'], [ints('pads', [0, 0, 0, 0]), { name: 'mode', type: 'STRING', s: Buffer.from('constant') }], ['b']),
-      node('Pad', ['b', 'p'], [], ['c']), node('Pad', ['c', ''], [], ['d']), node('Sigmoid', ['d'], [], ['e']), node('Tanh', ['e'], [], ['f']),
+      node('Pad', ['b', 'p'], [flt('value', 0)], ['c']), node('Pad', ['c', ''], [], ['d']), node('Sigmoid', ['d'], [], ['e']), node('Tanh', ['e'], [], ['f']),
       node('LeakyRelu', ['f'], [flt('alpha', 0.05)], ['g']), node('LeakyRelu', ['g'])], { inits: [i64('p', [0, 0, 0, 0])] }))
       .toEqual([{ type: 'Sigmoid' }, { type: 'Tanh' }, { type: 'LeakyReLU', slope: 0.05 }, { type: 'LeakyReLU', slope: 0.01 }]);
     refused([node('Identity', ['x'], [int('axis', 1)])], {}, "node 0 (Identity): the attribute 'axis' is not supported");
+    refused([node('Identity', ['x'], [ints('pads', [0, 0])])], {}, "node 0 (Identity): the attribute 'pads' is not supported");
     refused([node('Pad', ['x', 'p'])], { inits: [i64('p', [0, 1, 0, 0])] },
       'node 0 (Pad): padding [0, 1, 0, 0] is not supported (only a Pad of zeros, which does nothing)');
     refused([node('Pad', ['x'], [ints('pads', [1, 0]), int('bogus', 0)])], {},
