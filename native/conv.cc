@@ -563,8 +563,8 @@ bool conv2d_pool_forward(const ConvShape& g, const T* x, const T* w, const T* b,
 }
 
 template <typename T>
-bool conv2d_pool_backward(const ConvShape& g, const T* x, const T* dy, const int32_t* argmax, const T* w, T* dx,
-                          T* dw, T* db) {
+bool conv2d_pool_backward(const ConvShape& g, const T* x, const T* dy, const int32_t* argmax, const T* w, T* dx, T* dw,
+                          T* db) {
   if (g.N == 0) return true;
   if (g.F == 0 || g.OH < 2 || g.OW < 2) {
     // no pooled output: a zero gradient everywhere (dweight and dbias get += 0)

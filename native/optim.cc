@@ -57,8 +57,12 @@ template <typename T> void rmsprop(long n, T* p, const T* g, T* h, double lr, do
 // The arithmetic of Adam's update: float for float32 parameters, as PyTorch's Adam computes it. In double it cost a
 // fifth of an MLP's training step (the square root and the division of 8 lanes a vector instead of 16); the results
 // differ from the double reference by a few float32 roundings of the step, far below the step itself.
-template <typename T> struct AdamMath { using type = double; };
-template <> struct AdamMath<float> { using type = float; };
+template <typename T> struct AdamMath {
+  using type = double;
+};
+template <> struct AdamMath<float> {
+  using type = float;
+};
 
 // Adam at step t (1-based), with decoupled weight decay (AdamW) when weight_decay > 0:
 // p -= lr wd p; m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2; p -= lr m^ / (sqrt(v^) + eps),
