@@ -179,6 +179,13 @@ describe('decodeTfjs: each layer', () => {
         .toBe(`${at}a Reshape to [${t.join(', ')}] is not supported (only flattening, and around a 1-D convolution)`);
     }
     expect(reason(seq([L('Reshape', input([1, 4], { name: 'r', target_shape: 4 }))]))).toBe(`${at}target_shape must be an array`);
+    // (C, 1, L) only from a (C, L) input, and only three axes; the Reshape last
+    expect(reason(seq([L('Reshape', input([2, 3, 4], { name: 'r', target_shape: [2, 1, 3] })), conv()]), w))
+      .toBe(`${at}a Reshape to [2, 1, 3] is not supported (only flattening, and around a 1-D convolution)`);
+    expect(reason(seq([L('Reshape', input([1, 4], { name: 'r', target_shape: [1, 1, 4, 1] })), conv()]), w))
+      .toBe(`${at}a Reshape to [1, 1, 4, 1] is not supported (only flattening, and around a 1-D convolution)`);
+    expect(reason(seq([L('Reshape', input([1, 4], { name: 'r', target_shape: [1, 1, 4] }))]), w))
+      .toBe(`${at}a Reshape to (C, 1, L) is read only around a Conv2D (a 1-D convolution)`);
   });
 
   it('Reshape to one axis is a Flatten, only where there is something to flatten', () => {
