@@ -156,8 +156,9 @@ describe('decodeTfjs: each layer', () => {
     const p = io.decodeTfjs(layers([L('ZeroPadding2D', { padding: [[0, 0], [1, 1]] }), conv({ strides: [1, 2] })], [1, 3]), w);
     expect(run(p, [1, 2, 3, 4], [1, 1, 4])).toEqual([2.5, 8.5, 4.5]);
     expect(p.layers[0]).toMatchObject({ padding: [0, 1], stride: [1, 2] });
+    expect(io.decodeTfjs(layers([L('ZeroPadding2D', { padding: [[0, 0], [0, 0]] }), conv()]), w).layers[0]).toMatchObject({ padding: [0, 0] });
     const at = "layer 0 (Reshape 'r'): ";
-    for (const pad of [[[1, 1], [1, 1]], [[0, 1], [1, 1]], [[0, 0], [1, 2]], 3, [[0, 0]], [[0, 0], 1], [[0, 0], [-1, -1]], [[0, 0], [0.5, 0.5]], [[0, 0], [1, 1], [1, 1]]]) {
+    for (const pad of [[[1, 1], [1, 1]], [[0, 1], [1, 1]], [[0, 0], [1, 2]], 3, [[0, 0]], [[0, 0], 1], [[0, 0], [-1, -1]], [[0, 0], [0.5, 0.5]], [[0, 0], [1, 1], [1, 1]], [[1, 0], [1, 1]], [[0, 0], { 0: 1, 1: 1 }]]) {
       expect(reason(layers([L('ZeroPadding2D', { padding: pad }), conv()]), w)).toBe(`${at}unsupported padding of a 1-D convolution`);
     }
     expect(reason(layers([L('MaxPooling2D'), conv()]), w)).toBe(`${at}a Reshape to (C, 1, L) is read only around a Conv2D (a 1-D convolution)`);
