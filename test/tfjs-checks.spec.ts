@@ -6,8 +6,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  AvgPool2D, BatchNorm1D, BatchNorm2D, Conv1D, Conv2D, Dense, Dropout, Flatten, LeakyReLU, MaxPool2D, ReLU, Sequential,
-  Step, Tensor, io, loadTfjs,
+  AvgPool2D, BatchNorm1D, BatchNorm2D, Conv1D, Conv2D, Dense, Dropout, Flatten, GlobalAvgPool2D, LeakyReLU, MaxPool2D, ReLU,
+  Sequential, Softmax, Step, Tensor, io, loadTfjs,
 } from '../src/index';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nodenn-tfjs-checks-'));
@@ -440,6 +440,9 @@ describe('encodeTfjs and exportTfjs', () => {
     const img = io.encodeTfjs(new Sequential([new BatchNorm2D(1), new AvgPool2D(1), new Dense(4, 1, { bias: false })]), { inputShape: [1, 2, 2] }).modelJson.modelTopology.config.layers;
     expect(img.map((l) => l.class_name)).toEqual(['Permute', 'BatchNormalization', 'Permute', 'AveragePooling2D', 'Flatten', 'Dense']);
     expect([img[0].config.dims, img[2].config.dims, img[4].config.name, img[5].config.use_bias]).toEqual([[2, 3, 1], [3, 1, 2], 'flatten_2_in', false]);
+    expect(io.encodeTfjs(new Sequential([new GlobalAvgPool2D(), new Softmax()]), { inputShape: [1, 2, 2] }).modelJson.modelTopology.config.layers
+      .map((l) => [l.class_name, l.config.name, l.config.activation ?? l.config.data_format])).toEqual([
+      ['GlobalAveragePooling2D', 'pool_0', 'channels_first'], ['Activation', 'act_1', 'softmax']]);
     // written: the folder made, model.json ends with a newline
     const out = path.join(dir, 'deep', 'er');
     await io.exportTfjs(net, out, { inputShape: [1, 2, 2] });
