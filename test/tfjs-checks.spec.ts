@@ -46,6 +46,7 @@ describe('decodeTfjs: the topology', () => {
     const camel = [L('Dense', { batchInputShape: [null, 2], name: 'd', units: 1, use_bias: false })];
     expect(io.decodeTfjs(seq(camel), w).inputShape).toEqual([2]);
     expect(reason(null)).toBe('no modelTopology: not a TensorFlow.js Layers model.json');
+    expect(() => io.decodeTfjs(null, new Map())).toThrow(new io.TfjsError('no modelTopology: not a TensorFlow.js Layers model.json', '<memory>'));
     expect(reason({ modelTopology: 'Sequential' })).toBe('no modelTopology: not a TensorFlow.js Layers model.json');
     expect(reason({ modelTopology: { model_config: null, class_name: 'Sequential' } })).toBe('the Sequential has no layers');
     expect(reason({ modelTopology: null })).toBe('no modelTopology: not a TensorFlow.js Layers model.json');
@@ -162,6 +163,7 @@ describe('decodeTfjs: each layer', () => {
       expect(reason(layers([L('ZeroPadding2D', { padding: pad }), conv()]), w)).toBe(`${at}unsupported padding of a 1-D convolution`);
     }
     expect(reason(layers([L('MaxPooling2D'), conv()]), w)).toBe(`${at}a Reshape to (C, 1, L) is read only around a Conv2D (a 1-D convolution)`);
+    expect(reason(layers([L('MaxPooling2D', { kernel_size: [1, 2] })]), w)).toBe(`${at}a Reshape to (C, 1, L) is read only around a Conv2D (a 1-D convolution)`);
     expect(reason(seq([L('Reshape', input([1, 4], { name: 'r', target_shape: [1, 1, 4] })), conv()]), w))
       .toBe(`${at}a Reshape to (C, 1, L) is read only around a Conv2D (a 1-D convolution)`);
     for (const c of [{ kernel_size: [2, 2] }, { kernel_size: 'x' }, { strides: [2, 1] }, { strides: 0 }, { padding: 'same' }]) {
@@ -208,6 +210,7 @@ describe('decodeTfjs: each layer', () => {
     const a = pool('AveragePooling2D', { pool_size: [1, 3], strides: null });
     expect(a.layers[0]).toBeInstanceOf(AvgPool2D);
     expect(a.layers[0]).toMatchObject({ kernelSize: [1, 3], stride: [1, 3] });
+    expect(pool('AveragePooling2D', { pool_size: 2, strides: 1 }).layers[0]).toMatchObject({ kernelSize: [2, 2], stride: [1, 1] });
     expect(pool('MaxPooling2D', { pool_size: 3, strides: [1, 2], padding: 'valid' }).layers[0]).toMatchObject({ kernelSize: [3, 3], stride: [1, 2] });
     const at = (cls: string) => `layer 0 (${cls} 'q'): `;
     const refused = (cls: string, c: Record<string, unknown>) => reason(seq([L(cls, input([1, 4, 6], { data_format: 'channels_first', name: 'q', ...c }))]));
@@ -242,6 +245,7 @@ describe('decodeTfjs: each layer', () => {
     expect(reason(seq([L('Flatten', input([2, 3], { name: 'a', data_format: 'channels_first' }))])))
       .toBe(`${at('Flatten')}a channels_first Flatten reorders the features, which nodenn does not`);
     expect((one('Dropout').layers[0] as Dropout).p).toBe(0.5);
+    expect((one('Dropout', { rate: null }).layers[0] as Dropout).p).toBe(0.5);
     expect((one('Dropout', { rate: 0.2 }).layers[0] as Dropout).p).toBe(0.2);
     expect(reason(seq([L('Dropout', input([3], { name: 'a', rate: 2 }))]))).toMatch(/^layer 0 \(Dropout 'a'\): \S/);
   });
@@ -287,6 +291,8 @@ describe('decodeTfjs: each layer', () => {
     expect(reason(permuted(4, [2, 3, 1], [3, 1, 2], 1), w)).toBe(pat);
     expect(reason(permuted(4, [2, 3, 1], [3, 1, 2], 2), w)).toBe(pat);
     expect(reason(permuted(3, [2, 1], [2, 1], -1, [3]), w)).toBe(pat);
+    expect(reason(permuted(4, [2, 3, 1], [3, 1, 2], -1, [3]), w)).toBe(pat);
+    expect(reason(seq([L('Permute', input([3, 2], { name: 'p', dims: [2, 1] }))]), w)).toBe(pat);
     expect(reason(seq([L('Permute', input([3, 2], { name: 'p', dims: [2, 1] })), L('Dense', { axis: -1 }), L('Permute', { dims: [2, 1] })]), w)).toBe(pat);
     expect(reason(seq([L('Permute', input([3, 2], { name: 'p', dims: [2, 1] })), L('BatchNormalization', { name: 'b' })]), w)).toBe(pat);
     expect(reason(seq([L('Permute', input([3, 2], { name: 'p', dims: [2, 1] })), L('BatchNormalization', { name: 'b', axis: 2, center: false }), L('Permute', { dims: [2, 1] })]), w))
