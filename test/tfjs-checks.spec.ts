@@ -356,7 +356,7 @@ describe('loadTfjs: the files', () => {
     expect(await refused(folder('bare', bare))).toBe("the weight 'd/kernel' is not in the weights manifest");
     expect(names(await loadTfjs(folder('bare-relu', { modelTopology: seq([L('ReLU', input([2]))]).modelTopology })))).toEqual(['ReLU']);
     const want = 'weightsManifest must be a list of { paths: string[], weights: { name, shape, dtype }[] }';
-    const bad: unknown[] = [null, {}, [{ paths: [5], weights: [] }], [{ paths: ['a.bin'], weights: {} }], [{ paths: ['a.bin'], weights: [null] }],
+    const bad: unknown[] = [null, {}, [{ paths: [5], weights: [] }], [{ paths: ['a.bin', 5], weights: [] }], [{ paths: ['a.bin'], weights: {} }], [{ paths: ['a.bin'], weights: [null] }],
       [{ paths: ['a.bin'], weights: [{ name: 5, shape: [2, 1], dtype: 'float32' }] }], [{ paths: ['a.bin'], weights: [{ name: 'd/kernel', shape: [2, 1], dtype: 1 }] }],
       [{ paths: ['a.bin'], weights: [{ name: 'd/kernel', shape: [2, 1] }] }], [{ paths: ['a.bin'], weights: [{ name: 'd/kernel', shape: 2, dtype: 'float32' }] }]];
     for (const [k, weightsManifest] of bad.entries()) expect(await refused(folder(`bad-${k}`, { ...dense(), weightsManifest }))).toBe(want);
