@@ -13,6 +13,8 @@
 // mutant evaluated more than 5 million times, or a child silent for 60 s (killed; a new child goes on with the rest),
 // is timed out; a for loop's counter turned around (`i++` → `i--`) is timed out without running. Specs whose tests
 // need hooks (beforeAll) or spawn dist/ do not fit; leave those tests out with --skip.
+// A test that fails unmutated is reported and left out. MUTATE_STATIC=<id> instead switches that one (static) mutant
+// on before the specs load and prints which group's first test fails, as JSON.
 // Appends to reports/mutation/inproc-<name>.jsonl (a rerun skips the ids it holds) and prints the scores.
 'use strict';
 const { spawn, spawnSync } = require('node:child_process');
@@ -134,7 +136,8 @@ async function child() {
   it.each = each(it);
   describe.skip = it.skip = () => {};
   const noop = () => {};
-  const shim = { describe, it, test: it, expect: (v, m) => chai.expect(v, m), beforeAll: noop, afterAll: noop, beforeEach: noop, afterEach: noop };
+  const expect = Object.setPrototypeOf((v, m) => chai.expect(v, m), chai.expect);
+  const shim = { describe, it, test: it, expect, beforeAll: noop, afterAll: noop, beforeEach: noop, afterEach: noop };
   const resolve = Module._resolveFilename;
   Module._resolveFilename = function (req, ...rest) { return req === 'vitest' ? 'vitest-shim' : resolve.call(this, req, ...rest); };
   require.cache['vitest-shim'] = { id: 'vitest-shim', filename: 'vitest-shim', loaded: true, exports: shim };
@@ -145,6 +148,20 @@ async function child() {
     m._compile(js.outputText, f);
   };
   process.env.NODENN_BACKEND = 'ts';
+  if (process.env.MUTATE_STATIC) {
+    globalThis.__stryker__ = { activeMutant: process.env.MUTATE_STATIC };
+    for (const g of ['old', 'new']) { group = g; for (const s of specs[g]) require(path.join(root, s)); }
+    const r = { id: process.env.MUTATE_STATIC };
+    for (const g of ['old', 'new']) {
+      r[g] = 'Survived';
+      for (const t of tests) {
+        if (t.group !== g) continue;
+        try { await t.fn(); } catch { r[g] = 'Killed'; r[`${g}Test`] = t.name.slice(0, 120); break; }
+      }
+    }
+    console.log(JSON.stringify(r));
+    process.exit(0);
+  }
   for (const g of ['old', 'new']) {
     group = g;
     for (const s of specs[g]) require(path.join(root, s));
@@ -155,10 +172,14 @@ async function child() {
   ns.mutantCoverage.perTest = {};
   for (const t of tests) {
     ns.currentTestId = t.name;
-    try { await t.fn(); } catch (e) { console.error('fails unmutated:', t.name, String(e && e.message).slice(0, 200)); }
+    try { await t.fn(); } catch (e) {
+      // a test that fails without a mutant would count every mutant it reaches as killed: it is left out
+      t.broken = true;
+      console.error('fails unmutated, left out:', t.name, String(e && e.message).slice(0, 200));
+    }
   }
   ns.currentTestId = undefined;
-  for (const t of tests) t.reaches = new Set(Object.keys(ns.mutantCoverage.perTest[t.name] || {}));
+  for (const t of tests) t.reaches = new Set(t.broken ? [] : Object.keys(ns.mutantCoverage.perTest[t.name] || {}));
   for (const id of process.env.MUTATE_INPROC_IDS.split(',')) {
     console.log(`START ${id}`);
     const r = { id };
