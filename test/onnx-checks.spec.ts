@@ -6,8 +6,8 @@ import * as path from 'node:path';
 import Module from 'node:module';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import {
-  AvgPool2D, BatchNorm2D, Conv1D, Conv2D, Dense, Dropout, Flatten, GlobalAvgPool2D, Layer, LeakyReLU, MaxPool2D, ReLU, Sequential, Sigmoid,
-  Softmax, Step, Tanh, Tensor, io,
+  AvgPool2D, BatchNorm2D, Conv1D, Conv2D, Dense, Dropout, Flatten, GlobalAvgPool2D, Layer, LeakyReLU, MaxPool2D,
+  Module as NnModule, ReLU, Sequential, Sigmoid, Softmax, Step, Tanh, Tensor, io,
 } from '../src/index';
 import { DATA_TYPE, IR_VERSION, OPSET_MAX, OPSET_MIN, OnnxError, onnxTypes } from '../src/io/onnx/proto';
 import { ModelFormatError } from '../src/io/errors';
@@ -263,5 +263,39 @@ describe('the graph builder: each layer\'s nodes and attributes, the options wor
     expect(e?.op).toBe('Square');
     expect(e?.message).toBe('exportOnnx: layer 1 (Square) has no ONNX counterpart; the built-in layers that export are Dense, Conv1D, Conv2D, ' +
       'MaxPool2D, AvgPool2D, GlobalAvgPool2D, ReLU, LeakyReLU, Sigmoid, Tanh, Step, Softmax, Flatten, BatchNorm1D, BatchNorm2D and Dropout');
+  });
+
+  it('a taken name gets _2, _3; a layer called twice writes its parameters once', () => {
+    const c = (v: number) => new Tensor(Float32Array.of(v, v, v), [3]);
+    class Constants extends NnModule {
+      forward(x: Tensor): Tensor { return x.add(c(1)).mul(c(2)).sub(c(3)); }
+    }
+    const m = model(io.encodeOnnx(new Constants(), { inputShape: [3] })).graph;
+    expect(m.initializer.map((i) => i.name)).toEqual(['constant', 'constant_2', 'constant_3']);
+    expect(m.node.map((n) => n.input[1])).toEqual(['constant', 'constant_2', 'constant_3']);
+    class Twice extends NnModule {
+      d = new Dense(3, 3, { seed: 4 });
+      forward(x: Tensor): Tensor { return this.d.call(this.d.call(x)); }
+    }
+    const t = model(io.encodeOnnx(new Twice(), { inputShape: [3] })).graph;
+    expect(t.initializer.map((i) => i.name)).toEqual(['d.weight', 'd.bias']);
+    expect(t.node.map((n) => [n.op_type, n.input])).toEqual([['Gemm', ['input', 'd.weight', 'd.bias']], ['Gemm', ['d_0', 'd.weight', 'd.bias']]]);
+  });
+
+  it('a layer\'s parameter or a scalar that changes between the two traces is named', () => {
+    class NewLayer extends NnModule {
+      forward(x: Tensor): Tensor { return new Dense(3, 2, { seed: x.shape[0] }).call(x); }
+    }
+    const err = (f: () => void) => { try { f(); } catch (e) { return e as Error & { op: string }; } return null; };
+    const tail = ' changes with the input\'s values but no traced tensor operation computes it from the input (it was made through .data, toArray(), ' +
+      'a random draw, a Sequential\'s forward() rather than its layers\' call(), or another operation the trace does not see); a graph ' +
+      'would freeze the value it had in one trace: compute it with tensor operations';
+    const e = err(() => io.encodeOnnx(new NewLayer(), { inputShape: [3] }));
+    expect([e?.name, e?.message, e?.op]).toEqual(['OnnxExportError', `exportOnnx: the parameter layer0.weight${tail}`, 'layer0.weight']);
+    class DataBound extends NnModule {
+      forward(x: Tensor): Tensor { return x.clamp(Math.min(...x.data), 10); }
+    }
+    const f = err(() => io.encodeOnnx(new DataBound(), { inputShape: [3] }));
+    expect([f?.name, f?.message, f?.op]).toEqual(['OnnxExportError', `exportOnnx: the constant clamp_0.min${tail}`, 'clamp_0.min']);
   });
 });
