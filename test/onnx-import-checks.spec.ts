@@ -203,6 +203,19 @@ describe('loadOnnx: the graph around the chain', () => {
     expect(reason(model(relu, { input: [1, 'C'] }))).toBe(`${fixed}[1, C]`);
     expect(io.decodeOnnx(model(relu, { input: [7, 3, 2] })).inputShape).toEqual([3, 2]);
     expect(io.decodeOnnx(model(relu, { input: ['batch', 5] })).inputShape).toEqual([5]);
+    // an input without a type, a type without a shape, a dim with neither a value nor a name
+    const typed = (type: object | undefined) => {
+      const { ModelProto } = onnxTypes();
+      return ModelProto.encode(ModelProto.fromObject({
+        ir_version: 8, opset_import: [{ domain: '', version: 17 }],
+        graph: { name: 'g', node: relu, input: [{ name: 'x', type }], output: [{ name: 'y' }] },
+      })).finish();
+    };
+    expect(reason(typed(undefined))).toBe(`${fixed}[]`);
+    expect(reason(typed({ tensor_type: { elem_type: 1 } }))).toBe(`${fixed}[]`);
+    expect(reason(typed({ tensor_type: { elem_type: 1, shape: { dim: [{ dim_param: 'N' }, {}] } } }))).toBe(`${fixed}[N, ?]`);
+    // an input without an element type is read as float
+    expect(io.decodeOnnx(typed({ tensor_type: { shape: { dim: [{ dim_param: 'N' }, { dim_value: 3 }] } } })).inputShape).toEqual([3]);
   });
 
   it('Constant nodes: only a value tensor, which later nodes read as a constant', () => {
@@ -216,6 +229,14 @@ describe('loadOnnx: the graph around the chain', () => {
       .toBe(graphProblems("node 0 (Constant): only a 'value' tensor is read"));
     expect(reason(model([{ op_type: 'Constant', output: ['s'], attribute: [flt('value_float', 2)] }, reshape], { input: ['N', 2, 2] })))
       .toBe(graphProblems("node 0 (Constant): only a 'value' tensor is read"));
+    expect(reason(model([{ op_type: 'Constant', output: ['s'], attribute: [{ ...shape, name: 'sparse_value' }] }, reshape], { input: ['N', 2, 2] })))
+      .toBe(graphProblems("node 0 (Constant): only a 'value' tensor is read"));
+    // a tensor without a name, an initializer or a Constant's output, is the tensor '' (which a node's input '' names)
+    const gemm = { op_type: 'Gemm', input: ['x', ''], output: ['y'] };
+    expect(io.decodeOnnx(model([gemm], { input: ['N', 2], inits: [{ dims: [2, 1], data_type: 1, float_data: [3, 4] }] })).stateDict()['0.weight'].shape)
+      .toEqual([2, 1]);
+    expect(io.decodeOnnx(model([{ op_type: 'Constant', attribute: [{ ...shape, t: f32('', [2, 1], [3, 4]) }] }, gemm], { input: ['N', 2] }))
+      .stateDict()['0.weight'].shape).toEqual([2, 1]);
   });
 
   it('operators by name and domain, each named with the node', () => {
