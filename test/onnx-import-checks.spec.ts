@@ -326,7 +326,9 @@ describe('loadOnnx: each operator\'s attributes and shapes', () => {
     for (const s of [[-1, 8], [0, 8], [0, -1]]) expect(io.decodeOnnx(reshape(s)).layers.map((l) => l.name), String(s)).toEqual(['Flatten', 'Dense']);
     expect(io.decodeOnnx(reshape([0, -1], [int('allowzero', 0)])).layers.map((l) => l.name)).toEqual(['Flatten', 'Dense']);
     const not = (s: number[]) => `node 0 (Reshape): a Reshape to [${s.join(', ')}] is not supported (only flattening each sample: [-1, 8] or [0, -1])`;
-    for (const s of [[-1, -1], [1, 8], [-1, 4], [0, 4], [8], [-1, 8, 1], [2, -1]]) expect(reason(reshape(s)), String(s)).toBe(graphProblems(not(s)));
+    for (const s of [[-1, -1], [1, 8], [-1, 4], [0, 4], [8], [-1, 8, 1], [2, -1]]) {
+      expect(reason(reshape(s)), String(s)).toBe(graphProblems(not(s)));
+    }
     expect(reason(reshape([0, -1], [int('allowzero', 1)]))).toBe(graphProblems('node 0 (Reshape): allowzero = 1 is not supported (only 0)'));
     refused([node('Reshape', ['x', 's'])], { inits: [ones('s', [1, 2])] }, "node 0 (Reshape): the shape 's' has shape [1, 2], expected 1 axes");
     refused([node('Reshape', ['x'])], {}, "node 0 (Reshape): the shape '' must be a constant (an initializer)");
