@@ -203,6 +203,19 @@ describe('loadOnnx: the graph around the chain', () => {
     expect(reason(model(relu, { input: [1, 'C'] }))).toBe(`${fixed}[1, C]`);
     expect(io.decodeOnnx(model(relu, { input: [7, 3, 2] })).inputShape).toEqual([3, 2]);
     expect(io.decodeOnnx(model(relu, { input: ['batch', 5] })).inputShape).toEqual([5]);
+    // an input without a type, a type without a shape, a dim with neither a value nor a name
+    const typed = (type: object | undefined) => {
+      const { ModelProto } = onnxTypes();
+      return ModelProto.encode(ModelProto.fromObject({
+        ir_version: 8, opset_import: [{ domain: '', version: 17 }],
+        graph: { name: 'g', node: relu, input: [{ name: 'x', type }], output: [{ name: 'y' }] },
+      })).finish();
+    };
+    expect(reason(typed(undefined))).toBe(`${fixed}[]`);
+    expect(reason(typed({ tensor_type: { elem_type: 1 } }))).toBe(`${fixed}[]`);
+    expect(reason(typed({ tensor_type: { elem_type: 1, shape: { dim: [{ dim_param: 'N' }, {}] } } }))).toBe(`${fixed}[N, ?]`);
+    // an input without an element type is read as float
+    expect(io.decodeOnnx(typed({ tensor_type: { shape: { dim: [{ dim_param: 'N' }, { dim_value: 3 }] } } })).inputShape).toEqual([3]);
   });
 
   it('Constant nodes: only a value tensor, which later nodes read as a constant', () => {
@@ -216,6 +229,14 @@ describe('loadOnnx: the graph around the chain', () => {
       .toBe(graphProblems("node 0 (Constant): only a 'value' tensor is read"));
     expect(reason(model([{ op_type: 'Constant', output: ['s'], attribute: [flt('value_float', 2)] }, reshape], { input: ['N', 2, 2] })))
       .toBe(graphProblems("node 0 (Constant): only a 'value' tensor is read"));
+    expect(reason(model([{ op_type: 'Constant', output: ['s'], attribute: [{ ...shape, name: 'sparse_value' }] }, reshape], { input: ['N', 2, 2] })))
+      .toBe(graphProblems("node 0 (Constant): only a 'value' tensor is read"));
+    // a tensor without a name, an initializer or a Constant's output, is the tensor '' (which a node's input '' names)
+    const gemm = { op_type: 'Gemm', input: ['x', ''], output: ['y'] };
+    expect(io.decodeOnnx(model([gemm], { input: ['N', 2], inits: [{ dims: [2, 1], data_type: 1, float_data: [3, 4] }] })).stateDict()['0.weight'].shape)
+      .toEqual([2, 1]);
+    expect(io.decodeOnnx(model([{ op_type: 'Constant', attribute: [{ ...shape, t: f32('', [2, 1], [3, 4]) }] }, gemm], { input: ['N', 2] }))
+      .stateDict()['0.weight'].shape).toEqual([2, 1]);
   });
 
   it('operators by name and domain, each named with the node', () => {
@@ -282,6 +303,8 @@ describe('loadOnnx: each operator\'s attributes and shapes', () => {
       `node 0 (Softmax): softmax over axis ${axis} of a ${rank}-axis input is not supported (only the last axis)`;
     refused([node('Softmax', ['x'], [int('axis', 0)])], {}, over(0, 2));
     refused([node('Softmax', ['x'])], { opset: 12, input: ['N', 2, 4] }, over(1, 3));
+    // from opset 13 on, the default axis is the last, of any rank
+    expect(configs([node('Softmax', ['x'])], { opset: 13, input: ['N', 2, 4] })).toEqual([{ type: 'Softmax' }]);
     refused([node('Softmax', ['x'], [int('axis', -1)])], { opset: 11, input: ['N', 2, 4] }, over(-1, 3));
     refused([node('Softmax', ['x'], [int('axis', 1), int('keep', 1)])], {}, "node 0 (Softmax): the attribute 'keep' is not supported");
     // after a GlobalAveragePool, ONNX's value is (N, C, 1, 1): its last axis is not the channels
@@ -303,7 +326,9 @@ describe('loadOnnx: each operator\'s attributes and shapes', () => {
     for (const s of [[-1, 8], [0, 8], [0, -1]]) expect(io.decodeOnnx(reshape(s)).layers.map((l) => l.name), String(s)).toEqual(['Flatten', 'Dense']);
     expect(io.decodeOnnx(reshape([0, -1], [int('allowzero', 0)])).layers.map((l) => l.name)).toEqual(['Flatten', 'Dense']);
     const not = (s: number[]) => `node 0 (Reshape): a Reshape to [${s.join(', ')}] is not supported (only flattening each sample: [-1, 8] or [0, -1])`;
-    for (const s of [[-1, -1], [1, 8], [-1, 4], [8], [-1, 8, 1], [2, -1]]) expect(reason(reshape(s)), String(s)).toBe(graphProblems(not(s)));
+    for (const s of [[-1, -1], [1, 8], [-1, 4], [0, 4], [8], [-1, 8, 1], [2, -1]]) {
+      expect(reason(reshape(s)), String(s)).toBe(graphProblems(not(s)));
+    }
     expect(reason(reshape([0, -1], [int('allowzero', 1)]))).toBe(graphProblems('node 0 (Reshape): allowzero = 1 is not supported (only 0)'));
     refused([node('Reshape', ['x', 's'])], { inits: [ones('s', [1, 2])] }, "node 0 (Reshape): the shape 's' has shape [1, 2], expected 1 axes");
     refused([node('Reshape', ['x'])], {}, "node 0 (Reshape): the shape '' must be a constant (an initializer)");
@@ -343,6 +368,10 @@ describe('loadOnnx: each operator\'s attributes and shapes', () => {
     refused([node('MatMul', ['x', 'w'])], { inits: [w] }, 'node 0 (MatMul): the weight takes 2 features, the input has 4');
     refused([node('MatMul', ['x', 'w'])], { input: ['N', 2, 1], inits: [w] },
       'node 0 (MatMul): MatMul is read as a Dense layer on a 2-D input; this one is (N, 2, 1)');
+    // nothing more is said of a node whose input is wrong (its weight is not compared with the input)
+    refused([node('MatMul', ['x', 'w'])], { input: ['N', 3, 1], inits: [w] },
+      'node 0 (MatMul): MatMul is read as a Dense layer on a 2-D input; this one is (N, 3, 1)');
+    refused([node('Gemm', ['x', 'w', 'b'])], { ...flat, inits: [w] }, "node 0 (Gemm): the bias 'b' must be a constant (an initializer)");
     refused([node('MatMul', ['x', 'w'])], flat, "node 0 (MatMul): the weight 'w' must be a constant (an initializer)");
     const addOnly = 'node 1 (Add): Add is read only as the bias of the MatMul just before it (a constant of its 3 outputs)';
     refused([node('MatMul', ['x', 'w'], [], ['m']), node('Add', ['m', 'b'])], { ...flat, inits: [w, f32('b', [2], [1, 2])] }, addOnly);
@@ -381,6 +410,10 @@ describe('loadOnnx: each operator\'s attributes and shapes', () => {
     expect(reason(conv2([], { input: img(3, 6, 6) }))).toBe(graphProblems(`${where}: the weight takes 1 channels, the input has 3`));
     expect(reason(conv2([], { input: ['N', 1, 6] }))).toBe(graphProblems(`${where}: a 2-D convolution of an input of shape (N, 1, 6)`));
     expect(reason(conv2([], { inits: [w, f32('b', [3], [1, 2, 3])] }))).toBe(graphProblems(`${where}: the bias has 3 values for 2 filters`));
+    // after a problem the layer is not built, so its own refusals are not added
+    expect(reason(conv2([ints('strides', [0, 0])], { inits: [w, f32('b', [3], [1, 2, 3])] }))).toBe(graphProblems(`${where}: the bias has 3 values for 2 filters`));
+    // an auto_pad without a string is its default, NOTSET
+    expect(io.decodeOnnx(conv2([{ name: 'auto_pad', type: 'STRING' }])).layers[0].config()).toMatchObject({ type: 'Conv2D', padding: [0, 0] });
     expect(reason(conv2([], { inits: [w, f32('b', [1, 2], [1, 2])] }))).toBe(graphProblems(`${where}: the bias 'b' has shape [1, 2], expected 1 axes`));
     expect(reason(conv2([], { input: img(1, 2, 2) }))).toMatch(/^cannot read this graph:\n {2}node 0 \(Conv\): Conv2D/);
     for (const dims of [[2, 1, 3, 3, 3], [2, 1]]) {
@@ -404,6 +437,9 @@ describe('loadOnnx: each operator\'s attributes and shapes', () => {
     expect(mp.forward(Tensor.zeros([1, 2, 6, 6])).shape).toEqual([1, 2, 4, 3]);
     expect(io.decodeOnnx(pool('AveragePool', [k, int('count_include_pad', 0)])).layers[0].config()).toEqual({ type: 'AvgPool2D', kernelSize: [3, 2], stride: [1, 1] });
     expect(io.decodeOnnx(pool('MaxPool', [k], {}, ['y', ''])).layers[0].name).toBe('MaxPool2D');
+    for (const autoPad of [{ name: 'auto_pad', type: 'STRING', s: Buffer.from('NOTSET') }, { name: 'auto_pad', type: 'STRING' }]) {
+      expect(io.decodeOnnx(pool('AveragePool', [k, autoPad])).layers[0].config()).toEqual({ type: 'AvgPool2D', kernelSize: [3, 2], stride: [1, 1] });
+    }
     const only = (op: string, ks: string) => `node 0 (${op}): only 2-D pooling of (N, C, H, W) inputs is supported (kernel_shape ${ks})`;
     expect(reason(pool('MaxPool', []))).toBe(graphProblems(only('MaxPool', 'null')));
     expect(reason(pool('MaxPool', [ints('kernel_shape', [2])]))).toBe(graphProblems(only('MaxPool', '[2]')));
@@ -415,6 +451,8 @@ describe('loadOnnx: each operator\'s attributes and shapes', () => {
       .toBe(graphProblems(`${w}: auto_pad = "SAME_LOWER" is not supported (only 'NOTSET' or 'VALID')`, `${w}: dilations = [2,1] is not supported (only all 1)`,
         `${w}: storage_order = 1 is not supported (only 0)`));
     expect(reason(pool('MaxPool', [k], {}, ['y', 'idx']))).toBe(graphProblems(`${w}: the Indices output is not supported`));
+    // after a problem the layer is not built, so its own refusals are not added
+    expect(reason(pool('MaxPool', [k, ints('strides', [-1, 1]), int('ceil_mode', 1)]))).toBe(graphProblems(`${w}: ceil_mode = 1 is not supported (only 0)`));
     expect(reason(pool('MaxPool', [k, int('count_include_pad', 1)]))).toBe(graphProblems(`${w}: the attribute 'count_include_pad' is not supported`));
     expect(reason(pool('AveragePool', [k, int('storage_order', 0)]))).toBe(graphProblems("node 0 (AveragePool): the attribute 'storage_order' is not supported"));
     expect(reason(pool('AveragePool', [ints('kernel_shape', [7, 2])]))).toMatch(/^cannot read this graph:\n {2}node 0 \(AveragePool\): AvgPool2D/);
@@ -450,6 +488,8 @@ describe('loadOnnx: each operator\'s attributes and shapes', () => {
     expect(reason(bn([int('axis', 1)]))).toBe(graphProblems(`${w}: the attribute 'axis' is not supported`));
     expect(reason(bn([], { inits: stats(3) }))).toBe(graphProblems(...['scale', 'B', 'input_mean', 'input_var'].map((n) => `${w}: the ${n} has 3 values for 2 channels`)));
     expect(reason(bn([], { inits: stats(2).slice(0, 3) }))).toBe(graphProblems(`${w}: the input_var 'v' must be a constant (an initializer)`));
+    expect(reason(bn([], { inits: [] }))).toBe(graphProblems(...[['scale', 's'], ['B', 'b'], ['input_mean', 'm'], ['input_var', 'v']]
+      .map(([what, n]) => `${w}: the ${what} '${n}' must be a constant (an initializer)`)));
     expect(reason(bn([], { input: ['N', 2, 3, 3, 3] }))).toBe(graphProblems(`${w}: inputs of more than 2 spatial axes are not supported`));
     expect(reason(bn([], {}, ['y', 'rm']))).toBe(graphProblems(`${w}: the training outputs (running mean and variance) are not supported`));
     expect(reason(bn([], {}, ['y', '', 'rv']))).toBe(graphProblems(`${w}: the training outputs (running mean and variance) are not supported`));
@@ -463,6 +503,7 @@ describe('loadOnnx: each operator\'s attributes and shapes', () => {
     expect(p(drop([]))).toEqual({ type: 'Dropout', p: 0.5 });
     expect(p(drop([flt('ratio', 0.1), int('seed', 3), int('is_test', 1)]))).toEqual({ type: 'Dropout', p: 0.1 });
     expect(p(drop([], ['x', 'r'], [f32('r', [], [0.3])]))).toEqual({ type: 'Dropout', p: 0.3 });
+    expect(p(drop([], ['x', 'r', ''], [f32('r', [], [0.3])]))).toEqual({ type: 'Dropout', p: 0.3 });
     expect(p(drop([], ['x', 'r', 't'], [f32('r', [], [0]), { name: 't', dims: [], data_type: 9, raw_data: Uint8Array.of(0) }]))).toEqual({ type: 'Dropout', p: 0 });
     expect(p(drop([], ['x', '', 't'], [{ name: 't', dims: [], data_type: 9, int32_data: [0] }]))).toEqual({ type: 'Dropout', p: 0.5 });
     expect(p(drop([], ['x'], [], ['y', '']))).toEqual({ type: 'Dropout', p: 0.5 });
@@ -475,5 +516,23 @@ describe('loadOnnx: each operator\'s attributes and shapes', () => {
     expect(reason(drop([], ['x', '', 't']))).toBe(graphProblems(`${w}: the training_mode 't' must be a constant (an initializer)`));
     expect(reason(drop([], ['x'], [], ['y', 'mask']))).toBe(graphProblems(`${w}: the mask output is not supported`));
     expect(reason(drop([int('training', 1)]))).toBe(graphProblems(`${w}: the attribute 'training' is not supported`));
+  });
+});
+
+describe('decodeOnnx and loadOnnx: their arguments', () => {
+  it('bytes must be a Uint8Array, the file is <buffer> unless named; the path a non-empty string', async () => {
+    expect(() => io.decodeOnnx('x' as never)).toThrow(new TypeError("bytes must be a Uint8Array, got the string 'x'"));
+    for (const file of [undefined, 'm.onnx']) {
+      try {
+        io.decodeOnnx(Uint8Array.of(0xff), file);
+        expect.unreachable();
+      } catch (e) {
+        expect(e).toBeInstanceOf(io.OnnxError);
+        expect((e as io.OnnxError).file).toBe(file ?? '<buffer>');
+      }
+    }
+    for (const [v, got] of [['', "the string ''"], [null, 'null'], [undefined, 'undefined']] as const) {
+      await expect(io.loadOnnx(v as never)).rejects.toThrow(new TypeError(`loadOnnx: path must be a non-empty string, got ${got}`));
+    }
   });
 });
