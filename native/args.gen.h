@@ -254,6 +254,32 @@ constexpr KernelSpec kSpec_conv2dBackwardFilter = {"conv2dBackwardFilter",
     kArgs_conv2dBackwardFilter, 15, 14, &kHook_conv, "the im2col matrix",
     {{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, 11, {11, 12, 13, 14}, 4, {{13, 11, false}, {13, 12, false}, {14, 11, false}, {14, 12, false}, {14, 13, false}}, 5, {}, 0}};
 
+// conv2dPoolForward(N, C, H, W, F, KH, KW, strideH, strideW, padH, padW, x, weight, bias, y, argmax)
+constexpr ArgSpec kArgs_conv2dPoolForward[] = {NODENN_CONV_SIZES,
+    floats_arg("x", kIn, len(P{"N * C * H * W", 4, {{0, 1}, {1, 1}, {2, 1}, {3, 1}}})),
+    floats_arg("weight", kIn, len(P{"F * C * KH * KW", 4, {{4, 1}, {1, 1}, {5, 1}, {6, 1}}})),
+    floats_arg("bias", kIn, len(P{"F", 1, {{4, 1}}}), 0u, true),
+    floats_arg("y", kOut, len(P{"N * F * floor(OH / 2) * floor(OW / 2)", 4, {{0, 1}, {4, 1}, {16, 2}, {17, 2}}})),
+    int32s_arg("argmax", kOut, len(P{"N * F * floor(OH / 2) * floor(OW / 2)", 4, {{0, 1}, {4, 1}, {16, 2}, {17, 2}}}))};
+constexpr KernelSpec kSpec_conv2dPoolForward = {"conv2dPoolForward",
+    "conv2dPoolForward(N, C, H, W, F, KH, KW, strideH, strideW, padH, padW, x, weight, bias, y, argmax)",
+    kArgs_conv2dPoolForward, 16, 16, &kHook_conv, "the im2col matrix",
+    {{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, 11, {11, 12, 13, 14, 15}, 5, {{14, 11, false}, {14, 12, false}, {14, 13, false}, {15, 11, false}, {15, 12, false}, {15, 13, false}, {15, 14, false}}, 7, {}, 0}};
+
+// conv2dPoolBackward(N, C, H, W, F, KH, KW, strideH, strideW, padH, padW, x, dy, argmax, weight, dx, dweight, dbias)
+constexpr ArgSpec kArgs_conv2dPoolBackward[] = {NODENN_CONV_SIZES,
+    floats_arg("x", kIn, len(P{"N * C * H * W", 4, {{0, 1}, {1, 1}, {2, 1}, {3, 1}}})),
+    floats_arg("dy", kIn, len(P{"N * F * floor(OH / 2) * floor(OW / 2)", 4, {{0, 1}, {4, 1}, {18, 2}, {19, 2}}})),
+    int32s_arg("argmax", kIn, len(P{"N * F * floor(OH / 2) * floor(OW / 2)", 4, {{0, 1}, {4, 1}, {18, 2}, {19, 2}}}), P{"OH * OW", 2, {{18, 1}, {19, 1}}}),
+    floats_arg("weight", kIn, len(P{"F * C * KH * KW", 4, {{4, 1}, {1, 1}, {5, 1}, {6, 1}}})),
+    floats_arg("dx", kOut, len(P{"N * C * H * W", 4, {{0, 1}, {1, 1}, {2, 1}, {3, 1}}}), 0u, true),
+    floats_arg("dweight", kOut, len(P{"F * C * KH * KW", 4, {{4, 1}, {1, 1}, {5, 1}, {6, 1}}})),
+    floats_arg("dbias", kOut, len(P{"F", 1, {{4, 1}}}), 0u, true)};
+constexpr KernelSpec kSpec_conv2dPoolBackward = {"conv2dPoolBackward",
+    "conv2dPoolBackward(N, C, H, W, F, KH, KW, strideH, strideW, padH, padW, x, dy, argmax, weight, dx, dweight, dbias)",
+    kArgs_conv2dPoolBackward, 18, 17, &kHook_conv, "the im2col matrix",
+    {{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, 11, {11, 12, 13, 14, 15, 16, 17}, 7, {{15, 11, false}, {15, 12, false}, {15, 13, false}, {15, 14, false}, {16, 11, false}, {16, 12, false}, {16, 13, false}, {16, 14, false}, {16, 15, false}, {17, 11, false}, {17, 12, false}, {17, 13, false}, {17, 14, false}, {17, 15, false}, {17, 16, false}}, 15, {13}, 1}};
+
 // maxPool2dForward(N, C, H, W, KH, KW, strideH, strideW, x, y, argmax)
 constexpr ArgSpec kArgs_maxPool2dForward[] = {NODENN_POOL_SIZES,
     floats_arg("x", kIn, len(P{"N * C * H * W", 4, {{0, 1}, {1, 1}, {2, 1}, {3, 1}}})),
@@ -524,6 +550,10 @@ constexpr KernelSpec kSpec_planForward = {"planForward",
     a.flag(16)))                                                                                                       \
   X(conv2d_backward_data, conv2dBackwardData, (a.conv, a.in<T>(11), a.in<T>(12), a.out<T>(13)))                        \
   X(conv2d_backward_filter, conv2dBackwardFilter, (a.conv, a.in<T>(11), a.in<T>(12), a.out<T>(13), a.out<T>(14)))      \
+  X(conv2d_pool_forward, conv2dPoolForward, (a.conv, a.in<T>(11), a.in<T>(12), a.in<T>(13), a.out<T>(14),              \
+    a.out_int32(15)))                                                                                                  \
+  X(conv2d_pool_backward, conv2dPoolBackward, (a.conv, a.in<T>(11), a.in<T>(12), a.in_int32(13), a.in<T>(14),          \
+    a.out<T>(15), a.out<T>(16), a.out<T>(17)))                                                                         \
   X(max_pool2d_forward, maxPool2dForward, (a.pool, a.in<T>(8), a.out<T>(9), a.out_int32(10)))                          \
   X(max_pool2d_backward, maxPool2dBackward, (a.pool, a.in<T>(8), a.in_int32(9), a.out<T>(10)))                         \
   X(avg_pool2d_forward, avgPool2dForward, (a.pool, a.in<T>(8), a.out<T>(9)))                                           \

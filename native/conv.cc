@@ -210,6 +210,11 @@ template <typename T> struct ConvJob {
   long chunk;         // images per chunk (backward-filter)
   bool relu = false;  // forward: y = max(conv + b, 0), NaN kept (the ReLU layer's rule), fused into the last pass
   bool pool = false;  // forward: a 2x2 stride-2 max pooling fused too; y is (N, F, OH/2, OW/2)
+  // Training's fused pooling: forward writes the index of each maximum here (with pool); backward reads it, dy being
+  // the pooled gradient
+  int32_t* argmax = nullptr;
+  const int32_t* argmax_in = nullptr;
+  T* out2 = nullptr;  // the pooled backward's dx (null: not computed)
   std::atomic<bool> failed{false};
 };
 
@@ -274,6 +279,51 @@ template <typename T> void max_pool_rows(const T* yt, long OW, long QH, long QW,
     }
 }
 
+// y_n (F, P) = w col_n + b into full, exactly as forward_image writes y_n without relu and pool (the same products,
+// the same transposition), so that pooling it gives the values and indices of the separate MaxPool2D layer.
+// yt: scratch of P x F for the transposed GEMM.
+template <typename T> bool conv_image_full(const ConvShape& g, const T* col, const T* w, const T* b, T* full, T* yt) {
+  const long P = g.OH * g.OW, CKK = g.C * g.KH * g.KW, F = g.F;
+  if (CKK <= kSmallK || F > kGatherMaxF) {
+    if (CKK <= kSmallK) {
+      small_k_product(false, F, P, CKK, w, col, full);
+    } else if (!product<T>(false, F, P, CKK, w, col, full)) {
+      return false;
+    }
+    bias_relu_rows(full, F, P, b, false);
+    return true;
+  }
+  if (!gemm<T>(true, true, P, F, CKK, 1, col, P, w, CKK, 0, yt, F)) return false;
+  typedef typename Vec<T>::V V;
+  typedef typename Vec<T>::U U;
+  const long L = Vec<T>::L;
+  long q0 = 0;
+  for (; q0 + L <= P; q0 += L)
+    for (long f = 0; f < F; f++) *(U*)(full + f * P + q0) = gather_stride(yt + q0 * F + f, F) + (b ? b[f] : (T)0);
+  for (long f = 0; f < F; f++) {
+    const T bf = b ? b[f] : (T)0;
+    for (long q = q0; q < P; q++) full[f * P + q] = yt[q * F + f] + bf;
+  }
+  return true;
+}
+
+// Training's conv + 2x2 max pooling: the full output of one image stays in the thread's scratch (in cache), and
+// only the pooled values and their indices go to memory, as MaxPool2D's kernel computes them from it.
+template <typename T> void forward_image_pooled(ConvJob<T>& j, long n) {
+  const ConvShape& g = *j.g;
+  const long P = g.OH * g.OW, F = g.F, QH = g.OH / 2, QW = g.OW / 2, Q = QH * QW;
+  const T* col = columns(g, j.x + n * g.C * g.H * g.W, j.failed);
+  if (!col) return;
+  T* full = (T*)out_buffer.reserve(sizeof(T) * 2 * (size_t)P * (size_t)F);
+  if (!full || !conv_image_full(g, col, j.w, j.b, full, full + P * F)) {
+    j.failed = true;
+    return;
+  }
+  T* y = j.out + n * F * Q;
+  int32_t* arg = j.argmax + n * F * Q;
+  for (long f = 0; f < F; f++) max_pool_2x2<T, true>(g.OW, QH, QW, full + f * P, y + f * Q, arg + f * Q);
+}
+
 // y_n (F, P) = w (F, CKK) col_n (CKK, P) + b, then the ReLU (j.relu), or, for inference fused with a following
 // 2x2 stride-2 max pooling (j.pool), y_n (F, OH/2 x OW/2) = relu(maxpool(w col_n) + b): the same values as the
 // three layers one after the other (rounding x -> x + b is monotone, so the maximum commutes with the bias, and
@@ -287,6 +337,10 @@ template <typename T> void forward_image(void* ctx, long n) {
   const ConvShape& g = *j.g;
   const long P = g.OH * g.OW, CKK = g.C * g.KH * g.KW, F = g.F;
   const long QH = j.pool ? g.OH / 2 : g.OH, QW = j.pool ? g.OW / 2 : g.OW, Q = QH * QW;
+  if (j.argmax) {
+    forward_image_pooled(j, n);
+    return;
+  }
   const T* col = columns(g, j.x + n * g.C * g.H * g.W, j.failed);
   if (!col) return;
   T* y = j.out + n * F * Q;
@@ -340,23 +394,37 @@ template <typename T> void forward_image(void* ctx, long n) {
 }
 
 // dcol (CKK, P) = w^T dy_n, then dx_n = col2im(dcol)
+template <typename T> bool backward_data_one(const ConvShape& g, const T* w, const T* dy, T* dx) {
+  const long P = g.OH * g.OW, CKK = g.C * g.KH * g.KW, HW = g.H * g.W;
+  if (is_pointwise(g)) return product<T>(true, CKK, P, g.F, w, dy, dx);
+  T* dcol = (T*)col_buffer.reserve(sizeof(T) * (size_t)CKK * (size_t)P);
+  if (!dcol || !product<T>(true, CKK, P, g.F, w, dy, dcol)) return false;
+  for (long i = 0; i < g.C * HW; i++) dx[i] = 0;
+  col2im(g, dcol, dx);
+  return true;
+}
+
 template <typename T> void backward_data_image(void* ctx, long n) {
   ConvJob<T>& j = *(ConvJob<T>*)ctx;
   const ConvShape& g = *j.g;
-  const long P = g.OH * g.OW, CKK = g.C * g.KH * g.KW, HW = g.H * g.W;
-  const T* dy = j.dy + n * g.F * P;
-  T* dx = j.out + n * g.C * HW;
-  if (is_pointwise(g)) {
-    if (!product<T>(true, CKK, P, g.F, j.w, dy, dx)) j.failed = true;
-    return;
+  if (!backward_data_one(g, j.w, j.dy + n * g.F * g.OH * g.OW, j.out + n * g.C * g.H * g.W)) j.failed = true;
+}
+
+// The gradient of the full conv output of image n from the pooled one, as MaxPool2D's backward computes it
+// (zeros, then += at each window's maximum), into the thread's scratch.
+template <typename T> const T* unpooled_dy(const ConvJob<T>& j, long n) {
+  const ConvShape& g = *j.g;
+  const long P = g.OH * g.OW, Q = (g.OH / 2) * (g.OW / 2);
+  T* d = (T*)out_buffer.reserve(sizeof(T) * (size_t)P * (size_t)g.F);
+  if (!d) return nullptr;
+  const T* dq = j.dy + n * g.F * Q;
+  const int32_t* arg = j.argmax_in + n * g.F * Q;
+  for (long f = 0; f < g.F; f++) {
+    T* df = d + f * P;
+    for (long i = 0; i < P; i++) df[i] = 0;
+    for (long q = 0; q < Q; q++) df[arg[f * Q + q]] += dq[f * Q + q];
   }
-  T* dcol = (T*)col_buffer.reserve(sizeof(T) * (size_t)CKK * (size_t)P);
-  if (!dcol || !product<T>(true, CKK, P, g.F, j.w, dy, dcol)) {
-    j.failed = true;
-    return;
-  }
-  for (long i = 0; i < g.C * HW; i++) dx[i] = 0;
-  col2im(g, dcol, dx);
+  return d;
 }
 
 // partial k = [dw | db (F)] summed over the images of chunk k, in image order. dw is (F, CKK) for a tiny CKK (the
@@ -371,9 +439,18 @@ template <typename T> void backward_filter_chunk(void* ctx, long k) {
   for (long f = 0; f < g.F; f++) db[f] = 0;
   long n0 = k * j.chunk, n1 = n0 + j.chunk < g.N ? n0 + j.chunk : g.N;
   for (long n = n0; n < n1; n++) {
+    const T* dy = j.argmax_in ? unpooled_dy(j, n) : j.dy + n * g.F * P;
+    if (!dy) {
+      j.failed = true;
+      return;
+    }
+    // the pooled backward's dx of this image: before columns() takes the scratch its dcol uses
+    if (j.out2 && !backward_data_one(g, j.w, dy, j.out2 + n * g.C * g.H * g.W)) {
+      j.failed = true;
+      return;
+    }
     const T* col = columns(g, j.x + n * g.C * g.H * g.W, j.failed);
     if (!col) return;
-    const T* dy = j.dy + n * g.F * P;
     if (CKK <= kSmallK) {
       if (n == n0)
         for (long i = 0; i < g.F * CKK; i++) part[i] = 0;
@@ -428,18 +505,16 @@ template <typename T> bool conv2d_backward_data(const ConvShape& g, const T* dy,
   return !j.failed;
 }
 
-template <typename T> bool conv2d_backward_filter(const ConvShape& g, const T* x, const T* dy, T* dw, T* db) {
+namespace {
+// Backward-filter over fixed chunks of images (and, for the pooled backward, dx of each image in its chunk's task).
+template <typename T> bool backward_filter_run(ConvJob<T>& j, T* dw, T* db) {
+  const ConvShape& g = *j.g;
   const long CKK = g.C * g.KH * g.KW, part_len = g.F * CKK + g.F;
-  if (g.N == 0 || g.F == 0) return true;
   // Fixed chunking that depends on the problem only: at most kFilterChunks chunks, and at most
   // kFilterPartials partial elements.
   long chunks = g.N < kFilterChunks ? g.N : kFilterChunks;
   long cap = kFilterPartials / part_len;
   if (chunks > cap) chunks = cap < 1 ? 1 : cap;
-  ConvJob<T> j;
-  j.g = &g;
-  j.x = x;
-  j.dy = dy;
   j.chunk = (g.N + chunks - 1) / chunks;
   chunks = (g.N + j.chunk - 1) / j.chunk;
   j.out = (T*)partial_buffer.reserve(sizeof(T) * (size_t)(chunks * part_len));
@@ -460,6 +535,50 @@ template <typename T> bool conv2d_backward_filter(const ConvShape& g, const T* x
     }
   }
   return !j.failed;
+}
+}  // namespace
+
+template <typename T> bool conv2d_backward_filter(const ConvShape& g, const T* x, const T* dy, T* dw, T* db) {
+  if (g.N == 0 || g.F == 0) return true;
+  ConvJob<T> j;
+  j.g = &g;
+  j.x = x;
+  j.dy = dy;
+  return backward_filter_run(j, dw, db);
+}
+
+template <typename T>
+bool conv2d_pool_forward(const ConvShape& g, const T* x, const T* w, const T* b, T* y, int32_t* argmax) {
+  if (g.N == 0 || g.F == 0 || g.OH < 2 || g.OW < 2) return true;
+  ConvJob<T> j;
+  j.g = &g;
+  j.x = x;
+  j.w = w;
+  j.b = b;
+  j.out = y;
+  j.pool = true;
+  j.argmax = argmax;
+  over_images(g.N, forward_image<T>, &j);
+  return !j.failed;
+}
+
+template <typename T>
+bool conv2d_pool_backward(const ConvShape& g, const T* x, const T* dy, const int32_t* argmax, const T* w, T* dx, T* dw,
+                          T* db) {
+  if (g.N == 0) return true;
+  if (g.F == 0 || g.OH < 2 || g.OW < 2) {
+    // no pooled output: a zero gradient everywhere (dweight and dbias get += 0)
+    if (dx) memset(dx, 0, sizeof(T) * (size_t)(g.N * g.C * g.H * g.W));
+    return true;
+  }
+  ConvJob<T> j;
+  j.g = &g;
+  j.x = x;
+  j.dy = dy;
+  j.w = w;
+  j.argmax_in = argmax;
+  j.out2 = dx;
+  return backward_filter_run(j, dw, db);
 }
 
 NODENN_KERNELS_CONV(NODENN_INSTANTIATE)

@@ -14,6 +14,8 @@
 // always walked in the same blocks in the same order, so the result does not depend on the number of threads.
 // Problems with a handful of rows (a batch-1 forward, B not transposed) skip packing; each element of C is still
 // summed in the packed path's order, so a row's result does not depend on the other rows of the call.
+// Products of one B strip and one K block below the threading threshold (a batched matmul's 16 x 16 x 16) skip
+// packing as well (tiny_product), through the same micro-kernel.
 #include <stdlib.h>
 #include <string.h>
 
@@ -143,7 +145,9 @@ template <typename V, typename T> inline V merge_block(V c, V acc, T alpha, T be
   return overwrite ? alpha * acc : beta * c + alpha * acc;
 }
 
-template <typename T, int RM, int NV, int AM>
+// PB: B is read in place and the tile's last vector of columns is partial (cols < NV * L): that vector is loaded with
+// its lanes past cols zero, as the packed strip's zero padding would give them.
+template <typename T, int RM, int NV, int AM, bool PB = false>
 inline void micro_kernel(long kc, const T* __restrict a, long lda, const T* __restrict b, long ldbk, T* C, long ldc,
                          long rows, long cols, T alpha, T beta, bool overwrite) {
   typedef Blocking<T> Bk;
@@ -156,7 +160,9 @@ inline void micro_kernel(long kc, const T* __restrict a, long lda, const T* __re
     for (int v = 0; v < NV; v++) acc[r][v] = V{};
   for (long k = 0; k < kc; k++) {
     V bv[NV];
-    for (int v = 0; v < NV; v++) bv[v] = *(const U*)(b + k * ldbk + v * L);
+    for (int v = 0; v < NV; v++)
+      bv[v] = PB && v == NV - 1 ? load_partial(b + k * ldbk + v * L, (int)(cols - v * L))
+                                : *(const U*)(b + k * ldbk + v * L);
 #pragma GCC unroll 16
     for (int r = 0; r < RM; r++) {
       T x = AM == kRows ? a[r * lda + k] : AM == kCols ? a[k * lda + r] : a[k * MR + r];
@@ -180,22 +186,67 @@ inline void micro_kernel(long kc, const T* __restrict a, long lda, const T* __re
     }
 }
 
-template <typename T, int AM>
+template <typename T, int AM, bool PB = false>
 inline void any_tile(long kc, const T* a, long lda, const T* b, long ldbk, T* C, long ldc, long rows, long cols,
                      T alpha, T beta, bool overwrite) {
   typedef Blocking<T> Bk;
   enum { MR = Bk::MR, L = Bk::L };
   if (rows > MR / 2 || AM != kPacked) {
     if (cols > L)
-      micro_kernel<T, MR, 2, AM>(kc, a, lda, b, ldbk, C, ldc, rows, cols, alpha, beta, overwrite);
+      micro_kernel<T, MR, 2, AM, PB>(kc, a, lda, b, ldbk, C, ldc, rows, cols, alpha, beta, overwrite);
     else
-      micro_kernel<T, MR, 1, AM>(kc, a, lda, b, ldbk, C, ldc, rows, cols, alpha, beta, overwrite);
+      micro_kernel<T, MR, 1, AM, PB>(kc, a, lda, b, ldbk, C, ldc, rows, cols, alpha, beta, overwrite);
   } else {
     if (cols > L)
-      micro_kernel<T, MR / 2, 2, kPacked>(kc, a, lda, b, ldbk, C, ldc, rows, cols, alpha, beta, overwrite);
+      micro_kernel<T, MR / 2, 2, kPacked, PB>(kc, a, lda, b, ldbk, C, ldc, rows, cols, alpha, beta, overwrite);
     else
-      micro_kernel<T, MR / 2, 1, kPacked>(kc, a, lda, b, ldbk, C, ldc, rows, cols, alpha, beta, overwrite);
+      micro_kernel<T, MR / 2, 1, kPacked, PB>(kc, a, lda, b, ldbk, C, ldc, rows, cols, alpha, beta, overwrite);
   }
+}
+
+// A product of one B strip (N <= NR, B not transposed) and one K block (K <= KC), too small for threads: the 16 x 16
+// x 16 products of a batched matmul. Nothing is packed: B is read in place, its last vector masked when N is not a
+// whole number of vectors, and A in place, in tiles of MR rows and then of fewer (MR / 2, 4, 2, 1) for the last
+// rows. The accumulators and the merge are micro_kernel's for K block 0, so every element gets the packed path's
+// bits (the tile's height decides which elements share a pass, not how one is summed).
+template <typename T, int RM, int AM, bool PB> inline void tiny_tile(const GemmJob<T>& j, long row0) {
+  enum { L = Vec<T>::L };
+  const T* a = AM == kCols ? j.A + row0 : j.A + row0 * j.lda;
+  T* c = j.C + row0 * j.ldc;
+  if (j.N > L)
+    micro_kernel<T, RM, 2, AM, PB>(j.K, a, j.lda, j.B, j.ldb, c, j.ldc, RM, j.N, j.alpha, j.beta, j.beta == 0);
+  else
+    micro_kernel<T, RM, 1, AM, PB>(j.K, a, j.lda, j.B, j.ldb, c, j.ldc, RM, j.N, j.alpha, j.beta, j.beta == 0);
+}
+
+template <typename T, int AM, bool PB> void tiny_rows(const GemmJob<T>& j) {
+  enum { MR = Blocking<T>::MR, HALF = MR / 2, FOUR = HALF > 4 ? 4 : 1 };
+  long i = 0;
+  for (; i + MR <= j.M; i += MR) tiny_tile<T, MR, AM, PB>(j, i);
+  while (i < j.M) {
+    const long rest = j.M - i;
+    if (rest >= HALF) {
+      tiny_tile<T, HALF, AM, PB>(j, i);
+      i += HALF;
+    } else if (HALF > 4 && rest >= 4) {
+      tiny_tile<T, FOUR, AM, PB>(j, i);
+      i += FOUR;
+    } else if (rest >= 2) {
+      tiny_tile<T, 2, AM, PB>(j, i);
+      i += 2;
+    } else {
+      tiny_tile<T, 1, AM, PB>(j, i);
+      i += 1;
+    }
+  }
+}
+
+template <typename T> void tiny_product(const GemmJob<T>& j) {
+  const bool partial = j.N % Vec<T>::L != 0;
+  if (j.trans_a)
+    partial ? tiny_rows<T, kCols, true>(j) : tiny_rows<T, kCols, false>(j);
+  else
+    partial ? tiny_rows<T, kRows, true>(j) : tiny_rows<T, kRows, false>(j);
 }
 
 // Strip q of op(B) in K block pc: a full strip of B read in place (stride ldb), else its packed copy (stride NR).
@@ -533,6 +584,10 @@ bool gemm(bool trans_a, bool trans_b, long M, long N, long K, T alpha, const T* 
     } else {
       run_tasks(M, small_row_task<T>, &j, parallel);
     }
+    return true;
+  }
+  if (!trans_b && N <= Bk::NR && K <= Bk::KC && !parallel) {
+    tiny_product(j);
     return true;
   }
   j.m_strips = (M + Bk::MR - 1) / Bk::MR;

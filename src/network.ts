@@ -8,7 +8,7 @@ import {
 import { ARCHITECTURE_FORMAT, ARCHITECTURE_VERSION, loadModelFile, saveModelFile, type ModelInfo } from './io/model';
 import { type Batch, BatchIterator, rowsOf, targetRowsOf } from './data/batches';
 import { Dataset } from './data/dataset';
-import { InferencePlan } from './inference/plan';
+import { InferencePlan, fusablePool, isExactly } from './inference/plan';
 import { SafetensorsError, loadSafetensors } from './io/safetensors';
 import { type ExportOnnxOptions, exportOnnx } from './io/onnx/export';
 import { type PytorchNames, fromPytorchStateDict, toPytorchStateDict } from './io/pytorch';
@@ -562,6 +562,8 @@ export class Sequential {
   private fitting = false;
   /** The input shape (batch included) of the last forward pass that went through, or [1, ...] of a loaded file's. */
   private lastInputShape: readonly number[] | null = null;
+  /** The layers the last runTrain() did not run: poolings fused into the convolution before them. */
+  private readonly trainFused: boolean[] = [];
   /** What predict() and evaluate() run: made on eval() (or first use), dropped when the network trains or changes. */
   private plan: InferencePlan | null = null;
   /** predictProba's probabilities of a single batch, before they are copied out. */
@@ -817,6 +819,33 @@ export class Sequential {
     return y;
   }
 
+  /**
+   * run() for fit's training step, which trainBackward() follows: a Conv2D followed by a 2x2 stride-2 MaxPool2D runs
+   * as one kernel call (Conv2D.forwardPooled), which keeps the full convolution output out of memory and gives the
+   * same values and gradients as the two layers.
+   */
+  private runTrain(x: Tensor): Tensor {
+    let y = this.input(x);
+    this.syncMode();
+    const layers = this.layers, fused = this.trainFused;
+    fused.length = layers.length;
+    fused.fill(false);
+    for (let i = 0; i < layers.length; i++) {
+      const l = layers[i];
+      if (isExactly(l, Conv2D) && fusablePool(layers[i + 1]) && y.ndim === 4) {
+        const [, , OH, OW] = l.outputShape(y.shape);
+        if (OH >= 2 && OW >= 2) {
+          y = l.forwardPooled(y);
+          fused[++i] = true;
+          continue;
+        }
+      }
+      y = l.forward(y);
+    }
+    this.lastInputShape = x.shape;
+    return y;
+  }
+
   /** run() for predict and evaluate (eval mode, no backward follows), through the inference plan. */
   private infer(x: Tensor): Tensor {
     const xin = this.input(x);
@@ -851,6 +880,7 @@ export class Sequential {
     let d = dout;
     for (let i = this.layers.length - 1; i >= first; i--) {
       const l = this.layers[i];
+      if (this.trainFused[i]) continue;  // a pooling the convolution before it ran (runTrain)
       if (hasTrainBackward(l)) {
         const dx = l.backwardTrain(d, false, i > first);
         if (dx) d = dx;
@@ -1452,7 +1482,7 @@ export class Sequential {
         if (!this.training) this.train();  // a callback may have switched the network to eval mode
 
         this.zeroGradForTrain();
-        const out = this.run(xb);
+        const out = this.runTrain(xb);
         const res = lossFn(out, yb);
         const loss = res.loss + l2Penalty(ws, weightDecay);
         if (!Number.isFinite(loss)) {

@@ -105,8 +105,8 @@ const RECORDED: Record<string, { mlp: Fingerprint; cnn: Fingerprint; regression:
   },
   'native/scalar': {
     mlp: {
-      state: '1b4899b435aac', history: '520fedb144152', probs: 'd41a55e41dcb', classes: '68042de98c157',
-      evaluate: '75ba57b8458f9',
+      state: 'dd13db672ef8e', history: '139b8d348cc7be', probs: '113acd685217c4', classes: '68042de98c157',
+      evaluate: '1311f19efbad04',
     },
     cnn: {
       state: '146b5bd453062d', history: '1085f4f6d6ef2', predict: '3cc7459760d82', one: '6039060bd8ef3',
@@ -116,8 +116,8 @@ const RECORDED: Record<string, { mlp: Fingerprint; cnn: Fingerprint; regression:
   },
   'native/avx2': {
     mlp: {
-      state: 'c158ee8e1c564', history: '3f77d6434a5dc', probs: '116f00b749c2d9', classes: '68042de98c157',
-      evaluate: '78cffb5b37b48',
+      state: '1a99c39a57d69b', history: 'b2d25ce86dab', probs: 'e266b4a652ae8', classes: '68042de98c157',
+      evaluate: '521b190744ff5',
     },
     cnn: {
       state: '7addae129013d', history: 'c7d532ab4e7ff', predict: '164cf4c7909e05', one: 'f0b6d39e0839b',
@@ -127,8 +127,8 @@ const RECORDED: Record<string, { mlp: Fingerprint; cnn: Fingerprint; regression:
   },
   'native/avx512': {
     mlp: {
-      state: 'c158ee8e1c564', history: '3f77d6434a5dc', probs: '116f00b749c2d9', classes: '68042de98c157',
-      evaluate: '78cffb5b37b48',
+      state: '1a99c39a57d69b', history: 'b2d25ce86dab', probs: 'e266b4a652ae8', classes: '68042de98c157',
+      evaluate: '521b190744ff5',
     },
     cnn: {
       state: '158a7b1bd2fc2e', history: 'b3f1a983f166a', predict: '15421aed6338da', one: '1c4b7082444985',

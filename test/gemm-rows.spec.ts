@@ -97,6 +97,25 @@ describe.each(backends)('gemm: rows alone and in a batch on $label', (bc) => {
     });
   });
 
+  it('a product narrow and shallow enough to skip packing (N <= 32, K <= 256: the batched 16³ products) gives its ' +
+    'rows\' bits in a product large enough to be packed and threaded', () => {
+    const cases: Case[] = [
+      { transA: false, transB: false, alpha: 1, beta: 0 },
+      { transA: true, transB: false, alpha: 1, beta: 0 },
+      { transA: false, transB: false, alpha: -0.75, beta: 0.5 },
+    ];
+    let seed = 31;
+    for (const C of [Float32Array, Float64Array]) {
+      for (const c of cases) {
+        for (const [K, N] of [[16, 16], [256, 32], [100, 10], [3, 17], [200, 9], [7, 24], [64, 8]]) {
+          // at least 2e6 flops: the packed, threaded path
+          const big = Math.ceil(1e6 / (N * K)) + 5;
+          expect(compareRows(C, K, N, [big], [5, 11, 12, 13, 16, 25], c, seed += 1000)).toBeNull();
+        }
+      }
+    }
+  });
+
   it('predictProba of one MNIST-sized row (784-100-10) is that row of a batch of 64, bit for bit', () => {
     for (const dtype of ['float32', 'float64'] as const) {
       const net = new Sequential([new Dense(784, 100), new ReLU(), new Dense(100, 10)], { seed: 3, dtype }).eval();

@@ -206,11 +206,65 @@ function convCases(g: Geometry, batchBoundary = false): Row[] {
         : [{ what: 'dweight', got: dw, want: dwWant, tol }, { what: 'dbias untouched', got: db, want: db0, tol: 0 }];
     },
   }));
-  return [
+  const rows: Row[] = [
     { kernel: 'conv2dForward', cases: forward },
     { kernel: 'conv2dBackwardData', cases: [backwardData] },
     { kernel: 'conv2dBackwardFilter', cases: backwardFilter },
   ];
+  if (OH < 2 || OW < 2) return rows;
+  // training's conv + 2x2 max pooling: the reference values, and bitwise the backend's own separate kernels
+  const QH = Math.floor(OH / 2), QW = Math.floor(OW / 2), qLen = g.N * g.F * QH * QW;
+  const poolForward: Case[] = [true, false].map((bias) => ({
+    label: `${label}${bias ? ' bias' : ''}`,
+    run(k, C, seed, reference) {
+      const x = randomArray(C, xLen, seed), w = randomArray(C, wLen, seed + 1);
+      const b = bias ? randomArray(C, g.F, seed + 2) : null;
+      const want = reference('y', () => ref.conv2dForward(g, x, w, b, false, true));
+      const y = poisoned(C, qLen), arg = new Int32Array(qLen).fill(-7);
+      k.conv2dPoolForward(...geoArgs(g), x, w, b, y, arg);
+      const full = poisoned(C, yLen), ySep = poisoned(C, qLen), argSep = new Int32Array(qLen).fill(-7);
+      k.conv2dForward(...geoArgs(g), x, w, b, full);
+      k.maxPool2dForward(g.N, g.F, OH, OW, 2, 2, 2, 2, full, ySep, argSep);
+      return [{ what: 'y', got: y, want, tol: tolerance(C, CKK) }, { what: 'y = separate', got: y, want: ySep, tol: 0 },
+        { what: 'argmax = separate', got: arg, want: argSep, tol: 0 }];
+    },
+  }));
+  const poolBackward: Case[] = [[true, true], [false, false]].map(([withDx, withBias]) => ({
+    label: `${label}${withDx ? '' : ' dx null'}${withBias ? '' : ' dbias null'}`,
+    run(k, C, seed, reference) {
+      const x = randomArray(C, xLen, seed), dy = randomArray(C, qLen, seed + 1), w = randomArray(C, wLen, seed + 2);
+      const dw0 = randomArray(C, wLen, seed + 3), db0 = randomArray(C, g.F, seed + 4);
+      // each pooled output's maximum somewhere in its window
+      const r = rng(seed + 5), arg = new Int32Array(qLen);
+      for (let i = 0; i < qLen; i++) {
+        const q = i % (QH * QW), qh = Math.floor(q / QW), qw = q % QW;
+        arg[i] = (2 * qh + (r() < 0.5 ? 0 : 1)) * OW + 2 * qw + (r() < 0.5 ? 0 : 1);
+      }
+      const dfull = reference('dfull', () => ref.maxPool2dBackward(g.N, g.F, OH, OW, QH, QW, dy, arg));
+      const dxWant = reference('dx', () => ref.conv2dBackwardData(g, dfull, w));
+      const [dwWant, dbWant] = reference('dw', () => ref.conv2dBackwardFilter(g, x, dfull, dw0, db0));
+      const dx = withDx ? poisoned(C, xLen) : null, dw = C.from(dw0), db = C.from(db0);
+      k.conv2dPoolBackward(...geoArgs(g), x, dy, arg, w, dx, dw, withBias ? db : null);
+      // the separate kernels of the backend
+      const dfSep = poisoned(C, yLen), dxSep = poisoned(C, xLen), dwSep = C.from(dw0), dbSep = C.from(db0);
+      k.maxPool2dBackward(g.N, g.F, OH, OW, 2, 2, 2, 2, dy, arg, dfSep);
+      k.conv2dBackwardData(...geoArgs(g), dfSep, w, dxSep);
+      k.conv2dBackwardFilter(...geoArgs(g), x, dfSep, dwSep, dbSep);
+      const tol = tolerance(C, g.N * OH * OW);
+      const checks: Check[] = [{ what: 'dweight', got: dw, want: dwWant, tol },
+        { what: 'dweight = separate', got: dw, want: dwSep, tol: 0 }];
+      if (withDx) {
+        checks.push({ what: 'dx', got: dx!, want: dxWant, tol: tolerance(C, g.F * g.KH * g.KW) },
+          { what: 'dx = separate', got: dx!, want: dxSep, tol: 0 });
+      }
+      checks.push(withBias ? { what: 'dbias = separate', got: db, want: dbSep, tol: 0 }
+        : { what: 'dbias untouched', got: db, want: db0, tol: 0 });
+      if (withBias) checks.push({ what: 'dbias', got: db, want: dbWant, tol });
+      return checks;
+    },
+  }));
+  rows.push({ kernel: 'conv2dPoolForward', cases: poolForward }, { kernel: 'conv2dPoolBackward', cases: poolBackward });
+  return rows;
 }
 
 /** Rows with the same kernel name merge into one. */

@@ -103,6 +103,22 @@ export interface Kernels {
   conv2dBackwardFilter(N: number, C: number, H: number, W: number, F: number, KH: number, KW: number, strideH: number,
     strideW: number, padH: number, padW: number, x: FloatArray, dy: FloatArray, dweight: FloatArray,
     dbias: FloatArray | null): void;
+  /**
+   * Training's Conv2D-MaxPool2D(2): y = the 2x2 stride-2 max pooling of conv(x, weight) + bias (bias may be null),
+   * (N, F, floor(OH / 2), floor(OW / 2)), and argmax its index in the (OH, OW) plane, the values of conv2dForward
+   * then maxPool2dForward.
+   */
+  conv2dPoolForward(N: number, C: number, H: number, W: number, F: number, KH: number, KW: number, strideH: number,
+    strideW: number, padH: number, padW: number, x: FloatArray, weight: FloatArray, bias: FloatArray | null,
+    y: FloatArray, argmax: Int32Array): void;
+  /**
+   * The backward of conv2dPoolForward, dy (N, F, floor(OH / 2), floor(OW / 2)): the values of maxPool2dBackward into
+   * the conv output, then conv2dBackwardData into dx (overwritten; may be null: not computed) and
+   * conv2dBackwardFilter (dweight +=, dbias += ; dbias may be null); same for any thread count.
+   */
+  conv2dPoolBackward(N: number, C: number, H: number, W: number, F: number, KH: number, KW: number, strideH: number,
+    strideW: number, padH: number, padW: number, x: FloatArray, dy: FloatArray, argmax: Int32Array,
+    weight: FloatArray, dx: FloatArray | null, dweight: FloatArray, dbias: FloatArray | null): void;
   /** y = window maxima; argmax = index h * W + w in the plane of the first maximum (a NaN wins: it propagates). */
   maxPool2dForward(N: number, C: number, H: number, W: number, KH: number, KW: number, strideH: number,
     strideW: number, x: FloatArray, y: FloatArray, argmax: Int32Array): void;

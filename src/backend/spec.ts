@@ -392,6 +392,30 @@ export const kernels = {
     oom: 'the im2col matrix',
   },
 
+  conv2dPoolForward: {
+    doc: 'Training\'s Conv2D-MaxPool2D(2): y = the 2x2 stride-2 max pooling of conv(x, weight) + bias (bias may be ' +
+      'null), (N, F, floor(OH / 2), floor(OW / 2)), and argmax its index in the (OH, OW) plane, the values of ' +
+      'conv2dForward then maxPool2dForward.',
+    source: 'conv',
+    args: [...convSizes, input('x', 'N * C * H * W'), input('weight', 'F * C * KH * KW'),
+      input('bias', 'F', { nullable: true }), output('y', 'N * F * floor(OH / 2) * floor(OW / 2)'),
+      { kind: 'int32s', name: 'argmax', length: 'N * F * floor(OH / 2) * floor(OW / 2)', output: true }],
+    hook: 'conv',
+    oom: 'the im2col matrix',
+  },
+  conv2dPoolBackward: {
+    doc: 'The backward of conv2dPoolForward, dy (N, F, floor(OH / 2), floor(OW / 2)): the values of ' +
+      'maxPool2dBackward into the conv output, then conv2dBackwardData into dx (overwritten; may be null: not ' +
+      'computed) and conv2dBackwardFilter (dweight +=, dbias += ; dbias may be null); same for any thread count.',
+    source: 'conv',
+    args: [...convSizes, input('x', 'N * C * H * W'), input('dy', 'N * F * floor(OH / 2) * floor(OW / 2)'),
+      { kind: 'int32s', name: 'argmax', length: 'N * F * floor(OH / 2) * floor(OW / 2)', index: 'OH * OW' },
+      input('weight', 'F * C * KH * KW'), output('dx', 'N * C * H * W', { nullable: true }),
+      output('dweight', 'F * C * KH * KW'), output('dbias', 'F', { nullable: true })],
+    hook: 'conv',
+    oom: 'the im2col matrix',
+  },
+
   // ---- pooling, no padding: OH = 1 + floor((H - KH) / strideH)
   maxPool2dForward: {
     doc: 'y = window maxima; argmax = index h * W + w in the plane of the first maximum (a NaN wins: it propagates).',

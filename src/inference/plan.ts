@@ -46,12 +46,12 @@ export type PlanStep =
   | { kind: 'layer'; layer: Layer }
   | { kind: 'conv'; conv: Conv2D; relu: ReLU | null; pool: MaxPool2D | null };
 
-function isExactly<T extends object>(l: object, Class: abstract new (...args: never[]) => T): l is T {
+export function isExactly<T extends object>(l: object, Class: abstract new (...args: never[]) => T): l is T {
   return Object.getPrototypeOf(l) === Class.prototype;
 }
 
 /** A MaxPool2D that the convolution kernel can do itself: 2x2 windows, stride 2. */
-function fusablePool(l: Layer | undefined): l is MaxPool2D {
+export function fusablePool(l: Layer | undefined): l is MaxPool2D {
   return l !== undefined && isExactly(l, MaxPool2D) && l.kernelSize.every((k) => k === 2) && l.stride.every((s) => s === 2);
 }
 

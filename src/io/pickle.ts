@@ -49,6 +49,8 @@ const MAX_STACK = 1_000_000;
 const MAX_LONG_BYTES = 64;
 /** The most elements of one array. */
 const MAX_ARRAY_ELEMENTS = 2 ** 31 - 1;
+/** The most axes of one array (numpy's own limit): copying walks every axis for every element. */
+const MAX_DIMS = 64;
 
 /** The globals this reader knows, by 'module.name' (numpy 2 moved numpy.core to numpy._core). */
 const GLOBALS = new Set([
@@ -196,6 +198,9 @@ function buildArray(state: unknown, file: string): Tensor | NumpyArray {
     throw new PickleError('an ndarray shape must be a tuple of non-negative integers', file);
   }
   if (!(dtype instanceof Dtype)) throw new PickleError('an ndarray state must name a numpy.dtype', file);
+  if (shape.length > MAX_DIMS) {
+    throw new PickleError(`an ndarray of ${shape.length} dimensions is refused (numpy allows at most ${MAX_DIMS})`, file);
+  }
   let count = 1;
   for (const d of shape as number[]) {
     count *= d;
@@ -261,6 +266,7 @@ function rebuildTensor(args: unknown[], file: string): Tensor | NumpyArray {
   if (hooks !== undefined && hooks !== null && !(hooks instanceof Dict && hooks.entries.size === 0)) {
     throw new PickleError('a tensor with backward hooks is refused (hooks are code)', file);
   }
+  if (size.length > MAX_DIMS) throw new PickleError(`a tensor of ${size.length} dimensions is refused (at most ${MAX_DIMS})`, file);
   let count = 1, last = offset;
   for (let k = 0; k < size.length; k++) {
     count *= size[k];
@@ -356,7 +362,7 @@ function finish(root: unknown, file: string): PickleValue {
     if (v === null || typeof v !== 'object') return v as PickleValue;
     if (v instanceof Uint8Array || v instanceof Tensor) return v;
     if (done.has(v)) return done.get(v) as PickleValue;
-    if (depth > MAX_PICKLE_DEPTH) throw new PickleError(`containers nest deeper than ${MAX_PICKLE_DEPTH} levels`, file);
+    if (depth >= MAX_PICKLE_DEPTH) throw new PickleError(`containers nest deeper than ${MAX_PICKLE_DEPTH} levels`, file);
     if (v instanceof PendingArray) {
       if (!v.value) throw new PickleError('an ndarray was never given its data (no BUILD)', file);
       return v.value;
@@ -538,7 +544,7 @@ export function decodePickleWith(bytes: Uint8Array, file: string, storages: Stor
       case 0x90: {  // ADDITEMS
         const items = popMark(), set = top();
         if (!(set instanceof PySet)) fail(`ADDITEMS at byte ${at} to something that is not a set`);
-        (set as PySet).items.push(...items);
+        for (const v of items) (set as PySet).items.push(v);  // push(...items) overflows the call stack past some 10^5
         break;
       }
       case 0x64: {  // DICT

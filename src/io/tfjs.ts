@@ -211,6 +211,9 @@ export function decodeTfjs(modelJson: unknown, weights: Map<string, { shape: num
   const cfg = topo.config as { layers?: unknown } | unknown[];
   const list = (Array.isArray(cfg) ? cfg : (cfg as { layers?: unknown })?.layers) as KerasLayer[] | undefined;
   if (!Array.isArray(list) || list.length === 0) return fail('the Sequential has no layers');
+  list.forEach((l, k) => {
+    if (!isPlainObject(l) || !isPlainObject(l.config)) fail(`layer ${k} is not a Keras layer: { class_name, config }`);
+  });
   const first = list[0].config;
   const bis = (first?.batch_input_shape ?? first?.batchInputShape) as unknown[] | undefined;
   if (!Array.isArray(bis) || bis.length < 2 || !bis.slice(1).every((d) => Number.isInteger(d) && (d as number) > 0)) {
@@ -237,6 +240,10 @@ export function decodeTfjs(modelJson: unknown, weights: Map<string, { shape: num
     if (!L) fail(`${where}: the activation '${a}' is not supported (relu, sigmoid, tanh, softmax, linear)`);
     push(new L!());
   };
+  const count = (v: unknown, what: string, where: string): number => {
+    if (!Number.isInteger(v) || (v as number) < 1) fail(`${where}: ${what} must be a positive integer, got ${describeValue(v)}`);
+    return v as number;
+  };
   const channelsFirst = (c: Record<string, unknown>, where: string) => {
     const f = str(c.data_format) ?? 'channels_last';
     if (f !== 'channels_first') fail(`${where}: data_format '${f}' is not supported: nodenn is NCHW, only channels_first is read`);
@@ -245,9 +252,10 @@ export function decodeTfjs(modelJson: unknown, weights: Map<string, { shape: num
     if (c.center === false || c.scale === false) fail(`${where}: center and scale must be true`);
     const C = shape[1], name = str(c.name) ?? '';
     const opts = { eps: typeof c.epsilon === 'number' ? c.epsilon : 1e-3, momentum: 1 - (typeof c.momentum === 'number' ? c.momentum : 0.99) };
+    // the weights first: they exist in the files, while the layer's size is only the config's word
     const t = (n: string) => new Tensor(take(`${name}/${n}`, [C]), [C]);
-    push(shape.length === 4 ? new BatchNorm2D(C, opts) : new BatchNorm1D(C, opts),
-      { weight: t('gamma'), bias: t('beta'), running_mean: t('moving_mean'), running_var: t('moving_variance') });
+    const params = { weight: t('gamma'), bias: t('beta'), running_mean: t('moving_mean'), running_var: t('moving_variance') };
+    push(shape.length === 4 ? new BatchNorm2D(C, opts) : new BatchNorm1D(C, opts), params);
   };
   for (let k = 0; k < list.length; k++) {
     const { class_name: cls, config: c } = list[k];
@@ -257,11 +265,12 @@ export function decodeTfjs(modelJson: unknown, weights: Map<string, { shape: num
         case 'InputLayer': break;
         case 'Dense': {
           if (shape.length !== 2) fail(`${where}: Dense on an input of shape ${formatShape(shape)} (Flatten first)`);
-          const units = c.units as number, inF = shape[1], bias = c.use_bias !== false;
-          push(new Dense(inF, units, { bias }), {
+          const units = count(c.units, 'units', where), inF = shape[1], bias = c.use_bias !== false;
+          const params = {
             weight: new Tensor(take(`${name}/kernel`, [inF, units]), [inF, units]),
             ...(bias ? { bias: new Tensor(take(`${name}/bias`, [units]), [units]) } : {}),
-          });
+          };
+          push(new Dense(inF, units, { bias }), params);
           activation(c.activation, where);
           break;
         }
@@ -284,7 +293,7 @@ export function decodeTfjs(modelJson: unknown, weights: Map<string, { shape: num
           if (!dil || dil[0] !== 1 || dil[1] !== 1) fail(`${cwhere}: dilation_rate ${JSON.stringify(cc.dilation_rate)} is not supported (1)`);
           const ks = pairOf(cc.kernel_size) ?? fail(`${cwhere}: kernel_size must be a number or [h, w]`);
           const strides = pairOf(cc.strides ?? 1) ?? fail(`${cwhere}: strides must be a number or [h, w]`);
-          const F = cc.filters as number, bias = cc.use_bias !== false;
+          const F = count(cc.filters, 'filters', cwhere), bias = cc.use_bias !== false;
           const C = shape[1];
           if (shape.length !== 4) fail(`${cwhere}: Conv2D on an input of shape ${formatShape(shape)}`);
           const kernel = take(`${cname}/kernel`, [ks[0], ks[1], C, F]);
@@ -306,7 +315,8 @@ export function decodeTfjs(modelJson: unknown, weights: Map<string, { shape: num
             let j = k + 1, pad = 0;
             if (list[j]?.class_name === 'ZeroPadding2D') {
               const p = list[j].config.padding as number[][];
-              if (!Array.isArray(p) || p[0]?.[0] !== 0 || p[0]?.[1] !== 0 || p[1]?.[0] !== p[1]?.[1]) fail(`${where}: unsupported padding of a 1-D convolution`);
+              if (!Array.isArray(p) || p.length !== 2 || !p.every(isArray) || p[0][0] !== 0 || p[0][1] !== 0 || p[1][0] !== p[1][1] ||
+                !Number.isInteger(p[1][0]) || p[1][0] < 0) fail(`${where}: unsupported padding of a 1-D convolution`);
               pad = p[1][0];
               j++;
             }
@@ -315,7 +325,7 @@ export function decodeTfjs(modelJson: unknown, weights: Map<string, { shape: num
             const cc = conv.config, cname = str(cc.name) ?? '', ks = pairOf(cc.kernel_size), st = pairOf(cc.strides ?? 1);
             channelsFirst(cc, where);
             if (!ks || ks[0] !== 1 || !st || st[0] !== 1 || (str(cc.padding) ?? 'valid') !== 'valid') fail(`${where}: a Conv2D between Reshapes must have a 1 x K kernel, valid padding`);
-            const C = shape[1], F = cc.filters as number, K = ks![1], bias = cc.use_bias !== false;
+            const C = shape[1], F = count(cc.filters, 'filters', where), K = ks![1], bias = cc.use_bias !== false;
             const kernel = take(`${cname}/kernel`, [1, K, C, F]);
             push(new Conv1D(C, F, K, { stride: st![1], padding: pad, bias }), {
               weight: new Tensor(kernelFromHwio(kernel, [1, K, C, F]), [F, C, K]),
@@ -363,7 +373,7 @@ export function decodeTfjs(modelJson: unknown, weights: Map<string, { shape: num
           const [there, back] = rank === 3 ? ['[2,1]', '[2,1]'] : ['[2,3,1]', '[3,1,2]'];
           const norm = list[k + 1], after = list[k + 2];
           if (rank < 3 || dims !== there || norm?.class_name !== 'BatchNormalization' || after?.class_name !== 'Permute' ||
-            JSON.stringify(after.config.dims) !== back || ![-1, rank - 1].includes(norm.config.axis as number)) {
+            JSON.stringify(after.config.dims) !== back || ![-1, rank - 1].includes((norm.config.axis ?? -1) as number)) {
             fail(`${where}: a Permute is read only around a BatchNormalization of the last axis (a batch norm of channels)`);
           }
           k++;

@@ -59,6 +59,9 @@ export class Conv2D extends Layer implements TrainBackward {
   readonly init: ConvInit;
   private x: Tensor | null = null;
   private yShape: number[] = [];
+  /** Whether the last forward was forwardPooled(): backward then takes the pooled gradient. */
+  private pooled = false;
+  private argmax = new Int32Array(0);
   private readonly out = new ReusableTensor();
   private readonly dxBuf = new ReusableTensor();
 
@@ -121,6 +124,30 @@ export class Conv2D extends Layer implements TrainBackward {
       relu, pool);
     this.x = x;
     this.yShape = [...y.shape];
+    this.pooled = false;
+    return y;
+  }
+
+  /**
+   * forward() and a following MaxPool2D(2) (2x2 windows, stride 2) in one kernel call, for training: the output is
+   * the pooling layer's, (N, F, floor(OH / 2), floor(OW / 2)), with the same values, and backward() then takes its
+   * gradient and gives the same gradients as the two layers' backward passes. The full convolution output never
+   * goes to memory. OH and OW must be at least 2.
+   */
+  forwardPooled(x: Tensor): Tensor {
+    checkInput(x, 'Conv2D', 4, '(N, C, H, W)', this.inChannels, this.weight.dtype);
+    const [N, F, OH, OW] = this.output4d(x.shape);
+    if (OH < 2 || OW < 2) {
+      throw new RangeError(`${this.name}: a fused 2x2 pooling needs an output of at least 2 x 2, got ${OH} x ${OW}`);
+    }
+    const y = this.out.take([N, F, Math.floor(OH / 2), Math.floor(OW / 2)], x.dtype, this.reuseBuffers);
+    // the argmax indices are internal: reused while the size stays (fresh memory costs page faults)
+    if (this.argmax.length !== y.size) this.argmax = new Int32Array(y.size);
+    getBackend().conv2dPoolForward(...this.geometry(x.shape), x.data, this.weight.data, this.bias?.data ?? null,
+      y.data, this.argmax);
+    this.x = x;
+    this.yShape = [...y.shape];
+    this.pooled = true;
     return y;
   }
 
@@ -135,6 +162,13 @@ export class Conv2D extends Layer implements TrainBackward {
     checkDout(dout, this.name, this.yShape, x.dtype);
     const b = getBackend(), g = this.geometry(x.shape);
     let dx: Tensor | null = null;
+    if (this.pooled) {
+      if (inputGrad) dx = this.dxBuf.take(x.shape, x.dtype, this.reuseBuffers);
+      if (!accumulate) this.zeroGrad();
+      b.conv2dPoolBackward(...g, x.data, dout.data, this.argmax, this.weight.data, dx?.data ?? null,
+        this.grads[0].data, this.hasBias ? this.grads[1].data : null);
+      return dx;
+    }
     if (inputGrad) {
       dx = this.dxBuf.take(x.shape, x.dtype, this.reuseBuffers);
       b.conv2dBackwardData(...g, dout.data, this.weight.data, dx.data);

@@ -3,7 +3,7 @@
 // output plane is accumulated in float64, one weight at a time, over the outputs whose input lies inside x.
 import type { FloatArray } from '../../tensor';
 import { windowCount } from '../../validate';
-import { maxPool2dForward } from './pool';
+import { maxPool2dBackward, maxPool2dForward } from './pool';
 
 /** The outputs o in [lo, hi) whose input index o * stride - pad + k lies in [0, n). */
 export function validOutputs(k: number, stride: number, pad: number, n: number, out: number): [number, number] {
@@ -114,4 +114,42 @@ export function conv2dBackwardFilter(N: number, C: number, H: number, W: number,
       dbias[f] += s;
     }
   }
+}
+
+/** The floating-point array type of a (Float32Array or Float64Array), for scratch in its precision. */
+function like(a: FloatArray, n: number): FloatArray {
+  return new (a.constructor as Float32ArrayConstructor | Float64ArrayConstructor)(n);
+}
+
+/**
+ * Training's Conv2D-MaxPool2D(2): y (N, F, floor(OH / 2), floor(OW / 2)) and argmax (the index in the (OH, OW) plane
+ * of each maximum). The reference: the full output in y's precision, then the pooling layer's kernel.
+ */
+export function conv2dPoolForward(N: number, C: number, H: number, W: number, F: number, KH: number, KW: number,
+  strideH: number, strideW: number, padH: number, padW: number, x: FloatArray, weight: FloatArray,
+  bias: FloatArray | null, y: FloatArray, argmax: Int32Array): void {
+  const OH = windowCount(H, KH, strideH, padH), OW = windowCount(W, KW, strideW, padW);
+  if (N === 0 || F === 0 || OH < 2 || OW < 2) return; // y is empty (and OH * OW may be huge: no scratch for it)
+  const full = like(y, N * F * OH * OW);
+  conv2dForward(N, C, H, W, F, KH, KW, strideH, strideW, padH, padW, x, weight, bias, full);
+  maxPool2dForward(N, F, OH, OW, 2, 2, 2, 2, full, y, argmax);
+}
+
+/**
+ * The backward of conv2dPoolForward for the pooled gradient dy: the pooling layer's backward into the full conv
+ * output, then conv2dBackwardData into dx (unless null) and conv2dBackwardFilter.
+ */
+export function conv2dPoolBackward(N: number, C: number, H: number, W: number, F: number, KH: number, KW: number,
+  strideH: number, strideW: number, padH: number, padW: number, x: FloatArray, dy: FloatArray, argmax: Int32Array,
+  weight: FloatArray, dx: FloatArray | null, dweight: FloatArray, dbias: FloatArray | null): void {
+  const OH = windowCount(H, KH, strideH, padH), OW = windowCount(W, KW, strideW, padW);
+  if (N === 0) return;
+  if (F === 0 || OH < 2 || OW < 2) {
+    dx?.fill(0, 0, N * C * H * W);  // no pooled output: the gradient is zero everywhere
+    return;
+  }
+  const full = like(dy, N * F * OH * OW);
+  maxPool2dBackward(N, F, OH, OW, 2, 2, 2, 2, dy, argmax, full);
+  if (dx) conv2dBackwardData(N, C, H, W, F, KH, KW, strideH, strideW, padH, padW, full, weight, dx);
+  conv2dBackwardFilter(N, C, H, W, F, KH, KW, strideH, strideW, padH, padW, x, full, dweight, dbias);
 }

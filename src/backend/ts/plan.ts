@@ -29,6 +29,9 @@ export function planForward(rows: number, outputs: number, width: number, progra
   d1: number, d2: number, d3: number, d4: number, program: Int32Array, x: FloatArray, y: FloatArray,
   scratch: FloatArray, w0?: FloatArray | null, b0?: FloatArray | null, w1?: FloatArray | null, b1?: FloatArray | null,
   w2?: FloatArray | null, b2?: FloatArray | null, w3?: FloatArray | null, b3?: FloatArray | null): void {
+  // no rows: nothing to write, and scratch may be a view past the end of a shrunk resizable buffer, which
+  // subarray() would refuse (the native kernel does not touch it either)
+  if (rows === 0) return;
   const d = [d0, d1, d2, d3, d4], w = [w0, w1, w2, w3], b = [b0, b1, b2, b3];
   const h = rows * Math.floor(width / 2);
   const half = [scratch.subarray(0, h), scratch.subarray(h, 2 * h)];

@@ -83,6 +83,9 @@ const sizeOfDims = (dims: number[]) => dims.reduce((a, b) => a * b, 1);
 function constantOf(t: TensorProto, file: string): Constant {
   const dims = (t.dims ?? []).map(Number), n = sizeOfDims(dims), name = t.name ?? '(unnamed)';
   if (t.data_location === 1) throw new OnnxError(`the tensor '${name}' keeps its data in an external file, which loadOnnx does not read`, file);
+  if (!dims.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+    throw new OnnxError(`the tensor '${name}' has dims ${formatShape(dims)}: each must be a non-negative integer`, file);
+  }
   const raw = t.raw_data && t.raw_data.length ? t.raw_data : null;
   const dtype = t.data_type ?? 0;
   const check = (got: number) => {
@@ -93,16 +96,16 @@ function constantOf(t: TensorProto, file: string): Constant {
     return new DataView(raw!.buffer, raw!.byteOffset, raw!.byteLength);
   };
   if (dtype === DATA_TYPE.FLOAT || dtype === DATA_TYPE.DOUBLE) {
-    const out = new Float32Array(n), dbl = dtype === DATA_TYPE.DOUBLE;
+    const dbl = dtype === DATA_TYPE.DOUBLE;
+    // the count is checked before the array is made: a file cannot announce more values than it holds
     if (raw) {
-      const v = bytes(dbl ? 8 : 4);
+      const v = bytes(dbl ? 8 : 4), out = new Float32Array(n);
       for (let i = 0; i < n; i++) out[i] = dbl ? v.getFloat64(8 * i, true) : v.getFloat32(4 * i, true);
-    } else {
-      const src = (dbl ? t.double_data : t.float_data) ?? [];
-      check(src.length);
-      out.set(src);
+      return { dims, values: out };
     }
-    return { dims, values: out };
+    const src = (dbl ? t.double_data : t.float_data) ?? [];
+    check(src.length);
+    return { dims, values: Float32Array.from(src) };
   }
   if (dtype === DATA_TYPE.INT64 || dtype === DATA_TYPE.INT32) {
     if (raw) {
@@ -276,220 +279,216 @@ function buildNetwork(model: ModelProto, file: string): Sequential {
     const expectChannels = (c: Constant | null, what: string) => {
       if (c && sizeOfDims(c.dims) !== C) problems.push(`${where}: the ${what} has ${sizeOfDims(c.dims)} values for ${C} channels`);
     };
-    switch (node.op_type) {
-      case 'Identity':
-        attrs.only([]);
-        break;
-      case 'Pad': {
-        attrs.only(['mode', 'pads', 'value']);
-        const pads = ins.length > 1 && ins[1] ? weight(1, 'pads', 1)?.values : attrs.ints('pads');
-        if (pads && !Array.from(pads).every((p) => p === 0)) {
-          problems.push(`${where}: padding [${Array.from(pads).join(', ')}] is not supported (only a Pad of zeros, which does nothing)`);
-        }
-        break;
-      }
-      case 'Relu': case 'Sigmoid': case 'Tanh':
-        attrs.only([]);
-        if (problems.length === before) add(node.op_type === 'Relu' ? new ReLU() : node.op_type === 'Sigmoid' ? new Sigmoid() : new Tanh());
-        break;
-      case 'LeakyRelu':
-        attrs.only(['alpha']);
-        add(new LeakyReLU(attrs.float('alpha', 0.01)));
-        break;
-      case 'Softmax': {
-        attrs.only(['axis']);
-        const rank = w.shape.length + 1, axis = attrs.int('axis', opset >= 13 ? -1 : 1);
-        const last = axis === -1 || axis === rank - 1;
-        // before opset 13, Softmax works on the input seen as 2-D at the axis: the last axis of a 2-D input
-        if (!last || (opset < 13 && rank !== 2) || w.squeezed) {
-          problems.push(`${where}: softmax over axis ${axis} of a ${rank}-axis input is not supported (only the last axis)`);
-        } else add(new Softmax());
-        break;
-      }
-      case 'Flatten': {
-        attrs.only(['axis']);
-        attrs.expect('axis', attrs.int('axis', 1) === 1, attrs.int('axis', 1), '1');
-        if (problems.length === before && w.shape.length > 1) {
-          add(new Flatten());
-          w.shape = [sizeOfDims(w.shape)];
-        }
-        w.squeezed = false;
-        break;
-      }
-      case 'Reshape': {
-        attrs.only(['allowzero']);
-        attrs.expect('allowzero', attrs.int('allowzero', 0) === 0, attrs.int('allowzero', 0), '0');
-        const target = weight(1, 'shape', 1);
-        if (!target) break;
-        const t = target.values as number[], features = sizeOfDims(w.shape);
-        const flat = t.length === 2 && (t[0] === -1 || t[0] === 0) && (t[1] === features || (t[1] === -1 && t[0] === 0));
-        if (!flat) {
-          problems.push(`${where}: a Reshape to [${t.join(', ')}] is not supported (only flattening each sample: [-1, ${features}] or [0, -1])`);
+    // a value the layer refuses (a stride of 0, a negative eps, a kernel longer than the input) is the node's problem
+    try {
+      switch (node.op_type) {
+        case 'Identity':
+          attrs.only([]);
+          break;
+        case 'Pad': {
+          attrs.only(['mode', 'pads', 'value']);
+          const pads = ins.length > 1 && ins[1] ? weight(1, 'pads', 1)?.values : attrs.ints('pads');
+          if (pads && !Array.from(pads).every((p) => p === 0)) {
+            problems.push(`${where}: padding [${Array.from(pads).join(', ')}] is not supported (only a Pad of zeros, which does nothing)`);
+          }
           break;
         }
-        if (w.shape.length > 1) add(new Flatten());
-        w.shape = [features];
-        w.squeezed = false;
-        break;
-      }
-      case 'Gemm': {
-        attrs.only(['alpha', 'beta', 'transA', 'transB']);
-        attrs.expect('alpha', attrs.float('alpha', 1) === 1, attrs.float('alpha', 1), '1');
-        attrs.expect('beta', attrs.float('beta', 1) === 1, attrs.float('beta', 1), '1');
-        attrs.expect('transA', attrs.int('transA', 0) === 0, attrs.int('transA', 0), '0');
-        const transB = attrs.int('transB', 0) === 1;
-        const b = weight(1, 'weight', 2), c = ins.length > 2 && ins[2] ? weight(2, 'bias', null) : null;
-        if (w.shape.length !== 1) problems.push(`${where}: Gemm needs a 2-D input, this one is (N, ${w.shape.join(', ')})`);
-        if (!b || problems.length !== before) break;
-        const W = transB ? transpose2d(b) : tensorOf(b);
-        const [inF, outF] = W.shape;
-        if (inF !== w.shape[0]) problems.push(`${where}: the weight takes ${inF} features, the input has ${w.shape[0]}`);
-        if (c && sizeOfDims(c.dims) !== outF) problems.push(`${where}: the bias has ${sizeOfDims(c.dims)} values for ${outF} outputs`);
-        if (problems.length !== before) break;
-        add(new Dense(inF, outF, { bias: c !== null }), c ? { weight: W, bias: tensorOf(c, [outF]) } : { weight: W });
-        w.shape = [outF];
-        break;
-      }
-      case 'MatMul': {
-        attrs.only([]);
-        const b = weight(1, 'weight', 2);
-        if (w.shape.length !== 1) problems.push(`${where}: MatMul is read as a Dense layer on a 2-D input; this one is (N, ${w.shape.join(', ')})`);
-        if (!b || problems.length !== before) break;
-        const [inF, outF] = b.dims;
-        if (inF !== w.shape[0]) {
-          problems.push(`${where}: the weight takes ${inF} features, the input has ${w.shape[0]}`);
+        case 'Relu': case 'Sigmoid': case 'Tanh':
+          attrs.only([]);
+          if (problems.length === before) add(node.op_type === 'Relu' ? new ReLU() : node.op_type === 'Sigmoid' ? new Sigmoid() : new Tanh());
+          break;
+        case 'LeakyRelu':
+          attrs.only(['alpha']);
+          add(new LeakyReLU(attrs.float('alpha', 0.01)));
+          break;
+        case 'Softmax': {
+          attrs.only(['axis']);
+          const rank = w.shape.length + 1, axis = attrs.int('axis', opset >= 13 ? -1 : 1);
+          const last = axis === -1 || axis === rank - 1;
+          // before opset 13, Softmax works on the input seen as 2-D at the axis: the last axis of a 2-D input
+          if (!last || (opset < 13 && rank !== 2) || w.squeezed) {
+            problems.push(`${where}: softmax over axis ${axis} of a ${rank}-axis input is not supported (only the last axis)`);
+          } else add(new Softmax());
           break;
         }
-        add(new Dense(inF, outF, { bias: false }), { weight: tensorOf(b) });
-        w.shape = [outF];
-        break;
-      }
-      case 'Add': {
-        // x W + b: the bias of the MatMul before it
-        attrs.only([]);
-        const prev = w.layers[w.layers.length - 1], i = w.layers.length - 1;
-        const bias = ins.find((n) => constants.has(n));
-        const c = bias === undefined ? null : constants.get(bias)!;
-        const afterMatMul = k > 0 && nodes[k - 1].op_type === 'MatMul' && prev instanceof Dense && !prev.hasBias;
-        if (!afterMatMul || !c || sizeOfDims(c.dims) !== (prev as Dense).outFeatures) {
-          problems.push(`${where}: Add is read only as the bias of the MatMul just before it (a constant of its ${w.shape[0]} outputs)`);
+        case 'Flatten': {
+          attrs.only(['axis']);
+          attrs.expect('axis', attrs.int('axis', 1) === 1, attrs.int('axis', 1), '1');
+          if (problems.length === before && w.shape.length > 1) {
+            add(new Flatten());
+            w.shape = [sizeOfDims(w.shape)];
+          }
+          w.squeezed = false;
           break;
         }
-        const d = prev as Dense;
-        w.layers[i] = new Dense(d.inFeatures, d.outFeatures);
-        w.weights[`${i}.bias`] = tensorOf(c, [d.outFeatures]);
-        break;
-      }
-      case 'Conv': {
-        attrs.only(['kernel_shape', 'strides', 'pads', 'dilations', 'group', 'auto_pad']);
-        spatialOnly();
-        const W = weight(1, 'weight', null), B = ins.length > 2 && ins[2] ? weight(2, 'bias', 1) : null;
-        if (!W) break;
-        const sd = W.dims.length - 2;
-        if (sd !== 1 && sd !== 2) {
-          problems.push(`${where}: a ${sd}-D convolution is not supported (Conv1D and Conv2D only)`);
+        case 'Reshape': {
+          attrs.only(['allowzero']);
+          attrs.expect('allowzero', attrs.int('allowzero', 0) === 0, attrs.int('allowzero', 0), '0');
+          const target = weight(1, 'shape', 1);
+          if (!target) break;
+          const t = target.values as number[], features = sizeOfDims(w.shape);
+          const flat = t.length === 2 && (t[0] === -1 || t[0] === 0) && (t[1] === features || (t[1] === -1 && t[0] === 0));
+          if (!flat) {
+            problems.push(`${where}: a Reshape to [${t.join(', ')}] is not supported (only flattening each sample: [-1, ${features}] or [0, -1])`);
+            break;
+          }
+          if (w.shape.length > 1) add(new Flatten());
+          w.shape = [features];
+          w.squeezed = false;
           break;
         }
-        const kernel = W.dims.slice(2);
-        const ks = attrs.ints('kernel_shape');
-        attrs.expect('kernel_shape', !ks || ks.join() === kernel.join(), ks, `the weight's [${kernel.join(', ')}]`);
-        const strides = attrs.ints('strides') ?? new Array<number>(sd).fill(1), pads = attrs.ints('pads') ?? new Array<number>(2 * sd).fill(0);
-        const dil = attrs.ints('dilations');
-        attrs.expect('dilations', !dil || dil.every((d) => d === 1), dil, 'all 1');
-        attrs.expect('group', attrs.int('group', 1) === 1, attrs.int('group', 1), '1');
-        const autoPad = attrs.string('auto_pad', 'NOTSET');
-        attrs.expect('auto_pad', autoPad === 'NOTSET' || autoPad === 'VALID', autoPad, "'NOTSET' or 'VALID' (give the pads)");
-        attrs.expect('pads', pads.slice(0, sd).join() === pads.slice(sd).join(), pads, 'the same padding at both ends');
-        if (w.shape.length !== sd + 1) problems.push(`${where}: a ${sd}-D convolution of an input of shape (N, ${w.shape.join(', ')})`);
-        else if (W.dims[1] !== C) problems.push(`${where}: the weight takes ${W.dims[1]} channels, the input has ${C}`);
-        if (B && sizeOfDims(B.dims) !== W.dims[0]) problems.push(`${where}: the bias has ${sizeOfDims(B.dims)} values for ${W.dims[0]} filters`);
-        if (problems.length !== before) break;
-        const F = W.dims[0], opts = { bias: B !== null };
-        const layer = sd === 1
-          ? new Conv1D(C, F, kernel[0], { ...opts, stride: strides[0], padding: pads[0] })
-          : new Conv2D(C, F, kernel as [number, number], { ...opts, stride: strides as [number, number], padding: [pads[0], pads[1]] });
-        try {
+        case 'Gemm': {
+          attrs.only(['alpha', 'beta', 'transA', 'transB']);
+          attrs.expect('alpha', attrs.float('alpha', 1) === 1, attrs.float('alpha', 1), '1');
+          attrs.expect('beta', attrs.float('beta', 1) === 1, attrs.float('beta', 1), '1');
+          attrs.expect('transA', attrs.int('transA', 0) === 0, attrs.int('transA', 0), '0');
+          const transB = attrs.int('transB', 0) === 1;
+          const b = weight(1, 'weight', 2), c = ins.length > 2 && ins[2] ? weight(2, 'bias', null) : null;
+          if (w.shape.length !== 1) problems.push(`${where}: Gemm needs a 2-D input, this one is (N, ${w.shape.join(', ')})`);
+          if (!b || problems.length !== before) break;
+          const W = transB ? transpose2d(b) : tensorOf(b);
+          const [inF, outF] = W.shape;
+          if (inF !== w.shape[0]) problems.push(`${where}: the weight takes ${inF} features, the input has ${w.shape[0]}`);
+          if (c && sizeOfDims(c.dims) !== outF) problems.push(`${where}: the bias has ${sizeOfDims(c.dims)} values for ${outF} outputs`);
+          if (problems.length !== before) break;
+          add(new Dense(inF, outF, { bias: c !== null }), c ? { weight: W, bias: tensorOf(c, [outF]) } : { weight: W });
+          w.shape = [outF];
+          break;
+        }
+        case 'MatMul': {
+          attrs.only([]);
+          const b = weight(1, 'weight', 2);
+          if (w.shape.length !== 1) problems.push(`${where}: MatMul is read as a Dense layer on a 2-D input; this one is (N, ${w.shape.join(', ')})`);
+          if (!b || problems.length !== before) break;
+          const [inF, outF] = b.dims;
+          if (inF !== w.shape[0]) {
+            problems.push(`${where}: the weight takes ${inF} features, the input has ${w.shape[0]}`);
+            break;
+          }
+          add(new Dense(inF, outF, { bias: false }), { weight: tensorOf(b) });
+          w.shape = [outF];
+          break;
+        }
+        case 'Add': {
+          // x W + b: the bias of the MatMul before it
+          attrs.only([]);
+          const prev = w.layers[w.layers.length - 1], i = w.layers.length - 1;
+          const bias = ins.find((n) => constants.has(n));
+          const c = bias === undefined ? null : constants.get(bias)!;
+          const afterMatMul = k > 0 && nodes[k - 1].op_type === 'MatMul' && prev instanceof Dense && !prev.hasBias;
+          if (!afterMatMul || !c || sizeOfDims(c.dims) !== (prev as Dense).outFeatures) {
+            problems.push(`${where}: Add is read only as the bias of the MatMul just before it (a constant of its ${w.shape[0]} outputs)`);
+            break;
+          }
+          const d = prev as Dense;
+          w.layers[i] = new Dense(d.inFeatures, d.outFeatures);
+          w.weights[`${i}.bias`] = tensorOf(c, [d.outFeatures]);
+          break;
+        }
+        case 'Conv': {
+          attrs.only(['kernel_shape', 'strides', 'pads', 'dilations', 'group', 'auto_pad']);
+          spatialOnly();
+          const W = weight(1, 'weight', null), B = ins.length > 2 && ins[2] ? weight(2, 'bias', 1) : null;
+          if (!W) break;
+          const sd = W.dims.length - 2;
+          if (sd !== 1 && sd !== 2) {
+            problems.push(`${where}: a ${sd}-D convolution is not supported (Conv1D and Conv2D only)`);
+            break;
+          }
+          const kernel = W.dims.slice(2);
+          const ks = attrs.ints('kernel_shape');
+          attrs.expect('kernel_shape', !ks || ks.join() === kernel.join(), ks, `the weight's [${kernel.join(', ')}]`);
+          const strides = attrs.ints('strides') ?? new Array<number>(sd).fill(1), pads = attrs.ints('pads') ?? new Array<number>(2 * sd).fill(0);
+          const dil = attrs.ints('dilations');
+          attrs.expect('dilations', !dil || dil.every((d) => d === 1), dil, 'all 1');
+          attrs.expect('group', attrs.int('group', 1) === 1, attrs.int('group', 1), '1');
+          const autoPad = attrs.string('auto_pad', 'NOTSET');
+          attrs.expect('auto_pad', autoPad === 'NOTSET' || autoPad === 'VALID', autoPad, "'NOTSET' or 'VALID' (give the pads)");
+          attrs.expect('pads', pads.slice(0, sd).join() === pads.slice(sd).join(), pads, 'the same padding at both ends');
+          if (w.shape.length !== sd + 1) problems.push(`${where}: a ${sd}-D convolution of an input of shape (N, ${w.shape.join(', ')})`);
+          else if (W.dims[1] !== C) problems.push(`${where}: the weight takes ${W.dims[1]} channels, the input has ${C}`);
+          if (B && sizeOfDims(B.dims) !== W.dims[0]) problems.push(`${where}: the bias has ${sizeOfDims(B.dims)} values for ${W.dims[0]} filters`);
+          if (problems.length !== before) break;
+          const F = W.dims[0], opts = { bias: B !== null };
+          const layer = sd === 1
+            ? new Conv1D(C, F, kernel[0], { ...opts, stride: strides[0], padding: pads[0] })
+            : new Conv2D(C, F, kernel as [number, number], { ...opts, stride: strides as [number, number], padding: [pads[0], pads[1]] });
           w.shape = layer.outputShape([1, ...w.shape]).slice(1);
-        } catch (e) {
-          problems.push(`${where}: ${(e as Error).message}`);
+          add(layer, B ? { weight: tensorOf(W), bias: tensorOf(B) } : { weight: tensorOf(W) });
           break;
         }
-        add(layer, B ? { weight: tensorOf(W), bias: tensorOf(B) } : { weight: tensorOf(W) });
-        break;
-      }
-      case 'MaxPool': case 'AveragePool': {
-        const max = node.op_type === 'MaxPool';
-        attrs.only(['kernel_shape', 'strides', 'pads', 'ceil_mode', 'auto_pad', ...(max ? ['dilations', 'storage_order'] : ['count_include_pad'])]);
-        spatialOnly();
-        const ks = attrs.ints('kernel_shape');
-        if (!ks || ks.length !== 2 || w.shape.length !== 3) {
-          problems.push(`${where}: only 2-D pooling of (N, C, H, W) inputs is supported (kernel_shape ${JSON.stringify(ks)})`);
-          break;
-        }
-        const strides = attrs.ints('strides') ?? [1, 1], pads = attrs.ints('pads');
-        attrs.expect('pads', !pads || pads.every((p) => p === 0), pads, 'no padding');
-        attrs.expect('ceil_mode', attrs.int('ceil_mode', 0) === 0, attrs.int('ceil_mode', 0), '0');
-        const autoPad = attrs.string('auto_pad', 'NOTSET');
-        attrs.expect('auto_pad', autoPad === 'NOTSET' || autoPad === 'VALID', autoPad, "'NOTSET' or 'VALID'");
-        const dil = attrs.ints('dilations');
-        attrs.expect('dilations', !dil || dil.every((d) => d === 1), dil, 'all 1');
-        attrs.expect('storage_order', attrs.int('storage_order', 0) === 0, attrs.int('storage_order', 0), '0');
-        if ((node.output ?? []).length > 1 && node.output![1]) problems.push(`${where}: the Indices output is not supported`);
-        if (problems.length !== before) break;
-        const layer = max ? new MaxPool2D(ks as [number, number], { stride: strides as [number, number] })
-          : new AvgPool2D(ks as [number, number], { stride: strides as [number, number] });
-        try {
+        case 'MaxPool': case 'AveragePool': {
+          const max = node.op_type === 'MaxPool';
+          attrs.only(['kernel_shape', 'strides', 'pads', 'ceil_mode', 'auto_pad', ...(max ? ['dilations', 'storage_order'] : ['count_include_pad'])]);
+          spatialOnly();
+          const ks = attrs.ints('kernel_shape');
+          if (!ks || ks.length !== 2 || w.shape.length !== 3) {
+            problems.push(`${where}: only 2-D pooling of (N, C, H, W) inputs is supported (kernel_shape ${JSON.stringify(ks)})`);
+            break;
+          }
+          const strides = attrs.ints('strides') ?? [1, 1], pads = attrs.ints('pads');
+          attrs.expect('pads', !pads || pads.every((p) => p === 0), pads, 'no padding');
+          attrs.expect('ceil_mode', attrs.int('ceil_mode', 0) === 0, attrs.int('ceil_mode', 0), '0');
+          const autoPad = attrs.string('auto_pad', 'NOTSET');
+          attrs.expect('auto_pad', autoPad === 'NOTSET' || autoPad === 'VALID', autoPad, "'NOTSET' or 'VALID'");
+          const dil = attrs.ints('dilations');
+          attrs.expect('dilations', !dil || dil.every((d) => d === 1), dil, 'all 1');
+          attrs.expect('storage_order', attrs.int('storage_order', 0) === 0, attrs.int('storage_order', 0), '0');
+          if ((node.output ?? []).length > 1 && node.output![1]) problems.push(`${where}: the Indices output is not supported`);
+          if (problems.length !== before) break;
+          const layer = max ? new MaxPool2D(ks as [number, number], { stride: strides as [number, number] })
+            : new AvgPool2D(ks as [number, number], { stride: strides as [number, number] });
           w.shape = layer.outputShape([1, ...w.shape]).slice(1);
-        } catch (e) {
-          problems.push(`${where}: ${(e as Error).message}`);
+          add(layer);
           break;
         }
-        add(layer);
-        break;
-      }
-      case 'GlobalAveragePool':
-        attrs.only([]);
-        spatialOnly();
-        if (w.shape.length !== 3) {
-          problems.push(`${where}: only (N, C, H, W) inputs are supported, got (N, ${w.shape.join(', ')})`);
+        case 'GlobalAveragePool':
+          attrs.only([]);
+          spatialOnly();
+          if (w.shape.length !== 3) {
+            problems.push(`${where}: only (N, C, H, W) inputs are supported, got (N, ${w.shape.join(', ')})`);
+            break;
+          }
+          add(new GlobalAvgPool2D());
+          w.shape = [C];
+          w.squeezed = true;
+          break;
+        case 'BatchNormalization': {
+          attrs.only(['epsilon', 'momentum', 'training_mode', 'spatial']);
+          spatialOnly();
+          attrs.expect('training_mode', attrs.int('training_mode', 0) === 0, attrs.int('training_mode', 0), '0 (inference)');
+          attrs.expect('spatial', attrs.int('spatial', 1) === 1, attrs.int('spatial', 1), '1');
+          const [scale, bias, mean, variance] = [1, 2, 3, 4].map((j) => weight(j, ['scale', 'B', 'input_mean', 'input_var'][j - 1], null));
+          [scale, bias, mean, variance].forEach((c, j) => expectChannels(c, ['scale', 'B', 'input_mean', 'input_var'][j]));
+          if (w.shape.length > 3) problems.push(`${where}: inputs of more than 2 spatial axes are not supported`);
+          if ((node.output ?? []).slice(1).some((o) => o)) problems.push(`${where}: the training outputs (running mean and variance) are not supported`);
+          if (problems.length !== before) break;
+          const eps = attrs.float('epsilon', 1e-5), momentum = shortestFloat32(1 - attrs.float('momentum', 0.9));
+          const opts = { eps, momentum: Math.min(1, Math.max(0, momentum)) };
+          const layer = w.shape.length === 3 ? new BatchNorm2D(C, opts) : new BatchNorm1D(C, opts);
+          add(layer, { weight: tensorOf(scale!, [C]), bias: tensorOf(bias!, [C]), running_mean: tensorOf(mean!, [C]), running_var: tensorOf(variance!, [C]) });
           break;
         }
-        add(new GlobalAvgPool2D());
-        w.shape = [C];
-        w.squeezed = true;
-        break;
-      case 'BatchNormalization': {
-        attrs.only(['epsilon', 'momentum', 'training_mode', 'spatial']);
-        spatialOnly();
-        attrs.expect('training_mode', attrs.int('training_mode', 0) === 0, attrs.int('training_mode', 0), '0 (inference)');
-        attrs.expect('spatial', attrs.int('spatial', 1) === 1, attrs.int('spatial', 1), '1');
-        const [scale, bias, mean, variance] = [1, 2, 3, 4].map((j) => weight(j, ['scale', 'B', 'input_mean', 'input_var'][j - 1], null));
-        [scale, bias, mean, variance].forEach((c, j) => expectChannels(c, ['scale', 'B', 'input_mean', 'input_var'][j]));
-        if (w.shape.length > 3) problems.push(`${where}: inputs of more than 2 spatial axes are not supported`);
-        if ((node.output ?? []).slice(1).some((o) => o)) problems.push(`${where}: the training outputs (running mean and variance) are not supported`);
-        if (problems.length !== before) break;
-        const eps = attrs.float('epsilon', 1e-5), momentum = shortestFloat32(1 - attrs.float('momentum', 0.9));
-        const opts = { eps, momentum: Math.min(1, Math.max(0, momentum)) };
-        const layer = w.shape.length === 3 ? new BatchNorm2D(C, opts) : new BatchNorm1D(C, opts);
-        add(layer, { weight: tensorOf(scale!, [C]), bias: tensorOf(bias!, [C]), running_mean: tensorOf(mean!, [C]), running_var: tensorOf(variance!, [C]) });
-        break;
-      }
-      case 'Dropout': {
-        attrs.only(['ratio', 'seed', 'is_test']);
-        let ratio = attrs.float('ratio', 0.5);
-        if (ins.length > 1 && ins[1]) {
-          const r = weight(1, 'ratio', null);
-          if (r) ratio = shortestFloat32(Number(r.values[0]));
+        case 'Dropout': {
+          attrs.only(['ratio', 'seed', 'is_test']);
+          let ratio = attrs.float('ratio', 0.5);
+          if (ins.length > 1 && ins[1]) {
+            const r = weight(1, 'ratio', null);
+            if (r) ratio = shortestFloat32(Number(r.values[0]));
+          }
+          if (ins.length > 2 && ins[2]) {
+            const t = weight(2, 'training_mode', null);
+            if (t && Number(t.values[0]) !== 0) problems.push(`${where}: training_mode = true is not supported (inference only)`);
+          }
+          if ((node.output ?? []).length > 1 && node.output![1]) problems.push(`${where}: the mask output is not supported`);
+          if (!(ratio >= 0 && ratio < 1)) problems.push(`${where}: ratio ${ratio} is not supported (0 <= ratio < 1)`);
+          if (problems.length === before) add(new Dropout(ratio));
+          break;
         }
-        if (ins.length > 2 && ins[2]) {
-          const t = weight(2, 'training_mode', null);
-          if (t && Number(t.values[0]) !== 0) problems.push(`${where}: training_mode = true is not supported (inference only)`);
-        }
-        if ((node.output ?? []).length > 1 && node.output![1]) problems.push(`${where}: the mask output is not supported`);
-        if (!(ratio >= 0 && ratio < 1)) problems.push(`${where}: ratio ${ratio} is not supported (0 <= ratio < 1)`);
-        if (problems.length === before) add(new Dropout(ratio));
-        break;
       }
+    } catch (e) {
+      if (e instanceof OnnxError) throw e;
+      problems.push(`${where}: ${(e as Error).message}`);
     }
     if (problems.length === before) w.current = node.output?.[0] ?? '';
   });

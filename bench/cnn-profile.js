@@ -1,0 +1,70 @@
+#!/usr/bin/env node
+// Where one training step of the CLI's default CNN (`nodenn train mnist --model cnn`) spends its time: every backend
+// kernel call is timed by the process CPU time around it (run with one thread, NODENN_THREADS=1, so the process CPU
+// time is the calling thread's), grouped by kernel and by the layer shape it ran for, plus the JS between the calls;
+// then the data loading and the test evaluation. CPU time, which the load of a shared machine inflates less than wall.
+// --unfused runs every layer on its own (fit() otherwise fuses Conv2D + MaxPool2D(2)), for before/after in one build.
+// node bench/cnn-profile.js [--steps 60] [--batch 128] [--unfused]
+'use strict';
+const path = require('path');
+const nn = require(path.join(__dirname, '..', 'dist', 'cjs', 'index.js'));
+const { buildModel } = require(path.join(__dirname, '..', 'dist', 'cjs', 'cli.js'));
+const { getBackend } = require(path.join(__dirname, '..', 'dist', 'cjs', 'backend', 'index.js'));
+const { loadMnist } = require(path.join(__dirname, '..', 'dist', 'cjs', 'data', 'index.js'));
+
+const arg = (name, def) => { const i = process.argv.indexOf(`--${name}`); return i < 0 ? def : Number(process.argv[i + 1]); };
+const steps = arg('steps', 60), batch = arg('batch', 128);
+if (process.argv.includes('--unfused')) require(path.join(__dirname, '..', 'dist', 'cjs', 'inference', 'plan.js')).fusablePool = () => false;
+const cpuNow = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };  // ms
+
+async function main() {
+  let c0 = cpuNow();
+  const data = await loadMnist({ kind: 'mnist', flatten: false });
+  const tLoad = cpuNow() - c0;
+  const b = getBackend();
+  const stats = new Map();
+  let on = false;
+  for (const name of Object.keys(b)) {
+    const f = b[name];
+    if (typeof f !== 'function') continue;
+    b[name] = function (...a) {
+      if (!on) return f.apply(this, a);
+      // the kernel's geometry: its leading integer arguments
+      const shape = a.slice(0, 6).filter((v) => typeof v === 'number').join(',');
+      const t = cpuNow();
+      const r = f.apply(this, a);
+      const dt = cpuNow() - t;
+      const key = `${name}(${shape})`;
+      const s = stats.get(key) ?? { ms: 0, calls: 0 };
+      s.ms += dt; s.calls++;
+      stats.set(key, s);
+      return r;
+    };
+  }
+  const { net } = buildModel('cnn', 1);
+  const n = steps * batch;
+  const x = new nn.Tensor(data.train.x.data.subarray(0, n * 784), [n, 1, 28, 28]);
+  const y = data.train.y.subarray(0, n);
+  const fit = (epochs) => net.fit(x, y, { optimizer: new nn.Adam({ lr: 0.001 }), epochs, batchSize: batch,
+    loss: 'softmaxCrossEntropy', shuffle: false, verbose: 0 });
+  await fit(1);  // warm-up: buffers, JIT
+  on = true;
+  c0 = cpuNow();
+  await fit(1);
+  const total = cpuNow() - c0;
+  on = false;
+  const rows = [...stats].sort((p, q) => q[1].ms - p[1].ms);
+  let kern = 0;
+  console.log(`CPU ms per step (batch ${batch}, ${steps} steps, threads ${nn.backendInfo().threads}):`);
+  for (const [k, s] of rows) {
+    kern += s.ms;
+    console.log(`${(s.ms / steps).toFixed(3).padStart(8)}  ${String(s.calls / steps).padStart(4)}x  ${k}`);
+  }
+  console.log(`${(kern / steps).toFixed(3).padStart(8)}  kernels`);
+  console.log(`${((total - kern) / steps).toFixed(3).padStart(8)}  JS around them (fit, layers, optimizer)`);
+  console.log(`${(total / steps).toFixed(3).padStart(8)}  total per step`);
+  c0 = cpuNow();
+  net.evaluate(data.test.x, data.test.y, { batchSize: 1000 });
+  console.log(`data loading ${tLoad.toFixed(0)} ms, test evaluation (10,000) ${(cpuNow() - c0).toFixed(0)} ms CPU`);
+}
+main().catch((e) => { console.error(e); process.exit(1); });
