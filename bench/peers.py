@@ -96,7 +96,7 @@ def torch_workloads(torch, cfg, train, test):
     opt = torch.optim.SGD(mlp.parameters(), lr=0.1)
     loss_fn = nn.CrossEntropyLoss()
 
-    def epoch():
+    def epoch(steps=steps):  # bound now: `steps` is reassigned for the CNN below
         for s in range(steps):
             opt.zero_grad()
             loss_fn(mlp(xs[s * 100:(s + 1) * 100]), ys[s * 100:(s + 1) * 100]).backward()
