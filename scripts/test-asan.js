@@ -47,8 +47,17 @@ const vitest = path.join(root, 'node_modules', 'vitest', 'vitest.mjs');
 // Left out as well: the specs that never reach the addon with inputs of their own — file formats and atomic writes
 // (pure TS), and the CLI, examples, process-environment, event-loop and streaming runs, which train through the
 // same kernel calls that the layer, network and model specs make directly (and take minutes under ASan).
+// Then the specs of TS code that makes Tensors or checks arguments and files, and calls no kernel or only the
+// kernels of a small forward pass or fit() that the layer, ops, network and train-loop specs run here: the data
+// pipeline and its checks (batches, dataset, csv, toy), the readers' and writers' word-for-word checks (torch,
+// pickle, tfjs, onnx export, import and trace, mnist files, io-errors), Tensor's and initBias's argument checks,
+// the learning-rate schedules, and the leak check's own ability to fail (bench/leak.js, which `npm run leak` runs
+// in CI). Each costs two seconds of process start and imports under ASan, for nothing it could report.
 const notHere = ['install', 'cli', 'cli-augment', 'cli-interop', 'examples', 'process', 'event-loop', 'stream-memory',
-  'mnist', 'atomic-save', 'atomic-checks', 'safetensors', 'safetensors-checks', 'file-fuzz', 'plot', 'csv'];
+  'mnist', 'atomic-save', 'atomic-checks', 'safetensors', 'safetensors-checks', 'file-fuzz', 'plot', 'csv',
+  'batches', 'batches-checks', 'dataset-checks', 'csv-checks', 'toy', 'torch-checks', 'pickle-checks', 'tfjs-checks',
+  'onnx-checks', 'onnx-import-checks', 'onnx-trace-checks', 'mnist-checks', 'io-errors', 'tensor-errors', 'init',
+  'schedules', 'leak'];
 const args = [vitest, 'run', ...notHere.flatMap((name) => ['--exclude', `test/${name}.spec.ts`]), ...process.argv.slice(2)];
 const r = spawnSync(process.execPath, args, { env, stdio: 'inherit', cwd: root });
 process.exit(r.status === null ? 1 : r.status);

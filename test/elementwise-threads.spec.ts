@@ -39,8 +39,9 @@ const CASES: Case[] = [
   ['adam with decay', (k, [p, g, m, v], n) => { v.fill(0.25); k.adam(n, p, g, m, v, 0.001, 0.9, 0.999, 1e-8, 3, 0.01); }, 4],
 ];
 
-// below the threshold, just above it (a few chunks) and many chunks with a partial last one (multiples of 7)
-const SIZES = [7 * 1000, 7 * 9363, 7 * 60001];
+// below the threshold, just above it (a few chunks) and many chunks with a partial last one (multiples of 7): 8
+// chunks and 3 elements at the cheap loops' 16384, 32 and 3 at the costly ones' 4096 (native/chunks.h)
+const SIZES = [7 * 1000, 7 * 9363, 7 * 18725];
 
 describe.skipIf(nativeIsas.length === 0).each(nativeIsas)('chunked elementwise kernels on $label', (bc) => {
   beforeEach(() => useBackend(bc));
