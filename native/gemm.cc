@@ -395,7 +395,8 @@ template <typename T, int G> struct SmallRowBlocks<T, G, 0> {
   static void run(const GemmJob<T>&, long, long, int, int, long) {}
 };
 
-template <typename T> inline void small_row_pass(const GemmJob<T>& j, long i, long j0, int g, int nv, int last, long blk) {
+template <typename T>
+inline void small_row_pass(const GemmJob<T>& j, long i, long j0, int g, int nv, int last, long blk) {
   static_assert(kSmallMaxG == 2, "a pass of g blocks for each g up to kSmallMaxG");
   if (g == 2)
     SmallRowBlocks<T, 2, kSmallAccs / 2>::run(j, i, j0, nv, last, blk);
@@ -506,7 +507,8 @@ inline typename Vec<T>::V zip(typename Vec<T>::V a, typename Vec<T>::V b, std::i
 }
 
 // dst[c * ldd + r] = src[r * lds + c] for r < rows, c < cols (both at most L). FULL: rows == cols == L.
-template <typename T, bool FULL> inline void transpose_tile(const T* src, long lds, int rows, int cols, T* dst, long ldd) {
+template <typename T, bool FULL>
+inline void transpose_tile(const T* src, long lds, int rows, int cols, T* dst, long ldd) {
   typedef typename Vec<T>::V V;
   typedef typename Vec<T>::U U;
   enum { L = Vec<T>::L };
@@ -571,7 +573,8 @@ template <typename T> void transpose_task(void* ctx, long t) {
   enum { L = Vec<T>::L };
   const GemmJob<T>& j = *(const GemmJob<T>*)ctx;
   // the job's fields in locals: the stores below could alias them for all the compiler knows
-  const long N = j.N, ldb = j.ldb, ldt = j.n_pad, k_end = (t + 1) * kTransposeRows < j.K ? (t + 1) * kTransposeRows : j.K;
+  const long N = j.N, ldb = j.ldb, ldt = j.n_pad,
+             k_end = (t + 1) * kTransposeRows < j.K ? (t + 1) * kTransposeRows : j.K;
   const T* B = j.B;
   T* bt = j.b_pack;
   for (long k0 = t * kTransposeRows; k0 < k_end; k0 += L) {
@@ -582,7 +585,8 @@ template <typename T> void transpose_task(void* ctx, long t) {
       for (; n0 + L <= N; n0 += L) transpose_tile<T, true>(B + n0 * ldb + k0, ldb, L, L, bt + k0 * ldt + n0, ldt);
     }
     for (; n0 < N; n0 += L)
-      transpose_tile<T, false>(B + n0 * ldb + k0, ldb, N - n0 < L ? (int)(N - n0) : (int)L, cols, bt + k0 * ldt + n0, ldt);
+      transpose_tile<T, false>(B + n0 * ldb + k0, ldb, N - n0 < L ? (int)(N - n0) : (int)L, cols, bt + k0 * ldt + n0,
+                               ldt);
   }
 }
 
