@@ -1,6 +1,7 @@
 'use strict';
 // Batch-1 latency in detail: predictProba of one MNIST-sized row on the 784-100-10 MLP, the inference plan's
-// one kernel call (planForward) under it, and the first layer's 1x784x100 gemm alone, with 1 and 2 threads. Each sample is the mean of `calls` calls; prints the min and
+// one kernel call (planForward) under it, the first layer's 1x784x100 gemm alone, and the same product with B
+// transposed (a Dense backward's dX at batch 1 and 4), with 1 and 2 threads. Each sample is the mean of `calls` calls; prints the min and
 // median of the samples (the min is the figure to compare on a loaded machine), and CPU time per call.
 //   node bench/latency.js [--samples 200] [--calls 200] [--isa avx512]
 const nn = require('..');
@@ -32,7 +33,7 @@ const rand = (n) => Float32Array.from({ length: n }, () => ((s = (Math.imul(s, 1
 const net = new nn.Sequential([new nn.Dense(784, 100), new nn.ReLU(), new nn.Dense(100, 10)], { seed: 1 }).eval();
 const x = new nn.Tensor(rand(784).map((v) => v + 0.5), [1, 784]);
 const k = nn.getBackend();
-const w = rand(784 * 100), h = new Float32Array(100);
+const w = rand(784 * 100), h = new Float32Array(100), x4 = rand(4 * 784), h4 = new Float32Array(4 * 100);
 const rows = [];
 for (const threads of [1, 2]) {
   nn.setThreads(threads);
@@ -40,8 +41,10 @@ for (const threads of [1, 2]) {
   const plan = net.eval().inferencePlan;
   rows.push([`plan (planForward), ${threads} thread(s)`, measure(() => plan.runProbabilities(x, 'softmax'))]);
   rows.push([`gemm 1x784x100, ${threads} thread(s)`, measure(() => k.gemm(false, false, 1, 100, 784, 1, x.data, w, 0, h))]);
+  rows.push([`gemm 1x784x100 B^T, ${threads} thread(s)`, measure(() => k.gemm(false, true, 1, 100, 784, 1, x.data, w, 0, h))]);
+  rows.push([`gemm 4x784x100 B^T, ${threads} thread(s)`, measure(() => k.gemm(false, true, 4, 100, 784, 1, x4, w, 0, h4))]);
 }
 console.log(`${nn.backendInfo().name} ${nn.backendInfo().isa ?? ''}: µs per call, samples of ${calls} calls`);
 for (const [name, r] of rows) {
-  console.log(`${name.padEnd(32)} min ${r.min.toFixed(2)}  p10 ${r.p10.toFixed(2)}  median ${r.median.toFixed(2)}  cpu ${r.cpu.toFixed(2)}`);
+  console.log(`${name.padEnd(36)} min ${r.min.toFixed(2)}  p10 ${r.p10.toFixed(2)}  median ${r.median.toFixed(2)}  cpu ${r.cpu.toFixed(2)}`);
 }

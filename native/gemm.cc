@@ -12,12 +12,15 @@
 //      tried (100 to 1024, both dtypes); only the last, partial strip is packed, by the task that uses it.
 // Every element of C is produced by exactly one task, tile boundaries depend only on the problem size and K is
 // always walked in the same blocks in the same order, so the result does not depend on the number of threads.
-// Problems with a handful of rows (a batch-1 forward, B not transposed) skip packing; each element of C is still
-// summed in the packed path's order, so a row's result does not depend on the other rows of the call.
+// Problems with a handful of rows (a batch-1 forward) skip packing (B transposed is transposed into scratch first);
+// each element of C is still summed in the packed path's order, so a row's result does not depend on the other
+// rows of the call.
 // Products of one B strip and one K block below the threading threshold (a batched matmul's 16 x 16 x 16) skip
 // packing as well (tiny_product), through the same micro-kernel.
 #include <stdlib.h>
 #include <string.h>
+
+#include <utility>
 
 #include "kernels.h"
 #include "scratch.h"
@@ -310,23 +313,16 @@ template <typename T> void compute_task(void* ctx, long t) {
 // each its own accumulators and its own stream of B's rows: G * NV independent chains. (G up to 4 measured the
 // same as 2: 1 x 784 x 100 is then bound by reading B, 2.0 us against 2.9 for one block at a time.)
 
-// Vector v of op(B)'s row k, columns from j0 (b: the element (k, j0)); the last vector PART has n lanes. B
-// transposed (TB): op(B)'s row is one of B's columns, gathered with stride ldb.
-template <typename T, bool TB, bool PART> inline typename Vec<T>::V b_vector(const T* b, long ldb, int v, int n) {
-  typedef typename Vec<T>::V V;
+// Vector v of op(B)'s row k, columns from j0 (b: the element (k, j0)); the last vector PART has n lanes.
+template <typename T, bool PART> inline typename Vec<T>::V b_vector(const T* b, int v, int n) {
   typedef typename Vec<T>::U U;
   enum { L = Vec<T>::L };
-  if (!TB) return PART ? load_partial(b + v * L, n) : *(const U*)(b + v * L);
-  const T* p = b + v * L * ldb;
-  if (!PART) return gather_stride(p, ldb);
-  V x = {};
-  for (int l = 0; l < n; l++) x[l] = p[l * ldb];
-  return x;
+  return PART ? load_partial(b + v * L, n) : *(const U*)(b + v * L);
 }
 
-// C row i, columns [j0, j0 + (NV - 1) * L + last), K blocks [blk0, blk0 + G), A and B read in place (TB: B
-// transposed). PARTIAL: the last vector has last < L lanes.
-template <typename T, bool TB, int G, int NV, bool PARTIAL>
+// C row i, columns [j0, j0 + (NV - 1) * L + last), K blocks [blk0, blk0 + G), A and B (not transposed) read in
+// place. PARTIAL: the last vector has last < L lanes.
+template <typename T, int G, int NV, bool PARTIAL>
 inline void small_row_blocks(const GemmJob<T>& j, long i, long j0, int last, long blk0) {
   typedef typename Vec<T>::V V;
   typedef typename Vec<T>::U U;
@@ -335,9 +331,9 @@ inline void small_row_blocks(const GemmJob<T>& j, long i, long j0, int last, lon
 #pragma GCC unroll 16
   for (int g = 0; g < G; g++)
     for (int v = 0; v < NV; v++) acc[g][v] = V{};
-  const long a_step = j.trans_a ? j.lda : 1, pc0 = blk0 * KC, b_step = TB ? 1 : j.ldb;
+  const long a_step = j.trans_a ? j.lda : 1, pc0 = blk0 * KC, b_step = j.ldb;
   const T* a = (j.trans_a ? j.A + i : j.A + i * j.lda) + pc0 * a_step;
-  const T* b = TB ? j.B + j0 * j.ldb + pc0 : j.B + pc0 * j.ldb + j0;
+  const T* b = j.B + pc0 * j.ldb + j0;
   const long ga = KC * a_step, gb = KC * b_step;
   // blocks blk0 .. blk0 + G - 2 are full; the last one may be shorter (the end of K)
   const long kc_last = j.K - (pc0 + (G - 1) * KC) < KC ? j.K - (pc0 + (G - 1) * KC) : (long)KC;
@@ -348,8 +344,8 @@ inline void small_row_blocks(const GemmJob<T>& j, long i, long j0, int last, lon
       V ak = a[g * ga] - V{};  // a broadcast (x - 0 is exactly x)
       const T* bg = b + g * gb;
 #pragma GCC unroll 16
-      for (int v = 0; v < NV - 1; v++) acc[g][v] += ak * b_vector<T, TB, false>(bg, j.ldb, v, L);
-      acc[g][NV - 1] += ak * b_vector<T, TB, PARTIAL>(bg, j.ldb, NV - 1, last);
+      for (int v = 0; v < NV - 1; v++) acc[g][v] += ak * b_vector<T, false>(bg, v, L);
+      acc[g][NV - 1] += ak * b_vector<T, PARTIAL>(bg, NV - 1, last);
     }
   }
   for (; k < KC && G > 1; k++, a += a_step, b += b_step) {
@@ -358,8 +354,8 @@ inline void small_row_blocks(const GemmJob<T>& j, long i, long j0, int last, lon
       V ak = a[g * ga] - V{};
       const T* bg = b + g * gb;
 #pragma GCC unroll 16
-      for (int v = 0; v < NV - 1; v++) acc[g][v] += ak * b_vector<T, TB, false>(bg, j.ldb, v, L);
-      acc[g][NV - 1] += ak * b_vector<T, TB, PARTIAL>(bg, j.ldb, NV - 1, last);
+      for (int v = 0; v < NV - 1; v++) acc[g][v] += ak * b_vector<T, false>(bg, v, L);
+      acc[g][NV - 1] += ak * b_vector<T, PARTIAL>(bg, NV - 1, last);
     }
   }
   // merged block after block, as compute_task and micro_kernel do
@@ -383,29 +379,29 @@ inline void small_row_blocks(const GemmJob<T>& j, long i, long j0, int last, lon
 // The accumulators one pass of small_row_blocks may hold (G * NV): the rest of the registers take B and A.
 enum { kSmallAccs = NODENN_REGS == 32 ? 28 : 12, kSmallMaxNV = NODENN_REGS == 32 ? 16 : 12, kSmallMaxG = 2 };
 
-// small_row_blocks<T, TB, G, nv> for a run-time nv in 1 .. NV.
-template <typename T, bool TB, int G, int NV> struct SmallRowBlocks {
+// small_row_blocks<T, G, nv> for a run-time nv in 1 .. NV.
+template <typename T, int G, int NV> struct SmallRowBlocks {
   static void run(const GemmJob<T>& j, long i, long j0, int nv, int last, long blk0) {
     if (nv < NV) {
-      SmallRowBlocks<T, TB, G, NV - 1>::run(j, i, j0, nv, last, blk0);
+      SmallRowBlocks<T, G, NV - 1>::run(j, i, j0, nv, last, blk0);
     } else if (last == Vec<T>::L) {
-      small_row_blocks<T, TB, G, NV, false>(j, i, j0, last, blk0);
+      small_row_blocks<T, G, NV, false>(j, i, j0, last, blk0);
     } else {
-      small_row_blocks<T, TB, G, NV, true>(j, i, j0, last, blk0);
+      small_row_blocks<T, G, NV, true>(j, i, j0, last, blk0);
     }
   }
 };
-template <typename T, bool TB, int G> struct SmallRowBlocks<T, TB, G, 0> {
+template <typename T, int G> struct SmallRowBlocks<T, G, 0> {
   static void run(const GemmJob<T>&, long, long, int, int, long) {}
 };
 
-template <typename T, bool TB>
+template <typename T>
 inline void small_row_pass(const GemmJob<T>& j, long i, long j0, int g, int nv, int last, long blk) {
   static_assert(kSmallMaxG == 2, "a pass of g blocks for each g up to kSmallMaxG");
   if (g == 2)
-    SmallRowBlocks<T, TB, 2, kSmallAccs / 2>::run(j, i, j0, nv, last, blk);
+    SmallRowBlocks<T, 2, kSmallAccs / 2>::run(j, i, j0, nv, last, blk);
   else
-    SmallRowBlocks<T, TB, 1, kSmallMaxNV>::run(j, i, j0, nv, last, blk);
+    SmallRowBlocks<T, 1, kSmallMaxNV>::run(j, i, j0, nv, last, blk);
 }
 
 // Columns [c0, c1) of row i: chunks of at most kSmallMaxNV vectors (as even as they come), each
@@ -421,10 +417,7 @@ template <typename T> void small_row_columns(const GemmJob<T>& j, long i, long c
     const int most = kSmallAccs / nv < kSmallMaxG ? kSmallAccs / nv : kSmallMaxG;
     for (long blk = 0; blk < blocks;) {
       const int g = blocks - blk < most ? (int)(blocks - blk) : most;
-      if (j.trans_b)
-        small_row_pass<T, true>(j, i, j0, g, nv, last, blk);
-      else
-        small_row_pass<T, false>(j, i, j0, g, nv, last, blk);
+      small_row_pass<T>(j, i, j0, g, nv, last, blk);
       blk += g;
     }
   }
@@ -488,6 +481,112 @@ template <typename T> void small_row_task(void* ctx, long i) {
     long c0 = 0;
     for (; c0 + 4 <= j.N; c0 += 4) small_dots<T, 4>(j, arow, i, c0);
     for (; c0 < j.N; c0++) small_dots<T, 1>(j, arow, i, c0);
+  }
+}
+
+// A few rows with op(B) = B^T (a Dense backward's dX, `linear` with transposed weights, at batch 1 to 4): B^T is
+// transposed into scratch as op(B) (K x N, rows N apart) and the rows run as if B were not transposed. Moving the
+// values changes no sum: each element of C gets the packed path's bits. Gathering op(B)'s rows with strided loads
+// instead cost ~10x more (1 x 784 x 100 on AVX-512: 23 us), packing B for 2 to 4 rows ~20x.
+
+// The lanes of op(B)'s tile written as vectors: in-register transposes of L x L tiles (16 x 16 floats with AVX-512,
+// 8 x 8 with AVX2, 4 x 4 with SSE2), log2(L) rounds of interleaving rows i and i + L / 2.
+template <typename T> struct MaskOf;
+template <> struct MaskOf<float> {
+  typedef int32_t M __attribute__((vector_size(NODENN_VEC_BYTES)));
+};
+template <> struct MaskOf<double> {
+  typedef int64_t M __attribute__((vector_size(NODENN_VEC_BYTES)));
+};
+
+// Lanes [from, from + L / 2) of a and of b, interleaved: a[from], b[from], a[from + 1], ...
+template <typename T, int From, int... I>
+inline typename Vec<T>::V zip(typename Vec<T>::V a, typename Vec<T>::V b, std::integer_sequence<int, I...>) {
+  enum { L = Vec<T>::L };
+  return __builtin_shuffle(a, b, (typename MaskOf<T>::M){(I % 2 ? From + I / 2 + L : From + I / 2)...});
+}
+
+// dst[c * ldd + r] = src[r * lds + c] for r < rows, c < cols (both at most L). FULL: rows == cols == L.
+template <typename T, bool FULL>
+inline void transpose_tile(const T* src, long lds, int rows, int cols, T* dst, long ldd) {
+  typedef typename Vec<T>::V V;
+  typedef typename Vec<T>::U U;
+  enum { L = Vec<T>::L };
+  const auto lanes = std::make_integer_sequence<int, L>();
+  V v[L];
+#pragma GCC unroll 16
+  for (int r = 0; r < L; r++)
+    v[r] = FULL ? *(const U*)(src + r * lds) : r < rows ? load_partial(src + r * lds, cols) : V{};
+#pragma GCC unroll 4
+  for (int round = 1; round < L; round *= 2) {
+    V w[L];
+#pragma GCC unroll 16
+    for (int r = 0; r < L / 2; r++) {
+      w[2 * r] = zip<T, 0>(v[r], v[r + L / 2], lanes);
+      w[2 * r + 1] = zip<T, L / 2>(v[r], v[r + L / 2], lanes);
+    }
+#pragma GCC unroll 16
+    for (int r = 0; r < L; r++) v[r] = w[r];
+  }
+  if (FULL) {
+#pragma GCC unroll 16
+    for (int c = 0; c < L; c++) *(U*)(dst + c * ldd) = v[c];
+  } else {
+    for (int c = 0; c < cols; c++) store_partial(dst + c * ldd, v[c], rows);
+  }
+}
+
+#if defined(__AVX512F__)
+// The full 16 x 16 float tile with AVX-512: the 128-bit quarters of 4 rows gathered into one vector by loads (a
+// quarter broadcast into its lane under a mask), then 4 x 4 transposes within each quarter (unpacks, which cost
+// less than the cross-lane permutes of the generic rounds).
+template <> inline void transpose_tile<float, true>(const float* src, long lds, int, int, float* dst, long ldd) {
+#pragma GCC unroll 4
+  for (int j = 0; j < 4; j++) {
+    __m512 y[4];
+#pragma GCC unroll 4
+    for (int r = 0; r < 4; r++) {
+      const float* p = src + r * lds + 4 * j;
+      __m512 v = _mm512_castps128_ps512(_mm_loadu_ps(p));
+      v = _mm512_mask_broadcast_f32x4(v, 0x00f0, _mm_loadu_ps(p + 4 * lds));
+      v = _mm512_mask_broadcast_f32x4(v, 0x0f00, _mm_loadu_ps(p + 8 * lds));
+      y[r] = _mm512_mask_broadcast_f32x4(v, 0xf000, _mm_loadu_ps(p + 12 * lds));
+    }
+    const __m512 t0 = _mm512_unpacklo_ps(y[0], y[1]), t1 = _mm512_unpackhi_ps(y[0], y[1]);
+    const __m512 t2 = _mm512_unpacklo_ps(y[2], y[3]), t3 = _mm512_unpackhi_ps(y[2], y[3]);
+    float* d = dst + 4 * j * ldd;
+    _mm512_storeu_ps(d, _mm512_castpd_ps(_mm512_unpacklo_pd(_mm512_castps_pd(t0), _mm512_castps_pd(t2))));
+    _mm512_storeu_ps(d + ldd, _mm512_castpd_ps(_mm512_unpackhi_pd(_mm512_castps_pd(t0), _mm512_castps_pd(t2))));
+    _mm512_storeu_ps(d + 2 * ldd, _mm512_castpd_ps(_mm512_unpacklo_pd(_mm512_castps_pd(t1), _mm512_castps_pd(t3))));
+    _mm512_storeu_ps(d + 3 * ldd, _mm512_castpd_ps(_mm512_unpackhi_pd(_mm512_castps_pd(t1), _mm512_castps_pd(t3))));
+  }
+}
+#endif
+
+// Rows of op(B) per transpose task.
+enum { kTransposeRows = 64 };
+
+// Task t: rows [t * kTransposeRows, ...) of op(B) (columns of B^T) into b_pack, rows n_pad apart. Row after row of
+// tiles across all of N: each line of b_pack is written whole while it is in L1 (a strip of columns at a time
+// over all K would come back to each line once per strip: 2 x 2 doubles with SSE2 ran 3x slower).
+template <typename T> void transpose_task(void* ctx, long t) {
+  enum { L = Vec<T>::L };
+  const GemmJob<T>& j = *(const GemmJob<T>*)ctx;
+  // the job's fields in locals: the stores below could alias them for all the compiler knows
+  const long N = j.N, ldb = j.ldb, ldt = j.n_pad,
+             k_end = (t + 1) * kTransposeRows < j.K ? (t + 1) * kTransposeRows : j.K;
+  const T* B = j.B;
+  T* bt = j.b_pack;
+  for (long k0 = t * kTransposeRows; k0 < k_end; k0 += L) {
+    const int cols = k_end - k0 < L ? (int)(k_end - k0) : (int)L;
+    long n0 = 0;
+    if (cols == L) {
+#pragma GCC unroll 4
+      for (; n0 + L <= N; n0 += L) transpose_tile<T, true>(B + n0 * ldb + k0, ldb, L, L, bt + k0 * ldt + n0, ldt);
+    }
+    for (; n0 < N; n0 += L)
+      transpose_tile<T, false>(B + n0 * ldb + k0, ldb, N - n0 < L ? (int)(N - n0) : (int)L, cols, bt + k0 * ldt + n0,
+                               ldt);
   }
 }
 
@@ -569,13 +668,20 @@ bool gemm(bool trans_a, bool trans_b, long M, long N, long K, T alpha, const T* 
     if (beta != 1) run_tasks(M, scale_rows_task<T>, &j, (double)M * N >= kParallelScale);
     return true;
   }
-  // A few rows (a batch-1 forward), or op(B) = B^T narrower than a vector with a long K (a convolution's
-  // filter gradient, whatever M): no packing, which would be mostly padding. With op(B) = B^T a single row gathers
-  // op(B)'s rows from B's columns (index vectors of 32 bits: ldb * L must fit them); 2 to 4 rows are packed, which
-  // then costs less than gathering again for each row (AVX-512, 1 x 784 x 100: 23 us gathered, 50 packed, 3.6 us
-  // as dot products, whose sums do not follow the packed path's order).
-  if ((M <= Bk::SMALL_M && !trans_b) || narrow_bt<T>(trans_a, trans_b, N, K) ||
-      (M == 1 && !trans_a && (double)ldb * Bk::L < 2147483647.0)) {
+  // A few rows (a batch-1 forward; with op(B) = B^T, B^T transposed first), or op(B) = B^T narrower than a vector
+  // with a long K (a convolution's filter gradient, whatever M): no packing, which would be mostly padding.
+  const bool narrow = narrow_bt<T>(trans_a, trans_b, N, K);
+  if (M <= Bk::SMALL_M || narrow) {
+    if (trans_b && !narrow) {
+      // rows of whole vectors, on cache lines of their own: the tiles' stores and the rows' loads are aligned
+      j.n_pad = (N + Bk::L - 1) / Bk::L * Bk::L;
+      j.b_pack = (T*)scratch.reserve(sizeof(T) * (size_t)K * j.n_pad);
+      if (!j.b_pack) return false;
+      run_tasks((K + kTransposeRows - 1) / kTransposeRows, transpose_task<T>, &j, (double)K * N >= kSplitColumns);
+      j.B = j.b_pack;
+      j.ldb = j.n_pad;
+      j.trans_b = trans_b = false;
+    }
     // a large B (a layer's weights at batch 1: 784 x 100) is split by columns over two tasks, run in parallel
     // (fewer flops than kParallelFlops, but the time goes to streaming B, which two cores do twice as fast); on one
     // thread the halves would only read B twice, each half row from its own cache lines (same bits either way)

@@ -8,7 +8,7 @@ import {
 import { ARCHITECTURE_FORMAT, ARCHITECTURE_VERSION, loadModelFile, saveModelFile, type ModelInfo } from './io/model';
 import { type Batch, BatchIterator, rowsOf, targetRowsOf } from './data/batches';
 import { Dataset } from './data/dataset';
-import { InferencePlan, fusablePool, isExactly } from './inference/plan';
+import { InferencePlan, MIN_ROWS_PER_PASS, type Squash, fusablePool, isExactly } from './inference/plan';
 import { SafetensorsError, loadSafetensors } from './io/safetensors';
 import { type ExportOnnxOptions, exportOnnx } from './io/onnx/export';
 import { type PytorchNames, fromPytorchStateDict, toPytorchStateDict } from './io/pytorch';
@@ -1016,6 +1016,25 @@ export class Sequential {
   }
 
   /**
+   * outputs() of a batch in one planForward call, with only the checks that the common case needs: an eval-mode
+   * network whose plan is one call, a batch tensor of its dtype that is one pass (at most MIN_ROWS_PER_PASS rows, so
+   * within any batch size), no options. Null where any of that does not hold, before anything ran: outputs() then
+   * does the whole work and reports what is wrong. A batch-1 predict costs ~2.5 µs of arithmetic, which the general
+   * path's option checks, eval-mode switch and plan lookups added a fifth to.
+   */
+  private oneCallOutputs(x: Input, opts: unknown, caller: string, squash: Squash | null): Tensor | null {
+    const plan = this.plan;
+    if (this.training || plan === null || !plan.oneCall || !(x instanceof Tensor) || x.dtype !== this.dtype ||
+      x.ndim < 2 || x.ndim === this.sampleRank() || x.shape[0] > MIN_ROWS_PER_PASS || !noOptions(opts) ||
+      x.data.length !== sizeOf(x.shape) || !plan.isFor(this.layers)) return null;
+    this.syncMode();
+    const y = plan.runProbabilities(x, squash);
+    if (!y) return null;
+    this.lastInputShape = x.shape;
+    return checkFiniteOutput(y, x, caller).clone();
+  }
+
+  /**
    * The network's output for x, in eval mode (dropout off, batch norm on its running statistics), as a Tensor: the
    * raw outputs (logits of a classifier, the values of a regression), as Keras's and TensorFlow.js's predict.
    * x is a batch (N, ...) or one sample: an input of rank 1, or of the rank of one sample (the first layer's input
@@ -1023,6 +1042,8 @@ export class Sequential {
    * output then has no batch axis, as NumPy code would have it.
    */
   predict(x: Input, opts: { batchSize?: number } = {}): Tensor {
+    const fast = this.oneCallOutputs(x, opts, 'predict()', null);
+    if (fast) return fast;
     const { xb, single } = this.batchOf(x, 'predict()');
     const out = this.outputs(xb, opts, 'predict()', null);
     return single ? out.reshape(out.shape.slice(1)) : out;
@@ -1036,6 +1057,8 @@ export class Sequential {
    */
   predictProba(x: Input, opts: { batchSize?: number } = {}): Tensor {
     const rule = this.probabilityRule('predictProba()');
+    const fast = this.oneCallOutputs(x, opts, 'predictProba()', rule === 'asIs' ? null : rule);
+    if (fast) return fast;
     const { xb, single } = this.batchOf(x, 'predictProba()');
     const out = this.outputs(xb, opts, 'predictProba()', rule);
     return single ? out.reshape(out.shape.slice(1)) : out;
@@ -1805,6 +1828,14 @@ export class Sequential {
 }
 
 /** Returns out if it is finite; else throws naming the NaN or ±Infinity in x that caused it, or the parameters. */
+/** Whether opts is a call's default: undefined or a plain object without keys (anything else is checked in full). */
+function noOptions(opts: unknown): boolean {
+  if (opts === undefined) return true;
+  if (opts === null || typeof opts !== 'object' || Object.getPrototypeOf(opts) !== Object.prototype) return false;
+  for (const k in opts) if (Object.hasOwn(opts, k)) return false;
+  return true;
+}
+
 function checkFiniteOutput(out: Tensor, x: Tensor, caller: string): Tensor {
   const i = firstNonFinite(out.data);
   if (i < 0) return out;

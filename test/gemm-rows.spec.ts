@@ -87,6 +87,7 @@ describe.each(backends)('gemm: rows alone and in a batch on $label', (bc) => {
         { transA: false, transB: false, alpha: 1, beta: 1 },
         { transA: false, transB: false, alpha: -0.75, beta: 0.5 },
         { transA: true, transB: false, alpha: 0.3, beta: 1 },
+        { transA: true, transB: true, alpha: -0.75, beta: 0.5 },
       ];
       let seed = 7;
       for (const c of cases) {

@@ -261,6 +261,41 @@ describe.each(backends)('inference plan of a chain of Dense layers on $label', (
     expect(() => net.predictProba(randn([3, 11], 6).astype('float32'))).toThrow((layerError as Error).message);
   });
 
+  it('a batch without options (the short path to the one call) gives what the general path gives: values, errors, modes', () => {
+    const net = mlp().eval();
+    const x = randn([3, 3, 4], 5).astype('float32');
+    const general = { batchSize: 1000 };  // an option: the general path, with every check
+    const message = (f: () => unknown) => { try { f(); } catch (e) { return (e as Error).message; } return 'no error'; };
+    const short = vi.spyOn(net as unknown as { oneCallOutputs: () => Tensor | null }, 'oneCallOutputs');
+    const p = net.predictProba(x);
+    expect(short.mock.results[0].value).toBe(p);  // it took the short path
+    expect(p.shape).toEqual([3, 6]);
+    expect(net.inputShape).toEqual([3, 4]);
+    expectBitwiseEqual(p.data, net.predictProba(x, general).data);
+    expect(short.mock.results[1].value).toBeNull();
+    expectBitwiseEqual(net.predict(x).data, net.predict(x, general).data);
+    // a NaN of x is named by the same error
+    const bad = x.clone();
+    bad.data[13] = NaN;
+    expect(message(() => net.predictProba(bad))).toMatch(/NaN/);
+    expect(message(() => net.predictProba(bad))).toBe(message(() => net.predictProba(bad, general)));
+    expect(message(() => net.predict(bad))).toBe(message(() => net.predict(bad, general)));
+    // options are still checked
+    expect(() => net.predictProba(x, { batchsize: 2 } as never)).toThrow("unknown predictProba() option 'batchsize'");
+    expect(() => net.predict(x, 3 as never)).toThrow(TypeError);
+    // a Dropout that another network put in training mode is in eval mode for the call, as on the general path
+    const dropout = net.layers[3];
+    dropout.training = true;
+    expectBitwiseEqual(net.predictProba(x).data, net.predictProba(x, general).data);
+    expect(dropout.training).toBe(false);
+    // a network in training mode predicts in eval mode and stays in training mode
+    const before = net.predictProba(x).data;
+    net.train();
+    expectBitwiseEqual(net.predictProba(x).data, before);
+    expect(net.isTraining).toBe(true);
+    expect(dropout.training).toBe(true);
+  });
+
   it('planForward gives its kernels one after another, bitwise (every step, no bias, a slope, 4 layers)', () => {
     const k = getBackend();
     for (const C of [Float32Array, Float64Array]) {

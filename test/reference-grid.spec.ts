@@ -75,6 +75,8 @@ const gemmShapes: [M: number, N: number, K: number, trans: Trans[]][] = [
   [1, 1, 1, allTrans], [1, 129, 33, allTrans], [4, 17, 300, allTrans], [3, 7, 33, allTrans], [4, 5, 31, allTrans],
   // a few rows with a large B: columns split over two tasks from K N = 32768 on, and just below
   [3, 129, 300, allTrans], [2, 33, 1000, allTrans], [1, 16, 2048, allTrans], [1, 17, 1927, allTrans],
+  // B^T transposed for a few rows by tasks of 64 rows of op(B), in parallel from K N = 262144
+  [2, 300, 1000, allTrans],
   // B^T narrower than a vector with K >= 4 vectors: dot products, four columns at a time and the rest
   [40, 5, 64, allTrans], [40, 16, 64, allTrans], [40, 17, 64, allTrans], [7, 3, 31, allTrans],
   // K around the K block (256): beta applied on the first block only

@@ -11,7 +11,8 @@ describe.skipIf(nativeIsas.length === 0).each(nativeIsas)('threads on $label', (
 
   it.each(dtypes)('gemm is bitwise identical with 1 and 2 threads (%s)', (_n, C) => {
     for (const [M, N, K, ta, tb] of [[512, 300, 700, false, false], [257, 1030, 513, true, true],
-      [1000, 64, 2000, false, true], [300, 7, 500, false, true], [3, 200, 300, true, false]] as const) {
+      [1000, 64, 2000, false, true], [300, 7, 500, false, true], [3, 200, 300, true, false],
+      [2, 300, 1000, true, true]] as const) {
       const A = randomArray(C, M * K, 1), B = randomArray(C, K * N, 2), C0 = randomArray(C, M * N, 3);
       const out = [1, 2, 3].map((t) => withThreads(t, () => {
         const c = C0.slice();

@@ -143,7 +143,7 @@ class DenseChain {
    * Dropout is in training mode.
    */
   run(x: Tensor, squash: Squash | null): Tensor | null {
-    const first = this.dense[0], dtype = first.weight.dtype;
+    const l = this.dense, first = l[0], dtype = first.weight.dtype;
     if (x.ndim < 2 || x.dtype !== dtype) return null;
     const n = x.shape[0];
     if (n === 0 || x.size !== n * this.dims[0]) return null;
@@ -151,12 +151,14 @@ class DenseChain {
     const program = this.programs[squash ?? 'none'];
     const y = this.out.take([n, this.outputs], dtype, true);
     const scratch = this.scratch.take([n * this.width], dtype, true);
-    const [d0, d1, d2, d3, d4] = this.dims, l = this.dense;
+    const [d0, d1, d2, d3, d4] = this.dims, k = l.length;
     // the weights as they are now (a layer's parameters may have been replaced since the plan was made)
-    const w = (i: number) => (i < l.length ? l[i].params[0].data : null);
-    const bias = (i: number) => (i < l.length && l[i].hasBias ? l[i].params[1].data : null);
+    const l1 = k > 1 ? l[1] : null, l2 = k > 2 ? l[2] : null, l3 = k > 3 ? l[3] : null;
     getBackend().planForward(n, this.outputs, this.width, program.length, d0, d1, d2, d3, d4, program, x.data, y.data,
-      scratch.data, w(0), bias(0), w(1), bias(1), w(2), bias(2), w(3), bias(3));
+      scratch.data, first.params[0].data, first.hasBias ? first.params[1].data : null,
+      l1 && l1.params[0].data, l1 && l1.hasBias ? l1.params[1].data : null,
+      l2 && l2.params[0].data, l2 && l2.hasBias ? l2.params[1].data : null,
+      l3 && l3.params[0].data, l3 && l3.hasBias ? l3.params[1].data : null);
     return y;
   }
 }
@@ -217,9 +219,10 @@ export class InferencePlan {
 
   /**
    * The output for a batch x squashed into probabilities as predictProba does (softmax over each row, a sigmoid for a
-   * single column; or a sigmoid per element) in the same call, when the plan is one call for x; else null.
+   * single column; or a sigmoid per element; null: as it is) in the same call, when the plan is one call for x; else
+   * null.
    */
-  runProbabilities(x: Tensor, squash: Squash): Tensor | null {
+  runProbabilities(x: Tensor, squash: Squash | null): Tensor | null {
     return this.chain?.run(x, squash) ?? null;
   }
 
