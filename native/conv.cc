@@ -230,13 +230,16 @@ template <typename T> struct DirectConv {
   const T* wp;      // wp[k fpad + f] = w[f][k], zeros past F
 };
 
-// Whether forward_image takes the direct convolution: stride 1 along the width, an inner size the GEMM would run
-// (a tiny one takes the unpacked product, a 1x1 reads the image as it is) and the gathered transpose. One image on
-// each thread; a call with fewer images than threads leaves a large image to the GEMM, which spreads it over the
-// threads. The results are the same bits either way.
-inline bool use_direct(const ConvShape& g) {
+// Whether forward_image takes the direct convolution: stride 1 along the width, not a 1x1 (which reads the image as
+// it is), few enough filters for the gathered transpose, and, for a tiny inner size (a first layer's C KH KW = 9),
+// at least a vector of filters: fewer would leave most lanes of the filter vectors empty, where the unpacked product
+// fills its vectors with pixels. Its sums are the unpacked product's too (from zero, k in order, one multiply-add at
+// a time), and its pooling, bias and ReLU give the same values in the same order. One image on each thread: a call
+// with fewer images than threads leaves a large image to the products, which spread it over the threads. The
+// results are the same bits either way.
+template <typename T> inline bool use_direct(const ConvShape& g) {
   const long CKK = g.C * g.KH * g.KW;
-  if (g.sw != 1 || CKK <= kSmallK || g.F > kGatherMaxF || is_pointwise(g)) return false;
+  if (g.sw != 1 || g.F > kGatherMaxF || is_pointwise(g) || (CKK <= kSmallK && g.F < Vec<T>::L)) return false;
   return g.N >= get_threads() || 2.0 * (double)(g.OH * g.OW) * (double)g.F * (double)CKK < 2e6;
 }
 
@@ -257,7 +260,8 @@ inline void direct_tile(const DirectConv<T>& d, long K, const T* xp, const T* wp
   typedef typename Vec<T>::U U;
   enum { L = Vec<T>::L };
   const long F = d.g->F, fpad = d.fpad;
-  for (long pc = 0; pc < K; pc += kGemmKC) {
+  // K = 0 (no input channels) stores the zero sums once
+  for (long pc = 0; pc == 0 || pc < K; pc += kGemmKC) {
     const long kc = K - pc < kGemmKC ? K - pc : (long)kGemmKC;
     V acc[PX][NV];
 #pragma GCC unroll 32
@@ -459,7 +463,7 @@ template <typename T> bool conv_image_full(ConvJob<T>& j, long n, T* full, T* yt
   const ConvShape& g = *j.g;
   const T *w = j.w, *b = j.b;
   const long P = g.OH * g.OW, CKK = g.C * g.KH * g.KW, F = g.F;
-  if (CKK <= kSmallK || F > kGatherMaxF) {
+  if (!j.direct && (CKK <= kSmallK || F > kGatherMaxF)) {
     const T* col = columns(g, j.x + n * g.C * g.H * g.W, j.failed);
     if (!col) return false;
     if (CKK <= kSmallK) {
@@ -503,10 +507,11 @@ template <typename T> void forward_image_pooled(ConvJob<T>& j, long n) {
 // 2x2 stride-2 max pooling (j.pool), y_n (F, OH/2 x OW/2) = relu(maxpool(w col_n) + b): the same values as the
 // three layers one after the other (rounding x -> x + b is monotone, so the maximum commutes with the bias, and
 // the ReLU with the maximum; a NaN stays NaN either way).
-// A tiny CKK (a first layer) takes the unpacked product straight into y. Otherwise the GEMM runs transposed,
-// y_n^T (P, F) = col_n^T w^T: the long side P becomes the rows, which the GEMM reads in place from col, and only w
-// (F x CKK, small) is packed, instead of the whole col matrix; F columns fill the register tile (32 = 2 AVX-512
-// vectors). Then one pass transposes into y with the bias (and ReLU) applied.
+// A tiny CKK (a first layer) with few filters takes the unpacked product straight into y. Otherwise the product runs
+// transposed, y_n^T (P, F) = col_n^T w^T: the direct convolution (use_direct), or the GEMM, where the long side P
+// becomes the rows, which the GEMM reads in place from col, and only w (F x CKK, small) is packed, instead of the
+// whole col matrix; F columns fill the register tile (32 = 2 AVX-512 vectors). Then one pass transposes into y with
+// the bias (and ReLU) applied.
 template <typename T> void forward_image(void* ctx, long n) {
   ConvJob<T>& j = *(ConvJob<T>*)ctx;
   const ConvShape& g = *j.g;
@@ -517,7 +522,7 @@ template <typename T> void forward_image(void* ctx, long n) {
     return;
   }
   T* y = j.out + n * F * Q;
-  if (CKK <= kSmallK || F > kGatherMaxF) {
+  if (!j.direct && (CKK <= kSmallK || F > kGatherMaxF)) {
     // very many filters: rows of yt too far apart to gather from; the direct product, as for a tiny CKK
     const T* col = columns(g, j.x + n * g.C * g.H * g.W, j.failed);
     if (!col) return;
@@ -651,7 +656,7 @@ inline void over_images(long n, TaskFn fn, void* ctx) {
 // The forward pass of a call over its images, through the direct convolution where it applies.
 template <typename T> bool run_forward(ConvJob<T>& j) {
   DirectConv<T> d;
-  if (use_direct(*j.g)) {
+  if (use_direct<T>(*j.g)) {
     if (!prepare_direct(*j.g, j.w, &d)) return false;
     j.direct = &d;
   }
