@@ -243,13 +243,23 @@ template <typename T> inline bool use_direct(const ConvShape& g) {
   return g.N >= get_threads() || 2.0 * (double)(g.OH * g.OW) * (double)g.F * (double)CKK < 2e6;
 }
 
-// The padded copy of one image (C, H, W) into xp (C, HP, WP).
+// The padded copy of one image (C, H, W) into xp (C, HP, WP, then a vector of slack). A row's last, partial vector
+// is stored whole, its lanes past the row zero: they land on padding, or on the start of a row copied after it.
+// (Masked stores cost tens of cycles on AMD's cores; a 14-wide row is all tail with AVX-512.)
 template <typename T> void pad_image(const DirectConv<T>& d, const T* x, T* xp) {
+  typedef typename Vec<T>::U U;
   const ConvShape& g = *d.g;
-  memset(xp, 0, sizeof(T) * (size_t)(g.C * d.HP * d.WP));
+  const long L = Vec<T>::L, W = g.W;
+  memset(xp, 0, sizeof(T) * (size_t)(g.C * d.HP * d.WP + L));
   const long rows = g.H < d.HP - g.ph ? g.H : d.HP - g.ph;
   for (long c = 0; c < g.C; c++)
-    for (long ih = 0; ih < rows; ih++) copy_lanes(xp + (c * d.HP + ih + g.ph) * d.WP + g.pw, x + (c * g.H + ih) * g.W, g.W);
+    for (long ih = 0; ih < rows; ih++) {
+      T* dst = xp + (c * d.HP + ih + g.ph) * d.WP + g.pw;
+      const T* src = x + (c * g.H + ih) * W;
+      long i = 0;
+      for (; i + L <= W; i += L) *(U*)(dst + i) = *(const U*)(src + i);
+      if (i < W) *(U*)(dst + i) = load_partial(src + i, (int)(W - i));
+    }
 }
 
 // yt's PX pixels from c (rows of F) by the filters [f0, f0 + cols), cols <= NV L: xp is the padded image at the tile's
@@ -316,7 +326,7 @@ template <typename T, int NV> void direct_row(const DirectConv<T>& d, const T* x
 template <typename T> bool direct_image(const DirectConv<T>& d, const T* x_n, T* yt) {
   const ConvShape& g = *d.g;
   const long L = Vec<T>::L, F = g.F, vectors = (F + L - 1) / L;
-  T* xp = (T*)direct_input.reserve(sizeof(T) * (size_t)(g.C * d.HP * d.WP));
+  T* xp = (T*)direct_input.reserve(sizeof(T) * (size_t)(g.C * d.HP * d.WP + L));
   if (!xp) return false;
   pad_image(d, x_n, xp);
   for (long oh = 0; oh < g.OH; oh++) {
