@@ -231,15 +231,17 @@ template <typename T> struct DirectConv {
 };
 
 // Whether forward_image takes the direct convolution: stride 1 along the width, not a 1x1 (which reads the image as
-// it is), few enough filters for the gathered transpose, and, for a tiny inner size (a first layer's C KH KW = 9),
-// at least a vector of filters: fewer would leave most lanes of the filter vectors empty, where the unpacked product
-// fills its vectors with pixels. Its sums are the unpacked product's too (from zero, k in order, one multiply-add at
-// a time), and its pooling, bias and ReLU give the same values in the same order. One image on each thread: a call
-// with fewer images than threads leaves a large image to the products, which spread it over the threads. The
-// results are the same bits either way.
-template <typename T> inline bool use_direct(const ConvShape& g) {
+// it is) and few enough filters for the gathered transpose. A tiny inner size (a first layer's C KH KW = 9) has the
+// unpacked product, which writes y (F, P) without a transpose: the direct convolution wins there only when the
+// transpose is a quarter of the pixels (inference's fused pooling, `pooled`) and the filters fill a vector (fewer
+// would leave most of its lanes empty, where the unpacked product fills its vectors with pixels); its sums are the
+// unpacked product's too (from zero, k in order, one multiply-add at a time), and its pooling, bias and ReLU give
+// the same values in the same order. One image on each thread: a call with fewer images than threads leaves a
+// large image to the products, which spread it over the threads. The results are the same bits either way.
+template <typename T> inline bool use_direct(const ConvShape& g, bool pooled) {
   const long CKK = g.C * g.KH * g.KW;
-  if (g.sw != 1 || g.F > kGatherMaxF || is_pointwise(g) || (CKK <= kSmallK && g.F < Vec<T>::L)) return false;
+  if (g.sw != 1 || g.F > kGatherMaxF || is_pointwise(g)) return false;
+  if (CKK <= kSmallK && (!pooled || g.F < Vec<T>::L)) return false;
   return g.N >= get_threads() || 2.0 * (double)(g.OH * g.OW) * (double)g.F * (double)CKK < 2e6;
 }
 
@@ -666,7 +668,7 @@ inline void over_images(long n, TaskFn fn, void* ctx) {
 // The forward pass of a call over its images, through the direct convolution where it applies.
 template <typename T> bool run_forward(ConvJob<T>& j) {
   DirectConv<T> d;
-  if (use_direct<T>(*j.g)) {
+  if (use_direct<T>(*j.g, j.pool && !j.argmax)) {
     if (!prepare_direct(*j.g, j.w, &d)) return false;
     j.direct = &d;
   }
