@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include <atomic>
+#include <utility>
 
 #include "kernels.h"
 #include "pool2x2.h"
@@ -436,6 +437,68 @@ template <typename T> void bias_relu_rows(T* y, long F, long Q, const T* b, bool
   }
 }
 
+// The lane masks of transpose_pass: for lane j of a group of 2H lanes, row i (HIGH false) takes its own lane j in
+// the group's first half and lane j - H of row i + H in the second; row i + H (HIGH) takes lane j + H of row i, then
+// its own.
+template <typename T, int H, bool HIGH, size_t... J> inline typename PoolVec<T>::I swap_mask(std::index_sequence<J...>) {
+  typedef typename PoolVec<T>::E E;
+  enum { L = Vec<T>::L };
+  return typename PoolVec<T>::I{(E)(HIGH ? ((J & H) == 0 ? J + H : L + J) : ((J & H) == 0 ? J : L + J - H))...};
+}
+
+// Transposes the L x L block r (row i = r[i]) in place: each 2H x 2H block's off-diagonal H x H halves swapped,
+// for H = L / 2 down to 1 (log2 L passes of L two-vector shuffles with constant masks, instead of L gathers).
+template <typename T, int H> inline void transpose_pass(typename Vec<T>::V* r) {
+  typedef typename Vec<T>::V V;
+  enum { L = Vec<T>::L };
+  const typename PoolVec<T>::I lo = swap_mask<T, H, false>(std::make_index_sequence<L>());
+  const typename PoolVec<T>::I hi = swap_mask<T, H, true>(std::make_index_sequence<L>());
+#pragma GCC unroll 16
+  for (int i = 0; i < L; i++)
+    if ((i & H) == 0) {
+      const V a = r[i], c = r[i + H];
+      r[i] = __builtin_shuffle(a, c, lo);
+      r[i + H] = __builtin_shuffle(a, c, hi);
+    }
+  if constexpr (H > 1) transpose_pass<T, H / 2>(r);
+}
+
+// y[f][q] = src[q][f] + b[f] (then the ReLU, NaN kept), for Q rows of F in src: L x L blocks transposed in registers,
+// the filters past them gathered L pixels at a time, the pixels past those one by one.
+template <typename T> void transpose_bias_relu(const T* src, long Q, long F, const T* b, bool relu, T* y) {
+  typedef typename Vec<T>::V V;
+  typedef typename Vec<T>::U U;
+  enum { L = Vec<T>::L };
+  long q0 = 0;
+  for (; q0 + L <= Q; q0 += L) {
+    long f0 = 0;
+    for (; f0 + L <= F; f0 += L) {
+      V r[L];
+#pragma GCC unroll 16
+      for (int i = 0; i < L; i++) r[i] = *(const U*)(src + (q0 + i) * F + f0);
+      transpose_pass<T, L / 2>(r);
+#pragma GCC unroll 16
+      for (int l = 0; l < L; l++) {
+        V v = r[l] + (b ? b[f0 + l] : (T)0);
+        if (relu) v = v < 0 ? V{} : v;
+        *(U*)(y + (f0 + l) * Q + q0) = v;
+      }
+    }
+    for (long f = f0; f < F; f++) {
+      V v = gather_stride(src + q0 * F + f, F) + (b ? b[f] : (T)0);
+      if (relu) v = v < 0 ? V{} : v;
+      *(U*)(y + f * Q + q0) = v;
+    }
+  }
+  for (long f = 0; f < F; f++) {
+    const T bf = b ? b[f] : (T)0;
+    for (long q = q0; q < Q; q++) {
+      const T v = src[q * F + f] + bf;
+      y[f * Q + q] = relu && v < 0 ? 0 : v;
+    }
+  }
+}
+
 // The 2x2 stride-2 max pooling of yt (P = OH x OW rows of F, pixel-major) into yq (OH/2 x OW/2 rows of F):
 // whole rows of F at a time, the four in row-major window order with the rule of takes() (pool2x2.h).
 template <typename T> void max_pool_rows(const T* yt, long OW, long QH, long QW, long F, T* yq) {
@@ -487,16 +550,7 @@ template <typename T> bool conv_image_full(ConvJob<T>& j, long n, T* full, T* yt
     return true;
   }
   if (!transposed_product(j, n, yt)) return false;
-  typedef typename Vec<T>::V V;
-  typedef typename Vec<T>::U U;
-  const long L = Vec<T>::L;
-  long q0 = 0;
-  for (; q0 + L <= P; q0 += L)
-    for (long f = 0; f < F; f++) *(U*)(full + f * P + q0) = gather_stride(yt + q0 * F + f, F) + (b ? b[f] : (T)0);
-  for (long f = 0; f < F; f++) {
-    const T bf = b ? b[f] : (T)0;
-    for (long q = q0; q < P; q++) full[f * P + q] = yt[q * F + f] + bf;
-  }
+  transpose_bias_relu(yt, P, F, b, false, full);
   return true;
 }
 
@@ -564,25 +618,7 @@ template <typename T> void forward_image(void* ctx, long n) {
     max_pool_rows(yt, g.OW, QH, QW, F, yt + P * F);
     src = yt + P * F;
   }
-  // y[f][q] = src[q][f] + b[f] (then the ReLU): L pixels of one filter at a time, gathered from src (L rows of F,
-  // in L1)
-  typedef typename Vec<T>::V V;
-  typedef typename Vec<T>::U U;
-  const long L = Vec<T>::L;
-  long q0 = 0;
-  for (; q0 + L <= Q; q0 += L)
-    for (long f = 0; f < F; f++) {
-      V v = gather_stride(src + q0 * F + f, F) + (j.b ? j.b[f] : (T)0);
-      if (j.relu) v = v < 0 ? V{} : v;
-      *(U*)(y + f * Q + q0) = v;
-    }
-  for (long f = 0; f < F; f++) {
-    const T bf = j.b ? j.b[f] : (T)0;
-    for (long q = q0; q < Q; q++) {
-      const T v = src[q * F + f] + bf;
-      y[f * Q + q] = j.relu && v < 0 ? 0 : v;
-    }
-  }
+  transpose_bias_relu(src, Q, F, j.b, j.relu, y);
 }
 
 // dcol (CKK, P) = w^T dy_n, then dx_n = col2im(dcol)
