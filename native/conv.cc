@@ -2,11 +2,11 @@
 // Compiled once per ISA. Each image goes through im2col into a per-thread scratch matrix and then through the
 // packed GEMM of the same ISA — or, when the inner dimension is tiny (a first layer's C KH KW = 9, or few
 // filters in backward-data), through a register-blocked product that needs no packing; a 1x1 convolution with
-// stride 1 and no padding uses the image itself as the im2col matrix, and the forward pass of a convolution with stride
-// 1 along the width reads a zero-padded copy of the image in place of the im2col matrix (the direct convolution, with
-// the GEMM's bits). Work is split over images; every output element
-// is written by one task, and the batch sum of backward-filter runs in fixed chunks of images summed in chunk order, so
-// results never depend on the number of threads.
+// stride 1 and no padding uses the image itself as the im2col matrix. The forward pass of a convolution with stride 1
+// along the width reads a zero-padded copy of the image in place of the im2col matrix (the direct convolution, with
+// the GEMM's bits). Work is split over images; every output element is written by one task, and the batch sum of
+// backward-filter runs in fixed chunks of images summed in chunk order, so results never depend on the number of
+// threads.
 #include <stdlib.h>
 #include <string.h>
 
@@ -381,7 +381,7 @@ template <typename T> struct ConvJob {
   // the pooled gradient
   int32_t* argmax = nullptr;
   const int32_t* argmax_in = nullptr;
-  T* out2 = nullptr;  // the pooled backward's dx (null: not computed)
+  T* out2 = nullptr;                      // the pooled backward's dx (null: not computed)
   const DirectConv<T>* direct = nullptr;  // forward: the direct convolution, set up for the call (use_direct)
   std::atomic<bool> failed{false};
 };
@@ -440,7 +440,8 @@ template <typename T> void bias_relu_rows(T* y, long F, long Q, const T* b, bool
 // The lane masks of transpose_pass: for lane j of a group of 2H lanes, row i (HIGH false) takes its own lane j in
 // the group's first half and lane j - H of row i + H in the second; row i + H (HIGH) takes lane j + H of row i, then
 // its own.
-template <typename T, int H, bool HIGH, size_t... J> inline typename PoolVec<T>::I swap_mask(std::index_sequence<J...>) {
+template <typename T, int H, bool HIGH, size_t... J>
+inline typename PoolVec<T>::I swap_mask(std::index_sequence<J...>) {
   typedef typename PoolVec<T>::E E;
   enum { L = Vec<T>::L };
   return typename PoolVec<T>::I{(E)(HIGH ? ((J & H) == 0 ? J + H : L + J) : ((J & H) == 0 ? J : L + J - H))...};
