@@ -2,13 +2,16 @@
 // Compiled once per ISA. Each image goes through im2col into a per-thread scratch matrix and then through the
 // packed GEMM of the same ISA — or, when the inner dimension is tiny (a first layer's C KH KW = 9, or few
 // filters in backward-data), through a register-blocked product that needs no packing; a 1x1 convolution with
-// stride 1 and no padding uses the image itself as the im2col matrix. Work is split over images; every output element
-// is written by one task, and the batch sum of backward-filter runs in fixed chunks of images summed in chunk order, so
-// results never depend on the number of threads.
+// stride 1 and no padding uses the image itself as the im2col matrix. The forward pass of a convolution with stride 1
+// along the width reads a zero-padded copy of the image in place of the im2col matrix (the direct convolution, with
+// the GEMM's bits). Work is split over images; every output element is written by one task, and the batch sum of
+// backward-filter runs in fixed chunks of images summed in chunk order, so results never depend on the number of
+// threads.
 #include <stdlib.h>
 #include <string.h>
 
 #include <atomic>
+#include <utility>
 
 #include "kernels.h"
 #include "pool2x2.h"
@@ -26,6 +29,9 @@ thread_local Scratch col_buffer;
 thread_local Scratch out_buffer;
 // The per-chunk partial sums of backward-filter, kept by the calling thread (fresh memory would cost page faults).
 thread_local Scratch partial_buffer;
+// The direct convolution's zero-padded image, and the packed weights and tap offsets of its call (calling thread).
+thread_local Scratch direct_input;
+thread_local Scratch direct_weights;
 
 inline long ceil_div(long a, long s) { return a <= 0 ? 0 : (a + s - 1) / s; }
 
@@ -200,6 +206,167 @@ template <typename T> bool product(bool trans_a, long M, long N, long K, const T
   return gemm<T>(trans_a, false, M, N, K, 1, A, trans_a ? M : K, B, N, 0, C, N);
 }
 
+// ---- the direct convolution ----
+// With stride 1 along the width, the A operand of forward_image's transposed GEMM, col[(c, kh, kw), (oh, ow)], is
+// the zero-padded image at (c, oh sh + kh, ow + kw): a run of output pixels along a row reads a run of one padded
+// row, the same for every k but for an offset. So the product reads the padded image in place (C x HP x WP, 16 KB
+// for MNIST's 16 x 16 x 16 in L1) instead of an im2col matrix written and read back (113 KB per image, 9 times the
+// image), with the weights packed once per call as (k, F). The register tile is PX pixels of an output row by NV
+// vectors of filters (AVX-512: 14 x 2, a 14-wide row whole): per k, NV weight vectors loaded and PX broadcasts of
+// the padded row. Each element is summed as the GEMM sums it (gemm.cc, micro_kernel and compute_task): K blocks of
+// kGemmKC from zero accumulators, k in order, one multiply-add at a time, the first block stored, the next ones
+// added; the padding's zeros are multiplied like col's. So y keeps the GEMM path's bits on every ISA.
+
+// The GEMM's K block (gemm.cc, Blocking<T>::KC, the same for both float types).
+enum { kGemmKC = 256 };
+
+// Accumulators of a direct tile (PX x NV), leaving registers for the NV weight vectors and a broadcast.
+enum { kDirectAccs = NODENN_REGS == 32 ? 28 : 12 };
+
+template <typename T> struct DirectConv {
+  const ConvShape* g;
+  long HP, WP;      // the padded image: HP = (OH - 1) sh + KH rows of WP = W + 2 pw
+  long fpad;        // F rounded up to whole vectors: the row length of wp
+  const long* off;  // off[k], k = (c, kh, kw): (c HP + kh) WP + kw, the tap's offset in the padded image
+  const T* wp;      // wp[k fpad + f] = w[f][k], zeros past F
+};
+
+// Whether forward_image takes the direct convolution: stride 1 along the width, not a 1x1 (which reads the image as
+// it is) and few enough filters for the gathered transpose. A tiny inner size (a first layer's C KH KW = 9) has the
+// unpacked product, which writes y (F, P) without a transpose: the direct convolution wins there only when the
+// transpose is a quarter of the pixels (inference's fused pooling, `pooled`) and the filters fill a vector (fewer
+// would leave most of its lanes empty, where the unpacked product fills its vectors with pixels); its sums are the
+// unpacked product's too (from zero, k in order, one multiply-add at a time), and its pooling, bias and ReLU give
+// the same values in the same order. One image on each thread: a call with fewer images than threads leaves a
+// large image to the products, which spread it over the threads. The results are the same bits either way.
+template <typename T> inline bool use_direct(const ConvShape& g, bool pooled) {
+  const long CKK = g.C * g.KH * g.KW;
+  if (g.sw != 1 || g.F > kGatherMaxF || is_pointwise(g)) return false;
+  if (CKK <= kSmallK && (!pooled || g.F < Vec<T>::L)) return false;
+  return g.N >= get_threads() || 2.0 * (double)(g.OH * g.OW) * (double)g.F * (double)CKK < 2e6;
+}
+
+// The padded copy of one image (C, H, W) into xp (C, HP, WP, then a vector of slack). A row's last, partial vector
+// is stored whole, its lanes past the row zero: they land on padding, or on the start of a row copied after it.
+// (Masked stores cost tens of cycles on AMD's cores; a 14-wide row is all tail with AVX-512.)
+template <typename T> void pad_image(const DirectConv<T>& d, const T* x, T* xp) {
+  typedef typename Vec<T>::U U;
+  const ConvShape& g = *d.g;
+  const long L = Vec<T>::L, W = g.W;
+  memset(xp, 0, sizeof(T) * (size_t)(g.C * d.HP * d.WP + L));
+  const long rows = g.H < d.HP - g.ph ? g.H : d.HP - g.ph;
+  for (long c = 0; c < g.C; c++)
+    for (long ih = 0; ih < rows; ih++) {
+      T* dst = xp + (c * d.HP + ih + g.ph) * d.WP + g.pw;
+      const T* src = x + (c * g.H + ih) * W;
+      long i = 0;
+      for (; i + L <= W; i += L) *(U*)(dst + i) = *(const U*)(src + i);
+      if (i < W) *(U*)(dst + i) = load_partial(src + i, (int)(W - i));
+    }
+}
+
+// yt's PX pixels from c (rows of F) by the filters [f0, f0 + cols), cols <= NV L: xp is the padded image at the tile's
+// first pixel's first tap, wp the packed weights at column f0.
+template <typename T, int PX, int NV>
+inline void direct_tile(const DirectConv<T>& d, long K, const T* xp, const T* wp, T* c, long cols) {
+  typedef typename Vec<T>::V V;
+  typedef typename Vec<T>::U U;
+  enum { L = Vec<T>::L };
+  const long F = d.g->F, fpad = d.fpad;
+  // K = 0 (no input channels) stores the zero sums once
+  for (long pc = 0; pc == 0 || pc < K; pc += kGemmKC) {
+    const long kc = K - pc < kGemmKC ? K - pc : (long)kGemmKC;
+    V acc[PX][NV];
+#pragma GCC unroll 32
+    for (int i = 0; i < PX; i++)
+      for (int v = 0; v < NV; v++) acc[i][v] = V{};
+    const long* off = d.off + pc;
+    const T* w = wp + pc * fpad;
+    for (long k = 0; k < kc; k++, w += fpad) {
+      const T* x = xp + off[k];
+      V wv[NV];
+      for (int v = 0; v < NV; v++) wv[v] = *(const U*)(w + v * L);
+#pragma GCC unroll 32
+      for (int i = 0; i < PX; i++) {
+        const V xi = x[i] - V{};  // a broadcast (x - 0 is exactly x, -0 included)
+        for (int v = 0; v < NV; v++) acc[i][v] += xi * wv[v];
+      }
+    }
+#pragma GCC unroll 32
+    for (int i = 0; i < PX; i++)
+      for (int v = 0; v < NV; v++) {
+        T* p = c + i * F + v * L;
+        const long n = cols - v * L;
+        if (n >= L) {
+          *(U*)p = pc == 0 ? acc[i][v] : (V) * (const U*)p + acc[i][v];
+        } else if (n > 0) {
+          store_partial(p, pc == 0 ? acc[i][v] : load_partial(p, (int)n) + acc[i][v], (int)n);
+        }
+      }
+  }
+}
+
+// One output row of yt (OW rows of F, from yrow) for the filters [f0, f0 + cols): tiles of PX pixels, then the rest
+// in smaller ones (the tile's width decides which pixels share a pass, not how one is summed).
+template <typename T, int NV> void direct_row(const DirectConv<T>& d, const T* xrow, T* yrow, long f0, long cols) {
+  enum { PX = kDirectAccs / NV, HALF = PX / 2 };
+  const ConvShape& g = *d.g;
+  const long OW = g.OW, F = g.F, K = g.C * g.KH * g.KW;
+  const T* wp = d.wp + f0;
+  T* c = yrow + f0;
+  long ow = 0;
+  for (; ow + PX <= OW; ow += PX) direct_tile<T, PX, NV>(d, K, xrow + ow, wp, c + ow * F, cols);
+  if (HALF > 4 && ow + HALF <= OW) {
+    direct_tile<T, HALF, NV>(d, K, xrow + ow, wp, c + ow * F, cols);
+    ow += HALF;
+  }
+  for (; ow + 4 <= OW; ow += 4) direct_tile<T, 4, NV>(d, K, xrow + ow, wp, c + ow * F, cols);
+  for (; ow + 2 <= OW; ow += 2) direct_tile<T, 2, NV>(d, K, xrow + ow, wp, c + ow * F, cols);
+  for (; ow < OW; ow++) direct_tile<T, 1, NV>(d, K, xrow + ow, wp, c + ow * F, cols);
+}
+
+// yt (P, F) = col_n^T w^T for image x_n, as forward_image's GEMM computes it, without the col matrix.
+template <typename T> bool direct_image(const DirectConv<T>& d, const T* x_n, T* yt) {
+  const ConvShape& g = *d.g;
+  const long L = Vec<T>::L, F = g.F, vectors = (F + L - 1) / L;
+  T* xp = (T*)direct_input.reserve(sizeof(T) * (size_t)(g.C * d.HP * d.WP + L));
+  if (!xp) return false;
+  pad_image(d, x_n, xp);
+  for (long oh = 0; oh < g.OH; oh++) {
+    const T* xrow = xp + oh * g.sh * d.WP;
+    T* yrow = yt + oh * g.OW * F;
+    long v = 0;
+    for (; v + 2 <= vectors; v += 2) direct_row<T, 2>(d, xrow, yrow, v * L, F - v * L < 2 * L ? F - v * L : 2 * L);
+    if (v < vectors) direct_row<T, 1>(d, xrow, yrow, v * L, F - v * L);
+  }
+  return true;
+}
+
+// The packed weights and tap offsets of a call's direct convolution, in the calling thread's scratch; false when out
+// of memory.
+template <typename T> bool prepare_direct(const ConvShape& g, const T* w, DirectConv<T>* d) {
+  const long L = Vec<T>::L, CKK = g.C * g.KH * g.KW;
+  d->g = &g;
+  d->HP = (g.OH - 1) * g.sh + g.KH;
+  d->WP = g.W + 2 * g.pw;
+  d->fpad = (g.F + L - 1) / L * L;
+  const size_t wbytes = ((sizeof(T) * (size_t)(CKK * d->fpad) + kCacheLine - 1) / kCacheLine) * kCacheLine;
+  char* mem = (char*)direct_weights.reserve(wbytes + sizeof(long) * (size_t)CKK);
+  if (!mem) return false;
+  T* wp = (T*)mem;
+  long* off = (long*)(mem + wbytes);
+  for (long k = 0; k < CKK; k++) {
+    for (long f = 0; f < g.F; f++) wp[k * d->fpad + f] = w[f * CKK + k];
+    for (long f = g.F; f < d->fpad; f++) wp[k * d->fpad + f] = 0;
+  }
+  for (long c = 0; c < g.C; c++)
+    for (long kh = 0; kh < g.KH; kh++)
+      for (long kw = 0; kw < g.KW; kw++) off[(c * g.KH + kh) * g.KW + kw] = (c * d->HP + kh) * d->WP + kw;
+  d->wp = wp;
+  d->off = off;
+  return true;
+}
+
 template <typename T> struct ConvJob {
   const ConvShape* g;
   const T* x;
@@ -214,9 +381,21 @@ template <typename T> struct ConvJob {
   // the pooled gradient
   int32_t* argmax = nullptr;
   const int32_t* argmax_in = nullptr;
-  T* out2 = nullptr;  // the pooled backward's dx (null: not computed)
+  T* out2 = nullptr;                      // the pooled backward's dx (null: not computed)
+  const DirectConv<T>* direct = nullptr;  // forward: the direct convolution, set up for the call (use_direct)
   std::atomic<bool> failed{false};
 };
+
+// The fields every kernel's job sets; the rest keep their defaults until the caller sets them.
+template <typename T>
+void make_job(ConvJob<T>& j, const ConvShape& g, const T* x, const T* w, const T* b, const T* dy, T* out) {
+  j.g = &g;
+  j.x = x;
+  j.w = w;
+  j.b = b;
+  j.dy = dy;
+  j.out = out;
+}
 
 // The im2col matrix of image n: the image itself for a pointwise convolution, else the thread's scratch.
 template <typename T> const T* columns(const ConvShape& g, const T* x_n, std::atomic<bool>& failed) {
@@ -228,6 +407,17 @@ template <typename T> const T* columns(const ConvShape& g, const T* x_n, std::at
   }
   im2col(g, x_n, col);
   return col;
+}
+
+// yt (P, F) = col_n^T w^T for image n (the transposed product of forward_image): the direct convolution when the
+// call set one up, else the im2col matrix and the GEMM.
+template <typename T> bool transposed_product(ConvJob<T>& j, long n, T* yt) {
+  const ConvShape& g = *j.g;
+  const T* x_n = j.x + n * g.C * g.H * g.W;
+  if (j.direct) return direct_image(*j.direct, x_n, yt);
+  const T* col = columns(g, x_n, j.failed);
+  const long P = g.OH * g.OW, CKK = g.C * g.KH * g.KW;
+  return col && gemm<T>(true, true, P, g.F, CKK, 1, col, P, j.w, CKK, 0, yt, g.F);
 }
 
 // y[f][q] = max(y[f][q] + b[f], 0) (relu) or y[f][q] + b[f], over F rows of Q.
@@ -243,6 +433,69 @@ template <typename T> void bias_relu_rows(T* y, long F, long Q, const T* b, bool
       }
     } else {
       for (long q = 0; q < Q; q++) yf[q] += bf;
+    }
+  }
+}
+
+// The lane masks of transpose_pass: for lane j of a group of 2H lanes, row i (HIGH false) takes its own lane j in
+// the group's first half and lane j - H of row i + H in the second; row i + H (HIGH) takes lane j + H of row i, then
+// its own.
+template <typename T, int H, bool HIGH, size_t... J>
+inline typename PoolVec<T>::I swap_mask(std::index_sequence<J...>) {
+  typedef typename PoolVec<T>::E E;
+  enum { L = Vec<T>::L };
+  return typename PoolVec<T>::I{(E)(HIGH ? ((J & H) == 0 ? J + H : L + J) : ((J & H) == 0 ? J : L + J - H))...};
+}
+
+// Transposes the L x L block r (row i = r[i]) in place: each 2H x 2H block's off-diagonal H x H halves swapped,
+// for H = L / 2 down to 1 (log2 L passes of L two-vector shuffles with constant masks, instead of L gathers).
+template <typename T, int H> inline void transpose_pass(typename Vec<T>::V* r) {
+  typedef typename Vec<T>::V V;
+  enum { L = Vec<T>::L };
+  const typename PoolVec<T>::I lo = swap_mask<T, H, false>(std::make_index_sequence<L>());
+  const typename PoolVec<T>::I hi = swap_mask<T, H, true>(std::make_index_sequence<L>());
+#pragma GCC unroll 16
+  for (int i = 0; i < L; i++)
+    if ((i & H) == 0) {
+      const V a = r[i], c = r[i + H];
+      r[i] = __builtin_shuffle(a, c, lo);
+      r[i + H] = __builtin_shuffle(a, c, hi);
+    }
+  if constexpr (H > 1) transpose_pass<T, H / 2>(r);
+}
+
+// y[f][q] = src[q][f] + b[f] (then the ReLU, NaN kept), for Q rows of F in src: L x L blocks transposed in registers,
+// the filters past them gathered L pixels at a time, the pixels past those one by one.
+template <typename T> void transpose_bias_relu(const T* src, long Q, long F, const T* b, bool relu, T* y) {
+  typedef typename Vec<T>::V V;
+  typedef typename Vec<T>::U U;
+  enum { L = Vec<T>::L };
+  long q0 = 0;
+  for (; q0 + L <= Q; q0 += L) {
+    long f0 = 0;
+    for (; f0 + L <= F; f0 += L) {
+      V r[L];
+#pragma GCC unroll 16
+      for (int i = 0; i < L; i++) r[i] = *(const U*)(src + (q0 + i) * F + f0);
+      transpose_pass<T, L / 2>(r);
+#pragma GCC unroll 16
+      for (int l = 0; l < L; l++) {
+        V v = r[l] + (b ? b[f0 + l] : (T)0);
+        if (relu) v = v < 0 ? V{} : v;
+        *(U*)(y + (f0 + l) * Q + q0) = v;
+      }
+    }
+    for (long f = f0; f < F; f++) {
+      V v = gather_stride(src + q0 * F + f, F) + (b ? b[f] : (T)0);
+      if (relu) v = v < 0 ? V{} : v;
+      *(U*)(y + f * Q + q0) = v;
+    }
+  }
+  for (long f = 0; f < F; f++) {
+    const T bf = b ? b[f] : (T)0;
+    for (long q = q0; q < Q; q++) {
+      const T v = src[q * F + f] + bf;
+      y[f * Q + q] = relu && v < 0 ? 0 : v;
     }
   }
 }
@@ -282,9 +535,13 @@ template <typename T> void max_pool_rows(const T* yt, long OW, long QH, long QW,
 // y_n (F, P) = w col_n + b into full, exactly as forward_image writes y_n without relu and pool (the same products,
 // the same transposition), so that pooling it gives the values and indices of the separate MaxPool2D layer.
 // yt: scratch of P x F for the transposed GEMM.
-template <typename T> bool conv_image_full(const ConvShape& g, const T* col, const T* w, const T* b, T* full, T* yt) {
+template <typename T> bool conv_image_full(ConvJob<T>& j, long n, T* full, T* yt) {
+  const ConvShape& g = *j.g;
+  const T *w = j.w, *b = j.b;
   const long P = g.OH * g.OW, CKK = g.C * g.KH * g.KW, F = g.F;
-  if (CKK <= kSmallK || F > kGatherMaxF) {
+  if (!j.direct && (CKK <= kSmallK || F > kGatherMaxF)) {
+    const T* col = columns(g, j.x + n * g.C * g.H * g.W, j.failed);
+    if (!col) return false;
     if (CKK <= kSmallK) {
       small_k_product(false, F, P, CKK, w, col, full);
     } else if (!product<T>(false, F, P, CKK, w, col, full)) {
@@ -293,17 +550,8 @@ template <typename T> bool conv_image_full(const ConvShape& g, const T* col, con
     bias_relu_rows(full, F, P, b, false);
     return true;
   }
-  if (!gemm<T>(true, true, P, F, CKK, 1, col, P, w, CKK, 0, yt, F)) return false;
-  typedef typename Vec<T>::V V;
-  typedef typename Vec<T>::U U;
-  const long L = Vec<T>::L;
-  long q0 = 0;
-  for (; q0 + L <= P; q0 += L)
-    for (long f = 0; f < F; f++) *(U*)(full + f * P + q0) = gather_stride(yt + q0 * F + f, F) + (b ? b[f] : (T)0);
-  for (long f = 0; f < F; f++) {
-    const T bf = b ? b[f] : (T)0;
-    for (long q = q0; q < P; q++) full[f * P + q] = yt[q * F + f] + bf;
-  }
+  if (!transposed_product(j, n, yt)) return false;
+  transpose_bias_relu(yt, P, F, b, false, full);
   return true;
 }
 
@@ -312,10 +560,8 @@ template <typename T> bool conv_image_full(const ConvShape& g, const T* col, con
 template <typename T> void forward_image_pooled(ConvJob<T>& j, long n) {
   const ConvShape& g = *j.g;
   const long P = g.OH * g.OW, F = g.F, QH = g.OH / 2, QW = g.OW / 2, Q = QH * QW;
-  const T* col = columns(g, j.x + n * g.C * g.H * g.W, j.failed);
-  if (!col) return;
   T* full = (T*)out_buffer.reserve(sizeof(T) * 2 * (size_t)P * (size_t)F);
-  if (!full || !conv_image_full(g, col, j.w, j.b, full, full + P * F)) {
+  if (!full || !conv_image_full(j, n, full, full + P * F)) {
     j.failed = true;
     return;
   }
@@ -328,10 +574,11 @@ template <typename T> void forward_image_pooled(ConvJob<T>& j, long n) {
 // 2x2 stride-2 max pooling (j.pool), y_n (F, OH/2 x OW/2) = relu(maxpool(w col_n) + b): the same values as the
 // three layers one after the other (rounding x -> x + b is monotone, so the maximum commutes with the bias, and
 // the ReLU with the maximum; a NaN stays NaN either way).
-// A tiny CKK (a first layer) takes the unpacked product straight into y. Otherwise the GEMM runs transposed,
-// y_n^T (P, F) = col_n^T w^T: the long side P becomes the rows, which the GEMM reads in place from col, and only w
-// (F x CKK, small) is packed, instead of the whole col matrix; F columns fill the register tile (32 = 2 AVX-512
-// vectors). Then one pass transposes into y with the bias (and ReLU) applied.
+// A tiny CKK (a first layer) with few filters takes the unpacked product straight into y. Otherwise the product runs
+// transposed, y_n^T (P, F) = col_n^T w^T: the direct convolution (use_direct), or the GEMM, where the long side P
+// becomes the rows, which the GEMM reads in place from col, and only w (F x CKK, small) is packed, instead of the
+// whole col matrix; F columns fill the register tile (32 = 2 AVX-512 vectors). Then one pass transposes into y with
+// the bias (and ReLU) applied.
 template <typename T> void forward_image(void* ctx, long n) {
   ConvJob<T>& j = *(ConvJob<T>*)ctx;
   const ConvShape& g = *j.g;
@@ -341,11 +588,11 @@ template <typename T> void forward_image(void* ctx, long n) {
     forward_image_pooled(j, n);
     return;
   }
-  const T* col = columns(g, j.x + n * g.C * g.H * g.W, j.failed);
-  if (!col) return;
   T* y = j.out + n * F * Q;
-  if (CKK <= kSmallK || F > kGatherMaxF) {
+  if (!j.direct && (CKK <= kSmallK || F > kGatherMaxF)) {
     // very many filters: rows of yt too far apart to gather from; the direct product, as for a tiny CKK
+    const T* col = columns(g, j.x + n * g.C * g.H * g.W, j.failed);
+    if (!col) return;
     T* full = j.pool ? (T*)out_buffer.reserve(sizeof(T) * (size_t)P * (size_t)F) : y;
     if (!full) {
       j.failed = true;
@@ -363,7 +610,7 @@ template <typename T> void forward_image(void* ctx, long n) {
     return;
   }
   T* yt = (T*)out_buffer.reserve(sizeof(T) * (size_t)(P + (j.pool ? Q : 0)) * (size_t)F);
-  if (!yt || !gemm<T>(true, true, P, F, CKK, 1, col, P, j.w, CKK, 0, yt, F)) {
+  if (!yt || !transposed_product(j, n, yt)) {
     j.failed = true;
     return;
   }
@@ -372,25 +619,7 @@ template <typename T> void forward_image(void* ctx, long n) {
     max_pool_rows(yt, g.OW, QH, QW, F, yt + P * F);
     src = yt + P * F;
   }
-  // y[f][q] = src[q][f] + b[f] (then the ReLU): L pixels of one filter at a time, gathered from src (L rows of F,
-  // in L1)
-  typedef typename Vec<T>::V V;
-  typedef typename Vec<T>::U U;
-  const long L = Vec<T>::L;
-  long q0 = 0;
-  for (; q0 + L <= Q; q0 += L)
-    for (long f = 0; f < F; f++) {
-      V v = gather_stride(src + q0 * F + f, F) + (j.b ? j.b[f] : (T)0);
-      if (j.relu) v = v < 0 ? V{} : v;
-      *(U*)(y + f * Q + q0) = v;
-    }
-  for (long f = 0; f < F; f++) {
-    const T bf = j.b ? j.b[f] : (T)0;
-    for (long q = q0; q < Q; q++) {
-      const T v = src[q * F + f] + bf;
-      y[f * Q + q] = j.relu && v < 0 ? 0 : v;
-    }
-  }
+  transpose_bias_relu(src, Q, F, j.b, j.relu, y);
 }
 
 // dcol (CKK, P) = w^T dy_n, then dx_n = col2im(dcol)
@@ -473,21 +702,27 @@ inline void over_images(long n, TaskFn fn, void* ctx) {
   }
 }
 
+// The forward pass of a call over its images, through the direct convolution where it applies.
+template <typename T> bool run_forward(ConvJob<T>& j) {
+  DirectConv<T> d;
+  if (use_direct<T>(*j.g, j.pool && !j.argmax)) {
+    if (!prepare_direct(*j.g, j.w, &d)) return false;
+    j.direct = &d;
+  }
+  over_images(j.g->N, forward_image<T>, &j);
+  return !j.failed;
+}
+
 }  // namespace
 
 template <typename T>
 bool conv2d_forward(const ConvShape& g, const T* x, const T* w, const T* b, T* y, bool relu, bool pool) {
   if (g.N == 0 || g.F == 0 || g.OH * g.OW == 0 || (pool && (g.OH < 2 || g.OW < 2))) return true;
   ConvJob<T> j;
-  j.g = &g;
-  j.x = x;
-  j.w = w;
-  j.b = b;
-  j.out = y;
+  make_job<T>(j, g, x, w, b, nullptr, y);
   j.relu = relu;
   j.pool = pool;
-  over_images(g.N, forward_image<T>, &j);
-  return !j.failed;
+  return run_forward(j);
 }
 
 template <typename T> bool conv2d_backward_data(const ConvShape& g, const T* dy, const T* w, T* dx) {
@@ -497,10 +732,7 @@ template <typename T> bool conv2d_backward_data(const ConvShape& g, const T* dy,
     return true;
   }
   ConvJob<T> j;
-  j.g = &g;
-  j.w = w;
-  j.dy = dy;
-  j.out = dx;
+  make_job<T>(j, g, nullptr, w, nullptr, dy, dx);
   over_images(g.N, backward_data_image<T>, &j);
   return !j.failed;
 }
@@ -541,9 +773,7 @@ template <typename T> bool backward_filter_run(ConvJob<T>& j, T* dw, T* db) {
 template <typename T> bool conv2d_backward_filter(const ConvShape& g, const T* x, const T* dy, T* dw, T* db) {
   if (g.N == 0 || g.F == 0) return true;
   ConvJob<T> j;
-  j.g = &g;
-  j.x = x;
-  j.dy = dy;
+  make_job<T>(j, g, x, nullptr, nullptr, dy, nullptr);
   return backward_filter_run(j, dw, db);
 }
 
@@ -551,15 +781,10 @@ template <typename T>
 bool conv2d_pool_forward(const ConvShape& g, const T* x, const T* w, const T* b, T* y, int32_t* argmax) {
   if (g.N == 0 || g.F == 0 || g.OH < 2 || g.OW < 2) return true;
   ConvJob<T> j;
-  j.g = &g;
-  j.x = x;
-  j.w = w;
-  j.b = b;
-  j.out = y;
+  make_job<T>(j, g, x, w, b, nullptr, y);
   j.pool = true;
   j.argmax = argmax;
-  over_images(g.N, forward_image<T>, &j);
-  return !j.failed;
+  return run_forward(j);
 }
 
 template <typename T>
@@ -572,10 +797,7 @@ bool conv2d_pool_backward(const ConvShape& g, const T* x, const T* dy, const int
     return true;
   }
   ConvJob<T> j;
-  j.g = &g;
-  j.x = x;
-  j.dy = dy;
-  j.w = w;
+  make_job<T>(j, g, x, w, nullptr, dy, nullptr);
   j.argmax_in = argmax;
   j.out2 = dx;
   return backward_filter_run(j, dw, db);

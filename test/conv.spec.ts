@@ -81,6 +81,16 @@ const configs: Geo[] = (() => {
   list.push({ N: 2, C: 2, F: 20, H: 5, W: 6, KH: 3, KW: 3, sh: 1, sw: 1, ph: 1, pw: 1 });
   list.push({ N: 2, C: 1, F: 17, H: 6, W: 5, KH: 4, KW: 4, sh: 2, sw: 1, ph: 2, pw: 0 });
   list.push({ N: 2, C: 17, F: 16, H: 3, W: 7, KH: 1, KW: 1, sh: 1, sw: 1, ph: 0, pw: 0 });
+  // native/conv.cc's direct convolution (stride 1 along the width, C KH KW > 16): row widths around its pixel
+  // tiles (14 and 28 on AVX-512, 6 and 12 otherwise, then 7, 4, 2, 1), filters around whole vectors, a row stride
+  // of 2, batch 1, and C KH KW above the GEMM's K block of 256 (summed in blocks as the GEMM sums it); a tiny
+  // C KH KW with a vector of filters or more, and no input channels at all (the bias alone)
+  list.push({ N: 1, C: 3, F: 33, H: 5, W: 17, KH: 3, KW: 3, sh: 1, sw: 1, ph: 1, pw: 1 });
+  list.push({ N: 2, C: 2, F: 9, H: 4, W: 31, KH: 3, KW: 3, sh: 1, sw: 1, ph: 1, pw: 1 });
+  list.push({ N: 2, C: 4, F: 16, H: 7, W: 13, KH: 2, KW: 5, sh: 2, sw: 1, ph: 0, pw: 2 });
+  list.push({ N: 1, C: 29, F: 18, H: 3, W: 5, KH: 3, KW: 3, sh: 1, sw: 1, ph: 1, pw: 1 });
+  list.push({ N: 2, C: 1, F: 16, H: 6, W: 29, KH: 3, KW: 3, sh: 1, sw: 1, ph: 1, pw: 1 });
+  list.push({ N: 2, C: 0, F: 16, H: 3, W: 4, KH: 3, KW: 3, sh: 1, sw: 1, ph: 1, pw: 1 });
   // more filters than native/conv.cc transposes through gathers (4096): the direct product
   list.push({ N: 2, C: 2, F: 4097, H: 3, W: 2, KH: 3, KW: 3, sh: 1, sw: 1, ph: 1, pw: 1 });
   return list;
@@ -264,6 +274,10 @@ describe.skipIf(nativeIsas.length === 0).each(nativeIsas)('conv threads on $labe
       { N: 17, C: 3, F: 5, H: 12, W: 9, KH: 5, KW: 3, sh: 2, sw: 1, ph: 2, pw: 1 },
       { N: 1, C: 8, F: 300, H: 20, W: 20, KH: 3, KW: 3, sh: 1, sw: 1, ph: 0, pw: 0 },
       { N: 40, C: 8, F: 8, H: 10, W: 10, KH: 1, KW: 1, sh: 1, sw: 1, ph: 0, pw: 0 },
+      // one large image: the direct convolution on one thread, the GEMM (K = 270: two K blocks) or the unpacked
+      // product (K = 9) over the threads
+      { N: 1, C: 30, F: 33, H: 17, W: 17, KH: 3, KW: 3, sh: 1, sw: 1, ph: 1, pw: 1 },
+      { N: 1, C: 1, F: 16, H: 120, W: 120, KH: 3, KW: 3, sh: 1, sw: 1, ph: 1, pw: 1 },
     ] as Geo[]) {
       const [OH, OW] = outSize(g);
       const x = randomArray(C, g.N * g.C * g.H * g.W, 1), w = randomArray(C, g.F * g.C * g.KH * g.KW, 2);
@@ -273,7 +287,11 @@ describe.skipIf(nativeIsas.length === 0).each(nativeIsas)('conv threads on $labe
         getBackend().conv2dForward(...args(g), x, w, b, y);
         getBackend().conv2dBackwardData(...args(g), dy, w, dx);
         getBackend().conv2dBackwardFilter(...args(g), x, dy, dw, db);
-        return [y, dx, dw, db];
+        const Q = Math.floor(OH / 2) * Math.floor(OW / 2) * g.N * g.F;
+        const yq = new C(Q), yr = new C(Q), arg = new Int32Array(Q);
+        getBackend().conv2dForward(...args(g), x, w, b, yr, true, true);
+        getBackend().conv2dPoolForward(...args(g), x, w, b, yq, arg);
+        return [y, dx, dw, db, yr, yq, new Float32Array(arg.buffer)];
       });
       const one = run(1), two = run(2), three = run(3);
       one.forEach((a, i) => { expectBitwiseEqual(a, two[i]); expectBitwiseEqual(a, three[i]); });
