@@ -500,8 +500,9 @@ async function readSplit(imagesFile: string, labelsFile: string, limit: number):
   return { images, labels, count: Math.min(images.count, limit) };
 }
 
-/** The one reading path of loadMnist() and loadMnistBytes(): the options checked, the files found, both splits read. */
-async function readMnist(opts: LoadMnistOptions, kind: MnistKind): Promise<{ train: RawSplit; test: RawSplit; source: string }> {
+/** The one reading path of loadMnist() and loadMnistBytes(): the files found, both splits read and checked. */
+async function readMnist(opts: LoadMnistOptions, kind: MnistKind):
+Promise<{ train: RawSplit; test: RawSplit; source: string }> {
   const trainLimit = limitOf(opts.limit, 'train');
   const testLimit = limitOf(opts.limit, 'test');
   const { files, source } = await locate(opts, kind);
@@ -566,8 +567,9 @@ function convertBytes(src: Uint8Array, scale: number, out: Float32Array | Float6
   }
 }
 
-async function toTensors(split: RawSplit, opts: Required<Pick<LoadMnistOptions, 'normalize' | 'flatten' | 'oneHot' | 'dtype'>>):
-  Promise<{ x: Tensor; y: Int32Array | Tensor }> {
+type Conversion = Required<Pick<LoadMnistOptions, 'normalize' | 'flatten' | 'oneHot' | 'dtype'>>;
+
+async function toTensors(split: RawSplit, opts: Conversion): Promise<{ x: Tensor; y: Int32Array | Tensor }> {
   const { rows, cols } = split.images;
   const n = split.count;
   const px = rows * cols;
