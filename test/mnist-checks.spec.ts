@@ -6,13 +6,14 @@ import { createHash } from 'node:crypto';
 import { getEventListeners } from 'node:events';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
+import * as net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
-  DataError, downloadCap, loadMnist, maybeGunzip, mnistDataPackageDir, MNIST_FILE_BYTES, parseIdxImages, parseIdxLabels, SYSTEM_DIRS,
+  DataError, downloadCap, loadMnist, loadMnistBytes, maybeGunzip, mnistDataPackageDir, MNIST_FILE_BYTES, parseIdxImages, parseIdxLabels, SYSTEM_DIRS,
 } from '../src/data/mnist';
 
 function u32be(n: number): Buffer {
@@ -213,6 +214,53 @@ describe('loadMnist from a directory', () => {
       expect([cls, code, file]).toEqual(['DataError', 'NOT_FOUND', path.join(dir, name)]);
       expect(message).toBe(`cannot read: EISDIR: illegal operation on a directory, read (${path.join(dir, name)})`);
     }
+  });
+
+  it('a file the OS will not read (a socket: ENXIO; mode 000: EACCES) → READ_ERROR with the OS error as cause', async () => {
+    const cases: [string, string, (file: string) => Promise<() => Promise<void>>][] = [
+      ['ENXIO', 'no such device or address', async (file) => {
+        const server = net.createServer();
+        await new Promise<void>((resolve) => server.listen(file, resolve));
+        return () => new Promise<void>((resolve) => server.close(() => resolve()));
+      }],
+    ];
+    // root reads a file of mode 000 all the same
+    if (process.getuid?.() !== 0) {
+      cases.push(['EACCES', 'permission denied', async (file) => {
+        fs.writeFileSync(file, Buffer.alloc(0));
+        fs.chmodSync(file, 0o000);
+        return async () => {};
+      }]);
+    }
+    for (const [errno, text, make] of cases) {
+      for (const name of ['train-images-idx3-ubyte', 'train-labels-idx1-ubyte']) {
+        const dir = dirWith({ ...files(), [name]: Buffer.alloc(0) });
+        const file = path.join(dir, name);
+        fs.rmSync(file);
+        const undo = await make(file);
+        try {
+          for (const load of [loadMnist, loadMnistBytes]) {
+            const e = await load({ dir }).then(() => null, (err: unknown) => err as DataError);
+            expect([e?.name, e?.code, e?.file, e?.message]).toEqual(['DataError', 'READ_ERROR', file,
+              `cannot read: ${errno}: ${text}, open '${file}' (${file})`]);
+            expect((e?.cause as NodeJS.ErrnoException).code).toBe(errno);
+          }
+        } finally {
+          await undo();
+        }
+      }
+    }
+  });
+
+  it('loadMnistBytes: the refusals of loadMnist, word for word', async () => {
+    const f = files();
+    const dir = dirWith({ ...f, 'train-images-idx3-ubyte': images(4) });
+    expect(await refusal(loadMnistBytes({ dir }))).toEqual(await refusal(loadMnist({ dir })));
+    expect((await refusal(loadMnistBytes({ dir })))[1]).toBe('COUNT_MISMATCH');
+    fs.writeFileSync(path.join(dir, 'train-images-idx3-ubyte'), images(3, 28, 14));
+    expect((await refusal(loadMnistBytes({ dir })))[1]).toBe('BAD_DIMENSIONS');
+    expect(await refusal(loadMnistBytes({ dir }))).toEqual(await refusal(loadMnist({ dir })));
+    expect(await refusal(loadMnistBytes({ dir, limit: 0 }))).toEqual(await refusal(loadMnist({ dir, limit: 0 })));
   });
 
   it('raw image files: the size limit before reading, the gzip test by the first two bytes', async () => {

@@ -289,6 +289,21 @@ describe('pickle: the data opcodes', () => {
     }
   });
 
+  it('text strings are UTF-8 as Python reads them: a bad byte is refused naming where its sequence starts, never U+FFFD', () => {
+    expect(read([0x58, ...le32(3)], '\xe2\x82\xac')).toBe('\u20ac');
+    expect(read([0x8c, 4], '\xf0\x9f\x98\x80')).toBe('\u{1f600}');
+    // 'surrogatepass': an encoded UTF-16 surrogate is kept, as pickle.loads(b'\x80\x04\x8c\x03\xed\xa0\x80.') == '\ud800'
+    expect(read([0x8c, 4], 'a\xed\xa0\x80')).toBe('a\ud800');
+    // a stray continuation byte, an overlong '/', a cut sequence, a code point past U+10FFFF, a bad continuation
+    expect(refused([0x58, ...le32(3)], 'a\x80b')).toBe('the BINUNICODE string of 3 bytes at byte 7 is not valid UTF-8 (at byte 8)');
+    expect(refused([0x8c, 3], 'x\xc0\xaf')).toBe('the SHORT_BINUNICODE string of 3 bytes at byte 4 is not valid UTF-8 (at byte 5)');
+    expect(refused([0x8d, 2, 0, 0, 0, 0, 0, 0, 0], 'a\xe2')).toBe('the BINUNICODE8 string of 2 bytes at byte 11 is not valid UTF-8 (at byte 12)');
+    expect(refused([0x8c, 5], 'ab\xf4\x90\x80')).toBe('the SHORT_BINUNICODE string of 5 bytes at byte 4 is not valid UTF-8 (at byte 6)');
+    expect(refused([0x8c, 4], '\xe0\x80\x80a')).toBe('the SHORT_BINUNICODE string of 4 bytes at byte 4 is not valid UTF-8 (at byte 4)');
+    expect(refused([0x8c, 3], '\xe2\x82z')).toBe('the SHORT_BINUNICODE string of 3 bytes at byte 4 is not valid UTF-8 (at byte 4)');
+    expect(refused([0x8c, 1], '\xff')).toBe('the SHORT_BINUNICODE string of 1 bytes at byte 4 is not valid UTF-8 (at byte 4)');
+  });
+
   it('lengths are checked against what is left: the exact counts, and lengths past 2^53', () => {
     expect(refused([0x42, ...le32(4), 1, 2])).toBe('truncated: BINBYTES at byte 7 declares 4 bytes, 3 are left');
     expect(read([0x42, ...le32(2), 1, 2])).toEqual(Uint8Array.of(1, 2));

@@ -96,9 +96,20 @@ describe('decodeTfjs: each layer', () => {
 
   it('a layer of a huge size with no weights for it is refused before its parameters are allocated', () => {
     expect(reason(seq([L('Dense', input([4096], { name: 'h', units: 2 ** 28 }))]))).toBe("the weight 'h/kernel' is not in the weights manifest");
-    expect(reason(seq([L('BatchNormalization', input([2 ** 31], { name: 'b' }))]))).toBe("the weight 'b/gamma' is not in the weights manifest");
+    expect(reason(seq([L('BatchNormalization', input([2 ** 26], { name: 'b' }))]))).toBe("the weight 'b/gamma' is not in the weights manifest");
     expect(reason(seq([L('Conv2D', input([2 ** 16, 1, 1], { name: 'c', filters: 2 ** 16, kernel_size: 1, data_format: 'channels_first' }))])))
       .toBe("the weight 'c/kernel' is not in the weights manifest");
+  });
+
+  it('a sample larger than an import allows, at the input or a layer\'s output, is refused before the check forward', () => {
+    const limit = 'more than the 67108864 an import allows';
+    expect(reason(seq([L('ReLU', input([2 ** 26 + 1], { name: 'a' }))])))
+      .toBe(`the input of sample shape [67108865] is 67108865 values per sample, ${limit}`);
+    expect(reason(seq([L('ReLU', input([1e9], { name: 'a' }))]))).toBe(`the input of sample shape [1000000000] is 1000000000 values per sample, ${limit}`);
+    expect(reason(seq([L('InputLayer', input([1, 4096, 4096])),
+      L('Conv2D', { name: 'c', filters: 5, kernel_size: 1, use_bias: false, data_format: 'channels_first' })]), W(['c/kernel', [1, 1, 1, 5]])))
+      .toBe(`layer 1 (Conv2D 'c'): its output of sample shape [5, 4096, 4096] is 83886080 values per sample, ${limit}`);
+    expect(io.decodeTfjs(seq([L('ReLU', input([2, 4], { name: 'a' }))]), new Map()).inputShape).toEqual([2, 4]);
   });
 
   it('Conv2D: HWIO kernel, strides, a ZeroPadding2D before it, and what it refuses', () => {
@@ -231,6 +242,15 @@ describe('decodeTfjs: each layer', () => {
     expect(names(one('Activation', { activation: 'linear' }))).toEqual([]);
     expect(names(one('Activation', {}))).toEqual([]);
     expect(reason(seq([L('Activation', input([3], { name: 'a', activation: 'elu' }))]))).toBe(`${at('Activation')}the activation 'elu' is not supported (relu, sigmoid, tanh, softmax, linear)`);
+    // null is Keras's default (linear); anything else but a string is refused, never read as linear
+    expect(names(one('Activation', { activation: null }))).toEqual([]);
+    for (const [activation, got] of [[1, '1'], [{ class_name: 'relu' }, 'an object'], [['relu'], 'an array of length 1'], [false, 'false']] as const) {
+      expect(reason(seq([L('Activation', input([3], { name: 'a', activation }))]))).toBe(`${at('Activation')}activation must be a string, got ${got}`);
+      expect(reason(seq([L('Dense', input([2], { name: 'h', units: 3, activation }))]), W(['h/kernel', [2, 3]], ['h/bias', [3]])))
+        .toBe(`layer 0 (Dense 'h'): activation must be a string, got ${got}`);
+    }
+    expect(reason(seq([L('ZeroPadding2D', input([1, 2, 2], { name: 'a', padding: 1, data_format: 1 }))])))
+      .toBe(`${at('ZeroPadding2D')}data_format must be a string, got 1`);
     expect(names(one('ReLU', { max_value: null }))).toEqual(['ReLU']);
     expect(reason(seq([L('ReLU', input([3], { name: 'a', max_value: 6 }))]))).toBe(`${at('ReLU')}max_value is not supported`);
     expect((one('LeakyReLU').layers[0] as LeakyReLU).config()).toEqual({ type: 'LeakyReLU', slope: 0.3 });

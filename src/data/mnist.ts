@@ -20,8 +20,8 @@ const gunzip = promisify(zlib.gunzip);
 export class DataError extends Error {
   readonly code: DataErrorCode;
   readonly file: string | undefined;
-  constructor(code: DataErrorCode, message: string, file?: string) {
-    super(file ? `${message} (${file})` : message);
+  constructor(code: DataErrorCode, message: string, file?: string, options?: ErrorOptions) {
+    super(file ? `${message} (${file})` : message, options);
     this.name = 'DataError';
     this.code = code;
     this.file = file;
@@ -30,7 +30,7 @@ export class DataError extends Error {
 
 /** Why a data set could not be loaded (DataError's code). */
 export type DataErrorCode =
-  | 'NOT_FOUND' | 'BAD_MAGIC' | 'TRUNCATED' | 'TRAILING_BYTES' | 'BAD_DIMENSIONS' | 'BAD_LABEL' | 'COUNT_MISMATCH'
+  | 'NOT_FOUND' | 'READ_ERROR' | 'BAD_MAGIC' | 'TRUNCATED' | 'TRAILING_BYTES' | 'BAD_DIMENSIONS' | 'BAD_LABEL' | 'COUNT_MISMATCH'
   | 'BAD_GZIP' | 'CHECKSUM' | 'HTTP' | 'TIMEOUT' | 'ABORTED' | 'NETWORK' | 'TOO_LARGE'
   // CSV files (Dataset.fromCsv): a parse error, a label or feature column not in the file, a cell that is not a number
   | 'BAD_CSV' | 'MISSING_COLUMN' | 'BAD_VALUE';
@@ -378,13 +378,23 @@ export async function downloadMnist(opts: {
   for (const [target, data] of fetched) writeFileAtomic(target, data);
 }
 
+/**
+ * A file the OS would not read: NOT_FOUND when there is no file at the path (nothing, a directory, a path through a
+ * file), READ_ERROR for every other failure (EACCES, ELOOP, EIO...), with the OS error as `cause`.
+ */
+function readError(e: unknown, file: string): DataError {
+  const code = (e as NodeJS.ErrnoException).code;
+  const missing = code === 'ENOENT' || code === 'EISDIR' || code === 'ENOTDIR';
+  return new DataError(missing ? 'NOT_FOUND' : 'READ_ERROR', `cannot read: ${(e as Error).message}`, file, { cause: e });
+}
+
 async function readIdx(file: string): Promise<Uint8Array> {
   let raw: Uint8Array;
   try {
     const buf = await fs.promises.readFile(file);
     raw = new Uint8Array(buf.buffer, buf.byteOffset, buf.length);
   } catch (e) {
-    throw new DataError('NOT_FOUND', `cannot read: ${(e as Error).message}`, file);
+    throw readError(e, file);
   }
   return maybeGunzip(raw, file);
 }
@@ -394,8 +404,8 @@ interface ImageSource {
   count: number;
   rows: number;
   cols: number;
-  /** out[i] = pixel i · scale for the first n images. */
-  read(out: Float32Array | Float64Array, n: number, scale: number): Promise<void>;
+  /** out[i] = pixel i · scale for the first n images (a Uint8Array takes the bytes as they are). */
+  read(out: Float32Array | Float64Array | Uint8Array, n: number, scale: number): Promise<void>;
 }
 
 const GZIP_MAGIC = [0x1f, 0x8b];
@@ -413,7 +423,7 @@ async function openImages(file: string, maxBytes = 256 * 1024 * 1024): Promise<I
   try {
     handle = await fs.promises.open(file, 'r');
   } catch (e) {
-    throw new DataError('NOT_FOUND', `cannot read: ${(e as Error).message}`, file);
+    throw readError(e, file);
   }
   let head: Uint8Array, size: number;
   try {
@@ -421,14 +431,14 @@ async function openImages(file: string, maxBytes = 256 * 1024 * 1024): Promise<I
     head = new Uint8Array(16);
     head = head.subarray(0, (await handle.read(head, 0, 16, 0)).bytesRead);
   } catch (e) {
-    // a directory opens, and fails at its first read
-    throw new DataError('NOT_FOUND', `cannot read: ${(e as Error).message}`, file);
+    // a directory opens, and fails at its first read (EISDIR)
+    throw readError(e, file);
   } finally {
     await handle.close();
   }
   if (head.length >= 2 && head[0] === GZIP_MAGIC[0] && head[1] === GZIP_MAGIC[1]) {
     const { count, rows, cols, pixels } = checkImageSize(parseIdxImages(await readIdx(file), file), file);
-    const read = async (out: Float32Array | Float64Array, n: number, scale: number): Promise<void> =>
+    const read = async (out: Float32Array | Float64Array | Uint8Array, n: number, scale: number): Promise<void> =>
       convertBytes(pixels.subarray(0, n * rows * cols), scale, out);
     return { count, rows, cols, read };
   }
@@ -441,13 +451,15 @@ async function openImages(file: string, maxBytes = 256 * 1024 * 1024): Promise<I
     read: async (out, n, scale) => {
       const px = rows * cols, per = Math.max(1, Math.floor(READ_CHUNK / px));
       const bufs = [new Uint8Array(per * px), new Uint8Array(per * px)];
-      const f = await fs.promises.open(file, 'r').catch((e: Error) => {
-        throw new DataError('NOT_FOUND', `cannot read: ${e.message}`, file);
+      const f = await fs.promises.open(file, 'r').catch((e: unknown) => {
+        throw readError(e, file);
       });
       const readChunk = async (start: number, k: number): Promise<void> => {
         const length = Math.min(per, n - start) * px, position = 16 + start * px;
         for (let done = 0; done < length;) {
-          const { bytesRead } = await f.read(bufs[k], done, length - done, position + done);
+          const { bytesRead } = await f.read(bufs[k], done, length - done, position + done).catch((e: unknown) => {
+            throw readError(e, file);
+          });
           if (bytesRead === 0) throw new DataError('TRUNCATED', `the file ended at byte ${position + done} while being read`, file);
           done += bytesRead;
         }
@@ -476,15 +488,29 @@ function checkImageSize<T extends { rows: number; cols: number }>(images: T, fil
   return images;
 }
 
-interface RawSplit { images: ImageSource; labels: Uint8Array }
+/** A split's images, checked and not yet converted, with its labels; `count` of them are kept (the limit). */
+interface RawSplit { images: ImageSource; labels: Uint8Array; count: number }
 
-async function readSplit(imagesFile: string, labelsFile: string): Promise<RawSplit> {
+async function readSplit(imagesFile: string, labelsFile: string, limit: number): Promise<RawSplit> {
   const [images, lab] = await Promise.all([openImages(imagesFile), readIdx(labelsFile)]);
   const labels = parseIdxLabels(lab, labelsFile);
   if (images.count !== labels.length) {
     throw new DataError('COUNT_MISMATCH', `${images.count} images in ${imagesFile} but ${labels.length} labels`, labelsFile);
   }
-  return { images, labels };
+  return { images, labels, count: Math.min(images.count, limit) };
+}
+
+/** The one reading path of loadMnist() and loadMnistBytes(): the files found, both splits read and checked. */
+async function readMnist(opts: LoadMnistOptions, kind: MnistKind):
+Promise<{ train: RawSplit; test: RawSplit; source: string }> {
+  const trainLimit = limitOf(opts.limit, 'train');
+  const testLimit = limitOf(opts.limit, 'test');
+  const { files, source } = await locate(opts, kind);
+  const [train, test] = await Promise.all([
+    readSplit(files.trainImages, files.trainLabels, trainLimit),
+    readSplit(files.testImages, files.testLabels, testLimit),
+  ]);
+  return { train, test, source };
 }
 
 function limitOf(limit: LoadMnistOptions['limit'], which: 'train' | 'test'): number {
@@ -527,19 +553,25 @@ function checkLoadOptions(options: LoadMnistOptions): Required<Pick<LoadMnistOpt
   };
 }
 
-/** out[i] = src[i] * scale, one loop per output type so each stays monomorphic (47 million pixels for MNIST). */
-function convertBytes(src: Uint8Array, scale: number, out: Float32Array | Float64Array): void {
-  if (out instanceof Float32Array) {
+/**
+ * out[i] = src[i] * scale, one loop per output type so each stays monomorphic (47 million pixels for MNIST); bytes
+ * are copied as they are.
+ */
+function convertBytes(src: Uint8Array, scale: number, out: Float32Array | Float64Array | Uint8Array): void {
+  if (out instanceof Uint8Array) {
+    out.set(src);
+  } else if (out instanceof Float32Array) {
     for (let i = 0; i < src.length; i++) out[i] = src[i] * scale;
   } else {
     for (let i = 0; i < src.length; i++) out[i] = src[i] * scale;
   }
 }
 
-async function toTensors(split: RawSplit, opts: Required<Pick<LoadMnistOptions, 'normalize' | 'flatten' | 'oneHot' | 'dtype'>>,
-  limit: number): Promise<{ x: Tensor; y: Int32Array | Tensor }> {
+type Conversion = Required<Pick<LoadMnistOptions, 'normalize' | 'flatten' | 'oneHot' | 'dtype'>>;
+
+async function toTensors(split: RawSplit, opts: Conversion): Promise<{ x: Tensor; y: Int32Array | Tensor }> {
   const { rows, cols } = split.images;
-  const n = Math.min(split.images.count, limit);
+  const n = split.count;
   const px = rows * cols;
   const x = Tensor.zeros(opts.flatten ? [n, px] : [n, 1, rows, cols], opts.dtype);
   await split.images.read(x.data, n, opts.normalize ? 1 / 255 : 1);
@@ -625,23 +657,14 @@ export interface MnistBytes {
  */
 export async function loadMnistBytes(opts: Omit<LoadMnistOptions, 'normalize' | 'flatten' | 'oneHot' | 'dtype'> = {}): Promise<MnistBytes> {
   const { kind } = checkLoadOptions(opts);
-  const { files, source } = await locate(opts, kind);
-  const split = async (imagesFile: string, labelsFile: string, limit: number): Promise<MnistBytesSplit> => {
-    const [img, lab] = await Promise.all([readIdx(imagesFile), readIdx(labelsFile)]);
-    const images = checkImageSize(parseIdxImages(img, imagesFile), imagesFile);
-    const labels = parseIdxLabels(lab, labelsFile);
-    if (images.count !== labels.length) {
-      throw new DataError('COUNT_MISMATCH', `${images.count} images in ${imagesFile} but ${labels.length} labels`, labelsFile);
-    }
-    const count = Math.min(images.count, limit), px = images.rows * images.cols;
-    const pixels = images.pixels.subarray(0, count * px);
+  const { train, test, source } = await readMnist(opts, kind);
+  const bytes = async ({ images, labels, count }: RawSplit): Promise<MnistBytesSplit> => {
+    const pixels = new Uint8Array(count * images.rows * images.cols);
+    await images.read(pixels, count, 1);
     return { images: pixels, labels: Int32Array.from(labels.subarray(0, count)), count };
   };
-  const [train, test] = await Promise.all([
-    split(files.trainImages, files.trainLabels, limitOf(opts.limit, 'train')),
-    split(files.testImages, files.testLabels, limitOf(opts.limit, 'test')),
-  ]);
-  return { train, test, rows: MNIST_IMAGE_SIZE, cols: MNIST_IMAGE_SIZE, source, kind };
+  const [trainBytes, testBytes] = await Promise.all([bytes(train), bytes(test)]);
+  return { train: trainBytes, test: testBytes, rows: MNIST_IMAGE_SIZE, cols: MNIST_IMAGE_SIZE, source, kind };
 }
 
 /**
@@ -652,13 +675,7 @@ export async function loadMnist(opts: LoadMnistOptions & { oneHot: true }): Prom
 export async function loadMnist(opts?: LoadMnistOptions): Promise<Mnist<Int32Array>>;
 export async function loadMnist(opts: LoadMnistOptions = {}): Promise<Mnist<Int32Array | Tensor>> {
   const { kind, ...conv } = checkLoadOptions(opts);
-  const trainLimit = limitOf(opts.limit, 'train');
-  const testLimit = limitOf(opts.limit, 'test');
-  const { files, source } = await locate(opts, kind);
-  const [train, test] = await Promise.all([
-    readSplit(files.trainImages, files.trainLabels),
-    readSplit(files.testImages, files.testLabels),
-  ]);
-  const [xyTrain, xyTest] = await Promise.all([toTensors(train, conv, trainLimit), toTensors(test, conv, testLimit)]);
+  const { train, test, source } = await readMnist(opts, kind);
+  const [xyTrain, xyTest] = await Promise.all([toTensors(train, conv), toTensors(test, conv)]);
   return { train: xyTrain, test: xyTest, source, kind } as Mnist<Int32Array | Tensor>;
 }

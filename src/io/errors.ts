@@ -23,3 +23,18 @@ export class ModelFormatError extends Error {
     this.format = format;
   }
 }
+
+/**
+ * The most values one sample may have at an imported model's input or at any layer's output: the importers run one
+ * sample forward to fix the network's shapes, and 2^26 float32 values (256 MiB) per activation is far beyond what a
+ * CPU network is run on; a graph that declares more is refused before anything is allocated.
+ */
+export const MAX_IMPORT_SAMPLE_VALUES = 2 ** 26;
+
+/** Why one sample of `shape` (without the batch axis) is too large to import, or null when it is not. */
+export function sampleTooLarge(shape: readonly number[]): string | null {
+  const values = shape.reduce((a, b) => a * b, 1);
+  return values > MAX_IMPORT_SAMPLE_VALUES
+    ? `[${shape.join(', ')}] is ${values} values per sample, more than the ${MAX_IMPORT_SAMPLE_VALUES} an import allows`
+    : null;
+}

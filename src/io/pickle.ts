@@ -400,6 +400,31 @@ export function decodePickle(bytes: Uint8Array, file = '<buffer>'): PickleValue 
 }
 
 /**
+ * UTF-8 as Python's pickle reads it ('surrogatepass': an encoded UTF-16 surrogate, which strict UTF-8 refuses, is
+ * kept as that code unit): the text, or the offset where the first bad sequence starts. The slow path, taken only
+ * after a strict decoder refused the bytes.
+ */
+function utf8SurrogatePass(b: Uint8Array): string | number {
+  let out = '';
+  for (let i = 0; i < b.length;) {
+    const c = b[i];
+    // continuation bytes, the least code point (no overlong forms), the lead byte's bits
+    const [n, min, bits] = c < 0x80 ? [0, 0, c] : c >= 0xc2 && c < 0xe0 ? [1, 0x80, c & 0x1f]
+      : c >= 0xe0 && c < 0xf0 ? [2, 0x800, c & 0x0f] : c >= 0xf0 && c < 0xf5 ? [3, 0x10000, c & 0x07] : [-1, 0, 0];
+    if (n < 0) return i;
+    let cp = bits;
+    for (let k = 1; k <= n; k++) {
+      if (i + k >= b.length || (b[i + k] & 0xc0) !== 0x80) return i;
+      cp = (cp << 6) | (b[i + k] & 0x3f);
+    }
+    if (cp < min || cp > 0x10ffff) return i;
+    out += String.fromCodePoint(cp);
+    i += n + 1;
+  }
+  return out;
+}
+
+/**
  * decodePickle, with torch.save's storages when `storages` is given (a .pt's data.pkl): its persistent ids
  * ('storage', torch.XStorage, key, location, numel) then load data/<key>, and _rebuild_tensor_v2 and
  * _rebuild_parameter make tensors of them. Nothing else a .pt could name is allowed.
@@ -407,7 +432,7 @@ export function decodePickle(bytes: Uint8Array, file = '<buffer>'): PickleValue 
 export function decodePickleWith(bytes: Uint8Array, file: string, storages: StorageLoader | null): PickleValue {
   if (!(bytes instanceof Uint8Array)) throw new TypeError('bytes must be a Uint8Array');
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const utf8 = new TextDecoder('utf-8');
+  const utf8 = new TextDecoder('utf-8', { fatal: true });
   let pos = 0;
   const stack: unknown[] = [];
   const marks: number[] = [];
@@ -430,6 +455,17 @@ export function decodePickleWith(bytes: Uint8Array, file: string, storages: Stor
     return hi >= 2 ** 21 ? Number.MAX_SAFE_INTEGER : hi * 2 ** 32 + view.getUint32(at, true);
   };
   const take = (n: number, what: string) => { const at = need(n, what); return bytes.subarray(at, at + n); };
+  // Python decodes a pickle's text strictly (UnicodeDecodeError), never with U+FFFD in place of a bad byte
+  const text = (n: number, what: string): string => {
+    const at = pos, data = take(n, what);
+    try {
+      return utf8.decode(data);
+    } catch {
+      const decoded = utf8SurrogatePass(data);
+      return typeof decoded === 'string' ? decoded
+        : fail(`the ${what} string of ${n} bytes at byte ${at} is not valid UTF-8 (at byte ${at + decoded})`);
+    }
+  };
   const push = (v: unknown) => {
     if (stack.length >= MAX_STACK) fail(`the stack holds more than ${MAX_STACK} items`);
     stack.push(v);
@@ -506,9 +542,9 @@ export function decodePickleWith(bytes: Uint8Array, file: string, storages: Stor
       case 0x8a: push(long(u8('LONG1'))); break;
       case 0x8b: push(long(u32('LONG4'))); break;
       case 0x47: push(view.getFloat64(need(8, 'BINFLOAT'), false)); break;
-      case 0x58: push(utf8.decode(take(u32('BINUNICODE'), 'BINUNICODE'))); break;
-      case 0x8c: push(utf8.decode(take(u8('SHORT_BINUNICODE'), 'SHORT_BINUNICODE'))); break;
-      case 0x8d: push(utf8.decode(take(u64('BINUNICODE8'), 'BINUNICODE8'))); break;
+      case 0x58: push(text(u32('BINUNICODE'), 'BINUNICODE')); break;
+      case 0x8c: push(text(u8('SHORT_BINUNICODE'), 'SHORT_BINUNICODE')); break;
+      case 0x8d: push(text(u64('BINUNICODE8'), 'BINUNICODE8')); break;
       case 0x54: {  // BINSTRING: Python 2's str, read as latin-1 (as numpy's loads with encoding='latin1')
         const n = view.getInt32(need(4, 'BINSTRING'), true);
         if (n < 0) fail(`BINSTRING at byte ${at} declares a negative length`);

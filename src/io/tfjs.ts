@@ -29,7 +29,7 @@ import { describeValue, isArray, isPlainObject, isShape, isString } from '../val
 import { Tensor, formatShape } from '../tensor';
 import { VERSION } from '../version';
 import { writeFileAtomic } from './atomic';
-import { ModelFormatError } from './errors';
+import { ModelFormatError, sampleTooLarge } from './errors';
 
 /** A TensorFlow.js model.json or weight file that loadTfjs cannot read, naming the file. */
 export class TfjsError extends ModelFormatError {
@@ -220,12 +220,16 @@ export function decodeTfjs(modelJson: unknown, weights: Map<string, { shape: num
     fail(`the first layer must give batch_input_shape [null, ...] with fixed sizes, got ${JSON.stringify(bis ?? null)}`);
   }
   const sample = (bis as number[]).slice(1);
+  const inputTooLarge = sampleTooLarge(sample);
+  if (inputTooLarge) fail(`the input of sample shape ${inputTooLarge}`);
   const layers: Layer[] = [], state: Record<string, Tensor> = {};
   let shape = [1, ...sample];
   const push = (layer: Layer, params: Record<string, Tensor> = {}) => {
     const i = layers.length;
     for (const [k, t] of Object.entries(params)) state[`${i}.${k}`] = t;
     shape = layer.outputShape(shape);
+    const tooLarge = sampleTooLarge(shape.slice(1));
+    if (tooLarge) throw new Error(`its output of sample shape ${tooLarge}`);
     layers.push(layer);
   };
   const take = (name: string, want: number[]): Float32Array => {
@@ -233,8 +237,15 @@ export function decodeTfjs(modelJson: unknown, weights: Map<string, { shape: num
     if (w.shape.join() !== want.join()) fail(`the weight '${name}' has shape ${formatShape(w.shape)}, expected ${formatShape(want)}`);
     return w.data;
   };
-  const activation = (name: unknown, where: string) => {
-    const a = str(name) ?? 'linear';
+  // a string field of a layer's config: absent or null is Keras's default, anything else but a string is refused
+  const text = (c: Record<string, unknown>, field: string, where: string, absent: string): string => {
+    const v = c[field];
+    if (v === undefined || v === null) return absent;
+    if (typeof v !== 'string') fail(`${where}: ${field} must be a string, got ${describeValue(v)}`);
+    return v as string;
+  };
+  const activation = (c: Record<string, unknown>, where: string) => {
+    const a = text(c, 'activation', where, 'linear');
     if (a === 'linear') return;
     const L = { relu: ReLU, sigmoid: Sigmoid, tanh: Tanh, softmax: Softmax }[a];
     if (!L) fail(`${where}: the activation '${a}' is not supported (relu, sigmoid, tanh, softmax, linear)`);
@@ -245,7 +256,7 @@ export function decodeTfjs(modelJson: unknown, weights: Map<string, { shape: num
     return v as number;
   };
   const channelsFirst = (c: Record<string, unknown>, where: string) => {
-    const f = str(c.data_format) ?? 'channels_last';
+    const f = text(c, 'data_format', where, 'channels_last');
     if (f !== 'channels_first') fail(`${where}: data_format '${f}' is not supported: nodenn is NCHW, only channels_first is read`);
   };
   const batchNorm = (c: Record<string, unknown>, where: string) => {
@@ -271,7 +282,7 @@ export function decodeTfjs(modelJson: unknown, weights: Map<string, { shape: num
             ...(bias ? { bias: new Tensor(take(`${name}/bias`, [units]), [units]) } : {}),
           };
           push(new Dense(inF, units, { bias }), params);
-          activation(c.activation, where);
+          activation(c, where);
           break;
         }
         case 'ZeroPadding2D': case 'Conv2D': {
@@ -299,7 +310,7 @@ export function decodeTfjs(modelJson: unknown, weights: Map<string, { shape: num
           const kernel = take(`${cname}/kernel`, [ks[0], ks[1], C, F]);
           const b: Record<string, Tensor> = bias ? { bias: new Tensor(take(`${cname}/bias`, [F]), [F]) } : {};
           push(new Conv2D(C, F, ks, { stride: strides, padding: pad, bias }), { weight: new Tensor(kernelFromHwio(kernel, [ks[0], ks[1], C, F]), [F, C, ks[0], ks[1]]), ...b });
-          activation(cc.activation, cwhere);
+          activation(cc, cwhere);
           break;
         }
         case 'Reshape': {
@@ -331,7 +342,7 @@ export function decodeTfjs(modelJson: unknown, weights: Map<string, { shape: num
               weight: new Tensor(kernelFromHwio(kernel, [1, K, C, F]), [F, C, K]),
               ...(bias ? { bias: new Tensor(take(`${cname}/bias`, [F]), [F]) } : {}),
             });
-            activation(cc.activation, where);
+            activation(cc, where);
             const tb = back.config.target_shape as number[];
             if (!Array.isArray(tb) || tb.join() !== shape.slice(1).join()) fail(`layer ${j + 1} (Reshape): expected the 1-D convolution's output ${formatShape(shape.slice(1))}`);
             k = j + 1;
@@ -352,7 +363,7 @@ export function decodeTfjs(modelJson: unknown, weights: Map<string, { shape: num
           channelsFirst(c, where);
           push(new GlobalAvgPool2D());
           break;
-        case 'Activation': activation(c.activation, where); break;
+        case 'Activation': activation(c, where); break;
         case 'ReLU':
           if (c.max_value != null) fail(`${where}: max_value is not supported`);
           push(new ReLU());

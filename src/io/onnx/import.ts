@@ -21,6 +21,7 @@ import { Softmax } from '../../layers/softmax';
 import { Tanh } from '../../layers/tanh';
 import { describeValue } from '../../validate';
 import { Tensor, formatShape } from '../../tensor';
+import { sampleTooLarge } from '../errors';
 import { DATA_TYPE, OnnxError, onnxTypes } from './proto';
 
 /** The operators loadOnnx reads (Pad only with zero pads: PyTorch writes one before each AvgPool2d). */
@@ -209,14 +210,20 @@ function buildNetwork(model: ModelProto, file: string): Sequential {
   const opset = (model.opset_import ?? []).find((o) => !o.domain || o.domain === 'ai.onnx')?.version;
   if (opset === undefined) throw new OnnxError('the model imports no version of the default ONNX operator set', file);
   const constants = new Map<string, Constant>();
-  for (const t of graph.initializer ?? []) constants.set(t.name ?? '', constantOf(t, file));
+  // '' names an input that is not given, never a tensor: an unnamed initializer is read (checked) but bound to nothing,
+  // as onnxruntime drops it
+  const bind = (name: string | null | undefined, t: TensorProto) => {
+    const c = constantOf(t, file);
+    if (name) constants.set(name, c);
+  };
+  for (const t of graph.initializer ?? []) bind(t.name, t);
   const problems: string[] = [];
   const nodes = graph.node ?? [];
   for (const [k, n] of nodes.entries()) {
     if (n.op_type !== 'Constant') continue;
     const value = (n.attribute ?? []).find((a) => a.name === 'value')?.t;
     if (!value || (n.attribute ?? []).length !== 1) problems.push(`node ${k} (Constant): only a 'value' tensor is read`);
-    else constants.set(n.output?.[0] ?? '', constantOf(value, file));
+    else bind(n.output?.[0], value);
   }
   const inputs = (graph.input ?? []).filter((v) => !constants.has(v.name));
   if (inputs.length !== 1) throw new OnnxError(`the graph must have one input, it has ${inputs.length} (${inputs.map((v) => v.name).join(', ')})`, file);
@@ -233,6 +240,8 @@ function buildNetwork(model: ModelProto, file: string): Sequential {
     throw new OnnxError(`the input '${inputs[0].name}' must be (batch, ...) with every axis but the first fixed, got ` +
       `[${shown.join(', ')}]`, file);
   }
+  const tooLarge = sampleTooLarge(sample);
+  if (tooLarge) throw new OnnxError(`the input '${inputs[0].name}' of sample shape ${tooLarge}`, file);
 
   const w: Walk = { layers: [], weights: {}, current: inputs[0].name, shape: sample, squeezed: false };
   const add = (layer: Layer, weights: Record<string, Tensor> = {}) => {
@@ -261,6 +270,10 @@ function buildNetwork(model: ModelProto, file: string): Sequential {
     const attrs = new Attributes(node, where, problems);
     const before = problems.length;
     const weight = (j: number, what: string, rank: number | null): Constant | null => {
+      if (!ins[j]) {
+        problems.push(`${where}: the ${what} (input ${j}) is not given`);
+        return null;
+      }
       const c = constants.get(ins[j]);
       if (!c) {
         problems.push(`${where}: the ${what} '${ins[j] ?? ''}' must be a constant (an initializer)`);
@@ -490,6 +503,8 @@ function buildNetwork(model: ModelProto, file: string): Sequential {
       if (e instanceof OnnxError) throw e;
       problems.push(`${where}: ${(e as Error).message}`);
     }
+    const outputTooLarge = sampleTooLarge(w.shape);
+    if (outputTooLarge) problems.push(`${where}: its output of sample shape ${outputTooLarge}`);
     if (problems.length === before) w.current = node.output?.[0] ?? '';
   });
   if (problems.length) {
