@@ -1,6 +1,9 @@
 // Batches converted from image bytes as they are drawn (src/data/byte-batches.ts, what `nodenn train` without
 // --augment trains on) and loadMnistBytes(): the same floats, the same order and so the same trained bits as fit(x, y)
 // on loadMnist()'s tensors, on either backend.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { byteBatches } from '../src/data/byte-batches';
 import { DataError, loadMnist, loadMnistBytes, mnistDataPackageDir } from '../src/data/mnist';
@@ -23,6 +26,36 @@ describe('loadMnistBytes', () => {
     const scaled = Float32Array.from(bytes.test.images, (b) => b / 255);
     expect(scaled).toEqual(floats.test.x.data);
     expect(bytes.source).toBe(floats.source);
+  });
+
+  it('hand-written idx files: the bytes, labels and counts of each split; a count mismatch refused by name', async () => {
+    const u32 = (n: number) => Buffer.from([n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255]);
+    const images = (count: number, seed: number) => Buffer.concat([u32(0x803), u32(count), u32(28), u32(28),
+      Buffer.from(Uint8Array.from({ length: count * 784 }, (_, i) => (i * 31 + seed) % 256))]);
+    const labels = (v: number[]) => Buffer.concat([u32(0x801), u32(v.length), Buffer.from(v)]);
+    const d = fs.mkdtempSync(path.join(os.tmpdir(), 'nodenn-bytes-'));
+    try {
+      const write = (name: string, b: Buffer) => fs.writeFileSync(path.join(d, name), b);
+      write('train-images-idx3-ubyte', images(3, 1));
+      write('train-labels-idx1-ubyte', labels([3, 1, 4]));
+      write('t10k-images-idx3-ubyte', images(2, 2));
+      write('t10k-labels-idx1-ubyte', labels([2, 7]));
+      const all = await loadMnistBytes({ dir: d });
+      expect([all.train.count, all.test.count, all.rows, all.cols, all.source, all.kind]).toEqual([3, 2, 28, 28, d, 'mnist']);
+      expect(Buffer.from(all.train.images)).toEqual(images(3, 1).subarray(16));
+      expect(Buffer.from(all.test.images)).toEqual(images(2, 2).subarray(16));
+      expect([Array.from(all.train.labels), Array.from(all.test.labels)]).toEqual([[3, 1, 4], [2, 7]]);
+      const some = await loadMnistBytes({ dir: d, limit: { train: 2 } });
+      expect([some.train.count, some.train.images.length, Array.from(some.train.labels), some.test.count])
+        .toEqual([2, 2 * 784, [3, 1], 2]);
+      write('train-images-idx3-ubyte', images(4, 1));
+      const e = await loadMnistBytes({ dir: d }).catch((err: unknown) => err) as DataError;
+      const imagesFile = path.join(d, 'train-images-idx3-ubyte'), labelsFile = path.join(d, 'train-labels-idx1-ubyte');
+      expect([e instanceof DataError, e.code, e.message, e.file]).toEqual([true, 'COUNT_MISMATCH',
+        `4 images in ${imagesFile} but 3 labels (${labelsFile})`, labelsFile]);
+    } finally {
+      fs.rmSync(d, { recursive: true, force: true });
+    }
   });
 
   it('refuses a directory without the files as loadMnist does', async () => {

@@ -6,8 +6,8 @@ import {
   BatchNorm2D, Conv2D, Dense, Flatten, MaxPool2D, ReLU, SGD, Sequential, Tensor, gradcheck, type DType,
 } from '../src/index';
 import { Random } from '../src/random';
-import { nativeAddon, setThreads } from '../src/backend/index';
-import { backends, nativeIsas, randomArray, useBackend } from './helpers';
+import { getBackend, nativeAddon, setThreads } from '../src/backend/index';
+import { backends, dtypes, nativeIsas, randomArray, useBackend } from './helpers';
 
 /** A network with both pairs the fit() loop fuses: odd sizes (the last row and column no window reads). */
 function network(dtype: DType, seed: number): Sequential {
@@ -80,6 +80,55 @@ describe.each(backends)('fused Conv2D + MaxPool2D in training on $label', (bc) =
       const r = gradcheck.checkLayer(layer, x, { dtype: 'float64', seed: 3 });
       expect(r.maxRelError, JSON.stringify(r)).toBeLessThan(1e-6);
     }
+  });
+
+  it.each(dtypes)('%s: the bias is added before the maximum (values it rounds to a tie keep the first index)',
+    (_name, C) => {
+      // a 1x1 convolution of weight 1: the window [0.25, 0.5, -1, 0.125] + 2^(mantissa + 1) is [b, b, b - 1, b]
+      const b = C === Float32Array ? 2 ** 24 : 2 ** 53;
+      const y = new C(2).fill(7), argmax = new Int32Array(2).fill(-7);
+      getBackend().conv2dPoolForward(1, 1, 2, 2, 1, 1, 1, 1, 1, 0, 0, C.of(0.25, 0.5, -1, 0.125), C.of(1), C.of(b),
+        y.subarray(0, 1), argmax.subarray(0, 1));
+      expect(Array.from(y)).toEqual([b, 7]);
+      expect(Array.from(argmax)).toEqual([0, -7]);
+    });
+
+  it.each(dtypes)('%s: backward without pooled outputs or images: dx is zero, dweight and dbias keep their bits',
+    (_name, C) => {
+      // OW = 1, OH = 1, no filter (floor(OH / 2) floor(OW / 2) F = 0 pooled outputs), and no image; -0 in dweight
+      // and dbias stays -0 (a sum of no terms added to it would make it +0)
+      for (const [N, Ch, H, W, F] of [[2, 3, 4, 1, 2], [3, 2, 1, 5, 2], [2, 2, 3, 3, 0], [0, 2, 3, 3, 2]]) {
+        const n = N * Ch * H * W, dx = new C(n + H * W).fill(NaN);
+        const dw = randomArray(C, F * Ch, 1), db = randomArray(C, F, 2);
+        if (F > 0) dw[0] = db[0] = -0;
+        const dw0 = Array.from(dw), db0 = Array.from(db);
+        getBackend().conv2dPoolBackward(N, Ch, H, W, F, 1, 1, 1, 1, 0, 0, randomArray(C, n, 3), new C(0),
+          new Int32Array(0), randomArray(C, F * Ch, 4), dx, dw, db);
+        const at = `N ${N} C ${Ch} ${H}x${W} F ${F}`;
+        expect(Array.from(dx.subarray(0, n)), at).toEqual(new Array(n).fill(0));
+        expect(dx.subarray(n).every(Number.isNaN), at).toBe(true);
+        expect(Array.from(dw).every((v, i) => Object.is(v, dw0[i])), at).toBe(true);
+        expect(Array.from(db).every((v, i) => Object.is(v, db0[i])), at).toBe(true);
+        // without dx
+        getBackend().conv2dPoolBackward(N, Ch, H, W, F, 1, 1, 1, 1, 0, 0, randomArray(C, n, 3), new C(0),
+          new Int32Array(0), randomArray(C, F * Ch, 4), null, dw, db);
+        expect(Array.from(dw).every((v, i) => Object.is(v, dw0[i])), at).toBe(true);
+        expect(Array.from(db).every((v, i) => Object.is(v, db0[i])), at).toBe(true);
+      }
+    });
+
+  it.each(dtypes)('%s: an empty pooled output of a huge image allocates nothing the size of the image', (_name, C) => {
+    // One output row or column, pooled away: the checks allow it (no array holds a plane), but a full-size conv
+    // output of 2^11 x 2^11 planes of 2^30 pixels cannot be allocated, so a kernel that made one would throw.
+    const db = new C(2 ** 11).fill(7), y = new C(1).fill(7);
+    for (const [H, W] of [[1, 2 ** 30], [2 ** 30, 1]]) {
+      getBackend().conv2dPoolForward(2 ** 11, 0, H, W, 2 ** 11, 1, 1, 1, 1, 0, 0, new C(0), new C(0), null,
+        y.subarray(0, 0), new Int32Array(0));
+      getBackend().conv2dPoolBackward(2 ** 11, 0, H, W, 2 ** 11, 1, 1, 1, 1, 0, 0, new C(0), new C(0),
+        new Int32Array(0), new C(0), new C(0), new C(0), db);
+    }
+    expect(Array.from(y)).toEqual([7]);
+    expect(db.every((v) => v === 7)).toBe(true);
   });
 
   it('refuses a convolution output smaller than 2 x 2 for the fused pooling', () => {

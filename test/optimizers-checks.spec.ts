@@ -100,6 +100,23 @@ describe.each(backends)('optimizer options on $label', (bc) => {
     expect(opt.iterations).toBe(0);
   });
 
+  it('a step takes tensors with a .grad and { param, grad } pairs, skips a tensor without one, refuses the rest', () => {
+    const a = f64([1, 2]), b = f64([3]), c = f64([5]);
+    a.grad = f64([1, 1]);
+    const opt = new SGD({ lr: 1 });
+    opt.step([a, b, { param: c, grad: f64([2]) }]);
+    expect([a.toArray(), b.toArray(), c.toArray()]).toEqual([[0, 1], [3], [3]]);
+    const pair = { param: c, grad: f64([2]) };
+    const refused: [unknown, string][] = [[null, 'null'], [5, '5'], [{ param: c }, 'an object'],
+      [{ param: c, grad: [2] }, 'an object'], [{ param: [5], grad: f64([2]) }, 'an object'],
+      [Object.assign(() => 0, pair), 'a function']];
+    for (const [bad, got] of refused) {
+      expect(() => opt.step([pair, bad as Tensor])).toThrow(
+        new TypeError(`step: each parameter must be a Tensor or a { param, grad } pair, got ${got}`));
+    }
+    expect(c.toArray()).toEqual([3]);
+  });
+
   it('clipGradNorm: gradients at the limit are left alone; above it they are scaled to just under it', () => {
     const at = { param: f64([0, 0]), grad: f64([3, 4]) };
     expect(clipGradNorm([at], 5)).toBe(5);
