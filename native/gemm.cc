@@ -9,7 +9,7 @@
 //   2. compute: tiles of C (a few MR-row strips of A x a few B strips), each walking the K blocks in order.
 //      A is read in place, transposed or not: the micro-kernel broadcasts its elements straight from the
 //      matrix (MR rows, or MR contiguous elements per k), which measured faster than packing it at every size
-//      tried (100 to 1024, both dtypes); only the last, partial strip is packed, by the task that uses it.
+//      tried (100 to 1024, both dtypes); the last, partial strip too (last_strip).
 // Every element of C is produced by exactly one task, tile boundaries depend only on the problem size and K is
 // always walked in the same blocks in the same order, so the result does not depend on the number of threads.
 // Problems with a handful of rows (a batch-1 forward) skip packing (B transposed is transposed into scratch first);
@@ -72,31 +72,6 @@ template <typename T> struct GemmJob {
   long m_strips, n_strips, n_pad;
   long mt, nt, m_tiles, n_tiles;  // strips per tile, tiles
 };
-
-// Packs rows [i0, i0 + rows) of op(A), K block [pc, pc + kc), as an MR-row strip: (r, k) at dst[k * MR + r],
-// zero-padded past `rows`.
-template <typename T> void pack_a_strip(const GemmJob<T>& j, long i0, long rows, long pc, long kc, T* dst) {
-  enum { MR = Blocking<T>::MR };
-  if (!j.trans_a) {
-    for (long r = 0; r < rows; r++) {
-      const T* src = j.A + (i0 + r) * j.lda + pc;
-      for (long k = 0; k < kc; k++) dst[k * MR + r] = src[k];
-    }
-  } else if (rows == MR) {
-    for (long k = 0; k < kc; k++) {
-      const T* src = j.A + (pc + k) * j.lda + i0;
-      for (int r = 0; r < MR; r++) dst[k * MR + r] = src[r];
-    }
-  } else {
-    for (long k = 0; k < kc; k++) {
-      const T* src = j.A + (pc + k) * j.lda + i0;
-      for (long r = 0; r < rows; r++) dst[k * MR + r] = src[r];
-    }
-  }
-  if (rows < MR)
-    for (long k = 0; k < kc; k++)
-      for (long r = rows; r < MR; r++) dst[k * MR + r] = 0;
-}
 
 // Pack task q: B strip q, all K blocks, zero-padded past N.
 template <typename T> void pack_task(void* ctx, long q) {
@@ -263,6 +238,58 @@ template <typename T> inline const T* b_strip(const GemmJob<T>& j, long pc, long
   return j.b_pack + pc * j.n_pad + q * NR * kc;
 }
 
+// Rows [row0, row0 + RM) of C, columns of B strips [q_begin, q_end), K block pc: A read in place (AM kRows or kCols).
+template <typename T, int RM, int AM>
+inline void rows_in_place(const GemmJob<T>& j, long row0, long pc, long kc, long q_begin, long q_end, T beta,
+                          bool overwrite) {
+  enum { NR = Blocking<T>::NR, L = Vec<T>::L };
+  const T* a = AM == kCols ? j.A + pc * j.lda + row0 : j.A + row0 * j.lda + pc;
+  T* c = j.C + row0 * j.ldc;
+  for (long q = q_begin; q < q_end; q++) {
+    long cols = j.N - q * NR < NR ? j.N - q * NR : (long)NR, ldbk;
+    const T* b = b_strip(j, pc, kc, q, cols, &ldbk);
+    if (cols > L)
+      micro_kernel<T, RM, 2, AM>(kc, a, j.lda, b, ldbk, c + q * NR, j.ldc, RM, cols, j.alpha, beta, overwrite);
+    else
+      micro_kernel<T, RM, 1, AM>(kc, a, j.lda, b, ldbk, c + q * NR, j.ldc, RM, cols, j.alpha, beta, overwrite);
+  }
+}
+
+template <typename T, int AM>
+void last_strip_in_place(const GemmJob<T>& j, long row0, long rows, long pc, long kc, long q_begin, long q_end,
+                         T beta, bool overwrite) {
+  enum { MR = Blocking<T>::MR, HALF = MR / 2, FOUR = HALF > 4 ? 4 : 1 };
+  for (long i = row0, end = row0 + rows; i < end;) {
+    const long rest = end - i;
+    if (rest >= HALF) {
+      rows_in_place<T, HALF, AM>(j, i, pc, kc, q_begin, q_end, beta, overwrite);
+      i += HALF;
+    } else if (HALF > 4 && rest >= 4) {
+      rows_in_place<T, FOUR, AM>(j, i, pc, kc, q_begin, q_end, beta, overwrite);
+      i += FOUR;
+    } else if (rest >= 2) {
+      rows_in_place<T, 2, AM>(j, i, pc, kc, q_begin, q_end, beta, overwrite);
+      i += 2;
+    } else {
+      rows_in_place<T, 1, AM>(j, i, pc, kc, q_begin, q_end, beta, overwrite);
+      i += 1;
+    }
+  }
+}
+
+// The last strip of C, fewer than MR rows (the 4 rows left of a batch of 100), K block pc. A is read in place in
+// tiles of MR / 2, 4, 2 and 1 rows, as tiny_rows does: packing it (zero-padded to MR rows, once per B tile) and
+// running a half-height tile over the padding cost 15 us of a 100 x 100 x 784 product's 110 (AVX-512, one
+// thread). Every element is still summed as in a full strip (same accumulators, k order and merge).
+template <typename T>
+void last_strip(const GemmJob<T>& j, long row0, long rows, long pc, long kc, long q_begin, long q_end, T beta,
+                bool overwrite) {
+  if (j.trans_a)
+    last_strip_in_place<T, kCols>(j, row0, rows, pc, kc, q_begin, q_end, beta, overwrite);
+  else
+    last_strip_in_place<T, kRows>(j, row0, rows, pc, kc, q_begin, q_end, beta, overwrite);
+}
+
 // Compute task t: the tile of mt A strips by nt B strips, all K blocks in order.
 template <typename T> void compute_task(void* ctx, long t) {
   typedef Blocking<T> Bk;
@@ -293,13 +320,7 @@ template <typename T> void compute_task(void* ctx, long t) {
           any_tile<T, kCols>(kc, a, j.lda, b, ldbk, c + q * NR, j.ldc, rows, cols, j.alpha, beta, overwrite);
         }
       } else {
-        T a[MR * Bk::KC] __attribute__((aligned(kCacheLine)));  // the last, partial strip: packed here
-        pack_a_strip(j, row0, rows, pc, kc, a);
-        for (long q = q_begin; q < q_end; q++) {
-          long cols = j.N - q * NR < NR ? j.N - q * NR : (long)NR, ldbk;
-          const T* b = b_strip(j, pc, kc, q, cols, &ldbk);
-          any_tile<T, kPacked>(kc, a, MR, b, ldbk, c + q * NR, j.ldc, rows, cols, j.alpha, beta, overwrite);
-        }
+        last_strip(j, row0, rows, pc, kc, q_begin, q_end, beta, overwrite);
       }
     }
   }
