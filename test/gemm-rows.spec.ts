@@ -129,3 +129,54 @@ describe.each(backends)('gemm: rows alone and in a batch on $label', (bc) => {
     }
   });
 });
+
+/** A 53-bit hash of the bits of a float array. */
+function hashBits(v: FloatArray): string {
+  const words = new Int32Array(v.buffer as ArrayBuffer, v.byteOffset, v.byteLength >> 2);
+  let h1 = 0x811c9dc5, h2 = 0x01000193;
+  for (let i = 0; i < words.length; i++) {
+    h1 = Math.imul(h1 ^ words[i], 0x9e3779b1);
+    h1 ^= h1 >>> 15;
+    h2 = Math.imul((h2 + words[i]) | 0, 0xc2b2ae35);
+    h2 ^= h2 >>> 13;
+  }
+  return ((h1 >>> 0) * 2 ** 21 + (h2 >>> 11)).toString(16);
+}
+
+// Products large enough for the packed, threaded path with op(B) packed (B over 1 MB, or transposed), edges in every
+// direction (M, N and K not multiples of the tiles and K blocks). Their bits were recorded before the packing of B
+// moved into the compute tasks, which must change how the work is shared out, never a bit; 1 and 2 threads alike.
+// NODENN_GEMM_RECORD=1 prints the hashes instead of checking them.
+const pinned: [M: number, N: number, K: number, transA: boolean, transB: boolean, alpha: number, beta: number][] = [
+  [300, 520, 600, false, false, 1, 0],
+  [150, 70, 530, false, true, 0.5, 0.25],
+  [131, 97, 300, true, true, 1, 1],
+];
+const pinnedHashes: Record<string, string[]> = {
+  'native/scalar': ['2f85b92b4c300', '3e1a5218ce443', '1a37c37e3fe070', '1ddd775bc3335', '8f015add159d9', 'a1dd9bb64c5b0'],
+  'native/avx2': ['d4a9ad89d3b39', '14bf3951ffa9cd', '1bfafd247f8ce2', '1fbb69901e4fad', '1a21ad1eaedbf1', '1267bd21fb272f'],
+  'native/avx512': ['d4a9ad89d3b39', '14bf3951ffa9cd', '1bfafd247f8ce2', '1fbb69901e4fad', '1a21ad1eaedbf1',
+    '1267bd21fb272f'],
+};
+
+describe.each(backends.filter((b) => b.backend === 'native'))('gemm: packed products\' bits on $label', (bc) => {
+  beforeEach(() => useBackend(bc));
+
+  it('equal the recorded ones for float32 and float64, 1 and 2 threads', () => {
+    const got: string[] = [];
+    for (const [, C] of dtypes) {
+      for (const [M, N, K, transA, transB, alpha, beta] of pinned) {
+        const A = randomArray(C, M * K, M + K), B = randomArray(C, K * N, N + K), C0 = randomArray(C, M * N, M + N);
+        const hashes = [1, 2].map((threads) => withThreads(threads, () => {
+          const out = C0.slice();
+          getBackend().gemm(transA, transB, M, N, K, alpha, A, B, beta, out);
+          return hashBits(out);
+        }));
+        expect(hashes[1]).toBe(hashes[0]);
+        got.push(hashes[0]);
+      }
+    }
+    if (process.env.NODENN_GEMM_RECORD) console.log(`'${bc.label}': ${JSON.stringify(got)},`);
+    else expect(got).toEqual(pinnedHashes[bc.label]);
+  });
+});
