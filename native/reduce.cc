@@ -93,6 +93,18 @@ template <typename T> double block_prod(const T* x, long n) {
   return (double)p;
 }
 
+// Whether v replaces m as the running maximum (kIsMax) or minimum: greater (less), or equal with the zero's sign
+// that max (min) prefers, +0 over -0 for max and -0 over +0 for min (IEEE 754-2019 maximum and minimum). With the
+// tie rule the answer does not depend on the order in which lanes, blocks and threads see the values.
+template <bool kIsMax, typename T> inline bool beats(T v, T m) {
+  return kIsMax ? v > m || (v == m && signbit(m) && !signbit(v)) : v < m || (v == m && signbit(v) && !signbit(m));
+}
+// The same lane by lane: a ±0 tie is told by the bits read as integers (-0 is the most negative).
+template <bool kIsMax, typename V> inline auto beats_lanes(V v, V m) {
+  typedef decltype(v > m) I;
+  return kIsMax ? (v > m) | ((v == m) & ((I)m < (I)v)) : (v < m) | ((v == m) & ((I)v < (I)m));
+}
+
 // max (or min) of x[0, n), NaN if any element is NaN; n >= 1.
 template <typename T, bool kIsMax> T block_extreme(const T* x, long n) {
   typedef typename Vec<T>::V V;
@@ -106,19 +118,19 @@ template <typename T, bool kIsMax> T block_extreme(const T* x, long n) {
     auto bad = (m0 != m0) | (m1 != m1);  // all ones in a lane that has seen a NaN
     for (i = 2 * L; i + 2 * L <= n; i += 2 * L) {
       const V v0 = *(const U*)(x + i), v1 = *(const U*)(x + i + L);
-      m0 = kIsMax ? (v0 > m0 ? v0 : m0) : (v0 < m0 ? v0 : m0);
-      m1 = kIsMax ? (v1 > m1 ? v1 : m1) : (v1 < m1 ? v1 : m1);
+      m0 = beats_lanes<kIsMax>(v0, m0) ? v0 : m0;
+      m1 = beats_lanes<kIsMax>(v1, m1) ? v1 : m1;
       bad |= (v0 != v0) | (v1 != v1);
     }
     for (long l = 0; l < L; l++) {
       nan |= bad[l] != 0;
-      if (kIsMax ? m0[l] > m : m0[l] < m) m = m0[l];
-      if (kIsMax ? m1[l] > m : m1[l] < m) m = m1[l];
+      if (beats<kIsMax>(m0[l], m)) m = m0[l];
+      if (beats<kIsMax>(m1[l], m)) m = m1[l];
     }
   }
   for (; i < n; i++) {
     nan |= x[i] != x[i];
-    if (kIsMax ? x[i] > m : x[i] < m) m = x[i];
+    if (beats<kIsMax>(x[i], m)) m = x[i];
   }
   return nan || m != m ? (T)NAN : m;
 }
@@ -243,7 +255,7 @@ template <typename T> double row_reduce(int op, const T* x, long n, bool paralle
       auto combine = [&](double v) {
         if (v != v || m != m)
           m = NAN;
-        else if (op == kReduceMax ? v > m : v < m)
+        else if (op == kReduceMax ? beats<true>(v, m) : beats<false>(v, m))
           m = v;
       };
       if (op == kReduceMax) {
@@ -347,9 +359,11 @@ template <typename T> void reduce_axis(int op, long outer, long n, long inner, c
         const bool is_min = op == kReduceMin;
         for (long i = 0; i < w; i++) acc[i] = is_min ? (T)INFINITY : (T)-INFINITY;
         if (is_min)
-          walk_strip(xo, 0, n, inner, i0, w, [&](long i, long, T v) { acc[i] = v < acc[i] || v != v ? v : acc[i]; });
+          walk_strip(xo, 0, n, inner, i0, w,
+                     [&](long i, long, T v) { acc[i] = beats<false>(v, acc[i]) || v != v ? v : acc[i]; });
         else
-          walk_strip(xo, 0, n, inner, i0, w, [&](long i, long, T v) { acc[i] = v > acc[i] || v != v ? v : acc[i]; });
+          walk_strip(xo, 0, n, inner, i0, w,
+                     [&](long i, long, T v) { acc[i] = beats<true>(v, acc[i]) || v != v ? v : acc[i]; });
         if (op == kReduceLogSumExp) {
           double s[kStrip];
           for (long i = 0; i < w; i++) s[i] = 0;

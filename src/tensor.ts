@@ -410,9 +410,9 @@ export class Tensor {
   div(other: Tensor | number, options?: OutOptions): Tensor { return elementwise.div(this, other, options); }
   /** this ^ other, broadcast. */
   pow(other: Tensor | number, options?: OutOptions): Tensor { return elementwise.pow(this, other, options); }
-  /** The larger of this and other, broadcast (NaN if either is NaN). */
+  /** The larger of this and other, broadcast (NaN if either is NaN; other when they are equal, as NumPy). */
   maximum(other: Tensor | number, options?: OutOptions): Tensor { return elementwise.maximum(this, other, options); }
-  /** The smaller of this and other, broadcast (NaN if either is NaN). */
+  /** The smaller of this and other, broadcast (NaN if either is NaN; other when they are equal, as NumPy). */
   minimum(other: Tensor | number, options?: OutOptions): Tensor { return elementwise.minimum(this, other, options); }
   /** 1 where this > other, else 0. */
   gt(other: Tensor | number, options?: OutOptions): Tensor { return elementwise.gt(this, other, options); }
@@ -525,12 +525,12 @@ export class Tensor {
     return reduceOps.prod(this, axis, keepdims);
   }
 
-  /** The maximum over the axes (all by default); NaN propagates. */
+  /** The maximum over the axes (all by default); NaN propagates; +0 is larger than -0. */
   max(axis?: reduceOps.Axis | reduceOps.ReduceOptions, keepdims?: boolean): Tensor {
     return reduceOps.max(this, axis, keepdims);
   }
 
-  /** The minimum over the axes (all by default); NaN propagates. */
+  /** The minimum over the axes (all by default); NaN propagates; -0 is smaller than +0. */
   min(axis?: reduceOps.Axis | reduceOps.ReduceOptions, keepdims?: boolean): Tensor {
     return reduceOps.min(this, axis, keepdims);
   }

@@ -141,6 +141,27 @@ describe.each(backends)('tensor ops (reduce, linalg, shape, indexing) on $label'
       expect(x.argmax().toArray()).toEqual([1]);
     });
 
+    it('±0 ties: max is +0 and min -0 wherever the zeros sit (IEEE 754-2019), in rows, columns and across blocks', () => {
+      const sign = (v: number) => (Object.is(v, -0) ? '-0' : String(v));
+      for (const n of [2, 7, 33, 100, 9000]) {
+        const places = [...new Set([0, 1, n >> 1, n - 2, n - 1, 4096, 8999].filter((q) => q < n))];
+        for (const [op, many, one] of [['max', -0, 0], ['min', 0, -0]] as const) {
+          for (const q of places) {
+            const v = new Array<number>(n).fill(many);
+            v[q] = one;
+            const row = new Tensor(Float64Array.from(v), [1, n]).astype(dtype);
+            const col = new Tensor(Float64Array.from(v.flatMap((x) => [x, x])), [n, 2]).astype(dtype);
+            expect([sign(row[op](1).item()), ...col[op](0).toArray().map(sign)], `${op} n=${n} q=${q}`)
+              .toEqual([sign(one), sign(one), sign(one)]);
+          }
+          expect(sign(t([new Array<number>(n).fill(many)], dtype)[op](1).item())).toBe(sign(many));
+        }
+      }
+      // the element-wise maximum and minimum are NumPy's: the second operand on a tie
+      expect(ops.maximum(t([-0, 0], dtype), t([0, -0], dtype)).toArray().map(sign)).toEqual(['0', '-0']);
+      expect(ops.minimum(t([-0, 0], dtype), t([0, -0], dtype)).toArray().map(sign)).toEqual(['0', '-0']);
+    });
+
     it('zero-size tensors and size-1 axes', () => {
       const z = ops.zeros([0, 3], { dtype });
       expect(z.sum(0).toArray()).toEqual([0, 0, 0]);

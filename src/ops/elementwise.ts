@@ -203,9 +203,9 @@ export function mul(a: TensorLike, b: TensorLike, options?: OutOptions): Tensor 
 export function div(a: TensorLike, b: TensorLike, options?: OutOptions): Tensor { return binary('div', a, b, options); }
 /** a ^ b, broadcast (computed in double, then rounded to the dtype; a negative base with a fractional power is NaN). */
 export function pow(a: TensorLike, b: TensorLike, options?: OutOptions): Tensor { return binary('pow', a, b, options); }
-/** The larger of a and b, broadcast; NaN if either is NaN (as NumPy's maximum). */
+/** The larger of a and b, broadcast; NaN if either is NaN; b when they are equal, -0 and +0 too (all as NumPy's maximum). */
 export function maximum(a: TensorLike, b: TensorLike, options?: OutOptions): Tensor { return binary('maximum', a, b, options); }
-/** The smaller of a and b, broadcast; NaN if either is NaN (as NumPy's minimum). */
+/** The smaller of a and b, broadcast; NaN if either is NaN; b when they are equal, -0 and +0 too (all as NumPy's minimum). */
 export function minimum(a: TensorLike, b: TensorLike, options?: OutOptions): Tensor { return binary('minimum', a, b, options); }
 
 // ---- comparisons: 1 where true and 0 where false, in the result dtype (NumPy gives booleans; nodenn tensors are

@@ -84,9 +84,13 @@ export const sum = reduction('sum');
 export const mean = reduction('mean');
 /** Π over the axes. */
 export const prod = reduction('prod');
-/** The maximum over the axes; NaN if any value is NaN; an empty axis is a RangeError. */
+/**
+ * The maximum over the axes; NaN if any value is NaN; an empty axis is a RangeError. Among zeros +0 is the larger
+ * (IEEE 754-2019 maximum): max([-0, 0]) and max([0, -0]) are both +0, whatever the order (NumPy's answer depends on
+ * it; an order-free rule lets the native backend compare in lanes and threads).
+ */
 export const max = reduction('max');
-/** The minimum over the axes; NaN if any value is NaN; an empty axis is a RangeError. */
+/** The minimum over the axes; NaN if any value is NaN; an empty axis is a RangeError. Among zeros -0 is the smaller. */
 export const min = reduction('min');
 /** log Σ exp(x) over the axes, computed stably (max + log Σ exp(x − max)). */
 export const logSumExp = reduction('logSumExp');

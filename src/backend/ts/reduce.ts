@@ -25,7 +25,8 @@ export function reduceAxis(op: ReduceOpKind, outer: number, n: number, inner: nu
           for (let k = 0; k < n; k++) {
             const v = at(k);
             if (Number.isNaN(v)) { r = NaN; break; }
-            if (op === 'max' ? v > r : v < r) r = v;
+            // a ±0 tie: +0 for max, -0 for min (IEEE 754-2019), whatever the order (native compares in lanes)
+            if (op === 'max' ? v > r || (v === r && Object.is(r, -0)) : v < r || (v === r && Object.is(v, -0))) r = v;
           }
           break;
         }
