@@ -300,8 +300,8 @@ inline void rows_in_place(const GemmJob<T>& j, long row0, long pc, long kc, long
 }
 
 template <typename T, int AM>
-void last_strip_in_place(const GemmJob<T>& j, long row0, long rows, long pc, long kc, long q_begin, long q_end,
-                         T beta, bool overwrite) {
+void last_strip_in_place(const GemmJob<T>& j, long row0, long rows, long pc, long kc, long q_begin, long q_end, T beta,
+                         bool overwrite) {
   enum { MR = Blocking<T>::MR, HALF = MR / 2, FOUR = HALF > 4 ? 4 : 1 };
   for (long i = row0, end = row0 + rows; i < end;) {
     const long rest = end - i;
