@@ -374,8 +374,8 @@ describe.each(backends)('kernels on $label', (bc) => {
       const scratch = new C(rab, 8 * bytes, 0);
       rab.resize(4 * bytes);
       const y = new C(3).fill(7);
-      getBackend().planForward(0, 3, 6, 4, 4, 3, 0, 0, 0, Int32Array.of(STEP_DENSE, 0, 0, 0), new C(0), y.subarray(0, 0),
-        scratch, randomArray(C, 12, 1), null, null, null, null, null, null, null);
+      getBackend().planForward(0, 3, 6, 4, 4, 3, 0, 0, 0, Int32Array.of(STEP_DENSE, 0, 0, 0), new C(0),
+        y.subarray(0, 0), scratch, randomArray(C, 12, 1), null, null, null, null, null, null, null);
       expect(Array.from(y)).toEqual([7, 7, 7]);
     });
 
