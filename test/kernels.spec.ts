@@ -137,7 +137,7 @@ describe.each(backends)('kernels on $label', (bc) => {
       expect(signs(y)).toEqual(new Array(n).fill('0'));
     });
 
-    it('ties of zeros of either sign: maximum and minimum give b, clamp keeps x, max and min reductions the first', () => {
+    it('ties of zeros of either sign: maximum and minimum give b, clamp keeps x, max reductions +0 and min -0', () => {
       // NaN aside, these are the only inputs where an operator off by its equality (> for >=) changes a result.
       const n = 37;
       const a = new C(n), b = new C(n), y = new C(n);
@@ -154,7 +154,8 @@ describe.each(backends)('kernels on $label', (bc) => {
       for (const op of ['max', 'min'] as const) {
         const pairs = C.from(Array.from({ length: 2 * n }, (_, i) => (i % 2 ? b : a)[i >> 1]));
         getBackend().reduceAxis(op, n, 2, 1, pairs, y);
-        expect(signs(y)).toEqual(signs(a));
+        // whichever comes first: the reductions' tie rule does not depend on the order
+        expect(signs(y)).toEqual(Array(n).fill(op === 'max' ? '0' : '-0'));
       }
     });
 
