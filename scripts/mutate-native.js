@@ -51,7 +51,7 @@ const MUTATIONS = [
       'j.b_inplace = (double)K * N * sizeof(T) <= kInplaceBytes;'],
     ['gemm: the last, partial B strip not packed when B is read in place',
       'pack_b_block(j, pc, K - pc < Bk::KC ? K - pc : (long)Bk::KC, j.n_strips - 1);',
-      ''],
+      ';'],
     ['gemm: packed K block at the full-block stride',
       'T* dst = j.b_pack + pc * j.n_pad + q * NR * kc;',
       'T* dst = j.b_pack + pc * j.n_pad + q * NR * Bk::KC;'],
