@@ -1827,7 +1827,6 @@ export class Sequential {
   }
 }
 
-/** Returns out if it is finite; else throws naming the NaN or ±Infinity in x that caused it, or the parameters. */
 /** Whether opts is a call's default: undefined or a plain object without keys (anything else is checked in full). */
 function noOptions(opts: unknown): boolean {
   if (opts === undefined) return true;
@@ -1836,6 +1835,7 @@ function noOptions(opts: unknown): boolean {
   return true;
 }
 
+/** Returns out if it is finite; else throws naming the NaN or ±Infinity in x that caused it, or the parameters. */
 function checkFiniteOutput(out: Tensor, x: Tensor, caller: string): Tensor {
   const i = firstNonFinite(out.data);
   if (i < 0) return out;
