@@ -519,8 +519,10 @@ async function train(args: string[], v: Values, io: Output): Promise<number> {
   });
   const tTrain0 = performance.now();
   // Ctrl-C, or SIGTERM (kill, a job scheduler, a container stop), ends training after the current batch; the model
-  // trained so far is still tested and saved, and the exit code is then the signal's, 128 + its number, as a shell
-  // reports a process the signal killed. A second signal quits at once. The handlers stay until the model is saved.
+  // trained so far is saved at once, then tested and saved again with its test accuracy, and the exit code is then
+  // the signal's, 128 + its number, as a shell reports a process the signal killed. A second signal quits at once,
+  // with the model already saved (saves are atomic: one cut short leaves the previous file). The handlers stay until
+  // the model is saved.
   const stop = new AbortController();
   let signalled: NodeJS.Signals | undefined;
   const onSignal = (sig: NodeJS.Signals): void => {
@@ -541,6 +543,15 @@ async function train(args: string[], v: Values, io: Output): Promise<number> {
       history = e.history;
       io.out(`interrupted by ${signalled}: ${e.message}; testing the model as it is\n`);
     }
+    const save = async (metadata: Record<string, string>): Promise<void> => {
+      if (!v.out) return;
+      await net.save(v.out, {
+        dataset: kind, inputShape, classNames: kind === 'fashion' ? FASHION_CLASSES : DIGITS, metadata,
+      });
+      say(`model saved to ${v.out}`);
+    };
+    // an interrupted run is saved before its test: a second signal during the test must not lose it
+    if (signalled) await save({});
     const tTrain = (performance.now() - tTrain0) / 1000;
     const test = await data.evaluateTest(net);
     const wall = (performance.now() - t0) / 1000;
@@ -549,13 +560,7 @@ async function train(args: string[], v: Values, io: Output): Promise<number> {
     io.out(`wall time ${wall.toFixed(2)}s (data ${tLoad.toFixed(2)}s, training ${tTrain.toFixed(2)}s; ` +
       `cpu ${((cpu.user + cpu.system) / 1e6).toFixed(2)}s)\n`);
     // The model first: the curves are worth less, and failing to write them must not lose it.
-    if (v.out) {
-      await net.save(v.out, {
-        dataset: kind, inputShape, classNames: kind === 'fashion' ? FASHION_CLASSES : DIGITS,
-        metadata: { 'nodenn.test_accuracy': String(test.accuracy) },
-      });
-      say(`model saved to ${v.out}`);
-    }
+    await save({ 'nodenn.test_accuracy': String(test.accuracy) });
     let code = 0;
     if (v.plot && history.loss.length === 0) {
       say(`no epoch finished: no curves written to ${v.plot}`);

@@ -60,21 +60,24 @@ function trainedModel(): Trained {
  * CLI prints from inside fit(), after its signal handlers are installed (a fixed delay after the start could land
  * before them on a slow machine, and the default action would kill the process).
  */
-async function trainAndSignal(signal: 'SIGINT' | 'SIGTERM', model: string) {
+async function trainAndSignal(signal: 'SIGINT' | 'SIGTERM', model: string, again = false) {
   // 2,700 training images a epoch: the first epoch line comes in about a second; 1000 epochs never finish first.
   const child = spawn(process.execPath, [cli, 'train', 'mnist', '--limit', '3000', '--batch-size', '4', '--epochs', '1000', '--out', model],
     { cwd: root, env: { ...process.env, NODENN_DATA: '' } });
-  let out = '', err = '', sent = false;
+  let out = '', err = '', sent = false, sentAgain = false;
   child.stdout.on('data', (d: Buffer) => {
     out += d.toString();
     if (!sent && /^epoch 1\/1000 /m.test(out)) {
-      sent = true;  // one signal only: a second one quits at once
+      sent = true;  // one signal: a second one quits at once
+      child.kill(signal);
+    } else if (again && !sentAgain && out.includes('model saved to ')) {
+      sentAgain = true;  // the second, once the model trained so far is saved: during its test
       child.kill(signal);
     }
   });
   child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
   const [code, sig] = await new Promise<[number | null, string | null]>((resolve) => child.on('close', (c, s) => resolve([c, s])));
-  return { out, err, code, signal: sig, sent };
+  return { out, err, code, signal: sig, sent, sentAgain };
 }
 
 describe('nodenn CLI', () => {
@@ -160,14 +163,14 @@ describe('nodenn CLI', () => {
     expect(JSON.parse(f.metadata['nodenn.class_names'])).toEqual(['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
   });
 
-  it('Ctrl-C (SIGINT) stops after the current batch, then tests and saves the model so far; exit 130', async () => {
+  it('Ctrl-C stops after the current batch, saves the model before testing it; a second Ctrl-C quits; exit 130', async () => {
     const model = path.join(dir, 'interrupted.safetensors');
-    const r = await trainAndSignal('SIGINT', model);
-    expect(r.sent).toBe(true);
+    const r = await trainAndSignal('SIGINT', model, true);
+    expect([r.sent, r.sentAgain]).toEqual([true, true]);
     expect(r.err).toBe('');
+    // saved right after the interruption, before any test line (the second Ctrl-C may then end the test)
     expect(r.out).toMatch(/interrupted by SIGINT: fit\(\) was aborted before epoch \d+, batch \d+; testing the model as it is/);
-    expect(r.out).toMatch(/test accuracy \d+\.\d\d%/);
-    expect(r.out).toContain(`model saved to ${model}`);
+    expect(r.out).toContain(`testing the model as it is\nmodel saved to ${model}\n`);
     expect([r.code, r.signal]).toEqual([130, null]);
     expect((await loadSafetensors(model)).metadata['nodenn.dataset']).toBe('mnist');
   });
@@ -400,15 +403,18 @@ describe('nodenn CLI: broken output, output paths, signals', () => {
     expect((await loadSafetensors(model)).metadata['nodenn.dataset']).toBe('mnist');
   });
 
-  it('SIGTERM stops after the current batch, then tests and saves the model so far; exit 143', async () => {
+  it('SIGTERM stops after the current batch, saves, tests, saves again with the accuracy; exit 143', async () => {
     const model = path.join(dir, 'terminated.safetensors');
     const r = await trainAndSignal('SIGTERM', model);
     expect(r.sent).toBe(true);
     expect(r.err).toBe('');
     expect(r.out).toMatch(/interrupted by SIGTERM: fit\(\) was aborted before epoch \d+, batch \d+; testing the model as it is/);
-    expect(r.out).toContain(`model saved to ${model}`);
+    const acc = /test accuracy (\d+\.\d\d)%/.exec(r.out);
+    expect(acc).not.toBeNull();
+    expect(r.out.split(`model saved to ${model}\n`).length - 1).toBe(2);
     expect([r.code, r.signal]).toEqual([143, null]);
-    expect(fs.existsSync(model)).toBe(true);
+    const saved = Number((await loadSafetensors(model)).metadata['nodenn.test_accuracy']);
+    expect((100 * saved).toFixed(2)).toBe(acc![1]);
   });
 
   it('the progress bar fits a narrow terminal (no wrapped live line)', async () => {
