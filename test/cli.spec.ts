@@ -163,7 +163,7 @@ describe('nodenn CLI', () => {
     expect(JSON.parse(f.metadata['nodenn.class_names'])).toEqual(['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
   });
 
-  it('Ctrl-C stops after the current batch, saves the model before testing it; a second Ctrl-C quits; exit 130', async () => {
+  it('Ctrl-C stops after the current batch and saves before testing; a second Ctrl-C quits; exit 130', async () => {
     const model = path.join(dir, 'interrupted.safetensors');
     const r = await trainAndSignal('SIGINT', model, true);
     expect([r.sent, r.sentAgain]).toEqual([true, true]);
