@@ -54,7 +54,7 @@ const MUTATIONS = [
       ';'],
     ['gemm: packed K block at the full-block stride',
       'T* dst = j.b_pack + pc * j.n_pad + q * NR * kc;',
-      'T* dst = j.b_pack + pc * j.n_pad + q * NR * Bk::KC;'],
+      'T* dst = j.b_pack + pc * j.n_pad + q * NR * Blocking<T>::KC;'],
     ['gemm: half-height edge tile computes one vector of columns',
       'micro_kernel<T, MR / 2, 2, kPacked, PB>(kc, a, lda, b, ldbk, C, ldc, rows, cols, alpha, beta, overwrite);',
       'micro_kernel<T, MR / 2, 1, kPacked, PB>(kc, a, lda, b, ldbk, C, ldc, rows, cols, alpha, beta, overwrite);'],
