@@ -15,32 +15,15 @@ const { loadMnist } = require(path.join(__dirname, '..', 'dist', 'cjs', 'data', 
 const arg = (name, def) => { const i = process.argv.indexOf(`--${name}`); return i < 0 ? def : Number(process.argv[i + 1]); };
 const steps = arg('steps', 60), batch = arg('batch', 128);
 if (process.argv.includes('--unfused')) require(path.join(__dirname, '..', 'dist', 'cjs', 'inference', 'plan.js')).fusablePool = () => false;
-const cpuNow = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };  // ms
+const { cpuNow, timeKernels } = require('./util');
 
 async function main() {
   let c0 = cpuNow();
   const data = await loadMnist({ kind: 'mnist', flatten: false });
   const tLoad = cpuNow() - c0;
   const b = getBackend();
-  const stats = new Map();
   let on = false;
-  for (const name of Object.keys(b)) {
-    const f = b[name];
-    if (typeof f !== 'function') continue;
-    b[name] = function (...a) {
-      if (!on) return f.apply(this, a);
-      // the kernel's geometry: its leading integer arguments
-      const shape = a.slice(0, 6).filter((v) => typeof v === 'number').join(',');
-      const t = cpuNow();
-      const r = f.apply(this, a);
-      const dt = cpuNow() - t;
-      const key = `${name}(${shape})`;
-      const s = stats.get(key) ?? { ms: 0, calls: 0 };
-      s.ms += dt; s.calls++;
-      stats.set(key, s);
-      return r;
-    };
-  }
+  const stats = timeKernels(b, () => on);
   const { net } = buildModel('cnn', 1);
   const n = steps * batch;
   const x = new nn.Tensor(data.train.x.data.subarray(0, n * 784), [n, 1, 28, 28]);

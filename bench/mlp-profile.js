@@ -13,7 +13,7 @@ const { loadMnist } = require('./mnist');
 
 const arg = (name, def) => { const i = process.argv.indexOf(`--${name}`); return i < 0 ? def : Number(process.argv[i + 1]); };
 const epochs = arg('epochs', 1), reps = arg('reps', 5), plain = process.argv.includes('--plain');
-const cpuNow = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };  // ms
+const { cpuNow, timeKernels } = require('./util');
 
 async function main() {
   const d = loadMnist('train');
@@ -35,22 +35,7 @@ async function main() {
     return;
   }
   const b = getBackend();
-  const stats = new Map();
-  for (const name of Object.keys(b)) {
-    const f = b[name];
-    if (typeof f !== 'function') continue;
-    b[name] = function (...a) {
-      const shape = a.slice(0, 6).filter((v) => typeof v === 'number' || typeof v === 'boolean').map(Number).join(',');
-      const t = cpuNow();
-      const r = f.apply(this, a);
-      const dt = cpuNow() - t;
-      const key = `${name}(${shape})`;
-      const s = stats.get(key) ?? { ms: 0, calls: 0 };
-      s.ms += dt; s.calls++;
-      stats.set(key, s);
-      return r;
-    };
-  }
+  const stats = timeKernels(b);
   await fit(1);  // warm-up of the wrappers
   stats.clear();
   const c0 = cpuNow();
