@@ -148,13 +148,13 @@ template <typename T> void need_b_blocks(const GemmJob<T>& j, long pc, long kc, 
 }
 
 // The register tile: acc = a_strip (RM x kc) * b_strip (kc x NV vectors), then merged into C (rows x cols of it).
-// The full tile is RM = MR, NV = 2; the edges of C use the smaller tiles (rows <= MR / 2, cols <= L) so that
-// little of the work is spent on the zero padding. Packed strips keep their MR and NR strides.
-// AM: where A's (r, k) is: kPacked a[k * MR + r] (a packed strip); A read in place, kRows a[r * lda + k]
-// (A not transposed) or kCols a[k * lda + r] (A transposed).
+// The full tile is RM = MR, NV = 2; the edges of C use the smaller tiles (the last strip's rows: RM = MR / 2, 4, 2,
+// 1; cols <= L: NV = 1) so that little of the work is spent on padding. A packed B strip keeps its NR stride.
+// AM: where A's (r, k) is, A being read in place: kRows a[r * lda + k] (A not transposed) or kCols a[k * lda + r]
+// (A transposed).
 // overwrite: C = alpha * acc (beta == 0 on the first K block: C is not read, NaN in C does not leak);
 // otherwise C = beta * C + alpha * acc.
-enum { kPacked = 0, kRows = 1, kCols = 2 };
+enum { kRows = 1, kCols = 2 };
 
 // A K block's sums acc merged into C's values c. Every path of gemm merges through this one expression, in vectors
 // (a partial vector for the edges): whether the compiler fuses the multiply-add with beta's product or with alpha's
@@ -171,12 +171,8 @@ inline void micro_kernel(long kc, const T* __restrict a, long lda, const T* __re
   typedef Blocking<T> Bk;
   typedef typename Bk::V V;
   typedef typename Bk::U U;
-  enum { MR = Bk::MR, NR = Bk::NR, L = Bk::L };
+  enum { L = Bk::L };
   V acc[RM][NV];
-  // C's tile is read and written after the K loop: fetched meanwhile (it comes from L2 or further: the tile's
-  // previous K block merged it a whole pass over the task's strips ago)
-  for (long r = 0; r < rows; r++)
-    for (int v = 0; v < NV; v++) __builtin_prefetch(C + r * ldc + v * L, 1, 3);
 #pragma GCC unroll 16
   for (int r = 0; r < RM; r++)
     for (int v = 0; v < NV; v++) acc[r][v] = V{};
@@ -187,7 +183,7 @@ inline void micro_kernel(long kc, const T* __restrict a, long lda, const T* __re
                                 : *(const U*)(b + k * ldbk + v * L);
 #pragma GCC unroll 16
     for (int r = 0; r < RM; r++) {
-      T x = AM == kRows ? a[r * lda + k] : AM == kCols ? a[k * lda + r] : a[k * MR + r];
+      T x = AM == kRows ? a[r * lda + k] : a[k * lda + r];
       V ar = x - V{};  // x - 0 is exactly x: a broadcast load, no arithmetic
       for (int v = 0; v < NV; v++) acc[r][v] += ar * bv[v];
     }
@@ -206,24 +202,6 @@ inline void micro_kernel(long kc, const T* __restrict a, long lda, const T* __re
       const int n = cols - v * L < L ? (int)(cols - v * L) : (int)L;
       store_partial(p, merge_block(overwrite ? V{} : load_partial(p, n), acc[r][v], alpha, beta, overwrite), n);
     }
-}
-
-template <typename T, int AM, bool PB = false>
-inline void any_tile(long kc, const T* a, long lda, const T* b, long ldbk, T* C, long ldc, long rows, long cols,
-                     T alpha, T beta, bool overwrite) {
-  typedef Blocking<T> Bk;
-  enum { MR = Bk::MR, L = Bk::L };
-  if (rows > MR / 2 || AM != kPacked) {
-    if (cols > L)
-      micro_kernel<T, MR, 2, AM, PB>(kc, a, lda, b, ldbk, C, ldc, rows, cols, alpha, beta, overwrite);
-    else
-      micro_kernel<T, MR, 1, AM, PB>(kc, a, lda, b, ldbk, C, ldc, rows, cols, alpha, beta, overwrite);
-  } else {
-    if (cols > L)
-      micro_kernel<T, MR / 2, 2, kPacked, PB>(kc, a, lda, b, ldbk, C, ldc, rows, cols, alpha, beta, overwrite);
-    else
-      micro_kernel<T, MR / 2, 1, kPacked, PB>(kc, a, lda, b, ldbk, C, ldc, rows, cols, alpha, beta, overwrite);
-  }
 }
 
 // A product of one B strip (N <= NR, B not transposed) and one K block (K <= KC), too small for threads: the 16 x 16
@@ -292,6 +270,16 @@ inline void rows_in_place(const GemmJob<T>& j, long row0, long pc, long kc, long
   for (long q = q_begin; q < q_end; q++) {
     long cols = j.N - q * NR < NR ? j.N - q * NR : (long)NR, ldbk;
     const T* b = b_strip(j, pc, kc, q, cols, &ldbk);
+    // C's tile is read after the K loop when this is not the first K block (or beta != 0): fetched meanwhile (it
+    // comes from L2 or further: the tile's previous K block merged it a whole pass over the task's strips ago).
+    // Here, not in micro_kernel: there, GCC kept one of the 12 x 2 tile's B vectors on the stack with A transposed
+    // (every other FMA from memory: 784 x 256 x 128, A transposed, 1 thread, 1.6x the CPU time). When C is only
+    // written, the prefetch bought nothing measurable.
+    if (!overwrite)
+      for (int r = 0; r < RM; r++) {
+        __builtin_prefetch(c + r * j.ldc + q * NR, 1, 3);
+        if (cols > L) __builtin_prefetch(c + r * j.ldc + q * NR + L, 1, 3);
+      }
     if (cols > L)
       micro_kernel<T, RM, 2, AM>(kc, a, j.lda, b, ldbk, c + q * NR, j.ldc, RM, cols, j.alpha, beta, overwrite);
     else
@@ -337,7 +325,7 @@ void last_strip(const GemmJob<T>& j, long row0, long rows, long pc, long kc, lon
 // Compute task t: the tile of mt A strips by nt B strips, all K blocks in order.
 template <typename T> void compute_task(void* ctx, long t) {
   typedef Blocking<T> Bk;
-  enum { MR = Bk::MR, NR = Bk::NR };
+  enum { MR = Bk::MR };
   const GemmJob<T>& j = *(const GemmJob<T>*)ctx;
   long s_begin = (t % j.m_tiles) * j.mt, q_begin = (t / j.m_tiles) * j.nt;
   long s_end = s_begin + j.mt < j.m_strips ? s_begin + j.mt : j.m_strips;
@@ -348,25 +336,13 @@ template <typename T> void compute_task(void* ctx, long t) {
     bool overwrite = pc == 0 && j.beta == 0;
     T beta = pc == 0 ? j.beta : (T)1;
     for (long s = s_begin; s < s_end; s++) {
-      long row0 = s * MR, rows = j.M - row0 < MR ? j.M - row0 : (long)MR;
-      T* c = j.C + row0 * j.ldc;
-      if (rows == MR && !j.trans_a) {
-        const T* a = j.A + row0 * j.lda + pc;
-        for (long q = q_begin; q < q_end; q++) {
-          long cols = j.N - q * NR < NR ? j.N - q * NR : (long)NR, ldbk;
-          const T* b = b_strip(j, pc, kc, q, cols, &ldbk);
-          any_tile<T, kRows>(kc, a, j.lda, b, ldbk, c + q * NR, j.ldc, rows, cols, j.alpha, beta, overwrite);
-        }
-      } else if (rows == MR) {
-        const T* a = j.A + pc * j.lda + row0;
-        for (long q = q_begin; q < q_end; q++) {
-          long cols = j.N - q * NR < NR ? j.N - q * NR : (long)NR, ldbk;
-          const T* b = b_strip(j, pc, kc, q, cols, &ldbk);
-          any_tile<T, kCols>(kc, a, j.lda, b, ldbk, c + q * NR, j.ldc, rows, cols, j.alpha, beta, overwrite);
-        }
-      } else {
-        last_strip(j, row0, rows, pc, kc, q_begin, q_end, beta, overwrite);
-      }
+      const long row0 = s * MR;
+      if (j.M - row0 < MR)
+        last_strip(j, row0, j.M - row0, pc, kc, q_begin, q_end, beta, overwrite);
+      else if (j.trans_a)
+        rows_in_place<T, MR, kCols>(j, row0, pc, kc, q_begin, q_end, beta, overwrite);
+      else
+        rows_in_place<T, MR, kRows>(j, row0, pc, kc, q_begin, q_end, beta, overwrite);
     }
   }
 }
