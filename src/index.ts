@@ -19,7 +19,7 @@ export { Random } from './random';
 export * from './layers/index';
 export { initWeight, initBias, type InitKind, type InitSpec } from './init';
 export * as losses from './losses';
-export type { LossResult, LossName, LossFunction, MseOptions, MseReduction, CrossEntropyOptions } from './losses';
+export type { LossResult, LossName, LossFunction, MseOptions, MseReduction, CrossEntropyOptions, SoftmaxCrossEntropyOptions } from './losses';
 export {
   Optimizer, SGD, AdaGrad, RMSProp, Adam, AdamW, clipGradNorm, schedules, stepDecay, exponentialDecay, cosineDecay,
   warmupCosine, oneCycle, optimizerFromName, OPTIMIZER_NAMES,

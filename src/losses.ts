@@ -2,7 +2,7 @@
 // respect to the network's output). L2 regularization lives here too, since fit() adds it to the loss.
 import { getBackend } from './backend/index';
 import { ReusableTensor } from './layers/buffers';
-import { describeValue, kernelNumber, knownOptions, nonNegativeNumber, oneOf, optionalBoolean, optionsObject } from './validate';
+import { describeValue, kernelNumber, knownOptions, nonNegativeNumber, numberIn, oneOf, optionalBoolean, optionsObject } from './validate';
 import { Tensor, allocate, formatShape } from './tensor';
 
 /** A loss function's result: the loss and its gradient with respect to the input. */
@@ -53,20 +53,31 @@ export function targetTensor(x: Tensor, targets: Tensor | Int32Array, name = 'ta
   return new Tensor(out, x.shape);
 }
 
+/** Options of softmaxCrossEntropy. */
+export interface SoftmaxCrossEntropyOptions {
+  /**
+   * Label smoothing ε in [0, 1] (default 0), PyTorch's label_smoothing: the targets become (1 − ε)·t + ε/C, so the
+   * model is not pushed towards ever larger logits; the loss is the cross-entropy against those targets.
+   */
+  labelSmoothing?: number;
+}
+
 /**
  * Mean softmax cross-entropy of logits (N, C) against class indices (Int32Array of N) or target
  * distributions (one-hot or soft, a Tensor (N, C)). Stable (log-sum-exp); grad = (softmax − t)/N.
  * 1-D logits (C) are one sample, as in NumPy code: the label is then a number (or an Int32Array of one), the
  * targets a Tensor (C), and the gradient has the logits' shape (C). Softmax needs C ≥ 2 classes.
  */
-export function softmaxCrossEntropy(logits: Tensor, labels: Int32Array | Tensor | number): LossResult {
+export function softmaxCrossEntropy(logits: Tensor, labels: Int32Array | Tensor | number,
+  options: SoftmaxCrossEntropyOptions = {}): LossResult {
   checkTensor(logits, 'logits');
+  const smoothing = labelSmoothingOf(options, 'softmaxCrossEntropy');
   if (logits.ndim !== 1) {
     if (typeof labels === 'number') {
       throw new TypeError(`labels must be an Int32Array of class indices or a Tensor of targets for logits of shape ` +
         `${formatShape(logits.shape)}; a single number is the label of 1-D logits (one sample)`);
     }
-    return sceInto(logits, labels, null);
+    return sceInto(logits, labels, null, smoothing);
   }
   const cols = logits.size;
   let y: Int32Array | Tensor;
@@ -81,7 +92,7 @@ export function softmaxCrossEntropy(logits: Tensor, labels: Int32Array | Tensor 
     }
     y = labels instanceof Tensor && labels.ndim === 1 ? labels.reshape([1, labels.size]) : labels;
   }
-  const r = sceInto(logits.reshape([1, cols]), y, null);
+  const r = sceInto(logits.reshape([1, cols]), y, null, smoothing);
   return { loss: r.loss, grad: r.grad.reshape(logits.shape) };
 }
 
@@ -97,13 +108,34 @@ function gradFor(x: Tensor, into: ReusableTensor | null): Tensor {
   return into ? into.take(x.shape, x.dtype, true) : Tensor.zeros(x.shape, x.dtype);
 }
 
-function sceInto(logits: Tensor, labels: Int32Array | Tensor, into: ReusableTensor | null): LossResult {
+/** The label smoothing of softmaxCrossEntropy's options (checked: a number in [0, 1]). */
+function labelSmoothingOf(options: SoftmaxCrossEntropyOptions, caller: string): number {
+  const opts = optionsObject(options, `${caller} options`);
+  knownOptions(opts, ['labelSmoothing'], caller);
+  return numberIn(opts.labelSmoothing ?? 0, `${caller} labelSmoothing`, '[0, 1]');
+}
+
+/** The smoothed targets (1 − ε)·t + ε/C of labels (class indices) or target rows, as floats of the logits' dtype. */
+function smoothedTargets(logits: Tensor, labels: Int32Array | Tensor, smoothing: number): Tensor {
+  const t = targetTensor(logits, labels, 'labels');
+  const cols = logits.size / logits.shape[0], keep = 1 - smoothing, spread = smoothing / cols;
+  const out = labels instanceof Int32Array ? t.data : allocate(logits.dtype, t.size);  // a fresh one-hot is ours
+  for (let i = 0; i < out.length; i++) out[i] = keep * t.data[i] + spread;
+  return new Tensor(out, logits.shape);
+}
+
+function sceInto(logits: Tensor, labels: Int32Array | Tensor, into: ReusableTensor | null, smoothing = 0): LossResult {
   checkTensor(logits, 'logits');
   const [rows, cols] = rowsCols(logits, 'logits');
   if (cols < 2) throw new RangeError(oneColumnMessage(logits.shape));
   const grad = gradFor(logits, into);
   let loss: number;
-  if (labels instanceof Int32Array) {
+  if (smoothing > 0) {
+    if (labels instanceof Int32Array && labels.length !== rows) {
+      throw new RangeError(`labels has ${labels.length} entries but logits has ${rows} rows`);
+    }
+    loss = getBackend().softmaxCrossEntropyTarget(rows, cols, logits.data, smoothedTargets(logits, labels, smoothing).data, grad.data);
+  } else if (labels instanceof Int32Array) {
     if (labels.length !== rows) throw new RangeError(`labels has ${labels.length} entries but logits has ${rows} rows`);
     loss = getBackend().softmaxCrossEntropyIndex(rows, cols, logits.data, labels, grad.data);
   } else {
@@ -254,11 +286,17 @@ function checkLossResult(r: unknown, output: Tensor): LossResult {
 /**
  * A loss by name (or a custom function, its result checked). With `gradInto`, a named loss writes its gradient into
  * that reused tensor (valid until the next call), as the training loop wants; without it, a fresh tensor.
+ * `labelSmoothing` (> 0) is softmaxCrossEntropy's (fit()'s option); any other loss refuses it.
  */
-export function lossFunction(loss: LossName | LossFunction, gradInto: ReusableTensor | null = null): LossFunction {
+export function lossFunction(loss: LossName | LossFunction, gradInto: ReusableTensor | null = null,
+  labelSmoothing = 0): LossFunction {
+  if (labelSmoothing !== 0 && loss !== 'softmaxCrossEntropy') {
+    throw new TypeError(`labelSmoothing is an option of the 'softmaxCrossEntropy' loss, not of ${typeof loss === 'function'
+      ? 'a loss function' : typeof loss === 'string' ? `'${loss}'` : describeValue(loss)}`);
+  }
   if (typeof loss === 'function') return (output, targets) => checkLossResult(loss(output, targets), output);
   switch (loss) {
-    case 'softmaxCrossEntropy': return gradInto ? (o, t) => sceInto(o, t, gradInto) : softmaxCrossEntropy;
+    case 'softmaxCrossEntropy': return gradInto || labelSmoothing ? (o, t) => sceInto(o, t, gradInto, labelSmoothing) : softmaxCrossEntropy;
     case 'binaryCrossEntropy': return (o, t) => bceInto(o, t, {}, gradInto);
     case 'mse': return (o, t) => mseInto(o, t, {}, gradInto);
     case 'crossEntropy': return (o, t) => ceInto(o, t, {}, gradInto);

@@ -75,6 +75,12 @@ export interface TrainOptions {
   loss?: LossName | LossFunction;
   /** L2 regularization: weightDecay · Σ W² added to the loss, 2 · weightDecay · W to weight gradients. */
   weightDecay?: number;
+  /**
+   * Label smoothing ε in [0, 1] of the 'softmaxCrossEntropy' loss while training (PyTorch's label_smoothing): the
+   * targets become (1 − ε)·t + ε/C (default 0). The training loss is the one against those targets; the validation
+   * loss and evaluate() stay plain cross-entropy. Any other loss refuses it.
+   */
+  labelSmoothing?: number;
 }
 
 export type { BatchInfo, EpochInfo } from './callbacks';
@@ -345,9 +351,14 @@ function checkDistributions(y: Tensor, cols: number): void {
   }
 }
 
+/** The label smoothing of fit() or lossAndGradients() options: a number in [0, 1] (0 when not given). */
+function labelSmoothingOf(opts: TrainOptions, caller: string): number {
+  return numberIn(opts.labelSmoothing ?? 0, `${caller} labelSmoothing`, '[0, 1]');
+}
+
 /** The names fit() accepts (the compiler keeps this list in step with FitOptions). */
 const FIT_OPTIONS: Record<keyof FitOptions, true> = {
-  loss: true, weightDecay: true, optimizer: true, epochs: true, batchSize: true, shuffle: true, validationData: true,
+  loss: true, weightDecay: true, labelSmoothing: true, optimizer: true, epochs: true, batchSize: true, shuffle: true, validationData: true,
   validationSplit: true, callbacks: true, onBatchEnd: true, onEpochEnd: true, metrics: true, verbose: true, signal: true,
   dataset: true, stepsPerEpoch: true, prefetch: true,
 };
@@ -937,7 +948,7 @@ export class Sequential {
    */
   lossAndGradients(x: Tensor, y: Tensor | Int32Array, opts: TrainOptions = {}): number {
     const lossName = optionsObject(opts, 'lossAndGradients() options').loss ?? this.lossSpec ?? 'softmaxCrossEntropy';
-    const lossFn = lossFunction(lossName);
+    const lossFn = lossFunction(lossName, null, labelSmoothingOf(opts, 'lossAndGradients()'));
     checkLossAfter(lossName, this.layers.at(-1), 'lossAndGradients()');
     this.zeroGrad();
     const out = this.run(x);
@@ -1325,7 +1336,7 @@ export class Sequential {
     }
     if (opts.prefetch !== undefined) throw new TypeError('prefetch is for a dataset (fit(dataset, { prefetch })); tensors are in memory');
     const lossName = opts.loss ?? this.lossSpec ?? 'softmaxCrossEntropy';
-    const lossFn = lossFunction(lossName, new ReusableTensor());
+    const lossFn = lossFunction(lossName, new ReusableTensor(), labelSmoothingOf(opts, 'fit()'));
     checkLossAfter(lossName, this.layers.at(-1), 'fit()');
     let xin = this.batchInput(x, 'fit()', 'x');
     let targets = checkTargets(y, xin.shape[0], 'y', this.dtype);
@@ -1400,7 +1411,7 @@ export class Sequential {
     }
     checkBatchedDataset(data, 'fit()', 'the dataset');
     const lossName = opts.loss ?? this.lossSpec ?? 'softmaxCrossEntropy';
-    const lossFn = lossFunction(lossName, new ReusableTensor());
+    const lossFn = lossFunction(lossName, new ReusableTensor(), labelSmoothingOf(opts, 'fit()'));
     checkLossAfter(lossName, this.layers.at(-1), 'fit()');
     const defaulted = opts.loss === undefined && this.lossSpec === null;
     const optimizer = opts.optimizer !== undefined ? fitOptimizer(opts.optimizer) : this.compiledOptimizer ?? fitOptimizer(undefined);

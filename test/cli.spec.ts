@@ -194,6 +194,9 @@ describe('nodenn CLI', () => {
     [['train', 'mnist', '--epochs', '0'], /--epochs must be an integer ≥ 1, got '0'/],
     [['train', 'mnist', '--epochs', '2.5'], /--epochs must be an integer/],
     [['train', 'mnist', '--lr', '0'], /--lr must be a positive number/],
+    [['train', 'mnist', '--label-smoothing', '1.5'], /--label-smoothing must be a non-negative number from 0 to 1, got '1\.5'/],
+    [['train', 'mnist', '--label-smoothing=-0.1'], /--label-smoothing must be a non-negative number from 0 to 1, got '-0\.1'/],
+    [['eval', 'm.safetensors', '--label-smoothing', '0.1'], /eval does not take --label-smoothing \(an option of train\)/],
     [['train', 'mnist', '--optimizer', 'lion'], /--optimizer must be/],
     [['train', 'mnist', '--backend', 'gpu'], /--backend must be 'native' or 'ts'/],
     [['train', 'mnist', '--limit', '100', '--validation', '100'], /leaves no training samples/],
@@ -573,7 +576,7 @@ describe('nodenn train options, in-process', () => {
     const results: string[] = [];
     for (const [name, lr] of defaults) {
       const r = await train(['--optimizer', name]);
-      expect(r.out).toContain(`training: 2 epochs, batch 25, ${name} lr ${lr} (one-cycle), seed 1\n`);
+      expect(r.out).toContain(`training: 2 epochs, batch 25, ${name} lr ${lr} (one-cycle), label smoothing 0.1, seed 1\n`);
       expect(r.accuracy, name).toBeGreaterThan(30);  // chance is 10%; sgd, the slowest, reaches about 61% here
       results.push(r.result);  // adam and adamw can agree on the loss to 4 decimals here, not on the accuracy too
     }
@@ -582,18 +585,36 @@ describe('nodenn train options, in-process', () => {
 
   it('--no-decay keeps the learning rate constant: another run, and the line says so', async () => {
     const decayed = await train([]), constant = await train(['--no-decay']);
-    expect(decayed.out).toContain('training: 2 epochs, batch 25, adam lr 0.005 (one-cycle), seed 1\n');
-    expect(constant.out).toContain('training: 2 epochs, batch 25, adam lr 0.005, seed 1\n');
+    expect(decayed.out).toContain('training: 2 epochs, batch 25, adam lr 0.005 (one-cycle), label smoothing 0.1, seed 1\n');
+    expect(constant.out).toContain('training: 2 epochs, batch 25, adam lr 0.005, label smoothing 0.1, seed 1\n');
     expect(constant.loss).not.toBe(decayed.loss);
+  });
+
+  it('--label-smoothing X: the mlp trains with 0.1 by default, 0 turns it off; the line and the training loss say so', async () => {
+    const smoothed = await train([]), plain = await train(['--label-smoothing', '0']), half = await train(['--label-smoothing', '0.5']);
+    expect(plain.out).toContain('training: 2 epochs, batch 25, adam lr 0.005 (one-cycle), seed 1\n');
+    expect(half.out).toContain('training: 2 epochs, batch 25, adam lr 0.005 (one-cycle), label smoothing 0.5, seed 1\n');
+    expect(smoothed.result).toBe((await train(['--label-smoothing', '0.1'])).result);
+    expect(plain.result).not.toBe(smoothed.result);
+    // the epoch lines' training loss is against the smoothed targets: it cannot fall below their entropy
+    const epochLoss = (r: { out: string }) => Number(/^epoch 2\/2 {2}loss (\d\.\d{4})/m.exec(r.out)![1]);
+    const entropy = (e: number) => -((1 - e + e / 10) * Math.log(1 - e + e / 10) + 9 * (e / 10) * Math.log(e / 10));
+    expect(epochLoss(half)).toBeGreaterThan(entropy(0.5));
+    expect(epochLoss(smoothed)).toBeGreaterThan(entropy(0.1));
+    expect(epochLoss(plain)).toBeLessThan(entropy(0.1));
+    // --augment trains without it unless asked
+    const io = capture(false);
+    expect(await main(['train', 'mnist', '--data', subset, '--limit', '40', '--validation', '8', '--augment', '--epochs', '1'], io)).toBe(0);
+    expect(io.text()).toMatch(/^training: 1 epoch, batch 128, adam lr 0\.002, seed 1$/m);
   });
 
   it('one-cycle needs 4 steps or more (both its phases): a shorter run trains at the constant rate, as --no-decay', async () => {
     const short = await train(['--epochs', '1', '--batch-size', '250']);
     const constant = await train(['--epochs', '1', '--batch-size', '250', '--no-decay']);
-    expect(short.out).toContain('training: 1 epoch, batch 250, adam lr 0.005, seed 1\n');
+    expect(short.out).toContain('training: 1 epoch, batch 250, adam lr 0.005, label smoothing 0.1, seed 1\n');
     expect(short.result).toBe(constant.result);
     const four = await train(['--epochs', '2', '--batch-size', '250']);
-    expect(four.out).toContain('training: 2 epochs, batch 250, adam lr 0.005 (one-cycle), seed 1\n');
+    expect(four.out).toContain('training: 2 epochs, batch 250, adam lr 0.005 (one-cycle), label smoothing 0.1, seed 1\n');
   });
 
   it.skipIf(!nativeAvailable())('--threads N: the native backend runs N threads, with the very same result', async () => {

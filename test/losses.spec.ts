@@ -195,6 +195,66 @@ describe.each(backends)('losses on $label', (bc) => {
     expect(() => l2Penalty([w], -1)).toThrow(/weight decay must be a non-negative number/);
   });
 
+  it('label smoothing: the cross-entropy against (1 − ε)·t + ε/C, its gradient (softmax − t)/N', () => {
+    const logits = f64([1, 2, 3, 0.5, -1, 2], [2, 3]), eps = 0.3;
+    // by hand, in double: loss_r = lse_r − Σ_j t_j z_j, grad = (softmax − t) / N
+    const z = [[1, 2, 3], [0.5, -1, 2]], label = [2, 0];
+    const rowLoss: number[] = [], grad: number[] = [];
+    z.forEach((row, r) => {
+      const lse = Math.log(row.reduce((a, v) => a + Math.exp(v), 0));
+      const t = row.map((_, j) => (j === label[r] ? 1 - eps : 0) + eps / 3);
+      rowLoss.push(lse - row.reduce((a, v, j) => a + t[j] * v, 0));
+      row.forEach((v, j) => grad.push((Math.exp(v - lse) - t[j]) / 2));
+    });
+    const a = softmaxCrossEntropy(logits, new Int32Array(label), { labelSmoothing: eps });
+    expect(a.loss).toBeCloseTo((rowLoss[0] + rowLoss[1]) / 2, 14);
+    expect(a.loss).toBeGreaterThan(softmaxCrossEntropy(logits, new Int32Array(label)).loss + 0.1);
+    expect(relativeError(a.grad, f64(grad, [2, 3]))).toBeLessThan(1e-13);
+    // one-hot targets smooth alike; soft targets mix with the uniform distribution, the caller's tensor untouched
+    const soft = f64([0.2, 0.3, 0.5, 1, 0, 0], [2, 3]);
+    const b = softmaxCrossEntropy(logits, soft, { labelSmoothing: eps });
+    expect(Array.from(soft.data)).toEqual([0.2, 0.3, 0.5, 1, 0, 0]);
+    const mixed = softmaxCrossEntropy(logits, f64(Array.from(soft.data, (t) => (1 - eps) * t + eps / 3), [2, 3]));
+    expect(b.loss).toBeCloseTo(mixed.loss, 14);
+    expect(relativeError(b.grad, mixed.grad)).toBeLessThan(1e-14);
+    expect(softmaxCrossEntropy(logits, new Int32Array(label), { labelSmoothing: 0 }).loss)
+      .toBe(softmaxCrossEntropy(logits, new Int32Array(label)).loss);
+    // 1-D logits (one sample), and lossFunction's form (fit()'s)
+    expect(softmaxCrossEntropy(f64([1, 2, 3]), 2, { labelSmoothing: eps }).loss).toBeCloseTo(rowLoss[0], 14);
+    expect(lossFunction('softmaxCrossEntropy', null, eps)(logits, new Int32Array(label)).loss).toBe(a.loss);
+    expect(lossGradError((x) => softmaxCrossEntropy(x, labels, { labelSmoothing: 0.1 }), randn([5, 3], 3, 2))).toBeLessThanOrEqual(1e-6);
+  });
+
+  it('label smoothing: a bad value or another loss is refused by name', () => {
+    const x = f64([1, 2, 3, 4, 5, 6], [2, 3]), y = new Int32Array([0, 1]);
+    expect(() => softmaxCrossEntropy(x, y, { labelSmoothing: 1.5 })).toThrow('softmaxCrossEntropy labelSmoothing must be in [0, 1], got 1.5');
+    expect(() => softmaxCrossEntropy(x, y, { labelSmoothing: -0.1 })).toThrow(RangeError);
+    expect(() => softmaxCrossEntropy(x, y, { smoothing: 0.1 } as never)).toThrow(/smoothing/);
+    expect(() => softmaxCrossEntropy(x, new Int32Array([0, 3]), { labelSmoothing: 0.1 })).toThrow(/labels\[1\] = 3 is outside \[0, 3\)/);
+    expect(() => softmaxCrossEntropy(x, new Int32Array([0]), { labelSmoothing: 0.1 })).toThrow(/labels has 1 entries but logits has 2 rows/);
+    expect(() => lossFunction('mse', null, 0.1)).toThrow("labelSmoothing is an option of the 'softmaxCrossEntropy' loss, not of 'mse'");
+    expect(() => lossFunction((o) => ({ loss: 0, grad: o }), null, 0.1)).toThrow(/not of a loss function/);
+  });
+
+  it('fit() and lossAndGradients() with labelSmoothing train on the smoothed loss', async () => {
+    const make = () => new Sequential([new Dense(4, 6), new Sigmoid(), new Dense(6, 3)], { dtype: 'float64', seed: 5 });
+    const x = randn([5, 4], 1);
+    const net = make();
+    const smoothed = softmaxCrossEntropy(net.forward(x), labels, { labelSmoothing: 0.2 }).loss;
+    expect(Math.abs(smoothed - softmaxCrossEntropy(net.forward(x), labels).loss)).toBeGreaterThan(1e-3);
+    expect(net.lossAndGradients(x, labels, { labelSmoothing: 0.2 })).toBeCloseTo(smoothed, 14);
+    // the first epoch's loss (one batch, before its step) is the smoothed one; validation stays plain cross-entropy
+    const history = await make().fit(x, labels, { labelSmoothing: 0.2, optimizer: new SGD({ lr: 0.1 }), epochs: 1, batchSize: 5,
+      validationData: [x, labels] });
+    expect(history.loss[0]).toBeCloseTo(smoothed, 14);
+    const trained = make();
+    await trained.fit(x, labels, { labelSmoothing: 0.2, optimizer: new SGD({ lr: 0.1 }), epochs: 1, batchSize: 5 });
+    expect(history.valLoss[0]).toBeCloseTo(trained.evaluate(x, labels).loss, 14);
+    await expect(make().fit(x, labels, { labelSmoothing: 2 })).rejects.toThrow('fit() labelSmoothing must be in [0, 1], got 2');
+    await expect(make().fit(x, labels, { loss: 'mse', labelSmoothing: 0.1 })).rejects.toThrow(/labelSmoothing is an option of the 'softmaxCrossEntropy' loss/);
+    expect(() => make().lossAndGradients(x, labels, { labelSmoothing: NaN })).toThrow(/lossAndGradients\(\) labelSmoothing must be in \[0, 1\]/);
+  });
+
   it('bad targets are named errors', () => {
     const x = Tensor.zeros([2, 3], 'float64');
     expect(() => softmaxCrossEntropy(x, new Int32Array([0, 3]))).toThrow(/labels\[1\] = 3 is outside \[0, 3\)/);
