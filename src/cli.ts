@@ -188,7 +188,18 @@ function parseCommandLine(argv: string[]): { values: Values; positionals: string
       throw new UsageError(`${command} does not take --${name} (an option of ${owners.join(' and ')})`, command);
     }
   }
-  const parsed = parseArgs({ args: argv.slice(0, end), options: OPTIONS, allowPositionals: true, strict: true });
+  // A value that starts with a dash but is not an option (--lr -1) is passed on as --lr=-1: the strict parse would
+  // throw its own TypeError for it, and the option's check then says what the value must be
+  const args = argv.slice(0, end);
+  const joined = new Set<number>();
+  for (const t of tokens) {
+    if (t.kind === 'option' && t.index < end && t.value !== undefined && !t.inlineValue && t.value.startsWith('-')) {
+      args[t.index] = `${t.rawName}=${t.value}`;
+      joined.add(t.index + 1);
+    }
+  }
+  const parsed = parseArgs({ args: args.filter((_, i) => !joined.has(i)), options: OPTIONS, allowPositionals: true,
+    strict: true });
   return { values: parsed.values as Values, positionals: parsed.positionals, command };
 }
 

@@ -224,6 +224,9 @@ describe('nodenn CLI', () => {
     [['train', '--epochs', '--lr', '0.1'], '--epochs needs a value: --epochs N', 'train'],
     [['predict', 'm.safetensors', '--index'], '--index needs a value: --index I', 'predict'],
     [['train', '--quiet=yes'], "--quiet takes no value, got '--quiet=yes'", 'train'],
+    // a negative number after the option is its value (util.parseArgs alone throws its own TypeError for it)
+    [['train', 'mnist', '--lr', '-1'], "--lr must be a positive number, got '-1'", 'train'],
+    [['train', '--seed', '-3', 'mnist'], "--seed must be an integer ≥ 0, got '-3'", 'train'],
     [['eval', 'm.safetensors', '--epochs', '3'], 'eval does not take --epochs (an option of train)', 'eval'],
     [['predict', 'm.safetensors', '--limit', '3'], 'predict does not take --limit (an option of train and eval)', 'predict'],
     [['--frobnicate'], "unknown option '--frobnicate'", undefined],
