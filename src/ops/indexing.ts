@@ -155,6 +155,7 @@ export function booleanMask(x: Tensor, mask: Tensor | readonly unknown[]): Tenso
  */
 export function oneHot(indices: Int32Array | readonly number[] | Tensor, depth: number, dtype: DType = 'float32'): Tensor {
   const { index, shape } = indexArray(indices, 'indices');
+  if (dtype !== 'float32' && dtype !== 'float64') throw new TypeError(`dtype must be 'float32' or 'float64', got ${describeValue(dtype)}`);
   if (!Number.isInteger(depth) || depth < 0) throw new RangeError(`depth must be a non-negative integer, got ${describeValue(depth)}`);
   for (let i = 0; i < index.length; i++) {
     if (index[i] < 0 || index[i] >= depth) {

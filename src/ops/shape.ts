@@ -5,7 +5,7 @@
 // data, as NumPy returns views.
 import { getBackend } from '../backend/index';
 import {
-  Tensor, type DType, type NestedArray, type Shape, allocateUninitialized, checkAttached, formatShape, sizeOf,
+  Tensor, type DType, type NestedArray, type Shape, allocateUninitialized, checkAttached, checkElements, formatShape, sizeOf,
 } from '../tensor';
 import { describeValue, isArray } from '../validate';
 import { record } from '../autograd/tape';
@@ -56,15 +56,8 @@ export function around(shape: Shape, axis: number): [number, number, number] {
 
 /** A new tensor of `shape` and `dtype` for a kernel to overwrite entirely (see allocateUninitialized). */
 export function empty(shape: Shape, dtype: DType): Tensor {
-  const n = sizeOf(shape);
-  if (n >= MAX_ELEMENTS) {
-    throw new RangeError(`the result would have shape ${formatShape(shape)}, ${n} elements: a tensor holds fewer than 2^31`);
-  }
-  return new Tensor(allocateUninitialized(dtype, n), shape);
+  return new Tensor(allocateUninitialized(dtype, checkElements(shape, 'the result of shape')), shape);
 }
-
-/** A tensor holds fewer elements than this (the kernels' sizes are int32). */
-export const MAX_ELEMENTS = 2 ** 31;
 
 /** Indices as an Int32Array: an Int32Array as is, any other array or a tensor's values converted (integers only). */
 export function indexArray(indices: unknown, name: string): { index: Int32Array; shape: number[] } {
@@ -77,8 +70,11 @@ export function indexArray(indices: unknown, name: string): { index: Int32Array;
   } else if (typeof indices === 'number') {
     values = [indices];
     shape = [];
-  } else if (Array.isArray(indices) || (ArrayBuffer.isView(indices) && !(indices instanceof DataView))) {
-    const t = new Tensor(indices as NestedArray, undefined, 'float64');
+  } else if (Array.isArray(indices) || (ArrayBuffer.isView(indices) && !(indices instanceof DataView) &&
+    !(indices instanceof BigInt64Array) && !(indices instanceof BigUint64Array))) {
+    // a Float32Array as any other typed array: its values converted (not taken as a float64 tensor's data)
+    const t = new Tensor(ArrayBuffer.isView(indices) ? Float64Array.from(indices as ArrayLike<number>) : indices as NestedArray,
+      undefined, 'float64');
     values = t.data;
     shape = [...t.shape];
   } else {
@@ -87,7 +83,8 @@ export function indexArray(indices: unknown, name: string): { index: Int32Array;
   const index = new Int32Array(values.length);
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
-    if (!Number.isInteger(v) || Math.abs(v) >= 2 ** 31) throw new TypeError(`${name}[${i}] must be an integer, got ${v}`);
+    if (!Number.isInteger(v)) throw new TypeError(`${name}[${i}] must be an integer, got ${v}`);
+    if (Math.abs(v) >= 2 ** 31) throw new RangeError(`${name}[${i}] is ${v}, out of bounds for any axis (a size is below 2^31)`);
     index[i] = v;
   }
   return { index, shape };
