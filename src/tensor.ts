@@ -337,7 +337,7 @@ export class Tensor {
   /** A view with another shape over the same data; one size may be -1. */
   reshape(shape: Shape): Tensor {
     checkAttached(this, 'tensor');
-    if (!Array.isArray(shape)) throw new TypeError(`shape must be an array of sizes, got ${describeValue(shape)}`);
+    if (!Array.isArray(shape as unknown)) throw new TypeError(`shape must be an array of sizes, got ${describeValue(shape)}`);
     const s = [...shape];
     const free = s.indexOf(-1);
     if (free >= 0 && s.indexOf(-1, free + 1) >= 0) {

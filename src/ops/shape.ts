@@ -73,7 +73,7 @@ export function indexArray(indices: unknown, name: string): { index: Int32Array;
   } else if (Array.isArray(indices) || (ArrayBuffer.isView(indices) && !(indices instanceof DataView) &&
     !(indices instanceof BigInt64Array) && !(indices instanceof BigUint64Array))) {
     // a Float32Array as any other typed array: its values converted (not taken as a float64 tensor's data)
-    const t = new Tensor(ArrayBuffer.isView(indices) ? Float64Array.from(indices as ArrayLike<number>) : indices as NestedArray,
+    const t = new Tensor(ArrayBuffer.isView(indices) ? Float64Array.from(indices as unknown as ArrayLike<number>) : indices as NestedArray,
       undefined, 'float64');
     values = t.data;
     shape = [...t.shape];
