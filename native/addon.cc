@@ -157,7 +157,10 @@ void expect_args(const Napi::CallbackInfo& info, size_t n, const char* signature
   if (info.Length() < n) fail(info.Env(), kTypeError, signature, ": expected ", n, " arguments, got ", info.Length());
 }
 
+// A product of sizes: 0 when any factor is 0 (an empty array, however large the others), else below kMaxProduct.
 int64_t checked_product(napi_env env, std::initializer_list<int64_t> factors, const char* text) {
+  for (int64_t f : factors)
+    if (f == 0) return 0;
   int64_t r = 1;
   for (int64_t f : factors)
     if (__builtin_mul_overflow(r, f, &r) || r >= kMaxProduct) fail(env, kRangeError, text, " is too large");
@@ -327,15 +330,22 @@ class Args {
 
   // A product of slots: a length or an index bound. It divides only where the spec says floor(X / k): a division
   // costs more than the rest of a factor (and `div > 1`, unlike `div != 1`, keeps the compiler from dividing always).
+  // A product that is 0 when any factor is 0 (an empty array, however large the others); only a too large one
+  // looks at the factors after the one that passed the limit.
   int64_t product(const P& p) const {
     int64_t r = 1;
     for (int f = 0; f < p.count; f++) {
-      const Factor& x = p.factors[f];
-      const int64_t v = x.div > 1 ? slot_[x.slot] / x.div : slot_[x.slot];
-      if (__builtin_mul_overflow(r, v, &r) || r >= kMaxProduct) fail(env_, kRangeError, p.text, " is too large");
+      const int64_t v = factor(p.factors[f]);
+      if (__builtin_mul_overflow(r, v, &r) || r >= kMaxProduct) {
+        for (int g = f + 1; g < p.count; g++)
+          if (factor(p.factors[g]) == 0) return 0;
+        fail(env_, kRangeError, p.text, " is too large");
+      }
     }
     return r;
   }
+
+  int64_t factor(const Factor& x) const { return x.div > 1 ? slot_[x.slot] / x.div : slot_[x.slot]; }
 
   int64_t length(const Length& l) const { return product(l.cond < 0 || slot_[l.cond] ? l.then : l.otherwise); }
 

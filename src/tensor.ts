@@ -38,6 +38,18 @@ export function checkShape(shape: Shape, name = 'shape'): void {
   }
 }
 
+/** A tensor holds fewer elements than this: the kernels' sizes are int32. */
+export const MAX_ELEMENTS = 2 ** 31;
+
+/** Throws a RangeError naming `name` when a tensor of `shape` would hold MAX_ELEMENTS or more; returns the count. */
+export function checkElements(shape: Shape, name = 'shape'): number {
+  const n = sizeOf(shape);
+  if (n >= MAX_ELEMENTS) {
+    throw new RangeError(`${name} ${formatShape(shape)} would hold ${n} elements: a tensor holds fewer than 2^31`);
+  }
+  return n;
+}
+
 export function dtypeOf(data: FloatArray): DType {
   return data instanceof Float64Array ? 'float64' : 'float32';
 }
@@ -222,6 +234,9 @@ export class Tensor {
       }
       array = data;
     } else if (ArrayBuffer.isView(data) && !(data instanceof DataView)) {
+      if (data instanceof BigInt64Array || data instanceof BigUint64Array) {
+        throw new TypeError(`data must be a Float32Array, a Float64Array or a (nested) array of numbers, got a ${data.constructor.name}`);
+      }
       array = dtype === 'float64' ? Float64Array.from(data as ArrayLike<number>) : Float32Array.from(data as ArrayLike<number>);
     } else if (data !== null && typeof data === 'object' && typeof (data as ArrayLike<number>).length === 'number') {
       const nested = flattenNested(data as NestedArray, dtype ?? 'float32');
@@ -293,11 +308,12 @@ export class Tensor {
   /** A new tensor of the shape, filled with zeros. */
   static zeros(shape: Shape, dtype: DType = 'float32'): Tensor {
     checkShape(shape);
-    return new Tensor(allocate(dtype, sizeOf(shape)), shape);
+    return new Tensor(allocate(dtype, checkElements(shape)), shape);
   }
 
   /** A new tensor of the shape, every element `value`. */
   static full(shape: Shape, value: number, dtype: DType = 'float32'): Tensor {
+    if (typeof value !== 'number') throw new TypeError(`value must be a number, got ${describeValue(value)}`);
     const t = Tensor.zeros(shape, dtype);
     t.data.fill(value);
     return t;
@@ -321,6 +337,7 @@ export class Tensor {
   /** A view with another shape over the same data; one size may be -1. */
   reshape(shape: Shape): Tensor {
     checkAttached(this, 'tensor');
+    if (!Array.isArray(shape as unknown)) throw new TypeError(`shape must be an array of sizes, got ${describeValue(shape)}`);
     const s = [...shape];
     const free = s.indexOf(-1);
     if (free >= 0 && s.indexOf(-1, free + 1) >= 0) {

@@ -251,7 +251,7 @@ export function makeCase(name: string, sig: Signature, r: () => number): Case {
     const i = int(0, args.length - 1);
     const spec = sig.args[i];
     const cur = args[i];
-    const kind = int(0, 15);
+    const kind = int(0, 16);
     let desc = '';
     try {
       desc = mutate();
@@ -340,6 +340,16 @@ export function makeCase(name: string, sig: Signature, r: () => number): Case {
         args[i] = tracking ? new ctor(buf, bytes) : new ctor(buf, bytes, a.length);
         buf.resize(int(0, a.length + 1) * bytes);
         desc = `${tracking ? 'length-tracking' : 'fixed'} view of a shrunk resizable buffer`;
+      } else if (kind === 16 && spec && spec.t === 'size') {
+      // An empty array of long sizes: this size 0, another one 2^30 (their product is 0, not too large; no
+      // kernel may loop over the long one)
+        const others = sig.args.map((a, k) => [a, k] as const).filter(([a, k]) => k !== i && a.t === 'size');
+        if (others.length) {
+          const [, k] = pick(others);
+          args[i] = 0;
+          args[k] = 2 ** 30;
+          desc = `0, arg ${k} 2^30`;
+        }
       } else if (kind === 13 && typeof cur === 'string') {
         args[i] = pick(['', 'RELU', 'avx1024', 'relu\0x', 'x'.repeat(10000)]);
         desc = 'bad string';

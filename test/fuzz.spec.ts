@@ -66,13 +66,14 @@ describe.skipIf(!nativeAvailable())('native addon fuzz', () => {
     nativeAddon().setIsa(isa);
     const r = caseStream(SEED);
     const problems: string[] = [];
-    const counts = { ok: 0, threw: 0, blind: 0, validOk: 0, onIsa: 0 };
+    const counts = { ok: 0, threw: 0, blind: 0, validOk: 0, onIsa: 0, emptyLong: 0 };
     const names = exported;
     for (let i = 0; i < CASES; i++) {
       const name = names[i % names.length];
       const sig = signatures[name];
       const c = sig && r() > 0.05 ? makeCase(name, sig, r) : blindCase(name, r);
       if (c.mutations[0] === 'blind') counts.blind++;
+      if (c.mutations.some((m) => m.endsWith(' 2^30'))) counts.emptyLong++;
       if (name !== 'setIsa' && name !== 'setThreads') {
         if (nativeAddon().info().isa !== isa) problems.push(`${name} would run on ${nativeAddon().info().isa}, not ${isa}`);
         else counts.onIsa++;
@@ -107,8 +108,11 @@ describe.skipIf(!nativeAvailable())('native addon fuzz', () => {
     expect(counts.ok).toBeGreaterThan(CASES / 20);
     expect(counts.validOk).toBeGreaterThan(0);
     expect(counts.onIsa).toBeGreaterThan(CASES / 2);
+    // calls with a size 0 and another 2^30 (an empty array of long sizes) are among them
+    expect(counts.emptyLong).toBeGreaterThan(CASES / 100);
     console.log(`fuzz on ${isa}: ${CASES} cases over ${names.length} functions (seed ${SEED}): ${counts.threw} threw a ` +
-      `TypeError/RangeError, ${counts.ok} returned (${counts.validOk} unmutated valid calls), ${counts.blind} blind`);
+      `TypeError/RangeError, ${counts.ok} returned (${counts.validOk} unmutated valid calls), ${counts.blind} blind, ` +
+      `${counts.emptyLong} with a size 0 and another 2^30`);
   }, 600_000);
 });
 

@@ -3,7 +3,7 @@
 // backend); computing with them goes through the kernels.
 import { Random } from '../random';
 import {
-  type DType, type FloatArray, type NestedArray, type Shape, Tensor, allocate, checkShape, sizeOf,
+  type DType, type FloatArray, type NestedArray, type Shape, Tensor, allocate, checkElements, checkShape, sizeOf,
 } from '../tensor';
 import { describeValue, optionalSeed, optionsObject } from '../validate';
 
@@ -54,6 +54,7 @@ function count(v: unknown, name: string): number {
 function shapeArg(shape: unknown): Shape {
   if (typeof shape === 'number') shape = [shape];
   checkShape(shape as Shape);
+  checkElements(shape as Shape);
   return shape as Shape;
 }
 
@@ -143,6 +144,7 @@ export function linspace(start: number, stop: number, num = 50, opts?: CreationO
   finite(start, 'start');
   finite(stop, 'stop');
   count(num, 'num');
+  checkElements([num], 'the result of shape');
   const endpoint = optionsObject(opts, 'options').endpoint ?? true;
   const div = endpoint ? num - 1 : num;
   const step = div > 0 ? (stop - start) / div : 0;

@@ -238,6 +238,13 @@ export type Nested = number | Nested[];
 /** The tensor's values as nested arrays of numbers (a plain number for a 0-d tensor), as NumPy's tolist(). */
 export function toNested(t: Tensor): Nested {
   checkAttached(t, 'tensor');
+  // an empty tensor's leading axes may be long: [2^27, 0] would be 2^27 empty arrays, more than the JS heap holds
+  let arrays = 0;
+  for (let d = 0, rows = 1; d < t.ndim && rows > 0; rows *= t.shape[d++]) arrays += rows;
+  if (t.size === 0 && arrays > MAX_EMPTY_ARRAYS) {
+    throw new RangeError(`toNested: the empty tensor of shape ${formatShape(t.shape)} would be ${arrays} nested empty ` +
+      `arrays, more than ${MAX_EMPTY_ARRAYS}`);
+  }
   const build = (axis: number, offset: number, stride: number): Nested => {
     if (axis === t.ndim) return t.data[offset];
     const n = t.shape[axis], inner = stride / (n || 1);
@@ -245,6 +252,9 @@ export function toNested(t: Tensor): Nested {
   };
   return build(0, 0, t.size);
 }
+
+/** The most arrays toNested makes of an empty tensor (2^24: half a gigabyte of empty arrays). */
+const MAX_EMPTY_ARRAYS = 2 ** 24;
 
 /** The one element of a tensor of one element (any shape), as a number. */
 export function item(t: Tensor): number {

@@ -7,7 +7,7 @@ import { getBackend } from '../backend/index';
 import { notifyTracer } from '../autograd/tape';
 import { Tensor, type DType, type NestedArray, formatShape, sizeOf } from '../tensor';
 import { describeValue, isArray } from '../validate';
-import { around, commonDType, empty, gatherAlong, indexArray, normalizeAxis, tensorArg, wrapIndices } from './shape';
+import { around, commonDType, empty, emptyAlong, gatherAlong, indexArray, normalizeAxis, tensorArg, wrapIndices } from './shape';
 
 /**
  * What one axis of a slice takes: an integer (that index; the axis is dropped, as x[1] in NumPy), null or
@@ -21,9 +21,9 @@ export type SliceSpec =
   | readonly (number | null | undefined)[]
   | { start?: number | null; stop?: number | null; step?: number | null };
 
-/** Python's slice.indices(): the indices a slice takes from an axis of `size`. */
-function sliceIndices(start: number | null | undefined, stop: number | null | undefined, step: number | null | undefined,
-  size: number, axis: number): Int32Array {
+/** Python's slice.indices(): the first index a slice takes from an axis of `size`, its step and how many it takes. */
+function sliceRange(start: number | null | undefined, stop: number | null | undefined, step: number | null | undefined,
+  size: number, axis: number): { first: number; step: number; count: number } {
   const bound = (v: number | null | undefined, what: string): number | null => {
     if (v === null || v === undefined) return null;
     if (typeof v !== 'number' || !Number.isInteger(v)) throw new TypeError(`slice ${what} of axis ${axis} must be an integer, got ${describeValue(v)}`);
@@ -40,9 +40,7 @@ function sliceIndices(start: number | null | undefined, stop: number | null | un
     e = e === null ? -1 : e < 0 ? Math.max(e + size, -1) : Math.min(e, size - 1);
   }
   const count = st > 0 ? Math.max(0, Math.ceil((e - b) / st)) : Math.max(0, Math.ceil((b - e) / -st));
-  const index = new Int32Array(count);
-  for (let j = 0; j < count; j++) index[j] = b + j * st;
-  return index;
+  return { first: b, step: st, count };
 }
 
 /**
@@ -59,25 +57,32 @@ export function slice(x: Tensor, ...specs: SliceSpec[]): Tensor {
   const dropped: number[] = [];
   specs.forEach((spec, axis) => {
     const size = x.shape[axis];
-    let index: Int32Array;
+    let range: { first: number; step: number; count: number };
     if (spec === null || spec === undefined) return;
     if (typeof spec === 'number') {
       if (!Number.isInteger(spec)) throw new TypeError(`index of axis ${axis} must be an integer, got ${spec}`);
-      index = wrapIndices(Int32Array.of(spec), size, axis);
+      range = { first: wrapIndices(Int32Array.of(spec), size, axis)[0], step: 1, count: 1 };
       dropped.push(axis);
     } else if (isArray(spec)) {
       if (spec.length < 1 || spec.length > 3) {
         throw new RangeError(`slice of axis ${axis} must be [start, stop?, step?], got [${spec.join(', ')}]`);
       }
-      index = sliceIndices(spec[0], spec.length > 1 ? spec[1] : null, spec[2], size, axis);
+      range = sliceRange(spec[0], spec.length > 1 ? spec[1] : null, spec[2], size, axis);
     } else if (typeof spec === 'object') {
       const s = spec as { start?: number | null; stop?: number | null; step?: number | null };
-      index = sliceIndices(s.start, s.stop, s.step, size, axis);
+      range = sliceRange(s.start, s.stop, s.step, size, axis);
     } else {
       throw new TypeError(`index of axis ${axis} must be an integer, null, [start, stop, step] or { start, stop, step }, ` +
         `got ${describeValue(spec)}`);
     }
-    if (index.length === size && index.every((v, j) => v === j)) return;  // the whole axis
+    const { first, step, count } = range;
+    if (count === size && (count === 0 || first === 0) && (count <= 1 || step === 1)) return;  // the whole axis
+    if (y.size === 0) {  // an empty tensor: the indices of a long axis are not listed
+      y = emptyAlong(y, axis, count);
+      return;
+    }
+    const index = new Int32Array(count);
+    for (let j = 0; j < count; j++) index[j] = first + j * step;
     y = gatherAlong(y, axis, index);
   });
   if (y === x) y = x.clone();
@@ -150,6 +155,7 @@ export function booleanMask(x: Tensor, mask: Tensor | readonly unknown[]): Tenso
  */
 export function oneHot(indices: Int32Array | readonly number[] | Tensor, depth: number, dtype: DType = 'float32'): Tensor {
   const { index, shape } = indexArray(indices, 'indices');
+  if (dtype !== 'float32' && dtype !== 'float64') throw new TypeError(`dtype must be 'float32' or 'float64', got ${describeValue(dtype)}`);
   if (!Number.isInteger(depth) || depth < 0) throw new RangeError(`depth must be a non-negative integer, got ${describeValue(depth)}`);
   for (let i = 0; i < index.length; i++) {
     if (index[i] < 0 || index[i] >= depth) {

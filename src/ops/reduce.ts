@@ -69,7 +69,7 @@ function reduceOp(op: ReduceOpKind, x: Tensor, axisOrOptions: Axis | ReduceOptio
     throw new RangeError(`${op} of an empty axis (shape ${formatShape(x.shape)}): the reduction has no identity`);
   }
   const y = empty(p.shape, x.dtype);
-  getBackend().reduceAxis(op, p.outer, p.n, p.inner, p.x.data, y.data);
+  if (y.size > 0) getBackend().reduceAxis(op, p.outer, p.n, p.inner, p.x.data, y.data);
   return record(op, [x], y, opts);
 }
 
@@ -104,7 +104,7 @@ function varianceOp(sqrt: boolean, x: Tensor, axisOrOptions: Axis | VarianceOpti
   }
   const p = plan(x, opts);
   const y = empty(p.shape, x.dtype);
-  getBackend().varianceAxis(p.outer, p.n, p.inner, ddof, sqrt, p.x.data, y.data);
+  if (y.size > 0) getBackend().varianceAxis(p.outer, p.n, p.inner, ddof, sqrt, p.x.data, y.data);
   return record(sqrt ? 'std' : 'var', [x], y, opts);
 }
 
@@ -170,7 +170,7 @@ function softmaxOp(log: boolean, x: Tensor, axis: number): Tensor {
   if (x.ndim === 0) throw new RangeError(`${log ? 'logSoftmax' : 'softmax'} needs a tensor of at least one dimension`);
   const a = normalizeAxis(axis, x.ndim);
   const y = empty(x.shape, x.dtype);
-  getBackend().softmaxAxis(log, span(x.shape, 0, a), x.shape[a], span(x.shape, a + 1, x.ndim), x.data, y.data);
+  if (y.size > 0) getBackend().softmaxAxis(log, span(x.shape, 0, a), x.shape[a], span(x.shape, a + 1, x.ndim), x.data, y.data);
   return record(log ? 'logSoftmax' : 'softmax', [x], y, a);
 }
 

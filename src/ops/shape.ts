@@ -5,7 +5,7 @@
 // data, as NumPy returns views.
 import { getBackend } from '../backend/index';
 import {
-  Tensor, type DType, type NestedArray, type Shape, allocateUninitialized, checkAttached, formatShape, sizeOf,
+  Tensor, type DType, type NestedArray, type Shape, allocateUninitialized, checkAttached, checkElements, formatShape, sizeOf,
 } from '../tensor';
 import { describeValue, isArray } from '../validate';
 import { record } from '../autograd/tape';
@@ -56,7 +56,7 @@ export function around(shape: Shape, axis: number): [number, number, number] {
 
 /** A new tensor of `shape` and `dtype` for a kernel to overwrite entirely (see allocateUninitialized). */
 export function empty(shape: Shape, dtype: DType): Tensor {
-  return new Tensor(allocateUninitialized(dtype, sizeOf(shape)), shape);
+  return new Tensor(allocateUninitialized(dtype, checkElements(shape, 'the result of shape')), shape);
 }
 
 /** Indices as an Int32Array: an Int32Array as is, any other array or a tensor's values converted (integers only). */
@@ -70,8 +70,11 @@ export function indexArray(indices: unknown, name: string): { index: Int32Array;
   } else if (typeof indices === 'number') {
     values = [indices];
     shape = [];
-  } else if (Array.isArray(indices) || (ArrayBuffer.isView(indices) && !(indices instanceof DataView))) {
-    const t = new Tensor(indices as NestedArray, undefined, 'float64');
+  } else if (Array.isArray(indices) || (ArrayBuffer.isView(indices) && !(indices instanceof DataView) &&
+    !(indices instanceof BigInt64Array) && !(indices instanceof BigUint64Array))) {
+    // a Float32Array as any other typed array: its values converted (not taken as a float64 tensor's data)
+    const t = new Tensor(ArrayBuffer.isView(indices) ? Float64Array.from(indices as unknown as ArrayLike<number>) : indices as NestedArray,
+      undefined, 'float64');
     values = t.data;
     shape = [...t.shape];
   } else {
@@ -80,7 +83,8 @@ export function indexArray(indices: unknown, name: string): { index: Int32Array;
   const index = new Int32Array(values.length);
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
-    if (!Number.isInteger(v) || Math.abs(v) >= 2 ** 31) throw new TypeError(`${name}[${i}] must be an integer, got ${v}`);
+    if (!Number.isInteger(v)) throw new TypeError(`${name}[${i}] must be an integer, got ${v}`);
+    if (Math.abs(v) >= 2 ** 31) throw new RangeError(`${name}[${i}] is ${v}, out of bounds for any axis (a size is below 2^31)`);
     index[i] = v;
   }
   return { index, shape };
@@ -167,7 +171,8 @@ export function permute(x: Tensor, axes: readonly number[]): Tensor {
     if (last && last[last.length - 1] === a - 1) last.push(a);
     else runs.push([a]);
   }
-  if (runs.length <= 1 || runs.every((r, i) => i === 0 || r[0] > runs[i - 1][0])) {
+  // nothing to move: an empty tensor, or axes of size > 1 that keep their order
+  if (x.size === 0 || runs.length <= 1 || runs.every((r, i) => i === 0 || r[0] > runs[i - 1][0])) {
     return record('permute', [x], x.reshape(outShape), perm);
   }
   // x as the runs in their order in x; then swap runs into the wanted order, one swapAxes pass per swap
@@ -240,7 +245,8 @@ export function concat(tensors: readonly Tensor[], axis = 0): Tensor {
   const [outer, , inner] = around(shape, a);
   const k = getBackend();
   let offset = 0;
-  for (const t of ts) {
+  // an empty result: nothing to copy (not an index of each tensor's length along the axis, however long)
+  if (y.size > 0) for (const t of ts) {
     const count = t.shape[a];
     const index = new Int32Array(count);
     for (let j = 0; j < count; j++) index[j] = offset + j;
@@ -297,6 +303,7 @@ export function split(x: Tensor, sections: number | readonly number[], axis = 0)
 
 /** x[..., begin:end, ...] along `axis` (a copy; begin <= end, both in range). */
 export function sliceAxis(x: Tensor, axis: number, begin: number, end: number): Tensor {
+  if (x.size === 0) return emptyAlong(x, axis, end - begin);
   const index = new Int32Array(end - begin);
   for (let j = 0; j < index.length; j++) index[j] = begin + j;
   return gatherAlong(x, axis, index);
@@ -308,8 +315,18 @@ export function gatherAlong(x: Tensor, axis: number, index: Int32Array): Tensor 
   const shape = [...x.shape];
   shape[axis] = index.length;
   const y = empty(shape, x.dtype);
-  getBackend().gatherAxis(index.length, outer, n, inner, x.data, index, y.data);
+  if (y.size > 0) getBackend().gatherAxis(index.length, outer, n, inner, x.data, index, y.data);
   return record('gatherAxis', [x], y, { axis, index });
+}
+
+/**
+ * gatherAlong for an empty x: the result, x.shape with shape[axis] = count, is empty too, and takes no index (an
+ * axis of an empty tensor may be long: its indices are not listed).
+ */
+export function emptyAlong(x: Tensor, axis: number, count: number): Tensor {
+  const shape = [...x.shape];
+  shape[axis] = count;
+  return record('gatherAxis', [x], empty(shape, x.dtype), { axis, index: new Int32Array(0) });
 }
 
 // ---- broadcasting and padding
@@ -330,6 +347,7 @@ export function broadcastTo(x: Tensor, shape: Shape): Tensor {
   }
   let y = x.reshape([...new Array<number>(lead).fill(1), ...x.shape]);
   for (let i = 0; i < x.ndim; i++) if (x.shape[i] !== to[i + lead] && x.shape[i] !== 1) throw bad(i);
+  if (sizeOf(to) === 0) return record('broadcastTo', [x], empty(to, x.dtype));  // nothing to repeat
   let copied = false;
   for (let a = 0; a < to.length; a++) {
     if (y.shape[a] === to[a]) continue;
@@ -381,6 +399,10 @@ export function pad(x: Tensor, width: number | readonly number[] | readonly (rea
     shape[a] = before + n + after;
     const out = empty(shape, y.dtype);
     out.data.fill(value);
+    if (y.size === 0) {  // nothing to copy: the padding is all of it
+      y = out;
+      return;
+    }
     const index = new Int32Array(n);
     for (let j = 0; j < n; j++) index[j] = before + j;
     k.scatterAxis(n, outer, shape[a], inner, y.data, index, out.data, false);

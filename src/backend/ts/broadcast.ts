@@ -49,6 +49,7 @@ export function broadcastBinary(op: BinaryOp, a0: number, a1: number, a2: number
   const f = binaryOps[op];
   const da = [a0, a1, a2, a3], db = [b0, b1, b2, b3];
   const [y0, y1, y2, y3] = broadcastSizes(da, db);
+  if (y0 * y1 * y2 * y3 === 0) return;  // an empty result (not y0 · y1 passes over an empty rest)
   const sa = strides(da), sb = strides(db);
   let k = 0;
   for (let i0 = 0; i0 < y0; i0++) {
@@ -69,6 +70,7 @@ export function broadcastWhere(c0: number, c1: number, c2: number, c3: number, a
   y: FloatArray): void {
   const dc = [c0, c1, c2, c3], da = [a0, a1, a2, a3], db = [b0, b1, b2, b3];
   const [y0, y1, y2, y3] = broadcastSizes(dc, da, db);
+  if (y0 * y1 * y2 * y3 === 0) return;
   const sc = strides(dc), sa = strides(da), sb = strides(db);
   let k = 0;
   for (let i0 = 0; i0 < y0; i0++) {

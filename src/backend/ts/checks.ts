@@ -118,11 +118,15 @@ function compile(name: KernelName, k: KernelSpec): CompiledKernel {
 
 // ---- reading a call
 
+/** A product of sizes: 0 when any factor is 0 (an empty array, however large the others), else below MAX_PRODUCT. */
 function product(p: CompiledProduct, v: number[]): number {
   let r = 1;
   for (let f = 0; f < p.slots.length; f++) {
     r *= Math.floor(v[p.slots[f]] / p.divs[f]);
-    if (r >= MAX_PRODUCT) throw new RangeError(`${p.text} is too large`);
+    if (r >= MAX_PRODUCT) {
+      for (let g = f + 1; g < p.slots.length; g++) if (Math.floor(v[p.slots[g]] / p.divs[g]) === 0) return 0;
+      throw new RangeError(`${p.text} is too large`);
+    }
   }
   return r;
 }

@@ -6,6 +6,7 @@ import type { FloatArray } from '../../tensor';
 
 /** y[o, i] = op over k of x[o, k, i]; NaN propagates; over no values: the op's identity (mean: NaN). */
 export function reduceAxis(op: ReduceOpKind, outer: number, n: number, inner: number, x: FloatArray, y: FloatArray): void {
+  if (outer === 0 || inner === 0) return;  // no result (and not outer passes over an empty inner)
   for (let o = 0; o < outer; o++) {
     for (let i = 0; i < inner; i++) {
       const at = (k: number) => x[(o * n + k) * inner + i];
@@ -50,6 +51,7 @@ export function reduceAxis(op: ReduceOpKind, outer: number, n: number, inner: nu
 /** y[o, i] = Σ_k (x[o, k, i] − mean)² / max(n − ddof, 0), its square root if sqrt. */
 export function varianceAxis(outer: number, n: number, inner: number, ddof: number, sqrt: boolean, x: FloatArray,
   y: FloatArray): void {
+  if (outer === 0 || inner === 0) return;
   const divisor = Math.max(n - ddof, 0);
   for (let o = 0; o < outer; o++) {
     for (let i = 0; i < inner; i++) {
@@ -70,6 +72,7 @@ export function varianceAxis(outer: number, n: number, inner: number, ddof: numb
 /** out[o, i] = k of the first maximum (argmax) or minimum (argmin) of x[o, k, i]; the first NaN wins. */
 export function argReduceAxis(op: ArgReduceOpKind, outer: number, n: number, inner: number, x: FloatArray,
   out: Int32Array): void {
+  if (outer === 0 || inner === 0) return;
   for (let o = 0; o < outer; o++) {
     for (let i = 0; i < inner; i++) {
       let best = 0, bv = x[o * n * inner + i];
@@ -87,6 +90,7 @@ export function argReduceAxis(op: ArgReduceOpKind, outer: number, n: number, inn
 
 /** y = softmax(x) along the middle axis, as exp(x − max) / Σ exp(x − max); log: x − max − log Σ exp(x − max). */
 export function softmaxAxis(log: boolean, outer: number, n: number, inner: number, x: FloatArray, y: FloatArray): void {
+  if (outer === 0 || n === 0 || inner === 0) return;
   for (let o = 0; o < outer; o++) {
     for (let i = 0; i < inner; i++) {
       const at = (k: number) => (o * n + k) * inner + i;

@@ -5,6 +5,8 @@ import type { FloatArray } from '../../tensor';
 /** y[o, j, c, i, k] = x[o, i, c, j, k]: x (outer, m, mid, n, inner) with the axes of sizes m and n swapped. */
 export function swapAxes(outer: number, m: number, mid: number, n: number, inner: number, x: FloatArray,
   y: FloatArray): void {
+  // an empty tensor: no element to move (and not outer · m passes over an empty rest)
+  if (outer === 0 || m === 0 || mid === 0 || n === 0 || inner === 0) return;
   for (let o = 0; o < outer; o++) {
     for (let i = 0; i < m; i++) {
       for (let c = 0; c < mid; c++) {
@@ -21,6 +23,7 @@ export function swapAxes(outer: number, m: number, mid: number, n: number, inner
 /** y[o, j, i] = x[o, index[j], i]: x (outer, n, inner), y (outer, count, inner). */
 export function gatherAxis(count: number, outer: number, n: number, inner: number, x: FloatArray, index: Int32Array,
   y: FloatArray): void {
+  if (outer === 0 || count === 0 || inner === 0) return;
   for (let o = 0; o < outer; o++) {
     for (let j = 0; j < count; j++) {
       const from = (o * n + index[j]) * inner, to = (o * count + j) * inner;
@@ -32,6 +35,7 @@ export function gatherAxis(count: number, outer: number, n: number, inner: numbe
 /** y[o, index[j], i] = x[o, j, i], or += if accumulate (repeated indices add up in the order of j). */
 export function scatterAxis(count: number, outer: number, n: number, inner: number, x: FloatArray, index: Int32Array,
   y: FloatArray, accumulate = false): void {
+  if (outer === 0 || count === 0 || inner === 0) return;
   for (let o = 0; o < outer; o++) {
     for (let j = 0; j < count; j++) {
       const from = (o * count + j) * inner, to = (o * n + index[j]) * inner;

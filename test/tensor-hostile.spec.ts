@@ -1,0 +1,43 @@
+// Hostile arguments to the tensor API (issue 15): each case was a silent wrong result or an error that did not name
+// the argument (V8's "Invalid array length", "shape is not iterable", "Cannot convert a BigInt value to a
+// number", a dtype mismatch the caller never asked for). Each must now be the typed error naming the argument and
+// what it expects, or the right result, on every backend.
+import { describe, expect, it } from 'vitest';
+import * as ops from '../src/ops/index';
+import { Tensor } from '../src/tensor';
+import { backends, useBackend } from './helpers';
+
+const x = (): Tensor => new Tensor([1, 2, 3, 4, 5, 6], [2, 3]);
+
+const errors: [string, () => unknown, ErrorConstructor, RegExp][] = [
+  ['Tensor.zeros of 2^31 elements', () => Tensor.zeros([2 ** 31]), RangeError, /^shape \[2147483648\] would hold 2147483648 elements: a tensor holds fewer than 2\^31$/],
+  ['ops.zeros of 2^32 elements', () => ops.zeros([2 ** 16, 2 ** 16]), RangeError, /^shape \[65536, 65536\] would hold 4294967296 elements/],
+  ['eye(2^20)', () => ops.eye(2 ** 20), RangeError, /^shape \[1048576, 1048576\] would hold 1099511627776 elements/],
+  ['linspace of 2^40 values', () => ops.linspace(0, 1, 2 ** 40), RangeError, /^the result of shape \[1099511627776\] would hold/],
+  ['oneHot of depth 2^31', () => ops.oneHot([1], 2 ** 31), RangeError, /^the result of shape \[1, 2147483648\] would hold/],
+  ['pad by 2^31', () => x().pad(2 ** 31), RangeError, /^the result of shape \[4294967298, 3\] would hold/],
+  ['Tensor.full with a string value', () => Tensor.full([2], 'a' as never), TypeError, /^value must be a number, got the string 'a'$/],
+  ['reshape without a shape', () => (x().reshape as (s?: unknown) => Tensor)(), TypeError, /^shape must be an array of sizes, got undefined$/],
+  ['reshape to a number', () => x().reshape(6 as never), TypeError, /^shape must be an array of sizes, got 6$/],
+  ['take with BigInt64Array indices', () => x().take(new BigInt64Array([0n]) as never, 1), TypeError, /^indices must be an Int32Array, an array of integers or a Tensor, got/],
+  ['take at 2^31', () => x().take([2 ** 31], 1), RangeError, /^indices\[0\] is 2147483648, out of bounds for any axis/],
+  ['take at -2^31', () => x().take([-(2 ** 31)], 1), RangeError, /^indices\[0\] is -2147483648, out of bounds/],
+  ['oneHot with dtype int32', () => ops.oneHot([1], 3, 'int32' as never), TypeError, /^dtype must be 'float32' or 'float64', got the string 'int32'$/],
+  ['a Tensor of BigInt64Array data', () => new Tensor(new BigInt64Array([1n]) as never), TypeError, /^data must be a Float32Array, a Float64Array or a \(nested\) array of numbers, got a BigInt64Array$/],
+];
+
+describe.each(backends)('hostile tensor arguments on $label', (bc) => {
+  it.each(errors)('%s', (_, f, type, message) => {
+    useBackend(bc);
+    expect(f).toThrow(type);
+    expect(f).toThrow(message);
+  });
+
+  it('indices as a Float32Array or Float64Array are converted like any other array (not refused as a dtype mismatch)', () => {
+    useBackend(bc);
+    expect(x().take(new Float32Array([2, 0]) as never, 1).toArray()).toEqual([3, 1, 6, 4]);
+    expect(x().gather(new Float64Array([1]) as never, 0).toArray()).toEqual([4, 5, 6]);
+    expect(ops.oneHot(new Float32Array([2, 0]) as never, 3).toArray()).toEqual([0, 0, 1, 1, 0, 0]);
+    expect(() => x().take(new Float32Array([0.5]) as never, 1)).toThrow(new TypeError('indices[0] must be an integer, got 0.5'));
+  });
+});
