@@ -32,6 +32,10 @@ thread_local Scratch partial_buffer;
 // The direct convolution's zero-padded image, and the packed weights and tap offsets of its call (calling thread).
 thread_local Scratch direct_input;
 thread_local Scratch direct_weights;
+// Backward-data's transposed convolution: the weights as (tap, f, c) (calling thread), and an image's dy with zero
+// margins and its dx rows (each thread).
+thread_local Scratch data_weights;
+thread_local Scratch data_image;
 
 inline long ceil_div(long a, long s) { return a <= 0 ? 0 : (a + s - 1) / s; }
 
@@ -367,6 +371,147 @@ template <typename T> bool prepare_direct(const ConvShape& g, const T* w, Direct
   return true;
 }
 
+// ---- backward-data as a transposed convolution ----
+// With stride 1, col2im adds dcol[(c, kh, kw), (oh, ow)] = sum over f of w[f][c, kh, kw] dy[f][oh][ow] to
+// dx[c][oh - ph + kh][ow - pw + kw]: dx[c][ih][iw] is the sum of the f-sums of the taps (kh, kw), in row-major order,
+// whose output pixel (ih + ph - kh, iw + pw - kw) exists, added one after the other to a zero. The direct path forms
+// exactly these, without the dcol matrix (113 KB per image of MNIST's second layer, written and read back) and the
+// col2im pass: for a strip of RC channels and a vector of pixels along a row of dx, per tap, the f-sums in registers
+// as the GEMM forms each dcol element (gemm.cc: K blocks of kGemmKC from zero accumulators, f in order, one
+// multiply-add at a time, block sums added in order; the unpacked product of F <= kSmallK sums the same way), then
+// added to the row's running dx in the lanes whose tap exists (a row's missing taps are skipped whole). dy is read
+// from a copy whose rows have zero margins, so that every vector load stays inside it. So dx keeps the bits of the
+// im2col path on every ISA.
+
+// Channels per strip of the transposed convolution (accumulators, leaving registers for dy and a broadcast).
+enum { kDataRows = NODENN_REGS == 32 ? 16 : 8 };
+
+template <typename T> struct DirectData {
+  const ConvShape* g;
+  long WV;      // vectors per row of dx (W rounded up)
+  long RL;      // a row of the padded dy: KW - 1 zeros, dy's row (ow up to WV L + pw), zeros, WV L + pw + KW - 1 in all
+  const T* wt;  // wt[(t F + f) C + c] = w[f][c][t] for the tap t = kh KW + kw
+};
+
+// Whether backward-data takes the transposed convolution: stride 1 both ways (a stride would leave each pixel its own
+// subset of taps), not a 1x1 (whose dcol is dx itself).
+inline bool use_direct_data(const ConvShape& g) { return g.sh == 1 && g.sw == 1 && !is_pointwise(g); }
+
+// The weights of a call's transposed convolution, in the calling thread's scratch; false when out of memory.
+template <typename T> bool prepare_direct_data(const ConvShape& g, const T* w, DirectData<T>* d) {
+  const long L = Vec<T>::L, taps = g.KH * g.KW, CKK = g.C * taps;
+  d->g = &g;
+  d->WV = (g.W + L - 1) / L;
+  d->RL = d->WV * L + g.pw + g.KW - 1;
+  T* wt = (T*)data_weights.reserve(sizeof(T) * (size_t)(CKK * g.F));
+  if (!wt) return false;
+  for (long f = 0; f < g.F; f++)
+    for (long c = 0; c < g.C; c++)
+      for (long t = 0; t < taps; t++) wt[(t * g.F + f) * g.C + c] = w[f * CKK + c * taps + t];
+  d->wt = wt;
+  return true;
+}
+
+// Channels [c0, c0 + RC) of dx's row ih, pixels [v L, v L + L) of it (dxs: C planes of H rows of WV L), from the
+// padded dy dp (F planes of OH rows of RL).
+template <typename T, int RC>
+inline void data_tile(const DirectData<T>& d, const T* dp, T* dxs, long ih, long v, long c0) {
+  typedef typename Vec<T>::V V;
+  typedef typename Vec<T>::U U;
+  typedef typename PoolVec<T>::I I;
+  typedef typename PoolVec<T>::E E;
+  enum { L = Vec<T>::L };
+  const ConvShape& g = *d.g;
+  const long F = g.F, C = g.C, iw0 = v * L, fstride = g.OH * d.RL, plane = g.H * d.WV * L;
+  T* out = dxs + (c0 * g.H + ih) * d.WV * L + iw0;
+  I iota;
+  for (int l = 0; l < L; l++) iota[l] = (E)l;
+  const I none = I{}, ow_end = none + (E)g.OW;
+  for (long kh = 0; kh < g.KH; kh++) {
+    const long oh = ih + g.ph - kh;
+    if (oh < 0 || oh >= g.OH) continue;
+    for (long kw = 0; kw < g.KW; kw++) {
+      // lane l's output column, iw0 + l + pw - kw, at index KW - 1 + ow of dp's row
+      const I ow = iota + (E)(iw0 + g.pw - kw);
+      const I exists = (ow >= none) & (ow < ow_end);
+      const T* dyv = dp + oh * d.RL + (g.KW - 1) + iw0 + g.pw - kw;
+      const T* wf = d.wt + (kh * g.KW + kw) * F * C + c0;
+      V sum[RC];
+      // F = 0 does not come here (conv2d_backward_data)
+      for (long pc = 0; pc < F; pc += kGemmKC) {
+        const long kc = F - pc < kGemmKC ? F - pc : (long)kGemmKC;
+        V acc[RC];
+#pragma GCC unroll 16
+        for (int i = 0; i < RC; i++) acc[i] = V{};
+        const T* dyf = dyv + pc * fstride;
+        const T* w = wf + pc * C;
+        for (long f = 0; f < kc; f++, dyf += fstride, w += C) {
+          const V y = *(const U*)dyf;
+#pragma GCC unroll 16
+          for (int i = 0; i < RC; i++) acc[i] += (w[i] - V{}) * y;  // a broadcast (w - 0 is exactly w, -0 included)
+        }
+#pragma GCC unroll 16
+        for (int i = 0; i < RC; i++) sum[i] = pc == 0 ? acc[i] : sum[i] + acc[i];
+      }
+#pragma GCC unroll 16
+      for (int i = 0; i < RC; i++) {
+        U* o = (U*)(out + i * plane);
+        const V cur = *o;
+        *o = exists ? cur + sum[i] : cur;
+      }
+    }
+  }
+}
+
+template <typename T, int RC> void data_rows(const DirectData<T>& d, const T* dp, T* dxs, long c0) {
+  for (long ih = 0; ih < d.g->H; ih++)
+    for (long v = 0; v < d.WV; v++) data_tile<T, RC>(d, dp, dxs, ih, v, c0);
+}
+
+// dx_n (C, H, W) from dy_n (F, OH, OW) through the transposed convolution; false when out of memory.
+template <typename T> bool direct_data_image(const DirectData<T>& d, const T* dy, T* dx) {
+  typedef typename Vec<T>::U U;
+  const ConvShape& g = *d.g;
+  const long L = Vec<T>::L, rows = g.F * g.OH, row_len = d.WV * L, dxs_len = g.C * g.H * row_len;
+  T* dp = (T*)data_image.reserve(sizeof(T) * (size_t)(rows * d.RL + dxs_len));
+  if (!dp) return false;
+  T* dxs = dp + rows * d.RL;
+  // dy's rows: the columns that a load reads past the row's end come from the zeros after it
+  const long copy = g.OW < row_len + g.pw ? g.OW : row_len + g.pw;
+  memset(dp, 0, sizeof(T) * (size_t)(rows * d.RL + dxs_len));
+  for (long r = 0; r < rows; r++) memcpy(dp + r * d.RL + g.KW - 1, dy + r * g.OW, sizeof(T) * (size_t)copy);
+  long c0 = 0;
+  for (; c0 + kDataRows <= g.C; c0 += kDataRows) data_rows<T, kDataRows>(d, dp, dxs, c0);
+  if (kDataRows > 8 && c0 + 8 <= g.C) {
+    data_rows<T, 8>(d, dp, dxs, c0);
+    c0 += 8;
+  }
+  if (c0 + 4 <= g.C) {
+    data_rows<T, 4>(d, dp, dxs, c0);
+    c0 += 4;
+  }
+  if (c0 + 2 <= g.C) {
+    data_rows<T, 2>(d, dp, dxs, c0);
+    c0 += 2;
+  }
+  if (c0 < g.C) data_rows<T, 1>(d, dp, dxs, c0);
+  // dx's rows in order, whole vectors: a last partial one lands on the rows after it, written after it; not past the
+  // image's end (another task's image)
+  const long W = g.W, end = g.C * g.H * W;
+  for (long r = 0; r < g.C * g.H; r++) {
+    const T* src = dxs + r * row_len;
+    T* dst = dx + r * W;
+    long i = 0;
+    for (; i + L <= W; i += L) *(U*)(dst + i) = *(const U*)(src + i);
+    if (i < W && r * W + i + L <= end) {
+      *(U*)(dst + i) = *(const U*)(src + i);
+    } else {
+      for (; i < W; i++) dst[i] = src[i];
+    }
+  }
+  return true;
+}
+
 template <typename T> struct ConvJob {
   const ConvShape* g;
   const T* x;
@@ -383,6 +528,7 @@ template <typename T> struct ConvJob {
   const int32_t* argmax_in = nullptr;
   T* out2 = nullptr;                      // the pooled backward's dx (null: not computed)
   const DirectConv<T>* direct = nullptr;  // forward: the direct convolution, set up for the call (use_direct)
+  const DirectData<T>* data = nullptr;    // backward-data: the transposed convolution (use_direct_data)
   std::atomic<bool> failed{false};
 };
 
@@ -622,9 +768,11 @@ template <typename T> void forward_image(void* ctx, long n) {
   transpose_bias_relu(src, Q, F, j.b, j.relu, y);
 }
 
-// dcol (CKK, P) = w^T dy_n, then dx_n = col2im(dcol)
-template <typename T> bool backward_data_one(const ConvShape& g, const T* w, const T* dy, T* dx) {
+// dcol (CKK, P) = w^T dy_n, then dx_n = col2im(dcol); or the transposed convolution where the call set it up
+template <typename T>
+bool backward_data_one(const ConvShape& g, const DirectData<T>* data, const T* w, const T* dy, T* dx) {
   const long P = g.OH * g.OW, CKK = g.C * g.KH * g.KW, HW = g.H * g.W;
+  if (data) return direct_data_image(*data, dy, dx);
   if (is_pointwise(g)) return product<T>(true, CKK, P, g.F, w, dy, dx);
   T* dcol = (T*)col_buffer.reserve(sizeof(T) * (size_t)CKK * (size_t)P);
   if (!dcol || !product<T>(true, CKK, P, g.F, w, dy, dcol)) return false;
@@ -636,7 +784,7 @@ template <typename T> bool backward_data_one(const ConvShape& g, const T* w, con
 template <typename T> void backward_data_image(void* ctx, long n) {
   ConvJob<T>& j = *(ConvJob<T>*)ctx;
   const ConvShape& g = *j.g;
-  if (!backward_data_one(g, j.w, j.dy + n * g.F * g.OH * g.OW, j.out + n * g.C * g.H * g.W)) j.failed = true;
+  if (!backward_data_one(g, j.data, j.w, j.dy + n * g.F * g.OH * g.OW, j.out + n * g.C * g.H * g.W)) j.failed = true;
 }
 
 // The gradient of the full conv output of image n from the pooled one, as MaxPool2D's backward computes it
@@ -674,7 +822,7 @@ template <typename T> void backward_filter_chunk(void* ctx, long k) {
       return;
     }
     // the pooled backward's dx of this image: before columns() takes the scratch its dcol uses
-    if (j.out2 && !backward_data_one(g, j.w, dy, j.out2 + n * g.C * g.H * g.W)) {
+    if (j.out2 && !backward_data_one(g, j.data, j.w, dy, j.out2 + n * g.C * g.H * g.W)) {
       j.failed = true;
       return;
     }
@@ -733,6 +881,11 @@ template <typename T> bool conv2d_backward_data(const ConvShape& g, const T* dy,
   }
   ConvJob<T> j;
   make_job<T>(j, g, nullptr, w, nullptr, dy, dx);
+  DirectData<T> d;
+  if (use_direct_data(g)) {
+    if (!prepare_direct_data(g, w, &d)) return false;
+    j.data = &d;
+  }
   over_images(g.N, backward_data_image<T>, &j);
   return !j.failed;
 }
@@ -800,6 +953,11 @@ bool conv2d_pool_backward(const ConvShape& g, const T* x, const T* dy, const int
   make_job<T>(j, g, x, w, nullptr, dy, nullptr);
   j.argmax_in = argmax;
   j.out2 = dx;
+  DirectData<T> d;
+  if (dx && use_direct_data(g)) {
+    if (!prepare_direct_data(g, w, &d)) return false;
+    j.data = &d;
+  }
   return backward_filter_run(j, dw, db);
 }
 

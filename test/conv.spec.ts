@@ -299,6 +299,80 @@ describe.skipIf(nativeIsas.length === 0).each(nativeIsas)('conv threads on $labe
   });
 });
 
+/**
+ * Backward-data as native/conv.cc's im2col path computes it: dcol (C KH KW, OH OW) = w^T dy_n by the backend's gemm,
+ * then col2im, each dx element a zero plus its taps' dcol values in (kh, kw) order, rounded to the dtype.
+ */
+function gemmCol2im(g: Geo, C: typeof Float32Array | typeof Float64Array, dy: FloatArray, w: FloatArray): FloatArray {
+  const [OH, OW] = outSize(g), P = OH * OW, CKK = g.C * g.KH * g.KW, HW = g.H * g.W;
+  const round = C === Float32Array ? Math.fround : (v: number) => v;
+  const dx = new C(g.N * g.C * HW), dcol = new C(CKK * P);
+  for (let n = 0; n < g.N; n++) {
+    getBackend().gemm(true, false, CKK, P, g.F, 1, w, dy.subarray(n * g.F * P, (n + 1) * g.F * P), 0, dcol);
+    for (let c = 0; c < g.C; c++) for (let kh = 0; kh < g.KH; kh++) for (let kw = 0; kw < g.KW; kw++) {
+      for (let oh = 0; oh < OH; oh++) for (let ow = 0; ow < OW; ow++) {
+        const ih = oh * g.sh - g.ph + kh, iw = ow * g.sw - g.pw + kw;
+        if (ih < 0 || ih >= g.H || iw < 0 || iw >= g.W) continue;
+        const i = n * g.C * HW + c * HW + ih * g.W + iw;
+        dx[i] = round(dx[i] + dcol[((c * g.KH + kh) * g.KW + kw) * P + oh * OW + ow]);
+      }
+    }
+  }
+  return dx;
+}
+
+describe.skipIf(nativeIsas.length === 0).each(nativeIsas)('conv backward-data on $label', (bc) => {
+  beforeEach(() => useBackend(bc));
+
+  // stride 1: native/conv.cc's transposed convolution, which must keep the bits of the GEMM and col2im: strips of
+  // 16, 8, 4, 2 and 1 channels, rows narrower than a vector and across one or two (AVX-512 16, AVX2 8 floats),
+  // padding 0 to 3 (more than the kernel's width less one), rectangular and oversized kernels, 1x1 with padding,
+  // F above the GEMM's K block of 256 and at most the unpacked product's 16; stride 2 and a 1x1 keep the old path
+  const shapes: Geo[] = [
+    { N: 2, C: 16, F: 32, H: 14, W: 14, KH: 3, KW: 3, sh: 1, sw: 1, ph: 1, pw: 1 },
+    { N: 1, C: 19, F: 5, H: 5, W: 17, KH: 3, KW: 3, sh: 1, sw: 1, ph: 0, pw: 0 },
+    { N: 2, C: 13, F: 20, H: 4, W: 15, KH: 5, KW: 5, sh: 1, sw: 1, ph: 2, pw: 2 },
+    { N: 1, C: 3, F: 260, H: 3, W: 9, KH: 3, KW: 3, sh: 1, sw: 1, ph: 1, pw: 1 },
+    { N: 2, C: 2, F: 7, H: 6, W: 3, KH: 2, KW: 4, sh: 1, sw: 1, ph: 0, pw: 3 },
+    { N: 3, C: 5, F: 17, H: 2, W: 33, KH: 3, KW: 1, sh: 1, sw: 1, ph: 2, pw: 0 },
+    { N: 1, C: 4, F: 3, H: 7, W: 5, KH: 1, KW: 1, sh: 1, sw: 1, ph: 1, pw: 1 },
+    { N: 2, C: 6, F: 9, H: 2, W: 3, KH: 5, KW: 5, sh: 1, sw: 1, ph: 2, pw: 2 },
+    { N: 2, C: 1, F: 16, H: 28, W: 28, KH: 3, KW: 3, sh: 1, sw: 1, ph: 1, pw: 1 },
+    { N: 2, C: 3, F: 6, H: 9, W: 10, KH: 3, KW: 3, sh: 2, sw: 2, ph: 1, pw: 1 },
+    { N: 2, C: 5, F: 4, H: 3, W: 4, KH: 1, KW: 1, sh: 1, sw: 1, ph: 0, pw: 0 },
+  ];
+
+  it.each(dtypes)('has the bits of the GEMM and col2im, on 1 and 2 threads, and writes only dx (%s)', (_n, C) => {
+    let seed = 700;
+    for (const g of shapes) {
+      const [OH, OW] = outSize(g);
+      const w = randomArray(C, g.F * g.C * g.KH * g.KW, seed++), dy = randomArray(C, g.N * g.F * OH * OW, seed++);
+      // exact zeros in dy and w, and a -0: the sums' signs of zero are the GEMM's too
+      dy[0] = 0; dy[dy.length - 1] = -0; w[1] = 0;
+      const want = withThreads(1, () => gemmCol2im(g, C, dy, w));
+      for (const t of [1, 2]) {
+        // dx in the middle of a larger array: nothing before or after it is written
+        const len = g.N * g.C * g.H * g.W, buf = new C(len + 64).fill(NaN), dx = buf.subarray(32, 32 + len);
+        withThreads(t, () => getBackend().conv2dBackwardData(...args(g), dy, w, dx));
+        expectBitwiseEqual(dx, want);
+        expect(Array.from(buf.subarray(0, 32)).every(Number.isNaN)).toBe(true);
+        expect(Array.from(buf.subarray(32 + len)).every(Number.isNaN)).toBe(true);
+      }
+    }
+  });
+
+  it.each(dtypes)('an infinite weight reaches only the pixels whose tap exists (%s)', (_n, C) => {
+    // a tap that falls outside dy for a border pixel is skipped, as col2im skips it: Infinity * 0 is no NaN there
+    const g: Geo = { N: 1, C: 1, F: 1, H: 3, W: 4, KH: 3, KW: 3, sh: 1, sw: 1, ph: 1, pw: 1 };
+    const w = new C(9).fill(1); w[0] = Infinity;  // tap (0, 0): dx[ih][iw] from dy[ih + 1][iw + 1]
+    const dy = new C(12).fill(1);
+    const dx = new C(12);
+    getBackend().conv2dBackwardData(...args(g), dy, w, dx);
+    // the last row and the last column have no tap (0, 0): the count of their taps; the rest is infinite
+    expect(Array.from(dx)).toEqual([Infinity, Infinity, Infinity, 4, Infinity, Infinity, Infinity, 6, 4, 6, 6, 4]);
+  });
+});
+
 describe.skipIf(nativeIsas.length === 0).each(nativeIsas)('conv kernels on $label agree with ts', (bc) => {
   it('forward, backward-data and backward-filter within float32 rounding of the TS reference', () => {
     const g: Geo = { N: 6, C: 5, F: 7, H: 13, W: 11, KH: 3, KW: 3, sh: 2, sw: 1, ph: 1, pw: 2 };
