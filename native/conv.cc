@@ -36,6 +36,10 @@ thread_local Scratch direct_weights;
 // margins and its dx rows (each thread).
 thread_local Scratch data_weights;
 thread_local Scratch data_image;
+// Backward-filter's implicit im2col: the tap offsets (calling thread), and an image's dy transposed (each thread; its
+// padded image goes to direct_input).
+thread_local Scratch filter_offsets;
+thread_local Scratch filter_dyt;
 
 inline long ceil_div(long a, long s) { return a <= 0 ? 0 : (a + s - 1) / s; }
 
@@ -512,6 +516,133 @@ template <typename T> bool direct_data_image(const DirectData<T>& d, const T* dy
   return true;
 }
 
+// ---- backward-filter with an implicit im2col ----
+// Backward-filter's GEMM, part (CKK, F) (+)= col (CKK, P) dy_n^T, reads col[(c, kh, kw), (oh, ow)] row by row: with
+// stride 1 along the width that is the zero-padded image at (c, oh sh + kh, ow + kw) (the direct convolution's
+// padded copy and tap offsets), a run of pixels along an output row a run of a padded row. So the product reads the
+// padded image in place of the im2col matrix (written and read back, 113 KB per image of MNIST's second layer), with
+// dy transposed per image as the GEMM packs it, (P, F rounded up to vectors, zeros past F). The register tile is RM
+// taps by NV vectors of filters; each element is summed as the GEMM sums it (gemm.cc: K blocks of kGemmKC pixels from
+// zero accumulators, pixels in order, one multiply-add at a time; a block's sum stored on the chunk's first image's
+// first block, added to the partial sum otherwise), so dweight keeps the GEMM path's bits on every ISA.
+
+// Taps per tile of the implicit product (each its own row pointer), by 2 vectors of filters.
+enum { kFilterRows = NODENN_REGS == 32 ? 8 : 6 };
+
+// Whether backward-filter takes the implicit im2col, where the GEMM takes its packed path: stride 1 along the width,
+// not a 1x1 (whose col is the image itself), C KH KW above the unpacked product's kSmallK, and more filters than a
+// vector (op(B) narrower than a vector takes the GEMM's dot products, another order). Each chunk of images on its own
+// thread, as use_direct.
+template <typename T> inline bool use_direct_filter(const ConvShape& g, long chunks) {
+  const long CKK = g.C * g.KH * g.KW, P = g.OH * g.OW;
+  if (g.sw != 1 || is_pointwise(g) || CKK <= kSmallK || g.F <= Vec<T>::L || P == 0) return false;
+  return chunks >= get_threads() || 2.0 * (double)P * (double)g.F * (double)CKK < 2e6;
+}
+
+// The padded image's shape and the tap offsets of a call's implicit im2col (the calling thread's scratch), as
+// prepare_direct sets them up; false when out of memory.
+template <typename T> bool prepare_direct_filter(const ConvShape& g, DirectConv<T>* d) {
+  const long L = Vec<T>::L, CKK = g.C * g.KH * g.KW;
+  d->g = &g;
+  d->HP = (g.OH - 1) * g.sh + g.KH;
+  d->WP = g.W + 2 * g.pw;
+  d->fpad = (g.F + 2 * L - 1) / (2 * L) * (2 * L);
+  long* off = (long*)filter_offsets.reserve(sizeof(long) * (size_t)CKK);
+  if (!off) return false;
+  for (long c = 0; c < g.C; c++)
+    for (long kh = 0; kh < g.KH; kh++)
+      for (long kw = 0; kw < g.KW; kw++) off[(c * g.KH + kh) * g.KW + kw] = (c * d->HP + kh) * d->WP + kw;
+  d->off = off;
+  d->wp = nullptr;
+  return true;
+}
+
+// part's taps [r0, r0 + RM) by the filters [f0, f0 + cols), cols <= NV L, for one image: xp its padded image, dyt its
+// dy transposed; first: the chunk's first image (the first K block's sums are stored).
+template <typename T, int RM, int NV>
+inline void filter_tile(const DirectConv<T>& d, const T* xp, const T* dyt, T* part, long r0, long f0, long cols,
+                        bool first) {
+  typedef typename Vec<T>::V V;
+  typedef typename Vec<T>::U U;
+  enum { L = Vec<T>::L };
+  const ConvShape& g = *d.g;
+  const long P = g.OH * g.OW, OW = g.OW, F = g.F, fpad = d.fpad, row_step = g.sh * d.WP;
+  const T* a[RM];
+  for (int i = 0; i < RM; i++) a[i] = xp + d.off[r0 + i];
+  for (long pc = 0; pc < P; pc += kGemmKC) {
+    const long end = P - pc < kGemmKC ? P : pc + kGemmKC;
+    V acc[RM][NV];
+#pragma GCC unroll 16
+    for (int i = 0; i < RM; i++)
+      for (int v = 0; v < NV; v++) acc[i][v] = V{};
+    const T* b = dyt + pc * fpad + f0;
+    // the block's pixels, a run of an output row at a time
+    for (long p = pc, oh = pc / OW, ow = pc % OW; p < end; oh++, ow = 0) {
+      const long run = OW - ow < end - p ? OW - ow : end - p, at = oh * row_step + ow;
+      for (long s = 0; s < run; s++, b += fpad) {
+        V bv[NV];
+        for (int v = 0; v < NV; v++) bv[v] = *(const U*)(b + v * L);
+#pragma GCC unroll 16
+        for (int i = 0; i < RM; i++) {
+          const V ai = a[i][at + s] - V{};  // a broadcast (x - 0 is exactly x, -0 included)
+          for (int v = 0; v < NV; v++) acc[i][v] += ai * bv[v];
+        }
+      }
+      p += run;
+    }
+    const bool store = first && pc == 0;
+#pragma GCC unroll 16
+    for (int i = 0; i < RM; i++)
+      for (int v = 0; v < NV; v++) {
+        T* c = part + (r0 + i) * F + f0 + v * L;
+        const long n = cols - v * L;
+        if (n >= L) {
+          *(U*)c = store ? acc[i][v] : (V) * (const U*)c + acc[i][v];
+        } else if (n > 0) {
+          store_partial(c, store ? acc[i][v] : load_partial(c, (int)n) + acc[i][v], (int)n);
+        }
+      }
+  }
+}
+
+// Taps [r0, r0 + RM) by all the filters.
+template <typename T, int RM>
+void filter_rows(const DirectConv<T>& d, const T* xp, const T* dyt, T* part, long r0, bool first) {
+  const long L = Vec<T>::L, F = d.g->F;
+  long f0 = 0;
+  for (; f0 + L < F; f0 += 2 * L)
+    filter_tile<T, RM, 2>(d, xp, dyt, part, r0, f0, F - f0 < 2 * L ? F - f0 : 2 * L, first);
+  if (f0 < F) filter_tile<T, RM, 1>(d, xp, dyt, part, r0, f0, F - f0, first);
+}
+
+// part (CKK, F) (+)= col_n dy_n^T for image x_n, as backward_filter_chunk's GEMM computes it, without the col matrix;
+// false when out of memory.
+template <typename T> bool direct_filter_image(const DirectConv<T>& d, const T* x_n, const T* dy, T* part, bool first) {
+  const ConvShape& g = *d.g;
+  const long L = Vec<T>::L, P = g.OH * g.OW, F = g.F, CKK = g.C * g.KH * g.KW;
+  T* xp = (T*)direct_input.reserve(sizeof(T) * (size_t)(g.C * d.HP * d.WP + L));
+  T* dyt = (T*)filter_dyt.reserve(sizeof(T) * (size_t)(P * d.fpad));
+  if (!xp || !dyt) return false;
+  pad_image(d, x_n, xp);
+  for (long p = 0; p < P; p++) {
+    T* row = dyt + p * d.fpad;
+    for (long f = 0; f < F; f++) row[f] = dy[f * P + p];
+    for (long f = F; f < d.fpad; f++) row[f] = 0;
+  }
+  long r0 = 0;
+  for (; r0 + kFilterRows <= CKK; r0 += kFilterRows) filter_rows<T, kFilterRows>(d, xp, dyt, part, r0, first);
+  if (r0 + 4 <= CKK) {
+    filter_rows<T, 4>(d, xp, dyt, part, r0, first);
+    r0 += 4;
+  }
+  if (r0 + 2 <= CKK) {
+    filter_rows<T, 2>(d, xp, dyt, part, r0, first);
+    r0 += 2;
+  }
+  if (r0 < CKK) filter_rows<T, 1>(d, xp, dyt, part, r0, first);
+  return true;
+}
+
 template <typename T> struct ConvJob {
   const ConvShape* g;
   const T* x;
@@ -529,6 +660,7 @@ template <typename T> struct ConvJob {
   T* out2 = nullptr;                      // the pooled backward's dx (null: not computed)
   const DirectConv<T>* direct = nullptr;  // forward: the direct convolution, set up for the call (use_direct)
   const DirectData<T>* data = nullptr;    // backward-data: the transposed convolution (use_direct_data)
+  const DirectConv<T>* filter = nullptr;  // backward-filter: the implicit im2col (use_direct_filter)
   std::atomic<bool> failed{false};
 };
 
@@ -826,6 +958,14 @@ template <typename T> void backward_filter_chunk(void* ctx, long k) {
       j.failed = true;
       return;
     }
+    if (j.filter) {
+      if (!direct_filter_image(*j.filter, j.x + n * g.C * g.H * g.W, dy, part, n == n0)) {
+        j.failed = true;
+        return;
+      }
+      for (long f = 0; f < g.F; f++) db[f] += row_sum(dy + f * P, P);
+      continue;
+    }
     const T* col = columns(g, j.x + n * g.C * g.H * g.W, j.failed);
     if (!col) return;
     if (CKK <= kSmallK) {
@@ -904,6 +1044,11 @@ template <typename T> bool backward_filter_run(ConvJob<T>& j, T* dw, T* db) {
   chunks = (g.N + j.chunk - 1) / j.chunk;
   j.out = (T*)partial_buffer.reserve(sizeof(T) * (size_t)(chunks * part_len));
   if (!j.out) return false;
+  DirectConv<T> d;
+  if (use_direct_filter<T>(g, chunks)) {
+    if (!prepare_direct_filter(g, &d)) return false;
+    j.filter = &d;
+  }
   over_images(chunks, backward_filter_chunk<T>, &j);
   if (!j.failed) {
     const bool transposed = CKK > kSmallK;

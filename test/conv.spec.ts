@@ -373,6 +373,65 @@ describe.skipIf(nativeIsas.length === 0).each(nativeIsas)('conv backward-data on
   });
 });
 
+/**
+ * Backward-filter's dweight as native/conv.cc's im2col path computes it for at most 16 images (one image per chunk):
+ * per image, part (C KH KW, F) = col_n dy_n^T by the backend's gemm, then dweight[f][k] += part[k][f], image after
+ * image, rounded to the dtype.
+ */
+function gemmIm2colFilter(g: Geo, C: typeof Float32Array | typeof Float64Array, x: FloatArray, dy: FloatArray,
+  dw0: FloatArray): FloatArray {
+  const [OH, OW] = outSize(g), P = OH * OW, CKK = g.C * g.KH * g.KW, HW = g.H * g.W;
+  const round = C === Float32Array ? Math.fround : (v: number) => v;
+  const dw = dw0.slice(), col = new C(CKK * P), part = new C(CKK * g.F);
+  for (let n = 0; n < g.N; n++) {
+    col.fill(0);
+    for (let c = 0; c < g.C; c++) for (let kh = 0; kh < g.KH; kh++) for (let kw = 0; kw < g.KW; kw++) {
+      for (let oh = 0; oh < OH; oh++) for (let ow = 0; ow < OW; ow++) {
+        const ih = oh * g.sh - g.ph + kh, iw = ow * g.sw - g.pw + kw;
+        if (ih < 0 || ih >= g.H || iw < 0 || iw >= g.W) continue;
+        col[((c * g.KH + kh) * g.KW + kw) * P + oh * OW + ow] = x[n * g.C * HW + c * HW + ih * g.W + iw];
+      }
+    }
+    getBackend().gemm(false, true, CKK, g.F, P, 1, col, dy.subarray(n * g.F * P, (n + 1) * g.F * P), 0, part);
+    for (let f = 0; f < g.F; f++) for (let k = 0; k < CKK; k++) dw[f * CKK + k] = round(dw[f * CKK + k] + part[k * g.F + f]);
+  }
+  return dw;
+}
+
+describe.skipIf(nativeIsas.length === 0).each(nativeIsas)('conv backward-filter on $label', (bc) => {
+  beforeEach(() => useBackend(bc));
+
+  // stride 1 along the width, C KH KW > 16: native/conv.cc's implicit im2col, which must keep the bits of the im2col
+  // matrix and the GEMM: taps in strips of 8 (6 on AVX2), 4, 2 and 1, filters around one and two vectors (17, 33,
+  // 40), OH OW across the GEMM's K block of 256 (mid-row: 19 x 15 = 285), padding 0 to 2, a row stride of 2, odd
+  // widths; 16 filters or fewer (the GEMM's dot products on AVX-512) and stride 2 along the width keep the old path
+  const shapes: Geo[] = [
+    { N: 2, C: 16, F: 32, H: 14, W: 14, KH: 3, KW: 3, sh: 1, sw: 1, ph: 1, pw: 1 },
+    { N: 3, C: 3, F: 17, H: 19, W: 15, KH: 3, KW: 3, sh: 1, sw: 1, ph: 1, pw: 1 },
+    { N: 1, C: 7, F: 33, H: 5, W: 9, KH: 2, KW: 3, sh: 1, sw: 1, ph: 0, pw: 2 },
+    { N: 2, C: 5, F: 40, H: 9, W: 7, KH: 3, KW: 5, sh: 2, sw: 1, ph: 2, pw: 0 },
+    { N: 2, C: 19, F: 20, H: 3, W: 11, KH: 1, KW: 1, sh: 1, sw: 1, ph: 1, pw: 0 },
+    { N: 2, C: 4, F: 16, H: 6, W: 6, KH: 3, KW: 3, sh: 1, sw: 1, ph: 1, pw: 1 },
+    { N: 2, C: 4, F: 24, H: 8, W: 9, KH: 3, KW: 3, sh: 2, sw: 2, ph: 1, pw: 1 },
+  ];
+
+  it.each(dtypes)('has the bits of the im2col matrix and the GEMM, on 1 and 2 threads (%s)', (_n, C) => {
+    let seed = 900;
+    for (const g of shapes) {
+      const [OH, OW] = outSize(g);
+      const x = randomArray(C, g.N * g.C * g.H * g.W, seed++), dy = randomArray(C, g.N * g.F * OH * OW, seed++);
+      x[3] = 0; x[4] = -0; dy[1] = 0;
+      const dw0 = randomArray(C, g.F * g.C * g.KH * g.KW, seed++);
+      const want = withThreads(1, () => gemmIm2colFilter(g, C, x, dy, dw0));
+      for (const t of [1, 2]) {
+        const dw = dw0.slice(), db = new C(g.F);
+        withThreads(t, () => getBackend().conv2dBackwardFilter(...args(g), x, dy, dw, db));
+        expectBitwiseEqual(dw, want);
+      }
+    }
+  });
+});
+
 describe.skipIf(nativeIsas.length === 0).each(nativeIsas)('conv kernels on $label agree with ts', (bc) => {
   it('forward, backward-data and backward-filter within float32 rounding of the TS reference', () => {
     const g: Geo = { N: 6, C: 5, F: 7, H: 13, W: 11, KH: 3, KW: 3, sh: 2, sw: 1, ph: 1, pw: 2 };
