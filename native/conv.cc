@@ -2,11 +2,12 @@
 // Compiled once per ISA. Each image goes through im2col into a per-thread scratch matrix and then through the
 // packed GEMM of the same ISA — or, when the inner dimension is tiny (a first layer's C KH KW = 9, or few
 // filters in backward-data), through a register-blocked product that needs no packing; a 1x1 convolution with
-// stride 1 and no padding uses the image itself as the im2col matrix. The forward pass of a convolution with stride 1
-// along the width reads a zero-padded copy of the image in place of the im2col matrix (the direct convolution, with
-// the GEMM's bits). Work is split over images; every output element is written by one task, and the batch sum of
-// backward-filter runs in fixed chunks of images summed in chunk order, so results never depend on the number of
-// threads.
+// stride 1 and no padding uses the image itself as the im2col matrix. The forward pass and backward-filter of a
+// convolution with stride 1 along the width read a zero-padded copy of the image in place of the im2col matrix (the
+// direct convolution and the implicit im2col), and backward-data with stride 1 is a transposed convolution without
+// the dcol matrix and col2im, each with the bits of the im2col path. Work is split over images; every output element is
+// written by one task, and the batch sum of backward-filter runs in fixed chunks of images summed in chunk order, so
+// results never depend on the number of threads.
 #include <stdlib.h>
 #include <string.h>
 
@@ -398,8 +399,12 @@ template <typename T> struct DirectData {
 };
 
 // Whether backward-data takes the transposed convolution: stride 1 both ways (a stride would leave each pixel its own
-// subset of taps), not a 1x1 (whose dcol is dx itself).
-inline bool use_direct_data(const ConvShape& g) { return g.sh == 1 && g.sw == 1 && !is_pointwise(g); }
+// subset of taps), not a 1x1 (whose dcol is dx itself). One task (image, or chunk of images) on each thread, as
+// use_direct: fewer leave a large image to the GEMM, which spreads it over the threads (the same bits either way).
+inline bool use_direct_data(const ConvShape& g, long tasks) {
+  if (g.sh != 1 || g.sw != 1 || is_pointwise(g)) return false;
+  return tasks >= get_threads() || 2.0 * (double)(g.OH * g.OW) * (double)g.F * (double)(g.C * g.KH * g.KW) < 2e6;
+}
 
 // The weights of a call's transposed convolution, in the calling thread's scratch; false when out of memory.
 template <typename T> bool prepare_direct_data(const ConvShape& g, const T* w, DirectData<T>* d) {
@@ -1022,7 +1027,7 @@ template <typename T> bool conv2d_backward_data(const ConvShape& g, const T* dy,
   ConvJob<T> j;
   make_job<T>(j, g, nullptr, w, nullptr, dy, dx);
   DirectData<T> d;
-  if (use_direct_data(g)) {
+  if (use_direct_data(g, g.N)) {
     if (!prepare_direct_data(g, w, &d)) return false;
     j.data = &d;
   }
@@ -1048,6 +1053,12 @@ template <typename T> bool backward_filter_run(ConvJob<T>& j, T* dw, T* db) {
   if (use_direct_filter<T>(g, chunks)) {
     if (!prepare_direct_filter(g, &d)) return false;
     j.filter = &d;
+  }
+  // the pooled backward's dx, in the chunks' tasks
+  DirectData<T> dd;
+  if (j.out2 && use_direct_data(g, chunks)) {
+    if (!prepare_direct_data(g, j.w, &dd)) return false;
+    j.data = &dd;
   }
   over_images(chunks, backward_filter_chunk<T>, &j);
   if (!j.failed) {
@@ -1098,11 +1109,6 @@ bool conv2d_pool_backward(const ConvShape& g, const T* x, const T* dy, const int
   make_job<T>(j, g, x, w, nullptr, dy, nullptr);
   j.argmax_in = argmax;
   j.out2 = dx;
-  DirectData<T> d;
-  if (dx && use_direct_data(g)) {
-    if (!prepare_direct_data(g, w, &d)) return false;
-    j.data = &d;
-  }
   return backward_filter_run(j, dw, db);
 }
 

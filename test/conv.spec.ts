@@ -274,7 +274,8 @@ describe.skipIf(nativeIsas.length === 0).each(nativeIsas)('conv threads on $labe
       { N: 17, C: 3, F: 5, H: 12, W: 9, KH: 5, KW: 3, sh: 2, sw: 1, ph: 2, pw: 1 },
       { N: 1, C: 8, F: 300, H: 20, W: 20, KH: 3, KW: 3, sh: 1, sw: 1, ph: 0, pw: 0 },
       { N: 40, C: 8, F: 8, H: 10, W: 10, KH: 1, KW: 1, sh: 1, sw: 1, ph: 0, pw: 0 },
-      // one large image: the direct convolution on one thread, the GEMM (K = 270: two K blocks) or the unpacked
+      // one large image: the direct convolution, backward-data's transposed convolution and backward-filter's
+      // implicit im2col on one thread, the GEMM (K = 270: two K blocks; F = 300 in backward-data) or the unpacked
       // product (K = 9) over the threads
       { N: 1, C: 30, F: 33, H: 17, W: 17, KH: 3, KW: 3, sh: 1, sw: 1, ph: 1, pw: 1 },
       { N: 1, C: 1, F: 16, H: 120, W: 120, KH: 3, KW: 3, sh: 1, sw: 1, ph: 1, pw: 1 },
