@@ -353,11 +353,20 @@ template <typename T> bool direct_image(const DirectConv<T>& d, const T* x_n, T*
 
 // The packed weights and tap offsets of a call's direct convolution, in the calling thread's scratch; false when out
 // of memory.
-template <typename T> bool prepare_direct(const ConvShape& g, const T* w, DirectConv<T>* d) {
-  const long L = Vec<T>::L, CKK = g.C * g.KH * g.KW;
+// The padded image's shape, F rounded up to multiples of `round`, and the tap offsets into off (CKK of them).
+template <typename T> void padded_geometry(const ConvShape& g, long round, long* off, DirectConv<T>* d) {
   d->g = &g;
   d->HP = (g.OH - 1) * g.sh + g.KH;
   d->WP = g.W + 2 * g.pw;
+  d->fpad = (g.F + round - 1) / round * round;
+  for (long c = 0; c < g.C; c++)
+    for (long kh = 0; kh < g.KH; kh++)
+      for (long kw = 0; kw < g.KW; kw++) off[(c * g.KH + kh) * g.KW + kw] = (c * d->HP + kh) * d->WP + kw;
+  d->off = off;
+}
+
+template <typename T> bool prepare_direct(const ConvShape& g, const T* w, DirectConv<T>* d) {
+  const long L = Vec<T>::L, CKK = g.C * g.KH * g.KW;
   d->fpad = (g.F + L - 1) / L * L;
   const size_t wbytes = ((sizeof(T) * (size_t)(CKK * d->fpad) + kCacheLine - 1) / kCacheLine) * kCacheLine;
   char* mem = (char*)direct_weights.reserve(wbytes + sizeof(long) * (size_t)CKK);
@@ -368,11 +377,8 @@ template <typename T> bool prepare_direct(const ConvShape& g, const T* w, Direct
     for (long f = 0; f < g.F; f++) wp[k * d->fpad + f] = w[f * CKK + k];
     for (long f = g.F; f < d->fpad; f++) wp[k * d->fpad + f] = 0;
   }
-  for (long c = 0; c < g.C; c++)
-    for (long kh = 0; kh < g.KH; kh++)
-      for (long kw = 0; kw < g.KW; kw++) off[(c * g.KH + kh) * g.KW + kw] = (c * d->HP + kh) * d->WP + kw;
+  padded_geometry(g, L, off, d);
   d->wp = wp;
-  d->off = off;
   return true;
 }
 
@@ -547,17 +553,9 @@ template <typename T> inline bool use_direct_filter(const ConvShape& g, long chu
 // The padded image's shape and the tap offsets of a call's implicit im2col (the calling thread's scratch), as
 // prepare_direct sets them up; false when out of memory.
 template <typename T> bool prepare_direct_filter(const ConvShape& g, DirectConv<T>* d) {
-  const long L = Vec<T>::L, CKK = g.C * g.KH * g.KW;
-  d->g = &g;
-  d->HP = (g.OH - 1) * g.sh + g.KH;
-  d->WP = g.W + 2 * g.pw;
-  d->fpad = (g.F + 2 * L - 1) / (2 * L) * (2 * L);
-  long* off = (long*)filter_offsets.reserve(sizeof(long) * (size_t)CKK);
+  long* off = (long*)filter_offsets.reserve(sizeof(long) * (size_t)(g.C * g.KH * g.KW));
   if (!off) return false;
-  for (long c = 0; c < g.C; c++)
-    for (long kh = 0; kh < g.KH; kh++)
-      for (long kw = 0; kw < g.KW; kw++) off[(c * g.KH + kh) * g.KW + kw] = (c * d->HP + kh) * d->WP + kw;
-  d->off = off;
+  padded_geometry(g, 2 * Vec<T>::L, off, d);  // whole pairs of vectors: the tile's loads of dy's rows
   d->wp = nullptr;
   return true;
 }

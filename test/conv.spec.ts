@@ -300,24 +300,30 @@ describe.skipIf(nativeIsas.length === 0).each(nativeIsas)('conv threads on $labe
   });
 });
 
+/** Visits every im2col entry (c, kh, kw) x (oh, ow) whose input pixel lies inside the image, in that order. */
+function eachColEntry(g: Geo, visit: (colIndex: number, pixelIndex: number) => void): void {
+  const [OH, OW] = outSize(g), P = OH * OW;
+  for (let c = 0; c < g.C; c++) for (let kh = 0; kh < g.KH; kh++) for (let kw = 0; kw < g.KW; kw++) {
+    for (let oh = 0; oh < OH; oh++) for (let ow = 0; ow < OW; ow++) {
+      const ih = oh * g.sh - g.ph + kh, iw = ow * g.sw - g.pw + kw;
+      if (ih < 0 || ih >= g.H || iw < 0 || iw >= g.W) continue;
+      visit(((c * g.KH + kh) * g.KW + kw) * P + oh * OW + ow, (c * g.H + ih) * g.W + iw);
+    }
+  }
+}
+
 /**
  * Backward-data as native/conv.cc's im2col path computes it: dcol (C KH KW, OH OW) = w^T dy_n by the backend's gemm,
  * then col2im, each dx element a zero plus its taps' dcol values in (kh, kw) order, rounded to the dtype.
  */
 function gemmCol2im(g: Geo, C: typeof Float32Array | typeof Float64Array, dy: FloatArray, w: FloatArray): FloatArray {
-  const [OH, OW] = outSize(g), P = OH * OW, CKK = g.C * g.KH * g.KW, HW = g.H * g.W;
+  const [OH, OW] = outSize(g), P = OH * OW, CKK = g.C * g.KH * g.KW, CHW = g.C * g.H * g.W;
   const round = C === Float32Array ? Math.fround : (v: number) => v;
-  const dx = new C(g.N * g.C * HW), dcol = new C(CKK * P);
+  const dx = new C(g.N * CHW), dcol = new C(CKK * P);
   for (let n = 0; n < g.N; n++) {
     getBackend().gemm(true, false, CKK, P, g.F, 1, w, dy.subarray(n * g.F * P, (n + 1) * g.F * P), 0, dcol);
-    for (let c = 0; c < g.C; c++) for (let kh = 0; kh < g.KH; kh++) for (let kw = 0; kw < g.KW; kw++) {
-      for (let oh = 0; oh < OH; oh++) for (let ow = 0; ow < OW; ow++) {
-        const ih = oh * g.sh - g.ph + kh, iw = ow * g.sw - g.pw + kw;
-        if (ih < 0 || ih >= g.H || iw < 0 || iw >= g.W) continue;
-        const i = n * g.C * HW + c * HW + ih * g.W + iw;
-        dx[i] = round(dx[i] + dcol[((c * g.KH + kh) * g.KW + kw) * P + oh * OW + ow]);
-      }
-    }
+    const dxn = dx.subarray(n * CHW, (n + 1) * CHW);
+    eachColEntry(g, (ci, xi) => { dxn[xi] = round(dxn[xi] + dcol[ci]); });
   }
   return dx;
 }
@@ -381,20 +387,16 @@ describe.skipIf(nativeIsas.length === 0).each(nativeIsas)('conv backward-data on
  */
 function gemmIm2colFilter(g: Geo, C: typeof Float32Array | typeof Float64Array, x: FloatArray, dy: FloatArray,
   dw0: FloatArray): FloatArray {
-  const [OH, OW] = outSize(g), P = OH * OW, CKK = g.C * g.KH * g.KW, HW = g.H * g.W;
+  const [OH, OW] = outSize(g), P = OH * OW, CKK = g.C * g.KH * g.KW, CHW = g.C * g.H * g.W;
   const round = C === Float32Array ? Math.fround : (v: number) => v;
   const dw = dw0.slice(), col = new C(CKK * P), part = new C(CKK * g.F);
   for (let n = 0; n < g.N; n++) {
     col.fill(0);
-    for (let c = 0; c < g.C; c++) for (let kh = 0; kh < g.KH; kh++) for (let kw = 0; kw < g.KW; kw++) {
-      for (let oh = 0; oh < OH; oh++) for (let ow = 0; ow < OW; ow++) {
-        const ih = oh * g.sh - g.ph + kh, iw = ow * g.sw - g.pw + kw;
-        if (ih < 0 || ih >= g.H || iw < 0 || iw >= g.W) continue;
-        col[((c * g.KH + kh) * g.KW + kw) * P + oh * OW + ow] = x[n * g.C * HW + c * HW + ih * g.W + iw];
-      }
-    }
+    eachColEntry(g, (ci, xi) => { col[ci] = x[n * CHW + xi]; });
     getBackend().gemm(false, true, CKK, g.F, P, 1, col, dy.subarray(n * g.F * P, (n + 1) * g.F * P), 0, part);
-    for (let f = 0; f < g.F; f++) for (let k = 0; k < CKK; k++) dw[f * CKK + k] = round(dw[f * CKK + k] + part[k * g.F + f]);
+    for (let f = 0; f < g.F; f++) {
+      for (let k = 0; k < CKK; k++) dw[f * CKK + k] = round(dw[f * CKK + k] + part[k * g.F + f]);
+    }
   }
   return dw;
 }
