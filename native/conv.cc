@@ -2,11 +2,12 @@
 // Compiled once per ISA. Each image goes through im2col into a per-thread scratch matrix and then through the
 // packed GEMM of the same ISA — or, when the inner dimension is tiny (a first layer's C KH KW = 9, or few
 // filters in backward-data), through a register-blocked product that needs no packing; a 1x1 convolution with
-// stride 1 and no padding uses the image itself as the im2col matrix. The forward pass of a convolution with stride 1
-// along the width reads a zero-padded copy of the image in place of the im2col matrix (the direct convolution, with
-// the GEMM's bits). Work is split over images; every output element is written by one task, and the batch sum of
-// backward-filter runs in fixed chunks of images summed in chunk order, so results never depend on the number of
-// threads.
+// stride 1 and no padding uses the image itself as the im2col matrix. The forward pass and backward-filter of a
+// convolution with stride 1 along the width read a zero-padded copy of the image in place of the im2col matrix (the
+// direct convolution and the implicit im2col), and backward-data with stride 1 is a transposed convolution without
+// the dcol matrix and col2im, each with the bits of the im2col path. Work is split over images; every output element is
+// written by one task, and the batch sum of backward-filter runs in fixed chunks of images summed in chunk order, so
+// results never depend on the number of threads.
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,6 +33,14 @@ thread_local Scratch partial_buffer;
 // The direct convolution's zero-padded image, and the packed weights and tap offsets of its call (calling thread).
 thread_local Scratch direct_input;
 thread_local Scratch direct_weights;
+// Backward-data's transposed convolution: the weights as (tap, f, c) (calling thread), and an image's dy with zero
+// margins and its dx rows (each thread).
+thread_local Scratch data_weights;
+thread_local Scratch data_image;
+// Backward-filter's implicit im2col: the tap offsets (calling thread), and an image's dy transposed (each thread; its
+// padded image goes to direct_input).
+thread_local Scratch filter_offsets;
+thread_local Scratch filter_dyt;
 
 inline long ceil_div(long a, long s) { return a <= 0 ? 0 : (a + s - 1) / s; }
 
@@ -344,11 +353,20 @@ template <typename T> bool direct_image(const DirectConv<T>& d, const T* x_n, T*
 
 // The packed weights and tap offsets of a call's direct convolution, in the calling thread's scratch; false when out
 // of memory.
-template <typename T> bool prepare_direct(const ConvShape& g, const T* w, DirectConv<T>* d) {
-  const long L = Vec<T>::L, CKK = g.C * g.KH * g.KW;
+// The padded image's shape, F rounded up to multiples of `round`, and the tap offsets into off (CKK of them).
+template <typename T> void padded_geometry(const ConvShape& g, long round, long* off, DirectConv<T>* d) {
   d->g = &g;
   d->HP = (g.OH - 1) * g.sh + g.KH;
   d->WP = g.W + 2 * g.pw;
+  d->fpad = (g.F + round - 1) / round * round;
+  for (long c = 0; c < g.C; c++)
+    for (long kh = 0; kh < g.KH; kh++)
+      for (long kw = 0; kw < g.KW; kw++) off[(c * g.KH + kh) * g.KW + kw] = (c * d->HP + kh) * d->WP + kw;
+  d->off = off;
+}
+
+template <typename T> bool prepare_direct(const ConvShape& g, const T* w, DirectConv<T>* d) {
+  const long L = Vec<T>::L, CKK = g.C * g.KH * g.KW;
   d->fpad = (g.F + L - 1) / L * L;
   const size_t wbytes = ((sizeof(T) * (size_t)(CKK * d->fpad) + kCacheLine - 1) / kCacheLine) * kCacheLine;
   char* mem = (char*)direct_weights.reserve(wbytes + sizeof(long) * (size_t)CKK);
@@ -359,11 +377,272 @@ template <typename T> bool prepare_direct(const ConvShape& g, const T* w, Direct
     for (long f = 0; f < g.F; f++) wp[k * d->fpad + f] = w[f * CKK + k];
     for (long f = g.F; f < d->fpad; f++) wp[k * d->fpad + f] = 0;
   }
-  for (long c = 0; c < g.C; c++)
-    for (long kh = 0; kh < g.KH; kh++)
-      for (long kw = 0; kw < g.KW; kw++) off[(c * g.KH + kh) * g.KW + kw] = (c * d->HP + kh) * d->WP + kw;
+  padded_geometry(g, L, off, d);
   d->wp = wp;
-  d->off = off;
+  return true;
+}
+
+// ---- backward-data as a transposed convolution ----
+// With stride 1, col2im adds dcol[(c, kh, kw), (oh, ow)] = sum over f of w[f][c, kh, kw] dy[f][oh][ow] to
+// dx[c][oh - ph + kh][ow - pw + kw]: dx[c][ih][iw] is the sum of the f-sums of the taps (kh, kw), in row-major order,
+// whose output pixel (ih + ph - kh, iw + pw - kw) exists, added one after the other to a zero. The direct path forms
+// exactly these, without the dcol matrix (113 KB per image of MNIST's second layer, written and read back) and the
+// col2im pass: for a strip of RC channels and a vector of pixels along a row of dx, per tap, the f-sums in registers
+// as the GEMM forms each dcol element (gemm.cc: K blocks of kGemmKC from zero accumulators, f in order, one
+// multiply-add at a time, block sums added in order; the unpacked product of F <= kSmallK sums the same way), then
+// added to the row's running dx in the lanes whose tap exists (a row's missing taps are skipped whole). dy is read
+// from a copy whose rows have zero margins, so that every vector load stays inside it. So dx keeps the bits of the
+// im2col path on every ISA.
+
+// Channels per strip of the transposed convolution (accumulators, leaving registers for dy and a broadcast).
+enum { kDataRows = NODENN_REGS == 32 ? 16 : 8 };
+
+template <typename T> struct DirectData {
+  const ConvShape* g;
+  long WV;      // vectors per row of dx (W rounded up)
+  long RL;      // a row of the padded dy: KW - 1 zeros, dy's row (ow up to WV L + pw), zeros, WV L + pw + KW - 1 in all
+  const T* wt;  // wt[(t F + f) C + c] = w[f][c][t] for the tap t = kh KW + kw
+};
+
+// Whether backward-data takes the transposed convolution: stride 1 both ways (a stride would leave each pixel its own
+// subset of taps), not a 1x1 (whose dcol is dx itself). One task (image, or chunk of images) on each thread, as
+// use_direct: fewer leave a large image to the GEMM, which spreads it over the threads (the same bits either way).
+inline bool use_direct_data(const ConvShape& g, long tasks) {
+  if (g.sh != 1 || g.sw != 1 || is_pointwise(g)) return false;
+  return tasks >= get_threads() || 2.0 * (double)(g.OH * g.OW) * (double)g.F * (double)(g.C * g.KH * g.KW) < 2e6;
+}
+
+// The weights of a call's transposed convolution, in the calling thread's scratch; false when out of memory.
+template <typename T> bool prepare_direct_data(const ConvShape& g, const T* w, DirectData<T>* d) {
+  const long L = Vec<T>::L, taps = g.KH * g.KW, CKK = g.C * taps;
+  d->g = &g;
+  d->WV = (g.W + L - 1) / L;
+  d->RL = d->WV * L + g.pw + g.KW - 1;
+  T* wt = (T*)data_weights.reserve(sizeof(T) * (size_t)(CKK * g.F));
+  if (!wt) return false;
+  for (long f = 0; f < g.F; f++)
+    for (long c = 0; c < g.C; c++)
+      for (long t = 0; t < taps; t++) wt[(t * g.F + f) * g.C + c] = w[f * CKK + c * taps + t];
+  d->wt = wt;
+  return true;
+}
+
+// Channels [c0, c0 + RC) of dx's row ih, pixels [v L, v L + L) of it (dxs: C planes of H rows of WV L), from the
+// padded dy dp (F planes of OH rows of RL).
+template <typename T, int RC>
+inline void data_tile(const DirectData<T>& d, const T* dp, T* dxs, long ih, long v, long c0) {
+  typedef typename Vec<T>::V V;
+  typedef typename Vec<T>::U U;
+  typedef typename PoolVec<T>::I I;
+  typedef typename PoolVec<T>::E E;
+  enum { L = Vec<T>::L };
+  const ConvShape& g = *d.g;
+  const long F = g.F, C = g.C, iw0 = v * L, fstride = g.OH * d.RL, plane = g.H * d.WV * L;
+  T* out = dxs + (c0 * g.H + ih) * d.WV * L + iw0;
+  I iota;
+  for (int l = 0; l < L; l++) iota[l] = (E)l;
+  const I none = I{}, ow_end = none + (E)g.OW;
+  for (long kh = 0; kh < g.KH; kh++) {
+    const long oh = ih + g.ph - kh;
+    if (oh < 0 || oh >= g.OH) continue;
+    for (long kw = 0; kw < g.KW; kw++) {
+      // lane l's output column, iw0 + l + pw - kw, at index KW - 1 + ow of dp's row
+      const I ow = iota + (E)(iw0 + g.pw - kw);
+      const I exists = (ow >= none) & (ow < ow_end);
+      const T* dyv = dp + oh * d.RL + (g.KW - 1) + iw0 + g.pw - kw;
+      const T* wf = d.wt + (kh * g.KW + kw) * F * C + c0;
+      V sum[RC];
+      // F = 0 does not come here (conv2d_backward_data)
+      for (long pc = 0; pc < F; pc += kGemmKC) {
+        const long kc = F - pc < kGemmKC ? F - pc : (long)kGemmKC;
+        V acc[RC];
+#pragma GCC unroll 16
+        for (int i = 0; i < RC; i++) acc[i] = V{};
+        const T* dyf = dyv + pc * fstride;
+        const T* w = wf + pc * C;
+        for (long f = 0; f < kc; f++, dyf += fstride, w += C) {
+          const V y = *(const U*)dyf;
+#pragma GCC unroll 16
+          for (int i = 0; i < RC; i++) acc[i] += (w[i] - V{}) * y;  // a broadcast (w - 0 is exactly w, -0 included)
+        }
+#pragma GCC unroll 16
+        for (int i = 0; i < RC; i++) sum[i] = pc == 0 ? acc[i] : sum[i] + acc[i];
+      }
+#pragma GCC unroll 16
+      for (int i = 0; i < RC; i++) {
+        U* o = (U*)(out + i * plane);
+        const V cur = *o;
+        *o = exists ? cur + sum[i] : cur;
+      }
+    }
+  }
+}
+
+template <typename T, int RC> void data_rows(const DirectData<T>& d, const T* dp, T* dxs, long c0) {
+  for (long ih = 0; ih < d.g->H; ih++)
+    for (long v = 0; v < d.WV; v++) data_tile<T, RC>(d, dp, dxs, ih, v, c0);
+}
+
+// dx_n (C, H, W) from dy_n (F, OH, OW) through the transposed convolution; false when out of memory.
+template <typename T> bool direct_data_image(const DirectData<T>& d, const T* dy, T* dx) {
+  typedef typename Vec<T>::U U;
+  const ConvShape& g = *d.g;
+  const long L = Vec<T>::L, rows = g.F * g.OH, row_len = d.WV * L, dxs_len = g.C * g.H * row_len;
+  T* dp = (T*)data_image.reserve(sizeof(T) * (size_t)(rows * d.RL + dxs_len));
+  if (!dp) return false;
+  T* dxs = dp + rows * d.RL;
+  // dy's rows: the columns that a load reads past the row's end come from the zeros after it
+  const long copy = g.OW < row_len + g.pw ? g.OW : row_len + g.pw;
+  memset(dp, 0, sizeof(T) * (size_t)(rows * d.RL + dxs_len));
+  for (long r = 0; r < rows; r++) memcpy(dp + r * d.RL + g.KW - 1, dy + r * g.OW, sizeof(T) * (size_t)copy);
+  long c0 = 0;
+  for (; c0 + kDataRows <= g.C; c0 += kDataRows) data_rows<T, kDataRows>(d, dp, dxs, c0);
+  if (kDataRows > 8 && c0 + 8 <= g.C) {
+    data_rows<T, 8>(d, dp, dxs, c0);
+    c0 += 8;
+  }
+  if (c0 + 4 <= g.C) {
+    data_rows<T, 4>(d, dp, dxs, c0);
+    c0 += 4;
+  }
+  if (c0 + 2 <= g.C) {
+    data_rows<T, 2>(d, dp, dxs, c0);
+    c0 += 2;
+  }
+  if (c0 < g.C) data_rows<T, 1>(d, dp, dxs, c0);
+  // dx's rows in order, whole vectors: a last partial one lands on the rows after it, written after it; not past the
+  // image's end (another task's image)
+  const long W = g.W, end = g.C * g.H * W;
+  for (long r = 0; r < g.C * g.H; r++) {
+    const T* src = dxs + r * row_len;
+    T* dst = dx + r * W;
+    long i = 0;
+    for (; i + L <= W; i += L) *(U*)(dst + i) = *(const U*)(src + i);
+    if (i < W && r * W + i + L <= end) {
+      *(U*)(dst + i) = *(const U*)(src + i);
+    } else {
+      for (; i < W; i++) dst[i] = src[i];
+    }
+  }
+  return true;
+}
+
+// ---- backward-filter with an implicit im2col ----
+// Backward-filter's GEMM, part (CKK, F) (+)= col (CKK, P) dy_n^T, reads col[(c, kh, kw), (oh, ow)] row by row: with
+// stride 1 along the width that is the zero-padded image at (c, oh sh + kh, ow + kw) (the direct convolution's
+// padded copy and tap offsets), a run of pixels along an output row a run of a padded row. So the product reads the
+// padded image in place of the im2col matrix (written and read back, 113 KB per image of MNIST's second layer), with
+// dy transposed per image as the GEMM packs it, (P, F rounded up to vectors, zeros past F). The register tile is RM
+// taps by NV vectors of filters; each element is summed as the GEMM sums it (gemm.cc: K blocks of kGemmKC pixels from
+// zero accumulators, pixels in order, one multiply-add at a time; a block's sum stored on the chunk's first image's
+// first block, added to the partial sum otherwise), so dweight keeps the GEMM path's bits on every ISA.
+
+// Taps per tile of the implicit product (each its own row pointer), by 2 vectors of filters.
+enum { kFilterRows = NODENN_REGS == 32 ? 8 : 6 };
+
+// Whether backward-filter takes the implicit im2col, where the GEMM takes its packed path: stride 1 along the width,
+// not a 1x1 (whose col is the image itself), C KH KW above the unpacked product's kSmallK, and more filters than a
+// vector (op(B) narrower than a vector takes the GEMM's dot products, another order). Each chunk of images on its own
+// thread, as use_direct.
+template <typename T> inline bool use_direct_filter(const ConvShape& g, long chunks) {
+  const long CKK = g.C * g.KH * g.KW, P = g.OH * g.OW;
+  if (g.sw != 1 || is_pointwise(g) || CKK <= kSmallK || g.F <= Vec<T>::L || P == 0) return false;
+  return chunks >= get_threads() || 2.0 * (double)P * (double)g.F * (double)CKK < 2e6;
+}
+
+// The padded image's shape and the tap offsets of a call's implicit im2col (the calling thread's scratch), as
+// prepare_direct sets them up; false when out of memory.
+template <typename T> bool prepare_direct_filter(const ConvShape& g, DirectConv<T>* d) {
+  long* off = (long*)filter_offsets.reserve(sizeof(long) * (size_t)(g.C * g.KH * g.KW));
+  if (!off) return false;
+  padded_geometry(g, 2 * Vec<T>::L, off, d);  // whole pairs of vectors: the tile's loads of dy's rows
+  d->wp = nullptr;
+  return true;
+}
+
+// part's taps [r0, r0 + RM) by the filters [f0, f0 + cols), cols <= NV L, for one image: xp its padded image, dyt its
+// dy transposed; first: the chunk's first image (the first K block's sums are stored).
+template <typename T, int RM, int NV>
+inline void filter_tile(const DirectConv<T>& d, const T* xp, const T* dyt, T* part, long r0, long f0, long cols,
+                        bool first) {
+  typedef typename Vec<T>::V V;
+  typedef typename Vec<T>::U U;
+  enum { L = Vec<T>::L };
+  const ConvShape& g = *d.g;
+  const long P = g.OH * g.OW, OW = g.OW, F = g.F, fpad = d.fpad, row_step = g.sh * d.WP;
+  const T* a[RM];
+  for (int i = 0; i < RM; i++) a[i] = xp + d.off[r0 + i];
+  for (long pc = 0; pc < P; pc += kGemmKC) {
+    const long end = P - pc < kGemmKC ? P : pc + kGemmKC;
+    V acc[RM][NV];
+#pragma GCC unroll 16
+    for (int i = 0; i < RM; i++)
+      for (int v = 0; v < NV; v++) acc[i][v] = V{};
+    const T* b = dyt + pc * fpad + f0;
+    // the block's pixels, a run of an output row at a time
+    for (long p = pc, oh = pc / OW, ow = pc % OW; p < end; oh++, ow = 0) {
+      const long run = OW - ow < end - p ? OW - ow : end - p, at = oh * row_step + ow;
+      for (long s = 0; s < run; s++, b += fpad) {
+        V bv[NV];
+        for (int v = 0; v < NV; v++) bv[v] = *(const U*)(b + v * L);
+#pragma GCC unroll 16
+        for (int i = 0; i < RM; i++) {
+          const V ai = a[i][at + s] - V{};  // a broadcast (x - 0 is exactly x, -0 included)
+          for (int v = 0; v < NV; v++) acc[i][v] += ai * bv[v];
+        }
+      }
+      p += run;
+    }
+    const bool store = first && pc == 0;
+#pragma GCC unroll 16
+    for (int i = 0; i < RM; i++)
+      for (int v = 0; v < NV; v++) {
+        T* c = part + (r0 + i) * F + f0 + v * L;
+        const long n = cols - v * L;
+        if (n >= L) {
+          *(U*)c = store ? acc[i][v] : (V) * (const U*)c + acc[i][v];
+        } else if (n > 0) {
+          store_partial(c, store ? acc[i][v] : load_partial(c, (int)n) + acc[i][v], (int)n);
+        }
+      }
+  }
+}
+
+// Taps [r0, r0 + RM) by all the filters.
+template <typename T, int RM>
+void filter_rows(const DirectConv<T>& d, const T* xp, const T* dyt, T* part, long r0, bool first) {
+  const long L = Vec<T>::L, F = d.g->F;
+  long f0 = 0;
+  for (; f0 + L < F; f0 += 2 * L)
+    filter_tile<T, RM, 2>(d, xp, dyt, part, r0, f0, F - f0 < 2 * L ? F - f0 : 2 * L, first);
+  if (f0 < F) filter_tile<T, RM, 1>(d, xp, dyt, part, r0, f0, F - f0, first);
+}
+
+// part (CKK, F) (+)= col_n dy_n^T for image x_n, as backward_filter_chunk's GEMM computes it, without the col matrix;
+// false when out of memory.
+template <typename T> bool direct_filter_image(const DirectConv<T>& d, const T* x_n, const T* dy, T* part, bool first) {
+  const ConvShape& g = *d.g;
+  const long L = Vec<T>::L, P = g.OH * g.OW, F = g.F, CKK = g.C * g.KH * g.KW;
+  T* xp = (T*)direct_input.reserve(sizeof(T) * (size_t)(g.C * d.HP * d.WP + L));
+  T* dyt = (T*)filter_dyt.reserve(sizeof(T) * (size_t)(P * d.fpad));
+  if (!xp || !dyt) return false;
+  pad_image(d, x_n, xp);
+  for (long p = 0; p < P; p++) {
+    T* row = dyt + p * d.fpad;
+    for (long f = 0; f < F; f++) row[f] = dy[f * P + p];
+    for (long f = F; f < d.fpad; f++) row[f] = 0;
+  }
+  long r0 = 0;
+  for (; r0 + kFilterRows <= CKK; r0 += kFilterRows) filter_rows<T, kFilterRows>(d, xp, dyt, part, r0, first);
+  if (r0 + 4 <= CKK) {
+    filter_rows<T, 4>(d, xp, dyt, part, r0, first);
+    r0 += 4;
+  }
+  if (r0 + 2 <= CKK) {
+    filter_rows<T, 2>(d, xp, dyt, part, r0, first);
+    r0 += 2;
+  }
+  if (r0 < CKK) filter_rows<T, 1>(d, xp, dyt, part, r0, first);
   return true;
 }
 
@@ -383,6 +662,8 @@ template <typename T> struct ConvJob {
   const int32_t* argmax_in = nullptr;
   T* out2 = nullptr;                      // the pooled backward's dx (null: not computed)
   const DirectConv<T>* direct = nullptr;  // forward: the direct convolution, set up for the call (use_direct)
+  const DirectData<T>* data = nullptr;    // backward-data: the transposed convolution (use_direct_data)
+  const DirectConv<T>* filter = nullptr;  // backward-filter: the implicit im2col (use_direct_filter)
   std::atomic<bool> failed{false};
 };
 
@@ -622,9 +903,11 @@ template <typename T> void forward_image(void* ctx, long n) {
   transpose_bias_relu(src, Q, F, j.b, j.relu, y);
 }
 
-// dcol (CKK, P) = w^T dy_n, then dx_n = col2im(dcol)
-template <typename T> bool backward_data_one(const ConvShape& g, const T* w, const T* dy, T* dx) {
+// dcol (CKK, P) = w^T dy_n, then dx_n = col2im(dcol); or the transposed convolution where the call set it up
+template <typename T>
+bool backward_data_one(const ConvShape& g, const DirectData<T>* data, const T* w, const T* dy, T* dx) {
   const long P = g.OH * g.OW, CKK = g.C * g.KH * g.KW, HW = g.H * g.W;
+  if (data) return direct_data_image(*data, dy, dx);
   if (is_pointwise(g)) return product<T>(true, CKK, P, g.F, w, dy, dx);
   T* dcol = (T*)col_buffer.reserve(sizeof(T) * (size_t)CKK * (size_t)P);
   if (!dcol || !product<T>(true, CKK, P, g.F, w, dy, dcol)) return false;
@@ -636,7 +919,7 @@ template <typename T> bool backward_data_one(const ConvShape& g, const T* w, con
 template <typename T> void backward_data_image(void* ctx, long n) {
   ConvJob<T>& j = *(ConvJob<T>*)ctx;
   const ConvShape& g = *j.g;
-  if (!backward_data_one(g, j.w, j.dy + n * g.F * g.OH * g.OW, j.out + n * g.C * g.H * g.W)) j.failed = true;
+  if (!backward_data_one(g, j.data, j.w, j.dy + n * g.F * g.OH * g.OW, j.out + n * g.C * g.H * g.W)) j.failed = true;
 }
 
 // The gradient of the full conv output of image n from the pooled one, as MaxPool2D's backward computes it
@@ -674,9 +957,17 @@ template <typename T> void backward_filter_chunk(void* ctx, long k) {
       return;
     }
     // the pooled backward's dx of this image: before columns() takes the scratch its dcol uses
-    if (j.out2 && !backward_data_one(g, j.w, dy, j.out2 + n * g.C * g.H * g.W)) {
+    if (j.out2 && !backward_data_one(g, j.data, j.w, dy, j.out2 + n * g.C * g.H * g.W)) {
       j.failed = true;
       return;
+    }
+    if (j.filter) {
+      if (!direct_filter_image(*j.filter, j.x + n * g.C * g.H * g.W, dy, part, n == n0)) {
+        j.failed = true;
+        return;
+      }
+      for (long f = 0; f < g.F; f++) db[f] += row_sum(dy + f * P, P);
+      continue;
     }
     const T* col = columns(g, j.x + n * g.C * g.H * g.W, j.failed);
     if (!col) return;
@@ -733,6 +1024,11 @@ template <typename T> bool conv2d_backward_data(const ConvShape& g, const T* dy,
   }
   ConvJob<T> j;
   make_job<T>(j, g, nullptr, w, nullptr, dy, dx);
+  DirectData<T> d;
+  if (use_direct_data(g, g.N)) {
+    if (!prepare_direct_data(g, w, &d)) return false;
+    j.data = &d;
+  }
   over_images(g.N, backward_data_image<T>, &j);
   return !j.failed;
 }
@@ -751,6 +1047,17 @@ template <typename T> bool backward_filter_run(ConvJob<T>& j, T* dw, T* db) {
   chunks = (g.N + j.chunk - 1) / j.chunk;
   j.out = (T*)partial_buffer.reserve(sizeof(T) * (size_t)(chunks * part_len));
   if (!j.out) return false;
+  DirectConv<T> d;
+  if (use_direct_filter<T>(g, chunks)) {
+    if (!prepare_direct_filter(g, &d)) return false;
+    j.filter = &d;
+  }
+  // the pooled backward's dx, in the chunks' tasks
+  DirectData<T> dd;
+  if (j.out2 && use_direct_data(g, chunks)) {
+    if (!prepare_direct_data(g, j.w, &dd)) return false;
+    j.data = &dd;
+  }
   over_images(chunks, backward_filter_chunk<T>, &j);
   if (!j.failed) {
     const bool transposed = CKK > kSmallK;

@@ -274,7 +274,8 @@ describe.skipIf(nativeIsas.length === 0).each(nativeIsas)('conv threads on $labe
       { N: 17, C: 3, F: 5, H: 12, W: 9, KH: 5, KW: 3, sh: 2, sw: 1, ph: 2, pw: 1 },
       { N: 1, C: 8, F: 300, H: 20, W: 20, KH: 3, KW: 3, sh: 1, sw: 1, ph: 0, pw: 0 },
       { N: 40, C: 8, F: 8, H: 10, W: 10, KH: 1, KW: 1, sh: 1, sw: 1, ph: 0, pw: 0 },
-      // one large image: the direct convolution on one thread, the GEMM (K = 270: two K blocks) or the unpacked
+      // one large image: the direct convolution, backward-data's transposed convolution and backward-filter's
+      // implicit im2col on one thread, the GEMM (K = 270: two K blocks; F = 300 in backward-data) or the unpacked
       // product (K = 9) over the threads
       { N: 1, C: 30, F: 33, H: 17, W: 17, KH: 3, KW: 3, sh: 1, sw: 1, ph: 1, pw: 1 },
       { N: 1, C: 1, F: 16, H: 120, W: 120, KH: 3, KW: 3, sh: 1, sw: 1, ph: 1, pw: 1 },
@@ -295,6 +296,141 @@ describe.skipIf(nativeIsas.length === 0).each(nativeIsas)('conv threads on $labe
       });
       const one = run(1), two = run(2), three = run(3);
       one.forEach((a, i) => { expectBitwiseEqual(a, two[i]); expectBitwiseEqual(a, three[i]); });
+    }
+  });
+});
+
+/** Visits every im2col entry (c, kh, kw) x (oh, ow) whose input pixel lies inside the image, in that order. */
+function eachColEntry(g: Geo, visit: (colIndex: number, pixelIndex: number) => void): void {
+  const [OH, OW] = outSize(g), P = OH * OW;
+  for (let c = 0; c < g.C; c++) for (let kh = 0; kh < g.KH; kh++) for (let kw = 0; kw < g.KW; kw++) {
+    for (let oh = 0; oh < OH; oh++) for (let ow = 0; ow < OW; ow++) {
+      const ih = oh * g.sh - g.ph + kh, iw = ow * g.sw - g.pw + kw;
+      if (ih < 0 || ih >= g.H || iw < 0 || iw >= g.W) continue;
+      visit(((c * g.KH + kh) * g.KW + kw) * P + oh * OW + ow, (c * g.H + ih) * g.W + iw);
+    }
+  }
+}
+
+/**
+ * Backward-data as native/conv.cc's im2col path computes it: dcol (C KH KW, OH OW) = w^T dy_n by the backend's gemm,
+ * then col2im, each dx element a zero plus its taps' dcol values in (kh, kw) order, rounded to the dtype.
+ */
+function gemmCol2im(g: Geo, C: typeof Float32Array | typeof Float64Array, dy: FloatArray, w: FloatArray): FloatArray {
+  const [OH, OW] = outSize(g), P = OH * OW, CKK = g.C * g.KH * g.KW, CHW = g.C * g.H * g.W;
+  const round = C === Float32Array ? Math.fround : (v: number) => v;
+  const dx = new C(g.N * CHW), dcol = new C(CKK * P);
+  for (let n = 0; n < g.N; n++) {
+    getBackend().gemm(true, false, CKK, P, g.F, 1, w, dy.subarray(n * g.F * P, (n + 1) * g.F * P), 0, dcol);
+    const dxn = dx.subarray(n * CHW, (n + 1) * CHW);
+    eachColEntry(g, (ci, xi) => { dxn[xi] = round(dxn[xi] + dcol[ci]); });
+  }
+  return dx;
+}
+
+describe.skipIf(nativeIsas.length === 0).each(nativeIsas)('conv backward-data on $label', (bc) => {
+  beforeEach(() => useBackend(bc));
+
+  // stride 1: native/conv.cc's transposed convolution, which must keep the bits of the GEMM and col2im: strips of
+  // 16, 8, 4, 2 and 1 channels, rows narrower than a vector and across one or two (AVX-512 16, AVX2 8 floats),
+  // padding 0 to 3 (more than the kernel's width less one), rectangular and oversized kernels, 1x1 with padding,
+  // F above the GEMM's K block of 256 and at most the unpacked product's 16; stride 2 and a 1x1 keep the old path
+  const shapes: Geo[] = [
+    { N: 2, C: 16, F: 32, H: 14, W: 14, KH: 3, KW: 3, sh: 1, sw: 1, ph: 1, pw: 1 },
+    { N: 1, C: 19, F: 5, H: 5, W: 17, KH: 3, KW: 3, sh: 1, sw: 1, ph: 0, pw: 0 },
+    { N: 2, C: 13, F: 20, H: 4, W: 15, KH: 5, KW: 5, sh: 1, sw: 1, ph: 2, pw: 2 },
+    { N: 1, C: 3, F: 260, H: 3, W: 9, KH: 3, KW: 3, sh: 1, sw: 1, ph: 1, pw: 1 },
+    { N: 2, C: 2, F: 7, H: 6, W: 3, KH: 2, KW: 4, sh: 1, sw: 1, ph: 0, pw: 3 },
+    { N: 3, C: 5, F: 17, H: 2, W: 33, KH: 3, KW: 1, sh: 1, sw: 1, ph: 2, pw: 0 },
+    { N: 1, C: 4, F: 3, H: 7, W: 5, KH: 1, KW: 1, sh: 1, sw: 1, ph: 1, pw: 1 },
+    { N: 2, C: 6, F: 9, H: 2, W: 3, KH: 5, KW: 5, sh: 1, sw: 1, ph: 2, pw: 2 },
+    { N: 2, C: 1, F: 16, H: 28, W: 28, KH: 3, KW: 3, sh: 1, sw: 1, ph: 1, pw: 1 },
+    { N: 2, C: 3, F: 6, H: 9, W: 10, KH: 3, KW: 3, sh: 2, sw: 2, ph: 1, pw: 1 },
+    { N: 2, C: 5, F: 4, H: 3, W: 4, KH: 1, KW: 1, sh: 1, sw: 1, ph: 0, pw: 0 },
+  ];
+
+  it.each(dtypes)('has the bits of the GEMM and col2im, on 1 and 2 threads, and writes only dx (%s)', (_n, C) => {
+    let seed = 700;
+    for (const g of shapes) {
+      const [OH, OW] = outSize(g);
+      const w = randomArray(C, g.F * g.C * g.KH * g.KW, seed++), dy = randomArray(C, g.N * g.F * OH * OW, seed++);
+      // exact zeros in dy and w, and a -0: the sums' signs of zero are the GEMM's too
+      dy[0] = 0; dy[dy.length - 1] = -0; w[1] = 0;
+      const want = withThreads(1, () => gemmCol2im(g, C, dy, w));
+      for (const t of [1, 2]) {
+        // dx in the middle of a larger array: nothing before or after it is written
+        const len = g.N * g.C * g.H * g.W, buf = new C(len + 64).fill(NaN), dx = buf.subarray(32, 32 + len);
+        withThreads(t, () => getBackend().conv2dBackwardData(...args(g), dy, w, dx));
+        expectBitwiseEqual(dx, want);
+        expect(Array.from(buf.subarray(0, 32)).every(Number.isNaN)).toBe(true);
+        expect(Array.from(buf.subarray(32 + len)).every(Number.isNaN)).toBe(true);
+      }
+    }
+  });
+
+  it.each(dtypes)('an infinite weight reaches only the pixels whose tap exists (%s)', (_n, C) => {
+    // a tap that falls outside dy for a border pixel is skipped, as col2im skips it: Infinity * 0 is no NaN there
+    const g: Geo = { N: 1, C: 1, F: 1, H: 3, W: 4, KH: 3, KW: 3, sh: 1, sw: 1, ph: 1, pw: 1 };
+    const w = new C(9).fill(1); w[0] = Infinity;  // tap (0, 0): dx[ih][iw] from dy[ih + 1][iw + 1]
+    const dy = new C(12).fill(1);
+    const dx = new C(12);
+    getBackend().conv2dBackwardData(...args(g), dy, w, dx);
+    // the last row and the last column have no tap (0, 0): the count of their taps; the rest is infinite
+    expect(Array.from(dx)).toEqual([Infinity, Infinity, Infinity, 4, Infinity, Infinity, Infinity, 6, 4, 6, 6, 4]);
+  });
+});
+
+/**
+ * Backward-filter's dweight as native/conv.cc's im2col path computes it for at most 16 images (one image per chunk):
+ * per image, part (C KH KW, F) = col_n dy_n^T by the backend's gemm, then dweight[f][k] += part[k][f], image after
+ * image, rounded to the dtype.
+ */
+function gemmIm2colFilter(g: Geo, C: typeof Float32Array | typeof Float64Array, x: FloatArray, dy: FloatArray,
+  dw0: FloatArray): FloatArray {
+  const [OH, OW] = outSize(g), P = OH * OW, CKK = g.C * g.KH * g.KW, CHW = g.C * g.H * g.W;
+  const round = C === Float32Array ? Math.fround : (v: number) => v;
+  const dw = dw0.slice(), col = new C(CKK * P), part = new C(CKK * g.F);
+  for (let n = 0; n < g.N; n++) {
+    col.fill(0);
+    eachColEntry(g, (ci, xi) => { col[ci] = x[n * CHW + xi]; });
+    getBackend().gemm(false, true, CKK, g.F, P, 1, col, dy.subarray(n * g.F * P, (n + 1) * g.F * P), 0, part);
+    for (let f = 0; f < g.F; f++) {
+      for (let k = 0; k < CKK; k++) dw[f * CKK + k] = round(dw[f * CKK + k] + part[k * g.F + f]);
+    }
+  }
+  return dw;
+}
+
+describe.skipIf(nativeIsas.length === 0).each(nativeIsas)('conv backward-filter on $label', (bc) => {
+  beforeEach(() => useBackend(bc));
+
+  // stride 1 along the width, C KH KW > 16: native/conv.cc's implicit im2col, which must keep the bits of the im2col
+  // matrix and the GEMM: taps in strips of 8 (6 on AVX2), 4, 2 and 1, filters around one and two vectors (17, 33,
+  // 40), OH OW across the GEMM's K block of 256 (mid-row: 19 x 15 = 285), padding 0 to 2, a row stride of 2, odd
+  // widths; 16 filters or fewer (the GEMM's dot products on AVX-512) and stride 2 along the width keep the old path
+  const shapes: Geo[] = [
+    { N: 2, C: 16, F: 32, H: 14, W: 14, KH: 3, KW: 3, sh: 1, sw: 1, ph: 1, pw: 1 },
+    { N: 3, C: 3, F: 17, H: 19, W: 15, KH: 3, KW: 3, sh: 1, sw: 1, ph: 1, pw: 1 },
+    { N: 1, C: 7, F: 33, H: 5, W: 9, KH: 2, KW: 3, sh: 1, sw: 1, ph: 0, pw: 2 },
+    { N: 2, C: 5, F: 40, H: 9, W: 7, KH: 3, KW: 5, sh: 2, sw: 1, ph: 2, pw: 0 },
+    { N: 2, C: 19, F: 20, H: 3, W: 11, KH: 1, KW: 1, sh: 1, sw: 1, ph: 1, pw: 0 },
+    { N: 2, C: 4, F: 16, H: 6, W: 6, KH: 3, KW: 3, sh: 1, sw: 1, ph: 1, pw: 1 },
+    { N: 2, C: 4, F: 24, H: 8, W: 9, KH: 3, KW: 3, sh: 2, sw: 2, ph: 1, pw: 1 },
+  ];
+
+  it.each(dtypes)('has the bits of the im2col matrix and the GEMM, on 1 and 2 threads (%s)', (_n, C) => {
+    let seed = 900;
+    for (const g of shapes) {
+      const [OH, OW] = outSize(g);
+      const x = randomArray(C, g.N * g.C * g.H * g.W, seed++), dy = randomArray(C, g.N * g.F * OH * OW, seed++);
+      x[3] = 0; x[4] = -0; dy[1] = 0;
+      const dw0 = randomArray(C, g.F * g.C * g.KH * g.KW, seed++);
+      const want = withThreads(1, () => gemmIm2colFilter(g, C, x, dy, dw0));
+      for (const t of [1, 2]) {
+        const dw = dw0.slice(), db = new C(g.F);
+        withThreads(t, () => getBackend().conv2dBackwardFilter(...args(g), x, dy, dw, db));
+        expectBitwiseEqual(dw, want);
+      }
     }
   });
 });
