@@ -13,6 +13,11 @@ constexpr HookUse kHook_conv = {hook_conv, {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, 1
 #define NODENN_CONV_SIZES                                                                                    \
   size_arg("N"), size_arg("C"), size_arg("H"), size_arg("W"), size_arg("F"), size_arg("KH"), size_arg("KW"), \
   size_arg("strideH"), size_arg("strideW"), size_arg("padH"), size_arg("padW")
+constexpr HookUse kHook_convChain = {hook_conv_chain, {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17}, 18, 4};
+#define NODENN_CONV_CHAIN_SIZES                                                                                  \
+  size_arg("N"), size_arg("C"), size_arg("H"), size_arg("W"), size_arg("F"), size_arg("KH"), size_arg("KW"),     \
+  size_arg("strideH"), size_arg("strideW"), size_arg("padH"), size_arg("padW"), size_arg("F2"), size_arg("KH2"), \
+  size_arg("KW2"), size_arg("strideH2"), size_arg("strideW2"), size_arg("padH2"), size_arg("padW2")
 constexpr HookUse kHook_pool = {hook_pool, {0, 1, 2, 3, 4, 5, 6, 7}, 8, 2};
 #define NODENN_POOL_SIZES                                                                                          \
   size_arg("N"), size_arg("C"), size_arg("H"), size_arg("W"), size_arg("KH"), size_arg("KW"), size_arg("strideH"), \
@@ -279,6 +284,20 @@ constexpr KernelSpec kSpec_conv2dPoolBackward = {"conv2dPoolBackward",
     "conv2dPoolBackward(N, C, H, W, F, KH, KW, strideH, strideW, padH, padW, x, dy, argmax, weight, dx, dweight, dbias)",
     kArgs_conv2dPoolBackward, 18, 17, &kHook_conv, "the im2col matrix",
     {{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, 11, {11, 12, 13, 14, 15, 16, 17}, 7, {{15, 11, false}, {15, 12, false}, {15, 13, false}, {15, 14, false}, {16, 11, false}, {16, 12, false}, {16, 13, false}, {16, 14, false}, {16, 15, false}, {17, 11, false}, {17, 12, false}, {17, 13, false}, {17, 14, false}, {17, 15, false}, {17, 16, false}}, 15, {13}, 1}};
+
+// conv2dChainForward(N, C, H, W, F, KH, KW, strideH, strideW, padH, padW, F2, KH2, KW2, strideH2, strideW2, padH2, padW2, x, weight, bias, weight2, bias2, y, relu, relu2)
+constexpr ArgSpec kArgs_conv2dChainForward[] = {NODENN_CONV_CHAIN_SIZES,
+    floats_arg("x", kIn, len(P{"N * C * H * W", 4, {{0, 1}, {1, 1}, {2, 1}, {3, 1}}})),
+    floats_arg("weight", kIn, len(P{"F * C * KH * KW", 4, {{4, 1}, {1, 1}, {5, 1}, {6, 1}}})),
+    floats_arg("bias", kIn, len(P{"F", 1, {{4, 1}}}), 0u, true),
+    floats_arg("weight2", kIn, len(P{"F2 * F * KH2 * KW2", 4, {{11, 1}, {4, 1}, {12, 1}, {13, 1}}})),
+    floats_arg("bias2", kIn, len(P{"F2", 1, {{11, 1}}}), 0u, true),
+    floats_arg("y", kOut, len(P{"N * F2 * floor(OH2 / 2) * floor(OW2 / 2)", 4, {{0, 1}, {11, 1}, {28, 2}, {29, 2}}})),
+    flag_arg("relu"), flag_arg("relu2")};
+constexpr KernelSpec kSpec_conv2dChainForward = {"conv2dChainForward",
+    "conv2dChainForward(N, C, H, W, F, KH, KW, strideH, strideW, padH, padW, F2, KH2, KW2, strideH2, strideW2, padH2, padW2, x, weight, bias, weight2, bias2, y, relu, relu2)",
+    kArgs_conv2dChainForward, 26, 26, &kHook_convChain, "the im2col matrix",
+    {{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 24, 25}, 20, {18, 19, 20, 21, 22, 23}, 6, {{23, 18, false}, {23, 19, false}, {23, 20, false}, {23, 21, false}, {23, 22, false}}, 5, {}, 0}};
 
 // maxPool2dForward(N, C, H, W, KH, KW, strideH, strideW, x, y, argmax)
 constexpr ArgSpec kArgs_maxPool2dForward[] = {NODENN_POOL_SIZES,
@@ -554,6 +573,8 @@ constexpr KernelSpec kSpec_planForward = {"planForward",
     a.out_int32(15)))                                                                                                  \
   X(conv2d_pool_backward, conv2dPoolBackward, (a.conv, a.in<T>(11), a.in<T>(12), a.in_int32(13), a.in<T>(14),          \
     a.out<T>(15), a.out<T>(16), a.out<T>(17)))                                                                         \
+  X(conv2d_chain_forward, conv2dChainForward, (a.convChain, a.in<T>(18), a.in<T>(19), a.in<T>(20), a.in<T>(21),        \
+    a.in<T>(22), a.out<T>(23), a.flag(24), a.flag(25)))                                                                \
   X(max_pool2d_forward, maxPool2dForward, (a.pool, a.in<T>(8), a.out<T>(9), a.out_int32(10)))                          \
   X(max_pool2d_backward, maxPool2dBackward, (a.pool, a.in<T>(8), a.in_int32(9), a.out<T>(10)))                         \
   X(avg_pool2d_forward, avgPool2dForward, (a.pool, a.in<T>(8), a.out<T>(9)))                                           \

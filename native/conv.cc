@@ -32,6 +32,10 @@ thread_local Scratch partial_buffer;
 // The direct convolution's zero-padded image, and the packed weights and tap offsets of its call (calling thread).
 thread_local Scratch direct_input;
 thread_local Scratch direct_weights;
+// conv2dChainForward: the second convolution's packed weights (calling thread), and the first one's pooled output of
+// one image, which the second reads while it is in cache (each thread).
+thread_local Scratch chain_weights;
+thread_local Scratch chain_buffer;
 
 inline long ceil_div(long a, long s) { return a <= 0 ? 0 : (a + s - 1) / s; }
 
@@ -342,16 +346,16 @@ template <typename T> bool direct_image(const DirectConv<T>& d, const T* x_n, T*
   return true;
 }
 
-// The packed weights and tap offsets of a call's direct convolution, in the calling thread's scratch; false when out
-// of memory.
-template <typename T> bool prepare_direct(const ConvShape& g, const T* w, DirectConv<T>* d) {
+// The packed weights and tap offsets of a call's direct convolution, in the calling thread's scratch mem_buffer;
+// false when out of memory.
+template <typename T> bool prepare_direct(const ConvShape& g, const T* w, DirectConv<T>* d, Scratch& mem_buffer) {
   const long L = Vec<T>::L, CKK = g.C * g.KH * g.KW;
   d->g = &g;
   d->HP = (g.OH - 1) * g.sh + g.KH;
   d->WP = g.W + 2 * g.pw;
   d->fpad = (g.F + L - 1) / L * L;
   const size_t wbytes = ((sizeof(T) * (size_t)(CKK * d->fpad) + kCacheLine - 1) / kCacheLine) * kCacheLine;
-  char* mem = (char*)direct_weights.reserve(wbytes + sizeof(long) * (size_t)CKK);
+  char* mem = (char*)mem_buffer.reserve(wbytes + sizeof(long) * (size_t)CKK);
   if (!mem) return false;
   T* wp = (T*)mem;
   long* off = (long*)(mem + wbytes);
@@ -409,11 +413,10 @@ template <typename T> const T* columns(const ConvShape& g, const T* x_n, std::at
   return col;
 }
 
-// yt (P, F) = col_n^T w^T for image n (the transposed product of forward_image): the direct convolution when the
+// yt (P, F) = col_n^T w^T for image x_n (the transposed product of forward_image): the direct convolution when the
 // call set one up, else the im2col matrix and the GEMM.
-template <typename T> bool transposed_product(ConvJob<T>& j, long n, T* yt) {
+template <typename T> bool transposed_product(ConvJob<T>& j, const T* x_n, T* yt) {
   const ConvShape& g = *j.g;
-  const T* x_n = j.x + n * g.C * g.H * g.W;
   if (j.direct) return direct_image(*j.direct, x_n, yt);
   const T* col = columns(g, x_n, j.failed);
   const long P = g.OH * g.OW, CKK = g.C * g.KH * g.KW;
@@ -550,7 +553,7 @@ template <typename T> bool conv_image_full(ConvJob<T>& j, long n, T* full, T* yt
     bias_relu_rows(full, F, P, b, false);
     return true;
   }
-  if (!transposed_product(j, n, yt)) return false;
+  if (!transposed_product(j, j.x + n * g.C * g.H * g.W, yt)) return false;
   transpose_bias_relu(yt, P, F, b, false, full);
   return true;
 }
@@ -578,20 +581,14 @@ template <typename T> void forward_image_pooled(ConvJob<T>& j, long n) {
 // transposed, y_n^T (P, F) = col_n^T w^T: the direct convolution (use_direct), or the GEMM, where the long side P
 // becomes the rows, which the GEMM reads in place from col, and only w (F x CKK, small) is packed, instead of the
 // whole col matrix; F columns fill the register tile (32 = 2 AVX-512 vectors). Then one pass transposes into y with
-// the bias (and ReLU) applied.
-template <typename T> void forward_image(void* ctx, long n) {
-  ConvJob<T>& j = *(ConvJob<T>*)ctx;
+// the bias (and ReLU) applied. x_n is the image (C, H, W), y its output.
+template <typename T> void forward_one(ConvJob<T>& j, const T* x_n, T* y) {
   const ConvShape& g = *j.g;
   const long P = g.OH * g.OW, CKK = g.C * g.KH * g.KW, F = g.F;
   const long QH = j.pool ? g.OH / 2 : g.OH, QW = j.pool ? g.OW / 2 : g.OW, Q = QH * QW;
-  if (j.argmax) {
-    forward_image_pooled(j, n);
-    return;
-  }
-  T* y = j.out + n * F * Q;
   if (!j.direct && (CKK <= kSmallK || F > kGatherMaxF)) {
     // very many filters: rows of yt too far apart to gather from; the direct product, as for a tiny CKK
-    const T* col = columns(g, j.x + n * g.C * g.H * g.W, j.failed);
+    const T* col = columns(g, x_n, j.failed);
     if (!col) return;
     T* full = j.pool ? (T*)out_buffer.reserve(sizeof(T) * (size_t)P * (size_t)F) : y;
     if (!full) {
@@ -610,7 +607,7 @@ template <typename T> void forward_image(void* ctx, long n) {
     return;
   }
   T* yt = (T*)out_buffer.reserve(sizeof(T) * (size_t)(P + (j.pool ? Q : 0)) * (size_t)F);
-  if (!yt || !transposed_product(j, n, yt)) {
+  if (!yt || !transposed_product(j, x_n, yt)) {
     j.failed = true;
     return;
   }
@@ -620,6 +617,18 @@ template <typename T> void forward_image(void* ctx, long n) {
     src = yt + P * F;
   }
   transpose_bias_relu(src, Q, F, j.b, j.relu, y);
+}
+
+// forward_one for image n of the call (or training's fused pooling, with argmax).
+template <typename T> void forward_image(void* ctx, long n) {
+  ConvJob<T>& j = *(ConvJob<T>*)ctx;
+  const ConvShape& g = *j.g;
+  if (j.argmax) {
+    forward_image_pooled(j, n);
+    return;
+  }
+  const long Q = j.pool ? (g.OH / 2) * (g.OW / 2) : g.OH * g.OW;
+  forward_one(j, j.x + n * g.C * g.H * g.W, j.out + n * g.F * Q);
 }
 
 // dcol (CKK, P) = w^T dy_n, then dx_n = col2im(dcol)
@@ -706,7 +715,7 @@ inline void over_images(long n, TaskFn fn, void* ctx) {
 template <typename T> bool run_forward(ConvJob<T>& j) {
   DirectConv<T> d;
   if (use_direct<T>(*j.g, j.pool && !j.argmax)) {
-    if (!prepare_direct(*j.g, j.w, &d)) return false;
+    if (!prepare_direct(*j.g, j.w, &d, direct_weights)) return false;
     j.direct = &d;
   }
   over_images(j.g->N, forward_image<T>, &j);
@@ -723,6 +732,54 @@ bool conv2d_forward(const ConvShape& g, const T* x, const T* w, const T* b, T* y
   j.relu = relu;
   j.pool = pool;
   return run_forward(j);
+}
+
+namespace {
+// conv2dChainForward's call: each convolution's job (a's out unused: its output of image n goes to chain_buffer).
+template <typename T> struct ChainJob {
+  ConvJob<T> a, b;
+};
+
+// Image n through both convolutions, each exactly as forward_image runs it (the same products and epilogue, so the
+// same bits), the first one's pooled output (F x OH/2 x OW/2: 12.5 KB for MNIST's 16 x 14 x 14) in the thread's
+// scratch, in cache when the second convolution reads it, instead of in y's memory.
+template <typename T> void chain_image(void* ctx, long n) {
+  ChainJob<T>& c = *(ChainJob<T>*)ctx;
+  const ConvShape &ga = *c.a.g, &gb = *c.b.g;
+  T* mid = (T*)chain_buffer.reserve(sizeof(T) * (size_t)(gb.C * gb.H * gb.W));
+  if (!mid) {
+    c.a.failed = true;
+    return;
+  }
+  if (ga.F > 0) forward_one(c.a, c.a.x + n * ga.C * ga.H * ga.W, mid);
+  if (c.a.failed) return;
+  forward_one(c.b, mid, c.b.out + n * gb.F * (gb.OH / 2) * (gb.OW / 2));
+}
+}  // namespace
+
+// Both convolutions take the path (direct or not) that conv2d_forward would take for them on this batch, with their
+// weights packed once per call; the images are spread over the threads as conv2d_forward spreads them.
+template <typename T>
+bool conv2d_chain_forward(const ConvChainShape& g, const T* x, const T* w, const T* b, const T* w2, const T* b2, T* y,
+                          bool relu, bool relu2) {
+  if (g.a.N == 0 || g.b.F == 0) return true;
+  ChainJob<T> c;
+  make_job<T>(c.a, g.a, x, w, b, nullptr, nullptr);
+  make_job<T>(c.b, g.b, nullptr, w2, b2, nullptr, y);
+  c.a.relu = relu;
+  c.b.relu = relu2;
+  c.a.pool = c.b.pool = true;
+  DirectConv<T> da, db;
+  if (use_direct<T>(g.a, true)) {
+    if (!prepare_direct(g.a, w, &da, direct_weights)) return false;
+    c.a.direct = &da;
+  }
+  if (use_direct<T>(g.b, true)) {
+    if (!prepare_direct(g.b, w2, &db, chain_weights)) return false;
+    c.b.direct = &db;
+  }
+  over_images(g.a.N, chain_image<T>, &c);
+  return !c.a.failed && !c.b.failed;
 }
 
 template <typename T> bool conv2d_backward_data(const ConvShape& g, const T* dy, const T* w, T* dx) {

@@ -118,7 +118,12 @@ constexpr int kMaxThreads = 1024;
      into the conv output, then conv2dBackwardData into dx (overwritten; may be null: not computed) and               \
      conv2dBackwardFilter (dweight +=, dbias += ; dbias may be null); same for any thread count. */                   \
   X(conv2d_pool_backward, bool, (const ConvShape& g, const T* x, const T* dy, const int32_t* argmax, const T* weight, \
-    T* dx, T* dweight, T* dbias))
+    T* dx, T* dweight, T* dbias))                                                                                     \
+  /* Inference's two Conv2D(+ReLU)+MaxPool2D(2) in a row, image by image (the first one's output stays in             \
+     cache): y = pool(relu2?(conv(pool(relu?(conv(x, weight) + bias)), weight2) + bias2)), (N, F2, floor(OH2 /        \
+     2), floor(OW2 / 2)); bitwise what two conv2dForward calls with pool give. */                                     \
+  X(conv2d_chain_forward, bool, (const ConvChainShape& g, const T* x, const T* weight, const T* bias,                 \
+    const T* weight2, const T* bias2, T* y, bool relu, bool relu2))
 
 // native/pool.cc
 #define NODENN_KERNELS_POOL(X)                                                                                     \
