@@ -450,8 +450,8 @@ void hook_conv_chain(Args& a, const int64_t* v, int64_t* derived) {
   ConvChainShape& s = a.convChain;
   s.a = a.conv;
   if (s.a.OH < 2 || s.a.OW < 2)
-    fail(a.env(), kRangeError, "the first convolution's output must be at least 2 x 2 to be pooled, got ", s.a.OH, " x ",
-         s.a.OW);
+    fail(a.env(), kRangeError, "the first convolution's output must be at least 2 x 2 to be pooled, got ", s.a.OH,
+         " x ", s.a.OW);
   const int64_t in2[11] = {v[0], v[4], s.a.OH / 2, s.a.OW / 2, v[11], v[12], v[13], v[14], v[15], v[16], v[17]};
   ConvShape& b = s.b;
   b = ConvShape{in2[0], in2[1], in2[2], in2[3], in2[4], in2[5], in2[6], in2[7], in2[8], in2[9], in2[10], 0, 0};
