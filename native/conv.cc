@@ -4,9 +4,10 @@
 // filters in backward-data), through a register-blocked product that needs no packing; a 1x1 convolution with
 // stride 1 and no padding uses the image itself as the im2col matrix. The forward pass of a convolution with stride 1
 // along the width reads a zero-padded copy of the image in place of the im2col matrix (the direct convolution, with
-// the GEMM's bits). Work is split over images; every output element is written by one task, and the batch sum of
-// backward-filter runs in fixed chunks of images summed in chunk order, so results never depend on the number of
-// threads.
+// the GEMM's bits). Inference's conv-pool-conv-pool runs both convolutions image by image in one call
+// (conv2d_chain_forward), the first one's output kept in the thread's scratch. Work is split over images; every output
+// element is written by one task, and the batch sum of backward-filter runs in fixed chunks of images summed in chunk
+// order, so results never depend on the number of threads.
 #include <stdlib.h>
 #include <string.h>
 
