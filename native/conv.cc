@@ -330,20 +330,30 @@ template <typename T, int NV> void direct_row(const DirectConv<T>& d, const T* x
   for (; ow < OW; ow++) direct_tile<T, 1, NV>(d, K, xrow + ow, wp, c + ow * F, cols);
 }
 
+// The padded copy of image x_n in the thread's scratch; null when out of memory.
+template <typename T> const T* padded_image(const DirectConv<T>& d, const T* x_n) {
+  const ConvShape& g = *d.g;
+  T* xp = (T*)direct_input.reserve(sizeof(T) * (size_t)(g.C * d.HP * d.WP + Vec<T>::L));
+  if (xp) pad_image(d, x_n, xp);
+  return xp;
+}
+
+// Output row oh of yt (OW rows of F, from yrow) from the padded image xp, all filters.
+template <typename T> void direct_output_row(const DirectConv<T>& d, const T* xp, long oh, T* yrow) {
+  const ConvShape& g = *d.g;
+  const long L = Vec<T>::L, F = g.F, vectors = (F + L - 1) / L;
+  const T* xrow = xp + oh * g.sh * d.WP;
+  long v = 0;
+  for (; v + 2 <= vectors; v += 2) direct_row<T, 2>(d, xrow, yrow, v * L, F - v * L < 2 * L ? F - v * L : 2 * L);
+  if (v < vectors) direct_row<T, 1>(d, xrow, yrow, v * L, F - v * L);
+}
+
 // yt (P, F) = col_n^T w^T for image x_n, as forward_image's GEMM computes it, without the col matrix.
 template <typename T> bool direct_image(const DirectConv<T>& d, const T* x_n, T* yt) {
   const ConvShape& g = *d.g;
-  const long L = Vec<T>::L, F = g.F, vectors = (F + L - 1) / L;
-  T* xp = (T*)direct_input.reserve(sizeof(T) * (size_t)(g.C * d.HP * d.WP + L));
+  const T* xp = padded_image(d, x_n);
   if (!xp) return false;
-  pad_image(d, x_n, xp);
-  for (long oh = 0; oh < g.OH; oh++) {
-    const T* xrow = xp + oh * g.sh * d.WP;
-    T* yrow = yt + oh * g.OW * F;
-    long v = 0;
-    for (; v + 2 <= vectors; v += 2) direct_row<T, 2>(d, xrow, yrow, v * L, F - v * L < 2 * L ? F - v * L : 2 * L);
-    if (v < vectors) direct_row<T, 1>(d, xrow, yrow, v * L, F - v * L);
-  }
+  for (long oh = 0; oh < g.OH; oh++) direct_output_row(d, xp, oh, yt + oh * g.OW * g.F);
   return true;
 }
 
@@ -605,6 +615,25 @@ template <typename T> void forward_one(ConvJob<T>& j, const T* x_n, T* y) {
     if (j.pool)
       for (long f = 0; f < F; f++) max_pool_2x2<T, false>(g.OW, QH, QW, full + f * P, y + f * Q, nullptr);
     bias_relu_rows(y, F, Q, j.b, j.relu);
+    return;
+  }
+  if (j.direct && j.pool) {
+    // the direct convolution's output rows in pairs, each pair pooled as soon as it is computed: two rows of scratch
+    // (in L1) rather than the whole output (784 x 16 floats for MNIST's first layer, 50 KB); the rows no window
+    // reads (an odd last one) are not computed. The same sums, so the same bits.
+    T* rows = (T*)out_buffer.reserve(sizeof(T) * (size_t)(2 * g.OW + Q) * (size_t)F);
+    const T* xp = rows ? padded_image(*j.direct, x_n) : nullptr;
+    if (!xp) {
+      j.failed = true;
+      return;
+    }
+    T* yq = rows + 2 * g.OW * F;
+    for (long qh = 0; qh < QH; qh++) {
+      direct_output_row(*j.direct, xp, 2 * qh, rows);
+      direct_output_row(*j.direct, xp, 2 * qh + 1, rows + g.OW * F);
+      max_pool_rows(rows, g.OW, 1, QW, F, yq + qh * QW * F);
+    }
+    transpose_bias_relu(yq, Q, F, j.b, j.relu, y);
     return;
   }
   T* yt = (T*)out_buffer.reserve(sizeof(T) * (size_t)(P + (j.pool ? Q : 0)) * (size_t)F);
