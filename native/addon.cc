@@ -230,6 +230,7 @@ class Args {
   int32_t* out_int32(int i) const { return (int32_t*)view_[i].data; }
   // Filled by the conv and pool hooks.
   ConvShape conv;
+  ConvChainShape convChain;
   PoolShape pool;
 
   // For hooks and value checks.
@@ -450,6 +451,28 @@ void hook_conv(Args& a, const int64_t* v, int64_t* derived) {
   checked_product(a.env(), {g.C, g.KH, g.KW, g.OH, g.OW}, "C * KH * KW * OH * OW");
   derived[0] = g.OH;
   derived[1] = g.OW;
+}
+
+// N, C, H, W, F, KH, KW, strideH, strideW, padH, padW, F2, KH2, KW2, strideH2, strideW2, padH2, padW2 -> OH, OW, OH2,
+// OW2: the first convolution as hook_conv, its output pooled 2x2 the second one's input
+void hook_conv_chain(Args& a, const int64_t* v, int64_t* derived) {
+  hook_conv(a, v, derived);
+  ConvChainShape& s = a.convChain;
+  s.a = a.conv;
+  if (s.a.OH < 2 || s.a.OW < 2)
+    fail(a.env(), kRangeError, "the first convolution's output must be at least 2 x 2 to be pooled, got ", s.a.OH,
+         " x ", s.a.OW);
+  const int64_t in2[11] = {v[0], v[4], s.a.OH / 2, s.a.OW / 2, v[11], v[12], v[13], v[14], v[15], v[16], v[17]};
+  ConvShape& b = s.b;
+  b = ConvShape{in2[0], in2[1], in2[2], in2[3], in2[4], in2[5], in2[6], in2[7], in2[8], in2[9], in2[10], 0, 0};
+  b.OH = window_output(a.env(), b.H, b.KH, b.sh, b.ph, "floor(OH / 2)", "KH2", "strideH2", "padH2");
+  b.OW = window_output(a.env(), b.W, b.KW, b.sw, b.pw, "floor(OW / 2)", "KW2", "strideW2", "padW2");
+  if (b.OH < 2 || b.OW < 2)
+    fail(a.env(), kRangeError, "the second convolution's output must be at least 2 x 2 to be pooled, got ", b.OH, " x ",
+         b.OW);
+  checked_product(a.env(), {b.C, b.KH, b.KW, b.OH, b.OW}, "F * KH2 * KW2 * OH2 * OW2");
+  derived[2] = b.OH;
+  derived[3] = b.OW;
 }
 
 // N, C, H, W, KH, KW, strideH, strideW -> OH, OW

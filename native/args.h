@@ -11,7 +11,7 @@ namespace nodenn {
 // The capacities of the tables below. scripts/gen-kernels.js reads them from here (in this form,
 // `const int kName = n;`) and refuses a spec that needs more.
 // Slots: a kernel's arguments by position, then the sizes its check hook derives (OH, OW).
-const int kMaxSlots = 24;
+const int kMaxSlots = 32;
 const int kMaxFactors = 6;
 constexpr double kInf = std::numeric_limits<double>::infinity();
 

@@ -5,9 +5,11 @@
 // stride 1 and no padding uses the image itself as the im2col matrix. The forward pass and backward-filter of a
 // convolution with stride 1 along the width read a zero-padded copy of the image in place of the im2col matrix (the
 // direct convolution and the implicit im2col), and backward-data with stride 1 is a transposed convolution without
-// the dcol matrix and col2im, each with the bits of the im2col path. Work is split over images; every output element is
-// written by one task, and the batch sum of backward-filter runs in fixed chunks of images summed in chunk order, so
-// results never depend on the number of threads.
+// the dcol matrix and col2im, each with the bits of the im2col path. Inference's conv-pool-conv-pool runs both
+// convolutions image by image in one call (conv2d_chain_forward), the first one's output kept in the thread's
+// scratch. Work is split over images; every output element is written by one task, and the batch sum of
+// backward-filter runs in fixed chunks of images summed in chunk order, so results never depend on the number of
+// threads.
 #include <stdlib.h>
 #include <string.h>
 
@@ -41,6 +43,10 @@ thread_local Scratch data_image;
 // padded image goes to direct_input).
 thread_local Scratch filter_offsets;
 thread_local Scratch filter_dyt;
+// conv2dChainForward: the second convolution's packed weights (calling thread), and the first one's pooled output of
+// one image, which the second reads while it is in cache (each thread).
+thread_local Scratch chain_weights;
+thread_local Scratch chain_buffer;
 
 inline long ceil_div(long a, long s) { return a <= 0 ? 0 : (a + s - 1) / s; }
 
@@ -334,25 +340,33 @@ template <typename T, int NV> void direct_row(const DirectConv<T>& d, const T* x
   for (; ow < OW; ow++) direct_tile<T, 1, NV>(d, K, xrow + ow, wp, c + ow * F, cols);
 }
 
+// The padded copy of image x_n in the thread's scratch; null when out of memory.
+template <typename T> const T* padded_image(const DirectConv<T>& d, const T* x_n) {
+  const ConvShape& g = *d.g;
+  T* xp = (T*)direct_input.reserve(sizeof(T) * (size_t)(g.C * d.HP * d.WP + Vec<T>::L));
+  if (xp) pad_image(d, x_n, xp);
+  return xp;
+}
+
+// Output row oh of yt (OW rows of F, from yrow) from the padded image xp, all filters.
+template <typename T> void direct_output_row(const DirectConv<T>& d, const T* xp, long oh, T* yrow) {
+  const ConvShape& g = *d.g;
+  const long L = Vec<T>::L, F = g.F, vectors = (F + L - 1) / L;
+  const T* xrow = xp + oh * g.sh * d.WP;
+  long v = 0;
+  for (; v + 2 <= vectors; v += 2) direct_row<T, 2>(d, xrow, yrow, v * L, F - v * L < 2 * L ? F - v * L : 2 * L);
+  if (v < vectors) direct_row<T, 1>(d, xrow, yrow, v * L, F - v * L);
+}
+
 // yt (P, F) = col_n^T w^T for image x_n, as forward_image's GEMM computes it, without the col matrix.
 template <typename T> bool direct_image(const DirectConv<T>& d, const T* x_n, T* yt) {
   const ConvShape& g = *d.g;
-  const long L = Vec<T>::L, F = g.F, vectors = (F + L - 1) / L;
-  T* xp = (T*)direct_input.reserve(sizeof(T) * (size_t)(g.C * d.HP * d.WP + L));
+  const T* xp = padded_image(d, x_n);
   if (!xp) return false;
-  pad_image(d, x_n, xp);
-  for (long oh = 0; oh < g.OH; oh++) {
-    const T* xrow = xp + oh * g.sh * d.WP;
-    T* yrow = yt + oh * g.OW * F;
-    long v = 0;
-    for (; v + 2 <= vectors; v += 2) direct_row<T, 2>(d, xrow, yrow, v * L, F - v * L < 2 * L ? F - v * L : 2 * L);
-    if (v < vectors) direct_row<T, 1>(d, xrow, yrow, v * L, F - v * L);
-  }
+  for (long oh = 0; oh < g.OH; oh++) direct_output_row(d, xp, oh, yt + oh * g.OW * g.F);
   return true;
 }
 
-// The packed weights and tap offsets of a call's direct convolution, in the calling thread's scratch; false when out
-// of memory.
 // The padded image's shape, F rounded up to multiples of `round`, and the tap offsets into off (CKK of them).
 template <typename T> void padded_geometry(const ConvShape& g, long round, long* off, DirectConv<T>* d) {
   d->g = &g;
@@ -365,11 +379,13 @@ template <typename T> void padded_geometry(const ConvShape& g, long round, long*
   d->off = off;
 }
 
-template <typename T> bool prepare_direct(const ConvShape& g, const T* w, DirectConv<T>* d) {
+// The packed weights and tap offsets of a call's direct convolution, in the calling thread's scratch mem_buffer;
+// false when out of memory.
+template <typename T> bool prepare_direct(const ConvShape& g, const T* w, DirectConv<T>* d, Scratch& mem_buffer) {
   const long L = Vec<T>::L, CKK = g.C * g.KH * g.KW;
   d->fpad = (g.F + L - 1) / L * L;
   const size_t wbytes = ((sizeof(T) * (size_t)(CKK * d->fpad) + kCacheLine - 1) / kCacheLine) * kCacheLine;
-  char* mem = (char*)direct_weights.reserve(wbytes + sizeof(long) * (size_t)CKK);
+  char* mem = (char*)mem_buffer.reserve(wbytes + sizeof(long) * (size_t)CKK);
   if (!mem) return false;
   T* wp = (T*)mem;
   long* off = (long*)(mem + wbytes);
@@ -690,11 +706,10 @@ template <typename T> const T* columns(const ConvShape& g, const T* x_n, std::at
   return col;
 }
 
-// yt (P, F) = col_n^T w^T for image n (the transposed product of forward_image): the direct convolution when the
+// yt (P, F) = col_n^T w^T for image x_n (the transposed product of forward_image): the direct convolution when the
 // call set one up, else the im2col matrix and the GEMM.
-template <typename T> bool transposed_product(ConvJob<T>& j, long n, T* yt) {
+template <typename T> bool transposed_product(ConvJob<T>& j, const T* x_n, T* yt) {
   const ConvShape& g = *j.g;
-  const T* x_n = j.x + n * g.C * g.H * g.W;
   if (j.direct) return direct_image(*j.direct, x_n, yt);
   const T* col = columns(g, x_n, j.failed);
   const long P = g.OH * g.OW, CKK = g.C * g.KH * g.KW;
@@ -831,7 +846,7 @@ template <typename T> bool conv_image_full(ConvJob<T>& j, long n, T* full, T* yt
     bias_relu_rows(full, F, P, b, false);
     return true;
   }
-  if (!transposed_product(j, n, yt)) return false;
+  if (!transposed_product(j, j.x + n * g.C * g.H * g.W, yt)) return false;
   transpose_bias_relu(yt, P, F, b, false, full);
   return true;
 }
@@ -859,20 +874,14 @@ template <typename T> void forward_image_pooled(ConvJob<T>& j, long n) {
 // transposed, y_n^T (P, F) = col_n^T w^T: the direct convolution (use_direct), or the GEMM, where the long side P
 // becomes the rows, which the GEMM reads in place from col, and only w (F x CKK, small) is packed, instead of the
 // whole col matrix; F columns fill the register tile (32 = 2 AVX-512 vectors). Then one pass transposes into y with
-// the bias (and ReLU) applied.
-template <typename T> void forward_image(void* ctx, long n) {
-  ConvJob<T>& j = *(ConvJob<T>*)ctx;
+// the bias (and ReLU) applied. x_n is the image (C, H, W), y its output.
+template <typename T> void forward_one(ConvJob<T>& j, const T* x_n, T* y) {
   const ConvShape& g = *j.g;
   const long P = g.OH * g.OW, CKK = g.C * g.KH * g.KW, F = g.F;
   const long QH = j.pool ? g.OH / 2 : g.OH, QW = j.pool ? g.OW / 2 : g.OW, Q = QH * QW;
-  if (j.argmax) {
-    forward_image_pooled(j, n);
-    return;
-  }
-  T* y = j.out + n * F * Q;
   if (!j.direct && (CKK <= kSmallK || F > kGatherMaxF)) {
     // very many filters: rows of yt too far apart to gather from; the direct product, as for a tiny CKK
-    const T* col = columns(g, j.x + n * g.C * g.H * g.W, j.failed);
+    const T* col = columns(g, x_n, j.failed);
     if (!col) return;
     T* full = j.pool ? (T*)out_buffer.reserve(sizeof(T) * (size_t)P * (size_t)F) : y;
     if (!full) {
@@ -890,8 +899,27 @@ template <typename T> void forward_image(void* ctx, long n) {
     bias_relu_rows(y, F, Q, j.b, j.relu);
     return;
   }
+  if (j.direct && j.pool) {
+    // the direct convolution's output rows in pairs, each pair pooled as soon as it is computed: two rows of scratch
+    // (in L1) rather than the whole output (784 x 16 floats for MNIST's first layer, 50 KB); the rows no window
+    // reads (an odd last one) are not computed. The same sums, so the same bits.
+    T* rows = (T*)out_buffer.reserve(sizeof(T) * (size_t)(2 * g.OW + Q) * (size_t)F);
+    const T* xp = rows ? padded_image(*j.direct, x_n) : nullptr;
+    if (!xp) {
+      j.failed = true;
+      return;
+    }
+    T* yq = rows + 2 * g.OW * F;
+    for (long qh = 0; qh < QH; qh++) {
+      direct_output_row(*j.direct, xp, 2 * qh, rows);
+      direct_output_row(*j.direct, xp, 2 * qh + 1, rows + g.OW * F);
+      max_pool_rows(rows, g.OW, 1, QW, F, yq + qh * QW * F);
+    }
+    transpose_bias_relu(yq, Q, F, j.b, j.relu, y);
+    return;
+  }
   T* yt = (T*)out_buffer.reserve(sizeof(T) * (size_t)(P + (j.pool ? Q : 0)) * (size_t)F);
-  if (!yt || !transposed_product(j, n, yt)) {
+  if (!yt || !transposed_product(j, x_n, yt)) {
     j.failed = true;
     return;
   }
@@ -901,6 +929,18 @@ template <typename T> void forward_image(void* ctx, long n) {
     src = yt + P * F;
   }
   transpose_bias_relu(src, Q, F, j.b, j.relu, y);
+}
+
+// forward_one for image n of the call (or training's fused pooling, with argmax).
+template <typename T> void forward_image(void* ctx, long n) {
+  ConvJob<T>& j = *(ConvJob<T>*)ctx;
+  const ConvShape& g = *j.g;
+  if (j.argmax) {
+    forward_image_pooled(j, n);
+    return;
+  }
+  const long Q = j.pool ? (g.OH / 2) * (g.OW / 2) : g.OH * g.OW;
+  forward_one(j, j.x + n * g.C * g.H * g.W, j.out + n * g.F * Q);
 }
 
 // dcol (CKK, P) = w^T dy_n, then dx_n = col2im(dcol); or the transposed convolution where the call set it up
@@ -997,7 +1037,7 @@ inline void over_images(long n, TaskFn fn, void* ctx) {
 template <typename T> bool run_forward(ConvJob<T>& j) {
   DirectConv<T> d;
   if (use_direct<T>(*j.g, j.pool && !j.argmax)) {
-    if (!prepare_direct(*j.g, j.w, &d)) return false;
+    if (!prepare_direct(*j.g, j.w, &d, direct_weights)) return false;
     j.direct = &d;
   }
   over_images(j.g->N, forward_image<T>, &j);
@@ -1014,6 +1054,54 @@ bool conv2d_forward(const ConvShape& g, const T* x, const T* w, const T* b, T* y
   j.relu = relu;
   j.pool = pool;
   return run_forward(j);
+}
+
+namespace {
+// conv2dChainForward's call: each convolution's job (a's out unused: its output of image n goes to chain_buffer).
+template <typename T> struct ChainJob {
+  ConvJob<T> a, b;
+};
+
+// Image n through both convolutions, each exactly as forward_image runs it (the same products and epilogue, so the
+// same bits), the first one's pooled output (F x OH/2 x OW/2: 12.5 KB for MNIST's 16 x 14 x 14) in the thread's
+// scratch, in cache when the second convolution reads it, instead of in y's memory.
+template <typename T> void chain_image(void* ctx, long n) {
+  ChainJob<T>& c = *(ChainJob<T>*)ctx;
+  const ConvShape &ga = *c.a.g, &gb = *c.b.g;
+  T* mid = (T*)chain_buffer.reserve(sizeof(T) * (size_t)(gb.C * gb.H * gb.W));
+  if (!mid) {
+    c.a.failed = true;
+    return;
+  }
+  if (ga.F > 0) forward_one(c.a, c.a.x + n * ga.C * ga.H * ga.W, mid);
+  if (c.a.failed) return;
+  forward_one(c.b, mid, c.b.out + n * gb.F * (gb.OH / 2) * (gb.OW / 2));
+}
+}  // namespace
+
+// Both convolutions take the path (direct or not) that conv2d_forward would take for them on this batch, with their
+// weights packed once per call; the images are spread over the threads as conv2d_forward spreads them.
+template <typename T>
+bool conv2d_chain_forward(const ConvChainShape& g, const T* x, const T* w, const T* b, const T* w2, const T* b2, T* y,
+                          bool relu, bool relu2) {
+  if (g.a.N == 0 || g.b.F == 0) return true;
+  ChainJob<T> c;
+  make_job<T>(c.a, g.a, x, w, b, nullptr, nullptr);
+  make_job<T>(c.b, g.b, nullptr, w2, b2, nullptr, y);
+  c.a.relu = relu;
+  c.b.relu = relu2;
+  c.a.pool = c.b.pool = true;
+  DirectConv<T> da, db;
+  if (use_direct<T>(g.a, true)) {
+    if (!prepare_direct(g.a, w, &da, direct_weights)) return false;
+    c.a.direct = &da;
+  }
+  if (use_direct<T>(g.b, true)) {
+    if (!prepare_direct(g.b, w2, &db, chain_weights)) return false;
+    c.b.direct = &db;
+  }
+  over_images(g.a.N, chain_image<T>, &c);
+  return !c.a.failed && !c.b.failed;
 }
 
 template <typename T> bool conv2d_backward_data(const ConvShape& g, const T* dy, const T* w, T* dx) {

@@ -16,6 +16,11 @@ struct ConvShape {
   long sh, sw, ph, pw;  // stride and zero padding per axis
   long OH, OW;          // output: 1 + (H + 2 ph - KH) / sh, ...
 };
+// The two convolutions of conv2dChainForward: b's input is a's output pooled 2x2 (b.N = a.N, b.C = a.F,
+// b.H = a.OH / 2, b.W = a.OW / 2).
+struct ConvChainShape {
+  ConvShape a, b;
+};
 struct PoolShape {
   long N, C, H, W;  // input
   long KH, KW, sh, sw;

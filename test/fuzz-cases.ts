@@ -46,6 +46,19 @@ const hookSizes: { [K in HookName]: Pick<Signature, 'sizes' | 'fix'> } = {
       s.OH = windowOut(s.H, s.KH, s.strideH, s.padH); s.OW = windowOut(s.W, s.KW, s.strideW, s.padW);
     },
   },
+  // both outputs at least 2 x 2 (each is pooled): an input at least 5 more than the first window, so that the first
+  // output is at least 6 and its pooling at least 3, which a second window of 1 or 2 leaves at least 2
+  convChain: {
+    sizes: { N: [0, 2], C: [1, 3], H: [1, 9], W: [1, 9], F: [1, 3], KH: [1, 3], KW: [1, 3], strideH: [1, 1],
+      strideW: [1, 1], padH: [0, 1], padW: [0, 1], F2: [1, 3], KH2: [1, 2], KW2: [1, 2], strideH2: [1, 1],
+      strideW2: [1, 1], padH2: [0, 1], padW2: [0, 1] },
+    fix: (s) => {
+      s.H = Math.max(s.H, s.KH + 5); s.W = Math.max(s.W, s.KW + 5);
+      s.OH = windowOut(s.H, s.KH, s.strideH, s.padH); s.OW = windowOut(s.W, s.KW, s.strideW, s.padW);
+      s.OH2 = windowOut(Math.floor(s.OH / 2), s.KH2, s.strideH2, s.padH2);
+      s.OW2 = windowOut(Math.floor(s.OW / 2), s.KW2, s.strideW2, s.padW2);
+    },
+  },
   pool: {
     sizes: { N: [0, 2], C: [1, 3], H: [1, 6], W: [1, 6], KH: [1, 3], KW: [1, 3], strideH: [1, 2], strideW: [1, 2] },
     fix: (s) => {

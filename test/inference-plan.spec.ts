@@ -35,9 +35,9 @@ function layerByLayer(net: Sequential, x: Tensor): Tensor {
 describe.each(backends)('inference plan on $label', (bc) => {
   beforeEach(() => useBackend(bc));
 
-  it('fuses each Conv2D with the ReLU and the 2x2 stride-2 MaxPool2D after it, and nothing else', () => {
+  it('fuses each Conv2D with the ReLU and the 2x2 stride-2 MaxPool2D after it, two such in a row into one chain, and nothing else', () => {
     expect(cnn().eval().inferencePlan.describe()).toEqual([
-      'Conv2D+ReLU+MaxPool2D', 'Conv2D+MaxPool2D', 'Conv2D+ReLU', 'MaxPool2D', 'Conv2D', 'BatchNorm2D', 'ReLU',
+      'Conv2D+ReLU+MaxPool2D+Conv2D+MaxPool2D', 'Conv2D+ReLU', 'MaxPool2D', 'Conv2D', 'BatchNorm2D', 'ReLU',
       'AvgPool2D', 'Flatten', 'Dropout', 'Dense', 'Tanh',
     ]);
     expect(new InferencePlan([new Conv2D(1, 1, 1), new MaxPool2D(3), new ReLU()]).describe()).toEqual(['Conv2D', 'MaxPool2D', 'ReLU']);
@@ -67,6 +67,24 @@ describe.each(backends)('inference plan on $label', (bc) => {
     let forwardError: unknown;
     try { layerByLayer(net, x); } catch (e) { forwardError = e; }
     expect(() => net.predict(x)).toThrow((forwardError as Error).message);
+  });
+
+  it('leaves an input that the chain of two convolutions cannot take to its layers, which report it', () => {
+    const net = new Sequential([
+      new Conv2D(1, 2, 3, { padding: 1 }), new MaxPool2D(2), new Conv2D(2, 3, 3), new ReLU(), new MaxPool2D(2),
+    ], { seed: 3 }).eval();
+    expect(net.inferencePlan.describe()).toEqual(['Conv2D+MaxPool2D+Conv2D+ReLU+MaxPool2D']);
+    // 9x9 -> 4x4 -> 2x2 (pooled 1x1): runs as one chain; 6x6 -> 3x3 -> 1x1: the second pooling fails in its layer;
+    // 4x4 -> 2x2: the second convolution's window does not fit; two channels: the first convolution refuses them
+    const ok = randn([3, 1, 9, 9], 2).astype('float32');
+    expectBitwiseEqual(net.predict(ok).data, layerByLayer(net, ok).data);
+    for (const shape of [[2, 1, 6, 6], [2, 1, 4, 4], [2, 2, 9, 9]]) {
+      const x = randn(shape, 1).astype('float32');
+      let forwardError: unknown;
+      try { layerByLayer(net, x); } catch (e) { forwardError = e; }
+      expect(forwardError).toBeInstanceOf(RangeError);
+      expect(() => net.predict(x)).toThrow((forwardError as Error).message);
+    }
   });
 
   it('runs a Conv1D network (a subclass of Conv2D that the fused kernel cannot run) as its layers do', () => {

@@ -155,6 +155,44 @@ const convGeometries: Geometry[] = [
   geo(1, 2, 5, 5, 4097, 3, 3, 1, 1, 1, 1),
 ];
 
+/**
+ * Inference's two pooled convolutions in one call: the float64 reference of the two layers, and bitwise the backend's
+ * own two conv2dForward calls. Each pair: the first geometry, then the second one's filters, kernel, stride, padding.
+ */
+function convChainRow(): Row {
+  const pairs: [Geometry, number[]][] = [
+    [geo(3, 1, 12, 12, 16, 3, 3, 1, 1, 1, 1), [32, 3, 3, 1, 1, 1, 1]],  // the bench's CNN, smaller: both direct
+    [geo(2, 2, 11, 9, 5, 3, 2, 1, 2, 1, 0), [3, 2, 3, 2, 1, 0, 1]],     // odd sizes, strides, filters off a vector
+    [geo(2, 1, 10, 10, 40, 3, 3, 1, 1, 1, 1), [17, 3, 3, 1, 1, 1, 1]],  // the second inner size 360: two K blocks
+  ];
+  const cases: Case[] = [];
+  for (const [g, [F2, KH2, KW2, sh2, sw2, ph2, pw2]] of pairs) {
+    for (const [bias, relu] of [[true, true], [false, false]]) {
+      const [OH, OW] = ref.convOutput(g);
+      const g2 = geo(g.N, g.F, Math.floor(OH / 2), Math.floor(OW / 2), F2, KH2, KW2, sh2, sw2, ph2, pw2);
+      const [OH2, OW2] = ref.convOutput(g2);
+      const midLen = g.N * g.F * g2.H * g2.W, yLen = g.N * F2 * Math.floor(OH2 / 2) * Math.floor(OW2 / 2);
+      cases.push({
+        label: `${geoLabel(g)} then ${geoLabel(g2)}${bias ? ' bias' : ''}${relu ? ' relu' : ''}`,
+        run(k, C, seed, reference) {
+          const x = randomArray(C, g.N * g.C * g.H * g.W, seed), w = randomArray(C, g.F * g.C * g.KH * g.KW, seed + 1);
+          const w2 = randomArray(C, F2 * g.F * KH2 * KW2, seed + 2);
+          const b = bias ? randomArray(C, g.F, seed + 3) : null, b2 = bias ? randomArray(C, F2, seed + 4) : null;
+          const want = reference('y', () => ref.conv2dForward(g2, ref.conv2dForward(g, x, w, b, relu, true), w2, b2, relu,
+            true));
+          const y = poisoned(C, yLen), mid = poisoned(C, midLen), ySep = poisoned(C, yLen);
+          k.conv2dChainForward(...geoArgs(g), F2, KH2, KW2, sh2, sw2, ph2, pw2, x, w, b, w2, b2, y, relu, relu);
+          k.conv2dForward(...geoArgs(g), x, w, b, mid, relu, true);
+          k.conv2dForward(...geoArgs(g2), mid, w2, b2, ySep, relu, true);
+          const tol = tolerance(C, g.C * g.KH * g.KW * g.F * KH2 * KW2);
+          return [{ what: 'y', got: y, want, tol }, { what: 'y = separate', got: y, want: ySep, tol: 0 }];
+        },
+      });
+    }
+  }
+  return { kernel: 'conv2dChainForward', cases };
+}
+
 function convCases(g: Geometry, batchBoundary = false): Row[] {
   const [OH, OW] = ref.convOutput(g);
   const CKK = g.C * g.KH * g.KW, P = OH * OW;
@@ -1199,6 +1237,7 @@ const grid: Row[] = [
   ...merge([
     ...convGeometries.flatMap((g) => convCases(g)),
     ...batchGeometries.flatMap((make) => batchSizes.flatMap((N) => convCases(make(N), true))),
+    convChainRow(),
   ]),
   ...poolRows(),
   ...activationRows(),

@@ -119,6 +119,15 @@ export interface Kernels {
   conv2dPoolBackward(N: number, C: number, H: number, W: number, F: number, KH: number, KW: number, strideH: number,
     strideW: number, padH: number, padW: number, x: FloatArray, dy: FloatArray, argmax: Int32Array,
     weight: FloatArray, dx: FloatArray | null, dweight: FloatArray, dbias: FloatArray | null): void;
+  /**
+   * Inference's two Conv2D(+ReLU)+MaxPool2D(2) in a row, image by image (the first one's output stays in cache): y =
+   * pool(relu2?(conv(pool(relu?(conv(x, weight) + bias)), weight2) + bias2)), (N, F2, floor(OH2 / 2), floor(OW2 /
+   * 2)); bitwise what two conv2dForward calls with pool give.
+   */
+  conv2dChainForward(N: number, C: number, H: number, W: number, F: number, KH: number, KW: number, strideH: number,
+    strideW: number, padH: number, padW: number, F2: number, KH2: number, KW2: number, strideH2: number,
+    strideW2: number, padH2: number, padW2: number, x: FloatArray, weight: FloatArray, bias: FloatArray | null,
+    weight2: FloatArray, bias2: FloatArray | null, y: FloatArray, relu: boolean, relu2: boolean): void;
   /** y = window maxima; argmax = index h * W + w in the plane of the first maximum (a NaN wins: it propagates). */
   maxPool2dForward(N: number, C: number, H: number, W: number, KH: number, KW: number, strideH: number,
     strideW: number, x: FloatArray, y: FloatArray, argmax: Int32Array): void;

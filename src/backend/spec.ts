@@ -139,6 +139,15 @@ export const hooks = {
     derived: ['OH', 'OW'],
     shape: 'ConvShape',
   },
+  convChain: {
+    doc: 'the conv rules for both convolutions of conv2dChainForward, the second one\'s input being the first\'s ' +
+      'pooled output (F, floor(OH / 2), floor(OW / 2)); both outputs at least 2 x 2 (each is pooled); OH2, OW2 ' +
+      'the second\'s output',
+    args: ['N', 'C', 'H', 'W', 'F', 'KH', 'KW', 'strideH', 'strideW', 'padH', 'padW', 'F2', 'KH2', 'KW2', 'strideH2',
+      'strideW2', 'padH2', 'padW2'],
+    derived: ['OH', 'OW', 'OH2', 'OW2'],
+    shape: 'ConvChainShape',
+  },
   pool: {
     doc: 'window rules of pooling (no padding); OH = 1 + floor((H - KH) / strideH), OW alike; H * W < 2^31',
     args: ['N', 'C', 'H', 'W', 'KH', 'KW', 'strideH', 'strideW'],
@@ -195,6 +204,7 @@ const grad = (length: Length, sameAs: string[]): ArgSpec => output('grad', lengt
 const activation: ArgSpec = { kind: 'enum', name: 'activation', enum: 'activation' };
 
 const convSizes = sizes(...hooks.conv.args);
+const convChainSizes = sizes(...hooks.convChain.args);
 const poolSizes = sizes(...hooks.pool.args);
 const binary = (doc: string) => ({
   doc, source: 'ops' as const,
@@ -413,6 +423,19 @@ export const kernels = {
       input('weight', 'F * C * KH * KW'), output('dx', 'N * C * H * W', { nullable: true }),
       output('dweight', 'F * C * KH * KW'), output('dbias', 'F', { nullable: true })],
     hook: 'conv',
+    oom: 'the im2col matrix',
+  },
+
+  conv2dChainForward: {
+    doc: 'Inference\'s two Conv2D(+ReLU)+MaxPool2D(2) in a row, image by image (the first one\'s output stays in ' +
+      'cache): y = pool(relu2?(conv(pool(relu?(conv(x, weight) + bias)), weight2) + bias2)), (N, F2, ' +
+      'floor(OH2 / 2), floor(OW2 / 2)); bitwise what two conv2dForward calls with pool give.',
+    source: 'conv',
+    args: [...convChainSizes, input('x', 'N * C * H * W'), input('weight', 'F * C * KH * KW'),
+      input('bias', 'F', { nullable: true }), input('weight2', 'F2 * F * KH2 * KW2'),
+      input('bias2', 'F2', { nullable: true }), output('y', 'N * F2 * floor(OH2 / 2) * floor(OW2 / 2)'),
+      flag('relu'), flag('relu2')],
+    hook: 'convChain',
     oom: 'the im2col matrix',
   },
 

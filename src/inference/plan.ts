@@ -1,7 +1,9 @@
 // The inference plan: how predict() and evaluate() run a Sequential's layers in eval mode, worked out once when
 // the network is put in eval mode rather than on every call. A Conv2D followed by a ReLU and/or a 2x2 stride-2
 // MaxPool2D runs as one kernel call, the ReLU and the pooling fused into the convolution's last pass, so that its
-// full output is never written out and read back; every other layer runs its own forward(). Large inputs are cut
+// full output is never written out and read back; every other layer runs its own forward(). Two such steps in a row,
+// each with its pooling (a small CNN's conv-pool-conv-pool), run as one call, conv2dChainForward, image by image: the
+// first one's output stays in cache for the second instead of going to memory. Large inputs are cut
 // into parts whose activations stay in cache. The values are those of the layers one after the other; a fused
 // step's output is not what the layers' backward() expects, so no backward pass may follow.
 //
@@ -41,10 +43,12 @@ export const EVAL_CACHE_BYTES = 6 * 2 ** 20;
 /** The fewest rows of one eval-mode pass, whatever the cache budget: fewer cost the kernels their efficiency. */
 export const MIN_ROWS_PER_PASS = 16;
 
-/** One step of a plan: a layer's own forward(), or a Conv2D with the ReLU and the pooling after it fused. */
-export type PlanStep =
-  | { kind: 'layer'; layer: Layer }
-  | { kind: 'conv'; conv: Conv2D; relu: ReLU | null; pool: MaxPool2D | null };
+/** A Conv2D with the ReLU and the pooling after it fused. */
+export interface ConvStep { kind: 'conv'; conv: Conv2D; relu: ReLU | null; pool: MaxPool2D | null }
+/** Two pooled ConvSteps in a row, as one conv2dChainForward call into `out`. */
+export interface ChainStep { kind: 'chain'; first: ConvStep; second: ConvStep; out: ReusableTensor }
+/** One step of a plan: a layer's own forward(), a Conv2D with the ReLU and the pooling after it fused, or two. */
+export type PlanStep = { kind: 'layer'; layer: Layer } | ConvStep | ChainStep;
 
 export function isExactly<T extends object>(l: object, Class: abstract new (...args: never[]) => T): l is T {
   return Object.getPrototypeOf(l) === Class.prototype;
@@ -66,10 +70,60 @@ function planSteps(layers: readonly Layer[]): PlanStep[] {
     const relu = layers[i + 1] !== undefined && isExactly(layers[i + 1], ReLU) ? layers[i + 1] as ReLU : null;
     const next = layers[i + (relu ? 2 : 1)];
     const pool = fusablePool(next) ? next : null;
-    steps.push({ kind: 'conv', conv, relu, pool });
+    const step: ConvStep = { kind: 'conv', conv, relu, pool };
+    const last = steps.at(-1);
+    if (pool && last?.kind === 'conv' && last.pool) {
+      steps[steps.length - 1] = { kind: 'chain', first: last, second: step, out: new ReusableTensor() };
+    } else {
+      steps.push(step);
+    }
     i += (relu ? 1 : 0) + (pool ? 1 : 0);
   }
   return steps;
+}
+
+function convStepName(s: ConvStep): string {
+  return [s.conv.name, ...(s.relu ? [s.relu.name] : []), ...(s.pool ? [s.pool.name] : [])].join('+');
+}
+
+/** A ConvStep as it runs on its own: the layer reports a bad x. */
+function runConv(s: ConvStep, x: Tensor): Tensor {
+  let pool = s.pool !== null;
+  if (pool && x.ndim === 4) {
+    const [, , oh, ow] = s.conv.outputShape(x.shape);
+    pool = oh >= 2 && ow >= 2;  // else the pooling layer itself reports the error
+  }
+  const y = s.conv.forwardFused(x, s.relu !== null, pool);
+  return s.pool && !pool ? s.pool.forward(y) : y;
+}
+
+/** The output shape of a pooled ConvStep for input shape x, or null where the step on its own would throw. */
+function pooledShape(conv: Conv2D, x: readonly number[]): number[] | null {
+  let y: number[];
+  try {
+    y = conv.outputShape(x);
+  } catch {
+    return null;
+  }
+  return y[2] >= 2 && y[3] >= 2 ? [y[0], y[1], Math.floor(y[2] / 2), Math.floor(y[3] / 2)] : null;
+}
+
+/**
+ * A ChainStep in one conv2dChainForward call, when x is what both convolutions take (else the two steps one after
+ * the other, whose layers report what is wrong): bitwise the two steps' values.
+ */
+function runChain(s: ChainStep, x: Tensor): Tensor {
+  const a = s.first.conv, b = s.second.conv, dtype = a.weight.dtype;
+  const mid = x.ndim === 4 && x.dtype === dtype && b.weight.dtype === dtype && x.shape[1] === a.inChannels &&
+    b.inChannels === a.outChannels && x.data.length === sizeOf(x.shape) ? pooledShape(a, x.shape) : null;
+  const shape = mid && pooledShape(b, mid);
+  if (!shape) return runConv(s.second, runConv(s.first, x));
+  const y = s.out.take(shape, dtype, true);
+  const [N, C, H, W] = x.shape;
+  getBackend().conv2dChainForward(N, C, H, W, a.outChannels, ...a.kernelSize, ...a.stride, ...a.padding,
+    b.outChannels, ...b.kernelSize, ...b.stride, ...b.padding, x.data, a.weight.data, a.bias?.data ?? null,
+    b.weight.data, b.bias?.data ?? null, y.data, s.first.relu !== null, s.second.relu !== null);
+  return y;
 }
 
 /** The most Dense layers one planForward call runs (the kernel takes up to four weights and biases). */
@@ -190,10 +244,10 @@ export class InferencePlan {
     return true;
   }
 
-  /** The steps by name: 'Conv2D+ReLU+MaxPool2D', 'Flatten', 'Dense', ... */
+  /** The steps by name: 'Conv2D+ReLU+MaxPool2D', 'Flatten', 'Dense', ... (a chain: its two steps' names joined by '+') */
   describe(): string[] {
-    return this.steps.map((s) => (s.kind === 'layer' ? s.layer.name
-      : [s.conv.name, ...(s.relu ? [s.relu.name] : []), ...(s.pool ? [s.pool.name] : [])].join('+')));
+    return this.steps.map((s) => (s.kind === 'layer' ? s.layer.name : s.kind === 'conv' ? convStepName(s)
+      : `${convStepName(s.first)}+${convStepName(s.second)}`));
   }
 
   /** The output for a batch x (the last step's buffer, valid until the plan or its layers run again). */
@@ -202,17 +256,7 @@ export class InferencePlan {
     if (fused) return fused;
     let y = x;
     for (const s of this.steps) {
-      if (s.kind === 'layer') {
-        y = s.layer.forward(y);
-        continue;
-      }
-      let pool = s.pool !== null;
-      if (pool && y.ndim === 4) {
-        const [, , oh, ow] = s.conv.outputShape(y.shape);
-        pool = oh >= 2 && ow >= 2;  // else the pooling layer itself reports the error
-      }
-      y = s.conv.forwardFused(y, s.relu !== null, pool);
-      if (s.pool && !pool) y = s.pool.forward(y);
+      y = s.kind === 'layer' ? s.layer.forward(y) : s.kind === 'conv' ? runConv(s, y) : runChain(s, y);
     }
     return y;
   }

@@ -245,6 +245,21 @@ const hookChecks: { [K in HookName]: (v: number[]) => number[] } = {
     product({ text: 'C * KH * KW * OH * OW', slots: [0, 1, 2, 3, 4], divs: [1, 1, 1, 1, 1] }, [C, KH, KW, OH, OW]);
     return [OH, OW];
   },
+  convChain(v) {
+    const [OH, OW] = hookChecks.conv(v);
+    if (OH < 2 || OW < 2) {
+      throw new RangeError(`the first convolution's output must be at least 2 x 2 to be pooled, got ${OH} x ${OW}`);
+    }
+    const [, , , , F, , , , , , , , KH2, KW2, strideH2, strideW2, padH2, padW2] = v;
+    const H2 = Math.floor(OH / 2), W2 = Math.floor(OW / 2);
+    const OH2 = windowOutput(H2, KH2, strideH2, padH2, 'floor(OH / 2)', 'KH2', 'strideH2', 'padH2');
+    const OW2 = windowOutput(W2, KW2, strideW2, padW2, 'floor(OW / 2)', 'KW2', 'strideW2', 'padW2');
+    if (OH2 < 2 || OW2 < 2) {
+      throw new RangeError(`the second convolution's output must be at least 2 x 2 to be pooled, got ${OH2} x ${OW2}`);
+    }
+    product({ text: 'F * KH2 * KW2 * OH2 * OW2', slots: [0, 1, 2, 3, 4], divs: [1, 1, 1, 1, 1] }, [F, KH2, KW2, OH2, OW2]);
+    return [OH, OW, OH2, OW2];
+  },
   pool([, , H, W, KH, KW, strideH, strideW]) {
     const OH = windowOutput(H, KH, strideH, 0, 'H', 'KH', 'strideH', null);
     const OW = windowOutput(W, KW, strideW, 0, 'W', 'KW', 'strideW', null);

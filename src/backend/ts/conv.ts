@@ -153,3 +153,19 @@ export function conv2dPoolBackward(N: number, C: number, H: number, W: number, F
   if (dx) conv2dBackwardData(N, C, H, W, F, KH, KW, strideH, strideW, padH, padW, full, weight, dx);
   conv2dBackwardFilter(N, C, H, W, F, KH, KW, strideH, strideW, padH, padW, x, full, dweight, dbias);
 }
+
+/**
+ * Inference's two Conv2D(+ReLU)+MaxPool2D(2) in a row: the first one's pooled output, then the second convolution
+ * of it with its ReLU and pooling, into y (N, F2, floor(OH2 / 2), floor(OW2 / 2)). The reference: conv2dForward twice.
+ */
+export function conv2dChainForward(N: number, C: number, H: number, W: number, F: number, KH: number, KW: number,
+  strideH: number, strideW: number, padH: number, padW: number, F2: number, KH2: number, KW2: number,
+  strideH2: number, strideW2: number, padH2: number, padW2: number, x: FloatArray, weight: FloatArray,
+  bias: FloatArray | null, weight2: FloatArray, bias2: FloatArray | null, y: FloatArray, relu: boolean,
+  relu2: boolean): void {
+  const H2 = Math.floor(windowCount(H, KH, strideH, padH) / 2), W2 = Math.floor(windowCount(W, KW, strideW, padW) / 2);
+  if (N === 0 || F2 === 0) return;  // y is empty
+  const mid = like(y, N * F * H2 * W2);
+  conv2dForward(N, C, H, W, F, KH, KW, strideH, strideW, padH, padW, x, weight, bias, mid, relu, true);
+  conv2dForward(N, F, H2, W2, F2, KH2, KW2, strideH2, strideW2, padH2, padW2, mid, weight2, bias2, y, relu2, true);
+}
