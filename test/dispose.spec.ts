@@ -1,7 +1,8 @@
 // Tensor#dispose(): a result of 4 KiB or more gives its memory back for the next result of the same byte length.
 // The disposed tensor and every view of its data hold no elements afterwards (using one is a TypeError naming
-// dispose), recycled memory never changes a result, smaller results and the user's own arrays are left alone, and
-// the memory kept for reuse is bounded; a tight loop of fresh results stays bounded in RSS with and without it.
+// dispose), recycled memory never changes a result, small results (cut from a shared slab) and part of a buffer are
+// left alone, and the memory kept for reuse is bounded; a tight loop of fresh results stays bounded in RSS with and
+// without it.
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -56,15 +57,19 @@ describe.each(backends)('dispose on $label', (bc) => {
     }
   });
 
-  it('leaves alone: a small result (shared memory), the user\'s own array, zeros(), a view of an unowned array', () => {
+  it('gives back the user\'s own whole array and zeros(), but not a small result (shared memory) or part of a buffer', () => {
     useBackend(bc);
-    const small = ops.add(randomTensor([10], 5), 1), mine = new Float32Array(2048), t = new Tensor(mine, [2048]);
-    const zeros = Tensor.zeros([4096]), kept = Array.from(small.data);
+    const small = ops.add(randomTensor([10], 5), 1), kept = Array.from(small.data);
+    const shared = new Float32Array(4096), part = new Tensor(shared.subarray(0, 2048), [2048]);
+    const mine = new Float32Array(2048), t = new Tensor(mine, [2, 1024]), view = t.reshape([2048]);
+    const zeros = Tensor.zeros([4096]);
     const before = pooledResultBytes();
-    const given = [small.dispose(), t.dispose(), zeros.dispose(), t.reshape([2, 1024]).dispose()];
-    expect(given).toEqual([false, false, false, false]);
-    expect([Array.from(small.data), mine.length, t.data.length, zeros.data.length]).toEqual([kept, 2048, 2048, 4096]);
-    expect(pooledResultBytes()).toBe(before);
+    const given = [small.dispose(), part.dispose(), t.dispose(), zeros.dispose(), view.dispose()];
+    expect(given).toEqual([false, false, true, true, false]);
+    expect([Array.from(small.data), shared.length, part.data.length, mine.length, t.data.length, zeros.data.length])
+      .toEqual([kept, 4096, 2048, 0, 0, 0]);
+    expect(pooledResultBytes()).toBe(before + 2048 * 4 + 4096 * 4);
+    expect(() => t.sum()).toThrow(/x's ArrayBuffer is detached: .* given back by dispose\(\)/);
   });
 
   it('keeps at most 64 MiB for reuse', () => {
