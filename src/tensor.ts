@@ -66,6 +66,11 @@ const SLAB_BYTES = 65536;
 let slab = new ArrayBuffer(0);
 let slabUsed = 0;
 
+/** Disposed tensors' memory by byte length, the most recently disposed last; POOL_MAX_BYTES at most in all. */
+const pool = new Map<number, ArrayBuffer[]>();
+const POOL_MAX_BYTES = 64 << 20;
+let pooledBytes = 0;
+
 /** What uninitialized memory is filled with (tests: `setUninitializedFill`), or null to leave it as it comes. */
 let uninitializedFill: number | null = null;
 
@@ -81,6 +86,8 @@ let uninitializedFill: number | null = null;
  *   array lives in V8's heap and is moved out of it the first time native code takes its address, which costs
  *   several times the kernel call; a slab is moved once. The slab stays alive while any tensor cut from it does.
  *   Such a result's `data.buffer` is shared: transfer a copy (`data.slice()`), not the buffer.
+ * - from 4 KiB on, memory a disposed tensor gave back (Tensor#dispose) of the same byte length comes first: it is
+ *   likely still in the cache, and V8 counts no new external memory for it (no collection, no page faults).
  * Every caller must write every element before the array is seen: test/ops-uninitialized.spec.ts fills this
  * memory with NaN and with another value and checks that no operation's result changes.
  */
@@ -94,14 +101,53 @@ export function allocateUninitialized(dtype: DType, n: number): FloatArray {
     }
     out = dtype === 'float64' ? new Float64Array(slab, slabUsed, n) : new Float32Array(slab, slabUsed, n);
     slabUsed += (bytes + 15) & ~15;
-  } else if (typeof Buffer === 'undefined') {
-    out = allocate(dtype, n);
   } else {
-    const b = Buffer.allocUnsafeSlow(bytes);
-    out = dtype === 'float64' ? new Float64Array(b.buffer, b.byteOffset, n) : new Float32Array(b.buffer, b.byteOffset, n);
+    out = allocateLarge(dtype, n, bytes);
   }
   if (uninitializedFill !== null) out.fill(uninitializedFill);
   return out;
+}
+
+/** allocateUninitialized from 4 KiB on: a disposed tensor's memory of that byte length, or an ArrayBuffer of its own. */
+function allocateLarge(dtype: DType, n: number, bytes: number): FloatArray {
+  let buffer: ArrayBuffer | undefined, offset = 0;
+  if (pooledBytes > 0) {
+    buffer = pool.get(bytes)?.pop();
+    if (buffer !== undefined) pooledBytes -= bytes;
+  }
+  if (buffer === undefined) {
+    if (typeof Buffer === 'undefined') return allocate(dtype, n);
+    const b = Buffer.allocUnsafeSlow(bytes);
+    buffer = b.buffer as ArrayBuffer;
+    offset = b.byteOffset;
+  }
+  return dtype === 'float64' ? new Float64Array(buffer, offset, n) : new Float32Array(buffer, offset, n);
+}
+
+/**
+ * Gives the memory of `data` back for the next results if `data` is the whole of an ArrayBuffer (not shared, not
+ * resizable) of 4 KiB or more: the buffer is detached, so `data` and every view of it have no elements from then on,
+ * and kept (up to POOL_MAX_BYTES in all) for a result of the same byte length. Returns whether it did; anything else
+ * (a result under 4 KiB, cut from a shared slab; part of a larger buffer; memory already given back) is left alone.
+ */
+export function disposeData(data: FloatArray): boolean {
+  const buffer = data.buffer as ArrayBuffer & { resizable?: boolean };
+  if (data.byteOffset !== 0 || data.byteLength !== buffer.byteLength || data.byteLength < SLAB_MAX_BYTES ||
+    !(buffer instanceof ArrayBuffer) || buffer.resizable === true || typeof structuredClone !== 'function') return false;
+  // a transfer moves the memory to a new ArrayBuffer without copying it and detaches the old one
+  const moved = structuredClone(buffer, { transfer: [buffer] });
+  if (pooledBytes + moved.byteLength <= POOL_MAX_BYTES) {
+    let free = pool.get(moved.byteLength);
+    if (free === undefined) pool.set(moved.byteLength, free = []);
+    free.push(moved);
+    pooledBytes += moved.byteLength;
+  }
+  return true;
+}
+
+/** For tests: the bytes of disposed results kept for reuse. */
+export function pooledResultBytes(): number {
+  return pooledBytes;
 }
 
 /**
@@ -120,7 +166,7 @@ export function formatShape(shape: Shape): string {
 
 /**
  * Whether a typed array's ArrayBuffer was detached: transferred to a worker (postMessage with a transfer list)
- * or by structuredClone(..., { transfer }). Its views then have no elements at all.
+ * or by structuredClone(..., { transfer }), or given back by Tensor#dispose(). Its views then have no elements.
  */
 export function isDetached(a: ArrayBufferView): boolean {
   const b = a.buffer as ArrayBufferLike & { detached?: boolean };
@@ -137,7 +183,8 @@ export function isDetached(a: ArrayBufferView): boolean {
 /** The message for a detached buffer, `name` being what holds it ('x', 'Dense: input', ...). */
 export function detachedMessage(name: string): string {
   return `${name}'s ArrayBuffer is detached: it was transferred (postMessage to a worker, or structuredClone with ` +
-    'transfer) and holds no data in this thread; copy the data (e.g. with .slice()) before transferring it';
+    'transfer) or given back by dispose(), and holds no data in this thread; copy the data (e.g. with .slice()) ' +
+    'before transferring it';
 }
 
 /**
@@ -303,6 +350,18 @@ export class Tensor {
     const out = new Tensor(this.data, this.shape);
     tape.notifyTracer('detach', [this], out);
     return out;
+  }
+
+  /**
+   * Gives this tensor's memory back for the next results of the same size, as TensorFlow.js's dispose(): in a loop,
+   * a result disposed once it is used makes the next one cost no fresh memory (no page faults, no collections by
+   * V8, memory likely still in the cache). Afterwards this tensor and every tensor sharing its data (reshape,
+   * detach, the data array itself, your own array if you made the tensor from one) hold no elements: using one is
+   * a TypeError. Only data that is a whole ArrayBuffer of 4 KiB or more is given back (smaller results share one
+   * with others): returns whether it was. Calling it again does nothing.
+   */
+  dispose(): boolean {
+    return disposeData(this.data);
   }
 
   /** A new tensor of the shape, filled with zeros. */

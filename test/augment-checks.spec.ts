@@ -287,7 +287,7 @@ describe('augmentation checks word for word', () => {
     const buf = new ArrayBuffer(72), d = new Tensor(new Float64Array(buf), [1, 1, 3, 3]);
     structuredClone(buf, { transfer: [buf] });
     expect(() => randomFlip(d)).toThrow(new TypeError("randomFlip: x's ArrayBuffer is detached: it was transferred (postMessage " +
-      'to a worker, or structuredClone with transfer) and holds no data in this thread; copy the data (e.g. with .slice()) ' +
+      'to a worker, or structuredClone with transfer) or given back by dispose(), and holds no data in this thread; copy the data (e.g. with .slice()) ' +
       'before transferring it'));
     expect(() => augmentation([{ op: ['randomFlip'] } as never])).toThrow(new TypeError('augmentation: steps[0].op must be one of ' +
       "'randomTranslate', 'randomCrop', 'randomFlip', 'randomAffine', 'normalize', got an array of length 1"));
