@@ -2,8 +2,10 @@
 // StrykerJS's mutants of one source file, run in one process instead of a vitest run per mutant (which managed some
 // 10 mutants a minute on the loaded 2-core machine):
 //
-//   node scripts/mutate-inproc.js <file> --old <spec,...> [--new <spec,...>] [--skip <test name regex>]
+//   node scripts/mutate-inproc.js <file> --old <spec,...> [--new <spec,...>] [--skip <test name regex>] [--lines <a-b,...>]
 //
+// --lines runs and reports only the mutants that start on those lines (1-based, inclusive ranges), for the changed
+// part of a big file; the score is then over those mutants only.
 // Stryker makes the mutant schemata (the command runner with `true`, its sandbox kept); a child process loads the old
 // and new specs once (TypeScript transpiled on require, `vitest` replaced by a shim over chai and @vitest/expect that
 // runs describe/it/it.each bodies and no hooks, <file> replaced by Stryker's instrumented copy), records with
@@ -27,6 +29,8 @@ const opt = (k) => { const i = argv.indexOf(k); return i >= 0 ? argv[i + 1] : un
 const file = argv[0];
 const specs = { old: (opt('--old') || '').split(',').filter(Boolean), new: (opt('--new') || '').split(',').filter(Boolean) };
 const skip = opt('--skip');
+const ranges = (opt('--lines') || '').split(',').filter(Boolean).map((r) => r.split('-').map(Number));
+const inRange = (m) => !ranges.length || ranges.some(([a, b = a]) => m.location.start.line >= a && m.location.start.line <= b);
 const name = path.basename(file || '', '.ts');
 const out = path.join(root, 'reports', 'mutation', `inproc-${name}.jsonl`);
 const work = path.join(root, '.stryker-tmp', `inproc-${name}`);
@@ -56,7 +60,7 @@ function parent() {
     fs.copyFileSync(path.join(work, 'stryker', sandbox, file), path.join(work, 'instrumented.ts'));
     fs.rmSync(path.join(work, 'stryker'), { recursive: true, force: true });
   }
-  const mutants = Object.values(JSON.parse(fs.readFileSync(list, 'utf8')).files)[0].mutants;
+  const mutants = Object.values(JSON.parse(fs.readFileSync(list, 'utf8')).files)[0].mutants.filter(inRange);
   const src = fs.readFileSync(path.join(root, file), 'utf8').split('\n');
   const done = new Set(fs.existsSync(out) ? fs.readFileSync(out, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l).id) : []);
   for (const m of mutants) {
