@@ -325,7 +325,9 @@ describe.each(backends)('inference plan of a chain of Dense layers on $label', (
     expectBitwiseEqual(y.data, one.predict(sample.reshape([1, 1, 12])).data);
     expect(one.predictProba(sample).shape).toEqual([6]);
     // an x whose resizable buffer shrank after it was made: the general path's error, not the kernel's
-    const buffer = new ArrayBuffer(4 * 24, { maxByteLength: 4 * 24 });
+    type Resizable = ArrayBuffer & { resize(n: number): void };
+    const resizable = (n: number) => new (ArrayBuffer as unknown as new (n: number, o: object) => Resizable)(n, { maxByteLength: n });
+    const buffer = resizable(4 * 24);
     const shrunk = new Tensor(new Float32Array(buffer), [2, 12]);
     buffer.resize(4 * 12);
     const message = (f: () => unknown) => { try { f(); } catch (e) { return `${(e as Error).name}: ${(e as Error).message}`; } return 'no error'; };
@@ -333,7 +335,7 @@ describe.each(backends)('inference plan of a chain of Dense layers on $label', (
       'ArrayBuffer was resized after the tensor was made');
     expect(message(() => net.predictProba(shrunk))).toBe(message(() => net.predict(shrunk, general)));
     // shrunk to exactly 2 rows of the 12 features the network takes, while its shape says 24 each
-    const buffer2 = new ArrayBuffer(4 * 48, { maxByteLength: 4 * 48 });
+    const buffer2 = resizable(4 * 48);
     const wide = new Tensor(new Float32Array(buffer2), [2, 24]);
     buffer2.resize(4 * 24);
     expect(message(() => net.predictProba(wide))).toBe('TypeError: x has 24 elements but its shape [2, 24] needs 48: its ' +
@@ -352,6 +354,22 @@ describe.each(backends)('inference plan of a chain of Dense layers on $label', (
       expect(spy, `flatten ${f}, dropout ${d}`).toHaveBeenCalledTimes(calls);
       expect(y.shape).toEqual([2, 3]);
     }
+  });
+
+  it("each of four Dense layers' bias reaches the one call", () => {
+    const net = new Sequential([new Dense(3, 4), new ReLU(), new Dense(4, 4), new Tanh(), new Dense(4, 3), new Dense(3, 2)], { seed: 5 }).eval();
+    net.layers.forEach((l, i) => { if (l instanceof Dense) l.bias!.data.set(l.bias!.data.map((_, j) => 0.1 * (i + 1) - 0.05 * j)); });
+    const x = randn([2, 3], 4).astype('float32');
+    const spy = vi.spyOn(getBackend(), 'planForward');
+    expectBitwiseEqual(net.predict(x).data, layerByLayer(net, x).data);
+    expect(spy).toHaveBeenCalledTimes(1);
+  });
+
+  it('isFor: the same layers in the same order, no more and no fewer', () => {
+    const a = new Dense(2, 2), b = new ReLU(), c = new Dense(2, 1);
+    const plan = new InferencePlan([a, b, c]);
+    expect([plan.isFor([a, b, c]), plan.isFor([a, b]), plan.isFor([a, b, c, b]), plan.isFor([a, c, b]),
+      plan.isFor([a, b, new Dense(2, 1)]), plan.isFor([])]).toEqual([true, false, false, false, false, false]);
   });
 
   it("the plan's own run of an x the chain does not take gives what the layers give: another dtype, rank 1, no rows", () => {
