@@ -2,17 +2,19 @@
 // StrykerJS's mutants of one source file, run in one process instead of a vitest run per mutant (which managed some
 // 10 mutants a minute on the loaded 2-core machine):
 //
-//   node scripts/mutate-inproc.js <file> --old <spec,...> [--new <spec,...>] [--skip <test name regex>]
+//   node scripts/mutate-inproc.js <file> --old <spec,...> [--new <spec,...>] [--skip <test name regex>] [--lines <a-b,...>]
 //
+// --lines runs and reports only the mutants that start on those lines (1-based, inclusive ranges), for the changed
+// part of a big file; the score is then over those mutants only.
 // Stryker makes the mutant schemata (the command runner with `true`, its sandbox kept); a child process loads the old
 // and new specs once (TypeScript transpiled on require, `vitest` replaced by a shim over chai and @vitest/expect that
-// runs describe/it/it.each bodies and no hooks, <file> replaced by Stryker's instrumented copy), records with
+// runs describe/it/it.each bodies, beforeEach/afterEach, every beforeAll once up front and vi's spies, <file> replaced by Stryker's instrumented copy), records with
 // Stryker's own counters which tests reach each mutant, then switches each mutant on by id and runs those tests: the
 // old specs, then the new ones, each stopping at the first failure, so one pass gives the score before and after a
 // new spec. Static mutants (module-level code, run once at load) are reported as Static: apply them by hand. A
 // mutant evaluated more than 5 million times, or a child silent for 60 s (killed; a new child goes on with the rest),
 // is timed out; a for loop's counter turned around (`i++` → `i--`) is timed out without running. Specs whose tests
-// need hooks (beforeAll) or spawn dist/ do not fit; leave those tests out with --skip.
+// need a beforeAll of their own scope to run between tests, or spawn dist/, do not fit; leave those tests out with --skip.
 // A test that fails unmutated is reported and left out. MUTATE_STATIC=<id> instead switches that one (static) mutant
 // on before the specs load and prints which group's first test fails, as JSON.
 // Appends to reports/mutation/inproc-<name>.jsonl (a rerun skips the ids it holds) and prints the scores.
@@ -27,6 +29,11 @@ const opt = (k) => { const i = argv.indexOf(k); return i >= 0 ? argv[i + 1] : un
 const file = argv[0];
 const specs = { old: (opt('--old') || '').split(',').filter(Boolean), new: (opt('--new') || '').split(',').filter(Boolean) };
 const skip = opt('--skip');
+// MUTATE_INPROC_SILENT_S: how long a child may run one mutant before it is killed (timed out); 60 s by default, more
+// on a machine so loaded that a mutant's tests take that long unmutated
+const silentMs = 1000 * Number(process.env.MUTATE_INPROC_SILENT_S || 60);
+const ranges = (opt('--lines') || '').split(',').filter(Boolean).map((r) => r.split('-').map(Number));
+const inRange = (m) => !ranges.length || ranges.some(([a, b = a]) => m.location.start.line >= a && m.location.start.line <= b);
 const name = path.basename(file || '', '.ts');
 const out = path.join(root, 'reports', 'mutation', `inproc-${name}.jsonl`);
 const work = path.join(root, '.stryker-tmp', `inproc-${name}`);
@@ -56,7 +63,7 @@ function parent() {
     fs.copyFileSync(path.join(work, 'stryker', sandbox, file), path.join(work, 'instrumented.ts'));
     fs.rmSync(path.join(work, 'stryker'), { recursive: true, force: true });
   }
-  const mutants = Object.values(JSON.parse(fs.readFileSync(list, 'utf8')).files)[0].mutants;
+  const mutants = Object.values(JSON.parse(fs.readFileSync(list, 'utf8')).files)[0].mutants.filter(inRange);
   const src = fs.readFileSync(path.join(root, file), 'utf8').split('\n');
   const done = new Set(fs.existsSync(out) ? fs.readFileSync(out, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l).id) : []);
   for (const m of mutants) {
@@ -72,7 +79,7 @@ function parent() {
     const c = spawn(process.execPath, ['--max-old-space-size=3000', __filename, ...argv], {
       cwd: root, env: { ...process.env, MUTATE_INPROC_CHILD: '1', MUTATE_INPROC_IDS: todo.join(',') }, stdio: ['ignore', 'pipe', 'inherit'] });
     let current = null, timer = null, buf = '';
-    const arm = () => { clearTimeout(timer); timer = setTimeout(() => c.kill('SIGKILL'), current ? 60_000 : 900_000); };
+    const arm = () => { clearTimeout(timer); timer = setTimeout(() => c.kill('SIGKILL'), current ? silentMs : 900_000); };
     arm();
     c.stdout.on('data', (d) => {
       buf += d;
@@ -125,19 +132,45 @@ async function child() {
   chai.use(ve.JestChaiExpect);
   chai.use(ve.JestAsymmetricMatchers);
   const skipRe = skip ? new RegExp(skip) : null;
-  const tests = [], stack = [];
+  const spy = await import(require.resolve('@vitest/spy', { paths: [root] }));
+  const tests = [], stack = [], hooks = [{ before: [], after: [] }];
   let group = 'old';
   const title = (t, row, j) => `${String(t).replace(/\$(\w+)/g, (_, k) => (row && typeof row === 'object' ? String(row[k]) : ''))
     .replace(/%[sdi]/, () => String(Array.isArray(row) ? row[0] : row))} #${j}`;
-  const describe = (t, fn) => { stack.push(t); fn(); stack.pop(); };
-  const it = (t, fn) => { const full = [...stack, t].join(' > '); if (!skipRe || !skipRe.test(full)) tests.push({ name: full, fn, group }); };
+  const describe = (t, fn) => { stack.push(t); hooks.push({ before: [], after: [] }); fn(); hooks.pop(); stack.pop(); };
+  // a test runs its scopes' beforeEach hooks (outermost first), then its body, then the afterEach hooks (innermost first)
+  const it = (t, body) => {
+    const full = [...stack, t].join(' > ');
+    const scopes = hooks.slice();
+    const fn = async () => {
+      try {
+        for (const h of scopes) for (const b of h.before) await b();
+        await body();
+      } finally {
+        for (const h of scopes.slice().reverse()) for (const a of h.after) await a();
+      }
+    };
+    if (!skipRe || !skipRe.test(full)) tests.push({ name: full, fn, group });
+  };
   const each = (f) => (table) => (t, fn) => table.forEach((row, j) => f(title(t, row, j), () => (Array.isArray(row) ? fn(...row) : fn(row))));
   describe.each = each(describe);
   it.each = each(it);
-  describe.skip = it.skip = () => {};
-  const noop = () => {};
+  const skipped = Object.assign(() => {}, { each: () => () => {} });
+  describe.skip = skipped;
+  it.skip = skipped;
+  for (const f of [describe, it]) {
+    f.skipIf = (c) => (c ? skipped : f);
+    f.runIf = (c) => (c ? f : skipped);
+  }
   const expect = Object.setPrototypeOf((v, m) => chai.expect(v, m), chai.expect);
-  const shim = { describe, it, test: it, expect, beforeAll: noop, afterAll: noop, beforeEach: noop, afterEach: noop };
+  const beforeEach = (f) => hooks[hooks.length - 1].before.push(f);
+  const afterEach = (f) => hooks[hooks.length - 1].after.push(f);
+  const vi = { spyOn: spy.spyOn, fn: spy.fn, restoreAllMocks: spy.restoreAllMocks, clearAllMocks: spy.clearAllMocks };
+  // beforeAll hooks all run once, in order, after the specs load and before any test; afterAll hooks once at the end
+  const onceBefore = [], onceAfter = [];
+  const runOnce = async (list) => { for (const f of list) await f(); };
+  const shim = { describe, it, test: it, expect, vi, beforeAll: (f) => onceBefore.push(f), afterAll: (f) => onceAfter.push(f),
+    beforeEach, afterEach };
   const resolve = Module._resolveFilename;
   Module._resolveFilename = function (req, ...rest) { return req === 'vitest' ? 'vitest-shim' : resolve.call(this, req, ...rest); };
   require.cache['vitest-shim'] = { id: 'vitest-shim', filename: 'vitest-shim', loaded: true, exports: shim };
@@ -151,6 +184,7 @@ async function child() {
   if (process.env.MUTATE_STATIC) {
     globalThis.__stryker__ = { activeMutant: process.env.MUTATE_STATIC };
     for (const g of ['old', 'new']) { group = g; for (const s of specs[g]) require(path.join(root, s)); }
+    await runOnce(onceBefore);
     const r = { id: process.env.MUTATE_STATIC };
     for (const g of ['old', 'new']) {
       r[g] = 'Survived';
@@ -166,6 +200,7 @@ async function child() {
     group = g;
     for (const s of specs[g]) require(path.join(root, s));
   }
+  await runOnce(onceBefore);
   const ns = (globalThis.__stryker__ ??= {});
   const statics = new Set(Object.keys(ns.mutantCoverage?.static ?? {}));
   ns.mutantCoverage ??= { static: {}, perTest: {} };
@@ -207,5 +242,6 @@ async function child() {
     }
     console.log(JSON.stringify(r));
   }
+  await runOnce(onceAfter).catch(() => {});
   process.exit(0);
 }

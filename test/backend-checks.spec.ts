@@ -5,6 +5,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { getBackend } from '../src/backend/index';
 import type { Kernels } from '../src/backend/backend';
+import { slopeWords } from '../src/backend/ts/plan';
 import { backends, useBackend } from './helpers';
 
 const f32 = (n: number) => new Float32Array(n);
@@ -92,6 +93,45 @@ const refused: Refusal[] = [
   }, RangeError, 'y must not share memory with a (other than being the very same array)'],
 ];
 
+/**
+ * planForward over 1 row of 2 inputs through Dense layers of width 2 (d0 .. d4 as given; width 4: two activations of
+ * 2 columns), every weight given unless `missing` names one, with `program` as the program.
+ */
+function plan(k: Kernels, program: number[], { dims = [2, 2, 2, 2, 2], outputs = 2, missing = -1, length = program.length } = {}) {
+  const w = (i: number) => (i === missing ? null : f64(Math.max(1, dims[i] * dims[i + 1])));
+  return k.planForward(1, outputs, 4, length, dims[0], dims[1], dims[2], dims[3], dims[4], Int32Array.from(program),
+    f64(dims[0]), f64(outputs), f64(4), w(0)!, null, w(1), null, w(2), null, w(3), null);
+}
+const D = (i: number) => [0, i, 0, 0];
+const R = 'the first step must be Dense layer 0';
+
+// the inference plan's program (its value check, planProgram in checks.ts), each rule's message
+refused.push(
+  ['a program of 5 words', (k) => plan(k, [...D(0), 0], { length: 5 }), RangeError, 'programLength must be a multiple of 4 (steps of 4 words), got 5'],
+  ['a step 3', (k) => plan(k, [3, 0, 0, 0]), RangeError, 'program[0] = 3 is not a step (0 Dense, 1 activation, 2 softmax)'],
+  ['a step -1', (k) => plan(k, [...D(0), -1, 0, 0, 0]), RangeError, 'program[4] = -1 is not a step (0 Dense, 1 activation, 2 softmax)'],
+  ['a softmax first', (k) => plan(k, [2, 0, 0, 0]), RangeError, `program[0] = 2: ${R}`],
+  ['a word of a Dense step', (k) => plan(k, [0, 0, 0, 7]), RangeError, 'program[3] = 7 must be 0 (an unused word of a Dense step)'],
+  ['a word of a softmax step', (k) => plan(k, [...D(0), 2, 0, 5, 0]), RangeError, 'program[6] = 5 must be 0 (an unused word of a softmax step)'],
+  ['the first word of a softmax step', (k) => plan(k, [...D(0), 2, 5, 0, 0]), RangeError, 'program[5] = 5 must be 0 (an unused word of a softmax step)'],
+  ['a fifth Dense step', (k) => plan(k, [...D(0), ...D(1), ...D(2), ...D(3), ...D(4)]), RangeError,
+    'program[17] = 4: Dense steps run layers 0 to 3 in order'],
+  ['a Dense layer of no outputs', (k) => plan(k, D(0), { dims: [2, 0, 0, 0, 0], outputs: 0 }), RangeError,
+    'Dense layer 0 needs d0 and d1 of at least 1, got 2 and 0'],
+  ['a second Dense layer of no outputs', (k) => plan(k, [...D(0), ...D(1)], { dims: [2, 2, 0, 2, 0] }), RangeError,
+    'Dense layer 1 needs d1 and d2 of at least 1, got 2 and 0'],
+  ['a Dense layer of no inputs', (k) => plan(k, D(0), { dims: [0, 2, 0, 0, 0] }), RangeError,
+    'Dense layer 0 needs d0 and d1 of at least 1, got 0 and 2'],
+  ['w1 missing', (k) => plan(k, [...D(0), ...D(1)], { missing: 1 }), RangeError, 'w1 is missing: program[4] runs Dense layer 1'],
+  ['an activation 5', (k) => plan(k, [...D(0), 1, 5, 0, 0]), RangeError,
+    "program[5] = 5 is not an activation (0 to 4: 'relu', 'leakyRelu', 'sigmoid', 'tanh' or 'step')"],
+  ['an activation -1', (k) => plan(k, [...D(0), 1, -1, 0, 0]), RangeError,
+    "program[5] = -1 is not an activation (0 to 4: 'relu', 'leakyRelu', 'sigmoid', 'tanh' or 'step')"],
+  ['an infinite slope', (k) => plan(k, [...D(0), 1, 1, ...slopeWords(Infinity)]), RangeError, 'program[6..7] = Infinity: a slope must be finite'],
+  // a NaN whose low word is not 0: its words read from anywhere else would not make a NaN
+  ['a NaN slope', (k) => plan(k, [...D(0), 1, 1, 1, 0x7ff00000]), RangeError, 'program[6..7] = NaN: a slope must be finite'],
+);
+
 describe.each(backends)('kernel checks word for word on $label', (bc) => {
   beforeEach(() => useBackend(bc));
 
@@ -100,6 +140,16 @@ describe.each(backends)('kernel checks word for word on $label', (bc) => {
     try { call(getBackend()); } catch (e) { thrown = e; }
     expect(thrown).toBeInstanceOf(type);
     expect((thrown as Error).message).toBe(message);
+  });
+
+  it('planForward takes a Dense layer of one input, a leaky ReLU of a finite slope, a softmax after it', () => {
+    const k = getBackend();
+    const y = f64(2);
+    // x = [3]; w0 = [2, -1] (1 x 2): [6, -3]; leakyRelu 0.5: [6, -1.5]; softmax over the row
+    k.planForward(1, 2, 4, 12, 1, 2, 0, 0, 0, Int32Array.from([...D(0), 1, 1, ...slopeWords(0.5), 2, 0, 0, 0]),
+      Float64Array.of(3), y, f64(4), Float64Array.of(2, -1), null, null, null, null, null, null, null);
+    const e = Math.exp(-7.5);
+    expect(Array.from(y)).toEqual([1 / (1 + e), e / (1 + e)]);
   });
 
   it('what the checks let through: the very same array, empty arrays, disjoint views, batch norm in eval', () => {

@@ -41,6 +41,13 @@ describe.each(backends)('inference plan on $label', (bc) => {
       'AvgPool2D', 'Flatten', 'Dropout', 'Dense', 'Tanh',
     ]);
     expect(new InferencePlan([new Conv2D(1, 1, 1), new MaxPool2D(3), new ReLU()]).describe()).toEqual(['Conv2D', 'MaxPool2D', 'ReLU']);
+    // only 2x2 windows of stride 2 on both axes fuse
+    for (const pool of [new MaxPool2D([2, 3], { stride: 2 }), new MaxPool2D([3, 2], { stride: 2 }), new MaxPool2D(3, { stride: 2 }),
+      new MaxPool2D(2, { stride: [2, 1] }), new MaxPool2D(2, { stride: [1, 2] })]) {
+      const plan = new InferencePlan([new Conv2D(1, 1, 1), new ReLU(), pool]);
+      expect(plan.describe(), `${pool.kernelSize} / ${pool.stride}`).toEqual(['Conv2D+ReLU', 'MaxPool2D']);
+      expect(plan.steps.map((s) => s.kind)).toEqual(['conv', 'layer']);
+    }
   });
 
   it("gives the layers' own forward values bit for bit, through predict and evaluate, in float32 and float64", () => {
@@ -312,6 +319,101 @@ describe.each(backends)('inference plan of a chain of Dense layers on $label', (
     expectBitwiseEqual(net.predictProba(x).data, before);
     expect(net.isTraining).toBe(true);
     expect(dropout.training).toBe(true);
+  });
+
+  it('the short path takes 2-D batches of up to MIN_ROWS_PER_PASS rows, not one sample of the sample rank, not a shrunk x', () => {
+    const shortPath = (net: Sequential) => vi.spyOn(net as unknown as { oneCallOutputs: () => Tensor | null }, 'oneCallOutputs');
+    const general = { batchSize: 1000 };
+    // a 2-D batch (the network has seen no input: its samples are of rank 1), at MIN_ROWS_PER_PASS rows and one more
+    const net = mlp().eval();
+    const short = shortPath(net);
+    for (const [rows, taken] of [[3, true], [MIN_ROWS_PER_PASS, true], [MIN_ROWS_PER_PASS + 1, false]] as const) {
+      const x = randn([rows, 12], rows).astype('float32');
+      const p = net.predictProba(x);
+      expect(short.mock.results.at(-1)!.value === null).toBe(!taken);
+      expect(p.shape).toEqual([rows, 6]);
+      expectBitwiseEqual(p.data, net.predictProba(x, general).data);
+    }
+    // after a batch of (1, 12) samples, a (1, 12) input is one sample: its result has no batch axis
+    const one = mlp().eval();
+    one.predict(randn([2, 1, 12], 1).astype('float32'));
+    const sample = randn([1, 12], 2).astype('float32');
+    const y = one.predict(sample);
+    expect(y.shape).toEqual([6]);
+    expectBitwiseEqual(y.data, one.predict(sample.reshape([1, 1, 12])).data);
+    expect(one.predictProba(sample).shape).toEqual([6]);
+    // an x whose resizable buffer shrank after it was made: the general path's error, not the kernel's
+    type Resizable = ArrayBuffer & { resize(n: number): void };
+    const resizable = (n: number) => new (ArrayBuffer as unknown as new (n: number, o: object) => Resizable)(n, { maxByteLength: n });
+    const buffer = resizable(4 * 24);
+    const shrunk = new Tensor(new Float32Array(buffer), [2, 12]);
+    buffer.resize(4 * 12);
+    const message = (f: () => unknown) => { try { f(); } catch (e) { return `${(e as Error).name}: ${(e as Error).message}`; } return 'no error'; };
+    expect(message(() => net.predict(shrunk))).toBe('TypeError: x has 12 elements but its shape [2, 12] needs 24: its ' +
+      'ArrayBuffer was resized after the tensor was made');
+    expect(message(() => net.predictProba(shrunk))).toBe(message(() => net.predict(shrunk, general)));
+    // shrunk to exactly 2 rows of the 12 features the network takes, while its shape says 24 each
+    const buffer2 = resizable(4 * 48);
+    const wide = new Tensor(new Float32Array(buffer2), [2, 24]);
+    buffer2.resize(4 * 24);
+    expect(message(() => net.predictProba(wide))).toBe('TypeError: x has 24 elements but its shape [2, 24] needs 48: its ' +
+      'ArrayBuffer was resized after the tensor was made');
+  });
+
+  it("the plan's own run is one call unless a Dropout is in training mode; a Flatten's mode does not matter", () => {
+    const flatten = new Flatten(), dropout = new Dropout(0.5), dense = new Dense(12, 3);
+    const plan = new InferencePlan([flatten, dropout, dense]);
+    const x = randn([2, 3, 4], 9).astype('float32');
+    const spy = vi.spyOn(getBackend(), 'planForward');
+    for (const [f, d, calls] of [[false, false, 1], [true, false, 2], [false, true, 2], [true, true, 2]] as const) {
+      flatten.training = f;
+      dropout.training = d;
+      const y = plan.run(x);
+      expect(spy, `flatten ${f}, dropout ${d}`).toHaveBeenCalledTimes(calls);
+      expect(y.shape).toEqual([2, 3]);
+    }
+  });
+
+  it("each of four Dense layers' bias reaches the one call", () => {
+    const net = new Sequential([new Dense(3, 4), new ReLU(), new Dense(4, 4), new Tanh(), new Dense(4, 3), new Dense(3, 2)], { seed: 5 }).eval();
+    net.layers.forEach((l, i) => { if (l instanceof Dense) l.bias!.data.set(l.bias!.data.map((_, j) => 0.1 * (i + 1) - 0.05 * j)); });
+    const x = randn([2, 3], 4).astype('float32');
+    const spy = vi.spyOn(getBackend(), 'planForward');
+    expectBitwiseEqual(net.predict(x).data, layerByLayer(net, x).data);
+    expect(spy).toHaveBeenCalledTimes(1);
+  });
+
+  it('isFor: the same layers in the same order, no more and no fewer', () => {
+    const a = new Dense(2, 2), b = new ReLU(), c = new Dense(2, 1);
+    const plan = new InferencePlan([a, b, c]);
+    expect([plan.isFor([a, b, c]), plan.isFor([a, b]), plan.isFor([a, b, c, b]), plan.isFor([a, c, b]),
+      plan.isFor([a, b, new Dense(2, 1)]), plan.isFor([])]).toEqual([true, false, false, false, false, false]);
+  });
+
+  it("the plan's own run of an x the chain does not take gives what the layers give: another dtype, rank 1, no rows", () => {
+    const outcome = (f: () => Tensor) => {
+      try { const y = f(); return { shape: y.shape, data: Array.from(y.data), dtype: y.dtype }; } catch (e) { return String(e); }
+    };
+    const net = new Sequential([new Dense(1, 2), new ReLU(), new Dense(2, 3)], { seed: 2 }).eval();
+    const plan = new InferencePlan(net.layers);
+    const spy = vi.spyOn(getBackend(), 'planForward');
+    for (const x of [randn([2, 1], 1).astype('float64'), new Tensor(Float32Array.of(0.5), [1]), Tensor.zeros([0, 1], 'float32')]) {
+      expect(outcome(() => plan.run(x)), `${x.dtype} ${x.shape}`).toEqual(outcome(() => layerByLayer(net, x)));
+    }
+    expect(spy).not.toHaveBeenCalled();
+  });
+
+  it('predict and predictProba name themselves in the errors of one sample and of a regression', async () => {
+    const net = new Sequential([new Dense(4, 2)], { seed: 1 });
+    expect(() => net.predict(new Tensor(new Float32Array(3), [3]))).toThrow(new RangeError('predict(): x has shape [3]: ' +
+      'an input of rank 1 is one sample, but the network takes samples of 4 features'));
+    expect(() => net.predictProba(new Tensor(new Float32Array(8), [8]))).toThrow(new RangeError('predictProba(): x has ' +
+      'shape [8]: an input of rank 1 is one sample, but the network takes samples of 4 features; for 2 samples use ' +
+      'x.reshape([2, 4])'));
+    await net.fit(randn([4, 4], 1).astype('float32'), randn([4, 2], 2).astype('float32'), { loss: 'mse', epochs: 1 });
+    expect(() => net.predictProba(randn([2, 4], 3).astype('float32'))).toThrow(new TypeError('predictProba(): this ' +
+      "network's loss is 'mse' and its last layer is Dense: its outputs are values, not class scores; use predict() (a " +
+      'classifier is trained with softmaxCrossEntropy, crossEntropy or binaryCrossEntropy, or ends in Softmax or Sigmoid)'));
   });
 
   it('planForward gives its kernels one after another, bitwise (every step, no bias, a slope, 4 layers)', () => {

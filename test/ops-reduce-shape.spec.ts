@@ -156,6 +156,13 @@ describe.each(backends)('tensor ops (reduce, linalg, shape, indexing) on $label'
           }
           expect(sign(t([new Array<number>(n).fill(many)], dtype)[op](1).item())).toBe(sign(many));
         }
+        // the tie rule only breaks ties: a -0 among -1s is the maximum and not the minimum, wherever it sits
+        for (const q of places) {
+          const v = new Array<number>(n).fill(-1);
+          v[q] = -0;
+          const row = new Tensor(Float64Array.from(v), [1, n]).astype(dtype);
+          expect([sign(row.max(1).item()), sign(row.min(1).item())], `n=${n} q=${q}`).toEqual(['-0', '-1']);
+        }
       }
       // the element-wise maximum and minimum are NumPy's: the second operand on a tie
       expect(ops.maximum(t([-0, 0], dtype), t([0, -0], dtype)).toArray().map(sign)).toEqual(['0', '-0']);

@@ -4,7 +4,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import {
   AdaGrad, Adam, AdamW, clipGradNorm, cosineDecay, exponentialDecay, oneCycle, OPTIMIZER_NAMES, optimizerFromName,
-  RMSProp, SGD, stepDecay, warmupCosine,
+  RMSProp, SGD, schedules, stepDecay, warmupCosine,
 } from '../src/optimizers';
 import { Tensor } from '../src/tensor';
 import { backends, useBackend } from './helpers';
@@ -128,6 +128,67 @@ describe.each(backends)('optimizer options on $label', (bc) => {
     expect(norm).toBeCloseTo(5, 5);
     expect(above[0].grad.data[0] / above[0].grad.data[1]).toBeCloseTo(0.75, 14);
     expect(() => clipGradNorm(above, 0)).toThrow(new RangeError('maxNorm must be a positive number, got 0'));
+  });
+});
+
+describe.each(backends)('option lists, zeroGrad and mismatched gradients on $label', (bc) => {
+  beforeEach(() => useBackend(bc));
+
+  it('each optimizer names its own options when it refuses one; a subclass without its own list is not checked', () => {
+    const base = 'lr, schedule, clipNorm';
+    const lists: [string, () => unknown, string][] = [
+      ['SGD', () => new SGD({ foo: 1 } as never), `${base}, momentum, nesterov`],
+      ['AdaGrad', () => new AdaGrad({ foo: 1 } as never), `${base}, eps`],
+      ['RMSProp', () => new RMSProp({ foo: 1 } as never), `${base}, decay, eps`],
+      ['Adam', () => new Adam({ foo: 1 } as never), `${base}, beta1, beta2, eps`],
+      ['AdamW', () => new AdamW({ foo: 1 } as never), `${base}, beta1, beta2, eps, weightDecay`],
+    ];
+    for (const [name, make, names] of lists) {
+      expect(make, name).toThrow(new TypeError(`unknown ${name} option 'foo'; the options are ${names}`));
+    }
+    class Tuned extends SGD {
+      readonly boost: number;
+      constructor(opts: { lr?: number; boost?: number }) { super(opts); this.boost = opts.boost ?? 1; }
+    }
+    expect(new Tuned({ lr: 0.5, boost: 3 }).boost).toBe(3);
+    expect(Object.keys(schedules)).toEqual(['step', 'exponential', 'cosine', 'warmupCosine', 'oneCycle']);
+    expect([schedules.step, schedules.exponential, schedules.cosine, schedules.warmupCosine, schedules.oneCycle])
+      .toEqual([stepDecay, exponentialDecay, cosineDecay, warmupCosine, oneCycle]);
+  });
+
+  it('a gradient of another size or dtype than its parameter is refused by name, nothing updated', () => {
+    const p = f64([1, 2]);
+    const opt = new SGD({ lr: 0.5 });
+    expect(() => opt.step([{ name: 'w', param: p, grad: f64([1, 1, 1]) }]))
+      .toThrow(new RangeError('w: gradient and parameter differ in size or dtype'));
+    expect(() => opt.step([{ param: p, grad: f64([1, 1]).astype('float32') }]))
+      .toThrow(new RangeError('a parameter: gradient and parameter differ in size or dtype'));
+    expect(Array.from(p.data)).toEqual([1, 2]);
+    expect(opt.iterations).toBe(0);
+  });
+
+  it('zeroGrad clears the gradients of the last step, or of the list given: tensors to null, ParamRefs to 0', () => {
+    const opt = new SGD({ lr: 0.5 });
+    opt.zeroGrad();  // before any step: nothing to clear
+    const t = f64([1, 2]);
+    t.grad = f64([2, 4]);
+    const ref = { param: f64([3]), grad: f64([2]) };
+    opt.step([t, ref]);
+    expect([Array.from(t.data), Array.from(ref.param.data)]).toEqual([[0, 0], [2]]);
+    opt.zeroGrad();
+    expect(t.grad).toBeNull();
+    expect(Array.from(ref.grad.data)).toEqual([0]);
+    const other = f64([5]);
+    other.grad = f64([7]);
+    const otherRef = { param: f64([1]), grad: f64([9, 9]) };
+    opt.zeroGrad([other, otherRef]);
+    expect(other.grad).toBeNull();
+    expect(Array.from(otherRef.grad.data)).toEqual([0, 0]);
+    for (const [bad, shown] of [[5, '5'], [{ length: 1 }, 'an object']] as const) {
+      expect(() => opt.zeroGrad(bad as never)).toThrow(new TypeError(`zeroGrad: params must be an array of parameters, got ${shown}`));
+      expect(() => opt.step(bad as never)).toThrow(new TypeError(`step: params must be an array of parameters, got ${shown}`));
+    }
+    expect(opt.iterations).toBe(1);
   });
 });
 
