@@ -33,7 +33,7 @@ export default tseslint.config(
     extends: [tseslint.configs.recommendedTypeChecked],
     languageOptions: {
       parserOptions: {
-        projectService: { allowDefaultProject: ['vitest.stryker.config.mts'] },
+        projectService: { allowDefaultProject: ['vitest.stryker.config.mts', 'vitest.asan.config.mts'] },
         tsconfigRootDir: import.meta.dirname,
       },
     },

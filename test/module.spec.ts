@@ -217,9 +217,9 @@ class ResBlock extends nn.Module {
   }
 
   forward(x: Tensor): Tensor { return this.fc.call(x).tanh().mul(this.gain).add(x); }
-  override config(): nn.LayerConfig { return { type: 'ResBlock', width: this.width }; }
+  override config(): nn.LayerConfig { return { type: 'TestResBlock', width: this.width }; }
 }
-nn.registerLayer('ResBlock', (c) => new ResBlock(c.width as number, 'float32'));
+nn.registerLayer('TestResBlock', (c) => new ResBlock(c.width as number, 'float32'));
 
 // A Module holding a Sequential (PyTorch's nn.Sequential attribute) and a head of tensor ops.
 class SeqHolder extends nn.Module {
@@ -327,7 +327,7 @@ describe('Module save/load and summary', () => {
     await m.save(file);
     const { tensors, metadata } = await nn.loadSafetensors(file);
     expect(Object.keys(tensors).sort()).toEqual(['0.fc.bias', '0.fc.weight', '0.gain']);
-    expect(JSON.parse(metadata['nodenn.architecture']).layers).toEqual([{ type: 'ResBlock', width: 4 }]);
+    expect(JSON.parse(metadata['nodenn.architecture']).layers).toEqual([{ type: 'TestResBlock', width: 4 }]);
     const back = await nn.Module.load(file);
     expect(back).toBeInstanceOf(ResBlock);
     expect(back.predict(x).toArray()).toEqual(m.predict(x).toArray());
@@ -338,7 +338,7 @@ describe('Module save/load and summary', () => {
     seq.predict(x);
     await seq.save(path.join(dir, 'seq.safetensors'));
     const seqBack = await nn.Sequential.load(path.join(dir, 'seq.safetensors'));
-    expect(seqBack.layers.map((l) => l.name)).toEqual(['Dense', 'ResBlock', 'Dense']);
+    expect(seqBack.layers.map((l) => l.name)).toEqual(['Dense', 'TestResBlock', 'Dense']);
     expect(seqBack.predict(x).toArray()).toEqual(seq.predict(x).toArray());
     await expect(nn.Module.load(path.join(dir, 'seq.safetensors'))).rejects.toThrow(/Sequential of 3 layer\(s\).*Sequential\.load/);
   });
@@ -367,7 +367,7 @@ describe('Module save/load and summary', () => {
     expect(new SeqHolder('float32').summary().split('\n')[3]).toMatch(/^body\.0\s+Dense\s+\?\s+20$/);
     // a Module in a Sequential: its own row, its output shape and count
     const seq = new nn.Sequential([new nn.Dense(4, 4), new ResBlock(4, 'float32')]);
-    expect(seq.summary([4]).split('\n')[3]).toMatch(/^1\s+ResBlock\s+\(N, 4\)\s+24$/);
+    expect(seq.summary([4]).split('\n')[3]).toMatch(/^1\s+TestResBlock\s+\(N, 4\)\s+24$/);
     expect(m.training).toBe(true);  // tracing ran in eval mode and restored the mode
     expect(m.body.isTraining).toBe(true);
   });
