@@ -380,8 +380,8 @@ class Args {
       if (napi_is_detached_arraybuffer(env_, buffer, &detached) == napi_ok && detached)
         fail(env_, kRangeError, s.name,
              "'s ArrayBuffer is detached: it was transferred (postMessage to a worker, or "
-             "structuredClone with transfer) and holds no data in this thread; copy the data "
-             "(e.g. with .slice()) before transferring it");
+             "structuredClone with transfer) or given back by dispose(), and holds no data in this thread; "
+             "copy the data (e.g. with .slice()) before transferring it");
     }
     a.length = (int64_t)length;
     const int64_t need = this->length(s.array.length);
