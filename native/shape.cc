@@ -31,8 +31,9 @@ template <typename T> inline void copy_block(T* dst, const T* src, long inner) {
 // each output page is first touched by one thread, in order (a fresh result's page faults cost more than the
 // copy when threads fault the same pages in scattered order).
 template <typename T> void swap_axes(long outer, long m, long mid, long n, long inner, const T* x, T* y) {
+  // an empty result first: with a zero size the others may be huge (the addon checks only the non-zero product)
+  if (outer == 0 || m == 0 || mid == 0 || n == 0 || inner == 0) return;
   const long total = outer * m * mid * n * inner;
-  if (total == 0) return;
   const long xrow = mid * n * inner, yrow = mid * m * inner;  // the strides of i in x and of j in y
   const long bands = (n + kTile - 1) / kTile;
   for_tasks(outer * bands, total, [&](long t) {
@@ -57,8 +58,8 @@ template <typename T> void swap_axes(long outer, long m, long mid, long n, long 
 // y[o, j, i] = x[o, index[j], i]
 template <typename T>
 void gather_axis(long count, long outer, long n, long inner, const T* x, const int32_t* index, T* y) {
+  if (outer == 0 || count == 0 || inner == 0) return;  // the others may be huge (see swap_axes)
   const long total = outer * count * inner;
-  if (total == 0) return;
   // tasks of about kCopyChunk elements: a run of j within one o. A mini-batch of 64 MNIST rows (50,176 elements)
   // runs on the calling thread: its copy takes a few microseconds, about what waking the pool costs; from
   // kCopyParallelMin elements on, a copy into a fresh result, bound by the writes' cache misses, takes both cores.
@@ -81,8 +82,8 @@ void gather_axis(long count, long outer, long n, long inner, const T* x, const i
 // in order, so repeated indices add up in the order of j and no two tasks write the same element
 template <typename T>
 void scatter_axis(long count, long outer, long n, long inner, const T* x, const int32_t* index, T* y, bool accumulate) {
+  if (outer == 0 || count == 0 || inner == 0) return;  // the others may be huge (see swap_axes)
   const long total = outer * count * inner;
-  if (total == 0) return;
   const long strips = (inner + kStrip - 1) / kStrip;
   for_tasks(outer * strips, total, [&](long t) {
     const long o = t / strips, i0 = (t % strips) * kStrip, i1 = i0 + kStrip < inner ? i0 + kStrip : inner;
