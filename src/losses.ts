@@ -112,7 +112,12 @@ function gradFor(x: Tensor, into: ReusableTensor | null): Tensor {
 function labelSmoothingOf(options: SoftmaxCrossEntropyOptions, caller: string): number {
   const opts = optionsObject(options, `${caller} options`);
   knownOptions(opts, ['labelSmoothing'], caller);
-  return numberIn(opts.labelSmoothing ?? 0, `${caller} labelSmoothing`, '[0, 1]');
+  return labelSmoothingValue(opts.labelSmoothing, caller);
+}
+
+/** A labelSmoothing option of `caller` (softmaxCrossEntropy, fit(), ...): a number in [0, 1], 0 when not given. */
+export function labelSmoothingValue(value: unknown, caller: string): number {
+  return numberIn(value ?? 0, `${caller} labelSmoothing`, '[0, 1]');
 }
 
 /** The smoothed targets (1 − ε)·t + ε/C of labels (class indices) or target rows, as floats of the logits' dtype. */

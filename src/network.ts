@@ -27,7 +27,7 @@ import { ReLU } from './layers/relu';
 import { Tanh } from './layers/tanh';
 import { Softmax } from './layers/softmax';
 import { Sigmoid } from './layers/sigmoid';
-import { LOSS_NAMES, l2Penalty, lossFunction, oneColumnMessage, type LossFunction, type LossName } from './losses';
+import { LOSS_NAMES, l2Penalty, labelSmoothingValue, lossFunction, oneColumnMessage, type LossFunction, type LossName } from './losses';
 import {
   DTYPES, describeValue, invalid, isAbortSignal, knownOptions, nonNegativeNumber, numberIn, oneOf, optionalBoolean,
   optionalFunction, optionalSeed, optionalString, optionsObject, positiveInt, nonNegativeInt,
@@ -349,11 +349,6 @@ function checkDistributions(y: Tensor, cols: number): void {
       `'softmaxCrossEntropy' takes class labels or class distributions, but y[${r}] = [${row}${cols > 5 ? ', ...' : ''}] ` +
       "is not a class distribution (non-negative, summing to 1): name the loss, e.g. loss: 'mse' for regression");
   }
-}
-
-/** The label smoothing of fit() or lossAndGradients() options: a number in [0, 1] (0 when not given). */
-function labelSmoothingOf(opts: TrainOptions, caller: string): number {
-  return numberIn(opts.labelSmoothing ?? 0, `${caller} labelSmoothing`, '[0, 1]');
 }
 
 /** The names fit() accepts (the compiler keeps this list in step with FitOptions). */
@@ -948,7 +943,7 @@ export class Sequential {
    */
   lossAndGradients(x: Tensor, y: Tensor | Int32Array, opts: TrainOptions = {}): number {
     const lossName = optionsObject(opts, 'lossAndGradients() options').loss ?? this.lossSpec ?? 'softmaxCrossEntropy';
-    const lossFn = lossFunction(lossName, null, labelSmoothingOf(opts, 'lossAndGradients()'));
+    const lossFn = lossFunction(lossName, null, labelSmoothingValue(opts.labelSmoothing, 'lossAndGradients()'));
     checkLossAfter(lossName, this.layers.at(-1), 'lossAndGradients()');
     this.zeroGrad();
     const out = this.run(x);
@@ -1336,7 +1331,7 @@ export class Sequential {
     }
     if (opts.prefetch !== undefined) throw new TypeError('prefetch is for a dataset (fit(dataset, { prefetch })); tensors are in memory');
     const lossName = opts.loss ?? this.lossSpec ?? 'softmaxCrossEntropy';
-    const lossFn = lossFunction(lossName, new ReusableTensor(), labelSmoothingOf(opts, 'fit()'));
+    const lossFn = lossFunction(lossName, new ReusableTensor(), labelSmoothingValue(opts.labelSmoothing, 'fit()'));
     checkLossAfter(lossName, this.layers.at(-1), 'fit()');
     let xin = this.batchInput(x, 'fit()', 'x');
     let targets = checkTargets(y, xin.shape[0], 'y', this.dtype);
@@ -1411,7 +1406,7 @@ export class Sequential {
     }
     checkBatchedDataset(data, 'fit()', 'the dataset');
     const lossName = opts.loss ?? this.lossSpec ?? 'softmaxCrossEntropy';
-    const lossFn = lossFunction(lossName, new ReusableTensor(), labelSmoothingOf(opts, 'fit()'));
+    const lossFn = lossFunction(lossName, new ReusableTensor(), labelSmoothingValue(opts.labelSmoothing, 'fit()'));
     checkLossAfter(lossName, this.layers.at(-1), 'fit()');
     const defaulted = opts.loss === undefined && this.lossSpec === null;
     const optimizer = opts.optimizer !== undefined ? fitOptimizer(opts.optimizer) : this.compiledOptimizer ?? fitOptimizer(undefined);
