@@ -33,6 +33,10 @@ const FMA = /\bv(fn?m(add|sub)|fmaddsub|fmsubadd)\d{3}[ps][sd]\b/;
 // [function, instruction] of each FMA with a stack operand in the disassembly of one object.
 function spills(file) {
   const r = spawnSync('objdump', ['-d', '-C', '--no-show-raw-insn', file], { encoding: 'utf8', maxBuffer: 1 << 30 });
+  if (r.error && r.error.code === 'ENOENT') {
+    console.error('check-fma-spills: objdump not found (binutils): it disassembles the built addon');
+    process.exit(1);
+  }
   if (r.error) throw r.error;
   if (r.status !== 0) throw new Error(`objdump ${file}: ${r.stderr}`);
   const found = [];
