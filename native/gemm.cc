@@ -402,6 +402,9 @@ inline void small_row_blocks(const GemmJob<T>& j, long i, long j0, int last, lon
   }
   // merged block after block, as compute_task and micro_kernel do
   T* c = j.C + i * j.ldc + j0;
+  // unrolled: a loop over g would index acc at run time and keep it on the stack (every FMA of the k loop then read
+  // and wrote memory; scripts/check-fma-spills.js)
+#pragma GCC unroll 4
   for (int g = 0; g < G; g++) {
     const bool overwrite = blk0 + g == 0 && j.beta == 0;
     const T beta = blk0 + g == 0 ? j.beta : (T)1, alpha = j.alpha;
