@@ -3,7 +3,8 @@
 // over 1000 x 1000, exp), each also into a preallocated result (out=, as NumPy's out=); the per-call overhead of
 // adding two 4-element tensors; reductions on 1000 x 1000; matmul 512³ and a batch of 1000 products of 16³;
 // gathering 64 rows of 784 from 60000 (x_train[batch_mask]); softmax, argmax and a transpose copy for context. Rows
-// "each result disposed" give every result back (Tensor#dispose) as NumPy frees one the moment it is dropped.
+// "each result disposed" give every result back (Tensor#dispose) as NumPy frees one the moment it is dropped; rows
+// "in tidy()" leave it to nn.tidy().
 // nodenn on the native backend (best ISA, 2 threads), NumPy through bench/ops.py with OpenBLAS at 2 threads
 // (skipped with a note when python3 cannot import numpy). Every number is the median of the samples (7 of at least
 // 0.2 s; `--quick`: 3 of 0.05 s). Ratios, not absolute times, are what compare.
@@ -34,8 +35,10 @@ const workloads = [
   ['a + b (10^6, same shape)', 'add', () => a.add(b)],
   ['a + b into out', 'addOut', () => nn.ops.add(a, b, { out: y })],
   ['a + b, each result disposed', 'add', () => a.add(b).dispose()],
+  ['a + b in tidy()', 'add', () => nn.tidy(() => { a.add(b); })],
   ['a + row (1000 x 1000 + 1000)', 'addRow', () => m.add(row)],
   ['a + row into out', 'addRowOut', () => nn.ops.add(m, row, { out: ym })],
+  ['a + row in tidy()', 'addRow', () => nn.tidy(() => { m.add(row); })],
   ['exp(a) (10^6)', 'exp', () => a.exp()],
   ['exp(a) into out', 'expOut', () => nn.ops.exp(a, { out: y })],
   ['tiny add (4 + 4 elements), per call', 'tiny', () => t1.add(t2)],
@@ -46,8 +49,10 @@ const workloads = [
   ['a.matmul(b) (512³)', 'matmul', () => ma.matmul(mb)],
   ['batched matmul (1000 x 16³)', 'bmm', () => ba.matmul(bb)],
   ['  each result disposed', 'bmm', () => ba.matmul(bb).dispose()],
+  ['  in tidy()', 'bmm', () => nn.tidy(() => { ba.matmul(bb); })],
   ['x_train[batch_mask] (64 rows of 784 from 60000)', 'gather', () => xTrain.take(batchMask, 0)],
   ['  each result disposed', 'gather', () => xTrain.take(batchMask, 0).dispose()],
+  ['  in tidy()', 'gather', () => nn.tidy(() => { xTrain.take(batchMask, 0); })],
   ['softmax(a, axis=1) (1000 x 1000)', 'softmax', () => m.softmax(1)],
   ['a.argmax(axis=1) (1000 x 1000)', 'argmax', () => m.argmax(1)],
   ['a.T copied (1000 x 1000)', 'transpose', () => m.T],

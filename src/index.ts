@@ -1,5 +1,5 @@
 // nodenn — the public API (re-exports only).
-export { Tensor, type DType, type FloatArray, type Shape, type NestedArray, type TensorOptions } from './tensor';
+export { Tensor, tidy, keep, type DType, type FloatArray, type Shape, type NestedArray, type TensorOptions } from './tensor';
 export * as ops from './ops/index';
 export {
   tensor, zeros, ones, full, arange, linspace, eye, rand, randn, randint, zerosLike, onesLike, fullLike, manualSeed,

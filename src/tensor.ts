@@ -103,6 +103,7 @@ export function allocateUninitialized(dtype: DType, n: number): FloatArray {
     slabUsed += (bytes + 15) & ~15;
   } else {
     out = allocateLarge(dtype, n, bytes);
+    if (scope !== null) scope.push(out);
   }
   if (uninitializedFill !== null) out.fill(uninitializedFill);
   return out;
@@ -143,6 +144,107 @@ export function disposeData(data: FloatArray): boolean {
     pooledBytes += moved.byteLength;
   }
   return true;
+}
+
+/**
+ * The results of 4 KiB or more made inside the innermost tidy() scope (only those can be given back; smaller ones
+ * share a slab), or null outside any scope. Only results of operations count (allocateUninitialized): memory a
+ * layer, an optimizer or your own code allocates and keeps from call to call is never taken.
+ */
+let scope: FloatArray[] | null = null;
+const outerScopes: (FloatArray[] | null)[] = [];
+/** The buffers keep() marked: no tidy() scope gives them back. */
+const keptBuffers = new WeakSet<ArrayBufferLike>();
+
+/**
+ * Runs `fn` and then gives back (as Tensor#dispose does) the memory of every result of 4 KiB or more that an
+ * operation made inside it, except the tensors `fn` returns (a tensor, or tensors anywhere in the arrays, plain
+ * objects and Maps it returns) and those passed to keep(): TensorFlow.js's tf.tidy. A returned tensor that
+ * shares its data with a result (a reshape of it, say) keeps that result's memory. Scopes nest: what an inner
+ * scope returns belongs to the enclosing one, which gives it back unless it is returned or kept there too.
+ * A tensor made inside and stored elsewhere (an outer variable, an array you keep) without keep() holds no
+ * elements afterwards: using it is a TypeError. Results under 4 KiB are left to V8 (they share a slab).
+ * If fn throws, the results are given back and the error passes on.
+ *
+ * fn must be synchronous: a Promise (anything with a then method) returned is a TypeError and nothing is
+ * given back, since the async function still runs; call tidy() inside it around each synchronous step instead.
+ * Memory that only a recorded graph holds (autograd) goes too: call backward() inside the same tidy(), and what
+ * it accumulates into a leaf's .grad is kept.
+ *
+ * `nn.tidy(fn)` or, as TensorFlow.js, `nn.tidy(name, fn)` (the name is not used).
+ */
+export function tidy<T>(nameOrFn: string | (() => T), fn?: () => T): T {
+  let f: unknown = nameOrFn;
+  if (typeof nameOrFn === 'string') f = fn;
+  else if (fn !== undefined) {
+    throw new TypeError(`tidy() takes a function, or a name and a function; got ${describeValue(nameOrFn)} and ` +
+      describeValue(fn));
+  }
+  if (typeof f !== 'function') throw new TypeError(`fn must be a function, got ${describeValue(f)}`);
+  const mine: FloatArray[] = [];
+  outerScopes.push(scope);
+  scope = mine;
+  let result: T;
+  try {
+    result = (f as () => T)();
+  } catch (e) {
+    scope = outerScopes.pop() as FloatArray[] | null;
+    release(mine, new Set(), scope);
+    throw e;
+  }
+  scope = outerScopes.pop() as FloatArray[] | null;
+  if (result !== null && (typeof result === 'object' || typeof result === 'function') &&
+    typeof (result as { then?: unknown }).then === 'function') {
+    // the async function goes on using its tensors: give nothing back, hand them to the enclosing scope
+    if (scope !== null) for (let i = 0; i < mine.length; i++) scope.push(mine[i]);
+    throw new TypeError('fn returned a Promise: tidy() takes a synchronous function (the tensors an async function ' +
+      'makes are used after tidy() returns); call tidy() inside it around each synchronous step');
+  }
+  const returned = new Set<ArrayBufferLike>();
+  collectBuffers(result, returned, new Set());
+  release(mine, returned, scope);
+  return result;
+}
+
+/** Gives back each result in `made` unless it is kept, or returned (the enclosing scope, if any, then takes it). */
+function release(made: FloatArray[], returned: Set<ArrayBufferLike>, enclosing: FloatArray[] | null): void {
+  for (let i = 0; i < made.length; i++) {
+    const data = made[i], buffer = data.buffer;
+    if (keptBuffers.has(buffer)) continue;
+    if (returned.has(buffer)) {
+      if (enclosing !== null) enclosing.push(data);
+    } else {
+      disposeData(data);
+    }
+  }
+}
+
+/** The buffers of the tensors in a tidy() function's result: a tensor, arrays, plain objects and Maps of them. */
+function collectBuffers(value: unknown, into: Set<ArrayBufferLike>, seen: Set<object>): void {
+  if (value === null || typeof value !== 'object' || seen.has(value)) return;
+  seen.add(value);
+  if (value instanceof Tensor) {
+    into.add(value.data.buffer);
+  } else if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) collectBuffers(value[i], into, seen);
+  } else if (value instanceof Map) {
+    for (const v of value.values()) collectBuffers(v, into, seen);
+  } else {
+    const proto = Object.getPrototypeOf(value) as unknown;
+    if (proto === Object.prototype || proto === null) {
+      for (const v of Object.values(value)) collectBuffers(v, into, seen);
+    }
+  }
+}
+
+/**
+ * Keeps `t` (and every tensor sharing its data) from being given back by any tidy() scope, the one it was made in
+ * and the enclosing ones, as TensorFlow.js's tf.keep; Tensor#dispose() still gives it back. Returns `t`.
+ */
+export function keep<T extends Tensor>(t: T): T {
+  if (!(t instanceof Tensor)) throw new TypeError(`t must be a Tensor, got ${describeValue(t)}`);
+  keptBuffers.add(t.data.buffer);
+  return t;
 }
 
 /** For tests: the bytes of disposed results kept for reuse. */
@@ -362,6 +464,14 @@ export class Tensor {
    */
   dispose(): boolean {
     return disposeData(this.data);
+  }
+
+  /**
+   * Whether this tensor's memory was given back (dispose(), or a tidy() scope it was made in) or its buffer
+   * transferred elsewhere: it then holds no elements, and using it is a TypeError.
+   */
+  get isDisposed(): boolean {
+    return isDetached(this.data);
   }
 
   /** A new tensor of the shape, filled with zeros. */

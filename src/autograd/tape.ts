@@ -5,7 +5,7 @@
 // backward() walks them in reverse topological order, calling each operation's backward (src/autograd/grads.ts,
 // itself written with tensor operations, so on backend kernels) and sums the gradients reaching each tensor;
 // leaves (tensors that require a gradient and have no gradFn) accumulate theirs into `.grad`.
-import { type FloatArray, Tensor, formatShape } from '../tensor';
+import { type FloatArray, Tensor, formatShape, keep } from '../tensor';
 import { describeValue } from '../validate';
 import { gradFunctions, takeFresh, takeStale } from './grads';
 import { getBackend } from '../backend/index';
@@ -173,17 +173,18 @@ function checkGradient(g: Tensor, t: Tensor, what: string): Tensor {
 /**
  * leaf.grad += g, in place as PyTorch does (a layer's gradient tensor set as .grad fills without a copy; one marked
  * stale is overwritten); a first gradient is a copy, or the gradient itself when a backward made it for this leaf
- * alone (takeFresh), and a .grad of another shape or dtype (set by hand) is replaced by the sum.
+ * alone (takeFresh), and a .grad of another shape or dtype (set by hand) is replaced by the sum. A new .grad is
+ * kept from tidy() scopes: it outlives the backward() that made it.
  */
 function accumulate(leaf: Tensor, g: Tensor): void {
   const prev = leaf.grad;
   if (prev === null) {
-    leaf.grad = takeFresh(g) ? g : g.clone();
+    leaf.grad = keep(takeFresh(g) ? g : g.clone());
   } else if (prev.dtype === g.dtype && sameShape(prev.shape, g.shape)) {
     if (takeStale(prev)) prev.data.set(g.data);
     else if (g.size > 0) getBackend().axpy(g.size, 1, g.data, prev.data);
   } else {
-    leaf.grad = takeStale(prev) ? g.clone() : prev.add(g);
+    leaf.grad = keep(takeStale(prev) ? g.clone() : prev.add(g));
   }
 }
 
