@@ -866,6 +866,90 @@ template <typename T> void forward_image_pooled(ConvJob<T>& j, long n) {
   for (long f = 0; f < F; f++) max_pool_2x2<T, true>(g.OW, QH, QW, full + f * P, y + f * Q, arg + f * Q);
 }
 
+// Where a pooled output goes straight into the next convolution's zero-padded image (conv2d_chain_forward): its
+// geometry, and the padded image (C = this output's F planes of HP rows of WP).
+template <typename T> struct PaddedTarget {
+  const DirectConv<T>* d;
+  T* xp;
+};
+
+// Whether a pooled output QW pixels wide can be written into d's padded image a vector at a time: the lanes of a
+// row's last, partial vector past QW are stored as zeros and must land on padding only — the row's right padding,
+// or the next row's left padding (which is the next plane's top padding after a plane's last row: ph >= 1).
+template <typename T> bool fits_padded(const DirectConv<T>& d) {
+  const ConvShape& g = *d.g;
+  const long L = Vec<T>::L, spill = (g.W + L - 1) / L * L - g.W;
+  return spill <= g.pw || (spill <= 2 * g.pw && g.ph >= 1);
+}
+
+// Pooled row src (QW pixels of F, pixel-major) + b, then the ReLU (NaN kept), into row `row` of each of the F planes
+// of t's padded image (at column pw), transposed in L x L blocks in registers as transpose_bias_relu does, with the
+// same sums (src + b, or src + 0 without a bias); the lanes past QW are stored as zeros (fits_padded). Rows past the
+// padded image (which no window reads) are not written.
+template <typename T>
+void transpose_row_padded(const T* src, long QW, long F, const T* b, bool relu, long row, const PaddedTarget<T>& t) {
+  typedef typename Vec<T>::V V;
+  typedef typename Vec<T>::U U;
+  typedef typename PoolVec<T>::I I;
+  typedef typename PoolVec<T>::E E;
+  enum { L = Vec<T>::L };
+  const DirectConv<T>& d = *t.d;
+  const ConvShape& g = *d.g;
+  if (row >= d.HP - g.ph) return;
+  const long plane = d.HP * d.WP;
+  T* dst = t.xp + (g.ph + row) * d.WP + g.pw;
+  I iota;
+  for (int l = 0; l < L; l++) iota[l] = (E)l;
+  for (long q0 = 0; q0 < QW; q0 += L) {
+    const long n = QW - q0 < L ? QW - q0 : (long)L;
+    const I keep = iota < (E)n;
+    long f0 = 0;
+    for (; f0 + L <= F; f0 += L) {
+      V r[L];
+#pragma GCC unroll 16
+      for (int i = 0; i < L; i++) r[i] = i < n ? (V) * (const U*)(src + (q0 + i) * F + f0) : V{};
+      transpose_pass<T, L / 2>(r);
+#pragma GCC unroll 16
+      for (int l = 0; l < L; l++) {
+        V v = r[l] + (b ? b[f0 + l] : (T)0);
+        if (relu) v = v < 0 ? V{} : v;
+        *(U*)(dst + (f0 + l) * plane + q0) = keep ? v : V{};
+      }
+    }
+    for (long f = f0; f < F; f++) {
+      const T bf = b ? b[f] : (T)0;
+      T* out = dst + f * plane + q0;
+      for (long i = 0; i < L; i++) {
+        const T v = i < n ? src[(q0 + i) * F + f] + bf : (T)0;
+        out[i] = relu && v < 0 ? 0 : v;
+      }
+    }
+  }
+}
+
+// The pooled output of the direct convolution from the padded image xp: the output rows in pairs, each pair pooled as
+// soon as it is computed: two rows of scratch (in L1) rather than the whole output (784 x 16 floats for MNIST's
+// first layer, 50 KB); the rows no window reads (an odd last one) are not computed. The same sums, so the same bits.
+// Then + b and the ReLU, transposed into y (F, OH/2 x OW/2), or with `next`, each pooled row as soon as it is
+// pooled, into the next convolution's padded image (its zero padding kept).
+template <typename T> void direct_pooled(ConvJob<T>& j, const T* xp, T* y, const PaddedTarget<T>* next) {
+  const ConvShape& g = *j.g;
+  const long F = g.F, QH = g.OH / 2, QW = g.OW / 2, Q = QH * QW;
+  T* rows = (T*)out_buffer.reserve(sizeof(T) * (size_t)(2 * g.OW + Q) * (size_t)F);
+  if (!rows) {
+    j.failed = true;
+    return;
+  }
+  T* yq = rows + 2 * g.OW * F;
+  for (long qh = 0; qh < QH; qh++) {
+    direct_output_row(*j.direct, xp, 2 * qh, rows);
+    direct_output_row(*j.direct, xp, 2 * qh + 1, rows + g.OW * F);
+    max_pool_rows(rows, g.OW, 1, QW, F, yq + qh * QW * F);
+    if (next) transpose_row_padded(yq + qh * QW * F, QW, F, j.b, j.relu, qh, *next);
+  }
+  if (!next) transpose_bias_relu(yq, Q, F, j.b, j.relu, y);
+}
+
 // y_n (F, P) = w (F, CKK) col_n (CKK, P) + b, then the ReLU (j.relu), or, for inference fused with a following
 // 2x2 stride-2 max pooling (j.pool), y_n (F, OH/2 x OW/2) = relu(maxpool(w col_n) + b): the same values as the
 // three layers one after the other (rounding x -> x + b is monotone, so the maximum commutes with the bias, and
@@ -900,22 +984,12 @@ template <typename T> void forward_one(ConvJob<T>& j, const T* x_n, T* y) {
     return;
   }
   if (j.direct && j.pool) {
-    // the direct convolution's output rows in pairs, each pair pooled as soon as it is computed: two rows of scratch
-    // (in L1) rather than the whole output (784 x 16 floats for MNIST's first layer, 50 KB); the rows no window
-    // reads (an odd last one) are not computed. The same sums, so the same bits.
-    T* rows = (T*)out_buffer.reserve(sizeof(T) * (size_t)(2 * g.OW + Q) * (size_t)F);
-    const T* xp = rows ? padded_image(*j.direct, x_n) : nullptr;
+    const T* xp = padded_image(*j.direct, x_n);
     if (!xp) {
       j.failed = true;
       return;
     }
-    T* yq = rows + 2 * g.OW * F;
-    for (long qh = 0; qh < QH; qh++) {
-      direct_output_row(*j.direct, xp, 2 * qh, rows);
-      direct_output_row(*j.direct, xp, 2 * qh + 1, rows + g.OW * F);
-      max_pool_rows(rows, g.OW, 1, QW, F, yq + qh * QW * F);
-    }
-    transpose_bias_relu(yq, Q, F, j.b, j.relu, y);
+    direct_pooled<T>(j, xp, y, nullptr);
     return;
   }
   T* yt = (T*)out_buffer.reserve(sizeof(T) * (size_t)(P + (j.pool ? Q : 0)) * (size_t)F);
@@ -1060,7 +1134,16 @@ namespace {
 // conv2dChainForward's call: each convolution's job (a's out unused: its output of image n goes to chain_buffer).
 template <typename T> struct ChainJob {
   ConvJob<T> a, b;
+  // Both convolutions direct and the first one's pooled rows written straight into the second one's padded image
+  // (fits_padded): the number of this call, by which each thread knows when to zero its padded image.
+  bool padded = false;
+  long call = 0;
 };
+
+// The calls of conv2d_chain_forward, numbered; and the call for which this thread last zeroed chain_buffer (its
+// padding stays zero through the call: the images write only inside it, and zeros).
+std::atomic<long> chain_calls{0};
+thread_local long chain_zeroed = -1;
 
 // Image n through both convolutions, each exactly as forward_image runs it (the same products and epilogue, so the
 // same bits), the first one's pooled output (F x OH/2 x OW/2: 12.5 KB for MNIST's 16 x 14 x 14) in the thread's
@@ -1068,6 +1151,25 @@ template <typename T> struct ChainJob {
 template <typename T> void chain_image(void* ctx, long n) {
   ChainJob<T>& c = *(ChainJob<T>*)ctx;
   const ConvShape &ga = *c.a.g, &gb = *c.b.g;
+  if (c.padded) {
+    // the first convolution's pooled rows go straight into the second one's padded image, zeroed once per call
+    const DirectConv<T>& db = *c.b.direct;
+    const size_t bytes = sizeof(T) * (size_t)(gb.C * db.HP * db.WP + Vec<T>::L);
+    T* xp2 = (T*)chain_buffer.reserve(bytes);
+    const T* xp = xp2 ? padded_image(*c.a.direct, c.a.x + n * ga.C * ga.H * ga.W) : nullptr;
+    if (!xp) {
+      c.a.failed = true;
+      return;
+    }
+    if (chain_zeroed != c.call) {
+      memset(xp2, 0, bytes);
+      chain_zeroed = c.call;
+    }
+    const PaddedTarget<T> next{&db, xp2};
+    direct_pooled<T>(c.a, xp, nullptr, &next);
+    if (!c.a.failed) direct_pooled<T>(c.b, xp2, c.b.out + n * gb.F * (gb.OH / 2) * (gb.OW / 2), nullptr);
+    return;
+  }
   T* mid = (T*)chain_buffer.reserve(sizeof(T) * (size_t)(gb.C * gb.H * gb.W));
   if (!mid) {
     c.a.failed = true;
@@ -1100,6 +1202,8 @@ bool conv2d_chain_forward(const ConvChainShape& g, const T* x, const T* w, const
     if (!prepare_direct(g.b, w2, &db, chain_weights)) return false;
     c.b.direct = &db;
   }
+  c.padded = c.a.direct && c.b.direct && fits_padded(db);
+  if (c.padded) c.call = chain_calls.fetch_add(1) + 1;
   over_images(g.a.N, chain_image<T>, &c);
   return !c.a.failed && !c.b.failed;
 }

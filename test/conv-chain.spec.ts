@@ -31,6 +31,17 @@ const chains: Chain[] = [
   { ...base, name: 'two K blocks', N: 2, C: 1, H: 12, W: 12, F: 40, k: [3, 3], p: [1, 1], F2: 17, k2: [3, 3], p2: [1, 1] },
   // a pointwise second convolution (reads its input in place)
   { ...base, name: 'pointwise', N: 3, C: 2, H: 10, W: 10, F: 6, k: [3, 3], p: [0, 0], F2: 4, k2: [1, 1], p2: [0, 0] },
+  // both direct, the first one's pooled rows written into the second one's padded image: 20 filters (a partial
+  // vector of them), pooled rows 16 wide (whole vectors), the second one's stride 2 down leaving the last row unread
+  { ...base, name: 'padded, last row unread', N: 3, C: 1, H: 16, W: 32, F: 20, k: [3, 3], p: [1, 1], F2: 5, k2: [3, 3],
+    s2: [2, 1], p2: [0, 1], bias: false },
+  // pooled rows 14 wide with no padding above (the lanes past a row may not spill into the next plane's first row:
+  // the copy instead, but for vectors of 2), then 10 wide (the lanes past a row spill over the 3 + 3 columns of
+  // padding)
+  { ...base, name: 'no top padding', N: 2, C: 1, H: 28, W: 28, F: 16, k: [3, 3], p: [1, 1], F2: 8, k2: [3, 3],
+    p2: [0, 1], relu: false },
+  { ...base, name: 'padded, 10 wide', N: 2, C: 2, H: 20, W: 20, F: 16, k: [3, 3], p: [1, 1], F2: 8, k2: [3, 3],
+    p2: [1, 3], bias2: false },
 ];
 
 function sizesOf(c: Chain): number[] {
