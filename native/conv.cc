@@ -843,16 +843,18 @@ template <typename T> bool conv_image_full(ConvJob<T>& j, long n, T* full, T* yt
     } else if (!product<T>(false, F, P, CKK, w, col, full)) {
       return false;
     }
-    bias_relu_rows(full, F, P, b, false);
+    bias_relu_rows(full, F, P, b, j.relu);
     return true;
   }
   if (!transposed_product(j, j.x + n * g.C * g.H * g.W, yt)) return false;
-  transpose_bias_relu(yt, P, F, b, false, full);
+  transpose_bias_relu(yt, P, F, b, j.relu, full);
   return true;
 }
 
-// Training's conv + 2x2 max pooling: the full output of one image stays in the thread's scratch (in cache), and
-// only the pooled values and their indices go to memory, as MaxPool2D's kernel computes them from it.
+// Training's conv (+ ReLU) + 2x2 max pooling: the full output of one image, with the ReLU applied as the layer applies
+// it, stays in the thread's scratch (in cache), and only the pooled values and their indices go to memory, as
+// MaxPool2D's kernel computes them from it. (The ReLU before the maximum, not after: the pooling of the ReLU's output
+// takes the first of a window's zeros, relu(-0) = -0 included, where the ReLU of the maximum would keep a -0 maximum.)
 template <typename T> void forward_image_pooled(ConvJob<T>& j, long n) {
   const ConvShape& g = *j.g;
   const long P = g.OH * g.OW, F = g.F, QH = g.OH / 2, QW = g.OW / 2, Q = QH * QW;
@@ -1173,11 +1175,12 @@ template <typename T> bool conv2d_backward_filter(const ConvShape& g, const T* x
 }
 
 template <typename T>
-bool conv2d_pool_forward(const ConvShape& g, const T* x, const T* w, const T* b, T* y, int32_t* argmax) {
+bool conv2d_pool_forward(const ConvShape& g, const T* x, const T* w, const T* b, T* y, int32_t* argmax, bool relu) {
   if (g.N == 0 || g.F == 0 || g.OH < 2 || g.OW < 2) return true;
   ConvJob<T> j;
   make_job<T>(j, g, x, w, b, nullptr, y);
   j.pool = true;
+  j.relu = relu;
   j.argmax = argmax;
   return run_forward(j);
 }
