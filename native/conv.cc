@@ -187,13 +187,53 @@ template <typename T> T row_sum(const T* a, long n) {
   return sum;
 }
 
+// Rows [m0, m0 + MR) of small_n_product_bt for N = NN known when compiling: the accumulators stay in registers (a
+// run-time N leaves them on the stack, a load and a store around every multiply-add), and each vector of B serves
+// MR rows of A. Every element is summed exactly as in the general loop below.
+template <typename T, int NN, int MR> void small_n_rows_bt(long m0, long K, const T* A, const T* B, T* C) {
+  typedef typename Vec<T>::V V;
+  typedef typename Vec<T>::U U;
+  const long L = Vec<T>::L, Kv = K - K % L;
+  V acc[MR][NN];
+#pragma GCC unroll 32
+  for (int i = 0; i < MR; i++)
+    for (int n = 0; n < NN; n++) acc[i][n] = V{};
+  for (long k = 0; k < Kv; k += L) {
+    V av[MR];
+#pragma GCC unroll 4
+    for (int i = 0; i < MR; i++) av[i] = *(const U*)(A + (m0 + i) * K + k);
+#pragma GCC unroll 16
+    for (int n = 0; n < NN; n++) {
+      const V bv = *(const U*)(B + n * K + k);
+#pragma GCC unroll 4
+      for (int i = 0; i < MR; i++) acc[i][n] += av[i] * bv;
+    }
+  }
+  for (int i = 0; i < MR; i++) {
+    const T* a = A + (m0 + i) * K;
+    for (int n = 0; n < NN; n++) {
+      T sum = 0;
+      for (long l = 0; l < L; l++) sum += acc[i][n][l];
+      for (long k = Kv; k < K; k++) sum += a[k] * B[n * K + k];
+      C[(m0 + i) * NN + n] += sum;
+    }
+  }
+}
+
 // C (M x N) += A (M x K) B^T for B (N x K) with N <= kSmallK and a long K, without packing: each vector of a row
 // of A is loaded once and multiplied with all N rows of B; every element ends as its lanes summed in order, then
-// the tail of K. (Backward-filter of a first layer: N = C KH KW = 9, K = OH OW.)
+// the tail of K. (Backward-filter of a first layer: N = C KH KW = 9, K = OH OW, which small_n_rows_bt runs.)
 template <typename T> void small_n_product_bt(long M, long N, long K, const T* A, const T* B, T* C) {
   typedef typename Vec<T>::V V;
   typedef typename Vec<T>::U U;
   const long L = Vec<T>::L, Kv = K - K % L;
+  if (N == 9) {  // 3 x 3 taps of one channel: two rows at a time where 18 accumulators fit in the registers
+    enum { MR = NODENN_REGS == 32 ? 2 : 1 };
+    long m = 0;
+    for (; m + MR <= M; m += MR) small_n_rows_bt<T, 9, MR>(m, K, A, B, C);
+    for (; m < M; m++) small_n_rows_bt<T, 9, 1>(m, K, A, B, C);
+    return;
+  }
   for (long m = 0; m < M; m++) {
     const T* a = A + m * K;
     V acc[kSmallK];
