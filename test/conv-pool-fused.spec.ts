@@ -45,19 +45,23 @@ async function fusedGradients(dtype: DType, N: number, make = network): Promise<
   return net.parameters().map((p) => bits(p.grad));
 }
 
+/** fusedGradients() against lossAndGradients(), which runs every layer's own forward and backward: bitwise. */
+function expectSeparateGradients(fused: number[][], dtype: DType, N: number, make: typeof network): void {
+  const net = make(dtype, 3), [x, y] = data(dtype, N, 4);
+  net.lossAndGradients(x, y, { loss: 'softmaxCrossEntropy' });
+  const separate = net.parameters().map((p) => bits(p.grad));
+  fused.forEach((g, i) => expect(g, `parameter ${net.parameters()[i].name}`).toEqual(separate[i]));
+}
+
 describe.each(backends)('fused Conv2D + MaxPool2D in training on $label', (bc) => {
   beforeEach(() => useBackend(bc));
 
   it.each(['float32', 'float64'] as DType[])('%s: fit() has the gradients of the layers one by one, bitwise', async (dtype) => {
     const N = 19;
     const fused = await fusedGradients(dtype, N);
-    // lossAndGradients() runs every layer's own forward and backward
-    const net = network(dtype, 3), [x, y] = data(dtype, N, 4);
-    net.lossAndGradients(x, y, { loss: 'softmaxCrossEntropy' });
-    const separate = net.parameters().map((p) => bits(p.grad));
     expect(fused.length).toBe(8);
     expect(fused.some((g) => g.some((b) => b !== 0))).toBe(true);
-    fused.forEach((g, i) => expect(g, `parameter ${net.parameters()[i].name}`).toEqual(separate[i]));
+    expectSeparateGradients(fused, dtype, N, network);
   });
 
   it.each(['float32', 'float64'] as DType[])('%s: Conv2D, ReLU, MaxPool2D: fit() runs one kernel call each way and has the gradients of the layers, bitwise', async (dtype) => {
@@ -72,12 +76,9 @@ describe.each(backends)('fused Conv2D + MaxPool2D in training on $label', (bc) =
       pools.mockRestore();
       fusedCalls.mockRestore();
     }
-    const net = reluNetwork(dtype, 3), [x, y] = data(dtype, N, 4);
-    net.lossAndGradients(x, y, { loss: 'softmaxCrossEntropy' });
-    const separate = net.parameters().map((p) => bits(p.grad));
     expect(fused.length).toBe(6);
     expect(fused.every((g) => g.some((v) => v !== 0))).toBe(true);
-    fused.forEach((g, i) => expect(g, `parameter ${net.parameters()[i].name}`).toEqual(separate[i]));
+    expectSeparateGradients(fused, dtype, N, reluNetwork);
   });
 
   it.each(dtypes)('%s: relu: the maximum of the ReLU\'s outputs, as the layers (-0, ties of zeros, NaN, infinities)',
