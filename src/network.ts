@@ -844,12 +844,14 @@ export class Sequential {
       if (isExactly(l, Conv2D) && y.ndim === 4) {
         const next = layers[i + 1];
         const relu = next !== undefined && isExactly(next, ReLU) ? next : null;
-        const [, , OH, OW] = l.outputShape(y.shape);
-        if (fusablePool(layers[i + (relu ? 2 : 1)]) && OH >= 2 && OW >= 2) {
-          y = l.forwardPooled(y, relu !== null);
-          if (relu) y = layers[++i].forward(y);
-          fused[++i] = true;
-          continue;
+        if (fusablePool(layers[i + (relu ? 2 : 1)])) {
+          const [, , OH, OW] = l.outputShape(y.shape);
+          if (OH >= 2 && OW >= 2) {
+            y = l.forwardPooled(y, relu !== null);
+            if (relu) y = layers[++i].forward(y);
+            fused[++i] = true;
+            continue;
+          }
         }
       }
       y = l.forward(y);
