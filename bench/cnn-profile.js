@@ -4,7 +4,9 @@
 // time is the calling thread's), grouped by kernel and by the layer shape it ran for, plus the JS between the calls;
 // then the data loading and the test evaluation. CPU time, which the load of a shared machine inflates less than wall.
 // --unfused runs every layer on its own (fit() otherwise fuses Conv2D + MaxPool2D(2)), for before/after in one build.
-// node bench/cnn-profile.js [--steps 60] [--batch 128] [--unfused]
+// --model bench profiles the benchmark's CNN instead (bench/workloads/models.js: conv-ReLU-pool twice, dense; Adam,
+// batch 64 there).
+// node bench/cnn-profile.js [--steps 60] [--batch 128] [--unfused] [--model cli|bench]
 'use strict';
 const path = require('path');
 const nn = require(path.join(__dirname, '..', 'dist', 'cjs', 'index.js'));
@@ -14,6 +16,9 @@ const { loadMnist } = require(path.join(__dirname, '..', 'dist', 'cjs', 'data', 
 
 const arg = (name, def) => { const i = process.argv.indexOf(`--${name}`); return i < 0 ? def : Number(process.argv[i + 1]); };
 const steps = arg('steps', 60), batch = arg('batch', 128);
+const modelArg = process.argv.indexOf('--model');
+const model = modelArg < 0 ? 'cli' : process.argv[modelArg + 1];
+if (model !== 'cli' && model !== 'bench') throw new Error(`--model must be cli or bench, got ${model}`);
 if (process.argv.includes('--unfused')) require(path.join(__dirname, '..', 'dist', 'cjs', 'inference', 'plan.js')).fusablePool = () => false;
 const { cpuNow, timeKernels } = require('./util');
 
@@ -24,7 +29,11 @@ async function main() {
   const b = getBackend();
   let on = false;
   const stats = timeKernels(b, () => on);
-  const { net } = buildModel('cnn', 1);
+  const net = model === 'cli' ? buildModel('cnn', 1).net : new nn.Sequential([
+    new nn.Conv2D(1, 16, 3, { padding: 1 }), new nn.ReLU(), new nn.MaxPool2D(2),
+    new nn.Conv2D(16, 32, 3, { padding: 1 }), new nn.ReLU(), new nn.MaxPool2D(2),
+    new nn.Flatten(), new nn.Dense(1568, 10),
+  ], { seed: 1 });
   const n = steps * batch;
   const x = new nn.Tensor(data.train.x.data.subarray(0, n * 784), [n, 1, 28, 28]);
   const y = data.train.y.subarray(0, n);

@@ -259,17 +259,18 @@ constexpr KernelSpec kSpec_conv2dBackwardFilter = {"conv2dBackwardFilter",
     kArgs_conv2dBackwardFilter, 15, 14, &kHook_conv, "the im2col matrix",
     {{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, 11, {11, 12, 13, 14}, 4, {{13, 11, false}, {13, 12, false}, {14, 11, false}, {14, 12, false}, {14, 13, false}}, 5, {}, 0}};
 
-// conv2dPoolForward(N, C, H, W, F, KH, KW, strideH, strideW, padH, padW, x, weight, bias, y, argmax)
+// conv2dPoolForward(N, C, H, W, F, KH, KW, strideH, strideW, padH, padW, x, weight, bias, y, argmax, relu)
 constexpr ArgSpec kArgs_conv2dPoolForward[] = {NODENN_CONV_SIZES,
     floats_arg("x", kIn, len(P{"N * C * H * W", 4, {{0, 1}, {1, 1}, {2, 1}, {3, 1}}})),
     floats_arg("weight", kIn, len(P{"F * C * KH * KW", 4, {{4, 1}, {1, 1}, {5, 1}, {6, 1}}})),
     floats_arg("bias", kIn, len(P{"F", 1, {{4, 1}}}), 0u, true),
-    floats_arg("y", kOut, len(P{"N * F * floor(OH / 2) * floor(OW / 2)", 4, {{0, 1}, {4, 1}, {16, 2}, {17, 2}}})),
-    int32s_arg("argmax", kOut, len(P{"N * F * floor(OH / 2) * floor(OW / 2)", 4, {{0, 1}, {4, 1}, {16, 2}, {17, 2}}}))};
+    floats_arg("y", kOut, len(P{"N * F * floor(OH / 2) * floor(OW / 2)", 4, {{0, 1}, {4, 1}, {17, 2}, {18, 2}}})),
+    int32s_arg("argmax", kOut, len(P{"N * F * floor(OH / 2) * floor(OW / 2)", 4, {{0, 1}, {4, 1}, {17, 2}, {18, 2}}})),
+    flag_arg("relu", true)};
 constexpr KernelSpec kSpec_conv2dPoolForward = {"conv2dPoolForward",
-    "conv2dPoolForward(N, C, H, W, F, KH, KW, strideH, strideW, padH, padW, x, weight, bias, y, argmax)",
-    kArgs_conv2dPoolForward, 16, 16, &kHook_conv, "the im2col matrix",
-    {{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, 11, {11, 12, 13, 14, 15}, 5, {{14, 11, false}, {14, 12, false}, {14, 13, false}, {15, 11, false}, {15, 12, false}, {15, 13, false}, {15, 14, false}}, 7, {}, 0}};
+    "conv2dPoolForward(N, C, H, W, F, KH, KW, strideH, strideW, padH, padW, x, weight, bias, y, argmax, relu)",
+    kArgs_conv2dPoolForward, 17, 16, &kHook_conv, "the im2col matrix",
+    {{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 16}, 12, {11, 12, 13, 14, 15}, 5, {{14, 11, false}, {14, 12, false}, {14, 13, false}, {15, 11, false}, {15, 12, false}, {15, 13, false}, {15, 14, false}}, 7, {}, 0}};
 
 // conv2dPoolBackward(N, C, H, W, F, KH, KW, strideH, strideW, padH, padW, x, dy, argmax, weight, dx, dweight, dbias)
 constexpr ArgSpec kArgs_conv2dPoolBackward[] = {NODENN_CONV_SIZES,
@@ -570,7 +571,7 @@ constexpr KernelSpec kSpec_planForward = {"planForward",
   X(conv2d_backward_data, conv2dBackwardData, (a.conv, a.in<T>(11), a.in<T>(12), a.out<T>(13)))                        \
   X(conv2d_backward_filter, conv2dBackwardFilter, (a.conv, a.in<T>(11), a.in<T>(12), a.out<T>(13), a.out<T>(14)))      \
   X(conv2d_pool_forward, conv2dPoolForward, (a.conv, a.in<T>(11), a.in<T>(12), a.in<T>(13), a.out<T>(14),              \
-    a.out_int32(15)))                                                                                                  \
+    a.out_int32(15), a.flag(16)))                                                                                      \
   X(conv2d_pool_backward, conv2dPoolBackward, (a.conv, a.in<T>(11), a.in<T>(12), a.in_int32(13), a.in<T>(14),          \
     a.out<T>(15), a.out<T>(16), a.out<T>(17)))                                                                         \
   X(conv2d_chain_forward, conv2dChainForward, (a.convChain, a.in<T>(18), a.in<T>(19), a.in<T>(20), a.in<T>(21),        \

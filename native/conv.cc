@@ -187,13 +187,53 @@ template <typename T> T row_sum(const T* a, long n) {
   return sum;
 }
 
+// Rows [m0, m0 + MR) of small_n_product_bt for N = NN known when compiling: the accumulators stay in registers (a
+// run-time N leaves them on the stack, a load and a store around every multiply-add), and each vector of B serves
+// MR rows of A. Every element is summed exactly as in the general loop below.
+template <typename T, int NN, int MR> void small_n_rows_bt(long m0, long K, const T* A, const T* B, T* C) {
+  typedef typename Vec<T>::V V;
+  typedef typename Vec<T>::U U;
+  const long L = Vec<T>::L, Kv = K - K % L;
+  V acc[MR][NN];
+#pragma GCC unroll 32
+  for (int i = 0; i < MR; i++)
+    for (int n = 0; n < NN; n++) acc[i][n] = V{};
+  for (long k = 0; k < Kv; k += L) {
+    V av[MR];
+#pragma GCC unroll 4
+    for (int i = 0; i < MR; i++) av[i] = *(const U*)(A + (m0 + i) * K + k);
+#pragma GCC unroll 16
+    for (int n = 0; n < NN; n++) {
+      const V bv = *(const U*)(B + n * K + k);
+#pragma GCC unroll 4
+      for (int i = 0; i < MR; i++) acc[i][n] += av[i] * bv;
+    }
+  }
+  for (int i = 0; i < MR; i++) {
+    const T* a = A + (m0 + i) * K;
+    for (int n = 0; n < NN; n++) {
+      T sum = 0;
+      for (long l = 0; l < L; l++) sum += acc[i][n][l];
+      for (long k = Kv; k < K; k++) sum += a[k] * B[n * K + k];
+      C[(m0 + i) * NN + n] += sum;
+    }
+  }
+}
+
 // C (M x N) += A (M x K) B^T for B (N x K) with N <= kSmallK and a long K, without packing: each vector of a row
 // of A is loaded once and multiplied with all N rows of B; every element ends as its lanes summed in order, then
-// the tail of K. (Backward-filter of a first layer: N = C KH KW = 9, K = OH OW.)
+// the tail of K. (Backward-filter of a first layer: N = C KH KW = 9, K = OH OW, which small_n_rows_bt runs.)
 template <typename T> void small_n_product_bt(long M, long N, long K, const T* A, const T* B, T* C) {
   typedef typename Vec<T>::V V;
   typedef typename Vec<T>::U U;
   const long L = Vec<T>::L, Kv = K - K % L;
+  if (N == 9) {  // 3 x 3 taps of one channel: two rows at a time where 18 accumulators fit in the registers
+    enum { MR = NODENN_REGS == 32 ? 2 : 1 };
+    long m = 0;
+    for (; m + MR <= M; m += MR) small_n_rows_bt<T, 9, MR>(m, K, A, B, C);
+    for (; m < M; m++) small_n_rows_bt<T, 9, 1>(m, K, A, B, C);
+    return;
+  }
   for (long m = 0; m < M; m++) {
     const T* a = A + m * K;
     V acc[kSmallK];
@@ -403,15 +443,17 @@ template <typename T> bool prepare_direct(const ConvShape& g, const T* w, Direct
 // dx[c][oh - ph + kh][ow - pw + kw]: dx[c][ih][iw] is the sum of the f-sums of the taps (kh, kw), in row-major order,
 // whose output pixel (ih + ph - kh, iw + pw - kw) exists, added one after the other to a zero. The direct path forms
 // exactly these, without the dcol matrix (113 KB per image of MNIST's second layer, written and read back) and the
-// col2im pass: for a strip of RC channels and a vector of pixels along a row of dx, per tap, the f-sums in registers
-// as the GEMM forms each dcol element (gemm.cc: K blocks of kGemmKC from zero accumulators, f in order, one
-// multiply-add at a time, block sums added in order; the unpacked product of F <= kSmallK sums the same way), then
-// added to the row's running dx in the lanes whose tap exists (a row's missing taps are skipped whole). dy is read
-// from a copy whose rows have zero margins, so that every vector load stays inside it. So dx keeps the bits of the
-// im2col path on every ISA.
+// col2im pass: for a strip of RC channels and a vector of pixels along a row of dx (two rows at a time, which share
+// each broadcast of a weight: 10 loads per 16 multiply-adds for 8 channels, 17 for one row of 16), per tap, the
+// f-sums in registers as the GEMM forms each dcol element (gemm.cc: K blocks of kGemmKC from zero accumulators, f in
+// order, one multiply-add at a time, block sums added in order; the unpacked product of F <= kSmallK sums the same
+// way), then added to the row's running dx in the lanes whose tap exists (a row's missing taps are skipped whole). dy
+// is read from a copy whose rows have zero margins, so that every vector load stays inside it. So dx keeps the bits
+// of the im2col path on every ISA.
 
-// Channels per strip of the transposed convolution (accumulators, leaving registers for dy and a broadcast).
-enum { kDataRows = NODENN_REGS == 32 ? 16 : 8 };
+// Channels per strip of the transposed convolution: two rows of accumulators, leaving registers for two vectors of
+// dy and a broadcast.
+enum { kDataRows = NODENN_REGS == 32 ? 8 : 4 };
 
 template <typename T> struct DirectData {
   const ConvShape* g;
@@ -443,60 +485,90 @@ template <typename T> bool prepare_direct_data(const ConvShape& g, const T* w, D
   return true;
 }
 
-// Channels [c0, c0 + RC) of dx's row ih, pixels [v L, v L + L) of it (dxs: C planes of H rows of WV L), from the
-// padded dy dp (F planes of OH rows of RL).
-template <typename T, int RC>
-inline void data_tile(const DirectData<T>& d, const T* dp, T* dxs, long ih, long v, long c0) {
+// One tap's f-sums for channels [c0, c0 + RC) at a vector of pixels of R rows of dx (dy's vectors at dyv[r], the
+// weights at wf), added to the rows' running sums out[r] (channel planes `plane` apart) in the lanes where the tap
+// exists. The R rows share every broadcast of a weight.
+template <typename T, int RC, int R>
+inline void data_tap(const T* const* dyv, const T* wf, long F, long C, long fstride, T* const* out, long plane,
+                     typename PoolVec<T>::I exists) {
   typedef typename Vec<T>::V V;
   typedef typename Vec<T>::U U;
+  V sum[R][RC];
+  // F = 0 does not come here (conv2d_backward_data)
+  for (long pc = 0; pc < F; pc += kGemmKC) {
+    const long kc = F - pc < kGemmKC ? F - pc : (long)kGemmKC;
+    V acc[R][RC];
+#pragma GCC unroll 16
+    for (int r = 0; r < R; r++)
+      for (int i = 0; i < RC; i++) acc[r][i] = V{};
+    const T* w = wf + pc * C;
+    for (long f = 0, at = pc * fstride; f < kc; f++, at += fstride, w += C) {
+      V y[R];
+#pragma GCC unroll 4
+      for (int r = 0; r < R; r++) y[r] = *(const U*)(dyv[r] + at);
+#pragma GCC unroll 16
+      for (int i = 0; i < RC; i++) {
+        const V wi = w[i] - V{};  // a broadcast (w - 0 is exactly w, -0 included)
+#pragma GCC unroll 4
+        for (int r = 0; r < R; r++) acc[r][i] += wi * y[r];
+      }
+    }
+#pragma GCC unroll 16
+    for (int r = 0; r < R; r++)
+      for (int i = 0; i < RC; i++) sum[r][i] = pc == 0 ? acc[r][i] : sum[r][i] + acc[r][i];
+  }
+#pragma GCC unroll 16
+  for (int r = 0; r < R; r++)
+    for (int i = 0; i < RC; i++) {
+      U* o = (U*)(out[r] + i * plane);
+      const V cur = *o;
+      *o = exists ? cur + sum[r][i] : cur;
+    }
+}
+
+// Channels [c0, c0 + RC) of dx's rows [ih, ih + R), R = 1 or 2, pixels [v L, v L + L) of them (dxs: C planes of H
+// rows of WV L), from the padded dy dp (F planes of OH rows of RL). Each row takes its taps in row-major order, as
+// alone; a tap whose dy row exists for one of the two rows only runs for that one.
+template <typename T, int RC, int R>
+inline void data_tile(const DirectData<T>& d, const T* dp, T* dxs, long ih, long v, long c0) {
   typedef typename PoolVec<T>::I I;
   typedef typename PoolVec<T>::E E;
   enum { L = Vec<T>::L };
   const ConvShape& g = *d.g;
-  const long F = g.F, C = g.C, iw0 = v * L, fstride = g.OH * d.RL, plane = g.H * d.WV * L;
-  T* out = dxs + (c0 * g.H + ih) * d.WV * L + iw0;
+  const long F = g.F, C = g.C, iw0 = v * L, fstride = g.OH * d.RL, plane = g.H * d.WV * L, row = d.WV * L;
+  T* const out[2] = {dxs + (c0 * g.H + ih) * row + iw0, R == 2 ? dxs + (c0 * g.H + ih + 1) * row + iw0 : nullptr};
   I iota;
   for (int l = 0; l < L; l++) iota[l] = (E)l;
   const I none = I{}, ow_end = none + (E)g.OW;
   for (long kh = 0; kh < g.KH; kh++) {
     const long oh = ih + g.ph - kh;
-    if (oh < 0 || oh >= g.OH) continue;
+    const bool first = oh >= 0 && oh < g.OH, second = R == 2 && oh + 1 >= 0 && oh + 1 < g.OH;
+    if (!first && !second) continue;
     for (long kw = 0; kw < g.KW; kw++) {
       // lane l's output column, iw0 + l + pw - kw, at index KW - 1 + ow of dp's row
       const I ow = iota + (E)(iw0 + g.pw - kw);
       const I exists = (ow >= none) & (ow < ow_end);
-      const T* dyv = dp + oh * d.RL + (g.KW - 1) + iw0 + g.pw - kw;
+      // dy's row oh (or oh + 1 for the second row alone)
+      const T* dyv = dp + (first ? oh : oh + 1) * d.RL + (g.KW - 1) + iw0 + g.pw - kw;
       const T* wf = d.wt + (kh * g.KW + kw) * F * C + c0;
-      V sum[RC];
-      // F = 0 does not come here (conv2d_backward_data)
-      for (long pc = 0; pc < F; pc += kGemmKC) {
-        const long kc = F - pc < kGemmKC ? F - pc : (long)kGemmKC;
-        V acc[RC];
-#pragma GCC unroll 16
-        for (int i = 0; i < RC; i++) acc[i] = V{};
-        const T* dyf = dyv + pc * fstride;
-        const T* w = wf + pc * C;
-        for (long f = 0; f < kc; f++, dyf += fstride, w += C) {
-          const V y = *(const U*)dyf;
-#pragma GCC unroll 16
-          for (int i = 0; i < RC; i++) acc[i] += (w[i] - V{}) * y;  // a broadcast (w - 0 is exactly w, -0 included)
-        }
-#pragma GCC unroll 16
-        for (int i = 0; i < RC; i++) sum[i] = pc == 0 ? acc[i] : sum[i] + acc[i];
-      }
-#pragma GCC unroll 16
-      for (int i = 0; i < RC; i++) {
-        U* o = (U*)(out + i * plane);
-        const V cur = *o;
-        *o = exists ? cur + sum[i] : cur;
+      if (first && second) {
+        const T* const rows[2] = {dyv, dyv + d.RL};
+        data_tap<T, RC, 2>(rows, wf, F, C, fstride, out, plane, exists);
+      } else {
+        data_tap<T, RC, 1>(&dyv, wf, F, C, fstride, out + (first ? 0 : 1), plane, exists);
       }
     }
   }
 }
 
+// Channels [c0, c0 + RC) of dx: its rows in pairs (each weight broadcast serves two rows), then an odd last one.
 template <typename T, int RC> void data_rows(const DirectData<T>& d, const T* dp, T* dxs, long c0) {
-  for (long ih = 0; ih < d.g->H; ih++)
-    for (long v = 0; v < d.WV; v++) data_tile<T, RC>(d, dp, dxs, ih, v, c0);
+  const long H = d.g->H;
+  long ih = 0;
+  for (; ih + 2 <= H; ih += 2)
+    for (long v = 0; v < d.WV; v++) data_tile<T, RC, 2>(d, dp, dxs, ih, v, c0);
+  if (ih < H)
+    for (long v = 0; v < d.WV; v++) data_tile<T, RC, 1>(d, dp, dxs, ih, v, c0);
 }
 
 // dx_n (C, H, W) from dy_n (F, OH, OW) through the transposed convolution; false when out of memory.
@@ -513,10 +585,6 @@ template <typename T> bool direct_data_image(const DirectData<T>& d, const T* dy
   for (long r = 0; r < rows; r++) memcpy(dp + r * d.RL + g.KW - 1, dy + r * g.OW, sizeof(T) * (size_t)copy);
   long c0 = 0;
   for (; c0 + kDataRows <= g.C; c0 += kDataRows) data_rows<T, kDataRows>(d, dp, dxs, c0);
-  if (kDataRows > 8 && c0 + 8 <= g.C) {
-    data_rows<T, 8>(d, dp, dxs, c0);
-    c0 += 8;
-  }
   if (c0 + 4 <= g.C) {
     data_rows<T, 4>(d, dp, dxs, c0);
     c0 += 4;
@@ -843,16 +911,18 @@ template <typename T> bool conv_image_full(ConvJob<T>& j, long n, T* full, T* yt
     } else if (!product<T>(false, F, P, CKK, w, col, full)) {
       return false;
     }
-    bias_relu_rows(full, F, P, b, false);
+    bias_relu_rows(full, F, P, b, j.relu);
     return true;
   }
   if (!transposed_product(j, j.x + n * g.C * g.H * g.W, yt)) return false;
-  transpose_bias_relu(yt, P, F, b, false, full);
+  transpose_bias_relu(yt, P, F, b, j.relu, full);
   return true;
 }
 
-// Training's conv + 2x2 max pooling: the full output of one image stays in the thread's scratch (in cache), and
-// only the pooled values and their indices go to memory, as MaxPool2D's kernel computes them from it.
+// Training's conv (+ ReLU) + 2x2 max pooling: the full output of one image, with the ReLU applied as the layer applies
+// it, stays in the thread's scratch (in cache), and only the pooled values and their indices go to memory, as
+// MaxPool2D's kernel computes them from it. (The ReLU before the maximum, not after: the pooling of the ReLU's output
+// takes the first of a window's zeros, relu(-0) = -0 included, where the ReLU of the maximum would keep a -0 maximum.)
 template <typename T> void forward_image_pooled(ConvJob<T>& j, long n) {
   const ConvShape& g = *j.g;
   const long P = g.OH * g.OW, F = g.F, QH = g.OH / 2, QW = g.OW / 2, Q = QH * QW;
@@ -1277,11 +1347,12 @@ template <typename T> bool conv2d_backward_filter(const ConvShape& g, const T* x
 }
 
 template <typename T>
-bool conv2d_pool_forward(const ConvShape& g, const T* x, const T* w, const T* b, T* y, int32_t* argmax) {
+bool conv2d_pool_forward(const ConvShape& g, const T* x, const T* w, const T* b, T* y, int32_t* argmax, bool relu) {
   if (g.N == 0 || g.F == 0 || g.OH < 2 || g.OW < 2) return true;
   ConvJob<T> j;
   make_job<T>(j, g, x, w, b, nullptr, y);
   j.pool = true;
+  j.relu = relu;
   j.argmax = argmax;
   return run_forward(j);
 }

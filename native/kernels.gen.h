@@ -99,30 +99,31 @@ constexpr int kMaxThreads = 1024;
     double weightDecay))
 
 // native/conv.cc
-#define NODENN_KERNELS_CONV(X)                                                                                        \
-  /* y = conv(x, weight) + bias (bias may be null); relu: then y = max(y, 0) as the ReLU layer (NaN kept); pool:      \
-     then a 2x2 stride-2 max pooling as MaxPool2D(2), y being (N, F, floor(OH / 2), floor(OW / 2)) (inference). */    \
-  X(conv2d_forward, bool, (const ConvShape& g, const T* x, const T* weight, const T* bias, T* y, bool relu,           \
-    bool pool))                                                                                                       \
-  /* dx = d conv / dx applied to dy (dx is overwritten). */                                                           \
-  X(conv2d_backward_data, bool, (const ConvShape& g, const T* dy, const T* weight, T* dx))                            \
-  /* dweight += d conv / dweight applied to dy, dbias += sums of dy (dbias may be null); same for any thread          \
-     count. */                                                                                                        \
-  X(conv2d_backward_filter, bool, (const ConvShape& g, const T* x, const T* dy, T* dweight, T* dbias))                \
-  /* Training's Conv2D-MaxPool2D(2): y = the 2x2 stride-2 max pooling of conv(x, weight) + bias (bias may be          \
-     null), (N, F, floor(OH / 2), floor(OW / 2)), and argmax its index in the (OH, OW) plane, the values of           \
-     conv2dForward then maxPool2dForward. */                                                                          \
-  X(conv2d_pool_forward, bool, (const ConvShape& g, const T* x, const T* weight, const T* bias, T* y,                 \
-    int32_t* argmax))                                                                                                 \
-  /* The backward of conv2dPoolForward, dy (N, F, floor(OH / 2), floor(OW / 2)): the values of maxPool2dBackward      \
-     into the conv output, then conv2dBackwardData into dx (overwritten; may be null: not computed) and               \
-     conv2dBackwardFilter (dweight +=, dbias += ; dbias may be null); same for any thread count. */                   \
-  X(conv2d_pool_backward, bool, (const ConvShape& g, const T* x, const T* dy, const int32_t* argmax, const T* weight, \
-    T* dx, T* dweight, T* dbias))                                                                                     \
-  /* Inference's two Conv2D(+ReLU)+MaxPool2D(2) in a row, image by image (the first one's output stays in             \
-     cache): y = pool(relu2?(conv(pool(relu?(conv(x, weight) + bias)), weight2) + bias2)), (N, F2, floor(OH2 /        \
-     2), floor(OW2 / 2)); bitwise what two conv2dForward calls with pool give. */                                     \
-  X(conv2d_chain_forward, bool, (const ConvChainShape& g, const T* x, const T* weight, const T* bias,                 \
+#define NODENN_KERNELS_CONV(X)                                                                                         \
+  /* y = conv(x, weight) + bias (bias may be null); relu: then y = max(y, 0) as the ReLU layer (NaN kept); pool:       \
+     then a 2x2 stride-2 max pooling as MaxPool2D(2), y being (N, F, floor(OH / 2), floor(OW / 2)) (inference). */     \
+  X(conv2d_forward, bool, (const ConvShape& g, const T* x, const T* weight, const T* bias, T* y, bool relu,            \
+    bool pool))                                                                                                        \
+  /* dx = d conv / dx applied to dy (dx is overwritten). */                                                            \
+  X(conv2d_backward_data, bool, (const ConvShape& g, const T* dy, const T* weight, T* dx))                             \
+  /* dweight += d conv / dweight applied to dy, dbias += sums of dy (dbias may be null); same for any thread           \
+     count. */                                                                                                         \
+  X(conv2d_backward_filter, bool, (const ConvShape& g, const T* x, const T* dy, T* dweight, T* dbias))                 \
+  /* Training's Conv2D-MaxPool2D(2): y = the 2x2 stride-2 max pooling of conv(x, weight) + bias (bias may be           \
+     null), (N, F, floor(OH / 2), floor(OW / 2)), and argmax its index in the (OH, OW) plane, the values of            \
+     conv2dForward then maxPool2dForward; relu: the pooling of max(conv + bias, 0) as the ReLU layer gives it          \
+     (NaN kept), the values of conv2dForward with relu then maxPool2dForward (Conv2D-ReLU-MaxPool2D(2)). */            \
+  X(conv2d_pool_forward, bool, (const ConvShape& g, const T* x, const T* weight, const T* bias, T* y, int32_t* argmax, \
+    bool relu))                                                                                                        \
+  /* The backward of conv2dPoolForward, dy (N, F, floor(OH / 2), floor(OW / 2)): the values of maxPool2dBackward       \
+     into the conv output, then conv2dBackwardData into dx (overwritten; may be null: not computed) and                \
+     conv2dBackwardFilter (dweight +=, dbias += ; dbias may be null); same for any thread count. */                    \
+  X(conv2d_pool_backward, bool, (const ConvShape& g, const T* x, const T* dy, const int32_t* argmax, const T* weight,  \
+    T* dx, T* dweight, T* dbias))                                                                                      \
+  /* Inference's two Conv2D(+ReLU)+MaxPool2D(2) in a row, image by image (the first one's output stays in              \
+     cache): y = pool(relu2?(conv(pool(relu?(conv(x, weight) + bias)), weight2) + bias2)), (N, F2, floor(OH2 /         \
+     2), floor(OW2 / 2)); bitwise what two conv2dForward calls with pool give. */                                      \
+  X(conv2d_chain_forward, bool, (const ConvChainShape& g, const T* x, const T* weight, const T* bias,                  \
     const T* weight2, const T* bias2, T* y, bool relu, bool relu2))
 
 // native/pool.cc

@@ -826,9 +826,12 @@ export class Sequential {
   }
 
   /**
-   * run() for fit's training step, which trainBackward() follows: a Conv2D followed by a 2x2 stride-2 MaxPool2D runs
-   * as one kernel call (Conv2D.forwardPooled), which keeps the full convolution output out of memory and gives the
-   * same values and gradients as the two layers.
+   * run() for fit's training step, which trainBackward() follows: a Conv2D followed by a 2x2 stride-2 MaxPool2D, or
+   * by a ReLU and the pooling, runs as one kernel call (Conv2D.forwardPooled, the ReLU before the maximum as the
+   * layers apply it), which keeps the full convolution output out of memory and gives the same values and gradients
+   * as the layers. The ReLU layer then runs on the pooled output (a no-op on its values) for its backward, which
+   * takes the pooled gradient: its mask, pooled > 0, is the one at each window's maximum (relu(v) > 0 exactly when
+   * v > 0), the only input the pooling's backward passes a gradient to; the others get zero either way.
    */
   private runTrain(x: Tensor): Tensor {
     let y = this.input(x);
@@ -838,12 +841,17 @@ export class Sequential {
     fused.fill(false);
     for (let i = 0; i < layers.length; i++) {
       const l = layers[i];
-      if (isExactly(l, Conv2D) && fusablePool(layers[i + 1]) && y.ndim === 4) {
-        const [, , OH, OW] = l.outputShape(y.shape);
-        if (OH >= 2 && OW >= 2) {
-          y = l.forwardPooled(y);
-          fused[++i] = true;
-          continue;
+      if (isExactly(l, Conv2D) && y.ndim === 4) {
+        const next = layers[i + 1];
+        const relu = next !== undefined && isExactly(next, ReLU) ? next : null;
+        if (fusablePool(layers[i + (relu ? 2 : 1)])) {
+          const [, , OH, OW] = l.outputShape(y.shape);
+          if (OH >= 2 && OW >= 2) {
+            y = l.forwardPooled(y, relu !== null);
+            if (relu) y = layers[++i].forward(y);
+            fused[++i] = true;
+            continue;
+          }
         }
       }
       y = l.forward(y);

@@ -1,7 +1,7 @@
 // Training's Conv2D + MaxPool2D(2) in one kernel call (conv2dPoolForward / conv2dPoolBackward, which fit() runs for
 // the pair): the same numbers as the two layers one after the other, bitwise, on every backend and thread count;
 // float64 gradients against central differences. The kernels against the float64 references: test/reference-grid.
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   BatchNorm2D, Conv2D, Dense, Flatten, MaxPool2D, ReLU, SGD, Sequential, Tensor, gradcheck, type DType,
 } from '../src/index';
@@ -18,6 +18,15 @@ function network(dtype: DType, seed: number): Sequential {
   ], { seed, dtype });
 }
 
+/** The benchmark's layout: Conv2D, ReLU, MaxPool2D twice (fit() fuses each triple); odd sizes, as network(). */
+function reluNetwork(dtype: DType, seed: number): Sequential {
+  return new Sequential([
+    new Conv2D(2, 5, 3, { padding: 1 }), new ReLU(), new MaxPool2D(2),
+    new Conv2D(5, 17, 3, { padding: 1 }), new ReLU(), new MaxPool2D(2),
+    new Flatten(), new Dense(17 * 2 * 2, 3),
+  ], { seed, dtype });
+}
+
 function data(dtype: DType, N: number, seed: number): [Tensor, Int32Array] {
   const C = dtype === 'float64' ? Float64Array : Float32Array;
   const x = new Tensor(randomArray(C, N * 2 * 9 * 9, seed), [N, 2, 9, 9]);
@@ -30,10 +39,18 @@ function bits(t: Tensor): number[] {
 }
 
 /** One fit() step's gradients: fit runs the fused pairs. */
-async function fusedGradients(dtype: DType, N: number): Promise<number[][]> {
-  const net = network(dtype, 3), [x, y] = data(dtype, N, 4);
+async function fusedGradients(dtype: DType, N: number, make = network): Promise<number[][]> {
+  const net = make(dtype, 3), [x, y] = data(dtype, N, 4);
   await net.fit(x, y, { optimizer: new SGD({ lr: 0.01 }), epochs: 1, batchSize: N, shuffle: false, verbose: 0 });
   return net.parameters().map((p) => bits(p.grad));
+}
+
+/** fusedGradients() against lossAndGradients(), which runs every layer's own forward and backward: bitwise. */
+function expectSeparateGradients(fused: number[][], dtype: DType, N: number, make: typeof network): void {
+  const net = make(dtype, 3), [x, y] = data(dtype, N, 4);
+  net.lossAndGradients(x, y, { loss: 'softmaxCrossEntropy' });
+  const separate = net.parameters().map((p) => bits(p.grad));
+  fused.forEach((g, i) => expect(g, `parameter ${net.parameters()[i].name}`).toEqual(separate[i]));
 }
 
 describe.each(backends)('fused Conv2D + MaxPool2D in training on $label', (bc) => {
@@ -42,14 +59,47 @@ describe.each(backends)('fused Conv2D + MaxPool2D in training on $label', (bc) =
   it.each(['float32', 'float64'] as DType[])('%s: fit() has the gradients of the layers one by one, bitwise', async (dtype) => {
     const N = 19;
     const fused = await fusedGradients(dtype, N);
-    // lossAndGradients() runs every layer's own forward and backward
-    const net = network(dtype, 3), [x, y] = data(dtype, N, 4);
-    net.lossAndGradients(x, y, { loss: 'softmaxCrossEntropy' });
-    const separate = net.parameters().map((p) => bits(p.grad));
     expect(fused.length).toBe(8);
     expect(fused.some((g) => g.some((b) => b !== 0))).toBe(true);
-    fused.forEach((g, i) => expect(g, `parameter ${net.parameters()[i].name}`).toEqual(separate[i]));
+    expectSeparateGradients(fused, dtype, N, network);
   });
+
+  it.each(['float32', 'float64'] as DType[])('%s: Conv2D, ReLU, MaxPool2D: fit() runs one kernel call each way and has the gradients of the layers, bitwise', async (dtype) => {
+    const N = 19, b = getBackend();
+    const pools = vi.spyOn(b, 'maxPool2dForward'), fusedCalls = vi.spyOn(b, 'conv2dPoolForward');
+    let fused: number[][];
+    try {
+      fused = await fusedGradients(dtype, N, reluNetwork);
+      expect(pools).not.toHaveBeenCalled();
+      expect(fusedCalls.mock.calls.map((c) => c.at(-1))).toEqual([true, true]);
+    } finally {
+      pools.mockRestore();
+      fusedCalls.mockRestore();
+    }
+    expect(fused.length).toBe(6);
+    expect(fused.every((g) => g.some((v) => v !== 0))).toBe(true);
+    expectSeparateGradients(fused, dtype, N, reluNetwork);
+  });
+
+  it.each(dtypes)('%s: relu: the maximum of the ReLU\'s outputs, as the layers (-0, ties of zeros, NaN, infinities)',
+    (_name, C) => {
+      // a 1x1 convolution of weight 1, no bias: each 2x2 window of the 2 x 8 image is one case
+      const x = C.of(-1, -0, -3, 5, NaN, -1, 2, -Infinity, -2, -3, -0, 7, 3, 4, Infinity, 1);
+      const y = new C(5).fill(7), argmax = new Int32Array(5).fill(-7);
+      getBackend().conv2dPoolForward(1, 1, 2, 8, 1, 1, 1, 1, 1, 0, 0, x, C.of(1), null, y.subarray(0, 4),
+        argmax.subarray(0, 4), true);
+      // the layers: ReLU (x < 0 ? 0 : x), then the pooling of its output
+      const r = new C(16), y2 = new C(4), a2 = new Int32Array(4);
+      getBackend().activationForward('relu', 16, x, r, 0);
+      getBackend().maxPool2dForward(1, 1, 2, 8, 2, 2, 2, 2, r, y2, a2);
+      // [-1, -0 / -2, -3]: +0 at 0 (the maximum's ReLU, relu(-0), would be -0 at 1)
+      expect(Object.is(y[0], 0)).toBe(true);
+      expect(Array.from(y.subarray(0, 4))).toEqual([0, 7, NaN, Infinity]);
+      expect(Array.from(argmax)).toEqual([0, 11, 4, 14, -7]);
+      expect(Array.from(y.subarray(0, 4)).every((v, i) => Object.is(v, y2[i]))).toBe(true);
+      expect(Array.from(argmax.subarray(0, 4))).toEqual(Array.from(a2));
+      expect(y[4]).toBe(7);
+    });
 
   it('a network trained by fit() with the fused pairs ends where the separate layers end', async () => {
     const [x, y] = data('float32', 40, 5);

@@ -332,7 +332,8 @@ describe.skipIf(nativeIsas.length === 0).each(nativeIsas)('conv backward-data on
   beforeEach(() => useBackend(bc));
 
   // stride 1: native/conv.cc's transposed convolution, which must keep the bits of the GEMM and col2im: strips of
-  // 16, 8, 4, 2 and 1 channels, rows narrower than a vector and across one or two (AVX-512 16, AVX2 8 floats),
+  // 8, 4, 2 and 1 channels, rows in pairs and an odd last one (a tap whose dy row exists for one row of a pair
+  // only), rows narrower than a vector and across one or two (AVX-512 16, AVX2 8 floats),
   // padding 0 to 3 (more than the kernel's width less one), rectangular and oversized kernels, 1x1 with padding,
   // F above the GEMM's K block of 256 and at most the unpacked product's 16; stride 2 and a 1x1 keep the old path
   const shapes: Geo[] = [

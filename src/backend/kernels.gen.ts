@@ -106,11 +106,12 @@ export interface Kernels {
   /**
    * Training's Conv2D-MaxPool2D(2): y = the 2x2 stride-2 max pooling of conv(x, weight) + bias (bias may be null),
    * (N, F, floor(OH / 2), floor(OW / 2)), and argmax its index in the (OH, OW) plane, the values of conv2dForward
-   * then maxPool2dForward.
+   * then maxPool2dForward; relu: the pooling of max(conv + bias, 0) as the ReLU layer gives it (NaN kept), the values
+   * of conv2dForward with relu then maxPool2dForward (Conv2D-ReLU-MaxPool2D(2)).
    */
   conv2dPoolForward(N: number, C: number, H: number, W: number, F: number, KH: number, KW: number, strideH: number,
     strideW: number, padH: number, padW: number, x: FloatArray, weight: FloatArray, bias: FloatArray | null,
-    y: FloatArray, argmax: Int32Array): void;
+    y: FloatArray, argmax: Int32Array, relu?: boolean): void;
   /**
    * The backward of conv2dPoolForward, dy (N, F, floor(OH / 2), floor(OW / 2)): the values of maxPool2dBackward into
    * the conv output, then conv2dBackwardData into dx (overwritten; may be null: not computed) and

@@ -405,11 +405,13 @@ export const kernels = {
   conv2dPoolForward: {
     doc: 'Training\'s Conv2D-MaxPool2D(2): y = the 2x2 stride-2 max pooling of conv(x, weight) + bias (bias may be ' +
       'null), (N, F, floor(OH / 2), floor(OW / 2)), and argmax its index in the (OH, OW) plane, the values of ' +
-      'conv2dForward then maxPool2dForward.',
+      'conv2dForward then maxPool2dForward; relu: the pooling of max(conv + bias, 0) as the ReLU layer gives it ' +
+      '(NaN kept), the values of conv2dForward with relu then maxPool2dForward (Conv2D-ReLU-MaxPool2D(2)).',
     source: 'conv',
     args: [...convSizes, input('x', 'N * C * H * W'), input('weight', 'F * C * KH * KW'),
       input('bias', 'F', { nullable: true }), output('y', 'N * F * floor(OH / 2) * floor(OW / 2)'),
-      { kind: 'int32s', name: 'argmax', length: 'N * F * floor(OH / 2) * floor(OW / 2)', output: true }],
+      { kind: 'int32s', name: 'argmax', length: 'N * F * floor(OH / 2) * floor(OW / 2)', output: true },
+      flag('relu', true)],
     hook: 'conv',
     oom: 'the im2col matrix',
   },

@@ -132,9 +132,11 @@ export class Conv2D extends Layer implements TrainBackward {
    * forward() and a following MaxPool2D(2) (2x2 windows, stride 2) in one kernel call, for training: the output is
    * the pooling layer's, (N, F, floor(OH / 2), floor(OW / 2)), with the same values, and backward() then takes its
    * gradient and gives the same gradients as the two layers' backward passes. The full convolution output never
-   * goes to memory. OH and OW must be at least 2.
+   * goes to memory. OH and OW must be at least 2. relu: a ReLU between the two layers, applied to the convolution's
+   * output before the maximum as the layers apply it (y and the indices of the maxima are those of the pooling of
+   * the ReLU's output); backward() then takes the pooled gradient past the ReLU's backward.
    */
-  forwardPooled(x: Tensor): Tensor {
+  forwardPooled(x: Tensor, relu = false): Tensor {
     checkInput(x, 'Conv2D', 4, '(N, C, H, W)', this.inChannels, this.weight.dtype);
     const [N, F, OH, OW] = this.output4d(x.shape);
     if (OH < 2 || OW < 2) {
@@ -144,7 +146,7 @@ export class Conv2D extends Layer implements TrainBackward {
     // the argmax indices are internal: reused while the size stays (fresh memory costs page faults)
     if (this.argmax.length !== y.size) this.argmax = new Int32Array(y.size);
     getBackend().conv2dPoolForward(...this.geometry(x.shape), x.data, this.weight.data, this.bias?.data ?? null,
-      y.data, this.argmax);
+      y.data, this.argmax, relu);
     this.x = x;
     this.yShape = [...y.shape];
     this.pooled = true;

@@ -122,16 +122,17 @@ function like(a: FloatArray, n: number): FloatArray {
 }
 
 /**
- * Training's Conv2D-MaxPool2D(2): y (N, F, floor(OH / 2), floor(OW / 2)) and argmax (the index in the (OH, OW) plane
- * of each maximum). The reference: the full output in y's precision, then the pooling layer's kernel.
+ * Training's Conv2D(-ReLU)-MaxPool2D(2): y (N, F, floor(OH / 2), floor(OW / 2)) and argmax (the index in the (OH, OW)
+ * plane of each maximum). The reference: the full output in y's precision (with the ReLU), then the pooling layer's
+ * kernel.
  */
 export function conv2dPoolForward(N: number, C: number, H: number, W: number, F: number, KH: number, KW: number,
   strideH: number, strideW: number, padH: number, padW: number, x: FloatArray, weight: FloatArray,
-  bias: FloatArray | null, y: FloatArray, argmax: Int32Array): void {
+  bias: FloatArray | null, y: FloatArray, argmax: Int32Array, relu?: boolean): void {
   const OH = windowCount(H, KH, strideH, padH), OW = windowCount(W, KW, strideW, padW);
   if (N === 0 || F === 0 || OH < 2 || OW < 2) return; // y is empty (and OH * OW may be huge: no scratch for it)
   const full = like(y, N * F * OH * OW);
-  conv2dForward(N, C, H, W, F, KH, KW, strideH, strideW, padH, padW, x, weight, bias, full);
+  conv2dForward(N, C, H, W, F, KH, KW, strideH, strideW, padH, padW, x, weight, bias, full, relu);
   maxPool2dForward(N, F, OH, OW, 2, 2, 2, 2, full, y, argmax);
 }
 
