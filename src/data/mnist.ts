@@ -659,7 +659,8 @@ async function locate(opts: LoadMnistOptions, kind: MnistKind): Promise<{ files:
 export interface MnistBytesSplit {
   /**
    * count · rows · cols bytes, row-major, 0..255. With the native backend, a raw (not gzip) file's bytes are a view
-   * of a private mapping of the file (its buffer is the whole file, header included; writes stay in this process).
+   * of a private mapping of the file (its buffer is the whole file, header included; writes stay in this process;
+   * the file must not be truncated while the bytes are in use: reading past its new end is a SIGBUS).
    */
   images: Uint8Array;
   labels: Int32Array;
