@@ -31,6 +31,11 @@ describe('the compiled package', () => {
     const esm = run("import * as nn from 'nodenn'; import def from 'nodenn'; import { createRequire } from 'node:module';" +
       "const req = createRequire(import.meta.url); console.log(typeof nn.Tensor, nn.Tensor === req('nodenn').Tensor, def.Tensor === nn.Tensor);", {}, true);
     expect(esm.stdout).toBe('function true true');
+    // every export of the CommonJS face is defined and is the very same value in the ES module face
+    const all = run("import * as nn from 'nodenn'; import { createRequire } from 'node:module'; const cjs = createRequire(import.meta.url)('nodenn');" +
+      "const names = Object.keys(cjs).filter((k) => k !== '__esModule');" +
+      'console.log(names.length > 90, names.filter((k) => cjs[k] === undefined || nn[k] !== cjs[k]).join());', {}, true);
+    expect(all.stdout).toBe('true');
   });
 
   // The CLI loads the model formats when a command needs them (nodenn train reads and writes none): the compiled
