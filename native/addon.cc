@@ -9,6 +9,10 @@
 #include <windows.h>
 #else
 #include <dlfcn.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #endif
 #if defined(__GLIBC__)
 #include <malloc.h>
@@ -772,6 +776,51 @@ Napi::Value SetThreads(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// mapFile(path): a regular file's bytes as an ArrayBuffer over a private mapping of it, or null where it cannot be
+// mapped (missing, not a regular file, mmap refused, Windows): the caller then reads the file, and reports its
+// errors. Reading a file into fresh memory costs its page faults, which on the VMs measured are ~6 ms per MB
+// (MNIST's 47 MB of training images: 0.30 s of CPU); mapping the pages the page cache holds and reading them all
+// took 0.035 s.
+// Private and writable: a write copies its page and stays in this process, never reaching the file. The mapping
+// goes when V8 collects the buffer. The file must not shrink while mapped (a read past its new end is a SIGBUS).
+Napi::Value MapFile(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  expect_args(info, 1, "mapFile(path)");
+  if (!info[0].IsString()) fail(env, kTypeError, "path must be a string", Got{env, info[0]});
+#if defined(_WIN32)
+  return env.Null();
+#else
+  const std::string file = info[0].As<Napi::String>().Utf8Value();
+  int fd = open(file.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return env.Null();
+  struct stat st;
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 0 || (uint64_t)st.st_size > (uint64_t)SIZE_MAX) {
+    close(fd);
+    return env.Null();
+  }
+  size_t n = (size_t)st.st_size;
+  // No MAP_POPULATE: on a writable private mapping it copies every page at once (as fresh memory: 0.12 s for
+  // MNIST's images). Read faults map the page cache's pages, with the kernel's fault-around 16 at a time.
+  void* p = mmap(nullptr, n, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+  close(fd);
+  if (p == MAP_FAILED) return env.Null();
+  size_t* hint = new size_t(n);
+  try {
+    return Napi::ArrayBuffer::New(
+        env, p, n,
+        [](Napi::Env, void* data, size_t* size) {
+          munmap(data, *size);
+          delete size;
+        },
+        hint);
+  } catch (const Napi::Error&) {  // a runtime that refuses external buffers: read instead
+    munmap(p, n);
+    delete hint;
+    return env.Null();
+  }
+#endif
+}
+
 // Keeps this module loaded until the process ends. Node unloads an addon when the last environment that loaded
 // it goes away (a worker that exits while the main thread never loaded it); the pool's workers would then run
 // unmapped code, and a later load would start a second pool beside them.
@@ -810,6 +859,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("info", Napi::Function::New(env, Info));
   exports.Set("setIsa", Napi::Function::New(env, SetIsa));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
+  exports.Set("mapFile", Napi::Function::New(env, MapFile));
 #define NODENN_EXPORT(name, js, call) exports.Set(#js, Napi::Function::New(env, js_##js));
   NODENN_KERNEL_CALLS(NODENN_EXPORT)
 #undef NODENN_EXPORT

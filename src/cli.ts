@@ -2,7 +2,6 @@
 // The `nodenn` command: train MNIST (or Fashion-MNIST) with a progress bar and keep the model, evaluate a
 // saved model (nodenn's, ONNX or TensorFlow.js), show a prediction, export a model to ONNX or TensorFlow.js, run
 // the benchmarks.
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -17,12 +16,9 @@ import { loadMnist, loadMnistBytes, type MnistKind } from './data/mnist';
 import { writeFileAtomic } from './io/atomic';
 import { packageRoot } from './backend/native';
 import * as layers from './layers/index';
-import { loadOnnx } from './io/onnx/import';
-import { loadTfjs } from './io/tfjs';
 import { type EvaluateResult, FitAbortedError, Sequential, type History } from './network';
 import { Adam, AdamW, AdaGrad, cosineDecay, type LrSchedule, oneCycle, type Optimizer, RMSProp, SGD } from './optimizers';
 import { Random } from './random';
-import { trainingCurvesSvg } from './plot';
 import { type Output, ProgressBar, pct, processStdio } from './progress';
 import { Tensor, formatShape, sizeOf } from './tensor';
 import { VERSION } from './version';
@@ -589,6 +585,7 @@ async function train(args: string[], v: Values, io: Output): Promise<number> {
       say(`no epoch finished: no curves written to ${v.plot}`);
     } else if (v.plot) {
       try {
+        const { trainingCurvesSvg } = await import('./plot.js');
         writeFileAtomic(v.plot, Buffer.from(trainingCurvesSvg(history, { title: `${kind} · ${model} · test ${pct(test.accuracy ?? NaN)}` })));
         say(`curves written to ${v.plot}`);
       } catch (e) {
@@ -657,8 +654,9 @@ async function loadForEval(file: string | undefined, v: Values, limit?: number) 
 
 /** A model file of any format nodenn reads: .onnx, a TensorFlow.js model.json (or its folder), else nodenn's. */
 async function loadAnyModel(file: string): Promise<Sequential> {
-  if (/\.onnx$/i.test(file)) return loadOnnx(file);
-  if (/\.json$/i.test(file) || fs.statSync(file).isDirectory()) return loadTfjs(file);
+  // the readers of other formats are loaded when needed: nodenn train never reads one
+  if (/\.onnx$/i.test(file)) return (await import('./io/onnx/import.js')).loadOnnx(file);
+  if (/\.json$/i.test(file) || fs.statSync(file).isDirectory()) return (await import('./io/tfjs.js')).loadTfjs(file);
   return Sequential.load(file);
 }
 
@@ -745,6 +743,9 @@ export function benchCommand(args: string[], io: Output, script = path.join(pack
     io.err(`nodenn bench: ${script} is not part of this installation (the benchmarks ship with the source repository)\n`);
     return 1;
   }
+  // node:child_process only here, not for every command
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { spawnSync } = require('node:child_process') as typeof import('node:child_process');
   const r = spawnSync(process.execPath, [script, ...args], { stdio: 'inherit' });
   return r.status ?? 1;
 }

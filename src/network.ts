@@ -10,9 +10,9 @@ import { type Batch, BatchIterator, rowsOf, targetRowsOf } from './data/batches'
 import { Dataset } from './data/dataset';
 import { InferencePlan, MIN_ROWS_PER_PASS, type Squash, fusablePool, isExactly } from './inference/plan';
 import { SafetensorsError, loadSafetensors } from './io/safetensors';
-import { type ExportOnnxOptions, exportOnnx } from './io/onnx/export';
+import type { ExportOnnxOptions } from './io/onnx/export';
 import { type PytorchNames, fromPytorchStateDict, toPytorchStateDict } from './io/pytorch';
-import { type ExportTfjsOptions, exportTfjs } from './io/tfjs';
+import type { ExportTfjsOptions } from './io/tfjs';
 import { type MetricPlan, type MetricSpec, OutputCollector, computeMetrics, metricPlan, validationKey } from './fit-metrics';
 import { ReusableTensor, hasTrainBackward } from './layers/buffers';
 import { Layer, type LayerConfig } from './layers/layer';
@@ -1804,11 +1804,14 @@ export class Sequential {
    * per layer, float32 weights, Dropout left out, BatchNorm with its running statistics.
    */
   async exportOnnx(path: string, options: ExportOnnxOptions = {}): Promise<void> {
+    // loaded when first used: a program that never exports (nodenn train) does not pay for compiling the exporter
+    const { exportOnnx } = await import('./io/onnx/export.js');
     await exportOnnx(this, path, options);
   }
 
   /** Writes the network in TensorFlow.js's Layers format: dir/model.json and dir/weights.bin (tf.loadLayersModel). */
   async exportTfjs(dir: string, options: ExportTfjsOptions = {}): Promise<void> {
+    const { exportTfjs } = await import('./io/tfjs.js');  // when first used, as exportOnnx
     await exportTfjs(this, dir, options);
   }
 

@@ -9,10 +9,12 @@ import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
-  DataError, defaultCacheDir, DOWNLOAD_TIMEOUT_MS, downloadCap, loadMnist, mnistDataPackageDir, MNIST_FILE_BYTES, MNIST_SHA256, parseIdxImages,
+  DataError, defaultCacheDir, DOWNLOAD_TIMEOUT_MS, downloadCap, loadMnist, loadMnistBytes, mnistDataPackageDir, MNIST_FILE_BYTES, MNIST_SHA256, parseIdxImages,
   parseIdxLabels, SYSTEM_DIRS,
 } from '../src/data/mnist';
+import { getBackend, nativeAddon, nativeAvailable } from '../src/backend/index';
 import { writeFileAtomic } from '../src/io/atomic';
+import { backends, useBackend } from './helpers';
 import { Tensor } from '../src/tensor';
 
 function u32be(n: number): Buffer {
@@ -163,6 +165,49 @@ describe('synthetic idx files', () => {
       for (let i = 0; i < want.length; i++) if (m.train.x.data[i] !== want[i]) wrong++;
       expect(wrong).toBe(0);
     }
+  });
+
+  // With the native backend a raw file's images are a private mapping of it (mapFile), else read into fresh memory:
+  // the same bytes either way, and writing into them never reaches the file.
+  it.each(backends)('loadMnistBytes on $label: the files\' bytes; a raw file mapped with the native backend; writes stay in memory', async (bc) => {
+    const before = getBackend().name;
+    useBackend(bc);
+    try {
+      for (const gz of [false, true]) {
+        const dir = tmpDir(`bytes-${bc.label.replace('/', '-')}-${gz}`);
+        const files = syntheticFiles();
+        writeSet(dir, files, gz);
+        const m = await loadMnistBytes({ dir, limit: { test: 2 } });
+        const trainPx = files['train-images-idx3-ubyte'].subarray(16), testPx = files['t10k-images-idx3-ubyte'].subarray(16);
+        expect(Buffer.from(m.train.images).equals(trainPx)).toBe(true);
+        expect(Buffer.from(m.test.images).equals(testPx.subarray(0, 2 * 784))).toBe(true);
+        expect(Array.from(m.train.labels)).toEqual(TRAIN_LABELS);
+        const mapped = bc.backend === 'native' && !gz;
+        // a mapping's buffer is the whole file, header included; a read's is the pixels alone
+        expect([m.train.images.buffer.byteLength, m.train.images.byteOffset]).toEqual(mapped ? [16 + trainPx.length, 16] : [trainPx.length, 0]);
+        expect([m.test.images.buffer.byteLength, m.test.images.byteOffset]).toEqual(mapped ? [16 + testPx.length, 16] : [2 * 784, 0]);
+        m.train.images.fill(7);
+        const file = path.join(dir, gz ? 'train-images-idx3-ubyte.gz' : 'train-images-idx3-ubyte');
+        const onDisk = gz ? zlib.gunzipSync(fs.readFileSync(file)) : fs.readFileSync(file);
+        expect(onDisk.equals(files['train-images-idx3-ubyte'])).toBe(true);
+        expect((await loadMnistBytes({ dir })).train.images.every((b, i) => b === trainPx[i])).toBe(true);
+      }
+    } finally {
+      useBackend({ label: before, backend: before });
+    }
+  });
+
+  it.skipIf(!nativeAvailable())('the addon\'s mapFile: a file\'s bytes, null for what it cannot map, a TypeError for a path that is no string', () => {
+    const dir = tmpDir('mapfile');
+    const file = path.join(dir, 'f.bin');
+    fs.writeFileSync(file, Buffer.from([1, 2, 3, 250]));
+    const addon = nativeAddon(), mapFile = (f: unknown): ArrayBuffer | null => addon.mapFile!(f as string);
+    expect(Array.from(new Uint8Array(mapFile(file)!))).toEqual([1, 2, 3, 250]);
+    fs.writeFileSync(path.join(dir, 'empty.bin'), Buffer.alloc(0));
+    expect(mapFile(path.join(dir, 'empty.bin'))).toBeNull();
+    expect(mapFile(path.join(dir, 'missing.bin'))).toBeNull();
+    expect(mapFile(dir)).toBeNull();
+    expect(() => mapFile(42)).toThrow(new TypeError('path must be a string, got 42'));
   });
 
   it('parses headers directly', () => {

@@ -31,6 +31,34 @@ describe('the compiled package', () => {
     const esm = run("import * as nn from 'nodenn'; import def from 'nodenn'; import { createRequire } from 'node:module';" +
       "const req = createRequire(import.meta.url); console.log(typeof nn.Tensor, nn.Tensor === req('nodenn').Tensor, def.Tensor === nn.Tensor);", {}, true);
     expect(esm.stdout).toBe('function true true');
+    // every export of the CommonJS face is defined and is the very same value in the ES module face
+    const all = run("import * as nn from 'nodenn'; import { createRequire } from 'node:module'; const cjs = createRequire(import.meta.url)('nodenn');" +
+      "const names = Object.keys(cjs).filter((k) => k !== '__esModule');" +
+      'console.log(names.length > 90, names.filter((k) => cjs[k] === undefined || nn[k] !== cjs[k]).join());', {}, true);
+    expect(all.stdout).toBe('true');
+  });
+
+  // The CLI loads the model formats when a command needs them (nodenn train reads and writes none): the compiled
+  // modules' dynamic import() of a CommonJS file must still give its functions, and the same instances.
+  it('the CLI leaves the ONNX, TensorFlow.js and plot modules unloaded; export and load through them still work', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nodenn-lazy-'));
+    try {
+      // the exports before the package's index (which loads every module) is required
+      const r = run("require('./dist/cjs/cli.js'); const loaded = (m) => Object.keys(require.cache).some((k) => k.endsWith(m));" +
+        "const mods = ['io/onnx/export.js', 'io/onnx/import.js', 'io/tfjs.js', 'plot.js'], before = mods.map(loaded);" +
+        "const { Sequential } = require('./dist/cjs/network.js'), { Dense } = require('./dist/cjs/layers/index.js');" +
+        "const { Tensor } = require('./dist/cjs/tensor.js');" +
+        'const net = new Sequential([new Dense(3, 2)], { seed: 3 }); const x = new Tensor(new Float32Array([1, 2, 3]), [1, 3]);' +
+        `(async () => { await net.exportOnnx(${JSON.stringify(path.join(dir, 'm.onnx'))}); await net.exportTfjs(${JSON.stringify(dir)});` +
+        "const after = mods.map(loaded), nn = require('nodenn');" +
+        `const a = await nn.loadOnnx(${JSON.stringify(path.join(dir, 'm.onnx'))}), b = await nn.loadTfjs(${JSON.stringify(dir)});` +
+        'console.log(JSON.stringify([before, after, [a, b].map((m) => m instanceof Sequential && ' +
+        'Array.from(m.predict(x).data).join() === Array.from(net.predict(x).data).join())]));})();');
+      expect(r.stderr).toBe('');
+      expect(JSON.parse(r.stdout)).toEqual([[false, false, false, false], [true, false, true, false], [true, true]]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('package.json and src/version.ts agree', () => {

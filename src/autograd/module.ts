@@ -24,7 +24,7 @@ import {
 } from '../network';
 import type { Dataset } from '../data/dataset';
 import type { Batch } from '../data/batches';
-import { type ExportOnnxOptions, exportOnnx } from '../io/onnx/export';
+import type { ExportOnnxOptions } from '../io/onnx/export';
 
 /** The Layer view of each Module (asLayer), and the Sequential of one layer that module.fit() and the like run. */
 const layerViews = new WeakMap<Module, ModuleLayer>();
@@ -180,6 +180,7 @@ export abstract class Module {
    * become the graph, in inference mode. An operation without an ONNX counterpart is an OnnxExportError naming it.
    */
   async exportOnnx(path: string, options: ExportOnnxOptions): Promise<void> {
+    const { exportOnnx } = await import('../io/onnx/export.js');  // when first used, as Sequential's
     await exportOnnx(this, path, options);
   }
 

@@ -11,6 +11,11 @@ export interface NativeAddon extends Kernels, Record<`${AsyncKernelName}Async`, 
   info(): { isa: Isa; bestIsa: Isa; supportedIsas: Isa[]; threads: number; napiVersion: number; mallocTuned: boolean };
   setIsa(isa: string): void;
   setThreads(n: number): void;
+  /**
+   * A regular file's bytes over a private (copy-on-write) mapping of it, or null where it cannot be mapped; the
+   * caller then reads the file. Absent from addons built before it (NODENN_ADDON may name one).
+   */
+  mapFile?(file: string): ArrayBuffer | null;
 }
 
 /** The package root: the nearest directory above this file holding nodenn's package.json. */
