@@ -192,6 +192,8 @@ export const signatures: Record<string, Signature> = {
   info: { sizes: {}, args: [] },
   setIsa: { sizes: {}, args: [{ t: 'choice', values: ['scalar', 'avx2'] }], stateful: true },
   setThreads: { sizes: { n: [1, 3] }, args: [{ t: 'size', size: 'n' }], stateful: true },
+  // a regular file, a missing one, an empty path, a directory, a device and a file whose size stat reports as 0
+  mapFile: { sizes: {}, args: [{ t: 'choice', values: ['package.json', 'no-such-file', '', 'test', '/dev/null', '/proc/self/maps'] }] },
   ...Object.fromEntries(Object.entries(kernels).map(([name, k]: [string, KernelSpec]) => [name, kernelSignature(k)])),
   planForward: planSignature(kernels.planForward),
   // the Async forms read their arguments as the kernels do

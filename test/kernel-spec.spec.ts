@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { getBackend, nativeAddon, nativeAvailable, tsBackend } from '../src/backend/index';
-import { ADDON_ASYNC, ADDON_CONTROLS, missingExports } from '../src/backend/native';
+import { ADDON_ASYNC, ADDON_CONTROLS, ADDON_OPTIONAL, missingExports } from '../src/backend/native';
 import * as spec from '../src/backend/spec';
 import { type ArgSpec, type KernelSpec, kernelNames, kernels, parseProduct, parseRange } from '../src/backend/spec';
 import { backends, rng, useBackend } from './helpers';
@@ -29,11 +29,11 @@ describe('the kernel spec', () => {
 
   it.skipIf(!nativeAvailable())('the addon exports exactly the spec\'s kernels and its controls', () => {
     const exported = Object.keys(nativeAddon()).sort();
-    expect(exported).toEqual([...kernelNames, ...ADDON_CONTROLS, ...ADDON_ASYNC].sort());
+    expect(exported).toEqual([...kernelNames, ...ADDON_CONTROLS, ...ADDON_OPTIONAL, ...ADDON_ASYNC].sort());
   });
 
   it('the fuzzer has a signature for every kernel of the spec and the controls, and no other', () => {
-    expect(Object.keys(signatures).sort()).toEqual([...kernelNames, ...ADDON_CONTROLS, ...ADDON_ASYNC].sort());
+    expect(Object.keys(signatures).sort()).toEqual([...kernelNames, ...ADDON_CONTROLS, ...ADDON_OPTIONAL, ...ADDON_ASYNC].sort());
   });
 
   it('an addon that lacks a kernel is refused by name', () => {

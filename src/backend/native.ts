@@ -88,6 +88,9 @@ export function applyIsaEnv(addon: NativeAddon, isa = process.env.NODENN_ISA): s
 /** What the addon exports besides the spec's kernels. */
 export const ADDON_CONTROLS = ['info', 'setIsa', 'setThreads'] as const;
 
+/** What the addon exports that the library can do without (an older addon, named by NODENN_ADDON, may lack it). */
+export const ADDON_OPTIONAL = ['mapFile'] as const;
+
 /** The Async forms the addon exports (kernels queued off the main thread). */
 export const ADDON_ASYNC = ASYNC_KERNELS.map((k) => `${k}Async` as const);
 
