@@ -190,7 +190,7 @@ function planSignature(k: KernelSpec): Signature {
 
 export const signatures: Record<string, Signature> = {
   info: { sizes: {}, args: [] },
-  setIsa: { sizes: {}, args: [{ t: 'choice', values: ['scalar', 'avx2'] }], stateful: true },
+  setIsa: { sizes: {}, args: [{ t: 'choice', values: ['scalar', 'avx2', 'avx512'] }], stateful: true },
   setThreads: { sizes: { n: [1, 3] }, args: [{ t: 'size', size: 'n' }], stateful: true },
   ...Object.fromEntries(Object.entries(kernels).map(([name, k]: [string, KernelSpec]) => [name, kernelSignature(k)])),
   planForward: planSignature(kernels.planForward),
