@@ -234,6 +234,11 @@ describe.each(backends)('losses on $label', (bc) => {
     expect(() => softmaxCrossEntropy(x, new Int32Array([0]), { labelSmoothing: 0.1 })).toThrow(/labels has 1 entries but logits has 2 rows/);
     expect(() => lossFunction('mse', null, 0.1)).toThrow("labelSmoothing is an option of the 'softmaxCrossEntropy' loss, not of 'mse'");
     expect(() => lossFunction((o) => ({ loss: 0, grad: o }), null, 0.1)).toThrow(/not of a loss function/);
+    expect(() => lossFunction(5 as never, null, 0.1)).toThrow(new TypeError("labelSmoothing is an option of the 'softmaxCrossEntropy' loss, not of 5"));
+    expect(() => softmaxCrossEntropy(x, y, 5 as never)).toThrow(/^softmaxCrossEntropy options must be an options object/);
+    // without smoothing or a reused gradient, lossFunction's softmaxCrossEntropy takes 1-D logits and a number label too
+    const one = lossFunction('softmaxCrossEntropy')(f64([1, 2, 3]), 2 as never), direct = softmaxCrossEntropy(f64([1, 2, 3]), 2);
+    expect([one.loss, one.grad.shape, Array.from(one.grad.data)]).toEqual([direct.loss, [3], Array.from(direct.grad.data)]);
   });
 
   it('fit() and lossAndGradients() with labelSmoothing train on the smoothed loss', async () => {
