@@ -360,6 +360,32 @@ describe.each(backends)('inference plan of a chain of Dense layers on $label', (
       'ArrayBuffer was resized after the tensor was made');
   });
 
+  it('the short path takes no options or an empty plain object; any other options value goes the general way', () => {
+    const net = mlp().eval();
+    const short = vi.spyOn(net as unknown as { oneCallOutputs: () => Tensor | null }, 'oneCallOutputs');
+    const x = randn([3, 12], 3).astype('float32'), want = net.predict(x, { batchSize: 1000 });
+    class Opts {}
+    // a function whose prototype is Object.prototype, without keys: still not an options object
+    const fn = Object.setPrototypeOf(() => 0, Object.prototype) as unknown;
+    const cases: [unknown, boolean][] = [[undefined, true], [{}, true], [{ batchSize: 1000 }, false], [null, false],
+      [Object.create(null), false], [new Opts(), false], [fn, false], [5, false]];
+    const outcomes = cases.map(([opts, taken], k) => {
+      let outcome: string;
+      try {
+        const y = net.predict(x, opts as never);
+        outcome = y.data.every((v, i) => Object.is(v, want.data[i])) ? 'same values' : 'other values';
+      } catch (e) {
+        outcome = `${(e as Error).name}: ${(e as Error).message}`;
+      }
+      const r = short.mock.results.at(-1)!;
+      expect({ type: r.type, taken: r.value !== null }, `case ${k}`).toEqual({ type: 'return', taken });
+      return outcome;
+    });
+    const refused = (what: string) => `TypeError: predict() options must be an options object, got ${what}`;
+    expect(outcomes).toEqual(['same values', 'same values', 'same values', refused('null'), 'same values', 'same values',
+      refused('a function'), refused('5')]);
+  });
+
   it("the plan's own run is one call unless a Dropout is in training mode; a Flatten's mode does not matter", () => {
     const flatten = new Flatten(), dropout = new Dropout(0.5), dense = new Dense(12, 3);
     const plan = new InferencePlan([flatten, dropout, dense]);

@@ -5,6 +5,7 @@ import { numericalGradient, relativeError } from '../src/gradcheck';
 import {
   binaryCrossEntropy, crossEntropy, l2Penalty, lossFunction, mse, softmaxCrossEntropy, targetTensor, type LossResult,
 } from '../src/losses';
+import { Dataset } from '../src/data/dataset';
 import { Dense, Sigmoid, Softmax } from '../src/layers/index';
 import { Sequential } from '../src/network';
 import { checkNetwork } from '../src/gradcheck';
@@ -256,6 +257,11 @@ describe.each(backends)('losses on $label', (bc) => {
     await trained.fit(x, labels, { labelSmoothing: 0.2, optimizer: new SGD({ lr: 0.1 }), epochs: 1, batchSize: 5 });
     expect(history.valLoss[0]).toBeCloseTo(trained.evaluate(x, labels).loss, 14);
     await expect(make().fit(x, labels, { labelSmoothing: 2 })).rejects.toThrow('fit() labelSmoothing must be in [0, 1], got 2');
+    // fit() over a Dataset of batches alike
+    const batches = Dataset.fromTensors(x, labels).batch(5);
+    expect((await make().fit(batches, { labelSmoothing: 0.2, optimizer: new SGD({ lr: 0.1 }), epochs: 1 })).loss[0])
+      .toBeCloseTo(smoothed, 14);
+    await expect(make().fit(batches, { labelSmoothing: 2 })).rejects.toThrow('fit() labelSmoothing must be in [0, 1], got 2');
     await expect(make().fit(x, labels, { loss: 'mse', labelSmoothing: 0.1 })).rejects.toThrow(/labelSmoothing is an option of the 'softmaxCrossEntropy' loss/);
     expect(() => make().lossAndGradients(x, labels, { labelSmoothing: NaN })).toThrow(/lossAndGradients\(\) labelSmoothing must be in \[0, 1\]/);
   });
