@@ -235,11 +235,16 @@ describe.each(backends)('losses on $label', (bc) => {
     expect(() => softmaxCrossEntropy(x, new Int32Array([0]), { labelSmoothing: 0.1 })).toThrow(/labels has 1 entries but logits has 2 rows/);
     expect(() => lossFunction('mse', null, 0.1)).toThrow("labelSmoothing is an option of the 'softmaxCrossEntropy' loss, not of 'mse'");
     expect(() => lossFunction((o) => ({ loss: 0, grad: o }), null, 0.1)).toThrow(/not of a loss function/);
-    expect(() => lossFunction(5 as never, null, 0.1)).toThrow(new TypeError("labelSmoothing is an option of the 'softmaxCrossEntropy' loss, not of 5"));
-    expect(() => softmaxCrossEntropy(x, y, 5 as never)).toThrow(/^softmaxCrossEntropy options must be an options object/);
-    // without smoothing or a reused gradient, lossFunction's softmaxCrossEntropy takes 1-D logits and a number label too
-    const one = lossFunction('softmaxCrossEntropy')(f64([1, 2, 3]), 2 as never), direct = softmaxCrossEntropy(f64([1, 2, 3]), 2);
-    expect([one.loss, one.grad.shape, Array.from(one.grad.data)]).toEqual([direct.loss, [3], Array.from(direct.grad.data)]);
+    expect(() => lossFunction(5 as never, null, 0.1))
+      .toThrow(new TypeError("labelSmoothing is an option of the 'softmaxCrossEntropy' loss, not of 5"));
+    expect(() => softmaxCrossEntropy(x, y, 5 as never))
+      .toThrow(/^softmaxCrossEntropy options must be an options object/);
+    // without smoothing or a reused gradient, lossFunction's softmaxCrossEntropy takes 1-D logits and a number
+    // label too
+    const one = lossFunction('softmaxCrossEntropy')(f64([1, 2, 3]), 2 as never);
+    const direct = softmaxCrossEntropy(f64([1, 2, 3]), 2);
+    expect([one.loss, one.grad.shape, Array.from(one.grad.data)])
+      .toEqual([direct.loss, [3], Array.from(direct.grad.data)]);
   });
 
   it('fit() and lossAndGradients() with labelSmoothing train on the smoothed loss', async () => {
@@ -261,7 +266,8 @@ describe.each(backends)('losses on $label', (bc) => {
     const batches = Dataset.fromTensors(x, labels).batch(5);
     expect((await make().fit(batches, { labelSmoothing: 0.2, optimizer: new SGD({ lr: 0.1 }), epochs: 1 })).loss[0])
       .toBeCloseTo(smoothed, 14);
-    await expect(make().fit(batches, { labelSmoothing: 2 })).rejects.toThrow('fit() labelSmoothing must be in [0, 1], got 2');
+    await expect(make().fit(batches, { labelSmoothing: 2 }))
+      .rejects.toThrow('fit() labelSmoothing must be in [0, 1], got 2');
     await expect(make().fit(x, labels, { loss: 'mse', labelSmoothing: 0.1 })).rejects.toThrow(/labelSmoothing is an option of the 'softmaxCrossEntropy' loss/);
     expect(() => make().lossAndGradients(x, labels, { labelSmoothing: NaN })).toThrow(/lossAndGradients\(\) labelSmoothing must be in \[0, 1\]/);
   });
