@@ -70,6 +70,10 @@ describe.each(backends)('dispose on $label', (bc) => {
       .toEqual([kept, 4096, 2048, 0, 0, 0]);
     expect(pooledResultBytes()).toBe(before + 2048 * 4 + 4096 * 4);
     expect(() => t.sum()).toThrow(/x's ArrayBuffer is detached: .* given back by dispose\(\)/);
+    // a result of a byte length nothing was given back for (12 KiB) is fresh memory; the pool is left as it was
+    const other = ops.add(new Tensor(new Float32Array(3072).fill(1), [3072]), 1);
+    expect([other.data.length, other.data[0], other.data[3071], pooledResultBytes()])
+      .toEqual([3072, 2, 2, before + 2048 * 4 + 4096 * 4]);
   });
 
   it('keeps at most 64 MiB for reuse', () => {

@@ -11,12 +11,11 @@ import { blindCase, caseStream, makeCase, signatures, validCall, type Case } fro
 const CASES = Number(process.env.NODENN_FUZZ_CASES || 3000);
 const SEED = Number(process.env.NODENN_FUZZ_SEED || 20261125);
 
-type Outcome = { kind: 'ok' } | { kind: 'threw'; error: unknown };
+type Outcome = { kind: 'ok'; value?: unknown } | { kind: 'threw'; error: unknown };
 
 function call(fn: (...a: unknown[]) => unknown, args: unknown[]): Outcome {
   try {
-    fn(...args);
-    return { kind: 'ok' };
+    return { kind: 'ok', value: fn(...args) };
   } catch (error) {
     return { kind: 'threw', error };
   }
@@ -61,12 +60,15 @@ describe.skipIf(!nativeAvailable())('native addon fuzz', () => {
 
   // Once per ISA: the stream calls setIsa and setThreads too, so the ISA under test is put back after each of
   // those calls and checked before every other one (else the first setIsa would decide the rest of the run).
-  it.each(nativeIsas)(`${CASES} random and hostile calls on $label: each returns or throws the TypeError/RangeError the TS backend throws`, (bc) => {
+  // An Async kernel checks its arguments at once (throwing as the kernel does) and runs later: each promise it returns
+  // is awaited after the stream and must resolve to undefined (a rejection, or an error inside, would be lost else).
+  it.each(nativeIsas)(`${CASES} random and hostile calls on $label: each returns or throws the TypeError/RangeError the TS backend throws`, async (bc) => {
     const isa = bc.isa!;
     nativeAddon().setIsa(isa);
     const r = caseStream(SEED);
     const problems: string[] = [];
-    const counts = { ok: 0, threw: 0, blind: 0, validOk: 0, onIsa: 0, emptyLong: 0 };
+    const counts = { ok: 0, threw: 0, blind: 0, validOk: 0, onIsa: 0, emptyLong: 0, async: 0 };
+    const pending: Array<{ label: string; promise: Promise<unknown> }> = [];
     const names = exported;
     for (let i = 0; i < CASES; i++) {
       const name = names[i % names.length];
@@ -86,6 +88,10 @@ describe.skipIf(!nativeAvailable())('native addon fuzz', () => {
         else if (!(native.error as Error).message) problems.push(`native threw an empty message: ${label(c)}`);
       } else {
         counts.ok++;
+        if (name.endsWith('Async')) {
+          if (native.value instanceof Promise) pending.push({ label: label(c), promise: native.value });
+          else problems.push(`${name} returned ${show(native.value)}, not a Promise: ${label(c)}`);
+        }
       }
       if (c.mutations.length === 0) {
         if (native.kind === 'threw') problems.push(`a valid call threw ${String(native.error)}: ${label(c)}`);
@@ -102,7 +108,15 @@ describe.skipIf(!nativeAvailable())('native addon fuzz', () => {
       }
       if (problems.length >= 20) break;
     }
+    const settled = await Promise.allSettled(pending.map((p) => p.promise));
+    settled.forEach((s, k) => {
+      if (s.status === 'rejected') problems.push(`the promise rejected with ${String(s.reason)}: ${pending[k].label}`);
+      else if (s.value !== undefined) problems.push(`the promise resolved to ${show(s.value)}: ${pending[k].label}`);
+      else counts.async++;
+    });
     expect(problems).toEqual([]);
+    // Async kernels' calls that passed their checks ran to the end
+    expect(counts.async).toBeGreaterThan(0);
     // The stream reaches both sides: many calls rejected, many accepted, valid calls all accepted.
     expect(counts.threw).toBeGreaterThan(CASES / 4);
     expect(counts.ok).toBeGreaterThan(CASES / 20);
@@ -112,7 +126,7 @@ describe.skipIf(!nativeAvailable())('native addon fuzz', () => {
     expect(counts.emptyLong).toBeGreaterThan(CASES / 100);
     console.log(`fuzz on ${isa}: ${CASES} cases over ${names.length} functions (seed ${SEED}): ${counts.threw} threw a ` +
       `TypeError/RangeError, ${counts.ok} returned (${counts.validOk} unmutated valid calls), ${counts.blind} blind, ` +
-      `${counts.emptyLong} with a size 0 and another 2^30`);
+      `${counts.emptyLong} with a size 0 and another 2^30, ${counts.async} Async kernels awaited`);
   }, 600_000);
 });
 

@@ -83,8 +83,12 @@ describe.each(backends)('inference plan on $label', (bc) => {
     expect(net.inferencePlan.describe()).toEqual(['Conv2D+MaxPool2D+Conv2D+ReLU+MaxPool2D']);
     // 9x9 -> 4x4 -> 2x2 (pooled 1x1): runs as one chain; 6x6 -> 3x3 -> 1x1: the second pooling fails in its layer;
     // 4x4 -> 2x2: the second convolution's window does not fit; two channels: the first convolution refuses them
+    expect(net.inferencePlan.steps.map((s) => s.kind)).toEqual(['chain']);
+    const chainCalls = vi.spyOn(getBackend(), 'conv2dChainForward');
+    chainCalls.mockClear();  // the native ISAs share one backend object: its spy may hold an earlier row's calls
     const ok = randn([3, 1, 9, 9], 2).astype('float32');
     expectBitwiseEqual(net.predict(ok).data, layerByLayer(net, ok).data);
+    expect(chainCalls).toHaveBeenCalledTimes(1);
     for (const shape of [[2, 1, 6, 6], [2, 1, 4, 4], [2, 2, 9, 9]]) {
       const x = randn(shape, 1).astype('float32');
       let forwardError: unknown;
@@ -92,6 +96,24 @@ describe.each(backends)('inference plan on $label', (bc) => {
       expect(forwardError).toBeInstanceOf(RangeError);
       expect(() => net.predict(x)).toThrow((forwardError as Error).message);
     }
+    // another dtype, another rank, an x whose buffer shrank: the plan's run leaves them to the layers too
+    type Resizable = ArrayBuffer & { resize(n: number): void };
+    const ResizableBuffer = ArrayBuffer as unknown as new (n: number, o: object) => Resizable;
+    const buffer = new ResizableBuffer(4 * 162, { maxByteLength: 4 * 162 });
+    const shrunk = new Tensor(new Float32Array(buffer), [2, 1, 9, 9]);
+    buffer.resize(4 * 81);
+    for (const x of [ok.astype('float64'), ok.reshape([3, 9, 9]), shrunk]) {
+      let forwardError: unknown;
+      try { layerByLayer(net, x); } catch (e) { forwardError = e; }
+      expect(forwardError).toBeInstanceOf(Error);
+      expect(() => net.inferencePlan.run(x)).toThrow((forwardError as Error).message);
+    }
+    expect(chainCalls).toHaveBeenCalledTimes(1);
+    // convolutions without a bias chain alike
+    const plain = new Sequential([new Conv2D(1, 2, 3, { padding: 1, bias: false }), new MaxPool2D(2),
+      new Conv2D(2, 3, 3, { bias: false }), new MaxPool2D(2)], { seed: 4 }).eval();
+    expectBitwiseEqual(plain.predict(ok).data, layerByLayer(plain, ok).data);
+    expect(chainCalls).toHaveBeenCalledTimes(2);
   });
 
   it('runs a Conv1D network (a subclass of Conv2D that the fused kernel cannot run) as its layers do', () => {
@@ -358,6 +380,32 @@ describe.each(backends)('inference plan of a chain of Dense layers on $label', (
     buffer2.resize(4 * 24);
     expect(message(() => net.predictProba(wide))).toBe('TypeError: x has 24 elements but its shape [2, 24] needs 48: its ' +
       'ArrayBuffer was resized after the tensor was made');
+  });
+
+  it('the short path takes no options or an empty plain object; any other options value goes the general way', () => {
+    const net = mlp().eval();
+    const short = vi.spyOn(net as unknown as { oneCallOutputs: () => Tensor | null }, 'oneCallOutputs');
+    const x = randn([3, 12], 3).astype('float32'), want = net.predict(x, { batchSize: 1000 });
+    class Opts {}
+    // a function whose prototype is Object.prototype, without keys: still not an options object
+    const fn = Object.setPrototypeOf(() => 0, Object.prototype) as unknown;
+    const cases: [unknown, boolean][] = [[undefined, true], [{}, true], [{ batchSize: 1000 }, false], [null, false],
+      [Object.create(null), false], [new Opts(), false], [fn, false], [5, false]];
+    const outcomes = cases.map(([opts, taken], k) => {
+      let outcome: string;
+      try {
+        const y = net.predict(x, opts as never);
+        outcome = y.data.every((v, i) => Object.is(v, want.data[i])) ? 'same values' : 'other values';
+      } catch (e) {
+        outcome = `${(e as Error).name}: ${(e as Error).message}`;
+      }
+      const r = short.mock.results.at(-1)!;
+      expect({ type: r.type, taken: r.value !== null }, `case ${k}`).toEqual({ type: 'return', taken });
+      return outcome;
+    });
+    const refused = (what: string) => `TypeError: predict() options must be an options object, got ${what}`;
+    expect(outcomes).toEqual(['same values', 'same values', 'same values', refused('null'), 'same values',
+      'same values', refused('a function'), refused('5')]);
   });
 
   it("the plan's own run is one call unless a Dropout is in training mode; a Flatten's mode does not matter", () => {

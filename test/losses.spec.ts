@@ -5,6 +5,7 @@ import { numericalGradient, relativeError } from '../src/gradcheck';
 import {
   binaryCrossEntropy, crossEntropy, l2Penalty, lossFunction, mse, softmaxCrossEntropy, targetTensor, type LossResult,
 } from '../src/losses';
+import { Dataset } from '../src/data/dataset';
 import { Dense, Sigmoid, Softmax } from '../src/layers/index';
 import { Sequential } from '../src/network';
 import { checkNetwork } from '../src/gradcheck';
@@ -234,6 +235,16 @@ describe.each(backends)('losses on $label', (bc) => {
     expect(() => softmaxCrossEntropy(x, new Int32Array([0]), { labelSmoothing: 0.1 })).toThrow(/labels has 1 entries but logits has 2 rows/);
     expect(() => lossFunction('mse', null, 0.1)).toThrow("labelSmoothing is an option of the 'softmaxCrossEntropy' loss, not of 'mse'");
     expect(() => lossFunction((o) => ({ loss: 0, grad: o }), null, 0.1)).toThrow(/not of a loss function/);
+    expect(() => lossFunction(5 as never, null, 0.1))
+      .toThrow(new TypeError("labelSmoothing is an option of the 'softmaxCrossEntropy' loss, not of 5"));
+    expect(() => softmaxCrossEntropy(x, y, 5 as never))
+      .toThrow(/^softmaxCrossEntropy options must be an options object/);
+    // without smoothing or a reused gradient, lossFunction's softmaxCrossEntropy takes 1-D logits and a number
+    // label too
+    const one = lossFunction('softmaxCrossEntropy')(f64([1, 2, 3]), 2 as never);
+    const direct = softmaxCrossEntropy(f64([1, 2, 3]), 2);
+    expect([one.loss, one.grad.shape, Array.from(one.grad.data)])
+      .toEqual([direct.loss, [3], Array.from(direct.grad.data)]);
   });
 
   it('fit() and lossAndGradients() with labelSmoothing train on the smoothed loss', async () => {
@@ -251,6 +262,12 @@ describe.each(backends)('losses on $label', (bc) => {
     await trained.fit(x, labels, { labelSmoothing: 0.2, optimizer: new SGD({ lr: 0.1 }), epochs: 1, batchSize: 5 });
     expect(history.valLoss[0]).toBeCloseTo(trained.evaluate(x, labels).loss, 14);
     await expect(make().fit(x, labels, { labelSmoothing: 2 })).rejects.toThrow('fit() labelSmoothing must be in [0, 1], got 2');
+    // fit() over a Dataset of batches alike
+    const batches = Dataset.fromTensors(x, labels).batch(5);
+    expect((await make().fit(batches, { labelSmoothing: 0.2, optimizer: new SGD({ lr: 0.1 }), epochs: 1 })).loss[0])
+      .toBeCloseTo(smoothed, 14);
+    await expect(make().fit(batches, { labelSmoothing: 2 }))
+      .rejects.toThrow('fit() labelSmoothing must be in [0, 1], got 2');
     await expect(make().fit(x, labels, { loss: 'mse', labelSmoothing: 0.1 })).rejects.toThrow(/labelSmoothing is an option of the 'softmaxCrossEntropy' loss/);
     expect(() => make().lossAndGradients(x, labels, { labelSmoothing: NaN })).toThrow(/lossAndGradients\(\) labelSmoothing must be in \[0, 1\]/);
   });

@@ -327,7 +327,7 @@ const batchSizes = [1, 15, 16, 17, 33, 64, 65];
 const batchGeometries = [
   (N: number) => geo(N, 1, 5, 5, 3, 3, 3, 1, 1, 1, 1),  // C KH KW = 9: the unpacked product
   (N: number) => geo(N, 2, 8, 8, 3, 3, 3, 1, 1, 1, 1),  // F = 3 <= a vector, 64 pixels: the dot-product GEMM
-  (N: number) => geo(N, 2, 4, 4, 17, 3, 3, 1, 1, 1, 1), // F = 17: the packed GEMM
+  (N: number) => geo(N, 2, 4, 4, 17, 3, 3, 1, 1, 1, 1), // F = 17: the packed GEMM (native: the implicit im2col)
 ];
 
 // ---- pooling ----

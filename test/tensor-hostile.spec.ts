@@ -40,4 +40,15 @@ describe.each(backends)('hostile tensor arguments on $label', (bc) => {
     expect(ops.oneHot(new Float32Array([2, 0]) as never, 3).toArray()).toEqual([0, 0, 1, 1, 0, 0]);
     expect(() => x().take(new Float32Array([0.5]) as never, 1)).toThrow(new TypeError('indices[0] must be an integer, got 0.5'));
   });
+
+  it('data of another typed array than Float32Array/Float64Array (BigInt ones aside) is copied into the dtype', () => {
+    useBackend(bc);
+    const ints = Int32Array.of(-3, 0, 7, 2 ** 30 + 1), bytes = Uint8Array.of(255, 1);
+    const t = new Tensor(ints, [2, 2]), d = new Tensor(ints, [4], 'float64'), b = new Tensor(bytes);
+    expect([t.dtype, t.shape, Array.from(t.data)]).toEqual(['float32', [2, 2], [-3, 0, 7, 2 ** 30]]);
+    expect([d.dtype, Array.from(d.data)]).toEqual(['float64', [-3, 0, 7, 2 ** 30 + 1]]);
+    expect([b.dtype, b.shape, Array.from(b.data)]).toEqual(['float32', [2], [255, 1]]);
+    ints[0] = 5;  // a copy: the tensor does not see later writes
+    expect([t.data[0], d.data[0]]).toEqual([-3, -3]);
+  });
 });
