@@ -830,6 +830,25 @@ template <typename T, int H> inline void transpose_pass(typename Vec<T>::V* r) {
 
 // y[f][q] = src[q][f] + b[f] (then the ReLU, NaN kept), for Q rows of F in src: L x L blocks transposed in registers,
 // the filters past them gathered L pixels at a time, the pixels past those one by one.
+// One L x L block of src (pixels q0.. as rows of F, filters f0..) transposed in registers, + b, then the ReLU (NaN
+// kept): filter f0 + l's L pixels as one vector, handed to store(l, v). The pixels from n on are read as zeros.
+template <typename T, typename Store>
+inline void transpose_block(const T* src, long F, long q0, long f0, long n, const T* b, bool relu, Store store) {
+  typedef typename Vec<T>::V V;
+  typedef typename Vec<T>::U U;
+  enum { L = Vec<T>::L };
+  V r[L];
+#pragma GCC unroll 16
+  for (int i = 0; i < L; i++) r[i] = i < n ? (V) * (const U*)(src + (q0 + i) * F + f0) : V{};
+  transpose_pass<T, L / 2>(r);
+#pragma GCC unroll 16
+  for (int l = 0; l < L; l++) {
+    V v = r[l] + (b ? b[f0 + l] : (T)0);
+    if (relu) v = v < 0 ? V{} : v;
+    store(l, v);
+  }
+}
+
 template <typename T> void transpose_bias_relu(const T* src, long Q, long F, const T* b, bool relu, T* y) {
   typedef typename Vec<T>::V V;
   typedef typename Vec<T>::U U;
@@ -837,18 +856,8 @@ template <typename T> void transpose_bias_relu(const T* src, long Q, long F, con
   long q0 = 0;
   for (; q0 + L <= Q; q0 += L) {
     long f0 = 0;
-    for (; f0 + L <= F; f0 += L) {
-      V r[L];
-#pragma GCC unroll 16
-      for (int i = 0; i < L; i++) r[i] = *(const U*)(src + (q0 + i) * F + f0);
-      transpose_pass<T, L / 2>(r);
-#pragma GCC unroll 16
-      for (int l = 0; l < L; l++) {
-        V v = r[l] + (b ? b[f0 + l] : (T)0);
-        if (relu) v = v < 0 ? V{} : v;
-        *(U*)(y + (f0 + l) * Q + q0) = v;
-      }
-    }
+    for (; f0 + L <= F; f0 += L)
+      transpose_block(src, F, q0, f0, L, b, relu, [&](int l, V v) { *(U*)(y + (f0 + l) * Q + q0) = v; });
     for (long f = f0; f < F; f++) {
       V v = gather_stride(src + q0 * F + f, F) + (b ? b[f] : (T)0);
       if (relu) v = v < 0 ? V{} : v;
@@ -974,18 +983,9 @@ void transpose_row_padded(const T* src, long QW, long F, const T* b, bool relu, 
     const long n = QW - q0 < L ? QW - q0 : (long)L;
     const I keep = iota < (E)n;
     long f0 = 0;
-    for (; f0 + L <= F; f0 += L) {
-      V r[L];
-#pragma GCC unroll 16
-      for (int i = 0; i < L; i++) r[i] = i < n ? (V) * (const U*)(src + (q0 + i) * F + f0) : V{};
-      transpose_pass<T, L / 2>(r);
-#pragma GCC unroll 16
-      for (int l = 0; l < L; l++) {
-        V v = r[l] + (b ? b[f0 + l] : (T)0);
-        if (relu) v = v < 0 ? V{} : v;
-        *(U*)(dst + (f0 + l) * plane + q0) = keep ? v : V{};
-      }
-    }
+    for (; f0 + L <= F; f0 += L)
+      transpose_block(src, F, q0, f0, n, b, relu,
+                      [&](int l, V v) { *(U*)(dst + (f0 + l) * plane + q0) = keep ? v : V{}; });
     for (long f = f0; f < F; f++) {
       const T bf = b ? b[f] : (T)0;
       T* out = dst + f * plane + q0;
