@@ -361,6 +361,75 @@ inline void direct_tile(const DirectConv<T>& d, long K, const T* xp, const T* wp
   }
 }
 
+// direct_tile for a 3-wide kernel (KW = 3) and one K block (K <= kGemmKC): the three taps (c, kh, 0..2) of a row of
+// the padded image as one step, their 3 NV weight vectors in registers, each of the row's PX + 2 pixels broadcast
+// once for the (up to) three outputs that read it, where direct_tile broadcasts it once per tap: PX + 2 broadcasts
+// per 3 PX NV multiply-adds rather than 3 PX (the broadcasts, not the multiply-adds, bound direct_tile). Pixel i
+// takes tap kw from pixel p = i + kw: as p rises, its taps come in the order kw = 0, 1, 2, so every element is
+// summed as direct_tile sums it (from zero, k in order, one multiply-add at a time): the same bits.
+template <typename T, int PX, int NV>
+inline void direct_tile_kw3(const DirectConv<T>& d, long K, const T* xp, const T* wp, T* c, long cols) {
+  typedef typename Vec<T>::V V;
+  typedef typename Vec<T>::U U;
+  enum { L = Vec<T>::L };
+  const long F = d.g->F, fpad = d.fpad;
+  V acc[PX][NV];
+#pragma GCC unroll 32
+  for (int i = 0; i < PX; i++)
+    for (int v = 0; v < NV; v++) acc[i][v] = V{};
+  const T* w = wp;
+  for (long k = 0; k < K; k += 3, w += 3 * fpad) {
+    const T* x = xp + d.off[k];
+    V wv[3][NV];
+#pragma GCC unroll 3
+    for (int t = 0; t < 3; t++)
+      for (int v = 0; v < NV; v++) wv[t][v] = *(const U*)(w + t * fpad + v * L);
+#pragma GCC unroll 40
+    for (int p = 0; p < PX + 2; p++) {
+      const V xi = x[p] - V{};  // a broadcast (x - 0 is exactly x, -0 included)
+#pragma GCC unroll 3
+      for (int t = 0; t < 3; t++)
+        if (p - t >= 0 && p - t < PX)
+          for (int v = 0; v < NV; v++) acc[p - t][v] += xi * wv[t][v];
+    }
+  }
+#pragma GCC unroll 32
+  for (int i = 0; i < PX; i++)
+    for (int v = 0; v < NV; v++) {
+      T* p = c + i * F + v * L;
+      const long n = cols - v * L;
+      if (n >= L) {
+        *(U*)p = acc[i][v];
+      } else if (n > 0) {
+        store_partial(p, acc[i][v], (int)n);
+      }
+    }
+}
+
+// Whether d's rows take direct_tile_kw3: a 3-wide kernel, one K block, and registers for its tiles.
+template <typename T> inline bool use_kw3(const DirectConv<T>& d) {
+  const long K = d.g->C * d.g->KH * d.g->KW;
+  return NODENN_REGS == 32 && d.g->KW == 3 && K > 0 && K <= kGemmKC;
+}
+
+// direct_row's pixels from ow on with direct_tile_kw3: tiles of PX, then the rest in smaller ones.
+template <typename T, int NV>
+void direct_row_kw3(const DirectConv<T>& d, const T* xrow, const T* wp, T* c, long cols, long OW, long K) {
+  // 14 accumulators, 3 NV weight vectors and a broadcast: a third of the 32 registers free, which the register
+  // allocator needs (28 accumulators had it copy registers in the loop)
+  enum { PX = 14 / NV };
+  const long F = d.g->F;
+  long ow = 0;
+  for (; ow + PX <= OW; ow += PX) direct_tile_kw3<T, PX, NV>(d, K, xrow + ow, wp, c + ow * F, cols);
+  if (PX > 8 && ow + 8 <= OW) {
+    direct_tile_kw3<T, 8, NV>(d, K, xrow + ow, wp, c + ow * F, cols);
+    ow += 8;
+  }
+  for (; ow + 4 <= OW; ow += 4) direct_tile_kw3<T, 4, NV>(d, K, xrow + ow, wp, c + ow * F, cols);
+  for (; ow + 2 <= OW; ow += 2) direct_tile_kw3<T, 2, NV>(d, K, xrow + ow, wp, c + ow * F, cols);
+  for (; ow < OW; ow++) direct_tile_kw3<T, 1, NV>(d, K, xrow + ow, wp, c + ow * F, cols);
+}
+
 // One output row of yt (OW rows of F, from yrow) for the filters [f0, f0 + cols): tiles of PX pixels, then the rest
 // in smaller ones (the tile's width decides which pixels share a pass, not how one is summed).
 template <typename T, int NV> void direct_row(const DirectConv<T>& d, const T* xrow, T* yrow, long f0, long cols) {
@@ -370,6 +439,10 @@ template <typename T, int NV> void direct_row(const DirectConv<T>& d, const T* x
   const T* wp = d.wp + f0;
   T* c = yrow + f0;
   long ow = 0;
+  if (use_kw3(d)) {
+    direct_row_kw3<T, NV>(d, xrow, wp, c, cols, OW, K);
+    return;
+  }
   for (; ow + PX <= OW; ow += PX) direct_tile<T, PX, NV>(d, K, xrow + ow, wp, c + ow * F, cols);
   if (HALF > 4 && ow + HALF <= OW) {
     direct_tile<T, HALF, NV>(d, K, xrow + ow, wp, c + ow * F, cols);
