@@ -279,6 +279,9 @@ describe.skipIf(nativeIsas.length === 0).each(nativeIsas)('conv threads on $labe
       // product (K = 9) over the threads
       { N: 1, C: 30, F: 33, H: 17, W: 17, KH: 3, KW: 3, sh: 1, sw: 1, ph: 1, pw: 1 },
       { N: 1, C: 1, F: 16, H: 120, W: 120, KH: 3, KW: 3, sh: 1, sw: 1, ph: 1, pw: 1 },
+      // K = 144 in one block, 3 wide: AVX-512's three-tap tiles (7 x 2 and 14 x 1 vectors, then 4 and 1 pixels)
+      // on one thread, the GEMM over two
+      { N: 1, C: 16, F: 33, H: 20, W: 19, KH: 3, KW: 3, sh: 1, sw: 1, ph: 1, pw: 1 },
     ] as Geo[]) {
       const [OH, OW] = outSize(g);
       const x = randomArray(C, g.N * g.C * g.H * g.W, 1), w = randomArray(C, g.F * g.C * g.KH * g.KW, 2);
