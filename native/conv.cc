@@ -961,12 +961,18 @@ template <typename T> void max_pool_rows(const T* yt, long OW, long QH, long QW,
       T* out = yq + (qh * QW + qw) * F;
       long f = 0;
       for (; f + L <= F; f += L) {
-        V m = *(const U*)(r00 + f);
-        const V b = *(const U*)(r01 + f), c = *(const U*)(r10 + f), d = *(const U*)(r11 + f);
-        m = takes_lanes(b, m) ? b : m;
-        m = takes_lanes(c, m) ? c : m;
-        m = takes_lanes(d, m) ? d : m;
-        *(U*)(out + f) = m;
+        const V a = *(const U*)(r00 + f), b = *(const U*)(r01 + f), c = *(const U*)(r10 + f);
+        const V d = *(const U*)(r11 + f);
+        // takes() in window order is v > m while no NaN has come (ties keep the earlier value), and a NaN, once
+        // taken, is never replaced: the maximum of the four, or the first NaN among them. Those two apart, and
+        // the NaN only where there is one: fewer operations, and the two chains independent.
+        V m = b > a ? b : a;
+        m = c > m ? c : m;
+        m = d > m ? d : m;
+        V nan = c != c ? c : d;
+        nan = b != b ? b : nan;
+        nan = a != a ? a : nan;
+        *(U*)(out + f) = nan != nan ? nan : m;
       }
       for (; f < F; f++) {
         T m = r00[f];
