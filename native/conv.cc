@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include <atomic>
+#include <cmath>
 #include <utility>
 
 #include "kernels.h"
@@ -284,6 +285,9 @@ template <typename T> struct DirectConv {
   long fpad;        // F rounded up to whole vectors: the row length of wp
   const long* off;  // off[k], k = (c, kh, kw): (c HP + kh) WP + kw, the tap's offset in the padded image
   const T* wp;      // wp[k fpad + f] = w[f][k], zeros past F
+  // every weight finite (prepare_direct): a tap on the zero padding adds 0 w = +-0, which leaves each (never -0)
+  // sum as it was, so direct_tile_kw3 may skip such taps and keep the bits (0 x Inf would be a NaN)
+  bool finite = false;
 };
 
 // Whether forward_image takes the direct convolution: stride 1 along the width, not a 1x1 (which reads the image as
@@ -367,8 +371,11 @@ inline void direct_tile(const DirectConv<T>& d, long K, const T* xp, const T* wp
 // per 3 PX NV multiply-adds rather than 3 PX (the broadcasts, not the multiply-adds, bound direct_tile). Pixel i
 // takes tap kw from pixel p = i + kw: as p rises, its taps come in the order kw = 0, 1, 2, so every element is
 // summed as direct_tile sums it (from zero, k in order, one multiply-add at a time): the same bits.
-template <typename T, int PX, int NV>
-inline void direct_tile_kw3(const DirectConv<T>& d, long K, const T* xp, const T* wp, T* c, long cols) {
+// With SKIPL (SKIPR) the tile's first (last) padded pixel is padding, and the rows of the taps kh set in skip are
+// padding rows: their taps are not summed, which keeps the bits where d.finite (the callers' condition).
+template <typename T, int PX, int NV, bool SKIPL = false, bool SKIPR = false>
+inline void direct_tile_kw3(const DirectConv<T>& d, long K, const T* xp, const T* wp, T* c, long cols,
+                            unsigned skip = 0) {
   typedef typename Vec<T>::V V;
   typedef typename Vec<T>::U U;
   enum { L = Vec<T>::L };
@@ -378,14 +385,16 @@ inline void direct_tile_kw3(const DirectConv<T>& d, long K, const T* xp, const T
   for (int i = 0; i < PX; i++)
     for (int v = 0; v < NV; v++) acc[i][v] = V{};
   const T* w = wp;
-  for (long k = 0; k < K; k += 3, w += 3 * fpad) {
+  const long KH = d.g->KH;
+  for (long k = 0, kh = 0; k < K; k += 3, w += 3 * fpad, kh = kh + 1 == KH ? 0 : kh + 1) {
+    if (kh < 32 && ((skip >> kh) & 1)) continue;
     const T* x = xp + d.off[k];
     V wv[3][NV];
 #pragma GCC unroll 3
     for (int t = 0; t < 3; t++)
       for (int v = 0; v < NV; v++) wv[t][v] = *(const U*)(w + t * fpad + v * L);
 #pragma GCC unroll 40
-    for (int p = 0; p < PX + 2; p++) {
+    for (int p = SKIPL ? 1 : 0; p < (SKIPR ? PX + 1 : PX + 2); p++) {
       const V xi = x[p] - V{};  // a broadcast (x - 0 is exactly x, -0 included)
 #pragma GCC unroll 3
       for (int t = 0; t < 3; t++)
@@ -412,27 +421,51 @@ template <typename T> inline bool use_kw3(const DirectConv<T>& d) {
   return NODENN_REGS == 32 && d.g->KW == 3 && K > 0 && K <= kGemmKC;
 }
 
-// direct_row's pixels from ow on with direct_tile_kw3: tiles of PX, then the rest in smaller ones.
+// direct_tile_kw3 for PX pixels from ow on, skipping the padding it reads where the weights are finite: a first
+// pixel left of the image, a last one right of it, and the taps' rows above or below it (skip).
+template <typename T, int PX, int NV>
+inline void kw3_tile(const DirectConv<T>& d, long K, const T* xrow, const T* wp, T* c, long cols, long ow,
+                     unsigned skip) {
+  const ConvShape& g = *d.g;
+  const bool l = d.finite && ow < g.pw, r = d.finite && ow + PX + 1 >= g.pw + g.W;
+  const T* x = xrow + ow;
+  T* y = c + ow * g.F;
+  if (l && r)
+    direct_tile_kw3<T, PX, NV, true, true>(d, K, x, wp, y, cols, skip);
+  else if (l)
+    direct_tile_kw3<T, PX, NV, true, false>(d, K, x, wp, y, cols, skip);
+  else if (r)
+    direct_tile_kw3<T, PX, NV, false, true>(d, K, x, wp, y, cols, skip);
+  else
+    direct_tile_kw3<T, PX, NV>(d, K, x, wp, y, cols, skip);
+}
+
+// direct_row's pixels with direct_tile_kw3 for output row oh: tiles of PX, then the rest in smaller ones.
 template <typename T, int NV>
-void direct_row_kw3(const DirectConv<T>& d, const T* xrow, const T* wp, T* c, long cols, long OW, long K) {
+void direct_row_kw3(const DirectConv<T>& d, const T* xrow, const T* wp, T* c, long cols, long OW, long K, long oh) {
   // 14 accumulators, 3 NV weight vectors and a broadcast: a third of the 32 registers free, which the register
   // allocator needs (28 accumulators had it copy registers in the loop)
   enum { PX = 14 / NV };
-  const long F = d.g->F;
+  const ConvShape& g = *d.g;
+  unsigned skip = 0;  // the taps kh whose padded row oh sh + kh is a padding row
+  if (d.finite && g.KH <= 32)
+    for (long kh = 0; kh < g.KH; kh++)
+      if (oh * g.sh + kh < g.ph || oh * g.sh + kh >= g.ph + g.H) skip |= 1u << kh;
   long ow = 0;
-  for (; ow + PX <= OW; ow += PX) direct_tile_kw3<T, PX, NV>(d, K, xrow + ow, wp, c + ow * F, cols);
+  for (; ow + PX <= OW; ow += PX) kw3_tile<T, PX, NV>(d, K, xrow, wp, c, cols, ow, skip);
   if (PX > 8 && ow + 8 <= OW) {
-    direct_tile_kw3<T, 8, NV>(d, K, xrow + ow, wp, c + ow * F, cols);
+    kw3_tile<T, 8, NV>(d, K, xrow, wp, c, cols, ow, skip);
     ow += 8;
   }
-  for (; ow + 4 <= OW; ow += 4) direct_tile_kw3<T, 4, NV>(d, K, xrow + ow, wp, c + ow * F, cols);
-  for (; ow + 2 <= OW; ow += 2) direct_tile_kw3<T, 2, NV>(d, K, xrow + ow, wp, c + ow * F, cols);
-  for (; ow < OW; ow++) direct_tile_kw3<T, 1, NV>(d, K, xrow + ow, wp, c + ow * F, cols);
+  for (; ow + 4 <= OW; ow += 4) kw3_tile<T, 4, NV>(d, K, xrow, wp, c, cols, ow, skip);
+  for (; ow + 2 <= OW; ow += 2) kw3_tile<T, 2, NV>(d, K, xrow, wp, c, cols, ow, skip);
+  for (; ow < OW; ow++) kw3_tile<T, 1, NV>(d, K, xrow, wp, c, cols, ow, skip);
 }
 
 // One output row of yt (OW rows of F, from yrow) for the filters [f0, f0 + cols): tiles of PX pixels, then the rest
 // in smaller ones (the tile's width decides which pixels share a pass, not how one is summed).
-template <typename T, int NV> void direct_row(const DirectConv<T>& d, const T* xrow, T* yrow, long f0, long cols) {
+template <typename T, int NV>
+void direct_row(const DirectConv<T>& d, const T* xrow, T* yrow, long f0, long cols, long oh) {
   enum { PX = kDirectAccs / NV, HALF = PX / 2 };
   const ConvShape& g = *d.g;
   const long OW = g.OW, F = g.F, K = g.C * g.KH * g.KW;
@@ -440,7 +473,7 @@ template <typename T, int NV> void direct_row(const DirectConv<T>& d, const T* x
   T* c = yrow + f0;
   long ow = 0;
   if (use_kw3(d)) {
-    direct_row_kw3<T, NV>(d, xrow, wp, c, cols, OW, K);
+    direct_row_kw3<T, NV>(d, xrow, wp, c, cols, OW, K, oh);
     return;
   }
   for (; ow + PX <= OW; ow += PX) direct_tile<T, PX, NV>(d, K, xrow + ow, wp, c + ow * F, cols);
@@ -467,8 +500,8 @@ template <typename T> void direct_output_row(const DirectConv<T>& d, const T* xp
   const long L = Vec<T>::L, F = g.F, vectors = (F + L - 1) / L;
   const T* xrow = xp + oh * g.sh * d.WP;
   long v = 0;
-  for (; v + 2 <= vectors; v += 2) direct_row<T, 2>(d, xrow, yrow, v * L, F - v * L < 2 * L ? F - v * L : 2 * L);
-  if (v < vectors) direct_row<T, 1>(d, xrow, yrow, v * L, F - v * L);
+  for (; v + 2 <= vectors; v += 2) direct_row<T, 2>(d, xrow, yrow, v * L, F - v * L < 2 * L ? F - v * L : 2 * L, oh);
+  if (v < vectors) direct_row<T, 1>(d, xrow, yrow, v * L, F - v * L, oh);
 }
 
 // yt (P, F) = col_n^T w^T for image x_n, as forward_image's GEMM computes it, without the col matrix.
@@ -502,12 +535,17 @@ template <typename T> bool prepare_direct(const ConvShape& g, const T* w, Direct
   if (!mem) return false;
   T* wp = (T*)mem;
   long* off = (long*)(mem + wbytes);
+  bool finite = true;
   for (long k = 0; k < CKK; k++) {
-    for (long f = 0; f < g.F; f++) wp[k * d->fpad + f] = w[f * CKK + k];
+    for (long f = 0; f < g.F; f++) {
+      wp[k * d->fpad + f] = w[f * CKK + k];
+      finite &= std::isfinite(w[f * CKK + k]);
+    }
     for (long f = g.F; f < d->fpad; f++) wp[k * d->fpad + f] = 0;
   }
   padded_geometry(g, L, off, d);
   d->wp = wp;
+  d->finite = finite;
   return true;
 }
 

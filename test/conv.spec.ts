@@ -301,6 +301,25 @@ describe.skipIf(nativeIsas.length === 0).each(nativeIsas)('conv threads on $labe
       one.forEach((a, i) => { expectBitwiseEqual(a, two[i]); expectBitwiseEqual(a, three[i]); });
     }
   });
+
+  // the direct convolution skips the taps that read its zero padding only where every weight is finite: 0 x Inf is a
+  // NaN in the GEMM's sums (two threads, one image), which the direct ones (one thread) must give too
+  it.each(dtypes)('an infinite weight makes the padding taps NaN on 1 and 2 threads alike (%s)', (_n, C) => {
+    const g: Geo = { N: 1, C: 16, F: 33, H: 20, W: 19, KH: 3, KW: 3, sh: 1, sw: 1, ph: 1, pw: 1 };
+    const [OH, OW] = outSize(g);
+    const x = randomArray(C, g.C * g.H * g.W, 5), w = randomArray(C, g.F * g.C * 9, 6), b = randomArray(C, g.F, 7);
+    w[(3 * g.C + 2) * 9 + 0] = Infinity; // filter 3, channel 2, tap (0, 0): row 0 and column 0 read padding there
+    w[(32 * g.C + 5) * 9 + 8] = -Infinity; // filter 32, channel 5, tap (2, 2): the last row and column
+    const run = (t: number) => withThreads(t, () => {
+      const y = new C(g.F * OH * OW);
+      getBackend().conv2dForward(...args(g), x, w, b, y);
+      return y;
+    });
+    const one = run(1);
+    expect(Number.isNaN(one[3 * OH * OW])).toBe(true);
+    expect(Number.isNaN(one[33 * OH * OW - 1])).toBe(true);
+    expectBitwiseEqual(one, run(2));
+  });
 });
 
 /** Visits every im2col entry (c, kh, kw) x (oh, ow) whose input pixel lies inside the image, in that order. */
