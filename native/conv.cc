@@ -368,7 +368,8 @@ inline void direct_tile(const DirectConv<T>& d, long K, const T* xp, const T* wp
 // direct_tile for a 3-wide kernel (KW = 3) and one K block (K <= kGemmKC): the three taps (c, kh, 0..2) of a row of
 // the padded image as one step, their 3 NV weight vectors in registers, each of the row's PX + 2 pixels broadcast
 // once for the (up to) three outputs that read it, where direct_tile broadcasts it once per tap: PX + 2 broadcasts
-// per 3 PX NV multiply-adds rather than 3 PX (the broadcasts, not the multiply-adds, bound direct_tile). Pixel i
+// per 3 PX NV multiply-adds rather than 3 PX (direct_tile's 28 x 1 tile, a first layer's, broadcasts once per FMA,
+// which the FMAs then wait on). Pixel i
 // takes tap kw from pixel p = i + kw: as p rises, its taps come in the order kw = 0, 1, 2, so every element is
 // summed as direct_tile sums it (from zero, k in order, one multiply-add at a time): the same bits.
 // With SKIPL (SKIPR) the tile's first (last) padded pixel is padding, and the rows of the taps kh set in skip are
