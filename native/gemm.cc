@@ -165,9 +165,19 @@ template <typename V, typename T> inline V merge_block(V c, V acc, T alpha, T be
 
 // PB: B is read in place and the tile's last vector of columns is partial (cols < NV * L): that vector is loaded with
 // its lanes past cols zero, as the packed strip's zero padding would give them.
-template <typename T, int RM, int NV, int AM, bool PB = false>
-inline void micro_kernel(long kc, const T* __restrict a, long lda, const T* __restrict b, long ldbk, T* C, long ldc,
+// BS: B's stride when the caller knows it at compile time (a packed strip: NR), else 0 and ldbk_.
+// The inner loop's addresses: A's rows (A not transposed) from two base pointers, rows [0, RM / 2) and [RM / 2, RM)
+// RM / 2 rows apart, so that one scaled index register serves a row of each half. From one base, the 12 rows of the
+// AVX-512 tile wanted 11 index registers: GCC kept the 12th in a vector register (a vmovq back every k) and B's
+// stride on the stack (a load every k). With both gone the loop is the 2 B loads, 12 broadcasts, 24 FMAs and 5
+// integer instructions: 1024^3 float32 +3.5% on one thread, +2-3% on two, float64 +3% (bench/README, "where the GEMM's
+// time goes"). AVX-512 only: with 16 registers (AVX2) GCC then kept one of the 6 x 2 tile's B vectors on the stack
+// (scripts/check-fma-spills.js).
+template <typename T, int RM, int NV, int AM, bool PB = false, int BS = 0>
+inline void micro_kernel(long kc, const T* __restrict a, long lda, const T* __restrict b, long ldbk_, T* C, long ldc,
                          long rows, long cols, T alpha, T beta, bool overwrite) {
+  const long ldbk = BS ? (long)BS : ldbk_;
+  const T* a_hi = a + (AM == kRows && NODENN_REGS == 32 ? (RM / 2) * lda : 0);
   typedef Blocking<T> Bk;
   typedef typename Bk::V V;
   typedef typename Bk::U U;
@@ -183,7 +193,8 @@ inline void micro_kernel(long kc, const T* __restrict a, long lda, const T* __re
                                 : *(const U*)(b + k * ldbk + v * L);
 #pragma GCC unroll 16
     for (int r = 0; r < RM; r++) {
-      T x = AM == kRows ? a[r * lda + k] : a[k * lda + r];
+      T x = AM == kRows ? (NODENN_REGS == 32 && r >= RM / 2 ? a_hi[(r - RM / 2) * lda + k] : a[r * lda + k])
+                        : a[k * lda + r];
       V ar = x - V{};  // x - 0 is exactly x: a broadcast load, no arithmetic
       for (int v = 0; v < NV; v++) acc[r][v] += ar * bv[v];
     }
@@ -280,7 +291,10 @@ inline void rows_in_place(const GemmJob<T>& j, long row0, long pc, long kc, long
         __builtin_prefetch(c + r * j.ldc + q * NR, 1, 3);
         if (cols > L) __builtin_prefetch(c + r * j.ldc + q * NR + L, 1, 3);
       }
-    if (cols > L)
+    if (NODENN_REGS == 32 && cols > L && ldbk == NR)
+      micro_kernel<T, RM, 2, AM, false, NR>(kc, a, j.lda, b, ldbk, c + q * NR, j.ldc, RM, cols, j.alpha, beta,
+                                            overwrite);
+    else if (cols > L)
       micro_kernel<T, RM, 2, AM>(kc, a, j.lda, b, ldbk, c + q * NR, j.ldc, RM, cols, j.alpha, beta, overwrite);
     else
       micro_kernel<T, RM, 1, AM>(kc, a, j.lda, b, ldbk, c + q * NR, j.ldc, RM, cols, j.alpha, beta, overwrite);
@@ -684,6 +698,11 @@ template <typename T> void choose_tiles(GemmJob<T>& j) {
     else
       j.nt = (j.nt + 1) / 2;
   }
+  // The same number of tiles, as even as they come: 86 strips (1024 rows) in 8 tiles of 11 and 9 rather than 7 of 12
+  // and one of 2, so that two threads run out of tiles together (1024^3 float32, 2 threads: +3%).
+  const long mt = (j.m_strips + j.m_tiles - 1) / j.m_tiles, nt = (j.n_strips + j.n_tiles - 1) / j.n_tiles;
+  if ((j.m_strips + mt - 1) / mt == j.m_tiles) j.mt = mt;
+  if ((j.n_strips + nt - 1) / nt == j.n_tiles) j.nt = nt;
 }
 
 }  // namespace
