@@ -2,9 +2,11 @@
 // Where one step of the bench's mlp-epoch workload (MLP 784-100(ReLU)-10, SGD lr 0.1, batch 100, fit(x, y) on the
 // first 60,000 MNIST training images, no shuffle) spends its CPU time: every backend kernel call is timed by the
 // process CPU time around it, grouped by kernel and geometry, plus the JS between the calls. Run with one thread
-// (NODENN_THREADS=1) so that the process CPU time is the calling thread's. --epochs n measures n epochs after one of
-// warm-up; --plain times whole epochs only (no wrapping, CPU and wall per epoch, the minimum of --reps).
-// node bench/mlp-profile.js [--epochs 1] [--plain --reps 5]
+// (NODENN_THREADS=1) so that the process CPU time is the calling thread's; --wall times the calls by the wall clock
+// instead (for two threads, on a machine with nothing else running, or under `chrt -f 50` on a loaded one).
+// --epochs n measures n epochs after one of warm-up; --plain times whole epochs only (no wrapping, CPU and wall per
+// epoch, the minimum of --reps).
+// node bench/mlp-profile.js [--epochs 1] [--wall] [--plain --reps 5]
 'use strict';
 const path = require('path');
 const nn = require(path.join(__dirname, '..', 'dist', 'cjs', 'index.js'));
@@ -13,6 +15,7 @@ const { loadMnist } = require('./mnist');
 
 const arg = (name, def) => { const i = process.argv.indexOf(`--${name}`); return i < 0 ? def : Number(process.argv[i + 1]); };
 const epochs = arg('epochs', 1), reps = arg('reps', 5), plain = process.argv.includes('--plain');
+const wall = process.argv.includes('--wall');
 const { cpuNow, timeKernels } = require('./util');
 
 async function main() {
@@ -35,15 +38,16 @@ async function main() {
     return;
   }
   const b = getBackend();
-  const stats = timeKernels(b);
+  const clock = wall ? () => performance.now() : cpuNow;
+  const stats = timeKernels(b, () => true, new Map(), clock);
   await fit(1);  // warm-up of the wrappers
   stats.clear();
-  const c0 = cpuNow();
+  const c0 = clock();
   await fit(epochs);
-  const total = cpuNow() - c0, all = steps * epochs;
+  const total = clock() - c0, all = steps * epochs;
   const rows = [...stats].sort((p, q) => q[1].ms - p[1].ms);
   let kern = 0;
-  console.log(`CPU µs per step (batch 100, ${all} steps, threads ${nn.backendInfo().threads}, ${nn.backendInfo().isa}):`);
+  console.log(`${wall ? 'wall' : 'CPU'} µs per step (batch 100, ${all} steps, threads ${nn.backendInfo().threads}, ${nn.backendInfo().isa}):`);
   for (const [k, s] of rows) {
     kern += s.ms;
     console.log(`${(1000 * s.ms / all).toFixed(1).padStart(8)}  ${String(s.calls / all).padStart(4)}x  ${k}`);

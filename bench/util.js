@@ -81,18 +81,19 @@ const cpuNow = () => { const u = process.cpuUsage(); return (u.user + u.system) 
 /**
  * Wraps every kernel of `backend` so that each call adds its CPU time to `stats`, keyed by the kernel's name and its
  * leading numeric and boolean arguments (its geometry): Map<key, { ms, calls }>. Calls are timed only while
- * `enabled()` is true. Returns stats.
+ * `enabled()` is true. `clock` (ms) is the process CPU time unless given (performance.now() for wall time).
+ * Returns stats.
  */
-function timeKernels(backend, enabled = () => true, stats = new Map()) {
+function timeKernels(backend, enabled = () => true, stats = new Map(), clock = cpuNow) {
   for (const name of Object.keys(backend)) {
     const f = backend[name];
     if (typeof f !== 'function') continue;
     backend[name] = function (...a) {
       if (!enabled()) return f.apply(this, a);
       const shape = a.slice(0, 6).filter((v) => typeof v === 'number' || typeof v === 'boolean').map(Number).join(',');
-      const t = cpuNow();
+      const t = clock();
       const r = f.apply(this, a);
-      const dt = cpuNow() - t;
+      const dt = clock() - t;
       const key = `${name}(${shape})`;
       const s = stats.get(key) ?? { ms: 0, calls: 0 };
       s.ms += dt; s.calls++;

@@ -68,7 +68,8 @@ template <typename T> struct GemmJob {
   T beta;
   T* C;
   long ldc;
-  // Packed B: K block starting at pc, strip q at b_pack[pc * n_pad + q * NR * kc], element (k, c) at [k * NR + c].
+  // Packed B: K block starting at pc, strip q at b_pack[pc * n_pad + q * NR * kc], element (k, c) at [k * ld + c]
+  // with ld = packed_ld(cols): NR, or one vector for a last strip of at most one vector's columns.
   T* b_pack;
   // Whether K block b's strip q is packed, at b_ready[b * n_strips + q]: kBlockUnpacked, kBlockPacking or kBlockReady.
   // The compute tasks pack the blocks they need as they go (see need_b_blocks); null when B is read in place.
@@ -80,10 +81,18 @@ template <typename T> struct GemmJob {
   long mt, nt, m_tiles, n_tiles;  // strips per tile, tiles
 };
 
-// Packs strip q of op(B), K block [pc, pc + kc), zero-padded past N.
+// Row stride of a packed strip of `cols` columns: NR, or one vector when the strip has at most one vector's columns
+// (the micro-kernel then reads one vector per k: packing to NR would write and fetch twice the lines it uses; the
+// 4 columns past 96 of a 100-wide layer).
+template <typename T> inline long packed_ld(long cols) {
+  return cols <= Vec<T>::L ? (long)Vec<T>::L : (long)Blocking<T>::NR;
+}
+
+// Packs strip q of op(B), K block [pc, pc + kc), zero-padded past N to packed_ld(cols) columns.
 template <typename T> void pack_b_block(const GemmJob<T>& j, long pc, long kc, long q) {
   enum { NR = Blocking<T>::NR };
   long j0 = q * NR, cols = j.N - j0 < NR ? j.N - j0 : (long)NR;
+  const long ld = packed_ld<T>(cols);
   T* dst = j.b_pack + pc * j.n_pad + q * NR * kc;
   if (!j.trans_b) {
     if (cols == NR) {
@@ -95,17 +104,17 @@ template <typename T> void pack_b_block(const GemmJob<T>& j, long pc, long kc, l
       for (long k = 0; k < kc; k++) {
         const T* src = j.B + (pc + k) * j.ldb + j0;
         long c = 0;
-        for (; c < cols; c++) dst[k * NR + c] = src[c];
-        for (; c < NR; c++) dst[k * NR + c] = 0;
+        for (; c < cols; c++) dst[k * ld + c] = src[c];
+        for (; c < ld; c++) dst[k * ld + c] = 0;
       }
     }
   } else {
     for (long c = 0; c < cols; c++) {
       const T* src = j.B + (j0 + c) * j.ldb + pc;
-      for (long k = 0; k < kc; k++) dst[k * NR + c] = src[k];
+      for (long k = 0; k < kc; k++) dst[k * ld + c] = src[k];
     }
-    for (long c = cols; c < NR; c++)
-      for (long k = 0; k < kc; k++) dst[k * NR + c] = 0;
+    for (long c = cols; c < ld; c++)
+      for (long k = 0; k < kc; k++) dst[k * ld + c] = 0;
   }
 }
 
@@ -260,14 +269,15 @@ template <typename T> void tiny_product(const GemmJob<T>& j) {
     partial ? tiny_rows<T, kRows, true>(j) : tiny_rows<T, kRows, false>(j);
 }
 
-// Strip q of op(B) in K block pc: a full strip of B read in place (stride ldb), else its packed copy (stride NR).
+// Strip q of op(B) in K block pc: a full strip of B read in place (stride ldb), else its packed copy (stride
+// packed_ld(cols)).
 template <typename T> inline const T* b_strip(const GemmJob<T>& j, long pc, long kc, long q, long cols, long* ldbk) {
   enum { NR = Blocking<T>::NR };
   if (j.b_inplace && cols == NR) {
     *ldbk = j.ldb;
     return j.B + pc * j.ldb + q * NR;
   }
-  *ldbk = NR;
+  *ldbk = packed_ld<T>(cols);
   return j.b_pack + pc * j.n_pad + q * NR * kc;
 }
 
