@@ -250,11 +250,20 @@ class Args {
     return -1;
   }
   // A value check that reads an Int32Array's values has the kernel read a private copy of them, as for indices.
+  // A short array (planForward's program: a few steps of 4 words) is copied into the Args itself: a vector would
+  // allocate and free at every call (~2% of a batch-1 predictProba).
   const int32_t* keep_copy(int i) {
     const int32_t* x = (const int32_t*)view_[i].data;
-    value_copy_.assign(x, x + needed(i));
-    view_[i].data = value_copy_.data();
-    return value_copy_.data();
+    const int64_t n = needed(i);
+    int32_t* copy = value_inline_;
+    if (n > kInlineCopy) {
+      value_copy_.assign(x, x + n);
+      copy = value_copy_.data();
+    } else if (n > 0) {
+      memcpy(copy, x, sizeof(int32_t) * (size_t)n);
+    }
+    view_[i].data = copy;
+    return copy;
   }
 
   // The kernel of the calling environment's table bound to this call's values, to run later (see js_*Async): fn
@@ -428,6 +437,8 @@ class Args {
   uint32_t present_ = 0;  // arrays given (not null)
   napi_typedarray_type dtype_ = napi_int8_array;
   std::vector<int32_t> index_copy_, value_copy_;
+  static const int kInlineCopy = 64;
+  int32_t value_inline_[kInlineCopy];
 };
 
 namespace {

@@ -499,6 +499,25 @@ describe.each(backends)('inference plan of a chain of Dense layers on $label', (
     }
   });
 
+  it('runs and checks a long program as a short one (the addon copies up to 64 words in place, more to the heap)', () => {
+    const k = getBackend();
+    const x = Float32Array.from([-1, 2, 3, -4]), w0 = Float32Array.from([1, 0.5, -2, 1]);
+    const expected = new Float32Array(4);
+    k.gemm(false, false, 2, 2, 2, 1, x, w0, 0, expected);
+    k.activationForward('relu', 4, expected, expected, 0);
+    k.activationForward('tanh', 4, expected, expected, 0);
+    for (const reluSteps of [14, 15, 16, 40]) {  // 60, 64, 68 and 164 words with the Dense and the tanh
+      const program = [0, 0, 0, 0, ...Array.from({ length: reluSteps }, () => [1, 0, 0, 0]).flat(), 1, 3, 0, 0];
+      const y = new Float32Array(4);
+      k.planForward(2, 2, 4, program.length, 2, 2, 0, 0, 0, Int32Array.from(program), x, y, new Float32Array(8), w0,
+        null, null, null, null, null, null, null);
+      expectBitwiseEqual(y, expected);
+      const bad = [...program.slice(0, -4), 1, 9, 0, 0];
+      expect(() => k.planForward(2, 2, 4, bad.length, 2, 2, 0, 0, 0, Int32Array.from(bad), x, y, new Float32Array(8),
+        w0, null, null, null, null, null, null, null)).toThrow(`program[${bad.length - 3}] = 9 is not an activation`);
+    }
+  });
+
   it('refuses a program it cannot run, naming the step', () => {
     const k = getBackend();
     const x = new Float32Array(4), y = new Float32Array(4), scratch = new Float32Array(8), w0 = new Float32Array(4);
