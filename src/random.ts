@@ -5,7 +5,8 @@ import { describeValue } from './validate';
 /** The seeded generator (xoshiro128**) behind every initial weight, shuffle and dropout mask. */
 export class Random {
   // The state as int32 words, and the spare normal with a flag rather than null: numbers that leave V8's small-integer
-  // range (or a field that is sometimes null) are boxed, and a cold start drawing a network's weights paid ~2x for it.
+  // range (or a field that is sometimes null) are boxed. Cold, in a fresh process: 235,000 normals 85 -> 46-58 ms CPU,
+  // 470,000 uniforms 59 -> 52 ms.
   private readonly s = new Int32Array(4);
   private spare = 0;
   private hasSpare = false;
