@@ -167,7 +167,10 @@ function binary(op: BinaryOp, a: unknown, b: unknown, options?: OutOptions): Ten
     : simple ? tb.shape : broadcastShapes(ta.shape, tb.shape);
   const y = out === undefined ? allocateUninitialized(dtype, shape === ta.shape ? na : simple ? nb : sizeOf(shape))
     : outData(op, out, shape, a, b);
-  if (simple) {
+  if (same) {
+    // the kernel of few arguments: a tiny operation's call costs about half of broadcastBinary's
+    if (y.length > 0) backend.binarySame(op, na, ta.data, tb.data, y);
+  } else if (simple) {
     if (y.length > 0) backend.broadcastBinary(op, 1, 1, 1, na, 1, 1, 1, nb, ta.data, tb.data, y);
   } else {
     runBroadcast([ta, tb], shape, y, (d, x, o) => {
