@@ -29,6 +29,7 @@ const ma = nn.randn([512, 512], { seed: 4 }), mb = nn.randn([512, 512], { seed: 
 const ba = nn.randn([1000, 16, 16], { seed: 7 }), bb = nn.randn([1000, 16, 16], { seed: 8 });
 const xTrain = nn.ones([60000, 784]);
 const batchMask = Int32Array.from(nn.randint(0, 60000, [64], { seed: 6 }).data);
+const gatherOut = nn.zeros([64, 784]);
 
 // [label, key (NumPy's, from bench/ops.py; null: nodenn only), the call]
 const workloads = [
@@ -53,6 +54,7 @@ const workloads = [
   ['x_train[batch_mask] (64 rows of 784 from 60000)', 'gather', () => xTrain.take(batchMask, 0)],
   ['  each result disposed', 'gather', () => xTrain.take(batchMask, 0).dispose()],
   ['  in tidy()', 'gather', () => nn.tidy(() => { xTrain.take(batchMask, 0); })],
+  ['  into out (take\'s out=)', 'gather', () => xTrain.take(batchMask, 0, { out: gatherOut })],
   ['softmax(a, axis=1) (1000 x 1000)', 'softmax', () => m.softmax(1)],
   ['a.argmax(axis=1) (1000 x 1000)', 'argmax', () => m.argmax(1)],
   ['a.T copied (1000 x 1000)', 'transpose', () => m.T],

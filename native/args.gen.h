@@ -375,6 +375,14 @@ constexpr KernelSpec kSpec_broadcastBinary = {"broadcastBinary",
     "broadcastBinary(op, a0, a1, a2, a3, b0, b1, b2, b3, a, b, y)", kArgs_broadcastBinary, 12, 12, &kHook_broadcast,
     nullptr, {{0, 1, 2, 3, 4, 5, 6, 7, 8}, 9, {9, 10, 11}, 3, {{11, 9, true}, {11, 10, true}}, 2, {}, 0}};
 
+// binarySame(op, n, a, b, y)
+constexpr ArgSpec kArgs_binarySame[] = {
+    enum_arg("op", {kEnum_binaryOp, 13, "'add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum', 'gt', 'ge', 'lt', 'le', 'eq' or 'ne'"}),
+    size_arg("n"), floats_arg("a", kIn, len(P{"n", 1, {{1, 1}}})), floats_arg("b", kIn, len(P{"n", 1, {{1, 1}}})),
+    floats_arg("y", kOut, len(P{"n", 1, {{1, 1}}}), 12u)};
+constexpr KernelSpec kSpec_binarySame = {"binarySame", "binarySame(op, n, a, b, y)", kArgs_binarySame, 5, 5, nullptr,
+    nullptr, {{0, 1}, 2, {2, 3, 4}, 3, {{4, 2, true}, {4, 3, true}}, 2, {}, 0}};
+
 // broadcastWhere(c0, c1, c2, c3, a0, a1, a2, a3, b0, b1, b2, b3, cond, a, b, y)
 constexpr ArgSpec kArgs_broadcastWhere[] = {NODENN_BROADCAST_WHERE_SIZES,
     floats_arg("cond", kIn, len(P{"c0 * c1 * c2 * c3", 4, {{0, 1}, {1, 1}, {2, 1}, {3, 1}}})),
@@ -586,6 +594,7 @@ constexpr KernelSpec kSpec_planForward = {"planForward",
     a.in<T>(6), a.in<T>(7), a.out<T>(8), a.out<T>(9), a.out<T>(10), a.flag(11)))                                       \
   X(broadcast_binary, broadcastBinary, (a.choice(0), a.size(1), a.size(2), a.size(3), a.size(4), a.size(5), a.size(6), \
     a.size(7), a.size(8), a.in<T>(9), a.in<T>(10), a.out<T>(11)))                                                      \
+  X(binary_same, binarySame, (a.choice(0), a.size(1), a.in<T>(2), a.in<T>(3), a.out<T>(4)))                            \
   X(broadcast_where, broadcastWhere, (a.size(0), a.size(1), a.size(2), a.size(3), a.size(4), a.size(5), a.size(6),     \
     a.size(7), a.size(8), a.size(9), a.size(10), a.size(11), a.in<T>(12), a.in<T>(13), a.in<T>(14), a.out<T>(15)))     \
   X(unary, unary, (a.choice(0), a.size(1), a.in<T>(2), a.out<T>(3), (T)a.number(4), (T)a.number(5)))                   \

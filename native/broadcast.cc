@@ -179,6 +179,11 @@ void broadcast_binary(int op, long a0, long a1, long a2, long a3, long b0, long 
   }
 }
 
+// broadcast_binary for operands of one shape (n elements each): the same walk, hence the same bits
+template <typename T> void binary_same(int op, long n, const T* a, const T* b, T* y) {
+  broadcast_binary<T>(op, 1, 1, 1, n, 1, 1, 1, n, a, b, y);
+}
+
 // y = cond != 0 ? a : b (NaN counts as true) with NumPy broadcasting of cond, a and b; y may be a or b
 template <typename T>
 void broadcast_where(long c0, long c1, long c2, long c3, long a0, long a1, long a2, long a3, long b0, long b1, long b2,

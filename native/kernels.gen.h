@@ -154,6 +154,9 @@ constexpr int kMaxThreads = 1024;
      shape (y0, y1, y2, y3), all row-major; y may be a or b (then of y's shape). */                                   \
   X(broadcast_binary, void, (int op, long a0, long a1, long a2, long a3, long b0, long b1, long b2, long b3,          \
     const T* a, const T* b, T* y))                                                                                    \
+  /* y = op(a, b) element-wise over n elements of each: broadcastBinary for operands of one shape, with fewer         \
+     arguments (the call costs less); bitwise the same results. y may be a or b. */                                   \
+  X(binary_same, void, (int op, long n, const T* a, const T* b, T* y))                                                \
   /* y = cond ≠ 0 ? a : b (NaN counts as true) with NumPy broadcasting of cond (c0..c3), a (a0..a3) and b             \
      (b0..b3) to y (y0..y3); y may be a or b (then of y's shape). */                                                  \
   X(broadcast_where, void, (long c0, long c1, long c2, long c3, long a0, long a1, long a2, long a3, long b0, long b1, \

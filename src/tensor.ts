@@ -840,13 +840,13 @@ export class Tensor {
   }
 
   /** NumPy's take: the elements at `indices` along `axis` (of the flattened tensor when none). */
-  take(indices: Int32Array | readonly number[] | Tensor | number, axis?: number | null): Tensor {
-    return indexingOps.take(this, indices, axis);
+  take(indices: Int32Array | readonly number[] | Tensor | number, axis?: number | null, options?: OutOptions): Tensor {
+    return indexingOps.take(this, indices, axis, options);
   }
 
   /** take along `axis` (default 0): `xTrain.gather(batchMask)` is x_train[batch_mask]. */
-  gather(indices: Int32Array | readonly number[] | Tensor | number, axis = 0): Tensor {
-    return indexingOps.gather(this, indices, axis);
+  gather(indices: Int32Array | readonly number[] | Tensor | number, axis = 0, options?: OutOptions): Tensor {
+    return indexingOps.gather(this, indices, axis, options);
   }
 
   /** The elements where `mask` is nonzero (x[mask] in NumPy), as a 1-D tensor (or rows, for a mask of leading axes). */

@@ -9,6 +9,7 @@ import {
 } from './helpers';
 import * as ref from './reference';
 import { STEP_DENSE } from '../src/backend/ts/plan';
+import { enums } from '../src/backend/spec';
 
 const sizes = [1, 3, 17, 65, 257];
 
@@ -135,6 +136,30 @@ describe.each(backends)('kernels on $label', (bc) => {
       expect(Array.from(y)).toEqual(new Array(n).fill(0.5));
       getBackend().unary('step', n, x, y, 0, 0);
       expect(signs(y)).toEqual(new Array(n).fill('0'));
+    });
+
+    it('binarySame is broadcastBinary of one shape, bit for bit: every op, NaN, ±Infinity, ±0, in place', () => {
+      const k = getBackend();
+      const bits = (v: FloatArray) => Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+      const special = [NaN, Infinity, -Infinity, 0, -0, 1, -1, 2];
+      // one vector and its tail; past one chunk of the pool (threaded from 65,536 on natively)
+      for (const n of [0, 1, 37, 70001]) {
+        const a = randomArray(C, n, 3), b = randomArray(C, n, 4);
+        for (let i = 0; i < n; i += 5) [a[i], b[i]] = [special[i % 8], special[(i >> 3) % 8]];
+        for (const op of enums.binaryOp.values) {
+          const want = new C(n).fill(7), got = new C(n).fill(8);
+          k.broadcastBinary(op, 1, 1, 1, n, 1, 1, 1, n, a, b, want);
+          k.binarySame(op, n, a, b, got);
+          expect(bits(got).equals(bits(want))).toBe(true);
+          // the result over either operand, as a.add_(b) and ops.sub(a, b, { out: b }) write it
+          const intoA = a.slice(), intoB = b.slice();
+          k.binarySame(op, n, intoA, b, intoA);
+          k.binarySame(op, n, a, intoB, intoB);
+          expect(bits(intoA).equals(bits(want))).toBe(true);
+          expect(bits(intoB).equals(bits(want))).toBe(true);
+        }
+      }
+      expect(() => k.binarySame('add', 3, new C(3), new C(2), new C(3))).toThrow(/b/);
     });
 
     it('ties of zeros of either sign: maximum and minimum give b, clamp keeps x, max reductions +0 and min -0', () => {

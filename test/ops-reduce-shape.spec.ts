@@ -239,6 +239,51 @@ describe.each(backends)('tensor ops (reduce, linalg, shape, indexing) on $label'
       ops.scatterAdd(x, [0], t([[1, 1]], dtype));
       expect(x.toArray()).toEqual(before);
     });
+
+    it('take and gather into out: the values of a new result, for every form of indices and axis', () => {
+      const x = new Tensor(Float64Array.from({ length: 5000 }, (_, i) => i * 0.5 - 7), [50, 4, 25]).astype(dtype);
+      const cases: [Int32Array | number[] | number[][] | Tensor | number, number | null][] = [
+        [Int32Array.of(3, -1, 0, 3), 0], [[2, 0, -3], 1], [Int32Array.of(24, 0), 2], [[[1, 2], [3, 4]], 0],
+        [7, 0], [Int32Array.of(4999, 0, -5000), null], [ops.tensor([[1, 2]], { dtype: 'float64' }), 2],
+      ];
+      for (const [indices, axis] of cases) {
+        const want = x.take(indices as Int32Array, axis);
+        const out = Tensor.full([...want.shape], NaN, dtype);
+        expect(x.take(indices as Int32Array, axis, { out })).toBe(out);
+        expectBitwiseEqual(out.data, want.data);
+        if (axis !== null) {
+          out.data.fill(NaN);
+          expect(ops.gather(x, indices as Int32Array, axis, { out })).toBe(out);
+          expectBitwiseEqual(out.data, want.data);
+        }
+      }
+      // a mini-batch of MNIST rows, large enough for a result of its own memory
+      const rows = Int32Array.of(49, 0, 17, 17, 33);
+      const out = Tensor.zeros([5, 4, 25], dtype);
+      x.gather(rows, 0, { out });
+      expect(out.get(0, 3, 24)).toBe(x.get(49, 3, 24));
+      expect(out.get(3, 1, 2)).toBe(x.get(17, 1, 2));
+      expect(out.get(4, 0, 0)).toBe(x.get(33, 0, 0));
+
+      const other = dtype === 'float32' ? 'float64' : 'float32';
+      expect(() => x.take(rows, 0, { out: Tensor.zeros([5, 4, 25], other) })).toThrow(
+        new TypeError(`take: out has dtype ${other} but the result has dtype ${dtype}`));
+      expect(() => x.take(rows, 0, { out: Tensor.zeros([5, 100], dtype) })).toThrow(
+        new RangeError('take: out has shape [5, 100] but the result has shape [5, 4, 25]'));
+      expect(() => x.gather(rows, 1, { out })).toThrow(/index 49 is out of bounds for axis 1 with size 4/);
+      expect(() => x.take(rows, 0, { out: [1, 2] as unknown as Tensor })).toThrow(
+        new TypeError('take: out must be a Tensor, got an array of length 2'));
+      expect(() => x.take(rows, 0, 3 as never)).toThrow(new TypeError('take: options must be an object, got 3'));
+      // out sharing memory with x: the kernel refuses before writing
+      const self = x.reshape([50, 100]);
+      expect(() => self.take(Int32Array.of(0), 0, { out: new Tensor(self.data.subarray(100, 200), [1, 100]) }))
+        .toThrow(/must not share memory/);
+      // autograd does not record a write into out
+      const w = x.clone().requiresGrad_();
+      expect(() => w.take(rows, 0, { out })).toThrow(
+        /take: writing into out \(or in place\) is not recorded by autograd, and x requires a gradient/);
+      expect(w.take(rows, 0).requiresGrad).toBe(true);
+    });
   });
 
   it('errors name the index and the axis size, the axis, or both shapes', () => {

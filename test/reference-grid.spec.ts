@@ -867,6 +867,29 @@ function broadcastRows(): Row[] {
       })),
     },
     {
+      kernel: 'binarySame (every op; NaN, ±Infinity, ties; in place over a and b)',
+      cases: [1, 37, 70001].map((n) => ({
+        label: `${n} elements`,
+        run(k, C, seed, reference) {
+          const a = specialValues(C, n, seed), b = specialValues(C, n, seed + 1);
+          b[0] = 2;
+          const checks: Check[] = [];
+          for (const op of n > 20000 ? ['add', 'pow', 'maximum', 'ne'] as const : binaryOps) {
+            const want = reference(op, () => ref.broadcastMap([[1, 1, 1, n], [1, 1, 1, n]], [a, b],
+              (x, y) => ref.binaryScalar(op, x, y)));
+            const tol = op === 'pow' ? (C === Float32Array ? 1e-6 : 1e-14) : tolerance(C);
+            const y = poisoned(C, n), intoA = C.from(a), intoB = C.from(b);
+            k.binarySame(op, n, a, b, y);
+            k.binarySame(op, n, intoA, b, intoA);
+            k.binarySame(op, n, a, intoB, intoB);
+            checks.push({ what: op, got: y, want: want.y, tol }, { what: `${op} into a`, got: intoA, want: want.y, tol },
+              { what: `${op} into b`, got: intoB, want: want.y, tol });
+          }
+          return checks;
+        },
+      })),
+    },
+    {
       kernel: 'broadcastWhere',
       cases: ([[[1, 1, 1, 65537], [1, 1, 1, 65537], [1, 1, 1, 65537]], [[1, 1, 1, 17], [1, 1, 1, 1], [1, 1, 3, 17]],
         [[1, 1, 300, 1], [1, 1, 1, 301], [1, 1, 1, 1]], [[2, 1, 3, 1], [1, 4, 1, 5], [2, 4, 1, 1]],

@@ -160,6 +160,11 @@ export interface Kernels {
   broadcastBinary(op: BinaryOp, a0: number, a1: number, a2: number, a3: number, b0: number, b1: number, b2: number,
     b3: number, a: FloatArray, b: FloatArray, y: FloatArray): void;
   /**
+   * y = op(a, b) element-wise over n elements of each: broadcastBinary for operands of one shape, with fewer
+   * arguments (the call costs less); bitwise the same results. y may be a or b.
+   */
+  binarySame(op: BinaryOp, n: number, a: FloatArray, b: FloatArray, y: FloatArray): void;
+  /**
    * y = cond ≠ 0 ? a : b (NaN counts as true) with NumPy broadcasting of cond (c0..c3), a (a0..a3) and b (b0..b3) to
    * y (y0..y3); y may be a or b (then of y's shape).
    */

@@ -500,6 +500,13 @@ export const kernels = {
       output('y', 'y0 * y1 * y2 * y3', { sameAs: ['a', 'b'] })],
     hook: 'broadcast',
   },
+  binarySame: {
+    doc: 'y = op(a, b) element-wise over n elements of each: broadcastBinary for operands of one shape, with fewer ' +
+      'arguments (the call costs less); bitwise the same results. y may be a or b.',
+    source: 'broadcast',
+    args: [{ kind: 'enum', name: 'op', enum: 'binaryOp' }, size('n'), input('a', 'n'), input('b', 'n'),
+      output('y', 'n', { sameAs: ['a', 'b'] })],
+  },
   broadcastWhere: {
     doc: 'y = cond ≠ 0 ? a : b (NaN counts as true) with NumPy broadcasting of cond (c0..c3), a (a0..a3) and ' +
       'b (b0..b3) to y (y0..y3); y may be a or b (then of y\'s shape).',

@@ -120,7 +120,7 @@ export interface OutOptions {
 }
 
 /** options.out checked (a tensor, attached, not requiring a gradient), or undefined. */
-function outArg(options: OutOptions | undefined, op: string): Tensor | undefined {
+export function outArg(options: OutOptions | undefined, op: string): Tensor | undefined {
   if (options === undefined || options === null) return undefined;
   if (typeof options !== 'object') throw new TypeError(`${op}: options must be an object, got ${describeValue(options)}`);
   const out = options.out;
@@ -130,7 +130,7 @@ function outArg(options: OutOptions | undefined, op: string): Tensor | undefined
 }
 
 /** out's data for a result of `shape`, after the checks: its shape, and nothing that autograd would record. */
-function outData(op: string, out: Tensor, shape: Shape, a: unknown, b?: unknown): FloatArray {
+export function outData(op: string, out: Tensor, shape: Shape, a: unknown, b?: unknown): FloatArray {
   if (!sameShape(out.shape, shape)) {
     throw new RangeError(`${op}: out has shape ${formatShape(out.shape)} but the result has shape ${formatShape(shape)}`);
   }
@@ -167,7 +167,10 @@ function binary(op: BinaryOp, a: unknown, b: unknown, options?: OutOptions): Ten
     : simple ? tb.shape : broadcastShapes(ta.shape, tb.shape);
   const y = out === undefined ? allocateUninitialized(dtype, shape === ta.shape ? na : simple ? nb : sizeOf(shape))
     : outData(op, out, shape, a, b);
-  if (simple) {
+  if (same) {
+    // the kernel of few arguments: a tiny operation's call costs about half of broadcastBinary's
+    if (y.length > 0) backend.binarySame(op, na, ta.data, tb.data, y);
+  } else if (simple) {
     if (y.length > 0) backend.broadcastBinary(op, 1, 1, 1, na, 1, 1, 1, nb, ta.data, tb.data, y);
   } else {
     runBroadcast([ta, tb], shape, y, (d, x, o) => {

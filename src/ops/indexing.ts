@@ -2,12 +2,16 @@
 // material's x_train[batch_mask]), boolean-mask selection (x[x > 15]), oneHot and scatterAdd. The copies run on the
 // gatherAxis / scatterAxis / oneHot / nonzeroIndices kernels. An index out of range is a RangeError naming the
 // index, the axis and its size.
-import { record } from '../autograd/tape';
+import { isGradEnabled, isTracing, notifyTracer, record } from '../autograd/tape';
 import { getBackend } from '../backend/index';
-import { notifyTracer } from '../autograd/tape';
-import { Tensor, type DType, type NestedArray, formatShape, sizeOf } from '../tensor';
+import {
+  Tensor, type DType, type FloatArray, type NestedArray, allocateUninitialized, checkElements, formatShape, sizeOf,
+} from '../tensor';
 import { describeValue, isArray } from '../validate';
-import { around, commonDType, empty, emptyAlong, gatherAlong, indexArray, normalizeAxis, tensorArg, wrapIndices } from './shape';
+import { type OutOptions, outArg, outData } from './elementwise';
+import {
+  around, commonDType, empty, emptyAlong, gatherAlong, indexArray, normalizeAxis, span, tensorArg, wrapIndices,
+} from './shape';
 
 /**
  * What one axis of a slice takes: an integer (that index; the axis is dropped, as x[1] in NumPy), null or
@@ -92,28 +96,54 @@ export function slice(x: Tensor, ...specs: SliceSpec[]): Tensor {
 /**
  * NumPy's take (TensorFlow's gather): the elements at `indices` along `axis` — of the flattened tensor when axis is
  * null or undefined. `x_train[batch_mask]` is take(xTrain, batchMask, 0). The result's shape is x.shape with axis
- * replaced by the indices' shape. Negative indices count from the end.
+ * replaced by the indices' shape. Negative indices count from the end. `out` (NumPy's out=) takes the result instead
+ * of a new tensor: it must have the result's shape and x's dtype, and share no memory with x; writing into it is not
+ * recorded by autograd (with gradient recording on, neither x nor out may require a gradient). Reusing one `out`
+ * for every mini-batch saves a fresh result's allocation, which costs more than the gather.
  */
-export function take(x: Tensor, indices: Int32Array | readonly number[] | Tensor | number, axis?: number | null): Tensor {
+export function take(x: Tensor, indices: Int32Array | readonly number[] | Tensor | number, axis?: number | null,
+  options?: OutOptions): Tensor {
   x = tensorArg(x, 'x');
-  const { index, shape: indexShape } = indexArray(indices, 'indices');
-  let src = x, a: number;
-  if (axis === undefined || axis === null) {
-    src = x.reshape([x.size]);
-    a = 0;
-  } else {
-    if (x.ndim === 0) throw new RangeError('take along an axis of a 0-d tensor: pass axis null');
-    a = normalizeAxis(axis, x.ndim);
+  const out = outArg(options, 'take');
+  // an Int32Array (a mini-batch's indices) as is; indexShape null for its one axis
+  let index: Int32Array, indexShape: number[] | null = null;
+  if (indices instanceof Int32Array) index = indices;
+  else ({ index, shape: indexShape } = indexArray(indices, 'indices'));
+  const flat = axis === undefined || axis === null;
+  if (!flat && x.ndim === 0) throw new RangeError('take along an axis of a 0-d tensor: pass axis null');
+  const a = flat ? 0 : normalizeAxis(axis, x.ndim);
+  if (out === undefined && ((isGradEnabled() && x.requiresGrad) || isTracing())) {
+    // recorded: the gatherAxis of x (flattened when no axis) and the reshapes, as the graph and an ONNX export see them
+    const src = flat ? x.reshape([x.size]) : x;
+    const y = gatherAlong(src, a, wrapIndices(index, src.shape[a], a));
+    return indexShape === null || indexShape.length === 1 ? y
+      : y.reshape([...src.shape.slice(0, a), ...indexShape, ...src.shape.slice(a + 1)]);
   }
-  const valid = wrapIndices(index, src.shape[a], a);
-  const y = gatherAlong(src, a, valid);
-  // 1-D indices (a mini-batch's) leave the gathered shape as it is
-  return indexShape.length === 1 ? y : y.reshape([...src.shape.slice(0, a), ...indexShape, ...src.shape.slice(a + 1)]);
+  // the same kernel call on the (outer, n, inner) view, the result's shape built once
+  const xs = x.shape;
+  const n = flat ? x.size : xs[a], outer = flat ? 1 : span(xs, 0, a), inner = flat ? 1 : span(xs, a + 1, xs.length);
+  const valid = wrapIndices(index, n, a);
+  const shape: number[] = [];
+  if (!flat) for (let i = 0; i < a; i++) shape.push(xs[i]);
+  if (indexShape === null) shape.push(index.length);
+  else for (let i = 0; i < indexShape.length; i++) shape.push(indexShape[i]);
+  if (!flat) for (let i = a + 1; i < xs.length; i++) shape.push(xs[i]);
+  Object.freeze(shape);
+  let y: FloatArray;
+  if (out === undefined) {
+    y = allocateUninitialized(x.dtype, checkElements(shape, 'the result of shape'));
+  } else {
+    if (out.dtype !== x.dtype) throw new TypeError(`take: out has dtype ${out.dtype} but the result has dtype ${x.dtype}`);
+    y = outData('take', out, shape, x);
+  }
+  if (y.length > 0) getBackend().gatherAxis(valid.length, outer, n, inner, x.data, valid, y);
+  return out ?? new Tensor(y, shape);
 }
 
-/** TensorFlow's name for take along an axis (default 0). */
-export function gather(x: Tensor, indices: Int32Array | readonly number[] | Tensor | number, axis = 0): Tensor {
-  return take(x, indices, axis);
+/** TensorFlow's name for take along an axis (default 0); `out` as take's. */
+export function gather(x: Tensor, indices: Int32Array | readonly number[] | Tensor | number, axis = 0,
+  options?: OutOptions): Tensor {
+  return take(x, indices, axis, options);
 }
 
 /**

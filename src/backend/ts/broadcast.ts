@@ -44,6 +44,11 @@ const binaryOps: Record<BinaryOp, (a: number, b: number) => number> = {
   ne: (a, b) => (a !== b ? 1 : 0),
 };
 
+/** broadcastBinary for operands of one shape (n elements each). */
+export function binarySame(op: BinaryOp, n: number, a: FloatArray, b: FloatArray, y: FloatArray): void {
+  broadcastBinary(op, 1, 1, 1, n, 1, 1, 1, n, a, b, y);
+}
+
 export function broadcastBinary(op: BinaryOp, a0: number, a1: number, a2: number, a3: number, b0: number, b1: number,
   b2: number, b3: number, a: FloatArray, b: FloatArray, y: FloatArray): void {
   const f = binaryOps[op];
