@@ -8,7 +8,7 @@ import {
 import { ARCHITECTURE_FORMAT, ARCHITECTURE_VERSION, loadModelFile, saveModelFile, type ModelInfo } from './io/model';
 import { type Batch, BatchIterator, rowsOf, targetRowsOf } from './data/batches';
 import { Dataset } from './data/dataset';
-import { InferencePlan, MIN_ROWS_PER_PASS, type Squash, fusablePool, isExactly } from './inference/plan';
+import { InferencePlan, MIN_ROWS_PER_PASS, type Squash, fusableNorm, fusablePool, isExactly } from './inference/plan';
 import { SafetensorsError, loadSafetensors } from './io/safetensors';
 import type { ExportOnnxOptions } from './io/onnx/export';
 import { type PytorchNames, fromPytorchStateDict, toPytorchStateDict } from './io/pytorch';
@@ -21,8 +21,6 @@ import { Module } from './autograd/module';
 import { ModuleLayer } from './autograd/module-layer';
 import { noGrad } from './autograd/tape';
 import { Conv2D } from './layers/conv2d';
-import { BatchNorm1D } from './layers/batch_norm1d';
-import { BatchNorm2D } from './layers/batch_norm2d';
 import { Dense } from './layers/dense';
 import { LeakyReLU } from './layers/leaky_relu';
 import { ReLU } from './layers/relu';
@@ -859,8 +857,7 @@ export class Sequential {
           }
         }
       }
-      const after = layers[i + 1];
-      if ((isExactly(l, BatchNorm2D) || isExactly(l, BatchNorm1D)) && after !== undefined && isExactly(after, ReLU)) {
+      if (fusableNorm(l, layers[i + 1])) {
         y = l.forwardRelu(y);
         fused[++i] = true;
         continue;
