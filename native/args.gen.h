@@ -364,6 +364,27 @@ constexpr KernelSpec kSpec_batchNormBackward = {"batchNormBackward",
     12, 12, nullptr, nullptr,
     {{0, 1, 2, 11}, 4, {3, 4, 5, 6, 7, 8, 9, 10}, 8, {{8, 3, false}, {8, 4, true}, {8, 5, false}, {8, 6, false}, {8, 7, false}, {9, 3, false}, {9, 4, false}, {9, 5, false}, {9, 6, false}, {9, 7, false}, {9, 8, false}, {10, 3, false}, {10, 4, false}, {10, 5, false}, {10, 6, false}, {10, 7, false}, {10, 8, false}, {10, 9, false}}, 18, {}, 0}};
 
+// batchNormReluForward(N, C, S, x, gamma, beta, y, mean, invstd, runningMean, runningVar, training, momentum, eps)
+constexpr KernelSpec kSpec_batchNormReluForward = {"batchNormReluForward",
+    "batchNormReluForward(N, C, S, x, gamma, beta, y, mean, invstd, runningMean, runningVar, training, momentum, eps)",
+    kArgs_batchNormForward, 14, 14, &kHook_batchNorm, nullptr,
+    {{0, 1, 2, 11, 12, 13}, 6, {3, 4, 5, 6, 7, 8, 9, 10}, 8, {{6, 3, true}, {6, 4, false}, {6, 5, false}, {7, 3, false}, {7, 4, false}, {7, 5, false}, {7, 6, false}, {8, 3, false}, {8, 4, false}, {8, 5, false}, {8, 6, false}, {8, 7, false}, {9, 3, false}, {9, 4, false}, {9, 5, false}, {9, 6, false}, {9, 7, false}, {9, 8, false}, {10, 3, false}, {10, 4, false}, {10, 5, false}, {10, 6, false}, {10, 7, false}, {10, 8, false}, {10, 9, false}}, 25, {}, 0}};
+
+// batchNormReluBackward(N, C, S, x, y, dy, gamma, mean, invstd, dx, dgamma, dbeta, training)
+constexpr ArgSpec kArgs_batchNormReluBackward[] = {size_arg("N"), size_arg("C"), size_arg("S"),
+    floats_arg("x", kIn, len(P{"N * C * S", 3, {{0, 1}, {1, 1}, {2, 1}}})),
+    floats_arg("y", kIn, len(P{"N * C * S", 3, {{0, 1}, {1, 1}, {2, 1}}})),
+    floats_arg("dy", kIn, len(P{"N * C * S", 3, {{0, 1}, {1, 1}, {2, 1}}})),
+    floats_arg("gamma", kIn, len(P{"C", 1, {{1, 1}}})), floats_arg("mean", kIn, len(P{"C", 1, {{1, 1}}})),
+    floats_arg("invstd", kIn, len(P{"C", 1, {{1, 1}}})),
+    floats_arg("dx", kOut, len(P{"N * C * S", 3, {{0, 1}, {1, 1}, {2, 1}}}), 32u),
+    floats_arg("dgamma", kOut, len(P{"C", 1, {{1, 1}}})), floats_arg("dbeta", kOut, len(P{"C", 1, {{1, 1}}})),
+    flag_arg("training")};
+constexpr KernelSpec kSpec_batchNormReluBackward = {"batchNormReluBackward",
+    "batchNormReluBackward(N, C, S, x, y, dy, gamma, mean, invstd, dx, dgamma, dbeta, training)",
+    kArgs_batchNormReluBackward, 13, 13, nullptr, nullptr,
+    {{0, 1, 2, 12}, 4, {3, 4, 5, 6, 7, 8, 9, 10, 11}, 9, {{9, 3, false}, {9, 4, false}, {9, 5, true}, {9, 6, false}, {9, 7, false}, {9, 8, false}, {10, 3, false}, {10, 4, false}, {10, 5, false}, {10, 6, false}, {10, 7, false}, {10, 8, false}, {10, 9, false}, {11, 3, false}, {11, 4, false}, {11, 5, false}, {11, 6, false}, {11, 7, false}, {11, 8, false}, {11, 9, false}, {11, 10, false}}, 21, {}, 0}};
+
 // broadcastBinary(op, a0, a1, a2, a3, b0, b1, b2, b3, a, b, y)
 constexpr ArgSpec kArgs_broadcastBinary[] = {
     enum_arg("op", {kEnum_binaryOp, 13, "'add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum', 'gt', 'ge', 'lt', 'le', 'eq' or 'ne'"}),
@@ -592,6 +613,11 @@ constexpr KernelSpec kSpec_planForward = {"planForward",
     a.out<T>(6), a.out<T>(7), a.out<T>(8), a.out<T>(9), a.out<T>(10), a.flag(11), (T)a.number(12), (T)a.number(13)))   \
   X(batch_norm_backward, batchNormBackward, (a.size(0), a.size(1), a.size(2), a.in<T>(3), a.in<T>(4), a.in<T>(5),      \
     a.in<T>(6), a.in<T>(7), a.out<T>(8), a.out<T>(9), a.out<T>(10), a.flag(11)))                                       \
+  X(batch_norm_relu_forward, batchNormReluForward, (a.size(0), a.size(1), a.size(2), a.in<T>(3), a.in<T>(4),           \
+    a.in<T>(5), a.out<T>(6), a.out<T>(7), a.out<T>(8), a.out<T>(9), a.out<T>(10), a.flag(11), (T)a.number(12),         \
+    (T)a.number(13)))                                                                                                  \
+  X(batch_norm_relu_backward, batchNormReluBackward, (a.size(0), a.size(1), a.size(2), a.in<T>(3), a.in<T>(4),         \
+    a.in<T>(5), a.in<T>(6), a.in<T>(7), a.in<T>(8), a.out<T>(9), a.out<T>(10), a.out<T>(11), a.flag(12)))              \
   X(broadcast_binary, broadcastBinary, (a.choice(0), a.size(1), a.size(2), a.size(3), a.size(4), a.size(5), a.size(6), \
     a.size(7), a.size(8), a.in<T>(9), a.in<T>(10), a.out<T>(11)))                                                      \
   X(binary_same, binarySame, (a.choice(0), a.size(1), a.in<T>(2), a.in<T>(3), a.out<T>(4)))                            \

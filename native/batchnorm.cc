@@ -3,7 +3,9 @@
 // (at most S / L elements per lane), the lanes in order, and the planes into a double: a fixed order per ISA, so
 // results never depend on the number of threads. The elementwise passes run in T. As in PyTorch: the batch variance
 // normalizing in training is the biased one, the running variance is updated with the unbiased one, and running = (1 -
-// momentum) running + momentum batch.
+// momentum) running + momentum batch. The _relu kernels are BatchNorm followed by ReLU in one pass each way: the same
+// operations as the two layers' kernels, the ReLU applied in register (forward) and its mask read from the fused
+// output (backward), so the same bits without the intermediate arrays.
 #include <math.h>
 
 #include "kernels.h"
@@ -16,7 +18,7 @@ namespace {
 
 template <typename T> struct NormJob {
   long N, C, S;
-  const T *x, *dy, *gamma, *beta;
+  const T *x, *dy, *gamma, *beta, *y_in;
   T *y, *dx, *mean, *invstd, *running_mean, *running_var, *dgamma, *dbeta;
   bool training;
   T momentum, eps;
@@ -38,7 +40,8 @@ template <typename T, typename F> inline double plane_sum(const T* x, long S, co
   return s;
 }
 
-template <typename T> void forward_channel(void* ctx, long c) {
+// Relu: y = max(y, 0) as the ReLU layer applies it to the normalized value (NaN kept), in the same pass.
+template <typename T, bool Relu> void forward_channel(void* ctx, long c) {
   typedef typename Vec<T>::V V;
   typedef typename Vec<T>::U U;
   NormJob<T>& j = *(NormJob<T>*)ctx;
@@ -71,13 +74,32 @@ template <typename T> void forward_channel(void* ctx, long c) {
   for (long n = 0; n < j.N; n++) {
     const T* x = j.x + (n * j.C + c) * S;
     T* y = j.y + (n * j.C + c) * S;
-    for (long i = 0; i < Sv; i += L) *(U*)(y + i) = (*(const U*)(x + i) - mt) * scale + shift;
-    for (long i = Sv; i < S; i++) y[i] = (x[i] - mt) * scale + shift;
+    for (long i = 0; i < Sv; i += L) {
+      const V v = (*(const U*)(x + i) - mt) * scale + shift;
+      *(U*)(y + i) = Relu && v < 0 ? V{} : v;
+    }
+    for (long i = Sv; i < S; i++) {
+      const T v = (x[i] - mt) * scale + shift;
+      y[i] = Relu && v < 0 ? 0 : v;
+    }
+  }
+}
+
+// Relu: dy where the fused forward's output y (n lanes of it, n <= L) is positive, else 0: the ReLU layer's gradient
+// (relu(v) > 0 exactly when v > 0). Without, dy (y is not read).
+template <bool Relu, typename V, typename T> inline V relu_mask(V dy, const T* y, long n) {
+  if constexpr (Relu) {
+    typedef typename Vec<T>::U U;
+    const V v = n == Vec<T>::L ? *(const U*)y : load_partial(y, (int)n);
+    return v > 0 ? dy : V{};
+  } else {
+    return dy;
   }
 }
 
 // Training: dx = gamma invstd / m (m dy - sum dy - xhat sum(dy xhat)), m = N*S; eval: dx = gamma invstd dy.
-template <typename T> void backward_channel(void* ctx, long c) {
+// Relu: dy is first masked to y_in > 0, as the ReLU layer's backward writes it (y_in the fused forward's output).
+template <typename T, bool Relu> void backward_channel(void* ctx, long c) {
   typedef typename Vec<T>::V V;
   typedef typename Vec<T>::U U;
   NormJob<T>& j = *(NormJob<T>*)ctx;
@@ -88,14 +110,15 @@ template <typename T> void backward_channel(void* ctx, long c) {
   for (long n = 0; n < j.N; n++) {
     const T* x = j.x + (n * j.C + c) * S;
     const T* dy = j.dy + (n * j.C + c) * S;
+    const T* y = (Relu ? j.y_in : j.dy) + (n * j.C + c) * S;  // without Relu: not read
     V a = V{}, b = V{};
     for (long i = 0; i < Sv; i += L) {
-      const V d = *(const U*)(dy + i);
+      const V d = relu_mask<Relu>(*(const U*)(dy + i), y + i, L);
       a += d;
       b += d * ((*(const U*)(x + i) - mt) * it);
     }
     if (Sv < S) {  // the partial loads give zero lanes past S, which add nothing
-      const V d = load_partial(dy + Sv, (int)(S - Sv));
+      const V d = relu_mask<Relu>(load_partial(dy + Sv, (int)(S - Sv)), y + Sv, S - Sv);
       a += d;
       b += d * ((load_partial(x + Sv, (int)(S - Sv)) - mt) * it);
     }
@@ -114,14 +137,16 @@ template <typename T> void backward_channel(void* ctx, long c) {
   for (long n = 0; n < j.N; n++) {
     const T* x = j.x + (n * j.C + c) * S;
     const T* dy = j.dy + (n * j.C + c) * S;
+    const T* y = (Relu ? j.y_in : j.dy) + (n * j.C + c) * S;  // without Relu: not read
     T* dx = j.dx + (n * j.C + c) * S;
     for (long i = 0; i < Sv; i += L) {
       const V xhat = (*(const U*)(x + i) - mt) * it;
-      *(U*)(dx + i) = k * (*(const U*)(dy + i) - mean_dy - xhat * mean_dy_xhat);
+      *(U*)(dx + i) = k * (relu_mask<Relu>(*(const U*)(dy + i), y + i, L) - mean_dy - xhat * mean_dy_xhat);
     }
     for (long i = Sv; i < S; i++) {
       const T xhat = (x[i] - mt) * it;
-      dx[i] = k * (dy[i] - mean_dy - xhat * mean_dy_xhat);
+      const T d = dy[i];
+      dx[i] = k * ((!Relu || y[i] > 0 ? d : 0) - mean_dy - xhat * mean_dy_xhat);
     }
   }
 }
@@ -137,11 +162,9 @@ template <typename T> void run_channels(NormJob<T>& j, TaskFn fn) {
   }
 }
 
-}  // namespace
-
 template <typename T>
-void batch_norm_forward(long N, long C, long S, const T* x, const T* gamma, const T* beta, T* y, T* mean, T* invstd,
-                        T* running_mean, T* running_var, bool training, T momentum, T eps) {
+NormJob<T> forward_job(long N, long C, long S, const T* x, const T* gamma, const T* beta, T* y, T* mean, T* invstd,
+                       T* running_mean, T* running_var, bool training, T momentum, T eps) {
   NormJob<T> j{};
   j.N = N;
   j.C = C;
@@ -157,17 +180,18 @@ void batch_norm_forward(long N, long C, long S, const T* x, const T* gamma, cons
   j.training = training;
   j.momentum = momentum;
   j.eps = eps;
-  run_channels(j, forward_channel<T>);
+  return j;
 }
 
 template <typename T>
-void batch_norm_backward(long N, long C, long S, const T* x, const T* dy, const T* gamma, const T* mean,
-                         const T* invstd, T* dx, T* dgamma, T* dbeta, bool training) {
+NormJob<T> backward_job(long N, long C, long S, const T* x, const T* y, const T* dy, const T* gamma, const T* mean,
+                        const T* invstd, T* dx, T* dgamma, T* dbeta, bool training) {
   NormJob<T> j{};
   j.N = N;
   j.C = C;
   j.S = S;
   j.x = x;
+  j.y_in = y;
   j.dy = dy;
   j.gamma = gamma;
   j.mean = (T*)mean;
@@ -176,7 +200,39 @@ void batch_norm_backward(long N, long C, long S, const T* x, const T* dy, const 
   j.dgamma = dgamma;
   j.dbeta = dbeta;
   j.training = training;
-  run_channels(j, backward_channel<T>);
+  return j;
+}
+
+}  // namespace
+
+template <typename T>
+void batch_norm_forward(long N, long C, long S, const T* x, const T* gamma, const T* beta, T* y, T* mean, T* invstd,
+                        T* running_mean, T* running_var, bool training, T momentum, T eps) {
+  NormJob<T> j =
+      forward_job(N, C, S, x, gamma, beta, y, mean, invstd, running_mean, running_var, training, momentum, eps);
+  run_channels(j, forward_channel<T, false>);
+}
+
+template <typename T>
+void batch_norm_backward(long N, long C, long S, const T* x, const T* dy, const T* gamma, const T* mean,
+                         const T* invstd, T* dx, T* dgamma, T* dbeta, bool training) {
+  NormJob<T> j = backward_job<T>(N, C, S, x, nullptr, dy, gamma, mean, invstd, dx, dgamma, dbeta, training);
+  run_channels(j, backward_channel<T, false>);
+}
+
+template <typename T>
+void batch_norm_relu_forward(long N, long C, long S, const T* x, const T* gamma, const T* beta, T* y, T* mean,
+                             T* invstd, T* running_mean, T* running_var, bool training, T momentum, T eps) {
+  NormJob<T> j =
+      forward_job(N, C, S, x, gamma, beta, y, mean, invstd, running_mean, running_var, training, momentum, eps);
+  run_channels(j, forward_channel<T, true>);
+}
+
+template <typename T>
+void batch_norm_relu_backward(long N, long C, long S, const T* x, const T* y, const T* dy, const T* gamma,
+                              const T* mean, const T* invstd, T* dx, T* dgamma, T* dbeta, bool training) {
+  NormJob<T> j = backward_job(N, C, S, x, y, dy, gamma, mean, invstd, dx, dgamma, dbeta, training);
+  run_channels(j, backward_channel<T, true>);
 }
 
 NODENN_KERNELS_BATCHNORM(NODENN_INSTANTIATE)

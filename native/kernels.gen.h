@@ -138,15 +138,24 @@ constexpr int kMaxThreads = 1024;
   X(avg_pool2d_backward, void, (const PoolShape& g, const T* dy, T* dx))
 
 // native/batchnorm.cc
-#define NODENN_KERNELS_BATCHNORM(X)                                                                              \
-  /* Batch norm per channel of x (N, C, S): training normalizes with batch statistics (biased variance) and      \
-     updates the running ones (unbiased variance, running = (1 - momentum) running + momentum batch); eval uses  \
-     the running ones. Writes the mean and invstd = 1 / sqrt(var + eps) used, for backward. y may be x. */       \
-  X(batch_norm_forward, void, (long N, long C, long S, const T* x, const T* gamma, const T* beta, T* y, T* mean, \
-    T* invstd, T* runningMean, T* runningVar, bool training, T momentum, T eps))                                 \
-  /* dx (overwritten; may be dy), dgamma += sum dy xhat, dbeta += sum dy. */                                     \
-  X(batch_norm_backward, void, (long N, long C, long S, const T* x, const T* dy, const T* gamma, const T* mean,  \
-    const T* invstd, T* dx, T* dgamma, T* dbeta, bool training))
+#define NODENN_KERNELS_BATCHNORM(X)                                                                                   \
+  /* Batch norm per channel of x (N, C, S): training normalizes with batch statistics (biased variance) and           \
+     updates the running ones (unbiased variance, running = (1 - momentum) running + momentum batch); eval uses       \
+     the running ones. Writes the mean and invstd = 1 / sqrt(var + eps) used, for backward. y may be x. */            \
+  X(batch_norm_forward, void, (long N, long C, long S, const T* x, const T* gamma, const T* beta, T* y, T* mean,      \
+    T* invstd, T* runningMean, T* runningVar, bool training, T momentum, T eps))                                      \
+  /* dx (overwritten; may be dy), dgamma += sum dy xhat, dbeta += sum dy. */                                          \
+  X(batch_norm_backward, void, (long N, long C, long S, const T* x, const T* dy, const T* gamma, const T* mean,       \
+    const T* invstd, T* dx, T* dgamma, T* dbeta, bool training))                                                      \
+  /* y = max(batch norm of x, 0) as the ReLU layer applies it (NaN kept): the values of batchNormForward then         \
+     activationForward relu in one pass, the same statistics and running updates (BatchNorm-ReLU). y may be x. */     \
+  X(batch_norm_relu_forward, void, (long N, long C, long S, const T* x, const T* gamma, const T* beta, T* y, T* mean, \
+    T* invstd, T* runningMean, T* runningVar, bool training, T momentum, T eps))                                      \
+  /* The backward of batchNormReluForward given its output y: batchNormBackward of dy masked where y > 0 (the         \
+     ReLU layer's gradient: y > 0 exactly when the normalized value is); dx (overwritten; may be dy), dgamma +=       \
+     sum dy xhat, dbeta += sum dy over the unmasked values. */                                                        \
+  X(batch_norm_relu_backward, void, (long N, long C, long S, const T* x, const T* y, const T* dy, const T* gamma,     \
+    const T* mean, const T* invstd, T* dx, T* dgamma, T* dbeta, bool training))
 
 // native/broadcast.cc
 #define NODENN_KERNELS_BROADCAST(X)                                                                                   \

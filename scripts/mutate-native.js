@@ -258,6 +258,8 @@ const MUTATIONS = [
     ['batch norm: eval backward subtracts the batch means',
       'const T mean_dy = (T)(j.training ? sum_dy / count : 0)',
       'const T mean_dy = (T)(sum_dy / count)'],
+    ['batch norm + relu: backward passes the gradient where the output is 0', 'return v > 0 ? dy : V{};',
+      'return v >= 0 ? dy : V{};'],
   ]),
   // ---- broadcast.cc ----
   ...on('native/broadcast.cc', 'broadcast', [

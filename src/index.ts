@@ -39,7 +39,7 @@ export {
 } from './callbacks';
 export { ProgressBar, type ProgressBarOptions, type ProgressSink } from './progress';
 export type { MetricSpec } from './fit-metrics';
-export { type ChainStep, type ConvStep, InferencePlan, type PlanStep, type Squash } from './inference/plan';
+export { type ChainStep, type ConvStep, InferencePlan, type NormStep, type PlanStep, type Squash } from './inference/plan';
 export * as data from './data/index';
 // model files, plots and metrics
 export { saveSafetensors, loadSafetensors, SafetensorsError, type SafetensorsFile, type SafetensorsDType } from './io/safetensors';

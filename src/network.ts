@@ -8,7 +8,7 @@ import {
 import { ARCHITECTURE_FORMAT, ARCHITECTURE_VERSION, loadModelFile, saveModelFile, type ModelInfo } from './io/model';
 import { type Batch, BatchIterator, rowsOf, targetRowsOf } from './data/batches';
 import { Dataset } from './data/dataset';
-import { InferencePlan, MIN_ROWS_PER_PASS, type Squash, fusablePool, isExactly } from './inference/plan';
+import { InferencePlan, MIN_ROWS_PER_PASS, type Squash, fusableNorm, fusablePool, isExactly } from './inference/plan';
 import { SafetensorsError, loadSafetensors } from './io/safetensors';
 import type { ExportOnnxOptions } from './io/onnx/export';
 import { type PytorchNames, fromPytorchStateDict, toPytorchStateDict } from './io/pytorch';
@@ -568,7 +568,8 @@ export class Sequential {
   private fitting = false;
   /** The input shape (batch included) of the last forward pass that went through, or [1, ...] of a loaded file's. */
   private lastInputShape: readonly number[] | null = null;
-  /** The layers the last runTrain() did not run: poolings fused into the convolution before them. */
+  /** The layers the last runTrain() did not run: poolings fused into the convolution before them, ReLUs into the
+   * BatchNorm before them. */
   private readonly trainFused: boolean[] = [];
   /** What predict() and evaluate() run: made on eval() (or first use), dropped when the network trains or changes. */
   private plan: InferencePlan | null = null;
@@ -832,6 +833,8 @@ export class Sequential {
    * as the layers. The ReLU layer then runs on the pooled output (a no-op on its values) for its backward, which
    * takes the pooled gradient: its mask, pooled > 0, is the one at each window's maximum (relu(v) > 0 exactly when
    * v > 0), the only input the pooling's backward passes a gradient to; the others get zero either way.
+   * A BatchNorm followed by a ReLU runs as one kernel call each way (BatchNorm.forwardRelu: the same values,
+   * gradients and running statistics as the layers); the ReLU layer is then skipped, forward and backward.
    */
   private runTrain(x: Tensor): Tensor {
     let y = this.input(x);
@@ -853,6 +856,11 @@ export class Sequential {
             continue;
           }
         }
+      }
+      if (fusableNorm(l, layers[i + 1])) {
+        y = l.forwardRelu(y);
+        fused[++i] = true;
+        continue;
       }
       y = l.forward(y);
     }
@@ -894,7 +902,7 @@ export class Sequential {
     let d = dout;
     for (let i = this.layers.length - 1; i >= first; i--) {
       const l = this.layers[i];
-      if (this.trainFused[i]) continue;  // a pooling the convolution before it ran (runTrain)
+      if (this.trainFused[i]) continue;  // a pooling the convolution before it ran, a ReLU the BatchNorm (runTrain)
       if (hasTrainBackward(l)) {
         const dx = l.backwardTrain(d, false, i > first);
         if (dx) d = dx;

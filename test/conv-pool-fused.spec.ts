@@ -1,6 +1,8 @@
 // Training's Conv2D + MaxPool2D(2) in one kernel call (conv2dPoolForward / conv2dPoolBackward, which fit() runs for
 // the pair): the same numbers as the two layers one after the other, bitwise, on every backend and thread count;
 // float64 gradients against central differences. The kernels against the float64 references: test/reference-grid.
+// The network's BatchNorm2D + ReLU, which fit() runs fused as well (batchNormRelu*: test/batchnorm-relu.spec.ts),
+// is held to the layers' gradients and running statistics here too.
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   BatchNorm2D, Conv2D, Dense, Flatten, MaxPool2D, ReLU, SGD, Sequential, Tensor, gradcheck, type DType,
@@ -57,8 +59,18 @@ describe.each(backends)('fused Conv2D + MaxPool2D in training on $label', (bc) =
   beforeEach(() => useBackend(bc));
 
   it.each(['float32', 'float64'] as DType[])('%s: fit() has the gradients of the layers one by one, bitwise', async (dtype) => {
-    const N = 19;
-    const fused = await fusedGradients(dtype, N);
+    const N = 19, b = getBackend();
+    // BatchNorm2D + ReLU as one kernel call each way (batchNormRelu*), the second ReLU as its own layer
+    const calls = ['batchNormForward', 'batchNormBackward', 'batchNormReluForward', 'batchNormReluBackward',
+      'activationForward'] as const;
+    const spies = calls.map((k) => vi.spyOn(b, k));
+    let fused: number[][];
+    try {
+      fused = await fusedGradients(dtype, N);
+      expect(spies.map((s) => s.mock.calls.length)).toEqual([0, 0, 1, 1, 1]);
+    } finally {
+      spies.forEach((s) => s.mockRestore());
+    }
     expect(fused.length).toBe(8);
     expect(fused.some((g) => g.some((b) => b !== 0))).toBe(true);
     expectSeparateGradients(fused, dtype, N, network);
@@ -116,6 +128,11 @@ describe.each(backends)('fused Conv2D + MaxPool2D in training on $label', (bc) =
       }
     }
     a.parameters().forEach((p, i) => expect(bits(p.param), p.name).toEqual(bits(b.parameters()[i].param)));
+    // BatchNorm2D's running statistics (fit() runs it fused with the ReLU after it)
+    const [na, nb] = [a.layers[2], b.layers[2]] as BatchNorm2D[];
+    expect(bits(na.runningMean)).toEqual(bits(nb.runningMean));
+    expect(bits(na.runningVar)).toEqual(bits(nb.runningVar));
+    expect(na.runningMean.data.some((v) => v !== 0)).toBe(true);
   });
 
   it('conv2dPoolForward/Backward through a layer: float64 gradients against central differences', () => {

@@ -768,7 +768,7 @@ const normShapes: [number, number, number][] = [[2, 3, 1], [1, 2, 7], [3, 2, 8],
   [2, 2, 33], [4, 3, 49], [4, 3, 2731]];
 
 function batchNormRows(): Row[] {
-  const fwd: Case[] = [], bwd: Case[] = [];
+  const fwd: Case[] = [], bwd: Case[] = [], reluFwd: Case[] = [], reluBwd: Case[] = [];
   for (const [N, Ch, S] of normShapes) {
     for (const training of [true, false]) {
       const label = `N ${N} C ${Ch} S ${S} ${training ? 'training' : 'eval'}`;
@@ -807,9 +807,43 @@ function batchNormRows(): Row[] {
             { what: 'dbeta', got: dbeta, want: dbW, tol }];
         },
       });
+      // fused with the ReLU after it: the reference's y through max(y, 0), dy masked where that is positive
+      reluFwd.push({
+        label,
+        run(k, C, seed, reference) {
+          const { x, gamma, beta, rm, rv } = inputs(C, seed);
+          const want = reference('fwd', () => ref.batchNormForward(N, Ch, S, x, gamma, beta, rm, rv, training, 0.1, 1e-5));
+          const y = poisoned(C, x.length), mean = poisoned(C, Ch), invstd = poisoned(C, Ch);
+          const runningMean = C.from(rm), runningVar = C.from(rv);
+          k.batchNormReluForward(N, Ch, S, x, gamma, beta, y, mean, invstd, runningMean, runningVar, training, 0.1, 1e-5);
+          const tol = tolerance(C, N * S);
+          return [{ what: 'y', got: y, want: Array.from(want.y, (v) => Math.max(v, 0)), tol },
+            { what: 'mean', got: mean, want: want.mean, tol }, { what: 'invstd', got: invstd, want: want.invstd, tol },
+            { what: 'runningMean', got: runningMean, want: want.runningMean, tol },
+            { what: 'runningVar', got: runningVar, want: want.runningVar, tol }];
+        },
+      });
+      reluBwd.push({
+        label,
+        run(k, C, seed, reference) {
+          const { x, gamma, beta, rm, rv } = inputs(C, seed);
+          const f = ref.batchNormForward(N, Ch, S, x, gamma, beta, rm, rv, training, 0.1, 1e-5);
+          const mean = cast(C, f.mean), invstd = cast(C, f.invstd), y = cast(C, Array.from(f.y, (v) => Math.max(v, 0)));
+          const dy = randomArray(C, x.length, seed + 5);
+          const dg0 = randomArray(C, Ch, seed + 6), db0 = randomArray(C, Ch, seed + 7);
+          const [dxW, dgW, dbW] = reference('bwd', () => ref.batchNormBackward(N, Ch, S, x,
+            dy.map((v, i) => (y[i] > 0 ? v : 0)), gamma, mean, invstd, dg0, db0, training));
+          const dx = poisoned(C, x.length), dgamma = C.from(dg0), dbeta = C.from(db0);
+          k.batchNormReluBackward(N, Ch, S, x, y, dy, gamma, mean, invstd, dx, dgamma, dbeta, training);
+          const tol = tolerance(C, N * S);
+          return [{ what: 'dx', got: dx, want: dxW, tol }, { what: 'dgamma', got: dgamma, want: dgW, tol },
+            { what: 'dbeta', got: dbeta, want: dbW, tol }];
+        },
+      });
     }
   }
-  return [{ kernel: 'batchNormForward', cases: fwd }, { kernel: 'batchNormBackward', cases: bwd }];
+  return [{ kernel: 'batchNormForward', cases: fwd }, { kernel: 'batchNormBackward', cases: bwd },
+    { kernel: 'batchNormReluForward', cases: reluFwd }, { kernel: 'batchNormReluBackward', cases: reluBwd }];
 }
 
 // ---- broadcast element-wise operations and unary maps (broadcast.cc, unary.cc) ----

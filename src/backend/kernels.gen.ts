@@ -154,6 +154,21 @@ export interface Kernels {
     mean: FloatArray, invstd: FloatArray, dx: FloatArray, dgamma: FloatArray, dbeta: FloatArray,
     training: boolean): void;
   /**
+   * y = max(batch norm of x, 0) as the ReLU layer applies it (NaN kept): the values of batchNormForward then
+   * activationForward relu in one pass, the same statistics and running updates (BatchNorm-ReLU). y may be x.
+   */
+  batchNormReluForward(N: number, C: number, S: number, x: FloatArray, gamma: FloatArray, beta: FloatArray,
+    y: FloatArray, mean: FloatArray, invstd: FloatArray, runningMean: FloatArray, runningVar: FloatArray,
+    training: boolean, momentum: number, eps: number): void;
+  /**
+   * The backward of batchNormReluForward given its output y: batchNormBackward of dy masked where y > 0 (the ReLU
+   * layer's gradient: y > 0 exactly when the normalized value is); dx (overwritten; may be dy), dgamma += sum dy
+   * xhat, dbeta += sum dy over the unmasked values.
+   */
+  batchNormReluBackward(N: number, C: number, S: number, x: FloatArray, y: FloatArray, dy: FloatArray,
+    gamma: FloatArray, mean: FloatArray, invstd: FloatArray, dx: FloatArray, dgamma: FloatArray, dbeta: FloatArray,
+    training: boolean): void;
+  /**
    * y = op(a, b) with NumPy broadcasting: a is (a0, a1, a2, a3), b is (b0, b1, b2, b3), y is their broadcast shape
    * (y0, y1, y2, y3), all row-major; y may be a or b (then of y's shape).
    */

@@ -488,6 +488,25 @@ export const kernels = {
       input('mean', 'C'), input('invstd', 'C'), output('dx', 'N * C * S', { sameAs: ['dy'] }), output('dgamma', 'C'),
       output('dbeta', 'C'), flag('training')],
   },
+  batchNormReluForward: {
+    doc: 'y = max(batch norm of x, 0) as the ReLU layer applies it (NaN kept): the values of batchNormForward then ' +
+      'activationForward relu in one pass, the same statistics and running updates (BatchNorm-ReLU). y may be x.',
+    source: 'batchnorm',
+    args: [...sizes('N', 'C', 'S'), input('x', 'N * C * S'), input('gamma', 'C'), input('beta', 'C'),
+      output('y', 'N * C * S', { sameAs: ['x'] }), output('mean', 'C'), output('invstd', 'C'),
+      output('runningMean', 'C'), output('runningVar', 'C'), flag('training'), num('momentum', '[0, 1]'),
+      num('eps', '> 0')],
+    hook: 'batchNorm',
+  },
+  batchNormReluBackward: {
+    doc: 'The backward of batchNormReluForward given its output y: batchNormBackward of dy masked where y > 0 (the ' +
+      'ReLU layer\'s gradient: y > 0 exactly when the normalized value is); dx (overwritten; may be dy), dgamma += ' +
+      'sum dy xhat, dbeta += sum dy over the unmasked values.',
+    source: 'batchnorm',
+    args: [...sizes('N', 'C', 'S'), input('x', 'N * C * S'), input('y', 'N * C * S'), input('dy', 'N * C * S'),
+      input('gamma', 'C'), input('mean', 'C'), input('invstd', 'C'), output('dx', 'N * C * S', { sameAs: ['dy'] }),
+      output('dgamma', 'C'), output('dbeta', 'C'), flag('training')],
+  },
 
   // ---- tensor operations (src/ops/elementwise.ts): element-wise with NumPy broadcasting over up to 4 axes (the
   // ops collapse longer shapes first), and unary maps

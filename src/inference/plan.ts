@@ -1,7 +1,8 @@
 // The inference plan: how predict() and evaluate() run a Sequential's layers in eval mode, worked out once when
 // the network is put in eval mode rather than on every call. A Conv2D followed by a ReLU and/or a 2x2 stride-2
 // MaxPool2D runs as one kernel call, the ReLU and the pooling fused into the convolution's last pass, so that its
-// full output is never written out and read back; every other layer runs its own forward(). Two such steps in a row,
+// full output is never written out and read back; a BatchNorm followed by a ReLU runs as one call likewise
+// (batchNormReluForward); every other layer runs its own forward(). Two such convolution steps in a row,
 // each with its pooling (a small CNN's conv-pool-conv-pool), run as one call, conv2dChainForward, image by image: the
 // first one's output stays in cache for the second instead of going to memory. Large inputs are cut
 // into parts whose activations stay in cache. The values are those of the layers one after the other; a fused
@@ -19,6 +20,9 @@ import { getBackend } from '../backend/index';
 import { enums } from '../backend/spec';
 import { STEP_ACTIVATION, STEP_DENSE, STEP_SOFTMAX, slopeWords } from '../backend/ts/plan';
 import { Activation } from '../layers/activation';
+import type { BatchNorm } from '../layers/batch_norm';
+import { BatchNorm1D } from '../layers/batch_norm1d';
+import { BatchNorm2D } from '../layers/batch_norm2d';
 import { ReusableTensor } from '../layers/buffers';
 import { Conv2D } from '../layers/conv2d';
 import { Dense } from '../layers/dense';
@@ -47,8 +51,13 @@ export const MIN_ROWS_PER_PASS = 16;
 export interface ConvStep { kind: 'conv'; conv: Conv2D; relu: ReLU | null; pool: MaxPool2D | null }
 /** Two pooled ConvSteps in a row, as one conv2dChainForward call into `out`. */
 export interface ChainStep { kind: 'chain'; first: ConvStep; second: ConvStep; out: ReusableTensor }
-/** One step of a plan: a layer's own forward(), a Conv2D with the ReLU and the pooling after it fused, or two. */
-export type PlanStep = { kind: 'layer'; layer: Layer } | ConvStep | ChainStep;
+/** A BatchNorm1D or BatchNorm2D with the ReLU after it fused (BatchNorm.forwardRelu). */
+export interface NormStep { kind: 'norm'; norm: BatchNorm; relu: ReLU }
+/**
+ * One step of a plan: a layer's own forward(), a Conv2D with the ReLU and the pooling after it fused, or two, or a
+ * BatchNorm with the ReLU after it.
+ */
+export type PlanStep = { kind: 'layer'; layer: Layer } | ConvStep | ChainStep | NormStep;
 
 export function isExactly<T extends object>(l: object, Class: abstract new (...args: never[]) => T): l is T {
   return Object.getPrototypeOf(l) === Class.prototype;
@@ -59,10 +68,19 @@ export function fusablePool(l: Layer | undefined): l is MaxPool2D {
   return l !== undefined && isExactly(l, MaxPool2D) && l.kernelSize.every((k) => k === 2) && l.stride.every((s) => s === 2);
 }
 
+/** A BatchNorm1D or BatchNorm2D that runs fused with the layer after it, an exact ReLU (fit() and the plan). */
+export function fusableNorm(l: Layer, next: Layer | undefined): l is BatchNorm {
+  return (isExactly(l, BatchNorm2D) || isExactly(l, BatchNorm1D)) && next !== undefined && isExactly(next, ReLU);
+}
+
 function planSteps(layers: readonly Layer[]): PlanStep[] {
   const steps: PlanStep[] = [];
   for (let i = 0; i < layers.length; i++) {
     const conv = layers[i];
+    if (fusableNorm(conv, layers[i + 1])) {
+      steps.push({ kind: 'norm', norm: conv, relu: layers[++i] as ReLU });
+      continue;
+    }
     if (!isExactly(conv, Conv2D)) {
       steps.push({ kind: 'layer', layer: conv });
       continue;
@@ -218,8 +236,8 @@ class DenseChain {
 }
 
 /**
- * How a Sequential's layers run in eval mode: the steps, with Conv2D (+ ReLU) (+ 2x2 MaxPool2D) fused into one kernel
- * call, or a small chain of Dense layers as one call. Forward only: no backward pass may follow it.
+ * How a Sequential's layers run in eval mode: the steps, with Conv2D (+ ReLU) (+ 2x2 MaxPool2D) and BatchNorm + ReLU
+ * fused into one kernel call each, or a small chain of Dense layers as one call. Forward only: no backward pass may follow it.
  */
 export class InferencePlan {
   readonly steps: readonly PlanStep[];
@@ -247,7 +265,7 @@ export class InferencePlan {
   /** The steps by name: 'Conv2D+ReLU+MaxPool2D', 'Flatten', 'Dense', ... (a chain: its two steps' names joined by '+') */
   describe(): string[] {
     return this.steps.map((s) => (s.kind === 'layer' ? s.layer.name : s.kind === 'conv' ? convStepName(s)
-      : `${convStepName(s.first)}+${convStepName(s.second)}`));
+      : s.kind === 'norm' ? `${s.norm.name}+${s.relu.name}` : `${convStepName(s.first)}+${convStepName(s.second)}`));
   }
 
   /** The output for a batch x (the last step's buffer, valid until the plan or its layers run again). */
@@ -256,7 +274,8 @@ export class InferencePlan {
     if (fused) return fused;
     let y = x;
     for (const s of this.steps) {
-      y = s.kind === 'layer' ? s.layer.forward(y) : s.kind === 'conv' ? runConv(s, y) : runChain(s, y);
+      y = s.kind === 'layer' ? s.layer.forward(y) : s.kind === 'conv' ? runConv(s, y)
+        : s.kind === 'norm' ? s.norm.forwardRelu(y) : runChain(s, y);
     }
     return y;
   }

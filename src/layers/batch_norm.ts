@@ -35,6 +35,8 @@ export abstract class BatchNorm extends Layer {
   private mean: Tensor | null = null;
   private invstd: Tensor | null = null;
   private trainedForward = true;
+  /** The output of the last forward() when it was forwardRelu()'s (its backward masks by it), else null. */
+  private reluOut: Tensor | null = null;
   private readonly type: string;
   private readonly out = new ReusableTensor();
   private readonly dxBuf = new ReusableTensor();
@@ -71,6 +73,19 @@ export abstract class BatchNorm extends Layer {
   protected abstract checkShape(x: Tensor): void;
 
   forward(x: Tensor): Tensor {
+    return this.run(x, false);
+  }
+
+  /**
+   * forward() followed by a ReLU layer in one kernel call (what fit() runs for BatchNorm-ReLU): the ReLU layer's
+   * values, the same statistics and running updates. backward() then takes the gradient of the ReLU's output and
+   * gives the one of this layer's input, as the two layers' backward passes would.
+   */
+  forwardRelu(x: Tensor): Tensor {
+    return this.run(x, true);
+  }
+
+  private run(x: Tensor, relu: boolean): Tensor {
     if (!(x instanceof Tensor)) throw new TypeError(`${this.name}: input must be a Tensor`);
     checkAttached(x, `${this.name}: input`);
     this.checkShape(x);
@@ -91,9 +106,12 @@ export abstract class BatchNorm extends Layer {
       this.mean = Tensor.zeros([C], x.dtype);
       this.invstd = Tensor.zeros([C], x.dtype);
     }
-    getBackend().batchNormForward(N, C, S, x.data, this.weight.data, this.bias.data, y.data, this.mean.data,
-      this.invstd.data, this.runningMean.data, this.runningVar.data, this.training, this.momentum, this.eps);
+    const args = [N, C, S, x.data, this.weight.data, this.bias.data, y.data, this.mean.data, this.invstd.data,
+      this.runningMean.data, this.runningVar.data, this.training, this.momentum, this.eps] as const;
+    if (relu) getBackend().batchNormReluForward(...args);
+    else getBackend().batchNormForward(...args);
     this.x = x;
+    this.reluOut = relu ? y : null;
     this.trainedForward = this.training;
     return y;
   }
@@ -104,8 +122,14 @@ export abstract class BatchNorm extends Layer {
     checkDout(dout, this.name, x.shape, x.dtype);
     const [N, C, S] = batchNormSizes(x.shape);
     const dx = this.dxBuf.take(x.shape, x.dtype, this.reuseBuffers);
-    getBackend().batchNormBackward(N, C, S, x.data, dout.data, this.weight.data, this.mean.data, this.invstd.data,
-      dx.data, this.grads[0].data, this.grads[1].data, this.trainedForward);
+    const k = getBackend(), g = this.grads;
+    if (this.reluOut) {
+      k.batchNormReluBackward(N, C, S, x.data, this.reluOut.data, dout.data, this.weight.data, this.mean.data,
+        this.invstd.data, dx.data, g[0].data, g[1].data, this.trainedForward);
+    } else {
+      k.batchNormBackward(N, C, S, x.data, dout.data, this.weight.data, this.mean.data, this.invstd.data, dx.data,
+        g[0].data, g[1].data, this.trainedForward);
+    }
     return dx;
   }
 

@@ -63,3 +63,25 @@ export function batchNormBackward(N: number, C: number, S: number, x: FloatArray
     }
   }
 }
+
+/**
+ * batchNormForward, then max(y, 0) as the ReLU layer applies it (NaN kept): the ReLU reads the stored (rounded)
+ * normalized value, as the layer does, so a tiny negative value that rounds to -0 stays -0.
+ */
+export function batchNormReluForward(N: number, C: number, S: number, x: FloatArray, gamma: FloatArray,
+  beta: FloatArray, y: FloatArray, mean: FloatArray, invstd: FloatArray, runningMean: FloatArray,
+  runningVar: FloatArray, training: boolean, momentum: number, eps: number): void {
+  batchNormForward(N, C, S, x, gamma, beta, y, mean, invstd, runningMean, runningVar, training, momentum, eps);
+  for (let k = 0; k < N * C * S; k++) if (y[k] < 0) y[k] = 0;
+}
+
+/**
+ * The backward of batchNormReluForward given its output y: batchNormBackward of dy where y > 0, 0 elsewhere (the
+ * ReLU layer's gradient: y > 0 exactly when the normalized value is). dx may be dy.
+ */
+export function batchNormReluBackward(N: number, C: number, S: number, x: FloatArray, y: FloatArray, dy: FloatArray,
+  gamma: FloatArray, mean: FloatArray, invstd: FloatArray, dx: FloatArray, dgamma: FloatArray, dbeta: FloatArray,
+  training: boolean): void {
+  for (let k = 0; k < N * C * S; k++) dx[k] = y[k] > 0 ? dy[k] : 0;
+  batchNormBackward(N, C, S, x, dx, gamma, mean, invstd, dx, dgamma, dbeta, training);
+}
