@@ -187,7 +187,7 @@ const MUTATIONS = [
       '  for (; ow < OW; ow++) direct_tile<T, 1, NV>(d, K, xrow + ow, wp, c + ow * F, cols);',
       '  for (; ow + 1 < OW; ow++) direct_tile<T, 1, NV>(d, K, xrow + ow, wp, c + ow * F, cols);'],
     ['conv direct: the last single vector of filters dropped',
-      '  if (v < vectors) direct_row<T, 1>(d, xrow, yrow, v * L, F - v * L);',
+      '  if (v < vectors) direct_row<T, 1>(d, xrow, yrow, v * L, F - v * L, oh);',
       ''],
     ['conv direct pooled: the second row of each pair computed as the first',
       'direct_output_row(*j.direct, xp, 2 * qh + 1, rows + g.OW * F);',
