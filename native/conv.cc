@@ -373,13 +373,39 @@ inline void direct_tile(const DirectConv<T>& d, long K, const T* xp, const T* wp
 // takes tap kw from pixel p = i + kw: as p rises, its taps come in the order kw = 0, 1, 2, so every element is
 // summed as direct_tile sums it (from zero, k in order, one multiply-add at a time): the same bits.
 // With SKIPL (SKIPR) the tile's first (last) padded pixel is padding, and the rows of the taps kh set in skip are
-// padding rows: their taps are not summed, which keeps the bits where d.finite (the callers' condition).
+// padding rows: their taps are not summed, which keeps the bits where d.finite (the callers' condition). Where
+// d.finite, a row whose pixels the tile reads are all zeros (+-0) is skipped as well, for the same reason: a ReLU's
+// pooled output (the second convolution's input in inference's chain) and an image's background have many.
+// Whether p[0, n) are all zeros (+0 or -0; a NaN is not), 0 < n.
+template <typename T> inline bool all_zero(const T* p, long n) {
+#if defined(__AVX512F__)
+  enum { L = Vec<T>::L };
+  for (long i = 0; i < n; i += L) {
+    const long m = n - i < L ? n - i : (long)L;
+    const unsigned mask = (unsigned)((1ul << m) - 1);
+    if constexpr (sizeof(T) == 4) {
+      const __m512 v = _mm512_maskz_loadu_ps((__mmask16)mask, p + i);
+      if (_mm512_mask_cmp_ps_mask((__mmask16)mask, v, _mm512_setzero_ps(), _CMP_NEQ_UQ)) return false;
+    } else {
+      const __m512d v = _mm512_maskz_loadu_pd((__mmask8)mask, p + i);
+      if (_mm512_mask_cmp_pd_mask((__mmask8)mask, v, _mm512_setzero_pd(), _CMP_NEQ_UQ)) return false;
+    }
+  }
+  return true;
+#else
+  for (long i = 0; i < n; i++)
+    if (p[i] != 0) return false;
+  return true;
+#endif
+}
+
 template <typename T, int PX, int NV, bool SKIPL = false, bool SKIPR = false>
 inline void direct_tile_kw3(const DirectConv<T>& d, long K, const T* xp, const T* wp, T* c, long cols,
                             unsigned skip = 0) {
   typedef typename Vec<T>::V V;
   typedef typename Vec<T>::U U;
-  enum { L = Vec<T>::L };
+  // the padded pixels [P0, P1) of a row that the tile reads
+  enum { L = Vec<T>::L, P0 = SKIPL ? 1 : 0, P1 = SKIPR ? PX + 1 : PX + 2 };
   const long F = d.g->F, fpad = d.fpad;
   V acc[PX][NV];
 #pragma GCC unroll 32
@@ -390,12 +416,13 @@ inline void direct_tile_kw3(const DirectConv<T>& d, long K, const T* xp, const T
   for (long k = 0, kh = 0; k < K; k += 3, w += 3 * fpad, kh = kh + 1 == KH ? 0 : kh + 1) {
     if (kh < 32 && ((skip >> kh) & 1)) continue;
     const T* x = xp + d.off[k];
+    if (d.finite && all_zero(x + P0, P1 - P0)) continue;
     V wv[3][NV];
 #pragma GCC unroll 3
     for (int t = 0; t < 3; t++)
       for (int v = 0; v < NV; v++) wv[t][v] = *(const U*)(w + t * fpad + v * L);
 #pragma GCC unroll 40
-    for (int p = SKIPL ? 1 : 0; p < (SKIPR ? PX + 1 : PX + 2); p++) {
+    for (int p = P0; p < P1; p++) {
       const V xi = x[p] - V{};  // a broadcast (x - 0 is exactly x, -0 included)
 #pragma GCC unroll 3
       for (int t = 0; t < 3; t++)

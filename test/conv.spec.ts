@@ -320,6 +320,42 @@ describe.skipIf(nativeIsas.length === 0).each(nativeIsas)('conv threads on $labe
     expect(Number.isNaN(one[33 * OH * OW - 1])).toBe(true);
     expectBitwiseEqual(one, run(2));
   });
+
+  // AVX-512's three-tap tiles skip a row whose pixels they read are all zeros (+-0) where every weight is finite (a
+  // ReLU's pooled output, an image's background): rows of zeros, of -0, of zeros but one pixel (at every column of
+  // the row, so at every lane of every tile's span), and half zeros, on one thread; the GEMM (K = 144) or the
+  // unpacked product (K = 9, pooled 16 filters) over two sums every zero. With an infinite weight nothing is skipped
+  // (0 x Inf = NaN).
+  it.each(dtypes)('rows of zeros give the bits of the products that sum them, on 1 and 2 threads (%s)', (_n, C) => {
+    for (const g of [
+      { N: 1, C: 16, F: 33, H: 20, W: 19, KH: 3, KW: 3, sh: 1, sw: 1, ph: 1, pw: 1 },
+      { N: 1, C: 1, F: 16, H: 120, W: 120, KH: 3, KW: 3, sh: 1, sw: 1, ph: 1, pw: 1 },
+    ] as Geo[]) {
+      const [OH, OW] = outSize(g);
+      const x = randomArray(C, g.C * g.H * g.W, 8), w = randomArray(C, g.F * g.C * 9, 9), b = randomArray(C, g.F, 10);
+      for (let r = 0; r < g.C * g.H; r++) {
+        const row = x.subarray(r * g.W, (r + 1) * g.W), kind = r % 5;
+        if (kind === 4) continue;  // random
+        const keep = kind === 3 ? (r * 7) % g.W : -1, v = keep >= 0 ? row[keep] : 0;
+        row.fill(kind === 1 ? -0 : 0);
+        if (keep >= 0) row[keep] = v;
+        if (kind === 2) row.fill(0.5, Math.floor(g.W / 2));  // the left half zeros
+      }
+      const run = (t: number, wt: FloatArray) => withThreads(t, () => {
+        const y = new C(g.F * OH * OW), yq = new C(g.F * Math.floor(OH / 2) * Math.floor(OW / 2));
+        getBackend().conv2dForward(...args(g), x, wt, b, y);
+        getBackend().conv2dForward(...args(g), x, wt, b, yq, true, true);
+        return [y, yq];
+      });
+      const one = run(1, w), two = run(2, w);
+      one.forEach((a, i) => expectBitwiseEqual(a, two[i]));
+      const inf = w.slice();
+      inf[0] = Infinity;  // filter 0, channel 0, tap (0, 0)
+      const oneInf = run(1, inf), twoInf = run(2, inf);
+      expect(oneInf[0].subarray(0, OH * OW).some((v) => Number.isNaN(v))).toBe(true);
+      oneInf.forEach((a, i) => expectBitwiseEqual(a, twoInf[i]));
+    }
+  });
 });
 
 /** Visits every im2col entry (c, kh, kw) x (oh, ow) whose input pixel lies inside the image, in that order. */
