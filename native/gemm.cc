@@ -46,9 +46,13 @@ template <typename T> struct Blocking {
     KC = 256,  // depth of a K block: the MR x KC A strip of the inner loop stays in L1
     // Largest tile of one compute task: MT A strips by NT B strips. The NT B strips of one K block
     // (KC x NT*NR, L2_BYTES) stay in L2 while the task walks its A strips (12 of them: the B panel is fetched
-    // into L2 once per 144 rows; 8 measured 3% slower at 1024³, 16 no faster).
+    // into L2 once per 144 rows; 8 measured 3% slower at 1024³, 16 no faster). With AVX-512, half of the 1 MB
+    // or more of L2 those cores have (Zen 4/5, Intel server cores): an A strip, once in L1, then serves 16 B
+    // strips before the next is fetched, so A is read from L3/memory half as often as with 256 KB (Zen 5, 2
+    // threads, float32, median: 1024³ +2% on average, 2048 x 2048 x 512 +3%; one thread and float64 unchanged;
+    // bench/README "Wider B panels"). 256 KB otherwise (AVX2 cores with 256 or 512 KB of L2).
     MT = 12,
-    L2_BYTES = 256 * 1024,
+    L2_BYTES = (NODENN_REGS == 32 ? 512 : 256) * 1024,
     NT = L2_BYTES / (KC * NR * (int)sizeof(T)),
     SMALL_M = 4,  // at most this many rows: no packing (batch-1 forward, GEMV)
   };
