@@ -46,9 +46,13 @@ template <typename T> struct Blocking {
     KC = 256,  // depth of a K block: the MR x KC A strip of the inner loop stays in L1
     // Largest tile of one compute task: MT A strips by NT B strips. The NT B strips of one K block
     // (KC x NT*NR, L2_BYTES) stay in L2 while the task walks its A strips (12 of them: the B panel is fetched
-    // into L2 once per 144 rows; 8 measured 3% slower at 1024³, 16 no faster).
+    // into L2 once per 144 rows; 8 measured 3% slower at 1024³, 16 no faster). With AVX-512, half of the 1 MB
+    // or more of L2 those cores have (Zen 4/5, Intel server cores): an A strip, once in L1, then serves 16 B
+    // strips before the next is fetched, so A is read from L3/memory half as often as with 256 KB (Zen 5, 2
+    // threads, float32, median: 1024³ +2% on average, 2048 x 2048 x 512 +3%; one thread and float64 unchanged;
+    // bench/README "Wider B panels"). 256 KB otherwise (AVX2 cores with 256 or 512 KB of L2).
     MT = 12,
-    L2_BYTES = 256 * 1024,
+    L2_BYTES = (NODENN_REGS == 32 ? 512 : 256) * 1024,
     NT = L2_BYTES / (KC * NR * (int)sizeof(T)),
     SMALL_M = 4,  // at most this many rows: no packing (batch-1 forward, GEMV)
   };
@@ -78,7 +82,7 @@ template <typename T> struct GemmJob {
   // last, partial strip is packed (into its usual slot of b_pack).
   bool b_inplace;
   long m_strips, n_strips, n_pad;
-  long mt, nt, m_tiles, n_tiles;  // strips per tile, tiles
+  long mt, nt, m_tiles, n_tiles;  // strips per tile (at most; see compute_task), tiles
 };
 
 // Row stride of a packed strip of `cols` columns: NR, or one vector when the strip has at most one vector's columns
@@ -346,13 +350,16 @@ void last_strip(const GemmJob<T>& j, long row0, long rows, long pc, long kc, lon
     last_strip_in_place<T, kRows>(j, row0, rows, pc, kc, q_begin, q_end, beta, overwrite);
 }
 
-// Compute task t: the tile of mt A strips by nt B strips, all K blocks in order.
+// Compute task t: the tile of about m_strips / m_tiles A strips by nt B strips, all K blocks in order. The A strips
+// are shared out as evenly as whole strips allow: 1024 rows (86 strips) in tiles of 11 and 10, not 11 and 9 (1024^3
+// float32, 2 threads, +1.5-4% median; float64 +1-2%); 100 rows in 4 and 4 + 1, not 5 and 3 + 1 (100 x 100 x 784:
+// +23% in one run).
 template <typename T> void compute_task(void* ctx, long t) {
   typedef Blocking<T> Bk;
   enum { MR = Bk::MR };
   const GemmJob<T>& j = *(const GemmJob<T>*)ctx;
-  long s_begin = (t % j.m_tiles) * j.mt, q_begin = (t / j.m_tiles) * j.nt;
-  long s_end = s_begin + j.mt < j.m_strips ? s_begin + j.mt : j.m_strips;
+  const long mi = t % j.m_tiles, q_begin = (t / j.m_tiles) * j.nt;
+  const long s_begin = mi * j.m_strips / j.m_tiles, s_end = (mi + 1) * j.m_strips / j.m_tiles;
   long q_end = q_begin + j.nt < j.n_strips ? q_begin + j.nt : j.n_strips;
   for (long pc = 0; pc < j.K; pc += Bk::KC) {
     long kc = j.K - pc < Bk::KC ? j.K - pc : (long)Bk::KC;
@@ -708,10 +715,10 @@ template <typename T> void choose_tiles(GemmJob<T>& j) {
     else
       j.nt = (j.nt + 1) / 2;
   }
-  // The same number of tiles, as even as they come: 86 strips (1024 rows) in 8 tiles of 11 and 9 rather than 7 of 12
-  // and one of 2, so that two threads run out of tiles together (1024^3 float32, 2 threads: +3%).
-  const long mt = (j.m_strips + j.m_tiles - 1) / j.m_tiles, nt = (j.n_strips + j.n_tiles - 1) / j.n_tiles;
-  if ((j.m_strips + mt - 1) / mt == j.m_tiles) j.mt = mt;
+  // The same number of tiles, as even as they come, so that two threads run out of tiles together: compute_task
+  // shares the A strips out evenly over m_tiles (86 strips, 1024 rows, in 8 tiles of 11 and 10 rather than 7 of 12
+  // and one of 2: 1024^3 float32, 2 threads, +3%, then +1.5-4% against 11 and 9), and the B strips as below.
+  const long nt = (j.n_strips + j.n_tiles - 1) / j.n_tiles;
   if ((j.n_strips + nt - 1) / nt == j.n_tiles) j.nt = nt;
 }
 
