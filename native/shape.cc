@@ -25,26 +25,18 @@ template <typename T> inline void copy_block(T* dst, const T* src, long inner) {
     copy_lanes(dst, src, inner);
 }
 
-// A gathered row of n >= 2 * L elements into dst, which shares no memory with src. The stores are aligned to the
-// vector width (Node's large ArrayBuffers are 16-byte aligned, so a row of 784 floats stored from its start puts
-// every AVX-512 store across two cache lines): one unaligned vector at each end, overlapping the aligned ones
-// between with the same values. Each cache line of dst also has the line kAhead bytes further on prefetched for
-// writing while that stays below `end`: a fresh result's memory has left the caches (V8 frees results only at its
-// next collection), and the writes otherwise wait on each line's read one after the other. 64 rows of 784 floats
-// into 160 such buffers in turn, in C: 6.3 -> 5.0 us (median), into one reused buffer 2.0 -> 1.75 us (min).
-template <typename T> inline void copy_row(T* dst, const T* src, long n, const T* end) {
+// A gathered row of n >= 2 * L elements into dst, which shares no memory with src, its stores aligned to the vector
+// width: one unaligned vector at each end, overlapping the aligned ones between with the same values. Node's large
+// ArrayBuffers are 16-byte aligned, so a row of 784 floats stored from its start puts every AVX-512 store across two
+// cache lines. The 64 x 784 mini-batch (CPU per call, median of 5 minima): into one buffer 3.57 -> 3.18 us, into 160
+// buffers in turn (a fresh result's cold memory) 7.17 -> 6.57 us.
+template <typename T> inline void copy_row(T* dst, const T* src, long n) {
   typedef typename Vec<T>::U U;
   typedef typename Vec<T>::V V;
   const long L = Vec<T>::L;
-  enum { kAhead = 4096 };
   *(U*)dst = *(const U*)src;
   long i = L - (long)(((uintptr_t)dst % sizeof(V)) / sizeof(T));  // the first aligned element, in (0, L]
-  for (; i + L <= n; i += L) {
-    T* d = dst + i;
-    if (((uintptr_t)d & 63) == 0 && (const char*)d + kAhead < (const char*)end)
-      __builtin_prefetch((const char*)d + kAhead, 1, 3);
-    *(V*)d = *(const U*)(src + i);
-  }
+  for (; i + L <= n; i += L) *(V*)(dst + i) = *(const U*)(src + i);
   if (i < n) *(U*)(dst + n - L) = *(const U*)(src + n - L);
 }
 
@@ -96,7 +88,7 @@ void gather_axis(long count, long outer, long n, long inner, const T* x, const i
     if (inner == 1) {
       for (long j = j0; j < j1; j++) yo[j] = xo[index[j]];
     } else if (inner >= 2 * Vec<T>::L) {
-      for (long j = j0; j < j1; j++) copy_row(yo + j * inner, xo + (long)index[j] * inner, inner, yo + j1 * inner);
+      for (long j = j0; j < j1; j++) copy_row(yo + j * inner, xo + (long)index[j] * inner, inner);
     } else {
       for (long j = j0; j < j1; j++) copy_block(yo + j * inner, xo + (long)index[j] * inner, inner);
     }

@@ -283,8 +283,8 @@ describe.each(backends)('kernels on $label', (bc) => {
     });
 
     it('gathers rows of every width at every offset of the destination, writing nothing outside the result', () => {
-      // the native copy aligns its stores to the vector width (unaligned first and last vectors overlap the rest) and
-      // prefetches ahead of the row: rows of 1-40 elements and 784 at 16 offsets cover every head and tail
+      // the native copy aligns its stores to the vector width (unaligned first and last vectors overlap the rest):
+      // rows of 1-40 elements and 784 at 16 offsets cover every head and tail
       const x = randomArray(C, 50 * 784, 7), index = Int32Array.from([3, 0, 49, 3, 17]);
       for (const inner of [...Array.from({ length: 40 }, (_, i) => i + 1), 784]) {
         const xs = x.subarray(0, 50 * inner), want = Array.from(ref.gatherAxis(1, 50, inner, index, xs));
