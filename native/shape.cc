@@ -4,6 +4,7 @@
 // over threads in tasks whose boundaries depend on the sizes only; each output element is written by one task, so
 // the results never depend on the thread count (scatter accumulates each element in index order within a task).
 // Compiled once per ISA.
+#include <stdint.h>
 #include <string.h>
 
 #include "chunks.h"
@@ -22,6 +23,21 @@ template <typename T> inline void copy_block(T* dst, const T* src, long inner) {
     *dst = *src;
   else
     copy_lanes(dst, src, inner);
+}
+
+// A gathered row of n >= 2 * L elements into dst, which shares no memory with src, its stores aligned to the vector
+// width: one unaligned vector at each end, overlapping the aligned ones between with the same values. Node's large
+// ArrayBuffers are 16-byte aligned, so a row of 784 floats stored from its start puts every AVX-512 store across two
+// cache lines. The 64 x 784 mini-batch (CPU per call, median of 5 minima): into one buffer 3.57 -> 3.18 us, into 160
+// buffers in turn (a fresh result's cold memory) 7.17 -> 6.57 us.
+template <typename T> inline void copy_row(T* dst, const T* src, long n) {
+  typedef typename Vec<T>::U U;
+  typedef typename Vec<T>::V V;
+  const long L = Vec<T>::L;
+  *(U*)dst = *(const U*)src;
+  long i = L - (long)(((uintptr_t)dst % sizeof(V)) / sizeof(T));  // the first aligned element, in (0, L]
+  for (; i + L <= n; i += L) *(V*)(dst + i) = *(const U*)(src + i);
+  if (i < n) *(U*)(dst + n - L) = *(const U*)(src + n - L);
 }
 
 }  // namespace
@@ -71,6 +87,8 @@ void gather_axis(long count, long outer, long n, long inner, const T* x, const i
     T* yo = y + o * count * inner;
     if (inner == 1) {
       for (long j = j0; j < j1; j++) yo[j] = xo[index[j]];
+    } else if (inner >= 2 * Vec<T>::L) {
+      for (long j = j0; j < j1; j++) copy_row(yo + j * inner, xo + (long)index[j] * inner, inner);
     } else {
       for (long j = j0; j < j1; j++) copy_block(yo + j * inner, xo + (long)index[j] * inner, inner);
     }

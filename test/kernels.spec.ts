@@ -282,6 +282,30 @@ describe.each(backends)('kernels on $label', (bc) => {
       keepsTail(Cm, 16);
     });
 
+    it('gathers rows of every width at every offset of the destination, writing nothing outside the result', () => {
+      // the native copy aligns its stores to the vector width (unaligned first and last vectors overlap the rest):
+      // rows of 1-40 elements and 784 at 16 offsets cover every head and tail
+      const x = randomArray(C, 50 * 784, 7), index = Int32Array.from([3, 0, 49, 3, 17]);
+      for (const inner of [...Array.from({ length: 40 }, (_, i) => i + 1), 784]) {
+        const xs = x.subarray(0, 50 * inner), want = Array.from(ref.gatherAxis(1, 50, inner, index, xs));
+        for (let offset = 0; offset < 16; offset++) {
+          const buffer = new C(offset + want.length + 16).fill(-7.5);
+          getBackend().gatherAxis(index.length, 1, 50, inner, xs, index, buffer.subarray(offset, offset + want.length));
+          expect(Array.from(buffer.subarray(offset, offset + want.length))).toEqual(want);
+          expect(buffer.subarray(0, offset).every((v) => v === -7.5)).toBe(true);
+          expect(buffer.subarray(offset + want.length).every((v) => v === -7.5)).toBe(true);
+        }
+      }
+      // 400 rows (313,600 elements): tasks of 5 rows, on two threads where there are two
+      const many = Int32Array.from({ length: 400 }, (_, j) => (j * 7) % 50), size = 400 * 784;
+      const want = ref.gatherAxis(1, 50, 784, many, x), buffer = new C(size + 6).fill(-7.5);
+      getBackend().gatherAxis(400, 1, 50, 784, x, many, buffer.subarray(3, 3 + size));
+      let wrong = 0;
+      for (let i = 0; i < size; i++) wrong += buffer[3 + i] === want[i] ? 0 : 1;
+      expect(wrong).toBe(0);
+      expect(Array.from(buffer.subarray(0, 3)).concat(Array.from(buffer.subarray(3 + size)))).toEqual(new Array(6).fill(-7.5));
+    });
+
     it('swaps, gathers, scatters and one-hot read only count indices and write only their outputs of longer arrays', () => {
       const tail = [-1.5, 2.5, -3];
       const longer = (a: ArrayLike<number>) => new C([...Array.from(a), ...tail]);
