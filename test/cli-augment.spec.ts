@@ -128,7 +128,7 @@ describe('nodenn train --augment', () => {
     expect(await run(['--augment'])).toBe('training: 15 epochs, batch 128, adam lr 0.002 (cosine decay), seed 1');
     // without --augment: the mlp's 3 epochs with label smoothing, the cnn's 2 without (one step an epoch here, too
     // few for one-cycle's two phases)
-    expect(await run([])).toBe('training: 3 epochs, batch 128, adam lr 0.005, label smoothing 0.1, seed 1');
+    expect(await run([])).toBe('training: 3 epochs, batch 256, adam lr 0.012, label smoothing 0.1, seed 1');
     expect(await run(['--model', 'cnn'])).toBe('training: 2 epochs, batch 128, adam lr 0.005, seed 1');
     expect(await run(['--augment', '--epochs', '2'])).toBe('training: 2 epochs, batch 128, adam lr 0.002 (cosine decay), seed 1');
     expect(await run(['--model', 'cnn', '--augment'])).toBe('training: 20 epochs, batch 64, adam lr 0.002 (cosine decay), seed 1');

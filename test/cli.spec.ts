@@ -584,7 +584,7 @@ describe('nodenn train options, in-process', () => {
   }
 
   it('--optimizer: each one trains with its own default learning rate, and they train differently', async () => {
-    const defaults: [string, number][] = [['adam', 0.005], ['adamw', 0.005], ['sgd', 0.2], ['momentum', 0.1], ['rmsprop', 0.002], ['adagrad', 0.05]];
+    const defaults: [string, number][] = [['adam', 0.012], ['adamw', 0.012], ['sgd', 0.2], ['momentum', 0.1], ['rmsprop', 0.002], ['adagrad', 0.05]];
     const results: string[] = [];
     for (const [name, lr] of defaults) {
       const r = await train(['--optimizer', name]);
@@ -597,15 +597,15 @@ describe('nodenn train options, in-process', () => {
 
   it('--no-decay keeps the learning rate constant: another run, and the line says so', async () => {
     const decayed = await train([]), constant = await train(['--no-decay']);
-    expect(decayed.out).toContain('training: 2 epochs, batch 25, adam lr 0.005 (one-cycle), label smoothing 0.1, seed 1\n');
-    expect(constant.out).toContain('training: 2 epochs, batch 25, adam lr 0.005, label smoothing 0.1, seed 1\n');
+    expect(decayed.out).toContain('training: 2 epochs, batch 25, adam lr 0.012 (one-cycle), label smoothing 0.1, seed 1\n');
+    expect(constant.out).toContain('training: 2 epochs, batch 25, adam lr 0.012, label smoothing 0.1, seed 1\n');
     expect(constant.loss).not.toBe(decayed.loss);
   });
 
   it('--label-smoothing X: the mlp trains with 0.1 by default, 0 turns it off; the line and the training loss say so', async () => {
     const smoothed = await train([]), plain = await train(['--label-smoothing', '0']), half = await train(['--label-smoothing', '0.5']);
-    expect(plain.out).toContain('training: 2 epochs, batch 25, adam lr 0.005 (one-cycle), seed 1\n');
-    expect(half.out).toContain('training: 2 epochs, batch 25, adam lr 0.005 (one-cycle), label smoothing 0.5, seed 1\n');
+    expect(plain.out).toContain('training: 2 epochs, batch 25, adam lr 0.012 (one-cycle), seed 1\n');
+    expect(half.out).toContain('training: 2 epochs, batch 25, adam lr 0.012 (one-cycle), label smoothing 0.5, seed 1\n');
     expect(smoothed.result).toBe((await train(['--label-smoothing', '0.1'])).result);
     expect(plain.result).not.toBe(smoothed.result);
     // the epoch lines' training loss is against the smoothed targets: it cannot fall below their entropy
@@ -623,10 +623,10 @@ describe('nodenn train options, in-process', () => {
   it('one-cycle needs 4 steps or more (both its phases): a shorter run trains at the constant rate, as --no-decay', async () => {
     const short = await train(['--epochs', '1', '--batch-size', '250']);
     const constant = await train(['--epochs', '1', '--batch-size', '250', '--no-decay']);
-    expect(short.out).toContain('training: 1 epoch, batch 250, adam lr 0.005, label smoothing 0.1, seed 1\n');
+    expect(short.out).toContain('training: 1 epoch, batch 250, adam lr 0.012, label smoothing 0.1, seed 1\n');
     expect(short.result).toBe(constant.result);
     const four = await train(['--epochs', '2', '--batch-size', '250']);
-    expect(four.out).toContain('training: 2 epochs, batch 250, adam lr 0.005 (one-cycle), label smoothing 0.1, seed 1\n');
+    expect(four.out).toContain('training: 2 epochs, batch 250, adam lr 0.012 (one-cycle), label smoothing 0.1, seed 1\n');
   });
 
   it.skipIf(!nativeAvailable())('--threads N: the native backend runs N threads, with the very same result', async () => {
