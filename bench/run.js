@@ -106,7 +106,7 @@ function table(results, meta) {
   const m = meta.machine, peers = meta.peers || {};
   lines.push(`nodenn ${m.nodenn} · ${m.cpu} (${m.cores} cores) · ISA ${m.isa} ` +
     `(${m.supportedIsas.join(', ')}) · ${m.threads} threads` +
-    (meta.coreLinkNs ? ` (core-to-core round trip ${meta.coreLinkNs.map((ns) => ns.toFixed(0)).join(' / ')} ns ` +
+    (meta.coreLinkNs?.every(Number.isFinite) ? ` (core-to-core round trip ${meta.coreLinkNs.map((ns) => ns.toFixed(0)).join(' / ')} ns ` +
     'before / after: bench/core-link.js)' : '') +
     ` · Node ${m.node}` +
     (meta.tfjs ? ` · TensorFlow.js ${meta.tfjs.version} (backends wasm, wasm threads: ${meta.tfjs.wasmThreads ?? 'n/a'}, ` +
