@@ -16,6 +16,7 @@ const path = require('node:path');
 const nn = require('..');
 const { timeIt, timeItSync, stats, machine } = require('./util');
 const { listEngines, ortInfo, tfInfo } = require('./engines');
+const { coreLinkNs } = require('./core-link');
 
 const WORKLOADS = [...require('./workloads/gemm'), ...require('./workloads/models'), ...require('./workloads/train')];
 /** The Python peers (bench/peers.py): Debian's interpreter, where python3-torch installs. */
@@ -104,7 +105,10 @@ function table(results, meta) {
   const lines = [];
   const m = meta.machine, peers = meta.peers || {};
   lines.push(`nodenn ${m.nodenn} · ${m.cpu} (${m.cores} cores) · ISA ${m.isa} ` +
-    `(${m.supportedIsas.join(', ')}) · ${m.threads} threads · Node ${m.node}` +
+    `(${m.supportedIsas.join(', ')}) · ${m.threads} threads` +
+    (meta.coreLinkNs?.every(Number.isFinite) ? ` (core-to-core round trip ${meta.coreLinkNs.map((ns) => ns.toFixed(0)).join(' / ')} ns ` +
+    'before / after: bench/core-link.js)' : '') +
+    ` · Node ${m.node}` +
     (meta.tfjs ? ` · TensorFlow.js ${meta.tfjs.version} (backends wasm, wasm threads: ${meta.tfjs.wasmThreads ?? 'n/a'}, ` +
     'and cpu; tfjs-node not installed)' : '') +
     (meta.ort ? ` · ONNX Runtime ${meta.ort} (onnxruntime-node, CPU)` : '') +
@@ -132,6 +136,9 @@ function table(results, meta) {
 
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
+  // where the host put the cores, before and after the runs (bench/README, "The MLP epoch, round three"); up to
+  // ~1 s each, so not in the CI-sized --quick run
+  const link = opts.quick ? undefined : [await coreLinkNs()];
   const engines = await listEngines(nn);
   const bestNative = engines.find((e) => e.id.startsWith('native/'));
   const results = [];
@@ -157,8 +164,9 @@ async function main() {
   if (bestNative) bestNative.activate();
   const peers = runPeers(opts, bestNative ? bestNative.threads : 1);
   results.push(...peers.results);
-  const meta = { date: new Date().toISOString(), quick: opts.quick, machine: machine(nn), tfjs: await tfInfo(), ort: ortInfo(),
-    peers: peers.versions };
+  if (link) link.push(await coreLinkNs());
+  const meta = { date: new Date().toISOString(), quick: opts.quick, machine: machine(nn), tfjs: await tfInfo(),
+    ort: ortInfo(), peers: peers.versions, coreLinkNs: link };
   const ok = results.filter((r) => !r.error);
   console.log(table(ok, meta));
   for (const r of results.filter((x) => x.error)) console.log(`\n${r.workload} on ${r.engine} failed: ${r.error}`);
