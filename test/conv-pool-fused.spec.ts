@@ -228,7 +228,7 @@ describe.each(nativeIsas)('fused Conv2D + MaxPool2D on $label: the same for 1 an
 // and must keep the bits of the separate kernels (MaxPool2D's backward, then backward-data and backward-filter).
 // 306 output pixels: two K blocks of 256 pixels in backward-filter; dy with zeros, -0 and a NaN; an image with an
 // infinite pixel (its chunk takes the dense path) and, second, an infinite weight (dense backward-data).
-describe.each(backends)('the pooled backward\'s sparse products on $label', (bc) => {
+describe.each(backends)('conv2dPoolBackward\'s sparse products on $label', (bc) => {
   beforeEach(() => useBackend(bc));
 
   it.each(dtypes)('%s: bitwise the separate kernels, 1 and 2 threads', (_name, C) => {
