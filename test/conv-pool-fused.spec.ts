@@ -225,14 +225,16 @@ describe.each(nativeIsas)('fused Conv2D + MaxPool2D on $label: the same for 1 an
 
 // The pooled backward's sparse products (native/conv.cc, sparse_filter_image and sparse_data_image): with more
 // filters than a vector and C KH KW above 16 they skip the zeros of the full gradient (three quarters and more)
-// and must keep the bits of the separate kernels (MaxPool2D's backward, then backward-data and backward-filter).
-// 306 output pixels: two K blocks of 256 pixels in backward-filter; dy with zeros, -0 and a NaN; an image with an
-// infinite pixel (its chunk takes the dense path) and, second, an infinite weight (dense backward-data).
-describe.each(backends)('conv2dPoolBackward\'s sparse products on $label', (bc) => {
+// and must keep the bits of the separate kernels (MaxPool2D's backward, then backward-data and backward-filter);
+// the TS backend has no sparse path.
+// 18 images (backward-filter's chunks of 2), 306 output pixels (two K blocks of 256 pixels); dy with zeros, -0 and a
+// NaN; an image with an infinite pixel (its chunk takes the dense path) and, second, an infinite weight (dense
+// backward-data).
+describe.each(nativeIsas)('conv2dPoolBackward\'s sparse products on $label', (bc) => {
   beforeEach(() => useBackend(bc));
 
   it.each(dtypes)('%s: bitwise the separate kernels, 1 and 2 threads', (_name, C) => {
-    const [N, Ch, H, W, F] = [5, 3, 17, 18, 33];
+    const [N, Ch, H, W, F] = [18, 3, 17, 18, 33];
     const g = [N, Ch, H, W, F, 3, 3, 1, 1, 1, 1] as const;
     const [QH, QW, P] = [8, 9, H * W];
     const b = getBackend();
@@ -246,18 +248,17 @@ describe.each(backends)('conv2dPoolBackward\'s sparse products on $label', (bc) 
       if (infinite) {
         w[5] = Infinity;
       } else {
-        xi[3 * Ch * H * W + 7] = -Infinity;
+        xi[13 * Ch * H * W + 7] = -Infinity;
       }
       b.conv2dPoolForward(...g, xi, w, bias, y, argmax, true);
       const dy = y.map((v) => (v > 0 && r.uniform() < 0.8 ? r.uniform() - 0.5 : 0));
       dy[1] = -0;
       dy[40] = NaN;
       const results: number[][][] = [];
-      const threads = bc.backend === 'native' ? [1, 2] : [1];
-      const before = bc.backend === 'native' ? nativeAddon().info().threads : 1;
+      const before = nativeAddon().info().threads;
       try {
-        for (const n of threads) {
-          if (bc.backend === 'native') setThreads(n);
+        for (const n of [1, 2]) {
+          setThreads(n);
           const dx = new C(N * Ch * H * W).fill(7), dw = new C(F * Ch * 9).fill(0.5), db = new C(F).fill(0.25);
           b.conv2dPoolBackward(...g, xi, dy, argmax, w, dx, dw, db);
           const full = new C(N * F * P);
@@ -271,7 +272,7 @@ describe.each(backends)('conv2dPoolBackward\'s sparse products on $label', (bc) 
           results.push([Array.from(dx), Array.from(dw), Array.from(db)]);
         }
       } finally {
-        if (bc.backend === 'native') setThreads(before);
+        setThreads(before);
       }
       results.slice(1).forEach((res) => res.forEach((v, i) => expect(v).toEqual(results[0][i])));
       expect(results[0][1].some((v) => Number.isNaN(v))).toBe(true);  // the NaN reaches dweight
