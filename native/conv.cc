@@ -1423,13 +1423,20 @@ template <typename T> bool prepare_sparse_pool(const ConvShape& g, const T* w, b
   return true;
 }
 
-// Whether the images [n0, n1) of x are all finite.
+// Whether the images [n0, n1) of x are all finite: 0 x is 0 for a finite x, NaN for an infinite one or a NaN, and
+// a sum of zeros and a NaN is NaN (lane-wise sums: the order does not matter here).
 template <typename T> bool images_finite(const ConvShape& g, const T* x, long n0, long n1) {
-  const long len = g.C * g.H * g.W;
-  const T* p = x + n0 * len;
-  T acc = 0;
-  for (long i = 0, n = (n1 - n0) * len; i < n; i++) acc += p[i] * (T)0;  // 0 x finite = 0; Inf or NaN gives NaN
-  return acc == acc;
+  typedef typename Vec<T>::V V;
+  typedef typename Vec<T>::U U;
+  const long L = Vec<T>::L, n = (n1 - n0) * g.C * g.H * g.W;
+  const T* p = x + n0 * g.C * g.H * g.W;
+  V acc = V{};
+  long i = 0;
+  for (; i + L <= n; i += L) acc += *(const U*)(p + i) * (T)0;
+  T tail = 0;
+  for (; i < n; i++) tail += p[i] * (T)0;
+  for (long l = 0; l < L; l++) tail += acc[l];
+  return tail == tail;
 }
 
 // One image's nonzeros of dy (F, P, the full output's gradient): by filter in pixel order (fp: the pixel, fv: the
@@ -1538,12 +1545,28 @@ template <typename T> void channel_last_padded(const SparsePool<T>& s, const T* 
   const long CV = s.CV;
   memset(xc, 0, sizeof(T) * (size_t)(s.HP * s.WP * CV));
   const long h1 = g.H < s.HP - g.ph ? g.H : s.HP - g.ph, w1 = g.W < s.WP - g.pw ? g.W : s.WP - g.pw;
-  for (long c = 0; c < g.C; c++)
-    for (long ih = 0; ih < h1; ih++) {
-      const T* src = x_n + (c * g.H + ih) * g.W;
-      T* dst = xc + ((ih + g.ph) * s.WP + g.pw) * CV + c;
-      for (long iw = 0; iw < w1; iw++) dst[iw * CV] = src[iw];
-    }
+  const long L = Vec<T>::L, HW = g.H * g.W;
+  for (long c0 = 0; c0 < g.C; c0 += L) {
+    const long n = g.C - c0 < L ? g.C - c0 : L;
+    for (long ih = 0; ih < h1; ih++)
+      for (long iw0 = 0; iw0 < w1; iw0 += L) {
+        T* dst = xc + ((ih + g.ph) * s.WP + g.pw + iw0) * CV + c0;
+        const long m = w1 - iw0 < L ? w1 - iw0 : L;
+        if ((c0 + n - 1) * HW + ih * g.W + iw0 + L <= g.C * HW) {
+          // L channels by L pixels transposed in registers (+ 0 turns a -0 pixel into +0, whose products with dy
+          // add to the sums as the -0's do: nothing), the pixels past the row (read from the next one) dropped, the
+          // channels past C zeros
+          transpose_block(x_n + ih * g.W + iw0, HW, c0, 0, n, (const T*)nullptr, false,
+                          [&](int l, typename Vec<T>::V v) {
+                            if (l < m) *(typename Vec<T>::U*)(dst + l * CV) = v;
+                          });
+        } else {
+          // the image's last pixels: a vector from there would read past it
+          for (long c = c0; c < c0 + n; c++)
+            for (long i = 0; i < m; i++) dst[i * CV + c - c0] = x_n[c * HW + ih * g.W + iw0 + i];
+        }
+      }
+  }
 }
 
 // Backward-filter of one image from its nonzeros: sp[f][a L + l] (f, tap, channel; the chunk's partial sums in this
