@@ -7,9 +7,10 @@
 // direct convolution and the implicit im2col), and backward-data with stride 1 is a transposed convolution without
 // the dcol matrix and col2im, each with the bits of the im2col path. Inference's conv-pool-conv-pool runs both
 // convolutions image by image in one call (conv2d_chain_forward), the first one's output kept in the thread's
-// scratch. Work is split over images; every output element is written by one task, and the batch sum of
-// backward-filter runs in fixed chunks of images summed in chunk order, so results never depend on the number of
-// threads.
+// scratch. Training's pooled backward runs backward-filter and backward-data from the nonzeros of the unpooled
+// gradient alone (the sparse products), with the same bits. Work is split over images; every output element is written
+// by one task, and the batch sum of backward-filter runs in fixed chunks of images summed in chunk order, so results
+// never depend on the number of threads.
 #include <stdlib.h>
 #include <string.h>
 
