@@ -157,8 +157,8 @@ const MUTATIONS = [
       '      const bool store = first && pc == 0;\n      if (n == 0 && !store) continue;',
       '      const bool store = pc == 0;\n      if (n == 0 && !store) continue;'],
     ['conv pool sparse: an infinite weight skips the zeros of dy',
-      '    if (!std::isfinite(w[i])) return true;\n',
-      ''],
+      'if (!std::isfinite(w[i])) return true;',
+      'if (!std::isfinite(w[i])) break;'],
   ], [GRID, 'test/conv-pool-fused.spec.ts']),
   ...on('native/pool2x2.h', 'conv2dPool', [
     ['conv pool: the 2x2 maximum takes a later equal value (>= for >)',
