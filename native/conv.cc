@@ -7,9 +7,10 @@
 // direct convolution and the implicit im2col), and backward-data with stride 1 is a transposed convolution without
 // the dcol matrix and col2im, each with the bits of the im2col path. Inference's conv-pool-conv-pool runs both
 // convolutions image by image in one call (conv2d_chain_forward), the first one's output kept in the thread's
-// scratch. Work is split over images; every output element is written by one task, and the batch sum of
-// backward-filter runs in fixed chunks of images summed in chunk order, so results never depend on the number of
-// threads.
+// scratch. Training's pooled backward runs backward-filter and backward-data from the nonzeros of the unpooled
+// gradient alone (the sparse products), with the same bits. Work is split over images; every output element is written
+// by one task, and the batch sum of backward-filter runs in fixed chunks of images summed in chunk order, so results
+// never depend on the number of threads.
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,6 +49,15 @@ thread_local Scratch filter_dyt;
 // one image, which the second reads while it is in cache (each thread).
 thread_local Scratch chain_weights;
 thread_local Scratch chain_buffer;
+// The pooled backward's sparse products: the offsets and weights of the call (calling thread), an image's lists of
+// dy's nonzeros, its channel-last padded copy, its f-sums and dx (backward-data), and a chunk's partial sums (each
+// thread).
+thread_local Scratch sparse_offsets;
+thread_local Scratch sparse_weights;
+thread_local Scratch sparse_image;
+thread_local Scratch sparse_input;
+thread_local Scratch sparse_sums_buffer;
+thread_local Scratch sparse_partial;
 
 inline long ceil_div(long a, long s) { return a <= 0 ? 0 : (a + s - 1) / s; }
 
@@ -173,19 +183,6 @@ template <typename T> void small_k_product(bool trans_a, long M, long N, long K,
       for (long k = 0; k < K; k++) acc += A[m * sm + k * sk] * B[k * N + j];
       C[m * N + j] = acc;
     }
-}
-
-// The sum of a[0..n): lane-wise over vectors, then the lanes in order, then the tail (a fixed order per ISA).
-template <typename T> T row_sum(const T* a, long n) {
-  typedef typename Vec<T>::V V;
-  typedef typename Vec<T>::U U;
-  const long L = Vec<T>::L, nv = n - n % L;
-  V acc = V{};
-  for (long k = 0; k < nv; k += L) acc += *(const U*)(a + k);
-  T sum = 0;
-  for (long l = 0; l < L; l++) sum += acc[l];
-  for (long k = nv; k < n; k++) sum += a[k];
-  return sum;
 }
 
 // Rows [m0, m0 + MR) of small_n_product_bt for N = NN known when compiling: the accumulators stay in registers (a
@@ -869,6 +866,8 @@ template <typename T> bool direct_filter_image(const DirectConv<T>& d, const T* 
   return true;
 }
 
+template <typename T> struct SparsePool;
+
 template <typename T> struct ConvJob {
   const ConvShape* g;
   const T* x;
@@ -887,6 +886,7 @@ template <typename T> struct ConvJob {
   const DirectConv<T>* direct = nullptr;  // forward: the direct convolution, set up for the call (use_direct)
   const DirectData<T>* data = nullptr;    // backward-data: the transposed convolution (use_direct_data)
   const DirectConv<T>* filter = nullptr;  // backward-filter: the implicit im2col (use_direct_filter)
+  const SparsePool<T>* sparse = nullptr;  // the pooled backward's sparse products (use_sparse_pool)
   std::atomic<bool> failed{false};
 };
 
@@ -1251,6 +1251,33 @@ template <typename T> void backward_data_image(void* ctx, long n) {
   if (!backward_data_one(g, j.data, j.w, j.dy + n * g.F * g.OH * g.OW, j.out + n * g.C * g.H * g.W)) j.failed = true;
 }
 
+// db[f] += the sum of row f of dy (F rows of P), in a fixed order per ISA: the row's lane-wise sums over its vectors,
+// then the lanes in order, then the tail. L rows' lane sums at a time are transposed in registers and summed side by
+// side rather than one chain per row. (The lane sums, from +0, are never -0: the transpose's + 0 keeps them.)
+template <typename T> void add_row_sums(const T* dy, long F, long P, T* db) {
+  typedef typename Vec<T>::V V;
+  typedef typename Vec<T>::U U;
+  enum { L = Vec<T>::L };
+  const long nv = P - P % L;
+  for (long f0 = 0; f0 < F; f0 += L) {
+    const long n = F - f0 < L ? F - f0 : (long)L;
+    alignas(kCacheLine) T lanes[L * L];
+    for (long i = 0; i < n; i++) {
+      const T* a = dy + (f0 + i) * P;
+      V acc = V{};
+      for (long k = 0; k < nv; k += L) acc += *(const U*)(a + k);
+      *(U*)(lanes + i * L) = acc;
+    }
+    V sum = V{};
+    transpose_block(lanes, (long)L, 0, 0, n, (const T*)nullptr, false, [&](int, V v) { sum += v; });
+    for (long i = 0; i < n; i++) {
+      T s = sum[i];
+      for (long k = nv; k < P; k++) s += dy[(f0 + i) * P + k];
+      db[f0 + i] += s;
+    }
+  }
+}
+
 // The gradient of the full conv output of image n from the pooled one, as MaxPool2D's backward computes it
 // (zeros, then += at each window's maximum), into the thread's scratch.
 template <typename T> const T* unpooled_dy(const ConvJob<T>& j, long n) {
@@ -1268,6 +1295,396 @@ template <typename T> const T* unpooled_dy(const ConvJob<T>& j, long n) {
   return d;
 }
 
+// ---- the pooled backward's sparse gradient ----
+// In training's fused Conv2D [+ ReLU] + MaxPool2D(2) backward, the gradient of the full output has at most one
+// nonzero per 2x2 window and filter (the window's maximum), and none where the ReLU was off: three quarters or more
+// of dy are zeros, and every product with a zero of dy is a zero. A zero product leaves each sum as it was where
+// the other factor is finite (a sum from zero accumulators is never -0, and s + +-0 = s), so both products skip them
+// and keep the dense paths' bits: the same sums in the same order, less the zeros.
+// - backward-filter (where the implicit im2col runs, filter_tile): part[(c, t), f] sums x at tap t of pixel p times
+//   dy[f][p] over p in order, in K blocks of kGemmKC pixels. Here, per filter, its nonzeros of dy in pixel order:
+//   per nonzero a broadcast of dy and one multiply-add for each (tap, vector of channels), the image read from a
+//   channel-last zero-padded copy (HP x WP pixels of CV channels, C rounded up to vectors) where a tap row of
+//   channels is a vector. Every x must be finite (checked per chunk of images, else the chunk runs the dense path).
+// - backward-data (where the transposed convolution runs, data_tap): dx[c][ih][iw] adds, tap by tap in row-major
+//   order, the f-sum of w[f][c][t] dy[f][oh][ow] (from zero, f in order) over the taps whose output pixel exists.
+//   Here each output pixel's f-sums for all taps come from its nonzeros in filter order (none: the sums are zeros,
+//   not added), then each dx pixel adds its taps' sums in order. Every weight must be finite (checked per call).
+
+// Accumulators of one pass of sparse_sums (a broadcast and the loaded operand take the other registers).
+enum { kSparseAcc = 12 };
+
+// out[a] = sum over the entries e in order of val[e] * base[at[e] + off[a], a vector], from zero, one multiply-add
+// at a time, for G accumulators.
+template <typename T, int G>
+inline void sparse_sums(const int32_t* at, const T* val, long n, const T* base, const long* off,
+                        typename Vec<T>::V* out) {
+  typedef typename Vec<T>::V V;
+  typedef typename Vec<T>::U U;
+  V acc[G];
+#pragma GCC unroll 16
+  for (int a = 0; a < G; a++) acc[a] = V{};
+  for (long e = 0; e < n; e++) {
+    const V v = val[e] - V{};  // a broadcast (v - 0 is exactly v, -0 included)
+    const T* b = base + at[e];
+#pragma GCC unroll 16
+    for (int a = 0; a < G; a++) acc[a] += v * *(const U*)(b + off[a]);
+  }
+#pragma GCC unroll 16
+  for (int a = 0; a < G; a++) out[a] = acc[a];
+}
+
+// sparse_sums for NA accumulators (any number), in passes of at most kSparseAcc, as even as they come.
+template <typename T>
+void sparse_sums_any(const int32_t* at, const T* val, long n, const T* base, const long* off, long NA,
+                     typename Vec<T>::V* out) {
+  const long passes = (NA + kSparseAcc - 1) / kSparseAcc;
+  for (long a0 = 0, k = 0; k < passes; k++) {
+    const long g = (NA - a0) / (passes - k);
+    switch (g) {
+#define NODENN_SPARSE_CASE(G) \
+  case G: sparse_sums<T, G>(at, val, n, base, off + a0, out + a0); break;
+      NODENN_SPARSE_CASE(1)
+      NODENN_SPARSE_CASE(2)
+      NODENN_SPARSE_CASE(3)
+      NODENN_SPARSE_CASE(4)
+      NODENN_SPARSE_CASE(5)
+      NODENN_SPARSE_CASE(6)
+      NODENN_SPARSE_CASE(7)
+      NODENN_SPARSE_CASE(8)
+      NODENN_SPARSE_CASE(9)
+      NODENN_SPARSE_CASE(10)
+      NODENN_SPARSE_CASE(11)
+      NODENN_SPARSE_CASE(12)
+#undef NODENN_SPARSE_CASE
+      default: break;
+    }
+    a0 += g;
+  }
+}
+
+template <typename T> struct SparsePool {
+  const ConvShape* g;
+  long CV;           // C rounded up to vectors
+  long KK;           // taps, KH KW
+  long NA;           // accumulators per filter (backward-filter) or per output pixel (backward-data): KK CV / L
+  long HP, WP;       // the channel-last padded image's rows and pixels per row
+  const long* xoff;  // backward-filter: (tap, vector of channels) a's offset in the padded image, from a pixel's tap 0
+  const long* woff;  // backward-data: a L (the weights' rows are contiguous)
+  const T* wc;       // backward-data: wc[(f KK + t) CV + c] = w[f][c][t], zeros past C; null: dense backward-data
+  const int32_t* pixel;  // backward-filter: output pixel p's tap 0 in the padded image
+};
+
+// Whether the pooled backward takes the sparse backward-filter and backward-data: where the implicit im2col and the
+// transposed convolution run (their sums are the references), with F within one K block (backward-data's f-sums),
+// and accumulator offsets that fit int32 indices.
+template <typename T> inline bool use_sparse_pool(const ConvShape& g, bool filter, bool data) {
+  if (!filter) return false;
+  if (data && g.F > kGemmKC) return false;
+  const long L = Vec<T>::L, CV = (g.C + L - 1) / L * L;
+  const long HP = (g.OH - 1) * g.sh + g.KH, WP = (g.OW - 1) * g.sw + g.KW;
+  return (double)HP * (double)WP * (double)CV < 2e9 && (double)g.F * (double)g.KH * g.KW * CV < 2e9;
+}
+
+// The call's offsets (and, for backward-data with finite weights, its weights) in the calling thread's scratch;
+// false when out of memory.
+template <typename T> bool prepare_sparse_pool(const ConvShape& g, const T* w, bool data, SparsePool<T>* s) {
+  const long L = Vec<T>::L, CV = (g.C + L - 1) / L * L, KK = g.KH * g.KW, NA = KK * CV / L;
+  s->g = &g;
+  s->CV = CV;
+  s->KK = KK;
+  s->NA = NA;
+  s->HP = (g.OH - 1) * g.sh + g.KH;
+  s->WP = (g.OW - 1) * g.sw + g.KW;
+  const long P = g.OH * g.OW;
+  long* off = (long*)sparse_offsets.reserve(sizeof(long) * (size_t)(2 * NA) + sizeof(int32_t) * (size_t)P);
+  if (!off) return false;
+  int32_t* pixel = (int32_t*)(off + 2 * NA);
+  for (long p = 0; p < P; p++) pixel[p] = (int32_t)(((p / g.OW) * g.sh * s->WP + (p % g.OW) * g.sw) * CV);
+  s->pixel = pixel;
+  for (long kh = 0, a = 0; kh < g.KH; kh++)
+    for (long kw = 0; kw < g.KW; kw++)
+      for (long v = 0; v < CV; v += L, a++) {
+        off[a] = (kh * s->WP + kw) * CV + v;
+        off[NA + a] = a * L;
+      }
+  s->xoff = off;
+  s->woff = off + NA;
+  s->wc = nullptr;
+  if (!data) return true;
+  const long CKK = g.C * KK;
+  for (long i = 0; i < g.F * CKK; i++)
+    if (!std::isfinite(w[i])) return true;
+  T* wc = (T*)sparse_weights.reserve(sizeof(T) * (size_t)(g.F * KK * CV));
+  if (!wc) return false;
+  for (long f = 0; f < g.F; f++)
+    for (long t = 0; t < KK; t++)
+      for (long c = 0; c < CV; c++) wc[(f * KK + t) * CV + c] = c < g.C ? w[f * CKK + c * KK + t] : (T)0;
+  s->wc = wc;
+  return true;
+}
+
+// Whether the images [n0, n1) of x are all finite: 0 x is 0 for a finite x, NaN for an infinite one or a NaN, and
+// a sum of zeros and a NaN is NaN (lane-wise sums: the order does not matter here).
+template <typename T> bool images_finite(const ConvShape& g, const T* x, long n0, long n1) {
+  typedef typename Vec<T>::V V;
+  typedef typename Vec<T>::U U;
+  const long L = Vec<T>::L, n = (n1 - n0) * g.C * g.H * g.W;
+  const T* p = x + n0 * g.C * g.H * g.W;
+  V acc = V{};
+  long i = 0;
+  for (; i + L <= n; i += L) acc += *(const U*)(p + i) * (T)0;
+  T tail = 0;
+  for (; i < n; i++) tail += p[i] * (T)0;
+  for (long l = 0; l < L; l++) tail += acc[l];
+  return tail == tail;
+}
+
+// One image's nonzeros of dy (F, P, the full output's gradient): by filter in pixel order (fp: the pixel, fv: the
+// value, from fstart[f]) and by pixel in filter order (pf: the filter's row f KK CV in s.wc, pv, from pstart[p]).
+template <typename T> struct SparseImage {
+  const long* fstart;
+  const int32_t* fp;
+  const T* fv;
+  const long* pstart;
+  const int32_t* pf;
+  const T* pv;
+};
+
+// Bit l set where lane l of v is not zero (+-0; a NaN is not).
+template <typename T> inline unsigned long nonzero_lanes(typename Vec<T>::V v) {
+#if defined(__AVX512F__)
+  if constexpr (sizeof(T) == 4)
+    return _mm512_cmp_ps_mask((__m512)v, _mm512_setzero_ps(), _CMP_NEQ_UQ);
+  else
+    return _mm512_cmp_pd_mask((__m512d)v, _mm512_setzero_pd(), _CMP_NEQ_UQ);
+#elif defined(__AVX2__)
+  if constexpr (sizeof(T) == 4)
+    return (unsigned)_mm256_movemask_ps(_mm256_cmp_ps((__m256)v, _mm256_setzero_ps(), _CMP_NEQ_UQ));
+  else
+    return (unsigned)_mm256_movemask_pd(_mm256_cmp_pd((__m256d)v, _mm256_setzero_pd(), _CMP_NEQ_UQ));
+#else
+  unsigned long bits = 0;
+  for (int l = 0; l < Vec<T>::L; l++) bits |= (unsigned long)(v[l] != 0) << l;
+  return bits;
+#endif
+}
+
+// The lists of dy's nonzeros (F, P: the full output's gradient, as unpooled_dy writes it) in the thread's scratch;
+// false when out of memory.
+template <typename T> bool sparse_lists(const SparsePool<T>& s, const T* dy, bool by_pixel, SparseImage<T>* si) {
+  typedef typename Vec<T>::U U;
+  const ConvShape& g = *s.g;
+  const long L = Vec<T>::L, F = g.F, P = g.OH * g.OW, nv = P - P % L;
+  const size_t idx = sizeof(long) * (size_t)(F + 1 + 2 * (P + 1)), ent = (size_t)(F * P + L);
+  char* mem = (char*)sparse_image.reserve(idx + ent * 2 * (sizeof(int32_t) + sizeof(T)));
+  if (!mem) return false;
+  long* fstart = (long*)mem;
+  long* pstart = fstart + F + 1;
+  long* pfill = pstart + P + 1;
+  T* fv = (T*)(mem + idx);
+  T* pv = fv + ent;
+  int32_t* fp = (int32_t*)(pv + ent);
+  int32_t* pf = fp + ent;
+  long nnz = 0;
+  for (long f = 0; f < F; f++) {
+    fstart[f] = nnz;
+    const T* d = dy + f * P;
+    long p0 = 0;
+#if defined(__AVX512F__)
+    // the nonzero lanes packed to the front of a register and stored whole (the lanes past them are overwritten
+    // next, or lie in the lists' slack), without a branch per lane
+    if constexpr (sizeof(T) == 4) {
+      const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+      for (; p0 < nv; p0 += L) {
+        const __m512 v = _mm512_loadu_ps(d + p0);
+        const __mmask16 m = _mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_NEQ_UQ);
+        _mm512_storeu_ps(fv + nnz, _mm512_maskz_compress_ps(m, v));
+        _mm512_storeu_si512(fp + nnz,
+                            _mm512_maskz_compress_epi32(m, _mm512_add_epi32(iota, _mm512_set1_epi32((int)p0))));
+        nnz += __builtin_popcount(m);
+      }
+    }
+#endif
+    for (; p0 < nv; p0 += L)
+      for (unsigned long bits = nonzero_lanes<T>(*(const U*)(d + p0)); bits; bits &= bits - 1) {
+        const long p = p0 + __builtin_ctzl(bits);
+        fp[nnz] = (int32_t)p;
+        fv[nnz++] = d[p];
+      }
+    for (long p = nv; p < P; p++)
+      if (d[p] != 0) {
+        fp[nnz] = (int32_t)p;
+        fv[nnz++] = d[p];
+      }
+  }
+  fstart[F] = nnz;
+  si->fstart = fstart;
+  si->fp = fp;
+  si->fv = fv;
+  si->pstart = pstart;
+  si->pf = pf;
+  si->pv = pv;
+  if (!by_pixel) return true;
+  for (long p = 0; p <= P; p++) pstart[p] = 0;
+  for (long e = 0; e < nnz; e++) pstart[fp[e] + 1]++;
+  for (long p = 0; p < P; p++) pstart[p + 1] += pstart[p];
+  for (long p = 0; p < P; p++) pfill[p] = pstart[p];
+  const int32_t frow = (int32_t)(s.KK * s.CV);
+  for (long f = 0; f < F; f++)
+    for (long e = fstart[f]; e < fstart[f + 1]; e++) {
+      const long at = pfill[fp[e]]++;
+      pf[at] = (int32_t)f * frow;
+      pv[at] = fv[e];
+    }
+  return true;
+}
+
+// The channel-last zero-padded copy of image x_n: xc[(hp WP + wp) CV + c] = x[c][hp - ph][wp - pw], zero outside.
+template <typename T> void channel_last_padded(const SparsePool<T>& s, const T* x_n, T* xc) {
+  const ConvShape& g = *s.g;
+  const long CV = s.CV;
+  memset(xc, 0, sizeof(T) * (size_t)(s.HP * s.WP * CV));
+  const long h1 = g.H < s.HP - g.ph ? g.H : s.HP - g.ph, w1 = g.W < s.WP - g.pw ? g.W : s.WP - g.pw;
+  const long L = Vec<T>::L, HW = g.H * g.W;
+  for (long c0 = 0; c0 < g.C; c0 += L) {
+    const long n = g.C - c0 < L ? g.C - c0 : L;
+    for (long ih = 0; ih < h1; ih++)
+      for (long iw0 = 0; iw0 < w1; iw0 += L) {
+        T* dst = xc + ((ih + g.ph) * s.WP + g.pw + iw0) * CV + c0;
+        const long m = w1 - iw0 < L ? w1 - iw0 : L;
+        if ((c0 + n - 1) * HW + ih * g.W + iw0 + L <= g.C * HW) {
+          // L channels by L pixels transposed in registers (+ 0 turns a -0 pixel into +0, whose products with dy
+          // add to the sums as the -0's do: nothing), the pixels past the row (read from the next one) dropped, the
+          // channels past C zeros
+          transpose_block(x_n + ih * g.W + iw0, HW, c0, 0, n, (const T*)nullptr, false,
+                          [&](int l, typename Vec<T>::V v) {
+                            if (l < m) *(typename Vec<T>::U*)(dst + l * CV) = v;
+                          });
+        } else {
+          // the image's last pixels: a vector from there would read past it
+          for (long c = c0; c < c0 + n; c++)
+            for (long i = 0; i < m; i++) dst[i * CV + c - c0] = x_n[c * HW + ih * g.W + iw0 + i];
+        }
+      }
+  }
+}
+
+// Backward-filter of one image from its nonzeros: sp[f][a L + l] (f, tap, channel; the chunk's partial sums in this
+// layout) (+)= as filter_tile sums part[(c, t), f]. first: the chunk's first image (its first block's sums stored).
+template <typename T>
+bool sparse_filter_image(const SparsePool<T>& s, const SparseImage<T>& si, const T* x_n, T* sp, bool first) {
+  typedef typename Vec<T>::V V;
+  typedef typename Vec<T>::U U;
+  const ConvShape& g = *s.g;
+  const long L = Vec<T>::L, P = g.OH * g.OW, NA = s.NA, CV = s.CV;
+  T* xc = (T*)sparse_input.reserve(sizeof(T) * (size_t)(s.HP * s.WP * CV + P) + sizeof(V) * (size_t)(NA + 1));
+  int32_t* at = xc ? (int32_t*)(xc + s.HP * s.WP * CV) : nullptr;
+  if (!xc) return false;
+  V* acc = (V*)(xc + s.HP * s.WP * CV + P);
+  if ((uintptr_t)acc % sizeof(V)) acc = (V*)((uintptr_t)acc + sizeof(V) - (uintptr_t)acc % sizeof(V));
+  channel_last_padded(s, x_n, xc);
+  for (long f = 0; f < g.F; f++) {
+    T* out = sp + f * NA * L;
+    const long e0 = si.fstart[f], e1 = si.fstart[f + 1];
+    for (long pc = 0, e = e0; pc < P; pc += kGemmKC) {
+      const long end = P - pc < kGemmKC ? P : pc + kGemmKC;
+      long n = 0;
+      for (; e + n < e1 && si.fp[e + n] < end; n++) {
+        at[n] = s.pixel[si.fp[e + n]];
+      }
+      const bool store = first && pc == 0;
+      if (n == 0 && !store) continue;  // no nonzero in this block: the sums are zeros, + 0 changes nothing
+      sparse_sums_any(at, si.fv + e, n, xc, s.xoff, NA, acc);
+      for (long a = 0; a < NA; a++) {
+        U* o = (U*)(out + a * L);
+        *o = store ? acc[a] : (V)*o + acc[a];
+      }
+      e += n;
+    }
+  }
+  return true;
+}
+
+// Backward-data of one image from its nonzeros (s.wc set): each output pixel's f-sums of all taps, then dx.
+template <typename T> bool sparse_data_image(const SparsePool<T>& s, const SparseImage<T>& si, T* dx) {
+  typedef typename Vec<T>::V V;
+  typedef typename Vec<T>::U U;
+  const ConvShape& g = *s.g;
+  const long L = Vec<T>::L, P = g.OH * g.OW, NA = s.NA, CV = s.CV, CVL = CV / L, HW = g.H * g.W;
+  // the f-sums, (P, KK, CV), then dx channel-last (H W, CV)
+  T* gs = (T*)sparse_sums_buffer.reserve(sizeof(T) * (size_t)((P * NA + CVL) * L + HW * CV));
+  if (!gs) return false;
+  T* dxc = gs + P * NA * L;
+  for (long p = 0; p < P; p++) {
+    const long n = si.pstart[p + 1] - si.pstart[p];
+    V* gp = (V*)(gs + p * NA * L);
+    if (n > 0) {
+      sparse_sums_any(si.pf + si.pstart[p], si.pv + si.pstart[p], n, s.wc, s.woff, NA, gp);
+    } else {
+      for (long a = 0; a < NA; a++) gp[a] = V{};  // + 0 leaves a running sum (never -0) as it is
+    }
+  }
+  for (long ih = 0; ih < g.H; ih++) {
+    // the taps whose output row exists: oh = ih + ph - kh in [0, OH)
+    const long kh0 = ih + g.ph - g.OH + 1 > 0 ? ih + g.ph - g.OH + 1 : 0;
+    const long kh1 = ih + g.ph < g.KH - 1 ? ih + g.ph : g.KH - 1;
+    for (long iw = 0; iw < g.W; iw++) {
+      const long kw0 = iw + g.pw - g.OW + 1 > 0 ? iw + g.pw - g.OW + 1 : 0;
+      const long kw1 = iw + g.pw < g.KW - 1 ? iw + g.pw : g.KW - 1;
+      T* o = dxc + (ih * g.W + iw) * CV;
+      for (long v = 0; v < CVL; v++) {
+        V run = V{};
+        for (long kh = kh0; kh <= kh1; kh++) {
+          const T* row = gs + ((ih + g.ph - kh) * g.OW + iw + g.pw) * NA * L + (kh * g.KW * CVL + v) * L;
+          for (long kw = kw0; kw <= kw1; kw++) run += *(const U*)(row + (kw * CVL - kw * NA) * L);
+        }
+        *(U*)(o + v * L) = run;
+      }
+    }
+  }
+  // dx (C, H W) from dxc, L x L blocks transposed in registers (+ 0 leaves each value: a sum, never -0)
+  for (long q0 = 0; q0 < HW; q0 += L) {
+    const long n = HW - q0 < L ? HW - q0 : L;
+    for (long c0 = 0; c0 < g.C; c0 += L)
+      transpose_block(dxc, CV, q0, c0, n, (const T*)nullptr, false, [&](int l, V v) {
+        if (c0 + l >= g.C) return;
+        T* d = dx + (c0 + l) * HW + q0;
+        if (n == L) {
+          *(U*)d = v;
+        } else {
+          for (long i = 0; i < n; i++) d[i] = v[i];
+        }
+      });
+  }
+  return true;
+}
+
+// backward_filter_chunk's images [n0, n1) through the sparse products (their images all finite): part's dw (CKK, F)
+// and db; false when out of memory.
+template <typename T> bool sparse_filter_chunk(ConvJob<T>& j, long n0, long n1, T* part) {
+  const ConvShape& g = *j.g;
+  const SparsePool<T>& s = *j.sparse;
+  const long L = Vec<T>::L, P = g.OH * g.OW, F = g.F, KK = s.KK, CV = s.CV, NA = s.NA;
+  T* db = part + F * g.C * KK;
+  T* sp = (T*)sparse_partial.reserve(sizeof(T) * (size_t)(F * NA * L));
+  if (!sp) return false;
+  const bool data = j.out2 && j.data && s.wc;
+  for (long n = n0; n < n1; n++) {
+    const T* dy = unpooled_dy(j, n);
+    SparseImage<T> si;
+    if (!dy || !sparse_lists(s, dy, data, &si)) return false;
+    T* dx = j.out2 ? j.out2 + n * g.C * g.H * g.W : nullptr;
+    if (data ? !sparse_data_image(s, si, dx) : dx && !backward_data_one(g, j.data, j.w, dy, dx)) return false;
+    if (!sparse_filter_image(s, si, j.x + n * g.C * g.H * g.W, sp, n == n0)) return false;
+    add_row_sums(dy, F, P, db);
+  }
+  for (long f = 0; f < F; f++)
+    for (long c = 0; c < g.C; c++)
+      for (long t = 0; t < KK; t++) part[(c * KK + t) * F + f] = sp[f * NA * L + t * CV + c];
+  return true;
+}
+
 // partial k = [dw | db (F)] summed over the images of chunk k, in image order. dw is (F, CKK) for a tiny CKK (the
 // unpacked product), else transposed, (CKK, F) = col (CKK, P) dy^T: the GEMM then reads col in place and packs
 // only dy (F x P), instead of packing the whole col matrix transposed; conv2d_backward_filter transposes back.
@@ -1279,6 +1696,10 @@ template <typename T> void backward_filter_chunk(void* ctx, long k) {
   T* db = part + g.F * CKK;
   for (long f = 0; f < g.F; f++) db[f] = 0;
   long n0 = k * j.chunk, n1 = n0 + j.chunk < g.N ? n0 + j.chunk : g.N;
+  if (j.sparse && images_finite(g, j.x, n0, n1)) {
+    if (!sparse_filter_chunk(j, n0, n1, part)) j.failed = true;
+    return;
+  }
   for (long n = n0; n < n1; n++) {
     const T* dy = j.argmax_in ? unpooled_dy(j, n) : j.dy + n * g.F * P;
     if (!dy) {
@@ -1295,7 +1716,7 @@ template <typename T> void backward_filter_chunk(void* ctx, long k) {
         j.failed = true;
         return;
       }
-      for (long f = 0; f < g.F; f++) db[f] += row_sum(dy + f * P, P);
+      add_row_sums(dy, g.F, P, db);
       continue;
     }
     const T* col = columns(g, j.x + n * g.C * g.H * g.W, j.failed);
@@ -1308,7 +1729,7 @@ template <typename T> void backward_filter_chunk(void* ctx, long k) {
       j.failed = true;
       return;
     }
-    for (long f = 0; f < g.F; f++) db[f] += row_sum(dy + f * P, P);
+    add_row_sums(dy, g.F, P, db);
   }
 }
 
@@ -1464,6 +1885,12 @@ template <typename T> bool backward_filter_run(ConvJob<T>& j, T* dw, T* db) {
   if (j.out2 && use_direct_data(g, chunks)) {
     if (!prepare_direct_data(g, j.w, &dd)) return false;
     j.data = &dd;
+  }
+  // the pooled backward's sparse products
+  SparsePool<T> sp;
+  if (j.argmax_in && use_sparse_pool<T>(g, j.filter != nullptr, j.data != nullptr)) {
+    if (!prepare_sparse_pool(g, j.w, j.data != nullptr, &sp)) return false;
+    j.sparse = &sp;
   }
   over_images(chunks, backward_filter_chunk<T>, &j);
   if (!j.failed) {

@@ -222,3 +222,63 @@ describe.each(nativeIsas)('fused Conv2D + MaxPool2D on $label: the same for 1 an
     grads[0].forEach((g, i) => expect(g).toEqual(grads[1][i]));
   });
 });
+
+// The pooled backward's sparse products (native/conv.cc, sparse_filter_image and sparse_data_image): with more
+// filters than a vector and C KH KW above 16 they skip the zeros of the full gradient (three quarters and more)
+// and must keep the bits of the separate kernels (MaxPool2D's backward, then backward-data and backward-filter);
+// the TS backend has no sparse path.
+// 18 images (backward-filter's chunks of 2), 306 output pixels (two K blocks of 256 pixels); dy with zeros, -0 and a
+// NaN; an image with an infinite pixel (its chunk takes the dense path) and, second, an infinite weight (dense
+// backward-data).
+describe.each(nativeIsas)('conv2dPoolBackward\'s sparse products on $label', (bc) => {
+  beforeEach(() => useBackend(bc));
+
+  // [N, C, H, W, F]: the first as above; the second with 17 channels, past a vector (channel blocks, and up to 45
+  // accumulators per filter: several passes of sparse_sums)
+  it.each(dtypes)('%s: bitwise the separate kernels, 1 and 2 threads', (_name, C) => {
+    for (const [N, Ch, H, W, F] of [[18, 3, 17, 18, 33], [3, 17, 9, 10, 20]]) {
+      const g = [N, Ch, H, W, F, 3, 3, 1, 1, 1, 1] as const;
+      const [QH, QW, P] = [H >> 1, W >> 1, H * W];
+      const b = getBackend();
+      const x = randomArray(C, N * Ch * H * W, 41);
+      const bias = randomArray(C, F, 42);
+      const y = new C(N * F * QH * QW), argmax = new Int32Array(y.length);
+      const r = new Random(43);
+      for (const infinite of [false, true]) {
+        const w = randomArray(C, F * Ch * 9, 44);
+        const xi = C.from(x);
+        if (infinite) {
+          w[5] = Infinity;
+        } else {
+          xi[(N - 2) * Ch * H * W + 7] = -Infinity;
+        }
+        b.conv2dPoolForward(...g, xi, w, bias, y, argmax, true);
+        const dy = y.map((v) => (v > 0 && r.uniform() < 0.8 ? r.uniform() - 0.5 : 0));
+        dy[1] = -0;
+        dy[40] = NaN;
+        const results: number[][][] = [];
+        const before = nativeAddon().info().threads;
+        try {
+          for (const n of [1, 2]) {
+            setThreads(n);
+            const dx = new C(N * Ch * H * W).fill(7), dw = new C(F * Ch * 9).fill(0.5), db = new C(F).fill(0.25);
+            b.conv2dPoolBackward(...g, xi, dy, argmax, w, dx, dw, db);
+            const full = new C(N * F * P);
+            b.maxPool2dBackward(N, F, H, W, 2, 2, 2, 2, dy, argmax, full);
+            const dx2 = new C(N * Ch * H * W), dw2 = new C(F * Ch * 9).fill(0.5), db2 = new C(F).fill(0.25);
+            b.conv2dBackwardData(...g, full, w, dx2);
+            b.conv2dBackwardFilter(...g, xi, full, dw2, db2);
+            expect(Array.from(dx)).toEqual(Array.from(dx2));
+            expect(Array.from(dw)).toEqual(Array.from(dw2));
+            expect(Array.from(db)).toEqual(Array.from(db2));
+            results.push([Array.from(dx), Array.from(dw), Array.from(db)]);
+          }
+        } finally {
+          setThreads(before);
+        }
+        results.slice(1).forEach((res) => res.forEach((v, i) => expect(v).toEqual(results[0][i])));
+        expect(results[0][1].some((v) => Number.isNaN(v))).toBe(true);  // the NaN reaches dweight
+      }
+    }
+  });
+});
