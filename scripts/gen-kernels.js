@@ -167,7 +167,9 @@ function generateTs(spec) {
     const docLines = wrap(k.doc, '   * ');
     if (docLines.length === 1 && docLines[0].length <= 112) out.push(`  /** ${k.doc} */`);
     else out.push('  /**', ...docLines, '   */');
-    const params = k.args.map((a) => `${a.name}${a.kind === 'bool' && a.optional ? '?' : ''}: ${tsType(spec, a)}`);
+    // what a call may leave out (trailing nullable arrays, optional flags) is optional in the type too
+    const required = spec.requiredArgs(k);
+    const params = k.args.map((a, i) => `${a.name}${i >= required ? '?' : ''}: ${tsType(spec, a)}`);
     out.push(...wrapList(`  ${name}(`, params, `): ${k.returns === 'number' ? 'number' : 'void'};`, '    '));
   }
   out.push('}', '');

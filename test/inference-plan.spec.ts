@@ -433,6 +433,43 @@ describe.each(backends)('inference plan of a chain of Dense layers on $label', (
     expect(spy).toHaveBeenCalledTimes(1);
   });
 
+  it('leaves the arrays of the layers past the last out of the call, and each backend takes them as absent', () => {
+    for (const widths of [[3, 2], [3, 4, 2], [3, 4, 4, 2], [3, 4, 4, 3, 2]]) {
+      const layers = widths.slice(1).flatMap((w, i) => [new Dense(widths[i], w, { bias: i !== 1 }), new ReLU()]);
+      const net = new Sequential(layers.slice(0, -1), { seed: 6 }).eval();
+      const x = randn([2, 3], 7).astype('float32');
+      const spy = vi.spyOn(getBackend(), 'planForward');
+      expectBitwiseEqual(net.predict(x).data, layerByLayer(net, x).data);
+      // 13 arguments, then each layer's weight and bias (null without one)
+      expect(spy.mock.calls.map((c) => c.length), widths.join('-')).toEqual([13 + 2 * (widths.length - 1)]);
+      expect(spy.mock.calls[0][14 + 2], widths.join('-')).toBe(widths.length > 2 ? null : undefined);
+      spy.mockRestore();
+    }
+    // the kernel: left out is absent, as null is (the result; the error when the program needs it)
+    const k = getBackend() as unknown as Record<string, (...a: unknown[]) => void>;
+    const x = Float32Array.from([-1, 2, 3, -4]), w0 = Float32Array.from([1, 0.5, -2, 1]), b0 = Float32Array.from([0.5, -1]);
+    const program = Int32Array.from([0, 0, 0, 0, 1, 0, 0, 0]);
+    const run = (...weights: (Float32Array | null)[]) => {
+      const y = new Float32Array(4);
+      k.planForward(2, 2, 4, program.length, 2, 2, 0, 0, 0, program, x, y, new Float32Array(8), ...weights);
+      return y;
+    };
+    const expected = run(w0, b0, null, null, null, null, null, null);
+    expect(Array.from(expected)).toEqual([0, 0.5, 11.5, 0]);  // relu([-1 - 4 + 0.5, -0.5 + 2 - 1, 3 + 8 + 0.5, 1.5 - 4 - 1])
+    for (const weights of [[w0, b0], [w0, b0, null], [w0, b0, null, null, null]]) expectBitwiseEqual(run(...weights), expected);
+    expectBitwiseEqual(run(w0), run(w0, null));
+    const error = (...weights: (Float32Array | null)[]) => {
+      try {
+        run(...weights);
+      } catch (e) {
+        return `${(e as Error).constructor.name}: ${(e as Error).message}`;
+      }
+      return 'no error';
+    };
+    expect(error()).not.toBe('no error');
+    expect(error()).toBe(error(null, null));
+  });
+
   it('isFor: the same layers in the same order, no more and no fewer', () => {
     const a = new Dense(2, 2), b = new ReLU(), c = new Dense(2, 1);
     const plan = new InferencePlan([a, b, c]);

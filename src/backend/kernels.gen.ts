@@ -57,24 +57,24 @@ export interface Kernels {
   argmaxRows(rows: number, cols: number, x: FloatArray, out: Int32Array): void;
   /** Mean softmax cross-entropy against label indices; writes grad = (softmax - onehot) / rows unless null. */
   softmaxCrossEntropyIndex(rows: number, cols: number, logits: FloatArray, labels: Int32Array,
-    grad: FloatArray | null): number;
+    grad?: FloatArray | null): number;
   /** The same against target distributions (one-hot or soft): grad = (sum(t) softmax - t) / rows. */
   softmaxCrossEntropyTarget(rows: number, cols: number, logits: FloatArray, targets: FloatArray,
-    grad: FloatArray | null): number;
+    grad?: FloatArray | null): number;
   /** Binary cross-entropy from logits (stable), mean over n. */
-  bceLogits(n: number, logits: FloatArray, targets: FloatArray, grad: FloatArray | null): number;
+  bceLogits(n: number, logits: FloatArray, targets: FloatArray, grad?: FloatArray | null): number;
   /** Binary cross-entropy from probabilities clipped to [eps, 1 - eps], mean over n. */
-  bceProbs(n: number, probs: FloatArray, targets: FloatArray, eps: number, grad: FloatArray | null): number;
+  bceProbs(n: number, probs: FloatArray, targets: FloatArray, eps: number, grad?: FloatArray | null): number;
   /** Squared error summed over cols, mean over rows; halved if half. */
   mse(rows: number, cols: number, pred: FloatArray, target: FloatArray, half: boolean,
-    grad: FloatArray | null): number;
+    grad?: FloatArray | null): number;
   /**
    * Cross-entropy of probabilities, −Σ t · log(p + eps) / rows; grad = −t / (p + eps) / rows. Every p must lie in [0,
    * 1 + 1e-6] (NaN passes through): anything else is not a probability (logits go to softmaxCrossEntropy). grad may
    * be targets, never probs.
    */
   crossEntropyProbs(rows: number, cols: number, probs: FloatArray, targets: FloatArray, eps: number,
-    grad: FloatArray | null): number;
+    grad?: FloatArray | null): number;
   /** p -= lr * g */
   sgd(n: number, p: FloatArray, g: FloatArray, lr: number): void;
   /** v = momentum v + g; p -= lr (nesterov ? g + momentum v : v) */
@@ -102,7 +102,7 @@ export interface Kernels {
    */
   conv2dBackwardFilter(N: number, C: number, H: number, W: number, F: number, KH: number, KW: number, strideH: number,
     strideW: number, padH: number, padW: number, x: FloatArray, dy: FloatArray, dweight: FloatArray,
-    dbias: FloatArray | null): void;
+    dbias?: FloatArray | null): void;
   /**
    * Training's Conv2D-MaxPool2D(2): y = the 2x2 stride-2 max pooling of conv(x, weight) + bias (bias may be null),
    * (N, F, floor(OH / 2), floor(OW / 2)), and argmax its index in the (OH, OW) plane, the values of conv2dForward
@@ -119,7 +119,7 @@ export interface Kernels {
    */
   conv2dPoolBackward(N: number, C: number, H: number, W: number, F: number, KH: number, KW: number, strideH: number,
     strideW: number, padH: number, padW: number, x: FloatArray, dy: FloatArray, argmax: Int32Array,
-    weight: FloatArray, dx: FloatArray | null, dweight: FloatArray, dbias: FloatArray | null): void;
+    weight: FloatArray, dx: FloatArray | null, dweight: FloatArray, dbias?: FloatArray | null): void;
   /**
    * Inference's two Conv2D(+ReLU)+MaxPool2D(2) in a row, image by image (the first one's output stays in cache): y =
    * pool(relu2?(conv(pool(relu?(conv(x, weight) + bias)), weight2) + bias2)), (N, F2, floor(OH2 / 2), floor(OW2 /
@@ -251,6 +251,6 @@ export interface Kernels {
    */
   planForward(rows: number, outputs: number, width: number, programLength: number, d0: number, d1: number, d2: number,
     d3: number, d4: number, program: Int32Array, x: FloatArray, y: FloatArray, scratch: FloatArray,
-    w0: FloatArray | null, b0: FloatArray | null, w1: FloatArray | null, b1: FloatArray | null, w2: FloatArray | null,
-    b2: FloatArray | null, w3: FloatArray | null, b3: FloatArray | null): void;
+    w0?: FloatArray | null, b0?: FloatArray | null, w1?: FloatArray | null, b1?: FloatArray | null,
+    w2?: FloatArray | null, b2?: FloatArray | null, w3?: FloatArray | null, b3?: FloatArray | null): void;
 }

@@ -223,14 +223,30 @@ class DenseChain {
     const program = this.programs[squash ?? 'none'];
     const y = this.out.take([n, this.outputs], dtype, true);
     const scratch = this.scratch.take([n * this.width], dtype, true);
-    const [d0, d1, d2, d3, d4] = this.dims, k = l.length;
-    // the weights as they are now (a layer's parameters may have been replaced since the plan was made)
-    const l1 = k > 1 ? l[1] : null, l2 = k > 2 ? l[2] : null, l3 = k > 3 ? l[3] : null;
-    getBackend().planForward(n, this.outputs, this.width, program.length, d0, d1, d2, d3, d4, program, x.data, y.data,
-      scratch.data, first.params[0].data, first.hasBias ? first.params[1].data : null,
-      l1 && l1.params[0].data, l1 && l1.hasBias ? l1.params[1].data : null,
-      l2 && l2.params[0].data, l2 && l2.hasBias ? l2.params[1].data : null,
-      l3 && l3.params[0].data, l3 && l3.hasBias ? l3.params[1].data : null);
+    const [d0, d1, d2, d3, d4] = this.dims, k = l.length, b = getBackend(), outputs = this.outputs;
+    // the weights as they are now (a layer's parameters may have been replaced since the plan was made); the layers
+    // past the last are left out of the call, not passed as nulls: each null costs the addon two N-API calls
+    // (~200 instructions) to find out that it is one
+    const w0 = first.params[0].data, b0 = first.hasBias ? first.params[1].data : null;
+    if (k === 1) {
+      b.planForward(n, outputs, this.width, program.length, d0, d1, d2, d3, d4, program, x.data, y.data, scratch.data,
+        w0, b0);
+      return y;
+    }
+    const w1 = l[1].params[0].data, b1 = l[1].hasBias ? l[1].params[1].data : null;
+    if (k === 2) {
+      b.planForward(n, outputs, this.width, program.length, d0, d1, d2, d3, d4, program, x.data, y.data, scratch.data,
+        w0, b0, w1, b1);
+      return y;
+    }
+    const w2 = l[2].params[0].data, b2 = l[2].hasBias ? l[2].params[1].data : null;
+    if (k === 3) {
+      b.planForward(n, outputs, this.width, program.length, d0, d1, d2, d3, d4, program, x.data, y.data, scratch.data,
+        w0, b0, w1, b1, w2, b2);
+      return y;
+    }
+    b.planForward(n, outputs, this.width, program.length, d0, d1, d2, d3, d4, program, x.data, y.data, scratch.data,
+      w0, b0, w1, b1, w2, b2, l[3].params[0].data, l[3].hasBias ? l[3].params[1].data : null);
     return y;
   }
 }
