@@ -5,7 +5,8 @@
 // then the data loading and the test evaluation. CPU time, which the load of a shared machine inflates less than wall.
 // --unfused runs every layer on its own (fit() otherwise fuses Conv2D + MaxPool2D(2)), for before/after in one build.
 // --model bench profiles the benchmark's CNN instead (bench/workloads/models.js: conv-ReLU-pool twice, dense; Adam,
-// batch 64 there).
+// batch 64 there). The last lines: the step without the timing wrapper, the JS alone (kernels as no-ops) and the
+// wrapper's own cost, which the "JS around them" line includes.
 // node bench/cnn-profile.js [--steps 60] [--batch 128] [--unfused] [--model cli|bench]
 'use strict';
 const path = require('path');
@@ -58,5 +59,26 @@ async function main() {
   c0 = cpuNow();
   net.evaluate(data.test.x, data.test.y, { batchSize: 1000 });
   console.log(`data loading ${tLoad.toFixed(0)} ms, test evaluation (10,000) ${(cpuNow() - c0).toFixed(0)} ms CPU`);
+
+  // The timing wrapper costs CPU of its own (two process.cpuUsage() calls, a key string and a Map lookup per kernel
+  // call), most of which lands in "JS around them". Without it: the whole step, then the JS alone, every kernel but
+  // the loss's (whose values fit() checks) replaced by a no-op, the minimum of 5 fits after 3 that re-tune the JIT to
+  // the no-ops; and that again with the wrapper on, the wrapper's own cost. Last: the no-ops leave the net untrained.
+  const cpuPerStep = () => { const t = cpuNow(); return fit(1).then(() => (cpuNow() - t) / steps); };
+  const minOf = async (k) => {
+    let m = Infinity;
+    for (let i = 0; i < k; i++) m = Math.min(m, await cpuPerStep());
+    return m;
+  };
+  console.log(`${(await minOf(3)).toFixed(3).padStart(8)}  step without the timing wrapper (min of 3 fits)`);
+  const real = { ...b };
+  for (const k of Object.keys(b)) if (typeof b[k] === 'function' && !/^softmaxCrossEntropy/.test(k)) b[k] = () => {};
+  await minOf(3);
+  const js = await minOf(5);
+  console.log(`${js.toFixed(3).padStart(8)}  JS alone (kernels as no-ops, the loss kernel kept; min of 5 fits)`);
+  timeKernels(b, () => true, new Map());
+  await minOf(3);
+  console.log(`${((await minOf(5)) - js).toFixed(3).padStart(8)}  the timing wrapper's own cost per step`);
+  Object.assign(b, real);
 }
 main().catch((e) => { console.error(e); process.exit(1); });
