@@ -1,55 +1,17 @@
 // few-rows-l2.cc: is the batch-1 first layer (1 x 784 x 100 float32, gemm's few-rows loop) bound by reading its
-// 313 KB of weights from L2? The loop of native/gemm.cc's small_row_blocks (K blocks of 256, G blocks summed at once,
-// 7 AVX-512 accumulators each, the last one masked to 4 lanes), timed with B from L2 (ldb 100, or 112: rows on
-// whole cache lines) and from L1 (ldb 0: every row the same 400 bytes). Prints the best of 100,000 calls in TSC
-// ticks and in microseconds at the TSC rate given (this VM: 2.096 GHz; `dmesg | grep tsc`).
+// 313 KB of weights from L2? The loop of native/gemm.cc's small_row_blocks (few-rows-pass.h: K blocks of 256, G
+// blocks summed at once, 7 AVX-512 accumulators each, the last one masked to 4 lanes), timed with B from L2 (ldb 100,
+// or 112: rows on whole cache lines) and from L1 (ldb 0: every row the same 400 bytes). Prints the best of 100,000
+// calls in TSC ticks and in microseconds at the TSC rate given (this VM: 2.096 GHz; `dmesg | grep tsc`).
 //   g++ -O2 -mavx512f -mavx512vl -mfma bench/few-rows-l2.cc -o /tmp/few-rows && /tmp/few-rows 100 2 2096
 #include <immintrin.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <x86intrin.h>
 
-typedef float V __attribute__((vector_size(64)));
-typedef float U __attribute__((vector_size(64), aligned(4)));
-enum { K = 784, KC = 256, NV = 7, L = 16 };
+#include "few-rows-pass.h"
 
-// K blocks blk0 .. blk0 + G - 1 of the row, each summed from zero, then added to c (as gemm merges them).
-template <int G> __attribute__((noinline)) void pass(const float* a, const float* B, long ldb, float* c, long blk0) {
-  V acc[G][NV];
-#pragma GCC unroll 16
-  for (int g = 0; g < G; g++)
-#pragma GCC unroll 16
-    for (int v = 0; v < NV; v++) acc[g][v] = V{};
-  const long pc0 = blk0 * KC, gb = KC * ldb;
-  const float* aa = a + pc0;
-  const float* b = B + pc0 * ldb;
-  const long kc_last = K - (pc0 + (G - 1) * KC) < KC ? K - (pc0 + (G - 1) * KC) : (long)KC;
-  long k = 0;
-  for (; k < kc_last; k++, aa++, b += ldb) {
-#pragma GCC unroll 4
-    for (int g = 0; g < G; g++) {
-      V ak = aa[g * KC] - V{};
-      const float* bg = b + g * gb;
-#pragma GCC unroll 16
-      for (int v = 0; v < NV - 1; v++) acc[g][v] += ak * *(const U*)(bg + v * L);
-      acc[g][NV - 1] += ak * (V)_mm512_maskz_loadu_ps(15, bg + (NV - 1) * L);
-    }
-  }
-  for (; k < KC && G > 1; k++, aa++, b += ldb) {
-#pragma GCC unroll 4
-    for (int g = 0; g < G - 1; g++) {
-      V ak = aa[g * KC] - V{};
-      const float* bg = b + g * gb;
-#pragma GCC unroll 16
-      for (int v = 0; v < NV - 1; v++) acc[g][v] += ak * *(const U*)(bg + v * L);
-      acc[g][NV - 1] += ak * (V)_mm512_maskz_loadu_ps(15, bg + (NV - 1) * L);
-    }
-  }
-#pragma GCC unroll 4
-  for (int g = 0; g < G; g++)
-#pragma GCC unroll 16
-    for (int v = 0; v < NV; v++) *(U*)(c + L * v) += acc[g][v];
-}
+enum { NV = 7 };
 
 int main(int argc, char** argv) {
   const long ldb = argc > 1 ? atol(argv[1]) : 100;
@@ -64,12 +26,12 @@ int main(int argc, char** argv) {
   for (int r = 0; r < 100000; r++) {
     const unsigned long t0 = __rdtsc();
     if (G == 4) {
-      pass<4>(a, B, ldb, c, 0);
+      pass<4, NV>(a, B, ldb, c, 0, 15);
     } else if (G == 2) {
-      pass<2>(a, B, ldb, c, 0);
-      pass<2>(a, B, ldb, c, 2);
+      pass<2, NV>(a, B, ldb, c, 0, 15);
+      pass<2, NV>(a, B, ldb, c, 2, 15);
     } else {
-      for (int blk = 0; blk < 4; blk++) pass<1>(a, B, ldb, c, blk);
+      for (int blk = 0; blk < 4; blk++) pass<1, NV>(a, B, ldb, c, blk, 15);
     }
     const unsigned long t = __rdtsc() - t0;
     if (t < best) best = t;

@@ -26,57 +26,17 @@
 
 #include "threads.h"
 
-typedef float V __attribute__((vector_size(64)));
-typedef float U __attribute__((vector_size(64), aligned(4)));
-enum { K = 784, N = 100, KC = 256, L = 16 };
+#include "few-rows-pass.h"
 
-// K blocks blk0 .. blk0 + G - 1 of NV vectors of columns (the last one masked), each summed from zero, then added
-// to c (as gemm merges them).
-template <int G, int NV>
-__attribute__((noinline)) void pass(const float* a, const float* B, float* c, long blk0, __mmask16 last) {
-  V acc[G][NV];
-#pragma GCC unroll 16
-  for (int g = 0; g < G; g++)
-#pragma GCC unroll 16
-    for (int v = 0; v < NV; v++) acc[g][v] = V{};
-  const long pc0 = blk0 * KC, gb = KC * N;
-  const long kc_last = K - (pc0 + (G - 1) * KC) < KC ? K - (pc0 + (G - 1) * KC) : (long)KC;
-  const float* aa = a + pc0;
-  const float* b = B + pc0 * N;
-  long k = 0;
-  for (; k < kc_last; k++, aa++, b += N) {
-#pragma GCC unroll 4
-    for (int g = 0; g < G; g++) {
-      V ak = aa[g * KC] - V{};
-      const float* bg = b + g * gb;
-#pragma GCC unroll 16
-      for (int v = 0; v < NV - 1; v++) acc[g][v] += ak * *(const U*)(bg + v * L);
-      acc[g][NV - 1] += ak * (V)_mm512_maskz_loadu_ps(last, bg + (NV - 1) * L);
-    }
-  }
-  for (; k < KC && G > 1; k++, aa++, b += N) {
-#pragma GCC unroll 4
-    for (int g = 0; g < G - 1; g++) {
-      V ak = aa[g * KC] - V{};
-      const float* bg = b + g * gb;
-#pragma GCC unroll 16
-      for (int v = 0; v < NV - 1; v++) acc[g][v] += ak * *(const U*)(bg + v * L);
-      acc[g][NV - 1] += ak * (V)_mm512_maskz_loadu_ps(last, bg + (NV - 1) * L);
-    }
-  }
-#pragma GCC unroll 4
-  for (int g = 0; g < G; g++)
-#pragma GCC unroll 16
-    for (int v = 0; v < NV; v++) *(U*)(c + L * v) += acc[g][v];
-}
+enum { N = 100 };
 
 float* B;
 float* a;
 alignas(64) float c[2 * 128];
 
 template <int NV> void columns(long c0, __mmask16 last) {
-  pass<2, NV>(a, B + c0, c + c0, 0, last);
-  pass<2, NV>(a, B + c0, c + c0, 2, last);
+  pass<2, NV>(a, B + c0, N, c + c0, 0, last);
+  pass<2, NV>(a, B + c0, N, c + c0, 2, last);
 }
 void whole() { columns<7>(0, 0x000f); }
 void half(long h) { h == 0 ? columns<4>(0, 0xffff) : columns<3>(64, 0x000f); }
