@@ -24,9 +24,8 @@
 #include <thread>
 #include <vector>
 
-#include "threads.h"
-
 #include "few-rows-pass.h"
+#include "threads.h"
 
 enum { N = 100 };
 
