@@ -1,7 +1,7 @@
 'use strict';
 // The round trip of one cache line between two threads (the main thread and a worker spinning on a shared
-// Int32Array), median ns of `runs` runs of `trips` round trips: the JS twin of bench/core-link.c, printed in the
-// bench's header. On the 2-vCPU development VM it separates the host's two placements of the cores (bench/README,
+// Int32Array), median ns of `runs` runs of `trips` round trips: the JS twin of bench/machine-probe.cc's, printed in
+// the bench's header. On the 2-vCPU development VM it separates the host's two placements of the cores (bench/README,
 // "The MLP epoch, round three"): ~0.1 µs in C (both in one core complex: two threads speed the MLP step up) or
 // ~0.45 µs (handed-over data at memory speed: they do not). Blocks the calling thread while it measures (about 1 s
 // at most: each of the 6 runs stops after 100 ms); NaN on one core.
