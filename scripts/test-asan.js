@@ -59,8 +59,8 @@ const notHere = ['install', 'cli', 'cli-augment', 'cli-interop', 'examples', 'pr
   'batches', 'batches-checks', 'dataset-checks', 'csv-checks', 'toy', 'torch-checks', 'pickle-checks', 'tfjs-checks',
   'onnx-checks', 'onnx-import-checks', 'onnx-trace-checks', 'mnist-checks', 'io-errors', 'tensor-errors', 'init',
   'schedules', 'leak'];
-// vitest.asan.config.mts: the base config (two spec files at a time), with the reset between files below.
-// test/workers.spec.ts then runs alone, on one worker: its setThreads race, 200 rounds in lock step with a 30 s limit
+// vitest.asan.config.mts: the base config (two spec files at a time, each in its own process) and the setup file
+// test/shared-process-setup.ts. test/workers.spec.ts then runs alone, on one worker: its setThreads race, 200 rounds in lock step with a 30 s limit
 // per round, once waited over 30 s for a round under ASan beside another file. With arguments (e.g. a spec file) the
 // run is the one vitest run of old, one file at a time.
 const exclude = notHere.flatMap((name) => ['--exclude', `test/${name}.spec.ts`]);
