@@ -126,6 +126,7 @@ template <typename T> void softmax(long rows, long cols, const T* x, T* y) {
 
 // dx = y * (dy - sum(dy * y)) row by row, the backward pass of y = softmax(x) (dx may be dy)
 template <typename T> void softmax_backward(long rows, long cols, const T* y, const T* dy, T* dx) {
+  if (cols == 0) return;  // no elements: 2^30 empty rows would cost seconds
   for (long r = 0; r < rows; r++) {
     const T* yr = y + r * cols;
     const T* dyr = dy + r * cols;

@@ -2,8 +2,8 @@
 // Runs the test suite against the ASan+UBSan build of the addon (`npm run build:asan` -> build-asan/).
 // Node itself is not instrumented, so the ASan runtime is preloaded (LD_PRELOAD, the very libasan the addon
 // links to) and leak detection is off (Node's own allocations at exit are not ours to judge). Any ASan or UBSan
-// report aborts the process (halt_on_error, -fno-sanitize-recover=all), which fails the run. The spec files share
-// their worker processes (vitest.asan.config.mts): an abort ends the worker, which vitest reports as an error.
+// report aborts the process (halt_on_error, -fno-sanitize-recover=all), which fails the run. Each spec file runs in
+// its own worker process (vitest.asan.config.mts): an abort ends the worker, which vitest reports as an error.
 // Extra arguments go to vitest (e.g. a spec file). test/install.spec.ts is left out: it packs and compiles its
 // own binaries with npm and node-gyp, and does not load this addon; so are the specs listed in notHere below.
 'use strict';
@@ -59,8 +59,18 @@ const notHere = ['install', 'cli', 'cli-augment', 'cli-interop', 'examples', 'pr
   'batches', 'batches-checks', 'dataset-checks', 'csv-checks', 'toy', 'torch-checks', 'pickle-checks', 'tfjs-checks',
   'onnx-checks', 'onnx-import-checks', 'onnx-trace-checks', 'mnist-checks', 'io-errors', 'tensor-errors', 'init',
   'schedules', 'leak'];
-// vitest.asan.config.mts: the base config, but the spec files share their worker processes (no isolation).
-const args = [vitest, 'run', '--config', 'vitest.asan.config.mts',
-  ...notHere.flatMap((name) => ['--exclude', `test/${name}.spec.ts`]), ...process.argv.slice(2)];
-const r = spawnSync(process.execPath, args, { env, stdio: 'inherit', cwd: root });
-process.exit(r.status === null ? 1 : r.status);
+// vitest.asan.config.mts: the base config (two spec files at a time, each in its own process) and the setup file
+// test/shared-process-setup.ts. test/workers.spec.ts then runs alone, on one worker: its setThreads race, 200 rounds in lock step with a 30 s limit
+// per round, once waited over 30 s for a round under ASan beside another file. With arguments (e.g. a spec file) the
+// run is the one vitest run of old, one file at a time.
+const exclude = notHere.flatMap((name) => ['--exclude', `test/${name}.spec.ts`]);
+const run = (args) => {
+  const r = spawnSync(process.execPath, [vitest, 'run', '--config', 'vitest.asan.config.mts', ...exclude, ...args],
+    { env, stdio: 'inherit', cwd: root });
+  return r.status === null ? 1 : r.status;
+};
+const extra = process.argv.slice(2);
+if (extra.length > 0) process.exit(run(['--maxWorkers=1', ...extra]));
+const both = run(['--exclude', 'test/workers.spec.ts']);
+const alone = run(['--maxWorkers=1', 'test/workers.spec.ts']);
+process.exit(both || alone);

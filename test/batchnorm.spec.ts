@@ -96,6 +96,21 @@ describe.each(backends)('batch-norm kernels on $label', (bc) => {
       }
     });
 
+    it('backward over 2^30 planes of no elements: dgamma and dbeta gain +0, at once (it walked the empty planes for seconds)', () => {
+      const Ch = 3, dgamma = new C([1.5, -2, -0]), dbeta = new C([-0, 0.25, 3]);
+      const cpu = process.cpuUsage();
+      for (const training of [true, false]) {
+        getBackend().batchNormBackward(2 ** 30, Ch, 0, new C(0), new C(0), new C([1, 2, 3]), new C(Ch), new C(Ch).fill(1),
+          new C(0), dgamma, dbeta, training);
+      }
+      const used = process.cpuUsage(cpu);
+      expect(Array.from(dgamma)).toEqual([1.5, -2, 0]);  // -0 + +0 is +0
+      expect(Object.is(dgamma[2], 0)).toBe(true);
+      expect(Array.from(dbeta)).toEqual([0, 0.25, 3]);
+      expect(Object.is(dbeta[0], 0)).toBe(true);
+      expect((used.user + used.system) / 1000).toBeLessThan(500);
+    });
+
     it('training with one value per channel is refused', () => {
       expect(() => forward(C, [1, 2, 1], new C(2), new C(2), new C(2), [new C(2), new C(2)], true))
         .toThrow(/more than one value per channel/);

@@ -9,7 +9,7 @@
 //   (2) prebuilt binary removed: the install compiles binding.gyp (node-gyp-build -> node-gyp) and works;
 //   (3) no usable binary (the compiler fails): the install still succeeds, nodenn warns once, runs on TS.
 // Also the portability check of the prebuilt binary (scripts/check-portability.js).
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -45,6 +45,17 @@ function mustRun(cmd: string, args: string[], cwd: string, env?: NodeJS.ProcessE
   const r = sh(cmd, args, cwd, env);
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}) in ${cwd}:\n${r.out.slice(-4000)}`);
   return r.out;
+}
+
+/** mustRun without waiting: resolves to the output, rejects with the same error. */
+function mustRunAsync(cmd: string, args: string[], cwd: string, env = cleanEnv()): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(cmd, args, { cwd, env, encoding: 'utf8', maxBuffer: 1 << 26 }, (error, stdout, stderr) => {
+      const out = `${stdout}\n${stderr}`;
+      if (error) reject(new Error(`${cmd} ${args.join(' ')} failed (${String(error.code)}) in ${cwd}:\n${out.slice(-4000)}`));
+      else resolve(out);
+    });
+  });
 }
 
 /** Where Node finds package `name` from directory `from`: the nearest node_modules/name above it. */
@@ -85,7 +96,7 @@ describe.skipIf(!canRun)('install paths: pack, install offline into an empty pro
   let withoutPrebuild = '';
   let deps: string[] = [];
 
-  beforeAll(() => {
+  beforeAll(async () => {
     expect(fs.existsSync(path.join(root, 'dist/cjs/index.js')), 'run `npm run build:ts` first').toBe(true);
     work = fs.mkdtempSync(path.join(os.tmpdir(), 'nodenn-install-'));
     // Stage exactly what `files` names, plus package.json; node_modules only for the build tools.
@@ -101,21 +112,20 @@ describe.skipIf(!canRun)('install paths: pack, install offline into an empty pro
     fs.copyFileSync(path.join(root, 'scripts/strip-prebuild.js'), path.join(stage, 'scripts/strip-prebuild.js'));
     fs.symlinkSync(path.join(root, 'node_modules'), path.join(stage, 'node_modules'));
 
-    mustRun('npm', ['run', 'build:prebuilds'], stage);
     const packs = path.join(work, 'packs');
     fs.mkdirSync(path.join(packs, 'with'), { recursive: true });
     fs.mkdirSync(path.join(packs, 'without'), { recursive: true });
     fs.mkdirSync(path.join(packs, 'deps'), { recursive: true });
-    // --ignore-scripts: dist/ is staged already (`prepare` would need the TypeScript sources).
-    mustRun('npm', ['pack', '--ignore-scripts', '--pack-destination', path.join(packs, 'with')], stage);
-    withPrebuild = path.join(packs, 'with', tarballName);
-    fs.renameSync(path.join(stage, 'prebuilds'), path.join(work, 'prebuilds-aside'));
+    // --ignore-scripts: dist/ is staged already (`prepare` would need the TypeScript sources). The dependencies'
+    // tarballs (one npm pack for them all) are packed while the prebuilt binary compiles, and the tarball without it
+    // before it exists.
+    const depsPacked = mustRunAsync('npm', ['pack', '--ignore-scripts', '--pack-destination', path.join(packs, 'deps'),
+      ...dependencyDirs(root)], root);
     mustRun('npm', ['pack', '--ignore-scripts', '--pack-destination', path.join(packs, 'without')], stage);
     withoutPrebuild = path.join(packs, 'without', tarballName);
-    fs.renameSync(path.join(work, 'prebuilds-aside'), path.join(stage, 'prebuilds'));
-    for (const dir of dependencyDirs(root)) {
-      mustRun('npm', ['pack', '--ignore-scripts', '--pack-destination', path.join(packs, 'deps'), dir], root);
-    }
+    await Promise.all([depsPacked, mustRunAsync('npm', ['run', 'build:prebuilds'], stage)]);
+    mustRun('npm', ['pack', '--ignore-scripts', '--pack-destination', path.join(packs, 'with')], stage);
+    withPrebuild = path.join(packs, 'with', tarballName);
     deps = fs.readdirSync(path.join(packs, 'deps')).map((f) => path.join(packs, 'deps', f));
   }, 600_000);
 

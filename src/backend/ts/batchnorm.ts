@@ -41,10 +41,11 @@ export function batchNormBackward(N: number, C: number, S: number, x: FloatArray
   mean: FloatArray, invstd: FloatArray, dx: FloatArray, dgamma: FloatArray, dbeta: FloatArray,
   training: boolean): void {
   const count = N * S;
+  const planes = S === 0 ? 0 : N;  // no elements: N empty planes (up to 2^30) would cost seconds, and add nothing
   for (let c = 0; c < C; c++) {
     const m = mean[c], inv = invstd[c];
     let sumDy = 0, sumDyXhat = 0;
-    for (let b = 0; b < N; b++) {
+    for (let b = 0; b < planes; b++) {
       for (let i = 0; i < S; i++) {
         const k = (b * C + c) * S + i;
         sumDy += dy[k];
@@ -55,7 +56,7 @@ export function batchNormBackward(N: number, C: number, S: number, x: FloatArray
     dgamma[c] += sumDyXhat;
     const scale = gamma[c] * inv;
     const meanDy = training ? sumDy / count : 0, meanDyXhat = training ? sumDyXhat / count : 0;
-    for (let b = 0; b < N; b++) {
+    for (let b = 0; b < planes; b++) {
       for (let i = 0; i < S; i++) {
         const k = (b * C + c) * S + i;
         dx[k] = scale * (dy[k] - meanDy - (x[k] - m) * inv * meanDyXhat);

@@ -65,6 +65,7 @@ export function softmax(rows: number, cols: number, x: FloatArray, y: FloatArray
 
 /** dx = y * (dy - Σ dy·y) row by row: the backward pass of y = softmax(x) (dx may be dy). */
 export function softmaxBackward(rows: number, cols: number, y: FloatArray, dy: FloatArray, dx: FloatArray): void {
+  if (cols === 0) return;  // no elements: 2^30 empty rows would cost seconds
   for (let r = 0; r < rows; r++) {
     const o = r * cols;
     let dot = 0;
