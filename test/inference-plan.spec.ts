@@ -582,6 +582,17 @@ describe.each(backends)('inference plan of a chain of Dense layers on $label', (
     expectBitwiseEqual(net.predictProba(x3).data, squashed(new InferencePlan(net.layers).run(x3), 'softmax'));
   });
 
+  it('prepares a plan for batches of at most MIN_ROWS_PER_PASS rows only (a plan keeps a scratch of its rows)', () => {
+    const net = new Sequential([new Dense(4, 3), new ReLU(), new Dense(3, 2)], { seed: 2 }).eval();
+    for (const [n, full] of [[MIN_ROWS_PER_PASS + 1, 2], [MIN_ROWS_PER_PASS, getBackend().planPrepare ? 1 : 2]]) {
+      const x = randn([n, 4], n).astype('float32'), spy = spyOneCalls();
+      const first = net.predict(x).data.slice();
+      expectBitwiseEqual(net.predict(x).data, first);
+      expect([spy.calls(), spy.full().length], `${n} rows`).toEqual([2, full]);
+      spy.restore();
+    }
+  });
+
   it('a weight whose buffer was detached after the first call is an error, never a read', () => {
     const net = new Sequential([new Dense(4, 3), new ReLU(), new Dense(3, 2)], { seed: 2 }).eval();
     const x = randn([1, 4], 1).astype('float32');

@@ -244,7 +244,8 @@ class DenseChain {
     for (const d of l) weights.push(d.params[0].data, d.hasBias ? d.params[1].data : null);
     const args = [n, outputs, this.width, program.length, d0, d1, d2, d3, d4, program, x.data, y.data, scratch.data,
       ...weights] as Parameters<Backend['planForward']>;
-    if (b.planPrepare) {
+    // only small batches: a plan keeps a scratch of its rows, and a large batch's crossing is a small part of its time
+    if (b.planPrepare && n <= MIN_ROWS_PER_PASS) {
       this.prepared[key] = { plan: b.planPrepare(...args), backend: b, rows: n, weights };
     } else {
       b.planForward(...args);
