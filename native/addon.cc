@@ -31,6 +31,7 @@
 #include <string>
 #include <thread>
 #include <type_traits>
+#include <unordered_set>
 #include <vector>
 
 #include "args.h"
@@ -175,10 +176,13 @@ int64_t checked_product(napi_env env, std::initializer_list<int64_t> factors, co
 // loader sets them from that environment's own process.env right after loading; nothing here is process-wide
 // but the thread pool they share.
 struct AsyncQueue;
+struct PreparedPlan;
 struct Settings {
   const Kernels* kernels;
   int threads;
   std::shared_ptr<AsyncQueue> queue;
+  // the live plans of planPrepare: a run takes only these (an external of another kind is never read)
+  std::unordered_set<const PreparedPlan*> plans;
 };
 
 Settings& settings(Napi::Env env) { return *env.GetInstanceData<Settings>(); }
@@ -632,6 +636,174 @@ template <typename T, typename F32, typename F64> constexpr auto pick(F32 f32, F
 NODENN_KERNEL_CALLS(NODENN_WRAPPER)
 #undef NODENN_WRAPPER
 
+// ---- a prepared plan: planForward's sizes, program and weights taken once (src/inference/plan.ts), so that a batch-1
+// predict passes only x and y. planPrepare(...) takes planForward's arguments, checks them as planForward does, runs
+// the pass (y is its result) and returns the plan, an external; planRun(plan, rows, x, y) runs it again for up to
+// the prepared rows. The weights are read in place at every run (a write to them shows), through pointers taken at
+// planPrepare, and a run reads them only after checking that each one's memory is still there: the plan holds a
+// reference to each weight's ArrayBuffer (materialised off the V8 heap by the typed array's info: it cannot move),
+// and a run asks N-API for that buffer's data and length: a detached buffer (transferred, or given back by
+// dispose()) has no data, a shrunk resizable one a shorter length, and either is an error, never a read. A weight
+// over a SharedArrayBuffer needs no check: shared memory cannot be detached, shrink or move. A plan does not know
+// whether a network's parameters are still these arrays: its caller compares them with those it prepared with.
+struct PreparedPlan {
+  struct Weight {
+    napi_ref ref = nullptr;  // the ArrayBuffer (shared memory: the typed array, only kept alive)
+    bool shared = false;
+    const char* base = nullptr;  // the ArrayBuffer's data
+    size_t end = 0;              // byte offset + the bytes the plan reads
+    const void* data = nullptr;  // null: absent
+    size_t bytes = 0;            // the bytes the plan reads from data
+  };
+  napi_typedarray_type dtype;
+  int64_t rows, outputs, width, program_length, d[5];
+  std::vector<int32_t> program;
+  Weight w[8];
+  std::vector<double> scratch;  // rows x width elements of the dtype (doubles: aligned for either)
+};
+
+const int kPlanFirstWeight = 13;  // planForward's w0
+
+void delete_prepared_plan(napi_env env, void* data, void*) {
+  PreparedPlan* p = (PreparedPlan*)data;
+  settings(Napi::Env(env)).plans.erase(p);
+  for (auto& w : p->w)
+    if (w.ref) napi_delete_reference(env, w.ref);
+  delete p;
+}
+
+template <typename T> bool run_prepared(const Kernels& k, const PreparedPlan& p, int64_t rows, const T* x, T* y) {
+  const T* v[8];
+  for (int i = 0; i < 8; i++) v[i] = (const T*)p.w[i].data;
+  return pick<T>(k.plan_forward_f32, k.plan_forward_f64)(
+      rows, p.outputs, p.width, p.program_length, p.d[0], p.d[1], p.d[2], p.d[3], p.d[4], p.program.data(), x, y,
+      (T*)p.scratch.data(), v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7]);
+}
+
+// planPrepare(rows, outputs, width, programLength, d0, d1, d2, d3, d4, program, x, y, scratch, w0, b0, ..., b3):
+// planForward (the same checks, the same pass into y), and the plan of it for planRun.
+Napi::Value PlanPrepare(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Args a(info, kSpec_planForward);
+  auto plan = std::make_unique<PreparedPlan>();
+  PreparedPlan& p = *plan;
+  p.dtype = a.view(10).type;
+  p.rows = a.size(0);
+  p.outputs = a.size(1);
+  p.width = a.size(2);
+  p.program_length = a.size(3);
+  for (int i = 0; i < 5; i++) p.d[i] = a.size(4 + i);
+  const int32_t* program = a.in_int32(9);  // the checked copy
+  p.program.assign(program, program + p.program_length);
+  const size_t elem = p.dtype == napi_float64_array ? 8 : 4;
+  p.scratch.resize((size_t)((p.rows * p.width * (int64_t)elem + 7) / 8));
+  napi_value keep[8] = {};
+  for (int i = 0; i < 8; i++) {
+    const int arg = kPlanFirstWeight + i;
+    if (!a.present(arg)) continue;
+    PreparedPlan::Weight& w = p.w[i];
+    napi_value buffer;
+    size_t offset = 0;
+    void* data = nullptr;
+    bool is_ab = false;
+    if (napi_get_typedarray_info(env, info[arg], nullptr, nullptr, &data, &buffer, &offset) != napi_ok ||
+        napi_is_arraybuffer(env, buffer, &is_ab) != napi_ok)
+      fail(env, kTypeError, a.name(arg), ": cannot read its buffer");
+    w.data = data;
+    w.bytes = (size_t)a.needed(arg) * elem;
+    w.shared = !is_ab;
+    keep[i] = is_ab ? buffer : info[arg];
+    if (is_ab) {
+      void* base = nullptr;
+      size_t bytes = 0;
+      if (napi_get_arraybuffer_info(env, buffer, &base, &bytes) != napi_ok)
+        fail(env, kTypeError, a.name(arg), ": cannot read its buffer");
+      w.base = (const char*)base;
+      w.end = offset + w.bytes;
+    }
+  }
+  a.run([&](const Kernels& k, auto type) {
+    using T = decltype(type);
+    return pick<T>(k.plan_forward_f32, k.plan_forward_f64)(
+        a.size(0), a.size(1), a.size(2), a.size(3), a.size(4), a.size(5), a.size(6), a.size(7), a.size(8),
+        a.in_int32(9), a.in<T>(10), a.out<T>(11), a.out<T>(12), a.in<T>(13), a.in<T>(14), a.in<T>(15), a.in<T>(16),
+        a.in<T>(17), a.in<T>(18), a.in<T>(19), a.in<T>(20));
+  });
+  napi_value external = nullptr;
+  bool ok = true;
+  for (int i = 0; i < 8; i++)
+    if (keep[i] && napi_create_reference(env, keep[i], 1, &p.w[i].ref) != napi_ok) ok = false;
+  if (ok) ok = napi_create_external(env, &p, delete_prepared_plan, nullptr, &external) == napi_ok;
+  if (!ok) {
+    for (auto& w : p.w)
+      if (w.ref) napi_delete_reference(env, w.ref);
+    fail(env, kRangeError, "planPrepare: out of memory for the plan");
+  }
+  settings(env).plans.insert(plan.release());
+  return Napi::Value(env, external);
+}
+
+// One array of a run: a typed array of the plan's dtype with at least `need` elements.
+void* run_array(napi_env env, napi_value v, const PreparedPlan& p, int64_t need, const char* name, int64_t* length) {
+  napi_typedarray_type type;
+  size_t n;
+  void* data;
+  napi_value buffer;
+  if (napi_get_typedarray_info(env, v, &type, &n, &data, &buffer, nullptr) != napi_ok ||
+      (type != napi_float32_array && type != napi_float64_array))
+    fail(env, kTypeError, name, " must be a Float32Array or Float64Array", Got{env, v});
+  if (type != p.dtype)
+    fail(env, kTypeError, name, " must be a ", typed_array_name(p.dtype), " like the plan's weights, got ",
+         typed_array_name(type));
+  if (data == nullptr) n = 0;
+  if ((int64_t)n < need) fail(env, kRangeError, name, " has ", (int64_t)n, " elements, expected at least ", need);
+  *length = (int64_t)n;
+  return data;
+}
+
+// planRun(plan, rows, x, y): the prepared pass over `rows` rows of x (rows x d0) into y (rows x outputs), rows at most
+// the prepared rows; bitwise planForward with the plan's program and weights as they are now.
+Napi::Value PlanRun(const Napi::CallbackInfo& info) {
+  napi_env env = info.Env();
+  if (info.Length() < 4) fail(env, kTypeError, "planRun(plan, rows, x, y): expected 4 arguments, got ", info.Length());
+  void* ptr = nullptr;
+  Settings& s = settings(info.Env());
+  if (napi_get_value_external(env, info[0], &ptr) != napi_ok || !s.plans.count((const PreparedPlan*)ptr))
+    fail(env, kTypeError, "plan must be a plan of planPrepare", Got{env, info[0]});
+  const PreparedPlan& p = *(const PreparedPlan*)ptr;
+  const int64_t rows = size_value(env, info[1], "rows");
+  if (rows > p.rows) fail(env, kRangeError, "rows must be at most the prepared ", p.rows, ", got ", rows);
+  int64_t nx, ny;
+  const size_t elem = p.dtype == napi_float64_array ? 8 : 4;
+  const char* x = (const char*)run_array(env, info[2], p, rows * p.d[0], "x", &nx);
+  char* y = (char*)run_array(env, info[3], p, rows * p.outputs, "y", &ny);
+  const uintptr_t y0 = (uintptr_t)y, y1 = y0 + (uintptr_t)ny * elem;
+  if (ny > 0 && nx > 0 && y0 < (uintptr_t)x + (uintptr_t)nx * elem && (uintptr_t)x < y1)
+    fail(env, kRangeError, "y must not share memory with x");
+  static const char* const names[8] = {"w0", "b0", "w1", "b1", "w2", "b2", "w3", "b3"};
+  for (int i = 0; i < 8; i++) {
+    const PreparedPlan::Weight& w = p.w[i];
+    if (!w.data) continue;
+    const uintptr_t w0 = (uintptr_t)w.data, w1 = w0 + w.bytes;
+    if (ny > 0 && y0 < w1 && w0 < y1) fail(env, kRangeError, "y must not share memory with ", names[i]);
+    if (w.shared) continue;
+    napi_value buffer;
+    void* base = nullptr;
+    size_t bytes = 0;
+    if (napi_get_reference_value(env, w.ref, &buffer) != napi_ok || buffer == nullptr ||
+        napi_get_arraybuffer_info(env, buffer, &base, &bytes) != napi_ok || base != w.base || bytes < w.end)
+      fail(env, kRangeError, names[i],
+           "'s ArrayBuffer was detached or shrunk after planPrepare (transferred, given back by dispose(), or "
+           "resized): the plan no longer has its weights; prepare it again");
+  }
+  Call call(s);
+  const bool ok = p.dtype == napi_float32_array
+                      ? run_prepared<float>(call.kernels, p, rows, (const float*)x, (float*)y)
+                      : run_prepared<double>(call.kernels, p, rows, (const double*)x, (double*)y);
+  if (!ok) fail(env, kRangeError, "planRun: out of memory for the packed panels");
+  return Napi::Env(env).Undefined();
+}
+
 // ---- kernels off the main thread: <kernel>Async(...) takes the kernel's arguments, checks them at once (throwing
 // as the kernel does), and returns a Promise that resolves once the kernel has run on the libuv pool. The calls of
 // one environment run one after another in the order they were made (a FIFO drained by one pool thread at a time),
@@ -873,6 +1045,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setIsa", Napi::Function::New(env, SetIsa));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   exports.Set("mapFile", Napi::Function::New(env, MapFile));
+  exports.Set("planPrepare", Napi::Function::New(env, PlanPrepare));
+  exports.Set("planRun", Napi::Function::New(env, PlanRun));
 #define NODENN_EXPORT(name, js, call) exports.Set(#js, Napi::Function::New(env, js_##js));
   NODENN_KERNEL_CALLS(NODENN_EXPORT)
 #undef NODENN_EXPORT

@@ -9,6 +9,7 @@ import {
   type ArgSpec as KernelArg, type HookName, type KernelSpec, type Length, enums, kernels, parseProduct, parseRange,
 } from '../src/backend/spec';
 import { ASYNC_KERNELS } from '../src/backend/backend';
+import { nativeAddon } from '../src/backend/index';
 import { rng } from './helpers';
 
 /** How one argument of a valid call is made from the call's sizes. */
@@ -188,6 +189,14 @@ function planSignature(k: KernelSpec): Signature {
   };
 }
 
+/** A plan of planPrepare for planRun's valid calls: up to `rows` rows, the float type C. */
+function preparedPlan(rows: number, C: FloatCtor, r: () => number): unknown {
+  const prepare = nativeAddon().planPrepare as unknown as (...a: unknown[]) => unknown;
+  return prepare(rows, 2, 6, 16, 2, 3, 2, 0, 0, Int32Array.from([0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 2, 0, 0, 0]),
+    floats(C, 2 * rows, r), new C(2 * rows), new C(6 * rows), floats(C, 6, r), floats(C, 3, r), floats(C, 6, r),
+    floats(C, 2, r));
+}
+
 export const signatures: Record<string, Signature> = {
   info: { sizes: {}, args: [] },
   setIsa: { sizes: {}, args: [{ t: 'choice', values: ['scalar', 'avx2', 'avx512'] }], stateful: true },
@@ -196,6 +205,14 @@ export const signatures: Record<string, Signature> = {
   mapFile: { sizes: {}, args: [{ t: 'choice', values: ['package.json', 'no-such-file', '', 'test', '/dev/null', '/proc/self/maps'] }] },
   ...Object.fromEntries(Object.entries(kernels).map(([name, k]: [string, KernelSpec]) => [name, kernelSignature(k)])),
   planForward: planSignature(kernels.planForward),
+  // planForward's call, keeping its plan; planRun takes a plan of up to `cap` rows (2 -> 3 -> 2 wide, ReLU, softmax)
+  planPrepare: planSignature(kernels.planForward),
+  planRun: {
+    sizes: { rows: [0, 3], cap: [0, 3] },
+    fix: (s) => { s.cap = Math.max(s.cap, s.rows); },
+    args: [{ t: 'custom', make: (s, r, C) => preparedPlan(s.cap, C, r) }, { t: 'size', size: 'rows' },
+      { t: 'float', len: (s) => 2 * s.rows }, { t: 'float', len: (s) => 2 * s.rows, out: true }],
+  },
   // the Async forms read their arguments as the kernels do
   ...Object.fromEntries(ASYNC_KERNELS.map((k) => [`${k}Async`, kernelSignature(kernels[k])])),
 };

@@ -15,6 +15,23 @@ import { type FloatArray, Tensor } from '../src/tensor';
 import { backends, expectBitwiseEqual, nativeIsas, randn, useBackend, withThreads } from './helpers';
 
 /**
+ * Spies on the backend's one-call kernels: planForward, and where the backend has them planPrepare (planForward,
+ * keeping its plan) and planRun (the prepared pass again). calls(): how many passes ran; full(): the argument lists of
+ * the planForward and planPrepare calls.
+ */
+function spyOneCalls() {
+  const b = getBackend() as unknown as Record<string, (...a: unknown[]) => unknown>;
+  const spy = (name: string) => (typeof b[name] === 'function' ? vi.spyOn(b, name) : null);
+  const forward = spy('planForward'), prepare = spy('planPrepare'), run = spy('planRun');
+  const calls = (s: typeof forward) => s?.mock.calls ?? [];
+  return {
+    calls: () => calls(forward).length + calls(prepare).length + calls(run).length,
+    full: () => [...calls(forward), ...calls(prepare)],
+    restore: () => { forward?.mockRestore(); prepare?.mockRestore(); run?.mockRestore(); },
+  };
+}
+
+/**
  * Every kind of block: fused Conv2D+ReLU+MaxPool2D, Conv2D+MaxPool2D, Conv2D+ReLU, BatchNorm2D+ReLU, and pools that
  * do not fuse.
  */
@@ -229,13 +246,15 @@ describe.each(backends)('inference plan of a chain of Dense layers on $label', (
         for (const n of [1, 5]) {
           const x = randn([n, 3, 4], 11 + n).astype(dtype);
           const expected = layerByLayer(net, x);
-          const spy = vi.spyOn(getBackend(), 'planForward');
+          const spy = spyOneCalls();
           expectBitwiseEqual(net.predict(x).data, expected.data);
-          expect(spy).toHaveBeenCalledTimes(1);
+          expect(spy.calls()).toBe(1);
           const proba = last === 'softmax' ? expected.data : squashed(expected, 'softmax');
           expectBitwiseEqual(net.predictProba(x).data, proba);
-          expect(spy).toHaveBeenCalledTimes(2);  // squashed in the same call
-          spy.mockRestore();
+          expect(spy.calls()).toBe(2);  // squashed in the same call
+          expectBitwiseEqual(net.predictProba(x).data, proba);  // a prepared plan, where the backend prepares one
+          expect(spy.calls()).toBe(3);
+          spy.restore();
           // one sample without its batch axis, as predict takes it
           if (n === 1) expectBitwiseEqual(net.predictProba(x.reshape([3, 4])).data, proba);
         }
@@ -414,12 +433,12 @@ describe.each(backends)('inference plan of a chain of Dense layers on $label', (
     const flatten = new Flatten(), dropout = new Dropout(0.5), dense = new Dense(12, 3);
     const plan = new InferencePlan([flatten, dropout, dense]);
     const x = randn([2, 3, 4], 9).astype('float32');
-    const spy = vi.spyOn(getBackend(), 'planForward');
+    const spy = spyOneCalls();
     for (const [f, d, calls] of [[false, false, 1], [true, false, 2], [false, true, 2], [true, true, 2]] as const) {
       flatten.training = f;
       dropout.training = d;
       const y = plan.run(x);
-      expect(spy, `flatten ${f}, dropout ${d}`).toHaveBeenCalledTimes(calls);
+      expect(spy.calls(), `flatten ${f}, dropout ${d}`).toBe(calls);
       expect(y.shape).toEqual([2, 3]);
     }
   });
@@ -428,9 +447,9 @@ describe.each(backends)('inference plan of a chain of Dense layers on $label', (
     const net = new Sequential([new Dense(3, 4), new ReLU(), new Dense(4, 4), new Tanh(), new Dense(4, 3), new Dense(3, 2)], { seed: 5 }).eval();
     net.layers.forEach((l, i) => { if (l instanceof Dense) l.bias!.data.set(l.bias!.data.map((_, j) => 0.1 * (i + 1) - 0.05 * j)); });
     const x = randn([2, 3], 4).astype('float32');
-    const spy = vi.spyOn(getBackend(), 'planForward');
+    const spy = spyOneCalls();
     expectBitwiseEqual(net.predict(x).data, layerByLayer(net, x).data);
-    expect(spy).toHaveBeenCalledTimes(1);
+    expect(spy.calls()).toBe(1);
   });
 
   it('leaves the arrays of the layers past the last out of the call, and each backend takes them as absent', () => {
@@ -438,12 +457,12 @@ describe.each(backends)('inference plan of a chain of Dense layers on $label', (
       const layers = widths.slice(1).flatMap((w, i) => [new Dense(widths[i], w, { bias: i !== 1 }), new ReLU()]);
       const net = new Sequential(layers.slice(0, -1), { seed: 6 }).eval();
       const x = randn([2, 3], 7).astype('float32');
-      const spy = vi.spyOn(getBackend(), 'planForward');
+      const spy = spyOneCalls();
       expectBitwiseEqual(net.predict(x).data, layerByLayer(net, x).data);
       // 13 arguments, then each layer's weight and bias (null without one)
-      expect(spy.mock.calls.map((c) => c.length), widths.join('-')).toEqual([13 + 2 * (widths.length - 1)]);
-      expect(spy.mock.calls[0][14 + 2], widths.join('-')).toBe(widths.length > 2 ? null : undefined);
-      spy.mockRestore();
+      expect(spy.full().map((c) => c.length), widths.join('-')).toEqual([13 + 2 * (widths.length - 1)]);
+      expect(spy.full()[0][14 + 2], widths.join('-')).toBe(widths.length > 2 ? null : undefined);
+      spy.restore();
     }
     // the kernel: left out is absent, as null is (the result; the error when the program needs it)
     const k = getBackend() as unknown as Record<string, (...a: unknown[]) => void>;
@@ -483,11 +502,11 @@ describe.each(backends)('inference plan of a chain of Dense layers on $label', (
     };
     const net = new Sequential([new Dense(1, 2), new ReLU(), new Dense(2, 3)], { seed: 2 }).eval();
     const plan = new InferencePlan(net.layers);
-    const spy = vi.spyOn(getBackend(), 'planForward');
+    const spy = spyOneCalls();
     for (const x of [randn([2, 1], 1).astype('float64'), new Tensor(Float32Array.of(0.5), [1]), Tensor.zeros([0, 1], 'float32')]) {
       expect(outcome(() => plan.run(x)), `${x.dtype} ${x.shape}`).toEqual(outcome(() => layerByLayer(net, x)));
     }
-    expect(spy).not.toHaveBeenCalled();
+    expect(spy.calls()).toBe(0);
   });
 
   it('predict and predictProba name themselves in the errors of one sample and of a regression', async () => {
@@ -536,6 +555,52 @@ describe.each(backends)('inference plan of a chain of Dense layers on $label', (
       k.softmax(rows, d[4], h, h);
       expectBitwiseEqual(y, h);
     }
+  });
+
+  it('sees the weights as they are at each call: trained after eval(), written in place, replaced; bitwise a fresh plan', async () => {
+    const net = new Sequential([new Dense(6, 8), new ReLU(), new Dense(8, 3)], { seed: 4 }).eval();
+    const x = randn([2, 6], 5).astype('float32');
+    const fresh = () => squashed(new InferencePlan(net.layers).run(x), 'softmax');
+    const first = net.predictProba(x).data.slice();
+    expectBitwiseEqual(net.predictProba(x).data, first);  // the prepared plan, where the backend prepares one
+    await net.fit(x, new Tensor(Float32Array.of(1, 0, 0, 0, 0, 1), [2, 3]), { loss: softmaxCrossEntropy, epochs: 2, batchSize: 2 });
+    net.eval();
+    const trained = net.predictProba(x).data.slice();
+    expect(Array.from(trained)).not.toEqual(Array.from(first));
+    expectBitwiseEqual(trained, fresh());
+    const dense = net.layers[0] as Dense;
+    dense.weight.data.set(dense.weight.data.map((v) => -v));  // in place: the same arrays
+    const written = net.predictProba(x).data.slice();
+    expect(Array.from(written)).not.toEqual(Array.from(trained));
+    expectBitwiseEqual(written, fresh());
+    dense.params[1] = new Tensor(Float32Array.from({ length: 8 }, (_, i) => 0.25 * i - 1), [8]);  // replaced
+    const replaced = net.predictProba(x).data.slice();
+    expect(Array.from(replaced)).not.toEqual(Array.from(written));
+    expectBitwiseEqual(replaced, fresh());
+    // more rows than the plan was prepared for
+    const x3 = randn([3, 6], 6).astype('float32');
+    expectBitwiseEqual(net.predictProba(x3).data, squashed(new InferencePlan(net.layers).run(x3), 'softmax'));
+  });
+
+  it('prepares a plan for batches of at most MIN_ROWS_PER_PASS rows only (a plan keeps a scratch of its rows)', () => {
+    const net = new Sequential([new Dense(4, 3), new ReLU(), new Dense(3, 2)], { seed: 2 }).eval();
+    for (const [n, full] of [[MIN_ROWS_PER_PASS + 1, 2], [MIN_ROWS_PER_PASS, getBackend().planPrepare ? 1 : 2]]) {
+      const x = randn([n, 4], n).astype('float32'), spy = spyOneCalls();
+      const first = net.predict(x).data.slice();
+      expectBitwiseEqual(net.predict(x).data, first);
+      expect([spy.calls(), spy.full().length], `${n} rows`).toEqual([2, full]);
+      spy.restore();
+    }
+  });
+
+  it('a weight whose buffer was detached after the first call is an error, never a read', () => {
+    const net = new Sequential([new Dense(4, 3), new ReLU(), new Dense(3, 2)], { seed: 2 }).eval();
+    const x = randn([1, 4], 1).astype('float32');
+    net.predictProba(x);
+    net.predictProba(x);
+    const w = (net.layers[2] as Dense).weight.data;
+    structuredClone(w.buffer, { transfer: [w.buffer as ArrayBuffer] });
+    expect(() => net.predictProba(x)).toThrow(/^w1's ArrayBuffer (is|was) detached/);
   });
 
   it('runs and checks a long program as a short one (the addon copies up to 64 words in place, more to the heap)', () => {
@@ -590,5 +655,85 @@ describe.each(nativeIsas)('inference plan of a chain of Dense layers with 1 and 
       expectBitwiseEqual(one.data, two.data);
       expectBitwiseEqual(two.data, squashed(layerByLayer(net, x), 'softmax'));
     }
+  });
+});
+
+// planPrepare and planRun (native): planForward's call kept, then only x and y per pass; every weight's memory is
+// checked to be there before it is read.
+describe.each(nativeIsas)('a prepared plan (planPrepare, planRun) on $label', (bc) => {
+  const program = Int32Array.from([0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 2, 0, 0, 0]);
+  const setup = (w0: Float32Array = Float32Array.from({ length: 6 }, (_, i) => 0.1 * i - 0.2)) => {
+    const b = getBackend();
+    const b0 = Float32Array.from([0.1, -0.1, 0.2]), w1 = Float32Array.from({ length: 6 }, (_, i) => 0.3 - 0.1 * i);
+    const x = Float32Array.from([1, 2, 3, 4]), y = new Float32Array(4);
+    const weights = [w0, b0, w1, null] as const;
+    const forward = (xx: Float32Array, rows = 2) => {
+      const out = new Float32Array(rows * 2);
+      b.planForward(rows, 2, 6, 16, 2, 3, 2, 0, 0, program, xx, out, new Float32Array(rows * 6), ...weights);
+      return out;
+    };
+    const plan = b.planPrepare!(2, 2, 6, 16, 2, 3, 2, 0, 0, program, x, y, new Float32Array(12), ...weights);
+    return { run: b.planRun!, plan, x, y, w0, w1, forward };
+  };
+
+  it('gives planForward\'s bits, for fewer rows too, and sees a write to a weight', () => {
+    useBackend(bc);
+    const { run, plan, x, y, w0, forward } = setup();
+    expectBitwiseEqual(y, forward(x));
+    const y2 = new Float32Array(4);
+    run(plan, 2, x, y2);
+    expectBitwiseEqual(y2, forward(x));
+    const y1 = new Float32Array(2);
+    run(plan, 1, x.subarray(2), y1);
+    expectBitwiseEqual(y1, forward(x.subarray(2), 1));
+    w0[3] = 2.5;
+    run(plan, 2, x, y2);
+    expectBitwiseEqual(y2, forward(x));
+  });
+
+  it('refuses what it cannot run: not a plan, more rows, another dtype, short arrays, an overlap, a detached weight', () => {
+    useBackend(bc);
+    const { run, plan, x, w1 } = setup();
+    const y = new Float32Array(4);
+    const error = (...args: unknown[]) => {
+      try {
+        (run as (...a: unknown[]) => void)(...args);
+      } catch (e) {
+        return `${(e as Error).constructor.name}: ${(e as Error).message}`;
+      }
+      return 'no error';
+    };
+    expect(error({}, 1, x, y)).toBe('TypeError: plan must be a plan of planPrepare, got an object');
+    expect(error(null, 1, x, y)).toMatch(/^TypeError: plan must be a plan of planPrepare/);
+    expect(error(plan, 1, x)).toBe('TypeError: planRun(plan, rows, x, y): expected 4 arguments, got 3');
+    expect(error(plan, 3, x, y)).toBe('RangeError: rows must be at most the prepared 2, got 3');
+    expect(error(plan, -1, x, y)).toMatch(/^RangeError: rows must be an integer in \[0, 2\^31\)/);
+    expect(error(plan, 1, x, new Float64Array(2))).toBe('TypeError: y must be a Float32Array like the plan\'s weights, got Float64Array');
+    expect(error(plan, 1, [1, 2], y)).toMatch(/^TypeError: x must be a Float32Array or Float64Array/);
+    expect(error(plan, 2, x, new Float32Array(3))).toBe('RangeError: y has 3 elements, expected at least 4');
+    expect(error(plan, 2, x.subarray(1), y)).toBe('RangeError: x has 3 elements, expected at least 4');
+    expect(error(plan, 1, x, x.subarray(2))).toBe('RangeError: y must not share memory with x');
+    expect(error(plan, 1, x, w1.subarray(4))).toBe('RangeError: y must not share memory with w1');
+    expect(Array.from(w1)).toEqual(Array.from(Float32Array.from({ length: 6 }, (_, i) => 0.3 - 0.1 * i)));
+    expect(error(plan, 1, x, y)).toBe('no error');
+    structuredClone(w1.buffer, { transfer: [w1.buffer as ArrayBuffer] });
+    expect(error(plan, 1, x, y)).toMatch(/^RangeError: w1's ArrayBuffer was detached or shrunk after planPrepare/);
+  });
+
+  it('a weight over a resizable buffer: shrunk below what the plan reads is refused, grown back runs', () => {
+    useBackend(bc);
+    const buffer = new (ArrayBuffer as unknown as new (n: number, o: { maxByteLength: number }) => ArrayBuffer & { resize(n: number): void })(24, { maxByteLength: 64 });
+    const w0 = new Float32Array(buffer);
+    w0.set([0.5, -0.2, 0.1, 0.3, 0.7, -0.4]);
+    const { run, plan, x, forward } = setup(w0);
+    const y = new Float32Array(4);
+    run(plan, 2, x, y);
+    expectBitwiseEqual(y, forward(x));
+    buffer.resize(20);
+    expect(() => run(plan, 2, x, y)).toThrow(/^w0's ArrayBuffer was detached or shrunk after planPrepare/);
+    buffer.resize(64);  // w0[5] comes back as 0
+    run(plan, 2, x, y);
+    expect(w0[5]).toBe(0);
+    expectBitwiseEqual(y, forward(x));
   });
 });

@@ -495,9 +495,11 @@ describe.each(backends)('kernels on $label', (bc) => {
 });
 
 describe('kernel lists', () => {
-  it.skipIf(!nativeAvailable())('the native and TS backends offer the same kernels (native also their async forms)', () => {
+  it.skipIf(!nativeAvailable())('the native and TS backends offer the same kernels (native also their async forms and prepared plans)', () => {
     const native = nativeBackend(nativeAddon());
-    expect(Object.keys(native).filter((k) => k !== 'async').sort()).toEqual(Object.keys(tsBackend).sort());
+    const extra = ['async', 'planPrepare', 'planRun'];
+    expect(Object.keys(native).filter((k) => !extra.includes(k)).sort()).toEqual(Object.keys(tsBackend).sort());
+    expect([typeof native.planPrepare, typeof native.planRun]).toEqual(['function', 'function']);
     expect(Object.keys(native.async ?? {}).sort()).toEqual(['affine2d', 'flip2d', 'normalizeChannels', 'translate2d']);
   });
 });

@@ -26,7 +26,21 @@ export interface Backend extends Kernels {
   readonly name: BackendName;
   /** The Async forms, where the backend has threads to run them on (native); the ts backend has none. */
   readonly async?: AsyncKernels;
+  /**
+   * planForward (the same arguments, checks and result), returning the plan of that call for planRun (native only:
+   * an addon built before it, or the ts backend, has none; the caller then calls planForward each time).
+   */
+  readonly planPrepare?: (...args: Parameters<Kernels['planForward']>) => PreparedPlan;
+  /**
+   * The prepared pass again over `rows` rows of x into y (rows at most the prepared rows): bitwise planForward with
+   * the plan's program and sizes and the weights' current values. A weight whose buffer was detached or shrunk since
+   * is an error; that the caller's parameters are still the arrays it prepared with is for the caller to check.
+   */
+  readonly planRun?: (plan: PreparedPlan, rows: number, x: Float32Array | Float64Array, y: Float32Array | Float64Array) => void;
 }
+
+/** A plan of planPrepare (opaque). */
+export interface PreparedPlan { readonly __preparedPlan: never }
 
 /** What backendInfo() reports: the backend in use, its ISA and thread count, nodenn's version. */
 export interface BackendInfo {

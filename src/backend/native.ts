@@ -16,6 +16,9 @@ export interface NativeAddon extends Kernels, Record<`${AsyncKernelName}Async`, 
    * caller then reads the file. Absent from addons built before it (NODENN_ADDON may name one).
    */
   mapFile?(file: string): ArrayBuffer | null;
+  /** Backend.planPrepare and planRun (src/backend/backend.ts); absent from addons built before them. */
+  planPrepare?: Backend['planPrepare'];
+  planRun?: Backend['planRun'];
 }
 
 /** The package root: the nearest directory above this file holding nodenn's package.json. */
@@ -89,7 +92,7 @@ export function applyIsaEnv(addon: NativeAddon, isa = process.env.NODENN_ISA): s
 export const ADDON_CONTROLS = ['info', 'setIsa', 'setThreads'] as const;
 
 /** What the addon exports that the library can do without (an older addon, named by NODENN_ADDON, may lack it). */
-export const ADDON_OPTIONAL = ['mapFile'] as const;
+export const ADDON_OPTIONAL = ['mapFile', 'planPrepare', 'planRun'] as const;
 
 /** The Async forms the addon exports (kernels queued off the main thread). */
 export const ADDON_ASYNC = ASYNC_KERNELS.map((k) => `${k}Async` as const);
@@ -105,5 +108,9 @@ export function nativeBackend(addon: NativeAddon): Backend {
   // eslint-disable-next-line @typescript-eslint/unbound-method -- the addon's kernels are plain functions
   for (const name of kernelNames) backend[name] = addon[name];
   backend.async = Object.fromEntries(ASYNC_KERNELS.map((k) => [k, addon[`${k}Async`]])) as unknown as AsyncKernels;
+  if (addon.planPrepare && addon.planRun) {
+    backend.planPrepare = addon.planPrepare;
+    backend.planRun = addon.planRun;
+  }
   return backend as unknown as Backend;
 }

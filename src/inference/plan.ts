@@ -15,7 +15,12 @@
 //
 // Only the exact classes fuse: a subclass may override forward(), which the fused kernel would skip. The plan
 // holds the layers, not copies of their parameters: the kernels read the weights where they are at each call, so
-// nothing goes stale when they change (fit, an optimizer step, loadStateDict, a write to a weight's data).
+// nothing goes stale when they change (fit, an optimizer step, loadStateDict, a write to a weight's data). On a
+// backend that prepares plans (native: planPrepare), the first call hands the backend the program, the sizes and the
+// weight arrays, and the calls after it pass only x and y (planRun), while the layers' parameters are still those
+// arrays (compared at each call; else the plan is prepared again); the addon checks that each weight's memory is
+// still there before reading it (native/addon.cc).
+import type { Backend, PreparedPlan } from '../backend/backend';
 import { getBackend } from '../backend/index';
 import { enums } from '../backend/spec';
 import { STEP_ACTIVATION, STEP_DENSE, STEP_SOFTMAX, slopeWords } from '../backend/ts/plan';
@@ -169,6 +174,8 @@ class DenseChain {
   private readonly width: number;
   private readonly out = new ReusableTensor();
   private readonly scratch = new ReusableTensor();
+  /** The backend's prepared plan of each program (planPrepare), with what it was prepared with. */
+  private readonly prepared: Record<'none' | Squash, Prepared | null> = { none: null, softmax: null, sigmoid: null };
 
   private constructor(layers: readonly Layer[]) {
     const steps: number[] = [];
@@ -222,33 +229,47 @@ class DenseChain {
     for (const d of this.dropouts) if (d.training) return null;
     const program = this.programs[squash ?? 'none'];
     const y = this.out.take([n, this.outputs], dtype, true);
+    const b = getBackend(), key = squash ?? 'none', p = this.prepared[key];
+    // a prepared plan runs while it was made on this backend, for as many rows, with these very weight arrays (a
+    // layer's parameters may have been replaced since): then only x and y cross into the backend
+    if (p !== null && p.backend === b && n <= p.rows && this.sameWeights(p.weights)) {
+      (b.planRun as NonNullable<Backend['planRun']>)(p.plan, n, x.data, y.data);
+      return y;
+    }
     const scratch = this.scratch.take([n * this.width], dtype, true);
-    const [d0, d1, d2, d3, d4] = this.dims, k = l.length, b = getBackend(), outputs = this.outputs;
-    // the weights as they are now (a layer's parameters may have been replaced since the plan was made); the layers
-    // past the last are left out of the call, not passed as nulls: each null costs the addon two N-API calls
-    // (~200 instructions) to find out that it is one
-    const w0 = first.params[0].data, b0 = first.hasBias ? first.params[1].data : null;
-    if (k === 1) {
-      b.planForward(n, outputs, this.width, program.length, d0, d1, d2, d3, d4, program, x.data, y.data, scratch.data,
-        w0, b0);
-      return y;
+    const [d0, d1, d2, d3, d4] = this.dims, outputs = this.outputs;
+    // the weights as they are now; the layers past the last are left out of the call, not passed as nulls: each null
+    // costs the addon two N-API calls (~200 instructions) to find out that it is one
+    const weights: (Float32Array | Float64Array | null)[] = [];
+    for (const d of l) weights.push(d.params[0].data, d.hasBias ? d.params[1].data : null);
+    const args = [n, outputs, this.width, program.length, d0, d1, d2, d3, d4, program, x.data, y.data, scratch.data,
+      ...weights] as Parameters<Backend['planForward']>;
+    // only small batches: a plan keeps a scratch of its rows, and a large batch's crossing is a small part of its time
+    if (b.planPrepare && n <= MIN_ROWS_PER_PASS) {
+      this.prepared[key] = { plan: b.planPrepare(...args), backend: b, rows: n, weights };
+    } else {
+      b.planForward(...args);
     }
-    const w1 = l[1].params[0].data, b1 = l[1].hasBias ? l[1].params[1].data : null;
-    if (k === 2) {
-      b.planForward(n, outputs, this.width, program.length, d0, d1, d2, d3, d4, program, x.data, y.data, scratch.data,
-        w0, b0, w1, b1);
-      return y;
-    }
-    const w2 = l[2].params[0].data, b2 = l[2].hasBias ? l[2].params[1].data : null;
-    if (k === 3) {
-      b.planForward(n, outputs, this.width, program.length, d0, d1, d2, d3, d4, program, x.data, y.data, scratch.data,
-        w0, b0, w1, b1, w2, b2);
-      return y;
-    }
-    b.planForward(n, outputs, this.width, program.length, d0, d1, d2, d3, d4, program, x.data, y.data, scratch.data,
-      w0, b0, w1, b1, w2, b2, l[3].params[0].data, l[3].hasBias ? l[3].params[1].data : null);
     return y;
   }
+
+  /** Whether the Dense layers' weights and biases are these arrays (null: no bias), in order. */
+  private sameWeights(w: readonly (Float32Array | Float64Array | null)[]): boolean {
+    const l = this.dense;
+    for (let i = 0; i < l.length; i++) {
+      const d = l[i];
+      if (d.params[0].data !== w[2 * i] || (d.hasBias ? d.params[1].data : null) !== w[2 * i + 1]) return false;
+    }
+    return true;
+  }
+}
+
+/** A DenseChain's plan prepared by a backend (planPrepare), with what it was prepared with. */
+interface Prepared {
+  plan: PreparedPlan;
+  backend: Backend;
+  rows: number;
+  weights: (Float32Array | Float64Array | null)[];
 }
 
 /**
