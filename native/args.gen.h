@@ -69,6 +69,20 @@ constexpr ArgSpec kArgs_biasBackward[] = {size_arg("rows"), size_arg("cols"),
 constexpr KernelSpec kSpec_biasBackward = {"biasBackward", "biasBackward(rows, cols, dy, dbias)", kArgs_biasBackward,
     4, 4, nullptr, nullptr, {{0, 1}, 2, {2, 3}, 2, {{3, 2, false}}, 1, {}, 0}};
 
+// biasRelu(rows, cols, y, bias)
+constexpr KernelSpec kSpec_biasRelu = {"biasRelu", "biasRelu(rows, cols, y, bias)", kArgs_biasAdd, 4, 4, nullptr,
+    nullptr, {{0, 1}, 2, {2, 3}, 2, {{2, 3, false}}, 1, {}, 0}};
+
+// reluBiasBackward(rows, cols, y, dy, dx, dbias)
+constexpr ArgSpec kArgs_reluBiasBackward[] = {size_arg("rows"), size_arg("cols"),
+    floats_arg("y", kIn, len(P{"rows * cols", 2, {{0, 1}, {1, 1}}})),
+    floats_arg("dy", kIn, len(P{"rows * cols", 2, {{0, 1}, {1, 1}}})),
+    floats_arg("dx", kOut, len(P{"rows * cols", 2, {{0, 1}, {1, 1}}}), 8u),
+    floats_arg("dbias", kOut, len(P{"cols", 1, {{1, 1}}}))};
+constexpr KernelSpec kSpec_reluBiasBackward = {"reluBiasBackward", "reluBiasBackward(rows, cols, y, dy, dx, dbias)",
+    kArgs_reluBiasBackward, 6, 6, nullptr, nullptr,
+    {{0, 1}, 2, {2, 3, 4, 5}, 4, {{4, 2, false}, {4, 3, true}, {5, 2, false}, {5, 3, false}, {5, 4, false}}, 5, {}, 0}};
+
 // softmax(rows, cols, x, y)
 constexpr ArgSpec kArgs_softmax[] = {size_arg("rows"), size_arg("cols", 1, 0),
     floats_arg("x", kIn, len(P{"rows * cols", 2, {{0, 1}, {1, 1}}})),
@@ -570,6 +584,8 @@ constexpr KernelSpec kSpec_planForward = {"planForward",
     (T)a.number(6)))                                                                                                   \
   X(bias_add, biasAdd, (a.size(0), a.size(1), a.out<T>(2), a.in<T>(3)))                                                \
   X(bias_backward, biasBackward, (a.size(0), a.size(1), a.in<T>(2), a.out<T>(3)))                                      \
+  X(bias_relu, biasRelu, (a.size(0), a.size(1), a.out<T>(2), a.in<T>(3)))                                              \
+  X(relu_bias_backward, reluBiasBackward, (a.size(0), a.size(1), a.in<T>(2), a.in<T>(3), a.out<T>(4), a.out<T>(5)))    \
   X(softmax, softmax, (a.size(0), a.size(1), a.in<T>(2), a.out<T>(3)))                                                 \
   X(softmax_backward, softmaxBackward, (a.size(0), a.size(1), a.in<T>(2), a.in<T>(3), a.out<T>(4)))                    \
   X(mul, mul, (a.size(0), a.in<T>(1), a.in<T>(2), a.out<T>(3)))                                                        \

@@ -116,6 +116,40 @@ template <typename T> void bias_backward(long rows, long cols, const T* dy, T* d
   }
 }
 
+// bias_add then activation_forward kRelu, element by element in one pass: the same sum, the same comparison
+template <typename T> void bias_relu(long rows, long cols, T* y, const T* bias) {
+  if (rows <= 0 || cols <= 0) return;
+  long per = cols >= kChunk ? 1 : kChunk / cols;
+  for_chunks(
+      rows,
+      [=](long r0, long r1) {
+        for (long r = r0; r < r1; r++) {
+          T* row = y + r * cols;
+          for (long c = 0; c < cols; c++) {
+            const T v = row[c] + bias[c];
+            row[c] = v < 0 ? 0 : v;  // NaN passes through, as activation_forward's
+          }
+        }
+      },
+      per, rows * cols >= kParallelMin ? 2 * per : rows + 1);
+}
+
+// activation_backward kRelu given the ReLU's output (y > 0 exactly when its input is), then bias_backward of the
+// masked values, row by row in one pass: each dbias[c] sums the same values in the same order
+template <typename T> void relu_bias_backward(long rows, long cols, const T* y, const T* dy, T* dx, T* dbias) {
+  for (long r = 0; r < rows; r++) {
+    const T* yr = y + r * cols;
+    const T* dyr = dy + r * cols;
+    T* dxr = dx + r * cols;
+    for (long c = 0; c < cols; c++) {
+      const T d = dyr[c];  // read unconditionally (dx may be dy), as activation_backward
+      const T m = yr[c] > 0 ? d : 0;
+      dxr[c] = m;
+      dbias[c] += m;
+    }
+  }
+}
+
 template <typename T> void softmax(long rows, long cols, const T* x, T* y) {
   for (long r = 0; r < rows; r++) {
     T* p = y + r * cols;

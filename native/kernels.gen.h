@@ -31,18 +31,25 @@ constexpr int kMaxThreads = 1024;
     long ldb, T beta, T* C, long ldc))
 
 // native/elementwise.cc
-#define NODENN_KERNELS_ELEMENTWISE(X)                                                                         \
-  /* y = act(x) over n elements; y may be x. */                                                               \
-  X(activation_forward, void, (int activation, long n, const T* x, T* y, T slope))                            \
-  /* dx = dy * act'(x): relu and leaky relu read x, sigmoid and tanh read y, step writes 0; dx may be dy. */  \
-  X(activation_backward, void, (int activation, long n, const T* x, const T* y, const T* dy, T* dx, T slope)) \
-  /* y[r, c] += bias[c] */                                                                                    \
-  X(bias_add, void, (long rows, long cols, T* y, const T* bias))                                              \
-  /* dbias[c] += sum over r of dy[r, c] (accumulates) */                                                      \
-  X(bias_backward, void, (long rows, long cols, const T* dy, T* dbias))                                       \
-  /* y = softmax(x) row by row (stable); y may be x. */                                                       \
-  X(softmax, void, (long rows, long cols, const T* x, T* y))                                                  \
-  /* dx = y * (dy - Σ dy·y) per row (backward of softmax); dx may be dy. */                                   \
+#define NODENN_KERNELS_ELEMENTWISE(X)                                                                          \
+  /* y = act(x) over n elements; y may be x. */                                                                \
+  X(activation_forward, void, (int activation, long n, const T* x, T* y, T slope))                             \
+  /* dx = dy * act'(x): relu and leaky relu read x, sigmoid and tanh read y, step writes 0; dx may be dy. */   \
+  X(activation_backward, void, (int activation, long n, const T* x, const T* y, const T* dy, T* dx, T slope))  \
+  /* y[r, c] += bias[c] */                                                                                     \
+  X(bias_add, void, (long rows, long cols, T* y, const T* bias))                                               \
+  /* dbias[c] += sum over r of dy[r, c] (accumulates) */                                                       \
+  X(bias_backward, void, (long rows, long cols, const T* dy, T* dbias))                                        \
+  /* y[r, c] = relu(y[r, c] + bias[c]): biasAdd then activationForward relu in one pass, the same values (NaN  \
+     kept, -0 kept) (a Dense layer followed by a ReLU in training). */                                         \
+  X(bias_relu, void, (long rows, long cols, T* y, const T* bias))                                              \
+  /* The backward of biasRelu given its output y: dx = dy where y > 0, else 0 (activationBackward relu: y > 0  \
+     exactly when its input is), then dbias[c] += sum over r of dx[r, c] as biasBackward (accumulates); dx may \
+     be dy. */                                                                                                 \
+  X(relu_bias_backward, void, (long rows, long cols, const T* y, const T* dy, T* dx, T* dbias))                \
+  /* y = softmax(x) row by row (stable); y may be x. */                                                        \
+  X(softmax, void, (long rows, long cols, const T* x, T* y))                                                   \
+  /* dx = y * (dy - Σ dy·y) per row (backward of softmax); dx may be dy. */                                    \
   X(softmax_backward, void, (long rows, long cols, const T* y, const T* dy, T* dx))
 
 // native/ops.cc

@@ -8,7 +8,9 @@ import {
 import { ARCHITECTURE_FORMAT, ARCHITECTURE_VERSION, loadModelFile, saveModelFile, type ModelInfo } from './io/model';
 import { type Batch, BatchIterator, rowsOf, targetRowsOf } from './data/batches';
 import { Dataset } from './data/dataset';
-import { InferencePlan, MIN_ROWS_PER_PASS, type Squash, fusableNorm, fusablePool, isExactly } from './inference/plan';
+import {
+  InferencePlan, MIN_ROWS_PER_PASS, type Squash, fusableDense, fusableNorm, fusablePool, isExactly,
+} from './inference/plan';
 import { SafetensorsError, loadSafetensors } from './io/safetensors';
 import type { ExportOnnxOptions } from './io/onnx/export';
 import { type PytorchNames, fromPytorchStateDict, toPytorchStateDict } from './io/pytorch';
@@ -834,7 +836,9 @@ export class Sequential {
    * takes the pooled gradient: its mask, pooled > 0, is the one at each window's maximum (relu(v) > 0 exactly when
    * v > 0), the only input the pooling's backward passes a gradient to; the others get zero either way.
    * A BatchNorm followed by a ReLU runs as one kernel call each way (BatchNorm.forwardRelu: the same values,
-   * gradients and running statistics as the layers); the ReLU layer is then skipped, forward and backward.
+   * gradients and running statistics as the layers); the ReLU layer is then skipped, forward and backward. So does
+   * a Dense followed by a ReLU (Dense.forwardRelu): the bias and the ReLU in one call after the product, the ReLU's
+   * mask and the bias gradient in one call before the products of the backward.
    */
   private runTrain(x: Tensor): Tensor {
     let y = this.input(x);
@@ -857,7 +861,7 @@ export class Sequential {
           }
         }
       }
-      if (fusableNorm(l, layers[i + 1])) {
+      if (fusableNorm(l, layers[i + 1]) || fusableDense(l, layers[i + 1])) {
         y = l.forwardRelu(y);
         fused[++i] = true;
         continue;
@@ -902,7 +906,7 @@ export class Sequential {
     let d = dout;
     for (let i = this.layers.length - 1; i >= first; i--) {
       const l = this.layers[i];
-      if (this.trainFused[i]) continue;  // a pooling the convolution before it ran, a ReLU the BatchNorm (runTrain)
+      if (this.trainFused[i]) continue;  // a pooling the convolution before it ran, a ReLU the BatchNorm or Dense (runTrain)
       if (hasTrainBackward(l)) {
         const dx = l.backwardTrain(d, false, i > first);
         if (dx) d = dx;

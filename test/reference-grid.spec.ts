@@ -478,6 +478,35 @@ function biasRows(): Row[] {
         },
       })),
     },
+    {
+      kernel: 'biasRelu',
+      cases: biasShapes.map(([rows, cols]) => ({
+        label: `${rows} x ${cols}`,
+        run(k, C, seed, reference) {
+          const y0 = randomArray(C, rows * cols, seed), b = randomArray(C, cols, seed + 1);
+          const want = reference('y', () => ref.activationForward('relu', ref.biasAdd(rows, cols, y0, b), 0));
+          const y = C.from(y0);
+          k.biasRelu(rows, cols, y, b);
+          return [{ what: 'y', got: y, want, tol: tolerance(C) }];
+        },
+      })),
+    },
+    {
+      kernel: 'reluBiasBackward',
+      cases: biasShapes.map(([rows, cols]) => ({
+        label: `${rows} x ${cols}`,
+        run(k, C, seed, reference) {
+          // y: a ReLU's output (a quarter of it 0); the mask is y > 0
+          const y = randomArray(C, rows * cols, seed, -0.5, 1.5).map((v) => (v < 0 ? 0 : v));
+          const dy = randomArray(C, rows * cols, seed + 1), db0 = randomArray(C, cols, seed + 2);
+          const wantDx = reference('dx', () => ref.activationBackward('relu', y, y, dy, 0));
+          const wantDb = reference('db', () => ref.biasBackward(rows, cols, wantDx, db0));
+          const dx = poisoned(C, rows * cols), db = C.from(db0);
+          k.reluBiasBackward(rows, cols, y, dy, dx, db);
+          return [{ what: 'dx', got: dx, want: wantDx, tol: 0 }, { what: 'dbias', got: db, want: wantDb, tol: tolerance(C, rows) }];
+        },
+      })),
+    },
   ];
 }
 

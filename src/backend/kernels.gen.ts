@@ -30,6 +30,17 @@ export interface Kernels {
   biasAdd(rows: number, cols: number, y: FloatArray, bias: FloatArray): void;
   /** dbias[c] += sum over r of dy[r, c] (accumulates) */
   biasBackward(rows: number, cols: number, dy: FloatArray, dbias: FloatArray): void;
+  /**
+   * y[r, c] = relu(y[r, c] + bias[c]): biasAdd then activationForward relu in one pass, the same values (NaN kept, -0
+   * kept) (a Dense layer followed by a ReLU in training).
+   */
+  biasRelu(rows: number, cols: number, y: FloatArray, bias: FloatArray): void;
+  /**
+   * The backward of biasRelu given its output y: dx = dy where y > 0, else 0 (activationBackward relu: y > 0 exactly
+   * when its input is), then dbias[c] += sum over r of dx[r, c] as biasBackward (accumulates); dx may be dy.
+   */
+  reluBiasBackward(rows: number, cols: number, y: FloatArray, dy: FloatArray, dx: FloatArray,
+    dbias: FloatArray): void;
   /** y = softmax(x) row by row (stable); y may be x. */
   softmax(rows: number, cols: number, x: FloatArray, y: FloatArray): void;
   /** dx = y * (dy - Σ dy·y) per row (backward of softmax); dx may be dy. */

@@ -246,6 +246,20 @@ export const kernels = {
     args: [...sizes('rows', 'cols'), input('dy', 'rows * cols'), output('dbias', 'cols')],
   },
 
+  biasRelu: {
+    doc: 'y[r, c] = relu(y[r, c] + bias[c]): biasAdd then activationForward relu in one pass, the same values (NaN ' +
+      'kept, -0 kept) (a Dense layer followed by a ReLU in training).',
+    source: 'elementwise',
+    args: [...sizes('rows', 'cols'), output('y', 'rows * cols'), input('bias', 'cols')],
+  },
+  reluBiasBackward: {
+    doc: 'The backward of biasRelu given its output y: dx = dy where y > 0, else 0 (activationBackward relu: y > 0 ' +
+      'exactly when its input is), then dbias[c] += sum over r of dx[r, c] as biasBackward (accumulates); dx may be dy.',
+    source: 'elementwise',
+    args: [...sizes('rows', 'cols'), input('y', 'rows * cols'), input('dy', 'rows * cols'),
+      output('dx', 'rows * cols', { sameAs: ['dy'] }), output('dbias', 'cols')],
+  },
+
   // ---- softmax
   softmax: {
     doc: 'y = softmax(x) row by row (stable); y may be x.',

@@ -78,6 +78,11 @@ export function fusableNorm(l: Layer, next: Layer | undefined): l is BatchNorm {
   return (isExactly(l, BatchNorm2D) || isExactly(l, BatchNorm1D)) && next !== undefined && isExactly(next, ReLU);
 }
 
+/** A Dense that fit() runs fused with the layer after it, an exact ReLU (Dense.forwardRelu). */
+export function fusableDense(l: Layer, next: Layer | undefined): l is Dense {
+  return isExactly(l, Dense) && next !== undefined && isExactly(next, ReLU);
+}
+
 function planSteps(layers: readonly Layer[]): PlanStep[] {
   const steps: PlanStep[] = [];
   for (let i = 0; i < layers.length; i++) {

@@ -61,8 +61,12 @@ export class Dense extends Layer implements TrainBackward {
   readonly hasBias: boolean;
   readonly biasInit: BiasInit;
   private x: Tensor | null = null;
+  /** The output of the last forward() when it was forwardRelu()'s (its backward masks by it), else null. */
+  private reluOut: Tensor | null = null;
   private readonly out = new ReusableTensor();
   private readonly dxBuf = new ReusableTensor();
+  /** The gradient masked by the ReLU (forwardRelu's backward). */
+  private readonly maskedBuf = new ReusableTensor();
 
   constructor(inFeatures: number, outFeatures: number, options: DenseOptions = {}) {
     super();
@@ -96,12 +100,31 @@ export class Dense extends Layer implements TrainBackward {
   get bias(): Tensor | null { return this.hasBias ? this.params[1] : null; }
 
   forward(x: Tensor): Tensor {
+    return this.run(x, false);
+  }
+
+  /**
+   * forward() followed by a ReLU layer (what fit() runs for Dense-ReLU): the bias and the ReLU in one kernel call
+   * (biasRelu), the ReLU layer's values. backward() then takes the gradient of the ReLU's output and gives the one
+   * of this layer's input, as the two layers' backward passes would (the mask and the bias gradient in one call).
+   */
+  forwardRelu(x: Tensor): Tensor {
+    return this.run(x, true);
+  }
+
+  private run(x: Tensor, relu: boolean): Tensor {
     const n = checkBatchInput(x, this.inFeatures, this.weight.dtype, 'Dense');
     const y = this.out.take([n, this.outFeatures], x.dtype, this.reuseBuffers);
     const b = getBackend();
     b.gemm(false, false, n, this.outFeatures, this.inFeatures, 1, x.data, this.weight.data, 0, y.data);
-    if (this.hasBias) b.biasAdd(n, this.outFeatures, y.data, this.params[1].data);
+    if (relu) {
+      if (this.hasBias) b.biasRelu(n, this.outFeatures, y.data, this.params[1].data);
+      else b.activationForward('relu', y.size, y.data, y.data, 0);
+    } else if (this.hasBias) {
+      b.biasAdd(n, this.outFeatures, y.data, this.params[1].data);
+    }
     this.x = x;
+    this.reluOut = relu ? y : null;
     return y;
   }
 
@@ -118,14 +141,25 @@ export class Dense extends Layer implements TrainBackward {
       const got = dout instanceof Tensor ? `${dout.dtype} ${formatShape(dout.shape)}` : typeof dout;
       throw new RangeError(`Dense: dout must be ${x.dtype} of shape [${n}, ${this.outFeatures}], got ${got}`);
     }
-    const b = getBackend();
+    const b = getBackend(), y = this.reluOut;
+    if (y) {
+      // the ReLU's backward (the mask of its output) and, with a bias, this layer's bias gradient in one call
+      const masked = this.maskedBuf.take(y.shape, y.dtype, this.reuseBuffers);
+      if (this.hasBias) {
+        if (!accumulate) this.grads[1].data.fill(0);
+        b.reluBiasBackward(n, this.outFeatures, y.data, dout.data, masked.data, this.grads[1].data);
+      } else {
+        b.activationBackward('relu', y.size, y.data, y.data, dout.data, masked.data, 0);
+      }
+      dout = masked;
+    }
     let dx: Tensor | null = null;
     if (inputGrad) {
       dx = this.dxBuf.take(x.shape, x.dtype, this.reuseBuffers);
       b.gemm(false, true, n, this.inFeatures, this.outFeatures, 1, dout.data, this.weight.data, 0, dx.data);
     }
     b.gemm(true, false, this.inFeatures, this.outFeatures, n, 1, x.data, dout.data, accumulate ? 1 : 0, this.grads[0].data);
-    if (this.hasBias) {
+    if (this.hasBias && !y) {
       if (!accumulate) this.grads[1].data.fill(0);
       b.biasBackward(n, this.outFeatures, dout.data, this.grads[1].data);
     }

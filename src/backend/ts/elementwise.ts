@@ -46,6 +46,36 @@ export function biasBackward(rows: number, cols: number, dy: FloatArray, dbias: 
   }
 }
 
+/** biasAdd then activationForward relu, element by element in one pass (the same values, NaN kept). */
+export function biasRelu(rows: number, cols: number, y: FloatArray, bias: FloatArray): void {
+  if (cols === 0) return; // nothing to do (and no empty loop over up to 2^31 rows)
+  for (let r = 0; r < rows; r++) {
+    const o = r * cols;
+    for (let c = 0; c < cols; c++) {
+      y[o + c] += bias[c];  // rounded to y's dtype, as biasAdd
+      const v = y[o + c];
+      y[o + c] = v < 0 ? 0 : v;
+    }
+  }
+}
+
+/**
+ * activationBackward relu given the ReLU's output (y > 0 exactly when its input is), then biasBackward of the masked
+ * values, row by row in one pass; dx may be dy.
+ */
+export function reluBiasBackward(rows: number, cols: number, y: FloatArray, dy: FloatArray, dx: FloatArray,
+  dbias: FloatArray): void {
+  if (cols === 0) return; // nothing to do (and no empty loop over up to 2^31 rows)
+  for (let r = 0; r < rows; r++) {
+    const o = r * cols;
+    for (let c = 0; c < cols; c++) {
+      const m = y[o + c] > 0 ? dy[o + c] : 0;
+      dx[o + c] = m;
+      dbias[c] += dx[o + c];
+    }
+  }
+}
+
 /** The first maximum of the row of `cols` values at x[o]. */
 export function rowMax(x: FloatArray, o: number, cols: number): number {
   let m = x[o];
