@@ -884,6 +884,7 @@ template <typename T> struct ConvJob {
   // the pooled gradient
   int32_t* argmax = nullptr;
   const int32_t* argmax_in = nullptr;
+  const T* relu_y = nullptr;  // the pooled backward: the forward's output with relu; dy passes where it is > 0
   T* out2 = nullptr;                      // the pooled backward's dx (null: not computed)
   const DirectConv<T>* direct = nullptr;  // forward: the direct convolution, set up for the call (use_direct)
   const DirectData<T>* data = nullptr;    // backward-data: the transposed convolution (use_direct_data)
@@ -1281,7 +1282,8 @@ template <typename T> void add_row_sums(const T* dy, long F, long P, T* db) {
 }
 
 // The gradient of the full conv output of image n from the pooled one, as MaxPool2D's backward computes it
-// (zeros, then += at each window's maximum), into the thread's scratch.
+// (zeros, then += at each window's maximum), into the thread's scratch. With relu_y, the pooled gradient first goes
+// through the ReLU's backward on the pooled output (relu_y > 0 ? dy : +0, as activationBackward gives it).
 template <typename T> const T* unpooled_dy(const ConvJob<T>& j, long n) {
   const ConvShape& g = *j.g;
   const long P = g.OH * g.OW, Q = (g.OH / 2) * (g.OW / 2);
@@ -1289,10 +1291,15 @@ template <typename T> const T* unpooled_dy(const ConvJob<T>& j, long n) {
   if (!d) return nullptr;
   const T* dq = j.dy + n * g.F * Q;
   const int32_t* arg = j.argmax_in + n * g.F * Q;
+  const T* yq = j.relu_y ? j.relu_y + n * g.F * Q : nullptr;
   for (long f = 0; f < g.F; f++) {
     T* df = d + f * P;
     for (long i = 0; i < P; i++) df[i] = 0;
-    for (long q = 0; q < Q; q++) df[arg[f * Q + q]] += dq[f * Q + q];
+    if (yq) {
+      for (long q = 0; q < Q; q++) df[arg[f * Q + q]] += yq[f * Q + q] > 0 ? dq[f * Q + q] : T(0);
+    } else {
+      for (long q = 0; q < Q; q++) df[arg[f * Q + q]] += dq[f * Q + q];
+    }
   }
   return d;
 }
@@ -1988,7 +1995,7 @@ bool conv2d_pool_forward(const ConvShape& g, const T* x, const T* w, const T* b,
 
 template <typename T>
 bool conv2d_pool_backward(const ConvShape& g, const T* x, const T* dy, const int32_t* argmax, const T* w, T* dx, T* dw,
-                          T* db) {
+                          T* db, const T* y) {
   if (g.N == 0) return true;
   if (g.F == 0 || g.OH < 2 || g.OW < 2) {
     // no pooled output: a zero gradient everywhere (dweight and dbias get += 0)
@@ -1998,6 +2005,7 @@ bool conv2d_pool_backward(const ConvShape& g, const T* x, const T* dy, const int
   ConvJob<T> j;
   make_job<T>(j, g, x, w, nullptr, dy, nullptr);
   j.argmax_in = argmax;
+  j.relu_y = y;
   j.out2 = dx;
   return backward_filter_run(j, dw, db);
 }
