@@ -885,7 +885,7 @@ template <typename T> struct ConvJob {
   int32_t* argmax = nullptr;
   const int32_t* argmax_in = nullptr;
   const T* relu_y = nullptr;  // the pooled backward: the forward's output with relu; dy passes where it is > 0
-  T* out2 = nullptr;                      // the pooled backward's dx (null: not computed)
+  T* out2 = nullptr;          // the pooled backward's dx (null: not computed)
   const DirectConv<T>* direct = nullptr;  // forward: the direct convolution, set up for the call (use_direct)
   const DirectData<T>* data = nullptr;    // backward-data: the transposed convolution (use_direct_data)
   const DirectConv<T>* filter = nullptr;  // backward-filter: the implicit im2col (use_direct_filter)
