@@ -368,8 +368,11 @@ const MUTATIONS = [
   // ---- addon.cc (argument checks: the reader of the spec's tables) and the generated tables ----
   ...on('native/addon.cc', null, [
     ['addon: an index equal to its bound accepted (a label equal to cols, an argmax equal to H * W)',
-      'if (index_copy_[k] < 0 || index_copy_[k] >= bound) {',
-      'if (index_copy_[k] < 0 || index_copy_[k] > bound) {'],
+      'bad |= (uint32_t)v >= ub;',
+      'bad |= (uint32_t)v > ub;'],
+    ['addon: a negative index accepted (the range check compares as signed)',
+      'bad |= (uint32_t)v >= ub;',
+      'bad |= (int64_t)v >= (int64_t)ub;'],
     ['addon: arrays one element short accepted', 'if (a.length < need)', 'if (a.length + 1 < need)'],
     ['addon: an output that may be an input also accepted partly over it',
       'if (rule.same_ok && out.begin() == in.begin()) return;',
