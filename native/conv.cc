@@ -1755,9 +1755,9 @@ inline void over_images(long n, TaskFn fn, void* ctx) {
 // Per-image work (each image's output written by its own task, so the grouping changes no result) in runs of
 // consecutive images, largest first: claiming a task from the pool costs a cache line's round trip between the
 // cores or two (0.1-0.85 us, by where the host puts them), against 7-12 us an image in the bench CNN's
-// convolutions, so one task per image lost ~10-20% at two threads; runs that shrink towards one image (each a
-// 1 / (2 threads) share of what is left) keep the threads finishing together: 16 tasks for 64 images on 2 threads.
-// The runs depend on the thread count, the results do not.
+// convolutions: with one task per image, an estimated 10-20% of the work in the far placement. Runs that shrink
+// towards one image (each 1 / (2 threads) of what is left) keep the threads finishing together: 16 tasks for 64
+// images on 2 threads. The runs depend on the thread count, the results do not.
 enum { kMaxImageRuns = 256 };
 struct ImageRuns {
   TaskFn fn;
