@@ -286,19 +286,20 @@ constexpr KernelSpec kSpec_conv2dPoolForward = {"conv2dPoolForward",
     kArgs_conv2dPoolForward, 17, 16, &kHook_conv, "the im2col matrix",
     {{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 16}, 12, {11, 12, 13, 14, 15}, 5, {{14, 11, false}, {14, 12, false}, {14, 13, false}, {15, 11, false}, {15, 12, false}, {15, 13, false}, {15, 14, false}}, 7, {}, 0}};
 
-// conv2dPoolBackward(N, C, H, W, F, KH, KW, strideH, strideW, padH, padW, x, dy, argmax, weight, dx, dweight, dbias)
+// conv2dPoolBackward(N, C, H, W, F, KH, KW, strideH, strideW, padH, padW, x, dy, argmax, weight, dx, dweight, dbias, y)
 constexpr ArgSpec kArgs_conv2dPoolBackward[] = {NODENN_CONV_SIZES,
     floats_arg("x", kIn, len(P{"N * C * H * W", 4, {{0, 1}, {1, 1}, {2, 1}, {3, 1}}})),
-    floats_arg("dy", kIn, len(P{"N * F * floor(OH / 2) * floor(OW / 2)", 4, {{0, 1}, {4, 1}, {18, 2}, {19, 2}}})),
-    int32s_arg("argmax", kIn, len(P{"N * F * floor(OH / 2) * floor(OW / 2)", 4, {{0, 1}, {4, 1}, {18, 2}, {19, 2}}}), P{"OH * OW", 2, {{18, 1}, {19, 1}}}),
+    floats_arg("dy", kIn, len(P{"N * F * floor(OH / 2) * floor(OW / 2)", 4, {{0, 1}, {4, 1}, {19, 2}, {20, 2}}})),
+    int32s_arg("argmax", kIn, len(P{"N * F * floor(OH / 2) * floor(OW / 2)", 4, {{0, 1}, {4, 1}, {19, 2}, {20, 2}}}), P{"OH * OW", 2, {{19, 1}, {20, 1}}}),
     floats_arg("weight", kIn, len(P{"F * C * KH * KW", 4, {{4, 1}, {1, 1}, {5, 1}, {6, 1}}})),
     floats_arg("dx", kOut, len(P{"N * C * H * W", 4, {{0, 1}, {1, 1}, {2, 1}, {3, 1}}}), 0u, true),
     floats_arg("dweight", kOut, len(P{"F * C * KH * KW", 4, {{4, 1}, {1, 1}, {5, 1}, {6, 1}}})),
-    floats_arg("dbias", kOut, len(P{"F", 1, {{4, 1}}}), 0u, true)};
+    floats_arg("dbias", kOut, len(P{"F", 1, {{4, 1}}}), 0u, true),
+    floats_arg("y", kIn, len(P{"N * F * floor(OH / 2) * floor(OW / 2)", 4, {{0, 1}, {4, 1}, {19, 2}, {20, 2}}}), 0u, true)};
 constexpr KernelSpec kSpec_conv2dPoolBackward = {"conv2dPoolBackward",
-    "conv2dPoolBackward(N, C, H, W, F, KH, KW, strideH, strideW, padH, padW, x, dy, argmax, weight, dx, dweight, dbias)",
-    kArgs_conv2dPoolBackward, 18, 17, &kHook_conv, "the im2col matrix",
-    {{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, 11, {11, 12, 13, 14, 15, 16, 17}, 7, {{15, 11, false}, {15, 12, false}, {15, 13, false}, {15, 14, false}, {16, 11, false}, {16, 12, false}, {16, 13, false}, {16, 14, false}, {16, 15, false}, {17, 11, false}, {17, 12, false}, {17, 13, false}, {17, 14, false}, {17, 15, false}, {17, 16, false}}, 15, {13}, 1}};
+    "conv2dPoolBackward(N, C, H, W, F, KH, KW, strideH, strideW, padH, padW, x, dy, argmax, weight, dx, dweight, dbias, y)",
+    kArgs_conv2dPoolBackward, 19, 17, &kHook_conv, "the im2col matrix",
+    {{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, 11, {11, 12, 13, 14, 15, 16, 17, 18}, 8, {{15, 11, false}, {15, 12, false}, {15, 13, false}, {15, 14, false}, {16, 11, false}, {16, 12, false}, {16, 13, false}, {16, 14, false}, {16, 15, false}, {17, 11, false}, {17, 12, false}, {17, 13, false}, {17, 14, false}, {17, 15, false}, {17, 16, false}, {15, 18, false}, {16, 18, false}, {17, 18, false}}, 18, {13}, 1}};
 
 // conv2dChainForward(N, C, H, W, F, KH, KW, strideH, strideW, padH, padW, F2, KH2, KW2, strideH2, strideW2, padH2, padW2, x, weight, bias, weight2, bias2, y, relu, relu2)
 constexpr ArgSpec kArgs_conv2dChainForward[] = {NODENN_CONV_CHAIN_SIZES,
@@ -618,7 +619,7 @@ constexpr KernelSpec kSpec_planForward = {"planForward",
   X(conv2d_pool_forward, conv2dPoolForward, (a.conv, a.in<T>(11), a.in<T>(12), a.in<T>(13), a.out<T>(14),              \
     a.out_int32(15), a.flag(16)))                                                                                      \
   X(conv2d_pool_backward, conv2dPoolBackward, (a.conv, a.in<T>(11), a.in<T>(12), a.in_int32(13), a.in<T>(14),          \
-    a.out<T>(15), a.out<T>(16), a.out<T>(17)))                                                                         \
+    a.out<T>(15), a.out<T>(16), a.out<T>(17), a.in<T>(18)))                                                            \
   X(conv2d_chain_forward, conv2dChainForward, (a.convChain, a.in<T>(18), a.in<T>(19), a.in<T>(20), a.in<T>(21),        \
     a.in<T>(22), a.out<T>(23), a.flag(24), a.flag(25)))                                                                \
   X(max_pool2d_forward, maxPool2dForward, (a.pool, a.in<T>(8), a.out<T>(9), a.out_int32(10)))                          \

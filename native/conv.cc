@@ -34,6 +34,8 @@ thread_local Scratch col_buffer;
 thread_local Scratch out_buffer;
 // The per-chunk partial sums of backward-filter, kept by the calling thread (fresh memory would cost page faults).
 thread_local Scratch partial_buffer;
+// Their sum (sum_partials; calling thread).
+thread_local Scratch reduce_buffer;
 // The direct convolution's zero-padded image, and the packed weights and tap offsets of its call (calling thread).
 thread_local Scratch direct_input;
 thread_local Scratch direct_weights;
@@ -882,7 +884,8 @@ template <typename T> struct ConvJob {
   // the pooled gradient
   int32_t* argmax = nullptr;
   const int32_t* argmax_in = nullptr;
-  T* out2 = nullptr;                      // the pooled backward's dx (null: not computed)
+  const T* relu_y = nullptr;  // the pooled backward: the forward's output with relu; dy passes where it is > 0
+  T* out2 = nullptr;          // the pooled backward's dx (null: not computed)
   const DirectConv<T>* direct = nullptr;  // forward: the direct convolution, set up for the call (use_direct)
   const DirectData<T>* data = nullptr;    // backward-data: the transposed convolution (use_direct_data)
   const DirectConv<T>* filter = nullptr;  // backward-filter: the implicit im2col (use_direct_filter)
@@ -1279,7 +1282,8 @@ template <typename T> void add_row_sums(const T* dy, long F, long P, T* db) {
 }
 
 // The gradient of the full conv output of image n from the pooled one, as MaxPool2D's backward computes it
-// (zeros, then += at each window's maximum), into the thread's scratch.
+// (zeros, then += at each window's maximum), into the thread's scratch. With relu_y, the pooled gradient first goes
+// through the ReLU's backward on the pooled output (relu_y > 0 ? dy : +0, as activationBackward gives it).
 template <typename T> const T* unpooled_dy(const ConvJob<T>& j, long n) {
   const ConvShape& g = *j.g;
   const long P = g.OH * g.OW, Q = (g.OH / 2) * (g.OW / 2);
@@ -1287,10 +1291,15 @@ template <typename T> const T* unpooled_dy(const ConvJob<T>& j, long n) {
   if (!d) return nullptr;
   const T* dq = j.dy + n * g.F * Q;
   const int32_t* arg = j.argmax_in + n * g.F * Q;
+  const T* yq = j.relu_y ? j.relu_y + n * g.F * Q : nullptr;
   for (long f = 0; f < g.F; f++) {
     T* df = d + f * P;
     for (long i = 0; i < P; i++) df[i] = 0;
-    for (long q = 0; q < Q; q++) df[arg[f * Q + q]] += dq[f * Q + q];
+    if (yq) {
+      for (long q = 0; q < Q; q++) df[arg[f * Q + q]] += yq[f * Q + q] > 0 ? dq[f * Q + q] : T(0);
+    } else {
+      for (long q = 0; q < Q; q++) df[arg[f * Q + q]] += dq[f * Q + q];
+    }
   }
   return d;
 }
@@ -1743,6 +1752,42 @@ inline void over_images(long n, TaskFn fn, void* ctx) {
   }
 }
 
+// Per-image work (each image's output written by its own task, so the grouping changes no result) in runs of
+// consecutive images, largest first: claiming a task from the pool costs a cache line's round trip between the
+// cores or two (0.1-0.85 us, by where the host puts them), against 7-12 us an image in the bench CNN's
+// convolutions: with one task per image, an estimated 10-20% of the work in the far placement. Runs that shrink
+// towards one image (each 1 / (2 threads) of what is left) keep the threads finishing together: 16 tasks for 64
+// images on 2 threads. The runs depend on the thread count, the results do not.
+enum { kMaxImageRuns = 256 };
+struct ImageRuns {
+  TaskFn fn;
+  void* ctx;
+  long start[kMaxImageRuns + 1];
+};
+inline void image_run(void* ctx, long t) {
+  const ImageRuns& r = *(const ImageRuns*)ctx;
+  for (long i = r.start[t]; i < r.start[t + 1]; i++) r.fn(r.ctx, i);
+}
+inline void over_image_runs(long n, TaskFn fn, void* ctx) {
+  const long threads = get_threads();
+  if (n < threads || threads <= 1) {
+    over_images(n, fn, ctx);
+    return;
+  }
+  ImageRuns r;
+  r.fn = fn;
+  r.ctx = ctx;
+  long runs = 0, at = 0;
+  while (at < n) {
+    long size = (n - at) / (2 * threads);
+    if (size < 1 || runs == kMaxImageRuns - 1) size = runs == kMaxImageRuns - 1 ? n - at : 1;
+    r.start[runs++] = at;
+    at += size;
+  }
+  r.start[runs] = n;
+  parallel_for(runs, image_run, &r);
+}
+
 // The forward pass of a call over its images, through the direct convolution where it applies.
 template <typename T> bool run_forward(ConvJob<T>& j) {
   DirectConv<T> d;
@@ -1750,7 +1795,7 @@ template <typename T> bool run_forward(ConvJob<T>& j) {
     if (!prepare_direct(*j.g, j.w, &d, direct_weights)) return false;
     j.direct = &d;
   }
-  over_images(j.g->N, forward_image<T>, &j);
+  over_image_runs(j.g->N, forward_image<T>, &j);
   return !j.failed;
 }
 
@@ -1840,7 +1885,7 @@ bool conv2d_chain_forward(const ConvChainShape& g, const T* x, const T* w, const
   }
   c.padded = c.a.direct && c.b.direct && fits_padded(db);
   if (c.padded) c.call = chain_calls.fetch_add(1) + 1;
-  over_images(g.a.N, chain_image<T>, &c);
+  over_image_runs(g.a.N, chain_image<T>, &c);
   return !c.a.failed && !c.b.failed;
 }
 
@@ -1857,11 +1902,41 @@ template <typename T> bool conv2d_backward_data(const ConvShape& g, const T* dy,
     if (!prepare_direct_data(g, w, &d)) return false;
     j.data = &d;
   }
-  over_images(g.N, backward_data_image<T>, &j);
+  over_image_runs(g.N, backward_data_image<T>, &j);
   return !j.failed;
 }
 
 namespace {
+// dw (+)= the chunks' partials in chunk order, and db too unless null: each element's sum as the loop
+// "for k: dw[f, i] += part_k[...]" forms it, the same bits. The sums run over acc, a copy of dw (and db) in the
+// partials' layout ((CKK, F) where backward_filter_chunk transposes), a vector of elements at a time: one strided
+// pass over dw each way instead of one per chunk (a cache line read per element, with 32 filters).
+template <typename T> void sum_partials(const ConvShape& g, long chunks, const T* parts, T* acc, T* dw, T* db) {
+  typedef typename Vec<T>::U U;
+  const long L = Vec<T>::L, CKK = g.C * g.KH * g.KW, FC = g.F * CKK, part_len = FC + g.F;
+  const bool transposed = CKK > kSmallK;
+  if (transposed) {
+    for (long f = 0; f < g.F; f++)
+      for (long i = 0; i < CKK; i++) acc[i * g.F + f] = dw[f * CKK + i];
+  } else {
+    copy_lanes(acc, dw, FC);
+  }
+  for (long f = 0; f < g.F; f++) acc[FC + f] = db ? db[f] : 0;
+  for (long k = 0; k < chunks; k++) {
+    const T* part = parts + k * part_len;
+    long e = 0;
+    for (; e + L <= part_len; e += L) *(U*)(acc + e) += *(const U*)(part + e);
+    for (; e < part_len; e++) acc[e] += part[e];
+  }
+  if (transposed) {
+    for (long f = 0; f < g.F; f++)
+      for (long i = 0; i < CKK; i++) dw[f * CKK + i] = acc[i * g.F + f];
+  } else {
+    copy_lanes(dw, acc, FC);
+  }
+  if (db) copy_lanes(db, acc + FC, g.F);
+}
+
 // Backward-filter over fixed chunks of images (and, for the pooled backward, dx of each image in its chunk's task).
 template <typename T> bool backward_filter_run(ConvJob<T>& j, T* dw, T* db) {
   const ConvShape& g = *j.g;
@@ -1892,21 +1967,10 @@ template <typename T> bool backward_filter_run(ConvJob<T>& j, T* dw, T* db) {
     if (!prepare_sparse_pool(g, j.w, j.data != nullptr, &sp)) return false;
     j.sparse = &sp;
   }
+  T* acc = (T*)reduce_buffer.reserve(sizeof(T) * (size_t)part_len);
+  if (!acc) return false;
   over_images(chunks, backward_filter_chunk<T>, &j);
-  if (!j.failed) {
-    const bool transposed = CKK > kSmallK;
-    for (long k = 0; k < chunks; k++) {
-      const T* part = j.out + k * part_len;
-      if (transposed) {
-        for (long f = 0; f < g.F; f++)
-          for (long i = 0; i < CKK; i++) dw[f * CKK + i] += part[i * g.F + f];
-      } else {
-        for (long i = 0; i < g.F * CKK; i++) dw[i] += part[i];
-      }
-      if (db)
-        for (long f = 0; f < g.F; f++) db[f] += part[g.F * CKK + f];
-    }
-  }
+  if (!j.failed) sum_partials(g, chunks, j.out, acc, dw, db);
   return !j.failed;
 }
 }  // namespace
@@ -1931,7 +1995,7 @@ bool conv2d_pool_forward(const ConvShape& g, const T* x, const T* w, const T* b,
 
 template <typename T>
 bool conv2d_pool_backward(const ConvShape& g, const T* x, const T* dy, const int32_t* argmax, const T* w, T* dx, T* dw,
-                          T* db) {
+                          T* db, const T* y) {
   if (g.N == 0) return true;
   if (g.F == 0 || g.OH < 2 || g.OW < 2) {
     // no pooled output: a zero gradient everywhere (dweight and dbias get += 0)
@@ -1941,6 +2005,7 @@ bool conv2d_pool_backward(const ConvShape& g, const T* x, const T* dy, const int
   ConvJob<T> j;
   make_job<T>(j, g, x, w, nullptr, dy, nullptr);
   j.argmax_in = argmax;
+  j.relu_y = y;
   j.out2 = dx;
   return backward_filter_run(j, dw, db);
 }

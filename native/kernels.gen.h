@@ -124,9 +124,11 @@ constexpr int kMaxThreads = 1024;
     bool relu))                                                                                                        \
   /* The backward of conv2dPoolForward, dy (N, F, floor(OH / 2), floor(OW / 2)): the values of maxPool2dBackward       \
      into the conv output, then conv2dBackwardData into dx (overwritten; may be null: not computed) and                \
-     conv2dBackwardFilter (dweight +=, dbias += ; dbias may be null); same for any thread count. */                    \
+     conv2dBackwardFilter (dweight +=, dbias += ; dbias may be null); same for any thread count. y (may be null        \
+     or left out): conv2dPoolForward's output with relu; dy then passes only where y > 0, as                           \
+     activationBackward('relu') on y gives it (Conv2D-ReLU-MaxPool2D(2) with the ReLU's backward folded in). */        \
   X(conv2d_pool_backward, bool, (const ConvShape& g, const T* x, const T* dy, const int32_t* argmax, const T* weight,  \
-    T* dx, T* dweight, T* dbias))                                                                                      \
+    T* dx, T* dweight, T* dbias, const T* y))                                                                          \
   /* Inference's two Conv2D(+ReLU)+MaxPool2D(2) in a row, image by image (the first one's output stays in              \
      cache): y = pool(relu2?(conv(pool(relu?(conv(x, weight) + bias)), weight2) + bias2)), (N, F2, floor(OH2 /         \
      2), floor(OW2 / 2)); bitwise what two conv2dForward calls with pool give. */                                      \

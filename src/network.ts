@@ -832,9 +832,10 @@ export class Sequential {
    * run() for fit's training step, which trainBackward() follows: a Conv2D followed by a 2x2 stride-2 MaxPool2D, or
    * by a ReLU and the pooling, runs as one kernel call (Conv2D.forwardPooled, the ReLU before the maximum as the
    * layers apply it), which keeps the full convolution output out of memory and gives the same values and gradients
-   * as the layers. The ReLU layer then runs on the pooled output (a no-op on its values) for its backward, which
-   * takes the pooled gradient: its mask, pooled > 0, is the one at each window's maximum (relu(v) > 0 exactly when
-   * v > 0), the only input the pooling's backward passes a gradient to; the others get zero either way.
+   * as the layers. The ReLU layer is then skipped both ways: its output would be the pooled output (relu is
+   * idempotent), and the convolution's backward applies its mask, pooled > 0, which is the one at each window's
+   * maximum (relu(v) > 0 exactly when v > 0), the only input the pooling's backward passes a gradient to; the
+   * others get zero either way.
    * A BatchNorm followed by a ReLU runs as one kernel call each way (BatchNorm.forwardRelu: the same values,
    * gradients and running statistics as the layers); the ReLU layer is then skipped, forward and backward. So does
    * a Dense followed by a ReLU (Dense.forwardRelu): the bias and the ReLU in one call after the product, the ReLU's
@@ -855,7 +856,7 @@ export class Sequential {
           const [, , OH, OW] = l.outputShape(y.shape);
           if (OH >= 2 && OW >= 2) {
             y = l.forwardPooled(y, relu !== null);
-            if (relu) y = layers[++i].forward(y);
+            if (relu) fused[++i] = true;
             fused[++i] = true;
             continue;
           }
@@ -906,7 +907,7 @@ export class Sequential {
     let d = dout;
     for (let i = this.layers.length - 1; i >= first; i--) {
       const l = this.layers[i];
-      if (this.trainFused[i]) continue;  // a pooling the convolution before it ran, a ReLU the BatchNorm or Dense (runTrain)
+      if (this.trainFused[i]) continue;  // a pooling (and ReLU) the convolution before it ran, a ReLU the BatchNorm or Dense
       if (hasTrainBackward(l)) {
         const dx = l.backwardTrain(d, false, i > first);
         if (dx) d = dx;

@@ -79,14 +79,20 @@ describe.each(backends)('fused Conv2D + MaxPool2D in training on $label', (bc) =
   it.each(['float32', 'float64'] as DType[])('%s: Conv2D, ReLU, MaxPool2D: fit() runs one kernel call each way and has the gradients of the layers, bitwise', async (dtype) => {
     const N = 19, b = getBackend();
     const pools = vi.spyOn(b, 'maxPool2dForward'), fusedCalls = vi.spyOn(b, 'conv2dPoolForward');
+    const backwards = vi.spyOn(b, 'conv2dPoolBackward');
+    // the ReLU layers' calls drop out: the fused backward applies their mask (its last argument, the pooled output)
+    const acts = [vi.spyOn(b, 'activationForward'), vi.spyOn(b, 'activationBackward')];
     let fused: number[][];
     try {
       fused = await fusedGradients(dtype, N, reluNetwork);
       expect(pools).not.toHaveBeenCalled();
       expect(fusedCalls.mock.calls.map((c) => c.at(-1))).toEqual([true, true]);
+      // backward in reverse order, each with its forward's y (argument 14)
+      const ys = fusedCalls.mock.calls.map((c) => c[14]).reverse();
+      expect(backwards.mock.calls.map((c, i) => c.at(-1) === ys[i])).toEqual([true, true]);
+      expect(acts.map((a) => a.mock.calls.length)).toEqual([0, 0]);
     } finally {
-      pools.mockRestore();
-      fusedCalls.mockRestore();
+      [pools, fusedCalls, backwards, ...acts].forEach((m) => m.mockRestore());
     }
     expect(fused.length).toBe(6);
     expect(fused.every((g) => g.some((v) => v !== 0))).toBe(true);
@@ -112,6 +118,38 @@ describe.each(backends)('fused Conv2D + MaxPool2D in training on $label', (bc) =
       expect(Array.from(argmax.subarray(0, 4))).toEqual(Array.from(a2));
       expect(y[4]).toBe(7);
     });
+
+  // conv2dPoolBackward's y: the ReLU's backward on the pooled output folded in. y with zeros (ReLU off, or ties of
+  // zeros) and a NaN; dy nonzero everywhere, with -0 and a NaN where the mask is off (the ReLU's backward gives +0
+  // there, not a product); the second shape takes native's sparse products (F 33, C KH KW 27), 2 images a chunk.
+  it.each(dtypes)('%s: conv2dPoolBackward with y is the ReLU\'s backward on y, then the call without y, bitwise', (_name, C) => {
+    for (const [N, Ch, H, W, F] of [[3, 2, 7, 6, 5], [18, 3, 17, 18, 33]]) {
+      const g = [N, Ch, H, W, F, 3, 3, 1, 1, 1, 1] as const;
+      const b = getBackend(), Q = N * F * (H >> 1) * (W >> 1);
+      const x = randomArray(C, N * Ch * H * W, 51), w = randomArray(C, F * Ch * 9, 52);
+      const y = new C(Q), argmax = new Int32Array(Q);
+      b.conv2dPoolForward(...g, x, w, randomArray(C, F, 53), y, argmax, true);
+      y[2] = NaN;
+      const dy = randomArray(C, Q, 54).map((v) => v + 2);
+      const off = Array.from(y.keys()).filter((i) => !(y[i] > 0));
+      expect(off.length).toBeGreaterThan(Q / 20);
+      expect(off.length).toBeLessThan(Q - 10);
+      dy[off[0]] = NaN;
+      dy[off[1]] = -0;
+      const run = (d: InstanceType<typeof C>, mask: InstanceType<typeof C> | null) => {
+        const dx = new C(N * Ch * H * W).fill(7), dw = new C(F * Ch * 9).fill(0.5), db = new C(F).fill(0.25);
+        b.conv2dPoolBackward(...g, x, d, argmax, w, dx, dw, db, mask);
+        return [dx, dw, db].map((t) => Array.from(t));
+      };
+      const masked = new C(Q);
+      b.activationBackward('relu', Q, y, y, dy, masked, 0);
+      const at = `N ${N} C ${Ch} ${H}x${W} F ${F}`;
+      const folded = run(dy, y), separate = run(masked, null);
+      folded.forEach((v, i) => expect(v, `${at} output ${i}`).toEqual(separate[i]));
+      expect(folded[1].every(Number.isFinite), at).toBe(true);  // the masked NaN reaches nothing
+      expect(run(dy, null)[1], at).not.toEqual(folded[1]);  // the mask matters
+    }
+  });
 
   it('a network trained by fit() with the fused pairs ends where the separate layers end', async () => {
     const [x, y] = data('float32', 40, 5);

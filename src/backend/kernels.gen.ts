@@ -126,11 +126,14 @@ export interface Kernels {
   /**
    * The backward of conv2dPoolForward, dy (N, F, floor(OH / 2), floor(OW / 2)): the values of maxPool2dBackward into
    * the conv output, then conv2dBackwardData into dx (overwritten; may be null: not computed) and
-   * conv2dBackwardFilter (dweight +=, dbias += ; dbias may be null); same for any thread count.
+   * conv2dBackwardFilter (dweight +=, dbias += ; dbias may be null); same for any thread count. y (may be null or
+   * left out): conv2dPoolForward's output with relu; dy then passes only where y > 0, as activationBackward('relu')
+   * on y gives it (Conv2D-ReLU-MaxPool2D(2) with the ReLU's backward folded in).
    */
   conv2dPoolBackward(N: number, C: number, H: number, W: number, F: number, KH: number, KW: number, strideH: number,
     strideW: number, padH: number, padW: number, x: FloatArray, dy: FloatArray, argmax: Int32Array,
-    weight: FloatArray, dx: FloatArray | null, dweight: FloatArray, dbias?: FloatArray | null): void;
+    weight: FloatArray, dx: FloatArray | null, dweight: FloatArray, dbias?: FloatArray | null,
+    y?: FloatArray | null): void;
   /**
    * Inference's two Conv2D(+ReLU)+MaxPool2D(2) in a row, image by image (the first one's output stays in cache): y =
    * pool(relu2?(conv(pool(relu?(conv(x, weight) + bias)), weight2) + bias2)), (N, F2, floor(OH2 / 2), floor(OW2 /

@@ -432,12 +432,15 @@ export const kernels = {
   conv2dPoolBackward: {
     doc: 'The backward of conv2dPoolForward, dy (N, F, floor(OH / 2), floor(OW / 2)): the values of ' +
       'maxPool2dBackward into the conv output, then conv2dBackwardData into dx (overwritten; may be null: not ' +
-      'computed) and conv2dBackwardFilter (dweight +=, dbias += ; dbias may be null); same for any thread count.',
+      'computed) and conv2dBackwardFilter (dweight +=, dbias += ; dbias may be null); same for any thread count. ' +
+      'y (may be null or left out): conv2dPoolForward\'s output with relu; dy then passes only where y > 0, as ' +
+      'activationBackward(\'relu\') on y gives it (Conv2D-ReLU-MaxPool2D(2) with the ReLU\'s backward folded in).',
     source: 'conv',
     args: [...convSizes, input('x', 'N * C * H * W'), input('dy', 'N * F * floor(OH / 2) * floor(OW / 2)'),
       { kind: 'int32s', name: 'argmax', length: 'N * F * floor(OH / 2) * floor(OW / 2)', index: 'OH * OW' },
       input('weight', 'F * C * KH * KW'), output('dx', 'N * C * H * W', { nullable: true }),
-      output('dweight', 'F * C * KH * KW'), output('dbias', 'F', { nullable: true })],
+      output('dweight', 'F * C * KH * KW'), output('dbias', 'F', { nullable: true }),
+      input('y', 'N * F * floor(OH / 2) * floor(OW / 2)', { nullable: true })],
     hook: 'conv',
     oom: 'the im2col matrix',
   },

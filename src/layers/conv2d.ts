@@ -61,6 +61,8 @@ export class Conv2D extends Layer implements TrainBackward {
   private yShape: number[] = [];
   /** Whether the last forward was forwardPooled(): backward then takes the pooled gradient. */
   private pooled = false;
+  /** forwardPooled()'s output when it ran with relu: backward then applies the ReLU's mask, y > 0, to its gradient. */
+  private pooledRelu: Tensor | null = null;
   private argmax = new Int32Array(0);
   private readonly out = new ReusableTensor();
   private readonly dxBuf = new ReusableTensor();
@@ -125,6 +127,7 @@ export class Conv2D extends Layer implements TrainBackward {
     this.x = x;
     this.yShape = [...y.shape];
     this.pooled = false;
+    this.pooledRelu = null;
     return y;
   }
 
@@ -134,7 +137,9 @@ export class Conv2D extends Layer implements TrainBackward {
    * gradient and gives the same gradients as the two layers' backward passes. The full convolution output never
    * goes to memory. OH and OW must be at least 2. relu: a ReLU between the two layers, applied to the convolution's
    * output before the maximum as the layers apply it (y and the indices of the maxima are those of the pooling of
-   * the ReLU's output); backward() then takes the pooled gradient past the ReLU's backward.
+   * the ReLU's output); backward() then takes the gradient of the ReLU's output and applies the ReLU's backward
+   * itself (the same values: the ReLU's mask at each window's maximum is y > 0), so the three layers run as one
+   * kernel call each way. y must stay as returned until backward().
    */
   forwardPooled(x: Tensor, relu = false): Tensor {
     checkInput(x, 'Conv2D', 4, '(N, C, H, W)', this.inChannels, this.weight.dtype);
@@ -150,6 +155,7 @@ export class Conv2D extends Layer implements TrainBackward {
     this.x = x;
     this.yShape = [...y.shape];
     this.pooled = true;
+    this.pooledRelu = relu ? y : null;
     return y;
   }
 
@@ -168,7 +174,7 @@ export class Conv2D extends Layer implements TrainBackward {
       if (inputGrad) dx = this.dxBuf.take(x.shape, x.dtype, this.reuseBuffers);
       if (!accumulate) this.zeroGrad();
       b.conv2dPoolBackward(...g, x.data, dout.data, this.argmax, this.weight.data, dx?.data ?? null,
-        this.grads[0].data, this.hasBias ? this.grads[1].data : null);
+        this.grads[0].data, this.hasBias ? this.grads[1].data : null, this.pooledRelu?.data ?? null);
       return dx;
     }
     if (inputGrad) {

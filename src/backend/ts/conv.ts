@@ -138,19 +138,27 @@ export function conv2dPoolForward(N: number, C: number, H: number, W: number, F:
 
 /**
  * The backward of conv2dPoolForward for the pooled gradient dy: the pooling layer's backward into the full conv
- * output, then conv2dBackwardData into dx (unless null) and conv2dBackwardFilter.
+ * output, then conv2dBackwardData into dx (unless null) and conv2dBackwardFilter. With y (the forward's pooled
+ * output, relu), dy first goes through the ReLU's backward on y: y > 0 ? dy : 0.
  */
 export function conv2dPoolBackward(N: number, C: number, H: number, W: number, F: number, KH: number, KW: number,
   strideH: number, strideW: number, padH: number, padW: number, x: FloatArray, dy: FloatArray, argmax: Int32Array,
-  weight: FloatArray, dx: FloatArray | null, dweight: FloatArray, dbias: FloatArray | null): void {
+  weight: FloatArray, dx: FloatArray | null, dweight: FloatArray, dbias: FloatArray | null,
+  y?: FloatArray | null): void {
   const OH = windowCount(H, KH, strideH, padH), OW = windowCount(W, KW, strideW, padW);
   if (N === 0) return;
   if (F === 0 || OH < 2 || OW < 2) {
     dx?.fill(0, 0, N * C * H * W);  // no pooled output: the gradient is zero everywhere
     return;
   }
+  let dq = dy;
+  if (y) {
+    const Q = N * F * Math.floor(OH / 2) * Math.floor(OW / 2);
+    dq = like(dy, Q);
+    for (let i = 0; i < Q; i++) dq[i] = y[i] > 0 ? dy[i] : 0;
+  }
   const full = like(dy, N * F * OH * OW);
-  maxPool2dBackward(N, F, OH, OW, 2, 2, 2, 2, dy, argmax, full);
+  maxPool2dBackward(N, F, OH, OW, 2, 2, 2, 2, dq, argmax, full);
   if (dx) conv2dBackwardData(N, C, H, W, F, KH, KW, strideH, strideW, padH, padW, full, weight, dx);
   conv2dBackwardFilter(N, C, H, W, F, KH, KW, strideH, strideW, padH, padW, x, full, dweight, dbias);
 }
