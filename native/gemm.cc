@@ -34,15 +34,17 @@ namespace nodenn {
 namespace NODENN_ISA_NS {
 namespace {
 
-// Register tile: MR rows of C by NR = 2 vectors of columns: 2 * MR accumulators, 2 B vectors, and A elements
-// broadcast straight from memory. 12 x 2 = 24 of 32 registers with AVX-512, 6 x 2 = 12 of 16 otherwise.
+// Register tile: MR rows of C by NR = NV vectors of columns: NV * MR accumulators, NV B vectors, and A elements
+// broadcast straight from memory. 6 x 4 = 24 of 32 registers with AVX-512 (per k 4 B loads and 6 broadcasts for
+// 24 FMAs; 12 x 2 needed 2 and 12), 6 x 2 = 12 of 16 otherwise.
 template <typename T> struct Blocking {
   typedef typename Vec<T>::V V;
   typedef typename Vec<T>::U U;
   enum {
     L = Vec<T>::L,
-    NR = 2 * L,
-    MR = NODENN_REGS == 32 ? 12 : 6,
+    NV = NODENN_REGS == 32 ? 4 : 2,
+    NR = NV * L,
+    MR = 6,
     KC = 256,  // depth of a K block: the MR x KC A strip of the inner loop stays in L1
     // Largest tile of one compute task: MT A strips by NT B strips. The NT B strips of one K block
     // (KC x NT*NR, L2_BYTES) stay in L2 while the task walks its A strips (12 of them: the B panel is fetched
@@ -51,7 +53,7 @@ template <typename T> struct Blocking {
     // strips before the next is fetched, so A is read from L3/memory half as often as with 256 KB (Zen 5, 2
     // threads, float32, median: 1024³ +2% on average, 2048 x 2048 x 512 +3%; one thread and float64 unchanged;
     // bench/README "Wider B panels"). 256 KB otherwise (AVX2 cores with 256 or 512 KB of L2).
-    MT = 12,
+    MT = NODENN_REGS == 32 ? 24 : 12,
     L2_BYTES = (NODENN_REGS == 32 ? 512 : 256) * 1024,
     NT = L2_BYTES / (KC * NR * (int)sizeof(T)),
     SMALL_M = 4,  // at most this many rows: no packing (batch-1 forward, GEMV)
@@ -73,7 +75,7 @@ template <typename T> struct GemmJob {
   T* C;
   long ldc;
   // Packed B: K block starting at pc, strip q at b_pack[pc * n_pad + q * NR * kc], element (k, c) at [k * ld + c]
-  // with ld = packed_ld(cols): NR, or one vector for a last strip of at most one vector's columns.
+  // with ld = packed_ld(cols): NR, or fewer whole vectors for a last, narrower strip.
   T* b_pack;
   // Whether K block b's strip q is packed, at b_ready[b * n_strips + q]: kBlockUnpacked, kBlockPacking or kBlockReady.
   // The compute tasks pack the blocks they need as they go (see need_b_blocks); null when B is read in place.
@@ -85,11 +87,12 @@ template <typename T> struct GemmJob {
   long mt, nt, m_tiles, n_tiles;  // strips per tile (at most; see compute_task), tiles
 };
 
-// Row stride of a packed strip of `cols` columns: NR, or one vector when the strip has at most one vector's columns
-// (the micro-kernel then reads one vector per k: packing to NR would write and fetch twice the lines it uses; the
-// 4 columns past 96 of a 100-wide layer).
+// Row stride of a packed strip of `cols` columns: its columns rounded up to whole vectors, NR for a full strip (the
+// micro-kernel reads that many vectors per k: packing a narrower last strip to NR would write and fetch lines it
+// never uses; the 4 columns past 96 of a 100-wide layer take one vector).
 template <typename T> inline long packed_ld(long cols) {
-  return cols <= Vec<T>::L ? (long)Vec<T>::L : (long)Blocking<T>::NR;
+  enum { L = Vec<T>::L };
+  return (cols + L - 1) / L * L;
 }
 
 // Packs strip q of op(B), K block [pc, pc + kc), zero-padded past N to packed_ld(cols) columns.
@@ -220,12 +223,44 @@ inline void micro_kernel(long kc, const T* __restrict a, long lda, const T* __re
     }
     return;
   }
-  for (long r = 0; r < rows; r++)
-    for (int v = 0; v < NV && v * L < cols; v++) {
+  // AVX-512: unrolled, the accumulators indexed by constants only: with run-time indices GCC stored all of them to
+  // the stack at every k (the 6 x 3 tile of a 36-column last strip ran at half speed). Not with AVX2's 16 registers,
+  // where the unrolled merge made GCC keep an operand of the 6 x 2 tile's k loop on the stack.
+  if (NODENN_REGS != 32) {
+    for (long r = 0; r < rows; r++)
+      for (int v = 0; v < NV && v * L < cols; v++) {
+        T* p = C + r * ldc + v * L;
+        const int n = cols - v * L < L ? (int)(cols - v * L) : (int)L;
+        store_partial(p, merge_block(overwrite ? V{} : load_partial(p, n), acc[r][v], alpha, beta, overwrite), n);
+      }
+    return;
+  }
+#pragma GCC unroll 16
+  for (int r = 0; r < RM; r++) {
+    if (r >= rows) break;
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; v++) {
+      if (v * L >= cols) break;
       T* p = C + r * ldc + v * L;
       const int n = cols - v * L < L ? (int)(cols - v * L) : (int)L;
       store_partial(p, merge_block(overwrite ? V{} : load_partial(p, n), acc[r][v], alpha, beta, overwrite), n);
     }
+  }
+}
+
+// micro_kernel for a strip of `cols` columns (1 to NR): as many vectors as the columns take.
+template <typename T, int RM, int AM, bool PB = false>
+inline void strip_kernel(long kc, const T* a, long lda, const T* b, long ldbk, T* c, long ldc, long cols, T alpha,
+                         T beta, bool overwrite) {
+  enum { L = Vec<T>::L, NV = Blocking<T>::NV, NV3 = NV < 3 ? NV : 3 };
+  if (NV > 3 && cols > 3 * L)
+    micro_kernel<T, RM, NV, AM, PB>(kc, a, lda, b, ldbk, c, ldc, RM, cols, alpha, beta, overwrite);
+  else if (NV > 2 && cols > 2 * L)
+    micro_kernel<T, RM, NV3, AM, PB>(kc, a, lda, b, ldbk, c, ldc, RM, cols, alpha, beta, overwrite);
+  else if (cols > L)
+    micro_kernel<T, RM, 2, AM, PB>(kc, a, lda, b, ldbk, c, ldc, RM, cols, alpha, beta, overwrite);
+  else
+    micro_kernel<T, RM, 1, AM, PB>(kc, a, lda, b, ldbk, c, ldc, RM, cols, alpha, beta, overwrite);
 }
 
 // A product of one B strip (N <= NR, B not transposed) and one K block (K <= KC), too small for threads: the 16 x 16
@@ -234,13 +269,8 @@ inline void micro_kernel(long kc, const T* __restrict a, long lda, const T* __re
 // rows. The accumulators and the merge are micro_kernel's for K block 0, so every element gets the packed path's
 // bits (the tile's height decides which elements share a pass, not how one is summed).
 template <typename T, int RM, int AM, bool PB> inline void tiny_tile(const GemmJob<T>& j, long row0) {
-  enum { L = Vec<T>::L };
   const T* a = AM == kCols ? j.A + row0 : j.A + row0 * j.lda;
-  T* c = j.C + row0 * j.ldc;
-  if (j.N > L)
-    micro_kernel<T, RM, 2, AM, PB>(j.K, a, j.lda, j.B, j.ldb, c, j.ldc, RM, j.N, j.alpha, j.beta, j.beta == 0);
-  else
-    micro_kernel<T, RM, 1, AM, PB>(j.K, a, j.lda, j.B, j.ldb, c, j.ldc, RM, j.N, j.alpha, j.beta, j.beta == 0);
+  strip_kernel<T, RM, AM, PB>(j.K, a, j.lda, j.B, j.ldb, j.C + row0 * j.ldc, j.ldc, j.N, j.alpha, j.beta, j.beta == 0);
 }
 
 template <typename T, int AM, bool PB> void tiny_rows(const GemmJob<T>& j) {
@@ -273,45 +303,39 @@ template <typename T> void tiny_product(const GemmJob<T>& j) {
     partial ? tiny_rows<T, kRows, true>(j) : tiny_rows<T, kRows, false>(j);
 }
 
-// Strip q of op(B) in K block pc: a full strip of B read in place (stride ldb), else its packed copy (stride
-// packed_ld(cols)).
-template <typename T> inline const T* b_strip(const GemmJob<T>& j, long pc, long kc, long q, long cols, long* ldbk) {
-  enum { NR = Blocking<T>::NR };
-  if (j.b_inplace && cols == NR) {
-    *ldbk = j.ldb;
-    return j.B + pc * j.ldb + q * NR;
-  }
-  *ldbk = packed_ld<T>(cols);
-  return j.b_pack + pc * j.n_pad + q * NR * kc;
-}
-
 // Rows [row0, row0 + RM) of C, columns of B strips [q_begin, q_end), K block pc: A read in place (AM kRows or kCols).
 template <typename T, int RM, int AM>
 inline void rows_in_place(const GemmJob<T>& j, long row0, long pc, long kc, long q_begin, long q_end, T beta,
                           bool overwrite) {
-  enum { NR = Blocking<T>::NR, L = Vec<T>::L };
+  enum { NR = Blocking<T>::NR, NV = Blocking<T>::NV, L = Vec<T>::L };
   const T* a = AM == kCols ? j.A + pc * j.lda + row0 : j.A + row0 * j.lda + pc;
   T* c = j.C + row0 * j.ldc;
   for (long q = q_begin; q < q_end; q++) {
-    long cols = j.N - q * NR < NR ? j.N - q * NR : (long)NR, ldbk;
-    const T* b = b_strip(j, pc, kc, q, cols, &ldbk);
+    const long cols = j.N - q * NR < NR ? j.N - q * NR : (long)NR;
     // C's tile is read after the K loop when this is not the first K block (or beta != 0): fetched meanwhile (it
     // comes from L2 or further: the tile's previous K block merged it a whole pass over the task's strips ago).
     // Here, not in micro_kernel: there, GCC kept one of the 12 x 2 tile's B vectors on the stack with A transposed
     // (every other FMA from memory: 784 x 256 x 128, A transposed, 1 thread, 1.6x the CPU time). When C is only
     // written, the prefetch bought nothing measurable.
     if (!overwrite)
-      for (int r = 0; r < RM; r++) {
-        __builtin_prefetch(c + r * j.ldc + q * NR, 1, 3);
-        if (cols > L) __builtin_prefetch(c + r * j.ldc + q * NR + L, 1, 3);
-      }
-    if (NODENN_REGS == 32 && cols > L && ldbk == NR)
-      micro_kernel<T, RM, 2, AM, false, NR>(kc, a, j.lda, b, ldbk, c + q * NR, j.ldc, RM, cols, j.alpha, beta,
-                                            overwrite);
-    else if (cols > L)
-      micro_kernel<T, RM, 2, AM>(kc, a, j.lda, b, ldbk, c + q * NR, j.ldc, RM, cols, j.alpha, beta, overwrite);
+      for (int r = 0; r < RM; r++)
+        for (long v = 0; v * L < cols; v++) __builtin_prefetch(c + r * j.ldc + q * NR + v * L, 1, 3);
+    T* cq = c + q * NR;
+    if (j.b_inplace) {
+      // B read in place, stride ldb; a last strip that ends inside a vector has that vector's lanes past N loaded
+      // as zeros (what packing would have padded them with)
+      const T* b = j.B + pc * j.ldb + q * NR;
+      if (cols % L == 0)
+        strip_kernel<T, RM, AM>(kc, a, j.lda, b, j.ldb, cq, j.ldc, cols, j.alpha, beta, overwrite);
+      else
+        strip_kernel<T, RM, AM, true>(kc, a, j.lda, b, j.ldb, cq, j.ldc, cols, j.alpha, beta, overwrite);
+      continue;
+    }
+    const T* b = j.b_pack + pc * j.n_pad + q * NR * kc;
+    if (NODENN_REGS == 32 && cols == NR)
+      micro_kernel<T, RM, NV, AM, false, NR>(kc, a, j.lda, b, NR, cq, j.ldc, RM, cols, j.alpha, beta, overwrite);
     else
-      micro_kernel<T, RM, 1, AM>(kc, a, j.lda, b, ldbk, c + q * NR, j.ldc, RM, cols, j.alpha, beta, overwrite);
+      strip_kernel<T, RM, AM>(kc, a, j.lda, b, packed_ld<T>(cols), cq, j.ldc, cols, j.alpha, beta, overwrite);
   }
 }
 
@@ -792,11 +816,7 @@ bool gemm(bool trans_a, bool trans_b, long M, long N, long K, T alpha, const T* 
   // strip is packed. The choice depends on the sizes only.
   j.b_inplace = !trans_b && (double)K * N * sizeof(T) <= kInplaceBytes;
   j.b_ready = nullptr;
-  if (j.b_inplace) {
-    if (N % Bk::NR != 0)
-      for (long pc = 0; pc < K; pc += Bk::KC)
-        pack_b_block(j, pc, K - pc < Bk::KC ? K - pc : (long)Bk::KC, j.n_strips - 1);
-  } else {
+  if (!j.b_inplace) {
     j.b_ready = (int*)(mem + pack_bytes);
     memset(j.b_ready, 0, sizeof(int) * (size_t)flags);
   }
