@@ -35,8 +35,11 @@ namespace NODENN_ISA_NS {
 namespace {
 
 // Register tile: MR rows of C by NR = NV vectors of columns: NV * MR accumulators, NV B vectors, and A elements
-// broadcast straight from memory. 6 x 4 = 24 of 32 registers with AVX-512 (per k 4 B loads and 6 broadcasts for
-// 24 FMAs; 12 x 2 needed 2 and 12), 6 x 2 = 12 of 16 otherwise.
+// broadcast straight from memory. 6 x 4 = 24 of 32 registers with AVX-512: per k 4 B loads and 6 broadcasts for
+// 24 FMAs where the 12 x 2 tile before it needed 2 and 12, and A's strip is 6 rows (6 lines of an L1 set at
+// lda = 4 KB, not 12). Zen 5, 1024^3, 2 threads, median: float32 +3-6%, float64 +6%; one thread +3-4%; but 784 x
+// 128 x 256 (A transposed) -3-6% and 100 x 100 x 784 float64 -4-7% (bench/README "GEMM, round 6").
+// 6 x 2 = 12 of 16 otherwise.
 template <typename T> struct Blocking {
   typedef typename Vec<T>::V V;
   typedef typename Vec<T>::U U;
@@ -47,8 +50,9 @@ template <typename T> struct Blocking {
     MR = 6,
     KC = 256,  // depth of a K block: the MR x KC A strip of the inner loop stays in L1
     // Largest tile of one compute task: MT A strips by NT B strips. The NT B strips of one K block
-    // (KC x NT*NR, L2_BYTES) stay in L2 while the task walks its A strips (12 of them: the B panel is fetched
-    // into L2 once per 144 rows; 8 measured 3% slower at 1024³, 16 no faster). With AVX-512, half of the 1 MB
+    // (KC x NT*NR, L2_BYTES) stay in L2 while the task walks its A strips (144 rows of them, 24 strips of 6 or 12
+    // of 12: the B panel is fetched into L2 once per 144 rows; 96 rows measured 3% slower at 1024³, 192 no
+    // faster). With AVX-512, half of the 1 MB
     // or more of L2 those cores have (Zen 4/5, Intel server cores): an A strip, once in L1, then serves 16 B
     // strips before the next is fetched, so A is read from L3/memory half as often as with 256 KB (Zen 5, 2
     // threads, float32, median: 1024³ +2% on average, 2048 x 2048 x 512 +3%; one thread and float64 unchanged;
@@ -164,12 +168,11 @@ template <typename T> void need_b_blocks(const GemmJob<T>& j, long pc, long kc, 
 }
 
 // The register tile: acc = a_strip (RM x kc) * b_strip (kc x NV vectors), then merged into C (rows x cols of it).
-// The full tile is RM = MR, NV = 2; the edges of C use the smaller tiles (the last strip's rows: RM = MR / 2, 4, 2,
-// 1; cols <= L: NV = 1) so that little of the work is spent on padding. A packed B strip keeps its NR stride.
-// AM: where A's (r, k) is, A being read in place: kRows a[r * lda + k] (A not transposed) or kCols a[k * lda + r]
-// (A transposed).
-// overwrite: C = alpha * acc (beta == 0 on the first K block: C is not read, NaN in C does not leak);
-// otherwise C = beta * C + alpha * acc.
+// The full tile is RM = MR, NV = Blocking::NV; the edges of C use the smaller tiles (the last strip's rows: RM =
+// MR / 2, 4, 2, 1; a narrower last strip: as many vectors as its columns take, strip_kernel) so that little of the work
+// is spent on padding. A packed B strip keeps its NR stride. AM: where A's (r, k) is, A being read in place: kRows a[r
+// * lda + k] (A not transposed) or kCols a[k * lda + r] (A transposed). overwrite: C = alpha * acc (beta == 0 on the
+// first K block: C is not read, NaN in C does not leak); otherwise C = beta * C + alpha * acc.
 enum { kRows = 1, kCols = 2 };
 
 // A K block's sums acc merged into C's values c. Every path of gemm merges through this one expression, in vectors
