@@ -34,24 +34,30 @@ namespace nodenn {
 namespace NODENN_ISA_NS {
 namespace {
 
-// Register tile: MR rows of C by NR = 2 vectors of columns: 2 * MR accumulators, 2 B vectors, and A elements
-// broadcast straight from memory. 12 x 2 = 24 of 32 registers with AVX-512, 6 x 2 = 12 of 16 otherwise.
+// Register tile: MR rows of C by NR = NV vectors of columns: NV * MR accumulators, NV B vectors, and A elements
+// broadcast straight from memory. 6 x 4 = 24 of 32 registers with AVX-512: per k 4 B loads and 6 broadcasts for
+// 24 FMAs where the 12 x 2 tile before it needed 2 and 12, and A's strip is 6 rows (6 lines of an L1 set at
+// lda = 4 KB, not 12). Zen 5, 1024^3, 2 threads, median: float32 +3-6%, float64 +6%; one thread +3-4%; but 784 x
+// 128 x 256 (A transposed) -3-6% and 100 x 100 x 784 float64 -4-7% (bench/README "GEMM, round 6").
+// 6 x 2 = 12 of 16 otherwise.
 template <typename T> struct Blocking {
   typedef typename Vec<T>::V V;
   typedef typename Vec<T>::U U;
   enum {
     L = Vec<T>::L,
-    NR = 2 * L,
-    MR = NODENN_REGS == 32 ? 12 : 6,
+    NV = NODENN_REGS == 32 ? 4 : 2,
+    NR = NV * L,
+    MR = 6,
     KC = 256,  // depth of a K block: the MR x KC A strip of the inner loop stays in L1
     // Largest tile of one compute task: MT A strips by NT B strips. The NT B strips of one K block
-    // (KC x NT*NR, L2_BYTES) stay in L2 while the task walks its A strips (12 of them: the B panel is fetched
-    // into L2 once per 144 rows; 8 measured 3% slower at 1024³, 16 no faster). With AVX-512, half of the 1 MB
+    // (KC x NT*NR, L2_BYTES) stay in L2 while the task walks its A strips (144 rows of them, 24 strips of 6 or 12
+    // of 12: the B panel is fetched into L2 once per 144 rows; 96 rows measured 3% slower at 1024³, 192 no
+    // faster). With AVX-512, half of the 1 MB
     // or more of L2 those cores have (Zen 4/5, Intel server cores): an A strip, once in L1, then serves 16 B
     // strips before the next is fetched, so A is read from L3/memory half as often as with 256 KB (Zen 5, 2
     // threads, float32, median: 1024³ +2% on average, 2048 x 2048 x 512 +3%; one thread and float64 unchanged;
     // bench/README "Wider B panels"). 256 KB otherwise (AVX2 cores with 256 or 512 KB of L2).
-    MT = 12,
+    MT = NODENN_REGS == 32 ? 24 : 12,
     L2_BYTES = (NODENN_REGS == 32 ? 512 : 256) * 1024,
     NT = L2_BYTES / (KC * NR * (int)sizeof(T)),
     SMALL_M = 4,  // at most this many rows: no packing (batch-1 forward, GEMV)
@@ -73,23 +79,24 @@ template <typename T> struct GemmJob {
   T* C;
   long ldc;
   // Packed B: K block starting at pc, strip q at b_pack[pc * n_pad + q * NR * kc], element (k, c) at [k * ld + c]
-  // with ld = packed_ld(cols): NR, or one vector for a last strip of at most one vector's columns.
+  // with ld = packed_ld(cols): NR, or fewer whole vectors for a last, narrower strip.
   T* b_pack;
   // Whether K block b's strip q is packed, at b_ready[b * n_strips + q]: kBlockUnpacked, kBlockPacking or kBlockReady.
   // The compute tasks pack the blocks they need as they go (see need_b_blocks); null when B is read in place.
   int* b_ready;
-  // B read in place (not transposed, small): the full NR-column strips are read from B with stride ldb, only a
-  // last, partial strip is packed (into its usual slot of b_pack).
+  // B read in place (not transposed, small): every strip is read from B with stride ldb, a last strip that ends
+  // inside a vector with that vector masked (rows_in_place); nothing is packed.
   bool b_inplace;
   long m_strips, n_strips, n_pad;
   long mt, nt, m_tiles, n_tiles;  // strips per tile (at most; see compute_task), tiles
 };
 
-// Row stride of a packed strip of `cols` columns: NR, or one vector when the strip has at most one vector's columns
-// (the micro-kernel then reads one vector per k: packing to NR would write and fetch twice the lines it uses; the
-// 4 columns past 96 of a 100-wide layer).
+// Row stride of a packed strip of `cols` columns: its columns rounded up to whole vectors, NR for a full strip (the
+// micro-kernel reads that many vectors per k: packing a narrower last strip to NR would write and fetch lines it
+// never uses; the 4 columns past 96 of a 100-wide layer take one vector).
 template <typename T> inline long packed_ld(long cols) {
-  return cols <= Vec<T>::L ? (long)Vec<T>::L : (long)Blocking<T>::NR;
+  enum { L = Vec<T>::L };
+  return (cols + L - 1) / L * L;
 }
 
 // Packs strip q of op(B), K block [pc, pc + kc), zero-padded past N to packed_ld(cols) columns.
@@ -161,12 +168,11 @@ template <typename T> void need_b_blocks(const GemmJob<T>& j, long pc, long kc, 
 }
 
 // The register tile: acc = a_strip (RM x kc) * b_strip (kc x NV vectors), then merged into C (rows x cols of it).
-// The full tile is RM = MR, NV = 2; the edges of C use the smaller tiles (the last strip's rows: RM = MR / 2, 4, 2,
-// 1; cols <= L: NV = 1) so that little of the work is spent on padding. A packed B strip keeps its NR stride.
-// AM: where A's (r, k) is, A being read in place: kRows a[r * lda + k] (A not transposed) or kCols a[k * lda + r]
-// (A transposed).
-// overwrite: C = alpha * acc (beta == 0 on the first K block: C is not read, NaN in C does not leak);
-// otherwise C = beta * C + alpha * acc.
+// The full tile is RM = MR, NV = Blocking::NV; the edges of C use the smaller tiles (the last strip's rows: RM =
+// MR / 2, 4, 2, 1; a narrower last strip: as many vectors as its columns take, strip_kernel) so that little of the work
+// is spent on padding. A packed B strip keeps its NR stride. AM: where A's (r, k) is, A being read in place: kRows a[r
+// * lda + k] (A not transposed) or kCols a[k * lda + r] (A transposed). overwrite: C = alpha * acc (beta == 0 on the
+// first K block: C is not read, NaN in C does not leak); otherwise C = beta * C + alpha * acc.
 enum { kRows = 1, kCols = 2 };
 
 // A K block's sums acc merged into C's values c. Every path of gemm merges through this one expression, in vectors
@@ -220,12 +226,44 @@ inline void micro_kernel(long kc, const T* __restrict a, long lda, const T* __re
     }
     return;
   }
-  for (long r = 0; r < rows; r++)
-    for (int v = 0; v < NV && v * L < cols; v++) {
+  // AVX-512: unrolled, the accumulators indexed by constants only: with run-time indices GCC stored all of them to
+  // the stack at every k (the 6 x 3 tile of a 36-column last strip ran at half speed). Not with AVX2's 16 registers,
+  // where the unrolled merge made GCC keep an operand of the 6 x 2 tile's k loop on the stack.
+  if (NODENN_REGS != 32) {
+    for (long r = 0; r < rows; r++)
+      for (int v = 0; v < NV && v * L < cols; v++) {
+        T* p = C + r * ldc + v * L;
+        const int n = cols - v * L < L ? (int)(cols - v * L) : (int)L;
+        store_partial(p, merge_block(overwrite ? V{} : load_partial(p, n), acc[r][v], alpha, beta, overwrite), n);
+      }
+    return;
+  }
+#pragma GCC unroll 16
+  for (int r = 0; r < RM; r++) {
+    if (r >= rows) break;
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; v++) {
+      if (v * L >= cols) break;
       T* p = C + r * ldc + v * L;
       const int n = cols - v * L < L ? (int)(cols - v * L) : (int)L;
       store_partial(p, merge_block(overwrite ? V{} : load_partial(p, n), acc[r][v], alpha, beta, overwrite), n);
     }
+  }
+}
+
+// micro_kernel for a strip of `cols` columns (1 to NR): as many vectors as the columns take.
+template <typename T, int RM, int AM, bool PB = false>
+inline void strip_kernel(long kc, const T* a, long lda, const T* b, long ldbk, T* c, long ldc, long cols, T alpha,
+                         T beta, bool overwrite) {
+  enum { L = Vec<T>::L, NV = Blocking<T>::NV, NV3 = NV < 3 ? NV : 3 };
+  if (NV > 3 && cols > 3 * L)
+    micro_kernel<T, RM, NV, AM, PB>(kc, a, lda, b, ldbk, c, ldc, RM, cols, alpha, beta, overwrite);
+  else if (NV > 2 && cols > 2 * L)
+    micro_kernel<T, RM, NV3, AM, PB>(kc, a, lda, b, ldbk, c, ldc, RM, cols, alpha, beta, overwrite);
+  else if (cols > L)
+    micro_kernel<T, RM, 2, AM, PB>(kc, a, lda, b, ldbk, c, ldc, RM, cols, alpha, beta, overwrite);
+  else
+    micro_kernel<T, RM, 1, AM, PB>(kc, a, lda, b, ldbk, c, ldc, RM, cols, alpha, beta, overwrite);
 }
 
 // A product of one B strip (N <= NR, B not transposed) and one K block (K <= KC), too small for threads: the 16 x 16
@@ -234,13 +272,8 @@ inline void micro_kernel(long kc, const T* __restrict a, long lda, const T* __re
 // rows. The accumulators and the merge are micro_kernel's for K block 0, so every element gets the packed path's
 // bits (the tile's height decides which elements share a pass, not how one is summed).
 template <typename T, int RM, int AM, bool PB> inline void tiny_tile(const GemmJob<T>& j, long row0) {
-  enum { L = Vec<T>::L };
   const T* a = AM == kCols ? j.A + row0 : j.A + row0 * j.lda;
-  T* c = j.C + row0 * j.ldc;
-  if (j.N > L)
-    micro_kernel<T, RM, 2, AM, PB>(j.K, a, j.lda, j.B, j.ldb, c, j.ldc, RM, j.N, j.alpha, j.beta, j.beta == 0);
-  else
-    micro_kernel<T, RM, 1, AM, PB>(j.K, a, j.lda, j.B, j.ldb, c, j.ldc, RM, j.N, j.alpha, j.beta, j.beta == 0);
+  strip_kernel<T, RM, AM, PB>(j.K, a, j.lda, j.B, j.ldb, j.C + row0 * j.ldc, j.ldc, j.N, j.alpha, j.beta, j.beta == 0);
 }
 
 template <typename T, int AM, bool PB> void tiny_rows(const GemmJob<T>& j) {
@@ -273,45 +306,39 @@ template <typename T> void tiny_product(const GemmJob<T>& j) {
     partial ? tiny_rows<T, kRows, true>(j) : tiny_rows<T, kRows, false>(j);
 }
 
-// Strip q of op(B) in K block pc: a full strip of B read in place (stride ldb), else its packed copy (stride
-// packed_ld(cols)).
-template <typename T> inline const T* b_strip(const GemmJob<T>& j, long pc, long kc, long q, long cols, long* ldbk) {
-  enum { NR = Blocking<T>::NR };
-  if (j.b_inplace && cols == NR) {
-    *ldbk = j.ldb;
-    return j.B + pc * j.ldb + q * NR;
-  }
-  *ldbk = packed_ld<T>(cols);
-  return j.b_pack + pc * j.n_pad + q * NR * kc;
-}
-
 // Rows [row0, row0 + RM) of C, columns of B strips [q_begin, q_end), K block pc: A read in place (AM kRows or kCols).
 template <typename T, int RM, int AM>
 inline void rows_in_place(const GemmJob<T>& j, long row0, long pc, long kc, long q_begin, long q_end, T beta,
                           bool overwrite) {
-  enum { NR = Blocking<T>::NR, L = Vec<T>::L };
+  enum { NR = Blocking<T>::NR, NV = Blocking<T>::NV, L = Vec<T>::L };
   const T* a = AM == kCols ? j.A + pc * j.lda + row0 : j.A + row0 * j.lda + pc;
   T* c = j.C + row0 * j.ldc;
   for (long q = q_begin; q < q_end; q++) {
-    long cols = j.N - q * NR < NR ? j.N - q * NR : (long)NR, ldbk;
-    const T* b = b_strip(j, pc, kc, q, cols, &ldbk);
+    const long cols = j.N - q * NR < NR ? j.N - q * NR : (long)NR;
     // C's tile is read after the K loop when this is not the first K block (or beta != 0): fetched meanwhile (it
     // comes from L2 or further: the tile's previous K block merged it a whole pass over the task's strips ago).
     // Here, not in micro_kernel: there, GCC kept one of the 12 x 2 tile's B vectors on the stack with A transposed
     // (every other FMA from memory: 784 x 256 x 128, A transposed, 1 thread, 1.6x the CPU time). When C is only
     // written, the prefetch bought nothing measurable.
     if (!overwrite)
-      for (int r = 0; r < RM; r++) {
-        __builtin_prefetch(c + r * j.ldc + q * NR, 1, 3);
-        if (cols > L) __builtin_prefetch(c + r * j.ldc + q * NR + L, 1, 3);
-      }
-    if (NODENN_REGS == 32 && cols > L && ldbk == NR)
-      micro_kernel<T, RM, 2, AM, false, NR>(kc, a, j.lda, b, ldbk, c + q * NR, j.ldc, RM, cols, j.alpha, beta,
-                                            overwrite);
-    else if (cols > L)
-      micro_kernel<T, RM, 2, AM>(kc, a, j.lda, b, ldbk, c + q * NR, j.ldc, RM, cols, j.alpha, beta, overwrite);
+      for (int r = 0; r < RM; r++)
+        for (long v = 0; v * L < cols; v++) __builtin_prefetch(c + r * j.ldc + q * NR + v * L, 1, 3);
+    T* cq = c + q * NR;
+    if (j.b_inplace) {
+      // B read in place, stride ldb; a last strip that ends inside a vector has that vector's lanes past N loaded
+      // as zeros (what packing would have padded them with)
+      const T* b = j.B + pc * j.ldb + q * NR;
+      if (cols % L == 0)
+        strip_kernel<T, RM, AM>(kc, a, j.lda, b, j.ldb, cq, j.ldc, cols, j.alpha, beta, overwrite);
+      else
+        strip_kernel<T, RM, AM, true>(kc, a, j.lda, b, j.ldb, cq, j.ldc, cols, j.alpha, beta, overwrite);
+      continue;
+    }
+    const T* b = j.b_pack + pc * j.n_pad + q * NR * kc;
+    if (NODENN_REGS == 32 && cols == NR)
+      micro_kernel<T, RM, NV, AM, false, NR>(kc, a, j.lda, b, NR, cq, j.ldc, RM, cols, j.alpha, beta, overwrite);
     else
-      micro_kernel<T, RM, 1, AM>(kc, a, j.lda, b, ldbk, c + q * NR, j.ldc, RM, cols, j.alpha, beta, overwrite);
+      strip_kernel<T, RM, AM>(kc, a, j.lda, b, packed_ld<T>(cols), cq, j.ldc, cols, j.alpha, beta, overwrite);
   }
 }
 
@@ -788,15 +815,12 @@ bool gemm(bool trans_a, bool trans_b, long M, long N, long K, T alpha, const T* 
   j.b_pack = (T*)mem;
   choose_tiles(j);
   // A small B that is not transposed (a layer's weights, K x N within kInplaceBytes) is read in place: packing it
-  // would copy all of it on every call (every forward of a training step) for little gain. Only a last, partial
-  // strip is packed. The choice depends on the sizes only.
+  // would copy all of it on every call (every forward of a training step) for little gain. Its last strip is read
+  // in place too, masked: packed, it was a serial pass before the pool job (a 36-column strip at NR = 64: ~25 us of
+  // 100 x 100 x 784's 54 on 2 threads). The choice depends on the sizes only.
   j.b_inplace = !trans_b && (double)K * N * sizeof(T) <= kInplaceBytes;
   j.b_ready = nullptr;
-  if (j.b_inplace) {
-    if (N % Bk::NR != 0)
-      for (long pc = 0; pc < K; pc += Bk::KC)
-        pack_b_block(j, pc, K - pc < Bk::KC ? K - pc : (long)Bk::KC, j.n_strips - 1);
-  } else {
+  if (!j.b_inplace) {
     j.b_ready = (int*)(mem + pack_bytes);
     memset(j.b_ready, 0, sizeof(int) * (size_t)flags);
   }
