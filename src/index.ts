@@ -8,7 +8,7 @@ export {
 export {
   getBackend, setBackend, backendInfo, setThreads, setIsa, nativeAvailable,
   type Backend, type BackendInfo, type BackendName, type Isa, type ActivationKind, type BinaryOp, type UnaryOp,
-  type Kernels, type ReduceOpKind, type ArgReduceOpKind, type AsyncKernels, type AsyncKernelName,
+  type Kernels, type ReduceOpKind, type ArgReduceOpKind, type AsyncKernels, type AsyncKernelName, type PreparedPlan,
 } from './backend/index';
 export { VERSION as version } from './version';
 export * as gradcheck from './gradcheck';

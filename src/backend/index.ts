@@ -108,6 +108,6 @@ export function backendInfo(): BackendInfo {
 
 export type {
   AsyncKernelName, AsyncKernels, Backend, BackendInfo, BackendName, Isa, ActivationKind, ArgReduceOpKind, BinaryOp,
-  Kernels, ReduceOpKind, UnaryOp,
+  Kernels, PreparedPlan, ReduceOpKind, UnaryOp,
 } from './backend';
 export { tsBackend };
