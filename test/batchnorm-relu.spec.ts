@@ -6,7 +6,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { getBackend } from '../src/backend/index';
 import type { FloatArray } from '../src/tensor';
 import {
-  type Ctor, backends, dtypes, expectBitwiseEqual, expectClose, nativeIsas, randomArray, useBackend, withThreads,
+  type Ctor, backends, dtypes, expectAllBitwiseEqual, expectClose, nativeIsas, randomArray, useBackend, withThreads,
 } from './helpers';
 
 interface Inputs {
@@ -48,13 +48,7 @@ function fused(C: Ctor, [N, Ch, S]: number[], a: Inputs, training: boolean): Flo
 const names = ['y', 'mean', 'invstd', 'runningMean', 'runningVar', 'dx', 'dgamma', 'dbeta'];
 
 function expectSame(got: FloatArray[], want: FloatArray[]): void {
-  got.forEach((g, i) => {
-    try {
-      expectBitwiseEqual(g, want[i]);
-    } catch (e) {
-      throw new Error(`${names[i]}: ${(e as Error).message}`);
-    }
-  });
+  expectAllBitwiseEqual(names, got, want);
 }
 
 describe.each(backends)('fused BatchNorm + ReLU kernels on $label', (bc) => {

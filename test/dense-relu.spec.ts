@@ -7,7 +7,7 @@ import { Dense, ReLU, SGD, Sequential, Tensor, type DType } from '../src/index';
 import { getBackend } from '../src/backend/index';
 import type { FloatArray } from '../src/tensor';
 import {
-  type Ctor, backends, dtypes, expectBitwiseEqual, expectClose, nativeIsas, randomArray, useBackend, withThreads,
+  type Ctor, backends, dtypes, expectAllBitwiseEqual, expectClose, nativeIsas, randomArray, useBackend, withThreads,
 } from './helpers';
 
 /** biasAdd, ReLU forward; ReLU backward (reading its input), biasBackward: [y, dx, dbias]. */
@@ -33,14 +33,7 @@ function fused(C: Ctor, rows: number, cols: number, z: FloatArray, bias: FloatAr
 }
 
 function expectSame(got: FloatArray[], want: FloatArray[]): void {
-  const names = ['y', 'dx', 'dbias'];
-  got.forEach((g, i) => {
-    try {
-      expectBitwiseEqual(g, want[i]);
-    } catch (e) {
-      throw new Error(`${names[i]}: ${(e as Error).message}`);
-    }
-  });
+  expectAllBitwiseEqual(['y', 'dx', 'dbias'], got, want);
 }
 
 describe.each(backends)('fused Dense bias + ReLU kernels on $label', (bc) => {

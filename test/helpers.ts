@@ -86,6 +86,17 @@ export function expectBitwiseEqual(a: FloatArray, b: FloatArray): void {
   for (let i = 0; i < ua.length; i++) if (ua[i] !== ub[i]) throw new Error(`byte ${i} differs`);
 }
 
+/** expectBitwiseEqual over lists of arrays; a difference names the array (names[i]). */
+export function expectAllBitwiseEqual(names: string[], got: FloatArray[], want: FloatArray[]): void {
+  got.forEach((g, i) => {
+    try {
+      expectBitwiseEqual(g, want[i]);
+    } catch (e) {
+      throw new Error(`${names[i]}: ${(e as Error).message}`);
+    }
+  });
+}
+
 /** Normal float64 data, nudged away from 0 so that ReLU's kink is never inside ±h. */
 export function randn(shape: number[], seed: number, scale = 1): Tensor {
   const r = new Random(seed), t = Tensor.zeros(shape, 'float64');
