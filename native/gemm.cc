@@ -38,7 +38,8 @@ namespace {
 // broadcast straight from memory. 6 x 4 = 24 of 32 registers with AVX-512: per k 4 B loads and 6 broadcasts for
 // 24 FMAs where the 12 x 2 tile before it needed 2 and 12, and A's strip is 6 rows (6 lines of an L1 set at
 // lda = 4 KB, not 12). Zen 5, 1024^3, 2 threads, median: float32 +3-6%, float64 +6%; one thread +3-4%; but 784 x
-// 128 x 256 (A transposed) -3-6% and 100 x 100 x 784 float64 -4-7% (bench/README "GEMM, round 6").
+// 128 x 256 (A transposed) -3-6% and 100 x 100 x 784 float64 -4-7% (bench/README "GEMM, round 6"), won back by
+// 12 x 2 tiles where B is read in place and narrow (gemm(), "GEMM, round 7").
 // 6 x 2 = 12 of 16 otherwise.
 template <typename T> struct Blocking {
   typedef typename Vec<T>::V V;
