@@ -268,9 +268,10 @@ inline void strip_kernel(long kc, const T* a, long lda, const T* b, long ldbk, T
   else if (cols > L && (NODENN_REGS == 32 || !PB))
     micro_kernel<T, RM, 2, AM, PB>(kc, a, lda, b, ldbk, c, ldc, RM, cols, alpha, beta, overwrite);
   else if (cols > L) {
-    // AVX2, the last vector partial: as two 6 x 1 tiles. The 6 x 2 one needs its 12 accumulators, 2 B vectors, the
-    // broadcast and the mask: 16 registers, and GCC kept an operand on the stack (its merge looping at run time:
-    // all 12 accumulators stored to the stack at every k; scripts/check-fma-spills.js)
+    // AVX2, the last vector partial: as two tiles of one vector (the second masked). The 6 x 2 one needs its 12
+    // accumulators, 2 B vectors, the broadcast and the mask: 16 registers, and GCC kept an FMA operand on the stack
+    // (with its merge looping at run time: all 12 accumulators stored to the stack at every k; 128 x 10 x 128
+    // float32, 1 thread: 9.0 us, 6.5 split; scripts/check-fma-spills.js)
     micro_kernel<T, RM, 1, AM>(kc, a, lda, b, ldbk, c, ldc, RM, L, alpha, beta, overwrite);
     micro_kernel<T, RM, 1, AM, PB>(kc, a, lda, b + L, ldbk, c + L, ldc, RM, cols - L, alpha, beta, overwrite);
   } else
@@ -887,10 +888,11 @@ bool gemm(bool trans_a, bool trans_b, long M, long N, long K, T alpha, const T* 
   j.b_inplace = !trans_b && (double)K * N * sizeof(T) <= kInplaceBytes;
   // With AVX-512 such a B is read by 12 x 2 tiles (12-row A strips) when a strip's K block is more than L1 holds
   // and N is at most 128: a 64-column strip of a 256-deep block is 64 KB, read from L2 for every A strip, and the 12
-  // x 2 tile reads it once per 12 rows, not 6 (Zen 5, median: 784 x 128 x 256 float32, A transposed, +5% on 1 and
-  // 2 threads; 100 x 100 x 784 float32 +7% on 2 threads, 1 thread the same; float64 +3-5%). Not where B's block
-  // fits L1 (784 x 100 x 100, A transposed: 12 x 2 -1.5%) nor for wider B (256^3: -2 to +2%); bench/README "GEMM,
-  // round 7". Same bits: the tile's height decides which elements share a pass, not how one is summed.
+  // x 2 tile reads it once per 12 rows, not 6 (Zen 5, median of 5 x 15 samples: 784 x 128 x 256 float32, A
+  // transposed, +8.5-9% on 1 and 2 threads; 100 x 100 x 784 float64 +5-7%, float32 +2% on 2 threads, the same on
+  // one). Not where B's block fits L1 (784 x 100 x 100, A transposed: 12 x 2 -1.5 to -6%) nor for wider B (256^3:
+  // -2 to +2%); bench/README "GEMM, round 7". Same bits: the tile's height decides which elements share a pass, not
+  // how one is summed.
   j.tall = NODENN_REGS == 32 && j.b_inplace && N <= kTallMaxN &&
            (double)(K < Bk::KC ? K : (long)Bk::KC) * Bk::NR * sizeof(T) > kL1Bytes;
   j.mr = j.tall ? 2 * Bk::MR : Bk::MR;

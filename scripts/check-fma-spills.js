@@ -35,13 +35,13 @@ function findObjects(dir) {
 const FMA = /\bv(fn?m(add|sub)|fmaddsub|fmsubadd)\d{3}[ps][sd]\b/;
 // A vector register stored to the stack: vmovaps %zmm3,0x40(%rsp) (AT&T: the destination last; also masked). Not
 // scalars (vmovss, vmovd): a loop that spills alpha or an index around an inlined call keeps no accumulator there.
-const STACK_STORE = /\bvmov(ap|up)[sd]\s+%[yz]mm\d+,(-?0x[0-9a-f]+)?\((%rsp|%rbp)\b/;
+const STACK_STORE = /\bvmov(ap[sd]|up[sd]|dq[au](32|64)?)\s+%[yz]mm\d+,(-?0x[0-9a-f]+)?\((?<base>%rsp|%rbp)\b/;
 // A jump and its target address: "jne    1f0 <fn+0x1f0>".
 const JUMP = /^\s*([0-9a-f]+):\s+j\w+\s+([0-9a-f]+) </;
 const ADDR = /^\s*([0-9a-f]+):/;
 
 // [function, instruction] of each vector store to the stack in an innermost loop that does FMAs, in one function's
-// instructions ([address, text, uses %rbp as frame]). The loops: [target, jump] of each jump back; innermost: no
+// instructions ([address, text]; frame: it sets %rbp up as its frame pointer). The loops: [target, jump] of each jump back; innermost: no
 // other such loop with FMAs strictly inside it.
 function loopStores(fn, insns, frame) {
   const loops = [];
@@ -56,7 +56,7 @@ function loopStores(fn, insns, frame) {
     if (withFma.some(([l, h]) => l >= lo && h <= hi && (l > lo || h < hi))) continue;
     for (const [, t] of inside(lo, hi)) {
       const m = STACK_STORE.exec(t);
-      if (m && (m[3] === '%rsp' || frame)) found.push([fn, `${t.trim()} (in the loop ${lo.toString(16)}-${hi.toString(16)})`]);
+      if (m && (m.groups.base === '%rsp' || frame)) found.push([fn, `${t.trim()} (in the loop ${lo.toString(16)}-${hi.toString(16)})`]);
     }
   }
   return found;
