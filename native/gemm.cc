@@ -38,7 +38,8 @@ namespace {
 // broadcast straight from memory. 6 x 4 = 24 of 32 registers with AVX-512: per k 4 B loads and 6 broadcasts for
 // 24 FMAs where the 12 x 2 tile before it needed 2 and 12, and A's strip is 6 rows (6 lines of an L1 set at
 // lda = 4 KB, not 12). Zen 5, 1024^3, 2 threads, median: float32 +3-6%, float64 +6%; one thread +3-4%; but 784 x
-// 128 x 256 (A transposed) -3-6% and 100 x 100 x 784 float64 -4-7% (bench/README "GEMM, round 6").
+// 128 x 256 (A transposed) -3-6% and 100 x 100 x 784 float64 -4-7% (bench/README "GEMM, round 6"), won back by
+// 12 x 2 tiles where B is read in place and narrow (gemm(), "GEMM, round 7").
 // 6 x 2 = 12 of 16 otherwise.
 template <typename T> struct Blocking {
   typedef typename Vec<T>::V V;
@@ -87,6 +88,9 @@ template <typename T> struct GemmJob {
   // B read in place (not transposed, small): every strip is read from B with stride ldb, a last strip that ends
   // inside a vector with that vector masked (rows_in_place); nothing is packed.
   bool b_inplace;
+  // Rows per A strip: MR, or 2 * MR for a B read in place with AVX-512 (tall: the 12 x 2 tile, see gemm()).
+  bool tall;
+  long mr;
   long m_strips, n_strips, n_pad;
   long mt, nt, m_tiles, n_tiles;  // strips per tile (at most; see compute_task), tiles
 };
@@ -226,10 +230,11 @@ inline void micro_kernel(long kc, const T* __restrict a, long lda, const T* __re
     }
     return;
   }
-  // AVX-512: unrolled, the accumulators indexed by constants only: with run-time indices GCC stored all of them to
-  // the stack at every k (the 6 x 3 tile of a 36-column last strip ran at half speed). Not with AVX2's 16 registers,
-  // where the unrolled merge made GCC keep an operand of the 6 x 2 tile's k loop on the stack.
-  if (NODENN_REGS != 32) {
+  // AVX-512, and AVX2's tiles with a partial B vector: unrolled, the accumulators indexed by constants only: with
+  // run-time indices GCC stored all of them to the stack at every k (the 6 x 3 tile of a 36-column last strip ran at
+  // half speed; AVX2's 6 x 1 with a masked B vector too). Not AVX2's other tiles, where the unrolled merge made GCC
+  // keep an operand of the 6 x 2 tile's k loop on the stack.
+  if (NODENN_REGS != 32 && !PB) {
     for (long r = 0; r < rows; r++)
       for (int v = 0; v < NV && v * L < cols; v++) {
         T* p = C + r * ldc + v * L;
@@ -260,9 +265,16 @@ inline void strip_kernel(long kc, const T* a, long lda, const T* b, long ldbk, T
     micro_kernel<T, RM, NV, AM, PB>(kc, a, lda, b, ldbk, c, ldc, RM, cols, alpha, beta, overwrite);
   else if (NV > 2 && cols > 2 * L)
     micro_kernel<T, RM, NV3, AM, PB>(kc, a, lda, b, ldbk, c, ldc, RM, cols, alpha, beta, overwrite);
-  else if (cols > L)
+  else if (cols > L && (NODENN_REGS == 32 || !PB))
     micro_kernel<T, RM, 2, AM, PB>(kc, a, lda, b, ldbk, c, ldc, RM, cols, alpha, beta, overwrite);
-  else
+  else if (cols > L) {
+    // AVX2, the last vector partial: as two tiles of one vector (the second masked). The 6 x 2 one needs its 12
+    // accumulators, 2 B vectors, the broadcast and the mask: 16 registers, and GCC kept an FMA operand on the stack
+    // (with its merge looping at run time: all 12 accumulators stored to the stack at every k; 128 x 10 x 128
+    // float32, 1 thread: 9.0 us, 6.5 split; scripts/check-fma-spills.js)
+    micro_kernel<T, RM, 1, AM>(kc, a, lda, b, ldbk, c, ldc, RM, L, alpha, beta, overwrite);
+    micro_kernel<T, RM, 1, AM, PB>(kc, a, lda, b + L, ldbk, c + L, ldc, RM, cols - L, alpha, beta, overwrite);
+  } else
     micro_kernel<T, RM, 1, AM, PB>(kc, a, lda, b, ldbk, c, ldc, RM, cols, alpha, beta, overwrite);
 }
 
@@ -342,6 +354,50 @@ inline void rows_in_place(const GemmJob<T>& j, long row0, long pc, long kc, long
   }
 }
 
+// Rows [row0, row0 + 2 MR) of C, columns of B strips [q_begin, q_end), K block pc, B read in place (AVX-512 only):
+// the 12 x 2 tile, each B strip as two strips of 2 vectors (the second one narrower, or none, at the end of N).
+// Per k 2 B loads for 24 FMAs where 6 x 4 needs 4: B is read from L2 once per 12 rows, not 6 (see gemm()).
+template <typename T, int AM>
+inline void rows_in_place_tall(const GemmJob<T>& j, long row0, long pc, long kc, long q_begin, long q_end, T beta,
+                               bool overwrite) {
+  enum { NR = Blocking<T>::NR, L = Vec<T>::L, MR = Blocking<T>::MR, RM = 2 * MR, HR = 2 * L };
+  const T* a = AM == kCols ? j.A + pc * j.lda + row0 : j.A + row0 * j.lda + pc;
+  T* c = j.C + row0 * j.ldc;
+  for (long q = q_begin; q < q_end; q++) {
+    const long cols = j.N - q * NR < NR ? j.N - q * NR : (long)NR;
+    if (!overwrite)
+      for (int r = 0; r < RM; r++)
+        for (long v = 0; v * L < cols; v++) __builtin_prefetch(c + r * j.ldc + q * NR + v * L, 1, 3);
+    if (cols < NR) {
+      // a last, narrower strip: two 6-row tiles of as many vectors as its columns take (12 x 2 and 12 x 1 tiles
+      // would leave a 12 x 1 one for 4 columns past 96, 12 broadcasts for 12 FMAs)
+      const T* b = j.B + pc * j.ldb + q * NR;
+      for (int h = 0; h < 2; h++) {
+        const T* ah = a + (AM == kCols ? h * MR : h * MR * j.lda);
+        T* ch = c + h * MR * j.ldc + q * NR;
+        if (cols % L == 0)
+          strip_kernel<T, MR, AM>(kc, ah, j.lda, b, j.ldb, ch, j.ldc, cols, j.alpha, beta, overwrite);
+        else
+          strip_kernel<T, MR, AM, true>(kc, ah, j.lda, b, j.ldb, ch, j.ldc, cols, j.alpha, beta, overwrite);
+      }
+      continue;
+    }
+    for (long h = 0; h * HR < cols; h++) {
+      const long hc = cols - h * HR < HR ? cols - h * HR : (long)HR, j0 = q * NR + h * HR;
+      const T* b = j.B + pc * j.ldb + j0;
+      T* ch = c + j0;
+      if (hc == HR)
+        micro_kernel<T, RM, 2, AM>(kc, a, j.lda, b, j.ldb, ch, j.ldc, RM, hc, j.alpha, beta, overwrite);
+      else if (hc > L)
+        micro_kernel<T, RM, 2, AM, true>(kc, a, j.lda, b, j.ldb, ch, j.ldc, RM, hc, j.alpha, beta, overwrite);
+      else if (hc == L)
+        micro_kernel<T, RM, 1, AM>(kc, a, j.lda, b, j.ldb, ch, j.ldc, RM, hc, j.alpha, beta, overwrite);
+      else
+        micro_kernel<T, RM, 1, AM, true>(kc, a, j.lda, b, j.ldb, ch, j.ldc, RM, hc, j.alpha, beta, overwrite);
+    }
+  }
+}
+
 template <typename T, int AM>
 void last_strip_in_place(const GemmJob<T>& j, long row0, long rows, long pc, long kc, long q_begin, long q_end, T beta,
                          bool overwrite) {
@@ -394,7 +450,27 @@ template <typename T> void compute_task(void* ctx, long t) {
     bool overwrite = pc == 0 && j.beta == 0;
     T beta = pc == 0 ? j.beta : (T)1;
     for (long s = s_begin; s < s_end; s++) {
-      const long row0 = s * MR;
+      long row0 = s * j.mr;
+      if constexpr (NODENN_REGS == 32) {
+        if (j.tall) {
+          if (j.M - row0 >= 2 * MR) {
+            if (j.trans_a)
+              rows_in_place_tall<T, kCols>(j, row0, pc, kc, q_begin, q_end, beta, overwrite);
+            else
+              rows_in_place_tall<T, kRows>(j, row0, pc, kc, q_begin, q_end, beta, overwrite);
+            continue;
+          }
+          // the last strip, fewer than 12 rows: a 6 x 4 strip, then the rest as below
+          if (j.M - row0 >= MR) {
+            if (j.trans_a)
+              rows_in_place<T, MR, kCols>(j, row0, pc, kc, q_begin, q_end, beta, overwrite);
+            else
+              rows_in_place<T, MR, kRows>(j, row0, pc, kc, q_begin, q_end, beta, overwrite);
+            row0 += MR;
+            if (row0 == j.M) continue;
+          }
+        }
+      }
       if (j.M - row0 < MR)
         last_strip(j, row0, j.M - row0, pc, kc, q_begin, q_end, beta, overwrite);
       else if (j.trans_a)
@@ -710,6 +786,10 @@ const double kSplitColumns = 262144;
 // Largest B (K x N, bytes) read in place instead of packed (see gemm()).
 const double kInplaceBytes = 1 << 20;
 
+// B read in place by 12 x 2 tiles (AVX-512) when it is at most this wide and a strip's K block exceeds kL1Bytes.
+const long kTallMaxN = 128;
+const double kL1Bytes = 48 * 1024;
+
 // Below this many flops the pool's wake-up costs more than a second thread gains.
 const double kParallelFlops = 2e6;
 
@@ -731,13 +811,14 @@ inline void run_tasks(long n, TaskFn fn, void* ctx, bool parallel) {
 // tasks to share out (a fixed count, not the thread count: the tiling, hence the result, depends on sizes only).
 template <typename T> void choose_tiles(GemmJob<T>& j) {
   typedef Blocking<T> Bk;
-  j.mt = j.m_strips < Bk::MT ? j.m_strips : (long)Bk::MT;
+  const long mt_max = Bk::MT * Bk::MR / j.mr;  // a tile is MT * MR rows at most, whatever the strip's height
+  j.mt = j.m_strips < mt_max ? j.m_strips : mt_max;
   j.nt = j.n_strips < Bk::NT ? j.n_strips : (long)Bk::NT;
   for (;;) {
     j.m_tiles = (j.m_strips + j.mt - 1) / j.mt;
     j.n_tiles = (j.n_strips + j.nt - 1) / j.nt;
     if (j.m_tiles * j.n_tiles >= kTilesWanted || (j.mt == 1 && j.nt == 1)) break;
-    if ((j.mt * Bk::MR >= j.nt * Bk::NR && j.mt > 1) || j.nt == 1)
+    if ((j.mt * j.mr >= j.nt * Bk::NR && j.mt > 1) || j.nt == 1)
       j.mt = (j.mt + 1) / 2;
     else
       j.nt = (j.nt + 1) / 2;
@@ -804,7 +885,18 @@ bool gemm(bool trans_a, bool trans_b, long M, long N, long K, T alpha, const T* 
     tiny_product(j);
     return true;
   }
-  j.m_strips = (M + Bk::MR - 1) / Bk::MR;
+  j.b_inplace = !trans_b && (double)K * N * sizeof(T) <= kInplaceBytes;
+  // With AVX-512 such a B is read by 12 x 2 tiles (12-row A strips) when a strip's K block is more than L1 holds
+  // and N is at most 128: a 64-column strip of a 256-deep block is 64 KB, read from L2 for every A strip, and the 12
+  // x 2 tile reads it once per 12 rows, not 6 (Zen 5, median of 5 x 15 samples: 784 x 128 x 256 float32, A
+  // transposed, +8.5-9% on 1 and 2 threads; 100 x 100 x 784 float64 +5-7%, float32 +2% on 2 threads, the same on
+  // one). Not where B's block fits L1 (784 x 100 x 100, A transposed: 12 x 2 -1.5 to -6%) nor for wider B (256^3:
+  // -2 to +2%); bench/README "GEMM, round 7". Same bits: the tile's height decides which elements share a pass, not
+  // how one is summed.
+  j.tall = NODENN_REGS == 32 && j.b_inplace && N <= kTallMaxN &&
+           (double)(K < Bk::KC ? K : (long)Bk::KC) * Bk::NR * sizeof(T) > kL1Bytes;
+  j.mr = j.tall ? 2 * Bk::MR : Bk::MR;
+  j.m_strips = (M + j.mr - 1) / j.mr;
   j.n_strips = (N + Bk::NR - 1) / Bk::NR;
   j.n_pad = j.n_strips * Bk::NR;
   const long k_blocks = (K + Bk::KC - 1) / Bk::KC, flags = j.n_strips * k_blocks;
@@ -818,7 +910,6 @@ bool gemm(bool trans_a, bool trans_b, long M, long N, long K, T alpha, const T* 
   // would copy all of it on every call (every forward of a training step) for little gain. Its last strip is read
   // in place too, masked: packed, it was a serial pass before the pool job (a 36-column strip at NR = 64: ~25 us of
   // 100 x 100 x 784's 54 on 2 threads). The choice depends on the sizes only.
-  j.b_inplace = !trans_b && (double)K * N * sizeof(T) <= kInplaceBytes;
   j.b_ready = nullptr;
   if (!j.b_inplace) {
     j.b_ready = (int*)(mem + pack_bytes);
