@@ -1,9 +1,10 @@
-// Empty arrays of long sizes: every kernel called with one size 0 and the others as large as the spec allows without
-// allocating (2^30 wherever a size only multiplies the empty one), on every backend. Such a call has nothing to do,
-// so it must cost next to nothing: a kernel that walks 2^30 empty rows or planes spends seconds (batchNormBackward
-// with S = 0 and softmaxBackward with cols = 0 did, and the fuzz's calls found them). The calls are built from the
-// spec (src/backend/spec.ts): from a small valid call, each other size in turn is raised to 2^30 where the checks
-// still accept it with arrays of at most LIMIT elements, until none more can be.
+// Empty arrays of long sizes: every kernel called with one size 0 (two for gemm) and the others as large as the spec
+// allows without allocating (2^30 wherever a size only multiplies the empty one), on every backend. Such a call has
+// nothing to do, so it must cost next to nothing: a kernel that walks 2^30 empty rows or planes spends seconds
+// (batchNormBackward with S = 0 and softmaxBackward with cols = 0 did, found by the fuzz; this spec found
+// batchNormForward and batchNormReluForward in eval with S = 0, and native gemmBatched with M or N 0). The calls are
+// built from the spec (src/backend/spec.ts): from a small valid call, each other size in turn is raised to 2^30 where
+// the checks still accept it with arrays of at most LIMIT elements, until none more can be.
 import { beforeEach, describe, expect, it } from 'vitest';
 import { getBackend, tsBackend } from '../src/backend/index';
 import { checker } from '../src/backend/ts/checks';
@@ -16,7 +17,7 @@ const LIMIT = 256;
 /** CPU time one call may take (ms): an empty call costs microseconds, a walk over 2^30 empty rows seconds. */
 const CALL_MS = 25;
 
-/** The sizes of a small valid call where the default (3 for every size) is not one. */
+/** The sizes of a small valid call where the default (2 for every size) is not one. */
 const baselines: Partial<Record<KernelName, Record<string, number>>> = {
   conv2dChainForward: { H: 6, W: 6, KH: 1, KW: 1, strideH: 1, strideW: 1, padH: 0, padW: 0, KH2: 1, KW2: 1,
     strideH2: 1, strideW2: 1, padH2: 0, padW2: 0 },
@@ -44,7 +45,7 @@ function scalarValue(a: ArgSpec, sizes: Record<string, number>, flags: boolean):
 /**
  * The arguments of a call: scalars as given, each array as long as the checks ask (found by asking them: an array
  * of 0 elements draws 'expected at least n'); null when the checks refuse the sizes or an array would be too long.
- * Each array is a view of LIMIT + 1 elements' memory, the rest holding sentinels.
+ * Each array is a view of LIMIT + 1 elements' memory, the element after it a sentinel (view).
  */
 function build(name: KernelName, sizes: Record<string, number>, flags: boolean, C: Ctor): unknown[] | null {
   const spec = kernels[name];
