@@ -22,6 +22,14 @@ template <typename T> inline T sigmoid_(T x) {
   return x >= 0 ? 1 / (1 + e) : e / (1 + e);
 }
 
+// f(r0, r1) over the rows [r0, r1) of a rows x cols matrix, in chunks of whole rows of about kChunk elements (bias_add,
+// bias_relu: each row depends on its own inputs only), on the pool from kParallelMin elements on; nothing when empty.
+template <typename F> void for_row_chunks(long rows, long cols, const F& f) {
+  if (rows <= 0 || cols <= 0) return;
+  long per = cols >= kChunk ? 1 : kChunk / cols;
+  for_chunks(rows, f, per, rows * cols >= kParallelMin ? 2 * per : rows + 1);
+}
+
 }  // namespace
 
 template <typename T> void activation_forward(int kind, long n, const T* x, T* y, T slope) {
@@ -95,18 +103,12 @@ template <typename T> void activation_backward(int kind, long n, const T* x, con
 }
 
 template <typename T> void bias_add(long rows, long cols, T* y, const T* bias) {
-  if (rows <= 0 || cols <= 0) return;
-  // chunks of whole rows
-  long per = cols >= kChunk ? 1 : kChunk / cols;
-  for_chunks(
-      rows,
-      [=](long r0, long r1) {
-        for (long r = r0; r < r1; r++) {
-          T* row = y + r * cols;
-          for (long c = 0; c < cols; c++) row[c] += bias[c];
-        }
-      },
-      per, rows * cols >= kParallelMin ? 2 * per : rows + 1);
+  for_row_chunks(rows, cols, [=](long r0, long r1) {
+    for (long r = r0; r < r1; r++) {
+      T* row = y + r * cols;
+      for (long c = 0; c < cols; c++) row[c] += bias[c];
+    }
+  });
 }
 
 template <typename T> void bias_backward(long rows, long cols, const T* dy, T* dbias) {
@@ -118,20 +120,15 @@ template <typename T> void bias_backward(long rows, long cols, const T* dy, T* d
 
 // bias_add then activation_forward kRelu, element by element in one pass: the same sum, the same comparison
 template <typename T> void bias_relu(long rows, long cols, T* y, const T* bias) {
-  if (rows <= 0 || cols <= 0) return;
-  long per = cols >= kChunk ? 1 : kChunk / cols;
-  for_chunks(
-      rows,
-      [=](long r0, long r1) {
-        for (long r = r0; r < r1; r++) {
-          T* row = y + r * cols;
-          for (long c = 0; c < cols; c++) {
-            const T v = row[c] + bias[c];
-            row[c] = v < 0 ? 0 : v;  // NaN passes through, as activation_forward's
-          }
-        }
-      },
-      per, rows * cols >= kParallelMin ? 2 * per : rows + 1);
+  for_row_chunks(rows, cols, [=](long r0, long r1) {
+    for (long r = r0; r < r1; r++) {
+      T* row = y + r * cols;
+      for (long c = 0; c < cols; c++) {
+        const T v = row[c] + bias[c];
+        row[c] = v < 0 ? 0 : v;  // NaN passes through, as activation_forward's
+      }
+    }
+  });
 }
 
 // activation_backward kRelu given the ReLU's output (y > 0 exactly when its input is), then bias_backward of the

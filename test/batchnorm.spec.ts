@@ -108,7 +108,7 @@ describe.each(backends)('batch-norm kernels on $label', (bc) => {
       expect(Object.is(dgamma[2], 0)).toBe(true);
       expect(Array.from(dbeta)).toEqual([0, 0.25, 3]);
       expect(Object.is(dbeta[0], 0)).toBe(true);
-      expect((used.user + used.system) / 1000).toBeLessThan(500);
+      expect((used.user + used.system) / 1000).toBeLessThan(50);  // the old native walk: 11-70 s (ts 9 s)
     });
 
     it('training with one value per channel is refused', () => {

@@ -103,7 +103,7 @@ describe.each(backends)('ops, softmax backward and losses on $label', (bc) => {
       getBackend().softmaxBackward(2 ** 30, 0, new C(0), new C(0), dx.subarray(0, 0));
       const used = process.cpuUsage(cpu);
       expect(Array.from(dx)).toEqual([7]);
-      expect((used.user + used.system) / 1000).toBeLessThan(500);
+      expect((used.user + used.system) / 1000).toBeLessThan(50);  // old native: 0.51-0.63 s (ts 1.6 s)
     });
 
     it('loss kernels match their formulas', () => {

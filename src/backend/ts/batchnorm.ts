@@ -9,14 +9,15 @@ export function batchNormForward(N: number, C: number, S: number, x: FloatArray,
   y: FloatArray, mean: FloatArray, invstd: FloatArray, runningMean: FloatArray, runningVar: FloatArray,
   training: boolean, momentum: number, eps: number): void {
   const count = N * S;
+  const planes = S === 0 ? 0 : N;  // no elements: N empty planes (up to 2^30) would cost seconds (eval allows S = 0)
   for (let c = 0; c < C; c++) {
     let m: number, inv: number;
     if (training) {
       let s = 0;
-      for (let b = 0; b < N; b++) for (let i = 0; i < S; i++) s += x[(b * C + c) * S + i];
+      for (let b = 0; b < planes; b++) for (let i = 0; i < S; i++) s += x[(b * C + c) * S + i];
       m = s / count;
       let q = 0;
-      for (let b = 0; b < N; b++) for (let i = 0; i < S; i++) q += (x[(b * C + c) * S + i] - m) ** 2;
+      for (let b = 0; b < planes; b++) for (let i = 0; i < S; i++) q += (x[(b * C + c) * S + i] - m) ** 2;
       inv = 1 / Math.sqrt(q / count + eps);
       runningMean[c] = (1 - momentum) * runningMean[c] + momentum * m;
       runningVar[c] = (1 - momentum) * runningVar[c] + momentum * (q / (count - 1));
@@ -27,7 +28,7 @@ export function batchNormForward(N: number, C: number, S: number, x: FloatArray,
     mean[c] = m;
     invstd[c] = inv;
     const scale = gamma[c] * inv, shift = beta[c];
-    for (let b = 0; b < N; b++) {
+    for (let b = 0; b < planes; b++) {
       for (let i = 0; i < S; i++) y[(b * C + c) * S + i] = (x[(b * C + c) * S + i] - m) * scale + shift;
     }
   }
