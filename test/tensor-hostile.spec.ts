@@ -23,6 +23,9 @@ const errors: [string, () => unknown, ErrorConstructor, RegExp][] = [
   ['take at 2^31', () => x().take([2 ** 31], 1), RangeError, /^indices\[0\] is 2147483648, out of bounds for any axis/],
   ['take at -2^31', () => x().take([-(2 ** 31)], 1), RangeError, /^indices\[0\] is -2147483648, out of bounds/],
   ['oneHot with dtype int32', () => ops.oneHot([1], 3, 'int32' as never), TypeError, /^dtype must be 'float32' or 'float64', got the string 'int32'$/],
+  ['slice at index 2^32 (was element 0, the index wrapped to 32 bits)', () => x().slice(null, 2 ** 32), RangeError, /^index 4294967296 is out of bounds for axis 1 with size 3$/],
+  ['slice at index 2^31 (was named as -2147483648)', () => x().slice(2 ** 31), RangeError, /^index 2147483648 is out of bounds for axis 0 with size 2$/],
+  ['slice at index -(2^32 + 1) (was element 2)', () => x().slice(null, -(2 ** 32) - 1), RangeError, /^index -4294967297 is out of bounds for axis 1 with size 3$/],
   ['a Tensor of BigInt64Array data', () => new Tensor(new BigInt64Array([1n]) as never), TypeError, /^data must be a Float32Array, a Float64Array or a \(nested\) array of numbers, got a BigInt64Array$/],
 ];
 
