@@ -129,10 +129,18 @@ export function arange(start: number, stop?: number, step = 1, opts?: CreationOp
   if (step === 0) throw new RangeError('step must not be 0');
   const n = Math.max(0, Math.ceil((stop - start) / step));
   if (n >= 2 ** 31) throw new RangeError(`arange(${start}, ${stop}, ${step}) would hold ${n} elements (at most 2^31 - 1)`);
-  const out = allocate(dtypeOption(opts), n);
-  // NumPy's arange steps by the difference of its first two values, which may differ from step in the last bit
-  const delta = (start + step) - start;
-  for (let i = 0; i < n; i++) out[i] = start + i * delta;
+  const dtype = dtypeOption(opts), out = allocate(dtype, n);
+  // NumPy's arange writes start and start + step, then steps by the difference of those two values in the dtype
+  // (which may differ from step in the last bit), in the dtype's arithmetic: float32 rounds i · delta and the sum
+  if (n > 0) out[0] = start;
+  if (n > 1) out[1] = start + step;
+  const first = out[0], delta = n > 1 ? out[1] - first : 0;
+  if (dtype === 'float32') {
+    const d = Math.fround(delta);
+    for (let i = 2; i < n; i++) out[i] = first + Math.fround(Math.fround(i) * d);
+  } else {
+    for (let i = 2; i < n; i++) out[i] = first + i * delta;
+  }
   return new Tensor(out);
 }
 
