@@ -30,13 +30,28 @@ export function sizeOf(shape: Shape): number {
 export function checkShape(shape: Shape, name = 'shape'): void {
   if (!Array.isArray(shape)) throw new TypeError(`${name} must be an array of sizes, got ${typeof shape}`);
   const sizes: Shape = shape;
+  let span = 1;  // the product of the non-zero sizes: an empty tensor's other axes may be long, not endless
   for (let i = 0; i < sizes.length; i++) {
     const d = sizes[i];
     if (!Number.isInteger(d) || d < 0) {
       throw new RangeError(`${name} must hold non-negative integers, got [${shape.join(', ')}]`);
     }
+    if (d > Number.MAX_SAFE_INTEGER) {
+      throw new RangeError(`${name} must hold non-negative integers up to 2^53 - 1, got [${shape.join(', ')}]`);
+    }
+    if (d !== 0) span *= d;
+  }
+  if (span >= MAX_SPAN) {
+    throw new RangeError(`${name} ${formatShape(shape)} is too big: its non-zero sizes multiply to ${span}, at least 2^60 ` +
+      '(NumPy: array is too big)');
   }
 }
+
+/**
+ * The bound on the product of a shape's non-zero sizes (NumPy's for float64: the bytes of that many elements fit in
+ * 63 bits). Below it, products of sizes are finite: [1e308, 1e308, 0] would make Infinity · 0 = NaN elements.
+ */
+const MAX_SPAN = 2 ** 60;
 
 /** A tensor holds fewer elements than this: the kernels' sizes are int32. */
 export const MAX_ELEMENTS = 2 ** 31;

@@ -26,6 +26,10 @@ const errors: [string, () => unknown, ErrorConstructor, RegExp][] = [
   ['slice at index 2^32 (was element 0, the index wrapped to 32 bits)', () => x().slice(null, 2 ** 32), RangeError, /^index 4294967296 is out of bounds for axis 1 with size 3$/],
   ['slice at index 2^31 (was named as -2147483648)', () => x().slice(2 ** 31), RangeError, /^index 2147483648 is out of bounds for axis 0 with size 2$/],
   ['slice at index -(2^32 + 1) (was element 2)', () => x().slice(null, -(2 ** 32) - 1), RangeError, /^index -4294967297 is out of bounds for axis 1 with size 3$/],
+  ['zeros([1e308, 1e308, 0]) (was "holds NaN elements but data has 0")', () => ops.zeros([1e308, 1e308, 0]), RangeError, /^shape must hold non-negative integers up to 2\^53 - 1, got \[1e\+308, 1e\+308, 0\]$/],
+  ['zeros([2^50, 2^50, 0])', () => ops.zeros([2 ** 50, 2 ** 50, 0]), RangeError, /^shape \[1125899906842624, 1125899906842624, 0\] is too big: its non-zero sizes multiply to 1\.2676506002282294e\+30, at least 2\^60 \(NumPy: array is too big\)$/],
+  ['reshape an empty tensor to [2^31, 2^31, 0]', () => ops.zeros([0]).reshape([2 ** 31, 2 ** 31, 0]), RangeError, /^shape \[2147483648, 2147483648, 0\] is too big: its non-zero sizes multiply to 4611686018427388000, at least 2\^60/],
+  ['a size above 2^53 - 1 (not exact as a number)', () => new Tensor(new Float32Array(0), [2 ** 53 + 2, 0]), RangeError, /^shape must hold non-negative integers up to 2\^53 - 1, got \[9007199254740994, 0\]$/],
   ['a Tensor of BigInt64Array data', () => new Tensor(new BigInt64Array([1n]) as never), TypeError, /^data must be a Float32Array, a Float64Array or a \(nested\) array of numbers, got a BigInt64Array$/],
 ];
 
@@ -34,6 +38,12 @@ describe.each(backends)('hostile tensor arguments on $label', (bc) => {
     useBackend(bc);
     expect(f).toThrow(type);
     expect(f).toThrow(message);
+  });
+
+  it('an empty tensor may have long axes while its non-zero sizes multiply to less than 2^60, as in NumPy', () => {
+    useBackend(bc);
+    expect(ops.zeros([2 ** 29, 2 ** 30, 0]).shape).toEqual([2 ** 29, 2 ** 30, 0]);
+    expect(Tensor.zeros([0, 2 ** 53 - 1]).shape).toEqual([0, 2 ** 53 - 1]);
   });
 
   it('indices as a Float32Array or Float64Array are converted like any other array (not refused as a dtype mismatch)', () => {
