@@ -46,6 +46,18 @@ describe.each(backends)('hostile tensor arguments on $label', (bc) => {
     expect(Tensor.zeros([0, 2 ** 53 - 1]).shape).toEqual([0, 2 ** 53 - 1]);
   });
 
+  it('pad widths broadcast as NumPy\'s: [w], [[before, after]] and [[w]] for every axis, [w] for one axis', () => {
+    useBackend(bc);
+    // np.pad(np.arange(1., 3), [1]) is [0, 1, 2, 0]; x (2, 3) padded by [[1, 2]] is (5, 6), by [[1], [2]] is (4, 7)
+    expect(new Tensor([1, 2]).pad([1]).toArray()).toEqual([0, 1, 2, 0]);
+    expect(x().pad([[1, 2]]).shape).toEqual([5, 6]);
+    expect(x().pad([[1], [2]], 9).toNested()).toEqual(
+      [[9, 9, 9, 9, 9, 9, 9], [9, 9, 1, 2, 3, 9, 9], [9, 9, 4, 5, 6, 9, 9], [9, 9, 9, 9, 9, 9, 9]]);
+    expect(x().pad([[0, 1]]).toNested()).toEqual([[1, 2, 3, 0], [4, 5, 6, 0], [0, 0, 0, 0]]);
+    expect(() => x().pad([[1, 2, 3]])).toThrow(new TypeError('pad width[0] must be a [before, after] pair or [width], got an array of length 3'));
+    expect(() => x().pad([[1], [-2]])).toThrow(new RangeError('pad width[1][0] must be a non-negative integer, got -2'));
+  });
+
   it('indices as a Float32Array or Float64Array are converted like any other array (not refused as a dtype mismatch)', () => {
     useBackend(bc);
     expect(x().take(new Float32Array([2, 0]) as never, 1).toArray()).toEqual([3, 1, 6, 4]);
