@@ -326,10 +326,13 @@ export type NestedArray = ArrayLike<number> | ArrayLike<NestedArray>;
 function flattenNested(data: NestedArray, dtype: DType): { data: FloatArray; shape: number[] } {
   const shape: number[] = [];
   for (let level: unknown = data; isArrayLike(level); level = level[0]) {
+    // a cyclic array nests forever: the shape grew until V8 died (a fatal error, not an exception)
+    if (shape.length === MAX_NESTING) throw new RangeError(`data nests arrays more than ${MAX_NESTING} deep (NumPy's most dimensions): is it cyclic?`);
     shape.push(level.length);
     if (level.length === 0) break;
   }
-  const out = allocate(dtype, sizeOf(shape));
+  checkShape(shape, "data's shape");
+  const out = allocate(dtype, checkElements(shape, 'data of shape'));
   let k = 0;
   const walk = (a: ArrayLike<unknown>, depth: number, name: string): void => {
     if (a.length !== shape[depth]) {
@@ -354,6 +357,9 @@ function flattenNested(data: NestedArray, dtype: DType): { data: FloatArray; sha
   walk(data, 0, 'data');
   return { data: out, shape };
 }
+
+/** The deepest nested data taken (NumPy's limit on dimensions), so that a cyclic array ends in an error. */
+const MAX_NESTING = 64;
 
 function isArrayLike(v: unknown): v is ArrayLike<unknown> {
   return v !== null && typeof v === 'object' && typeof (v as ArrayLike<unknown>).length === 'number';

@@ -58,6 +58,23 @@ describe.each(backends)('hostile tensor arguments on $label', (bc) => {
     expect(() => x().pad([[1], [-2]])).toThrow(new RangeError('pad width[1][0] must be a non-negative integer, got -2'));
   });
 
+  it('nested data deeper than 64 arrays, or cyclic, is a RangeError (a cyclic array crashed the process: V8 fatal error)', () => {
+    useBackend(bc);
+    const cyclic: unknown[] = [1];
+    cyclic[0] = cyclic;
+    let deep: unknown = [1];
+    for (let i = 0; i < 100000; i++) deep = [deep];  // "Maximum call stack size exceeded" before
+    let ok: unknown = [7];
+    for (let i = 0; i < 63; i++) ok = [ok];
+    const message = /^data nests arrays more than 64 deep \(NumPy's most dimensions\): is it cyclic\?$/;
+    expect(() => new Tensor(cyclic as never)).toThrow(message);
+    expect(() => ops.tensor(deep as never)).toThrow(message);
+    expect(new Tensor(ok as never).shape).toEqual(new Array(64).fill(1));
+    expect(() => new Tensor({ length: 2 ** 40 } as never)).toThrow(
+      new RangeError('data of shape [1099511627776] would hold 1099511627776 elements: a tensor holds fewer than 2^31'));
+    expect(() => new Tensor({ length: -1 } as never)).toThrow(new RangeError('data\'s shape must hold non-negative integers, got [-1]'));
+  });
+
   it('indices as a Float32Array or Float64Array are converted like any other array (not refused as a dtype mismatch)', () => {
     useBackend(bc);
     expect(x().take(new Float32Array([2, 0]) as never, 1).toArray()).toEqual([3, 1, 6, 4]);
