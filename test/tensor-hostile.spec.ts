@@ -75,6 +75,18 @@ describe.each(backends)('hostile tensor arguments on $label', (bc) => {
     expect(() => new Tensor({ length: -1 } as never)).toThrow(new RangeError('data\'s shape must hold non-negative integers, got [-1]'));
   });
 
+  it('an operand that begins where out begins but is shorter is refused, not read after it was overwritten', () => {
+    useBackend(bc);
+    // a += a[0] through a view of a's first row: row 1 was written before row 2 read it ([2, 4, 5, 8])
+    const d = new Float32Array([1, 2, 3, 4]);
+    const a = new Tensor(d, [2, 2]), row = new Tensor(d.subarray(0, 2));
+    expect(() => a.add_(row)).toThrow(new RangeError('y must not share memory with b (other than being the very same array)'));
+    expect(() => ops.mul(a, row, { out: a })).toThrow(RangeError);
+    expect(Array.from(d)).toEqual([1, 2, 3, 4]);
+    expect(a.add_(row.clone()).toArray()).toEqual([2, 4, 4, 6]);  // NumPy's a += a[0].copy()
+    expect(a.mul_(a.reshape([4]).reshape([2, 2])).toArray()).toEqual([4, 16, 16, 36]);  // the very same array: allowed
+  });
+
   it('indices as a Float32Array or Float64Array are converted like any other array (not refused as a dtype mismatch)', () => {
     useBackend(bc);
     expect(x().take(new Float32Array([2, 0]) as never, 1).toArray()).toEqual([3, 1, 6, 4]);
