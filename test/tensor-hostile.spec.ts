@@ -30,6 +30,12 @@ const errors: [string, () => unknown, ErrorConstructor, RegExp][] = [
   ['zeros([2^50, 2^50, 0])', () => ops.zeros([2 ** 50, 2 ** 50, 0]), RangeError, /^shape \[1125899906842624, 1125899906842624, 0\] is too big: its non-zero sizes multiply to 1\.2676506002282294e\+30, at least 2\^60 \(NumPy: array is too big\)$/],
   ['reshape an empty tensor to [2^31, 2^31, 0]', () => ops.zeros([0]).reshape([2 ** 31, 2 ** 31, 0]), RangeError, /^shape \[2147483648, 2147483648, 0\] is too big: its non-zero sizes multiply to 4611686018427388000, at least 2\^60/],
   ['a size above 2^53 - 1 (not exact as a number)', () => new Tensor(new Float32Array(0), [2 ** 53 + 2, 0]), RangeError, /^shape must hold non-negative integers up to 2\^53 - 1, got \[9007199254740994, 0\]$/],
+  ['sum({ axes: 1 }) (summed every axis)', () => x().sum({ axes: 1 } as never), TypeError, /^unknown sum option 'axes'; the options are axis, keepdims$/],
+  ['max({ axis: 0, keepDims: true }) (dropped the axis)', () => x().max({ axis: 0, keepDims: true } as never), TypeError, /^unknown max option 'keepDims'; the options are axis, keepdims$/],
+  ['std({ correction: 1 })', () => x().std({ correction: 1 } as never), TypeError, /^unknown std option 'correction'; the options are axis, keepdims, ddof$/],
+  ['argmax({ dim: 1 })', () => x().argmax({ dim: 1 } as never), TypeError, /^unknown argmax option 'dim'; the options are axis, keepdims$/],
+  ['add(x, 1, { dtype })', () => ops.add(x(), 1, { dtype: 'float64' } as never), TypeError, /^unknown add option 'dtype'; the options are out$/],
+  ['linspace endpoint "no" (was true)', () => ops.linspace(0, 1, 3, { endpoint: 'no' } as never), TypeError, /^options.endpoint must be a boolean, got the string 'no'$/],
   ['a Tensor of BigInt64Array data', () => new Tensor(new BigInt64Array([1n]) as never), TypeError, /^data must be a Float32Array, a Float64Array or a \(nested\) array of numbers, got a BigInt64Array$/],
 ];
 

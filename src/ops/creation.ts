@@ -154,6 +154,7 @@ export function linspace(start: number, stop: number, num = 50, opts?: CreationO
   count(num, 'num');
   checkElements([num], 'the result of shape');
   const endpoint = optionsObject(opts, 'options').endpoint ?? true;
+  if (typeof endpoint !== 'boolean') throw new TypeError(`options.endpoint must be a boolean, got ${describeValue(endpoint)}`);
   const div = endpoint ? num - 1 : num;
   const step = div > 0 ? (stop - start) / div : 0;
   const out = allocate(dtypeOption(opts), num);

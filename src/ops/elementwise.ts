@@ -123,6 +123,8 @@ export interface OutOptions {
 export function outArg(options: OutOptions | undefined, op: string): Tensor | undefined {
   if (options === undefined || options === null) return undefined;
   if (typeof options !== 'object') throw new TypeError(`${op}: options must be an object, got ${describeValue(options)}`);
+  // out is the one option: another ({ dtype }, { where }) would else be ignored (a for-in: no array made per call)
+  for (const k in options) if (k !== 'out') throw new TypeError(`unknown ${op} option '${k}'; the options are out`);
   const out = options.out;
   if (out === undefined || out === null) return undefined;
   if (!(out instanceof Tensor)) throw new TypeError(`${op}: out must be a Tensor, got ${describeValue(out)}`);
