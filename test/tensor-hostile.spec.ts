@@ -36,6 +36,11 @@ const errors: [string, () => unknown, ErrorConstructor, RegExp][] = [
   ['argmax({ dim: 1 })', () => x().argmax({ dim: 1 } as never), TypeError, /^unknown argmax option 'dim'; the options are axis, keepdims$/],
   ['add(x, 1, { dtype })', () => ops.add(x(), 1, { dtype: 'float64' } as never), TypeError, /^unknown add option 'dtype'; the options are out$/],
   ['linspace endpoint "no" (was true)', () => ops.linspace(0, 1, 3, { endpoint: 'no' } as never), TypeError, /^options.endpoint must be a boolean, got the string 'no'$/],
+  ['zeros([2], { dtyp }) (was float32)', () => ops.zeros([2], { dtyp: 'float64' } as never), TypeError, /^unknown zeros option 'dtyp'; the options are dtype$/],
+  ['tensor(data, { requires_grad }) (was no gradient)', () => ops.tensor([1], { requires_grad: true } as never), TypeError, /^unknown tensor option 'requires_grad'; the options are dtype, requiresGrad$/],
+  ['ones([2], { seed })', () => ops.ones([2], { seed: 1 } as never), TypeError, /^unknown ones option 'seed'; the options are dtype$/],
+  ['randn([2], { generator })', () => ops.randn([2], { generator: 1 } as never), TypeError, /^unknown randn option 'generator'; the options are dtype, seed, rng$/],
+  ['linspace(0, 1, 3, { endPoint: false })', () => ops.linspace(0, 1, 3, { endPoint: false } as never), TypeError, /^unknown linspace option 'endPoint'; the options are dtype, endpoint$/],
   ['a Tensor of BigInt64Array data', () => new Tensor(new BigInt64Array([1n]) as never), TypeError, /^data must be a Float32Array, a Float64Array or a \(nested\) array of numbers, got a BigInt64Array$/],
 ];
 
@@ -91,6 +96,16 @@ describe.each(backends)('hostile tensor arguments on $label', (bc) => {
     expect(Array.from(d)).toEqual([1, 2, 3, 4]);
     expect(a.add_(row.clone()).toArray()).toEqual([2, 4, 4, 6]);  // NumPy's a += a[0].copy()
     expect(a.mul_(a.reshape([4]).reshape([2, 2])).toArray()).toEqual([4, 16, 16, 36]);  // the very same array: allowed
+  });
+
+  it('the creation functions take their own options (and forward none they do not take)', () => {
+    useBackend(bc);
+    expect(ops.rand([2], { seed: 3, dtype: 'float64' }).dtype).toBe('float64');
+    expect(Array.from(ops.randint(0, 5, [3], { seed: 1 }).data)).toEqual(Array.from(ops.randint(0, 5, [3], { seed: 1 }).data));
+    expect(ops.linspace(0, 1, 3, { endpoint: false, dtype: 'float64' }).toArray()).toEqual([0, 1 / 3, 2 / 3]);
+    expect(ops.tensor([1], { requiresGrad: true, dtype: 'float64' }).requiresGrad).toBe(true);
+    expect(ops.eye(2, 2, { dtype: 'float64' }).dtype).toBe('float64');
+    expect(ops.onesLike(ops.zeros([2], { dtype: 'float64' })).toArray()).toEqual([1, 1]);
   });
 
   it('indices as a Float32Array or Float64Array are converted like any other array (not refused as a dtype mismatch)', () => {
