@@ -41,6 +41,10 @@ const errors: [string, () => unknown, ErrorConstructor, RegExp][] = [
   ['ones([2], { seed })', () => ops.ones([2], { seed: 1 } as never), TypeError, /^unknown ones option 'seed'; the options are dtype$/],
   ['randn([2], { generator })', () => ops.randn([2], { generator: 1 } as never), TypeError, /^unknown randn option 'generator'; the options are dtype, seed, rng$/],
   ['linspace(0, 1, 3, { endPoint: false })', () => ops.linspace(0, 1, 3, { endPoint: false } as never), TypeError, /^unknown linspace option 'endPoint'; the options are dtype, endpoint$/],
+  // broadcasting to 2^32 elements was Node's 'The value of "size" is out of range ... Received 17_179_869_184'
+  ['add broadcast to [2^16, 2^16]', () => ops.add(Tensor.zeros([2 ** 16, 1]), Tensor.zeros([1, 2 ** 16])), RangeError, /^the result of shape \[65536, 65536\] would hold 4294967296 elements: a tensor holds fewer than 2\^31$/],
+  ['where broadcast to [2^16, 2^16]', () => ops.where(Tensor.zeros([2 ** 16, 1]), Tensor.zeros([1, 2 ** 16]), 0), RangeError, /^the result of shape \[65536, 65536\] would hold 4294967296 elements/],
+  ['gt broadcast to [46341, 46341] (2^31 + 4281)', () => ops.gt(Tensor.zeros([46341, 1]), Tensor.zeros([46341])), RangeError, /^the result of shape \[46341, 46341\] would hold 2147488281 elements/],
   ['a Tensor of BigInt64Array data', () => new Tensor(new BigInt64Array([1n]) as never), TypeError, /^data must be a Float32Array, a Float64Array or a \(nested\) array of numbers, got a BigInt64Array$/],
 ];
 
