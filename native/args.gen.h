@@ -4,1135 +4,561 @@
 #pragma once
 
 constexpr const char* kEnum_activation[] = {"relu", "leakyRelu", "sigmoid", "tanh", "step"};
-constexpr const char* kEnum_binaryOp[] = {"add", "sub", "mul", "div", "pow", "maximum", "minimum",
-                                          "gt",  "ge",  "lt",  "le",  "eq",  "ne"};
-constexpr const char* kEnum_unaryOp[] = {"neg",  "abs",       "sign",    "exp",  "log",  "log1p",    "sqrt", "square",
-                                         "relu", "leakyRelu", "sigmoid", "tanh", "step", "softplus", "gelu", "clamp"};
+constexpr const char* kEnum_binaryOp[] = {"add", "sub", "mul", "div", "pow", "maximum", "minimum", "gt", "ge", "lt", "le", "eq", "ne"};
+constexpr const char* kEnum_unaryOp[] = {"neg", "abs", "sign", "exp", "log", "log1p", "sqrt", "square", "relu", "leakyRelu", "sigmoid", "tanh", "step", "softplus", "gelu", "clamp"};
 constexpr const char* kEnum_reduceOp[] = {"sum", "mean", "prod", "max", "min", "logSumExp"};
 constexpr const char* kEnum_argReduceOp[] = {"argmax", "argmin"};
 
 constexpr HookUse kHook_conv = {hook_conv, {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, 11, 2};
 #define NODENN_CONV_SIZES                                                                                    \
   size_arg("N"), size_arg("C"), size_arg("H"), size_arg("W"), size_arg("F"), size_arg("KH"), size_arg("KW"), \
-      size_arg("strideH"), size_arg("strideW"), size_arg("padH"), size_arg("padW")
-constexpr HookUse kHook_convChain = {
-    hook_conv_chain, {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17}, 18, 4};
-#define NODENN_CONV_CHAIN_SIZES                                                                                      \
-  size_arg("N"), size_arg("C"), size_arg("H"), size_arg("W"), size_arg("F"), size_arg("KH"), size_arg("KW"),         \
-      size_arg("strideH"), size_arg("strideW"), size_arg("padH"), size_arg("padW"), size_arg("F2"), size_arg("KH2"), \
-      size_arg("KW2"), size_arg("strideH2"), size_arg("strideW2"), size_arg("padH2"), size_arg("padW2")
+  size_arg("strideH"), size_arg("strideW"), size_arg("padH"), size_arg("padW")
+constexpr HookUse kHook_convChain = {hook_conv_chain, {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17}, 18, 4};
+#define NODENN_CONV_CHAIN_SIZES                                                                                  \
+  size_arg("N"), size_arg("C"), size_arg("H"), size_arg("W"), size_arg("F"), size_arg("KH"), size_arg("KW"),     \
+  size_arg("strideH"), size_arg("strideW"), size_arg("padH"), size_arg("padW"), size_arg("F2"), size_arg("KH2"), \
+  size_arg("KW2"), size_arg("strideH2"), size_arg("strideW2"), size_arg("padH2"), size_arg("padW2")
 constexpr HookUse kHook_pool = {hook_pool, {0, 1, 2, 3, 4, 5, 6, 7}, 8, 2};
 #define NODENN_POOL_SIZES                                                                                          \
   size_arg("N"), size_arg("C"), size_arg("H"), size_arg("W"), size_arg("KH"), size_arg("KW"), size_arg("strideH"), \
-      size_arg("strideW")
+  size_arg("strideW")
 constexpr HookUse kHook_batchNorm = {hook_batch_norm, {0, 1, 2, 11}, 4, 0};
 constexpr HookUse kHook_broadcast = {hook_broadcast, {1, 2, 3, 4, 5, 6, 7, 8}, 8, 4};
 constexpr HookUse kHook_broadcastWhere = {hook_broadcast_where, {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}, 12, 4};
 #define NODENN_BROADCAST_WHERE_SIZES                                                                              \
   size_arg("c0"), size_arg("c1"), size_arg("c2"), size_arg("c3"), size_arg("a0"), size_arg("a1"), size_arg("a2"), \
-      size_arg("a3"), size_arg("b0"), size_arg("b1"), size_arg("b2"), size_arg("b3")
+  size_arg("a3"), size_arg("b0"), size_arg("b1"), size_arg("b2"), size_arg("b3")
 
 // gemm(transA, transB, M, N, K, alpha, A, B, beta, C)
-constexpr ArgSpec kArgs_gemm[] = {flag_arg("transA"),
-                                  flag_arg("transB"),
-                                  size_arg("M"),
-                                  size_arg("N"),
-                                  size_arg("K"),
-                                  number_arg("alpha"),
-                                  floats_arg("A", kIn, len(P{"M * K", 2, {{2, 1}, {4, 1}}})),
-                                  floats_arg("B", kIn, len(P{"K * N", 2, {{4, 1}, {3, 1}}})),
-                                  number_arg("beta"),
-                                  floats_arg("C", kOut, len(P{"M * N", 2, {{2, 1}, {3, 1}}}))};
-constexpr KernelSpec kSpec_gemm = {"gemm",
-                                   "gemm(transA, transB, M, N, K, alpha, A, B, beta, C)",
-                                   kArgs_gemm,
-                                   10,
-                                   10,
-                                   nullptr,
-                                   "the packed panels",
-                                   {{0, 1, 2, 3, 4, 5, 8}, 7, {6, 7, 9}, 3, {{9, 6, false}, {9, 7, false}}, 2, {}, 0}};
+constexpr ArgSpec kArgs_gemm[] = {flag_arg("transA"), flag_arg("transB"), size_arg("M"), size_arg("N"), size_arg("K"),
+    number_arg("alpha"), floats_arg("A", kIn, len(P{"M * K", 2, {{2, 1}, {4, 1}}})),
+    floats_arg("B", kIn, len(P{"K * N", 2, {{4, 1}, {3, 1}}})), number_arg("beta"),
+    floats_arg("C", kOut, len(P{"M * N", 2, {{2, 1}, {3, 1}}}))};
+constexpr KernelSpec kSpec_gemm = {"gemm", "gemm(transA, transB, M, N, K, alpha, A, B, beta, C)", kArgs_gemm, 10, 10,
+    nullptr, "the packed panels", {{0, 1, 2, 3, 4, 5, 8}, 7, {6, 7, 9}, 3, {{9, 6, false}, {9, 7, false}}, 2, {}, 0}};
 
 // activationForward(activation, n, x, y, slope)
 constexpr ArgSpec kArgs_activationForward[] = {
     enum_arg("activation", {kEnum_activation, 5, "'relu', 'leakyRelu', 'sigmoid', 'tanh' or 'step'"}), size_arg("n"),
     floats_arg("x", kIn, len(P{"n", 1, {{1, 1}}})), floats_arg("y", kOut, len(P{"n", 1, {{1, 1}}}), 4u),
     number_arg("slope")};
-constexpr KernelSpec kSpec_activationForward = {"activationForward",
-                                                "activationForward(activation, n, x, y, slope)",
-                                                kArgs_activationForward,
-                                                5,
-                                                5,
-                                                nullptr,
-                                                nullptr,
-                                                {{0, 1, 4}, 3, {2, 3}, 2, {{3, 2, true}}, 1, {}, 0}};
+constexpr KernelSpec kSpec_activationForward = {"activationForward", "activationForward(activation, n, x, y, slope)",
+    kArgs_activationForward, 5, 5, nullptr, nullptr, {{0, 1, 4}, 3, {2, 3}, 2, {{3, 2, true}}, 1, {}, 0}};
 
 // activationBackward(activation, n, x, y, dy, dx, slope)
 constexpr ArgSpec kArgs_activationBackward[] = {
-    enum_arg("activation", {kEnum_activation, 5, "'relu', 'leakyRelu', 'sigmoid', 'tanh' or 'step'"}),
-    size_arg("n"),
-    floats_arg("x", kIn, len(P{"n", 1, {{1, 1}}})),
-    floats_arg("y", kIn, len(P{"n", 1, {{1, 1}}})),
-    floats_arg("dy", kIn, len(P{"n", 1, {{1, 1}}})),
-    floats_arg("dx", kOut, len(P{"n", 1, {{1, 1}}}), 16u),
+    enum_arg("activation", {kEnum_activation, 5, "'relu', 'leakyRelu', 'sigmoid', 'tanh' or 'step'"}), size_arg("n"),
+    floats_arg("x", kIn, len(P{"n", 1, {{1, 1}}})), floats_arg("y", kIn, len(P{"n", 1, {{1, 1}}})),
+    floats_arg("dy", kIn, len(P{"n", 1, {{1, 1}}})), floats_arg("dx", kOut, len(P{"n", 1, {{1, 1}}}), 16u),
     number_arg("slope")};
-constexpr KernelSpec kSpec_activationBackward = {
-    "activationBackward",
-    "activationBackward(activation, n, x, y, dy, dx, slope)",
-    kArgs_activationBackward,
-    7,
-    7,
-    nullptr,
-    nullptr,
+constexpr KernelSpec kSpec_activationBackward = {"activationBackward",
+    "activationBackward(activation, n, x, y, dy, dx, slope)", kArgs_activationBackward, 7, 7, nullptr, nullptr,
     {{0, 1, 6}, 3, {2, 3, 4, 5}, 4, {{5, 2, false}, {5, 3, false}, {5, 4, true}}, 3, {}, 0}};
 
 // biasAdd(rows, cols, y, bias)
 constexpr ArgSpec kArgs_biasAdd[] = {size_arg("rows"), size_arg("cols"),
-                                     floats_arg("y", kOut, len(P{"rows * cols", 2, {{0, 1}, {1, 1}}})),
-                                     floats_arg("bias", kIn, len(P{"cols", 1, {{1, 1}}}))};
-constexpr KernelSpec kSpec_biasAdd = {"biasAdd",
-                                      "biasAdd(rows, cols, y, bias)",
-                                      kArgs_biasAdd,
-                                      4,
-                                      4,
-                                      nullptr,
-                                      nullptr,
-                                      {{0, 1}, 2, {2, 3}, 2, {{2, 3, false}}, 1, {}, 0}};
+    floats_arg("y", kOut, len(P{"rows * cols", 2, {{0, 1}, {1, 1}}})),
+    floats_arg("bias", kIn, len(P{"cols", 1, {{1, 1}}}))};
+constexpr KernelSpec kSpec_biasAdd = {"biasAdd", "biasAdd(rows, cols, y, bias)", kArgs_biasAdd, 4, 4, nullptr,
+    nullptr, {{0, 1}, 2, {2, 3}, 2, {{2, 3, false}}, 1, {}, 0}};
 
 // biasBackward(rows, cols, dy, dbias)
 constexpr ArgSpec kArgs_biasBackward[] = {size_arg("rows"), size_arg("cols"),
-                                          floats_arg("dy", kIn, len(P{"rows * cols", 2, {{0, 1}, {1, 1}}})),
-                                          floats_arg("dbias", kOut, len(P{"cols", 1, {{1, 1}}}))};
-constexpr KernelSpec kSpec_biasBackward = {"biasBackward",
-                                           "biasBackward(rows, cols, dy, dbias)",
-                                           kArgs_biasBackward,
-                                           4,
-                                           4,
-                                           nullptr,
-                                           nullptr,
-                                           {{0, 1}, 2, {2, 3}, 2, {{3, 2, false}}, 1, {}, 0}};
+    floats_arg("dy", kIn, len(P{"rows * cols", 2, {{0, 1}, {1, 1}}})),
+    floats_arg("dbias", kOut, len(P{"cols", 1, {{1, 1}}}))};
+constexpr KernelSpec kSpec_biasBackward = {"biasBackward", "biasBackward(rows, cols, dy, dbias)", kArgs_biasBackward,
+    4, 4, nullptr, nullptr, {{0, 1}, 2, {2, 3}, 2, {{3, 2, false}}, 1, {}, 0}};
 
 // biasRelu(rows, cols, y, bias)
-constexpr KernelSpec kSpec_biasRelu = {"biasRelu",
-                                       "biasRelu(rows, cols, y, bias)",
-                                       kArgs_biasAdd,
-                                       4,
-                                       4,
-                                       nullptr,
-                                       nullptr,
-                                       {{0, 1}, 2, {2, 3}, 2, {{2, 3, false}}, 1, {}, 0}};
+constexpr KernelSpec kSpec_biasRelu = {"biasRelu", "biasRelu(rows, cols, y, bias)", kArgs_biasAdd, 4, 4, nullptr,
+    nullptr, {{0, 1}, 2, {2, 3}, 2, {{2, 3, false}}, 1, {}, 0}};
 
 // reluBiasBackward(rows, cols, y, dy, dx, dbias)
-constexpr ArgSpec kArgs_reluBiasBackward[] = {size_arg("rows"),
-                                              size_arg("cols"),
-                                              floats_arg("y", kIn, len(P{"rows * cols", 2, {{0, 1}, {1, 1}}})),
-                                              floats_arg("dy", kIn, len(P{"rows * cols", 2, {{0, 1}, {1, 1}}})),
-                                              floats_arg("dx", kOut, len(P{"rows * cols", 2, {{0, 1}, {1, 1}}}), 8u),
-                                              floats_arg("dbias", kOut, len(P{"cols", 1, {{1, 1}}}))};
-constexpr KernelSpec kSpec_reluBiasBackward = {
-    "reluBiasBackward",
-    "reluBiasBackward(rows, cols, y, dy, dx, dbias)",
-    kArgs_reluBiasBackward,
-    6,
-    6,
-    nullptr,
-    nullptr,
+constexpr ArgSpec kArgs_reluBiasBackward[] = {size_arg("rows"), size_arg("cols"),
+    floats_arg("y", kIn, len(P{"rows * cols", 2, {{0, 1}, {1, 1}}})),
+    floats_arg("dy", kIn, len(P{"rows * cols", 2, {{0, 1}, {1, 1}}})),
+    floats_arg("dx", kOut, len(P{"rows * cols", 2, {{0, 1}, {1, 1}}}), 8u),
+    floats_arg("dbias", kOut, len(P{"cols", 1, {{1, 1}}}))};
+constexpr KernelSpec kSpec_reluBiasBackward = {"reluBiasBackward", "reluBiasBackward(rows, cols, y, dy, dx, dbias)",
+    kArgs_reluBiasBackward, 6, 6, nullptr, nullptr,
     {{0, 1}, 2, {2, 3, 4, 5}, 4, {{4, 2, false}, {4, 3, true}, {5, 2, false}, {5, 3, false}, {5, 4, false}}, 5, {}, 0}};
 
 // softmax(rows, cols, x, y)
 constexpr ArgSpec kArgs_softmax[] = {size_arg("rows"), size_arg("cols", 1, 0),
-                                     floats_arg("x", kIn, len(P{"rows * cols", 2, {{0, 1}, {1, 1}}})),
-                                     floats_arg("y", kOut, len(P{"rows * cols", 2, {{0, 1}, {1, 1}}}), 4u)};
-constexpr KernelSpec kSpec_softmax = {"softmax",
-                                      "softmax(rows, cols, x, y)",
-                                      kArgs_softmax,
-                                      4,
-                                      4,
-                                      nullptr,
-                                      nullptr,
-                                      {{0, 1}, 2, {2, 3}, 2, {{3, 2, true}}, 1, {}, 0}};
+    floats_arg("x", kIn, len(P{"rows * cols", 2, {{0, 1}, {1, 1}}})),
+    floats_arg("y", kOut, len(P{"rows * cols", 2, {{0, 1}, {1, 1}}}), 4u)};
+constexpr KernelSpec kSpec_softmax = {"softmax", "softmax(rows, cols, x, y)", kArgs_softmax, 4, 4, nullptr, nullptr,
+    {{0, 1}, 2, {2, 3}, 2, {{3, 2, true}}, 1, {}, 0}};
 
 // softmaxBackward(rows, cols, y, dy, dx)
 constexpr ArgSpec kArgs_softmaxBackward[] = {size_arg("rows"), size_arg("cols"),
-                                             floats_arg("y", kIn, len(P{"rows * cols", 2, {{0, 1}, {1, 1}}})),
-                                             floats_arg("dy", kIn, len(P{"rows * cols", 2, {{0, 1}, {1, 1}}})),
-                                             floats_arg("dx", kOut, len(P{"rows * cols", 2, {{0, 1}, {1, 1}}}), 8u)};
-constexpr KernelSpec kSpec_softmaxBackward = {"softmaxBackward",
-                                              "softmaxBackward(rows, cols, y, dy, dx)",
-                                              kArgs_softmaxBackward,
-                                              5,
-                                              5,
-                                              nullptr,
-                                              nullptr,
-                                              {{0, 1}, 2, {2, 3, 4}, 3, {{4, 2, false}, {4, 3, true}}, 2, {}, 0}};
+    floats_arg("y", kIn, len(P{"rows * cols", 2, {{0, 1}, {1, 1}}})),
+    floats_arg("dy", kIn, len(P{"rows * cols", 2, {{0, 1}, {1, 1}}})),
+    floats_arg("dx", kOut, len(P{"rows * cols", 2, {{0, 1}, {1, 1}}}), 8u)};
+constexpr KernelSpec kSpec_softmaxBackward = {"softmaxBackward", "softmaxBackward(rows, cols, y, dy, dx)",
+    kArgs_softmaxBackward, 5, 5, nullptr, nullptr,
+    {{0, 1}, 2, {2, 3, 4}, 3, {{4, 2, false}, {4, 3, true}}, 2, {}, 0}};
 
 // mul(n, a, b, y)
 constexpr ArgSpec kArgs_mul[] = {size_arg("n"), floats_arg("a", kIn, len(P{"n", 1, {{0, 1}}})),
-                                 floats_arg("b", kIn, len(P{"n", 1, {{0, 1}}})),
-                                 floats_arg("y", kOut, len(P{"n", 1, {{0, 1}}}), 6u)};
-constexpr KernelSpec kSpec_mul = {
-    "mul", "mul(n, a, b, y)", kArgs_mul, 4,
-    4,     nullptr,           nullptr,   {{0}, 1, {1, 2, 3}, 3, {{3, 1, true}, {3, 2, true}}, 2, {}, 0}};
+    floats_arg("b", kIn, len(P{"n", 1, {{0, 1}}})), floats_arg("y", kOut, len(P{"n", 1, {{0, 1}}}), 6u)};
+constexpr KernelSpec kSpec_mul = {"mul", "mul(n, a, b, y)", kArgs_mul, 4, 4, nullptr, nullptr,
+    {{0}, 1, {1, 2, 3}, 3, {{3, 1, true}, {3, 2, true}}, 2, {}, 0}};
 
 // add(n, a, b, y)
-constexpr KernelSpec kSpec_add = {
-    "add", "add(n, a, b, y)", kArgs_mul, 4,
-    4,     nullptr,           nullptr,   {{0}, 1, {1, 2, 3}, 3, {{3, 1, true}, {3, 2, true}}, 2, {}, 0}};
+constexpr KernelSpec kSpec_add = {"add", "add(n, a, b, y)", kArgs_mul, 4, 4, nullptr, nullptr,
+    {{0}, 1, {1, 2, 3}, 3, {{3, 1, true}, {3, 2, true}}, 2, {}, 0}};
 
 // div(n, a, b, y)
-constexpr KernelSpec kSpec_div = {
-    "div", "div(n, a, b, y)", kArgs_mul, 4,
-    4,     nullptr,           nullptr,   {{0}, 1, {1, 2, 3}, 3, {{3, 1, true}, {3, 2, true}}, 2, {}, 0}};
+constexpr KernelSpec kSpec_div = {"div", "div(n, a, b, y)", kArgs_mul, 4, 4, nullptr, nullptr,
+    {{0}, 1, {1, 2, 3}, 3, {{3, 1, true}, {3, 2, true}}, 2, {}, 0}};
 
 // power(n, a, b, y)
-constexpr KernelSpec kSpec_power = {"power",   "power(n, a, b, y)",
-                                    kArgs_mul, 4,
-                                    4,         nullptr,
-                                    nullptr,   {{0}, 1, {1, 2, 3}, 3, {{3, 1, true}, {3, 2, true}}, 2, {}, 0}};
+constexpr KernelSpec kSpec_power = {"power", "power(n, a, b, y)", kArgs_mul, 4, 4, nullptr, nullptr,
+    {{0}, 1, {1, 2, 3}, 3, {{3, 1, true}, {3, 2, true}}, 2, {}, 0}};
 
 // powerBackward(n, x, e, dy, dx, de)
-constexpr ArgSpec kArgs_powerBackward[] = {size_arg("n"),
-                                           floats_arg("x", kIn, len(P{"n", 1, {{0, 1}}})),
-                                           floats_arg("e", kIn, len(P{"n", 1, {{0, 1}}})),
-                                           floats_arg("dy", kIn, len(P{"n", 1, {{0, 1}}})),
-                                           floats_arg("dx", kOut, len(P{"n", 1, {{0, 1}}}), 14u),
-                                           floats_arg("de", kOut, len(P{"n", 1, {{0, 1}}}), 14u)};
-constexpr KernelSpec kSpec_powerBackward = {
-    "powerBackward",
-    "powerBackward(n, x, e, dy, dx, de)",
-    kArgs_powerBackward,
-    6,
-    6,
-    nullptr,
-    nullptr,
-    {{0},
-     1,
-     {1, 2, 3, 4, 5},
-     5,
-     {{4, 1, true}, {4, 2, true}, {4, 3, true}, {5, 1, true}, {5, 2, true}, {5, 3, true}, {5, 4, false}},
-     7,
-     {},
-     0}};
+constexpr ArgSpec kArgs_powerBackward[] = {size_arg("n"), floats_arg("x", kIn, len(P{"n", 1, {{0, 1}}})),
+    floats_arg("e", kIn, len(P{"n", 1, {{0, 1}}})), floats_arg("dy", kIn, len(P{"n", 1, {{0, 1}}})),
+    floats_arg("dx", kOut, len(P{"n", 1, {{0, 1}}}), 14u), floats_arg("de", kOut, len(P{"n", 1, {{0, 1}}}), 14u)};
+constexpr KernelSpec kSpec_powerBackward = {"powerBackward", "powerBackward(n, x, e, dy, dx, de)",
+    kArgs_powerBackward, 6, 6, nullptr, nullptr,
+    {{0}, 1, {1, 2, 3, 4, 5}, 5, {{4, 1, true}, {4, 2, true}, {4, 3, true}, {5, 1, true}, {5, 2, true}, {5, 3, true}, {5, 4, false}}, 7, {}, 0}};
 
 // scale(n, x, alpha)
-constexpr ArgSpec kArgs_scale[] = {size_arg("n"), floats_arg("x", kOut, len(P{"n", 1, {{0, 1}}})), number_arg("alpha")};
-constexpr KernelSpec kSpec_scale = {
-    "scale", "scale(n, x, alpha)", kArgs_scale, 3, 3, nullptr, nullptr, {{0, 2}, 2, {1}, 1, {}, 0, {}, 0}};
+constexpr ArgSpec kArgs_scale[] = {size_arg("n"), floats_arg("x", kOut, len(P{"n", 1, {{0, 1}}})),
+    number_arg("alpha")};
+constexpr KernelSpec kSpec_scale = {"scale", "scale(n, x, alpha)", kArgs_scale, 3, 3, nullptr, nullptr,
+    {{0, 2}, 2, {1}, 1, {}, 0, {}, 0}};
 
 // axpy(n, alpha, x, y)
 constexpr ArgSpec kArgs_axpy[] = {size_arg("n"), number_arg("alpha"), floats_arg("x", kIn, len(P{"n", 1, {{0, 1}}})),
-                                  floats_arg("y", kOut, len(P{"n", 1, {{0, 1}}}))};
-constexpr KernelSpec kSpec_axpy = {"axpy",     "axpy(n, alpha, x, y)",
-                                   kArgs_axpy, 4,
-                                   4,          nullptr,
-                                   nullptr,    {{0, 1}, 2, {2, 3}, 2, {{3, 2, false}}, 1, {}, 0}};
+    floats_arg("y", kOut, len(P{"n", 1, {{0, 1}}}))};
+constexpr KernelSpec kSpec_axpy = {"axpy", "axpy(n, alpha, x, y)", kArgs_axpy, 4, 4, nullptr, nullptr,
+    {{0, 1}, 2, {2, 3}, 2, {{3, 2, false}}, 1, {}, 0}};
 
 // sumSquares(n, x)
 constexpr ArgSpec kArgs_sumSquares[] = {size_arg("n"), floats_arg("x", kIn, len(P{"n", 1, {{0, 1}}}))};
-constexpr KernelSpec kSpec_sumSquares = {
-    "sumSquares", "sumSquares(n, x)", kArgs_sumSquares, 2, 2, nullptr, nullptr, {{0}, 1, {1}, 1, {}, 0, {}, 0}};
+constexpr KernelSpec kSpec_sumSquares = {"sumSquares", "sumSquares(n, x)", kArgs_sumSquares, 2, 2, nullptr, nullptr,
+    {{0}, 1, {1}, 1, {}, 0, {}, 0}};
 
 // argmaxRows(rows, cols, x, out)
 constexpr ArgSpec kArgs_argmaxRows[] = {size_arg("rows"), size_arg("cols", 1, 0),
-                                        floats_arg("x", kIn, len(P{"rows * cols", 2, {{0, 1}, {1, 1}}})),
-                                        int32s_arg("out", kOut, len(P{"rows", 1, {{0, 1}}}))};
-constexpr KernelSpec kSpec_argmaxRows = {"argmaxRows",
-                                         "argmaxRows(rows, cols, x, out)",
-                                         kArgs_argmaxRows,
-                                         4,
-                                         4,
-                                         nullptr,
-                                         nullptr,
-                                         {{0, 1}, 2, {2, 3}, 2, {{3, 2, false}}, 1, {}, 0}};
+    floats_arg("x", kIn, len(P{"rows * cols", 2, {{0, 1}, {1, 1}}})),
+    int32s_arg("out", kOut, len(P{"rows", 1, {{0, 1}}}))};
+constexpr KernelSpec kSpec_argmaxRows = {"argmaxRows", "argmaxRows(rows, cols, x, out)", kArgs_argmaxRows, 4, 4,
+    nullptr, nullptr, {{0, 1}, 2, {2, 3}, 2, {{3, 2, false}}, 1, {}, 0}};
 
 // softmaxCrossEntropyIndex(rows, cols, logits, labels, grad)
-constexpr ArgSpec kArgs_softmaxCrossEntropyIndex[] = {
-    size_arg("rows", 1, -1), size_arg("cols", 1, -1),
+constexpr ArgSpec kArgs_softmaxCrossEntropyIndex[] = {size_arg("rows", 1, -1), size_arg("cols", 1, -1),
     floats_arg("logits", kIn, len(P{"rows * cols", 2, {{0, 1}, {1, 1}}})),
     int32s_arg("labels", kIn, len(P{"rows", 1, {{0, 1}}}), P{"cols", 1, {{1, 1}}}),
     floats_arg("grad", kOut, len(P{"rows * cols", 2, {{0, 1}, {1, 1}}}), 4u, true)};
-constexpr KernelSpec kSpec_softmaxCrossEntropyIndex = {
-    "softmaxCrossEntropyIndex",
-    "softmaxCrossEntropyIndex(rows, cols, logits, labels, grad)",
-    kArgs_softmaxCrossEntropyIndex,
-    5,
-    4,
-    nullptr,
-    nullptr,
-    {{0, 1}, 2, {2, 3, 4}, 3, {{4, 2, true}, {4, 3, false}}, 2, {3}, 1}};
+constexpr KernelSpec kSpec_softmaxCrossEntropyIndex = {"softmaxCrossEntropyIndex",
+    "softmaxCrossEntropyIndex(rows, cols, logits, labels, grad)", kArgs_softmaxCrossEntropyIndex, 5, 4, nullptr,
+    nullptr, {{0, 1}, 2, {2, 3, 4}, 3, {{4, 2, true}, {4, 3, false}}, 2, {3}, 1}};
 
 // softmaxCrossEntropyTarget(rows, cols, logits, targets, grad)
-constexpr ArgSpec kArgs_softmaxCrossEntropyTarget[] = {
-    size_arg("rows", 1, -1), size_arg("cols", 1, -1),
+constexpr ArgSpec kArgs_softmaxCrossEntropyTarget[] = {size_arg("rows", 1, -1), size_arg("cols", 1, -1),
     floats_arg("logits", kIn, len(P{"rows * cols", 2, {{0, 1}, {1, 1}}})),
     floats_arg("targets", kIn, len(P{"rows * cols", 2, {{0, 1}, {1, 1}}})),
     floats_arg("grad", kOut, len(P{"rows * cols", 2, {{0, 1}, {1, 1}}}), 12u, true)};
-constexpr KernelSpec kSpec_softmaxCrossEntropyTarget = {
-    "softmaxCrossEntropyTarget",
-    "softmaxCrossEntropyTarget(rows, cols, logits, targets, grad)",
-    kArgs_softmaxCrossEntropyTarget,
-    5,
-    4,
-    nullptr,
-    nullptr,
-    {{0, 1}, 2, {2, 3, 4}, 3, {{4, 2, true}, {4, 3, true}}, 2, {}, 0}};
+constexpr KernelSpec kSpec_softmaxCrossEntropyTarget = {"softmaxCrossEntropyTarget",
+    "softmaxCrossEntropyTarget(rows, cols, logits, targets, grad)", kArgs_softmaxCrossEntropyTarget, 5, 4, nullptr,
+    nullptr, {{0, 1}, 2, {2, 3, 4}, 3, {{4, 2, true}, {4, 3, true}}, 2, {}, 0}};
 
 // bceLogits(n, logits, targets, grad)
 constexpr ArgSpec kArgs_bceLogits[] = {size_arg("n", 1, -1), floats_arg("logits", kIn, len(P{"n", 1, {{0, 1}}})),
-                                       floats_arg("targets", kIn, len(P{"n", 1, {{0, 1}}})),
-                                       floats_arg("grad", kOut, len(P{"n", 1, {{0, 1}}}), 6u, true)};
-constexpr KernelSpec kSpec_bceLogits = {"bceLogits",
-                                        "bceLogits(n, logits, targets, grad)",
-                                        kArgs_bceLogits,
-                                        4,
-                                        3,
-                                        nullptr,
-                                        nullptr,
-                                        {{0}, 1, {1, 2, 3}, 3, {{3, 1, true}, {3, 2, true}}, 2, {}, 0}};
+    floats_arg("targets", kIn, len(P{"n", 1, {{0, 1}}})),
+    floats_arg("grad", kOut, len(P{"n", 1, {{0, 1}}}), 6u, true)};
+constexpr KernelSpec kSpec_bceLogits = {"bceLogits", "bceLogits(n, logits, targets, grad)", kArgs_bceLogits, 4, 3,
+    nullptr, nullptr, {{0}, 1, {1, 2, 3}, 3, {{3, 1, true}, {3, 2, true}}, 2, {}, 0}};
 
 // bceProbs(n, probs, targets, eps, grad)
 constexpr ArgSpec kArgs_bceProbs[] = {size_arg("n", 1, -1), floats_arg("probs", kIn, len(P{"n", 1, {{0, 1}}})),
-                                      floats_arg("targets", kIn, len(P{"n", 1, {{0, 1}}})),
-                                      number_arg("eps", {0.0, 0.5, true, false, "in (0, 0.5]"}),
-                                      floats_arg("grad", kOut, len(P{"n", 1, {{0, 1}}}), 6u, true)};
-constexpr KernelSpec kSpec_bceProbs = {"bceProbs",
-                                       "bceProbs(n, probs, targets, eps, grad)",
-                                       kArgs_bceProbs,
-                                       5,
-                                       4,
-                                       nullptr,
-                                       nullptr,
-                                       {{0, 3}, 2, {1, 2, 4}, 3, {{4, 1, true}, {4, 2, true}}, 2, {}, 0}};
+    floats_arg("targets", kIn, len(P{"n", 1, {{0, 1}}})), number_arg("eps", {0.0, 0.5, true, false, "in (0, 0.5]"}),
+    floats_arg("grad", kOut, len(P{"n", 1, {{0, 1}}}), 6u, true)};
+constexpr KernelSpec kSpec_bceProbs = {"bceProbs", "bceProbs(n, probs, targets, eps, grad)", kArgs_bceProbs, 5, 4,
+    nullptr, nullptr, {{0, 3}, 2, {1, 2, 4}, 3, {{4, 1, true}, {4, 2, true}}, 2, {}, 0}};
 
 // mse(rows, cols, pred, target, half, grad)
-constexpr ArgSpec kArgs_mse[] = {size_arg("rows", 1, -1),
-                                 size_arg("cols", 1, -1),
-                                 floats_arg("pred", kIn, len(P{"rows * cols", 2, {{0, 1}, {1, 1}}})),
-                                 floats_arg("target", kIn, len(P{"rows * cols", 2, {{0, 1}, {1, 1}}})),
-                                 flag_arg("half"),
-                                 floats_arg("grad", kOut, len(P{"rows * cols", 2, {{0, 1}, {1, 1}}}), 12u, true)};
-constexpr KernelSpec kSpec_mse = {"mse",     "mse(rows, cols, pred, target, half, grad)",
-                                  kArgs_mse, 6,
-                                  5,         nullptr,
-                                  nullptr,   {{0, 1, 4}, 3, {2, 3, 5}, 3, {{5, 2, true}, {5, 3, true}}, 2, {}, 0}};
+constexpr ArgSpec kArgs_mse[] = {size_arg("rows", 1, -1), size_arg("cols", 1, -1),
+    floats_arg("pred", kIn, len(P{"rows * cols", 2, {{0, 1}, {1, 1}}})),
+    floats_arg("target", kIn, len(P{"rows * cols", 2, {{0, 1}, {1, 1}}})), flag_arg("half"),
+    floats_arg("grad", kOut, len(P{"rows * cols", 2, {{0, 1}, {1, 1}}}), 12u, true)};
+constexpr KernelSpec kSpec_mse = {"mse", "mse(rows, cols, pred, target, half, grad)", kArgs_mse, 6, 5, nullptr,
+    nullptr, {{0, 1, 4}, 3, {2, 3, 5}, 3, {{5, 2, true}, {5, 3, true}}, 2, {}, 0}};
 
 // crossEntropyProbs(rows, cols, probs, targets, eps, grad)
-constexpr ArgSpec kArgs_crossEntropyProbs[] = {
-    size_arg("rows", 1, -1),
-    size_arg("cols", 1, -1),
+constexpr ArgSpec kArgs_crossEntropyProbs[] = {size_arg("rows", 1, -1), size_arg("cols", 1, -1),
     floats_arg("probs", kIn, len(P{"rows * cols", 2, {{0, 1}, {1, 1}}}), 0u, false, check_probabilities),
     floats_arg("targets", kIn, len(P{"rows * cols", 2, {{0, 1}, {1, 1}}})),
     number_arg("eps", {0.0, 1.0, false, true, "in [0, 1)"}),
     floats_arg("grad", kOut, len(P{"rows * cols", 2, {{0, 1}, {1, 1}}}), 8u, true)};
 constexpr KernelSpec kSpec_crossEntropyProbs = {"crossEntropyProbs",
-                                                "crossEntropyProbs(rows, cols, probs, targets, eps, grad)",
-                                                kArgs_crossEntropyProbs,
-                                                6,
-                                                5,
-                                                nullptr,
-                                                nullptr,
-                                                {{0, 1, 4}, 3, {2, 3, 5}, 3, {{5, 2, false}, {5, 3, true}}, 2, {2}, 1}};
+    "crossEntropyProbs(rows, cols, probs, targets, eps, grad)", kArgs_crossEntropyProbs, 6, 5, nullptr, nullptr,
+    {{0, 1, 4}, 3, {2, 3, 5}, 3, {{5, 2, false}, {5, 3, true}}, 2, {2}, 1}};
 
 // sgd(n, p, g, lr)
 constexpr ArgSpec kArgs_sgd[] = {size_arg("n"), floats_arg("p", kOut, len(P{"n", 1, {{0, 1}}})),
-                                 floats_arg("g", kIn, len(P{"n", 1, {{0, 1}}})), number_arg("lr")};
-constexpr KernelSpec kSpec_sgd = {
-    "sgd", "sgd(n, p, g, lr)", kArgs_sgd, 4, 4, nullptr, nullptr, {{0, 3}, 2, {1, 2}, 2, {{1, 2, false}}, 1, {}, 0}};
+    floats_arg("g", kIn, len(P{"n", 1, {{0, 1}}})), number_arg("lr")};
+constexpr KernelSpec kSpec_sgd = {"sgd", "sgd(n, p, g, lr)", kArgs_sgd, 4, 4, nullptr, nullptr,
+    {{0, 3}, 2, {1, 2}, 2, {{1, 2, false}}, 1, {}, 0}};
 
 // sgdMomentum(n, p, g, v, lr, momentum, nesterov)
-constexpr ArgSpec kArgs_sgdMomentum[] = {size_arg("n"),
-                                         floats_arg("p", kOut, len(P{"n", 1, {{0, 1}}})),
-                                         floats_arg("g", kIn, len(P{"n", 1, {{0, 1}}})),
-                                         floats_arg("v", kOut, len(P{"n", 1, {{0, 1}}})),
-                                         number_arg("lr"),
-                                         number_arg("momentum", {0.0, 1.0, false, false, "in [0, 1]"}),
-                                         flag_arg("nesterov")};
-constexpr KernelSpec kSpec_sgdMomentum = {
-    "sgdMomentum",
-    "sgdMomentum(n, p, g, v, lr, momentum, nesterov)",
-    kArgs_sgdMomentum,
-    7,
-    7,
-    nullptr,
-    nullptr,
+constexpr ArgSpec kArgs_sgdMomentum[] = {size_arg("n"), floats_arg("p", kOut, len(P{"n", 1, {{0, 1}}})),
+    floats_arg("g", kIn, len(P{"n", 1, {{0, 1}}})), floats_arg("v", kOut, len(P{"n", 1, {{0, 1}}})), number_arg("lr"),
+    number_arg("momentum", {0.0, 1.0, false, false, "in [0, 1]"}), flag_arg("nesterov")};
+constexpr KernelSpec kSpec_sgdMomentum = {"sgdMomentum", "sgdMomentum(n, p, g, v, lr, momentum, nesterov)",
+    kArgs_sgdMomentum, 7, 7, nullptr, nullptr,
     {{0, 4, 5, 6}, 4, {1, 2, 3}, 3, {{1, 2, false}, {3, 1, false}, {3, 2, false}}, 3, {}, 0}};
 
 // adagrad(n, p, g, h, lr, eps)
-constexpr ArgSpec kArgs_adagrad[] = {size_arg("n"),
-                                     floats_arg("p", kOut, len(P{"n", 1, {{0, 1}}})),
-                                     floats_arg("g", kIn, len(P{"n", 1, {{0, 1}}})),
-                                     floats_arg("h", kOut, len(P{"n", 1, {{0, 1}}})),
-                                     number_arg("lr"),
-                                     number_arg("eps", {0.0, 1.0, true, false, "in (0, 1]"})};
-constexpr KernelSpec kSpec_adagrad = {
-    "adagrad",
-    "adagrad(n, p, g, h, lr, eps)",
-    kArgs_adagrad,
-    6,
-    6,
-    nullptr,
-    nullptr,
-    {{0, 4, 5}, 3, {1, 2, 3}, 3, {{1, 2, false}, {3, 1, false}, {3, 2, false}}, 3, {}, 0}};
+constexpr ArgSpec kArgs_adagrad[] = {size_arg("n"), floats_arg("p", kOut, len(P{"n", 1, {{0, 1}}})),
+    floats_arg("g", kIn, len(P{"n", 1, {{0, 1}}})), floats_arg("h", kOut, len(P{"n", 1, {{0, 1}}})), number_arg("lr"),
+    number_arg("eps", {0.0, 1.0, true, false, "in (0, 1]"})};
+constexpr KernelSpec kSpec_adagrad = {"adagrad", "adagrad(n, p, g, h, lr, eps)", kArgs_adagrad, 6, 6, nullptr,
+    nullptr, {{0, 4, 5}, 3, {1, 2, 3}, 3, {{1, 2, false}, {3, 1, false}, {3, 2, false}}, 3, {}, 0}};
 
 // rmsprop(n, p, g, h, lr, decay, eps)
-constexpr ArgSpec kArgs_rmsprop[] = {size_arg("n"),
-                                     floats_arg("p", kOut, len(P{"n", 1, {{0, 1}}})),
-                                     floats_arg("g", kIn, len(P{"n", 1, {{0, 1}}})),
-                                     floats_arg("h", kOut, len(P{"n", 1, {{0, 1}}})),
-                                     number_arg("lr"),
-                                     number_arg("decay", {0.0, 1.0, false, false, "in [0, 1]"}),
-                                     number_arg("eps", {0.0, 1.0, true, false, "in (0, 1]"})};
-constexpr KernelSpec kSpec_rmsprop = {
-    "rmsprop",
-    "rmsprop(n, p, g, h, lr, decay, eps)",
-    kArgs_rmsprop,
-    7,
-    7,
-    nullptr,
-    nullptr,
-    {{0, 4, 5, 6}, 4, {1, 2, 3}, 3, {{1, 2, false}, {3, 1, false}, {3, 2, false}}, 3, {}, 0}};
+constexpr ArgSpec kArgs_rmsprop[] = {size_arg("n"), floats_arg("p", kOut, len(P{"n", 1, {{0, 1}}})),
+    floats_arg("g", kIn, len(P{"n", 1, {{0, 1}}})), floats_arg("h", kOut, len(P{"n", 1, {{0, 1}}})), number_arg("lr"),
+    number_arg("decay", {0.0, 1.0, false, false, "in [0, 1]"}),
+    number_arg("eps", {0.0, 1.0, true, false, "in (0, 1]"})};
+constexpr KernelSpec kSpec_rmsprop = {"rmsprop", "rmsprop(n, p, g, h, lr, decay, eps)", kArgs_rmsprop, 7, 7, nullptr,
+    nullptr, {{0, 4, 5, 6}, 4, {1, 2, 3}, 3, {{1, 2, false}, {3, 1, false}, {3, 2, false}}, 3, {}, 0}};
 
 // adam(n, p, g, m, v, lr, beta1, beta2, eps, step, weightDecay)
-constexpr ArgSpec kArgs_adam[] = {size_arg("n"),
-                                  floats_arg("p", kOut, len(P{"n", 1, {{0, 1}}})),
-                                  floats_arg("g", kIn, len(P{"n", 1, {{0, 1}}})),
-                                  floats_arg("m", kOut, len(P{"n", 1, {{0, 1}}})),
-                                  floats_arg("v", kOut, len(P{"n", 1, {{0, 1}}})),
-                                  number_arg("lr"),
-                                  number_arg("beta1", {0.0, 1.0, false, true, "in [0, 1)"}),
-                                  number_arg("beta2", {0.0, 1.0, false, true, "in [0, 1)"}),
-                                  number_arg("eps", {0.0, 1.0, true, false, "in (0, 1]"}),
-                                  size_arg("step", 1, -1),
-                                  number_arg("weightDecay", {0.0, kInf, false, true, "non-negative"})};
-constexpr KernelSpec kSpec_adam = {
-    "adam",
-    "adam(n, p, g, m, v, lr, beta1, beta2, eps, step, weightDecay)",
-    kArgs_adam,
-    11,
-    11,
-    nullptr,
-    nullptr,
-    {{0, 5, 6, 7, 8, 9, 10},
-     7,
-     {1, 2, 3, 4},
-     4,
-     {{1, 2, false}, {3, 1, false}, {3, 2, false}, {4, 1, false}, {4, 2, false}, {4, 3, false}},
-     6,
-     {},
-     0}};
+constexpr ArgSpec kArgs_adam[] = {size_arg("n"), floats_arg("p", kOut, len(P{"n", 1, {{0, 1}}})),
+    floats_arg("g", kIn, len(P{"n", 1, {{0, 1}}})), floats_arg("m", kOut, len(P{"n", 1, {{0, 1}}})),
+    floats_arg("v", kOut, len(P{"n", 1, {{0, 1}}})), number_arg("lr"),
+    number_arg("beta1", {0.0, 1.0, false, true, "in [0, 1)"}),
+    number_arg("beta2", {0.0, 1.0, false, true, "in [0, 1)"}),
+    number_arg("eps", {0.0, 1.0, true, false, "in (0, 1]"}), size_arg("step", 1, -1),
+    number_arg("weightDecay", {0.0, kInf, false, true, "non-negative"})};
+constexpr KernelSpec kSpec_adam = {"adam", "adam(n, p, g, m, v, lr, beta1, beta2, eps, step, weightDecay)",
+    kArgs_adam, 11, 11, nullptr, nullptr,
+    {{0, 5, 6, 7, 8, 9, 10}, 7, {1, 2, 3, 4}, 4, {{1, 2, false}, {3, 1, false}, {3, 2, false}, {4, 1, false}, {4, 2, false}, {4, 3, false}}, 6, {}, 0}};
 
 // conv2dForward(N, C, H, W, F, KH, KW, strideH, strideW, padH, padW, x, weight, bias, y, relu, pool)
-constexpr ArgSpec kArgs_conv2dForward[] = {
-    NODENN_CONV_SIZES,
+constexpr ArgSpec kArgs_conv2dForward[] = {NODENN_CONV_SIZES,
     floats_arg("x", kIn, len(P{"N * C * H * W", 4, {{0, 1}, {1, 1}, {2, 1}, {3, 1}}})),
     floats_arg("weight", kIn, len(P{"F * C * KH * KW", 4, {{4, 1}, {1, 1}, {5, 1}, {6, 1}}})),
     floats_arg("bias", kIn, len(P{"F", 1, {{4, 1}}}), 0u, true),
-    floats_arg("y", kOut,
-               len_if(16, P{"N * F * floor(OH / 2) * floor(OW / 2)", 4, {{0, 1}, {4, 1}, {17, 2}, {18, 2}}},
-                      P{"N * F * OH * OW", 4, {{0, 1}, {4, 1}, {17, 1}, {18, 1}}})),
-    flag_arg("relu", true),
-    flag_arg("pool", true)};
-constexpr KernelSpec kSpec_conv2dForward = {
-    "conv2dForward",
+    floats_arg("y", kOut, len_if(16, P{"N * F * floor(OH / 2) * floor(OW / 2)", 4, {{0, 1}, {4, 1}, {17, 2}, {18, 2}}}, P{"N * F * OH * OW", 4, {{0, 1}, {4, 1}, {17, 1}, {18, 1}}})),
+    flag_arg("relu", true), flag_arg("pool", true)};
+constexpr KernelSpec kSpec_conv2dForward = {"conv2dForward",
     "conv2dForward(N, C, H, W, F, KH, KW, strideH, strideW, padH, padW, x, weight, bias, y, relu, pool)",
-    kArgs_conv2dForward,
-    17,
-    15,
-    &kHook_conv,
-    "the im2col matrix",
-    {{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 15, 16},
-     13,
-     {11, 12, 13, 14},
-     4,
-     {{14, 11, false}, {14, 12, false}, {14, 13, false}},
-     3,
-     {},
-     0}};
+    kArgs_conv2dForward, 17, 15, &kHook_conv, "the im2col matrix",
+    {{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 15, 16}, 13, {11, 12, 13, 14}, 4, {{14, 11, false}, {14, 12, false}, {14, 13, false}}, 3, {}, 0}};
 
 // conv2dBackwardData(N, C, H, W, F, KH, KW, strideH, strideW, padH, padW, dy, weight, dx)
-constexpr ArgSpec kArgs_conv2dBackwardData[] = {
-    NODENN_CONV_SIZES, floats_arg("dy", kIn, len(P{"N * F * OH * OW", 4, {{0, 1}, {4, 1}, {14, 1}, {15, 1}}})),
+constexpr ArgSpec kArgs_conv2dBackwardData[] = {NODENN_CONV_SIZES,
+    floats_arg("dy", kIn, len(P{"N * F * OH * OW", 4, {{0, 1}, {4, 1}, {14, 1}, {15, 1}}})),
     floats_arg("weight", kIn, len(P{"F * C * KH * KW", 4, {{4, 1}, {1, 1}, {5, 1}, {6, 1}}})),
     floats_arg("dx", kOut, len(P{"N * C * H * W", 4, {{0, 1}, {1, 1}, {2, 1}, {3, 1}}}))};
-constexpr KernelSpec kSpec_conv2dBackwardData = {
-    "conv2dBackwardData",
+constexpr KernelSpec kSpec_conv2dBackwardData = {"conv2dBackwardData",
     "conv2dBackwardData(N, C, H, W, F, KH, KW, strideH, strideW, padH, padW, dy, weight, dx)",
-    kArgs_conv2dBackwardData,
-    14,
-    14,
-    &kHook_conv,
-    "the im2col matrix",
+    kArgs_conv2dBackwardData, 14, 14, &kHook_conv, "the im2col matrix",
     {{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, 11, {11, 12, 13}, 3, {{13, 11, false}, {13, 12, false}}, 2, {}, 0}};
 
 // conv2dBackwardFilter(N, C, H, W, F, KH, KW, strideH, strideW, padH, padW, x, dy, dweight, dbias)
-constexpr ArgSpec kArgs_conv2dBackwardFilter[] = {
-    NODENN_CONV_SIZES, floats_arg("x", kIn, len(P{"N * C * H * W", 4, {{0, 1}, {1, 1}, {2, 1}, {3, 1}}})),
+constexpr ArgSpec kArgs_conv2dBackwardFilter[] = {NODENN_CONV_SIZES,
+    floats_arg("x", kIn, len(P{"N * C * H * W", 4, {{0, 1}, {1, 1}, {2, 1}, {3, 1}}})),
     floats_arg("dy", kIn, len(P{"N * F * OH * OW", 4, {{0, 1}, {4, 1}, {15, 1}, {16, 1}}})),
     floats_arg("dweight", kOut, len(P{"F * C * KH * KW", 4, {{4, 1}, {1, 1}, {5, 1}, {6, 1}}})),
     floats_arg("dbias", kOut, len(P{"F", 1, {{4, 1}}}), 0u, true)};
-constexpr KernelSpec kSpec_conv2dBackwardFilter = {
-    "conv2dBackwardFilter",
+constexpr KernelSpec kSpec_conv2dBackwardFilter = {"conv2dBackwardFilter",
     "conv2dBackwardFilter(N, C, H, W, F, KH, KW, strideH, strideW, padH, padW, x, dy, dweight, dbias)",
-    kArgs_conv2dBackwardFilter,
-    15,
-    14,
-    &kHook_conv,
-    "the im2col matrix",
-    {{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10},
-     11,
-     {11, 12, 13, 14},
-     4,
-     {{13, 11, false}, {13, 12, false}, {14, 11, false}, {14, 12, false}, {14, 13, false}},
-     5,
-     {},
-     0}};
+    kArgs_conv2dBackwardFilter, 15, 14, &kHook_conv, "the im2col matrix",
+    {{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, 11, {11, 12, 13, 14}, 4, {{13, 11, false}, {13, 12, false}, {14, 11, false}, {14, 12, false}, {14, 13, false}}, 5, {}, 0}};
 
 // conv2dPoolForward(N, C, H, W, F, KH, KW, strideH, strideW, padH, padW, x, weight, bias, y, argmax, relu)
-constexpr ArgSpec kArgs_conv2dPoolForward[] = {
-    NODENN_CONV_SIZES,
+constexpr ArgSpec kArgs_conv2dPoolForward[] = {NODENN_CONV_SIZES,
     floats_arg("x", kIn, len(P{"N * C * H * W", 4, {{0, 1}, {1, 1}, {2, 1}, {3, 1}}})),
     floats_arg("weight", kIn, len(P{"F * C * KH * KW", 4, {{4, 1}, {1, 1}, {5, 1}, {6, 1}}})),
     floats_arg("bias", kIn, len(P{"F", 1, {{4, 1}}}), 0u, true),
     floats_arg("y", kOut, len(P{"N * F * floor(OH / 2) * floor(OW / 2)", 4, {{0, 1}, {4, 1}, {17, 2}, {18, 2}}})),
     int32s_arg("argmax", kOut, len(P{"N * F * floor(OH / 2) * floor(OW / 2)", 4, {{0, 1}, {4, 1}, {17, 2}, {18, 2}}})),
     flag_arg("relu", true)};
-constexpr KernelSpec kSpec_conv2dPoolForward = {
-    "conv2dPoolForward",
+constexpr KernelSpec kSpec_conv2dPoolForward = {"conv2dPoolForward",
     "conv2dPoolForward(N, C, H, W, F, KH, KW, strideH, strideW, padH, padW, x, weight, bias, y, argmax, relu)",
-    kArgs_conv2dPoolForward,
-    17,
-    16,
-    &kHook_conv,
-    "the im2col matrix",
-    {{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 16},
-     12,
-     {11, 12, 13, 14, 15},
-     5,
-     {{14, 11, false},
-      {14, 12, false},
-      {14, 13, false},
-      {15, 11, false},
-      {15, 12, false},
-      {15, 13, false},
-      {15, 14, false}},
-     7,
-     {},
-     0}};
+    kArgs_conv2dPoolForward, 17, 16, &kHook_conv, "the im2col matrix",
+    {{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 16}, 12, {11, 12, 13, 14, 15}, 5, {{14, 11, false}, {14, 12, false}, {14, 13, false}, {15, 11, false}, {15, 12, false}, {15, 13, false}, {15, 14, false}}, 7, {}, 0}};
 
 // conv2dPoolBackward(N, C, H, W, F, KH, KW, strideH, strideW, padH, padW, x, dy, argmax, weight, dx, dweight, dbias, y)
-constexpr ArgSpec kArgs_conv2dPoolBackward[] = {
-    NODENN_CONV_SIZES,
+constexpr ArgSpec kArgs_conv2dPoolBackward[] = {NODENN_CONV_SIZES,
     floats_arg("x", kIn, len(P{"N * C * H * W", 4, {{0, 1}, {1, 1}, {2, 1}, {3, 1}}})),
     floats_arg("dy", kIn, len(P{"N * F * floor(OH / 2) * floor(OW / 2)", 4, {{0, 1}, {4, 1}, {19, 2}, {20, 2}}})),
-    int32s_arg("argmax", kIn, len(P{"N * F * floor(OH / 2) * floor(OW / 2)", 4, {{0, 1}, {4, 1}, {19, 2}, {20, 2}}}),
-               P{"OH * OW", 2, {{19, 1}, {20, 1}}}),
+    int32s_arg("argmax", kIn, len(P{"N * F * floor(OH / 2) * floor(OW / 2)", 4, {{0, 1}, {4, 1}, {19, 2}, {20, 2}}}), P{"OH * OW", 2, {{19, 1}, {20, 1}}}),
     floats_arg("weight", kIn, len(P{"F * C * KH * KW", 4, {{4, 1}, {1, 1}, {5, 1}, {6, 1}}})),
     floats_arg("dx", kOut, len(P{"N * C * H * W", 4, {{0, 1}, {1, 1}, {2, 1}, {3, 1}}}), 0u, true),
     floats_arg("dweight", kOut, len(P{"F * C * KH * KW", 4, {{4, 1}, {1, 1}, {5, 1}, {6, 1}}})),
     floats_arg("dbias", kOut, len(P{"F", 1, {{4, 1}}}), 0u, true),
-    floats_arg("y", kIn, len(P{"N * F * floor(OH / 2) * floor(OW / 2)", 4, {{0, 1}, {4, 1}, {19, 2}, {20, 2}}}), 0u,
-               true)};
+    floats_arg("y", kIn, len(P{"N * F * floor(OH / 2) * floor(OW / 2)", 4, {{0, 1}, {4, 1}, {19, 2}, {20, 2}}}), 0u, true)};
 constexpr KernelSpec kSpec_conv2dPoolBackward = {"conv2dPoolBackward",
-                                                 "conv2dPoolBackward(N, C, H, W, F, KH, KW, strideH, strideW, padH, "
-                                                 "padW, x, dy, argmax, weight, dx, dweight, dbias, y)",
-                                                 kArgs_conv2dPoolBackward,
-                                                 19,
-                                                 17,
-                                                 &kHook_conv,
-                                                 "the im2col matrix",
-                                                 {{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10},
-                                                  11,
-                                                  {11, 12, 13, 14, 15, 16, 17, 18},
-                                                  8,
-                                                  {{15, 11, false},
-                                                   {15, 12, false},
-                                                   {15, 13, false},
-                                                   {15, 14, false},
-                                                   {16, 11, false},
-                                                   {16, 12, false},
-                                                   {16, 13, false},
-                                                   {16, 14, false},
-                                                   {16, 15, false},
-                                                   {17, 11, false},
-                                                   {17, 12, false},
-                                                   {17, 13, false},
-                                                   {17, 14, false},
-                                                   {17, 15, false},
-                                                   {17, 16, false},
-                                                   {15, 18, false},
-                                                   {16, 18, false},
-                                                   {17, 18, false}},
-                                                  18,
-                                                  {13},
-                                                  1}};
+    "conv2dPoolBackward(N, C, H, W, F, KH, KW, strideH, strideW, padH, padW, x, dy, argmax, weight, dx, dweight, dbias, y)",
+    kArgs_conv2dPoolBackward, 19, 17, &kHook_conv, "the im2col matrix",
+    {{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, 11, {11, 12, 13, 14, 15, 16, 17, 18}, 8, {{15, 11, false}, {15, 12, false}, {15, 13, false}, {15, 14, false}, {16, 11, false}, {16, 12, false}, {16, 13, false}, {16, 14, false}, {16, 15, false}, {17, 11, false}, {17, 12, false}, {17, 13, false}, {17, 14, false}, {17, 15, false}, {17, 16, false}, {15, 18, false}, {16, 18, false}, {17, 18, false}}, 18, {13}, 1}};
 
-// conv2dChainForward(N, C, H, W, F, KH, KW, strideH, strideW, padH, padW, F2, KH2, KW2, strideH2, strideW2, padH2,
-// padW2, x, weight, bias, weight2, bias2, y, relu, relu2)
-constexpr ArgSpec kArgs_conv2dChainForward[] = {
-    NODENN_CONV_CHAIN_SIZES,
+// conv2dChainForward(N, C, H, W, F, KH, KW, strideH, strideW, padH, padW, F2, KH2, KW2, strideH2, strideW2, padH2, padW2, x, weight, bias, weight2, bias2, y, relu, relu2)
+constexpr ArgSpec kArgs_conv2dChainForward[] = {NODENN_CONV_CHAIN_SIZES,
     floats_arg("x", kIn, len(P{"N * C * H * W", 4, {{0, 1}, {1, 1}, {2, 1}, {3, 1}}})),
     floats_arg("weight", kIn, len(P{"F * C * KH * KW", 4, {{4, 1}, {1, 1}, {5, 1}, {6, 1}}})),
     floats_arg("bias", kIn, len(P{"F", 1, {{4, 1}}}), 0u, true),
     floats_arg("weight2", kIn, len(P{"F2 * F * KH2 * KW2", 4, {{11, 1}, {4, 1}, {12, 1}, {13, 1}}})),
     floats_arg("bias2", kIn, len(P{"F2", 1, {{11, 1}}}), 0u, true),
     floats_arg("y", kOut, len(P{"N * F2 * floor(OH2 / 2) * floor(OW2 / 2)", 4, {{0, 1}, {11, 1}, {28, 2}, {29, 2}}})),
-    flag_arg("relu"),
-    flag_arg("relu2")};
-constexpr KernelSpec kSpec_conv2dChainForward = {
-    "conv2dChainForward",
-    "conv2dChainForward(N, C, H, W, F, KH, KW, strideH, strideW, padH, padW, F2, KH2, KW2, strideH2, strideW2, padH2, "
-    "padW2, x, weight, bias, weight2, bias2, y, relu, relu2)",
-    kArgs_conv2dChainForward,
-    26,
-    26,
-    &kHook_convChain,
-    "the im2col matrix",
-    {{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 24, 25},
-     20,
-     {18, 19, 20, 21, 22, 23},
-     6,
-     {{23, 18, false}, {23, 19, false}, {23, 20, false}, {23, 21, false}, {23, 22, false}},
-     5,
-     {},
-     0}};
+    flag_arg("relu"), flag_arg("relu2")};
+constexpr KernelSpec kSpec_conv2dChainForward = {"conv2dChainForward",
+    "conv2dChainForward(N, C, H, W, F, KH, KW, strideH, strideW, padH, padW, F2, KH2, KW2, strideH2, strideW2, padH2, padW2, x, weight, bias, weight2, bias2, y, relu, relu2)",
+    kArgs_conv2dChainForward, 26, 26, &kHook_convChain, "the im2col matrix",
+    {{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 24, 25}, 20, {18, 19, 20, 21, 22, 23}, 6, {{23, 18, false}, {23, 19, false}, {23, 20, false}, {23, 21, false}, {23, 22, false}}, 5, {}, 0}};
 
 // maxPool2dForward(N, C, H, W, KH, KW, strideH, strideW, x, y, argmax)
-constexpr ArgSpec kArgs_maxPool2dForward[] = {
-    NODENN_POOL_SIZES, floats_arg("x", kIn, len(P{"N * C * H * W", 4, {{0, 1}, {1, 1}, {2, 1}, {3, 1}}})),
+constexpr ArgSpec kArgs_maxPool2dForward[] = {NODENN_POOL_SIZES,
+    floats_arg("x", kIn, len(P{"N * C * H * W", 4, {{0, 1}, {1, 1}, {2, 1}, {3, 1}}})),
     floats_arg("y", kOut, len(P{"N * C * OH * OW", 4, {{0, 1}, {1, 1}, {11, 1}, {12, 1}}})),
     int32s_arg("argmax", kOut, len(P{"N * C * OH * OW", 4, {{0, 1}, {1, 1}, {11, 1}, {12, 1}}}))};
-constexpr KernelSpec kSpec_maxPool2dForward = {
-    "maxPool2dForward",
-    "maxPool2dForward(N, C, H, W, KH, KW, strideH, strideW, x, y, argmax)",
-    kArgs_maxPool2dForward,
-    11,
-    11,
-    &kHook_pool,
-    nullptr,
+constexpr KernelSpec kSpec_maxPool2dForward = {"maxPool2dForward",
+    "maxPool2dForward(N, C, H, W, KH, KW, strideH, strideW, x, y, argmax)", kArgs_maxPool2dForward, 11, 11,
+    &kHook_pool, nullptr,
     {{0, 1, 2, 3, 4, 5, 6, 7}, 8, {8, 9, 10}, 3, {{9, 8, false}, {10, 8, false}, {10, 9, false}}, 3, {}, 0}};
 
 // maxPool2dBackward(N, C, H, W, KH, KW, strideH, strideW, dy, argmax, dx)
-constexpr ArgSpec kArgs_maxPool2dBackward[] = {
-    NODENN_POOL_SIZES, floats_arg("dy", kIn, len(P{"N * C * OH * OW", 4, {{0, 1}, {1, 1}, {11, 1}, {12, 1}}})),
-    int32s_arg("argmax", kIn, len(P{"N * C * OH * OW", 4, {{0, 1}, {1, 1}, {11, 1}, {12, 1}}}),
-               P{"H * W", 2, {{2, 1}, {3, 1}}}),
+constexpr ArgSpec kArgs_maxPool2dBackward[] = {NODENN_POOL_SIZES,
+    floats_arg("dy", kIn, len(P{"N * C * OH * OW", 4, {{0, 1}, {1, 1}, {11, 1}, {12, 1}}})),
+    int32s_arg("argmax", kIn, len(P{"N * C * OH * OW", 4, {{0, 1}, {1, 1}, {11, 1}, {12, 1}}}), P{"H * W", 2, {{2, 1}, {3, 1}}}),
     floats_arg("dx", kOut, len(P{"N * C * H * W", 4, {{0, 1}, {1, 1}, {2, 1}, {3, 1}}}))};
-constexpr KernelSpec kSpec_maxPool2dBackward = {
-    "maxPool2dBackward",
-    "maxPool2dBackward(N, C, H, W, KH, KW, strideH, strideW, dy, argmax, dx)",
-    kArgs_maxPool2dBackward,
-    11,
-    11,
-    &kHook_pool,
-    nullptr,
-    {{0, 1, 2, 3, 4, 5, 6, 7}, 8, {8, 9, 10}, 3, {{10, 8, false}, {10, 9, false}}, 2, {9}, 1}};
+constexpr KernelSpec kSpec_maxPool2dBackward = {"maxPool2dBackward",
+    "maxPool2dBackward(N, C, H, W, KH, KW, strideH, strideW, dy, argmax, dx)", kArgs_maxPool2dBackward, 11, 11,
+    &kHook_pool, nullptr, {{0, 1, 2, 3, 4, 5, 6, 7}, 8, {8, 9, 10}, 3, {{10, 8, false}, {10, 9, false}}, 2, {9}, 1}};
 
 // avgPool2dForward(N, C, H, W, KH, KW, strideH, strideW, x, y)
-constexpr ArgSpec kArgs_avgPool2dForward[] = {
-    NODENN_POOL_SIZES, floats_arg("x", kIn, len(P{"N * C * H * W", 4, {{0, 1}, {1, 1}, {2, 1}, {3, 1}}})),
+constexpr ArgSpec kArgs_avgPool2dForward[] = {NODENN_POOL_SIZES,
+    floats_arg("x", kIn, len(P{"N * C * H * W", 4, {{0, 1}, {1, 1}, {2, 1}, {3, 1}}})),
     floats_arg("y", kOut, len(P{"N * C * OH * OW", 4, {{0, 1}, {1, 1}, {10, 1}, {11, 1}}}))};
 constexpr KernelSpec kSpec_avgPool2dForward = {"avgPool2dForward",
-                                               "avgPool2dForward(N, C, H, W, KH, KW, strideH, strideW, x, y)",
-                                               kArgs_avgPool2dForward,
-                                               10,
-                                               10,
-                                               &kHook_pool,
-                                               nullptr,
-                                               {{0, 1, 2, 3, 4, 5, 6, 7}, 8, {8, 9}, 2, {{9, 8, false}}, 1, {}, 0}};
+    "avgPool2dForward(N, C, H, W, KH, KW, strideH, strideW, x, y)", kArgs_avgPool2dForward, 10, 10, &kHook_pool,
+    nullptr, {{0, 1, 2, 3, 4, 5, 6, 7}, 8, {8, 9}, 2, {{9, 8, false}}, 1, {}, 0}};
 
 // avgPool2dBackward(N, C, H, W, KH, KW, strideH, strideW, dy, dx)
-constexpr ArgSpec kArgs_avgPool2dBackward[] = {
-    NODENN_POOL_SIZES, floats_arg("dy", kIn, len(P{"N * C * OH * OW", 4, {{0, 1}, {1, 1}, {10, 1}, {11, 1}}})),
+constexpr ArgSpec kArgs_avgPool2dBackward[] = {NODENN_POOL_SIZES,
+    floats_arg("dy", kIn, len(P{"N * C * OH * OW", 4, {{0, 1}, {1, 1}, {10, 1}, {11, 1}}})),
     floats_arg("dx", kOut, len(P{"N * C * H * W", 4, {{0, 1}, {1, 1}, {2, 1}, {3, 1}}}))};
 constexpr KernelSpec kSpec_avgPool2dBackward = {"avgPool2dBackward",
-                                                "avgPool2dBackward(N, C, H, W, KH, KW, strideH, strideW, dy, dx)",
-                                                kArgs_avgPool2dBackward,
-                                                10,
-                                                10,
-                                                &kHook_pool,
-                                                nullptr,
-                                                {{0, 1, 2, 3, 4, 5, 6, 7}, 8, {8, 9}, 2, {{9, 8, false}}, 1, {}, 0}};
+    "avgPool2dBackward(N, C, H, W, KH, KW, strideH, strideW, dy, dx)", kArgs_avgPool2dBackward, 10, 10, &kHook_pool,
+    nullptr, {{0, 1, 2, 3, 4, 5, 6, 7}, 8, {8, 9}, 2, {{9, 8, false}}, 1, {}, 0}};
 
 // batchNormForward(N, C, S, x, gamma, beta, y, mean, invstd, runningMean, runningVar, training, momentum, eps)
-constexpr ArgSpec kArgs_batchNormForward[] = {
-    size_arg("N"),
-    size_arg("C"),
-    size_arg("S"),
+constexpr ArgSpec kArgs_batchNormForward[] = {size_arg("N"), size_arg("C"), size_arg("S"),
     floats_arg("x", kIn, len(P{"N * C * S", 3, {{0, 1}, {1, 1}, {2, 1}}})),
-    floats_arg("gamma", kIn, len(P{"C", 1, {{1, 1}}})),
-    floats_arg("beta", kIn, len(P{"C", 1, {{1, 1}}})),
+    floats_arg("gamma", kIn, len(P{"C", 1, {{1, 1}}})), floats_arg("beta", kIn, len(P{"C", 1, {{1, 1}}})),
     floats_arg("y", kOut, len(P{"N * C * S", 3, {{0, 1}, {1, 1}, {2, 1}}}), 8u),
-    floats_arg("mean", kOut, len(P{"C", 1, {{1, 1}}})),
-    floats_arg("invstd", kOut, len(P{"C", 1, {{1, 1}}})),
+    floats_arg("mean", kOut, len(P{"C", 1, {{1, 1}}})), floats_arg("invstd", kOut, len(P{"C", 1, {{1, 1}}})),
     floats_arg("runningMean", kOut, len(P{"C", 1, {{1, 1}}})),
-    floats_arg("runningVar", kOut, len(P{"C", 1, {{1, 1}}})),
-    flag_arg("training"),
+    floats_arg("runningVar", kOut, len(P{"C", 1, {{1, 1}}})), flag_arg("training"),
     number_arg("momentum", {0.0, 1.0, false, false, "in [0, 1]"}),
     number_arg("eps", {0.0, kInf, true, true, "positive"})};
-constexpr KernelSpec kSpec_batchNormForward = {
-    "batchNormForward",
+constexpr KernelSpec kSpec_batchNormForward = {"batchNormForward",
     "batchNormForward(N, C, S, x, gamma, beta, y, mean, invstd, runningMean, runningVar, training, momentum, eps)",
-    kArgs_batchNormForward,
-    14,
-    14,
-    &kHook_batchNorm,
-    nullptr,
-    {{0, 1, 2, 11, 12, 13},
-     6,
-     {3, 4, 5, 6, 7, 8, 9, 10},
-     8,
-     {{6, 3, true},   {6, 4, false},  {6, 5, false},  {7, 3, false}, {7, 4, false},  {7, 5, false},  {7, 6, false},
-      {8, 3, false},  {8, 4, false},  {8, 5, false},  {8, 6, false}, {8, 7, false},  {9, 3, false},  {9, 4, false},
-      {9, 5, false},  {9, 6, false},  {9, 7, false},  {9, 8, false}, {10, 3, false}, {10, 4, false}, {10, 5, false},
-      {10, 6, false}, {10, 7, false}, {10, 8, false}, {10, 9, false}},
-     25,
-     {},
-     0}};
+    kArgs_batchNormForward, 14, 14, &kHook_batchNorm, nullptr,
+    {{0, 1, 2, 11, 12, 13}, 6, {3, 4, 5, 6, 7, 8, 9, 10}, 8, {{6, 3, true}, {6, 4, false}, {6, 5, false}, {7, 3, false}, {7, 4, false}, {7, 5, false}, {7, 6, false}, {8, 3, false}, {8, 4, false}, {8, 5, false}, {8, 6, false}, {8, 7, false}, {9, 3, false}, {9, 4, false}, {9, 5, false}, {9, 6, false}, {9, 7, false}, {9, 8, false}, {10, 3, false}, {10, 4, false}, {10, 5, false}, {10, 6, false}, {10, 7, false}, {10, 8, false}, {10, 9, false}}, 25, {}, 0}};
 
 // batchNormBackward(N, C, S, x, dy, gamma, mean, invstd, dx, dgamma, dbeta, training)
-constexpr ArgSpec kArgs_batchNormBackward[] = {
-    size_arg("N"),
-    size_arg("C"),
-    size_arg("S"),
+constexpr ArgSpec kArgs_batchNormBackward[] = {size_arg("N"), size_arg("C"), size_arg("S"),
     floats_arg("x", kIn, len(P{"N * C * S", 3, {{0, 1}, {1, 1}, {2, 1}}})),
     floats_arg("dy", kIn, len(P{"N * C * S", 3, {{0, 1}, {1, 1}, {2, 1}}})),
-    floats_arg("gamma", kIn, len(P{"C", 1, {{1, 1}}})),
-    floats_arg("mean", kIn, len(P{"C", 1, {{1, 1}}})),
+    floats_arg("gamma", kIn, len(P{"C", 1, {{1, 1}}})), floats_arg("mean", kIn, len(P{"C", 1, {{1, 1}}})),
     floats_arg("invstd", kIn, len(P{"C", 1, {{1, 1}}})),
     floats_arg("dx", kOut, len(P{"N * C * S", 3, {{0, 1}, {1, 1}, {2, 1}}}), 16u),
-    floats_arg("dgamma", kOut, len(P{"C", 1, {{1, 1}}})),
-    floats_arg("dbeta", kOut, len(P{"C", 1, {{1, 1}}})),
+    floats_arg("dgamma", kOut, len(P{"C", 1, {{1, 1}}})), floats_arg("dbeta", kOut, len(P{"C", 1, {{1, 1}}})),
     flag_arg("training")};
-constexpr KernelSpec kSpec_batchNormBackward = {
-    "batchNormBackward",
-    "batchNormBackward(N, C, S, x, dy, gamma, mean, invstd, dx, dgamma, dbeta, training)",
-    kArgs_batchNormBackward,
-    12,
-    12,
-    nullptr,
-    nullptr,
-    {{0, 1, 2, 11},
-     4,
-     {3, 4, 5, 6, 7, 8, 9, 10},
-     8,
-     {{8, 3, false},
-      {8, 4, true},
-      {8, 5, false},
-      {8, 6, false},
-      {8, 7, false},
-      {9, 3, false},
-      {9, 4, false},
-      {9, 5, false},
-      {9, 6, false},
-      {9, 7, false},
-      {9, 8, false},
-      {10, 3, false},
-      {10, 4, false},
-      {10, 5, false},
-      {10, 6, false},
-      {10, 7, false},
-      {10, 8, false},
-      {10, 9, false}},
-     18,
-     {},
-     0}};
+constexpr KernelSpec kSpec_batchNormBackward = {"batchNormBackward",
+    "batchNormBackward(N, C, S, x, dy, gamma, mean, invstd, dx, dgamma, dbeta, training)", kArgs_batchNormBackward,
+    12, 12, nullptr, nullptr,
+    {{0, 1, 2, 11}, 4, {3, 4, 5, 6, 7, 8, 9, 10}, 8, {{8, 3, false}, {8, 4, true}, {8, 5, false}, {8, 6, false}, {8, 7, false}, {9, 3, false}, {9, 4, false}, {9, 5, false}, {9, 6, false}, {9, 7, false}, {9, 8, false}, {10, 3, false}, {10, 4, false}, {10, 5, false}, {10, 6, false}, {10, 7, false}, {10, 8, false}, {10, 9, false}}, 18, {}, 0}};
 
 // batchNormReluForward(N, C, S, x, gamma, beta, y, mean, invstd, runningMean, runningVar, training, momentum, eps)
-constexpr KernelSpec kSpec_batchNormReluForward = {
-    "batchNormReluForward",
+constexpr KernelSpec kSpec_batchNormReluForward = {"batchNormReluForward",
     "batchNormReluForward(N, C, S, x, gamma, beta, y, mean, invstd, runningMean, runningVar, training, momentum, eps)",
-    kArgs_batchNormForward,
-    14,
-    14,
-    &kHook_batchNorm,
-    nullptr,
-    {{0, 1, 2, 11, 12, 13},
-     6,
-     {3, 4, 5, 6, 7, 8, 9, 10},
-     8,
-     {{6, 3, true},   {6, 4, false},  {6, 5, false},  {7, 3, false}, {7, 4, false},  {7, 5, false},  {7, 6, false},
-      {8, 3, false},  {8, 4, false},  {8, 5, false},  {8, 6, false}, {8, 7, false},  {9, 3, false},  {9, 4, false},
-      {9, 5, false},  {9, 6, false},  {9, 7, false},  {9, 8, false}, {10, 3, false}, {10, 4, false}, {10, 5, false},
-      {10, 6, false}, {10, 7, false}, {10, 8, false}, {10, 9, false}},
-     25,
-     {},
-     0}};
+    kArgs_batchNormForward, 14, 14, &kHook_batchNorm, nullptr,
+    {{0, 1, 2, 11, 12, 13}, 6, {3, 4, 5, 6, 7, 8, 9, 10}, 8, {{6, 3, true}, {6, 4, false}, {6, 5, false}, {7, 3, false}, {7, 4, false}, {7, 5, false}, {7, 6, false}, {8, 3, false}, {8, 4, false}, {8, 5, false}, {8, 6, false}, {8, 7, false}, {9, 3, false}, {9, 4, false}, {9, 5, false}, {9, 6, false}, {9, 7, false}, {9, 8, false}, {10, 3, false}, {10, 4, false}, {10, 5, false}, {10, 6, false}, {10, 7, false}, {10, 8, false}, {10, 9, false}}, 25, {}, 0}};
 
 // batchNormReluBackward(N, C, S, x, y, dy, gamma, mean, invstd, dx, dgamma, dbeta, training)
-constexpr ArgSpec kArgs_batchNormReluBackward[] = {
-    size_arg("N"),
-    size_arg("C"),
-    size_arg("S"),
+constexpr ArgSpec kArgs_batchNormReluBackward[] = {size_arg("N"), size_arg("C"), size_arg("S"),
     floats_arg("x", kIn, len(P{"N * C * S", 3, {{0, 1}, {1, 1}, {2, 1}}})),
     floats_arg("y", kIn, len(P{"N * C * S", 3, {{0, 1}, {1, 1}, {2, 1}}})),
     floats_arg("dy", kIn, len(P{"N * C * S", 3, {{0, 1}, {1, 1}, {2, 1}}})),
-    floats_arg("gamma", kIn, len(P{"C", 1, {{1, 1}}})),
-    floats_arg("mean", kIn, len(P{"C", 1, {{1, 1}}})),
+    floats_arg("gamma", kIn, len(P{"C", 1, {{1, 1}}})), floats_arg("mean", kIn, len(P{"C", 1, {{1, 1}}})),
     floats_arg("invstd", kIn, len(P{"C", 1, {{1, 1}}})),
     floats_arg("dx", kOut, len(P{"N * C * S", 3, {{0, 1}, {1, 1}, {2, 1}}}), 32u),
-    floats_arg("dgamma", kOut, len(P{"C", 1, {{1, 1}}})),
-    floats_arg("dbeta", kOut, len(P{"C", 1, {{1, 1}}})),
+    floats_arg("dgamma", kOut, len(P{"C", 1, {{1, 1}}})), floats_arg("dbeta", kOut, len(P{"C", 1, {{1, 1}}})),
     flag_arg("training")};
-constexpr KernelSpec kSpec_batchNormReluBackward = {
-    "batchNormReluBackward",
+constexpr KernelSpec kSpec_batchNormReluBackward = {"batchNormReluBackward",
     "batchNormReluBackward(N, C, S, x, y, dy, gamma, mean, invstd, dx, dgamma, dbeta, training)",
-    kArgs_batchNormReluBackward,
-    13,
-    13,
-    nullptr,
-    nullptr,
-    {{0, 1, 2, 12},
-     4,
-     {3, 4, 5, 6, 7, 8, 9, 10, 11},
-     9,
-     {{9, 3, false},  {9, 4, false},  {9, 5, true},   {9, 6, false},  {9, 7, false},  {9, 8, false},  {10, 3, false},
-      {10, 4, false}, {10, 5, false}, {10, 6, false}, {10, 7, false}, {10, 8, false}, {10, 9, false}, {11, 3, false},
-      {11, 4, false}, {11, 5, false}, {11, 6, false}, {11, 7, false}, {11, 8, false}, {11, 9, false}, {11, 10, false}},
-     21,
-     {},
-     0}};
+    kArgs_batchNormReluBackward, 13, 13, nullptr, nullptr,
+    {{0, 1, 2, 12}, 4, {3, 4, 5, 6, 7, 8, 9, 10, 11}, 9, {{9, 3, false}, {9, 4, false}, {9, 5, true}, {9, 6, false}, {9, 7, false}, {9, 8, false}, {10, 3, false}, {10, 4, false}, {10, 5, false}, {10, 6, false}, {10, 7, false}, {10, 8, false}, {10, 9, false}, {11, 3, false}, {11, 4, false}, {11, 5, false}, {11, 6, false}, {11, 7, false}, {11, 8, false}, {11, 9, false}, {11, 10, false}}, 21, {}, 0}};
 
 // broadcastBinary(op, a0, a1, a2, a3, b0, b1, b2, b3, a, b, y)
 constexpr ArgSpec kArgs_broadcastBinary[] = {
-    enum_arg("op", {kEnum_binaryOp, 13,
-                    "'add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum', 'gt', 'ge', 'lt', 'le', 'eq' or 'ne'"}),
-    size_arg("a0"),
-    size_arg("a1"),
-    size_arg("a2"),
-    size_arg("a3"),
-    size_arg("b0"),
-    size_arg("b1"),
-    size_arg("b2"),
-    size_arg("b3"),
-    floats_arg("a", kIn, len(P{"a0 * a1 * a2 * a3", 4, {{1, 1}, {2, 1}, {3, 1}, {4, 1}}})),
+    enum_arg("op", {kEnum_binaryOp, 13, "'add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum', 'gt', 'ge', 'lt', 'le', 'eq' or 'ne'"}),
+    size_arg("a0"), size_arg("a1"), size_arg("a2"), size_arg("a3"), size_arg("b0"), size_arg("b1"), size_arg("b2"),
+    size_arg("b3"), floats_arg("a", kIn, len(P{"a0 * a1 * a2 * a3", 4, {{1, 1}, {2, 1}, {3, 1}, {4, 1}}})),
     floats_arg("b", kIn, len(P{"b0 * b1 * b2 * b3", 4, {{5, 1}, {6, 1}, {7, 1}, {8, 1}}})),
     floats_arg("y", kOut, len(P{"y0 * y1 * y2 * y3", 4, {{12, 1}, {13, 1}, {14, 1}, {15, 1}}}), 1536u)};
-constexpr KernelSpec kSpec_broadcastBinary = {
-    "broadcastBinary",
-    "broadcastBinary(op, a0, a1, a2, a3, b0, b1, b2, b3, a, b, y)",
-    kArgs_broadcastBinary,
-    12,
-    12,
-    &kHook_broadcast,
-    nullptr,
-    {{0, 1, 2, 3, 4, 5, 6, 7, 8}, 9, {9, 10, 11}, 3, {{11, 9, true}, {11, 10, true}}, 2, {}, 0}};
+constexpr KernelSpec kSpec_broadcastBinary = {"broadcastBinary",
+    "broadcastBinary(op, a0, a1, a2, a3, b0, b1, b2, b3, a, b, y)", kArgs_broadcastBinary, 12, 12, &kHook_broadcast,
+    nullptr, {{0, 1, 2, 3, 4, 5, 6, 7, 8}, 9, {9, 10, 11}, 3, {{11, 9, true}, {11, 10, true}}, 2, {}, 0}};
 
 // binarySame(op, n, a, b, y)
 constexpr ArgSpec kArgs_binarySame[] = {
-    enum_arg("op", {kEnum_binaryOp, 13,
-                    "'add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum', 'gt', 'ge', 'lt', 'le', 'eq' or 'ne'"}),
+    enum_arg("op", {kEnum_binaryOp, 13, "'add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum', 'gt', 'ge', 'lt', 'le', 'eq' or 'ne'"}),
     size_arg("n"), floats_arg("a", kIn, len(P{"n", 1, {{1, 1}}})), floats_arg("b", kIn, len(P{"n", 1, {{1, 1}}})),
     floats_arg("y", kOut, len(P{"n", 1, {{1, 1}}}), 12u)};
-constexpr KernelSpec kSpec_binarySame = {"binarySame",
-                                         "binarySame(op, n, a, b, y)",
-                                         kArgs_binarySame,
-                                         5,
-                                         5,
-                                         nullptr,
-                                         nullptr,
-                                         {{0, 1}, 2, {2, 3, 4}, 3, {{4, 2, true}, {4, 3, true}}, 2, {}, 0}};
+constexpr KernelSpec kSpec_binarySame = {"binarySame", "binarySame(op, n, a, b, y)", kArgs_binarySame, 5, 5, nullptr,
+    nullptr, {{0, 1}, 2, {2, 3, 4}, 3, {{4, 2, true}, {4, 3, true}}, 2, {}, 0}};
 
 // broadcastWhere(c0, c1, c2, c3, a0, a1, a2, a3, b0, b1, b2, b3, cond, a, b, y)
-constexpr ArgSpec kArgs_broadcastWhere[] = {
-    NODENN_BROADCAST_WHERE_SIZES,
+constexpr ArgSpec kArgs_broadcastWhere[] = {NODENN_BROADCAST_WHERE_SIZES,
     floats_arg("cond", kIn, len(P{"c0 * c1 * c2 * c3", 4, {{0, 1}, {1, 1}, {2, 1}, {3, 1}}})),
     floats_arg("a", kIn, len(P{"a0 * a1 * a2 * a3", 4, {{4, 1}, {5, 1}, {6, 1}, {7, 1}}})),
     floats_arg("b", kIn, len(P{"b0 * b1 * b2 * b3", 4, {{8, 1}, {9, 1}, {10, 1}, {11, 1}}})),
     floats_arg("y", kOut, len(P{"y0 * y1 * y2 * y3", 4, {{16, 1}, {17, 1}, {18, 1}, {19, 1}}}), 24576u)};
-constexpr KernelSpec kSpec_broadcastWhere = {
-    "broadcastWhere",
-    "broadcastWhere(c0, c1, c2, c3, a0, a1, a2, a3, b0, b1, b2, b3, cond, a, b, y)",
-    kArgs_broadcastWhere,
-    16,
-    16,
-    &kHook_broadcastWhere,
-    nullptr,
-    {{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11},
-     12,
-     {12, 13, 14, 15},
-     4,
-     {{15, 12, false}, {15, 13, true}, {15, 14, true}},
-     3,
-     {},
-     0}};
+constexpr KernelSpec kSpec_broadcastWhere = {"broadcastWhere",
+    "broadcastWhere(c0, c1, c2, c3, a0, a1, a2, a3, b0, b1, b2, b3, cond, a, b, y)", kArgs_broadcastWhere, 16, 16,
+    &kHook_broadcastWhere, nullptr,
+    {{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}, 12, {12, 13, 14, 15}, 4, {{15, 12, false}, {15, 13, true}, {15, 14, true}}, 3, {}, 0}};
 
 // unary(op, n, x, y, alpha, beta)
 constexpr ArgSpec kArgs_unary[] = {
-    enum_arg("op", {kEnum_unaryOp, 16,
-                    "'neg', 'abs', 'sign', 'exp', 'log', 'log1p', 'sqrt', 'square', 'relu', 'leakyRelu', 'sigmoid', "
-                    "'tanh', 'step', 'softplus', 'gelu' or 'clamp'"}),
-    size_arg("n"),
-    floats_arg("x", kIn, len(P{"n", 1, {{1, 1}}})),
-    floats_arg("y", kOut, len(P{"n", 1, {{1, 1}}}), 4u),
-    number_arg("alpha"),
-    number_arg("beta")};
-constexpr KernelSpec kSpec_unary = {"unary",     "unary(op, n, x, y, alpha, beta)",
-                                    kArgs_unary, 6,
-                                    6,           nullptr,
-                                    nullptr,     {{0, 1, 4, 5}, 4, {2, 3}, 2, {{3, 2, true}}, 1, {}, 0}};
+    enum_arg("op", {kEnum_unaryOp, 16, "'neg', 'abs', 'sign', 'exp', 'log', 'log1p', 'sqrt', 'square', 'relu', 'leakyRelu', 'sigmoid', 'tanh', 'step', 'softplus', 'gelu' or 'clamp'"}),
+    size_arg("n"), floats_arg("x", kIn, len(P{"n", 1, {{1, 1}}})),
+    floats_arg("y", kOut, len(P{"n", 1, {{1, 1}}}), 4u), number_arg("alpha"), number_arg("beta")};
+constexpr KernelSpec kSpec_unary = {"unary", "unary(op, n, x, y, alpha, beta)", kArgs_unary, 6, 6, nullptr, nullptr,
+    {{0, 1, 4, 5}, 4, {2, 3}, 2, {{3, 2, true}}, 1, {}, 0}};
 
 // reduceAxis(op, outer, n, inner, x, y)
 constexpr ArgSpec kArgs_reduceAxis[] = {
-    enum_arg("op", {kEnum_reduceOp, 6, "'sum', 'mean', 'prod', 'max', 'min' or 'logSumExp'"}),
-    size_arg("outer"),
-    size_arg("n"),
-    size_arg("inner"),
-    floats_arg("x", kIn, len(P{"outer * n * inner", 3, {{1, 1}, {2, 1}, {3, 1}}})),
+    enum_arg("op", {kEnum_reduceOp, 6, "'sum', 'mean', 'prod', 'max', 'min' or 'logSumExp'"}), size_arg("outer"),
+    size_arg("n"), size_arg("inner"), floats_arg("x", kIn, len(P{"outer * n * inner", 3, {{1, 1}, {2, 1}, {3, 1}}})),
     floats_arg("y", kOut, len(P{"outer * inner", 2, {{1, 1}, {3, 1}}}))};
-constexpr KernelSpec kSpec_reduceAxis = {"reduceAxis",
-                                         "reduceAxis(op, outer, n, inner, x, y)",
-                                         kArgs_reduceAxis,
-                                         6,
-                                         6,
-                                         nullptr,
-                                         nullptr,
-                                         {{0, 1, 2, 3}, 4, {4, 5}, 2, {{5, 4, false}}, 1, {}, 0}};
+constexpr KernelSpec kSpec_reduceAxis = {"reduceAxis", "reduceAxis(op, outer, n, inner, x, y)", kArgs_reduceAxis, 6,
+    6, nullptr, nullptr, {{0, 1, 2, 3}, 4, {4, 5}, 2, {{5, 4, false}}, 1, {}, 0}};
 
 // varianceAxis(outer, n, inner, ddof, sqrt, x, y)
-constexpr ArgSpec kArgs_varianceAxis[] = {
-    size_arg("outer"),
-    size_arg("n"),
-    size_arg("inner"),
-    number_arg("ddof", {0.0, kInf, false, true, "non-negative"}),
-    flag_arg("sqrt"),
+constexpr ArgSpec kArgs_varianceAxis[] = {size_arg("outer"), size_arg("n"), size_arg("inner"),
+    number_arg("ddof", {0.0, kInf, false, true, "non-negative"}), flag_arg("sqrt"),
     floats_arg("x", kIn, len(P{"outer * n * inner", 3, {{0, 1}, {1, 1}, {2, 1}}})),
     floats_arg("y", kOut, len(P{"outer * inner", 2, {{0, 1}, {2, 1}}}))};
-constexpr KernelSpec kSpec_varianceAxis = {
-    "varianceAxis", "varianceAxis(outer, n, inner, ddof, sqrt, x, y)",         kArgs_varianceAxis, 7, 7, nullptr,
-    nullptr,        {{0, 1, 2, 3, 4}, 5, {5, 6}, 2, {{6, 5, false}}, 1, {}, 0}};
+constexpr KernelSpec kSpec_varianceAxis = {"varianceAxis", "varianceAxis(outer, n, inner, ddof, sqrt, x, y)",
+    kArgs_varianceAxis, 7, 7, nullptr, nullptr, {{0, 1, 2, 3, 4}, 5, {5, 6}, 2, {{6, 5, false}}, 1, {}, 0}};
 
 // argReduceAxis(op, outer, n, inner, x, out)
-constexpr ArgSpec kArgs_argReduceAxis[] = {
-    enum_arg("op", {kEnum_argReduceOp, 2, "'argmax' or 'argmin'"}),
-    size_arg("outer"),
-    size_arg("n", 1, 1),
-    size_arg("inner"),
+constexpr ArgSpec kArgs_argReduceAxis[] = {enum_arg("op", {kEnum_argReduceOp, 2, "'argmax' or 'argmin'"}),
+    size_arg("outer"), size_arg("n", 1, 1), size_arg("inner"),
     floats_arg("x", kIn, len(P{"outer * n * inner", 3, {{1, 1}, {2, 1}, {3, 1}}})),
     int32s_arg("out", kOut, len(P{"outer * inner", 2, {{1, 1}, {3, 1}}}))};
-constexpr KernelSpec kSpec_argReduceAxis = {
-    "argReduceAxis", "argReduceAxis(op, outer, n, inner, x, out)",           kArgs_argReduceAxis, 6, 6, nullptr,
-    nullptr,         {{0, 1, 2, 3}, 4, {4, 5}, 2, {{5, 4, false}}, 1, {}, 0}};
+constexpr KernelSpec kSpec_argReduceAxis = {"argReduceAxis", "argReduceAxis(op, outer, n, inner, x, out)",
+    kArgs_argReduceAxis, 6, 6, nullptr, nullptr, {{0, 1, 2, 3}, 4, {4, 5}, 2, {{5, 4, false}}, 1, {}, 0}};
 
 // softmaxAxis(log, outer, n, inner, x, y)
-constexpr ArgSpec kArgs_softmaxAxis[] = {
-    flag_arg("log"),
-    size_arg("outer"),
-    size_arg("n"),
-    size_arg("inner"),
+constexpr ArgSpec kArgs_softmaxAxis[] = {flag_arg("log"), size_arg("outer"), size_arg("n"), size_arg("inner"),
     floats_arg("x", kIn, len(P{"outer * n * inner", 3, {{1, 1}, {2, 1}, {3, 1}}})),
     floats_arg("y", kOut, len(P{"outer * n * inner", 3, {{1, 1}, {2, 1}, {3, 1}}}), 16u)};
-constexpr KernelSpec kSpec_softmaxAxis = {"softmaxAxis",
-                                          "softmaxAxis(log, outer, n, inner, x, y)",
-                                          kArgs_softmaxAxis,
-                                          6,
-                                          6,
-                                          nullptr,
-                                          nullptr,
-                                          {{0, 1, 2, 3}, 4, {4, 5}, 2, {{5, 4, true}}, 1, {}, 0}};
+constexpr KernelSpec kSpec_softmaxAxis = {"softmaxAxis", "softmaxAxis(log, outer, n, inner, x, y)", kArgs_softmaxAxis,
+    6, 6, nullptr, nullptr, {{0, 1, 2, 3}, 4, {4, 5}, 2, {{5, 4, true}}, 1, {}, 0}};
 
 // gemmBatched(transA, transB, batch, M, N, K, broadcastA, broadcastB, A, B, C)
-constexpr ArgSpec kArgs_gemmBatched[] = {
-    flag_arg("transA"),
-    flag_arg("transB"),
-    size_arg("batch"),
-    size_arg("M"),
-    size_arg("N"),
-    size_arg("K"),
-    flag_arg("broadcastA"),
-    flag_arg("broadcastB"),
+constexpr ArgSpec kArgs_gemmBatched[] = {flag_arg("transA"), flag_arg("transB"), size_arg("batch"), size_arg("M"),
+    size_arg("N"), size_arg("K"), flag_arg("broadcastA"), flag_arg("broadcastB"),
     floats_arg("A", kIn, len_if(6, P{"M * K", 2, {{3, 1}, {5, 1}}}, P{"batch * M * K", 3, {{2, 1}, {3, 1}, {5, 1}}})),
     floats_arg("B", kIn, len_if(7, P{"K * N", 2, {{5, 1}, {4, 1}}}, P{"batch * K * N", 3, {{2, 1}, {5, 1}, {4, 1}}})),
     floats_arg("C", kOut, len(P{"batch * M * N", 3, {{2, 1}, {3, 1}, {4, 1}}}))};
-constexpr KernelSpec kSpec_gemmBatched = {
-    "gemmBatched",
-    "gemmBatched(transA, transB, batch, M, N, K, broadcastA, broadcastB, A, B, C)",
-    kArgs_gemmBatched,
-    11,
-    11,
-    nullptr,
-    "the packed panels",
+constexpr KernelSpec kSpec_gemmBatched = {"gemmBatched",
+    "gemmBatched(transA, transB, batch, M, N, K, broadcastA, broadcastB, A, B, C)", kArgs_gemmBatched, 11, 11,
+    nullptr, "the packed panels",
     {{0, 1, 2, 3, 4, 5, 6, 7}, 8, {8, 9, 10}, 3, {{10, 8, false}, {10, 9, false}}, 2, {}, 0}};
 
 // swapAxes(outer, m, mid, n, inner, x, y)
-constexpr ArgSpec kArgs_swapAxes[] = {
-    size_arg("outer"),
-    size_arg("m"),
-    size_arg("mid"),
-    size_arg("n"),
+constexpr ArgSpec kArgs_swapAxes[] = {size_arg("outer"), size_arg("m"), size_arg("mid"), size_arg("n"),
     size_arg("inner"),
     floats_arg("x", kIn, len(P{"outer * m * mid * n * inner", 5, {{0, 1}, {1, 1}, {2, 1}, {3, 1}, {4, 1}}})),
     floats_arg("y", kOut, len(P{"outer * m * mid * n * inner", 5, {{0, 1}, {1, 1}, {2, 1}, {3, 1}, {4, 1}}}))};
-constexpr KernelSpec kSpec_swapAxes = {"swapAxes",
-                                       "swapAxes(outer, m, mid, n, inner, x, y)",
-                                       kArgs_swapAxes,
-                                       7,
-                                       7,
-                                       nullptr,
-                                       nullptr,
-                                       {{0, 1, 2, 3, 4}, 5, {5, 6}, 2, {{6, 5, false}}, 1, {}, 0}};
+constexpr KernelSpec kSpec_swapAxes = {"swapAxes", "swapAxes(outer, m, mid, n, inner, x, y)", kArgs_swapAxes, 7, 7,
+    nullptr, nullptr, {{0, 1, 2, 3, 4}, 5, {5, 6}, 2, {{6, 5, false}}, 1, {}, 0}};
 
 // gatherAxis(count, outer, n, inner, x, index, y)
-constexpr ArgSpec kArgs_gatherAxis[] = {
-    size_arg("count"),
-    size_arg("outer"),
-    size_arg("n", 1, 0),
-    size_arg("inner"),
+constexpr ArgSpec kArgs_gatherAxis[] = {size_arg("count"), size_arg("outer"), size_arg("n", 1, 0), size_arg("inner"),
     floats_arg("x", kIn, len(P{"outer * n * inner", 3, {{1, 1}, {2, 1}, {3, 1}}})),
     int32s_arg("index", kIn, len(P{"count", 1, {{0, 1}}}), P{"n", 1, {{2, 1}}}),
     floats_arg("y", kOut, len(P{"outer * count * inner", 3, {{1, 1}, {0, 1}, {3, 1}}}))};
-constexpr KernelSpec kSpec_gatherAxis = {"gatherAxis",
-                                         "gatherAxis(count, outer, n, inner, x, index, y)",
-                                         kArgs_gatherAxis,
-                                         7,
-                                         7,
-                                         nullptr,
-                                         nullptr,
-                                         {{0, 1, 2, 3}, 4, {4, 5, 6}, 3, {{6, 4, false}, {6, 5, false}}, 2, {5}, 1}};
+constexpr KernelSpec kSpec_gatherAxis = {"gatherAxis", "gatherAxis(count, outer, n, inner, x, index, y)",
+    kArgs_gatherAxis, 7, 7, nullptr, nullptr,
+    {{0, 1, 2, 3}, 4, {4, 5, 6}, 3, {{6, 4, false}, {6, 5, false}}, 2, {5}, 1}};
 
 // scatterAxis(count, outer, n, inner, x, index, y, accumulate)
-constexpr ArgSpec kArgs_scatterAxis[] = {
-    size_arg("count"),
-    size_arg("outer"),
-    size_arg("n", 1, 0),
-    size_arg("inner"),
+constexpr ArgSpec kArgs_scatterAxis[] = {size_arg("count"), size_arg("outer"), size_arg("n", 1, 0), size_arg("inner"),
     floats_arg("x", kIn, len(P{"outer * count * inner", 3, {{1, 1}, {0, 1}, {3, 1}}})),
     int32s_arg("index", kIn, len(P{"count", 1, {{0, 1}}}), P{"n", 1, {{2, 1}}}),
-    floats_arg("y", kOut, len(P{"outer * n * inner", 3, {{1, 1}, {2, 1}, {3, 1}}})),
-    flag_arg("accumulate")};
-constexpr KernelSpec kSpec_scatterAxis = {
-    "scatterAxis",
-    "scatterAxis(count, outer, n, inner, x, index, y, accumulate)",
-    kArgs_scatterAxis,
-    8,
-    8,
-    nullptr,
-    nullptr,
+    floats_arg("y", kOut, len(P{"outer * n * inner", 3, {{1, 1}, {2, 1}, {3, 1}}})), flag_arg("accumulate")};
+constexpr KernelSpec kSpec_scatterAxis = {"scatterAxis",
+    "scatterAxis(count, outer, n, inner, x, index, y, accumulate)", kArgs_scatterAxis, 8, 8, nullptr, nullptr,
     {{0, 1, 2, 3, 7}, 5, {4, 5, 6}, 3, {{6, 4, false}, {6, 5, false}}, 2, {5}, 1}};
 
 // oneHot(n, depth, index, y)
 constexpr ArgSpec kArgs_oneHot[] = {size_arg("n"), size_arg("depth", 1, 0),
-                                    int32s_arg("index", kIn, len(P{"n", 1, {{0, 1}}}), P{"depth", 1, {{1, 1}}}),
-                                    floats_arg("y", kOut, len(P{"n * depth", 2, {{0, 1}, {1, 1}}}))};
-constexpr KernelSpec kSpec_oneHot = {"oneHot",
-                                     "oneHot(n, depth, index, y)",
-                                     kArgs_oneHot,
-                                     4,
-                                     4,
-                                     nullptr,
-                                     nullptr,
-                                     {{0, 1}, 2, {2, 3}, 2, {{3, 2, false}}, 1, {2}, 1}};
+    int32s_arg("index", kIn, len(P{"n", 1, {{0, 1}}}), P{"depth", 1, {{1, 1}}}),
+    floats_arg("y", kOut, len(P{"n * depth", 2, {{0, 1}, {1, 1}}}))};
+constexpr KernelSpec kSpec_oneHot = {"oneHot", "oneHot(n, depth, index, y)", kArgs_oneHot, 4, 4, nullptr, nullptr,
+    {{0, 1}, 2, {2, 3}, 2, {{3, 2, false}}, 1, {2}, 1}};
 
 // nonzeroIndices(n, mask, out)
 constexpr ArgSpec kArgs_nonzeroIndices[] = {size_arg("n"), floats_arg("mask", kIn, len(P{"n", 1, {{0, 1}}})),
-                                            int32s_arg("out", kOut, len(P{"n", 1, {{0, 1}}}))};
-constexpr KernelSpec kSpec_nonzeroIndices = {"nonzeroIndices",
-                                             "nonzeroIndices(n, mask, out)",
-                                             kArgs_nonzeroIndices,
-                                             3,
-                                             3,
-                                             nullptr,
-                                             nullptr,
-                                             {{0}, 1, {1, 2}, 2, {{2, 1, false}}, 1, {}, 0}};
+    int32s_arg("out", kOut, len(P{"n", 1, {{0, 1}}}))};
+constexpr KernelSpec kSpec_nonzeroIndices = {"nonzeroIndices", "nonzeroIndices(n, mask, out)", kArgs_nonzeroIndices,
+    3, 3, nullptr, nullptr, {{0}, 1, {1, 2}, 2, {{2, 1, false}}, 1, {}, 0}};
 
 // translate2d(N, C, H, W, x, shiftH, shiftW, y)
-constexpr ArgSpec kArgs_translate2d[] = {
-    size_arg("N"),
-    size_arg("C"),
-    size_arg("H"),
-    size_arg("W"),
+constexpr ArgSpec kArgs_translate2d[] = {size_arg("N"), size_arg("C"), size_arg("H"), size_arg("W"),
     floats_arg("x", kIn, len(P{"N * C * H * W", 4, {{0, 1}, {1, 1}, {2, 1}, {3, 1}}})),
-    int32s_arg("shiftH", kIn, len(P{"N", 1, {{0, 1}}})),
-    int32s_arg("shiftW", kIn, len(P{"N", 1, {{0, 1}}})),
+    int32s_arg("shiftH", kIn, len(P{"N", 1, {{0, 1}}})), int32s_arg("shiftW", kIn, len(P{"N", 1, {{0, 1}}})),
     floats_arg("y", kOut, len(P{"N * C * H * W", 4, {{0, 1}, {1, 1}, {2, 1}, {3, 1}}}), 16u)};
-constexpr KernelSpec kSpec_translate2d = {
-    "translate2d",
-    "translate2d(N, C, H, W, x, shiftH, shiftW, y)",
-    kArgs_translate2d,
-    8,
-    8,
-    nullptr,
-    nullptr,
+constexpr KernelSpec kSpec_translate2d = {"translate2d", "translate2d(N, C, H, W, x, shiftH, shiftW, y)",
+    kArgs_translate2d, 8, 8, nullptr, nullptr,
     {{0, 1, 2, 3}, 4, {4, 5, 6, 7}, 4, {{7, 4, true}, {7, 5, false}, {7, 6, false}}, 3, {}, 0}};
 
 // flip2d(N, C, H, W, x, flags, y)
-constexpr ArgSpec kArgs_flip2d[] = {
-    size_arg("N"),
-    size_arg("C"),
-    size_arg("H"),
-    size_arg("W"),
+constexpr ArgSpec kArgs_flip2d[] = {size_arg("N"), size_arg("C"), size_arg("H"), size_arg("W"),
     floats_arg("x", kIn, len(P{"N * C * H * W", 4, {{0, 1}, {1, 1}, {2, 1}, {3, 1}}})),
     int32s_arg("flags", kIn, len(P{"N", 1, {{0, 1}}})),
     floats_arg("y", kOut, len(P{"N * C * H * W", 4, {{0, 1}, {1, 1}, {2, 1}, {3, 1}}}), 16u)};
-constexpr KernelSpec kSpec_flip2d = {"flip2d",
-                                     "flip2d(N, C, H, W, x, flags, y)",
-                                     kArgs_flip2d,
-                                     7,
-                                     7,
-                                     nullptr,
-                                     nullptr,
-                                     {{0, 1, 2, 3}, 4, {4, 5, 6}, 3, {{6, 4, true}, {6, 5, false}}, 2, {}, 0}};
+constexpr KernelSpec kSpec_flip2d = {"flip2d", "flip2d(N, C, H, W, x, flags, y)", kArgs_flip2d, 7, 7, nullptr,
+    nullptr, {{0, 1, 2, 3}, 4, {4, 5, 6}, 3, {{6, 4, true}, {6, 5, false}}, 2, {}, 0}};
 
 // affine2d(N, C, H, W, x, m0, m1, m2, m3, m4, m5, y)
-constexpr ArgSpec kArgs_affine2d[] = {
-    size_arg("N"),
-    size_arg("C"),
-    size_arg("H"),
-    size_arg("W"),
+constexpr ArgSpec kArgs_affine2d[] = {size_arg("N"), size_arg("C"), size_arg("H"), size_arg("W"),
     floats_arg("x", kIn, len(P{"N * C * H * W", 4, {{0, 1}, {1, 1}, {2, 1}, {3, 1}}})),
-    floats_arg("m0", kIn, len(P{"N", 1, {{0, 1}}})),
-    floats_arg("m1", kIn, len(P{"N", 1, {{0, 1}}})),
-    floats_arg("m2", kIn, len(P{"N", 1, {{0, 1}}})),
-    floats_arg("m3", kIn, len(P{"N", 1, {{0, 1}}})),
-    floats_arg("m4", kIn, len(P{"N", 1, {{0, 1}}})),
-    floats_arg("m5", kIn, len(P{"N", 1, {{0, 1}}})),
+    floats_arg("m0", kIn, len(P{"N", 1, {{0, 1}}})), floats_arg("m1", kIn, len(P{"N", 1, {{0, 1}}})),
+    floats_arg("m2", kIn, len(P{"N", 1, {{0, 1}}})), floats_arg("m3", kIn, len(P{"N", 1, {{0, 1}}})),
+    floats_arg("m4", kIn, len(P{"N", 1, {{0, 1}}})), floats_arg("m5", kIn, len(P{"N", 1, {{0, 1}}})),
     floats_arg("y", kOut, len(P{"N * C * H * W", 4, {{0, 1}, {1, 1}, {2, 1}, {3, 1}}}))};
-constexpr KernelSpec kSpec_affine2d = {
-    "affine2d",
-    "affine2d(N, C, H, W, x, m0, m1, m2, m3, m4, m5, y)",
-    kArgs_affine2d,
-    12,
-    12,
-    nullptr,
-    nullptr,
-    {{0, 1, 2, 3},
-     4,
-     {4, 5, 6, 7, 8, 9, 10, 11},
-     8,
-     {{11, 4, false}, {11, 5, false}, {11, 6, false}, {11, 7, false}, {11, 8, false}, {11, 9, false}, {11, 10, false}},
-     7,
-     {},
-     0}};
+constexpr KernelSpec kSpec_affine2d = {"affine2d", "affine2d(N, C, H, W, x, m0, m1, m2, m3, m4, m5, y)",
+    kArgs_affine2d, 12, 12, nullptr, nullptr,
+    {{0, 1, 2, 3}, 4, {4, 5, 6, 7, 8, 9, 10, 11}, 8, {{11, 4, false}, {11, 5, false}, {11, 6, false}, {11, 7, false}, {11, 8, false}, {11, 9, false}, {11, 10, false}}, 7, {}, 0}};
 
 // normalizeChannels(N, C, S, x, mean, std, y)
-constexpr ArgSpec kArgs_normalizeChannels[] = {
-    size_arg("N"),
-    size_arg("C"),
-    size_arg("S"),
+constexpr ArgSpec kArgs_normalizeChannels[] = {size_arg("N"), size_arg("C"), size_arg("S"),
     floats_arg("x", kIn, len(P{"N * C * S", 3, {{0, 1}, {1, 1}, {2, 1}}})),
-    floats_arg("mean", kIn, len(P{"C", 1, {{1, 1}}})),
-    floats_arg("std", kIn, len(P{"C", 1, {{1, 1}}})),
+    floats_arg("mean", kIn, len(P{"C", 1, {{1, 1}}})), floats_arg("std", kIn, len(P{"C", 1, {{1, 1}}})),
     floats_arg("y", kOut, len(P{"N * C * S", 3, {{0, 1}, {1, 1}, {2, 1}}}), 8u)};
-constexpr KernelSpec kSpec_normalizeChannels = {
-    "normalizeChannels",
-    "normalizeChannels(N, C, S, x, mean, std, y)",
-    kArgs_normalizeChannels,
-    7,
-    7,
-    nullptr,
-    nullptr,
+constexpr KernelSpec kSpec_normalizeChannels = {"normalizeChannels", "normalizeChannels(N, C, S, x, mean, std, y)",
+    kArgs_normalizeChannels, 7, 7, nullptr, nullptr,
     {{0, 1, 2}, 3, {3, 4, 5, 6}, 4, {{6, 3, true}, {6, 4, false}, {6, 5, false}}, 3, {}, 0}};
 
-// planForward(rows, outputs, width, programLength, d0, d1, d2, d3, d4, program, x, y, scratch, w0, b0, w1, b1, w2, b2,
-// w3, b3)
-constexpr ArgSpec kArgs_planForward[] = {
-    size_arg("rows"),
-    size_arg("outputs"),
-    size_arg("width"),
-    size_arg("programLength"),
-    size_arg("d0"),
-    size_arg("d1"),
-    size_arg("d2"),
-    size_arg("d3"),
-    size_arg("d4"),
+// planForward(rows, outputs, width, programLength, d0, d1, d2, d3, d4, program, x, y, scratch, w0, b0, w1, b1, w2, b2, w3, b3)
+constexpr ArgSpec kArgs_planForward[] = {size_arg("rows"), size_arg("outputs"), size_arg("width"),
+    size_arg("programLength"), size_arg("d0"), size_arg("d1"), size_arg("d2"), size_arg("d3"), size_arg("d4"),
     int32s_arg("program", kIn, len(P{"programLength", 1, {{3, 1}}}), check_plan_program),
     floats_arg("x", kIn, len(P{"rows * d0", 2, {{0, 1}, {4, 1}}})),
     floats_arg("y", kOut, len(P{"rows * outputs", 2, {{0, 1}, {1, 1}}})),
@@ -1145,35 +571,18 @@ constexpr ArgSpec kArgs_planForward[] = {
     floats_arg("b2", kIn, len(P{"d3", 1, {{7, 1}}}), 0u, true),
     floats_arg("w3", kIn, len(P{"d3 * d4", 2, {{7, 1}, {8, 1}}}), 0u, true),
     floats_arg("b3", kIn, len(P{"d4", 1, {{8, 1}}}), 0u, true)};
-constexpr KernelSpec kSpec_planForward = {
-    "planForward",
-    "planForward(rows, outputs, width, programLength, d0, d1, d2, d3, d4, program, x, y, scratch, w0, b0, w1, b1, w2, "
-    "b2, w3, b3)",
-    kArgs_planForward,
-    21,
-    13,
-    nullptr,
-    "the packed panels",
-    {{0, 1, 2, 3, 4, 5, 6, 7, 8},
-     9,
-     {9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20},
-     12,
-     {{11, 9, false},  {11, 10, false}, {12, 9, false},  {12, 10, false}, {12, 11, false}, {11, 13, false},
-      {12, 13, false}, {11, 14, false}, {12, 14, false}, {11, 15, false}, {12, 15, false}, {11, 16, false},
-      {12, 16, false}, {11, 17, false}, {12, 17, false}, {11, 18, false}, {12, 18, false}, {11, 19, false},
-      {12, 19, false}, {11, 20, false}, {12, 20, false}},
-     21,
-     {9},
-     1}};
+constexpr KernelSpec kSpec_planForward = {"planForward",
+    "planForward(rows, outputs, width, programLength, d0, d1, d2, d3, d4, program, x, y, scratch, w0, b0, w1, b1, w2, b2, w3, b3)",
+    kArgs_planForward, 21, 13, nullptr, "the packed panels",
+    {{0, 1, 2, 3, 4, 5, 6, 7, 8}, 9, {9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20}, 12, {{11, 9, false}, {11, 10, false}, {12, 9, false}, {12, 10, false}, {12, 11, false}, {11, 13, false}, {12, 13, false}, {11, 14, false}, {12, 14, false}, {11, 15, false}, {12, 15, false}, {11, 16, false}, {12, 16, false}, {11, 17, false}, {12, 17, false}, {11, 18, false}, {12, 18, false}, {11, 19, false}, {12, 19, false}, {11, 20, false}, {12, 20, false}}, 21, {9}, 1}};
 
 #define NODENN_KERNEL_CALLS(X)                                                                                         \
-  X(gemm, gemm,                                                                                                        \
-    (a.flag(0), a.flag(1), a.size(2), a.size(3), a.size(4), (T)a.number(5), a.in<T>(6),                                \
-     a.flag(0) ? a.size(2) : a.size(4), a.in<T>(7), a.flag(1) ? a.size(4) : a.size(3), (T)a.number(8), a.out<T>(9),    \
-     a.size(3)))                                                                                                       \
+  X(gemm, gemm, (a.flag(0), a.flag(1), a.size(2), a.size(3), a.size(4), (T)a.number(5), a.in<T>(6),                    \
+    a.flag(0) ? a.size(2) : a.size(4), a.in<T>(7), a.flag(1) ? a.size(4) : a.size(3), (T)a.number(8), a.out<T>(9),     \
+    a.size(3)))                                                                                                        \
   X(activation_forward, activationForward, (a.choice(0), a.size(1), a.in<T>(2), a.out<T>(3), (T)a.number(4)))          \
-  X(activation_backward, activationBackward,                                                                           \
-    (a.choice(0), a.size(1), a.in<T>(2), a.in<T>(3), a.in<T>(4), a.out<T>(5), (T)a.number(6)))                         \
+  X(activation_backward, activationBackward, (a.choice(0), a.size(1), a.in<T>(2), a.in<T>(3), a.in<T>(4), a.out<T>(5), \
+    (T)a.number(6)))                                                                                                   \
   X(bias_add, biasAdd, (a.size(0), a.size(1), a.out<T>(2), a.in<T>(3)))                                                \
   X(bias_backward, biasBackward, (a.size(0), a.size(1), a.in<T>(2), a.out<T>(3)))                                      \
   X(bias_relu, biasRelu, (a.size(0), a.size(1), a.out<T>(2), a.in<T>(3)))                                              \
@@ -1189,10 +598,10 @@ constexpr KernelSpec kSpec_planForward = {
   X(axpy, axpy, (a.size(0), (T)a.number(1), a.in<T>(2), a.out<T>(3)))                                                  \
   X(sum_squares, sumSquares, (a.size(0), a.in<T>(1)))                                                                  \
   X(argmax_rows, argmaxRows, (a.size(0), a.size(1), a.in<T>(2), a.out_int32(3)))                                       \
-  X(softmax_cross_entropy_index, softmaxCrossEntropyIndex,                                                             \
-    (a.size(0), a.size(1), a.in<T>(2), a.in_int32(3), a.out<T>(4)))                                                    \
-  X(softmax_cross_entropy_target, softmaxCrossEntropyTarget,                                                           \
-    (a.size(0), a.size(1), a.in<T>(2), a.in<T>(3), a.out<T>(4)))                                                       \
+  X(softmax_cross_entropy_index, softmaxCrossEntropyIndex, (a.size(0), a.size(1), a.in<T>(2), a.in_int32(3),           \
+    a.out<T>(4)))                                                                                                      \
+  X(softmax_cross_entropy_target, softmaxCrossEntropyTarget, (a.size(0), a.size(1), a.in<T>(2), a.in<T>(3),            \
+    a.out<T>(4)))                                                                                                      \
   X(bce_logits, bceLogits, (a.size(0), a.in<T>(1), a.in<T>(2), a.out<T>(3)))                                           \
   X(bce_probs, bceProbs, (a.size(0), a.in<T>(1), a.in<T>(2), a.number(3), a.out<T>(4)))                                \
   X(mse, mse, (a.size(0), a.size(1), a.in<T>(2), a.in<T>(3), a.flag(4), a.out<T>(5)))                                  \
@@ -1201,67 +610,56 @@ constexpr KernelSpec kSpec_planForward = {
   X(sgd_momentum, sgdMomentum, (a.size(0), a.out<T>(1), a.in<T>(2), a.out<T>(3), a.number(4), a.number(5), a.flag(6))) \
   X(adagrad, adagrad, (a.size(0), a.out<T>(1), a.in<T>(2), a.out<T>(3), a.number(4), a.number(5)))                     \
   X(rmsprop, rmsprop, (a.size(0), a.out<T>(1), a.in<T>(2), a.out<T>(3), a.number(4), a.number(5), a.number(6)))        \
-  X(adam, adam,                                                                                                        \
-    (a.size(0), a.out<T>(1), a.in<T>(2), a.out<T>(3), a.out<T>(4), a.number(5), a.number(6), a.number(7), a.number(8), \
-     a.size(9), a.number(10)))                                                                                         \
-  X(conv2d_forward, conv2dForward,                                                                                     \
-    (a.conv, a.in<T>(11), a.in<T>(12), a.in<T>(13), a.out<T>(14), a.flag(15), a.flag(16)))                             \
+  X(adam, adam, (a.size(0), a.out<T>(1), a.in<T>(2), a.out<T>(3), a.out<T>(4), a.number(5), a.number(6), a.number(7),  \
+    a.number(8), a.size(9), a.number(10)))                                                                             \
+  X(conv2d_forward, conv2dForward, (a.conv, a.in<T>(11), a.in<T>(12), a.in<T>(13), a.out<T>(14), a.flag(15),           \
+    a.flag(16)))                                                                                                       \
   X(conv2d_backward_data, conv2dBackwardData, (a.conv, a.in<T>(11), a.in<T>(12), a.out<T>(13)))                        \
   X(conv2d_backward_filter, conv2dBackwardFilter, (a.conv, a.in<T>(11), a.in<T>(12), a.out<T>(13), a.out<T>(14)))      \
-  X(conv2d_pool_forward, conv2dPoolForward,                                                                            \
-    (a.conv, a.in<T>(11), a.in<T>(12), a.in<T>(13), a.out<T>(14), a.out_int32(15), a.flag(16)))                        \
-  X(conv2d_pool_backward, conv2dPoolBackward,                                                                          \
-    (a.conv, a.in<T>(11), a.in<T>(12), a.in_int32(13), a.in<T>(14), a.out<T>(15), a.out<T>(16), a.out<T>(17),          \
-     a.in<T>(18)))                                                                                                     \
-  X(conv2d_chain_forward, conv2dChainForward,                                                                          \
-    (a.convChain, a.in<T>(18), a.in<T>(19), a.in<T>(20), a.in<T>(21), a.in<T>(22), a.out<T>(23), a.flag(24),           \
-     a.flag(25)))                                                                                                      \
+  X(conv2d_pool_forward, conv2dPoolForward, (a.conv, a.in<T>(11), a.in<T>(12), a.in<T>(13), a.out<T>(14),              \
+    a.out_int32(15), a.flag(16)))                                                                                      \
+  X(conv2d_pool_backward, conv2dPoolBackward, (a.conv, a.in<T>(11), a.in<T>(12), a.in_int32(13), a.in<T>(14),          \
+    a.out<T>(15), a.out<T>(16), a.out<T>(17), a.in<T>(18)))                                                            \
+  X(conv2d_chain_forward, conv2dChainForward, (a.convChain, a.in<T>(18), a.in<T>(19), a.in<T>(20), a.in<T>(21),        \
+    a.in<T>(22), a.out<T>(23), a.flag(24), a.flag(25)))                                                                \
   X(max_pool2d_forward, maxPool2dForward, (a.pool, a.in<T>(8), a.out<T>(9), a.out_int32(10)))                          \
   X(max_pool2d_backward, maxPool2dBackward, (a.pool, a.in<T>(8), a.in_int32(9), a.out<T>(10)))                         \
   X(avg_pool2d_forward, avgPool2dForward, (a.pool, a.in<T>(8), a.out<T>(9)))                                           \
   X(avg_pool2d_backward, avgPool2dBackward, (a.pool, a.in<T>(8), a.out<T>(9)))                                         \
-  X(batch_norm_forward, batchNormForward,                                                                              \
-    (a.size(0), a.size(1), a.size(2), a.in<T>(3), a.in<T>(4), a.in<T>(5), a.out<T>(6), a.out<T>(7), a.out<T>(8),       \
-     a.out<T>(9), a.out<T>(10), a.flag(11), (T)a.number(12), (T)a.number(13)))                                         \
-  X(batch_norm_backward, batchNormBackward,                                                                            \
-    (a.size(0), a.size(1), a.size(2), a.in<T>(3), a.in<T>(4), a.in<T>(5), a.in<T>(6), a.in<T>(7), a.out<T>(8),         \
-     a.out<T>(9), a.out<T>(10), a.flag(11)))                                                                           \
-  X(batch_norm_relu_forward, batchNormReluForward,                                                                     \
-    (a.size(0), a.size(1), a.size(2), a.in<T>(3), a.in<T>(4), a.in<T>(5), a.out<T>(6), a.out<T>(7), a.out<T>(8),       \
-     a.out<T>(9), a.out<T>(10), a.flag(11), (T)a.number(12), (T)a.number(13)))                                         \
-  X(batch_norm_relu_backward, batchNormReluBackward,                                                                   \
-    (a.size(0), a.size(1), a.size(2), a.in<T>(3), a.in<T>(4), a.in<T>(5), a.in<T>(6), a.in<T>(7), a.in<T>(8),          \
-     a.out<T>(9), a.out<T>(10), a.out<T>(11), a.flag(12)))                                                             \
-  X(broadcast_binary, broadcastBinary,                                                                                 \
-    (a.choice(0), a.size(1), a.size(2), a.size(3), a.size(4), a.size(5), a.size(6), a.size(7), a.size(8), a.in<T>(9),  \
-     a.in<T>(10), a.out<T>(11)))                                                                                       \
+  X(batch_norm_forward, batchNormForward, (a.size(0), a.size(1), a.size(2), a.in<T>(3), a.in<T>(4), a.in<T>(5),        \
+    a.out<T>(6), a.out<T>(7), a.out<T>(8), a.out<T>(9), a.out<T>(10), a.flag(11), (T)a.number(12), (T)a.number(13)))   \
+  X(batch_norm_backward, batchNormBackward, (a.size(0), a.size(1), a.size(2), a.in<T>(3), a.in<T>(4), a.in<T>(5),      \
+    a.in<T>(6), a.in<T>(7), a.out<T>(8), a.out<T>(9), a.out<T>(10), a.flag(11)))                                       \
+  X(batch_norm_relu_forward, batchNormReluForward, (a.size(0), a.size(1), a.size(2), a.in<T>(3), a.in<T>(4),           \
+    a.in<T>(5), a.out<T>(6), a.out<T>(7), a.out<T>(8), a.out<T>(9), a.out<T>(10), a.flag(11), (T)a.number(12),         \
+    (T)a.number(13)))                                                                                                  \
+  X(batch_norm_relu_backward, batchNormReluBackward, (a.size(0), a.size(1), a.size(2), a.in<T>(3), a.in<T>(4),         \
+    a.in<T>(5), a.in<T>(6), a.in<T>(7), a.in<T>(8), a.out<T>(9), a.out<T>(10), a.out<T>(11), a.flag(12)))              \
+  X(broadcast_binary, broadcastBinary, (a.choice(0), a.size(1), a.size(2), a.size(3), a.size(4), a.size(5), a.size(6), \
+    a.size(7), a.size(8), a.in<T>(9), a.in<T>(10), a.out<T>(11)))                                                      \
   X(binary_same, binarySame, (a.choice(0), a.size(1), a.in<T>(2), a.in<T>(3), a.out<T>(4)))                            \
-  X(broadcast_where, broadcastWhere,                                                                                   \
-    (a.size(0), a.size(1), a.size(2), a.size(3), a.size(4), a.size(5), a.size(6), a.size(7), a.size(8), a.size(9),     \
-     a.size(10), a.size(11), a.in<T>(12), a.in<T>(13), a.in<T>(14), a.out<T>(15)))                                     \
+  X(broadcast_where, broadcastWhere, (a.size(0), a.size(1), a.size(2), a.size(3), a.size(4), a.size(5), a.size(6),     \
+    a.size(7), a.size(8), a.size(9), a.size(10), a.size(11), a.in<T>(12), a.in<T>(13), a.in<T>(14), a.out<T>(15)))     \
   X(unary, unary, (a.choice(0), a.size(1), a.in<T>(2), a.out<T>(3), (T)a.number(4), (T)a.number(5)))                   \
   X(reduce_axis, reduceAxis, (a.choice(0), a.size(1), a.size(2), a.size(3), a.in<T>(4), a.out<T>(5)))                  \
   X(variance_axis, varianceAxis, (a.size(0), a.size(1), a.size(2), a.number(3), a.flag(4), a.in<T>(5), a.out<T>(6)))   \
   X(arg_reduce_axis, argReduceAxis, (a.choice(0), a.size(1), a.size(2), a.size(3), a.in<T>(4), a.out_int32(5)))        \
   X(softmax_axis, softmaxAxis, (a.flag(0), a.size(1), a.size(2), a.size(3), a.in<T>(4), a.out<T>(5)))                  \
-  X(gemm_batched, gemmBatched,                                                                                         \
-    (a.flag(0), a.flag(1), a.size(2), a.size(3), a.size(4), a.size(5), a.flag(6), a.flag(7), a.in<T>(8), a.in<T>(9),   \
-     a.out<T>(10)))                                                                                                    \
+  X(gemm_batched, gemmBatched, (a.flag(0), a.flag(1), a.size(2), a.size(3), a.size(4), a.size(5), a.flag(6),           \
+    a.flag(7), a.in<T>(8), a.in<T>(9), a.out<T>(10)))                                                                  \
   X(swap_axes, swapAxes, (a.size(0), a.size(1), a.size(2), a.size(3), a.size(4), a.in<T>(5), a.out<T>(6)))             \
   X(gather_axis, gatherAxis, (a.size(0), a.size(1), a.size(2), a.size(3), a.in<T>(4), a.in_int32(5), a.out<T>(6)))     \
-  X(scatter_axis, scatterAxis,                                                                                         \
-    (a.size(0), a.size(1), a.size(2), a.size(3), a.in<T>(4), a.in_int32(5), a.out<T>(6), a.flag(7)))                   \
+  X(scatter_axis, scatterAxis, (a.size(0), a.size(1), a.size(2), a.size(3), a.in<T>(4), a.in_int32(5), a.out<T>(6),    \
+    a.flag(7)))                                                                                                        \
   X(one_hot, oneHot, (a.size(0), a.size(1), a.in_int32(2), a.out<T>(3)))                                               \
   X(nonzero_indices, nonzeroIndices, (a.size(0), a.in<T>(1), a.out_int32(2)))                                          \
-  X(translate2d, translate2d,                                                                                          \
-    (a.size(0), a.size(1), a.size(2), a.size(3), a.in<T>(4), a.in_int32(5), a.in_int32(6), a.out<T>(7)))               \
+  X(translate2d, translate2d, (a.size(0), a.size(1), a.size(2), a.size(3), a.in<T>(4), a.in_int32(5), a.in_int32(6),   \
+    a.out<T>(7)))                                                                                                      \
   X(flip2d, flip2d, (a.size(0), a.size(1), a.size(2), a.size(3), a.in<T>(4), a.in_int32(5), a.out<T>(6)))              \
-  X(affine2d, affine2d,                                                                                                \
-    (a.size(0), a.size(1), a.size(2), a.size(3), a.in<T>(4), a.in<T>(5), a.in<T>(6), a.in<T>(7), a.in<T>(8),           \
-     a.in<T>(9), a.in<T>(10), a.out<T>(11)))                                                                           \
-  X(normalize_channels, normalizeChannels,                                                                             \
-    (a.size(0), a.size(1), a.size(2), a.in<T>(3), a.in<T>(4), a.in<T>(5), a.out<T>(6)))                                \
-  X(plan_forward, planForward,                                                                                         \
-    (a.size(0), a.size(1), a.size(2), a.size(3), a.size(4), a.size(5), a.size(6), a.size(7), a.size(8), a.in_int32(9), \
-     a.in<T>(10), a.out<T>(11), a.out<T>(12), a.in<T>(13), a.in<T>(14), a.in<T>(15), a.in<T>(16), a.in<T>(17),         \
-     a.in<T>(18), a.in<T>(19), a.in<T>(20)))
+  X(affine2d, affine2d, (a.size(0), a.size(1), a.size(2), a.size(3), a.in<T>(4), a.in<T>(5), a.in<T>(6), a.in<T>(7),   \
+    a.in<T>(8), a.in<T>(9), a.in<T>(10), a.out<T>(11)))                                                                \
+  X(normalize_channels, normalizeChannels, (a.size(0), a.size(1), a.size(2), a.in<T>(3), a.in<T>(4), a.in<T>(5),       \
+    a.out<T>(6)))                                                                                                      \
+  X(plan_forward, planForward, (a.size(0), a.size(1), a.size(2), a.size(3), a.size(4), a.size(5), a.size(6),           \
+    a.size(7), a.size(8), a.in_int32(9), a.in<T>(10), a.out<T>(11), a.out<T>(12), a.in<T>(13), a.in<T>(14),            \
+    a.in<T>(15), a.in<T>(16), a.in<T>(17), a.in<T>(18), a.in<T>(19), a.in<T>(20)))

@@ -9,47 +9,9 @@
 namespace nodenn {
 
 enum Activation { kRelu = 0, kLeakyRelu = 1, kSigmoid = 2, kTanh = 3, kStep = 4 };
-enum BinaryOp {
-  kBinaryAdd = 0,
-  kBinarySub = 1,
-  kBinaryMul = 2,
-  kBinaryDiv = 3,
-  kBinaryPow = 4,
-  kBinaryMaximum = 5,
-  kBinaryMinimum = 6,
-  kBinaryGt = 7,
-  kBinaryGe = 8,
-  kBinaryLt = 9,
-  kBinaryLe = 10,
-  kBinaryEq = 11,
-  kBinaryNe = 12
-};
-enum UnaryOp {
-  kUnaryNeg = 0,
-  kUnaryAbs = 1,
-  kUnarySign = 2,
-  kUnaryExp = 3,
-  kUnaryLog = 4,
-  kUnaryLog1p = 5,
-  kUnarySqrt = 6,
-  kUnarySquare = 7,
-  kUnaryRelu = 8,
-  kUnaryLeakyRelu = 9,
-  kUnarySigmoid = 10,
-  kUnaryTanh = 11,
-  kUnaryStep = 12,
-  kUnarySoftplus = 13,
-  kUnaryGelu = 14,
-  kUnaryClamp = 15
-};
-enum ReduceOp {
-  kReduceSum = 0,
-  kReduceMean = 1,
-  kReduceProd = 2,
-  kReduceMax = 3,
-  kReduceMin = 4,
-  kReduceLogSumExp = 5
-};
+enum BinaryOp { kBinaryAdd = 0, kBinarySub = 1, kBinaryMul = 2, kBinaryDiv = 3, kBinaryPow = 4, kBinaryMaximum = 5, kBinaryMinimum = 6, kBinaryGt = 7, kBinaryGe = 8, kBinaryLt = 9, kBinaryLe = 10, kBinaryEq = 11, kBinaryNe = 12 };
+enum UnaryOp { kUnaryNeg = 0, kUnaryAbs = 1, kUnarySign = 2, kUnaryExp = 3, kUnaryLog = 4, kUnaryLog1p = 5, kUnarySqrt = 6, kUnarySquare = 7, kUnaryRelu = 8, kUnaryLeakyRelu = 9, kUnarySigmoid = 10, kUnaryTanh = 11, kUnaryStep = 12, kUnarySoftplus = 13, kUnaryGelu = 14, kUnaryClamp = 15 };
+enum ReduceOp { kReduceSum = 0, kReduceMean = 1, kReduceProd = 2, kReduceMax = 3, kReduceMin = 4, kReduceLogSumExp = 5 };
 enum ArgReduceOp { kArgmax = 0, kArgmin = 1 };
 
 // Every size argument is an integer below this (rule 2), so that it fits an int32.
@@ -63,11 +25,10 @@ constexpr int kMaxThreads = 1024;
 }  // namespace nodenn
 
 // native/gemm.cc
-#define NODENN_KERNELS_GEMM(X)                                                                                      \
-  /* C (M x N) = alpha * op(A) op(B) + beta * C; op(A) is M x K, op(B) is K x N; row-major, contiguous. */          \
-  X(gemm, bool,                                                                                                     \
-    (bool transA, bool transB, long M, long N, long K, T alpha, const T* A, long lda, const T* B, long ldb, T beta, \
-     T* C, long ldc))
+#define NODENN_KERNELS_GEMM(X)                                                                                \
+  /* C (M x N) = alpha * op(A) op(B) + beta * C; op(A) is M x K, op(B) is K x N; row-major, contiguous. */    \
+  X(gemm, bool, (bool transA, bool transB, long M, long N, long K, T alpha, const T* A, long lda, const T* B, \
+    long ldb, T beta, T* C, long ldc))
 
 // native/elementwise.cc
 #define NODENN_KERNELS_ELEMENTWISE(X)                                                                          \
@@ -88,69 +49,68 @@ constexpr int kMaxThreads = 1024;
   X(relu_bias_backward, void, (long rows, long cols, const T* y, const T* dy, T* dx, T* dbias))                \
   /* y = softmax(x) row by row (stable); y may be x. */                                                        \
   X(softmax, void, (long rows, long cols, const T* x, T* y))                                                   \
-  /* dx = y * (dy - Σ dy·y) per row (backward of softmax); dx may be dy. */                                  \
+  /* dx = y * (dy - Σ dy·y) per row (backward of softmax); dx may be dy. */                                    \
   X(softmax_backward, void, (long rows, long cols, const T* y, const T* dy, T* dx))
 
 // native/ops.cc
-#define NODENN_KERNELS_OPS(X)                                                                                          \
-  /* y = a * b elementwise; y may be a or b. */                                                                        \
-  X(mul, void, (long n, const T* a, const T* b, T* y))                                                                 \
-  /* y = a + b elementwise; y may be a or b. */                                                                        \
-  X(add, void, (long n, const T* a, const T* b, T* y))                                                                 \
-  /* y = a / b elementwise (IEEE: x / 0 is ±Infinity or NaN); y may be a or b. */                                     \
-  X(div, void, (long n, const T* a, const T* b, T* y))                                                                 \
-  /* y = a ^ b elementwise (computed in double); y may be a or b. */                                                   \
-  X(power, void, (long n, const T* a, const T* b, T* y))                                                               \
+#define NODENN_KERNELS_OPS(X)                                                                                  \
+  /* y = a * b elementwise; y may be a or b. */                                                                \
+  X(mul, void, (long n, const T* a, const T* b, T* y))                                                         \
+  /* y = a + b elementwise; y may be a or b. */                                                                \
+  X(add, void, (long n, const T* a, const T* b, T* y))                                                         \
+  /* y = a / b elementwise (IEEE: x / 0 is ±Infinity or NaN); y may be a or b. */                              \
+  X(div, void, (long n, const T* a, const T* b, T* y))                                                         \
+  /* y = a ^ b elementwise (computed in double); y may be a or b. */                                           \
+  X(power, void, (long n, const T* a, const T* b, T* y))                                                       \
   /* Backward of y = x ^ e: dx = dy · e · x^(e−1) (0 where e = 0), de = dy · x^e · ln x (0 where x = 0 and e ≥ \
-     0), PyTorch's rules. dx and de may each be dy, x or e, never each other. */                                       \
-  X(power_backward, void, (long n, const T* x, const T* e, const T* dy, T* dx, T* de))                                 \
-  /* x *= alpha */                                                                                                     \
-  X(scale, void, (long n, T* x, T alpha))                                                                              \
-  /* y += alpha * x */                                                                                                 \
-  X(axpy, void, (long n, T alpha, const T* x, T* y))                                                                   \
-  /* Σ x², accumulated in double in index order. */                                                                  \
-  X(sum_squares, double, (long n, const T* x))                                                                         \
-  /* out[r] = index of the first maximum of row r. */                                                                  \
+     0), PyTorch's rules. dx and de may each be dy, x or e, never each other. */                               \
+  X(power_backward, void, (long n, const T* x, const T* e, const T* dy, T* dx, T* de))                         \
+  /* x *= alpha */                                                                                             \
+  X(scale, void, (long n, T* x, T alpha))                                                                      \
+  /* y += alpha * x */                                                                                         \
+  X(axpy, void, (long n, T alpha, const T* x, T* y))                                                           \
+  /* Σ x², accumulated in double in index order. */                                                            \
+  X(sum_squares, double, (long n, const T* x))                                                                 \
+  /* out[r] = index of the first maximum of row r. */                                                          \
   X(argmax_rows, void, (long rows, long cols, const T* x, int32_t* out))
 
 // native/loss.cc
-#define NODENN_KERNELS_LOSS(X)                                                                                        \
-  /* Mean softmax cross-entropy against label indices; writes grad = (softmax - onehot) / rows unless null. */        \
-  X(softmax_cross_entropy_index, double, (long rows, long cols, const T* logits, const int32_t* labels, T* grad))     \
-  /* The same against target distributions (one-hot or soft): grad = (sum(t) softmax - t) / rows. */                  \
-  X(softmax_cross_entropy_target, double, (long rows, long cols, const T* logits, const T* targets, T* grad))         \
-  /* Binary cross-entropy from logits (stable), mean over n. */                                                       \
-  X(bce_logits, double, (long n, const T* logits, const T* targets, T* grad))                                         \
-  /* Binary cross-entropy from probabilities clipped to [eps, 1 - eps], mean over n. */                               \
-  X(bce_probs, double, (long n, const T* probs, const T* targets, double eps, T* grad))                               \
-  /* Squared error summed over cols, mean over rows; halved if half. */                                               \
-  X(mse, double, (long rows, long cols, const T* pred, const T* target, bool half, T* grad))                          \
-  /* Cross-entropy of probabilities, −Σ t · log(p + eps) / rows; grad = −t / (p + eps) / rows. Every p must lie \
-     in [0, 1 + 1e-6] (NaN passes through): anything else is not a probability (logits go to                          \
-     softmaxCrossEntropy). grad may be targets, never probs. */                                                       \
+#define NODENN_KERNELS_LOSS(X)                                                                                    \
+  /* Mean softmax cross-entropy against label indices; writes grad = (softmax - onehot) / rows unless null. */    \
+  X(softmax_cross_entropy_index, double, (long rows, long cols, const T* logits, const int32_t* labels, T* grad)) \
+  /* The same against target distributions (one-hot or soft): grad = (sum(t) softmax - t) / rows. */              \
+  X(softmax_cross_entropy_target, double, (long rows, long cols, const T* logits, const T* targets, T* grad))     \
+  /* Binary cross-entropy from logits (stable), mean over n. */                                                   \
+  X(bce_logits, double, (long n, const T* logits, const T* targets, T* grad))                                     \
+  /* Binary cross-entropy from probabilities clipped to [eps, 1 - eps], mean over n. */                           \
+  X(bce_probs, double, (long n, const T* probs, const T* targets, double eps, T* grad))                           \
+  /* Squared error summed over cols, mean over rows; halved if half. */                                           \
+  X(mse, double, (long rows, long cols, const T* pred, const T* target, bool half, T* grad))                      \
+  /* Cross-entropy of probabilities, −Σ t · log(p + eps) / rows; grad = −t / (p + eps) / rows. Every p must lie   \
+     in [0, 1 + 1e-6] (NaN passes through): anything else is not a probability (logits go to                      \
+     softmaxCrossEntropy). grad may be targets, never probs. */                                                   \
   X(cross_entropy_probs, double, (long rows, long cols, const T* probs, const T* targets, double eps, T* grad))
 
 // native/optim.cc
-#define NODENN_KERNELS_OPTIM(X)                                                                          \
-  /* p -= lr * g */                                                                                      \
-  X(sgd, void, (long n, T* p, const T* g, T lr))                                                         \
-  /* v = momentum v + g; p -= lr (nesterov ? g + momentum v : v) */                                      \
-  X(sgd_momentum, void, (long n, T* p, const T* g, T* v, double lr, double momentum, bool nesterov))     \
-  /* h += g²; p -= lr g / (√h + eps) */                                                               \
-  X(adagrad, void, (long n, T* p, const T* g, T* h, double lr, double eps))                              \
-  /* h = decay h + (1 - decay) g²; p -= lr g / (√h + eps) */                                          \
-  X(rmsprop, void, (long n, T* p, const T* g, T* h, double lr, double decay, double eps))                \
-  /* Adam step (1-based) with decoupled weight decay (AdamW) when weightDecay > 0. */                    \
-  X(adam, void,                                                                                          \
-    (long n, T* p, const T* g, T* m, T* v, double lr, double beta1, double beta2, double eps, long step, \
-     double weightDecay))
+#define NODENN_KERNELS_OPTIM(X)                                                                                      \
+  /* p -= lr * g */                                                                                                  \
+  X(sgd, void, (long n, T* p, const T* g, T lr))                                                                     \
+  /* v = momentum v + g; p -= lr (nesterov ? g + momentum v : v) */                                                  \
+  X(sgd_momentum, void, (long n, T* p, const T* g, T* v, double lr, double momentum, bool nesterov))                 \
+  /* h += g²; p -= lr g / (√h + eps) */                                                                              \
+  X(adagrad, void, (long n, T* p, const T* g, T* h, double lr, double eps))                                          \
+  /* h = decay h + (1 - decay) g²; p -= lr g / (√h + eps) */                                                         \
+  X(rmsprop, void, (long n, T* p, const T* g, T* h, double lr, double decay, double eps))                            \
+  /* Adam step (1-based) with decoupled weight decay (AdamW) when weightDecay > 0. */                                \
+  X(adam, void, (long n, T* p, const T* g, T* m, T* v, double lr, double beta1, double beta2, double eps, long step, \
+    double weightDecay))
 
 // native/conv.cc
 #define NODENN_KERNELS_CONV(X)                                                                                         \
   /* y = conv(x, weight) + bias (bias may be null); relu: then y = max(y, 0) as the ReLU layer (NaN kept); pool:       \
      then a 2x2 stride-2 max pooling as MaxPool2D(2), y being (N, F, floor(OH / 2), floor(OW / 2)) (inference). */     \
-  X(conv2d_forward, bool,                                                                                              \
-    (const ConvShape& g, const T* x, const T* weight, const T* bias, T* y, bool relu, bool pool))                      \
+  X(conv2d_forward, bool, (const ConvShape& g, const T* x, const T* weight, const T* bias, T* y, bool relu,            \
+    bool pool))                                                                                                        \
   /* dx = d conv / dx applied to dy (dx is overwritten). */                                                            \
   X(conv2d_backward_data, bool, (const ConvShape& g, const T* dy, const T* weight, T* dx))                             \
   /* dweight += d conv / dweight applied to dy, dbias += sums of dy (dbias may be null); same for any thread           \
@@ -160,22 +120,20 @@ constexpr int kMaxThreads = 1024;
      null), (N, F, floor(OH / 2), floor(OW / 2)), and argmax its index in the (OH, OW) plane, the values of            \
      conv2dForward then maxPool2dForward; relu: the pooling of max(conv + bias, 0) as the ReLU layer gives it          \
      (NaN kept), the values of conv2dForward with relu then maxPool2dForward (Conv2D-ReLU-MaxPool2D(2)). */            \
-  X(conv2d_pool_forward, bool,                                                                                         \
-    (const ConvShape& g, const T* x, const T* weight, const T* bias, T* y, int32_t* argmax, bool relu))                \
+  X(conv2d_pool_forward, bool, (const ConvShape& g, const T* x, const T* weight, const T* bias, T* y, int32_t* argmax, \
+    bool relu))                                                                                                        \
   /* The backward of conv2dPoolForward, dy (N, F, floor(OH / 2), floor(OW / 2)): the values of maxPool2dBackward       \
      into the conv output, then conv2dBackwardData into dx (overwritten; may be null: not computed) and                \
      conv2dBackwardFilter (dweight +=, dbias += ; dbias may be null); same for any thread count. y (may be null        \
      or left out): conv2dPoolForward's output with relu; dy then passes only where y > 0, as                           \
      activationBackward('relu') on y gives it (Conv2D-ReLU-MaxPool2D(2) with the ReLU's backward folded in). */        \
-  X(conv2d_pool_backward, bool,                                                                                        \
-    (const ConvShape& g, const T* x, const T* dy, const int32_t* argmax, const T* weight, T* dx, T* dweight, T* dbias, \
-     const T* y))                                                                                                      \
+  X(conv2d_pool_backward, bool, (const ConvShape& g, const T* x, const T* dy, const int32_t* argmax, const T* weight,  \
+    T* dx, T* dweight, T* dbias, const T* y))                                                                          \
   /* Inference's two Conv2D(+ReLU)+MaxPool2D(2) in a row, image by image (the first one's output stays in              \
      cache): y = pool(relu2?(conv(pool(relu?(conv(x, weight) + bias)), weight2) + bias2)), (N, F2, floor(OH2 /         \
      2), floor(OW2 / 2)); bitwise what two conv2dForward calls with pool give. */                                      \
-  X(conv2d_chain_forward, bool,                                                                                        \
-    (const ConvChainShape& g, const T* x, const T* weight, const T* bias, const T* weight2, const T* bias2, T* y,      \
-     bool relu, bool relu2))
+  X(conv2d_chain_forward, bool, (const ConvChainShape& g, const T* x, const T* weight, const T* bias,                  \
+    const T* weight2, const T* bias2, T* y, bool relu, bool relu2))
 
 // native/pool.cc
 #define NODENN_KERNELS_POOL(X)                                                                                     \
@@ -189,43 +147,38 @@ constexpr int kMaxThreads = 1024;
   X(avg_pool2d_backward, void, (const PoolShape& g, const T* dy, T* dx))
 
 // native/batchnorm.cc
-#define NODENN_KERNELS_BATCHNORM(X)                                                                               \
-  /* Batch norm per channel of x (N, C, S): training normalizes with batch statistics (biased variance) and       \
-     updates the running ones (unbiased variance, running = (1 - momentum) running + momentum batch); eval uses   \
-     the running ones. Writes the mean and invstd = 1 / sqrt(var + eps) used, for backward. y may be x. */        \
-  X(batch_norm_forward, void,                                                                                     \
-    (long N, long C, long S, const T* x, const T* gamma, const T* beta, T* y, T* mean, T* invstd, T* runningMean, \
-     T* runningVar, bool training, T momentum, T eps))                                                            \
-  /* dx (overwritten; may be dy), dgamma += sum dy xhat, dbeta += sum dy. */                                      \
-  X(batch_norm_backward, void,                                                                                    \
-    (long N, long C, long S, const T* x, const T* dy, const T* gamma, const T* mean, const T* invstd, T* dx,      \
-     T* dgamma, T* dbeta, bool training))                                                                         \
-  /* y = max(batch norm of x, 0) as the ReLU layer applies it (NaN kept): the values of batchNormForward then     \
-     activationForward relu in one pass, the same statistics and running updates (BatchNorm-ReLU). y may be x. */ \
-  X(batch_norm_relu_forward, void,                                                                                \
-    (long N, long C, long S, const T* x, const T* gamma, const T* beta, T* y, T* mean, T* invstd, T* runningMean, \
-     T* runningVar, bool training, T momentum, T eps))                                                            \
-  /* The backward of batchNormReluForward given its output y: batchNormBackward of dy masked where y > 0 (the     \
-     ReLU layer's gradient: y > 0 exactly when the normalized value is); dx (overwritten; may be dy), dgamma +=   \
-     sum dy xhat, dbeta += sum dy over the unmasked values. */                                                    \
-  X(batch_norm_relu_backward, void,                                                                               \
-    (long N, long C, long S, const T* x, const T* y, const T* dy, const T* gamma, const T* mean, const T* invstd, \
-     T* dx, T* dgamma, T* dbeta, bool training))
+#define NODENN_KERNELS_BATCHNORM(X)                                                                                   \
+  /* Batch norm per channel of x (N, C, S): training normalizes with batch statistics (biased variance) and           \
+     updates the running ones (unbiased variance, running = (1 - momentum) running + momentum batch); eval uses       \
+     the running ones. Writes the mean and invstd = 1 / sqrt(var + eps) used, for backward. y may be x. */            \
+  X(batch_norm_forward, void, (long N, long C, long S, const T* x, const T* gamma, const T* beta, T* y, T* mean,      \
+    T* invstd, T* runningMean, T* runningVar, bool training, T momentum, T eps))                                      \
+  /* dx (overwritten; may be dy), dgamma += sum dy xhat, dbeta += sum dy. */                                          \
+  X(batch_norm_backward, void, (long N, long C, long S, const T* x, const T* dy, const T* gamma, const T* mean,       \
+    const T* invstd, T* dx, T* dgamma, T* dbeta, bool training))                                                      \
+  /* y = max(batch norm of x, 0) as the ReLU layer applies it (NaN kept): the values of batchNormForward then         \
+     activationForward relu in one pass, the same statistics and running updates (BatchNorm-ReLU). y may be x. */     \
+  X(batch_norm_relu_forward, void, (long N, long C, long S, const T* x, const T* gamma, const T* beta, T* y, T* mean, \
+    T* invstd, T* runningMean, T* runningVar, bool training, T momentum, T eps))                                      \
+  /* The backward of batchNormReluForward given its output y: batchNormBackward of dy masked where y > 0 (the         \
+     ReLU layer's gradient: y > 0 exactly when the normalized value is); dx (overwritten; may be dy), dgamma +=       \
+     sum dy xhat, dbeta += sum dy over the unmasked values. */                                                        \
+  X(batch_norm_relu_backward, void, (long N, long C, long S, const T* x, const T* y, const T* dy, const T* gamma,     \
+    const T* mean, const T* invstd, T* dx, T* dgamma, T* dbeta, bool training))
 
 // native/broadcast.cc
-#define NODENN_KERNELS_BROADCAST(X)                                                                                 \
-  /* y = op(a, b) with NumPy broadcasting: a is (a0, a1, a2, a3), b is (b0, b1, b2, b3), y is their broadcast       \
-     shape (y0, y1, y2, y3), all row-major; y may be a or b (then of y's shape). */                                 \
-  X(broadcast_binary, void,                                                                                         \
-    (int op, long a0, long a1, long a2, long a3, long b0, long b1, long b2, long b3, const T* a, const T* b, T* y)) \
-  /* y = op(a, b) element-wise over n elements of each: broadcastBinary for operands of one shape, with fewer       \
-     arguments (the call costs less); bitwise the same results. y may be a or b. */                                 \
-  X(binary_same, void, (int op, long n, const T* a, const T* b, T* y))                                              \
-  /* y = cond ≠ 0 ? a : b (NaN counts as true) with NumPy broadcasting of cond (c0..c3), a (a0..a3) and b         \
-     (b0..b3) to y (y0..y3); y may be a or b (then of y's shape). */                                                \
-  X(broadcast_where, void,                                                                                          \
-    (long c0, long c1, long c2, long c3, long a0, long a1, long a2, long a3, long b0, long b1, long b2, long b3,    \
-     const T* cond, const T* a, const T* b, T* y))
+#define NODENN_KERNELS_BROADCAST(X)                                                                                   \
+  /* y = op(a, b) with NumPy broadcasting: a is (a0, a1, a2, a3), b is (b0, b1, b2, b3), y is their broadcast         \
+     shape (y0, y1, y2, y3), all row-major; y may be a or b (then of y's shape). */                                   \
+  X(broadcast_binary, void, (int op, long a0, long a1, long a2, long a3, long b0, long b1, long b2, long b3,          \
+    const T* a, const T* b, T* y))                                                                                    \
+  /* y = op(a, b) element-wise over n elements of each: broadcastBinary for operands of one shape, with fewer         \
+     arguments (the call costs less); bitwise the same results. y may be a or b. */                                   \
+  X(binary_same, void, (int op, long n, const T* a, const T* b, T* y))                                                \
+  /* y = cond ≠ 0 ? a : b (NaN counts as true) with NumPy broadcasting of cond (c0..c3), a (a0..a3) and b             \
+     (b0..b3) to y (y0..y3); y may be a or b (then of y's shape). */                                                  \
+  X(broadcast_where, void, (long c0, long c1, long c2, long c3, long a0, long a1, long a2, long a3, long b0, long b1, \
+    long b2, long b3, const T* cond, const T* a, const T* b, T* y))
 
 // native/unary.cc
 #define NODENN_KERNELS_UNARY(X)                                           \
@@ -233,24 +186,23 @@ constexpr int kMaxThreads = 1024;
   X(unary, void, (int op, long n, const T* x, T* y, T alpha, T beta))
 
 // native/reduce.cc
-#define NODENN_KERNELS_REDUCE(X)                                                                                    \
-  /* y[o, i] = op over k of x[o, k, i] (op: sum, mean, prod, max, min, logSumExp), summed in a fixed blocked        \
-     order that does not depend on the thread count. */                                                             \
-  X(reduce_axis, void, (int op, long outer, long n, long inner, const T* x, T* y))                                  \
-  /* y[o, i] = Σ_k (x[o, k, i] − mean)² / max(n − ddof, 0) (two passes), its square root if sqrt. */          \
-  X(variance_axis, void, (long outer, long n, long inner, double ddof, bool sqrt, const T* x, T* y))                \
-  /* out[o, i] = k of the first maximum (argmax) or minimum (argmin) of x[o, k, i]; a NaN wins. */                  \
-  X(arg_reduce_axis, void, (int op, long outer, long n, long inner, const T* x, int32_t* out))                      \
+#define NODENN_KERNELS_REDUCE(X)                                                                                  \
+  /* y[o, i] = op over k of x[o, k, i] (op: sum, mean, prod, max, min, logSumExp), summed in a fixed blocked      \
+     order that does not depend on the thread count. */                                                           \
+  X(reduce_axis, void, (int op, long outer, long n, long inner, const T* x, T* y))                                \
+  /* y[o, i] = Σ_k (x[o, k, i] − mean)² / max(n − ddof, 0) (two passes), its square root if sqrt. */              \
+  X(variance_axis, void, (long outer, long n, long inner, double ddof, bool sqrt, const T* x, T* y))              \
+  /* out[o, i] = k of the first maximum (argmax) or minimum (argmin) of x[o, k, i]; a NaN wins. */                \
+  X(arg_reduce_axis, void, (int op, long outer, long n, long inner, const T* x, int32_t* out))                    \
   /* y = softmax(x) along the middle axis of (outer, n, inner), stable (x − max); log: logSoftmax. y may be x. */ \
   X(softmax_axis, void, (bool log, long outer, long n, long inner, const T* x, T* y))
 
 // native/linalg.cc
-#define NODENN_KERNELS_LINALG(X)                                                                                 \
-  /* C[b] = op(A[b]) op(B[b]) for b < batch (op(A) M x K, op(B) K x N, as gemm); broadcastA: one A for every b,  \
-     broadcastB alike. */                                                                                        \
-  X(gemm_batched, bool,                                                                                          \
-    (bool transA, bool transB, long batch, long M, long N, long K, bool broadcastA, bool broadcastB, const T* A, \
-     const T* B, T* C))
+#define NODENN_KERNELS_LINALG(X)                                                                                \
+  /* C[b] = op(A[b]) op(B[b]) for b < batch (op(A) M x K, op(B) K x N, as gemm); broadcastA: one A for every b, \
+     broadcastB alike. */                                                                                       \
+  X(gemm_batched, bool, (bool transA, bool transB, long batch, long M, long N, long K, bool broadcastA,         \
+    bool broadcastB, const T* A, const T* B, T* C))
 
 // native/shape.cc
 #define NODENN_KERNELS_SHAPE(X)                                                                                  \
@@ -260,8 +212,8 @@ constexpr int kMaxThreads = 1024;
   X(gather_axis, void, (long count, long outer, long n, long inner, const T* x, const int32_t* index, T* y))     \
   /* y[o, index[j], i] = x[o, j, i], or += if accumulate (repeated indices add up in the order of j): x (outer,  \
      count, inner), y (outer, n, inner); the rest of y is left as it is. */                                      \
-  X(scatter_axis, void,                                                                                          \
-    (long count, long outer, long n, long inner, const T* x, const int32_t* index, T* y, bool accumulate))       \
+  X(scatter_axis, void, (long count, long outer, long n, long inner, const T* x, const int32_t* index, T* y,     \
+    bool accumulate))                                                                                            \
   /* y (n, depth) = 1 at [r, index[r]], 0 elsewhere. */                                                          \
   X(one_hot, void, (long n, long depth, const int32_t* index, T* y))                                             \
   /* Writes the indices k of the nonzero mask[k] (NaN counts as nonzero) in increasing order to out; returns how \
@@ -269,34 +221,32 @@ constexpr int kMaxThreads = 1024;
   X(nonzero_indices, double, (long n, const T* mask, int32_t* out))
 
 // native/augment.cc
-#define NODENN_KERNELS_AUGMENT(X)                                                                                 \
-  /* y[n, c, h, w] = x[n, c, h - shiftH[n], w - shiftW[n]], 0 where that falls outside the image (a random crop   \
-     of the zero-padded image is such a shift); y may be x. */                                                    \
-  X(translate2d, void,                                                                                            \
-    (long N, long C, long H, long W, const T* x, const int32_t* shiftH, const int32_t* shiftW, T* y))             \
-  /* y[n] = x[n] mirrored left to right where flags[n] is not 0, else x[n] as it is; y may be x. */               \
-  X(flip2d, void, (long N, long C, long H, long W, const T* x, const int32_t* flags, T* y))                       \
-  /* y[n, c, h, w] = x[n, c] sampled bilinearly at (sx, sy) = (m0 w + m1 h + m2, m3 w + m4 h + m5), each m read   \
-     at [n] (a map from output to input pixel indices); taps outside the image read 0, and y is 0 where (sx, sy)  \
-     lies a pixel or more outside. Computed in double in a fixed order: bitwise the same on every backend. */     \
-  X(affine2d, void,                                                                                               \
-    (long N, long C, long H, long W, const T* x, const T* m0, const T* m1, const T* m2, const T* m3, const T* m4, \
-     const T* m5, T* y))                                                                                          \
-  /* y[n, c, s] = (x[n, c, s] - mean[c]) / std[c], computed in double; y may be x. */                             \
+#define NODENN_KERNELS_AUGMENT(X)                                                                                    \
+  /* y[n, c, h, w] = x[n, c, h - shiftH[n], w - shiftW[n]], 0 where that falls outside the image (a random crop      \
+     of the zero-padded image is such a shift); y may be x. */                                                       \
+  X(translate2d, void, (long N, long C, long H, long W, const T* x, const int32_t* shiftH, const int32_t* shiftW,    \
+    T* y))                                                                                                           \
+  /* y[n] = x[n] mirrored left to right where flags[n] is not 0, else x[n] as it is; y may be x. */                  \
+  X(flip2d, void, (long N, long C, long H, long W, const T* x, const int32_t* flags, T* y))                          \
+  /* y[n, c, h, w] = x[n, c] sampled bilinearly at (sx, sy) = (m0 w + m1 h + m2, m3 w + m4 h + m5), each m read      \
+     at [n] (a map from output to input pixel indices); taps outside the image read 0, and y is 0 where (sx, sy)     \
+     lies a pixel or more outside. Computed in double in a fixed order: bitwise the same on every backend. */        \
+  X(affine2d, void, (long N, long C, long H, long W, const T* x, const T* m0, const T* m1, const T* m2, const T* m3, \
+    const T* m4, const T* m5, T* y))                                                                                 \
+  /* y[n, c, s] = (x[n, c, s] - mean[c]) / std[c], computed in double; y may be x. */                                \
   X(normalize_channels, void, (long N, long C, long S, const T* x, const T* mean, const T* std, T* y))
 
 // native/plan.cc
-#define NODENN_KERNELS_PLAN(X)                                                                                 \
-  /* A small network's eval-mode forward pass in one call: up to 4 Dense layers, layer i with weight wi (di x  \
-     di+1, row-major) and bias bi (or null), and the activations and softmax after them, as `program` says in  \
-     steps of 4 words: [0, i, 0, 0] Dense layer i (gemm, then biasAdd); [1, activation, lo, hi]                \
-     activationForward, with the slope the float64 whose low and high 32 bits are lo and hi; [2, 0, 0, 0]      \
-     softmax of each row. x is (rows, d0), y (rows, outputs); scratch holds two activations of rows x          \
-     floor(width / 2). Bitwise what those kernels give when called one after another. */                       \
-  X(plan_forward, bool,                                                                                        \
-    (long rows, long outputs, long width, long programLength, long d0, long d1, long d2, long d3, long d4,     \
-     const int32_t* program, const T* x, T* y, T* scratch, const T* w0, const T* b0, const T* w1, const T* b1, \
-     const T* w2, const T* b2, const T* w3, const T* b3))
+#define NODENN_KERNELS_PLAN(X)                                                                                         \
+  /* A small network's eval-mode forward pass in one call: up to 4 Dense layers, layer i with weight wi (di x          \
+     di+1, row-major) and bias bi (or null), and the activations and softmax after them, as `program` says in          \
+     steps of 4 words: [0, i, 0, 0] Dense layer i (gemm, then biasAdd); [1, activation, lo, hi]                        \
+     activationForward, with the slope the float64 whose low and high 32 bits are lo and hi; [2, 0, 0, 0]              \
+     softmax of each row. x is (rows, d0), y (rows, outputs); scratch holds two activations of rows x                  \
+     floor(width / 2). Bitwise what those kernels give when called one after another. */                               \
+  X(plan_forward, bool, (long rows, long outputs, long width, long programLength, long d0, long d1, long d2, long d3,  \
+    long d4, const int32_t* program, const T* x, T* y, T* scratch, const T* w0, const T* b0, const T* w1, const T* b1, \
+    const T* w2, const T* b2, const T* w3, const T* b3))
 
 // Every kernel.
 #define NODENN_KERNELS(X)       \
