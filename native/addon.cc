@@ -407,12 +407,14 @@ class Args {
     if (a.length < need) fail(env_, kRangeError, s.name, " has ", a.length, " elements, expected at least ", need);
   }
 
-  // An output shares no memory with another array, unless it is the very same array as an input it may be.
+  // An output shares no memory with another array, unless it is the very same array as an input it may be: the
+  // same memory from end to end (an input that only begins where the output does, a row of it, would be read
+  // after the kernel overwrote it).
   void check_memory(const MemoryRule& rule) const {
     if (!(present_ & (1u << rule.out)) || !(present_ & (1u << rule.other))) return;
     const View &out = view_[rule.out], &in = view_[rule.other];
     if (out.length == 0 || in.length == 0 || !(out.begin() < in.end() && in.begin() < out.end())) return;
-    if (rule.same_ok && out.begin() == in.begin()) return;
+    if (rule.same_ok && out.begin() == in.begin() && out.end() == in.end()) return;
     fail(env_, kRangeError, spec_.args[rule.out].name, " must not share memory with ", spec_.args[rule.other].name,
          rule.same_ok ? " (other than being the very same array)" : "");
   }

@@ -30,13 +30,28 @@ export function sizeOf(shape: Shape): number {
 export function checkShape(shape: Shape, name = 'shape'): void {
   if (!Array.isArray(shape)) throw new TypeError(`${name} must be an array of sizes, got ${typeof shape}`);
   const sizes: Shape = shape;
+  let span = 1;  // the product of the non-zero sizes: an empty tensor's other axes may be long, not endless
   for (let i = 0; i < sizes.length; i++) {
     const d = sizes[i];
     if (!Number.isInteger(d) || d < 0) {
       throw new RangeError(`${name} must hold non-negative integers, got [${shape.join(', ')}]`);
     }
+    if (d > Number.MAX_SAFE_INTEGER) {
+      throw new RangeError(`${name} must hold non-negative integers up to 2^53 - 1, got [${shape.join(', ')}]`);
+    }
+    if (d !== 0) span *= d;
+  }
+  if (span >= MAX_SPAN) {
+    throw new RangeError(`${name} ${formatShape(shape)} is too big: its non-zero sizes multiply to ${span}, at least 2^60 ` +
+      '(NumPy: array is too big)');
   }
 }
+
+/**
+ * The bound on the product of a shape's non-zero sizes (NumPy's for float64: the bytes of that many elements fit in
+ * 63 bits). Below it, products of sizes are finite: [1e308, 1e308, 0] would make Infinity · 0 = NaN elements.
+ */
+const MAX_SPAN = 2 ** 60;
 
 /** A tensor holds fewer elements than this: the kernels' sizes are int32. */
 export const MAX_ELEMENTS = 2 ** 31;
@@ -311,10 +326,13 @@ export type NestedArray = ArrayLike<number> | ArrayLike<NestedArray>;
 function flattenNested(data: NestedArray, dtype: DType): { data: FloatArray; shape: number[] } {
   const shape: number[] = [];
   for (let level: unknown = data; isArrayLike(level); level = level[0]) {
+    // a cyclic array nests forever: the shape grew until V8 died (a fatal error, not an exception)
+    if (shape.length === MAX_NESTING) throw new RangeError(`data nests arrays more than ${MAX_NESTING} deep (NumPy's most dimensions): is it cyclic?`);
     shape.push(level.length);
     if (level.length === 0) break;
   }
-  const out = allocate(dtype, sizeOf(shape));
+  checkShape(shape, "data's shape");
+  const out = allocate(dtype, checkElements(shape, 'data of shape'));
   let k = 0;
   const walk = (a: ArrayLike<unknown>, depth: number, name: string): void => {
     if (a.length !== shape[depth]) {
@@ -339,6 +357,9 @@ function flattenNested(data: NestedArray, dtype: DType): { data: FloatArray; sha
   walk(data, 0, 'data');
   return { data: out, shape };
 }
+
+/** The deepest nested data taken (NumPy's limit on dimensions), so that a cyclic array ends in an error. */
+const MAX_NESTING = 64;
 
 function isArrayLike(v: unknown): v is ArrayLike<unknown> {
   return v !== null && typeof v === 'object' && typeof (v as ArrayLike<unknown>).length === 'number';

@@ -91,6 +91,10 @@ const refused: Refusal[] = [
     const b = f64(3);
     return k.mul(2, b.subarray(0, 2), f64(2), b.subarray(1, 3));
   }, RangeError, 'y must not share memory with a (other than being the very same array)'],
+  ['an input that begins where the output does but is shorter (a row of it, broadcast)', (k) => {
+    const y = f64(4);
+    return k.broadcastBinary('add', 1, 1, 2, 2, 1, 1, 1, 2, y, y.subarray(0, 2), y);
+  }, RangeError, 'y must not share memory with b (other than being the very same array)'],
 ];
 
 /**

@@ -16,7 +16,7 @@ const fixtures = JSON.parse(readFileSync(join(__dirname, 'fixtures', 'ops-elemen
   binary: { label: string; dtype: nn.DType; a: Flat; b: Flat; shape: number[]; results: Record<string, Stored[]> }[];
   unary: { dtype: nn.DType; x: Stored[]; results: Record<string, Stored[]> }[];
   where: { dtype: nn.DType; cond: Flat; a: Flat; b: Flat; y: Flat }[];
-  creation: { call: 'linspace' | 'arange' | 'eye'; args: unknown[]; y: Stored[] | Stored[][] }[];
+  creation: { call: 'linspace' | 'arange' | 'eye'; args: unknown[]; y: Stored[] | Stored[][]; y32: Stored[] | Stored[][] }[];
   print: { dtype: nn.DType; shape: number[]; values: Stored[]; str: string }[];
 };
 
@@ -69,13 +69,14 @@ describe.each(backends)('element-wise ops on $label', (bc) => {
       expectValues(y, c.y.values.map(decode), 0, 'where');
     });
 
-    it('linspace, arange and eye (float64)', () => {
+    it.each(['float64', 'float32'] as const)('linspace, arange and eye (%s)', (dtype) => {
       for (const c of fixtures.creation) {
         const [p, q, r, opts] = c.args as [number, number?, number?, object?];
-        const f64 = { ...opts, dtype: 'float64' as const };
-        const y = c.call === 'linspace' ? nn.linspace(p, q!, r, f64) : c.call === 'arange' ? nn.arange(p, q, r, f64)
-          : nn.eye(p, q, f64);
-        expectValues(y, (c.y.flat() as Stored[]).map(decode), 0, `${c.call}(${c.args.join(', ')})`);
+        const o = { ...opts, dtype };
+        const y = c.call === 'linspace' ? nn.linspace(p, q!, r, o) : c.call === 'arange' ? nn.arange(p, q, r, o)
+          : nn.eye(p, q, o);
+        expect(y.dtype).toBe(dtype);
+        expectValues(y, ((dtype === 'float64' ? c.y : c.y32).flat() as Stored[]).map(decode), 0, `${c.call}(${c.args.join(', ')})`);
       }
     });
 

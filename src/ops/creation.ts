@@ -5,7 +5,7 @@ import { Random } from '../random';
 import {
   type DType, type FloatArray, type NestedArray, type Shape, Tensor, allocate, checkElements, checkShape, sizeOf,
 } from '../tensor';
-import { describeValue, optionalSeed, optionsObject } from '../validate';
+import { describeValue, knownOptions, optionalSeed, optionsObject } from '../validate';
 
 /** Options of the tensor factories (zeros, ones, full, arange, ...): the dtype made. */
 export interface CreationOptions {
@@ -31,7 +31,13 @@ export function manualSeed(seed: number): void {
   shared = new Random(optionalSeed(seed, 'seed') ?? 0);
 }
 
-function dtypeOption(opts: CreationOptions | undefined, fallback: DType = 'float32'): DType {
+/**
+ * opts.dtype (or `fallback`), after refusing an option that `caller` does not take: `{ dtyp: 'float64' }` or
+ * PyTorch's `{ requires_grad: true }` would else be ignored, silently.
+ */
+function dtypeOption(opts: CreationOptions | undefined, fallback: DType, caller: string,
+  known: readonly string[] = ['dtype']): DType {
+  knownOptions(optionsObject(opts, 'options'), known, caller);
   const d = optionsObject(opts, 'options').dtype ?? fallback;
   if (d !== 'float32' && d !== 'float64') {
     throw new TypeError(`options.dtype must be 'float32' or 'float64', got ${describeValue(d)}`);
@@ -64,7 +70,7 @@ function shapeArg(shape: unknown): Shape {
  */
 export function tensor(data: NestedArray | FloatArray | ArrayBufferView | number, opts?: CreationOptions): Tensor {
   const fallback = data instanceof Float64Array ? 'float64' : 'float32';
-  const dtype = dtypeOption(opts, fallback);
+  const dtype = dtypeOption(opts, fallback, 'tensor', ['dtype', 'requiresGrad']);
   const grad = { requiresGrad: opts?.requiresGrad ?? false };
   if (typeof data === 'number') {
     const out = allocate(dtype, 1);
@@ -81,35 +87,35 @@ export function tensor(data: NestedArray | FloatArray | ArrayBufferView | number
 
 /** A tensor of `shape` (an array of sizes, or one size) filled with 0. */
 export function zeros(shape: Shape | number, opts?: CreationOptions): Tensor {
-  return new Tensor(allocate(dtypeOption(opts), sizeOf(shapeArg(shape))), shapeArg(shape));
+  return new Tensor(allocate(dtypeOption(opts, 'float32', 'zeros'), sizeOf(shapeArg(shape))), shapeArg(shape));
 }
 
 /** A tensor of `shape` filled with 1. */
 export function ones(shape: Shape | number, opts?: CreationOptions): Tensor {
-  return full(shape, 1, opts);
+  return full(shape, 1, { dtype: dtypeOption(opts, 'float32', 'ones') });
 }
 
 /** A tensor of `shape` filled with `value` (NaN and ±Infinity allowed). */
 export function full(shape: Shape | number, value: number, opts?: CreationOptions): Tensor {
   if (typeof value !== 'number') throw new TypeError(`value must be a number, got ${describeValue(value)}`);
-  const t = zeros(shape, opts);
+  const t = zeros(shape, { dtype: dtypeOption(opts, 'float32', 'full') });
   t.data.fill(value);
   return t;
 }
 
 /** zeros of x's shape, in x's dtype unless opts.dtype says otherwise. */
 export function zerosLike(x: Tensor, opts?: CreationOptions): Tensor {
-  return zeros(like(x), { dtype: dtypeOption(opts, x.dtype) });
+  return zeros(like(x), { dtype: dtypeOption(opts, x.dtype, 'zerosLike') });
 }
 
 /** ones of x's shape and dtype (or opts.dtype). */
 export function onesLike(x: Tensor, opts?: CreationOptions): Tensor {
-  return full(like(x), 1, { dtype: dtypeOption(opts, x.dtype) });
+  return full(like(x), 1, { dtype: dtypeOption(opts, x.dtype, 'onesLike') });
 }
 
 /** `value` everywhere, of x's shape and dtype (or opts.dtype). */
 export function fullLike(x: Tensor, value: number, opts?: CreationOptions): Tensor {
-  return full(like(x), value, { dtype: dtypeOption(opts, x.dtype) });
+  return full(like(x), value, { dtype: dtypeOption(opts, x.dtype, 'fullLike') });
 }
 
 function like(x: unknown): Shape {
@@ -129,10 +135,18 @@ export function arange(start: number, stop?: number, step = 1, opts?: CreationOp
   if (step === 0) throw new RangeError('step must not be 0');
   const n = Math.max(0, Math.ceil((stop - start) / step));
   if (n >= 2 ** 31) throw new RangeError(`arange(${start}, ${stop}, ${step}) would hold ${n} elements (at most 2^31 - 1)`);
-  const out = allocate(dtypeOption(opts), n);
-  // NumPy's arange steps by the difference of its first two values, which may differ from step in the last bit
-  const delta = (start + step) - start;
-  for (let i = 0; i < n; i++) out[i] = start + i * delta;
+  const dtype = dtypeOption(opts, 'float32', 'arange'), out = allocate(dtype, n);
+  // NumPy's arange writes start and start + step, then steps by the difference of those two values in the dtype
+  // (which may differ from step in the last bit), in the dtype's arithmetic: float32 rounds i · delta and the sum
+  if (n > 0) out[0] = start;
+  if (n > 1) out[1] = start + step;
+  const first = out[0], delta = n > 1 ? out[1] - first : 0;
+  if (dtype === 'float32') {
+    const d = Math.fround(delta);
+    for (let i = 2; i < n; i++) out[i] = first + Math.fround(Math.fround(i) * d);
+  } else {
+    for (let i = 2; i < n; i++) out[i] = first + i * delta;
+  }
   return new Tensor(out);
 }
 
@@ -146,9 +160,10 @@ export function linspace(start: number, stop: number, num = 50, opts?: CreationO
   count(num, 'num');
   checkElements([num], 'the result of shape');
   const endpoint = optionsObject(opts, 'options').endpoint ?? true;
+  if (typeof endpoint !== 'boolean') throw new TypeError(`options.endpoint must be a boolean, got ${describeValue(endpoint)}`);
   const div = endpoint ? num - 1 : num;
   const step = div > 0 ? (stop - start) / div : 0;
-  const out = allocate(dtypeOption(opts), num);
+  const out = allocate(dtypeOption(opts, 'float32', 'linspace', ['dtype', 'endpoint']), num);
   for (let i = 0; i < num; i++) out[i] = start + i * step;
   if (endpoint && num > 1) out[num - 1] = stop;
   return new Tensor(out);
@@ -158,10 +173,12 @@ export function linspace(start: number, stop: number, num = 50, opts?: CreationO
 export function eye(n: number, m?: number, opts?: CreationOptions): Tensor {
   count(n, 'n');
   const cols = m === undefined ? n : count(m, 'm');
-  const t = zeros([n, cols], opts);
+  const t = zeros([n, cols], { dtype: dtypeOption(opts, 'float32', 'eye') });
   for (let i = 0; i < Math.min(n, cols); i++) t.data[i * cols + i] = 1;
   return t;
 }
+
+const RANDOM_OPTIONS = ['dtype', 'seed', 'rng'];
 
 function generator(opts: RandomOptions | undefined): Random {
   const o = optionsObject(opts, 'options');
@@ -177,7 +194,7 @@ function generator(opts: RandomOptions | undefined): Random {
 /** Uniform draws in [0, 1) from nodenn's PRNG (see RandomOptions for the seed). */
 export function rand(shape: Shape | number, opts?: RandomOptions): Tensor {
   const rng = generator(opts);
-  const t = zeros(shape, opts);
+  const t = zeros(shape, { dtype: dtypeOption(opts, 'float32', 'rand', RANDOM_OPTIONS) });
   for (let i = 0; i < t.size; i++) t.data[i] = rng.uniform();
   return t;
 }
@@ -185,7 +202,7 @@ export function rand(shape: Shape | number, opts?: RandomOptions): Tensor {
 /** Standard normal draws (mean 0, standard deviation 1) from nodenn's PRNG. */
 export function randn(shape: Shape | number, opts?: RandomOptions): Tensor {
   const rng = generator(opts);
-  const t = zeros(shape, opts);
+  const t = zeros(shape, { dtype: dtypeOption(opts, 'float32', 'randn', RANDOM_OPTIONS) });
   for (let i = 0; i < t.size; i++) t.data[i] = rng.normal();
   return t;
 }
@@ -209,7 +226,7 @@ export function randint(low: number, high: number | Shape, shape?: Shape | numbe
   const hi = high as number;
   if (hi <= low) throw new RangeError(`high must be greater than low, got low = ${low}, high = ${hi}`);
   const rng = generator(opts);
-  const t = zeros((shape ?? []) as Shape | number, opts);
+  const t = zeros((shape ?? []) as Shape | number, { dtype: dtypeOption(opts, 'float32', 'randint', RANDOM_OPTIONS) });
   const span = hi - low;
   for (let i = 0; i < t.size; i++) t.data[i] = low + Math.floor(rng.uniform() * span);
   return t;

@@ -8,7 +8,7 @@
 import { getBackend } from '../backend/index';
 import type { BinaryOp, UnaryOp } from '../backend/backend';
 import {
-  type DType, type FloatArray, type Shape, Tensor, allocate, allocateUninitialized, checkAttached, formatShape, sizeOf,
+  type DType, type FloatArray, type Shape, Tensor, allocate, allocateUninitialized, checkAttached, checkElements, formatShape, sizeOf,
 } from '../tensor';
 import { describeValue } from '../validate';
 import { broadcastShapes, contiguousStrides } from './broadcast';
@@ -123,6 +123,8 @@ export interface OutOptions {
 export function outArg(options: OutOptions | undefined, op: string): Tensor | undefined {
   if (options === undefined || options === null) return undefined;
   if (typeof options !== 'object') throw new TypeError(`${op}: options must be an object, got ${describeValue(options)}`);
+  // out is the one option: another ({ dtype }, { where }) would else be ignored (a for-in: no array made per call)
+  for (const k in options) if (k !== 'out') throw new TypeError(`unknown ${op} option '${k}'; the options are out`);
   const out = options.out;
   if (out === undefined || out === null) return undefined;
   if (!(out instanceof Tensor)) throw new TypeError(`${op}: out must be a Tensor, got ${describeValue(out)}`);
@@ -165,7 +167,7 @@ function binary(op: BinaryOp, a: unknown, b: unknown, options?: OutOptions): Ten
   const simple = same || (nb === 1 && ta.shape.length >= tb.shape.length) || (na === 1 && tb.shape.length >= ta.shape.length);
   const shape = same || (simple && nb === 1 && ta.shape.length >= tb.shape.length) ? ta.shape
     : simple ? tb.shape : broadcastShapes(ta.shape, tb.shape);
-  const y = out === undefined ? allocateUninitialized(dtype, shape === ta.shape ? na : simple ? nb : sizeOf(shape))
+  const y = out === undefined ? allocateUninitialized(dtype, shape === ta.shape ? na : simple ? nb : checkElements(shape, 'the result of shape'))
     : outData(op, out, shape, a, b);
   if (same) {
     // the kernel of few arguments: a tiny operation's call costs about half of broadcastBinary's
@@ -238,7 +240,7 @@ export function where(cond: TensorLike, a: TensorLike, b: TensorLike): Tensor {
   const tc = operand(cond, 'cond', dtype), ta = operand(a, 'a', dtype), tb = operand(b, 'b', dtype);
   const shape = broadcastShapes(broadcastShapes(tc.shape, ta.shape, ['cond', 'a']), tb.shape,
     ['cond and a (broadcast)', 'b']);
-  const y = allocateUninitialized(dtype, sizeOf(shape));
+  const y = allocateUninitialized(dtype, checkElements(shape, 'the result of shape'));
   const backend = getBackend();
   runBroadcast([tc, ta, tb], shape, y, ([dc, da, db], [xc, xa, xb], out) => {
     backend.broadcastWhere(dc[0], dc[1], dc[2], dc[3], da[0], da[1], da[2], da[3], db[0], db[1], db[2], db[3], xc, xa, xb,

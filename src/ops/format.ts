@@ -61,8 +61,10 @@ function floatFormatter(values: number[], dtype: DType): (v: number) => string {
   const nonZero = finite.filter((v) => v !== 0).map(Math.abs);
   let expFormat = false;
   if (nonZero.length > 0) {
+    // NumPy 2.3+: scientific from 10^min(8, precision) (1e6 for float32); its thresholds are compared in the dtype
     const max = Math.max(...nonZero), min = Math.min(...nonZero);
-    expFormat = max >= 1e8 || min < 0.0001 || max / min > 1000;
+    const inDType = dtype === 'float32' ? Math.fround : (v: number) => v;
+    expFormat = max >= (dtype === 'float32' ? 1e6 : 1e8) || min < inDType(0.0001) || inDType(max / min) > 1000;
   }
   let padLeft = 0, padRight = 0;
   let format: (v: number) => string;
@@ -74,9 +76,12 @@ function floatFormatter(values: number[], dtype: DType): (v: number) => string {
     const expSize = Math.max(2, ...parts.map((p) => String(Math.abs(p[2])).length));
     padLeft = Math.max(...parts.map((p) => p[0].length));
     padRight = expSize + 2 + precision;
+    // every element with `precision` digits of its own value (NumPy's min_digits), not its shortest digits padded
+    // with zeros: the float32 1234567948140544 is 1.2345679e+15 beside an element of 7 digits, not 1.2345680e+15
     format = (v) => {
-      const [int, frac, e] = scientific(v, dtype);
-      const digits = `${int}.${frac.padEnd(precision, '0')}`;
+      const m = /^(\d)(?:\.(\d+))?e([+-]\d+)$/.exec(Math.abs(v).toExponential(precision))!;
+      const int = (v < 0 || Object.is(v, -0) ? '-' : '') + m[1], e = Number(m[3]);
+      const digits = `${int}.${m[2] ?? ''}`;
       return `${digits.padStart(padLeft + 1 + precision)}e${e < 0 ? '-' : '+'}${String(Math.abs(e)).padStart(expSize, '0')}`;
     };
   } else {
@@ -179,17 +184,22 @@ function formatArray(t: Tensor, format: (v: number) => string, lineWidth: number
   return recurse([], prefix, lineWidth);
 }
 
-/** A single value as NumPy prints a scalar: the shortest repr, '1.0' for integers, 'nan', 'inf'. */
+/**
+ * A single value as NumPy prints a scalar (and str() a 0-d array): every digit of the shortest repr (no precision
+ * cap), '1.0' for integers, scientific below 1e-4 or from 1e16 (1e6 for float32, compared in double), 'nan', 'inf'.
+ */
 function scalarText(v: number, dtype: DType): string {
   if (Number.isNaN(v)) return 'nan';
   if (!Number.isFinite(v)) return v < 0 ? '-inf' : 'inf';
-  const { exp } = shortest(Math.abs(v), dtype);
-  if (exp >= 16 || exp < -4) {
-    const [int, frac, e] = scientific(v, dtype);
-    return `${int}${frac ? '.' + frac : ''}e${e < 0 ? '-' : '+'}${String(Math.abs(e)).padStart(2, '0')}`;
+  const a = Math.abs(v), sign = v < 0 || Object.is(v, -0) ? '-' : '';
+  const { digits, exp } = shortest(a, dtype);
+  if (a !== 0 && (a < 1e-4 || a >= (dtype === 'float32' ? 1e6 : 1e16))) {
+    const frac = digits.slice(1);
+    return `${sign}${digits[0]}${frac ? '.' + frac : ''}e${exp < 0 ? '-' : '+'}${String(Math.abs(exp)).padStart(2, '0')}`;
   }
-  const [int, frac] = positional(v, dtype);
-  return `${int}.${frac || '0'}`;
+  const int = exp >= 0 ? digits.slice(0, exp + 1).padEnd(exp + 1, '0') : '0';
+  const frac = exp >= 0 ? digits.slice(exp + 1) : '0'.repeat(-exp - 1) + digits;
+  return `${sign}${int}.${frac || '0'}`;
 }
 
 function arrayText(t: Tensor, separator: string, prefix: string, lineWidth: number): string {

@@ -65,7 +65,9 @@ export function slice(x: Tensor, ...specs: SliceSpec[]): Tensor {
     if (spec === null || spec === undefined) return;
     if (typeof spec === 'number') {
       if (!Number.isInteger(spec)) throw new TypeError(`index of axis ${axis} must be an integer, got ${spec}`);
-      range = { first: wrapIndices(Int32Array.of(spec), size, axis)[0], step: 1, count: 1 };
+      // checked as a number: an Int32Array would wrap 2^32 to 0 (element 0, silently)
+      if (spec < -size || spec >= size) throw new RangeError(`index ${spec} is out of bounds for axis ${axis} with size ${size}`);
+      range = { first: spec < 0 ? spec + size : spec, step: 1, count: 1 };
       dropped.push(axis);
     } else if (isArray(spec)) {
       if (spec.length < 1 || spec.length > 3) {

@@ -4,7 +4,7 @@
 import { getBackend } from '../backend/index';
 import type { ReduceOpKind } from '../backend/kernels.gen';
 import { Tensor, formatShape } from '../tensor';
-import { describeValue } from '../validate';
+import { describeValue, knownOptions } from '../validate';
 import { empty, normalizeAxes, normalizeAxis, permute, span, tensorArg } from './shape';
 import { notifyTracer, record } from '../autograd/tape';
 
@@ -25,12 +25,17 @@ export interface VarianceOptions extends ReduceOptions {
 }
 
 /** `sum(x, 1)`, `sum(x, [0, 2], true)` and `sum(x, { axis: 1, keepdims: true })` all read the same. */
-function readOptions<O extends ReduceOptions>(axisOrOptions: Axis | O, keepdims: boolean | undefined): O {
+function readOptions<O extends ReduceOptions>(axisOrOptions: Axis | O, keepdims: boolean | undefined, op: string,
+  known: readonly string[] = REDUCE_OPTIONS): O {
   if (axisOrOptions !== null && typeof axisOrOptions === 'object' && !Array.isArray(axisOrOptions)) {
+    // a misspelt option ({ axes: 1 }, TensorFlow.js's keepDims) would else reduce over every axis, silently
+    knownOptions(axisOrOptions, known, op);
     return { ...(axisOrOptions as O), keepdims: (axisOrOptions as O).keepdims ?? keepdims ?? false };
   }
   return { axis: axisOrOptions as Axis, keepdims: keepdims ?? false } as O;
 }
+
+const REDUCE_OPTIONS = ['axis', 'keepdims'];
 
 interface Plan {
   x: Tensor;
@@ -63,7 +68,7 @@ function plan(x: Tensor, opts: ReduceOptions): Plan {
 
 function reduceOp(op: ReduceOpKind, x: Tensor, axisOrOptions: Axis | ReduceOptions, keepdims?: boolean): Tensor {
   x = tensorArg(x, 'x');
-  const opts = readOptions(axisOrOptions, keepdims);
+  const opts = readOptions(axisOrOptions, keepdims, op);
   const p = plan(x, opts);
   if ((op === 'max' || op === 'min') && p.n === 0 && p.outer * p.inner > 0) {
     throw new RangeError(`${op} of an empty axis (shape ${formatShape(x.shape)}): the reduction has no identity`);
@@ -97,7 +102,7 @@ export const logSumExp = reduction('logSumExp');
 
 function varianceOp(sqrt: boolean, x: Tensor, axisOrOptions: Axis | VarianceOptions, keepdims?: boolean): Tensor {
   x = tensorArg(x, 'x');
-  const opts = readOptions<VarianceOptions>(axisOrOptions, keepdims);
+  const opts = readOptions<VarianceOptions>(axisOrOptions, keepdims, sqrt ? 'std' : 'var', [...REDUCE_OPTIONS, 'ddof']);
   const ddof = opts.ddof ?? 0;
   if (typeof ddof !== 'number' || !(ddof >= 0) || !Number.isFinite(ddof)) {
     throw new RangeError(`ddof must be a non-negative number, got ${describeValue(ddof)}`);
@@ -125,9 +130,11 @@ export interface ArgOptions {
 
 function argOp(op: 'argmax' | 'argmin', x: Tensor, axisOrOptions?: number | null | ArgOptions, keepdims?: boolean): Tensor {
   x = tensorArg(x, 'x');
-  const opts = axisOrOptions !== null && typeof axisOrOptions === 'object' && !Array.isArray(axisOrOptions)
+  const isOptions = axisOrOptions !== null && typeof axisOrOptions === 'object' && !Array.isArray(axisOrOptions);
+  if (isOptions) knownOptions(axisOrOptions, REDUCE_OPTIONS, op);
+  const opts = isOptions
     ? { axis: axisOrOptions.axis, keepdims: axisOrOptions.keepdims ?? keepdims ?? false }
-    : { axis: axisOrOptions, keepdims: keepdims ?? false };
+    : { axis: axisOrOptions as number | null | undefined, keepdims: keepdims ?? false };
   if (Array.isArray(opts.axis)) throw new TypeError(`${op} takes one axis or none, got [${opts.axis.join(', ')}]`);
   if (typeof opts.keepdims !== 'boolean') throw new TypeError(`keepdims must be a boolean, got ${describeValue(opts.keepdims)}`);
   let outer: number, n: number, inner: number, shape: number[];

@@ -357,7 +357,10 @@ export function broadcastTo(x: Tensor, shape: Shape): Tensor {
   return record('broadcastTo', [x], copied ? y : y.clone());
 }
 
-/** Pad widths as NumPy's pad takes them: one number, one [before, after] for every axis, or one pair per axis. */
+/**
+ * Pad widths as NumPy's pad takes them (broadcast to one [before, after] pair per axis): one number, [w], a
+ * [before, after] pair, [[before, after]] or [[w]] for every axis, or one pair or [w] per axis.
+ */
 function padWidths(width: unknown, ndim: number): [number, number][] {
   const check = (v: unknown, what: string): number => {
     if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) {
@@ -365,22 +368,23 @@ function padWidths(width: unknown, ndim: number): [number, number][] {
     }
     return v;
   };
+  const pair = (p: unknown, what: string): [number, number] => {
+    if (!Array.isArray(p) || p.length < 1 || p.length > 2) {
+      throw new TypeError(`${what} must be a [before, after] pair or [width], got ${describeValue(p)}`);
+    }
+    const before = check(p[0], `${what}[0]`);
+    return [before, p.length === 1 ? before : check(p[1], `${what}[1]`)];
+  };
+  const every = (p: [number, number]): [number, number][] => Array.from({ length: ndim }, () => p);
   if (typeof width === 'number') {
     const w = check(width, 'pad width');
-    return Array.from({ length: ndim }, () => [w, w]);
+    return every([w, w]);
   }
-  if (Array.isArray(width) && width.length === 2 && width.every((w) => typeof w === 'number')) {
-    const pair: [number, number] = [check(width[0], 'pad width[0]'), check(width[1], 'pad width[1]')];
-    return Array.from({ length: ndim }, () => pair);
+  if (Array.isArray(width) && width.every((w) => typeof w === 'number') && (width.length === 1 || width.length === 2)) {
+    return every(pair(width, 'pad width'));
   }
-  if (Array.isArray(width) && width.length === ndim) {
-    return width.map((p, i) => {
-      if (!Array.isArray(p) || p.length !== 2) {
-        throw new TypeError(`pad width[${i}] must be a [before, after] pair, got ${describeValue(p)}`);
-      }
-      return [check(p[0], `pad width[${i}][0]`), check(p[1], `pad width[${i}][1]`)];
-    });
-  }
+  if (Array.isArray(width) && width.length === 1) return every(pair(width[0], 'pad width[0]'));
+  if (Array.isArray(width) && width.length === ndim) return width.map((p, i) => pair(p, `pad width[${i}]`));
   throw new TypeError(`pad width must be a number, a [before, after] pair or one pair per axis (${ndim}), got ` +
     `${describeValue(width)}`);
 }

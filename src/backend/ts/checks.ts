@@ -205,7 +205,7 @@ function check(c: CompiledKernel, args: ArrayLike<unknown>): void {
     if (out == null || other == null || bufferOf.call(out) !== bufferOf.call(other)) continue;
     const o0 = byteOffsetOf.call(out), o1 = o0 + byteLengthOf.call(out);
     const i0 = byteOffsetOf.call(other), i1 = i0 + byteLengthOf.call(other);
-    if (o0 === o1 || i0 === i1 || !(o0 < i1 && i0 < o1) || (sameOk && o0 === i0)) continue;
+    if (o0 === o1 || i0 === i1 || !(o0 < i1 && i0 < o1) || (sameOk && o0 === i0 && o1 === i1)) continue;
     throw new RangeError(`${c.args[o].name} must not share memory with ${c.args[i].name}` +
       (sameOk ? ' (other than being the very same array)' : ''));
   }
