@@ -90,6 +90,31 @@ double softmax_cross_entropy_index(long rows, long cols, const T* logits, const 
   return total / (double)rows;
 }
 
+// softmax_cross_entropy_index (grad written) and argmax_rows in one pass: each row's argmax (the first maximum, as
+// argmax_rows) is taken before that row's grad is written (grad may be the logits), and the row's loss and grad are
+// computed exactly as softmax_cross_entropy_index computes them.
+template <typename T>
+double softmax_cross_entropy_argmax(long rows, long cols, const T* logits, const int32_t* labels, T* grad,
+                                    int32_t* pred) {
+  double total = 0;
+  for (long r = 0; r < rows; r++) {
+    const T* x = logits + r * cols;
+    long best = 0;
+    for (long c = 1; c < cols; c++)
+      if (x[c] > x[best]) best = c;
+    pred[r] = (int32_t)best;
+    T m = x[best];  // row_max's value: the same comparisons in the same order
+    T label = x[labels[r]];
+    T* g = grad + r * cols;
+    double s = row_exp(cols, x, m, g);
+    T scale = (T)(1.0 / (s * (double)rows));  // softmax / rows
+    for (long c = 0; c < cols; c++) g[c] *= scale;
+    g[labels[r]] -= (T)(1.0 / (double)rows);
+    total += (double)m + log(s) - (double)label;
+  }
+  return total / (double)rows;
+}
+
 template <typename T>
 double softmax_cross_entropy_target(long rows, long cols, const T* logits, const T* targets, T* grad) {
   double total = 0;
