@@ -75,6 +75,7 @@ double softmax_cross_entropy_index(long rows, long cols, const T* logits, const 
   for (long r = 0; r < rows; r++) {
     const T* x = logits + r * cols;
     T m = row_max(cols, x);
+    T label = x[labels[r]];  // read before the row's grad is written: grad may be the logits
     double s = 0;
     if (grad) {
       T* g = grad + r * cols;
@@ -85,7 +86,7 @@ double softmax_cross_entropy_index(long rows, long cols, const T* logits, const 
     } else {
       for (long c = 0; c < cols; c++) s += exp_(x[c] - m);
     }
-    total += (double)m + log(s) - (double)x[labels[r]];
+    total += (double)m + log(s) - (double)label;
   }
   return total / (double)rows;
 }

@@ -50,6 +50,14 @@ describe.each(backends)('softmaxCrossEntropyArgmax and sgd2 on $label', (bc) => 
       }
     });
 
+    it('softmaxCrossEntropyIndex with grad over the logits: the loss of grad apart (native read the label after)', () => {
+      const k = getBackend(), x = randomArray(C, 12, 3, -3, 3), labels = Int32Array.of(2, 0, 3);
+      const apart = new C(12), loss = k.softmaxCrossEntropyIndex(3, 4, C.from(x), labels, apart);
+      const over = C.from(x), lossOver = k.softmaxCrossEntropyIndex(3, 4, over, labels, over);
+      expect(Object.is(lossOver, loss), `${lossOver} against ${loss}`).toBe(true);
+      expectAllBitwiseEqual(['grad'], [over], [apart]);
+    });
+
     it('ties take the first maximum, a leading NaN wins, infinities as the separate calls', () => {
       const rows = 5, cols = 4;
       const x = C.of(1, 3, 3, 2, /* tie */ NaN, 5, 1, 0, /* NaN first */ 0, Infinity, 1, 2,
