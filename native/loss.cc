@@ -100,9 +100,7 @@ double softmax_cross_entropy_argmax(long rows, long cols, const T* logits, const
   double total = 0;
   for (long r = 0; r < rows; r++) {
     const T* x = logits + r * cols;
-    long best = 0;
-    for (long c = 1; c < cols; c++)
-      if (x[c] > x[best]) best = c;
+    long best = row_argmax(cols, x);
     pred[r] = (int32_t)best;
     T m = x[best];  // row_max's value: the same comparisons in the same order
     T label = x[labels[r]];
