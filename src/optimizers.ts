@@ -415,10 +415,10 @@ export class SGD extends Optimizer {
   /**
    * Plain SGD updates the parameters two at a time (a layer's weight and bias) in one sgd2 call each: the same
    * element-wise p −= lr·g as one sgd call per parameter, with half the calls. A pair of different dtypes, or whose
-   * arrays share a buffer (tied weights), takes two sgd calls.
+   * arrays share a buffer (tied weights), takes two sgd calls; a subclass with an update() of its own gets it called.
    */
   protected override updateAll(params: readonly ParamRef[], lr: number): void {
-    if (this.momentum !== 0) {
+    if (this.momentum !== 0 || this.update !== SGD.prototype.update) {
       super.updateAll(params, lr);
       return;
     }

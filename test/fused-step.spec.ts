@@ -101,6 +101,20 @@ describe.each(backends)('softmaxCrossEntropyArgmax and sgd2 on $label', (bc) => 
       expectAllBitwiseEqual(want.map((_, i) => `param ${i}`), got.map((t) => t.data), want.map((t) => t.data));
     });
 
+    it('a subclass of SGD with its own update() is called for every parameter, not paired', () => {
+      const seen: number[] = [];
+      class Counting extends SGD {
+        protected override update(p: Tensor, g: Tensor, lr: number): void {
+          seen.push(p.size);
+          super.update(p, g, lr);
+        }
+      }
+      const dtype = C === Float32Array ? 'float32' : 'float64';
+      const ps = [randn([3, 2], 1).astype(dtype), randn([2], 2).astype(dtype)];
+      new Counting({ lr: 0.1 }).step(ps.map((param, i) => ({ param, grad: randn([...param.shape], 5 + i).astype(dtype) })));
+      expect(seen).toEqual([6, 2]);
+    });
+
     it("fit() takes its loss and accuracy from softmaxCrossEntropyArgmax, sgd2 a layer's pair; label smoothing not", async () => {
       const dtype = C === Float32Array ? 'float32' : 'float64';
       const x = randn([40, 6], 7).astype(dtype), y = labelsOf(40, 3, 1), k = getBackend();
