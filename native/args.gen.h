@@ -158,6 +158,17 @@ constexpr KernelSpec kSpec_softmaxCrossEntropyIndex = {"softmaxCrossEntropyIndex
     "softmaxCrossEntropyIndex(rows, cols, logits, labels, grad)", kArgs_softmaxCrossEntropyIndex, 5, 4, nullptr,
     nullptr, {{0, 1}, 2, {2, 3, 4}, 3, {{4, 2, true}, {4, 3, false}}, 2, {3}, 1}};
 
+// softmaxCrossEntropyArgmax(rows, cols, logits, labels, grad, pred)
+constexpr ArgSpec kArgs_softmaxCrossEntropyArgmax[] = {size_arg("rows", 1, -1), size_arg("cols", 1, -1),
+    floats_arg("logits", kIn, len(P{"rows * cols", 2, {{0, 1}, {1, 1}}})),
+    int32s_arg("labels", kIn, len(P{"rows", 1, {{0, 1}}}), P{"cols", 1, {{1, 1}}}),
+    floats_arg("grad", kOut, len(P{"rows * cols", 2, {{0, 1}, {1, 1}}}), 4u),
+    int32s_arg("pred", kOut, len(P{"rows", 1, {{0, 1}}}))};
+constexpr KernelSpec kSpec_softmaxCrossEntropyArgmax = {"softmaxCrossEntropyArgmax",
+    "softmaxCrossEntropyArgmax(rows, cols, logits, labels, grad, pred)", kArgs_softmaxCrossEntropyArgmax, 6, 6,
+    nullptr, nullptr,
+    {{0, 1}, 2, {2, 3, 4, 5}, 4, {{4, 2, true}, {4, 3, false}, {5, 2, false}, {5, 3, false}, {5, 4, false}}, 5, {3}, 1}};
+
 // softmaxCrossEntropyTarget(rows, cols, logits, targets, grad)
 constexpr ArgSpec kArgs_softmaxCrossEntropyTarget[] = {size_arg("rows", 1, -1), size_arg("cols", 1, -1),
     floats_arg("logits", kIn, len(P{"rows * cols", 2, {{0, 1}, {1, 1}}})),
@@ -204,6 +215,13 @@ constexpr ArgSpec kArgs_sgd[] = {size_arg("n"), floats_arg("p", kOut, len(P{"n",
     floats_arg("g", kIn, len(P{"n", 1, {{0, 1}}})), number_arg("lr")};
 constexpr KernelSpec kSpec_sgd = {"sgd", "sgd(n, p, g, lr)", kArgs_sgd, 4, 4, nullptr, nullptr,
     {{0, 3}, 2, {1, 2}, 2, {{1, 2, false}}, 1, {}, 0}};
+
+// sgd2(n, p, g, m, q, h, lr)
+constexpr ArgSpec kArgs_sgd2[] = {size_arg("n"), floats_arg("p", kOut, len(P{"n", 1, {{0, 1}}})),
+    floats_arg("g", kIn, len(P{"n", 1, {{0, 1}}})), size_arg("m"), floats_arg("q", kOut, len(P{"m", 1, {{3, 1}}})),
+    floats_arg("h", kIn, len(P{"m", 1, {{3, 1}}})), number_arg("lr")};
+constexpr KernelSpec kSpec_sgd2 = {"sgd2", "sgd2(n, p, g, m, q, h, lr)", kArgs_sgd2, 7, 7, nullptr, nullptr,
+    {{0, 3, 6}, 3, {1, 2, 4, 5}, 4, {{1, 2, false}, {4, 1, false}, {4, 2, false}, {1, 5, false}, {4, 5, false}}, 5, {}, 0}};
 
 // sgdMomentum(n, p, g, v, lr, momentum, nesterov)
 constexpr ArgSpec kArgs_sgdMomentum[] = {size_arg("n"), floats_arg("p", kOut, len(P{"n", 1, {{0, 1}}})),
@@ -600,6 +618,8 @@ constexpr KernelSpec kSpec_planForward = {"planForward",
   X(argmax_rows, argmaxRows, (a.size(0), a.size(1), a.in<T>(2), a.out_int32(3)))                                       \
   X(softmax_cross_entropy_index, softmaxCrossEntropyIndex, (a.size(0), a.size(1), a.in<T>(2), a.in_int32(3),           \
     a.out<T>(4)))                                                                                                      \
+  X(softmax_cross_entropy_argmax, softmaxCrossEntropyArgmax, (a.size(0), a.size(1), a.in<T>(2), a.in_int32(3),         \
+    a.out<T>(4), a.out_int32(5)))                                                                                      \
   X(softmax_cross_entropy_target, softmaxCrossEntropyTarget, (a.size(0), a.size(1), a.in<T>(2), a.in<T>(3),            \
     a.out<T>(4)))                                                                                                      \
   X(bce_logits, bceLogits, (a.size(0), a.in<T>(1), a.in<T>(2), a.out<T>(3)))                                           \
@@ -607,6 +627,7 @@ constexpr KernelSpec kSpec_planForward = {"planForward",
   X(mse, mse, (a.size(0), a.size(1), a.in<T>(2), a.in<T>(3), a.flag(4), a.out<T>(5)))                                  \
   X(cross_entropy_probs, crossEntropyProbs, (a.size(0), a.size(1), a.in<T>(2), a.in<T>(3), a.number(4), a.out<T>(5)))  \
   X(sgd, sgd, (a.size(0), a.out<T>(1), a.in<T>(2), (T)a.number(3)))                                                    \
+  X(sgd2, sgd2, (a.size(0), a.out<T>(1), a.in<T>(2), a.size(3), a.out<T>(4), a.in<T>(5), (T)a.number(6)))              \
   X(sgd_momentum, sgdMomentum, (a.size(0), a.out<T>(1), a.in<T>(2), a.out<T>(3), a.number(4), a.number(5), a.flag(6))) \
   X(adagrad, adagrad, (a.size(0), a.out<T>(1), a.in<T>(2), a.out<T>(3), a.number(4), a.number(5)))                     \
   X(rmsprop, rmsprop, (a.size(0), a.out<T>(1), a.in<T>(2), a.out<T>(3), a.number(4), a.number(5), a.number(6)))        \

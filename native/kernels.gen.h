@@ -78,6 +78,10 @@ constexpr int kMaxThreads = 1024;
 #define NODENN_KERNELS_LOSS(X)                                                                                    \
   /* Mean softmax cross-entropy against label indices; writes grad = (softmax - onehot) / rows unless null. */    \
   X(softmax_cross_entropy_index, double, (long rows, long cols, const T* logits, const int32_t* labels, T* grad)) \
+  /* softmaxCrossEntropyIndex and argmaxRows in one pass over the logits (fit()'s loss and accuracy): the same    \
+     loss and grad, and pred[r] = index of the first maximum of row r, read before row r's grad is written. */    \
+  X(softmax_cross_entropy_argmax, double, (long rows, long cols, const T* logits, const int32_t* labels, T* grad, \
+    int32_t* pred))                                                                                               \
   /* The same against target distributions (one-hot or soft): grad = (sum(t) softmax - t) / rows. */              \
   X(softmax_cross_entropy_target, double, (long rows, long cols, const T* logits, const T* targets, T* grad))     \
   /* Binary cross-entropy from logits (stable), mean over n. */                                                   \
@@ -95,6 +99,8 @@ constexpr int kMaxThreads = 1024;
 #define NODENN_KERNELS_OPTIM(X)                                                                                      \
   /* p -= lr * g */                                                                                                  \
   X(sgd, void, (long n, T* p, const T* g, T lr))                                                                     \
+  /* sgd of two parameters in one call (a layer's weight and bias): p -= lr * g over n, then q -= lr * h over m */   \
+  X(sgd2, void, (long n, T* p, const T* g, long m, T* q, const T* h, T lr))                                          \
   /* v = momentum v + g; p -= lr (nesterov ? g + momentum v : v) */                                                  \
   X(sgd_momentum, void, (long n, T* p, const T* g, T* v, double lr, double momentum, bool nesterov))                 \
   /* h += g²; p -= lr g / (√h + eps) */                                                                              \

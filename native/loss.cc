@@ -75,6 +75,7 @@ double softmax_cross_entropy_index(long rows, long cols, const T* logits, const 
   for (long r = 0; r < rows; r++) {
     const T* x = logits + r * cols;
     T m = row_max(cols, x);
+    T label = x[labels[r]];  // read before the row's grad is written: grad may be the logits
     double s = 0;
     if (grad) {
       T* g = grad + r * cols;
@@ -85,7 +86,30 @@ double softmax_cross_entropy_index(long rows, long cols, const T* logits, const 
     } else {
       for (long c = 0; c < cols; c++) s += exp_(x[c] - m);
     }
-    total += (double)m + log(s) - (double)x[labels[r]];
+    total += (double)m + log(s) - (double)label;
+  }
+  return total / (double)rows;
+}
+
+// softmax_cross_entropy_index (grad written) and argmax_rows in one pass: each row's argmax (the first maximum, as
+// argmax_rows) is taken before that row's grad is written (grad may be the logits), and the row's loss and grad are
+// computed exactly as softmax_cross_entropy_index computes them.
+template <typename T>
+double softmax_cross_entropy_argmax(long rows, long cols, const T* logits, const int32_t* labels, T* grad,
+                                    int32_t* pred) {
+  double total = 0;
+  for (long r = 0; r < rows; r++) {
+    const T* x = logits + r * cols;
+    long best = row_argmax(cols, x);
+    pred[r] = (int32_t)best;
+    T m = x[best];  // row_max's value: the same comparisons in the same order
+    T label = x[labels[r]];
+    T* g = grad + r * cols;
+    double s = row_exp(cols, x, m, g);
+    T scale = (T)(1.0 / (s * (double)rows));  // softmax / rows
+    for (long c = 0; c < cols; c++) g[c] *= scale;
+    g[labels[r]] -= (T)(1.0 / (double)rows);
+    total += (double)m + log(s) - (double)label;
   }
   return total / (double)rows;
 }

@@ -7,6 +7,7 @@
 
 #include "chunks.h"
 #include "kernels.h"
+#include "softmax.h"
 
 namespace nodenn {
 namespace NODENN_ISA_NS {
@@ -80,13 +81,7 @@ template <typename T> double sum_squares(long n, const T* x) {
 
 // out[r] = index of the first maximum of row r
 template <typename T> void argmax_rows(long rows, long cols, const T* x, int32_t* out) {
-  for (long r = 0; r < rows; r++) {
-    const T* row = x + r * cols;
-    long best = 0;
-    for (long c = 1; c < cols; c++)
-      if (row[c] > row[best]) best = c;
-    out[r] = (int32_t)best;
-  }
+  for (long r = 0; r < rows; r++) out[r] = (int32_t)row_argmax(cols, x + r * cols);
 }
 
 NODENN_KERNELS_OPS(NODENN_INSTANTIATE)

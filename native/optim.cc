@@ -20,6 +20,12 @@ template <typename T> void sgd(long n, T* p, const T* g, T lr) {
   });
 }
 
+// sgd of two parameters (a layer's weight and bias) in one call: each as sgd alone, one after the other.
+template <typename T> void sgd2(long n, T* p, const T* g, long m, T* q, const T* h, T lr) {
+  sgd(n, p, g, lr);
+  sgd(m, q, h, lr);
+}
+
 // SGD with momentum (PyTorch form): v = momentum v + g; p -= lr (nesterov ? g + momentum v : v)
 template <typename T> void sgd_momentum(long n, T* p, const T* g, T* v, double lr, double momentum, bool nesterov) {
   for_chunks(n, [=](long b, long e) {

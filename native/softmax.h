@@ -1,5 +1,6 @@
 // softmax.h — the stable softmax of one row, shared by the softmax kernel (elementwise.cc) and the softmax
-// cross-entropy losses (loss.cc), so that both compute it alike. Included by the per-ISA sources only.
+// cross-entropy losses (loss.cc), so that both compute it alike, and a row's argmax (argmax_rows in ops.cc and
+// softmax_cross_entropy_argmax in loss.cc). Included by the per-ISA sources only.
 #pragma once
 #include <math.h>
 
@@ -14,6 +15,14 @@ template <typename T> inline T row_max(long cols, const T* x) {
   T m = x[0];
   for (long c = 1; c < cols; c++) m = x[c] > m ? x[c] : m;
   return m;
+}
+
+// Index of the first maximum of a row (a leading NaN wins: nothing compares greater); x[that] is row_max's value.
+template <typename T> inline long row_argmax(long cols, const T* x) {
+  long best = 0;
+  for (long c = 1; c < cols; c++)
+    if (x[c] > x[best]) best = c;
+  return best;
 }
 
 // Stable softmax of one row: p = exp(x - max); returns the sum of p (accumulated in double).

@@ -150,6 +150,26 @@ function sceInto(logits: Tensor, labels: Int32Array | Tensor, into: ReusableTens
   return { loss, grad };
 }
 
+/** A loss that also writes each row's argmax into `pred` (fit()'s accuracy), in the same kernel call. */
+export type LossWithArgmax = (logits: Tensor, labels: Int32Array, pred: Int32Array) => LossResult;
+
+/**
+ * fit()'s softmaxCrossEntropy against label indices with the accuracy's argmax in one kernel call
+ * (softmaxCrossEntropyArgmax: the loss and gradient of softmaxCrossEntropyIndex, the classes of argmaxRows, same
+ * bits), the gradient into `gradInto`; null for any other loss or with label smoothing (fit() then calls the two).
+ */
+export function lossWithArgmax(loss: LossName | LossFunction, gradInto: ReusableTensor, labelSmoothing: number): LossWithArgmax | null {
+  if (loss !== 'softmaxCrossEntropy' || labelSmoothing !== 0) return null;
+  return (logits, labels, pred) => {
+    checkTensor(logits, 'logits');
+    const [rows, cols] = rowsCols(logits, 'logits');
+    if (cols < 2) throw new RangeError(oneColumnMessage(logits.shape));
+    if (labels.length !== rows) throw new RangeError(`labels has ${labels.length} entries but logits has ${rows} rows`);
+    const grad = gradFor(logits, gradInto);
+    return { loss: getBackend().softmaxCrossEntropyArgmax(rows, cols, logits.data, labels, grad.data, pred), grad };
+  };
+}
+
 /** Options of binaryCrossEntropy. */
 export interface BceOptions {
   /** Whether the input holds logits (default true: stable, no clipping) or probabilities. */

@@ -29,7 +29,10 @@ import { ReLU } from './layers/relu';
 import { Tanh } from './layers/tanh';
 import { Softmax } from './layers/softmax';
 import { Sigmoid } from './layers/sigmoid';
-import { LOSS_NAMES, l2Penalty, labelSmoothingValue, lossFunction, oneColumnMessage, type LossFunction, type LossName } from './losses';
+import {
+  LOSS_NAMES, l2Penalty, labelSmoothingValue, lossFunction, lossWithArgmax, oneColumnMessage, type LossFunction, type LossName,
+  type LossWithArgmax,
+} from './losses';
 import {
   DTYPES, describeValue, invalid, isAbortSignal, knownOptions, nonNegativeNumber, numberIn, oneOf, optionalBoolean,
   optionalFunction, optionalSeed, optionalString, optionsObject, positiveInt, nonNegativeInt,
@@ -1352,7 +1355,8 @@ export class Sequential {
     }
     if (opts.prefetch !== undefined) throw new TypeError('prefetch is for a dataset (fit(dataset, { prefetch })); tensors are in memory');
     const lossName = opts.loss ?? this.lossSpec ?? 'softmaxCrossEntropy';
-    const lossFn = lossFunction(lossName, new ReusableTensor(), labelSmoothingValue(opts.labelSmoothing, 'fit()'));
+    const smoothing = labelSmoothingValue(opts.labelSmoothing, 'fit()'), gradInto = new ReusableTensor();
+    const lossFn = lossFunction(lossName, gradInto, smoothing), lossArgmax = lossWithArgmax(lossName, gradInto, smoothing);
     checkLossAfter(lossName, this.layers.at(-1), 'fit()');
     let xin = this.batchInput(x, 'fit()', 'x');
     let targets = checkTargets(y, xin.shape[0], 'y', this.dtype);
@@ -1404,7 +1408,7 @@ export class Sequential {
     this.fitting = true;
     this.holdModuleParameters(true);
     try {
-      return await this.trainLoop(data, { lossName, lossFn, optimizer, epochs, weightDecay, val, plan, callbacks, signal });
+      return await this.trainLoop(data, { lossName, lossFn, lossArgmax, optimizer, epochs, weightDecay, val, plan, callbacks, signal });
     } catch (e) {
       // a progress bar's live line is ended, so that what is printed next starts on a line of its own
       for (const c of given) if (c instanceof ProgressBar) c.interrupt();
@@ -1427,7 +1431,8 @@ export class Sequential {
     }
     checkBatchedDataset(data, 'fit()', 'the dataset');
     const lossName = opts.loss ?? this.lossSpec ?? 'softmaxCrossEntropy';
-    const lossFn = lossFunction(lossName, new ReusableTensor(), labelSmoothingValue(opts.labelSmoothing, 'fit()'));
+    const smoothing = labelSmoothingValue(opts.labelSmoothing, 'fit()'), gradInto = new ReusableTensor();
+    const lossFn = lossFunction(lossName, gradInto, smoothing), lossArgmax = lossWithArgmax(lossName, gradInto, smoothing);
     checkLossAfter(lossName, this.layers.at(-1), 'fit()');
     const defaulted = opts.loss === undefined && this.lossSpec === null;
     const optimizer = opts.optimizer !== undefined ? fitOptimizer(opts.optimizer) : this.compiledOptimizer ?? fitOptimizer(undefined);
@@ -1468,7 +1473,7 @@ export class Sequential {
       this.lossSpec = lossName;
       if (dataset !== undefined) this.dataset = dataset;
       this.plan = null;
-      return await this.trainLoop(source, { lossName, lossFn, optimizer, epochs, weightDecay, val, plan, callbacks, signal });
+      return await this.trainLoop(source, { lossName, lossFn, lossArgmax, optimizer, epochs, weightDecay, val, plan, callbacks, signal });
     } catch (e) {
       for (const c of given) if (c instanceof ProgressBar) c.interrupt();
       throw e;
@@ -1481,11 +1486,11 @@ export class Sequential {
 
   /** fit()'s loop, on checked options. */
   private async trainLoop(data: BatchSource, o: {
-    lossName: LossName | LossFunction; lossFn: LossFunction; optimizer: Optimizer; epochs: number;
+    lossName: LossName | LossFunction; lossFn: LossFunction; lossArgmax: LossWithArgmax | null; optimizer: Optimizer; epochs: number;
     weightDecay: number; val: [Tensor, Int32Array | Tensor] | Dataset<Batch> | undefined;
     plan: MetricPlan; callbacks: CallbackList; signal: AbortSignal | undefined;
   }): Promise<History> {
-    const { lossName, lossFn, optimizer, epochs, weightDecay, val, plan, callbacks, signal } = o;
+    const { lossName, lossFn, lossArgmax, optimizer, epochs, weightDecay, val, plan, callbacks, signal } = o;
     const { samples: n, batchSize: bs, batches } = data;
     const [ws, gs] = this.weights();
     const params = this.parameters();
@@ -1533,7 +1538,10 @@ export class Sequential {
 
         this.zeroGradForTrain();
         const out = this.runTrain(xb);
-        const res = lossFn(out, yb);
+        // softmaxCrossEntropy on labels: the loss and the accuracy's classes in one kernel call
+        const fused = task === 'softmax' && lossArgmax !== null && yb instanceof Int32Array;
+        if (task && classes.length < m) { classes = new Int32Array(m); truth = new Int32Array(m); }
+        const res = fused ? lossArgmax(out, yb, classes) : lossFn(out, yb);
         const loss = res.loss + l2Penalty(ws, weightDecay);
         if (!Number.isFinite(loss)) {
           throw new Error(`fit(): the loss became ${loss} at epoch ${epoch + 1}, batch ${b + 1} of ${batches}; ` +
@@ -1555,8 +1563,8 @@ export class Sequential {
         let accuracy: number | undefined;
         if (task) {
           // binaryCrossEntropy counts every output column, the other tasks every sample
-          if (classes.length < m) { classes = new Int32Array(m); truth = new Int32Array(m); }
-          const batchCorrect = countCorrect(out, yb, task, classes, truth), batchCounted = task === 'binary' ? out.size : m;
+          const batchCorrect = fused ? countMatches(classes, yb, m) : countCorrect(out, yb, task, classes, truth);
+          const batchCounted = task === 'binary' ? out.size : m;
           correct += batchCorrect;
           counted += batchCounted;
           accuracy = batchCorrect / batchCounted;
@@ -1889,6 +1897,13 @@ function classesOf(out: Tensor, threshold: number, into?: Int32Array | null): In
   if (cols === 1) for (let i = 0; i < n; i++) classes[i] = out.data[i] >= threshold ? 1 : 0;
   else getBackend().argmaxRows(n, cols, out.data, classes);
   return classes;
+}
+
+/** How many of the first n classes equal the labels. */
+function countMatches(classes: Int32Array, labels: Int32Array, n: number): number {
+  let c = 0;
+  for (let i = 0; i < n; i++) if (classes[i] === labels[i]) c++;
+  return c;
 }
 
 /**

@@ -326,6 +326,11 @@ export abstract class Optimizer {
     if (this.clipNorm !== undefined) clipGradNorm(params, this.clipNorm);
     this.iterations++;
     this.position.step++;
+    this.updateAll(params, lr);
+  }
+
+  /** The update of every parameter (checked), one update() call each; an optimizer may fuse several into a call. */
+  protected updateAll(params: readonly ParamRef[], lr: number): void {
     for (const p of params) {
       const s = this.stateOf(p.param);
       s.steps++;
@@ -348,6 +353,11 @@ export abstract class Optimizer {
 
   /** Updates one parameter; state.steps counts this step (1 on the parameter's first step). */
   protected abstract update(param: Tensor, grad: Tensor, lr: number, state: ParamState): void;
+
+  /** Counts a step of each parameter (state.steps), for an updateAll() that does not call update(). */
+  protected countSteps(params: readonly ParamRef[]): void {
+    for (const p of params) this.stateOf(p.param).steps++;
+  }
 
   private stateOf(param: Tensor): ParamState {
     let s = this.state.get(param);
@@ -400,6 +410,32 @@ export class SGD extends Optimizer {
     this.momentum = kernelNumber(opts.momentum ?? 0, 'momentum', 'sgdMomentum', 'momentum');
     this.nesterov = optionalBoolean(opts.nesterov, 'nesterov') ?? false;
     if (this.nesterov && this.momentum === 0) throw new RangeError('nesterov needs a momentum above 0');
+  }
+
+  /**
+   * Plain SGD updates the parameters two at a time (a layer's weight and bias) in one sgd2 call each: the same
+   * element-wise p −= lr·g as one sgd call per parameter, with half the calls. A pair of different dtypes, or whose
+   * arrays share a buffer (tied weights), takes two sgd calls; a subclass with an update() of its own gets it called.
+   */
+  protected override updateAll(params: readonly ParamRef[], lr: number): void {
+    if (this.momentum !== 0 || this.update !== SGD.prototype.update) {
+      super.updateAll(params, lr);
+      return;
+    }
+    this.countSteps(params);
+    const b = getBackend(), n = params.length;
+    let i = 0;
+    for (; i + 1 < n; i += 2) {
+      const a = params[i].param, c = params[i + 1].param;
+      const p = a.data, g = params[i].grad.data, q = c.data, h = params[i + 1].grad.data;
+      if (a.dtype === c.dtype && p.buffer !== q.buffer && p.buffer !== h.buffer && q.buffer !== g.buffer) {
+        b.sgd2(a.size, p, g, c.size, q, h, lr);
+      } else {
+        b.sgd(a.size, p, g, lr);
+        b.sgd(c.size, q, h, lr);
+      }
+    }
+    if (i < n) b.sgd(params[i].param.size, params[i].param.data, params[i].grad.data, lr);
   }
 
   protected update(p: Tensor, g: Tensor, lr: number): void {

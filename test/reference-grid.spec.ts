@@ -563,6 +563,20 @@ function rowwiseRows(): Row[] {
       }),
     },
     {
+      kernel: 'softmaxCrossEntropyArgmax (ties: the first maximum)',
+      cases: perShape((rows, cols) => (k, C, seed, reference) => {
+        const r = rng(seed), x = new C(rows * cols).map(() => Math.floor(r() * 4) - 2);
+        const labels = Int32Array.from({ length: rows }, (_, i) => (i * 7 + seed) % cols);
+        const [loss, gradWant] = reference('ce', () => ref.softmaxCrossEntropyIndex(rows, cols, x, labels));
+        const want = reference('arg', () => ref.argmaxRows(rows, cols, x));
+        const grad = poisoned(C, rows * cols), pred = new Int32Array(rows).fill(-7);
+        const got = k.softmaxCrossEntropyArgmax(rows, cols, x, labels, grad, pred);
+        const tol = lossTol(C, cols);
+        return [{ what: 'loss', got, want: loss, tol }, { what: 'grad', got: grad, want: gradWant, tol },
+          { what: 'argmax', got: pred, want, tol: 0 }];
+      }),
+    },
+    {
       kernel: 'softmaxCrossEntropyTarget (soft targets summing to 0.6, 1.7, 1)',
       cases: perShape((rows, cols) => (k, C, seed, reference) => {
         const x = randomArray(C, rows * cols, seed, -20, 20), t = softTargets(C, rows, cols, seed + 1);
@@ -735,6 +749,16 @@ function optimizerRows(): Row[] {
         const p = C.from(p0);
         k.sgd(n, p, g, 0.1);
         return [{ what: 'p', got: p, want, tol: tol(C) }];
+      }),
+    },
+    {
+      kernel: 'sgd2',
+      cases: perLength((n) => (k, C, seed, reference) => {
+        const [p0, g, q0, h] = state(C, n, seed), m = Math.max(0, n - 3);
+        const wantP = reference('p', () => ref.sgd(p0, g, 0.1)), wantQ = reference('q', () => ref.sgd(q0.subarray(0, m), h.subarray(0, m), 0.1));
+        const p = C.from(p0), q = C.from(q0.subarray(0, m));
+        k.sgd2(n, p, g, m, q, h, 0.1);
+        return [{ what: 'p', got: p, want: wantP, tol: tol(C) }, { what: 'q', got: q, want: wantQ, tol: tol(C) }];
       }),
     },
     {

@@ -69,6 +69,12 @@ export interface Kernels {
   /** Mean softmax cross-entropy against label indices; writes grad = (softmax - onehot) / rows unless null. */
   softmaxCrossEntropyIndex(rows: number, cols: number, logits: FloatArray, labels: Int32Array,
     grad?: FloatArray | null): number;
+  /**
+   * softmaxCrossEntropyIndex and argmaxRows in one pass over the logits (fit()'s loss and accuracy): the same loss
+   * and grad, and pred[r] = index of the first maximum of row r, read before row r's grad is written.
+   */
+  softmaxCrossEntropyArgmax(rows: number, cols: number, logits: FloatArray, labels: Int32Array, grad: FloatArray,
+    pred: Int32Array): number;
   /** The same against target distributions (one-hot or soft): grad = (sum(t) softmax - t) / rows. */
   softmaxCrossEntropyTarget(rows: number, cols: number, logits: FloatArray, targets: FloatArray,
     grad?: FloatArray | null): number;
@@ -88,6 +94,8 @@ export interface Kernels {
     grad?: FloatArray | null): number;
   /** p -= lr * g */
   sgd(n: number, p: FloatArray, g: FloatArray, lr: number): void;
+  /** sgd of two parameters in one call (a layer's weight and bias): p -= lr * g over n, then q -= lr * h over m */
+  sgd2(n: number, p: FloatArray, g: FloatArray, m: number, q: FloatArray, h: FloatArray, lr: number): void;
   /** v = momentum v + g; p -= lr (nesterov ? g + momentum v : v) */
   sgdMomentum(n: number, p: FloatArray, g: FloatArray, v: FloatArray, lr: number, momentum: number,
     nesterov: boolean): void;

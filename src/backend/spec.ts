@@ -317,6 +317,15 @@ export const kernels = {
       { kind: 'int32s', name: 'labels', length: 'rows', index: 'cols' }, grad('rows * cols', ['logits'])],
     returns: 'number',
   },
+  softmaxCrossEntropyArgmax: {
+    doc: 'softmaxCrossEntropyIndex and argmaxRows in one pass over the logits (fit()\'s loss and accuracy): the same ' +
+      'loss and grad, and pred[r] = index of the first maximum of row r, read before row r\'s grad is written.',
+    source: 'loss',
+    args: [size('rows', { min: 1 }), size('cols', { min: 1 }), input('logits', 'rows * cols'),
+      { kind: 'int32s', name: 'labels', length: 'rows', index: 'cols' }, output('grad', 'rows * cols', { sameAs: ['logits'] }),
+      { kind: 'int32s', name: 'pred', length: 'rows', output: true }],
+    returns: 'number',
+  },
   softmaxCrossEntropyTarget: {
     doc: 'The same against target distributions (one-hot or soft): grad = (sum(t) softmax - t) / rows.',
     source: 'loss',
@@ -359,6 +368,11 @@ export const kernels = {
     doc: 'p -= lr * g',
     source: 'optim',
     args: [size('n'), output('p', 'n'), input('g', 'n'), num('lr')],
+  },
+  sgd2: {
+    doc: 'sgd of two parameters in one call (a layer\'s weight and bias): p -= lr * g over n, then q -= lr * h over m',
+    source: 'optim',
+    args: [size('n'), output('p', 'n'), input('g', 'n'), size('m'), output('q', 'm'), input('h', 'm'), num('lr')],
   },
   sgdMomentum: {
     doc: 'v = momentum v + g; p -= lr (nesterov ? g + momentum v : v)',

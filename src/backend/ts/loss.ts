@@ -81,6 +81,29 @@ export function softmaxCrossEntropyIndex(rows: number, cols: number, logits: Flo
   return total / rows;
 }
 
+/**
+ * softmaxCrossEntropyIndex (grad written) and argmaxRows in one pass: row r's argmax (the first maximum) is taken
+ * before its grad is written (grad may be the logits); the loss and grad are softmaxCrossEntropyIndex's, op for op.
+ */
+export function softmaxCrossEntropyArgmax(rows: number, cols: number, logits: FloatArray, labels: Int32Array,
+  grad: FloatArray, pred: Int32Array): number {
+  let total = 0;
+  for (let r = 0; r < rows; r++) {
+    const o = r * cols;
+    let best = 0;
+    for (let c = 1; c < cols; c++) if (logits[o + c] > logits[o + best]) best = c;
+    pred[r] = best;
+    const m = logits[o + best], label = logits[o + labels[r]];  // m: rowMax's value (the same comparisons)
+    let s = 0;
+    for (let c = 0; c < cols; c++) { grad[o + c] = Math.exp(logits[o + c] - m); s += grad[o + c]; }
+    const scale = 1 / (s * rows);
+    for (let c = 0; c < cols; c++) grad[o + c] *= scale;
+    grad[o + labels[r]] -= 1 / rows;
+    total += m + Math.log(s) - label;
+  }
+  return total / rows;
+}
+
 export function softmaxCrossEntropyTarget(rows: number, cols: number, logits: FloatArray, targets: FloatArray,
   grad: FloatArray | null): number {
   let total = 0;

@@ -7,6 +7,12 @@ export function sgd(n: number, p: FloatArray, g: FloatArray, lr: number): void {
   for (let i = 0; i < n; i++) p[i] -= lr * g[i];
 }
 
+/** sgd of two parameters in one call: p −= lr·g over n, then q −= lr·h over m. */
+export function sgd2(n: number, p: FloatArray, g: FloatArray, m: number, q: FloatArray, h: FloatArray, lr: number): void {
+  sgd(n, p, g, lr);
+  sgd(m, q, h, lr);
+}
+
 /** SGD with momentum (PyTorch form): v = μ·v + g; p −= lr·(nesterov ? g + μ·v : v). */
 export function sgdMomentum(n: number, p: FloatArray, g: FloatArray, v: FloatArray, lr: number, momentum: number,
   nesterov: boolean): void {
