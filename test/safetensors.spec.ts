@@ -285,10 +285,10 @@ describe('safetensors: large files, chunked reads and writes, non-regular files'
     const meta = { note: 'x'.repeat(MAX_HEADER_BYTES) };
     await expect(saveSafetensors(p, { w: new Tensor([4]) }, meta))
       .rejects.toThrow(/good\.safetensors: not written, loading it would fail: .*header .*exceeds the 100000000-byte limit/);
-    // a dimension beyond 2^53 (an empty tensor, so it has no data at all)
-    const empty = new Tensor(new Float32Array(0), [0, 2 ** 60]);
-    await expect(saveSafetensors(p, { w: empty })).rejects.toThrow(RangeError);
-    await expect(saveSafetensors(p, { w: empty })).rejects.toThrow(/not written, loading it would fail: tensor 'w': shape must be an array of non-negative integers/);
+    // a dimension beyond 2^53, which loading refuses, cannot reach the writer: no Tensor holds one (not even an
+    // empty tensor, which has no data at all)
+    expect(() => new Tensor(new Float32Array(0), [0, 2 ** 60])).toThrow(RangeError);
+    expect(() => new Tensor(new Float32Array(0), [0, 2 ** 60])).toThrow(/shape must hold non-negative integers up to 2\^53 - 1, got \[0, /);
     expect(fs.readFileSync(p).equals(before)).toBe(true);
     expect(fs.readdirSync(dir).filter((f) => f.includes('.tmp'))).toEqual([]);
   });
