@@ -371,6 +371,20 @@ function uncheckedTensor(data: FloatArray, shape: readonly number[]): Tensor {
   return new Tensor(data, shape);
 }
 
+/**
+ * t.clone() for a result copied out of a kept buffer (a batch-1 predict's): the same values and shape, but the copy
+ * is taken as allocate() takes it (under 4 KiB a view of the shared slab) rather than as data.slice() does (a typed
+ * array, an ArrayBuffer and its elements of their own: ~450 bytes of garbage per call), and it records nothing
+ * unless a tracer listens (t requires no gradient: clone's record would return the copy as it is).
+ */
+export function copyOut(t: Tensor): Tensor {
+  if (tape.isTracing() || t.requiresGrad) return t.clone();
+  checkAttached(t, 'tensor');
+  const out = allocateUninitialized(t.dtype, t.data.length);
+  out.set(t.data);
+  return uncheckedTensor(out, t.shape);
+}
+
 /** An n-dimensional array: a shape and a contiguous row-major Float32Array or Float64Array. */
 export class Tensor {
   /**
