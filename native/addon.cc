@@ -665,12 +665,8 @@ struct PreparedPlan {
   struct Weight {
     napi_ref ref = nullptr;  // the ArrayBuffer (shared memory: the typed array, only kept alive)
     bool shared = false;
-    // whether a run checks this buffer: a later weight in the same ArrayBuffer (biases and small weights share
-    // allocate()'s slab) leaves the check to the first one, whose check_end covers both, and takes no reference
-    bool check = false;
     const char* base = nullptr;  // the ArrayBuffer's data
     size_t end = 0;              // byte offset + the bytes the plan reads
-    size_t check_end = 0;        // the largest end of the weights in this buffer (where check)
     const void* data = nullptr;  // null: absent
     size_t bytes = 0;            // the bytes the plan reads from data
   };
@@ -738,16 +734,7 @@ Napi::Value PlanPrepare(const Napi::CallbackInfo& info) {
       if (napi_get_arraybuffer_info(env, buffer, &base, &bytes) != napi_ok)
         fail(env, kTypeError, a.name(arg), ": cannot read its buffer");
       w.base = (const char*)base;
-      w.end = w.check_end = offset + w.bytes;
-      w.check = true;
-      for (int j = 0; j < i; j++) {  // the same ArrayBuffer object as an earlier weight's: one check covers both
-        bool same = false;
-        if (!p.w[j].check || napi_strict_equals(env, keep[j], buffer, &same) != napi_ok || !same) continue;
-        p.w[j].check_end = std::max(p.w[j].check_end, w.end);
-        w.check = false;
-        keep[i] = nullptr;  // kept alive by the earlier weight's reference
-        break;
-      }
+      w.end = offset + w.bytes;
     }
   }
   a.run([&](const Kernels& k, auto type) {
@@ -814,22 +801,15 @@ Napi::Value PlanRun(const Napi::CallbackInfo& info) {
     if (!w.data) continue;
     const uintptr_t w0 = (uintptr_t)w.data, w1 = w0 + w.bytes;
     if (ny > 0 && y0 < w1 && w0 < y1) fail(env, kRangeError, "y must not share memory with ", names[i]);
-    if (!w.check) continue;
+    if (w.shared) continue;
     napi_value buffer;
     void* base = nullptr;
     size_t bytes = 0;
     if (napi_get_reference_value(env, w.ref, &buffer) != napi_ok || buffer == nullptr ||
-        napi_get_arraybuffer_info(env, buffer, &base, &bytes) != napi_ok || base != w.base || bytes < w.check_end) {
-      int named = i;  // the first weight of this buffer that the run cannot read
-      for (int k = i; k < 8; k++)
-        if (p.w[k].data && !p.w[k].shared && p.w[k].base == w.base && (base != w.base || bytes < p.w[k].end)) {
-          named = k;
-          break;
-        }
-      fail(env, kRangeError, names[named],
+        napi_get_arraybuffer_info(env, buffer, &base, &bytes) != napi_ok || base != w.base || bytes < w.end)
+      fail(env, kRangeError, names[i],
            "'s ArrayBuffer was detached or shrunk after planPrepare (transferred, given back by dispose(), or "
            "resized): the plan no longer has its weights; prepare it again");
-    }
   }
   Call call(s);
   const bool ok = p.dtype == napi_float32_array
