@@ -753,7 +753,7 @@ describe.each(nativeIsas)('a prepared plan (planPrepare, planRun) on $label', (b
     expectBitwiseEqual(y, forward(x));
   });
 
-  it('weights in one ArrayBuffer (as in allocate()\'s slab) are checked as one, each to its own end, and named', () => {
+  it('weights in one ArrayBuffer: each is checked to its own end, the first that cannot be read named', () => {
     useBackend(bc);
     // w0 (6), b0 (3) and w1 (6) one after another in one resizable buffer of 60 bytes
     type Resizable = ArrayBuffer & { resize(n: number): void };
