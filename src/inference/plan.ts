@@ -172,18 +172,15 @@ class DenseChain {
   private readonly dropouts: Dropout[] = [];
   /** d0 .. d4: the widths, 0 past the last layer. */
   private readonly dims = [0, 0, 0, 0, 0];
-  /**
-   * The program without squashing, with softmax and with sigmoid (indexed by squashSlot: an array index, where a
-   * string key cost a generic keyed load, ~700 instructions, per call).
-   */
-  private readonly programs: readonly Int32Array[];
+  /** The program without squashing, and with each. */
+  private readonly programs: Record<'none' | Squash, Int32Array>;
   readonly outputs: number;
   /** Twice the widest activation: scratch holds two rows of it per sample. */
   private readonly width: number;
   private readonly out = new ReusableTensor();
   private readonly scratch = new ReusableTensor();
-  /** The backend's prepared plan of each program (planPrepare), with what it was prepared with, as programs. */
-  private readonly prepared: (Prepared | null)[] = [null, null, null];
+  /** The backend's prepared plan of each program (planPrepare), with what it was prepared with. */
+  private readonly prepared: Record<'none' | Squash, Prepared | null> = { none: null, softmax: null, sigmoid: null };
 
   private constructor(layers: readonly Layer[]) {
     const steps: number[] = [];
@@ -205,12 +202,12 @@ class DenseChain {
     this.outputs = this.dims[this.dense.length];
     this.width = 2 * Math.max(...this.dims.slice(1));
     const sigmoid = enums.activation.values.indexOf('sigmoid');
-    this.programs = [
-      Int32Array.from(steps),
+    this.programs = {
+      none: Int32Array.from(steps),
       // as predictProba squashes a row: sigmoid for a single column, whatever the rule
-      Int32Array.from([...steps, ...(this.outputs === 1 ? [STEP_ACTIVATION, sigmoid, 0, 0] : [STEP_SOFTMAX, 0, 0, 0])]),
-      Int32Array.from([...steps, STEP_ACTIVATION, sigmoid, 0, 0]),
-    ];
+      softmax: Int32Array.from([...steps, ...(this.outputs === 1 ? [STEP_ACTIVATION, sigmoid, 0, 0] : [STEP_SOFTMAX, 0, 0, 0])]),
+      sigmoid: Int32Array.from([...steps, STEP_ACTIVATION, sigmoid, 0, 0]),
+    };
   }
 
   /** The chain of these layers, or null if they are not one. */
@@ -235,10 +232,9 @@ class DenseChain {
     const n = x.shape[0];
     if (n === 0 || x.size !== n * this.dims[0]) return null;
     for (const d of this.dropouts) if (d.training) return null;
-    const slot = squash === null ? 0 : squash === 'softmax' ? 1 : 2;
-    const program = this.programs[slot];
+    const program = this.programs[squash ?? 'none'];
     const y = this.out.take([n, this.outputs], dtype, true);
-    const b = getBackend(), p = this.prepared[slot];
+    const b = getBackend(), key = squash ?? 'none', p = this.prepared[key];
     // a prepared plan runs while it was made on this backend, for as many rows, with these very weight arrays (a
     // layer's parameters may have been replaced since): then only x and y cross into the backend
     if (p !== null && p.backend === b && n <= p.rows && this.sameWeights(p.weights)) {
@@ -255,7 +251,7 @@ class DenseChain {
       ...weights] as Parameters<Backend['planForward']>;
     // only small batches: a plan keeps a scratch of its rows, and a large batch's crossing is a small part of its time
     if (b.planPrepare && n <= MIN_ROWS_PER_PASS) {
-      this.prepared[slot] = { plan: b.planPrepare(...args), backend: b, rows: n, weights };
+      this.prepared[key] = { plan: b.planPrepare(...args), backend: b, rows: n, weights };
     } else {
       b.planForward(...args);
     }
