@@ -11,7 +11,7 @@ import { EVAL_CACHE_BYTES, InferencePlan, MIN_ROWS_PER_PASS } from '../src/infer
 import { mse, softmaxCrossEntropy } from '../src/losses';
 import { Sequential } from '../src/network';
 import { SGD } from '../src/optimizers';
-import { type FloatArray, Tensor } from '../src/tensor';
+import { type FloatArray, Tensor, isDetached, tidy } from '../src/tensor';
 import { backends, expectBitwiseEqual, nativeIsas, randn, useBackend, withThreads } from './helpers';
 
 /**
@@ -378,6 +378,17 @@ describe.each(backends)('inference plan of a chain of Dense layers on $label', (
     // no ArrayBuffer of its own per call (data.slice() made one: ~450 bytes of garbage per batch-1 predict)
     expect(p1.data.buffer.byteLength).toBeGreaterThan(p1.data.byteLength);
     expect(p1.data.buffer).toBe(p2.data.buffer);
+    // from 4 KiB on it is clone()'s copy, its own ArrayBuffer, which a tidy() scope around the call does not give back
+    const wide = new Sequential([new Dense(4, 1100)], { seed: 3 }).eval();
+    const xw = randn([1, 4], 9).astype('float32');
+    const expected = wide.predictProba(xw, general).data;
+    const pw = tidy(() => { wide.predictProba(xw); return wide.predictProba(xw); });
+    const inside: Tensor[] = [];
+    tidy(() => { inside.push(wide.predictProba(xw)); });
+    expect(pw.data.buffer.byteLength).toBe(4400);
+    expect(isDetached(inside[0].data)).toBe(false);
+    expectBitwiseEqual(inside[0].data, expected);
+    expectBitwiseEqual(pw.data, expected);
   });
 
   it('the short path takes 2-D batches of up to MIN_ROWS_PER_PASS rows, not one sample of the sample rank, not a shrunk x', () => {
