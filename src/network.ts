@@ -40,7 +40,7 @@ import {
 import { OPTIMIZER_NAMES, Optimizer, type OptimizerName, SGD, optimizerFromName } from './optimizers';
 import { ProgressBar, verboseCallbacks } from './progress';
 import { Random } from './random';
-import { type DType, type FloatArray, type NestedArray, Tensor, allocate, checkAttached, detachedMessage, formatShape, isDetached, sizeOf } from './tensor';
+import { type DType, type FloatArray, type NestedArray, Tensor, allocate, checkAttached, copyOut, detachedMessage, formatShape, isDetached, sizeOf } from './tensor';
 
 /** Options of new Sequential(). */
 export interface SequentialOptions {
@@ -1015,7 +1015,7 @@ export class Sequential {
    * NaN always reaches the output; an infinity that an activation saturates, e.g. Sigmoid(∞) = 1, may not) or else
    * the parameters.
    */
-  private outputs(xb: Tensor, opts: { batchSize?: number }, caller: string, rule: 'asIs' | 'sigmoid' | 'softmax' | null): Tensor {
+  private outputs(xb: Tensor, opts: { batchSize?: number } | undefined, caller: string, rule: 'asIs' | 'sigmoid' | 'softmax' | null): Tensor {
     const n = xb.ndim === 0 ? 0 : xb.shape[0];
     const o = optionsObject(opts, `${caller} options`);
     knownOptions(o, PREDICT_OPTIONS, caller);
@@ -1061,7 +1061,7 @@ export class Sequential {
     const y = plan.runProbabilities(x, squash);
     if (!y) return null;
     this.lastInputShape = x.shape;
-    return checkFiniteOutput(y, x, caller).clone();
+    return copyOut(checkFiniteOutput(y, x, caller));
   }
 
   /**
@@ -1071,7 +1071,7 @@ export class Sequential {
    * rank less the batch axis, e.g. (C, H, W) for Conv2D, else that of the samples of the last fit/forward), whose
    * output then has no batch axis, as NumPy code would have it.
    */
-  predict(x: Input, opts: { batchSize?: number } = {}): Tensor {
+  predict(x: Input, opts?: { batchSize?: number }): Tensor {
     const fast = this.oneCallOutputs(x, opts, 'predict()', null);
     if (fast) return fast;
     const { xb, single } = this.batchOf(x, 'predict()');
@@ -1085,7 +1085,7 @@ export class Sequential {
    * column; sigmoid per column for a network trained with binaryCrossEntropy, multi-label). A network whose loss is
    * mse and whose last layer squashes nothing (a regression) is refused: its outputs are not class scores.
    */
-  predictProba(x: Input, opts: { batchSize?: number } = {}): Tensor {
+  predictProba(x: Input, opts?: { batchSize?: number }): Tensor {
     const rule = this.probabilityRule('predictProba()');
     const fast = this.oneCallOutputs(x, opts, 'predictProba()', rule === 'asIs' ? null : rule);
     if (fast) return fast;

@@ -392,6 +392,21 @@ function uncheckedTensor(data: FloatArray, shape: readonly number[]): Tensor {
   return new Tensor(data, shape);
 }
 
+/**
+ * t.clone() for a result copied out of a kept buffer (a batch-1 predict's): the same values and shape; under 4 KiB
+ * the copy is a view of the shared slab, as allocateUninitialized gives small results, rather than what data.slice()
+ * makes (a typed array, an ArrayBuffer object and elements of their own: 264 more bytes of garbage per batch-1
+ * predictProba), and nothing is recorded (t requires no gradient: clone's record would return the copy as it is)
+ * unless a tracer listens. From 4 KiB on it is clone(): no tidy() scope takes a result that clone() did not give it.
+ */
+export function copyOut(t: Tensor): Tensor {
+  if (t.data.byteLength >= SLAB_MAX_BYTES || tape.isTracing() || t.requiresGrad) return t.clone();
+  checkAttached(t, 'tensor');
+  const out = allocateUninitialized(t.dtype, t.data.length);
+  out.set(t.data);
+  return uncheckedTensor(out, t.shape);
+}
+
 /** An n-dimensional array: a shape and a contiguous row-major Float32Array or Float64Array. */
 export class Tensor {
   /**

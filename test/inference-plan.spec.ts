@@ -11,7 +11,7 @@ import { EVAL_CACHE_BYTES, InferencePlan, MIN_ROWS_PER_PASS } from '../src/infer
 import { mse, softmaxCrossEntropy } from '../src/losses';
 import { Sequential } from '../src/network';
 import { SGD } from '../src/optimizers';
-import { type FloatArray, Tensor } from '../src/tensor';
+import { type FloatArray, Tensor, isDetached, tidy } from '../src/tensor';
 import { backends, expectBitwiseEqual, nativeIsas, randn, useBackend, withThreads } from './helpers';
 
 /**
@@ -362,6 +362,33 @@ describe.each(backends)('inference plan of a chain of Dense layers on $label', (
     expectBitwiseEqual(net.predictProba(x).data, before);
     expect(net.isTraining).toBe(true);
     expect(dropout.training).toBe(true);
+  });
+
+  it("the short path's result is the caller's own copy, in memory as allocate() gives small results (a slab view)", () => {
+    const net = mlp().eval();
+    const x1 = randn([2, 3, 4], 7).astype('float32'), x2 = randn([2, 3, 4], 8).astype('float32');
+    const general = { batchSize: 1000 };
+    const p1 = net.predictProba(x1), p2 = net.predictProba(x2);
+    expectBitwiseEqual(p1.data, net.predictProba(x1, general).data);  // not changed by the later calls
+    expectBitwiseEqual(p2.data, net.predictProba(x2, general).data);
+    const before = Float32Array.from(p1.data);
+    p2.data.fill(7);  // nor by a write to another result
+    expectBitwiseEqual(p1.data, before);
+    expect(p1.requiresGrad).toBe(false);
+    // no ArrayBuffer of its own per call (data.slice() made one: ~450 bytes of garbage per batch-1 predict)
+    expect(p1.data.buffer.byteLength).toBeGreaterThan(p1.data.byteLength);
+    expect(p1.data.buffer).toBe(p2.data.buffer);
+    // from 4 KiB on it is clone()'s copy, its own ArrayBuffer, which a tidy() scope around the call does not give back
+    const wide = new Sequential([new Dense(4, 1100)], { seed: 3 }).eval();
+    const xw = randn([1, 4], 9).astype('float32');
+    const expected = wide.predictProba(xw, general).data;
+    const pw = tidy(() => { wide.predictProba(xw); return wide.predictProba(xw); });
+    const inside: Tensor[] = [];
+    tidy(() => { inside.push(wide.predictProba(xw)); });
+    expect(pw.data.buffer.byteLength).toBe(4400);
+    expect(isDetached(inside[0].data)).toBe(false);
+    expectBitwiseEqual(inside[0].data, expected);
+    expectBitwiseEqual(pw.data, expected);
   });
 
   it('the short path takes 2-D batches of up to MIN_ROWS_PER_PASS rows, not one sample of the sample rank, not a shrunk x', () => {
@@ -735,5 +762,37 @@ describe.each(nativeIsas)('a prepared plan (planPrepare, planRun) on $label', (b
     run(plan, 2, x, y);
     expect(w0[5]).toBe(0);
     expectBitwiseEqual(y, forward(x));
+  });
+
+  it('weights in one ArrayBuffer: each is checked to its own end, the first that cannot be read named', () => {
+    useBackend(bc);
+    // w0 (6), b0 (3) and w1 (6) one after another in one resizable buffer of 60 bytes
+    type Resizable = ArrayBuffer & { resize(n: number): void };
+    const buffer = new (ArrayBuffer as unknown as new (n: number, o: object) => Resizable)(60, { maxByteLength: 64 });
+    const w0 = new Float32Array(buffer, 0, 6), b0 = new Float32Array(buffer, 24, 3);
+    const w1 = new Float32Array(buffer, 36, 6);
+    w0.set([0.5, -0.2, 0.1, 0.3, 0.7, -0.4]);
+    b0.set([0.1, -0.1, 0.2]);
+    w1.set([0.3, 0.2, 0.1, 0, -0.1, -0.2]);
+    const b = getBackend(), x = Float32Array.from([1, 2, 3, 4]);
+    const forward = () => {
+      const out = new Float32Array(4);
+      b.planForward(2, 2, 6, 16, 2, 3, 2, 0, 0, program, x, out, new Float32Array(12), w0, b0, w1, null);
+      return out;
+    };
+    const y = new Float32Array(4);
+    const plan = b.planPrepare!(2, 2, 6, 16, 2, 3, 2, 0, 0, program, x, y, new Float32Array(12), w0, b0, w1, null);
+    expectBitwiseEqual(y, forward());
+    buffer.resize(56);  // w0 and b0 are still there, w1's last element is not
+    expect(() => b.planRun!(plan, 2, x, y)).toThrow(/^w1's ArrayBuffer was detached or shrunk after planPrepare/);
+    buffer.resize(32);  // b0's last element is gone too: the first weight that cannot be read is named
+    expect(() => b.planRun!(plan, 2, x, y)).toThrow(/^b0's ArrayBuffer was detached or shrunk after planPrepare/);
+    buffer.resize(60);
+    w1[5] = 0.25;  // came back as 0: set again, and the write shows
+    y.fill(0);
+    b.planRun!(plan, 2, x, y);
+    expectBitwiseEqual(y, forward());
+    structuredClone(buffer, { transfer: [buffer] });
+    expect(() => b.planRun!(plan, 2, x, y)).toThrow(/^w0's ArrayBuffer was detached or shrunk after planPrepare/);
   });
 });
