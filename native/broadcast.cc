@@ -106,6 +106,17 @@ struct Walk {
   long count;    // elements of y
 };
 
+// Sets w.count to the elements of y and says whether there are any. A 0 size is looked for before multiplying: an
+// empty output's other sizes are not bounded by any array (they may be 2^30 each), so their product could overflow.
+// Without a 0, the product is y's length, which the argument checks have bounded.
+inline bool output_count(Walk& w) {
+  w.count = 0;
+  for (int i = 0; i < 4; i++)
+    if (w.y[i] == 0) return false;
+  w.count = w.y[0] * w.y[1] * w.y[2] * w.y[3];
+  return true;
+}
+
 // Strides of an operand of sizes d (row-major) read as the output's shape: 0 on its size-1 axes.
 inline void operand_strides(const long* d, long* s) {
   long stride = 1;
@@ -153,12 +164,8 @@ void broadcast_binary(int op, long a0, long a1, long a2, long a3, long b0, long 
                       const T* b, T* y) {
   const long da[4] = {a0, a1, a2, a3}, db[4] = {b0, b1, b2, b3};
   Walk w;
-  w.count = 1;
-  for (int i = 0; i < 4; i++) {
-    w.y[i] = da[i] == 1 ? db[i] : da[i];
-    w.count *= w.y[i];
-  }
-  if (w.count == 0) return;
+  for (int i = 0; i < 4; i++) w.y[i] = da[i] == 1 ? db[i] : da[i];
+  if (!output_count(w)) return;
   operand_strides(da, w.s[0]);
   operand_strides(db, w.s[1]);
   typedef Ops<T> O;
@@ -190,14 +197,12 @@ void broadcast_where(long c0, long c1, long c2, long c3, long a0, long a1, long 
                      long b3, const T* cond, const T* a, const T* b, T* y) {
   const long d[3][4] = {{c0, c1, c2, c3}, {a0, a1, a2, a3}, {b0, b1, b2, b3}};
   Walk w;
-  w.count = 1;
   for (int i = 0; i < 4; i++) {
     w.y[i] = 1;
     for (int k = 0; k < 3; k++)
       if (d[k][i] != 1) w.y[i] = d[k][i];
-    w.count *= w.y[i];
   }
-  if (w.count == 0) return;
+  if (!output_count(w)) return;
   for (int k = 0; k < 3; k++) operand_strides(d[k], w.s[k]);
   const long sc = w.s[0][3], sa = w.s[1][3], sb = w.s[2][3];
   for_chunks(w.count, [&](long begin, long end) {
