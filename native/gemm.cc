@@ -318,6 +318,17 @@ template <typename T> void tiny_product(const GemmJob<T>& j) {
     partial ? tiny_rows<T, kRows, true>(j) : tiny_rows<T, kRows, false>(j);
 }
 
+// C's tile (RM rows of cols) is read after the K loop when this is not the first K block (or beta != 0): fetched
+// meanwhile (it comes from L2 or further: the tile's previous K block merged it a whole pass over the task's strips
+// ago). Here, not in micro_kernel: there, GCC kept one of the 12 x 2 tile's B vectors on the stack with A transposed
+// (every other FMA from memory: 784 x 256 x 128, A transposed, 1 thread, 1.6x the CPU time). When C is only
+// written, the prefetch bought nothing measurable.
+template <typename T, int RM> inline void prefetch_tile(const T* c, long ldc, long cols) {
+  enum { L = Vec<T>::L };
+  for (int r = 0; r < RM; r++)
+    for (long v = 0; v * L < cols; v++) __builtin_prefetch(c + r * ldc + v * L, 1, 3);
+}
+
 // Rows [row0, row0 + RM) of C, columns of B strips [q_begin, q_end), K block pc: A read in place (AM kRows or kCols).
 template <typename T, int RM, int AM>
 inline void rows_in_place(const GemmJob<T>& j, long row0, long pc, long kc, long q_begin, long q_end, T beta,
@@ -327,14 +338,7 @@ inline void rows_in_place(const GemmJob<T>& j, long row0, long pc, long kc, long
   T* c = j.C + row0 * j.ldc;
   for (long q = q_begin; q < q_end; q++) {
     const long cols = j.N - q * NR < NR ? j.N - q * NR : (long)NR;
-    // C's tile is read after the K loop when this is not the first K block (or beta != 0): fetched meanwhile (it
-    // comes from L2 or further: the tile's previous K block merged it a whole pass over the task's strips ago).
-    // Here, not in micro_kernel: there, GCC kept one of the 12 x 2 tile's B vectors on the stack with A transposed
-    // (every other FMA from memory: 784 x 256 x 128, A transposed, 1 thread, 1.6x the CPU time). When C is only
-    // written, the prefetch bought nothing measurable.
-    if (!overwrite)
-      for (int r = 0; r < RM; r++)
-        for (long v = 0; v * L < cols; v++) __builtin_prefetch(c + r * j.ldc + q * NR + v * L, 1, 3);
+    if (!overwrite) prefetch_tile<T, RM>(c + q * NR, j.ldc, cols);
     T* cq = c + q * NR;
     if (j.b_inplace) {
       // B read in place, stride ldb; a last strip that ends inside a vector has that vector's lanes past N loaded
@@ -365,9 +369,7 @@ inline void rows_in_place_tall(const GemmJob<T>& j, long row0, long pc, long kc,
   T* c = j.C + row0 * j.ldc;
   for (long q = q_begin; q < q_end; q++) {
     const long cols = j.N - q * NR < NR ? j.N - q * NR : (long)NR;
-    if (!overwrite)
-      for (int r = 0; r < RM; r++)
-        for (long v = 0; v * L < cols; v++) __builtin_prefetch(c + r * j.ldc + q * NR + v * L, 1, 3);
+    if (!overwrite) prefetch_tile<T, RM>(c + q * NR, j.ldc, cols);
     if (cols < NR) {
       // a last, narrower strip: two 6-row tiles of as many vectors as its columns take (12 x 2 and 12 x 1 tiles
       // would leave a 12 x 1 one for 4 columns past 96, 12 broadcasts for 12 FMAs)
