@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """NumPy's side of bench/ops.js: the same workloads, float32, timed the same way (the median of the samples, each
 repeating the call for at least min_seconds). Prints one JSON object: workload -> seconds per call.
-  python3 bench/ops.py [reps] [min_seconds]"""
+  python3 bench/ops.py [reps] [min_seconds] [workload,workload,...]   (the last: only those; default all)"""
 import json
 import statistics
 import sys
@@ -59,9 +59,11 @@ def workloads():
 def main():
     reps = int(sys.argv[1]) if len(sys.argv) > 1 else 7
     min_seconds = float(sys.argv[2]) if len(sys.argv) > 2 else 0.2
+    only = set(sys.argv[3].split(",")) if len(sys.argv) > 3 else None
     out = {"numpy": np.__version__}
     for name, fn in workloads().items():
-        out[name] = time_it(fn, reps, min_seconds)
+        if only is None or name in only:
+            out[name] = time_it(fn, reps, min_seconds)
     print(json.dumps(out))
 
 
