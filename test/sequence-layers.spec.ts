@@ -7,7 +7,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { getBackend, tsBackend } from '../src/backend/index';
-import { checkLayer, numericalGradientFromUpstream, relativeError } from '../src/gradcheck';
+import { Module } from '../src/autograd/module';
+import { noGrad } from '../src/index';
+import { checkLayer, numericalGradient, numericalGradientFromUpstream, relativeError } from '../src/gradcheck';
 import { Dense, Embedding, Flatten, LayerNorm } from '../src/layers/index';
 import { Sequential } from '../src/network';
 import { type DType, Tensor } from '../src/tensor';
@@ -156,6 +158,34 @@ describe.each(nativeIsas)('the layerNorm kernels on $label with 1, 2 and 3 threa
     };
     const one = withThreads(1, run);
     for (const t of [2, 3]) withThreads(t, run).forEach((a, i) => expectBitwiseEqual(a, one[i]));
+  });
+});
+
+// A Module using both layers through layer.call(x): autograd's gradients of every parameter (PyTorch's names)
+class Encoder extends Module {
+  embed = new Embedding(6, 4, { dtype: 'float64', seed: 2 });
+  norm = new LayerNorm(4, { dtype: 'float64' });
+  forward(ids: Tensor): Tensor {
+    return this.norm.call(this.embed.call(ids)).tanh();
+  }
+}
+
+describe.each(backends)('through autograd (layer.call) on $label', (bc) => {
+  beforeEach(() => useBackend(bc));
+
+  it('a Module of Embedding and LayerNorm: parameter gradients match central differences (float64)', () => {
+    const m = new Encoder();
+    m.norm.weight!.data.set([0.5, 1.5, -1, 2]);
+    m.norm.bias!.data.set([0.1, -0.2, 0.3, 0]);
+    const ids = new Tensor([[1, 3, 3], [5, 0, 1]], undefined, 'float64');
+    const loss = () => m.call(ids).square().mean();
+    loss().backward();
+    const names = m.namedParameters().map(([name]) => name);
+    expect(names).toEqual(['embed.weight', 'norm.weight', 'norm.bias']);
+    for (const [name, p] of m.namedParameters()) {
+      const numeric = noGrad(() => numericalGradient(() => loss().item(), p));
+      expect(relativeError(p.grad!, numeric), name).toBeLessThan(1e-6);
+    }
   });
 });
 
