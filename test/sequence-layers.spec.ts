@@ -262,6 +262,10 @@ describe('a Sequential with Embedding and LayerNorm', () => {
     expect(back.layers.map((l) => l.name)).toEqual(['Embedding', 'LayerNorm', 'Flatten', 'Dense']);
     expect((back.layers[0] as Embedding).paddingIdx).toBe(0);
     expectBitwiseEqual(back.predict(x).data, net.predict(x).data);
+    // predict (eval mode, the inference path) gives the layers' own forward passes
+    back.eval();
+    const manual = back.layers.reduce((h: Tensor, l) => l.forward(h), x).clone();
+    expectBitwiseEqual(back.predict(x).data, manual.data);
     for (const [k, t] of Object.entries(net.stateDict())) expectBitwiseEqual(back.stateDict()[k].data, t.data);
   });
 });
