@@ -418,6 +418,32 @@ constexpr KernelSpec kSpec_batchNormReluBackward = {"batchNormReluBackward",
     kArgs_batchNormReluBackward, 13, 13, nullptr, nullptr,
     {{0, 1, 2, 12}, 4, {3, 4, 5, 6, 7, 8, 9, 10, 11}, 9, {{9, 3, false}, {9, 4, false}, {9, 5, true}, {9, 6, false}, {9, 7, false}, {9, 8, false}, {10, 3, false}, {10, 4, false}, {10, 5, false}, {10, 6, false}, {10, 7, false}, {10, 8, false}, {10, 9, false}, {11, 3, false}, {11, 4, false}, {11, 5, false}, {11, 6, false}, {11, 7, false}, {11, 8, false}, {11, 9, false}, {11, 10, false}}, 21, {}, 0}};
 
+// layerNormForward(rows, n, x, gamma, beta, y, mean, rstd, eps)
+constexpr ArgSpec kArgs_layerNormForward[] = {size_arg("rows"), size_arg("n", 1, 0),
+    floats_arg("x", kIn, len(P{"rows * n", 2, {{0, 1}, {1, 1}}})),
+    floats_arg("gamma", kIn, len(P{"n", 1, {{1, 1}}}), 0u, true),
+    floats_arg("beta", kIn, len(P{"n", 1, {{1, 1}}}), 0u, true),
+    floats_arg("y", kOut, len(P{"rows * n", 2, {{0, 1}, {1, 1}}}), 4u),
+    floats_arg("mean", kOut, len(P{"rows", 1, {{0, 1}}})), floats_arg("rstd", kOut, len(P{"rows", 1, {{0, 1}}})),
+    number_arg("eps", {0.0, kInf, true, true, "positive"})};
+constexpr KernelSpec kSpec_layerNormForward = {"layerNormForward",
+    "layerNormForward(rows, n, x, gamma, beta, y, mean, rstd, eps)", kArgs_layerNormForward, 9, 9, nullptr, nullptr,
+    {{0, 1, 8}, 3, {2, 3, 4, 5, 6, 7}, 6, {{5, 2, true}, {5, 3, false}, {5, 4, false}, {6, 2, false}, {6, 3, false}, {6, 4, false}, {6, 5, false}, {7, 2, false}, {7, 3, false}, {7, 4, false}, {7, 5, false}, {7, 6, false}}, 12, {}, 0}};
+
+// layerNormBackward(rows, n, x, dy, gamma, mean, rstd, dx, dgamma, dbeta)
+constexpr ArgSpec kArgs_layerNormBackward[] = {size_arg("rows"), size_arg("n", 1, 0),
+    floats_arg("x", kIn, len(P{"rows * n", 2, {{0, 1}, {1, 1}}})),
+    floats_arg("dy", kIn, len(P{"rows * n", 2, {{0, 1}, {1, 1}}})),
+    floats_arg("gamma", kIn, len(P{"n", 1, {{1, 1}}}), 0u, true),
+    floats_arg("mean", kIn, len(P{"rows", 1, {{0, 1}}})), floats_arg("rstd", kIn, len(P{"rows", 1, {{0, 1}}})),
+    floats_arg("dx", kOut, len(P{"rows * n", 2, {{0, 1}, {1, 1}}}), 8u),
+    floats_arg("dgamma", kOut, len(P{"n", 1, {{1, 1}}}), 0u, true),
+    floats_arg("dbeta", kOut, len(P{"n", 1, {{1, 1}}}), 0u, true)};
+constexpr KernelSpec kSpec_layerNormBackward = {"layerNormBackward",
+    "layerNormBackward(rows, n, x, dy, gamma, mean, rstd, dx, dgamma, dbeta)", kArgs_layerNormBackward, 10, 8,
+    nullptr, "the partial sums",
+    {{0, 1}, 2, {2, 3, 4, 5, 6, 7, 8, 9}, 8, {{7, 2, false}, {7, 3, true}, {7, 4, false}, {7, 5, false}, {7, 6, false}, {8, 2, false}, {8, 3, false}, {8, 4, false}, {8, 5, false}, {8, 6, false}, {8, 7, false}, {9, 2, false}, {9, 3, false}, {9, 4, false}, {9, 5, false}, {9, 6, false}, {9, 7, false}, {9, 8, false}}, 18, {}, 0}};
+
 // broadcastBinary(op, a0, a1, a2, a3, b0, b1, b2, b3, a, b, y)
 constexpr ArgSpec kArgs_broadcastBinary[] = {
     enum_arg("op", {kEnum_binaryOp, 13, "'add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum', 'gt', 'ge', 'lt', 'le', 'eq' or 'ne'"}),
@@ -656,6 +682,10 @@ constexpr KernelSpec kSpec_planForward = {"planForward",
     (T)a.number(13)))                                                                                                  \
   X(batch_norm_relu_backward, batchNormReluBackward, (a.size(0), a.size(1), a.size(2), a.in<T>(3), a.in<T>(4),         \
     a.in<T>(5), a.in<T>(6), a.in<T>(7), a.in<T>(8), a.out<T>(9), a.out<T>(10), a.out<T>(11), a.flag(12)))              \
+  X(layer_norm_forward, layerNormForward, (a.size(0), a.size(1), a.in<T>(2), a.in<T>(3), a.in<T>(4), a.out<T>(5),      \
+    a.out<T>(6), a.out<T>(7), (T)a.number(8)))                                                                         \
+  X(layer_norm_backward, layerNormBackward, (a.size(0), a.size(1), a.in<T>(2), a.in<T>(3), a.in<T>(4), a.in<T>(5),     \
+    a.in<T>(6), a.out<T>(7), a.out<T>(8), a.out<T>(9)))                                                                \
   X(broadcast_binary, broadcastBinary, (a.choice(0), a.size(1), a.size(2), a.size(3), a.size(4), a.size(5), a.size(6), \
     a.size(7), a.size(8), a.in<T>(9), a.in<T>(10), a.out<T>(11)))                                                      \
   X(binary_same, binarySame, (a.choice(0), a.size(1), a.in<T>(2), a.in<T>(3), a.out<T>(4)))                            \

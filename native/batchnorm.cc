@@ -6,9 +6,12 @@
 // momentum) running + momentum batch. The _relu kernels are BatchNorm followed by ReLU in one pass each way: the same
 // operations as the two layers' kernels, the ReLU applied in register (forward) and its mask read from the fused
 // output (backward), so the same bits without the intermediate arrays.
+// Layer norm (below the batch norm) normalizes each row of x (rows, n) instead: see layer_norm_forward.
 #include <math.h>
 
+#include "chunks.h"
 #include "kernels.h"
+#include "scratch.h"
 #include "simd.h"
 #include "threads.h"
 
@@ -205,6 +208,115 @@ NormJob<T> backward_job(long N, long C, long S, const T* x, const T* y, const T*
   return j;
 }
 
+// ---- layer norm of the rows of x (rows, n). Rows run in tasks of layer_norm_block(n) rows (fixed by the sizes);
+// a row's sums run in vector lanes of T, the lanes then in order into a double, the tail after them. The weight
+// gradients are summed per task into its own partial sums (T), which the calling thread then adds in task order
+// (double): results never depend on the number of threads.
+
+template <typename T> struct LayerNormJob {
+  long rows, n, block;
+  const T *x, *dy, *gamma, *beta;
+  T *y, *dx, *mean, *rstd;
+  // per task: n sums of dy xhat, then n of dy (null when neither weight gradient is asked for)
+  T* partial;
+  T eps;
+};
+
+// Rows per task: about kChunk elements, and at least 16 rows, so that the partial sums stay small next to x.
+inline long layer_norm_block(long n) {
+  const long rows = (kChunk + n - 1) / (n > 0 ? n : 1);
+  return rows < 16 ? 16 : rows;
+}
+
+template <typename T> void layer_norm_forward_row(const LayerNormJob<T>& j, long r) {
+  typedef typename Vec<T>::V V;
+  typedef typename Vec<T>::U U;
+  const long n = j.n, L = Vec<T>::L, nv = n - n % L;
+  const T* x = j.x + r * n;
+  T* y = j.y + r * n;
+  const double mean = plane_sum(x, n, [](V v, long) { return v; }) / n;
+  const T mt = (T)mean;
+  const double q = plane_sum(x, n, [mt](V v, long) {
+    const V d = v - mt;
+    return d * d;
+  });
+  const T it = (T)(1 / sqrt(q / n + (double)j.eps));
+  j.mean[r] = mt;
+  j.rstd[r] = it;
+  const T *g = j.gamma, *b = j.beta;
+  for (long i = 0; i < nv; i += L) {
+    V v = (*(const U*)(x + i) - mt) * it;
+    if (g) v *= *(const U*)(g + i);
+    if (b) v += *(const U*)(b + i);
+    *(U*)(y + i) = v;
+  }
+  for (long i = nv; i < n; i++) {
+    T v = (x[i] - mt) * it;
+    if (g) v *= g[i];
+    if (b) v += b[i];
+    y[i] = v;
+  }
+}
+
+// dx = rstd (g - mean(g) - xhat mean(g xhat)) per row, g = dy gamma; the task's partial sums of dy xhat and dy.
+template <typename T> void layer_norm_backward_task(const LayerNormJob<T>& j, long t) {
+  typedef typename Vec<T>::V V;
+  typedef typename Vec<T>::U U;
+  const long n = j.n, L = Vec<T>::L, nv = n - n % L;
+  const long first = t * j.block, end = first + j.block < j.rows ? first + j.block : j.rows;
+  T* pg = j.partial ? j.partial + t * 2 * n : nullptr;
+  T* pb = pg ? pg + n : nullptr;
+  if (pg)
+    for (long i = 0; i < 2 * n; i++) pg[i] = 0;
+  const T* gamma = j.gamma;
+  for (long r = first; r < end; r++) {
+    const T* x = j.x + r * n;
+    const T* dy = j.dy + r * n;
+    T* dx = j.dx + r * n;
+    const T mt = j.mean[r], it = j.rstd[r];
+    // both row sums in one pass, with the task's weight-gradient sums (dx may be dy: written in the second pass)
+    V a = V{}, b = V{};
+    for (long i = 0; i < nv; i += L) {
+      const V d = *(const U*)(dy + i), xhat = (*(const U*)(x + i) - mt) * it;
+      const V g = gamma ? d * *(const U*)(gamma + i) : d;
+      a += g;
+      b += g * xhat;
+      if (pg) {
+        *(U*)(pg + i) += d * xhat;
+        *(U*)(pb + i) += d;
+      }
+    }
+    double sum_g = 0, sum_g_xhat = 0;
+    for (long l = 0; l < L; l++) {
+      sum_g += a[l];
+      sum_g_xhat += b[l];
+    }
+    for (long i = nv; i < n; i++) {
+      const T d = dy[i], xhat = (x[i] - mt) * it;
+      const T g = gamma ? d * gamma[i] : d;
+      sum_g += g;
+      sum_g_xhat += g * xhat;
+      if (pg) {
+        pg[i] += d * xhat;
+        pb[i] += d;
+      }
+    }
+    const T mean_g = (T)(sum_g / n), mean_g_xhat = (T)(sum_g_xhat / n);
+    for (long i = 0; i < nv; i += L) {
+      const V d = *(const U*)(dy + i), xhat = (*(const U*)(x + i) - mt) * it;
+      const V g = gamma ? d * *(const U*)(gamma + i) : d;
+      *(U*)(dx + i) = it * (g - mean_g - xhat * mean_g_xhat);
+    }
+    for (long i = nv; i < n; i++) {
+      const T d = dy[i], xhat = (x[i] - mt) * it;
+      const T g = gamma ? d * gamma[i] : d;
+      dx[i] = it * (g - mean_g - xhat * mean_g_xhat);
+    }
+  }
+}
+
+thread_local Scratch layer_norm_partial;
+
 }  // namespace
 
 template <typename T>
@@ -235,6 +347,58 @@ void batch_norm_relu_backward(long N, long C, long S, const T* x, const T* y, co
                               const T* mean, const T* invstd, T* dx, T* dgamma, T* dbeta, bool training) {
   NormJob<T> j = backward_job(N, C, S, x, y, dy, gamma, mean, invstd, dx, dgamma, dbeta, training);
   run_channels(j, backward_channel<T, true>);
+}
+
+template <typename T>
+void layer_norm_forward(long rows, long n, const T* x, const T* gamma, const T* beta, T* y, T* mean, T* rstd, T eps) {
+  LayerNormJob<T> j{};
+  j.rows = rows;
+  j.n = n;
+  j.block = layer_norm_block(n);
+  j.x = x;
+  j.gamma = gamma;
+  j.beta = beta;
+  j.y = y;
+  j.mean = mean;
+  j.rstd = rstd;
+  j.eps = eps;
+  const long tasks = (rows + j.block - 1) / j.block;
+  for_tasks(tasks, rows * n, [&j](long t) {
+    const long end = (t + 1) * j.block < j.rows ? (t + 1) * j.block : j.rows;
+    for (long r = t * j.block; r < end; r++) layer_norm_forward_row(j, r);
+  });
+}
+
+template <typename T>
+bool layer_norm_backward(long rows, long n, const T* x, const T* dy, const T* gamma, const T* mean, const T* rstd,
+                         T* dx, T* dgamma, T* dbeta) {
+  LayerNormJob<T> j{};
+  j.rows = rows;
+  j.n = n;
+  j.block = layer_norm_block(n);
+  j.x = x;
+  j.dy = dy;
+  j.gamma = gamma;
+  j.mean = (T*)mean;
+  j.rstd = (T*)rstd;
+  j.dx = dx;
+  const long tasks = (rows + j.block - 1) / j.block;
+  if (tasks > 0 && (dgamma || dbeta)) {
+    j.partial = (T*)layer_norm_partial.reserve((size_t)tasks * 2 * n * sizeof(T));
+    if (!j.partial) return false;
+  }
+  for_tasks(tasks, rows * n, [&j](long t) { layer_norm_backward_task(j, t); });
+  if (!j.partial) return true;
+  for (long i = 0; i < n; i++) {
+    double sg = 0, sb = 0;
+    for (long t = 0; t < tasks; t++) {
+      sg += j.partial[t * 2 * n + i];
+      sb += j.partial[t * 2 * n + n + i];
+    }
+    if (dgamma) dgamma[i] += (T)sg;
+    if (dbeta) dbeta[i] += (T)sb;
+  }
+  return true;
 }
 
 NODENN_KERNELS_BATCHNORM(NODENN_INSTANTIATE)

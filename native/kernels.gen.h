@@ -170,7 +170,17 @@ constexpr int kMaxThreads = 1024;
      ReLU layer's gradient: y > 0 exactly when the normalized value is); dx (overwritten; may be dy), dgamma +=       \
      sum dy xhat, dbeta += sum dy over the unmasked values. */                                                        \
   X(batch_norm_relu_backward, void, (long N, long C, long S, const T* x, const T* y, const T* dy, const T* gamma,     \
-    const T* mean, const T* invstd, T* dx, T* dgamma, T* dbeta, bool training))
+    const T* mean, const T* invstd, T* dx, T* dgamma, T* dbeta, bool training))                                       \
+  /* Layer norm of each row of x (rows, n): y = (x - mean) rstd gamma + beta with the row's mean and biased           \
+     variance, rstd = 1 / sqrt(var + eps); gamma or beta null: 1 or 0 (no affine). Writes each row's mean and         \
+     rstd, for backward. y may be x. */                                                                               \
+  X(layer_norm_forward, void, (long rows, long n, const T* x, const T* gamma, const T* beta, T* y, T* mean, T* rstd,  \
+    T eps))                                                                                                           \
+  /* The backward of layerNormForward: dx = rstd (g - mean(g) - xhat mean(g xhat)) per row, g = dy gamma, xhat =      \
+     (x - mean) rstd (dx overwritten; may be dy); dgamma += Σ_rows dy xhat, dbeta += Σ_rows dy (either may be         \
+     null: not computed), summed in blocks of rows fixed by the sizes, so the same for any thread count. */           \
+  X(layer_norm_backward, bool, (long rows, long n, const T* x, const T* dy, const T* gamma, const T* mean,            \
+    const T* rstd, T* dx, T* dgamma, T* dbeta))
 
 // native/broadcast.cc
 #define NODENN_KERNELS_BROADCAST(X)                                                                                   \

@@ -13,7 +13,9 @@
 //                 windows (overlapping, gapped, uneven), ties and NaN, planes grouped per task (16k elements).
 //   elementwise.cc, ops.cc, loss.cc, optim.cc: lengths around the vector width (8 and 16 lanes) and the chunked
 //                 threading (16384-element chunks from 65536 on; sigmoid and tanh 4096 from 8192 on).
-//   batchnorm.cc  plane lengths around the vector width, channels spread over threads from 32768 elements.
+//   batchnorm.cc  plane lengths around the vector width, channels spread over threads from 32768 elements; layer
+//                 norm rows around the vector width, tasks of max(16, ceil(16384 / n)) rows (the partial sums of the
+//                 weight gradients), in parallel from 65536 elements.
 //   augment.cc    planes grouped per task (16k elements: 21 planes of 28x28), odd and even widths (the middle
 //                 column of a mirror image), shifts and sampling points inside, across and beyond every edge.
 // Outputs a kernel overwrites start as NaN / Infinity (nothing may leak from them); outputs it accumulates into
@@ -1340,6 +1342,54 @@ function planRows(): Row[] {
   return [{ kernel: 'planForward', cases }];
 }
 
+// ---- layer normalization ----
+
+// rows x n: n around the vector widths; rows around the task of 16 rows (n >= 1024) and of ceil(16384 / n) rows,
+// threaded from 65536 elements (1024 x 65, 300 x 221: 4 tasks of 55 rows and one of 1)
+const layerNormShapes: [number, number][] = [[1, 1], [3, 7], [2, 8], [5, 9], [4, 16], [3, 17], [2, 33], [15, 1024],
+  [17, 1024], [65, 1024], [221, 300], [1, 4099]];
+
+function layerNormRows(): Row[] {
+  const fwd: Case[] = [], bwd: Case[] = [];
+  for (const [rows, n] of layerNormShapes) {
+    for (const affine of [true, false]) {
+      const label = `rows ${rows} n ${n}${affine ? '' : ' no affine'}`;
+      const inputs = (C: Ctor, seed: number) => ({
+        x: randomArray(C, rows * n, seed, -2, 3), gamma: affine ? randomArray(C, n, seed + 1, 0.5, 2) : null,
+        beta: affine ? randomArray(C, n, seed + 2) : null,
+      });
+      fwd.push({
+        label,
+        run(k, C, seed, reference) {
+          const { x, gamma, beta } = inputs(C, seed);
+          const want = reference('fwd', () => ref.layerNormForward(rows, n, x, gamma, beta, 1e-5));
+          const y = poisoned(C, x.length), mean = poisoned(C, rows), rstd = poisoned(C, rows);
+          k.layerNormForward(rows, n, x, gamma, beta, y, mean, rstd, 1e-5);
+          const tol = tolerance(C, n);
+          return [{ what: 'y', got: y, want: want.y, tol }, { what: 'mean', got: mean, want: want.mean, tol },
+            { what: 'rstd', got: rstd, want: want.rstd, tol }];
+        },
+      });
+      bwd.push({
+        label,
+        run(k, C, seed, reference) {
+          const { x, gamma, beta } = inputs(C, seed);
+          const f = ref.layerNormForward(rows, n, x, gamma, beta, 1e-5);
+          const mean = cast(C, f.mean), rstd = cast(C, f.rstd);
+          const dy = randomArray(C, x.length, seed + 5), dg0 = randomArray(C, n, seed + 6), db0 = randomArray(C, n, seed + 7);
+          const [dxW, dgW, dbW] = reference('bwd', () => ref.layerNormBackward(rows, n, x, dy, gamma, mean, rstd, dg0, db0));
+          const dx = poisoned(C, x.length), dgamma = C.from(dg0), dbeta = C.from(db0);
+          k.layerNormBackward(rows, n, x, dy, gamma, mean, rstd, dx, dgamma, dbeta);
+          const tol = tolerance(C, Math.max(n, rows));
+          return [{ what: 'dx', got: dx, want: dxW, tol }, { what: 'dgamma', got: dgamma, want: dgW, tol },
+            { what: 'dbeta', got: dbeta, want: dbW, tol }];
+        },
+      });
+    }
+  }
+  return [{ kernel: 'layerNormForward', cases: fwd }, { kernel: 'layerNormBackward', cases: bwd }];
+}
+
 // ---- the grid ----
 
 const grid: Row[] = [
@@ -1356,6 +1406,7 @@ const grid: Row[] = [
   ...vectorRows(),
   ...optimizerRows(),
   ...batchNormRows(),
+  ...layerNormRows(),
   ...broadcastRows(),
   ...unaryRows(),
   ...tensorOpRows(),

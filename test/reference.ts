@@ -404,6 +404,44 @@ export function batchNormBackward(N: number, C: number, S: number, x: Arr, dy: A
   return [dx, dg, dbt];
 }
 
+/** Each row of x (rows, n) normalized with its mean and biased variance, times gamma plus beta (null: 1, 0). */
+export function layerNormForward(rows: number, n: number, x: Arr, gamma: Arr | null, beta: Arr | null,
+  eps: number): { y: Float64Array; mean: Float64Array; rstd: Float64Array } {
+  const y = new Float64Array(rows * n), mean = new Float64Array(rows), rstd = new Float64Array(rows);
+  for (let r = 0; r < rows; r++) {
+    let s = 0;
+    for (let i = 0; i < n; i++) s += x[r * n + i];
+    const mu = s / n;
+    let q = 0;
+    for (let i = 0; i < n; i++) q += (x[r * n + i] - mu) ** 2;
+    mean[r] = mu;
+    rstd[r] = 1 / Math.sqrt(q / n + eps);
+    for (let i = 0; i < n; i++) y[r * n + i] = (x[r * n + i] - mu) * rstd[r] * (gamma ? gamma[i] : 1) + (beta ? beta[i] : 0);
+  }
+  return { y, mean, rstd };
+}
+
+/** dx of y = gamma xhat + beta per row (mean and rstd depend on the row); dgamma += Σ dy xhat, dbeta += Σ dy. */
+export function layerNormBackward(rows: number, n: number, x: Arr, dy: Arr, gamma: Arr | null, mean: Arr, rstd: Arr,
+  dgamma: Arr, dbeta: Arr): [Float64Array, Float64Array, Float64Array] {
+  const dx = new Float64Array(rows * n), dg = Float64Array.from(dgamma), db = Float64Array.from(dbeta);
+  for (let r = 0; r < rows; r++) {
+    let sg = 0, sgx = 0;
+    for (let i = 0; i < n; i++) {
+      const k = r * n + i, xhat = (x[k] - mean[r]) * rstd[r], g = dy[k] * (gamma ? gamma[i] : 1);
+      sg += g;
+      sgx += g * xhat;
+      dg[i] += dy[k] * xhat;
+      db[i] += dy[k];
+    }
+    for (let i = 0; i < n; i++) {
+      const k = r * n + i, xhat = (x[k] - mean[r]) * rstd[r], g = dy[k] * (gamma ? gamma[i] : 1);
+      dx[k] = rstd[r] / n * (n * g - sg - xhat * sgx);
+    }
+  }
+  return [dx, dg, db];
+}
+
 /** −Σ t·log(p + eps) / rows, with 0·log 0 = 0; grad = −t / (p + eps) / rows. */
 export function crossEntropyProbs(rows: number, p: Arr, t: Arr, eps: number): [number, Float64Array] {
   const grad = new Float64Array(p.length);

@@ -191,6 +191,20 @@ export interface Kernels {
     gamma: FloatArray, mean: FloatArray, invstd: FloatArray, dx: FloatArray, dgamma: FloatArray, dbeta: FloatArray,
     training: boolean): void;
   /**
+   * Layer norm of each row of x (rows, n): y = (x - mean) rstd gamma + beta with the row's mean and biased variance,
+   * rstd = 1 / sqrt(var + eps); gamma or beta null: 1 or 0 (no affine). Writes each row's mean and rstd, for
+   * backward. y may be x.
+   */
+  layerNormForward(rows: number, n: number, x: FloatArray, gamma: FloatArray | null, beta: FloatArray | null,
+    y: FloatArray, mean: FloatArray, rstd: FloatArray, eps: number): void;
+  /**
+   * The backward of layerNormForward: dx = rstd (g - mean(g) - xhat mean(g xhat)) per row, g = dy gamma, xhat = (x -
+   * mean) rstd (dx overwritten; may be dy); dgamma += Σ_rows dy xhat, dbeta += Σ_rows dy (either may be null: not
+   * computed), summed in blocks of rows fixed by the sizes, so the same for any thread count.
+   */
+  layerNormBackward(rows: number, n: number, x: FloatArray, dy: FloatArray, gamma: FloatArray | null,
+    mean: FloatArray, rstd: FloatArray, dx: FloatArray, dgamma?: FloatArray | null, dbeta?: FloatArray | null): void;
+  /**
    * y = op(a, b) with NumPy broadcasting: a is (a0, a1, a2, a3), b is (b0, b1, b2, b3), y is their broadcast shape
    * (y0, y1, y2, y3), all row-major; y may be a or b (then of y's shape).
    */

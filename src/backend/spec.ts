@@ -539,6 +539,28 @@ export const kernels = {
       output('dgamma', 'C'), output('dbeta', 'C'), flag('training')],
   },
 
+  // ---- layer normalization over the last axis of x (rows, n)
+  layerNormForward: {
+    doc: 'Layer norm of each row of x (rows, n): y = (x - mean) rstd gamma + beta with the row\'s mean and biased ' +
+      'variance, rstd = 1 / sqrt(var + eps); gamma or beta null: 1 or 0 (no affine). Writes each row\'s mean and ' +
+      'rstd, for backward. y may be x.',
+    source: 'batchnorm',
+    args: [size('rows'), size('n', { min: 1, unlessZero: 'rows' }), input('x', 'rows * n'),
+      input('gamma', 'n', { nullable: true }), input('beta', 'n', { nullable: true }),
+      output('y', 'rows * n', { sameAs: ['x'] }), output('mean', 'rows'), output('rstd', 'rows'), num('eps', '> 0')],
+  },
+  layerNormBackward: {
+    doc: 'The backward of layerNormForward: dx = rstd (g - mean(g) - xhat mean(g xhat)) per row, g = dy gamma, ' +
+      'xhat = (x - mean) rstd (dx overwritten; may be dy); dgamma += Σ_rows dy xhat, dbeta += Σ_rows dy (either may ' +
+      'be null: not computed), summed in blocks of rows fixed by the sizes, so the same for any thread count.',
+    source: 'batchnorm',
+    args: [size('rows'), size('n', { min: 1, unlessZero: 'rows' }), input('x', 'rows * n'), input('dy', 'rows * n'),
+      input('gamma', 'n', { nullable: true }), input('mean', 'rows'), input('rstd', 'rows'),
+      output('dx', 'rows * n', { sameAs: ['dy'] }), output('dgamma', 'n', { nullable: true }),
+      output('dbeta', 'n', { nullable: true })],
+    oom: 'the partial sums',
+  },
+
   // ---- tensor operations (src/ops/elementwise.ts): element-wise with NumPy broadcasting over up to 4 axes (the
   // ops collapse longer shapes first), and unary maps
   broadcastBinary: {

@@ -23,3 +23,6 @@ export { GlobalAvgPool2D } from './global_avg_pool2d';
 export { BatchNorm, type BatchNormOptions } from './batch_norm';
 export { BatchNorm1D } from './batch_norm1d';
 export { BatchNorm2D } from './batch_norm2d';
+// sequence layers
+export { Embedding, type EmbeddingOptions } from './embedding';
+export { LayerNorm, type LayerNormOptions } from './layer_norm';

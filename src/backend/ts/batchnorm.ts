@@ -87,3 +87,53 @@ export function batchNormReluBackward(N: number, C: number, S: number, x: FloatA
   for (let k = 0; k < N * C * S; k++) dx[k] = y[k] > 0 ? dy[k] : 0;
   batchNormBackward(N, C, S, x, dx, gamma, mean, invstd, dx, dgamma, dbeta, training);
 }
+
+/**
+ * Layer norm of each row of x (rows, n): y = (x - mean) rstd gamma + beta, the row's mean and biased variance (sums
+ * in float64, in order), rstd = 1 / sqrt(var + eps); a null gamma or beta is 1 or 0. Writes mean and rstd per row.
+ */
+export function layerNormForward(rows: number, n: number, x: FloatArray, gamma: FloatArray | null,
+  beta: FloatArray | null, y: FloatArray, mean: FloatArray, rstd: FloatArray, eps: number): void {
+  for (let r = 0; r < rows; r++) {
+    const o = r * n;
+    let s = 0;
+    for (let i = 0; i < n; i++) s += x[o + i];
+    const m = s / n;
+    let q = 0;
+    for (let i = 0; i < n; i++) q += (x[o + i] - m) ** 2;
+    const inv = 1 / Math.sqrt(q / n + eps);
+    mean[r] = m;
+    rstd[r] = inv;
+    for (let i = 0; i < n; i++) {
+      const xhat = (x[o + i] - m) * inv;
+      y[o + i] = (gamma ? xhat * gamma[i] : xhat) + (beta ? beta[i] : 0);
+    }
+  }
+}
+
+/**
+ * dx = rstd (g - mean(g) - xhat mean(g xhat)) per row with g = dy gamma (dx may be dy: each row's sums are taken
+ * before its dx is written); dgamma += Σ_rows dy xhat and dbeta += Σ_rows dy, summed in float64 over the rows in order.
+ */
+export function layerNormBackward(rows: number, n: number, x: FloatArray, dy: FloatArray, gamma: FloatArray | null,
+  mean: FloatArray, rstd: FloatArray, dx: FloatArray, dgamma?: FloatArray | null, dbeta?: FloatArray | null): void {
+  const sumDyXhat = new Float64Array(dgamma ? n : 0), sumDy = new Float64Array(dbeta ? n : 0);
+  for (let r = 0; r < rows; r++) {
+    const o = r * n, m = mean[r], inv = rstd[r];
+    let sumG = 0, sumGXhat = 0;
+    for (let i = 0; i < n; i++) {
+      const xhat = (x[o + i] - m) * inv, d = dy[o + i], g = gamma ? d * gamma[i] : d;
+      sumG += g;
+      sumGXhat += g * xhat;
+      if (dgamma) sumDyXhat[i] += d * xhat;
+      if (dbeta) sumDy[i] += d;
+    }
+    const meanG = sumG / n, meanGXhat = sumGXhat / n;
+    for (let i = 0; i < n; i++) {
+      const xhat = (x[o + i] - m) * inv, g = gamma ? dy[o + i] * gamma[i] : dy[o + i];
+      dx[o + i] = inv * (g - meanG - xhat * meanGXhat);
+    }
+  }
+  if (dgamma) for (let i = 0; i < n; i++) dgamma[i] += sumDyXhat[i];
+  if (dbeta) for (let i = 0; i < n; i++) dbeta[i] += sumDy[i];
+}
