@@ -295,17 +295,19 @@ export function gelu(x: Tensor, options?: OutOptions): Tensor { return unary('ge
 
 /**
  * min(max(x, min), max) element-wise (NumPy's clip, PyTorch's clamp): either bound may be left out (undefined or
- * null) and may be a tensor (broadcast) or a number; NaN in x stays NaN. With min > max every element is max.
+ * null) and may be a tensor (broadcast) or a number; NaN in x stays NaN, and a NaN bound gives NaN where it applies
+ * (np.clip(x, NaN, 2) is all NaN). With min > max every element is max.
  */
 export function clamp(x: Tensor, min?: TensorLike | null, max?: TensorLike | null, options?: OutOptions): Tensor {
   const t = checkTensor(x, 'x');
   for (const [name, v] of [['min', min], ['max', max]] as const) {
-    if (v !== undefined && v !== null && !(v instanceof Tensor) && (typeof v !== 'number' || Number.isNaN(v))) {
+    if (v !== undefined && v !== null && !(v instanceof Tensor) && typeof v !== 'number') {
       throw new TypeError(`clamp: ${name} must be a number, a Tensor, null or undefined, got ${describeValue(v)}`);
     }
   }
   const lo = min ?? null, hi = max ?? null;
   if (lo === null && hi === null) throw new TypeError('clamp: give min, max or both');
+  // finite number bounds: one kernel; NaN (a number or in a tensor) goes through maximum/minimum, NaN wherever it is
   if (typeof lo === 'number' && typeof hi === 'number' && Number.isFinite(lo) && Number.isFinite(hi)) {
     return unary('clamp', t, lo, hi, options);
   }
