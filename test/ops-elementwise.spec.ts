@@ -15,7 +15,7 @@ interface Flat { shape: number[]; values: Stored[] }
 const fixtures = JSON.parse(readFileSync(join(__dirname, 'fixtures', 'ops-elementwise.json'), 'utf8')) as {
   binary: { label: string; dtype: nn.DType; a: Flat; b: Flat; shape: number[]; results: Record<string, Stored[]> }[];
   unary: { dtype: nn.DType; x: Stored[]; results: Record<string, Stored[]> }[];
-  where: { dtype: nn.DType; cond: Flat; a: Flat; b: Flat; y: Flat }[];
+  where: { dtype: nn.DType; condDtype?: nn.DType; cond: Flat; a: Flat; b: Flat; y: Flat }[];
   clamp: { label: string; dtype: nn.DType; x: Flat; min: Flat | null; max: Flat | null; y: Flat }[];
   creation: { call: 'linspace' | 'arange' | 'eye'; args: unknown[]; y: Stored[] | Stored[][]; y32: Stored[] | Stored[][] }[];
   print: { dtype: nn.DType; shape: number[]; values: Stored[]; str: string }[];
@@ -64,8 +64,8 @@ describe.each(backends)('element-wise ops on $label', (bc) => {
       }
     });
 
-    it.each(fixtures.where)('where, $dtype: NaN counts as true, three shapes broadcast', (c) => {
-      const y = ops.where(fromFlat(c.cond, c.dtype), fromFlat(c.a, c.dtype), fromFlat(c.b, c.dtype));
+    it.each(fixtures.where)('where, $dtype (cond $condDtype): NaN and tiny values count as true, three shapes broadcast', (c) => {
+      const y = ops.where(fromFlat(c.cond, c.condDtype ?? c.dtype), fromFlat(c.a, c.dtype), fromFlat(c.b, c.dtype));
       expect(y.shape).toEqual(c.y.shape);
       expectValues(y, c.y.values.map(decode), 0, 'where');
     });

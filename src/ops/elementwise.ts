@@ -230,14 +230,17 @@ export function eq(a: TensorLike, b: TensorLike, options?: OutOptions): Tensor {
 export function ne(a: TensorLike, b: TensorLike, options?: OutOptions): Tensor { return binary('ne', a, b, options); }
 
 /**
- * a where cond is non-zero (NaN counts as true, as in NumPy), else b; the three broadcast together. The dtype is
+ * a where cond is non-zero (NaN and any tiny non-zero count as true, as in NumPy), else b; the three broadcast together. The dtype is
  * that of a and b (float64 wins); cond is converted to it.
  */
 export function where(cond: TensorLike, a: TensorLike, b: TensorLike): Tensor {
   if (!(cond instanceof Tensor)) checkTensorOrNumber(cond, 'cond');
   const tensors = [a, b].filter((x): x is Tensor => x instanceof Tensor);
   const dtype = tensors.length > 0 ? resultDType(...tensors) : resultDType(cond);
-  const tc = operand(cond, 'cond', dtype), ta = operand(a, 'a', dtype), tb = operand(b, 'b', dtype);
+  // a float64 cond narrowed to float32 would turn a tiny non-zero (5e-324, 1e-50) into 0: its mask (ne 0) first
+  const mask = cond instanceof Tensor ? (cond.dtype === 'float64' && dtype === 'float32' ? ne(cond, 0) : cond)
+    : Number(cond !== 0);
+  const tc = operand(mask, 'cond', dtype), ta = operand(a, 'a', dtype), tb = operand(b, 'b', dtype);
   const shape = broadcastShapes(broadcastShapes(tc.shape, ta.shape, ['cond', 'a']), tb.shape,
     ['cond and a (broadcast)', 'b']);
   const y = allocateUninitialized(dtype, checkElements(shape, 'the result of shape'));
