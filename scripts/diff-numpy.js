@@ -466,7 +466,7 @@ function main() {
     ...labels.map((_, j) => table.reduce((t, r) => t + r[4 + j], 0))];
   const widths = header.map((h, j) => Math.max(String(h).length, ...[...table, totals].map((r) => String(r[j]).length)));
   const line = (r) => r.map((v, j) => (j === 0 ? String(v).padEnd(widths[j]) : String(v).padStart(widths[j]))).join('  ');
-  console.log(`nodenn ${nn.VERSION ?? ''} against NumPy ${numpy}: ${cases.length} cases, seed ${opts.seed}, ` +
+  console.log(`nodenn ${nn.backendInfo().version} against NumPy ${numpy}: ${cases.length} cases, seed ${opts.seed}, ` +
     `${backends.length} backends, ${seconds.toFixed(1)} s (mismatches per backend in the last columns)`);
   console.log(line(header));
   table.forEach((r) => console.log(line(r)));

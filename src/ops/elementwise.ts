@@ -230,8 +230,8 @@ export function eq(a: TensorLike, b: TensorLike, options?: OutOptions): Tensor {
 export function ne(a: TensorLike, b: TensorLike, options?: OutOptions): Tensor { return binary('ne', a, b, options); }
 
 /**
- * a where cond is non-zero (NaN and any tiny non-zero count as true, as in NumPy), else b; the three broadcast together. The dtype is
- * that of a and b (float64 wins); cond is converted to it.
+ * a where cond is non-zero (NaN and any tiny non-zero count as true, as in NumPy), else b; the three broadcast
+ * together. The dtype is that of a and b (float64 wins); cond is converted to it (a float64 cond as its mask).
  */
 export function where(cond: TensorLike, a: TensorLike, b: TensorLike): Tensor {
   if (!(cond instanceof Tensor)) checkTensorOrNumber(cond, 'cond');

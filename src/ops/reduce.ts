@@ -89,7 +89,8 @@ const reduction = (op: ReduceOpKind): Reduction => (x, axis, keepdims) => reduce
  * double; native adds in float32 vector lanes (one accumulator per column when the axis is not the last) and
  * combines the lanes and 4096-element blocks in double. Results agree within float32 rounding, but where partial
  * sums pass float32's largest value (3.4e38) the result may be Infinity on native (as in NumPy) and finite on `ts`:
- * mean([3e38, 3e38]) is 3e38 on `ts` and on AVX2/AVX-512 rows, Infinity in NumPy and on the scalar ISA.
+ * the mean of 64 values of 3e38, or of two along a first axis, is 3e38 on `ts` and Infinity on native and in NumPy
+ * (mean([3e38, 3e38]) is 3e38 on both backends, the two values sitting in different lanes; NumPy gives Infinity).
  */
 export const sum = reduction('sum');
 /** The mean over the axes (NaN over no values); float32 as sum's (see there). */
