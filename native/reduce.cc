@@ -452,8 +452,9 @@ template <typename T> void softmax_axis(bool log_, long outer, long n, long inne
       double s = 0;
       if (log_) {
         for (long k = 0; k < n; k++) s += exp_((double)xr[k] - (double)m);
-        const double shift = (double)m + log(s);
-        for (long k = 0; k < n; k++) yr[k] = (T)((double)xr[k] - shift);
+        // (x − max) − log Σ: max + log Σ first would round log Σ away for a large max (2^33 + log 2 keeps 6 digits)
+        const double ls = log(s);
+        for (long k = 0; k < n; k++) yr[k] = (T)(((double)xr[k] - (double)m) - ls);
       } else {
         for (long k = 0; k < n; k++) {
           yr[k] = exp_(xr[k] - m);

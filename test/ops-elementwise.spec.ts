@@ -15,7 +15,8 @@ interface Flat { shape: number[]; values: Stored[] }
 const fixtures = JSON.parse(readFileSync(join(__dirname, 'fixtures', 'ops-elementwise.json'), 'utf8')) as {
   binary: { label: string; dtype: nn.DType; a: Flat; b: Flat; shape: number[]; results: Record<string, Stored[]> }[];
   unary: { dtype: nn.DType; x: Stored[]; results: Record<string, Stored[]> }[];
-  where: { dtype: nn.DType; cond: Flat; a: Flat; b: Flat; y: Flat }[];
+  where: { dtype: nn.DType; condDtype?: nn.DType; cond: Flat; a: Flat; b: Flat; y: Flat }[];
+  clamp: { label: string; dtype: nn.DType; x: Flat; min: Flat | null; max: Flat | null; y: Flat }[];
   creation: { call: 'linspace' | 'arange' | 'eye'; args: unknown[]; y: Stored[] | Stored[][]; y32: Stored[] | Stored[][] }[];
   print: { dtype: nn.DType; shape: number[]; values: Stored[]; str: string }[];
 };
@@ -23,12 +24,12 @@ const fixtures = JSON.parse(readFileSync(join(__dirname, 'fixtures', 'ops-elemen
 const decode = (v: Stored): number => (v === 'nan' ? NaN : v === 'inf' ? Infinity : v === '-inf' ? -Infinity : v);
 const fromFlat = (f: Flat, dtype: nn.DType) => new Tensor(f.values.map(decode), f.shape, dtype);
 
-/** Every element equal to NumPy's (NaN where NumPy has NaN), within a relative tolerance. */
+/** Every element equal to NumPy's (NaN where NumPy has NaN), within a relative tolerance; with none, -0 is not +0. */
 function expectValues(got: Tensor, want: number[], rtol: number, what: string): void {
   expect(got.size, `${what}: size`).toBe(want.length);
   for (let i = 0; i < want.length; i++) {
     const g = got.data[i], w = want[i];
-    const ok = Number.isNaN(w) ? Number.isNaN(g) : g === w || Math.abs(g - w) <= rtol * Math.abs(w);
+    const ok = Number.isNaN(w) ? Number.isNaN(g) : rtol === 0 ? Object.is(g, w) : g === w || Math.abs(g - w) <= rtol * Math.abs(w);
     if (!ok) expect.fail(`${what}[${i}] = ${g}, NumPy gives ${w} (rtol ${rtol})`);
   }
 }
@@ -63,10 +64,18 @@ describe.each(backends)('element-wise ops on $label', (bc) => {
       }
     });
 
-    it.each(fixtures.where)('where, $dtype: NaN counts as true, three shapes broadcast', (c) => {
-      const y = ops.where(fromFlat(c.cond, c.dtype), fromFlat(c.a, c.dtype), fromFlat(c.b, c.dtype));
+    it.each(fixtures.where)('where, $dtype (cond $condDtype): NaN and tiny values count as true, three shapes broadcast', (c) => {
+      const y = ops.where(fromFlat(c.cond, c.condDtype ?? c.dtype), fromFlat(c.a, c.dtype), fromFlat(c.b, c.dtype));
       expect(y.shape).toEqual(c.y.shape);
       expectValues(y, c.y.values.map(decode), 0, 'where');
+    });
+
+    it.each(fixtures.clamp.map((c) => ({ ...c, name: `${c.label}, ${c.dtype}` })))('clamp (np.clip): $name', (c) => {
+      // a bound of shape [] goes in as a number, a NaN one too (np.clip(x, nan, 2) is all NaN)
+      const bound = (f: Flat | null) => (f === null ? null : f.shape.length === 0 ? decode(f.values[0]) : fromFlat(f, c.dtype));
+      const y = ops.clamp(fromFlat(c.x, c.dtype), bound(c.min), bound(c.max));
+      expect(y.shape).toEqual(c.y.shape);
+      expectValues(y, c.y.values.map(decode), 0, 'clamp');
     });
 
     it.each(['float64', 'float32'] as const)('linspace, arange and eye (%s)', (dtype) => {
@@ -208,7 +217,7 @@ describe.each(backends)('element-wise ops on $label', (bc) => {
       expect(() => ops.exp([1, 2] as unknown as Tensor)).toThrow(new TypeError('x must be a Tensor, got an array of length 2'));
       expect(() => nn.zeros([2]).leakyRelu(NaN)).toThrow(new TypeError('slope must be a finite number, got NaN'));
       expect(() => nn.zeros([2]).clamp()).toThrow(new TypeError('clamp: give min, max or both'));
-      expect(() => nn.zeros([2]).clamp(NaN)).toThrow(new TypeError('clamp: min must be a number, a Tensor, null or undefined, got NaN'));
+      expect(() => nn.zeros([2]).clamp('1' as never)).toThrow(new TypeError("clamp: min must be a number, a Tensor, null or undefined, got the string '1'"));
     });
 
     it('the kernels check the broadcast rule themselves, in the same words on each backend', () => {

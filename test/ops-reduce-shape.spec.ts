@@ -178,6 +178,11 @@ describe.each(backends)('tensor ops (reduce, linalg, shape, indexing) on $label'
       expect(z.max(1).shape).toEqual([0]);
       expect(() => z.max(0)).toThrow(new RangeError('max of an empty axis (shape [0, 3]): the reduction has no identity'));
       expect(() => z.argmax(0)).toThrow(/argmax of an empty sequence: axis of size 0 in shape \[0, 3\]/);
+      // NumPy raises for an empty axis even when the result is empty too (np.max(np.zeros((0, 0)), axis=0))
+      const zz = ops.zeros([0, 0], { dtype });
+      expect(() => zz.max(0)).toThrow(new RangeError('max of an empty axis (shape [0, 0]): the reduction has no identity'));
+      expect(() => zz.min(1, true)).toThrow(new RangeError('min of an empty axis (shape [0, 0]): the reduction has no identity'));
+      expect(() => zz.argmin(0)).toThrow(/argmin of an empty sequence: axis of size 0 in shape \[0, 0\]/);
       expect(z.T.shape).toEqual([3, 0]);
       expect(z.matmul(ops.ones([3, 2], { dtype })).shape).toEqual([0, 2]);
       expect(ops.matmul(ops.ones([2, 0], { dtype }), ops.ones([0, 3], { dtype })).toArray()).toEqual([0, 0, 0, 0, 0, 0]);

@@ -230,14 +230,17 @@ export function eq(a: TensorLike, b: TensorLike, options?: OutOptions): Tensor {
 export function ne(a: TensorLike, b: TensorLike, options?: OutOptions): Tensor { return binary('ne', a, b, options); }
 
 /**
- * a where cond is non-zero (NaN counts as true, as in NumPy), else b; the three broadcast together. The dtype is
- * that of a and b (float64 wins); cond is converted to it.
+ * a where cond is non-zero (NaN and any tiny non-zero count as true, as in NumPy), else b; the three broadcast
+ * together. The dtype is that of a and b (float64 wins); cond is converted to it (a float64 cond as its mask).
  */
 export function where(cond: TensorLike, a: TensorLike, b: TensorLike): Tensor {
   if (!(cond instanceof Tensor)) checkTensorOrNumber(cond, 'cond');
   const tensors = [a, b].filter((x): x is Tensor => x instanceof Tensor);
   const dtype = tensors.length > 0 ? resultDType(...tensors) : resultDType(cond);
-  const tc = operand(cond, 'cond', dtype), ta = operand(a, 'a', dtype), tb = operand(b, 'b', dtype);
+  // a float64 cond narrowed to float32 would turn a tiny non-zero (5e-324, 1e-50) into 0: its mask (ne 0) first
+  const mask = cond instanceof Tensor ? (cond.dtype === 'float64' && dtype === 'float32' ? ne(cond, 0) : cond)
+    : Number(cond !== 0);
+  const tc = operand(mask, 'cond', dtype), ta = operand(a, 'a', dtype), tb = operand(b, 'b', dtype);
   const shape = broadcastShapes(broadcastShapes(tc.shape, ta.shape, ['cond', 'a']), tb.shape,
     ['cond and a (broadcast)', 'b']);
   const y = allocateUninitialized(dtype, checkElements(shape, 'the result of shape'));
@@ -295,17 +298,19 @@ export function gelu(x: Tensor, options?: OutOptions): Tensor { return unary('ge
 
 /**
  * min(max(x, min), max) element-wise (NumPy's clip, PyTorch's clamp): either bound may be left out (undefined or
- * null) and may be a tensor (broadcast) or a number; NaN in x stays NaN. With min > max every element is max.
+ * null) and may be a tensor (broadcast) or a number; NaN in x stays NaN, and a NaN bound gives NaN where it applies
+ * (np.clip(x, NaN, 2) is all NaN). With min > max every element is max.
  */
 export function clamp(x: Tensor, min?: TensorLike | null, max?: TensorLike | null, options?: OutOptions): Tensor {
   const t = checkTensor(x, 'x');
   for (const [name, v] of [['min', min], ['max', max]] as const) {
-    if (v !== undefined && v !== null && !(v instanceof Tensor) && (typeof v !== 'number' || Number.isNaN(v))) {
+    if (v !== undefined && v !== null && !(v instanceof Tensor) && typeof v !== 'number') {
       throw new TypeError(`clamp: ${name} must be a number, a Tensor, null or undefined, got ${describeValue(v)}`);
     }
   }
   const lo = min ?? null, hi = max ?? null;
   if (lo === null && hi === null) throw new TypeError('clamp: give min, max or both');
+  // finite number bounds: one kernel; NaN (a number or in a tensor) goes through maximum/minimum, NaN wherever it is
   if (typeof lo === 'number' && typeof hi === 'number' && Number.isFinite(lo) && Number.isFinite(hi)) {
     return unary('clamp', t, lo, hi, options);
   }

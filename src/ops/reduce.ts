@@ -70,7 +70,8 @@ function reduceOp(op: ReduceOpKind, x: Tensor, axisOrOptions: Axis | ReduceOptio
   x = tensorArg(x, 'x');
   const opts = readOptions(axisOrOptions, keepdims, op);
   const p = plan(x, opts);
-  if ((op === 'max' || op === 'min') && p.n === 0 && p.outer * p.inner > 0) {
+  // NumPy raises for an empty axis even where the result is empty too (np.max(np.zeros((0, 0)), axis=0))
+  if ((op === 'max' || op === 'min') && p.n === 0) {
     throw new RangeError(`${op} of an empty axis (shape ${formatShape(x.shape)}): the reduction has no identity`);
   }
   const y = empty(p.shape, x.dtype);
@@ -83,9 +84,16 @@ export type Reduction = (x: Tensor, axis?: Axis | ReduceOptions, keepdims?: bool
 
 const reduction = (op: ReduceOpKind): Reduction => (x, axis, keepdims) => reduceOp(op, x, axis, keepdims);
 
-/** Σ over the axes (all by default). */
+/**
+ * Σ over the axes (all by default). float32 sums are not NumPy's float32 pairwise sums: the `ts` backend adds in
+ * double; native adds in float32 vector lanes (one accumulator per column when the axis is not the last) and
+ * combines the lanes and 4096-element blocks in double. Results agree within float32 rounding, but where partial
+ * sums pass float32's largest value (3.4e38) the result may be Infinity on native (as in NumPy) and finite on `ts`:
+ * the mean of 64 values of 3e38, or of two along a first axis, is 3e38 on `ts` and Infinity on native and in NumPy
+ * (mean([3e38, 3e38]) is 3e38 on both backends, the two values sitting in different lanes; NumPy gives Infinity).
+ */
 export const sum = reduction('sum');
-/** The mean over the axes (NaN over no values). */
+/** The mean over the axes (NaN over no values); float32 as sum's (see there). */
 export const mean = reduction('mean');
 /** Π over the axes. */
 export const prod = reduction('prod');
@@ -148,7 +156,7 @@ function argOp(op: 'argmax' | 'argmin', x: Tensor, axisOrOptions?: number | null
     shape = opts.keepdims ? x.shape.map((d, i) => (i === a ? 1 : d)) : x.shape.filter((_, i) => i !== a);
   }
   const count = outer * inner;
-  if (n === 0 && count > 0) {
+  if (n === 0) {  // as NumPy, even where the result is empty too
     throw new RangeError(`${op} of an empty sequence: axis of size 0 in shape ${formatShape(x.shape)}`);
   }
   // float32 holds every index below 2^24 exactly; longer axes give float64 indices
