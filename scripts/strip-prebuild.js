@@ -13,7 +13,9 @@ if (!file) {
   console.error('strip-prebuild: no file given');
   process.exit(2);
 }
-const keep = path.join(process.cwd(), 'build-prebuild', `${process.platform}-${process.arch}`);
+// prebuildify names the target in PREBUILD_PLATFORM and PREBUILD_ARCH (arm64 when cross-compiling on x86-64).
+const target = `${process.env.PREBUILD_PLATFORM || process.platform}-${process.env.PREBUILD_ARCH || process.arch}`;
+const keep = path.join(process.cwd(), 'build-prebuild', target);
 fs.mkdirSync(keep, { recursive: true });
 // Copy rather than link: strip may rewrite the file in place, and node-gyp hard-links its outputs.
 fs.copyFileSync(file, path.join(keep, path.basename(file)));
