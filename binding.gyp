@@ -82,7 +82,7 @@
           "target_name": "nodenn_neon",
           "type": "static_library",
           "sources": ["<@(kernel_sources)"],
-          "defines": ["NODENN_ISA_NS=neon"],
+          "defines": ["NODENN_ISA_NS=neon", "NODENN_FUSED_MERGE"],
           "cflags_cc!": ["-std=gnu++17", "-std=gnu++1y", "-std=gnu++20"],
           "cflags_cc": ["<@(kernel_cflags)"]
         }
