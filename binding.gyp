@@ -39,6 +39,7 @@
       "dependencies": ["nodenn_scalar"],
       "conditions": [
         ["target_arch=='x64'", { "dependencies": ["nodenn_avx2", "nodenn_avx512"] }],
+        ["target_arch=='arm64'", { "dependencies": ["nodenn_neon"] }],
         ["OS=='linux'", { "libraries": ["-ldl"] }]
       ]
     },
@@ -48,7 +49,10 @@
       "sources": ["<@(kernel_sources)"],
       "defines": ["NODENN_ISA_NS=scalar"],
       "cflags_cc!": ["-std=gnu++17", "-std=gnu++1y", "-std=gnu++20"],
-      "cflags_cc": ["<@(kernel_cflags)"]
+      "cflags_cc": ["<@(kernel_cflags)"],
+      "conditions": [
+        ["target_arch=='arm64'", { "cflags_cc": ["-ffp-contract=off"] }]
+      ]
     }
   ],
   "conditions": [
@@ -69,6 +73,18 @@
           "defines": ["NODENN_ISA_NS=avx512"],
           "cflags_cc!": ["-std=gnu++17", "-std=gnu++1y", "-std=gnu++20"],
           "cflags_cc": ["<@(kernel_cflags)", "-mavx512f", "-mavx512bw", "-mavx512dq", "-mavx512vl", "-mavx2", "-mfma", "-mf16c", "-mprefer-vector-width=512"]
+        }
+      ]
+    }],
+    ["target_arch=='arm64'", {
+      "targets": [
+        {
+          "target_name": "nodenn_neon",
+          "type": "static_library",
+          "sources": ["<@(kernel_sources)"],
+          "defines": ["NODENN_ISA_NS=neon", "NODENN_FUSED_MERGE"],
+          "cflags_cc!": ["-std=gnu++17", "-std=gnu++1y", "-std=gnu++20"],
+          "cflags_cc": ["<@(kernel_cflags)"]
         }
       ]
     }]

@@ -947,8 +947,8 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   o.Set("bestIsa", best_isa());
   Napi::Array supported = Napi::Array::New(env);
   uint32_t k = 0;
-  for (const char* isa : {"scalar", "avx2", "avx512"})
-    if (isa_supported(isa)) supported.Set(k++, isa);
+  for (const char* const* isa = kIsas; *isa; isa++)
+    if (isa_supported(*isa)) supported.Set(k++, *isa);
   o.Set("supportedIsas", supported);
   o.Set("threads", s.threads);
   o.Set("napiVersion", NAPI_VERSION);

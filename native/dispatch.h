@@ -7,7 +7,11 @@
 
 namespace nodenn {
 
-// The best ISA this CPU and OS support ("avx512", "avx2" or "scalar").
+// The ISAs this build has kernels for, weakest first, then nullptr: scalar, avx2, avx512 on x86-64; scalar, neon
+// on arm64.
+extern const char* const kIsas[];
+
+// The best ISA this CPU and OS support ("avx512", "avx2" or "scalar" on x86-64; "neon" on arm64).
 const char* best_isa();
 bool isa_supported(const std::string& isa);
 

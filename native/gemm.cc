@@ -182,7 +182,14 @@ enum { kRows = 1, kCols = 2 };
 // A K block's sums acc merged into C's values c. Every path of gemm merges through this one expression, in vectors
 // (a partial vector for the edges): whether the compiler fuses the multiply-add with beta's product or with alpha's
 // is then the same for every element of C, which a scalar copy of the expression would not promise.
+// NODENN_FUSED_MERGE (arm64's neon objects): the multiply-add with alpha's product is fused explicitly. Left to the
+// compiler there, GCC 12 fused alpha's product in some inlined copies and beta's in others: a row computed alone
+// differed from the same row in a batch by an ulp in the last, one-lane column (gemm-rows.spec, float64, both
+// transposed, K = 257, N = 33).
 template <typename V, typename T> inline V merge_block(V c, V acc, T alpha, T beta, bool overwrite) {
+#if defined(NODENN_FUSED_MERGE)
+  if (!overwrite) return fused_mul_add(alpha - V{}, acc, beta * c);
+#endif
   return overwrite ? alpha * acc : beta * c + alpha * acc;
 }
 

@@ -1,7 +1,7 @@
-// The kernel table. Every kernel exists once per ISA (namespaces scalar, avx2, avx512), compiled from the same
-// sources with different flags; dispatch.cc picks one table at load time. The signatures come from the kernel
-// spec (kernels.gen.h). All sizes are validated by addon.cc before a kernel is called: kernels trust their
-// arguments.
+// The kernel table. Every kernel exists once per ISA (namespaces scalar, avx2, avx512 on x86-64; scalar, neon on
+// arm64), compiled from the same sources with different flags; dispatch.cc picks one table at load time. The signatures
+// come from the kernel spec (kernels.gen.h). All sizes are validated by addon.cc before a kernel is called: kernels
+// trust their arguments.
 #pragma once
 #include <stdint.h>
 
@@ -51,6 +51,9 @@ namespace avx2 {
 extern const Kernels kernels;
 }
 namespace avx512 {
+extern const Kernels kernels;
+}
+namespace neon {
 extern const Kernels kernels;
 }
 

@@ -5,6 +5,9 @@
 #if defined(__AVX2__) || defined(__AVX512F__)
 #include <immintrin.h>
 #endif
+#if defined(NODENN_FUSED_MERGE)
+#include <arm_neon.h>
+#endif
 
 #if defined(__AVX512F__)
 #define NODENN_VEC_BYTES 64
@@ -101,6 +104,16 @@ template <typename V, typename T> inline V gather_stride_lanes(const T* p, long 
 }
 inline vf32 gather_stride(const float* p, long stride) { return gather_stride_lanes<vf32>(p, stride); }
 inline vf64 gather_stride(const double* p, long stride) { return gather_stride_lanes<vf64>(p, stride); }
+#endif
+
+#if defined(NODENN_FUSED_MERGE)
+// a * b + c rounded once (NEON's FMLA), whatever the compiler's contraction would do with the expression.
+inline vf32 fused_mul_add(vf32 a, vf32 b, vf32 c) {
+  return (vf32)vfmaq_f32((float32x4_t)c, (float32x4_t)a, (float32x4_t)b);
+}
+inline vf64 fused_mul_add(vf64 a, vf64 b, vf64 c) {
+  return (vf64)vfmaq_f64((float64x2_t)c, (float64x2_t)a, (float64x2_t)b);
+}
 #endif
 
 // dst[0, n) = src[0, n) in vectors, the tail through a partial load and store.

@@ -13,7 +13,10 @@ if (!file) {
   console.error('strip-prebuild: no file given');
   process.exit(2);
 }
-const keep = path.join(process.cwd(), 'build-prebuild', `${process.platform}-${process.arch}`);
+// The target: PREBUILD_ARCH=arm64 when cross-compiling on x86-64 (npm run build:prebuilds:arm64; prebuildify reads it
+// from its environment, which this script inherits), else this machine's.
+const target = `${process.env.PREBUILD_PLATFORM || process.platform}-${process.env.PREBUILD_ARCH || process.arch}`;
+const keep = path.join(process.cwd(), 'build-prebuild', target);
 fs.mkdirSync(keep, { recursive: true });
 // Copy rather than link: strip may rewrite the file in place, and node-gyp hard-links its outputs.
 fs.copyFileSync(file, path.join(keep, path.basename(file)));

@@ -1,13 +1,13 @@
 // Shared by the specs: the backends every spec runs against, seeded test data and comparisons. The naive kernel
 // references are test/reference.ts, the fuzzer's calls test/fuzz-cases.ts.
-import { nativeAddon, nativeAvailable, setBackend, setIsa, setThreads } from '../src/backend/index';
+import { type Isa, nativeAddon, nativeAvailable, setBackend, setIsa, setThreads } from '../src/backend/index';
 import { Random } from '../src/random';
 import { type FloatArray, Tensor } from '../src/tensor';
 
 export interface BackendCase {
   label: string;
   backend: 'ts' | 'native';
-  isa?: 'scalar' | 'avx2' | 'avx512';
+  isa?: Isa;
 }
 
 /**

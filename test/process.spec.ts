@@ -139,7 +139,10 @@ describe('backend switches', () => {
 describe.skipIf(!nativeAvailable())('native switches', () => {
   const supported: string[] = nativeAvailable() ? nativeAddon().info().supportedIsas : [];
 
-  it.each(['scalar', 'avx2', 'avx512'])('NODENN_ISA=%s is used when the CPU has it, refused otherwise', (isa) => {
+  // The ISAs of this architecture's build (native/dispatch.cc), and those of the other one, which it does not know.
+  const [built, other] = process.arch === 'arm64' ? [['scalar', 'neon'], ['avx2', 'avx512']] : [['scalar', 'avx2', 'avx512'], ['neon']];
+
+  it.each(built)('NODENN_ISA=%s is used when the CPU has it, refused otherwise', (isa) => {
     const r = run(info, { NODENN_ISA: isa });
     if (supported.includes(isa)) {
       expect(JSON.parse(r.stdout)).toMatchObject({ name: 'native', isa });
@@ -149,10 +152,26 @@ describe.skipIf(!nativeAvailable())('native switches', () => {
     }
   });
 
-  it('NODENN_ISA with an unknown name is refused', () => {
+  it('NODENN_ISA with an unknown name is refused, naming the ISAs of this build', () => {
     const r = run(info, { NODENN_ISA: 'sse9' });
     expect(r.status).not.toBe(0);
-    expect(r.stderr).toMatch(/unknown ISA 'sse9'/);
+    const names = built.map((n) => `'${n}'`);
+    expect(r.stderr).toContain(`unknown ISA 'sse9' (expected ${names.slice(0, -1).join(', ')} or ${names.at(-1)})`);
+  });
+
+  it.each(other)('NODENN_ISA=%s, an ISA of the other architecture, is refused as unknown', (isa) => {
+    const r = run(info, { NODENN_ISA: isa });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(new RegExp(`NODENN_ISA=${isa}: unknown ISA '${isa}'`));
+  });
+
+  it('supportedIsas lists the ISAs of this build that this CPU runs, scalar first, the best last', () => {
+    const { supportedIsas, bestIsa } = nativeAddon().info();
+    expect(supportedIsas[0]).toBe('scalar');
+    expect(supportedIsas.at(-1)).toBe(bestIsa);
+    expect(built).toEqual(expect.arrayContaining(supportedIsas));
+    // NEON is baseline on arm64: both ISAs always.
+    if (process.arch === 'arm64') expect(supportedIsas).toEqual(['scalar', 'neon']);
   });
 
   it('by default the best ISA is picked', () => {

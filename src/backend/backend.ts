@@ -7,8 +7,8 @@ import type { Kernels } from './kernels.gen';
 export type { ActivationKind, ArgReduceOpKind, BinaryOp, Kernels, ReduceOpKind, UnaryOp } from './kernels.gen';
 /** The backends: 'native' (the C++ addon) and 'ts' (pure TypeScript, everywhere). */
 export type BackendName = 'ts' | 'native';
-/** The instruction sets the native kernels are compiled for. */
-export type Isa = 'avx512' | 'avx2' | 'scalar';
+/** The instruction sets the native kernels are compiled for: scalar, avx2, avx512 on x86-64; scalar, neon on arm64. */
+export type Isa = 'avx512' | 'avx2' | 'neon' | 'scalar';
 
 /** The kernels that also run off the main thread (the augmentation kernels, overlapped with training). */
 export type AsyncKernelName = 'translate2d' | 'flip2d' | 'affine2d' | 'normalizeChannels';
