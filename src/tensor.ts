@@ -825,6 +825,11 @@ export class Tensor {
     return linalgOps.dot(this, other);
   }
 
+  /** The outer product with `other` (both flattened): shape (this.size, other.size), as nn.ops.outer(this, other). */
+  outer(other: Tensor): Tensor {
+    return linalgOps.outer(this, other);
+  }
+
   /** The axes reversed, or permuted as `axes` says (a copy unless only size-1 axes move). */
   transpose(axes?: readonly number[]): Tensor {
     return shapeOps.transpose(this, axes);
@@ -838,6 +843,11 @@ export class Tensor {
   /** Axis i of the result is axis axes[i] of this tensor: `x.permute(0, 2, 3, 1)` or `x.permute([0, 2, 3, 1])`. */
   permute(...axes: number[] | [readonly number[]]): Tensor {
     return shapeOps.permute(this, (Array.isArray(axes[0]) ? axes[0] : axes) as number[]);
+  }
+
+  /** With axes `axis1` and `axis2` swapped (NumPy's swapaxes; a copy unless only size-1 axes move). */
+  swapaxes(axis1: number, axis2: number): Tensor {
+    return shapeOps.swapaxes(this, axis1, axis2);
   }
 
   /** Without size-1 axes (or only the ones named), sharing the data. */
@@ -888,6 +898,19 @@ export class Tensor {
   /** The elements where `mask` is nonzero (x[mask] in NumPy), as a 1-D tensor (or rows, for a mask of leading axes). */
   maskedSelect(mask: Tensor | readonly unknown[]): Tensor {
     return indexingOps.maskedSelect(this, mask);
+  }
+
+  /** TensorFlow's name for maskedSelect. */
+  booleanMask(mask: Tensor | readonly unknown[]): Tensor {
+    return indexingOps.booleanMask(this, mask);
+  }
+
+  /**
+   * This tensor's elements as class indices (integers in [0, depth)), one-hot: shape (...this.shape, depth), 1 at each
+   * index and 0 elsewhere, float32 unless `dtype` says otherwise; as nn.ops.oneHot(this, depth, dtype).
+   */
+  oneHot(depth: number, dtype?: DType): Tensor {
+    return indexingOps.oneHot(this, depth, dtype);
   }
 
   /** A copy with `updates` added at `indices` along `axis` (repeated indices add up). */
