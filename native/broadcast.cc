@@ -18,7 +18,8 @@ namespace {
 // arithmetic is IEEE; maximum/minimum return NaN if either side is NaN; comparisons with NaN are false (ne true).
 template <typename T> struct Ops {
   typedef typename Vec<T>::V V;
-  static V splat(T x) { return V{} + x; }
+  // x in every lane; not V{} + x, which turns -0 into +0 (+0 + -0 is +0 in IEEE arithmetic)
+  static V splat(T x) { return x - V{}; }
   struct Add {
     enum { vec = 1 };
     static T s(T a, T b) { return a + b; }

@@ -675,7 +675,7 @@ export class Tensor {
   neg(): Tensor { return elementwise.neg(this); }
   /** |this| */
   abs(): Tensor { return elementwise.abs(this); }
-  /** −1, 0 or 1 by the sign of each element (±0 and NaN kept). */
+  /** −1, 0 or 1 by the sign of each element (+0 for ±0, as NumPy; NaN kept). */
   sign(): Tensor { return elementwise.sign(this); }
   /** e^this */
   exp(): Tensor { return elementwise.exp(this); }
@@ -687,9 +687,12 @@ export class Tensor {
   sqrt(): Tensor { return elementwise.sqrt(this); }
   /** this² */
   square(): Tensor { return elementwise.square(this); }
-  /** min(max(this, min), max); either bound may be left out (null or undefined). */
+  /**
+   * min(max(this, min), max); either bound may be left out (null or undefined); an element equal to a bound is kept,
+   * ±0 too (as np.clip with number bounds: see nn.ops.clamp).
+   */
   clamp(min?: Tensor | number | null, max?: Tensor | number | null): Tensor { return elementwise.clamp(this, min, max); }
-  /** max(this, 0) */
+  /** max(this, 0), NaN kept; −0 stays −0 (as the ReLU layer; NumPy's maximum(x, 0) gives +0). */
   relu(): Tensor { return elementwise.relu(this); }
   /** this for positive elements, slope · this elsewhere (slope 0.01 by default). */
   leakyRelu(slope?: number): Tensor { return elementwise.leakyRelu(this, slope); }

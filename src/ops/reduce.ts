@@ -83,7 +83,7 @@ export type Reduction = (x: Tensor, axis?: Axis | ReduceOptions, keepdims?: bool
 
 const reduction = (op: ReduceOpKind): Reduction => (x, axis, keepdims) => reduceOp(op, x, axis, keepdims);
 
-/** Σ over the axes (all by default). */
+/** Σ over the axes (all by default). A sum starts from +0, as NumPy's: the sum of −0s (one −0 too) is +0. */
 export const sum = reduction('sum');
 /** The mean over the axes (NaN over no values). */
 export const mean = reduction('mean');
@@ -92,10 +92,14 @@ export const prod = reduction('prod');
 /**
  * The maximum over the axes; NaN if any value is NaN; an empty axis is a RangeError. Among zeros +0 is the larger
  * (IEEE 754-2019 maximum): max([-0, 0]) and max([0, -0]) are both +0, whatever the order (NumPy's answer depends on
- * it; an order-free rule lets the native backend compare in lanes and threads).
+ * it, and on the dtype and the length: test/fixtures/ops-signed-zero.json; an order-free rule lets the native
+ * backend compare in lanes and threads).
  */
 export const max = reduction('max');
-/** The minimum over the axes; NaN if any value is NaN; an empty axis is a RangeError. Among zeros -0 is the smaller. */
+/**
+ * The minimum over the axes; NaN if any value is NaN; an empty axis is a RangeError. Among zeros -0 is the smaller
+ * (IEEE 754-2019 minimum), whatever the order (NumPy's answer depends on the order, the dtype and the length).
+ */
 export const min = reduction('min');
 /** log Σ exp(x) over the axes, computed stably (max + log Σ exp(x − max)). */
 export const logSumExp = reduction('logSumExp');
