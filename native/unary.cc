@@ -127,10 +127,11 @@ template <typename T> void unary(int op, long n, const T* x, T* y, T alpha, T be
       break;
     case kUnarySign:
       map(
-          n, x, y, [](T v) { return v > 0   ? T(1)
-                                    : v < 0 ? T(-1)
-                                            : v; }, false);
-      break;  // ±0, NaN kept
+          n, x, y, [](T v) { return v > 0    ? T(1)
+                                    : v < 0  ? T(-1)
+                                    : v == 0 ? T(0)
+                                             : v; }, false);
+      break;  // +0 for ±0 (NumPy's sign), NaN kept
     case kUnaryExp:
       map(
           n, x, y, [](T v) { return exp_(v); }, true);
@@ -154,7 +155,7 @@ template <typename T> void unary(int op, long n, const T* x, T* y, T alpha, T be
     case kUnaryRelu:
       map(
           n, x, y, [](T v) { return v < 0 ? T(0) : v; }, false);
-      break;  // NaN passes through
+      break;  // NaN and -0 pass through, as in the ReLU layer's kernels (NumPy's maximum(x, 0) gives +0)
     case kUnaryLeakyRelu:
       map(
           n, x, y, [=](T v) { return v > 0 ? v : alpha * v; }, false);

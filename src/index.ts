@@ -3,7 +3,7 @@ export { Tensor, tidy, keep, type DType, type FloatArray, type Shape, type Neste
 export * as ops from './ops/index';
 export {
   tensor, zeros, ones, full, arange, linspace, eye, rand, randn, randint, zerosLike, onesLike, fullLike, manualSeed,
-  where, type CreationOptions, type RandomOptions, type TensorLike,
+  where, concat, stack, split, type CreationOptions, type RandomOptions, type TensorLike,
 } from './ops/index';
 export {
   getBackend, setBackend, backendInfo, setThreads, setIsa, nativeAvailable,

@@ -675,7 +675,7 @@ export class Tensor {
   neg(): Tensor { return elementwise.neg(this); }
   /** |this| */
   abs(): Tensor { return elementwise.abs(this); }
-  /** −1, 0 or 1 by the sign of each element (±0 and NaN kept). */
+  /** −1, 0 or 1 by the sign of each element (+0 for ±0, as NumPy; NaN kept). */
   sign(): Tensor { return elementwise.sign(this); }
   /** e^this */
   exp(): Tensor { return elementwise.exp(this); }
@@ -687,9 +687,12 @@ export class Tensor {
   sqrt(): Tensor { return elementwise.sqrt(this); }
   /** this² */
   square(): Tensor { return elementwise.square(this); }
-  /** min(max(this, min), max); either bound may be left out (null or undefined). */
+  /**
+   * min(max(this, min), max); either bound may be left out (null or undefined); an element equal to a bound is kept,
+   * ±0 too (as np.clip with number bounds: see nn.ops.clamp).
+   */
   clamp(min?: Tensor | number | null, max?: Tensor | number | null): Tensor { return elementwise.clamp(this, min, max); }
-  /** max(this, 0) */
+  /** max(this, 0), NaN kept; −0 stays −0 (as the ReLU layer; NumPy's maximum(x, 0) gives +0). */
   relu(): Tensor { return elementwise.relu(this); }
   /** this for positive elements, slope · this elsewhere (slope 0.01 by default). */
   leakyRelu(slope?: number): Tensor { return elementwise.leakyRelu(this, slope); }
@@ -825,6 +828,11 @@ export class Tensor {
     return linalgOps.dot(this, other);
   }
 
+  /** The outer product with `other` (both flattened): shape (this.size, other.size), as nn.ops.outer(this, other). */
+  outer(other: Tensor): Tensor {
+    return linalgOps.outer(this, other);
+  }
+
   /** The axes reversed, or permuted as `axes` says (a copy unless only size-1 axes move). */
   transpose(axes?: readonly number[]): Tensor {
     return shapeOps.transpose(this, axes);
@@ -838,6 +846,11 @@ export class Tensor {
   /** Axis i of the result is axis axes[i] of this tensor: `x.permute(0, 2, 3, 1)` or `x.permute([0, 2, 3, 1])`. */
   permute(...axes: number[] | [readonly number[]]): Tensor {
     return shapeOps.permute(this, (Array.isArray(axes[0]) ? axes[0] : axes) as number[]);
+  }
+
+  /** With axes `axis1` and `axis2` swapped (NumPy's swapaxes; a copy unless only size-1 axes move). */
+  swapaxes(axis1: number, axis2: number): Tensor {
+    return shapeOps.swapaxes(this, axis1, axis2);
   }
 
   /** Without size-1 axes (or only the ones named), sharing the data. */
@@ -888,6 +901,19 @@ export class Tensor {
   /** The elements where `mask` is nonzero (x[mask] in NumPy), as a 1-D tensor (or rows, for a mask of leading axes). */
   maskedSelect(mask: Tensor | readonly unknown[]): Tensor {
     return indexingOps.maskedSelect(this, mask);
+  }
+
+  /** TensorFlow's name for maskedSelect. */
+  booleanMask(mask: Tensor | readonly unknown[]): Tensor {
+    return indexingOps.booleanMask(this, mask);
+  }
+
+  /**
+   * This tensor's elements as class indices (integers in [0, depth)), one-hot: shape (...this.shape, depth), 1 at each
+   * index and 0 elsewhere, float32 unless `dtype` says otherwise; as nn.ops.oneHot(this, depth, dtype).
+   */
+  oneHot(depth: number, dtype?: DType): Tensor {
+    return indexingOps.oneHot(this, depth, dtype);
   }
 
   /** A copy with `updates` added at `indices` along `axis` (repeated indices add up). */

@@ -38,6 +38,16 @@ describe('the compiled package', () => {
     expect(all.stdout).toBe('true');
   });
 
+  it('the ES module face names the API contract\'s top-level tensor functions and the new Tensor methods', () => {
+    const r = run("import { concat, stack, split, where, tensor, ops } from 'nodenn';" +
+      'const a = tensor([1, 2]), b = tensor([3, 4]);' +
+      'console.log(JSON.stringify([concat([a, b]).toArray(), stack([a, b], 1).toNested(), split(concat([a, b]), 2).map((p) => p.toArray()),' +
+      'where(tensor([1, 0]), a, b).toArray(), a.outer(b).toNested(), tensor([1, 0]).oneHot(2).toNested(), concat === ops.concat]));', {}, true);
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout)).toEqual([[1, 2, 3, 4], [[1, 3], [2, 4]], [[1, 2], [3, 4]], [1, 4], [[3, 4], [6, 8]],
+      [[0, 1], [1, 0]], true]);
+  });
+
   // The CLI loads the model formats when a command needs them (nodenn train reads and writes none): the compiled
   // modules' dynamic import() of a CommonJS file must still give its functions, and the same instances.
   it('the CLI leaves the ONNX, TensorFlow.js and plot modules unloaded; export and load through them still work', () => {

@@ -264,7 +264,7 @@ function checkTensorOrNumber(x: unknown, name: string): void {
 export function neg(x: Tensor, options?: OutOptions): Tensor { return unary('neg', x, 0, 0, options); }
 /** |x| */
 export function abs(x: Tensor, options?: OutOptions): Tensor { return unary('abs', x, 0, 0, options); }
-/** 1 for x > 0, −1 for x < 0, x itself for ±0 and NaN. */
+/** 1 for x > 0, −1 for x < 0, +0 for ±0 (as NumPy's sign: np.sign(-0.0) is 0.0), NaN for NaN. */
 export function sign(x: Tensor, options?: OutOptions): Tensor { return unary('sign', x, 0, 0, options); }
 /** eˣ */
 export function exp(x: Tensor, options?: OutOptions): Tensor { return unary('exp', x, 0, 0, options); }
@@ -276,7 +276,10 @@ export function log1p(x: Tensor, options?: OutOptions): Tensor { return unary('l
 export function sqrt(x: Tensor, options?: OutOptions): Tensor { return unary('sqrt', x, 0, 0, options); }
 /** x² */
 export function square(x: Tensor, options?: OutOptions): Tensor { return unary('square', x, 0, 0, options); }
-/** max(x, 0), NaN kept. */
+/**
+ * max(x, 0), NaN kept: `x < 0 ? 0 : x`, so relu(−0) is −0, as the ReLU layer and every fused ReLU kernel compute it
+ * (a deliberate difference from NumPy's maximum(x, 0), which gives its second operand, +0, on the tie).
+ */
 export function relu(x: Tensor, options?: OutOptions): Tensor { return unary('relu', x, 0, 0, options); }
 /** x for x > 0, slope · x otherwise (slope 0.01 by default, as the LeakyReLU layer and PyTorch). */
 export function leakyRelu(x: Tensor, slope = 0.01, options?: OutOptions): Tensor {
@@ -300,6 +303,10 @@ export function gelu(x: Tensor, options?: OutOptions): Tensor { return unary('ge
  * min(max(x, min), max) element-wise (NumPy's clip, PyTorch's clamp): either bound may be left out (undefined or
  * null) and may be a tensor (broadcast) or a number; NaN in x stays NaN, and a NaN bound gives NaN where it applies
  * (np.clip(x, NaN, 2) is all NaN). With min > max every element is max.
+ * Element by element it is `l = x < min ? min : x; l > max ? max : l`, np.clip's rule with number bounds: x itself
+ * is kept where it equals a bound, ±0 included (clamp(−0, 0, 1) is −0, clamp(+0, −0, 1) is +0). nodenn keeps that
+ * rule in every form; np.clip gives the bound's zero instead when a bound is left out or is an array that
+ * broadcasts (it then runs np.maximum / np.minimum, which give their second operand on a tie).
  */
 export function clamp(x: Tensor, min?: TensorLike | null, max?: TensorLike | null, options?: OutOptions): Tensor {
   const t = checkTensor(x, 'x');
@@ -314,8 +321,9 @@ export function clamp(x: Tensor, min?: TensorLike | null, max?: TensorLike | nul
   if (typeof lo === 'number' && typeof hi === 'number' && Number.isFinite(lo) && Number.isFinite(hi)) {
     return unary('clamp', t, lo, hi, options);
   }
-  if (hi === null) return maximum(t, lo!, options);
-  return minimum(lo === null ? t : maximum(t, lo), hi, options);
+  // x as the second operand: maximum and minimum give it on a tie (±0 included), so x is kept where it equals a bound
+  if (hi === null) return maximum(lo!, t, options);
+  return minimum(hi, lo === null ? t : maximum(lo, t), options);
 }
 
 // ---- element-wise tests

@@ -91,6 +91,7 @@ const reduction = (op: ReduceOpKind): Reduction => (x, axis, keepdims) => reduce
  * sums pass float32's largest value (3.4e38) the result may be Infinity on native (as in NumPy) and finite on `ts`:
  * the mean of 64 values of 3e38, or of two along a first axis, is 3e38 on `ts` and Infinity on native and in NumPy
  * (mean([3e38, 3e38]) is 3e38 on both backends, the two values sitting in different lanes; NumPy gives Infinity).
+ * A sum starts from +0, as NumPy's: the sum of −0s (one −0 too) is +0.
  */
 export const sum = reduction('sum');
 /** The mean over the axes (NaN over no values); float32 as sum's (see there). */
@@ -100,10 +101,14 @@ export const prod = reduction('prod');
 /**
  * The maximum over the axes; NaN if any value is NaN; an empty axis is a RangeError. Among zeros +0 is the larger
  * (IEEE 754-2019 maximum): max([-0, 0]) and max([0, -0]) are both +0, whatever the order (NumPy's answer depends on
- * it; an order-free rule lets the native backend compare in lanes and threads).
+ * it, and on the dtype and the length: test/fixtures/ops-signed-zero.json; an order-free rule lets the native
+ * backend compare in lanes and threads).
  */
 export const max = reduction('max');
-/** The minimum over the axes; NaN if any value is NaN; an empty axis is a RangeError. Among zeros -0 is the smaller. */
+/**
+ * The minimum over the axes; NaN if any value is NaN; an empty axis is a RangeError. Among zeros -0 is the smaller
+ * (IEEE 754-2019 minimum), whatever the order (NumPy's answer depends on the order, the dtype and the length).
+ */
 export const min = reduction('min');
 /** log Σ exp(x) over the axes, computed stably (max + log Σ exp(x − max)). */
 export const logSumExp = reduction('logSumExp');

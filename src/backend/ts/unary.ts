@@ -29,13 +29,13 @@ export function unary(op: UnaryOp, n: number, x: FloatArray, y: FloatArray, alph
 const unaryOps: Record<UnaryOp, (v: number, alpha: number, beta: number) => number> = {
   neg: (v) => -v,
   abs: (v) => Math.abs(v),
-  sign: (v) => (v > 0 ? 1 : v < 0 ? -1 : v),  // ±0 and NaN kept
+  sign: (v) => (v > 0 ? 1 : v < 0 ? -1 : v === 0 ? 0 : v),  // +0 for ±0 (NumPy's np.sign(-0.0) is 0.0), NaN kept
   exp: (v) => Math.exp(v),
   log: (v) => Math.log(v),
   log1p: (v) => Math.log1p(v),
   sqrt: (v) => Math.sqrt(v),
   square: (v) => v * v,
-  relu: (v) => (v < 0 ? 0 : v),  // NaN passes through
+  relu: (v) => (v < 0 ? 0 : v),  // NaN and -0 pass through, as in the ReLU layer (np.maximum(x, 0) gives +0)
   leakyRelu: (v, alpha) => (v > 0 ? v : alpha * v),
   sigmoid,
   tanh: (v) => Math.tanh(v),
