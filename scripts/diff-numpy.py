@@ -103,7 +103,9 @@ def softplus(x):
 UNARY = {  # computed on the widened input (float64 for float32, long double for float64), rounded once
     "neg": np.negative, "abs": np.abs, "exp": np.exp, "log": np.log, "log1p": np.log1p, "sqrt": np.sqrt,
     "square": np.square, "tanh": np.tanh,
-    "relu": lambda x: np.where(np.isnan(x), x, np.maximum(x, x.dtype.type(0))),
+    # nodenn's documented rule, x < 0 ? 0 : x (as the ReLU layer and the fused kernels): NaN and -0 pass through,
+    # where np.maximum(x, 0) gives +0 for -0
+    "relu": lambda x: np.where(x < 0, x.dtype.type(0), x),
     "leakyRelu": lambda x: np.where(x > 0, x, x * x.dtype.type(0.01)),
     "sigmoid": lambda x: 1 / (1 + np.exp(-x)),
     "step": lambda x: np.where(np.isnan(x), x, np.where(x > 0, 1.0, 0.0)).astype(x.dtype),
