@@ -208,13 +208,13 @@ NormJob<T> backward_job(long N, long C, long S, const T* x, const T* y, const T*
   return j;
 }
 
-// ---- layer norm of the rows of x (rows, n). Rows run in tasks of layer_norm_block(n) rows (fixed by the sizes);
+// ---- layer norm of the rows of x (rows, n). Rows run in tasks of j.block rows (layer_norm_job: fixed by the sizes);
 // a row's sums run in vector lanes of T, the lanes then in order into a double, the tail after them. The weight
 // gradients are summed per task into its own partial sums (T), which the calling thread then adds in task order
 // (double): results never depend on the number of threads.
 
 template <typename T> struct LayerNormJob {
-  long rows, n, block;
+  long rows, n, block, tasks;
   const T *x, *dy, *gamma, *beta;
   T *y, *dx, *mean, *rstd;
   // per task: n sums of dy xhat, then n of dy (null when neither weight gradient is asked for)
@@ -222,10 +222,21 @@ template <typename T> struct LayerNormJob {
   T eps;
 };
 
-// Rows per task: about kChunk elements, and at least 16 rows, so that the partial sums stay small next to x.
-inline long layer_norm_block(long n) {
-  const long rows = (kChunk + n - 1) / (n > 0 ? n : 1);
-  return rows < 16 ? 16 : rows;
+// A job over the rows of x (rows, n), the fields both directions share set and the others null. Rows per task: about
+// kChunk elements, and at least 16 rows, so that the partial sums stay small next to x.
+template <typename T>
+LayerNormJob<T> layer_norm_job(long rows, long n, const T* x, const T* gamma, const T* mean, const T* rstd) {
+  LayerNormJob<T> j{};
+  j.rows = rows;
+  j.n = n;
+  const long block = (kChunk + n - 1) / (n > 0 ? n : 1);
+  j.block = block < 16 ? 16 : block;
+  j.tasks = (rows + j.block - 1) / j.block;
+  j.x = x;
+  j.gamma = gamma;
+  j.mean = (T*)mean;
+  j.rstd = (T*)rstd;
+  return j;
 }
 
 template <typename T> void layer_norm_forward_row(const LayerNormJob<T>& j, long r) {
@@ -351,19 +362,11 @@ void batch_norm_relu_backward(long N, long C, long S, const T* x, const T* y, co
 
 template <typename T>
 void layer_norm_forward(long rows, long n, const T* x, const T* gamma, const T* beta, T* y, T* mean, T* rstd, T eps) {
-  LayerNormJob<T> j{};
-  j.rows = rows;
-  j.n = n;
-  j.block = layer_norm_block(n);
-  j.x = x;
-  j.gamma = gamma;
+  LayerNormJob<T> j = layer_norm_job(rows, n, x, gamma, mean, rstd);
   j.beta = beta;
   j.y = y;
-  j.mean = mean;
-  j.rstd = rstd;
   j.eps = eps;
-  const long tasks = (rows + j.block - 1) / j.block;
-  for_tasks(tasks, rows * n, [&j](long t) {
+  for_tasks(j.tasks, rows * n, [&j](long t) {
     const long end = (t + 1) * j.block < j.rows ? (t + 1) * j.block : j.rows;
     for (long r = t * j.block; r < end; r++) layer_norm_forward_row(j, r);
   });
@@ -372,26 +375,18 @@ void layer_norm_forward(long rows, long n, const T* x, const T* gamma, const T* 
 template <typename T>
 bool layer_norm_backward(long rows, long n, const T* x, const T* dy, const T* gamma, const T* mean, const T* rstd,
                          T* dx, T* dgamma, T* dbeta) {
-  LayerNormJob<T> j{};
-  j.rows = rows;
-  j.n = n;
-  j.block = layer_norm_block(n);
-  j.x = x;
+  LayerNormJob<T> j = layer_norm_job(rows, n, x, gamma, mean, rstd);
   j.dy = dy;
-  j.gamma = gamma;
-  j.mean = (T*)mean;
-  j.rstd = (T*)rstd;
   j.dx = dx;
-  const long tasks = (rows + j.block - 1) / j.block;
-  if (tasks > 0 && (dgamma || dbeta)) {
-    j.partial = (T*)layer_norm_partial.reserve((size_t)tasks * 2 * n * sizeof(T));
+  if (j.tasks > 0 && (dgamma || dbeta)) {
+    j.partial = (T*)layer_norm_partial.reserve((size_t)j.tasks * 2 * n * sizeof(T));
     if (!j.partial) return false;
   }
-  for_tasks(tasks, rows * n, [&j](long t) { layer_norm_backward_task(j, t); });
+  for_tasks(j.tasks, rows * n, [&j](long t) { layer_norm_backward_task(j, t); });
   if (!j.partial) return true;
   for (long i = 0; i < n; i++) {
     double sg = 0, sb = 0;
-    for (long t = 0; t < tasks; t++) {
+    for (long t = 0; t < j.tasks; t++) {
       sg += j.partial[t * 2 * n + i];
       sb += j.partial[t * 2 * n + n + i];
     }

@@ -38,18 +38,9 @@ const TOL = {
 const TINY = { float32: 2 ** -126, float64: 2 ** -1022 };   // results below the normal range may flush to 0
 const MAX = { float32: 3.4028234663852886e38, float64: Number.MAX_VALUE };
 
-// ---- seeded generation (mulberry32)
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-let random = rng(Number(opts.seed));
+// ---- seeded generation: nodenn's own PRNG (nn.Random)
+const generator = new nn.Random(Number(opts.seed));
+const random = () => generator.uniform();
 const int = (lo, hi) => lo + Math.floor(random() * (hi - lo + 1));      // lo..hi inclusive
 const pick = (xs) => xs[Math.floor(random() * xs.length)];
 const chance = (p) => random() < p;
